@@ -1,0 +1,160 @@
+# sysops-agent - GNU make build. No autotools: dependencies come from pkg-config.
+#
+#   make                 build/sysops-agent
+#   make check           every unit and integration test (+ toml-test suite)
+#   make check SAN=1     the same under ASan+UBSan (objects in build/san)
+#   make WITH_SQLITE=0   build without the optional SQLite history
+#   make bench | run | install | deps | fuzz
+
+SHELL       := /bin/bash
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+DESTDIR     ?=
+VERSION     := 0.1.0
+SHARED      ?= ../shared
+
+CC          ?= cc
+PKG_CONFIG  ?= pkg-config
+PKGS        := libsystemd libcurl libcap-ng json-c libpcre2-8 libcrypto
+TEST_PKGS   := cmocka
+
+# Optional SQLite: auto-detected unless WITH_SQLITE is given.
+WITH_SQLITE ?= $(shell $(PKG_CONFIG) --exists sqlite3 2>/dev/null && echo 1 || echo 0)
+ifeq ($(WITH_SQLITE),1)
+PKGS        += sqlite3
+endif
+
+# Each flavour builds in its own directory so they never share objects.
+BUILD       := build
+ifeq ($(SAN),1)
+BUILD       := $(BUILD)/san
+endif
+ifeq ($(WITH_SQLITE),0)
+BUILD       := $(BUILD)/nosqlite
+endif
+
+# Evaluated lazily (=) so that `make deps` can run before pkg-config knows them.
+PKG_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS     = $(shell $(PKG_CONFIG) --libs $(PKGS))
+TEST_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
+TEST_LIBS    = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+
+WARNINGS    := -Wall -Wextra -Wshadow -Wformat=2 -Werror
+HARDENING   := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
+CFLAGS      ?= -O2 -g
+CFLAGS      += -std=c11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP
+CPPFLAGS    += -Isrc -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=$(WITH_SQLITE)
+LDFLAGS     += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+ifeq ($(SAN),1)
+CFLAGS      := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
+               -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS     += -fsanitize=address,undefined
+else
+CFLAGS      += $(HARDENING)
+endif
+
+# Every module folder under src/ joins the daemon; main.c is the only file
+# kept out of the library the tests link against.
+SRC         := $(sort $(wildcard src/*/*.c))
+MAIN_SRC    := src/core/main.c
+LIB_SRC     := $(filter-out $(MAIN_SRC),$(SRC))
+LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ    := $(MAIN_SRC:%.c=$(BUILD)/%.o)
+LIB         := $(BUILD)/libsysops.a
+
+UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC    := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+BENCH_SRC   := $(sort $(wildcard bench/*.c))
+BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+.PHONY: all check check-build bench run install deps ensure-deps fuzz clean format dist
+.DEFAULT_GOAL := all
+
+all: ensure-deps
+	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent $(BUILD)/toml-decoder
+
+# Installs what is missing, once; a no-op when everything is present.
+ensure-deps:
+	@$(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) 2>/dev/null || $(MAKE) --no-print-directory deps
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/sysops-agent: $(MAIN_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
+
+$(BUILD)/toml-decoder: $(BUILD)/tests/tools/toml_decoder
+	cp $< $@
+
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $< $(LIB) $(LDFLAGS) $(PKG_LIBS) -lm -o $@
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) $< $(LIB) \
+		$(LDFLAGS) $(PKG_LIBS) $(TEST_LIBS) -lm -o $@
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $< $(LIB) $(LDFLAGS) $(PKG_LIBS) -lm -o $@
+
+check-build: $(BUILD)/sysops-agent $(BUILD)/toml-decoder $(UNIT_BIN) $(TOOL_BIN)
+
+check: ensure-deps
+	@$(MAKE) --no-print-directory check-build
+	@BUILD=$(BUILD) SHARED=$(SHARED) SAN=$(SAN) tests/run-tests
+
+bench: ensure-deps
+	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent $(BENCH_BIN)
+	@BUILD=$(BUILD) bench/run-bench
+
+# Foreground daemon on the example config; state stays inside build/.
+run: ensure-deps
+	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent
+	@mkdir -p $(BUILD)/state
+	STATE_DIRECTORY=$(CURDIR)/$(BUILD)/state $(BUILD)/sysops-agent -f -c etc/sysops-agent.toml
+
+# libFuzzer targets, always clang, always with sanitizers.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+               -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=0
+fuzz: ensure-deps $(FUZZ_BIN)
+	@echo "fuzz targets: $(FUZZ_BIN)"
+	@echo "run one:      build/fuzz/fuzz_toml -max_total_time=60 tests/fuzz/corpus/toml"
+
+build/fuzz/%: tests/fuzz/%.c $(filter-out src/core/main.c,$(wildcard src/*/*.c))
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) $< $(filter-out src/core/main.c,$(wildcard src/*/*.c)) \
+		$(filter-out -lsqlite3,$(PKG_LIBS)) -lm -o $@
+
+install: $(BUILD)/sysops-agent
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSCONFDIR)/sysops-agent $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/sysops-agent $(DESTDIR)$(BINDIR)/sysops-agent
+	install -m 0644 man/sysops-agent.8 $(DESTDIR)$(MANDIR)/man8/sysops-agent.8
+	install -m 0644 man/sysops-agent.toml.5 $(DESTDIR)$(MANDIR)/man5/sysops-agent.toml.5
+	install -m 0640 etc/sysops-agent.toml $(DESTDIR)$(SYSCONFDIR)/sysops-agent/config.toml
+	install -m 0644 etc/sysops-agent.service $(DESTDIR)$(UNITDIR)/sysops-agent.service
+
+format:
+	clang-format -i $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC) $(TOOL_SRC) $(FUZZ_SRC) $(BENCH_SRC)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

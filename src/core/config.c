@@ -1,0 +1,813 @@
+/*
+ * config.c - loads the TOML file into struct config, key by key, against the
+ * schema in config_schema.c.
+ *
+ * Defaults go through the same path as the file (each default is a TOML
+ * literal), so a default can never bypass a range check. Every problem found
+ * is reported with file:line and the key before the load fails; a failed load
+ * leaves the caller's configuration untouched (SIGHUP keeps the old one).
+ */
+#include "core/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/toml.h"
+#include "core/util.h"
+
+#define SECRET_FILE_MAX_BYTES (64 * 1024)
+#define SECTION_NAME_MAX 128
+#define ERRORS_REPORTED_MAX 50
+
+struct load_context {
+	const char *path;       /* for messages: the file, or "built-in" */
+	const char *directory;  /* of the config file, for relative *_file */
+	struct config *config;
+	int errors;
+};
+
+static void report(struct load_context *ctx, int line, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report(struct load_context *ctx, int line, const char *format, ...)
+{
+	char message[512];
+	va_list args;
+
+	ctx->errors++;
+	if (ctx->errors > ERRORS_REPORTED_MAX)
+		return;
+	va_start(args, format);
+	vsnprintf(message, sizeof(message), format, args);
+	va_end(args);
+	if (line > 0)
+		log_error("%s:%d: %s", ctx->path, line, message);
+	else
+		log_error("%s: %s", ctx->path, message);
+}
+
+static void *field_address(struct config *config,
+			   const struct config_section *section, size_t index,
+			   const struct config_key *key)
+{
+	return (char *)config + section->offset + index * section->element_size +
+	       key->offset;
+}
+
+static size_t *section_count(struct config *config,
+			     const struct config_section *section)
+{
+	return (size_t *)((char *)config + section->count_offset);
+}
+
+const struct config_section *config_find_section(const char *name)
+{
+	for (size_t i = 0; i < config_section_count; i++)
+		if (strcmp(config_sections[i]->name, name) == 0)
+			return config_sections[i];
+	return NULL;
+}
+
+const struct config_key *config_find_key(const struct config_section *section,
+					 const char *name)
+{
+	for (size_t i = 0; i < section->key_count; i++)
+		if (strcmp(section->keys[i].name, name) == 0)
+			return &section->keys[i];
+	return NULL;
+}
+
+const char *config_suggest(const char *wrong, const char *const *candidates,
+			   size_t candidate_count)
+{
+	size_t limit = strlen(wrong) / 3 + 1, best_distance = SIZE_MAX;
+	const char *best = NULL;
+
+	if (limit > 4)
+		limit = 4;
+	for (size_t i = 0; i < candidate_count; i++) {
+		size_t d = edit_distance(wrong, candidates[i], limit);
+
+		if (d <= limit && d < best_distance) {
+			best_distance = d;
+			best = candidates[i];
+		}
+	}
+	return best;
+}
+
+/* "[agent] " or "[[logscan.rules]] " for messages. */
+static void section_label(const struct config_section *section, char *buffer,
+			  size_t size)
+{
+	snprintf(buffer, size, section->element_size ? "[[%s]]" : "[%s]",
+		 section->name);
+}
+
+static void describe_expected(const struct config_key *key, char *buffer,
+			      size_t size)
+{
+	bool bounded = key->minimum != 0 || key->maximum != 0;
+
+	switch (key->type) {
+	case CONFIG_BOOLEAN:
+		snprintf(buffer, size, "true or false");
+		break;
+	case CONFIG_INTEGER:
+		if (bounded)
+			snprintf(buffer, size, "an integer from %.0f to %.0f",
+				 key->minimum, key->maximum);
+		else
+			snprintf(buffer, size, "an integer");
+		break;
+	case CONFIG_FLOAT:
+		if (bounded)
+			snprintf(buffer, size, "a number from %g to %g",
+				 key->minimum, key->maximum);
+		else
+			snprintf(buffer, size, "a number");
+		break;
+	case CONFIG_STRING:
+	case CONFIG_SECRET:
+		if (key->choices != NULL) {
+			size_t used = (size_t)snprintf(buffer, size, "one of");
+
+			for (size_t i = 0; key->choices[i] && used < size; i++)
+				used += (size_t)snprintf(buffer + used,
+							 size - used, "%s \"%s\"",
+							 i ? "," : "",
+							 key->choices[i]);
+		} else {
+			snprintf(buffer, size, "a string");
+		}
+		break;
+	case CONFIG_STRING_LIST:
+		snprintf(buffer, size, "an array of strings");
+		break;
+	}
+}
+
+static bool in_range(const struct config_key *key, double value)
+{
+	if (key->minimum == 0 && key->maximum == 0)
+		return true;
+	return value >= key->minimum && value <= key->maximum;
+}
+
+static bool is_choice(const struct config_key *key, const char *value)
+{
+	if (key->choices == NULL)
+		return true;
+	for (size_t i = 0; key->choices[i] != NULL; i++)
+		if (strcmp(key->choices[i], value) == 0)
+			return true;
+	return false;
+}
+
+static void free_string_list(struct config_string_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		free(list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+static void free_field(const struct config_key *key, void *field)
+{
+	switch (key->type) {
+	case CONFIG_STRING:
+	case CONFIG_SECRET:
+		free(*(char **)field);
+		*(char **)field = NULL;
+		break;
+	case CONFIG_STRING_LIST:
+		free_string_list(field);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool string_is_clean(const struct toml_value *value)
+{
+	return strlen(value->as.string.bytes) == value->as.string.length;
+}
+
+static int convert_string_list(const struct toml_value *value,
+			       struct config_string_list *list)
+{
+	struct config_string_list result = { 0 };
+
+	if (value->type != TOML_ARRAY)
+		return -EINVAL;
+	for (size_t i = 0; i < value->as.array.count; i++) {
+		const struct toml_value *item = value->as.array.items[i];
+
+		if (item->type != TOML_STRING || !string_is_clean(item))
+			return -EINVAL;
+	}
+	result.items = calloc(value->as.array.count + 1, sizeof(char *));
+	if (result.items == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < value->as.array.count; i++) {
+		result.items[i] = strdup(value->as.array.items[i]->as.string.bytes);
+		if (result.items[i] == NULL) {
+			result.count = i;
+			free_string_list(&result);
+			return -ENOMEM;
+		}
+	}
+	result.count = value->as.array.count;
+	free_string_list(list);
+	*list = result;
+	return 0;
+}
+
+/* Converts one TOML value into the key's field; false when it does not fit. */
+static bool store_value(const struct config_key *key, void *field,
+			const struct toml_value *value)
+{
+	switch (key->type) {
+	case CONFIG_BOOLEAN:
+		if (value->type != TOML_BOOLEAN)
+			return false;
+		*(bool *)field = value->as.boolean;
+		return true;
+	case CONFIG_INTEGER:
+		if (value->type != TOML_INTEGER ||
+		    !in_range(key, (double)value->as.integer))
+			return false;
+		*(int64_t *)field = value->as.integer;
+		return true;
+	case CONFIG_FLOAT: {
+		double number;
+
+		if (value->type == TOML_INTEGER)
+			number = (double)value->as.integer;
+		else if (value->type == TOML_FLOAT)
+			number = value->as.floating;
+		else
+			return false;
+		if (!isfinite(number) || !in_range(key, number))
+			return false;
+		*(double *)field = number;
+		return true;
+	}
+	case CONFIG_STRING:
+	case CONFIG_SECRET: {
+		char *copy;
+
+		if (value->type != TOML_STRING || !string_is_clean(value) ||
+		    !is_choice(key, value->as.string.bytes))
+			return false;
+		copy = strdup(value->as.string.bytes);
+		if (copy == NULL)
+			return false;
+		free(*(char **)field);
+		*(char **)field = copy;
+		return true;
+	}
+	case CONFIG_STRING_LIST:
+		return convert_string_list(value, field) == 0;
+	}
+	return false;
+}
+
+static void apply_key(struct load_context *ctx,
+		      const struct config_section *section,
+		      const struct config_key *key, void *field,
+		      const struct toml_value *value, int line)
+{
+	char label[SECTION_NAME_MAX + 8], expected[256], reason[256];
+
+	section_label(section, label, sizeof(label));
+	if (!store_value(key, field, value)) {
+		describe_expected(key, expected, sizeof(expected));
+		report(ctx, line, "%s %s: expected %s, got %s%s", label,
+		       key->name, expected,
+		       value->type == TOML_STRING ? "the string " : "a ",
+		       value->type == TOML_STRING ? "that is not allowed"
+						  : toml_type_name(value->type));
+		return;
+	}
+	reason[0] = '\0';
+	if (key->validate != NULL && !key->validate(field, reason, sizeof(reason)))
+		report(ctx, line, "%s %s: %s", label, key->name, reason);
+	if (key->type == CONFIG_SECRET && *(char **)field != NULL)
+		ctx->config->has_inline_secrets = true;
+}
+
+/* Where a relative *_file path points: systemd credentials, else beside us. */
+static int open_secret_base(const struct load_context *ctx)
+{
+	const char *credentials = getenv("CREDENTIALS_DIRECTORY");
+	const char *base = credentials && *credentials ? credentials
+						       : ctx->directory;
+
+	if (base == NULL)
+		return AT_FDCWD;
+	return open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static void apply_secret_file(struct load_context *ctx,
+			      const struct config_section *section,
+			      const struct config_key *key, void *field,
+			      const struct toml_value *value, int line)
+{
+	char label[SECTION_NAME_MAX + 8];
+	char *secret = NULL;
+	int base, r;
+
+	section_label(section, label, sizeof(label));
+	if (value->type != TOML_STRING || !string_is_clean(value) ||
+	    value->as.string.length == 0) {
+		report(ctx, line, "%s %s_file: expected a file name, got a %s",
+		       label, key->name, toml_type_name(value->type));
+		return;
+	}
+	base = value->as.string.bytes[0] == '/' ? AT_FDCWD
+						 : open_secret_base(ctx);
+	if (base < 0 && base != AT_FDCWD) {
+		report(ctx, line, "%s %s_file: cannot open the credentials "
+		       "directory: %s", label, key->name, strerror(errno));
+		return;
+	}
+	r = read_file_at(base, value->as.string.bytes, SECRET_FILE_MAX_BYTES,
+			 &secret, NULL);
+	if (base >= 0)
+		close(base);
+	if (r < 0) {
+		/* The path is not a secret; its content is. */
+		report(ctx, line, "%s %s_file: cannot read \"%s\": %s", label,
+		       key->name, value->as.string.bytes, strerror(-r));
+		return;
+	}
+	string_trim_end(secret);
+	free(*(char **)field);
+	*(char **)field = secret;
+}
+
+static void report_unknown_key(struct load_context *ctx,
+			       const struct config_section *section,
+			       const char *name, int line)
+{
+	const char *candidates[128];
+	char label[SECTION_NAME_MAX + 8], with_file[128][64];
+	size_t count = 0;
+	const char *suggestion;
+
+	for (size_t i = 0; i < section->key_count && count < 127; i++) {
+		const struct config_key *key = &section->keys[i];
+
+		candidates[count++] = key->name;
+		if (key->type == CONFIG_SECRET && count < 127) {
+			snprintf(with_file[count], sizeof(with_file[count]),
+				 "%s_file", key->name);
+			candidates[count] = with_file[count];
+			count++;
+		}
+	}
+	section_label(section, label, sizeof(label));
+	suggestion = config_suggest(name, candidates, count);
+	if (suggestion != NULL)
+		report(ctx, line, "%s unknown key '%s' (did you mean '%s'?)",
+		       label, name, suggestion);
+	else
+		report(ctx, line, "%s unknown key '%s'", label, name);
+}
+
+static void apply_member(struct load_context *ctx,
+			 const struct config_section *section, size_t index,
+			 const struct toml_member *member)
+{
+	const struct config_key *key = config_find_key(section, member->key);
+	char base[64];
+
+	if (key != NULL) {
+		apply_key(ctx, section, key,
+			  field_address(ctx->config, section, index, key),
+			  member->value, member->line);
+		return;
+	}
+	if (string_ends_with(member->key, "_file") &&
+	    strlen(member->key) - 5 < sizeof(base)) {
+		string_copy(base, member->key, strlen(member->key) - 4);
+		key = config_find_key(section, base);
+		if (key != NULL && key->type == CONFIG_SECRET) {
+			apply_secret_file(ctx, section, key,
+					  field_address(ctx->config, section,
+							index, key),
+					  member->value, member->line);
+			return;
+		}
+	}
+	report_unknown_key(ctx, section, member->key, member->line);
+}
+
+static int apply_text_default(const struct config_key *key, void *field)
+{
+	char document[512];
+	struct toml_error error;
+	struct toml_value *root;
+	bool stored;
+
+	snprintf(document, sizeof(document), "v = %s\n", key->default_text);
+	root = toml_parse(document, strlen(document), &error);
+	if (root == NULL)
+		return -EINVAL;
+	stored = store_value(key, field, toml_table_get(root, "v"));
+	toml_free(root);
+	return stored ? 0 : -EINVAL;
+}
+
+static void apply_defaults(struct load_context *ctx,
+			   const struct config_section *section, size_t index)
+{
+	for (size_t i = 0; i < section->key_count; i++) {
+		const struct config_key *key = &section->keys[i];
+
+		if (key->default_text == NULL)
+			continue;
+		if (apply_text_default(key, field_address(ctx->config, section,
+							  index, key)) < 0)
+			report(ctx, 0, "[%s] %s: built-in default %s is invalid",
+			       section->name, key->name, key->default_text);
+	}
+}
+
+static void apply_section(struct load_context *ctx,
+			  const struct config_section *section,
+			  const struct toml_value *table)
+{
+	size_t index = 0;
+
+	if (section->element_size != 0) {
+		size_t *count = section_count(ctx->config, section);
+
+		if (*count >= section->max_count) {
+			report(ctx, table->line,
+			       "[[%s]]: at most %zu entries are allowed",
+			       section->name, section->max_count);
+			return;
+		}
+		index = (*count)++;
+		apply_defaults(ctx, section, index);
+	}
+	for (size_t i = 0; i < table->as.table.count; i++)
+		apply_member(ctx, section, index, &table->as.table.members[i]);
+}
+
+static bool has_subsections(const char *prefix)
+{
+	size_t length = strlen(prefix);
+
+	for (size_t i = 0; i < config_section_count; i++)
+		if (strncmp(config_sections[i]->name, prefix, length) == 0 &&
+		    config_sections[i]->name[length] == '.')
+			return true;
+	return false;
+}
+
+static void report_unknown_section(struct load_context *ctx, const char *name,
+				   int line)
+{
+	const char *candidates[256];
+	size_t count = 0;
+	const char *suggestion;
+
+	for (size_t i = 0; i < config_section_count && i < 256; i++)
+		candidates[count++] = config_sections[i]->name;
+	suggestion = config_suggest(name, candidates, count);
+	if (suggestion != NULL)
+		report(ctx, line, "unknown section [%s] (did you mean [%s]?)",
+		       name, suggestion);
+	else
+		report(ctx, line, "unknown section [%s]", name);
+}
+
+static void apply_table(struct load_context *ctx, const struct toml_value *table,
+			const char *prefix);
+
+static void apply_named(struct load_context *ctx, const char *name,
+			const struct toml_member *member)
+{
+	const struct config_section *section = config_find_section(name);
+	const struct toml_value *value = member->value;
+
+	if (section != NULL && section->element_size == 0 &&
+	    value->type == TOML_TABLE) {
+		apply_section(ctx, section, value);
+	} else if (section != NULL && section->element_size != 0 &&
+		   value->type == TOML_ARRAY) {
+		for (size_t i = 0; i < value->as.array.count; i++) {
+			const struct toml_value *item = value->as.array.items[i];
+
+			if (item->type != TOML_TABLE) {
+				report(ctx, item->line, "[[%s]]: expected a "
+				       "table, got a %s", name,
+				       toml_type_name(item->type));
+				continue;
+			}
+			apply_section(ctx, section, item);
+		}
+	} else if (section != NULL) {
+		report(ctx, member->line, "'%s' must be written as %s%s%s",
+		       name, section->element_size ? "[[" : "[", name,
+		       section->element_size ? "]]" : "]");
+	} else if (value->type == TOML_TABLE && has_subsections(name)) {
+		apply_table(ctx, value, name);
+	} else if (value->type == TOML_TABLE) {
+		report_unknown_section(ctx, name, member->line);
+	} else if (strchr(name, '.') == NULL) {
+		report(ctx, member->line, "key '%s' is outside any section "
+		       "(keys belong to a section such as [agent])", name);
+	} else {
+		report_unknown_section(ctx, name, member->line);
+	}
+}
+
+static void apply_table(struct load_context *ctx, const struct toml_value *table,
+			const char *prefix)
+{
+	for (size_t i = 0; i < table->as.table.count; i++) {
+		const struct toml_member *member = &table->as.table.members[i];
+		char name[SECTION_NAME_MAX];
+		int n;
+
+		n = *prefix ? snprintf(name, sizeof(name), "%s.%s", prefix,
+				       member->key)
+			    : snprintf(name, sizeof(name), "%s", member->key);
+		if (n < 0 || (size_t)n >= sizeof(name) ||
+		    strlen(member->key) != member->key_length) {
+			report(ctx, member->line, "unknown section or key '%s'",
+			       member->key);
+			continue;
+		}
+		apply_named(ctx, name, member);
+	}
+}
+
+/* Values that only exist on this machine or in this environment. */
+static void apply_environment(struct load_context *ctx)
+{
+	struct agent_config *agent = &ctx->config->agent;
+	const char *state = getenv("STATE_DIRECTORY");
+
+	if (agent->hostname == NULL || agent->hostname[0] == '\0') {
+		char name[256];
+
+		if (gethostname(name, sizeof(name)) < 0)
+			string_copy(name, "localhost", sizeof(name));
+		name[sizeof(name) - 1] = '\0';
+		free(agent->hostname);
+		agent->hostname = strdup(name);
+	}
+	/* systemd's StateDirectory= wins; it may list several, first is ours. */
+	if (state != NULL && state[0] == '/') {
+		size_t length = strcspn(state, ":");
+		char *copy = strndup(state, length);
+
+		if (copy != NULL) {
+			free(agent->state_dir);
+			agent->state_dir = copy;
+		}
+	}
+	if (agent->hostname == NULL || agent->state_dir == NULL)
+		report(ctx, 0, "out of memory");
+	if (agent->history_secs < agent->collect_interval_secs)
+		report(ctx, 0, "[agent] history_secs (%lld) must be at least "
+		       "collect_interval_secs (%lld)",
+		       (long long)agent->history_secs,
+		       (long long)agent->collect_interval_secs);
+}
+
+/* Secrets not given in the file may come from systemd credentials. */
+static void apply_credentials(struct load_context *ctx)
+{
+	const char *directory = getenv("CREDENTIALS_DIRECTORY");
+
+	if (directory == NULL || directory[0] == '\0')
+		return;
+	for (size_t s = 0; s < config_section_count; s++) {
+		const struct config_section *section = config_sections[s];
+
+		if (section->element_size != 0)
+			continue;
+		for (size_t k = 0; k < section->key_count; k++) {
+			const struct config_key *key = &section->keys[k];
+			char **field = field_address(ctx->config, section, 0, key);
+			char path[PATH_MAX];
+			char *secret;
+
+			if (key->type != CONFIG_SECRET || *field != NULL)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s.%s", directory,
+				 section->name, key->name);
+			if (read_file_at(AT_FDCWD, path, SECRET_FILE_MAX_BYTES,
+					 &secret, NULL) < 0)
+				continue;
+			string_trim_end(secret);
+			*field = secret;
+		}
+	}
+}
+
+static void check_required(struct load_context *ctx)
+{
+	for (size_t s = 0; s < config_section_count; s++) {
+		const struct config_section *section = config_sections[s];
+		size_t count = section->element_size
+				       ? *section_count(ctx->config, section)
+				       : 1;
+
+		for (size_t index = 0; index < count; index++) {
+			for (size_t k = 0; k < section->key_count; k++) {
+				const struct config_key *key = &section->keys[k];
+				void *field = field_address(ctx->config, section,
+							    index, key);
+
+				if (!key->required)
+					continue;
+				if ((key->type == CONFIG_STRING ||
+				     key->type == CONFIG_SECRET) &&
+				    *(char **)field == NULL)
+					report(ctx, 0, "%s%s%s entry %zu: missing "
+					       "required key '%s'",
+					       section->element_size ? "[[" : "[",
+					       section->name,
+					       section->element_size ? "]]" : "]",
+					       index + 1, key->name);
+			}
+		}
+	}
+}
+
+void config_free(struct config *config)
+{
+	if (config == NULL)
+		return;
+	for (size_t s = 0; s < config_section_count; s++) {
+		const struct config_section *section = config_sections[s];
+		size_t count = section->element_size ? section->max_count : 1;
+
+		for (size_t index = 0; index < count; index++)
+			for (size_t k = 0; k < section->key_count; k++)
+				free_field(&section->keys[k],
+					   field_address(config, section, index,
+							 &section->keys[k]));
+	}
+	free(config->path);
+	free(config);
+}
+
+static struct config *config_new(struct load_context *ctx)
+{
+	ctx->config = calloc(1, sizeof(*ctx->config));
+	if (ctx->config == NULL)
+		return NULL;
+	for (size_t s = 0; s < config_section_count; s++)
+		if (config_sections[s]->element_size == 0)
+			apply_defaults(ctx, config_sections[s], 0);
+	return ctx->config;
+}
+
+struct config *config_defaults(void)
+{
+	struct load_context ctx = { .path = "built-in defaults" };
+
+	if (config_new(&ctx) == NULL)
+		return NULL;
+	apply_environment(&ctx);
+	apply_credentials(&ctx);
+	if (ctx.errors > 0) {
+		config_free(ctx.config);
+		return NULL;
+	}
+	return ctx.config;
+}
+
+/* Opens the file and refuses one that others could have rewritten. */
+static int read_config_file(const char *path, char **text, size_t *length,
+			    bool *world_readable)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		log_error("%s: cannot open: %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_error("%s: not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		log_error("%s: refusing a configuration that is %s-writable "
+			  "(mode %04o); run: chmod go-w %s", path,
+			  st.st_mode & S_IWOTH ? "world" : "group",
+			  (unsigned)(st.st_mode & 07777), path);
+		close(fd);
+		return -EPERM;
+	}
+	*world_readable = (st.st_mode & S_IROTH) != 0;
+	r = read_fd(fd, CONFIG_MAX_BYTES, text, length);
+	close(fd);
+	if (r < 0)
+		log_error("%s: cannot read: %s", path,
+			  r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+	return r;
+}
+
+static char *directory_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+int config_load(const char *path, bool path_must_exist, struct config **out)
+{
+	struct load_context ctx = { .path = path };
+	struct toml_error error = { 0 };
+	struct toml_value *root;
+	bool world_readable = false;
+	char *text = NULL, *directory;
+	size_t length = 0;
+	int r;
+
+	if (path == NULL || (!path_must_exist && access(path, F_OK) < 0 &&
+			     errno == ENOENT)) {
+		if (path != NULL)
+			log_notice("%s does not exist; using built-in defaults",
+				   path);
+		*out = config_defaults();
+		return *out ? 0 : -EINVAL;
+	}
+	r = read_config_file(path, &text, &length, &world_readable);
+	if (r < 0)
+		return r;
+	root = toml_parse(text, length, &error);
+	free(text);
+	if (root == NULL) {
+		log_error("%s:%d:%d: %s", path, error.line, error.column,
+			  error.message);
+		return -EINVAL;
+	}
+	directory = directory_of(path);
+	ctx.directory = directory;
+	if (config_new(&ctx) == NULL) {
+		free(directory);
+		toml_free(root);
+		return -ENOMEM;
+	}
+	apply_table(&ctx, root, "");
+	toml_free(root);
+	free(directory);
+	apply_environment(&ctx);
+	apply_credentials(&ctx);
+	check_required(&ctx);
+	if (ctx.errors > 0) {
+		if (ctx.errors > ERRORS_REPORTED_MAX)
+			log_error("%s: %d more errors not shown", path,
+				  ctx.errors - ERRORS_REPORTED_MAX);
+		config_free(ctx.config);
+		return -EINVAL;
+	}
+	if (ctx.config->has_inline_secrets && world_readable)
+		log_warning("%s holds secrets and is world-readable; run: "
+			    "chmod o-r %s (or move them to *_file / systemd "
+			    "credentials)", path, path);
+	ctx.config->path = strdup(path);
+	*out = ctx.config;
+	return 0;
+}
+
+const char *config_resolve_path(const char *from_command_line, bool *must_exist)
+{
+	const char *from_environment = getenv("SYSOPS_AGENT_CONFIG");
+
+	*must_exist = true;
+	if (from_command_line != NULL)
+		return from_command_line;
+	if (from_environment != NULL && from_environment[0] != '\0')
+		return from_environment;
+	*must_exist = false;
+	return CONFIG_DEFAULT_PATH;
+}

@@ -1,0 +1,105 @@
+/*
+ * config.h - the configuration: a TOML file checked against a schema.
+ *
+ * Every key is described once (type, default, range, meaning) in a section
+ * table; the loader, `check-config`, the example file and the man page all
+ * follow those tables. A module adds its settings by adding a section table
+ * (see config_schema.c) and a member to struct config.
+ */
+#ifndef SYSOPS_CONFIG_H
+#define SYSOPS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/sysops-agent/config.toml"
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+enum config_type {
+	CONFIG_BOOLEAN,     /* bool */
+	CONFIG_INTEGER,     /* int64_t */
+	CONFIG_FLOAT,       /* double; integers are accepted too */
+	CONFIG_STRING,      /* char *, NULL when unset */
+	CONFIG_SECRET,      /* char *; also KEY_file and systemd credentials */
+	CONFIG_STRING_LIST, /* struct config_string_list */
+};
+
+struct config_string_list {
+	char **items;
+	size_t count;
+};
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;              /* of the field in the section's struct */
+	const char *default_text;   /* a TOML value ("10", "\"info\"", "[]"), or
+				       NULL: unset unless computed at load */
+	double minimum, maximum;    /* numbers; both 0 means any value */
+	const char *const *choices; /* strings: allowed values, NULL-ended */
+	const char *description;    /* one sentence, for humans and man(5) */
+	bool required;              /* strings: must be given (repeated sections) */
+	/* Extra check after type and range; writes a reason and returns false. */
+	bool (*validate)(const void *field, char *reason, size_t reason_size);
+};
+
+struct config_section {
+	const char *name;           /* "agent", "alerting.slack", ... */
+	const char *description;
+	const struct config_key *keys;
+	size_t key_count;
+	size_t offset;              /* of the section's struct in struct config */
+	/* Repeated sections ([[name]]): a fixed array of max_count elements. */
+	size_t element_size;        /* 0 for a plain [name] section */
+	size_t max_count;
+	size_t count_offset;        /* size_t holding how many were given */
+};
+
+struct agent_config {
+	char *hostname;
+	int64_t collect_interval_secs;
+	char *log_level;
+	char *state_dir;
+	char *proc_root;
+	char *sys_root;
+	int64_t history_secs;
+};
+
+struct config {
+	char *path;                 /* the file it came from, or NULL */
+	bool has_inline_secrets;
+	struct agent_config agent;
+};
+
+/* All known sections, in the order they are documented and printed. */
+extern const struct config_section *const config_sections[];
+extern const size_t config_section_count;
+
+/*
+ * Loads a configuration. path NULL, or a default path that does not exist,
+ * gives the built-in defaults. Every problem is logged as "file:line: key:
+ * what was expected"; returns 0, or -EINVAL / -errno with *out untouched.
+ */
+int config_load(const char *path, bool path_must_exist, struct config **out);
+struct config *config_defaults(void);
+void config_free(struct config *config);
+
+/* Writes the effective configuration as TOML, secrets masked. */
+void config_print(const struct config *config, FILE *stream);
+
+/* Config path from -c, $SYSOPS_AGENT_CONFIG, or the default. */
+const char *config_resolve_path(const char *from_command_line,
+				bool *must_exist);
+
+/* Lookups used by the documentation generator and tests. */
+const struct config_section *config_find_section(const char *name);
+const struct config_key *config_find_key(const struct config_section *section,
+					 const char *name);
+
+/* Closest candidate within a small edit distance, or NULL. */
+const char *config_suggest(const char *wrong, const char *const *candidates,
+			   size_t candidate_count);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * config_schema.c - every section and key the configuration accepts.
+ *
+ * This table is the single source of truth: the loader checks against it,
+ * `check-config` prints it, and tests compare it with etc/sysops-agent.toml and
+ * man/sysops-agent.toml.5 so the documentation cannot drift. Modules add their
+ * sections to config_sections[] below.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/util.h"
+
+#define AGENT_KEY(field) offsetof(struct agent_config, field)
+
+static const char *const log_levels[] = { "error", "warning", "notice", "info",
+					  "debug", NULL };
+
+static bool validate_absolute_path(const void *field, char *reason, size_t size)
+{
+	const char *path = *(const char *const *)field;
+
+	if (path != NULL && path[0] == '/')
+		return true;
+	snprintf(reason, size, "expected an absolute path (starting with '/')");
+	return false;
+}
+
+static const struct config_key agent_keys[] = {
+	{ .name = "hostname", .type = CONFIG_STRING,
+	  .offset = AGENT_KEY(hostname),
+	  .description = "Name of this host in every alert; unset or empty "
+			 "means the system's host name." },
+	{ .name = "collect_interval_secs", .type = CONFIG_INTEGER,
+	  .offset = AGENT_KEY(collect_interval_secs), .default_text = "10",
+	  .minimum = 1, .maximum = 3600,
+	  .description = "Seconds between two collections of every metric." },
+	{ .name = "log_level", .type = CONFIG_STRING,
+	  .offset = AGENT_KEY(log_level), .default_text = "\"info\"",
+	  .choices = log_levels,
+	  .description = "Lowest priority logged: error, warning, notice, info "
+			 "or debug; -v and -q on the command line override "
+			 "it." },
+	{ .name = "state_dir", .type = CONFIG_STRING,
+	  .offset = AGENT_KEY(state_dir),
+	  .default_text = "\"/var/lib/sysops-agent\"",
+	  .validate = validate_absolute_path,
+	  .description = "Directory for cursors, spool and history, created "
+			 "0750; $STATE_DIRECTORY from systemd wins. The "
+			 "daemon writes nowhere else." },
+	{ .name = "proc_root", .type = CONFIG_STRING,
+	  .offset = AGENT_KEY(proc_root), .default_text = "\"/proc\"",
+	  .validate = validate_absolute_path,
+	  .description = "Where procfs is mounted; tests point it at fixture "
+			 "trees." },
+	{ .name = "sys_root", .type = CONFIG_STRING,
+	  .offset = AGENT_KEY(sys_root), .default_text = "\"/sys\"",
+	  .validate = validate_absolute_path,
+	  .description = "Where sysfs is mounted; tests point it at fixture "
+			 "trees." },
+	{ .name = "history_secs", .type = CONFIG_INTEGER,
+	  .offset = AGENT_KEY(history_secs), .default_text = "3600",
+	  .minimum = 60, .maximum = 7 * 86400,
+	  .description = "Seconds of samples kept in memory per metric; with "
+			 "collect_interval_secs it sizes every ring buffer." },
+};
+
+static const struct config_section agent_section = {
+	.name = "agent",
+	.description = "The daemon itself: identity, pace, logging, paths.",
+	.keys = agent_keys,
+	.key_count = ARRAY_SIZE(agent_keys),
+	.offset = offsetof(struct config, agent),
+};
+
+const struct config_section *const config_sections[] = {
+	&agent_section,
+};
+
+const size_t config_section_count = ARRAY_SIZE(config_sections);

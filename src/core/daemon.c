@@ -1,0 +1,272 @@
+/*
+ * daemon.c - the event loop and the daemon's lifecycle.
+ *
+ * Start-up opens the state directory, starts every module and runs the first
+ * tick at once, so READY=1 means "a collection has happened". SIGHUP loads the
+ * file again and swaps only if it is valid; SIGTERM flushes and leaves.
+ */
+#include "core/daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/state.h"
+#include "core/util.h"
+
+/* Pipeline order, producers first; NULL ends it. A stop walks it backwards. */
+static const struct daemon_module *const modules[] = {
+	NULL,
+};
+
+#define FOR_EACH_MODULE(m)                                                 \
+	for (const struct daemon_module *const *m##_at = modules, *m;       \
+	     (m = *m##_at) != NULL; m##_at++)
+
+void daemon_apply_log_level(const struct config *config, int override)
+{
+	int level = override;
+
+	if (level < 0)
+		level = log_level_from_name(config->agent.log_level);
+	log_set_level(level < 0 ? LOG_INFO : level);
+}
+
+static uint64_t interval_usec(const struct daemon *d)
+{
+	return (uint64_t)d->config->agent.collect_interval_secs * USEC_PER_SEC;
+}
+
+static void notify_status(struct daemon *d)
+{
+	sd_notifyf(0, "STATUS=collecting every %llds, %llu ticks, %u reloads"
+		   "%s", (long long)d->config->agent.collect_interval_secs,
+		   (unsigned long long)d->tick_count, d->reloads_done,
+		   d->reloads_failed ? " (last reload failed)" : "");
+}
+
+static void run_tick(struct daemon *d)
+{
+	uint64_t now = now_realtime_usec();
+
+	FOR_EACH_MODULE(module)
+		if (module->tick != NULL)
+			module->tick(d, now);
+	d->tick_count++;
+	if (!d->ready_sent) {
+		sd_notify(0, "READY=1");
+		d->ready_sent = true;
+		log_info("first collection done; ready");
+	}
+	notify_status(d);
+}
+
+/*
+ * Ticks stay on a fixed grid (start + k * interval) so the series have even
+ * spacing; if a tick overran a whole interval, the missed slots are skipped
+ * rather than run back to back.
+ */
+static int on_collect_timer(sd_event_source *source, uint64_t usec, void *data)
+{
+	struct daemon *d = data;
+	uint64_t interval = interval_usec(d), now;
+
+	(void)usec;
+	run_tick(d);
+	now = now_monotonic_usec();
+	d->next_tick_usec += interval;
+	if (d->next_tick_usec <= now) {
+		uint64_t behind = (now - d->next_tick_usec) / interval + 1;
+
+		d->ticks_late += behind;
+		d->next_tick_usec += behind * interval;
+		log_warning("collection fell behind by %llu tick(s)",
+			    (unsigned long long)behind);
+	}
+	sd_event_source_set_time(source, d->next_tick_usec);
+	return sd_event_source_set_enabled(source, SD_EVENT_ON);
+}
+
+static int on_stop_signal(sd_event_source *source,
+			  const struct signalfd_siginfo *info, void *data)
+{
+	struct daemon *d = data;
+
+	(void)source;
+	if (d->stopping)
+		return 0;
+	d->stopping = true;
+	log_info("received %s; stopping", strsignal((int)info->ssi_signo));
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	for (size_t i = ARRAY_SIZE(modules) - 1; i-- > 0;)
+		if (modules[i]->stop != NULL)
+			modules[i]->stop(d);
+	return sd_event_exit(d->event, 0);
+}
+
+static void reschedule_after_reload(struct daemon *d, int64_t old_interval)
+{
+	if (d->config->agent.collect_interval_secs == old_interval)
+		return;
+	d->next_tick_usec = now_monotonic_usec() + interval_usec(d);
+	sd_event_source_set_time(d->collect_timer, d->next_tick_usec);
+	log_info("collect interval is now %llds",
+		 (long long)d->config->agent.collect_interval_secs);
+}
+
+static void warn_restart_only(const struct config *old_config,
+			      const struct config *new_config)
+{
+	const struct agent_config *a = &old_config->agent, *b = &new_config->agent;
+
+	if (strcmp(a->state_dir, b->state_dir) != 0)
+		log_warning("state_dir changed to %s; it takes effect on "
+			    "restart (still using %s)", b->state_dir,
+			    a->state_dir);
+	if (a->history_secs != b->history_secs ||
+	    a->collect_interval_secs != b->collect_interval_secs)
+		log_notice("history_secs and collect_interval_secs size the "
+			   "ring buffers; new sizes apply on restart");
+}
+
+static int on_reload_signal(sd_event_source *source,
+			    const struct signalfd_siginfo *info, void *data)
+{
+	struct daemon *d = data;
+	struct config *fresh = NULL, *old;
+	int64_t old_interval;
+
+	(void)source, (void)info;
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		   (unsigned long long)now_monotonic_usec());
+	log_info("received SIGHUP; reloading %s", d->config_path);
+	if (config_load(d->config_path, d->config_must_exist, &fresh) < 0) {
+		d->reloads_failed++;
+		log_error("reload failed; keeping the running configuration");
+		sd_notify(0, "READY=1");
+		notify_status(d);
+		return 0;
+	}
+	old = d->config;
+	old_interval = old->agent.collect_interval_secs;
+	warn_restart_only(old, fresh);
+	d->config = fresh;
+	daemon_apply_log_level(d->config, d->log_level_override);
+	reschedule_after_reload(d, old_interval);
+	FOR_EACH_MODULE(module)
+		if (module->reload != NULL && module->reload(d, old) < 0)
+			log_warning("%s: kept part of its previous settings",
+				    module->name);
+	config_free(old);
+	d->reloads_done++;
+	d->reloads_failed = 0;
+	log_info("configuration reloaded");
+	sd_notify(0, "READY=1");
+	notify_status(d);
+	return 0;
+}
+
+static int attach_signals(struct daemon *d)
+{
+	static const int handled[] = { SIGTERM, SIGINT, SIGHUP };
+	sigset_t mask;
+	int r;
+
+	/* sd-event reads signals from a signalfd: they must be blocked. */
+	sigemptyset(&mask);
+	for (size_t i = 0; i < ARRAY_SIZE(handled); i++)
+		sigaddset(&mask, handled[i]);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	r = sd_event_add_signal(d->event, NULL, SIGTERM, on_stop_signal, d);
+	if (r >= 0)
+		r = sd_event_add_signal(d->event, NULL, SIGINT, on_stop_signal, d);
+	if (r >= 0)
+		r = sd_event_add_signal(d->event, NULL, SIGHUP, on_reload_signal,
+					d);
+	return r;
+}
+
+int daemon_init(struct daemon *d, struct config *config, const char *path,
+		bool path_must_exist, int log_level_override)
+{
+	int r;
+
+	*d = (struct daemon){
+		.config = config,
+		.config_path = path,
+		.config_must_exist = path_must_exist,
+		.log_level_override = log_level_override,
+		.state_dir_fd = -1,
+	};
+	d->state_dir_fd = state_dir_open(config->agent.state_dir);
+	if (d->state_dir_fd < 0)
+		return d->state_dir_fd;
+	r = sd_event_new(&d->event);
+	if (r < 0) {
+		log_error("cannot create the event loop: %s", strerror(-r));
+		return r;
+	}
+	r = attach_signals(d);
+	if (r < 0) {
+		log_error("cannot watch signals: %s", strerror(-r));
+		return r;
+	}
+	/* Pings WATCHDOG=1 at half of WATCHDOG_USEC when systemd asks for it. */
+	r = sd_event_set_watchdog(d->event, 1);
+	if (r < 0)
+		log_warning("watchdog unavailable: %s", strerror(-r));
+	d->next_tick_usec = now_monotonic_usec();
+	r = sd_event_add_time(d->event, &d->collect_timer, CLOCK_MONOTONIC,
+			      d->next_tick_usec, 1000, on_collect_timer, d);
+	if (r < 0) {
+		log_error("cannot arm the collect timer: %s", strerror(-r));
+		return r;
+	}
+	FOR_EACH_MODULE(module) {
+		if (module->start == NULL)
+			continue;
+		r = module->start(d);
+		if (r < 0) {
+			log_error("%s: cannot start: %s", module->name,
+				  strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+int daemon_run(struct daemon *d)
+{
+	int r;
+
+	log_info("sysops-agent %s started on %s (pid %d, config %s, state %s, "
+		 "every %llds)", SYSOPS_VERSION, d->config->agent.hostname,
+		 (int)getpid(), d->config->path ? d->config->path : "built-in",
+		 d->config->agent.state_dir,
+		 (long long)d->config->agent.collect_interval_secs);
+	r = sd_event_loop(d->event);
+	if (r < 0) {
+		log_error("event loop failed: %s", strerror(-r));
+		return EXIT_FAILURE;
+	}
+	log_info("stopped after %llu ticks",
+		 (unsigned long long)d->tick_count);
+	return EXIT_SUCCESS;
+}
+
+void daemon_free(struct daemon *d)
+{
+	d->collect_timer = sd_event_source_unref(d->collect_timer);
+	d->event = sd_event_unref(d->event);
+	if (d->state_dir_fd >= 0)
+		close(d->state_dir_fd);
+	d->state_dir_fd = -1;
+	config_free(d->config);
+	d->config = NULL;
+}

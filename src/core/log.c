@@ -1,0 +1,182 @@
+/*
+ * log.c - where the daemon's words go.
+ *
+ * One function decides the target at start-up; every record then goes to the
+ * journal (with its priority and fields) or to stderr as one line. A record is
+ * formatted into a fixed buffer: logging never allocates.
+ */
+#include "core/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#define LOG_LINE_MAX 2048
+#define LOG_FIELDS_MAX 16
+
+static enum log_target current_target = LOG_TARGET_STDERR;
+static int current_level = LOG_INFO;
+
+static const char *const level_names[] = {
+	[LOG_EMERG] = "emergency", [LOG_ALERT] = "alert",
+	[LOG_CRIT] = "critical",   [LOG_ERR] = "error",
+	[LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info",       [LOG_DEBUG] = "debug",
+};
+
+/*
+ * systemd sets JOURNAL_STREAM to "dev:ino" of the stream it connected to
+ * stderr; if stderr is still that stream, the journal is listening.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *stream = getenv("JOURNAL_STREAM");
+	unsigned long long device, inode;
+	struct stat st;
+
+	if (stream == NULL || sscanf(stream, "%llu:%llu", &device, &inode) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == device &&
+	       (unsigned long long)st.st_ino == inode;
+}
+
+void log_open(enum log_target target)
+{
+	if (target == LOG_TARGET_AUTO)
+		target = stderr_is_journal() ? LOG_TARGET_JOURNAL
+					     : LOG_TARGET_STDERR;
+	current_target = target;
+}
+
+enum log_target log_current_target(void)
+{
+	return current_target;
+}
+
+void log_set_level(int priority)
+{
+	if (priority < LOG_ERR)
+		priority = LOG_ERR;
+	if (priority > LOG_DEBUG)
+		priority = LOG_DEBUG;
+	current_level = priority;
+}
+
+int log_get_level(void)
+{
+	return current_level;
+}
+
+bool log_enabled(int priority)
+{
+	return priority <= current_level;
+}
+
+int log_level_from_name(const char *name)
+{
+	for (int i = LOG_ERR; i <= LOG_DEBUG; i++)
+		if (strcmp(name, level_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *log_level_name(int priority)
+{
+	if (priority < 0 || priority > LOG_DEBUG)
+		return "unknown";
+	return level_names[priority];
+}
+
+static void write_stderr(int priority, const char *message,
+			 const char *const *fields, size_t field_count)
+{
+	char line[LOG_LINE_MAX + 512];
+	size_t used;
+	int n;
+
+	if (current_target == LOG_TARGET_PLAIN)
+		n = snprintf(line, sizeof(line), "sysops-agent: %s%s",
+			     priority <= LOG_ERR	   ? "error: "
+			     : priority == LOG_WARNING ? "warning: "
+						       : "",
+			     message);
+	else
+		n = snprintf(line, sizeof(line), "<%d>%s", priority, message);
+	used = n < 0 ? 0 : (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+
+	for (size_t i = 0; i < field_count && used < sizeof(line) - 1; i++) {
+		n = snprintf(line + used, sizeof(line) - used, " %s", fields[i]);
+		if (n < 0)
+			break;
+		used += (size_t)n < sizeof(line) - used ? (size_t)n
+							 : sizeof(line) - used - 1;
+	}
+	line[used++] = '\n';
+	/* One write per record so concurrent writers never interleave lines. */
+	while (write(STDERR_FILENO, line, used) < 0 && errno == EINTR)
+		;
+}
+
+static void write_journal(int priority, const char *message,
+			  const char *const *fields, size_t field_count)
+{
+	char message_field[LOG_LINE_MAX + 16];
+	char priority_field[16];
+	struct iovec iov[LOG_FIELDS_MAX + 3];
+	size_t count = 0;
+
+	snprintf(message_field, sizeof(message_field), "MESSAGE=%s", message);
+	snprintf(priority_field, sizeof(priority_field), "PRIORITY=%d", priority);
+	iov[count++] = (struct iovec){ message_field, strlen(message_field) };
+	iov[count++] = (struct iovec){ priority_field, strlen(priority_field) };
+	iov[count++] = (struct iovec){ (void *)"SYSLOG_IDENTIFIER=sysops-agent",
+				       strlen("SYSLOG_IDENTIFIER=sysops-agent") };
+	for (size_t i = 0; i < field_count && i < LOG_FIELDS_MAX; i++)
+		iov[count++] = (struct iovec){ (void *)fields[i],
+					       strlen(fields[i]) };
+	if (sd_journal_sendv(iov, (int)count) < 0)
+		write_stderr(priority, message, fields, field_count);
+}
+
+static void log_dispatch(int priority, const char *const *fields,
+			 size_t field_count, const char *format, va_list args)
+{
+	char message[LOG_LINE_MAX];
+	int saved_errno = errno;
+
+	if (!log_enabled(priority))
+		return;
+	vsnprintf(message, sizeof(message), format, args);
+	if (current_target == LOG_TARGET_JOURNAL)
+		write_journal(priority, message, fields, field_count);
+	else
+		write_stderr(priority, message, fields, field_count);
+	errno = saved_errno;
+}
+
+void log_message(int priority, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	log_dispatch(priority, NULL, 0, format, args);
+	va_end(args);
+}
+
+void log_structured(int priority, const char *const *fields, size_t field_count,
+		    const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	log_dispatch(priority, fields, field_count, format, args);
+	va_end(args);
+}

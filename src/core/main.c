@@ -1,0 +1,237 @@
+/*
+ * main.c - the command line: run the daemon, or one of the commands
+ * (check-config, and those the modules add to the table below).
+ *
+ * This is the only file where the process may exit early: usage errors exit 2
+ * with a one-line hint, configuration errors exit 1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/cli.h"
+#include "core/config.h"
+#include "core/daemon.h"
+#include "core/log.h"
+#include "core/util.h"
+
+static int command_check_config(int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+} commands[] = {
+	{ "check-config", command_check_config,
+	  "check-config [-c FILE]   validate the configuration and print it" },
+};
+
+static void print_usage(FILE *stream)
+{
+	fprintf(stream,
+		"usage: sysops-agent [-c FILE] [-f] [-v|-q]\n"
+		"       sysops-agent COMMAND [OPTIONS]\n"
+		"       sysops-agent --version | --help\n\n"
+		"Anomaly-detection alerting daemon for Linux servers.\n\n"
+		"  -c, --config FILE  configuration (default %s,\n"
+		"                     or $SYSOPS_AGENT_CONFIG)\n"
+		"  -f, --foreground   stay in the foreground and log to stderr\n"
+		"  -v, --verbose      log debug messages\n"
+		"  -q, --quiet        log warnings and errors only (-qq: errors)\n\n"
+		"commands:\n",
+		CONFIG_DEFAULT_PATH);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(stream, "  %s\n", commands[i].usage);
+	fprintf(stream, "\nSee sysops-agent(8) and sysops-agent.toml(5).\n");
+}
+
+static int usage_error(const char *message, const char *argument)
+{
+	fprintf(stderr, "sysops-agent: %s%s%s%s\nTry 'sysops-agent --help'.\n",
+		message, argument ? " '" : "", argument ? argument : "",
+		argument ? "'" : "");
+	return 2;
+}
+
+static int command_check_config(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	struct config *config;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:", options, NULL)) != -1) {
+		if (c != 'c')
+			return cli_usage_error("check-config",
+					       "unknown option");
+		path = optarg;
+	}
+	if (optind != argc)
+		return cli_usage_error("check-config", "unexpected argument");
+	if (cli_load_config(path, &config) < 0) {
+		fprintf(stderr, "sysops-agent: configuration is invalid\n");
+		return 1;
+	}
+	config_print(config, stdout);
+	fprintf(stderr, "sysops-agent: configuration %s is valid\n",
+		config->path ? config->path : "(built-in defaults)");
+	config_free(config);
+	return 0;
+}
+
+/*
+ * Started from a terminal without -f, the daemon detaches like any classic
+ * daemon; under systemd (Type=notify) it stays the main process.
+ */
+static int detach(void)
+{
+	pid_t pid = fork();
+	int null_fd;
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		return -errno;
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null_fd < 0)
+		return -errno;
+	dup2(null_fd, STDIN_FILENO);
+	dup2(null_fd, STDOUT_FILENO);
+	dup2(null_fd, STDERR_FILENO);
+	close(null_fd);
+	return 0;
+}
+
+static bool started_by_systemd(void)
+{
+	return getenv("INVOCATION_ID") != NULL || getenv("NOTIFY_SOCKET") != NULL;
+}
+
+static int run_daemon(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path_option = NULL, *path;
+	bool foreground = false, must_exist;
+	int verbosity = 0, level_override = -1, c, status;
+	struct config *config;
+	struct daemon daemon;
+
+	while ((c = getopt_long(argc, argv, "c:fvqhV", options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path_option = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'q':
+			verbosity--;
+			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
+		case 'V':
+			printf("sysops-agent %s (sqlite history: %s)\n",
+			       SYSOPS_VERSION, WITH_SQLITE ? "yes" : "no");
+			return 0;
+		default:
+			return usage_error("unknown option", NULL);
+		}
+	}
+	if (optind != argc)
+		return usage_error("unexpected argument", argv[optind]);
+	if (verbosity > 0)
+		level_override = LOG_DEBUG;
+	else if (verbosity == -1)
+		level_override = LOG_WARNING;
+	else if (verbosity < -1)
+		level_override = LOG_ERR;
+
+	log_open(foreground ? LOG_TARGET_STDERR : LOG_TARGET_AUTO);
+	if (level_override >= 0)
+		log_set_level(level_override);
+	path = config_resolve_path(path_option, &must_exist);
+	if (config_load(path, must_exist, &config) < 0)
+		return 1;
+	daemon_apply_log_level(config, level_override);
+	if (!foreground && !started_by_systemd()) {
+		if (detach() < 0) {
+			log_error("cannot detach: %s", strerror(errno));
+			config_free(config);
+			return 1;
+		}
+		log_open(LOG_TARGET_JOURNAL);
+	}
+	if (daemon_init(&daemon, config, path, must_exist, level_override) < 0) {
+		daemon_free(&daemon);
+		return 1;
+	}
+	status = daemon_run(&daemon);
+	daemon_free(&daemon);
+	return status;
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[ARRAY_SIZE(commands)];
+	const char *suggestion;
+
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		names[i] = commands[i].name;
+	suggestion = config_suggest(name, names, ARRAY_SIZE(commands));
+	fprintf(stderr, "sysops-agent: unknown command '%s'", name);
+	if (suggestion != NULL)
+		fprintf(stderr, " (did you mean '%s'?)", suggestion);
+	fprintf(stderr, "\nTry 'sysops-agent --help'.\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *command;
+
+	if (argc > 1 && argv[1][0] != '-') {
+		command = find_command(argv[1]);
+		if (command == NULL)
+			return unknown_command(argv[1]);
+		log_open(LOG_TARGET_PLAIN);
+		/* The command's own getopt sees its name as argv[0]. */
+		return command->run(argc - 1, argv + 1);
+	}
+	return run_daemon(argc, argv);
+}

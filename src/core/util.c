@@ -1,0 +1,186 @@
+/*
+ * util.c - the few helpers every module needs and libc lacks: bounded reads of
+ * small files, safe string copies, clocks, and an edit distance for "did you
+ * mean" suggestions.
+ */
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int read_file_at(int dirfd, const char *path, size_t max_bytes, char **data,
+		 size_t *length)
+{
+	int fd, r;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	r = read_fd(fd, max_bytes, data, length);
+	close(fd);
+	return r;
+}
+
+int read_fd(int fd, size_t max_bytes, char **data, size_t *length)
+{
+	size_t capacity = 4096, used = 0;
+	char *buffer;
+
+	buffer = malloc(capacity + 1);
+	if (buffer == NULL)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (used == capacity) {
+			char *bigger;
+
+			if (capacity >= max_bytes + 1) {
+				free(buffer);
+				return -EFBIG;
+			}
+			capacity *= 2;
+			bigger = realloc(buffer, capacity + 1);
+			if (bigger == NULL) {
+				free(buffer);
+				return -ENOMEM;
+			}
+			buffer = bigger;
+		}
+		n = read(fd, buffer + used, capacity - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+
+			free(buffer);
+			return -saved;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	if (used > max_bytes) {
+		free(buffer);
+		return -EFBIG;
+	}
+	buffer[used] = '\0';
+	*data = buffer;
+	if (length != NULL)
+		*length = used;
+	return 0;
+}
+
+ssize_t read_file_into(int dirfd, const char *path, char *buffer, size_t size)
+{
+	size_t used = 0;
+	int fd;
+
+	if (size == 0)
+		return -EINVAL;
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	while (used < size - 1) {
+		ssize_t n = read(fd, buffer + used, size - 1 - used);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+
+			close(fd);
+			return -saved;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	buffer[used] = '\0';
+	return (ssize_t)used;
+}
+
+size_t string_copy(char *dst, const char *src, size_t size)
+{
+	size_t length = strlen(src);
+
+	if (size > 0) {
+		size_t n = length < size - 1 ? length : size - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return length;
+}
+
+bool string_ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+void string_trim_end(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
+			 s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+}
+
+static uint64_t clock_usec(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t now_monotonic_usec(void)
+{
+	return clock_usec(CLOCK_MONOTONIC);
+}
+
+uint64_t now_realtime_usec(void)
+{
+	return clock_usec(CLOCK_REALTIME);
+}
+
+size_t edit_distance(const char *a, const char *b, size_t limit)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t row[64];
+
+	/* Names are short; anything longer is simply "far". */
+	if (lb >= ARRAY_SIZE(row) || la >= 64)
+		return limit + 1;
+	if ((la > lb ? la - lb : lb - la) > limit)
+		return limit + 1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diagonal = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t above = row[j];
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = diagonal + cost;
+
+			if (above + 1 < best)
+				best = above + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diagonal = above;
+		}
+	}
+	return row[lb];
+}

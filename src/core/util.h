@@ -1,0 +1,43 @@
+/*
+ * util.h - small helpers shared by every module: bounded file reads, string
+ * copies that never overflow, and monotonic/real clocks in microseconds.
+ */
+#ifndef SYSOPS_UTIL_H
+#define SYSOPS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define USEC_PER_SEC 1000000ULL
+
+/*
+ * Reads a whole file of at most max_bytes into a NUL-terminated heap buffer.
+ * Returns 0, -EFBIG when larger, or -errno. dirfd may be AT_FDCWD.
+ */
+int read_file_at(int dirfd, const char *path, size_t max_bytes, char **data,
+		 size_t *length);
+
+/* The same on an open descriptor, read to its end; the caller closes it. */
+int read_fd(int fd, size_t max_bytes, char **data, size_t *length);
+
+/* Reads up to size-1 bytes into a caller's buffer; returns bytes or -errno. */
+ssize_t read_file_into(int dirfd, const char *path, char *buffer, size_t size);
+
+/* Copies at most size-1 bytes and always terminates; returns strlen(src). */
+size_t string_copy(char *dst, const char *src, size_t size);
+
+bool string_ends_with(const char *s, const char *suffix);
+
+/* Removes trailing whitespace (newlines from secret files) in place. */
+void string_trim_end(char *s);
+
+uint64_t now_monotonic_usec(void);
+uint64_t now_realtime_usec(void);
+
+/* Levenshtein distance, capped at limit+1 so long strings stay cheap. */
+size_t edit_distance(const char *a, const char *b, size_t limit);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * metrics.h - the metric registry: name + labels -> dense id, one fixed-size
+ * ring of samples per series, all memory allocated at start-up.
+ *
+ * Collectors write (metrics_register, metrics_push); the analyzer reads each
+ * tick (metrics_get, metrics_value_back) and keys its own O(1) state by id,
+ * resetting it when a slot's generation changes (a retired series' slot was
+ * reused by another one).
+ */
+#ifndef SYSOPS_METRICS_H
+#define SYSOPS_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define METRIC_NAME_MAX 64    /* "disk.used_percent" */
+#define METRIC_LABELS_MAX 160 /* canonical "device=sda,mount=/" (sorted) */
+
+struct metric_registry;
+
+struct metric_series {
+	char name[METRIC_NAME_MAX];
+	char labels[METRIC_LABELS_MAX];
+	uint32_t generation;      /* bumped each time the slot is (re)used */
+	int64_t last_time_usec;   /* CLOCK_REALTIME of the newest sample */
+	uint64_t last_tick;       /* tick of the newest sample */
+	bool in_use;
+};
+
+/* max_series slots, each with a ring of ring_capacity samples. */
+struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity);
+void metrics_free(struct metric_registry *registry);
+
+/*
+ * Id of the series, registering it if new. -ENOSPC when max_series are in
+ * use (one warning is logged for the first refusal, not one per tick).
+ */
+int metrics_register(struct metric_registry *registry, const char *name,
+		     const char *labels);
+
+/* Appends a sample in O(1); the oldest is overwritten when the ring is full. */
+void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
+		  double value);
+
+/* Frees the slot of a series that disappeared (unmounted disk, exited pid). */
+void metrics_retire(struct metric_registry *registry, int id);
+
+/* Slot count, for iterating ids 0..capacity-1. */
+size_t metrics_capacity(const struct metric_registry *registry);
+
+/* The series in a slot, or NULL when the slot is free. */
+const struct metric_series *metrics_get(const struct metric_registry *registry,
+					int id);
+
+/* Samples held by the series (at most ring_capacity). */
+size_t metrics_count(const struct metric_registry *registry, int id);
+
+/*
+ * The sample `back` steps before the newest (0 = newest), without copying;
+ * false when the ring holds fewer samples.
+ */
+bool metrics_value_back(const struct metric_registry *registry, int id,
+			size_t back, int64_t *time_usec, double *value);
+
+#endif
