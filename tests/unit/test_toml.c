@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -415,8 +416,10 @@ test_depth_limit(void **state)
 	strcpy(p, " = 1\n");
 	error = parse_bad_str(text);
 	assert_message_contains(&error, "nest more than");
+	p = strstr(text, " = 1");
+	memmove(text + 1, text, (size_t)(p - text));
 	text[0] = '[';
-	memcpy(strstr(text, " = 1"), "]\n\0", 3);
+	strcpy(p + 1, "]\n");
 	error = parse_bad_str(text);
 	assert_message_contains(&error, "nest more than");
 	free(text);
