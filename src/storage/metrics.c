@@ -160,7 +160,6 @@ int metrics_register(struct metric_registry *registry, const char *name,
 	series->generation++;
 	series->in_use = true;
 	series->last_time_usec = 0;
-	series->last_tick = 0;
 	registry->rings[id] = (struct metric_ring){ 0 };
 	registry->index[insert_at] = id;
 	return id;
