@@ -12,6 +12,7 @@
 
 #include "core/config.h"
 #include "core/util.h"
+#include "analyzer/analyzer.h"
 
 #define AGENT_KEY(field) offsetof(struct agent_config, field)
 
@@ -77,6 +78,9 @@ static const struct config_section agent_section = {
 
 const struct config_section *const config_sections[] = {
 	&agent_section,
+	&analyzer_section,
+	&analyzer_override_section,
+	&thresholds_section,
 };
 
 const size_t config_section_count = ARRAY_SIZE(config_sections);

@@ -18,6 +18,7 @@
 #include "core/daemon.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "analyzer/analyzer.h"
 
 static int command_check_config(int argc, char **argv);
 
@@ -28,6 +29,8 @@ static const struct command {
 } commands[] = {
 	{ "check-config", command_check_config,
 	  "check-config [-c FILE]   validate the configuration and print it" },
+	{ "replay", analyzer_command_replay,
+	  "replay [-c FILE] FILE.csv  score a timestamp,value CSV offline" },
 };
 
 static void print_usage(FILE *stream)

@@ -1,0 +1,296 @@
+/*
+ * analyzer_config.c - the [analyzer], [[analyzer.override]] and [thresholds]
+ * sections: every detector parameter with its default, range and meaning.
+ *
+ * The defaults are the ones scored on the Numenta Anomaly Benchmark (one
+ * configuration for every series) and meant for a server left untuned.
+ */
+#include <fnmatch.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analyzer/analyzer.h"
+#include "core/util.h"
+
+#define A_KEY(field) offsetof(struct analyzer_config, field)
+#define O_KEY(field) offsetof(struct analyzer_override, field)
+#define T_KEY(field) offsetof(struct thresholds_config, field)
+
+static const struct config_key analyzer_keys[] = {
+	{ .name = "enabled", .type = CONFIG_BOOLEAN, .offset = A_KEY(enabled),
+	  .default_text = "true",
+	  .description = "Run the detectors on every tick." },
+	{ .name = "anomaly_series", .type = CONFIG_STRING_LIST,
+	  .offset = A_KEY(anomaly_series), .default_text = "[\"*\"]",
+	  .description = "Globs of the series (\"name\" or \"name{labels}\") "
+			 "watched by the generic anomaly detector (robust "
+			 "z-score and level-shift CUSUM)." },
+	{ .name = "warmup_samples", .type = CONFIG_INTEGER,
+	  .offset = A_KEY(warmup_samples), .default_text = "60",
+	  .minimum = 2, .maximum = 100000,
+	  .description = "Samples a series is only learnt from before its first "
+			 "verdict." },
+	{ .name = "baseline_samples", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(baseline_samples), .default_text = "500.0",
+	  .minimum = 4, .maximum = 1e7,
+	  .description = "Span, in samples, of the baseline (streaming median, "
+			 "MAD and EWMA): how long the detector remembers what "
+			 "normal looks like." },
+	{ .name = "min_stddev", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(min_stddev), .default_text = "0.0",
+	  .minimum = 0, .maximum = 1e18,
+	  .description = "Absolute floor of the spread, in the series' unit, so "
+			 "a flat series that twitches does not alert." },
+	{ .name = "relative_floor", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(relative_floor), .default_text = "0.01",
+	  .minimum = 0, .maximum = 10,
+	  .description = "Floor of the spread as a fraction of the baseline "
+			 "(0.01: a 1% wiggle is never a large deviation)." },
+	{ .name = "z_alert", .type = CONFIG_FLOAT, .offset = A_KEY(z_alert),
+	  .default_text = "6.0", .minimum = 0.5, .maximum = 100,
+	  .description = "Deviation from the baseline, in robust standard "
+			 "deviations, that scores 0.5 (an alert)." },
+	{ .name = "cusum_drift", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(cusum_drift), .default_text = "1.0",
+	  .minimum = 0, .maximum = 100,
+	  .description = "CUSUM allowance in standard deviations: shifts "
+			 "smaller than this are ignored." },
+	{ .name = "cusum_limit", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(cusum_limit), .default_text = "20.0",
+	  .minimum = 0.5, .maximum = 1000,
+	  .description = "CUSUM decision level in standard deviations: the "
+			 "accumulated excess that scores 0.5." },
+	{ .name = "raise_score", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(raise_score), .default_text = "0.5",
+	  .minimum = 0.01, .maximum = 1,
+	  .description = "Anomaly score at which an alert fires." },
+	{ .name = "clear_score", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(clear_score), .default_text = "0.3",
+	  .minimum = 0, .maximum = 1,
+	  .description = "Score below which the anomaly counts as over." },
+	{ .name = "clear_samples", .type = CONFIG_INTEGER,
+	  .offset = A_KEY(clear_samples), .default_text = "6",
+	  .minimum = 1, .maximum = 100000,
+	  .description = "Consecutive calm samples before the alert resolves." },
+	{ .name = "holdoff_secs", .type = CONFIG_INTEGER,
+	  .offset = A_KEY(holdoff_secs), .default_text = "86400",
+	  .minimum = 0, .maximum = 30 * 86400,
+	  .description = "No new anomaly alert for a series this soon after "
+			 "its last one." },
+	{ .name = "trend_series", .type = CONFIG_STRING_LIST,
+	  .offset = A_KEY(trend_series),
+	  .default_text = "[\"disk.used_percent\", "
+			  "\"disk.inodes_used_percent\", \"fd.used_percent\", "
+			  "\"memory.used_percent\", "
+			  "\"cgroup.memory_used_percent\"]",
+	  .description = "Globs of percent-of-limit series forecast to 100%: "
+			 "disk full, inodes exhausted, fd table full, memory "
+			 "exhausted, cgroup at memory.max." },
+	{ .name = "trend_span_secs", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(trend_span_secs), .default_text = "21600.0",
+	  .minimum = 60, .maximum = 90 * 86400,
+	  .description = "Time constant of the trend regression; long so that "
+			 "a nightly clean-up does not fake a fill-up." },
+	{ .name = "trend_min_span_secs", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(trend_min_span_secs), .default_text = "1800.0",
+	  .minimum = 0, .maximum = 90 * 86400,
+	  .description = "History needed before the first forecast." },
+	{ .name = "trend_horizon_secs", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(trend_horizon_secs), .default_text = "86400.0",
+	  .minimum = 60, .maximum = 365 * 86400,
+	  .description = "Alert when the forecast reaches the limit sooner "
+			 "than this (default: full within 24 h)." },
+	{ .name = "leak_series", .type = CONFIG_STRING_LIST,
+	  .offset = A_KEY(leak_series),
+	  .default_text = "[\"process.rss_bytes\", \"process.fd_count\", "
+			  "\"process.threads\", \"service.memory_bytes\", "
+			  "\"memory.slab_unreclaimable_bytes\"]",
+	  .description = "Globs of the series watched for leaks (sustained "
+			 "linear growth)." },
+	{ .name = "leak_min_duration_secs", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(leak_min_duration_secs), .default_text = "3600.0",
+	  .minimum = 10, .maximum = 30 * 86400,
+	  .description = "Growth must have lasted this long." },
+	{ .name = "leak_min_r2", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(leak_min_r2), .default_text = "0.9",
+	  .minimum = 0, .maximum = 1,
+	  .description = "Goodness of the linear fit the growth must reach." },
+	{ .name = "leak_min_growth_bytes", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(leak_min_growth_bytes), .default_text = "67108864.0",
+	  .minimum = 0, .maximum = 1e15,
+	  .description = "Absolute growth (for *_bytes series) below which "
+			 "nothing is reported (64 MiB)." },
+	{ .name = "leak_min_growth_count", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(leak_min_growth_count), .default_text = "100.0",
+	  .minimum = 0, .maximum = 1e12,
+	  .description = "Absolute growth for counts (fds, threads)." },
+	{ .name = "leak_min_relative", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(leak_min_relative), .default_text = "0.2",
+	  .minimum = 0, .maximum = 1000,
+	  .description = "Growth as a fraction of the starting value." },
+};
+
+const struct config_section analyzer_section = {
+	.name = "analyzer",
+	.description = "Detectors run on every series each tick.",
+	.keys = analyzer_keys,
+	.key_count = ARRAY_SIZE(analyzer_keys),
+	.offset = offsetof(struct config, analyzer),
+};
+
+static const struct config_key override_keys[] = {
+	{ .name = "series", .type = CONFIG_STRING, .offset = O_KEY(series),
+	  .required = true,
+	  .description = "Glob on \"name\" or \"name{labels}\"." },
+	{ .name = "anomaly", .type = CONFIG_BOOLEAN, .offset = O_KEY(anomaly),
+	  .default_text = "true",
+	  .description = "false: no anomaly detection on these series." },
+	{ .name = "min_stddev", .type = CONFIG_FLOAT,
+	  .offset = O_KEY(min_stddev), .default_text = "-1.0",
+	  .minimum = -1, .maximum = 1e18,
+	  .description = "As in [analyzer]; -1 keeps the default." },
+	{ .name = "relative_floor", .type = CONFIG_FLOAT,
+	  .offset = O_KEY(relative_floor), .default_text = "-1.0",
+	  .minimum = -1, .maximum = 10,
+	  .description = "As in [analyzer]; -1 keeps the default." },
+	{ .name = "z_alert", .type = CONFIG_FLOAT, .offset = O_KEY(z_alert),
+	  .default_text = "-1.0", .minimum = -1, .maximum = 100,
+	  .description = "As in [analyzer]; -1 keeps the default." },
+	{ .name = "holdoff_secs", .type = CONFIG_INTEGER,
+	  .offset = O_KEY(holdoff_secs), .default_text = "-1",
+	  .minimum = -1, .maximum = 30 * 86400,
+	  .description = "As in [analyzer]; -1 keeps the default." },
+	{ .name = "trend_horizon_secs", .type = CONFIG_FLOAT,
+	  .offset = O_KEY(trend_horizon_secs), .default_text = "-1.0",
+	  .minimum = -1, .maximum = 365 * 86400,
+	  .description = "As in [analyzer]; -1 keeps the default." },
+};
+
+const struct config_section analyzer_override_section = {
+	.name = "analyzer.override",
+	.description = "Per-series changes to the [analyzer] defaults; later "
+		       "entries win.",
+	.keys = override_keys,
+	.key_count = ARRAY_SIZE(override_keys),
+	.offset = offsetof(struct config, analyzer.overrides),
+	.element_size = sizeof(struct analyzer_override),
+	.max_count = ANALYZER_OVERRIDE_MAX,
+	.count_offset = offsetof(struct config, analyzer.override_count),
+};
+
+static const struct config_key threshold_keys[] = {
+	{ .name = "cpu_percent", .type = CONFIG_FLOAT,
+	  .offset = T_KEY(cpu_percent), .default_text = "90.0",
+	  .minimum = 0, .maximum = 100,
+	  .description = "CPU busy (cpu.usage_percent); 0 disables." },
+	{ .name = "memory_percent", .type = CONFIG_FLOAT,
+	  .offset = T_KEY(memory_percent), .default_text = "85.0",
+	  .minimum = 0, .maximum = 100,
+	  .description = "Memory in use (memory.used_percent); 0 disables." },
+	{ .name = "disk_percent", .type = CONFIG_FLOAT,
+	  .offset = T_KEY(disk_percent), .default_text = "90.0",
+	  .minimum = 0, .maximum = 100,
+	  .description = "Filesystem space used (disk.used_percent)." },
+	{ .name = "inode_percent", .type = CONFIG_FLOAT,
+	  .offset = T_KEY(inode_percent), .default_text = "90.0",
+	  .minimum = 0, .maximum = 100,
+	  .description = "Filesystem inodes used (disk.inodes_used_percent)." },
+	{ .name = "fd_percent", .type = CONFIG_FLOAT,
+	  .offset = T_KEY(fd_percent), .default_text = "80.0",
+	  .minimum = 0, .maximum = 100,
+	  .description = "System file handles used (fd.used_percent)." },
+	{ .name = "swap_percent", .type = CONFIG_FLOAT,
+	  .offset = T_KEY(swap_percent), .default_text = "80.0",
+	  .minimum = 0, .maximum = 100,
+	  .description = "Swap used (swap.used_percent)." },
+	{ .name = "load_per_core", .type = CONFIG_FLOAT,
+	  .offset = T_KEY(load_per_core), .default_text = "2.0",
+	  .minimum = 0, .maximum = 1000,
+	  .description = "1-minute load average per CPU (load.per_core)." },
+	{ .name = "psi_some_percent", .type = CONFIG_FLOAT,
+	  .offset = T_KEY(psi_some_percent), .default_text = "25.0",
+	  .minimum = 0, .maximum = 100,
+	  .description = "Pressure stall, share of time some task waited over "
+			 "60 s, for cpu, memory and io (psi.*_some_avg60)." },
+	{ .name = "cgroup_memory_percent", .type = CONFIG_FLOAT,
+	  .offset = T_KEY(cgroup_memory_percent), .default_text = "90.0",
+	  .minimum = 0, .maximum = 100,
+	  .description = "A cgroup's memory against its memory.max "
+			 "(cgroup.memory_used_percent)." },
+	{ .name = "clear_fraction", .type = CONFIG_FLOAT,
+	  .offset = T_KEY(clear_fraction), .default_text = "0.95",
+	  .minimum = 0.5, .maximum = 1,
+	  .description = "An alert clears below raise level times this "
+			 "(hysteresis: 90% disk clears at 85.5%)." },
+	{ .name = "for_secs", .type = CONFIG_INTEGER,
+	  .offset = T_KEY(for_secs), .default_text = "60",
+	  .minimum = 0, .maximum = 86400,
+	  .description = "A breach must last this long before it alerts." },
+};
+
+const struct config_section thresholds_section = {
+	.name = "thresholds",
+	.description = "Fixed limits, each with hysteresis and a duration.",
+	.keys = threshold_keys,
+	.key_count = ARRAY_SIZE(threshold_keys),
+	.offset = offsetof(struct config, analyzer.thresholds),
+};
+
+bool analyzer_series_match(const char *pattern, const char *name,
+			   const char *labels)
+{
+	char full[METRIC_FULL_MAX];
+
+	if (strchr(pattern, '{') == NULL)
+		return fnmatch(pattern, name, 0) == 0;
+	snprintf(full, sizeof(full), "%s{%s}", name, labels ? labels : "");
+	return fnmatch(pattern, full, 0) == 0;
+}
+
+static bool match_any(const struct config_string_list *list, const char *name,
+		      const char *labels)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (analyzer_series_match(list->items[i], name, labels))
+			return true;
+	return false;
+}
+
+bool analyzer_anomaly_params(const struct analyzer_config *config,
+			     const char *name, const char *labels,
+			     struct anomaly_params *out)
+{
+	bool enabled = match_any(&config->anomaly_series, name, labels);
+
+	*out = (struct anomaly_params){
+		.warmup_samples = config->warmup_samples,
+		.baseline_samples = config->baseline_samples,
+		.min_stddev = config->min_stddev,
+		.relative_floor = config->relative_floor,
+		.z_alert = config->z_alert,
+		.cusum_drift = config->cusum_drift,
+		.cusum_limit = config->cusum_limit,
+		.raise_score = config->raise_score,
+		.clear_score = config->clear_score,
+		.clear_samples = config->clear_samples,
+		.holdoff_secs = config->holdoff_secs,
+	};
+	for (size_t i = 0; i < config->override_count; i++) {
+		const struct analyzer_override *o = &config->overrides[i];
+
+		if (o->series == NULL ||
+		    !analyzer_series_match(o->series, name, labels))
+			continue;
+		enabled = o->anomaly;
+		if (o->min_stddev >= 0)
+			out->min_stddev = o->min_stddev;
+		if (o->relative_floor >= 0)
+			out->relative_floor = o->relative_floor;
+		if (o->z_alert >= 0)
+			out->z_alert = o->z_alert;
+		if (o->holdoff_secs >= 0)
+			out->holdoff_secs = o->holdoff_secs;
+	}
+	return enabled;
+}

@@ -1,0 +1,72 @@
+/*
+ * analyzer_config.h - the analyzer's configuration structs, included by
+ * core/config.h inside struct config (so it must not include config.h back:
+ * struct config_string_list is already defined where this is included).
+ */
+#ifndef SYSOPS_ANALYZER_CONFIG_H
+#define SYSOPS_ANALYZER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ANALYZER_OVERRIDE_MAX 32
+/* "name{labels}" */
+#define METRIC_FULL_MAX (64 + 160 + 2)
+
+/* A per-series-glob override; negative numbers mean "keep the default". */
+struct analyzer_override {
+	char *series;            /* glob on "name" or "name{labels}" */
+	bool anomaly;            /* false: no anomaly detection on these */
+	double min_stddev;
+	double relative_floor;
+	double z_alert;
+	int64_t holdoff_secs;
+	double trend_horizon_secs;
+};
+
+struct thresholds_config {
+	double cpu_percent;
+	double memory_percent;
+	double disk_percent;
+	double inode_percent;
+	double fd_percent;
+	double swap_percent;
+	double load_per_core;
+	double psi_some_percent;
+	double cgroup_memory_percent;
+	double clear_fraction;
+	int64_t for_secs;
+};
+
+struct analyzer_config {
+	bool enabled;
+	struct config_string_list anomaly_series;   /* globs */
+	int64_t warmup_samples;
+	double baseline_samples;
+	double min_stddev;
+	double relative_floor;
+	double z_alert;
+	double cusum_drift;
+	double cusum_limit;
+	double raise_score;
+	double clear_score;
+	int64_t clear_samples;
+	int64_t holdoff_secs;
+	struct config_string_list trend_series;      /* globs, limit 100 % */
+	double trend_span_secs;
+	double trend_min_span_secs;
+	double trend_horizon_secs;
+	struct config_string_list leak_series;       /* globs */
+	double leak_min_duration_secs;
+	double leak_min_r2;
+	double leak_min_growth_bytes;
+	double leak_min_growth_count;
+	double leak_min_relative;
+
+	struct analyzer_override overrides[ANALYZER_OVERRIDE_MAX];
+	size_t override_count;
+	struct thresholds_config thresholds;
+};
+
+#endif

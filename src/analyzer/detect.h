@@ -1,0 +1,177 @@
+/*
+ * detect.h - the detectors: small fixed-size state machines fed one sample at
+ * a time. Each keeps O(1) state per series (no history is copied) so the
+ * analyzer can afford one of each on every series the registry holds.
+ *
+ * The analyzer (analyzer.c) and the offline replay (replay.c) drive the same
+ * functions, so what `replay` reports is what the daemon would send.
+ */
+#ifndef SYSOPS_ANALYZER_DETECT_H
+#define SYSOPS_ANALYZER_DETECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- threshold: raise/clear hysteresis held for for_secs ---- */
+
+struct threshold_params {
+	double raise;       /* breach when value >= raise (or <= when below) */
+	double clear;       /* back to normal when value < clear */
+	int64_t for_secs;   /* breach must hold this long before it fires */
+	bool below;         /* fire on low values (free space) instead */
+};
+
+struct threshold_state {
+	int64_t breach_since_usec; /* 0: not in breach */
+	bool firing;
+};
+
+enum detect_transition {
+	DETECT_NONE,
+	DETECT_FIRE,    /* a new alert starts */
+	DETECT_RESOLVE, /* the alert's condition has cleared */
+};
+
+enum detect_transition threshold_update(struct threshold_state *state,
+					const struct threshold_params *params,
+					int64_t time_usec, double value);
+
+/* ---- generic anomaly: robust z-score + EWMA + CUSUM, one score ---- */
+
+struct anomaly_params {
+	int64_t warmup_samples;    /* samples learnt before the first verdict */
+	double baseline_samples;   /* EWMA span of the baseline (mean, MAD) */
+	double min_stddev;         /* absolute floor of the spread */
+	double relative_floor;     /* floor as a fraction of |median| */
+	double z_alert;            /* robust |z| that maps to score 0.5 */
+	double cusum_drift;        /* CUSUM allowance k, in spreads */
+	double cusum_limit;        /* CUSUM decision level h, in spreads */
+	double raise_score;        /* the alert fires at score >= this */
+	double clear_score;        /* and clears below this ... */
+	int64_t clear_samples;     /* ... for this many samples */
+	int64_t holdoff_secs;      /* no new alert this soon after the last */
+};
+
+/*
+ * About 140 bytes: the whole per-series cost of the generic path. Doubles
+ * rather than floats because byte counters reach 1e9 and the EWMA of their
+ * squares would lose every digit in a float.
+ */
+struct anomaly_state {
+	int64_t samples;
+	double median;       /* streaming median (sign steps scaled by MAD) */
+	double mad;          /* streaming median absolute deviation */
+	double mean;         /* EWMA mean of winsorised values */
+	double variance;     /* EWMA variance of winsorised values */
+	double cusum_high;   /* one-sided CUSUMs on the standardised value */
+	double cusum_low;
+	double recent;       /* short EWMA: where the level is now */
+	double score;        /* last combined score in [0,1] */
+	double z;            /* last signed deviation in spreads */
+	int64_t last_fire_usec;
+	int64_t calm_samples;   /* consecutive samples below clear_score */
+	bool firing;
+	uint8_t cause;          /* enum anomaly_cause of the last high score */
+};
+
+enum anomaly_cause {
+	ANOMALY_CAUSE_NONE,
+	ANOMALY_CAUSE_SPIKE,  /* one value far outside the band */
+	ANOMALY_CAUSE_SHIFT,  /* the level moved and stayed (CUSUM) */
+};
+
+void anomaly_init(struct anomaly_state *state);
+
+/* Feeds one sample; returns the score in [0,1] (0 while warming up). */
+double anomaly_update(struct anomaly_state *state,
+		      const struct anomaly_params *params, double value);
+
+/*
+ * The alert decision on top of the score, the part the daemon and replay
+ * share: fire on a rising score unless inside the hold-off, resolve after
+ * clear_samples calm samples.
+ */
+enum detect_transition anomaly_gate(struct anomaly_state *state,
+				    const struct anomaly_params *params,
+				    int64_t time_usec);
+
+/* Baseline and half-width of the normal band, for messages. */
+double anomaly_baseline(const struct anomaly_state *state);
+double anomaly_band(const struct anomaly_state *state,
+		    const struct anomaly_params *params);
+
+/* ---- trend: exponentially weighted least squares -> time to a limit ---- */
+
+struct trend_params {
+	double span_secs;      /* time constant of the regression weights */
+	double min_span_secs;  /* need this much history before forecasting */
+	double limit;          /* value at which the resource is exhausted */
+	double horizon_secs;   /* alert when the limit is closer than this */
+};
+
+struct trend_state {
+	int64_t origin_usec; /* times are seconds since this, for precision */
+	int64_t first_usec, last_usec;
+	double sw, st, sx, stt, stx, sxx; /* weighted sums */
+	double last_value;
+	bool firing;
+};
+
+struct trend_forecast {
+	double slope;      /* units per second */
+	double slope_err;  /* standard error of the slope */
+	double level;      /* fitted value now */
+	double r2;
+	double eta_secs;   /* to the limit at this slope, or -1 */
+	double eta_low, eta_high; /* at slope +- 2 standard errors, or -1 */
+};
+
+void trend_init(struct trend_state *state);
+void trend_update(struct trend_state *state, const struct trend_params *params,
+		  int64_t time_usec, double value);
+/* False until min_span_secs of history with a usable fit. */
+bool trend_forecast(const struct trend_state *state,
+		    const struct trend_params *params, struct trend_forecast *out);
+enum detect_transition trend_gate(struct trend_state *state,
+				  const struct trend_params *params,
+				  struct trend_forecast *out);
+
+/* ---- leak: sustained, linear, long and large growth ---- */
+
+struct leak_params {
+	double min_duration_secs; /* growth observed at least this long */
+	double min_r2;            /* goodness of the linear fit */
+	double min_growth;        /* absolute growth over the fit (bytes, fds) */
+	double min_relative;      /* growth as a fraction of the start value */
+};
+
+/*
+ * Plain least squares since the series started growing; a plateau or a drop
+ * restarts it (the window is the current growth run, never the ring).
+ */
+struct leak_state {
+	int64_t origin_usec;
+	double n, st, sx, stt, stx, sxx;
+	double start_value, peak_value;
+	int64_t start_usec, last_usec, peak_usec;
+	bool firing;
+};
+
+struct leak_report {
+	double rate_per_sec;
+	double r2;
+	double duration_secs;
+	double growth;
+	double start_value, value;
+};
+
+void leak_init(struct leak_state *state);
+void leak_update(struct leak_state *state, const struct leak_params *params,
+		 int64_t time_usec, double value);
+bool leak_check(const struct leak_state *state,
+		const struct leak_params *params, struct leak_report *out);
+enum detect_transition leak_gate(struct leak_state *state,
+				 const struct leak_params *params,
+				 struct leak_report *out);
+
+#endif
