@@ -49,6 +49,9 @@ struct analyzer_config {
 	double z_alert;
 	double cusum_drift;
 	double cusum_limit;
+	double novelty_alert;
+	double envelope_samples;
+	double smooth_samples;
 	double raise_score;
 	double clear_score;
 	int64_t clear_samples;

@@ -45,7 +45,12 @@ struct anomaly_params {
 	double relative_floor;     /* floor as a fraction of |median| */
 	double z_alert;            /* robust |z| that maps to score 0.5 */
 	double cusum_drift;        /* CUSUM allowance k, in spreads */
-	double cusum_limit;        /* CUSUM decision level h, in spreads */
+	double cusum_limit;        /* CUSUM decision level h, in spreads;
+				      0 leaves CUSUM out of the score */
+	double novelty_alert;      /* excess beyond the envelope of past
+				      values, in spreads, that scores 0.5 */
+	double envelope_samples;   /* span over which the envelope forgets */
+	double smooth_samples;     /* EWMA span of the level-shift detector */
 	double raise_score;        /* the alert fires at score >= this */
 	double clear_score;        /* and clears below this ... */
 	int64_t clear_samples;     /* ... for this many samples */
@@ -66,6 +71,8 @@ struct anomaly_state {
 	double cusum_high;   /* one-sided CUSUMs on the standardised value */
 	double cusum_low;
 	double recent;       /* short EWMA: where the level is now */
+	double high, low;    /* envelope of past values, slowly forgotten */
+	double recent_high, recent_low; /* the same for the smoothed level */
 	double score;        /* last combined score in [0,1] */
 	double z;            /* last signed deviation in spreads */
 	int64_t last_fire_usec;

@@ -17,8 +17,6 @@
 #define MAD_TO_SIGMA 1.4826
 /* Values beyond this many spreads are clipped before they move the EWMA. */
 #define WINSOR_SPREADS 4.0
-/* Span of the "recent level" the baseline jumps to after a level shift. */
-#define RECENT_SPAN 8.0
 
 void anomaly_init(struct anomaly_state *state)
 {
@@ -102,15 +100,36 @@ static void learn(struct anomaly_state *state,
 	state->variance = (1.0 - alpha) * (state->variance + alpha * delta * delta);
 }
 
+/* Widens the envelope to the value, or lets it shrink towards the median. */
+static void envelope_update(double *high, double *low, double value,
+			    double center, double forget)
+{
+	*high -= (*high - center) * forget;
+	*low += (center - *low) * forget;
+	if (value > *high)
+		*high = value;
+	if (value < *low)
+		*low = value;
+}
+
+static double excess(double value, double high, double low)
+{
+	return fmax(0, fmax(value - high, low - value));
+}
+
 double anomaly_update(struct anomaly_state *state,
 		      const struct anomaly_params *params, double value)
 {
-	double spread, z, spike, shift, k = params->cusum_drift;
+	double spread, z, spike, novel, shift, cusum = 0, k = params->cusum_drift;
+	double smooth_alpha = alpha_of_span(params->smooth_samples);
+	double forget = 1.0 / params->envelope_samples;
 
 	if (!isfinite(value))
 		return state->score;
 	if (state->samples == 0) {
 		state->median = state->mean = state->recent = value;
+		state->high = state->low = value;
+		state->recent_high = state->recent_low = value;
 		state->samples = 1;
 		state->score = 0;
 		return 0;
@@ -118,19 +137,54 @@ double anomaly_update(struct anomaly_state *state,
 	spread = spread_of(state, params);
 	z = (value - state->median) / spread;
 	state->z = z;
-	state->recent += alpha_of_span(RECENT_SPAN) * (value - state->recent);
+	state->recent += smooth_alpha * (value - state->recent);
 
 	/*
 	 * CUSUM on the standardised deviation, clamped per sample so a lone
 	 * spike counts as one large step, not an instant level shift.
 	 */
-	{
-		double step = fmax(fmin(z, params->cusum_limit), -params->cusum_limit);
+	if (params->cusum_limit > 0) {
+		double sd = fmax(sqrt(state->variance),
+				 spread_floor(state, params));
+		double zc = (value - state->mean) / fmax(sd, 1e-12);
+		double step = fmax(fmin(zc, params->cusum_limit),
+				   -params->cusum_limit);
 
 		state->cusum_high = fmax(0, state->cusum_high + step - k);
 		state->cusum_low = fmax(0, state->cusum_low - step - k);
+		cusum = squash(fmax(state->cusum_high, state->cusum_low),
+			       params->cusum_limit);
 	}
+	/*
+	 * Novelty: how far the value, and the smoothed level, leave the
+	 * range they have covered lately. A daily cycle or a regular burst
+	 * stays inside its own envelope; a new extreme or a level no longer
+	 * seen does not. The smoothed level's spread is the spread of an
+	 * EWMA of independent noise, sqrt(a / (2 - a)) of the raw one.
+	 */
+	spike = squash(fabs(z), params->z_alert);
+	novel = squash(excess(value, state->high, state->low) / spread,
+		       params->novelty_alert);
+	shift = squash(excess(state->recent, state->recent_high,
+			      state->recent_low) /
+			       (spread * sqrt(smooth_alpha / (2 - smooth_alpha))),
+		       params->novelty_alert);
+
 	learn(state, params, value, spread);
+	/*
+	 * A CUSUM past its decision level has found a level shift: restart
+	 * it from the new level (the classic CUSUM restart), so the score
+	 * says "changed here" once instead of staying high until the slow
+	 * baseline has crawled over.
+	 */
+	if (cusum >= 0.5) {
+		state->cusum_high = state->cusum_low = 0;
+		state->mean = state->median = state->recent;
+	}
+	envelope_update(&state->high, &state->low, value, state->median,
+			forget);
+	envelope_update(&state->recent_high, &state->recent_low,
+			state->recent, state->median, forget);
 	state->samples++;
 
 	if (state->samples <= params->warmup_samples) {
@@ -138,11 +192,10 @@ double anomaly_update(struct anomaly_state *state,
 		state->score = 0;
 		return 0;
 	}
-	spike = squash(fabs(z), params->z_alert);
-	shift = squash(fmax(state->cusum_high, state->cusum_low),
-		       params->cusum_limit);
-	state->cause = spike >= shift ? ANOMALY_CAUSE_SPIKE : ANOMALY_CAUSE_SHIFT;
-	state->score = fmax(spike, shift);
+	novel = fmin(novel, spike);
+	state->cause = novel >= fmax(shift, cusum) ? ANOMALY_CAUSE_SPIKE
+						   : ANOMALY_CAUSE_SHIFT;
+	state->score = fmax(novel, fmax(shift, cusum));
 	if (state->score < 0.01)
 		state->cause = ANOMALY_CAUSE_NONE;
 	return state->score;
@@ -171,15 +224,6 @@ enum detect_transition anomaly_gate(struct anomaly_state *state,
 	state->firing = true;
 	state->calm_samples = 0;
 	state->last_fire_usec = time_usec;
-	/*
-	 * A confirmed level shift becomes the new normal: restart the CUSUM
-	 * and move the baseline to the recent level, or the detector would
-	 * keep reporting the same shift until the median crawled over.
-	 */
-	if (state->cause == ANOMALY_CAUSE_SHIFT) {
-		state->median = state->mean = state->recent;
-		state->cusum_high = state->cusum_low = 0;
-	}
 	return DETECT_FIRE;
 }
 
