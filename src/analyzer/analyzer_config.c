@@ -27,7 +27,7 @@ static const struct config_key analyzer_keys[] = {
 			 "watched by the generic anomaly detector (robust "
 			 "z-score and level-shift CUSUM)." },
 	{ .name = "warmup_samples", .type = CONFIG_INTEGER,
-	  .offset = A_KEY(warmup_samples), .default_text = "60",
+	  .offset = A_KEY(warmup_samples), .default_text = "120",
 	  .minimum = 2, .maximum = 100000,
 	  .description = "Samples a series is only learnt from before its first "
 			 "verdict." },
@@ -48,11 +48,11 @@ static const struct config_key analyzer_keys[] = {
 	  .description = "Floor of the spread as a fraction of the baseline "
 			 "(0.01: a 1% wiggle is never a large deviation)." },
 	{ .name = "z_alert", .type = CONFIG_FLOAT, .offset = A_KEY(z_alert),
-	  .default_text = "6.0", .minimum = 0.5, .maximum = 100,
+	  .default_text = "4.0", .minimum = 0.5, .maximum = 100,
 	  .description = "Deviation from the baseline, in robust standard "
 			 "deviations, that scores 0.5 (an alert)." },
 	{ .name = "cusum_drift", .type = CONFIG_FLOAT,
-	  .offset = A_KEY(cusum_drift), .default_text = "1.0",
+	  .offset = A_KEY(cusum_drift), .default_text = "2.0",
 	  .minimum = 0, .maximum = 100,
 	  .description = "CUSUM allowance in standard deviations: shifts "
 			 "smaller than this are ignored." },
@@ -62,11 +62,17 @@ static const struct config_key analyzer_keys[] = {
 	  .description = "CUSUM decision level in standard deviations: the "
 			 "accumulated excess that scores 0.5." },
 	{ .name = "novelty_alert", .type = CONFIG_FLOAT,
-	  .offset = A_KEY(novelty_alert), .default_text = "3.0",
+	  .offset = A_KEY(novelty_alert), .default_text = "1.0",
 	  .minimum = 0.1, .maximum = 100,
 	  .description = "How far beyond the range of recent values (the "
 			 "envelope), in robust standard deviations, a value or "
 			 "the smoothed level must go to score 0.5." },
+	{ .name = "novelty_range", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(novelty_range), .default_text = "0.17",
+	  .minimum = 0, .maximum = 100,
+	  .description = "The same margin as a fraction of the envelope's "
+			 "width, whichever is larger: a series that swings "
+			 "widely must leave its range by more." },
 	{ .name = "envelope_samples", .type = CONFIG_FLOAT,
 	  .offset = A_KEY(envelope_samples), .default_text = "2000.0",
 	  .minimum = 10, .maximum = 1e8,
@@ -90,7 +96,7 @@ static const struct config_key analyzer_keys[] = {
 	  .minimum = 1, .maximum = 100000,
 	  .description = "Consecutive calm samples before the alert resolves." },
 	{ .name = "holdoff_secs", .type = CONFIG_INTEGER,
-	  .offset = A_KEY(holdoff_secs), .default_text = "86400",
+	  .offset = A_KEY(holdoff_secs), .default_text = "21600",
 	  .minimum = 0, .maximum = 30 * 86400,
 	  .description = "No new anomaly alert for a series this soon after "
 			 "its last one." },
@@ -288,6 +294,7 @@ bool analyzer_anomaly_params(const struct analyzer_config *config,
 		.cusum_drift = config->cusum_drift,
 		.cusum_limit = config->cusum_limit,
 		.novelty_alert = config->novelty_alert,
+		.novelty_range = config->novelty_range,
 		.envelope_samples = config->envelope_samples,
 		.smooth_samples = config->smooth_samples,
 		.raise_score = config->raise_score,

@@ -50,6 +50,7 @@ struct analyzer_config {
 	double cusum_drift;
 	double cusum_limit;
 	double novelty_alert;
+	double novelty_range;
 	double envelope_samples;
 	double smooth_samples;
 	double raise_score;

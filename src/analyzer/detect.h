@@ -49,6 +49,8 @@ struct anomaly_params {
 				      0 leaves CUSUM out of the score */
 	double novelty_alert;      /* excess beyond the envelope of past
 				      values, in spreads, that scores 0.5 */
+	double novelty_range;      /* or this fraction of the envelope's
+				      width, whichever is larger */
 	double envelope_samples;   /* span over which the envelope forgets */
 	double smooth_samples;     /* EWMA span of the level-shift detector */
 	double raise_score;        /* the alert fires at score >= this */

@@ -163,13 +163,22 @@ double anomaly_update(struct anomaly_state *state,
 	 * EWMA of independent noise, sqrt(a / (2 - a)) of the raw one.
 	 */
 	spike = squash(fabs(z), params->z_alert);
-	novel = squash(excess(value, state->high, state->low) / spread,
-		       params->novelty_alert);
-	shift = squash(excess(state->recent, state->recent_high,
-			      state->recent_low) /
-			       (spread * sqrt(smooth_alpha / (2 - smooth_alpha))),
-		       params->novelty_alert);
+	{
+		double scale = sqrt(smooth_alpha / (2 - smooth_alpha));
+		double margin = fmax(params->novelty_alert * spread,
+				     params->novelty_range *
+					     (state->high - state->low));
+		double margin_smooth = fmax(
+			params->novelty_alert * spread * scale,
+			params->novelty_range *
+				(state->recent_high - state->recent_low));
 
+		novel = squash(excess(value, state->high, state->low) /
+				       fmax(margin, 1e-12), 1.0);
+		shift = squash(excess(state->recent, state->recent_high,
+				      state->recent_low) /
+				       fmax(margin_smooth, 1e-12), 1.0);
+	}
 	learn(state, params, value, spread);
 	/*
 	 * A CUSUM past its decision level has found a level shift: restart
