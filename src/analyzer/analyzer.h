@@ -32,6 +32,44 @@ bool analyzer_anomaly_params(const struct analyzer_config *config,
 			     const char *name, const char *labels,
 			     struct anomaly_params *out);
 
+struct metric_registry;
+struct alert_event;
+struct analyzer;
+
+/* Where alerts go: alert_submit() unless a test captures them. */
+typedef int (*analyzer_sink_fn)(const struct alert_event *event,
+				void *context);
+
+/* Detector state for slot_count registry slots, allocated once. */
+struct analyzer *analyzer_new(const struct config *config, size_t slot_count);
+void analyzer_free(struct analyzer *analyzer);
+void analyzer_set_sink(struct analyzer *analyzer, analyzer_sink_fn sink,
+		       void *context);
+/* After a reload: series are matched against the new settings again. */
+void analyzer_set_config(struct analyzer *analyzer,
+			 const struct config *config);
+/* One tick: every series whose newest sample is stamped now_usec. */
+void analyzer_evaluate(struct analyzer *analyzer,
+		       const struct metric_registry *registry,
+		       int64_t now_usec);
+/* Bytes of detector state per series (one slot). */
+size_t analyzer_slot_bytes(void);
+
+/*
+ * The generic path, shared by the daemon and `replay`: score the sample,
+ * then decide whether it starts (or ends) an alert.
+ */
+enum detect_transition analyzer_generic_step(struct anomaly_state *state,
+					     const struct anomaly_params *params,
+					     int64_t time_usec, double value,
+					     double *score);
+
+void analyzer_trend_params(const struct analyzer_config *config,
+			   const char *name, const char *labels,
+			   struct trend_params *out);
+void analyzer_leak_params(const struct analyzer_config *config,
+			  const char *name, struct leak_params *out);
+
 /* `sysops-agent replay [-c FILE] FILE.csv` */
 int analyzer_command_replay(int argc, char **argv);
 

@@ -121,7 +121,7 @@ struct trend_params {
 struct trend_state {
 	int64_t origin_usec; /* times are seconds since this, for precision */
 	int64_t first_usec, last_usec;
-	double sw, st, sx, stt, stx, sxx; /* weighted sums */
+	double sw, sw2, st, sx, stt, stx, sxx; /* weighted sums, t in s */
 	double last_value;
 	bool firing;
 };
@@ -160,10 +160,10 @@ struct leak_params {
  */
 struct leak_state {
 	int64_t origin_usec;
-	double n, st, sx, stt, stx, sxx;
+	double n, st, sx, stt, stx, sxx; /* x relative to start_value */
 	double start_value, peak_value;
 	int64_t start_usec, last_usec, peak_usec;
-	bool firing;
+	bool firing;   /* must stay last: a new run keeps it */
 };
 
 struct leak_report {

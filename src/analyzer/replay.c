@@ -197,9 +197,9 @@ static int replay_stream(FILE *in, const char *name,
 		if (time_secs < last_time)
 			time_secs = last_time;
 		last_time = time_secs;
-		score = anomaly_update(&state, params, value);
-		alert = anomaly_gate(&state, params,
-				     (int64_t)(time_secs * 1e6)) == DETECT_FIRE;
+		alert = analyzer_generic_step(&state, params,
+					      (int64_t)(time_secs * 1e6),
+					      value, &score) == DETECT_FIRE;
 		alerts += alert;
 		rows++;
 		fprintf(out, "%.*s,%.17g,%.6f,%d\n",

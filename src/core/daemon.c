@@ -17,9 +17,11 @@
 #include "core/log.h"
 #include "core/state.h"
 #include "core/util.h"
+#include "analyzer/analyzer.h"
 
 /* Pipeline order, producers first; NULL ends it. A stop walks it backwards. */
 static const struct daemon_module *const modules[] = {
+	&analyzer_module,
 	NULL,
 };
 

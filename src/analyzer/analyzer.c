@@ -1,0 +1,688 @@
+/*
+ * analyzer.c - the per-tick evaluation: every series the collectors updated
+ * this tick goes through the detectors that apply to it (a [thresholds]
+ * limit, the generic anomaly detector, a trend forecast or a leak watch),
+ * and each state change becomes one alert_submit() with a sentence an
+ * operator can act on.
+ *
+ * Detector state lives in one array allocated once, one slot per registry
+ * slot; a slot is reset when the registry reuses it for another series
+ * (generation changes), so memory is fixed from the first tick on.
+ */
+#include "analyzer/analyzer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerter/alert.h"
+#include "core/daemon.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "storage/metrics.h"
+
+#define PARAMS_MAX (ANALYZER_OVERRIDE_MAX + 1)
+#define SUMMARY_MAX 512
+
+enum extra_detector {
+	EXTRA_NONE,
+	EXTRA_TREND,
+	EXTRA_LEAK,
+};
+
+/* One fixed limit of [thresholds] and the series it applies to. */
+struct threshold_rule {
+	const char *rule;
+	size_t offset;               /* in struct thresholds_config */
+	const char *patterns[3];
+	const char *what;            /* "CPU busy" */
+	const char *unit;            /* "%" or "" */
+};
+
+static const struct threshold_rule threshold_rules[] = {
+	{ "cpu_percent", offsetof(struct thresholds_config, cpu_percent),
+	  { "cpu.usage_percent" }, "CPU usage", "%" },
+	{ "memory_percent", offsetof(struct thresholds_config, memory_percent),
+	  { "memory.used_percent" }, "memory use", "%" },
+	{ "disk_percent", offsetof(struct thresholds_config, disk_percent),
+	  { "disk.used_percent" }, "disk space used", "%" },
+	{ "inode_percent", offsetof(struct thresholds_config, inode_percent),
+	  { "disk.inodes_used_percent" }, "inodes used", "%" },
+	{ "fd_percent", offsetof(struct thresholds_config, fd_percent),
+	  { "fd.used_percent" }, "file handles used", "%" },
+	{ "swap_percent", offsetof(struct thresholds_config, swap_percent),
+	  { "swap.used_percent", "memory.swap_used_percent" }, "swap used",
+	  "%" },
+	{ "load_per_core", offsetof(struct thresholds_config, load_per_core),
+	  { "load.per_core", "cpu.load_per_core", "load.load1_per_core" },
+	  "load average per core", "" },
+	{ "psi_some_percent",
+	  offsetof(struct thresholds_config, psi_some_percent),
+	  { "psi.*some*60*" }, "pressure stall (some, 60 s)", "%" },
+	{ "cgroup_memory_percent",
+	  offsetof(struct thresholds_config, cgroup_memory_percent),
+	  { "cgroup.memory_used_percent" }, "cgroup memory against memory.max",
+	  "%" },
+};
+
+struct series_slot {
+	uint32_t generation;
+	bool bound;
+	bool anomaly_on;
+	int8_t threshold;      /* index in threshold_rules, or -1 */
+	uint8_t params;        /* index in analyzer->params */
+	uint8_t extra;         /* enum extra_detector */
+	struct threshold_state threshold_state;
+	struct anomaly_state anomaly;
+	union {
+		struct trend_state trend;
+		struct leak_state leak;
+	} u;
+};
+
+struct analyzer {
+	const struct config *config;
+	struct series_slot *slots;
+	size_t slot_count;
+	struct anomaly_params params[PARAMS_MAX];
+	size_t params_count;
+	analyzer_sink_fn sink;
+	void *sink_context;
+	uint64_t alerts_sent, alerts_refused;
+};
+
+size_t analyzer_slot_bytes(void)
+{
+	return sizeof(struct series_slot);
+}
+
+static int default_sink(const struct alert_event *event, void *context)
+{
+	(void)context;
+	return alert_submit(event);
+}
+
+struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
+{
+	struct analyzer *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	a->slots = calloc(slot_count ? slot_count : 1, sizeof(*a->slots));
+	if (a->slots == NULL) {
+		free(a);
+		return NULL;
+	}
+	a->slot_count = slot_count;
+	a->config = config;
+	a->sink = default_sink;
+	return a;
+}
+
+void analyzer_free(struct analyzer *a)
+{
+	if (a == NULL)
+		return;
+	free(a->slots);
+	free(a);
+}
+
+void analyzer_set_sink(struct analyzer *a, analyzer_sink_fn sink,
+		       void *context)
+{
+	a->sink = sink ? sink : default_sink;
+	a->sink_context = context;
+}
+
+void analyzer_set_config(struct analyzer *a, const struct config *config)
+{
+	a->config = config;
+	a->params_count = 0;
+	/* Rebind every series on its next sample; detector state is kept. */
+	for (size_t i = 0; i < a->slot_count; i++)
+		a->slots[i].bound = false;
+}
+
+static bool match_list(const struct config_string_list *list,
+		       const char *name, const char *labels)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (analyzer_series_match(list->items[i], name, labels))
+			return true;
+	return false;
+}
+
+/* Identical parameter sets share one table entry (a byte per series). */
+static uint8_t intern_params(struct analyzer *a,
+			     const struct anomaly_params *params)
+{
+	for (size_t i = 0; i < a->params_count; i++)
+		if (memcmp(&a->params[i], params, sizeof(*params)) == 0)
+			return (uint8_t)i;
+	if (a->params_count == PARAMS_MAX)
+		return 0;
+	a->params[a->params_count] = *params;
+	return (uint8_t)a->params_count++;
+}
+
+static void bind_slot(struct analyzer *a, struct series_slot *slot,
+		      const struct metric_series *series)
+{
+	const struct analyzer_config *c = &a->config->analyzer;
+	struct anomaly_params params;
+	uint8_t extra = EXTRA_NONE;
+	bool fresh = slot->generation != series->generation;
+
+	memset(&params, 0, sizeof(params));
+	if (fresh) {
+		memset(slot, 0, sizeof(*slot));
+		slot->generation = series->generation;
+		anomaly_init(&slot->anomaly);
+	}
+	slot->anomaly_on = analyzer_anomaly_params(c, series->name,
+						   series->labels, &params);
+	slot->params = intern_params(a, &params);
+	slot->threshold = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(threshold_rules); i++) {
+		const struct threshold_rule *rule = &threshold_rules[i];
+
+		for (size_t p = 0; p < 3 && rule->patterns[p]; p++)
+			if (analyzer_series_match(rule->patterns[p],
+						  series->name, series->labels))
+				slot->threshold = (int8_t)i;
+	}
+	if (match_list(&c->trend_series, series->name, series->labels))
+		extra = EXTRA_TREND;
+	else if (match_list(&c->leak_series, series->name, series->labels))
+		extra = EXTRA_LEAK;
+	if (extra != slot->extra) {
+		memset(&slot->u, 0, sizeof(slot->u));
+		slot->extra = extra;
+	}
+	slot->bound = true;
+}
+
+/* "disk.used_percent{mount=/}" or just the name. */
+static void series_label(const struct metric_series *series, char *buffer,
+			 size_t size)
+{
+	if (series->labels[0] != '\0')
+		snprintf(buffer, size, "%s{%s}", series->name, series->labels);
+	else
+		snprintf(buffer, size, "%s", series->name);
+}
+
+static bool has_suffix(const char *name, const char *suffix)
+{
+	return string_ends_with(name, suffix);
+}
+
+/* A value in the series' own unit: 93.1%, 1.2 GiB, 412. */
+static void format_value(const char *name, double value, char *buffer,
+			 size_t size)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
+					     "PiB" };
+
+	if (has_suffix(name, "_percent")) {
+		snprintf(buffer, size, "%.1f%%", value);
+	} else if (has_suffix(name, "_bytes")) {
+		double v = fabs(value);
+		size_t u = 0;
+
+		while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+			v /= 1024;
+			u++;
+		}
+		snprintf(buffer, size, "%s%.*f %s", value < 0 ? "-" : "",
+			 u == 0 ? 0 : 1, v, units[u]);
+	} else {
+		snprintf(buffer, size, "%.4g", value);
+	}
+}
+
+/* "9 h", "35 min", "2.5 d". */
+static void format_duration(double secs, char *buffer, size_t size)
+{
+	if (secs < 0)
+		snprintf(buffer, size, "never");
+	else if (secs < 120)
+		snprintf(buffer, size, "%.0f s", secs);
+	else if (secs < 7200)
+		snprintf(buffer, size, "%.0f min", secs / 60);
+	else if (secs < 3 * 86400)
+		snprintf(buffer, size, "%.1f h", secs / 3600);
+	else
+		snprintf(buffer, size, "%.1f d", secs / 86400);
+}
+
+static void submit(struct analyzer *a, struct alert_event *event)
+{
+	if (a->sink(event, a->sink_context) < 0) {
+		a->alerts_refused++;
+		log_warning("analyzer: the alerter refused %s on %s",
+			    event->rule, event->series);
+		return;
+	}
+	a->alerts_sent++;
+}
+
+static void check_threshold(struct analyzer *a, struct series_slot *slot,
+			    const struct metric_series *series,
+			    int64_t now_usec, double value)
+{
+	const struct thresholds_config *t = &a->config->analyzer.thresholds;
+	const struct threshold_rule *rule = &threshold_rules[slot->threshold];
+	double raise = *(const double *)((const char *)t + rule->offset);
+	struct threshold_params params = {
+		.raise = raise,
+		.clear = raise * t->clear_fraction,
+		.for_secs = t->for_secs,
+	};
+	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX];
+	enum detect_transition change;
+
+	if (raise <= 0)
+		return;
+	change = threshold_update(&slot->threshold_state, &params, now_usec,
+				  value);
+	if (change == DETECT_NONE)
+		return;
+	series_label(series, label, sizeof(label));
+	if (change == DETECT_FIRE)
+		snprintf(summary, sizeof(summary),
+			 "%s %s is %.4g%s, above the %.4g%s limit for at "
+			 "least %llds; it clears below %.4g%s.", label,
+			 rule->what, value, rule->unit, raise, rule->unit,
+			 (long long)params.for_secs, params.clear, rule->unit);
+	else
+		snprintf(summary, sizeof(summary),
+			 "%s %s is back to %.4g%s, below %.4g%s.", label,
+			 rule->what, value, rule->unit, params.clear,
+			 rule->unit);
+	submit(a, &(struct alert_event){
+		.rule = rule->rule,
+		.series = series->name,
+		.labels = series->labels,
+		.severity = value >= raise + (100 - raise) / 2 &&
+					    rule->unit[0] == '%'
+				    ? ALERT_CRITICAL
+				    : ALERT_WARNING,
+		.firing = change == DETECT_FIRE,
+		.time_usec = (uint64_t)now_usec,
+		.value = value,
+		.baseline = NAN,
+		.threshold = raise,
+		.score = change == DETECT_FIRE ? 1.0 : 0.0,
+		.eta_secs = -1,
+		.summary = summary,
+		.count = 1,
+	});
+}
+
+enum detect_transition analyzer_generic_step(struct anomaly_state *state,
+					     const struct anomaly_params *params,
+					     int64_t time_usec, double value,
+					     double *score)
+{
+	*score = anomaly_update(state, params, value);
+	return anomaly_gate(state, params, time_usec);
+}
+
+static void check_anomaly(struct analyzer *a, struct series_slot *slot,
+			  const struct metric_series *series,
+			  int64_t now_usec, double value)
+{
+	const struct anomaly_params *params = &a->params[slot->params];
+	struct anomaly_state *s = &slot->anomaly;
+	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX];
+	char now_text[32], base_text[32], band_text[32];
+	enum detect_transition change;
+	double score;
+
+	change = analyzer_generic_step(s, params, now_usec, value, &score);
+	if (change == DETECT_NONE)
+		return;
+	series_label(series, label, sizeof(label));
+	format_value(series->name, value, now_text, sizeof(now_text));
+	format_value(series->name, anomaly_baseline(s), base_text,
+		     sizeof(base_text));
+	format_value(series->name, anomaly_band(s, params), band_text,
+		     sizeof(band_text));
+	if (change == DETECT_RESOLVE)
+		snprintf(summary, sizeof(summary),
+			 "%s is back within its usual range at %s (normal "
+			 "%s +- %s).", label, now_text, base_text, band_text);
+	else if (s->cause == ANOMALY_CAUSE_SHIFT)
+		snprintf(summary, sizeof(summary),
+			 "%s has moved to a new level, %s now, %s its usual "
+			 "%s +- %s, and stayed there.", label, now_text,
+			 value > anomaly_baseline(s) ? "above" : "below",
+			 base_text, band_text);
+	else
+		snprintf(summary, sizeof(summary),
+			 "%s is %s, %s anything seen lately (normal %s +- %s).",
+			 label, now_text,
+			 value > anomaly_baseline(s) ? "higher than"
+						     : "lower than",
+			 base_text, band_text);
+	submit(a, &(struct alert_event){
+		.rule = "anomaly",
+		.series = series->name,
+		.labels = series->labels,
+		.severity = ALERT_WARNING,
+		.firing = change == DETECT_FIRE,
+		.time_usec = (uint64_t)now_usec,
+		.value = value,
+		.baseline = anomaly_baseline(s),
+		.threshold = anomaly_band(s, params),
+		.score = score,
+		.eta_secs = -1,
+		.summary = summary,
+		.count = 1,
+	});
+}
+
+/* "disk_full_forecast" for disk.used_percent, else NAME_forecast. */
+static void trend_rule(const char *name, char *buffer, size_t size)
+{
+	if (strcmp(name, "disk.used_percent") == 0)
+		snprintf(buffer, size, "disk_full_forecast");
+	else if (strcmp(name, "disk.inodes_used_percent") == 0)
+		snprintf(buffer, size, "inodes_exhausted_forecast");
+	else if (strcmp(name, "fd.used_percent") == 0)
+		snprintf(buffer, size, "fd_table_full_forecast");
+	else if (strcmp(name, "memory.used_percent") == 0)
+		snprintf(buffer, size, "memory_exhausted_forecast");
+	else if (strcmp(name, "cgroup.memory_used_percent") == 0)
+		snprintf(buffer, size, "cgroup_memory_max_forecast");
+	else
+		snprintf(buffer, size, "%.40s_forecast", name);
+}
+
+void analyzer_trend_params(const struct analyzer_config *c, const char *name,
+			   const char *labels, struct trend_params *out)
+{
+	*out = (struct trend_params){
+		.span_secs = c->trend_span_secs,
+		.min_span_secs = c->trend_min_span_secs,
+		.limit = 100.0,
+		.horizon_secs = c->trend_horizon_secs,
+	};
+	for (size_t i = 0; i < c->override_count; i++) {
+		const struct analyzer_override *o = &c->overrides[i];
+
+		if (o->series != NULL && o->trend_horizon_secs >= 0 &&
+		    analyzer_series_match(o->series, name, labels))
+			out->horizon_secs = o->trend_horizon_secs;
+	}
+}
+
+static void check_trend(struct analyzer *a, struct series_slot *slot,
+			const struct metric_series *series, int64_t now_usec,
+			double value)
+{
+	struct trend_params params;
+	struct trend_forecast f;
+	enum detect_transition change;
+	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], rule[64];
+	char eta[24], low[24], high[24], rate[32];
+
+	analyzer_trend_params(&a->config->analyzer, series->name,
+			      series->labels, &params);
+	trend_update(&slot->u.trend, &params, now_usec, value);
+	change = trend_gate(&slot->u.trend, &params, &f);
+	if (change == DETECT_NONE)
+		return;
+	series_label(series, label, sizeof(label));
+	trend_rule(series->name, rule, sizeof(rule));
+	format_duration(f.eta_secs, eta, sizeof(eta));
+	format_duration(f.eta_low, low, sizeof(low));
+	format_duration(f.eta_high, high, sizeof(high));
+	snprintf(rate, sizeof(rate), "%.2g points/h", f.slope * 3600);
+	if (change == DETECT_FIRE)
+		snprintf(summary, sizeof(summary),
+			 "%s is at %.1f%% and growing %s: it reaches 100%% in "
+			 "~%s (between %s and %s at the current pace).",
+			 label, value, rate, eta, low,
+			 f.eta_high < 0 ? "no end" : high);
+	else
+		snprintf(summary, sizeof(summary),
+			 "%s at %.1f%% is no longer on course to reach 100%% "
+			 "within %.0f h.", label, value,
+			 params.horizon_secs / 3600);
+	submit(a, &(struct alert_event){
+		.rule = rule,
+		.series = series->name,
+		.labels = series->labels,
+		.severity = change == DETECT_FIRE &&
+					    f.eta_secs < params.horizon_secs / 4
+				    ? ALERT_CRITICAL
+				    : ALERT_WARNING,
+		.firing = change == DETECT_FIRE,
+		.time_usec = (uint64_t)now_usec,
+		.value = value,
+		.baseline = f.level,
+		.threshold = params.limit,
+		.score = change == DETECT_FIRE
+				 ? fmin(1, 1 - f.eta_secs / params.horizon_secs
+						 + 0.5)
+				 : 0,
+		.eta_secs = change == DETECT_FIRE ? (int64_t)f.eta_secs : -1,
+		.summary = summary,
+		.count = 1,
+	});
+}
+
+/* The value of key= in "name=nginx,pid=812", into buffer. */
+static bool label_value(const char *labels, const char *key, char *buffer,
+			size_t size)
+{
+	size_t key_length = strlen(key);
+
+	for (const char *p = labels; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t length = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (length > key_length && strncmp(p, key, key_length) == 0 &&
+		    p[key_length] == '=') {
+			size_t n = length - key_length - 1;
+
+			if (n >= size)
+				n = size - 1;
+			memcpy(buffer, p + key_length + 1, n);
+			buffer[n] = '\0';
+			return true;
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+void analyzer_leak_params(const struct analyzer_config *c, const char *name,
+			  struct leak_params *out)
+{
+	*out = (struct leak_params){
+		.min_duration_secs = c->leak_min_duration_secs,
+		.min_r2 = c->leak_min_r2,
+		.min_growth = has_suffix(name, "_bytes")
+				      ? c->leak_min_growth_bytes
+				      : c->leak_min_growth_count,
+		.min_relative = c->leak_min_relative,
+	};
+}
+
+/* "nginx (pid 812) RSS" from the labels and the series name. */
+static void leak_subject(const struct metric_series *series, char *buffer,
+			 size_t size)
+{
+	char name[64] = "", pid[24] = "", unit[32];
+	const char *what = series->name;
+
+	if (strcmp(series->name, "process.rss_bytes") == 0)
+		what = "RSS";
+	else if (strcmp(series->name, "process.fd_count") == 0)
+		what = "open files";
+	else if (strcmp(series->name, "process.threads") == 0)
+		what = "threads";
+	else if (strcmp(series->name, "memory.slab_unreclaimable_bytes") == 0)
+		what = "unreclaimable kernel slab";
+	if (!label_value(series->labels, "name", name, sizeof(name)))
+		label_value(series->labels, "unit", name, sizeof(name));
+	label_value(series->labels, "pid", pid, sizeof(pid));
+	snprintf(unit, sizeof(unit), pid[0] ? " (pid %s)" : "", pid);
+	if (name[0])
+		snprintf(buffer, size, "%s%s %s", name, unit, what);
+	else
+		snprintf(buffer, size, "%s", what);
+}
+
+static void check_leak(struct analyzer *a, struct series_slot *slot,
+		       const struct metric_series *series, int64_t now_usec,
+		       double value)
+{
+	struct leak_params params;
+	struct leak_report r;
+	enum detect_transition change;
+	char summary[SUMMARY_MAX], subject[128], rate[32], dur[24], now[32];
+	bool bytes = has_suffix(series->name, "_bytes");
+
+	analyzer_leak_params(&a->config->analyzer, series->name, &params);
+	leak_update(&slot->u.leak, &params, now_usec, value);
+	change = leak_gate(&slot->u.leak, &params, &r);
+	if (change == DETECT_NONE)
+		return;
+	leak_subject(series, subject, sizeof(subject));
+	format_duration(r.duration_secs, dur, sizeof(dur));
+	format_value(series->name, value, now, sizeof(now));
+	if (bytes)
+		snprintf(rate, sizeof(rate), "+%.3g MiB/h",
+			 r.rate_per_sec * 3600 / (1024 * 1024));
+	else
+		snprintf(rate, sizeof(rate), "+%.3g/h", r.rate_per_sec * 3600);
+	if (change == DETECT_FIRE)
+		snprintf(summary, sizeof(summary),
+			 "%s %s for %s, r2=%.2f, now %s: it looks like a "
+			 "leak.", subject, rate, dur, r.r2, now);
+	else
+		snprintf(summary, sizeof(summary),
+			 "%s stopped growing (now %s).", subject, now);
+	submit(a, &(struct alert_event){
+		.rule = bytes ? "memory_leak"
+			: strcmp(series->name, "process.threads") == 0
+				? "thread_leak"
+				: "fd_leak",
+		.series = series->name,
+		.labels = series->labels,
+		.severity = ALERT_WARNING,
+		.firing = change == DETECT_FIRE,
+		.time_usec = (uint64_t)now_usec,
+		.value = value,
+		.baseline = r.start_value,
+		.threshold = NAN,
+		.score = change == DETECT_FIRE ? r.r2 : 0,
+		.eta_secs = -1,
+		.summary = summary,
+		.count = 1,
+	});
+}
+
+void analyzer_evaluate(struct analyzer *a,
+		       const struct metric_registry *registry,
+		       int64_t now_usec)
+{
+	size_t capacity = metrics_capacity(registry);
+
+	if (a->config == NULL || !a->config->analyzer.enabled)
+		return;
+	if (capacity > a->slot_count)
+		capacity = a->slot_count;
+	for (size_t id = 0; id < capacity; id++) {
+		const struct metric_series *series = metrics_get(registry,
+								 (int)id);
+		struct series_slot *slot = &a->slots[id];
+		int64_t time_usec;
+		double value;
+
+		if (series == NULL || !series->in_use) {
+			slot->bound = false;
+			slot->generation = 0;
+			continue;
+		}
+		if (series->last_time_usec != now_usec ||
+		    !metrics_value_back(registry, (int)id, 0, &time_usec,
+					&value) ||
+		    !isfinite(value))
+			continue;
+		if (!slot->bound || slot->generation != series->generation)
+			bind_slot(a, slot, series);
+		if (slot->threshold >= 0)
+			check_threshold(a, slot, series, now_usec, value);
+		if (slot->anomaly_on)
+			check_anomaly(a, slot, series, now_usec, value);
+		if (slot->extra == EXTRA_TREND)
+			check_trend(a, slot, series, now_usec, value);
+		else if (slot->extra == EXTRA_LEAK)
+			check_leak(a, slot, series, now_usec, value);
+	}
+}
+
+/* ---- the daemon module ---- */
+
+static struct analyzer *running;
+
+static int module_start(struct daemon *d)
+{
+	(void)d;
+	log_info("analyzer: %s, %zu bytes of detector state per series",
+		 d->config->analyzer.enabled ? "enabled" : "disabled",
+		 analyzer_slot_bytes());
+	return 0;
+}
+
+static void module_tick(struct daemon *d, uint64_t now_usec)
+{
+	if (d->metrics == NULL)
+		return;
+	if (running == NULL) {
+		/* Sized once, from the registry the collectors filled. */
+		running = analyzer_new(d->config, metrics_capacity(d->metrics));
+		if (running == NULL) {
+			log_error("analyzer: out of memory for %zu series",
+				  metrics_capacity(d->metrics));
+			return;
+		}
+	}
+	running->config = d->config;
+	analyzer_evaluate(running, d->metrics, (int64_t)now_usec);
+}
+
+static int module_reload(struct daemon *d, const struct config *old_config)
+{
+	(void)old_config;
+	if (running != NULL)
+		analyzer_set_config(running, d->config);
+	return 0;
+}
+
+static void module_stop(struct daemon *d)
+{
+	(void)d;
+	if (running == NULL)
+		return;
+	log_info("analyzer: %llu alerts sent, %llu refused",
+		 (unsigned long long)running->alerts_sent,
+		 (unsigned long long)running->alerts_refused);
+	analyzer_free(running);
+	running = NULL;
+}
+
+const struct daemon_module analyzer_module = {
+	.name = "analyzer",
+	.start = module_start,
+	.tick = module_tick,
+	.reload = module_reload,
+	.stop = module_stop,
+};
