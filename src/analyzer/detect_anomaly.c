@@ -178,6 +178,10 @@ double anomaly_update(struct anomaly_state *state,
 		shift = squash(excess(state->recent, state->recent_high,
 				      state->recent_low) /
 				       fmax(margin_smooth, 1e-12), 1.0);
+		/* And the level itself must be far from the baseline. */
+		shift = fmin(shift, squash(fabs(state->recent - state->median) /
+						   (spread * scale),
+					   params->z_alert));
 	}
 	learn(state, params, value, spread);
 	/*

@@ -1,0 +1,242 @@
+/*
+ * test_detect_anomaly.c - the generic detector on synthetic series whose
+ * answer is known: a step and a spike are reported once, at the right row; a
+ * noisy flat line, a daily cycle and a counter reset's aftermath are not.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/analyzer.h"
+
+#define STEP_USEC (300 * 1000000LL) /* NAB's 5-minute rows */
+
+/* The shipped defaults, as [analyzer] gives them. */
+static struct anomaly_params defaults(void)
+{
+	struct config *config = config_defaults();
+	struct anomaly_params p;
+
+	assert_non_null(config);
+	assert_true(analyzer_anomaly_params(&config->analyzer, "x", "", &p));
+	config_free(config);
+	return p;
+}
+
+/* Deterministic standard normal noise (Box-Muller on a small LCG). */
+static uint64_t seed = 42;
+static double uniform(void)
+{
+	seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	return ((double)(seed >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double gaussian(void)
+{
+	return sqrt(-2 * log(uniform())) * cos(2 * M_PI * uniform());
+}
+
+struct run {
+	int alerts;
+	int first_alert;     /* row of the first alert, -1 if none */
+	int alert_rows[16];
+	double max_score;
+};
+
+typedef double (*series_fn)(int row);
+
+static struct run replay(series_fn f, int rows,
+			 const struct anomaly_params *params)
+{
+	struct anomaly_state s;
+	struct run r = { .first_alert = -1 };
+
+	anomaly_init(&s);
+	for (int i = 0; i < rows; i++) {
+		double score;
+		enum detect_transition t = analyzer_generic_step(
+			&s, params, (int64_t)i * STEP_USEC, f(i), &score);
+
+		if (i > params->warmup_samples && score > r.max_score)
+			r.max_score = score;
+		if (t != DETECT_FIRE)
+			continue;
+		if (r.first_alert < 0)
+			r.first_alert = i;
+		if (r.alerts < 16)
+			r.alert_rows[r.alerts] = i;
+		r.alerts++;
+	}
+	return r;
+}
+
+static double noisy_flat(int row)
+{
+	(void)row;
+	return 50 + 2 * gaussian();
+}
+
+static double step_at_2000(int row)
+{
+	return (row < 2000 ? 50 : 65) + 2 * gaussian();
+}
+
+static double spike_at_2500(int row)
+{
+	return row == 2500 ? 90 : 50 + 2 * gaussian();
+}
+
+static double daily_cycle(int row)
+{
+	return 50 + 20 * sin(2 * M_PI * row / 288.0) + gaussian();
+}
+
+/* A byte counter growing 1000/row that resets to 0 at row 2000. */
+static double counter_reset(int row)
+{
+	return (row < 2000 ? row : row - 2000) * 1000.0 + 10 * gaussian();
+}
+
+static void test_noisy_flat_line_is_quiet(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct run r;
+
+	(void)state;
+	seed = 1;
+	r = replay(noisy_flat, 10000, &p);
+	assert_int_equal(r.alerts, 0);
+	assert_true(r.max_score < p.raise_score);
+}
+
+static void test_flat_series_that_twitches_is_quiet(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct anomaly_state s;
+	double score;
+	int alerts = 0;
+
+	(void)state;
+	anomaly_init(&s);
+	/* 40.0 for ever, with a 0.1 wiggle now and then: under the floor. */
+	for (int i = 0; i < 5000; i++)
+		alerts += analyzer_generic_step(&s, &p, (int64_t)i * STEP_USEC,
+						i % 97 == 0 ? 40.1 : 40.0,
+						&score) == DETECT_FIRE;
+	assert_int_equal(alerts, 0);
+}
+
+static void test_step_is_reported_once_promptly(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct run r;
+
+	(void)state;
+	seed = 2;
+	r = replay(step_at_2000, 4000, &p);
+	assert_int_equal(r.alerts, 1);
+	assert_in_range(r.first_alert, 2000, 2012);
+}
+
+static void test_spike_is_reported_at_its_row(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct run r;
+
+	(void)state;
+	seed = 3;
+	r = replay(spike_at_2500, 4000, &p);
+	assert_int_equal(r.alerts, 1);
+	assert_int_equal(r.first_alert, 2500);
+}
+
+static void test_daily_cycle_is_normal(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct run r;
+
+	(void)state;
+	seed = 4;
+	/* Two weeks of 5-minute rows; the first day is learning. */
+	r = replay(daily_cycle, 4032, &p);
+	for (int i = 0; i < r.alerts && i < 16; i++)
+		assert_true(r.alert_rows[i] < 288);
+}
+
+static void test_counter_reset_alerts_once_then_relearns(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct run r;
+
+	(void)state;
+	seed = 5;
+	r = replay(counter_reset, 4000, &p);
+	/* The climb and the reset may be news; no stream of alerts after. */
+	assert_true(r.alerts <= 3);
+	for (int i = 0; i < r.alerts && i < 16; i++)
+		assert_true(r.alert_rows[i] < 2100);
+}
+
+static void test_holdoff_suppresses_repeats(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct anomaly_state s;
+	double score;
+	int alerts = 0;
+
+	(void)state;
+	seed = 6;
+	anomaly_init(&s);
+	/* Spikes every 10 rows (50 min) after warm-up: one alert per 6 h. */
+	for (int i = 0; i < 1000; i++) {
+		double v = (i > 500 && i % 10 == 0) ? 200 + i : 50 + gaussian();
+
+		alerts += analyzer_generic_step(&s, &p, (int64_t)i * STEP_USEC,
+						v, &score) == DETECT_FIRE;
+	}
+	/* 499 rows = 41.6 h after the first spike: at most 1 + 41.6/6. */
+	assert_in_range(alerts, 1, 8);
+}
+
+static void test_not_finite_values_are_ignored(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct anomaly_state s;
+
+	(void)state;
+	anomaly_init(&s);
+	for (int i = 0; i < 300; i++)
+		anomaly_update(&s, &p, 10 + (i % 2));
+	assert_true(anomaly_update(&s, &p, NAN) < p.raise_score);
+	assert_true(isfinite(anomaly_baseline(&s)));
+	assert_true(fabs(anomaly_baseline(&s) - 10.5) < 1);
+}
+
+static void test_state_is_small(void **state)
+{
+	(void)state;
+	assert_true(sizeof(struct anomaly_state) <= 192);
+	assert_true(analyzer_slot_bytes() <= 400);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_noisy_flat_line_is_quiet),
+		cmocka_unit_test(test_flat_series_that_twitches_is_quiet),
+		cmocka_unit_test(test_step_is_reported_once_promptly),
+		cmocka_unit_test(test_spike_is_reported_at_its_row),
+		cmocka_unit_test(test_daily_cycle_is_normal),
+		cmocka_unit_test(test_counter_reset_alerts_once_then_relearns),
+		cmocka_unit_test(test_holdoff_suppresses_repeats),
+		cmocka_unit_test(test_not_finite_values_are_ignored),
+		cmocka_unit_test(test_state_is_small),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
