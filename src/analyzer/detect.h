@@ -22,7 +22,8 @@ struct threshold_params {
 };
 
 struct threshold_state {
-	int64_t breach_since_usec; /* 0: not in breach */
+	int64_t breach_since_usec; /* valid while breaching */
+	bool breaching;
 	bool firing;
 };
 

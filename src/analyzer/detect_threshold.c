@@ -28,15 +28,17 @@ enum detect_transition threshold_update(struct threshold_state *state,
 		if (!cleared(params, value))
 			return DETECT_NONE;
 		state->firing = false;
-		state->breach_since_usec = 0;
+		state->breaching = false;
 		return DETECT_RESOLVE;
 	}
 	if (!breached(params, value)) {
-		state->breach_since_usec = 0;
+		state->breaching = false;
 		return DETECT_NONE;
 	}
-	if (state->breach_since_usec == 0)
+	if (!state->breaching) {
+		state->breaching = true;
 		state->breach_since_usec = time_usec;
+	}
 	if (time_usec - state->breach_since_usec <
 	    params->for_secs * (int64_t)1000000)
 		return DETECT_NONE;
