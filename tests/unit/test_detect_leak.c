@@ -67,10 +67,10 @@ static double gc_sawtooth(int m)
 	return 400 * MIB + 5 * MIB * (m % 20);
 }
 
-/* Thread count climbing then reset by a restart. */
+/* A worker recycled every 50 minutes: climbs 150 MiB, restarts small. */
 static double counter_reset(int m)
 {
-	return m < 100 ? 500 + 3 * MIB * m : 500;
+	return 50 * MIB + 3 * MIB * (m % 50);
 }
 
 static void test_steady_leak_reported_with_rate(void **state)
