@@ -54,7 +54,12 @@ void leak_update(struct leak_state *state, const struct leak_params *params,
 	state->sxx += (value - state->start_value) * (value - state->start_value);
 	state->stx += t * (value - state->start_value);
 	state->last_usec = time_usec;
-	if (value > state->peak_value) {
+	/*
+	 * A new peak counts only when it is real progress (2% of the growth so
+	 * far), so noise on a plateau does not keep the run alive.
+	 */
+	if (value > state->peak_value +
+			    0.02 * (state->peak_value - state->start_value)) {
 		state->peak_value = value;
 		state->peak_usec = time_usec;
 	}
