@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "analyzer/detect.h"
 #include "core/config.h" /* brings analyzer_config.h */
@@ -72,6 +73,13 @@ void analyzer_leak_params(const struct analyzer_config *config,
 
 /* `sysops-agent replay [-c FILE] FILE.csv` */
 int analyzer_command_replay(int argc, char **argv);
+
+/*
+ * Replays a CSV stream through the generic path, writing one output row per
+ * sample row; unparsable lines are skipped with a warning and counted.
+ */
+int analyzer_replay(FILE *in, const char *name,
+		    const struct anomaly_params *params, FILE *out);
 
 /*
  * The CSV reader behind replay: one "timestamp,value" line (no newline) to

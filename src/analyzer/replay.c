@@ -154,7 +154,7 @@ static int timestamp_width(const char *line, size_t length)
 	return (int)(comma ? (size_t)(comma - line) : length);
 }
 
-static int replay_stream(FILE *in, const char *name,
+int analyzer_replay(FILE *in, const char *name,
 			 const struct anomaly_params *params, FILE *out)
 {
 	struct anomaly_state state;
@@ -254,7 +254,7 @@ int analyzer_command_replay(int argc, char **argv)
 		config_free(config);
 		return 1;
 	}
-	r = replay_stream(in, argv[optind], &params, stdout);
+	r = analyzer_replay(in, argv[optind], &params, stdout);
 	if (in != stdin)
 		fclose(in);
 	config_free(config);

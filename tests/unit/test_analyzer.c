@@ -1,0 +1,236 @@
+/*
+ * test_analyzer.c - the per-tick evaluation over the metric registry: which
+ * detectors a series gets (thresholds by name, anomaly by glob, overrides),
+ * the alert it produces (rule, sentence, firing then resolved), series not
+ * updated this tick are left alone, and a reused slot starts from scratch.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alerter/alert.h"
+#include "analyzer/analyzer.h"
+#include "core/log.h"
+#include "storage/metrics.h"
+
+#define SEC 1000000LL
+#define T0 (1700000000LL * SEC)
+
+struct captured {
+	int count;
+	struct {
+		char rule[48], series[64], labels[64], summary[512];
+		bool firing;
+		double value, score;
+	} e[16];
+};
+
+static int capture(const struct alert_event *event, void *context)
+{
+	struct captured *c = context;
+
+	if (c->count < 16) {
+		snprintf(c->e[c->count].rule, 48, "%s", event->rule);
+		snprintf(c->e[c->count].series, 64, "%s", event->series);
+		snprintf(c->e[c->count].labels, 64, "%s", event->labels);
+		snprintf(c->e[c->count].summary, 512, "%s", event->summary);
+		c->e[c->count].firing = event->firing;
+		c->e[c->count].value = event->value;
+		c->e[c->count].score = event->score;
+	}
+	c->count++;
+	return 0;
+}
+
+static struct config *load(const char *text)
+{
+	char path[] = "/tmp/test_analyzer_XXXXXX";
+	int fd = mkstemp(path);
+	struct config *config = NULL;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(config_load(path, true, &config), 0);
+	unlink(path);
+	return config;
+}
+
+static void test_threshold_alert_fires_and_resolves(void **state)
+{
+	struct config *config = config_defaults();
+	struct metric_registry *r = metrics_new(4, 8);
+	struct analyzer *a = analyzer_new(config, 4);
+	struct captured c = { 0 };
+	int id = metrics_register(r, "cpu.usage_percent", "");
+
+	(void)state;
+	analyzer_set_sink(a, capture, &c);
+	for (int i = 0; i < 30; i++) {
+		int64_t now = T0 + i * 10 * SEC;
+		/* 10 minutes calm, 2 minutes at 97%, then calm again. */
+		double v = i >= 12 && i < 24 ? 97 : 20 + (i % 3);
+
+		metrics_push(r, id, now, v);
+		analyzer_evaluate(a, r, now);
+	}
+	assert_int_equal(c.count, 2);
+	assert_string_equal(c.e[0].rule, "cpu_percent");
+	assert_true(c.e[0].firing);
+	assert_non_null(strstr(c.e[0].summary, "CPU usage is 97%, above the "
+					       "90% limit for at least 60s"));
+	assert_false(c.e[1].firing);
+	assert_non_null(strstr(c.e[1].summary, "back to"));
+	analyzer_free(a);
+	metrics_free(r);
+	config_free(config);
+}
+
+/* Feeds a spike at tick 400 to every series in the registry. */
+static void spike_all(struct analyzer *a, struct metric_registry *r,
+		      const int *ids, size_t n)
+{
+	for (int i = 0; i < 500; i++) {
+		int64_t now = T0 + i * 10 * SEC;
+
+		for (size_t k = 0; k < n; k++)
+			metrics_push(r, ids[k], now,
+				     i == 400 ? 1e6 : 100 + (i * 7 % 5));
+		analyzer_evaluate(a, r, now);
+	}
+}
+
+static void test_override_turns_anomaly_off_by_glob(void **state)
+{
+	struct config *config = load(
+		"[[analyzer.override]]\n"
+		"series = \"net.*\"\n"
+		"anomaly = false\n"
+		"[[analyzer.override]]\n"
+		"series = \"app.latency{route=/slow*}\"\n"
+		"z_alert = 50.0\n");
+	struct metric_registry *r = metrics_new(4, 8);
+	struct analyzer *a = analyzer_new(config, 4);
+	struct captured c = { 0 };
+	int ids[3];
+	struct anomaly_params p;
+
+	(void)state;
+	ids[0] = metrics_register(r, "net.rx_bytes_per_sec", "interface=eth0");
+	ids[1] = metrics_register(r, "app.latency", "route=/api");
+	ids[2] = metrics_register(r, "app.latency", "route=/slow/report");
+	assert_true(analyzer_anomaly_params(&config->analyzer, "app.latency",
+					    "route=/slow/report", &p));
+	assert_true(p.z_alert == 50.0);
+	assert_false(analyzer_anomaly_params(&config->analyzer, "net.rx",
+					     "", &p));
+	analyzer_set_sink(a, capture, &c);
+	log_set_level(LOG_ERR);
+	spike_all(a, r, ids, 3);
+	/* Both app.latency series alert once (the spike is enormous); the
+	 * network series, turned off, never does. */
+	{
+		int fires = 0;
+
+		for (int i = 0; i < c.count && i < 16; i++) {
+			assert_string_equal(c.e[i].rule, "anomaly");
+			assert_string_equal(c.e[i].series, "app.latency");
+			fires += c.e[i].firing;
+		}
+		assert_int_equal(fires, 2);
+	}
+	assert_non_null(strstr(c.e[0].summary, "higher than anything seen"));
+	assert_true(c.e[0].value == 1e6);
+	assert_true(c.e[0].score >= 0.5 && c.e[0].score <= 1);
+	analyzer_free(a);
+	metrics_free(r);
+	config_free(config);
+}
+
+static void test_stale_series_skipped_and_reused_slot_reset(void **state)
+{
+	struct config *config = config_defaults();
+	struct metric_registry *r = metrics_new(2, 8);
+	struct analyzer *a = analyzer_new(config, 2);
+	struct captured c = { 0 };
+	int id = metrics_register(r, "disk.used_percent", "mount=/a"), id2;
+
+	(void)state;
+	analyzer_set_sink(a, capture, &c);
+	metrics_push(r, id, T0, 95);
+	for (int i = 1; i < 20; i++)
+		/* The disk sample is from T0 only: not updated since. */
+		analyzer_evaluate(a, r, T0 + i * 10 * SEC);
+	assert_int_equal(c.count, 0);
+	/* Breach for 60 s: fires. */
+	for (int i = 0; i <= 6; i++) {
+		metrics_push(r, id, T0 + (100 + i * 10) * SEC, 95);
+		analyzer_evaluate(a, r, T0 + (100 + i * 10) * SEC);
+	}
+	assert_int_equal(c.count, 1);
+	/* The mount goes away; a new one takes the slot, at 50%. */
+	metrics_retire(r, id);
+	analyzer_evaluate(a, r, T0 + 200 * SEC);
+	id2 = metrics_register(r, "disk.used_percent", "mount=/b");
+	assert_int_equal(id2, id);
+	metrics_push(r, id2, T0 + 210 * SEC, 50);
+	analyzer_evaluate(a, r, T0 + 210 * SEC);
+	/* No "resolved" for /b: it never fired; its state is its own. */
+	assert_int_equal(c.count, 1);
+	analyzer_free(a);
+	metrics_free(r);
+	config_free(config);
+}
+
+static void test_series_match(void **state)
+{
+	(void)state;
+	assert_true(analyzer_series_match("disk.*", "disk.used_percent",
+					  "mount=/"));
+	assert_false(analyzer_series_match("disk.*", "cpu.usage_percent", ""));
+	assert_true(analyzer_series_match("disk.used_percent{mount=/}",
+					  "disk.used_percent", "mount=/"));
+	assert_false(analyzer_series_match("disk.used_percent{mount=/}",
+					   "disk.used_percent", "mount=/home"));
+	assert_true(analyzer_series_match("process.*{*name=nginx*}",
+					  "process.rss_bytes",
+					  "name=nginx,pid=812"));
+}
+
+static void test_shipped_example_matches_defaults(void **state)
+{
+	struct config *example = NULL, *defaults = config_defaults();
+	struct anomaly_params a, b;
+
+	(void)state;
+	assert_int_equal(config_load("etc/sysops-agent.toml", true, &example),
+			 0);
+	analyzer_anomaly_params(&example->analyzer, "x", "", &a);
+	analyzer_anomaly_params(&defaults->analyzer, "x", "", &b);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_memory_equal(&example->analyzer.thresholds,
+			    &defaults->analyzer.thresholds,
+			    sizeof(struct thresholds_config));
+	config_free(example);
+	config_free(defaults);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threshold_alert_fires_and_resolves),
+		cmocka_unit_test(test_override_turns_anomaly_off_by_glob),
+		cmocka_unit_test(test_stale_series_skipped_and_reused_slot_reset),
+		cmocka_unit_test(test_series_match),
+		cmocka_unit_test(test_shipped_example_matches_defaults),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
