@@ -532,7 +532,9 @@ static void leak_subject(const struct metric_series *series, char *buffer,
 	if (!label_value(series->labels, "name", name, sizeof(name)))
 		label_value(series->labels, "unit", name, sizeof(name));
 	label_value(series->labels, "pid", pid, sizeof(pid));
-	snprintf(unit, sizeof(unit), pid[0] ? " (pid %s)" : "", pid);
+	unit[0] = '\0';
+	if (pid[0])
+		snprintf(unit, sizeof(unit), " (pid %s)", pid);
 	if (name[0])
 		snprintf(buffer, size, "%s%s %s", name, unit, what);
 	else
