@@ -548,7 +548,7 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	struct leak_params params;
 	struct leak_report r;
 	enum detect_transition change;
-	char summary[SUMMARY_MAX], subject[128], rate[32], dur[24], now[32];
+	char summary[SUMMARY_MAX], subject[192], rate[32], dur[24], now[32];
 	bool bytes = has_suffix(series->name, "_bytes");
 
 	analyzer_leak_params(&a->config->analyzer, series->name, &params);
