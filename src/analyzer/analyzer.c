@@ -88,6 +88,7 @@ struct analyzer {
 	size_t slot_count;
 	struct anomaly_params params[PARAMS_MAX];
 	size_t params_count;
+	bool params_full_warned;
 	analyzer_sink_fn sink;
 	void *sink_context;
 	uint64_t alerts_sent, alerts_refused;
@@ -161,8 +162,14 @@ static uint8_t intern_params(struct analyzer *a,
 	for (size_t i = 0; i < a->params_count; i++)
 		if (memcmp(&a->params[i], params, sizeof(*params)) == 0)
 			return (uint8_t)i;
-	if (a->params_count == PARAMS_MAX)
+	if (a->params_count == PARAMS_MAX) {
+		if (!a->params_full_warned)
+			log_warning("analyzer: more than %d distinct override "
+				    "combinations; the rest share the first one",
+				    PARAMS_MAX);
+		a->params_full_warned = true;
 		return 0;
+	}
 	a->params[a->params_count] = *params;
 	return (uint8_t)a->params_count++;
 }

@@ -26,6 +26,11 @@ static const struct config_key analyzer_keys[] = {
 	  .description = "Globs of the series (\"name\" or \"name{labels}\") "
 			 "watched by the generic anomaly detector (robust "
 			 "z-score and level-shift CUSUM)." },
+	{ .name = "anomaly_exclude", .type = CONFIG_STRING_LIST,
+	  .offset = A_KEY(anomaly_exclude), .default_text = "[\"process.*\"]",
+	  .description = "Globs of series left out of anomaly detection; "
+			 "per-process series come and go and are watched by the "
+			 "leak detector instead." },
 	{ .name = "warmup_samples", .type = CONFIG_INTEGER,
 	  .offset = A_KEY(warmup_samples), .default_text = "120",
 	  .minimum = 2, .maximum = 100000,
@@ -283,7 +288,8 @@ bool analyzer_anomaly_params(const struct analyzer_config *config,
 			     const char *name, const char *labels,
 			     struct anomaly_params *out)
 {
-	bool enabled = match_any(&config->anomaly_series, name, labels);
+	bool enabled = match_any(&config->anomaly_series, name, labels) &&
+		       !match_any(&config->anomaly_exclude, name, labels);
 
 	*out = (struct anomaly_params){
 		.warmup_samples = config->warmup_samples,

@@ -42,6 +42,7 @@ struct thresholds_config {
 struct analyzer_config {
 	bool enabled;
 	struct config_string_list anomaly_series;   /* globs */
+	struct config_string_list anomaly_exclude;  /* globs */
 	int64_t warmup_samples;
 	double baseline_samples;
 	double min_stddev;
