@@ -102,6 +102,43 @@ static double counter_reset(int row)
 	return (row < 2000 ? row : row - 2000) * 1000.0 + 10 * gaussian();
 }
 
+/* A slow ramp: 0 -> 100 over two weeks of 5-minute rows. */
+static double slow_ramp(int row)
+{
+	return row * 100.0 / 4032 + gaussian();
+}
+
+/* Logs filling a disk 50% -> 70% each day, cleaned up at midnight. */
+static double daily_sawtooth(int row)
+{
+	return 50 + 20.0 * (row % 288) / 288 + 0.2 * gaussian();
+}
+
+static void test_slow_ramp_is_not_an_anomaly(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct run r;
+
+	(void)state;
+	seed = 7;
+	r = replay(slow_ramp, 4032, &p);
+	assert_true(r.alerts <= 1);
+}
+
+static void test_sawtooth_with_daily_cleanup_learnt(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct run r;
+
+	(void)state;
+	seed = 8;
+	r = replay(daily_sawtooth, 4032, &p);
+	/* The first clean-up may surprise; after that it is routine. */
+	assert_true(r.alerts <= 1);
+	for (int i = 0; i < r.alerts && i < 16; i++)
+		assert_true(r.alert_rows[i] < 2 * 288);
+}
+
 static void test_noisy_flat_line_is_quiet(void **state)
 {
 	struct anomaly_params p = defaults();
@@ -228,6 +265,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_noisy_flat_line_is_quiet),
+		cmocka_unit_test(test_slow_ramp_is_not_an_anomaly),
+		cmocka_unit_test(test_sawtooth_with_daily_cleanup_learnt),
 		cmocka_unit_test(test_flat_series_that_twitches_is_quiet),
 		cmocka_unit_test(test_step_is_reported_once_promptly),
 		cmocka_unit_test(test_spike_is_reported_at_its_row),
