@@ -131,11 +131,12 @@ run: ensure-deps
 	STATE_DIRECTORY=$(CURDIR)/$(BUILD)/state $(BUILD)/sysops-agent -f -c etc/sysops-agent.toml
 
 # libFuzzer targets, always clang, always with sanitizers.
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Isrc/core -fsanitize=fuzzer,address,undefined \
                -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=0
 fuzz: ensure-deps $(FUZZ_BIN)
 	@echo "fuzz targets: $(FUZZ_BIN)"
-	@echo "run one:      build/fuzz/fuzz_toml -max_total_time=60 tests/fuzz/corpus/toml"
+	@echo "run one (new inputs go to the first, scratch, directory):"
+	@echo "  mkdir -p build/fuzz/corpus-toml && build/fuzz/fuzz_toml -max_total_time=60 build/fuzz/corpus-toml tests/fuzz/corpus/toml"
 
 build/fuzz/%: tests/fuzz/%.c $(filter-out src/core/main.c,$(wildcard src/*/*.c))
 	@mkdir -p $(dir $@)
