@@ -14,7 +14,8 @@ check "the effective config is printed" grep -qx 'collect_interval_secs = 5' "$o
 check "defaults appear in the effective config" grep -qx 'history_secs = 3600' "$out"
 check "it says the file is valid" file_contains "$err" "configuration $cfg is valid"
 
-"$AGENT" check-config -c etc/sysops-agent.toml >"$out" 2>"$err"
+install -m 0640 etc/sysops-agent.toml "$TEST_TMP/example.toml"
+"$AGENT" check-config -c "$TEST_TMP/example.toml" >"$out" 2>"$err"
 check "the shipped example config is valid" test $? -eq 0
 
 write_config "$cfg" '[agent]' 'collect_interval_secs = 5' 'colect_interval = 3'
