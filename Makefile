@@ -107,7 +107,7 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) $< $(LIB) \
+	$(CC) $(CPPFLAGS) -Isrc/core $(CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) $< $(LIB) \
 		$(LDFLAGS) $(PKG_LIBS) $(TEST_LIBS) -lm -o $@
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
