@@ -30,6 +30,23 @@
 /* Longest piece of user text quoted back in an error message. */
 #define QUOTE_MAX	48
 
+/*
+ * While parsing, every member of every table is also entered in one hash
+ * index keyed by (table, key), so a file with many keys in one table is not
+ * quadratic. It is thrown away when parsing ends; lookups by users of the
+ * tree are rare enough for a linear scan.
+ */
+struct index_slot {
+	const struct toml_value *table;	/* NULL: slot is free */
+	size_t member;			/* index into table's members */
+	uint64_t hash;
+};
+
+struct member_index {
+	struct index_slot *slots;
+	size_t count, capacity;		/* capacity is 0 or a power of two */
+};
+
 struct parser {
 	const char *text;
 	size_t length;
@@ -41,6 +58,7 @@ struct parser {
 	struct toml_value *root;
 	struct toml_value *current;	/* table that key/values go into */
 	int current_depth;
+	struct member_index index;
 };
 
 /* A growable byte buffer for strings and keys; always NUL-terminated. */
@@ -271,7 +289,96 @@ table_find(const struct toml_value *table, const char *key, size_t length)
 	return NULL;
 }
 
-/* Adds key = value to table. Takes ownership of value even on failure. */
+/* FNV-1a over the key, seeded with the table's address, then mixed. */
+static uint64_t
+hash_member(const struct toml_value *table, const char *key, size_t length)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(uintptr_t)table;
+	size_t i;
+
+	for (i = 0; i < length; i++) {
+		h ^= (unsigned char)key[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static struct toml_member *
+lookup_member(const struct parser *p, const struct toml_value *table,
+    const char *key, size_t length)
+{
+	const struct member_index *ix = &p->index;
+	uint64_t h;
+	size_t i, mask;
+
+	if (ix->capacity == 0)
+		return NULL;
+	h = hash_member(table, key, length);
+	mask = ix->capacity - 1;
+	for (i = (size_t)h & mask; ix->slots[i].table != NULL;
+	    i = (i + 1) & mask) {
+		const struct index_slot *slot = &ix->slots[i];
+		struct toml_member *m;
+
+		if (slot->hash != h || slot->table != table)
+			continue;
+		m = &table->as.table.members[slot->member];
+		if (m->key_length == length &&
+		    memcmp(m->key, key, length) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+static void
+index_place(struct member_index *ix, const struct index_slot *slot)
+{
+	size_t mask = ix->capacity - 1, i;
+
+	for (i = (size_t)slot->hash & mask; ix->slots[i].table != NULL;
+	    i = (i + 1) & mask)
+		;
+	ix->slots[i] = *slot;
+	ix->count++;
+}
+
+/* Keeps the index at most half full so probe runs stay short. */
+static int
+index_add(struct parser *p, const struct toml_value *table, size_t member)
+{
+	struct member_index *ix = &p->index, bigger = { 0 };
+	const struct toml_member *m = &table->as.table.members[member];
+	struct index_slot slot;
+	size_t i;
+
+	if (ix->count + 1 > ix->capacity / 2) {
+		bigger.capacity = ix->capacity ? ix->capacity * 2 : 64;
+		if (bigger.capacity > SIZE_MAX / sizeof(struct index_slot))
+			return fail(p, "out of memory");
+		bigger.slots = calloc(bigger.capacity,
+		    sizeof(struct index_slot));
+		if (bigger.slots == NULL)
+			return fail(p, "out of memory");
+		for (i = 0; i < ix->capacity; i++)
+			if (ix->slots[i].table != NULL)
+				index_place(&bigger, &ix->slots[i]);
+		free(ix->slots);
+		*ix = bigger;
+	}
+	slot.table = table;
+	slot.member = member;
+	slot.hash = hash_member(table, m->key, m->key_length);
+	index_place(ix, &slot);
+	return 0;
+}
+
+/*
+ * Adds key = value to table. Takes ownership of value even on failure
+ * (after a failed index_add() the table already holds it).
+ */
 static struct toml_member *
 table_add(struct parser *p, struct toml_value *table, const char *key,
     size_t length, int line, struct toml_value *value)
@@ -299,6 +406,8 @@ table_add(struct parser *p, struct toml_value *table, const char *key,
 	m->key_length = length;
 	m->line = line;
 	m->value = value;
+	if (index_add(p, table, table->as.table.count - 1) == -1)
+		return NULL;
 	return m;
 }
 
@@ -1256,7 +1365,7 @@ descend_dotted_key(struct parser *p, struct toml_value *table,
 	struct toml_member *m;
 	struct toml_value *v;
 
-	m = table_find(table, part->bytes, part->length);
+	m = lookup_member(p, table, part->bytes, part->length);
 	if (m == NULL) {
 		if ((v = new_value(p, TOML_TABLE, line)) == NULL)
 			return NULL;
@@ -1315,7 +1424,7 @@ parse_keyval(struct parser *p, struct toml_value *table, int depth)
 			goto out;
 	}
 	last = &path.parts[path.count - 1];
-	if (table_find(table, last->bytes, last->length) != NULL) {
+	if (lookup_member(p, table, last->bytes, last->length) != NULL) {
 		fail_at(p, last->pos, "duplicate key '%s'",
 		    quote_path(name, sizeof(name), &path, path.count));
 		goto out;
@@ -1454,7 +1563,7 @@ descend_header(struct parser *p, struct toml_value *table,
 	struct toml_member *m;
 	struct toml_value *v;
 
-	m = table_find(table, part->bytes, part->length);
+	m = lookup_member(p, table, part->bytes, part->length);
 	if (m == NULL) {
 		if ((v = new_value(p, TOML_TABLE, line)) == NULL)
 			return NULL;
@@ -1494,7 +1603,7 @@ define_table(struct parser *p, struct toml_value *table,
 	struct toml_member *m;
 	struct toml_value *v;
 
-	m = table_find(table, part->bytes, part->length);
+	m = lookup_member(p, table, part->bytes, part->length);
 	if (m == NULL) {
 		if ((v = new_value(p, TOML_TABLE, line)) == NULL)
 			return NULL;
@@ -1533,7 +1642,7 @@ append_table(struct parser *p, struct toml_value *table,
 	char name[256];
 	struct toml_member *m;
 
-	m = table_find(table, part->bytes, part->length);
+	m = lookup_member(p, table, part->bytes, part->length);
 	if (m == NULL) {
 		if ((array = new_value(p, TOML_ARRAY, line)) == NULL)
 			return NULL;
@@ -1671,9 +1780,11 @@ toml_parse(const char *text, size_t length, struct toml_error *error)
 	p.root->flags = FLAG_DEFINED;
 	p.current = p.root;
 	if (parse_document(&p) == -1) {
+		free(p.index.slots);
 		toml_free(p.root);
 		return NULL;
 	}
+	free(p.index.slots);
 	return p.root;
 }
 
