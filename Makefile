@@ -144,12 +144,39 @@ build/fuzz/%: tests/fuzz/%.c $(filter-out src/core/main.c,$(wildcard src/*/*.c))
 
 install: $(BUILD)/sysops-agent
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(SYSCONFDIR)/sysops-agent $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(SYSCONFDIR)/sysops-agent $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BUILD)/sysops-agent $(DESTDIR)$(BINDIR)/sysops-agent
 	install -m 0644 man/sysops-agent.8 $(DESTDIR)$(MANDIR)/man8/sysops-agent.8
 	install -m 0644 man/sysops-agent.toml.5 $(DESTDIR)$(MANDIR)/man5/sysops-agent.toml.5
 	install -m 0640 etc/sysops-agent.toml $(DESTDIR)$(SYSCONFDIR)/sysops-agent/config.toml
-	install -m 0644 etc/sysops-agent.service $(DESTDIR)$(UNITDIR)/sysops-agent.service
+	sed 's|/usr/sbin/sysops-agent|$(BINDIR)/sysops-agent|g' etc/sysops-agent.service \
+		>$(DESTDIR)$(UNITDIR)/sysops-agent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sysops-agent.service
+	install -m 0644 etc/sysusers.d/sysops-agent.conf $(DESTDIR)$(SYSUSERSDIR)/sysops-agent.conf
+	install -m 0644 etc/tmpfiles.d/sysops-agent.conf $(DESTDIR)$(TMPFILESDIR)/sysops-agent.conf
+
+# Man pages, release tarball and packages (rpm/, debian/). `make man` rewrites
+# man/*.8 and man/*.5 from their templates, --help and the config schema.
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DIST        := sysops-agent-$(VERSION)
+.PHONY: man dist rpm deb
+
+man: ensure-deps
+	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent $(BUILD)/tests/tools/config_doc
+	man/generate $(BUILD) man
+
+# The tracked files as they are in the tree (edits included), reproducibly.
+dist:
+	@mkdir -p build
+	scripts/make-dist $(VERSION) build/$(DIST).tar.gz
+
+rpm: dist
+	scripts/build-rpm build/$(DIST).tar.gz build/rpm
+
+deb: dist
+	scripts/build-deb build/$(DIST).tar.gz build/deb
 
 format:
 	clang-format -i $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC) $(TOOL_SRC) $(FUZZ_SRC) $(BENCH_SRC)
@@ -157,4 +184,7 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# Dependency files only: build/deb and build/rpm hold package builds (whose
+# etc/sysusers.d and own build/ must not be read as ours).
+-include $(shell find build \( -path build/deb -o -path build/rpm \) -prune -o \
+	-type f -name '*.d' -print 2>/dev/null)
