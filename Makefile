@@ -74,7 +74,8 @@ BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all check check-build bench run install deps ensure-deps fuzz clean format dist
+.PHONY: all check check-build check-run bench bench-run run run-foreground \
+	install deps ensure-deps fuzz clean format dist
 .DEFAULT_GOAL := all
 
 all: ensure-deps
@@ -116,26 +117,37 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 
 check-build: $(BUILD)/sysops-agent $(BUILD)/toml-decoder $(UNIT_BIN) $(TOOL_BIN)
 
+# The public targets install what is missing first, then hand over to a fresh
+# make so that everything pkg-config decides (WITH_SQLITE, flags, BUILD) is
+# decided with the dependencies present.
 check: ensure-deps
-	@$(MAKE) --no-print-directory check-build
+	@$(MAKE) --no-print-directory check-run
+
+check-run: check-build
 	@BUILD=$(BUILD) SHARED=$(SHARED) SAN=$(SAN) tests/run-tests
 
 bench: ensure-deps
-	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent $(BENCH_BIN)
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: $(BUILD)/sysops-agent $(BENCH_BIN)
 	@BUILD=$(BUILD) bench/run-bench
 
 # Foreground daemon on the example config; state stays inside build/.
 run: ensure-deps
-	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent
+	@$(MAKE) --no-print-directory run-foreground
+
+run-foreground: $(BUILD)/sysops-agent
 	@mkdir -p $(BUILD)/state
+	@chmod go-w etc/sysops-agent.toml # a umask of 002 must not get it refused
 	STATE_DIRECTORY=$(CURDIR)/$(BUILD)/state $(BUILD)/sysops-agent -f -c etc/sysops-agent.toml
 
 # libFuzzer targets, always clang, always with sanitizers.
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Isrc/core -fsanitize=fuzzer,address,undefined \
                -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=0
 fuzz: ensure-deps $(FUZZ_BIN)
 	@echo "fuzz targets: $(FUZZ_BIN)"
-	@echo "run one:      build/fuzz/fuzz_toml -max_total_time=60 tests/fuzz/corpus/toml"
+	@echo "run one (new inputs go to the first, scratch, directory):"
+	@echo "  mkdir -p build/fuzz/corpus-toml && build/fuzz/fuzz_toml -max_total_time=60 build/fuzz/corpus-toml tests/fuzz/corpus/toml"
 
 build/fuzz/%: tests/fuzz/%.c $(filter-out src/core/main.c,$(wildcard src/*/*.c))
 	@mkdir -p $(dir $@)

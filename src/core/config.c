@@ -96,6 +96,20 @@ const char *config_suggest(const char *wrong, const char *const *candidates,
 		limit = 4;
 	for (size_t i = 0; i < candidate_count; i++) {
 		size_t d = edit_distance(wrong, candidates[i], limit);
+		const char *unit = strrchr(candidates[i], '_');
+
+		/* "collect_interval" is close to "collect_interval_secs". */
+		if (unit != NULL && unit != candidates[i] &&
+		    (size_t)(unit - candidates[i]) < 64) {
+			char stem[64];
+			size_t stem_distance;
+
+			string_copy(stem, candidates[i],
+				    (size_t)(unit - candidates[i]) + 1);
+			stem_distance = edit_distance(wrong, stem, limit);
+			if (stem_distance < d)
+				d = stem_distance;
+		}
 
 		if (d <= limit && d < best_distance) {
 			best_distance = d;
@@ -233,54 +247,92 @@ static int convert_string_list(const struct toml_value *value,
 	return 0;
 }
 
-/* Converts one TOML value into the key's field; false when it does not fit. */
-static bool store_value(const struct config_key *key, void *field,
-			const struct toml_value *value)
+enum store_result {
+	STORE_OK,
+	STORE_WRONG_TYPE,
+	STORE_OUT_OF_RANGE,
+	STORE_NOT_A_CHOICE,
+	STORE_NO_MEMORY,
+};
+
+static enum store_result store_number(const struct config_key *key,
+				      void *field,
+				      const struct toml_value *value)
 {
+	double number;
+
+	if (value->type == TOML_INTEGER)
+		number = (double)value->as.integer;
+	else if (value->type == TOML_FLOAT && key->type == CONFIG_FLOAT)
+		number = value->as.floating;
+	else
+		return STORE_WRONG_TYPE;
+	if (!isfinite(number) || !in_range(key, number))
+		return STORE_OUT_OF_RANGE;
+	if (key->type == CONFIG_INTEGER)
+		*(int64_t *)field = value->as.integer;
+	else
+		*(double *)field = number;
+	return STORE_OK;
+}
+
+/* Converts one TOML value into the key's field. */
+static enum store_result store_value(const struct config_key *key, void *field,
+				     const struct toml_value *value)
+{
+	char *copy;
+
 	switch (key->type) {
 	case CONFIG_BOOLEAN:
 		if (value->type != TOML_BOOLEAN)
-			return false;
+			return STORE_WRONG_TYPE;
 		*(bool *)field = value->as.boolean;
-		return true;
+		return STORE_OK;
 	case CONFIG_INTEGER:
-		if (value->type != TOML_INTEGER ||
-		    !in_range(key, (double)value->as.integer))
-			return false;
-		*(int64_t *)field = value->as.integer;
-		return true;
-	case CONFIG_FLOAT: {
-		double number;
-
-		if (value->type == TOML_INTEGER)
-			number = (double)value->as.integer;
-		else if (value->type == TOML_FLOAT)
-			number = value->as.floating;
-		else
-			return false;
-		if (!isfinite(number) || !in_range(key, number))
-			return false;
-		*(double *)field = number;
-		return true;
-	}
+	case CONFIG_FLOAT:
+		return store_number(key, field, value);
 	case CONFIG_STRING:
-	case CONFIG_SECRET: {
-		char *copy;
-
-		if (value->type != TOML_STRING || !string_is_clean(value) ||
-		    !is_choice(key, value->as.string.bytes))
-			return false;
+	case CONFIG_SECRET:
+		if (value->type != TOML_STRING || !string_is_clean(value))
+			return STORE_WRONG_TYPE;
+		if (!is_choice(key, value->as.string.bytes))
+			return STORE_NOT_A_CHOICE;
 		copy = strdup(value->as.string.bytes);
 		if (copy == NULL)
-			return false;
+			return STORE_NO_MEMORY;
 		free(*(char **)field);
 		*(char **)field = copy;
-		return true;
-	}
+		return STORE_OK;
 	case CONFIG_STRING_LIST:
-		return convert_string_list(value, field) == 0;
+		switch (convert_string_list(value, field)) {
+		case 0:
+			return STORE_OK;
+		case -ENOMEM:
+			return STORE_NO_MEMORY;
+		default:
+			return STORE_WRONG_TYPE;
+		}
 	}
-	return false;
+	return STORE_WRONG_TYPE;
+}
+
+/* "a string", "0", "\"verbose\"": what the file said, for messages. */
+static void describe_given(const struct toml_value *value,
+			   enum store_result result, char *buffer, size_t size)
+{
+	if (result == STORE_OUT_OF_RANGE && value->type == TOML_INTEGER)
+		snprintf(buffer, size, "%lld", (long long)value->as.integer);
+	else if (result == STORE_OUT_OF_RANGE && value->type == TOML_FLOAT)
+		snprintf(buffer, size, "%g", value->as.floating);
+	else if (result == STORE_NOT_A_CHOICE)
+		snprintf(buffer, size, "\"%.64s\"", value->as.string.bytes);
+	else
+		snprintf(buffer, size, "%s %s",
+			 value->type == TOML_INTEGER ||
+					 value->type == TOML_ARRAY
+				 ? "an"
+				 : "a",
+			 toml_type_name(value->type));
 }
 
 static void apply_key(struct load_context *ctx,
@@ -288,16 +340,21 @@ static void apply_key(struct load_context *ctx,
 		      const struct config_key *key, void *field,
 		      const struct toml_value *value, int line)
 {
-	char label[SECTION_NAME_MAX + 8], expected[256], reason[256];
+	char label[SECTION_NAME_MAX + 8], expected[256], given[96];
+	char reason[256];
+	enum store_result result;
 
 	section_label(section, label, sizeof(label));
-	if (!store_value(key, field, value)) {
+	result = store_value(key, field, value);
+	if (result == STORE_NO_MEMORY) {
+		report(ctx, line, "%s %s: out of memory", label, key->name);
+		return;
+	}
+	if (result != STORE_OK) {
 		describe_expected(key, expected, sizeof(expected));
-		report(ctx, line, "%s %s: expected %s, got %s%s", label,
-		       key->name, expected,
-		       value->type == TOML_STRING ? "the string " : "a ",
-		       value->type == TOML_STRING ? "that is not allowed"
-						  : toml_type_name(value->type));
+		describe_given(value, result, given, sizeof(given));
+		report(ctx, line, "%s %s: expected %s, got %s", label,
+		       key->name, expected, given);
 		return;
 	}
 	reason[0] = '\0';
@@ -425,7 +482,7 @@ static int apply_text_default(const struct config_key *key, void *field)
 	root = toml_parse(document, strlen(document), &error);
 	if (root == NULL)
 		return -EINVAL;
-	stored = store_value(key, field, toml_table_get(root, "v"));
+	stored = store_value(key, field, toml_table_get(root, "v")) == STORE_OK;
 	toml_free(root);
 	return stored ? 0 : -EINVAL;
 }
@@ -742,11 +799,49 @@ static char *directory_of(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
-int config_load(const char *path, bool path_must_exist, struct config **out)
+/* Schema walk over a parsed document; on success *out is a new config. */
+static int config_from_text(const char *name, const char *directory,
+			    const char *text, size_t length, struct config **out)
 {
-	struct load_context ctx = { .path = path };
+	struct load_context ctx = { .path = name, .directory = directory };
 	struct toml_error error = { 0 };
 	struct toml_value *root;
+
+	root = toml_parse(text, length, &error);
+	if (root == NULL) {
+		log_error("%s:%d:%d: %s", name, error.line, error.column,
+			  error.message);
+		return -EINVAL;
+	}
+	if (config_new(&ctx) == NULL) {
+		toml_free(root);
+		return -ENOMEM;
+	}
+	apply_table(&ctx, root, "");
+	toml_free(root);
+	apply_environment(&ctx);
+	apply_credentials(&ctx);
+	check_required(&ctx);
+	if (ctx.errors > 0) {
+		if (ctx.errors > ERRORS_REPORTED_MAX)
+			log_error("%s: %d more errors not shown", name,
+				  ctx.errors - ERRORS_REPORTED_MAX);
+		config_free(ctx.config);
+		return -EINVAL;
+	}
+	*out = ctx.config;
+	return 0;
+}
+
+int config_load_text(const char *name, const char *text, size_t length,
+		     struct config **out)
+{
+	return config_from_text(name, NULL, text, length, out);
+}
+
+int config_load(const char *path, bool path_must_exist, struct config **out)
+{
+	struct config *config;
 	bool world_readable = false;
 	char *text = NULL, *directory;
 	size_t length = 0;
@@ -763,39 +858,19 @@ int config_load(const char *path, bool path_must_exist, struct config **out)
 	r = read_config_file(path, &text, &length, &world_readable);
 	if (r < 0)
 		return r;
-	root = toml_parse(text, length, &error);
-	free(text);
-	if (root == NULL) {
-		log_error("%s:%d:%d: %s", path, error.line, error.column,
-			  error.message);
-		return -EINVAL;
-	}
 	directory = directory_of(path);
-	ctx.directory = directory;
-	if (config_new(&ctx) == NULL) {
-		free(directory);
-		toml_free(root);
-		return -ENOMEM;
-	}
-	apply_table(&ctx, root, "");
-	toml_free(root);
+	r = directory ? config_from_text(path, directory, text, length, &config)
+		      : -ENOMEM;
 	free(directory);
-	apply_environment(&ctx);
-	apply_credentials(&ctx);
-	check_required(&ctx);
-	if (ctx.errors > 0) {
-		if (ctx.errors > ERRORS_REPORTED_MAX)
-			log_error("%s: %d more errors not shown", path,
-				  ctx.errors - ERRORS_REPORTED_MAX);
-		config_free(ctx.config);
-		return -EINVAL;
-	}
-	if (ctx.config->has_inline_secrets && world_readable)
+	free(text);
+	if (r < 0)
+		return r;
+	if (config->has_inline_secrets && world_readable)
 		log_warning("%s holds secrets and is world-readable; run: "
 			    "chmod o-r %s (or move them to *_file / systemd "
 			    "credentials)", path, path);
-	ctx.config->path = strdup(path);
-	*out = ctx.config;
+	config->path = strdup(path);
+	*out = config;
 	return 0;
 }
 

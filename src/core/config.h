@@ -84,6 +84,10 @@ extern const size_t config_section_count;
  */
 int config_load(const char *path, bool path_must_exist, struct config **out);
 struct config *config_defaults(void);
+
+/* The same from text in memory; name is used in messages ("file:line"). */
+int config_load_text(const char *name, const char *text, size_t length,
+		     struct config **out);
 void config_free(struct config *config);
 
 /* Writes the effective configuration as TOML, secrets masked. */

@@ -16,8 +16,11 @@
 
 #include "core/config.h"
 
+struct metric_registry;
+
 struct daemon {
 	sd_event *event;
+	struct metric_registry *metrics; /* created by the storage module */
 	sd_event_source *collect_timer;
 	struct config *config;
 	const char *config_path;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "toml.h"
+#include "core/toml.h"
 
 /*
  * Tables and arrays nest at most this deep. It bounds the recursion of the

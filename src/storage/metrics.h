@@ -23,8 +23,10 @@ struct metric_series {
 	char name[METRIC_NAME_MAX];
 	char labels[METRIC_LABELS_MAX];
 	uint32_t generation;      /* bumped each time the slot is (re)used */
-	int64_t last_time_usec;   /* CLOCK_REALTIME of the newest sample */
-	uint64_t last_tick;       /* tick of the newest sample */
+	int64_t last_time_usec;   /* time of the newest sample: collectors stamp
+				     every sample of a tick with the tick's
+				     now_usec, so "updated this tick" is
+				     last_time_usec == now_usec */
 	bool in_use;
 };
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "toml.h"
+#include "core/toml.h"
 
 static void print_value(const struct toml_value *);
 

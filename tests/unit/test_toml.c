@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "toml.h"
+#include "core/toml.h"
 
 /* Parses a NUL-terminated literal; the test fails if it is rejected. */
 static struct toml_value *

@@ -1,0 +1,276 @@
+/*
+ * metrics.c - the metric registry and its rings.
+ *
+ * All memory is taken in metrics_new(): the series table, one block of
+ * samples (max_series * ring_capacity), a free-slot stack and an
+ * open-addressing index from name + labels to id. Nothing grows afterwards,
+ * so the daemon's footprint is known at start-up whatever the host looks like.
+ */
+#include "storage/metrics.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+#define INDEX_EMPTY -1
+#define INDEX_TOMBSTONE -2
+
+struct metric_sample {
+	int64_t time_usec;
+	double value;
+};
+
+struct metric_ring {
+	uint32_t head;  /* next write position */
+	uint32_t count;
+};
+
+struct metric_registry {
+	size_t max_series, ring_capacity;
+	struct metric_series *series;
+	struct metric_ring *rings;
+	struct metric_sample *samples;  /* max_series * ring_capacity */
+	int *free_ids;                  /* stack of unused slots */
+	size_t free_count;
+	int *index;                     /* hash -> id, INDEX_EMPTY/TOMBSTONE */
+	size_t index_size;              /* power of two >= 2 * max_series */
+	size_t tombstones;
+	bool refused_warned;
+};
+
+static uint64_t series_hash(const char *name, const char *labels)
+{
+	uint64_t hash = 1469598103934665603ULL; /* FNV-1a */
+
+	for (const char *p = name; *p; p++)
+		hash = (hash ^ (unsigned char)*p) * 1099511628211ULL;
+	hash = (hash ^ 0xff) * 1099511628211ULL;
+	for (const char *p = labels; *p; p++)
+		hash = (hash ^ (unsigned char)*p) * 1099511628211ULL;
+	return hash;
+}
+
+struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity)
+{
+	struct metric_registry *r;
+
+	if (max_series == 0 || ring_capacity == 0 || max_series > INT32_MAX / 4)
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	r->max_series = max_series;
+	r->ring_capacity = ring_capacity;
+	r->index_size = 16;
+	while (r->index_size < 2 * max_series)
+		r->index_size *= 2;
+	r->series = calloc(max_series, sizeof(*r->series));
+	r->rings = calloc(max_series, sizeof(*r->rings));
+	r->samples = calloc(max_series * ring_capacity, sizeof(*r->samples));
+	r->free_ids = calloc(max_series, sizeof(*r->free_ids));
+	r->index = malloc(r->index_size * sizeof(*r->index));
+	if (!r->series || !r->rings || !r->samples || !r->free_ids ||
+	    !r->index) {
+		metrics_free(r);
+		return NULL;
+	}
+	for (size_t i = 0; i < r->index_size; i++)
+		r->index[i] = INDEX_EMPTY;
+	/* Lowest ids first, so a small host uses the start of the block. */
+	for (size_t i = 0; i < max_series; i++)
+		r->free_ids[i] = (int)(max_series - 1 - i);
+	r->free_count = max_series;
+	return r;
+}
+
+void metrics_free(struct metric_registry *registry)
+{
+	if (registry == NULL)
+		return;
+	free(registry->series);
+	free(registry->rings);
+	free(registry->samples);
+	free(registry->free_ids);
+	free(registry->index);
+	free(registry);
+}
+
+/* Index position holding the series, or -1; *insert_at gets a free spot. */
+static long index_find(const struct metric_registry *r, const char *name,
+		       const char *labels, size_t *insert_at)
+{
+	size_t mask = r->index_size - 1;
+	size_t position = (size_t)series_hash(name, labels) & mask;
+	bool have_insert = false;
+
+	for (size_t probe = 0; probe < r->index_size; probe++) {
+		int id = r->index[position];
+
+		if (id == INDEX_EMPTY) {
+			if (!have_insert && insert_at != NULL)
+				*insert_at = position;
+			return -1;
+		}
+		if (id == INDEX_TOMBSTONE) {
+			if (!have_insert && insert_at != NULL) {
+				*insert_at = position;
+				have_insert = true;
+			}
+		} else if (strcmp(r->series[id].name, name) == 0 &&
+			   strcmp(r->series[id].labels, labels) == 0) {
+			return (long)position;
+		}
+		position = (position + 1) & mask;
+	}
+	return -1;
+}
+
+int metrics_register(struct metric_registry *registry, const char *name,
+		     const char *labels)
+{
+	struct metric_series *series;
+	size_t insert_at = 0;
+	long found;
+	int id;
+
+	if (labels == NULL)
+		labels = "";
+	if (strlen(name) >= METRIC_NAME_MAX || strlen(labels) >= METRIC_LABELS_MAX)
+		return -ENAMETOOLONG;
+	found = index_find(registry, name, labels, &insert_at);
+	if (found >= 0)
+		return registry->index[found];
+	if (registry->free_count == 0) {
+		if (!registry->refused_warned)
+			log_warning("metric registry full (%zu series): refusing "
+				    "%s{%s} and any further new series; raise "
+				    "[storage] max_series", registry->max_series,
+				    name, labels);
+		registry->refused_warned = true;
+		return -ENOSPC;
+	}
+	if (registry->index[insert_at] == INDEX_TOMBSTONE)
+		registry->tombstones--;
+	id = registry->free_ids[--registry->free_count];
+	series = &registry->series[id];
+	memcpy(series->name, name, strlen(name) + 1);
+	memcpy(series->labels, labels, strlen(labels) + 1);
+	series->generation++;
+	series->in_use = true;
+	series->last_time_usec = 0;
+	registry->rings[id] = (struct metric_ring){ 0 };
+	registry->index[insert_at] = id;
+	return id;
+}
+
+static bool valid_id(const struct metric_registry *registry, int id)
+{
+	return id >= 0 && (size_t)id < registry->max_series &&
+	       registry->series[id].in_use;
+}
+
+void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
+		  double value)
+{
+	struct metric_ring *ring;
+	struct metric_sample *slot;
+
+	if (!valid_id(registry, id))
+		return;
+	ring = &registry->rings[id];
+	slot = &registry->samples[(size_t)id * registry->ring_capacity +
+				  ring->head];
+	slot->time_usec = time_usec;
+	slot->value = value;
+	ring->head = (uint32_t)((ring->head + 1) % registry->ring_capacity);
+	if (ring->count < registry->ring_capacity)
+		ring->count++;
+	registry->series[id].last_time_usec = time_usec;
+}
+
+/*
+ * Retired series leave tombstones that lengthen every probe; when they reach a
+ * quarter of the index it is rebuilt in place from the live series (no
+ * allocation, O(index) once in a while).
+ */
+static void index_rebuild(struct metric_registry *r)
+{
+	size_t mask = r->index_size - 1;
+
+	for (size_t i = 0; i < r->index_size; i++)
+		r->index[i] = INDEX_EMPTY;
+	for (size_t id = 0; id < r->max_series; id++) {
+		size_t position;
+
+		if (!r->series[id].in_use)
+			continue;
+		position = (size_t)series_hash(r->series[id].name,
+					       r->series[id].labels) & mask;
+		while (r->index[position] != INDEX_EMPTY)
+			position = (position + 1) & mask;
+		r->index[position] = (int)id;
+	}
+	r->tombstones = 0;
+}
+
+void metrics_retire(struct metric_registry *registry, int id)
+{
+	struct metric_series *series;
+	long position;
+
+	if (!valid_id(registry, id))
+		return;
+	series = &registry->series[id];
+	position = index_find(registry, series->name, series->labels, NULL);
+	if (position >= 0) {
+		registry->index[position] = INDEX_TOMBSTONE;
+		registry->tombstones++;
+	}
+	series->in_use = false;
+	registry->free_ids[registry->free_count++] = id;
+	/* A slot freed makes room again: warn anew if it fills up again. */
+	registry->refused_warned = false;
+	if (registry->tombstones > registry->index_size / 4)
+		index_rebuild(registry);
+}
+
+size_t metrics_capacity(const struct metric_registry *registry)
+{
+	return registry->max_series;
+}
+
+const struct metric_series *metrics_get(const struct metric_registry *registry,
+					int id)
+{
+	return valid_id(registry, id) ? &registry->series[id] : NULL;
+}
+
+size_t metrics_count(const struct metric_registry *registry, int id)
+{
+	return valid_id(registry, id) ? registry->rings[id].count : 0;
+}
+
+bool metrics_value_back(const struct metric_registry *registry, int id,
+			size_t back, int64_t *time_usec, double *value)
+{
+	const struct metric_ring *ring;
+	const struct metric_sample *sample;
+	size_t position;
+
+	if (!valid_id(registry, id))
+		return false;
+	ring = &registry->rings[id];
+	if (back >= ring->count)
+		return false;
+	position = (ring->head + registry->ring_capacity - 1 - back) %
+		   registry->ring_capacity;
+	sample = &registry->samples[(size_t)id * registry->ring_capacity +
+				    position];
+	if (time_usec != NULL)
+		*time_usec = sample->time_usec;
+	if (value != NULL)
+		*value = sample->value;
+	return true;
+}

@@ -1,0 +1,56 @@
+# check_config.sh - an operator validates configurations before reloading:
+# good files print the effective config and exit 0; an unknown key, a wrong
+# type and a line that is not TOML each name file:line and exit 1.
+. "$(dirname "$0")/lib.sh"
+
+cfg=$TEST_TMP/config.toml
+out=$TEST_TMP/out
+err=$TEST_TMP/err
+
+write_config "$cfg" '[agent]' 'collect_interval_secs = 5' 'hostname = "web-01"'
+"$AGENT" check-config -c "$cfg" >"$out" 2>"$err"
+check "a valid config exits 0" test $? -eq 0
+check "the effective config is printed" grep -qx 'collect_interval_secs = 5' "$out"
+check "defaults appear in the effective config" grep -qx 'history_secs = 3600' "$out"
+check "it says the file is valid" file_contains "$err" "configuration $cfg is valid"
+
+install -m 0640 etc/sysops-agent.toml "$TEST_TMP/example.toml"
+"$AGENT" check-config -c "$TEST_TMP/example.toml" >"$out" 2>"$err"
+check "the shipped example config is valid" test $? -eq 0
+
+write_config "$cfg" '[agent]' 'collect_interval_secs = 5' 'colect_interval = 3'
+"$AGENT" check-config -c "$cfg" >"$out" 2>"$err"
+check "an unknown key exits 1" test $? -eq 1
+check "an unknown key names file:line, the key and a suggestion" \
+	file_contains "$err" "$cfg:3: [agent] unknown key 'colect_interval' (did you mean 'collect_interval_secs'?)"
+
+write_config "$cfg" '[agent]' 'history_secs = "1h"'
+"$AGENT" check-config -c "$cfg" >"$out" 2>"$err"
+check "a wrong type exits 1" test $? -eq 1
+check "a wrong type names file:line, the key and what was expected" \
+	file_contains "$err" "$cfg:2: [agent] history_secs: expected an integer from 60 to 604800, got a string"
+
+write_config "$cfg" '[agent]' 'log_level = "info"' 'this is not toml'
+"$AGENT" check-config -c "$cfg" >"$out" 2>"$err"
+check "a bad TOML line exits 1" test $? -eq 1
+check "a bad TOML line names file:line" grep -q "^sysops-agent: error: $cfg:3:" "$err"
+
+write_config "$cfg" '[agent]'
+chmod 0666 "$cfg"
+"$AGENT" check-config -c "$cfg" >"$out" 2>"$err"
+check "a world-writable config is refused" test $? -eq 1
+check "the refusal says how to fix it" file_contains "$err" "chmod go-w"
+
+SYSOPS_AGENT_CONFIG=$TEST_TMP/missing.toml "$AGENT" check-config >"$out" 2>"$err"
+check "a missing config named by \$SYSOPS_AGENT_CONFIG exits 1" test $? -eq 1
+
+"$AGENT" check-config --bogus >"$out" 2>"$err"
+check "a usage error exits 2" test $? -eq 2
+"$AGENT" frobnicate >"$out" 2>"$err"
+check "an unknown command exits 2" test $? -eq 2
+"$AGENT" chek-config >"$out" 2>"$err"
+check "a misspelt command gets a suggestion" file_contains "$err" "did you mean 'check-config'?"
+"$AGENT" --version >"$out" 2>"$err"
+check "--version prints the version" grep -q '^sysops-agent [0-9]' "$out"
+"$AGENT" --help >"$out" 2>"$err"
+check "--help lists check-config" file_contains "$out" "check-config"

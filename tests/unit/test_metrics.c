@@ -1,0 +1,124 @@
+/*
+ * test_metrics.c - the metric registry: ids are stable per name + labels, the
+ * ring keeps the newest samples in order, a full registry refuses new series,
+ * and retired slots are reused with a new generation.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "storage/metrics.h"
+
+static void test_register_is_idempotent(void **state)
+{
+	struct metric_registry *r = metrics_new(8, 4);
+	int a, b, c;
+
+	(void)state;
+	a = metrics_register(r, "disk.used_percent", "mount=/");
+	b = metrics_register(r, "disk.used_percent", "mount=/home");
+	c = metrics_register(r, "disk.used_percent", "mount=/");
+	assert_true(a >= 0 && b >= 0);
+	assert_int_not_equal(a, b);
+	assert_int_equal(a, c);
+	assert_string_equal(metrics_get(r, b)->labels, "mount=/home");
+	metrics_free(r);
+}
+
+static void test_ring_keeps_newest_in_order(void **state)
+{
+	struct metric_registry *r = metrics_new(2, 3);
+	int id = metrics_register(r, "cpu.usage_percent", "");
+	int64_t t;
+	double v;
+
+	(void)state;
+	assert_false(metrics_value_back(r, id, 0, &t, &v));
+	for (int i = 1; i <= 5; i++)
+		metrics_push(r, id, i * 1000, i * 10.0);
+	assert_int_equal(metrics_count(r, id), 3);
+	assert_true(metrics_value_back(r, id, 0, &t, &v));
+	assert_int_equal(t, 5000);
+	assert_true(v == 50.0);
+	assert_true(metrics_value_back(r, id, 2, &t, &v));
+	assert_true(v == 30.0);
+	assert_false(metrics_value_back(r, id, 3, &t, &v));
+	assert_int_equal(metrics_get(r, id)->last_time_usec, 5000);
+	metrics_free(r);
+}
+
+static void test_full_registry_refuses_then_reuses_retired_slot(void **state)
+{
+	struct metric_registry *r = metrics_new(2, 2);
+	int a = metrics_register(r, "net.rx_bytes_per_sec", "interface=eth0");
+	int b = metrics_register(r, "net.rx_bytes_per_sec", "interface=eth1");
+	uint32_t generation = metrics_get(r, a)->generation;
+	int c;
+
+	(void)state;
+	assert_int_equal(metrics_register(r, "net.rx_bytes_per_sec",
+					  "interface=eth2"), -ENOSPC);
+	metrics_push(r, a, 1, 1.0);
+	metrics_retire(r, a);
+	assert_null(metrics_get(r, a));
+	c = metrics_register(r, "net.rx_bytes_per_sec", "interface=eth2");
+	assert_int_equal(c, a);
+	assert_int_not_equal(metrics_get(r, c)->generation, generation);
+	assert_int_equal(metrics_count(r, c), 0);
+	/* The retired name is gone from the index; b still resolves. */
+	assert_int_equal(metrics_register(r, "net.rx_bytes_per_sec",
+					  "interface=eth1"), b);
+	metrics_free(r);
+}
+
+static void test_many_series_churn(void **state)
+{
+	struct metric_registry *r = metrics_new(64, 2);
+	char labels[32];
+
+	(void)state;
+	/* Register/retire far more names than slots: tombstones must not leak. */
+	for (int round = 0; round < 50; round++) {
+		int ids[64];
+
+		for (int i = 0; i < 64; i++) {
+			snprintf(labels, sizeof(labels), "pid=%d", round * 64 + i);
+			ids[i] = metrics_register(r, "process.rss_bytes", labels);
+			assert_true(ids[i] >= 0);
+		}
+		for (int i = 0; i < 64; i++)
+			metrics_retire(r, ids[i]);
+	}
+	assert_true(metrics_register(r, "x", "") >= 0);
+	metrics_free(r);
+}
+
+static void test_long_names_are_refused(void **state)
+{
+	struct metric_registry *r = metrics_new(2, 2);
+	char name[METRIC_NAME_MAX + 8];
+
+	(void)state;
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	assert_int_equal(metrics_register(r, name, ""), -ENAMETOOLONG);
+	metrics_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_register_is_idempotent),
+		cmocka_unit_test(test_ring_keeps_newest_in_order),
+		cmocka_unit_test(test_full_registry_refuses_then_reuses_retired_slot),
+		cmocka_unit_test(test_many_series_churn),
+		cmocka_unit_test(test_long_names_are_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
