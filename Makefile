@@ -137,7 +137,7 @@ run: ensure-deps
 	@$(MAKE) --no-print-directory run-foreground
 
 run-foreground: $(BUILD)/sysops-agent
-	@mkdir -p $(BUILD)/state
+	@# No mkdir: a state directory the daemon creates, it may hand to its user.
 	@chmod go-w etc/sysops-agent.toml # a umask of 002 must not get it refused
 	STATE_DIRECTORY=$(CURDIR)/$(BUILD)/state $(BUILD)/sysops-agent -f -c etc/sysops-agent.toml
 
