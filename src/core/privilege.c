@@ -275,13 +275,22 @@ static int check_state_dir_writable(int state_dir_fd, const char *state_dir)
 
 static void log_kept(const char *who)
 {
-	char effective[64];
+	char effective[64], bounding[80];
 
 	kept_names(CAPNG_EFFECTIVE, effective, sizeof(effective));
+	if (capng_have_capabilities(CAPNG_SELECT_BOUNDS) == CAPNG_NONE) {
+		string_copy(bounding, "cleared", sizeof(bounding));
+	} else if (!has_capability_beyond_kept(CAPNG_BOUNDING_SET)) {
+		char names[64];
+
+		kept_names(CAPNG_BOUNDING_SET, names, sizeof(names));
+		snprintf(bounding, sizeof(bounding), "%s", names);
+	} else {
+		/* Clearing it needs CAP_SETPCAP; no_new_privs makes it moot. */
+		string_copy(bounding, "as inherited", sizeof(bounding));
+	}
 	log_info("running as %s; capabilities kept: %s; bounding set %s; "
-		 "no_new_privs set", who, effective,
-		 capng_have_capabilities(CAPNG_SELECT_BOUNDS) == CAPNG_NONE
-			 ? "cleared" : "left as given");
+		 "no_new_privs set", who, effective, bounding);
 }
 
 /* Root, and the service user exists: become it. */
