@@ -84,6 +84,9 @@ all: ensure-deps
 # Installs what is missing, once; a no-op when everything is present.
 ensure-deps:
 	@$(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) 2>/dev/null || $(MAKE) --no-print-directory deps
+	@# Packaging and service-check tools: installed when root may (CI); their tests skip otherwise.
+	@type -P rpmbuild lintian mandoc dpkg-buildpackage strace >/dev/null || \
+		[ "$$(id -u)" -ne 0 ] || $(MAKE) --no-print-directory deps
 
 deps:
 	@scripts/install-deps
