@@ -118,6 +118,20 @@ if command -v setpriv >/dev/null; then
 		--init-groups /usr/sbin/sysops-agent check-config
 fi
 
+# Where systemd runs the machine, the postinst started the real unit.
+if [ -d /run/systemd/system ]; then
+	check "under systemd the service is active" \
+		wait_for 15 systemctl is-active --quiet sysops-agent
+	main_pid=$(systemctl show -P MainPID sysops-agent)
+	check "the service runs as sysops-agent" \
+		test "$(stat -c %U "/proc/$main_pid")" = sysops-agent
+	check "with exactly CAP_DAC_READ_SEARCH and CAP_SYSLOG" \
+		grep -qx 'CapEff:[[:space:]]*0000000400000004' "/proc/$main_pid/status"
+	check "and no_new_privs" grep -qx 'NoNewPrivs:[[:space:]]*1' "/proc/$main_pid/status"
+else
+	skip "systemd is not PID 1 here, so the postinst did not start the unit (sandbox.sh rebuilds its conditions)"
+fi
+
 # The installed daemon, started by hand as root, drops to its user and
 # writes its state where the package made room for it.
 AGENT=/usr/sbin/sysops-agent start_daemon "$TEST_TMP/daemon.log" -f
