@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/privilege.h"
 #include "core/state.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
@@ -197,6 +198,7 @@ static int attach_signals(struct daemon *d)
 int daemon_init(struct daemon *d, struct config *config, const char *path,
 		bool path_must_exist, int log_level_override)
 {
+	bool created;
 	int r;
 
 	*d = (struct daemon){
@@ -206,9 +208,14 @@ int daemon_init(struct daemon *d, struct config *config, const char *path,
 		.log_level_override = log_level_override,
 		.state_dir_fd = -1,
 	};
+	created = access(config->agent.state_dir, F_OK) != 0;
 	d->state_dir_fd = state_dir_open(config->agent.state_dir);
 	if (d->state_dir_fd < 0)
 		return d->state_dir_fd;
+	/* Before any module opens a source: they run as they will stay. */
+	r = privilege_drop(d->state_dir_fd, config->agent.state_dir, created);
+	if (r < 0)
+		return r;
 	r = sd_event_new(&d->event);
 	if (r < 0) {
 		log_error("cannot create the event loop: %s", strerror(-r));
