@@ -81,8 +81,12 @@ FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 all: ensure-deps
 	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent $(BUILD)/toml-decoder
 
-# Installs what is missing, once; a no-op when everything is present.
+# Installs what is missing (build libraries, test servers, packaging tools);
+# a quick no-op when everything is present.
 ensure-deps:
+	@scripts/install-deps --if-root
+
+deps:
 	@$(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) 2>/dev/null || $(MAKE) --no-print-directory deps
 	@# Packaging and service-check tools: installed when root may (CI); their tests skip otherwise.
 	@type -P rpmbuild lintian mandoc dpkg-buildpackage strace >/dev/null || \
