@@ -590,6 +590,13 @@ void pipeline_tick(struct pipeline *p, uint64_t now_usec)
 		flush_held(p);
 }
 
+void pipeline_flush(struct pipeline *p, uint64_t now_usec)
+{
+	p->now_usec = now_usec;
+	if (p->group_open_usec != 0)
+		flush_group(p);
+}
+
 uint64_t pipeline_next_deadline(const struct pipeline *p)
 {
 	return p->group_open_usec ? p->group_open_usec +

@@ -72,6 +72,9 @@ int pipeline_submit(struct pipeline *pipeline, const struct alert_event *event,
 /* Timers: group flush, repeats, flap ends, pending summaries. */
 void pipeline_tick(struct pipeline *pipeline, uint64_t now_usec);
 
+/* Sends the waiting group now (on stop, so nothing stays in memory only). */
+void pipeline_flush(struct pipeline *pipeline, uint64_t now_usec);
+
 /* When pipeline_tick next has something to do (0: nothing scheduled). */
 uint64_t pipeline_next_deadline(const struct pipeline *pipeline);
 

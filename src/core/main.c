@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alerter/alerter.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/daemon.h"
@@ -28,6 +29,8 @@ static const struct command {
 } commands[] = {
 	{ "check-config", command_check_config,
 	  "check-config [-c FILE]   validate the configuration and print it" },
+	{ "test-alert", command_test_alert,
+	  "test-alert [-c FILE] [--channel NAME]  send a test message per channel" },
 };
 
 static void print_usage(FILE *stream)
