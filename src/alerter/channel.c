@@ -27,6 +27,17 @@ void outgoing_free(struct outgoing *out)
 	memset(out, 0, sizeof(*out));
 }
 
+void outgoing_add_url_secret(struct outgoing *out, const char *url)
+{
+	const char *host = strstr(url, "://"), *path;
+
+	if (out->secret_count < 6)
+		out->secrets[out->secret_count++] = url;
+	path = host ? strchr(host + 3, '/') : NULL;
+	if (path != NULL && strlen(path) >= 8 && out->secret_count < 6)
+		out->secrets[out->secret_count++] = path;
+}
+
 int outgoing_add_header(struct outgoing *out, const char *format, ...)
 {
 	va_list args;

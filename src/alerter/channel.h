@@ -50,11 +50,14 @@ struct outgoing {
 	/* every channel */
 	char *ca_file;
 	/* Strings to mask in anything logged about this request. */
-	const char *secrets[4];
+	const char *secrets[6];
 	size_t secret_count;
 };
 
 void outgoing_free(struct outgoing *out);
+/* A URL that is itself a secret: masked whole and by its path (servers
+ * echo the path in error bodies). */
+void outgoing_add_url_secret(struct outgoing *out, const char *url);
 /* Copies a header line "Name: value"; -ENOSPC past OUTGOING_HEADERS_MAX. */
 int outgoing_add_header(struct outgoing *out, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -117,7 +117,7 @@ int channel_discord_format(const struct alerting_channel_config *config,
 	if (out->body == NULL || out->url == NULL)
 		return -ENOMEM;
 	out->body_length = strlen(out->body);
-	out->secrets[out->secret_count++] = config->url;
+	outgoing_add_url_secret(out, config->url);
 	outgoing_add_header(out, "Content-Type: application/json");
 	if (config->ca_file != NULL)
 		out->ca_file = strdup(config->ca_file);
