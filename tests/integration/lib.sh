@@ -105,3 +105,6 @@ PY
 }
 # requests_at_least DIR N [FILTER]: for wait_for.
 requests_at_least() { [ "$(requests_count "$1" "${3:-True}")" -ge "$2" ]; }
+# stat_is DIR KEY VALUE / stat_at_least DIR KEY VALUE: for wait_for.
+stat_is() { [ "$(stat_of "$1" "$2")" = "$3" ]; }
+stat_at_least() { [ "$(stat_of "$1" "$2")" -ge "$3" ]; }
