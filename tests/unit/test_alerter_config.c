@@ -168,6 +168,37 @@ static void test_secret_from_credentials_directory(void **state)
 	config_free(c);
 }
 
+/* etc/sysops-agent.toml documents every [alerting...] key. */
+static void test_example_file_lists_every_key(void **state)
+{
+	FILE *f = fopen("etc/sysops-agent.toml", "r");
+	char *text = calloc(1, 256 * 1024), needle[96];
+
+	(void)state;
+	assert_non_null(f);
+	assert_true(fread(text, 1, 256 * 1024 - 1, f) > 0);
+	fclose(f);
+	for (size_t s = 0; s < config_section_count; s++) {
+		const struct config_section *section = config_sections[s];
+
+		if (strncmp(section->name, "alerting", 8) != 0)
+			continue;
+		snprintf(needle, sizeof(needle), section->element_size
+				 ? "[[%s]]" : "[%s]", section->name);
+		if (strstr(text, needle) == NULL)
+			fail_msg("%s missing from etc/sysops-agent.toml", needle);
+		for (size_t k = 0; k < section->key_count; k++) {
+			snprintf(needle, sizeof(needle), "%s = ",
+				 section->keys[k].name);
+			if (strstr(text, needle) == NULL)
+				fail_msg("[%s] %s missing from "
+					 "etc/sysops-agent.toml", section->name,
+					 section->keys[k].name);
+		}
+	}
+	free(text);
+}
+
 static int teardown(void **state)
 {
 	char command[128];
@@ -185,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_values_are_refused),
 		cmocka_unit_test(test_secret_from_key_file),
 		cmocka_unit_test(test_secret_from_credentials_directory),
+		cmocka_unit_test(test_example_file_lists_every_key),
 	};
 
 	if (mkdtemp(directory) == NULL)
