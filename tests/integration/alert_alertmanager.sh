@@ -32,9 +32,10 @@ write_config "$dir/agent.toml" \
 	'[agent]' "state_dir = \"$dir/state\"" 'hostname = "web-01"' \
 	'[alerting]' 'group_wait_secs = 0' \
 	'[alerting.alertmanager]' "url = \"$AM_URL\"" 'repost_interval_secs = 10'
-check "test-alert reaches alertmanager" \
-	"$AGENT" test-alert -c "$dir/agent.toml" --channel alertmanager \
+"$AGENT" test-alert -c "$dir/agent.toml" --channel alertmanager \
 	>"$dir/test-alert.out" 2>&1
+check "test-alert reaches alertmanager" grep -q "^alertmanager: ok (200)" \
+	"$dir/test-alert.out"
 
 start_feed "$dir/daemon.log" "$dir/agent.toml"
 feed "fire disk_full critical mount=/var Disk /var is 97% full"
