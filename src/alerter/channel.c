@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
+
 void outgoing_free(struct outgoing *out)
 {
 	free(out->url);
@@ -24,18 +26,31 @@ void outgoing_free(struct outgoing *out)
 	free(out->username);
 	free(out->password);
 	free(out->ca_file);
+	for (size_t i = 0; i < out->secret_count; i++)
+		free(out->secrets[i]);
 	memset(out, 0, sizeof(*out));
+}
+
+void outgoing_add_secret(struct outgoing *out, const char *secret)
+{
+	char *copy;
+
+	if (secret == NULL || secret[0] == '\0' ||
+	    out->secret_count >= ARRAY_SIZE(out->secrets))
+		return;
+	copy = strdup(secret);
+	if (copy != NULL)
+		out->secrets[out->secret_count++] = copy;
 }
 
 void outgoing_add_url_secret(struct outgoing *out, const char *url)
 {
 	const char *host = strstr(url, "://"), *path;
 
-	if (out->secret_count < 6)
-		out->secrets[out->secret_count++] = url;
+	outgoing_add_secret(out, url);
 	path = host ? strchr(host + 3, '/') : NULL;
-	if (path != NULL && strlen(path) >= 8 && out->secret_count < 6)
-		out->secrets[out->secret_count++] = path;
+	if (path != NULL && strlen(path) >= 8)
+		outgoing_add_secret(out, path);
 }
 
 int outgoing_add_header(struct outgoing *out, const char *format, ...)

@@ -49,8 +49,9 @@ struct outgoing {
 	bool require_tls;
 	/* every channel */
 	char *ca_file;
-	/* Strings to mask in anything logged about this request. */
-	const char *secrets[6];
+	/* Strings to mask in anything logged about this request (copies:
+	 * a reload may free the configuration while a request is in flight). */
+	char *secrets[6];
 	size_t secret_count;
 };
 
@@ -58,6 +59,7 @@ void outgoing_free(struct outgoing *out);
 /* A URL that is itself a secret: masked whole and by its path (servers
  * echo the path in error bodies). */
 void outgoing_add_url_secret(struct outgoing *out, const char *url);
+void outgoing_add_secret(struct outgoing *out, const char *secret);
 /* Copies a header line "Name: value"; -ENOSPC past OUTGOING_HEADERS_MAX. */
 int outgoing_add_header(struct outgoing *out, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));

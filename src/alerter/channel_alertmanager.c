@@ -134,7 +134,7 @@ int channel_alertmanager_format(const struct alerting_channel_config *config,
 	if (config->secret != NULL && config->secret[0] != '\0') {
 		outgoing_add_header(out, "Authorization: Bearer %s",
 				    config->secret);
-		out->secrets[out->secret_count++] = config->secret;
+		outgoing_add_secret(out, config->secret);
 	}
 	if (config->ca_file != NULL)
 		out->ca_file = strdup(config->ca_file);

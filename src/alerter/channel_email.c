@@ -147,7 +147,7 @@ int channel_email_format(const struct alerting_channel_config *config,
 		out->username = strdup(config->username);
 	if (config->secret != NULL) {
 		out->password = strdup(config->secret);
-		out->secrets[out->secret_count++] = config->secret;
+		outgoing_add_secret(out, config->secret);
 	}
 	out->require_tls = config->starttls;
 	if (config->ca_file != NULL)

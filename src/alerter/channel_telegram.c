@@ -124,7 +124,7 @@ int channel_telegram_format(const struct alerting_channel_config *config,
 	if (out->body == NULL)
 		return -ENOMEM;
 	out->body_length = strlen(out->body);
-	out->secrets[out->secret_count++] = config->secret;
+	outgoing_add_secret(out, config->secret);
 	outgoing_add_header(out, "Content-Type: application/json");
 	if (config->ca_file != NULL)
 		out->ca_file = strdup(config->ca_file);

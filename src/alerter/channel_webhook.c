@@ -179,7 +179,7 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 	outgoing_add_url_secret(out, config->url);
 	outgoing_add_header(out, "Content-Type: application/json");
 	if (config->secret != NULL && config->secret[0] != '\0') {
-		out->secrets[out->secret_count++] = config->secret;
+		outgoing_add_secret(out, config->secret);
 		snprintf(timestamp, sizeof(timestamp), "%llu",
 			 (unsigned long long)(now_usec / USEC_PER_SEC));
 		r = webhook_signature(config->secret, timestamp, out->body,

@@ -52,6 +52,7 @@ struct pipeline {
 	struct pipeline_stats stats;
 	struct channel_limit limits[CHANNEL_COUNT];
 	struct alert_message message; /* built here, handed to emit */
+	struct alert_record **pending; /* capacity slots, for flush_group */
 	size_t capacity;
 	struct alert_record records[];
 };
@@ -73,6 +74,11 @@ struct pipeline *pipeline_new(size_t capacity, pipeline_emit_fn *emit,
 	p = calloc(1, sizeof(*p) + capacity * sizeof(p->records[0]));
 	if (p == NULL)
 		return NULL;
+	p->pending = calloc(capacity ? capacity : 1, sizeof(*p->pending));
+	if (p->pending == NULL) {
+		free(p);
+		return NULL;
+	}
 	p->capacity = capacity;
 	p->emit = emit;
 	p->history = history;
@@ -82,6 +88,8 @@ struct pipeline *pipeline_new(size_t capacity, pipeline_emit_fn *emit,
 
 void pipeline_free(struct pipeline *pipeline)
 {
+	if (pipeline != NULL)
+		free(pipeline->pending);
 	free(pipeline);
 }
 
@@ -505,13 +513,10 @@ static void flush_channel(struct pipeline *p, int channel,
 
 static void flush_group(struct pipeline *p)
 {
-	struct alert_record **pending;
+	struct alert_record **pending = p->pending;
 	size_t count = 0;
 
 	p->group_open_usec = 0;
-	pending = calloc(p->capacity, sizeof(*pending));
-	if (pending == NULL)
-		return;
 	for (size_t i = 0; i < p->capacity; i++)
 		if (p->records[i].in_use && p->records[i].pending)
 			pending[count++] = &p->records[i];
@@ -531,7 +536,6 @@ static void flush_group(struct pipeline *p)
 		r->notified_severity = r->snap.severity;
 		r->last_notified_usec = p->now_usec;
 	}
-	free(pending);
 }
 
 /* A summary of held-back alerts once the channel may speak again. */

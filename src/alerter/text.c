@@ -290,7 +290,7 @@ void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 		append(buffer, size, used, "\n%s\n", line);
 }
 
-void mask_secrets(char *text, const char *const *secrets, size_t count)
+void mask_secrets(char *text, char *const *secrets, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
 		const char *secret = secrets[i];

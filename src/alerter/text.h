@@ -47,7 +47,7 @@ void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 			char *buffer, size_t size);
 
 /* Replaces every occurrence of each non-empty secret by "***", in place. */
-void mask_secrets(char *text, const char *const *secrets, size_t count);
+void mask_secrets(char *text, char *const *secrets, size_t count);
 
 const char *severity_upper(enum alert_severity severity);
 

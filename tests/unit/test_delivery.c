@@ -65,7 +65,7 @@ static void test_refused_connection_through_the_loop(void **state)
 	out.url = strdup("http://127.0.0.1:1/hook/TOPSECRET");
 	out.body = strdup("{}");
 	out.body_length = 2;
-	out.secrets[out.secret_count++] = "TOPSECRET";
+	outgoing_add_secret(&out, "TOPSECRET");
 	assert_int_equal(delivery_send(d, &out, 2, 5, on_done, NULL), 0);
 	assert_null(out.url); /* ownership taken */
 	assert_int_equal(delivery_in_flight(d), 1);

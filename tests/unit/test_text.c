@@ -71,7 +71,7 @@ static void test_mask_secrets(void **state)
 {
 	char text[128] = "bad token abc123secret in "
 			 "https://x/abc123secret/y";
-	const char *secrets[] = { "abc123secret", NULL, "" };
+	char *secrets[] = { "abc123secret", NULL, "" };
 
 	(void)state;
 	mask_secrets(text, secrets, 3);
