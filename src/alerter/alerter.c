@@ -51,6 +51,8 @@ struct channel_state {
 struct alerter {
 	struct daemon *daemon;
 	sd_event_source *timer;
+	sd_event_source *exit_source;
+	bool draining;               /* stopping: events go straight to the spool */
 	struct pipeline *pipeline;
 	struct spool *spool;
 	struct delivery *delivery;
@@ -261,7 +263,9 @@ static void on_emit(void *context, struct alert_message *m)
 		a->channels[CHANNEL_CONSOLE].sent++;
 		return;
 	}
-	if (spool_append(a->spool, m) == 0)
+	/* While stopping, a request could only be cut off: it waits in the
+	 * spool for the next start instead. */
+	if (spool_append(a->spool, m) == 0 && !a->draining)
 		kick_channel(a, &a->channels[m->channel]);
 }
 
@@ -452,11 +456,24 @@ static void alerter_free(struct alerter *a)
 		running = NULL;
 	delivery_free(a->delivery);
 	sd_event_source_disable_unref(a->timer);
+	sd_event_source_disable_unref(a->exit_source);
 	spool_close(a->spool);
 	pipeline_free(a->pipeline);
 	if (a->history_fd >= 0)
 		close(a->history_fd);
 	free(a);
+}
+
+/* The loop is exiting: every module has stopped; nothing can arrive now. */
+static int on_loop_exit(sd_event_source *source, void *data)
+{
+	struct alerter *a = data;
+
+	(void)source;
+	pipeline_flush(a->pipeline, now_realtime_usec());
+	write_stats(a);
+	alerter_free(a);
+	return 0;
 }
 
 static int alerter_start(struct daemon *d)
@@ -503,6 +520,11 @@ static int alerter_start(struct daemon *d)
 		return r;
 	}
 	sd_event_source_set_enabled(a->timer, SD_EVENT_ON);
+	r = sd_event_add_exit(d->event, &a->exit_source, on_loop_exit, a);
+	if (r < 0) {
+		alerter_free(a);
+		return r;
+	}
 	apply_settings(a);
 	check_maintenance(a);
 	running = a;
@@ -536,6 +558,12 @@ static int alerter_reload(struct daemon *d, const struct config *old)
 	return 0;
 }
 
+/*
+ * The daemon stops modules last-to-first, so producers may still hand over
+ * their final events after this: from now on each event is flushed to the
+ * spool at once (delivered after a restart), and everything is freed when
+ * the loop exits.
+ */
 static void alerter_stop(struct daemon *d)
 {
 	struct alerter *a = running;
@@ -543,10 +571,9 @@ static void alerter_stop(struct daemon *d)
 	(void)d;
 	if (a == NULL)
 		return;
-	/* The waiting group goes to the spool: delivered after a restart. */
+	a->draining = true;
 	pipeline_flush(a->pipeline, now_realtime_usec());
 	write_stats(a);
-	alerter_free(a);
 }
 
 int alerter_accept(const struct alert_event *event)
@@ -562,6 +589,10 @@ int alerter_accept(const struct alert_event *event)
 	if (r < 0)
 		return r;
 	a->stats_dirty = true;
+	if (a->draining) {
+		pipeline_flush(a->pipeline, now);
+		return 0;
+	}
 	deadline = pipeline_next_deadline(a->pipeline);
 	if (deadline != 0 && deadline <= now)
 		pipeline_tick(a->pipeline, now);

@@ -40,3 +40,20 @@ print("# deliveries: %d, distinct: %d, duplicates: %d" % (len(rs), len(titles), 
 sys.exit(0 if names == ["first", "second", "third"] and dups <= 1 else 1)
 PY
 stop_pid "$DAEMON_PID"
+exec 3>&-
+
+# SIGTERM while a group still waits (group_wait_secs = 30): the group goes
+# to the spool at stop and out after the next start.
+sed -i 's/^group_wait_secs = 0$/group_wait_secs = 30/' "$dir/agent.toml"
+: >"$dir/requests.jsonl"
+start_feed "$dir/daemon3.log" "$dir/agent.toml"
+feed "fire waiting warning - Waiting in the group"
+check "event accepted" wait_for 10 stat_is "$dir/state" events 1
+stop_pid "$DAEMON_PID"
+exec 3>&-
+check "nothing was sent before the stop" test "$(requests_count "$dir")" -eq 0
+check "the group was spooled at stop" grep -q '"rule":"waiting"' "$dir/state/alert-spool"
+start_feed "$dir/daemon4.log" "$dir/agent.toml"
+check "and delivered after the restart" \
+	wait_for 20 requests_at_least "$dir" 1 '"waiting" in r["body"]["text"]'
+stop_pid "$DAEMON_PID"
