@@ -541,8 +541,10 @@ static void alerter_tick(struct daemon *d, uint64_t now_usec)
 	(void)now_usec;
 	if (a == NULL)
 		return;
-	/* How late this collection runs against its grid slot. */
-	a->ticks++;
+	/* How late this collection runs against its grid slot (the first
+	 * one waits for start-up by design and is not counted). */
+	if (a->ticks++ == 0)
+		return;
 	if (now > d->next_tick_usec &&
 	    now - d->next_tick_usec > a->tick_delay_max_usec)
 		a->tick_delay_max_usec = now - d->next_tick_usec;
