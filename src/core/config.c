@@ -443,13 +443,32 @@ static void report_unknown_key(struct load_context *ctx,
 		report(ctx, line, "%s unknown key '%s'", label, name);
 }
 
+static void apply_named(struct load_context *ctx, const char *name,
+			const struct toml_member *member);
+static bool has_subsections(const char *prefix);
+
 static void apply_member(struct load_context *ctx,
 			 const struct config_section *section, size_t index,
 			 const struct toml_member *member)
 {
 	const struct config_key *key = config_find_key(section, member->key);
-	char base[64];
+	char base[64], nested[SECTION_NAME_MAX];
+	int n;
 
+	/*
+	 * [alerting] and [alerting.slack], [analyzer] and [[analyzer.override]]:
+	 * a section may hold sections.
+	 */
+	n = snprintf(nested, sizeof(nested), "%s.%s", section->name,
+		     member->key);
+	if (key == NULL && section->element_size == 0 && n > 0 &&
+	    (size_t)n < sizeof(nested) &&
+	    (member->value->type == TOML_TABLE ||
+	     member->value->type == TOML_ARRAY) &&
+	    (config_find_section(nested) != NULL || has_subsections(nested))) {
+		apply_named(ctx, nested, member);
+		return;
+	}
 	if (key != NULL) {
 		apply_key(ctx, section, key,
 			  field_address(ctx->config, section, index, key),
@@ -502,9 +521,6 @@ static void apply_defaults(struct load_context *ctx,
 	}
 }
 
-static void apply_named(struct load_context *ctx, const char *name,
-			const struct toml_member *member);
-
 static void apply_section(struct load_context *ctx,
 			  const struct config_section *section,
 			  const struct toml_value *table)
@@ -523,20 +539,8 @@ static void apply_section(struct load_context *ctx,
 		index = (*count)++;
 		apply_defaults(ctx, section, index);
 	}
-	for (size_t i = 0; i < table->as.table.count; i++) {
-		const struct toml_member *member = &table->as.table.members[i];
-		char sub[SECTION_NAME_MAX];
-
-		/* [[analyzer.override]] inside a plain [analyzer] section. */
-		snprintf(sub, sizeof(sub), "%s.%s", section->name, member->key);
-		if (section->element_size == 0 &&
-		    (member->value->type == TOML_TABLE ||
-		     member->value->type == TOML_ARRAY) &&
-		    config_find_section(sub) != NULL)
-			apply_named(ctx, sub, member);
-		else
-			apply_member(ctx, section, index, member);
-	}
+	for (size_t i = 0; i < table->as.table.count; i++)
+		apply_member(ctx, section, index, &table->as.table.members[i]);
 }
 
 static bool has_subsections(const char *prefix)

@@ -31,6 +31,9 @@ struct config_string_list {
 	size_t count;
 };
 
+/* Module sections that struct config holds. */
+#include "alerter/alerter_config.h"
+
 struct config_key {
 	const char *name;
 	enum config_type type;
@@ -74,6 +77,7 @@ struct config {
 	bool has_inline_secrets;
 	struct agent_config agent;
 	struct analyzer_config analyzer;
+	struct alerting_config alerting;
 };
 
 /* All known sections, in the order they are documented and printed. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alerter/alerter.h"
 #include "core/config.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
@@ -81,6 +82,11 @@ const struct config_section *const config_sections[] = {
 	&analyzer_section,
 	&analyzer_override_section,
 	&thresholds_section,
+	&alerting_section, &alerting_rate_limit_section,
+	&alerting_console_section, &alerting_webhook_section,
+	&alerting_slack_section, &alerting_discord_section,
+	&alerting_telegram_section, &alerting_email_section,
+	&alerting_alertmanager_section, &alerting_silence_section,
 };
 
 const size_t config_section_count = ARRAY_SIZE(config_sections);

@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "alerter/alerter.h"
 #include "core/log.h"
 #include "core/privilege.h"
 #include "core/state.h"
@@ -23,6 +24,7 @@
 /* Pipeline order, producers first; NULL ends it. A stop walks it backwards. */
 static const struct daemon_module *const modules[] = {
 	&analyzer_module,
+	&alerter_module,
 	NULL,
 };
 

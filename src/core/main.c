@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alerter/alerter.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/daemon.h"
@@ -31,6 +32,8 @@ static const struct command {
 	  "check-config [-c FILE]   validate the configuration and print it" },
 	{ "replay", analyzer_command_replay,
 	  "replay [-c FILE] FILE.csv  score a timestamp,value CSV offline" },
+	{ "test-alert", command_test_alert,
+	  "test-alert [-c FILE] [--channel NAME]  send a test message per channel" },
 };
 
 static void print_usage(FILE *stream)
