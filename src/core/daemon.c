@@ -21,7 +21,11 @@
 #include "core/util.h"
 #include "analyzer/analyzer.h"
 
-/* Pipeline order, producers first; NULL ends it. A stop walks it backwards. */
+/*
+ * Pipeline order, producers first; NULL ends it. A stop walks it in the same
+ * order, so whatever the producers emit while stopping still reaches the
+ * alerter, which stops (and spools) last.
+ */
 static const struct daemon_module *const modules[] = {
 	&analyzer_module,
 	&alerter_module,
@@ -107,9 +111,9 @@ static int on_stop_signal(sd_event_source *source,
 	d->stopping = true;
 	log_info("received %s; stopping", strsignal((int)info->ssi_signo));
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
-	for (size_t i = ARRAY_SIZE(modules) - 1; i-- > 0;)
-		if (modules[i]->stop != NULL)
-			modules[i]->stop(d);
+	FOR_EACH_MODULE(module)
+		if (module->stop != NULL)
+			module->stop(d);
 	return sd_event_exit(d->event, 0);
 }
 
