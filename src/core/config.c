@@ -386,6 +386,9 @@ static void report_unknown_key(struct load_context *ctx,
 		report(ctx, line, "%s unknown key '%s'", label, name);
 }
 
+static void apply_named(struct load_context *ctx, const char *name,
+			const struct toml_member *member);
+
 static void apply_member(struct load_context *ctx,
 			 const struct config_section *section, size_t index,
 			 const struct toml_member *member)
@@ -408,6 +411,19 @@ static void apply_member(struct load_context *ctx,
 					  field_address(ctx->config, section,
 							index, key),
 					  member->value, member->line);
+			return;
+		}
+	}
+	/* [[parent.child]] written after [parent] arrives as a member. */
+	if (section->element_size == 0 &&
+	    (member->value->type == TOML_TABLE ||
+	     member->value->type == TOML_ARRAY)) {
+		char name[SECTION_NAME_MAX];
+
+		snprintf(name, sizeof(name), "%s.%s", section->name,
+			 member->key);
+		if (config_find_section(name) != NULL) {
+			apply_named(ctx, name, member);
 			return;
 		}
 	}

@@ -67,10 +67,13 @@ struct agent_config {
 	int64_t history_secs;
 };
 
+#include "logscan/logscan.h"
+
 struct config {
 	char *path;                 /* the file it came from, or NULL */
 	bool has_inline_secrets;
 	struct agent_config agent;
+	struct logscan_config logscan;
 };
 
 /* All known sections, in the order they are documented and printed. */

@@ -12,6 +12,7 @@
 
 #include "core/config.h"
 #include "core/util.h"
+#include "logscan/logscan.h"
 
 #define AGENT_KEY(field) offsetof(struct agent_config, field)
 
@@ -77,6 +78,8 @@ static const struct config_section agent_section = {
 
 const struct config_section *const config_sections[] = {
 	&agent_section,
+	&logscan_section,
+	&logscan_rules_section,
 };
 
 const size_t config_section_count = ARRAY_SIZE(config_sections);
