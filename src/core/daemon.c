@@ -20,6 +20,7 @@
 
 /* Pipeline order, producers first; NULL ends it. A stop walks it backwards. */
 static const struct daemon_module *const modules[] = {
+	&logscan_module,
 	NULL,
 };
 
