@@ -237,8 +237,8 @@ static bool check_file(struct file_source *source, struct tailed_file *file)
 		done = stream_read(source, file, &file->previous);
 	if (stat(file->path, &st) < 0 || !S_ISREG(st.st_mode)) {
 		if (file->current.fd >= 0) {
-			log_info("logscan: %s is gone; finishing what was "
-				 "written to it", file->path);
+			log_info("logscan: %s was renamed or deleted; finishing "
+				 "what was written to it", file->path);
 			move_to_previous(source, file);
 			done = stream_read(source, file, &file->previous) &&
 			       done;
