@@ -22,63 +22,18 @@ static inline uint32_t gram_hash(uint32_t gram)
 	return ((gram | FOLD) * 0x9E3779B1u) >> (32 - PREFILTER_TABLE_BITS);
 }
 
-static const char *skip_class(const char *p)
-{
-	p++; /* '[' */
-	if (*p == '^')
-		p++;
-	if (*p == ']')
-		p++;
-	while (*p != '\0' && *p != ']') {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == '[' && p[1] == ':') {
-			const char *close = strstr(p, ":]");
-
-			if (close == NULL)
-				return NULL;
-			p = close + 1;
-		}
-		p++;
-	}
-	return *p == ']' ? p + 1 : NULL;
-}
-
-static const char *skip_group(const char *p)
-{
-	int depth = 0;
-
-	while (*p != '\0') {
-		if (*p == '\\') {
-			if (p[1] == '\0')
-				return NULL;
-			p += 2;
-			continue;
-		}
-		if (*p == '[') {
-			p = skip_class(p);
-			if (p == NULL)
-				return NULL;
-			continue;
-		}
-		if (*p == '(')
-			depth++;
-		else if (*p == ')' && --depth == 0)
-			return p + 1;
-		p++;
-	}
-	return NULL;
-}
-
-/* Escapes that take a braced, angled or quoted argument: \p{L}, \k<name>. */
+/* Escapes with an argument: \p{L}, \x{41}, \x41, \cA, \k<name>, \g{-1}. */
 static const char *skip_escape(const char *p)
 {
 	char kind = p[1];
 	const char *q = p + 2;
 
 	if (strchr("pPxkgNoc", kind) != NULL) {
-		char close = *q == '{' ? '}' : *q == '<' ? '>' :
-			     *q == '\'' ? '\'' : 0;
+		bool named = kind == 'k' || kind == 'g';
+		char close = *q == '{' && kind != 'c'      ? '}'
+			     : *q == '<' && named         ? '>'
+			     : *q == '\'' && named        ? '\''
+							   : 0;
 
 		if (close != 0) {
 			q = strchr(q + 1, close);
@@ -97,6 +52,64 @@ static const char *skip_escape(const char *p)
 			q++;
 	}
 	return q;
+}
+
+/* Past one escape sequence at p (a backslash); NULL when malformed. */
+static const char *skip_any_escape(const char *p)
+{
+	if (p[1] == '\0')
+		return NULL;
+	if (isalnum((unsigned char)p[1]))
+		return skip_escape(p);
+	return p + 2;
+}
+
+static const char *skip_class(const char *p)
+{
+	p++; /* '[' */
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p != '\0' && *p != ']') {
+		if (*p == '\\') {
+			p = skip_any_escape(p);
+			if (p == NULL)
+				return NULL;
+			continue;
+		} else if (*p == '[') {
+			/* [:name:] has rules of its own: do not guess. */
+			return NULL;
+		}
+		p++;
+	}
+	return *p == ']' ? p + 1 : NULL;
+}
+
+static const char *skip_group(const char *p)
+{
+	int depth = 0;
+
+	while (*p != '\0') {
+		if (*p == '\\') {
+			p = skip_any_escape(p);
+			if (p == NULL)
+				return NULL;
+			continue;
+		}
+		if (*p == '[') {
+			p = skip_class(p);
+			if (p == NULL)
+				return NULL;
+			continue;
+		}
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p + 1;
+		p++;
+	}
+	return NULL;
 }
 
 struct run {
@@ -205,7 +218,8 @@ static bool changes_meaning(const char *pattern)
 			q++;
 		}
 	}
-	return strncmp(pattern, "(*", 2) == 0;
+	/* Verbs such as (*ACCEPT) can end a match before a literal. */
+	return strstr(pattern, "(*") != NULL;
 }
 
 size_t pattern_literals(const char *pattern,
@@ -232,9 +246,7 @@ size_t pattern_literals(const char *pattern,
 			continue;
 		}
 		if (*p == '\\') {
-			if (p[1] == '\0')
-				return 0;
-			p += 2;
+			p = skip_any_escape(p);
 		} else if (*p == '(') {
 			p = skip_group(p);
 		} else if (*p == '[') {
