@@ -65,6 +65,28 @@ static void test_syntax_it_does_not_follow(void **state)
 	assert_int_equal(literals("abc", out), 0);
 	assert_int_equal(literals("unbalanced (group", out), 0);
 	assert_int_equal(literals("unbalanced ) paren", out), 0);
+	/* Found by fuzz_logscan_prefilter: POSIX-like brackets in a class. */
+	assert_int_equal(literals("[[:][]W:]]", out), 0);
+}
+
+/* Escapes whose argument is not literal text (found by fuzzing). */
+static void test_escape_arguments(void **state)
+{
+	char out[PREFILTER_MAX_LITERALS][PREFILTER_LITERAL_MAX];
+
+	(void)state;
+	/* \c[ is one character; the '[' does not open a class. */
+	assert_int_equal(literals("\\c[]abcd|efgh", out), 2);
+	assert_string_equal(out[0], "]abcd");
+	assert_string_equal(out[1], "efgh");
+	/* \x takes {..} or two hex digits, never <..>. */
+	assert_int_equal(literals("\\x<abcd>", out), 1);
+	assert_string_equal(out[0], "<abcd>");
+	assert_int_equal(literals("\\x41BCDE\\x{46}GHIJ", out), 1);
+	assert_string_equal(out[0], "BCDE");
+	/* \k<name> is a back reference. */
+	assert_int_equal(literals("(?<n>a)\\k<n>wxyz", out), 1);
+	assert_string_equal(out[0], "wxyz");
 }
 
 static void test_candidates(void **state)
@@ -95,6 +117,7 @@ int main(void)
 		cmocka_unit_test(test_longest_mandatory_run),
 		cmocka_unit_test(test_alternatives),
 		cmocka_unit_test(test_syntax_it_does_not_follow),
+		cmocka_unit_test(test_escape_arguments),
 		cmocka_unit_test(test_candidates),
 	};
 
