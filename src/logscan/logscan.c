@@ -221,34 +221,43 @@ static void logscan_stop(struct daemon *d)
 }
 
 /*
- * The new rules are compiled first; if they are bad the running scanner
- * stays as it was. Otherwise sources stop (saving cursors) and start again
- * on the new settings.
+ * The new rules are compiled first. Sources always restart on the new
+ * settings (the old configuration is freed after a reload, and cursors make
+ * the restart lossless); if the new rules cannot be built, the running
+ * engine, which owns copies of its strings, stays in force.
  */
 static int logscan_reload(struct daemon *d, const struct config *old_config)
 {
-	struct logscan_state *state = &scanner, fresh = { .running = false };
+	struct logscan_state *state = &scanner, fresh;
+	const struct logscan_config *config = &d->config->logscan;
+	bool rebuilt = false;
 
 	(void)old_config;
-	if (d->config->logscan.enabled) {
-		fresh.context = state->context;
-		if (build_engine(&fresh, &d->config->logscan) < 0)
-			return -EINVAL;
+	memset(&fresh, 0, sizeof(fresh));
+	if (config->enabled)
+		rebuilt = build_engine(&fresh, config) == 0;
+	if (state->running)
+		stop_sources(state);
+	if (rebuilt || !config->enabled) {
+		rule_engine_free(state->context.engine);
+		masker_free(state->masker);
+		state->context.engine = fresh.context.engine;
+		state->masker = fresh.masker;
 	}
-	logscan_stop(d);
-	if (!d->config->logscan.enabled)
-		return 0;
-	/* stop() cleared the state; start from the compiled engine. */
-	*state = fresh;
+	state->running = config->enabled && state->context.engine != NULL;
+	if (!state->running) {
+		log_info("logscan: %s", config->enabled ? "no usable rules; "
+			 "stopped" : "disabled");
+		return config->enabled ? -EINVAL : 0;
+	}
 	state->context.event = d->event;
 	state->context.state_dir_fd = d->state_dir_fd;
-	state->context.config = &d->config->logscan;
+	state->context.config = config;
 	state->context.proc_root = d->config->agent.proc_root;
 	state->context.sink = submit;
 	state->context.sink_data = state;
 	start_sources(state);
-	state->running = true;
-	return 0;
+	return rebuilt ? 0 : -EINVAL;
 }
 
 const struct daemon_module logscan_module = {

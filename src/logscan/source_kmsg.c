@@ -140,11 +140,14 @@ static void drain(struct kmsg_source *source)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EPIPE) {
-			source->stats.lost++;
-			log_warning("logscan: the kernel ring buffer wrapped "
-				    "before it was read: kernel messages were "
-				    "lost (%llu times so far)",
-				    (unsigned long long)source->stats.lost);
+			/* Reported at 1, 2, 4, 8, ... so a flood stays quiet. */
+			if ((++source->stats.lost & (source->stats.lost - 1)) ==
+			    0)
+				log_warning("logscan: the kernel ring buffer "
+					    "wrapped before it was read: kernel "
+					    "messages were lost (%llu times so "
+					    "far)",
+					    (unsigned long long)source->stats.lost);
 			continue;
 		}
 		if (n < 0 && errno == EAGAIN)
