@@ -141,8 +141,8 @@ static void drain(struct kmsg_source *source)
 			continue;
 		if (n < 0 && errno == EPIPE) {
 			/* Reported at 1, 2, 4, 8, ... so a flood stays quiet. */
-			if ((++source->stats.lost & (source->stats.lost - 1)) ==
-			    0)
+			source->stats.lost++;
+			if ((source->stats.lost & (source->stats.lost - 1)) == 0)
 				log_warning("logscan: the kernel ring buffer "
 					    "wrapped before it was read: kernel "
 					    "messages were lost (%llu times so "
