@@ -28,7 +28,9 @@ static const struct command {
 } commands[] = {
 	{ "check-config", command_check_config,
 	  "check-config [-c FILE]   validate the configuration and print it" },
-	{ "logscan", logscan_command, "logscan [-c FILE] [--rules-only] [--json] FILE...|-\n      run the log rules over files or stdin, print the events" },
+	{ "logscan", logscan_command,
+	  "logscan [-c FILE] [--rules-only] [--json] FILE...|-\n"
+	  "      run the log rules over files or stdin, print the events" },
 };
 
 static void print_usage(FILE *stream)
