@@ -327,6 +327,13 @@ int main(void)
 	       run.lines / best_theirs, grep_count, rule_pack_count);
 	printf("ratio:    logscan is %.2fx grep's speed\n",
 	       best_theirs / best_ours);
+	{
+		struct rusage self;
+
+		getrusage(RUSAGE_SELF, &self);
+		printf("memory:   peak RSS %ld KiB (pack, 256 groups per "
+		       "rule, 8 KiB lines)\n", self.ru_maxrss);
+	}
 	if (run.lines / best_ours < 1e6) {
 		printf("BUDGET MISSED: fewer than 1,000,000 lines/s\n");
 		status = 1;
