@@ -67,7 +67,7 @@ struct agent_config {
 	int64_t history_secs;
 };
 
-#include "logscan/logscan.h"
+#include "logscan/logscan_config.h"
 
 struct config {
 	char *path;                 /* the file it came from, or NULL */

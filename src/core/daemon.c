@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/state.h"
 #include "core/util.h"
+#include "logscan/logscan.h"
 
 /* Pipeline order, producers first; NULL ends it. A stop walks it backwards. */
 static const struct daemon_module *const modules[] = {

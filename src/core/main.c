@@ -18,6 +18,7 @@
 #include "core/daemon.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "logscan/logscan.h"
 
 static int command_check_config(int argc, char **argv);
 
