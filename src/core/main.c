@@ -30,8 +30,8 @@ static const struct command {
 	{ "check-config", command_check_config,
 	  "check-config [-c FILE]   validate the configuration and print it" },
 	{ "logscan", logscan_command,
-	  "logscan [-c FILE] [--rules-only] [--json] FILE...|-\n"
-	  "      run the log rules over files or stdin, print the events" },
+	  "logscan [-c FILE] [--rules-only] [--json] FILE...|-   run the log "
+	  "rules over files or stdin" },
 };
 
 static void print_usage(FILE *stream)
