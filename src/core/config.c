@@ -521,6 +521,9 @@ static void apply_defaults(struct load_context *ctx,
 	}
 }
 
+static void apply_named(struct load_context *ctx, const char *name,
+			const struct toml_member *member);
+
 static void apply_section(struct load_context *ctx,
 			  const struct config_section *section,
 			  const struct toml_value *table)
@@ -539,8 +542,20 @@ static void apply_section(struct load_context *ctx,
 		index = (*count)++;
 		apply_defaults(ctx, section, index);
 	}
-	for (size_t i = 0; i < table->as.table.count; i++)
-		apply_member(ctx, section, index, &table->as.table.members[i]);
+	for (size_t i = 0; i < table->as.table.count; i++) {
+		const struct toml_member *member = &table->as.table.members[i];
+		char sub[SECTION_NAME_MAX];
+
+		/* [[analyzer.override]] inside a plain [analyzer] section. */
+		snprintf(sub, sizeof(sub), "%s.%s", section->name, member->key);
+		if (section->element_size == 0 &&
+		    (member->value->type == TOML_TABLE ||
+		     member->value->type == TOML_ARRAY) &&
+		    config_find_section(sub) != NULL)
+			apply_named(ctx, sub, member);
+		else
+			apply_member(ctx, section, index, member);
+	}
 }
 
 static bool has_subsections(const char *prefix)

@@ -71,6 +71,7 @@ struct agent_config {
 };
 
 #include "analyzer/analyzer_config.h"
+#include "logscan/logscan_config.h"
 
 struct config {
 	char *path;                 /* the file it came from, or NULL */
@@ -78,6 +79,7 @@ struct config {
 	struct agent_config agent;
 	struct analyzer_config analyzer;
 	struct alerting_config alerting;
+	struct logscan_config logscan;
 };
 
 /* All known sections, in the order they are documented and printed. */

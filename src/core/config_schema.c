@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
+#include "logscan/logscan.h"
 
 #define AGENT_KEY(field) offsetof(struct agent_config, field)
 
@@ -87,6 +88,8 @@ const struct config_section *const config_sections[] = {
 	&alerting_slack_section, &alerting_discord_section,
 	&alerting_telegram_section, &alerting_email_section,
 	&alerting_alertmanager_section, &alerting_silence_section,
+	&logscan_section,
+	&logscan_rules_section,
 };
 
 const size_t config_section_count = ARRAY_SIZE(config_sections);

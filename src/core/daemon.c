@@ -20,6 +20,7 @@
 #include "core/state.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
+#include "logscan/logscan.h"
 
 /*
  * Pipeline order, producers first; NULL ends it. A stop walks it in the same
@@ -28,6 +29,7 @@
  */
 static const struct daemon_module *const modules[] = {
 	&analyzer_module,
+	&logscan_module,
 	&alerter_module,
 	NULL,
 };

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
+#include "logscan/logscan.h"
 
 static int command_check_config(int argc, char **argv);
 
@@ -34,6 +35,9 @@ static const struct command {
 	  "replay [-c FILE] FILE.csv  score a timestamp,value CSV offline" },
 	{ "test-alert", command_test_alert,
 	  "test-alert [-c FILE] [--channel NAME]  send a test message per channel" },
+	{ "logscan", logscan_command,
+	  "logscan [-c FILE] [--rules-only] [--json] FILE...|-   run the log "
+	  "rules over files or stdin" },
 };
 
 static void print_usage(FILE *stream)
