@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "storage/metrics.h"
+
 #define CONFIG_DEFAULT_PATH "/etc/sysops-agent/config.toml"
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
@@ -30,6 +32,8 @@ struct config_string_list {
 	char **items;
 	size_t count;
 };
+
+#include "collector/collector_config.h"
 
 struct config_key {
 	const char *name;
@@ -71,6 +75,8 @@ struct config {
 	char *path;                 /* the file it came from, or NULL */
 	bool has_inline_secrets;
 	struct agent_config agent;
+	struct storage_config storage;
+	struct collectors_config collectors;
 };
 
 /* All known sections, in the order they are documented and printed. */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collector/collector.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/daemon.h"
@@ -28,6 +29,8 @@ static const struct command {
 } commands[] = {
 	{ "check-config", command_check_config,
 	  "check-config [-c FILE]   validate the configuration and print it" },
+	{ "once", command_once,
+	  "once [-c FILE] [--json]  collect twice one interval apart, print" },
 };
 
 static void print_usage(FILE *stream)

@@ -1,0 +1,50 @@
+/*
+ * collector.h - the collectors: one source file each under src/collector,
+ * read through [agent] proc_root / sys_root, written into the metric
+ * registry every tick with the tick's time.
+ *
+ * The daemon runs them through collector_module (first in the pipeline);
+ * `sysops-agent once` runs them twice one interval apart and prints the lot.
+ */
+#ifndef SYSOPS_COLLECTOR_H
+#define SYSOPS_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+
+struct metric_registry;
+struct collector_set;
+
+/*
+ * Opens proc_root / sys_root and starts every enabled collector; a source
+ * that is absent (no /proc/pressure, no cgroup v2) is reported once and left
+ * out. Returns 0 or -errno.
+ */
+int collector_set_new(const struct config *config,
+		      struct metric_registry *metrics,
+		      struct collector_set **out);
+
+/* One collection: every sample is stamped with now_usec. */
+void collector_set_collect(struct collector_set *set, int64_t now_usec);
+
+void collector_set_free(struct collector_set *set);
+
+/* Parse errors so far in a collector (by name), for tests; -1 if unknown. */
+long collector_set_errors(const struct collector_set *set, const char *name);
+
+/* Whether a collector is running (enabled and its source present). */
+bool collector_set_active(const struct collector_set *set, const char *name);
+
+extern const struct config_section collector_cpu_section,
+	collector_memory_section, collector_load_section,
+	collector_disk_section, collector_network_section,
+	collector_fd_section, collector_process_section,
+	collector_cgroup_section, collector_host_section,
+	collector_systemd_section, collector_docker_section;
+
+/* `sysops-agent once [-c FILE] [--json]` */
+int command_once(int argc, char **argv);
+
+#endif
