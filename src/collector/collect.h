@@ -21,6 +21,7 @@ struct collect_context {
 	struct metric_registry *metrics;
 	const struct config *config;
 	int proc_fd, sys_fd;        /* proc_root, sys_root */
+	int state_fd;               /* the daemon's state directory, or -1 */
 	int64_t now_usec;
 	uint64_t tick;              /* 1 for the first collection */
 	char *buffer;               /* shared read buffer, one file at a time */

@@ -24,6 +24,7 @@
 static const struct collector_ops *const all_collectors[] = {
 	&cpu_collector,     &memory_collector, &load_collector,
 	&disk_collector,    &network_collector, &fd_collector,
+	&process_collector,
 };
 
 #define COLLECTOR_COUNT ARRAY_SIZE(all_collectors)
@@ -109,7 +110,7 @@ int collector_set_new(const struct config *config,
 		return -ENOMEM;
 	set->ctx.metrics = metrics;
 	set->ctx.config = config;
-	set->ctx.proc_fd = set->ctx.sys_fd = -1;
+	set->ctx.proc_fd = set->ctx.sys_fd = set->ctx.state_fd = -1;
 	set->ctx.buffer_size = READ_BUFFER_SIZE;
 	set->ctx.buffer = malloc(READ_BUFFER_SIZE);
 	if (set->ctx.buffer == NULL) {
@@ -200,6 +201,11 @@ void collector_set_free(struct collector_set *set)
 		close(set->ctx.sys_fd);
 	free(set->ctx.buffer);
 	free(set);
+}
+
+void collector_set_use_state_dir(struct collector_set *set, int dirfd)
+{
+	set->ctx.state_fd = dirfd;
 }
 
 static const struct collector_instance *
@@ -468,17 +474,21 @@ bool parse_i64(const char **p, int64_t *value)
 bool parse_decimal(const char **p, double *value)
 {
 	const char *s = *p;
-	uint64_t whole;
-	double fraction = 0, scale = 0.1;
+	uint64_t whole, fraction = 0, scale = 1;
 
 	if (!parse_u64(&s, &whole))
 		return false;
 	if (*s == '.') {
 		s++;
-		for (; *s >= '0' && *s <= '9'; s++, scale /= 10)
-			fraction += (*s - '0') * scale;
+		/* Digits beyond 18 cannot change a double; skip them. */
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (scale < 1000000000000000000ULL) {
+				fraction = fraction * 10 + (uint64_t)(*s - '0');
+				scale *= 10;
+			}
+		}
 	}
-	*value = (double)whole + fraction;
+	*value = (double)whole + (double)fraction / (double)scale;
 	*p = s;
 	return true;
 }

@@ -31,6 +31,12 @@ void collector_set_collect(struct collector_set *set, int64_t now_usec);
 
 void collector_set_free(struct collector_set *set);
 
+/*
+ * The daemon's state directory (fd), where the host collector remembers the
+ * boot id so a reboot is noticed across restarts; -1 (the default) for none.
+ */
+void collector_set_use_state_dir(struct collector_set *set, int dirfd);
+
 /* Parse errors so far in a collector (by name), for tests; -1 if unknown. */
 long collector_set_errors(const struct collector_set *set, const char *name);
 
@@ -43,6 +49,10 @@ extern const struct config_section collector_cpu_section,
 	collector_fd_section, collector_process_section,
 	collector_cgroup_section, collector_host_section,
 	collector_systemd_section, collector_docker_section;
+
+/* The daemon module "storage+collectors" (first in modules[]). */
+struct daemon_module;
+extern const struct daemon_module collector_module;
 
 /* `sysops-agent once [-c FILE] [--json]` */
 int command_once(int argc, char **argv);

@@ -14,12 +14,14 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "collector/collector.h"
 #include "core/log.h"
 #include "core/state.h"
 #include "core/util.h"
 
 /* Pipeline order, producers first; NULL ends it. A stop walks it backwards. */
 static const struct daemon_module *const modules[] = {
+	&collector_module,
 	NULL,
 };
 

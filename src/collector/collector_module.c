@@ -1,0 +1,93 @@
+/*
+ * collector_module.c - "storage+collectors", first in the daemon's pipeline:
+ * creates the metric registry (max_series rings of history_secs /
+ * collect_interval_secs samples, all reserved at start-up) and runs every
+ * enabled collector each tick, stamping every sample with the tick's time.
+ */
+#include "collector/collector.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/daemon.h"
+#include "core/log.h"
+#include "storage/metrics.h"
+
+static struct collector_set *collectors;
+
+static size_t ring_capacity(const struct config *config)
+{
+	int64_t capacity = config->agent.history_secs /
+			   config->agent.collect_interval_secs;
+
+	return capacity < 2 ? 2 : (size_t)capacity;
+}
+
+static int collector_module_start(struct daemon *d)
+{
+	size_t max_series = (size_t)d->config->storage.max_series;
+	size_t capacity = ring_capacity(d->config);
+	int r;
+
+	d->metrics = metrics_new(max_series, capacity);
+	if (d->metrics == NULL)
+		return -ENOMEM;
+	log_info("metric history: %zu series x %zu samples (%zu KiB reserved)",
+		 max_series, capacity,
+		 max_series * capacity * 16 / 1024);
+	r = collector_set_new(d->config, d->metrics, &collectors);
+	if (r < 0)
+		return r;
+	collector_set_use_state_dir(collectors, d->state_dir_fd);
+	return 0;
+}
+
+static void collector_module_tick(struct daemon *d, uint64_t now_usec)
+{
+	(void)d;
+	if (collectors != NULL)
+		collector_set_collect(collectors, (int64_t)now_usec);
+}
+
+/*
+ * The collectors keep pointers into the configuration, which is about to be
+ * freed: they are started afresh on the new one. Series keep their ids (the
+ * registry finds them by name and labels); rates resume after one tick.
+ */
+static int collector_module_reload(struct daemon *d,
+				   const struct config *old_config)
+{
+	struct collector_set *fresh = NULL;
+	int r;
+
+	(void)old_config;
+	r = collector_set_new(d->config, d->metrics, &fresh);
+	if (r < 0) {
+		log_error("collectors: cannot restart on the new "
+			  "configuration: %s; collection stops until the "
+			  "next successful reload", strerror(-r));
+		collector_set_free(collectors);
+		collectors = NULL;
+		return r;
+	}
+	collector_set_use_state_dir(fresh, d->state_dir_fd);
+	collector_set_free(collectors);
+	collectors = fresh;
+	return 0;
+}
+
+static void collector_module_stop(struct daemon *d)
+{
+	collector_set_free(collectors);
+	collectors = NULL;
+	metrics_free(d->metrics);
+	d->metrics = NULL;
+}
+
+const struct daemon_module collector_module = {
+	.name = "storage+collectors",
+	.start = collector_module_start,
+	.tick = collector_module_tick,
+	.reload = collector_module_reload,
+	.stop = collector_module_stop,
+};
