@@ -24,7 +24,7 @@
 static const struct collector_ops *const all_collectors[] = {
 	&cpu_collector,     &memory_collector, &load_collector,
 	&disk_collector,    &network_collector, &fd_collector,
-	&process_collector,
+	&process_collector, &cgroup_collector, &host_collector,
 };
 
 #define COLLECTOR_COUNT ARRAY_SIZE(all_collectors)
