@@ -487,7 +487,7 @@ static void process_collect(void *data, struct collect_context *ctx)
 		struct pid_slot slot;
 		const struct pid_slot *before;
 		const char *name = entry->d_name;
-		char path[32], text[1024], state;
+		char path[32], text[2048], state;
 		uint64_t cpu_ticks, pid;
 		struct watched *w;
 		ssize_t n;
