@@ -108,6 +108,7 @@ struct entity {
 struct entity_table {
 	void *items;
 	size_t item_size, capacity;
+	size_t limit;               /* slots at or beyond it were never used */
 	bool full_warned;
 };
 

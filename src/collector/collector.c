@@ -343,6 +343,7 @@ int entity_table_init(struct entity_table *table, size_t item_size,
 	table->items = calloc(capacity, item_size);
 	table->item_size = item_size;
 	table->capacity = capacity;
+	table->limit = 0;
 	table->full_warned = false;
 	return table->items ? 0 : -ENOMEM;
 }
@@ -366,7 +367,8 @@ struct entity *entity_get(struct collect_context *ctx,
 	struct entity *free_slot = NULL;
 
 	*is_new = false;
-	for (size_t i = 0; i < table->capacity; i++) {
+	/* Only the slots used so far are searched: tables fill from 0. */
+	for (size_t i = 0; i < table->limit; i++) {
 		struct entity *e = entity_at(table, i);
 
 		if (!e->used) {
@@ -379,6 +381,8 @@ struct entity *entity_get(struct collect_context *ctx,
 			return e;
 		}
 	}
+	if (free_slot == NULL && table->limit < table->capacity)
+		free_slot = entity_at(table, table->limit++);
 	if (free_slot == NULL) {
 		if (!table->full_warned)
 			log_warning("collector %s: more than %zu entities; "
@@ -398,7 +402,7 @@ struct entity *entity_get(struct collect_context *ctx,
 
 void entity_sweep(struct collect_context *ctx, struct entity_table *table)
 {
-	for (size_t i = 0; i < table->capacity; i++) {
+	for (size_t i = 0; i < table->limit; i++) {
 		struct entity *e = entity_at(table, i);
 
 		if (!e->used || e->seen_tick == ctx->tick)
