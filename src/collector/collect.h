@@ -22,6 +22,13 @@ struct collect_context {
 	const struct config *config;
 	int proc_fd, sys_fd;        /* proc_root, sys_root */
 	int state_fd;               /* the daemon's state directory, or -1 */
+	struct sd_event *event;     /* the daemon's loop, NULL in `once` */
+	/*
+	 * `once` may wait (boundedly) for answers from D-Bus or Docker; the
+	 * daemon never does: it sends a request in one tick and reads the
+	 * answer from the event loop or in a later tick.
+	 */
+	bool may_wait;
 	int64_t now_usec;
 	uint64_t tick;              /* 1 for the first collection */
 	char *buffer;               /* shared read buffer, one file at a time */
@@ -41,6 +48,8 @@ struct collector_ops {
 		    const char **reason);
 	void (*collect)(void *state, struct collect_context *ctx);
 	void (*fini)(void *state, struct collect_context *ctx);
+	/* Optional: ctx->event was set (the daemon's loop). */
+	void (*attach_event)(void *state, struct collect_context *ctx);
 };
 
 extern const struct collector_ops cpu_collector, memory_collector,

@@ -25,6 +25,7 @@ static const struct collector_ops *const all_collectors[] = {
 	&cpu_collector,     &memory_collector, &load_collector,
 	&disk_collector,    &network_collector, &fd_collector,
 	&process_collector, &cgroup_collector, &host_collector,
+	&systemd_collector, &docker_collector,
 };
 
 #define COLLECTOR_COUNT ARRAY_SIZE(all_collectors)
@@ -206,6 +207,25 @@ void collector_set_free(struct collector_set *set)
 void collector_set_use_state_dir(struct collector_set *set, int dirfd)
 {
 	set->ctx.state_fd = dirfd;
+}
+
+void collector_set_use_event(struct collector_set *set, void *event)
+{
+	set->ctx.event = event;
+	for (size_t i = 0; i < COLLECTOR_COUNT; i++) {
+		struct collector_instance *instance = &set->instances[i];
+
+		if (!instance->active || instance->ops->attach_event == NULL)
+			continue;
+		set->ctx.current = instance;
+		instance->ops->attach_event(instance->state, &set->ctx);
+	}
+	set->ctx.current = NULL;
+}
+
+void collector_set_allow_waiting(struct collector_set *set)
+{
+	set->ctx.may_wait = true;
 }
 
 static const struct collector_instance *

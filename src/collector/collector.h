@@ -37,6 +37,19 @@ void collector_set_free(struct collector_set *set);
  */
 void collector_set_use_state_dir(struct collector_set *set, int dirfd);
 
+/*
+ * The daemon's sd-event loop (an sd_event *): the systemd and docker
+ * collectors read their answers from it between ticks.
+ */
+void collector_set_use_event(struct collector_set *set, void *event);
+
+/*
+ * Lets collectors that ask another process (systemd, Docker) wait up to a
+ * couple of seconds for the answer within a tick: for `once`, never for
+ * the daemon.
+ */
+void collector_set_allow_waiting(struct collector_set *set);
+
 /* Parse errors so far in a collector (by name), for tests; -1 if unknown. */
 long collector_set_errors(const struct collector_set *set, const char *name);
 

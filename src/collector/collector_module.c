@@ -39,6 +39,7 @@ static int collector_module_start(struct daemon *d)
 	if (r < 0)
 		return r;
 	collector_set_use_state_dir(collectors, d->state_dir_fd);
+	collector_set_use_event(collectors, d->event);
 	return 0;
 }
 
@@ -72,6 +73,7 @@ static int collector_module_reload(struct daemon *d,
 	}
 	collector_set_use_state_dir(fresh, d->state_dir_fd);
 	collector_set_free(collectors);
+	collector_set_use_event(fresh, d->event);
 	collectors = fresh;
 	return 0;
 }

@@ -229,6 +229,7 @@ int command_once(int argc, char **argv)
 		r = 1;
 		goto out;
 	}
+	collector_set_allow_waiting(set);
 	collector_set_collect(set, (int64_t)now_realtime_usec());
 	sleep_usec((uint64_t)interval * USEC_PER_SEC);
 	second = (int64_t)now_realtime_usec();
