@@ -28,10 +28,10 @@ struct pressure_resource {
 	bool present;
 };
 
-enum { L_AVG1, L_AVG5, L_AVG15, L_RUNNABLE, L_THREADS, L_COUNT };
+enum { L_AVG1, L_AVG5, L_AVG15, L_RUNNABLE, L_THREADS, L_PER_CORE, L_COUNT };
 
 struct load_state {
-	struct tick_file loadavg;
+	struct tick_file loadavg, cpus_online;
 	metric_ref refs[L_COUNT];
 	struct pressure_resource pressure[R_COUNT];
 	bool have_pressure;
@@ -52,6 +52,8 @@ static int load_init(void *data, struct collect_context *ctx,
 	ssize_t n;
 
 	tick_file_init(&s->loadavg, ctx->proc_fd, "loadavg");
+	tick_file_init(&s->cpus_online, ctx->sys_fd,
+		       "devices/system/cpu/online");
 	n = tick_file_read(&s->loadavg, ctx);
 	if (n < 0) {
 		*reason = "cannot read loadavg under proc_root";
@@ -75,6 +77,31 @@ static int load_init(void *data, struct collect_context *ctx,
 				    "(kernel older than 4.20 or psi=0); "
 				    "collecting the load average only");
 	return 0;
+}
+
+/* "0-3,6,8-9" -> 7; 0 when unreadable or malformed. */
+static unsigned count_cpu_list(const char *p)
+{
+	unsigned count = 0;
+
+	while (*p && *p != '\n') {
+		uint64_t first, last;
+
+		if (!parse_u64(&p, &first))
+			return 0;
+		last = first;
+		if (*p == '-') {
+			p++;
+			if (!parse_u64(&p, &last) || last < first)
+				return 0;
+		}
+		count += (unsigned)(last - first + 1);
+		if (*p == ',')
+			p++;
+		else if (*p != '\n' && *p != '\0')
+			return 0;
+	}
+	return count;
 }
 
 static void collect_loadavg(struct load_state *s, struct collect_context *ctx)
@@ -109,6 +136,18 @@ static void collect_loadavg(struct load_state *s, struct collect_context *ctx)
 			     (double)threads);
 		}
 	}
+	/* Read last: it reuses the buffer p points into. */
+	/* The number that means something on any host: load per core. */
+	if (tick_file_read(&s->cpus_online, ctx) > 0) {
+		unsigned cores = count_cpu_list(ctx->buffer);
+
+		if (cores > 0)
+			emit(ctx, &s->refs[L_PER_CORE], "load.per_core", "",
+			     avg[0] / cores);
+		else
+			collect_error(ctx, "devices/system/cpu/online: "
+				      "malformed");
+	}
 }
 
 /* "some avg10=0.00 avg60=0.00 avg300=0.00 total=0" */
@@ -140,10 +179,10 @@ static void collect_pressure(struct pressure_resource *res,
 			     struct collect_context *ctx)
 {
 	static const char *const names[P_KIND_COUNT][PM_COUNT] = {
-		{ "pressure.some_avg10_percent", "pressure.some_avg60_percent",
-		  "pressure.some_stall_usec_per_sec" },
-		{ "pressure.full_avg10_percent", "pressure.full_avg60_percent",
-		  "pressure.full_stall_usec_per_sec" },
+		{ "psi.some_avg10_percent", "psi.some_avg60_percent",
+		  "psi.some_stall_usec_per_sec" },
+		{ "psi.full_avg10_percent", "psi.full_avg60_percent",
+		  "psi.full_stall_usec_per_sec" },
 	};
 	ssize_t n = tick_file_read(&res->file, ctx);
 	bool any = false;
@@ -199,6 +238,7 @@ static void load_fini(void *data, struct collect_context *ctx)
 
 	(void)ctx;
 	tick_file_close(&s->loadavg);
+	tick_file_close(&s->cpus_online);
 	for (int r = 0; r < R_COUNT; r++)
 		tick_file_close(&s->pressure[r].file);
 }

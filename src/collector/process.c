@@ -417,7 +417,7 @@ static void emit_watched(struct process_state *s, struct collect_context *ctx)
 		}
 		if (fds < 0)
 			continue;   /* exited since the walk */
-		emit(ctx, &e->refs[W_FDS], "process.open_fds", e->labels,
+		emit(ctx, &e->refs[W_FDS], "process.fd_count", e->labels,
 		     (double)fds);
 		limit = fd_soft_limit(ctx, w->pid);
 		if (limit > 0)

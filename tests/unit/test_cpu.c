@@ -133,6 +133,29 @@ static void test_garbage_is_counted(void **state)
 	fixture_close(&f);
 }
 
+/* A file larger than the read buffer: counted, what fits is still used. */
+static void test_oversized_file(void **state)
+{
+	struct fixture f;
+	size_t size = 400 * 1024;
+	char *big = malloc(size + 1);
+	double v;
+
+	(void)state;
+	fixture_open(&f, "linux-6.18-kvm", "cpu");
+	memcpy(big, stat_a, strlen(stat_a));
+	memset(big + strlen(stat_a), '7', size - strlen(stat_a));
+	big[size] = '\0';
+	assert_int_equal(fixture_start(&f), 0);
+	fixture_write(&f, "proc/stat", big);
+	fixture_tick(&f);
+	assert_true(collector_set_errors(f.set, "cpu") >= 1);
+	assert_true(fixture_value(&f, "cpu.procs_running", "", &v) ||
+		    fixture_value(&f, "cpu.cores_online", "", &v));
+	free(big);
+	fixture_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_counter_reset_yields_no_sample),
 		cmocka_unit_test(test_real_and_old_kernels),
 		cmocka_unit_test(test_garbage_is_counted),
+		cmocka_unit_test(test_oversized_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

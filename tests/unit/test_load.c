@@ -30,23 +30,26 @@ static void test_load_and_pressure(void **state)
 	assert_float_equal(v, 0.05, 1e-9);
 	assert_true(fixture_value(&f, "load.threads", "", &v));
 	assert_float_equal(v, 250, 1e-9);
-	assert_true(fixture_value(&f, "pressure.some_avg10_percent",
+	/* The fixture host has cores 0-1 online. */
+	assert_true(fixture_value(&f, "load.per_core", "", &v));
+	assert_float_equal(v, 0.75, 1e-9);
+	assert_true(fixture_value(&f, "psi.some_avg10_percent",
 				  "resource=io", &v));
 	assert_float_equal(v, 1.25, 1e-9);
-	assert_true(fixture_value(&f, "pressure.full_avg60_percent",
+	assert_true(fixture_value(&f, "psi.full_avg60_percent",
 				  "resource=io", &v));
 	assert_float_equal(v, 0.25, 1e-9);
 	fixture_write(&f, "proc/pressure/io",
 		      "some avg10=1.25 avg60=0.50 avg300=0.10 total=3000000\n"
 		      "full avg10=0.75 avg60=0.25 avg300=0.00 total=600000\n");
 	fixture_tick(&f);
-	assert_true(fixture_value(&f, "pressure.some_stall_usec_per_sec",
+	assert_true(fixture_value(&f, "psi.some_stall_usec_per_sec",
 				  "resource=io", &v));
 	assert_float_equal(v, 200000, 1e-6);
-	assert_true(fixture_value(&f, "pressure.full_stall_usec_per_sec",
+	assert_true(fixture_value(&f, "psi.full_stall_usec_per_sec",
 				  "resource=io", &v));
 	assert_float_equal(v, 10000, 1e-6);
-	assert_true(fixture_value(&f, "pressure.some_avg10_percent",
+	assert_true(fixture_value(&f, "psi.some_avg10_percent",
 				  "resource=cpu", &v));
 	assert_int_equal(collector_set_errors(f.set, "load"), 0);
 	fixture_close(&f);
@@ -65,9 +68,29 @@ static void test_kernel_without_pressure(void **state)
 		fixture_tick(&f);
 	assert_true(fixture_value(&f, "load.avg1", "", &v));
 	assert_float_equal(v, 0.08, 1e-9);
-	assert_int_equal(fixture_find(&f, "pressure.some_avg10_percent",
+	assert_int_equal(fixture_find(&f, "psi.some_avg10_percent",
 				      "resource=cpu"), -1);
 	assert_int_equal(collector_set_errors(f.set, "load"), 0);
+	fixture_close(&f);
+}
+
+static void test_per_core_from_cpu_ranges(void **state)
+{
+	struct fixture f;
+	double v;
+
+	(void)state;
+	fixture_open(&f, "linux-2.6.32-rhel6", "load");
+	fixture_write(&f, "proc/loadavg", "7.00 1.00 1.00 1/100 5\n");
+	fixture_write(&f, "sys/devices/system/cpu/online", "0-3,6,8-9\n");
+	assert_int_equal(fixture_start(&f), 0);
+	fixture_tick(&f);
+	assert_true(fixture_value(&f, "load.per_core", "", &v));
+	assert_float_equal(v, 1.0, 1e-9);
+	fixture_write(&f, "sys/devices/system/cpu/online", "3-1\n");
+	fixture_tick(&f);
+	assert_false(fixture_value(&f, "load.per_core", "", &v));
+	assert_int_equal(collector_set_errors(f.set, "load"), 1);
 	fixture_close(&f);
 }
 
@@ -92,6 +115,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_and_pressure),
 		cmocka_unit_test(test_kernel_without_pressure),
+		cmocka_unit_test(test_per_core_from_cpu_ranges),
 		cmocka_unit_test(test_malformed),
 	};
 

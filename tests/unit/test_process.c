@@ -48,7 +48,7 @@ static void test_counts_and_watch(void **state)
 	assert_float_equal(v, 1000.0 * sysconf(_SC_PAGESIZE), 1e-6);
 	assert_true(fixture_value(&f, "process.threads", WORKER_LABELS, &v));
 	assert_float_equal(v, 3, 1e-9);
-	assert_true(fixture_value(&f, "process.open_fds", WORKER_LABELS, &v));
+	assert_true(fixture_value(&f, "process.fd_count", WORKER_LABELS, &v));
 	assert_float_equal(v, 4, 1e-9);
 	assert_true(fixture_value(&f, "process.fd_limit_used_percent",
 				  WORKER_LABELS, &v));
