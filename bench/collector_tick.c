@@ -218,22 +218,28 @@ static void floor_tick(const struct config *config, int proc_fd, int sys_fd)
 	sink += (uint64_t)adjtimex(&tx);
 }
 
-/* "Rss:" and "Pss:" from /proc/self/smaps_rollup, in KiB. */
-static void memory_kib(long *rss, long *pss)
+/* A "Key:   N kB" field of a /proc/self file, in KiB, or -1. */
+static long proc_field_kib(const char *file, const char *key)
 {
-	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	FILE *f = fopen(file, "r");
 	char line[256];
+	long value = -1;
 
-	*rss = *pss = -1;
 	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "Rss:", 4) == 0)
-			*rss = strtol(line + 4, NULL, 10);
-		else if (strncmp(line, "Pss:", 4) == 0)
-			*pss = strtol(line + 4, NULL, 10);
-	}
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, strlen(key)) == 0)
+			value = strtol(line + strlen(key), NULL, 10);
 	fclose(f);
+	return value;
+}
+
+/* RSS, PSS (smaps_rollup) and the anonymous part of RSS, in KiB. */
+static void memory_kib(long *rss, long *pss, long *anon)
+{
+	*rss = proc_field_kib("/proc/self/smaps_rollup", "Rss:");
+	*pss = proc_field_kib("/proc/self/smaps_rollup", "Pss:");
+	*anon = proc_field_kib("/proc/self/status", "RssAnon:");
 }
 
 static size_t count_series(const struct metric_registry *metrics)
@@ -255,7 +261,8 @@ int main(void)
 	uint64_t start, collectors_usec, floor_usec;
 	struct mallinfo2 heap_100 = { 0 }, heap_1000;
 	unsigned long allocations_100 = 0;
-	long rss_100 = -1, pss_100 = -1, rss_1000, pss_1000;
+	long rss_100 = -1, pss_100 = -1, anon_100 = -1, rss_1000, pss_1000,
+	     anon_1000;
 	size_t capacity, series;
 	int proc_fd, sys_fd, tick = 0;
 
@@ -305,13 +312,13 @@ int main(void)
 		now += 10 * 1000000LL;
 		collector_set_collect(set, now);
 		if (tick == 100) {
-			memory_kib(&rss_100, &pss_100);
+			memory_kib(&rss_100, &pss_100, &anon_100);
 			heap_100 = mallinfo2();
 			allocations_100 = allocations;
 		}
 	}
 	allocations_100 = allocations - allocations_100;
-	memory_kib(&rss_1000, &pss_1000);
+	memory_kib(&rss_1000, &pss_1000, &anon_1000);
 	heap_1000 = mallinfo2();
 	series = count_series(metrics);
 	printf("series: %zu live of max_series %lld, ring %zu samples "
@@ -319,12 +326,12 @@ int main(void)
 	       (long long)config->storage.max_series, capacity,
 	       (long long)config->agent.history_secs,
 	       (long long)config->agent.collect_interval_secs);
-	printf("after  100 ticks: RSS %ld KiB, PSS %ld KiB, heap in use %zu "
-	       "bytes\n", rss_100, pss_100,
+	printf("after  100 ticks: RSS %ld KiB (anonymous %ld), PSS %ld KiB, "
+	       "heap in use %zu bytes\n", rss_100, anon_100, pss_100,
 	       heap_100.uordblks + heap_100.hblkhd);
-	printf("after 1000 ticks: RSS %ld KiB, PSS %ld KiB, heap in use %zu "
-	       "bytes (rings full)\n", rss_1000, pss_1000,
-	       heap_1000.uordblks + heap_1000.hblkhd);
+	printf("after 1000 ticks: RSS %ld KiB (anonymous %ld), PSS %ld KiB, "
+	       "heap in use %zu bytes (rings full)\n", rss_1000, anon_1000,
+	       pss_1000, heap_1000.uordblks + heap_1000.hblkhd);
 	printf("heap growth tick 100 -> 1000: %ld bytes (budget 0)\n",
 	       (long)(heap_1000.uordblks + heap_1000.hblkhd) -
 		       (long)(heap_100.uordblks + heap_100.hblkhd));

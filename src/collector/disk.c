@@ -166,8 +166,8 @@ static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
 		label_value_copy(label_mount, mount, sizeof(label_mount));
 		label_value_copy(label_source, source, sizeof(label_source));
 		snprintf(e->labels, sizeof(e->labels),
-			 "device=%.40s,fstype=%.16s,mount=%.80s", label_source, fstype,
-			 label_mount);
+			 "device=%.40s,fstype=%.16s,mount=%.80s", label_source,
+			 fstype, label_mount);
 	}
 	if (statvfs(mount, &st) < 0) {
 		collect_error(ctx, "statvfs %s: %s", mount, strerror(errno));
@@ -289,8 +289,9 @@ static void emit_device(struct disk_state *s, struct collect_context *ctx,
 		return;
 	dev = (struct block_device *)e;
 	if (is_new) {
-		dev->watched = !list_matches(&s->config->exclude_devices, name) &&
-			       is_whole_disk(ctx, name);
+		dev->watched =
+			!list_matches(&s->config->exclude_devices, name) &&
+			is_whole_disk(ctx, name);
 		snprintf(e->labels, sizeof(e->labels), "device=%s", name);
 	}
 	if (!dev->watched)

@@ -232,9 +232,13 @@ static void handle_list(struct docker_state *s, json_object *root)
 static void handle_inspect(struct docker_state *s, struct container *c,
 			   json_object *root)
 {
-	json_object *restarts, *state, *oom, *health, *status;
+	json_object *restarts, *state, *oom, *health, *status, *id;
 
 	(void)s;
+	/* The slot may have been given to another container meanwhile. */
+	if (!json_object_object_get_ex(root, "Id", &id) ||
+	    strcmp(json_object_get_string(id), c->id) != 0)
+		return;
 	if (json_object_object_get_ex(root, "RestartCount", &restarts))
 		c->restarts = (uint64_t)json_object_get_int64(restarts);
 	c->has_health = false;
@@ -301,7 +305,7 @@ static void finish(struct docker_state *s, struct transfer *t, CURLcode code)
 static void progress(struct docker_state *s)
 {
 	CURLMsg *message;
-	int running, left;
+	int running, left, rounds = 0;
 
 	do {
 		curl_multi_perform(s->multi, &running);
@@ -315,7 +319,7 @@ static void progress(struct docker_state *s)
 			finish(s, t, message->data.result);
 		}
 		/* Finishing the list may have started the inspections. */
-	} while (running == 0 && s->in_flight > 0);
+	} while (running == 0 && s->in_flight > 0 && ++rounds < 4);
 }
 
 static void emit_containers(struct docker_state *s,

@@ -233,8 +233,8 @@ static void collect_vmstat(struct memory_state *s,
 		else if (k == V_PSWPIN || k == V_PSWPOUT)
 			value *= (uint64_t)s->page_size;
 		if (k == V_OOM_KILL) {
-			emit(ctx, &s->refs[M_OOM_TOTAL], "memory.oom_kills_total",
-			     "", (double)v[k]);
+			emit(ctx, &s->refs[M_OOM_TOTAL],
+			     "memory.oom_kills_total", "", (double)v[k]);
 			if (counter_delta(&s->vm[k], value, ctx->now_usec, 64,
 					  &delta))
 				emit(ctx, &s->refs[M_OOM],

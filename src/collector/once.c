@@ -154,8 +154,8 @@ static void print_json(const struct fresh_series *rows, size_t count,
 		json_object_array_add(list, entry);
 	}
 	json_object_object_add(root, "metrics", groups);
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(json_object_to_json_string_ext(
+		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 }
 

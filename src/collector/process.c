@@ -473,9 +473,10 @@ static void process_collect(void *data, struct collect_context *ctx)
 	uint64_t count = 0, zombies = 0, running = 0, blocked = 0,
 		 threads = 0;
 	size_t top_cpu_used = 0, top_rss_used = 0, candidates_used = 0;
-	double seconds = s->last_time_usec
-				 ? (double)(ctx->now_usec - s->last_time_usec) / 1e6
-				 : 0;
+	double seconds =
+		s->last_time_usec
+			? (double)(ctx->now_usec - s->last_time_usec) / 1e6
+			: 0;
 	double uptime = read_uptime(s, ctx);
 	struct dirent *entry;
 	bool table_full = false;

@@ -87,7 +87,8 @@ static void systemd_attach_event(void *data, struct collect_context *ctx)
 	struct systemd_state *s = data;
 
 	if (s->bus != NULL && ctx->event != NULL)
-		sd_bus_attach_event(s->bus, ctx->event, SD_EVENT_PRIORITY_NORMAL);
+		sd_bus_attach_event(s->bus, ctx->event,
+				    SD_EVENT_PRIORITY_NORMAL);
 }
 
 /* The unit named key, found or newly taken; NULL when the table is full. */

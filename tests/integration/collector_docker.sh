@@ -15,9 +15,9 @@ containers = [
     {"Id": "b" * 64, "Names": ["/worker"], "State": "exited"},
 ]
 inspect = {
-    "a" * 64: {"RestartCount": 4, "State": {"Status": "running", "OOMKilled": False,
+    "a" * 64: {"Id": "a" * 64, "RestartCount": 4, "State": {"Status": "running", "OOMKilled": False,
                "Health": {"Status": "unhealthy"}}},
-    "b" * 64: {"RestartCount": 0, "State": {"Status": "exited", "OOMKilled": True}},
+    "b" * 64: {"Id": "b" * 64, "RestartCount": 0, "State": {"Status": "exited", "OOMKilled": True}},
 }
 
 class Handler(BaseHTTPRequestHandler):
