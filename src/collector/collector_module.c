@@ -11,9 +11,55 @@
 
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "storage/metrics.h"
 
 static struct collector_set *collectors;
+
+/*
+ * After a reload the new collectors know nothing of the old ones' series:
+ * one whose subject vanished across the reload would never be retired. A
+ * few ticks later (every collector, even the lagging D-Bus and Docker ones,
+ * has written what still exists) the collector families' series not
+ * written since the reload are retired.
+ */
+#define ORPHAN_SWEEP_TICKS 5
+
+static const char *const collector_families[] = {
+	"cpu.", "memory.", "load.", "psi.", "disk.", "net.", "fd.",
+	"process.", "cgroup.", "host.", "systemd.", "docker.",
+	"agent.collector_errors",
+};
+
+static unsigned orphan_sweep_countdown;
+static int64_t reload_time_usec;
+
+static bool collector_family(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(collector_families); i++)
+		if (strncmp(name, collector_families[i],
+			    strlen(collector_families[i])) == 0)
+			return true;
+	return false;
+}
+
+static void retire_orphans(struct metric_registry *metrics)
+{
+	size_t retired = 0;
+
+	for (size_t id = 0; id < metrics_capacity(metrics); id++) {
+		const struct metric_series *s = metrics_get(metrics, (int)id);
+
+		if (s != NULL && s->last_time_usec < reload_time_usec &&
+		    collector_family(s->name)) {
+			metrics_retire(metrics, (int)id);
+			retired++;
+		}
+	}
+	if (retired > 0)
+		log_info("retired %zu series whose subject went away across "
+			 "the reload", retired);
+}
 
 static size_t ring_capacity(const struct config *config)
 {
@@ -45,9 +91,10 @@ static int collector_module_start(struct daemon *d)
 
 static void collector_module_tick(struct daemon *d, uint64_t now_usec)
 {
-	(void)d;
 	if (collectors != NULL)
 		collector_set_collect(collectors, (int64_t)now_usec);
+	if (orphan_sweep_countdown > 0 && --orphan_sweep_countdown == 0)
+		retire_orphans(d->metrics);
 }
 
 /*
@@ -75,6 +122,8 @@ static int collector_module_reload(struct daemon *d,
 	collector_set_free(collectors);
 	collector_set_use_event(fresh, d->event);
 	collectors = fresh;
+	reload_time_usec = (int64_t)now_realtime_usec();
+	orphan_sweep_countdown = ORPHAN_SWEEP_TICKS;
 	return 0;
 }
 

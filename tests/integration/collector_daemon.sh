@@ -22,6 +22,8 @@ kill -HUP "$DAEMON_PID"
 check "a reload with new collector settings is applied" \
 	wait_for 5 file_contains "$log" "configuration reloaded"
 check "the daemon is still running after the reload" process_alive "$DAEMON_PID"
+check "the process series, no longer collected, are retired after the reload" \
+	wait_for 10 grep -qE "retired [0-9]+ series whose subject went away" "$log"
 kill -TERM "$DAEMON_PID"
 check "it stops on SIGTERM" wait_for 5 file_contains "$log" "stopped after"
 check "no collector reported an error" \
