@@ -29,10 +29,11 @@
 #define NOTICE_FD_PERMISSION 0
 #define NOTICE_PID_TABLE 1
 
+/* 16 bytes: the start time's low half is enough to tell a reused pid. */
 struct pid_slot {
-	int32_t pid;               /* 0: empty */
-	uint64_t start_ticks;
 	uint64_t cpu_ticks;
+	int32_t pid;               /* 0: empty */
+	uint32_t start_low;
 };
 
 struct pid_table {
@@ -518,13 +519,14 @@ static void process_collect(void *data, struct collect_context *ctx)
 			blocked++;
 		info.cpu_percent = -1;
 		before = pid_table_find(previous, info.pid);
-		if (before && before->start_ticks == info.start_ticks &&
+		if (before && before->start_low == (uint32_t)info.start_ticks &&
 		    cpu_ticks >= before->cpu_ticks && seconds > 0)
 			info.cpu_percent = (double)(cpu_ticks -
 						    before->cpu_ticks) * 100.0 /
 					   ((double)s->clock_ticks * seconds);
-		slot = (struct pid_slot){ info.pid, info.start_ticks,
-					  cpu_ticks };
+		slot = (struct pid_slot){ .cpu_ticks = cpu_ticks,
+					  .pid = info.pid,
+					  .start_low = (uint32_t)info.start_ticks };
 		if (!pid_table_insert(current, &slot))
 			table_full = true;
 		/* An idle process is no one's top: keeps the list calm. */
