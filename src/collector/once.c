@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,8 @@ static json_object *labels_object(const char *labels)
 
 static json_object *number(double value)
 {
+	if (!isfinite(value))
+		return NULL;    /* JSON has no NaN or infinity: null */
 	if (value == (double)(int64_t)value && value < 9e15 && value > -9e15)
 		return json_object_new_int64((int64_t)value);
 	return json_object_new_double(value);

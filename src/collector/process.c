@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -279,11 +280,32 @@ static size_t watched_in_use(const struct process_state *s)
 	return n;
 }
 
-/* Command line with NULs as spaces, made safe for a label. */
+static bool looks_secret(const char *word, size_t length)
+{
+	static const char *const hints[] = { "pass", "secret", "token",
+					     "key", "auth", "credential" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(hints); i++) {
+		size_t n = strlen(hints[i]);
+
+		for (size_t at = 0; at + n <= length; at++)
+			if (strncasecmp(word + at, hints[i], n) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Command line with NULs as spaces, made safe for a label. Command lines
+ * end up in alerts: a value that looks like a secret ("--token=x",
+ * "--password x", "API_KEY=x") is written as "***".
+ */
 static void read_cmdline(struct collect_context *ctx, int32_t pid, char *out,
 			 size_t size)
 {
-	char path[32], raw[96];
+	char path[32], raw[96], joined[96];
+	size_t used = 0;
+	bool mask_next = false;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%d/cmdline", (int)pid);
@@ -294,12 +316,37 @@ static void read_cmdline(struct collect_context *ctx, int32_t pid, char *out,
 		out[0] = '\0';
 		return;
 	}
-	for (ssize_t i = 0; i < n; i++)
-		if (raw[i] == '\0')
-			raw[i] = ' ';
 	raw[n] = '\0';
-	string_trim_end(raw);
-	label_value_copy(out, raw, size);
+	for (ssize_t start = 0; start < n;) {
+		const char *word = raw + start;
+		size_t length = strnlen(word, (size_t)(n - start));
+		const char *equals = memchr(word, '=', length);
+		size_t keep = length;   /* bytes of the word shown as is */
+		bool masked = false;
+
+		start += (ssize_t)length + 1;
+		if (length == 0)
+			continue;
+		if (mask_next && word[0] != '-') {
+			keep = 0;
+			masked = true;
+		} else if (equals != NULL &&
+			   looks_secret(word, (size_t)(equals - word))) {
+			keep = (size_t)(equals - word) + 1;
+			masked = true;
+		}
+		mask_next = !masked && equals == NULL && word[0] == '-' &&
+			    looks_secret(word, length);
+		used += (size_t)snprintf(joined + used, sizeof(joined) - used,
+					 "%s%.*s%s", used ? " " : "",
+					 (int)keep, word, masked ? "***" : "");
+		if (used >= sizeof(joined) - 1) {
+			used = sizeof(joined) - 1;
+			break;
+		}
+	}
+	joined[used] = '\0';
+	label_value_copy(out, joined, size);
 }
 
 static void entity_labels(struct collect_context *ctx, struct entity *e,

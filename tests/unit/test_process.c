@@ -100,6 +100,29 @@ static void test_cpu_percent_and_pid_reuse(void **state)
 	fixture_close(&f);
 }
 
+static void test_secrets_masked_in_cmdline(void **state)
+{
+	static const char cmdline[] = "worker\0--token=abc123\0--password\0"
+				      "hunter2\0API_KEY=zz\0--verbose\0";
+	char path[512];
+	FILE *file;
+	double v;
+	struct fixture f;
+
+	(void)state;
+	open_process_fixture(&f);
+	fixture_path(&f, "proc/4242/cmdline", path, sizeof(path));
+	file = fopen(path, "w");
+	assert_non_null(file);
+	fwrite(cmdline, 1, sizeof(cmdline) - 1, file);
+	fclose(file);
+	fixture_tick(&f);
+	assert_true(fixture_value(&f, "process.top_rss_bytes",
+				  "cmdline=worker --token_*** --password *** "
+				  "API_KEY_*** --verbose," WORKER_LABELS, &v));
+	fixture_close(&f);
+}
+
 static void test_garbage_stat(void **state)
 {
 	struct fixture f;
@@ -121,6 +144,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_and_watch),
 		cmocka_unit_test(test_cpu_percent_and_pid_reuse),
+		cmocka_unit_test(test_secrets_masked_in_cmdline),
 		cmocka_unit_test(test_garbage_stat),
 	};
 
