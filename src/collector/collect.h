@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "alerter/alert.h"
 #include "collector/collector.h"
 #include "storage/counter.h"
 
@@ -29,6 +30,7 @@ struct collect_context {
 	 * answer from the event loop or in a later tick.
 	 */
 	bool may_wait;
+	collector_alert_sink alert_sink;  /* NULL: events are not sent */
 	int64_t now_usec;
 	uint64_t tick;              /* 1 for the first collection */
 	char *buffer;               /* shared read buffer, one file at a time */
@@ -60,6 +62,17 @@ extern const struct collector_ops cpu_collector, memory_collector,
 /* Counts a parse error against the running collector; logs the first. */
 void collect_error(struct collect_context *ctx, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * An event the collector saw (see collector_set_alerts): rule, series and
+ * labels identify it, firing false says it is over. Summary is a printf
+ * format for one sentence. Does nothing when no sink is set.
+ */
+void collect_alert(struct collect_context *ctx, const char *rule,
+		   const char *series, const char *labels,
+		   enum alert_severity severity,
+		   bool firing, double value, const char *format, ...)
+	__attribute__((format(printf, 8, 9)));
 
 /* Says something once per collector (a permission missing, a table full). */
 void collect_notice_once(struct collect_context *ctx, unsigned key,

@@ -8,12 +8,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "alerter/alert.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "storage/metrics.h"
@@ -67,6 +69,41 @@ void collect_error(struct collect_context *ctx, const char *format, ...)
 	else
 		log_debug("collector %s: %s", instance->ops->name, message);
 	instance->error_logged = true;
+}
+
+void collect_alert(struct collect_context *ctx, const char *rule,
+		   const char *series, const char *labels,
+		   enum alert_severity severity,
+		   bool firing, double value, const char *format, ...)
+{
+	struct alert_event event;
+	char summary[256];
+	va_list args;
+
+	if (ctx->alert_sink == NULL)
+		return;
+	va_start(args, format);
+	vsnprintf(summary, sizeof(summary), format, args);
+	va_end(args);
+	event = (struct alert_event){
+		.rule = rule,
+		.series = series,
+		.labels = labels,
+		.severity = severity,
+		.firing = firing,
+		.time_usec = (uint64_t)ctx->now_usec,
+		.value = value,
+		.baseline = NAN,
+		.threshold = NAN,
+		.score = 1.0,
+		.eta_secs = -1,
+		.summary = summary,
+		.count = 1,
+	};
+	if (ctx->alert_sink(&event) < 0)
+		log_warning("collector %s: could not hand the %s event to the "
+			    "alerter", ctx->current ? ctx->current->ops->name
+						    : "?", rule);
 }
 
 void collect_notice_once(struct collect_context *ctx, unsigned key,
@@ -221,6 +258,11 @@ void collector_set_use_event(struct collector_set *set, void *event)
 		instance->ops->attach_event(instance->state, &set->ctx);
 	}
 	set->ctx.current = NULL;
+}
+
+void collector_set_alerts(struct collector_set *set, collector_alert_sink sink)
+{
+	set->ctx.alert_sink = sink;
 }
 
 void collector_set_allow_waiting(struct collector_set *set)

@@ -50,6 +50,16 @@ void collector_set_use_event(struct collector_set *set, void *event);
  */
 void collector_set_allow_waiting(struct collector_set *set);
 
+/*
+ * Where collectors send the events they detect themselves (a filesystem
+ * remounted read-only, an unsynchronised clock, a reboot, an OOM kill, a
+ * unit entering the failed state): alert_submit for the daemon, a capture
+ * function in tests, NULL (the default, and `once`) for none.
+ */
+struct alert_event;
+typedef int (*collector_alert_sink)(const struct alert_event *event);
+void collector_set_alerts(struct collector_set *set, collector_alert_sink sink);
+
 /* Parse errors so far in a collector (by name), for tests; -1 if unknown. */
 long collector_set_errors(const struct collector_set *set, const char *name);
 

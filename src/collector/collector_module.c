@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "alerter/alert.h"
 #include "core/daemon.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -85,6 +86,7 @@ static int collector_module_start(struct daemon *d)
 	if (r < 0)
 		return r;
 	collector_set_use_state_dir(collectors, d->state_dir_fd);
+	collector_set_alerts(collectors, alert_submit);
 	collector_set_use_event(collectors, d->event);
 	return 0;
 }
@@ -119,6 +121,7 @@ static int collector_module_reload(struct daemon *d,
 		return r;
 	}
 	collector_set_use_state_dir(fresh, d->state_dir_fd);
+	collector_set_alerts(fresh, alert_submit);
 	collector_set_free(collectors);
 	collector_set_use_event(fresh, d->event);
 	collectors = fresh;

@@ -31,7 +31,7 @@ enum { F_TOTAL, F_USED, F_FREE, F_USED_PCT, F_INODES_PCT, F_INODES_FREE,
 
 struct filesystem {
 	struct entity head;
-	bool read_only_said;
+	bool was_read_only, alert_firing;
 };
 
 enum { B_READ_BYTES, B_WRITE_BYTES, B_READS, B_WRITES, B_UTIL, B_AWAIT,
@@ -195,10 +195,41 @@ static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
 	read_only = read_only || (st.f_flag & ST_RDONLY);
 	emit(ctx, &e->refs[F_READ_ONLY], "disk.read_only", e->labels,
 	     read_only ? 1 : 0);
-	/* A remount read-only is worth a log line even before any rule. */
-	if (read_only && !fs->read_only_said && !is_new)
+	/*
+	 * Read-only from the start is a choice; going read-only while in use
+	 * is the kernel giving up on errors (errors=remount-ro): an alert.
+	 */
+	if (read_only && !fs->was_read_only && !is_new) {
 		log_warning("filesystem %s is now read-only", mount);
-	fs->read_only_said = read_only;
+		collect_alert(ctx, "filesystem_read_only", "disk.read_only",
+			      e->labels, ALERT_CRITICAL, true, 1,
+			      "filesystem %s (%s) was remounted read-only",
+			      mount, source);
+		fs->alert_firing = true;
+	} else if (!read_only && fs->alert_firing) {
+		collect_alert(ctx, "filesystem_read_only", "disk.read_only",
+			      e->labels, ALERT_CRITICAL, false, 0,
+			      "filesystem %s is writable again", mount);
+		fs->alert_firing = false;
+	}
+	fs->was_read_only = read_only;
+}
+
+/* An unmounted filesystem takes its read-only alert with it. */
+static void clear_unmounted(struct disk_state *s, struct collect_context *ctx)
+{
+	for (size_t i = 0; i < s->filesystems.limit; i++) {
+		struct filesystem *fs =
+			(struct filesystem *)entity_at(&s->filesystems, i);
+
+		if (fs->head.used && fs->head.seen_tick != ctx->tick &&
+		    fs->alert_firing)
+			collect_alert(ctx, "filesystem_read_only",
+				      "disk.read_only", fs->head.labels,
+				      ALERT_CRITICAL, false, 0,
+				      "filesystem %s was unmounted",
+				      fs->head.key);
+	}
 }
 
 static void collect_mounts(struct disk_state *s, struct collect_context *ctx)
@@ -257,6 +288,7 @@ static void collect_mounts(struct disk_state *s, struct collect_context *ctx)
 				has_option(field[5], "ro") ||
 					(super && has_option(super, "ro")));
 	}
+	clear_unmounted(s, ctx);
 	entity_sweep(ctx, &s->filesystems);
 }
 

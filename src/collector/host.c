@@ -18,12 +18,15 @@
 #include "core/util.h"
 
 #define BOOT_ID_STATE "boot_id"
+#define CLOCK_GRACE_SECS 900
 
 enum { H_UPTIME, H_REBOOTED, H_INFO, H_SYNCED, H_MAX_ERROR, H_OFFSET,
        H_TAINTED, H_COUNT };
 
 struct host_state {
 	struct tick_file uptime, boot_id, tainted;
+	bool reboot_alert_firing, clock_alert_firing;
+	uint64_t unsynced_ticks;
 	char last_boot_id[40];
 	char kernel[64];
 	char info_labels[96];
@@ -62,7 +65,7 @@ static int host_init(void *data, struct collect_context *ctx,
  */
 static void check_boot_id(struct host_state *s, struct collect_context *ctx)
 {
-	char boot_id[40];
+	char boot_id[40], previous[40];
 	bool rebooted = false;
 	ssize_t n = tick_file_read(&s->boot_id, ctx);
 
@@ -89,6 +92,7 @@ static void check_boot_id(struct host_state *s, struct collect_context *ctx)
 			free(saved);
 		}
 	}
+	string_copy(previous, s->last_boot_id, sizeof(previous));
 	if (s->last_boot_id[0] && strcmp(s->last_boot_id, boot_id) != 0) {
 		rebooted = true;
 		log_notice("host rebooted (boot id %s, was %s)", boot_id,
@@ -105,6 +109,14 @@ static void check_boot_id(struct host_state *s, struct collect_context *ctx)
 			collect_notice_once(ctx, 0, "cannot remember the boot "
 					    "id in the state directory");
 	}
+	if (rebooted)
+		collect_alert(ctx, "host_rebooted", "host.rebooted", "",
+			      ALERT_INFO, true, 1, "the host rebooted (boot id "
+			      "was %.36s, is now %.36s)", previous, boot_id);
+	else if (s->reboot_alert_firing)
+		collect_alert(ctx, "host_rebooted", "host.rebooted", "",
+			      ALERT_INFO, false, 0, "the host is up again");
+	s->reboot_alert_firing = rebooted;
 	s->compared_with_state = true;
 	string_copy(s->last_boot_id, boot_id, sizeof(s->last_boot_id));
 	emit(ctx, &s->refs[H_REBOOTED], "host.rebooted", "", rebooted ? 1 : 0);
@@ -114,6 +126,9 @@ static void check_clock(struct host_state *s, struct collect_context *ctx)
 {
 	struct timex tx = { 0 };
 	int state = adjtimex(&tx);
+	int64_t interval = ctx->config->agent.collect_interval_secs;
+	uint64_t grace_ticks = (uint64_t)(CLOCK_GRACE_SECS / interval) + 1;
+	bool synced;
 	double offset;
 
 	if (state < 0) {
@@ -122,8 +137,26 @@ static void check_clock(struct host_state *s, struct collect_context *ctx)
 				    strerror(errno));
 		return;
 	}
+	synced = state != TIME_ERROR && !(tx.status & STA_UNSYNC);
 	emit(ctx, &s->refs[H_SYNCED], "host.clock_synchronized", "",
-	     (state == TIME_ERROR || (tx.status & STA_UNSYNC)) ? 0 : 1);
+	     synced ? 1 : 0);
+	/* Boot-time NTP needs a moment: only a lasting state is an alert. */
+	s->unsynced_ticks = synced ? 0 : s->unsynced_ticks + 1;
+	if (s->unsynced_ticks == grace_ticks && !s->clock_alert_firing) {
+		collect_alert(ctx, "clock_unsynchronized",
+			      "host.clock_synchronized", "", ALERT_WARNING,
+			      true, 0, "the system clock has not been "
+			      "synchronised for %d minutes (maximum error "
+			      "%.1f s): TLS, logs and schedules drift",
+			      CLOCK_GRACE_SECS / 60, (double)tx.maxerror / 1e6);
+		s->clock_alert_firing = true;
+	} else if (synced && s->clock_alert_firing) {
+		collect_alert(ctx, "clock_unsynchronized",
+			      "host.clock_synchronized", "", ALERT_WARNING,
+			      false, 1, "the system clock is synchronised "
+			      "again");
+		s->clock_alert_firing = false;
+	}
 	emit(ctx, &s->refs[H_MAX_ERROR], "host.clock_max_error_seconds", "",
 	     (double)tx.maxerror / 1e6);
 	offset = (tx.status & STA_NANO) ? (double)tx.offset / 1e9

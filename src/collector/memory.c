@@ -51,6 +51,7 @@ struct memory_state {
 	struct counter vm[V_COUNT];
 	metric_ref refs[M_COUNT];
 	long page_size;
+	bool oom_alert_firing;
 };
 
 static bool memory_enabled(const struct config *config)
@@ -235,11 +236,27 @@ static void collect_vmstat(struct memory_state *s,
 		if (k == V_OOM_KILL) {
 			emit(ctx, &s->refs[M_OOM_TOTAL],
 			     "memory.oom_kills_total", "", (double)v[k]);
-			if (counter_delta(&s->vm[k], value, ctx->now_usec, 64,
-					  &delta))
-				emit(ctx, &s->refs[M_OOM],
-				     "memory.oom_kills_delta", "",
-				     (double)delta);
+			if (!counter_delta(&s->vm[k], value, ctx->now_usec, 64,
+					   &delta))
+				continue;
+			emit(ctx, &s->refs[M_OOM], "memory.oom_kills_delta",
+			     "", (double)delta);
+			/* An event: fires for the tick it happened in. */
+			if (delta > 0)
+				collect_alert(ctx, "oom_kill",
+					      "memory.oom_kills_delta", "",
+					      ALERT_WARNING, true,
+					      (double)delta,
+					      "the kernel's OOM killer killed "
+					      "%llu process(es) since the last "
+					      "collection",
+					      (unsigned long long)delta);
+			else if (s->oom_alert_firing)
+				collect_alert(ctx, "oom_kill",
+					      "memory.oom_kills_delta", "",
+					      ALERT_WARNING, false, 0,
+					      "no further OOM kill");
+			s->oom_alert_firing = delta > 0;
 			continue;
 		}
 		if (!counter_delta(&s->vm[k], value, ctx->now_usec, 64, &delta))

@@ -31,7 +31,7 @@ struct unit {
 	struct entity head;
 	char object_path[192];
 	uint64_t listed;           /* generation of the last list naming it */
-	bool failed, was_failed, is_service, restarts_known;
+	bool failed, was_failed, is_service, restarts_known, alert_firing;
 	uint32_t restarts;
 	struct counter restart_counter;
 	sd_bus_slot *restarts_call;
@@ -239,6 +239,11 @@ static void drop_unit(struct systemd_state *s, struct collect_context *ctx,
 		      struct unit *u)
 {
 	(void)s;
+	if (u->alert_firing)
+		collect_alert(ctx, "systemd_unit_failed", "systemd.unit_failed",
+			      u->head.labels, ALERT_WARNING, false, 0,
+			      "unit %s is no longer loaded or failed",
+			      u->head.key);
 	u->restarts_call = sd_bus_slot_unref(u->restarts_call);
 	for (size_t k = 0; k < ENTITY_METRICS_MAX; k++)
 		emit_retire(ctx, &u->head.refs[k]);
@@ -312,6 +317,22 @@ static void emit_units(struct systemd_state *s, struct collect_context *ctx)
 			entered++;
 			log_warning("systemd: unit %s entered the failed state",
 				    u->head.key);
+		}
+		/* Failed at start-up is a problem too, not only entering. */
+		if (u->failed && !u->alert_firing) {
+			collect_alert(ctx, "systemd_unit_failed",
+				      "systemd.unit_failed", u->head.labels,
+				      ALERT_WARNING, true, 1,
+				      "unit %s is in the failed state",
+				      u->head.key);
+			u->alert_firing = true;
+		} else if (!u->failed && u->alert_firing) {
+			collect_alert(ctx, "systemd_unit_failed",
+				      "systemd.unit_failed", u->head.labels,
+				      ALERT_WARNING, false, 0,
+				      "unit %s is no longer failed",
+				      u->head.key);
+			u->alert_firing = false;
 		}
 		if (s->emitted_generation != s->list_generation)
 			u->was_failed = u->failed;

@@ -116,5 +116,7 @@ done <"$TEST_TMP/results"
 "$AGENT" once -c "$config" >"$TEST_TMP/table" 2>&1
 check "table output lists memory.total_bytes" \
 	grep -qE '^memory\.total_bytes +[0-9]+$' "$TEST_TMP/table"
+check "once raises no alerts (only the daemon does)" \
+	bash -c "! grep -q 'ALERT' '$TEST_TMP/stderr'"
 check "once rejects an unknown option with status 2" \
 	bash -c "'$AGENT' once --bogus >/dev/null 2>&1; [ \$? -eq 2 ]"

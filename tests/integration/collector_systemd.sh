@@ -62,10 +62,19 @@ sleep_ticks() { wait_for 5 file_contains "$log" "$1"; }
 sed -i 's/^nginx.service active running 0$/nginx.service failed failed 1/' "$units"
 check "a unit entering failed is logged once as an event" \
 	sleep_ticks "unit nginx.service entered the failed state"
+check "and raised as an alert" \
+	sleep_ticks "ALERT systemd_unit_failed: unit nginx.service is in the failed state"
+check "a unit failed at start-up is an alert too" \
+	file_contains "$log" "ALERT systemd_unit_failed: unit backup.service"
+sed -i 's/^nginx.service failed failed 1$/nginx.service active running 2/' "$units"
+check "the alert resolves when the unit is running again" \
+	sleep_ticks "RESOLVED systemd_unit_failed: unit nginx.service is no longer failed"
 kill -TERM "$DAEMON_PID"
 check "the daemon stops" wait_for 5 file_contains "$log" "stopped after"
 check "the event was logged exactly once" \
 	test "$(grep -c 'nginx.service entered the failed state' "$log")" = 1
+check "the alert was raised exactly once" \
+	test "$(grep -c 'ALERT systemd_unit_failed: unit nginx.service' "$log")" = 1
 
 # No system bus at all: said once, everything else still collected.
 DBUS_SYSTEM_BUS_ADDRESS="unix:path=$TEST_TMP/nonexistent" \

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alerter/alert.h"
 #include "collector/collector.h"
 #include "core/config.h"
 #include "core/util.h"
@@ -31,6 +32,44 @@ struct fixture {
 	struct collector_set *set;
 	int64_t now;
 };
+
+/* Events the collectors raised, captured instead of sent. */
+struct captured_alert {
+	char rule[48], labels[192];
+	bool firing;
+	int severity;
+};
+
+static struct captured_alert captured[64];
+static size_t captured_count;
+
+static int capture_alert(const struct alert_event *event)
+{
+	struct captured_alert *c;
+
+	if (captured_count == sizeof(captured) / sizeof(captured[0]))
+		return -ENOSPC;
+	c = &captured[captured_count++];
+	snprintf(c->rule, sizeof(c->rule), "%s", event->rule);
+	snprintf(c->labels, sizeof(c->labels), "%s",
+		 event->labels ? event->labels : "");
+	c->firing = event->firing;
+	c->severity = (int)event->severity;
+	return 0;
+}
+
+/* How many events of this rule (and state) were raised so far. */
+__attribute__((unused)) static size_t alerts_raised(const char *rule,
+						    bool firing)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < captured_count; i++)
+		if (strcmp(captured[i].rule, rule) == 0 &&
+		    captured[i].firing == firing)
+			n++;
+	return n;
+}
 
 static void fixture_path(const struct fixture *f, const char *relative,
 			 char *out, size_t size)
@@ -143,9 +182,15 @@ static void fixture_open(struct fixture *f, const char *name,
 	f->now = 1700000000LL * 1000000;
 }
 
+/* Starts the collectors; their events are captured (alerts_raised). */
 static int fixture_start(struct fixture *f)
 {
-	return collector_set_new(f->config, f->metrics, &f->set);
+	int r = collector_set_new(f->config, f->metrics, &f->set);
+
+	captured_count = 0;
+	if (r == 0)
+		collector_set_alerts(f->set, capture_alert);
+	return r;
 }
 
 /* One collection, 10 s after the previous one. */

@@ -50,6 +50,8 @@ static void test_services_and_containers(void **state)
 	fixture_tick(&f);
 	assert_true(fixture_value(&f, "cgroup.oom_kills_delta", NGINX, &v));
 	assert_float_equal(v, 1, 1e-9);
+	assert_int_equal(alerts_raised("cgroup_oom_kill", true), 1);
+	assert_string_equal(captured[0].labels, NGINX);
 	assert_true(fixture_value(&f, "cgroup.oom_events_delta", NGINX, &v));
 	assert_float_equal(v, 2, 1e-9);
 	/* 2.5 s of CPU in 10 s */

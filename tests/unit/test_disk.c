@@ -69,7 +69,40 @@ static void test_filesystems_and_unmount(void **state)
 	fixture_tick(&f);
 	assert_true(fixture_value(&f, "disk.read_only", labels, &v));
 	assert_float_equal(v, 1, 1e-9);
+	/* Mounted read-only from the start (after the unmount): a choice. */
+	assert_int_equal(alerts_raised("filesystem_read_only", true), 0);
 	assert_int_equal(collector_set_errors(f.set, "disk"), 0);
+	fixture_close(&f);
+}
+
+static void test_remount_read_only_is_an_alert(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fixture_open(&f, "linux-6.18-kvm", "disk");
+	write_mounts(&f, ROOT_LINE DATA_LINE);
+	assert_int_equal(fixture_start(&f), 0);
+	fixture_tick(&f);
+	/* errors=remount-ro kicked in */
+	write_mounts(&f, ROOT_LINE
+		     "30 1 8:17 / @FIXTURE@/mnt/data ro - xfs /dev/sdb1 ro\n");
+	fixture_tick(&f);
+	fixture_tick(&f);
+	assert_int_equal(alerts_raised("filesystem_read_only", true), 1);
+	assert_int_equal(captured[0].severity, ALERT_CRITICAL);
+	assert_non_null(strstr(captured[0].labels, "mnt/data"));
+	write_mounts(&f, ROOT_LINE DATA_LINE);
+	fixture_tick(&f);
+	assert_int_equal(alerts_raised("filesystem_read_only", false), 1);
+	/* Read-only again, then unmounted: the alert clears with it. */
+	write_mounts(&f, ROOT_LINE
+		     "30 1 8:17 / @FIXTURE@/mnt/data ro - xfs /dev/sdb1 ro\n");
+	fixture_tick(&f);
+	write_mounts(&f, ROOT_LINE);
+	fixture_tick(&f);
+	assert_int_equal(alerts_raised("filesystem_read_only", true), 2);
+	assert_int_equal(alerts_raised("filesystem_read_only", false), 2);
 	fixture_close(&f);
 }
 
@@ -154,6 +187,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filesystems_and_unmount),
+		cmocka_unit_test(test_remount_read_only_is_an_alert),
 		cmocka_unit_test(test_block_device_rates),
 		cmocka_unit_test(test_old_kernel_and_garbage),
 	};

@@ -71,10 +71,41 @@ static void test_reboot_across_restarts(void **state)
 	fixture_tick(&f);
 	assert_true(fixture_value(&f, "host.rebooted", "", &v));
 	assert_float_equal(v, 1, 1e-9);
+	assert_int_equal(alerts_raised("host_rebooted", true), 1);
 	fixture_tick(&f);
 	assert_true(fixture_value(&f, "host.rebooted", "", &v));
 	assert_float_equal(v, 0, 1e-9);
+	assert_int_equal(alerts_raised("host_rebooted", false), 1);
 	close(state_fd);
+	fixture_close(&f);
+}
+
+/*
+ * adjtimex answers for this machine, so the test follows it: after 15
+ * minutes of ticks an unsynchronised clock has raised exactly one alert, a
+ * synchronised one none.
+ */
+static void test_clock_alert_after_grace(void **state)
+{
+	struct fixture f;
+	double synced = -1, v;
+	int ticks = 900 / 10 + 1;
+
+	(void)state;
+	fixture_open(&f, "linux-6.18-kvm", "host");
+	assert_int_equal(fixture_start(&f), 0);
+	for (int i = 0; i < ticks - 1; i++)
+		fixture_tick(&f);
+	assert_int_equal(alerts_raised("clock_unsynchronized", true), 0);
+	fixture_tick(&f);
+	assert_true(fixture_value(&f, "host.clock_synchronized", "", &synced));
+	assert_true(fixture_value(&f, "host.clock_max_error_seconds", "", &v));
+	if (synced == 0)
+		assert_int_equal(alerts_raised("clock_unsynchronized", true),
+				 1);
+	else
+		assert_int_equal(alerts_raised("clock_unsynchronized", true),
+				 0);
 	fixture_close(&f);
 }
 
@@ -83,6 +114,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_figures),
 		cmocka_unit_test(test_reboot_across_restarts),
+		cmocka_unit_test(test_clock_alert_after_grace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -86,6 +86,9 @@ static void test_vmstat_rates_and_oom_delta(void **state)
 	fixture_tick(&f);
 	assert_true(fixture_value(&f, "memory.oom_kills_delta", "", &v));
 	assert_float_equal(v, 2, 1e-9);
+	/* An OOM kill is an event: raised for its tick, over the next. */
+	assert_int_equal(alerts_raised("oom_kill", true), 1);
+	assert_int_equal(alerts_raised("oom_kill", false), 0);
 	/* 100 KiB in 10 s */
 	assert_true(fixture_value(&f, "memory.page_in_bytes_per_sec", "", &v));
 	assert_float_equal(v, 10240, 1e-6);
@@ -93,6 +96,11 @@ static void test_vmstat_rates_and_oom_delta(void **state)
 	assert_float_equal(v, 5.0 * sysconf(_SC_PAGESIZE) / 10, 1e-6);
 	assert_true(fixture_value(&f, "memory.major_faults_per_sec", "", &v));
 	assert_float_equal(v, 2, 1e-9);
+	fixture_tick(&f);
+	assert_int_equal(alerts_raised("oom_kill", false), 1);
+	fixture_tick(&f);
+	assert_int_equal(alerts_raised("oom_kill", true), 1);
+	assert_int_equal(alerts_raised("oom_kill", false), 1);
 	fixture_close(&f);
 }
 
