@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "collector/collector.h"
 #include "alerter/alerter.h"
 #include "core/config.h"
 #include "core/util.h"
@@ -80,6 +81,18 @@ static const struct config_section agent_section = {
 
 const struct config_section *const config_sections[] = {
 	&agent_section,
+	&storage_section,
+	&collector_cpu_section,
+	&collector_memory_section,
+	&collector_load_section,
+	&collector_disk_section,
+	&collector_network_section,
+	&collector_fd_section,
+	&collector_process_section,
+	&collector_cgroup_section,
+	&collector_host_section,
+	&collector_systemd_section,
+	&collector_docker_section,
 	&analyzer_section,
 	&analyzer_override_section,
 	&thresholds_section,

@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "collector/collector.h"
 #include "alerter/alerter.h"
 #include "core/log.h"
 #include "core/privilege.h"
@@ -28,6 +29,7 @@
  * alerter, which stops (and spools) last.
  */
 static const struct daemon_module *const modules[] = {
+	&collector_module,
 	&analyzer_module,
 	&logscan_module,
 	&alerter_module,

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alerter/alerter.h"
+#include "collector/collector.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/daemon.h"
@@ -38,6 +39,8 @@ static const struct command {
 	{ "logscan", logscan_command,
 	  "logscan [-c FILE] [--rules-only] [--json] FILE...|-   run the log "
 	  "rules over files or stdin" },
+	{ "once", command_once,
+	  "once [-c FILE] [--json]  collect twice one interval apart, print" },
 };
 
 static void print_usage(FILE *stream)
