@@ -90,12 +90,6 @@ ensure-deps:
 	@scripts/install-deps --if-root
 
 deps:
-	@$(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) 2>/dev/null || $(MAKE) --no-print-directory deps
-	@# Packaging and service-check tools: installed when root may (CI); their tests skip otherwise.
-	@type -P rpmbuild lintian mandoc dpkg-buildpackage strace >/dev/null || \
-		[ "$$(id -u)" -ne 0 ] || $(MAKE) --no-print-directory deps
-
-deps:
 	@scripts/install-deps
 
 $(BUILD)/%.o: %.c

@@ -179,3 +179,27 @@ double channel_retry_after_from_body(const char *body)
 	json_object_put(root);
 	return seconds > 0 ? seconds : -1;
 }
+
+int outgoing_set_json(struct outgoing *out, enum channel_id channel,
+		      struct json_object *root, const char *url,
+		      const char *ca_file)
+{
+	const char *json = json_object_to_json_string_ext(root,
+							   JSON_C_TO_STRING_PLAIN);
+
+	out->channel = channel;
+	out->body = json ? strdup(json) : NULL;
+	json_object_put(root);
+	out->url = strdup(url);
+	if (out->body == NULL || out->url == NULL)
+		return -ENOMEM;
+	out->body_length = strlen(out->body);
+	outgoing_add_url_secret(out, url);
+	outgoing_add_header(out, "Content-Type: application/json");
+	if (ca_file != NULL) {
+		out->ca_file = strdup(ca_file);
+		if (out->ca_file == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}

@@ -59,6 +59,15 @@ void outgoing_free(struct outgoing *out);
 /* A URL that is itself a secret: masked whole and by its path (servers
  * echo the path in error bodies). */
 void outgoing_add_url_secret(struct outgoing *out, const char *url);
+
+/*
+ * Makes out a JSON POST of root (which it frees) to url, the URL masked in
+ * every log line, with the channel's CA file if any. -ENOMEM on failure.
+ */
+struct json_object;
+int outgoing_set_json(struct outgoing *out, enum channel_id channel,
+		      struct json_object *root, const char *url,
+		      const char *ca_file);
 void outgoing_add_secret(struct outgoing *out, const char *secret);
 /* Copies a header line "Name: value"; -ENOSPC past OUTGOING_HEADERS_MAX. */
 int outgoing_add_header(struct outgoing *out, const char *format, ...)

@@ -49,7 +49,6 @@ int channel_discord_format(const struct alerting_channel_config *config,
 		description[DISCORD_DESCRIPTION_MAX * 4 + 16], when[40];
 	size_t shown = m->alert_count, budget, footer_chars;
 	bool summary_embed;
-	const char *json;
 
 	summary_embed = m->alert_count > DISCORD_EMBEDS_MAX ||
 			m->suppressed_count > 0;
@@ -109,17 +108,6 @@ int channel_discord_format(const struct alerting_channel_config *config,
 						    0x808080, m->host, NULL));
 	}
 	json_object_object_add(root, "embeds", embeds);
-	json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	out->channel = CHANNEL_DISCORD;
-	out->body = json ? strdup(json) : NULL;
-	json_object_put(root);
-	out->url = strdup(config->url);
-	if (out->body == NULL || out->url == NULL)
-		return -ENOMEM;
-	out->body_length = strlen(out->body);
-	outgoing_add_url_secret(out, config->url);
-	outgoing_add_header(out, "Content-Type: application/json");
-	if (config->ca_file != NULL)
-		out->ca_file = strdup(config->ca_file);
-	return 0;
+	return outgoing_set_json(out, CHANNEL_DISCORD, root, config->url,
+				 config->ca_file);
 }

@@ -17,22 +17,7 @@
 /* Slack mrkdwn: &, < and > are control characters. */
 static void slack_escape(const char *in, char *out, size_t size)
 {
-	size_t used = 0;
-
-	for (; *in && used + 6 < size; in++) {
-		const char *rep = *in == '&' ? "&amp;"
-				  : *in == '<' ? "&lt;"
-				  : *in == '>' ? "&gt;"
-					       : NULL;
-
-		if (rep != NULL) {
-			memcpy(out + used, rep, strlen(rep));
-			used += strlen(rep);
-		} else {
-			out[used++] = *in;
-		}
-	}
-	out[used] = '\0';
+	text_escape_html(in, out, size);
 }
 
 static const char *severity_colour(const struct alert_message *m)
@@ -71,7 +56,6 @@ int channel_slack_format(const struct alerting_channel_config *config,
 	char title[512], headline[1024], facts[2048], raw[3200],
 		text[SLACK_SECTION_MAX * 6 + 16];
 	size_t shown = m->alert_count, extra;
-	const char *json;
 
 	/* header + sections + context <= SLACK_BLOCKS_MAX */
 	if (shown > SLACK_BLOCKS_MAX - 2)
@@ -133,17 +117,6 @@ int channel_slack_format(const struct alerting_channel_config *config,
 	attachments = json_object_new_array();
 	json_object_array_add(attachments, attachment);
 	json_object_object_add(root, "attachments", attachments);
-	json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	out->channel = CHANNEL_SLACK;
-	out->body = json ? strdup(json) : NULL;
-	json_object_put(root);
-	out->url = strdup(config->url);
-	if (out->body == NULL || out->url == NULL)
-		return -ENOMEM;
-	out->body_length = strlen(out->body);
-	outgoing_add_url_secret(out, config->url);
-	outgoing_add_header(out, "Content-Type: application/json");
-	if (config->ca_file != NULL)
-		out->ca_file = strdup(config->ca_file);
-	return 0;
+	return outgoing_set_json(out, CHANNEL_SLACK, root, config->url,
+				 config->ca_file);
 }

@@ -14,27 +14,6 @@
 #include "alerter/channel.h"
 #include "alerter/text.h"
 
-static size_t html_escape(const char *in, char *out, size_t size)
-{
-	size_t used = 0;
-
-	for (; *in && used + 6 < size; in++) {
-		const char *rep = *in == '&' ? "&amp;"
-				  : *in == '<' ? "&lt;"
-				  : *in == '>' ? "&gt;"
-					       : NULL;
-
-		if (rep != NULL) {
-			memcpy(out + used, rep, strlen(rep));
-			used += strlen(rep);
-		} else {
-			out[used++] = *in;
-		}
-	}
-	out[used] = '\0';
-	return used;
-}
-
 struct html_text {
 	char buffer[TELEGRAM_TEXT_MAX * 4 + 64];
 	size_t chars;
@@ -51,7 +30,7 @@ static void add_piece(struct html_text *t, const char *open, const char *plain,
 
 	if (t->full)
 		return;
-	html_escape(plain, escaped, sizeof(escaped));
+	text_escape_html(plain, escaped, sizeof(escaped));
 	tags = utf8_length(open) + utf8_length(close);
 	need = tags + utf8_length(escaped);
 	if (t->chars + need > limit) {
@@ -59,7 +38,7 @@ static void add_piece(struct html_text *t, const char *open, const char *plain,
 		/* Escaping only grows text: shrink the plain text until the
 		 * escaped form fits what is left. */
 		while (cut[0] != '\0') {
-			html_escape(cut, escaped, sizeof(escaped));
+			text_escape_html(cut, escaped, sizeof(escaped));
 			if (t->chars + tags + utf8_length(escaped) <= limit)
 				break;
 			utf8_truncate(cut, sizeof(cut),

@@ -142,7 +142,6 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 {
 	json_object *root = json_object_new_object(), *alerts, *suppressed;
 	char text[512], timestamp[24], signature[80];
-	const char *json;
 	int r = 0;
 
 	format_time_rfc3339(now_usec, text, sizeof(text));
@@ -168,16 +167,10 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 	json_object_object_add(suppressed, "alerts",
 			       json_object_new_string(m->suppressed));
 	json_object_object_add(root, "suppressed", suppressed);
-	json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	out->channel = CHANNEL_WEBHOOK;
-	out->body = json ? strdup(json) : NULL;
-	json_object_put(root);
-	out->url = strdup(config->url);
-	if (out->body == NULL || out->url == NULL)
-		return -ENOMEM;
-	out->body_length = strlen(out->body);
-	outgoing_add_url_secret(out, config->url);
-	outgoing_add_header(out, "Content-Type: application/json");
+	r = outgoing_set_json(out, CHANNEL_WEBHOOK, root, config->url,
+			      config->ca_file);
+	if (r < 0)
+		return r;
 	if (config->secret != NULL && config->secret[0] != '\0') {
 		outgoing_add_secret(out, config->secret);
 		snprintf(timestamp, sizeof(timestamp), "%llu",
@@ -200,7 +193,5 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 		if (r < 0)
 			return r;
 	}
-	if (config->ca_file != NULL)
-		out->ca_file = strdup(config->ca_file);
 	return 0;
 }

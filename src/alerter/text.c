@@ -305,3 +305,26 @@ void mask_secrets(char *text, char *const *secrets, size_t count)
 		}
 	}
 }
+
+size_t text_escape_html(const char *in, char *out, size_t size)
+{
+	size_t used = 0;
+
+	if (size == 0)
+		return 0;
+	for (; *in && used + 6 < size; in++) {
+		const char *entity = *in == '&' ? "&amp;"
+				     : *in == '<' ? "&lt;"
+				     : *in == '>' ? "&gt;"
+						  : NULL;
+
+		if (entity != NULL) {
+			memcpy(out + used, entity, strlen(entity));
+			used += strlen(entity);
+		} else {
+			out[used++] = *in;
+		}
+	}
+	out[used] = '\0';
+	return used;
+}

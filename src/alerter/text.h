@@ -51,4 +51,11 @@ void mask_secrets(char *text, char *const *secrets, size_t count);
 
 const char *severity_upper(enum alert_severity severity);
 
+/*
+ * Escapes &, < and > as HTML entities (Telegram's HTML mode and Slack's
+ * mrkdwn both treat them as markup); stops before overflowing out, which is
+ * always terminated. Returns the bytes written.
+ */
+size_t text_escape_html(const char *in, char *out, size_t size);
+
 #endif
