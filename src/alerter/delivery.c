@@ -127,21 +127,35 @@ struct delivery *delivery_new(sd_event *event)
 
 	if (d == NULL)
 		return NULL;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	d->event = sd_event_ref(event);
-	d->multi = curl_multi_init();
-	if (d->multi == NULL ||
-	    sd_event_add_time(event, &d->timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
+	if (sd_event_add_time(event, &d->timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
 			      on_timer, d) < 0) {
 		delivery_free(d);
 		return NULL;
 	}
 	sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+	return d;
+}
+
+/*
+ * libcurl (and the TLS library under it, megabytes once initialised) is only
+ * set up by the first request: a host whose alerts go to the journal alone
+ * never pays for it.
+ */
+static int ensure_multi(struct delivery *d)
+{
+	if (d->multi != NULL)
+		return 0;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -EIO;
+	d->multi = curl_multi_init();
+	if (d->multi == NULL)
+		return -ENOMEM;
 	curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
 	curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
 	curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
 	curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
-	return d;
+	return 0;
 }
 
 static void transfer_free(struct transfer *t)
@@ -356,8 +370,14 @@ int delivery_send(struct delivery *d, struct outgoing *out,
 		  long connect_timeout_secs, long timeout_secs,
 		  delivery_done_fn *done, void *userdata)
 {
-	struct transfer *t = calloc(1, sizeof(*t));
+	struct transfer *t;
+	int r = ensure_multi(d);
 
+	if (r < 0) {
+		outgoing_free(out);
+		return r;
+	}
+	t = calloc(1, sizeof(*t));
 	if (t == NULL) {
 		outgoing_free(out);
 		return -ENOMEM;
