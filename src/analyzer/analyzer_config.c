@@ -27,10 +27,19 @@ static const struct config_key analyzer_keys[] = {
 			 "watched by the generic anomaly detector (robust "
 			 "z-score and level-shift CUSUM)." },
 	{ .name = "anomaly_exclude", .type = CONFIG_STRING_LIST,
-	  .offset = A_KEY(anomaly_exclude), .default_text = "[\"process.*\"]",
-	  .description = "Globs of series left out of anomaly detection; "
+	  .offset = A_KEY(anomaly_exclude),
+	  .default_text = "[\"process.*\", \"host.*\", \"agent.*\", "
+			  "\"*_total\", \"*total_bytes\", \"*.hugepages_*\", "
+			  "\"memory.oom_kills_*\", \"cpu.cores_online\", "
+			  "\"cpu.idle_percent\", \"fd.max\", \"disk.read_only\", "
+			  "\"disk.free_bytes\", \"disk.used_bytes\", "
+			  "\"disk.inodes_free\", \"net.link_up\"]",
+	  .description = "Globs of series left out of anomaly detection: "
 			 "per-process series come and go and are watched by the "
-			 "leak detector instead." },
+			 "leak detector; states, sizes and limits (host.*, "
+			 "*_total, disk.read_only, ...) are events or "
+			 "forecasts, not anomalies; cpu.idle_percent mirrors "
+			 "cpu.usage_percent." },
 	{ .name = "warmup_samples", .type = CONFIG_INTEGER,
 	  .offset = A_KEY(warmup_samples), .default_text = "120",
 	  .minimum = 2, .maximum = 100000,
@@ -131,7 +140,7 @@ static const struct config_key analyzer_keys[] = {
 	{ .name = "leak_series", .type = CONFIG_STRING_LIST,
 	  .offset = A_KEY(leak_series),
 	  .default_text = "[\"process.rss_bytes\", \"process.fd_count\", "
-			  "\"process.threads\", \"service.memory_bytes\", "
+			  "\"process.threads\", \"cgroup.memory_bytes\", "
 			  "\"memory.slab_unreclaimable_bytes\"]",
 	  .description = "Globs of the series watched for leaks (sustained "
 			 "linear growth)." },
