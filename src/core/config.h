@@ -68,12 +68,14 @@ struct agent_config {
 };
 
 #include "analyzer/analyzer_config.h"
+#include "storage/history_config.h"
 
 struct config {
 	char *path;                 /* the file it came from, or NULL */
 	bool has_inline_secrets;
 	struct agent_config agent;
 	struct analyzer_config analyzer;
+	struct history_config history;
 };
 
 /* All known sections, in the order they are documented and printed. */

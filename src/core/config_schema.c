@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
+#include "storage/history.h"
 
 #define AGENT_KEY(field) offsetof(struct agent_config, field)
 
@@ -81,6 +82,7 @@ const struct config_section *const config_sections[] = {
 	&analyzer_section,
 	&analyzer_override_section,
 	&thresholds_section,
+	&history_section,
 };
 
 const size_t config_section_count = ARRAY_SIZE(config_sections);

@@ -18,10 +18,12 @@
 #include "core/state.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
+#include "storage/history.h"
 
 /* Pipeline order, producers first; NULL ends it. A stop walks it backwards. */
 static const struct daemon_module *const modules[] = {
 	&analyzer_module,
+	&history_module,
 	NULL,
 };
 

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
+#include "storage/history.h"
 
 static int command_check_config(int argc, char **argv);
 
@@ -31,6 +32,16 @@ static const struct command {
 	  "check-config [-c FILE]   validate the configuration and print it" },
 	{ "replay", analyzer_command_replay,
 	  "replay [-c FILE] FILE.csv  score a timestamp,value CSV offline" },
+	{ "history", history_command_history,
+	  "history [-c FILE] [--metric GLOB] [--since 6h] [--json]\n"
+	  "                           min/avg/max and a sparkline per series" },
+	{ "alerts", history_command_alerts,
+	  "alerts [-c FILE] [--since 24h] [--json]\n"
+	  "                           alert history: state, duration, outcome" },
+	{ "export", history_command_export,
+	  "export [-c FILE] --prometheus FILE\n"
+	  "                           newest minute of every series, "
+	  "Prometheus text" },
 };
 
 static void print_usage(FILE *stream)
