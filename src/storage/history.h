@@ -37,6 +37,8 @@ bool history_available(void);
  * SQLite); callers carry on in memory.
  */
 struct history *history_open(int state_dir_fd, const struct history_config *config);
+/* Text of the last failure, for the one message the caller logs. */
+const char *history_last_error(void);
 /* Read-only, for the commands; NULL with a message on stderr. */
 struct history *history_open_readonly(int state_dir_fd);
 void history_close(struct history *history);

@@ -41,9 +41,6 @@ int history_snapshot_add(const char *name, const char *labels,
 void history_snapshots_ready(void);
 size_t history_snapshots_restored(void);
 
-/* Text of the last database error, for the one message the module logs. */
-const char *history_last_error(void);
-
 /* The newest minute of every series (export --prometheus). */
 int history_query_latest(struct history *history, history_series_fn fn,
 			 void *context);
