@@ -55,6 +55,10 @@ void history_set_config(struct history *history,
 int history_tick(struct history *history,
 		 const struct metric_registry *registry, int64_t now_usec);
 
+/* At stop: the same, including the minute in progress. */
+int history_flush(struct history *history,
+		  const struct metric_registry *registry, int64_t now_usec);
+
 /* Writes every series' analyzer state (one transaction). */
 int history_save_snapshots(struct history *history,
 			   const struct metric_registry *registry,

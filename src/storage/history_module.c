@@ -27,6 +27,7 @@ static struct {
 	struct history *history;
 	int64_t retry_usec;        /* reopen no earlier than this */
 	int64_t last_snapshot_usec;
+	int64_t last_tick_usec;
 	uint64_t ticks;
 	int snapshots_loaded;
 	bool degraded;             /* a failure was reported, not yet healed */
@@ -94,7 +95,7 @@ static int module_start(struct daemon *d)
 {
 	module.ticks = 0;
 	module.retry_usec = 0;
-	module.last_snapshot_usec = (int64_t)now_realtime_usec();
+	module.last_snapshot_usec = 0;
 	if (!d->config->history.enabled)
 		log_info("history: disabled in the configuration");
 	else if (!history_available())
@@ -147,6 +148,7 @@ static void module_tick(struct daemon *d, uint64_t now)
 
 	write_textfile(d, now_usec);
 	module.ticks++;
+	module.last_tick_usec = now_usec;
 	if (module.ticks == RESTORE_TICKS && module.snapshots_loaded) {
 		log_info("history: restored the baselines of %zu of %d series",
 			 history_snapshots_restored(),
@@ -178,6 +180,8 @@ static void module_tick(struct daemon *d, uint64_t now)
 		module.retry_usec = now_usec + RETRY_USEC;
 		return;
 	}
+	if (module.last_snapshot_usec == 0)
+		module.last_snapshot_usec = now_usec;
 	if (now_usec - module.last_snapshot_usec >=
 	    d->config->history.snapshot_interval_secs * (int64_t)USEC_PER_SEC)
 		save_snapshots(d, now_usec);
@@ -202,10 +206,16 @@ static int module_reload(struct daemon *d, const struct config *old_config)
 
 static void module_stop(struct daemon *d)
 {
-	if (module.history != NULL) {
-		history_flush_alerts(module.history);
-		save_snapshots(d, (int64_t)now_realtime_usec());
+	if (module.history != NULL && d->metrics != NULL &&
+	    module.last_tick_usec != 0) {
+		if (history_flush(module.history, d->metrics,
+				  module.last_tick_usec) < 0)
+			log_warning("history: cannot write the last minute: %s",
+				    history_last_error());
+		save_snapshots(d, module.last_tick_usec);
 	}
+	if (module.history != NULL)
+		history_flush_alerts(module.history);
 	close_history();
 	history_forget_snapshots();
 	history_queue_enable(false);

@@ -63,6 +63,13 @@ int history_tick(struct history *history,
 	return -ENOTSUP;
 }
 
+int history_flush(struct history *history,
+		  const struct metric_registry *registry, int64_t now_usec)
+{
+	(void)history, (void)registry, (void)now_usec;
+	return -ENOTSUP;
+}
+
 int history_save_snapshots(struct history *history,
 			   const struct metric_registry *registry,
 			   const struct analyzer *analyzer, int64_t now_usec)

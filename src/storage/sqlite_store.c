@@ -737,11 +737,11 @@ static int transaction_end(struct history *h, int r)
 	return r;
 }
 
-int history_tick(struct history *h, const struct metric_registry *registry,
-		 int64_t now_usec)
+/* Writes the minutes before close_before_usec, in one transaction. */
+static int write_tick(struct history *h, const struct metric_registry *registry,
+		      int64_t now_usec, int64_t close_before_usec)
 {
-	int64_t minute = now_usec - now_usec % MINUTE_USEC;
-	bool close = minute > h->minute_done;
+	bool close = close_before_usec > h->minute_done;
 	size_t capacity = metrics_capacity(registry);
 	size_t queued_before;
 	int r;
@@ -761,14 +761,16 @@ int history_tick(struct history *h, const struct metric_registry *registry,
 	r = write_alerts(h);
 	if (r == 0 && close) {
 		/* A first start has no earlier minute to go back to. */
-		int64_t from = h->minute_done ? h->minute_done : minute;
+		int64_t from = h->minute_done ? h->minute_done
+					      : now_usec - now_usec % MINUTE_USEC;
 
 		for (size_t id = 0; r == 0 && id < capacity; id++)
-			r = close_minutes(h, registry, (int)id, from, minute);
+			r = close_minutes(h, registry, (int)id, from,
+					  close_before_usec);
 		if (r == 0)
-			r = set_meta(h, "minute_done", minute);
+			r = set_meta(h, "minute_done", close_before_usec);
 		if (r == 0)
-			h->minute_done = minute;
+			h->minute_done = close_before_usec;
 		if (r == 0)
 			r = rollup_hours(h);
 		if (r == 0)
@@ -793,6 +795,24 @@ int history_tick(struct history *h, const struct metric_registry *registry,
 		}
 	}
 	return r;
+}
+
+int history_tick(struct history *h, const struct metric_registry *registry,
+		 int64_t now_usec)
+{
+	return write_tick(h, registry, now_usec,
+			  now_usec - now_usec % MINUTE_USEC);
+}
+
+int history_flush(struct history *h, const struct metric_registry *registry,
+		  int64_t now_usec)
+{
+	/*
+	 * The minute in progress is written as it stands and counted done:
+	 * a restart within it loses its remaining seconds, never a minute.
+	 */
+	return write_tick(h, registry, now_usec,
+			  now_usec - now_usec % MINUTE_USEC + MINUTE_USEC);
 }
 
 int history_flush_alerts(struct history *h)
@@ -1033,7 +1053,8 @@ static const struct series_name *find_name(const struct series_name *names,
 /*
  * One pass over the time range (the tables are keyed by time first, which
  * keeps the per-tick insert and the retention cheap), sorted by series.
- * Hours cover what the minutes no longer hold.
+ * Hours cover what the minutes no longer hold: only whole hours before the
+ * oldest minute, so no sample is counted twice.
  */
 int history_query(struct history *h, const char *glob, int64_t since_secs,
 		  history_series_fn fn, void *context)
@@ -1041,10 +1062,10 @@ int history_query(struct history *h, const char *glob, int64_t since_secs,
 	static const char sql[] =
 		"SELECT series, time, coalesce(min, avg), avg,"
 		" coalesce(max, avg), count FROM hour"
-		" WHERE time >= ?1 AND time < ?2"
+		" WHERE time >= ?1 AND time + 3600 <= ?2"
 		" UNION ALL "
 		"SELECT series, time, coalesce(min, avg), avg,"
-		" coalesce(max, avg), count FROM minute WHERE time >= max(?1, ?2)"
+		" coalesce(max, avg), count FROM minute WHERE time >= ?1"
 		" ORDER BY 1, 2";
 	struct point_buffer buffer = { 0 };
 	struct series_name *names = NULL;
