@@ -68,7 +68,8 @@ static void open_history(struct daemon *d, int64_t now_usec)
 			 d->config->agent.state_dir, HISTORY_DB_NAME,
 			 history_last_error());
 		report_failure(what);
-		module.retry_usec = now_usec + RETRY_USEC;
+		/* At start-up the tick clock is not known yet. */
+		module.retry_usec = now_usec < 0 ? -1 : now_usec + RETRY_USEC;
 		return;
 	}
 	if (module.degraded)
@@ -103,8 +104,11 @@ static int module_start(struct daemon *d)
 			   "history or warm restarts (the rings still hold "
 			   "the last %llds)",
 			   (long long)d->config->agent.history_secs);
-	else
-		open_history(d, (int64_t)now_realtime_usec());
+	else {
+		/* Alerts wait in the queue while the database is away. */
+		history_queue_enable(true);
+		open_history(d, -1);
+	}
 	return 0;
 }
 
@@ -158,6 +162,8 @@ static void module_tick(struct daemon *d, uint64_t now)
 	}
 	if (!history_wanted(d) || d->metrics == NULL)
 		return;
+	if (module.retry_usec < 0)
+		module.retry_usec = now_usec + RETRY_USEC;
 	if (module.history == NULL && now_usec >= module.retry_usec)
 		open_history(d, now_usec);
 	if (module.history == NULL)

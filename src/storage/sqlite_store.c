@@ -354,6 +354,13 @@ struct history *history_open(int state_dir_fd,
 		unlinkat(state_dir_fd, HISTORY_DB_NAME "-shm", 0);
 		h = open_database(state_dir_fd, config, false, &r);
 	}
+	if (h == NULL && faccessat(state_dir_fd, ".", W_OK, AT_EACCESS) < 0) {
+		/* SQLite only says "unable to open": name the cause. */
+		size_t n = strlen(last_error);
+
+		snprintf(last_error + n, sizeof(last_error) - n,
+			 " (state dir: %s)", strerror(errno));
+	}
 	if (h != NULL)
 		history_queue_enable(true);
 	return h;
