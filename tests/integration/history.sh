@@ -81,6 +81,8 @@ if [ "$with_sqlite" = 0 ]; then
 	check "without SQLite, history says why and fails" \
 		grep -q "built without SQLite" "$TEST_TMP/probe.out"
 	check "without SQLite, the driver ran in memory" grep -q "^tick 539$" "$run1"
+	check "without SQLite, the daemon says history is off" \
+		grep -q "built without SQLite; no history" "$run1"
 	ok "# SKIP built without SQLite: database, restart and fault tests"
 	exit 0
 fi
