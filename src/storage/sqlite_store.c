@@ -74,6 +74,7 @@ enum statement {
 	ST_SERIES_INSERT,
 	ST_SERIES_FIND,
 	ST_MINUTE_INSERT,
+	ST_HOUR_INSERT,
 	ST_ALERT_INSERT,
 	ST_STATE_UPSERT,
 	ST_META_SET,
@@ -87,6 +88,8 @@ static const char *const statement_sql[ST_COUNT] = {
 			   "labels = ?2",
 	[ST_MINUTE_INSERT] = "INSERT OR REPLACE INTO minute "
 			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_HOUR_INSERT] = "INSERT OR REPLACE INTO hour "
+			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_ALERT_INSERT] = "INSERT INTO alert (time_usec, rule, series, "
 			    "labels, severity, firing, value, baseline, "
 			    "threshold, score, summary, outcome) VALUES "
@@ -95,6 +98,21 @@ static const char *const statement_sql[ST_COUNT] = {
 	[ST_STATE_UPSERT] = "INSERT OR REPLACE INTO analyzer_state "
 			    "VALUES (?1, ?2, ?3)",
 	[ST_META_SET] = "INSERT OR REPLACE INTO meta VALUES (?1, ?2)",
+};
+
+struct bucket {
+	int64_t minute; /* usec */
+	double min, max, sum;
+	int64_t count;
+};
+
+/* The hour in progress of one registry slot. */
+struct hour_total {
+	int64_t hour;       /* Unix seconds */
+	int64_t series_id;
+	uint32_t generation;
+	double min, max, sum;
+	int64_t count;
 };
 
 struct history {
@@ -107,9 +125,11 @@ struct history {
 	sqlite3_stmt *statements[ST_COUNT];
 	int64_t minute_done;  /* usec: minutes before this are written */
 	int64_t hour_done;    /* secs: hours before this are rolled up */
+	int64_t hours_from;   /* secs: first hour this connection saw whole */
 	/* registry slot -> series.id, valid while the generation matches */
 	int64_t *series_ids;
 	uint32_t *series_generations;
+	struct hour_total *hours;
 	size_t slot_count;
 	struct history_stats stats;
 	bool cap_reported;
@@ -383,6 +403,7 @@ void history_close(struct history *h)
 		sqlite3_close(h->db);
 	free(h->series_ids);
 	free(h->series_generations);
+	free(h->hours);
 	free(h);
 }
 
@@ -439,20 +460,33 @@ static int grow_series_map(struct history *h, size_t slots)
 {
 	int64_t *ids;
 	uint32_t *generations;
+	struct hour_total *hours;
 
 	if (slots <= h->slot_count)
 		return 0;
 	ids = calloc(slots, sizeof(*ids));
 	generations = calloc(slots, sizeof(*generations));
-	if (ids == NULL || generations == NULL) {
+	hours = calloc(slots, sizeof(*hours));
+	if (ids == NULL || generations == NULL || hours == NULL) {
 		free(ids);
 		free(generations);
+		free(hours);
 		return -ENOMEM;
+	}
+	/* Only at the first tick (the registry's size is fixed): keep what
+	 * there is anyway. */
+	if (h->slot_count > 0) {
+		memcpy(ids, h->series_ids, h->slot_count * sizeof(*ids));
+		memcpy(generations, h->series_generations,
+		       h->slot_count * sizeof(*generations));
+		memcpy(hours, h->hours, h->slot_count * sizeof(*hours));
 	}
 	free(h->series_ids);
 	free(h->series_generations);
+	free(h->hours);
 	h->series_ids = ids;
 	h->series_generations = generations;
+	h->hours = hours;
 	h->slot_count = slots;
 	return 0;
 }
@@ -477,11 +511,6 @@ static int slot_series_id(struct history *h,
 	return 0;
 }
 
-struct bucket {
-	int64_t minute; /* usec */
-	double min, max, sum;
-	int64_t count;
-};
 
 static int write_bucket(struct history *h, int64_t series_id,
 			const struct bucket *b)
@@ -501,9 +530,73 @@ static int write_bucket(struct history *h, int64_t series_id,
 	return step_done(h, st, "minute");
 }
 
+static int write_hour(struct history *h, struct hour_total *total)
+{
+	sqlite3_stmt *st = h->statements[ST_HOUR_INSERT];
+	double avg = total->sum / (double)total->count;
+
+	sqlite3_bind_int64(st, 1, total->hour);
+	sqlite3_bind_int64(st, 2, total->series_id);
+	if (total->min != avg)
+		sqlite3_bind_double(st, 3, total->min);
+	sqlite3_bind_double(st, 4, avg);
+	if (total->max != avg)
+		sqlite3_bind_double(st, 5, total->max);
+	sqlite3_bind_int64(st, 6, total->count);
+	total->count = 0;
+	return step_done(h, st, "hour");
+}
+
 /*
- * The ring is walked from its newest sample back to the first one already
- * written, so a minute is read once, whatever the tick interval.
+ * The hour of a slot grows with each minute written, so the hourly row
+ * costs one insert instead of a GROUP BY over the hour's minutes. It is
+ * only trusted for hours this connection saw whole (hours_from on).
+ */
+static int add_to_hour(struct history *h, int slot, uint32_t generation,
+		       int64_t series_id, const struct bucket *b)
+{
+	struct hour_total *total = &h->hours[slot];
+	int64_t hour = b->minute / (int64_t)USEC_PER_SEC;
+	int r = 0;
+
+	hour -= hour % HOUR_SECS;
+	if (total->count > 0 && (total->generation != generation ||
+				 total->hour != hour)) {
+		/* A finished (or retired) series' hour: write it now. */
+		if (total->hour >= h->hours_from && total->hour < hour)
+			r = write_hour(h, total);
+		total->count = 0;
+	}
+	if (total->count == 0) {
+		*total = (struct hour_total){
+			.hour = hour, .series_id = series_id,
+			.generation = generation, .min = b->min, .max = b->max,
+		};
+	}
+	total->min = fmin(total->min, b->min);
+	total->max = fmax(total->max, b->max);
+	total->sum += b->sum;
+	total->count += b->count;
+	return r;
+}
+
+static int emit_bucket(struct history *h, const struct metric_series *series,
+		       int slot, int64_t *series_id, const struct bucket *b)
+{
+	int r = 0;
+
+	if (*series_id == 0)
+		r = slot_series_id(h, series, slot, series_id);
+	if (r == 0)
+		r = write_bucket(h, *series_id, b);
+	if (r == 0)
+		r = add_to_hour(h, slot, series->generation, *series_id, b);
+	return r;
+}
+
+/*
+ * The samples of [from, to) are read from the ring oldest first, so the
+ * minutes (and hours) are built in time order whatever the tick interval.
  */
 static int close_minutes(struct history *h,
 			 const struct metric_registry *registry, int id,
@@ -512,32 +605,31 @@ static int close_minutes(struct history *h,
 	const struct metric_series *series = metrics_get(registry, id);
 	struct bucket b = { .minute = -1 };
 	int64_t series_id = 0, time_usec;
+	size_t first = 0;
 	double value;
 	int r = 0;
 
 	if (series == NULL || !series->in_use || series->last_time_usec <
 						       from_usec)
 		return 0;
-	for (size_t back = 0;
-	     metrics_value_back(registry, id, back, &time_usec, &value);
-	     back++) {
+	while (metrics_value_back(registry, id, first, &time_usec, &value) &&
+	       time_usec >= from_usec)
+		first++;
+	for (size_t back = first; back-- > 0;) {
 		int64_t minute;
 
-		if (time_usec >= to_usec || !isfinite(value))
-			continue;
-		if (time_usec < from_usec)
+		if (!metrics_value_back(registry, id, back, &time_usec,
+					&value))
 			break;
+		if (time_usec >= to_usec)
+			break;
+		if (!isfinite(value))
+			continue;
 		minute = time_usec - time_usec % MINUTE_USEC;
 		if (minute != b.minute) {
-			if (b.count > 0) {
-				if (series_id == 0)
-					r = slot_series_id(h, series, id,
-							   &series_id);
-				if (r == 0)
-					r = write_bucket(h, series_id, &b);
-				if (r < 0)
-					return r;
-			}
+			if (b.count > 0 &&
+			    (r = emit_bucket(h, series, id, &series_id, &b)) < 0)
+				return r;
 			b = (struct bucket){ .minute = minute, .min = value,
 					     .max = value };
 		}
@@ -546,15 +638,15 @@ static int close_minutes(struct history *h,
 		b.sum += value;
 		b.count++;
 	}
-	if (b.count > 0) {
-		if (series_id == 0)
-			r = slot_series_id(h, series, id, &series_id);
-		if (r == 0)
-			r = write_bucket(h, series_id, &b);
-	}
+	if (b.count > 0)
+		r = emit_bucket(h, series, id, &series_id, &b);
 	return r;
 }
 
+/*
+ * Hours this connection saw whole come from the running totals; older
+ * ones (a restart mid-hour, a catch-up after downtime) from the minutes.
+ */
 static int rollup_hours(struct history *h)
 {
 	static const char sql[] =
@@ -566,6 +658,7 @@ static int rollup_hours(struct history *h)
 		" FROM minute WHERE time >= ?1 AND time < ?1 + 3600"
 		" GROUP BY series)";
 	int64_t last_full = h->minute_done / (int64_t)USEC_PER_SEC;
+	int64_t sql_until;
 	sqlite3_stmt *st;
 	int rc, r = 0;
 
@@ -581,18 +674,37 @@ static int rollup_hours(struct history *h)
 	}
 	if (h->hour_done >= last_full)
 		return 0;
-	rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return fail(h, rc, "rollup");
-	for (int i = 0; i < ROLLUP_HOURS_PER_TICK && h->hour_done < last_full;
-	     i++) {
-		sqlite3_bind_int64(st, 1, h->hour_done);
-		r = step_done(h, st, "rollup");
+	sql_until = last_full < h->hours_from ? last_full : h->hours_from;
+	if (h->hour_done < sql_until) {
+		rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return fail(h, rc, "rollup");
+		for (int i = 0; i < ROLLUP_HOURS_PER_TICK &&
+				h->hour_done < sql_until; i++) {
+			sqlite3_bind_int64(st, 1, h->hour_done);
+			r = step_done(h, st, "rollup");
+			if (r < 0)
+				break;
+			h->hour_done += HOUR_SECS;
+		}
+		sqlite3_finalize(st);
 		if (r < 0)
-			break;
-		h->hour_done += HOUR_SECS;
+			return r;
 	}
-	sqlite3_finalize(st);
+	if (h->hour_done >= h->hours_from) {
+		for (size_t slot = 0; r == 0 && slot < h->slot_count; slot++) {
+			struct hour_total *total = &h->hours[slot];
+
+			if (total->count == 0 || total->hour >= last_full)
+				continue;
+			if (total->hour >= h->hours_from)
+				r = write_hour(h, total);
+			else
+				total->count = 0; /* partial: SQL did it */
+		}
+		if (r == 0)
+			h->hour_done = last_full;
+	}
 	return r < 0 ? r : set_meta(h, "hour_done", h->hour_done);
 }
 
@@ -770,6 +882,13 @@ static int write_tick(struct history *h, const struct metric_registry *registry,
 		/* A first start has no earlier minute to go back to. */
 		int64_t from = h->minute_done ? h->minute_done
 					      : now_usec - now_usec % MINUTE_USEC;
+
+		if (h->hours_from == 0) {
+			int64_t secs = from / (int64_t)USEC_PER_SEC;
+
+			h->hours_from = (secs + HOUR_SECS - 1) / HOUR_SECS *
+					HOUR_SECS;
+		}
 
 		for (size_t id = 0; r == 0 && id < capacity; id++)
 			r = close_minutes(h, registry, (int)id, from,

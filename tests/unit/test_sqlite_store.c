@@ -299,6 +299,43 @@ static void test_hours_roll_up_and_retention_is_incremental(void **state)
 	metrics_free(r);
 }
 
+static void test_hour_split_by_a_restart_is_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct metric_registry *r = metrics_new(4, 400);
+	struct history *h = history_open(f->dirfd, &f->config);
+	int id = metrics_register(r, "cpu.usage_percent", "");
+	int64_t m;
+
+	/* 30 minutes, a restart, 40 more: the first hour is whole anyway. */
+	for (m = 0; m < 30; m++) {
+		metrics_push(r, id, T0 + m * 60 * SEC, (double)m);
+		assert_int_equal(history_tick(h, r, T0 + m * 60 * SEC), 0);
+	}
+	assert_int_equal(history_flush(h, r, T0 + 29 * 60 * SEC), 0);
+	history_close(h);
+	h = history_open(f->dirfd, &f->config);
+	for (; m < 70; m++) {
+		metrics_push(r, id, T0 + m * 60 * SEC, (double)m);
+		assert_int_equal(history_tick(h, r, T0 + m * 60 * SEC), 0);
+	}
+	assert_int_equal(sql_int(f, "SELECT count FROM hour WHERE time = "
+				 "1763942400"), 60);
+	assert_int_equal(sql_int(f, "SELECT max FROM hour WHERE time = "
+				 "1763942400"), 59);
+	/* And the hour after it, seen whole by this connection, too. */
+	for (; m <= 121; m++) {
+		metrics_push(r, id, T0 + m * 60 * SEC, (double)m);
+		assert_int_equal(history_tick(h, r, T0 + m * 60 * SEC), 0);
+	}
+	assert_int_equal(sql_int(f, "SELECT count FROM hour WHERE time = "
+				 "1763942400 + 3600"), 60);
+	assert_int_equal(sql_int(f, "SELECT min FROM hour WHERE time = "
+				 "1763942400 + 3600"), 60);
+	history_close(h);
+	metrics_free(r);
+}
+
 static void test_size_cap_drops_oldest_minutes(void **state)
 {
 	struct fixture *f = *state;
@@ -655,6 +692,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_hours_roll_up_and_retention_is_incremental, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_hour_split_by_a_restart_is_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_size_cap_drops_oldest_minutes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alert_history, setup,
