@@ -47,6 +47,53 @@ bool textfile_metric_name(const char *name, char *buffer, size_t size)
 	return true;
 }
 
+/* Length of the valid UTF-8 sequence at p (before end), or 0. */
+static size_t utf8_length(const unsigned char *p, const unsigned char *end)
+{
+	size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2
+			: (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+
+	if (n == 0 || (size_t)(end - p) < n || (n == 2 && *p < 0xc2))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * Text in HELP lines and label values: backslash and newline escaped (and
+ * the double quote in values); bytes that are not UTF-8 (a process name
+ * can hold anything) become '?', which node_exporter would reject.
+ */
+static void write_escaped(FILE *stream, const char *text, const char *end,
+			  bool quote)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	const unsigned char *stop = (const unsigned char *)end;
+
+	while (p < stop) {
+		size_t n = utf8_length(p, stop);
+
+		if (n == 0) {
+			fputc('?', stream);
+			p++;
+		} else if (*p == '\\') {
+			fputs("\\\\", stream);
+			p++;
+		} else if (*p == '\n') {
+			fputs("\\n", stream);
+			p++;
+		} else if (*p == '"' && quote) {
+			fputs("\\\"", stream);
+			p++;
+		} else {
+			fwrite(p, 1, n, stream);
+			p += n;
+		}
+	}
+}
+
 /* `device=sda,mount=/` -> `device="sda",mount="/"`, escaped. */
 static void write_labels(FILE *stream, const char *labels)
 {
@@ -71,14 +118,7 @@ static void write_labels(FILE *stream, const char *labels)
 									: '_',
 				      stream);
 			fputs("=\"", stream);
-			for (const char *v = equals + 1; v < end; v++) {
-				if (*v == '\\' || *v == '"')
-					fputc('\\', stream);
-				if (*v == '\n')
-					fputs("\\n", stream);
-				else
-					fputc(*v, stream);
-			}
+			write_escaped(stream, equals + 1, end, true);
 			fputc('"', stream);
 		}
 		p = comma ? comma + 1 : end;
@@ -113,9 +153,9 @@ void textfile_sample(FILE *stream, const char *name, const char *labels,
 	if (!textfile_metric_name(name, metric, sizeof(metric)))
 		return;
 	if (strcmp(family, name) != 0) {
-		fprintf(stream, "# HELP %s sysops-agent metric %s\n"
-			"# TYPE %s %s\n", metric, name, metric,
-			metric_type(name));
+		fprintf(stream, "# HELP %s sysops-agent metric ", metric);
+		write_escaped(stream, name, name + strlen(name), false);
+		fprintf(stream, "\n# TYPE %s %s\n", metric, metric_type(name));
 		string_copy(family, name, family_size);
 	}
 	fputs(metric, stream);

@@ -113,6 +113,24 @@ static void test_special_values(void **state)
 	metrics_free(r);
 }
 
+static void test_non_utf8_and_newlines_are_made_safe(void **state)
+{
+	char family[64] = "", *text = NULL;
+	size_t size = 0;
+	FILE *stream = open_memstream(&text, &size);
+
+	(void)state;
+	textfile_sample(stream, "process.rss_bytes",
+			"name=caf\xc3\xa9,comm=bad\xe9\nline", 1, family,
+			sizeof(family));
+	textfile_sample(stream, "odd\nname", "", 2, family, sizeof(family));
+	fclose(stream);
+	assert_non_null(strstr(text, "{name=\"caf\xc3\xa9\",comm=\"bad?\\nline\"} 1\n"));
+	assert_non_null(strstr(text, "# HELP sysops_odd_name sysops-agent metric "
+				     "odd\\nname\n"));
+	free(text);
+}
+
 static void test_atomic_replace(void **state)
 {
 	struct metric_registry *r = metrics_new(2, 4);
@@ -164,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_metric_names),
 		cmocka_unit_test(test_families_labels_and_staleness),
 		cmocka_unit_test(test_special_values),
+		cmocka_unit_test(test_non_utf8_and_newlines_are_made_safe),
 		cmocka_unit_test(test_atomic_replace),
 	};
 
