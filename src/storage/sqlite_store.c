@@ -856,6 +856,23 @@ static int transaction_end(struct history *h, int r)
 	return r;
 }
 
+/*
+ * After a rollback the cached series ids may name rows that were never
+ * committed, and the hour totals hold minutes that will be written again:
+ * look the ids up again, and let SQL roll up the hours in progress.
+ */
+static void forget_caches(struct history *h)
+{
+	int64_t secs = h->minute_done / (int64_t)USEC_PER_SEC;
+
+	if (h->slot_count > 0) {
+		memset(h->series_generations, 0,
+		       h->slot_count * sizeof(*h->series_generations));
+		memset(h->hours, 0, h->slot_count * sizeof(*h->hours));
+	}
+	h->hours_from = secs - secs % HOUR_SECS + HOUR_SECS;
+}
+
 /* Writes the minutes before close_before_usec, in one transaction. */
 static int write_tick(struct history *h, const struct metric_registry *registry,
 		      int64_t now_usec, int64_t close_before_usec)
@@ -908,16 +925,22 @@ static int write_tick(struct history *h, const struct metric_registry *registry,
 	if (r < 0) {
 		/* Written alerts were rolled back too: queue them again. */
 		history_queue_rewind(queued_before);
-		if (close)
+		if (close) {
 			load_meta(h);
+			forget_caches(h);
+		}
 		if (r == -ENOSPC && h->config.max_db_bytes > 0 &&
 		    used_bytes(h) >= (int64_t)(CAP_FRACTION *
 					       (double)h->config.max_db_bytes)) {
-			/* The cap, not the disk: make room and go on. */
-			exec(h, "BEGIN");
-			transaction_end(h, expire_slice(h, "minute", 0,
-							EXPIRE_MINUTE_SECS,
-							true));
+			/*
+			 * The cap, not the disk: make room; the same minutes
+			 * are written next tick from the rings.
+			 */
+			if (exec(h, "BEGIN") == 0 &&
+			    transaction_end(h, expire_slice(h, "minute", 0,
+							    EXPIRE_MINUTE_SECS,
+							    true)) == 0)
+				r = 0;
 		}
 	}
 	return r;
@@ -994,6 +1017,8 @@ int history_save_snapshots(struct history *h,
 		saved++;
 	}
 	r = transaction_end(h, r);
+	if (r < 0)
+		forget_caches(h);
 	if (r == 0)
 		log_debug("history: saved the baselines of %llu series",
 			  (unsigned long long)saved);

@@ -357,7 +357,8 @@ static void test_size_cap_drops_oldest_minutes(void **state)
 
 		for (int i = 0; i < 300; i++)
 			metrics_push(r, ids[i], t, (double)(m * 300 + i) + 0.5);
-		history_tick(h, r, t);
+		/* The cap is not an error: old minutes make room. */
+		assert_int_equal(history_tick(h, r, t), 0);
 	}
 	assert_int_equal(fstatat(f->dirfd, HISTORY_DB_NAME, &st, 0), 0);
 	assert_true(st.st_size <= 1 << 20);
