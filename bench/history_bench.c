@@ -150,7 +150,8 @@ int main(void)
 	printf("  minute-closing tick (%d rows):  %8.1f us CPU, %.1f us wall "
 	       "(max %.0f us CPU)\n", SERIES, close_cpu / (double)close_ticks,
 	       close_wall / (double)close_ticks, close_max);
-	printf("  average per tick over the first hour: %8.1f us CPU\n",
+	printf("  average per tick over the day:  %8.1f us CPU (first hour "
+	       "%.1f)\n", (plain_cpu + close_cpu) / (double)day_ticks,
 	       hour_cpu / 360);
 	printf("  analyzer snapshot of %d series: %8.1f us CPU, %.1f us wall\n",
 	       SERIES, snapshot_cpu, snapshot_wall);
