@@ -81,9 +81,16 @@ FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 all: ensure-deps
 	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent $(BUILD)/toml-decoder
 
-# Installs what is missing, once; a no-op when everything is present.
+# Installs what is missing (build libraries, test servers, packaging tools);
+# a quick no-op when everything is present.
 ensure-deps:
+	@scripts/install-deps --if-root
+
+deps:
 	@$(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) 2>/dev/null || $(MAKE) --no-print-directory deps
+	@# Packaging and service-check tools: installed when root may (CI); their tests skip otherwise.
+	@type -P rpmbuild lintian mandoc dpkg-buildpackage strace >/dev/null || \
+		[ "$$(id -u)" -ne 0 ] || $(MAKE) --no-print-directory deps
 
 deps:
 	@scripts/install-deps
@@ -137,7 +144,7 @@ run: ensure-deps
 	@$(MAKE) --no-print-directory run-foreground
 
 run-foreground: $(BUILD)/sysops-agent
-	@mkdir -p $(BUILD)/state
+	@# No mkdir: a state directory the daemon creates, it may hand to its user.
 	@chmod go-w etc/sysops-agent.toml # a umask of 002 must not get it refused
 	STATE_DIRECTORY=$(CURDIR)/$(BUILD)/state $(BUILD)/sysops-agent -f -c etc/sysops-agent.toml
 
@@ -156,12 +163,39 @@ build/fuzz/%: tests/fuzz/%.c $(filter-out src/core/main.c,$(wildcard src/*/*.c))
 
 install: $(BUILD)/sysops-agent
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(SYSCONFDIR)/sysops-agent $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(SYSCONFDIR)/sysops-agent $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BUILD)/sysops-agent $(DESTDIR)$(BINDIR)/sysops-agent
 	install -m 0644 man/sysops-agent.8 $(DESTDIR)$(MANDIR)/man8/sysops-agent.8
 	install -m 0644 man/sysops-agent.toml.5 $(DESTDIR)$(MANDIR)/man5/sysops-agent.toml.5
 	install -m 0640 etc/sysops-agent.toml $(DESTDIR)$(SYSCONFDIR)/sysops-agent/config.toml
-	install -m 0644 etc/sysops-agent.service $(DESTDIR)$(UNITDIR)/sysops-agent.service
+	sed 's|/usr/sbin/sysops-agent|$(BINDIR)/sysops-agent|g' etc/sysops-agent.service \
+		>$(DESTDIR)$(UNITDIR)/sysops-agent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sysops-agent.service
+	install -m 0644 etc/sysusers.d/sysops-agent.conf $(DESTDIR)$(SYSUSERSDIR)/sysops-agent.conf
+	install -m 0644 etc/tmpfiles.d/sysops-agent.conf $(DESTDIR)$(TMPFILESDIR)/sysops-agent.conf
+
+# Man pages, release tarball and packages (rpm/, debian/). `make man` rewrites
+# man/*.8 and man/*.5 from their templates, --help and the config schema.
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DIST        := sysops-agent-$(VERSION)
+.PHONY: man dist rpm deb
+
+man: ensure-deps
+	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent $(BUILD)/tests/tools/config_doc
+	man/generate $(BUILD) man
+
+# The tracked files as they are in the tree (edits included), reproducibly.
+dist:
+	@mkdir -p build
+	scripts/make-dist $(VERSION) build/$(DIST).tar.gz
+
+rpm: dist
+	scripts/build-rpm build/$(DIST).tar.gz build/rpm
+
+deb: dist
+	scripts/build-deb build/$(DIST).tar.gz build/deb
 
 format:
 	clang-format -i $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC) $(TOOL_SRC) $(FUZZ_SRC) $(BENCH_SRC)
@@ -169,4 +203,7 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# Dependency files only: build/deb and build/rpm hold package builds (whose
+# etc/sysusers.d and own build/ must not be read as ours).
+-include $(shell find build \( -path build/deb -o -path build/rpm \) -prune -o \
+	-type f -name '*.d' -print 2>/dev/null)

@@ -1,13 +1,15 @@
 /*
- * alert.c - the entry point of the alerter. Until the delivery pipeline
- * exists, every accepted event becomes one structured journal record (the
- * console channel), with the rule, series and severity as fields.
+ * alert.c - the entry point of the alerter. Inside the daemon an event goes
+ * to the pipeline (alerter.c); in a command with no alerter running it
+ * becomes one structured journal record, with the rule, series and severity
+ * as fields.
  */
 #include "alerter/alert.h"
 
 #include <errno.h>
 #include <stdio.h>
 
+#include "alerter/alerter.h"
 #include "core/log.h"
 
 const char *alert_severity_name(enum alert_severity severity)
@@ -35,8 +37,13 @@ int alert_submit(const struct alert_event *event)
 	char rule[96], series[96], labels[192], severity[48], state[32];
 	const char *fields[5] = { rule, series, labels, severity, state };
 
+	int r;
+
 	if (event == NULL || event->rule == NULL || event->summary == NULL)
 		return -EINVAL;
+	r = alerter_accept(event);
+	if (r != -ENODEV)
+		return r;
 	snprintf(rule, sizeof(rule), "SYSOPS_RULE=%s", event->rule);
 	snprintf(series, sizeof(series), "SYSOPS_SERIES=%s",
 		 event->series ? event->series : "");

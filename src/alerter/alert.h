@@ -32,11 +32,16 @@ struct alert_event {
 	const char *summary;    /* one sentence an operator understands */
 	const char *detail;     /* masked log line, context; may be NULL */
 	uint32_t count;         /* events aggregated into this one (logs) */
+	/* Recent values of the metric, oldest first, for a sparkline; the
+	 * alerter copies the newest 32. NULL/0 when there is none. */
+	const double *history;
+	uint32_t history_count;
 };
 
 /*
  * Hands one event to the alerter. Returns 0 when accepted (from then on it is
- * the alerter's job never to lose it), or -errno.
+ * the alerter's job never to lose it), or -errno. Outside the daemon (no
+ * alerter running) the event is written as one structured log record.
  */
 int alert_submit(const struct alert_event *event);
 

@@ -443,13 +443,32 @@ static void report_unknown_key(struct load_context *ctx,
 		report(ctx, line, "%s unknown key '%s'", label, name);
 }
 
+static void apply_named(struct load_context *ctx, const char *name,
+			const struct toml_member *member);
+static bool has_subsections(const char *prefix);
+
 static void apply_member(struct load_context *ctx,
 			 const struct config_section *section, size_t index,
 			 const struct toml_member *member)
 {
 	const struct config_key *key = config_find_key(section, member->key);
-	char base[64];
+	char base[64], nested[SECTION_NAME_MAX];
+	int n;
 
+	/*
+	 * [alerting] and [alerting.slack], [analyzer] and [[analyzer.override]]:
+	 * a section may hold sections.
+	 */
+	n = snprintf(nested, sizeof(nested), "%s.%s", section->name,
+		     member->key);
+	if (key == NULL && section->element_size == 0 && n > 0 &&
+	    (size_t)n < sizeof(nested) &&
+	    (member->value->type == TOML_TABLE ||
+	     member->value->type == TOML_ARRAY) &&
+	    (config_find_section(nested) != NULL || has_subsections(nested))) {
+		apply_named(ctx, nested, member);
+		return;
+	}
 	if (key != NULL) {
 		apply_key(ctx, section, key,
 			  field_address(ctx->config, section, index, key),

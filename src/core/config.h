@@ -31,6 +31,9 @@ struct config_string_list {
 	size_t count;
 };
 
+/* Module sections that struct config holds. */
+#include "alerter/alerter_config.h"
+
 struct config_key {
 	const char *name;
 	enum config_type type;
@@ -69,6 +72,7 @@ struct agent_config {
 
 #include "analyzer/analyzer_config.h"
 #include "storage/history_config.h"
+#include "logscan/logscan_config.h"
 
 struct config {
 	char *path;                 /* the file it came from, or NULL */
@@ -76,6 +80,8 @@ struct config {
 	struct agent_config agent;
 	struct analyzer_config analyzer;
 	struct history_config history;
+	struct alerting_config alerting;
+	struct logscan_config logscan;
 };
 
 /* All known sections, in the order they are documented and printed. */

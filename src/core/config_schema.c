@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alerter/alerter.h"
 #include "core/config.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
 #include "storage/history.h"
+#include "logscan/logscan.h"
 
 #define AGENT_KEY(field) offsetof(struct agent_config, field)
 
@@ -82,6 +84,13 @@ const struct config_section *const config_sections[] = {
 	&analyzer_section,
 	&analyzer_override_section,
 	&thresholds_section,
+	&alerting_section, &alerting_rate_limit_section,
+	&alerting_console_section, &alerting_webhook_section,
+	&alerting_slack_section, &alerting_discord_section,
+	&alerting_telegram_section, &alerting_email_section,
+	&alerting_alertmanager_section, &alerting_silence_section,
+	&logscan_section,
+	&logscan_rules_section,
 	&history_section,
 };
 

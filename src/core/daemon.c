@@ -14,16 +14,25 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "alerter/alerter.h"
 #include "core/log.h"
+#include "core/privilege.h"
 #include "core/state.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
 #include "storage/history.h"
+#include "logscan/logscan.h"
 
-/* Pipeline order, producers first; NULL ends it. A stop walks it backwards. */
+/*
+ * Pipeline order, producers first; NULL ends it. A stop walks it in the same
+ * order, so whatever the producers emit while stopping still reaches the
+ * alerter, which stops (and spools) last.
+ */
 static const struct daemon_module *const modules[] = {
+	&history_module, /* before the analyzer: it saves its state at stop */
 	&analyzer_module,
-	&history_module,
+	&logscan_module,
+	&alerter_module,
 	NULL,
 };
 
@@ -106,9 +115,9 @@ static int on_stop_signal(sd_event_source *source,
 	d->stopping = true;
 	log_info("received %s; stopping", strsignal((int)info->ssi_signo));
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
-	for (size_t i = ARRAY_SIZE(modules) - 1; i-- > 0;)
-		if (modules[i]->stop != NULL)
-			modules[i]->stop(d);
+	FOR_EACH_MODULE(module)
+		if (module->stop != NULL)
+			module->stop(d);
 	return sd_event_exit(d->event, 0);
 }
 
@@ -199,6 +208,7 @@ static int attach_signals(struct daemon *d)
 int daemon_init(struct daemon *d, struct config *config, const char *path,
 		bool path_must_exist, int log_level_override)
 {
+	bool created;
 	int r;
 
 	*d = (struct daemon){
@@ -208,9 +218,14 @@ int daemon_init(struct daemon *d, struct config *config, const char *path,
 		.log_level_override = log_level_override,
 		.state_dir_fd = -1,
 	};
+	created = access(config->agent.state_dir, F_OK) != 0;
 	d->state_dir_fd = state_dir_open(config->agent.state_dir);
 	if (d->state_dir_fd < 0)
 		return d->state_dir_fd;
+	/* Before any module opens a source: they run as they will stay. */
+	r = privilege_drop(d->state_dir_fd, config->agent.state_dir, created);
+	if (r < 0)
+		return r;
 	r = sd_event_new(&d->event);
 	if (r < 0) {
 		log_error("cannot create the event loop: %s", strerror(-r));

@@ -5,7 +5,7 @@
  *
  * Modules join through struct daemon_module (daemon.c lists them in order:
  * collectors, then analyzer, then alerter), so a tick runs the pipeline in
- * that order and a stop flushes it in reverse.
+ * that order, and a stop too: the alerter flushes last.
  */
 #ifndef SYSOPS_DAEMON_H
 #define SYSOPS_DAEMON_H

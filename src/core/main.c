@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alerter/alerter.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/daemon.h"
@@ -20,6 +21,7 @@
 #include "core/util.h"
 #include "analyzer/analyzer.h"
 #include "storage/history.h"
+#include "logscan/logscan.h"
 
 static int command_check_config(int argc, char **argv);
 
@@ -32,16 +34,20 @@ static const struct command {
 	  "check-config [-c FILE]   validate the configuration and print it" },
 	{ "replay", analyzer_command_replay,
 	  "replay [-c FILE] FILE.csv  score a timestamp,value CSV offline" },
+	{ "test-alert", command_test_alert,
+	  "test-alert [-c FILE] [--channel NAME]  send a test message per channel" },
+	{ "logscan", logscan_command,
+	  "logscan [-c FILE] [--rules-only] [--json] FILE...|-   run the log "
+	  "rules over files or stdin" },
 	{ "history", history_command_history,
-	  "history [-c FILE] [--metric GLOB] [--since 6h] [--json]\n"
-	  "                           min/avg/max and a sparkline per series" },
+	  "history [-c FILE] [--metric GLOB] [--since 6h] [--json]   "
+	  "min/avg/max and a sparkline per series" },
 	{ "alerts", history_command_alerts,
-	  "alerts [-c FILE] [--since 24h] [--json]\n"
-	  "                           alert history: state, duration, outcome" },
+	  "alerts [-c FILE] [--since 24h] [--json]   alert history: state, "
+	  "duration, outcome" },
 	{ "export", history_command_export,
-	  "export [-c FILE] --prometheus FILE\n"
-	  "                           newest minute of every series, "
-	  "Prometheus text" },
+	  "export [-c FILE] --prometheus FILE   newest minute of every series "
+	  "as Prometheus text" },
 };
 
 static void print_usage(FILE *stream)

@@ -1,0 +1,610 @@
+/*
+ * alerter.c - the alerter inside the daemon: alert_submit feeds the
+ * pipeline; its messages are written to the spool (console ones are logged
+ * at once) and each channel delivers its spool entries in order, one request
+ * at a time, with exponential backoff and jitter between failures. A 1 s
+ * timer drives the pipeline's clocks, retries, the Alertmanager re-post, the
+ * maintenance file and the statistics file.
+ */
+#include "alerter/alerter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alerter/alert.h"
+#include "alerter/channel.h"
+#include "alerter/delivery.h"
+#include "alerter/pipeline.h"
+#include "alerter/spool.h"
+#include "alerter/text.h"
+#include "core/daemon.h"
+#include "core/log.h"
+#include "core/state.h"
+#include "core/util.h"
+
+#define ALERT_TABLE_SIZE 512
+#define TIMER_PERIOD_USEC USEC_PER_SEC
+#define STATS_FILE "alerter-stats.json"
+#define HISTORY_FILE "alert-history.jsonl"
+#define HISTORY_OLD HISTORY_FILE ".1"
+#define MAINTENANCE_FILE "maintenance"
+#define REPOST_ALERTS_MAX MESSAGE_ALERTS_MAX
+
+struct channel_state {
+	enum channel_id id;
+	bool active;
+	bool busy;
+	uint64_t in_flight_id;       /* spool id; 0 for a repost */
+	uint32_t attempts;
+	uint64_t next_attempt_usec;  /* CLOCK_MONOTONIC */
+	uint64_t sent, retries, failed;
+};
+
+struct alerter {
+	struct daemon *daemon;
+	sd_event_source *timer;
+	sd_event_source *exit_source;
+	bool draining;               /* stopping: events go straight to the spool */
+	struct pipeline *pipeline;
+	struct spool *spool;
+	struct delivery *delivery;
+	int history_fd;
+	uint64_t history_bytes;
+	bool maintenance;
+	bool stats_dirty;
+	uint64_t stats_written_usec;
+	uint64_t repost_usec;        /* CLOCK_MONOTONIC of the last re-post */
+	bool repost_busy;
+	uint64_t reposts;
+	uint64_t timer_runs;
+	uint64_t loop_delay_max_usec;   /* timer lateness */
+	uint64_t tick_delay_max_usec;   /* collect tick lateness */
+	uint64_t ticks;
+	struct channel_state channels[CHANNEL_COUNT];
+	struct alert_message scratch;
+};
+
+static struct alerter *running;
+
+static const struct alerting_config *settings(const struct alerter *a)
+{
+	return &a->daemon->config->alerting;
+}
+
+static void write_history(void *context, uint64_t now_usec, const char *what,
+			  const struct alert_snapshot *alert, const char *note)
+{
+	struct alerter *a = context;
+	json_object *o;
+	const char *text;
+	char when[40];
+	size_t length;
+
+	if (a->history_fd < 0)
+		return;
+	if (a->history_bytes > (uint64_t)settings(a)->history_max_bytes) {
+		int fd;
+
+		renameat(a->daemon->state_dir_fd, HISTORY_FILE,
+			 a->daemon->state_dir_fd, HISTORY_OLD);
+		fd = openat(a->daemon->state_dir_fd, HISTORY_FILE,
+			    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				    O_NOFOLLOW,
+			    0640);
+		if (fd >= 0) {
+			close(a->history_fd);
+			a->history_fd = fd;
+			a->history_bytes = 0;
+		}
+	}
+	format_time_rfc3339(now_usec, when, sizeof(when));
+	o = json_object_new_object();
+	json_object_object_add(o, "time", json_object_new_string(when));
+	json_object_object_add(o, "event", json_object_new_string(what));
+	json_object_object_add(o, "rule", json_object_new_string(alert->rule));
+	json_object_object_add(o, "series",
+			       json_object_new_string(alert->series));
+	json_object_object_add(o, "labels",
+			       json_object_new_string(alert->labels));
+	json_object_object_add(o, "severity", json_object_new_string(
+			alert_severity_name(alert->severity)));
+	json_object_object_add(o, "summary",
+			       json_object_new_string(alert->summary));
+	if (isfinite(alert->value))
+		json_object_object_add(o, "value",
+				       json_object_new_double(alert->value));
+	if (note != NULL)
+		json_object_object_add(o, "note", json_object_new_string(note));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	length = strlen(text);
+	/* One write per line: O_APPEND keeps lines whole. */
+	{
+		char *line = malloc(length + 1);
+
+		if (line != NULL) {
+			memcpy(line, text, length);
+			line[length] = '\n';
+			if (write(a->history_fd, line, length + 1) > 0)
+				a->history_bytes += length + 1;
+			free(line);
+		}
+	}
+	json_object_put(o);
+}
+
+static uint64_t backoff_usec(const struct alerter *a, uint32_t attempts)
+{
+	double delay = (double)settings(a)->retry_initial_secs;
+	double jitter;
+
+	for (uint32_t i = 1; i < attempts && delay < 1e7; i++)
+		delay *= 2;
+	if (delay > (double)settings(a)->retry_max_secs)
+		delay = (double)settings(a)->retry_max_secs;
+	/* +/-25 %, so a fleet that lost its endpoint does not retry in step */
+	jitter = 0.75 + 0.5 * ((double)random() / (double)RAND_MAX);
+	return (uint64_t)(delay * jitter * (double)USEC_PER_SEC);
+}
+
+static void kick_channel(struct alerter *a, struct channel_state *c);
+
+static void on_delivered(void *userdata, const struct delivery_result *result)
+{
+	struct channel_state *c = userdata;
+	struct alerter *a = running;
+	uint64_t delay;
+
+	c->busy = false;
+	if (a == NULL)
+		return;
+	a->stats_dirty = true;
+	switch (result->outcome) {
+	case DELIVERY_OK:
+		log_debug("%s: message %" PRIu64 " delivered (%ld)",
+			  channel_name(c->id), c->in_flight_id, result->status);
+		spool_complete(a->spool, c->in_flight_id);
+		c->sent++;
+		c->attempts = 0;
+		c->next_attempt_usec = 0;
+		break;
+	case DELIVERY_PERMANENT:
+		log_error("%s: message %" PRIu64 " refused, not retried: %s%s%s",
+			  channel_name(c->id), c->in_flight_id, result->error,
+			  result->body[0] ? ": " : "", result->body);
+		spool_complete(a->spool, c->in_flight_id);
+		c->failed++;
+		c->attempts = 0;
+		c->next_attempt_usec = 0;
+		break;
+	case DELIVERY_RETRY:
+		c->attempts++;
+		c->retries++;
+		delay = backoff_usec(a, c->attempts);
+		if (result->retry_after_secs > 0)
+			delay = (uint64_t)(fmin(result->retry_after_secs, 86400) *
+					   (double)USEC_PER_SEC);
+		c->next_attempt_usec = now_monotonic_usec() + delay;
+		log_warning("%s: delivery failed (%s%s%s); attempt %u, next in "
+			    "%.1fs", channel_name(c->id), result->error,
+			    result->body[0] ? ": " : "", result->body,
+			    c->attempts, (double)delay / (double)USEC_PER_SEC);
+		return;
+	}
+	kick_channel(a, c);
+}
+
+static void kick_channel(struct alerter *a, struct channel_state *c)
+{
+	const struct alerting_channel_config *config;
+	struct outgoing out = { 0 };
+	struct spool_entry *entry;
+	channel_format_fn *format;
+	int r;
+
+	while (c->active && !c->busy &&
+	       now_monotonic_usec() >= c->next_attempt_usec) {
+		entry = spool_next(a->spool, c->id);
+		if (entry == NULL)
+			return;
+		config = channel_config(settings(a), c->id);
+		format = channel_formatter(c->id);
+		r = spool_load(a->spool, entry, &a->scratch);
+		if (r == 0)
+			r = format(config, &a->scratch, now_realtime_usec(),
+				   &out);
+		if (r < 0) {
+			/* Unreadable or meaningless here: never retried. */
+			if (r != -ENODATA)
+				log_error("%s: dropping spooled message %" PRIu64
+					  ": %s", channel_name(c->id),
+					  entry->id, strerror(-r));
+			outgoing_free(&out);
+			spool_complete(a->spool, entry->id);
+			continue;
+		}
+		c->in_flight_id = entry->id;
+		c->busy = true;
+		r = delivery_send(a->delivery, &out,
+				  (long)settings(a)->connect_timeout_secs,
+				  (long)settings(a)->timeout_secs, on_delivered,
+				  c);
+		if (r < 0) {
+			c->busy = false;
+			c->next_attempt_usec = now_monotonic_usec() +
+					       backoff_usec(a, ++c->attempts);
+			log_error("%s: cannot start a delivery: %s",
+				  channel_name(c->id), strerror(-r));
+		}
+		return;
+	}
+}
+
+static void kick_all(struct alerter *a)
+{
+	for (int i = 1; i < CHANNEL_COUNT; i++)
+		kick_channel(a, &a->channels[i]);
+}
+
+static void on_emit(void *context, struct alert_message *m)
+{
+	struct alerter *a = context;
+
+	a->stats_dirty = true;
+	if (m->channel == CHANNEL_CONSOLE) {
+		channel_console_write(m, now_realtime_usec());
+		a->channels[CHANNEL_CONSOLE].sent++;
+		return;
+	}
+	/* While stopping, a request could only be cut off: it waits in the
+	 * spool for the next start instead. */
+	if (spool_append(a->spool, m) == 0 && !a->draining)
+		kick_channel(a, &a->channels[m->channel]);
+}
+
+static void on_reposted(void *userdata, const struct delivery_result *result)
+{
+	struct alerter *a = userdata;
+
+	if (running != a)
+		return;
+	a->repost_busy = false;
+	if (result->outcome != DELIVERY_OK)
+		log_debug("alertmanager: re-post failed: %s", result->error);
+	else
+		a->reposts++;
+}
+
+/* Alertmanager forgets alerts not posted again before their endsAt. */
+static void repost_firing(struct alerter *a, uint64_t now_mono)
+{
+	const struct alerting_channel_config *config =
+		&settings(a)->alertmanager;
+	struct outgoing out = { 0 };
+	struct alert_message *m = &a->scratch;
+
+	if (!a->channels[CHANNEL_ALERTMANAGER].active || a->repost_busy ||
+	    now_mono < a->repost_usec +
+			       (uint64_t)config->repost_interval_secs *
+				       USEC_PER_SEC)
+		return;
+	a->repost_usec = now_mono;
+	memset(m, 0, sizeof(*m));
+	m->channel = CHANNEL_ALERTMANAGER;
+	m->created_usec = now_realtime_usec();
+	string_copy(m->host, a->daemon->config->agent.hostname,
+		    sizeof(m->host));
+	m->alert_count = pipeline_firing(a->pipeline, m->alerts,
+					 REPOST_ALERTS_MAX);
+	for (size_t i = 0; i < m->alert_count; i++)
+		if (m->alerts[i].severity < severity_from_name(config->min_severity))
+			m->alerts[i--] = m->alerts[--m->alert_count];
+	if (m->alert_count == 0 ||
+	    channel_alertmanager_format(config, m, m->created_usec, &out) < 0) {
+		outgoing_free(&out);
+		return;
+	}
+	if (delivery_send(a->delivery, &out,
+			  (long)settings(a)->connect_timeout_secs,
+			  (long)settings(a)->timeout_secs, on_reposted, a) == 0)
+		a->repost_busy = true;
+}
+
+static void write_stats(struct alerter *a)
+{
+	const struct pipeline_stats *p = pipeline_stats(a->pipeline);
+	const struct spool_stats *s = spool_stats(a->spool);
+	json_object *root = json_object_new_object(), *channels;
+	uint64_t sent = 0, retries = 0, failed = 0;
+	const char *text;
+
+	channels = json_object_new_object();
+	for (int i = 0; i < CHANNEL_COUNT; i++) {
+		struct channel_state *c = &a->channels[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "active",
+				       json_object_new_boolean(c->active));
+		json_object_object_add(o, "sent",
+				       json_object_new_int64((int64_t)c->sent));
+		json_object_object_add(o, "retries",
+				       json_object_new_int64((int64_t)c->retries));
+		json_object_object_add(o, "failed",
+				       json_object_new_int64((int64_t)c->failed));
+		json_object_object_add(channels, channel_name(c->id), o);
+		if (i != CHANNEL_CONSOLE) {
+			sent += c->sent;
+			retries += c->retries;
+			failed += c->failed;
+		}
+	}
+	json_object_object_add(root, "channels", channels);
+#define STAT(name, value) \
+	json_object_object_add(root, name, json_object_new_int64((int64_t)(value)))
+	STAT("sent", sent);
+	STAT("retries", retries);
+	STAT("failed", failed);
+	STAT("events", p->events);
+	STAT("messages", p->messages);
+	STAT("alerts_sent", p->alerts_sent);
+	STAT("held", p->held);
+	STAT("silenced", p->silenced);
+	STAT("flapping", p->flapping);
+	STAT("table_full", p->table_full);
+	STAT("spool_pending", s->pending);
+	STAT("spool_dropped", s->dropped);
+	STAT("spool_corrupt", s->corrupt);
+	STAT("spool_bytes", s->file_bytes);
+	STAT("reposts", a->reposts);
+	STAT("timer_runs", a->timer_runs);
+	STAT("loop_delay_max_usec", a->loop_delay_max_usec);
+	STAT("ticks", a->ticks);
+	STAT("tick_delay_max_usec", a->tick_delay_max_usec);
+	STAT("maintenance", a->maintenance);
+#undef STAT
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
+	state_write_atomic(a->daemon->state_dir_fd, STATS_FILE, text,
+			   strlen(text));
+	json_object_put(root);
+	a->stats_dirty = false;
+}
+
+static void check_maintenance(struct alerter *a)
+{
+	struct stat st;
+	bool on = fstatat(a->daemon->state_dir_fd, MAINTENANCE_FILE, &st,
+			  AT_SYMLINK_NOFOLLOW) == 0;
+
+	if (on == a->maintenance)
+		return;
+	a->maintenance = on;
+	a->stats_dirty = true;
+	pipeline_set_maintenance(a->pipeline, on);
+	log_notice("maintenance mode %s (%s in the state directory)",
+		   on ? "on: alerts are recorded, not sent" : "off",
+		   MAINTENANCE_FILE);
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *data)
+{
+	struct alerter *a = data;
+	uint64_t now = now_monotonic_usec();
+
+	a->timer_runs++;
+	if (now > usec && now - usec > a->loop_delay_max_usec)
+		a->loop_delay_max_usec = now - usec;
+	check_maintenance(a);
+	pipeline_tick(a->pipeline, now_realtime_usec());
+	kick_all(a);
+	repost_firing(a, now);
+	if (a->stats_dirty || now >= a->stats_written_usec + 10 * USEC_PER_SEC) {
+		write_stats(a);
+		a->stats_written_usec = now;
+	}
+	sd_event_source_set_time(source, usec + TIMER_PERIOD_USEC > now
+						 ? usec + TIMER_PERIOD_USEC
+						 : now + TIMER_PERIOD_USEC);
+	return 0;
+}
+
+static void apply_settings(struct alerter *a)
+{
+	const struct config *config = a->daemon->config;
+	struct pipeline_settings s;
+
+	pipeline_settings_from_config(config, config->agent.hostname, &s);
+	for (int i = 0; i < CHANNEL_COUNT; i++) {
+		const struct alerting_channel_config *c =
+			channel_config(&config->alerting, (enum channel_id)i);
+		const char *missing = NULL;
+		bool configured = channel_configured((enum channel_id)i, c,
+						     &missing);
+		bool was = a->channels[i].active;
+
+		a->channels[i].id = (enum channel_id)i;
+		a->channels[i].active = c->enabled && configured;
+		s.channel_active[i] = a->channels[i].active;
+		if (c->enabled && !configured && i != CHANNEL_CONSOLE &&
+		    missing != NULL &&
+		    !(strcmp(missing, "url") == 0 ||
+		      strcmp(missing, "webhook_url") == 0 ||
+		      strcmp(missing, "bot_token") == 0))
+			log_warning("alerting.%s: not used, '%s' is missing",
+				    channel_name((enum channel_id)i), missing);
+		if (a->channels[i].active != was)
+			log_info("alerting: channel %s %s",
+				 channel_name((enum channel_id)i),
+				 a->channels[i].active ? "on" : "off");
+	}
+	pipeline_configure(a->pipeline, &s);
+	spool_set_max_bytes(a->spool,
+			    (uint64_t)config->alerting.spool_max_bytes);
+}
+
+static void alerter_free(struct alerter *a)
+{
+	if (a == NULL)
+		return;
+	if (running == a)
+		running = NULL;
+	delivery_free(a->delivery);
+	sd_event_source_disable_unref(a->timer);
+	sd_event_source_disable_unref(a->exit_source);
+	spool_close(a->spool);
+	pipeline_free(a->pipeline);
+	if (a->history_fd >= 0)
+		close(a->history_fd);
+	free(a);
+}
+
+/* The loop is exiting: every module has stopped; nothing can arrive now. */
+static int on_loop_exit(sd_event_source *source, void *data)
+{
+	struct alerter *a = data;
+
+	(void)source;
+	pipeline_flush(a->pipeline, now_realtime_usec());
+	write_stats(a);
+	alerter_free(a);
+	return 0;
+}
+
+static int alerter_start(struct daemon *d)
+{
+	struct alerter *a = calloc(1, sizeof(*a));
+	struct stat st;
+	int r;
+
+	if (a == NULL)
+		return -ENOMEM;
+	a->daemon = d;
+	a->history_fd = -1;
+	srandom((unsigned)(now_monotonic_usec() ^ (uint64_t)getpid()));
+	a->pipeline = pipeline_new(ALERT_TABLE_SIZE, on_emit, write_history, a);
+	if (a->pipeline == NULL) {
+		alerter_free(a);
+		return -ENOMEM;
+	}
+	r = spool_open(d->state_dir_fd,
+		       (uint64_t)d->config->alerting.spool_max_bytes, &a->spool);
+	if (r < 0) {
+		alerter_free(a);
+		return r;
+	}
+	a->delivery = delivery_new(d->event);
+	if (a->delivery == NULL) {
+		alerter_free(a);
+		return -ENOMEM;
+	}
+	a->history_fd = openat(d->state_dir_fd, HISTORY_FILE,
+			       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				       O_NOFOLLOW,
+			       0640);
+	if (a->history_fd < 0)
+		log_warning("cannot open %s: %s; alert history is off",
+			    HISTORY_FILE, strerror(errno));
+	else if (fstat(a->history_fd, &st) == 0)
+		a->history_bytes = (uint64_t)st.st_size;
+	r = sd_event_add_time(d->event, &a->timer, CLOCK_MONOTONIC,
+			      now_monotonic_usec() + TIMER_PERIOD_USEC, 1000,
+			      on_timer, a);
+	if (r < 0) {
+		alerter_free(a);
+		return r;
+	}
+	sd_event_source_set_enabled(a->timer, SD_EVENT_ON);
+	r = sd_event_add_exit(d->event, &a->exit_source, on_loop_exit, a);
+	if (r < 0) {
+		alerter_free(a);
+		return r;
+	}
+	apply_settings(a);
+	check_maintenance(a);
+	running = a;
+	kick_all(a);
+	write_stats(a);
+	return 0;
+}
+
+static void alerter_tick(struct daemon *d, uint64_t now_usec)
+{
+	struct alerter *a = running;
+	uint64_t now = now_monotonic_usec();
+
+	(void)now_usec;
+	if (a == NULL)
+		return;
+	/* How late this collection runs against its grid slot (the first
+	 * one waits for start-up by design and is not counted). */
+	if (a->ticks++ == 0)
+		return;
+	if (now > d->next_tick_usec &&
+	    now - d->next_tick_usec > a->tick_delay_max_usec)
+		a->tick_delay_max_usec = now - d->next_tick_usec;
+}
+
+static int alerter_reload(struct daemon *d, const struct config *old)
+{
+	(void)d, (void)old;
+	if (running == NULL)
+		return 0;
+	apply_settings(running);
+	kick_all(running);
+	return 0;
+}
+
+/*
+ * The daemon stops modules last-to-first, so producers may still hand over
+ * their final events after this: from now on each event is flushed to the
+ * spool at once (delivered after a restart), and everything is freed when
+ * the loop exits.
+ */
+static void alerter_stop(struct daemon *d)
+{
+	struct alerter *a = running;
+
+	(void)d;
+	if (a == NULL)
+		return;
+	a->draining = true;
+	pipeline_flush(a->pipeline, now_realtime_usec());
+	write_stats(a);
+}
+
+int alerter_accept(const struct alert_event *event)
+{
+	struct alerter *a = running;
+	uint64_t now = now_realtime_usec();
+	uint64_t deadline;
+	int r;
+
+	if (a == NULL)
+		return -ENODEV;
+	r = pipeline_submit(a->pipeline, event, now);
+	if (r < 0)
+		return r;
+	a->stats_dirty = true;
+	if (a->draining) {
+		pipeline_flush(a->pipeline, now);
+		return 0;
+	}
+	deadline = pipeline_next_deadline(a->pipeline);
+	if (deadline != 0 && deadline <= now)
+		pipeline_tick(a->pipeline, now);
+	return 0;
+}
+
+const struct daemon_module alerter_module = {
+	.name = "alerter",
+	.start = alerter_start,
+	.tick = alerter_tick,
+	.reload = alerter_reload,
+	.stop = alerter_stop,
+};

@@ -1,0 +1,149 @@
+/*
+ * channel_slack.c - Slack incoming webhook: one attachment coloured by the
+ * highest severity, holding Block Kit blocks (a header, one section per
+ * alert, a context line for what was held back). Slack's limits: header
+ * plain_text 150 chars, section text 3000, 50 blocks; longer text is cut
+ * with a marker, extra alerts are counted in the context block.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerter/channel.h"
+#include "alerter/text.h"
+
+/* Slack mrkdwn: &, < and > are control characters. */
+static void slack_escape(const char *in, char *out, size_t size)
+{
+	size_t used = 0;
+
+	for (; *in && used + 6 < size; in++) {
+		const char *rep = *in == '&' ? "&amp;"
+				  : *in == '<' ? "&lt;"
+				  : *in == '>' ? "&gt;"
+					       : NULL;
+
+		if (rep != NULL) {
+			memcpy(out + used, rep, strlen(rep));
+			used += strlen(rep);
+		} else {
+			out[used++] = *in;
+		}
+	}
+	out[used] = '\0';
+}
+
+static const char *severity_colour(const struct alert_message *m)
+{
+	bool resolved = m->alert_count > 0;
+
+	for (size_t i = 0; i < m->alert_count; i++)
+		resolved &= m->alerts[i].kind == ALERT_KIND_RESOLVED;
+	if (resolved)
+		return "#2eb67d";
+	switch (message_severity(m)) {
+	case ALERT_CRITICAL:
+		return "#e01e5a";
+	case ALERT_WARNING:
+		return "#ecb22e";
+	default:
+		return "#36c5f0";
+	}
+}
+
+static json_object *text_object(const char *type, const char *text)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "text", json_object_new_string(text));
+	return o;
+}
+
+int channel_slack_format(const struct alerting_channel_config *config,
+			 const struct alert_message *m, uint64_t now_usec,
+			 struct outgoing *out)
+{
+	json_object *root = json_object_new_object(), *attachments, *attachment,
+		    *blocks, *block;
+	char title[512], headline[1024], facts[2048], raw[3200],
+		text[SLACK_SECTION_MAX * 6 + 16];
+	size_t shown = m->alert_count, extra;
+	const char *json;
+
+	/* header + sections + context <= SLACK_BLOCKS_MAX */
+	if (shown > SLACK_BLOCKS_MAX - 2)
+		shown = SLACK_BLOCKS_MAX - 2;
+	extra = m->alert_count - shown;
+	message_title(m, title, sizeof(title));
+	utf8_truncate(title, sizeof(title), SLACK_FALLBACK_MAX,
+		      TRUNCATION_MARKER);
+	json_object_object_add(root, "text", json_object_new_string(title));
+	blocks = json_object_new_array();
+	block = json_object_new_object();
+	json_object_object_add(block, "type", json_object_new_string("header"));
+	utf8_truncate(title, sizeof(title), SLACK_HEADER_MAX,
+		      TRUNCATION_MARKER);
+	json_object_object_add(block, "text", text_object("plain_text", title));
+	json_object_array_add(blocks, block);
+	for (size_t i = 0; i < shown; i++) {
+		const struct alert_snapshot *a = &m->alerts[i];
+		size_t used;
+
+		alert_headline(a, m->host, headline, sizeof(headline));
+		alert_facts(a, now_usec, facts, sizeof(facts));
+		slack_escape(headline, raw, sizeof(raw));
+		used = (size_t)snprintf(text, sizeof(text), "*%s*\n", raw);
+		slack_escape(facts, text + used, sizeof(text) - used);
+		utf8_truncate(text, sizeof(text), SLACK_SECTION_MAX,
+			      TRUNCATION_MARKER);
+		block = json_object_new_object();
+		json_object_object_add(block, "type",
+				       json_object_new_string("section"));
+		json_object_object_add(block, "text",
+				       text_object("mrkdwn", text));
+		json_object_array_add(blocks, block);
+	}
+	message_suppressed_line(m, facts, sizeof(facts));
+	if (extra > 0 || facts[0] != '\0') {
+		json_object *elements = json_object_new_array();
+		size_t used = 0;
+
+		if (extra > 0)
+			used = (size_t)snprintf(raw, sizeof(raw),
+						"%zu more alerts not shown. ",
+						extra);
+		snprintf(raw + used, sizeof(raw) - used, "%s", facts);
+		slack_escape(raw, text, sizeof(text));
+		utf8_truncate(text, sizeof(text), SLACK_SECTION_MAX,
+			      TRUNCATION_MARKER);
+		json_object_array_add(elements, text_object("mrkdwn", text));
+		block = json_object_new_object();
+		json_object_object_add(block, "type",
+				       json_object_new_string("context"));
+		json_object_object_add(block, "elements", elements);
+		json_object_array_add(blocks, block);
+	}
+	attachment = json_object_new_object();
+	json_object_object_add(attachment, "color",
+			       json_object_new_string(severity_colour(m)));
+	json_object_object_add(attachment, "blocks", blocks);
+	attachments = json_object_new_array();
+	json_object_array_add(attachments, attachment);
+	json_object_object_add(root, "attachments", attachments);
+	json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	out->channel = CHANNEL_SLACK;
+	out->body = json ? strdup(json) : NULL;
+	json_object_put(root);
+	out->url = strdup(config->url);
+	if (out->body == NULL || out->url == NULL)
+		return -ENOMEM;
+	out->body_length = strlen(out->body);
+	outgoing_add_url_secret(out, config->url);
+	outgoing_add_header(out, "Content-Type: application/json");
+	if (config->ca_file != NULL)
+		out->ca_file = strdup(config->ca_file);
+	return 0;
+}

@@ -1,0 +1,132 @@
+/*
+ * channel_telegram.c - Telegram Bot API sendMessage with parse_mode HTML.
+ * Every piece of alert text is escaped (&, <, >) so a log line can never
+ * become markup; the text stays within Telegram's 4096 characters (counted
+ * on the raw HTML, which is never shorter than what Telegram counts), cut
+ * at a piece boundary with a marker.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerter/channel.h"
+#include "alerter/text.h"
+
+static size_t html_escape(const char *in, char *out, size_t size)
+{
+	size_t used = 0;
+
+	for (; *in && used + 6 < size; in++) {
+		const char *rep = *in == '&' ? "&amp;"
+				  : *in == '<' ? "&lt;"
+				  : *in == '>' ? "&gt;"
+					       : NULL;
+
+		if (rep != NULL) {
+			memcpy(out + used, rep, strlen(rep));
+			used += strlen(rep);
+		} else {
+			out[used++] = *in;
+		}
+	}
+	out[used] = '\0';
+	return used;
+}
+
+struct html_text {
+	char buffer[TELEGRAM_TEXT_MAX * 4 + 64];
+	size_t chars;
+	bool full;
+};
+
+/* Appends open + escaped(plain) + close if it fits; else cuts plain. */
+static void add_piece(struct html_text *t, const char *open, const char *plain,
+		      const char *close)
+{
+	static const size_t marker_chars = 12; /* "…[truncated]" */
+	char escaped[8192], cut[4096];
+	size_t limit = TELEGRAM_TEXT_MAX - marker_chars, need, tags;
+
+	if (t->full)
+		return;
+	html_escape(plain, escaped, sizeof(escaped));
+	tags = utf8_length(open) + utf8_length(close);
+	need = tags + utf8_length(escaped);
+	if (t->chars + need > limit) {
+		snprintf(cut, sizeof(cut), "%s", plain);
+		/* Escaping only grows text: shrink the plain text until the
+		 * escaped form fits what is left. */
+		while (cut[0] != '\0') {
+			html_escape(cut, escaped, sizeof(escaped));
+			if (t->chars + tags + utf8_length(escaped) <= limit)
+				break;
+			utf8_truncate(cut, sizeof(cut),
+				      utf8_length(cut) * 9 / 10, "");
+		}
+		if (cut[0] == '\0')
+			escaped[0] = '\0';
+		t->full = true;
+	}
+	strcat(t->buffer, open);
+	strcat(t->buffer, escaped);
+	strcat(t->buffer, close);
+	t->chars += tags + utf8_length(escaped);
+	if (t->full)
+		strcat(t->buffer, TRUNCATION_MARKER);
+}
+
+int channel_telegram_format(const struct alerting_channel_config *config,
+			    const struct alert_message *m, uint64_t now_usec,
+			    struct outgoing *out)
+{
+	struct html_text *text = calloc(1, sizeof(*text));
+	char line[1024], facts[2048];
+	json_object *root;
+	const char *json;
+	int r;
+
+	if (text == NULL)
+		return -ENOMEM;
+	message_title(m, line, sizeof(line));
+	add_piece(text, "<b>", line, "</b>\n");
+	for (size_t i = 0; i < m->alert_count; i++) {
+		alert_headline(&m->alerts[i], m->host, line, sizeof(line));
+		alert_facts(&m->alerts[i], now_usec, facts, sizeof(facts));
+		add_piece(text, "\n<b>", line, "</b>\n");
+		add_piece(text, "", facts, "");
+	}
+	message_suppressed_line(m, facts, sizeof(facts));
+	if (facts[0] != '\0')
+		add_piece(text, "\n<i>", facts, "</i>");
+	root = json_object_new_object();
+	json_object_object_add(root, "chat_id",
+			       json_object_new_string(config->chat_id));
+	json_object_object_add(root, "text",
+			       json_object_new_string(text->buffer));
+	json_object_object_add(root, "parse_mode",
+			       json_object_new_string("HTML"));
+	json_object_object_add(root, "disable_web_page_preview",
+			       json_object_new_boolean(1));
+	free(text);
+	json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	out->channel = CHANNEL_TELEGRAM;
+	out->body = json ? strdup(json) : NULL;
+	json_object_put(root);
+	r = asprintf(&out->url, "%s%sbot%s/sendMessage", config->url,
+		     config->url[strlen(config->url) - 1] == '/' ? "" : "/",
+		     config->secret);
+	if (r < 0) {
+		out->url = NULL;
+		return -ENOMEM;
+	}
+	if (out->body == NULL)
+		return -ENOMEM;
+	out->body_length = strlen(out->body);
+	outgoing_add_secret(out, config->secret);
+	outgoing_add_header(out, "Content-Type: application/json");
+	if (config->ca_file != NULL)
+		out->ca_file = strdup(config->ca_file);
+	return 0;
+}

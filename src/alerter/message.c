@@ -1,0 +1,270 @@
+/*
+ * message.c - names and the JSON form of messages. The JSON is what the spool
+ * keeps on disk, so it holds every field a formatter may need and nothing
+ * derived from a channel's settings (those may change across a restart).
+ */
+#include "alerter/message.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/util.h"
+
+static const char *const channel_names[CHANNEL_COUNT] = {
+	[CHANNEL_CONSOLE] = "console",
+	[CHANNEL_WEBHOOK] = "webhook",
+	[CHANNEL_SLACK] = "slack",
+	[CHANNEL_DISCORD] = "discord",
+	[CHANNEL_TELEGRAM] = "telegram",
+	[CHANNEL_EMAIL] = "email",
+	[CHANNEL_ALERTMANAGER] = "alertmanager",
+};
+
+static const char *const kind_names[] = {
+	[ALERT_KIND_NEW] = "new",
+	[ALERT_KIND_ESCALATED] = "escalated",
+	[ALERT_KIND_REPEAT] = "repeat",
+	[ALERT_KIND_RESOLVED] = "resolved",
+	[ALERT_KIND_FLAPPING] = "flapping",
+	[ALERT_KIND_TEST] = "test",
+};
+
+const char *channel_name(enum channel_id channel)
+{
+	return (unsigned)channel < CHANNEL_COUNT ? channel_names[channel]
+						 : "unknown";
+}
+
+int channel_from_name(const char *name)
+{
+	for (int i = 0; i < CHANNEL_COUNT; i++)
+		if (strcmp(channel_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const char *alert_kind_name(enum alert_kind kind)
+{
+	return (unsigned)kind < ARRAY_SIZE(kind_names) ? kind_names[kind]
+						       : "unknown";
+}
+
+enum alert_severity message_severity(const struct alert_message *message)
+{
+	enum alert_severity highest = ALERT_INFO;
+
+	for (size_t i = 0; i < message->alert_count; i++)
+		if (message->alerts[i].severity > highest)
+			highest = message->alerts[i].severity;
+	return highest;
+}
+
+void suppressed_append(char *list, size_t size, const struct alert_snapshot *a)
+{
+	size_t used = strlen(list);
+	char item[ALERT_RULE_MAX + ALERT_SERIES_MAX + ALERT_LABELS_MAX + 8];
+
+	if (used + 4 >= size || (used >= 3 && strcmp(list + used - 3, "...") == 0))
+		return;
+	snprintf(item, sizeof(item), "%s %s%s%s%s", a->rule, a->series,
+		 a->labels[0] ? "{" : "", a->labels, a->labels[0] ? "}" : "");
+	if (strstr(list, item) != NULL)
+		return;
+	if (used + strlen(item) + 2 + 4 >= size) {
+		snprintf(list + used, size - used, "%s...", used ? ", " : "");
+		return;
+	}
+	snprintf(list + used, size - used, "%s%s", used ? ", " : "", item);
+}
+
+/* NAN has no JSON form: it is left out and read back as NAN. */
+static void add_number(json_object *object, const char *key, double value)
+{
+	if (isfinite(value))
+		json_object_object_add(object, key,
+				       json_object_new_double(value));
+}
+
+static json_object *snapshot_to_json(const struct alert_snapshot *a)
+{
+	json_object *o = json_object_new_object(), *history;
+
+	json_object_object_add(o, "rule", json_object_new_string(a->rule));
+	json_object_object_add(o, "series", json_object_new_string(a->series));
+	json_object_object_add(o, "labels", json_object_new_string(a->labels));
+	json_object_object_add(o, "summary",
+			       json_object_new_string(a->summary));
+	json_object_object_add(o, "detail", json_object_new_string(a->detail));
+	json_object_object_add(o, "severity", json_object_new_int(a->severity));
+	json_object_object_add(o, "kind", json_object_new_int(a->kind));
+	json_object_object_add(o, "firing", json_object_new_boolean(a->firing));
+	json_object_object_add(o, "started",
+			       json_object_new_int64((int64_t)a->started_usec));
+	json_object_object_add(o, "ended",
+			       json_object_new_int64((int64_t)a->ended_usec));
+	add_number(o, "value", a->value);
+	add_number(o, "baseline", a->baseline);
+	add_number(o, "threshold", a->threshold);
+	add_number(o, "score", a->score);
+	json_object_object_add(o, "eta", json_object_new_int64(a->eta_secs));
+	json_object_object_add(o, "count", json_object_new_int64(a->count));
+	history = json_object_new_array();
+	for (uint32_t i = 0; i < a->history_count; i++)
+		json_object_array_add(history,
+				      isfinite(a->history[i])
+					      ? json_object_new_double(a->history[i])
+					      : NULL);
+	json_object_object_add(o, "history", history);
+	return o;
+}
+
+char *message_to_json(const struct alert_message *message, size_t *length)
+{
+	json_object *root = json_object_new_object(), *alerts;
+	const char *text;
+	char *copy;
+
+	if (root == NULL)
+		return NULL;
+	json_object_object_add(root, "id", json_object_new_int64(
+					   (int64_t)message->id));
+	json_object_object_add(root, "channel", json_object_new_string(
+					   channel_name(message->channel)));
+	json_object_object_add(root, "created", json_object_new_int64(
+					   (int64_t)message->created_usec));
+	json_object_object_add(root, "host",
+			       json_object_new_string(message->host));
+	alerts = json_object_new_array();
+	for (size_t i = 0; i < message->alert_count; i++)
+		json_object_array_add(alerts,
+				      snapshot_to_json(&message->alerts[i]));
+	json_object_object_add(root, "alerts", alerts);
+	json_object_object_add(root, "suppressed_count",
+			       json_object_new_int64(message->suppressed_count));
+	json_object_object_add(root, "suppressed",
+			       json_object_new_string(message->suppressed));
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	copy = text ? strdup(text) : NULL;
+	if (copy != NULL && length != NULL)
+		*length = strlen(copy);
+	json_object_put(root);
+	return copy;
+}
+
+static void get_string(json_object *o, const char *key, char *out, size_t size)
+{
+	json_object *v;
+
+	out[0] = '\0';
+	if (json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_string))
+		string_copy(out, json_object_get_string(v), size);
+}
+
+static int64_t get_int(json_object *o, const char *key, int64_t fallback)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(o, key, &v) &&
+	    (json_object_is_type(v, json_type_int) ||
+	     json_object_is_type(v, json_type_double)))
+		return json_object_get_int64(v);
+	return fallback;
+}
+
+static double get_number(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(o, key, &v) &&
+	    (json_object_is_type(v, json_type_int) ||
+	     json_object_is_type(v, json_type_double)))
+		return json_object_get_double(v);
+	return NAN;
+}
+
+static void snapshot_from_json(json_object *o, struct alert_snapshot *a)
+{
+	json_object *history, *v;
+	int64_t severity = get_int(o, "severity", ALERT_WARNING);
+	int64_t kind = get_int(o, "kind", ALERT_KIND_NEW);
+
+	get_string(o, "rule", a->rule, sizeof(a->rule));
+	get_string(o, "series", a->series, sizeof(a->series));
+	get_string(o, "labels", a->labels, sizeof(a->labels));
+	get_string(o, "summary", a->summary, sizeof(a->summary));
+	get_string(o, "detail", a->detail, sizeof(a->detail));
+	a->severity = severity >= ALERT_INFO && severity <= ALERT_CRITICAL
+			      ? (enum alert_severity)severity
+			      : ALERT_WARNING;
+	a->kind = kind >= 0 && kind <= ALERT_KIND_TEST ? (enum alert_kind)kind
+						       : ALERT_KIND_NEW;
+	a->firing = json_object_object_get_ex(o, "firing", &v) &&
+		    json_object_get_boolean(v);
+	a->started_usec = (uint64_t)get_int(o, "started", 0);
+	a->ended_usec = (uint64_t)get_int(o, "ended", 0);
+	a->value = get_number(o, "value");
+	a->baseline = get_number(o, "baseline");
+	a->threshold = get_number(o, "threshold");
+	a->score = get_number(o, "score");
+	a->eta_secs = get_int(o, "eta", -1);
+	a->count = (uint32_t)get_int(o, "count", 0);
+	a->history_count = 0;
+	if (json_object_object_get_ex(o, "history", &history) &&
+	    json_object_is_type(history, json_type_array)) {
+		size_t n = json_object_array_length(history);
+
+		for (size_t i = 0; i < n && i < ALERT_HISTORY_MAX; i++) {
+			v = json_object_array_get_idx(history, i);
+			a->history[a->history_count++] =
+				v ? json_object_get_double(v) : NAN;
+		}
+	}
+}
+
+int message_from_json(const char *text, size_t length,
+		      struct alert_message *message)
+{
+	json_tokener *tokener = json_tokener_new();
+	json_object *root, *alerts;
+	char channel[32];
+	int id;
+
+	if (tokener == NULL)
+		return -ENOMEM;
+	root = json_tokener_parse_ex(tokener, text, (int)length);
+	json_tokener_free(tokener);
+	if (root == NULL || !json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return -EINVAL;
+	}
+	memset(message, 0, sizeof(*message));
+	get_string(root, "channel", channel, sizeof(channel));
+	id = channel_from_name(channel);
+	if (id < 0 || !json_object_object_get_ex(root, "alerts", &alerts) ||
+	    !json_object_is_type(alerts, json_type_array)) {
+		json_object_put(root);
+		return -EINVAL;
+	}
+	message->channel = (enum channel_id)id;
+	message->id = (uint64_t)get_int(root, "id", 0);
+	message->created_usec = (uint64_t)get_int(root, "created", 0);
+	get_string(root, "host", message->host, sizeof(message->host));
+	for (size_t i = 0; i < json_object_array_length(alerts) &&
+			   message->alert_count < MESSAGE_ALERTS_MAX; i++) {
+		json_object *a = json_object_array_get_idx(alerts, i);
+
+		if (a == NULL || !json_object_is_type(a, json_type_object))
+			continue;
+		snapshot_from_json(a, &message->alerts[message->alert_count++]);
+	}
+	message->suppressed_count =
+		(uint32_t)get_int(root, "suppressed_count", 0);
+	get_string(root, "suppressed", message->suppressed,
+		   sizeof(message->suppressed));
+	json_object_put(root);
+	return 0;
+}

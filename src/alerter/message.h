@@ -1,0 +1,92 @@
+/*
+ * message.h - what the alerter sends: a message is one channel's view of a
+ * group of alerts (snapshots taken when the group was flushed) plus a count
+ * of what the rate limit held back. Messages are spooled as JSON and
+ * formatted per channel only at delivery time.
+ */
+#ifndef SYSOPS_ALERTER_MESSAGE_H
+#define SYSOPS_ALERTER_MESSAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alerter/alert.h"
+
+#define ALERT_RULE_MAX 64
+#define ALERT_SERIES_MAX 96
+#define ALERT_LABELS_MAX 160
+#define ALERT_SUMMARY_MAX 256
+#define ALERT_DETAIL_MAX 512
+#define ALERT_HISTORY_MAX 32   /* sparkline points */
+#define MESSAGE_ALERTS_MAX 32  /* detailed alerts per message */
+#define MESSAGE_HOST_MAX 64
+#define MESSAGE_SUPPRESSED_MAX 512
+
+enum channel_id {
+	CHANNEL_CONSOLE,
+	CHANNEL_WEBHOOK,
+	CHANNEL_SLACK,
+	CHANNEL_DISCORD,
+	CHANNEL_TELEGRAM,
+	CHANNEL_EMAIL,
+	CHANNEL_ALERTMANAGER,
+	CHANNEL_COUNT,
+};
+
+/* Why this alert is in this message. */
+enum alert_kind {
+	ALERT_KIND_NEW,        /* started firing */
+	ALERT_KIND_ESCALATED,  /* still firing, severity rose */
+	ALERT_KIND_REPEAT,     /* still firing after repeat_interval_secs */
+	ALERT_KIND_RESOLVED,   /* cleared */
+	ALERT_KIND_FLAPPING,   /* toggling too often; held until stable */
+	ALERT_KIND_TEST,       /* test-alert */
+};
+
+struct alert_snapshot {
+	char rule[ALERT_RULE_MAX];
+	char series[ALERT_SERIES_MAX];
+	char labels[ALERT_LABELS_MAX];
+	char summary[ALERT_SUMMARY_MAX];
+	char detail[ALERT_DETAIL_MAX];
+	enum alert_severity severity;
+	enum alert_kind kind;
+	bool firing;
+	uint64_t started_usec;   /* CLOCK_REALTIME */
+	uint64_t ended_usec;     /* 0 while firing */
+	double value, baseline, threshold, score;
+	int64_t eta_secs;
+	uint32_t count;
+	uint32_t history_count;
+	double history[ALERT_HISTORY_MAX];
+};
+
+struct alert_message {
+	uint64_t id;             /* spool sequence, unique per channel entry */
+	enum channel_id channel;
+	uint64_t created_usec;
+	char host[MESSAGE_HOST_MAX];
+	size_t alert_count;
+	struct alert_snapshot alerts[MESSAGE_ALERTS_MAX];
+	uint32_t suppressed_count;   /* held back, summarised */
+	char suppressed[MESSAGE_SUPPRESSED_MAX];
+};
+
+const char *channel_name(enum channel_id channel);
+int channel_from_name(const char *name); /* -1 when unknown */
+const char *alert_kind_name(enum alert_kind kind);
+
+/* Highest severity in the message (info when it only has a summary). */
+enum alert_severity message_severity(const struct alert_message *message);
+
+/* Serialised form used by the spool; NULL on allocation failure. */
+char *message_to_json(const struct alert_message *message, size_t *length);
+/* Parses what message_to_json wrote; -EINVAL on malformed input. */
+int message_from_json(const char *text, size_t length,
+		      struct alert_message *message);
+
+/* Adds "rule series{labels}" to a bounded ", "-separated list. */
+void suppressed_append(char *list, size_t size, const struct alert_snapshot *a);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * text.h - the words of an alert, shared by every formatter: headline,
+ * facts (value vs baseline/threshold, since when, forecast, sparkline),
+ * durations, times, UTF-8-safe truncation and secret masking.
+ */
+#ifndef SYSOPS_ALERTER_TEXT_H
+#define SYSOPS_ALERTER_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alerter/message.h"
+
+#define TRUNCATION_MARKER "…[truncated]"
+
+/* Code points in a UTF-8 string. */
+size_t utf8_length(const char *s);
+/*
+ * Cuts s (in a buffer of capacity bytes) to at most max_chars code points,
+ * ending with marker when it had to cut (the marker counts); never splits a
+ * code point. Returns true if it cut.
+ */
+bool utf8_truncate(char *s, size_t capacity, size_t max_chars,
+		   const char *marker);
+
+void format_duration(uint64_t seconds, char *buffer, size_t size);
+void format_time_utc(uint64_t usec, char *buffer, size_t size);    /* human */
+void format_time_rfc3339(uint64_t usec, char *buffer, size_t size);
+
+/* ▁▂▃▄▅▆▇█ from min to max; a gap (NAN) is a space. */
+void sparkline(const double *values, size_t count, char *buffer, size_t size);
+
+/* "CRITICAL disk_full on web-01: Disk / is 97% full" (+ kind words). */
+void alert_headline(const struct alert_snapshot *a, const char *host,
+		    char *buffer, size_t size);
+/* Lines of facts, each ending in '\n'; empty when there are none. */
+void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
+		 char *buffer, size_t size);
+/* "3 problems on web-01", "RESOLVED disk_full on web-01", ... */
+void message_title(const struct alert_message *m, char *buffer, size_t size);
+/* "12 more alerts suppressed: a, b, ..." or "" */
+void message_suppressed_line(const struct alert_message *m, char *buffer,
+			     size_t size);
+/* The whole message as plain text (email body, console, test output). */
+void message_plain_text(const struct alert_message *m, uint64_t now_usec,
+			char *buffer, size_t size);
+
+/* Replaces every occurrence of each non-empty secret by "***", in place. */
+void mask_secrets(char *text, char *const *secrets, size_t count);
+
+const char *severity_upper(enum alert_severity severity);
+
+#endif

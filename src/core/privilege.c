@@ -1,0 +1,458 @@
+/*
+ * privilege.c - drops root (or whatever else it was given) down to the two
+ * capabilities the sources need, with libcap-ng, once at start-up.
+ *
+ * Under systemd the unit already starts the daemon as sysops-agent with
+ * exactly these capabilities, so this file then changes nothing and only
+ * reports; started by hand it makes the same state itself.
+ */
+#include "core/privilege.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+/* Highest capability number the kernel may report in a 64-bit mask. */
+#define CAPABILITY_MAX 63
+
+static const unsigned int kept_capabilities[] = {
+	CAP_DAC_READ_SEARCH, /* other users' /proc/PID/fd, log files, journal */
+	CAP_SYSLOG,          /* /dev/kmsg under kernel.dmesg_restrict=1 */
+};
+
+/* Groups whose members may read the system journal (journald's ACLs). */
+static const char *const journal_groups[] = {
+	PRIVILEGE_JOURNAL_GROUP, "adm", "wheel",
+};
+
+static bool is_kept(unsigned int capability)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kept_capabilities); i++)
+		if (kept_capabilities[i] == capability)
+			return true;
+	return false;
+}
+
+/* "dac_read_search, syslog" for the kept capabilities present in type. */
+static void kept_names(capng_type_t type, char *buffer, size_t size)
+{
+	size_t used = 0;
+
+	buffer[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(kept_capabilities); i++) {
+		const char *name;
+		int n;
+
+		if (capng_have_capability(type, kept_capabilities[i]) != 1)
+			continue;
+		name = capng_capability_to_name(kept_capabilities[i]);
+		n = snprintf(buffer + used, size - used, "%scap_%s",
+			     used ? ", " : "", name ? name : "?");
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+	if (used == 0)
+		string_copy(buffer, "none", size);
+}
+
+static bool has_capability_beyond_kept(capng_type_t type)
+{
+	for (unsigned int c = 0; c <= CAPABILITY_MAX; c++)
+		if (!is_kept(c) && capng_have_capability(type, c) == 1)
+			return true;
+	return false;
+}
+
+static int set_no_new_privs(void)
+{
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1)
+		return 0;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		int r = -errno;
+
+		log_error("cannot set no_new_privs: %s", strerror(errno));
+		return r;
+	}
+	return 0;
+}
+
+static bool in_group(gid_t gid)
+{
+	gid_t groups[256];
+	int count;
+
+	if (getegid() == gid)
+		return true;
+	count = getgroups((int)ARRAY_SIZE(groups), groups);
+	for (int i = 0; i < count; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+void privilege_access_read(struct privilege_access *access)
+{
+	char text[16];
+
+	*access = (struct privilege_access){ 0 };
+	if (capng_get_caps_process() == 0) {
+		access->dac_read_search = capng_have_capability(
+			CAPNG_EFFECTIVE, CAP_DAC_READ_SEARCH) == 1;
+		access->syslog = capng_have_capability(CAPNG_EFFECTIVE,
+						       CAP_SYSLOG) == 1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(journal_groups); i++) {
+		const struct group *group = getgrnam(journal_groups[i]);
+
+		if (group != NULL && in_group(group->gr_gid))
+			access->journal_group = true;
+	}
+	/* Unreadable means we cannot tell; assume the restrictive default. */
+	access->dmesg_restricted = true;
+	if (read_file_into(AT_FDCWD, "/proc/sys/kernel/dmesg_restrict", text,
+			   sizeof(text)) > 0)
+		access->dmesg_restricted = text[0] != '0';
+}
+
+static void append(char *buffer, size_t size, size_t *used, const char *text)
+{
+	int n;
+
+	if (*used >= size)
+		return;
+	n = snprintf(buffer + *used, size - *used, "%s%s", *used ? "; " : "",
+		     text);
+	if (n > 0)
+		*used += (size_t)n < size - *used ? (size_t)n : size - *used - 1;
+}
+
+size_t privilege_describe_degraded(const struct privilege_access *access,
+				   char *buffer, size_t size)
+{
+	size_t count = 0, used = 0;
+
+	if (size == 0)
+		return 0;
+	buffer[0] = '\0';
+	if (!access->dac_read_search) {
+		append(buffer, size, &used,
+		       "processes: open files of other users' processes are "
+		       "not counted (/proc/PID/fd needs CAP_DAC_READ_SEARCH)");
+		append(buffer, size, &used,
+		       "log files: files this user may not read are skipped "
+		       "(CAP_DAC_READ_SEARCH)");
+		count += 2;
+	}
+	if (!access->syslog && access->dmesg_restricted) {
+		append(buffer, size, &used,
+		       "kernel log: /dev/kmsg is unreadable while "
+		       "kernel.dmesg_restrict=1 (CAP_SYSLOG)");
+		count++;
+	}
+	if (!access->journal_group && !access->dac_read_search) {
+		append(buffer, size, &used,
+		       "journal: only this user's own journal is readable "
+		       "(group " PRIVILEGE_JOURNAL_GROUP ")");
+		count++;
+	}
+	return count;
+}
+
+/*
+ * Reads the capabilities back from the kernel: effective and permitted must
+ * hold the kept ones and nothing else, and with clear_bounding the bounding
+ * set must be empty, so no later execve() can gain anything.
+ */
+static int verify_capabilities(bool clear_bounding)
+{
+	if (capng_get_caps_process() != 0) {
+		log_error("cannot read back the capabilities");
+		return -EIO;
+	}
+	if (has_capability_beyond_kept(CAPNG_EFFECTIVE) ||
+	    has_capability_beyond_kept(CAPNG_PERMITTED)) {
+		log_error("capabilities beyond cap_dac_read_search and "
+			  "cap_syslog are still held");
+		return -EPERM;
+	}
+	if (clear_bounding &&
+	    capng_have_capabilities(CAPNG_SELECT_BOUNDS) != CAPNG_NONE) {
+		log_error("the capability bounding set is not empty");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* After leaving uid 0 it must be impossible to get it back. */
+static int verify_root_is_gone(uid_t uid, gid_t gid)
+{
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
+
+	if (getresuid(&ruid, &euid, &suid) < 0 ||
+	    getresgid(&rgid, &egid, &sgid) < 0)
+		return -errno;
+	if (ruid != uid || euid != uid || suid != uid || rgid != gid ||
+	    egid != gid || sgid != gid) {
+		log_error("user switch incomplete (uid %d/%d/%d, gid %d/%d/%d)",
+			  (int)ruid, (int)euid, (int)suid, (int)rgid,
+			  (int)egid, (int)sgid);
+		return -EPERM;
+	}
+	if (setuid(0) == 0 || setgid(0) == 0) {
+		log_error("root could be regained after the switch; stopping");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static void capabilities_to_keep(void)
+{
+	capng_clear(CAPNG_SELECT_ALL);
+	for (size_t i = 0; i < ARRAY_SIZE(kept_capabilities); i++)
+		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+			     kept_capabilities[i]);
+}
+
+/*
+ * Hands a state directory this run created to the service user; anything
+ * else (a system directory named by mistake) is never chowned, the
+ * writability check after the switch reports it instead.
+ */
+static int hand_over_state_dir(int state_dir_fd, const char *state_dir,
+			       bool created, uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (!created || fstat(state_dir_fd, &st) < 0 || st.st_uid == uid)
+		return 0;
+	if (fchown(state_dir_fd, uid, gid) < 0) {
+		int r = -errno;
+
+		log_error("state directory %s: cannot give it to %s: %s",
+			  state_dir, PRIVILEGE_USER, strerror(errno));
+		return r;
+	}
+	return 0;
+}
+
+static int check_state_dir_writable(int state_dir_fd, const char *state_dir)
+{
+	struct stat st;
+	char owner[32] = "?";
+
+	/* A syscall filter may refuse faccessat2 (EPERM): then we cannot tell. */
+	if (faccessat(state_dir_fd, ".", W_OK | X_OK, AT_EACCESS) == 0 ||
+	    (errno != EACCES && errno != EROFS))
+		return 0;
+	if (fstat(state_dir_fd, &st) == 0) {
+		const struct passwd *pw = getpwuid(st.st_uid);
+
+		if (pw != NULL)
+			string_copy(owner, pw->pw_name, sizeof(owner));
+		else
+			snprintf(owner, sizeof(owner), "%u",
+				 (unsigned)st.st_uid);
+	}
+	log_error("state directory %s (owner %s, mode %04o) is not writable by "
+		  "uid %d; run 'chown %s: %s' or choose another state_dir",
+		  state_dir, owner, (unsigned)(st.st_mode & 07777),
+		  (int)geteuid(), PRIVILEGE_USER, state_dir);
+	return -EACCES;
+}
+
+static void log_kept(const char *who)
+{
+	char effective[64], bounding[80];
+
+	kept_names(CAPNG_EFFECTIVE, effective, sizeof(effective));
+	if (capng_have_capabilities(CAPNG_SELECT_BOUNDS) == CAPNG_NONE) {
+		string_copy(bounding, "cleared", sizeof(bounding));
+	} else if (!has_capability_beyond_kept(CAPNG_BOUNDING_SET)) {
+		char names[64];
+
+		kept_names(CAPNG_BOUNDING_SET, names, sizeof(names));
+		snprintf(bounding, sizeof(bounding), "%s", names);
+	} else {
+		/* Clearing it needs CAP_SETPCAP; no_new_privs makes it moot. */
+		string_copy(bounding, "as inherited", sizeof(bounding));
+	}
+	log_info("running as %s; capabilities kept: %s; bounding set %s; "
+		 "no_new_privs set", who, effective, bounding);
+}
+
+/* Root, and the service user exists: become it. */
+static int switch_to_service_user(const struct passwd *pw, int state_dir_fd,
+				  const char *state_dir, bool created)
+{
+	const struct group *journal = getgrnam(PRIVILEGE_JOURNAL_GROUP);
+	uid_t uid = pw->pw_uid;
+	gid_t gid = pw->pw_gid, groups[1];
+	char who[128];
+	int r;
+
+	if (uid == 0) {
+		log_error("user %s has uid 0; refusing to run as root",
+			  PRIVILEGE_USER);
+		return -EPERM;
+	}
+	r = hand_over_state_dir(state_dir_fd, state_dir, created, uid, gid);
+	if (r < 0)
+		return r;
+	/* Only the journal group: none of root's, none from /etc/group. */
+	if (journal != NULL)
+		groups[0] = journal->gr_gid;
+	if (setgroups(journal != NULL ? 1 : 0, groups) < 0) {
+		r = -errno;
+		log_error("cannot set supplementary groups: %s",
+			  strerror(errno));
+		return r;
+	}
+	capabilities_to_keep();
+	r = capng_change_id((int)uid, (int)gid,
+			    CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT);
+	if (r < 0) {
+		log_error("cannot switch to user %s (libcap-ng step %d)",
+			  PRIVILEGE_USER, -r);
+		return -EPERM;
+	}
+	r = set_no_new_privs();
+	if (r == 0)
+		r = verify_root_is_gone(uid, gid);
+	if (r == 0)
+		r = verify_capabilities(true);
+	if (r < 0)
+		return r;
+	snprintf(who, sizeof(who), "%s (uid %d, gid %d, groups %s)",
+		 PRIVILEGE_USER, (int)uid, (int)gid,
+		 journal != NULL ? PRIVILEGE_JOURNAL_GROUP : "none");
+	log_kept(who);
+	if (journal == NULL)
+		log_notice("group %s does not exist; the journal is read with "
+			   "cap_dac_read_search", PRIVILEGE_JOURNAL_GROUP);
+	return check_state_dir_writable(state_dir_fd, state_dir);
+}
+
+/* Root, but no service account: keep uid 0, shed everything else. */
+static int restrict_root(int state_dir_fd, const char *state_dir)
+{
+	int r;
+
+	capabilities_to_keep();
+	if (capng_apply(CAPNG_SELECT_ALL) < 0) {
+		log_error("cannot drop capabilities");
+		return -EPERM;
+	}
+	r = set_no_new_privs();
+	if (r == 0)
+		r = verify_capabilities(true);
+	if (r < 0)
+		return r;
+	log_kept("uid 0");
+	log_warning("user %s does not exist, so the agent stays uid 0 (with "
+		    "only the capabilities above); create it with "
+		    "'systemd-sysusers sysops-agent.conf' or install the "
+		    "package", PRIVILEGE_USER);
+	return check_state_dir_writable(state_dir_fd, state_dir);
+}
+
+/*
+ * Anyone else keeps what it was given of the two and loses the rest. Under
+ * the shipped unit there is nothing to drop, so capset(), which the unit's
+ * syscall filter refuses, is never called.
+ */
+static int restrict_unprivileged(int state_dir_fd, const char *state_dir)
+{
+	struct privilege_access access;
+	const struct passwd *pw = getpwuid(geteuid());
+	char who[96], degraded[768];
+	bool needs_apply = false;
+	int r;
+
+	if (capng_get_caps_process() != 0) {
+		log_error("cannot read the process capabilities");
+		return -EIO;
+	}
+	needs_apply = has_capability_beyond_kept(CAPNG_PERMITTED) ||
+		      has_capability_beyond_kept(CAPNG_EFFECTIVE);
+	for (size_t i = 0; i < ARRAY_SIZE(kept_capabilities); i++)
+		if (capng_have_capability(CAPNG_PERMITTED,
+					  kept_capabilities[i]) !=
+		    capng_have_capability(CAPNG_EFFECTIVE,
+					  kept_capabilities[i]))
+			needs_apply = true;
+	if (needs_apply) {
+		bool had[ARRAY_SIZE(kept_capabilities)];
+
+		for (size_t i = 0; i < ARRAY_SIZE(kept_capabilities); i++)
+			had[i] = capng_have_capability(
+					 CAPNG_PERMITTED,
+					 kept_capabilities[i]) == 1;
+		capng_clear(CAPNG_SELECT_CAPS);
+		for (size_t i = 0; i < ARRAY_SIZE(kept_capabilities); i++)
+			if (had[i])
+				capng_update(CAPNG_ADD,
+					     CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+					     kept_capabilities[i]);
+		if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
+			log_error("cannot drop the capabilities it does not "
+				  "need");
+			return -EPERM;
+		}
+	}
+	/* Ambient capabilities would pass to a child; there is none. */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	r = set_no_new_privs();
+	if (r == 0)
+		r = verify_capabilities(false);
+	if (r < 0)
+		return r;
+	if (pw != NULL)
+		snprintf(who, sizeof(who), "%s (uid %d)", pw->pw_name,
+			 (int)geteuid());
+	else
+		snprintf(who, sizeof(who), "uid %d", (int)geteuid());
+	log_kept(who);
+	privilege_access_read(&access);
+	if (privilege_describe_degraded(&access, degraded, sizeof(degraded)))
+		log_warning("running without full read access, degraded: %s",
+			    degraded);
+	return check_state_dir_writable(state_dir_fd, state_dir);
+}
+
+int privilege_drop(int state_dir_fd, const char *state_dir,
+		   bool state_dir_created)
+{
+	const struct passwd *pw;
+
+	if (geteuid() != 0)
+		return restrict_unprivileged(state_dir_fd, state_dir);
+	errno = 0;
+	pw = getpwnam(PRIVILEGE_USER);
+	if (pw != NULL)
+		return switch_to_service_user(pw, state_dir_fd, state_dir,
+					      state_dir_created);
+	/* getpwnam(3): these errno values also mean "no such user". */
+	if (errno != 0 && errno != ENOENT && errno != ESRCH &&
+	    errno != EBADF && errno != EPERM) {
+		int r = -errno;
+
+		/* Never fall back to root because a lookup failed. */
+		log_error("cannot look up user %s: %s", PRIVILEGE_USER,
+			  strerror(errno));
+		return r;
+	}
+	return restrict_root(state_dir_fd, state_dir);
+}

@@ -1,0 +1,269 @@
+/*
+ * logscan.c - the log scanner as a daemon module: builds the rule engine
+ * from the configuration, starts the sources that are turned on, turns each
+ * rule event into an alert for alert_submit(), saves cursors every tick, and
+ * on reload restarts the sources with the new settings (cursors make that
+ * lossless). A source that cannot start (no /dev/kmsg permission, no
+ * journal) is reported and skipped; bad rules stop start-up.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerter/alert.h"
+#include "core/daemon.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "logscan/logscan.h"
+#include "logscan/mask.h"
+#include "logscan/rules.h"
+#include "logscan/sources.h"
+
+struct logscan_state {
+	struct logscan_context context;
+	struct masker *masker;
+	struct file_source *files;
+	struct kmsg_source *kmsg;
+	struct journal_source *journal;
+	uint64_t alerts, alerts_refused;
+	bool running;
+};
+
+static struct logscan_state scanner;
+
+static void submit(const struct rule_event *event, void *data)
+{
+	struct logscan_state *state = data;
+	const struct log_record *record = event->record;
+	char labels[160] = "";
+	struct alert_event alert = {
+		.rule = event->rule,
+		.series = record->origin,
+		.labels = labels,
+		.severity = event->severity,
+		.firing = true,
+		.time_usec = (uint64_t)record->time_sec * USEC_PER_SEC,
+		.value = event->count,
+		.baseline = NAN,
+		.threshold = NAN,
+		.score = 1.0,
+		.eta_secs = -1,
+		.summary = event->message,
+		.detail = event->line,
+		.count = event->count,
+	};
+
+	if (event->group[0] != '\0')
+		snprintf(labels, sizeof(labels), "%s=%s", event->group_by,
+			 event->group);
+	log_debug("logscan: event %s from %s:%llu: %s", event->rule,
+		  record->origin, (unsigned long long)record->line_number,
+		  event->message);
+	if (alert_submit(&alert) < 0)
+		state->alerts_refused++;
+	else
+		state->alerts++;
+}
+
+static int build_engine(struct logscan_state *state,
+			const struct logscan_config *config)
+{
+	struct rule_definition rules[LOGSCAN_MAX_RULES];
+	char error[256];
+	int count;
+
+	count = rule_set_from_config(config, rules, LOGSCAN_MAX_RULES, error,
+				     sizeof(error));
+	if (count < 0 ||
+	    masker_new(&config->mask_patterns, &state->masker, error,
+		       sizeof(error)) < 0 ||
+	    rule_engine_new(rules, (size_t)count,
+			    (size_t)config->max_groups_per_rule,
+			    (size_t)config->max_line_bytes, state->masker,
+			    &state->context.engine, error, sizeof(error)) < 0) {
+		log_error("logscan: %s", error);
+		masker_free(state->masker);
+		state->masker = NULL;
+		return -EINVAL;
+	}
+	log_info("logscan: %d rules in force", count);
+	return 0;
+}
+
+static void start_sources(struct logscan_state *state)
+{
+	const struct logscan_config *config = state->context.config;
+	int r;
+
+	if (config->files.count > 0) {
+		r = file_source_start(&state->context, &state->files);
+		if (r < 0)
+			log_warning("logscan: cannot follow files: %s",
+				    strerror(-r));
+	}
+	if (config->kmsg) {
+		r = kmsg_source_start(&state->context, &state->kmsg);
+		if (r < 0)
+			log_warning("logscan: cannot read %s: %s; kernel "
+				    "messages are not scanned%s",
+				    config->kmsg_path, strerror(-r),
+				    r == -EPERM || r == -EACCES ?
+					    " (needs CAP_SYSLOG)" : "");
+	}
+	if (config->journal) {
+		r = journal_source_start(&state->context, state->kmsg != NULL,
+					 &state->journal);
+		if (r < 0)
+			log_warning("logscan: cannot open the journal%s%s: %s",
+				    config->journal_directory ? " in " : "",
+				    config->journal_directory ?
+					    config->journal_directory : "",
+				    strerror(-r));
+	}
+}
+
+static void log_stats(const char *name, const struct source_stats *stats)
+{
+	log_info("logscan: %s: %llu lines, %llu cut at max_line_bytes, %llu "
+		 "malformed, %llu lost, %llu rotations", name,
+		 (unsigned long long)stats->lines,
+		 (unsigned long long)stats->truncated,
+		 (unsigned long long)stats->malformed,
+		 (unsigned long long)stats->lost,
+		 (unsigned long long)stats->rotations);
+}
+
+static void stop_sources(struct logscan_state *state)
+{
+	struct source_stats stats;
+
+	if (state->files != NULL) {
+		file_source_stop(state->files, &stats);
+		log_stats("files", &stats);
+	}
+	if (state->kmsg != NULL) {
+		kmsg_source_stop(state->kmsg, &stats);
+		log_stats("kmsg", &stats);
+	}
+	if (state->journal != NULL) {
+		journal_source_stop(state->journal, &stats);
+		log_stats("journal", &stats);
+	}
+	state->files = NULL;
+	state->kmsg = NULL;
+	state->journal = NULL;
+}
+
+static int logscan_start(struct daemon *d)
+{
+	struct logscan_state *state = &scanner;
+	int r;
+
+	memset(state, 0, sizeof(*state));
+	if (!d->config->logscan.enabled) {
+		log_info("logscan: disabled");
+		return 0;
+	}
+	state->context = (struct logscan_context){
+		.event = d->event,
+		.state_dir_fd = d->state_dir_fd,
+		.config = &d->config->logscan,
+		.proc_root = d->config->agent.proc_root,
+		.sink = submit,
+		.sink_data = state,
+	};
+	r = build_engine(state, &d->config->logscan);
+	if (r < 0)
+		return r;
+	start_sources(state);
+	state->running = true;
+	return 0;
+}
+
+static void logscan_tick(struct daemon *d, uint64_t now_usec)
+{
+	struct logscan_state *state = &scanner;
+
+	(void)d, (void)now_usec;
+	if (!state->running)
+		return;
+	if (state->files != NULL)
+		file_source_tick(state->files);
+	if (state->kmsg != NULL)
+		kmsg_source_tick(state->kmsg);
+	if (state->journal != NULL)
+		journal_source_tick(state->journal);
+}
+
+static void logscan_stop(struct daemon *d)
+{
+	struct logscan_state *state = &scanner;
+	struct rule_engine_stats stats;
+
+	(void)d;
+	if (!state->running)
+		return;
+	stop_sources(state);
+	rule_engine_get_stats(state->context.engine, &stats);
+	log_info("logscan: %llu lines scanned, %llu matches, %llu alerts "
+		 "(%llu refused by the alerter)",
+		 (unsigned long long)stats.lines,
+		 (unsigned long long)stats.matches,
+		 (unsigned long long)state->alerts,
+		 (unsigned long long)state->alerts_refused);
+	rule_engine_free(state->context.engine);
+	masker_free(state->masker);
+	state->context.engine = NULL;
+	state->masker = NULL;
+	state->running = false;
+}
+
+/*
+ * The new rules are compiled first. Sources always restart on the new
+ * settings (the old configuration is freed after a reload, and cursors make
+ * the restart lossless); if the new rules cannot be built, the running
+ * engine, which owns copies of its strings, stays in force.
+ */
+static int logscan_reload(struct daemon *d, const struct config *old_config)
+{
+	struct logscan_state *state = &scanner, fresh;
+	const struct logscan_config *config = &d->config->logscan;
+	bool rebuilt = false;
+
+	(void)old_config;
+	memset(&fresh, 0, sizeof(fresh));
+	if (config->enabled)
+		rebuilt = build_engine(&fresh, config) == 0;
+	if (state->running)
+		stop_sources(state);
+	if (rebuilt || !config->enabled) {
+		rule_engine_free(state->context.engine);
+		masker_free(state->masker);
+		state->context.engine = fresh.context.engine;
+		state->masker = fresh.masker;
+	}
+	state->running = config->enabled && state->context.engine != NULL;
+	if (!state->running) {
+		log_info("logscan: %s", config->enabled ? "no usable rules; "
+			 "stopped" : "disabled");
+		return config->enabled ? -EINVAL : 0;
+	}
+	state->context.event = d->event;
+	state->context.state_dir_fd = d->state_dir_fd;
+	state->context.config = config;
+	state->context.proc_root = d->config->agent.proc_root;
+	state->context.sink = submit;
+	state->context.sink_data = state;
+	start_sources(state);
+	return rebuilt ? 0 : -EINVAL;
+}
+
+const struct daemon_module logscan_module = {
+	.name = "logscan",
+	.start = logscan_start,
+	.tick = logscan_tick,
+	.reload = logscan_reload,
+	.stop = logscan_stop,
+};

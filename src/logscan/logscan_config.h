@@ -1,0 +1,50 @@
+/*
+ * logscan_config.h - the log scanner's configuration structs, included by
+ * core/config.h inside struct config (so it must not include config.h back:
+ * struct config_string_list is already defined where this is included).
+ */
+#ifndef SYSOPS_LOGSCAN_CONFIG_H
+#define SYSOPS_LOGSCAN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fixed limits: the scanner's memory is known at start-up. */
+#define LOGSCAN_MAX_USER_RULES 24
+#define LOGSCAN_MAX_RULES 64 /* built-in pack + user rules, one bit each */
+#define LOGSCAN_MAX_FILES 64 /* files matched by all globs together */
+
+struct logscan_rule_config {
+	char *name;
+	char *pattern;
+	char *severity;
+	char *exclude;
+	char *message;
+	char *group_by;
+	struct config_string_list sources;
+	int64_t threshold;
+	int64_t window_secs;
+};
+
+struct logscan_config {
+	bool enabled;
+	bool kmsg;
+	char *kmsg_path;
+	bool journal;
+	char *journal_directory;
+	int64_t journal_max_priority;
+	struct config_string_list journal_units;
+	struct config_string_list journal_identifiers;
+	struct config_string_list files;
+	char *start_position;
+	int64_t max_line_bytes;
+	int64_t max_groups_per_rule;
+	int64_t max_read_bytes_per_wakeup;
+	struct config_string_list disable_rules;
+	struct config_string_list mask_patterns;
+	struct logscan_rule_config rules[LOGSCAN_MAX_USER_RULES];
+	size_t rule_count;
+};
+
+#endif

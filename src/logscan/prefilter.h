@@ -1,0 +1,46 @@
+/*
+ * prefilter.h - decides cheaply which rules could match a line. Each rule
+ * contributes the literal strings every match must contain (one per top-level
+ * alternative); a line is hashed four bytes at a time, case-folded, and only
+ * rules whose literal's 4-gram appears are handed to PCRE2. Most lines touch
+ * no rule at all, which is what makes a million lines a second possible.
+ */
+#ifndef SYSOPS_LOGSCAN_PREFILTER_H
+#define SYSOPS_LOGSCAN_PREFILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PREFILTER_TABLE_BITS 12
+#define PREFILTER_MAX_LITERALS 8
+#define PREFILTER_LITERAL_MAX 64
+
+struct prefilter {
+	uint64_t table[1u << PREFILTER_TABLE_BITS]; /* 4-gram hash -> rules */
+	uint64_t always;                            /* rules without literal */
+};
+
+void prefilter_init(struct prefilter *filter);
+
+/*
+ * Registers rule `index` (< 64). Returns true when the pattern yielded a
+ * literal for every alternative; otherwise the rule runs on every line.
+ */
+bool prefilter_add(struct prefilter *filter, unsigned index,
+		   const char *pattern);
+
+/* Rules that may match text (a superset of those that do). */
+uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
+			      size_t length);
+
+/*
+ * The literals every match of pattern contains, one per top-level
+ * alternative, each at least 4 bytes; returns how many, or 0 when some
+ * alternative has none (or the pattern uses syntax this reader does not
+ * follow, such as (?x) or \Q).
+ */
+size_t pattern_literals(const char *pattern,
+			char literals[][PREFILTER_LITERAL_MAX], size_t max);
+
+#endif

@@ -1,0 +1,462 @@
+/*
+ * rules.c - compiles and runs the rule set. Per line: one prefilter scan,
+ * then PCRE2 JIT only for the rules the prefilter let through. Aggregation
+ * state is a fixed open-addressed table per rule (probe length 8, the least
+ * recently seen group evicted), each group a ring of 16 time buckets that
+ * covers the rule's window: memory is rules x max_groups, known at start.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "logscan/rules.h"
+
+#include <errno.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "logscan/mask.h"
+#include "logscan/prefilter.h"
+
+#define GROUP_KEY_MAX 64
+#define GROUP_BUCKETS 16
+#define GROUP_PROBES 8
+#define MESSAGE_MAX 1024
+#define CAPTURE_MAX 256
+
+struct group_slot {
+	char key[GROUP_KEY_MAX];
+	bool used;
+	uint64_t head;            /* bucket index of the newest bucket */
+	uint32_t buckets[GROUP_BUCKETS];
+	int64_t quiet_until;      /* no alert before this (after one fired) */
+	int64_t last_seen;
+};
+
+struct compiled_rule {
+	struct rule_definition definition; /* strings owned below */
+	char *strings[6];
+	pcre2_code *code;
+	pcre2_code *exclude;
+	bool jit, exclude_jit, prefiltered;
+	bool aggregates;
+	uint32_t bucket_secs;
+	struct group_slot *groups;
+	size_t group_count;
+};
+
+struct rule_engine {
+	struct compiled_rule rules[LOGSCAN_MAX_RULES];
+	size_t count;
+	uint64_t source_rules[LOGSCAN_SOURCE_ALL + 1];
+	struct prefilter filter;
+	pcre2_match_data *match;
+	pcre2_match_data *exclude_match;
+	struct masker *masker;
+	size_t max_line_bytes;
+	char *masked_line;
+	char message[MESSAGE_MAX];
+	char masked_message[MESSAGE_MAX];
+	struct rule_engine_stats stats;
+};
+
+static char *copy_string(struct compiled_rule *rule, size_t slot,
+			 const char *text)
+{
+	if (text == NULL)
+		return NULL;
+	rule->strings[slot] = strdup(text);
+	return rule->strings[slot];
+}
+
+static pcre2_code *compile(const char *rule_name, const char *what,
+			   const char *pattern, bool *jit, char *error,
+			   size_t error_size)
+{
+	PCRE2_UCHAR text[128];
+	PCRE2_SIZE offset;
+	pcre2_code *code;
+	int status;
+
+	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+			     PCRE2_DUPNAMES, &status, &offset, NULL);
+	if (code == NULL) {
+		pcre2_get_error_message(status, text, sizeof(text));
+		snprintf(error, error_size, "rule %s: %s: %s at offset %zu",
+			 rule_name, what, (const char *)text, (size_t)offset);
+		return NULL;
+	}
+	*jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+	return code;
+}
+
+static int compile_rule(struct rule_engine *engine, size_t index,
+			const struct rule_definition *definition,
+			size_t max_groups, char *error, size_t error_size)
+{
+	struct compiled_rule *rule = &engine->rules[index];
+	struct rule_definition *d = &rule->definition;
+	PCRE2_SPTR first, last;
+	uint32_t captures;
+
+	*d = *definition;
+	d->name = copy_string(rule, 0, definition->name);
+	d->pattern = copy_string(rule, 1, definition->pattern);
+	d->exclude = copy_string(rule, 2, definition->exclude);
+	d->message = copy_string(rule, 3, definition->message);
+	d->group_by = copy_string(rule, 4, definition->group_by);
+	d->description = copy_string(rule, 5, definition->description);
+	if (d->name == NULL || d->pattern == NULL)
+		return -ENOMEM;
+	if (d->sources == 0)
+		d->sources = LOGSCAN_SOURCE_ALL;
+	if (d->threshold == 0)
+		d->threshold = 1;
+	rule->code = compile(d->name, "pattern", d->pattern, &rule->jit, error,
+			     error_size);
+	if (rule->code == NULL)
+		return -EINVAL;
+	if (d->exclude != NULL) {
+		rule->exclude = compile(d->name, "exclude", d->exclude,
+					&rule->exclude_jit, error, error_size);
+		if (rule->exclude == NULL)
+			return -EINVAL;
+	}
+	if (d->group_by != NULL && d->group_by[0] == '\0')
+		d->group_by = NULL;
+	if (d->group_by != NULL &&
+	    pcre2_substring_nametable_scan(rule->code, (PCRE2_SPTR)d->group_by,
+					   &first, &last) < 0) {
+		snprintf(error, error_size, "rule %s: group_by '%s' is not a "
+			 "named capture of the pattern", d->name, d->group_by);
+		return -EINVAL;
+	}
+	pcre2_pattern_info(rule->code, PCRE2_INFO_CAPTURECOUNT, &captures);
+	if (captures > 64) {
+		snprintf(error, error_size, "rule %s: more than 64 captures",
+			 d->name);
+		return -EINVAL;
+	}
+	rule->aggregates = d->threshold > 1 || d->window_secs > 0;
+	if (rule->aggregates) {
+		uint32_t window = d->window_secs ? d->window_secs : 1;
+
+		rule->bucket_secs = (window + GROUP_BUCKETS - 1) / GROUP_BUCKETS;
+		rule->group_count = max_groups;
+		rule->groups = calloc(max_groups, sizeof(*rule->groups));
+		if (rule->groups == NULL)
+			return -ENOMEM;
+	}
+	rule->prefiltered = prefilter_add(&engine->filter, (unsigned)index,
+					  d->pattern);
+	for (unsigned kinds = 1; kinds <= LOGSCAN_SOURCE_ALL; kinds++)
+		if (kinds & d->sources)
+			engine->source_rules[kinds] |= 1ull << index;
+	return 0;
+}
+
+int rule_engine_new(const struct rule_definition *rules, size_t count,
+		    size_t max_groups, size_t max_line_bytes,
+		    struct masker *masker, struct rule_engine **out,
+		    char *error, size_t error_size)
+{
+	struct rule_engine *engine;
+	int r = 0;
+
+	if (count > LOGSCAN_MAX_RULES) {
+		snprintf(error, error_size, "%zu rules; at most %d", count,
+			 LOGSCAN_MAX_RULES);
+		return -EINVAL;
+	}
+	engine = calloc(1, sizeof(*engine));
+	if (engine == NULL)
+		return -ENOMEM;
+	prefilter_init(&engine->filter);
+	engine->masker = masker;
+	engine->max_line_bytes = max_line_bytes;
+	engine->masked_line = malloc(max_line_bytes + 1);
+	engine->match = pcre2_match_data_create(66, NULL);
+	engine->exclude_match = pcre2_match_data_create(1, NULL);
+	if (engine->masked_line == NULL || engine->match == NULL ||
+	    engine->exclude_match == NULL)
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < count; i++) {
+		engine->count = i + 1;
+		r = compile_rule(engine, i, &rules[i], max_groups, error,
+				 error_size);
+	}
+	if (r < 0) {
+		if (r == -ENOMEM)
+			snprintf(error, error_size, "out of memory");
+		rule_engine_free(engine);
+		return r;
+	}
+	*out = engine;
+	return 0;
+}
+
+void rule_engine_free(struct rule_engine *engine)
+{
+	if (engine == NULL)
+		return;
+	for (size_t i = 0; i < engine->count; i++) {
+		struct compiled_rule *rule = &engine->rules[i];
+
+		pcre2_code_free(rule->code);
+		pcre2_code_free(rule->exclude);
+		free(rule->groups);
+		for (size_t s = 0; s < ARRAY_SIZE(rule->strings); s++)
+			free(rule->strings[s]);
+	}
+	pcre2_match_data_free(engine->match);
+	pcre2_match_data_free(engine->exclude_match);
+	free(engine->masked_line);
+	free(engine);
+}
+
+static int run(pcre2_code *code, bool jit, const struct log_record *record,
+	       pcre2_match_data *match)
+{
+	if (jit)
+		return pcre2_jit_match(code, (PCRE2_SPTR)record->text,
+				       record->length, 0, 0, match, NULL);
+	return pcre2_match(code, (PCRE2_SPTR)record->text, record->length, 0,
+			   0, match, NULL);
+}
+
+static size_t capture(pcre2_match_data *match, const char *name, char *out,
+		      size_t size)
+{
+	PCRE2_SIZE length = size;
+
+	if (pcre2_substring_copy_byname(match, (PCRE2_SPTR)name,
+					(PCRE2_UCHAR *)out, &length) != 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	return length;
+}
+
+static uint32_t key_hash(const char *key)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 16777619u;
+	return h;
+}
+
+static struct group_slot *find_group(struct rule_engine *engine,
+				     struct compiled_rule *rule,
+				     const char *key, int64_t now)
+{
+	size_t start = key_hash(key) % rule->group_count, victim = start;
+	struct group_slot *slot;
+
+	for (size_t probe = 0; probe < GROUP_PROBES; probe++) {
+		size_t at = (start + probe) % rule->group_count;
+
+		slot = &rule->groups[at];
+		if (!slot->used) {
+			victim = at;
+			break;
+		}
+		if (strcmp(slot->key, key) == 0)
+			return slot;
+		if (slot->last_seen < rule->groups[victim].last_seen)
+			victim = at;
+	}
+	slot = &rule->groups[victim];
+	if (slot->used)
+		engine->stats.groups_evicted++;
+	memset(slot, 0, sizeof(*slot));
+	slot->used = true;
+	slot->last_seen = now;
+	string_copy(slot->key, key, sizeof(slot->key));
+	return slot;
+}
+
+/* Adds one event at time t; returns the count in the window when an alert
+ * is due, else 0. */
+static uint32_t aggregate(struct compiled_rule *rule, struct group_slot *slot,
+			  int64_t t)
+{
+	uint64_t bucket = (uint64_t)(t < 0 ? 0 : t) / rule->bucket_secs;
+	uint32_t count = 0;
+
+	if (bucket > slot->head) {
+		uint64_t gap = bucket - slot->head;
+
+		for (uint64_t i = 1; i <= gap && i <= GROUP_BUCKETS; i++)
+			slot->buckets[(slot->head + i) % GROUP_BUCKETS] = 0;
+		slot->head = bucket;
+	}
+	/* An older line still inside the ring counts where it belongs. */
+	if (slot->head - bucket < GROUP_BUCKETS)
+		slot->buckets[bucket % GROUP_BUCKETS]++;
+	if (t > slot->last_seen)
+		slot->last_seen = t;
+	for (size_t i = 0; i < GROUP_BUCKETS; i++)
+		count += slot->buckets[i];
+	if (count < rule->definition.threshold || t < slot->quiet_until)
+		return 0;
+	memset(slot->buckets, 0, sizeof(slot->buckets));
+	slot->quiet_until = t + rule->definition.window_secs;
+	return count;
+}
+
+static size_t append(char *out, size_t used, size_t size, const char *text,
+		     size_t length)
+{
+	if (used + 1 >= size)
+		return used;
+	if (length > size - 1 - used)
+		length = size - 1 - used;
+	memcpy(out + used, text, length);
+	return used + length;
+}
+
+static size_t render(struct rule_engine *engine, struct compiled_rule *rule,
+		     const struct log_record *record, const char *group,
+		     uint32_t count, char *out, size_t size)
+{
+	const char *template = rule->definition.message;
+	char value[CAPTURE_MAX], name[64];
+	size_t used = 0;
+
+	if (template == NULL)
+		template = "{line}";
+	while (*template != '\0') {
+		const char *close = template[0] == '{' ?
+					    strchr(template, '}') : NULL;
+		size_t name_length, value_length;
+
+		if (close == NULL || (size_t)(close - template) > sizeof(name)) {
+			used = append(out, used, size, template, 1);
+			template++;
+			continue;
+		}
+		name_length = (size_t)(close - template - 1);
+		memcpy(name, template + 1, name_length);
+		name[name_length] = '\0';
+		template = close + 1;
+		if (strcmp(name, "line") == 0) {
+			used = append(out, used, size, record->text,
+				      record->length);
+			continue;
+		}
+		if (strcmp(name, "count") == 0)
+			value_length = (size_t)snprintf(value, sizeof(value),
+							"%u", count);
+		else if (strcmp(name, "window") == 0)
+			value_length = (size_t)snprintf(
+				value, sizeof(value), "%u",
+				rule->definition.window_secs);
+		else if (strcmp(name, "group") == 0)
+			value_length = string_copy(value, group, sizeof(value));
+		else
+			value_length = capture(engine->match, name, value,
+					       sizeof(value));
+		if (value_length >= sizeof(value))
+			value_length = sizeof(value) - 1;
+		used = append(out, used, size, value, value_length);
+	}
+	out[used] = '\0';
+	return used;
+}
+
+static void emit(struct rule_engine *engine, struct compiled_rule *rule,
+		 const struct log_record *record, const char *group,
+		 uint32_t count, rule_event_sink sink, void *data)
+{
+	size_t length = render(engine, rule, record, group, count,
+			       engine->message, sizeof(engine->message));
+	size_t line_length = record->length < engine->max_line_bytes ?
+				     record->length : engine->max_line_bytes;
+	struct rule_event event = {
+		.rule = rule->definition.name,
+		.severity = rule->definition.severity,
+		.group_by = rule->definition.group_by ?
+				    rule->definition.group_by : "",
+		.group = group,
+		.message = engine->masked_message,
+		.line = engine->masked_line,
+		.count = count,
+		.window_secs = rule->definition.window_secs,
+		.record = record,
+	};
+
+	masker_apply(engine->masker, engine->message, length,
+		     engine->masked_message, sizeof(engine->masked_message));
+	masker_apply(engine->masker, record->text, line_length,
+		     engine->masked_line, engine->max_line_bytes + 1);
+	engine->stats.events++;
+	if (sink != NULL)
+		sink(&event, data);
+}
+
+unsigned rule_engine_scan(struct rule_engine *engine,
+			  const struct log_record *record, rule_event_sink sink,
+			  void *data)
+{
+	uint64_t candidates;
+	unsigned emitted = 0;
+
+	engine->stats.lines++;
+	candidates = prefilter_candidates(&engine->filter, record->text,
+					  record->length) &
+		     engine->source_rules[record->source & LOGSCAN_SOURCE_ALL];
+	while (candidates != 0) {
+		size_t index = (size_t)__builtin_ctzll(candidates);
+		struct compiled_rule *rule = &engine->rules[index];
+		char group[GROUP_KEY_MAX] = "";
+		uint32_t count = 1;
+
+		candidates &= candidates - 1;
+		engine->stats.candidates++;
+		if (run(rule->code, rule->jit, record, engine->match) < 0)
+			continue;
+		if (rule->exclude != NULL &&
+		    run(rule->exclude, rule->exclude_jit, record,
+			engine->exclude_match) >= 0)
+			continue;
+		engine->stats.matches++;
+		if (rule->definition.group_by != NULL)
+			capture(engine->match, rule->definition.group_by, group,
+				sizeof(group));
+		if (rule->aggregates) {
+			struct group_slot *slot = find_group(engine, rule, group,
+							     record->time_sec);
+
+			count = aggregate(rule, slot, record->time_sec);
+			if (count == 0)
+				continue;
+		}
+		emit(engine, rule, record, group, count, sink, data);
+		emitted++;
+	}
+	return emitted;
+}
+
+void rule_engine_get_stats(const struct rule_engine *engine,
+			   struct rule_engine_stats *stats)
+{
+	*stats = engine->stats;
+}
+
+size_t rule_engine_count(const struct rule_engine *engine)
+{
+	return engine->count;
+}
+
+const struct rule_definition *rule_engine_rule(const struct rule_engine *engine,
+					       size_t index)
+{
+	return index < engine->count ? &engine->rules[index].definition : NULL;
+}
+
+bool rule_engine_rule_prefiltered(const struct rule_engine *engine,
+				  size_t index)
+{
+	return index < engine->count && engine->rules[index].prefiltered;
+}

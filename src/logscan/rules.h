@@ -1,0 +1,110 @@
+/*
+ * rules.h - the rule engine: PCRE2 patterns (JIT-compiled) behind a literal
+ * prefilter, optional exclude patterns, aggregation per named capture in a
+ * fixed table with eviction, message templates, and masking of whatever
+ * leaves. Sources hand it records; it calls a sink for every event.
+ */
+#ifndef SYSOPS_LOGSCAN_RULES_H
+#define SYSOPS_LOGSCAN_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alerter/alert.h"
+#include "logscan/logscan.h"
+
+struct masker;
+
+enum logscan_source {
+	LOGSCAN_SOURCE_KMSG = 1,
+	LOGSCAN_SOURCE_JOURNAL = 2,
+	LOGSCAN_SOURCE_FILE = 4,
+};
+#define LOGSCAN_SOURCE_ALL 7u
+
+struct rule_definition {
+	const char *name;
+	const char *pattern;
+	const char *exclude;     /* NULL: none */
+	const char *message;     /* template; NULL: the line */
+	const char *group_by;    /* capture name; NULL: one group */
+	enum alert_severity severity;
+	unsigned sources;        /* LOGSCAN_SOURCE_* bits; 0: all */
+	uint32_t threshold;      /* events in window_secs; 0 or 1: each */
+	uint32_t window_secs;    /* quiet period after an alert; 0: none */
+	const char *description;
+};
+
+/* The built-in pack (rule_pack.c). */
+extern const struct rule_definition rule_pack[];
+extern const size_t rule_pack_count;
+
+/*
+ * The rules in force: the pack without disable_rules, then each user rule
+ * (replacing a built-in one of the same name). Strings point into config and
+ * the pack. Returns the count, or -EINVAL (reason in error) when a name in
+ * disable_rules is unknown or there are more than LOGSCAN_MAX_RULES.
+ */
+int rule_set_from_config(const struct logscan_config *config,
+			 struct rule_definition *out, size_t max,
+			 char *error, size_t error_size);
+
+struct log_record {
+	enum logscan_source source;
+	const char *origin;      /* "kmsg", "journal" or a path */
+	uint64_t line_number;    /* line in a file, kmsg sequence, ... */
+	const char *text;        /* what rules match: "tag[pid]: message" */
+	size_t length;
+	int64_t time_sec;        /* when it was logged (epoch seconds) */
+};
+
+struct rule_event {
+	const char *rule;
+	enum alert_severity severity;
+	const char *group_by;    /* capture name, or "" */
+	const char *group;       /* its value, or "" */
+	const char *message;     /* rendered and masked */
+	const char *line;        /* masked */
+	uint32_t count;          /* events this alert stands for */
+	uint32_t window_secs;
+	const struct log_record *record;
+};
+
+typedef void (*rule_event_sink)(const struct rule_event *event, void *data);
+
+struct rule_engine_stats {
+	uint64_t lines;
+	uint64_t candidates;     /* rule runs the prefilter let through */
+	uint64_t matches;
+	uint64_t events;
+	uint64_t groups_evicted;
+};
+
+struct rule_engine;
+
+/*
+ * Compiles the rules (strings are copied). masker is borrowed and must
+ * outlive the engine. Returns 0 or -errno with a reason in error.
+ */
+int rule_engine_new(const struct rule_definition *rules, size_t count,
+		    size_t max_groups, size_t max_line_bytes,
+		    struct masker *masker, struct rule_engine **out,
+		    char *error, size_t error_size);
+void rule_engine_free(struct rule_engine *engine);
+
+/* Runs every rule on one record; returns the number of events emitted. */
+unsigned rule_engine_scan(struct rule_engine *engine,
+			  const struct log_record *record, rule_event_sink sink,
+			  void *data);
+
+void rule_engine_get_stats(const struct rule_engine *engine,
+			   struct rule_engine_stats *stats);
+
+size_t rule_engine_count(const struct rule_engine *engine);
+const struct rule_definition *rule_engine_rule(const struct rule_engine *engine,
+					       size_t index);
+bool rule_engine_rule_prefiltered(const struct rule_engine *engine,
+				  size_t index);
+
+#endif

@@ -1,0 +1,675 @@
+/*
+ * source_file.c - follows log files named by globs. inotify watches the
+ * files' directories (one watch sees writes, creations, renames and
+ * deletions of every file in it); each wake-up checks every followed file:
+ *
+ *  - the path now names another inode (rotation by rename, or a new file
+ *    after a deletion): the old file is kept open as "previous", read to its
+ *    end, and closed one tick later (late writes before the writer reopens
+ *    its log are not lost); the new file is read from offset 0;
+ *  - the size fell below what was read (copytruncate): read again from 0;
+ *  - the path vanished: the open file is drained and the path waited for.
+ *
+ * Cursors (device, inode, offset through the last complete line, line
+ * number) are saved in the state directory each tick and at stop. At start
+ * a cursor whose inode no longer sits at its path is looked for among the
+ * directory's other files, so lines written before a rotation that happened
+ * while the daemon was down are still read, once.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/state.h"
+#include "core/util.h"
+#include "logscan/line_format.h"
+#include "logscan/line_reader.h"
+#include "logscan/sources.h"
+
+#define CURSOR_FILE "logscan-files.cursor"
+#define CURSOR_MAX_BYTES (LOGSCAN_MAX_FILES * (PATH_MAX + 96))
+#define CHUNK_BYTES 65536
+#define WATCH_MASK (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | \
+		    IN_DELETE | IN_CLOSE_WRITE | IN_ONLYDIR)
+
+struct stream {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	uint64_t position;    /* bytes read from fd */
+	uint64_t line_number;
+	struct line_reader reader; /* reader.consumed: the cursor offset */
+	struct syslog_clock clock;
+	unsigned idle_ticks;  /* previous stream: ticks without new data */
+	bool got_data;
+};
+
+struct tailed_file {
+	char *path;
+	struct stream current, previous;
+	bool warned_unreadable;
+};
+
+struct saved_cursor {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	uint64_t offset, line_number;
+};
+
+struct file_source {
+	struct logscan_context *context;
+	int inotify_fd;
+	sd_event_source *io, *defer;
+	struct tailed_file files[LOGSCAN_MAX_FILES];
+	size_t count;
+	struct saved_cursor cursors[LOGSCAN_MAX_FILES];
+	size_t cursor_count;
+	char *chunk;
+	int64_t budget;
+	bool dirty, warned_full;
+	struct source_stats stats;
+};
+
+struct line_target {
+	struct file_source *source;
+	struct tailed_file *file;
+	struct stream *stream;
+};
+
+static void on_line(const char *line, size_t length, void *data)
+{
+	struct line_target *target = data;
+	struct log_record record = {
+		.source = LOGSCAN_SOURCE_FILE,
+		.origin = target->file->path,
+		.line_number = ++target->stream->line_number,
+	};
+	struct logscan_context *context = target->source->context;
+
+	line_subject(line, length, &target->stream->clock, &record.text,
+		     &record.length, &record.time_sec);
+	if (record.time_sec == 0)
+		record.time_sec = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+	target->source->stats.lines++;
+	rule_engine_scan(context->engine, &record, context->sink,
+			 context->sink_data);
+}
+
+static int stream_init(struct stream *stream, size_t max_line_bytes)
+{
+	memset(stream, 0, sizeof(*stream));
+	stream->fd = -1;
+	return line_reader_init(&stream->reader, max_line_bytes);
+}
+
+/* Opens path at offset (clamped to the size: shorter means truncated). */
+static int stream_open(struct stream *stream, const char *path,
+		       uint64_t offset, uint64_t line_number)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+
+		close(fd);
+		return r;
+	}
+	if ((uint64_t)st.st_size < offset) {
+		offset = 0;
+		line_number = 0;
+	}
+	if (offset > 0 && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	stream->fd = fd;
+	stream->dev = st.st_dev;
+	stream->ino = st.st_ino;
+	stream->position = offset;
+	stream->line_number = line_number;
+	stream->idle_ticks = 0;
+	line_reader_reset(&stream->reader, offset);
+	syslog_clock_init(&stream->clock, time(NULL));
+	return 0;
+}
+
+/* Where a file's last complete line ends: start_position = "end". */
+static uint64_t end_of_last_line(int fd, uint64_t size)
+{
+	char tail[4096];
+	uint64_t start = size > sizeof(tail) ? size - sizeof(tail) : 0;
+	ssize_t n = pread(fd, tail, (size_t)(size - start), (off_t)start);
+
+	for (ssize_t i = n; i > 0; i--)
+		if (tail[i - 1] == '\n')
+			return start + (uint64_t)i;
+	return n > 0 && start == 0 ? 0 : size;
+}
+
+static void stream_close(struct file_source *source, struct tailed_file *file,
+			 struct stream *stream, bool finish)
+{
+	struct line_target target = { source, file, stream };
+
+	if (stream->fd < 0)
+		return;
+	if (finish)
+		line_reader_finish(&stream->reader, on_line, &target);
+	close(stream->fd);
+	stream->fd = -1;
+	source->stats.truncated += stream->reader.truncated;
+	stream->reader.truncated = 0;
+}
+
+/* Reads to the end or until the wake-up's budget is spent. */
+static bool stream_read(struct file_source *source, struct tailed_file *file,
+			struct stream *stream)
+{
+	struct line_target target = { source, file, stream };
+
+	while (stream->fd >= 0) {
+		ssize_t n;
+
+		if (source->budget <= 0)
+			return false;
+		n = read(stream->fd, source->chunk, CHUNK_BYTES);
+		if (n == 0)
+			return true;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_warning("logscan: %s: %s; closing it", file->path,
+				    strerror(errno));
+			stream_close(source, file, stream, false);
+			return true;
+		}
+		stream->position += (uint64_t)n;
+		stream->got_data = true;
+		source->budget -= n;
+		line_reader_feed(&stream->reader, source->chunk, (size_t)n,
+				 on_line, &target);
+		source->dirty = true;
+	}
+	return true;
+}
+
+static void move_to_previous(struct file_source *source,
+			     struct tailed_file *file)
+{
+	struct line_reader spare;
+
+	/* A previous one still open is finished first. */
+	stream_read(source, file, &file->previous);
+	stream_close(source, file, &file->previous, true);
+	spare = file->previous.reader;
+	file->previous = file->current;
+	file->previous.idle_ticks = 0;
+	file->current.fd = -1;
+	file->current.reader = spare;
+	source->stats.rotations++;
+}
+
+/* Rotation, truncation, deletion, late creation; then reads. */
+static bool check_file(struct file_source *source, struct tailed_file *file)
+{
+	struct stat st;
+	bool done = true;
+
+	if (file->previous.fd >= 0)
+		done = stream_read(source, file, &file->previous);
+	if (stat(file->path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (file->current.fd >= 0) {
+			log_info("logscan: %s was renamed or deleted; finishing "
+				 "what was written to it", file->path);
+			move_to_previous(source, file);
+			done = stream_read(source, file, &file->previous) &&
+			       done;
+		}
+		return done;
+	}
+	if (file->current.fd >= 0 && (st.st_ino != file->current.ino ||
+				      st.st_dev != file->current.dev)) {
+		log_info("logscan: %s was rotated (renamed); following the "
+			 "new file", file->path);
+		move_to_previous(source, file);
+		done = stream_read(source, file, &file->previous) && done;
+	}
+	if (file->current.fd < 0) {
+		int r = stream_open(&file->current, file->path, 0, 0);
+
+		if (r < 0) {
+			if (!file->warned_unreadable)
+				log_warning("logscan: cannot open %s: %s",
+					    file->path, strerror(-r));
+			file->warned_unreadable = true;
+			return done;
+		}
+		file->warned_unreadable = false;
+		source->dirty = true;
+	} else if ((uint64_t)st.st_size < file->current.position) {
+		log_info("logscan: %s was truncated (copytruncate); reading "
+			 "it again from the start", file->path);
+		source->stats.rotations++;
+		if (lseek(file->current.fd, 0, SEEK_SET) == 0) {
+			file->current.position = 0;
+			file->current.line_number = 0;
+			line_reader_reset(&file->current.reader, 0);
+		}
+	}
+	return stream_read(source, file, &file->current) && done;
+}
+
+static void process(struct file_source *source)
+{
+	bool done = true;
+
+	source->budget = source->context->config->max_read_bytes_per_wakeup;
+	for (size_t i = 0; i < source->count; i++)
+		done = check_file(source, &source->files[i]) && done;
+	/* A burst left over: continue after the loop served others. */
+	if (!done && source->defer != NULL)
+		sd_event_source_set_enabled(source->defer, SD_EVENT_ONESHOT);
+}
+
+static const struct saved_cursor *find_cursor(struct file_source *source,
+					      const char *path)
+{
+	for (size_t i = 0; i < source->cursor_count; i++)
+		if (strcmp(source->cursors[i].path, path) == 0)
+			return &source->cursors[i];
+	return NULL;
+}
+
+/* The renamed file of a rotation that happened while we were down. */
+static bool find_inode_nearby(const char *path, dev_t dev, ino_t ino,
+			      char *found, size_t size)
+{
+	char copy[PATH_MAX];
+	const char *directory;
+	struct dirent *entry;
+	bool hit = false;
+	DIR *dir;
+
+	string_copy(copy, path, sizeof(copy));
+	directory = dirname(copy);
+	dir = opendir(directory);
+	if (dir == NULL)
+		return false;
+	while (!hit && (entry = readdir(dir)) != NULL) {
+		struct stat st;
+
+		if (entry->d_ino != ino)
+			continue;
+		snprintf(found, size, "%s/%s", directory, entry->d_name);
+		hit = stat(found, &st) == 0 && st.st_dev == dev &&
+		      st.st_ino == ino && S_ISREG(st.st_mode);
+	}
+	closedir(dir);
+	return hit;
+}
+
+static bool inode_followed(struct file_source *source, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < source->count; i++) {
+		struct tailed_file *f = &source->files[i];
+
+		if ((f->current.fd >= 0 && f->current.dev == dev &&
+		     f->current.ino == ino) ||
+		    (f->previous.fd >= 0 && f->previous.dev == dev &&
+		     f->previous.ino == ino))
+			return true;
+	}
+	return false;
+}
+
+static void open_first_time(struct file_source *source,
+			    struct tailed_file *file, bool at_start)
+{
+	const struct saved_cursor *cursor = find_cursor(source, file->path);
+	struct stat st;
+	char rotated[PATH_MAX];
+	int r;
+
+	if (stat(file->path, &st) < 0)
+		return; /* waited for; read from 0 when it appears */
+	if (cursor != NULL && cursor->dev == st.st_dev &&
+	    cursor->ino == st.st_ino) {
+		r = stream_open(&file->current, file->path, cursor->offset,
+				cursor->line_number);
+	} else if (cursor != NULL) {
+		if (find_inode_nearby(file->path, cursor->dev, cursor->ino,
+				      rotated, sizeof(rotated)) &&
+		    stream_open(&file->previous, rotated, cursor->offset,
+				cursor->line_number) == 0)
+			log_info("logscan: %s was rotated while stopped; "
+				 "finishing %s first", file->path, rotated);
+		r = stream_open(&file->current, file->path, 0, 0);
+	} else if (at_start &&
+		   strcmp(source->context->config->start_position, "end") ==
+			   0) {
+		r = stream_open(&file->current, file->path, 0, 0);
+		if (r == 0) {
+			uint64_t end = end_of_last_line(file->current.fd,
+							(uint64_t)st.st_size);
+
+			lseek(file->current.fd, (off_t)end, SEEK_SET);
+			file->current.position = end;
+			line_reader_reset(&file->current.reader, end);
+		}
+	} else {
+		r = stream_open(&file->current, file->path, 0, 0);
+	}
+	if (r < 0) {
+		log_warning("logscan: cannot open %s: %s", file->path,
+			    strerror(-r));
+		file->warned_unreadable = true;
+	}
+}
+
+static bool compressed(const char *path)
+{
+	static const char *const suffixes[] = { ".gz", ".xz", ".bz2", ".zst",
+						".lz4", ".Z" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++)
+		if (string_ends_with(path, suffixes[i]))
+			return true;
+	return false;
+}
+
+static void follow(struct file_source *source, const char *path,
+		   bool at_start)
+{
+	struct tailed_file *file;
+	struct stat st;
+
+	for (size_t i = 0; i < source->count; i++)
+		if (strcmp(source->files[i].path, path) == 0)
+			return;
+	if (compressed(path) || strchr(path, '\n') != NULL)
+		return;
+	/* A rotated name of a file we follow (app.log.1 under app.log*). */
+	if (!at_start && stat(path, &st) == 0 &&
+	    inode_followed(source, st.st_dev, st.st_ino))
+		return;
+	if (source->count >= LOGSCAN_MAX_FILES) {
+		if (!source->warned_full)
+			log_warning("logscan: more than %d files match "
+				    "[logscan] files; %s and later ones are "
+				    "not followed", LOGSCAN_MAX_FILES, path);
+		source->warned_full = true;
+		return;
+	}
+	file = &source->files[source->count];
+	file->path = strdup(path);
+	if (file->path == NULL ||
+	    stream_init(&file->current,
+			(size_t)source->context->config->max_line_bytes) < 0 ||
+	    stream_init(&file->previous,
+			(size_t)source->context->config->max_line_bytes) < 0) {
+		log_error("logscan: out of memory following %s", path);
+		free(file->path);
+		line_reader_free(&file->current.reader);
+		return;
+	}
+	source->count++;
+	open_first_time(source, file, at_start);
+	source->dirty = true;
+}
+
+static bool has_wildcard(const char *pattern)
+{
+	return strpbrk(pattern, "*?[") != NULL;
+}
+
+static void watch_directory(struct file_source *source, const char *pattern)
+{
+	char copy[PATH_MAX];
+	const char *directory;
+
+	string_copy(copy, pattern, sizeof(copy));
+	directory = dirname(copy);
+	if (has_wildcard(directory))
+		return; /* picked up by the periodic rescan */
+	/* The same directory twice yields the same watch: harmless. */
+	inotify_add_watch(source->inotify_fd, directory, WATCH_MASK);
+}
+
+static void scan_globs(struct file_source *source, bool at_start)
+{
+	const struct config_string_list *patterns =
+		&source->context->config->files;
+
+	for (size_t i = 0; i < patterns->count; i++) {
+		const char *pattern = patterns->items[i];
+		glob_t found;
+
+		watch_directory(source, pattern);
+		if (!has_wildcard(pattern)) {
+			follow(source, pattern, at_start);
+			continue;
+		}
+		if (glob(pattern, GLOB_NOSORT, NULL, &found) != 0)
+			continue;
+		for (size_t k = 0; k < found.gl_pathc; k++)
+			follow(source, found.gl_pathv[k], at_start);
+		globfree(&found);
+	}
+}
+
+static int on_inotify(sd_event_source *event_source, int fd, uint32_t revents,
+		      void *data)
+{
+	struct file_source *source = data;
+	char buffer[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool rescan = false;
+	ssize_t n;
+
+	(void)event_source, (void)revents;
+	while ((n = read(fd, buffer, sizeof(buffer))) > 0) {
+		for (char *p = buffer; p < buffer + n;) {
+			const struct inotify_event *event = (const void *)p;
+
+			if (event->mask & (IN_CREATE | IN_MOVED_TO |
+					   IN_Q_OVERFLOW))
+				rescan = true;
+			p += sizeof(*event) + event->len;
+		}
+	}
+	if (rescan)
+		scan_globs(source, false);
+	process(source);
+	return 0;
+}
+
+static int on_defer(sd_event_source *event_source, void *data)
+{
+	(void)event_source;
+	process(data);
+	return 0;
+}
+
+static void load_cursors(struct file_source *source)
+{
+	char *text, *line, *save = NULL;
+	size_t length;
+	int r = state_read(source->context->state_dir_fd, CURSOR_FILE,
+			   CURSOR_MAX_BYTES, &text, &length);
+
+	if (r < 0) {
+		if (r != -ENOENT)
+			log_warning("logscan: cannot read %s: %s; files start "
+				    "at start_position", CURSOR_FILE,
+				    strerror(-r));
+		return;
+	}
+	for (line = strtok_r(text, "\n", &save);
+	     line != NULL && source->cursor_count < LOGSCAN_MAX_FILES;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct saved_cursor *c = &source->cursors[source->cursor_count];
+		unsigned long long dev, ino, offset, line_number;
+		int used = 0;
+
+		if (sscanf(line, "%llu %llu %llu %llu %n", &dev, &ino, &offset,
+			   &line_number, &used) != 4 || used == 0 ||
+		    line[used] != '/') {
+			log_warning("logscan: %s: ignoring a malformed line",
+				    CURSOR_FILE);
+			continue;
+		}
+		c->path = strdup(line + used);
+		if (c->path == NULL)
+			break;
+		c->dev = (dev_t)dev;
+		c->ino = (ino_t)ino;
+		c->offset = offset;
+		c->line_number = line_number;
+		source->cursor_count++;
+	}
+	free(text);
+}
+
+static void save_cursors(struct file_source *source)
+{
+	size_t size = CURSOR_MAX_BYTES, used = 0;
+	char *text;
+	int r;
+
+	if (!source->dirty)
+		return;
+	text = malloc(size);
+	if (text == NULL)
+		return;
+	for (size_t i = 0; i < source->count; i++) {
+		const struct tailed_file *f = &source->files[i];
+		int n;
+
+		if (f->current.fd < 0)
+			continue;
+		n = snprintf(text + used, size - used, "%llu %llu %llu %llu %s\n",
+			     (unsigned long long)f->current.dev,
+			     (unsigned long long)f->current.ino,
+			     (unsigned long long)f->current.reader.consumed,
+			     (unsigned long long)f->current.line_number,
+			     f->path);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+	r = state_write_atomic(source->context->state_dir_fd, CURSOR_FILE, text,
+			       used);
+	if (r < 0)
+		log_warning("logscan: cannot save file cursors: %s",
+			    strerror(-r));
+	else
+		source->dirty = false;
+	free(text);
+}
+
+int file_source_start(struct logscan_context *context,
+		      struct file_source **out)
+{
+	struct file_source *source = calloc(1, sizeof(*source));
+	int r;
+
+	if (source == NULL)
+		return -ENOMEM;
+	source->context = context;
+	source->chunk = malloc(CHUNK_BYTES);
+	source->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (source->chunk == NULL || source->inotify_fd < 0) {
+		r = source->chunk == NULL ? -ENOMEM : -errno;
+		goto fail;
+	}
+	r = sd_event_add_io(context->event, &source->io, source->inotify_fd,
+			    EPOLLIN, on_inotify, source);
+	if (r >= 0)
+		r = sd_event_add_defer(context->event, &source->defer, on_defer,
+				       source);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(source->defer, SD_EVENT_OFF);
+	if (r < 0)
+		goto fail;
+	load_cursors(source);
+	scan_globs(source, true);
+	process(source);
+	save_cursors(source);
+	*out = source;
+	return 0;
+fail:
+	file_source_stop(source, NULL);
+	return r;
+}
+
+void file_source_tick(struct file_source *source)
+{
+	scan_globs(source, false);
+	process(source);
+	/* Rotated files get one quiet tick for late writes, then close. */
+	for (size_t i = 0; i < source->count; i++) {
+		struct tailed_file *f = &source->files[i];
+
+		if (f->previous.fd < 0)
+			continue;
+		if (f->previous.got_data)
+			f->previous.idle_ticks = 0;
+		else if (++f->previous.idle_ticks >= 2)
+			stream_close(source, f, &f->previous, true);
+		f->previous.got_data = false;
+	}
+	save_cursors(source);
+}
+
+void file_source_stop(struct file_source *source, struct source_stats *stats)
+{
+	if (source == NULL)
+		return;
+	if (source->chunk != NULL && source->context != NULL) {
+		/* Read what is there, however much, before saving. */
+		for (size_t i = 0; i < source->count; i++) {
+			struct tailed_file *f = &source->files[i];
+
+			source->budget = INT64_MAX;
+			stream_read(source, f, &f->previous);
+			stream_close(source, f, &f->previous, true);
+			stream_read(source, f, &f->current);
+		}
+		save_cursors(source);
+	}
+	for (size_t i = 0; i < source->count; i++) {
+		struct tailed_file *f = &source->files[i];
+
+		stream_close(source, f, &f->current, false);
+		line_reader_free(&f->current.reader);
+		line_reader_free(&f->previous.reader);
+		free(f->path);
+	}
+	for (size_t i = 0; i < source->cursor_count; i++)
+		free(source->cursors[i].path);
+	if (stats != NULL)
+		*stats = source->stats;
+	source_release(source->io);
+	source_release(source->defer);
+	if (source->inotify_fd >= 0)
+		close(source->inotify_fd);
+	free(source->chunk);
+	free(source);
+}

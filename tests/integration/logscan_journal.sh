@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# logscan_journal.sh - journal files written by systemd-journal-remote from
+# the export format are read through sd-journal: filters on PRIORITY and
+# SYSLOG_IDENTIFIER apply, the journal cursor survives a restart (nothing
+# repeated, nothing skipped), and an SSH brute force in the journal alerts.
+. "$(dirname "$0")/lib.sh"
+
+REMOTE=/lib/systemd/systemd-journal-remote
+if [ ! -x "$REMOTE" ]; then
+	not_ok "systemd-journal-remote is installed (scripts/install-deps)"
+	exit 1
+fi
+JOURNAL=$TEST_TMP/journal
+mkdir -p "$JOURNAL" "$TEST_TMP/state"
+write_config "$TEST_TMP/c.toml" \
+	'[agent]' "state_dir = \"$TEST_TMP/state\"" 'collect_interval_secs = 1' \
+	'[logscan]' 'kmsg = false' "journal_directory = \"$JOURNAL\"" \
+	'start_position = "beginning"' 'journal_max_priority = 6' \
+	'journal_identifiers = ["app", "sshd"]' \
+	'[[logscan.rules]]' 'name = "seen"' 'pattern = "jseq=(?<n>\\d+)"' \
+	'sources = ["journal"]' 'message = "seen {n}"'
+
+BOOT=0123456789abcdef0123456789abcdef
+clock=1795302385000000
+# entry IDENTIFIER PRIORITY MESSAGE: one entry in journal export format.
+entry() {
+	clock=$((clock + 1000000))
+	printf '__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%s\n' \
+		"$clock" $((clock / 1000 % 100000000)) "$BOOT"
+	printf 'SYSLOG_IDENTIFIER=%s\nPRIORITY=%d\n_PID=%d\nMESSAGE=%s\n\n' \
+		"$1" "$2" $((RANDOM + 1)) "$3"
+}
+batch() { # batch NAME FROM TO: app entries jseq=FROM..TO, plus noise
+	local s
+	for ((s = $2; s <= $3; s++)); do
+		entry app 6 "work item jseq=$s"
+	done
+	entry app 7 "debug chatter jseq=9999"
+	entry noise 3 "other identifier jseq=8888"
+}
+# Entries are generated in this shell (not a pipeline's subshell) so the
+# clock keeps moving forward from one file to the next, as in a real journal.
+write_journal() {
+	"$REMOTE" -o "$JOURNAL/$1.journal" - <"$TEST_TMP/export" 2>>"$TEST_TMP/remote.err"
+}
+seen() { cat "$TEST_TMP"/daemon*.log | grep -c "logscan: event seen from journal"; }
+seen_upto() { [ "$(seen)" -ge "$1" ]; }
+
+batch a 1 5 >"$TEST_TMP/export"; write_journal a
+check "systemd-journal-remote wrote a journal file" [ -s "$JOURNAL/a.journal" ]
+start_daemon "$TEST_TMP/daemon1.log" -f -v -c "$TEST_TMP/c.toml"
+check "entries already in the directory are read" wait_for 10 seen_upto 5
+batch b 6 10 >"$TEST_TMP/export"; write_journal b
+check "a journal file added later is followed" wait_for 10 seen_upto 10
+for i in $(seq 1 10); do
+	entry sshd 6 "Failed password for root from 203.0.113.50 port $((40000 + i)) ssh2"
+done >"$TEST_TMP/export"
+write_journal brute
+check "an SSH brute force in the journal alerts" \
+	wait_for 10 file_contains "$TEST_TMP/daemon1.log" "ALERT ssh_brute_force: SSH brute force from 203.0.113.50: 10 failed logins within 300s"
+check "the alert carries the address as its label" \
+	file_contains "$TEST_TMP/daemon1.log" "SYSOPS_LABELS=ip=203.0.113.50"
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
+check "the journal cursor was saved" [ -s "$TEST_TMP/state/logscan-journal.cursor" ]
+
+# Written while the daemon is down, then a restart.
+batch c 11 15 >"$TEST_TMP/export"; write_journal c
+start_daemon "$TEST_TMP/daemon2.log" -f -v -c "$TEST_TMP/c.toml"
+check "restart resumes after the cursor" wait_for 10 seen_upto 15
+check "and says so" file_contains "$TEST_TMP/daemon2.log" "journal resumes after the saved cursor"
+batch d 16 17 >"$TEST_TMP/export"; write_journal d
+check "and follows new entries" wait_for 10 seen_upto 17
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
+
+cat "$TEST_TMP"/daemon*.log | sed -n 's/.*logscan: event seen from journal:[0-9]*: seen \([0-9]*\)$/\1/p' | sort -n >"$TEST_TMP/seen"
+check "entries 1-17 each seen exactly once" \
+	[ "$(tr '\n' ' ' <"$TEST_TMP/seen")" = "$(seq -s ' ' 1 17) " ]
+check "debug priority and other identifiers are filtered out" \
+	bash -c "! grep -qE 'seen (9999|8888)' '$TEST_TMP'/daemon*.log"
+check "the brute force alerted once" \
+	[ "$(cat "$TEST_TMP"/daemon*.log | grep -c 'ALERT ssh_brute_force')" -eq 1 ]

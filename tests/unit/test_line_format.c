@@ -1,0 +1,156 @@
+/*
+ * test_line_format.c - syslog and kmsg parsing (src/logscan/line_format.c):
+ * the formats real files and /dev/kmsg carry, years that syslog leaves out,
+ * and input that is not what it seems.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "logscan/line_format.h"
+
+static time_t local_time(int year, int month, int day, int h, int m, int s)
+{
+	struct tm tm = { .tm_year = year - 1900, .tm_mon = month - 1,
+			 .tm_mday = day, .tm_hour = h, .tm_min = m, .tm_sec = s,
+			 .tm_isdst = -1 };
+
+	return mktime(&tm);
+}
+
+static void test_rfc3164(void **state)
+{
+	const char *line = "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: "
+			   "authentication failure; rhost=218.188.2.4 ";
+	struct syslog_clock clock;
+	struct syslog_line parsed;
+
+	(void)state;
+	syslog_clock_init(&clock, local_time(2026, 11, 22, 0, 0, 0));
+	assert_true(syslog_parse(line, strlen(line), &clock, &parsed));
+	assert_int_equal(parsed.time_sec, local_time(2026, 6, 14, 15, 16, 1));
+	assert_int_equal(parsed.host_length, 5);
+	assert_memory_equal(parsed.host, "combo", 5);
+	assert_int_equal(parsed.tag_length, strlen("sshd(pam_unix)[19939]"));
+	assert_true(strncmp(parsed.body, "sshd(pam_unix)[19939]: auth", 27) == 0);
+	assert_int_equal(parsed.priority, -1);
+
+	/* Space-padded day and a <PRI> prefix. */
+	line = "<30>Jul  3 04:05:06 web1 systemd[1]: x.service: Failed";
+	assert_true(syslog_parse(line, strlen(line), &clock, &parsed));
+	assert_int_equal(parsed.priority, 6);
+	assert_int_equal(parsed.time_sec, local_time(2026, 7, 3, 4, 5, 6));
+}
+
+static void test_year_inference(void **state)
+{
+	struct syslog_clock clock;
+	struct syslog_line parsed;
+	const char *december = "Dec 31 23:59:59 h k: a";
+	const char *january = "Jan  1 00:00:01 h k: b";
+
+	(void)state;
+	/* Read in January: a December line belongs to last year... */
+	syslog_clock_init(&clock, local_time(2027, 1, 2, 0, 0, 0));
+	assert_true(syslog_parse(december, strlen(december), &clock, &parsed));
+	assert_int_equal(parsed.time_sec, local_time(2026, 12, 31, 23, 59, 59));
+	/* ...and the file then crosses into the new year. */
+	assert_true(syslog_parse(january, strlen(january), &clock, &parsed));
+	assert_int_equal(parsed.time_sec, local_time(2027, 1, 1, 0, 0, 1));
+}
+
+static void test_rfc3339(void **state)
+{
+	const char *line = "2026-11-22T00:06:25.123456+01:00 web1 "
+			   "kernel: Out of memory";
+	struct syslog_clock clock;
+	struct syslog_line parsed;
+
+	(void)state;
+	syslog_clock_init(&clock, 0);
+	assert_true(syslog_parse(line, strlen(line), &clock, &parsed));
+	assert_int_equal(parsed.time_sec, 1795302385);
+	assert_true(strncmp(parsed.body, "kernel: Out of memory", 21) == 0);
+	line = "<14>1 2026-11-22T00:06:25Z host app 12 - - hello";
+	assert_true(syslog_parse(line, strlen(line), &clock, &parsed));
+	assert_int_equal(parsed.time_sec, 1795302385 + 3600);
+}
+
+static void test_not_syslog(void **state)
+{
+	static const char *const lines[] = {
+		"", "Jun", "Jux 14 15:16:01 host x", "Jun 14 25:16:01 host x",
+		"Jun 14 15:16:01 ", "2026-13-01T00:00:00Z host x",
+		"<999>Jun 14 15:16:01 host x", "plain text line",
+		"Jun 14 15:16:0\0 host x",
+	};
+	struct syslog_clock clock;
+	struct syslog_line parsed;
+
+	(void)state;
+	syslog_clock_init(&clock, 0);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		assert_false(syslog_parse(lines[i], strlen(lines[i]) +
+					  (i == 8 ? 8 : 0), &clock, &parsed));
+}
+
+static void test_kmsg(void **state)
+{
+	const char *record = "3,1234,5678901234,-;EXT4-fs error (device sda1): x";
+	const char *cont = "4,77,100,c,more;tail";
+	struct kmsg_record parsed;
+
+	(void)state;
+	assert_true(kmsg_parse(record, strlen(record), &parsed));
+	assert_int_equal(parsed.priority, 3);
+	assert_int_equal(parsed.facility, 0);
+	assert_int_equal(parsed.sequence, 1234);
+	assert_int_equal(parsed.usec, 5678901234ULL);
+	assert_false(parsed.continuation);
+	assert_int_equal(parsed.message_length, strlen("EXT4-fs error (device "
+						       "sda1): x"));
+	assert_true(kmsg_parse(cont, strlen(cont), &parsed));
+	assert_true(parsed.continuation);
+	assert_memory_equal(parsed.message, "tail", 4);
+	assert_false(kmsg_parse("3,1234;x", 8, &parsed));
+	assert_false(kmsg_parse("3,1,2,-", 7, &parsed));
+	assert_false(kmsg_parse("3,99999999999999999999,2,-;x", 28, &parsed));
+	assert_false(kmsg_parse(" SUBSYSTEM=block", 16, &parsed));
+}
+
+static void test_subject(void **state)
+{
+	struct syslog_clock clock;
+	const char *text;
+	size_t length;
+	int64_t t;
+
+	(void)state;
+	syslog_clock_init(&clock, 0);
+	line_subject("6,5,2000000,-;hello", 19, &clock, &text, &length, &t);
+	assert_int_equal(length, 5);
+	assert_int_equal(t, 2);
+	line_subject("just words", 10, &clock, &text, &length, &t);
+	assert_int_equal(length, 10);
+	assert_int_equal(t, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rfc3164),
+		cmocka_unit_test(test_year_inference),
+		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_not_syslog),
+		cmocka_unit_test(test_kmsg),
+		cmocka_unit_test(test_subject),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

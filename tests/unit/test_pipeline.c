@@ -1,0 +1,436 @@
+/*
+ * test_pipeline.c - the alerter's decisions (src/alerter/pipeline.c) with a
+ * simulated clock: identity, grouping, dedup and repeats, escalation,
+ * resolve, flapping, rate limits with summaries, silences, maintenance and
+ * per-channel min_severity.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerter/pipeline.h"
+
+#define SEC 1000000ULL
+#define T0 (1763769600ULL * SEC) /* 2025-11-22 00:00:00 UTC, a Saturday */
+#define CAPTURED_MAX 64
+
+static struct alert_message captured[CAPTURED_MAX];
+static size_t captured_count;
+static unsigned history_lines, history_silenced, history_dropped;
+
+static void capture(void *context, struct alert_message *message)
+{
+	(void)context;
+	if (captured_count < CAPTURED_MAX)
+		captured[captured_count] = *message;
+	captured_count++;
+}
+
+static void record_history(void *context, uint64_t now, const char *what,
+			   const struct alert_snapshot *alert, const char *note)
+{
+	(void)context, (void)now, (void)alert, (void)note;
+	history_lines++;
+	history_silenced += strcmp(what, "silenced") == 0;
+	history_dropped += strcmp(what, "dropped") == 0;
+}
+
+static struct pipeline_settings base_settings(void)
+{
+	struct pipeline_settings s = {
+		.host = "web-01",
+		.send_resolved = true,
+		.repeat_usec = 4 * 3600 * SEC,
+		.group_wait_usec = 30 * SEC,
+		.flap_window_usec = 600 * SEC,
+		.flap_max_toggles = 4,
+		.min_interval_usec = 0,
+		.max_alerts_per_hour = 1000,
+	};
+
+	s.channel_active[CHANNEL_SLACK] = true;
+	s.channel_min_severity[CHANNEL_SLACK] = ALERT_INFO;
+	return s;
+}
+
+static struct pipeline *make(const struct pipeline_settings *s)
+{
+	struct pipeline *p = pipeline_new(64, capture, record_history, NULL);
+
+	assert_non_null(p);
+	pipeline_configure(p, s);
+	captured_count = 0;
+	history_lines = history_silenced = history_dropped = 0;
+	return p;
+}
+
+static void fire(struct pipeline *p, const char *rule, const char *labels,
+		 enum alert_severity severity, bool firing, uint64_t now)
+{
+	static const double values[] = { 1, 2, 3, 4 };
+	struct alert_event e = {
+		.rule = rule, .series = "disk.used_percent", .labels = labels,
+		.severity = severity, .firing = firing, .time_usec = now,
+		.value = 97, .baseline = NAN, .threshold = 90, .eta_secs = -1,
+		.summary = "disk almost full", .history = values,
+		.history_count = 4,
+	};
+
+	assert_int_equal(pipeline_submit(p, &e, now), 0);
+}
+
+static void test_group_wait_then_one_message(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p = make(&s);
+
+	(void)state;
+	fire(p, "disk_full", "mount=/", ALERT_WARNING, true, T0);
+	fire(p, "load_high", "", ALERT_CRITICAL, true, T0 + 10 * SEC);
+	fire(p, "mem_leak", "", ALERT_INFO, true, T0 + 29 * SEC);
+	pipeline_tick(p, T0 + 29 * SEC);
+	assert_int_equal(captured_count, 0);
+	assert_int_equal(pipeline_next_deadline(p), T0 + 30 * SEC);
+	pipeline_tick(p, T0 + 30 * SEC);
+	assert_int_equal(captured_count, 1);
+	assert_int_equal(captured[0].alert_count, 3);
+	assert_string_equal(captured[0].host, "web-01");
+	/* Most severe first. */
+	assert_string_equal(captured[0].alerts[0].rule, "load_high");
+	assert_int_equal(captured[0].alerts[0].kind, ALERT_KIND_NEW);
+	assert_int_equal(captured[0].alerts[2].history_count, 4);
+	/* Nothing more until something changes. */
+	pipeline_tick(p, T0 + 120 * SEC);
+	assert_int_equal(captured_count, 1);
+	pipeline_free(p);
+}
+
+static void test_dedup_repeat_and_escalation(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+
+	(void)state;
+	s.group_wait_usec = 0;
+	s.repeat_usec = 3600 * SEC;
+	p = make(&s);
+	fire(p, "disk_full", "mount=/", ALERT_WARNING, true, T0);
+	pipeline_tick(p, T0);
+	assert_int_equal(captured_count, 1);
+	for (int i = 1; i < 10; i++) {
+		fire(p, "disk_full", "mount=/", ALERT_WARNING, true,
+		     T0 + (uint64_t)i * 60 * SEC);
+		pipeline_tick(p, T0 + (uint64_t)i * 60 * SEC);
+	}
+	assert_int_equal(captured_count, 1);
+	/* Another label set is another alert. */
+	fire(p, "disk_full", "mount=/var", ALERT_WARNING, true, T0 + 700 * SEC);
+	pipeline_tick(p, T0 + 700 * SEC);
+	assert_int_equal(captured_count, 2);
+	/* A rise in severity goes out at once. */
+	fire(p, "disk_full", "mount=/", ALERT_CRITICAL, true, T0 + 800 * SEC);
+	pipeline_tick(p, T0 + 800 * SEC);
+	assert_int_equal(captured_count, 3);
+	assert_int_equal(captured[2].alerts[0].kind, ALERT_KIND_ESCALATED);
+	/* A fall does not; the repeat comes an interval after the last. */
+	fire(p, "disk_full", "mount=/", ALERT_WARNING, true, T0 + 900 * SEC);
+	pipeline_tick(p, T0 + 4399 * SEC);
+	assert_int_equal(captured_count, 4); /* /var's repeat at 4300 s */
+	assert_string_equal(captured[3].alerts[0].labels, "mount=/var");
+	pipeline_tick(p, T0 + 4400 * SEC);
+	assert_int_equal(captured_count, 5);
+	assert_int_equal(captured[4].alerts[0].kind, ALERT_KIND_REPEAT);
+	assert_string_equal(captured[4].alerts[0].labels, "mount=/");
+	pipeline_free(p);
+}
+
+static void test_resolved_with_duration(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+
+	(void)state;
+	s.group_wait_usec = 0;
+	p = make(&s);
+	fire(p, "disk_full", "mount=/", ALERT_WARNING, true, T0);
+	pipeline_tick(p, T0);
+	fire(p, "disk_full", "mount=/", ALERT_WARNING, false, T0 + 300 * SEC);
+	pipeline_tick(p, T0 + 300 * SEC);
+	assert_int_equal(captured_count, 2);
+	assert_int_equal(captured[1].alerts[0].kind, ALERT_KIND_RESOLVED);
+	assert_false(captured[1].alerts[0].firing);
+	assert_int_equal(captured[1].alerts[0].ended_usec -
+				 captured[1].alerts[0].started_usec,
+			 300 * SEC);
+	/* A second resolve, or one for an unknown alert, sends nothing. */
+	fire(p, "disk_full", "mount=/", ALERT_WARNING, false, T0 + 400 * SEC);
+	fire(p, "other", "", ALERT_WARNING, false, T0 + 400 * SEC);
+	pipeline_tick(p, T0 + 400 * SEC);
+	assert_int_equal(captured_count, 2);
+	pipeline_free(p);
+
+	s.send_resolved = false;
+	p = make(&s);
+	fire(p, "disk_full", "mount=/", ALERT_WARNING, true, T0);
+	pipeline_tick(p, T0);
+	fire(p, "disk_full", "mount=/", ALERT_WARNING, false, T0 + 300 * SEC);
+	pipeline_tick(p, T0 + 300 * SEC);
+	assert_int_equal(captured_count, 1);
+	pipeline_free(p);
+}
+
+static void test_blip_inside_group_wait_is_kept_in_history(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p = make(&s);
+
+	(void)state;
+	fire(p, "disk_full", "mount=/", ALERT_WARNING, true, T0);
+	fire(p, "disk_full", "mount=/", ALERT_WARNING, false, T0 + 5 * SEC);
+	pipeline_tick(p, T0 + 60 * SEC);
+	assert_int_equal(captured_count, 0);
+	assert_int_equal(history_dropped, 1);
+	pipeline_free(p);
+}
+
+static void test_flapping_reported_once(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+	uint64_t t = T0;
+
+	(void)state;
+	s.group_wait_usec = 0;
+	p = make(&s);
+	/* fire, resolve, fire, resolve, fire: 5 changes > 4. */
+	for (int i = 0; i < 12; i++, t += 20 * SEC) {
+		fire(p, "link_down", "if=eth0", ALERT_WARNING, i % 2 == 0, t);
+		pipeline_tick(p, t);
+	}
+	/* new, resolved, new, resolved, then flapping; then quiet. */
+	assert_int_equal(captured_count, 5);
+	assert_int_equal(captured[4].alerts[0].kind, ALERT_KIND_FLAPPING);
+	assert_int_equal(pipeline_stats(p)->flapping, 1);
+	/* Stable (resolved) for a whole window since the last change (at
+	 * t - 20 s): one resolved message. */
+	pipeline_tick(p, t + 579 * SEC);
+	assert_int_equal(captured_count, 5);
+	pipeline_tick(p, t + 580 * SEC);
+	assert_int_equal(captured_count, 6);
+	assert_int_equal(captured[5].alerts[0].kind, ALERT_KIND_RESOLVED);
+	pipeline_free(p);
+}
+
+static void test_rate_limit_summarises_what_it_held(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+	char rule[32];
+
+	(void)state;
+	s.group_wait_usec = 0;
+	s.min_interval_usec = 60 * SEC;
+	s.max_alerts_per_hour = 5;
+	s.channel_active[CHANNEL_CONSOLE] = true;
+	p = make(&s);
+	for (int i = 0; i < 8; i++) {
+		snprintf(rule, sizeof(rule), "rule_%d", i);
+		fire(p, rule, "", ALERT_WARNING, true, T0);
+	}
+	pipeline_tick(p, T0);
+	/* Console is not rate limited; slack details 5, summarises 3. */
+	assert_int_equal(captured_count, 2);
+	assert_int_equal(captured[0].channel, CHANNEL_CONSOLE);
+	assert_int_equal(captured[0].alert_count, 8);
+	assert_int_equal(captured[1].channel, CHANNEL_SLACK);
+	assert_int_equal(captured[1].alert_count, 5);
+	assert_int_equal(captured[1].suppressed_count, 3);
+	assert_non_null(strstr(captured[1].suppressed, "rule_7"));
+	/* Within min_interval: held, then summarised when allowed. */
+	fire(p, "late", "", ALERT_CRITICAL, true, T0 + 10 * SEC);
+	pipeline_tick(p, T0 + 10 * SEC);
+	assert_int_equal(captured_count, 3); /* console only */
+	pipeline_tick(p, T0 + 59 * SEC);
+	assert_int_equal(captured_count, 3);
+	pipeline_tick(p, T0 + 60 * SEC);
+	assert_int_equal(captured_count, 4);
+	assert_int_equal(captured[3].channel, CHANNEL_SLACK);
+	assert_int_equal(captured[3].alert_count, 0);
+	assert_int_equal(captured[3].suppressed_count, 1);
+	assert_non_null(strstr(captured[3].suppressed, "late"));
+	assert_int_equal(pipeline_stats(p)->held, 4);
+	pipeline_free(p);
+}
+
+static void test_storm_is_bounded_and_kept(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+	uint64_t detailed = 0, summarised = 0;
+	char labels[32];
+
+	(void)state;
+	s.min_interval_usec = 60 * SEC;
+	s.max_alerts_per_hour = 60;
+	p = make(&s);
+	for (int i = 0; i < 1000; i++) {
+		uint64_t t = T0 + (uint64_t)i * 60 * SEC / 1000;
+
+		snprintf(labels, sizeof(labels), "pid=%d", i % 60);
+		fire(p, "storm", labels, ALERT_WARNING, i % 120 < 60, t);
+		pipeline_tick(p, t);
+	}
+	pipeline_tick(p, T0 + 61 * SEC);
+	pipeline_tick(p, T0 + 121 * SEC);
+	assert_true(captured_count <= 3);
+	for (size_t i = 0; i < captured_count; i++) {
+		detailed += captured[i].alert_count;
+		summarised += captured[i].suppressed_count;
+	}
+	assert_true(detailed <= 60);
+	assert_int_equal(detailed + summarised,
+			 pipeline_stats(p)->alerts_sent + pipeline_stats(p)->held);
+	assert_true(summarised > 0);
+	assert_true(history_lines >= 1000);
+	pipeline_free(p);
+}
+
+static void test_min_severity_per_channel(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+
+	(void)state;
+	s.group_wait_usec = 0;
+	s.channel_active[CHANNEL_EMAIL] = true;
+	s.channel_min_severity[CHANNEL_EMAIL] = ALERT_CRITICAL;
+	p = make(&s);
+	fire(p, "a", "", ALERT_WARNING, true, T0);
+	fire(p, "b", "", ALERT_CRITICAL, true, T0);
+	pipeline_tick(p, T0);
+	assert_int_equal(captured_count, 2);
+	assert_int_equal(captured[0].channel, CHANNEL_SLACK);
+	assert_int_equal(captured[0].alert_count, 2);
+	assert_int_equal(captured[1].channel, CHANNEL_EMAIL);
+	assert_int_equal(captured[1].alert_count, 1);
+	assert_string_equal(captured[1].alerts[0].rule, "b");
+	pipeline_free(p);
+}
+
+static void test_silence_and_maintenance(void **state)
+{
+	char *weekdays[] = { "sat" }, *severities[] = { "warning" };
+	struct alerting_silence_config silence = {
+		.name = "backup window", .start = "23:30", .end = "01:00",
+		.weekdays = { weekdays, 1 }, .severities = { severities, 1 },
+	};
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+
+	(void)state;
+	s.group_wait_usec = 0;
+	s.repeat_usec = 48 * 3600 * SEC;
+	s.silences = &silence;
+	s.silence_count = 1;
+	p = make(&s);
+	/* Saturday 00:00 UTC: inside Friday's window? No: weekday is the
+	 * day the window opened, and Friday is not listed. */
+	fire(p, "a", "", ALERT_WARNING, true, T0);
+	pipeline_tick(p, T0);
+	assert_int_equal(captured_count, 1);
+	/* Saturday 23:45: silenced; critical is not matched. */
+	fire(p, "b", "", ALERT_WARNING, true, T0 + (23 * 60 + 45) * 60 * SEC);
+	fire(p, "c", "", ALERT_CRITICAL, true, T0 + (23 * 60 + 45) * 60 * SEC);
+	pipeline_tick(p, T0 + (23 * 60 + 45) * 60 * SEC);
+	assert_int_equal(captured_count, 2);
+	assert_int_equal(captured[1].alert_count, 1);
+	assert_string_equal(captured[1].alerts[0].rule, "c");
+	assert_int_equal(history_silenced, 1);
+	/* Sunday 00:59 still inside; 01:00 the window ends: b is announced. */
+	pipeline_tick(p, T0 + (24 * 60 + 59) * 60 * SEC);
+	assert_int_equal(captured_count, 2);
+	pipeline_tick(p, T0 + 25 * 3600 * SEC);
+	assert_int_equal(captured_count, 3);
+	assert_string_equal(captured[2].alerts[0].rule, "b");
+	/* Maintenance silences everything until it is switched off. */
+	pipeline_set_maintenance(p, true);
+	fire(p, "d", "", ALERT_CRITICAL, true, T0 + 26 * 3600 * SEC);
+	pipeline_tick(p, T0 + 26 * 3600 * SEC);
+	assert_int_equal(captured_count, 3);
+	pipeline_set_maintenance(p, false);
+	pipeline_tick(p, T0 + 27 * 3600 * SEC);
+	assert_int_equal(captured_count, 4);
+	assert_string_equal(captured[3].alerts[0].rule, "d");
+	pipeline_free(p);
+}
+
+static void test_silence_matchers(void **state)
+{
+	struct alerting_silence_config by_label = { .name = "x",
+						    .label = "mount=/" };
+	struct alerting_silence_config by_rule = { .name = "y",
+						   .rule = "disk_full",
+						   .start = "08:00",
+						   .end = "09:00" };
+
+	(void)state;
+	assert_true(silence_matches(&by_label, "r", ALERT_INFO,
+				    "device=sda,mount=/", T0));
+	assert_false(silence_matches(&by_label, "r", ALERT_INFO,
+				     "device=sda,mount=/var", T0));
+	assert_false(silence_matches(&by_rule, "disk_full", ALERT_INFO, "",
+				     T0 + 7 * 3600 * SEC));
+	assert_true(silence_matches(&by_rule, "disk_full", ALERT_INFO, "",
+				    T0 + 8 * 3600 * SEC));
+	assert_false(silence_matches(&by_rule, "other", ALERT_INFO, "",
+				     T0 + 8 * 3600 * SEC));
+	assert_false(silence_matches(&by_rule, "disk_full", ALERT_INFO, "",
+				     T0 + 9 * 3600 * SEC));
+}
+
+static void test_table_full_is_summarised(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p = pipeline_new(2, capture, record_history, NULL);
+
+	(void)state;
+	s.group_wait_usec = 0;
+	pipeline_configure(p, &s);
+	captured_count = 0;
+	fire(p, "a", "", ALERT_WARNING, true, T0);
+	fire(p, "b", "", ALERT_WARNING, true, T0);
+	fire(p, "c", "", ALERT_WARNING, true, T0);
+	pipeline_tick(p, T0);
+	assert_int_equal(captured_count, 1);
+	assert_int_equal(captured[0].alert_count, 2);
+	assert_int_equal(captured[0].suppressed_count, 1);
+	assert_int_equal(pipeline_stats(p)->table_full, 1);
+	pipeline_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_group_wait_then_one_message),
+		cmocka_unit_test(test_dedup_repeat_and_escalation),
+		cmocka_unit_test(test_resolved_with_duration),
+		cmocka_unit_test(test_blip_inside_group_wait_is_kept_in_history),
+		cmocka_unit_test(test_flapping_reported_once),
+		cmocka_unit_test(test_rate_limit_summarises_what_it_held),
+		cmocka_unit_test(test_storm_is_bounded_and_kept),
+		cmocka_unit_test(test_min_severity_per_channel),
+		cmocka_unit_test(test_silence_and_maintenance),
+		cmocka_unit_test(test_silence_matchers),
+		cmocka_unit_test(test_table_full_is_summarised),
+	};
+
+	setenv("TZ", "UTC", 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,249 @@
+/*
+ * test_rules.c - the rule engine (src/logscan/rules.c) and the merge of the
+ * pack with the configuration (rule_set_from_config in rule_pack.c):
+ * excludes, sources, templates, aggregation windows and quiet periods,
+ * bounded groups with eviction, masking of what leaves.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logscan/mask.h"
+#include "logscan/rules.h"
+
+struct seen {
+	char message[16][256];
+	char line[16][256];
+	char group[16][64];
+	uint32_t count[16];
+	size_t n;
+};
+
+static void collect(const struct rule_event *event, void *data)
+{
+	struct seen *seen = data;
+
+	if (seen->n >= 16)
+		return;
+	snprintf(seen->message[seen->n], 256, "%s", event->message);
+	snprintf(seen->line[seen->n], 256, "%s", event->line);
+	snprintf(seen->group[seen->n], 64, "%s", event->group);
+	seen->count[seen->n] = event->count;
+	seen->n++;
+}
+
+struct fixture {
+	struct masker *masker;
+	struct rule_engine *engine;
+};
+
+static void build(struct fixture *f, const struct rule_definition *rules,
+		  size_t count, size_t max_groups)
+{
+	char error[256] = "";
+
+	assert_int_equal(masker_new(NULL, &f->masker, error, sizeof(error)), 0);
+	if (rule_engine_new(rules, count, max_groups, 256, f->masker,
+			    &f->engine, error, sizeof(error)) != 0)
+		fail_msg("%s", error);
+}
+
+static void destroy(struct fixture *f)
+{
+	rule_engine_free(f->engine);
+	masker_free(f->masker);
+}
+
+static unsigned scan(struct fixture *f, enum logscan_source source,
+		     const char *text, int64_t t, struct seen *seen)
+{
+	struct log_record record = {
+		.source = source, .origin = "t", .text = text,
+		.length = strlen(text), .time_sec = t,
+	};
+
+	return rule_engine_scan(f->engine, &record, collect, seen);
+}
+
+static void test_exclude_sources_and_template(void **state)
+{
+	const struct rule_definition rules[] = {
+		{ .name = "disk", .pattern = "disk (?<name>\\w+) failed",
+		  .exclude = "disk loop\\d", .severity = ALERT_CRITICAL,
+		  .message = "{name}/{missing}/{count}/{window}: {line}",
+		  .sources = LOGSCAN_SOURCE_KMSG | LOGSCAN_SOURCE_FILE },
+	};
+	struct fixture f;
+	struct seen seen = { .n = 0 };
+
+	(void)state;
+	build(&f, rules, 1, 8);
+	assert_int_equal(scan(&f, LOGSCAN_SOURCE_KMSG, "disk sda failed", 1,
+			      &seen), 1);
+	assert_string_equal(seen.message[0], "sda//1/0: disk sda failed");
+	assert_int_equal(scan(&f, LOGSCAN_SOURCE_KMSG, "disk loop0 failed", 1,
+			      &seen), 0);
+	assert_int_equal(scan(&f, LOGSCAN_SOURCE_JOURNAL, "disk sdb failed", 1,
+			      &seen), 0);
+	assert_int_equal(scan(&f, LOGSCAN_SOURCE_FILE, "disk sdc failed", 1,
+			      &seen), 1);
+	destroy(&f);
+}
+
+static void test_window_and_quiet_period(void **state)
+{
+	const struct rule_definition rules[] = {
+		{ .name = "burst", .pattern = "fail from (?<ip>\\S+)",
+		  .group_by = "ip", .threshold = 3, .window_secs = 60,
+		  .message = "{ip} x{count}" },
+	};
+	struct fixture f;
+	struct seen seen = { .n = 0 };
+
+	(void)state;
+	build(&f, rules, 1, 8);
+	/* Spread wider than the window: never three within 60 s. */
+	assert_int_equal(scan(&f, 1, "fail from a", 1000, &seen), 0);
+	assert_int_equal(scan(&f, 1, "fail from a", 1040, &seen), 0);
+	assert_int_equal(scan(&f, 1, "fail from a", 1100, &seen), 0);
+	assert_int_equal(scan(&f, 1, "fail from a", 1180, &seen), 0);
+	/* Three within the window: one alert, counting them. */
+	assert_int_equal(scan(&f, 1, "fail from a", 1190, &seen), 0);
+	assert_int_equal(scan(&f, 1, "fail from a", 1195, &seen), 1);
+	assert_string_equal(seen.message[0], "a x3");
+	assert_string_equal(seen.group[0], "a");
+	/* Quiet for the window afterwards, however many come. */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(scan(&f, 1, "fail from a", 1200 + i, &seen), 0);
+	/* Another group is independent. */
+	scan(&f, 1, "fail from b", 1201, &seen);
+	scan(&f, 1, "fail from b", 1202, &seen);
+	assert_int_equal(scan(&f, 1, "fail from b", 1203, &seen), 1);
+	/* After the quiet period the attack, still going, alerts again. */
+	assert_int_equal(scan(&f, 1, "fail from a", 1256, &seen), 1);
+	assert_int_equal(seen.count[2], 11);
+	destroy(&f);
+}
+
+static void test_groups_are_bounded(void **state)
+{
+	const struct rule_definition rules[] = {
+		{ .name = "g", .pattern = "hit (?<k>\\d+)", .group_by = "k",
+		  .threshold = 2, .window_secs = 100 },
+	};
+	struct rule_engine_stats stats;
+	struct fixture f;
+	struct seen seen = { .n = 0 };
+	char line[32];
+
+	(void)state;
+	build(&f, rules, 1, 8);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(line, sizeof(line), "hit %d", i);
+		assert_int_equal(scan(&f, 1, line, 5000 + i / 100, &seen), 0);
+	}
+	rule_engine_get_stats(f.engine, &stats);
+	assert_true(stats.groups_evicted >= 1000 - 8);
+	/* The most recent group survived eviction and can still alert. */
+	assert_int_equal(scan(&f, 1, "hit 999", 5010, &seen), 1);
+	destroy(&f);
+}
+
+static void test_events_are_masked(void **state)
+{
+	const struct rule_definition rules[] = {
+		{ .name = "login", .pattern = "login failed (?<rest>.*)",
+		  .message = "failed: {rest}" },
+	};
+	struct fixture f;
+	struct seen seen = { .n = 0 };
+
+	(void)state;
+	build(&f, rules, 1, 8);
+	assert_int_equal(scan(&f, 1, "login failed user=bob password=hunter2",
+			      1, &seen), 1);
+	assert_string_equal(seen.message[0],
+			    "failed: user=bob password=***");
+	assert_string_equal(seen.line[0],
+			    "login failed user=bob password=***");
+	destroy(&f);
+}
+
+static void test_bad_rules_are_refused(void **state)
+{
+	const struct rule_definition bad_pattern[] = {
+		{ .name = "x", .pattern = "unclosed (" } };
+	const struct rule_definition bad_group[] = {
+		{ .name = "y", .pattern = "(?<a>z)", .group_by = "b" } };
+	struct rule_engine *engine;
+	struct masker *masker;
+	char error[256];
+
+	(void)state;
+	assert_int_equal(masker_new(NULL, &masker, error, sizeof(error)), 0);
+	assert_int_equal(rule_engine_new(bad_pattern, 1, 8, 256, masker,
+					 &engine, error, sizeof(error)),
+			 -EINVAL);
+	assert_non_null(strstr(error, "rule x: pattern"));
+	assert_int_equal(rule_engine_new(bad_group, 1, 8, 256, masker, &engine,
+					 error, sizeof(error)), -EINVAL);
+	assert_non_null(strstr(error, "group_by 'b'"));
+	masker_free(masker);
+}
+
+static void test_rule_set_from_config(void **state)
+{
+	struct rule_definition rules[LOGSCAN_MAX_RULES];
+	struct logscan_config config = { .rule_count = 1 };
+	char *disabled[] = { "root_login" }, *bogus[] = { "no_such_rule" };
+	char *sources[] = { "journal" };
+	char error[256];
+	int count;
+	bool found_override = false;
+
+	(void)state;
+	config.disable_rules = (struct config_string_list){ disabled, 1 };
+	config.rules[0] = (struct logscan_rule_config){
+		.name = "oom_kill", .pattern = "my oom", .severity = "info",
+		.threshold = 1, .sources = { sources, 1 },
+	};
+	count = rule_set_from_config(&config, rules, LOGSCAN_MAX_RULES, error,
+				     sizeof(error));
+	assert_int_equal(count, (int)rule_pack_count - 1);
+	for (int i = 0; i < count; i++) {
+		assert_string_not_equal(rules[i].name, "root_login");
+		if (strcmp(rules[i].name, "oom_kill") == 0) {
+			assert_string_equal(rules[i].pattern, "my oom");
+			assert_int_equal(rules[i].severity, ALERT_INFO);
+			assert_int_equal(rules[i].sources,
+					 LOGSCAN_SOURCE_JOURNAL);
+			found_override = true;
+		}
+	}
+	assert_true(found_override);
+	config.disable_rules = (struct config_string_list){ bogus, 1 };
+	assert_int_equal(rule_set_from_config(&config, rules, LOGSCAN_MAX_RULES,
+					      error, sizeof(error)), -EINVAL);
+	assert_non_null(strstr(error, "no_such_rule"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exclude_sources_and_template),
+		cmocka_unit_test(test_window_and_quiet_period),
+		cmocka_unit_test(test_groups_are_bounded),
+		cmocka_unit_test(test_events_are_masked),
+		cmocka_unit_test(test_bad_rules_are_refused),
+		cmocka_unit_test(test_rule_set_from_config),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

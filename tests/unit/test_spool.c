@@ -1,0 +1,151 @@
+/*
+ * test_spool.c - the delivery spool (src/alerter/spool.c): durability across
+ * reopen, completion, torn and corrupt lines, the size bound dropping the
+ * oldest info messages first, and per-channel order.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alerter/spool.h"
+#include "core/log.h"
+#include "alert_fixture.h"
+
+static int dir_fd = -1;
+static char directory[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(directory, "/tmp/sysops-spool.XXXXXX");
+	if (mkdtemp(directory) == NULL)
+		return -1;
+	dir_fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return dir_fd < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	char command[128];
+
+	(void)state;
+	close(dir_fd);
+	snprintf(command, sizeof(command), "rm -rf %s", directory);
+	return system(command) == 0 ? 0 : -1;
+}
+
+static void append(struct spool *s, enum channel_id channel,
+		   enum alert_severity severity, const char *rule)
+{
+	struct alert_message m;
+
+	fixture_message(&m, 1);
+	m.channel = channel;
+	m.alerts[0].severity = severity;
+	string_copy(m.alerts[0].rule, rule, sizeof(m.alerts[0].rule));
+	assert_int_equal(spool_append(s, &m), 0);
+}
+
+static void test_survives_reopen(void **state)
+{
+	struct alert_message m;
+	struct spool *s;
+	struct spool_entry *e;
+	uint64_t first;
+
+	(void)state;
+	assert_int_equal(spool_open(dir_fd, 1 << 20, &s), 0);
+	append(s, CHANNEL_SLACK, ALERT_WARNING, "one");
+	append(s, CHANNEL_WEBHOOK, ALERT_WARNING, "two");
+	append(s, CHANNEL_SLACK, ALERT_CRITICAL, "three");
+	e = spool_next(s, CHANNEL_SLACK);
+	assert_non_null(e);
+	first = e->id;
+	assert_int_equal(spool_complete(s, first), 0);
+	assert_int_equal(spool_complete(s, first), -ENOENT);
+	spool_close(s); /* as if killed: nothing else is written at close */
+
+	assert_int_equal(spool_open(dir_fd, 1 << 20, &s), 0);
+	assert_int_equal(spool_stats(s)->pending, 2);
+	e = spool_next(s, CHANNEL_SLACK);
+	assert_non_null(e);
+	assert_int_equal(spool_load(s, e, &m), 0);
+	assert_string_equal(m.alerts[0].rule, "three");
+	assert_int_equal(m.id, e->id);
+	assert_true(e->id > first);
+	e = spool_next(s, CHANNEL_WEBHOOK);
+	assert_int_equal(spool_load(s, e, &m), 0);
+	assert_string_equal(m.alerts[0].rule, "two");
+	assert_null(spool_next(s, CHANNEL_EMAIL));
+	/* New ids never reuse old ones. */
+	append(s, CHANNEL_EMAIL, ALERT_INFO, "four");
+	assert_true(spool_next(s, CHANNEL_EMAIL)->id > e->id);
+	spool_close(s);
+}
+
+static void test_torn_and_corrupt_lines_are_skipped(void **state)
+{
+	static const char junk[] = "X garbage\nA 99 nochannel 1 {}\n"
+				   "A 100 slack 1 {\"channel\":\"sla";
+	struct spool *s;
+	int fd;
+
+	(void)state;
+	fd = openat(dir_fd, SPOOL_FILE, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, junk, sizeof(junk) - 1),
+			 (ssize_t)sizeof(junk) - 1);
+	close(fd);
+	assert_int_equal(spool_open(dir_fd, 1 << 20, &s), 0);
+	assert_int_equal(spool_stats(s)->corrupt, 3);
+	assert_int_equal(spool_stats(s)->pending, 3);
+	spool_close(s);
+}
+
+static void test_bound_drops_oldest_info_first(void **state)
+{
+	struct spool *s;
+	char rule[32];
+
+	(void)state;
+	unlinkat(dir_fd, SPOOL_FILE, 0);
+	assert_int_equal(spool_open(dir_fd, 16 * 1024, &s), 0);
+	append(s, CHANNEL_SLACK, ALERT_CRITICAL, "keep_me");
+	for (int i = 0; i < 40; i++) {
+		snprintf(rule, sizeof(rule), "info_%d", i);
+		append(s, CHANNEL_SLACK, ALERT_INFO, rule);
+	}
+	assert_true(spool_stats(s)->dropped > 0);
+	assert_true(spool_stats(s)->file_bytes <= 16 * 1024);
+	/* The critical one is still first in line. */
+	{
+		struct alert_message m;
+
+		assert_int_equal(spool_load(s, spool_next(s, CHANNEL_SLACK), &m),
+				 0);
+		assert_string_equal(m.alerts[0].rule, "keep_me");
+	}
+	spool_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_survives_reopen),
+		cmocka_unit_test(test_torn_and_corrupt_lines_are_skipped),
+		cmocka_unit_test(test_bound_drops_oldest_info_first),
+	};
+
+	log_open(LOG_TARGET_PLAIN);
+	log_set_level(LOG_CRIT);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
