@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "storage/metrics.h"
+
 #define CONFIG_DEFAULT_PATH "/etc/sysops-agent/config.toml"
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
@@ -31,6 +33,7 @@ struct config_string_list {
 	size_t count;
 };
 
+#include "collector/collector_config.h"
 /* Module sections that struct config holds. */
 #include "alerter/alerter_config.h"
 
@@ -78,6 +81,8 @@ struct config {
 	char *path;                 /* the file it came from, or NULL */
 	bool has_inline_secrets;
 	struct agent_config agent;
+	struct storage_config storage;
+	struct collectors_config collectors;
 	struct analyzer_config analyzer;
 	struct history_config history;
 	struct alerting_config alerting;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "collector/collector.h"
 #include "alerter/alerter.h"
 #include "core/config.h"
 #include "core/util.h"
@@ -81,6 +82,19 @@ static const struct config_section agent_section = {
 
 const struct config_section *const config_sections[] = {
 	&agent_section,
+	&storage_section,
+	&history_section,
+	&collector_cpu_section,
+	&collector_memory_section,
+	&collector_load_section,
+	&collector_disk_section,
+	&collector_network_section,
+	&collector_fd_section,
+	&collector_process_section,
+	&collector_cgroup_section,
+	&collector_host_section,
+	&collector_systemd_section,
+	&collector_docker_section,
 	&analyzer_section,
 	&analyzer_override_section,
 	&thresholds_section,
@@ -91,7 +105,6 @@ const struct config_section *const config_sections[] = {
 	&alerting_alertmanager_section, &alerting_silence_section,
 	&logscan_section,
 	&logscan_rules_section,
-	&history_section,
 };
 
 const size_t config_section_count = ARRAY_SIZE(config_sections);

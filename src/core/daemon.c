@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "collector/collector.h"
 #include "alerter/alerter.h"
 #include "core/log.h"
 #include "core/privilege.h"
@@ -29,7 +30,9 @@
  * alerter, which stops (and spools) last.
  */
 static const struct daemon_module *const modules[] = {
-	&history_module, /* before the analyzer: it saves its state at stop */
+	&history_module, /* first: its stop saves the registry and the
+			    analyzer's state before they are freed */
+	&collector_module,
 	&analyzer_module,
 	&logscan_module,
 	&alerter_module,

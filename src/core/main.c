@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alerter/alerter.h"
+#include "collector/collector.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/daemon.h"
@@ -39,6 +40,8 @@ static const struct command {
 	{ "logscan", logscan_command,
 	  "logscan [-c FILE] [--rules-only] [--json] FILE...|-   run the log "
 	  "rules over files or stdin" },
+	{ "once", command_once,
+	  "once [-c FILE] [--json]  collect twice one interval apart, print" },
 	{ "history", history_command_history,
 	  "history [-c FILE] [--metric GLOB] [--since 6h] [--json]   "
 	  "min/avg/max and a sparkline per series" },

@@ -5,12 +5,18 @@
  * samples (max_series * ring_capacity), a free-slot stack and an
  * open-addressing index from name + labels to id. Nothing grows afterwards,
  * so the daemon's footprint is known at start-up whatever the host looks like.
+ *
+ * The big tables are anonymous mappings, not calloc: their pages stay
+ * untouched (not resident) until a series uses them, whatever malloc's
+ * mmap threshold has become, so resident memory follows the series present
+ * (slots are handed out lowest first) rather than max_series.
  */
 #include "storage/metrics.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/log.h"
 
@@ -52,6 +58,23 @@ static uint64_t series_hash(const char *name, const char *labels)
 	return hash;
 }
 
+static void *zeroed_pages(size_t count, size_t size)
+{
+	void *p;
+
+	if (count == 0 || size > SIZE_MAX / count)
+		return NULL;
+	p = mmap(NULL, count * size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void release_pages(void *p, size_t count, size_t size)
+{
+	if (p != NULL)
+		munmap(p, count * size);
+}
+
 struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity)
 {
 	struct metric_registry *r;
@@ -66,9 +89,10 @@ struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity)
 	r->index_size = 16;
 	while (r->index_size < 2 * max_series)
 		r->index_size *= 2;
-	r->series = calloc(max_series, sizeof(*r->series));
-	r->rings = calloc(max_series, sizeof(*r->rings));
-	r->samples = calloc(max_series * ring_capacity, sizeof(*r->samples));
+	r->series = zeroed_pages(max_series, sizeof(*r->series));
+	r->rings = zeroed_pages(max_series, sizeof(*r->rings));
+	r->samples = zeroed_pages(max_series * ring_capacity,
+				  sizeof(*r->samples));
 	r->free_ids = calloc(max_series, sizeof(*r->free_ids));
 	r->index = malloc(r->index_size * sizeof(*r->index));
 	if (!r->series || !r->rings || !r->samples || !r->free_ids ||
@@ -89,9 +113,13 @@ void metrics_free(struct metric_registry *registry)
 {
 	if (registry == NULL)
 		return;
-	free(registry->series);
-	free(registry->rings);
-	free(registry->samples);
+	release_pages(registry->series, registry->max_series,
+		      sizeof(*registry->series));
+	release_pages(registry->rings, registry->max_series,
+		      sizeof(*registry->rings));
+	release_pages(registry->samples,
+		      registry->max_series * registry->ring_capacity,
+		      sizeof(*registry->samples));
 	free(registry->free_ids);
 	free(registry->index);
 	free(registry);

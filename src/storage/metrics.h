@@ -19,6 +19,14 @@
 
 struct metric_registry;
 
+/* [storage] */
+struct storage_config {
+	int64_t max_series;
+};
+
+struct config_section;
+extern const struct config_section storage_section;
+
 struct metric_series {
 	char name[METRIC_NAME_MAX];
 	char labels[METRIC_LABELS_MAX];

@@ -320,6 +320,11 @@ static struct history *open_database(int state_dir_fd,
 		*error = fail(h, rc, "open");
 		goto failed;
 	}
+	/* Like every state file: not world-readable, whatever the umask
+	 * (the -wal and -shm files SQLite creates take this mode). */
+	if (!readonly && fchmodat(state_dir_fd, HISTORY_DB_NAME, 0640, 0) < 0)
+		log_debug("history: chmod %s: %s", HISTORY_DB_NAME,
+			  strerror(errno));
 	sqlite3_extended_result_codes(h->db, 0);
 	/* Readers never wait on the daemon for long, nor it on them. */
 	sqlite3_busy_timeout(h->db, readonly ? 2000 : 20);

@@ -146,14 +146,30 @@ sqlite3_delete "$cold/history.db"
 check "(control) without snapshots nothing is restored" \
 	grep -q '0 saved analyzer baselines' "$TEST_TMP/cold.log"
 
-# ---- the real daemon opens the database and stops cleanly ----
+# ---- the real daemon, with its collectors ----
+dstate=$TEST_TMP/daemon-state
 write_config "$TEST_TMP/daemon.toml" '[agent]' 'collect_interval_secs = 1' \
-	"state_dir = \"$TEST_TMP/daemon-state\""
+	"state_dir = \"$dstate\"" '[logscan]' 'enabled = false' \
+	'[storage.history]' "textfile = \"$TEST_TMP/daemon.prom\""
 start_daemon "$TEST_TMP/daemon.log" -f -c "$TEST_TMP/daemon.toml"
 check "the daemon opens history.db at start" \
-	wait_for 5 file_contains "$TEST_TMP/daemon.log" "history.db open"
+	wait_for 10 file_contains "$TEST_TMP/daemon.log" "history.db open"
+check "the daemon writes the textfile from its collectors" \
+	wait_for 10 grep -q '^sysops_cpu_usage_percent ' "$TEST_TMP/daemon.prom"
+wait_for 10 file_contains "$TEST_TMP/daemon.log" "first collection done"
+sleep 2 # two more ticks: the analyzer has state worth saving
 kill -TERM "$DAEMON_PID"
 check "and stops cleanly" wait_for 5 file_contains "$TEST_TMP/daemon.log" "stopped after"
+check "the state files are not world-readable" \
+	test "$(stat -c %a "$dstate/history.db")" = 640
+"$AGENT" history -c "$TEST_TMP/daemon.toml" --since 10m >"$TEST_TMP/daemon-history.out"
+check "the minute in progress was written at stop" \
+	grep -q '^cpu.usage_percent ' "$TEST_TMP/daemon-history.out"
+start_daemon "$TEST_TMP/daemon2.log" -f -c "$TEST_TMP/daemon.toml"
+check "after a restart the daemon restores the saved baselines" \
+	wait_for 10 grep -Eq 'restored the baselines of [1-9][0-9]* of' "$TEST_TMP/daemon2.log"
+kill -TERM "$DAEMON_PID"
+wait_for 5 file_contains "$TEST_TMP/daemon2.log" "stopped after"
 
 # ---- faults ----
 # fault_run NAME STATE_DIR: the driver in the background, 20 ms a tick,

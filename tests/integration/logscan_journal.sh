@@ -14,6 +14,7 @@ JOURNAL=$TEST_TMP/journal
 mkdir -p "$JOURNAL" "$TEST_TMP/state"
 write_config "$TEST_TMP/c.toml" \
 	'[agent]' "state_dir = \"$TEST_TMP/state\"" 'collect_interval_secs = 1' \
+	'hostname = "test-host"' '[alerting]' 'group_wait_secs = 0' \
 	'[logscan]' 'kmsg = false' "journal_directory = \"$JOURNAL\"" \
 	'start_position = "beginning"' 'journal_max_priority = 6' \
 	'journal_identifiers = ["app", "sshd"]' \
@@ -57,7 +58,7 @@ for i in $(seq 1 10); do
 done >"$TEST_TMP/export"
 write_journal brute
 check "an SSH brute force in the journal alerts" \
-	wait_for 10 file_contains "$TEST_TMP/daemon1.log" "ALERT ssh_brute_force: SSH brute force from 203.0.113.50: 10 failed logins within 300s"
+	wait_for 10 file_contains "$TEST_TMP/daemon1.log" "ssh_brute_force (journal{ip=203.0.113.50}) on test-host: SSH brute force from 203.0.113.50: 10 failed logins within 300s"
 check "the alert carries the address as its label" \
 	file_contains "$TEST_TMP/daemon1.log" "SYSOPS_LABELS=ip=203.0.113.50"
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
@@ -78,4 +79,4 @@ check "entries 1-17 each seen exactly once" \
 check "debug priority and other identifiers are filtered out" \
 	bash -c "! grep -qE 'seen (9999|8888)' '$TEST_TMP'/daemon*.log"
 check "the brute force alerted once" \
-	[ "$(cat "$TEST_TMP"/daemon*.log | grep -c 'ALERT ssh_brute_force')" -eq 1 ]
+	[ "$(cat "$TEST_TMP"/daemon*.log | grep -c 'ssh_brute_force (journal{ip=203.0.113.50}) on test-host')" -eq 1 ]

@@ -11,6 +11,7 @@ mkfifo "$FIFO"
 mkdir -p "$TEST_TMP/state"
 write_config "$TEST_TMP/c.toml" \
 	'[agent]' "state_dir = \"$TEST_TMP/state\"" 'collect_interval_secs = 1' \
+	'hostname = "test-host"' '[alerting]' 'group_wait_secs = 0' \
 	'[logscan]' 'journal = false' "kmsg_path = \"$FIFO\"" \
 	'[[logscan.rules]]' 'name = "seen"' 'pattern = "kseq=(?<n>\\d+)"' \
 	'sources = ["kmsg"]' 'message = "seen {n}"'
@@ -39,7 +40,7 @@ record 6 'Out of memory: Killed process 4242 (java) total-vm:4194304kB, anon-rss
 printf 'this is not a kmsg record\n' >&3
 check "records are scanned" wait_for 10 seen_upto 5
 check "an OOM kill from kmsg alerts with the victim" \
-	wait_for 10 file_contains "$TEST_TMP/daemon1.log" "ALERT oom_kill: OOM killer killed java (pid 4242, anon-rss 2097152 kB)"
+	wait_for 10 file_contains "$TEST_TMP/daemon1.log" "CRITICAL oom_kill (kmsg) on test-host: OOM killer killed java (pid 4242, anon-rss 2097152 kB)"
 check "the alert names kmsg as its source" \
 	file_contains "$TEST_TMP/daemon1.log" "SYSOPS_SERIES=kmsg"
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
@@ -61,7 +62,7 @@ check "no record handled twice" [ ! -s "$TEST_TMP/dups" ]
 check "records 1-5 and 7-10 each seen once" \
 	[ "$(grep -ho 'seen [0-9]*$' "$TEST_TMP"/daemon*.log | sort -u | wc -l)" -eq 9 ]
 check "the OOM record was not alerted again" \
-	bash -c "! grep -q 'ALERT oom_kill' '$TEST_TMP/daemon2.log'"
+	bash -c "! grep -q 'oom_kill (kmsg) on' '$TEST_TMP/daemon2.log'"
 
 # Another boot: the saved sequence means nothing, the whole ring is new.
 printf 'some-other-boot 10\n' >"$TEST_TMP/state/logscan-kmsg.cursor"

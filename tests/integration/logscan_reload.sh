@@ -9,6 +9,7 @@ mkdir -p "$TEST_TMP/state"
 APP=$TEST_TMP/app.log
 : >"$APP"
 base=('[agent]' "state_dir = \"$TEST_TMP/state\"" 'collect_interval_secs = 1'
+	'hostname = "test-host"' '[alerting]' 'group_wait_secs = 0'
 	'[logscan]' 'kmsg = false' 'journal = false' "files = [\"$APP\"]"
 	'[[logscan.rules]]' 'name = "seen"' 'pattern = "seq=(?<n>\\d+) "'
 	'message = "seen {n}"')
@@ -30,7 +31,7 @@ check "the reload is done" wait_for 10 file_contains "$TEST_TMP/daemon.log" "con
 for i in 4 5; do echo "line seq=$i payment failed" >>"$APP"; done
 check "lines after the reload are seen" wait_for 10 seen_upto 5
 check "the new rule applies" \
-	wait_for 10 file_contains "$TEST_TMP/daemon.log" "ALERT payment: a payment failed"
+	wait_for 10 file_contains "$TEST_TMP/daemon.log" "payment ($APP) on test-host: a payment failed"
 check "nothing was read twice across the reload" \
 	[ "$(grep -c 'logscan: event seen' "$TEST_TMP/daemon.log")" -eq 5 ]
 

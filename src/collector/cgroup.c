@@ -1,0 +1,295 @@
+/*
+ * cgroup.c - services and containers through cgroup v2 under
+ * sys_root/fs/cgroup: memory.current against memory.max, OOM and OOM-kill
+ * events (memory.events deltas), CPU use (cpu.stat usage_usec) and pids
+ * against pids.max. This is how systemd services and Docker/Podman
+ * containers are watched without any container API.
+ *
+ * Watched cgroups are the *.service ones and container scopes (docker-,
+ * libpod-, crio-, containerd- *.scope, and 64-hex ids under docker/), found
+ * by a shallow walk each tick with getdents64 into a stack buffer. A host on
+ * cgroup v1 (or hybrid without the memory controller on v2) is said once.
+ */
+#include "collector/collect.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/util.h"
+
+#define WALK_DEPTH 3
+#define PATH_MAX_CGROUP 112
+
+enum { G_MEMORY, G_MEMORY_MAX, G_MEMORY_PCT, G_OOM, G_OOM_KILL, G_CPU,
+       G_PIDS, G_PIDS_PCT };
+
+struct cgroup {
+	struct entity head;
+	struct counter cpu_usec, oom, oom_kill;
+	bool oom_alert_firing;
+};
+
+struct cgroup_state {
+	struct entity_table cgroups;
+	int root_fd;               /* sys_root/fs/cgroup (v2) */
+	char root_name[32];
+};
+
+static bool cgroup_enabled(const struct config *config)
+{
+	return config->collectors.cgroup.enabled;
+}
+
+/* Whether the v2 hierarchy at path has the memory controller. */
+static bool has_memory_controller(struct collect_context *ctx,
+				  const char *path)
+{
+	char file[64], text[512];
+
+	snprintf(file, sizeof(file), "%s/cgroup.controllers", path);
+	if (read_small_file(ctx->sys_fd, file, text, sizeof(text)) < 0)
+		return false;
+	for (char *save = NULL, *word = strtok_r(text, " \n", &save); word;
+	     word = strtok_r(NULL, " \n", &save))
+		if (strcmp(word, "memory") == 0)
+			return true;
+	return false;
+}
+
+static int cgroup_init(void *data, struct collect_context *ctx,
+		       const char **reason)
+{
+	struct cgroup_state *s = data;
+	const char *root = NULL;
+
+	s->root_fd = -1;
+	if (has_memory_controller(ctx, "fs/cgroup"))
+		root = "fs/cgroup";
+	else if (has_memory_controller(ctx, "fs/cgroup/unified"))
+		root = "fs/cgroup/unified";
+	if (root == NULL) {
+		*reason = "no cgroup v2 hierarchy with the memory controller "
+			  "under sys_root/fs/cgroup (a cgroup v1 host)";
+		return -ENODEV;
+	}
+	string_copy(s->root_name, root, sizeof(s->root_name));
+	s->root_fd = openat(ctx->sys_fd, root,
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->root_fd < 0) {
+		*reason = "cannot open the cgroup v2 hierarchy";
+		return -errno;
+	}
+	return entity_table_init(&s->cgroups, sizeof(struct cgroup),
+				 (size_t)ctx->config->collectors.cgroup
+					 .max_cgroups);
+}
+
+static bool all_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[n] == '\0';
+}
+
+static bool is_watched(const char *parent, const char *name)
+{
+	static const char *const container_prefixes[] = {
+		"docker-", "libpod-", "crio-", "cri-containerd-",
+		"containerd-",
+	};
+
+	if (string_ends_with(name, ".service"))
+		return true;
+	if (string_ends_with(name, ".scope")) {
+		for (size_t i = 0; i < ARRAY_SIZE(container_prefixes); i++)
+			if (strncmp(name, container_prefixes[i],
+				    strlen(container_prefixes[i])) == 0)
+				return true;
+		return false;
+	}
+	/* Docker's cgroupfs driver: docker/<64 hex>. */
+	return strcmp(parent, "docker") == 0 && strlen(name) == 64 &&
+	       all_hex(name, 64);
+}
+
+/*
+ * "max" -> 0 (no limit), else the number. False when absent (controller not
+ * enabled there, cgroup gone) or malformed (counted as an error).
+ */
+static bool read_limit(struct cgroup_state *s, struct collect_context *ctx,
+		       const char *path, const char *file, uint64_t *value)
+{
+	char full[PATH_MAX_CGROUP + 32], text[64];
+	const char *p = text;
+
+	snprintf(full, sizeof(full), "%s/%s", path, file);
+	if (read_small_file(s->root_fd, full, text, sizeof(text)) < 0)
+		return false;
+	if (strncmp(text, "max", 3) == 0) {
+		*value = 0;
+		return true;
+	}
+	if (parse_u64(&p, value))
+		return true;
+	collect_error(ctx, "%s: malformed", full);
+	return false;
+}
+
+/* "key value" lines (memory.events, cpu.stat). */
+static bool read_keyed(struct cgroup_state *s, const char *path,
+		       const char *file, const char *key, uint64_t *value)
+{
+	char full[PATH_MAX_CGROUP + 32], text[1024];
+
+	snprintf(full, sizeof(full), "%s/%s", path, file);
+	if (read_small_file(s->root_fd, full, text, sizeof(text)) <= 0)
+		return false;
+	for (const char *p = text; *p; p = next_line(p)) {
+		const char *q = p + strlen(key);
+
+		if (line_starts_with(p, key))
+			return parse_u64(&q, value);
+	}
+	return false;
+}
+
+static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
+			const char *path)
+{
+	struct cgroup *cg;
+	struct entity *e;
+	uint64_t current, max, usage, events, pids, pids_max, delta;
+	int64_t last_time;
+	bool is_new;
+
+	e = entity_get(ctx, &s->cgroups, path, &is_new);
+	if (e == NULL)
+		return;
+	cg = (struct cgroup *)e;
+	if (is_new) {
+		char safe[PATH_MAX_CGROUP];
+
+		label_value_copy(safe, path, sizeof(safe));
+		snprintf(e->labels, sizeof(e->labels), "cgroup=%s", safe);
+	}
+	if (read_limit(s, ctx, path, "memory.current", &current)) {
+		emit(ctx, &e->refs[G_MEMORY], "cgroup.memory_bytes", e->labels,
+		     (double)current);
+		if (read_limit(s, ctx, path, "memory.max", &max) && max > 0) {
+			emit(ctx, &e->refs[G_MEMORY_MAX],
+			     "cgroup.memory_max_bytes", e->labels,
+			     (double)max);
+			emit(ctx, &e->refs[G_MEMORY_PCT],
+			     "cgroup.memory_used_percent", e->labels,
+			     percent_of((double)current, (double)max));
+		}
+	}
+	if (read_keyed(s, path, "memory.events", "oom", &events) &&
+	    counter_delta(&cg->oom, events, ctx->now_usec, 64, &delta))
+		emit(ctx, &e->refs[G_OOM], "cgroup.oom_events_delta",
+		     e->labels, (double)delta);
+	if (read_keyed(s, path, "memory.events", "oom_kill", &events) &&
+	    counter_delta(&cg->oom_kill, events, ctx->now_usec, 64, &delta)) {
+		emit(ctx, &e->refs[G_OOM_KILL], "cgroup.oom_kills_delta",
+		     e->labels, (double)delta);
+		if (delta > 0)
+			collect_alert(ctx, "cgroup_oom_kill",
+				      "cgroup.oom_kills_delta", e->labels,
+				      ALERT_WARNING, true, (double)delta,
+				      "%s hit its memory limit: %llu "
+				      "process(es) OOM-killed", path,
+				      (unsigned long long)delta);
+		else if (cg->oom_alert_firing)
+			collect_alert(ctx, "cgroup_oom_kill",
+				      "cgroup.oom_kills_delta", e->labels,
+				      ALERT_WARNING, false, 0,
+				      "%s: no further OOM kill", path);
+		cg->oom_alert_firing = delta > 0;
+	}
+	last_time = cg->cpu_usec.time_usec;
+	if (read_keyed(s, path, "cpu.stat", "usage_usec", &usage) &&
+	    counter_delta(&cg->cpu_usec, usage, ctx->now_usec, 64, &delta))
+		emit(ctx, &e->refs[G_CPU], "cgroup.cpu_percent", e->labels,
+		     percent_of((double)delta,
+				(double)(ctx->now_usec - last_time)));
+	if (read_limit(s, ctx, path, "pids.current", &pids)) {
+		emit(ctx, &e->refs[G_PIDS], "cgroup.pids", e->labels,
+		     (double)pids);
+		if (read_limit(s, ctx, path, "pids.max", &pids_max) &&
+		    pids_max > 0)
+			emit(ctx, &e->refs[G_PIDS_PCT],
+			     "cgroup.pids_used_percent", e->labels,
+			     percent_of((double)pids, (double)pids_max));
+	}
+}
+
+/* Walks directories below path (relative to the root), depth-limited. */
+static void walk(struct cgroup_state *s, struct collect_context *ctx,
+		 const char *path, const char *parent_name, int depth)
+{
+	char buffer[4096], child[PATH_MAX_CGROUP];
+	long n;
+	int fd;
+
+	fd = openat(s->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while ((n = syscall(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
+		for (long offset = 0; offset < n;) {
+			struct dirent64 *entry =
+				(struct dirent64 *)(buffer + offset);
+			const char *name = entry->d_name;
+			int length;
+
+			offset += entry->d_reclen;
+			if ((entry->d_type != DT_DIR &&
+			     entry->d_type != DT_UNKNOWN) || name[0] == '.')
+				continue;
+			length = snprintf(child, sizeof(child), "%s%s%s",
+					  strcmp(path, ".") ? path : "",
+					  strcmp(path, ".") ? "/" : "", name);
+			if (length < 0 || (size_t)length >= sizeof(child))
+				continue;   /* too deep a path for a label */
+			if (is_watched(parent_name, name))
+				emit_cgroup(s, ctx, child);
+			else if (depth + 1 < WALK_DEPTH)
+				walk(s, ctx, child, name, depth + 1);
+		}
+	}
+	close(fd);
+}
+
+static void cgroup_collect(void *data, struct collect_context *ctx)
+{
+	struct cgroup_state *s = data;
+
+	walk(s, ctx, ".", "", 0);
+	entity_sweep(ctx, &s->cgroups);
+}
+
+static void cgroup_fini(void *data, struct collect_context *ctx)
+{
+	struct cgroup_state *s = data;
+
+	(void)ctx;
+	if (s->root_fd >= 0)
+		close(s->root_fd);
+	entity_table_free(&s->cgroups);
+}
+
+const struct collector_ops cgroup_collector = {
+	.name = "cgroup",
+	.state_size = sizeof(struct cgroup_state),
+	.enabled = cgroup_enabled,
+	.init = cgroup_init,
+	.collect = cgroup_collect,
+	.fini = cgroup_fini,
+};

@@ -1,0 +1,83 @@
+/*
+ * collector.h - the collectors: one source file each under src/collector,
+ * read through [agent] proc_root / sys_root, written into the metric
+ * registry every tick with the tick's time.
+ *
+ * The daemon runs them through collector_module (first in the pipeline);
+ * `sysops-agent once` runs them twice one interval apart and prints the lot.
+ */
+#ifndef SYSOPS_COLLECTOR_H
+#define SYSOPS_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+
+struct metric_registry;
+struct collector_set;
+
+/*
+ * Opens proc_root / sys_root and starts every enabled collector; a source
+ * that is absent (no /proc/pressure, no cgroup v2) is reported once and left
+ * out. Returns 0 or -errno.
+ */
+int collector_set_new(const struct config *config,
+		      struct metric_registry *metrics,
+		      struct collector_set **out);
+
+/* One collection: every sample is stamped with now_usec. */
+void collector_set_collect(struct collector_set *set, int64_t now_usec);
+
+void collector_set_free(struct collector_set *set);
+
+/*
+ * The daemon's state directory (fd), where the host collector remembers the
+ * boot id so a reboot is noticed across restarts; -1 (the default) for none.
+ */
+void collector_set_use_state_dir(struct collector_set *set, int dirfd);
+
+/*
+ * The daemon's sd-event loop (an sd_event *): the systemd and docker
+ * collectors read their answers from it between ticks.
+ */
+void collector_set_use_event(struct collector_set *set, void *event);
+
+/*
+ * Lets collectors that ask another process (systemd, Docker) wait up to a
+ * couple of seconds for the answer within a tick: for `once`, never for
+ * the daemon.
+ */
+void collector_set_allow_waiting(struct collector_set *set);
+
+/*
+ * Where collectors send the events they detect themselves (a filesystem
+ * remounted read-only, an unsynchronised clock, a reboot, an OOM kill, a
+ * unit entering the failed state): alert_submit for the daemon, a capture
+ * function in tests, NULL (the default, and `once`) for none.
+ */
+struct alert_event;
+typedef int (*collector_alert_sink)(const struct alert_event *event);
+void collector_set_alerts(struct collector_set *set, collector_alert_sink sink);
+
+/* Parse errors so far in a collector (by name), for tests; -1 if unknown. */
+long collector_set_errors(const struct collector_set *set, const char *name);
+
+/* Whether a collector is running (enabled and its source present). */
+bool collector_set_active(const struct collector_set *set, const char *name);
+
+extern const struct config_section collector_cpu_section,
+	collector_memory_section, collector_load_section,
+	collector_disk_section, collector_network_section,
+	collector_fd_section, collector_process_section,
+	collector_cgroup_section, collector_host_section,
+	collector_systemd_section, collector_docker_section;
+
+/* The daemon module "storage+collectors" (first in modules[]). */
+struct daemon_module;
+extern const struct daemon_module collector_module;
+
+/* `sysops-agent once [-c FILE] [--json]` */
+int command_once(int argc, char **argv);
+
+#endif

@@ -1,0 +1,435 @@
+/*
+ * disk.c - filesystems (/proc/self/mountinfo + statvfs): used %, free bytes,
+ * inodes used %, read-only state; block devices (/proc/diskstats): read and
+ * write bytes/s, IOPS, utilisation %, average wait ms, I/O in flight.
+ *
+ * Only local filesystem types in [collectors.disk] fstypes are statvfs'd:
+ * a hung NFS server would otherwise block the event loop. A bind mount of a
+ * device already seen is skipped so each filesystem is counted once. Mounts
+ * and devices that vanish between ticks have their series retired.
+ */
+#include "collector/collect.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#define MAX_FILESYSTEMS 128
+#define MAX_BLOCK_DEVICES 256
+#define MAX_DEVICE_IDS 512
+
+enum { F_TOTAL, F_USED, F_FREE, F_USED_PCT, F_INODES_PCT, F_INODES_FREE,
+       F_READ_ONLY };
+
+struct filesystem {
+	struct entity head;
+	bool was_read_only, alert_firing;
+};
+
+enum { B_READ_BYTES, B_WRITE_BYTES, B_READS, B_WRITES, B_UTIL, B_AWAIT,
+       B_IN_FLIGHT };
+
+enum { C_READS, C_READ_SECTORS, C_READ_MS, C_WRITES, C_WRITE_SECTORS,
+       C_WRITE_MS, C_IO_MS, C_COUNT };
+
+struct block_device {
+	struct entity head;
+	bool watched;                /* a whole disk not excluded */
+	struct counter counters[C_COUNT];
+};
+
+struct disk_state {
+	struct tick_file mountinfo, diskstats;
+	struct entity_table filesystems, devices;
+	const struct disk_collector_config *config;
+	char device_ids[MAX_DEVICE_IDS][16]; /* major:minor seen this tick */
+	size_t device_id_count;
+};
+
+static bool disk_enabled(const struct config *config)
+{
+	return config->collectors.disk.enabled;
+}
+
+static bool list_matches(const struct config_string_list *list,
+			 const char *value)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (fnmatch(list->items[i], value, 0) == 0)
+			return true;
+	return false;
+}
+
+static bool list_contains(const struct config_string_list *list,
+			  const char *value)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (strcmp(list->items[i], value) == 0)
+			return true;
+	return false;
+}
+
+static int disk_init(void *data, struct collect_context *ctx,
+		     const char **reason)
+{
+	struct disk_state *s = data;
+	int r;
+
+	s->config = &ctx->config->collectors.disk;
+	tick_file_init(&s->mountinfo, ctx->proc_fd, "self/mountinfo");
+	tick_file_init(&s->diskstats, ctx->proc_fd, "diskstats");
+	if (faccessat(ctx->proc_fd, "self/mountinfo", R_OK, 0) < 0 &&
+	    faccessat(ctx->proc_fd, "diskstats", R_OK, 0) < 0) {
+		*reason = "neither self/mountinfo nor diskstats is readable "
+			  "under proc_root";
+		return -ENOENT;
+	}
+	r = entity_table_init(&s->filesystems, sizeof(struct filesystem),
+			      MAX_FILESYSTEMS);
+	if (r == 0)
+		r = entity_table_init(&s->devices, sizeof(struct block_device),
+				      MAX_BLOCK_DEVICES);
+	return r;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+					(s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+static bool has_option(const char *options, const char *option)
+{
+	size_t n = strlen(option);
+
+	for (const char *p = options; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t length = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (length == n && memcmp(p, option, n) == 0)
+			return true;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return false;
+}
+
+/* A device already counted this tick under another mount point. */
+static bool device_seen(struct disk_state *s, const char *device_id)
+{
+	for (size_t i = 0; i < s->device_id_count; i++)
+		if (strcmp(s->device_ids[i], device_id) == 0)
+			return true;
+	if (s->device_id_count < MAX_DEVICE_IDS)
+		string_copy(s->device_ids[s->device_id_count++], device_id,
+			    sizeof(s->device_ids[0]));
+	return false;
+}
+
+static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
+			    const char *mount, const char *fstype,
+			    const char *source, bool read_only)
+{
+	struct filesystem *fs;
+	struct statvfs st;
+	struct entity *e;
+	char label_mount[96], label_source[64];
+	double total, free_bytes, available, used, inodes_used;
+	bool is_new;
+
+	e = entity_get(ctx, &s->filesystems, mount, &is_new);
+	if (e == NULL)
+		return;
+	fs = (struct filesystem *)e;
+	if (is_new) {
+		label_value_copy(label_mount, mount, sizeof(label_mount));
+		label_value_copy(label_source, source, sizeof(label_source));
+		snprintf(e->labels, sizeof(e->labels),
+			 "device=%.40s,fstype=%.16s,mount=%.80s", label_source,
+			 fstype, label_mount);
+	}
+	if (statvfs(mount, &st) < 0) {
+		collect_error(ctx, "statvfs %s: %s", mount, strerror(errno));
+		return;
+	}
+	if (st.f_blocks == 0)
+		return;
+	total = (double)st.f_blocks * (double)st.f_frsize;
+	free_bytes = (double)st.f_bfree * (double)st.f_frsize;
+	available = (double)st.f_bavail * (double)st.f_frsize;
+	used = total - free_bytes;
+	emit(ctx, &e->refs[F_TOTAL], "disk.total_bytes", e->labels, total);
+	emit(ctx, &e->refs[F_USED], "disk.used_bytes", e->labels, used);
+	emit(ctx, &e->refs[F_FREE], "disk.free_bytes", e->labels, available);
+	/* As df(1): the share of what non-root users could use. */
+	emit(ctx, &e->refs[F_USED_PCT], "disk.used_percent", e->labels,
+	     percent_of(used, used + available));
+	if (st.f_files > 0) {
+		inodes_used = (double)(st.f_files - st.f_ffree);
+		emit(ctx, &e->refs[F_INODES_PCT], "disk.inodes_used_percent",
+		     e->labels, percent_of(inodes_used, (double)st.f_files));
+		emit(ctx, &e->refs[F_INODES_FREE], "disk.inodes_free",
+		     e->labels, (double)st.f_favail);
+	}
+	read_only = read_only || (st.f_flag & ST_RDONLY);
+	emit(ctx, &e->refs[F_READ_ONLY], "disk.read_only", e->labels,
+	     read_only ? 1 : 0);
+	/*
+	 * Read-only from the start is a choice; going read-only while in use
+	 * is the kernel giving up on errors (errors=remount-ro): an alert.
+	 */
+	if (read_only && !fs->was_read_only && !is_new) {
+		log_warning("filesystem %s is now read-only", mount);
+		collect_alert(ctx, "filesystem_read_only", "disk.read_only",
+			      e->labels, ALERT_CRITICAL, true, 1,
+			      "filesystem %s (%s) was remounted read-only",
+			      mount, source);
+		fs->alert_firing = true;
+	} else if (!read_only && fs->alert_firing) {
+		collect_alert(ctx, "filesystem_read_only", "disk.read_only",
+			      e->labels, ALERT_CRITICAL, false, 0,
+			      "filesystem %s is writable again", mount);
+		fs->alert_firing = false;
+	}
+	fs->was_read_only = read_only;
+}
+
+/* An unmounted filesystem takes its read-only alert with it. */
+static void clear_unmounted(struct disk_state *s, struct collect_context *ctx)
+{
+	for (size_t i = 0; i < s->filesystems.limit; i++) {
+		struct filesystem *fs =
+			(struct filesystem *)entity_at(&s->filesystems, i);
+
+		if (fs->head.used && fs->head.seen_tick != ctx->tick &&
+		    fs->alert_firing)
+			collect_alert(ctx, "filesystem_read_only",
+				      "disk.read_only", fs->head.labels,
+				      ALERT_CRITICAL, false, 0,
+				      "filesystem %s was unmounted",
+				      fs->head.key);
+	}
+}
+
+static void collect_mounts(struct disk_state *s, struct collect_context *ctx)
+{
+	char line[4096];
+	ssize_t n = tick_file_read(&s->mountinfo, ctx);
+	const char *p;
+
+	if (n < 0) {
+		collect_error(ctx, "cannot read self/mountinfo: %s",
+			      strerror((int)-n));
+		if (n != -EFBIG)
+			return;
+	}
+	s->device_id_count = 0;
+	for (p = ctx->buffer; *p; p = next_line(p)) {
+		const char *end = strchr(p, '\n');
+		size_t length = end ? (size_t)(end - p) : strlen(p);
+		char *field[6], *dash, *fstype, *source, *super, *save = NULL;
+		int count = 0;
+
+		if (length == 0)
+			continue;
+		if (length >= sizeof(line)) {
+			collect_error(ctx, "mountinfo: line too long");
+			continue;
+		}
+		/* The rest of the buffer is needed again: parse a copy. */
+		memcpy(line, p, length);
+		line[length] = '\0';
+		dash = strstr(line, " - ");
+		if (dash == NULL) {
+			collect_error(ctx, "mountinfo: no separator");
+			continue;
+		}
+		*dash = '\0';
+		for (char *t = strtok_r(line, " ", &save); t && count < 6;
+		     t = strtok_r(NULL, " ", &save))
+			field[count++] = t;
+		fstype = strtok_r(dash + 3, " ", &save);
+		source = strtok_r(NULL, " ", &save);
+		super = strtok_r(NULL, " ", &save);
+		if (count < 6 || fstype == NULL || source == NULL) {
+			collect_error(ctx, "mountinfo: short line");
+			continue;
+		}
+		if (!list_contains(&s->config->fstypes, fstype))
+			continue;
+		unescape_octal(field[4]);
+		if (list_matches(&s->config->exclude_mounts, field[4]))
+			continue;
+		if (device_seen(s, field[2]))
+			continue;
+		unescape_octal(source);
+		emit_filesystem(s, ctx, field[4], fstype, source,
+				has_option(field[5], "ro") ||
+					(super && has_option(super, "ro")));
+	}
+	clear_unmounted(s, ctx);
+	entity_sweep(ctx, &s->filesystems);
+}
+
+/* Whole disks only: partitions would count the same I/O twice. */
+static bool is_whole_disk(struct collect_context *ctx, const char *name)
+{
+	char path[ENTITY_KEY_MAX + 8];
+	size_t i;
+
+	/* sysfs writes '/' in device names (cciss/c0d0) as '!'. */
+	snprintf(path, sizeof(path), "block/%s", name);
+	for (i = 6; path[i]; i++)
+		if (path[i] == '/')
+			path[i] = '!';
+	return faccessat(ctx->sys_fd, path, F_OK, 0) == 0;
+}
+
+static void emit_device(struct disk_state *s, struct collect_context *ctx,
+			const char *name, const uint64_t *v, uint64_t in_flight)
+{
+	struct block_device *dev;
+	struct entity *e;
+	uint64_t delta[C_COUNT];
+	int64_t last_time;
+	double seconds, ios;
+	bool is_new, have = true;
+
+	e = entity_get(ctx, &s->devices, name, &is_new);
+	if (e == NULL)
+		return;
+	dev = (struct block_device *)e;
+	if (is_new) {
+		dev->watched =
+			!list_matches(&s->config->exclude_devices, name) &&
+			is_whole_disk(ctx, name);
+		snprintf(e->labels, sizeof(e->labels), "device=%s", name);
+	}
+	if (!dev->watched)
+		return;
+	last_time = dev->counters[0].time_usec;
+	for (int c = 0; c < C_COUNT; c++)
+		if (!counter_delta(&dev->counters[c], v[c], ctx->now_usec, 64,
+				   &delta[c]))
+			have = false;
+	emit(ctx, &e->refs[B_IN_FLIGHT], "disk.io_in_progress", e->labels,
+	     (double)in_flight);
+	if (!have)
+		return;
+	seconds = (double)(ctx->now_usec - last_time) / 1e6;
+	/* diskstats counts 512-byte sectors whatever the device's own. */
+	emit(ctx, &e->refs[B_READ_BYTES], "disk.read_bytes_per_sec", e->labels,
+	     (double)delta[C_READ_SECTORS] * 512 / seconds);
+	emit(ctx, &e->refs[B_WRITE_BYTES], "disk.write_bytes_per_sec",
+	     e->labels, (double)delta[C_WRITE_SECTORS] * 512 / seconds);
+	emit(ctx, &e->refs[B_READS], "disk.reads_per_sec", e->labels,
+	     (double)delta[C_READS] / seconds);
+	emit(ctx, &e->refs[B_WRITES], "disk.writes_per_sec", e->labels,
+	     (double)delta[C_WRITES] / seconds);
+	emit(ctx, &e->refs[B_UTIL], "disk.util_percent", e->labels,
+	     percent_of((double)delta[C_IO_MS], seconds * 1000) > 100
+		     ? 100
+		     : percent_of((double)delta[C_IO_MS], seconds * 1000));
+	ios = (double)(delta[C_READS] + delta[C_WRITES]);
+	emit(ctx, &e->refs[B_AWAIT], "disk.await_ms", e->labels,
+	     ios > 0 ? (double)(delta[C_READ_MS] + delta[C_WRITE_MS]) / ios
+		     : 0);
+}
+
+/*
+ * "major minor name reads merged sectors ms writes merged sectors ms
+ * in_flight io_ms weighted_ms [discard and flush fields]"
+ */
+static void collect_diskstats(struct disk_state *s,
+			      struct collect_context *ctx)
+{
+	ssize_t n = tick_file_read(&s->diskstats, ctx);
+
+	if (n < 0) {
+		collect_error(ctx, "cannot read diskstats: %s",
+			      strerror((int)-n));
+		if (n != -EFBIG)
+			return;
+	}
+	for (const char *p = ctx->buffer; *p; p = next_line(p)) {
+		uint64_t f[11], major, minor, v[C_COUNT];
+		char name[ENTITY_KEY_MAX];
+		const char *q = p;
+		int count = 0;
+
+		if (*p == '\n')
+			continue;
+		if (!parse_u64(&q, &major) || !parse_u64(&q, &minor) ||
+		    !parse_word(&q, name, sizeof(name))) {
+			collect_error(ctx, "diskstats: malformed line");
+			continue;
+		}
+		while (count < 11 && parse_u64(&q, &f[count]))
+			count++;
+		if (count < 11) {
+			/* Kernels before 2.6.25 list partitions with 4. */
+			if (count != 4)
+				collect_error(ctx, "diskstats: short line "
+					      "for %s", name);
+			continue;
+		}
+		v[C_READS] = f[0];
+		v[C_READ_SECTORS] = f[2];
+		v[C_READ_MS] = f[3];
+		v[C_WRITES] = f[4];
+		v[C_WRITE_SECTORS] = f[6];
+		v[C_WRITE_MS] = f[7];
+		v[C_IO_MS] = f[9];
+		emit_device(s, ctx, name, v, f[8]);
+	}
+	entity_sweep(ctx, &s->devices);
+}
+
+static void disk_collect(void *data, struct collect_context *ctx)
+{
+	struct disk_state *s = data;
+
+	collect_mounts(s, ctx);
+	collect_diskstats(s, ctx);
+}
+
+static void disk_fini(void *data, struct collect_context *ctx)
+{
+	struct disk_state *s = data;
+
+	(void)ctx;
+	tick_file_close(&s->mountinfo);
+	tick_file_close(&s->diskstats);
+	entity_table_free(&s->filesystems);
+	entity_table_free(&s->devices);
+}
+
+const struct collector_ops disk_collector = {
+	.name = "disk",
+	.state_size = sizeof(struct disk_state),
+	.enabled = disk_enabled,
+	.init = disk_init,
+	.collect = disk_collect,
+	.fini = disk_fini,
+};

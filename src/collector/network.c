@@ -1,0 +1,390 @@
+/*
+ * network.c - per interface (/proc/net/dev): rx/tx bytes, packets, errors
+ * and drops per second; link state from /sys/class/net/IF/{operstate,
+ * carrier}; TCP health from /proc/net/snmp and /proc/net/netstat
+ * (retransmits, resets, listen overflows per second); sockets in use and
+ * TIME_WAIT from /proc/net/sockstat; conntrack table use when present.
+ *
+ * Interfaces come and go (VPNs, containers): a new one starts with no rate
+ * until its second reading, a vanished one has its series retired, and a
+ * re-created one (counters back to zero) yields no sample for that tick.
+ */
+#include "collector/collect.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/util.h"
+
+#define MAX_INTERFACES 128
+
+enum { I_RX_BYTES, I_RX_PACKETS, I_RX_ERRORS, I_RX_DROPS, I_TX_BYTES,
+       I_TX_PACKETS, I_TX_ERRORS, I_TX_DROPS, I_COUNT };
+
+static const char *const interface_names[I_COUNT] = {
+	"net.rx_bytes_per_sec",   "net.rx_packets_per_sec",
+	"net.rx_errors_per_sec",  "net.rx_drops_per_sec",
+	"net.tx_bytes_per_sec",   "net.tx_packets_per_sec",
+	"net.tx_errors_per_sec",  "net.tx_drops_per_sec",
+};
+
+struct interface {
+	struct entity head;          /* refs: I_* then the link state */
+	struct counter counters[I_COUNT];
+	bool watched;
+};
+
+#define REF_LINK_UP I_COUNT
+
+/* TCP counters from snmp/netstat, by "Section:Field". */
+enum { T_RETRANS, T_OUT_RSTS, T_ESTAB_RESETS, T_ATTEMPT_FAILS,
+       T_LISTEN_OVERFLOWS, T_LISTEN_DROPS, T_IN_ERRS, T_COUNT };
+
+static const struct {
+	const char *section, *field, *metric;
+} tcp_fields[T_COUNT] = {
+	{ "Tcp", "RetransSegs", "net.tcp_retransmits_per_sec" },
+	{ "Tcp", "OutRsts", "net.tcp_resets_sent_per_sec" },
+	{ "Tcp", "EstabResets", "net.tcp_established_resets_per_sec" },
+	{ "Tcp", "AttemptFails", "net.tcp_attempt_fails_per_sec" },
+	{ "TcpExt", "ListenOverflows", "net.tcp_listen_overflows_per_sec" },
+	{ "TcpExt", "ListenDrops", "net.tcp_listen_drops_per_sec" },
+	{ "Tcp", "InErrs", "net.tcp_in_errors_per_sec" },
+};
+
+enum { S_SOCKETS, S_TCP_INUSE, S_TCP_ORPHAN, S_TCP_TW, S_TCP_ALLOC,
+       S_UDP_INUSE, S_CT_ENTRIES, S_CT_PCT, S_COUNT };
+
+struct network_state {
+	struct tick_file dev, snmp, netstat, sockstat, ct_count, ct_max;
+	struct entity_table interfaces;
+	const struct network_collector_config *config;
+	struct counter tcp[T_COUNT];
+	metric_ref tcp_refs[T_COUNT];
+	metric_ref socket_refs[S_COUNT];
+};
+
+static bool network_enabled(const struct config *config)
+{
+	return config->collectors.network.enabled;
+}
+
+static int network_init(void *data, struct collect_context *ctx,
+			const char **reason)
+{
+	struct network_state *s = data;
+
+	s->config = &ctx->config->collectors.network;
+	tick_file_init(&s->dev, ctx->proc_fd, "net/dev");
+	tick_file_init(&s->snmp, ctx->proc_fd, "net/snmp");
+	tick_file_init(&s->netstat, ctx->proc_fd, "net/netstat");
+	tick_file_init(&s->sockstat, ctx->proc_fd, "net/sockstat");
+	tick_file_init(&s->ct_count, ctx->proc_fd,
+		       "sys/net/netfilter/nf_conntrack_count");
+	tick_file_init(&s->ct_max, ctx->proc_fd,
+		       "sys/net/netfilter/nf_conntrack_max");
+	if (faccessat(ctx->proc_fd, "net/dev", R_OK, 0) < 0) {
+		*reason = "cannot read net/dev under proc_root";
+		return -errno;
+	}
+	return entity_table_init(&s->interfaces, sizeof(struct interface),
+				 MAX_INTERFACES);
+}
+
+/* 1 when the link is usable: operstate up, or unknown with carrier. */
+static int link_up(struct collect_context *ctx, const char *name)
+{
+	char path[ENTITY_KEY_MAX + 32], state[32], carrier[8];
+
+	snprintf(path, sizeof(path), "class/net/%s/operstate", name);
+	if (read_small_file(ctx->sys_fd, path, state, sizeof(state)) <= 0)
+		return -1;
+	if (strncmp(state, "up", 2) == 0)
+		return 1;
+	if (strncmp(state, "unknown", 7) != 0)
+		return 0;
+	/* Tunnels and loopback say "unknown": the carrier decides. */
+	snprintf(path, sizeof(path), "class/net/%s/carrier", name);
+	if (read_small_file(ctx->sys_fd, path, carrier, sizeof(carrier)) <= 0)
+		return 0;
+	return carrier[0] == '1';
+}
+
+static void emit_interface(struct network_state *s,
+			   struct collect_context *ctx, const char *name,
+			   const uint64_t *v)
+{
+	struct interface *iface;
+	struct entity *e;
+	bool is_new;
+	int up;
+
+	e = entity_get(ctx, &s->interfaces, name, &is_new);
+	if (e == NULL)
+		return;
+	iface = (struct interface *)e;
+	if (is_new) {
+		char safe[64];
+
+		iface->watched = true;
+		for (size_t i = 0; i < s->config->exclude_interfaces.count; i++)
+			if (fnmatch(s->config->exclude_interfaces.items[i],
+				    name, 0) == 0)
+				iface->watched = false;
+		label_value_copy(safe, name, sizeof(safe));
+		snprintf(e->labels, sizeof(e->labels), "interface=%s", safe);
+	}
+	if (!iface->watched)
+		return;
+	for (int i = 0; i < I_COUNT; i++)
+		emit_rate(ctx, &e->refs[i], interface_names[i], e->labels,
+			  &iface->counters[i], v[i]);
+	up = link_up(ctx, name);
+	if (up >= 0)
+		emit(ctx, &e->refs[REF_LINK_UP], "net.link_up", e->labels, up);
+}
+
+/*
+ * "  eth0: rx_bytes packets errs drop fifo frame compressed multicast
+ *   tx_bytes packets errs drop fifo colls carrier compressed"
+ */
+static void collect_dev(struct network_state *s, struct collect_context *ctx)
+{
+	ssize_t n = tick_file_read(&s->dev, ctx);
+	const char *p;
+
+	if (n < 0) {
+		collect_error(ctx, "cannot read net/dev: %s",
+			      strerror((int)-n));
+		if (n != -EFBIG)
+			return;
+	}
+	for (p = ctx->buffer; *p; p = next_line(p)) {
+		const char *colon = strchr(p, ':'), *end = strchr(p, '\n');
+		const char *q, *start = p;
+		char name[64];
+		uint64_t f[16], v[I_COUNT];
+		size_t length;
+		int count = 0;
+
+		if (colon == NULL || (end != NULL && colon > end))
+			continue;       /* the two header lines */
+		skip_spaces(&start);
+		length = (size_t)(colon - start);
+		if (length == 0 || length >= sizeof(name)) {
+			collect_error(ctx, "net/dev: bad interface name");
+			continue;
+		}
+		memcpy(name, start, length);
+		name[length] = '\0';
+		q = colon + 1;
+		while (count < 16 && parse_u64(&q, &f[count]))
+			count++;
+		if (count < 16) {
+			collect_error(ctx, "net/dev: short line for %s", name);
+			continue;
+		}
+		v[I_RX_BYTES] = f[0];
+		v[I_RX_PACKETS] = f[1];
+		v[I_RX_ERRORS] = f[2];
+		v[I_RX_DROPS] = f[3];
+		v[I_TX_BYTES] = f[8];
+		v[I_TX_PACKETS] = f[9];
+		v[I_TX_ERRORS] = f[10];
+		v[I_TX_DROPS] = f[11];
+		emit_interface(s, ctx, name, v);
+	}
+	entity_sweep(ctx, &s->interfaces);
+}
+
+/* The n-th space-separated word after "Section:" on a line, or NULL. */
+static const char *word_at(const char *line, size_t index, size_t *length)
+{
+	const char *p = strchr(line, ':');
+	const char *end = strchr(line, '\n');
+
+	if (p == NULL || (end && p > end))
+		return NULL;
+	p++;
+	for (size_t i = 0;; i++) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0' || *p == '\n')
+			return NULL;
+		*length = strcspn(p, " \n");
+		if (i == index)
+			return p;
+		p += *length;
+	}
+}
+
+/*
+ * snmp and netstat come as pairs of lines: "Tcp: Name Name ..." then
+ * "Tcp: 1 2 ...". Each wanted field is found by name in the header line.
+ */
+static void parse_snmp_pairs(struct network_state *s,
+			     struct collect_context *ctx, const char *text,
+			     uint64_t *values, unsigned *seen)
+{
+	for (const char *header = text; *header;) {
+		const char *data = next_line(header);
+		size_t section_length = strcspn(header, ":\n");
+
+		if (header[section_length] != ':' || *data == '\0' ||
+		    strncmp(header, data, section_length + 1) != 0) {
+			header = data;
+			continue;
+		}
+		for (int t = 0; t < T_COUNT; t++) {
+			size_t index, length, value_length;
+			const char *word, *value;
+
+			if (strlen(tcp_fields[t].section) != section_length ||
+			    strncmp(tcp_fields[t].section, header,
+				    section_length) != 0)
+				continue;
+			for (index = 0; (word = word_at(header, index,
+							&length)) != NULL;
+			     index++)
+				if (length == strlen(tcp_fields[t].field) &&
+				    strncmp(word, tcp_fields[t].field,
+					    length) == 0)
+					break;
+			if (word == NULL)
+				continue;
+			value = word_at(data, index, &value_length);
+			if (value == NULL || !parse_u64(&value, &values[t])) {
+				collect_error(ctx, "%s:%s unreadable",
+					      tcp_fields[t].section,
+					      tcp_fields[t].field);
+				continue;
+			}
+			*seen |= 1u << t;
+		}
+		header = next_line(data);
+	}
+	(void)s;
+}
+
+static void collect_tcp(struct network_state *s, struct collect_context *ctx)
+{
+	uint64_t values[T_COUNT] = { 0 };
+	unsigned seen = 0;
+
+	if (tick_file_read(&s->snmp, ctx) >= 0)
+		parse_snmp_pairs(s, ctx, ctx->buffer, values, &seen);
+	if (tick_file_read(&s->netstat, ctx) >= 0)
+		parse_snmp_pairs(s, ctx, ctx->buffer, values, &seen);
+	for (int t = 0; t < T_COUNT; t++)
+		if (seen & (1u << t))
+			emit_rate(ctx, &s->tcp_refs[t], tcp_fields[t].metric,
+				  "", &s->tcp[t], values[t]);
+}
+
+/* "sockets: used 123" / "TCP: inuse 5 orphan 0 tw 2 alloc 8 mem 1" */
+static bool find_number(const char *line, const char *key, uint64_t *value)
+{
+	const char *end = strchr(line, '\n');
+	size_t n = strlen(key);
+
+	for (const char *p = line; *p && (end == NULL || p < end); p++) {
+		if (p[0] == ' ' && strncmp(p + 1, key, n) == 0 &&
+		    p[n + 1] == ' ') {
+			const char *q = p + n + 1;
+
+			return parse_u64(&q, value);
+		}
+	}
+	return false;
+}
+
+static void collect_sockets(struct network_state *s,
+			    struct collect_context *ctx)
+{
+	metric_ref *m = s->socket_refs;
+	uint64_t v, count, max;
+	char buffer[32];
+
+	if (tick_file_read(&s->sockstat, ctx) >= 0) {
+		for (const char *p = ctx->buffer; *p; p = next_line(p)) {
+			if (line_starts_with(p, "sockets")) {
+				if (find_number(p, "used", &v))
+					emit(ctx, &m[S_SOCKETS],
+					     "net.sockets_used", "", (double)v);
+			} else if (line_starts_with(p, "TCP")) {
+				if (find_number(p, "inuse", &v))
+					emit(ctx, &m[S_TCP_INUSE],
+					     "net.tcp_inuse", "", (double)v);
+				if (find_number(p, "orphan", &v))
+					emit(ctx, &m[S_TCP_ORPHAN],
+					     "net.tcp_orphan", "", (double)v);
+				if (find_number(p, "tw", &v))
+					emit(ctx, &m[S_TCP_TW],
+					     "net.tcp_time_wait", "",
+					     (double)v);
+				if (find_number(p, "alloc", &v))
+					emit(ctx, &m[S_TCP_ALLOC],
+					     "net.tcp_alloc", "", (double)v);
+			} else if (line_starts_with(p, "UDP")) {
+				if (find_number(p, "inuse", &v))
+					emit(ctx, &m[S_UDP_INUSE],
+					     "net.udp_inuse", "", (double)v);
+			}
+		}
+	}
+	/* conntrack exists only while nf_conntrack is loaded. */
+	if (tick_file_read(&s->ct_count, ctx) < 0)
+		return;
+	string_copy(buffer, ctx->buffer, sizeof(buffer));
+	if (tick_file_read(&s->ct_max, ctx) < 0)
+		return;
+	{
+		const char *a = buffer, *b = ctx->buffer;
+
+		if (!parse_u64(&a, &count) || !parse_u64(&b, &max)) {
+			collect_error(ctx, "nf_conntrack_count/max unreadable");
+			return;
+		}
+	}
+	emit(ctx, &m[S_CT_ENTRIES], "net.conntrack_entries", "",
+	     (double)count);
+	if (max > 0)
+		emit(ctx, &m[S_CT_PCT], "net.conntrack_used_percent", "",
+		     percent_of((double)count, (double)max));
+}
+
+static void network_collect(void *data, struct collect_context *ctx)
+{
+	struct network_state *s = data;
+
+	collect_dev(s, ctx);
+	collect_tcp(s, ctx);
+	collect_sockets(s, ctx);
+}
+
+static void network_fini(void *data, struct collect_context *ctx)
+{
+	struct network_state *s = data;
+
+	(void)ctx;
+	tick_file_close(&s->dev);
+	tick_file_close(&s->snmp);
+	tick_file_close(&s->netstat);
+	tick_file_close(&s->sockstat);
+	tick_file_close(&s->ct_count);
+	tick_file_close(&s->ct_max);
+	entity_table_free(&s->interfaces);
+}
+
+const struct collector_ops network_collector = {
+	.name = "network",
+	.state_size = sizeof(struct network_state),
+	.enabled = network_enabled,
+	.init = network_init,
+	.collect = network_collect,
+	.fini = network_fini,
+};

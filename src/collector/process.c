@@ -1,0 +1,647 @@
+/*
+ * process.c - /proc/[pid]: process, zombie, running, blocked and thread
+ * counts; the top N by CPU and by resident memory (with name and command
+ * line); and long-running processes watched for leaks: their RSS, thread
+ * count, open descriptors and descriptor use against RLIMIT_NOFILE.
+ *
+ * One pass over /proc reads each pid's stat once into a stack buffer. CPU
+ * per process needs the previous tick's CPU time: two fixed hash tables
+ * (this tick, last tick) keyed by pid, with the start time telling a reused
+ * pid apart. A watched process stays watched while it lives, so its series
+ * are long enough for a trend. Other users' /proc/PID/fd needs privilege;
+ * without it that is said once and only descriptors we may read are counted.
+ */
+#include "collector/collect.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/util.h"
+
+#define COMM_MAX 32
+#define NOTICE_FD_PERMISSION 0
+#define NOTICE_PID_TABLE 1
+
+/* 16 bytes: the start time's low half is enough to tell a reused pid. */
+struct pid_slot {
+	uint64_t cpu_ticks;
+	int32_t pid;               /* 0: empty */
+	uint32_t start_low;
+};
+
+struct pid_table {
+	struct pid_slot *slots;
+	size_t mask, used;
+};
+
+struct process_info {
+	int32_t pid;
+	uint64_t start_ticks;
+	char comm[COMM_MAX];
+	double cpu_percent;        /* < 0: unknown (first sight) */
+	uint64_t rss_bytes;
+	uint64_t threads;
+};
+
+enum { W_RSS, W_THREADS, W_FDS, W_FD_LIMIT_PCT, W_CPU };
+
+struct watched {
+	struct entity head;
+	int32_t pid;
+	uint64_t start_ticks;
+	struct process_info info;
+};
+
+enum { T_VALUE };
+
+enum { P_COUNT, P_ZOMBIES, P_RUNNING, P_BLOCKED, P_THREADS, P_METRICS };
+
+struct process_state {
+	const struct process_collector_config *config;
+	DIR *proc_dir;
+	struct pid_table tables[2];
+	int current;               /* index of this tick's table */
+	int64_t last_time_usec;
+	long clock_ticks, page_size;
+	struct tick_file uptime;
+	struct process_info *top_cpu, *top_rss, *candidates;
+	size_t top_count, watch_count;
+	struct entity_table top_cpu_entities, top_rss_entities, watched;
+	metric_ref refs[P_METRICS];
+	metric_ref table_full_ref;
+};
+
+static bool process_enabled(const struct config *config)
+{
+	return config->collectors.process.enabled;
+}
+
+static int pid_table_init(struct pid_table *table, size_t max_processes)
+{
+	size_t size = 64;
+
+	while (size < max_processes * 2)
+		size *= 2;
+	table->slots = calloc(size, sizeof(*table->slots));
+	table->mask = size - 1;
+	table->used = 0;
+	return table->slots ? 0 : -ENOMEM;
+}
+
+static size_t pid_hash(int32_t pid, size_t mask)
+{
+	return ((uint32_t)pid * 2654435761u) & mask;
+}
+
+static const struct pid_slot *pid_table_find(const struct pid_table *table,
+					     int32_t pid)
+{
+	for (size_t i = pid_hash(pid, table->mask);;
+	     i = (i + 1) & table->mask) {
+		if (table->slots[i].pid == 0)
+			return NULL;
+		if (table->slots[i].pid == pid)
+			return &table->slots[i];
+	}
+}
+
+/* False when the table holds max_processes already (half its size). */
+static bool pid_table_insert(struct pid_table *table,
+			     const struct pid_slot *slot)
+{
+	size_t i;
+
+	if (table->used >= (table->mask + 1) / 2)
+		return false;
+	for (i = pid_hash(slot->pid, table->mask); table->slots[i].pid != 0;
+	     i = (i + 1) & table->mask)
+		;
+	table->slots[i] = *slot;
+	table->used++;
+	return true;
+}
+
+static void pid_table_clear(struct pid_table *table)
+{
+	if (table->used > 0)
+		memset(table->slots, 0,
+		       (table->mask + 1) * sizeof(*table->slots));
+	table->used = 0;
+}
+
+static int process_init(void *data, struct collect_context *ctx,
+			const char **reason)
+{
+	struct process_state *s = data;
+	const struct process_collector_config *c;
+	int fd, r;
+
+	c = s->config = &ctx->config->collectors.process;
+	s->top_count = (size_t)c->top_count;
+	s->watch_count = (size_t)c->watch_count;
+	s->clock_ticks = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+	s->page_size = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE)
+						 : 4096;
+	tick_file_init(&s->uptime, ctx->proc_fd, "uptime");
+	fd = openat(ctx->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		*reason = "cannot list proc_root";
+		return -errno;
+	}
+	s->proc_dir = fdopendir(fd);
+	if (s->proc_dir == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	r = pid_table_init(&s->tables[0], (size_t)c->max_processes);
+	if (r == 0)
+		r = pid_table_init(&s->tables[1], (size_t)c->max_processes);
+	if (r < 0)
+		return r;
+	s->top_cpu = calloc(s->top_count + 1, sizeof(*s->top_cpu));
+	s->top_rss = calloc(s->top_count + 1, sizeof(*s->top_rss));
+	s->candidates = calloc(s->watch_count + 1, sizeof(*s->candidates));
+	if (!s->top_cpu || !s->top_rss || !s->candidates)
+		return -ENOMEM;
+	/* Room for the old and the new top while one replaces the other. */
+	r = entity_table_init(&s->top_cpu_entities, sizeof(struct entity),
+			      2 * s->top_count + 1);
+	if (r == 0)
+		r = entity_table_init(&s->top_rss_entities,
+				      sizeof(struct entity),
+				      2 * s->top_count + 1);
+	if (r == 0)
+		r = entity_table_init(&s->watched, sizeof(struct watched),
+				      s->watch_count + 1);
+	return r;
+}
+
+/*
+ * "pid (comm) S ppid pgrp session tty tpgid flags minflt cminflt majflt
+ * cmajflt utime stime cutime cstime priority nice num_threads itrealvalue
+ * starttime vsize rss ..." - comm may hold spaces and ')', so the last ')'
+ * ends it.
+ */
+static bool parse_pid_stat(const char *text, struct process_info *info,
+			   char *state, uint64_t *cpu_ticks)
+{
+	const char *open = strchr(text, '('), *close = strrchr(text, ')');
+	const char *p;
+	uint64_t field[22];
+	size_t length;
+
+	if (open == NULL || close == NULL || close < open || close[1] != ' ')
+		return false;
+	length = (size_t)(close - open - 1);
+	if (length >= COMM_MAX)
+		length = COMM_MAX - 1;
+	memcpy(info->comm, open + 1, length);
+	info->comm[length] = '\0';
+	p = close + 2;
+	*state = *p;
+	if (*p == '\0')
+		return false;
+	p++;
+	/* Fields 4.. (ppid = field[0]); some may be negative (tty_nr). */
+	for (int i = 0; i < 21; i++) {
+		int64_t signed_value;
+
+		if (!parse_i64(&p, &signed_value))
+			return false;
+		field[i] = (uint64_t)signed_value;
+	}
+	/* field[i] is stat field i + 4 */
+	*cpu_ticks = field[10] + field[11];     /* utime + stime */
+	info->threads = field[16];              /* num_threads */
+	info->start_ticks = field[18];          /* starttime */
+	info->rss_bytes = field[20];            /* rss pages */
+	return true;
+}
+
+/* Keeps the n highest by key in a sorted array of capacity n (+1 spare). */
+static void top_insert(struct process_info *top, size_t n, size_t *used,
+		       const struct process_info *info, bool by_cpu)
+{
+	double key = by_cpu ? info->cpu_percent : (double)info->rss_bytes;
+	size_t i;
+
+	if (n == 0)
+		return;
+	if (*used == n) {
+		const struct process_info *last = &top[n - 1];
+		double last_key = by_cpu ? last->cpu_percent
+					 : (double)last->rss_bytes;
+
+		if (key <= last_key)
+			return;
+		(*used)--;
+	}
+	for (i = *used; i > 0; i--) {
+		const struct process_info *prev = &top[i - 1];
+		double prev_key = by_cpu ? prev->cpu_percent
+					 : (double)prev->rss_bytes;
+
+		if (prev_key >= key)
+			break;
+		top[i] = top[i - 1];
+	}
+	top[i] = *info;
+	(*used)++;
+}
+
+static struct watched *find_watched(struct process_state *s, int32_t pid,
+				    uint64_t start_ticks)
+{
+	for (size_t i = 0; i < s->watched.capacity; i++) {
+		struct watched *w = (struct watched *)entity_at(&s->watched, i);
+
+		if (w->head.used && w->pid == pid &&
+		    w->start_ticks == start_ticks)
+			return w;
+	}
+	return NULL;
+}
+
+static size_t watched_in_use(const struct process_state *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->watched.capacity; i++)
+		if (entity_at(&s->watched, i)->used)
+			n++;
+	return n;
+}
+
+static bool looks_secret(const char *word, size_t length)
+{
+	static const char *const hints[] = { "pass", "secret", "token",
+					     "key", "auth", "credential" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(hints); i++) {
+		size_t n = strlen(hints[i]);
+
+		for (size_t at = 0; at + n <= length; at++)
+			if (strncasecmp(word + at, hints[i], n) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Command line with NULs as spaces, made safe for a label. Command lines
+ * end up in alerts: a value that looks like a secret ("--token=x",
+ * "--password x", "API_KEY=x") is written as "***".
+ */
+static void read_cmdline(struct collect_context *ctx, int32_t pid, char *out,
+			 size_t size)
+{
+	char path[32], raw[96], joined[96];
+	size_t used = 0;
+	bool mask_next = false;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%d/cmdline", (int)pid);
+	n = read_small_file(ctx->proc_fd, path, raw, sizeof(raw));
+	if (n == -EFBIG)
+		n = (ssize_t)sizeof(raw) - 1;
+	if (n <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	raw[n] = '\0';
+	for (ssize_t start = 0; start < n;) {
+		const char *word = raw + start;
+		size_t length = strnlen(word, (size_t)(n - start));
+		const char *equals = memchr(word, '=', length);
+		size_t keep = length;   /* bytes of the word shown as is */
+		bool masked = false;
+
+		start += (ssize_t)length + 1;
+		if (length == 0)
+			continue;
+		if (mask_next && word[0] != '-') {
+			keep = 0;
+			masked = true;
+		} else if (equals != NULL &&
+			   looks_secret(word, (size_t)(equals - word))) {
+			keep = (size_t)(equals - word) + 1;
+			masked = true;
+		}
+		mask_next = !masked && equals == NULL && word[0] == '-' &&
+			    looks_secret(word, length);
+		used += (size_t)snprintf(joined + used, sizeof(joined) - used,
+					 "%s%.*s%s", used ? " " : "",
+					 (int)keep, word, masked ? "***" : "");
+		if (used >= sizeof(joined) - 1) {
+			used = sizeof(joined) - 1;
+			break;
+		}
+	}
+	joined[used] = '\0';
+	label_value_copy(out, joined, size);
+}
+
+static void entity_labels(struct collect_context *ctx, struct entity *e,
+			  const struct process_info *info, bool with_cmdline)
+{
+	char name[COMM_MAX], cmdline[64] = "";
+
+	label_value_copy(name, info->comm, sizeof(name));
+	if (with_cmdline)
+		read_cmdline(ctx, info->pid, cmdline, sizeof(cmdline));
+	if (cmdline[0])
+		snprintf(e->labels, sizeof(e->labels),
+			 "cmdline=%s,name=%s,pid=%d", cmdline, name,
+			 (int)info->pid);
+	else
+		snprintf(e->labels, sizeof(e->labels), "name=%s,pid=%d", name,
+			 (int)info->pid);
+}
+
+static void emit_top(struct collect_context *ctx, struct entity_table *table,
+		     const struct process_info *top, size_t used, bool by_cpu)
+{
+	char key[48];
+
+	for (size_t i = 0; i < used; i++) {
+		struct entity *e;
+		bool is_new;
+
+		snprintf(key, sizeof(key), "%d/%llu", (int)top[i].pid,
+			 (unsigned long long)top[i].start_ticks);
+		e = entity_get(ctx, table, key, &is_new);
+		if (e == NULL)
+			continue;
+		if (is_new)
+			entity_labels(ctx, e, &top[i], true);
+		if (by_cpu)
+			emit(ctx, &e->refs[T_VALUE], "process.top_cpu_percent",
+			     e->labels, top[i].cpu_percent);
+		else
+			emit(ctx, &e->refs[T_VALUE], "process.top_rss_bytes",
+			     e->labels, (double)top[i].rss_bytes);
+	}
+	entity_sweep(ctx, table);
+}
+
+/* Entries of /proc/PID/fd, with getdents64 on a stack buffer (no DIR). */
+static long count_fds(struct collect_context *ctx, int32_t pid)
+{
+	char path[32], buffer[4096];
+	long count = 0, n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%d/fd", (int)pid);
+	fd = openat(ctx->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((n = syscall(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
+		for (long offset = 0; offset < n;) {
+			struct dirent64 *entry =
+				(struct dirent64 *)(buffer + offset);
+
+			if (entry->d_name[0] != '.')
+				count++;
+			offset += entry->d_reclen;
+		}
+	}
+	if (n < 0)
+		count = -errno;
+	close(fd);
+	return count;
+}
+
+/* Soft "Max open files" from /proc/PID/limits, 0 when unknown. */
+static uint64_t fd_soft_limit(struct collect_context *ctx, int32_t pid)
+{
+	char path[32], text[2048];
+	const char *p;
+	uint64_t limit;
+
+	snprintf(path, sizeof(path), "%d/limits", (int)pid);
+	if (read_small_file(ctx->proc_fd, path, text, sizeof(text)) <= 0)
+		return 0;
+	p = strstr(text, "Max open files");
+	if (p == NULL)
+		return 0;
+	p += strlen("Max open files");
+	return parse_u64(&p, &limit) ? limit : 0;
+}
+
+static void emit_watched(struct process_state *s, struct collect_context *ctx)
+{
+	for (size_t i = 0; i < s->watched.capacity; i++) {
+		struct watched *w = (struct watched *)entity_at(&s->watched, i);
+		struct entity *e = &w->head;
+		uint64_t limit;
+		long fds;
+
+		if (!e->used || e->seen_tick != ctx->tick)
+			continue;
+		emit(ctx, &e->refs[W_RSS], "process.rss_bytes", e->labels,
+		     (double)w->info.rss_bytes);
+		emit(ctx, &e->refs[W_THREADS], "process.threads", e->labels,
+		     (double)w->info.threads);
+		if (w->info.cpu_percent >= 0)
+			emit(ctx, &e->refs[W_CPU], "process.cpu_percent",
+			     e->labels, w->info.cpu_percent);
+		fds = count_fds(ctx, w->pid);
+		if (fds == -EACCES || fds == -EPERM) {
+			collect_notice_once(ctx, NOTICE_FD_PERMISSION,
+					    "no permission to read other "
+					    "users' /proc/PID/fd (needs "
+					    "CAP_DAC_READ_SEARCH or "
+					    "CAP_SYS_PTRACE); descriptor counts "
+					    "cover readable processes only");
+			continue;
+		}
+		if (fds < 0)
+			continue;   /* exited since the walk */
+		emit(ctx, &e->refs[W_FDS], "process.fd_count", e->labels,
+		     (double)fds);
+		limit = fd_soft_limit(ctx, w->pid);
+		if (limit > 0)
+			emit(ctx, &e->refs[W_FD_LIMIT_PCT],
+			     "process.fd_limit_used_percent", e->labels,
+			     percent_of((double)fds, (double)limit));
+	}
+}
+
+static double read_uptime(struct process_state *s,
+			  struct collect_context *ctx)
+{
+	const char *p;
+	double uptime;
+
+	if (tick_file_read(&s->uptime, ctx) < 0)
+		return -1;
+	p = ctx->buffer;
+	return parse_decimal(&p, &uptime) ? uptime : -1;
+}
+
+/* Fills free watch slots with the largest long-running processes. */
+static void adopt_candidates(struct process_state *s,
+			     struct collect_context *ctx, size_t used)
+{
+	size_t free_slots = s->watch_count - watched_in_use(s);
+	char key[48];
+
+	for (size_t i = 0; i < used && free_slots > 0; i++) {
+		struct process_info *info = &s->candidates[i];
+		struct watched *w;
+		bool is_new;
+
+		snprintf(key, sizeof(key), "%d/%llu", (int)info->pid,
+			 (unsigned long long)info->start_ticks);
+		w = (struct watched *)entity_get(ctx, &s->watched, key,
+						 &is_new);
+		if (w == NULL)
+			break;
+		w->pid = info->pid;
+		w->start_ticks = info->start_ticks;
+		w->info = *info;
+		entity_labels(ctx, &w->head, info, false);
+		free_slots--;
+	}
+}
+
+static void process_collect(void *data, struct collect_context *ctx)
+{
+	struct process_state *s = data;
+	struct pid_table *previous = &s->tables[s->current ^ 1];
+	struct pid_table *current = &s->tables[s->current];
+	uint64_t count = 0, zombies = 0, running = 0, blocked = 0,
+		 threads = 0;
+	size_t top_cpu_used = 0, top_rss_used = 0, candidates_used = 0;
+	double seconds =
+		s->last_time_usec
+			? (double)(ctx->now_usec - s->last_time_usec) / 1e6
+			: 0;
+	double uptime = read_uptime(s, ctx);
+	struct dirent *entry;
+	bool table_full = false;
+
+	pid_table_clear(current);
+	rewinddir(s->proc_dir);
+	while ((entry = readdir(s->proc_dir)) != NULL) {
+		struct process_info info;
+		struct pid_slot slot;
+		const struct pid_slot *before;
+		const char *name = entry->d_name;
+		char path[32], text[2048], state;
+		uint64_t cpu_ticks, pid;
+		struct watched *w;
+		ssize_t n;
+
+		if (name[0] < '1' || name[0] > '9' || !parse_u64(&name, &pid) ||
+		    *name != '\0' || pid > INT32_MAX)
+			continue;
+		snprintf(path, sizeof(path), "%d/stat", (int)pid);
+		n = read_small_file(ctx->proc_fd, path, text, sizeof(text));
+		if (n == -ENOENT || n == -ESRCH)
+			continue;   /* exited during the walk */
+		memset(&info, 0, sizeof(info));
+		info.pid = (int32_t)pid;
+		if (n <= 0 || !parse_pid_stat(text, &info, &state,
+					      &cpu_ticks)) {
+			collect_error(ctx, "%s: unreadable", path);
+			continue;
+		}
+		info.rss_bytes *= (uint64_t)s->page_size;
+		count++;
+		threads += info.threads;
+		if (state == 'Z')
+			zombies++;
+		else if (state == 'R')
+			running++;
+		else if (state == 'D')
+			blocked++;
+		info.cpu_percent = -1;
+		before = pid_table_find(previous, info.pid);
+		if (before && before->start_low == (uint32_t)info.start_ticks &&
+		    cpu_ticks >= before->cpu_ticks && seconds > 0)
+			info.cpu_percent = (double)(cpu_ticks -
+						    before->cpu_ticks) * 100.0 /
+					   ((double)s->clock_ticks * seconds);
+		slot = (struct pid_slot){ .cpu_ticks = cpu_ticks,
+					  .pid = info.pid,
+					  .start_low = (uint32_t)info.start_ticks };
+		if (!pid_table_insert(current, &slot))
+			table_full = true;
+		/* An idle process is no one's top: keeps the list calm. */
+		if (info.cpu_percent > 0)
+			top_insert(s->top_cpu, s->top_count, &top_cpu_used,
+				   &info, true);
+		top_insert(s->top_rss, s->top_count, &top_rss_used, &info,
+			   false);
+		w = find_watched(s, info.pid, info.start_ticks);
+		if (w != NULL) {
+			w->head.seen_tick = ctx->tick;
+			w->info = info;
+		} else if (s->watch_count > 0 && uptime >= 0 &&
+			   info.rss_bytes > 0 &&
+			   uptime - (double)info.start_ticks /
+					    (double)s->clock_ticks >=
+				   (double)s->config->long_running_secs) {
+			top_insert(s->candidates, s->watch_count,
+				   &candidates_used, &info, false);
+		}
+	}
+	if (table_full)
+		collect_notice_once(ctx, NOTICE_PID_TABLE,
+				    "more than %lld processes: CPU figures "
+				    "cover the first ones seen; raise "
+				    "[collectors.process] max_processes",
+				    (long long)s->config->max_processes);
+	s->current ^= 1;
+	s->last_time_usec = ctx->now_usec;
+	emit(ctx, &s->refs[P_COUNT], "process.count", "", (double)count);
+	emit(ctx, &s->refs[P_ZOMBIES], "process.zombies", "",
+	     (double)zombies);
+	emit(ctx, &s->refs[P_RUNNING], "process.running", "",
+	     (double)running);
+	emit(ctx, &s->refs[P_BLOCKED], "process.blocked", "",
+	     (double)blocked);
+	emit(ctx, &s->refs[P_THREADS], "process.threads_total", "",
+	     (double)threads);
+	emit_top(ctx, &s->top_cpu_entities, s->top_cpu, top_cpu_used, true);
+	emit_top(ctx, &s->top_rss_entities, s->top_rss, top_rss_used, false);
+	entity_sweep(ctx, &s->watched);
+	adopt_candidates(s, ctx, candidates_used);
+	emit_watched(s, ctx);
+}
+
+static void process_fini(void *data, struct collect_context *ctx)
+{
+	struct process_state *s = data;
+
+	(void)ctx;
+	if (s->proc_dir)
+		closedir(s->proc_dir);
+	tick_file_close(&s->uptime);
+	free(s->tables[0].slots);
+	free(s->tables[1].slots);
+	free(s->top_cpu);
+	free(s->top_rss);
+	free(s->candidates);
+	entity_table_free(&s->top_cpu_entities);
+	entity_table_free(&s->top_rss_entities);
+	entity_table_free(&s->watched);
+}
+
+const struct collector_ops process_collector = {
+	.name = "process",
+	.state_size = sizeof(struct process_state),
+	.enabled = process_enabled,
+	.init = process_init,
+	.collect = process_collect,
+	.fini = process_fini,
+};

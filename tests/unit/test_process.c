@@ -1,0 +1,152 @@
+/*
+ * test_process.c - the process collector on a fixture /proc: counts
+ * (zombies, running, threads), a command name with spaces and parentheses,
+ * CPU % from tick deltas, the top lists, long-running processes watched
+ * (RSS, threads, descriptors against RLIMIT_NOFILE), an exited process
+ * retired, a reused pid not mistaken for the old one, and garbage stat files.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "collector_fixture.h"
+
+#define WORKER_LABELS "name=my (weird) proc,pid=4242"
+#define WORKER_STAT(cpu_user, start, rss)                                   \
+	"4242 (my (weird) proc) R 1 4242 4242 0 -1 4194304 100 0 0 0 "     \
+	#cpu_user " 40 0 0 20 0 3 0 " #start " 104857600 " #rss            \
+	" 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n"
+
+static void open_process_fixture(struct fixture *f)
+{
+	fixture_open(f, "linux-6.18-kvm", "process");
+	f->config->collectors.process.long_running_secs = 0;
+	fixture_write(f, "proc/4242/stat", WORKER_STAT(60, 500, 1000));
+	assert_int_equal(fixture_start(f), 0);
+}
+
+static void test_counts_and_watch(void **state)
+{
+	struct fixture f;
+	double v;
+
+	(void)state;
+	open_process_fixture(&f);
+	fixture_tick(&f);
+	assert_true(fixture_value(&f, "process.count", "", &v));
+	assert_float_equal(v, 3, 1e-9);
+	assert_true(fixture_value(&f, "process.zombies", "", &v));
+	assert_float_equal(v, 1, 1e-9);
+	assert_true(fixture_value(&f, "process.running", "", &v));
+	assert_float_equal(v, 1, 1e-9);
+	assert_true(fixture_value(&f, "process.threads_total", "", &v));
+	assert_true(v >= 3 + 1 + 1);
+	/* Watched: the two with memory (the zombie has none). */
+	assert_true(fixture_value(&f, "process.rss_bytes", WORKER_LABELS, &v));
+	assert_float_equal(v, 1000.0 * sysconf(_SC_PAGESIZE), 1e-6);
+	assert_true(fixture_value(&f, "process.threads", WORKER_LABELS, &v));
+	assert_float_equal(v, 3, 1e-9);
+	assert_true(fixture_value(&f, "process.fd_count", WORKER_LABELS, &v));
+	assert_float_equal(v, 4, 1e-9);
+	assert_true(fixture_value(&f, "process.fd_limit_used_percent",
+				  WORKER_LABELS, &v));
+	assert_float_equal(v, 4.0 * 100 / 1024, 1e-9);
+	assert_int_equal(fixture_find(&f, "process.rss_bytes",
+				      "name=defunct,pid=777"), -1);
+	/* Top by memory, with its command line. */
+	assert_true(fixture_value(&f, "process.top_rss_bytes",
+				  "cmdline=worker --threads 3,"
+				  WORKER_LABELS, &v));
+	assert_int_equal(collector_set_errors(f.set, "process"), 0);
+	fixture_close(&f);
+}
+
+static void test_cpu_percent_and_pid_reuse(void **state)
+{
+	struct fixture f;
+	double v;
+
+	(void)state;
+	open_process_fixture(&f);
+	fixture_tick(&f);
+	assert_false(fixture_value(&f, "process.cpu_percent", WORKER_LABELS,
+				   &v));
+	/* +50 ticks of CPU in 10 s at CLK_TCK 100: 5 %. */
+	fixture_write(&f, "proc/4242/stat", WORKER_STAT(110, 500, 1000));
+	fixture_tick(&f);
+	assert_true(fixture_value(&f, "process.cpu_percent", WORKER_LABELS,
+				  &v));
+	assert_float_equal(v, 50.0 * 100 / (sysconf(_SC_CLK_TCK) * 10.0),
+			   1e-9);
+	assert_true(fixture_value(&f, "process.top_cpu_percent",
+				  "cmdline=worker --threads 3,"
+				  WORKER_LABELS, &v));
+	/* Same pid, new start time: a different process, no CPU delta. */
+	fixture_write(&f, "proc/4242/stat", WORKER_STAT(500, 900, 2000));
+	fixture_tick(&f);
+	assert_false(fixture_value(&f, "process.cpu_percent", WORKER_LABELS,
+				   &v));
+	assert_true(fixture_value(&f, "process.rss_bytes", WORKER_LABELS, &v));
+	assert_float_equal(v, 2000.0 * sysconf(_SC_PAGESIZE), 1e-6);
+	/* The process exits: every series of it is retired. */
+	fixture_remove(&f, "proc/4242");
+	fixture_tick(&f);
+	assert_int_equal(fixture_find(&f, "process.rss_bytes", WORKER_LABELS),
+			 -1);
+	assert_true(fixture_value(&f, "process.count", "", &v));
+	assert_float_equal(v, 2, 1e-9);
+	fixture_close(&f);
+}
+
+static void test_secrets_masked_in_cmdline(void **state)
+{
+	static const char cmdline[] = "worker\0--token=abc123\0--password\0"
+				      "hunter2\0API_KEY=zz\0--verbose\0";
+	char path[512];
+	FILE *file;
+	double v;
+	struct fixture f;
+
+	(void)state;
+	open_process_fixture(&f);
+	fixture_path(&f, "proc/4242/cmdline", path, sizeof(path));
+	file = fopen(path, "w");
+	assert_non_null(file);
+	fwrite(cmdline, 1, sizeof(cmdline) - 1, file);
+	fclose(file);
+	fixture_tick(&f);
+	assert_true(fixture_value(&f, "process.top_rss_bytes",
+				  "cmdline=worker --token_*** --password *** "
+				  "API_KEY_*** --verbose," WORKER_LABELS, &v));
+	fixture_close(&f);
+}
+
+static void test_garbage_stat(void **state)
+{
+	struct fixture f;
+	double v;
+
+	(void)state;
+	open_process_fixture(&f);
+	fixture_write(&f, "proc/4242/stat", "4242 (no closing paren R 1 2 3");
+	fixture_write(&f, "proc/777/stat", "\x01\x02\x03");
+	fixture_tick(&f);
+	assert_int_equal(collector_set_errors(f.set, "process"), 2);
+	assert_true(fixture_value(&f, "process.count", "", &v));
+	assert_float_equal(v, 1, 1e-9);
+	fixture_close(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts_and_watch),
+		cmocka_unit_test(test_cpu_percent_and_pid_reuse),
+		cmocka_unit_test(test_secrets_masked_in_cmdline),
+		cmocka_unit_test(test_garbage_stat),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
