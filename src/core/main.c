@@ -26,31 +26,34 @@
 
 static int command_check_config(int argc, char **argv);
 
+/* One line each; --help and the man page generator read synopsis and summary. */
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *usage;
+	const char *synopsis;
+	const char *summary;
 } commands[] = {
-	{ "check-config", command_check_config,
-	  "check-config [-c FILE]   validate the configuration and print it" },
-	{ "replay", analyzer_command_replay,
-	  "replay [-c FILE] FILE.csv  score a timestamp,value CSV offline" },
-	{ "test-alert", command_test_alert,
-	  "test-alert [-c FILE] [--channel NAME]  send a test message per channel" },
+	{ "check-config", command_check_config, "check-config [-c FILE]",
+	  "validate the configuration and print it" },
+	{ "once", command_once, "once [-c FILE] [--json]",
+	  "collect twice one interval apart and print every metric" },
+	{ "replay", analyzer_command_replay, "replay [-c FILE] FILE.csv",
+	  "score a timestamp,value CSV offline" },
 	{ "logscan", logscan_command,
-	  "logscan [-c FILE] [--rules-only] [--json] FILE...|-   run the log "
-	  "rules over files or stdin" },
-	{ "once", command_once,
-	  "once [-c FILE] [--json]  collect twice one interval apart, print" },
+	  "logscan [-c FILE] [--rules-only] [--json] FILE...|-",
+	  "run the log rules over files or stdin" },
+	{ "test-alert", command_test_alert,
+	  "test-alert [-c FILE] [--channel NAME]",
+	  "send a test message through each channel" },
 	{ "history", history_command_history,
-	  "history [-c FILE] [--metric GLOB] [--since 6h] [--json]   "
-	  "min/avg/max and a sparkline per series" },
+	  "history [-c FILE] [--metric GLOB] [--since 6h] [--json]",
+	  "min/avg/max and a sparkline per series from the history database" },
 	{ "alerts", history_command_alerts,
-	  "alerts [-c FILE] [--since 24h] [--json]   alert history: state, "
-	  "duration, outcome" },
+	  "alerts [-c FILE] [--since 24h] [--json]",
+	  "alert history: state, duration, delivery, why held back" },
 	{ "export", history_command_export,
-	  "export [-c FILE] --prometheus FILE   newest minute of every series "
-	  "as Prometheus text" },
+	  "export [-c FILE] --prometheus FILE",
+	  "newest minute of every series in Prometheus text format" },
 };
 
 static void print_usage(FILE *stream)
@@ -68,7 +71,9 @@ static void print_usage(FILE *stream)
 		"commands:\n",
 		CONFIG_DEFAULT_PATH);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(stream, "  %s\n", commands[i].usage);
+		/* Three spaces at least: man/generate splits on them. */
+		fprintf(stream, "  %-40s   %s\n", commands[i].synopsis,
+			commands[i].summary);
 	fprintf(stream, "\nSee sysops-agent(8) and sysops-agent.toml(5).\n");
 }
 

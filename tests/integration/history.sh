@@ -156,8 +156,8 @@ check "the daemon opens history.db at start" \
 	wait_for 10 file_contains "$TEST_TMP/daemon.log" "history.db open"
 check "the daemon writes the textfile from its collectors" \
 	wait_for 10 grep -q '^sysops_cpu_usage_percent ' "$TEST_TMP/daemon.prom"
+# After the first tick the analyzer has bound (and holds state for) them.
 wait_for 10 file_contains "$TEST_TMP/daemon.log" "first collection done"
-sleep 2 # two more ticks: the analyzer has state worth saving
 kill -TERM "$DAEMON_PID"
 check "and stops cleanly" wait_for 5 file_contains "$TEST_TMP/daemon.log" "stopped after"
 check "the state files are not world-readable" \
