@@ -43,17 +43,20 @@ TEST_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
 TEST_LIBS    = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
 WARNINGS    := -Wall -Wextra -Wshadow -Wformat=2 -Werror
-HARDENING   := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
+HARDENING   := -fstack-protector-strong -fPIE -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+# CFLAGS/LDFLAGS from the command line or a packager (rpm's %{optflags},
+# dpkg-buildflags) are kept; what the project needs is added with override,
+# so a packaged build still gets C11, _GNU_SOURCE, -Werror and hardening.
 CFLAGS      ?= -O2 -g
-CFLAGS      += -std=c11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP
-CPPFLAGS    += -Isrc -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=$(WITH_SQLITE)
-LDFLAGS     += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+override CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP
+override CPPFLAGS += -Isrc -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=$(WITH_SQLITE)
+override LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 ifeq ($(SAN),1)
-CFLAGS      := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
-               -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS     += -fsanitize=address,undefined
+override CFLAGS   := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
+                     -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+override LDFLAGS  += -fsanitize=address,undefined
 else
-CFLAGS      += $(HARDENING)
+override CFLAGS   += $(HARDENING)
 endif
 
 # Every module folder under src/ joins the daemon; main.c is the only file
