@@ -4,7 +4,8 @@
  * node_exporter textfile. Built with WITH_SQLITE=0 the same API exists and
  * reports "built without SQLite" (the textfile still works).
  *
- * The daemon module (history_module) runs after the analyzer each tick.
+ * The daemon module (history_module) is first in modules[] so that its stop
+ * runs while the registry and the analyzer still exist.
  */
 #ifndef SYSOPS_HISTORY_H
 #define SYSOPS_HISTORY_H

@@ -1,8 +1,12 @@
 /*
- * history_module.c - the history as a daemon module, after the analyzer:
+ * history_module.c - the history as a daemon module, first in modules[]:
  * each tick it rewrites the node_exporter textfile and hands the registry to
  * the database (history_tick), and every snapshot_interval_secs (and at stop)
- * saves the analyzer's baselines so a restart starts warm.
+ * saves the analyzer's baselines so a restart starts warm. First, because
+ * the daemon stops modules in pipeline order and the collectors free the
+ * registry, the analyzer its state, at their stop; the price is that a tick
+ * sees the samples up to the previous tick (a minute closes on time anyway,
+ * the textfile is one interval behind).
  *
  * A database that cannot be opened or written is reported once, closed, and
  * retried every minute; the rest of the pipeline never waits on it.

@@ -9,7 +9,7 @@
  *                  [--interval-ms MS] [--series N] [--spike-at TICK]
  *
  * Tick i is at epoch + i * collect_interval_secs. SIGTERM stops it cleanly
- * (modules stopped in reverse order, as the daemon does).
+ * (modules stopped in pipeline order, as the daemon does).
  */
 #include <getopt.h>
 #include <math.h>
@@ -84,8 +84,9 @@ int main(int argc, char **argv)
 		{ "spike-at", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* daemon.c's order; the pushes below stand in for the collectors. */
 	static const struct daemon_module *const modules[] = {
-		&analyzer_module, &history_module,
+		&history_module, &analyzer_module,
 	};
 	struct series fixed[] = {
 		{ "cpu.usage_percent", "", 0 },
@@ -174,7 +175,8 @@ int main(int argc, char **argv)
 		if (interval_ms > 0)
 			nanosleep(&pause, NULL);
 	}
-	for (size_t m = ARRAY_SIZE(modules); m-- > 0;)
+	/* Like the daemon: in pipeline order. */
+	for (size_t m = 0; m < ARRAY_SIZE(modules); m++)
 		modules[m]->stop(&d);
 	metrics_free(d.metrics);
 	free(extra_ids);
