@@ -34,8 +34,9 @@ bool history_available(void);
 
 /*
  * Opens (creating, migrating) state_dir_fd/history.db for writing. Returns
- * NULL and logs why on any failure (corrupt, unwritable, built without
- * SQLite); callers carry on in memory.
+ * NULL on any failure (unwritable, newer schema, built without SQLite) with
+ * history_last_error() saying why; callers carry on in memory. A corrupt
+ * file is moved aside to history.db.corrupt (logged) and a new one made.
  */
 struct history *history_open(int state_dir_fd, const struct history_config *config);
 /* Text of the last failure, for the one message the caller logs. */
