@@ -174,6 +174,82 @@ static uint8_t intern_params(struct analyzer *a,
 	return (uint8_t)a->params_count++;
 }
 
+/* ---- warm restarts: detector state in and out as a blob ---- */
+
+#define STATE_BLOB_MAGIC 0x31534153u /* "SAS1" */
+
+struct state_blob {
+	uint32_t magic;
+	uint32_t layout;       /* sizeof(struct series_slot): a new build
+				  with other state starts cold, never wrong */
+	uint8_t extra;
+	struct threshold_state threshold_state;
+	struct anomaly_state anomaly;
+	union {
+		struct trend_state trend;
+		struct leak_state leak;
+	} u;
+};
+
+_Static_assert(sizeof(struct state_blob) <= ANALYZER_STATE_MAX,
+	       "analyzer state blob outgrew ANALYZER_STATE_MAX");
+
+static analyzer_state_loader_fn state_loader;
+
+void analyzer_set_state_loader(analyzer_state_loader_fn loader)
+{
+	state_loader = loader;
+}
+
+int analyzer_state_export(const struct analyzer *a,
+			  const struct metric_registry *registry, int id,
+			  void *buffer, size_t size)
+{
+	const struct metric_series *series = metrics_get(registry, id);
+	const struct series_slot *slot;
+	struct state_blob blob;
+
+	if (id < 0 || (size_t)id >= a->slot_count || series == NULL ||
+	    !series->in_use)
+		return -ENOENT;
+	slot = &a->slots[id];
+	if (slot->generation == 0 || slot->generation != series->generation)
+		return -ENOENT;
+	if (size < sizeof(blob))
+		return -ENOSPC;
+	memset(&blob, 0, sizeof(blob));
+	blob.magic = STATE_BLOB_MAGIC;
+	blob.layout = (uint32_t)sizeof(struct series_slot);
+	blob.extra = slot->extra;
+	blob.threshold_state = slot->threshold_state;
+	blob.anomaly = slot->anomaly;
+	memcpy(&blob.u, &slot->u, sizeof(blob.u));
+	memcpy(buffer, &blob, sizeof(blob));
+	return (int)sizeof(blob);
+}
+
+static void import_state(struct series_slot *slot,
+			 const struct metric_series *series)
+{
+	const void *data;
+	size_t length;
+	struct state_blob blob;
+
+	if (state_loader == NULL ||
+	    !state_loader(series->name, series->labels, &data, &length))
+		return;
+	if (length != sizeof(blob))
+		return;
+	memcpy(&blob, data, sizeof(blob));
+	if (blob.magic != STATE_BLOB_MAGIC ||
+	    blob.layout != sizeof(struct series_slot))
+		return;
+	slot->extra = blob.extra;
+	slot->threshold_state = blob.threshold_state;
+	slot->anomaly = blob.anomaly;
+	memcpy(&slot->u, &blob.u, sizeof(slot->u));
+}
+
 static void bind_slot(struct analyzer *a, struct series_slot *slot,
 		      const struct metric_series *series)
 {
@@ -187,6 +263,7 @@ static void bind_slot(struct analyzer *a, struct series_slot *slot,
 		memset(slot, 0, sizeof(*slot));
 		slot->generation = series->generation;
 		anomaly_init(&slot->anomaly);
+		import_state(slot, series);
 	}
 	slot->anomaly_on = analyzer_anomaly_params(c, series->name,
 						   series->labels, &params);
@@ -641,6 +718,11 @@ void analyzer_evaluate(struct analyzer *a,
 /* ---- the daemon module ---- */
 
 static struct analyzer *running;
+
+struct analyzer *analyzer_running(void)
+{
+	return running;
+}
 
 static int module_start(struct daemon *d)
 {

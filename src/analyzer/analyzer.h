@@ -71,6 +71,22 @@ void analyzer_trend_params(const struct analyzer_config *config,
 void analyzer_leak_params(const struct analyzer_config *config,
 			  const char *name, struct leak_params *out);
 
+/*
+ * Warm restarts: a series' detector state as an opaque, versioned blob that
+ * the history store keeps by series name + labels. Export returns the bytes
+ * written, -ENOENT for a slot with no state, -ENOSPC if size is too small.
+ */
+#define ANALYZER_STATE_MAX 512
+int analyzer_state_export(const struct analyzer *analyzer,
+			  const struct metric_registry *registry, int id,
+			  void *buffer, size_t size);
+/* Asked for a saved blob when a series is first seen; false: start cold. */
+typedef bool (*analyzer_state_loader_fn)(const char *name, const char *labels,
+					 const void **blob, size_t *length);
+void analyzer_set_state_loader(analyzer_state_loader_fn loader);
+/* The daemon's analyzer, NULL before its first tick. */
+struct analyzer *analyzer_running(void);
+
 /* `sysops-agent replay [-c FILE] FILE.csv` */
 int analyzer_command_replay(int argc, char **argv);
 

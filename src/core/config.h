@@ -74,6 +74,7 @@ struct agent_config {
 };
 
 #include "analyzer/analyzer_config.h"
+#include "storage/history_config.h"
 #include "logscan/logscan_config.h"
 
 struct config {
@@ -83,6 +84,7 @@ struct config {
 	struct storage_config storage;
 	struct collectors_config collectors;
 	struct analyzer_config analyzer;
+	struct history_config history;
 	struct alerting_config alerting;
 	struct logscan_config logscan;
 };

@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
+#include "storage/history.h"
 #include "logscan/logscan.h"
 
 #define AGENT_KEY(field) offsetof(struct agent_config, field)
@@ -82,6 +83,7 @@ static const struct config_section agent_section = {
 const struct config_section *const config_sections[] = {
 	&agent_section,
 	&storage_section,
+	&history_section,
 	&collector_cpu_section,
 	&collector_memory_section,
 	&collector_load_section,

@@ -21,6 +21,7 @@
 #include "core/state.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
+#include "storage/history.h"
 #include "logscan/logscan.h"
 
 /*
@@ -29,6 +30,8 @@
  * alerter, which stops (and spools) last.
  */
 static const struct daemon_module *const modules[] = {
+	&history_module, /* first: its stop saves the registry and the
+			    analyzer's state before they are freed */
 	&collector_module,
 	&analyzer_module,
 	&logscan_module,

@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
+#include "storage/history.h"
 #include "logscan/logscan.h"
 
 static int command_check_config(int argc, char **argv);
@@ -44,6 +45,15 @@ static const struct command {
 	{ "test-alert", command_test_alert,
 	  "test-alert [-c FILE] [--channel NAME]",
 	  "send a test message through each channel" },
+	{ "history", history_command_history,
+	  "history [-c FILE] [--metric GLOB] [--since 6h] [--json]",
+	  "min/avg/max and a sparkline per series from the history database" },
+	{ "alerts", history_command_alerts,
+	  "alerts [-c FILE] [--since 24h] [--json]",
+	  "alert history: state, duration, delivery, why held back" },
+	{ "export", history_command_export,
+	  "export [-c FILE] --prometheus FILE",
+	  "newest minute of every series in Prometheus text format" },
 };
 
 static void print_usage(FILE *stream)

@@ -1,0 +1,508 @@
+/*
+ * history_cli.c - the commands that read the history database while the
+ * daemon writes it (WAL lets both go on): `history` (min/avg/max and a
+ * sparkline per series), `alerts` (what fired, for how long, what became of
+ * it) and `export --prometheus` (the newest minute of every series).
+ */
+#include "storage/history.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/cli.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "storage/history_internal.h"
+#include "storage/metrics.h"
+
+#define SPARK_WIDTH 32
+
+int history_parse_duration(const char *text, int64_t *secs)
+{
+	static const struct {
+		char unit;
+		int64_t secs;
+	} units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 7 * 86400 },
+	};
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || n <= 0 || n > 100000000LL)
+		return -EINVAL;
+	if (*end == '\0') {
+		*secs = n;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (end[0] == units[i].unit && end[1] == '\0') {
+			*secs = n * units[i].secs;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static struct history *open_for_reading(const struct config *config)
+{
+	struct history *h;
+	int fd;
+
+	if (!history_available()) {
+		fprintf(stderr, "sysops-agent: built without SQLite: no "
+			"history is kept (rebuild with WITH_SQLITE=1)\n");
+		return NULL;
+	}
+	fd = open(config->agent.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "sysops-agent: %s: %s\n",
+			config->agent.state_dir, strerror(errno));
+		return NULL;
+	}
+	h = history_open_readonly(fd);
+	if (h == NULL)
+		fprintf(stderr, "sysops-agent: cannot read %s/%s: %s\n",
+			config->agent.state_dir, HISTORY_DB_NAME,
+			history_last_error());
+	/* SQLite resolved the path through the fd; it may be closed now. */
+	close(fd);
+	return h;
+}
+
+static void format_time(int64_t secs, char *buffer, size_t size)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buffer, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buffer, size, "%lld", (long long)secs);
+}
+
+/* ---- history ---- */
+
+struct summary {
+	double min, avg, max, last;
+	int64_t samples;
+	int64_t first, latest;
+	char spark[SPARK_WIDTH * 3 + 1];
+};
+
+/* Averages in SPARK_WIDTH time buckets, drawn with the eight block levels. */
+static void sparkline(const struct history_point *points, size_t count,
+		      int64_t from, int64_t to, char *out)
+{
+	static const char *const levels[] = { "▁", "▂", "▃", "▄",
+					      "▅", "▆", "▇", "█" };
+	double sums[SPARK_WIDTH] = { 0 }, low = INFINITY, high = -INFINITY;
+	int64_t counts[SPARK_WIDTH] = { 0 };
+	double span = (double)(to - from) + 1;
+	size_t n = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		size_t b = (size_t)((double)(points[i].time_secs - from) /
+				    span * SPARK_WIDTH);
+
+		if (b >= SPARK_WIDTH)
+			b = SPARK_WIDTH - 1;
+		sums[b] += points[i].avg;
+		counts[b]++;
+	}
+	for (size_t b = 0; b < SPARK_WIDTH; b++) {
+		if (counts[b] == 0)
+			continue;
+		sums[b] /= (double)counts[b];
+		low = fmin(low, sums[b]);
+		high = fmax(high, sums[b]);
+	}
+	for (size_t b = 0; b < SPARK_WIDTH; b++) {
+		const char *glyph = " ";
+
+		if (counts[b] > 0) {
+			int level = high > low ? (int)((sums[b] - low) /
+						       (high - low) * 7.0 + 0.5)
+					       : 0;
+
+			glyph = levels[level < 0 ? 0 : level > 7 ? 7 : level];
+		}
+		n += (size_t)sprintf(out + n, "%s", glyph);
+	}
+	out[n] = '\0';
+}
+
+static void summarize(const struct history_point *points, size_t count,
+		      int64_t since, struct summary *s)
+{
+	double weighted = 0;
+
+	*s = (struct summary){ .min = INFINITY, .max = -INFINITY };
+	for (size_t i = 0; i < count; i++) {
+		s->min = fmin(s->min, points[i].min);
+		s->max = fmax(s->max, points[i].max);
+		weighted += points[i].avg * (double)points[i].count;
+		s->samples += points[i].count;
+	}
+	s->avg = s->samples ? weighted / (double)s->samples : NAN;
+	s->last = points[count - 1].avg;
+	s->first = points[0].time_secs;
+	s->latest = points[count - 1].time_secs;
+	sparkline(points, count, since, (int64_t)time(NULL), s->spark);
+}
+
+struct history_output {
+	bool json;
+	int64_t since;
+	size_t series;
+	json_object *array;
+};
+
+static void print_series(const char *name, const char *labels,
+			 const struct history_point *points, size_t count,
+			 void *context)
+{
+	struct history_output *out = context;
+	char full[METRIC_NAME_MAX + METRIC_LABELS_MAX + 2];
+	struct summary s;
+
+	summarize(points, count, out->since, &s);
+	out->series++;
+	if (!out->json) {
+		if (labels[0])
+			snprintf(full, sizeof(full), "%s{%s}", name, labels);
+		else
+			snprintf(full, sizeof(full), "%s", name);
+		printf("%-44s %10.4g %10.4g %10.4g  %s\n", full, s.min, s.avg,
+		       s.max, s.spark);
+		return;
+	}
+	json_object *o = json_object_new_object(), *list;
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "labels", json_object_new_string(labels));
+	json_object_object_add(o, "min", json_object_new_double(s.min));
+	json_object_object_add(o, "avg", json_object_new_double(s.avg));
+	json_object_object_add(o, "max", json_object_new_double(s.max));
+	json_object_object_add(o, "last", json_object_new_double(s.last));
+	json_object_object_add(o, "samples", json_object_new_int64(s.samples));
+	json_object_object_add(o, "first", json_object_new_int64(s.first));
+	json_object_object_add(o, "latest", json_object_new_int64(s.latest));
+	json_object_object_add(o, "sparkline", json_object_new_string(s.spark));
+	list = json_object_new_array();
+	for (size_t i = 0; i < count; i++) {
+		json_object *p = json_object_new_array();
+
+		json_object_array_add(p, json_object_new_int64(
+						 points[i].time_secs));
+		json_object_array_add(p, json_object_new_double(points[i].min));
+		json_object_array_add(p, json_object_new_double(points[i].avg));
+		json_object_array_add(p, json_object_new_double(points[i].max));
+		json_object_array_add(list, p);
+	}
+	json_object_object_add(o, "points", list);
+	json_object_array_add(out->array, o);
+}
+
+int history_command_history(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "metric", required_argument, NULL, 'm' },
+		{ "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *glob = NULL, *since_text = "6h";
+	struct history_output out = { 0 };
+	int64_t since = 6 * 3600;
+	struct config *config;
+	struct history *h;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "c:m:s:j", options, NULL)) != -1) {
+		if (c == 'c')
+			path = optarg;
+		else if (c == 'm')
+			glob = optarg;
+		else if (c == 's' && history_parse_duration(optarg, &since) < 0)
+			return cli_usage_error("history", "--since takes a "
+					       "duration such as 90m, 6h, 7d");
+		else if (c == 's')
+			since_text = optarg;
+		else if (c == 'j')
+			out.json = true;
+		else if (c != 's')
+			return cli_usage_error("history", "unknown option");
+	}
+	if (optind != argc)
+		return cli_usage_error("history", "unexpected argument");
+	if (cli_load_config(path, &config) < 0)
+		return 1;
+	h = open_for_reading(config);
+	config_free(config);
+	if (h == NULL)
+		return 1;
+	out.since = (int64_t)time(NULL) - since;
+	if (out.json)
+		out.array = json_object_new_array();
+	else
+		printf("%-44s %10s %10s %10s  last %s\n", "SERIES", "MIN",
+		       "AVG", "MAX", since_text);
+	r = history_query(h, glob, out.since, print_series, &out);
+	history_close(h);
+	if (r < 0) {
+		fprintf(stderr, "sysops-agent history: %s\n",
+			history_last_error());
+		json_object_put(out.array);
+		return 1;
+	}
+	if (out.json) {
+		json_object *root = json_object_new_object();
+
+		json_object_object_add(root, "since",
+				       json_object_new_int64(out.since));
+		json_object_object_add(root, "series", out.array);
+		printf("%s\n", json_object_to_json_string_ext(
+				       root, JSON_C_TO_STRING_PLAIN |
+						     JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+	} else if (out.series == 0) {
+		printf("(no series%s%s in this period)\n", glob ? " matching " : "",
+		       glob ? glob : "");
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- alerts ---- */
+
+struct alerts_output {
+	bool json;
+	size_t count;
+	json_object *array;
+};
+
+static void format_duration(int64_t secs, char *buffer, size_t size)
+{
+	if (secs < 0)
+		snprintf(buffer, size, "-");
+	else if (secs < 120)
+		snprintf(buffer, size, "%llds", (long long)secs);
+	else if (secs < 7200)
+		snprintf(buffer, size, "%lldm", (long long)(secs / 60));
+	else if (secs < 3 * 86400)
+		snprintf(buffer, size, "%.1fh", (double)secs / 3600);
+	else
+		snprintf(buffer, size, "%.1fd", (double)secs / 86400);
+}
+
+static void print_alert(const struct history_alert *a, void *context)
+{
+	struct alerts_output *out = context;
+	char when[32], duration[24], series[METRIC_NAME_MAX +
+					      METRIC_LABELS_MAX + 2];
+
+	out->count++;
+	if (out->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "time_usec",
+				       json_object_new_int64(a->time_usec));
+		json_object_object_add(o, "state", json_object_new_string(
+						       a->firing ? "firing"
+								 : "resolved"));
+		json_object_object_add(o, "severity",
+				       json_object_new_string(a->severity));
+		json_object_object_add(o, "rule",
+				       json_object_new_string(a->rule));
+		json_object_object_add(o, "series",
+				       json_object_new_string(a->series));
+		json_object_object_add(o, "labels",
+				       json_object_new_string(a->labels));
+		json_object_object_add(o, "value", isfinite(a->value)
+				       ? json_object_new_double(a->value)
+				       : NULL);
+		json_object_object_add(o, "duration_secs",
+				       a->duration_secs >= 0
+				       ? json_object_new_int64(a->duration_secs)
+				       : NULL);
+		json_object_object_add(o, "outcome",
+				       json_object_new_string(a->outcome));
+		json_object_object_add(o, "summary",
+				       json_object_new_string(a->summary));
+		json_object_array_add(out->array, o);
+		return;
+	}
+	format_time(a->time_usec / (int64_t)USEC_PER_SEC, when, sizeof(when));
+	format_duration(a->duration_secs, duration, sizeof(duration));
+	if (a->labels[0])
+		snprintf(series, sizeof(series), "%s{%s}", a->series,
+			 a->labels);
+	else
+		snprintf(series, sizeof(series), "%s", a->series);
+	printf("%s  %-8s %-8s %-22s %-32s %6s  %s\n    %s\n", when,
+	       a->firing ? "firing" : "resolved", a->severity, a->rule,
+	       series, duration, a->outcome[0] ? a->outcome : "-",
+	       a->summary);
+}
+
+int history_command_alerts(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	struct alerts_output out = { 0 };
+	int64_t since = 24 * 3600;
+	struct config *config;
+	struct history *h;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "c:s:j", options, NULL)) != -1) {
+		if (c == 'c')
+			path = optarg;
+		else if (c == 's' && history_parse_duration(optarg, &since) < 0)
+			return cli_usage_error("alerts", "--since takes a "
+					       "duration such as 90m, 24h, 7d");
+		else if (c == 'j')
+			out.json = true;
+		else if (c != 's')
+			return cli_usage_error("alerts", "unknown option");
+	}
+	if (optind != argc)
+		return cli_usage_error("alerts", "unexpected argument");
+	if (cli_load_config(path, &config) < 0)
+		return 1;
+	h = open_for_reading(config);
+	config_free(config);
+	if (h == NULL)
+		return 1;
+	if (out.json)
+		out.array = json_object_new_array();
+	else
+		printf("%-19s  %-8s %-8s %-22s %-32s %6s  %s\n", "TIME (UTC)",
+		       "STATE", "SEVERITY", "RULE", "SERIES", "FOR", "OUTCOME");
+	r = history_query_alerts(h, (int64_t)time(NULL) - since, print_alert,
+				 &out);
+	history_close(h);
+	if (r < 0) {
+		fprintf(stderr, "sysops-agent alerts: %s\n",
+			history_last_error());
+		json_object_put(out.array);
+		return 1;
+	}
+	if (out.json) {
+		printf("%s\n", json_object_to_json_string_ext(
+				       out.array, JSON_C_TO_STRING_PLAIN |
+						  JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(out.array);
+	} else if (out.count == 0) {
+		printf("(no alerts in this period)\n");
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- export ---- */
+
+struct export_state {
+	FILE *stream;
+	char family[METRIC_NAME_MAX];
+	size_t count;
+};
+
+static void export_series(const char *name, const char *labels,
+			  const struct history_point *points, size_t count,
+			  void *context)
+{
+	struct export_state *e = context;
+
+	if (count == 0)
+		return;
+	textfile_sample(e->stream, name, labels, points[count - 1].avg,
+			e->family, sizeof(e->family));
+	e->count++;
+}
+
+struct export_source {
+	struct history *history;
+	size_t count;
+	int error;
+};
+
+static int format_export(FILE *stream, void *context)
+{
+	struct export_source *source = context;
+	struct export_state e = { .stream = stream };
+	int r = history_query_latest(source->history, export_series, &e);
+
+	source->count = e.count;
+	source->error = r;
+	return r < 0 ? r : ferror(stream) ? -EIO : 0;
+}
+
+int history_command_export(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "prometheus", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *target = NULL;
+	struct export_source source = { 0 };
+	struct config *config;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "c:p:", options, NULL)) != -1) {
+		if (c == 'c')
+			path = optarg;
+		else if (c == 'p')
+			target = optarg;
+		else
+			return cli_usage_error("export", "unknown option");
+	}
+	if (optind != argc || target == NULL)
+		return cli_usage_error("export", "expected --prometheus FILE "
+				       "(- for standard output)");
+	if (cli_load_config(path, &config) < 0)
+		return 1;
+	source.history = open_for_reading(config);
+	config_free(config);
+	if (source.history == NULL)
+		return 1;
+	if (strcmp(target, "-") == 0) {
+		r = format_export(stdout, &source);
+		if (fflush(stdout) != 0 && r == 0)
+			r = -errno;
+	} else {
+		char absolute[4096];
+
+		/* textfile_replace wants a directory part. */
+		if (target[0] != '/' && strchr(target, '/') == NULL)
+			snprintf(absolute, sizeof(absolute), "./%s", target);
+		else
+			snprintf(absolute, sizeof(absolute), "%s", target);
+		r = textfile_replace(absolute, format_export, &source);
+	}
+	history_close(source.history);
+	if (r < 0) {
+		fprintf(stderr, "sysops-agent export: %s: %s\n", target,
+			source.error < 0 ? history_last_error()
+					 : strerror(-r));
+		return 1;
+	}
+	if (strcmp(target, "-") != 0)
+		fprintf(stderr, "sysops-agent export: %zu series written to "
+			"%s\n", source.count, target);
+	return 0;
+}

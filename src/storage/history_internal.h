@@ -1,0 +1,48 @@
+/*
+ * history_internal.h - what the history files share and nobody else needs:
+ * the queue of alerts waiting for the next tick's transaction, the saved
+ * analyzer snapshots waiting for their series, and the last error text.
+ */
+#ifndef SYSOPS_HISTORY_INTERNAL_H
+#define SYSOPS_HISTORY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/history.h"
+
+#define HISTORY_ALERT_QUEUE 128
+
+struct queued_alert {
+	int64_t time_usec;
+	char rule[64];
+	char series[64];
+	char labels[160];
+	char severity[16];
+	char summary[512];
+	char outcome[160];
+	bool firing;
+	double value, baseline, threshold, score;
+};
+
+void history_queue_enable(bool enabled);
+size_t history_queue_pending(void);
+const struct queued_alert *history_queue_peek(void);
+void history_queue_pop(void);
+/* A rolled-back transaction: the last (pending_before - pending) pops undone. */
+void history_queue_rewind(size_t pending_before);
+uint64_t history_queue_dropped(void);
+
+void history_snapshots_reset(void);
+int history_snapshot_add(const char *name, const char *labels,
+			 const void *blob, size_t length);
+/* Sorts what was added and hands the lookup to the analyzer. */
+void history_snapshots_ready(void);
+size_t history_snapshots_restored(void);
+
+/* The newest minute of every series (export --prometheus). */
+int history_query_latest(struct history *history, history_series_fn fn,
+			 void *context);
+
+#endif

@@ -1,0 +1,240 @@
+/*
+ * history_module.c - the history as a daemon module, first in modules[]:
+ * each tick it rewrites the node_exporter textfile and hands the registry to
+ * the database (history_tick), and every snapshot_interval_secs (and at stop)
+ * saves the analyzer's baselines so a restart starts warm. First, because
+ * the daemon stops modules in pipeline order and the collectors free the
+ * registry, the analyzer its state, at their stop; the price is that a tick
+ * sees the samples up to the previous tick (a minute closes on time anyway,
+ * the textfile is one interval behind).
+ *
+ * A database that cannot be opened or written is reported once, closed, and
+ * retried every minute; the rest of the pipeline never waits on it.
+ */
+#include "storage/history.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "analyzer/analyzer.h"
+#include "core/daemon.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "storage/history_internal.h"
+#include "storage/metrics.h"
+
+#define RETRY_USEC (60 * (int64_t)USEC_PER_SEC)
+/* Ticks after start-up during which saved baselines wait for their series. */
+#define RESTORE_TICKS 3
+
+static struct {
+	struct history *history;
+	int64_t retry_usec;        /* reopen no earlier than this */
+	int64_t last_snapshot_usec;
+	int64_t last_tick_usec;
+	uint64_t ticks;
+	int snapshots_loaded;
+	bool degraded;             /* a failure was reported, not yet healed */
+	char reported[256];        /* the last failure logged */
+	int textfile_error;        /* the last textfile errno logged, or 0 */
+} module;
+
+static bool history_wanted(const struct daemon *d)
+{
+	return d->config->history.enabled && history_available();
+}
+
+static void report_failure(const char *what)
+{
+	/* Once per distinct problem, not once per tick. */
+	char field[300];
+	const char *fields[] = { field };
+
+	if (strcmp(module.reported, what) == 0)
+		return;
+	string_copy(module.reported, what, sizeof(module.reported));
+	snprintf(field, sizeof(field), "SYSOPS_HISTORY_ERROR=%s", what);
+	log_structured(LOG_ERR, fields, 1,
+		       "history: %s; history is kept in memory only (the "
+		       "rings), alerts go on; retrying every %llds",
+		       what, (long long)(RETRY_USEC / USEC_PER_SEC));
+	module.degraded = true;
+}
+
+static void open_history(struct daemon *d, int64_t now_usec)
+{
+	char what[320];
+	int count;
+
+	module.history = history_open(d->state_dir_fd, &d->config->history);
+	if (module.history == NULL) {
+		snprintf(what, sizeof(what), "cannot open %s/%s: %s",
+			 d->config->agent.state_dir, HISTORY_DB_NAME,
+			 history_last_error());
+		report_failure(what);
+		/* At start-up the tick clock is not known yet. */
+		module.retry_usec = now_usec < 0 ? -1 : now_usec + RETRY_USEC;
+		return;
+	}
+	if (module.degraded)
+		log_notice("history: %s is writable again",
+			   HISTORY_DB_NAME);
+	module.degraded = false;
+	module.reported[0] = '\0';
+	if (module.ticks == 0) {
+		count = history_load_snapshots(module.history);
+		module.snapshots_loaded = count > 0 ? count : 0;
+		log_info("history: %s/%s open, %d saved analyzer baselines",
+			 d->config->agent.state_dir, HISTORY_DB_NAME,
+			 module.snapshots_loaded);
+	}
+}
+
+static void close_history(void)
+{
+	history_close(module.history);
+	module.history = NULL;
+}
+
+static int module_start(struct daemon *d)
+{
+	module.ticks = 0;
+	module.retry_usec = 0;
+	module.last_snapshot_usec = 0;
+	if (!d->config->history.enabled)
+		log_info("history: disabled in the configuration");
+	else if (!history_available())
+		log_notice("history: built without SQLite; no history, alert "
+			   "history or warm restarts (the rings still hold "
+			   "the last %llds)",
+			   (long long)d->config->agent.history_secs);
+	else {
+		/* Alerts wait in the queue while the database is away. */
+		history_queue_enable(true);
+		open_history(d, -1);
+	}
+	return 0;
+}
+
+static void write_textfile(struct daemon *d, int64_t now_usec)
+{
+	const char *path = d->config->history.textfile;
+	int64_t max_age = 2 * d->config->agent.collect_interval_secs *
+			  (int64_t)USEC_PER_SEC;
+	int r;
+
+	if (path == NULL || path[0] == '\0' || d->metrics == NULL)
+		return;
+	r = textfile_write(path, d->metrics, now_usec, max_age);
+	if (r < 0 && -r != module.textfile_error)
+		log_error("history: cannot write the textfile %s: %s; "
+			  "node_exporter keeps the last complete one", path,
+			  strerror(-r));
+	else if (r == 0 && module.textfile_error != 0)
+		log_notice("history: textfile %s written again", path);
+	module.textfile_error = r < 0 ? -r : 0;
+}
+
+static void save_snapshots(struct daemon *d, int64_t now_usec)
+{
+	int r;
+
+	if (module.history == NULL || d->metrics == NULL)
+		return;
+	r = history_save_snapshots(module.history, d->metrics,
+				   analyzer_running(), now_usec);
+	module.last_snapshot_usec = now_usec;
+	if (r < 0)
+		log_warning("history: cannot save the analyzer baselines: %s",
+			    history_last_error());
+}
+
+static void module_tick(struct daemon *d, uint64_t now)
+{
+	int64_t now_usec = (int64_t)now;
+	int r;
+
+	write_textfile(d, now_usec);
+	module.ticks++;
+	module.last_tick_usec = now_usec;
+	if (module.ticks == RESTORE_TICKS && module.snapshots_loaded) {
+		log_info("history: restored the baselines of %zu of %d series",
+			 history_snapshots_restored(),
+			 module.snapshots_loaded);
+		history_forget_snapshots();
+		module.snapshots_loaded = 0;
+	}
+	if (!history_wanted(d) || d->metrics == NULL)
+		return;
+	if (module.retry_usec < 0)
+		module.retry_usec = now_usec + RETRY_USEC;
+	if (module.history == NULL && now_usec >= module.retry_usec)
+		open_history(d, now_usec);
+	if (module.history == NULL)
+		return;
+	r = history_tick(module.history, d->metrics, now_usec);
+	if (r == -ESTALE) {
+		log_warning("history: %s; starting a new database",
+			    history_last_error());
+		close_history();
+		open_history(d, now_usec);
+		return;
+	}
+	if (r < 0) {
+		char what[320];
+
+		snprintf(what, sizeof(what), "cannot write %s: %s",
+			 HISTORY_DB_NAME, history_last_error());
+		close_history();
+		report_failure(what);
+		module.retry_usec = now_usec + RETRY_USEC;
+		return;
+	}
+	if (module.last_snapshot_usec == 0)
+		module.last_snapshot_usec = now_usec;
+	if (now_usec - module.last_snapshot_usec >=
+	    d->config->history.snapshot_interval_secs * (int64_t)USEC_PER_SEC)
+		save_snapshots(d, now_usec);
+}
+
+static int module_reload(struct daemon *d, const struct config *old_config)
+{
+	(void)old_config;
+	if (!history_wanted(d)) {
+		if (module.history != NULL)
+			log_info("history: disabled; %s closed",
+				 HISTORY_DB_NAME);
+		close_history();
+		return 0;
+	}
+	if (module.history != NULL)
+		history_set_config(module.history, &d->config->history);
+	else
+		module.retry_usec = 0;
+	return 0;
+}
+
+static void module_stop(struct daemon *d)
+{
+	if (module.history != NULL && d->metrics != NULL &&
+	    module.last_tick_usec != 0) {
+		if (history_flush(module.history, d->metrics,
+				  module.last_tick_usec) < 0)
+			log_warning("history: cannot write the last minute: %s",
+				    history_last_error());
+		save_snapshots(d, module.last_tick_usec);
+	}
+	if (module.history != NULL)
+		history_flush_alerts(module.history);
+	close_history();
+	history_forget_snapshots();
+	history_queue_enable(false);
+}
+
+const struct daemon_module history_module = {
+	.name = "history",
+	.start = module_start,
+	.tick = module_tick,
+	.reload = module_reload,
+	.stop = module_stop,
+};

@@ -1,0 +1,1353 @@
+/*
+ * sqlite_store.c - the history database: STATE_DIR/history.db in WAL mode,
+ * schema versioned by PRAGMA user_version, written once per tick in one
+ * transaction. The rings stay the source of truth for the last hour; this
+ * keeps 1-minute and 1-hour min/avg/max, alerts and analyzer snapshots.
+ *
+ * Every failure is returned to the module (history_module.c), which reports
+ * it once and carries on in memory; nothing here may crash the daemon.
+ */
+#include "storage/history.h"
+
+#if WITH_SQLITE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alerter/alert.h"
+#include "analyzer/analyzer.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "storage/history_internal.h"
+#include "storage/metrics.h"
+
+#define MINUTE_USEC (60 * (int64_t)USEC_PER_SEC)
+#define HOUR_SECS 3600
+#define DAY_SECS 86400
+/* Retention and the size cap delete at most this much per tick. */
+#define EXPIRE_MINUTE_SECS (10 * 60)
+#define EXPIRE_HOUR_SECS (10 * 3600)
+#define EXPIRE_ALERTS 1000
+/* Hours rolled up per tick when catching up after a long stop. */
+#define ROLLUP_HOURS_PER_TICK 24
+/* Start dropping old minutes at this fraction of max_db_bytes. */
+#define CAP_FRACTION 0.9
+
+/*
+ * Each entry takes the schema from version i to i + 1; never edit one that
+ * has shipped, append a new one.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE series (id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL, labels TEXT NOT NULL, UNIQUE (name, labels));"
+	/* min and max are NULL when equal to avg: steady series cost less */
+	"CREATE TABLE minute (time INTEGER NOT NULL, series INTEGER NOT NULL,"
+	" min REAL, avg REAL NOT NULL, max REAL, count INTEGER NOT NULL,"
+	" PRIMARY KEY (time, series)) WITHOUT ROWID;"
+	"CREATE TABLE hour (time INTEGER NOT NULL, series INTEGER NOT NULL,"
+	" min REAL, avg REAL NOT NULL, max REAL, count INTEGER NOT NULL,"
+	" PRIMARY KEY (time, series)) WITHOUT ROWID;"
+	"CREATE TABLE alert (id INTEGER PRIMARY KEY,"
+	" time_usec INTEGER NOT NULL, rule TEXT NOT NULL, series TEXT NOT NULL,"
+	" labels TEXT NOT NULL, severity TEXT NOT NULL, firing INTEGER NOT NULL,"
+	" value REAL, baseline REAL, threshold REAL, score REAL,"
+	" summary TEXT NOT NULL, outcome TEXT NOT NULL);"
+	"CREATE INDEX alert_time ON alert (time_usec);"
+	"CREATE TABLE analyzer_state (series INTEGER PRIMARY KEY,"
+	" time_usec INTEGER NOT NULL, state BLOB NOT NULL);",
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
+		       HISTORY_SCHEMA_VERSION,
+	       "one migration per schema version");
+
+enum statement {
+	ST_SERIES_INSERT,
+	ST_SERIES_FIND,
+	ST_MINUTE_INSERT,
+	ST_HOUR_INSERT,
+	ST_ALERT_INSERT,
+	ST_STATE_UPSERT,
+	ST_META_SET,
+	ST_COUNT,
+};
+
+static const char *const statement_sql[ST_COUNT] = {
+	[ST_SERIES_INSERT] = "INSERT OR IGNORE INTO series (name, labels) "
+			     "VALUES (?1, ?2)",
+	[ST_SERIES_FIND] = "SELECT id FROM series WHERE name = ?1 AND "
+			   "labels = ?2",
+	[ST_MINUTE_INSERT] = "INSERT OR REPLACE INTO minute "
+			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_HOUR_INSERT] = "INSERT OR REPLACE INTO hour "
+			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_ALERT_INSERT] = "INSERT INTO alert (time_usec, rule, series, "
+			    "labels, severity, firing, value, baseline, "
+			    "threshold, score, summary, outcome) VALUES "
+			    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+			    "?12)",
+	[ST_STATE_UPSERT] = "INSERT OR REPLACE INTO analyzer_state "
+			    "VALUES (?1, ?2, ?3)",
+	[ST_META_SET] = "INSERT OR REPLACE INTO meta VALUES (?1, ?2)",
+};
+
+struct bucket {
+	int64_t minute; /* usec */
+	double min, max, sum;
+	int64_t count;
+};
+
+/* The hour in progress of one registry slot. */
+struct hour_total {
+	int64_t hour;       /* Unix seconds */
+	int64_t series_id;
+	uint32_t generation;
+	double min, max, sum;
+	int64_t count;
+};
+
+struct history {
+	sqlite3 *db;
+	bool readonly;
+	int state_dir_fd;
+	struct history_config config;
+	dev_t dev;
+	ino_t ino;
+	sqlite3_stmt *statements[ST_COUNT];
+	int64_t minute_done;  /* usec: minutes before this are written */
+	int64_t hour_done;    /* secs: hours before this are rolled up */
+	int64_t hours_from;   /* secs: first hour this connection saw whole */
+	/* registry slot -> series.id, valid while the generation matches */
+	int64_t *series_ids;
+	uint32_t *series_generations;
+	struct hour_total *hours;
+	size_t slot_count;
+	struct history_stats stats;
+	bool cap_reported;
+};
+
+static char last_error[256];
+
+const char *history_last_error(void)
+{
+	return last_error;
+}
+
+static int fail(struct history *h, int rc, const char *what)
+{
+	snprintf(last_error, sizeof(last_error), "%s: %s", what,
+		 h && h->db ? sqlite3_errmsg(h->db) : sqlite3_errstr(rc));
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return -EROFS;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EBADMSG;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	default:
+		return -EIO;
+	}
+}
+
+bool history_available(void)
+{
+	return true;
+}
+
+static int exec(struct history *h, const char *sql)
+{
+	int rc = sqlite3_exec(h->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : fail(h, rc, sql);
+}
+
+/* One integer from a query, or fallback when it returns no row. */
+static int query_int(struct history *h, const char *sql, int64_t fallback,
+		     int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(h, rc, sql);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_type(st, 0) == SQLITE_NULL
+			       ? fallback
+			       : sqlite3_column_int64(st, 0);
+	else
+		*out = fallback;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(h, rc, sql);
+}
+
+static int migrate(struct history *h)
+{
+	int64_t version;
+	int r = query_int(h, "PRAGMA user_version", 0, &version);
+	char sql[64];
+
+	if (r < 0)
+		return r;
+	if (version > HISTORY_SCHEMA_VERSION) {
+		snprintf(last_error, sizeof(last_error),
+			 "schema version %lld is newer than this build's %d",
+			 (long long)version, HISTORY_SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	if (version == HISTORY_SCHEMA_VERSION)
+		return 0;
+	if (h->readonly) {
+		snprintf(last_error, sizeof(last_error), "schema version %lld "
+			 "needs a migration the daemon has not run yet",
+			 (long long)version);
+		return -EPROTO;
+	}
+	r = exec(h, "BEGIN IMMEDIATE");
+	for (int64_t v = version; r == 0 && v < HISTORY_SCHEMA_VERSION; v++)
+		r = exec(h, migrations[v]);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		 HISTORY_SCHEMA_VERSION);
+	if (r == 0)
+		r = exec(h, sql);
+	if (r == 0)
+		r = exec(h, "COMMIT");
+	if (r < 0) {
+		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+		return r;
+	}
+	if (version > 0)
+		log_notice("history: migrated %s from schema %lld to %d",
+			   HISTORY_DB_NAME, (long long)version,
+			   HISTORY_SCHEMA_VERSION);
+	return 0;
+}
+
+static int prepare_statements(struct history *h)
+{
+	for (size_t i = 0; i < ST_COUNT; i++) {
+		int rc = sqlite3_prepare_v3(h->db, statement_sql[i], -1,
+					    SQLITE_PREPARE_PERSISTENT,
+					    &h->statements[i], NULL);
+
+		if (rc != SQLITE_OK)
+			return fail(h, rc, statement_sql[i]);
+	}
+	return 0;
+}
+
+static int apply_size_cap(struct history *h)
+{
+	int64_t page_size;
+	char sql[64];
+	int r = query_int(h, "PRAGMA page_size", 4096, &page_size);
+
+	if (r < 0 || page_size <= 0)
+		return r;
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+		 (long long)(h->config.max_db_bytes / page_size));
+	return exec(h, sql);
+}
+
+static int load_meta(struct history *h)
+{
+	int64_t minute_done, hour_done;
+	int r = query_int(h, "SELECT value FROM meta WHERE key = "
+			  "'minute_done'", 0, &minute_done);
+
+	if (r == 0)
+		r = query_int(h, "SELECT value FROM meta WHERE key = "
+			      "'hour_done'", 0, &hour_done);
+	if (r < 0)
+		return r;
+	h->minute_done = minute_done;
+	h->hour_done = hour_done;
+	return 0;
+}
+
+/* "/proc/self/fd/N/history.db": SQLite needs a path, the fd decides where. */
+static void database_path(int state_dir_fd, char *buffer, size_t size)
+{
+	snprintf(buffer, size, "/proc/self/fd/%d/%s", state_dir_fd,
+		 HISTORY_DB_NAME);
+}
+
+static struct history *open_database(int state_dir_fd,
+				     const struct history_config *config,
+				     bool readonly, int *error)
+{
+	struct history *h = calloc(1, sizeof(*h));
+	char path[64];
+	struct stat st;
+	int flags = readonly ? SQLITE_OPEN_READONLY
+			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int rc, r;
+
+	*error = -ENOMEM;
+	if (h == NULL)
+		return NULL;
+	h->readonly = readonly;
+	h->state_dir_fd = state_dir_fd;
+	if (config != NULL)
+		h->config = *config;
+	h->config.textfile = NULL;
+	database_path(state_dir_fd, path, sizeof(path));
+	if (readonly && fstatat(state_dir_fd, HISTORY_DB_NAME, &st, 0) < 0) {
+		*error = -errno;
+		snprintf(last_error, sizeof(last_error), "%s: %s",
+			 HISTORY_DB_NAME, strerror(errno));
+		free(h);
+		return NULL;
+	}
+	rc = sqlite3_open_v2(path, &h->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		*error = fail(h, rc, "open");
+		goto failed;
+	}
+	/* Like every state file: not world-readable, whatever the umask
+	 * (the -wal and -shm files SQLite creates take this mode). */
+	if (!readonly && fchmodat(state_dir_fd, HISTORY_DB_NAME, 0640, 0) < 0)
+		log_debug("history: chmod %s: %s", HISTORY_DB_NAME,
+			  strerror(errno));
+	sqlite3_extended_result_codes(h->db, 0);
+	/* Readers never wait on the daemon for long, nor it on them. */
+	sqlite3_busy_timeout(h->db, readonly ? 2000 : 20);
+	r = query_int(h, "PRAGMA user_version", 0, &(int64_t){ 0 });
+	if (r == 0 && !readonly)
+		r = exec(h, "PRAGMA journal_mode = WAL;"
+			 "PRAGMA synchronous = NORMAL;"
+			 "PRAGMA journal_size_limit = 4194304;"
+			 "PRAGMA cache_size = -2048;"
+			 "PRAGMA temp_store = MEMORY");
+	if (r == 0)
+		r = migrate(h);
+	if (r == 0 && !readonly)
+		r = apply_size_cap(h);
+	if (r == 0)
+		r = load_meta(h);
+	if (r == 0 && !readonly)
+		r = prepare_statements(h);
+	if (r < 0) {
+		*error = r;
+		goto failed;
+	}
+	if (fstatat(state_dir_fd, HISTORY_DB_NAME, &st, 0) == 0) {
+		h->dev = st.st_dev;
+		h->ino = st.st_ino;
+	}
+	*error = 0;
+	return h;
+failed:
+	history_close(h);
+	return NULL;
+}
+
+struct history *history_open(int state_dir_fd,
+			     const struct history_config *config)
+{
+	struct history *h;
+	int r;
+
+	h = open_database(state_dir_fd, config, false, &r);
+	if (h == NULL && r == -EBADMSG) {
+		char aside[64];
+		/* Keep the damaged file for a post-mortem, start a new one. */
+		snprintf(aside, sizeof(aside), "%s.corrupt", HISTORY_DB_NAME);
+		log_error("history: %s is corrupt (%s); moved aside to %s, "
+			  "starting a new database", HISTORY_DB_NAME,
+			  last_error, aside);
+		if (renameat(state_dir_fd, HISTORY_DB_NAME, state_dir_fd,
+			     aside) < 0)
+			return NULL;
+		unlinkat(state_dir_fd, HISTORY_DB_NAME "-wal", 0);
+		unlinkat(state_dir_fd, HISTORY_DB_NAME "-shm", 0);
+		h = open_database(state_dir_fd, config, false, &r);
+	}
+	if (h == NULL && faccessat(state_dir_fd, ".", W_OK, AT_EACCESS) < 0) {
+		/* SQLite only says "unable to open": name the cause. */
+		size_t n = strlen(last_error);
+
+		snprintf(last_error + n, sizeof(last_error) - n,
+			 " (state dir: %s)", strerror(errno));
+	}
+	if (h != NULL)
+		history_queue_enable(true);
+	return h;
+}
+
+struct history *history_open_readonly(int state_dir_fd)
+{
+	int r;
+
+	return open_database(state_dir_fd, NULL, true, &r);
+}
+
+void history_close(struct history *h)
+{
+	if (h == NULL)
+		return;
+	for (size_t i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(h->statements[i]);
+	if (h->db != NULL)
+		sqlite3_close(h->db);
+	free(h->series_ids);
+	free(h->series_generations);
+	free(h->hours);
+	free(h);
+}
+
+void history_set_config(struct history *h, const struct history_config *config)
+{
+	h->config = *config;
+	h->config.textfile = NULL;
+	apply_size_cap(h);
+}
+
+/* ---- writing ---- */
+
+static int step_done(struct history *h, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(h, rc, what);
+}
+
+static int set_meta(struct history *h, const char *key, int64_t value)
+{
+	sqlite3_stmt *st = h->statements[ST_META_SET];
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, value);
+	return step_done(h, st, "meta");
+}
+
+static int find_series_id(struct history *h, const char *name,
+			  const char *labels, int64_t *id)
+{
+	sqlite3_stmt *st = h->statements[ST_SERIES_INSERT];
+	int r, rc;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
+	r = step_done(h, st, "series");
+	if (r < 0)
+		return r;
+	st = h->statements[ST_SERIES_FIND];
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : fail(h, rc, "series lookup");
+}
+
+static int grow_series_map(struct history *h, size_t slots)
+{
+	int64_t *ids;
+	uint32_t *generations;
+	struct hour_total *hours;
+
+	if (slots <= h->slot_count)
+		return 0;
+	ids = calloc(slots, sizeof(*ids));
+	generations = calloc(slots, sizeof(*generations));
+	hours = calloc(slots, sizeof(*hours));
+	if (ids == NULL || generations == NULL || hours == NULL) {
+		free(ids);
+		free(generations);
+		free(hours);
+		return -ENOMEM;
+	}
+	/* Only at the first tick (the registry's size is fixed): keep what
+	 * there is anyway. */
+	if (h->slot_count > 0) {
+		memcpy(ids, h->series_ids, h->slot_count * sizeof(*ids));
+		memcpy(generations, h->series_generations,
+		       h->slot_count * sizeof(*generations));
+		memcpy(hours, h->hours, h->slot_count * sizeof(*hours));
+	}
+	free(h->series_ids);
+	free(h->series_generations);
+	free(h->hours);
+	h->series_ids = ids;
+	h->series_generations = generations;
+	h->hours = hours;
+	h->slot_count = slots;
+	return 0;
+}
+
+/* series.id of a registry slot, cached until the slot is reused. */
+static int slot_series_id(struct history *h,
+			  const struct metric_series *series, int slot,
+			  int64_t *id)
+{
+	int r;
+
+	if (h->series_generations[slot] == series->generation &&
+	    series->generation != 0) {
+		*id = h->series_ids[slot];
+		return 0;
+	}
+	r = find_series_id(h, series->name, series->labels, id);
+	if (r < 0)
+		return r;
+	h->series_ids[slot] = *id;
+	h->series_generations[slot] = series->generation;
+	return 0;
+}
+
+
+static int write_bucket(struct history *h, int64_t series_id,
+			const struct bucket *b)
+{
+	sqlite3_stmt *st = h->statements[ST_MINUTE_INSERT];
+	double avg = b->sum / (double)b->count;
+
+	sqlite3_bind_int64(st, 1, b->minute / (int64_t)USEC_PER_SEC);
+	sqlite3_bind_int64(st, 2, series_id);
+	if (b->min != avg)
+		sqlite3_bind_double(st, 3, b->min);
+	sqlite3_bind_double(st, 4, avg);
+	if (b->max != avg)
+		sqlite3_bind_double(st, 5, b->max);
+	sqlite3_bind_int64(st, 6, b->count);
+	h->stats.rows_written++;
+	return step_done(h, st, "minute");
+}
+
+static int write_hour(struct history *h, struct hour_total *total)
+{
+	sqlite3_stmt *st = h->statements[ST_HOUR_INSERT];
+	double avg = total->sum / (double)total->count;
+
+	sqlite3_bind_int64(st, 1, total->hour);
+	sqlite3_bind_int64(st, 2, total->series_id);
+	if (total->min != avg)
+		sqlite3_bind_double(st, 3, total->min);
+	sqlite3_bind_double(st, 4, avg);
+	if (total->max != avg)
+		sqlite3_bind_double(st, 5, total->max);
+	sqlite3_bind_int64(st, 6, total->count);
+	total->count = 0;
+	return step_done(h, st, "hour");
+}
+
+/*
+ * The hour of a slot grows with each minute written, so the hourly row
+ * costs one insert instead of a GROUP BY over the hour's minutes. It is
+ * only trusted for hours this connection saw whole (hours_from on).
+ */
+static int add_to_hour(struct history *h, int slot, uint32_t generation,
+		       int64_t series_id, const struct bucket *b)
+{
+	struct hour_total *total = &h->hours[slot];
+	int64_t hour = b->minute / (int64_t)USEC_PER_SEC;
+	int r = 0;
+
+	hour -= hour % HOUR_SECS;
+	if (total->count > 0 && (total->generation != generation ||
+				 total->hour != hour)) {
+		/* A finished (or retired) series' hour: write it now. */
+		if (total->hour >= h->hours_from && total->hour < hour)
+			r = write_hour(h, total);
+		total->count = 0;
+	}
+	if (total->count == 0) {
+		*total = (struct hour_total){
+			.hour = hour, .series_id = series_id,
+			.generation = generation, .min = b->min, .max = b->max,
+		};
+	}
+	total->min = fmin(total->min, b->min);
+	total->max = fmax(total->max, b->max);
+	total->sum += b->sum;
+	total->count += b->count;
+	return r;
+}
+
+static int emit_bucket(struct history *h, const struct metric_series *series,
+		       int slot, int64_t *series_id, const struct bucket *b)
+{
+	int r = 0;
+
+	if (*series_id == 0)
+		r = slot_series_id(h, series, slot, series_id);
+	if (r == 0)
+		r = write_bucket(h, *series_id, b);
+	if (r == 0)
+		r = add_to_hour(h, slot, series->generation, *series_id, b);
+	return r;
+}
+
+/*
+ * The samples of [from, to) are read from the ring oldest first, so the
+ * minutes (and hours) are built in time order whatever the tick interval.
+ */
+static int close_minutes(struct history *h,
+			 const struct metric_registry *registry, int id,
+			 int64_t from_usec, int64_t to_usec)
+{
+	const struct metric_series *series = metrics_get(registry, id);
+	struct bucket b = { .minute = -1 };
+	int64_t series_id = 0, time_usec;
+	size_t first = 0;
+	double value;
+	int r = 0;
+
+	if (series == NULL || !series->in_use || series->last_time_usec <
+						       from_usec)
+		return 0;
+	while (metrics_value_back(registry, id, first, &time_usec, &value) &&
+	       time_usec >= from_usec)
+		first++;
+	for (size_t back = first; back-- > 0;) {
+		int64_t minute;
+
+		if (!metrics_value_back(registry, id, back, &time_usec,
+					&value))
+			break;
+		if (time_usec >= to_usec)
+			break;
+		if (!isfinite(value))
+			continue;
+		minute = time_usec - time_usec % MINUTE_USEC;
+		if (minute != b.minute) {
+			if (b.count > 0 &&
+			    (r = emit_bucket(h, series, id, &series_id, &b)) < 0)
+				return r;
+			b = (struct bucket){ .minute = minute, .min = value,
+					     .max = value };
+		}
+		b.min = fmin(b.min, value);
+		b.max = fmax(b.max, value);
+		b.sum += value;
+		b.count++;
+	}
+	if (b.count > 0)
+		r = emit_bucket(h, series, id, &series_id, &b);
+	return r;
+}
+
+/*
+ * Hours this connection saw whole come from the running totals; older
+ * ones (a restart mid-hour, a catch-up after downtime) from the minutes.
+ */
+static int rollup_hours(struct history *h)
+{
+	static const char sql[] =
+		"INSERT OR REPLACE INTO hour "
+		"SELECT ?1, series, nullif(lo, a), a, nullif(hi, a), n FROM "
+		"(SELECT series, min(coalesce(min, avg)) AS lo,"
+		" sum(avg * count) / sum(count) AS a,"
+		" max(coalesce(max, avg)) AS hi, sum(count) AS n"
+		" FROM minute WHERE time >= ?1 AND time < ?1 + 3600"
+		" GROUP BY series)";
+	int64_t last_full = h->minute_done / (int64_t)USEC_PER_SEC;
+	int64_t sql_until;
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	last_full -= last_full % HOUR_SECS;
+	if (h->hour_done == 0 || h->hour_done > last_full) {
+		int64_t first;
+
+		r = query_int(h, "SELECT min(time) FROM minute", last_full,
+			      &first);
+		if (r < 0)
+			return r;
+		h->hour_done = first - first % HOUR_SECS;
+	}
+	if (h->hour_done >= last_full)
+		return 0;
+	sql_until = last_full < h->hours_from ? last_full : h->hours_from;
+	if (h->hour_done < sql_until) {
+		rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return fail(h, rc, "rollup");
+		for (int i = 0; i < ROLLUP_HOURS_PER_TICK &&
+				h->hour_done < sql_until; i++) {
+			sqlite3_bind_int64(st, 1, h->hour_done);
+			r = step_done(h, st, "rollup");
+			if (r < 0)
+				break;
+			h->hour_done += HOUR_SECS;
+		}
+		sqlite3_finalize(st);
+		if (r < 0)
+			return r;
+	}
+	if (h->hour_done >= h->hours_from) {
+		for (size_t slot = 0; r == 0 && slot < h->slot_count; slot++) {
+			struct hour_total *total = &h->hours[slot];
+
+			if (total->count == 0 || total->hour >= last_full)
+				continue;
+			if (total->hour >= h->hours_from)
+				r = write_hour(h, total);
+			else
+				total->count = 0; /* partial: SQL did it */
+		}
+		if (r == 0)
+			h->hour_done = last_full;
+	}
+	return r < 0 ? r : set_meta(h, "hour_done", h->hour_done);
+}
+
+/* Deletes the oldest slice of table older than cutoff (Unix seconds). */
+static int expire_slice(struct history *h, const char *table, int64_t cutoff,
+			int64_t slice_secs, bool force)
+{
+	char sql[192];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM %s WHERE time < (SELECT min(time) FROM %s) + ?2"
+		 " AND (time < ?1 OR ?3)", table, table);
+	rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(h, rc, "expire");
+	sqlite3_bind_int64(st, 1, cutoff);
+	sqlite3_bind_int64(st, 2, slice_secs);
+	sqlite3_bind_int(st, 3, force);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(h, rc, "expire");
+	h->stats.rows_expired += (uint64_t)sqlite3_changes(h->db);
+	return 0;
+}
+
+static int expire(struct history *h, int64_t now_secs)
+{
+	int64_t alert_cutoff = (now_secs - h->config.hourly_retention_days *
+					       DAY_SECS) *
+			       (int64_t)USEC_PER_SEC;
+	char sql[160];
+	int r;
+
+	r = expire_slice(h, "minute",
+			 now_secs - h->config.retention_days * DAY_SECS,
+			 EXPIRE_MINUTE_SECS, false);
+	if (r == 0)
+		r = expire_slice(h, "hour",
+				 now_secs - h->config.hourly_retention_days *
+						    DAY_SECS,
+				 EXPIRE_HOUR_SECS, false);
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM alert WHERE id IN (SELECT id FROM alert WHERE "
+		 "time_usec < %lld ORDER BY id LIMIT %d)",
+		 (long long)alert_cutoff, EXPIRE_ALERTS);
+	if (r == 0)
+		r = exec(h, sql);
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM analyzer_state WHERE time_usec < %lld",
+		 (long long)((now_secs - h->config.retention_days * DAY_SECS) *
+			     (int64_t)USEC_PER_SEC));
+	if (r == 0)
+		r = exec(h, sql);
+	return r;
+}
+
+static int64_t used_bytes(struct history *h)
+{
+	int64_t pages = 0, free_pages = 0, page_size = 0;
+
+	if (query_int(h, "PRAGMA page_count", 0, &pages) < 0 ||
+	    query_int(h, "PRAGMA freelist_count", 0, &free_pages) < 0 ||
+	    query_int(h, "PRAGMA page_size", 0, &page_size) < 0)
+		return -1;
+	return (pages - free_pages) * page_size;
+}
+
+/* Past CAP_FRACTION of max_db_bytes the oldest minutes go first. */
+static int enforce_cap(struct history *h)
+{
+	int64_t used = used_bytes(h);
+
+	if (used < 0 || used < (int64_t)(CAP_FRACTION *
+					  (double)h->config.max_db_bytes))
+		return 0;
+	if (!h->cap_reported)
+		log_warning("history: %s holds %lld bytes, near max_db_bytes "
+			    "(%lld); dropping the oldest minutes before their "
+			    "retention", HISTORY_DB_NAME, (long long)used,
+			    (long long)h->config.max_db_bytes);
+	h->cap_reported = true;
+	return expire_slice(h, "minute", 0, EXPIRE_MINUTE_SECS, true);
+}
+
+/* Deleted or replaced under us: SQLite would go on writing a ghost inode. */
+static int check_file(struct history *h)
+{
+	struct stat st;
+
+	if (fstatat(h->state_dir_fd, HISTORY_DB_NAME, &st, 0) < 0) {
+		snprintf(last_error, sizeof(last_error), "%s was removed",
+			 HISTORY_DB_NAME);
+		return -ESTALE;
+	}
+	if (st.st_ino != h->ino || st.st_dev != h->dev) {
+		snprintf(last_error, sizeof(last_error), "%s was replaced",
+			 HISTORY_DB_NAME);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+static int write_alert(struct history *h, const struct queued_alert *q)
+{
+	sqlite3_stmt *st = h->statements[ST_ALERT_INSERT];
+
+	sqlite3_bind_int64(st, 1, q->time_usec);
+	sqlite3_bind_text(st, 2, q->rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, q->series, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, q->labels, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, q->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, q->firing);
+	if (isfinite(q->value))
+		sqlite3_bind_double(st, 7, q->value);
+	if (isfinite(q->baseline))
+		sqlite3_bind_double(st, 8, q->baseline);
+	if (isfinite(q->threshold))
+		sqlite3_bind_double(st, 9, q->threshold);
+	if (isfinite(q->score))
+		sqlite3_bind_double(st, 10, q->score);
+	sqlite3_bind_text(st, 11, q->summary, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, q->outcome, -1, SQLITE_STATIC);
+	return step_done(h, st, "alert");
+}
+
+static int write_alerts(struct history *h)
+{
+	const struct queued_alert *q;
+	int r;
+
+	while ((q = history_queue_peek()) != NULL) {
+		r = write_alert(h, q);
+		if (r < 0)
+			return r;
+		history_queue_pop();
+	}
+	return 0;
+}
+
+static int transaction_end(struct history *h, int r)
+{
+	if (r == 0)
+		r = exec(h, "COMMIT");
+	if (r < 0 && !sqlite3_get_autocommit(h->db))
+		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+/*
+ * After a rollback the cached series ids may name rows that were never
+ * committed, and the hour totals hold minutes that will be written again:
+ * look the ids up again, and let SQL roll up the hours in progress.
+ */
+static void forget_caches(struct history *h)
+{
+	int64_t secs = h->minute_done / (int64_t)USEC_PER_SEC;
+
+	if (h->slot_count > 0) {
+		memset(h->series_generations, 0,
+		       h->slot_count * sizeof(*h->series_generations));
+		memset(h->hours, 0, h->slot_count * sizeof(*h->hours));
+	}
+	h->hours_from = secs - secs % HOUR_SECS + HOUR_SECS;
+}
+
+/* Writes the minutes before close_before_usec, in one transaction. */
+static int write_tick(struct history *h, const struct metric_registry *registry,
+		      int64_t now_usec, int64_t close_before_usec)
+{
+	bool close = close_before_usec > h->minute_done;
+	size_t capacity = metrics_capacity(registry);
+	size_t queued_before;
+	int r;
+
+	r = check_file(h);
+	if (r < 0)
+		return r;
+	if (!close && !history_queue_pending())
+		return 0;
+	r = grow_series_map(h, capacity);
+	if (r < 0)
+		return r;
+	queued_before = history_queue_pending();
+	r = exec(h, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	r = write_alerts(h);
+	if (r == 0 && close) {
+		/* A first start has no earlier minute to go back to. */
+		int64_t from = h->minute_done ? h->minute_done
+					      : now_usec - now_usec % MINUTE_USEC;
+
+		if (h->hours_from == 0) {
+			int64_t secs = from / (int64_t)USEC_PER_SEC;
+
+			h->hours_from = (secs + HOUR_SECS - 1) / HOUR_SECS *
+					HOUR_SECS;
+		}
+
+		for (size_t id = 0; r == 0 && id < capacity; id++)
+			r = close_minutes(h, registry, (int)id, from,
+					  close_before_usec);
+		if (r == 0)
+			r = set_meta(h, "minute_done", close_before_usec);
+		if (r == 0)
+			h->minute_done = close_before_usec;
+		if (r == 0)
+			r = rollup_hours(h);
+		if (r == 0)
+			r = expire(h, now_usec / (int64_t)USEC_PER_SEC);
+		if (r == 0)
+			r = enforce_cap(h);
+	}
+	r = transaction_end(h, r);
+	if (r < 0) {
+		/* Written alerts were rolled back too: queue them again. */
+		history_queue_rewind(queued_before);
+		if (close) {
+			load_meta(h);
+			forget_caches(h);
+		}
+		if (r == -ENOSPC && h->config.max_db_bytes > 0 &&
+		    used_bytes(h) >= (int64_t)(CAP_FRACTION *
+					       (double)h->config.max_db_bytes)) {
+			/*
+			 * The cap, not the disk: make room; the same minutes
+			 * are written next tick from the rings.
+			 */
+			if (exec(h, "BEGIN") == 0 &&
+			    transaction_end(h, expire_slice(h, "minute", 0,
+							    EXPIRE_MINUTE_SECS,
+							    true)) == 0)
+				r = 0;
+		}
+	}
+	return r;
+}
+
+int history_tick(struct history *h, const struct metric_registry *registry,
+		 int64_t now_usec)
+{
+	return write_tick(h, registry, now_usec,
+			  now_usec - now_usec % MINUTE_USEC);
+}
+
+int history_flush(struct history *h, const struct metric_registry *registry,
+		  int64_t now_usec)
+{
+	/*
+	 * The minute in progress is written as it stands and counted done:
+	 * a restart within it loses its remaining seconds, never a minute.
+	 */
+	return write_tick(h, registry, now_usec,
+			  now_usec - now_usec % MINUTE_USEC + MINUTE_USEC);
+}
+
+int history_flush_alerts(struct history *h)
+{
+	size_t queued_before = history_queue_pending();
+	int r;
+
+	if (h == NULL || h->readonly)
+		return -ENOTCONN;
+	if (queued_before == 0)
+		return 0;
+	r = exec(h, "BEGIN IMMEDIATE");
+	if (r == 0)
+		r = transaction_end(h, write_alerts(h));
+	if (r < 0)
+		history_queue_rewind(queued_before);
+	return r;
+}
+
+int history_save_snapshots(struct history *h,
+			   const struct metric_registry *registry,
+			   const struct analyzer *analyzer, int64_t now_usec)
+{
+	size_t capacity = metrics_capacity(registry);
+	unsigned char blob[ANALYZER_STATE_MAX];
+	sqlite3_stmt *st = h->statements[ST_STATE_UPSERT];
+	uint64_t saved = 0;
+	int r;
+
+	if (analyzer == NULL)
+		return 0;
+	r = grow_series_map(h, capacity);
+	if (r == 0)
+		r = exec(h, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	for (size_t id = 0; r == 0 && id < capacity; id++) {
+		const struct metric_series *series = metrics_get(registry,
+								 (int)id);
+		int64_t series_id;
+		int length = analyzer_state_export(analyzer, registry, (int)id,
+						   blob, sizeof(blob));
+
+		if (length <= 0 || series == NULL)
+			continue;
+		r = slot_series_id(h, series, (int)id, &series_id);
+		if (r < 0)
+			break;
+		sqlite3_bind_int64(st, 1, series_id);
+		sqlite3_bind_int64(st, 2, now_usec);
+		sqlite3_bind_blob(st, 3, blob, length, SQLITE_STATIC);
+		r = step_done(h, st, "analyzer state");
+		saved++;
+	}
+	r = transaction_end(h, r);
+	if (r < 0)
+		forget_caches(h);
+	if (r == 0)
+		log_debug("history: saved the baselines of %llu series",
+			  (unsigned long long)saved);
+	return r < 0 ? r : (int)saved;
+}
+
+int history_load_snapshots(struct history *h)
+{
+	static const char sql[] =
+		"SELECT s.name, s.labels, a.state FROM analyzer_state a "
+		"JOIN series s ON s.id = a.series";
+	sqlite3_stmt *st;
+	int rc, count = 0;
+
+	rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(h, rc, "load snapshots");
+	history_snapshots_reset();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *labels = (const char *)sqlite3_column_text(st, 1);
+		const void *blob = sqlite3_column_blob(st, 2);
+		int length = sqlite3_column_bytes(st, 2);
+
+		if (name != NULL && labels != NULL && blob != NULL &&
+		    history_snapshot_add(name, labels, blob,
+					 (size_t)length) == 0)
+			count++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(h, rc, "load snapshots");
+	history_snapshots_ready();
+	return count;
+}
+
+int history_stats(struct history *h, struct history_stats *out)
+{
+	static const struct {
+		const char *sql;
+		size_t offset;
+	} counts[] = {
+		{ "SELECT count(*) FROM minute",
+		  offsetof(struct history_stats, minute_rows) },
+		{ "SELECT count(*) FROM hour",
+		  offsetof(struct history_stats, hour_rows) },
+		{ "SELECT count(*) FROM alert",
+		  offsetof(struct history_stats, alert_rows) },
+		{ "SELECT count(*) FROM analyzer_state",
+		  offsetof(struct history_stats, snapshot_rows) },
+	};
+
+	*out = h->stats;
+	out->alerts_dropped = history_queue_dropped();
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
+		int64_t n;
+		int r = query_int(h, counts[i].sql, 0, &n);
+
+		if (r < 0)
+			return r;
+		*(uint64_t *)((char *)out + counts[i].offset) = (uint64_t)n;
+	}
+	out->db_bytes = used_bytes(h);
+	return 0;
+}
+
+/* ---- queries ---- */
+
+struct point_buffer {
+	struct history_point *points;
+	size_t count, allocated;
+};
+
+#define POINTS_MAX (1u << 22)
+
+static int push_point(struct point_buffer *buffer, sqlite3_stmt *st)
+{
+	if (buffer->count >= POINTS_MAX)
+		return 0;
+	if (buffer->count == buffer->allocated) {
+		size_t n = buffer->allocated ? buffer->allocated * 2 : 256;
+		struct history_point *p = realloc(buffer->points,
+						  n * sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		buffer->points = p;
+		buffer->allocated = n;
+	}
+	buffer->points[buffer->count++] = (struct history_point){
+		.time_secs = sqlite3_column_int64(st, 1),
+		.min = sqlite3_column_double(st, 2),
+		.avg = sqlite3_column_double(st, 3),
+		.max = sqlite3_column_double(st, 4),
+		.count = sqlite3_column_int64(st, 5),
+	};
+	return 0;
+}
+
+struct series_name {
+	int64_t id;
+	char *name, *labels;
+	bool match;
+};
+
+static void free_names(struct series_name *names, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(names[i].name);
+		free(names[i].labels);
+	}
+	free(names);
+}
+
+/* Every series, by id, marked when it matches glob. */
+static int load_names(struct history *h, const char *glob,
+		      struct series_name **out, size_t *out_count)
+{
+	struct series_name *names = NULL;
+	size_t count = 0, allocated = 0;
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(h->db, "SELECT id, name, labels FROM "
+				    "series ORDER BY id", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(h, rc, "series");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		const char *labels = (const char *)sqlite3_column_text(st, 2);
+
+		if (count == allocated) {
+			size_t n = allocated ? allocated * 2 : 64;
+			struct series_name *p = realloc(names, n * sizeof(*p));
+
+			if (p == NULL)
+				break;
+			names = p;
+			allocated = n;
+		}
+		names[count] = (struct series_name){
+			.id = sqlite3_column_int64(st, 0),
+			.name = strdup(name ? name : ""),
+			.labels = strdup(labels ? labels : ""),
+		};
+		if (names[count].name == NULL || names[count].labels == NULL) {
+			count++;
+			break;
+		}
+		names[count].match = glob == NULL ||
+				     analyzer_series_match(glob,
+							   names[count].name,
+							   names[count].labels);
+		count++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free_names(names, count);
+		return rc == SQLITE_ROW ? -ENOMEM : fail(h, rc, "series");
+	}
+	*out = names;
+	*out_count = count;
+	return 0;
+}
+
+static const struct series_name *find_name(const struct series_name *names,
+					   size_t count, int64_t id)
+{
+	size_t low = 0, high = count;
+
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+
+		if (names[middle].id == id)
+			return &names[middle];
+		if (names[middle].id < id)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	return NULL;
+}
+
+/*
+ * One pass over the time range (the tables are keyed by time first, which
+ * keeps the per-tick insert and the retention cheap), sorted by series.
+ * Hours cover what the minutes no longer hold: only whole hours before the
+ * oldest minute, so no sample is counted twice.
+ */
+int history_query(struct history *h, const char *glob, int64_t since_secs,
+		  history_series_fn fn, void *context)
+{
+	static const char sql[] =
+		"SELECT series, time, coalesce(min, avg), avg,"
+		" coalesce(max, avg), count FROM hour"
+		" WHERE time >= ?1 AND time + 3600 <= ?2"
+		" UNION ALL "
+		"SELECT series, time, coalesce(min, avg), avg,"
+		" coalesce(max, avg), count FROM minute WHERE time >= ?1"
+		" ORDER BY 1, 2";
+	struct point_buffer buffer = { 0 };
+	struct series_name *names = NULL;
+	const struct series_name *current = NULL;
+	size_t name_count = 0;
+	int64_t minutes_from, current_id = -1;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	r = query_int(h, "SELECT min(time) FROM minute", INT64_MAX,
+		      &minutes_from);
+	if (r == 0)
+		r = load_names(h, glob, &names, &name_count);
+	if (r < 0)
+		return r;
+	rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		free_names(names, name_count);
+		return fail(h, rc, "query");
+	}
+	sqlite3_bind_int64(st, 1, since_secs);
+	sqlite3_bind_int64(st, 2, minutes_from);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		if (id != current_id) {
+			if (current != NULL && buffer.count > 0)
+				fn(current->name, current->labels,
+				   buffer.points, buffer.count, context);
+			buffer.count = 0;
+			current_id = id;
+			current = find_name(names, name_count, id);
+			if (current != NULL && !current->match)
+				current = NULL;
+		}
+		if (current != NULL && (r = push_point(&buffer, st)) < 0)
+			break;
+	}
+	if (r == 0 && rc == SQLITE_DONE && current != NULL && buffer.count > 0)
+		fn(current->name, current->labels, buffer.points, buffer.count,
+		   context);
+	sqlite3_finalize(st);
+	free(buffer.points);
+	free_names(names, name_count);
+	if (r < 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : fail(h, rc, "query");
+}
+
+static const char *column_text(sqlite3_stmt *st, int column)
+{
+	const char *text = (const char *)sqlite3_column_text(st, column);
+
+	return text ? text : "";
+}
+
+int history_query_alerts(struct history *h, int64_t since_secs,
+			 history_alert_fn fn, void *context)
+{
+	/* A resolution's duration runs from the latest firing before it. */
+	static const char sql[] =
+		"SELECT a.time_usec, a.rule, a.series, a.labels, a.severity,"
+		" a.firing, a.value, a.summary, a.outcome,"
+		" CASE WHEN a.firing THEN NULL ELSE (SELECT max(b.time_usec)"
+		"  FROM alert b WHERE b.rule = a.rule AND b.series = a.series"
+		"  AND b.labels = a.labels AND b.firing"
+		"  AND b.time_usec <= a.time_usec) END"
+		" FROM alert a WHERE a.time_usec >= ?1 ORDER BY a.time_usec, a.id";
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(h, rc, "alerts");
+	sqlite3_bind_int64(st, 1, since_secs * (int64_t)USEC_PER_SEC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct history_alert alert = {
+			.time_usec = sqlite3_column_int64(st, 0),
+			.rule = column_text(st, 1),
+			.series = column_text(st, 2),
+			.labels = column_text(st, 3),
+			.severity = column_text(st, 4),
+			.firing = sqlite3_column_int(st, 5) != 0,
+			.value = sqlite3_column_type(st, 6) == SQLITE_NULL
+					 ? NAN
+					 : sqlite3_column_double(st, 6),
+			.summary = column_text(st, 7),
+			.outcome = column_text(st, 8),
+			.duration_secs = -1,
+		};
+
+		if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+			alert.duration_secs = (alert.time_usec -
+					       sqlite3_column_int64(st, 9)) /
+					      (int64_t)USEC_PER_SEC;
+		fn(&alert, context);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(h, rc, "alerts");
+}
+
+int history_query_latest(struct history *h, history_series_fn fn,
+			 void *context)
+{
+	static const char sql[] =
+		"SELECT s.name, s.labels, m.time, coalesce(m.min, m.avg), m.avg,"
+		" coalesce(m.max, m.avg), m.count FROM series s JOIN minute m"
+		" ON m.series = s.id WHERE m.time = (SELECT max(time) FROM"
+		" minute) ORDER BY s.name, s.labels";
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(h, rc, "latest");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct history_point p = {
+			.time_secs = sqlite3_column_int64(st, 2),
+			.min = sqlite3_column_double(st, 3),
+			.avg = sqlite3_column_double(st, 4),
+			.max = sqlite3_column_double(st, 5),
+			.count = sqlite3_column_int64(st, 6),
+		};
+
+		fn(column_text(st, 0), column_text(st, 1), &p, 1, context);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(h, rc, "latest");
+}
+
+#endif /* WITH_SQLITE */
