@@ -334,7 +334,15 @@ enum detect_transition analyzer_generic_step(struct anomaly_state *state,
 					     int64_t time_usec, double value,
 					     double *score)
 {
+	if (state->samples == 0)
+		state->first_usec = time_usec;
 	*score = anomaly_update(state, params, value);
+	if (params->warmup_secs > 0 &&
+	    time_usec - state->first_usec <
+		    params->warmup_secs * (int64_t)1000000) {
+		anomaly_hold(state);
+		*score = 0;
+	}
 	return anomaly_gate(state, params, time_usec);
 }
 
