@@ -29,7 +29,6 @@ static const struct config_key analyzer_keys[] = {
 			  "\"net.tcp_attempt_fails_per_sec\", "
 			  "\"net.tcp_established_resets_per_sec\", "
 			  "\"net.tcp_in_errors_per_sec\", "
-			  "\"net.rx_bytes_per_sec\", \"net.tx_bytes_per_sec\", "
 			  "\"disk.await_ms\", \"memory.swap_in_bytes_per_sec\", "
 			  "\"memory.swap_out_bytes_per_sec\", "
 			  "\"memory.major_faults_per_sec\", "
@@ -37,7 +36,7 @@ static const struct config_key analyzer_keys[] = {
 			  "\"cpu.iowait_percent\"]",
 	  .description = "Globs of the series (\"name\" or \"name{labels}\") "
 			 "watched by the generic anomaly detector: rates of "
-			 "things going wrong, latency, pressure and traffic. "
+			 "things going wrong, latency and pressure. "
 			 "Levels (CPU, memory, disk, fds, load) are left to "
 			 "[thresholds] and the trend forecasts." },
 	{ .name = "anomaly_exclude", .type = CONFIG_STRING_LIST,

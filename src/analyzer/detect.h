@@ -87,6 +87,8 @@ struct anomaly_state {
 	double recent_high, recent_low; /* the same for the smoothed level */
 	double score;        /* last combined score in [0,1] */
 	double z;            /* last signed deviation in spreads */
+	double before;          /* the baseline before the last sample */
+	double fire_baseline;   /* the baseline when the alert fired */
 	int64_t first_usec;     /* time of the first sample (warmup_secs) */
 	int64_t last_fire_usec;
 	int64_t calm_samples;   /* consecutive samples below clear_score */
@@ -115,7 +117,9 @@ void anomaly_hold(struct anomaly_state *state);
 /*
  * The alert decision on top of the score, the part the daemon and replay
  * share: fire on a rising score unless inside the hold-off, resolve after
- * clear_samples calm samples.
+ * clear_samples calm samples. With min_deviation, a sample is calm only
+ * once the smoothed level is back within it of the baseline the alert
+ * fired on: the baseline adapts to a surge, the surge is still a problem.
  */
 enum detect_transition anomaly_gate(struct anomaly_state *state,
 				    const struct anomaly_params *params,

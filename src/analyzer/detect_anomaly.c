@@ -215,6 +215,7 @@ double anomaly_update(struct anomaly_state *state,
 					   params->z_alert));
 	}
 	significant = significance(state, params, value);
+	state->before = state->median;
 	learn(state, params, value, spread);
 	/*
 	 * A CUSUM past its decision level has found a level shift: restart
@@ -262,7 +263,12 @@ enum detect_transition anomaly_gate(struct anomaly_state *state,
 				    int64_t time_usec)
 {
 	if (state->firing) {
-		if (state->score >= params->clear_score) {
+		double off = state->recent - state->fire_baseline;
+		bool still_off = params->min_deviation > 0 &&
+				 (params->rise_only ? off : fabs(off)) >=
+					 params->min_deviation;
+
+		if (state->score >= params->clear_score || still_off) {
 			state->calm_samples = 0;
 			return DETECT_NONE;
 		}
@@ -278,6 +284,7 @@ enum detect_transition anomaly_gate(struct anomaly_state *state,
 		    params->holdoff_secs * (int64_t)1000000)
 		return DETECT_NONE;
 	state->firing = true;
+	state->fire_baseline = state->before;
 	state->calm_samples = 0;
 	state->last_fire_usec = time_usec;
 	return DETECT_FIRE;
