@@ -89,6 +89,7 @@ struct analyzer {
 	struct anomaly_params params[PARAMS_MAX];
 	size_t params_count;
 	bool params_full_warned;
+	bool verdicts_logged;   /* "baselines learnt" said once */
 	analyzer_sink_fn sink;
 	void *sink_context;
 	uint64_t alerts_sent, alerts_refused;
@@ -411,7 +412,15 @@ enum detect_transition analyzer_generic_step(struct anomaly_state *state,
 					     int64_t time_usec, double value,
 					     double *score)
 {
+	if (state->samples == 0)
+		state->first_usec = time_usec;
 	*score = anomaly_update(state, params, value);
+	if (params->warmup_secs > 0 &&
+	    time_usec - state->first_usec <
+		    params->warmup_secs * (int64_t)1000000) {
+		anomaly_hold(state);
+		*score = 0;
+	}
 	return anomaly_gate(state, params, time_usec);
 }
 
@@ -427,6 +436,15 @@ static void check_anomaly(struct analyzer *a, struct series_slot *slot,
 	double score;
 
 	change = analyzer_generic_step(s, params, now_usec, value, &score);
+	if (!a->verdicts_logged && s->samples > params->warmup_samples &&
+	    now_usec - s->first_usec >= params->warmup_secs * 1000000) {
+		/* Operators (and tests) learn when the detector goes live. */
+		log_info("analyzer: anomaly baselines learnt (%lld samples, "
+			 "%lld s); verdicts start now",
+			 (long long)s->samples,
+			 (long long)((now_usec - s->first_usec) / 1000000));
+		a->verdicts_logged = true;
+	}
 	if (change == DETECT_NONE)
 		return;
 	series_label(series, label, sizeof(label));

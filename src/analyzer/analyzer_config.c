@@ -22,29 +22,74 @@ static const struct config_key analyzer_keys[] = {
 	  .default_text = "true",
 	  .description = "Run the detectors on every tick." },
 	{ .name = "anomaly_series", .type = CONFIG_STRING_LIST,
-	  .offset = A_KEY(anomaly_series), .default_text = "[\"*\"]",
+	  .offset = A_KEY(anomaly_series),
+	  .default_text = "[\"net.*_errors_per_sec\", \"net.*_drops_per_sec\", "
+			  "\"net.tcp_retransmits_per_sec\", "
+			  "\"net.tcp_listen_overflows_per_sec\", "
+			  "\"net.tcp_attempt_fails_per_sec\", "
+			  "\"net.tcp_established_resets_per_sec\", "
+			  "\"net.tcp_in_errors_per_sec\", "
+			  "\"disk.await_ms\", \"memory.swap_in_bytes_per_sec\", "
+			  "\"memory.swap_out_bytes_per_sec\", "
+			  "\"memory.major_faults_per_sec\", "
+			  "\"psi.*_avg60_percent\", \"cpu.steal_percent\", "
+			  "\"cpu.iowait_percent\"]",
 	  .description = "Globs of the series (\"name\" or \"name{labels}\") "
-			 "watched by the generic anomaly detector (robust "
-			 "z-score and level-shift CUSUM)." },
+			 "watched by the generic anomaly detector: rates of "
+			 "things going wrong, latency and pressure. "
+			 "Levels (CPU, memory, disk, fds, load) are left to "
+			 "[thresholds] and the trend forecasts." },
 	{ .name = "anomaly_exclude", .type = CONFIG_STRING_LIST,
-	  .offset = A_KEY(anomaly_exclude),
-	  .default_text = "[\"process.*\", \"host.*\", \"agent.*\", "
-			  "\"*_total\", \"*total_bytes\", \"*.hugepages_*\", "
-			  "\"memory.oom_kills_*\", \"cpu.cores_online\", "
-			  "\"cpu.idle_percent\", \"fd.max\", \"disk.read_only\", "
-			  "\"disk.free_bytes\", \"disk.used_bytes\", "
-			  "\"disk.inodes_free\", \"net.link_up\"]",
-	  .description = "Globs of series left out of anomaly detection: "
-			 "per-process series come and go and are watched by the "
-			 "leak detector; states, sizes and limits (host.*, "
-			 "*_total, disk.read_only, ...) are events or "
-			 "forecasts, not anomalies; cpu.idle_percent mirrors "
-			 "cpu.usage_percent." },
+	  .offset = A_KEY(anomaly_exclude), .default_text = "[]",
+	  .description = "Globs of series left out of anomaly detection even "
+			 "though anomaly_series matches them." },
+	{ .name = "anomaly_rise_only", .type = CONFIG_STRING_LIST,
+	  .offset = A_KEY(anomaly_rise_only),
+	  .default_text = "[\"*_errors_per_sec\", \"*_drops_per_sec\", "
+			  "\"*_retransmits_per_sec\", \"*_overflows_per_sec\", "
+			  "\"*_fails_per_sec\", \"*_resets_per_sec\", "
+			  "\"*_resets_sent_per_sec\", \"*_ms\", "
+			  "\"memory.swap_*\", \"memory.major_faults_per_sec\", "
+			  "\"psi.*\", \"cpu.steal_percent\", "
+			  "\"cpu.iowait_percent\", \"process.zombies\"]",
+	  .description = "Globs of the series for which only a rise is an "
+			 "anomaly: fewer errors, less latency or less pressure "
+			 "than usual is never a problem." },
 	{ .name = "warmup_samples", .type = CONFIG_INTEGER,
 	  .offset = A_KEY(warmup_samples), .default_text = "120",
 	  .minimum = 2, .maximum = 100000,
 	  .description = "Samples a series is only learnt from before its first "
 			 "verdict." },
+	{ .name = "warmup_secs", .type = CONFIG_INTEGER,
+	  .offset = A_KEY(warmup_secs), .default_text = "900",
+	  .minimum = 0, .maximum = 7 * 86400,
+	  .description = "Wall time a series is only learnt from before its "
+			 "first verdict, as well as warmup_samples: the "
+			 "baseline must have seen a few cycles of the periodic "
+			 "work (cron, backups, log rotation) at any "
+			 "collect_interval_secs." },
+	{ .name = "min_deviation_percent", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(min_deviation_percent), .default_text = "5.0",
+	  .minimum = 0, .maximum = 100,
+	  .description = "Smallest departure from the baseline, in percentage "
+			 "points, that a *_percent series alerts on." },
+	{ .name = "min_deviation_ms", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(min_deviation_ms), .default_text = "20.0",
+	  .minimum = 0, .maximum = 1e9,
+	  .description = "The same for *_ms series (disk.await_ms), in "
+			 "milliseconds." },
+	{ .name = "min_deviation_bytes_per_sec", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(min_deviation_bytes_per_sec),
+	  .default_text = "1048576.0", .minimum = 0, .maximum = 1e15,
+	  .description = "The same for *_bytes_per_sec series (traffic, swap), "
+			 "in bytes per second (1 MiB/s)." },
+	{ .name = "min_deviation_per_sec", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(min_deviation_per_sec), .default_text = "10.0",
+	  .minimum = 0, .maximum = 1e12,
+	  .description = "The same for the other *_per_sec series (errors, "
+			 "drops, retransmits, faults), in events per second. "
+			 "The floor applies to the smoothed level, so a "
+			 "one-sample blip must be several times larger." },
 	{ .name = "baseline_samples", .type = CONFIG_FLOAT,
 	  .offset = A_KEY(baseline_samples), .default_text = "500.0",
 	  .minimum = 4, .maximum = 1e7,
@@ -201,6 +246,12 @@ static const struct config_key override_keys[] = {
 	  .offset = O_KEY(trend_horizon_secs), .default_text = "-1.0",
 	  .minimum = -1, .maximum = 365 * 86400,
 	  .description = "As in [analyzer]; -1 keeps the default." },
+	{ .name = "min_deviation", .type = CONFIG_FLOAT,
+	  .offset = O_KEY(min_deviation), .default_text = "-1.0",
+	  .minimum = -1, .maximum = 1e15,
+	  .description = "Smallest departure from the baseline, in the "
+			 "series' unit, that alerts; replaces the per-unit "
+			 "min_deviation_* of [analyzer]; -1 keeps it." },
 };
 
 const struct config_section analyzer_override_section = {
@@ -293,6 +344,24 @@ static bool match_any(const struct config_string_list *list, const char *name,
 	return false;
 }
 
+/*
+ * The smallest change that matters, from the unit the name ends in; a series
+ * without a known unit (a replayed CSV) has none.
+ */
+static double unit_floor(const struct analyzer_config *config,
+			 const char *name)
+{
+	if (string_ends_with(name, "_percent"))
+		return config->min_deviation_percent;
+	if (string_ends_with(name, "_ms"))
+		return config->min_deviation_ms;
+	if (string_ends_with(name, "_bytes_per_sec"))
+		return config->min_deviation_bytes_per_sec;
+	if (string_ends_with(name, "_per_sec"))
+		return config->min_deviation_per_sec;
+	return 0;
+}
+
 bool analyzer_anomaly_params(const struct analyzer_config *config,
 			     const char *name, const char *labels,
 			     struct anomaly_params *out)
@@ -300,23 +369,26 @@ bool analyzer_anomaly_params(const struct analyzer_config *config,
 	bool enabled = match_any(&config->anomaly_series, name, labels) &&
 		       !match_any(&config->anomaly_exclude, name, labels);
 
-	*out = (struct anomaly_params){
-		.warmup_samples = config->warmup_samples,
-		.baseline_samples = config->baseline_samples,
-		.min_stddev = config->min_stddev,
-		.relative_floor = config->relative_floor,
-		.z_alert = config->z_alert,
-		.cusum_drift = config->cusum_drift,
-		.cusum_limit = config->cusum_limit,
-		.novelty_alert = config->novelty_alert,
-		.novelty_range = config->novelty_range,
-		.envelope_samples = config->envelope_samples,
-		.smooth_samples = config->smooth_samples,
-		.raise_score = config->raise_score,
-		.clear_score = config->clear_score,
-		.clear_samples = config->clear_samples,
-		.holdoff_secs = config->holdoff_secs,
-	};
+	/* Field by field on a zeroed struct: the analyzer compares with memcmp. */
+	memset(out, 0, sizeof(*out));
+	out->warmup_samples = config->warmup_samples;
+	out->baseline_samples = config->baseline_samples;
+	out->min_stddev = config->min_stddev;
+	out->relative_floor = config->relative_floor;
+	out->z_alert = config->z_alert;
+	out->cusum_drift = config->cusum_drift;
+	out->cusum_limit = config->cusum_limit;
+	out->novelty_alert = config->novelty_alert;
+	out->novelty_range = config->novelty_range;
+	out->envelope_samples = config->envelope_samples;
+	out->smooth_samples = config->smooth_samples;
+	out->raise_score = config->raise_score;
+	out->clear_score = config->clear_score;
+	out->clear_samples = config->clear_samples;
+	out->holdoff_secs = config->holdoff_secs;
+	out->warmup_secs = config->warmup_secs;
+	out->min_deviation = unit_floor(config, name);
+	out->rise_only = match_any(&config->anomaly_rise_only, name, labels);
 	for (size_t i = 0; i < config->override_count; i++) {
 		const struct analyzer_override *o = &config->overrides[i];
 
@@ -332,6 +404,8 @@ bool analyzer_anomaly_params(const struct analyzer_config *config,
 			out->z_alert = o->z_alert;
 		if (o->holdoff_secs >= 0)
 			out->holdoff_secs = o->holdoff_secs;
+		if (o->min_deviation >= 0)
+			out->min_deviation = o->min_deviation;
 	}
 	return enabled;
 }

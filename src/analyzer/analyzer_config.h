@@ -23,6 +23,7 @@ struct analyzer_override {
 	double z_alert;
 	int64_t holdoff_secs;
 	double trend_horizon_secs;
+	double min_deviation;     /* replaces the per-unit floor */
 };
 
 struct thresholds_config {
@@ -43,7 +44,13 @@ struct analyzer_config {
 	bool enabled;
 	struct config_string_list anomaly_series;   /* globs */
 	struct config_string_list anomaly_exclude;  /* globs */
+	struct config_string_list anomaly_rise_only; /* globs */
 	int64_t warmup_samples;
+	int64_t warmup_secs;
+	double min_deviation_percent;     /* *_percent: points */
+	double min_deviation_ms;          /* *_ms */
+	double min_deviation_bytes_per_sec; /* *_bytes_per_sec */
+	double min_deviation_per_sec;     /* other *_per_sec: events/s */
 	double baseline_samples;
 	double min_stddev;
 	double relative_floor;

@@ -58,6 +58,15 @@ struct anomaly_params {
 	double clear_score;        /* and clears below this ... */
 	int64_t clear_samples;     /* ... for this many samples */
 	int64_t holdoff_secs;      /* no new alert this soon after the last */
+	/*
+	 * Operational gates (0 / false leave them out, as replay does): no
+	 * verdict before warmup_secs of wall time, the smoothed level must be
+	 * min_deviation away from the baseline (in the series' unit), and a
+	 * rise_only series (errors, latency) never alerts on a fall.
+	 */
+	int64_t warmup_secs;
+	double min_deviation;
+	bool rise_only;
 };
 
 /*
@@ -78,6 +87,9 @@ struct anomaly_state {
 	double recent_high, recent_low; /* the same for the smoothed level */
 	double score;        /* last combined score in [0,1] */
 	double z;            /* last signed deviation in spreads */
+	double before;          /* the baseline before the last sample */
+	double fire_baseline;   /* the baseline when the alert fired */
+	int64_t first_usec;     /* time of the first sample (warmup_secs) */
 	int64_t last_fire_usec;
 	int64_t calm_samples;   /* consecutive samples below clear_score */
 	bool firing;
@@ -97,9 +109,17 @@ double anomaly_update(struct anomaly_state *state,
 		      const struct anomaly_params *params, double value);
 
 /*
+ * Still inside the wall-time warm-up: the sample has been learnt, but the
+ * score and the CUSUMs are dropped so the first verdict starts clean.
+ */
+void anomaly_hold(struct anomaly_state *state);
+
+/*
  * The alert decision on top of the score, the part the daemon and replay
  * share: fire on a rising score unless inside the hold-off, resolve after
- * clear_samples calm samples.
+ * clear_samples calm samples. With min_deviation, a sample is calm only
+ * once the smoothed level is back within it of the baseline the alert
+ * fired on: the baseline adapts to a surge, the surge is still a problem.
  */
 enum detect_transition anomaly_gate(struct anomaly_state *state,
 				    const struct anomaly_params *params,

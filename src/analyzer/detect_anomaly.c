@@ -117,10 +117,41 @@ static double excess(double value, double high, double low)
 	return fmax(0, fmax(value - high, low - value));
 }
 
+enum {
+	SIGNIFICANT_SPIKE = 1, /* the value itself may alert */
+	SIGNIFICANT_LEVEL = 2, /* a level shift may alert */
+};
+
+/*
+ * The operational gates, against the baseline before this sample is learnt.
+ * The floor applies to the smoothed level, not the raw value: a lone blip
+ * must be about smooth_samples / 2 times the floor to count, a sustained
+ * change only just over it, so what matters is size times duration.
+ */
+static unsigned significance(const struct anomaly_state *state,
+			     const struct anomaly_params *params, double value)
+{
+	double level = state->recent - state->median;
+	unsigned allowed = SIGNIFICANT_SPIKE | SIGNIFICANT_LEVEL;
+
+	if (params->rise_only) {
+		if (value <= state->median)
+			allowed &= ~(unsigned)SIGNIFICANT_SPIKE;
+		if (level <= 0)
+			allowed &= ~(unsigned)SIGNIFICANT_LEVEL;
+	} else {
+		level = fabs(level);
+	}
+	if (params->min_deviation > 0 && level < params->min_deviation)
+		allowed = 0;
+	return allowed;
+}
+
 double anomaly_update(struct anomaly_state *state,
 		      const struct anomaly_params *params, double value)
 {
 	double spread, z, spike, novel, shift, cusum = 0, k = params->cusum_drift;
+	unsigned significant;
 	double smooth_alpha = alpha_of_span(params->smooth_samples);
 	double forget = 1.0 / params->envelope_samples;
 
@@ -183,6 +214,8 @@ double anomaly_update(struct anomaly_state *state,
 						   (spread * scale),
 					   params->z_alert));
 	}
+	significant = significance(state, params, value);
+	state->before = state->median;
 	learn(state, params, value, spread);
 	/*
 	 * A CUSUM past its decision level has found a level shift: restart
@@ -206,6 +239,10 @@ double anomaly_update(struct anomaly_state *state,
 		return 0;
 	}
 	novel = fmin(novel, spike);
+	if (!(significant & SIGNIFICANT_SPIKE))
+		novel = 0;
+	if (!(significant & SIGNIFICANT_LEVEL))
+		shift = cusum = 0;
 	state->cause = novel >= fmax(shift, cusum) ? ANOMALY_CAUSE_SPIKE
 						   : ANOMALY_CAUSE_SHIFT;
 	state->score = fmax(novel, fmax(shift, cusum));
@@ -214,12 +251,24 @@ double anomaly_update(struct anomaly_state *state,
 	return state->score;
 }
 
+void anomaly_hold(struct anomaly_state *state)
+{
+	state->cusum_high = state->cusum_low = 0;
+	state->score = 0;
+	state->cause = ANOMALY_CAUSE_NONE;
+}
+
 enum detect_transition anomaly_gate(struct anomaly_state *state,
 				    const struct anomaly_params *params,
 				    int64_t time_usec)
 {
 	if (state->firing) {
-		if (state->score >= params->clear_score) {
+		double off = state->recent - state->fire_baseline;
+		bool still_off = params->min_deviation > 0 &&
+				 (params->rise_only ? off : fabs(off)) >=
+					 params->min_deviation;
+
+		if (state->score >= params->clear_score || still_off) {
 			state->calm_samples = 0;
 			return DETECT_NONE;
 		}
@@ -235,6 +284,7 @@ enum detect_transition anomaly_gate(struct anomaly_state *state,
 		    params->holdoff_secs * (int64_t)1000000)
 		return DETECT_NONE;
 	state->firing = true;
+	state->fire_baseline = state->before;
 	state->calm_samples = 0;
 	state->last_fire_usec = time_usec;
 	return DETECT_FIRE;

@@ -110,12 +110,15 @@ static void spike_all(struct analyzer *a, struct metric_registry *r,
 static void test_override_turns_anomaly_off_by_glob(void **state)
 {
 	struct config *config = load(
+		"[analyzer]\n"
+		"anomaly_series = [\"*\"]\n"
 		"[[analyzer.override]]\n"
 		"series = \"net.*\"\n"
 		"anomaly = false\n"
 		"[[analyzer.override]]\n"
 		"series = \"app.latency{route=/slow*}\"\n"
-		"z_alert = 50.0\n");
+		"z_alert = 50.0\n"
+		"min_deviation = 7.5\n");
 	struct metric_registry *r = metrics_new(4, 8);
 	struct analyzer *a = analyzer_new(config, 4);
 	struct captured c = { 0 };
@@ -129,6 +132,10 @@ static void test_override_turns_anomaly_off_by_glob(void **state)
 	assert_true(analyzer_anomaly_params(&config->analyzer, "app.latency",
 					    "route=/slow/report", &p));
 	assert_true(p.z_alert == 50.0);
+	assert_true(p.min_deviation == 7.5);
+	assert_true(analyzer_anomaly_params(&config->analyzer, "app.latency",
+					    "route=/api", &p));
+	assert_true(p.min_deviation == 0);
 	assert_false(analyzer_anomaly_params(&config->analyzer, "net.rx",
 					     "", &p));
 	analyzer_set_sink(a, capture, &c);

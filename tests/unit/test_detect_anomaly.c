@@ -16,14 +16,18 @@
 
 #define STEP_USEC (300 * 1000000LL) /* NAB's 5-minute rows */
 
-/* The shipped defaults, as [analyzer] gives them. */
+/*
+ * The shipped defaults, as `replay` gets them for a series with no unit
+ * (which anomaly_series need not match: replay runs the detector anyway).
+ */
 static struct anomaly_params defaults(void)
 {
 	struct config *config = config_defaults();
 	struct anomaly_params p;
 
 	assert_non_null(config);
-	assert_true(analyzer_anomaly_params(&config->analyzer, "x", "", &p));
+	(void)analyzer_anomaly_params(&config->analyzer, "x", "", &p);
+	assert_true(p.min_deviation == 0 && !p.rise_only);
 	config_free(config);
 	return p;
 }
@@ -254,6 +258,201 @@ static void test_not_finite_values_are_ignored(void **state)
 	assert_true(fabs(anomaly_baseline(&s) - 10.5) < 1);
 }
 
+/* ---- the daemon's operational gates, on 1-second samples ---- */
+
+#define SECOND_USEC 1000000LL
+
+/* The daemon's parameters for a series name, from the shipped defaults. */
+static struct anomaly_params daemon_params(const char *name, bool *watched)
+{
+	struct config *config = config_defaults();
+	struct anomaly_params p;
+
+	assert_non_null(config);
+	*watched = analyzer_anomaly_params(&config->analyzer, name, "", &p);
+	config_free(config);
+	return p;
+}
+
+static int last_resolve; /* row of the last DETECT_RESOLVE, -1 if none */
+
+static int count_alerts(const struct anomaly_params *params,
+			double (*f)(int row), int rows, int *first)
+{
+	struct anomaly_state s;
+	int alerts = 0;
+
+	anomaly_init(&s);
+	*first = -1;
+	last_resolve = -1;
+	for (int i = 0; i < rows; i++) {
+		double score;
+		enum detect_transition t = analyzer_generic_step(
+			&s, params, i * SECOND_USEC, f(i), &score);
+
+		if (t == DETECT_RESOLVE)
+			last_resolve = i;
+		if (t != DETECT_FIRE)
+			continue;
+		if (*first < 0)
+			*first = i;
+		alerts++;
+	}
+	return alerts;
+}
+
+/* Major faults: almost always 0, a lone 15/s blip at row 1500. */
+static double fault_blip(int row)
+{
+	if (row == 1500)
+		return 15;
+	return uniform() < 0.002 ? 1 : 0;
+}
+
+static void test_small_blip_under_the_floor_is_quiet(void **state)
+{
+	bool watched;
+	struct anomaly_params p = daemon_params("memory.major_faults_per_sec",
+						&watched);
+	int first;
+
+	(void)state;
+	assert_true(watched);
+	assert_true(p.rise_only);
+	p.min_deviation = 50;
+	assert_int_equal(count_alerts(&p, fault_blip, 2000, &first), 0);
+	/* Statistically, even a single fault is novel on this series. */
+	p.min_deviation = 0;
+	assert_true(count_alerts(&p, fault_blip, 2000, &first) >= 1);
+}
+
+/* TCP retransmits: about 2/s, then 3000/s from row 1200 for a minute. */
+static double retransmit_surge(int row)
+{
+	double base = 2 + 1.5 * gaussian();
+
+	if (base < 0)
+		base = 0;
+	return row >= 1200 && row < 1260 ? 3000 + 100 * gaussian() : base;
+}
+
+static void test_sustained_retransmit_surge_alerts_once(void **state)
+{
+	bool watched;
+	struct anomaly_params p = daemon_params("net.tcp_retransmits_per_sec",
+						&watched);
+	int first;
+
+	(void)state;
+	assert_true(watched);
+	assert_true(p.min_deviation > 0);
+	assert_int_equal(count_alerts(&p, retransmit_surge, 2400, &first), 1);
+	assert_in_range(first, 1200, 1203);
+	/* The baseline adapts within seconds; the alert lasts the surge. */
+	assert_in_range(last_resolve, 1260, 1300);
+}
+
+/* Receive errors at ~200/s (a flaky link) that stop at row 1500. */
+static double errors_stop(int row)
+{
+	return row < 1500 ? 200 + 10 * gaussian() : 0;
+}
+
+static void test_drop_of_an_error_rate_never_alerts(void **state)
+{
+	bool watched;
+	struct anomaly_params p = daemon_params("net.rx_errors_per_sec",
+						&watched);
+	int first;
+
+	(void)state;
+	assert_true(watched);
+	assert_true(p.rise_only);
+	assert_int_equal(count_alerts(&p, errors_stop, 3000, &first), 0);
+	/* The same drop, both ways, is an anomaly. */
+	p.rise_only = false;
+	assert_int_equal(count_alerts(&p, errors_stop, 3000, &first), 1);
+	assert_in_range(first, 1500, 1510);
+}
+
+/* iowait around 1%, then 3% (novel, tiny) or 25% (real) from row 1200. */
+static double iowait_to_3(int row)
+{
+	return (row < 1200 ? 1 : 3) + 0.1 * gaussian();
+}
+
+static double iowait_to_25(int row)
+{
+	return (row < 1200 ? 1 : 25) + 0.1 * gaussian();
+}
+
+static void test_percent_needs_several_points(void **state)
+{
+	bool watched;
+	struct anomaly_params p = daemon_params("cpu.iowait_percent",
+						&watched);
+	int first;
+
+	(void)state;
+	assert_true(watched);
+	assert_true(p.min_deviation >= 2);
+	assert_int_equal(count_alerts(&p, iowait_to_3, 2400, &first), 0);
+	assert_int_equal(count_alerts(&p, iowait_to_25, 2400, &first), 1);
+	assert_in_range(first, 1200, 1210);
+	/* Without the floor, the 2-point move is statistically novel. */
+	p.min_deviation = 0;
+	assert_int_equal(count_alerts(&p, iowait_to_3, 2400, &first), 1);
+}
+
+/* A surge 300 s in: past warmup_samples, still inside warmup_secs. */
+static double early_surge(int row)
+{
+	return row >= 300 && row < 360 ? 3000 : 2 + gaussian();
+}
+
+static void test_wall_time_warmup_holds_the_first_verdict(void **state)
+{
+	bool watched;
+	struct anomaly_params p = daemon_params("net.tcp_retransmits_per_sec",
+						&watched);
+	int first;
+
+	(void)state;
+	assert_true(p.warmup_samples < 300);
+	assert_true(p.warmup_secs > 360);
+	assert_int_equal(count_alerts(&p, early_surge, 1000, &first), 0);
+	p.warmup_secs = 0;
+	assert_int_equal(count_alerts(&p, early_surge, 1000, &first), 1);
+	assert_int_equal(first, 300);
+}
+
+/* Levels are left to [thresholds]; replay's unit-less series is ungated. */
+static void test_default_series_and_units(void **state)
+{
+	bool watched;
+	struct anomaly_params p;
+
+	(void)state;
+	p = daemon_params("cpu.usage_percent", &watched);
+	assert_false(watched);
+	p = daemon_params("memory.used_percent", &watched);
+	assert_false(watched);
+	p = daemon_params("load.threads", &watched);
+	assert_false(watched);
+	p = daemon_params("disk.await_ms", &watched);
+	assert_true(watched);
+	assert_true(p.rise_only);
+	assert_true(p.min_deviation > 0);
+	/* Traffic volume is workload, not trouble. */
+	p = daemon_params("net.rx_bytes_per_sec", &watched);
+	assert_false(watched);
+	assert_false(p.rise_only);
+	assert_true(p.min_deviation >= 1024);
+	p = daemon_params("replay", &watched);
+	assert_false(p.rise_only);
+	assert_true(p.min_deviation == 0);
+}
+
 static void test_state_is_small(void **state)
 {
 	(void)state;
@@ -275,6 +474,12 @@ int main(void)
 		cmocka_unit_test(test_holdoff_suppresses_repeats),
 		cmocka_unit_test(test_not_finite_values_are_ignored),
 		cmocka_unit_test(test_state_is_small),
+		cmocka_unit_test(test_small_blip_under_the_floor_is_quiet),
+		cmocka_unit_test(test_sustained_retransmit_surge_alerts_once),
+		cmocka_unit_test(test_drop_of_an_error_rate_never_alerts),
+		cmocka_unit_test(test_percent_needs_several_points),
+		cmocka_unit_test(test_wall_time_warmup_holds_the_first_verdict),
+		cmocka_unit_test(test_default_series_and_units),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
