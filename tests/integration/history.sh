@@ -27,7 +27,10 @@ trap cleanup_mounts EXIT
 
 config_for() { # config_for FILE STATE_DIR [extra lines...]
 	local file=$1 dir=$2; shift 2
+	# The driver's spike is on cpu.usage_percent, which the anomaly
+	# detector leaves to [thresholds] by default: watch it here.
 	write_config "$file" '[agent]' "state_dir = \"$dir\"" \
+		'[analyzer]' 'anomaly_series = ["cpu.usage_percent"]' \
 		'[storage.history]' "textfile = \"$textdir/sysops.prom\"" "$@"
 }
 config_for "$cfg" "$state"
