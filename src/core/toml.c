@@ -656,7 +656,7 @@ append_utf8(struct parser *p, struct buffer *b, uint32_t cp)
  * Strings.
  */
 
-/* \uXXXX or \UXXXXXXXX with pos at the 'u' or 'U'. */
+/* \uHHHH or \UHHHHHHHH (hex digits) with pos at the 'u' or 'U'. */
 static int
 parse_unicode_escape(struct parser *p, struct buffer *b, size_t escape_pos)
 {
