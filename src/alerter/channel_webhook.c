@@ -76,7 +76,7 @@ static json_object *labels_object(const char *labels)
 static json_object *alert_object(const struct alert_snapshot *a,
 				 uint64_t now_usec)
 {
-	json_object *o = json_object_new_object(), *history;
+	json_object *o = json_object_new_object();
 	char time_text[40], key[ALERT_RULE_MAX + ALERT_SERIES_MAX +
 				  ALERT_LABELS_MAX + 4];
 	uint64_t end = a->ended_usec ? a->ended_usec : now_usec;
@@ -116,13 +116,7 @@ static json_object *alert_object(const struct alert_snapshot *a,
 		(int64_t)(end > a->started_usec
 				  ? (end - a->started_usec) / USEC_PER_SEC
 				  : 0)));
-	history = json_object_new_array();
-	for (uint32_t i = 0; i < a->history_count; i++)
-		json_object_array_add(history,
-				      isfinite(a->history[i])
-					      ? json_object_new_double(a->history[i])
-					      : NULL);
-	json_object_object_add(o, "history", history);
+	message_add_history_json(o, a);
 	return o;
 }
 

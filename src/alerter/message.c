@@ -90,7 +90,7 @@ static void add_number(json_object *object, const char *key, double value)
 
 static json_object *snapshot_to_json(const struct alert_snapshot *a)
 {
-	json_object *o = json_object_new_object(), *history;
+	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "rule", json_object_new_string(a->rule));
 	json_object_object_add(o, "series", json_object_new_string(a->series));
@@ -111,13 +111,7 @@ static json_object *snapshot_to_json(const struct alert_snapshot *a)
 	add_number(o, "score", a->score);
 	json_object_object_add(o, "eta", json_object_new_int64(a->eta_secs));
 	json_object_object_add(o, "count", json_object_new_int64(a->count));
-	history = json_object_new_array();
-	for (uint32_t i = 0; i < a->history_count; i++)
-		json_object_array_add(history,
-				      isfinite(a->history[i])
-					      ? json_object_new_double(a->history[i])
-					      : NULL);
-	json_object_object_add(o, "history", history);
+	message_add_history_json(o, a);
 	return o;
 }
 
@@ -267,4 +261,17 @@ int message_from_json(const char *text, size_t length,
 		   sizeof(message->suppressed));
 	json_object_put(root);
 	return 0;
+}
+
+void message_add_history_json(struct json_object *o,
+			      const struct alert_snapshot *a)
+{
+	json_object *history = json_object_new_array();
+
+	for (uint32_t i = 0; i < a->history_count; i++)
+		json_object_array_add(history,
+				      isfinite(a->history[i])
+					      ? json_object_new_double(a->history[i])
+					      : NULL);
+	json_object_object_add(o, "history", history);
 }

@@ -82,6 +82,11 @@ enum alert_severity message_severity(const struct alert_message *message);
 
 /* Serialised form used by the spool; NULL on allocation failure. */
 char *message_to_json(const struct alert_message *message, size_t *length);
+
+/* Adds the alert's recent values ("history", null where not finite) to o. */
+struct json_object;
+void message_add_history_json(struct json_object *o,
+			      const struct alert_snapshot *a);
 /* Parses what message_to_json wrote; -EINVAL on malformed input. */
 int message_from_json(const char *text, size_t length,
 		      struct alert_message *message);

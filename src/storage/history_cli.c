@@ -79,6 +79,19 @@ static struct history *open_for_reading(const struct config *config)
 	return h;
 }
 
+/* What history and alerts both start with: the config, then the database. */
+static struct history *open_for_command(const char *path)
+{
+	struct config *config;
+	struct history *h;
+
+	if (cli_load_config(path, &config) < 0)
+		return NULL;
+	h = open_for_reading(config);
+	config_free(config);
+	return h;
+}
+
 static void format_time(int64_t secs, char *buffer, size_t size)
 {
 	time_t t = (time_t)secs;
@@ -224,7 +237,6 @@ int history_command_history(int argc, char **argv)
 	const char *path = NULL, *glob = NULL, *since_text = "6h";
 	struct history_output out = { 0 };
 	int64_t since = 6 * 3600;
-	struct config *config;
 	struct history *h;
 	int c, r;
 
@@ -240,15 +252,12 @@ int history_command_history(int argc, char **argv)
 			since_text = optarg;
 		else if (c == 'j')
 			out.json = true;
-		else if (c != 's')
+		else
 			return cli_usage_error("history", "unknown option");
 	}
 	if (optind != argc)
 		return cli_usage_error("history", "unexpected argument");
-	if (cli_load_config(path, &config) < 0)
-		return 1;
-	h = open_for_reading(config);
-	config_free(config);
+	h = open_for_command(path);
 	if (h == NULL)
 		return 1;
 	out.since = (int64_t)time(NULL) - since;
@@ -365,7 +374,6 @@ int history_command_alerts(int argc, char **argv)
 	const char *path = NULL;
 	struct alerts_output out = { 0 };
 	int64_t since = 24 * 3600;
-	struct config *config;
 	struct history *h;
 	int c, r;
 
@@ -382,10 +390,7 @@ int history_command_alerts(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("alerts", "unexpected argument");
-	if (cli_load_config(path, &config) < 0)
-		return 1;
-	h = open_for_reading(config);
-	config_free(config);
+	h = open_for_command(path);
 	if (h == NULL)
 		return 1;
 	if (out.json)
