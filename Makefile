@@ -36,9 +36,12 @@ ifeq ($(WITH_SQLITE),0)
 BUILD       := $(BUILD)/nosqlite
 endif
 
+# libcurl is compiled against but not linked: src/core/libcurl.c opens it
+# on first use, so an agent without HTTP channels never maps it (or TLS).
+LINK_PKGS    = $(filter-out libcurl,$(PKGS))
 # Evaluated lazily (=) so that `make deps` can run before pkg-config knows them.
 PKG_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS     = $(shell $(PKG_CONFIG) --libs $(PKGS))
+PKG_LIBS     = $(shell $(PKG_CONFIG) --libs $(LINK_PKGS)) -ldl
 TEST_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
 TEST_LIBS    = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 

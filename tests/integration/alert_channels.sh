@@ -40,6 +40,16 @@ check "test-alert gives the exact error" \
 check "test-alert names what is missing" \
 	grep -q "^email: FAILED: not configured ('url' is missing)" "$dir/test-email.out"
 
+# libcurl (and the TLS library behind it) is opened by the first HTTP
+# request: a daemon with channels configured but nothing to say maps none.
+curl_mapped() { grep -q libcurl "/proc/$1/maps"; }
+start_daemon "$dir/idle.log" -f -c "$dir/agent.toml"
+check "daemon with HTTP channels is ready" \
+	wait_for 15 file_contains "$dir/idle.log" "ready"
+check "libcurl is not mapped before the first request" \
+	test -r "/proc/$DAEMON_PID/maps" -a "$(grep -c libcurl "/proc/$DAEMON_PID/maps")" -eq 0
+stop_pid "$DAEMON_PID"
+
 : >"$dir/requests.jsonl"
 start_feed "$dir/daemon.log" "$dir/agent.toml"
 feed "fire disk_full critical mount=/ Disk / is 97% full" \
@@ -48,6 +58,7 @@ feed "fire disk_full critical mount=/ Disk / is 97% full" \
 # One grouped message per channel with the 3 problems.
 check "grouped message reaches all 4 channels" \
 	wait_for 15 requests_at_least "$dir" 4 'r["valid"]'
+check "libcurl is mapped once alerts were sent" curl_mapped "$DAEMON_PID"
 check "webhook carries the 3 alerts in one message" \
 	test "$(requests_count "$dir" 'r["kind"] == "webhook" and len(r["body"]["alerts"]) == 3')" -eq 1
 check "slack colour is critical" \
