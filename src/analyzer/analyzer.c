@@ -112,7 +112,10 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 
 	if (a == NULL)
 		return NULL;
-	a->slots = calloc(slot_count ? slot_count : 1, sizeof(*a->slots));
+	/* One slot per possible series; only the slots of live series are
+	 * ever written, so only they become resident. */
+	a->slots = zeroed_pages_alloc(slot_count ? slot_count : 1,
+				      sizeof(*a->slots));
 	if (a->slots == NULL) {
 		free(a);
 		return NULL;
@@ -127,7 +130,8 @@ void analyzer_free(struct analyzer *a)
 {
 	if (a == NULL)
 		return;
-	free(a->slots);
+	zeroed_pages_free(a->slots, a->slot_count ? a->slot_count : 1,
+			  sizeof(*a->slots));
 	free(a);
 }
 
@@ -144,7 +148,8 @@ void analyzer_set_config(struct analyzer *a, const struct config *config)
 	a->params_count = 0;
 	/* Rebind every series on its next sample; detector state is kept. */
 	for (size_t i = 0; i < a->slot_count; i++)
-		a->slots[i].bound = false;
+		if (a->slots[i].bound) /* reading keeps unused pages free */
+			a->slots[i].bound = false;
 }
 
 static bool match_list(const struct config_string_list *list,
@@ -711,8 +716,12 @@ void analyzer_evaluate(struct analyzer *a,
 		double value;
 
 		if (series == NULL || !series->in_use) {
-			slot->bound = false;
-			slot->generation = 0;
+			/* Written only when set: untouched slots stay
+			 * unmapped (see analyzer_new). */
+			if (slot->bound || slot->generation != 0) {
+				slot->bound = false;
+				slot->generation = 0;
+			}
 			continue;
 		}
 		if (series->last_time_usec != now_usec ||

@@ -5,9 +5,9 @@
  * count, open descriptors and descriptor use against RLIMIT_NOFILE.
  *
  * One pass over /proc reads each pid's stat once into a stack buffer. CPU
- * per process needs the previous tick's CPU time: two fixed hash tables
- * (this tick, last tick) keyed by pid, with the start time telling a reused
- * pid apart. A watched process stays watched while it lives, so its series
+ * per process needs the previous tick's CPU time: two fixed pid-sorted
+ * tables (this tick, last tick), with the start time telling a reused pid
+ * apart. A watched process stays watched while it lives, so its series
  * are long enough for a trend. Other users' /proc/PID/fd needs privilege;
  * without it that is said once and only descriptors we may read are counted.
  */
@@ -37,9 +37,16 @@ struct pid_slot {
 	uint32_t start_low;
 };
 
+/*
+ * This tick's processes in /proc order (ascending pids, so already sorted on
+ * a real /proc) and the previous tick's, sorted, searched by binary search.
+ * Only the entries of processes present are ever written, so the table
+ * sized for max_processes costs 16 bytes per process actually running.
+ */
 struct pid_table {
 	struct pid_slot *slots;
-	size_t mask, used;
+	size_t capacity, used;
+	bool sorted;
 };
 
 struct process_info {
@@ -86,55 +93,60 @@ static bool process_enabled(const struct config *config)
 
 static int pid_table_init(struct pid_table *table, size_t max_processes)
 {
-	size_t size = 64;
-
-	while (size < max_processes * 2)
-		size *= 2;
-	table->slots = calloc(size, sizeof(*table->slots));
-	table->mask = size - 1;
+	table->slots = zeroed_pages_alloc(max_processes, sizeof(*table->slots));
+	table->capacity = max_processes;
 	table->used = 0;
+	table->sorted = true;
 	return table->slots ? 0 : -ENOMEM;
 }
 
-static size_t pid_hash(int32_t pid, size_t mask)
+static void pid_table_free(struct pid_table *table)
 {
-	return ((uint32_t)pid * 2654435761u) & mask;
+	zeroed_pages_free(table->slots, table->capacity, sizeof(*table->slots));
+	table->slots = NULL;
+}
+
+static int compare_pid_slots(const void *a, const void *b)
+{
+	const struct pid_slot *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
 static const struct pid_slot *pid_table_find(const struct pid_table *table,
 					     int32_t pid)
 {
-	for (size_t i = pid_hash(pid, table->mask);;
-	     i = (i + 1) & table->mask) {
-		if (table->slots[i].pid == 0)
-			return NULL;
-		if (table->slots[i].pid == pid)
-			return &table->slots[i];
-	}
+	const struct pid_slot key = { .pid = pid };
+
+	return bsearch(&key, table->slots, table->used, sizeof(key),
+		       compare_pid_slots);
 }
 
-/* False when the table holds max_processes already (half its size). */
+/* False when the table holds max_processes already. */
 static bool pid_table_insert(struct pid_table *table,
 			     const struct pid_slot *slot)
 {
-	size_t i;
-
-	if (table->used >= (table->mask + 1) / 2)
+	if (table->used >= table->capacity)
 		return false;
-	for (i = pid_hash(slot->pid, table->mask); table->slots[i].pid != 0;
-	     i = (i + 1) & table->mask)
-		;
-	table->slots[i] = *slot;
-	table->used++;
+	if (table->used > 0 && table->slots[table->used - 1].pid > slot->pid)
+		table->sorted = false;
+	table->slots[table->used++] = *slot;
 	return true;
+}
+
+/* Fixture trees list in any order; a real /proc is sorted already. */
+static void pid_table_finish(struct pid_table *table)
+{
+	if (!table->sorted)
+		qsort(table->slots, table->used, sizeof(*table->slots),
+		      compare_pid_slots);
+	table->sorted = true;
 }
 
 static void pid_table_clear(struct pid_table *table)
 {
-	if (table->used > 0)
-		memset(table->slots, 0,
-		       (table->mask + 1) * sizeof(*table->slots));
 	table->used = 0;
+	table->sorted = true;
 }
 
 static int process_init(void *data, struct collect_context *ctx,
@@ -601,6 +613,7 @@ static void process_collect(void *data, struct collect_context *ctx)
 				    "cover the first ones seen; raise "
 				    "[collectors.process] max_processes",
 				    (long long)s->config->max_processes);
+	pid_table_finish(current);
 	s->current ^= 1;
 	s->last_time_usec = ctx->now_usec;
 	emit(ctx, &s->refs[P_COUNT], "process.count", "", (double)count);
@@ -627,8 +640,8 @@ static void process_fini(void *data, struct collect_context *ctx)
 	if (s->proc_dir)
 		closedir(s->proc_dir);
 	tick_file_close(&s->uptime);
-	free(s->tables[0].slots);
-	free(s->tables[1].slots);
+	pid_table_free(&s->tables[0]);
+	pid_table_free(&s->tables[1]);
 	free(s->top_cpu);
 	free(s->top_rss);
 	free(s->candidates);

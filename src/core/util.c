@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,4 +184,28 @@ size_t edit_distance(const char *a, const char *b, size_t limit)
 		}
 	}
 	return row[lb];
+}
+
+void *zeroed_pages_alloc(size_t count, size_t size)
+{
+	void *p;
+
+	if (count == 0 || size > SIZE_MAX / count)
+		return NULL;
+	p = mmap(NULL, count * size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	/*
+	 * With transparent huge pages set to "always" (RHEL's default) one
+	 * written byte would make 2 MiB resident; sparse tables want 4 KiB.
+	 */
+	madvise(p, count * size, MADV_NOHUGEPAGE);
+	return p;
+}
+
+void zeroed_pages_free(void *pages, size_t count, size_t size)
+{
+	if (pages != NULL)
+		munmap(pages, count * size);
 }

@@ -37,6 +37,15 @@ void string_trim_end(char *s);
 uint64_t now_monotonic_usec(void);
 uint64_t now_realtime_usec(void);
 
+/*
+ * count * size bytes of zeroed memory reserved at start-up whose pages
+ * become resident only when written: tables sized for the worst case (every
+ * series, every process, every log group) cost what is actually used.
+ * Returns NULL on overflow or failure; free with zeroed_pages_free().
+ */
+void *zeroed_pages_alloc(size_t count, size_t size);
+void zeroed_pages_free(void *pages, size_t count, size_t size);
+
 /* Levenshtein distance, capped at limit+1 so long strings stay cheap. */
 size_t edit_distance(const char *a, const char *b, size_t limit);
 

@@ -143,7 +143,9 @@ static int compile_rule(struct rule_engine *engine, size_t index,
 
 		rule->bucket_secs = (window + GROUP_BUCKETS - 1) / GROUP_BUCKETS;
 		rule->group_count = max_groups;
-		rule->groups = calloc(max_groups, sizeof(*rule->groups));
+		/* Resident only as groups are seen: most rules never match. */
+		rule->groups = zeroed_pages_alloc(max_groups,
+						  sizeof(*rule->groups));
 		if (rule->groups == NULL)
 			return -ENOMEM;
 	}
@@ -204,7 +206,8 @@ void rule_engine_free(struct rule_engine *engine)
 
 		pcre2_code_free(rule->code);
 		pcre2_code_free(rule->exclude);
-		free(rule->groups);
+		zeroed_pages_free(rule->groups, rule->group_count,
+				  sizeof(*rule->groups));
 		for (size_t s = 0; s < ARRAY_SIZE(rule->strings); s++)
 			free(rule->strings[s]);
 	}

@@ -16,9 +16,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/log.h"
+#include "core/util.h"
 
 #define INDEX_EMPTY -1
 #define INDEX_TOMBSTONE -2
@@ -58,23 +58,6 @@ static uint64_t series_hash(const char *name, const char *labels)
 	return hash;
 }
 
-static void *zeroed_pages(size_t count, size_t size)
-{
-	void *p;
-
-	if (count == 0 || size > SIZE_MAX / count)
-		return NULL;
-	p = mmap(NULL, count * size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static void release_pages(void *p, size_t count, size_t size)
-{
-	if (p != NULL)
-		munmap(p, count * size);
-}
-
 struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity)
 {
 	struct metric_registry *r;
@@ -89,9 +72,9 @@ struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity)
 	r->index_size = 16;
 	while (r->index_size < 2 * max_series)
 		r->index_size *= 2;
-	r->series = zeroed_pages(max_series, sizeof(*r->series));
-	r->rings = zeroed_pages(max_series, sizeof(*r->rings));
-	r->samples = zeroed_pages(max_series * ring_capacity,
+	r->series = zeroed_pages_alloc(max_series, sizeof(*r->series));
+	r->rings = zeroed_pages_alloc(max_series, sizeof(*r->rings));
+	r->samples = zeroed_pages_alloc(max_series * ring_capacity,
 				  sizeof(*r->samples));
 	r->free_ids = calloc(max_series, sizeof(*r->free_ids));
 	r->index = malloc(r->index_size * sizeof(*r->index));
@@ -113,11 +96,11 @@ void metrics_free(struct metric_registry *registry)
 {
 	if (registry == NULL)
 		return;
-	release_pages(registry->series, registry->max_series,
+	zeroed_pages_free(registry->series, registry->max_series,
 		      sizeof(*registry->series));
-	release_pages(registry->rings, registry->max_series,
+	zeroed_pages_free(registry->rings, registry->max_series,
 		      sizeof(*registry->rings));
-	release_pages(registry->samples,
+	zeroed_pages_free(registry->samples,
 		      registry->max_series * registry->ring_capacity,
 		      sizeof(*registry->samples));
 	free(registry->free_ids);

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include "collector_fixture.h"
 
 #define WORKER_LABELS "name=my (weird) proc,pid=4242"
@@ -100,6 +102,92 @@ static void test_cpu_percent_and_pid_reuse(void **state)
 	fixture_close(&f);
 }
 
+#define MANY 150
+
+static void write_numbered_stat(struct fixture *f, int pid, int cpu_user)
+{
+	char path[512], text[256];
+
+	snprintf(text, sizeof(text), "proc/%d", pid);
+	fixture_path(f, text, path, sizeof(path));
+	if (mkdir(path, 0755) < 0)
+		assert_int_equal(errno, EEXIST);
+	snprintf(path, sizeof(path), "proc/%d/stat", pid);
+	snprintf(text, sizeof(text),
+		 "%d (w%d) S 1 %d %d 0 -1 4194304 1 0 0 0 %d 0 0 0 20 0 1 0 "
+		 "%d 1048576 10 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 "
+		 "17 0 0 0 0 0 0\n", pid, pid, pid, pid, cpu_user, 100 + pid);
+	fixture_write(f, path, text);
+}
+
+/*
+ * Pids created in scrambled order (a fixture directory lists them in any
+ * order; a real /proc in ascending order): every one is found again on the
+ * next tick, so the top by CPU is exact. Beyond max_processes the rest are
+ * still counted.
+ */
+static void test_cpu_across_many_unsorted_pids(void **state)
+{
+	struct fixture f;
+	char labels[64];
+	int64_t found = 0;
+	double v;
+
+	(void)state;
+	fixture_open(&f, "linux-6.18-kvm", "process");
+	f.config->collectors.process.max_processes = 64;
+	for (int i = 0; i < MANY; i++)
+		write_numbered_stat(&f, 1000 + (i * 37) % MANY, 10);
+	assert_int_equal(fixture_start(&f), 0);
+	fixture_tick(&f);
+	/* Each pid uses (pid - 1000) ticks more: the highest pids lead. */
+	for (int i = 0; i < MANY; i++)
+		write_numbered_stat(&f, 1000 + i, 10 + i);
+	fixture_tick(&f);
+	assert_true(fixture_value(&f, "process.count", "", &v));
+	assert_float_equal(v, MANY + 3, 1e-9);
+	/* Only the 64 remembered have a CPU figure: the top is among them. */
+	for (int pid = 1000; pid < 1000 + MANY; pid++) {
+		snprintf(labels, sizeof(labels), "name=w%d,pid=%d", pid, pid);
+		if (!fixture_value(&f, "process.top_cpu_percent", labels, &v))
+			continue;
+		assert_float_equal(v, (pid - 1000) * 100.0 /
+				       (sysconf(_SC_CLK_TCK) * 10.0), 1e-9);
+		found++;
+	}
+	assert_int_equal(found, f.config->collectors.process.top_count);
+	fixture_close(&f);
+}
+
+static void test_all_pids_found_again(void **state)
+{
+	struct fixture f;
+	char labels[64];
+	size_t found = 0;
+	double v;
+
+	(void)state;
+	fixture_open(&f, "linux-6.18-kvm", "process");
+	f.config->collectors.process.top_count = 5;
+	for (int i = 0; i < MANY; i++)
+		write_numbered_stat(&f, 1000 + (i * 37) % MANY, 10);
+	assert_int_equal(fixture_start(&f), 0);
+	fixture_tick(&f);
+	for (int i = 0; i < MANY; i++)
+		write_numbered_stat(&f, 1000 + i, 10 + i);
+	fixture_tick(&f);
+	for (int pid = 1000 + MANY - 5; pid < 1000 + MANY; pid++) {
+		snprintf(labels, sizeof(labels), "name=w%d,pid=%d", pid, pid);
+		assert_true(fixture_value(&f, "process.top_cpu_percent", labels,
+					  &v));
+		assert_float_equal(v, (pid - 1000) * 100.0 /
+				       (sysconf(_SC_CLK_TCK) * 10.0), 1e-9);
+		found++;
+	}
+	assert_int_equal(found, 5);
+	fixture_close(&f);
+}
+
 static void test_secrets_masked_in_cmdline(void **state)
 {
 	static const char cmdline[] = "worker\0--token=abc123\0--password\0"
@@ -144,6 +232,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_and_watch),
 		cmocka_unit_test(test_cpu_percent_and_pid_reuse),
+		cmocka_unit_test(test_cpu_across_many_unsorted_pids),
+		cmocka_unit_test(test_all_pids_found_again),
 		cmocka_unit_test(test_secrets_masked_in_cmdline),
 		cmocka_unit_test(test_garbage_stat),
 	};
