@@ -402,7 +402,7 @@ void emit_rate(struct collect_context *ctx, metric_ref *ref, const char *name,
 int entity_table_init(struct entity_table *table, size_t item_size,
 		      size_t capacity)
 {
-	table->items = calloc(capacity, item_size);
+	table->items = zeroed_pages_alloc(capacity, item_size);
 	table->item_size = item_size;
 	table->capacity = capacity;
 	table->limit = 0;
@@ -412,7 +412,7 @@ int entity_table_init(struct entity_table *table, size_t item_size,
 
 void entity_table_free(struct entity_table *table)
 {
-	free(table->items);
+	zeroed_pages_free(table->items, table->capacity, table->item_size);
 	table->items = NULL;
 	table->capacity = 0;
 }

@@ -113,7 +113,10 @@ void privilege_access_read(struct privilege_access *access)
 		access->syslog = capng_have_capability(CAPNG_EFFECTIVE,
 						       CAP_SYSLOG) == 1;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(journal_groups); i++) {
+	/* Stops at the first match: a lookup of a group this system lacks
+	 * ("wheel" on Debian) loads the next NSS module for nothing. */
+	for (size_t i = 0; i < ARRAY_SIZE(journal_groups) &&
+			   !access->journal_group; i++) {
 		const struct group *group = getgrnam(journal_groups[i]);
 
 		if (group != NULL && in_group(group->gr_gid))

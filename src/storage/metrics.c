@@ -23,9 +23,15 @@
 #define INDEX_EMPTY -1
 #define INDEX_TOMBSTONE -2
 
+/*
+ * 8 bytes, half of a double and a 64-bit time: rings are most of the
+ * agent's memory once full. The time is the low 32 bits of the Unix time in
+ * milliseconds, widened again against the series' full newest time (rings
+ * span at most a week, far below the 49 days 32 bits of milliseconds hold).
+ */
 struct metric_sample {
-	int64_t time_usec;
-	double value;
+	uint32_t time_msec;
+	float value;
 };
 
 struct metric_ring {
@@ -171,6 +177,7 @@ int metrics_register(struct metric_registry *registry, const char *name,
 	series->generation++;
 	series->in_use = true;
 	series->last_time_usec = 0;
+	series->last_value = 0;
 	registry->rings[id] = (struct metric_ring){ 0 };
 	registry->index[insert_at] = id;
 	return id;
@@ -193,12 +200,13 @@ void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
 	ring = &registry->rings[id];
 	slot = &registry->samples[(size_t)id * registry->ring_capacity +
 				  ring->head];
-	slot->time_usec = time_usec;
-	slot->value = value;
+	slot->time_msec = (uint32_t)(uint64_t)(time_usec / 1000);
+	slot->value = (float)value;
 	ring->head = (uint32_t)((ring->head + 1) % registry->ring_capacity);
 	if (ring->count < registry->ring_capacity)
 		ring->count++;
 	registry->series[id].last_time_usec = time_usec;
+	registry->series[id].last_value = value;
 }
 
 /*
@@ -277,10 +285,24 @@ bool metrics_value_back(const struct metric_registry *registry, int id,
 		return false;
 	position = (ring->head + registry->ring_capacity - 1 - back) %
 		   registry->ring_capacity;
+	if (back == 0) {
+		const struct metric_series *series = &registry->series[id];
+
+		if (time_usec != NULL)
+			*time_usec = series->last_time_usec;
+		if (value != NULL)
+			*value = series->last_value;
+		return true;
+	}
 	sample = &registry->samples[(size_t)id * registry->ring_capacity +
 				    position];
-	if (time_usec != NULL)
-		*time_usec = sample->time_usec;
+	if (time_usec != NULL) {
+		int64_t newest_msec = registry->series[id].last_time_usec / 1000;
+		uint32_t age_msec = (uint32_t)(uint64_t)newest_msec -
+				    sample->time_msec;
+
+		*time_usec = (newest_msec - (int64_t)age_msec) * 1000;
+	}
 	if (value != NULL)
 		*value = sample->value;
 	return true;

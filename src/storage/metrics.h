@@ -35,6 +35,7 @@ struct metric_series {
 				     every sample of a tick with the tick's
 				     now_usec, so "updated this tick" is
 				     last_time_usec == now_usec */
+	double last_value;        /* the newest sample, at full precision */
 	bool in_use;
 };
 
@@ -68,7 +69,9 @@ size_t metrics_count(const struct metric_registry *registry, int id);
 
 /*
  * The sample `back` steps before the newest (0 = newest), without copying;
- * false when the ring holds fewer samples.
+ * false when the ring holds fewer samples. The newest is exact; older ones
+ * are kept as 8-byte samples: the value as a float (7 significant digits)
+ * and the time to the millisecond.
  */
 bool metrics_value_back(const struct metric_registry *registry, int id,
 			size_t back, int64_t *time_usec, double *value);

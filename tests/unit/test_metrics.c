@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,38 @@ static void test_ring_keeps_newest_in_order(void **state)
 	assert_true(v == 30.0);
 	assert_false(metrics_value_back(r, id, 3, &t, &v));
 	assert_int_equal(metrics_get(r, id)->last_time_usec, 5000);
+	metrics_free(r);
+}
+
+/*
+ * Older samples are 8 bytes: a float value and a millisecond time. The
+ * newest stays exact; times come back right across the point where the
+ * low 32 bits of the millisecond clock wrap.
+ */
+static void test_compact_samples_keep_time_and_seven_digits(void **state)
+{
+	struct metric_registry *r = metrics_new(1, 4);
+	int id = metrics_register(r, "disk.free_bytes", "mount=/");
+	/* 2^32 ms lands between the second and the third sample. */
+	const int64_t base = ((INT64_C(1) << 32) - 1500) * 1000 + 123;
+	int64_t t;
+	double v;
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		metrics_push(r, id, base + i * INT64_C(1000000),
+			     123456789012.0 + i);
+	assert_true(metrics_value_back(r, id, 0, &t, &v));
+	assert_int_equal(t, base + 3000000);
+	assert_true(v == 123456789015.0);
+	for (size_t back = 1; back < 4; back++) {
+		int64_t expected = base + (3 - (int64_t)back) * 1000000;
+
+		assert_true(metrics_value_back(r, id, back, &t, &v));
+		/* To the millisecond (the microseconds are dropped). */
+		assert_int_equal(t, expected - expected % 1000);
+		assert_true(fabs(v - 123456789012.0) < 123456789012.0 * 1e-7);
+	}
 	metrics_free(r);
 }
 
@@ -115,6 +148,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_is_idempotent),
 		cmocka_unit_test(test_ring_keeps_newest_in_order),
+		cmocka_unit_test(test_compact_samples_keep_time_and_seven_digits),
 		cmocka_unit_test(test_full_registry_refuses_then_reuses_retired_slot),
 		cmocka_unit_test(test_many_series_churn),
 		cmocka_unit_test(test_long_names_are_refused),
