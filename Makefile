@@ -18,7 +18,7 @@ SHARED      ?= ../shared
 
 CC          ?= cc
 PKG_CONFIG  ?= pkg-config
-PKGS        := libsystemd libcurl libcap-ng json-c libpcre2-8 libcrypto
+PKGS        := libsystemd libcurl libcap-ng json-c libpcre2-8
 TEST_PKGS   := cmocka
 
 # Optional SQLite: auto-detected unless WITH_SQLITE is given.

@@ -7,42 +7,36 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alerter/channel.h"
 #include "alerter/text.h"
+#include "core/sha256.h"
 #include "core/util.h"
 
 int webhook_signature(const char *secret, const char *timestamp,
 		      const char *body, size_t body_length, char *out,
 		      size_t out_size)
 {
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned int digest_length = 0;
-	size_t ts_length = strlen(timestamp);
-	unsigned char *signed_text;
+	static const char hex[] = "0123456789abcdef";
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	struct hmac_sha256 context;
 
-	if (out_size < 7 + 64 + 1)
+	if (out_size < 7 + 2 * SHA256_DIGEST_SIZE + 1)
 		return -ENOSPC;
-	signed_text = malloc(ts_length + 1 + body_length);
-	if (signed_text == NULL)
-		return -ENOMEM;
-	memcpy(signed_text, timestamp, ts_length);
-	signed_text[ts_length] = '.';
-	memcpy(signed_text + ts_length + 1, body, body_length);
-	if (HMAC(EVP_sha256(), secret, (int)strlen(secret), signed_text,
-		 ts_length + 1 + body_length, digest, &digest_length) == NULL) {
-		free(signed_text);
-		return -EIO;
+	hmac_sha256_init(&context, secret, strlen(secret));
+	hmac_sha256_update(&context, timestamp, strlen(timestamp));
+	hmac_sha256_update(&context, ".", 1);
+	hmac_sha256_update(&context, body, body_length);
+	hmac_sha256_final(&context, digest);
+	memcpy(out, "sha256=", 7);
+	for (size_t i = 0; i < SHA256_DIGEST_SIZE; i++) {
+		out[7 + 2 * i] = hex[digest[i] >> 4];
+		out[7 + 2 * i + 1] = hex[digest[i] & 0xf];
 	}
-	free(signed_text);
-	strcpy(out, "sha256=");
-	for (unsigned i = 0; i < digest_length; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", digest[i]);
+	out[7 + 2 * SHA256_DIGEST_SIZE] = '\0';
 	return 0;
 }
 
