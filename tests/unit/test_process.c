@@ -122,69 +122,68 @@ static void write_numbered_stat(struct fixture *f, int pid, int cpu_user)
 
 /*
  * Pids created in scrambled order (a fixture directory lists them in any
- * order; a real /proc in ascending order): every one is found again on the
- * next tick, so the top by CPU is exact. Beyond max_processes the rest are
- * still counted.
+ * order; a real /proc in ascending order), then a second tick in which pid
+ * 1000 + i has used i more ticks of CPU: the highest pids lead.
  */
-static void test_cpu_across_many_unsorted_pids(void **state)
+static void tick_scrambled_pids(struct fixture *f, int64_t max_processes)
 {
-	struct fixture f;
+	fixture_open(f, "linux-6.18-kvm", "process");
+	f->config->collectors.process.max_processes = max_processes;
+	f->config->collectors.process.top_count = 5;
+	for (int i = 0; i < MANY; i++)
+		write_numbered_stat(f, 1000 + (i * 37) % MANY, 10);
+	assert_int_equal(fixture_start(f), 0);
+	fixture_tick(f);
+	for (int i = 0; i < MANY; i++)
+		write_numbered_stat(f, 1000 + i, 10 + i);
+	fixture_tick(f);
+}
+
+/* The pids of the top by CPU, each with its exact CPU %. */
+static int top_cpu_pids(const struct fixture *f, int *pids, int max)
+{
 	char labels[64];
-	int64_t found = 0;
+	int found = 0;
 	double v;
 
-	(void)state;
-	fixture_open(&f, "linux-6.18-kvm", "process");
-	f.config->collectors.process.max_processes = 64;
-	for (int i = 0; i < MANY; i++)
-		write_numbered_stat(&f, 1000 + (i * 37) % MANY, 10);
-	assert_int_equal(fixture_start(&f), 0);
-	fixture_tick(&f);
-	/* Each pid uses (pid - 1000) ticks more: the highest pids lead. */
-	for (int i = 0; i < MANY; i++)
-		write_numbered_stat(&f, 1000 + i, 10 + i);
-	fixture_tick(&f);
-	assert_true(fixture_value(&f, "process.count", "", &v));
-	assert_float_equal(v, MANY + 3, 1e-9);
-	/* Only the 64 remembered have a CPU figure: the top is among them. */
 	for (int pid = 1000; pid < 1000 + MANY; pid++) {
 		snprintf(labels, sizeof(labels), "name=w%d,pid=%d", pid, pid);
-		if (!fixture_value(&f, "process.top_cpu_percent", labels, &v))
+		if (!fixture_value(f, "process.top_cpu_percent", labels, &v))
 			continue;
 		assert_float_equal(v, (pid - 1000) * 100.0 /
 				       (sysconf(_SC_CLK_TCK) * 10.0), 1e-9);
-		found++;
+		assert_true(found < max);
+		pids[found++] = pid;
 	}
-	assert_int_equal(found, f.config->collectors.process.top_count);
-	fixture_close(&f);
+	return found;
 }
 
+/* Every pid is found again on the next tick: the top is exact. */
 static void test_all_pids_found_again(void **state)
 {
 	struct fixture f;
-	char labels[64];
-	size_t found = 0;
+	int pids[5];
+
+	(void)state;
+	tick_scrambled_pids(&f, 8192);
+	assert_int_equal(top_cpu_pids(&f, pids, 5), 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(pids[i], 1000 + MANY - 5 + i);
+	fixture_close(&f);
+}
+
+/* Beyond max_processes the rest are counted but have no CPU figure. */
+static void test_pid_table_full(void **state)
+{
+	struct fixture f;
+	int pids[5];
 	double v;
 
 	(void)state;
-	fixture_open(&f, "linux-6.18-kvm", "process");
-	f.config->collectors.process.top_count = 5;
-	for (int i = 0; i < MANY; i++)
-		write_numbered_stat(&f, 1000 + (i * 37) % MANY, 10);
-	assert_int_equal(fixture_start(&f), 0);
-	fixture_tick(&f);
-	for (int i = 0; i < MANY; i++)
-		write_numbered_stat(&f, 1000 + i, 10 + i);
-	fixture_tick(&f);
-	for (int pid = 1000 + MANY - 5; pid < 1000 + MANY; pid++) {
-		snprintf(labels, sizeof(labels), "name=w%d,pid=%d", pid, pid);
-		assert_true(fixture_value(&f, "process.top_cpu_percent", labels,
-					  &v));
-		assert_float_equal(v, (pid - 1000) * 100.0 /
-				       (sysconf(_SC_CLK_TCK) * 10.0), 1e-9);
-		found++;
-	}
-	assert_int_equal(found, 5);
+	tick_scrambled_pids(&f, 64);
+	assert_true(fixture_value(&f, "process.count", "", &v));
+	assert_float_equal(v, MANY + 3, 1e-9);
+	assert_int_equal(top_cpu_pids(&f, pids, 5), 5);
 	fixture_close(&f);
 }
 
@@ -232,8 +231,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_and_watch),
 		cmocka_unit_test(test_cpu_percent_and_pid_reuse),
-		cmocka_unit_test(test_cpu_across_many_unsorted_pids),
 		cmocka_unit_test(test_all_pids_found_again),
+		cmocka_unit_test(test_pid_table_full),
 		cmocka_unit_test(test_secrets_masked_in_cmdline),
 		cmocka_unit_test(test_garbage_stat),
 	};
