@@ -253,7 +253,6 @@ static void finish(struct delivery *d, struct transfer *t, CURLcode code)
 {
 	struct delivery_result result = { .retry_after_secs = -1 };
 	bool smtp = t->out.mail_from != NULL;
-	curl_off_t retry_after = 0;
 
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &result.status);
 	result.outcome = delivery_classify((int)code, result.status, smtp);
@@ -264,11 +263,15 @@ static void finish(struct delivery *d, struct transfer *t, CURLcode code)
 		snprintf(result.error, sizeof(result.error), "HTTP %ld",
 			 result.status);
 	if (result.status == 429 || result.status == 503) {
+#if LIBCURL_VERSION_NUM >= 0x074200 /* 7.66: not in RHEL 8's libcurl */
+		curl_off_t retry_after = 0;
+
 		if (curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER,
 				      &retry_after) == CURLE_OK &&
 		    retry_after > 0)
 			result.retry_after_secs = (double)retry_after;
 		else
+#endif
 			result.retry_after_secs =
 				channel_retry_after_from_body(t->response);
 	}

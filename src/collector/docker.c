@@ -376,7 +376,7 @@ static void docker_collect(void *data, struct collect_context *ctx)
 		uint64_t deadline = now_monotonic_usec() + WAIT_USEC;
 
 		while (s->in_flight > 0 && now_monotonic_usec() < deadline) {
-			curl_multi_poll(s->multi, NULL, 0, 100, NULL);
+			curl_multi_wait(s->multi, NULL, 0, 100, NULL);
 			progress(s);
 		}
 	}

@@ -2,7 +2,8 @@
  * libcurl.c - the curl_* functions the agent calls, forwarded to
  * libcurl.so.4 which the first curl_global_init() opens (see libcurl.h).
  *
- * Only the forwarders live here. The variadic setters pass their one
+ * Only the forwarders live here, and only for functions libcurl 7.61 (RHEL
+ * 8) already has, so one binary runs against any supported distribution's. The variadic setters pass their one
  * argument on with the type libcurl's option ranges give it, exactly as
  * curl's own headers define them. Once opened, the library stays: unloading
  * OpenSSL under a live process is not safe, and a daemon that sent one alert
@@ -40,18 +41,23 @@ static struct {
 	CURLMcode (*multi_socket_action)(CURLM *, curl_socket_t, int, int *);
 	CURLMsg *(*multi_info_read)(CURLM *, int *);
 	CURLMcode (*multi_assign)(CURLM *, curl_socket_t, void *);
-	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int,
+	CURLMcode (*multi_wait)(CURLM *, struct curl_waitfd *, unsigned int,
 				int, int *);
 	CURLMcode (*multi_perform)(CURLM *, int *);
 } api;
+
+/* Each request retries the load; the reason is said once. */
+static bool failure_said;
 
 static bool resolve(void *handle, const char *name, void *slot, size_t size)
 {
 	void *symbol = dlsym(handle, name);
 
 	if (symbol == NULL) {
-		log_error("%s has no %s; HTTP channels and docker are "
-			  "unavailable", LIBCURL_SONAME, name);
+		if (!failure_said)
+			log_error("%s has no %s; HTTP channels and docker are "
+				  "unavailable", LIBCURL_SONAME, name);
+		failure_said = true;
 		return false;
 	}
 	/* POSIX guarantees a function's address fits a data pointer. */
@@ -64,7 +70,6 @@ static bool resolve(void *handle, const char *name, void *slot, size_t size)
 
 int libcurl_load(const char *soname)
 {
-	static bool failure_said;
 	void *handle;
 	bool complete;
 
@@ -87,7 +92,7 @@ int libcurl_load(const char *soname)
 		   RESOLVE(multi_cleanup) && RESOLVE(multi_setopt) &&
 		   RESOLVE(multi_add_handle) && RESOLVE(multi_remove_handle) &&
 		   RESOLVE(multi_socket_action) && RESOLVE(multi_info_read) &&
-		   RESOLVE(multi_assign) && RESOLVE(multi_poll) &&
+		   RESOLVE(multi_assign) && RESOLVE(multi_wait) &&
 		   RESOLVE(multi_perform);
 	if (!complete) {
 		memset(&api, 0, sizeof(api));
@@ -269,10 +274,10 @@ CURLMcode curl_multi_assign(CURLM *multi, curl_socket_t fd, void *pointer)
 			  : CURLM_BAD_HANDLE;
 }
 
-CURLMcode curl_multi_poll(CURLM *multi, struct curl_waitfd *extra,
+CURLMcode curl_multi_wait(CURLM *multi, struct curl_waitfd *extra,
 			  unsigned int extra_count, int timeout_ms, int *ready)
 {
-	return api.loaded ? api.multi_poll(multi, extra, extra_count,
+	return api.loaded ? api.multi_wait(multi, extra, extra_count,
 					   timeout_ms, ready)
 			  : CURLM_BAD_HANDLE;
 }

@@ -103,7 +103,7 @@ static void test_loaded_transfer_passes_every_argument_kind(void **state)
 	while (running > 0) {
 		assert_int_equal(curl_multi_perform(multi, &running), CURLM_OK);
 		if (running > 0)
-			curl_multi_poll(multi, NULL, 0, 100, NULL);
+			curl_multi_wait(multi, NULL, 0, 100, NULL);
 	}
 	message = curl_multi_info_read(multi, &queued);
 	assert_non_null(message);
