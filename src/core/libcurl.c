@@ -104,7 +104,7 @@ int libcurl_load(const char *soname)
 	return 0;
 }
 
-int libcurl_loaded(void)
+bool libcurl_loaded(void)
 {
 	return api.loaded;
 }

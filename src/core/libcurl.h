@@ -12,6 +12,7 @@
 #define SYSOPS_LIBCURL_H
 
 #include <curl/curl.h>
+#include <stdbool.h>
 
 /* The library opened on first use. */
 #define LIBCURL_SONAME "libcurl.so.4"
@@ -24,6 +25,6 @@
 int libcurl_load(const char *soname);
 
 /* Whether libcurl is mapped in this process. */
-int libcurl_loaded(void);
+bool libcurl_loaded(void);
 
 #endif
