@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "alerter/channel.h"
 #include "alerter/delivery.h"
 #include "alerter/pipeline.h"
@@ -52,7 +52,6 @@ struct channel_state {
 struct alerter {
 	struct daemon *daemon;
 	sd_event_source *timer;
-	sd_event_source *exit_source;
 	bool draining;               /* stopping: events go straight to the spool */
 	struct pipeline *pipeline;
 	struct spool *spool;
@@ -145,7 +144,7 @@ static void write_history(void *context, uint64_t now_usec, const char *what,
 	json_object_object_add(o, "labels",
 			       json_object_new_string(alert->labels));
 	json_object_object_add(o, "severity", json_object_new_string(
-			alert_severity_name(alert->severity)));
+			event_severity_name(alert->severity)));
 	json_object_object_add(o, "summary",
 			       json_object_new_string(alert->summary));
 	if (isfinite(alert->value))
@@ -334,7 +333,7 @@ static void repost_firing(struct alerter *a, uint64_t now_mono)
 	m->alert_count = pipeline_firing(a->pipeline, m->alerts,
 					 REPOST_ALERTS_MAX);
 	for (size_t i = 0; i < m->alert_count; i++)
-		if (m->alerts[i].severity < severity_from_name(config->min_severity))
+		if (m->alerts[i].severity < event_severity_from_name(config->min_severity, ALERT_INFO))
 			m->alerts[i--] = m->alerts[--m->alert_count];
 	if (m->alert_count == 0 ||
 	    channel_alertmanager_format(config, m, m->created_usec, &out) < 0) {
@@ -482,11 +481,12 @@ static void alerter_free(struct alerter *a)
 {
 	if (a == NULL)
 		return;
-	if (running == a)
+	if (running == a) {
 		running = NULL;
+		event_set_sink(NULL);
+	}
 	delivery_free(a->delivery);
 	sd_event_source_disable_unref(a->timer);
-	sd_event_source_disable_unref(a->exit_source);
 	spool_close(a->spool);
 	pipeline_free(a->pipeline);
 	if (a->history_fd >= 0)
@@ -494,15 +494,30 @@ static void alerter_free(struct alerter *a)
 	free(a);
 }
 
-/* The loop is exiting: every module has stopped; nothing can arrive now. */
-static int on_loop_exit(sd_event_source *source, void *data)
+static void alerter_module_free(struct daemon *d)
 {
-	struct alerter *a = data;
+	(void)d;
+	alerter_free(running);
+}
 
-	(void)source;
-	pipeline_flush(a->pipeline, now_realtime_usec());
-	write_stats(a);
-	alerter_free(a);
+static int alerter_accept(const struct alert_event *event, void *context)
+{
+	struct alerter *a = context;
+	uint64_t now = now_realtime_usec();
+	uint64_t deadline;
+	int r;
+
+	r = pipeline_submit(a->pipeline, event, now);
+	if (r < 0)
+		return r;
+	a->stats_dirty = true;
+	if (a->draining) {
+		pipeline_flush(a->pipeline, now);
+		return 0;
+	}
+	deadline = pipeline_next_deadline(a->pipeline);
+	if (deadline != 0 && deadline <= now)
+		pipeline_tick(a->pipeline, now);
 	return 0;
 }
 
@@ -550,14 +565,11 @@ static int alerter_start(struct daemon *d)
 		return r;
 	}
 	sd_event_source_set_enabled(a->timer, SD_EVENT_ON);
-	r = sd_event_add_exit(d->event, &a->exit_source, on_loop_exit, a);
-	if (r < 0) {
-		alerter_free(a);
-		return r;
-	}
 	apply_settings(a);
 	check_maintenance(a);
 	running = a;
+	event_set_sink(&(struct event_sink){ .accept = alerter_accept,
+					     .context = a });
 	kick_all(a);
 	write_stats(a);
 	return 0;
@@ -608,33 +620,12 @@ static void alerter_stop(struct daemon *d)
 	write_stats(a);
 }
 
-int alerter_accept(const struct alert_event *event)
-{
-	struct alerter *a = running;
-	uint64_t now = now_realtime_usec();
-	uint64_t deadline;
-	int r;
-
-	if (a == NULL)
-		return -ENODEV;
-	r = pipeline_submit(a->pipeline, event, now);
-	if (r < 0)
-		return r;
-	a->stats_dirty = true;
-	if (a->draining) {
-		pipeline_flush(a->pipeline, now);
-		return 0;
-	}
-	deadline = pipeline_next_deadline(a->pipeline);
-	if (deadline != 0 && deadline <= now)
-		pipeline_tick(a->pipeline, now);
-	return 0;
-}
-
 const struct daemon_module alerter_module = {
 	.name = "alerter",
+	.role = DAEMON_CONSUMER,
 	.start = alerter_start,
 	.tick = alerter_tick,
 	.reload = alerter_reload,
 	.stop = alerter_stop,
+	.free = alerter_module_free,
 };

@@ -23,14 +23,6 @@ extern const struct config_section alerting_email_section;
 extern const struct config_section alerting_alertmanager_section;
 extern const struct config_section alerting_silence_section;
 
-struct alert_event;
-
-/*
- * Hands an event to the running alerter; -ENODEV when there is none (a
- * command outside the daemon), and alert_submit then logs it instead.
- */
-int alerter_accept(const struct alert_event *event);
-
 struct daemon_module;
 extern const struct daemon_module alerter_module;
 

@@ -50,7 +50,7 @@ static json_object *labels_of(const struct alert_snapshot *a,
 	json_object_object_add(o, "alertname", json_object_new_string(a->rule));
 	json_object_object_add(o, "instance", json_object_new_string(host));
 	json_object_object_add(o, "severity", json_object_new_string(
-					      alert_severity_name(a->severity)));
+					      event_severity_name(a->severity)));
 	json_object_object_add(o, "job", json_object_new_string("sysops-agent"));
 	if (a->series[0] != '\0')
 		json_object_object_add(o, "series",

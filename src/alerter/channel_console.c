@@ -33,7 +33,7 @@ void channel_console_write(const struct alert_message *m, uint64_t now_usec)
 		snprintf(series, sizeof(series), "SYSOPS_SERIES=%s", a->series);
 		snprintf(labels, sizeof(labels), "SYSOPS_LABELS=%s", a->labels);
 		snprintf(severity, sizeof(severity), "SYSOPS_SEVERITY=%s",
-			 alert_severity_name(a->severity));
+			 event_severity_name(a->severity));
 		snprintf(state, sizeof(state), "SYSOPS_STATE=%s",
 			 a->firing ? "firing" : "resolved");
 		snprintf(kind, sizeof(kind), "SYSOPS_KIND=%s",

@@ -136,7 +136,7 @@ int channel_email_format(const struct alerting_channel_config *config,
 				date, from, to, subject,
 				(unsigned long long)m->created_usec,
 				(unsigned long long)m->id, domain,
-				alert_severity_name(message_severity(m)));
+				event_severity_name(message_severity(m)));
 	message_plain_text(m, now_usec, text, body_size);
 	at = append_body(out->body + used, out->body + body_size * 2 - 3, text);
 	memcpy(at, "\r\n", 3);

@@ -81,7 +81,7 @@ static json_object *alert_object(const struct alert_snapshot *a,
 	json_object_object_add(o, "series", json_object_new_string(a->series));
 	json_object_object_add(o, "labels", labels_object(a->labels));
 	json_object_object_add(o, "severity", json_object_new_string(
-					      alert_severity_name(a->severity)));
+					      event_severity_name(a->severity)));
 	json_object_object_add(o, "state", json_object_new_string(
 					   a->firing ? "firing" : "resolved"));
 	json_object_object_add(o, "kind",
@@ -141,7 +141,7 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 	json_object_object_add(root, "status",
 			       json_object_new_string(message_status(m)));
 	json_object_object_add(root, "severity", json_object_new_string(
-			alert_severity_name(message_severity(m))));
+			event_severity_name(message_severity(m))));
 	message_title(m, text, sizeof(text));
 	json_object_object_add(root, "title", json_object_new_string(text));
 	alerts = json_object_new_array();

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 
 #define ALERT_RULE_MAX 64
 #define ALERT_SERIES_MAX 96

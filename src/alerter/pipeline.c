@@ -57,15 +57,6 @@ struct pipeline {
 	struct alert_record records[];
 };
 
-enum alert_severity severity_from_name(const char *name)
-{
-	if (name != NULL && strcmp(name, "critical") == 0)
-		return ALERT_CRITICAL;
-	if (name != NULL && strcmp(name, "warning") == 0)
-		return ALERT_WARNING;
-	return ALERT_INFO;
-}
-
 struct pipeline *pipeline_new(size_t capacity, pipeline_emit_fn *emit,
 			      pipeline_history_fn *history, void *context)
 {
@@ -121,7 +112,8 @@ void pipeline_settings_from_config(const struct config *config,
 	s->max_alerts_per_hour = (uint64_t)a->rate_limit.max_alerts_per_hour;
 	for (int c = 0; c < CHANNEL_COUNT; c++)
 		s->channel_min_severity[c] =
-			severity_from_name(channels[c]->min_severity);
+			event_severity_from_name(channels[c]->min_severity,
+						 ALERT_INFO);
 	s->silences = a->silence;
 	s->silence_count = a->silence_count;
 }

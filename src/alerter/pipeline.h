@@ -89,6 +89,5 @@ bool silence_matches(const struct alerting_silence_config *silence,
 		     const char *rule, enum alert_severity severity,
 		     const char *labels, uint64_t now_usec);
 
-enum alert_severity severity_from_name(const char *name);
 
 #endif

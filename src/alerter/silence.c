@@ -60,7 +60,7 @@ bool silence_matches(const struct alerting_silence_config *silence,
 
 		for (size_t i = 0; i < silence->severities.count; i++)
 			listed |= strcmp(silence->severities.items[i],
-					 alert_severity_name(severity)) == 0;
+					 event_severity_name(severity)) == 0;
 		if (!listed)
 			return false;
 	}

@@ -155,7 +155,7 @@ static bool drop_one(struct spool *s)
 				log_warning("alert spool full: dropped a %s "
 					    "message for %s (%" PRIu64
 					    " dropped so far)",
-					    alert_severity_name(
+					    event_severity_name(
 						    s->entries[i].severity),
 					    channel_name(s->entries[i].channel),
 					    s->stats.dropped);

@@ -2,7 +2,7 @@
  * analyzer.c - the per-tick evaluation: every series the collectors updated
  * this tick goes through the detectors that apply to it (a [thresholds]
  * limit, the generic anomaly detector, a trend forecast or a leak watch),
- * and each state change becomes one alert_submit() with a sentence an
+ * and each state change becomes one event_submit() with a sentence an
  * operator can act on.
  *
  * Detector state lives in one array allocated once, one slot per registry
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "core/daemon.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -103,7 +103,7 @@ size_t analyzer_slot_bytes(void)
 static int default_sink(const struct alert_event *event, void *context)
 {
 	(void)context;
-	return alert_submit(event);
+	return event_submit(event);
 }
 
 struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
@@ -785,7 +785,8 @@ static int module_reload(struct daemon *d, const struct config *old_config)
 	return 0;
 }
 
-static void module_stop(struct daemon *d)
+/* Freed after every module stopped: the history saves its state at stop. */
+static void module_free(struct daemon *d)
 {
 	(void)d;
 	if (running == NULL)
@@ -799,8 +800,9 @@ static void module_stop(struct daemon *d)
 
 const struct daemon_module analyzer_module = {
 	.name = "analyzer",
+	.role = DAEMON_PRODUCER,
 	.start = module_start,
 	.tick = module_tick,
 	.reload = module_reload,
-	.stop = module_stop,
+	.free = module_free,
 };

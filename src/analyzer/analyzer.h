@@ -37,7 +37,7 @@ struct metric_registry;
 struct alert_event;
 struct analyzer;
 
-/* Where alerts go: alert_submit() unless a test captures them. */
+/* Where alerts go: event_submit() unless a test captures them. */
 typedef int (*analyzer_sink_fn)(const struct alert_event *event,
 				void *context);
 

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "collector/collector.h"
 #include "storage/counter.h"
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "storage/metrics.h"

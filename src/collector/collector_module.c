@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "core/daemon.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -86,7 +86,7 @@ static int collector_module_start(struct daemon *d)
 	if (r < 0)
 		return r;
 	collector_set_use_state_dir(collectors, d->state_dir_fd);
-	collector_set_alerts(collectors, alert_submit);
+	collector_set_alerts(collectors, event_submit);
 	collector_set_use_event(collectors, d->event);
 	return 0;
 }
@@ -121,7 +121,7 @@ static int collector_module_reload(struct daemon *d,
 		return r;
 	}
 	collector_set_use_state_dir(fresh, d->state_dir_fd);
-	collector_set_alerts(fresh, alert_submit);
+	collector_set_alerts(fresh, event_submit);
 	collector_set_free(collectors);
 	collector_set_use_event(fresh, d->event);
 	collectors = fresh;
@@ -130,7 +130,8 @@ static int collector_module_reload(struct daemon *d,
 	return 0;
 }
 
-static void collector_module_stop(struct daemon *d)
+/* Freed only after every module stopped: the history reads the registry. */
+static void collector_module_free(struct daemon *d)
 {
 	collector_set_free(collectors);
 	collectors = NULL;
@@ -140,8 +141,9 @@ static void collector_module_stop(struct daemon *d)
 
 const struct daemon_module collector_module = {
 	.name = "storage+collectors",
+	.role = DAEMON_PRODUCER,
 	.start = collector_module_start,
 	.tick = collector_module_tick,
 	.reload = collector_module_reload,
-	.stop = collector_module_stop,
+	.free = collector_module_free,
 };

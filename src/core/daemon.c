@@ -25,23 +25,42 @@
 #include "logscan/logscan.h"
 
 /*
- * Pipeline order, producers first; NULL ends it. A stop walks it in the same
- * order, so whatever the producers emit while stopping still reaches the
- * alerter, which stops (and spools) last.
+ * Every module, in pipeline order within its role; NULL ends it. The role,
+ * not the position, decides when a module starts and stops (daemon.h).
  */
 static const struct daemon_module *const modules[] = {
-	&history_module, /* first: its stop saves the registry and the
-			    analyzer's state before they are freed */
 	&collector_module,
 	&analyzer_module,
 	&logscan_module,
 	&alerter_module,
+	&history_module,
 	NULL,
 };
 
-#define FOR_EACH_MODULE(m)                                                 \
-	for (const struct daemon_module *const *m##_at = modules, *m;       \
-	     (m = *m##_at) != NULL; m##_at++)
+/* Start order: consumers first, each role in list order. */
+static void order_modules(struct daemon *d)
+{
+	static const enum daemon_role roles[] = { DAEMON_CONSUMER,
+						  DAEMON_PRODUCER };
+
+	d->module_count = 0;
+	for (size_t r = 0; r < ARRAY_SIZE(roles); r++)
+		for (size_t i = 0; modules[i] != NULL; i++)
+			if (modules[i]->role == roles[r] &&
+			    d->module_count < DAEMON_MODULES_MAX)
+				d->order[d->module_count++] = modules[i];
+}
+
+/* Producers, then consumers: the pipeline's order (ticks and stops). */
+#define FOR_EACH_MODULE_PIPELINE(d, m)                                      \
+	for (size_t m##_pass = 0; m##_pass < 2; m##_pass++)                 \
+		for (size_t m##_i = 0; m##_i < (d)->modules_started; m##_i++) \
+			for (const struct daemon_module *m =                \
+				     (d)->order[m##_i];                     \
+			     m != NULL &&                                   \
+			     m->role == (m##_pass == 0 ? DAEMON_PRODUCER    \
+						       : DAEMON_CONSUMER);   \
+			     m = NULL)
 
 void daemon_apply_log_level(const struct config *config, int override)
 {
@@ -69,7 +88,7 @@ static void run_tick(struct daemon *d)
 {
 	uint64_t now = now_realtime_usec();
 
-	FOR_EACH_MODULE(module)
+	FOR_EACH_MODULE_PIPELINE(d, module)
 		if (module->tick != NULL)
 			module->tick(d, now);
 	d->tick_count++;
@@ -107,6 +126,17 @@ static int on_collect_timer(sd_event_source *source, uint64_t usec, void *data)
 	return sd_event_source_set_enabled(source, SD_EVENT_ON);
 }
 
+/* Producers drain into the still-running consumers, which flush last. */
+static void daemon_stop_modules(struct daemon *d)
+{
+	if (d->stopped)
+		return;
+	d->stopped = true;
+	FOR_EACH_MODULE_PIPELINE(d, module)
+		if (module->stop != NULL)
+			module->stop(d);
+}
+
 static int on_stop_signal(sd_event_source *source,
 			  const struct signalfd_siginfo *info, void *data)
 {
@@ -118,9 +148,7 @@ static int on_stop_signal(sd_event_source *source,
 	d->stopping = true;
 	log_info("received %s; stopping", strsignal((int)info->ssi_signo));
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
-	FOR_EACH_MODULE(module)
-		if (module->stop != NULL)
-			module->stop(d);
+	daemon_stop_modules(d);
 	return sd_event_exit(d->event, 0);
 }
 
@@ -173,7 +201,7 @@ static int on_reload_signal(sd_event_source *source,
 	d->config = fresh;
 	daemon_apply_log_level(d->config, d->log_level_override);
 	reschedule_after_reload(d, old_interval);
-	FOR_EACH_MODULE(module)
+	FOR_EACH_MODULE_PIPELINE(d, module)
 		if (module->reload != NULL && module->reload(d, old) < 0)
 			log_warning("%s: kept part of its previous settings",
 				    module->name);
@@ -250,15 +278,18 @@ int daemon_init(struct daemon *d, struct config *config, const char *path,
 		log_error("cannot arm the collect timer: %s", strerror(-r));
 		return r;
 	}
-	FOR_EACH_MODULE(module) {
-		if (module->start == NULL)
-			continue;
-		r = module->start(d);
+	order_modules(d);
+	for (size_t i = 0; i < d->module_count; i++) {
+		const struct daemon_module *module = d->order[i];
+
+		r = module->start != NULL ? module->start(d) : 0;
 		if (r < 0) {
-			log_error("%s: cannot start: %s", module->name,
-				  strerror(-r));
+			log_error_errno(r, "%s: cannot start", module->name);
+			/* Its own start cleaned up; the others stop and are
+			 * freed by daemon_free. */
 			return r;
 		}
+		d->modules_started = i + 1;
 	}
 	return 0;
 }
@@ -284,6 +315,11 @@ int daemon_run(struct daemon *d)
 
 void daemon_free(struct daemon *d)
 {
+	daemon_stop_modules(d);
+	for (size_t i = d->modules_started; i-- > 0;)
+		if (d->order[i]->free != NULL)
+			d->order[i]->free(d);
+	d->modules_started = 0;
 	d->collect_timer = sd_event_source_unref(d->collect_timer);
 	d->event = sd_event_unref(d->event);
 	if (d->state_dir_fd >= 0)

@@ -3,9 +3,15 @@
  * the signals (TERM/INT stop, HUP reload), the watchdog and every I/O source
  * the modules attach.
  *
- * Modules join through struct daemon_module (daemon.c lists them in order:
- * collectors, then analyzer, then alerter), so a tick runs the pipeline in
- * that order, and a stop too: the alerter flushes last.
+ * Modules join through struct daemon_module. Each says whether it consumes
+ * events (alerter, history) or produces them (collectors, analyzer, log
+ * scanner, checks); no module needs a position in the list:
+ *
+ *   start   consumers, then producers   (nothing emitted while a producer
+ *                                        starts finds the sink missing)
+ *   tick    producers, then consumers   (the pipeline's order)
+ *   stop    producers, then consumers   (producers drain into live sinks)
+ *   free    reverse of start            (after every module has stopped)
  */
 #ifndef SYSOPS_DAEMON_H
 #define SYSOPS_DAEMON_H
@@ -17,6 +23,8 @@
 #include "core/config.h"
 
 struct metric_registry;
+
+#define DAEMON_MODULES_MAX 16
 
 struct daemon {
 	sd_event *event;
@@ -33,18 +41,32 @@ struct daemon {
 	unsigned reloads_done, reloads_failed;
 	bool ready_sent;
 	bool stopping;
+	bool stopped;            /* every started module's stop has run */
+	/* Start order (consumers first) and how many have started. */
+	const struct daemon_module *order[DAEMON_MODULES_MAX];
+	size_t module_count, modules_started;
 };
+
+enum daemon_role {
+	DAEMON_CONSUMER,
+	DAEMON_PRODUCER,
+};
+
 
 struct daemon_module {
 	const char *name;
+	enum daemon_role role;
 	/* Attach sources to d->event; a negative return aborts start-up. */
 	int (*start)(struct daemon *d);
 	/* One collection tick, now_usec on CLOCK_REALTIME. */
 	void (*tick)(struct daemon *d, uint64_t now_usec);
 	/* After d->config was replaced by a valid new one. */
 	int (*reload)(struct daemon *d, const struct config *old_config);
-	/* Flush state; must finish well within the 2 s stop budget. */
+	/* Drain and flush: final events, cursors, state. Every module is still
+	 * allocated. Must finish well within the 2 s stop budget. */
 	void (*stop)(struct daemon *d);
+	/* Release everything; no other module calls in after this. */
+	void (*free)(struct daemon *d);
 };
 
 int daemon_init(struct daemon *d, struct config *config, const char *path,

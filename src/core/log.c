@@ -171,6 +171,21 @@ void log_message(int priority, const char *format, ...)
 	va_end(args);
 }
 
+int log_errno(int priority, int error, const char *format, ...)
+{
+	char message[LOG_LINE_MAX];
+	int code = error < 0 ? -error : error;
+	va_list args;
+
+	if (!log_enabled(priority))
+		return -code;
+	va_start(args, format);
+	vsnprintf(message, sizeof(message), format, args);
+	va_end(args);
+	log_message(priority, "%s: %s", message, strerror(code));
+	return -code;
+}
+
 void log_structured(int priority, const char *const *fields, size_t field_count,
 		    const char *format, ...)
 {

@@ -42,6 +42,17 @@ void log_structured(int priority, const char *const *fields, size_t field_count,
 		    const char *format, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * The same with ": <strerror(-error)>" appended (error is a -errno or an
+ * errno value); returns -|error| so a caller can log and return at once.
+ */
+int log_errno(int priority, int error, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define log_error_errno(error, ...)   log_errno(LOG_ERR, error, __VA_ARGS__)
+#define log_warning_errno(error, ...) log_errno(LOG_WARNING, error, __VA_ARGS__)
+#define log_notice_errno(error, ...)  log_errno(LOG_NOTICE, error, __VA_ARGS__)
+
 #define log_error(...)   log_message(LOG_ERR, __VA_ARGS__)
 #define log_warning(...) log_message(LOG_WARNING, __VA_ARGS__)
 #define log_notice(...)  log_message(LOG_NOTICE, __VA_ARGS__)

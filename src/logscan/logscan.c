@@ -1,7 +1,7 @@
 /*
  * logscan.c - the log scanner as a daemon module: builds the rule engine
  * from the configuration, starts the sources that are turned on, turns each
- * rule event into an alert for alert_submit(), saves cursors every tick, and
+ * rule event into an alert for event_submit(), saves cursors every tick, and
  * on reload restarts the sources with the new settings (cursors make that
  * lossless). A source that cannot start (no /dev/kmsg permission, no
  * journal) is reported and skipped; bad rules stop start-up.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "core/daemon.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -61,7 +61,7 @@ static void submit(const struct rule_event *event, void *data)
 	log_debug("logscan: event %s from %s:%llu: %s", event->rule,
 		  record->origin, (unsigned long long)record->line_number,
 		  event->message);
-	if (alert_submit(&alert) < 0)
+	if (event_submit(&alert) < 0)
 		state->alerts_refused++;
 	else
 		state->alerts++;
@@ -262,6 +262,7 @@ static int logscan_reload(struct daemon *d, const struct config *old_config)
 
 const struct daemon_module logscan_module = {
 	.name = "logscan",
+	.role = DAEMON_PRODUCER,
 	.start = logscan_start,
 	.tick = logscan_tick,
 	.reload = logscan_reload,

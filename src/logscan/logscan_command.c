@@ -49,7 +49,7 @@ static void print_event(const struct rule_event *event, void *data)
 		json_object_object_add(o, "rule",
 				       json_object_new_string(event->rule));
 		json_object_object_add(o, "severity", json_object_new_string(
-			alert_severity_name(event->severity)));
+			event_severity_name(event->severity)));
 		json_object_object_add(o, "group",
 				       json_object_new_string(event->group));
 		json_object_object_add(o, "message",
@@ -63,7 +63,7 @@ static void print_event(const struct rule_event *event, void *data)
 	}
 	printf("%s:%llu: %s %s", record->origin,
 	       (unsigned long long)record->line_number,
-	       alert_severity_name(event->severity), event->rule);
+	       event_severity_name(event->severity), event->rule);
 	if (event->group[0] != '\0')
 		printf(" %s=%s", event->group_by, event->group);
 	if (event->count > 1)
@@ -128,7 +128,7 @@ static void print_rules(const struct rule_engine *engine)
 		const struct rule_definition *rule = rule_engine_rule(engine, i);
 
 		printf("%-22s %-8s", rule->name,
-		       alert_severity_name(rule->severity));
+		       event_severity_name(rule->severity));
 		if (rule->threshold > 1)
 			printf(" %u in %us", rule->threshold, rule->window_secs);
 		else if (rule->window_secs > 0)

@@ -283,15 +283,6 @@ const struct rule_definition rule_pack[] = {
 
 const size_t rule_pack_count = ARRAY_SIZE(rule_pack);
 
-static enum alert_severity severity_from_name(const char *name)
-{
-	if (name != NULL && strcmp(name, "critical") == 0)
-		return ALERT_CRITICAL;
-	if (name != NULL && strcmp(name, "info") == 0)
-		return ALERT_INFO;
-	return ALERT_WARNING;
-}
-
 static unsigned sources_from_list(const struct config_string_list *list)
 {
 	unsigned sources = 0;
@@ -362,7 +353,8 @@ int rule_set_from_config(const struct logscan_config *config,
 			.exclude = rule->exclude,
 			.message = rule->message,
 			.group_by = rule->group_by,
-			.severity = severity_from_name(rule->severity),
+			.severity = event_severity_from_name(rule->severity,
+							      ALERT_WARNING),
 			.sources = sources_from_list(&rule->sources),
 			.threshold = (uint32_t)rule->threshold,
 			.window_secs = (uint32_t)rule->window_secs,

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "logscan/logscan.h"
 
 struct masker;

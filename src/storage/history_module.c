@@ -233,6 +233,7 @@ static void module_stop(struct daemon *d)
 
 const struct daemon_module history_module = {
 	.name = "history",
+	.role = DAEMON_CONSUMER,
 	.start = module_start,
 	.tick = module_tick,
 	.reload = module_reload,

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "analyzer/analyzer.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -82,7 +82,7 @@ int history_record_alert(const struct alert_event *event, const char *outcome)
 		    sizeof(q->series));
 	string_copy(q->labels, event->labels ? event->labels : "",
 		    sizeof(q->labels));
-	string_copy(q->severity, alert_severity_name(event->severity),
+	string_copy(q->severity, event_severity_name(event->severity),
 		    sizeof(q->severity));
 	string_copy(q->summary, event->summary ? event->summary : "",
 		    sizeof(q->summary));

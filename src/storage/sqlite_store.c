@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "analyzer/analyzer.h"
 #include "core/log.h"
 #include "core/util.h"

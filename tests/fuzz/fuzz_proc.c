@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "collector/collector.h"
 #include "core/config.h"
 #include "core/log.h"

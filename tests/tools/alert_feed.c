@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "core/config.h"
 #include "core/daemon.h"
 #include "core/log.h"
@@ -54,7 +54,7 @@ static void submit_line(char *line)
 	e.firing = strcmp(verb, "fire") == 0;
 	e.time_usec = now_realtime_usec();
 	e.summary = summary;
-	if (alert_submit(&e) == 0)
+	if (event_submit(&e) == 0)
 		accepted++;
 	else
 		refused++;

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "analyzer/analyzer.h"
 #include "core/config.h"
 #include "core/daemon.h"
@@ -40,7 +40,7 @@ static void on_signal(int signo)
 
 static int record_sink(const struct alert_event *event, void *context)
 {
-	int r = alert_submit(event);
+	int r = event_submit(event);
 
 	(void)context;
 	history_record_alert(event, r == 0 ? "sent: journal" : "failed");
@@ -84,9 +84,13 @@ int main(int argc, char **argv)
 		{ "spike-at", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	/* daemon.c's order; the pushes below stand in for the collectors. */
+	/* Start order (consumer first); the pushes below stand in for the
+	 * collectors. Ticks and stops run producers first, as daemon.c does. */
 	static const struct daemon_module *const modules[] = {
 		&history_module, &analyzer_module,
+	};
+	static const struct daemon_module *const pipeline[] = {
+		&analyzer_module, &history_module,
 	};
 	struct series fixed[] = {
 		{ "cpu.usage_percent", "", 0 },
@@ -164,8 +168,8 @@ int main(int argc, char **argv)
 		for (long i = 0; i < extra; i++)
 			metrics_push(d.metrics, extra_ids[i], (int64_t)now,
 				     value_at(4 + (int)i, tick, 0));
-		for (size_t m = 0; m < ARRAY_SIZE(modules); m++)
-			modules[m]->tick(&d, now);
+		for (size_t m = 0; m < ARRAY_SIZE(pipeline); m++)
+			pipeline[m]->tick(&d, now);
 		if (!sink_set && analyzer_running() != NULL) {
 			analyzer_set_sink(analyzer_running(), record_sink, NULL);
 			sink_set = true;
@@ -175,9 +179,13 @@ int main(int argc, char **argv)
 		if (interval_ms > 0)
 			nanosleep(&pause, NULL);
 	}
-	/* Like the daemon: in pipeline order. */
-	for (size_t m = 0; m < ARRAY_SIZE(modules); m++)
-		modules[m]->stop(&d);
+	/* Like the daemon: stops in pipeline order, frees in reverse. */
+	for (size_t m = 0; m < ARRAY_SIZE(pipeline); m++)
+		if (pipeline[m]->stop != NULL)
+			pipeline[m]->stop(&d);
+	for (size_t m = ARRAY_SIZE(modules); m-- > 0;)
+		if (modules[m]->free != NULL)
+			modules[m]->free(&d);
 	metrics_free(d.metrics);
 	free(extra_ids);
 	close(d.state_dir_fd);

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "collector/collector.h"
 #include "core/config.h"
 #include "core/util.h"

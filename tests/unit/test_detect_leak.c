@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "analyzer/analyzer.h"
 #include "storage/metrics.h"
 

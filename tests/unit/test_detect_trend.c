@@ -13,7 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "analyzer/analyzer.h"
 #include "storage/metrics.h"
 

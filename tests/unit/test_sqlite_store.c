@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "analyzer/analyzer.h"
 #include "core/config.h"
 #include "core/state.h"
