@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "alerter/alert.h"
+#include "core/event.h"
 #include "analyzer/analyzer.h"
 #include "core/log.h"
 #include "storage/metrics.h"
