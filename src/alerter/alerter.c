@@ -27,7 +27,6 @@
 #include "alerter/text.h"
 #include "core/daemon.h"
 #include "core/log.h"
-#include "storage/history.h"
 #include "core/state.h"
 #include "core/util.h"
 
@@ -79,32 +78,28 @@ static const struct alerting_config *settings(const struct alerter *a)
 	return &a->daemon->config->alerting;
 }
 
-/* The same record in the SQLite history, when it is open (issue 8). */
-static void record_in_database(uint64_t now_usec, const char *what,
-			       const struct alert_snapshot *alert,
-			       const char *note)
+/* Observers (the history) learn every event and decision. */
+static void publish(uint64_t now_usec, const char *what,
+		    const struct alert_snapshot *alert, const char *note)
 {
-	char outcome[256];
-
-	snprintf(outcome, sizeof(outcome), "%s%s%s", what, note ? ": " : "",
-		 note ? note : "");
-	history_record_alert(&(struct alert_event){
-				     .rule = alert->rule,
-				     .series = alert->series,
-				     .labels = alert->labels,
-				     .severity = alert->severity,
-				     .firing = alert->firing,
-				     .time_usec = now_usec,
-				     .value = alert->value,
-				     .baseline = alert->baseline,
-				     .threshold = alert->threshold,
-				     .score = alert->score,
-				     .eta_secs = alert->eta_secs,
-				     .summary = alert->summary,
-				     .detail = alert->detail,
-				     .count = alert->count,
-			     },
-			     outcome);
+	event_publish(now_usec, what,
+		      &(struct alert_event){
+			      .rule = alert->rule,
+			      .series = alert->series,
+			      .labels = alert->labels,
+			      .severity = alert->severity,
+			      .firing = alert->firing,
+			      .time_usec = now_usec,
+			      .value = alert->value,
+			      .baseline = alert->baseline,
+			      .threshold = alert->threshold,
+			      .score = alert->score,
+			      .eta_secs = alert->eta_secs,
+			      .summary = alert->summary,
+			      .detail = alert->detail,
+			      .count = alert->count,
+		      },
+		      note);
 }
 
 static void write_history(void *context, uint64_t now_usec, const char *what,
@@ -116,7 +111,7 @@ static void write_history(void *context, uint64_t now_usec, const char *what,
 	char when[40];
 	size_t length;
 
-	record_in_database(now_usec, what, alert, note);
+	publish(now_usec, what, alert, note);
 	if (a->history_fd < 0)
 		return;
 	if (a->history_bytes > (uint64_t)settings(a)->history_max_bytes) {

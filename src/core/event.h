@@ -19,16 +19,27 @@ enum alert_severity {
 	ALERT_CRITICAL,
 };
 
+/* What kind of fact an event states; it decides how the alerter treats it. */
+enum alert_nature {
+	/* A metric condition (threshold, anomaly, forecast, leak): fires and
+	 * resolves; one that clears within group_wait_secs is a blip. */
+	ALERT_METRIC = 0,
+	/* A state seen directly (unit failed, filesystem read-only): fires
+	 * and resolves, but is never dropped as a blip. */
+	ALERT_STATE,
+	/* Something that happened once (a log line, an OOM kill, a reboot):
+	 * no "resolved" follows, never a blip; repeats of the same identity
+	 * within repeat_interval_secs are counted into it. */
+	ALERT_POINT,
+};
+
 struct alert_event {
 	const char *rule;       /* detector or log rule: "disk_full_forecast" */
 	const char *series;     /* metric name, or log source ("kmsg") */
 	const char *labels;     /* canonical "mount=/", or "" */
 	enum alert_severity severity;
 	bool firing;            /* false: the condition has cleared */
-	/* A point event (a log line, an OOM kill, a reboot) happened once: it
-	 * has no "resolved", is never dropped as a blip, and a repeat of the
-	 * same identity is counted into it. */
-	bool point;
+	enum alert_nature nature;
 	uint64_t time_usec;     /* CLOCK_REALTIME when observed */
 	double value;           /* NAN when not applicable */
 	double baseline;        /* NAN when not applicable */

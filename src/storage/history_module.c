@@ -14,10 +14,12 @@
 #include "storage/history.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "analyzer/analyzer.h"
 #include "core/daemon.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "storage/history_internal.h"
@@ -96,8 +98,22 @@ static void close_history(void)
 	module.history = NULL;
 }
 
+/* The alerter's outcome bus: every event and decision, into the queue. */
+static void on_alert_outcome(void *context, uint64_t now_usec,
+			     const char *what, const struct alert_event *event,
+			     const char *note)
+{
+	char outcome[256];
+
+	(void)context, (void)now_usec;
+	snprintf(outcome, sizeof(outcome), "%s%s%s", what, note ? ": " : "",
+		 note ? note : "");
+	history_record_alert(event, outcome);
+}
+
 static int module_start(struct daemon *d)
 {
+	event_observe(on_alert_outcome, NULL);
 	module.ticks = 0;
 	module.retry_usec = 0;
 	module.last_snapshot_usec = 0;
@@ -231,6 +247,12 @@ static void module_stop(struct daemon *d)
 	history_queue_enable(false);
 }
 
+static void module_free(struct daemon *d)
+{
+	(void)d;
+	event_unobserve(on_alert_outcome, NULL);
+}
+
 const struct daemon_module history_module = {
 	.name = "history",
 	.role = DAEMON_CONSUMER,
@@ -238,4 +260,5 @@ const struct daemon_module history_module = {
 	.tick = module_tick,
 	.reload = module_reload,
 	.stop = module_stop,
+	.free = module_free,
 };
