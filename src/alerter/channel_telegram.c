@@ -76,7 +76,7 @@ int channel_telegram_format(const struct alerting_channel_config *config,
 		add_piece(text, "\n<b>", line, "</b>\n");
 		add_piece(text, "", facts, "");
 	}
-	message_suppressed_line(m, facts, sizeof(facts));
+	message_deferred_line(m, facts, sizeof(facts));
 	if (facts[0] != '\0')
 		add_piece(text, "\n<i>", facts, "</i>");
 	root = json_object_new_object();

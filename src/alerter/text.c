@@ -249,8 +249,9 @@ void message_title(const struct alert_message *m, char *buffer, size_t size)
 							  : severity_upper(a->severity),
 			 a->rule, m->host);
 	} else if (m->alert_count == 0) {
-		snprintf(buffer, size, "%u alerts held back on %s",
-			 m->suppressed_count, m->host);
+		snprintf(buffer, size, "%u alert%s waiting for the rate limit "
+			 "on %s", m->deferred_count,
+			 m->deferred_count == 1 ? "" : "s", m->host);
 	} else if (resolved == 0) {
 		snprintf(buffer, size, "%s: %zu problems on %s",
 			 severity_upper(message_severity(m)), firing, m->host);
@@ -260,15 +261,16 @@ void message_title(const struct alert_message *m, char *buffer, size_t size)
 	}
 }
 
-void message_suppressed_line(const struct alert_message *m, char *buffer,
-			     size_t size)
+void message_deferred_line(const struct alert_message *m, char *buffer,
+			   size_t size)
 {
 	buffer[0] = '\0';
-	if (m->suppressed_count == 0)
+	if (m->deferred_count == 0)
 		return;
-	snprintf(buffer, size, "%u more alert%s suppressed%s%s",
-		 m->suppressed_count, m->suppressed_count == 1 ? "" : "s",
-		 m->suppressed[0] ? ": " : "", m->suppressed);
+	snprintf(buffer, size, "%u more alert%s follow%s in full when the "
+		 "rate limit allows", m->deferred_count,
+		 m->deferred_count == 1 ? "" : "s",
+		 m->deferred_count == 1 ? "s" : "");
 }
 
 void message_plain_text(const struct alert_message *m, uint64_t now_usec,
@@ -285,7 +287,7 @@ void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 		alert_facts(&m->alerts[i], now_usec, facts, sizeof(facts));
 		used = append(buffer, size, used, "\n%s\n%s", line, facts);
 	}
-	message_suppressed_line(m, line, sizeof(line));
+	message_deferred_line(m, line, sizeof(line));
 	if (line[0] != '\0')
 		append(buffer, size, used, "\n%s\n", line);
 }
