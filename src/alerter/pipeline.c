@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerter/channel.h"
 #include "core/util.h"
 
 #define HOUR_USEC (3600 * USEC_PER_SEC)
@@ -80,9 +81,12 @@ void pipeline_settings_from_config(const struct config *config,
 	s->min_interval_usec =
 		(uint64_t)a->rate_limit.min_interval_secs * USEC_PER_SEC;
 	s->max_alerts_per_hour = (uint64_t)a->rate_limit.max_alerts_per_hour;
-	for (int c = 0; c < CHANNEL_COUNT; c++)
+	for (int c = 0; c < CHANNEL_COUNT; c++) {
 		s->channel_min_severity[c] = event_severity_from_name(
 			channels[c]->min_severity, ALERT_INFO);
+		s->channel_alerts_max[c] =
+			channel_alerts_per_message((enum channel_id)c);
+	}
 	s->silences = a->silence;
 	s->silence_count = a->silence_count;
 }
@@ -606,8 +610,11 @@ static void flush_channel(struct pipeline *p, int channel)
 	struct channel_limit *l = &p->limits[channel];
 	struct alert_record **owed = p->scratch;
 	bool limited = rate_limited_channel(channel);
-	size_t count = 0, next = 0;
+	size_t count = 0, next = 0, most = p->settings.channel_alerts_max[channel];
 	uint64_t budget = UINT64_MAX;
+
+	if (most < 2 || most > MESSAGE_ALERTS_MAX)
+		most = MESSAGE_ALERTS_MAX;
 
 	if (!interval_open(p, channel, p->now_usec))
 		return;
@@ -624,7 +631,7 @@ static void flush_channel(struct pipeline *p, int channel)
 			while (next < count &&
 			       p->message.alert_count +
 					       entries_of(owed[next], channel) <=
-				       MESSAGE_ALERTS_MAX)
+				       most)
 				add_entries(p, owed[next++], channel);
 			send_message(p, channel);
 		}
@@ -646,7 +653,7 @@ static void flush_channel(struct pipeline *p, int channel)
 			      : r->owed[channel] == OWED_RESOLVED ? 0
 								   : 1;
 
-		if (p->message.alert_count + need > MESSAGE_ALERTS_MAX)
+		if (p->message.alert_count + need > most)
 			break;
 		if (budget < cost)
 			continue;

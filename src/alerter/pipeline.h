@@ -31,6 +31,7 @@ struct pipeline_settings {
 	uint64_t max_alerts_per_hour;
 	bool channel_active[CHANNEL_COUNT];
 	enum alert_severity channel_min_severity[CHANNEL_COUNT];
+	size_t channel_alerts_max[CHANNEL_COUNT]; /* 0: MESSAGE_ALERTS_MAX */
 	const struct alerting_silence_config *silences; /* not copied */
 	size_t silence_count;
 };

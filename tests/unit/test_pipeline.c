@@ -381,6 +381,32 @@ static void test_min_severity_per_channel(void **state)
 	pipeline_free(p);
 }
 
+static void test_channel_message_size_defers_the_rest(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+	char rule[32];
+
+	(void)state;
+	s.group_wait_usec = 0;
+	s.channel_alerts_max[CHANNEL_SLACK] = 9; /* as Discord's embeds */
+	p = make(&s);
+	for (int i = 0; i < 20; i++) {
+		snprintf(rule, sizeof(rule), "rule_%d", i);
+		fire(p, rule, "", ALERT_WARNING, true, T0);
+	}
+	pipeline_tick(p, T0);
+	pipeline_tick(p, T0 + SEC);
+	pipeline_tick(p, T0 + 2 * SEC);
+	assert_int_equal(captured_count, 3);
+	assert_int_equal(captured[0].alert_count, 9);
+	assert_int_equal(captured[0].deferred_count, 11);
+	assert_int_equal(captured[1].alert_count, 9);
+	assert_int_equal(captured[2].alert_count, 2);
+	assert_int_equal(captured[2].deferred_count, 0);
+	pipeline_free(p);
+}
+
 static void test_silence_and_maintenance(void **state)
 {
 	char *weekdays[] = { "sat" }, *severities[] = { "warning" };
@@ -593,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_fired_and_resolved_inside_a_window_both_arrive),
 		cmocka_unit_test(test_critical_after_a_storm_comes_first),
 		cmocka_unit_test(test_min_severity_per_channel),
+		cmocka_unit_test(test_channel_message_size_defers_the_rest),
 		cmocka_unit_test(test_silence_and_maintenance),
 		cmocka_unit_test(test_silence_matchers),
 		cmocka_unit_test(test_table_evicts_and_never_refuses),
