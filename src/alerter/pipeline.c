@@ -548,6 +548,7 @@ static void send_message(struct pipeline *p, int channel)
 	struct alert_message *m = &p->message;
 	struct channel_limit *l = &p->limits[channel];
 
+	p->dirty = true; /* what was owed and the clocks changed */
 	l->last_sent_usec = p->now_usec;
 	l->hour_alerts += m->alert_count;
 	p->stats.messages++;
@@ -624,7 +625,6 @@ static void flush_channel(struct pipeline *p, int channel)
 	if (count == 0)
 		return;
 	qsort(owed, count, sizeof(*owed), compare_owed);
-	p->dirty = true;
 	if (!limited) {
 		while (next < count) {
 			start_message(p, channel);
