@@ -1,0 +1,403 @@
+/*
+ * secret.c - the set of configured secrets and the masking of texts with it.
+ * One table per process, filled from the configuration schema at start and
+ * after each reload; masking reads it and never allocates.
+ */
+#include "core/secret.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/config.h"
+#include "core/log.h"
+
+#define MASK_LENGTH (sizeof(SECRET_MASK) - 1)
+
+/* Masking in place relies on every masked span being longer than the mask. */
+_Static_assert(SECRET_WHOLE_MIN > MASK_LENGTH, "a mask must shrink its span");
+
+struct needle {
+	uint16_t offset; /* in secrets.bytes */
+	uint16_t length;
+};
+
+static struct {
+	struct needle needles[SECRET_NEEDLES_MAX];
+	size_t count;
+	char bytes[SECRET_BYTES_MAX];
+	size_t used;
+	/* Folded first bytes of the needles: most positions stop here. */
+	bool first[256];
+} secrets;
+
+/* Letter case and the '+' a form encoder writes for a space do not count. */
+static unsigned char fold(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (unsigned char)(c - 'A' + 'a');
+	return c == '+' ? ' ' : c;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * One unit of text as a JSON or URL decoder reads it: "%2F", "\/", "\n",
+ * "\u002f" (ASCII only: the escapes JSON writers use for these bytes) or a
+ * plain byte. Returns the bytes it spans; *c is the byte it stands for. The
+ * escape letter is taken in any case, for text that was upper-cased whole.
+ */
+static size_t decode_unit(const char *s, size_t left, unsigned char *c)
+{
+	static const char short_escapes[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+	int value = 0;
+
+	*c = (unsigned char)s[0];
+	if (s[0] == '%' && left >= 3 && hex_digit(s[1]) >= 0 &&
+	    hex_digit(s[2]) >= 0) {
+		*c = (unsigned char)(hex_digit(s[1]) * 16 + hex_digit(s[2]));
+		return 3;
+	}
+	if (s[0] != '\\' || left < 2)
+		return 1;
+	if (fold((unsigned char)s[1]) == 'u') {
+		if (left < 6)
+			return 1;
+		for (size_t i = 2; i < 6; i++) {
+			if (hex_digit(s[i]) < 0)
+				return 1;
+			value = value * 16 + hex_digit(s[i]);
+		}
+		if (value >= 0x80)
+			return 1;
+		*c = (unsigned char)value;
+		return 6;
+	}
+	for (size_t i = 0; i + 1 < sizeof(short_escapes); i += 2)
+		if (short_escapes[i] == (char)fold((unsigned char)s[1])) {
+			*c = (unsigned char)short_escapes[i + 1];
+			return 2;
+		}
+	return 1;
+}
+
+/*
+ * Bytes of text, from at, that spell needle (byte by byte, or unit by unit
+ * when decode), or 0. With cut, a text that ends after the needle's first
+ * SECRET_WHOLE_MIN bytes matched is a match to its end.
+ */
+static size_t match_at(const char *text, size_t length, size_t at,
+		       const char *needle, size_t needle_length, bool decode,
+		       bool cut)
+{
+	size_t p = at;
+
+	for (size_t j = 0; j < needle_length; j++) {
+		unsigned char c;
+		size_t unit = 1;
+
+		if (p >= length)
+			return cut && j >= SECRET_WHOLE_MIN ? p - at : 0;
+		c = (unsigned char)text[p];
+		if (decode)
+			unit = decode_unit(text + p, length - p, &c);
+		if (fold(c) != fold((unsigned char)needle[j]))
+			return 0;
+		p += unit;
+	}
+	return p - at;
+}
+
+static bool long_enough(const char *value)
+{
+	return value != NULL && strlen(value) >= SECRET_WHOLE_MIN;
+}
+
+/* Text bytes from at covered by the longest occurrence of any secret. */
+static size_t longest_match(const char *text, size_t length, size_t at,
+			    bool cut, char *const *values, size_t value_count)
+{
+	size_t best = 0, n;
+
+	for (int decode = 0; decode < 2; decode++) {
+		for (size_t k = 0; k < secrets.count; k++) {
+			n = match_at(text, length, at,
+				     secrets.bytes + secrets.needles[k].offset,
+				     secrets.needles[k].length, decode, cut);
+			best = n > best ? n : best;
+		}
+		for (size_t v = 0; v < value_count; v++) {
+			if (!long_enough(values[v]))
+				continue;
+			n = match_at(text, length, at, values[v],
+				     strlen(values[v]), decode, cut);
+			best = n > best ? n : best;
+		}
+	}
+	return best;
+}
+
+/*
+ * The cost of one pass over a text of n bytes with k needles (set and values)
+ * of at most L bytes: at most 2 * n * k * L unit comparisons (a unit reads at
+ * most 6 bytes), no allocation. Positions whose byte, raw or decoded, starts
+ * no needle (almost all of them) cost one table look-up; a candidate usually
+ * fails within a few bytes, so a log line costs about n * (1 + k) steps.
+ */
+static size_t mask(char *text, bool cut, char *const *values,
+		   size_t value_count)
+{
+	size_t length = strlen(text), written = 0, end = 0;
+	bool first[256], pending = false;
+
+	if (secrets.count == 0 && value_count == 0)
+		return length;
+	memcpy(first, secrets.first, sizeof(first));
+	for (size_t v = 0; v < value_count; v++)
+		if (long_enough(values[v]))
+			first[fold((unsigned char)values[v][0])] = true;
+
+	for (size_t i = 0; i < length; i++) {
+		unsigned char raw = (unsigned char)text[i], decoded;
+		size_t best = 0;
+
+		decode_unit(text + i, length - i, &decoded);
+		if (first[fold(raw)] || first[fold(decoded)])
+			best = longest_match(text, length, i, cut, values,
+					     value_count);
+		/*
+		 * Occurrences that overlap or touch are one masked span. It is
+		 * written when it can grow no more: spans are longer than the
+		 * mask, so the mask, written behind the reading position, never
+		 * overwrites a byte still to be read.
+		 */
+		if (pending && (i > end || (i == end && best == 0))) {
+			memcpy(text + written, SECRET_MASK, MASK_LENGTH);
+			written += MASK_LENGTH;
+			pending = false;
+		}
+		if (best > 0 && !pending) {
+			pending = true;
+			end = i + best;
+		} else if (best > 0 && i + best > end) {
+			end = i + best;
+		}
+		if (!pending)
+			text[written++] = text[i];
+	}
+	if (pending) {
+		memcpy(text + written, SECRET_MASK, MASK_LENGTH);
+		written += MASK_LENGTH;
+	}
+	text[written] = '\0';
+	return written;
+}
+
+size_t secret_mask(char *text)
+{
+	return mask(text, false, NULL, 0);
+}
+
+size_t secret_mask_cut(char *text)
+{
+	return mask(text, true, NULL, 0);
+}
+
+size_t secret_mask_values(char *text, bool cut, char *const *values,
+			  size_t count)
+{
+	return mask(text, cut, values, count);
+}
+
+void secret_reset(void)
+{
+	secrets.count = 0;
+	secrets.used = 0;
+	memset(secrets.first, 0, sizeof(secrets.first));
+}
+
+size_t secret_count(void)
+{
+	return secrets.count;
+}
+
+static bool already_in(const char *s, size_t length)
+{
+	for (size_t k = 0; k < secrets.count; k++) {
+		const char *other = secrets.bytes + secrets.needles[k].offset;
+
+		if (secrets.needles[k].length == length &&
+		    strncasecmp(other, s, length) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int add_exactly(const char *s, size_t length)
+{
+	if (already_in(s, length))
+		return 0;
+	if (secrets.count == SECRET_NEEDLES_MAX ||
+	    length + 1 > SECRET_BYTES_MAX - secrets.used)
+		return -E2BIG;
+	memcpy(secrets.bytes + secrets.used, s, length);
+	secrets.bytes[secrets.used + length] = '\0';
+	secrets.needles[secrets.count++] = (struct needle){
+	    .offset = (uint16_t)secrets.used,
+	    .length = (uint16_t)length,
+	};
+	secrets.used += length + 1;
+	secrets.first[fold((unsigned char)s[0])] = true;
+	return 0;
+}
+
+/*
+ * s, and its decoded form when it has one (a URL's "%2F" as a server that
+ * decoded it would echo it), if at least minimum bytes long.
+ */
+static int add_needle(const char *s, size_t length, size_t minimum)
+{
+	char decoded[SECRET_BYTES_MAX];
+	size_t decoded_length = 0;
+	int r;
+
+	if (length < minimum)
+		return 0;
+	if (length >= SECRET_BYTES_MAX)
+		return -E2BIG;
+	r = add_exactly(s, length);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < length;) {
+		unsigned char c;
+
+		i += decode_unit(s + i, length - i, &c);
+		decoded[decoded_length++] = (char)c;
+	}
+	if (decoded_length == length || decoded_length < minimum ||
+	    memchr(decoded, '\0', decoded_length) != NULL)
+		return 0;
+	return add_exactly(decoded, decoded_length);
+}
+
+/*
+ * The parts of a URL a server may echo on their own: the userinfo password,
+ * each path segment, query value (or bare query item) and the fragment.
+ */
+static int add_url_parts(const char *url)
+{
+	const char *p = strstr(url, "://"), *at, *colon;
+	size_t authority, n;
+	int r = 0;
+
+	if (p == NULL)
+		return 0;
+	p += 3;
+	authority = strcspn(p, "/?#");
+	at = memrchr(p, '@', authority);
+	colon = at != NULL ? memchr(p, ':', (size_t)(at - p)) : NULL;
+	if (colon != NULL)
+		r = add_needle(colon + 1, (size_t)(at - colon - 1),
+			       SECRET_PART_MIN);
+	p += authority;
+	while (r == 0 && *p == '/') {
+		n = strcspn(++p, "/?#");
+		r = add_needle(p, n, SECRET_PART_MIN);
+		p += n;
+	}
+	if (r == 0 && *p == '?') {
+		p++;
+		while (r == 0 && *p != '\0' && *p != '#') {
+			const char *equals;
+
+			n = strcspn(p, "&;#");
+			equals = memchr(p, '=', n);
+			if (equals != NULL)
+				r = add_needle(equals + 1,
+					       n - (size_t)(equals + 1 - p),
+					       SECRET_PART_MIN);
+			else
+				r = add_needle(p, n, SECRET_PART_MIN);
+			p += n;
+			if (*p == '&' || *p == ';')
+				p++;
+		}
+	}
+	if (r == 0 && *p == '#')
+		r = add_needle(p + 1, strlen(p + 1), SECRET_PART_MIN);
+	return r;
+}
+
+/* Pass 0 takes whole values, pass 1 the parts of URLs. */
+static int add_value(const struct config_section *section,
+		     const struct config_key *key, const char *value, int pass)
+{
+	size_t length = strlen(value);
+	int r;
+
+	if (pass == 0 && length < SECRET_WHOLE_MIN) {
+		log_warning("[%s] %s is shorter than %d characters: it cannot "
+			    "be masked in logs and outputs",
+			    section->name, key->name, SECRET_WHOLE_MIN);
+		return 0;
+	}
+	r = pass == 0 ? add_needle(value, length, SECRET_WHOLE_MIN)
+		      : add_url_parts(value);
+	if (r < 0)
+		log_warning("[%s] %s: no room left to mask %s (at most %d "
+			    "strings of %d bytes in all)",
+			    section->name, key->name,
+			    pass == 0 ? "it" : "parts of its URL",
+			    SECRET_NEEDLES_MAX, SECRET_BYTES_MAX);
+	return r;
+}
+
+static int add_section(const struct config *config,
+		       const struct config_section *section, int pass)
+{
+	const char *base = (const char *)config + section->offset;
+	size_t count = 1;
+	int result = 0;
+
+	if (section->element_size != 0)
+		count = *(const size_t *)((const char *)config +
+					  section->count_offset);
+	for (size_t index = 0; index < count; index++) {
+		const char *element = base + index * section->element_size;
+
+		for (size_t k = 0; k < section->key_count; k++) {
+			const struct config_key *key = &section->keys[k];
+			const char *value;
+
+			if (key->type != CONFIG_SECRET)
+				continue;
+			value = *(const char *const *)(element + key->offset);
+			if (value != NULL && value[0] != '\0' &&
+			    add_value(section, key, value, pass) < 0)
+				result = -E2BIG;
+		}
+	}
+	return result;
+}
+
+int secret_configure(const struct config *config)
+{
+	int result = 0;
+
+	secret_reset();
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t s = 0; s < config_section_count; s++)
+			if (add_section(config, config_sections[s], pass) < 0)
+				result = -E2BIG;
+	return result;
+}
