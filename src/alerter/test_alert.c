@@ -83,8 +83,8 @@ static void report(const struct test_outcome *o)
 			 o->result.error, o->result.body[0] ? ": " : "",
 			 o->result.body,
 			 o->result.outcome == DELIVERY_PERMANENT
-				 ? " (permanent)"
-				 : "");
+			     ? " (permanent)"
+			     : "");
 	secret_mask(line);
 	printf("%s\n", line);
 }
