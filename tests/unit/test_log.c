@@ -133,14 +133,13 @@ static void test_long_messages_are_cut_not_overflowed(void **state)
 static void configure_webhook(void)
 {
 	static const char toml[] =
-		"[alerting.webhook]\n"
-		"url = \"http://127.0.0.1:9/hook/Sg7kq2PzX9wLmT4v\"\n"
-		"hmac_secret = \"hm4c-Very-Secret-77\"\n";
+	    "[alerting.webhook]\n"
+	    "url = \"http://127.0.0.1:9/hook/Sg7kq2PzX9wLmT4v\"\n"
+	    "hmac_secret = \"hm4c-Very-Secret-77\"\n";
 	struct config *config = NULL;
 
-	assert_int_equal(config_load_text("t.toml", toml, strlen(toml),
-					  &config),
-			 0);
+	assert_int_equal(
+	    config_load_text("t.toml", toml, strlen(toml), &config), 0);
 	assert_int_equal(secret_configure(config), 0);
 	config_free(config);
 }
@@ -148,9 +147,9 @@ static void configure_webhook(void)
 /* The message and every field, in any encoding, before stderr sees them. */
 static void test_secrets_are_masked(void **state)
 {
-	const char *fields[] = { "SYSOPS_URL=http:\\/\\/127.0.0.1:9\\/hook\\/"
-				 "Sg7kq2PzX9wLmT4v",
-				 "SYSOPS_KEY=HM4C-VERY-SECRET-77" };
+	const char *fields[] = {"SYSOPS_URL=http:\\/\\/127.0.0.1:9\\/hook\\/"
+				"Sg7kq2PzX9wLmT4v",
+				"SYSOPS_KEY=HM4C-VERY-SECRET-77"};
 	FILE *sink;
 	int saved;
 
@@ -198,14 +197,14 @@ static void test_cut_record_hides_a_cut_secret(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stderr_priority_prefix_and_levels),
-		cmocka_unit_test(test_plain_style_for_commands),
-		cmocka_unit_test(test_structured_fields_on_stderr),
-		cmocka_unit_test(test_level_names),
-		cmocka_unit_test(test_auto_target_without_journal_is_stderr),
-		cmocka_unit_test(test_long_messages_are_cut_not_overflowed),
-		cmocka_unit_test(test_secrets_are_masked),
-		cmocka_unit_test(test_cut_record_hides_a_cut_secret),
+	    cmocka_unit_test(test_stderr_priority_prefix_and_levels),
+	    cmocka_unit_test(test_plain_style_for_commands),
+	    cmocka_unit_test(test_structured_fields_on_stderr),
+	    cmocka_unit_test(test_level_names),
+	    cmocka_unit_test(test_auto_target_without_journal_is_stderr),
+	    cmocka_unit_test(test_long_messages_are_cut_not_overflowed),
+	    cmocka_unit_test(test_secrets_are_masked),
+	    cmocka_unit_test(test_cut_record_hides_a_cut_secret),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
