@@ -91,6 +91,61 @@ static size_t decode_unit(const char *s, size_t left, unsigned char *c)
 	return 1;
 }
 
+typedef int part_fn(void *context, const char *part, size_t length);
+
+static int part_if_long(const char *part, size_t length, part_fn *fn,
+			void *context)
+{
+	return length >= SECRET_PART_MIN ? fn(context, part, length) : 0;
+}
+
+/*
+ * Calls fn for each part of a URL that a server may echo on its own and that
+ * is SECRET_PART_MIN bytes or more: the userinfo password, each path
+ * segment, query value (or bare query item) and the fragment. Stops at the
+ * first fn that fails; a value without "://" has no parts.
+ */
+static int url_parts(const char *url, part_fn *fn, void *context)
+{
+	const char *p = strstr(url, "://"), *at, *colon, *equals;
+	size_t authority, n;
+	int r = 0;
+
+	if (p == NULL)
+		return 0;
+	p += 3;
+	authority = strcspn(p, "/?#");
+	at = memrchr(p, '@', authority);
+	colon = at != NULL ? memchr(p, ':', (size_t)(at - p)) : NULL;
+	if (colon != NULL)
+		r = part_if_long(colon + 1, (size_t)(at - colon - 1), fn,
+				 context);
+	p += authority;
+	while (r == 0 && *p == '/') {
+		n = strcspn(++p, "/?#");
+		r = part_if_long(p, n, fn, context);
+		p += n;
+	}
+	if (r == 0 && *p == '?')
+		p++;
+	while (r == 0 && *p != '\0' && *p != '#') {
+		n = strcspn(p, "&;#");
+		equals = memchr(p, '=', n);
+		if (equals != NULL)
+			r = part_if_long(equals + 1,
+					 n - (size_t)(equals + 1 - p), fn,
+					 context);
+		else
+			r = part_if_long(p, n, fn, context);
+		p += n;
+		if (*p == '&' || *p == ';')
+			p++;
+	}
+	if (r == 0 && *p == '#')
+		r = part_if_long(p + 1, strlen(p + 1), fn, context);
+	return r;
+}
+
 /*
  * Bytes of text, from at, that spell needle (byte by byte, or unit by unit
  * when decode), or 0. With cut, a text that ends after the needle's first
@@ -123,28 +178,55 @@ static bool long_enough(const char *value)
 	return value != NULL && strlen(value) >= SECRET_WHOLE_MIN;
 }
 
-/* Text bytes from at covered by the longest occurrence of any secret. */
+struct part_match {
+	const char *text;
+	size_t length, at, best;
+	bool decode, cut;
+};
+
+static int match_part(void *context, const char *part, size_t length)
+{
+	struct part_match *m = context;
+	size_t n = match_at(m->text, m->length, m->at, part, length, m->decode,
+			    m->cut);
+
+	m->best = n > m->best ? n : m->best;
+	return 0;
+}
+
+/*
+ * Text bytes from at covered by the longest occurrence of any secret: one
+ * of the set, a value, or a part of a value that is a URL.
+ */
 static size_t longest_match(const char *text, size_t length, size_t at,
 			    bool cut, char *const *values, size_t value_count)
 {
-	size_t best = 0, n;
+	struct part_match m = {
+	    .text = text, .length = length, .at = at, .cut = cut};
 
 	for (int decode = 0; decode < 2; decode++) {
-		for (size_t k = 0; k < secrets.count; k++) {
-			n = match_at(text, length, at,
-				     secrets.bytes + secrets.needles[k].offset,
-				     secrets.needles[k].length, decode, cut);
-			best = n > best ? n : best;
-		}
+		m.decode = decode;
+		for (size_t k = 0; k < secrets.count; k++)
+			match_part(&m,
+				   secrets.bytes + secrets.needles[k].offset,
+				   secrets.needles[k].length);
 		for (size_t v = 0; v < value_count; v++) {
 			if (!long_enough(values[v]))
 				continue;
-			n = match_at(text, length, at, values[v],
-				     strlen(values[v]), decode, cut);
-			best = n > best ? n : best;
+			match_part(&m, values[v], strlen(values[v]));
+			url_parts(values[v], match_part, &m);
 		}
 	}
-	return best;
+	return m.best;
+}
+
+static int mark_first(void *context, const char *part, size_t length)
+{
+	bool *first = context;
+
+	(void)length;
+	first[fold((unsigned char)part[0])] = true;
+	return 0;
 }
 
 /*
@@ -164,8 +246,10 @@ static size_t mask(char *text, bool cut, char *const *values,
 		return length;
 	memcpy(first, secrets.first, sizeof(first));
 	for (size_t v = 0; v < value_count; v++)
-		if (long_enough(values[v]))
-			first[fold((unsigned char)values[v][0])] = true;
+		if (long_enough(values[v])) {
+			mark_first(first, values[v], 0);
+			url_parts(values[v], mark_first, first);
+		}
 
 	for (size_t i = 0; i < length; i++) {
 		unsigned char raw = (unsigned char)text[i], decoded;
@@ -290,52 +374,10 @@ static int add_needle(const char *s, size_t length, size_t minimum)
 	return add_exactly(decoded, decoded_length);
 }
 
-/*
- * The parts of a URL a server may echo on their own: the userinfo password,
- * each path segment, query value (or bare query item) and the fragment.
- */
-static int add_url_parts(const char *url)
+static int add_part(void *context, const char *part, size_t length)
 {
-	const char *p = strstr(url, "://"), *at, *colon;
-	size_t authority, n;
-	int r = 0;
-
-	if (p == NULL)
-		return 0;
-	p += 3;
-	authority = strcspn(p, "/?#");
-	at = memrchr(p, '@', authority);
-	colon = at != NULL ? memchr(p, ':', (size_t)(at - p)) : NULL;
-	if (colon != NULL)
-		r = add_needle(colon + 1, (size_t)(at - colon - 1),
-			       SECRET_PART_MIN);
-	p += authority;
-	while (r == 0 && *p == '/') {
-		n = strcspn(++p, "/?#");
-		r = add_needle(p, n, SECRET_PART_MIN);
-		p += n;
-	}
-	if (r == 0 && *p == '?') {
-		p++;
-		while (r == 0 && *p != '\0' && *p != '#') {
-			const char *equals;
-
-			n = strcspn(p, "&;#");
-			equals = memchr(p, '=', n);
-			if (equals != NULL)
-				r = add_needle(equals + 1,
-					       n - (size_t)(equals + 1 - p),
-					       SECRET_PART_MIN);
-			else
-				r = add_needle(p, n, SECRET_PART_MIN);
-			p += n;
-			if (*p == '&' || *p == ';')
-				p++;
-		}
-	}
-	if (r == 0 && *p == '#')
-		r = add_needle(p + 1, strlen(p + 1), SECRET_PART_MIN);
-	return r;
+	(void)context;
+	return add_needle(part, length, SECRET_PART_MIN);
 }
 
 /* Pass 0 takes whole values, pass 1 the parts of URLs. */
@@ -352,7 +394,7 @@ static int add_value(const struct config_section *section,
 		return 0;
 	}
 	r = pass == 0 ? add_needle(value, length, SECRET_WHOLE_MIN)
-		      : add_url_parts(value);
+		      : url_parts(value, add_part, NULL);
 	if (r < 0)
 		log_warning("[%s] %s: no room left to mask %s (at most %d "
 			    "strings of %d bytes in all)",

@@ -52,9 +52,10 @@ size_t secret_mask(char *text);
  */
 size_t secret_mask_cut(char *text);
 /*
- * The set and, as whole secrets, values (NULL and those shorter than
- * SECRET_WHOLE_MIN skipped): a request's own secrets, which a reload may
- * have taken out of the set while the request was in flight.
+ * The set and values, each as a configured value would be (its URL parts
+ * too; NULL and values shorter than SECRET_WHOLE_MIN skipped): a request's
+ * own secrets, which a reload may have taken out of the set while the request
+ * was in flight.
  */
 size_t secret_mask_values(char *text, bool cut, char *const *values,
 			  size_t count);

@@ -210,6 +210,21 @@ static void test_overlapping_secrets(void **state)
 	assert_string_equal(text, "***");
 }
 
+/* A request's own URL, gone from the set by a reload: its parts too. */
+static void test_values_are_taken_like_configured_ones(void **state)
+{
+	char *values[] = {"http://127.0.0.1:9/webhook/Sg7kq2PzX9wLmT4vHk"};
+	char text[] =
+	    "{\"segment\":\"SG7KQ2PZX9WLMT4VHK\",\"url\":\"http:\\/"
+	    "\\/127.0.0.1:9\\/webhook\\/Sg7kq2PzX9wLmT4vHk\"} webhook";
+
+	(void)state;
+	secret_reset();
+	secret_mask_values(text, false, values, 1);
+	assert_string_equal(text,
+			    "{\"segment\":\"***\",\"url\":\"***\"} webhook");
+}
+
 static void test_buffer_limits(void **state)
 {
 	char full[32], cut[64];
@@ -340,6 +355,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_decoded_url_part, teardown),
 	    cmocka_unit_test_setup_teardown(test_overlapping_secrets,
 					    setup_channels, teardown),
+	    cmocka_unit_test(test_values_are_taken_like_configured_ones),
 	    cmocka_unit_test_setup_teardown(test_buffer_limits, setup_channels,
 					    teardown),
 	    cmocka_unit_test(test_nothing_configured),
