@@ -12,6 +12,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/util.h"
 
 #define MASK_LENGTH (sizeof(SECRET_MASK) - 1)
 
@@ -40,15 +41,13 @@ static unsigned char fold(unsigned char c)
 	return c == '+' ? ' ' : c;
 }
 
-static int hex_digit(char c)
+/* The byte two hexadecimal digits spell, or -1. */
+static int hex_pair(const char *s)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	int high = string_hex_digit((unsigned char)s[0]);
+	int low = high < 0 ? -1 : string_hex_digit((unsigned char)s[1]);
+
+	return low < 0 ? -1 : high * 16 + low;
 }
 
 /*
@@ -60,25 +59,18 @@ static int hex_digit(char c)
 static size_t decode_unit(const char *s, size_t left, unsigned char *c)
 {
 	static const char short_escapes[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
-	int value = 0;
+	int value;
 
 	*c = (unsigned char)s[0];
-	if (s[0] == '%' && left >= 3 && hex_digit(s[1]) >= 0 &&
-	    hex_digit(s[2]) >= 0) {
-		*c = (unsigned char)(hex_digit(s[1]) * 16 + hex_digit(s[2]));
+	if (s[0] == '%' && left >= 3 && (value = hex_pair(s + 1)) >= 0) {
+		*c = (unsigned char)value;
 		return 3;
 	}
 	if (s[0] != '\\' || left < 2)
 		return 1;
 	if (fold((unsigned char)s[1]) == 'u') {
-		if (left < 6)
-			return 1;
-		for (size_t i = 2; i < 6; i++) {
-			if (hex_digit(s[i]) < 0)
-				return 1;
-			value = value * 16 + hex_digit(s[i]);
-		}
-		if (value >= 0x80)
+		if (left < 6 || hex_pair(s + 2) != 0 ||
+		    (value = hex_pair(s + 4)) < 0 || value >= 0x80)
 			return 1;
 		*c = (unsigned char)value;
 		return 6;

@@ -111,20 +111,27 @@ static void test_auto_target_without_journal_is_stderr(void **state)
 	unsetenv("JOURNAL_STREAM");
 }
 
+/* Logs text as one info record on stderr and captures it. */
+static void capture_info(const char *text)
+{
+	FILE *sink;
+	int saved;
+
+	log_open(LOG_TARGET_STDERR);
+	log_set_level(LOG_INFO);
+	capture_begin(&sink, &saved);
+	log_info("%s", text);
+	capture_end(sink, saved);
+}
+
 static void test_long_messages_are_cut_not_overflowed(void **state)
 {
 	char *huge = malloc(10000);
-	FILE *sink;
-	int saved;
 
 	(void)state;
 	memset(huge, 'a', 9999);
 	huge[9999] = '\0';
-	log_open(LOG_TARGET_STDERR);
-	log_set_level(LOG_INFO);
-	capture_begin(&sink, &saved);
-	log_info("%s", huge);
-	capture_end(sink, saved);
+	capture_info(huge);
 	assert_true(strlen(captured) < 4000);
 	assert_int_equal(captured[strlen(captured) - 1], '\n');
 	free(huge);
@@ -174,8 +181,6 @@ static void test_secrets_are_masked(void **state)
 static void test_cut_record_hides_a_cut_secret(void **state)
 {
 	char *huge = malloc(3000);
-	FILE *sink;
-	int saved;
 
 	(void)state;
 	configure_webhook();
@@ -183,11 +188,7 @@ static void test_cut_record_hides_a_cut_secret(void **state)
 	/* The secret straddles the end of the 2048-byte line. */
 	memcpy(huge + 2040, "Sg7kq2PzX9wLmT4v", 16);
 	huge[2999] = '\0';
-	log_open(LOG_TARGET_STDERR);
-	log_set_level(LOG_INFO);
-	capture_begin(&sink, &saved);
-	log_info("%s", huge);
-	capture_end(sink, saved);
+	capture_info(huge);
 	assert_null(strstr(captured, "Sg7k"));
 	assert_non_null(strstr(captured, "aaa***\n"));
 	free(huge);
