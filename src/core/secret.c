@@ -29,9 +29,11 @@ static struct {
 	size_t count;
 	char bytes[SECRET_BYTES_MAX];
 	size_t used;
-	/* Folded first bytes of the needles: most positions stop here. */
-	bool first[256];
+	/* By folded first byte, the needles starting with it (bit k: k). */
+	uint64_t starting[256];
 } secrets;
+
+_Static_assert(SECRET_NEEDLES_MAX <= 64, "needles are bits of a uint64_t");
 
 /* Letter case and the '+' a form encoder writes for a space do not count. */
 static unsigned char fold(unsigned char c)
@@ -174,34 +176,49 @@ struct part_match {
 	const char *text;
 	size_t length, at, best;
 	bool decode, cut;
+	unsigned char first; /* the folded byte the text starts with here */
 };
 
 static int match_part(void *context, const char *part, size_t length)
 {
 	struct part_match *m = context;
-	size_t n = match_at(m->text, m->length, m->at, part, length, m->decode,
-			    m->cut);
+	size_t n;
 
+	/* Most candidates fail here, without a call. */
+	if (fold((unsigned char)part[0]) != m->first)
+		return 0;
+	n = match_at(m->text, m->length, m->at, part, length, m->decode,
+		     m->cut);
 	m->best = n > m->best ? n : m->best;
 	return 0;
 }
 
+static void match_needles(struct part_match *m, uint64_t needles)
+{
+	for (; needles != 0; needles &= needles - 1) {
+		const struct needle *n =
+		    &secrets.needles[__builtin_ctzll(needles)];
+
+		match_part(m, secrets.bytes + n->offset, n->length);
+	}
+}
+
 /*
  * Text bytes from at covered by the longest occurrence of any secret: one
- * of the set, a value, or a part of a value that is a URL.
+ * of the set, a value, or a part of a value that is a URL. raw and decoded
+ * are the folded first byte there, read as a byte and as a unit.
  */
 static size_t longest_match(const char *text, size_t length, size_t at,
-			    bool cut, char *const *values, size_t value_count)
+			    unsigned char raw, unsigned char decoded, bool cut,
+			    char *const *values, size_t value_count)
 {
 	struct part_match m = {
 	    .text = text, .length = length, .at = at, .cut = cut};
 
 	for (int decode = 0; decode < 2; decode++) {
 		m.decode = decode;
-		for (size_t k = 0; k < secrets.count; k++)
-			match_part(&m,
-				   secrets.bytes + secrets.needles[k].offset,
-				   secrets.needles[k].length);
+		m.first = decode ? decoded : raw;
+		match_needles(&m, secrets.starting[m.first]);
 		for (size_t v = 0; v < value_count; v++) {
 			if (!long_enough(values[v]))
 				continue;
@@ -222,21 +239,22 @@ static int mark_first(void *context, const char *part, size_t length)
 }
 
 /*
- * The cost of one pass over a text of n bytes with k needles (set and values)
+ * The cost of one pass over a text of n bytes with k secrets (set and values)
  * of at most L bytes: at most 2 * n * k * L unit comparisons (a unit reads at
- * most 6 bytes), no allocation. Positions whose byte, raw or decoded, starts
- * no needle (almost all of them) cost one table look-up; a candidate usually
- * fails within a few bytes, so a log line costs about n * (1 + k) steps.
+ * most 6 bytes), no allocation. In practice: a position whose byte, raw or
+ * decoded, starts no secret costs two table look-ups, and elsewhere only the
+ * secrets starting with that byte are tried, most failing within a few
+ * bytes. Measured: 28 us for a 1.9 KB log line with 14 secrets (four
+ * channels' URLs, parts and tokens) on the 2-core build machine under load.
  */
 static size_t mask(char *text, bool cut, char *const *values,
 		   size_t value_count)
 {
 	size_t length = strlen(text), written = 0, end = 0;
-	bool first[256], pending = false;
+	bool first[256] = {false}, pending = false;
 
 	if (secrets.count == 0 && value_count == 0)
 		return length;
-	memcpy(first, secrets.first, sizeof(first));
 	for (size_t v = 0; v < value_count; v++)
 		if (long_enough(values[v])) {
 			mark_first(first, values[v], 0);
@@ -248,9 +266,12 @@ static size_t mask(char *text, bool cut, char *const *values,
 		size_t best = 0;
 
 		decode_unit(text + i, length - i, &decoded);
-		if (first[fold(raw)] || first[fold(decoded)])
-			best = longest_match(text, length, i, cut, values,
-					     value_count);
+		raw = fold(raw);
+		decoded = fold(decoded);
+		if ((secrets.starting[raw] | secrets.starting[decoded]) != 0 ||
+		    first[raw] || first[decoded])
+			best = longest_match(text, length, i, raw, decoded, cut,
+					     values, value_count);
 		/*
 		 * Occurrences that overlap or touch are one masked span. It is
 		 * written when it can grow no more: spans are longer than the
@@ -299,7 +320,7 @@ void secret_reset(void)
 {
 	secrets.count = 0;
 	secrets.used = 0;
-	memset(secrets.first, 0, sizeof(secrets.first));
+	memset(secrets.starting, 0, sizeof(secrets.starting));
 }
 
 size_t secret_count(void)
@@ -332,8 +353,9 @@ static int add_exactly(const char *s, size_t length)
 	    .offset = (uint16_t)secrets.used,
 	    .length = (uint16_t)length,
 	};
+	secrets.starting[fold((unsigned char)s[0])] |= 1ULL
+						       << (secrets.count - 1);
 	secrets.used += length + 1;
-	secrets.first[fold((unsigned char)s[0])] = true;
 	return 0;
 }
 
