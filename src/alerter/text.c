@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/secret.h"
 #include "core/util.h"
 
 size_t utf8_length(const char *s)
@@ -294,18 +295,8 @@ void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 
 void mask_secrets(char *text, char *const *secrets, size_t count)
 {
-	for (size_t i = 0; i < count; i++) {
-		const char *secret = secrets[i];
-		size_t length;
-		char *at;
-
-		if (secret == NULL || (length = strlen(secret)) < 4)
-			continue;
-		while ((at = strstr(text, secret)) != NULL) {
-			memmove(at + 3, at + length, strlen(at + length) + 1);
-			memcpy(at, "***", 3);
-		}
-	}
+	/* Every configured secret too, in every encoding (core/secret.h). */
+	secret_mask_values(text, false, secrets, count);
 }
 
 size_t text_escape_html(const char *in, char *out, size_t size)

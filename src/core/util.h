@@ -34,6 +34,9 @@ bool string_ends_with(const char *s, const char *suffix);
 /* Removes trailing whitespace (newlines from secret files) in place. */
 void string_trim_end(char *s);
 
+/* The value of a hexadecimal digit in either case, or -1. */
+int string_hex_digit(int c);
+
 uint64_t now_monotonic_usec(void);
 uint64_t now_realtime_usec(void);
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "alerter/text.h"
 #include "alert_fixture.h"
@@ -76,6 +77,12 @@ static void test_mask_secrets(void **state)
 	(void)state;
 	mask_secrets(text, secrets, 3);
 	assert_string_equal(text, "bad token *** in https://x/***/y");
+	/* Echoed by a server in any encoding and case (core/secret.h). */
+	strcpy(text, "{\"u\":\"https:\\/\\/x\\/ABC123SECRET\\/y\"} "
+		     "https%3A%2F%2Fx%2Fabc123secret");
+	mask_secrets(text, secrets, 3);
+	assert_string_equal(text, "{\"u\":\"https:\\/\\/x\\/***\\/y\"} "
+				  "https%3A%2F%2Fx%2F***");
 }
 
 static void test_headline_and_facts(void **state)
