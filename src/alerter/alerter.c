@@ -33,6 +33,7 @@
 #include "alerter/text.h"
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/state.h"
 #include "core/util.h"
 
@@ -174,7 +175,9 @@ static void write_history(void *context, uint64_t now_usec, const char *what,
 	if (line != NULL) {
 		ssize_t n;
 
-		memcpy(line, text, length);
+		/* Summaries may quote a log line that held a secret. */
+		memcpy(line, text, length + 1);
+		length = secret_mask(line);
 		line[length] = '\n';
 		n = write(a->history_fd, line, length + 1);
 		if (n == (ssize_t)(length + 1)) {

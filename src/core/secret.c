@@ -87,10 +87,29 @@ static size_t decode_unit(const char *s, size_t left, unsigned char *c)
 
 typedef int part_fn(void *context, const char *part, size_t length);
 
+/*
+ * A lower-case word ("services", "webhooks", "sendMessage" is not one) is
+ * a fixed part of a service's URL, not a secret: masking it would turn the
+ * word into "***" in every log line. Tokens have capitals or digits, or are
+ * long; a word of 16 letters or more is masked all the same.
+ */
+static bool plain_word(const char *part, size_t length)
+{
+	if (length >= 16)
+		return false;
+	for (size_t i = 0; i < length; i++)
+		if (!((part[i] >= 'a' && part[i] <= 'z') || part[i] == '-' ||
+		      part[i] == '_' || part[i] == '.'))
+			return false;
+	return true;
+}
+
 static int part_if_long(const char *part, size_t length, part_fn *fn,
 			void *context)
 {
-	return length >= SECRET_PART_MIN ? fn(context, part, length) : 0;
+	if (length < SECRET_PART_MIN || plain_word(part, length))
+		return 0;
+	return fn(context, part, length);
 }
 
 /*
