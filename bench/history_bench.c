@@ -19,7 +19,7 @@
 #include "core/log.h"
 #include "core/state.h"
 #include "core/util.h"
-#include "storage/history.h"
+#include "history/history.h"
 #include "storage/metrics.h"
 
 #define SERIES 2000

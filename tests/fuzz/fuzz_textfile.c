@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "storage/history.h"
+#include "history/history.h"
 #include "storage/metrics.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -27,7 +27,7 @@
 #include "core/log.h"
 #include "core/state.h"
 #include "core/util.h"
-#include "storage/history.h"
+#include "history/history.h"
 #include "storage/metrics.h"
 
 static volatile sig_atomic_t stop_requested;

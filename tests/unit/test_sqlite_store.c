@@ -23,7 +23,7 @@
 #include "core/config.h"
 #include "core/state.h"
 #include "core/util.h"
-#include "storage/history.h"
+#include "history/history.h"
 #include "storage/metrics.h"
 
 #if WITH_SQLITE

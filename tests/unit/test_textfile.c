@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "storage/history.h"
+#include "history/history.h"
 #include "storage/metrics.h"
 
 #define SEC ((int64_t)USEC_PER_SEC)

@@ -4,7 +4,7 @@
  * sparkline per series), `alerts` (what fired, for how long, what became of
  * it) and `export --prometheus` (the newest minute of every series).
  */
-#include "storage/history.h"
+#include "history/history.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "storage/history_internal.h"
+#include "history/history_internal.h"
 #include "storage/metrics.h"
 
 #define SPARK_WIDTH 32

@@ -7,7 +7,7 @@
  * Every failure is returned to the module (history_module.c), which reports
  * it once and carries on in memory; nothing here may crash the daemon.
  */
-#include "storage/history.h"
+#include "history/history.h"
 
 #if WITH_SQLITE
 
@@ -25,7 +25,7 @@
 #include "analyzer/analyzer.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "storage/history_internal.h"
+#include "history/history_internal.h"
 #include "storage/metrics.h"
 
 #define MINUTE_USEC (60 * (int64_t)USEC_PER_SEC)

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "storage/history.h"
+#include "history/history.h"
 
 #define HISTORY_ALERT_QUEUE 128
 

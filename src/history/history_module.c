@@ -11,7 +11,7 @@
  * A database that cannot be opened or written is reported once, closed, and
  * retried every minute; the rest of the pipeline never waits on it.
  */
-#include "storage/history.h"
+#include "history/history.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +22,7 @@
 #include "core/event.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "storage/history_internal.h"
+#include "history/history_internal.h"
 #include "storage/metrics.h"
 
 #define RETRY_USEC (60 * (int64_t)USEC_PER_SEC)

@@ -3,7 +3,7 @@
  * every call says so and the daemon runs in memory, so callers (the module,
  * the commands, the alerter) compile and behave the same way in both builds.
  */
-#include "storage/history_internal.h"
+#include "history/history_internal.h"
 
 #if !WITH_SQLITE
 

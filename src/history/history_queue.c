@@ -4,7 +4,7 @@
  * alerter never waits on SQLite) and the analyzer snapshots loaded at start,
  * looked up by series name + labels as the analyzer meets each series.
  */
-#include "storage/history_internal.h"
+#include "history/history_internal.h"
 
 #if WITH_SQLITE
 

@@ -7,7 +7,7 @@
  * This file is the one write outside the state dir, by the operator's choice
  * of [storage.history] textfile.
  */
-#include "storage/history.h"
+#include "history/history.h"
 
 #include <errno.h>
 #include <fcntl.h>
