@@ -126,9 +126,10 @@ static int module_start(struct daemon *d)
 	if (!d->config->history.enabled)
 		log_info("history: disabled in the configuration");
 	else if (!history_available())
-		log_notice("history: built without SQLite; no history, alert "
-			   "history or warm restarts (the rings still hold "
-			   "the last %llds)",
+		/* The analyzer says what this means for its baselines. */
+		log_notice("history: built without SQLite; no history or "
+			   "alert history (the rings still hold the last "
+			   "%llds)",
 			   (long long)d->config->agent.history_secs);
 	else {
 		/* Alerts wait in the queue while the database is away. */
