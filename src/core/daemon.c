@@ -22,7 +22,7 @@
 #include "core/state.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
-#include "storage/history.h"
+#include "history/history.h"
 #include "logscan/logscan.h"
 
 /*
