@@ -13,65 +13,6 @@
 #include "core/secret.h"
 #include "core/util.h"
 
-size_t utf8_length(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-bool utf8_truncate(char *s, size_t capacity, size_t max_chars,
-		   const char *marker)
-{
-	size_t marker_chars = utf8_length(marker), marker_bytes = strlen(marker);
-	size_t chars = 0, keep;
-	char *cut = NULL;
-
-	if (utf8_length(s) <= max_chars)
-		return false;
-	keep = max_chars > marker_chars ? max_chars - marker_chars : 0;
-	for (char *p = s; *p; p++) {
-		if (((unsigned char)*p & 0xc0) == 0x80)
-			continue;
-		if (chars == keep) {
-			cut = p;
-			break;
-		}
-		chars++;
-	}
-	if (cut == NULL)
-		return false;
-	/* Back off to a code point start that leaves room for the marker. */
-	while (cut > s && (size_t)(cut - s) + marker_bytes + 1 > capacity)
-		do
-			cut--;
-		while (cut > s && ((unsigned char)*cut & 0xc0) == 0x80);
-	if ((size_t)(cut - s) + marker_bytes + 1 <= capacity &&
-	    max_chars >= marker_chars)
-		memcpy(cut, marker, marker_bytes + 1);
-	else
-		*cut = '\0';
-	return true;
-}
-
-void format_duration(uint64_t seconds, char *buffer, size_t size)
-{
-	if (seconds < 60)
-		snprintf(buffer, size, "%llus", (unsigned long long)seconds);
-	else if (seconds < 3600)
-		snprintf(buffer, size, "%llum", (unsigned long long)seconds / 60);
-	else if (seconds < 86400)
-		snprintf(buffer, size, "%lluh %llum",
-			 (unsigned long long)seconds / 3600,
-			 (unsigned long long)seconds % 3600 / 60);
-	else
-		snprintf(buffer, size, "%llud %lluh",
-			 (unsigned long long)seconds / 86400,
-			 (unsigned long long)seconds % 86400 / 3600);
-}
-
 void format_time_utc(uint64_t usec, char *buffer, size_t size)
 {
 	time_t t = (time_t)(usec / USEC_PER_SEC);
@@ -80,19 +21,6 @@ void format_time_utc(uint64_t usec, char *buffer, size_t size)
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(buffer, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
 		snprintf(buffer, size, "?");
-}
-
-void format_time_rfc3339(uint64_t usec, char *buffer, size_t size)
-{
-	time_t t = (time_t)(usec / USEC_PER_SEC);
-	struct tm tm;
-	char base[32];
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		base[0] = '\0';
-	snprintf(buffer, size, "%s.%03lluZ", base,
-		 (unsigned long long)(usec % USEC_PER_SEC / 1000));
 }
 
 void sparkline(const double *values, size_t count, char *buffer, size_t size)

@@ -14,19 +14,10 @@
 
 #define TRUNCATION_MARKER "…[truncated]"
 
-/* Code points in a UTF-8 string. */
-size_t utf8_length(const char *s);
-/*
- * Cuts s (in a buffer of capacity bytes) to at most max_chars code points,
- * ending with marker when it had to cut (the marker counts); never splits a
- * code point. Returns true if it cut.
- */
-bool utf8_truncate(char *s, size_t capacity, size_t max_chars,
-		   const char *marker);
+/* utf8_length, utf8_truncate, format_duration, format_time_rfc3339: core */
+#include "core/util.h"
 
-void format_duration(uint64_t seconds, char *buffer, size_t size);
 void format_time_utc(uint64_t usec, char *buffer, size_t size);    /* human */
-void format_time_rfc3339(uint64_t usec, char *buffer, size_t size);
 
 /* ▁▂▃▄▅▆▇█ from min to max; a gap (NAN) is a space. */
 void sparkline(const double *values, size_t count, char *buffer, size_t size);

@@ -356,18 +356,13 @@ static void format_value(const char *name, double value, char *buffer,
 }
 
 /* "9 h", "35 min", "2.5 d". */
-static void format_duration(double secs, char *buffer, size_t size)
+/* An ETA or a duration in the one format; a negative one never comes. */
+static void format_eta(double secs, char *buffer, size_t size)
 {
 	if (secs < 0)
 		snprintf(buffer, size, "never");
-	else if (secs < 120)
-		snprintf(buffer, size, "%.0f s", secs);
-	else if (secs < 7200)
-		snprintf(buffer, size, "%.0f min", secs / 60);
-	else if (secs < 3 * 86400)
-		snprintf(buffer, size, "%.1f h", secs / 3600);
 	else
-		snprintf(buffer, size, "%.1f d", secs / 86400);
+		format_duration((uint64_t)secs, buffer, size);
 }
 
 static void submit(struct analyzer *a, struct alert_event *event)
@@ -567,9 +562,9 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 		return;
 	series_label(series, label, sizeof(label));
 	trend_rule(series->name, rule, sizeof(rule));
-	format_duration(f.eta_secs, eta, sizeof(eta));
-	format_duration(f.eta_low, low, sizeof(low));
-	format_duration(f.eta_high, high, sizeof(high));
+	format_eta(f.eta_secs, eta, sizeof(eta));
+	format_eta(f.eta_low, low, sizeof(low));
+	format_eta(f.eta_high, high, sizeof(high));
 	snprintf(rate, sizeof(rate), "%.2g points/h", f.slope * 3600);
 	if (change == DETECT_FIRE)
 		snprintf(summary, sizeof(summary),
@@ -686,7 +681,7 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	if (change == DETECT_NONE)
 		return;
 	leak_subject(series, subject, sizeof(subject));
-	format_duration(r.duration_secs, dur, sizeof(dur));
+	format_eta(r.duration_secs, dur, sizeof(dur));
 	format_value(series->name, value, now, sizeof(now));
 	if (bytes)
 		snprintf(rate, sizeof(rate), "+%.3g MiB/h",

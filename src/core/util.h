@@ -52,4 +52,19 @@ void zeroed_pages_free(void *pages, size_t count, size_t size);
 /* Levenshtein distance, capped at limit+1 so long strings stay cheap. */
 size_t edit_distance(const char *a, const char *b, size_t limit);
 
+/* Code points in a UTF-8 string. */
+size_t utf8_length(const char *s);
+/*
+ * Cuts s (in a buffer of capacity bytes) to at most max_chars code points,
+ * ending with marker when it had to cut (the marker counts); never splits a
+ * code point. Returns true if it cut.
+ */
+bool utf8_truncate(char *s, size_t capacity, size_t max_chars,
+		   const char *marker);
+
+/* "45s", "12m", "3h 20m", "2d 5h": every duration the agent prints. */
+void format_duration(uint64_t seconds, char *buffer, size_t size);
+/* "2025-11-22T00:05:00.000Z" */
+void format_time_rfc3339(uint64_t usec, char *buffer, size_t size);
+
 #endif

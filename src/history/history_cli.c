@@ -299,20 +299,6 @@ struct alerts_output {
 	json_object *array;
 };
 
-static void format_duration(int64_t secs, char *buffer, size_t size)
-{
-	if (secs < 0)
-		snprintf(buffer, size, "-");
-	else if (secs < 120)
-		snprintf(buffer, size, "%llds", (long long)secs);
-	else if (secs < 7200)
-		snprintf(buffer, size, "%lldm", (long long)(secs / 60));
-	else if (secs < 3 * 86400)
-		snprintf(buffer, size, "%.1fh", (double)secs / 3600);
-	else
-		snprintf(buffer, size, "%.1fd", (double)secs / 86400);
-}
-
 static void print_alert(const struct history_alert *a, void *context)
 {
 	struct alerts_output *out = context;
@@ -351,7 +337,11 @@ static void print_alert(const struct history_alert *a, void *context)
 		return;
 	}
 	format_time(a->time_usec / (int64_t)USEC_PER_SEC, when, sizeof(when));
-	format_duration(a->duration_secs, duration, sizeof(duration));
+	if (a->duration_secs < 0)
+		snprintf(duration, sizeof(duration), "-");
+	else
+		format_duration((uint64_t)a->duration_secs, duration,
+				sizeof(duration));
 	if (a->labels[0])
 		snprintf(series, sizeof(series), "%s{%s}", a->series,
 			 a->labels);

@@ -48,7 +48,8 @@ bool history_textfile_metric_name(const char *name, char *buffer, size_t size)
 }
 
 /* Length of the valid UTF-8 sequence at p (before end), or 0. */
-static size_t utf8_length(const unsigned char *p, const unsigned char *end)
+static size_t utf8_sequence_length(const unsigned char *p,
+				   const unsigned char *end)
 {
 	size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2
 			: (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
@@ -73,7 +74,7 @@ static void write_escaped(FILE *stream, const char *text, const char *end,
 	const unsigned char *stop = (const unsigned char *)end;
 
 	while (p < stop) {
-		size_t n = utf8_length(p, stop);
+		size_t n = utf8_sequence_length(p, stop);
 
 		if (n == 0) {
 			fputc('?', stream);
