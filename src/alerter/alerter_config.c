@@ -125,7 +125,9 @@ static const struct config_key alerting_keys[] = {
 	  .offset = ALERTING_KEY(group_wait_secs), .default_text = "30",
 	  .minimum = 0, .maximum = 3600,
 	  .description = "Problems starting within this many seconds of the "
-			 "first one go out together, one message per channel." },
+			 "first one go out together, one message per channel; "
+			 "a group holding a critical goes out 3 s after the "
+			 "last problem joined it." },
 	{ .name = "flap_window_secs", .type = CONFIG_INTEGER,
 	  .offset = ALERTING_KEY(flap_window_secs), .default_text = "900",
 	  .minimum = 10, .maximum = 86400,

@@ -21,6 +21,13 @@
 #include "core/util.h"
 
 #define HOUR_USEC (3600 * USEC_PER_SEC)
+/*
+ * Group wait applies to what arrives together: a group holding a critical
+ * closes once nothing new joined it for this long (or at group_wait_secs,
+ * whichever comes first), so a lone critical goes out within seconds while
+ * a burst still goes out as one message.
+ */
+#define GROUP_SETTLE_USEC (3 * USEC_PER_SEC)
 
 struct pipeline *pipeline_new(size_t capacity, pipeline_emit_fn *emit,
 			      pipeline_history_fn *history, void *context)
@@ -238,8 +245,13 @@ static void notify(struct pipeline *p, struct alert_record *r,
 	r->silenced = false;
 	r->pending = true;
 	r->pending_kind = kind;
-	if (p->group_open_usec == 0)
+	if (p->group_open_usec == 0) {
 		p->group_open_usec = p->now_usec;
+		p->group_critical = false;
+	}
+	p->group_last_usec = p->now_usec;
+	if (r->snap.severity == ALERT_CRITICAL && kind != ALERT_KIND_RESOLVED)
+		p->group_critical = true;
 }
 
 static unsigned toggles_in_window(const struct alert_record *r, uint64_t now,
@@ -489,6 +501,15 @@ static void owe(struct pipeline *p, struct alert_record *r, enum alert_kind kind
 		else if (r->told[c])
 			r->owed[c] = OWED_RESOLVED;
 	}
+}
+
+static uint64_t group_deadline(const struct pipeline *p)
+{
+	uint64_t deadline = p->group_open_usec + p->settings.group_wait_usec;
+
+	if (p->group_critical && p->group_last_usec + GROUP_SETTLE_USEC < deadline)
+		deadline = p->group_last_usec + GROUP_SETTLE_USEC;
+	return deadline;
 }
 
 static void flush_group(struct pipeline *p)
@@ -741,8 +762,7 @@ void pipeline_tick(struct pipeline *p, uint64_t now_usec)
 					     p->settings.repeat_usec)
 			notify(p, r, ALERT_KIND_REPEAT);
 	}
-	if (p->group_open_usec != 0 &&
-	    now_usec >= p->group_open_usec + p->settings.group_wait_usec)
+	if (p->group_open_usec != 0 && now_usec >= group_deadline(p))
 		flush_group(p);
 	if (p->group_open_usec == 0)
 		flush_channels(p);
@@ -761,7 +781,7 @@ uint64_t pipeline_next_deadline(const struct pipeline *p)
 	uint64_t next = 0;
 
 	if (p->group_open_usec)
-		return p->group_open_usec + p->settings.group_wait_usec;
+		return group_deadline(p);
 	for (int c = 0; c < CHANNEL_COUNT; c++) {
 		uint64_t at;
 

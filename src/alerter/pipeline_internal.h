@@ -64,6 +64,8 @@ struct pipeline {
 	bool maintenance;
 	bool dirty;                /* state changed since pipeline_save */
 	uint64_t group_open_usec;  /* 0: no group waiting */
+	uint64_t group_last_usec;  /* the last notification into it */
+	bool group_critical;       /* it holds a critical firing */
 	uint64_t now_usec;
 	struct pipeline_stats stats;
 	struct channel_limit limits[CHANNEL_COUNT];

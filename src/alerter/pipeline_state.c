@@ -94,6 +94,8 @@ json_object *pipeline_save(struct pipeline *p)
 
 	add_int(root, "version", STATE_VERSION);
 	add_int(root, "group_open", (int64_t)p->group_open_usec);
+	add_int(root, "group_last", (int64_t)p->group_last_usec);
+	add_bool(root, "group_critical", p->group_critical);
 	limits = json_object_new_object();
 	for (int c = 0; c < CHANNEL_COUNT; c++) {
 		const struct channel_limit *l = &p->limits[c];
@@ -183,6 +185,9 @@ int pipeline_restore(struct pipeline *p, json_object *state)
 	for (size_t i = 0; i < p->capacity; i++)
 		p->records[i].in_use = false;
 	p->group_open_usec = (uint64_t)get_int(state, "group_open", 0);
+	p->group_last_usec = (uint64_t)get_int(state, "group_last",
+					       (int64_t)p->group_open_usec);
+	p->group_critical = get_bool(state, "group_critical");
 	if (json_object_object_get_ex(state, "limits", &limits)) {
 		json_object_object_foreach(limits, name, o) {
 			int c = channel_from_name(name);

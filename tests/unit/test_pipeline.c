@@ -119,6 +119,41 @@ static void test_group_wait_then_one_message(void **state)
 	pipeline_free(p);
 }
 
+static void test_lone_critical_goes_out_within_seconds(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p = make(&s);
+
+	(void)state;
+	fire(p, "disk_failing", "", ALERT_CRITICAL, true, T0);
+	pipeline_tick(p, T0 + 2 * SEC);
+	assert_int_equal(captured_count, 0);
+	assert_int_equal(pipeline_next_deadline(p), T0 + 3 * SEC);
+	pipeline_tick(p, T0 + 3 * SEC);
+	assert_int_equal(captured_count, 1);
+	/* A burst that keeps arriving still goes out as one message, once
+	 * it settles (or at group_wait_secs). */
+	for (int i = 0; i < 10; i++) {
+		char labels[16];
+
+		snprintf(labels, sizeof(labels), "cpu=%d", i);
+		fire(p, "mce", labels, ALERT_CRITICAL, true,
+		     T0 + (uint64_t)(100 + 2 * i) * SEC);
+		pipeline_tick(p, T0 + (uint64_t)(100 + 2 * i) * SEC);
+	}
+	assert_int_equal(captured_count, 1);
+	pipeline_tick(p, T0 + 121 * SEC);
+	assert_int_equal(captured_count, 2);
+	assert_int_equal(captured[1].alert_count, 10);
+	/* Warnings alone wait the whole group_wait_secs. */
+	fire(p, "load_high", "", ALERT_WARNING, true, T0 + 200 * SEC);
+	pipeline_tick(p, T0 + 229 * SEC);
+	assert_int_equal(captured_count, 2);
+	pipeline_tick(p, T0 + 230 * SEC);
+	assert_int_equal(captured_count, 3);
+	pipeline_free(p);
+}
+
 static void test_dedup_repeat_and_escalation(void **state)
 {
 	struct pipeline_settings s = base_settings();
@@ -611,6 +646,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_wait_then_one_message),
+		cmocka_unit_test(test_lone_critical_goes_out_within_seconds),
 		cmocka_unit_test(test_dedup_repeat_and_escalation),
 		cmocka_unit_test(test_resolved_with_duration),
 		cmocka_unit_test(test_blip_inside_group_wait_is_kept_in_history),
