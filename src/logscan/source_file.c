@@ -11,10 +11,16 @@
  *  - the path vanished: the open file is drained and the path waited for.
  *
  * Cursors (device, inode, offset through the last complete line, line
- * number) are saved in the state directory each tick and at stop. At start
- * a cursor whose inode no longer sits at its path is looked for among the
- * directory's other files, so lines written before a rotation that happened
- * while the daemon was down are still read, once.
+ * number) are saved in the state directory each tick and at stop, behind
+ * event_sync(). While a rotated file is still being finished, its cursor is
+ * the one saved for the path, so a crash then reads the rest of it again
+ * rather than never. At start a cursor whose inode no longer sits at its
+ * path is looked for among the directory's other files, so lines written
+ * before a rotation that happened while the daemon was down are still read.
+ *
+ * The tables (followed files, loaded cursors) have max_files slots,
+ * allocated at start; each followed file adds its path and two line
+ * buffers of max_line_bytes.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,7 +45,8 @@
 #include "logscan/sources.h"
 
 #define CURSOR_FILE "logscan-files.cursor"
-#define CURSOR_MAX_BYTES (LOGSCAN_MAX_FILES * (PATH_MAX + 96))
+/* One cursor line: four numbers of at most 20 digits, spaces, newline. */
+#define CURSOR_LINE_BYTES(path_length) ((path_length) + 4 * 21 + 1)
 #define CHUNK_BYTES 65536
 #define WATCH_MASK (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | \
 		    IN_DELETE | IN_CLOSE_WRITE | IN_ONLYDIR)
@@ -73,10 +80,11 @@ struct file_source {
 	struct logscan_context *context;
 	int inotify_fd;
 	sd_event_source *io, *defer;
-	struct tailed_file files[LOGSCAN_MAX_FILES];
-	size_t count;
-	struct saved_cursor cursors[LOGSCAN_MAX_FILES];
+	struct tailed_file *files; /* max_files */
+	size_t count, max_files;
+	struct saved_cursor *cursors; /* max_files */
 	size_t cursor_count;
+	struct source_cursor saved;
 	char *chunk;
 	int64_t budget;
 	bool dirty, warned_full;
@@ -410,11 +418,13 @@ static void follow(struct file_source *source, const char *path,
 	if (!at_start && stat(path, &st) == 0 &&
 	    inode_followed(source, st.st_dev, st.st_ino))
 		return;
-	if (source->count >= LOGSCAN_MAX_FILES) {
+	if (source->count >= source->max_files) {
 		if (!source->warned_full)
-			log_warning("logscan: more than %d files match "
+			log_warning("logscan: more than %zu files match "
 				    "[logscan] files; %s and later ones are "
-				    "not followed", LOGSCAN_MAX_FILES, path);
+				    "not followed: raise [logscan] max_files "
+				    "(now %zu)",
+				    source->max_files, path, source->max_files);
 		source->warned_full = true;
 		return;
 	}
@@ -512,7 +522,8 @@ static void load_cursors(struct file_source *source)
 	char *text, *line, *save = NULL;
 	size_t length;
 	int r = state_read(source->context->state_dir_fd, CURSOR_FILE,
-			   CURSOR_MAX_BYTES, &text, &length);
+			   source->max_files * CURSOR_LINE_BYTES(PATH_MAX),
+			   &text, &length);
 
 	if (r < 0) {
 		if (r != -ENOENT)
@@ -522,7 +533,7 @@ static void load_cursors(struct file_source *source)
 		return;
 	}
 	for (line = strtok_r(text, "\n", &save);
-	     line != NULL && source->cursor_count < LOGSCAN_MAX_FILES;
+	     line != NULL && source->cursor_count < source->max_files;
 	     line = strtok_r(NULL, "\n", &save)) {
 		struct saved_cursor *c = &source->cursors[source->cursor_count];
 		unsigned long long dev, ino, offset, line_number;
@@ -547,39 +558,49 @@ static void load_cursors(struct file_source *source)
 	free(text);
 }
 
+/*
+ * The position saved for a file: its rotated predecessor while that is still
+ * being finished (at start, that cursor's inode is found beside the path,
+ * read from there, and the new file from 0), else the current file.
+ */
+static const struct stream *saved_stream(const struct tailed_file *f)
+{
+	if (f->previous.fd >= 0)
+		return &f->previous;
+	return f->current.fd >= 0 ? &f->current : NULL;
+}
+
 static void save_cursors(struct file_source *source)
 {
-	size_t size = CURSOR_MAX_BYTES, used = 0;
+	size_t size = 1, used = 0;
 	char *text;
-	int r;
 
 	if (!source->dirty)
 		return;
+	for (size_t i = 0; i < source->count; i++)
+		size += CURSOR_LINE_BYTES(strlen(source->files[i].path));
 	text = malloc(size);
 	if (text == NULL)
 		return;
 	for (size_t i = 0; i < source->count; i++) {
 		const struct tailed_file *f = &source->files[i];
+		const struct stream *stream = saved_stream(f);
 		int n;
 
-		if (f->current.fd < 0)
+		if (stream == NULL)
 			continue;
-		n = snprintf(text + used, size - used, "%llu %llu %llu %llu %s\n",
-			     (unsigned long long)f->current.dev,
-			     (unsigned long long)f->current.ino,
-			     (unsigned long long)f->current.reader.consumed,
-			     (unsigned long long)f->current.line_number,
-			     f->path);
+		n = snprintf(text + used, size - used,
+			     "%llu %llu %llu %llu %s\n",
+			     (unsigned long long)stream->dev,
+			     (unsigned long long)stream->ino,
+			     (unsigned long long)stream->reader.consumed,
+			     (unsigned long long)stream->line_number, f->path);
 		if (n < 0 || (size_t)n >= size - used)
 			break;
 		used += (size_t)n;
 	}
-	r = state_write_atomic(source->context->state_dir_fd, CURSOR_FILE, text,
-			       used);
-	if (r < 0)
-		log_warning("logscan: cannot save file cursors: %s",
-			    strerror(-r));
-	else
+	if (source_cursor_save(source->context, &source->saved, text, used) ==
+	    0)
 		source->dirty = false;
 	free(text);
 }
@@ -593,6 +614,15 @@ int file_source_start(struct logscan_context *context,
 	if (source == NULL)
 		return -ENOMEM;
 	source->context = context;
+	source->inotify_fd = -1;
+	source->max_files = (size_t)context->config->max_files;
+	source_cursor_init(&source->saved, CURSOR_FILE, "the file cursors");
+	source->files = calloc(source->max_files, sizeof(*source->files));
+	source->cursors = calloc(source->max_files, sizeof(*source->cursors));
+	if (source->files == NULL || source->cursors == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	source->chunk = malloc(CHUNK_BYTES);
 	source->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (source->chunk == NULL || source->inotify_fd < 0) {
@@ -664,6 +694,9 @@ void file_source_stop(struct file_source *source, struct source_stats *stats)
 	}
 	for (size_t i = 0; i < source->cursor_count; i++)
 		free(source->cursors[i].path);
+	free(source->files);
+	free(source->cursors);
+	source_cursor_stats(&source->saved, &source->stats);
 	if (stats != NULL)
 		*stats = source->stats;
 	source_release(source->io);
