@@ -32,10 +32,10 @@ int source_cursor_save(const struct logscan_context *context,
 		cursor->held++;
 		if (cursor->held_error == 0)
 			log_warning_errno(r,
-					  "logscan: %s is not saved while "
-					  "accepted alerts are not on disk; "
-					  "what follows it is read again after "
-					  "a restart",
+					  "logscan: not saving %s while "
+					  "accepted alerts are not on disk "
+					  "(what follows it is read again "
+					  "after a restart)",
 					  cursor->what);
 		cursor->held_error = r;
 		return r;
@@ -45,17 +45,16 @@ int source_cursor_save(const struct logscan_context *context,
 	if (r < 0) {
 		cursor->failed++;
 		if (cursor->write_error == 0)
-			log_warning_errno(
-			    r,
-			    "logscan: cannot save %s (%s); the "
-			    "old one stays and what follows it is "
-			    "read again after a restart",
-			    cursor->what, cursor->file);
+			log_warning_errno(r,
+					  "logscan: cannot save %s in %s; "
+					  "the old one stays (what follows it "
+					  "is read again after a restart)",
+					  cursor->what, cursor->file);
 		cursor->write_error = r;
 		return r;
 	}
 	if (cursor->held_error != 0 || cursor->write_error != 0)
-		log_notice("logscan: %s is saved again (%llu saves put off "
+		log_notice("logscan: saving %s again (%llu saves put off "
 			   "until alerts were on disk, %llu writes failed so "
 			   "far)",
 			   cursor->what, (unsigned long long)cursor->held,
