@@ -348,27 +348,41 @@ static bool inode_followed(struct file_source *source, dev_t dev, ino_t ino)
 	return false;
 }
 
+/* The cursor's file renamed while we were down: finished first. */
+static void open_rotated(struct tailed_file *file,
+			 const struct saved_cursor *cursor)
+{
+	char rotated[PATH_MAX];
+
+	if (find_inode_nearby(file->path, cursor->dev, cursor->ino, rotated,
+			      sizeof(rotated)) &&
+	    stream_open(&file->previous, rotated, cursor->offset,
+			cursor->line_number) == 0)
+		log_info("logscan: %s was rotated while stopped; finishing %s "
+			 "first",
+			 file->path, rotated);
+}
+
 static void open_first_time(struct file_source *source,
 			    struct tailed_file *file, bool at_start)
 {
 	const struct saved_cursor *cursor = find_cursor(source, file->path);
 	struct stat st;
-	char rotated[PATH_MAX];
 	int r;
 
-	if (stat(file->path, &st) < 0)
-		return; /* waited for; read from 0 when it appears */
+	if (stat(file->path, &st) < 0) {
+		/* Renamed and not re-created yet: the old file's rest is
+		 * read now, the path waited for (read from 0). */
+		if (cursor != NULL)
+			open_rotated(file, cursor);
+		return;
+	}
 	if (cursor != NULL && cursor->dev == st.st_dev &&
 	    cursor->ino == st.st_ino) {
 		r = stream_open(&file->current, file->path, cursor->offset,
 				cursor->line_number);
 	} else if (cursor != NULL) {
-		if (find_inode_nearby(file->path, cursor->dev, cursor->ino,
-				      rotated, sizeof(rotated)) &&
-		    stream_open(&file->previous, rotated, cursor->offset,
-				cursor->line_number) == 0)
-			log_info("logscan: %s was rotated while stopped; "
-				 "finishing %s first", file->path, rotated);
+		open_rotated(file, cursor);
 		r = stream_open(&file->current, file->path, 0, 0);
 	} else if (at_start &&
 		   strcmp(source->context->config->start_position, "end") ==
@@ -661,8 +675,11 @@ void file_source_tick(struct file_source *source)
 			continue;
 		if (f->previous.got_data)
 			f->previous.idle_ticks = 0;
-		else if (++f->previous.idle_ticks >= 2)
+		else if (++f->previous.idle_ticks >= 2) {
 			stream_close(source, f, &f->previous, true);
+			/* The saved position moves to the current file. */
+			source->dirty = true;
+		}
 		f->previous.got_data = false;
 	}
 	save_cursors(source);

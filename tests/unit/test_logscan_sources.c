@@ -353,6 +353,66 @@ static void test_file_cursor_waits_for_sync(void **state)
 	fixture_close(&f);
 }
 
+/* "dev ino offset line path\n" for the file at path now. */
+static void cursor_line(const char *path, uint64_t offset, uint64_t line,
+			const char *as, char *out, size_t size)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(out, size, "%llu %llu %llu %llu %s\n",
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		 (unsigned long long)offset, (unsigned long long)line, as);
+}
+
+/*
+ * app.log was renamed to app.log.1 while the daemon was down and not yet
+ * re-created: its rest is read at start, and until it is finished the
+ * cursor saved for app.log stays on it (a crash then reads the rest again
+ * rather than never).
+ */
+static void test_file_rotated_while_down(void **state)
+{
+	struct fixture f;
+	struct file_source *files;
+	struct source_stats stats;
+	char cursor[512], path[256], rotated[256];
+
+	(void)state;
+	fixture_open(&f);
+	write_text(&f, "app.log", "first line\n" OOM_LINE "\n");
+	string_copy(path, at(&f, "app.log"), sizeof(path));
+	string_copy(rotated, at(&f, "app.log.1"), sizeof(rotated));
+	f.config->logscan.files.items = calloc(1, sizeof(char *));
+	f.config->logscan.files.items[0] = strdup(path);
+	f.config->logscan.files.count = 1;
+	cursor_line(path, 11, 1, path, cursor, sizeof(cursor));
+	assert_int_equal(state_write_atomic(f.state_fd, "logscan-files.cursor",
+					    cursor, strlen(cursor)),
+			 0);
+	assert_int_equal(rename(path, rotated), 0);
+	log_set_level(LOG_WARNING);
+	assert_int_equal(file_source_start(&f.context, &files), 0);
+	assert_int_equal(f.seen.n, 1);
+	cursor_line(rotated, 11 + strlen(OOM_LINE) + 1, 2, path, cursor,
+		    sizeof(cursor));
+	assert_string_equal(state_file(&f, "logscan-files.cursor"), cursor);
+	/* The writer re-creates its log: read from 0, while the rotated
+	 * file still holds the saved position for a tick or two. */
+	write_text(&f, "app.log", OOM_LINE "\n");
+	file_source_tick(files);
+	assert_int_equal(f.seen.n, 2);
+	assert_string_equal(state_file(&f, "logscan-files.cursor"), cursor);
+	file_source_tick(files);
+	file_source_tick(files);
+	cursor_line(path, strlen(OOM_LINE) + 1, 1, path, cursor,
+		    sizeof(cursor));
+	assert_string_equal(state_file(&f, "logscan-files.cursor"), cursor);
+	file_source_stop(files, &stats);
+	assert_int_equal(stats.rotations, 0);
+	fixture_close(&f);
+}
+
 static void test_max_files_bounds_the_followed_files(void **state)
 {
 	struct fixture f;
@@ -515,6 +575,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kmsg_cursor_waits_for_sync),
 		cmocka_unit_test(test_file_cursor_waits_for_sync),
+		cmocka_unit_test(test_file_rotated_while_down),
 		cmocka_unit_test(test_max_files_bounds_the_followed_files),
 		cmocka_unit_test(test_kmsg_first_start_summarises_the_ring),
 		cmocka_unit_test(test_kmsg_backlog_off_pages_each),
