@@ -18,9 +18,10 @@
  * path is looked for among the directory's other files, so lines written
  * before a rotation that happened while the daemon was down are still read.
  *
- * The tables (followed files, loaded cursors) have max_files slots,
- * allocated at start; each followed file adds its path and two line
- * buffers of max_line_bytes.
+ * Memory is reserved at start from max_files: the tables (followed files,
+ * loaded cursors) and two line buffers of max_line_bytes per slot (current
+ * and rotated-away file), as pages that become resident only when written
+ * (a slot in use, a partial line kept); a followed file adds its path.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -80,10 +81,11 @@ struct file_source {
 	struct logscan_context *context;
 	int inotify_fd;
 	sd_event_source *io, *defer;
-	struct tailed_file *files; /* max_files */
-	size_t count, max_files;
-	struct saved_cursor *cursors; /* max_files */
-	size_t cursor_count;
+	/* max_files slots each; two line buffers of line_bytes a slot. */
+	struct tailed_file *files;
+	struct saved_cursor *cursors;
+	char *line_buffers;
+	size_t count, cursor_count, max_files, line_bytes;
 	struct source_cursor saved;
 	char *chunk;
 	int64_t budget;
@@ -116,11 +118,15 @@ static void on_line(const char *line, size_t length, void *data)
 			 context->sink_data);
 }
 
-static int stream_init(struct stream *stream, size_t max_line_bytes)
+/* Slot i's two streams read through line buffers 2i and 2i + 1. */
+static void stream_init(struct file_source *source, struct stream *stream,
+			size_t buffer)
 {
 	memset(stream, 0, sizeof(*stream));
 	stream->fd = -1;
-	return line_reader_init(&stream->reader, max_line_bytes);
+	line_reader_attach(&stream->reader,
+			   source->line_buffers + buffer * source->line_bytes,
+			   source->line_bytes);
 }
 
 /* Opens path at offset (clamped to the size: shorter means truncated). */
@@ -444,16 +450,12 @@ static void follow(struct file_source *source, const char *path,
 	}
 	file = &source->files[source->count];
 	file->path = strdup(path);
-	if (file->path == NULL ||
-	    stream_init(&file->current,
-			(size_t)source->context->config->max_line_bytes) < 0 ||
-	    stream_init(&file->previous,
-			(size_t)source->context->config->max_line_bytes) < 0) {
+	if (file->path == NULL) {
 		log_error("logscan: out of memory following %s", path);
-		free(file->path);
-		line_reader_free(&file->current.reader);
 		return;
 	}
+	stream_init(source, &file->current, 2 * source->count);
+	stream_init(source, &file->previous, 2 * source->count + 1);
 	source->count++;
 	open_first_time(source, file, at_start);
 	source->dirty = true;
@@ -619,6 +621,14 @@ static void save_cursors(struct file_source *source)
 	free(text);
 }
 
+/* What max_files reserves: tables and line buffers. */
+static size_t reserved_bytes(const struct file_source *source)
+{
+	return source->max_files *
+	       (sizeof(*source->files) + sizeof(*source->cursors) +
+		2 * source->line_bytes);
+}
+
 int file_source_start(struct logscan_context *context,
 		      struct file_source **out)
 {
@@ -631,10 +641,20 @@ int file_source_start(struct logscan_context *context,
 	source->inotify_fd = -1;
 	source->max_files = (size_t)context->config->max_files;
 	source_cursor_init(&source->saved, CURSOR_FILE, "the file cursors");
-	source->files = calloc(source->max_files, sizeof(*source->files));
-	source->cursors = calloc(source->max_files, sizeof(*source->cursors));
-	if (source->files == NULL || source->cursors == NULL) {
-		r = -ENOMEM;
+	source->line_bytes = (size_t)context->config->max_line_bytes;
+	source->files =
+	    zeroed_pages_alloc(source->max_files, sizeof(*source->files));
+	source->cursors =
+	    zeroed_pages_alloc(source->max_files, sizeof(*source->cursors));
+	source->line_buffers =
+	    zeroed_pages_alloc(2 * source->max_files, source->line_bytes);
+	if (source->files == NULL || source->cursors == NULL ||
+	    source->line_buffers == NULL) {
+		r = log_error_errno(-ENOMEM,
+				    "logscan: cannot reserve %zu MiB "
+				    "for max_files = %zu",
+				    reserved_bytes(source) >> 20,
+				    source->max_files);
 		goto fail;
 	}
 	source->chunk = malloc(CHUNK_BYTES);
@@ -705,14 +725,16 @@ void file_source_stop(struct file_source *source, struct source_stats *stats)
 		struct tailed_file *f = &source->files[i];
 
 		stream_close(source, f, &f->current, false);
-		line_reader_free(&f->current.reader);
-		line_reader_free(&f->previous.reader);
 		free(f->path);
 	}
 	for (size_t i = 0; i < source->cursor_count; i++)
 		free(source->cursors[i].path);
-	free(source->files);
-	free(source->cursors);
+	zeroed_pages_free(source->files, source->max_files,
+			  sizeof(*source->files));
+	zeroed_pages_free(source->cursors, source->max_files,
+			  sizeof(*source->cursors));
+	zeroed_pages_free(source->line_buffers, 2 * source->max_files,
+			  source->line_bytes);
 	source_cursor_stats(&source->saved, &source->stats);
 	if (stats != NULL)
 		*stats = source->stats;
