@@ -6,7 +6,6 @@
  */
 #include "logscan/backlog.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,26 +126,6 @@ void backlog_count(const struct rule_event *event, void *data)
 	rule->groups[i].count++;
 }
 
-static size_t appendf(char *out, size_t size, size_t used, const char *format,
-		      ...) __attribute__((format(printf, 4, 5)));
-
-/* Appends what fits; returns the new length (at most size - 1). */
-static size_t appendf(char *out, size_t size, size_t used, const char *format,
-		      ...)
-{
-	va_list args;
-	int n;
-
-	if (size == 0 || used >= size - 1)
-		return used;
-	va_start(args, format);
-	n = vsnprintf(out + used, size - used, format, args);
-	va_end(args);
-	if (n < 0)
-		return used;
-	return used + (size_t)n < size ? used + (size_t)n : size - 1;
-}
-
 /* Group names that read best after "on": a device, an interface, ... */
 static bool said_with_on(const char *group_by)
 {
@@ -169,23 +148,26 @@ static void entry_text(const struct entry *e, char *out, size_t size)
 	size_t used;
 
 	if (noun == NULL || noun[0] == '\0')
-		used = appendf(out, size, 0, "%llu match%s of %s", count,
-			       count == 1 ? "" : "es", rule->name);
+		used = string_appendf(out, size, 0, "%llu match%s of %s", count,
+				      count == 1 ? "" : "es", rule->name);
 	else if ((bar = strchr(noun, '|')) != NULL && count == 1)
-		used = appendf(out, size, 0, "1 %.*s", (int)(bar - noun), noun);
+		used = string_appendf(out, size, 0, "1 %.*s", (int)(bar - noun),
+				      noun);
 	else if (bar != NULL)
-		used = appendf(out, size, 0, "%llu %s", count, bar + 1);
+		used = string_appendf(out, size, 0, "%llu %s", count, bar + 1);
 	else
-		used = appendf(out, size, 0, "%llu %s%s", count, noun,
-			       count == 1 ? "" : "s");
+		used = string_appendf(out, size, 0, "%llu %s%s", count, noun,
+				      count == 1 ? "" : "s");
 	if (e->group == NULL && on)
-		appendf(out, size, used, " on other %ss", rule->group_by);
+		string_appendf(out, size, used, " on other %ss",
+			       rule->group_by);
 	else if (e->group == NULL)
-		appendf(out, size, used, " (other %ss)", rule->group_by);
+		string_appendf(out, size, used, " (other %ss)", rule->group_by);
 	else if (e->group[0] != '\0' && on)
-		appendf(out, size, used, " on %s", e->group);
+		string_appendf(out, size, used, " on %s", e->group);
 	else if (e->group[0] != '\0')
-		appendf(out, size, used, " (%s %s)", rule->group_by, e->group);
+		string_appendf(out, size, used, " (%s %s)", rule->group_by,
+			       e->group);
 }
 
 static int by_weight(const void *a, const void *b)
@@ -236,17 +218,18 @@ static void render_summary(const struct entry *entries, size_t n,
 			   const char *prefix, char *out, size_t size)
 {
 	char text[160];
-	size_t used = appendf(out, size, 0, "%s", prefix);
+	size_t used = string_appendf(out, size, 0, "%s", prefix);
 
 	for (size_t i = 0; i < n; i++) {
 		entry_text(&entries[i], text, sizeof(text));
 		/* The last entry needs no room for "and N more". */
 		if (used + 2 + strlen(text) + (i + 1 < n ? MORE_RESERVE : 0) >=
 		    size) {
-			appendf(out, size, used, " and %zu more", n - i);
+			string_appendf(out, size, used, " and %zu more", n - i);
 			return;
 		}
-		used = appendf(out, size, used, "%s%s", i ? ", " : "", text);
+		used = string_appendf(out, size, used, "%s%s", i ? ", " : "",
+				      text);
 	}
 }
 
@@ -266,7 +249,7 @@ static void render_detail(const struct backlog *backlog, const char *heading,
 			  char *out, size_t size)
 {
 	const struct backlog_rule *rules[LOGSCAN_MAX_RULES];
-	size_t used = appendf(out, size, 0, "%s", heading);
+	size_t used = string_appendf(out, size, 0, "%s", heading);
 
 	for (size_t r = 0; r < backlog->count; r++)
 		rules[r] = &backlog->rules[r];
@@ -274,24 +257,27 @@ static void render_detail(const struct backlog *backlog, const char *heading,
 	for (size_t r = 0; r < backlog->count; r++) {
 		const struct backlog_rule *rule = rules[r];
 
-		used = appendf(out, size, used, "\n%s %s: %llu",
-			       event_severity_name(rule->severity), rule->name,
-			       (unsigned long long)rule->count);
+		used =
+		    string_appendf(out, size, used, "\n%s %s: %llu",
+				   event_severity_name(rule->severity),
+				   rule->name, (unsigned long long)rule->count);
 		if (rule->threshold > 1)
-			used = appendf(out, size, used, " (threshold %u)",
-				       rule->threshold);
+			used =
+			    string_appendf(out, size, used, " (threshold %u)",
+					   rule->threshold);
 		for (size_t g = 0; g < rule->group_count; g++)
 			if (rule->groups[g].key[0] != '\0')
-				used = appendf(
+				used = string_appendf(
 				    out, size, used, "%s%s %s: %llu",
 				    g ? ", " : "; ", rule->group_by,
 				    rule->groups[g].key,
 				    (unsigned long long)rule->groups[g].count);
 		if (rule->other > 0)
-			used = appendf(out, size, used, ", other %ss: %llu",
-				       rule->group_by,
-				       (unsigned long long)rule->other);
-		used = appendf(out, size, used, "; last: %s", rule->last);
+			used = string_appendf(
+			    out, size, used, ", other %ss: %llu",
+			    rule->group_by, (unsigned long long)rule->other);
+		used =
+		    string_appendf(out, size, used, "; last: %s", rule->last);
 	}
 }
 

@@ -114,8 +114,7 @@ static void on_line(const char *line, size_t length, void *data)
 	if (record.time_sec == 0)
 		record.time_sec = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
 	target->source->stats.lines++;
-	rule_engine_scan(context->engine, &record, context->sink,
-			 context->sink_data);
+	source_scan(context, NULL, &record);
 }
 
 /* Slot i's two streams read through line buffers 2i and 2i + 1. */

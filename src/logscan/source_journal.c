@@ -112,13 +112,7 @@ static void handle_entry(struct journal_source *source)
 		.length = used,
 		.time_sec = (int64_t)(usec / USEC_PER_SEC),
 	};
-	if (backlog_takes(source->backlog, &record))
-		rule_engine_tally(source->context->engine, &record,
-				  backlog_count, source->backlog);
-	else
-		rule_engine_scan(source->context->engine, &record,
-				 source->context->sink,
-				 source->context->sink_data);
+	source_scan(source->context, source->backlog, &record);
 }
 
 static void remember_cursor(struct journal_source *source)

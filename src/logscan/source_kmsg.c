@@ -135,13 +135,7 @@ static void on_record(const char *line, size_t length, void *data)
 		.time_sec = source->boot_realtime_sec +
 			    (int64_t)(parsed.usec / USEC_PER_SEC),
 	};
-	if (backlog_takes(source->backlog, &record))
-		rule_engine_tally(source->context->engine, &record,
-				  backlog_count, source->backlog);
-	else
-		rule_engine_scan(source->context->engine, &record,
-				 source->context->sink,
-				 source->context->sink_data);
+	source_scan(source->context, source->backlog, &record);
 }
 
 static void drain(struct kmsg_source *source)

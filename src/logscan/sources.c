@@ -22,6 +22,16 @@ void source_cursor_init(struct source_cursor *cursor, const char *file,
 	*cursor = (struct source_cursor){.file = file, .what = what};
 }
 
+/* Counts a failed attempt; true for the first of an episode (say it). */
+static bool episode_begins(int *episode, uint64_t *count, int error)
+{
+	bool first = *episode == 0;
+
+	(*count)++;
+	*episode = error;
+	return first;
+}
+
 int source_cursor_save(const struct logscan_context *context,
 		       struct source_cursor *cursor, const void *text,
 		       size_t length)
@@ -29,28 +39,24 @@ int source_cursor_save(const struct logscan_context *context,
 	int r = event_sync();
 
 	if (r < 0) {
-		cursor->held++;
-		if (cursor->held_error == 0)
+		if (episode_begins(&cursor->held_error, &cursor->held, r))
 			log_warning_errno(r,
 					  "logscan: not saving %s while "
 					  "accepted alerts are not on disk "
 					  "(what follows it is read again "
 					  "after a restart)",
 					  cursor->what);
-		cursor->held_error = r;
 		return r;
 	}
 	r = state_write_atomic(context->state_dir_fd, cursor->file, text,
 			       length);
 	if (r < 0) {
-		cursor->failed++;
-		if (cursor->write_error == 0)
+		if (episode_begins(&cursor->write_error, &cursor->failed, r))
 			log_warning_errno(r,
 					  "logscan: cannot save %s in %s; "
 					  "the old one stays (what follows it "
 					  "is read again after a restart)",
 					  cursor->what, cursor->file);
-		cursor->write_error = r;
 		return r;
 	}
 	if (cursor->held_error != 0 || cursor->write_error != 0)
@@ -69,6 +75,17 @@ void source_cursor_stats(const struct source_cursor *cursor,
 {
 	stats->cursor_held += cursor->held;
 	stats->cursor_failed += cursor->failed;
+}
+
+void source_scan(const struct logscan_context *context, struct backlog *backlog,
+		 const struct log_record *record)
+{
+	if (backlog_takes(backlog, record))
+		rule_engine_tally(context->engine, record, backlog_count,
+				  backlog);
+	else
+		rule_engine_scan(context->engine, record, context->sink,
+				 context->sink_data);
 }
 
 void source_backlog_finish(const struct logscan_context *context,

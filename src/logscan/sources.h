@@ -70,6 +70,14 @@ void source_cursor_stats(const struct source_cursor *cursor,
 			 struct source_stats *stats);
 
 /*
+ * Runs one record through the rules: counted into backlog when it is one
+ * of its records (see backlog_takes), else alerted through the sink.
+ * backlog may be NULL.
+ */
+void source_scan(const struct logscan_context *context, struct backlog *backlog,
+		 const struct log_record *record);
+
+/*
  * A source without a cursor reading records older than the first start
  * (backlog_summary on) counts them in a backlog. Done: the backlog becomes
  * one info event (rule logscan_backlog, series origin) through the

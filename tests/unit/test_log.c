@@ -13,57 +13,36 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "stderr_capture.h"
 
 static char captured[4096];
 
-static void capture_begin(FILE **sink, int *saved)
-{
-	*sink = tmpfile();
-	assert_non_null(*sink);
-	*saved = dup(STDERR_FILENO);
-	dup2(fileno(*sink), STDERR_FILENO);
-}
-
-static void capture_end(FILE *sink, int saved)
-{
-	size_t n;
-
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(sink);
-	n = fread(captured, 1, sizeof(captured) - 1, sink);
-	captured[n] = '\0';
-	fclose(sink);
-}
-
 static void test_stderr_priority_prefix_and_levels(void **state)
 {
-	FILE *sink;
-	int saved;
+	struct stderr_capture capture;
 
 	(void)state;
 	log_open(LOG_TARGET_STDERR);
 	log_set_level(LOG_INFO);
-	capture_begin(&sink, &saved);
+	stderr_capture_begin(&capture);
 	log_error("disk %s failed", "sda");
 	log_info("started");
 	log_debug("hidden");
-	capture_end(sink, saved);
+	stderr_capture_end(&capture, captured, sizeof(captured));
 	assert_string_equal(captured, "<3>disk sda failed\n<6>started\n");
 }
 
 static void test_plain_style_for_commands(void **state)
 {
-	FILE *sink;
-	int saved;
+	struct stderr_capture capture;
 
 	(void)state;
 	log_open(LOG_TARGET_PLAIN);
 	log_set_level(LOG_DEBUG);
-	capture_begin(&sink, &saved);
+	stderr_capture_begin(&capture);
 	log_warning("careful");
 	log_debug("detail");
-	capture_end(sink, saved);
+	stderr_capture_end(&capture, captured, sizeof(captured));
 	assert_string_equal(captured, "sysops-agent: warning: careful\n"
 				      "sysops-agent: detail\n");
 }
@@ -71,15 +50,14 @@ static void test_plain_style_for_commands(void **state)
 static void test_structured_fields_on_stderr(void **state)
 {
 	const char *fields[] = { "SYSOPS_RULE=disk_full", "SYSOPS_SEVERITY=critical" };
-	FILE *sink;
-	int saved;
+	struct stderr_capture capture;
 
 	(void)state;
 	log_open(LOG_TARGET_STDERR);
 	log_set_level(LOG_INFO);
-	capture_begin(&sink, &saved);
+	stderr_capture_begin(&capture);
 	log_structured(LOG_CRIT, fields, 2, "disk / full in %d h", 3);
-	capture_end(sink, saved);
+	stderr_capture_end(&capture, captured, sizeof(captured));
 	assert_string_equal(captured, "<2>disk / full in 3 h SYSOPS_RULE=disk_full "
 				      "SYSOPS_SEVERITY=critical\n");
 }
@@ -110,17 +88,16 @@ static void test_auto_target_without_journal_is_stderr(void **state)
 static void test_long_messages_are_cut_not_overflowed(void **state)
 {
 	char *huge = malloc(10000);
-	FILE *sink;
-	int saved;
+	struct stderr_capture capture;
 
 	(void)state;
 	memset(huge, 'a', 9999);
 	huge[9999] = '\0';
 	log_open(LOG_TARGET_STDERR);
 	log_set_level(LOG_INFO);
-	capture_begin(&sink, &saved);
+	stderr_capture_begin(&capture);
 	log_info("%s", huge);
-	capture_end(sink, saved);
+	stderr_capture_end(&capture, captured, sizeof(captured));
 	assert_true(strlen(captured) < 4000);
 	assert_int_equal(captured[strlen(captured) - 1], '\n');
 	free(huge);

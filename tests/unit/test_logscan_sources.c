@@ -30,6 +30,7 @@
 #include "logscan/mask.h"
 #include "logscan/rules.h"
 #include "logscan/sources.h"
+#include "stderr_capture.h"
 
 #define BOOT_ID "11111111-2222-3333-4444-555555555555"
 #define OOM_LINE                                                           \
@@ -94,30 +95,16 @@ struct fixture {
 };
 
 static char captured[8192];
-static FILE *capture_file;
-static int saved_stderr = -1;
+static struct stderr_capture capture;
 
 static void capture_begin(void)
 {
-	capture_file = tmpfile();
-	assert_non_null(capture_file);
-	fflush(stderr);
-	saved_stderr = dup(STDERR_FILENO);
-	dup2(fileno(capture_file), STDERR_FILENO);
+	stderr_capture_begin(&capture);
 }
 
 static const char *capture_end(void)
 {
-	size_t n;
-
-	fflush(stderr);
-	dup2(saved_stderr, STDERR_FILENO);
-	close(saved_stderr);
-	rewind(capture_file);
-	n = fread(captured, 1, sizeof(captured) - 1, capture_file);
-	captured[n] = '\0';
-	fclose(capture_file);
-	return captured;
+	return stderr_capture_end(&capture, captured, sizeof(captured));
 }
 
 static size_t occurrences(const char *text, const char *needle)
