@@ -15,11 +15,12 @@
 #include <unistd.h>
 
 #include "analyzer/analyzer.h"
+#include "core/blobstore.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/state.h"
 #include "core/util.h"
-#include "storage/history.h"
+#include "history/history.h"
 #include "storage/metrics.h"
 
 #define SERIES 2000
@@ -133,13 +134,19 @@ int main(void)
 	analyzer_evaluate(analyzer, r, t0 + (day_ticks - 1) * INTERVAL_SECS * SEC);
 	snapshot_cpu = cpu_usec();
 	snapshot_wall = wall_usec();
-	history_save_snapshots(h, r, analyzer, t0 + day_ticks * INTERVAL_SECS * SEC);
+	/* Through the blob store, as the analyzer module saves them. */
+	analyzer_save_states(analyzer, r,
+			     &(struct blobstore){ .save = history_blob_save,
+						  .load = history_blob_load,
+						  .context = h });
+	history_commit_blobs(h);
 	snapshot_cpu = cpu_usec() - snapshot_cpu;
 	snapshot_wall = wall_usec() - snapshot_wall;
 	snprintf(textfile, sizeof(textfile), "%s/sysops.prom", dir);
 	textfile_cpu = cpu_usec();
-	textfile_write(textfile, r, t0 + (day_ticks - 1) * INTERVAL_SECS * SEC,
-		       20 * SEC);
+	history_textfile_write(textfile, r,
+			       t0 + (day_ticks - 1) * INTERVAL_SECS * SEC,
+			       20 * SEC);
 	textfile_cpu = cpu_usec() - textfile_cpu;
 	history_stats(h, &stats);
 

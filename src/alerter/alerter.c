@@ -1,10 +1,15 @@
 /*
- * alerter.c - the alerter inside the daemon: alert_submit feeds the
- * pipeline; its messages are written to the spool (console ones are logged
- * at once) and each channel delivers its spool entries in order, one request
- * at a time, with exponential backoff and jitter between failures. A 1 s
- * timer drives the pipeline's clocks, retries, the Alertmanager re-post, the
- * maintenance file and the statistics file.
+ * alerter.c - the alerter inside the daemon, the sink of event_submit():
+ * an accepted event is journalled (alert-journal) before acceptance
+ * returns, then fed to the pipeline, whose table is saved (alert-state.json)
+ * after anything was sent and at most once a second otherwise, emptying the
+ * journal; at start the state is loaded and the journal replayed, so an
+ * accepted alert survives a kill -9 at any instant. Messages are written to
+ * the spool (console ones are logged at once) and each channel delivers its
+ * spool entries in order, one request at a time, with exponential backoff
+ * and jitter between failures. A 1 s timer drives the pipeline's clocks,
+ * retries, the Alertmanager re-post, the maintenance file, the batched
+ * fdatasync of the journal and the statistics file.
  */
 #include "alerter/alerter.h"
 
@@ -22,21 +27,25 @@
 #include "core/event.h"
 #include "alerter/channel.h"
 #include "alerter/delivery.h"
+#include "alerter/journal.h"
 #include "alerter/pipeline.h"
 #include "alerter/spool.h"
 #include "alerter/text.h"
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/state.h"
 #include "core/util.h"
 
-#define ALERT_TABLE_SIZE 512
+/* Slots of the alert table: ~3 KB each, resident only once used. */
+#define ALERT_TABLE_SIZE 1024
+#define STATE_FILE "alert-state.json"
+#define STATE_MAX_BYTES (64 * 1024 * 1024)
 #define TIMER_PERIOD_USEC USEC_PER_SEC
 #define STATS_FILE "alerter-stats.json"
 #define HISTORY_FILE "alert-history.jsonl"
 #define HISTORY_OLD HISTORY_FILE ".1"
 #define MAINTENANCE_FILE "maintenance"
-#define REPOST_ALERTS_MAX MESSAGE_ALERTS_MAX
 
 struct channel_state {
 	enum channel_id id;
@@ -52,16 +61,25 @@ struct alerter {
 	struct daemon *daemon;
 	sd_event_source *timer;
 	bool draining;               /* stopping: events go straight to the spool */
+	bool emitted;                /* the pipeline sent something: save */
+	bool replaying;              /* feeding the journal back at start */
 	struct pipeline *pipeline;
+	struct alert_journal *journal;
 	struct spool *spool;
 	struct delivery *delivery;
 	int history_fd;
 	uint64_t history_bytes;
+	uint64_t history_errors;     /* failed writes of alert-history.jsonl */
+	bool history_failing;
+	uint64_t state_errors;       /* failed saves of alert-state.json */
+	bool state_failing;
+	uint64_t state_saves;
 	bool maintenance;
 	bool stats_dirty;
 	uint64_t stats_written_usec;
 	uint64_t repost_usec;        /* CLOCK_MONOTONIC of the last re-post */
 	bool repost_busy;
+	size_t repost_next;          /* firing alerts already re-posted */
 	uint64_t reposts;
 	uint64_t timer_runs;
 	uint64_t loop_delay_max_usec;   /* timer lateness */
@@ -108,7 +126,7 @@ static void write_history(void *context, uint64_t now_usec, const char *what,
 	struct alerter *a = context;
 	json_object *o;
 	const char *text;
-	char when[40];
+	char when[40], *line;
 	size_t length;
 
 	publish(now_usec, what, alert, note);
@@ -147,19 +165,45 @@ static void write_history(void *context, uint64_t now_usec, const char *what,
 				       json_object_new_double(alert->value));
 	if (note != NULL)
 		json_object_object_add(o, "note", json_object_new_string(note));
+	if (a->replaying)
+		json_object_object_add(o, "replayed",
+				       json_object_new_boolean(true));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	length = strlen(text);
 	/* One write per line: O_APPEND keeps lines whole. */
-	{
-		char *line = malloc(length + 1);
+	line = malloc(length + 1);
+	if (line != NULL) {
+		ssize_t n;
 
-		if (line != NULL) {
-			memcpy(line, text, length);
-			line[length] = '\n';
-			if (write(a->history_fd, line, length + 1) > 0)
-				a->history_bytes += length + 1;
-			free(line);
+		/* Summaries may quote a log line that held a secret. */
+		memcpy(line, text, length + 1);
+		length = secret_mask(line);
+		line[length] = '\n';
+		n = write(a->history_fd, line, length + 1);
+		if (n == (ssize_t)(length + 1)) {
+			a->history_bytes += length + 1;
+			if (a->history_failing)
+				log_notice("alert history: %s is writable "
+					   "again (%llu lines lost)",
+					   HISTORY_FILE, (unsigned long long)
+						   a->history_errors);
+			a->history_failing = false;
+		} else {
+			int r = n < 0 ? -errno : -ENOSPC;
+
+			/* A partial line would corrupt the next one. */
+			if (n > 0 && ftruncate(a->history_fd,
+					       (off_t)a->history_bytes) < 0)
+				log_debug("alert history: cannot cut back: %m");
+			a->history_errors++;
+			if (!a->history_failing)
+				log_error_errno(r, "alert history: cannot "
+						"write %s; alerts are still "
+						"sent, this file misses them",
+						HISTORY_FILE);
+			a->history_failing = true;
 		}
+		free(line);
 	}
 	json_object_put(o);
 }
@@ -282,6 +326,7 @@ static void on_emit(void *context, struct alert_message *m)
 	struct alerter *a = context;
 
 	a->stats_dirty = true;
+	a->emitted = true;
 	if (m->channel == CHANNEL_CONSOLE) {
 		channel_console_write(m, now_realtime_usec());
 		a->channels[CHANNEL_CONSOLE].sent++;
@@ -293,6 +338,46 @@ static void on_emit(void *context, struct alert_message *m)
 		kick_channel(a, &a->channels[m->channel]);
 }
 
+/*
+ * Saves the pipeline's table; once it is on disk it covers every event the
+ * journal holds, so the journal is emptied. Failures are counted and said
+ * once per episode: the journal keeps the events meanwhile.
+ */
+static int save_state(struct alerter *a)
+{
+	json_object *state = pipeline_save(a->pipeline);
+	const char *text = json_object_to_json_string_ext(
+		state, JSON_C_TO_STRING_PLAIN);
+	int r;
+
+	r = state_write_atomic(a->daemon->state_dir_fd, STATE_FILE, text,
+			       strlen(text));
+	json_object_put(state);
+	if (r < 0) {
+		a->state_errors++;
+		if (!a->state_failing)
+			log_error_errno(r, "alerter: cannot save %s; the "
+					"journal keeps accepted alerts until "
+					"it can", STATE_FILE);
+		a->state_failing = true;
+		return r;
+	}
+	if (a->state_failing)
+		log_notice("alerter: %s saved again (%llu failed saves)",
+			   STATE_FILE, (unsigned long long)a->state_errors);
+	a->state_failing = false;
+	a->state_saves++;
+	a->emitted = false;
+	return alert_journal_reset(a->journal);
+}
+
+/* After the pipeline ran: what it sent must not be sent again. */
+static void save_if_emitted(struct alerter *a)
+{
+	if (a->emitted && !a->replaying)
+		save_state(a);
+}
+
 static void on_reposted(void *userdata, const struct delivery_result *result)
 {
 	struct alerter *a = userdata;
@@ -300,13 +385,22 @@ static void on_reposted(void *userdata, const struct delivery_result *result)
 	if (running != a)
 		return;
 	a->repost_busy = false;
-	if (result->outcome != DELIVERY_OK)
+	if (result->outcome != DELIVERY_OK) {
+		/* The next period starts over; Alertmanager keeps alerts
+		 * for 4 periods, so one failed round loses nothing. */
 		log_debug("alertmanager: re-post failed: %s", result->error);
-	else
-		a->reposts++;
+		a->repost_next = 0;
+		return;
+	}
+	a->reposts++;
 }
 
-/* Alertmanager forgets alerts not posted again before their endsAt. */
+/*
+ * Alertmanager forgets alerts not posted again before their endsAt: every
+ * repost_interval_secs every firing alert is posted again, in batches of
+ * MESSAGE_ALERTS_MAX, one batch in flight at a time (outside the spool: a
+ * lost re-post is replaced by the next).
+ */
 static void repost_firing(struct alerter *a, uint64_t now_mono)
 {
 	const struct alerting_channel_config *config =
@@ -314,37 +408,45 @@ static void repost_firing(struct alerter *a, uint64_t now_mono)
 	struct outgoing out = { 0 };
 	struct alert_message *m = &a->scratch;
 
-	if (!a->channels[CHANNEL_ALERTMANAGER].active || a->repost_busy ||
-	    now_mono < a->repost_usec +
-			       (uint64_t)config->repost_interval_secs *
-				       USEC_PER_SEC)
+	if (!a->channels[CHANNEL_ALERTMANAGER].active || a->repost_busy)
 		return;
-	a->repost_usec = now_mono;
+	if (a->repost_next == 0 &&
+	    now_mono < a->repost_usec + (uint64_t)config->repost_interval_secs *
+						USEC_PER_SEC)
+		return;
+	if (a->repost_next == 0)
+		a->repost_usec = now_mono;
 	memset(m, 0, sizeof(*m));
 	m->channel = CHANNEL_ALERTMANAGER;
 	m->created_usec = now_realtime_usec();
 	string_copy(m->host, a->daemon->config->agent.hostname,
 		    sizeof(m->host));
-	m->alert_count = pipeline_firing(a->pipeline, m->alerts,
-					 REPOST_ALERTS_MAX);
-	for (size_t i = 0; i < m->alert_count; i++)
-		if (m->alerts[i].severity < event_severity_from_name(config->min_severity, ALERT_INFO))
-			m->alerts[i--] = m->alerts[--m->alert_count];
+	m->alert_count = pipeline_firing(
+		a->pipeline,
+		event_severity_from_name(config->min_severity, ALERT_INFO),
+		a->repost_next, m->alerts, MESSAGE_ALERTS_MAX);
 	if (m->alert_count == 0 ||
 	    channel_alertmanager_format(config, m, m->created_usec, &out) < 0) {
 		outgoing_free(&out);
+		a->repost_next = 0;
 		return;
 	}
+	a->repost_next = m->alert_count < MESSAGE_ALERTS_MAX
+				 ? 0
+				 : a->repost_next + m->alert_count;
 	if (delivery_send(a->delivery, &out,
 			  (long)settings(a)->connect_timeout_secs,
 			  (long)settings(a)->timeout_secs, on_reposted, a) == 0)
 		a->repost_busy = true;
+	else
+		a->repost_next = 0;
 }
 
 static void write_stats(struct alerter *a)
 {
 	const struct pipeline_stats *p = pipeline_stats(a->pipeline);
 	const struct spool_stats *s = spool_stats(a->spool);
+	const struct alert_journal_stats *j = alert_journal_stats(a->journal);
 	json_object *root = json_object_new_object(), *channels;
 	uint64_t sent = 0, retries = 0, failed = 0;
 	const char *text;
@@ -362,6 +464,10 @@ static void write_stats(struct alerter *a)
 				       json_object_new_int64((int64_t)c->retries));
 		json_object_object_add(o, "failed",
 				       json_object_new_int64((int64_t)c->failed));
+		json_object_object_add(
+			o, "owed",
+			json_object_new_int64((int64_t)pipeline_owed(
+				a->pipeline, (enum channel_id)i)));
 		json_object_object_add(channels, channel_name(c->id), o);
 		if (i != CHANNEL_CONSOLE) {
 			sent += c->sent;
@@ -378,14 +484,23 @@ static void write_stats(struct alerter *a)
 	STAT("events", p->events);
 	STAT("messages", p->messages);
 	STAT("alerts_sent", p->alerts_sent);
-	STAT("held", p->held);
+	STAT("deferred", p->deferred);
 	STAT("silenced", p->silenced);
 	STAT("flapping", p->flapping);
-	STAT("table_full", p->table_full);
+	STAT("evicted", p->evicted);
 	STAT("spool_pending", s->pending);
+	STAT("spool_in_memory", s->in_memory);
 	STAT("spool_dropped", s->dropped);
 	STAT("spool_corrupt", s->corrupt);
 	STAT("spool_bytes", s->file_bytes);
+	STAT("spool_write_errors", s->write_errors);
+	STAT("journal_appended", j->appended);
+	STAT("journal_unsaved", j->unsaved);
+	STAT("journal_write_errors", j->write_errors);
+	STAT("journal_replayed", j->replayed);
+	STAT("state_saves", a->state_saves);
+	STAT("state_errors", a->state_errors);
+	STAT("history_errors", a->history_errors);
 	STAT("reposts", a->reposts);
 	STAT("timer_runs", a->timer_runs);
 	STAT("loop_delay_max_usec", a->loop_delay_max_usec);
@@ -426,6 +541,12 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *data)
 		a->loop_delay_max_usec = now - usec;
 	check_maintenance(a);
 	pipeline_tick(a->pipeline, now_realtime_usec());
+	if (a->emitted || pipeline_dirty(a->pipeline) ||
+	    alert_journal_stats(a->journal)->unsaved > 0)
+		save_state(a);
+	/* The batched fdatasync: at most one a second. */
+	alert_journal_sync(a->journal);
+	spool_retry(a->spool);
 	kick_all(a);
 	repost_firing(a, now);
 	if (a->stats_dirty || now >= a->stats_written_usec + 10 * USEC_PER_SEC) {
@@ -481,8 +602,12 @@ static void alerter_free(struct alerter *a)
 		event_set_sink(NULL);
 	}
 	delivery_free(a->delivery);
-	sd_event_source_disable_unref(a->timer);
+	if (a->timer != NULL) {
+		sd_event_source_set_enabled(a->timer, SD_EVENT_OFF);
+		sd_event_source_unref(a->timer);
+	}
 	spool_close(a->spool);
+	alert_journal_close(a->journal);
 	pipeline_free(a->pipeline);
 	if (a->history_fd >= 0)
 		close(a->history_fd);
@@ -505,14 +630,79 @@ static int alerter_accept(const struct alert_event *event, void *context)
 	r = pipeline_submit(a->pipeline, event, now);
 	if (r < 0)
 		return r;
+	/* Journalled before acceptance returns; on failure the event is
+	 * still accepted (the next state save covers it) and event_sync()
+	 * says it is not durable yet. */
+	alert_journal_append(a->journal, event);
 	a->stats_dirty = true;
 	if (a->draining) {
 		pipeline_flush(a->pipeline, now);
+		save_if_emitted(a);
 		return 0;
 	}
 	deadline = pipeline_next_deadline(a->pipeline);
-	if (deadline != 0 && deadline <= now)
+	if (deadline != 0 && deadline <= now) {
 		pipeline_tick(a->pipeline, now);
+		save_if_emitted(a);
+	}
+	return 0;
+}
+
+/* event_sync(): 0 once every accepted event is on disk. */
+static int alerter_sync(void *context)
+{
+	struct alerter *a = context;
+	int r = alert_journal_sync(a->journal);
+
+	if (r == -EIO && save_state(a) == 0)
+		r = 0; /* the state file now holds what the journal missed */
+	return r;
+}
+
+static void replay_event(const struct alert_event *event, void *context)
+{
+	struct alerter *a = context;
+
+	pipeline_submit(a->pipeline, event, now_realtime_usec());
+}
+
+/*
+ * The table as the last run saved it, then the events it accepted after
+ * that save, through the pipeline again (dedup and grouping apply), then
+ * a save that covers them all.
+ */
+static int restore(struct alerter *a)
+{
+	char *text = NULL;
+	size_t length = 0;
+	int r, count;
+
+	r = state_read(a->daemon->state_dir_fd, STATE_FILE, STATE_MAX_BYTES,
+		       &text, &length);
+	if (r == 0) {
+		json_object *state = json_tokener_parse(text);
+
+		r = pipeline_restore(a->pipeline, state);
+		json_object_put(state);
+		if (r < 0)
+			log_warning("alerter: %s is not a saved alerter state; "
+				    "starting from the journal alone",
+				    STATE_FILE);
+		else if (r > 0)
+			log_info("alerter: %d alert(s) restored from %s", r,
+				 STATE_FILE);
+		free(text);
+	} else if (r != -ENOENT) {
+		log_warning_errno(r, "alerter: cannot read %s", STATE_FILE);
+	}
+	a->replaying = true;
+	count = alert_journal_replay(a->journal, replay_event, a);
+	a->replaying = false;
+	if (count > 0)
+		log_notice("alerter: %d accepted alert event(s) replayed from "
+			   "%s", count, ALERT_JOURNAL_FILE);
+	if (count != 0 || !alert_journal_empty(a->journal))
+		return save_state(a);
 	return 0;
 }
 
@@ -531,6 +721,11 @@ static int alerter_start(struct daemon *d)
 	if (a->pipeline == NULL) {
 		alerter_free(a);
 		return -ENOMEM;
+	}
+	r = alert_journal_open(d->state_dir_fd, &a->journal);
+	if (r < 0) {
+		alerter_free(a);
+		return r;
 	}
 	r = spool_open(d->state_dir_fd,
 		       (uint64_t)d->config->alerting.spool_max_bytes, &a->spool);
@@ -562,8 +757,10 @@ static int alerter_start(struct daemon *d)
 	sd_event_source_set_enabled(a->timer, SD_EVENT_ON);
 	apply_settings(a);
 	check_maintenance(a);
+	restore(a);
 	running = a;
 	event_set_sink(&(struct event_sink){ .accept = alerter_accept,
+					     .sync = alerter_sync,
 					     .context = a });
 	kick_all(a);
 	write_stats(a);
@@ -598,10 +795,10 @@ static int alerter_reload(struct daemon *d, const struct config *old)
 }
 
 /*
- * The daemon stops modules last-to-first, so producers may still hand over
- * their final events after this: from now on each event is flushed to the
- * spool at once (delivered after a restart), and everything is freed when
- * the loop exits.
+ * Every producer has stopped (and drained into us). The open group goes
+ * to the spool now (delivered after the next start: a request started now
+ * would only be cut off), the table is saved and the journal synced.
+ * Should a late event still arrive, it is journalled and spooled at once.
  */
 static void alerter_stop(struct daemon *d)
 {
@@ -612,6 +809,8 @@ static void alerter_stop(struct daemon *d)
 		return;
 	a->draining = true;
 	pipeline_flush(a->pipeline, now_realtime_usec());
+	save_state(a);
+	alert_journal_sync(a->journal);
 	write_stats(a);
 }
 

@@ -183,12 +183,15 @@ static const struct config_key rate_limit_keys[] = {
 	  .offset = RATE_KEY(min_interval_secs), .default_text = "60",
 	  .minimum = 0, .maximum = 86400,
 	  .description = "Least seconds between two messages on one channel; "
-			 "what is held back is summarised in the next one." },
+			 "what waits goes out in full, most severe first, "
+			 "as soon as the interval allows." },
 	{ .name = "max_alerts_per_hour", .type = CONFIG_INTEGER,
 	  .offset = RATE_KEY(max_alerts_per_hour), .default_text = "60",
 	  .minimum = 1, .maximum = 100000,
-	  .description = "Alerts detailed per channel per clock hour; the "
-			 "rest are counted and summarised." },
+	  .description = "Firings below critical sent per channel per hour; "
+			 "the rest wait (counted in every message) and go out "
+			 "in full the next hour. Criticals and resolved "
+			 "messages are never held by it." },
 };
 
 const struct config_section alerting_rate_limit_section = {

@@ -203,3 +203,15 @@ int outgoing_set_json(struct outgoing *out, enum channel_id channel,
 	}
 	return 0;
 }
+
+size_t channel_alerts_per_message(enum channel_id channel)
+{
+	switch (channel) {
+	case CHANNEL_DISCORD:
+		return DISCORD_EMBEDS_MAX - 1;
+	case CHANNEL_TELEGRAM:
+		return 8;
+	default:
+		return MESSAGE_ALERTS_MAX;
+	}
+}

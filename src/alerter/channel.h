@@ -56,6 +56,14 @@ struct outgoing {
 };
 
 void outgoing_free(struct outgoing *out);
+
+/*
+ * Alerts the pipeline puts in one message for a channel: what its service
+ * shows whole (Discord: one embed each, one kept for the trailer;
+ * Telegram: what 4096 characters hold at a typical alert's length). More
+ * go in the next messages, never cut off.
+ */
+size_t channel_alerts_per_message(enum channel_id channel);
 /* A URL that is itself a secret: masked whole and by its path (servers
  * echo the path in error bodies). */
 void outgoing_add_url_secret(struct outgoing *out, const char *url);

@@ -46,8 +46,8 @@ void channel_console_write(const struct alert_message *m, uint64_t now_usec)
 		log_structured(priority_of(a), fields, 7, "%s%s%s", headline,
 			       facts[0] ? " | " : "", facts);
 	}
-	if (m->suppressed_count > 0) {
-		message_suppressed_line(m, headline, sizeof(headline));
+	if (m->deferred_count > 0) {
+		message_deferred_line(m, headline, sizeof(headline));
 		log_structured(LOG_NOTICE, fields + 6, 1, "%s", headline);
 	}
 }

@@ -51,7 +51,7 @@ int channel_discord_format(const struct alerting_channel_config *config,
 	bool summary_embed;
 
 	summary_embed = m->alert_count > DISCORD_EMBEDS_MAX ||
-			m->suppressed_count > 0;
+			m->deferred_count > 0;
 	if (summary_embed && shown > DISCORD_EMBEDS_MAX - 1)
 		shown = DISCORD_EMBEDS_MAX - 1;
 	message_title(m, content, sizeof(content));
@@ -98,7 +98,7 @@ int channel_discord_format(const struct alerting_channel_config *config,
 						sizeof(description),
 						"%zu more alerts not shown. ",
 						m->alert_count - shown);
-		message_suppressed_line(m, description + used,
+		message_deferred_line(m, description + used,
 					sizeof(description) - used);
 		utf8_truncate(description, sizeof(description),
 			      budget > footer_chars + 32 ? budget - footer_chars - 32

@@ -90,7 +90,7 @@ int channel_slack_format(const struct alerting_channel_config *config,
 				       text_object("mrkdwn", text));
 		json_object_array_add(blocks, block);
 	}
-	message_suppressed_line(m, facts, sizeof(facts));
+	message_deferred_line(m, facts, sizeof(facts));
 	if (extra > 0 || facts[0] != '\0') {
 		json_object *elements = json_object_new_array();
 		size_t used = 0;

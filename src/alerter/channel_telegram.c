@@ -56,29 +56,57 @@ static void add_piece(struct html_text *t, const char *open, const char *plain,
 		strcat(t->buffer, TRUNCATION_MARKER);
 }
 
+/* Room kept for the "N more alerts left out" line. */
+#define TELEGRAM_TRAILER_CHARS 200
+
+static size_t escaped_chars(const char *plain)
+{
+	char escaped[8192];
+
+	text_escape_html(plain, escaped, sizeof(escaped));
+	return utf8_length(escaped);
+}
+
 int channel_telegram_format(const struct alerting_channel_config *config,
 			    const struct alert_message *m, uint64_t now_usec,
 			    struct outgoing *out)
 {
 	struct html_text *text = calloc(1, sizeof(*text));
-	char line[1024], facts[2048];
+	char line[1024], facts[2048], trailer[3200];
 	json_object *root;
 	const char *json;
+	size_t shown;
 	int r;
 
 	if (text == NULL)
 		return -ENOMEM;
 	message_title(m, line, sizeof(line));
 	add_piece(text, "<b>", line, "</b>\n");
-	for (size_t i = 0; i < m->alert_count; i++) {
-		alert_headline(&m->alerts[i], m->host, line, sizeof(line));
-		alert_facts(&m->alerts[i], now_usec, facts, sizeof(facts));
+	/* Whole alerts only, while the trailer still fits; what does not is
+	 * counted in the trailer, never cut off unsaid. */
+	for (shown = 0; shown < m->alert_count; shown++) {
+		alert_headline(&m->alerts[shown], m->host, line, sizeof(line));
+		alert_facts(&m->alerts[shown], now_usec, facts, sizeof(facts));
+		if (shown > 0 &&
+		    text->chars + escaped_chars(line) + escaped_chars(facts) +
+				    8 + TELEGRAM_TRAILER_CHARS >
+			    TELEGRAM_TEXT_MAX)
+			break;
 		add_piece(text, "\n<b>", line, "</b>\n");
 		add_piece(text, "", facts, "");
 	}
-	message_suppressed_line(m, facts, sizeof(facts));
-	if (facts[0] != '\0')
+	message_deferred_line(m, facts, sizeof(facts));
+	if (shown < m->alert_count) {
+		size_t left = m->alert_count - shown;
+
+		snprintf(trailer, sizeof(trailer), "%zu more alert%s left out "
+			 "of this message (Telegram's 4096 characters)%s%s",
+			 left, left == 1 ? "" : "s", facts[0] ? "; " : "",
+			 facts);
+		add_piece(text, "\n<i>", trailer, "</i>");
+	} else if (facts[0] != '\0') {
 		add_piece(text, "\n<i>", facts, "</i>");
+	}
 	root = json_object_new_object();
 	json_object_object_add(root, "chat_id",
 			       json_object_new_string(config->chat_id));

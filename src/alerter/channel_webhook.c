@@ -128,7 +128,7 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 			   const struct alert_message *m, uint64_t now_usec,
 			   struct outgoing *out)
 {
-	json_object *root = json_object_new_object(), *alerts, *suppressed;
+	json_object *root = json_object_new_object(), *alerts;
 	char text[512], timestamp[24], signature[80];
 	int r = 0;
 
@@ -149,12 +149,9 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 		json_object_array_add(alerts,
 				      alert_object(&m->alerts[i], now_usec));
 	json_object_object_add(root, "alerts", alerts);
-	suppressed = json_object_new_object();
-	json_object_object_add(suppressed, "count",
-			       json_object_new_int64(m->suppressed_count));
-	json_object_object_add(suppressed, "alerts",
-			       json_object_new_string(m->suppressed));
-	json_object_object_add(root, "suppressed", suppressed);
+	/* Alerts still owed to this channel: they follow in full. */
+	json_object_object_add(root, "deferred",
+			       json_object_new_int64(m->deferred_count));
 	r = outgoing_set_json(out, CHANNEL_WEBHOOK, root, config->url,
 			      config->ca_file);
 	if (r < 0)

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "alerter/text.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/util.h"
 
 #define RESPONSE_KEPT 2048
@@ -275,9 +275,16 @@ static void finish(struct delivery *d, struct transfer *t, CURLcode code)
 			result.retry_after_secs =
 				channel_retry_after_from_body(t->response);
 	}
+	/*
+	 * Masked whole, before it is cut to result.body: a cut can then never
+	 * leave the start of a secret. A full buffer may have cut the answer.
+	 */
+	secret_mask_values(t->response,
+			   t->response_length == sizeof(t->response) - 1,
+			   t->out.secrets, t->out.secret_count);
 	string_copy(result.body, t->response, sizeof(result.body));
-	mask_secrets(result.error, t->out.secrets, t->out.secret_count);
-	mask_secrets(result.body, t->out.secrets, t->out.secret_count);
+	secret_mask_values(result.error, false, t->out.secrets,
+			   t->out.secret_count);
 	unlink_transfer(d, t);
 	if (t->done != NULL)
 		t->done(t->userdata, &result);

@@ -62,24 +62,6 @@ enum alert_severity message_severity(const struct alert_message *message)
 	return highest;
 }
 
-void suppressed_append(char *list, size_t size, const struct alert_snapshot *a)
-{
-	size_t used = strlen(list);
-	char item[ALERT_RULE_MAX + ALERT_SERIES_MAX + ALERT_LABELS_MAX + 8];
-
-	if (used + 4 >= size || (used >= 3 && strcmp(list + used - 3, "...") == 0))
-		return;
-	snprintf(item, sizeof(item), "%s %s%s%s%s", a->rule, a->series,
-		 a->labels[0] ? "{" : "", a->labels, a->labels[0] ? "}" : "");
-	if (strstr(list, item) != NULL)
-		return;
-	if (used + strlen(item) + 2 + 4 >= size) {
-		snprintf(list + used, size - used, "%s...", used ? ", " : "");
-		return;
-	}
-	snprintf(list + used, size - used, "%s%s", used ? ", " : "", item);
-}
-
 /* NAN has no JSON form: it is left out and read back as NAN. */
 static void add_number(json_object *object, const char *key, double value)
 {
@@ -88,7 +70,7 @@ static void add_number(json_object *object, const char *key, double value)
 				       json_object_new_double(value));
 }
 
-static json_object *snapshot_to_json(const struct alert_snapshot *a)
+json_object *message_snapshot_to_json(const struct alert_snapshot *a)
 {
 	json_object *o = json_object_new_object();
 
@@ -134,12 +116,10 @@ char *message_to_json(const struct alert_message *message, size_t *length)
 	alerts = json_object_new_array();
 	for (size_t i = 0; i < message->alert_count; i++)
 		json_object_array_add(alerts,
-				      snapshot_to_json(&message->alerts[i]));
+				      message_snapshot_to_json(&message->alerts[i]));
 	json_object_object_add(root, "alerts", alerts);
-	json_object_object_add(root, "suppressed_count",
-			       json_object_new_int64(message->suppressed_count));
-	json_object_object_add(root, "suppressed",
-			       json_object_new_string(message->suppressed));
+	json_object_object_add(root, "deferred_count",
+			       json_object_new_int64(message->deferred_count));
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
 	copy = text ? strdup(text) : NULL;
 	if (copy != NULL && length != NULL)
@@ -180,7 +160,7 @@ static double get_number(json_object *o, const char *key)
 	return NAN;
 }
 
-static void snapshot_from_json(json_object *o, struct alert_snapshot *a)
+void message_snapshot_from_json(json_object *o, struct alert_snapshot *a)
 {
 	json_object *history, *v;
 	int64_t severity = get_int(o, "severity", ALERT_WARNING);
@@ -253,12 +233,9 @@ int message_from_json(const char *text, size_t length,
 
 		if (a == NULL || !json_object_is_type(a, json_type_object))
 			continue;
-		snapshot_from_json(a, &message->alerts[message->alert_count++]);
+		message_snapshot_from_json(a, &message->alerts[message->alert_count++]);
 	}
-	message->suppressed_count =
-		(uint32_t)get_int(root, "suppressed_count", 0);
-	get_string(root, "suppressed", message->suppressed,
-		   sizeof(message->suppressed));
+	message->deferred_count = (uint32_t)get_int(root, "deferred_count", 0);
 	json_object_put(root);
 	return 0;
 }

@@ -19,9 +19,8 @@
 #define ALERT_SUMMARY_MAX 256
 #define ALERT_DETAIL_MAX 512
 #define ALERT_HISTORY_MAX 32   /* sparkline points */
-#define MESSAGE_ALERTS_MAX 32  /* detailed alerts per message */
+#define MESSAGE_ALERTS_MAX 32  /* alerts per message (more: more messages) */
 #define MESSAGE_HOST_MAX 64
-#define MESSAGE_SUPPRESSED_MAX 512
 
 enum channel_id {
 	CHANNEL_CONSOLE,
@@ -69,8 +68,9 @@ struct alert_message {
 	char host[MESSAGE_HOST_MAX];
 	size_t alert_count;
 	struct alert_snapshot alerts[MESSAGE_ALERTS_MAX];
-	uint32_t suppressed_count;   /* held back, summarised */
-	char suppressed[MESSAGE_SUPPRESSED_MAX];
+	/* Alerts still waiting for this channel (rate limit, message size):
+	 * they follow in full in the next messages. */
+	uint32_t deferred_count;
 };
 
 const char *channel_name(enum channel_id channel);
@@ -91,7 +91,9 @@ void message_add_history_json(struct json_object *o,
 int message_from_json(const char *text, size_t length,
 		      struct alert_message *message);
 
-/* Adds "rule series{labels}" to a bounded ", "-separated list. */
-void suppressed_append(char *list, size_t size, const struct alert_snapshot *a);
+/* One alert snapshot as JSON and back (the spool and the alerter's state). */
+struct json_object *message_snapshot_to_json(const struct alert_snapshot *a);
+void message_snapshot_from_json(struct json_object *o,
+				struct alert_snapshot *a);
 
 #endif

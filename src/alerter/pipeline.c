@@ -3,71 +3,40 @@
  * silences, per-channel min_severity and rate limits. Pure state: the clock
  * comes in as an argument and messages leave through a callback, so every
  * rule here is unit-tested with a simulated clock.
+ *
+ * Nothing is dropped to keep a limit. The table evicts what is over first
+ * (resolved, then point events already told), and only then the oldest live
+ * info and warning alerts, counted; a critical always gets a slot. A channel
+ * under its rate limit keeps what it is owed and pays it in full, most
+ * severe first, as soon as the limit allows.
  */
-#include "alerter/pipeline.h"
+#include "alerter/pipeline_internal.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerter/channel.h"
 #include "core/util.h"
 
-#define FLAP_TOGGLES_KEPT 16
 #define HOUR_USEC (3600 * USEC_PER_SEC)
-
-struct alert_record {
-	bool in_use;
-	bool firing;
-	bool notified;          /* the current incident reached the channels */
-	bool pending;           /* waiting in the open group */
-	bool flapping;
-	bool silenced;          /* last notification was silenced */
-	enum alert_kind pending_kind;
-	enum alert_severity notified_severity;
-	uint64_t hash;
-	uint64_t last_notified_usec;
-	uint64_t changed_usec;  /* pipeline clock of the last toggle */
-	uint64_t toggles[FLAP_TOGGLES_KEPT];
-	unsigned toggle_next;
-	struct alert_snapshot snap;
-};
-
-struct channel_limit {
-	uint64_t last_sent_usec;
-	uint64_t hour_start_usec;
-	uint64_t hour_alerts;
-	uint32_t held_count;
-	char held[MESSAGE_SUPPRESSED_MAX];
-};
-
-struct pipeline {
-	struct pipeline_settings settings;
-	pipeline_emit_fn *emit;
-	pipeline_history_fn *history;
-	void *context;
-	bool maintenance;
-	uint64_t group_open_usec;  /* 0: no group waiting */
-	uint64_t now_usec;
-	struct pipeline_stats stats;
-	struct channel_limit limits[CHANNEL_COUNT];
-	struct alert_message message; /* built here, handed to emit */
-	struct alert_record **pending; /* capacity slots, for flush_group */
-	size_t capacity;
-	struct alert_record records[];
-};
 
 struct pipeline *pipeline_new(size_t capacity, pipeline_emit_fn *emit,
 			      pipeline_history_fn *history, void *context)
 {
 	struct pipeline *p;
 
+	if (capacity == 0)
+		capacity = 1;
+	/* calloc of this size is an mmap: slots are resident once used. */
 	p = calloc(1, sizeof(*p) + capacity * sizeof(p->records[0]));
 	if (p == NULL)
 		return NULL;
-	p->pending = calloc(capacity ? capacity : 1, sizeof(*p->pending));
-	if (p->pending == NULL) {
-		free(p);
+	p->scratch = calloc(capacity, sizeof(*p->scratch));
+	p->hashes = calloc(capacity, sizeof(*p->hashes));
+	if (p->scratch == NULL || p->hashes == NULL) {
+		pipeline_free(p);
 		return NULL;
 	}
 	p->capacity = capacity;
@@ -79,8 +48,10 @@ struct pipeline *pipeline_new(size_t capacity, pipeline_emit_fn *emit,
 
 void pipeline_free(struct pipeline *pipeline)
 {
-	if (pipeline != NULL)
-		free(pipeline->pending);
+	if (pipeline == NULL)
+		return;
+	free(pipeline->scratch);
+	free(pipeline->hashes);
 	free(pipeline);
 }
 
@@ -110,10 +81,12 @@ void pipeline_settings_from_config(const struct config *config,
 	s->min_interval_usec =
 		(uint64_t)a->rate_limit.min_interval_secs * USEC_PER_SEC;
 	s->max_alerts_per_hour = (uint64_t)a->rate_limit.max_alerts_per_hour;
-	for (int c = 0; c < CHANNEL_COUNT; c++)
-		s->channel_min_severity[c] =
-			event_severity_from_name(channels[c]->min_severity,
-						 ALERT_INFO);
+	for (int c = 0; c < CHANNEL_COUNT; c++) {
+		s->channel_min_severity[c] = event_severity_from_name(
+			channels[c]->min_severity, ALERT_INFO);
+		s->channel_alerts_max[c] =
+			channel_alerts_per_message((enum channel_id)c);
+	}
 	s->silences = a->silence;
 	s->silence_count = a->silence_count;
 }
@@ -128,8 +101,8 @@ const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline)
 	return &pipeline->stats;
 }
 
-static uint64_t hash_identity(const char *rule, const char *series,
-			      const char *labels)
+uint64_t pipeline_identity_hash(const char *rule, const char *series,
+			       const char *labels)
 {
 	const char *parts[3] = { rule, series, labels };
 	uint64_t h = 1469598103934665603ULL;
@@ -139,7 +112,7 @@ static uint64_t hash_identity(const char *rule, const char *series,
 			h = (h ^ (unsigned char)*s) * 1099511628211ULL;
 		h = (h ^ 0x1f) * 1099511628211ULL;
 	}
-	return h;
+	return h ? h : 1; /* 0 marks a free slot */
 }
 
 static void history(struct pipeline *p, const char *what,
@@ -149,15 +122,25 @@ static void history(struct pipeline *p, const char *what,
 		p->history(p->context, p->now_usec, what, alert, note);
 }
 
+static bool owes_any(const struct alert_record *r)
+{
+	for (int c = 0; c < CHANNEL_COUNT; c++)
+		if (r->owed[c] != OWED_NONE)
+			return true;
+	return false;
+}
+
 static struct alert_record *find_record(struct pipeline *p, uint64_t hash,
 					const char *rule, const char *series,
 					const char *labels)
 {
 	for (size_t i = 0; i < p->capacity; i++) {
-		struct alert_record *r = &p->records[i];
+		struct alert_record *r;
 
-		if (r->in_use && r->hash == hash &&
-		    strcmp(r->snap.rule, rule) == 0 &&
+		if (p->hashes[i] != hash)
+			continue;
+		r = &p->records[i];
+		if (strcmp(r->snap.rule, rule) == 0 &&
 		    strcmp(r->snap.series, series) == 0 &&
 		    strcmp(r->snap.labels, labels) == 0)
 			return r;
@@ -165,22 +148,53 @@ static struct alert_record *find_record(struct pipeline *p, uint64_t hash,
 	return NULL;
 }
 
-/* A free slot, else the alert that cleared longest ago. */
-static struct alert_record *allocate_record(struct pipeline *p)
+/*
+ * Eviction ranks, lowest first; -1 never. Over and delivered comes first,
+ * then point events already told everywhere (their dedup window is all
+ * they still serve), then live alerts by severity: a critical may only push
+ * out another critical, and only when nothing else is left.
+ */
+static int eviction_rank(const struct alert_record *r,
+			 enum alert_severity incoming)
 {
-	struct alert_record *oldest = NULL;
+	bool busy = r->pending || owes_any(r);
+
+	if (!r->firing && !busy && !r->flapping)
+		return 0;
+	if (r->nature == ALERT_POINT && !busy && !r->flapping)
+		return 1;
+	if (r->snap.severity != ALERT_CRITICAL || incoming == ALERT_CRITICAL)
+		return 2 + (int)r->snap.severity;
+	return -1;
+}
+
+static struct alert_record *allocate_record(struct pipeline *p,
+					    const struct alert_snapshot *incoming)
+{
+	struct alert_record *victim = NULL;
+	int victim_rank = 99;
 
 	for (size_t i = 0; i < p->capacity; i++) {
 		struct alert_record *r = &p->records[i];
+		int rank;
 
-		if (!r->in_use)
+		if (p->hashes[i] == 0)
 			return r;
-		if (r->firing || r->pending || r->flapping)
+		rank = eviction_rank(r, incoming->severity);
+		if (rank < 0 || rank > victim_rank)
 			continue;
-		if (oldest == NULL || r->changed_usec < oldest->changed_usec)
-			oldest = r;
+		if (rank < victim_rank || r->changed_usec < victim->changed_usec) {
+			victim = r;
+			victim_rank = rank;
+		}
 	}
-	return oldest;
+	if (victim != NULL && victim_rank >= 2) {
+		/* A live alert leaves: counted, and said in the history. */
+		p->stats.evicted++;
+		history(p, "evicted", &victim->snap,
+			"alert table full; the alert is no longer tracked");
+	}
+	return victim;
 }
 
 static bool is_silenced(struct pipeline *p, const struct alert_record *r,
@@ -207,7 +221,10 @@ static void notify(struct pipeline *p, struct alert_record *r,
 {
 	const char *why = NULL;
 
-	if (is_silenced(p, r, &why)) {
+	p->dirty = true;
+	/* A resolved for channels that had the firing is never silenced:
+	 * the operator was told it started, so is told it ended. */
+	if (kind != ALERT_KIND_RESOLVED && is_silenced(p, r, &why)) {
 		if (!r->silenced) {
 			p->stats.silenced++;
 			history(p, "silenced", &r->snap, why);
@@ -279,15 +296,69 @@ static void copy_event(struct alert_record *r, const struct alert_event *e)
 	}
 }
 
-static void hold_everywhere(struct pipeline *p, const struct alert_snapshot *a)
+static void remember_fired(struct alert_record *r)
 {
-	for (int c = 0; c < CHANNEL_COUNT; c++) {
-		if (!p->settings.channel_active[c])
-			continue;
-		p->limits[c].held_count++;
-		suppressed_append(p->limits[c].held,
-				  sizeof(p->limits[c].held), a);
+	r->fired.severity = r->snap.severity;
+	r->fired.value = r->snap.value;
+	string_copy(r->fired.summary, r->snap.summary, sizeof(r->fired.summary));
+}
+
+/* A point event seen again: counted into the record, said at repeat time. */
+static void point_again(struct pipeline *p, struct alert_record *r,
+			const struct alert_event *e)
+{
+	uint32_t count = r->snap.count;
+
+	copy_event(r, e);
+	r->snap.count = count + (e->count ? e->count : 1);
+	if (r->pending || r->flapping)
+		return;
+	if (!r->notified) {
+		notify(p, r, ALERT_KIND_NEW);
+		return;
 	}
+	r->repeats++;
+	if (r->snap.severity > r->notified_severity)
+		notify(p, r, ALERT_KIND_ESCALATED);
+}
+
+static struct alert_record *new_record(struct pipeline *p,
+				       const struct alert_event *e,
+				       uint64_t hash, const char *series,
+				       const char *labels)
+{
+	struct alert_snapshot scratch = { .kind = ALERT_KIND_NEW };
+	struct alert_record *r;
+	size_t slot;
+
+	string_copy(scratch.rule, e->rule, sizeof(scratch.rule));
+	string_copy(scratch.series, series, sizeof(scratch.series));
+	string_copy(scratch.labels, labels, sizeof(scratch.labels));
+	string_copy(scratch.summary, e->summary, sizeof(scratch.summary));
+	scratch.severity = e->severity;
+	scratch.firing = e->firing;
+	if (!e->firing) {
+		history(p, "resolved", &scratch, "not firing here");
+		return NULL;
+	}
+	r = allocate_record(p, &scratch);
+	if (r == NULL) {
+		/* Only when every slot holds a live critical and so does this
+		 * event: the table is sized so this cannot happen in practice;
+		 * should it, the operator still sees it in the history. */
+		p->stats.evicted++;
+		history(p, "firing", &scratch, "alert table full of criticals");
+		return NULL;
+	}
+	slot = (size_t)(r - p->records);
+	memset(r, 0, sizeof(*r));
+	r->in_use = true;
+	r->hash = hash;
+	p->hashes[slot] = hash;
+	r->nature = e->nature;
+	r->snap = scratch;
+	r->snap.firing = false;
+	return r;
 }
 
 int pipeline_submit(struct pipeline *p, const struct alert_event *e,
@@ -301,46 +372,35 @@ int pipeline_submit(struct pipeline *p, const struct alert_event *e,
 	    e->summary == NULL)
 		return -EINVAL;
 	p->now_usec = now_usec;
+	p->dirty = true;
 	series = e->series ? e->series : "";
 	labels = e->labels ? e->labels : "";
 	observed = e->time_usec ? e->time_usec : now_usec;
 	p->stats.events++;
-	hash = hash_identity(e->rule, series, labels);
+	hash = pipeline_identity_hash(e->rule, series, labels);
 	r = find_record(p, hash, e->rule, series, labels);
 	if (r == NULL) {
-		struct alert_snapshot scratch = { .kind = ALERT_KIND_NEW };
-
-		string_copy(scratch.rule, e->rule, sizeof(scratch.rule));
-		string_copy(scratch.series, series, sizeof(scratch.series));
-		string_copy(scratch.labels, labels, sizeof(scratch.labels));
-		string_copy(scratch.summary, e->summary,
-			    sizeof(scratch.summary));
-		scratch.severity = e->severity;
-		scratch.firing = e->firing;
-		if (!e->firing) {
-			history(p, "resolved", &scratch, "not firing here");
+		r = new_record(p, e, hash, series, labels);
+		if (r == NULL)
 			return 0;
-		}
-		r = allocate_record(p);
-		if (r == NULL) {
-			/* Never silent: counted and summarised. */
-			p->stats.table_full++;
-			history(p, "firing", &scratch, "alert table full");
-			hold_everywhere(p, &scratch);
-			return 0;
-		}
-		memset(r, 0, sizeof(*r));
-		r->in_use = true;
-		r->hash = hash;
-		r->snap = scratch;
-		r->snap.firing = false;
 	}
+	r->last_seen_usec = now_usec;
+	if (e->firing && r->firing && r->nature == ALERT_POINT) {
+		point_again(p, r, e);
+		history(p, "firing", &r->snap, "seen again");
+		return 0;
+	}
+	r->nature = e->nature;
 	copy_event(r, e);
 	if (e->firing) {
 		if (!r->firing) {
 			r->firing = r->snap.firing = true;
 			r->snap.started_usec = observed;
 			r->snap.ended_usec = 0;
+			r->repeats = 0;
+			if (!r->flapping)
+				r->incident_sent = false;
+			remember_fired(r);
 			history(p, "firing", &r->snap, NULL);
 			if (!toggle(p, r))
 				notify(p, r, ALERT_KIND_NEW);
@@ -364,10 +424,17 @@ int pipeline_submit(struct pipeline *p, const struct alert_event *e,
 	history(p, "resolved", &r->snap, NULL);
 	if (toggle(p, r))
 		return 0;
-	if (r->pending && !r->notified) {
-		/* Cleared within group_wait_secs: a blip, kept in history. */
+	if (r->pending && !r->notified && r->nature == ALERT_METRIC) {
+		/* A metric that cleared within group_wait_secs: a blip, kept
+		 * in the history. States and point events always go out. */
 		r->pending = false;
 		history(p, "dropped", &r->snap, "cleared before it was sent");
+		return 0;
+	}
+	if (r->pending && !r->notified) {
+		/* Fired and resolved inside the group: both go out. */
+		r->pending_kind = ALERT_KIND_RESOLVED;
+		r->notified = false;
 		return 0;
 	}
 	if (r->notified && p->settings.send_resolved)
@@ -391,11 +458,77 @@ static void roll_hour(struct channel_limit *l, uint64_t now)
 	}
 }
 
-static bool interval_open(const struct pipeline *p,
-			  const struct channel_limit *l, uint64_t now)
+static bool interval_open(const struct pipeline *p, int channel,
+			  uint64_t now)
 {
-	return l->last_sent_usec == 0 ||
+	const struct channel_limit *l = &p->limits[channel];
+
+	return !rate_limited_channel(channel) || l->last_sent_usec == 0 ||
 	       now >= l->last_sent_usec + p->settings.min_interval_usec;
+}
+
+/*
+ * The group closes: every channel whose floor the alert passes is owed it.
+ * A resolved is owed only where the firing went (or is still owed: then
+ * the channel gets both, the firing first).
+ */
+static void owe(struct pipeline *p, struct alert_record *r, enum alert_kind kind,
+		bool fired_untold)
+{
+	for (int c = 0; c < CHANNEL_COUNT; c++) {
+		if (!p->settings.channel_active[c] ||
+		    r->snap.severity < p->settings.channel_min_severity[c])
+			continue;
+		if (kind != ALERT_KIND_RESOLVED) {
+			r->owed[c] = OWED_FIRING;
+			r->owed_kind[c] = (uint8_t)kind;
+			continue;
+		}
+		if (r->owed[c] == OWED_FIRING || fired_untold)
+			r->owed[c] = OWED_BOTH;
+		else if (r->told[c])
+			r->owed[c] = OWED_RESOLVED;
+	}
+}
+
+static void flush_group(struct pipeline *p)
+{
+	p->group_open_usec = 0;
+	for (size_t i = 0; i < p->capacity; i++) {
+		struct alert_record *r = &p->records[i];
+
+		if (p->hashes[i] == 0 || !r->pending)
+			continue;
+		r->pending = false;
+		if (r->pending_kind == ALERT_KIND_RESOLVED) {
+			/* Fired and resolved inside the group: the firing
+			 * never went anywhere, so both go. */
+			bool untold = !r->incident_sent;
+
+			if (p->settings.send_resolved)
+				owe(p, r, ALERT_KIND_RESOLVED, untold);
+			else if (untold) /* the firing at least */
+				owe(p, r, ALERT_KIND_NEW, false);
+			r->notified = false;
+			continue;
+		}
+		owe(p, r, r->pending_kind, false);
+		r->incident_sent = true;
+		r->notified = true;
+		r->repeats = 0;
+		r->notified_severity = r->snap.severity;
+		r->last_notified_usec = p->now_usec;
+	}
+}
+
+static int compare_owed(const void *a, const void *b)
+{
+	const struct alert_record *const *x = a, *const *y = b;
+
+	if ((*x)->snap.severity != (*y)->snap.severity)
+		return (*x)->snap.severity > (*y)->snap.severity ? -1 : 1;
+	return (*x)->snap.started_usec < (*y)->snap.started_usec ? -1
+	       : (*x)->snap.started_usec > (*y)->snap.started_usec;
 }
 
 static void start_message(struct pipeline *p, int channel)
@@ -407,141 +540,144 @@ static void start_message(struct pipeline *p, int channel)
 	m->created_usec = p->now_usec;
 	string_copy(m->host, p->settings.host, sizeof(m->host));
 	m->alert_count = 0;
-	m->suppressed_count = 0;
-	m->suppressed[0] = '\0';
+	m->deferred_count = 0;
 }
 
-static void send_message(struct pipeline *p, int channel,
-			 struct channel_limit *l)
+static void send_message(struct pipeline *p, int channel)
 {
 	struct alert_message *m = &p->message;
+	struct channel_limit *l = &p->limits[channel];
 
-	m->suppressed_count += l->held_count;
-	if (l->held[0] != '\0') {
-		char extra[MESSAGE_SUPPRESSED_MAX];
-
-		string_copy(extra, m->suppressed, sizeof(extra));
-		string_copy(m->suppressed, l->held, sizeof(m->suppressed));
-		if (extra[0] != '\0' &&
-		    strlen(m->suppressed) + strlen(extra) + 3 <
-			    sizeof(m->suppressed)) {
-			strcat(m->suppressed, ", ");
-			strcat(m->suppressed, extra);
-		}
-	}
-	l->held_count = 0;
-	l->held[0] = '\0';
+	p->dirty = true; /* what was owed and the clocks changed */
 	l->last_sent_usec = p->now_usec;
 	l->hour_alerts += m->alert_count;
 	p->stats.messages++;
 	p->stats.alerts_sent += m->alert_count;
-	(void)channel;
+	if (m->deferred_count > 0)
+		p->stats.deferred++;
 	p->emit(p->context, m);
 }
 
-static int compare_severity(const void *a, const void *b)
+/* Entries an owed alert takes in a message. */
+static size_t entries_of(const struct alert_record *r, int channel)
 {
-	const struct alert_record *const *x = a, *const *y = b;
-
-	if ((*x)->snap.severity != (*y)->snap.severity)
-		return (*x)->snap.severity > (*y)->snap.severity ? -1 : 1;
-	return (*x)->snap.started_usec < (*y)->snap.started_usec ? -1
-	       : (*x)->snap.started_usec > (*y)->snap.started_usec;
+	return r->owed[channel] == OWED_BOTH ? 2 : 1;
 }
 
-static void flush_channel(struct pipeline *p, int channel,
-			  struct alert_record **pending, size_t count)
+static void add_entries(struct pipeline *p, struct alert_record *r,
+			int channel)
+{
+	struct alert_message *m = &p->message;
+	struct alert_snapshot *a;
+
+	if (r->owed[channel] == OWED_BOTH) {
+		/* The firing as it was when it fired, then the resolved. */
+		a = &m->alerts[m->alert_count++];
+		*a = r->snap;
+		a->kind = ALERT_KIND_NEW;
+		a->firing = true;
+		a->ended_usec = 0;
+		a->severity = r->fired.severity;
+		a->value = r->fired.value;
+		string_copy(a->summary, r->fired.summary, sizeof(a->summary));
+	}
+	a = &m->alerts[m->alert_count++];
+	*a = r->snap;
+	if (r->owed[channel] == OWED_FIRING) {
+		a->kind = (enum alert_kind)r->owed_kind[channel];
+		if (a->kind != ALERT_KIND_RESOLVED)
+			a->firing = r->firing || r->nature == ALERT_POINT;
+		r->told[channel] = true;
+	} else {
+		a->kind = ALERT_KIND_RESOLVED;
+		a->firing = false;
+		r->told[channel] = false;
+	}
+	r->owed[channel] = OWED_NONE;
+}
+
+/*
+ * Pays what a channel is owed. Console and Alertmanager (a log and a
+ * router) get everything at once, in as many messages as it takes. A chat
+ * channel gets one message per min_interval_secs with at most
+ * MESSAGE_ALERTS_MAX entries, most severe first, and max_alerts_per_hour
+ * firings an hour (criticals and resolved messages exempt); each message
+ * says how many still wait.
+ * When the hourly budget alone holds everything back, one message an hour
+ * says how many wait, so the operator is never left unaware.
+ */
+static void flush_channel(struct pipeline *p, int channel)
 {
 	struct channel_limit *l = &p->limits[channel];
-	enum alert_severity floor = p->settings.channel_min_severity[channel];
+	struct alert_record **owed = p->scratch;
 	bool limited = rate_limited_channel(channel);
+	size_t count = 0, next = 0, most = p->settings.channel_alerts_max[channel];
 	uint64_t budget = UINT64_MAX;
-	size_t eligible = 0;
 
-	for (size_t i = 0; i < count; i++)
-		eligible += pending[i]->snap.severity >= floor;
-	if (eligible == 0)
+	if (most < 2 || most > MESSAGE_ALERTS_MAX)
+		most = MESSAGE_ALERTS_MAX;
+
+	if (!interval_open(p, channel, p->now_usec))
 		return;
-	if (limited) {
-		roll_hour(l, p->now_usec);
-		budget = p->settings.max_alerts_per_hour > l->hour_alerts
-				 ? p->settings.max_alerts_per_hour -
-					   l->hour_alerts
-				 : 0;
-		if (!interval_open(p, l, p->now_usec) || budget == 0) {
-			for (size_t i = 0; i < count; i++) {
-				if (pending[i]->snap.severity < floor)
-					continue;
-				l->held_count++;
-				p->stats.held++;
-				suppressed_append(l->held, sizeof(l->held),
-						  &pending[i]->snap);
-			}
-			return;
+	for (size_t i = 0; i < p->capacity; i++)
+		if (p->hashes[i] != 0 && p->records[i].owed[channel] != OWED_NONE)
+			owed[count++] = &p->records[i];
+	if (count == 0)
+		return;
+	qsort(owed, count, sizeof(*owed), compare_owed);
+	if (!limited) {
+		while (next < count) {
+			start_message(p, channel);
+			while (next < count &&
+			       p->message.alert_count +
+					       entries_of(owed[next], channel) <=
+				       most)
+				add_entries(p, owed[next++], channel);
+			send_message(p, channel);
 		}
+		return;
 	}
+	roll_hour(l, p->now_usec);
+	if (p->settings.max_alerts_per_hour > l->hour_alerts)
+		budget = p->settings.max_alerts_per_hour - l->hour_alerts;
+	else
+		budget = 0;
 	start_message(p, channel);
 	for (size_t i = 0; i < count; i++) {
-		struct alert_snapshot *a;
+		struct alert_record *r = owed[i];
+		size_t need = entries_of(r, channel);
 
-		if (pending[i]->snap.severity < floor)
+		/* What the hourly budget counts: firings below critical. A
+		 * resolved is never held by it. */
+		size_t cost = r->snap.severity == ALERT_CRITICAL ? 0
+			      : r->owed[channel] == OWED_RESOLVED ? 0
+								   : 1;
+
+		if (p->message.alert_count + need > most)
+			break;
+		if (budget < cost)
 			continue;
-		if (p->message.alert_count >= MESSAGE_ALERTS_MAX ||
-		    budget == 0) {
-			p->message.suppressed_count++;
-			p->stats.held++;
-			suppressed_append(p->message.suppressed,
-					  sizeof(p->message.suppressed),
-					  &pending[i]->snap);
-			continue;
-		}
-		a = &p->message.alerts[p->message.alert_count++];
-		*a = pending[i]->snap;
-		a->kind = pending[i]->pending_kind;
-		budget--;
+		budget -= cost;
+		add_entries(p, r, channel);
+		owed[i] = NULL;
 	}
-	send_message(p, channel, l);
+	for (size_t i = 0; i < count; i++)
+		if (owed[i] != NULL)
+			p->message.deferred_count++;
+	/* An empty "N wait" only when nothing said so this hour. */
+	if (p->message.alert_count == 0 &&
+	    l->waiting_said_usec == l->hour_start_usec)
+		return;
+	if (p->message.deferred_count > 0)
+		l->waiting_said_usec = l->hour_start_usec;
+	send_message(p, channel);
 }
 
-static void flush_group(struct pipeline *p)
+static void flush_channels(struct pipeline *p)
 {
-	struct alert_record **pending = p->pending;
-	size_t count = 0;
-
-	p->group_open_usec = 0;
-	for (size_t i = 0; i < p->capacity; i++)
-		if (p->records[i].in_use && p->records[i].pending)
-			pending[count++] = &p->records[i];
-	qsort(pending, count, sizeof(*pending), compare_severity);
-	for (int c = 0; c < CHANNEL_COUNT && count > 0; c++)
+	for (int c = 0; c < CHANNEL_COUNT; c++)
 		if (p->settings.channel_active[c])
-			flush_channel(p, c, pending, count);
-	for (size_t i = 0; i < count; i++) {
-		struct alert_record *r = pending[i];
-
-		r->pending = false;
-		if (r->pending_kind == ALERT_KIND_RESOLVED) {
-			r->notified = false;
-			continue;
-		}
-		r->notified = true;
-		r->notified_severity = r->snap.severity;
-		r->last_notified_usec = p->now_usec;
-	}
-}
-
-/* A summary of held-back alerts once the channel may speak again. */
-static void flush_held(struct pipeline *p)
-{
-	for (int c = 0; c < CHANNEL_COUNT; c++) {
-		struct channel_limit *l = &p->limits[c];
-
-		if (!p->settings.channel_active[c] || l->held_count == 0 ||
-		    !interval_open(p, l, p->now_usec))
-			continue;
-		start_message(p, c);
-		send_message(p, c, l);
-	}
+			flush_channel(p, c);
 }
 
 static void end_flapping(struct pipeline *p, struct alert_record *r)
@@ -557,13 +693,35 @@ static void end_flapping(struct pipeline *p, struct alert_record *r)
 		r->notified = false;
 }
 
+/* A point event whose repeat window passed with nothing new is over. */
+static void tick_point(struct pipeline *p, struct alert_record *r,
+		       uint64_t now_usec)
+{
+	if (!r->notified || owes_any(r))
+		return;
+	if (now_usec < r->last_notified_usec + p->settings.repeat_usec)
+		return;
+	if (r->repeats > 0) {
+		notify(p, r, ALERT_KIND_REPEAT);
+		return;
+	}
+	if (now_usec >= r->last_seen_usec + p->settings.repeat_usec) {
+		r->firing = r->snap.firing = false;
+		r->notified = false;
+		r->changed_usec = now_usec;
+		p->dirty = true;
+		for (int c = 0; c < CHANNEL_COUNT; c++)
+			r->told[c] = false;
+	}
+}
+
 void pipeline_tick(struct pipeline *p, uint64_t now_usec)
 {
 	p->now_usec = now_usec;
 	for (size_t i = 0; i < p->capacity; i++) {
 		struct alert_record *r = &p->records[i];
 
-		if (!r->in_use || r->pending)
+		if (p->hashes[i] == 0 || r->pending)
 			continue;
 		if (r->flapping) {
 			if (now_usec >= r->changed_usec +
@@ -573,6 +731,10 @@ void pipeline_tick(struct pipeline *p, uint64_t now_usec)
 		}
 		if (!r->firing)
 			continue;
+		if (r->nature == ALERT_POINT && r->notified) {
+			tick_point(p, r, now_usec);
+			continue;
+		}
 		if (!r->notified)
 			notify(p, r, ALERT_KIND_NEW);
 		else if (now_usec >= r->last_notified_usec +
@@ -583,7 +745,7 @@ void pipeline_tick(struct pipeline *p, uint64_t now_usec)
 	    now_usec >= p->group_open_usec + p->settings.group_wait_usec)
 		flush_group(p);
 	if (p->group_open_usec == 0)
-		flush_held(p);
+		flush_channels(p);
 }
 
 void pipeline_flush(struct pipeline *p, uint64_t now_usec)
@@ -591,30 +753,65 @@ void pipeline_flush(struct pipeline *p, uint64_t now_usec)
 	p->now_usec = now_usec;
 	if (p->group_open_usec != 0)
 		flush_group(p);
+	flush_channels(p);
 }
 
 uint64_t pipeline_next_deadline(const struct pipeline *p)
 {
-	return p->group_open_usec ? p->group_open_usec +
-					    p->settings.group_wait_usec
-				  : 0;
+	uint64_t next = 0;
+
+	if (p->group_open_usec)
+		return p->group_open_usec + p->settings.group_wait_usec;
+	for (int c = 0; c < CHANNEL_COUNT; c++) {
+		uint64_t at;
+
+		if (!p->settings.channel_active[c] ||
+		    pipeline_owed(p, (enum channel_id)c) == 0)
+			continue;
+		at = interval_open(p, c, p->now_usec)
+			     ? p->now_usec
+					    : p->limits[c].last_sent_usec +
+						      p->settings.min_interval_usec;
+		if (next == 0 || at < next)
+			next = at;
+	}
+	return next;
 }
 
-size_t pipeline_firing(const struct pipeline *p, struct alert_snapshot *out,
-		       size_t max)
+size_t pipeline_owed(const struct pipeline *p, enum channel_id channel)
 {
 	size_t count = 0;
 
-	for (int severity = ALERT_CRITICAL; severity >= ALERT_INFO; severity--)
+	for (size_t i = 0; i < p->capacity; i++)
+		count += p->hashes[i] != 0 &&
+			 p->records[i].owed[channel] != OWED_NONE;
+	return count;
+}
+
+size_t pipeline_firing(const struct pipeline *p,
+		       enum alert_severity min_severity, size_t skip,
+		       struct alert_snapshot *out, size_t max)
+{
+	size_t count = 0, seen = 0;
+
+	for (int severity = ALERT_CRITICAL; severity >= (int)min_severity;
+	     severity--)
 		for (size_t i = 0; i < p->capacity && count < max; i++) {
 			const struct alert_record *r = &p->records[i];
 
-			if (r->in_use && r->firing && !r->silenced &&
-			    (int)r->snap.severity == severity) {
-				out[count] = r->snap;
-				out[count].kind = ALERT_KIND_REPEAT;
-				count++;
-			}
+			if (p->hashes[i] == 0 || !r->firing || r->silenced ||
+			    !r->notified || (int)r->snap.severity != severity)
+				continue;
+			if (seen++ < skip)
+				continue;
+			out[count] = r->snap;
+			out[count].kind = ALERT_KIND_REPEAT;
+			count++;
 		}
 	return count;
+}
+
+bool pipeline_dirty(const struct pipeline *p)
+{
+	return p->dirty;
 }

@@ -3,10 +3,11 @@
  * in: which alert events become messages, on which channel, and when.
  *
  * Events update a fixed table of alerts (identity: rule + series + labels).
- * Notifications wait group_wait_secs in one group, then go out as one message
- * per channel, subject to min_severity and the rate limit; what the rate
- * limit holds back is summarised in the channel's next message. Unit tests
- * drive it with a simulated clock.
+ * Notifications wait group_wait_secs in one group; then every channel whose
+ * min_severity they pass is *owed* them. A channel pays what it owes as soon
+ * as its rate limit allows, in full, most severe first: the limit delays,
+ * it never discards, and a resolved always follows a firing the channel got.
+ * Unit tests drive it with a simulated clock.
  */
 #ifndef SYSOPS_ALERTER_PIPELINE_H
 #define SYSOPS_ALERTER_PIPELINE_H
@@ -17,6 +18,7 @@
 
 #include "alerter/alerter.h"
 #include "alerter/message.h"
+#include "core/event.h"
 
 struct pipeline_settings {
 	char host[MESSAGE_HOST_MAX];
@@ -29,6 +31,7 @@ struct pipeline_settings {
 	uint64_t max_alerts_per_hour;
 	bool channel_active[CHANNEL_COUNT];
 	enum alert_severity channel_min_severity[CHANNEL_COUNT];
+	size_t channel_alerts_max[CHANNEL_COUNT]; /* 0: MESSAGE_ALERTS_MAX */
 	const struct alerting_silence_config *silences; /* not copied */
 	size_t silence_count;
 };
@@ -37,10 +40,10 @@ struct pipeline_stats {
 	uint64_t events;          /* accepted by pipeline_submit */
 	uint64_t messages;        /* emitted, all channels */
 	uint64_t alerts_sent;     /* alert entries in emitted messages */
-	uint64_t held;            /* alert entries held back by rate limits */
+	uint64_t deferred;        /* messages that left alerts for later */
 	uint64_t silenced;        /* notifications dropped by a silence */
 	uint64_t flapping;        /* alerts marked flapping */
-	uint64_t table_full;      /* events refused: no free alert slot */
+	uint64_t evicted;         /* live alerts pushed out of a full table */
 };
 
 /* Called for each message; it may keep a copy, not the pointer. */
@@ -78,9 +81,27 @@ void pipeline_flush(struct pipeline *pipeline, uint64_t now_usec);
 /* When pipeline_tick next has something to do (0: nothing scheduled). */
 uint64_t pipeline_next_deadline(const struct pipeline *pipeline);
 
-/* Snapshots of the firing alerts, most severe first; returns how many. */
+/*
+ * Snapshots of the firing alerts at or above min_severity, most severe
+ * first, skipping the first `skip` of that order; returns how many.
+ */
 size_t pipeline_firing(const struct pipeline *pipeline,
+		       enum alert_severity min_severity, size_t skip,
 		       struct alert_snapshot *out, size_t max);
+
+/* Alerts a channel is still owed (tests, statistics). */
+size_t pipeline_owed(const struct pipeline *pipeline, enum channel_id channel);
+
+/*
+ * Persistence (pipeline_state.c): the whole table and the rate-limit clocks
+ * as JSON, so a restart resumes with what was owed to whom. dirty says
+ * whether anything changed since the last save.
+ */
+struct json_object;
+bool pipeline_dirty(const struct pipeline *pipeline);
+struct json_object *pipeline_save(struct pipeline *pipeline);
+/* Replaces the table; -EINVAL when the document is not a saved state. */
+int pipeline_restore(struct pipeline *pipeline, struct json_object *state);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline);
 

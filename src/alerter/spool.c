@@ -9,6 +9,11 @@
  * counted) and rewritten with the pending entries only; the same compaction
  * runs when the file would exceed spool_max_bytes, and if that is not enough
  * the oldest entries of the lowest severity are dropped (and counted).
+ *
+ * A write the disk refuses never leaves the file torn: it is cut back to its
+ * last whole line, and the message is kept in memory and delivered from
+ * there; spool_retry() writes such entries out once the disk takes them. One
+ * error and one recovery are logged per episode.
  */
 #include "alerter/spool.h"
 
@@ -30,6 +35,7 @@
 struct spool {
 	int dir_fd;
 	int fd;
+	bool failing;            /* in an episode of failed writes */
 	uint64_t max_bytes;
 	uint64_t size;
 	uint64_t next_id;
@@ -71,6 +77,33 @@ static int open_append(struct spool *s)
 	return 0;
 }
 
+static void report_failure(struct spool *s, int r, const char *what)
+{
+	s->stats.write_errors++;
+	if (s->failing)
+		return;
+	s->failing = true;
+	log_error_errno(r, "alert spool: cannot %s %s; messages are kept in "
+			"memory and delivered from there, and written out as "
+			"soon as the disk allows", what, SPOOL_FILE);
+}
+
+static void report_recovery(struct spool *s)
+{
+	if (!s->failing)
+		return;
+	s->failing = false;
+	log_notice("alert spool: %s is writable again (%llu write errors in "
+		   "all)", SPOOL_FILE, (unsigned long long)s->stats.write_errors);
+}
+
+/* Cuts the file back to its last whole line after a failed write. */
+static void cut_back(struct spool *s)
+{
+	if (ftruncate(s->fd, (off_t)s->size) < 0)
+		log_debug("alert spool: cannot cut back: %m");
+}
+
 static int read_json(const struct spool *s, const struct spool_entry *e,
 		     char **text)
 {
@@ -79,6 +112,12 @@ static int read_json(const struct spool *s, const struct spool_entry *e,
 
 	if (buffer == NULL)
 		return -ENOMEM;
+	if (e->memory != NULL) {
+		memcpy(buffer, e->memory, e->length);
+		buffer[e->length] = '\0';
+		*text = buffer;
+		return 0;
+	}
 	n = pread(s->fd, buffer, e->length, (off_t)e->offset);
 	if (n != (ssize_t)e->length) {
 		free(buffer);
@@ -95,17 +134,25 @@ static int header_of(const struct spool_entry *e, char *out, size_t size)
 			channel_name(e->channel), (int)e->severity);
 }
 
-/* Rewrites the file with the pending entries only. */
+/*
+ * Rewrites the file with the pending entries only (memory-held ones
+ * included). The new offsets apply only once the new file is in place: a
+ * failure leaves every entry readable where it was.
+ */
 static int compact(struct spool *s)
 {
+	static uint64_t offsets[SPOOL_ENTRIES_MAX];
 	uint64_t offset = 0;
 	char header[96];
 	int fd, r = 0;
 
 	fd = openat(s->dir_fd, SPOOL_TEMP,
 		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		report_failure(s, r, "rewrite");
+		return r;
+	}
 	for (size_t i = 0; i < s->count && r == 0; i++) {
 		struct spool_entry *e = &s->entries[i];
 		char *json;
@@ -121,7 +168,7 @@ static int compact(struct spool *s)
 		if (r == 0)
 			r = write_all(fd, "\n", 1);
 		free(json);
-		e->offset = offset + (uint64_t)h;
+		offsets[i] = offset + (uint64_t)h;
 		offset += (uint64_t)h + e->length + 1;
 	}
 	if (r == 0 && fsync(fd) < 0)
@@ -131,15 +178,21 @@ static int compact(struct spool *s)
 		r = -errno;
 	if (r < 0) {
 		unlinkat(s->dir_fd, SPOOL_TEMP, 0);
-		log_error("alert spool: cannot compact: %s", strerror(-r));
+		report_failure(s, r, "rewrite");
 		return r;
 	}
 	fsync(s->dir_fd);
+	for (size_t i = 0; i < s->count; i++) {
+		s->entries[i].offset = offsets[i];
+		free(s->entries[i].memory);
+		s->entries[i].memory = NULL;
+	}
 	return open_append(s);
 }
 
 static void remove_at(struct spool *s, size_t index)
 {
+	free(s->entries[index].memory);
 	memmove(&s->entries[index], &s->entries[index + 1],
 		(s->count - index - 1) * sizeof(s->entries[0]));
 	s->count--;
@@ -278,9 +331,9 @@ int spool_open(int state_dir_fd, uint64_t max_bytes, struct spool **out)
 		lseek(s->fd, 0, SEEK_SET);
 		r = replay(s);
 	}
-	if (r == 0)
-		r = compact(s);
-	if (r == 0 && s->size > s->max_bytes)
+	/* A full disk must not keep the alerter from starting: the file as
+	 * it is stays usable (compaction changes nothing until it succeeds). */
+	if (r == 0 && compact(s) == 0 && s->size > s->max_bytes)
 		r = make_room(s, 0);
 	if (r < 0) {
 		log_error("alert spool: cannot open %s: %s", SPOOL_FILE,
@@ -301,6 +354,8 @@ void spool_close(struct spool *s)
 		return;
 	if (s->fd >= 0)
 		close(s->fd);
+	for (size_t i = 0; i < s->count; i++)
+		free(s->entries[i].memory);
 	free(s);
 }
 
@@ -340,18 +395,47 @@ int spool_append(struct spool *s, struct alert_message *m)
 	}
 	if (r == 0 && fdatasync(s->fd) < 0)
 		r = -errno;
+	e.length = (uint32_t)length;
+	if (r < 0 && s->count < SPOOL_ENTRIES_MAX) {
+		/* Kept in memory, delivered from there, written later. */
+		cut_back(s);
+		report_failure(s, r, "append to");
+		e.memory = json;
+		s->next_id++;
+		s->entries[s->count++] = e;
+		s->stats.appended++;
+		return 0;
+	}
 	free(json);
 	if (r < 0) {
-		log_error("alert spool: cannot queue a message for %s: %s",
-			  channel_name(m->channel), strerror(-r));
+		cut_back(s);
+		report_failure(s, r, "append to");
 		return r;
 	}
+	report_recovery(s);
 	e.offset = s->size + (uint64_t)h;
-	e.length = (uint32_t)length;
 	s->size += (uint64_t)h + length + 1;
 	s->next_id++;
 	s->entries[s->count++] = e;
 	s->stats.appended++;
+	return 0;
+}
+
+int spool_retry(struct spool *s)
+{
+	size_t held = 0;
+	int r;
+
+	for (size_t i = 0; i < s->count; i++)
+		held += s->entries[i].memory != NULL;
+	if (held == 0)
+		return 0;
+	r = compact(s);
+	if (r < 0)
+		return r;
+	report_recovery(s);
+	log_notice("alert spool: %zu message(s) held in memory are on disk "
+		   "again", held);
 	return 0;
 }
 
@@ -363,15 +447,25 @@ int spool_complete(struct spool *s, uint64_t id)
 
 	if (find(s, id, &index) == NULL)
 		return -ENOENT;
+	if (s->entries[index].memory != NULL) {
+		remove_at(s, index); /* never on disk: nothing to mark */
+		s->stats.completed++;
+		return 0;
+	}
 	n = snprintf(line, sizeof(line), "D %" PRIu64 "\n", id);
 	r = write_all(s->fd, line, (size_t)n);
 	if (r == 0 && fdatasync(s->fd) < 0)
 		r = -errno;
 	if (r < 0) {
-		log_error("alert spool: cannot record a delivery: %s",
-			  strerror(-r));
+		/* Delivered all the same; after a restart before the next
+		 * rewrite it would be sent once more, never lost. */
+		cut_back(s);
+		report_failure(s, r, "record a delivery in");
+		remove_at(s, index);
+		s->stats.completed++;
 		return r;
 	}
+	report_recovery(s);
 	s->size += (uint64_t)n;
 	remove_at(s, index);
 	s->stats.completed++;
@@ -405,6 +499,11 @@ int spool_load(struct spool *s, const struct spool_entry *e,
 
 const struct spool_stats *spool_stats(const struct spool *s)
 {
+	uint64_t held = 0;
+
+	for (size_t i = 0; i < s->count; i++)
+		held += s->entries[i].memory != NULL;
+	((struct spool *)s)->stats.in_memory = held;
 	((struct spool *)s)->stats.pending = s->count;
 	((struct spool *)s)->stats.file_bytes = s->size;
 	return &s->stats;

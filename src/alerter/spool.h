@@ -2,7 +2,9 @@
  * spool.h - the on-disk queue of messages not yet delivered, one entry per
  * (channel, message). Append-only and fsync'd: an entry is added before any
  * attempt and marked done after the channel accepted it, so a crash can only
- * cause a repeat of the last message in flight, never a loss.
+ * cause a repeat of the last message in flight, never a loss. When the disk
+ * refuses a write (full, I/O error) the entry is kept in memory, delivered
+ * from there, and written out as soon as spool_retry() succeeds.
  */
 #ifndef SYSOPS_ALERTER_SPOOL_H
 #define SYSOPS_ALERTER_SPOOL_H
@@ -24,6 +26,7 @@ struct spool_entry {
 	uint32_t length;
 	uint32_t attempts;
 	uint64_t next_attempt_usec; /* CLOCK_MONOTONIC; 0: now */
+	char *memory;            /* the JSON while not on disk, else NULL */
 };
 
 struct spool_stats {
@@ -33,6 +36,8 @@ struct spool_stats {
 	uint64_t dropped;        /* pushed out by spool_max_bytes */
 	uint64_t corrupt;        /* unreadable lines skipped at load */
 	uint64_t file_bytes;
+	uint64_t in_memory;      /* pending entries not on disk */
+	uint64_t write_errors;   /* failed appends, completions, compactions */
 };
 
 struct spool;
@@ -46,6 +51,9 @@ void spool_set_max_bytes(struct spool *spool, uint64_t max_bytes);
 int spool_append(struct spool *spool, struct alert_message *message);
 /* Marks an entry delivered (or given up), durably. */
 int spool_complete(struct spool *spool, uint64_t id);
+
+/* Writes entries held in memory to disk, if any; 0 when none is left. */
+int spool_retry(struct spool *spool);
 
 /* The oldest pending entry of a channel, or NULL. */
 struct spool_entry *spool_next(struct spool *spool, enum channel_id channel);

@@ -2,8 +2,8 @@
  * test_alert.c - `sysops-agent test-alert [-c FILE] [--channel NAME]`: sends
  * one test message through each configured channel (or the one named) with
  * the daemon's own formatters and delivery code, and reports per channel
- * "ok" or the exact error (secrets masked). No retry, no spool: the point is
- * to see the first answer.
+ * "ok" or the exact error (every configured secret masked, in any encoding).
+ * No retry, no spool: the point is to see the first answer.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +18,7 @@
 #include "alerter/delivery.h"
 #include "alerter/text.h"
 #include "core/cli.h"
+#include "core/secret.h"
 #include "core/util.h"
 
 struct test_outcome {
@@ -62,21 +63,30 @@ static void build_test_message(struct alert_message *m, const char *host,
 	memcpy(a->history, history, sizeof(history));
 }
 
+/*
+ * The line is masked as a whole (core/secret.h), whatever part of the answer
+ * echoes a secret and however it is encoded.
+ */
 static void report(const struct test_outcome *o)
 {
 	const char *name = channel_name(o->channel);
+	char line[sizeof(o->result.error) + sizeof(o->result.body) + 64];
 
-	if (!o->finished) {
-		printf("%s: FAILED: no answer in time\n", name);
-		return;
-	}
-	if (o->result.outcome == DELIVERY_OK) {
-		printf("%s: ok (%ld)\n", name, o->result.status);
-		return;
-	}
-	printf("%s: FAILED: %s%s%s%s\n", name, o->result.error,
-	       o->result.body[0] ? ": " : "", o->result.body,
-	       o->result.outcome == DELIVERY_PERMANENT ? " (permanent)" : "");
+	if (!o->finished)
+		snprintf(line, sizeof(line), "%s: FAILED: no answer in time",
+			 name);
+	else if (o->result.outcome == DELIVERY_OK)
+		snprintf(line, sizeof(line), "%s: ok (%ld)", name,
+			 o->result.status);
+	else
+		snprintf(line, sizeof(line), "%s: FAILED: %s%s%s%s", name,
+			 o->result.error, o->result.body[0] ? ": " : "",
+			 o->result.body,
+			 o->result.outcome == DELIVERY_PERMANENT
+			     ? " (permanent)"
+			     : "");
+	secret_mask(line);
+	printf("%s\n", line);
 }
 
 int command_test_alert(int argc, char **argv)

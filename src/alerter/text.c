@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/secret.h"
 #include "core/util.h"
 
 size_t utf8_length(const char *s)
@@ -249,8 +250,9 @@ void message_title(const struct alert_message *m, char *buffer, size_t size)
 							  : severity_upper(a->severity),
 			 a->rule, m->host);
 	} else if (m->alert_count == 0) {
-		snprintf(buffer, size, "%u alerts held back on %s",
-			 m->suppressed_count, m->host);
+		snprintf(buffer, size, "%u alert%s waiting for the rate limit "
+			 "on %s", m->deferred_count,
+			 m->deferred_count == 1 ? "" : "s", m->host);
 	} else if (resolved == 0) {
 		snprintf(buffer, size, "%s: %zu problems on %s",
 			 severity_upper(message_severity(m)), firing, m->host);
@@ -260,15 +262,16 @@ void message_title(const struct alert_message *m, char *buffer, size_t size)
 	}
 }
 
-void message_suppressed_line(const struct alert_message *m, char *buffer,
-			     size_t size)
+void message_deferred_line(const struct alert_message *m, char *buffer,
+			   size_t size)
 {
 	buffer[0] = '\0';
-	if (m->suppressed_count == 0)
+	if (m->deferred_count == 0)
 		return;
-	snprintf(buffer, size, "%u more alert%s suppressed%s%s",
-		 m->suppressed_count, m->suppressed_count == 1 ? "" : "s",
-		 m->suppressed[0] ? ": " : "", m->suppressed);
+	snprintf(buffer, size, "%u more alert%s follow%s in full when the "
+		 "rate limit allows", m->deferred_count,
+		 m->deferred_count == 1 ? "" : "s",
+		 m->deferred_count == 1 ? "s" : "");
 }
 
 void message_plain_text(const struct alert_message *m, uint64_t now_usec,
@@ -285,25 +288,15 @@ void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 		alert_facts(&m->alerts[i], now_usec, facts, sizeof(facts));
 		used = append(buffer, size, used, "\n%s\n%s", line, facts);
 	}
-	message_suppressed_line(m, line, sizeof(line));
+	message_deferred_line(m, line, sizeof(line));
 	if (line[0] != '\0')
 		append(buffer, size, used, "\n%s\n", line);
 }
 
 void mask_secrets(char *text, char *const *secrets, size_t count)
 {
-	for (size_t i = 0; i < count; i++) {
-		const char *secret = secrets[i];
-		size_t length;
-		char *at;
-
-		if (secret == NULL || (length = strlen(secret)) < 4)
-			continue;
-		while ((at = strstr(text, secret)) != NULL) {
-			memmove(at + 3, at + length, strlen(at + length) + 1);
-			memcpy(at, "***", 3);
-		}
-	}
+	/* Every configured secret too, in every encoding (core/secret.h). */
+	secret_mask_values(text, false, secrets, count);
 }
 
 size_t text_escape_html(const char *in, char *out, size_t size)

@@ -39,8 +39,8 @@ void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 		 char *buffer, size_t size);
 /* "3 problems on web-01", "RESOLVED disk_full on web-01", ... */
 void message_title(const struct alert_message *m, char *buffer, size_t size);
-/* "12 more alerts suppressed: a, b, ..." or "" */
-void message_suppressed_line(const struct alert_message *m, char *buffer,
+/* "12 more alerts follow in full when the rate limit allows" or "" */
+void message_deferred_line(const struct alert_message *m, char *buffer,
 			     size_t size);
 /* The whole message as plain text (email body, console, test output). */
 void message_plain_text(const struct alert_message *m, uint64_t now_usec,

@@ -17,8 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/event.h"
+#include "core/blobstore.h"
 #include "core/daemon.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "storage/metrics.h"
@@ -156,7 +157,7 @@ static bool match_list(const struct config_string_list *list,
 		       const char *name, const char *labels)
 {
 	for (size_t i = 0; i < list->count; i++)
-		if (analyzer_series_match(list->items[i], name, labels))
+		if (metrics_series_match(list->items[i], name, labels))
 			return true;
 	return false;
 }
@@ -200,13 +201,6 @@ struct state_blob {
 _Static_assert(sizeof(struct state_blob) <= ANALYZER_STATE_MAX,
 	       "analyzer state blob outgrew ANALYZER_STATE_MAX");
 
-static analyzer_state_loader_fn state_loader;
-
-void analyzer_set_state_loader(analyzer_state_loader_fn loader)
-{
-	state_loader = loader;
-}
-
 int analyzer_state_export(const struct analyzer *a,
 			  const struct metric_registry *registry, int id,
 			  void *buffer, size_t size)
@@ -234,20 +228,48 @@ int analyzer_state_export(const struct analyzer *a,
 	return (int)sizeof(blob);
 }
 
+int analyzer_save_states(const struct analyzer *a,
+			 const struct metric_registry *registry,
+			 const struct blobstore *store)
+{
+	size_t capacity = metrics_capacity(registry);
+	unsigned char blob[ANALYZER_STATE_MAX];
+	int saved = 0;
+
+	if (capacity > a->slot_count)
+		capacity = a->slot_count;
+	for (size_t id = 0; id < capacity; id++) {
+		const struct metric_series *series = metrics_get(registry,
+								 (int)id);
+		int length = analyzer_state_export(a, registry, (int)id, blob,
+						   sizeof(blob));
+		int r;
+
+		if (length <= 0)
+			continue;
+		r = store->save(store->context, series->name, series->labels,
+				blob, (size_t)length);
+		if (r < 0)
+			return r;
+		saved++;
+	}
+	return saved;
+}
+
+/* The saved state of a series seen for the first time, if the store has
+ * one this build can read; otherwise the slot starts cold. */
 static void import_state(struct series_slot *slot,
 			 const struct metric_series *series)
 {
-	const void *data;
-	size_t length;
+	const struct blobstore *store = blobstore_get();
 	struct state_blob blob;
+	int length;
 
-	if (state_loader == NULL ||
-	    !state_loader(series->name, series->labels, &data, &length))
+	if (store == NULL || store->load == NULL)
 		return;
-	if (length != sizeof(blob))
-		return;
-	memcpy(&blob, data, sizeof(blob));
-	if (blob.magic != STATE_BLOB_MAGIC ||
+	length = store->load(store->context, series->name, series->labels,
+			     &blob, sizeof(blob));
+	if (length != (int)sizeof(blob) || blob.magic != STATE_BLOB_MAGIC ||
 	    blob.layout != sizeof(struct series_slot))
 		return;
 	slot->extra = blob.extra;
@@ -279,8 +301,8 @@ static void bind_slot(struct analyzer *a, struct series_slot *slot,
 		const struct threshold_rule *rule = &threshold_rules[i];
 
 		for (size_t p = 0; p < 3 && rule->patterns[p]; p++)
-			if (analyzer_series_match(rule->patterns[p],
-						  series->name, series->labels))
+			if (metrics_series_match(rule->patterns[p],
+						 series->name, series->labels))
 				slot->threshold = (int8_t)i;
 	}
 	if (match_list(&c->trend_series, series->name, series->labels))
@@ -522,7 +544,7 @@ void analyzer_trend_params(const struct analyzer_config *c, const char *name,
 		const struct analyzer_override *o = &c->overrides[i];
 
 		if (o->series != NULL && o->trend_horizon_secs >= 0 &&
-		    analyzer_series_match(o->series, name, labels))
+		    metrics_series_match(o->series, name, labels))
 			out->horizon_secs = o->trend_horizon_secs;
 	}
 }
@@ -746,6 +768,12 @@ void analyzer_evaluate(struct analyzer *a,
 
 static struct analyzer *running;
 
+static struct {
+	int64_t last_save_usec; /* tick clock of the last save, 0: none yet */
+	int save_error;         /* the errno last reported, 0 when saving */
+	bool store_checked;     /* "no blob store" said once */
+} module;
+
 struct analyzer *analyzer_running(void)
 {
 	return running;
@@ -757,11 +785,41 @@ static int module_start(struct daemon *d)
 	log_info("analyzer: %s, %zu bytes of detector state per series",
 		 d->config->analyzer.enabled ? "enabled" : "disabled",
 		 analyzer_slot_bytes());
+	module.last_save_usec = 0;
+	module.save_error = 0;
+	module.store_checked = false;
 	return 0;
+}
+
+/* Every series' detector state into the blob store, failures said once per
+ * episode (a store that is away, -ENOTCONN, has said so itself). */
+static void save_states(struct daemon *d, const struct blobstore *store)
+{
+	int r;
+
+	if (running == NULL || d->metrics == NULL)
+		return;
+	r = analyzer_save_states(running, d->metrics, store);
+	if (r >= 0) {
+		if (module.save_error != 0)
+			log_notice("analyzer: baselines saved again");
+		module.save_error = 0;
+		log_debug("analyzer: saved the baselines of %d series", r);
+		return;
+	}
+	if (r == -ENOTCONN)
+		return;
+	if (-r != module.save_error)
+		log_warning_errno(r, "analyzer: cannot save the baselines (a "
+				     "restart would start from older ones, or "
+				     "cold)");
+	module.save_error = -r;
 }
 
 static void module_tick(struct daemon *d, uint64_t now_usec)
 {
+	const struct blobstore *store = blobstore_get();
+
 	if (d->metrics == NULL)
 		return;
 	if (running == NULL) {
@@ -773,8 +831,22 @@ static void module_tick(struct daemon *d, uint64_t now_usec)
 			return;
 		}
 	}
+	if (!module.store_checked && store == NULL)
+		log_info("analyzer: no state store (history off or built "
+			 "without SQLite): baselines start cold and are not "
+			 "kept across restarts");
+	module.store_checked = true;
 	running->config = d->config;
 	analyzer_evaluate(running, d->metrics, (int64_t)now_usec);
+	if (store == NULL || store->save_interval_secs <= 0)
+		return;
+	if (module.last_save_usec == 0)
+		module.last_save_usec = (int64_t)now_usec;
+	if ((int64_t)now_usec - module.last_save_usec >=
+	    store->save_interval_secs * (int64_t)USEC_PER_SEC) {
+		save_states(d, store);
+		module.last_save_usec = (int64_t)now_usec;
+	}
 }
 
 static int module_reload(struct daemon *d, const struct config *old_config)
@@ -785,7 +857,17 @@ static int module_reload(struct daemon *d, const struct config *old_config)
 	return 0;
 }
 
-/* Freed after every module stopped: the history saves its state at stop. */
+/* Producers stop before consumers: the store (the history) is still there
+ * and commits what this saves at its own stop. */
+static void module_stop(struct daemon *d)
+{
+	const struct blobstore *store = blobstore_get();
+
+	if (store != NULL)
+		save_states(d, store);
+}
+
+/* Freed after every module stopped. */
 static void module_free(struct daemon *d)
 {
 	(void)d;
@@ -804,5 +886,6 @@ const struct daemon_module analyzer_module = {
 	.start = module_start,
 	.tick = module_tick,
 	.reload = module_reload,
+	.stop = module_stop,
 	.free = module_free,
 };

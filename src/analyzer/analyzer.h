@@ -24,10 +24,6 @@ struct config;
 struct daemon_module;
 extern const struct daemon_module analyzer_module;
 
-/* Glob match of a series ("name" or "name{labels}") against a pattern. */
-bool analyzer_series_match(const char *pattern, const char *name,
-			   const char *labels);
-
 /* Detector parameters for one series: [analyzer] plus matching overrides. */
 bool analyzer_anomaly_params(const struct analyzer_config *config,
 			     const char *name, const char *labels,
@@ -73,17 +69,24 @@ void analyzer_leak_params(const struct analyzer_config *config,
 
 /*
  * Warm restarts: a series' detector state as an opaque, versioned blob that
- * the history store keeps by series name + labels. Export returns the bytes
- * written, -ENOENT for a slot with no state, -ENOSPC if size is too small.
+ * the analyzer saves through the blob store (core/blobstore.h) by series
+ * name + labels, and asks back for when it binds a series it has not seen
+ * in this process. Export returns the bytes written, -ENOENT for a slot with
+ * no state, -ENOSPC if size is too small.
  */
 #define ANALYZER_STATE_MAX 512
 int analyzer_state_export(const struct analyzer *analyzer,
 			  const struct metric_registry *registry, int id,
 			  void *buffer, size_t size);
-/* Asked for a saved blob when a series is first seen; false: start cold. */
-typedef bool (*analyzer_state_loader_fn)(const char *name, const char *labels,
-					 const void **blob, size_t *length);
-void analyzer_set_state_loader(analyzer_state_loader_fn loader);
+struct blobstore;
+/*
+ * Saves the state of every series through store. Returns how many were
+ * saved, or the store's -errno at the first failure (the rest is not
+ * tried: the store is failing).
+ */
+int analyzer_save_states(const struct analyzer *analyzer,
+			 const struct metric_registry *registry,
+			 const struct blobstore *store);
 /* The daemon's analyzer, NULL before its first tick. */
 struct analyzer *analyzer_running(void);
 

@@ -5,9 +5,7 @@
  * The defaults are the ones scored on the Numenta Anomaly Benchmark (one
  * configuration for every series) and meant for a server left untuned.
  */
-#include <fnmatch.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "analyzer/analyzer.h"
@@ -324,22 +322,11 @@ const struct config_section thresholds_section = {
 	.offset = offsetof(struct config, analyzer.thresholds),
 };
 
-bool analyzer_series_match(const char *pattern, const char *name,
-			   const char *labels)
-{
-	char full[METRIC_FULL_MAX];
-
-	if (strchr(pattern, '{') == NULL)
-		return fnmatch(pattern, name, 0) == 0;
-	snprintf(full, sizeof(full), "%s{%s}", name, labels ? labels : "");
-	return fnmatch(pattern, full, 0) == 0;
-}
-
 static bool match_any(const struct config_string_list *list, const char *name,
 		      const char *labels)
 {
 	for (size_t i = 0; i < list->count; i++)
-		if (analyzer_series_match(list->items[i], name, labels))
+		if (metrics_series_match(list->items[i], name, labels))
 			return true;
 	return false;
 }
@@ -393,7 +380,7 @@ bool analyzer_anomaly_params(const struct analyzer_config *config,
 		const struct analyzer_override *o = &config->overrides[i];
 
 		if (o->series == NULL ||
-		    !analyzer_series_match(o->series, name, labels))
+		    !metrics_series_match(o->series, name, labels))
 			continue;
 		enabled = o->anomaly;
 		if (o->min_stddev >= 0)

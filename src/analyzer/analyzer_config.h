@@ -11,8 +11,6 @@
 #include <stdint.h>
 
 #define ANALYZER_OVERRIDE_MAX 32
-/* "name{labels}" */
-#define METRIC_FULL_MAX (64 + 160 + 2)
 
 /* A per-series-glob override; negative numbers mean "keep the default". */
 struct analyzer_override {

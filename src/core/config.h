@@ -74,7 +74,7 @@ struct agent_config {
 };
 
 #include "analyzer/analyzer_config.h"
-#include "storage/history_config.h"
+#include "history/history_config.h"
 #include "logscan/logscan_config.h"
 
 struct config {

@@ -15,7 +15,6 @@
 #include "core/config.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
-#include "storage/history.h"
 #include "logscan/logscan.h"
 
 #define AGENT_KEY(field) offsetof(struct agent_config, field)

@@ -18,10 +18,11 @@
 #include "alerter/alerter.h"
 #include "core/log.h"
 #include "core/privilege.h"
+#include "core/secret.h"
 #include "core/state.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
-#include "storage/history.h"
+#include "history/history.h"
 #include "logscan/logscan.h"
 
 /*
@@ -197,6 +198,8 @@ static int on_reload_signal(sd_event_source *source,
 	}
 	old = d->config;
 	old_interval = old->agent.collect_interval_secs;
+	/* Before anything logs about the new settings. */
+	secret_configure(fresh);
 	warn_restart_only(old, fresh);
 	d->config = fresh;
 	daemon_apply_log_level(d->config, d->log_level_override);
@@ -249,6 +252,8 @@ int daemon_init(struct daemon *d, struct config *config, const char *path,
 		.log_level_override = log_level_override,
 		.state_dir_fd = -1,
 	};
+	/* Every record from here on is masked with this configuration's. */
+	secret_configure(config);
 	created = access(config->agent.state_dir, F_OK) != 0;
 	d->state_dir_fd = state_dir_open(config->agent.state_dir);
 	if (d->state_dir_fd < 0)

@@ -3,7 +3,9 @@
  *
  * One function decides the target at start-up; every record then goes to the
  * journal (with its priority and fields) or to stderr as one line. A record is
- * formatted into a fixed buffer: logging never allocates.
+ * formatted into a fixed buffer, and its message and fields are masked
+ * (core/secret.h) before they go anywhere: logging never allocates and never
+ * shows a configured secret.
  */
 #include "core/log.h"
 
@@ -17,8 +19,12 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
+#include "core/secret.h"
+#include "core/util.h"
+
 #define LOG_LINE_MAX 2048
 #define LOG_FIELDS_MAX 16
+#define LOG_FIELD_MAX 512
 
 static enum log_target current_target = LOG_TARGET_STDERR;
 static int current_level = LOG_INFO;
@@ -146,19 +152,43 @@ static void write_journal(int priority, const char *message,
 		write_stderr(priority, message, fields, field_count);
 }
 
+/* Masked copies of the fields, cut to LOG_FIELD_MAX; returns how many. */
+static size_t mask_fields(const char *const *fields, size_t count,
+			  char copies[][LOG_FIELD_MAX], const char **masked)
+{
+	if (count > LOG_FIELDS_MAX)
+		count = LOG_FIELDS_MAX;
+	for (size_t i = 0; i < count; i++) {
+		if (string_copy(copies[i], fields[i], LOG_FIELD_MAX) <
+		    LOG_FIELD_MAX)
+			secret_mask(copies[i]);
+		else
+			secret_mask_cut(copies[i]);
+		masked[i] = copies[i];
+	}
+	return count;
+}
+
 static void log_dispatch(int priority, const char *const *fields,
 			 size_t field_count, const char *format, va_list args)
 {
 	char message[LOG_LINE_MAX];
-	int saved_errno = errno;
+	char copies[LOG_FIELDS_MAX][LOG_FIELD_MAX];
+	const char *masked[LOG_FIELDS_MAX];
+	int saved_errno = errno, n;
 
 	if (!log_enabled(priority))
 		return;
-	vsnprintf(message, sizeof(message), format, args);
-	if (current_target == LOG_TARGET_JOURNAL)
-		write_journal(priority, message, fields, field_count);
+	n = vsnprintf(message, sizeof(message), format, args);
+	if (n >= (int)sizeof(message))
+		secret_mask_cut(message);
 	else
-		write_stderr(priority, message, fields, field_count);
+		secret_mask(message);
+	field_count = mask_fields(fields, field_count, copies, masked);
+	if (current_target == LOG_TARGET_JOURNAL)
+		write_journal(priority, message, masked, field_count);
+	else
+		write_stderr(priority, message, masked, field_count);
 	errno = saved_errno;
 }
 

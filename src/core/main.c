@@ -21,7 +21,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
-#include "storage/history.h"
+#include "history/history.h"
 #include "logscan/logscan.h"
 
 static int command_check_config(int argc, char **argv);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/toml.h"
+#include "core/util.h"
 
 /*
  * Tables and arrays nest at most this deep. It bounds the recursion of the
@@ -532,18 +533,6 @@ is_bare_key_char(int c)
 	    is_digit(c) || c == '_' || c == '-';
 }
 
-static int
-hex_value(int c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Encoding. TOML text must be valid UTF-8 and may hold no control character
  * other than tab and newline anywhere, not even in comments or strings
@@ -665,7 +654,7 @@ parse_unicode_escape(struct parser *p, struct buffer *b, size_t escape_pos)
 	int h;
 
 	for (i = 1; i <= digits; i++) {
-		h = hex_value(peek_ahead(p, i));
+		h = string_hex_digit(peek_ahead(p, i));
 		if (h == -1)
 			return fail_at(p, escape_pos, "escape '\\%c' needs "
 			    "exactly %zu hex digits", peek(p), digits);
@@ -1140,15 +1129,15 @@ scan_digits(const char *s, size_t n, size_t *i, int base)
 	int count = 0;
 
 	while (*i < n) {
-		int d = hex_value((unsigned char)s[*i]);
+		int d = string_hex_digit((unsigned char)s[*i]);
 
 		if (d != -1 && d < base) {
 			count++;
 			(*i)++;
 		} else if (s[*i] == '_') {
 			if (count == 0 || *i + 1 >= n ||
-			    hex_value((unsigned char)s[*i + 1]) == -1 ||
-			    hex_value((unsigned char)s[*i + 1]) >= base)
+			    string_hex_digit((unsigned char)s[*i + 1]) == -1 ||
+			    string_hex_digit((unsigned char)s[*i + 1]) >= base)
 				return -1;
 			(*i)++;
 		} else {
@@ -1194,7 +1183,7 @@ parse_radix_integer(struct parser *p, const char *s, size_t n, size_t start,
 	for (i = 2; i < n; i++) {
 		if (s[i] == '_')
 			continue;
-		d = hex_value((unsigned char)s[i]);
+		d = string_hex_digit((unsigned char)s[i]);
 		if (value > ((uint64_t)INT64_MAX - (uint64_t)d) / (uint64_t)base)
 			return fail_at(p, start, "integer '%s' does not fit "
 			    "in 64 bits", quote_text(quoted, sizeof(quoted),

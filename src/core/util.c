@@ -154,6 +154,17 @@ void string_trim_end(char *s)
 		s[--n] = '\0';
 }
 
+int string_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static uint64_t clock_usec(clockid_t clock)
 {
 	struct timespec ts;

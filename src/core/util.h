@@ -43,6 +43,9 @@ size_t string_appendf(char *buffer, size_t size, size_t used,
 /* Removes trailing whitespace (newlines from secret files) in place. */
 void string_trim_end(char *s);
 
+/* The value of a hexadecimal digit in either case, or -1. */
+int string_hex_digit(int c);
+
 uint64_t now_monotonic_usec(void);
 uint64_t now_realtime_usec(void);
 

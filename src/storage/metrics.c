@@ -14,6 +14,8 @@
 #include "storage/metrics.h"
 
 #include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -306,4 +308,15 @@ bool metrics_value_back(const struct metric_registry *registry, int id,
 	if (value != NULL)
 		*value = sample->value;
 	return true;
+}
+
+bool metrics_series_match(const char *pattern, const char *name,
+			  const char *labels)
+{
+	char full[METRIC_FULL_MAX];
+
+	if (strchr(pattern, '{') == NULL)
+		return fnmatch(pattern, name, 0) == 0;
+	snprintf(full, sizeof(full), "%s{%s}", name, labels ? labels : "");
+	return fnmatch(pattern, full, 0) == 0;
 }

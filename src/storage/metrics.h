@@ -16,6 +16,8 @@
 
 #define METRIC_NAME_MAX 64    /* "disk.used_percent" */
 #define METRIC_LABELS_MAX 160 /* canonical "device=sda,mount=/" (sorted) */
+/* "name{labels}" */
+#define METRIC_FULL_MAX (METRIC_NAME_MAX + METRIC_LABELS_MAX + 2)
 
 struct metric_registry;
 
@@ -75,5 +77,13 @@ size_t metrics_count(const struct metric_registry *registry, int id);
  */
 bool metrics_value_back(const struct metric_registry *registry, int id,
 			size_t back, int64_t *time_usec, double *value);
+
+/*
+ * Glob match (fnmatch) of a series against a pattern: on the name alone, or
+ * on "name{labels}" when the pattern has a '{'. The analyzer's overrides and
+ * the history's --metric both select series this way.
+ */
+bool metrics_series_match(const char *pattern, const char *name,
+			  const char *labels);
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * fuzz_textfile.c - libFuzzer target for what the history turns into text
  * other programs parse: a series name and labels (label values come from
- * process names and mount points, so from anyone) through textfile_sample(),
- * whose output must stay valid Prometheus exposition, and the --since
- * duration parser.
+ * process names and mount points, so from anyone) through
+ * history_textfile_sample(), whose output must stay valid Prometheus
+ * exposition, and the --since duration parser.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "storage/history.h"
+#include "history/history.h"
 #include "storage/metrics.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -86,8 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out = open_memstream(&text, &text_size);
 	if (out == NULL)
 		return 0;
-	textfile_sample(out, name, labels, (double)size, family,
-			sizeof(family));
+	history_textfile_sample(out, name, labels, (double)size, family,
+				sizeof(family));
 	fclose(out);
 	for (line = text; line && *line; line = next) {
 		next = strchr(line, '\n');

@@ -6,8 +6,11 @@ Each body is checked against the service's documented format and limits;
 webhook requests must carry a valid X-Sysops-Signature. Every request is
 logged as one JSON line. The answer is chosen by the control file (re-read on
 each request): "ok", "429 SECONDS", "429body SECONDS", "500", "404",
-"hang", "close"; an optional trailing "xN" applies it to N requests, then
-"ok" again.
+"hang", "close", "404echo"; an optional trailing "xN" applies it to N
+requests, then "ok" again. "404echo" answers 404 with a body that echoes the
+URL it was called with raw, JSON-escaped ("\\/" and "\\u002f"),
+percent-encoded, upper-cased, its last path segment alone, and the HMAC
+secret upper-cased: what a careless endpoint does, for the masking tests.
 
 usage: alert_receiver.py PORT_FILE LOG_FILE CONTROL_FILE HMAC_SECRET
 """
@@ -20,6 +23,7 @@ import socketserver
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 PORT_FILE, LOG_FILE, CONTROL_FILE, SECRET = sys.argv[1:5]
@@ -111,6 +115,19 @@ def log(entry):
             f.write(json.dumps(entry) + "\n")
 
 
+def echo_body(path):
+    url = "http://127.0.0.1:%d%s" % (server.server_address[1], path)
+    forms = [("raw", url), ("json", url.replace("/", "\\/")),
+             ("unicode", url.replace("/", "\\u002f")),
+             ("percent", urllib.parse.quote(url, safe="")),
+             ("upper", url.upper()),
+             ("segment", path.rstrip("/").rsplit("/", 1)[-1]),
+             ("key", SECRET.upper())]
+    # Written by hand: json.dumps would escape the backslashes again.
+    return "{" + ",".join('"%s":"%s"' % f for f in
+                          [("error", "no such hook")] + forms) + "}"
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -173,6 +190,9 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(429, json.dumps({"ok": False, "error_code": 429,
                                         "parameters": {"retry_after":
                                                        int(mode[1])}}).encode())
+            return
+        if mode[0] == "404echo":
+            self.reply(404, echo_body(path).encode())
             return
         if mode[0] in ("500", "404"):
             self.reply(int(mode[0]),

@@ -9,13 +9,13 @@ start_receiver "$dir" "s" || { not_ok "receiver started"; exit 1; }
 base=( '[agent]' "state_dir = \"$dir/state\"" '[alerting]' 'group_wait_secs = 0'
 	'[alerting.rate_limit]' 'min_interval_secs = 0' '[alerting.webhook]'
 	'hmac_secret = "s"' )
-write_config "$dir/agent.toml" "${base[@]}" "url = \"$RECEIVER_URL/webhook/a\""
+write_alert_config "$dir/agent.toml" "${base[@]}" "url = \"$RECEIVER_URL/webhook/a\""
 start_feed "$dir/daemon.log" "$dir/agent.toml"
 feed "fire first warning - First"
 check "sent to the first URL" \
 	wait_for 10 requests_at_least "$dir" 1 'r["path"] == "/webhook/a"'
 
-write_config "$dir/agent.toml" "${base[@]}" "url = \"$RECEIVER_URL/webhook/b\"" \
+write_alert_config "$dir/agent.toml" "${base[@]}" "url = \"$RECEIVER_URL/webhook/b\"" \
 	'[[alerting.silence]]' 'name = "known noisy"' 'rule = "noisy"'
 kill -HUP "$DAEMON_PID"
 check "reloaded" wait_for 10 file_contains "$dir/daemon.log" "configuration reloaded"

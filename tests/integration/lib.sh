@@ -42,6 +42,15 @@ write_config() {
 	chmod 0640 "$path"
 }
 
+# write_alert_config PATH LINES...: a config for the alerter's tests, in
+# which the test plays the producers (tests/tools/alert_feed): the daemon's
+# own log scanner and analyzer are off, so the host's kernel log and load
+# cannot add alerts to what a test counts.
+write_alert_config() {
+	write_config "$@" '[logscan]' 'enabled = false' '[analyzer]' \
+		'enabled = false'
+}
+
 # start_daemon LOG args...: starts the agent in the background, sets DAEMON_PID.
 start_daemon() {
 	local log=$1; shift

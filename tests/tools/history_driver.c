@@ -2,14 +2,18 @@
  * history_driver.c - runs the daemon's analyzer and history modules (the
  * very module structs daemon.c lists) over synthetic series on a synthetic
  * clock, so the integration tests can put hours of history, a restart or a
- * fault into a few seconds. It stands in for the collectors, and wires
- * alerts into history_record_alert() the way the alerter will.
+ * fault into a few seconds. It stands in for the collectors, and publishes
+ * each alert's outcome on the event bus the way the alerter does (the
+ * history observes it there).
  *
  *   history_driver -c CONFIG --epoch SECS [--start N] [--ticks N]
  *                  [--interval-ms MS] [--series N] [--spike-at TICK]
  *
- * Tick i is at epoch + i * collect_interval_secs. SIGTERM stops it cleanly
- * (modules stopped in pipeline order, as the daemon does).
+ * Tick i is at epoch + i * collect_interval_secs. SIGTERM stops it cleanly,
+ * in the daemon's order: started consumer first, ticked and stopped
+ * producers first (the analyzer saves its baselines into the history's blob
+ * store at its stop, the history commits them at its own), freed in
+ * reverse of start.
  */
 #include <getopt.h>
 #include <math.h>
@@ -20,14 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/event.h"
 #include "analyzer/analyzer.h"
 #include "core/config.h"
 #include "core/daemon.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/state.h"
 #include "core/util.h"
-#include "storage/history.h"
+#include "history/history.h"
 #include "storage/metrics.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -38,12 +42,15 @@ static void on_signal(int signo)
 	stop_requested = 1;
 }
 
+/* The journal "channel" of a stand-in alerter: the event is logged, and
+ * what became of it published for the observers. */
 static int record_sink(const struct alert_event *event, void *context)
 {
 	int r = event_submit(event);
 
 	(void)context;
-	history_record_alert(event, r == 0 ? "sent: journal" : "failed");
+	event_publish(event->time_usec, r == 0 ? "sent" : "failed", event,
+		      r == 0 ? "journal" : NULL);
 	return r;
 }
 

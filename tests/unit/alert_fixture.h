@@ -63,9 +63,7 @@ static inline void fixture_hostile(struct alert_message *m, size_t alerts)
 		a->detail[sizeof(a->detail) - 1] = '\0';
 		memcpy(a->detail, "kernel: <oops> ", 15);
 	}
-	m->suppressed_count = 250;
-	memset(m->suppressed, 'y', sizeof(m->suppressed) - 1);
-	m->suppressed[sizeof(m->suppressed) - 1] = '\0';
+	m->deferred_count = 250;
 }
 
 #endif

@@ -2,21 +2,24 @@
  * test_analyzer.c - the per-tick evaluation over the metric registry: which
  * detectors a series gets (thresholds by name, anomaly by glob, overrides),
  * the alert it produces (rule, sentence, firing then resolved), series not
- * updated this tick are left alone, and a reused slot starts from scratch.
+ * updated this tick are left alone, a reused slot starts from scratch, and
+ * detector state goes to and comes back from the blob store by series name.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "core/event.h"
 #include "analyzer/analyzer.h"
+#include "core/blobstore.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "storage/metrics.h"
 
@@ -196,21 +199,6 @@ static void test_stale_series_skipped_and_reused_slot_reset(void **state)
 	config_free(config);
 }
 
-static void test_series_match(void **state)
-{
-	(void)state;
-	assert_true(analyzer_series_match("disk.*", "disk.used_percent",
-					  "mount=/"));
-	assert_false(analyzer_series_match("disk.*", "cpu.usage_percent", ""));
-	assert_true(analyzer_series_match("disk.used_percent{mount=/}",
-					  "disk.used_percent", "mount=/"));
-	assert_false(analyzer_series_match("disk.used_percent{mount=/}",
-					   "disk.used_percent", "mount=/home"));
-	assert_true(analyzer_series_match("process.*{*name=nginx*}",
-					  "process.rss_bytes",
-					  "name=nginx,pid=812"));
-}
-
 static void test_shipped_example_matches_defaults(void **state)
 {
 	struct config *example = NULL, *defaults = config_defaults();
@@ -229,14 +217,135 @@ static void test_shipped_example_matches_defaults(void **state)
 	config_free(defaults);
 }
 
+/* ---- warm restarts through the blob store ---- */
+
+/* A store in memory: up to 4 series, by name + labels. */
+struct memory_store {
+	int saves, loads, fail_with;
+	size_t count;
+	struct {
+		char key[96];
+		unsigned char blob[ANALYZER_STATE_MAX];
+		size_t length;
+	} entry[4];
+};
+
+static int memory_save(void *context, const char *name, const char *labels,
+		       const void *blob, size_t length)
+{
+	struct memory_store *m = context;
+	char key[96];
+	size_t i;
+
+	m->saves++;
+	if (m->fail_with)
+		return -m->fail_with;
+	snprintf(key, sizeof(key), "%s{%s}", name, labels);
+	for (i = 0; i < m->count && strcmp(m->entry[i].key, key) != 0; i++)
+		;
+	assert_true(i < 4 && length <= ANALYZER_STATE_MAX);
+	if (i == m->count)
+		m->count++;
+	snprintf(m->entry[i].key, sizeof(m->entry[i].key), "%s", key);
+	memcpy(m->entry[i].blob, blob, length);
+	m->entry[i].length = length;
+	return 0;
+}
+
+static int memory_load(void *context, const char *name, const char *labels,
+		       void *out, size_t size)
+{
+	struct memory_store *m = context;
+	char key[96];
+
+	m->loads++;
+	snprintf(key, sizeof(key), "%s{%s}", name, labels);
+	for (size_t i = 0; i < m->count; i++) {
+		if (strcmp(m->entry[i].key, key) != 0)
+			continue;
+		if (m->entry[i].length > size)
+			return -EMSGSIZE;
+		memcpy(out, m->entry[i].blob, m->entry[i].length);
+		return (int)m->entry[i].length;
+	}
+	return -ENOENT;
+}
+
+static void feed_wave(struct analyzer *a, struct metric_registry *r, int id,
+		      int from, int to)
+{
+	for (int i = from; i < to; i++) {
+		int64_t now = T0 + i * 10 * SEC;
+
+		metrics_push(r, id, now, 50 + 10 * sin(i / 7.0) + (i % 5));
+		analyzer_evaluate(a, r, now);
+	}
+}
+
+static void test_state_goes_through_the_blob_store(void **state)
+{
+	struct config *config = load("[analyzer]\n"
+				     "anomaly_series = [\"app.latency_ms\"]\n");
+	struct memory_store m = { 0 };
+	struct blobstore store = { memory_save, memory_load, &m, 300 };
+	struct metric_registry *r1 = metrics_new(4, 64);
+	struct metric_registry *r2 = metrics_new(4, 64);
+	struct metric_registry *r3 = metrics_new(4, 64);
+	struct analyzer *before = analyzer_new(config, 4);
+	struct analyzer *after = analyzer_new(config, 4);
+	struct analyzer *cold = analyzer_new(config, 4);
+	unsigned char x[ANALYZER_STATE_MAX], y[ANALYZER_STATE_MAX];
+	int id1 = metrics_register(r1, "app.latency_ms", "");
+	int id2, id3, n;
+	struct captured c = { 0 };
+
+	(void)state;
+	analyzer_set_sink(before, capture, &c);
+	analyzer_set_sink(after, capture, &c);
+	analyzer_set_sink(cold, capture, &c);
+	feed_wave(before, r1, id1, 0, 200);
+	assert_int_equal(analyzer_save_states(before, r1, &store), 1);
+	assert_int_equal(m.count, 1);
+	/* Another process: other ids, the same series; it asks at bind. */
+	metrics_register(r2, "other.series", "");
+	id2 = metrics_register(r2, "app.latency_ms", "");
+	id3 = metrics_register(r3, "app.latency_ms", "");
+	blobstore_set(&store);
+	feed_wave(after, r2, id2, 200, 201);
+	blobstore_set(NULL);
+	feed_wave(cold, r3, id3, 200, 201);
+	feed_wave(before, r1, id1, 200, 201);
+	assert_int_equal(m.loads, 1);
+	n = analyzer_state_export(before, r1, id1, x, sizeof(x));
+	assert_true(n > 0);
+	assert_int_equal(analyzer_state_export(after, r2, id2, y, sizeof(y)),
+			 n);
+	assert_memory_equal(x, y, (size_t)n);
+	/* Without the store it starts cold: another state. */
+	assert_int_equal(analyzer_state_export(cold, r3, id3, y, sizeof(y)), n);
+	assert_memory_not_equal(x, y, (size_t)n);
+	/* A failing store: said by the return, the rest not tried. */
+	m.fail_with = EIO;
+	m.saves = 0;
+	assert_int_equal(analyzer_save_states(before, r1, &store), -EIO);
+	assert_int_equal(m.saves, 1);
+	analyzer_free(before);
+	analyzer_free(after);
+	analyzer_free(cold);
+	metrics_free(r1);
+	metrics_free(r2);
+	metrics_free(r3);
+	config_free(config);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threshold_alert_fires_and_resolves),
 		cmocka_unit_test(test_override_turns_anomaly_off_by_glob),
 		cmocka_unit_test(test_stale_series_skipped_and_reused_slot_reset),
-		cmocka_unit_test(test_series_match),
 		cmocka_unit_test(test_shipped_example_matches_defaults),
+		cmocka_unit_test(test_state_goes_through_the_blob_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,7 +108,7 @@ static void test_limits_and_escaping(void **state)
 			       "&lt;script&gt;"));
 	assert_non_null(strstr(block_text(json_object_array_get_idx(
 				       blocks, json_object_array_length(blocks) - 1)),
-			       "250 more alerts suppressed"));
+			       "250 more alerts follow in full"));
 	json_object_put(root);
 	free(m);
 }

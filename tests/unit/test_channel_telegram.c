@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "alerter/channel.h"
 #include "alerter/text.h"
@@ -42,7 +43,23 @@ static void test_message_and_url(void **state)
 	assert_true(json_object_object_get_ex(root, "text", &v));
 	text = json_object_get_string(v);
 	assert_true(utf8_length(text) <= TELEGRAM_TEXT_MAX);
-	assert_non_null(strstr(text, TRUNCATION_MARKER));
+	/* Whole alerts only, and exactly how many were left out. */
+	{
+		const char *more = strstr(text, " more alerts left out of this "
+					  "message");
+		size_t shown = 0;
+
+		assert_non_null(more);
+		while (more > text && more[-1] >= '0' && more[-1] <= '9')
+			more--;
+		for (const char *p = strstr(text, "\n<b>"); p;
+		     p = strstr(p + 1, "\n<b>"))
+			shown++;
+		assert_true(shown >= 1);
+		assert_int_equal(strtoul(more, NULL, 10) + shown,
+				 MESSAGE_ALERTS_MAX);
+		assert_non_null(strstr(text, "250 more alerts follow"));
+	}
 	assert_null(strstr(text, "<script>"));
 	assert_non_null(strstr(text, "&lt;script&gt;"));
 	assert_non_null(strstr(text, "&amp;"));

@@ -1,18 +1,22 @@
 /*
  * test_log.c - records on stderr carry a "<N>" priority prefix (or the plain
- * command prefix), levels filter, and structured fields are kept.
+ * command prefix), levels filter, structured fields are kept, and configured
+ * secrets never get through (message or field, any encoding, cut or not).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "stderr_capture.h"
 
 static char captured[4096];
@@ -85,33 +89,99 @@ static void test_auto_target_without_journal_is_stderr(void **state)
 	unsetenv("JOURNAL_STREAM");
 }
 
+/* Logs text as one info record on stderr and captures it. */
+static void capture_info(const char *text)
+{
+	struct stderr_capture capture;
+
+	log_open(LOG_TARGET_STDERR);
+	log_set_level(LOG_INFO);
+	stderr_capture_begin(&capture);
+	log_info("%s", text);
+	stderr_capture_end(&capture, captured, sizeof(captured));
+}
+
 static void test_long_messages_are_cut_not_overflowed(void **state)
 {
 	char *huge = malloc(10000);
-	struct stderr_capture capture;
 
 	(void)state;
 	memset(huge, 'a', 9999);
 	huge[9999] = '\0';
-	log_open(LOG_TARGET_STDERR);
-	log_set_level(LOG_INFO);
-	stderr_capture_begin(&capture);
-	log_info("%s", huge);
-	stderr_capture_end(&capture, captured, sizeof(captured));
+	capture_info(huge);
 	assert_true(strlen(captured) < 4000);
 	assert_int_equal(captured[strlen(captured) - 1], '\n');
 	free(huge);
 }
 
+static void configure_webhook(void)
+{
+	static const char toml[] =
+	    "[alerting.webhook]\n"
+	    "url = \"http://127.0.0.1:9/hook/Sg7kq2PzX9wLmT4v\"\n"
+	    "hmac_secret = \"hm4c-Very-Secret-77\"\n";
+	struct config *config = NULL;
+
+	assert_int_equal(
+	    config_load_text("t.toml", toml, strlen(toml), &config), 0);
+	assert_int_equal(secret_configure(config), 0);
+	config_free(config);
+}
+
+/* The message and every field, in any encoding, before stderr sees them. */
+static void test_secrets_are_masked(void **state)
+{
+	const char *fields[] = {"SYSOPS_URL=http:\\/\\/127.0.0.1:9\\/hook\\/"
+				"Sg7kq2PzX9wLmT4v",
+				"SYSOPS_KEY=HM4C-VERY-SECRET-77"};
+	struct stderr_capture capture;
+
+	(void)state;
+	configure_webhook();
+	log_open(LOG_TARGET_STDERR);
+	log_set_level(LOG_INFO);
+	stderr_capture_begin(&capture);
+	log_error("webhook: HTTP 404: no hook %s", "sg7kq2pzx9wlmt4v");
+	log_structured(LOG_WARNING, fields, 2, "posting to %s",
+		       "http%3A%2F%2F127.0.0.1%3A9%2Fhook%2FSg7kq2PzX9wLmT4v");
+	log_error_errno(-EACCES, "signing with %s", "hm4c-Very-Secret-77");
+	stderr_capture_end(&capture, captured, sizeof(captured));
+	assert_string_equal(captured,
+			    "<3>webhook: HTTP 404: no hook ***\n"
+			    "<4>posting to *** SYSOPS_URL=*** SYSOPS_KEY=***\n"
+			    "<3>signing with ***: Permission denied\n");
+	secret_reset();
+}
+
+/* A record cut to the line's size never ends with the start of a secret. */
+static void test_cut_record_hides_a_cut_secret(void **state)
+{
+	char *huge = malloc(3000);
+
+	(void)state;
+	configure_webhook();
+	memset(huge, 'a', 3000);
+	/* The secret straddles the end of the 2048-byte line. */
+	memcpy(huge + 2040, "Sg7kq2PzX9wLmT4v", 16);
+	huge[2999] = '\0';
+	capture_info(huge);
+	assert_null(strstr(captured, "Sg7k"));
+	assert_non_null(strstr(captured, "aaa***\n"));
+	free(huge);
+	secret_reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stderr_priority_prefix_and_levels),
-		cmocka_unit_test(test_plain_style_for_commands),
-		cmocka_unit_test(test_structured_fields_on_stderr),
-		cmocka_unit_test(test_level_names),
-		cmocka_unit_test(test_auto_target_without_journal_is_stderr),
-		cmocka_unit_test(test_long_messages_are_cut_not_overflowed),
+	    cmocka_unit_test(test_stderr_priority_prefix_and_levels),
+	    cmocka_unit_test(test_plain_style_for_commands),
+	    cmocka_unit_test(test_structured_fields_on_stderr),
+	    cmocka_unit_test(test_level_names),
+	    cmocka_unit_test(test_auto_target_without_journal_is_stderr),
+	    cmocka_unit_test(test_long_messages_are_cut_not_overflowed),
+	    cmocka_unit_test(test_secrets_are_masked),
+	    cmocka_unit_test(test_cut_record_hides_a_cut_secret),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

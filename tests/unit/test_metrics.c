@@ -1,7 +1,8 @@
 /*
  * test_metrics.c - the metric registry: ids are stable per name + labels, the
  * ring keeps the newest samples in order, a full registry refuses new series,
- * and retired slots are reused with a new generation.
+ * retired slots are reused with a new generation, and series globs match
+ * on the name or on "name{labels}".
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -143,6 +144,21 @@ static void test_long_names_are_refused(void **state)
 	metrics_free(r);
 }
 
+static void test_series_match(void **state)
+{
+	(void)state;
+	assert_true(metrics_series_match("disk.*", "disk.used_percent",
+					 "mount=/"));
+	assert_false(metrics_series_match("disk.*", "cpu.usage_percent", ""));
+	assert_true(metrics_series_match("disk.used_percent{mount=/}",
+					 "disk.used_percent", "mount=/"));
+	assert_false(metrics_series_match("disk.used_percent{mount=/}",
+					  "disk.used_percent", "mount=/home"));
+	assert_true(metrics_series_match("process.*{*name=nginx*}",
+					 "process.rss_bytes",
+					 "name=nginx,pid=812"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_full_registry_refuses_then_reuses_retired_slot),
 		cmocka_unit_test(test_many_series_churn),
 		cmocka_unit_test(test_long_names_are_refused),
+		cmocka_unit_test(test_series_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /*
  * test_pipeline.c - the alerter's decisions (src/alerter/pipeline.c) with a
  * simulated clock: identity, grouping, dedup and repeats, escalation,
- * resolve, flapping, rate limits with summaries, silences, maintenance and
- * per-channel min_severity.
+ * resolve, flapping, rate limits that delay and never discard, the table's
+ * eviction order, point and state events, silences, maintenance,
+ * per-channel min_severity and the saved state.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <json-c/json.h>
+
 #include "alerter/pipeline.h"
 
 #define SEC 1000000ULL
@@ -23,6 +27,7 @@
 
 static struct alert_message captured[CAPTURED_MAX];
 static size_t captured_count;
+static size_t captured_storm; /* "storm" entries in every message */
 static unsigned history_lines, history_silenced, history_dropped;
 
 static void capture(void *context, struct alert_message *message)
@@ -31,6 +36,8 @@ static void capture(void *context, struct alert_message *message)
 	if (captured_count < CAPTURED_MAX)
 		captured[captured_count] = *message;
 	captured_count++;
+	for (size_t i = 0; i < message->alert_count; i++)
+		captured_storm += strcmp(message->alerts[i].rule, "storm") == 0;
 }
 
 static void record_history(void *context, uint64_t now, const char *what,
@@ -228,7 +235,7 @@ static void test_flapping_reported_once(void **state)
 	pipeline_free(p);
 }
 
-static void test_rate_limit_summarises_what_it_held(void **state)
+static void test_rate_limit_delays_never_discards(void **state)
 {
 	struct pipeline_settings s = base_settings();
 	struct pipeline *p;
@@ -245,60 +252,110 @@ static void test_rate_limit_summarises_what_it_held(void **state)
 		fire(p, rule, "", ALERT_WARNING, true, T0);
 	}
 	pipeline_tick(p, T0);
-	/* Console is not rate limited; slack details 5, summarises 3. */
+	/* Console is not rate limited; slack gets 5 in full, 3 wait. */
 	assert_int_equal(captured_count, 2);
 	assert_int_equal(captured[0].channel, CHANNEL_CONSOLE);
 	assert_int_equal(captured[0].alert_count, 8);
 	assert_int_equal(captured[1].channel, CHANNEL_SLACK);
 	assert_int_equal(captured[1].alert_count, 5);
-	assert_int_equal(captured[1].suppressed_count, 3);
-	assert_non_null(strstr(captured[1].suppressed, "rule_7"));
-	/* Within min_interval: held, then summarised when allowed. */
+	assert_int_equal(captured[1].deferred_count, 3);
+	assert_int_equal(pipeline_owed(p, CHANNEL_SLACK), 3);
+	/* Within min_interval a critical waits, then comes first and in
+	 * full, past the hourly budget; a resolved too. */
 	fire(p, "late", "", ALERT_CRITICAL, true, T0 + 10 * SEC);
 	pipeline_tick(p, T0 + 10 * SEC);
-	assert_int_equal(captured_count, 3); /* console only */
+	fire(p, "rule_0", "", ALERT_WARNING, false, T0 + 20 * SEC);
+	pipeline_tick(p, T0 + 20 * SEC);
+	assert_int_equal(captured_count, 4); /* console only */
 	pipeline_tick(p, T0 + 59 * SEC);
-	assert_int_equal(captured_count, 3);
-	pipeline_tick(p, T0 + 60 * SEC);
 	assert_int_equal(captured_count, 4);
-	assert_int_equal(captured[3].channel, CHANNEL_SLACK);
-	assert_int_equal(captured[3].alert_count, 0);
-	assert_int_equal(captured[3].suppressed_count, 1);
-	assert_non_null(strstr(captured[3].suppressed, "late"));
-	assert_int_equal(pipeline_stats(p)->held, 4);
+	pipeline_tick(p, T0 + 60 * SEC);
+	assert_int_equal(captured_count, 5);
+	assert_int_equal(captured[4].channel, CHANNEL_SLACK);
+	assert_int_equal(captured[4].alert_count, 2);
+	assert_string_equal(captured[4].alerts[0].rule, "late");
+	assert_int_equal(captured[4].alerts[0].severity, ALERT_CRITICAL);
+	assert_true(captured[4].alerts[0].firing);
+	assert_string_equal(captured[4].alerts[1].rule, "rule_0");
+	assert_int_equal(captured[4].alerts[1].kind, ALERT_KIND_RESOLVED);
+	assert_int_equal(captured[4].deferred_count, 3);
+	/* The hourly budget is spent: one hour later the three others come,
+	 * each in full. */
+	pipeline_tick(p, T0 + 3599 * SEC);
+	assert_int_equal(captured_count, 5);
+	pipeline_tick(p, T0 + 3600 * SEC);
+	assert_int_equal(captured_count, 6);
+	assert_int_equal(captured[5].alert_count, 3);
+	assert_int_equal(captured[5].deferred_count, 0);
+	assert_int_equal(captured[5].alerts[0].kind, ALERT_KIND_NEW);
+	assert_int_equal(pipeline_owed(p, CHANNEL_SLACK), 0);
 	pipeline_free(p);
 }
 
-static void test_storm_is_bounded_and_kept(void **state)
+static void test_fired_and_resolved_inside_a_window_both_arrive(void **state)
 {
 	struct pipeline_settings s = base_settings();
 	struct pipeline *p;
-	uint64_t detailed = 0, summarised = 0;
+
+	(void)state;
+	s.group_wait_usec = 0;
+	s.min_interval_usec = 60 * SEC;
+	p = make(&s);
+	fire(p, "first", "", ALERT_WARNING, true, T0);
+	pipeline_tick(p, T0);
+	assert_int_equal(captured_count, 1);
+	fire(p, "cpu_high", "", ALERT_CRITICAL, true, T0 + 10 * SEC);
+	pipeline_tick(p, T0 + 10 * SEC);
+	fire(p, "cpu_high", "", ALERT_CRITICAL, false, T0 + 30 * SEC);
+	pipeline_tick(p, T0 + 30 * SEC);
+	assert_int_equal(captured_count, 1);
+	pipeline_tick(p, T0 + 60 * SEC);
+	assert_int_equal(captured_count, 2);
+	assert_int_equal(captured[1].alert_count, 2);
+	assert_true(captured[1].alerts[0].firing);
+	assert_int_equal(captured[1].alerts[0].kind, ALERT_KIND_NEW);
+	assert_int_equal(captured[1].alerts[0].ended_usec, 0);
+	assert_false(captured[1].alerts[1].firing);
+	assert_int_equal(captured[1].alerts[1].kind, ALERT_KIND_RESOLVED);
+	assert_int_equal(captured[1].alerts[1].ended_usec, T0 + 30 * SEC);
+	pipeline_free(p);
+}
+
+static void test_critical_after_a_storm_comes_first(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p = pipeline_new(1024, capture, record_history, NULL);
+	uint64_t t = T0;
 	char labels[32];
 
 	(void)state;
+	s.group_wait_usec = 30 * SEC;
 	s.min_interval_usec = 60 * SEC;
 	s.max_alerts_per_hour = 60;
-	p = make(&s);
-	for (int i = 0; i < 1000; i++) {
-		uint64_t t = T0 + (uint64_t)i * 60 * SEC / 1000;
-
-		snprintf(labels, sizeof(labels), "pid=%d", i % 60);
-		fire(p, "storm", labels, ALERT_WARNING, i % 120 < 60, t);
+	s.repeat_usec = 48 * 3600 * SEC; /* no repeats inside the test */
+	pipeline_configure(p, &s);
+	captured_count = captured_storm = 0;
+	for (int i = 0; i < 600; i++, t += 40000) {
+		snprintf(labels, sizeof(labels), "pid=%d", i);
+		fire(p, "storm", labels, ALERT_WARNING, true, t);
 		pipeline_tick(p, t);
 	}
-	pipeline_tick(p, T0 + 61 * SEC);
-	pipeline_tick(p, T0 + 121 * SEC);
-	assert_true(captured_count <= 3);
-	for (size_t i = 0; i < captured_count; i++) {
-		detailed += captured[i].alert_count;
-		summarised += captured[i].suppressed_count;
-	}
-	assert_true(detailed <= 60);
-	assert_int_equal(detailed + summarised,
-			 pipeline_stats(p)->alerts_sent + pipeline_stats(p)->held);
-	assert_true(summarised > 0);
-	assert_true(history_lines >= 1000);
+	pipeline_tick(p, T0 + 30 * SEC);
+	assert_int_equal(captured_count, 1);
+	assert_int_equal(captured[0].alert_count, MESSAGE_ALERTS_MAX);
+	assert_int_equal(captured[0].deferred_count, 600 - MESSAGE_ALERTS_MAX);
+	fire(p, "disk_failing", "", ALERT_CRITICAL, true, T0 + 40 * SEC);
+	/* group_wait + min_interval at the most */
+	for (t = T0 + 40 * SEC; t <= T0 + (40 + 30 + 60) * SEC; t += SEC)
+		pipeline_tick(p, t);
+	assert_int_equal(captured_count, 2);
+	assert_string_equal(captured[1].alerts[0].rule, "disk_failing");
+	assert_true(captured[1].alerts[0].summary[0] != '\0');
+	/* Nothing is lost: over the next hours every warning comes. */
+	for (t = T0 + 200 * SEC; t < T0 + 12 * 3600 * SEC; t += 60 * SEC)
+		pipeline_tick(p, t);
+	assert_int_equal(captured_storm, 600);
+	assert_int_equal(pipeline_owed(p, CHANNEL_SLACK), 0);
 	pipeline_free(p);
 }
 
@@ -321,6 +378,32 @@ static void test_min_severity_per_channel(void **state)
 	assert_int_equal(captured[1].channel, CHANNEL_EMAIL);
 	assert_int_equal(captured[1].alert_count, 1);
 	assert_string_equal(captured[1].alerts[0].rule, "b");
+	pipeline_free(p);
+}
+
+static void test_channel_message_size_defers_the_rest(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+	char rule[32];
+
+	(void)state;
+	s.group_wait_usec = 0;
+	s.channel_alerts_max[CHANNEL_SLACK] = 9; /* as Discord's embeds */
+	p = make(&s);
+	for (int i = 0; i < 20; i++) {
+		snprintf(rule, sizeof(rule), "rule_%d", i);
+		fire(p, rule, "", ALERT_WARNING, true, T0);
+	}
+	pipeline_tick(p, T0);
+	pipeline_tick(p, T0 + SEC);
+	pipeline_tick(p, T0 + 2 * SEC);
+	assert_int_equal(captured_count, 3);
+	assert_int_equal(captured[0].alert_count, 9);
+	assert_int_equal(captured[0].deferred_count, 11);
+	assert_int_equal(captured[1].alert_count, 9);
+	assert_int_equal(captured[2].alert_count, 2);
+	assert_int_equal(captured[2].deferred_count, 0);
 	pipeline_free(p);
 }
 
@@ -395,24 +478,133 @@ static void test_silence_matchers(void **state)
 				     T0 + 9 * 3600 * SEC));
 }
 
-static void test_table_full_is_summarised(void **state)
+static void test_table_evicts_and_never_refuses(void **state)
 {
 	struct pipeline_settings s = base_settings();
-	struct pipeline *p = pipeline_new(2, capture, record_history, NULL);
+	struct pipeline *p = pipeline_new(3, capture, record_history, NULL);
 
 	(void)state;
 	s.group_wait_usec = 0;
 	pipeline_configure(p, &s);
 	captured_count = 0;
 	fire(p, "a", "", ALERT_WARNING, true, T0);
-	fire(p, "b", "", ALERT_WARNING, true, T0);
-	fire(p, "c", "", ALERT_WARNING, true, T0);
-	pipeline_tick(p, T0);
-	assert_int_equal(captured_count, 1);
-	assert_int_equal(captured[0].alert_count, 2);
-	assert_int_equal(captured[0].suppressed_count, 1);
-	assert_int_equal(pipeline_stats(p)->table_full, 1);
+	fire(p, "b", "", ALERT_WARNING, true, T0 + SEC);
+	fire(p, "c", "", ALERT_INFO, true, T0 + 2 * SEC);
+	pipeline_tick(p, T0 + 2 * SEC);
+	fire(p, "a", "", ALERT_WARNING, false, T0 + 3 * SEC);
+	pipeline_tick(p, T0 + 3 * SEC);
+	/* The resolved one goes first, no live alert is lost. */
+	fire(p, "d", "", ALERT_WARNING, true, T0 + 4 * SEC);
+	assert_int_equal(pipeline_stats(p)->evicted, 0);
+	/* Then the oldest info, then the oldest warning. */
+	fire(p, "e", "", ALERT_WARNING, true, T0 + 5 * SEC);
+	assert_int_equal(pipeline_stats(p)->evicted, 1);
+	fire(p, "f", "", ALERT_CRITICAL, true, T0 + 6 * SEC);
+	assert_int_equal(pipeline_stats(p)->evicted, 2);
+	pipeline_tick(p, T0 + 6 * SEC);
+	assert_string_equal(captured[captured_count - 1].alerts[0].rule, "f");
+	/* Criticals only: a new critical still gets the oldest's slot. */
+	fire(p, "g", "", ALERT_CRITICAL, true, T0 + 7 * SEC);
+	fire(p, "h", "", ALERT_CRITICAL, true, T0 + 8 * SEC);
+	fire(p, "i", "", ALERT_CRITICAL, true, T0 + 9 * SEC);
+	pipeline_tick(p, T0 + 9 * SEC);
+	assert_int_equal(pipeline_stats(p)->evicted, 5);
+	assert_int_equal(captured[captured_count - 1].alert_count, 3);
+	assert_string_equal(captured[captured_count - 1].alerts[2].rule, "i");
 	pipeline_free(p);
+}
+
+static void submit_nature(struct pipeline *p, const char *rule,
+			  enum alert_nature nature, bool firing, uint64_t now)
+{
+	struct alert_event e = {
+		.rule = rule, .series = "kmsg", .labels = "",
+		.severity = ALERT_WARNING, .firing = firing, .nature = nature,
+		.time_usec = now, .value = NAN, .baseline = NAN,
+		.threshold = NAN, .eta_secs = -1, .summary = "it happened",
+		.count = 1,
+	};
+
+	assert_int_equal(pipeline_submit(p, &e, now), 0);
+}
+
+static void test_points_and_states_are_never_blips(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+
+	(void)state;
+	s.repeat_usec = 3600 * SEC;
+	p = make(&s);
+	/* An OOM kill has no resolve: sent after group_wait all the same. */
+	submit_nature(p, "oom_kill", ALERT_POINT, true, T0);
+	/* A unit that failed and recovered within group_wait: both. */
+	submit_nature(p, "unit_failed", ALERT_STATE, true, T0);
+	submit_nature(p, "unit_failed", ALERT_STATE, false, T0 + 5 * SEC);
+	pipeline_tick(p, T0 + 30 * SEC);
+	assert_int_equal(captured_count, 1);
+	assert_int_equal(captured[0].alert_count, 3);
+	assert_int_equal(history_dropped, 0);
+	/* The same point event again inside repeat_interval: counted, not
+	 * sent; said once the interval is over, with the count. */
+	submit_nature(p, "oom_kill", ALERT_POINT, true, T0 + 60 * SEC);
+	submit_nature(p, "oom_kill", ALERT_POINT, true, T0 + 70 * SEC);
+	pipeline_tick(p, T0 + 100 * SEC);
+	assert_int_equal(captured_count, 1);
+	pipeline_tick(p, T0 + 3629 * SEC);
+	assert_int_equal(captured_count, 1);
+	pipeline_tick(p, T0 + 3630 * SEC);
+	pipeline_tick(p, T0 + 3660 * SEC);
+	assert_int_equal(captured_count, 2);
+	assert_int_equal(captured[1].alerts[0].kind, ALERT_KIND_REPEAT);
+	assert_int_equal(captured[1].alerts[0].count, 3);
+	/* Quiet for a whole interval: over, silently (no resolved). */
+	pipeline_tick(p, T0 + 3 * 3600 * SEC);
+	pipeline_tick(p, T0 + 4 * 3600 * SEC);
+	assert_int_equal(captured_count, 2);
+	pipeline_free(p);
+}
+
+static void test_saved_state_resumes_what_was_owed(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p, *q;
+	struct json_object *saved;
+
+	(void)state;
+	s.group_wait_usec = 0;
+	s.min_interval_usec = 60 * SEC;
+	p = make(&s);
+	fire(p, "a", "mount=/", ALERT_WARNING, true, T0);
+	pipeline_tick(p, T0);
+	fire(p, "b", "", ALERT_CRITICAL, true, T0 + 10 * SEC);
+	fire(p, "a", "mount=/", ALERT_WARNING, false, T0 + 10 * SEC);
+	pipeline_tick(p, T0 + 10 * SEC);
+	assert_int_equal(captured_count, 1);
+	assert_true(pipeline_dirty(p));
+	saved = pipeline_save(p);
+	assert_false(pipeline_dirty(p));
+	pipeline_free(p);
+	/* A new process: the same table, the same clocks. */
+	q = pipeline_new(64, capture, record_history, NULL);
+	pipeline_configure(q, &s);
+	assert_int_equal(pipeline_restore(q, saved), 2);
+	json_object_put(saved);
+	assert_int_equal(pipeline_owed(q, CHANNEL_SLACK), 2);
+	pipeline_tick(q, T0 + 59 * SEC);
+	assert_int_equal(captured_count, 1);
+	pipeline_tick(q, T0 + 60 * SEC);
+	assert_int_equal(captured_count, 2);
+	assert_int_equal(captured[1].alert_count, 2);
+	assert_string_equal(captured[1].alerts[0].rule, "b");
+	assert_int_equal(captured[1].alerts[1].kind, ALERT_KIND_RESOLVED);
+	assert_string_equal(captured[1].alerts[1].labels, "mount=/");
+	/* Dedup survives too: b still firing is not new. */
+	fire(q, "b", "", ALERT_CRITICAL, true, T0 + 200 * SEC);
+	pipeline_tick(q, T0 + 300 * SEC);
+	assert_int_equal(captured_count, 2);
+	assert_int_equal(pipeline_restore(q, NULL), -EINVAL);
+	pipeline_free(q);
 }
 
 int main(void)
@@ -423,12 +615,16 @@ int main(void)
 		cmocka_unit_test(test_resolved_with_duration),
 		cmocka_unit_test(test_blip_inside_group_wait_is_kept_in_history),
 		cmocka_unit_test(test_flapping_reported_once),
-		cmocka_unit_test(test_rate_limit_summarises_what_it_held),
-		cmocka_unit_test(test_storm_is_bounded_and_kept),
+		cmocka_unit_test(test_rate_limit_delays_never_discards),
+		cmocka_unit_test(test_fired_and_resolved_inside_a_window_both_arrive),
+		cmocka_unit_test(test_critical_after_a_storm_comes_first),
 		cmocka_unit_test(test_min_severity_per_channel),
+		cmocka_unit_test(test_channel_message_size_defers_the_rest),
 		cmocka_unit_test(test_silence_and_maintenance),
 		cmocka_unit_test(test_silence_matchers),
-		cmocka_unit_test(test_table_full_is_summarised),
+		cmocka_unit_test(test_table_evicts_and_never_refuses),
+		cmocka_unit_test(test_points_and_states_are_never_blips),
+		cmocka_unit_test(test_saved_state_resumes_what_was_owed),
 	};
 
 	setenv("TZ", "UTC", 1);

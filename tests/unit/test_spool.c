@@ -1,7 +1,9 @@
 /*
  * test_spool.c - the delivery spool (src/alerter/spool.c): durability across
  * reopen, completion, torn and corrupt lines, the size bound dropping the
- * oldest info messages first, and per-channel order.
+ * oldest info messages first, per-channel order, and a disk that refuses
+ * writes (RLIMIT_FSIZE stands in for a full one: write(2) fails the same
+ * way, EFBIG instead of ENOSPC).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +15,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alerter/spool.h"
@@ -137,12 +142,74 @@ static void test_bound_drops_oldest_info_first(void **state)
 	spool_close(s);
 }
 
+static void set_file_limit(rlim_t bytes)
+{
+	struct rlimit limit = { bytes, RLIM_INFINITY };
+
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &limit), 0);
+}
+
+static off_t spool_file_size(void)
+{
+	struct stat st;
+
+	assert_int_equal(fstatat(dir_fd, SPOOL_FILE, &st, 0), 0);
+	return st.st_size;
+}
+
+static void test_refused_writes_keep_messages_in_memory(void **state)
+{
+	struct alert_message m;
+	struct spool *s;
+	struct spool_entry *e;
+	off_t before;
+
+	(void)state;
+	signal(SIGXFSZ, SIG_IGN);
+	unlinkat(dir_fd, SPOOL_FILE, 0);
+	assert_int_equal(spool_open(dir_fd, 1 << 20, &s), 0);
+	append(s, CHANNEL_SLACK, ALERT_WARNING, "on-disk");
+	before = spool_file_size();
+	/* The disk takes nothing more: the message is still accepted. */
+	set_file_limit((rlim_t)before);
+	append(s, CHANNEL_SLACK, ALERT_CRITICAL, "in-memory");
+	append(s, CHANNEL_WEBHOOK, ALERT_WARNING, "in-memory-2");
+	assert_int_equal(spool_stats(s)->pending, 3);
+	assert_int_equal(spool_stats(s)->in_memory, 2);
+	assert_true(spool_stats(s)->write_errors >= 2);
+	/* Never torn: cut back to the last whole line. */
+	assert_int_equal(spool_file_size(), before);
+	/* Delivered from memory, in order. */
+	e = spool_next(s, CHANNEL_SLACK);
+	assert_int_equal(spool_load(s, e, &m), 0);
+	assert_string_equal(m.alerts[0].rule, "on-disk");
+	assert_int_equal(spool_complete(s, e->id), -EFBIG);
+	e = spool_next(s, CHANNEL_SLACK);
+	assert_int_equal(spool_load(s, e, &m), 0);
+	assert_string_equal(m.alerts[0].rule, "in-memory");
+	assert_int_equal(spool_complete(s, e->id), 0);
+	/* Room again: the next retry writes what memory holds. */
+	set_file_limit(RLIM_INFINITY);
+	assert_int_equal(spool_retry(s), 0);
+	assert_int_equal(spool_stats(s)->in_memory, 0);
+	spool_close(s);
+	/* What was left is on disk: a restart finds it, nothing else. */
+	assert_int_equal(spool_open(dir_fd, 1 << 20, &s), 0);
+	assert_int_equal(spool_stats(s)->pending, 1);
+	e = spool_next(s, CHANNEL_WEBHOOK);
+	assert_non_null(e);
+	assert_int_equal(spool_load(s, e, &m), 0);
+	assert_string_equal(m.alerts[0].rule, "in-memory-2");
+	spool_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_survives_reopen),
 		cmocka_unit_test(test_torn_and_corrupt_lines_are_skipped),
 		cmocka_unit_test(test_bound_drops_oldest_info_first),
+		cmocka_unit_test(test_refused_writes_keep_messages_in_memory),
 	};
 
 	log_open(LOG_TARGET_PLAIN);

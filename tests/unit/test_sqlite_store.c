@@ -18,12 +18,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/event.h"
 #include "analyzer/analyzer.h"
+#include "core/blobstore.h"
 #include "core/config.h"
+#include "core/event.h"
 #include "core/state.h"
 #include "core/util.h"
-#include "storage/history.h"
+#include "history/history.h"
 #include "storage/metrics.h"
 
 #if WITH_SQLITE
@@ -496,6 +497,14 @@ static void assert_same_state(struct analyzer *x, struct metric_registry *rx,
 	}
 }
 
+/* The history's blob store over h, as the module provides it. */
+static struct blobstore store_over(struct history *h)
+{
+	return (struct blobstore){ .save = history_blob_save,
+				   .load = history_blob_load,
+				   .context = h };
+}
+
 static void test_warm_restart_scores_like_before(void **state)
 {
 	struct fixture *f = *state;
@@ -506,6 +515,7 @@ static void test_warm_restart_scores_like_before(void **state)
 	struct analyzer *uninterrupted = analyzer_new(config, 8);
 	struct analyzer *warm, *cold;
 	struct history *h = history_open(f->dirfd, &f->config);
+	struct blobstore store = store_over(h);
 	int ids_live[3], ids_warm[3], ids_cold[3], alerts = 0, cold_alerts = 0;
 	unsigned char a[ANALYZER_STATE_MAX], b[ANALYZER_STATE_MAX];
 
@@ -520,19 +530,24 @@ static void test_warm_restart_scores_like_before(void **state)
 	register_analyzed(cold_registry, ids_cold);
 	for (int i = 0; i < 500; i++)
 		feed(uninterrupted, live, ids_live, i);
-	assert_int_equal(history_save_snapshots(h, live, uninterrupted,
-						T0 + 500 * 10 * SEC), 3);
+	assert_int_equal(analyzer_save_states(uninterrupted, live, &store), 3);
+	assert_int_equal(history_commit_blobs(h), 3);
 	history_close(h);
 
-	/* "Restart": a new analyzer restores what the old one saved. */
+	/* "Restart": a new analyzer restores what the old one saved, asking
+	 * the store it finds when it binds each series. */
 	h = history_open(f->dirfd, &f->config);
-	assert_int_equal(history_load_snapshots(h), 3);
+	assert_int_equal(history_load_blobs(h), 3);
+	store = store_over(h);
+	blobstore_set(&store);
 	warm = analyzer_new(config, 8);
 	analyzer_set_sink(warm, count_sink, &alerts);
 	cold = analyzer_new(config, 8);
 	analyzer_set_sink(cold, count_sink, &cold_alerts);
 	feed(warm, restarted, ids_warm, 500);
-	history_forget_snapshots();
+	assert_int_equal(history_blobs_restored(), 3);
+	blobstore_set(NULL);
+	history_forget_blobs();
 	feed(cold, cold_registry, ids_cold, 500);
 	feed(uninterrupted, live, ids_live, 500);
 	/* The first tick after the restart is the tick it would have been. */
@@ -568,6 +583,7 @@ static void test_snapshot_of_another_layout_starts_cold(void **state)
 	struct metric_registry *r = metrics_new(4, 16);
 	struct analyzer *a = analyzer_new(config, 4);
 	struct history *h = history_open(f->dirfd, &f->config);
+	struct blobstore store = store_over(h);
 	int id = metrics_register(r, "cpu.usage_percent", "");
 	unsigned char blob[ANALYZER_STATE_MAX];
 	char path[128];
@@ -575,7 +591,8 @@ static void test_snapshot_of_another_layout_starts_cold(void **state)
 
 	metrics_push(r, id, T0, 5);
 	analyzer_evaluate(a, r, T0);
-	assert_int_equal(history_save_snapshots(h, r, a, T0), 1);
+	assert_int_equal(analyzer_save_states(a, r, &store), 1);
+	/* Closing commits the open round of saves. */
 	history_close(h);
 	/* A blob from another build (or damaged): never imported. */
 	snprintf(path, sizeof(path), "%s/%s", f->dir, HISTORY_DB_NAME);
@@ -585,17 +602,59 @@ static void test_snapshot_of_another_layout_starts_cold(void **state)
 			 SQLITE_OK);
 	sqlite3_close(db);
 	h = history_open(f->dirfd, &f->config);
-	assert_int_equal(history_load_snapshots(h), 1);
+	assert_int_equal(history_load_blobs(h), 1);
+	store = store_over(h);
+	blobstore_set(&store);
 	analyzer_free(a);
 	a = analyzer_new(config, 4);
 	metrics_push(r, id, T0 + 10 * SEC, 5);
 	analyzer_evaluate(a, r, T0 + 10 * SEC);
+	/* Asked for and handed over, but not imported. */
+	assert_int_equal(history_blobs_restored(), 1);
 	assert_true(analyzer_state_export(a, r, id, blob, sizeof(blob)) > 0);
-	history_forget_snapshots();
+	blobstore_set(NULL);
+	history_forget_blobs();
 	history_close(h);
 	analyzer_free(a);
 	metrics_free(r);
 	config_free(config);
+}
+
+/* The history only keeps blobs: any bytes, one per series, replaced. */
+static void test_blob_store_keeps_opaque_blobs(void **state)
+{
+	struct fixture *f = *state;
+	struct history *h = history_open(f->dirfd, &f->config);
+	static char big[HISTORY_BLOB_MAX + 1];
+	char out[16];
+
+	assert_int_equal(history_blob_save(h, "a.b", "x=1", "hello", 5), 0);
+	assert_int_equal(history_blob_save(h, "a.b", "x=1", "hello2", 6), 0);
+	assert_int_equal(history_blob_save(h, "a.b", "x=2", "x", 1), 0);
+	assert_int_equal(history_blob_save(h, "a.b", "x=3", big, sizeof(big)),
+			 -EMSGSIZE);
+	/* Away (the module's context while the database is closed). */
+	assert_int_equal(history_blob_save(NULL, "a.b", "", "x", 1), -ENOTCONN);
+	assert_int_equal(history_blob_load(NULL, "a.b", "", out, sizeof(out)),
+			 -ENOTCONN);
+	assert_int_equal(history_commit_blobs(h), 3);
+	assert_int_equal(history_commit_blobs(h), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM analyzer_state"), 2);
+	history_close(h);
+
+	h = history_open(f->dirfd, &f->config);
+	assert_int_equal(history_load_blobs(h), 2);
+	assert_int_equal(history_blob_load(h, "a.b", "x=1", out, sizeof(out)),
+			 6);
+	assert_memory_equal(out, "hello2", 6);
+	assert_int_equal(history_blob_load(h, "a.b", "x=1", out, 3), -EMSGSIZE);
+	assert_int_equal(history_blob_load(h, "a.b", "x=9", out, sizeof(out)),
+			 -ENOENT);
+	assert_int_equal(history_blobs_restored(), 1);
+	history_forget_blobs();
+	assert_int_equal(history_blob_load(h, "a.b", "x=2", out, sizeof(out)),
+			 -ENOENT);
+	history_close(h);
 }
 
 /* ---- faults ---- */
@@ -703,6 +762,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_warm_restart_scores_like_before, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_blob_store_keeps_opaque_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_snapshot_of_another_layout_starts_cold, setup,
 			teardown),

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "alerter/text.h"
 #include "alert_fixture.h"
@@ -76,6 +77,12 @@ static void test_mask_secrets(void **state)
 	(void)state;
 	mask_secrets(text, secrets, 3);
 	assert_string_equal(text, "bad token *** in https://x/***/y");
+	/* Echoed by a server in any encoding and case (core/secret.h). */
+	strcpy(text, "{\"u\":\"https:\\/\\/x\\/ABC123SECRET\\/y\"} "
+		     "https%3A%2F%2Fx%2Fabc123secret");
+	mask_secrets(text, secrets, 3);
+	assert_string_equal(text, "{\"u\":\"https:\\/\\/x\\/***\\/y\"} "
+				  "https%3A%2F%2Fx%2F***");
 }
 
 static void test_headline_and_facts(void **state)
@@ -103,12 +110,16 @@ static void test_headline_and_facts(void **state)
 	message_title(&m, out, sizeof(out));
 	assert_string_equal(out, "RESOLVED disk_full_forecast on web-01");
 	fixture_message(&m, 3);
-	m.suppressed_count = 12;
-	string_copy(m.suppressed, "a, b", sizeof(m.suppressed));
+	m.deferred_count = 12;
 	message_title(&m, out, sizeof(out));
 	assert_string_equal(out, "CRITICAL: 3 problems on web-01");
-	message_suppressed_line(&m, out, sizeof(out));
-	assert_string_equal(out, "12 more alerts suppressed: a, b");
+	message_deferred_line(&m, out, sizeof(out));
+	assert_string_equal(out, "12 more alerts follow in full when the rate "
+				 "limit allows");
+	m.deferred_count = 1;
+	message_deferred_line(&m, out, sizeof(out));
+	assert_string_equal(out, "1 more alert follows in full when the rate "
+				 "limit allows");
 }
 
 static void test_message_json_round_trip(void **state)
@@ -133,7 +144,7 @@ static void test_message_json_round_trip(void **state)
 	assert_true(isnan(back.alerts[1].value));
 	assert_true(isnan(back.alerts[2].history[3]));
 	assert_int_equal(back.alerts[2].history_count, 8);
-	assert_int_equal(back.suppressed_count, 250);
+	assert_int_equal(back.deferred_count, 250);
 	free(json);
 	assert_int_equal(message_from_json("{\"channel\":\"nope\"}", 18, &back),
 			 -EINVAL);

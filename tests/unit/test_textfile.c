@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "storage/history.h"
+#include "history/history.h"
 #include "storage/metrics.h"
 
 #define SEC ((int64_t)USEC_PER_SEC)
@@ -29,7 +29,7 @@ static char *format(struct metric_registry *r, int64_t now)
 	FILE *stream = open_memstream(&text, &size);
 
 	assert_non_null(stream);
-	assert_int_equal(textfile_format(r, now, 20 * SEC, stream), 0);
+	assert_int_equal(history_textfile_format(r, now, 20 * SEC, stream), 0);
 	fclose(stream);
 	return text;
 }
@@ -39,14 +39,15 @@ static void test_metric_names(void **state)
 	char name[96];
 
 	(void)state;
-	assert_true(textfile_metric_name("disk.used_percent", name,
-					 sizeof(name)));
+	assert_true(history_textfile_metric_name("disk.used_percent", name,
+						 sizeof(name)));
 	assert_string_equal(name, "sysops_disk_used_percent");
-	assert_true(textfile_metric_name("psi.cpu-some.avg60", name,
-					 sizeof(name)));
+	assert_true(history_textfile_metric_name("psi.cpu-some.avg60", name,
+						 sizeof(name)));
 	assert_string_equal(name, "sysops_psi_cpu_some_avg60");
-	assert_false(textfile_metric_name("", name, sizeof(name)));
-	assert_false(textfile_metric_name("a.very.long.name", name, 10));
+	assert_false(history_textfile_metric_name("", name, sizeof(name)));
+	assert_false(
+	    history_textfile_metric_name("a.very.long.name", name, 10));
 }
 
 static void test_families_labels_and_staleness(void **state)
@@ -120,10 +121,11 @@ static void test_non_utf8_and_newlines_are_made_safe(void **state)
 	FILE *stream = open_memstream(&text, &size);
 
 	(void)state;
-	textfile_sample(stream, "process.rss_bytes",
-			"name=caf\xc3\xa9,comm=bad\xe9\nline", 1, family,
-			sizeof(family));
-	textfile_sample(stream, "odd\nname", "", 2, family, sizeof(family));
+	history_textfile_sample(stream, "process.rss_bytes",
+				"name=caf\xc3\xa9,comm=bad\xe9\nline", 1,
+				family, sizeof(family));
+	history_textfile_sample(stream, "odd\nname", "", 2, family,
+				sizeof(family));
 	fclose(stream);
 	assert_non_null(strstr(text, "{name=\"caf\xc3\xa9\",comm=\"bad?\\nline\"} 1\n"));
 	assert_non_null(strstr(text, "# HELP sysops_odd_name sysops-agent metric "
@@ -148,8 +150,8 @@ static void test_atomic_replace(void **state)
 	umask(077);
 	for (int i = 0; i < 3; i++) {
 		metrics_push(r, id, i * 10 * SEC, i);
-		assert_int_equal(textfile_write(path, r, i * 10 * SEC, 20 * SEC),
-				 0);
+		assert_int_equal(
+		    history_textfile_write(path, r, i * 10 * SEC, 20 * SEC), 0);
 	}
 	umask(022);
 	/* node_exporter runs as another user: readable whatever the umask. */
@@ -169,8 +171,8 @@ static void test_atomic_replace(void **state)
 	closedir(listing);
 	assert_int_equal(files, 1);
 	/* A directory that is not there: an error, not a crash. */
-	assert_true(textfile_write("/nonexistent-dir/x.prom", r, 20 * SEC,
-				   20 * SEC) < 0);
+	assert_true(history_textfile_write("/nonexistent-dir/x.prom", r,
+					   20 * SEC, 20 * SEC) < 0);
 	unlink(path);
 	rmdir(dir);
 	metrics_free(r);

@@ -1,10 +1,10 @@
 /*
  * history_queue.c - the two in-memory buffers between the daemon and the
  * history database: alerts recorded between ticks (a fixed ring, so the
- * alerter never waits on SQLite) and the analyzer snapshots loaded at start,
- * looked up by series name + labels as the analyzer meets each series.
+ * alerter never waits on SQLite) and the blobs loaded at start, looked up by
+ * series name + labels as a producer (the analyzer) meets each series.
  */
-#include "storage/history_internal.h"
+#include "history/history_internal.h"
 
 #if WITH_SQLITE
 
@@ -13,11 +13,10 @@
 #include <string.h>
 
 #include "core/event.h"
-#include "analyzer/analyzer.h"
 #include "core/log.h"
 #include "core/util.h"
 
-static struct queued_alert queue[HISTORY_ALERT_QUEUE];
+static struct history_queued_alert queue[HISTORY_ALERT_QUEUE];
 static size_t queue_head, queue_count;
 static uint64_t queue_dropped;
 static bool queue_enabled;
@@ -32,7 +31,7 @@ size_t history_queue_pending(void)
 	return queue_count;
 }
 
-const struct queued_alert *history_queue_peek(void)
+const struct history_queued_alert *history_queue_peek(void)
 {
 	return queue_count ? &queue[queue_head] : NULL;
 }
@@ -62,7 +61,7 @@ uint64_t history_queue_dropped(void)
 
 int history_record_alert(const struct alert_event *event, const char *outcome)
 {
-	struct queued_alert *q;
+	struct history_queued_alert *q;
 
 	if (!queue_enabled)
 		return -ENOTCONN;
@@ -96,30 +95,29 @@ int history_record_alert(const struct alert_event *event, const char *outcome)
 	return 0;
 }
 
-/* ---- snapshots ---- */
+/* ---- blobs read at start ---- */
 
-struct snapshot {
+struct blob {
 	char *key;   /* "name\x1flabels" */
-	void *blob;
+	void *data;
 	size_t length;
 };
 
-static struct snapshot *snapshots;
-static size_t snapshot_count, snapshot_allocated, snapshots_restored;
+static struct blob *blobs;
+static size_t blob_count, blob_allocated, blobs_restored;
 
-void history_snapshots_reset(void)
+void history_forget_blobs(void)
 {
-	analyzer_set_state_loader(NULL);
-	for (size_t i = 0; i < snapshot_count; i++) {
-		free(snapshots[i].key);
-		free(snapshots[i].blob);
+	for (size_t i = 0; i < blob_count; i++) {
+		free(blobs[i].key);
+		free(blobs[i].data);
 	}
-	free(snapshots);
-	snapshots = NULL;
-	snapshot_count = snapshot_allocated = 0;
+	free(blobs);
+	blobs = NULL;
+	blob_count = blob_allocated = 0;
 }
 
-static char *snapshot_key(const char *name, const char *labels)
+static char *blob_key(const char *name, const char *labels)
 {
 	size_t n = strlen(name), m = strlen(labels);
 	char *key = malloc(n + m + 2);
@@ -132,78 +130,76 @@ static char *snapshot_key(const char *name, const char *labels)
 	return key;
 }
 
-int history_snapshot_add(const char *name, const char *labels,
-			 const void *blob, size_t length)
+int history_blob_add(const char *name, const char *labels, const void *data,
+		     size_t length)
 {
-	struct snapshot *s;
+	struct blob *b;
 
-	if (length == 0 || length > ANALYZER_STATE_MAX)
+	if (length == 0 || length > HISTORY_BLOB_MAX)
 		return -EINVAL;
-	if (snapshot_count == snapshot_allocated) {
-		size_t n = snapshot_allocated ? snapshot_allocated * 2 : 256;
+	if (blob_count == blob_allocated) {
+		size_t n = blob_allocated ? blob_allocated * 2 : 256;
 
-		s = realloc(snapshots, n * sizeof(*s));
-		if (s == NULL)
+		b = realloc(blobs, n * sizeof(*b));
+		if (b == NULL)
 			return -ENOMEM;
-		snapshots = s;
-		snapshot_allocated = n;
+		blobs = b;
+		blob_allocated = n;
 	}
-	s = &snapshots[snapshot_count];
-	s->key = snapshot_key(name, labels);
-	s->blob = malloc(length);
-	if (s->key == NULL || s->blob == NULL) {
-		free(s->key);
-		free(s->blob);
+	b = &blobs[blob_count];
+	b->key = blob_key(name, labels);
+	b->data = malloc(length);
+	if (b->key == NULL || b->data == NULL) {
+		free(b->key);
+		free(b->data);
 		return -ENOMEM;
 	}
-	memcpy(s->blob, blob, length);
-	s->length = length;
-	snapshot_count++;
+	memcpy(b->data, data, length);
+	b->length = length;
+	blob_count++;
 	return 0;
 }
 
-static int compare_snapshots(const void *a, const void *b)
+static int compare_blobs(const void *a, const void *b)
 {
-	return strcmp(((const struct snapshot *)a)->key,
-		      ((const struct snapshot *)b)->key);
+	return strcmp(((const struct blob *)a)->key,
+		      ((const struct blob *)b)->key);
 }
 
-static bool load_state(const char *name, const char *labels, const void **blob,
-		       size_t *length)
+int history_blob_find(const char *name, const char *labels, void *out,
+		      size_t size)
 {
-	char *key = snapshot_key(name, labels);
-	struct snapshot wanted = { .key = key }, *found;
+	char *key;
+	struct blob wanted, *found;
 
+	if (blob_count == 0)
+		return -ENOENT;
+	key = blob_key(name, labels);
 	if (key == NULL)
-		return false;
-	found = bsearch(&wanted, snapshots, snapshot_count, sizeof(*snapshots),
-			compare_snapshots);
+		return -ENOMEM;
+	wanted = (struct blob){ .key = key };
+	found = bsearch(&wanted, blobs, blob_count, sizeof(*blobs),
+			compare_blobs);
 	free(key);
 	if (found == NULL)
-		return false;
-	*blob = found->blob;
-	*length = found->length;
-	snapshots_restored++;
-	return true;
+		return -ENOENT;
+	if (found->length > size)
+		return -EMSGSIZE;
+	memcpy(out, found->data, found->length);
+	blobs_restored++;
+	return (int)found->length;
 }
 
-void history_snapshots_ready(void)
+void history_blobs_ready(void)
 {
-	if (snapshot_count > 1)
-		qsort(snapshots, snapshot_count, sizeof(*snapshots),
-		      compare_snapshots);
-	snapshots_restored = 0;
-	analyzer_set_state_loader(snapshot_count ? load_state : NULL);
+	if (blob_count > 1)
+		qsort(blobs, blob_count, sizeof(*blobs), compare_blobs);
+	blobs_restored = 0;
 }
 
-size_t history_snapshots_restored(void)
+size_t history_blobs_restored(void)
 {
-	return snapshots_restored;
-}
-
-void history_forget_snapshots(void)
-{
-	history_snapshots_reset();
+	return blobs_restored;
 }
 
 #endif /* WITH_SQLITE */

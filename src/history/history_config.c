@@ -8,7 +8,7 @@
 
 #include "core/config.h"
 #include "core/util.h"
-#include "storage/history.h"
+#include "history/history.h"
 
 #define HISTORY_KEY(field) offsetof(struct history_config, field)
 

@@ -1,7 +1,7 @@
 /*
  * history_internal.h - what the history files share and nobody else needs:
  * the queue of alerts waiting for the next tick's transaction, the saved
- * analyzer snapshots waiting for their series, and the last error text.
+ * blobs waiting for their series after a start, and the last error text.
  */
 #ifndef SYSOPS_HISTORY_INTERNAL_H
 #define SYSOPS_HISTORY_INTERNAL_H
@@ -10,11 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "storage/history.h"
+#include "history/history.h"
 
 #define HISTORY_ALERT_QUEUE 128
 
-struct queued_alert {
+struct history_queued_alert {
 	int64_t time_usec;
 	char rule[64];
 	char series[64];
@@ -28,18 +28,21 @@ struct queued_alert {
 
 void history_queue_enable(bool enabled);
 size_t history_queue_pending(void);
-const struct queued_alert *history_queue_peek(void);
+const struct history_queued_alert *history_queue_peek(void);
 void history_queue_pop(void);
 /* A rolled-back transaction: the last (pending_before - pending) pops undone. */
 void history_queue_rewind(size_t pending_before);
 uint64_t history_queue_dropped(void);
 
-void history_snapshots_reset(void);
-int history_snapshot_add(const char *name, const char *labels,
-			 const void *blob, size_t length);
-/* Sorts what was added and hands the lookup to the analyzer. */
-void history_snapshots_ready(void);
-size_t history_snapshots_restored(void);
+/* The blobs read at start, looked up by name + labels (history_queue.c);
+ * history_forget_blobs empties them. */
+int history_blob_add(const char *name, const char *labels, const void *blob,
+		     size_t length);
+/* Sorts what was added, for history_blob_find. */
+void history_blobs_ready(void);
+/* The blob's length copied into out, -ENOENT, or -EMSGSIZE. */
+int history_blob_find(const char *name, const char *labels, void *out,
+		      size_t size);
 
 /* The newest minute of every series (export --prometheus). */
 int history_query_latest(struct history *history, history_series_fn fn,

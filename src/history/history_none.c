@@ -1,9 +1,9 @@
 /*
  * history_none.c - the history API in a build without SQLite (WITH_SQLITE=0):
  * every call says so and the daemon runs in memory, so callers (the module,
- * the commands, the alerter) compile and behave the same way in both builds.
+ * the commands, the tests) compile and behave the same way in both builds.
  */
-#include "storage/history_internal.h"
+#include "history/history_internal.h"
 
 #if !WITH_SQLITE
 
@@ -27,7 +27,7 @@ void history_queue_enable(bool enabled)
 	(void)enabled;
 }
 
-size_t history_snapshots_restored(void)
+size_t history_blobs_restored(void)
 {
 	return 0;
 }
@@ -70,21 +70,33 @@ int history_flush(struct history *history,
 	return -ENOTSUP;
 }
 
-int history_save_snapshots(struct history *history,
-			   const struct metric_registry *registry,
-			   const struct analyzer *analyzer, int64_t now_usec)
+int history_blob_save(void *history, const char *name, const char *labels,
+		      const void *blob, size_t length)
 {
-	(void)history, (void)registry, (void)analyzer, (void)now_usec;
+	(void)history, (void)name, (void)labels, (void)blob, (void)length;
 	return -ENOTSUP;
 }
 
-int history_load_snapshots(struct history *history)
+int history_blob_load(void *history, const char *name, const char *labels,
+		      void *out, size_t size)
+{
+	(void)history, (void)name, (void)labels, (void)out, (void)size;
+	return -ENOTSUP;
+}
+
+int history_commit_blobs(struct history *history)
 {
 	(void)history;
 	return -ENOTSUP;
 }
 
-void history_forget_snapshots(void)
+int history_load_blobs(struct history *history)
+{
+	(void)history;
+	return -ENOTSUP;
+}
+
+void history_forget_blobs(void)
 {
 }
 

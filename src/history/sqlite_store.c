@@ -2,12 +2,13 @@
  * sqlite_store.c - the history database: STATE_DIR/history.db in WAL mode,
  * schema versioned by PRAGMA user_version, written once per tick in one
  * transaction. The rings stay the source of truth for the last hour; this
- * keeps 1-minute and 1-hour min/avg/max, alerts and analyzer snapshots.
+ * keeps 1-minute and 1-hour min/avg/max, alerts, and the blobs of the
+ * state store (the analyzer's baselines, opaque here; table analyzer_state).
  *
  * Every failure is returned to the module (history_module.c), which reports
  * it once and carries on in memory; nothing here may crash the daemon.
  */
-#include "storage/history.h"
+#include "history/history.h"
 
 #if WITH_SQLITE
 
@@ -21,11 +22,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/event.h"
-#include "analyzer/analyzer.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "storage/history_internal.h"
+#include "history/history_internal.h"
 #include "storage/metrics.h"
 
 #define MINUTE_USEC (60 * (int64_t)USEC_PER_SEC)
@@ -133,6 +132,9 @@ struct history {
 	size_t slot_count;
 	struct history_stats stats;
 	bool cap_reported;
+	int64_t clock_usec;   /* the last tick's time, stamps saved blobs */
+	uint64_t blobs_saved; /* in the blob transaction open, if any */
+	bool blobs_open;      /* a blob transaction is open */
 };
 
 static char last_error[256];
@@ -409,6 +411,9 @@ void history_close(struct history *h)
 {
 	if (h == NULL)
 		return;
+	if (history_commit_blobs(h) < 0)
+		log_warning("history: the last state blobs were not saved: %s",
+			    last_error);
 	for (size_t i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(h->statements[i]);
 	if (h->db != NULL)
@@ -822,7 +827,7 @@ static int check_file(struct history *h)
 	return 0;
 }
 
-static int write_alert(struct history *h, const struct queued_alert *q)
+static int write_alert(struct history *h, const struct history_queued_alert *q)
 {
 	sqlite3_stmt *st = h->statements[ST_ALERT_INSERT];
 
@@ -847,7 +852,7 @@ static int write_alert(struct history *h, const struct queued_alert *q)
 
 static int write_alerts(struct history *h)
 {
-	const struct queued_alert *q;
+	const struct history_queued_alert *q;
 	int r;
 
 	while ((q = history_queue_peek()) != NULL) {
@@ -894,6 +899,10 @@ static int write_tick(struct history *h, const struct metric_registry *registry,
 	size_t queued_before;
 	int r;
 
+	h->clock_usec = now_usec;
+	r = history_commit_blobs(h);
+	if (r < 0)
+		return r;
 	r = check_file(h);
 	if (r < 0)
 		return r;
@@ -983,8 +992,9 @@ int history_flush_alerts(struct history *h)
 
 	if (h == NULL || h->readonly)
 		return -ENOTCONN;
-	if (queued_before == 0)
-		return 0;
+	r = history_commit_blobs(h);
+	if (r < 0 || queued_before == 0)
+		return r < 0 ? r : 0;
 	r = exec(h, "BEGIN IMMEDIATE");
 	if (r == 0)
 		r = transaction_end(h, write_alerts(h));
@@ -993,51 +1003,72 @@ int history_flush_alerts(struct history *h)
 	return r;
 }
 
-int history_save_snapshots(struct history *h,
-			   const struct metric_registry *registry,
-			   const struct analyzer *analyzer, int64_t now_usec)
+int history_blob_save(void *context, const char *name, const char *labels,
+		      const void *blob, size_t length)
 {
-	size_t capacity = metrics_capacity(registry);
-	unsigned char blob[ANALYZER_STATE_MAX];
-	sqlite3_stmt *st = h->statements[ST_STATE_UPSERT];
-	uint64_t saved = 0;
+	struct history *h = context;
+	sqlite3_stmt *st;
+	int64_t series_id;
 	int r;
 
-	if (analyzer == NULL)
-		return 0;
-	r = grow_series_map(h, capacity);
-	if (r == 0)
+	if (h == NULL)
+		return -ENOTCONN;
+	if (h->readonly)
+		return -EBADF;
+	if (length == 0 || length > HISTORY_BLOB_MAX)
+		return -EMSGSIZE;
+	/* One transaction for a whole round of saves: the next write
+	 * commits it (the producers save before this module's tick). */
+	if (!h->blobs_open) {
 		r = exec(h, "BEGIN IMMEDIATE");
-	if (r < 0)
-		return r;
-	for (size_t id = 0; r == 0 && id < capacity; id++) {
-		const struct metric_series *series = metrics_get(registry,
-								 (int)id);
-		int64_t series_id;
-		int length = analyzer_state_export(analyzer, registry, (int)id,
-						   blob, sizeof(blob));
-
-		if (length <= 0 || series == NULL)
-			continue;
-		r = slot_series_id(h, series, (int)id, &series_id);
 		if (r < 0)
-			break;
-		sqlite3_bind_int64(st, 1, series_id);
-		sqlite3_bind_int64(st, 2, now_usec);
-		sqlite3_bind_blob(st, 3, blob, length, SQLITE_STATIC);
-		r = step_done(h, st, "analyzer state");
-		saved++;
+			return r;
+		h->blobs_open = true;
+		h->blobs_saved = 0;
 	}
-	r = transaction_end(h, r);
-	if (r < 0)
-		forget_caches(h);
-	if (r == 0)
-		log_debug("history: saved the baselines of %llu series",
-			  (unsigned long long)saved);
-	return r < 0 ? r : (int)saved;
+	r = find_series_id(h, name, labels, &series_id);
+	if (r == 0) {
+		st = h->statements[ST_STATE_UPSERT];
+		sqlite3_bind_int64(st, 1, series_id);
+		sqlite3_bind_int64(st, 2, h->clock_usec ? h->clock_usec
+					  : (int64_t)now_realtime_usec());
+		sqlite3_bind_blob(st, 3, blob, (int)length, SQLITE_STATIC);
+		r = step_done(h, st, "state blob");
+	}
+	if (r < 0) {
+		/* The whole round goes: a later one saves everything again. */
+		h->blobs_open = false;
+		transaction_end(h, r);
+		return r;
+	}
+	h->blobs_saved++;
+	return 0;
 }
 
-int history_load_snapshots(struct history *h)
+int history_commit_blobs(struct history *h)
+{
+	int r;
+
+	if (h == NULL || !h->blobs_open)
+		return 0;
+	h->blobs_open = false;
+	r = transaction_end(h, 0);
+	if (r < 0)
+		return r;
+	log_debug("history: saved the state blobs of %llu series",
+		  (unsigned long long)h->blobs_saved);
+	return (int)h->blobs_saved;
+}
+
+int history_blob_load(void *context, const char *name, const char *labels,
+		      void *out, size_t size)
+{
+	if (context == NULL)
+		return -ENOTCONN;
+	return history_blob_find(name, labels, out, size);
+}
+
+int history_load_blobs(struct history *h)
 {
 	static const char sql[] =
 		"SELECT s.name, s.labels, a.state FROM analyzer_state a "
@@ -1047,8 +1078,8 @@ int history_load_snapshots(struct history *h)
 
 	rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return fail(h, rc, "load snapshots");
-	history_snapshots_reset();
+		return fail(h, rc, "load state blobs");
+	history_forget_blobs();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		const char *labels = (const char *)sqlite3_column_text(st, 1);
@@ -1056,14 +1087,13 @@ int history_load_snapshots(struct history *h)
 		int length = sqlite3_column_bytes(st, 2);
 
 		if (name != NULL && labels != NULL && blob != NULL &&
-		    history_snapshot_add(name, labels, blob,
-					 (size_t)length) == 0)
+		    history_blob_add(name, labels, blob, (size_t)length) == 0)
 			count++;
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return fail(h, rc, "load snapshots");
-	history_snapshots_ready();
+		return fail(h, rc, "load state blobs");
+	history_blobs_ready();
 	return count;
 }
 
@@ -1180,9 +1210,9 @@ static int load_names(struct history *h, const char *glob,
 			break;
 		}
 		names[count].match = glob == NULL ||
-				     analyzer_series_match(glob,
-							   names[count].name,
-							   names[count].labels);
+				     metrics_series_match(glob,
+							  names[count].name,
+							  names[count].labels);
 		count++;
 	}
 	sqlite3_finalize(st);

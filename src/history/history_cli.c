@@ -4,7 +4,7 @@
  * sparkline per series), `alerts` (what fired, for how long, what became of
  * it) and `export --prometheus` (the newest minute of every series).
  */
-#include "storage/history.h"
+#include "history/history.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "storage/history_internal.h"
+#include "history/history_internal.h"
 #include "storage/metrics.h"
 
 #define SPARK_WIDTH 32
@@ -434,8 +434,8 @@ static void export_series(const char *name, const char *labels,
 
 	if (count == 0)
 		return;
-	textfile_sample(e->stream, name, labels, points[count - 1].avg,
-			e->family, sizeof(e->family));
+	history_textfile_sample(e->stream, name, labels, points[count - 1].avg,
+				e->family, sizeof(e->family));
 	e->count++;
 }
 
@@ -492,12 +492,12 @@ int history_command_export(int argc, char **argv)
 	} else {
 		char absolute[4096];
 
-		/* textfile_replace wants a directory part. */
+		/* history_textfile_replace wants a directory part. */
 		if (target[0] != '/' && strchr(target, '/') == NULL)
 			snprintf(absolute, sizeof(absolute), "./%s", target);
 		else
 			snprintf(absolute, sizeof(absolute), "%s", target);
-		r = textfile_replace(absolute, format_export, &source);
+		r = history_textfile_replace(absolute, format_export, &source);
 	}
 	history_close(source.history);
 	if (r < 0) {

@@ -1,44 +1,46 @@
 /*
- * history_module.c - the history as a daemon module, first in modules[]:
- * each tick it rewrites the node_exporter textfile and hands the registry to
- * the database (history_tick), and every snapshot_interval_secs (and at stop)
- * saves the analyzer's baselines so a restart starts warm. First, because
- * the daemon stops modules in pipeline order and the collectors free the
- * registry, the analyzer its state, at their stop; the price is that a tick
- * sees the samples up to the previous tick (a minute closes on time anyway,
- * the textfile is one interval behind).
+ * history_module.c - the history as a daemon module, a consumer: it starts
+ * before the producers and stops after them. Each tick (after the
+ * producers') it rewrites the node_exporter textfile and hands the registry
+ * to the database (history_tick); it records the alerter's outcomes from
+ * the event bus, and provides the blob store (core/blobstore.h) in which the
+ * analyzer keeps its baselines, so a restart starts warm. At stop, after
+ * every producer has drained and saved, it writes the minute in progress,
+ * commits the saved blobs and the queued alerts; nothing it reads (the
+ * registry) is freed before every module has stopped.
  *
  * A database that cannot be opened or written is reported once, closed, and
  * retried every minute; the rest of the pipeline never waits on it.
  */
-#include "storage/history.h"
+#include "history/history.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "analyzer/analyzer.h"
+#include "core/blobstore.h"
 #include "core/daemon.h"
 #include "core/event.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/util.h"
-#include "storage/history_internal.h"
+#include "history/history_internal.h"
 #include "storage/metrics.h"
 
 #define RETRY_USEC (60 * (int64_t)USEC_PER_SEC)
-/* Ticks after start-up during which saved baselines wait for their series. */
+/* Ticks after start-up during which saved blobs wait for their series. */
 #define RESTORE_TICKS 3
 
 static struct {
 	struct history *history;
-	int64_t retry_usec;        /* reopen no earlier than this */
-	int64_t last_snapshot_usec;
+	int64_t retry_usec; /* reopen no earlier than this */
 	int64_t last_tick_usec;
 	uint64_t ticks;
-	int snapshots_loaded;
-	bool degraded;             /* a failure was reported, not yet healed */
-	char reported[256];        /* the last failure logged */
-	int textfile_error;        /* the last textfile errno logged, or 0 */
+	int blobs_loaded;
+	struct blobstore store; /* context: the open history, or NULL */
+	bool degraded;		/* a failure was reported, not yet healed */
+	char reported[256];	/* the last failure logged */
+	int textfile_error;	/* the last textfile errno logged, or 0 */
 } module;
 
 static bool history_wanted(const struct daemon *d)
@@ -50,7 +52,7 @@ static void report_failure(const char *what)
 {
 	/* Once per distinct problem, not once per tick. */
 	char field[300];
-	const char *fields[] = { field };
+	const char *fields[] = {field};
 
 	if (strcmp(module.reported, what) == 0)
 		return;
@@ -79,36 +81,49 @@ static void open_history(struct daemon *d, int64_t now_usec)
 		return;
 	}
 	if (module.degraded)
-		log_notice("history: %s is writable again",
-			   HISTORY_DB_NAME);
+		log_notice("history: %s is writable again", HISTORY_DB_NAME);
 	module.degraded = false;
 	module.reported[0] = '\0';
+	module.store.context = module.history;
 	if (module.ticks == 0) {
-		count = history_load_snapshots(module.history);
-		module.snapshots_loaded = count > 0 ? count : 0;
+		count = history_load_blobs(module.history);
+		module.blobs_loaded = count > 0 ? count : 0;
 		log_info("history: %s/%s open, %d saved analyzer baselines",
 			 d->config->agent.state_dir, HISTORY_DB_NAME,
-			 module.snapshots_loaded);
+			 module.blobs_loaded);
 	}
 }
 
 static void close_history(void)
 {
+	/* Saves while it is away answer -ENOTCONN (reported here, once). */
+	module.store.context = NULL;
 	history_close(module.history);
 	module.history = NULL;
 }
 
 /* The alerter's outcome bus: every event and decision, into the queue. */
-static void on_alert_outcome(void *context, uint64_t now_usec,
-			     const char *what, const struct alert_event *event,
-			     const char *note)
+static void on_alert_outcome(void *context, uint64_t now_usec, const char *what,
+			     const struct alert_event *event, const char *note)
 {
-	char outcome[256];
+	char outcome[256], summary[512], detail[1024];
+	struct alert_event masked = *event;
 
 	(void)context, (void)now_usec;
 	snprintf(outcome, sizeof(outcome), "%s%s%s", what, note ? ": " : "",
 		 note ? note : "");
-	history_record_alert(event, outcome);
+	secret_mask(outcome);
+	/* A summary or a log line may quote a configured secret. */
+	string_copy(summary, event->summary ? event->summary : "",
+		    sizeof(summary));
+	secret_mask(summary);
+	masked.summary = summary;
+	if (event->detail != NULL) {
+		string_copy(detail, event->detail, sizeof(detail));
+		secret_mask(detail);
+		masked.detail = detail;
+	}
+	history_record_alert(&masked, outcome);
 }
 
 static int module_start(struct daemon *d)
@@ -116,18 +131,25 @@ static int module_start(struct daemon *d)
 	event_observe(on_alert_outcome, NULL);
 	module.ticks = 0;
 	module.retry_usec = 0;
-	module.last_snapshot_usec = 0;
+	module.store = (struct blobstore){
+	    .save = history_blob_save,
+	    .load = history_blob_load,
+	    .save_interval_secs = d->config->history.snapshot_interval_secs,
+	};
 	if (!d->config->history.enabled)
 		log_info("history: disabled in the configuration");
 	else if (!history_available())
-		log_notice("history: built without SQLite; no history, alert "
-			   "history or warm restarts (the rings still hold "
-			   "the last %llds)",
+		/* The analyzer says what this means for its baselines. */
+		log_notice("history: built without SQLite; no history or "
+			   "alert history (the rings still hold the last "
+			   "%llds)",
 			   (long long)d->config->agent.history_secs);
 	else {
 		/* Alerts wait in the queue while the database is away. */
 		history_queue_enable(true);
 		open_history(d, -1);
+		/* Also while it is away: it may come back. */
+		blobstore_set(&module.store);
 	}
 	return 0;
 }
@@ -135,34 +157,20 @@ static int module_start(struct daemon *d)
 static void write_textfile(struct daemon *d, int64_t now_usec)
 {
 	const char *path = d->config->history.textfile;
-	int64_t max_age = 2 * d->config->agent.collect_interval_secs *
-			  (int64_t)USEC_PER_SEC;
+	int64_t max_age =
+	    2 * d->config->agent.collect_interval_secs * (int64_t)USEC_PER_SEC;
 	int r;
 
 	if (path == NULL || path[0] == '\0' || d->metrics == NULL)
 		return;
-	r = textfile_write(path, d->metrics, now_usec, max_age);
+	r = history_textfile_write(path, d->metrics, now_usec, max_age);
 	if (r < 0 && -r != module.textfile_error)
 		log_error("history: cannot write the textfile %s: %s; "
-			  "node_exporter keeps the last complete one", path,
-			  strerror(-r));
+			  "node_exporter keeps the last complete one",
+			  path, strerror(-r));
 	else if (r == 0 && module.textfile_error != 0)
 		log_notice("history: textfile %s written again", path);
 	module.textfile_error = r < 0 ? -r : 0;
-}
-
-static void save_snapshots(struct daemon *d, int64_t now_usec)
-{
-	int r;
-
-	if (module.history == NULL || d->metrics == NULL)
-		return;
-	r = history_save_snapshots(module.history, d->metrics,
-				   analyzer_running(), now_usec);
-	module.last_snapshot_usec = now_usec;
-	if (r < 0)
-		log_warning("history: cannot save the analyzer baselines: %s",
-			    history_last_error());
 }
 
 static void module_tick(struct daemon *d, uint64_t now)
@@ -173,12 +181,11 @@ static void module_tick(struct daemon *d, uint64_t now)
 	write_textfile(d, now_usec);
 	module.ticks++;
 	module.last_tick_usec = now_usec;
-	if (module.ticks == RESTORE_TICKS && module.snapshots_loaded) {
+	if (module.ticks == RESTORE_TICKS && module.blobs_loaded) {
 		log_info("history: restored the baselines of %zu of %d series",
-			 history_snapshots_restored(),
-			 module.snapshots_loaded);
-		history_forget_snapshots();
-		module.snapshots_loaded = 0;
+			 history_blobs_restored(), module.blobs_loaded);
+		history_forget_blobs();
+		module.blobs_loaded = 0;
 	}
 	if (!history_wanted(d) || d->metrics == NULL)
 		return;
@@ -204,25 +211,24 @@ static void module_tick(struct daemon *d, uint64_t now)
 		close_history();
 		report_failure(what);
 		module.retry_usec = now_usec + RETRY_USEC;
-		return;
 	}
-	if (module.last_snapshot_usec == 0)
-		module.last_snapshot_usec = now_usec;
-	if (now_usec - module.last_snapshot_usec >=
-	    d->config->history.snapshot_interval_secs * (int64_t)USEC_PER_SEC)
-		save_snapshots(d, now_usec);
 }
 
 static int module_reload(struct daemon *d, const struct config *old_config)
 {
 	(void)old_config;
+	module.store.save_interval_secs =
+	    d->config->history.snapshot_interval_secs;
 	if (!history_wanted(d)) {
 		if (module.history != NULL)
 			log_info("history: disabled; %s closed",
 				 HISTORY_DB_NAME);
 		close_history();
+		if (blobstore_get() == &module.store)
+			blobstore_set(NULL);
 		return 0;
 	}
+	blobstore_set(&module.store);
 	if (module.history != NULL)
 		history_set_config(module.history, &d->config->history);
 	else
@@ -230,35 +236,48 @@ static int module_reload(struct daemon *d, const struct config *old_config)
 	return 0;
 }
 
+/*
+ * Every producer has stopped (and the analyzer saved its baselines into the
+ * open blob transaction); the registry is freed only after this.
+ */
 static void module_stop(struct daemon *d)
 {
+	int r;
+
 	if (module.history != NULL && d->metrics != NULL &&
-	    module.last_tick_usec != 0) {
-		if (history_flush(module.history, d->metrics,
-				  module.last_tick_usec) < 0)
-			log_warning("history: cannot write the last minute: %s",
+	    module.last_tick_usec != 0 &&
+	    history_flush(module.history, d->metrics, module.last_tick_usec) <
+		0)
+		log_warning("history: cannot write the last minute: %s",
+			    history_last_error());
+	if (module.history != NULL) {
+		r = history_commit_blobs(module.history);
+		if (r < 0)
+			log_warning("history: cannot save the analyzer "
+				    "baselines: %s",
 				    history_last_error());
-		save_snapshots(d, module.last_tick_usec);
-	}
-	if (module.history != NULL)
 		history_flush_alerts(module.history);
+	}
 	close_history();
-	history_forget_snapshots();
+	history_forget_blobs();
 	history_queue_enable(false);
 }
 
+/* Nobody saves or publishes any more: every module has stopped. */
 static void module_free(struct daemon *d)
 {
 	(void)d;
+	if (blobstore_get() == &module.store)
+		blobstore_set(NULL);
 	event_unobserve(on_alert_outcome, NULL);
 }
 
 const struct daemon_module history_module = {
-	.name = "history",
-	.role = DAEMON_CONSUMER,
-	.start = module_start,
-	.tick = module_tick,
-	.reload = module_reload,
-	.stop = module_stop,
-	.free = module_free,
+    .name = "history",
+    .role = DAEMON_CONSUMER,
+    .start = module_start,
+    .tick = module_tick,
+    .reload = module_reload,
+    .stop = module_stop,
+    .free = module_free,
 };

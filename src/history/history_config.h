@@ -1,5 +1,6 @@
 /*
- * history_config.h - [storage.history], included by core/config.h inside
+ * history_config.h - [storage.history] (the TOML name predates src/history
+ * and is kept for existing configs), included by core/config.h inside
  * struct config (so it must not include config.h back).
  */
 #ifndef SYSOPS_HISTORY_CONFIG_H
@@ -16,5 +17,9 @@ struct history_config {
 	int64_t snapshot_interval_secs;
 	char *textfile;
 };
+
+/* Its schema, for core/config_schema.c. */
+struct config_section;
+extern const struct config_section history_section;
 
 #endif

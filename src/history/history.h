@@ -1,11 +1,15 @@
 /*
- * history.h - the optional SQLite history: downsampled series, alert history
- * and analyzer snapshots in one database in the state dir, plus the
- * node_exporter textfile. Built with WITH_SQLITE=0 the same API exists and
- * reports "built without SQLite" (the textfile still works).
+ * history.h - the history module: the optional SQLite history (downsampled
+ * series, alert history, and the blobs of the state store other modules keep
+ * per series, see core/blobstore.h) in one database in the state dir, the
+ * node_exporter textfile, and the history commands. Built with WITH_SQLITE=0
+ * the same API exists and reports "built without SQLite" (the textfile still
+ * works).
  *
- * The daemon module (history_module) is first in modules[] so that its stop
- * runs while the registry and the analyzer still exist.
+ * A consumer (core/daemon.h): it starts before the producers and stops after
+ * them, observes the alerter's outcomes on the event bus, and provides the
+ * blob store from its start to its free. It depends on storage and core
+ * only; nothing calls it but the daemon's module list and the command table.
  */
 #ifndef SYSOPS_HISTORY_H
 #define SYSOPS_HISTORY_H
@@ -20,13 +24,14 @@
 #define HISTORY_DB_NAME "history.db"
 #define HISTORY_SCHEMA_VERSION 1
 
-extern const struct config_section history_section;
 struct daemon_module;
 extern const struct daemon_module history_module;
 
+/* The largest blob the store keeps for one series. */
+#define HISTORY_BLOB_MAX 4096
+
 struct metric_registry;
 struct alert_event;
-struct analyzer;
 struct history;
 
 /* True when this binary was built with SQLite. */
@@ -61,18 +66,28 @@ int history_tick(struct history *history,
 int history_flush(struct history *history,
 		  const struct metric_registry *registry, int64_t now_usec);
 
-/* Writes every series' analyzer state (one transaction). */
-int history_save_snapshots(struct history *history,
-			   const struct metric_registry *registry,
-			   const struct analyzer *analyzer, int64_t now_usec);
+/*
+ * The blob store over a history (core/blobstore.h), context the struct
+ * history (NULL: -ENOTCONN). Saves join one transaction that the next
+ * write (tick, flush, history_commit_blobs, close) commits first; loads
+ * answer from what history_load_blobs read.
+ */
+int history_blob_save(void *history, const char *name, const char *labels,
+		      const void *blob, size_t length);
+int history_blob_load(void *history, const char *name, const char *labels,
+		      void *out, size_t size);
+/* Commits the saved blobs now. Returns how many, or -errno. */
+int history_commit_blobs(struct history *history);
 
 /*
- * Loads the saved snapshots into memory and makes the analyzer restore them
- * as it binds each series (analyzer_set_state_loader). Returns the count.
+ * Reads every saved blob into memory, for history_blob_load as the
+ * producers meet their series after a start. Returns the count.
  */
-int history_load_snapshots(struct history *history);
-/* Drops the loaded snapshots (after the first ticks). */
-void history_forget_snapshots(void);
+int history_load_blobs(struct history *history);
+/* How many of them history_blob_load handed out. */
+size_t history_blobs_restored(void);
+/* Drops the loaded blobs (after the first ticks). */
+void history_forget_blobs(void);
 
 /*
  * Queues one alert event and what became of it ("sent", "held: rate
@@ -130,19 +145,22 @@ int history_query_alerts(struct history *history, int64_t since_secs,
  * Writes every series updated within max_age_usec as Prometheus text
  * exposition to stream, grouped by metric family.
  */
-int textfile_format(const struct metric_registry *registry, int64_t now_usec,
-		    int64_t max_age_usec, FILE *stream);
+int history_textfile_format(const struct metric_registry *registry,
+			    int64_t now_usec, int64_t max_age_usec,
+			    FILE *stream);
 /* "disk.used_percent" -> "sysops_disk_used_percent"; false if unusable. */
-bool textfile_metric_name(const char *name, char *buffer, size_t size);
+bool history_textfile_metric_name(const char *name, char *buffer, size_t size);
 /* One sample, with HELP/TYPE when its family differs from *family. */
-void textfile_sample(FILE *stream, const char *name, const char *labels,
-		     double value, char *family, size_t family_size);
+void history_textfile_sample(FILE *stream, const char *name, const char *labels,
+			     double value, char *family, size_t family_size);
 /* Replaces path with what format writes: temporary file, rename(2). */
-int textfile_replace(const char *path, int (*format)(FILE *stream, void *),
-		     void *context);
+int history_textfile_replace(const char *path,
+			     int (*format)(FILE *stream, void *),
+			     void *context);
 /* Replaces path through a temporary file in its directory and rename(2). */
-int textfile_write(const char *path, const struct metric_registry *registry,
-		   int64_t now_usec, int64_t max_age_usec);
+int history_textfile_write(const char *path,
+			   const struct metric_registry *registry,
+			   int64_t now_usec, int64_t max_age_usec);
 
 /* ---- commands ---- */
 int history_command_history(int argc, char **argv);

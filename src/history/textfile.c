@@ -7,7 +7,7 @@
  * This file is the one write outside the state dir, by the operator's choice
  * of [storage.history] textfile.
  */
-#include "storage/history.h"
+#include "history/history.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +31,7 @@ static bool name_char(char c, bool first)
 	       c == ':' || (!first && c >= '0' && c <= '9');
 }
 
-bool textfile_metric_name(const char *name, char *buffer, size_t size)
+bool history_textfile_metric_name(const char *name, char *buffer, size_t size)
 {
 	size_t n = string_copy(buffer, METRIC_PREFIX, size);
 
@@ -145,12 +145,12 @@ static const char *metric_type(const char *name)
 	return string_ends_with(name, "_total") ? "counter" : "gauge";
 }
 
-void textfile_sample(FILE *stream, const char *name, const char *labels,
-		     double value, char *family, size_t family_size)
+void history_textfile_sample(FILE *stream, const char *name, const char *labels,
+			     double value, char *family, size_t family_size)
 {
 	char metric[METRIC_NAME_MAX + sizeof(METRIC_PREFIX)];
 
-	if (!textfile_metric_name(name, metric, sizeof(metric)))
+	if (!history_textfile_metric_name(name, metric, sizeof(metric)))
 		return;
 	if (strcmp(family, name) != 0) {
 		fprintf(stream, "# HELP %s sysops-agent metric ", metric);
@@ -168,8 +168,9 @@ void textfile_sample(FILE *stream, const char *name, const char *labels,
 		fprintf(stream, " %.17g\n", value);
 }
 
-int textfile_format(const struct metric_registry *registry, int64_t now_usec,
-		    int64_t max_age_usec, FILE *stream)
+int history_textfile_format(const struct metric_registry *registry,
+			    int64_t now_usec, int64_t max_age_usec,
+			    FILE *stream)
 {
 	size_t capacity = metrics_capacity(registry), count = 0;
 	char family[METRIC_NAME_MAX] = "";
@@ -193,8 +194,8 @@ int textfile_format(const struct metric_registry *registry, int64_t now_usec,
 		double value;
 
 		if (metrics_value_back(registry, ids[i], 0, &time_usec, &value))
-			textfile_sample(stream, s->name, s->labels, value,
-					family, sizeof(family));
+			history_textfile_sample(stream, s->name, s->labels,
+						value, family, sizeof(family));
 	}
 	free(ids);
 	return ferror(stream) ? -EIO : 0;
@@ -209,20 +210,21 @@ static int format_registry(FILE *stream, void *context)
 {
 	const struct registry_source *source = context;
 
-	return textfile_format(source->registry, source->now_usec,
-			       source->max_age_usec, stream);
+	return history_textfile_format(source->registry, source->now_usec,
+				       source->max_age_usec, stream);
 }
 
-int textfile_write(const char *path, const struct metric_registry *registry,
-		   int64_t now_usec, int64_t max_age_usec)
+int history_textfile_write(const char *path,
+			   const struct metric_registry *registry,
+			   int64_t now_usec, int64_t max_age_usec)
 {
 	struct registry_source source = { registry, now_usec, max_age_usec };
 
-	return textfile_replace(path, format_registry, &source);
+	return history_textfile_replace(path, format_registry, &source);
 }
 
-int textfile_replace(const char *path, int (*format)(FILE *, void *),
-		     void *context)
+int history_textfile_replace(const char *path, int (*format)(FILE *, void *),
+			     void *context)
 {
 	char directory[PATH_MAX], temporary[PATH_MAX + 32];
 	const char *slash = strrchr(path, '/');
