@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -196,14 +195,17 @@ static int on_defer(sd_event_source *event_source, void *data)
 	return 0;
 }
 
+/*
+ * Where a record's microseconds start on the wall clock. They come from the
+ * kernel's local clock, which stops during suspend like CLOCK_MONOTONIC:
+ * realtime - monotonic places records since the last resume exactly and
+ * earlier ones late (CLOCK_BOOTTIME would place the recent ones early,
+ * and a record just logged could then pass for first-start backlog).
+ */
 static int64_t boot_realtime_sec(void)
 {
-	struct timespec boot;
-
-	if (clock_gettime(CLOCK_BOOTTIME, &boot) < 0)
-		return 0;
-	return (int64_t)(now_realtime_usec() / USEC_PER_SEC) -
-	       (int64_t)boot.tv_sec;
+	return (int64_t)((now_realtime_usec() - now_monotonic_usec()) /
+			 USEC_PER_SEC);
 }
 
 int kmsg_source_start(struct logscan_context *context,
