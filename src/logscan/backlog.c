@@ -124,6 +124,14 @@ void backlog_count(const struct rule_event *event, void *data)
 		rule->group_count++;
 	}
 	rule->groups[i].count++;
+	/* Kept most frequent first, so the detail reads in that order. */
+	for (; i > 0 && rule->groups[i - 1].count < rule->groups[i].count;
+	     i--) {
+		struct backlog_group swap = rule->groups[i - 1];
+
+		rule->groups[i - 1] = rule->groups[i];
+		rule->groups[i] = swap;
+	}
 }
 
 /* Group names that read best after "on": a device, an interface, ... */
