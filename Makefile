@@ -203,7 +203,8 @@ format:
 clean:
 	rm -rf build
 
-# Dependency files only: build/deb and build/rpm hold package builds (whose
+# Dependency files of this flavour's build directory only (BUILD may be
+# any directory): build/deb and build/rpm hold package builds (whose
 # etc/sysusers.d and own build/ must not be read as ours).
--include $(shell find build \( -path build/deb -o -path build/rpm \) -prune -o \
+-include $(shell find $(BUILD) \( -path build/deb -o -path build/rpm \) -prune -o \
 	-type f -name '*.d' -print 2>/dev/null)

@@ -32,7 +32,6 @@ enum { G_MEMORY, G_MEMORY_MAX, G_MEMORY_PCT, G_OOM, G_OOM_KILL, G_CPU,
 struct cgroup {
 	struct entity head;
 	struct counter cpu_usec, oom, oom_kill;
-	bool oom_alert_firing;
 };
 
 struct cgroup_state {
@@ -200,19 +199,15 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 	    counter_delta(&cg->oom_kill, events, ctx->now_usec, 64, &delta)) {
 		emit(ctx, &e->refs[G_OOM_KILL], "cgroup.oom_kills_delta",
 		     e->labels, (double)delta);
+		/* A point event: it happened, nothing resolves it. */
 		if (delta > 0)
 			collect_alert(ctx, "cgroup_oom_kill",
 				      "cgroup.oom_kills_delta", e->labels,
-				      ALERT_WARNING, true, (double)delta,
+				      ALERT_WARNING, ALERT_POINT, true,
+				      (double)delta,
 				      "%s hit its memory limit: %llu "
-				      "process(es) OOM-killed", path,
-				      (unsigned long long)delta);
-		else if (cg->oom_alert_firing)
-			collect_alert(ctx, "cgroup_oom_kill",
-				      "cgroup.oom_kills_delta", e->labels,
-				      ALERT_WARNING, false, 0,
-				      "%s: no further OOM kill", path);
-		cg->oom_alert_firing = delta > 0;
+				      "process(es) OOM-killed",
+				      path, (unsigned long long)delta);
 	}
 	last_time = cg->cpu_usec.time_usec;
 	if (read_keyed(s, path, "cpu.stat", "usage_usec", &usage) &&

@@ -65,14 +65,16 @@ void collect_error(struct collect_context *ctx, const char *format, ...)
 
 /*
  * An event the collector saw (see collector_set_alerts): rule, series and
- * labels identify it, firing false says it is over. Summary is a printf
- * format for one sentence. Does nothing when no sink is set.
+ * labels identify it. ALERT_STATE fires and later resolves (firing false
+ * says it is over); ALERT_POINT happened once and is never resolved (firing
+ * is always true). Summary is a printf format for one sentence. Does nothing
+ * when no sink is set.
  */
 void collect_alert(struct collect_context *ctx, const char *rule,
 		   const char *series, const char *labels,
-		   enum alert_severity severity,
+		   enum alert_severity severity, enum alert_nature nature,
 		   bool firing, double value, const char *format, ...)
-	__attribute__((format(printf, 8, 9)));
+	__attribute__((format(printf, 9, 10)));
 
 /* Says something once per collector (a permission missing, a table full). */
 void collect_notice_once(struct collect_context *ctx, unsigned key,

@@ -73,7 +73,7 @@ void collect_error(struct collect_context *ctx, const char *format, ...)
 
 void collect_alert(struct collect_context *ctx, const char *rule,
 		   const char *series, const char *labels,
-		   enum alert_severity severity,
+		   enum alert_severity severity, enum alert_nature nature,
 		   bool firing, double value, const char *format, ...)
 {
 	struct alert_event event;
@@ -90,7 +90,8 @@ void collect_alert(struct collect_context *ctx, const char *rule,
 		.series = series,
 		.labels = labels,
 		.severity = severity,
-		.firing = firing,
+		.firing = firing || nature == ALERT_POINT,
+		.nature = nature,
 		.time_usec = (uint64_t)ctx->now_usec,
 		.value = value,
 		.baseline = NAN,

@@ -202,13 +202,13 @@ static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
 	if (read_only && !fs->was_read_only && !is_new) {
 		log_warning("filesystem %s is now read-only", mount);
 		collect_alert(ctx, "filesystem_read_only", "disk.read_only",
-			      e->labels, ALERT_CRITICAL, true, 1,
+			      e->labels, ALERT_CRITICAL, ALERT_STATE, true, 1,
 			      "filesystem %s (%s) was remounted read-only",
 			      mount, source);
 		fs->alert_firing = true;
 	} else if (!read_only && fs->alert_firing) {
 		collect_alert(ctx, "filesystem_read_only", "disk.read_only",
-			      e->labels, ALERT_CRITICAL, false, 0,
+			      e->labels, ALERT_CRITICAL, ALERT_STATE, false, 0,
 			      "filesystem %s is writable again", mount);
 		fs->alert_firing = false;
 	}
@@ -226,7 +226,7 @@ static void clear_unmounted(struct disk_state *s, struct collect_context *ctx)
 		    fs->alert_firing)
 			collect_alert(ctx, "filesystem_read_only",
 				      "disk.read_only", fs->head.labels,
-				      ALERT_CRITICAL, false, 0,
+				      ALERT_CRITICAL, ALERT_STATE, false, 0,
 				      "filesystem %s was unmounted",
 				      fs->head.key);
 	}

@@ -25,9 +25,10 @@ enum { H_UPTIME, H_REBOOTED, H_INFO, H_SYNCED, H_MAX_ERROR, H_OFFSET,
 
 struct host_state {
 	struct tick_file uptime, boot_id, tainted;
-	bool reboot_alert_firing, clock_alert_firing;
+	bool clock_alert_firing;
 	uint64_t unsynced_ticks;
 	char last_boot_id[40];
+	char saved_boot_id[40]; /* what the state directory holds */
 	char kernel[64];
 	char info_labels[96];
 	metric_ref refs[H_COUNT];
@@ -89,6 +90,8 @@ static void check_boot_id(struct host_state *s, struct collect_context *ctx)
 			string_trim_end(saved);
 			string_copy(s->last_boot_id, saved,
 				    sizeof(s->last_boot_id));
+			string_copy(s->saved_boot_id, saved,
+				    sizeof(s->saved_boot_id));
 			free(saved);
 		}
 	}
@@ -98,9 +101,19 @@ static void check_boot_id(struct host_state *s, struct collect_context *ctx)
 		log_notice("host rebooted (boot id %s, was %s)", boot_id,
 			   s->last_boot_id);
 	}
-	if (ctx->state_fd >= 0 &&
-	    (rebooted || !s->compared_with_state) &&
-	    strcmp(s->last_boot_id, boot_id) != 0) {
+	/* A point event: the reboot happened, nothing resolves it. */
+	if (rebooted)
+		collect_alert(ctx, "host_rebooted", "host.rebooted", "",
+			      ALERT_INFO, ALERT_POINT, true, 1,
+			      "the host rebooted (boot id was %.36s, is now "
+			      "%.36s)", previous, boot_id);
+	/*
+	 * The saved boot id is a source position: it moves only once the
+	 * reboot event is durable (a crash in between reports the reboot
+	 * again rather than never); a failed write is tried again next tick.
+	 */
+	if (ctx->state_fd >= 0 && strcmp(s->saved_boot_id, boot_id) != 0 &&
+	    event_sync() == 0) {
 		char line[40];
 		int length = snprintf(line, sizeof(line), "%s\n", boot_id);
 
@@ -108,15 +121,10 @@ static void check_boot_id(struct host_state *s, struct collect_context *ctx)
 				       (size_t)length) < 0)
 			collect_notice_once(ctx, 0, "cannot remember the boot "
 					    "id in the state directory");
+		else
+			string_copy(s->saved_boot_id, boot_id,
+				    sizeof(s->saved_boot_id));
 	}
-	if (rebooted)
-		collect_alert(ctx, "host_rebooted", "host.rebooted", "",
-			      ALERT_INFO, true, 1, "the host rebooted (boot id "
-			      "was %.36s, is now %.36s)", previous, boot_id);
-	else if (s->reboot_alert_firing)
-		collect_alert(ctx, "host_rebooted", "host.rebooted", "",
-			      ALERT_INFO, false, 0, "the host is up again");
-	s->reboot_alert_firing = rebooted;
 	s->compared_with_state = true;
 	string_copy(s->last_boot_id, boot_id, sizeof(s->last_boot_id));
 	emit(ctx, &s->refs[H_REBOOTED], "host.rebooted", "", rebooted ? 1 : 0);
@@ -145,16 +153,17 @@ static void check_clock(struct host_state *s, struct collect_context *ctx)
 	if (s->unsynced_ticks == grace_ticks && !s->clock_alert_firing) {
 		collect_alert(ctx, "clock_unsynchronized",
 			      "host.clock_synchronized", "", ALERT_WARNING,
-			      true, 0, "the system clock has not been "
-			      "synchronised for %d minutes (maximum error "
-			      "%.1f s): TLS, logs and schedules drift",
+			      ALERT_STATE, true, 0,
+			      "the system clock has not been synchronised for "
+			      "%d minutes (maximum error %.1f s): TLS, logs "
+			      "and schedules drift",
 			      CLOCK_GRACE_SECS / 60, (double)tx.maxerror / 1e6);
 		s->clock_alert_firing = true;
 	} else if (synced && s->clock_alert_firing) {
 		collect_alert(ctx, "clock_unsynchronized",
 			      "host.clock_synchronized", "", ALERT_WARNING,
-			      false, 1, "the system clock is synchronised "
-			      "again");
+			      ALERT_STATE, false, 1,
+			      "the system clock is synchronised again");
 		s->clock_alert_firing = false;
 	}
 	emit(ctx, &s->refs[H_MAX_ERROR], "host.clock_max_error_seconds", "",

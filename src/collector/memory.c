@@ -51,7 +51,6 @@ struct memory_state {
 	struct counter vm[V_COUNT];
 	metric_ref refs[M_COUNT];
 	long page_size;
-	bool oom_alert_firing;
 };
 
 static bool memory_enabled(const struct config *config)
@@ -241,22 +240,16 @@ static void collect_vmstat(struct memory_state *s,
 				continue;
 			emit(ctx, &s->refs[M_OOM], "memory.oom_kills_delta",
 			     "", (double)delta);
-			/* An event: fires for the tick it happened in. */
+			/* A point event: it happened, nothing resolves it. */
 			if (delta > 0)
 				collect_alert(ctx, "oom_kill",
 					      "memory.oom_kills_delta", "",
-					      ALERT_WARNING, true,
+					      ALERT_WARNING, ALERT_POINT, true,
 					      (double)delta,
 					      "the kernel's OOM killer killed "
 					      "%llu process(es) since the last "
 					      "collection",
 					      (unsigned long long)delta);
-			else if (s->oom_alert_firing)
-				collect_alert(ctx, "oom_kill",
-					      "memory.oom_kills_delta", "",
-					      ALERT_WARNING, false, 0,
-					      "no further OOM kill");
-			s->oom_alert_firing = delta > 0;
 			continue;
 		}
 		if (!counter_delta(&s->vm[k], value, ctx->now_usec, 64, &delta))

@@ -241,8 +241,8 @@ static void drop_unit(struct systemd_state *s, struct collect_context *ctx,
 	(void)s;
 	if (u->alert_firing)
 		collect_alert(ctx, "systemd_unit_failed", "systemd.unit_failed",
-			      u->head.labels, ALERT_WARNING, false, 0,
-			      "unit %s is no longer loaded or failed",
+			      u->head.labels, ALERT_WARNING, ALERT_STATE,
+			      false, 0, "unit %s is no longer loaded or failed",
 			      u->head.key);
 	u->restarts_call = sd_bus_slot_unref(u->restarts_call);
 	for (size_t k = 0; k < ENTITY_METRICS_MAX; k++)
@@ -322,14 +322,14 @@ static void emit_units(struct systemd_state *s, struct collect_context *ctx)
 		if (u->failed && !u->alert_firing) {
 			collect_alert(ctx, "systemd_unit_failed",
 				      "systemd.unit_failed", u->head.labels,
-				      ALERT_WARNING, true, 1,
+				      ALERT_WARNING, ALERT_STATE, true, 1,
 				      "unit %s is in the failed state",
 				      u->head.key);
 			u->alert_firing = true;
 		} else if (!u->failed && u->alert_firing) {
 			collect_alert(ctx, "systemd_unit_failed",
 				      "systemd.unit_failed", u->head.labels,
-				      ALERT_WARNING, false, 0,
+				      ALERT_WARNING, ALERT_STATE, false, 0,
 				      "unit %s is no longer failed",
 				      u->head.key);
 			u->alert_firing = false;

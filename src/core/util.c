@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,22 @@ size_t string_copy(char *dst, const char *src, size_t size)
 		dst[n] = '\0';
 	}
 	return length;
+}
+
+size_t string_appendf(char *buffer, size_t size, size_t used,
+		      const char *format, ...)
+{
+	va_list args;
+	int n;
+
+	if (size == 0 || used >= size - 1)
+		return used;
+	va_start(args, format);
+	n = vsnprintf(buffer + used, size - used, format, args);
+	va_end(args);
+	if (n < 0)
+		return used;
+	return used + (size_t)n < size ? used + (size_t)n : size - 1;
 }
 
 bool string_ends_with(const char *s, const char *suffix)

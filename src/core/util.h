@@ -31,6 +31,15 @@ size_t string_copy(char *dst, const char *src, size_t size);
 
 bool string_ends_with(const char *s, const char *suffix);
 
+/*
+ * Appends printf output at buffer + used, cut to what fits and always
+ * terminated; returns the new length (at most size - 1). Builds a bounded
+ * text piece by piece: used = string_appendf(buf, size, used, ...).
+ */
+size_t string_appendf(char *buffer, size_t size, size_t used,
+		      const char *format, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Removes trailing whitespace (newlines from secret files) in place. */
 void string_trim_end(char *s);
 

@@ -19,6 +19,13 @@ int line_reader_init(struct line_reader *reader, size_t max_line_bytes)
 	return 0;
 }
 
+void line_reader_attach(struct line_reader *reader, char *buffer, size_t size)
+{
+	memset(reader, 0, sizeof(*reader));
+	reader->buffer = buffer;
+	reader->size = size;
+}
+
 void line_reader_free(struct line_reader *reader)
 {
 	free(reader->buffer);

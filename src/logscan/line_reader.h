@@ -27,6 +27,9 @@ struct line_reader {
 int line_reader_init(struct line_reader *reader, size_t max_line_bytes);
 void line_reader_free(struct line_reader *reader);
 
+/* A reader over a buffer of size bytes the caller owns (and frees). */
+void line_reader_attach(struct line_reader *reader, char *buffer, size_t size);
+
 /* Forgets a partial line (the file was replaced); consumed restarts at 0. */
 void line_reader_reset(struct line_reader *reader, uint64_t consumed);
 

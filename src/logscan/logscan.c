@@ -1,12 +1,16 @@
 /*
  * logscan.c - the log scanner as a daemon module: builds the rule engine
  * from the configuration, starts the sources that are turned on, turns each
- * rule event into an alert for event_submit(), saves cursors every tick, and
- * on reload restarts the sources with the new settings (cursors make that
- * lossless). A source that cannot start (no /dev/kmsg permission, no
- * journal) is reported and skipped; bad rules stop start-up.
+ * rule event into a point event for event_submit(), saves cursors every
+ * tick (behind event_sync()), and on reload restarts the sources with the
+ * new settings (cursors make that lossless). It remembers its first start
+ * in the state directory: what kmsg and the journal find from before it,
+ * without a cursor, is summarised rather than alerted. A source that cannot
+ * start (no /dev/kmsg permission, no journal) is reported and skipped; bad
+ * rules stop start-up.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +19,14 @@
 #include "core/event.h"
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/state.h"
 #include "core/util.h"
 #include "logscan/logscan.h"
 #include "logscan/mask.h"
 #include "logscan/rules.h"
 #include "logscan/sources.h"
+
+#define FIRST_START_FILE "logscan-first-start"
 
 struct logscan_state {
 	struct logscan_context context;
@@ -44,6 +51,8 @@ static void submit(const struct rule_event *event, void *data)
 		.labels = labels,
 		.severity = event->severity,
 		.firing = true,
+		/* A log line happened once: no "resolved" follows. */
+		.nature = ALERT_POINT,
 		.time_usec = (uint64_t)record->time_sec * USEC_PER_SEC,
 		.value = event->count,
 		.baseline = NAN,
@@ -127,12 +136,15 @@ static void start_sources(struct logscan_state *state)
 static void log_stats(const char *name, const struct source_stats *stats)
 {
 	log_info("logscan: %s: %llu lines, %llu cut at max_line_bytes, %llu "
-		 "malformed, %llu lost, %llu rotations", name,
-		 (unsigned long long)stats->lines,
+		 "malformed, %llu lost, %llu rotations, %llu cursor saves put "
+		 "off (alerts not on disk), %llu cursor writes failed",
+		 name, (unsigned long long)stats->lines,
 		 (unsigned long long)stats->truncated,
 		 (unsigned long long)stats->malformed,
 		 (unsigned long long)stats->lost,
-		 (unsigned long long)stats->rotations);
+		 (unsigned long long)stats->rotations,
+		 (unsigned long long)stats->cursor_held,
+		 (unsigned long long)stats->cursor_failed);
 }
 
 static void stop_sources(struct logscan_state *state)
@@ -156,6 +168,41 @@ static void stop_sources(struct logscan_state *state)
 	state->journal = NULL;
 }
 
+/*
+ * The scanner's first start on this state directory, recorded the first
+ * time. Without a state directory, or when it cannot be written (tried
+ * again at the next start), this start stands in for it.
+ */
+static int64_t first_start(int state_dir_fd)
+{
+	int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC), saved;
+	char *text, line[32];
+	size_t length;
+	int n, r;
+
+	if (state_dir_fd < 0)
+		return now;
+	r = state_read(state_dir_fd, FIRST_START_FILE, 64, &text, &length);
+	if (r == 0) {
+		n = sscanf(text, "%" SCNd64, &saved);
+		free(text);
+		if (n == 1 && saved > 0)
+			return saved;
+		log_warning("logscan: %s is malformed; this start counts as "
+			    "the first",
+			    FIRST_START_FILE);
+	} else if (r != -ENOENT) {
+		log_warning_errno(r, "logscan: cannot read %s",
+				  FIRST_START_FILE);
+	}
+	n = snprintf(line, sizeof(line), "%" PRId64 "\n", now);
+	r = state_write_atomic(state_dir_fd, FIRST_START_FILE, line, (size_t)n);
+	if (r < 0)
+		log_warning_errno(r, "logscan: cannot record the first start in "
+				  "%s", FIRST_START_FILE);
+	return now;
+}
+
 static int logscan_start(struct daemon *d)
 {
 	struct logscan_state *state = &scanner;
@@ -173,6 +220,7 @@ static int logscan_start(struct daemon *d)
 		.proc_root = d->config->agent.proc_root,
 		.sink = submit,
 		.sink_data = state,
+		.first_start_sec = first_start(d->state_dir_fd),
 	};
 	r = build_engine(state, &d->config->logscan);
 	if (r < 0)
@@ -256,6 +304,8 @@ static int logscan_reload(struct daemon *d, const struct config *old_config)
 	state->context.proc_root = d->config->agent.proc_root;
 	state->context.sink = submit;
 	state->context.sink_data = state;
+	if (state->context.first_start_sec == 0)
+		state->context.first_start_sec = first_start(d->state_dir_fd);
 	start_sources(state);
 	return rebuilt ? 0 : -EINVAL;
 }

@@ -35,8 +35,9 @@ static bool validate_globs(const void *field, char *reason, size_t size)
 {
 	const struct config_string_list *list = field;
 
-	if (list->count > LOGSCAN_MAX_FILES) {
-		snprintf(reason, size, "at most %d patterns", LOGSCAN_MAX_FILES);
+	if (list->count > LOGSCAN_MAX_FILE_PATTERNS) {
+		snprintf(reason, size, "at most %d patterns",
+			 LOGSCAN_MAX_FILE_PATTERNS);
 		return false;
 	}
 	for (size_t i = 0; i < list->count; i++)
@@ -166,6 +167,20 @@ static const struct config_key logscan_keys[] = {
 			 "was saved for it: end (new lines only) or "
 			 "beginning. Files created later are always read from "
 			 "their beginning." },
+	{ .name = "backlog_summary", .type = CONFIG_BOOLEAN,
+	  .offset = LOGSCAN_KEY(backlog_summary), .default_text = "true",
+	  .description = "With no kmsg (or journal) cursor yet, records logged "
+			 "before the scanner's first start are counted, not "
+			 "alerted, and sent as one info summary (\"since boot: "
+			 "3 I/O errors on sda, ...\"); false alerts each as "
+			 "it is read." },
+	{ .name = "max_files", .type = CONFIG_INTEGER,
+	  .offset = LOGSCAN_KEY(max_files),
+	  .default_text = "256", .minimum = 1, .maximum = 4096,
+	  .description = "Files the globs of files may match at once; more "
+			 "are not followed (a warning names this key). Each "
+			 "followed file keeps a descriptor open (two while a "
+			 "rotated one is finished)." },
 	{ .name = "max_line_bytes", .type = CONFIG_INTEGER,
 	  .offset = LOGSCAN_KEY(max_line_bytes), .default_text = "8192",
 	  .minimum = 256, .maximum = 1048576,

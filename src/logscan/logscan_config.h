@@ -13,7 +13,7 @@
 /* Fixed limits: the scanner's memory is known at start-up. */
 #define LOGSCAN_MAX_USER_RULES 24
 #define LOGSCAN_MAX_RULES 64 /* built-in pack + user rules, one bit each */
-#define LOGSCAN_MAX_FILES 64 /* files matched by all globs together */
+#define LOGSCAN_MAX_FILE_PATTERNS 64 /* entries of [logscan] files */
 
 struct logscan_rule_config {
 	char *name;
@@ -38,6 +38,8 @@ struct logscan_config {
 	struct config_string_list journal_identifiers;
 	struct config_string_list files;
 	char *start_position;
+	bool backlog_summary;
+	int64_t max_files;
 	int64_t max_line_bytes;
 	int64_t max_groups_per_rule;
 	int64_t max_read_bytes_per_wakeup;

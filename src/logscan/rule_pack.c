@@ -23,17 +23,20 @@
 const struct rule_definition rule_pack[] = {
 	/* Memory */
 	{ .name = "oom_kill", .severity = C,
+	  .noun = "OOM kill",
 	  .pattern = "Out of memory: Kill(?:ed)? process (?<pid>\\d+) "
 		     "\\((?<process>[^)]*)\\)(?:.*?anon-rss:(?<rss>\\d+)kB)?",
 	  .message = "OOM killer killed {process} (pid {pid}, anon-rss "
 		     "{rss} kB)",
 	  .description = "the kernel OOM killer killed a process" },
 	{ .name = "oom_killer_invoked", .severity = I,
+	  .noun = "OOM killer invocation",
 	  .pattern = "(?<process>\\S+) invoked oom-killer: ",
 	  .message = "{process} invoked the OOM killer",
 	  .group_by = "process", .window_secs = 60,
 	  .description = "an allocation failed and woke the OOM killer" },
 	{ .name = "cgroup_oom", .severity = W,
+	  .noun = "cgroup OOM kill",
 	  .pattern = "Memory cgroup out of memory: Kill(?:ed)? process "
 		     "(?<pid>\\d+) \\((?<process>[^)]*)\\)"
 		     "(?:.*?anon-rss:(?<rss>\\d+)kB)?",
@@ -43,6 +46,7 @@ const struct rule_definition rule_pack[] = {
 	  .description = "a process was killed at its cgroup memory limit" },
 	/* User-space crashes */
 	{ .name = "segfault", .severity = W,
+	  .noun = "segfault",
 	  .pattern = "(?<process>\\S+)\\[(?<pid>\\d+)\\]: segfault at "
 		     "(?<address>[0-9a-f]+) ip (?<ip>[0-9a-f]+) sp [0-9a-f]+ "
 		     "error (?<error>\\d+)",
@@ -51,6 +55,7 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "process", .window_secs = 300,
 	  .description = "a user process died of a segmentation fault" },
 	{ .name = "general_protection", .severity = W,
+	  .noun = "general protection fault",
 	  .pattern = "traps: (?<process>\\S+)\\[(?<pid>\\d+)\\] general "
 		     "protection(?: fault)? ip:(?<ip>[0-9a-f]+) sp:[0-9a-f]+ "
 		     "error:(?<error>[0-9a-f]+)",
@@ -59,6 +64,7 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "process", .window_secs = 300,
 	  .description = "a user process died of a general protection fault" },
 	{ .name = "user_trap", .severity = W,
+	  .noun = "CPU trap",
 	  .pattern = "traps: (?<process>\\S+)\\[(?<pid>\\d+)\\] trap "
 		     "(?<trap>[a-z ]+?) ip:(?<ip>[0-9a-f]+)",
 	  .message = "{process} (pid {pid}) crashed: trap {trap} at ip {ip}",
@@ -67,42 +73,50 @@ const struct rule_definition rule_pack[] = {
 			 "opcode, divide error, ...)" },
 	/* Kernel failures */
 	{ .name = "kernel_bug", .severity = C,
+	  .noun = "kernel BUG",
 	  .pattern = "kernel BUG at (?<where>[^!\\s]+)|"
 		     "(?<![A-Za-z])BUG: (?!soft lockup)(?<where>.{1,160})",
 	  .message = "kernel BUG: {where}", .window_secs = 300,
 	  .description = "kernel BUG() or BUG: report" },
 	{ .name = "kernel_oops", .severity = C,
+	  .noun = "kernel Oops|kernel Oopses",
 	  .pattern = "Oops: (?<what>.{0,160}?) ?\\[#\\d+\\]",
 	  .message = "kernel Oops: {what}", .window_secs = 300,
 	  .description = "kernel Oops" },
 	{ .name = "kernel_gpf", .severity = C,
+	  .noun = "kernel general protection fault",
 	  .pattern = "(?<!Oops: )general protection fault(?:, [^:]*)?: "
 		     "[0-9a-f]{4} "
 		     "\\[#\\d+\\]",
 	  .message = "kernel general protection fault", .window_secs = 300,
 	  .description = "general protection fault inside the kernel" },
 	{ .name = "kernel_panic", .severity = C,
+	  .noun = "kernel panic",
 	  .pattern = "Kernel panic - not syncing: (?<reason>.{0,160})",
 	  .message = "kernel panic: {reason}",
 	  .description = "kernel panic" },
 	{ .name = "kernel_warning", .severity = W,
+	  .noun = "kernel warning",
 	  .pattern = "WARNING: CPU: (?<cpu>\\d+) PID: (?<pid>\\d+) at "
 		     "(?<where>\\S+)",
 	  .message = "kernel warning with call trace at {where}",
 	  .group_by = "where", .window_secs = 3600,
 	  .description = "kernel WARN() with a call trace" },
 	{ .name = "soft_lockup", .severity = C,
+	  .noun = "soft lockup",
 	  .pattern = "BUG: soft lockup - CPU#(?<cpu>\\d+) stuck for "
 		     "(?<secs>\\d+)s!",
 	  .message = "soft lockup: CPU {cpu} stuck for {secs}s",
 	  .group_by = "cpu", .window_secs = 300,
 	  .description = "a CPU looped in kernel mode without scheduling" },
 	{ .name = "hard_lockup", .severity = C,
+	  .noun = "hard lockup",
 	  .pattern = "Watchdog detected hard LOCKUP on cpu (?<cpu>\\d+)",
 	  .message = "hard lockup on CPU {cpu}",
 	  .group_by = "cpu", .window_secs = 300,
 	  .description = "a CPU stopped taking interrupts" },
 	{ .name = "hung_task", .severity = W,
+	  .noun = "hung task",
 	  .pattern = "INFO: task (?<process>.+?):(?<pid>\\d+) blocked for "
 		     "more than (?<secs>\\d+) seconds",
 	  .message = "task {process} (pid {pid}) blocked for more than "
@@ -111,23 +125,27 @@ const struct rule_definition rule_pack[] = {
 	  .description = "a task stuck in uninterruptible sleep (often "
 			 "storage)" },
 	{ .name = "rcu_stall", .severity = C,
+	  .noun = "RCU stall",
 	  .pattern = "INFO: (?<flavor>rcu_\\w+) (?:self-)?detected stall",
 	  .message = "RCU stall detected ({flavor})", .window_secs = 300,
 	  .description = "RCU grace period stalled" },
 	/* Hardware */
 	{ .name = "machine_check", .severity = W,
+	  .noun = "machine check",
 	  .pattern = "mce: \\[Hardware Error\\]: (?:Machine check events "
 		     "logged|CPU (?<cpu>\\d+): Machine Check)",
 	  .message = "machine check (hardware error) reported",
 	  .window_secs = 3600,
 	  .description = "machine check exception / hardware error" },
 	{ .name = "edac_uncorrected", .severity = C,
+	  .noun = "uncorrected memory error",
 	  .pattern = "EDAC (?<controller>MC\\d+): (?<count>\\d+) UE "
 		     "(?<what>.{0,160})",
 	  .message = "uncorrected memory error on {controller}: {what}",
 	  .group_by = "controller", .window_secs = 300,
 	  .description = "uncorrectable ECC memory error" },
 	{ .name = "edac_corrected", .severity = W,
+	  .noun = "corrected memory error report",
 	  .pattern = "EDAC (?<controller>MC\\d+): (?<count>\\d+) CE "
 		     "(?<what>.{0,160})",
 	  .message = "corrected memory errors on {controller}: {what}",
@@ -135,6 +153,7 @@ const struct rule_definition rule_pack[] = {
 	  .description = "correctable ECC memory errors (a DIMM going bad)" },
 	/* Storage */
 	{ .name = "block_io_error", .severity = C,
+	  .noun = "I/O error",
 	  .pattern = "(?<kind>I/O|critical target|critical nexus|timeout|"
 		     "recoverable transport|critical space allocation|"
 		     "critical protection) error, dev (?<device>[\\w-]+), "
@@ -145,6 +164,7 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "device", .window_secs = 300,
 	  .description = "block device I/O errors" },
 	{ .name = "medium_error", .severity = C,
+	  .noun = "medium error",
 	  .pattern = "critical medium error, dev (?<device>[\\w-]+), sector "
 		     "(?<sector>\\d+)|"
 		     "(?<device>\\[\\w+\\]) (?:tag#\\d+ )?Sense Key : Medium "
@@ -154,6 +174,7 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "device", .window_secs = 300,
 	  .description = "disk medium errors (bad sectors)" },
 	{ .name = "scsi_timeout_reset", .severity = W,
+	  .noun = "disk timeout or reset|disk timeouts or resets",
 	  .pattern = "(?<device>\\[\\w+\\]) (?:tag#\\d+ )?timing out "
 		     "command, waited (?<secs>\\d+)s|"
 		     "(?<device>\\d+:\\d+:\\d+:\\d+): Device offlined - not "
@@ -165,6 +186,7 @@ const struct rule_definition rule_pack[] = {
 	  .description = "SCSI/ATA command timeouts, resets, offlined "
 			 "devices" },
 	{ .name = "nvme_timeout_reset", .severity = C,
+	  .noun = "NVMe timeout or reset|NVMe timeouts or resets",
 	  .pattern = "nvme (?<device>nvme\\d+): I/O .{0,80}?QID \\d+ timeout|"
 		     "nvme (?<device>nvme\\d+): controller is down; will "
 		     "reset|"
@@ -174,12 +196,14 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "device", .window_secs = 300,
 	  .description = "NVMe command timeouts and controller resets" },
 	{ .name = "ext4_error", .severity = C,
+	  .noun = "ext4 error",
 	  .pattern = "EXT[234]-fs error \\(device (?<device>[^)]+)\\): "
 		     "(?<what>.{0,160})",
 	  .message = "ext4 error on {device}: {what}",
 	  .group_by = "device", .window_secs = 300,
 	  .description = "ext2/3/4 file system errors" },
 	{ .name = "xfs_error", .severity = C,
+	  .noun = "XFS error",
 	  .pattern = "XFS \\((?<device>[^)]+)\\): (?<what>(?:Internal error|"
 		     "Corruption (?:detected|of in-memory data)|Metadata "
 		     "corruption detected|metadata I/O error|log I/O error|"
@@ -189,12 +213,14 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "device", .window_secs = 300,
 	  .description = "XFS corruption, I/O errors and shutdowns" },
 	{ .name = "btrfs_error", .severity = C,
+	  .noun = "btrfs error",
 	  .pattern = "BTRFS(?: error| critical|: error) \\(device "
 		     "(?<device>[^) ]+)[^)]*\\):? (?<what>.{0,160})",
 	  .message = "btrfs error on {device}: {what}",
 	  .group_by = "device", .window_secs = 300,
 	  .description = "btrfs errors and corruption" },
 	{ .name = "fs_read_only", .severity = C,
+	  .noun = "read-only remount",
 	  .pattern = "EXT[234]-fs \\((?<device>[^)]+)\\): Remounting "
 		     "filesystem read-only|"
 		     "BTRFS \\w+ \\(device (?<device>[^) ]+)[^)]*\\): forced "
@@ -204,6 +230,7 @@ const struct rule_definition rule_pack[] = {
 	  .description = "a file system went read-only after errors" },
 	/* Network */
 	{ .name = "nic_link_down", .severity = W,
+	  .noun = "link loss|link losses",
 	  .pattern = "(?<interface>[\\w.-]+):? (?:NIC )?Link is [Dd]own|"
 		     "\\(slave (?<interface>[\\w.-]+)\\): link status "
 		     "definitely down|"
@@ -213,6 +240,7 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "interface", .window_secs = 300,
 	  .description = "a NIC lost its link" },
 	{ .name = "nic_tx_timeout", .severity = C,
+	  .noun = "transmit timeout",
 	  .pattern = "NETDEV WATCHDOG: (?<interface>\\S+) \\([^)]*\\): "
 		     "transmit queue (?<queue>\\d+) timed out|"
 		     "(?<interface>[\\w.-]+): Detected Hardware Unit Hang",
@@ -220,17 +248,20 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "interface", .window_secs = 300,
 	  .description = "NIC transmit queue timeouts / hangs" },
 	{ .name = "nfs_not_responding", .severity = W,
+	  .noun = "NFS server timeout",
 	  .pattern = "nfs: server (?<server>\\S+) not responding",
 	  .message = "NFS server {server} not responding",
 	  .group_by = "server", .window_secs = 300,
 	  .description = "an NFS server stopped answering" },
 	{ .name = "conntrack_full", .severity = C,
+	  .noun = "conntrack table overflow",
 	  .pattern = "(?:nf|ip)_conntrack: table full, dropping packet",
 	  .message = "connection tracking table full: packets dropped",
 	  .window_secs = 300,
 	  .description = "netfilter conntrack table full" },
 	/* Resources */
 	{ .name = "thermal_throttling", .severity = W,
+	  .noun = "thermal throttling report",
 	  .pattern = "CPU(?<cpu>\\d+): (?:Core|Package) temperature above "
 		     "threshold, cpu clock throttled|"
 		     "critical temperature reached",
@@ -238,12 +269,14 @@ const struct rule_definition rule_pack[] = {
 	  .window_secs = 900,
 	  .description = "CPU throttled for heat, or critical temperature" },
 	{ .name = "file_max", .severity = C,
+	  .noun = "file-max limit report",
 	  .pattern = "VFS: file-max limit (?<limit>\\d+) reached",
 	  .message = "system-wide open file limit ({limit}) reached",
 	  .window_secs = 300,
 	  .description = "out of file descriptors (fs.file-max)" },
 	/* Services and logins */
 	{ .name = "systemd_unit_failed", .severity = W,
+	  .noun = "unit failure",
 	  .pattern = "(?<unit>[\\w@.:\\\\-]+\\.(?:service|socket|mount|timer|"
 		     "path|swap|scope|target|automount|slice)): Failed with "
 		     "result '(?<result>[^']+)'|"
@@ -252,6 +285,7 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "unit", .window_secs = 300,
 	  .description = "a systemd unit failed" },
 	{ .name = "ssh_brute_force", .severity = W,
+	  .noun = "failed SSH login",
 	  .pattern = "sshd(?:-session)?\\[\\d+\\]: Failed (?:password|"
 		     "publickey|keyboard-interactive/pam|none) for "
 		     "(?!invalid user )(?<user>\\S+) from "
@@ -266,6 +300,7 @@ const struct rule_definition rule_pack[] = {
 	  .description = "repeated SSH authentication failures from one "
 			 "address" },
 	{ .name = "sudo_auth_failure", .severity = W,
+	  .noun = "sudo failure",
 	  .pattern = "sudo(?:\\[\\d+\\])?: +(?<user>\\S+) : (?<attempts>\\d+) "
 		     "incorrect password attempts?|"
 		     "sudo(?:\\[\\d+\\])?: +(?<user>\\S+) : user NOT in "
@@ -274,6 +309,7 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "user", .window_secs = 300,
 	  .description = "sudo password failures and users not in sudoers" },
 	{ .name = "root_login", .severity = I,
+	  .noun = "root SSH login",
 	  .pattern = "sshd(?:-session)?\\[\\d+\\]: Accepted (?<method>\\S+) "
 		     "for root from (?<ip>[0-9A-Fa-f.:]+) port \\d+",
 	  .message = "root logged in over SSH from {ip} ({method})",

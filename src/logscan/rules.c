@@ -35,7 +35,7 @@ struct group_slot {
 
 struct compiled_rule {
 	struct rule_definition definition; /* strings owned below */
-	char *strings[6];
+	char *strings[7];
 	pcre2_code *code;
 	pcre2_code *exclude;
 	bool jit, exclude_jit, prefiltered;
@@ -106,6 +106,7 @@ static int compile_rule(struct rule_engine *engine, size_t index,
 	d->message = copy_string(rule, 3, definition->message);
 	d->group_by = copy_string(rule, 4, definition->group_by);
 	d->description = copy_string(rule, 5, definition->description);
+	d->noun = copy_string(rule, 6, definition->noun);
 	if (d->name == NULL || d->pattern == NULL)
 		return -ENOMEM;
 	if (d->sources == 0)
@@ -386,6 +387,8 @@ static void emit(struct rule_engine *engine, struct compiled_rule *rule,
 		.line = engine->masked_line,
 		.count = count,
 		.window_secs = rule->definition.window_secs,
+		.threshold = rule->definition.threshold,
+		.noun = rule->definition.noun,
 		.record = record,
 	};
 
@@ -398,9 +401,9 @@ static void emit(struct rule_engine *engine, struct compiled_rule *rule,
 		sink(&event, data);
 }
 
-unsigned rule_engine_scan(struct rule_engine *engine,
-			  const struct log_record *record, rule_event_sink sink,
-			  void *data)
+static unsigned scan(struct rule_engine *engine,
+		     const struct log_record *record, bool tally,
+		     rule_event_sink sink, void *data)
 {
 	uint64_t candidates;
 	unsigned emitted = 0;
@@ -427,7 +430,7 @@ unsigned rule_engine_scan(struct rule_engine *engine,
 		if (rule->definition.group_by != NULL)
 			capture(engine->match, rule->definition.group_by, group,
 				sizeof(group));
-		if (rule->aggregates) {
+		if (rule->aggregates && !tally) {
 			struct group_slot *slot = find_group(engine, rule, group,
 							     record->time_sec);
 
@@ -439,6 +442,20 @@ unsigned rule_engine_scan(struct rule_engine *engine,
 		emitted++;
 	}
 	return emitted;
+}
+
+unsigned rule_engine_scan(struct rule_engine *engine,
+			  const struct log_record *record, rule_event_sink sink,
+			  void *data)
+{
+	return scan(engine, record, false, sink, data);
+}
+
+unsigned rule_engine_tally(struct rule_engine *engine,
+			   const struct log_record *record,
+			   rule_event_sink sink, void *data)
+{
+	return scan(engine, record, true, sink, data);
 }
 
 void rule_engine_get_stats(const struct rule_engine *engine,

@@ -34,6 +34,9 @@ struct rule_definition {
 	uint32_t threshold;      /* events in window_secs; 0 or 1: each */
 	uint32_t window_secs;    /* quiet period after an alert; 0: none */
 	const char *description;
+	/* What one match is, for counts ("I/O error"; "singular|plural" when
+	 * adding an s is wrong); NULL: the rule name. */
+	const char *noun;
 };
 
 /* The built-in pack (rule_pack.c). */
@@ -68,6 +71,8 @@ struct rule_event {
 	const char *line;        /* masked */
 	uint32_t count;          /* events this alert stands for */
 	uint32_t window_secs;
+	uint32_t threshold;      /* matches in window_secs before an alert */
+	const char *noun;        /* see rule_definition; NULL: none */
 	const struct log_record *record;
 };
 
@@ -97,6 +102,16 @@ void rule_engine_free(struct rule_engine *engine);
 unsigned rule_engine_scan(struct rule_engine *engine,
 			  const struct log_record *record, rule_event_sink sink,
 			  void *data);
+
+/*
+ * The same, but for counting rather than alerting (records summarised at
+ * first start): every match reaches the sink once with count 1, and the
+ * aggregation state (windows, quiet periods) is neither consulted nor
+ * changed, so the first new event after the count alerts as usual.
+ */
+unsigned rule_engine_tally(struct rule_engine *engine,
+			   const struct log_record *record,
+			   rule_event_sink sink, void *data);
 
 void rule_engine_get_stats(const struct rule_engine *engine,
 			   struct rule_engine_stats *stats);

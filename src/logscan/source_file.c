@@ -11,10 +11,17 @@
  *  - the path vanished: the open file is drained and the path waited for.
  *
  * Cursors (device, inode, offset through the last complete line, line
- * number) are saved in the state directory each tick and at stop. At start
- * a cursor whose inode no longer sits at its path is looked for among the
- * directory's other files, so lines written before a rotation that happened
- * while the daemon was down are still read, once.
+ * number) are saved in the state directory each tick and at stop, behind
+ * event_sync(). While a rotated file is still being finished, its cursor is
+ * the one saved for the path, so a crash then reads the rest of it again
+ * rather than never. At start a cursor whose inode no longer sits at its
+ * path is looked for among the directory's other files, so lines written
+ * before a rotation that happened while the daemon was down are still read.
+ *
+ * Memory is reserved at start from max_files: the tables (followed files,
+ * loaded cursors) and two line buffers of max_line_bytes per slot (current
+ * and rotated-away file), as pages that become resident only when written
+ * (a slot in use, a partial line kept); a followed file adds its path.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,7 +46,8 @@
 #include "logscan/sources.h"
 
 #define CURSOR_FILE "logscan-files.cursor"
-#define CURSOR_MAX_BYTES (LOGSCAN_MAX_FILES * (PATH_MAX + 96))
+/* One cursor line: four numbers of at most 20 digits, spaces, newline. */
+#define CURSOR_LINE_BYTES(path_length) ((path_length) + 4 * 21 + 1)
 #define CHUNK_BYTES 65536
 #define WATCH_MASK (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | \
 		    IN_DELETE | IN_CLOSE_WRITE | IN_ONLYDIR)
@@ -73,10 +81,12 @@ struct file_source {
 	struct logscan_context *context;
 	int inotify_fd;
 	sd_event_source *io, *defer;
-	struct tailed_file files[LOGSCAN_MAX_FILES];
-	size_t count;
-	struct saved_cursor cursors[LOGSCAN_MAX_FILES];
-	size_t cursor_count;
+	/* max_files slots each; two line buffers of line_bytes a slot. */
+	struct tailed_file *files;
+	struct saved_cursor *cursors;
+	char *line_buffers;
+	size_t count, cursor_count, max_files, line_bytes;
+	struct source_cursor saved;
 	char *chunk;
 	int64_t budget;
 	bool dirty, warned_full;
@@ -104,15 +114,18 @@ static void on_line(const char *line, size_t length, void *data)
 	if (record.time_sec == 0)
 		record.time_sec = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
 	target->source->stats.lines++;
-	rule_engine_scan(context->engine, &record, context->sink,
-			 context->sink_data);
+	source_scan(context, NULL, &record);
 }
 
-static int stream_init(struct stream *stream, size_t max_line_bytes)
+/* Slot i's two streams read through line buffers 2i and 2i + 1. */
+static void stream_init(struct file_source *source, struct stream *stream,
+			size_t buffer)
 {
 	memset(stream, 0, sizeof(*stream));
 	stream->fd = -1;
-	return line_reader_init(&stream->reader, max_line_bytes);
+	line_reader_attach(&stream->reader,
+			   source->line_buffers + buffer * source->line_bytes,
+			   source->line_bytes);
 }
 
 /* Opens path at offset (clamped to the size: shorter means truncated). */
@@ -340,27 +353,41 @@ static bool inode_followed(struct file_source *source, dev_t dev, ino_t ino)
 	return false;
 }
 
+/* The cursor's file renamed while we were down: finished first. */
+static void open_rotated(struct tailed_file *file,
+			 const struct saved_cursor *cursor)
+{
+	char rotated[PATH_MAX];
+
+	if (find_inode_nearby(file->path, cursor->dev, cursor->ino, rotated,
+			      sizeof(rotated)) &&
+	    stream_open(&file->previous, rotated, cursor->offset,
+			cursor->line_number) == 0)
+		log_info("logscan: %s was rotated while stopped; finishing %s "
+			 "first",
+			 file->path, rotated);
+}
+
 static void open_first_time(struct file_source *source,
 			    struct tailed_file *file, bool at_start)
 {
 	const struct saved_cursor *cursor = find_cursor(source, file->path);
 	struct stat st;
-	char rotated[PATH_MAX];
 	int r;
 
-	if (stat(file->path, &st) < 0)
-		return; /* waited for; read from 0 when it appears */
+	if (stat(file->path, &st) < 0) {
+		/* Renamed and not re-created yet: the old file's rest is
+		 * read now, the path waited for (read from 0). */
+		if (cursor != NULL)
+			open_rotated(file, cursor);
+		return;
+	}
 	if (cursor != NULL && cursor->dev == st.st_dev &&
 	    cursor->ino == st.st_ino) {
 		r = stream_open(&file->current, file->path, cursor->offset,
 				cursor->line_number);
 	} else if (cursor != NULL) {
-		if (find_inode_nearby(file->path, cursor->dev, cursor->ino,
-				      rotated, sizeof(rotated)) &&
-		    stream_open(&file->previous, rotated, cursor->offset,
-				cursor->line_number) == 0)
-			log_info("logscan: %s was rotated while stopped; "
-				 "finishing %s first", file->path, rotated);
+		open_rotated(file, cursor);
 		r = stream_open(&file->current, file->path, 0, 0);
 	} else if (at_start &&
 		   strcmp(source->context->config->start_position, "end") ==
@@ -410,26 +437,24 @@ static void follow(struct file_source *source, const char *path,
 	if (!at_start && stat(path, &st) == 0 &&
 	    inode_followed(source, st.st_dev, st.st_ino))
 		return;
-	if (source->count >= LOGSCAN_MAX_FILES) {
+	if (source->count >= source->max_files) {
 		if (!source->warned_full)
-			log_warning("logscan: more than %d files match "
+			log_warning("logscan: more than %zu files match "
 				    "[logscan] files; %s and later ones are "
-				    "not followed", LOGSCAN_MAX_FILES, path);
+				    "not followed: raise [logscan] max_files "
+				    "(now %zu)",
+				    source->max_files, path, source->max_files);
 		source->warned_full = true;
 		return;
 	}
 	file = &source->files[source->count];
 	file->path = strdup(path);
-	if (file->path == NULL ||
-	    stream_init(&file->current,
-			(size_t)source->context->config->max_line_bytes) < 0 ||
-	    stream_init(&file->previous,
-			(size_t)source->context->config->max_line_bytes) < 0) {
+	if (file->path == NULL) {
 		log_error("logscan: out of memory following %s", path);
-		free(file->path);
-		line_reader_free(&file->current.reader);
 		return;
 	}
+	stream_init(source, &file->current, 2 * source->count);
+	stream_init(source, &file->previous, 2 * source->count + 1);
 	source->count++;
 	open_first_time(source, file, at_start);
 	source->dirty = true;
@@ -512,7 +537,8 @@ static void load_cursors(struct file_source *source)
 	char *text, *line, *save = NULL;
 	size_t length;
 	int r = state_read(source->context->state_dir_fd, CURSOR_FILE,
-			   CURSOR_MAX_BYTES, &text, &length);
+			   source->max_files * CURSOR_LINE_BYTES(PATH_MAX),
+			   &text, &length);
 
 	if (r < 0) {
 		if (r != -ENOENT)
@@ -522,7 +548,7 @@ static void load_cursors(struct file_source *source)
 		return;
 	}
 	for (line = strtok_r(text, "\n", &save);
-	     line != NULL && source->cursor_count < LOGSCAN_MAX_FILES;
+	     line != NULL && source->cursor_count < source->max_files;
 	     line = strtok_r(NULL, "\n", &save)) {
 		struct saved_cursor *c = &source->cursors[source->cursor_count];
 		unsigned long long dev, ino, offset, line_number;
@@ -547,41 +573,59 @@ static void load_cursors(struct file_source *source)
 	free(text);
 }
 
+/*
+ * The position saved for a file: its rotated predecessor while that is still
+ * being finished (at start, that cursor's inode is found beside the path,
+ * read from there, and the new file from 0), else the current file.
+ */
+static const struct stream *saved_stream(const struct tailed_file *f)
+{
+	if (f->previous.fd >= 0)
+		return &f->previous;
+	return f->current.fd >= 0 ? &f->current : NULL;
+}
+
 static void save_cursors(struct file_source *source)
 {
-	size_t size = CURSOR_MAX_BYTES, used = 0;
+	size_t size = 1, used = 0;
 	char *text;
-	int r;
 
 	if (!source->dirty)
 		return;
+	for (size_t i = 0; i < source->count; i++)
+		size += CURSOR_LINE_BYTES(strlen(source->files[i].path));
 	text = malloc(size);
 	if (text == NULL)
 		return;
 	for (size_t i = 0; i < source->count; i++) {
 		const struct tailed_file *f = &source->files[i];
+		const struct stream *stream = saved_stream(f);
 		int n;
 
-		if (f->current.fd < 0)
+		if (stream == NULL)
 			continue;
-		n = snprintf(text + used, size - used, "%llu %llu %llu %llu %s\n",
-			     (unsigned long long)f->current.dev,
-			     (unsigned long long)f->current.ino,
-			     (unsigned long long)f->current.reader.consumed,
-			     (unsigned long long)f->current.line_number,
-			     f->path);
+		n = snprintf(text + used, size - used,
+			     "%llu %llu %llu %llu %s\n",
+			     (unsigned long long)stream->dev,
+			     (unsigned long long)stream->ino,
+			     (unsigned long long)stream->reader.consumed,
+			     (unsigned long long)stream->line_number, f->path);
 		if (n < 0 || (size_t)n >= size - used)
 			break;
 		used += (size_t)n;
 	}
-	r = state_write_atomic(source->context->state_dir_fd, CURSOR_FILE, text,
-			       used);
-	if (r < 0)
-		log_warning("logscan: cannot save file cursors: %s",
-			    strerror(-r));
-	else
+	if (source_cursor_save(source->context, &source->saved, text, used) ==
+	    0)
 		source->dirty = false;
 	free(text);
+}
+
+/* What max_files reserves: tables and line buffers. */
+static size_t reserved_bytes(const struct file_source *source)
+{
+	return source->max_files *
+	       (sizeof(*source->files) + sizeof(*source->cursors) +
+		2 * source->line_bytes);
 }
 
 int file_source_start(struct logscan_context *context,
@@ -593,6 +637,25 @@ int file_source_start(struct logscan_context *context,
 	if (source == NULL)
 		return -ENOMEM;
 	source->context = context;
+	source->inotify_fd = -1;
+	source->max_files = (size_t)context->config->max_files;
+	source_cursor_init(&source->saved, CURSOR_FILE, "the file cursors");
+	source->line_bytes = (size_t)context->config->max_line_bytes;
+	source->files =
+	    zeroed_pages_alloc(source->max_files, sizeof(*source->files));
+	source->cursors =
+	    zeroed_pages_alloc(source->max_files, sizeof(*source->cursors));
+	source->line_buffers =
+	    zeroed_pages_alloc(2 * source->max_files, source->line_bytes);
+	if (source->files == NULL || source->cursors == NULL ||
+	    source->line_buffers == NULL) {
+		r = log_error_errno(-ENOMEM,
+				    "logscan: cannot reserve %zu MiB "
+				    "for max_files = %zu",
+				    reserved_bytes(source) >> 20,
+				    source->max_files);
+		goto fail;
+	}
 	source->chunk = malloc(CHUNK_BYTES);
 	source->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (source->chunk == NULL || source->inotify_fd < 0) {
@@ -631,8 +694,11 @@ void file_source_tick(struct file_source *source)
 			continue;
 		if (f->previous.got_data)
 			f->previous.idle_ticks = 0;
-		else if (++f->previous.idle_ticks >= 2)
+		else if (++f->previous.idle_ticks >= 2) {
 			stream_close(source, f, &f->previous, true);
+			/* The saved position moves to the current file. */
+			source->dirty = true;
+		}
 		f->previous.got_data = false;
 	}
 	save_cursors(source);
@@ -658,12 +724,17 @@ void file_source_stop(struct file_source *source, struct source_stats *stats)
 		struct tailed_file *f = &source->files[i];
 
 		stream_close(source, f, &f->current, false);
-		line_reader_free(&f->current.reader);
-		line_reader_free(&f->previous.reader);
 		free(f->path);
 	}
 	for (size_t i = 0; i < source->cursor_count; i++)
 		free(source->cursors[i].path);
+	zeroed_pages_free(source->files, source->max_files,
+			  sizeof(*source->files));
+	zeroed_pages_free(source->cursors, source->max_files,
+			  sizeof(*source->cursors));
+	zeroed_pages_free(source->line_buffers, 2 * source->max_files,
+			  source->line_bytes);
+	source_cursor_stats(&source->saved, &source->stats);
 	if (stats != NULL)
 		*stats = source->stats;
 	source_release(source->io);

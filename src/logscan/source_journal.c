@@ -4,7 +4,10 @@
  * by PRIORITY (<= journal_max_priority) and, when given, by _SYSTEMD_UNIT or
  * SYSLOG_IDENTIFIER; rules see "IDENTIFIER[PID]: MESSAGE", the same shape as
  * a syslog line. The cursor of the last entry handled is saved in the state
- * directory; after a restart reading resumes just after it.
+ * directory; after a restart reading resumes just after it. Without a
+ * usable cursor and with start_position = "beginning", the entries logged
+ * before the scanner's first start are counted, not alerted, and said once
+ * as one summary when the journal has been read to its end.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +30,8 @@ struct journal_source {
 	sd_event_source *io, *defer;
 	bool skip_kernel;
 	bool dirty;
+	struct source_cursor saved;
+	struct backlog *backlog; /* reading what came before the first start */
 	char *cursor;            /* of the last entry handled */
 	char *text;              /* "IDENT[PID]: MESSAGE", max_line_bytes */
 	size_t text_size;
@@ -107,8 +112,7 @@ static void handle_entry(struct journal_source *source)
 		.length = used,
 		.time_sec = (int64_t)(usec / USEC_PER_SEC),
 	};
-	rule_engine_scan(source->context->engine, &record,
-			 source->context->sink, source->context->sink_data);
+	source_scan(source->context, source->backlog, &record);
 }
 
 static void remember_cursor(struct journal_source *source)
@@ -140,6 +144,11 @@ static void drain(struct journal_source *source)
 		log_warning("logscan: reading the journal: %s", strerror(-r));
 	if (entries > 0)
 		remember_cursor(source);
+	if (r == 0)
+		source_backlog_finish(source->context, &source->backlog,
+				      "journal",
+				      "in the journal before the "
+				      "first start: ");
 }
 
 static int on_journal(sd_event_source *event_source, int fd, uint32_t revents,
@@ -250,8 +259,14 @@ static void position(struct journal_source *source)
 		/* After seek_tail, previous() lands on the last entry;
 		 * next() then returns only newer ones. */
 		sd_journal_previous(source->journal);
-	} else {
-		sd_journal_seek_head(source->journal);
+		return;
+	}
+	sd_journal_seek_head(source->journal);
+	if (source->context->config->backlog_summary) {
+		source->backlog = backlog_new(source->context->first_start_sec);
+		log_info("logscan: journal read from its beginning; entries "
+			 "older than the first start are summarised, not "
+			 "alerted");
 	}
 }
 
@@ -266,6 +281,7 @@ int journal_source_start(struct logscan_context *context, bool skip_kernel,
 		return -ENOMEM;
 	source->context = context;
 	source->skip_kernel = skip_kernel;
+	source_cursor_init(&source->saved, CURSOR_FILE, "the journal cursor");
 	source->text_size = (size_t)context->config->max_line_bytes;
 	source->text = malloc(source->text_size);
 	if (source->text == NULL) {
@@ -308,18 +324,13 @@ fail:
 	return r;
 }
 
+/* Not while the backlog is open: its summary is not submitted yet. */
 static void save_cursor(struct journal_source *source)
 {
-	int r;
-
-	if (!source->dirty || source->cursor == NULL)
+	if (!source->dirty || source->cursor == NULL || source->backlog)
 		return;
-	r = state_write_atomic(source->context->state_dir_fd, CURSOR_FILE,
-			       source->cursor, strlen(source->cursor));
-	if (r < 0)
-		log_warning("logscan: cannot save the journal cursor: %s",
-			    strerror(-r));
-	else
+	if (source_cursor_save(source->context, &source->saved, source->cursor,
+			       strlen(source->cursor)) == 0)
 		source->dirty = false;
 }
 
@@ -339,8 +350,11 @@ void journal_source_stop(struct journal_source *source,
 		return;
 	if (source->journal != NULL && source->io != NULL) {
 		drain(source);
+		/* With the backlog still open the cursor stays unsaved. */
 		save_cursor(source);
 	}
+	source_backlog_drop(&source->backlog, "journal");
+	source_cursor_stats(&source->saved, &source->stats);
 	if (stats != NULL)
 		*stats = source->stats;
 	source_release(source->io);

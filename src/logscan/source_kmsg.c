@@ -8,6 +8,11 @@
  * the ring is new. EPIPE means the ring overwrote records before we read
  * them: counted and reported, then reading goes on.
  *
+ * Without any cursor (a fresh state directory on a host up for weeks) the
+ * records logged before the scanner's first start are counted, not
+ * alerted, and said once as one summary when the ring has been read; the
+ * cursor is saved only after that summary was handed on.
+ *
  * kmsg_path may name a FIFO carrying the same records (tests cannot write
  * /dev/kmsg); it is opened read-write so it never reports end-of-file.
  */
@@ -18,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -41,6 +45,8 @@ struct kmsg_source {
 	uint64_t last_sequence;  /* highest handled; valid if have_sequence */
 	bool have_sequence;
 	bool dirty;
+	struct source_cursor cursor;
+	struct backlog *backlog; /* first start: the ring not yet read */
 	int64_t boot_realtime_sec;
 	char record[RECORD_BYTES];
 	struct source_stats stats;
@@ -65,9 +71,15 @@ static void load_cursor(struct kmsg_source *source)
 	char *text, boot_id[BOOT_ID_BYTES];
 	unsigned long long sequence;
 	size_t length;
+	int r = state_read(source->context->state_dir_fd, CURSOR_FILE, 256,
+			   &text, &length);
 
-	if (state_read(source->context->state_dir_fd, CURSOR_FILE, 256, &text,
-		       &length) < 0)
+	if (r == -ENOENT && source->context->config->backlog_summary) {
+		source->backlog = backlog_new(source->context->first_start_sec);
+		log_info("logscan: no kmsg cursor; kernel records older than "
+			 "the first start are summarised, not alerted");
+	}
+	if (r < 0)
 		return;
 	if (sscanf(text, "%36s %llu", boot_id, &sequence) == 2 &&
 	    strcmp(boot_id, source->boot_id) == 0) {
@@ -80,21 +92,18 @@ static void load_cursor(struct kmsg_source *source)
 	free(text);
 }
 
+/* Not while the backlog is open: its summary is not submitted yet. */
 static void save_cursor(struct kmsg_source *source)
 {
 	char text[128];
-	int n, r;
+	int n;
 
-	if (!source->dirty || !source->have_sequence)
+	if (!source->dirty || !source->have_sequence || source->backlog)
 		return;
 	n = snprintf(text, sizeof(text), "%s %llu\n", source->boot_id,
 		     (unsigned long long)source->last_sequence);
-	r = state_write_atomic(source->context->state_dir_fd, CURSOR_FILE, text,
-			       (size_t)n);
-	if (r < 0)
-		log_warning("logscan: cannot save the kmsg cursor: %s",
-			    strerror(-r));
-	else
+	if (source_cursor_save(source->context, &source->cursor, text,
+			       (size_t)n) == 0)
 		source->dirty = false;
 }
 
@@ -125,8 +134,7 @@ static void on_record(const char *line, size_t length, void *data)
 		.time_sec = source->boot_realtime_sec +
 			    (int64_t)(parsed.usec / USEC_PER_SEC),
 	};
-	rule_engine_scan(source->context->engine, &record,
-			 source->context->sink, source->context->sink_data);
+	source_scan(source->context, source->backlog, &record);
 }
 
 static void drain(struct kmsg_source *source)
@@ -150,8 +158,12 @@ static void drain(struct kmsg_source *source)
 					    (unsigned long long)source->stats.lost);
 			continue;
 		}
-		if (n < 0 && errno == EAGAIN)
+		if (n < 0 && errno == EAGAIN) {
+			/* The ring is read through: the backlog is complete. */
+			source_backlog_finish(source->context, &source->backlog,
+					      "kmsg", "since boot: ");
 			return;
+		}
 		if (n <= 0) {
 			if (n < 0)
 				log_warning("logscan: reading %s: %s",
@@ -183,14 +195,17 @@ static int on_defer(sd_event_source *event_source, void *data)
 	return 0;
 }
 
+/*
+ * Where a record's microseconds start on the wall clock. They come from the
+ * kernel's local clock, which stops during suspend like CLOCK_MONOTONIC:
+ * realtime - monotonic places records since the last resume exactly and
+ * earlier ones late (CLOCK_BOOTTIME would place the recent ones early,
+ * and a record just logged could then pass for first-start backlog).
+ */
 static int64_t boot_realtime_sec(void)
 {
-	struct timespec boot;
-
-	if (clock_gettime(CLOCK_BOOTTIME, &boot) < 0)
-		return 0;
-	return (int64_t)(now_realtime_usec() / USEC_PER_SEC) -
-	       (int64_t)boot.tv_sec;
+	return (int64_t)((now_realtime_usec() - now_monotonic_usec()) /
+			 USEC_PER_SEC);
 }
 
 int kmsg_source_start(struct logscan_context *context,
@@ -231,8 +246,12 @@ int kmsg_source_start(struct logscan_context *context,
 		return r;
 	}
 	source->boot_realtime_sec = boot_realtime_sec();
+	source_cursor_init(&source->cursor, CURSOR_FILE, "the kmsg cursor");
 	read_boot_id(source);
 	load_cursor(source);
+	/* The ring at once: what is in it now was logged before this start
+	 * (the alerter is running: consumers start first). */
+	drain(source);
 	*out = source;
 	return 0;
 }
@@ -248,8 +267,12 @@ void kmsg_source_stop(struct kmsg_source *source, struct source_stats *stats)
 		return;
 	if (source->io != NULL)
 		drain(source);
+	/* With the backlog still open the cursor stays unsaved: the next
+	 * start reads the ring again and summarises it then. */
 	save_cursor(source);
+	source_backlog_drop(&source->backlog, "kmsg");
 	source->stats.truncated = source->reader.truncated;
+	source_cursor_stats(&source->cursor, &source->stats);
 	if (stats != NULL)
 		*stats = source->stats;
 	source_release(source->io);

@@ -1,12 +1,14 @@
 /*
  * sources.h - what the three log sources (files, kmsg, journal) share: the
- * context they run in (event loop, state directory, rules, settings) and
- * their start/poll/persist/stop entry points, called by logscan.c.
+ * context they run in (event loop, state directory, rules, settings), their
+ * start/poll/persist/stop entry points, called by logscan.c, and the
+ * helpers of sources.c (cursor saving, the first-start backlog).
  *
  * Every source reads non-blocking from an sd-event io source, at most
  * max_read_bytes_per_wakeup at a time (a defer source continues a burst), and
  * keeps its cursor in the state directory so a restart neither repeats nor
- * skips lines.
+ * skips lines. A cursor is saved only once every event submitted before it
+ * is durable (event_sync()): never past an alert a crash could still lose.
  */
 #ifndef SYSOPS_LOGSCAN_SOURCES_H
 #define SYSOPS_LOGSCAN_SOURCES_H
@@ -15,6 +17,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "logscan/backlog.h"
 #include "logscan/logscan.h"
 #include "logscan/rules.h"
 
@@ -26,6 +29,9 @@ struct logscan_context {
 	struct rule_engine *engine;
 	rule_event_sink sink;
 	void *sink_data;
+	/* The scanner's first start on this state directory: what kmsg and
+	 * the journal read without a cursor from before it is backlog. */
+	int64_t first_start_sec;
 };
 
 struct source_stats {
@@ -34,7 +40,55 @@ struct source_stats {
 	uint64_t malformed;   /* records that could not be parsed */
 	uint64_t lost;        /* kmsg: ring overwritten before we read */
 	uint64_t rotations;   /* files: rename, copytruncate, deletion */
+	uint64_t cursor_held; /* saves put off: events not yet durable */
+	uint64_t cursor_failed; /* cursor writes that failed */
 };
+
+/*
+ * One cursor file and how saving it goes. A save first asks event_sync();
+ * when that fails (or the write does) the old file stays, so the lines
+ * after it are read again after a restart (dedup absorbs them), the
+ * attempt is counted, and the first of an episode is logged, with a notice
+ * when saving works again.
+ */
+struct source_cursor {
+	const char *file;     /* in the state directory */
+	const char *what;     /* "the kmsg cursor", for log lines */
+	int held_error;       /* event_sync() error of this episode, or 0 */
+	int write_error;      /* write error of this episode, or 0 */
+	uint64_t held, failed;
+};
+
+void source_cursor_init(struct source_cursor *cursor, const char *file,
+			const char *what);
+/* 0 when saved; -errno when put off or the write failed (logged). */
+int source_cursor_save(const struct logscan_context *context,
+		       struct source_cursor *cursor, const void *text,
+		       size_t length);
+/* Adds the cursor's counts to stats. */
+void source_cursor_stats(const struct source_cursor *cursor,
+			 struct source_stats *stats);
+
+/*
+ * Runs one record through the rules: counted into backlog when it is one
+ * of its records (see backlog_takes), else alerted through the sink.
+ * backlog may be NULL.
+ */
+void source_scan(const struct logscan_context *context, struct backlog *backlog,
+		 const struct log_record *record);
+
+/*
+ * A source without a cursor reading records older than the first start
+ * (backlog_summary on) counts them in a backlog. Done: the backlog becomes
+ * one info event (rule logscan_backlog, series origin) through the
+ * context's sink, "<prefix><entries>", and is freed (*backlog = NULL).
+ */
+void source_backlog_finish(const struct logscan_context *context,
+			   struct backlog **backlog, const char *origin,
+			   const char *prefix);
+/* At stop with the backlog unread to its end: dropped and said so; the
+ * cursor was never saved, so the next start reads it again. */
+void source_backlog_drop(struct backlog **backlog, const char *origin);
 
 /* Disables and drops an event source; NULL is fine. */
 static inline void source_release(sd_event_source *event_source)

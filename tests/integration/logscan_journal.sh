@@ -3,6 +3,9 @@
 # the export format are read through sd-journal: filters on PRIORITY and
 # SYSLOG_IDENTIFIER apply, the journal cursor survives a restart (nothing
 # repeated, nothing skipped), and an SSH brute force in the journal alerts.
+# backlog_summary is off for that part (these entries are dated before the
+# daemon starts); the last part turns it on: on a fresh state directory the
+# entries logged before the first start become one info summary.
 . "$(dirname "$0")/lib.sh"
 
 REMOTE=/lib/systemd/systemd-journal-remote
@@ -17,7 +20,7 @@ write_config "$TEST_TMP/c.toml" \
 	'hostname = "test-host"' '[alerting]' 'group_wait_secs = 0' \
 	'[logscan]' 'kmsg = false' "journal_directory = \"$JOURNAL\"" \
 	'start_position = "beginning"' 'journal_max_priority = 6' \
-	'journal_identifiers = ["app", "sshd"]' \
+	'journal_identifiers = ["app", "sshd"]' 'backlog_summary = false' \
 	'[[logscan.rules]]' 'name = "seen"' 'pattern = "jseq=(?<n>\\d+)"' \
 	'sources = ["journal"]' 'message = "seen {n}"'
 
@@ -80,3 +83,35 @@ check "debug priority and other identifiers are filtered out" \
 	bash -c "! grep -qE 'seen (9999|8888)' '$TEST_TMP'/daemon*.log"
 check "the brute force alerted once" \
 	[ "$(cat "$TEST_TMP"/daemon*.log | grep -c 'ssh_brute_force (journal{ip=203.0.113.50}) on test-host')" -eq 1 ]
+
+# A fresh state directory (the first start) on a journal that already holds
+# 3 work items and 10 failed logins from one address, logged an hour ago.
+OLD=$TEST_TMP/old-journal
+mkdir -p "$OLD" "$TEST_TMP/state2"
+clock=$(( ($(date +%s) - 3600) * 1000000 ))
+{
+	batch x 101 103
+	for i in $(seq 1 10); do
+		entry sshd 6 "Failed password for root from 198.51.100.7 port $((50000 + i)) ssh2"
+	done
+} >"$TEST_TMP/export"
+"$REMOTE" -o "$OLD/old.journal" - <"$TEST_TMP/export" 2>>"$TEST_TMP/remote.err"
+write_config "$TEST_TMP/c2.toml" \
+	'[agent]' "state_dir = \"$TEST_TMP/state2\"" 'collect_interval_secs = 1' \
+	'hostname = "test-host"' '[alerting]' 'group_wait_secs = 0' \
+	'[logscan]' 'kmsg = false' "journal_directory = \"$OLD\"" \
+	'start_position = "beginning"' 'journal_identifiers = ["app", "sshd"]' \
+	'[[logscan.rules]]' 'name = "seen"' 'pattern = "jseq=(?<n>\\d+)"' \
+	'sources = ["journal"]' 'message = "seen {n}"'
+start_daemon "$TEST_TMP/first.log" -f -v -c "$TEST_TMP/c2.toml"
+check "first start: the old entries become one info summary" \
+	wait_for 10 file_contains "$TEST_TMP/first.log" "INFO logscan_backlog (journal) on test-host: in the journal before the first start: 10 failed SSH logins (ip 198.51.100.7), 3 matches of seen"
+check "first start: none of them alerts on its own" \
+	bash -c "! grep -qE 'event (seen|ssh_brute_force) from journal' '$TEST_TMP/first.log'"
+entry app 6 "work item jseq=104" >"$TEST_TMP/export"
+"$REMOTE" -o "$OLD/new.journal" - <"$TEST_TMP/export" 2>>"$TEST_TMP/remote.err"
+check "after the backlog, an entry alerts as usual" \
+	wait_for 10 file_contains "$TEST_TMP/first.log" "logscan: event seen from journal"
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
+check "the summary was sent once" \
+	[ "$(grep -c 'INFO logscan_backlog (journal)' "$TEST_TMP/first.log")" -eq 1 ]

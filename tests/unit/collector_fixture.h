@@ -38,6 +38,7 @@ struct captured_alert {
 	char rule[48], labels[192];
 	bool firing;
 	int severity;
+	enum alert_nature nature;
 };
 
 static struct captured_alert captured[64];
@@ -55,6 +56,7 @@ static int capture_alert(const struct alert_event *event)
 		 event->labels ? event->labels : "");
 	c->firing = event->firing;
 	c->severity = (int)event->severity;
+	c->nature = event->nature;
 	return 0;
 }
 
@@ -69,6 +71,21 @@ __attribute__((unused)) static size_t alerts_raised(const char *rule,
 		    captured[i].firing == firing)
 			n++;
 	return n;
+}
+
+/* The nature of every event of this rule raised so far, or -1 if mixed. */
+__attribute__((unused)) static int alerts_nature(const char *rule)
+{
+	int nature = -1;
+
+	for (size_t i = 0; i < captured_count; i++) {
+		if (strcmp(captured[i].rule, rule) != 0)
+			continue;
+		if (nature >= 0 && nature != (int)captured[i].nature)
+			return -1;
+		nature = (int)captured[i].nature;
+	}
+	return nature;
 }
 
 static void fixture_path(const struct fixture *f, const char *relative,

@@ -51,12 +51,17 @@ static void test_services_and_containers(void **state)
 	assert_true(fixture_value(&f, "cgroup.oom_kills_delta", NGINX, &v));
 	assert_float_equal(v, 1, 1e-9);
 	assert_int_equal(alerts_raised("cgroup_oom_kill", true), 1);
+	assert_int_equal(alerts_nature("cgroup_oom_kill"), ALERT_POINT);
 	assert_string_equal(captured[0].labels, NGINX);
 	assert_true(fixture_value(&f, "cgroup.oom_events_delta", NGINX, &v));
 	assert_float_equal(v, 2, 1e-9);
 	/* 2.5 s of CPU in 10 s */
 	assert_true(fixture_value(&f, "cgroup.cpu_percent", NGINX, &v));
 	assert_float_equal(v, 25, 1e-9);
+	/* A point event: the next tick without a kill resolves nothing. */
+	fixture_tick(&f);
+	assert_int_equal(alerts_raised("cgroup_oom_kill", true), 1);
+	assert_int_equal(alerts_raised("cgroup_oom_kill", false), 0);
 
 	fixture_remove(&f, "sys/fs/cgroup/system.slice/nginx.service");
 	fixture_tick(&f);

@@ -19,26 +19,19 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "stderr_capture.h"
 
 static char captured[8192];
 
 /* Runs the loader with stderr sent to a file, and keeps what it printed. */
 static int load_capturing(const char *text, struct config **out)
 {
-	FILE *sink = tmpfile();
-	int saved = dup(STDERR_FILENO), r;
-	size_t n;
+	struct stderr_capture capture;
+	int r;
 
-	assert_non_null(sink);
-	dup2(fileno(sink), STDERR_FILENO);
+	stderr_capture_begin(&capture);
 	r = config_load_text("test.toml", text, strlen(text), out);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(sink);
-	n = fread(captured, 1, sizeof(captured) - 1, sink);
-	captured[n] = '\0';
-	fclose(sink);
+	stderr_capture_end(&capture, captured, sizeof(captured));
 	return r;
 }
 

@@ -103,6 +103,7 @@ static void test_remount_read_only_is_an_alert(void **state)
 	fixture_tick(&f);
 	assert_int_equal(alerts_raised("filesystem_read_only", true), 2);
 	assert_int_equal(alerts_raised("filesystem_read_only", false), 2);
+	assert_int_equal(alerts_nature("filesystem_read_only"), ALERT_STATE);
 	fixture_close(&f);
 }
 

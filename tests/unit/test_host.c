@@ -44,6 +44,20 @@ static void test_host_figures(void **state)
 	fixture_close(&f);
 }
 
+/* The daemon (re)starts on the boot id given; what host.rebooted says. */
+static double start_on_boot(struct fixture *f, int state_fd,
+			    const char *boot_id)
+{
+	double v;
+
+	fixture_write(f, "proc/sys/kernel/random/boot_id", boot_id);
+	assert_int_equal(fixture_start(f), 0);
+	collector_set_use_state_dir(f->set, state_fd);
+	fixture_tick(f);
+	assert_true(fixture_value(f, "host.rebooted", "", &v));
+	return v;
+}
+
 static void test_reboot_across_restarts(void **state)
 {
 	struct fixture f;
@@ -57,25 +71,22 @@ static void test_reboot_across_restarts(void **state)
 	assert_int_equal(mkdir(path, 0750), 0);
 	state_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(state_fd >= 0);
-	fixture_write(&f, "proc/sys/kernel/random/boot_id", BOOT_A);
-	assert_int_equal(fixture_start(&f), 0);
-	collector_set_use_state_dir(f.set, state_fd);
-	fixture_tick(&f);
-	assert_true(fixture_value(&f, "host.rebooted", "", &v));
-	assert_float_equal(v, 0, 1e-9);
+	assert_float_equal(start_on_boot(&f, state_fd, BOOT_A), 0, 1e-9);
 	/* The daemon restarts after the host rebooted. */
 	collector_set_free(f.set);
-	fixture_write(&f, "proc/sys/kernel/random/boot_id", BOOT_B);
-	assert_int_equal(fixture_start(&f), 0);
-	collector_set_use_state_dir(f.set, state_fd);
-	fixture_tick(&f);
-	assert_true(fixture_value(&f, "host.rebooted", "", &v));
-	assert_float_equal(v, 1, 1e-9);
+	assert_float_equal(start_on_boot(&f, state_fd, BOOT_B), 1, 1e-9);
 	assert_int_equal(alerts_raised("host_rebooted", true), 1);
+	assert_int_equal(alerts_nature("host_rebooted"), ALERT_POINT);
 	fixture_tick(&f);
 	assert_true(fixture_value(&f, "host.rebooted", "", &v));
 	assert_float_equal(v, 0, 1e-9);
-	assert_int_equal(alerts_raised("host_rebooted", false), 1);
+	/* A point event: no "resolved" follows. */
+	assert_int_equal(alerts_raised("host_rebooted", false), 0);
+	assert_int_equal(alerts_raised("host_rebooted", true), 1);
+	/* The new boot id was saved: another restart is no reboot. */
+	collector_set_free(f.set);
+	assert_float_equal(start_on_boot(&f, state_fd, BOOT_B), 0, 1e-9);
+	assert_int_equal(alerts_raised("host_rebooted", true), 0);
 	close(state_fd);
 	fixture_close(&f);
 }
@@ -100,10 +111,12 @@ static void test_clock_alert_after_grace(void **state)
 	fixture_tick(&f);
 	assert_true(fixture_value(&f, "host.clock_synchronized", "", &synced));
 	assert_true(fixture_value(&f, "host.clock_max_error_seconds", "", &v));
-	if (synced == 0)
+	if (synced == 0) {
 		assert_int_equal(alerts_raised("clock_unsynchronized", true),
 				 1);
-	else
+		assert_int_equal(alerts_nature("clock_unsynchronized"),
+				 ALERT_STATE);
+	} else
 		assert_int_equal(alerts_raised("clock_unsynchronized", true),
 				 0);
 	fixture_close(&f);

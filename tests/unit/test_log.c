@@ -17,57 +17,36 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "stderr_capture.h"
 
 static char captured[4096];
 
-static void capture_begin(FILE **sink, int *saved)
-{
-	*sink = tmpfile();
-	assert_non_null(*sink);
-	*saved = dup(STDERR_FILENO);
-	dup2(fileno(*sink), STDERR_FILENO);
-}
-
-static void capture_end(FILE *sink, int saved)
-{
-	size_t n;
-
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(sink);
-	n = fread(captured, 1, sizeof(captured) - 1, sink);
-	captured[n] = '\0';
-	fclose(sink);
-}
-
 static void test_stderr_priority_prefix_and_levels(void **state)
 {
-	FILE *sink;
-	int saved;
+	struct stderr_capture capture;
 
 	(void)state;
 	log_open(LOG_TARGET_STDERR);
 	log_set_level(LOG_INFO);
-	capture_begin(&sink, &saved);
+	stderr_capture_begin(&capture);
 	log_error("disk %s failed", "sda");
 	log_info("started");
 	log_debug("hidden");
-	capture_end(sink, saved);
+	stderr_capture_end(&capture, captured, sizeof(captured));
 	assert_string_equal(captured, "<3>disk sda failed\n<6>started\n");
 }
 
 static void test_plain_style_for_commands(void **state)
 {
-	FILE *sink;
-	int saved;
+	struct stderr_capture capture;
 
 	(void)state;
 	log_open(LOG_TARGET_PLAIN);
 	log_set_level(LOG_DEBUG);
-	capture_begin(&sink, &saved);
+	stderr_capture_begin(&capture);
 	log_warning("careful");
 	log_debug("detail");
-	capture_end(sink, saved);
+	stderr_capture_end(&capture, captured, sizeof(captured));
 	assert_string_equal(captured, "sysops-agent: warning: careful\n"
 				      "sysops-agent: detail\n");
 }
@@ -75,15 +54,14 @@ static void test_plain_style_for_commands(void **state)
 static void test_structured_fields_on_stderr(void **state)
 {
 	const char *fields[] = { "SYSOPS_RULE=disk_full", "SYSOPS_SEVERITY=critical" };
-	FILE *sink;
-	int saved;
+	struct stderr_capture capture;
 
 	(void)state;
 	log_open(LOG_TARGET_STDERR);
 	log_set_level(LOG_INFO);
-	capture_begin(&sink, &saved);
+	stderr_capture_begin(&capture);
 	log_structured(LOG_CRIT, fields, 2, "disk / full in %d h", 3);
-	capture_end(sink, saved);
+	stderr_capture_end(&capture, captured, sizeof(captured));
 	assert_string_equal(captured, "<2>disk / full in 3 h SYSOPS_RULE=disk_full "
 				      "SYSOPS_SEVERITY=critical\n");
 }
@@ -114,14 +92,13 @@ static void test_auto_target_without_journal_is_stderr(void **state)
 /* Logs text as one info record on stderr and captures it. */
 static void capture_info(const char *text)
 {
-	FILE *sink;
-	int saved;
+	struct stderr_capture capture;
 
 	log_open(LOG_TARGET_STDERR);
 	log_set_level(LOG_INFO);
-	capture_begin(&sink, &saved);
+	stderr_capture_begin(&capture);
 	log_info("%s", text);
-	capture_end(sink, saved);
+	stderr_capture_end(&capture, captured, sizeof(captured));
 }
 
 static void test_long_messages_are_cut_not_overflowed(void **state)
@@ -157,19 +134,18 @@ static void test_secrets_are_masked(void **state)
 	const char *fields[] = {"SYSOPS_URL=http:\\/\\/127.0.0.1:9\\/hook\\/"
 				"Sg7kq2PzX9wLmT4v",
 				"SYSOPS_KEY=HM4C-VERY-SECRET-77"};
-	FILE *sink;
-	int saved;
+	struct stderr_capture capture;
 
 	(void)state;
 	configure_webhook();
 	log_open(LOG_TARGET_STDERR);
 	log_set_level(LOG_INFO);
-	capture_begin(&sink, &saved);
+	stderr_capture_begin(&capture);
 	log_error("webhook: HTTP 404: no hook %s", "sg7kq2pzx9wlmt4v");
 	log_structured(LOG_WARNING, fields, 2, "posting to %s",
 		       "http%3A%2F%2F127.0.0.1%3A9%2Fhook%2FSg7kq2PzX9wLmT4v");
 	log_error_errno(-EACCES, "signing with %s", "hm4c-Very-Secret-77");
-	capture_end(sink, saved);
+	stderr_capture_end(&capture, captured, sizeof(captured));
 	assert_string_equal(captured,
 			    "<3>webhook: HTTP 404: no hook ***\n"
 			    "<4>posting to *** SYSOPS_URL=*** SYSOPS_KEY=***\n"

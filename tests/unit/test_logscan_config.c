@@ -1,8 +1,8 @@
 /*
  * test_logscan_config.c - the [logscan] and [[logscan.rules]] sections
  * (src/logscan/logscan_config.c) as the config loader reads them: defaults,
- * repeated rule sections after [logscan], and clear errors for bad
- * patterns, names and sources.
+ * repeated rule sections after [logscan], max_files and backlog_summary,
+ * and clear errors for bad patterns, names, sources and limits.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,7 +52,24 @@ static void test_defaults(void **state)
 	assert_string_equal(l->start_position, "end");
 	assert_int_equal(l->max_line_bytes, 8192);
 	assert_int_equal(l->max_groups_per_rule, 256);
+	assert_int_equal(l->max_files, 256);
+	assert_true(l->backlog_summary);
 	assert_int_equal(l->rule_count, 0);
+	config_free(config);
+}
+
+static void test_max_files_and_backlog_summary(void **state)
+{
+	struct config *config;
+
+	(void)state;
+	assert_int_equal(load("[logscan]\nmax_files = 4096\n"
+			      "backlog_summary = false\n", &config), 0);
+	assert_int_equal(config->logscan.max_files, 4096);
+	assert_false(config->logscan.backlog_summary);
+	config_free(config);
+	assert_int_equal(load("[logscan]\nmax_files = 1\n", &config), 0);
+	assert_int_equal(config->logscan.max_files, 1);
 	config_free(config);
 }
 
@@ -101,6 +118,9 @@ static void test_bad_values_are_refused(void **state)
 		"[logscan]\nmax_line_bytes = 10\n",
 		"[logscan]\nmask_patterns = [\"[\"]\n",
 		"[logscan]\nstart_position = \"middle\"\n",
+		"[logscan]\nmax_files = 0\n",
+		"[logscan]\nmax_files = 4097\n",
+		"[logscan]\nbacklog_summary = \"yes\"\n",
 	};
 	struct config *config;
 
@@ -115,6 +135,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_max_files_and_backlog_summary),
 		cmocka_unit_test(test_rules_after_the_section),
 		cmocka_unit_test(test_bad_values_are_refused),
 	};

@@ -86,9 +86,10 @@ static void test_vmstat_rates_and_oom_delta(void **state)
 	fixture_tick(&f);
 	assert_true(fixture_value(&f, "memory.oom_kills_delta", "", &v));
 	assert_float_equal(v, 2, 1e-9);
-	/* An OOM kill is an event: raised for its tick, over the next. */
+	/* An OOM kill is a point event: raised once, never resolved. */
 	assert_int_equal(alerts_raised("oom_kill", true), 1);
 	assert_int_equal(alerts_raised("oom_kill", false), 0);
+	assert_int_equal(alerts_nature("oom_kill"), ALERT_POINT);
 	/* 100 KiB in 10 s */
 	assert_true(fixture_value(&f, "memory.page_in_bytes_per_sec", "", &v));
 	assert_float_equal(v, 10240, 1e-6);
@@ -97,10 +98,16 @@ static void test_vmstat_rates_and_oom_delta(void **state)
 	assert_true(fixture_value(&f, "memory.major_faults_per_sec", "", &v));
 	assert_float_equal(v, 2, 1e-9);
 	fixture_tick(&f);
-	assert_int_equal(alerts_raised("oom_kill", false), 1);
+	assert_int_equal(alerts_raised("oom_kill", false), 0);
 	fixture_tick(&f);
 	assert_int_equal(alerts_raised("oom_kill", true), 1);
-	assert_int_equal(alerts_raised("oom_kill", false), 1);
+	assert_int_equal(alerts_raised("oom_kill", false), 0);
+	/* The next kill is raised again, as its own event. */
+	fixture_write(&f, "proc/vmstat", "pgpgin 200\npgpgout 10\npswpin 5\n"
+		      "pswpout 0\npgmajfault 20\noom_kill 6\n");
+	fixture_tick(&f);
+	assert_int_equal(alerts_raised("oom_kill", true), 2);
+	assert_int_equal(alerts_raised("oom_kill", false), 0);
 	fixture_close(&f);
 }
 

@@ -432,6 +432,23 @@ static void test_every_rule_is_prefiltered(void **state)
 				 "line", rule_engine_rule(pack->engine, i)->name);
 }
 
+/* The first-start summary counts matches in words: "3 I/O errors". */
+static void test_every_rule_has_a_noun(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < rule_pack_count; i++) {
+		const char *noun = rule_pack[i].noun, *bar;
+
+		if (noun == NULL || noun[0] == '\0')
+			fail_msg("rule %s has no noun", rule_pack[i].name);
+		bar = strchr(noun, '|');
+		if (bar != NULL && (bar == noun || bar[1] == '\0' ||
+				    strchr(bar + 1, '|') != NULL))
+			fail_msg("rule %s: noun '%s' is not singular|plural",
+				 rule_pack[i].name, noun);
+	}
+}
+
 static void test_brute_force_needs_threshold_per_address(void **state)
 {
 	struct pack *pack = *state;
@@ -470,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_examples_fire_only_their_rule),
 		cmocka_unit_test(test_every_rule_is_prefiltered),
+		cmocka_unit_test(test_every_rule_has_a_noun),
 		cmocka_unit_test(test_brute_force_needs_threshold_per_address),
 	};
 

@@ -74,6 +74,23 @@ static void test_string_helpers(void **state)
 	assert_string_equal(trimmed, "secret");
 }
 
+static void test_string_appendf_stays_bounded(void **state)
+{
+	char text[12];
+	size_t used;
+
+	(void)state;
+	used = string_appendf(text, sizeof(text), 0, "%d I/O", 3);
+	assert_int_equal(used, 5);
+	used = string_appendf(text, sizeof(text), used, " errors on %s", "sda");
+	/* Cut to what fits, terminated; further appends change nothing. */
+	assert_int_equal(used, sizeof(text) - 1);
+	assert_string_equal(text, "3 I/O error");
+	assert_int_equal(string_appendf(text, sizeof(text), used, "x"), used);
+	assert_string_equal(text, "3 I/O error");
+	assert_int_equal(string_appendf(text, 0, 0, "x"), 0);
+}
+
 static void test_edit_distance(void **state)
 {
 	(void)state;
@@ -98,6 +115,7 @@ int main(void)
 		cmocka_unit_test(test_read_file_at_whole_and_bounded),
 		cmocka_unit_test(test_read_file_into_truncates_safely),
 		cmocka_unit_test(test_string_helpers),
+		cmocka_unit_test(test_string_appendf_stays_bounded),
 		cmocka_unit_test(test_edit_distance),
 		cmocka_unit_test(test_clocks_move_forward),
 	};

@@ -1,0 +1,157 @@
+/*
+ * sources.c - what the log sources share: saving a cursor only behind
+ * event_sync() (a position never passes an alert a crash could still lose),
+ * with failures counted and logged once per episode, and the first-start
+ * backlog handed on as one summary event.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/event.h"
+#include "core/log.h"
+#include "core/state.h"
+#include "core/util.h"
+#include "logscan/sources.h"
+
+void source_cursor_init(struct source_cursor *cursor, const char *file,
+			const char *what)
+{
+	*cursor = (struct source_cursor){.file = file, .what = what};
+}
+
+/* Counts a failed attempt; true for the first of an episode (say it). */
+static bool episode_begins(int *episode, uint64_t *count, int error)
+{
+	bool first = *episode == 0;
+
+	(*count)++;
+	*episode = error;
+	return first;
+}
+
+int source_cursor_save(const struct logscan_context *context,
+		       struct source_cursor *cursor, const void *text,
+		       size_t length)
+{
+	int r = event_sync();
+
+	if (r < 0) {
+		if (episode_begins(&cursor->held_error, &cursor->held, r))
+			log_warning_errno(r,
+					  "logscan: not saving %s while "
+					  "accepted alerts are not on disk "
+					  "(what follows it is read again "
+					  "after a restart)",
+					  cursor->what);
+		return r;
+	}
+	r = state_write_atomic(context->state_dir_fd, cursor->file, text,
+			       length);
+	if (r < 0) {
+		if (episode_begins(&cursor->write_error, &cursor->failed, r))
+			log_warning_errno(r,
+					  "logscan: cannot save %s in %s; "
+					  "the old one stays (what follows it "
+					  "is read again after a restart)",
+					  cursor->what, cursor->file);
+		return r;
+	}
+	if (cursor->held_error != 0 || cursor->write_error != 0)
+		log_notice("logscan: saving %s again (%llu saves put off "
+			   "until alerts were on disk, %llu writes failed so "
+			   "far)",
+			   cursor->what, (unsigned long long)cursor->held,
+			   (unsigned long long)cursor->failed);
+	cursor->held_error = 0;
+	cursor->write_error = 0;
+	return 0;
+}
+
+void source_cursor_stats(const struct source_cursor *cursor,
+			 struct source_stats *stats)
+{
+	stats->cursor_held += cursor->held;
+	stats->cursor_failed += cursor->failed;
+}
+
+void source_scan(const struct logscan_context *context, struct backlog *backlog,
+		 const struct log_record *record)
+{
+	if (backlog_takes(backlog, record))
+		rule_engine_tally(context->engine, record, backlog_count,
+				  backlog);
+	else
+		rule_engine_scan(context->engine, record, context->sink,
+				 context->sink_data);
+}
+
+void source_backlog_finish(const struct logscan_context *context,
+			   struct backlog **backlog, const char *origin,
+			   const char *prefix)
+{
+	char summary[BACKLOG_SUMMARY_BYTES], detail[BACKLOG_DETAIL_BYTES];
+	char heading[256], when[32] = "?";
+	time_t first = (time_t)context->first_start_sec;
+	uint64_t records, matches;
+	struct tm tm;
+
+	if (*backlog == NULL)
+		return;
+	records = backlog_records(*backlog);
+	if (gmtime_r(&first, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	snprintf(heading, sizeof(heading),
+		 "%s: %llu records logged before "
+		 "the log scanner's first start (%s) were counted, not alerted "
+		 "one by one (backlog_summary):",
+		 origin, (unsigned long long)records, when);
+	matches = backlog_render(*backlog, prefix, heading, summary,
+				 sizeof(summary), detail, sizeof(detail));
+	if (matches > 0) {
+		struct log_record record = {
+		    .origin = origin,
+		    .time_sec = (int64_t)(now_realtime_usec() / USEC_PER_SEC),
+		};
+		struct rule_event event = {
+		    .rule = "logscan_backlog",
+		    .severity = ALERT_INFO,
+		    .group_by = "",
+		    .group = "",
+		    .message = summary,
+		    .line = detail,
+		    .count =
+			matches > UINT32_MAX ? UINT32_MAX : (uint32_t)matches,
+		    .record = &record,
+		};
+
+		log_info("logscan: %s: %llu of %llu records older than the "
+			 "first start matched; one summary instead of alerts: "
+			 "%s",
+			 origin, (unsigned long long)matches,
+			 (unsigned long long)records, summary);
+		context->sink(&event, context->sink_data);
+	} else {
+		log_info("logscan: %s: %llu records older than the first "
+			 "start, none worth an alert (%llu matches below "
+			 "their rule's threshold)",
+			 origin, (unsigned long long)records,
+			 (unsigned long long)backlog_matches(*backlog));
+	}
+	backlog_free(*backlog);
+	*backlog = NULL;
+}
+
+void source_backlog_drop(struct backlog **backlog, const char *origin)
+{
+	if (*backlog == NULL)
+		return;
+	log_info("logscan: %s: stopped before the records older than the "
+		 "first start were all read (%llu so far); they are read and "
+		 "summarised again at the next start",
+		 origin, (unsigned long long)backlog_records(*backlog));
+	backlog_free(*backlog);
+	*backlog = NULL;
+}
