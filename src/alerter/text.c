@@ -90,25 +90,6 @@ void alert_headline(const struct alert_snapshot *a, const char *host,
 						 : "");
 }
 
-static size_t append(char *buffer, size_t size, size_t used,
-		     const char *format, ...) __attribute__((format(printf, 4, 5)));
-
-static size_t append(char *buffer, size_t size, size_t used,
-		     const char *format, ...)
-{
-	va_list args;
-	int n;
-
-	if (used >= size)
-		return used;
-	va_start(args, format);
-	n = vsnprintf(buffer + used, size - used, format, args);
-	va_end(args);
-	if (n < 0)
-		return used;
-	return used + (size_t)n >= size ? size - 1 : used + (size_t)n;
-}
-
 void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 		 char *buffer, size_t size)
 {
@@ -118,18 +99,18 @@ void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 
 	buffer[0] = '\0';
 	if (isfinite(a->value)) {
-		used = append(buffer, size, used, "Value: %.6g", a->value);
+		used = string_appendf(buffer, size, used, "Value: %.6g", a->value);
 		if (isfinite(a->baseline) && isfinite(a->threshold))
-			used = append(buffer, size, used,
+			used = string_appendf(buffer, size, used,
 				      " (baseline %.6g, threshold %.6g)",
 				      a->baseline, a->threshold);
 		else if (isfinite(a->baseline))
-			used = append(buffer, size, used, " (baseline %.6g)",
+			used = string_appendf(buffer, size, used, " (baseline %.6g)",
 				      a->baseline);
 		else if (isfinite(a->threshold))
-			used = append(buffer, size, used, " (threshold %.6g)",
+			used = string_appendf(buffer, size, used, " (threshold %.6g)",
 				      a->threshold);
-		used = append(buffer, size, used, "\n");
+		used = string_appendf(buffer, size, used, "\n");
 	}
 	if (a->started_usec != 0) {
 		format_time_utc(a->started_usec, since, sizeof(since));
@@ -137,7 +118,7 @@ void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 					? (end - a->started_usec) / USEC_PER_SEC
 					: 0,
 				duration, sizeof(duration));
-		used = append(buffer, size, used, "%s: %s (%s)\n",
+		used = string_appendf(buffer, size, used, "%s: %s (%s)\n",
 			      a->kind == ALERT_KIND_RESOLVED ? "Lasted"
 							     : "Since",
 			      since, duration);
@@ -145,17 +126,17 @@ void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 	if (a->eta_secs >= 0 && a->firing) {
 		format_duration((uint64_t)a->eta_secs, duration,
 				sizeof(duration));
-		used = append(buffer, size, used, "Forecast: limit reached in "
+		used = string_appendf(buffer, size, used, "Forecast: limit reached in "
 			      "%s\n", duration);
 	}
 	if (a->count > 1)
-		used = append(buffer, size, used, "Count: %u events\n",
+		used = string_appendf(buffer, size, used, "Count: %u events\n",
 			      a->count);
 	sparkline(a->history, a->history_count, spark, sizeof(spark));
 	if (spark[0] != '\0')
-		used = append(buffer, size, used, "Recent: %s\n", spark);
+		used = string_appendf(buffer, size, used, "Recent: %s\n", spark);
 	if (a->detail[0] != '\0')
-		append(buffer, size, used, "Detail: %s\n", a->detail);
+		string_appendf(buffer, size, used, "Detail: %s\n", a->detail);
 }
 
 void message_title(const struct alert_message *m, char *buffer, size_t size)
@@ -210,15 +191,15 @@ void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 
 	buffer[0] = '\0';
 	message_title(m, line, sizeof(line));
-	used = append(buffer, size, used, "%s\n", line);
+	used = string_appendf(buffer, size, used, "%s\n", line);
 	for (size_t i = 0; i < m->alert_count; i++) {
 		alert_headline(&m->alerts[i], m->host, line, sizeof(line));
 		alert_facts(&m->alerts[i], now_usec, facts, sizeof(facts));
-		used = append(buffer, size, used, "\n%s\n%s", line, facts);
+		used = string_appendf(buffer, size, used, "\n%s\n%s", line, facts);
 	}
 	message_deferred_line(m, line, sizeof(line));
 	if (line[0] != '\0')
-		append(buffer, size, used, "\n%s\n", line);
+		string_appendf(buffer, size, used, "\n%s\n", line);
 }
 
 void mask_secrets(char *text, char *const *secrets, size_t count)
