@@ -27,6 +27,14 @@ ifeq ($(WITH_SQLITE),1)
 PKGS        += sqlite3
 endif
 
+# libcap-ng >= 0.8 has the ambient set (CAPNG_SELECT_ALL, CAPNG_CLEAR_AMBIENT);
+# 0.7.9 (Debian 11, Ubuntu 20.04/22.04) has not: src/core/privilege.c then
+# clears it with prctl(). Enum constants, so the header is probed, not #ifdef.
+ifeq ($(origin HAVE_CAPNG_AMBIENT),undefined)
+HAVE_CAPNG_AMBIENT := $(shell printf '\043include <cap-ng.h>\nint x = CAPNG_SELECT_ALL | CAPNG_CLEAR_AMBIENT;\n' | \
+	$(CC) -x c -fsyntax-only - 2>/dev/null && echo 1 || echo 0)
+endif
+
 # Each flavour builds in its own directory so they never share objects.
 BUILD       := build
 ifeq ($(SAN),1)
@@ -52,7 +60,8 @@ HARDENING   := -fstack-protector-strong -fPIE -U_FORTIFY_SOURCE -D_FORTIFY_SOURC
 # so a packaged build still gets C11, _GNU_SOURCE, -Werror and hardening.
 CFLAGS      ?= -O2 -g
 override CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP
-override CPPFLAGS += -Isrc -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=$(WITH_SQLITE)
+override CPPFLAGS += -Isrc -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=$(WITH_SQLITE) \
+		     -DHAVE_CAPNG_AMBIENT=$(HAVE_CAPNG_AMBIENT)
 override LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 ifeq ($(SAN),1)
 override CFLAGS   := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
