@@ -89,20 +89,32 @@ BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all check check-build check-run bench bench-run run run-foreground \
-	install deps ensure-deps fuzz clean format dist
+.PHONY: all build-all check check-build check-run bench bench-run run \
+	run-foreground install deps ensure-deps ensure-test-deps fuzz fuzz-build \
+	clean format dist man-build
 .DEFAULT_GOAL := all
 
+# The public targets install what is missing first, then hand over to a fresh
+# make (a target whose name holds no $(BUILD)) so that everything pkg-config
+# decides (WITH_SQLITE, flags, BUILD) is decided with the dependencies present:
+# plain `make` on a fresh machine works the first time.
 all: ensure-deps
-	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent $(BUILD)/toml-decoder
+	@$(MAKE) --no-print-directory build-all
 
-# Installs what is missing (build libraries, test servers, packaging tools);
-# a quick no-op when everything is present.
+build-all: $(BUILD)/sysops-agent $(BUILD)/toml-decoder
+
+# Installs what is missing, a quick no-op when everything is present:
+# `make`, `make run`, `make bench`, `make man` the build group (compiler and
+# libraries); `make check` also the test group and, best effort, the
+# packaging tools (scripts/install-deps says which groups hold what).
 ensure-deps:
-	@scripts/install-deps --if-root
+	@scripts/install-deps --if-root build
+
+ensure-test-deps:
+	@scripts/install-deps --if-root test tools
 
 deps:
-	@scripts/install-deps
+	@scripts/install-deps all
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -133,10 +145,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 
 check-build: $(BUILD)/sysops-agent $(BUILD)/toml-decoder $(UNIT_BIN) $(TOOL_BIN)
 
-# The public targets install what is missing first, then hand over to a fresh
-# make so that everything pkg-config decides (WITH_SQLITE, flags, BUILD) is
-# decided with the dependencies present.
-check: ensure-deps
+check: ensure-test-deps
 	@$(MAKE) --no-print-directory check-run
 
 check-run: check-build
@@ -160,7 +169,13 @@ run-foreground: $(BUILD)/sysops-agent
 # libFuzzer targets, always clang, always with sanitizers.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Isrc/core -fsanitize=fuzzer,address,undefined \
                -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=0
-fuzz: ensure-deps $(FUZZ_BIN)
+fuzz:
+	@scripts/install-deps --if-root build tools
+	@command -v clang >/dev/null || { echo "make fuzz needs clang with libFuzzer" \
+		"(scripts/install-deps tools could not install it here)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory fuzz-build
+
+fuzz-build: $(FUZZ_BIN)
 	@echo "fuzz targets: $(FUZZ_BIN)"
 	@echo "run one (new inputs go to the first, scratch, directory):"
 	@echo "  mkdir -p build/fuzz/corpus-toml && build/fuzz/fuzz_toml -max_total_time=60 build/fuzz/corpus-toml tests/fuzz/corpus/toml"
@@ -192,7 +207,9 @@ DIST        := sysops-agent-$(VERSION)
 .PHONY: man dist rpm deb
 
 man: ensure-deps
-	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent $(BUILD)/tests/tools/config_doc
+	@$(MAKE) --no-print-directory man-build
+
+man-build: $(BUILD)/sysops-agent $(BUILD)/tests/tools/config_doc
 	man/generate $(BUILD) man
 
 # The tracked files as they are in the tree (edits included), reproducibly.
@@ -213,6 +230,7 @@ clean:
 	rm -rf build
 
 # Dependency files only: build/deb and build/rpm hold package builds (whose
-# etc/sysusers.d and own build/ must not be read as ours).
--include $(shell find build \( -path build/deb -o -path build/rpm \) -prune -o \
-	-type f -name '*.d' -print 2>/dev/null)
+# etc/sysusers.d and own build/ must not be read as ours), build/distro the
+# roots of scripts/distro-check.
+-include $(shell find build \( -path build/deb -o -path build/rpm -o -path build/distro \) \
+	-prune -o -type f -name '*.d' -print 2>/dev/null)

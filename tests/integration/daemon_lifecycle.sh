@@ -74,7 +74,8 @@ wait_for 5 test -d "$state"
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
 check "-q hides info messages" test "$(grep -c '^<6>' "$log.3")" -eq 0
 
-# A config that does not load stops start-up with exit 1.
+# A config that does not load stops start-up with exit 78 (EX_CONFIG), the
+# status the unit does not restart on.
 write_config "$cfg" '[agent]' 'nope = 1'
 "$AGENT" -f -c "$cfg" >"$log.4" 2>&1
-check "an invalid config at start-up exits 1" test $? -eq 1
+check "an invalid config at start-up exits 78 (EX_CONFIG)" test $? -eq 78
