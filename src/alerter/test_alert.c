@@ -86,10 +86,10 @@ static void report(const struct test_outcome *o)
 int command_test_alert(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"channel", required_argument, NULL, 'C'},
-	    {"severity", required_argument, NULL, 'S'},
-	    {NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "channel", required_argument, NULL, 'C' },
+		{ "severity", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
 	};
 	enum alert_severity severity = ALERT_INFO;
 	struct test_outcome outcomes[CHANNEL_COUNT] = { 0 };

@@ -36,47 +36,46 @@ static const struct command {
 	const char *synopsis;
 	const char *summary;
 } commands[] = {
-    {"check-config", command_check_config, "check-config [-c FILE] [--print]",
-     "validate the configuration (--print: and show it in effect)"},
-    {"once", command_once, "once [-c FILE] [--interval SECS] [--json]",
-     "collect twice one interval apart and print every metric"},
-    {"replay", analyzer_command_replay, "replay [-c FILE] FILE.csv",
-     "score a timestamp,value CSV offline"},
-    {"logscan", logscan_command,
-     "logscan [-c FILE] [--rules-only] [--json] FILE...|-",
-     "run the log rules over files or stdin"},
-    {"test-alert", command_test_alert,
-     "test-alert [-c FILE] [--channel NAME] [--severity info]",
-     "send a test message, labelled test=\"true\", through each channel"},
-    {"history", history_command_history,
-     "history [-c FILE] [--state-dir DIR] [--metric GLOB] [--since 6h] "
-     "[--json]",
-     "min/avg/max and a sparkline per series from the history database"},
-    {"alerts", history_command_alerts,
-     "alerts [-c FILE] [--state-dir DIR] [--since 24h] [--json]",
-     "alert history: state, duration, delivery, why held back"},
-    {"export", history_command_export,
-     "export [-c FILE] [--state-dir DIR] --prometheus FILE",
-     "newest minute of every series in Prometheus text format"},
+	{ "check-config", command_check_config,
+	  "check-config [-c FILE] [--print]",
+	  "validate the configuration (--print: and show it in effect)" },
+	{ "once", command_once, "once [-c FILE] [--interval SECS] [--json]",
+	  "collect twice one interval apart and print every metric" },
+	{ "replay", analyzer_command_replay, "replay [-c FILE] FILE.csv",
+	  "score a timestamp,value CSV offline" },
+	{ "logscan", logscan_command,
+	  "logscan [-c FILE] [--rules-only] [--json] FILE...|-",
+	  "run the log rules over files or stdin" },
+	{ "test-alert", command_test_alert,
+	  "test-alert [-c FILE] [--channel NAME] [--severity info]",
+	  "send a test message, labelled test=\"true\", through each channel" },
+	{ "history", history_command_history,
+	  "history [-c FILE] [--state-dir DIR] [--metric GLOB] [--since 6h] "
+	  "[--json]",
+	  "min/avg/max and a sparkline per series from the history database" },
+	{ "alerts", history_command_alerts,
+	  "alerts [-c FILE] [--state-dir DIR] [--since 24h] [--json]",
+	  "alert history: state, duration, delivery, why held back" },
+	{ "export", history_command_export,
+	  "export [-c FILE] [--state-dir DIR] --prometheus FILE",
+	  "newest minute of every series in Prometheus text format" },
 };
 
 static void print_usage(FILE *stream)
 {
-	fprintf(
-	    stream,
-	    "usage: sysops-agent [-c FILE] [-f] [-v|-q]\n"
-	    "       sysops-agent [-c FILE] COMMAND [OPTIONS]\n"
-	    "       sysops-agent --version | --help\n\n"
-	    "Anomaly-detection alerting daemon for Linux servers.\n\n"
-	    "  -c, --config FILE  configuration (default %s,\n"
-	    "                     or $SYSOPS_AGENT_CONFIG); before or after\n"
-	    "                     a command\n"
-	    "  -f, --foreground   stay in the foreground and log to stderr\n"
-	    "  -v, --verbose      log debug messages\n"
-	    "  -q, --quiet        log warnings and errors only (-qq: "
-	    "errors)\n\n"
-	    "commands:\n",
-	    CONFIG_DEFAULT_PATH);
+	fprintf(stream,
+		"usage: sysops-agent [-c FILE] [-f] [-v|-q]\n"
+		"       sysops-agent [-c FILE] COMMAND [OPTIONS]\n"
+		"       sysops-agent --version | --help\n\n"
+		"Anomaly-detection alerting daemon for Linux servers.\n\n"
+		"  -c, --config FILE  configuration (default %s,\n"
+		"                     or $SYSOPS_AGENT_CONFIG); before or after\n"
+		"                     a command\n"
+		"  -f, --foreground   stay in the foreground and log to stderr\n"
+		"  -v, --verbose      log debug messages\n"
+		"  -q, --quiet        log warnings and errors only (-qq: errors)\n\n"
+		"commands:\n",
+		CONFIG_DEFAULT_PATH);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		/* Three spaces at least: man/generate splits on them. */
 		fprintf(stream, "  %-40s   %s\n", commands[i].synopsis,
@@ -95,9 +94,9 @@ static int usage_error(const char *message, const char *argument)
 static int command_check_config(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"print", no_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "print", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *shown;
 	struct config *config;

@@ -257,12 +257,12 @@ static void print_series(const char *name, const char *labels,
 int history_command_history(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"state-dir", required_argument, NULL, 'd'},
-	    {"metric", required_argument, NULL, 'm'},
-	    {"since", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "metric", required_argument, NULL, 'm' },
+		{ "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *state_dir = NULL, *glob = NULL,
 		   *since_text = "6h";
@@ -271,8 +271,7 @@ int history_command_history(int argc, char **argv)
 	struct history *h;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "c:d:m:s:j", options, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, "c:d:m:s:j", options, NULL)) != -1) {
 		if (c == 'c')
 			path = optarg;
 		else if (c == 'd')
@@ -400,11 +399,11 @@ static void print_alert(const struct history_alert *a, void *context)
 int history_command_alerts(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"state-dir", required_argument, NULL, 'd'},
-	    {"since", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *state_dir = NULL;
 	struct alerts_output out = { 0 };
@@ -496,10 +495,10 @@ static int format_export(FILE *stream, void *context)
 int history_command_export(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"state-dir", required_argument, NULL, 'd'},
-	    {"prometheus", required_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "prometheus", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *state_dir = NULL, *target = NULL;
 	struct export_source source = {0};
