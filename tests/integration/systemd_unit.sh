@@ -52,9 +52,21 @@ mkdir "$TEST_TMP/verify"
 sed "s|/usr/sbin/sysops-agent|$PWD/$BUILD/sysops-agent|" "$unit" \
 	>"$TEST_TMP/verify/sysops-agent.service"
 systemd-analyze verify --man=no "$TEST_TMP/verify/sysops-agent.service" \
-	>"$TEST_TMP/verify.out" 2>&1
+	>"$TEST_TMP/verify.all" 2>&1
+status=$?
+# A setting newer than this systemd is ignored with a warning: expected on
+# the older releases the README lists (PrivateIPC= came with 248).
+version=$(systemd-analyze --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p')
+newer=()
+[ "${version:-0}" -lt 248 ] && newer+=(-e "Unknown key name 'PrivateIPC'")
+if [ ${#newer[@]} -gt 0 ]; then
+	grep "${newer[@]}" "$TEST_TMP/verify.all" | sed "s/^/# systemd $version ignores: /"
+	grep -v "${newer[@]}" "$TEST_TMP/verify.all" >"$TEST_TMP/verify.out"
+else
+	cp "$TEST_TMP/verify.all" "$TEST_TMP/verify.out"
+fi
 check "systemd-analyze verify finds no problem" \
-	test $? -eq 0 -a ! -s "$TEST_TMP/verify.out"
+	test "$status" -eq 0 -a ! -s "$TEST_TMP/verify.out"
 sed 's/^/# verify: /' "$TEST_TMP/verify.out"
 
 has() { grep -qxF -- "$1" "$unit"; }
