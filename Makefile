@@ -27,6 +27,14 @@ ifeq ($(WITH_SQLITE),1)
 PKGS        += sqlite3
 endif
 
+# libcap-ng >= 0.8 has the ambient set (CAPNG_SELECT_ALL, CAPNG_CLEAR_AMBIENT);
+# 0.7.9 (Debian 11, Ubuntu 20.04/22.04) has not: src/core/privilege.c then
+# clears it with prctl(). Enum constants, so the header is probed, not #ifdef.
+ifeq ($(origin HAVE_CAPNG_AMBIENT),undefined)
+HAVE_CAPNG_AMBIENT := $(shell printf '\043include <cap-ng.h>\nint x = CAPNG_SELECT_ALL | CAPNG_CLEAR_AMBIENT;\n' | \
+	$(CC) -x c -fsyntax-only - 2>/dev/null && echo 1 || echo 0)
+endif
+
 # Each flavour builds in its own directory so they never share objects.
 BUILD       := build
 ifeq ($(SAN),1)
@@ -52,7 +60,8 @@ HARDENING   := -fstack-protector-strong -fPIE -U_FORTIFY_SOURCE -D_FORTIFY_SOURC
 # so a packaged build still gets C11, _GNU_SOURCE, -Werror and hardening.
 CFLAGS      ?= -O2 -g
 override CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP
-override CPPFLAGS += -Isrc -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=$(WITH_SQLITE)
+override CPPFLAGS += -Isrc -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=$(WITH_SQLITE) \
+		     -DHAVE_CAPNG_AMBIENT=$(HAVE_CAPNG_AMBIENT)
 override LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 ifeq ($(SAN),1)
 override CFLAGS   := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
@@ -80,20 +89,32 @@ BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all check check-build check-run bench bench-run run run-foreground \
-	install deps ensure-deps fuzz clean format dist
+.PHONY: all build-all check check-build check-run bench bench-run run \
+	run-foreground install deps ensure-deps ensure-test-deps fuzz fuzz-build \
+	clean format dist man-build
 .DEFAULT_GOAL := all
 
+# The public targets install what is missing first, then hand over to a fresh
+# make (a target whose name holds no $(BUILD)) so that everything pkg-config
+# decides (WITH_SQLITE, flags, BUILD) is decided with the dependencies present:
+# plain `make` on a fresh machine works the first time.
 all: ensure-deps
-	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent $(BUILD)/toml-decoder
+	@$(MAKE) --no-print-directory build-all
 
-# Installs what is missing (build libraries, test servers, packaging tools);
-# a quick no-op when everything is present.
+build-all: $(BUILD)/sysops-agent $(BUILD)/toml-decoder
+
+# Installs what is missing, a quick no-op when everything is present:
+# `make`, `make run`, `make bench`, `make man` the build group (compiler and
+# libraries); `make check` also the test group and, best effort, the
+# packaging tools (scripts/install-deps says which groups hold what).
 ensure-deps:
-	@scripts/install-deps --if-root
+	@scripts/install-deps --if-root build
+
+ensure-test-deps:
+	@scripts/install-deps --if-root test tools
 
 deps:
-	@scripts/install-deps
+	@scripts/install-deps all
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -124,10 +145,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 
 check-build: $(BUILD)/sysops-agent $(BUILD)/toml-decoder $(UNIT_BIN) $(TOOL_BIN)
 
-# The public targets install what is missing first, then hand over to a fresh
-# make so that everything pkg-config decides (WITH_SQLITE, flags, BUILD) is
-# decided with the dependencies present.
-check: ensure-deps
+check: ensure-test-deps
 	@$(MAKE) --no-print-directory check-run
 
 check-run: check-build
@@ -151,7 +169,13 @@ run-foreground: $(BUILD)/sysops-agent
 # libFuzzer targets, always clang, always with sanitizers.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Isrc/core -fsanitize=fuzzer,address,undefined \
                -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=0
-fuzz: ensure-deps $(FUZZ_BIN)
+fuzz:
+	@scripts/install-deps --if-root build tools
+	@command -v clang >/dev/null || { echo "make fuzz needs clang with libFuzzer" \
+		"(scripts/install-deps tools could not install it here)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory fuzz-build
+
+fuzz-build: $(FUZZ_BIN)
 	@echo "fuzz targets: $(FUZZ_BIN)"
 	@echo "run one (new inputs go to the first, scratch, directory):"
 	@echo "  mkdir -p build/fuzz/corpus-toml && build/fuzz/fuzz_toml -max_total_time=60 build/fuzz/corpus-toml tests/fuzz/corpus/toml"
@@ -183,7 +207,9 @@ DIST        := sysops-agent-$(VERSION)
 .PHONY: man dist rpm deb
 
 man: ensure-deps
-	@$(MAKE) --no-print-directory $(BUILD)/sysops-agent $(BUILD)/tests/tools/config_doc
+	@$(MAKE) --no-print-directory man-build
+
+man-build: $(BUILD)/sysops-agent $(BUILD)/tests/tools/config_doc
 	man/generate $(BUILD) man
 
 # The tracked files as they are in the tree (edits included), reproducibly.
@@ -205,6 +231,7 @@ clean:
 
 # Dependency files of this flavour's build directory only (BUILD may be
 # any directory): build/deb and build/rpm hold package builds (whose
-# etc/sysusers.d and own build/ must not be read as ours).
--include $(shell find $(BUILD) \( -path build/deb -o -path build/rpm \) -prune -o \
-	-type f -name '*.d' -print 2>/dev/null)
+# etc/sysusers.d and own build/ must not be read as ours), build/distro the
+# roots of scripts/distro-check.
+-include $(shell find $(BUILD) \( -path build/deb -o -path build/rpm -o -path build/distro \) \
+	-prune -o -type f -name '*.d' -print 2>/dev/null)

@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 
 #include "core/log.h"
+#include "core/sd_compat.h"
 #include "core/secret.h"
 #include "core/util.h"
 
@@ -73,7 +74,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what,
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
 		if (source != NULL) {
-			sd_event_source_disable_unref(source);
+			sd_compat_event_source_disable_unref(source);
 			curl_multi_assign(d->multi, fd, NULL);
 		}
 		return 0;
@@ -192,7 +193,7 @@ void delivery_free(struct delivery *d)
 	}
 	if (d->multi != NULL)
 		curl_multi_cleanup(d->multi);
-	sd_event_source_disable_unref(d->timer);
+	sd_compat_event_source_disable_unref(d->timer);
 	sd_event_unref(d->event);
 	free(d);
 }

@@ -1,6 +1,8 @@
 /*
- * test_alert.c - `sysops-agent test-alert [-c FILE] [--channel NAME]`: sends
- * one test message through each configured channel (or the one named) with
+ * test_alert.c - `sysops-agent test-alert [-c FILE] [--channel NAME]
+ * [--severity NAME]`: sends one test message, labelled test="true" and of
+ * severity info unless asked (a route that pages on critical must not page
+ * for a test), through each configured channel (or the one named) with
  * the daemon's own formatters and delivery code, and reports per channel
  * "ok" or the exact error (every configured secret masked, in any encoding).
  * No retry, no spool: the point is to see the first answer.
@@ -36,7 +38,8 @@ static void on_done(void *userdata, const struct delivery_result *result)
 }
 
 static void build_test_message(struct alert_message *m, const char *host,
-			       enum channel_id channel)
+			       enum channel_id channel,
+			       enum alert_severity severity)
 {
 	static const double history[] = { 3, 4, 4, 5, 7, 6, 8, 9, 12, 15 };
 	struct alert_snapshot *a = &m->alerts[0];
@@ -50,7 +53,8 @@ static void build_test_message(struct alert_message *m, const char *host,
 	string_copy(a->rule, "test_alert", sizeof(a->rule));
 	string_copy(a->summary, "Test message from sysops-agent test-alert: "
 		    "this channel works.", sizeof(a->summary));
-	a->severity = ALERT_CRITICAL; /* passes every min_severity */
+	a->severity = severity;
+	string_copy(a->labels, "test=true", sizeof(a->labels));
 	a->kind = ALERT_KIND_TEST;
 	a->firing = true;
 	a->started_usec = now;
@@ -94,8 +98,10 @@ int command_test_alert(int argc, char **argv)
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "channel", required_argument, NULL, 'C' },
+		{ "severity", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
+	enum alert_severity severity = ALERT_INFO;
 	struct test_outcome outcomes[CHANNEL_COUNT] = { 0 };
 	const char *path = NULL, *only = NULL;
 	struct delivery *delivery = NULL;
@@ -105,12 +111,19 @@ int command_test_alert(int argc, char **argv)
 	int c, wanted = -1, failures = 0, tried = 0;
 	uint64_t deadline;
 
-	while ((c = getopt_long(argc, argv, "c:C:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:C:S:", options, NULL)) != -1) {
 		if (c == 'c')
 			path = optarg;
 		else if (c == 'C')
 			only = optarg;
-		else
+		else if (c == 'S') {
+			severity = event_severity_from_name(optarg, ALERT_INFO);
+			/* Unknown names fall back: the name must come back. */
+			if (strcmp(event_severity_name(severity), optarg) != 0)
+				return cli_usage_error("test-alert",
+						       "--severity takes info, "
+						       "warning or critical");
+		} else
 			return cli_usage_error("test-alert", "unknown option");
 	}
 	if (optind != argc)
@@ -156,7 +169,8 @@ int command_test_alert(int argc, char **argv)
 			continue;
 		}
 		tried++;
-		build_test_message(m, config->agent.hostname, o->channel);
+		build_test_message(m, config->agent.hostname, o->channel,
+				   severity);
 		if (i == CHANNEL_CONSOLE) {
 			channel_console_write(m, m->created_usec);
 			printf("console: ok (logged)\n");

@@ -7,6 +7,13 @@
  * a hung NFS server would otherwise block the event loop. A bind mount of a
  * device already seen is skipped so each filesystem is counted once. Mounts
  * and devices that vanish between ticks have their series retired.
+ *
+ * Read-only is the filesystem's own state, the superblock options (the
+ * column after the source in mountinfo), never the per-mount flags or
+ * statvfs's ST_RDONLY: the unit's ProtectSystem=strict makes every mount
+ * read-only in the daemon's namespace while the filesystems stay writable,
+ * and a filesystem the kernel remounts read-only on errors shows "ro" there
+ * in every namespace.
  */
 #include "collector/collect.h"
 
@@ -192,7 +199,6 @@ static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
 		emit(ctx, &e->refs[F_INODES_FREE], "disk.inodes_free",
 		     e->labels, (double)st.f_favail);
 	}
-	read_only = read_only || (st.f_flag & ST_RDONLY);
 	emit(ctx, &e->refs[F_READ_ONLY], "disk.read_only", e->labels,
 	     read_only ? 1 : 0);
 	/*
@@ -285,8 +291,7 @@ static void collect_mounts(struct disk_state *s, struct collect_context *ctx)
 			continue;
 		unescape_octal(source);
 		emit_filesystem(s, ctx, field[4], fstype, source,
-				has_option(field[5], "ro") ||
-					(super && has_option(super, "ro")));
+				super != NULL && has_option(super, "ro"));
 	}
 	clear_unmounted(s, ctx);
 	entity_sweep(ctx, &s->filesystems);

@@ -19,10 +19,12 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/sd_compat.h"
 #include "core/util.h"
 
 #define MAX_UNITS 1024
 #define WAIT_USEC (2 * USEC_PER_SEC)
+/* A hung systemd must not pile up calls: each gives up after 5 s. */
 #define CALL_TIMEOUT_USEC (5 * USEC_PER_SEC)
 
 enum { U_FAILED, U_RESTARTS, U_RESTARTS_DELTA };
@@ -59,11 +61,7 @@ static int connect_bus(struct systemd_state *s)
 {
 	int r = sd_bus_open_system(&s->bus);
 
-	if (r < 0)
-		return r;
-	/* A hung systemd must not pile up calls: each gives up after 5 s. */
-	sd_bus_set_method_call_timeout(s->bus, CALL_TIMEOUT_USEC);
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 static int systemd_init(void *data, struct collect_context *ctx,
@@ -144,11 +142,11 @@ static void ask_restarts(struct systemd_state *s, struct unit *u)
 {
 	if (u->restarts_call != NULL)
 		return;     /* the previous question is still open */
-	if (sd_bus_call_method_async(
-		    s->bus, &u->restarts_call, "org.freedesktop.systemd1",
-		    u->object_path, "org.freedesktop.DBus.Properties", "Get",
-		    on_restarts, u, "ss", "org.freedesktop.systemd1.Service",
-		    "NRestarts") < 0)
+	if (sd_compat_bus_call_method_async(
+		s->bus, &u->restarts_call, "org.freedesktop.systemd1",
+		u->object_path, "org.freedesktop.DBus.Properties", "Get",
+		on_restarts, u, CALL_TIMEOUT_USEC, "ss",
+		"org.freedesktop.systemd1.Service", "NRestarts") < 0)
 		u->restarts_call = NULL;
 }
 
@@ -210,11 +208,10 @@ static void ask_units(struct systemd_state *s)
 {
 	if (s->list_call != NULL)
 		return;
-	if (sd_bus_call_method_async(s->bus, &s->list_call,
-				     "org.freedesktop.systemd1",
-				     "/org/freedesktop/systemd1",
-				     "org.freedesktop.systemd1.Manager",
-				     "ListUnits", on_list_units, s, NULL) < 0)
+	if (sd_compat_bus_call_method_async(
+		s->bus, &s->list_call, "org.freedesktop.systemd1",
+		"/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+		"ListUnits", on_list_units, s, CALL_TIMEOUT_USEC, NULL) < 0)
 		s->list_call = NULL;
 }
 

@@ -28,6 +28,8 @@
 
 static enum log_target current_target = LOG_TARGET_STDERR;
 static int current_level = LOG_INFO;
+/* A person reads a terminal: "sysops-agent: error: ...", never "<3>...". */
+static bool stderr_is_terminal;
 
 static const char *const level_names[] = {
 	[LOG_EMERG] = "emergency", [LOG_ALERT] = "alert",
@@ -60,6 +62,7 @@ void log_open(enum log_target target)
 		target = stderr_is_journal() ? LOG_TARGET_JOURNAL
 					     : LOG_TARGET_STDERR;
 	current_target = target;
+	stderr_is_terminal = isatty(STDERR_FILENO) == 1;
 }
 
 enum log_target log_current_target(void)
@@ -108,7 +111,7 @@ static void write_stderr(int priority, const char *message,
 	size_t used;
 	int n;
 
-	if (current_target == LOG_TARGET_PLAIN)
+	if (current_target == LOG_TARGET_PLAIN || stderr_is_terminal)
 		n = snprintf(line, sizeof(line), "sysops-agent: %s%s",
 			     priority <= LOG_ERR	   ? "error: "
 			     : priority == LOG_WARNING ? "warning: "

@@ -3,7 +3,8 @@
  *
  * Under systemd (stderr is the journal stream) records go to the journal with
  * PRIORITY and structured fields; otherwise to stderr with "<N>" prefixes that
- * journald and syslog understand. Commands run by hand use a plain style.
+ * journald and syslog understand. Commands, and anything written to a
+ * terminal, use a plain style ("sysops-agent: error: ...").
  */
 #ifndef SYSOPS_LOG_H
 #define SYSOPS_LOG_H
@@ -13,9 +14,9 @@
 #include <syslog.h>
 
 enum log_target {
-	LOG_TARGET_AUTO,    /* journal when stderr is the journal, else stderr */
-	LOG_TARGET_STDERR,  /* "<N>message", the daemon in the foreground */
-	LOG_TARGET_PLAIN,   /* "sysops-agent: message", for commands */
+	LOG_TARGET_AUTO,   /* journal when stderr is the journal, else stderr */
+	LOG_TARGET_STDERR, /* "<N>message" (plain on a terminal), foreground */
+	LOG_TARGET_PLAIN,  /* "sysops-agent: message", for commands */
 	LOG_TARGET_JOURNAL, /* sd_journal_send with structured fields */
 };
 

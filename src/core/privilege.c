@@ -26,6 +26,22 @@
 /* Highest capability number the kernel may report in a 64-bit mask. */
 #define CAPABILITY_MAX 63
 
+/*
+ * libcap-ng 0.8 knows the ambient set (CAPNG_SELECT_ALL, CAPNG_CLEAR_AMBIENT);
+ * 0.7.9 (Debian 11, Ubuntu 20.04 and 22.04) knows capabilities and bounding
+ * set only. Both are enum constants, so the Makefile probes the header and
+ * says which with HAVE_CAPNG_AMBIENT; without it prctl() clears the ambient
+ * set and the bounding set is dropped here (drop_bounding_set()).
+ */
+#ifndef HAVE_CAPNG_AMBIENT
+#define HAVE_CAPNG_AMBIENT 0
+#endif
+#if HAVE_CAPNG_AMBIENT
+#define SELECT_EVERY_SET CAPNG_SELECT_ALL
+#else
+#define SELECT_EVERY_SET CAPNG_SELECT_BOTH
+#endif
+
 static const unsigned int kept_capabilities[] = {
 	CAP_DAC_READ_SEARCH, /* other users' /proc/PID/fd, log files, journal */
 	CAP_SYSLOG,          /* /dev/kmsg under kernel.dmesg_restrict=1 */
@@ -84,6 +100,37 @@ static int set_no_new_privs(void)
 
 		log_error("cannot set no_new_privs: %s", strerror(errno));
 		return r;
+	}
+	return 0;
+}
+
+/*
+ * Empties the ambient set and, with drop_bounds, the bounding set (needs
+ * CAP_SETPCAP, which root holds until its capabilities are applied): the
+ * work libcap-ng >= 0.8 does in capng_change_id()/capng_apply(), done by
+ * hand for 0.7.9. Capabilities the running kernel does not know end it.
+ */
+static int clear_inheritable_sets(bool drop_bounds)
+{
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+	    errno != EINVAL) {
+		int r = -errno;
+
+		log_error("cannot clear the ambient capabilities: %s",
+			  strerror(errno));
+		return r;
+	}
+	for (unsigned int c = 0; drop_bounds && c <= CAPABILITY_MAX; c++) {
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) <= 0)
+			continue; /* not in the set, or beyond the kernel's */
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+			int r = -errno;
+
+			log_error("cannot drop capability %u from the bounding "
+				  "set: %s",
+				  c, strerror(errno));
+			return r;
+		}
 	}
 	return 0;
 }
@@ -223,7 +270,7 @@ static int verify_root_is_gone(uid_t uid, gid_t gid)
 
 static void capabilities_to_keep(void)
 {
-	capng_clear(CAPNG_SELECT_ALL);
+	capng_clear(SELECT_EVERY_SET);
 	for (size_t i = 0; i < ARRAY_SIZE(kept_capabilities); i++)
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
 			     kept_capabilities[i]);
@@ -324,8 +371,16 @@ static int switch_to_service_user(const struct passwd *pw, int state_dir_fd,
 		return r;
 	}
 	capabilities_to_keep();
+#if HAVE_CAPNG_AMBIENT
 	r = capng_change_id((int)uid, (int)gid,
 			    CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT);
+#else
+	/* Still root with every capability: CAP_SETPCAP drops the bounds. */
+	r = clear_inheritable_sets(true);
+	if (r < 0)
+		return r;
+	r = capng_change_id((int)uid, (int)gid, CAPNG_NO_FLAG);
+#endif
 	if (r < 0) {
 		log_error("cannot switch to user %s (libcap-ng step %d)",
 			  PRIVILEGE_USER, -r);
@@ -354,7 +409,11 @@ static int restrict_root(int state_dir_fd, const char *state_dir)
 	int r;
 
 	capabilities_to_keep();
-	if (capng_apply(CAPNG_SELECT_ALL) < 0) {
+	/* Bounds before capabilities: dropping them needs CAP_SETPCAP. */
+	r = HAVE_CAPNG_AMBIENT ? 0 : clear_inheritable_sets(true);
+	if (r < 0)
+		return r;
+	if (capng_apply(SELECT_EVERY_SET) < 0) {
 		log_error("cannot drop capabilities");
 		return -EPERM;
 	}
@@ -416,8 +475,9 @@ static int restrict_unprivileged(int state_dir_fd, const char *state_dir)
 		}
 	}
 	/* Ambient capabilities would pass to a child; there is none. */
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	r = set_no_new_privs();
+	r = clear_inheritable_sets(false);
+	if (r == 0)
+		r = set_no_new_privs();
 	if (r == 0)
 		r = verify_capabilities(false);
 	if (r < 0)

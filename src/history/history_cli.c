@@ -53,8 +53,13 @@ int history_parse_duration(const char *text, int64_t *secs)
 	return -EINVAL;
 }
 
+/*
+ * Says on stderr which database it reads (stdout stays the data), and where
+ * to look when there is none: `make run` keeps its state in build/state.
+ */
 static struct history *open_for_reading(const struct config *config)
 {
+	const char *dir = config->agent.state_dir;
 	struct history *h;
 	int fd;
 
@@ -63,30 +68,54 @@ static struct history *open_for_reading(const struct config *config)
 			"history is kept (rebuild with WITH_SQLITE=1)\n");
 		return NULL;
 	}
-	fd = open(config->agent.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && faccessat(fd, HISTORY_DB_NAME, F_OK, 0) < 0 &&
+	    errno == ENOENT) {
+		close(fd);
+		fd = -1;
+		errno = ENOENT;
+	}
 	if (fd < 0) {
-		fprintf(stderr, "sysops-agent: %s: %s\n",
-			config->agent.state_dir, strerror(errno));
+		fprintf(stderr,
+			"sysops-agent: error: no history in %s (%s): "
+			"the daemon keeps %s in its state_dir; name another "
+			"with --state-dir DIR (after `make run`: --state-dir "
+			"build/state)\n",
+			dir, strerror(errno), HISTORY_DB_NAME);
 		return NULL;
 	}
+	fprintf(stderr, "sysops-agent: reading %s/%s\n", dir, HISTORY_DB_NAME);
 	h = history_open_readonly(fd);
 	if (h == NULL)
-		fprintf(stderr, "sysops-agent: cannot read %s/%s: %s\n",
-			config->agent.state_dir, HISTORY_DB_NAME,
-			history_last_error());
+		fprintf(stderr, "sysops-agent: cannot read %s/%s: %s\n", dir,
+			HISTORY_DB_NAME, history_last_error());
 	/* SQLite resolved the path through the fd; it may be closed now. */
 	close(fd);
 	return h;
 }
 
-/* What history and alerts both start with: the config, then the database. */
-static struct history *open_for_command(const char *path)
+/*
+ * What history, alerts and export start with: the config, --state-dir
+ * over its state_dir (and $STATE_DIRECTORY), then the database.
+ */
+static struct history *open_for_command(const char *path, const char *state_dir)
 {
 	struct config *config;
-	struct history *h;
+	struct history *h = NULL;
 
 	if (cli_load_config(path, &config) < 0)
 		return NULL;
+	if (state_dir != NULL) {
+		char *copy = strdup(state_dir);
+
+		if (copy == NULL) {
+			fprintf(stderr, "sysops-agent: out of memory\n");
+			config_free(config);
+			return NULL;
+		}
+		free(config->agent.state_dir);
+		config->agent.state_dir = copy;
+	}
 	h = open_for_reading(config);
 	config_free(config);
 	return h;
@@ -229,20 +258,24 @@ int history_command_history(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 'd' },
 		{ "metric", required_argument, NULL, 'm' },
 		{ "since", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL, *glob = NULL, *since_text = "6h";
+	const char *path = NULL, *state_dir = NULL, *glob = NULL,
+		   *since_text = "6h";
 	struct history_output out = { 0 };
 	int64_t since = 6 * 3600;
 	struct history *h;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "c:m:s:j", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:m:s:j", options, NULL)) != -1) {
 		if (c == 'c')
 			path = optarg;
+		else if (c == 'd')
+			state_dir = optarg;
 		else if (c == 'm')
 			glob = optarg;
 		else if (c == 's' && history_parse_duration(optarg, &since) < 0)
@@ -257,7 +290,7 @@ int history_command_history(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("history", "unexpected argument");
-	h = open_for_command(path);
+	h = open_for_command(path, state_dir);
 	if (h == NULL)
 		return 1;
 	out.since = (int64_t)time(NULL) - since;
@@ -357,19 +390,22 @@ int history_command_alerts(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 'd' },
 		{ "since", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
+	const char *path = NULL, *state_dir = NULL;
 	struct alerts_output out = { 0 };
 	int64_t since = 24 * 3600;
 	struct history *h;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "c:s:j", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:s:j", options, NULL)) != -1) {
 		if (c == 'c')
 			path = optarg;
+		else if (c == 'd')
+			state_dir = optarg;
 		else if (c == 's' && history_parse_duration(optarg, &since) < 0)
 			return cli_usage_error("alerts", "--since takes a "
 					       "duration such as 90m, 24h, 7d");
@@ -380,7 +416,7 @@ int history_command_alerts(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("alerts", "unexpected argument");
-	h = open_for_command(path);
+	h = open_for_command(path, state_dir);
 	if (h == NULL)
 		return 1;
 	if (out.json)
@@ -450,17 +486,19 @@ int history_command_export(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 'd' },
 		{ "prometheus", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL, *target = NULL;
-	struct export_source source = { 0 };
-	struct config *config;
+	const char *path = NULL, *state_dir = NULL, *target = NULL;
+	struct export_source source = {0};
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "c:p:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:p:", options, NULL)) != -1) {
 		if (c == 'c')
 			path = optarg;
+		else if (c == 'd')
+			state_dir = optarg;
 		else if (c == 'p')
 			target = optarg;
 		else
@@ -469,10 +507,7 @@ int history_command_export(int argc, char **argv)
 	if (optind != argc || target == NULL)
 		return cli_usage_error("export", "expected --prometheus FILE "
 				       "(- for standard output)");
-	if (cli_load_config(path, &config) < 0)
-		return 1;
-	source.history = open_for_reading(config);
-	config_free(config);
+	source.history = open_for_command(path, state_dir);
 	if (source.history == NULL)
 		return 1;
 	if (strcmp(target, "-") == 0) {

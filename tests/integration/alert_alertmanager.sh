@@ -36,6 +36,19 @@ write_alert_config "$dir/agent.toml" \
 	>"$dir/test-alert.out" 2>&1
 check "test-alert reaches alertmanager" grep -q "^alertmanager: ok (200)" \
 	"$dir/test-alert.out"
+test_alert_is() { # test_alert_is PYTHON-CONDITION on the labels `l` of one
+	curl -fsS "$AM_URL/api/v2/alerts?filter=alertname%3D%22test_alert%22" \
+		>"$dir/test-alerts.json" 2>/dev/null &&
+		python3 -c "import json,sys; a=json.load(open(sys.argv[1])); sys.exit(0 if any(($1) for l in [x['labels'] for x in a]) else 1)" "$dir/test-alerts.json"
+}
+check "the test alert is labelled test=\"true\", severity info (pages nobody)" \
+	wait_for 20 test_alert_is 'l.get("test") == "true" and l.get("severity") == "info"'
+"$AGENT" test-alert -c "$dir/agent.toml" --channel alertmanager \
+	--severity critical >"$dir/test-alert.out" 2>&1
+check "--severity critical makes it critical, still labelled a test" \
+	wait_for 20 test_alert_is 'l.get("test") == "true" and l.get("severity") == "critical"'
+"$AGENT" test-alert -c "$dir/agent.toml" --severity loud >/dev/null 2>&1
+check "an unknown --severity is a usage error" test $? -eq 2
 
 start_feed "$dir/daemon.log" "$dir/agent.toml"
 feed "fire disk_full critical mount=/var Disk /var is 97% full"

@@ -1,6 +1,7 @@
 # check_config.sh - an operator validates configurations before reloading:
-# good files print the effective config and exit 0; an unknown key, a wrong
-# type and a line that is not TOML each name file:line and exit 1.
+# good files get a verdict and exit 0 (the effective config only with
+# --print); an unknown key, a wrong type and a line that is not TOML each
+# name file:line and exit 1. -c may come before the command.
 . "$(dirname "$0")/lib.sh"
 
 cfg=$TEST_TMP/config.toml
@@ -10,9 +11,20 @@ err=$TEST_TMP/err
 write_config "$cfg" '[agent]' 'collect_interval_secs = 5' 'hostname = "web-01"'
 "$AGENT" check-config -c "$cfg" >"$out" 2>"$err"
 check "a valid config exits 0" test $? -eq 0
-check "the effective config is printed" grep -qx 'collect_interval_secs = 5' "$out"
-check "defaults appear in the effective config" grep -qx 'history_secs = 3600' "$out"
 check "it says the file is valid" file_contains "$err" "configuration $cfg is valid"
+check "without --print the effective config is not printed" test ! -s "$out"
+"$AGENT" check-config -c "$cfg" --print >"$out" 2>"$err"
+check "--print prints the effective config" grep -qx 'collect_interval_secs = 5' "$out"
+check "defaults appear in the effective config" grep -qx 'history_secs = 3600' "$out"
+"$AGENT" -c "$cfg" check-config >"$out" 2>"$err"
+check "-c FILE before the command works (sysops-agent -c F check-config)" \
+	file_contains "$err" "configuration $cfg is valid"
+"$AGENT" --config "$cfg" check-config -p >"$out" 2>"$err"
+check "and --config FILE too" grep -qx 'collect_interval_secs = 5' "$out"
+"$AGENT" -v check-config >"$out" 2>"$err"
+check "another option before the command is a usage error (exit 2)" test $? -eq 2
+check "which says what may come before it" \
+	file_contains "$err" "only -c FILE may come before the command"
 
 install -m 0640 etc/sysops-agent.toml "$TEST_TMP/example.toml"
 "$AGENT" check-config -c "$TEST_TMP/example.toml" >"$out" 2>"$err"
@@ -21,6 +33,7 @@ check "the shipped example config is valid" test $? -eq 0
 write_config "$cfg" '[agent]' 'collect_interval_secs = 5' 'colect_interval = 3'
 "$AGENT" check-config -c "$cfg" >"$out" 2>"$err"
 check "an unknown key exits 1" test $? -eq 1
+check "the verdict names the file" file_contains "$err" "configuration $cfg is invalid"
 check "an unknown key names file:line, the key and a suggestion" \
 	file_contains "$err" "$cfg:3: [agent] unknown key 'colect_interval' (did you mean 'collect_interval_secs'?)"
 

@@ -74,7 +74,33 @@ wait_for 5 test -d "$state"
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
 check "-q hides info messages" test "$(grep -c '^<6>' "$log.3")" -eq 0
 
-# A config that does not load stops start-up with exit 1.
+# A config that does not load stops start-up with exit 78 (EX_CONFIG), the
+# status the unit does not restart on.
 write_config "$cfg" '[agent]' 'nope = 1'
 "$AGENT" -f -c "$cfg" >"$log.4" 2>&1
-check "an invalid config at start-up exits 1" test $? -eq 1
+check "an invalid config at start-up exits 78 (EX_CONFIG)" test $? -eq 78
+
+# On a terminal (a pty from script(1)) errors read "sysops-agent: error:
+# ...", never with a raw "<3>" priority prefix.
+if command -v script >/dev/null; then
+	script -qec "'$AGENT' -f -c '$cfg'" /dev/null >"$log.tty" 2>&1
+	check "on a terminal an error carries the program name" \
+		grep -q "^sysops-agent: error: $cfg:2: \[agent\] unknown key 'nope'" "$log.tty"
+	check "and no <N> prefix" eval '! grep -q "^<[0-7]>" "$log.tty"'
+else
+	ok "# SKIP script(1) not installed (util-linux)"
+	ok "# SKIP script(1) not installed (util-linux)"
+fi
+
+# Without -f (and not under systemd) it detaches, after saying its PID and
+# where it logs.
+write_config "$cfg" '[agent]' 'collect_interval_secs = 1' "state_dir = \"$state\""
+env -u INVOCATION_ID -u NOTIFY_SOCKET "$AGENT" -c "$cfg" >"$log.5" 2>&1
+check "without -f it detaches and the command exits 0" test $? -eq 0
+bg_pid=$(sed -n 's/^sysops-agent: running in the background as PID \([0-9]*\); .*/\1/p' "$log.5")
+[ -n "$bg_pid" ] && TEST_PIDS+=("$bg_pid")
+check "it says its PID first" test -n "$bg_pid"
+check "and where it logs" grep -qE 'journalctl -t sysops-agent|no journal here' "$log.5"
+check "that PID is the running daemon" process_alive "${bg_pid:-0}"
+[ -n "$bg_pid" ] && kill -TERM "$bg_pid"
+check "it stops on SIGTERM" wait_for 10 eval '! process_alive "${bg_pid:-0}"'

@@ -107,7 +107,7 @@ check "the configuration is root:sysops-agent, mode 640" \
 	test "$(stat -c %U:%G:%a /etc/sysops-agent/config.toml)" = root:sysops-agent:640
 check "its directory is root:sysops-agent, mode 750" \
 	test "$(stat -c %U:%G:%a /etc/sysops-agent)" = root:sysops-agent:750
-/usr/sbin/sysops-agent check-config -c /etc/sysops-agent/config.toml \
+/usr/sbin/sysops-agent check-config --print -c /etc/sysops-agent/config.toml \
 	>"$TEST_TMP/check.out" 2>&1
 check "sysops-agent check-config accepts the installed configuration" test $? -eq 0
 check "check-config prints the effective configuration" \

@@ -100,7 +100,17 @@ check "history shows min/avg/max: the steady disk is 40 40 40" \
 check "history draws a sparkline" grep -q '▁' "$TEST_TMP/history.out"
 "$AGENT" history -c "$cfg" --metric 'cpu.*' --since 4h >"$TEST_TMP/cpu.out" 2>&1
 check "--metric selects by glob" \
-	test "$(grep -vc '^SERIES' "$TEST_TMP/cpu.out")" = 1
+	test "$(grep -vc -e '^SERIES' -e '^sysops-agent: reading' "$TEST_TMP/cpu.out")" = 1
+check "history says which database it reads" \
+	grep -qx "sysops-agent: reading $state/history.db" "$TEST_TMP/cpu.out"
+"$AGENT" history -c "$cfg" --state-dir "$TEST_TMP/elsewhere" >"$TEST_TMP/elsewhere.out" 2>&1
+check "--state-dir names another one, and without a database it exits 1" test $? -eq 1
+check "saying where to look" \
+	file_contains "$TEST_TMP/elsewhere.out" "no history in $TEST_TMP/elsewhere"
+write_config "$TEST_TMP/plain.toml" '[agent]'
+"$AGENT" alerts --state-dir "$state" -c "$TEST_TMP/plain.toml" >"$TEST_TMP/alerts-dir.out" 2>&1
+check "alerts takes --state-dir over the config's state_dir" \
+	grep -qx "sysops-agent: reading $state/history.db" "$TEST_TMP/alerts-dir.out"
 check "the spike shows as the maximum" \
 	grep -Eq '^cpu.usage_percent +[0-9.]+ +[0-9.]+ +99 ' "$TEST_TMP/cpu.out"
 "$AGENT" history -c "$cfg" --metric 'cpu.*' --json >"$TEST_TMP/cpu.json"

@@ -72,9 +72,12 @@ check "it reloads in the sandbox" wait_for 10 file_contains "$log" "configuratio
 kill -TERM "$daemon_pid"
 wait "$pid"
 check "it stops cleanly in the sandbox" test $? -eq 0
+# Alerts about the host (the console channel's records, SYSOPS_RULE=...) are
+# not failures: with a fresh state the kmsg source reads the whole ring, and
+# a crash another program left there is rightly reported.
 check "nothing failed along the way (no error or warning logged)" \
-	eval '! grep -q "^<[0-4]>" "$log"'
-sed -n 's/^<[0-4]>/# /p' "$log"
+	eval '! grep "^<[0-4]>" "$log" | grep -qv " SYSOPS_RULE="'
+grep "^<[0-4]>" "$log" | grep -v " SYSOPS_RULE=" | sed 's/^<[0-4]>/# /'
 
 [ ${#tracer[@]} -gt 0 ] || exit 0
 

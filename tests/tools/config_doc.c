@@ -122,7 +122,26 @@ static void print_key_mdoc(const struct config_section *section,
 	}
 	if (key->required)
 		fputs("Required.\n", stdout);
-	if (key->default_text != NULL) {
+	if (key->default_text != NULL && key->default_text[0] == '[' &&
+	    strchr(key->default_text, ' ') != NULL) {
+		/* A list: one argument per element, so that groff may break
+		 * between them (it cannot break inside a quoted argument), in
+		 * a ragged display (a line holding one long element cannot be
+		 * adjusted: groff 1.23 warns). Each element starts with \(dq,
+		 * so none reads as a macro. */
+		const char *word = key->default_text;
+
+		fputs("Default:\n.Bd -ragged -offset indent\n.Li", stdout);
+		while (*word != '\0') {
+			size_t length = strcspn(word, " ");
+
+			fputc(' ', stdout);
+			put_escaped(word, length, true);
+			word += length;
+			word += strspn(word, " ");
+		}
+		fputs("\n.Ed\n", stdout);
+	} else if (key->default_text != NULL) {
 		fputs("Default:\n.Li \"", stdout);
 		put_escaped(key->default_text, strlen(key->default_text),
 			    true);

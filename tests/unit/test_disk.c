@@ -1,8 +1,9 @@
 /*
  * test_disk.c - filesystems and block devices: statvfs figures for watched
  * filesystem types only, bind mounts counted once, a filesystem unmounted
- * between ticks has its series retired, read-only state, whole disks only
- * in the I/O rates, exact rates, a device that disappears.
+ * between ticks has its series retired, read-only state (the superblock's,
+ * not a sandbox's read-only mount), whole disks only in the I/O rates, exact
+ * rates, a device that disappears.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,6 +108,41 @@ static void test_remount_read_only_is_an_alert(void **state)
 	fixture_close(&f);
 }
 
+/*
+ * Under ProtectSystem=strict every mount is read-only in the daemon's
+ * namespace ("ro" in the per-mount options) while the superblock stays
+ * "rw": not read-only, no alert. Its superblock going "ro" still is one.
+ */
+static void test_sandbox_read_only_mount_is_not_read_only(void **state)
+{
+	struct fixture f;
+	char labels[512];
+	double v;
+
+	(void)state;
+	fixture_open(&f, "linux-6.18-kvm", "disk");
+	write_mounts(&f, ROOT_LINE DATA_LINE);
+	assert_int_equal(fixture_start(&f), 0);
+	fixture_tick(&f);
+	write_mounts(&f, "1 1 253:0 / / ro,relatime - ext4 /dev/mapper/root rw\n"
+			 "30 1 8:17 / @FIXTURE@/mnt/data ro,nosuid - xfs "
+			 "/dev/sdb1 rw,attr2\n");
+	fixture_tick(&f);
+	fixture_tick(&f);
+	mount_labels(&f, labels, sizeof(labels));
+	assert_true(fixture_value(&f, "disk.read_only", labels, &v));
+	assert_float_equal(v, 0, 1e-9);
+	assert_int_equal(alerts_raised("filesystem_read_only", true), 0);
+	write_mounts(&f, "1 1 253:0 / / ro,relatime - ext4 /dev/mapper/root rw\n"
+			 "30 1 8:17 / @FIXTURE@/mnt/data ro,nosuid - xfs "
+			 "/dev/sdb1 ro,attr2\n");
+	fixture_tick(&f);
+	assert_true(fixture_value(&f, "disk.read_only", labels, &v));
+	assert_float_equal(v, 1, 1e-9);
+	assert_int_equal(alerts_raised("filesystem_read_only", true), 1);
+	fixture_close(&f);
+}
+
 static const char stats_a[] =
 	"   7       0 loop0 10 0 80 1 0 0 0 0 0 1 1 0 0 0 0 0 0\n"
 	" 254       0 vda 1000 0 8000 500 2000 0 16000 1500 0 3000 2000 0 0 0 0\n"
@@ -189,6 +225,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filesystems_and_unmount),
 		cmocka_unit_test(test_remount_read_only_is_an_alert),
+		cmocka_unit_test(test_sandbox_read_only_mount_is_not_read_only),
 		cmocka_unit_test(test_block_device_rates),
 		cmocka_unit_test(test_old_kernel_and_garbage),
 	};
