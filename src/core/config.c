@@ -1091,14 +1091,17 @@ static int apply_dropins(struct load_context *ctx, const char *main_path)
 	r = list_dropins(directory, &names, &count);
 	for (size_t i = 0; r == 0 && i < count; i++) {
 		char *path = NULL;
+		int applied;
 
 		if (asprintf(&path, "%s/%s", directory, names[i]) < 0) {
 			r = -ENOMEM;
 			break;
 		}
-		/* Every file is read, so every file's errors are shown. */
-		if (apply_file(ctx, path) < 0 && ctx->errors == 0)
-			r = -EINVAL;
+		/* Every file is read, so every file's errors are shown; one
+		 * that cannot be read at all (refused, unreadable) stops. */
+		applied = apply_file(ctx, path);
+		if (applied < 0 && ctx->errors == 0)
+			r = applied;
 		free(path);
 	}
 	for (size_t i = 0; i < count; i++)
