@@ -85,3 +85,36 @@ check "a last ping at stop" pings_at_least \
 check "the daemon says how many pings it sent" \
 	file_contains "$dir/daemon.log" "heartbeat: "
 echo "# $(pings True) requests: $(pings "$plain") pings, $(pings "$fail") fails"
+
+# The documented Alertmanager route, end to end: agent_heartbeat reaches
+# Debian's Alertmanager, whose route (etc/alertmanager-heartbeat.yml with the
+# switch's URL pointed at the stand-in) hands it on to the dead man's switch.
+AM=$(command -v prometheus-alertmanager || echo /usr/bin/prometheus-alertmanager)
+if [ ! -x "$AM" ]; then
+	ok "# SKIP prometheus-alertmanager not installed: route not tested"
+	exit 0
+fi
+quietly() { "$@" >"$dir/tool.out" 2>&1; }
+check "the shipped route is a valid Alertmanager config" \
+	quietly amtool check-config etc/alertmanager-heartbeat.yml
+am_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sed "s|https://hc-ping.com/your-check-uuid|http://127.0.0.1:$(cat "$dir/port")/am-switch|" \
+	etc/alertmanager-heartbeat.yml >"$dir/am.yml"
+"$AM" --config.file="$dir/am.yml" --storage.path="$dir/am-data" \
+	--web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= \
+	>"$dir/am.log" 2>&1 &
+TEST_PIDS+=($!)
+am_ready() { curl -fsS "http://127.0.0.1:$am_port/-/ready" >/dev/null 2>&1; }
+check "alertmanager is up" wait_for 30 am_ready
+write_config "$dir/agent2.toml" '[agent]' 'collect_interval_secs = 1' \
+	'hostname = "hb-02"' "state_dir = \"$dir/state2\"" \
+	'[logscan]' 'enabled = false' '[analyzer]' 'enabled = false' \
+	'[alerting]' 'group_wait_secs = 0' \
+	'[alerting.alertmanager]' "url = \"http://127.0.0.1:$am_port\"" \
+	'repost_interval_secs = 10' \
+	'[heartbeat]' 'interval_secs = 2' 'alert = true'
+start_daemon "$dir/daemon2.log" -f -c "$dir/agent2.toml"
+switch='r["path"] == "/am-switch" and "agent_heartbeat" in r["body"] and "hb-02" in r["body"]'
+check "agent_heartbeat reaches the dead man's switch through Alertmanager" \
+	wait_for 30 pings_at_least "$switch" 1
+stop_pid "$DAEMON_PID"
