@@ -44,11 +44,11 @@ static int compare_doubles(const void *a, const void *b)
 static void widen(struct metric_registry *m, int64_t now)
 {
 	static const char *const shapes[][3] = {
-		{ "disk.used_percent", "device=/dev/sd", ",fstype=xfs,mount=/data" },
-		{ "disk.write_bytes_per_sec", "device=sd", "" },
-		{ "net.rx_bytes_per_sec", "interface=eth", "" },
-		{ "process.rss_bytes", "name=worker-", ",pid=" },
-		{ "cgroup.memory_used_percent", "cgroup=app-", ".service" },
+	    {"disk.used_percent", "device=/dev/sd", ",fstype=xfs,mount=/data"},
+	    {"disk.write_bytes_per_sec", "device=sd", ""},
+	    {"net.rx_bytes_per_sec", "interface=eth", ""},
+	    {"process.rss_bytes", "name=worker-", ",pid="},
+	    {"cgroup.memory_used_percent", "cgroup=app-", ".service"},
 	};
 	size_t live = 0;
 
@@ -79,7 +79,7 @@ int main(void)
 	struct metric_registry *m;
 	struct collector_set *set = NULL;
 	struct export_label host[EXPORT_HOST_LABELS_MAX];
-	struct export_batch batch = { 0 };
+	struct export_batch batch = {0};
 	double encode[ROUNDS], compress[ROUNDS];
 	uint8_t *packed;
 	size_t host_count, length = 0, samples = 0;
@@ -99,13 +99,12 @@ int main(void)
 		now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 		collector_set_collect(set, now);
 		if (i == 0)
-			nanosleep(&(struct timespec){ 0, 200000000 }, NULL);
+			nanosleep(&(struct timespec){0, 200000000}, NULL);
 	}
 	widen(m, now);
-	host_count = export_host_labels("web-01.example.com",
-					&config->export.remote_write
-						 .external_labels,
-					host);
+	host_count = export_host_labels(
+	    "web-01.example.com", &config->export.remote_write.external_labels,
+	    host);
 	packed = malloc(export_snappy_bound(1 << 20));
 	for (int r = 0; r < ROUNDS; r++) {
 		double t0 = cpu_usec(), t1;
@@ -120,16 +119,18 @@ int main(void)
 						 s->last_value);
 		}
 		t1 = cpu_usec();
-		length = export_snappy_compress(batch.data, batch.length,
-						packed);
+		length =
+		    export_snappy_compress(batch.data, batch.length, packed);
 		encode[r] = t1 - t0;
 		compress[r] = cpu_usec() - t1;
 	}
 	samples = batch.series;
 	qsort(encode, ROUNDS, sizeof(double), compare_doubles);
 	qsort(compress, ROUNDS, sizeof(double), compare_doubles);
-	printf("remote write, one batch of %zu series (this host's %s, widened):"
-	       "\n", samples, "series");
+	printf(
+	    "remote write, one batch of %zu series (this host's %s, widened):"
+	    "\n",
+	    samples, "series");
 	printf("  WriteRequest %zu bytes (%.1f per sample), snappy %zu bytes "
 	       "(%.1f per sample, ratio %.2f)\n",
 	       batch.length, (double)batch.length / (double)samples, length,
@@ -143,14 +144,16 @@ int main(void)
 	if (snappy == NULL) {
 		printf("  libsnappy not installed: no comparison\n");
 	} else {
-		snappy_compress_fn reference = (snappy_compress_fn)(
-		    uintptr_t)dlsym(snappy, "snappy_compress");
-		snappy_uncompress_fn uncompress = (snappy_uncompress_fn)(
-		    uintptr_t)dlsym(snappy, "snappy_uncompress");
+		snappy_compress_fn reference =
+		    (snappy_compress_fn)(uintptr_t)dlsym(snappy,
+							 "snappy_compress");
+		snappy_uncompress_fn uncompress =
+		    (snappy_uncompress_fn)(uintptr_t)dlsym(snappy,
+							   "snappy_uncompress");
 		snappy_bound_fn bound = (snappy_bound_fn)(uintptr_t)dlsym(
 		    snappy, "snappy_max_compressed_length");
-		size_t ref_length = bound(batch.length), back_length =
-							      batch.length;
+		size_t ref_length = bound(batch.length),
+		       back_length = batch.length;
 		char *ref = malloc(ref_length), *back = malloc(batch.length);
 		double t[ROUNDS];
 

@@ -33,8 +33,8 @@ struct load_context {
 	const char *path;       /* for messages: the file, or "built-in" */
 	const char *directory;  /* of the config file, for relative *_file */
 	struct config *config;
-	size_t file;            /* index of path in config->files */
-	bool file_has_secrets;  /* the file being read holds one inline */
+	size_t file;	       /* index of path in config->files */
+	bool file_has_secrets; /* the file being read holds one inline */
 	int errors;
 };
 
@@ -338,10 +338,10 @@ static void describe_given(const struct toml_value *value,
 			 toml_type_name(value->type));
 }
 
-const struct config_origin *config_origin_of(const struct config *config,
-					     const struct config_section *section,
-					     size_t index,
-					     const struct config_key *key)
+const struct config_origin *
+config_origin_of(const struct config *config,
+		 const struct config_section *section, size_t index,
+		 const struct config_key *key)
 {
 	for (size_t i = 0; i < config->origin_count; i++) {
 		const struct config_origin *o = &config->origins[i];
@@ -361,9 +361,8 @@ static void record_origin(struct load_context *ctx,
 			  const struct config_key *key, int line)
 {
 	struct config *config = ctx->config;
-	struct config_origin *o =
-	    (struct config_origin *)config_origin_of(config, section, index,
-						     key);
+	struct config_origin *o = (struct config_origin *)config_origin_of(
+	    config, section, index, key);
 
 	if (o != NULL && o->file != ctx->file)
 		log_debug("%s:%d: [%s] %s overrides %s:%d", ctx->path, line,
@@ -372,8 +371,8 @@ static void record_origin(struct load_context *ctx,
 	if (o == NULL) {
 		if (config->origin_count == config->origin_capacity) {
 			size_t capacity = config->origin_capacity
-						  ? 2 * config->origin_capacity
-						  : 64;
+					      ? 2 * config->origin_capacity
+					      : 64;
 			struct config_origin *grown =
 			    realloc(config->origins, capacity * sizeof(*grown));
 
@@ -384,7 +383,7 @@ static void record_origin(struct load_context *ctx,
 		}
 		o = &config->origins[config->origin_count++];
 	}
-	*o = (struct config_origin){ section, index, key, ctx->file, line };
+	*o = (struct config_origin){section, index, key, ctx->file, line};
 }
 
 static void apply_key(struct load_context *ctx,
@@ -537,10 +536,10 @@ static void apply_member(struct load_context *ctx,
 		string_copy(base, member->key, strlen(member->key) - 4);
 		key = config_find_key(section, base);
 		if (key != NULL && key->type == CONFIG_SECRET) {
-			apply_secret_file(ctx, section, index, key,
-					  field_address(ctx->config, section,
-							index, key),
-					  member->value, member->line);
+			apply_secret_file(
+			    ctx, section, index, key,
+			    field_address(ctx->config, section, index, key),
+			    member->value, member->line);
 			return;
 		}
 	}
@@ -910,8 +909,8 @@ static char *directory_of(const char *path)
 static int add_file(struct load_context *ctx, const char *name)
 {
 	struct config *config = ctx->config;
-	char **grown = realloc(config->files,
-			       (config->file_count + 1) * sizeof(*grown));
+	char **grown =
+	    realloc(config->files, (config->file_count + 1) * sizeof(*grown));
 
 	if (grown == NULL)
 		return -ENOMEM;
@@ -970,7 +969,7 @@ static int load_finish(struct load_context *ctx, const char *name,
 int config_load_text(const char *name, const char *text, size_t length,
 		     struct config **out)
 {
-	struct load_context ctx = { .path = name };
+	struct load_context ctx = {.path = name};
 	int r;
 
 	if (config_new(&ctx) == NULL)
@@ -1113,7 +1112,7 @@ static int apply_dropins(struct load_context *ctx, const char *main_path)
 
 int config_load(const char *path, bool path_must_exist, struct config **out)
 {
-	struct load_context ctx = { .path = "built-in defaults" };
+	struct load_context ctx = {.path = "built-in defaults"};
 	int r = 0;
 
 	if (path == NULL) {

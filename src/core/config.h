@@ -87,9 +87,9 @@ struct agent_config {
 /* Where a key's value came from, for check-config. */
 struct config_origin {
 	const struct config_section *section;
-	size_t index;               /* entry of a repeated section */
+	size_t index; /* entry of a repeated section */
 	const struct config_key *key;
-	size_t file;                /* in config->files */
+	size_t file; /* in config->files */
 	int line;
 };
 
@@ -118,8 +118,8 @@ extern const size_t config_section_count;
 
 /* Drop-ins: <directory of the main file>/conf.d/NAME.toml, in name order. */
 #define CONFIG_DROPIN_DIRECTORY "conf.d"
-#define CONFIG_DROPIN_SUFFIX ".toml"
-#define CONFIG_DROPINS_MAX 256
+#define CONFIG_DROPIN_SUFFIX	".toml"
+#define CONFIG_DROPINS_MAX	256
 
 /*
  * Loads a configuration: the main file, then every drop-in of its conf.d
@@ -151,10 +151,10 @@ const struct config_key *config_find_key(const struct config_section *section,
 					 const char *name);
 
 /* Where a key was set: its origin, or NULL (a default). */
-const struct config_origin *config_origin_of(const struct config *config,
-					     const struct config_section *section,
-					     size_t index,
-					     const struct config_key *key);
+const struct config_origin *
+config_origin_of(const struct config *config,
+		 const struct config_section *section, size_t index,
+		 const struct config_key *key);
 
 /* Validator for URL keys: http:// or https://, never echoing the value. */
 bool config_validate_http_url(const void *field, char *reason, size_t size);

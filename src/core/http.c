@@ -149,7 +149,7 @@ static int transfer_setup(struct transfer *t, const struct http_request *r)
 static void transfer_result(struct transfer *t, CURLcode code,
 			    struct http_result *result)
 {
-	*result = (struct http_result){ .retry_after_secs = -1 };
+	*result = (struct http_result){.retry_after_secs = -1};
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &result->status);
 	result->outcome = http_classify((int)code, result->status);
 	if (code != CURLE_OK)
@@ -254,8 +254,8 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *data,
 	if (source != NULL)
 		return sd_event_source_set_io_events(source, events) < 0 ? -1
 									 : 0;
-	if (sd_event_add_io(c->event, &source, fd, events, on_socket_ready,
-			    c) < 0)
+	if (sd_event_add_io(c->event, &source, fd, events, on_socket_ready, c) <
+	    0)
 		return -1;
 	curl_multi_assign(c->multi, fd, source);
 	return 0;
@@ -279,11 +279,11 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *data)
 	(void)multi;
 	if (timeout_ms < 0)
 		return sd_event_source_set_enabled(c->timer, SD_EVENT_OFF) < 0
-			       ? -1
-			       : 0;
-	if (sd_event_source_set_time(c->timer,
-				     now_monotonic_usec() +
-					 (uint64_t)timeout_ms * 1000) < 0 ||
+			   ? -1
+			   : 0;
+	if (sd_event_source_set_time(
+		c->timer, now_monotonic_usec() + (uint64_t)timeout_ms * 1000) <
+		0 ||
 	    sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT) < 0)
 		return -1;
 	return 0;
@@ -393,7 +393,8 @@ int http_send_now(const struct http_request *request, long timeout_ms,
 	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 	/* A multi of its own, driven here: the loop is not running. */
 	multi = err == 0 ? curl_multi_init() : NULL;
-	if (multi == NULL || curl_multi_add_handle(multi, t->easy) != CURLM_OK) {
+	if (multi == NULL ||
+	    curl_multi_add_handle(multi, t->easy) != CURLM_OK) {
 		if (multi != NULL)
 			curl_multi_cleanup(multi);
 		transfer_free(t);

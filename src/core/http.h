@@ -14,31 +14,31 @@
 #include <systemd/sd-event.h>
 
 enum http_outcome {
-	HTTP_OK,        /* 2xx */
-	HTTP_RETRY,     /* network error, timeout, 408, 429, 5xx */
+	HTTP_OK,	/* 2xx */
+	HTTP_RETRY,	/* network error, timeout, 408, 429, 5xx */
 	HTTP_PERMANENT, /* other 4xx, a malformed URL: retrying is futile */
 };
 
 struct http_request {
 	const char *url;
-	bool post;                  /* false: GET */
-	const void *body;           /* POST body, borrowed until done runs */
+	bool post;	  /* false: GET */
+	const void *body; /* POST body, borrowed until done runs */
 	size_t body_length;
 	const char *const *headers; /* "Name: value", copied */
 	size_t header_count;
-	const char *username;       /* basic auth when set */
+	const char *username; /* basic auth when set */
 	const char *password;
-	const char *bearer_token;   /* Authorization: Bearer when set */
-	const char *ca_file;        /* replaces the system store; never off */
+	const char *bearer_token; /* Authorization: Bearer when set */
+	const char *ca_file;	  /* replaces the system store; never off */
 	long connect_timeout_secs, timeout_secs;
 };
 
 struct http_result {
 	enum http_outcome outcome;
-	long status;             /* HTTP status, 0 if none */
+	long status;		 /* HTTP status, 0 if none */
 	double retry_after_secs; /* Retry-After of a 429/503, or -1 */
-	char error[256];         /* curl's words or "HTTP 500", masked */
-	char body[512];          /* start of the response, masked */
+	char error[256];	 /* curl's words or "HTTP 500", masked */
+	char body[512];		 /* start of the response, masked */
 };
 
 typedef void http_done_fn(void *userdata, const struct http_result *result);

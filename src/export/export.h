@@ -81,10 +81,10 @@ size_t export_snappy_compress(const uint8_t *input, size_t length,
 struct export_queue;
 
 struct export_queue_stats {
-	size_t batches;        /* waiting, the one in flight included */
-	uint64_t bytes;        /* their bytes on disk */
-	int64_t oldest_msec;   /* tick time of the oldest, 0 when empty */
-	uint64_t dropped;      /* oldest batches dropped for room, ever */
+	size_t batches;	     /* waiting, the one in flight included */
+	uint64_t bytes;	     /* their bytes on disk */
+	int64_t oldest_msec; /* tick time of the oldest, 0 when empty */
+	uint64_t dropped;    /* oldest batches dropped for room, ever */
 };
 
 /*

@@ -11,9 +11,9 @@
 
 struct remote_write_config {
 	bool enabled;
-	char *url;          /* secret: receivers put tenants and tokens in it */
-	char *username;     /* basic auth when set */
-	char *password;     /* secret */
+	char *url;	    /* secret: receivers put tenants and tokens in it */
+	char *username;	    /* basic auth when set */
+	char *password;	    /* secret */
 	char *bearer_token; /* secret */
 	char *ca_file;
 	struct config_string_list include, exclude;

@@ -24,9 +24,9 @@
 
 #define HEALTH_CHECK "remote_write"
 /* A problem (a drop, a refusal) keeps the self-check failing this long. */
-#define PROBLEM_HOLD_USEC (600 * USEC_PER_SEC)
+#define PROBLEM_HOLD_USEC    (600 * USEC_PER_SEC)
 #define CONNECT_TIMEOUT_SECS 10
-#define REFUSAL_LOG_USEC (60 * USEC_PER_SEC)
+#define REFUSAL_LOG_USEC     (60 * USEC_PER_SEC)
 
 enum decision { UNKNOWN, SEND, SKIP };
 
@@ -50,7 +50,7 @@ static struct export_state {
 	sd_event_source *retry_timer;
 	bool sending, waiting; /* a request in flight; a retry armed */
 	uint64_t in_flight, in_flight_bytes;
-	unsigned failures;     /* consecutive */
+	unsigned failures; /* consecutive */
 	uint64_t failing_since_usec;
 	char last_error[480];
 	uint64_t problem_until_usec;
@@ -94,7 +94,8 @@ static void update_health(uint64_t now_usec)
 	age_msec = q.batches ? (int64_t)(now_usec / 1000) - q.oldest_msec : 0;
 	/* Waiting a few intervals is a retry; a minute is an outage. */
 	if (q.batches > 1 && age_msec > 3 * interval && age_msec > 60000) {
-		int n = snprintf(text, sizeof(text), "%zu batches (%llds of "
+		int n = snprintf(text, sizeof(text),
+				 "%zu batches (%llds of "
 				 "samples) wait for the receiver: %.80s",
 				 q.batches, (long long)(age_msec / 1000),
 				 module.last_error);
@@ -114,23 +115,23 @@ static void send_next(void)
 {
 	const struct remote_write_config *c = settings();
 	static const char *const headers[] = {
-		"Content-Encoding: snappy",
-		"Content-Type: application/x-protobuf",
-		"X-Prometheus-Remote-Write-Version: 0.1.0",
+	    "Content-Encoding: snappy",
+	    "Content-Type: application/x-protobuf",
+	    "X-Prometheus-Remote-Write-Version: 0.1.0",
 	};
 	struct http_request request = {
-		.url = c->url,
-		.post = true,
-		.headers = headers,
-		.header_count = ARRAY_SIZE(headers),
-		.username = c->username,
-		.password = c->password,
-		.bearer_token = c->bearer_token,
-		.ca_file = c->ca_file,
-		.connect_timeout_secs = c->timeout_secs < CONNECT_TIMEOUT_SECS
-						? c->timeout_secs
-						: CONNECT_TIMEOUT_SECS,
-		.timeout_secs = c->timeout_secs,
+	    .url = c->url,
+	    .post = true,
+	    .headers = headers,
+	    .header_count = ARRAY_SIZE(headers),
+	    .username = c->username,
+	    .password = c->password,
+	    .bearer_token = c->bearer_token,
+	    .ca_file = c->ca_file,
+	    .connect_timeout_secs = c->timeout_secs < CONNECT_TIMEOUT_SECS
+					? c->timeout_secs
+					: CONNECT_TIMEOUT_SECS,
+	    .timeout_secs = c->timeout_secs,
 	};
 	const void *data;
 	size_t length;
@@ -152,8 +153,8 @@ static void send_next(void)
 	if (r < 0) {
 		/* libcurl missing or out of memory: like an unreachable
 		 * receiver, retried. */
-		struct http_result failed = { .outcome = HTTP_RETRY,
-					      .retry_after_secs = -1 };
+		struct http_result failed = {.outcome = HTTP_RETRY,
+					     .retry_after_secs = -1};
 
 		snprintf(failed.error, sizeof(failed.error), "%s",
 			 strerror(-r));
@@ -168,8 +169,8 @@ static double backoff_secs(const struct http_result *result)
 {
 	const struct remote_write_config *c = settings();
 	double delay = (double)c->retry_initial_secs;
-	double jitter = 0.75 + 0.5 * (double)(now_monotonic_usec() % 1000) /
-				   1000.0;
+	double jitter =
+	    0.75 + 0.5 * (double)(now_monotonic_usec() % 1000) / 1000.0;
 
 	if (result->retry_after_secs > 0)
 		return result->retry_after_secs;
@@ -181,8 +182,7 @@ static double backoff_secs(const struct http_result *result)
 	return delay * jitter;
 }
 
-static void describe(const struct http_result *result, char *text,
-		     size_t size)
+static void describe(const struct http_result *result, char *text, size_t size)
 {
 	snprintf(text, size, "%s%s%.200s", result->error,
 		 result->body[0] ? ": " : "", result->body);
@@ -207,11 +207,12 @@ static void on_sent(void *userdata, const struct http_result *result)
 			char lasted[32];
 
 			format_duration((now - module.failing_since_usec) /
-						USEC_PER_SEC,
+					    USEC_PER_SEC,
 					lasted, sizeof(lasted));
 			log_notice("remote write: the receiver accepts again "
 				   "after %s of failures; sending what "
-				   "waited", lasted);
+				   "waited",
+				   lasted);
 		}
 		module.failures = 0;
 		send_next();
@@ -236,14 +237,15 @@ static void on_sent(void *userdata, const struct http_result *result)
 	if (module.failures++ == 0) {
 		module.failing_since_usec = now;
 		log_warning("remote write: cannot send (%s); retrying, batches "
-			    "wait in %s", text, EXPORT_QUEUE_NAME);
+			    "wait in %s",
+			    text, EXPORT_QUEUE_NAME);
 	}
 	string_copy(module.last_error, text, sizeof(module.last_error));
 	module.retries++;
 	module.waiting = true;
-	sd_event_source_set_time(module.retry_timer,
-				 now + (uint64_t)(backoff_secs(result) *
-						  USEC_PER_SEC));
+	sd_event_source_set_time(
+	    module.retry_timer,
+	    now + (uint64_t)(backoff_secs(result) * USEC_PER_SEC));
 	sd_event_source_set_enabled(module.retry_timer, SD_EVENT_ONESHOT);
 }
 
@@ -259,9 +261,8 @@ static int on_retry(sd_event_source *source, uint64_t usec, void *data)
 static bool selected(int id, const struct metric_series *s)
 {
 	const struct remote_write_config *c = settings();
-	struct filter_slot *slot = (size_t)id < module.filter_count
-					   ? &module.filter[id]
-					   : NULL;
+	struct filter_slot *slot =
+	    (size_t)id < module.filter_count ? &module.filter[id] : NULL;
 	bool send = false;
 
 	if (slot != NULL && slot->decision != UNKNOWN &&
@@ -274,28 +275,26 @@ static bool selected(int id, const struct metric_series *s)
 		send = !metrics_series_match(c->exclude.items[i], s->name,
 					     s->labels);
 	if (slot != NULL)
-		*slot = (struct filter_slot){ s->generation,
-					      send ? SEND : SKIP };
+		*slot = (struct filter_slot){s->generation, send ? SEND : SKIP};
 	return send;
 }
 
 /* The export's own counters, in this very batch. */
 static void publish_counters(struct metric_registry *m, int64_t now_usec)
 {
-	struct export_queue_stats q = { 0 };
+	struct export_queue_stats q = {0};
 	const struct {
 		const char *name;
 		double value;
 	} series[] = {
-		{ "agent.remote_write_queued_batches", 0 },
-		{ "agent.remote_write_sent_batches_total",
-		  (double)module.sent_batches },
-		{ "agent.remote_write_sent_bytes_total",
-		  (double)module.sent_bytes },
-		{ "agent.remote_write_dropped_batches_total",
-		  (double)module.dropped },
-		{ "agent.remote_write_refused_batches_total",
-		  (double)module.refused },
+	    {"agent.remote_write_queued_batches", 0},
+	    {"agent.remote_write_sent_batches_total",
+	     (double)module.sent_batches},
+	    {"agent.remote_write_sent_bytes_total", (double)module.sent_bytes},
+	    {"agent.remote_write_dropped_batches_total",
+	     (double)module.dropped},
+	    {"agent.remote_write_refused_batches_total",
+	     (double)module.refused},
 	};
 
 	if (module.queue != NULL)
@@ -317,7 +316,8 @@ static int encode(struct daemon *d, int64_t now_usec)
 
 	export_batch_reset(&module.batch);
 	for (size_t id = 0; id < capacity; id++) {
-		const struct metric_series *s = metrics_get(d->metrics, (int)id);
+		const struct metric_series *s =
+		    metrics_get(d->metrics, (int)id);
 
 		if (s == NULL || !s->in_use || s->last_time_usec != now_usec ||
 		    !selected((int)id, s))
@@ -351,7 +351,7 @@ static void enqueue(int64_t now_usec)
 			      now_usec / 1000, &dropped);
 	if (r < 0 && -r != module.queue_error) {
 		log_error_errno(r, "remote write: cannot queue this tick's "
-				"batch; it is lost");
+				   "batch; it is lost");
 		hold_problem("batches cannot be queued in the state directory");
 	} else if (r == 0 && module.queue_error != 0) {
 		log_notice("remote write: batches are queued again");
@@ -398,9 +398,10 @@ static void reset_filter(struct daemon *d)
 	if (module.filter_count != capacity) {
 		zeroed_pages_free(module.filter, module.filter_count,
 				  sizeof(*module.filter));
-		module.filter = capacity ? zeroed_pages_alloc(
-					       capacity, sizeof(*module.filter))
-					 : NULL;
+		module.filter =
+		    capacity
+			? zeroed_pages_alloc(capacity, sizeof(*module.filter))
+			: NULL;
 		module.filter_count = module.filter ? capacity : 0;
 	} else if (module.filter != NULL) {
 		memset(module.filter, 0, capacity * sizeof(*module.filter));
@@ -445,8 +446,8 @@ static int activate(struct daemon *d)
 		export_queue_stats(module.queue, &q);
 		if (q.batches > 0)
 			log_info("remote write: %zu batches (%llu bytes) wait "
-				 "from before the restart", q.batches,
-				 (unsigned long long)q.bytes);
+				 "from before the restart",
+				 q.batches, (unsigned long long)q.bytes);
 	}
 	log_info("remote write: on (%zu host labels, %zu include and %zu "
 		 "exclude globs, queue up to %lld bytes)",
@@ -459,19 +460,20 @@ static int activate(struct daemon *d)
 
 static void log_totals(void)
 {
-	struct export_queue_stats q = { 0 };
+	struct export_queue_stats q = {0};
 
 	if (module.queue != NULL)
 		export_queue_stats(module.queue, &q);
-	log_info("remote write: %llu batches (%llu samples encoded, %llu bytes) "
-		 "sent, %llu retries, %llu refused, %llu dropped, %zu "
-		 "waiting",
-		 (unsigned long long)module.sent_batches,
-		 (unsigned long long)module.encoded_samples,
-		 (unsigned long long)module.sent_bytes,
-		 (unsigned long long)module.retries,
-		 (unsigned long long)module.refused,
-		 (unsigned long long)module.dropped, q.batches);
+	log_info(
+	    "remote write: %llu batches (%llu samples encoded, %llu bytes) "
+	    "sent, %llu retries, %llu refused, %llu dropped, %zu "
+	    "waiting",
+	    (unsigned long long)module.sent_batches,
+	    (unsigned long long)module.encoded_samples,
+	    (unsigned long long)module.sent_bytes,
+	    (unsigned long long)module.retries,
+	    (unsigned long long)module.refused,
+	    (unsigned long long)module.dropped, q.batches);
 }
 
 /* Whatever waits stays in the queue file for the next start. */
@@ -536,15 +538,15 @@ static void module_free(struct daemon *d)
 	free(module.compressed);
 	zeroed_pages_free(module.filter, module.filter_count,
 			  sizeof(*module.filter));
-	module = (struct export_state){ 0 };
+	module = (struct export_state){0};
 }
 
 const struct daemon_module export_module = {
-	.name = "export",
-	.role = DAEMON_CONSUMER,
-	.start = module_start,
-	.tick = module_tick,
-	.reload = module_reload,
-	.stop = module_stop,
-	.free = module_free,
+    .name = "export",
+    .role = DAEMON_CONSUMER,
+    .start = module_start,
+    .tick = module_tick,
+    .reload = module_reload,
+    .stop = module_stop,
+    .free = module_free,
 };

@@ -27,12 +27,12 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#define HEADER_MAGIC   "SYSRWQ1\n"
-#define HEADER_SIZE    16
-#define RECORD_MAGIC   0x31425752U /* "RWB1" */
-#define RECORD_HEADER  16
-#define RECORD_MAX     (64U << 20)
-#define COPY_CHUNK     (64 * 1024)
+#define HEADER_MAGIC  "SYSRWQ1\n"
+#define HEADER_SIZE   16
+#define RECORD_MAGIC  0x31425752U /* "RWB1" */
+#define RECORD_HEADER 16
+#define RECORD_MAX    (64U << 20)
+#define COPY_CHUNK    (64 * 1024)
 
 struct export_queue {
 	int dirfd, fd;
@@ -96,8 +96,8 @@ static int write_head(struct export_queue *q)
 
 	put_u64(head, q->head);
 	return pwrite(q->fd, head, sizeof(head), 8) == (ssize_t)sizeof(head)
-		       ? 0
-		       : -errno;
+		   ? 0
+		   : -errno;
 }
 
 /* A fresh, empty file: header only. */
@@ -121,8 +121,8 @@ static void refresh_oldest(struct export_queue *q)
 	struct record r;
 
 	q->oldest_msec = q->count > 0 && read_record(q, q->head, q->tail, &r)
-				 ? r.time_msec
-				 : 0;
+			     ? r.time_msec
+			     : 0;
 }
 
 /* Reads the header and walks the batches to find the valid end. */
@@ -136,11 +136,13 @@ static int scan(struct export_queue *q)
 	if (fstat(q->fd, &st) < 0)
 		return -errno;
 	if ((uint64_t)st.st_size < HEADER_SIZE ||
-	    pread(q->fd, header, sizeof(header), 0) != (ssize_t)sizeof(header) ||
+	    pread(q->fd, header, sizeof(header), 0) !=
+		(ssize_t)sizeof(header) ||
 	    memcmp(header, HEADER_MAGIC, 8) != 0) {
 		if (st.st_size > 0)
 			log_warning("remote write: %s is not a queue file; "
-				    "starting an empty one", q->name);
+				    "starting an empty one",
+				    q->name);
 		return reset_file(q);
 	}
 	q->head = get_u64(header + 8);
@@ -248,8 +250,8 @@ static int compact(struct export_queue *q)
 	if (write(fd, header, sizeof(header)) != (ssize_t)sizeof(header))
 		r = -errno;
 	while (r == 0 && copied < live) {
-		size_t n = live - copied < COPY_CHUNK ? live - copied
-						      : COPY_CHUNK;
+		size_t n =
+		    live - copied < COPY_CHUNK ? live - copied : COPY_CHUNK;
 		ssize_t got = pread(q->fd, chunk, n, (off_t)(q->head + copied));
 
 		if (got <= 0 || write(fd, chunk, (size_t)got) != got)
@@ -273,13 +275,13 @@ static int compact(struct export_queue *q)
 	return 0;
 }
 
-int export_queue_push(struct export_queue *q, const void *data,
-		      size_t length, int64_t time_msec, size_t *dropped)
+int export_queue_push(struct export_queue *q, const void *data, size_t length,
+		      int64_t time_msec, size_t *dropped)
 {
 	uint8_t header[RECORD_HEADER];
 	struct iovec parts[2] = {
-		{ header, sizeof(header) },
-		{ (void *)data, length },
+	    {header, sizeof(header)},
+	    {(void *)data, length},
 	};
 	uint64_t size = RECORD_HEADER + (uint64_t)length;
 	ssize_t written;
@@ -287,8 +289,8 @@ int export_queue_push(struct export_queue *q, const void *data,
 	*dropped = 0;
 	if (length > RECORD_MAX || size + HEADER_SIZE > q->max_bytes)
 		return -EFBIG;
-	while (q->count > 0 && q->tail - q->head + size + HEADER_SIZE >
-				   q->max_bytes) {
+	while (q->count > 0 &&
+	       q->tail - q->head + size + HEADER_SIZE > q->max_bytes) {
 		advance(q);
 		(*dropped)++;
 		q->dropped++;
@@ -321,8 +323,8 @@ int export_queue_push(struct export_queue *q, const void *data,
 	return 0;
 }
 
-int export_queue_peek(struct export_queue *q, const void **data,
-		      size_t *length, uint64_t *position)
+int export_queue_peek(struct export_queue *q, const void **data, size_t *length,
+		      uint64_t *position)
 {
 	struct record r;
 

@@ -91,24 +91,23 @@ void export_batch_reset(struct export_batch *batch)
 void export_batch_free(struct export_batch *batch)
 {
 	free(batch->data);
-	*batch = (struct export_batch){ 0 };
+	*batch = (struct export_batch){0};
 }
 
 static int compare_pairs(const struct pair *a, const struct pair *b)
 {
-	size_t n = a->name_length < b->name_length ? a->name_length
-						   : b->name_length;
+	size_t n =
+	    a->name_length < b->name_length ? a->name_length : b->name_length;
 	int c = memcmp(a->name, b->name, n);
 
 	if (c != 0)
 		return c;
-	return a->name_length < b->name_length   ? -1
+	return a->name_length < b->name_length	 ? -1
 	       : a->name_length > b->name_length ? 1
 						 : 0;
 }
 
-static bool has_label(const struct pair *pairs, size_t count,
-		      const char *name)
+static bool has_label(const struct pair *pairs, size_t count, const char *name)
 {
 	size_t length = strlen(name);
 
@@ -135,7 +134,8 @@ static size_t sort_pairs(struct pair *pairs, size_t count)
 		pairs[j] = p;
 	}
 	for (size_t i = 0; i < count; i++)
-		if (kept == 0 || compare_pairs(&pairs[kept - 1], &pairs[i]) != 0)
+		if (kept == 0 ||
+		    compare_pairs(&pairs[kept - 1], &pairs[i]) != 0)
 			pairs[kept++] = pairs[i];
 	return kept;
 }
@@ -155,7 +155,7 @@ int export_batch_add(struct export_batch *batch, const char *name,
 
 	if (!metrics_prometheus_name(name, metric, sizeof(metric)))
 		return -EINVAL;
-	pairs[count++] = (struct pair){ "__name__", metric, 8, strlen(metric) };
+	pairs[count++] = (struct pair){"__name__", metric, 8, strlen(metric)};
 	while (count <= 32 && metrics_label_next(&cursor, &label)) {
 		char *n = names[count - 1], *v = values[count - 1];
 		size_t nl = metrics_prometheus_label_name(
@@ -164,10 +164,11 @@ int export_batch_add(struct export_batch *batch, const char *name,
 		if (nl == 0)
 			continue;
 		pairs[count++] = (struct pair){
-		    n, v, nl,
-		    metrics_prometheus_label_value(label.value,
-						   label.value_length, v,
-						   sizeof(values[0])),
+		    n,
+		    v,
+		    nl,
+		    metrics_prometheus_label_value(
+			label.value, label.value_length, v, sizeof(values[0])),
 		};
 	}
 	/* The series' own label of a host label's name wins. */
@@ -225,8 +226,8 @@ size_t export_host_labels(const char *hostname,
 	size_t count = 0;
 
 	string_copy(out[0].name, "instance", sizeof(out[0].name));
-	metrics_prometheus_label_value(hostname, strlen(hostname),
-				       out[0].value, sizeof(out[0].value));
+	metrics_prometheus_label_value(hostname, strlen(hostname), out[0].value,
+				       sizeof(out[0].value));
 	count = 1;
 	for (size_t i = 0; external != NULL && i < external->count; i++) {
 		const char *item = external->items[i];
@@ -273,17 +274,19 @@ static uint32_t load32(const uint8_t *p)
 	return v;
 }
 
-static uint8_t *emit_literal(uint8_t *op, const uint8_t *literal,
-			     size_t length)
+static uint8_t *emit_literal(uint8_t *op, const uint8_t *literal, size_t length)
 {
 	size_t n = length - 1;
 
 	if (n < 60) {
 		*op++ = (uint8_t)(n << 2);
 	} else {
-		/* Tag 60..63: the length follows in 1..4 little-endian bytes. */
-		int bytes = n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x1000000 ? 3
-									    : 4;
+		/* Tag 60..63: the length follows in 1..4 little-endian bytes.
+		 */
+		int bytes = n < 0x100	    ? 1
+			    : n < 0x10000   ? 2
+			    : n < 0x1000000 ? 3
+					    : 4;
 
 		*op++ = (uint8_t)((59 + bytes) << 2);
 		for (int i = 0; i < bytes; i++)
@@ -323,8 +326,8 @@ static uint8_t *emit_copy(uint8_t *op, size_t offset, size_t length)
 	return emit_copy2(op, offset, length);
 }
 
-static uint8_t *compress_block(const uint8_t *base, size_t length,
-			       uint8_t *op, uint16_t *table)
+static uint8_t *compress_block(const uint8_t *base, size_t length, uint8_t *op,
+			       uint16_t *table)
 {
 	size_t ip = 0, literal = 0, misses = 0;
 
@@ -355,15 +358,14 @@ static uint8_t *compress_block(const uint8_t *base, size_t length,
 	return op;
 }
 
-size_t export_snappy_compress(const uint8_t *input, size_t length,
-			      uint8_t *out)
+size_t export_snappy_compress(const uint8_t *input, size_t length, uint8_t *out)
 {
 	static uint16_t table[1 << HASH_BITS];
 	uint8_t *op = put_varint(out, length);
 
 	for (size_t at = 0; at < length; at += BLOCK_SIZE) {
-		size_t block = length - at < BLOCK_SIZE ? length - at
-							 : BLOCK_SIZE;
+		size_t block =
+		    length - at < BLOCK_SIZE ? length - at : BLOCK_SIZE;
 
 		op = compress_block(input + at, block, op, table);
 	}

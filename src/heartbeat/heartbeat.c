@@ -36,8 +36,8 @@ static struct heartbeat_state {
 	struct daemon *daemon;
 	struct http_client *http;
 	sd_event_source *timer;
-	bool pinging;          /* a ping in flight */
-	bool failing;          /* the last self-check failed */
+	bool pinging; /* a ping in flight */
+	bool failing; /* the last self-check failed */
 	bool alert_firing;
 	bool ping_error_said;
 	uint64_t ticks_late_seen;
@@ -73,15 +73,15 @@ static bool self_check(char *text, size_t size)
 	bool healthy = true;
 	int r;
 
-#define SAY(...)                                                            \
-	do {                                                                \
-		if (used < size)                                            \
-			used += (size_t)snprintf(text + used, size - used,  \
-						 "%s", used ? "; " : "");   \
-		if (used < size)                                            \
-			used += (size_t)snprintf(text + used, size - used,  \
-						 __VA_ARGS__);              \
-		healthy = false;                                            \
+#define SAY(...)                                                               \
+	do {                                                                   \
+		if (used < size)                                               \
+			used += (size_t)snprintf(text + used, size - used,     \
+						 "%s", used ? "; " : "");      \
+		if (used < size)                                               \
+			used += (size_t)snprintf(text + used, size - used,     \
+						 __VA_ARGS__);                 \
+		healthy = false;                                               \
 	} while (0)
 
 	text[0] = '\0';
@@ -112,19 +112,19 @@ static void submit_alert(bool firing)
 {
 	char summary[256];
 	struct alert_event event = {
-		.rule = HEARTBEAT_RULE,
-		.series = "agent",
-		.labels = "",
-		.severity = ALERT_INFO,
-		.firing = firing,
-		.nature = ALERT_STATE,
-		.time_usec = now_realtime_usec(),
-		.value = NAN,
-		.baseline = NAN,
-		.threshold = NAN,
-		.eta_secs = -1,
-		.summary = summary,
-		.count = 1,
+	    .rule = HEARTBEAT_RULE,
+	    .series = "agent",
+	    .labels = "",
+	    .severity = ALERT_INFO,
+	    .firing = firing,
+	    .nature = ALERT_STATE,
+	    .time_usec = now_realtime_usec(),
+	    .value = NAN,
+	    .baseline = NAN,
+	    .threshold = NAN,
+	    .eta_secs = -1,
+	    .summary = summary,
+	    .count = 1,
 	};
 
 	snprintf(summary, sizeof(summary),
@@ -152,9 +152,9 @@ static void on_pinged(void *userdata, const struct http_result *result)
 	hb.pings_failed++;
 	if (!hb.ping_error_said)
 		log_warning("heartbeat: ping failed (%s%s%.200s); the next one "
-			    "follows in %llds", result->error,
-			    result->body[0] ? ": " : "", result->body,
-			    (long long)settings()->interval_secs);
+			    "follows in %llds",
+			    result->error, result->body[0] ? ": " : "",
+			    result->body, (long long)settings()->interval_secs);
 	hb.ping_error_said = true;
 }
 
@@ -162,19 +162,19 @@ static void fill_request(struct http_request *request, const char *url)
 {
 	const struct heartbeat_config *c = settings();
 	static const char *const headers[] = {
-		"Content-Type: text/plain; charset=utf-8",
+	    "Content-Type: text/plain; charset=utf-8",
 	};
 
 	*request = (struct http_request){
-		.url = url,
-		.post = strcmp(c->method, "POST") == 0,
-		.body = hb.status,
-		.body_length = strlen(hb.status),
-		.headers = headers,
-		.header_count = 1,
-		.ca_file = c->ca_file,
-		.connect_timeout_secs = c->timeout_secs,
-		.timeout_secs = c->timeout_secs,
+	    .url = url,
+	    .post = strcmp(c->method, "POST") == 0,
+	    .body = hb.status,
+	    .body_length = strlen(hb.status),
+	    .headers = headers,
+	    .header_count = 1,
+	    .ca_file = c->ca_file,
+	    .connect_timeout_secs = c->timeout_secs,
+	    .timeout_secs = c->timeout_secs,
 	};
 }
 
@@ -223,8 +223,8 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *data)
 {
 	(void)data;
 	beat();
-	sd_event_source_set_time(source, usec + (uint64_t)settings()->interval_secs *
-						    USEC_PER_SEC);
+	sd_event_source_set_time(
+	    source, usec + (uint64_t)settings()->interval_secs * USEC_PER_SEC);
 	return sd_event_source_set_enabled(source, SD_EVENT_ON);
 }
 
@@ -236,9 +236,9 @@ static bool wanted(const struct config *config)
 /* Starts or restarts the pace and the client for the current settings. */
 static int apply(struct daemon *d)
 {
-	uint64_t next = now_monotonic_usec() +
-			(uint64_t)d->config->heartbeat.interval_secs *
-			    USEC_PER_SEC;
+	uint64_t next =
+	    now_monotonic_usec() +
+	    (uint64_t)d->config->heartbeat.interval_secs * USEC_PER_SEC;
 
 	if (d->config->heartbeat.url != NULL && hb.http == NULL) {
 		hb.http = http_client_new(d->event);
@@ -268,9 +268,8 @@ static int module_start(struct daemon *d)
 	r = apply(d);
 	if (r < 0)
 		return log_error_errno(r, "heartbeat: cannot start");
-	snprintf(hb.status, sizeof(hb.status),
-		 "sysops-agent %s starting on %s", SYSOPS_VERSION,
-		 d->config->agent.hostname);
+	snprintf(hb.status, sizeof(hb.status), "sysops-agent %s starting on %s",
+		 SYSOPS_VERSION, d->config->agent.hostname);
 	if (d->config->heartbeat.url != NULL)
 		ping("/start");
 	if (d->config->heartbeat.alert)
@@ -309,7 +308,7 @@ static int module_reload(struct daemon *d, const struct config *old_config)
 static void module_stop(struct daemon *d)
 {
 	struct http_request request;
-	struct http_result result = { .error = "cannot send" };
+	struct http_result result = {.error = "cannot send"};
 	char url[2048];
 
 	if (d->config->heartbeat.url == NULL)
@@ -318,8 +317,7 @@ static void module_stop(struct daemon *d)
 	hb.http = NULL;
 	snprintf(hb.status, sizeof(hb.status),
 		 "sysops-agent stopping on %s after %llu ticks%s",
-		 d->config->agent.hostname,
-		 (unsigned long long)d->tick_count,
+		 d->config->agent.hostname, (unsigned long long)d->tick_count,
 		 hb.failing ? " (a self-check was failing)" : "");
 	if (heartbeat_url(d->config->heartbeat.url, hb.failing ? "/fail" : "",
 			  url, sizeof(url)) < 0)
@@ -340,14 +338,14 @@ static void module_free(struct daemon *d)
 	(void)d;
 	http_client_free(hb.http);
 	sd_event_source_disable_unref(hb.timer);
-	hb = (struct heartbeat_state){ 0 };
+	hb = (struct heartbeat_state){0};
 }
 
 const struct daemon_module heartbeat_module = {
-	.name = "heartbeat",
-	.role = DAEMON_PRODUCER,
-	.start = module_start,
-	.reload = module_reload,
-	.stop = module_stop,
-	.free = module_free,
+    .name = "heartbeat",
+    .role = DAEMON_PRODUCER,
+    .start = module_start,
+    .reload = module_reload,
+    .stop = module_stop,
+    .free = module_free,
 };

@@ -21,7 +21,7 @@
 struct daemon_module;
 extern const struct daemon_module heartbeat_module;
 
-#define HEARTBEAT_RULE       "agent_heartbeat"
+#define HEARTBEAT_RULE	     "agent_heartbeat"
 #define HEARTBEAT_PROBE_FILE "heartbeat"
 
 /*

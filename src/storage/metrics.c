@@ -328,7 +328,8 @@ bool metrics_prometheus_name(const char *name, char *buffer, size_t size)
 	if (name[0] == '\0' || n >= size)
 		return false;
 	for (const char *p = name; *p; p++) {
-		bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		bool ok = (*p >= 'a' && *p <= 'z') ||
+			  (*p >= 'A' && *p <= 'Z') ||
 			  (*p >= '0' && *p <= '9') || *p == '_';
 
 		if (n + 1 >= size)

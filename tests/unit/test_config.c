@@ -22,23 +22,41 @@
 
 static char captured[8192];
 
+/* What a load prints goes to a file until end_capture() keeps it. */
+static struct {
+	FILE *sink;
+	int saved;
+} capture;
+
+static void begin_capture(void)
+{
+	capture.sink = tmpfile();
+	capture.saved = dup(STDERR_FILENO);
+	assert_non_null(capture.sink);
+	dup2(fileno(capture.sink), STDERR_FILENO);
+}
+
+static void end_capture(void)
+{
+	size_t n;
+
+	fflush(stderr);
+	dup2(capture.saved, STDERR_FILENO);
+	close(capture.saved);
+	rewind(capture.sink);
+	n = fread(captured, 1, sizeof(captured) - 1, capture.sink);
+	captured[n] = '\0';
+	fclose(capture.sink);
+}
+
 /* Runs the loader with stderr sent to a file, and keeps what it printed. */
 static int load_capturing(const char *text, struct config **out)
 {
-	FILE *sink = tmpfile();
-	int saved = dup(STDERR_FILENO), r;
-	size_t n;
+	int r;
 
-	assert_non_null(sink);
-	dup2(fileno(sink), STDERR_FILENO);
+	begin_capture();
 	r = config_load_text("test.toml", text, strlen(text), out);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(sink);
-	n = fread(captured, 1, sizeof(captured) - 1, sink);
-	captured[n] = '\0';
-	fclose(sink);
+	end_capture();
 	return r;
 }
 
@@ -291,20 +309,11 @@ static void test_print_round_trips(void **state)
 static int load_file_capturing(const char *path, bool must_exist,
 			       struct config **out)
 {
-	FILE *sink = tmpfile();
-	int saved = dup(STDERR_FILENO), r;
-	size_t n;
+	int r;
 
-	assert_non_null(sink);
-	dup2(fileno(sink), STDERR_FILENO);
+	begin_capture();
 	r = config_load(path, must_exist, out);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(sink);
-	n = fread(captured, 1, sizeof(captured) - 1, sink);
-	captured[n] = '\0';
-	fclose(sink);
+	end_capture();
 	return r;
 }
 
@@ -355,11 +364,13 @@ static void test_dropins_merge_in_name_order(void **state)
 	/* Read after 10-a: its interval wins, its override is appended. */
 	write_dropin(base, "20-b.toml",
 		     "[agent]\ncollect_interval_secs = 5\n"
-		     "[[analyzer.override]]\nseries = \"net.*\"\n", 0640);
+		     "[[analyzer.override]]\nseries = \"net.*\"\n",
+		     0640);
 	write_dropin(base, "10-a.toml",
 		     "[agent]\ncollect_interval_secs = 7\n"
 		     "[storage.history]\nretention_days = 9\n"
-		     "[[analyzer.override]]\nseries = \"cpu.*\"\n", 0640);
+		     "[[analyzer.override]]\nseries = \"cpu.*\"\n",
+		     0640);
 	/* Not drop-ins: hidden, editor backups, other suffixes. */
 	write_dropin(base, ".30-hidden.toml", "nonsense\n", 0640);
 	write_dropin(base, "40-backup.toml~", "nonsense\n", 0640);
@@ -376,9 +387,8 @@ static void test_dropins_merge_in_name_order(void **state)
 	assert_int_equal(config->file_count, 3);
 
 	/* check-config says which file set each key. */
-	origin = config_origin_of(config, agent, 0,
-				  config_find_key(agent,
-						  "collect_interval_secs"));
+	origin = config_origin_of(
+	    config, agent, 0, config_find_key(agent, "collect_interval_secs"));
 	assert_non_null(origin);
 	assert_int_equal(origin->line, 2);
 	assert_non_null(strstr(config->files[origin->file], "20-b.toml"));
@@ -390,8 +400,8 @@ static void test_dropins_merge_in_name_order(void **state)
 	snprintf(expected, sizeof(expected),
 		 "# %s/conf.d/20-b.toml:2\ncollect_interval_secs = 5\n", base);
 	assert_non_null(strstr(text, expected));
-	snprintf(expected, sizeof(expected),
-		 "# %s:3\nhostname = \"main\"\n", main_path);
+	snprintf(expected, sizeof(expected), "# %s:3\nhostname = \"main\"\n",
+		 main_path);
 	assert_non_null(strstr(text, expected));
 	free(text);
 	config_free(config);
@@ -420,8 +430,8 @@ static void test_dropin_errors_name_their_file_and_line(void **state)
 		 "%s/conf.d/10-bad.toml:3: [agent] history_secs: expected",
 		 base);
 	assert_captured(expected);
-	snprintf(expected, sizeof(expected), "%s/conf.d/20-worse.toml:1:",
-		 base);
+	snprintf(expected, sizeof(expected),
+		 "%s/conf.d/20-worse.toml:1:", base);
 	assert_captured(expected);
 	remove_tree(base);
 }
@@ -495,26 +505,26 @@ static void test_section_checks_run_after_every_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_are_valid_and_documented),
-		cmocka_unit_test(test_valid_file_overrides_defaults),
-		cmocka_unit_test(test_unknown_key_names_line_and_suggests),
-		cmocka_unit_test(test_wrong_type_says_what_was_expected),
-		cmocka_unit_test(test_out_of_range_and_bad_choice),
-		cmocka_unit_test(test_bad_toml_reports_line_and_column),
-		cmocka_unit_test(test_unknown_section_and_stray_key),
-		cmocka_unit_test(test_every_error_is_reported),
-		cmocka_unit_test(test_history_must_cover_one_interval),
-		cmocka_unit_test(test_state_directory_from_systemd_wins),
-		cmocka_unit_test(test_writable_config_is_refused),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_path_resolution),
-		cmocka_unit_test(test_suggestions),
-		cmocka_unit_test(test_print_round_trips),
-		cmocka_unit_test(test_dropins_merge_in_name_order),
-		cmocka_unit_test(test_dropin_errors_name_their_file_and_line),
-		cmocka_unit_test(test_writable_dropins_are_refused),
-		cmocka_unit_test(test_dropins_without_a_main_file),
-		cmocka_unit_test(test_section_checks_run_after_every_file),
+	    cmocka_unit_test(test_defaults_are_valid_and_documented),
+	    cmocka_unit_test(test_valid_file_overrides_defaults),
+	    cmocka_unit_test(test_unknown_key_names_line_and_suggests),
+	    cmocka_unit_test(test_wrong_type_says_what_was_expected),
+	    cmocka_unit_test(test_out_of_range_and_bad_choice),
+	    cmocka_unit_test(test_bad_toml_reports_line_and_column),
+	    cmocka_unit_test(test_unknown_section_and_stray_key),
+	    cmocka_unit_test(test_every_error_is_reported),
+	    cmocka_unit_test(test_history_must_cover_one_interval),
+	    cmocka_unit_test(test_state_directory_from_systemd_wins),
+	    cmocka_unit_test(test_writable_config_is_refused),
+	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_path_resolution),
+	    cmocka_unit_test(test_suggestions),
+	    cmocka_unit_test(test_print_round_trips),
+	    cmocka_unit_test(test_dropins_merge_in_name_order),
+	    cmocka_unit_test(test_dropin_errors_name_their_file_and_line),
+	    cmocka_unit_test(test_writable_dropins_are_refused),
+	    cmocka_unit_test(test_dropins_without_a_main_file),
+	    cmocka_unit_test(test_section_checks_run_after_every_file),
 	};
 
 	log_open(LOG_TARGET_PLAIN);

@@ -225,9 +225,9 @@ static const char *label_of(const struct decoded_series *s, const char *name)
 
 static void test_host_labels(void **state)
 {
-	char *items[] = { "job=sysops-agent", "dc=par1", "job=web",
-			  "instance=web-01.example" };
-	struct config_string_list external = { items, 4 };
+	char *items[] = {"job=sysops-agent", "dc=par1", "job=web",
+			 "instance=web-01.example"};
+	struct config_string_list external = {items, 4};
 	struct export_label host[EXPORT_HOST_LABELS_MAX];
 	size_t n;
 
@@ -248,17 +248,16 @@ static void test_host_labels(void **state)
 
 static void test_write_request_is_what_prometheus_reads(void **state)
 {
-	char *items[] = { "job=sysops-agent", "mount=never-wins" };
-	struct config_string_list external = { items, 2 };
+	char *items[] = {"job=sysops-agent", "mount=never-wins"};
+	struct config_string_list external = {items, 2};
 	struct export_label host[EXPORT_HOST_LABELS_MAX];
-	struct export_batch batch = { 0 };
+	struct export_batch batch = {0};
 	struct decoded_series s[4];
 	size_t host_count = export_host_labels("web-01", &external, host);
 
 	(void)state;
-	assert_int_equal(export_batch_add(&batch, "cpu.usage_percent", "",
-					  host, host_count, 1700000000123LL,
-					  12.5),
+	assert_int_equal(export_batch_add(&batch, "cpu.usage_percent", "", host,
+					  host_count, 1700000000123LL, 12.5),
 			 0);
 	assert_int_equal(export_batch_add(&batch, "disk.used_percent",
 					  "device=sda1,fstype=ext4,mount=/",
@@ -267,12 +266,12 @@ static void test_write_request_is_what_prometheus_reads(void **state)
 			 0);
 	/* Odd names and bytes that are not UTF-8 are made acceptable. */
 	assert_int_equal(export_batch_add(&batch, "process.rss_bytes",
-					  "9lives=x,name=a\xff" "b,pid=42",
+					  "9lives=x,name=a\xff"
+					  "b,pid=42",
 					  host, host_count, 1, 1e15),
 			 0);
-	assert_int_equal(export_batch_add(&batch, "", "", host, host_count, 1,
-					  0),
-			 -EINVAL);
+	assert_int_equal(
+	    export_batch_add(&batch, "", "", host, host_count, 1, 0), -EINVAL);
 	assert_int_equal(batch.series, 3);
 	assert_int_equal(decode_request(&batch, s, 4), 3);
 
@@ -329,9 +328,8 @@ static void push(struct export_queue *q, const char *text, int64_t time,
 {
 	size_t dropped = 99;
 
-	assert_int_equal(export_queue_push(q, text, strlen(text), time,
-					   &dropped),
-			 0);
+	assert_int_equal(
+	    export_queue_push(q, text, strlen(text), time, &dropped), 0);
 	assert_int_equal(dropped, expect_dropped);
 }
 
@@ -414,9 +412,8 @@ static void test_queue_drops_the_oldest_when_full(void **state)
 
 	(void)state;
 	/* 16-byte header + 4 batches of 16 + 999 bytes fit in 4096+16. */
-	assert_int_equal(export_queue_open(dirfd, EXPORT_QUEUE_NAME, 4096 + 16,
-					   &q),
-			 0);
+	assert_int_equal(
+	    export_queue_open(dirfd, EXPORT_QUEUE_NAME, 4096 + 16, &q), 0);
 	for (int i = 0; i < 4; i++) {
 		memset(batch, 'a' + i, sizeof(batch) - 1);
 		batch[sizeof(batch) - 1] = '\0';
@@ -453,15 +450,14 @@ static void test_queue_drops_the_oldest_when_full(void **state)
 		static char huge[5000];
 
 		memset(huge, 'x', sizeof(huge) - 1);
-		assert_int_equal(export_queue_push(q, huge, sizeof(huge), 99,
-						   &dropped),
-				 -EFBIG);
+		assert_int_equal(
+		    export_queue_push(q, huge, sizeof(huge), 99, &dropped),
+		    -EFBIG);
 	}
 	export_queue_close(q);
 	/* Reopened after compaction: the same four, in order. */
-	assert_int_equal(export_queue_open(dirfd, EXPORT_QUEUE_NAME, 4096 + 16,
-					   &q),
-			 0);
+	assert_int_equal(
+	    export_queue_open(dirfd, EXPORT_QUEUE_NAME, 4096 + 16, &q), 0);
 	for (int i = 36; i < 40; i++) {
 		memset(batch, 'a' + i % 26, sizeof(batch) - 1);
 		expect_head(q, batch, &position);
@@ -494,12 +490,12 @@ static void test_queue_replaces_a_foreign_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_snappy_round_trips),
-		cmocka_unit_test(test_host_labels),
-		cmocka_unit_test(test_write_request_is_what_prometheus_reads),
-		cmocka_unit_test(test_queue_keeps_order_across_restarts),
-		cmocka_unit_test(test_queue_drops_the_oldest_when_full),
-		cmocka_unit_test(test_queue_replaces_a_foreign_file),
+	    cmocka_unit_test(test_snappy_round_trips),
+	    cmocka_unit_test(test_host_labels),
+	    cmocka_unit_test(test_write_request_is_what_prometheus_reads),
+	    cmocka_unit_test(test_queue_keeps_order_across_restarts),
+	    cmocka_unit_test(test_queue_drops_the_oldest_when_full),
+	    cmocka_unit_test(test_queue_replaces_a_foreign_file),
 	};
 
 	log_open(LOG_TARGET_PLAIN);

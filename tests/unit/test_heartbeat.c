@@ -22,25 +22,24 @@ static void test_ping_urls(void **state)
 	char url[128];
 
 	(void)state;
-	assert_int_equal(heartbeat_url("https://hc-ping.com/abc", "/fail", url,
-				       sizeof(url)),
-			 0);
+	assert_int_equal(
+	    heartbeat_url("https://hc-ping.com/abc", "/fail", url, sizeof(url)),
+	    0);
 	assert_string_equal(url, "https://hc-ping.com/abc/fail");
 	assert_int_equal(heartbeat_url("https://hc-ping.com/abc/", "/start",
 				       url, sizeof(url)),
 			 0);
 	assert_string_equal(url, "https://hc-ping.com/abc/start");
-	assert_int_equal(heartbeat_url("https://hc-ping.com/abc/", "", url,
-				       sizeof(url)),
-			 0);
+	assert_int_equal(
+	    heartbeat_url("https://hc-ping.com/abc/", "", url, sizeof(url)), 0);
 	assert_string_equal(url, "https://hc-ping.com/abc/");
 	assert_int_equal(heartbeat_url("http://127.0.0.1:8000/ping/k?rid=1",
 				       "/fail", url, sizeof(url)),
 			 0);
 	assert_string_equal(url, "http://127.0.0.1:8000/ping/k/fail?rid=1");
-	assert_int_equal(heartbeat_url("https://hc-ping.com/abc", "/fail", url,
-				       10),
-			 -ENAMETOOLONG);
+	assert_int_equal(
+	    heartbeat_url("https://hc-ping.com/abc", "/fail", url, 10),
+	    -ENAMETOOLONG);
 }
 
 static void test_answers_are_classified(void **state)
@@ -74,8 +73,8 @@ static void test_health_reports(void **state)
 	assert_int_equal(health_set("spool", NULL), 0);
 	assert_int_equal(health_set("spool", "not draining"), 0);
 	assert_int_equal(health_problems(text, sizeof(text)), 2);
-	assert_string_equal(text,
-			    "remote_write: 12 batches wait; spool: not draining");
+	assert_string_equal(
+	    text, "remote_write: 12 batches wait; spool: not draining");
 	assert_int_equal(health_set("remote_write", NULL), 0);
 	assert_int_equal(health_problems(text, sizeof(text)), 1);
 	assert_string_equal(text, "spool: not draining");
@@ -89,9 +88,9 @@ static void test_health_reports(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ping_urls),
-		cmocka_unit_test(test_answers_are_classified),
-		cmocka_unit_test(test_health_reports),
+	    cmocka_unit_test(test_ping_urls),
+	    cmocka_unit_test(test_answers_are_classified),
+	    cmocka_unit_test(test_health_reports),
 	};
 
 	log_open(LOG_TARGET_PLAIN);
