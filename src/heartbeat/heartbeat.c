@@ -221,10 +221,17 @@ static void beat(void)
 
 static int on_timer(sd_event_source *source, uint64_t usec, void *data)
 {
+	uint64_t interval = (uint64_t)settings()->interval_secs * USEC_PER_SEC;
+	uint64_t next = usec + interval, now;
+
 	(void)data;
 	beat();
-	sd_event_source_set_time(
-	    source, usec + (uint64_t)settings()->interval_secs * USEC_PER_SEC);
+	/* After a stall, one ping now and the next a whole interval on,
+	 * not a burst of the missed ones. */
+	now = now_monotonic_usec();
+	if (next <= now)
+		next = now + interval;
+	sd_event_source_set_time(source, next);
 	return sd_event_source_set_enabled(source, SD_EVENT_ON);
 }
 
