@@ -32,8 +32,14 @@
  * not the position, decides when a module starts and stops (daemon.h).
  */
 static const struct daemon_module *const modules[] = {
-    &collector_module, &analyzer_module, &logscan_module, &heartbeat_module,
-    &alerter_module,   &history_module,	 &export_module,  NULL,
+	&collector_module,
+	&analyzer_module,
+	&logscan_module,
+	&heartbeat_module,
+	&alerter_module,
+	&history_module,
+	&export_module,
+	NULL,
 };
 
 /* Start order: consumers first, each role in list order. */
