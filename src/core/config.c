@@ -9,6 +9,7 @@
  */
 #include "core/config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,6 +33,8 @@ struct load_context {
 	const char *path;       /* for messages: the file, or "built-in" */
 	const char *directory;  /* of the config file, for relative *_file */
 	struct config *config;
+	size_t file;	       /* index of path in config->files */
+	bool file_has_secrets; /* the file being read holds one inline */
 	int errors;
 };
 
@@ -335,8 +338,56 @@ static void describe_given(const struct toml_value *value,
 			 toml_type_name(value->type));
 }
 
+const struct config_origin *
+config_origin_of(const struct config *config,
+		 const struct config_section *section, size_t index,
+		 const struct config_key *key)
+{
+	for (size_t i = 0; i < config->origin_count; i++) {
+		const struct config_origin *o = &config->origins[i];
+
+		if (o->section == section && o->index == index && o->key == key)
+			return o;
+	}
+	return NULL;
+}
+
+/*
+ * Remembers which file and line set a key (check-config prints it). A plain
+ * key set again by a later file is that file's: the later file wins.
+ */
+static void record_origin(struct load_context *ctx,
+			  const struct config_section *section, size_t index,
+			  const struct config_key *key, int line)
+{
+	struct config *config = ctx->config;
+	struct config_origin *o = (struct config_origin *)config_origin_of(
+	    config, section, index, key);
+
+	if (o != NULL && o->file != ctx->file)
+		log_debug("%s:%d: [%s] %s overrides %s:%d", ctx->path, line,
+			  section->name, key->name, config->files[o->file],
+			  o->line);
+	if (o == NULL) {
+		if (config->origin_count == config->origin_capacity) {
+			size_t capacity = config->origin_capacity
+					      ? 2 * config->origin_capacity
+					      : 64;
+			struct config_origin *grown =
+			    realloc(config->origins, capacity * sizeof(*grown));
+
+			if (grown == NULL)
+				return; /* only check-config's comments lose */
+			config->origins = grown;
+			config->origin_capacity = capacity;
+		}
+		o = &config->origins[config->origin_count++];
+	}
+	*o = (struct config_origin){section, index, key, ctx->file, line};
+}
+
 static void apply_key(struct load_context *ctx,
-		      const struct config_section *section,
+		      const struct config_section *section, size_t index,
 		      const struct config_key *key, void *field,
 		      const struct toml_value *value, int line)
 {
@@ -360,8 +411,11 @@ static void apply_key(struct load_context *ctx,
 	reason[0] = '\0';
 	if (key->validate != NULL && !key->validate(field, reason, sizeof(reason)))
 		report(ctx, line, "%s %s: %s", label, key->name, reason);
-	if (key->type == CONFIG_SECRET && *(char **)field != NULL)
+	if (key->type == CONFIG_SECRET && *(char **)field != NULL) {
 		ctx->config->has_inline_secrets = true;
+		ctx->file_has_secrets = true;
+	}
+	record_origin(ctx, section, index, key, line);
 }
 
 /* Where a relative *_file path points: systemd credentials, else beside us. */
@@ -378,8 +432,9 @@ static int open_secret_base(const struct load_context *ctx)
 
 static void apply_secret_file(struct load_context *ctx,
 			      const struct config_section *section,
-			      const struct config_key *key, void *field,
-			      const struct toml_value *value, int line)
+			      size_t index, const struct config_key *key,
+			      void *field, const struct toml_value *value,
+			      int line)
 {
 	char label[SECTION_NAME_MAX + 8];
 	char *secret = NULL;
@@ -412,6 +467,7 @@ static void apply_secret_file(struct load_context *ctx,
 	string_trim_end(secret);
 	free(*(char **)field);
 	*(char **)field = secret;
+	record_origin(ctx, section, index, key, line);
 }
 
 static void report_unknown_key(struct load_context *ctx,
@@ -470,7 +526,7 @@ static void apply_member(struct load_context *ctx,
 		return;
 	}
 	if (key != NULL) {
-		apply_key(ctx, section, key,
+		apply_key(ctx, section, index, key,
 			  field_address(ctx->config, section, index, key),
 			  member->value, member->line);
 		return;
@@ -480,10 +536,10 @@ static void apply_member(struct load_context *ctx,
 		string_copy(base, member->key, strlen(member->key) - 4);
 		key = config_find_key(section, base);
 		if (key != NULL && key->type == CONFIG_SECRET) {
-			apply_secret_file(ctx, section, key,
-					  field_address(ctx->config, section,
-							index, key),
-					  member->value, member->line);
+			apply_secret_file(
+			    ctx, section, index, key,
+			    field_address(ctx->config, section, index, key),
+			    member->value, member->line);
 			return;
 		}
 	}
@@ -722,6 +778,18 @@ static void check_required(struct load_context *ctx)
 				       : 1;
 
 		for (size_t index = 0; index < count; index++) {
+			char reason[256] = "";
+
+			if (section->check != NULL &&
+			    !section->check((char *)ctx->config +
+						section->offset +
+						index * section->element_size,
+					    reason, sizeof(reason)))
+				report(ctx, 0, "%s%s%s: %s",
+				       section->element_size ? "[[" : "[",
+				       section->name,
+				       section->element_size ? "]]" : "]",
+				       reason);
 			for (size_t k = 0; k < section->key_count; k++) {
 				const struct config_key *key = &section->keys[k];
 				void *field = field_address(ctx->config, section,
@@ -757,6 +825,10 @@ void config_free(struct config *config)
 					   field_address(config, section, index,
 							 &section->keys[k]));
 	}
+	for (size_t i = 0; i < config->file_count; i++)
+		free(config->files[i]);
+	free(config->files);
+	free(config->origins);
 	free(config->path);
 	free(config);
 }
@@ -833,79 +905,241 @@ static char *directory_of(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
-/* Schema walk over a parsed document; on success *out is a new config. */
-static int config_from_text(const char *name, const char *directory,
-			    const char *text, size_t length, struct config **out)
+/* Adds one file to config->files; its index becomes ctx->file. */
+static int add_file(struct load_context *ctx, const char *name)
 {
-	struct load_context ctx = { .path = name, .directory = directory };
+	struct config *config = ctx->config;
+	char **grown =
+	    realloc(config->files, (config->file_count + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return -ENOMEM;
+	config->files = grown;
+	grown[config->file_count] = strdup(name);
+	if (grown[config->file_count] == NULL)
+		return -ENOMEM;
+	ctx->file = config->file_count++;
+	ctx->path = config->files[ctx->file];
+	return 0;
+}
+
+/* Parses one document and applies it over what earlier files set. */
+static int apply_document(struct load_context *ctx, const char *name,
+			  const char *directory, const char *text,
+			  size_t length)
+{
 	struct toml_error error = { 0 };
 	struct toml_value *root;
+	int r = add_file(ctx, name);
 
+	if (r < 0)
+		return r;
+	ctx->directory = directory;
+	ctx->file_has_secrets = false;
 	root = toml_parse(text, length, &error);
 	if (root == NULL) {
 		log_error("%s:%d:%d: %s", name, error.line, error.column,
 			  error.message);
+		ctx->errors++;
 		return -EINVAL;
 	}
-	if (config_new(&ctx) == NULL) {
-		toml_free(root);
-		return -ENOMEM;
-	}
-	apply_table(&ctx, root, "");
+	apply_table(ctx, root, "");
 	toml_free(root);
-	apply_environment(&ctx);
-	apply_credentials(&ctx);
-	check_required(&ctx);
-	if (ctx.errors > 0) {
-		if (ctx.errors > ERRORS_REPORTED_MAX)
+	return 0;
+}
+
+/* After every file: environment, credentials, required keys, checks. */
+static int load_finish(struct load_context *ctx, const char *name,
+		       struct config **out)
+{
+	apply_environment(ctx);
+	apply_credentials(ctx);
+	check_required(ctx);
+	if (ctx->errors > 0) {
+		if (ctx->errors > ERRORS_REPORTED_MAX)
 			log_error("%s: %d more errors not shown", name,
-				  ctx.errors - ERRORS_REPORTED_MAX);
-		config_free(ctx.config);
+				  ctx->errors - ERRORS_REPORTED_MAX);
+		config_free(ctx->config);
 		return -EINVAL;
 	}
-	*out = ctx.config;
+	*out = ctx->config;
 	return 0;
 }
 
 int config_load_text(const char *name, const char *text, size_t length,
 		     struct config **out)
 {
-	return config_from_text(name, NULL, text, length, out);
+	struct load_context ctx = {.path = name};
+	int r;
+
+	if (config_new(&ctx) == NULL)
+		return -ENOMEM;
+	r = apply_document(&ctx, name, NULL, text, length);
+	if (r < 0) {
+		config_free(ctx.config);
+		return r;
+	}
+	return load_finish(&ctx, name, out);
+}
+
+/* Reads one file (main or drop-in) over the configuration so far. */
+static int apply_file(struct load_context *ctx, const char *path)
+{
+	bool world_readable = false;
+	char *text = NULL, *directory = directory_of(path);
+	size_t length = 0;
+	int r;
+
+	if (directory == NULL)
+		return -ENOMEM;
+	r = read_config_file(path, &text, &length, &world_readable);
+	if (r == 0)
+		r = apply_document(ctx, path, directory, text, length);
+	free(text);
+	/* ctx->directory pointed into it: *_file paths are resolved above. */
+	ctx->directory = NULL;
+	free(directory);
+	if (r == 0 && ctx->file_has_secrets && world_readable)
+		log_warning("%s holds secrets and is world-readable; run: "
+			    "chmod o-r %s (or move them to *_file / systemd "
+			    "credentials)", path, path);
+	return r;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_dropin_name(const char *name)
+{
+	/* Editors' and package managers' leftovers start with a dot or end
+	 * otherwise (.toml~, .toml.dpkg-old, .toml.rpmsave). */
+	return name[0] != '.' && string_ends_with(name, CONFIG_DROPIN_SUFFIX) &&
+	       strlen(name) > strlen(CONFIG_DROPIN_SUFFIX);
+}
+
+/*
+ * The names of <directory>/conf.d/NAME.toml, sorted, into *names (count in
+ * *count). No directory is no drop-ins; one that others may write to is
+ * refused like a writable file.
+ */
+static int list_dropins(const char *directory, char ***names, size_t *count)
+{
+	struct dirent *entry;
+	struct stat st;
+	DIR *dir = opendir(directory);
+	int r = 0;
+
+	*names = NULL;
+	*count = 0;
+	if (dir == NULL) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		r = -errno;
+		log_error("%s: cannot list drop-ins: %s", directory,
+			  strerror(errno));
+		return r;
+	}
+	if (fstat(dirfd(dir), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		log_error("%s: refusing drop-ins from a directory that is "
+			  "%s-writable (mode %04o); run: chmod go-w %s",
+			  directory, st.st_mode & S_IWOTH ? "world" : "group",
+			  (unsigned)(st.st_mode & 07777), directory);
+		closedir(dir);
+		return -EPERM;
+	}
+	*names = calloc(CONFIG_DROPINS_MAX, sizeof(**names));
+	if (*names == NULL) {
+		closedir(dir);
+		return -ENOMEM;
+	}
+	while ((entry = readdir(dir)) != NULL) {
+		if (!is_dropin_name(entry->d_name))
+			continue;
+		if (*count == CONFIG_DROPINS_MAX) {
+			log_error("%s: more than %d drop-ins", directory,
+				  CONFIG_DROPINS_MAX);
+			r = -E2BIG;
+			break;
+		}
+		(*names)[*count] = strdup(entry->d_name);
+		if ((*names)[*count] == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		(*count)++;
+	}
+	closedir(dir);
+	qsort(*names, *count, sizeof(**names), compare_names);
+	return r;
+}
+
+static int apply_dropins(struct load_context *ctx, const char *main_path)
+{
+	char *base = directory_of(main_path), *directory = NULL, **names;
+	size_t count = 0;
+	int r = -ENOMEM;
+
+	if (base != NULL &&
+	    asprintf(&directory, "%s/%s", base, CONFIG_DROPIN_DIRECTORY) < 0)
+		directory = NULL;
+	free(base);
+	if (directory == NULL)
+		return -ENOMEM;
+	r = list_dropins(directory, &names, &count);
+	for (size_t i = 0; r == 0 && i < count; i++) {
+		char *path = NULL;
+		int applied;
+
+		if (asprintf(&path, "%s/%s", directory, names[i]) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		/* Every file is read, so every file's errors are shown; one
+		 * that cannot be read at all (refused, unreadable) stops. */
+		applied = apply_file(ctx, path);
+		if (applied < 0 && ctx->errors == 0)
+			r = applied;
+		free(path);
+	}
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	free(directory);
+	return r;
 }
 
 int config_load(const char *path, bool path_must_exist, struct config **out)
 {
-	struct config *config;
-	bool world_readable = false;
-	char *text = NULL, *directory;
-	size_t length = 0;
-	int r;
+	struct load_context ctx = {.path = "built-in defaults"};
+	int r = 0;
 
-	if (path == NULL || (!path_must_exist && access(path, F_OK) < 0 &&
-			     errno == ENOENT)) {
-		if (path != NULL)
-			log_notice("%s does not exist; using built-in defaults",
-				   path);
+	if (path == NULL) {
 		*out = config_defaults();
 		return *out ? 0 : -EINVAL;
 	}
-	r = read_config_file(path, &text, &length, &world_readable);
-	if (r < 0)
+	if (config_new(&ctx) == NULL)
+		return -ENOMEM;
+	if (!path_must_exist && access(path, F_OK) < 0 && errno == ENOENT)
+		log_notice("%s does not exist; using built-in defaults", path);
+	else
+		r = apply_file(&ctx, path);
+	/* A main file that cannot be read is no configuration at all. */
+	if (r == 0 || ctx.errors > 0) {
+		int dropins = apply_dropins(&ctx, path);
+
+		if (dropins < 0 && ctx.errors == 0)
+			r = dropins;
+	}
+	if (r < 0 && ctx.errors == 0) {
+		config_free(ctx.config);
 		return r;
-	directory = directory_of(path);
-	r = directory ? config_from_text(path, directory, text, length, &config)
-		      : -ENOMEM;
-	free(directory);
-	free(text);
-	if (r < 0)
-		return r;
-	if (config->has_inline_secrets && world_readable)
-		log_warning("%s holds secrets and is world-readable; run: "
-			    "chmod o-r %s (or move them to *_file / systemd "
-			    "credentials)", path, path);
-	config->path = strdup(path);
-	*out = config;
-	return 0;
+	}
+	r = load_finish(&ctx, path, out);
+	if (r == 0 && access(path, F_OK) == 0)
+		(*out)->path = strdup(path);
+	return r;
 }
 
 const char *config_resolve_path(const char *from_command_line, bool *must_exist)

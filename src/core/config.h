@@ -61,6 +61,11 @@ struct config_section {
 	size_t element_size;        /* 0 for a plain [name] section */
 	size_t max_count;
 	size_t count_offset;        /* size_t holding how many were given */
+	/*
+	 * Checks between keys of one entry (both a token and a password set),
+	 * after every file was read; writes a reason and returns false.
+	 */
+	bool (*check)(const void *entry, char *reason, size_t reason_size);
 };
 
 struct agent_config {
@@ -74,11 +79,27 @@ struct agent_config {
 };
 
 #include "analyzer/analyzer_config.h"
+#include "export/export_config.h"
+#include "heartbeat/heartbeat_config.h"
 #include "history/history_config.h"
 #include "logscan/logscan_config.h"
 
+/* Where a key's value came from, for check-config. */
+struct config_origin {
+	const struct config_section *section;
+	size_t index; /* entry of a repeated section */
+	const struct config_key *key;
+	size_t file; /* in config->files */
+	int line;
+};
+
 struct config {
 	char *path;                 /* the file it came from, or NULL */
+	/* Every file read, in order: the main file, then conf.d drop-ins. */
+	char **files;
+	size_t file_count;
+	struct config_origin *origins; /* one per key a file set */
+	size_t origin_count, origin_capacity;
 	bool has_inline_secrets;
 	struct agent_config agent;
 	struct storage_config storage;
@@ -87,15 +108,25 @@ struct config {
 	struct history_config history;
 	struct alerting_config alerting;
 	struct logscan_config logscan;
+	struct export_config export;
+	struct heartbeat_config heartbeat;
 };
 
 /* All known sections, in the order they are documented and printed. */
 extern const struct config_section *const config_sections[];
 extern const size_t config_section_count;
 
+/* Drop-ins: <directory of the main file>/conf.d/NAME.toml, in name order. */
+#define CONFIG_DROPIN_DIRECTORY "conf.d"
+#define CONFIG_DROPIN_SUFFIX	".toml"
+#define CONFIG_DROPINS_MAX	256
+
 /*
- * Loads a configuration. path NULL, or a default path that does not exist,
- * gives the built-in defaults. Every problem is logged as "file:line: key:
+ * Loads a configuration: the main file, then every drop-in of its conf.d
+ * directory in name order. A later file sets a plain key again (it wins); a
+ * repeated section ([[logscan.rules]]) gains the later file's entries. path
+ * NULL gives the built-in defaults; a default path that does not exist gives
+ * them plus the drop-ins beside it. Every problem is logged as "file:line: key:
  * what was expected"; returns 0, or -EINVAL / -errno with *out untouched.
  */
 int config_load(const char *path, bool path_must_exist, struct config **out);
@@ -106,7 +137,8 @@ int config_load_text(const char *name, const char *text, size_t length,
 		     struct config **out);
 void config_free(struct config *config);
 
-/* Writes the effective configuration as TOML, secrets masked. */
+/* Writes the effective configuration as TOML, secrets masked; each key a
+ * file set is preceded by a "# file:line" comment. */
 void config_print(const struct config *config, FILE *stream);
 
 /* Config path from -c, $SYSOPS_AGENT_CONFIG, or the default. */
@@ -117,6 +149,15 @@ const char *config_resolve_path(const char *from_command_line,
 const struct config_section *config_find_section(const char *name);
 const struct config_key *config_find_key(const struct config_section *section,
 					 const char *name);
+
+/* Where a key was set: its origin, or NULL (a default). */
+const struct config_origin *
+config_origin_of(const struct config *config,
+		 const struct config_section *section, size_t index,
+		 const struct config_key *key);
+
+/* Validator for URL keys: http:// or https://, never echoing the value. */
+bool config_validate_http_url(const void *field, char *reason, size_t size);
 
 /* Closest candidate within a small edit distance, or NULL. */
 const char *config_suggest(const char *wrong, const char *const *candidates,

@@ -81,9 +81,17 @@ static void print_section(const struct config *config,
 
 	fprintf(stream, section->element_size ? "\n[[%s]]\n" : "\n[%s]\n",
 		section->name);
-	for (size_t k = 0; k < section->key_count; k++)
+	for (size_t k = 0; k < section->key_count; k++) {
+		const struct config_origin *origin =
+		    config_origin_of(config, section, index, &section->keys[k]);
+
+		/* Which file set it: with drop-ins, the one that won. */
+		if (origin != NULL)
+			fprintf(stream, "# %s:%d\n",
+				config->files[origin->file], origin->line);
 		print_key(&section->keys[k], base + section->keys[k].offset,
 			  stream);
+	}
 }
 
 void config_print(const struct config *config, FILE *stream)

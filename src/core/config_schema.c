@@ -32,6 +32,18 @@ static bool validate_absolute_path(const void *field, char *reason, size_t size)
 	return false;
 }
 
+bool config_validate_http_url(const void *field, char *reason, size_t size)
+{
+	const char *text = *(const char *const *)field;
+
+	if (text == NULL || strncmp(text, "https://", 8) == 0 ||
+	    strncmp(text, "http://", 7) == 0)
+		return true;
+	/* Never echo the value: it may carry a token. */
+	snprintf(reason, size, "expected an http:// or https:// URL");
+	return false;
+}
+
 static const struct config_key agent_keys[] = {
 	{ .name = "hostname", .type = CONFIG_STRING,
 	  .offset = AGENT_KEY(hostname),
@@ -104,6 +116,8 @@ const struct config_section *const config_sections[] = {
 	&alerting_alertmanager_section, &alerting_silence_section,
 	&logscan_section,
 	&logscan_rules_section,
+	&export_remote_write_section,
+	&heartbeat_section,
 };
 
 const size_t config_section_count = ARRAY_SIZE(config_sections);

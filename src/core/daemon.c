@@ -22,6 +22,8 @@
 #include "core/state.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
+#include "export/export.h"
+#include "heartbeat/heartbeat.h"
 #include "history/history.h"
 #include "logscan/logscan.h"
 
@@ -33,8 +35,10 @@ static const struct daemon_module *const modules[] = {
 	&collector_module,
 	&analyzer_module,
 	&logscan_module,
+	&heartbeat_module,
 	&alerter_module,
 	&history_module,
+	&export_module,
 	NULL,
 };
 

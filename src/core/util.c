@@ -239,6 +239,40 @@ void zeroed_pages_free(void *pages, size_t count, size_t size)
 		munmap(pages, count * size);
 }
 
+/*
+ * Strict: overlong forms, UTF-16 surrogates and values past U+10FFFF are
+ * malformed (TOML requires it; Prometheus label values must be valid too).
+ */
+size_t utf8_sequence_length(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t len, i;
+
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
 /* Code points of a UTF-8 string (continuation bytes not counted). */
 size_t utf8_length(const char *s)
 {

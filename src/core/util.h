@@ -61,6 +61,8 @@ void zeroed_pages_free(void *pages, size_t count, size_t size);
 /* Levenshtein distance, capped at limit+1 so long strings stay cheap. */
 size_t edit_distance(const char *a, const char *b, size_t limit);
 
+/* Bytes of the valid UTF-8 sequence at s (n bytes left), or 0. */
+size_t utf8_sequence_length(const unsigned char *s, size_t n);
 /* Code points in a UTF-8 string. */
 size_t utf8_length(const char *s);
 /*

@@ -148,8 +148,6 @@ int history_query_alerts(struct history *history, int64_t since_secs,
 int history_textfile_format(const struct metric_registry *registry,
 			    int64_t now_usec, int64_t max_age_usec,
 			    FILE *stream);
-/* "disk.used_percent" -> "sysops_disk_used_percent"; false if unusable. */
-bool history_textfile_metric_name(const char *name, char *buffer, size_t size);
 /* One sample, with HELP/TYPE when its family differs from *family. */
 void history_textfile_sample(FILE *stream, const char *name, const char *labels,
 			     double value, char *family, size_t family_size);

@@ -23,45 +23,6 @@
 #include "core/util.h"
 #include "storage/metrics.h"
 
-#define METRIC_PREFIX "sysops_"
-
-static bool name_char(char c, bool first)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-	       c == ':' || (!first && c >= '0' && c <= '9');
-}
-
-bool history_textfile_metric_name(const char *name, char *buffer, size_t size)
-{
-	size_t n = string_copy(buffer, METRIC_PREFIX, size);
-
-	if (name[0] == '\0')
-		return false;
-	for (const char *p = name; *p; p++) {
-		if (n + 1 >= size)
-			return false;
-		/* "disk.used_percent" -> "disk_used_percent" */
-		buffer[n++] = name_char(*p, false) && *p != ':' ? *p : '_';
-	}
-	buffer[n] = '\0';
-	return true;
-}
-
-/* Length of the valid UTF-8 sequence at p (before end), or 0. */
-static size_t utf8_sequence_length(const unsigned char *p,
-				   const unsigned char *end)
-{
-	size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2
-			: (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
-
-	if (n == 0 || (size_t)(end - p) < n || (n == 2 && *p < 0xc2))
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 /*
  * Text in HELP lines and label values: backslash and newline escaped (and
  * the double quote in values); bytes that are not UTF-8 (a process name
@@ -70,61 +31,43 @@ static size_t utf8_sequence_length(const unsigned char *p,
 static void write_escaped(FILE *stream, const char *text, const char *end,
 			  bool quote)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	const unsigned char *stop = (const unsigned char *)end;
+	char clean[METRIC_LABELS_MAX + METRIC_NAME_MAX];
 
-	while (p < stop) {
-		size_t n = utf8_sequence_length(p, stop);
-
-		if (n == 0) {
-			fputc('?', stream);
-			p++;
-		} else if (*p == '\\') {
+	metrics_prometheus_label_value(text, (size_t)(end - text), clean,
+				       sizeof(clean));
+	for (const char *p = clean; *p; p++) {
+		if (*p == '\\')
 			fputs("\\\\", stream);
-			p++;
-		} else if (*p == '\n') {
+		else if (*p == '\n')
 			fputs("\\n", stream);
-			p++;
-		} else if (*p == '"' && quote) {
+		else if (*p == '"' && quote)
 			fputs("\\\"", stream);
-			p++;
-		} else {
-			fwrite(p, 1, n, stream);
-			p += n;
-		}
+		else
+			fputc(*p, stream);
 	}
 }
 
 /* `device=sda,mount=/` -> `device="sda",mount="/"`, escaped. */
 static void write_labels(FILE *stream, const char *labels)
 {
+	const char *cursor = labels;
+	struct metrics_label label;
+	char key[METRIC_LABELS_MAX];
 	bool first = true;
 
-	if (labels[0] == '\0')
-		return;
-	fputc('{', stream);
-	for (const char *p = labels; *p;) {
-		const char *comma = strchr(p, ',');
-		const char *end = comma ? comma : p + strlen(p);
-		const char *equals = memchr(p, '=', (size_t)(end - p));
-
-		if (equals != NULL && equals > p) {
-			if (!first)
-				fputc(',', stream);
-			first = false;
-			if (!name_char(*p, true))
-				fputc('_', stream);
-			for (const char *k = p; k < equals; k++)
-				fputc(name_char(*k, false) && *k != ':' ? *k
-									: '_',
-				      stream);
-			fputs("=\"", stream);
-			write_escaped(stream, equals + 1, end, true);
-			fputc('"', stream);
-		}
-		p = comma ? comma + 1 : end;
+	while (metrics_label_next(&cursor, &label)) {
+		if (metrics_prometheus_label_name(label.key, label.key_length,
+						  key, sizeof(key)) == 0)
+			continue;
+		fputs(first ? "{" : ",", stream);
+		first = false;
+		fprintf(stream, "%s=\"", key);
+		write_escaped(stream, label.value,
+			      label.value + label.value_length, true);
+		fputc('"', stream);
 	}
-	fputc('}', stream);
+	if (!first)
+		fputc('}', stream);
 }
 
 static const struct metric_registry *sort_registry;
@@ -149,9 +92,9 @@ static const char *metric_type(const char *name)
 void history_textfile_sample(FILE *stream, const char *name, const char *labels,
 			     double value, char *family, size_t family_size)
 {
-	char metric[METRIC_NAME_MAX + sizeof(METRIC_PREFIX)];
+	char metric[METRIC_NAME_MAX + sizeof(METRICS_PROMETHEUS_PREFIX)];
 
-	if (!history_textfile_metric_name(name, metric, sizeof(metric)))
+	if (!metrics_prometheus_name(name, metric, sizeof(metric)))
 		return;
 	if (strcmp(family, name) != 0) {
 		fprintf(stream, "# HELP %s sysops-agent metric ", metric);

@@ -320,3 +320,95 @@ bool metrics_series_match(const char *pattern, const char *name,
 	snprintf(full, sizeof(full), "%s{%s}", name, labels ? labels : "");
 	return fnmatch(pattern, full, 0) == 0;
 }
+
+bool metrics_prometheus_name(const char *name, char *buffer, size_t size)
+{
+	size_t n = string_copy(buffer, METRICS_PROMETHEUS_PREFIX, size);
+
+	if (name[0] == '\0' || n >= size)
+		return false;
+	for (const char *p = name; *p; p++) {
+		bool ok = (*p >= 'a' && *p <= 'z') ||
+			  (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '_';
+
+		if (n + 1 >= size)
+			return false;
+		/* "disk.used_percent" -> "disk_used_percent" */
+		buffer[n++] = ok ? *p : '_';
+	}
+	buffer[n] = '\0';
+	return true;
+}
+
+bool metrics_label_next(const char **cursor, struct metrics_label *label)
+{
+	const char *p = *cursor;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		const char *end = comma ? comma : p + strlen(p);
+		const char *equals = memchr(p, '=', (size_t)(end - p));
+
+		*cursor = comma ? comma + 1 : end;
+		if (equals != NULL && equals > p) {
+			label->key = p;
+			label->key_length = (size_t)(equals - p);
+			label->value = equals + 1;
+			label->value_length = (size_t)(end - equals - 1);
+			return true;
+		}
+		p = *cursor;
+	}
+	return false;
+}
+
+size_t metrics_prometheus_label_name(const char *key, size_t length,
+				     char *buffer, size_t size)
+{
+	size_t n = 0;
+
+	if (length == 0 || size == 0)
+		return 0;
+	if (key[0] >= '0' && key[0] <= '9')
+		buffer[n++] = '_';
+	for (size_t i = 0; i < length; i++) {
+		char c = key[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_';
+
+		if (n + 1 >= size)
+			return 0;
+		buffer[n++] = ok ? c : '_';
+	}
+	buffer[n] = '\0';
+	return n;
+}
+
+size_t metrics_prometheus_label_value(const char *value, size_t length,
+				      char *buffer, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)value;
+	size_t n = 0;
+
+	if (size == 0)
+		return 0;
+	for (size_t i = 0; i < length;) {
+		size_t step = utf8_sequence_length(p + i, length - i);
+
+		if (step == 0) {
+			if (n + 1 >= size)
+				break;
+			buffer[n++] = '?';
+			i++;
+			continue;
+		}
+		if (n + step >= size)
+			break;
+		memcpy(buffer + n, p + i, step);
+		n += step;
+		i += step;
+	}
+	buffer[n] = '\0';
+	return n;
+}

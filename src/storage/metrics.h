@@ -86,4 +86,34 @@ bool metrics_value_back(const struct metric_registry *registry, int id,
 bool metrics_series_match(const char *pattern, const char *name,
 			  const char *labels);
 
+/* ---- Prometheus names: one spelling for the textfile and remote write ---- */
+
+#define METRICS_PROMETHEUS_PREFIX "sysops_"
+
+/* "disk.used_percent" -> "sysops_disk_used_percent"; false if empty or if
+ * it does not fit. */
+bool metrics_prometheus_name(const char *name, char *buffer, size_t size);
+
+/* One label of a canonical "key=value,key=value" string. */
+struct metrics_label {
+	const char *key, *value;
+	size_t key_length, value_length;
+};
+
+/* Walks the labels from *cursor (start with the labels string); false at the
+ * end. Entries without '=' or with an empty key are skipped. */
+bool metrics_label_next(const char **cursor, struct metrics_label *label);
+
+/* A label name as Prometheus accepts it ([a-zA-Z_][a-zA-Z0-9_]*): other
+ * bytes become '_', a leading digit gets a '_' before it. Returns its
+ * length, or 0 when it is empty or does not fit. */
+size_t metrics_prometheus_label_name(const char *key, size_t length,
+				     char *buffer, size_t size);
+
+/* A label value with every byte that is not valid UTF-8 replaced by '?' (a
+ * process name can hold anything; receivers refuse invalid UTF-8). Returns
+ * its length; the value is cut to size - 1 bytes on a character boundary. */
+size_t metrics_prometheus_label_value(const char *value, size_t length,
+				      char *buffer, size_t size);
+
 #endif

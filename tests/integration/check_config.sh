@@ -67,3 +67,19 @@ check "a misspelt command gets a suggestion" file_contains "$err" "did you mean 
 check "--version prints the version" grep -q '^sysops-agent [0-9]' "$out"
 "$AGENT" --help >"$out" 2>"$err"
 check "--help lists check-config" file_contains "$out" "check-config"
+
+# Drop-ins: conf.d/*.toml beside the file, in name order; a later file's key
+# wins and check-config says where each key was set; errors name the drop-in.
+mkdir -p "$TEST_TMP/fleet/conf.d"
+write_config "$TEST_TMP/fleet/config.toml" '[agent]' 'collect_interval_secs = 10'
+write_config "$TEST_TMP/fleet/conf.d/50-site.toml" '[agent]' 'collect_interval_secs = 5'
+write_config "$TEST_TMP/fleet/conf.d/10-base.toml" '[agent]' 'collect_interval_secs = 7'
+"$AGENT" check-config --print -c "$TEST_TMP/fleet/config.toml" >"$out" 2>"$err"
+check "drop-ins are merged; the last in name order wins" \
+	grep -qx 'collect_interval_secs = 5' "$out"
+check "check-config names the drop-in and line that set a key" \
+	grep -qx "# $TEST_TMP/fleet/conf.d/50-site.toml:2" "$out"
+write_config "$TEST_TMP/fleet/conf.d/60-typo.toml" '[agent]' 'colect_interval = 3'
+"$AGENT" check-config -c "$TEST_TMP/fleet/config.toml" >"$out" 2>"$err"
+check "an error in a drop-in exits 1 and names the drop-in and its line" \
+	file_contains "$err" "$TEST_TMP/fleet/conf.d/60-typo.toml:2: [agent] unknown key 'colect_interval'"

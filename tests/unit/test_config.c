@@ -280,24 +280,227 @@ static void test_print_round_trips(void **state)
 	free(text);
 }
 
+/* config_load with stderr captured, like load_capturing. */
+static int load_file_capturing(const char *path, bool must_exist,
+			       struct config **out)
+{
+	struct stderr_capture capture;
+	int r;
+
+	stderr_capture_begin(&capture);
+	r = config_load(path, must_exist, out);
+	stderr_capture_end(&capture, captured, sizeof(captured));
+	return r;
+}
+
+/* A directory with config.toml and conf.d/, removed by remove_tree. */
+static void make_tree(char *base, char *main_path, size_t size)
+{
+	char dropins[128];
+
+	assert_non_null(mkdtemp(base));
+	snprintf(main_path, size, "%s/config.toml", base);
+	snprintf(dropins, sizeof(dropins), "%s/conf.d", base);
+	assert_int_equal(mkdir(dropins, 0750), 0);
+}
+
+static void write_dropin(const char *base, const char *name, const char *text,
+			 mode_t mode)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/conf.d/%s", base, name);
+	write_file(path, text, mode);
+}
+
+static void remove_tree(const char *base)
+{
+	char command[160];
+
+	snprintf(command, sizeof(command), "rm -rf %s", base);
+	assert_int_equal(system(command), 0);
+}
+
+static void test_dropins_merge_in_name_order(void **state)
+{
+	char base[] = "/tmp/sysops-dropins.XXXXXX", main_path[128];
+	char expected[256], *text = NULL;
+	struct config *config = NULL;
+	const struct config_section *agent = config_find_section("agent");
+	const struct config_origin *origin;
+	size_t size = 0;
+	FILE *stream;
+
+	(void)state;
+	make_tree(base, main_path, sizeof(main_path));
+	write_file(main_path,
+		   "[agent]\ncollect_interval_secs = 10\nhostname = \"main\"\n"
+		   "[[analyzer.override]]\nseries = \"disk.*\"\n",
+		   0640);
+	/* Read after 10-a: its interval wins, its override is appended. */
+	write_dropin(base, "20-b.toml",
+		     "[agent]\ncollect_interval_secs = 5\n"
+		     "[[analyzer.override]]\nseries = \"net.*\"\n",
+		     0640);
+	write_dropin(base, "10-a.toml",
+		     "[agent]\ncollect_interval_secs = 7\n"
+		     "[storage.history]\nretention_days = 9\n"
+		     "[[analyzer.override]]\nseries = \"cpu.*\"\n",
+		     0640);
+	/* Not drop-ins: hidden, editor backups, other suffixes. */
+	write_dropin(base, ".30-hidden.toml", "nonsense\n", 0640);
+	write_dropin(base, "40-backup.toml~", "nonsense\n", 0640);
+	write_dropin(base, "50-notes.txt", "nonsense\n", 0640);
+
+	assert_int_equal(load_file_capturing(main_path, true, &config), 0);
+	assert_int_equal(config->agent.collect_interval_secs, 5);
+	assert_string_equal(config->agent.hostname, "main");
+	assert_int_equal(config->history.retention_days, 9);
+	assert_int_equal(config->analyzer.override_count, 3);
+	assert_string_equal(config->analyzer.overrides[0].series, "disk.*");
+	assert_string_equal(config->analyzer.overrides[1].series, "cpu.*");
+	assert_string_equal(config->analyzer.overrides[2].series, "net.*");
+	assert_int_equal(config->file_count, 3);
+
+	/* check-config says which file set each key. */
+	origin = config_origin_of(
+	    config, agent, 0, config_find_key(agent, "collect_interval_secs"));
+	assert_non_null(origin);
+	assert_int_equal(origin->line, 2);
+	assert_non_null(strstr(config->files[origin->file], "20-b.toml"));
+	assert_null(config_origin_of(config, agent, 0,
+				     config_find_key(agent, "log_level")));
+	stream = open_memstream(&text, &size);
+	config_print(config, stream);
+	fclose(stream);
+	snprintf(expected, sizeof(expected),
+		 "# %s/conf.d/20-b.toml:2\ncollect_interval_secs = 5\n", base);
+	assert_non_null(strstr(text, expected));
+	snprintf(expected, sizeof(expected), "# %s:3\nhostname = \"main\"\n",
+		 main_path);
+	assert_non_null(strstr(text, expected));
+	free(text);
+	config_free(config);
+	remove_tree(base);
+}
+
+static void test_dropin_errors_name_their_file_and_line(void **state)
+{
+	char base[] = "/tmp/sysops-dropins.XXXXXX", main_path[128];
+	char expected[256];
+	struct config *config = NULL;
+
+	(void)state;
+	make_tree(base, main_path, sizeof(main_path));
+	write_file(main_path, "[agent]\ncolect_interval = 3\n", 0640);
+	write_dropin(base, "10-bad.toml", "[agent]\n\nhistory_secs = \"1h\"\n",
+		     0640);
+	write_dropin(base, "20-worse.toml", "[agent\n", 0640);
+	assert_int_equal(load_file_capturing(main_path, true, &config),
+			 -EINVAL);
+	/* Every file's errors, each with its own name and line. */
+	snprintf(expected, sizeof(expected), "%s:2: [agent] unknown key",
+		 main_path);
+	assert_captured(expected);
+	snprintf(expected, sizeof(expected),
+		 "%s/conf.d/10-bad.toml:3: [agent] history_secs: expected",
+		 base);
+	assert_captured(expected);
+	snprintf(expected, sizeof(expected),
+		 "%s/conf.d/20-worse.toml:1:", base);
+	assert_captured(expected);
+	remove_tree(base);
+}
+
+static void test_writable_dropins_are_refused(void **state)
+{
+	char base[] = "/tmp/sysops-dropins.XXXXXX", main_path[128];
+	char dropins[160];
+	struct config *config = NULL;
+
+	(void)state;
+	make_tree(base, main_path, sizeof(main_path));
+	write_file(main_path, "[agent]\n", 0640);
+	write_dropin(base, "10-a.toml", "[agent]\n", 0664);
+	assert_int_equal(load_file_capturing(main_path, true, &config), -EPERM);
+	assert_captured("10-a.toml: refusing a configuration that is "
+			"group-writable");
+	write_dropin(base, "10-a.toml", "[agent]\n", 0640);
+	snprintf(dropins, sizeof(dropins), "%s/conf.d", base);
+	assert_int_equal(chmod(dropins, 0777), 0);
+	assert_int_equal(load_file_capturing(main_path, true, &config), -EPERM);
+	assert_captured("refusing drop-ins from a directory that is "
+			"world-writable");
+	assert_int_equal(chmod(dropins, 0750), 0);
+	assert_int_equal(load_file_capturing(main_path, true, &config), 0);
+	config_free(config);
+	remove_tree(base);
+}
+
+static void test_dropins_without_a_main_file(void **state)
+{
+	char base[] = "/tmp/sysops-dropins.XXXXXX", main_path[128];
+	struct config *config = NULL;
+
+	(void)state;
+	make_tree(base, main_path, sizeof(main_path));
+	write_dropin(base, "10-a.toml", "[agent]\ncollect_interval_secs = 3\n",
+		     0640);
+	assert_int_equal(load_file_capturing(main_path, false, &config), 0);
+	assert_int_equal(config->agent.collect_interval_secs, 3);
+	assert_null(config->path);
+	config_free(config);
+	remove_tree(base);
+}
+
+static void test_section_checks_run_after_every_file(void **state)
+{
+	struct config *config = NULL;
+
+	(void)state;
+	assert_int_equal(load_capturing("[export.remote_write]\n"
+					"url = \"https://rw.example/push\"\n"
+					"bearer_token = \"t0ken-abc\"\n"
+					"username = \"u\"\n",
+					&config),
+			 -EINVAL);
+	assert_captured("[export.remote_write]: set bearer_token or "
+			"username and password, not both");
+	assert_int_equal(load_capturing("[export.remote_write]\n"
+					"external_labels = [\"9x=1\"]\n",
+					&config),
+			 -EINVAL);
+	assert_captured("test.toml:2: [export.remote_write] external_labels:");
+	assert_int_equal(load_capturing("[export.remote_write]\n"
+					"url = \"ftp://x\"\n",
+					&config),
+			 -EINVAL);
+	assert_captured("expected an http:// or https:// URL");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_are_valid_and_documented),
-		cmocka_unit_test(test_valid_file_overrides_defaults),
-		cmocka_unit_test(test_unknown_key_names_line_and_suggests),
-		cmocka_unit_test(test_wrong_type_says_what_was_expected),
-		cmocka_unit_test(test_out_of_range_and_bad_choice),
-		cmocka_unit_test(test_bad_toml_reports_line_and_column),
-		cmocka_unit_test(test_unknown_section_and_stray_key),
-		cmocka_unit_test(test_every_error_is_reported),
-		cmocka_unit_test(test_history_must_cover_one_interval),
-		cmocka_unit_test(test_state_directory_from_systemd_wins),
-		cmocka_unit_test(test_writable_config_is_refused),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_path_resolution),
-		cmocka_unit_test(test_suggestions),
-		cmocka_unit_test(test_print_round_trips),
+	    cmocka_unit_test(test_defaults_are_valid_and_documented),
+	    cmocka_unit_test(test_valid_file_overrides_defaults),
+	    cmocka_unit_test(test_unknown_key_names_line_and_suggests),
+	    cmocka_unit_test(test_wrong_type_says_what_was_expected),
+	    cmocka_unit_test(test_out_of_range_and_bad_choice),
+	    cmocka_unit_test(test_bad_toml_reports_line_and_column),
+	    cmocka_unit_test(test_unknown_section_and_stray_key),
+	    cmocka_unit_test(test_every_error_is_reported),
+	    cmocka_unit_test(test_history_must_cover_one_interval),
+	    cmocka_unit_test(test_state_directory_from_systemd_wins),
+	    cmocka_unit_test(test_writable_config_is_refused),
+	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_path_resolution),
+	    cmocka_unit_test(test_suggestions),
+	    cmocka_unit_test(test_print_round_trips),
+	    cmocka_unit_test(test_dropins_merge_in_name_order),
+	    cmocka_unit_test(test_dropin_errors_name_their_file_and_line),
+	    cmocka_unit_test(test_writable_dropins_are_refused),
+	    cmocka_unit_test(test_dropins_without_a_main_file),
+	    cmocka_unit_test(test_section_checks_run_after_every_file),
 	};
 
 	log_open(LOG_TARGET_PLAIN);

@@ -39,15 +39,15 @@ static void test_metric_names(void **state)
 	char name[96];
 
 	(void)state;
-	assert_true(history_textfile_metric_name("disk.used_percent", name,
+	assert_true(metrics_prometheus_name("disk.used_percent", name,
 						 sizeof(name)));
 	assert_string_equal(name, "sysops_disk_used_percent");
-	assert_true(history_textfile_metric_name("psi.cpu-some.avg60", name,
+	assert_true(metrics_prometheus_name("psi.cpu-some.avg60", name,
 						 sizeof(name)));
 	assert_string_equal(name, "sysops_psi_cpu_some_avg60");
-	assert_false(history_textfile_metric_name("", name, sizeof(name)));
+	assert_false(metrics_prometheus_name("", name, sizeof(name)));
 	assert_false(
-	    history_textfile_metric_name("a.very.long.name", name, 10));
+	    metrics_prometheus_name("a.very.long.name", name, 10));
 }
 
 static void test_families_labels_and_staleness(void **state)
