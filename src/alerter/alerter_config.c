@@ -87,18 +87,6 @@ static bool validate_label_matcher(const void *field, char *reason,
 	return false;
 }
 
-static bool validate_http_url(const void *field, char *reason, size_t size)
-{
-	const char *text = *(const char *const *)field;
-
-	if (text == NULL || strncmp(text, "https://", 8) == 0 ||
-	    strncmp(text, "http://", 7) == 0)
-		return true;
-	/* Never echo the value: it may carry a token. */
-	snprintf(reason, size, "expected an http:// or https:// URL");
-	return false;
-}
-
 static bool validate_smtp_url(const void *field, char *reason, size_t size)
 {
 	const char *text = *(const char *const *)field;
@@ -232,7 +220,7 @@ static const struct config_key console_keys[] = {
 static const struct config_key webhook_keys[] = {
 	ENABLED_KEY,
 	{ .name = "url", .type = CONFIG_SECRET, .offset = CHANNEL_KEY(url),
-	  .validate = validate_http_url,
+	  .validate = config_validate_http_url,
 	  .description = "Where the JSON document is POSTed." },
 	{ .name = "hmac_secret", .type = CONFIG_SECRET,
 	  .offset = CHANNEL_KEY(secret),
@@ -249,7 +237,7 @@ static const struct config_key webhook_keys[] = {
 static const struct config_key slack_keys[] = {
 	ENABLED_KEY,
 	{ .name = "webhook_url", .type = CONFIG_SECRET,
-	  .offset = CHANNEL_KEY(url), .validate = validate_http_url,
+	  .offset = CHANNEL_KEY(url), .validate = config_validate_http_url,
 	  .description = "Slack incoming webhook URL." },
 	MIN_SEVERITY_KEY("\"warning\""),
 	CA_FILE_KEY,
@@ -258,7 +246,7 @@ static const struct config_key slack_keys[] = {
 static const struct config_key discord_keys[] = {
 	ENABLED_KEY,
 	{ .name = "webhook_url", .type = CONFIG_SECRET,
-	  .offset = CHANNEL_KEY(url), .validate = validate_http_url,
+	  .offset = CHANNEL_KEY(url), .validate = config_validate_http_url,
 	  .description = "Discord webhook URL." },
 	MIN_SEVERITY_KEY("\"warning\""),
 	CA_FILE_KEY,
@@ -275,7 +263,7 @@ static const struct config_key telegram_keys[] = {
 	{ .name = "api_url", .type = CONFIG_STRING,
 	  .offset = CHANNEL_KEY(url),
 	  .default_text = "\"https://api.telegram.org\"",
-	  .validate = validate_http_url,
+	  .validate = config_validate_http_url,
 	  .description = "Bot API base URL (a local Bot API server, or a "
 			 "test endpoint)." },
 	MIN_SEVERITY_KEY("\"warning\""),
@@ -310,7 +298,7 @@ static const struct config_key email_keys[] = {
 static const struct config_key alertmanager_keys[] = {
 	ENABLED_KEY,
 	{ .name = "url", .type = CONFIG_STRING, .offset = CHANNEL_KEY(url),
-	  .validate = validate_http_url,
+	  .validate = config_validate_http_url,
 	  .description = "Alertmanager base URL; alerts are POSTed to "
 			 "<url>/api/v2/alerts." },
 	{ .name = "bearer_token", .type = CONFIG_SECRET,
