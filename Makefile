@@ -205,5 +205,5 @@ clean:
 
 # Dependency files only: build/deb and build/rpm hold package builds (whose
 # etc/sysusers.d and own build/ must not be read as ours).
--include $(shell find build \( -path build/deb -o -path build/rpm \) -prune -o \
+-include $(shell find $(BUILD) \( -path $(BUILD)/deb -o -path $(BUILD)/rpm \) -prune -o \
 	-type f -name '*.d' -print 2>/dev/null)

@@ -19,6 +19,7 @@
 extern const struct config_section analyzer_section;
 extern const struct config_section analyzer_override_section;
 extern const struct config_section thresholds_section;
+extern const struct config_section thresholds_override_section;
 
 struct config;
 struct daemon_module;
@@ -27,6 +28,13 @@ extern const struct daemon_module analyzer_module;
 /* Glob match of a series ("name" or "name{labels}") against a pattern. */
 bool analyzer_series_match(const char *pattern, const char *name,
 			   const char *labels);
+
+/*
+ * The [[thresholds.override]] entry in force for a series (the last that
+ * matches its name and labels), or -1.
+ */
+int analyzer_threshold_override(const struct thresholds_config *thresholds,
+				const char *name, const char *labels);
 
 /* Detector parameters for one series: [analyzer] plus matching overrides. */
 bool analyzer_anomaly_params(const struct analyzer_config *config,

@@ -556,6 +556,17 @@ static void apply_section(struct load_context *ctx,
 		else
 			apply_member(ctx, section, index, member);
 	}
+	if (section->element_size != 0 && section->validate_element != NULL) {
+		char reason[256];
+		const char *element = (const char *)ctx->config +
+				      section->offset +
+				      index * section->element_size;
+
+		if (!section->validate_element(element, reason,
+					       sizeof(reason)))
+			report(ctx, table->line, "[[%s]]: %s", section->name,
+			       reason);
+	}
 }
 
 static bool has_subsections(const char *prefix)

@@ -61,6 +61,10 @@ struct config_section {
 	size_t element_size;        /* 0 for a plain [name] section */
 	size_t max_count;
 	size_t count_offset;        /* size_t holding how many were given */
+	/* Repeated sections: a check across the keys of one element once it
+	 * is read; writes a reason (reported at the element's line). */
+	bool (*validate_element)(const void *element, char *reason,
+				 size_t reason_size);
 };
 
 struct agent_config {

@@ -98,6 +98,7 @@ const struct config_section *const config_sections[] = {
 	&analyzer_section,
 	&analyzer_override_section,
 	&thresholds_section,
+	&thresholds_override_section,
 	&alerting_section, &alerting_rate_limit_section,
 	&alerting_console_section, &alerting_webhook_section,
 	&alerting_slack_section, &alerting_discord_section,
