@@ -580,6 +580,16 @@ static bool slot_limit(const struct analyzer *a,
 	return true;
 }
 
+/* A level as the limit's summary says it: "97%", "2.5", "11.0 MiB". */
+static void limit_text(const char *name, const char *unit, double value,
+		       char *buffer, size_t size)
+{
+	if (has_suffix(name, "_bytes"))
+		format_value(name, value, buffer, size);
+	else
+		snprintf(buffer, size, "%.4g%s", value, unit);
+}
+
 static void check_threshold(struct analyzer *a, struct series_slot *slot,
 			    const struct metric_series *series,
 			    int64_t now_usec, double raw_value, int id)
@@ -587,6 +597,7 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 	struct limit l;
 	struct threshold_params params;
 	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], niced[64] = "";
+	char value_text[32], level_text[32], clear_text[32];
 	enum detect_transition change;
 	enum alert_severity severity = ALERT_WARNING;
 	double value = cpu_rule_value(a, slot, raw_value, now_usec);
@@ -625,6 +636,12 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 		snprintf(niced, sizeof(niced), " (%.4g%s before leaving out "
 			 "niced work)", raw_value, l.unit);
 	side = l.below ? "below" : "above";
+	limit_text(series->name, l.unit, value, value_text, sizeof(value_text));
+	limit_text(series->name, l.unit,
+		   severity == ALERT_CRITICAL ? l.critical : level, level_text,
+		   sizeof(level_text));
+	limit_text(series->name, l.unit, l.clear, clear_text,
+		   sizeof(clear_text));
 	if (firing && strcmp(series->name, "disk.used_percent") == 0) {
 		double per_sec, free_bytes;
 		int free_id = context_find_series(a->registry, "disk.free_bytes",
@@ -641,19 +658,18 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 	}
 	if (change == DETECT_RESOLVE || !firing)
 		snprintf(summary, sizeof(summary),
-			 "%s %s is back to %.4g%s%s, %s %.4g%s.", label,
-			 l.what, value, l.unit, niced,
-			 l.below ? "above" : "below", l.clear, l.unit);
+			 "%s %s is back to %s%s, %s %s.", label, l.what,
+			 value_text, niced, l.below ? "above" : "below",
+			 clear_text);
 	else
 		snprintf(summary, sizeof(summary),
-			 "%s %s is %.4g%s%s, %s the %s%.4g%s limit for at "
-			 "least %llds; it clears %s %.4g%s.", label, l.what,
-			 value, l.unit, niced, side,
+			 "%s %s is %s%s, %s the %s%s limit for at least "
+			 "%llds; it clears %s %s.", label, l.what, value_text,
+			 niced, side,
 			 severity == ALERT_CRITICAL && two_levels ? "critical "
 								  : "",
-			 severity == ALERT_CRITICAL ? l.critical : level,
-			 l.unit, (long long)l.for_secs,
-			 l.below ? "above" : "below", l.clear, l.unit);
+			 level_text, (long long)l.for_secs,
+			 l.below ? "above" : "below", clear_text);
 	submit(a, &(struct alert_event){
 		.rule = l.rule,
 		.series = series->name,
