@@ -18,7 +18,7 @@
 #include "core/util.h"
 #include "storage/metrics.h"
 
-#define USER_MAX 24
+#define USER_MAX      24
 #define DEVICES_SHOWN 3
 
 static bool has_prefix(const char *text, const char *prefix)
@@ -110,8 +110,8 @@ bool context_disk_fill_rate(const struct metric_registry *registry,
 	int64_t newest_usec, time_usec, oldest_usec = 0;
 	double newest, value, oldest = NAN;
 
-	if (id < 0 || !metrics_value_back(registry, id, 0, &newest_usec,
-					  &newest))
+	if (id < 0 ||
+	    !metrics_value_back(registry, id, 0, &newest_usec, &newest))
 		return false;
 	/* The oldest sample within the window: a rate over minutes, not one
 	 * interval's jitter. */
@@ -125,15 +125,15 @@ bool context_disk_fill_rate(const struct metric_registry *registry,
 	}
 	if (isnan(oldest) || newest_usec <= oldest_usec)
 		return false;
-	*bytes_per_sec = (newest - oldest) /
-			 ((double)(newest_usec - oldest_usec) / 1e6);
+	*bytes_per_sec =
+	    (newest - oldest) / ((double)(newest_usec - oldest_usec) / 1e6);
 	return true;
 }
 
 void context_format_bytes(double bytes, char *buffer, size_t size)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
-					     "PiB" };
+	static const char *const units[] = {"B",   "KiB", "MiB",
+					    "GiB", "TiB", "PiB"};
 	double v = fabs(bytes);
 	size_t u = 0;
 
@@ -208,7 +208,7 @@ add_line(char *buffer, size_t size, size_t *used, const char *format, ...)
 static void user_names(const struct collector_process *list, size_t count,
 		       char names[][USER_MAX])
 {
-	bool resolved[COLLECTOR_TOP_MAX] = { false };
+	bool resolved[COLLECTOR_TOP_MAX] = {false};
 	size_t missing = 0;
 	char line[512];
 	FILE *f;
@@ -259,8 +259,8 @@ static void format_cpu(const struct metric_registry *registry,
 	int64_t t;
 	double nice;
 
-	if (nice_id >= 0 && metrics_value_back(registry, nice_id, 0, &t, &nice) &&
-	    nice >= 1)
+	if (nice_id >= 0 &&
+	    metrics_value_back(registry, nice_id, 0, &t, &nice) && nice >= 1)
 		add_line(buffer, size, used,
 			 "Niced (background) work: %.0f%% of all CPU", nice);
 	if (top == NULL || top->cpu_count == 0)
@@ -271,8 +271,8 @@ static void format_cpu(const struct metric_registry *registry,
 	for (size_t i = 0; i < top->cpu_count; i++) {
 		const struct collector_process *p = &top->cpu[i];
 
-		add_line(buffer, size, used, "%s (pid %d, %s): %.1f%%",
-			 p->comm, (int)p->pid, users[i], p->cpu_percent);
+		add_line(buffer, size, used, "%s (pid %d, %s): %.1f%%", p->comm,
+			 (int)p->pid, users[i], p->cpu_percent);
 	}
 }
 
@@ -290,14 +290,14 @@ static void format_memory(const struct collector_top *top, char *buffer,
 		char rss[24], growth[24], over[24];
 
 		context_format_bytes((double)p->rss_bytes, rss, sizeof(rss));
-		if (p->first_seen_usec > 0 && top->time_usec > p->first_seen_usec &&
+		if (p->first_seen_usec > 0 &&
+		    top->time_usec > p->first_seen_usec &&
 		    p->rss_growth_bytes != 0) {
 			context_format_bytes((double)p->rss_growth_bytes,
 					     growth, sizeof(growth));
 			context_format_duration(
-				(double)(top->time_usec - p->first_seen_usec) /
-					1e6,
-				over, sizeof(over));
+			    (double)(top->time_usec - p->first_seen_usec) / 1e6,
+			    over, sizeof(over));
 			add_line(buffer, size, used,
 				 "%s (pid %d, %s): %s, %s%s in %s", p->comm,
 				 (int)p->pid, users[i], rss,
@@ -327,8 +327,8 @@ static void format_fds(const struct collector_process *fds, size_t count,
 			 (unsigned long long)fds[i].fd_count);
 }
 
-static bool newest_of(const struct metric_registry *registry,
-		      const char *name, const char *labels, double *value)
+static bool newest_of(const struct metric_registry *registry, const char *name,
+		      const char *labels, double *value)
 {
 	int id = context_find_series(registry, name, labels);
 	int64_t t;
@@ -337,8 +337,8 @@ static bool newest_of(const struct metric_registry *registry,
 }
 
 static void format_disk_space(const struct metric_registry *registry,
-			      const struct metric_series *series,
-			      char *buffer, size_t size, size_t *used)
+			      const struct metric_series *series, char *buffer,
+			      size_t size, size_t *used)
 {
 	char used_text[24], total_text[24], free_text[24], rate[32], eta[24];
 	double used_bytes, total, free_bytes, per_sec;
@@ -354,17 +354,16 @@ static void format_disk_space(const struct metric_registry *registry,
 	context_format_bytes(free_bytes, free_text, sizeof(free_text));
 	add_line(buffer, size, used, "Used %s of %s, %s free", used_text,
 		 total_text, free_text);
-	add_line(buffer, size, used,
-		 "Bytes: %.0f used, %.0f free, %.0f total", used_bytes,
-		 free_bytes, total);
+	add_line(buffer, size, used, "Bytes: %.0f used, %.0f free, %.0f total",
+		 used_bytes, free_bytes, total);
 	/* Over the last 10 minutes (or what the ring holds). */
 	if (!context_disk_fill_rate(registry, series->labels, 600, &per_sec))
 		return;
 	context_format_rate(per_sec, rate, sizeof(rate));
 	if (per_sec > 0) {
 		context_format_duration(free_bytes / per_sec, eta, sizeof(eta));
-		add_line(buffer, size, used, "Filling at %s: full in ~%s",
-			 rate, eta);
+		add_line(buffer, size, used, "Filling at %s: full in ~%s", rate,
+			 eta);
 	} else {
 		add_line(buffer, size, used, "Not filling now (%s)", rate);
 	}
@@ -415,8 +414,9 @@ static void format_disk_io(const struct metric_registry *registry,
 		newest_of(registry, "disk.reads_per_sec", s->labels, &reads);
 		newest_of(registry, "disk.writes_per_sec", s->labels, &writes);
 		if (isnan(await_ms))
-			add_line(buffer, size, used, "%s: %.0f%% busy, %.0f IO/s",
-				 device, best_util[i], reads + writes);
+			add_line(buffer, size, used,
+				 "%s: %.0f%% busy, %.0f IO/s", device,
+				 best_util[i], reads + writes);
 		else
 			add_line(buffer, size, used,
 				 "%s: %.0f%% busy, await %.1f ms, %.0f IO/s",
@@ -430,8 +430,8 @@ static void format_disk_io(const struct metric_registry *registry,
 		add_line(buffer, size, used, "Waiting on I/O (state D):");
 		for (size_t i = 0; i < top->blocked_count; i++)
 			add_line(buffer, size, used, "%s (pid %d, %s)",
-				 top->blocked[i].comm,
-				 (int)top->blocked[i].pid, users[i]);
+				 top->blocked[i].comm, (int)top->blocked[i].pid,
+				 users[i]);
 	}
 }
 

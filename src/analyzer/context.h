@@ -18,9 +18,9 @@ struct collector_process;
 
 enum context_kind {
 	CONTEXT_NONE,
-	CONTEXT_CPU,        /* top processes by CPU */
-	CONTEXT_MEMORY,     /* top processes by RSS and their growth */
-	CONTEXT_FD,         /* top processes by open descriptors */
+	CONTEXT_CPU,	    /* top processes by CPU */
+	CONTEXT_MEMORY,	    /* top processes by RSS and their growth */
+	CONTEXT_FD,	    /* top processes by open descriptors */
 	CONTEXT_DISK_SPACE, /* used / free / total bytes, fill rate, ETA */
 	CONTEXT_DISK_IO,    /* busiest devices, processes waiting on I/O */
 };

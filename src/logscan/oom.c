@@ -81,15 +81,16 @@ size_t oom_detail(const char *sys_root, const struct rule_event *event,
 		const char *paren = open ? strchr(open, '(') : NULL;
 		const char *close = paren ? strchr(paren, ')') : NULL;
 
-		if (close != NULL && (size_t)(close - paren - 1) < sizeof(victim))
+		if (close != NULL &&
+		    (size_t)(close - paren - 1) < sizeof(victim))
 			snprintf(victim, sizeof(victim), "%.*s",
 				 (int)(close - paren - 1), paren + 1);
 	}
 	/* The cgroup that hit its limit, else the victim's own. */
 	if (!field_value(context, "oom_memcg=", cgroup, sizeof(cgroup)))
 		field_value(context, "task_memcg=", cgroup, sizeof(cgroup));
-	used = snprintf(out, size, "Victim: %s (pid %s)", victim[0] ? victim : "?",
-			pid[0] ? pid : "?");
+	used = snprintf(out, size, "Victim: %s (pid %s)",
+			victim[0] ? victim : "?", pid[0] ? pid : "?");
 	if (used < 0 || (size_t)used >= size)
 		return string_copy(out, "", size);
 	if (cgroup[0] != '\0') {
@@ -100,7 +101,7 @@ size_t oom_detail(const char *sys_root, const struct rule_event *event,
 	}
 	if ((size_t)used < size && context[0] != '\0' &&
 	    (size_t)used + 1 + strlen(context) < size)
-		used += snprintf(out + used, size - (size_t)used, "\n%s",
-				 context);
+		used +=
+		    snprintf(out + used, size - (size_t)used, "\n%s", context);
 	return (size_t)used < size ? (size_t)used : size - 1;
 }
