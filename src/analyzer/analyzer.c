@@ -74,28 +74,28 @@ static const struct threshold_rule threshold_rules[] = {
  * are noted when they are bound, so no tick searches the registry.
  */
 enum companion {
-	COMPANION_USAGE,      /* cpu.usage_percent */
-	COMPANION_NICE,       /* cpu.nice_percent */
-	COMPANION_PSI_CPU,    /* psi.some_avg60_percent{resource=cpu} */
-	COMPANION_LOAD,       /* load.per_core */
+	COMPANION_USAGE,   /* cpu.usage_percent */
+	COMPANION_NICE,	   /* cpu.nice_percent */
+	COMPANION_PSI_CPU, /* psi.some_avg60_percent{resource=cpu} */
+	COMPANION_LOAD,	   /* load.per_core */
 	COMPANION_COUNT,
 };
 
 static const struct {
 	const char *name, *labels;
 } companions[COMPANION_COUNT] = {
-	[COMPANION_USAGE] = { "cpu.usage_percent", "" },
-	[COMPANION_NICE] = { "cpu.nice_percent", "" },
-	[COMPANION_PSI_CPU] = { "psi.some_avg60_percent", "resource=cpu" },
-	[COMPANION_LOAD] = { "load.per_core", "" },
+    [COMPANION_USAGE] = {"cpu.usage_percent", ""},
+    [COMPANION_NICE] = {"cpu.nice_percent", ""},
+    [COMPANION_PSI_CPU] = {"psi.some_avg60_percent", "resource=cpu"},
+    [COMPANION_LOAD] = {"load.per_core", ""},
 };
 
 /* A limit as it applies to one series: [thresholds] or an override. */
 struct limit {
 	const char *rule, *what, *unit;
-	double warning, critical;  /* NAN: none */
-	double clear;              /* the alert resolves past this */
-	double critical_clear;     /* critical goes back to warning past this */
+	double warning, critical; /* NAN: none */
+	double clear;		  /* the alert resolves past this */
+	double critical_clear;	  /* critical goes back to warning past this */
 	int64_t for_secs;
 	bool below;
 };
@@ -121,8 +121,8 @@ struct series_slot {
 
 enum cpu_rule {
 	CPU_RULE_NONE,
-	CPU_RULE_USAGE,   /* cpu.usage_percent */
-	CPU_RULE_STALL,   /* psi cpu, load per core */
+	CPU_RULE_USAGE, /* cpu.usage_percent */
+	CPU_RULE_STALL, /* psi cpu, load per core */
 };
 
 struct analyzer {
@@ -138,7 +138,7 @@ struct analyzer {
 	uint64_t alerts_sent, alerts_refused;
 	/* Filled when an alert is submitted: fixed, never per tick. */
 	const struct metric_registry *registry;
-	int companion[COMPANION_COUNT];       /* id + 1, 0: not seen */
+	int companion[COMPANION_COUNT]; /* id + 1, 0: not seen */
 	double history[ALERT_EVENT_HISTORY_MAX];
 	char detail[ALERT_EVENT_DETAIL_MAX];
 };
@@ -338,7 +338,7 @@ static void bind_slot(struct analyzer *a, struct series_slot *slot,
 				slot->threshold = (int8_t)i;
 	}
 	slot->override = (int8_t)analyzer_threshold_override(
-		&c->thresholds, series->name, series->labels);
+	    &c->thresholds, series->name, series->labels);
 	slot->cpu_rule = CPU_RULE_NONE;
 	if (strcmp(series->name, "cpu.usage_percent") == 0)
 		slot->cpu_rule = CPU_RULE_USAGE;
@@ -433,15 +433,15 @@ static void add_context(struct analyzer *a, struct alert_event *event,
 	if (a->registry == NULL || id < 0)
 		return;
 	event->history_count = (uint32_t)context_history(
-		a->registry, id, a->history, ALERT_EVENT_HISTORY_MAX);
+	    a->registry, id, a->history, ALERT_EVENT_HISTORY_MAX);
 	event->history = event->history_count ? a->history : NULL;
 	kind = context_kind_of(series->name, series->labels);
 	if (!event->firing || kind == CONTEXT_NONE || event->detail != NULL)
 		return;
 	have_top = collector_set_top_processes(collectors, &top);
 	if (kind == CONTEXT_FD)
-		fd_count = collector_set_top_fds(collectors, fds,
-						 COLLECTOR_TOP_MAX);
+		fd_count =
+		    collector_set_top_fds(collectors, fds, COLLECTOR_TOP_MAX);
 	if (context_format(kind, a->registry, series, have_top ? &top : NULL,
 			   fds, fd_count, a->detail, sizeof(a->detail)) > 0)
 		event->detail = a->detail;
@@ -532,30 +532,29 @@ static double no_level(double level)
  * matches, else the [thresholds] default (warning at the level; for a
  * percentage, critical halfway between it and 100). False: no limit.
  */
-static bool slot_limit(const struct analyzer *a,
-		       const struct series_slot *slot,
+static bool slot_limit(const struct analyzer *a, const struct series_slot *slot,
 		       const struct metric_series *series, struct limit *out)
 {
 	const struct thresholds_config *t = &a->config->analyzer.thresholds;
 	const struct threshold_rule *rule =
-		slot->threshold >= 0 ? &threshold_rules[slot->threshold] : NULL;
+	    slot->threshold >= 0 ? &threshold_rules[slot->threshold] : NULL;
 	double cf = t->clear_fraction, first;
 
 	memset(out, 0, sizeof(*out));
 	out->rule = rule ? rule->rule : "threshold";
 	out->what = rule ? rule->what : "value";
-	out->unit = rule ? rule->unit
-			 : string_ends_with(series->name, "_percent") ? "%"
-								      : "";
+	out->unit = rule					 ? rule->unit
+		    : string_ends_with(series->name, "_percent") ? "%"
+								 : "";
 	out->for_secs = t->for_secs;
 	if (slot->override >= 0 && (size_t)slot->override < t->override_count) {
 		const struct threshold_override *o =
-			&t->overrides[slot->override];
+		    &t->overrides[slot->override];
 
 		out->warning = no_level(o->warning);
 		out->critical = no_level(o->critical);
-		out->below = o->direction != NULL &&
-			     strcmp(o->direction, "below") == 0;
+		out->below =
+		    o->direction != NULL && strcmp(o->direction, "below") == 0;
 		if (o->for_secs >= 0)
 			out->for_secs = o->for_secs;
 		first = isnan(out->warning) ? out->critical : out->warning;
@@ -563,20 +562,20 @@ static bool slot_limit(const struct analyzer *a,
 			     : out->below  ? first / cf
 					   : first * cf;
 	} else if (rule != NULL) {
-		double raise = *(const double *)((const char *)t +
-						 rule->offset);
+		double raise =
+		    *(const double *)((const char *)t + rule->offset);
 
 		if (raise <= 0)
 			return false;
 		out->warning = raise;
-		out->critical = rule->unit[0] == '%' ? raise + (100 - raise) / 2
-						     : NAN;
+		out->critical =
+		    rule->unit[0] == '%' ? raise + (100 - raise) / 2 : NAN;
 		out->clear = raise * cf;
 	} else {
 		return false;
 	}
-	out->critical_clear = out->below ? out->critical / cf
-					 : out->critical * cf;
+	out->critical_clear =
+	    out->below ? out->critical / cf : out->critical * cf;
 	return true;
 }
 
@@ -609,9 +608,10 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 		return;
 	two_levels = !isnan(l.warning) && !isnan(l.critical);
 	level = isnan(l.warning) ? l.critical : l.warning;
-	params = (struct threshold_params){ .raise = level, .clear = l.clear,
-					    .for_secs = l.for_secs,
-					    .below = l.below };
+	params = (struct threshold_params){.raise = level,
+					   .clear = l.clear,
+					   .for_secs = l.for_secs,
+					   .below = l.below};
 	change = threshold_update(&slot->threshold_state, &params, now_usec,
 				  value);
 	if (two_levels) {
@@ -632,9 +632,12 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 		return;
 	slot->severity_sent = firing ? (uint8_t)(severity + 1) : 0;
 	series_label(series, label, sizeof(label));
-	if (slot->cpu_rule != CPU_RULE_NONE && value < raw_value - 0.05 * fabs(raw_value))
-		snprintf(niced, sizeof(niced), " (%.4g%s before leaving out "
-			 "niced work)", raw_value, l.unit);
+	if (slot->cpu_rule != CPU_RULE_NONE &&
+	    value < raw_value - 0.05 * fabs(raw_value))
+		snprintf(niced, sizeof(niced),
+			 " (%.4g%s before leaving out "
+			 "niced work)",
+			 raw_value, l.unit);
 	side = l.below ? "below" : "above";
 	limit_text(series->name, l.unit, value, value_text, sizeof(value_text));
 	limit_text(series->name, l.unit,
@@ -644,8 +647,8 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 		   sizeof(clear_text));
 	if (firing && strcmp(series->name, "disk.used_percent") == 0) {
 		double per_sec, free_bytes;
-		int free_id = context_find_series(a->registry, "disk.free_bytes",
-						  series->labels);
+		int free_id = context_find_series(
+		    a->registry, "disk.free_bytes", series->labels);
 		int64_t t;
 
 		if (free_id >= 0 &&
@@ -664,27 +667,29 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s %s is %s%s, %s the %s%s limit for at least "
-			 "%llds; it clears %s %s.", label, l.what, value_text,
-			 niced, side,
+			 "%llds; it clears %s %s.",
+			 label, l.what, value_text, niced, side,
 			 severity == ALERT_CRITICAL && two_levels ? "critical "
 								  : "",
 			 level_text, (long long)l.for_secs,
 			 l.below ? "above" : "below", clear_text);
-	submit(a, &(struct alert_event){
-		.rule = l.rule,
-		.series = series->name,
-		.labels = series->labels,
-		.severity = severity,
-		.firing = firing,
-		.time_usec = (uint64_t)now_usec,
-		.value = value,
-		.baseline = NAN,
-		.threshold = severity == ALERT_CRITICAL ? l.critical : level,
-		.score = firing ? 1.0 : 0.0,
-		.eta_secs = eta >= 0 ? (int64_t)eta : -1,
-		.summary = summary,
-		.count = 1,
-	}, series, id);
+	submit(a,
+	       &(struct alert_event){
+		   .rule = l.rule,
+		   .series = series->name,
+		   .labels = series->labels,
+		   .severity = severity,
+		   .firing = firing,
+		   .time_usec = (uint64_t)now_usec,
+		   .value = value,
+		   .baseline = NAN,
+		   .threshold = severity == ALERT_CRITICAL ? l.critical : level,
+		   .score = firing ? 1.0 : 0.0,
+		   .eta_secs = eta >= 0 ? (int64_t)eta : -1,
+		   .summary = summary,
+		   .count = 1,
+	       },
+	       series, id);
 }
 
 enum detect_transition analyzer_generic_step(struct anomaly_state *state,
@@ -705,8 +710,8 @@ enum detect_transition analyzer_generic_step(struct anomaly_state *state,
 }
 
 static void check_anomaly(struct analyzer *a, struct series_slot *slot,
-			  const struct metric_series *series,
-			  int64_t now_usec, double value, int id)
+			  const struct metric_series *series, int64_t now_usec,
+			  double value, int id)
 {
 	const struct anomaly_params *params = &a->params[slot->params];
 	struct anomaly_state *s = &slot->anomaly;
@@ -750,21 +755,23 @@ static void check_anomaly(struct analyzer *a, struct series_slot *slot,
 			 value > anomaly_baseline(s) ? "higher than"
 						     : "lower than",
 			 base_text, band_text);
-	submit(a, &(struct alert_event){
-		.rule = "anomaly",
-		.series = series->name,
-		.labels = series->labels,
-		.severity = ALERT_WARNING,
-		.firing = change == DETECT_FIRE,
-		.time_usec = (uint64_t)now_usec,
-		.value = value,
-		.baseline = anomaly_baseline(s),
-		.threshold = anomaly_band(s, params),
-		.score = score,
-		.eta_secs = -1,
-		.summary = summary,
-		.count = 1,
-	}, series, id);
+	submit(a,
+	       &(struct alert_event){
+		   .rule = "anomaly",
+		   .series = series->name,
+		   .labels = series->labels,
+		   .severity = ALERT_WARNING,
+		   .firing = change == DETECT_FIRE,
+		   .time_usec = (uint64_t)now_usec,
+		   .value = value,
+		   .baseline = anomaly_baseline(s),
+		   .threshold = anomaly_band(s, params),
+		   .score = score,
+		   .eta_secs = -1,
+		   .summary = summary,
+		   .count = 1,
+	       },
+	       series, id);
 }
 
 /* "disk_full_forecast" for disk.used_percent, else NAME_forecast. */
@@ -835,27 +842,29 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 			 "%s at %.1f%% is no longer on course to reach 100%% "
 			 "within %.0f h.", label, value,
 			 params.horizon_secs / 3600);
-	submit(a, &(struct alert_event){
-		.rule = rule,
-		.series = series->name,
-		.labels = series->labels,
-		.severity = change == DETECT_FIRE &&
-					    f.eta_secs < params.horizon_secs / 4
-				    ? ALERT_CRITICAL
-				    : ALERT_WARNING,
-		.firing = change == DETECT_FIRE,
-		.time_usec = (uint64_t)now_usec,
-		.value = value,
-		.baseline = f.level,
-		.threshold = params.limit,
-		.score = change == DETECT_FIRE
-				 ? fmin(1, 1 - f.eta_secs / params.horizon_secs
-						 + 0.5)
-				 : 0,
-		.eta_secs = change == DETECT_FIRE ? (int64_t)f.eta_secs : -1,
-		.summary = summary,
-		.count = 1,
-	}, series, id);
+	submit(a,
+	       &(struct alert_event){
+		   .rule = rule,
+		   .series = series->name,
+		   .labels = series->labels,
+		   .severity = change == DETECT_FIRE &&
+				       f.eta_secs < params.horizon_secs / 4
+				   ? ALERT_CRITICAL
+				   : ALERT_WARNING,
+		   .firing = change == DETECT_FIRE,
+		   .time_usec = (uint64_t)now_usec,
+		   .value = value,
+		   .baseline = f.level,
+		   .threshold = params.limit,
+		   .score =
+		       change == DETECT_FIRE
+			   ? fmin(1, 1 - f.eta_secs / params.horizon_secs + 0.5)
+			   : 0,
+		   .eta_secs = change == DETECT_FIRE ? (int64_t)f.eta_secs : -1,
+		   .summary = summary,
+		   .count = 1,
+	       },
+	       series, id);
 }
 
 /* The value of key= in "name=nginx,pid=812", into buffer. */
@@ -953,24 +962,26 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s stopped growing (now %s).", subject, now);
-	submit(a, &(struct alert_event){
-		.rule = bytes ? "memory_leak"
-			: strcmp(series->name, "process.threads") == 0
-				? "thread_leak"
-				: "fd_leak",
-		.series = series->name,
-		.labels = series->labels,
-		.severity = ALERT_WARNING,
-		.firing = change == DETECT_FIRE,
-		.time_usec = (uint64_t)now_usec,
-		.value = value,
-		.baseline = r.start_value,
-		.threshold = NAN,
-		.score = change == DETECT_FIRE ? r.r2 : 0,
-		.eta_secs = -1,
-		.summary = summary,
-		.count = 1,
-	}, series, id);
+	submit(a,
+	       &(struct alert_event){
+		   .rule = bytes ? "memory_leak"
+			   : strcmp(series->name, "process.threads") == 0
+			       ? "thread_leak"
+			       : "fd_leak",
+		   .series = series->name,
+		   .labels = series->labels,
+		   .severity = ALERT_WARNING,
+		   .firing = change == DETECT_FIRE,
+		   .time_usec = (uint64_t)now_usec,
+		   .value = value,
+		   .baseline = r.start_value,
+		   .threshold = NAN,
+		   .score = change == DETECT_FIRE ? r.r2 : 0,
+		   .eta_secs = -1,
+		   .summary = summary,
+		   .count = 1,
+	       },
+	       series, id);
 }
 
 void analyzer_evaluate(struct analyzer *a,

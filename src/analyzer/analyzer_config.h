@@ -34,14 +34,14 @@ struct analyzer_override {
  * and clear are -1 when unset; for_secs -1 keeps [thresholds] for_secs.
  */
 struct threshold_override {
-	char *metric;            /* glob on the series name */
+	char *metric;				 /* glob on the series name */
 	char *mount, *device, *interface, *unit; /* globs on those labels */
-	char *labels;            /* glob on the canonical "k=v,k=v" */
+	char *labels; /* glob on the canonical "k=v,k=v" */
 	double warning;
 	double critical;
-	char *direction;         /* "above" or "below" */
+	char *direction; /* "above" or "below" */
 	int64_t for_secs;
-	double clear;            /* the alert clears past this level */
+	double clear; /* the alert clears past this level */
 };
 
 struct thresholds_config {

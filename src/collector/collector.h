@@ -73,23 +73,23 @@ bool collector_set_active(const struct collector_set *set, const char *name);
  * growth since they entered that top) and the processes in uninterruptible
  * sleep (waiting on I/O). The analyzer formats it when an alert fires.
  */
-#define COLLECTOR_TOP_MAX 5
+#define COLLECTOR_TOP_MAX  5
 #define COLLECTOR_COMM_MAX 32
 
 struct collector_process {
 	int32_t pid;
-	uint32_t uid;             /* owner of /proc/PID; UINT32_MAX unknown */
+	uint32_t uid; /* owner of /proc/PID; UINT32_MAX unknown */
 	char comm[COLLECTOR_COMM_MAX];
-	double cpu_percent;       /* of one core over the interval; < 0 unknown */
+	double cpu_percent; /* of one core over the interval; < 0 unknown */
 	uint64_t rss_bytes;
 	int64_t rss_growth_bytes; /* since first_seen_usec */
 	int64_t first_seen_usec;  /* when it entered the top by RSS */
-	uint64_t fd_count;        /* collector_set_top_fds only */
+	uint64_t fd_count;	  /* collector_set_top_fds only */
 };
 
 struct collector_top {
-	int64_t time_usec;        /* the tick it was taken in; 0: none yet */
-	double interval_secs;     /* what cpu_percent is measured over */
+	int64_t time_usec;    /* the tick it was taken in; 0: none yet */
+	double interval_secs; /* what cpu_percent is measured over */
 	size_t cpu_count, rss_count, blocked_count;
 	struct collector_process cpu[COLLECTOR_TOP_MAX];
 	struct collector_process rss[COLLECTOR_TOP_MAX];

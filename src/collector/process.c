@@ -27,7 +27,7 @@
 #include "core/config.h"
 #include "core/util.h"
 
-#define COMM_MAX COLLECTOR_COMM_MAX
+#define COMM_MAX	     COLLECTOR_COMM_MAX
 #define NOTICE_FD_PERMISSION 0
 #define NOTICE_PID_TABLE 1
 
@@ -97,7 +97,7 @@ struct process_state {
 	struct tick_file uptime;
 	struct process_info *top_cpu, *top_rss, *candidates;
 	size_t top_count, watch_count;
-	size_t rank_count;         /* max(top_count, COLLECTOR_TOP_MAX) */
+	size_t rank_count; /* max(top_count, COLLECTOR_TOP_MAX) */
 	uint64_t ticks;
 	struct rss_seen rss_seen[RSS_SEEN_MAX];
 	struct collector_top snapshot;
@@ -200,8 +200,8 @@ static int process_init(void *data, struct collect_context *ctx,
 		return r;
 	/* The top kept is at least what alerts show, even with fewer (or no)
 	 * top series asked for. */
-	s->rank_count = s->top_count > COLLECTOR_TOP_MAX ? s->top_count
-							 : COLLECTOR_TOP_MAX;
+	s->rank_count =
+	    s->top_count > COLLECTOR_TOP_MAX ? s->top_count : COLLECTOR_TOP_MAX;
 	s->top_cpu = calloc(s->rank_count + 1, sizeof(*s->top_cpu));
 	s->top_rss = calloc(s->rank_count + 1, sizeof(*s->top_rss));
 	s->candidates = calloc(s->watch_count + 1, sizeof(*s->candidates));
@@ -594,17 +594,16 @@ static const struct rss_seen *rss_seen_get(struct process_state *s,
 		if (r->seen_tick < oldest->seen_tick)
 			oldest = r;
 	}
-	*oldest = (struct rss_seen){ .pid = info->pid,
-				     .start_low = (uint32_t)info->start_ticks,
-				     .rss_bytes = info->rss_bytes,
-				     .since_usec = now_usec,
-				     .seen_tick = s->ticks };
+	*oldest = (struct rss_seen){.pid = info->pid,
+				    .start_low = (uint32_t)info->start_ticks,
+				    .rss_bytes = info->rss_bytes,
+				    .since_usec = now_usec,
+				    .seen_tick = s->ticks};
 	return oldest;
 }
 
-static void take_snapshot(struct process_state *s,
-			  struct collect_context *ctx, size_t cpu_used,
-			  size_t rss_used, double seconds)
+static void take_snapshot(struct process_state *s, struct collect_context *ctx,
+			  size_t cpu_used, size_t rss_used, double seconds)
 {
 	struct collector_top *t = &s->snapshot;
 
@@ -614,13 +613,13 @@ static void take_snapshot(struct process_state *s,
 	for (size_t i = 0; i < cpu_used && i < COLLECTOR_TOP_MAX; i++)
 		snapshot_add(s, t->cpu, &t->cpu_count, &s->top_cpu[i]);
 	for (size_t i = 0; i < rss_used && i < COLLECTOR_TOP_MAX; i++) {
-		const struct rss_seen *r = rss_seen_get(s, &s->top_rss[i],
-							ctx->now_usec);
+		const struct rss_seen *r =
+		    rss_seen_get(s, &s->top_rss[i], ctx->now_usec);
 		struct collector_process *p = &t->rss[t->rss_count];
 
 		snapshot_add(s, t->rss, &t->rss_count, &s->top_rss[i]);
-		p->rss_growth_bytes = (int64_t)p->rss_bytes -
-				      (int64_t)r->rss_bytes;
+		p->rss_growth_bytes =
+		    (int64_t)p->rss_bytes - (int64_t)r->rss_bytes;
 		p->first_seen_usec = r->since_usec;
 	}
 	/* A stat each, for the few listed only. */
@@ -629,8 +628,8 @@ static void take_snapshot(struct process_state *s,
 	for (size_t i = 0; i < t->rss_count; i++)
 		t->rss[i].uid = process_uid(ctx->proc_fd, t->rss[i].pid);
 	for (size_t i = 0; i < t->blocked_count; i++)
-		t->blocked[i].uid = process_uid(ctx->proc_fd,
-						t->blocked[i].pid);
+		t->blocked[i].uid =
+		    process_uid(ctx->proc_fd, t->blocked[i].pid);
 }
 
 void process_top_snapshot(const void *state, struct collector_top *out)
@@ -662,8 +661,8 @@ size_t process_top_fds(const void *state, int proc_fd,
 		    *name != '\0' || pid > INT32_MAX)
 			continue;
 		fds = count_fds(proc_fd, (int32_t)pid);
-		if (fds <= 0 || (used == max && (uint64_t)fds <=
-							out[max - 1].fd_count))
+		if (fds <= 0 ||
+		    (used == max && (uint64_t)fds <= out[max - 1].fd_count))
 			continue;
 		snprintf(path, sizeof(path), "%d/stat", (int)pid);
 		memset(&info, 0, sizeof(info));

@@ -562,8 +562,7 @@ static void apply_section(struct load_context *ctx,
 				      section->offset +
 				      index * section->element_size;
 
-		if (!section->validate_element(element, reason,
-					       sizeof(reason)))
+		if (!section->validate_element(element, reason, sizeof(reason)))
 			report(ctx, table->line, "[[%s]]: %s", section->name,
 			       reason);
 	}

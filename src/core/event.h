@@ -38,7 +38,7 @@ enum alert_nature {
  * 512 bytes, of it) and in history (the alerter copies the newest 32):
  * context is written to fit, never cut mid-line by the alerter.
  */
-#define ALERT_EVENT_DETAIL_MAX 512
+#define ALERT_EVENT_DETAIL_MAX	512
 #define ALERT_EVENT_HISTORY_MAX 32
 
 struct alert_event {

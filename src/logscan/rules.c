@@ -29,10 +29,10 @@
  * is cut back to a word boundary, so masking never sees half a secret; it
  * is masked whole, then shown up to CONTEXT_LINE_MAX bytes.
  */
-#define RECENT_LINES 8
-#define RECENT_LINE_MAX 512
-#define CONTEXT_LINE_MAX 150
-#define CONTEXT_MATCH_MAX 240   /* of the matching line in the context */
+#define RECENT_LINES	  8
+#define RECENT_LINE_MAX	  512
+#define CONTEXT_LINE_MAX  150
+#define CONTEXT_MATCH_MAX 240 /* of the matching line in the context */
 
 struct recent_line {
 	uint64_t origin_hash;
@@ -444,14 +444,14 @@ static void build_context(struct rule_engine *engine,
 
 	/* Room kept for the match itself ("> " and the line). */
 	budget = sizeof(engine->context) - 1 - (match_length + 3);
-	for (size_t back = 1; back <= RECENT_LINES && count < RULE_CONTEXT_LINES;
-	     back++) {
-		size_t i = (engine->recent_next + RECENT_LINES - back) %
-			   RECENT_LINES;
+	for (size_t back = 1;
+	     back <= RECENT_LINES && count < RULE_CONTEXT_LINES; back++) {
+		size_t i =
+		    (engine->recent_next + RECENT_LINES - back) % RECENT_LINES;
 		const struct recent_line *r = &engine->recent[i];
 
-		size_t shown = r->length < CONTEXT_LINE_MAX ? r->length
-							    : CONTEXT_LINE_MAX;
+		size_t shown =
+		    r->length < CONTEXT_LINE_MAX ? r->length : CONTEXT_LINE_MAX;
 
 		if (r->origin_hash != hash)
 			continue;
@@ -480,17 +480,17 @@ static void emit(struct rule_engine *engine, struct compiled_rule *rule,
 	size_t line_length = record->length < engine->max_line_bytes ?
 				     record->length : engine->max_line_bytes;
 	struct rule_event event = {
-		.rule = rule->definition.name,
-		.severity = rule->definition.severity,
-		.group_by = rule->definition.group_by ?
-				    rule->definition.group_by : "",
-		.group = group,
-		.message = engine->masked_message,
-		.line = engine->masked_line,
-		.context = engine->context,
-		.count = count,
-		.window_secs = rule->definition.window_secs,
-		.record = record,
+	    .rule = rule->definition.name,
+	    .severity = rule->definition.severity,
+	    .group_by =
+		rule->definition.group_by ? rule->definition.group_by : "",
+	    .group = group,
+	    .message = engine->masked_message,
+	    .line = engine->masked_line,
+	    .context = engine->context,
+	    .count = count,
+	    .window_secs = rule->definition.window_secs,
+	    .record = record,
 	};
 
 	masker_apply(engine->masker, engine->message, length,

@@ -214,7 +214,7 @@ static void test_alert_carries_history(void **state)
 	struct config *config = config_defaults();
 	struct metric_registry *r = metrics_new(4, 64);
 	struct analyzer *a = analyzer_new(config, 4);
-	struct captured c = { 0 };
+	struct captured c = {0};
 	int id = metrics_register(r, "memory.used_percent", "");
 
 	(void)state;
@@ -241,19 +241,18 @@ static void test_alert_carries_history(void **state)
 /* /var alerts at its own 80 % while / keeps the default 90 %. */
 static void test_override_per_mount(void **state)
 {
-	struct config *config = load(
-		"[[thresholds.override]]\n"
-		"metric = \"disk.used_percent\"\n"
-		"mount = \"/var\"\n"
-		"warning = 80.0\n"
-		"critical = 95.0\n");
+	struct config *config = load("[[thresholds.override]]\n"
+				     "metric = \"disk.used_percent\"\n"
+				     "mount = \"/var\"\n"
+				     "warning = 80.0\n"
+				     "critical = 95.0\n");
 	struct metric_registry *r = metrics_new(4, 16);
 	struct analyzer *a = analyzer_new(config, 4);
-	struct captured c = { 0 };
-	int var = metrics_register(r, "disk.used_percent",
-				   "device=sda2,mount=/var");
-	int root = metrics_register(r, "disk.used_percent",
-				    "device=sda1,mount=/");
+	struct captured c = {0};
+	int var =
+	    metrics_register(r, "disk.used_percent", "device=sda2,mount=/var");
+	int root =
+	    metrics_register(r, "disk.used_percent", "device=sda1,mount=/");
 
 	(void)state;
 	analyzer_set_sink(a, capture, &c);
@@ -280,25 +279,27 @@ static void test_override_per_mount(void **state)
 /* A below limit: warning, then critical, then resolved past clear. */
 static void test_override_below(void **state)
 {
-	struct config *config = load(
-		"[[thresholds.override]]\n"
-		"metric = \"memory.available_bytes\"\n"
-		"direction = \"below\"\n"
-		"warning = 1000.0\n"
-		"critical = 500.0\n"
-		"clear = 1500.0\n"
-		"for_secs = 20\n");
+	struct config *config = load("[[thresholds.override]]\n"
+				     "metric = \"memory.available_bytes\"\n"
+				     "direction = \"below\"\n"
+				     "warning = 1000.0\n"
+				     "critical = 500.0\n"
+				     "clear = 1500.0\n"
+				     "for_secs = 20\n");
 	struct metric_registry *r = metrics_new(4, 16);
 	struct analyzer *a = analyzer_new(config, 4);
-	struct captured c = { 0 };
+	struct captured c = {0};
 	int id = metrics_register(r, "memory.available_bytes", "");
 
 	(void)state;
 	analyzer_set_sink(a, capture, &c);
 	for (int i = 0; i < 30; i++) {
 		int64_t now = T0 + i * 10 * SEC;
-		double v = i < 5 ? 4000 : i < 10 ? 800 : i < 15 ? 300
-			 : i < 20 ? 1200 : 2000;
+		double v = i < 5    ? 4000
+			   : i < 10 ? 800
+			   : i < 15 ? 300
+			   : i < 20 ? 1200
+				    : 2000;
 
 		metrics_push(r, id, now, v);
 		analyzer_evaluate(a, r, now);
@@ -327,11 +328,10 @@ static void test_cpu_net_of_niced_work(void **state)
 	struct config *config = config_defaults();
 	struct metric_registry *r = metrics_new(8, 16);
 	struct analyzer *a = analyzer_new(config, 8);
-	struct captured c = { 0 };
+	struct captured c = {0};
 	int usage = metrics_register(r, "cpu.usage_percent", "");
 	int nice = metrics_register(r, "cpu.nice_percent", "");
-	int psi = metrics_register(r, "psi.some_avg60_percent",
-				   "resource=cpu");
+	int psi = metrics_register(r, "psi.some_avg60_percent", "resource=cpu");
 
 	(void)state;
 	analyzer_set_sink(a, capture, &c);
@@ -356,22 +356,22 @@ static void test_cpu_net_of_niced_work(void **state)
 static void test_bad_override_is_a_config_error(void **state)
 {
 	static const char *const bad[] = {
-		"[[thresholds.override]]\nmetric = \"x\"\n",
-		"[[thresholds.override]]\nmetric = \"x\"\nwarning = 90.0\n"
-		"critical = 80.0\n",
-		"[[thresholds.override]]\nmetric = \"x\"\nwarning = 10.0\n"
-		"direction = \"below\"\nclear = 5.0\n",
-		"[[thresholds.override]]\nmetric = \"x\"\nwarning = 10.0\n"
-		"direction = \"sideways\"\n",
-		"[[thresholds.override]]\nwarning = 10.0\n",
+	    "[[thresholds.override]]\nmetric = \"x\"\n",
+	    "[[thresholds.override]]\nmetric = \"x\"\nwarning = 90.0\n"
+	    "critical = 80.0\n",
+	    "[[thresholds.override]]\nmetric = \"x\"\nwarning = 10.0\n"
+	    "direction = \"below\"\nclear = 5.0\n",
+	    "[[thresholds.override]]\nmetric = \"x\"\nwarning = 10.0\n"
+	    "direction = \"sideways\"\n",
+	    "[[thresholds.override]]\nwarning = 10.0\n",
 	};
 	struct config *config = NULL;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(config_load_text("t.toml", bad[i],
-						  strlen(bad[i]), &config),
-				 -EINVAL);
+		assert_int_equal(
+		    config_load_text("t.toml", bad[i], strlen(bad[i]), &config),
+		    -EINVAL);
 }
 
 static void test_series_match(void **state)
@@ -410,16 +410,16 @@ static void test_shipped_example_matches_defaults(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_threshold_alert_fires_and_resolves),
-		cmocka_unit_test(test_override_turns_anomaly_off_by_glob),
-		cmocka_unit_test(test_stale_series_skipped_and_reused_slot_reset),
-		cmocka_unit_test(test_alert_carries_history),
-		cmocka_unit_test(test_override_per_mount),
-		cmocka_unit_test(test_override_below),
-		cmocka_unit_test(test_cpu_net_of_niced_work),
-		cmocka_unit_test(test_bad_override_is_a_config_error),
-		cmocka_unit_test(test_series_match),
-		cmocka_unit_test(test_shipped_example_matches_defaults),
+	    cmocka_unit_test(test_threshold_alert_fires_and_resolves),
+	    cmocka_unit_test(test_override_turns_anomaly_off_by_glob),
+	    cmocka_unit_test(test_stale_series_skipped_and_reused_slot_reset),
+	    cmocka_unit_test(test_alert_carries_history),
+	    cmocka_unit_test(test_override_per_mount),
+	    cmocka_unit_test(test_override_below),
+	    cmocka_unit_test(test_cpu_net_of_niced_work),
+	    cmocka_unit_test(test_bad_override_is_a_config_error),
+	    cmocka_unit_test(test_series_match),
+	    cmocka_unit_test(test_shipped_example_matches_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

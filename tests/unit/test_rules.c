@@ -240,26 +240,25 @@ static void test_rule_set_from_config(void **state)
 static void test_context_lines(void **state)
 {
 	static const struct rule_definition rules[] = {
-		{ .name = "fail", .pattern = "FAILED", .severity = ALERT_WARNING },
+	    {.name = "fail", .pattern = "FAILED", .severity = ALERT_WARNING},
 	};
 	static const char *const lines[][2] = {
-		{ "a", "a: one" },
-		{ "a", "a: two password=hunter2" },
-		{ "b", "b: other file" },
-		{ "a", "a: three" },
-		{ "a", "a: four" },
-		{ "a", "a: payment FAILED" },
+	    {"a", "a: one"},	    {"a", "a: two password=hunter2"},
+	    {"b", "b: other file"}, {"a", "a: three"},
+	    {"a", "a: four"},	    {"a", "a: payment FAILED"},
 	};
 	struct fixture f;
-	struct seen seen = { 0 };
+	struct seen seen = {0};
 
 	(void)state;
 	build(&f, rules, 1, 8);
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		struct log_record record = {
-			.source = LOGSCAN_SOURCE_FILE, .origin = lines[i][0],
-			.text = lines[i][1], .length = strlen(lines[i][1]),
-			.time_sec = 100,
+		    .source = LOGSCAN_SOURCE_FILE,
+		    .origin = lines[i][0],
+		    .text = lines[i][1],
+		    .length = strlen(lines[i][1]),
+		    .time_sec = 100,
 		};
 
 		rule_engine_scan(f.engine, &record, collect, &seen);
@@ -275,13 +274,13 @@ static void test_context_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exclude_sources_and_template),
-		cmocka_unit_test(test_window_and_quiet_period),
-		cmocka_unit_test(test_groups_are_bounded),
-		cmocka_unit_test(test_events_are_masked),
-		cmocka_unit_test(test_bad_rules_are_refused),
-		cmocka_unit_test(test_rule_set_from_config),
-		cmocka_unit_test(test_context_lines),
+	    cmocka_unit_test(test_exclude_sources_and_template),
+	    cmocka_unit_test(test_window_and_quiet_period),
+	    cmocka_unit_test(test_groups_are_bounded),
+	    cmocka_unit_test(test_events_are_masked),
+	    cmocka_unit_test(test_bad_rules_are_refused),
+	    cmocka_unit_test(test_rule_set_from_config),
+	    cmocka_unit_test(test_context_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
