@@ -139,6 +139,8 @@ struct analyzer {
 	/* Filled when an alert is submitted: fixed, never per tick. */
 	const struct metric_registry *registry;
 	int companion[COMPANION_COUNT]; /* id + 1, 0: not seen */
+	const struct metric_series *series; /* the one being evaluated */
+	int series_id;
 	double history[ALERT_EVENT_HISTORY_MAX];
 	char detail[ALERT_EVENT_DETAIL_MAX];
 };
@@ -380,39 +382,12 @@ static bool has_suffix(const char *name, const char *suffix)
 static void format_value(const char *name, double value, char *buffer,
 			 size_t size)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
-					     "PiB" };
-
-	if (has_suffix(name, "_percent")) {
+	if (has_suffix(name, "_percent"))
 		snprintf(buffer, size, "%.1f%%", value);
-	} else if (has_suffix(name, "_bytes")) {
-		double v = fabs(value);
-		size_t u = 0;
-
-		while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
-			v /= 1024;
-			u++;
-		}
-		snprintf(buffer, size, "%s%.*f %s", value < 0 ? "-" : "",
-			 u == 0 ? 0 : 1, v, units[u]);
-	} else {
-		snprintf(buffer, size, "%.4g", value);
-	}
-}
-
-/* "9 h", "35 min", "2.5 d". */
-static void format_duration(double secs, char *buffer, size_t size)
-{
-	if (secs < 0)
-		snprintf(buffer, size, "never");
-	else if (secs < 120)
-		snprintf(buffer, size, "%.0f s", secs);
-	else if (secs < 7200)
-		snprintf(buffer, size, "%.0f min", secs / 60);
-	else if (secs < 3 * 86400)
-		snprintf(buffer, size, "%.1f h", secs / 3600);
+	else if (has_suffix(name, "_bytes"))
+		context_format_bytes(value, buffer, size);
 	else
-		snprintf(buffer, size, "%.1f d", secs / 86400);
+		snprintf(buffer, size, "%.4g", value);
 }
 
 /*
@@ -447,10 +422,9 @@ static void add_context(struct analyzer *a, struct alert_event *event,
 		event->detail = a->detail;
 }
 
-static void submit(struct analyzer *a, struct alert_event *event,
-		   const struct metric_series *series, int id)
+static void submit(struct analyzer *a, struct alert_event *event)
 {
-	add_context(a, event, series, id);
+	add_context(a, event, a->series, a->series_id);
 	if (a->sink(event, a->sink_context) < 0) {
 		a->alerts_refused++;
 		log_warning("analyzer: the alerter refused %s on %s",
@@ -591,7 +565,7 @@ static void limit_text(const char *name, const char *unit, double value,
 
 static void check_threshold(struct analyzer *a, struct series_slot *slot,
 			    const struct metric_series *series,
-			    int64_t now_usec, double raw_value, int id)
+			    int64_t now_usec, double raw_value)
 {
 	struct limit l;
 	struct threshold_params params;
@@ -673,23 +647,21 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 								  : "",
 			 level_text, (long long)l.for_secs,
 			 l.below ? "above" : "below", clear_text);
-	submit(a,
-	       &(struct alert_event){
-		   .rule = l.rule,
-		   .series = series->name,
-		   .labels = series->labels,
-		   .severity = severity,
-		   .firing = firing,
-		   .time_usec = (uint64_t)now_usec,
-		   .value = value,
-		   .baseline = NAN,
-		   .threshold = severity == ALERT_CRITICAL ? l.critical : level,
-		   .score = firing ? 1.0 : 0.0,
-		   .eta_secs = eta >= 0 ? (int64_t)eta : -1,
-		   .summary = summary,
-		   .count = 1,
-	       },
-	       series, id);
+	submit(a, &(struct alert_event){
+		.rule = l.rule,
+		.series = series->name,
+		.labels = series->labels,
+		.severity = severity,
+		.firing = firing,
+		.time_usec = (uint64_t)now_usec,
+		.value = value,
+		.baseline = NAN,
+		.threshold = severity == ALERT_CRITICAL ? l.critical : level,
+		.score = firing ? 1.0 : 0.0,
+		.eta_secs = eta >= 0 ? (int64_t)eta : -1,
+		.summary = summary,
+		.count = 1,
+	});
 }
 
 enum detect_transition analyzer_generic_step(struct anomaly_state *state,
@@ -710,8 +682,8 @@ enum detect_transition analyzer_generic_step(struct anomaly_state *state,
 }
 
 static void check_anomaly(struct analyzer *a, struct series_slot *slot,
-			  const struct metric_series *series, int64_t now_usec,
-			  double value, int id)
+			  const struct metric_series *series,
+			  int64_t now_usec, double value)
 {
 	const struct anomaly_params *params = &a->params[slot->params];
 	struct anomaly_state *s = &slot->anomaly;
@@ -755,23 +727,21 @@ static void check_anomaly(struct analyzer *a, struct series_slot *slot,
 			 value > anomaly_baseline(s) ? "higher than"
 						     : "lower than",
 			 base_text, band_text);
-	submit(a,
-	       &(struct alert_event){
-		   .rule = "anomaly",
-		   .series = series->name,
-		   .labels = series->labels,
-		   .severity = ALERT_WARNING,
-		   .firing = change == DETECT_FIRE,
-		   .time_usec = (uint64_t)now_usec,
-		   .value = value,
-		   .baseline = anomaly_baseline(s),
-		   .threshold = anomaly_band(s, params),
-		   .score = score,
-		   .eta_secs = -1,
-		   .summary = summary,
-		   .count = 1,
-	       },
-	       series, id);
+	submit(a, &(struct alert_event){
+		.rule = "anomaly",
+		.series = series->name,
+		.labels = series->labels,
+		.severity = ALERT_WARNING,
+		.firing = change == DETECT_FIRE,
+		.time_usec = (uint64_t)now_usec,
+		.value = value,
+		.baseline = anomaly_baseline(s),
+		.threshold = anomaly_band(s, params),
+		.score = score,
+		.eta_secs = -1,
+		.summary = summary,
+		.count = 1,
+	});
 }
 
 /* "disk_full_forecast" for disk.used_percent, else NAME_forecast. */
@@ -811,7 +781,7 @@ void analyzer_trend_params(const struct analyzer_config *c, const char *name,
 
 static void check_trend(struct analyzer *a, struct series_slot *slot,
 			const struct metric_series *series, int64_t now_usec,
-			double value, int id)
+			double value)
 {
 	struct trend_params params;
 	struct trend_forecast f;
@@ -827,9 +797,9 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 		return;
 	series_label(series, label, sizeof(label));
 	trend_rule(series->name, rule, sizeof(rule));
-	format_duration(f.eta_secs, eta, sizeof(eta));
-	format_duration(f.eta_low, low, sizeof(low));
-	format_duration(f.eta_high, high, sizeof(high));
+	context_format_duration(f.eta_secs, eta, sizeof(eta));
+	context_format_duration(f.eta_low, low, sizeof(low));
+	context_format_duration(f.eta_high, high, sizeof(high));
 	snprintf(rate, sizeof(rate), "%.2g points/h", f.slope * 3600);
 	if (change == DETECT_FIRE)
 		snprintf(summary, sizeof(summary),
@@ -842,54 +812,27 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 			 "%s at %.1f%% is no longer on course to reach 100%% "
 			 "within %.0f h.", label, value,
 			 params.horizon_secs / 3600);
-	submit(a,
-	       &(struct alert_event){
-		   .rule = rule,
-		   .series = series->name,
-		   .labels = series->labels,
-		   .severity = change == DETECT_FIRE &&
-				       f.eta_secs < params.horizon_secs / 4
-				   ? ALERT_CRITICAL
-				   : ALERT_WARNING,
-		   .firing = change == DETECT_FIRE,
-		   .time_usec = (uint64_t)now_usec,
-		   .value = value,
-		   .baseline = f.level,
-		   .threshold = params.limit,
-		   .score =
-		       change == DETECT_FIRE
-			   ? fmin(1, 1 - f.eta_secs / params.horizon_secs + 0.5)
-			   : 0,
-		   .eta_secs = change == DETECT_FIRE ? (int64_t)f.eta_secs : -1,
-		   .summary = summary,
-		   .count = 1,
-	       },
-	       series, id);
-}
-
-/* The value of key= in "name=nginx,pid=812", into buffer. */
-static bool label_value(const char *labels, const char *key, char *buffer,
-			size_t size)
-{
-	size_t key_length = strlen(key);
-
-	for (const char *p = labels; p && *p;) {
-		const char *comma = strchr(p, ',');
-		size_t length = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (length > key_length && strncmp(p, key, key_length) == 0 &&
-		    p[key_length] == '=') {
-			size_t n = length - key_length - 1;
-
-			if (n >= size)
-				n = size - 1;
-			memcpy(buffer, p + key_length + 1, n);
-			buffer[n] = '\0';
-			return true;
-		}
-		p = comma ? comma + 1 : NULL;
-	}
-	return false;
+	submit(a, &(struct alert_event){
+		.rule = rule,
+		.series = series->name,
+		.labels = series->labels,
+		.severity = change == DETECT_FIRE &&
+					    f.eta_secs < params.horizon_secs / 4
+				    ? ALERT_CRITICAL
+				    : ALERT_WARNING,
+		.firing = change == DETECT_FIRE,
+		.time_usec = (uint64_t)now_usec,
+		.value = value,
+		.baseline = f.level,
+		.threshold = params.limit,
+		.score = change == DETECT_FIRE
+				 ? fmin(1, 1 - f.eta_secs / params.horizon_secs
+						 + 0.5)
+				 : 0,
+		.eta_secs = change == DETECT_FIRE ? (int64_t)f.eta_secs : -1,
+		.summary = summary,
+		.count = 1,
+	});
 }
 
 void analyzer_leak_params(const struct analyzer_config *c, const char *name,
@@ -920,9 +863,9 @@ static void leak_subject(const struct metric_series *series, char *buffer,
 		what = "threads";
 	else if (strcmp(series->name, "memory.slab_unreclaimable_bytes") == 0)
 		what = "unreclaimable kernel slab";
-	if (!label_value(series->labels, "name", name, sizeof(name)))
-		label_value(series->labels, "unit", name, sizeof(name));
-	label_value(series->labels, "pid", pid, sizeof(pid));
+	if (!analyzer_label_value(series->labels, "name", name, sizeof(name)))
+		analyzer_label_value(series->labels, "unit", name, sizeof(name));
+	analyzer_label_value(series->labels, "pid", pid, sizeof(pid));
 	unit[0] = '\0';
 	if (pid[0])
 		snprintf(unit, sizeof(unit), " (pid %s)", pid);
@@ -934,7 +877,7 @@ static void leak_subject(const struct metric_series *series, char *buffer,
 
 static void check_leak(struct analyzer *a, struct series_slot *slot,
 		       const struct metric_series *series, int64_t now_usec,
-		       double value, int id)
+		       double value)
 {
 	struct leak_params params;
 	struct leak_report r;
@@ -948,7 +891,7 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	if (change == DETECT_NONE)
 		return;
 	leak_subject(series, subject, sizeof(subject));
-	format_duration(r.duration_secs, dur, sizeof(dur));
+	context_format_duration(r.duration_secs, dur, sizeof(dur));
 	format_value(series->name, value, now, sizeof(now));
 	if (bytes)
 		snprintf(rate, sizeof(rate), "+%.3g MiB/h",
@@ -962,26 +905,24 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s stopped growing (now %s).", subject, now);
-	submit(a,
-	       &(struct alert_event){
-		   .rule = bytes ? "memory_leak"
-			   : strcmp(series->name, "process.threads") == 0
-			       ? "thread_leak"
-			       : "fd_leak",
-		   .series = series->name,
-		   .labels = series->labels,
-		   .severity = ALERT_WARNING,
-		   .firing = change == DETECT_FIRE,
-		   .time_usec = (uint64_t)now_usec,
-		   .value = value,
-		   .baseline = r.start_value,
-		   .threshold = NAN,
-		   .score = change == DETECT_FIRE ? r.r2 : 0,
-		   .eta_secs = -1,
-		   .summary = summary,
-		   .count = 1,
-	       },
-	       series, id);
+	submit(a, &(struct alert_event){
+		.rule = bytes ? "memory_leak"
+			: strcmp(series->name, "process.threads") == 0
+				? "thread_leak"
+				: "fd_leak",
+		.series = series->name,
+		.labels = series->labels,
+		.severity = ALERT_WARNING,
+		.firing = change == DETECT_FIRE,
+		.time_usec = (uint64_t)now_usec,
+		.value = value,
+		.baseline = r.start_value,
+		.threshold = NAN,
+		.score = change == DETECT_FIRE ? r.r2 : 0,
+		.eta_secs = -1,
+		.summary = summary,
+		.count = 1,
+	});
 }
 
 void analyzer_evaluate(struct analyzer *a,
@@ -1018,17 +959,17 @@ void analyzer_evaluate(struct analyzer *a,
 			continue;
 		if (!slot->bound || slot->generation != series->generation)
 			bind_slot(a, slot, series, (int)id);
+		a->series = series;
+		a->series_id = (int)id;
 		if (slot->threshold >= 0 || slot->override >= 0)
-			check_threshold(a, slot, series, now_usec, value,
-					(int)id);
+			check_threshold(a, slot, series, now_usec, value);
 		if (slot->anomaly_on)
 			check_anomaly(a, slot, series, now_usec,
-				      cpu_rule_value(a, slot, value, now_usec),
-				      (int)id);
+				      cpu_rule_value(a, slot, value, now_usec));
 		if (slot->extra == EXTRA_TREND)
-			check_trend(a, slot, series, now_usec, value, (int)id);
+			check_trend(a, slot, series, now_usec, value);
 		else if (slot->extra == EXTRA_LEAK)
-			check_leak(a, slot, series, now_usec, value, (int)id);
+			check_leak(a, slot, series, now_usec, value);
 	}
 }
 

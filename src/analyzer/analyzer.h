@@ -29,6 +29,10 @@ extern const struct daemon_module analyzer_module;
 bool analyzer_series_match(const char *pattern, const char *name,
 			   const char *labels);
 
+/* The value of key in canonical "k=v,k=v" labels; false when absent. */
+bool analyzer_label_value(const char *labels, const char *key, char *out,
+			  size_t size);
+
 /*
  * The [[thresholds.override]] entry in force for a series (the last that
  * matches its name and labels), or -1.

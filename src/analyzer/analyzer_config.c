@@ -455,9 +455,8 @@ const struct config_section thresholds_override_section = {
     .validate_element = validate_threshold_override,
 };
 
-/* The value of key in canonical "k=v,k=v" labels; false when absent. */
-static bool labels_get(const char *labels, const char *key, char *out,
-		       size_t size)
+bool analyzer_label_value(const char *labels, const char *key, char *out,
+			  size_t size)
 {
 	size_t key_length = strlen(key);
 
@@ -486,7 +485,7 @@ static bool label_glob(const char *pattern, const char *labels, const char *key)
 
 	if (pattern == NULL)
 		return true;
-	return labels_get(labels, key, value, sizeof(value)) &&
+	return analyzer_label_value(labels, key, value, sizeof(value)) &&
 	       fnmatch(pattern, value, 0) == 0;
 }
 

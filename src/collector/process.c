@@ -560,13 +560,11 @@ static uint32_t process_uid(int proc_fd, int32_t pid)
 						   : UINT32_MAX;
 }
 
-static void snapshot_add(struct process_state *s,
-			 struct collector_process *list, size_t *count,
+static void snapshot_add(struct collector_process *list, size_t *count,
 			 const struct process_info *info)
 {
 	struct collector_process *p = &list[(*count)++];
 
-	(void)s;
 	memset(p, 0, sizeof(*p));
 	p->pid = info->pid;
 	p->uid = UINT32_MAX;
@@ -611,13 +609,13 @@ static void take_snapshot(struct process_state *s, struct collect_context *ctx,
 	t->interval_secs = seconds;
 	t->cpu_count = t->rss_count = 0;
 	for (size_t i = 0; i < cpu_used && i < COLLECTOR_TOP_MAX; i++)
-		snapshot_add(s, t->cpu, &t->cpu_count, &s->top_cpu[i]);
+		snapshot_add(t->cpu, &t->cpu_count, &s->top_cpu[i]);
 	for (size_t i = 0; i < rss_used && i < COLLECTOR_TOP_MAX; i++) {
 		const struct rss_seen *r =
 		    rss_seen_get(s, &s->top_rss[i], ctx->now_usec);
 		struct collector_process *p = &t->rss[t->rss_count];
 
-		snapshot_add(s, t->rss, &t->rss_count, &s->top_rss[i]);
+		snapshot_add(t->rss, &t->rss_count, &s->top_rss[i]);
 		p->rss_growth_bytes =
 		    (int64_t)p->rss_bytes - (int64_t)r->rss_bytes;
 		p->first_seen_usec = r->since_usec;
@@ -763,7 +761,7 @@ static void process_collect(void *data, struct collect_context *ctx)
 			   false);
 		if (state == 'D' &&
 		    s->snapshot.blocked_count < COLLECTOR_TOP_MAX)
-			snapshot_add(s, s->snapshot.blocked,
+			snapshot_add(s->snapshot.blocked,
 				     &s->snapshot.blocked_count, &info);
 		w = find_watched(s, info.pid, info.start_ticks);
 		if (w != NULL) {
