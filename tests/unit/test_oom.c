@@ -71,23 +71,17 @@ static void test_victim_cgroup_and_limit(void **state)
 	assert_string_equal(out, "Victim: leaker (pid 4242)\n> Out of memory: "
 				 "Killed process 4242 (leaker)");
 	unlink(path);
-	for (int depth = 3; depth >= 0; depth--) {
+	for (int depth = 4; depth >= 0; depth--) {
 		static const char *const dirs[] = {
 		    "",
 		    "/fs",
 		    "/fs/cgroup",
 		    "/fs/cgroup/system.slice",
+		    "/fs/cgroup/system.slice/app.service",
 		};
 
 		snprintf(path, sizeof(path), "%s%s", root, dirs[depth]);
-		if (depth == 3)
-			strncat(path, "/app.service",
-				sizeof(path) - strlen(path) - 1);
-		rmdir(path);
-		if (depth == 3) {
-			snprintf(path, sizeof(path), "%s%s", root, dirs[3]);
-			rmdir(path);
-		}
+		assert_int_equal(rmdir(path), 0);
 	}
 }
 
