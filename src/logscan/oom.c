@@ -66,26 +66,27 @@ static void memory_max(const char *sys_root, const char *cgroup, char *out,
 			 (double)bytes / (1024.0 * 1024.0));
 }
 
+/* "NAME" of "Killed process PID (NAME)" on the matching line. */
+static void victim_name(const char *line, char *out, size_t size)
+{
+	const char *killed = strstr(line, "Killed process ");
+	const char *open = killed ? strchr(killed, '(') : NULL;
+	const char *close = open ? strchr(open, ')') : NULL;
+
+	out[0] = '\0';
+	if (close != NULL && (size_t)(close - open - 1) < size)
+		snprintf(out, size, "%.*s", (int)(close - open - 1), open + 1);
+}
+
 size_t oom_detail(const char *sys_root, const struct rule_event *event,
 		  char *out, size_t size)
 {
-	char victim[64] = "", pid[24] = "", cgroup[256] = "", limit[32];
+	char victim[64], pid[24] = "", cgroup[256] = "", limit[32];
 	const char *context = event->context ? event->context : "";
 	int used;
 
-	/* The victim is on the matching line: "Killed process PID (NAME)". */
-	if (!field_value(event->line, "Killed process ", pid, sizeof(pid)))
-		pid[0] = '\0';
-	{
-		const char *open = strstr(event->line, "Killed process ");
-		const char *paren = open ? strchr(open, '(') : NULL;
-		const char *close = paren ? strchr(paren, ')') : NULL;
-
-		if (close != NULL &&
-		    (size_t)(close - paren - 1) < sizeof(victim))
-			snprintf(victim, sizeof(victim), "%.*s",
-				 (int)(close - paren - 1), paren + 1);
-	}
+	victim_name(event->line, victim, sizeof(victim));
+	field_value(event->line, "Killed process ", pid, sizeof(pid));
 	/* The cgroup that hit its limit, else the victim's own. */
 	if (!field_value(context, "oom_memcg=", cgroup, sizeof(cgroup)))
 		field_value(context, "task_memcg=", cgroup, sizeof(cgroup));
@@ -99,9 +100,12 @@ size_t oom_detail(const char *sys_root, const struct rule_event *event,
 				 "\nCgroup: %s, memory.max %s", cgroup,
 				 limit[0] ? limit : "unknown");
 	}
-	if ((size_t)used < size && context[0] != '\0' &&
-	    (size_t)used + 1 + strlen(context) < size)
-		used +=
-		    snprintf(out + used, size - (size_t)used, "\n%s", context);
+	/* The log lines after, the oldest dropped first if they do not fit. */
+	while ((size_t)used + 1 + strlen(context) >= size &&
+	       strchr(context, '\n') != NULL)
+		context = strchr(context, '\n') + 1;
+	if ((size_t)used + 1 + strlen(context) < size && context[0] != '\0')
+		used += snprintf(out + used, size - (size_t)used, "\n%s",
+				 context);
 	return (size_t)used < size ? (size_t)used : size - 1;
 }
