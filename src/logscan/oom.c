@@ -105,7 +105,7 @@ size_t oom_detail(const char *sys_root, const struct rule_event *event,
 	       strchr(context, '\n') != NULL)
 		context = strchr(context, '\n') + 1;
 	if ((size_t)used + 1 + strlen(context) < size && context[0] != '\0')
-		used += snprintf(out + used, size - (size_t)used, "\n%s",
-				 context);
+		used +=
+		    snprintf(out + used, size - (size_t)used, "\n%s", context);
 	return (size_t)used < size ? (size_t)used : size - 1;
 }
