@@ -42,20 +42,20 @@ static void submit(const struct rule_event *event, void *data)
 	const struct log_record *record = event->record;
 	char labels[160] = "";
 	struct alert_event alert = {
-	    .rule = event->rule,
-	    .series = record->origin,
-	    .labels = labels,
-	    .severity = event->severity,
-	    .firing = true,
-	    .time_usec = (uint64_t)record->time_sec * USEC_PER_SEC,
-	    .value = event->count,
-	    .baseline = NAN,
-	    .threshold = NAN,
-	    .score = 1.0,
-	    .eta_secs = -1,
-	    .summary = event->message,
-	    .detail = event->context ? event->context : event->line,
-	    .count = event->count,
+		.rule = event->rule,
+		.series = record->origin,
+		.labels = labels,
+		.severity = event->severity,
+		.firing = true,
+		.time_usec = (uint64_t)record->time_sec * USEC_PER_SEC,
+		.value = event->count,
+		.baseline = NAN,
+		.threshold = NAN,
+		.score = 1.0,
+		.eta_secs = -1,
+		.summary = event->message,
+		.detail = event->context ? event->context : event->line,
+		.count = event->count,
 	};
 
 	if (oom_rule(event->rule) &&

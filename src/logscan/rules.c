@@ -480,17 +480,17 @@ static void emit(struct rule_engine *engine, struct compiled_rule *rule,
 	size_t line_length = record->length < engine->max_line_bytes ?
 				     record->length : engine->max_line_bytes;
 	struct rule_event event = {
-	    .rule = rule->definition.name,
-	    .severity = rule->definition.severity,
-	    .group_by =
-		rule->definition.group_by ? rule->definition.group_by : "",
-	    .group = group,
-	    .message = engine->masked_message,
-	    .line = engine->masked_line,
-	    .context = engine->context,
-	    .count = count,
-	    .window_secs = rule->definition.window_secs,
-	    .record = record,
+		.rule = rule->definition.name,
+		.severity = rule->definition.severity,
+		.group_by = rule->definition.group_by ?
+				    rule->definition.group_by : "",
+		.group = group,
+		.message = engine->masked_message,
+		.line = engine->masked_line,
+		.context = engine->context,
+		.count = count,
+		.window_secs = rule->definition.window_secs,
+		.record = record,
 	};
 
 	masker_apply(engine->masker, engine->message, length,
