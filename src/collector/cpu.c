@@ -27,20 +27,8 @@ struct cpu_times {
 };
 
 enum {
-	M_USAGE,
-	M_USER,
-	M_SYSTEM,
-	M_IOWAIT,
-	M_STEAL,
-	M_IRQ,
-	M_IDLE,
-	M_NICE,
-	M_CTXT,
-	M_FORKS,
-	M_RUNNING,
-	M_BLOCKED,
-	M_CORES,
-	M_COUNT
+	M_USAGE, M_USER, M_SYSTEM, M_IOWAIT, M_STEAL, M_IRQ, M_IDLE, M_NICE,
+	M_CTXT, M_FORKS, M_RUNNING, M_BLOCKED, M_CORES, M_COUNT
 };
 
 struct core {
