@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/context.h"
+#include "collector/collector.h"
 #include "core/blobstore.h"
 #include "core/daemon.h"
 #include "core/event.h"
@@ -68,19 +70,60 @@ static const struct threshold_rule threshold_rules[] = {
 	  "%" },
 };
 
+/*
+ * Series the CPU rules read besides their own (see cpu_discount): their ids
+ * are noted when they are bound, so no tick searches the registry.
+ */
+enum companion {
+	COMPANION_USAGE,   /* cpu.usage_percent */
+	COMPANION_NICE,	   /* cpu.nice_percent */
+	COMPANION_PSI_CPU, /* psi.some_avg60_percent{resource=cpu} */
+	COMPANION_LOAD,	   /* load.per_core */
+	COMPANION_COUNT,
+};
+
+static const struct {
+	const char *name, *labels;
+} companions[COMPANION_COUNT] = {
+    [COMPANION_USAGE] = {"cpu.usage_percent", ""},
+    [COMPANION_NICE] = {"cpu.nice_percent", ""},
+    [COMPANION_PSI_CPU] = {"psi.some_avg60_percent", "resource=cpu"},
+    [COMPANION_LOAD] = {"load.per_core", ""},
+};
+
+/* A limit as it applies to one series: [thresholds] or an override. */
+struct limit {
+	const char *rule, *what, *unit;
+	double warning, critical; /* NAN: none */
+	double clear;		  /* the alert resolves past this */
+	double critical_clear;	  /* critical goes back to warning past this */
+	int64_t for_secs;
+	bool below;
+};
+
 struct series_slot {
 	uint32_t generation;
 	bool bound;
 	bool anomaly_on;
 	int8_t threshold;      /* index in threshold_rules, or -1 */
+	int8_t override;       /* index in [[thresholds.override]], or -1 */
+	uint8_t cpu_rule;      /* enum cpu_rule: judged net of niced work */
+	uint8_t severity_sent; /* severity + 1 of the firing alert, or 0 */
 	uint8_t params;        /* index in analyzer->params */
 	uint8_t extra;         /* enum extra_detector */
 	struct threshold_state threshold_state;
+	struct threshold_state critical_state;
 	struct anomaly_state anomaly;
 	union {
 		struct trend_state trend;
 		struct leak_state leak;
 	} u;
+};
+
+enum cpu_rule {
+	CPU_RULE_NONE,
+	CPU_RULE_USAGE, /* cpu.usage_percent */
+	CPU_RULE_STALL, /* psi cpu, load per core */
 };
 
 struct analyzer {
@@ -94,6 +137,13 @@ struct analyzer {
 	analyzer_sink_fn sink;
 	void *sink_context;
 	uint64_t alerts_sent, alerts_refused;
+	/* Filled when an alert is submitted: fixed, never per tick. */
+	const struct metric_registry *registry;
+	int companion[COMPANION_COUNT]; /* id + 1, 0: not seen */
+	const struct metric_series *series; /* the one being evaluated */
+	int series_id;
+	double history[ALERT_EVENT_HISTORY_MAX];
+	char detail[ALERT_EVENT_DETAIL_MAX];
 };
 
 size_t analyzer_slot_bytes(void)
@@ -190,7 +240,9 @@ struct state_blob {
 	uint32_t layout;       /* sizeof(struct series_slot): a new build
 				  with other state starts cold, never wrong */
 	uint8_t extra;
+	uint8_t severity_sent;
 	struct threshold_state threshold_state;
+	struct threshold_state critical_state;
 	struct anomaly_state anomaly;
 	union {
 		struct trend_state trend;
@@ -221,7 +273,9 @@ int analyzer_state_export(const struct analyzer *a,
 	blob.magic = STATE_BLOB_MAGIC;
 	blob.layout = (uint32_t)sizeof(struct series_slot);
 	blob.extra = slot->extra;
+	blob.severity_sent = slot->severity_sent;
 	blob.threshold_state = slot->threshold_state;
+	blob.critical_state = slot->critical_state;
 	blob.anomaly = slot->anomaly;
 	memcpy(&blob.u, &slot->u, sizeof(blob.u));
 	memcpy(buffer, &blob, sizeof(blob));
@@ -273,13 +327,15 @@ static void import_state(struct series_slot *slot,
 	    blob.layout != sizeof(struct series_slot))
 		return;
 	slot->extra = blob.extra;
+	slot->severity_sent = blob.severity_sent;
 	slot->threshold_state = blob.threshold_state;
+	slot->critical_state = blob.critical_state;
 	slot->anomaly = blob.anomaly;
 	memcpy(&slot->u, &blob.u, sizeof(slot->u));
 }
 
 static void bind_slot(struct analyzer *a, struct series_slot *slot,
-		      const struct metric_series *series)
+		      const struct metric_series *series, int id)
 {
 	const struct analyzer_config *c = &a->config->analyzer;
 	struct anomaly_params params;
@@ -305,6 +361,19 @@ static void bind_slot(struct analyzer *a, struct series_slot *slot,
 						 series->name, series->labels))
 				slot->threshold = (int8_t)i;
 	}
+	slot->override = (int8_t)analyzer_threshold_override(
+	    &c->thresholds, series->name, series->labels);
+	slot->cpu_rule = CPU_RULE_NONE;
+	if (strcmp(series->name, "cpu.usage_percent") == 0)
+		slot->cpu_rule = CPU_RULE_USAGE;
+	else if (strcmp(series->name, "load.per_core") == 0 ||
+		 (strncmp(series->name, "psi.some_", 9) == 0 &&
+		  strcmp(series->labels, "resource=cpu") == 0))
+		slot->cpu_rule = CPU_RULE_STALL;
+	for (size_t k = 0; k < COMPANION_COUNT; k++)
+		if (strcmp(series->name, companions[k].name) == 0 &&
+		    strcmp(series->labels, companions[k].labels) == 0)
+			a->companion[k] = id + 1;
 	if (match_list(&c->trend_series, series->name, series->labels))
 		extra = EXTRA_TREND;
 	else if (match_list(&c->leak_series, series->name, series->labels))
@@ -335,38 +404,49 @@ static bool has_suffix(const char *name, const char *suffix)
 static void format_value(const char *name, double value, char *buffer,
 			 size_t size)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
-					     "PiB" };
-
-	if (has_suffix(name, "_percent")) {
+	if (has_suffix(name, "_percent"))
 		snprintf(buffer, size, "%.1f%%", value);
-	} else if (has_suffix(name, "_bytes")) {
-		double v = fabs(value);
-		size_t u = 0;
-
-		while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
-			v /= 1024;
-			u++;
-		}
-		snprintf(buffer, size, "%s%.*f %s", value < 0 ? "-" : "",
-			 u == 0 ? 0 : 1, v, units[u]);
-	} else {
+	else if (has_suffix(name, "_bytes"))
+		context_format_bytes(value, buffer, size);
+	else
 		snprintf(buffer, size, "%.4g", value);
-	}
 }
 
-/* "9 h", "35 min", "2.5 d". */
-/* An ETA or a duration in the one format; a negative one never comes. */
-static void format_eta(double secs, char *buffer, size_t size)
+/*
+ * Every metric alert carries the recent values of its series; one that
+ * fires also carries the context its kind calls for (top processes, the
+ * bytes of a filling disk, the busiest devices).
+ */
+static void add_context(struct analyzer *a, struct alert_event *event,
+			const struct metric_series *series, int id)
 {
-	if (secs < 0)
-		snprintf(buffer, size, "never");
-	else
-		format_duration((uint64_t)secs, buffer, size);
+	struct collector_process fds[COLLECTOR_TOP_MAX];
+	struct collector_top top;
+	const struct collector_set *collectors = collector_running();
+	enum context_kind kind;
+	size_t fd_count = 0;
+	bool have_top;
+
+	if (a->registry == NULL || id < 0)
+		return;
+	event->history_count = (uint32_t)context_history(
+	    a->registry, id, a->history, ALERT_EVENT_HISTORY_MAX);
+	event->history = event->history_count ? a->history : NULL;
+	kind = context_kind_of(series->name, series->labels);
+	if (!event->firing || kind == CONTEXT_NONE || event->detail != NULL)
+		return;
+	have_top = collector_set_top_processes(collectors, &top);
+	if (kind == CONTEXT_FD)
+		fd_count =
+		    collector_set_top_fds(collectors, fds, COLLECTOR_TOP_MAX);
+	if (context_format(kind, a->registry, series, have_top ? &top : NULL,
+			   fds, fd_count, a->detail, sizeof(a->detail)) > 0)
+		event->detail = a->detail;
 }
 
 static void submit(struct analyzer *a, struct alert_event *event)
 {
+	add_context(a, event, a->series, a->series_id);
 	if (a->sink(event, a->sink_context) < 0) {
 		a->alerts_refused++;
 		log_warning("analyzer: the alerter refused %s on %s",
@@ -376,54 +456,231 @@ static void submit(struct analyzer *a, struct alert_event *event)
 	a->alerts_sent++;
 }
 
-static void check_threshold(struct analyzer *a, struct series_slot *slot,
-			    const struct metric_series *series,
-			    int64_t now_usec, double value)
+/* The newest value of a companion series if it was written this tick. */
+static bool companion_now(const struct analyzer *a, enum companion k,
+			  int64_t now_usec, double *value)
+{
+	const struct metric_series *s;
+
+	if (a->companion[k] == 0 || a->registry == NULL)
+		return false;
+	s = metrics_get(a->registry, a->companion[k] - 1);
+	if (s == NULL || !s->in_use || s->last_time_usec != now_usec ||
+	    strcmp(s->name, companions[k].name) != 0 ||
+	    strcmp(s->labels, companions[k].labels) != 0)
+		return false;
+	*value = s->last_value;
+	return isfinite(*value);
+}
+
+/*
+ * The share of the CPU time that niced (background) work took this tick,
+ * 0..1. Such work yields to everything else, so neither the time it uses
+ * nor the queue it forms is a problem for the host's real work: the CPU
+ * rules judge their series net of it (see docs/DESIGN.md, "Quiet on a busy
+ * healthy host").
+ */
+static double nice_share(const struct analyzer *a, int64_t now_usec)
+{
+	double usage, nice;
+
+	if (!companion_now(a, COMPANION_USAGE, now_usec, &usage) ||
+	    !companion_now(a, COMPANION_NICE, now_usec, &nice) || usage < 1)
+		return 0;
+	return nice >= usage ? 1 : nice > 0 ? nice / usage : 0;
+}
+
+static double cpu_rule_value(const struct analyzer *a,
+			     const struct series_slot *slot, double value,
+			     int64_t now_usec)
+{
+	if (slot->cpu_rule == CPU_RULE_NONE)
+		return value;
+	return value * (1 - nice_share(a, now_usec));
+}
+
+/*
+ * Critical CPU usage needs the work to suffer too: tasks waiting for a CPU
+ * (PSI cpu some over 60 s, net of niced work, above its limit), or where
+ * there is no PSI, a run queue longer than load_per_core per core.
+ */
+static bool cpu_pressure(const struct analyzer *a, int64_t now_usec)
 {
 	const struct thresholds_config *t = &a->config->analyzer.thresholds;
-	const struct threshold_rule *rule = &threshold_rules[slot->threshold];
-	double raise = *(const double *)((const char *)t + rule->offset);
-	struct threshold_params params = {
-		.raise = raise,
-		.clear = raise * t->clear_fraction,
-		.for_secs = t->for_secs,
-	};
-	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX];
-	enum detect_transition change;
+	double share = nice_share(a, now_usec), psi, load;
 
-	if (raise <= 0)
+	if (companion_now(a, COMPANION_PSI_CPU, now_usec, &psi))
+		return t->psi_some_percent > 0 &&
+		       psi * (1 - share) >= t->psi_some_percent;
+	if (companion_now(a, COMPANION_LOAD, now_usec, &load))
+		return t->load_per_core > 0 &&
+		       load * (1 - share) >= t->load_per_core;
+	return true; /* nothing to judge by: usage alone, as before */
+}
+
+static double no_level(double level)
+{
+	return level >= 0 ? level : NAN;
+}
+
+/*
+ * The limit in force for a slot: its [[thresholds.override]] if one
+ * matches, else the [thresholds] default (warning at the level; for a
+ * percentage, critical halfway between it and 100). False: no limit.
+ */
+static bool slot_limit(const struct analyzer *a, const struct series_slot *slot,
+		       const struct metric_series *series, struct limit *out)
+{
+	const struct thresholds_config *t = &a->config->analyzer.thresholds;
+	const struct threshold_rule *rule =
+	    slot->threshold >= 0 ? &threshold_rules[slot->threshold] : NULL;
+	double cf = t->clear_fraction, first;
+
+	memset(out, 0, sizeof(*out));
+	out->rule = rule ? rule->rule : "threshold";
+	out->what = rule ? rule->what : "value";
+	out->unit = rule					 ? rule->unit
+		    : string_ends_with(series->name, "_percent") ? "%"
+								 : "";
+	out->for_secs = t->for_secs;
+	if (slot->override >= 0 && (size_t)slot->override < t->override_count) {
+		const struct threshold_override *o =
+		    &t->overrides[slot->override];
+
+		out->warning = no_level(o->warning);
+		out->critical = no_level(o->critical);
+		out->below =
+		    o->direction != NULL && strcmp(o->direction, "below") == 0;
+		if (o->for_secs >= 0)
+			out->for_secs = o->for_secs;
+		first = isnan(out->warning) ? out->critical : out->warning;
+		out->clear = o->clear >= 0 ? o->clear
+			     : out->below  ? first / cf
+					   : first * cf;
+	} else if (rule != NULL) {
+		double raise =
+		    *(const double *)((const char *)t + rule->offset);
+
+		if (raise <= 0)
+			return false;
+		out->warning = raise;
+		out->critical =
+		    rule->unit[0] == '%' ? raise + (100 - raise) / 2 : NAN;
+		out->clear = raise * cf;
+	} else {
+		return false;
+	}
+	out->critical_clear =
+	    out->below ? out->critical / cf : out->critical * cf;
+	return true;
+}
+
+/* A level as the limit's summary says it: "97%", "2.5", "11.0 MiB". */
+static void limit_text(const char *name, const char *unit, double value,
+		       char *buffer, size_t size)
+{
+	if (has_suffix(name, "_bytes"))
+		format_value(name, value, buffer, size);
+	else
+		snprintf(buffer, size, "%.4g%s", value, unit);
+}
+
+static void check_threshold(struct analyzer *a, struct series_slot *slot,
+			    const struct metric_series *series,
+			    int64_t now_usec, double raw_value)
+{
+	struct limit l;
+	struct threshold_params params;
+	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], niced[64] = "";
+	char value_text[32], level_text[32], clear_text[32];
+	enum detect_transition change;
+	enum alert_severity severity = ALERT_WARNING;
+	double value = cpu_rule_value(a, slot, raw_value, now_usec);
+	double level, eta = -1;
+	bool two_levels, firing;
+	const char *side;
+
+	if (!slot_limit(a, slot, series, &l))
 		return;
+	two_levels = !isnan(l.warning) && !isnan(l.critical);
+	level = isnan(l.warning) ? l.critical : l.warning;
+	params = (struct threshold_params){.raise = level,
+					   .clear = l.clear,
+					   .for_secs = l.for_secs,
+					   .below = l.below};
 	change = threshold_update(&slot->threshold_state, &params, now_usec,
 				  value);
-	if (change == DETECT_NONE)
+	if (two_levels) {
+		params.raise = l.critical;
+		params.clear = l.critical_clear;
+		threshold_update(&slot->critical_state, &params, now_usec,
+				 value);
+	}
+	firing = slot->threshold_state.firing;
+	if (!firing)
+		memset(&slot->critical_state, 0, sizeof(slot->critical_state));
+	if (isnan(l.warning) ||
+	    (two_levels && slot->critical_state.firing &&
+	     (slot->cpu_rule != CPU_RULE_USAGE || cpu_pressure(a, now_usec))))
+		severity = ALERT_CRITICAL;
+	if (change == DETECT_NONE &&
+	    (!firing || slot->severity_sent == (uint8_t)(severity + 1)))
 		return;
+	slot->severity_sent = firing ? (uint8_t)(severity + 1) : 0;
 	series_label(series, label, sizeof(label));
-	if (change == DETECT_FIRE)
+	if (slot->cpu_rule != CPU_RULE_NONE &&
+	    value < raw_value - 0.05 * fabs(raw_value))
+		snprintf(niced, sizeof(niced),
+			 " (%.4g%s before leaving out "
+			 "niced work)",
+			 raw_value, l.unit);
+	side = l.below ? "below" : "above";
+	limit_text(series->name, l.unit, value, value_text, sizeof(value_text));
+	limit_text(series->name, l.unit,
+		   severity == ALERT_CRITICAL ? l.critical : level, level_text,
+		   sizeof(level_text));
+	limit_text(series->name, l.unit, l.clear, clear_text,
+		   sizeof(clear_text));
+	if (firing && strcmp(series->name, "disk.used_percent") == 0) {
+		double per_sec, free_bytes;
+		int free_id = context_find_series(
+		    a->registry, "disk.free_bytes", series->labels);
+		int64_t t;
+
+		if (free_id >= 0 &&
+		    metrics_value_back(a->registry, free_id, 0, &t,
+				       &free_bytes) &&
+		    context_disk_fill_rate(a->registry, series->labels, 600,
+					   &per_sec) &&
+		    per_sec > 0)
+			eta = free_bytes / per_sec;
+	}
+	if (change == DETECT_RESOLVE || !firing)
 		snprintf(summary, sizeof(summary),
-			 "%s %s is %.4g%s, above the %.4g%s limit for at "
-			 "least %llds; it clears below %.4g%s.", label,
-			 rule->what, value, rule->unit, raise, rule->unit,
-			 (long long)params.for_secs, params.clear, rule->unit);
+			 "%s %s is back to %s%s, %s %s.", label, l.what,
+			 value_text, niced, l.below ? "above" : "below",
+			 clear_text);
 	else
 		snprintf(summary, sizeof(summary),
-			 "%s %s is back to %.4g%s, below %.4g%s.", label,
-			 rule->what, value, rule->unit, params.clear,
-			 rule->unit);
+			 "%s %s is %s%s, %s the %s%s limit for at least "
+			 "%llds; it clears %s %s.",
+			 label, l.what, value_text, niced, side,
+			 severity == ALERT_CRITICAL && two_levels ? "critical "
+								  : "",
+			 level_text, (long long)l.for_secs,
+			 l.below ? "above" : "below", clear_text);
 	submit(a, &(struct alert_event){
-		.rule = rule->rule,
+		.rule = l.rule,
 		.series = series->name,
 		.labels = series->labels,
-		.severity = value >= raise + (100 - raise) / 2 &&
-					    rule->unit[0] == '%'
-				    ? ALERT_CRITICAL
-				    : ALERT_WARNING,
-		.firing = change == DETECT_FIRE,
+		.severity = severity,
+		.firing = firing,
 		.time_usec = (uint64_t)now_usec,
 		.value = value,
 		.baseline = NAN,
-		.threshold = raise,
-		.score = change == DETECT_FIRE ? 1.0 : 0.0,
-		.eta_secs = -1,
+		.threshold = severity == ALERT_CRITICAL ? l.critical : level,
+		.score = firing ? 1.0 : 0.0,
+		.eta_secs = eta >= 0 ? (int64_t)eta : -1,
 		.summary = summary,
 		.count = 1,
 	});
@@ -562,9 +819,9 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 		return;
 	series_label(series, label, sizeof(label));
 	trend_rule(series->name, rule, sizeof(rule));
-	format_eta(f.eta_secs, eta, sizeof(eta));
-	format_eta(f.eta_low, low, sizeof(low));
-	format_eta(f.eta_high, high, sizeof(high));
+	context_format_duration(f.eta_secs, eta, sizeof(eta));
+	context_format_duration(f.eta_low, low, sizeof(low));
+	context_format_duration(f.eta_high, high, sizeof(high));
 	snprintf(rate, sizeof(rate), "%.2g points/h", f.slope * 3600);
 	if (change == DETECT_FIRE)
 		snprintf(summary, sizeof(summary),
@@ -600,31 +857,6 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	});
 }
 
-/* The value of key= in "name=nginx,pid=812", into buffer. */
-static bool label_value(const char *labels, const char *key, char *buffer,
-			size_t size)
-{
-	size_t key_length = strlen(key);
-
-	for (const char *p = labels; p && *p;) {
-		const char *comma = strchr(p, ',');
-		size_t length = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (length > key_length && strncmp(p, key, key_length) == 0 &&
-		    p[key_length] == '=') {
-			size_t n = length - key_length - 1;
-
-			if (n >= size)
-				n = size - 1;
-			memcpy(buffer, p + key_length + 1, n);
-			buffer[n] = '\0';
-			return true;
-		}
-		p = comma ? comma + 1 : NULL;
-	}
-	return false;
-}
-
 void analyzer_leak_params(const struct analyzer_config *c, const char *name,
 			  struct leak_params *out)
 {
@@ -653,9 +885,9 @@ static void leak_subject(const struct metric_series *series, char *buffer,
 		what = "threads";
 	else if (strcmp(series->name, "memory.slab_unreclaimable_bytes") == 0)
 		what = "unreclaimable kernel slab";
-	if (!label_value(series->labels, "name", name, sizeof(name)))
-		label_value(series->labels, "unit", name, sizeof(name));
-	label_value(series->labels, "pid", pid, sizeof(pid));
+	if (!analyzer_label_value(series->labels, "name", name, sizeof(name)))
+		analyzer_label_value(series->labels, "unit", name, sizeof(name));
+	analyzer_label_value(series->labels, "pid", pid, sizeof(pid));
 	unit[0] = '\0';
 	if (pid[0])
 		snprintf(unit, sizeof(unit), " (pid %s)", pid);
@@ -681,7 +913,7 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	if (change == DETECT_NONE)
 		return;
 	leak_subject(series, subject, sizeof(subject));
-	format_eta(r.duration_secs, dur, sizeof(dur));
+	context_format_duration(r.duration_secs, dur, sizeof(dur));
 	format_value(series->name, value, now, sizeof(now));
 	if (bytes)
 		snprintf(rate, sizeof(rate), "+%.3g MiB/h",
@@ -725,6 +957,7 @@ void analyzer_evaluate(struct analyzer *a,
 		return;
 	if (capacity > a->slot_count)
 		capacity = a->slot_count;
+	a->registry = registry;
 	for (size_t id = 0; id < capacity; id++) {
 		const struct metric_series *series = metrics_get(registry,
 								 (int)id);
@@ -747,11 +980,14 @@ void analyzer_evaluate(struct analyzer *a,
 		    !isfinite(value))
 			continue;
 		if (!slot->bound || slot->generation != series->generation)
-			bind_slot(a, slot, series);
-		if (slot->threshold >= 0)
+			bind_slot(a, slot, series, (int)id);
+		a->series = series;
+		a->series_id = (int)id;
+		if (slot->threshold >= 0 || slot->override >= 0)
 			check_threshold(a, slot, series, now_usec, value);
 		if (slot->anomaly_on)
-			check_anomaly(a, slot, series, now_usec, value);
+			check_anomaly(a, slot, series, now_usec,
+				      cpu_rule_value(a, slot, value, now_usec));
 		if (slot->extra == EXTRA_TREND)
 			check_trend(a, slot, series, now_usec, value);
 		else if (slot->extra == EXTRA_LEAK)

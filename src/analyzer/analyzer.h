@@ -19,10 +19,22 @@
 extern const struct config_section analyzer_section;
 extern const struct config_section analyzer_override_section;
 extern const struct config_section thresholds_section;
+extern const struct config_section thresholds_override_section;
 
 struct config;
 struct daemon_module;
 extern const struct daemon_module analyzer_module;
+
+/* The value of key in canonical "k=v,k=v" labels; false when absent. */
+bool analyzer_label_value(const char *labels, const char *key, char *out,
+			  size_t size);
+
+/*
+ * The [[thresholds.override]] entry in force for a series (the last that
+ * matches its name and labels), or -1.
+ */
+int analyzer_threshold_override(const struct thresholds_config *thresholds,
+				const char *name, const char *labels);
 
 /* Detector parameters for one series: [analyzer] plus matching overrides. */
 bool analyzer_anomaly_params(const struct analyzer_config *config,

@@ -5,6 +5,7 @@
  * The defaults are the ones scored on the Numenta Anomaly Benchmark (one
  * configuration for every series) and meant for a server left untuned.
  */
+#include <fnmatch.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -321,6 +322,192 @@ const struct config_section thresholds_section = {
 	.key_count = ARRAY_SIZE(threshold_keys),
 	.offset = offsetof(struct config, analyzer.thresholds),
 };
+
+#define TO_KEY(field) offsetof(struct threshold_override, field)
+
+static const char *const directions[] = {"above", "below", NULL};
+
+static const struct config_key threshold_override_keys[] = {
+    {.name = "metric",
+     .type = CONFIG_STRING,
+     .offset = TO_KEY(metric),
+     .required = true,
+     .description = "Glob on the series name (\"disk.used_percent\", "
+		    "\"net.*_errors_per_sec\"); any series can get a "
+		    "limit, not only those of [thresholds]."},
+    {.name = "mount",
+     .type = CONFIG_STRING,
+     .offset = TO_KEY(mount),
+     .description = "Glob on the mount label (\"/var\", \"/srv/*\"); "
+		    "unset: any."},
+    {.name = "device",
+     .type = CONFIG_STRING,
+     .offset = TO_KEY(device),
+     .description = "Glob on the device label (\"nvme0n1\"); unset: "
+		    "any."},
+    {.name = "interface",
+     .type = CONFIG_STRING,
+     .offset = TO_KEY(interface),
+     .description = "Glob on the interface label (\"eth*\"); unset: "
+		    "any."},
+    {.name = "unit",
+     .type = CONFIG_STRING,
+     .offset = TO_KEY(unit),
+     .description = "Glob on the unit label (\"nginx.service\"); unset: "
+		    "any."},
+    {.name = "labels",
+     .type = CONFIG_STRING,
+     .offset = TO_KEY(labels),
+     .description = "Glob on all the labels as written in alerts "
+		    "(\"cgroup=/system.slice/*\"); unset: any."},
+    {.name = "warning",
+     .type = CONFIG_FLOAT,
+     .offset = TO_KEY(warning),
+     .default_text = "-1.0",
+     .minimum = -1,
+     .maximum = 1e18,
+     .description = "Level at which a warning fires; -1: none."},
+    {.name = "critical",
+     .type = CONFIG_FLOAT,
+     .offset = TO_KEY(critical),
+     .default_text = "-1.0",
+     .minimum = -1,
+     .maximum = 1e18,
+     .description = "Level at which it becomes (or fires as) critical; "
+		    "-1: none. At least one level must be given."},
+    {.name = "direction",
+     .type = CONFIG_STRING,
+     .offset = TO_KEY(direction),
+     .default_text = "\"above\"",
+     .choices = directions,
+     .description = "\"above\": values at or above a level breach it; "
+		    "\"below\": values at or below it (free space, "
+		    "available memory)."},
+    {.name = "for_secs",
+     .type = CONFIG_INTEGER,
+     .offset = TO_KEY(for_secs),
+     .default_text = "-1",
+     .minimum = -1,
+     .maximum = 86400,
+     .description = "A breach must last this long before it alerts (or "
+		    "escalates); -1 keeps [thresholds] for_secs."},
+    {.name = "clear",
+     .type = CONFIG_FLOAT,
+     .offset = TO_KEY(clear),
+     .default_text = "-1.0",
+     .minimum = -1,
+     .maximum = 1e18,
+     .description = "The alert resolves once the value is back past this "
+		    "level (below it for \"above\", above it for "
+		    "\"below\"); -1: the lowest level times "
+		    "clear_fraction (divided by it for \"below\")."},
+};
+
+/* Levels in the right order for the direction, clear on the healthy side. */
+static bool validate_threshold_override(const void *element, char *reason,
+					size_t reason_size)
+{
+	const struct threshold_override *o = element;
+	bool below = o->direction != NULL && strcmp(o->direction, "below") == 0;
+	double first = o->warning >= 0 ? o->warning : o->critical;
+
+	if (o->warning < 0 && o->critical < 0) {
+		snprintf(reason, reason_size,
+			 "%s: give warning, critical or both",
+			 o->metric ? o->metric : "override");
+		return false;
+	}
+	if (o->warning >= 0 && o->critical >= 0 &&
+	    (below ? o->critical > o->warning : o->critical < o->warning)) {
+		snprintf(reason, reason_size,
+			 "%s: critical (%g) must be %s warning (%g) for "
+			 "direction \"%s\"",
+			 o->metric ? o->metric : "override", o->critical,
+			 below ? "at or below" : "at or above", o->warning,
+			 below ? "below" : "above");
+		return false;
+	}
+	if (o->clear >= 0 && (below ? o->clear < first : o->clear > first)) {
+		snprintf(reason, reason_size,
+			 "%s: clear (%g) must be on the healthy side of %g "
+			 "(%s it)",
+			 o->metric ? o->metric : "override", o->clear, first,
+			 below ? "at or above" : "at or below");
+		return false;
+	}
+	return true;
+}
+
+const struct config_section thresholds_override_section = {
+    .name = "thresholds.override",
+    .description = "A limit per series, matched by metric and labels "
+		   "(a mount, a device, an interface, a unit): its own "
+		   "warning and critical levels, direction, duration and "
+		   "clear level. It replaces the [thresholds] default for "
+		   "the series it matches; later entries win.",
+    .keys = threshold_override_keys,
+    .key_count = ARRAY_SIZE(threshold_override_keys),
+    .offset = offsetof(struct config, analyzer.thresholds.overrides),
+    .element_size = sizeof(struct threshold_override),
+    .max_count = THRESHOLD_OVERRIDE_MAX,
+    .count_offset = offsetof(struct config, analyzer.thresholds.override_count),
+    .check = validate_threshold_override,
+};
+
+bool analyzer_label_value(const char *labels, const char *key, char *out,
+			  size_t size)
+{
+	size_t key_length = strlen(key);
+
+	for (const char *p = labels; p != NULL && *p != '\0';) {
+		const char *comma = strchr(p, ',');
+		size_t length = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (length > key_length && strncmp(p, key, key_length) == 0 &&
+		    p[key_length] == '=') {
+			size_t n = length - key_length - 1;
+
+			if (n >= size)
+				n = size - 1;
+			memcpy(out, p + key_length + 1, n);
+			out[n] = '\0';
+			return true;
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+static bool label_glob(const char *pattern, const char *labels, const char *key)
+{
+	char value[METRIC_LABELS_MAX];
+
+	if (pattern == NULL)
+		return true;
+	return analyzer_label_value(labels, key, value, sizeof(value)) &&
+	       fnmatch(pattern, value, 0) == 0;
+}
+
+int analyzer_threshold_override(const struct thresholds_config *t,
+				const char *name, const char *labels)
+{
+	int found = -1;
+
+	for (size_t i = 0; i < t->override_count; i++) {
+		const struct threshold_override *o = &t->overrides[i];
+
+		if (o->metric == NULL || fnmatch(o->metric, name, 0) != 0 ||
+		    !label_glob(o->mount, labels, "mount") ||
+		    !label_glob(o->device, labels, "device") ||
+		    !label_glob(o->interface, labels, "interface") ||
+		    !label_glob(o->unit, labels, "unit") ||
+		    (o->labels != NULL &&
+		     fnmatch(o->labels, labels ? labels : "", 0) != 0))
+			continue;
+		found = (int)i;
+	}
+	return found;
+}
 
 static bool match_any(const struct config_string_list *list, const char *name,
 		      const char *labels)

@@ -24,6 +24,24 @@ struct analyzer_override {
 	double min_deviation;     /* replaces the per-unit floor */
 };
 
+#define THRESHOLD_OVERRIDE_MAX 32
+
+/*
+ * [[thresholds.override]]: a limit for the series whose name matches metric
+ * and whose labels match every label glob given; later entries win. Levels
+ * and clear are -1 when unset; for_secs -1 keeps [thresholds] for_secs.
+ */
+struct threshold_override {
+	char *metric;				 /* glob on the series name */
+	char *mount, *device, *interface, *unit; /* globs on those labels */
+	char *labels; /* glob on the canonical "k=v,k=v" */
+	double warning;
+	double critical;
+	char *direction; /* "above" or "below" */
+	int64_t for_secs;
+	double clear; /* the alert clears past this level */
+};
+
 struct thresholds_config {
 	double cpu_percent;
 	double memory_percent;
@@ -36,6 +54,8 @@ struct thresholds_config {
 	double cgroup_memory_percent;
 	double clear_fraction;
 	int64_t for_secs;
+	struct threshold_override overrides[THRESHOLD_OVERRIDE_MAX];
+	size_t override_count;
 };
 
 struct analyzer_config {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "logscan/logscan.h"
 #include "core/util.h"
 
 #define WALK_DEPTH 3
@@ -199,7 +200,10 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 	    counter_delta(&cg->oom_kill, events, ctx->now_usec, 64, &delta)) {
 		emit(ctx, &e->refs[G_OOM_KILL], "cgroup.oom_kills_delta",
 		     e->labels, (double)delta);
-		/* A point event: it happened, nothing resolves it. */
+		/* A point event: it happened, nothing resolves it. The
+		 * kernel log's line says it with the victim (logscan). */
+		if (logscan_kernel_log_active())
+			delta = 0;
 		if (delta > 0)
 			collect_alert(ctx, "cgroup_oom_kill",
 				      "cgroup.oom_kills_delta", e->labels,

@@ -59,6 +59,11 @@ extern const struct collector_ops cpu_collector, memory_collector,
 	process_collector, cgroup_collector, host_collector, systemd_collector,
 	docker_collector;
 
+/* The process collector's alert context (see collector.h). */
+void process_top_snapshot(const void *state, struct collector_top *out);
+size_t process_top_fds(const void *state, int proc_fd,
+		       struct collector_process *out, size_t max);
+
 /* Counts a parse error against the running collector; logs the first. */
 void collect_error(struct collect_context *ctx, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -294,6 +294,34 @@ bool collector_set_active(const struct collector_set *set, const char *name)
 	return instance != NULL && instance->active;
 }
 
+bool collector_set_top_processes(const struct collector_set *set,
+				 struct collector_top *out)
+{
+	const struct collector_instance *instance;
+
+	memset(out, 0, sizeof(*out));
+	if (set == NULL)
+		return false;
+	instance = find_instance(set, "process");
+	if (instance == NULL || !instance->active)
+		return false;
+	process_top_snapshot(instance->state, out);
+	return out->time_usec != 0;
+}
+
+size_t collector_set_top_fds(const struct collector_set *set,
+			     struct collector_process *out, size_t max)
+{
+	const struct collector_instance *instance;
+
+	if (set == NULL)
+		return 0;
+	instance = find_instance(set, "process");
+	if (instance == NULL || !instance->active)
+		return 0;
+	return process_top_fds(instance->state, set->ctx.proc_fd, out, max);
+}
+
 /* ---- files ---- */
 
 void tick_file_init(struct tick_file *file, int dirfd, const char *path)

@@ -66,6 +66,52 @@ long collector_set_errors(const struct collector_set *set, const char *name);
 /* Whether a collector is running (enabled and its source present). */
 bool collector_set_active(const struct collector_set *set, const char *name);
 
+/*
+ * Context for alerts, kept by the process collector each tick (cheap: it
+ * comes out of the walk over /proc the collector makes anyway): the top
+ * processes by CPU over the last interval, by resident memory (with their
+ * growth since they entered that top) and the processes in uninterruptible
+ * sleep (waiting on I/O). The analyzer formats it when an alert fires.
+ */
+#define COLLECTOR_TOP_MAX  5
+#define COLLECTOR_COMM_MAX 32
+
+struct collector_process {
+	int32_t pid;
+	uint32_t uid; /* owner of /proc/PID; UINT32_MAX unknown */
+	char comm[COLLECTOR_COMM_MAX];
+	double cpu_percent; /* of one core over the interval; < 0 unknown */
+	uint64_t rss_bytes;
+	int64_t rss_growth_bytes; /* since first_seen_usec */
+	int64_t first_seen_usec;  /* when it entered the top by RSS */
+	uint64_t fd_count;	  /* collector_set_top_fds only */
+};
+
+struct collector_top {
+	int64_t time_usec;    /* the tick it was taken in; 0: none yet */
+	double interval_secs; /* what cpu_percent is measured over */
+	size_t cpu_count, rss_count, blocked_count;
+	struct collector_process cpu[COLLECTOR_TOP_MAX];
+	struct collector_process rss[COLLECTOR_TOP_MAX];
+	struct collector_process blocked[COLLECTOR_TOP_MAX];
+};
+
+/* The last tick's snapshot; false when the process collector is off. */
+bool collector_set_top_processes(const struct collector_set *set,
+				 struct collector_top *out);
+
+/*
+ * Counts the open descriptors of every process now (readable ones only
+ * without CAP_DAC_READ_SEARCH) and keeps the max highest into out, highest
+ * first; returns how many. A walk over /proc/PID/fd: for an alert that
+ * fired, never on every tick.
+ */
+size_t collector_set_top_fds(const struct collector_set *set,
+			     struct collector_process *out, size_t max);
+
+/* The daemon's collectors (NULL outside the daemon or before start). */
+const struct collector_set *collector_running(void);
+
 extern const struct config_section collector_cpu_section,
 	collector_memory_section, collector_load_section,
 	collector_disk_section, collector_network_section,

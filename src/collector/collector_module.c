@@ -17,6 +17,11 @@
 
 static struct collector_set *collectors;
 
+const struct collector_set *collector_running(void)
+{
+	return collectors;
+}
+
 /*
  * After a reload the new collectors know nothing of the old ones' series:
  * one whose subject vanished across the reload would never be retired. A

@@ -27,7 +27,7 @@ struct cpu_times {
 };
 
 enum {
-	M_USAGE, M_USER, M_SYSTEM, M_IOWAIT, M_STEAL, M_IRQ, M_IDLE,
+	M_USAGE, M_USER, M_SYSTEM, M_IOWAIT, M_STEAL, M_IRQ, M_IDLE, M_NICE,
 	M_CTXT, M_FORKS, M_RUNNING, M_BLOCKED, M_CORES, M_COUNT
 };
 
@@ -174,6 +174,10 @@ static void emit_total(struct cpu_state *s, struct collect_context *ctx,
 				delta(now, then, CPU_SOFTIRQ), total));
 		emit(ctx, &m[M_IDLE], "cpu.idle_percent", "",
 		     percent_of(delta(now, then, CPU_IDLE), total));
+		/* Niced (background) work, part of user: the analyzer
+		 * leaves it out of "CPU busy". */
+		emit(ctx, &m[M_NICE], "cpu.nice_percent", "",
+		     percent_of(delta(now, then, CPU_NICE), total));
 	}
 	s->total = *now;
 }

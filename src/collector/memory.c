@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "logscan/logscan.h"
 
 enum meminfo_key {
 	K_TOTAL, K_FREE, K_AVAILABLE, K_BUFFERS, K_CACHED, K_SWAP_TOTAL,
@@ -240,7 +241,11 @@ static void collect_vmstat(struct memory_state *s,
 				continue;
 			emit(ctx, &s->refs[M_OOM], "memory.oom_kills_delta",
 			     "", (double)delta);
-			/* A point event: it happened, nothing resolves it. */
+			/* A point event: it happened, nothing resolves it;
+			 * the kernel log line (with the victim) alerts it
+			 * when the log scanner reads the kernel log. */
+			if (logscan_kernel_log_active())
+				delta = 0;
 			if (delta > 0)
 				collect_alert(ctx, "oom_kill",
 					      "memory.oom_kills_delta", "",

@@ -20,13 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/config.h"
 #include "core/util.h"
 
-#define COMM_MAX 32
+#define COMM_MAX	     COLLECTOR_COMM_MAX
 #define NOTICE_FD_PERMISSION 0
 #define NOTICE_PID_TABLE 1
 
@@ -71,6 +72,21 @@ enum { T_VALUE };
 
 enum { P_COUNT, P_ZOMBIES, P_RUNNING, P_BLOCKED, P_THREADS, P_METRICS };
 
+/*
+ * When a process entered the top by RSS and how large it was then, so an
+ * alert can say how much it grew: the current top and the ones that just
+ * left it, replaced oldest first.
+ */
+#define RSS_SEEN_MAX (2 * COLLECTOR_TOP_MAX + 1)
+
+struct rss_seen {
+	int32_t pid;
+	uint32_t start_low;
+	uint64_t rss_bytes;
+	int64_t since_usec;
+	uint64_t seen_tick;
+};
+
 struct process_state {
 	const struct process_collector_config *config;
 	DIR *proc_dir;
@@ -81,6 +97,10 @@ struct process_state {
 	struct tick_file uptime;
 	struct process_info *top_cpu, *top_rss, *candidates;
 	size_t top_count, watch_count;
+	size_t rank_count; /* max(top_count, COLLECTOR_TOP_MAX) */
+	uint64_t ticks;
+	struct rss_seen rss_seen[RSS_SEEN_MAX];
+	struct collector_top snapshot;
 	struct entity_table top_cpu_entities, top_rss_entities, watched;
 	metric_ref refs[P_METRICS];
 	metric_ref table_full_ref;
@@ -178,8 +198,12 @@ static int process_init(void *data, struct collect_context *ctx,
 		r = pid_table_init(&s->tables[1], (size_t)c->max_processes);
 	if (r < 0)
 		return r;
-	s->top_cpu = calloc(s->top_count + 1, sizeof(*s->top_cpu));
-	s->top_rss = calloc(s->top_count + 1, sizeof(*s->top_rss));
+	/* The top kept is at least what alerts show, even with fewer (or no)
+	 * top series asked for. */
+	s->rank_count =
+	    s->top_count > COLLECTOR_TOP_MAX ? s->top_count : COLLECTOR_TOP_MAX;
+	s->top_cpu = calloc(s->rank_count + 1, sizeof(*s->top_cpu));
+	s->top_rss = calloc(s->rank_count + 1, sizeof(*s->top_rss));
 	s->candidates = calloc(s->watch_count + 1, sizeof(*s->candidates));
 	if (!s->top_cpu || !s->top_rss || !s->candidates)
 		return -ENOMEM;
@@ -405,14 +429,14 @@ static void emit_top(struct collect_context *ctx, struct entity_table *table,
 }
 
 /* Entries of /proc/PID/fd, with getdents64 on a stack buffer (no DIR). */
-static long count_fds(struct collect_context *ctx, int32_t pid)
+static long count_fds(int proc_fd, int32_t pid)
 {
 	char path[32], buffer[4096];
 	long count = 0, n;
 	int fd;
 
 	snprintf(path, sizeof(path), "%d/fd", (int)pid);
-	fd = openat(ctx->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	while ((n = syscall(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
@@ -465,7 +489,7 @@ static void emit_watched(struct process_state *s, struct collect_context *ctx)
 		if (w->info.cpu_percent >= 0)
 			emit(ctx, &e->refs[W_CPU], "process.cpu_percent",
 			     e->labels, w->info.cpu_percent);
-		fds = count_fds(ctx, w->pid);
+		fds = count_fds(ctx->proc_fd, w->pid);
 		if (fds == -EACCES || fds == -EPERM) {
 			collect_notice_once(ctx, NOTICE_FD_PERMISSION,
 					    "no permission to read other "
@@ -525,6 +549,145 @@ static void adopt_candidates(struct process_state *s,
 	}
 }
 
+/* The owner of /proc/PID, UINT32_MAX when it went away. */
+static uint32_t process_uid(int proc_fd, int32_t pid)
+{
+	char path[16];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%d", (int)pid);
+	return fstatat(proc_fd, path, &st, 0) == 0 ? (uint32_t)st.st_uid
+						   : UINT32_MAX;
+}
+
+static void snapshot_add(struct collector_process *list, size_t *count,
+			 const struct process_info *info)
+{
+	struct collector_process *p = &list[(*count)++];
+
+	memset(p, 0, sizeof(*p));
+	p->pid = info->pid;
+	p->uid = UINT32_MAX;
+	memcpy(p->comm, info->comm, sizeof(p->comm));
+	p->cpu_percent = info->cpu_percent;
+	p->rss_bytes = info->rss_bytes;
+	p->first_seen_usec = -1;
+}
+
+/* Where the process stood when it entered the top by RSS (or now). */
+static const struct rss_seen *rss_seen_get(struct process_state *s,
+					   const struct process_info *info,
+					   int64_t now_usec)
+{
+	struct rss_seen *oldest = &s->rss_seen[0];
+
+	for (size_t i = 0; i < RSS_SEEN_MAX; i++) {
+		struct rss_seen *r = &s->rss_seen[i];
+
+		if (r->pid == info->pid &&
+		    r->start_low == (uint32_t)info->start_ticks) {
+			r->seen_tick = s->ticks;
+			return r;
+		}
+		if (r->seen_tick < oldest->seen_tick)
+			oldest = r;
+	}
+	*oldest = (struct rss_seen){.pid = info->pid,
+				    .start_low = (uint32_t)info->start_ticks,
+				    .rss_bytes = info->rss_bytes,
+				    .since_usec = now_usec,
+				    .seen_tick = s->ticks};
+	return oldest;
+}
+
+static void take_snapshot(struct process_state *s, struct collect_context *ctx,
+			  size_t cpu_used, size_t rss_used, double seconds)
+{
+	struct collector_top *t = &s->snapshot;
+
+	t->time_usec = ctx->now_usec;
+	t->interval_secs = seconds;
+	t->cpu_count = t->rss_count = 0;
+	for (size_t i = 0; i < cpu_used && i < COLLECTOR_TOP_MAX; i++)
+		snapshot_add(t->cpu, &t->cpu_count, &s->top_cpu[i]);
+	for (size_t i = 0; i < rss_used && i < COLLECTOR_TOP_MAX; i++) {
+		const struct rss_seen *r =
+		    rss_seen_get(s, &s->top_rss[i], ctx->now_usec);
+		struct collector_process *p = &t->rss[t->rss_count];
+
+		snapshot_add(t->rss, &t->rss_count, &s->top_rss[i]);
+		p->rss_growth_bytes =
+		    (int64_t)p->rss_bytes - (int64_t)r->rss_bytes;
+		p->first_seen_usec = r->since_usec;
+	}
+	/* A stat each, for the few listed only. */
+	for (size_t i = 0; i < t->cpu_count; i++)
+		t->cpu[i].uid = process_uid(ctx->proc_fd, t->cpu[i].pid);
+	for (size_t i = 0; i < t->rss_count; i++)
+		t->rss[i].uid = process_uid(ctx->proc_fd, t->rss[i].pid);
+	for (size_t i = 0; i < t->blocked_count; i++)
+		t->blocked[i].uid =
+		    process_uid(ctx->proc_fd, t->blocked[i].pid);
+}
+
+void process_top_snapshot(const void *state, struct collector_top *out)
+{
+	const struct process_state *s = state;
+
+	*out = s->snapshot;
+}
+
+size_t process_top_fds(const void *state, int proc_fd,
+		       struct collector_process *out, size_t max)
+{
+	const struct process_state *s = state;
+	size_t used = 0;
+	struct dirent *entry;
+
+	if (max == 0 || s->proc_dir == NULL)
+		return 0;
+	rewinddir(s->proc_dir);
+	while ((entry = readdir(s->proc_dir)) != NULL) {
+		const char *name = entry->d_name;
+		struct process_info info;
+		char path[32], text[2048], state_char;
+		uint64_t pid, cpu_ticks;
+		long fds;
+		size_t i;
+
+		if (name[0] < '1' || name[0] > '9' || !parse_u64(&name, &pid) ||
+		    *name != '\0' || pid > INT32_MAX)
+			continue;
+		fds = count_fds(proc_fd, (int32_t)pid);
+		if (fds <= 0 ||
+		    (used == max && (uint64_t)fds <= out[max - 1].fd_count))
+			continue;
+		snprintf(path, sizeof(path), "%d/stat", (int)pid);
+		memset(&info, 0, sizeof(info));
+		info.pid = (int32_t)pid;
+		if (read_small_file(proc_fd, path, text, sizeof(text)) <= 0 ||
+		    !parse_pid_stat(text, &info, &state_char, &cpu_ticks))
+			continue;
+		info.rss_bytes *= (uint64_t)s->page_size;
+		info.cpu_percent = -1;
+		if (used == max)
+			used--;
+		for (i = used; i > 0 && out[i - 1].fd_count < (uint64_t)fds;
+		     i--)
+			out[i] = out[i - 1];
+		used++;
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].pid = info.pid;
+		memcpy(out[i].comm, info.comm, sizeof(out[i].comm));
+		out[i].cpu_percent = -1;
+		out[i].rss_bytes = info.rss_bytes;
+		out[i].first_seen_usec = -1;
+		out[i].fd_count = (uint64_t)fds;
+		out[i].uid = process_uid(proc_fd, info.pid);
+	}
+	return used;
+}
+
 static void process_collect(void *data, struct collect_context *ctx)
 {
 	struct process_state *s = data;
@@ -542,6 +705,8 @@ static void process_collect(void *data, struct collect_context *ctx)
 	bool table_full = false;
 
 	pid_table_clear(current);
+	s->ticks++;
+	s->snapshot.blocked_count = 0;
 	rewinddir(s->proc_dir);
 	while ((entry = readdir(s->proc_dir)) != NULL) {
 		struct process_info info;
@@ -590,10 +755,14 @@ static void process_collect(void *data, struct collect_context *ctx)
 			table_full = true;
 		/* An idle process is no one's top: keeps the list calm. */
 		if (info.cpu_percent > 0)
-			top_insert(s->top_cpu, s->top_count, &top_cpu_used,
+			top_insert(s->top_cpu, s->rank_count, &top_cpu_used,
 				   &info, true);
-		top_insert(s->top_rss, s->top_count, &top_rss_used, &info,
+		top_insert(s->top_rss, s->rank_count, &top_rss_used, &info,
 			   false);
+		if (state == 'D' &&
+		    s->snapshot.blocked_count < COLLECTOR_TOP_MAX)
+			snapshot_add(s->snapshot.blocked,
+				     &s->snapshot.blocked_count, &info);
 		w = find_watched(s, info.pid, info.start_ticks);
 		if (w != NULL) {
 			w->head.seen_tick = ctx->tick;
@@ -625,8 +794,13 @@ static void process_collect(void *data, struct collect_context *ctx)
 	     (double)blocked);
 	emit(ctx, &s->refs[P_THREADS], "process.threads_total", "",
 	     (double)threads);
-	emit_top(ctx, &s->top_cpu_entities, s->top_cpu, top_cpu_used, true);
-	emit_top(ctx, &s->top_rss_entities, s->top_rss, top_rss_used, false);
+	emit_top(ctx, &s->top_cpu_entities, s->top_cpu,
+		 top_cpu_used < s->top_count ? top_cpu_used : s->top_count,
+		 true);
+	emit_top(ctx, &s->top_rss_entities, s->top_rss,
+		 top_rss_used < s->top_count ? top_rss_used : s->top_count,
+		 false);
+	take_snapshot(s, ctx, top_cpu_used, top_rss_used, seconds);
 	entity_sweep(ctx, &s->watched);
 	adopt_candidates(s, ctx, candidates_used);
 	emit_watched(s, ctx);

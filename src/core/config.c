@@ -612,6 +612,16 @@ static void apply_section(struct load_context *ctx,
 		else
 			apply_member(ctx, section, index, member);
 	}
+	if (section->element_size != 0 && section->check != NULL) {
+		char reason[256];
+		const char *element = (const char *)ctx->config +
+				      section->offset +
+				      index * section->element_size;
+
+		if (!section->check(element, reason, sizeof(reason)))
+			report(ctx, table->line, "[[%s]]: %s", section->name,
+			       reason);
+	}
 }
 
 static bool has_subsections(const char *prefix)
@@ -781,6 +791,7 @@ static void check_required(struct load_context *ctx)
 			char reason[256] = "";
 
 			if (section->check != NULL &&
+			    section->element_size == 0 &&
 			    !section->check((char *)ctx->config +
 						section->offset +
 						index * section->element_size,

@@ -62,8 +62,10 @@ struct config_section {
 	size_t max_count;
 	size_t count_offset;        /* size_t holding how many were given */
 	/*
-	 * Checks between keys of one entry (both a token and a password set),
-	 * after every file was read; writes a reason and returns false.
+	 * Checks between keys of one entry (both a token and a password set);
+	 * writes a reason and returns false. A repeated section's element is
+	 * checked once it is read (reported at its line), a plain section
+	 * after every file was read.
 	 */
 	bool (*check)(const void *entry, char *reason, size_t reason_size);
 };

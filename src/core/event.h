@@ -33,6 +33,14 @@ enum alert_nature {
 	ALERT_POINT,
 };
 
+/*
+ * What a producer may put in detail (the alerter keeps ALERT_DETAIL_MAX,
+ * 512 bytes, of it) and in history (the alerter copies the newest 32):
+ * context is written to fit, never cut mid-line by the alerter.
+ */
+#define ALERT_EVENT_DETAIL_MAX	512
+#define ALERT_EVENT_HISTORY_MAX 32
+
 struct alert_event {
 	const char *rule;       /* detector or log rule: "disk_full_forecast" */
 	const char *series;     /* metric name, or log source ("kmsg") */
@@ -47,7 +55,9 @@ struct alert_event {
 	double score;           /* 0..1, how anomalous */
 	int64_t eta_secs;       /* forecast: seconds until the limit, or -1 */
 	const char *summary;    /* one sentence an operator understands */
-	const char *detail;     /* masked log line, context; may be NULL */
+	/* Context, lines separated by '\n': the log line and its neighbours,
+	 * the top processes, the bytes of a filling disk; may be NULL. */
+	const char *detail;
 	uint32_t count;         /* events aggregated into this one (logs) */
 	/* Recent values of the metric, oldest first, for a sparkline; the
 	 * alerter copies the newest 32. NULL/0 when there is none. */

@@ -23,6 +23,7 @@
 #include "core/util.h"
 #include "logscan/logscan.h"
 #include "logscan/mask.h"
+#include "logscan/oom.h"
 #include "logscan/rules.h"
 #include "logscan/sources.h"
 
@@ -36,6 +37,8 @@ struct logscan_state {
 	struct journal_source *journal;
 	uint64_t alerts, alerts_refused;
 	bool running;
+	const char *sys_root; /* for a cgroup's memory.max */
+	char detail[ALERT_EVENT_DETAIL_MAX];
 };
 
 static struct logscan_state scanner;
@@ -60,9 +63,14 @@ static void submit(const struct rule_event *event, void *data)
 		.score = 1.0,
 		.eta_secs = -1,
 		.summary = event->message,
-		.detail = event->line,
+		.detail = event->context ? event->context : event->line,
 		.count = event->count,
 	};
+
+	if (oom_rule(event->rule) &&
+	    oom_detail(state->sys_root, event, state->detail,
+		       sizeof(state->detail)) > 0)
+		alert.detail = state->detail;
 
 	if (event->group[0] != '\0')
 		snprintf(labels, sizeof(labels), "%s=%s", event->group_by,
@@ -222,6 +230,7 @@ static int logscan_start(struct daemon *d)
 		.sink_data = state,
 		.first_start_sec = first_start(d->state_dir_fd),
 	};
+	state->sys_root = d->config->agent.sys_root;
 	r = build_engine(state, &d->config->logscan);
 	if (r < 0)
 		return r;
@@ -302,12 +311,19 @@ static int logscan_reload(struct daemon *d, const struct config *old_config)
 	state->context.state_dir_fd = d->state_dir_fd;
 	state->context.config = config;
 	state->context.proc_root = d->config->agent.proc_root;
+	state->sys_root = d->config->agent.sys_root;
 	state->context.sink = submit;
 	state->context.sink_data = state;
 	if (state->context.first_start_sec == 0)
 		state->context.first_start_sec = first_start(d->state_dir_fd);
 	start_sources(state);
 	return rebuilt ? 0 : -EINVAL;
+}
+
+bool logscan_kernel_log_active(void)
+{
+	return scanner.running &&
+	       (scanner.kmsg != NULL || scanner.journal != NULL);
 }
 
 const struct daemon_module logscan_module = {

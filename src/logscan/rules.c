@@ -23,6 +23,22 @@
 #define GROUP_PROBES 8
 #define MESSAGE_MAX 1024
 #define CAPTURE_MAX 256
+/*
+ * The last lines seen, for the context of the next match (any source: a
+ * match picks those of its own origin). A copy longer than RECENT_LINE_MAX
+ * is cut back to a word boundary, so masking never sees half a secret; it
+ * is masked whole, then shown up to CONTEXT_LINE_MAX bytes.
+ */
+#define RECENT_LINES	  8
+#define RECENT_LINE_MAX	  512
+#define CONTEXT_LINE_MAX  150
+#define CONTEXT_MATCH_MAX 240 /* of the matching line in the context */
+
+struct recent_line {
+	uint64_t origin_hash;
+	size_t length;
+	char text[RECENT_LINE_MAX];
+};
 
 struct group_slot {
 	char key[GROUP_KEY_MAX];
@@ -57,6 +73,9 @@ struct rule_engine {
 	char *masked_line;
 	char message[MESSAGE_MAX];
 	char masked_message[MESSAGE_MAX];
+	struct recent_line recent[RECENT_LINES];
+	size_t recent_next;
+	char context[ALERT_EVENT_DETAIL_MAX];
 	struct rule_engine_stats stats;
 };
 
@@ -369,6 +388,90 @@ static size_t render(struct rule_engine *engine, struct compiled_rule *rule,
 	return used;
 }
 
+static uint64_t origin_hash(const char *origin)
+{
+	uint64_t hash = 1469598103934665603ULL; /* FNV-1a */
+
+	for (const char *p = origin ? origin : ""; *p; p++)
+		hash = (hash ^ (unsigned char)*p) * 1099511628211ULL;
+	return hash | 1; /* 0 marks an empty slot */
+}
+
+static void remember_line(struct rule_engine *engine,
+			  const struct log_record *record)
+{
+	struct recent_line *r = &engine->recent[engine->recent_next];
+
+	r->origin_hash = origin_hash(record->origin);
+	r->length = record->length;
+	if (r->length > RECENT_LINE_MAX) {
+		r->length = RECENT_LINE_MAX;
+		while (r->length > 0 && record->text[r->length] != ' ')
+			r->length--;
+	}
+	memcpy(r->text, record->text, r->length);
+	engine->recent_next = (engine->recent_next + 1) % RECENT_LINES;
+}
+
+/* Appends prefix + masked text cut at max bytes; false if no room. */
+static bool context_add(struct rule_engine *engine, size_t *used,
+			const char *prefix, const char *masked, size_t max)
+{
+	size_t n = strnlen(masked, max);
+	size_t need = strlen(prefix) + n + (*used ? 1 : 0);
+
+	if (*used + need + 1 > sizeof(engine->context))
+		return false;
+	if (*used)
+		engine->context[(*used)++] = '\n';
+	*used += (size_t)snprintf(engine->context + *used,
+				  sizeof(engine->context) - *used, "%s%.*s",
+				  prefix, (int)n, masked);
+	return true;
+}
+
+/*
+ * The lines just before the match from the same origin (nearest first
+ * while they fit, written oldest first), then the match: what the operator
+ * would read around it in the log, masked like everything that leaves.
+ */
+static void build_context(struct rule_engine *engine,
+			  const struct log_record *record)
+{
+	uint64_t hash = origin_hash(record->origin);
+	size_t picked[RULE_CONTEXT_LINES], count = 0, used = 0, budget;
+	size_t match_length = strnlen(engine->masked_line, CONTEXT_MATCH_MAX);
+	char masked[RECENT_LINE_MAX + 1];
+
+	/* Room kept for the match itself ("> " and the line). */
+	budget = sizeof(engine->context) - 1 - (match_length + 3);
+	for (size_t back = 1;
+	     back <= RECENT_LINES && count < RULE_CONTEXT_LINES; back++) {
+		size_t i =
+		    (engine->recent_next + RECENT_LINES - back) % RECENT_LINES;
+		const struct recent_line *r = &engine->recent[i];
+
+		size_t shown =
+		    r->length < CONTEXT_LINE_MAX ? r->length : CONTEXT_LINE_MAX;
+
+		if (r->origin_hash != hash)
+			continue;
+		if (shown + 3 > budget)
+			break;
+		budget -= shown + 3;
+		picked[count++] = i;
+	}
+	engine->context[0] = '\0';
+	while (count > 0) {
+		const struct recent_line *r = &engine->recent[picked[--count]];
+
+		masker_apply(engine->masker, r->text, r->length, masked,
+			     sizeof(masked));
+		context_add(engine, &used, "  ", masked, CONTEXT_LINE_MAX);
+	}
+	context_add(engine, &used, "> ", engine->masked_line, match_length);
+}
+
 static void emit(struct rule_engine *engine, struct compiled_rule *rule,
 		 const struct log_record *record, const char *group,
 		 uint32_t count, rule_event_sink sink, void *data)
@@ -385,6 +488,7 @@ static void emit(struct rule_engine *engine, struct compiled_rule *rule,
 		.group = group,
 		.message = engine->masked_message,
 		.line = engine->masked_line,
+		.context = engine->context,
 		.count = count,
 		.window_secs = rule->definition.window_secs,
 		.threshold = rule->definition.threshold,
@@ -396,6 +500,7 @@ static void emit(struct rule_engine *engine, struct compiled_rule *rule,
 		     engine->masked_message, sizeof(engine->masked_message));
 	masker_apply(engine->masker, record->text, line_length,
 		     engine->masked_line, engine->max_line_bytes + 1);
+	build_context(engine, record);
 	engine->stats.events++;
 	if (sink != NULL)
 		sink(&event, data);
@@ -441,6 +546,7 @@ static unsigned scan(struct rule_engine *engine,
 		emit(engine, rule, record, group, count, sink, data);
 		emitted++;
 	}
+	remember_line(engine, record);
 	return emitted;
 }
 

@@ -69,12 +69,18 @@ struct rule_event {
 	const char *group;       /* its value, or "" */
 	const char *message;     /* rendered and masked */
 	const char *line;        /* masked */
+	/* Masked, at most ALERT_EVENT_DETAIL_MAX - 1 bytes: up to
+	 * RULE_CONTEXT_LINES lines that came just before from the same origin,
+	 * each "  " + line, then "> " + the matching line; '\n' between. */
+	const char *context;
 	uint32_t count;          /* events this alert stands for */
 	uint32_t window_secs;
 	uint32_t threshold;      /* matches in window_secs before an alert */
 	const char *noun;        /* see rule_definition; NULL: none */
 	const struct log_record *record;
 };
+
+#define RULE_CONTEXT_LINES 3
 
 typedef void (*rule_event_sink)(const struct rule_event *event, void *data);
 

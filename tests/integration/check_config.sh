@@ -48,6 +48,15 @@ write_config "$cfg" '[agent]' 'log_level = "info"' 'this is not toml'
 check "a bad TOML line exits 1" test $? -eq 1
 check "a bad TOML line names file:line" grep -q "^sysops-agent: error: $cfg:3:" "$err"
 
+write_config "$cfg" '[thresholds]' 'for_secs = 30' '' '[[thresholds.override]]' \
+	'metric = "disk.used_percent"' 'mount = "/var"' 'warning = 90.0' \
+	'critical = 80.0'
+"$AGENT" check-config -c "$cfg" >"$out" 2>"$err"
+check "a per-series limit with its levels in the wrong order exits 1" \
+	test $? -eq 1
+check "it names file:line of the [[thresholds.override]] and what is wrong" \
+	file_contains "$err" "$cfg:4: [[thresholds.override]]: disk.used_percent: critical (80) must be at or above warning (90)"
+
 write_config "$cfg" '[agent]'
 chmod 0666 "$cfg"
 "$AGENT" check-config -c "$cfg" >"$out" 2>"$err"

@@ -5,6 +5,9 @@ set -u
 BUILD=${BUILD:-build}
 AGENT=${AGENT:-$PWD/$BUILD/sysops-agent}
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sysops-test.XXXXXX")
+# Where the service user exists (the package is installed), the daemon drops
+# to it: it must still reach the state and log directories made here.
+chmod 0755 "$TEST_TMP"
 TEST_NUMBER=0
 TEST_PIDS=()
 

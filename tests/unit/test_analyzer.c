@@ -30,8 +30,12 @@ struct captured {
 	int count;
 	struct {
 		char rule[48], series[64], labels[64], summary[512];
+		char detail[512];
 		bool firing;
+		enum alert_severity severity;
 		double value, score;
+		uint32_t history_count;
+		double history[ALERT_EVENT_HISTORY_MAX];
 	} e[16];
 };
 
@@ -47,6 +51,13 @@ static int capture(const struct alert_event *event, void *context)
 		c->e[c->count].firing = event->firing;
 		c->e[c->count].value = event->value;
 		c->e[c->count].score = event->score;
+		c->e[c->count].severity = event->severity;
+		snprintf(c->e[c->count].detail, 512, "%s",
+			 event->detail ? event->detail : "");
+		c->e[c->count].history_count = event->history_count;
+		if (event->history_count > 0)
+			memcpy(c->e[c->count].history, event->history,
+			       event->history_count * sizeof(double));
 	}
 	c->count++;
 	return 0;
@@ -199,6 +210,172 @@ static void test_stale_series_skipped_and_reused_slot_reset(void **state)
 	config_free(config);
 }
 
+/* Every metric alert carries its series' recent values, oldest first. */
+static void test_alert_carries_history(void **state)
+{
+	struct config *config = config_defaults();
+	struct metric_registry *r = metrics_new(4, 64);
+	struct analyzer *a = analyzer_new(config, 4);
+	struct captured c = {0};
+	int id = metrics_register(r, "memory.used_percent", "");
+
+	(void)state;
+	analyzer_set_sink(a, capture, &c);
+	for (int i = 0; i < 40; i++) {
+		int64_t now = T0 + i * 10 * SEC;
+
+		metrics_push(r, id, now, i < 20 ? 50 + i : 95);
+		analyzer_evaluate(a, r, now);
+	}
+	assert_true(c.count >= 1);
+	assert_true(c.e[0].firing);
+	/* Fired at tick 26 (60 s after the breach began at tick 20): the
+	 * 27 samples so far, oldest first. */
+	assert_int_equal(c.e[0].history_count, 27);
+	assert_true(c.e[0].history[26] == 95);
+	assert_true(c.e[0].history[19] == 69);
+	assert_true(c.e[0].history[0] == 50);
+	analyzer_free(a);
+	metrics_free(r);
+	config_free(config);
+}
+
+/* /var alerts at its own 80 % while / keeps the default 90 %. */
+static void test_override_per_mount(void **state)
+{
+	struct config *config = load("[[thresholds.override]]\n"
+				     "metric = \"disk.used_percent\"\n"
+				     "mount = \"/var\"\n"
+				     "warning = 80.0\n"
+				     "critical = 95.0\n");
+	struct metric_registry *r = metrics_new(4, 16);
+	struct analyzer *a = analyzer_new(config, 4);
+	struct captured c = {0};
+	int var =
+	    metrics_register(r, "disk.used_percent", "device=sda2,mount=/var");
+	int root =
+	    metrics_register(r, "disk.used_percent", "device=sda1,mount=/");
+
+	(void)state;
+	analyzer_set_sink(a, capture, &c);
+	for (int i = 0; i < 20; i++) {
+		int64_t now = T0 + i * 10 * SEC;
+
+		metrics_push(r, var, now, 85);
+		metrics_push(r, root, now, i < 10 ? 85 : 91);
+		analyzer_evaluate(a, r, now);
+	}
+	assert_int_equal(c.count, 2);
+	assert_string_equal(c.e[0].labels, "device=sda2,mount=/var");
+	assert_string_equal(c.e[0].rule, "disk_percent");
+	assert_int_equal(c.e[0].severity, ALERT_WARNING);
+	assert_non_null(strstr(c.e[0].summary, "above the 80% limit"));
+	/* / only once it passed its 90 %, 60 s later. */
+	assert_string_equal(c.e[1].labels, "device=sda1,mount=/");
+	assert_non_null(strstr(c.e[1].summary, "above the 90% limit"));
+	analyzer_free(a);
+	metrics_free(r);
+	config_free(config);
+}
+
+/* A below limit: warning, then critical, then resolved past clear. */
+static void test_override_below(void **state)
+{
+	struct config *config = load("[[thresholds.override]]\n"
+				     "metric = \"memory.available_bytes\"\n"
+				     "direction = \"below\"\n"
+				     "warning = 1000.0\n"
+				     "critical = 500.0\n"
+				     "clear = 1500.0\n"
+				     "for_secs = 20\n");
+	struct metric_registry *r = metrics_new(4, 16);
+	struct analyzer *a = analyzer_new(config, 4);
+	struct captured c = {0};
+	int id = metrics_register(r, "memory.available_bytes", "");
+
+	(void)state;
+	analyzer_set_sink(a, capture, &c);
+	for (int i = 0; i < 30; i++) {
+		int64_t now = T0 + i * 10 * SEC;
+		double v = i < 5    ? 4000
+			   : i < 10 ? 800
+			   : i < 15 ? 300
+			   : i < 20 ? 1200
+				    : 2000;
+
+		metrics_push(r, id, now, v);
+		analyzer_evaluate(a, r, now);
+	}
+	assert_int_equal(c.count, 4);
+	assert_string_equal(c.e[0].rule, "threshold");
+	assert_true(c.e[0].firing);
+	assert_int_equal(c.e[0].severity, ALERT_WARNING);
+	assert_non_null(strstr(c.e[0].summary, "below the 1000 B limit"));
+	assert_true(c.e[1].firing);
+	assert_int_equal(c.e[1].severity, ALERT_CRITICAL);
+	/* 1200: back above critical's clear level, still short of clear
+	 * (1500): a warning again; 2000 resolves it. */
+	assert_true(c.e[2].firing);
+	assert_int_equal(c.e[2].severity, ALERT_WARNING);
+	assert_false(c.e[3].firing);
+	assert_true(c.e[3].value == 2000);
+	analyzer_free(a);
+	metrics_free(r);
+	config_free(config);
+}
+
+/* Niced work is left out of "CPU busy": a host saturated by it is quiet. */
+static void test_cpu_net_of_niced_work(void **state)
+{
+	struct config *config = config_defaults();
+	struct metric_registry *r = metrics_new(8, 16);
+	struct analyzer *a = analyzer_new(config, 8);
+	struct captured c = {0};
+	int usage = metrics_register(r, "cpu.usage_percent", "");
+	int nice = metrics_register(r, "cpu.nice_percent", "");
+	int psi = metrics_register(r, "psi.some_avg60_percent", "resource=cpu");
+
+	(void)state;
+	analyzer_set_sink(a, capture, &c);
+	for (int i = 0; i < 40; i++) {
+		int64_t now = T0 + i * 10 * SEC;
+		bool niced = i < 20;
+
+		metrics_push(r, usage, now, 100);
+		metrics_push(r, nice, now, niced ? 98 : 0);
+		metrics_push(r, psi, now, niced ? 70 : 10);
+		analyzer_evaluate(a, r, now);
+	}
+	/* Un-niced from tick 20: a warning only, PSI is low. */
+	assert_int_equal(c.count, 1);
+	assert_string_equal(c.e[0].rule, "cpu_percent");
+	assert_int_equal(c.e[0].severity, ALERT_WARNING);
+	analyzer_free(a);
+	metrics_free(r);
+	config_free(config);
+}
+
+static void test_bad_override_is_a_config_error(void **state)
+{
+	static const char *const bad[] = {
+	    "[[thresholds.override]]\nmetric = \"x\"\n",
+	    "[[thresholds.override]]\nmetric = \"x\"\nwarning = 90.0\n"
+	    "critical = 80.0\n",
+	    "[[thresholds.override]]\nmetric = \"x\"\nwarning = 10.0\n"
+	    "direction = \"below\"\nclear = 5.0\n",
+	    "[[thresholds.override]]\nmetric = \"x\"\nwarning = 10.0\n"
+	    "direction = \"sideways\"\n",
+	    "[[thresholds.override]]\nwarning = 10.0\n",
+	};
+	struct config *config = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(
+		    config_load_text("t.toml", bad[i], strlen(bad[i]), &config),
+		    -EINVAL);
+}
+
 static void test_shipped_example_matches_defaults(void **state)
 {
 	struct config *example = NULL, *defaults = config_defaults();
@@ -344,6 +521,11 @@ int main(void)
 		cmocka_unit_test(test_threshold_alert_fires_and_resolves),
 		cmocka_unit_test(test_override_turns_anomaly_off_by_glob),
 		cmocka_unit_test(test_stale_series_skipped_and_reused_slot_reset),
+		cmocka_unit_test(test_alert_carries_history),
+		cmocka_unit_test(test_override_per_mount),
+		cmocka_unit_test(test_override_below),
+		cmocka_unit_test(test_cpu_net_of_niced_work),
+		cmocka_unit_test(test_bad_override_is_a_config_error),
 		cmocka_unit_test(test_shipped_example_matches_defaults),
 		cmocka_unit_test(test_state_goes_through_the_blob_store),
 	};

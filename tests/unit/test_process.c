@@ -102,6 +102,43 @@ static void test_cpu_percent_and_pid_reuse(void **state)
 	fixture_close(&f);
 }
 
+/* The snapshot alerts are built from: top by CPU and by RSS with growth. */
+static void test_top_snapshot_for_alerts(void **state)
+{
+	struct fixture f;
+	struct collector_top top;
+	struct collector_process fds[COLLECTOR_TOP_MAX];
+	long page = sysconf(_SC_PAGESIZE);
+
+	(void)state;
+	open_process_fixture(&f);
+	fixture_tick(&f);
+	assert_true(collector_set_top_processes(f.set, &top));
+	assert_int_equal(top.cpu_count, 0); /* no CPU delta yet */
+	assert_true(top.rss_count >= 1);
+	fixture_write(&f, "proc/4242/stat", WORKER_STAT(110, 500, 3000));
+	fixture_tick(&f);
+	assert_true(collector_set_top_processes(f.set, &top));
+	assert_true(top.cpu_count >= 1);
+	assert_string_equal(top.cpu[0].comm, "my (weird) proc");
+	assert_int_equal(top.cpu[0].pid, 4242);
+	assert_true(top.cpu[0].cpu_percent > 0);
+	assert_float_equal(top.interval_secs, 10, 1e-9);
+	for (size_t i = 0; i < top.rss_count; i++) {
+		if (top.rss[i].pid != 4242)
+			continue;
+		assert_int_equal(top.rss[i].rss_bytes, 3000 * page);
+		/* It entered the top at 1000 pages, 10 s ago. */
+		assert_int_equal(top.rss[i].rss_growth_bytes, 2000 * page);
+		assert_int_equal(top.time_usec - top.rss[i].first_seen_usec,
+				 10 * 1000000LL);
+	}
+	/* Descriptors are counted when asked (the fixture gives 4242 some). */
+	assert_true(collector_set_top_fds(f.set, fds, COLLECTOR_TOP_MAX) >= 1);
+	assert_true(fds[0].fd_count >= 1);
+	fixture_close(&f);
+}
+
 #define MANY 150
 
 static void write_numbered_stat(struct fixture *f, int pid, int cpu_user)
@@ -231,6 +268,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_and_watch),
 		cmocka_unit_test(test_cpu_percent_and_pid_reuse),
+		cmocka_unit_test(test_top_snapshot_for_alerts),
 		cmocka_unit_test(test_all_pids_found_again),
 		cmocka_unit_test(test_pid_table_full),
 		cmocka_unit_test(test_secrets_masked_in_cmdline),

@@ -19,6 +19,7 @@
 #include "logscan/rules.h"
 
 struct seen {
+	char context[16][512];
 	char message[16][256];
 	char line[16][256];
 	char group[16][64];
@@ -34,6 +35,7 @@ static void collect(const struct rule_event *event, void *data)
 		return;
 	snprintf(seen->message[seen->n], 256, "%s", event->message);
 	snprintf(seen->line[seen->n], 256, "%s", event->line);
+	snprintf(seen->context[seen->n], 512, "%s", event->context);
 	snprintf(seen->group[seen->n], 64, "%s", event->group);
 	seen->count[seen->n] = event->count;
 	seen->n++;
@@ -234,15 +236,51 @@ static void test_rule_set_from_config(void **state)
 	assert_non_null(strstr(error, "no_such_rule"));
 }
 
+/* The lines just before a match, from its own origin only, masked. */
+static void test_context_lines(void **state)
+{
+	static const struct rule_definition rules[] = {
+	    {.name = "fail", .pattern = "FAILED", .severity = ALERT_WARNING},
+	};
+	static const char *const lines[][2] = {
+	    {"a", "a: one"},	    {"a", "a: two password=hunter2"},
+	    {"b", "b: other file"}, {"a", "a: three"},
+	    {"a", "a: four"},	    {"a", "a: payment FAILED"},
+	};
+	struct fixture f;
+	struct seen seen = {0};
+
+	(void)state;
+	build(&f, rules, 1, 8);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct log_record record = {
+		    .source = LOGSCAN_SOURCE_FILE,
+		    .origin = lines[i][0],
+		    .text = lines[i][1],
+		    .length = strlen(lines[i][1]),
+		    .time_sec = 100,
+		};
+
+		rule_engine_scan(f.engine, &record, collect, &seen);
+	}
+	assert_int_equal(seen.n, 1);
+	/* RULE_CONTEXT_LINES (3) before it, oldest first, none from b. */
+	assert_string_equal(seen.context[0],
+			    "  a: two password=***\n  a: three\n  a: four\n"
+			    "> a: payment FAILED");
+	destroy(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exclude_sources_and_template),
-		cmocka_unit_test(test_window_and_quiet_period),
-		cmocka_unit_test(test_groups_are_bounded),
-		cmocka_unit_test(test_events_are_masked),
-		cmocka_unit_test(test_bad_rules_are_refused),
-		cmocka_unit_test(test_rule_set_from_config),
+	    cmocka_unit_test(test_exclude_sources_and_template),
+	    cmocka_unit_test(test_window_and_quiet_period),
+	    cmocka_unit_test(test_groups_are_bounded),
+	    cmocka_unit_test(test_events_are_masked),
+	    cmocka_unit_test(test_bad_rules_are_refused),
+	    cmocka_unit_test(test_rule_set_from_config),
+	    cmocka_unit_test(test_context_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

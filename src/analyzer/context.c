@@ -1,0 +1,468 @@
+/*
+ * context.c - the context an alert carries: the recent values of its series
+ * (read back from the ring, oldest first) and a few lines an operator can act
+ * on, chosen by what the series measures. Only alerts that fire pay for it:
+ * the process collector keeps its snapshot every tick anyway, everything
+ * else comes out of the registry.
+ */
+#include "analyzer/context.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/collector.h"
+#include "core/util.h"
+#include "storage/metrics.h"
+
+#define USER_MAX      24
+#define DEVICES_SHOWN 3
+
+static bool has_prefix(const char *text, const char *prefix)
+{
+	return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+static bool psi_resource(const char *name, const char *labels,
+			 const char *resource)
+{
+	char wanted[32];
+
+	snprintf(wanted, sizeof(wanted), "resource=%s", resource);
+	return has_prefix(name, "psi.") && labels != NULL &&
+	       strcmp(labels, wanted) == 0;
+}
+
+enum context_kind context_kind_of(const char *name, const char *labels)
+{
+	if (psi_resource(name, labels, "cpu"))
+		return CONTEXT_CPU;
+	if (psi_resource(name, labels, "memory"))
+		return CONTEXT_MEMORY;
+	if (psi_resource(name, labels, "io") ||
+	    strcmp(name, "cpu.iowait_percent") == 0 ||
+	    strcmp(name, "disk.await_ms") == 0 ||
+	    strcmp(name, "disk.util_percent") == 0 ||
+	    strcmp(name, "disk.io_in_progress") == 0)
+		return CONTEXT_DISK_IO;
+	if (strcmp(name, "disk.used_percent") == 0 ||
+	    strcmp(name, "disk.used_bytes") == 0 ||
+	    strcmp(name, "disk.free_bytes") == 0)
+		return CONTEXT_DISK_SPACE;
+	if (has_prefix(name, "cpu.") || has_prefix(name, "load.") ||
+	    strcmp(name, "process.cpu_percent") == 0 ||
+	    strcmp(name, "process.running") == 0 ||
+	    strcmp(name, "cgroup.cpu_percent") == 0)
+		return CONTEXT_CPU;
+	if (has_prefix(name, "memory.") || has_prefix(name, "swap.") ||
+	    strcmp(name, "process.rss_bytes") == 0 ||
+	    strcmp(name, "cgroup.memory_bytes") == 0 ||
+	    strcmp(name, "cgroup.memory_used_percent") == 0)
+		return CONTEXT_MEMORY;
+	if (has_prefix(name, "fd.") || strcmp(name, "process.fd_count") == 0 ||
+	    strcmp(name, "process.fd_limit_used_percent") == 0)
+		return CONTEXT_FD;
+	return CONTEXT_NONE;
+}
+
+size_t context_history(const struct metric_registry *registry, int id,
+		       double *out, size_t max)
+{
+	size_t count = metrics_count(registry, id), n;
+
+	if (count > max)
+		count = max;
+	n = count;
+	for (size_t back = 0; back < count; back++) {
+		int64_t time_usec;
+		double value;
+
+		if (!metrics_value_back(registry, id, back, &time_usec, &value))
+			break;
+		out[count - 1 - back] = value;
+	}
+	return n;
+}
+
+int context_find_series(const struct metric_registry *registry,
+			const char *name, const char *labels)
+{
+	size_t capacity = metrics_capacity(registry);
+
+	for (size_t id = 0; id < capacity; id++) {
+		const struct metric_series *s = metrics_get(registry, (int)id);
+
+		if (s != NULL && s->in_use && strcmp(s->name, name) == 0 &&
+		    strcmp(s->labels, labels ? labels : "") == 0)
+			return (int)id;
+	}
+	return -1;
+}
+
+bool context_disk_fill_rate(const struct metric_registry *registry,
+			    const char *labels, double window_secs,
+			    double *bytes_per_sec)
+{
+	int id = context_find_series(registry, "disk.used_bytes", labels);
+	int64_t newest_usec, time_usec, oldest_usec = 0;
+	double newest, value, oldest = NAN;
+
+	if (id < 0 ||
+	    !metrics_value_back(registry, id, 0, &newest_usec, &newest))
+		return false;
+	/* The oldest sample within the window: a rate over minutes, not one
+	 * interval's jitter. */
+	for (size_t back = 1;
+	     metrics_value_back(registry, id, back, &time_usec, &value);
+	     back++) {
+		if ((double)(newest_usec - time_usec) / 1e6 > window_secs)
+			break;
+		oldest = value;
+		oldest_usec = time_usec;
+	}
+	if (isnan(oldest) || newest_usec <= oldest_usec)
+		return false;
+	*bytes_per_sec =
+	    (newest - oldest) / ((double)(newest_usec - oldest_usec) / 1e6);
+	return true;
+}
+
+void context_format_bytes(double bytes, char *buffer, size_t size)
+{
+	static const char *const units[] = {"B",   "KiB", "MiB",
+					    "GiB", "TiB", "PiB"};
+	double v = fabs(bytes);
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buffer, size, "%s%.*f %s", bytes < 0 ? "-" : "",
+		 u == 0 || v >= 100 ? 0 : 1, v, units[u]);
+}
+
+void context_format_duration(double secs, char *buffer, size_t size)
+{
+	/* The one duration format of every output (core/util.h). */
+	if (secs < 0)
+		snprintf(buffer, size, "never");
+	else
+		format_duration((uint64_t)(secs + 0.5), buffer, size);
+}
+
+/* Per second, minute or hour: whichever gives a number of at least 1. */
+void context_format_rate(double bytes_per_sec, char *buffer, size_t size)
+{
+	char amount[32];
+	double per = bytes_per_sec;
+	const char *unit = "s";
+
+	if (fabs(per) < 1024 * 1024 / 60.0 || fabs(per) < 1) {
+		per *= 60;
+		unit = "min";
+		if (fabs(per) < 1024 * 1024) {
+			per *= 60;
+			unit = "h";
+		}
+	}
+	context_format_bytes(per, amount, sizeof(amount));
+	snprintf(buffer, size, "%s%s/%s", per >= 0 ? "+" : "", amount, unit);
+}
+
+/* Appends a whole line, or nothing when it would not fit. */
+__attribute__((format(printf, 4, 5))) static void
+add_line(char *buffer, size_t size, size_t *used, const char *format, ...)
+{
+	char line[256];
+	va_list args;
+	int n;
+
+	va_start(args, format);
+	n = vsnprintf(line, sizeof(line), format, args);
+	va_end(args);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	if (*used + (size_t)n + 2 > size)
+		return;
+	memcpy(buffer + *used, line, (size_t)n);
+	*used += (size_t)n;
+	buffer[(*used)++] = '\n';
+	buffer[*used] = '\0';
+}
+
+/*
+ * User names straight from /etc/passwd (one pass for every uid): never
+ * through NSS, which may ask a directory server and block the tick.
+ */
+static void user_names(const struct collector_process *list, size_t count,
+		       char names[][USER_MAX])
+{
+	bool resolved[COLLECTOR_TOP_MAX] = {false};
+	size_t missing = 0;
+	char line[512];
+	FILE *f;
+
+	for (size_t i = 0; i < count; i++) {
+		if (list[i].uid == UINT32_MAX) {
+			snprintf(names[i], USER_MAX, "?");
+			resolved[i] = true;
+		} else {
+			snprintf(names[i], USER_MAX, "uid %u",
+				 (unsigned)list[i].uid);
+			missing++;
+		}
+	}
+	if (missing == 0)
+		return;
+	f = fopen("/etc/passwd", "re");
+	if (f == NULL)
+		return;
+	while (missing > 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *colon = strchr(line, ':'), *uid_field;
+		unsigned long uid;
+
+		if (colon == NULL)
+			continue;
+		*colon = '\0';
+		uid_field = strchr(colon + 1, ':');
+		if (uid_field == NULL)
+			continue;
+		uid = strtoul(uid_field + 1, NULL, 10);
+		for (size_t i = 0; i < count; i++)
+			if (!resolved[i] && list[i].uid == uid) {
+				snprintf(names[i], USER_MAX, "%.*s",
+					 USER_MAX - 1, line);
+				resolved[i] = true;
+				missing--;
+			}
+	}
+	fclose(f);
+}
+
+static void format_cpu(const struct metric_registry *registry,
+		       const struct collector_top *top, char *buffer,
+		       size_t size, size_t *used)
+{
+	char users[COLLECTOR_TOP_MAX][USER_MAX], interval[24];
+	int nice_id = context_find_series(registry, "cpu.nice_percent", "");
+	int64_t t;
+	double nice;
+
+	if (nice_id >= 0 &&
+	    metrics_value_back(registry, nice_id, 0, &t, &nice) && nice >= 1)
+		add_line(buffer, size, used,
+			 "Niced (background) work: %.0f%% of all CPU", nice);
+	if (top == NULL || top->cpu_count == 0)
+		return;
+	user_names(top->cpu, top->cpu_count, users);
+	context_format_duration(top->interval_secs, interval, sizeof(interval));
+	add_line(buffer, size, used, "Top CPU over the last %s:", interval);
+	for (size_t i = 0; i < top->cpu_count; i++) {
+		const struct collector_process *p = &top->cpu[i];
+
+		add_line(buffer, size, used, "%s (pid %d, %s): %.1f%%", p->comm,
+			 (int)p->pid, users[i], p->cpu_percent);
+	}
+}
+
+static void format_memory(const struct collector_top *top, char *buffer,
+			  size_t size, size_t *used)
+{
+	char users[COLLECTOR_TOP_MAX][USER_MAX];
+
+	if (top == NULL || top->rss_count == 0)
+		return;
+	user_names(top->rss, top->rss_count, users);
+	add_line(buffer, size, used, "Top memory (RSS, growth):");
+	for (size_t i = 0; i < top->rss_count; i++) {
+		const struct collector_process *p = &top->rss[i];
+		char rss[24], growth[24], over[24];
+
+		context_format_bytes((double)p->rss_bytes, rss, sizeof(rss));
+		if (p->first_seen_usec > 0 &&
+		    top->time_usec > p->first_seen_usec &&
+		    p->rss_growth_bytes != 0) {
+			context_format_bytes((double)p->rss_growth_bytes,
+					     growth, sizeof(growth));
+			context_format_duration(
+			    (double)(top->time_usec - p->first_seen_usec) / 1e6,
+			    over, sizeof(over));
+			add_line(buffer, size, used,
+				 "%s (pid %d, %s): %s, %s%s in %s", p->comm,
+				 (int)p->pid, users[i], rss,
+				 p->rss_growth_bytes > 0 ? "+" : "", growth,
+				 over);
+		} else {
+			add_line(buffer, size, used, "%s (pid %d, %s): %s",
+				 p->comm, (int)p->pid, users[i], rss);
+		}
+	}
+}
+
+static void format_fds(const struct collector_process *fds, size_t count,
+		       char *buffer, size_t size, size_t *used)
+{
+	char users[COLLECTOR_TOP_MAX][USER_MAX];
+
+	if (count == 0)
+		return;
+	if (count > COLLECTOR_TOP_MAX)
+		count = COLLECTOR_TOP_MAX;
+	user_names(fds, count, users);
+	add_line(buffer, size, used, "Top open descriptors:");
+	for (size_t i = 0; i < count; i++)
+		add_line(buffer, size, used, "%s (pid %d, %s): %llu",
+			 fds[i].comm, (int)fds[i].pid, users[i],
+			 (unsigned long long)fds[i].fd_count);
+}
+
+static bool newest_of(const struct metric_registry *registry, const char *name,
+		      const char *labels, double *value)
+{
+	int id = context_find_series(registry, name, labels);
+	int64_t t;
+
+	return id >= 0 && metrics_value_back(registry, id, 0, &t, value);
+}
+
+static void format_disk_space(const struct metric_registry *registry,
+			      const struct metric_series *series, char *buffer,
+			      size_t size, size_t *used)
+{
+	char used_text[24], total_text[24], free_text[24], rate[32], eta[24];
+	double used_bytes, total, free_bytes, per_sec;
+
+	if (!newest_of(registry, "disk.used_bytes", series->labels,
+		       &used_bytes) ||
+	    !newest_of(registry, "disk.total_bytes", series->labels, &total) ||
+	    !newest_of(registry, "disk.free_bytes", series->labels,
+		       &free_bytes))
+		return;
+	context_format_bytes(used_bytes, used_text, sizeof(used_text));
+	context_format_bytes(total, total_text, sizeof(total_text));
+	context_format_bytes(free_bytes, free_text, sizeof(free_text));
+	add_line(buffer, size, used, "Used %s of %s, %s free", used_text,
+		 total_text, free_text);
+	add_line(buffer, size, used, "Bytes: %.0f used, %.0f free, %.0f total",
+		 used_bytes, free_bytes, total);
+	/* Over the last 10 minutes (or what the ring holds). */
+	if (!context_disk_fill_rate(registry, series->labels, 600, &per_sec))
+		return;
+	context_format_rate(per_sec, rate, sizeof(rate));
+	if (per_sec > 0) {
+		context_format_duration(free_bytes / per_sec, eta, sizeof(eta));
+		add_line(buffer, size, used, "Filling at %s: full in ~%s", rate,
+			 eta);
+	} else {
+		add_line(buffer, size, used, "Not filling now (%s)", rate);
+	}
+}
+
+/* The devices with the highest utilisation, then who waits on I/O. */
+static void format_disk_io(const struct metric_registry *registry,
+			   const struct collector_top *top, char *buffer,
+			   size_t size, size_t *used)
+{
+	int best[DEVICES_SHOWN];
+	double best_util[DEVICES_SHOWN];
+	size_t shown = 0, capacity = metrics_capacity(registry);
+
+	for (size_t id = 0; id < capacity; id++) {
+		const struct metric_series *s = metrics_get(registry, (int)id);
+		size_t i;
+
+		if (s == NULL || !s->in_use ||
+		    strcmp(s->name, "disk.util_percent") != 0)
+			continue;
+		if (shown == DEVICES_SHOWN &&
+		    s->last_value <= best_util[shown - 1])
+			continue;
+		if (shown == DEVICES_SHOWN)
+			shown--;
+		for (i = shown; i > 0 && best_util[i - 1] < s->last_value;
+		     i--) {
+			best[i] = best[i - 1];
+			best_util[i] = best_util[i - 1];
+		}
+		best[i] = (int)id;
+		best_util[i] = s->last_value;
+		shown++;
+	}
+	if (shown > 0)
+		add_line(buffer, size, used, "Busiest devices:");
+	for (size_t i = 0; i < shown; i++) {
+		const struct metric_series *s = metrics_get(registry, best[i]);
+		double await_ms = NAN, reads = 0, writes = 0;
+		char device[METRIC_LABELS_MAX];
+		const char *d = strstr(s->labels, "device=");
+
+		snprintf(device, sizeof(device), "%s",
+			 d ? d + strlen("device=") : s->labels);
+		device[strcspn(device, ",")] = '\0';
+		newest_of(registry, "disk.await_ms", s->labels, &await_ms);
+		newest_of(registry, "disk.reads_per_sec", s->labels, &reads);
+		newest_of(registry, "disk.writes_per_sec", s->labels, &writes);
+		if (isnan(await_ms))
+			add_line(buffer, size, used,
+				 "%s: %.0f%% busy, %.0f IO/s", device,
+				 best_util[i], reads + writes);
+		else
+			add_line(buffer, size, used,
+				 "%s: %.0f%% busy, await %.1f ms, %.0f IO/s",
+				 device, best_util[i], await_ms,
+				 reads + writes);
+	}
+	if (top != NULL && top->blocked_count > 0) {
+		char users[COLLECTOR_TOP_MAX][USER_MAX];
+
+		user_names(top->blocked, top->blocked_count, users);
+		add_line(buffer, size, used, "Waiting on I/O (state D):");
+		for (size_t i = 0; i < top->blocked_count; i++)
+			add_line(buffer, size, used, "%s (pid %d, %s)",
+				 top->blocked[i].comm, (int)top->blocked[i].pid,
+				 users[i]);
+	}
+}
+
+size_t context_format(enum context_kind kind,
+		      const struct metric_registry *registry,
+		      const struct metric_series *series,
+		      const struct collector_top *top,
+		      const struct collector_process *fds, size_t fd_count,
+		      char *buffer, size_t size)
+{
+	size_t used = 0;
+
+	if (size == 0)
+		return 0;
+	buffer[0] = '\0';
+	switch (kind) {
+	case CONTEXT_CPU:
+		format_cpu(registry, top, buffer, size, &used);
+		break;
+	case CONTEXT_MEMORY:
+		format_memory(top, buffer, size, &used);
+		break;
+	case CONTEXT_FD:
+		format_fds(fds, fd_count, buffer, size, &used);
+		break;
+	case CONTEXT_DISK_SPACE:
+		format_disk_space(registry, series, buffer, size, &used);
+		break;
+	case CONTEXT_DISK_IO:
+		format_disk_io(registry, top, buffer, size, &used);
+		break;
+	case CONTEXT_NONE:
+		break;
+	}
+	/* No trailing newline: the last line ends the text. */
+	if (used > 0 && buffer[used - 1] == '\n')
+		buffer[--used] = '\0';
+	return used;
+}

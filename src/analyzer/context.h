@@ -1,0 +1,67 @@
+/*
+ * context.h - what an alert carries besides its sentence (private to
+ * src/analyzer): the recent values of its series, read from the ring, and a
+ * few lines of root-cause context (top processes, bytes and fill rate of a
+ * disk, the busiest devices) formatted when the alert fires.
+ */
+#ifndef SYSOPS_ANALYZER_CONTEXT_H
+#define SYSOPS_ANALYZER_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct metric_registry;
+struct metric_series;
+struct collector_top;
+struct collector_process;
+
+enum context_kind {
+	CONTEXT_NONE,
+	CONTEXT_CPU,	    /* top processes by CPU */
+	CONTEXT_MEMORY,	    /* top processes by RSS and their growth */
+	CONTEXT_FD,	    /* top processes by open descriptors */
+	CONTEXT_DISK_SPACE, /* used / free / total bytes, fill rate, ETA */
+	CONTEXT_DISK_IO,    /* busiest devices, processes waiting on I/O */
+};
+
+/* Which context suits an alert on this series. */
+enum context_kind context_kind_of(const char *name, const char *labels);
+
+/*
+ * Up to max recent values of series id, oldest first, into out (no
+ * allocation); returns how many.
+ */
+size_t context_history(const struct metric_registry *registry, int id,
+		       double *out, size_t max);
+
+/* The id of the series name{labels}, or -1 (a scan: at alert time only). */
+int context_find_series(const struct metric_registry *registry,
+			const char *name, const char *labels);
+
+/*
+ * Fill rate of a filesystem, in bytes per second, from its
+ * disk.used_bytes ring over at most window_secs; false when unknown.
+ */
+bool context_disk_fill_rate(const struct metric_registry *registry,
+			    const char *labels, double window_secs,
+			    double *bytes_per_sec);
+
+/*
+ * The context lines for an alert of this kind on series into buffer
+ * (always NUL-terminated, whole lines only); returns the length, 0 for
+ * none. top may be NULL (no process collector).
+ */
+size_t context_format(enum context_kind kind,
+		      const struct metric_registry *registry,
+		      const struct metric_series *series,
+		      const struct collector_top *top,
+		      const struct collector_process *fds, size_t fd_count,
+		      char *buffer, size_t size);
+
+/* Helpers shared with the analyzer's sentences. */
+void context_format_bytes(double bytes, char *buffer, size_t size);
+void context_format_duration(double secs, char *buffer, size_t size);
+void context_format_rate(double bytes_per_sec, char *buffer, size_t size);
+
+#endif
