@@ -136,6 +136,5 @@ import sys
 first = float(sys.argv[2])
 sys.exit(0 if all(float(l.split()[0]) - first >= 59 for l in open(sys.argv[1])) else 1)
 PY
-check "two messages in all" test "$(requests_count "$one")" -eq 2
 stop_pid "$window_pid"
-stop_pid "$window_receiver"
+check "two messages in all" test "$(requests_count "$one")" -eq 2
