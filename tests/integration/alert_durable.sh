@@ -25,17 +25,10 @@ write_config "$dir/agent.toml" \
 	'pattern = "job (?<job>\\d+) failed"' 'group_by = "job"' \
 	'severity = "warning"' 'message = "job {job} failed"' \
 	'[analyzer]' 'enabled = false'
-# job_keys [FILTER]: the alert keys of job_failed in the webhook's bodies.
+# job_keys: the job of each job_failed alert the webhook got, one a line.
 job_keys() {
-	[ -f "$dir/requests.jsonl" ] || return 0
-	python3 - "$dir/requests.jsonl" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    for a in r.get("body", {}).get("alerts", []):
-        if a["rule"] == "job_failed" and a["state"] == "firing":
-            print(a["labels"]["job"])
-PY
+	webhook_alerts "$dir" 'a["labels"]["job"]' \
+		'a["rule"] == "job_failed" and a["state"] == "firing"'
 }
 jobs_delivered() { [ "$(job_keys | sort -u | wc -l)" -ge "$1" ]; }
 start() {
@@ -94,11 +87,6 @@ write_alert_config "$dir/feed.toml" \
 	'hmac_secret = "durable-secret"'
 journalled() { [ "$(grep -c queue_stuck "$dir/feed-state/alert-journal" 2>/dev/null)" -ge 10 ]; }
 accepted() { journalled || stat_is "$dir/feed-state" events 10; }
-kill_daemon() {
-	kill -KILL "$DAEMON_PID"
-	wait "$DAEMON_PID" 2>/dev/null
-	exec 3>&-
-}
 start_feed "$dir/feed1.log" "$dir/feed.toml"
 for i in $(seq 1 10); do
 	feed "fire queue_stuck warning queue=q$i Queue q$i is not draining"
@@ -120,15 +108,7 @@ PY
 check "restarted: the 10 wait in the group in the saved state" wait_for 10 in_state
 kill_daemon
 check "nothing was sent before the kills" test "$(requests_count "$dir")" -eq 0
-queues() {
-	[ -f "$dir/requests.jsonl" ] || return 0
-	python3 - "$dir/requests.jsonl" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    for a in json.loads(line)["body"]["alerts"]:
-        print(a["labels"]["queue"])
-PY
-}
+queues() { webhook_alerts "$dir" 'a["labels"]["queue"]'; }
 queues_delivered() { [ "$(queues | sort -u | wc -l)" -ge 10 ]; }
 start_feed "$dir/feed3.log" "$dir/feed.toml"
 check "after the second restart the 10 are delivered" wait_for 45 queues_delivered

@@ -28,16 +28,10 @@ write_alert_config "$dir/agent.toml" \
 	'[alerting.console]' 'enabled = false' \
 	'[alerting.webhook]' "url = \"$RECEIVER_URL/webhook/disk\"" \
 	'hmac_secret = "disk-secret"'
-# delivered RULE: the firing alerts of RULE in the webhook's bodies, one a line.
+# delivered RULE: n of each firing RULE alert the webhook got, one a line.
 delivered() {
-	[ -f "$dir/requests.jsonl" ] || return 0
-	python3 - "$dir/requests.jsonl" "$1" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    for a in json.loads(line)["body"]["alerts"]:
-        if a["rule"] == sys.argv[2] and a["state"] == "firing":
-            print(a["labels"]["n"])
-PY
+	webhook_alerts "$dir" 'a["labels"]["n"]' \
+		"a['rule'] == '$1' and a['state'] == 'firing'"
 }
 delivered_at_least() { [ "$(delivered "$1" | sort -u | wc -l)" -ge "$2" ]; }
 logged() { grep -qE -- "$1" "$dir"/daemon*.log; }

@@ -8,24 +8,12 @@
 # window passes).
 . tests/integration/lib.sh
 
-# alerts_of DIR [CONDITION]: "time state severity key summary" of every
-# alert entry the webhook received in DIR (CONDITION on `a`, the entry).
+# alerts_of DIR [CONDITION]: "time state severity key summary" of each
+# alert entry the webhook in DIR got (CONDITION on `a`, the entry).
 alerts_of() {
-	[ -f "$1/requests.jsonl" ] || return 0
-	python3 - "$1/requests.jsonl" "${2:-True}" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    for a in r["body"]["alerts"]:
-        if eval(sys.argv[2], {}, {"a": a}):
-            print("%.3f %s %s %s %s" % (r["time"], a["state"], a["severity"],
-                                        a["key"], a["summary"]))
-PY
+	webhook_alerts "$1" '"%.3f %s %s %s %s" % (r["time"], a["state"], a["severity"], a["key"], a["summary"])' "${2:-True}"
 }
 has_alert() { [ -n "$(alerts_of "$1" "$2")" ]; }
-owed_of() {
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]+"/alerter-stats.json")); print(d["channels"]["webhook"]["owed"])' "$1" 2>/dev/null || echo -1
-}
 owed_at_least() { [ "$(owed_of "$1")" -ge "$2" ]; }
 
 # --- host 1: min_interval_secs = 60, fired and resolved inside a window ---
