@@ -18,6 +18,8 @@ outcome() {
 import json, sys
 seen, bodies, messages, repeats, repeated, resent, failed = set(), set(), 0, 0, 0, 0, 0
 for line in open(sys.argv[1]):
+    if not line.endswith("\n"):
+        continue # still being written
     r = json.loads(line)
     if r["mode"] != "ok":
         failed += 1

@@ -115,6 +115,8 @@ import json, sys
 n = 0
 try:
     for line in open(sys.argv[1]):
+        if not line.endswith("\n"):
+            continue # still being written
         r = json.loads(line)
         if eval(sys.argv[2], {}, {"r": r}):
             n += 1
@@ -139,6 +141,8 @@ try:
 except FileNotFoundError:
     lines = []
 for line in lines:
+    if not line.endswith("\n"):
+        continue # still being written
     r = json.loads(line)
     if not r["valid"] or r["mode"] != "ok":
         continue
