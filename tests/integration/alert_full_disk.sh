@@ -14,9 +14,14 @@ if ! mount -t tmpfs -o size=256k,mode=0750 tmpfs "$state" 2>"$dir/mount.err"; th
 	ok "# SKIP cannot mount a tmpfs: $(head -n1 "$dir/mount.err")"
 	exit 0
 fi
-# The daemons hold files on the tmpfs: stopped first, then it goes.
-trap 'for pid in "${TEST_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-      TEST_PIDS=(); umount "$state"; cleanup' EXIT
+# Unmount what we mounted (by path) before lib.sh cleans up; the daemons
+# hold files on it, so they are stopped first.
+cleanup_mount() {
+	stop_leftovers
+	umount "$state" 2>/dev/null || umount -l "$state"
+	cleanup
+}
+trap cleanup_mount EXIT
 
 start_receiver "$dir" "disk-secret" || { not_ok "receiver started"; exit 1; }
 write_alert_config "$dir/agent.toml" \

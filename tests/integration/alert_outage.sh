@@ -109,7 +109,7 @@ side_by_side() {
 	for n in 1 2 3; do
 		(
 			TEST_PIDS=()
-			trap 'for pid in "${TEST_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done' EXIT
+			trap stop_leftovers EXIT
 			ok() { echo "ok - $*"; }
 			not_ok() { echo "not ok - $*"; }
 			run "$wait" "$n"

@@ -8,11 +8,29 @@ TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sysops-test.XXXXXX")
 TEST_NUMBER=0
 TEST_PIDS=()
 
-cleanup() {
+# own_child PID: true while PID is a child of this shell. A test's process
+# that has ended and been reaped leaves its PID free for any process on the
+# machine (PIDs wrap at 32768 on a busy host), so signals go by this check.
+own_child() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	set -- ${stat##*) } # after "pid (comm) ": state ppid ...
+	[ "$2" = "$BASHPID" ]
+}
+
+# stop_leftovers: SIGKILL for what the test started and did not stop.
+stop_leftovers() {
+	local pid
 	for pid in "${TEST_PIDS[@]}"; do
+		own_child "$pid" || continue
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+	TEST_PIDS=()
+}
+
+cleanup() {
+	stop_leftovers
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TEST_TMP"
 }
 trap cleanup EXIT
@@ -79,7 +97,10 @@ start_receiver() {
 	RECEIVER_URL=http://127.0.0.1:$(cat "$dir/port")
 }
 
-stop_pid() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+stop_pid() {
+	own_child "$1" && kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
 
 # start_feed LOG CONFIG: the daemon fed with events through fd 3 (a FIFO);
 # sets DAEMON_PID. `feed LINE...` writes events.
@@ -96,7 +117,7 @@ feed() { printf '%s\n' "$@" >&3; }
 # kill_daemon: SIGKILL for the fed daemon (a crash, a power cut for the
 # process); its feed is closed.
 kill_daemon() {
-	kill -KILL "$DAEMON_PID"
+	own_child "$DAEMON_PID" && kill -KILL "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null
 	exec 3>&-
 }
