@@ -36,17 +36,16 @@ start() {
 	wait_for 20 file_contains "$dir/daemon$1.log" "first collection done"
 }
 
-start 1
-check "daemon follows the file" process_alive "$DAEMON_PID"
+check "the daemon follows the file" start 1
 echo "Dec  6 06:00:00 web-01 batch[7]: job 0 failed" >>"$APP"
 check "a line written while it runs is delivered" wait_for 20 jobs_delivered 1
 stop_pid "$DAEMON_PID"
 
 # 50 failures while the daemon is down (an upgrade, a reboot).
 for i in $(seq 1 50); do
-	echo "Dec  6 06:01:$((i % 60)) web-01 batch[7]: job $i failed"
+	printf 'Dec  6 06:01:%02d web-01 batch[7]: job %d failed\n' "$i" "$i"
 done >>"$APP"
-start 2
+check "it starts again" start 2
 check "after the restart all 50 are delivered" wait_for 30 jobs_delivered 51
 delivered=$(job_keys | sort -u | grep -cxE '[1-9]|[1-4][0-9]|50')
 echo "# log backlog: $delivered of 50 delivered, $(requests_count "$dir") webhook messages"
