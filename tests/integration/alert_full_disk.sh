@@ -8,9 +8,12 @@
 . tests/integration/lib.sh
 
 dir=$TEST_TMP
-state=$dir/state
-mkdir -p "$state"
-if ! mount -t tmpfs -o size=256k,mode=0750 tmpfs "$state" 2>"$dir/mount.err"; then
+disk=$dir/disk
+# The daemon creates the state directory on the small file system, as it
+# would on /var/lib (and hands it to sysops-agent when that user exists).
+state=$disk/state
+mkdir -p "$disk"
+if ! mount -t tmpfs -o size=256k,mode=0750 tmpfs "$disk" 2>"$dir/mount.err"; then
 	ok "# SKIP cannot mount a tmpfs: $(head -n1 "$dir/mount.err")"
 	exit 0
 fi
@@ -18,7 +21,7 @@ fi
 # hold files on it, so they are stopped first.
 cleanup_mount() {
 	stop_leftovers
-	umount "$state" 2>/dev/null || umount -l "$state"
+	umount "$disk" 2>/dev/null || umount -l "$disk"
 	cleanup
 }
 trap cleanup_mount EXIT
@@ -42,13 +45,17 @@ delivered_at_least() { [ "$(delivered "$1" | sort -u | wc -l)" -ge "$2" ]; }
 logged() { grep -qE -- "$1" "$dir"/daemon*.log; }
 
 start_feed "$dir/daemon1.log" "$dir/agent.toml"
-check "alerter started on the tmpfs" wait_for 10 test -s "$state/alerter-stats.json"
+if ! wait_for 10 test -s "$state/alerter-stats.json"; then
+	not_ok "alerter started on the tmpfs"
+	exit 1
+fi
+ok "alerter started on the tmpfs"
 feed "fire before_full warning n=0 An alert before the disk fills"
 check "an alert before the disk fills is delivered" \
 	wait_for 10 delivered_at_least before_full 1
 
 # Something else fills the file system.
-dd if=/dev/zero of="$state/fill" bs=4k 2>"$dir/dd.err"
+dd if=/dev/zero of="$disk/fill" bs=4k 2>"$dir/dd.err"
 check "the state directory is full" grep -q "No space left" "$dir/dd.err"
 for burst in 0 1 2 3 4; do
 	for i in 1 2 3 4 5; do
@@ -69,7 +76,7 @@ check "the log says alert-history.jsonl misses alerts" \
 check "each failure said once, not per write" \
 	test "$(grep -cE 'alert (spool|journal|history): cannot|alerter: cannot save' "$dir/daemon1.log")" -eq 4
 
-rm "$state/fill"
+rm "$disk/fill"
 for i in 26 27 28 29 30; do
 	feed "fire after_free warning n=$i Alert $i after space was freed"
 done
