@@ -5,28 +5,8 @@
 # re-posted while firing, and is resolved when it clears.
 . tests/integration/lib.sh
 
-AM=$(command -v prometheus-alertmanager || echo /usr/bin/prometheus-alertmanager)
-if [ ! -x "$AM" ]; then
-	echo "# prometheus-alertmanager not installed (scripts/install-deps)"
-	not_ok "prometheus-alertmanager available"
-	exit 1
-fi
 dir=$TEST_TMP
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$dir/am.yml" <<YML
-route:
-  receiver: "null"
-  group_wait: 1s
-receivers:
-  - name: "null"
-YML
-"$AM" --config.file="$dir/am.yml" --storage.path="$dir/am-data" \
-	--web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
-	>"$dir/am.log" 2>&1 &
-TEST_PIDS+=($!)
-AM_URL=http://127.0.0.1:$port
-am_ready() { curl -fsS "$AM_URL/-/ready" >/dev/null 2>&1; }
-check "alertmanager is up" wait_for 30 am_ready
+start_alertmanager "$dir" || { not_ok "alertmanager is up"; exit 1; }
 
 write_alert_config "$dir/agent.toml" \
 	'[agent]' "state_dir = \"$dir/state\"" 'hostname = "web-01"' \

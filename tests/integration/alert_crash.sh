@@ -20,9 +20,7 @@ check "first message is in flight (endpoint hangs)" \
 	wait_for 10 requests_at_least "$dir" 1
 feed "fire second critical - Second problem" "fire third warning - Third problem"
 check "two more wait in the spool" wait_for 10 stat_is "$dir/state" spool_pending 3
-kill -KILL "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
-exec 3>&-
+kill_daemon
 check "spool file survived" test -s "$dir/state/alert-spool"
 
 echo "ok" >"$dir/control"

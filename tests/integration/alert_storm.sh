@@ -32,9 +32,6 @@ check "all 1000 events reached the alerter" \
 check "history keeps all 1000" \
 	test "$(grep -c '"event":"firing"' "$dir/state/alert-history.jsonl")" -eq 1000
 # Everything sent in full or still owed: sum(alerts) + owed = 1000.
-owed_of() {
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]+"/alerter-stats.json")); print(d["channels"]["webhook"]["owed"])' "$1"
-}
 accounted() {
 	python3 - "$dir/requests.jsonl" "$(owed_of "$dir/state")" <<'PY'
 import json, sys

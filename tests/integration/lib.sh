@@ -11,11 +11,29 @@ chmod 0755 "$TEST_TMP"
 TEST_NUMBER=0
 TEST_PIDS=()
 
-cleanup() {
+# own_child PID: true while PID is a child of this shell. A test's process
+# that has ended and been reaped leaves its PID free for any process on the
+# machine (PIDs wrap at 32768 on a busy host), so signals go by this check.
+own_child() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	set -- ${stat##*) } # after "pid (comm) ": state ppid ...
+	[ "$2" = "$BASHPID" ]
+}
+
+# stop_leftovers: SIGKILL for what the test started and did not stop.
+stop_leftovers() {
+	local pid
 	for pid in "${TEST_PIDS[@]}"; do
+		own_child "$pid" || continue
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+	TEST_PIDS=()
+}
+
+cleanup() {
+	stop_leftovers
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TEST_TMP"
 }
 trap cleanup EXIT
@@ -82,7 +100,10 @@ start_receiver() {
 	RECEIVER_URL=http://127.0.0.1:$(cat "$dir/port")
 }
 
-stop_pid() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+stop_pid() {
+	own_child "$1" && kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
 
 # start_feed LOG CONFIG: the daemon fed with events through fd 3 (a FIFO);
 # sets DAEMON_PID. `feed LINE...` writes events.
@@ -96,10 +117,21 @@ start_feed() {
 	exec 3>"$fifo"
 }
 feed() { printf '%s\n' "$@" >&3; }
+# kill_daemon: SIGKILL for the fed daemon (a crash, a power cut for the
+# process); its feed is closed.
+kill_daemon() {
+	own_child "$DAEMON_PID" && kill -KILL "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	exec 3>&-
+}
 
 # stat_of STATE_DIR KEY: a number from alerter-stats.json.
 stat_of() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]+"/alerter-stats.json")); print(d[sys.argv[2]])' "$1" "$2" 2>/dev/null || echo -1
+}
+# owed_of STATE_DIR [CHANNEL]: alerts the channel (webhook) is still owed.
+owed_of() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]+"/alerter-stats.json")); print(d["channels"][sys.argv[2]]["owed"])' "$1" "${2:-webhook}" 2>/dev/null || echo -1
 }
 requests_count() { # requests_count DIR [jq-like python filter]
 	python3 - "$1/requests.jsonl" "${2:-True}" <<'PY'
@@ -107,6 +139,8 @@ import json, sys
 n = 0
 try:
     for line in open(sys.argv[1]):
+        if not line.endswith("\n"):
+            continue # still being written
         r = json.loads(line)
         if eval(sys.argv[2], {}, {"r": r}):
             n += 1
@@ -120,3 +154,50 @@ requests_at_least() { [ "$(requests_count "$1" "${3:-True}")" -ge "$2" ]; }
 # stat_is DIR KEY VALUE / stat_at_least DIR KEY VALUE: for wait_for.
 stat_is() { [ "$(stat_of "$1" "$2")" = "$3" ]; }
 stat_at_least() { [ "$(stat_of "$1" "$2")" -ge "$3" ]; }
+# webhook_alerts DIR EXPR [CONDITION]: one line per alert entry of the valid
+# bodies the receiver in DIR answered with 200: EXPR, in Python over `a`
+# (the entry) and `r` (the logged request), for entries where CONDITION holds.
+webhook_alerts() {
+	python3 - "$1/requests.jsonl" "$2" "${3:-True}" <<'PY'
+import json, sys
+try:
+    lines = open(sys.argv[1]).readlines()
+except FileNotFoundError:
+    lines = []
+for line in lines:
+    if not line.endswith("\n"):
+        continue # still being written
+    r = json.loads(line)
+    if not r["valid"] or r["mode"] != "ok":
+        continue
+    for a in r["body"].get("alerts", []):
+        if eval(sys.argv[3], {}, {"a": a, "r": r}):
+            print(eval(sys.argv[2], {}, {"a": a, "r": r}))
+PY
+}
+
+# start_alertmanager DIR: Debian's prometheus-alertmanager on a free loopback
+# port with its storage in DIR; sets AM_URL once it is ready, or says why not.
+AM=$(command -v prometheus-alertmanager || echo /usr/bin/prometheus-alertmanager)
+start_alertmanager() {
+	local dir=$1 port
+	if [ ! -x "$AM" ]; then
+		echo "# prometheus-alertmanager not installed (scripts/install-deps)"
+		return 1
+	fi
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	cat >"$dir/am.yml" <<YML
+route:
+  receiver: "null"
+  group_wait: 1s
+receivers:
+  - name: "null"
+YML
+	"$AM" --config.file="$dir/am.yml" --storage.path="$dir/am-data" \
+		--web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
+		>"$dir/am.log" 2>&1 &
+	TEST_PIDS+=($!)
+	AM_URL=http://127.0.0.1:$port
+	wait_for 30 am_ready
+}
+am_ready() { curl -fsS "$AM_URL/-/ready" >/dev/null 2>&1; }
