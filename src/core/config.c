@@ -556,6 +556,15 @@ static void apply_section(struct load_context *ctx,
 		else
 			apply_member(ctx, section, index, member);
 	}
+	if (section->validate_element != NULL) {
+		char reason[256] = "";
+
+		if (!section->validate_element((char *)ctx->config +
+						       section->offset,
+					       index, reason, sizeof(reason)))
+			report(ctx, table->line, "[[%s]] %s", section->name,
+			       reason);
+	}
 }
 
 static bool has_subsections(const char *prefix)

@@ -61,6 +61,13 @@ struct config_section {
 	size_t element_size;        /* 0 for a plain [name] section */
 	size_t max_count;
 	size_t count_offset;        /* size_t holding how many were given */
+	/*
+	 * Optional, repeated sections: checks an entry once all its keys are
+	 * read (keys that only make sense together); elements is the array,
+	 * index the entry. Writes a reason and returns false.
+	 */
+	bool (*validate_element)(const void *elements, size_t index,
+				 char *reason, size_t reason_size);
 };
 
 struct agent_config {
@@ -76,6 +83,7 @@ struct agent_config {
 #include "analyzer/analyzer_config.h"
 #include "storage/history_config.h"
 #include "logscan/logscan_config.h"
+#include "checks/checks_config.h"
 
 struct config {
 	char *path;                 /* the file it came from, or NULL */
@@ -87,6 +95,7 @@ struct config {
 	struct history_config history;
 	struct alerting_config alerting;
 	struct logscan_config logscan;
+	struct checks_config checks;
 };
 
 /* All known sections, in the order they are documented and printed. */

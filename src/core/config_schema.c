@@ -17,6 +17,7 @@
 #include "analyzer/analyzer.h"
 #include "storage/history.h"
 #include "logscan/logscan.h"
+#include "checks/checks.h"
 
 #define AGENT_KEY(field) offsetof(struct agent_config, field)
 
@@ -105,6 +106,7 @@ const struct config_section *const config_sections[] = {
 	&alerting_alertmanager_section, &alerting_silence_section,
 	&logscan_section,
 	&logscan_rules_section,
+	&checks_section, &listeners_section,
 };
 
 const size_t config_section_count = ARRAY_SIZE(config_sections);
