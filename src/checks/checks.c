@@ -598,14 +598,18 @@ static struct check *check_new(struct checks *checks,
 	return c;
 }
 
-/* Settings that may change on a reload without a new check. */
+/*
+ * Settings that may change on a reload without a new check. Checks run on
+ * the tick grid: every interval_ticks ticks (intervals round up to ticks).
+ */
 static void apply_settings(struct check *c, const struct config *config)
 {
-	uint64_t tick =
-	    (uint64_t)config->agent.collect_interval_secs * USEC_PER_SEC;
-	uint64_t interval = (uint64_t)c->config->interval_secs * USEC_PER_SEC;
+	int64_t tick = config->agent.collect_interval_secs;
 
-	c->interval_usec = interval > tick ? interval : tick;
+	c->interval_ticks =
+	    (uint64_t)((c->config->interval_secs + tick - 1) / tick);
+	if (c->interval_ticks == 0)
+		c->interval_ticks = 1;
 	c->timeout_usec = (uint64_t)c->config->timeout_secs * USEC_PER_SEC;
 	c->severity =
 	    event_severity_from_name(c->config->severity, ALERT_CRITICAL);
@@ -754,42 +758,35 @@ static void sweep_series(struct checks *checks)
 
 static uint64_t longest_interval(const struct checks *checks)
 {
-	uint64_t longest = 0;
+	uint64_t longest = 1;
 
 	for (size_t i = 0; i < checks->count; i++)
-		if (checks->checks[i]->interval_usec > longest)
-			longest = checks->checks[i]->interval_usec;
+		if (checks->checks[i]->interval_ticks > longest)
+			longest = checks->checks[i]->interval_ticks;
 	return longest;
 }
 
 void checks_tick(struct checks *checks, int64_t now_usec)
 {
 	uint64_t monotonic = now_monotonic_usec();
-	uint64_t tick = (uint64_t)checks->config->agent.collect_interval_secs *
-			USEC_PER_SEC;
 
 	checks->tick++;
 	checks->now_usec = now_usec;
-	if (checks->tick == 1) {
-		/* Every check has run twice by then: what was firing before
-		 * the restart and was not seen again is over. */
-		uint64_t longest = longest_interval(checks);
-
+	/* Every check has run twice by then: what was firing before the
+	 * restart and was not seen again is over. */
+	if (checks->tick == 1)
 		checks->restored_deadline_tick =
-		    2 + 2 * (longest > tick ? longest / tick : 1);
-	}
+		    2 + 2 * longest_interval(checks);
 	listeners_scan(checks->listeners, now_usec);
 	for (size_t i = 0; i < checks->count; i++) {
 		struct check *c = checks->checks[i];
 
 		if (c->samples_ready)
 			write_samples(checks, c);
-		if (monotonic + tick / 2 < c->next_due_usec)
+		if (checks->tick < c->next_due_tick)
 			continue;
 		start_run(checks, c, monotonic);
-		c->next_due_usec += c->interval_usec;
-		if (c->next_due_usec <= monotonic)
-			c->next_due_usec = monotonic + c->interval_usec;
+		c->next_due_tick = checks->tick + c->interval_ticks;
 		/* Reading /proc answers at once: written this same tick. */
 		if (c->samples_ready)
 			write_samples(checks, c);

@@ -90,10 +90,10 @@ struct check {
 	char name[64];
 	enum alert_severity severity;
 	char labels[METRIC_LABELS_MAX]; /* "check=NAME" + the check's own */
-	uint64_t interval_usec, timeout_usec;
-	uint64_t next_due_usec; /* CLOCK_MONOTONIC */
-	uint64_t started_usec;	/* CLOCK_MONOTONIC, of the run */
-	bool running, waiting;	/* waiting: for a command slot */
+	uint64_t interval_ticks, timeout_usec;
+	uint64_t next_due_tick;
+	uint64_t started_usec; /* CLOCK_MONOTONIC, of the run */
+	bool running, waiting; /* waiting: for a command slot */
 	bool overrun_said;
 	unsigned runs, overruns;
 	struct check_sample samples[CHECK_SAMPLES_MAX];

@@ -47,6 +47,10 @@ struct owner {
 	uint32_t uid;
 	char process[32]; /* "" unknown */
 	uint64_t seen_scan;
+	/* While guessing by user: how many processes, the first one. */
+	uint32_t candidates;
+	int32_t candidate_pid;
+	bool ambiguous;
 };
 
 struct socket_row {
@@ -74,6 +78,8 @@ struct pair {
 struct new_alert {
 	struct check_alert alert;
 	uint64_t seen_scan;
+	char who[160]; /* "python3 (pid 42, user www-data)" */
+	char what[32]; /* "8000/tcp" */
 };
 
 struct user_name {
@@ -408,8 +414,11 @@ static void guess_by_user(struct listeners *l, DIR *dir, struct owner **wanted,
 {
 	struct dirent *entry;
 
-	for (size_t i = 0; i < wanted_count; i++)
+	for (size_t i = 0; i < wanted_count; i++) {
 		wanted[i]->process[0] = '\0';
+		wanted[i]->candidates = 0;
+		wanted[i]->ambiguous = false;
+	}
 	rewinddir(dir);
 	while ((entry = readdir(dir)) != NULL) {
 		char comm[32] = "";
@@ -424,22 +433,24 @@ static void guess_by_user(struct listeners *l, DIR *dir, struct owner **wanted,
 		for (size_t i = 0; i < wanted_count; i++) {
 			struct owner *o = wanted[i];
 
-			if (o->pid != 0 || o->uid != (uint32_t)uid)
+			if (o->ambiguous || o->uid != (uint32_t)uid)
 				continue;
 			if (comm[0] == '\0')
 				read_comm(l, pid, comm, sizeof(comm));
-			if (o->process[0] == '\0') {
+			if (o->candidates++ == 0) {
 				string_copy(o->process, comm,
 					    sizeof(o->process));
+				o->candidate_pid = pid;
 			} else if (strcmp(o->process, comm) != 0) {
-				o->process[0] = '\0';
-				o->pid = -1; /* several names: unknown */
+				o->process[0] = '\0'; /* several names */
+				o->ambiguous = true;
 			}
 		}
 	}
+	/* The user's only process: that is the one. */
 	for (size_t i = 0; i < wanted_count; i++)
-		if (wanted[i]->pid == -1)
-			wanted[i]->pid = 0;
+		if (wanted[i]->candidates == 1)
+			wanted[i]->pid = wanted[i]->candidate_pid;
 }
 
 static void find_owners(struct listeners *l)
@@ -827,6 +838,9 @@ static void report_new(struct listeners *l, const struct pair *p)
 		 "new listener: %s listens on %s/%s, "
 		 "not seen before on this host",
 		 who, p->addresses, p->udp ? "udp" : "tcp");
+	string_copy(a->who, who, sizeof(a->who));
+	snprintf(a->what, sizeof(a->what), "%u/%s", p->port,
+		 p->udp ? "udp" : "tcp");
 	a->alert.firing = true;
 	a->alert.restored = false;
 	a->alert.severity = severity;
@@ -845,9 +859,8 @@ static void resolve_gone(struct listeners *l)
 			continue;
 		if (a->alert.firing) {
 			snprintf(summary, sizeof(summary),
-				 "listener closed: "
-				 "%s",
-				 a->alert.labels);
+				 "%s no longer listens on port %s", a->who,
+				 a->what);
 			a->alert.firing = false;
 			checks_submit(l->checks, &a->alert, false, ALERT_STATE,
 				      NAN, NAN, summary, NULL);
