@@ -90,6 +90,7 @@ bool checks_process_pattern_match(const struct checks_process_pattern *pattern,
 
 struct proc_entry {
 	int32_t pid;
+	int32_t cmdline; /* offset in the arena, -1: not read yet */
 	char comm[32];
 	char state;
 	uint64_t cpu_ticks, start_ticks, rss_pages;
@@ -101,7 +102,11 @@ struct checks_processes {
 	struct proc_entry *entries;
 	size_t count;
 	long clock_ticks, page_size;
+	char *arena; /* command lines read this tick, for /regex/ checks */
+	size_t arena_used;
 };
+
+#define ARENA_BYTES (512 * 1024)
 
 void checks_processes_free(struct checks_processes *p)
 {
@@ -110,6 +115,7 @@ void checks_processes_free(struct checks_processes *p)
 	if (p->dir != NULL)
 		closedir(p->dir);
 	zeroed_pages_free(p->entries, PROCESSES_MAX, sizeof(*p->entries));
+	zeroed_pages_free(p->arena, ARENA_BYTES, 1);
 	free(p);
 }
 
@@ -132,11 +138,12 @@ static struct checks_processes *snapshot(struct checks *checks)
 		p->dir = fdopendir(fd);
 		p->entries =
 		    zeroed_pages_alloc(PROCESSES_MAX, sizeof(*p->entries));
+		p->arena = zeroed_pages_alloc(ARENA_BYTES, 1);
 		p->clock_ticks =
 		    sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
 		p->page_size =
 		    sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
-		if (p->dir == NULL || p->entries == NULL) {
+		if (p->dir == NULL || p->entries == NULL || p->arena == NULL) {
 			if (p->dir == NULL)
 				close(fd);
 			checks_processes_free(p);
@@ -148,6 +155,7 @@ static struct checks_processes *snapshot(struct checks *checks)
 		return p;
 	p->tick = checks->tick;
 	p->count = 0;
+	p->arena_used = 0;
 	rewinddir(p->dir);
 	while ((entry = readdir(p->dir)) != NULL && p->count < PROCESSES_MAX) {
 		struct proc_entry *e = &p->entries[p->count];
@@ -164,6 +172,7 @@ static struct checks_processes *snapshot(struct checks *checks)
 		    !collector_parse_pid_stat(text, &stat) || stat.state == 'Z')
 			continue; /* gone, or a zombie: not running */
 		e->pid = (int32_t)pid;
+		e->cmdline = -1;
 		string_copy(e->comm, stat.comm, sizeof(e->comm));
 		e->state = stat.state;
 		e->cpu_ticks = stat.cpu_ticks;
@@ -231,20 +240,39 @@ static void process_teardown(struct check *c)
 		checks_process_pattern_free(&s->pattern);
 }
 
-static bool entry_matches(struct check *c, const struct proc_entry *e)
+/* The entry's command line, read once a tick whatever asks for it. */
+static const char *entry_cmdline(struct checks *checks,
+				 struct checks_processes *p,
+				 struct proc_entry *e, char *scratch)
+{
+	char *at = p->arena + p->arena_used;
+
+	if (e->cmdline >= 0)
+		return p->arena + e->cmdline;
+	if (ARENA_BYTES - p->arena_used < CMDLINE_MAX) {
+		read_cmdline(checks, e->pid, scratch, CMDLINE_MAX);
+		return scratch;
+	}
+	read_cmdline(checks, e->pid, at, CMDLINE_MAX);
+	e->cmdline = (int32_t)p->arena_used;
+	p->arena_used += strlen(at) + 1;
+	return at;
+}
+
+static bool entry_matches(struct check *c, struct checks_processes *p,
+			  struct proc_entry *e)
 {
 	struct process_state *s = c->state;
-	char cmdline[CMDLINE_MAX];
+	char scratch[CMDLINE_MAX];
 	bool need_cmdline;
 
 	if (!s->has_pattern)
 		return true;
 	need_cmdline = checks_process_pattern_is_regex(&s->pattern) ||
 		       strlen(s->pattern.name) > 15;
-	if (need_cmdline)
-		read_cmdline(c->owner, e->pid, cmdline, sizeof(cmdline));
-	return checks_process_pattern_match(&s->pattern, e->comm,
-					    need_cmdline ? cmdline : NULL);
+	return checks_process_pattern_match(
+	    &s->pattern, e->comm,
+	    need_cmdline ? entry_cmdline(c->owner, p, e, scratch) : NULL);
 }
 
 /* The pid in the pidfile, or -errno; reason says what went wrong. */
@@ -324,9 +352,9 @@ static void process_run(struct check *c)
 	if (config->pidfile != NULL)
 		pid = read_pidfile(config->pidfile, reason, sizeof(reason));
 	for (size_t i = 0; i < p->count && pid >= 0; i++) {
-		const struct proc_entry *e = &p->entries[i];
+		struct proc_entry *e = &p->entries[i];
 
-		if ((pid > 0 && e->pid != pid) || !entry_matches(c, e))
+		if ((pid > 0 && e->pid != pid) || !entry_matches(c, p, e))
 			continue;
 		count++;
 		rss += e->rss_pages * (uint64_t)p->page_size;
