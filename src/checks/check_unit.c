@@ -61,7 +61,7 @@ static void finish_if_answered(struct check *c)
 
 			check_condition(c, &verdict,
 					"%s was restarted by "
-					"systemd (%lld restarts in all)",
+					"systemd (NRestarts %lld)",
 					unit, (long long)s->restarts);
 		}
 		s->last_restarts = s->restarts;

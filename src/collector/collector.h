@@ -79,10 +79,10 @@ extern const struct config_section collector_cpu_section,
  */
 struct collector_pid_stat {
 	char comm[32];
-	char state;             /* R, S, D, Z, ... */
-	uint64_t cpu_ticks;     /* utime + stime, in clock ticks */
+	char state;	    /* R, S, D, Z, ... */
+	uint64_t cpu_ticks; /* utime + stime, in clock ticks */
 	uint64_t threads;
-	uint64_t start_ticks;   /* since boot, in clock ticks */
+	uint64_t start_ticks; /* since boot, in clock ticks */
 	uint64_t rss_pages;
 };
 

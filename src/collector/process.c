@@ -230,10 +230,10 @@ bool collector_parse_pid_stat(const char *text, struct collector_pid_stat *out)
 		field[i] = (uint64_t)signed_value;
 	}
 	/* field[i] is stat field i + 4 */
-	out->cpu_ticks = field[10] + field[11];  /* utime + stime */
-	out->threads = field[16];                /* num_threads */
-	out->start_ticks = field[18];            /* starttime */
-	out->rss_pages = field[20];              /* rss pages */
+	out->cpu_ticks = field[10] + field[11]; /* utime + stime */
+	out->threads = field[16];		/* num_threads */
+	out->start_ticks = field[18];		/* starttime */
+	out->rss_pages = field[20];		/* rss pages */
 	return true;
 }
 

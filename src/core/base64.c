@@ -64,8 +64,7 @@ static int sextet(unsigned char c)
 	return -1;
 }
 
-ssize_t base64_decode(const char *in, size_t length, void *out,
-		      size_t out_size)
+ssize_t base64_decode(const char *in, size_t length, void *out, size_t out_size)
 {
 	uint8_t *at = out;
 	uint32_t bits = 0;

@@ -560,7 +560,7 @@ static void apply_section(struct load_context *ctx,
 		char reason[256] = "";
 
 		if (!section->validate_element((char *)ctx->config +
-						       section->offset,
+						   section->offset,
 					       index, reason, sizeof(reason)))
 			report(ctx, table->line, "[[%s]] %s", section->name,
 			       reason);

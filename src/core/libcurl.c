@@ -312,7 +312,8 @@ static void loop_finished(struct libcurl_loop *loop)
 
 		if (message->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&private_data);
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE,
+				  (char **)&private_data);
 		curl_multi_remove_handle(loop->multi, easy);
 		loop->done(easy, code, private_data);
 	}
@@ -383,12 +384,12 @@ static int loop_on_curl_timer(CURLM *multi, long timeout_ms, void *data)
 	(void)multi;
 	if (timeout_ms < 0)
 		return sd_event_source_set_enabled(loop->timer, SD_EVENT_OFF) <
-				       0
-			       ? -1
-			       : 0;
+			       0
+			   ? -1
+			   : 0;
 	if (sd_event_source_set_time(loop->timer,
 				     now_monotonic_usec() +
-					     (uint64_t)timeout_ms * 1000) < 0 ||
+					 (uint64_t)timeout_ms * 1000) < 0 ||
 	    sd_event_source_set_enabled(loop->timer, SD_EVENT_ONESHOT) < 0)
 		return -1;
 	return 0;
