@@ -404,14 +404,8 @@ static void start(struct check *c)
 
 	c->started_usec = now_monotonic_usec(); /* the wait is not its time */
 	r = launch(c);
-	if (r < 0) {
-		char words[96];
-
-		checks_errno_words(r, words, sizeof(words));
-		check_up(c, false, NULL, "cannot start %s: %s",
-			 c->config->command.items[0], words);
-		check_run_done(c);
-	}
+	if (r < 0)
+		check_cannot_start(c, c->config->command.items[0], r, NULL);
 }
 
 void check_command_start_waiting(struct checks *checks)

@@ -326,13 +326,10 @@ static void http_run(struct check *c)
 		r = transfer_start(c);
 	}
 	if (r < 0) {
-		char words[96];
-
 		transfer_end(t);
-		checks_errno_words(r, words, sizeof(words));
-		check_up(c, false, NULL, "cannot start the request: %s",
-			 r == -ENOENT ? "libcurl is not installed" : words);
-		check_run_done(c);
+		check_cannot_start(c, "the request", r,
+				   r == -ENOENT ? "libcurl is not installed"
+						: NULL);
 	}
 }
 
@@ -524,13 +521,10 @@ static void tls_run(struct check *c)
 	s->transfer.untrusted[0] = '\0';
 	r = tls_handshake(c, true);
 	if (r < 0) {
-		char words[96];
-
 		transfer_end(&s->transfer);
-		checks_errno_words(r, words, sizeof(words));
-		check_up(c, false, NULL, "cannot start the handshake: %s",
-			 r == -ENOENT ? "libcurl is not installed" : words);
-		check_run_done(c);
+		check_cannot_start(c, "the handshake", r,
+				   r == -ENOENT ? "libcurl is not installed"
+						: NULL);
 	}
 }
 

@@ -419,16 +419,9 @@ static void process_run(struct check *c)
 	check_run_done(c);
 }
 
-static size_t process_alerts(const struct check_config *config)
-{
-	(void)config;
-	return 1;
-}
-
 const struct check_kind check_process_kind = {
     .type = CHECK_PROCESS,
     .state_size = sizeof(struct process_state),
-    .alert_capacity = process_alerts,
     .setup = process_setup,
     .run = process_run,
     .teardown = process_teardown,
@@ -517,7 +510,6 @@ static void listen_run(struct check *c)
 const struct check_kind check_listen_kind = {
     .type = CHECK_LISTEN,
     .state_size = sizeof(struct listen_state),
-    .alert_capacity = process_alerts,
     .setup = listen_setup,
     .run = listen_run,
     .teardown = listen_teardown,

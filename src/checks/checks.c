@@ -375,6 +375,19 @@ void check_up(struct check *c, bool up, const char *detail, const char *format,
 		log_debug("check %s: %s", c->name, text);
 }
 
+void check_cannot_start(struct check *c, const char *what, int error,
+			const char *words)
+{
+	char text[96];
+
+	if (words == NULL) {
+		checks_errno_words(error, text, sizeof(text));
+		words = text;
+	}
+	check_up(c, false, NULL, "cannot start %s: %s", what, words);
+	check_run_done(c);
+}
+
 void check_run_done(struct check *c)
 {
 	c->running = false;

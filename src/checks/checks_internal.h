@@ -169,6 +169,11 @@ void check_condition(struct check *c, const struct check_verdict *verdict,
 void check_up(struct check *c, bool up, const char *detail, const char *format,
 	      ...) __attribute__((format(printf, 4, 5)));
 
+/* A run that could not start: down, "cannot start WHAT: WORDS" (words
+ * NULL: error's), and over. */
+void check_cannot_start(struct check *c, const char *what, int error,
+			const char *words);
+
 /* The run is over; samples go to the registry at the next tick. */
 void check_run_done(struct check *c);
 
