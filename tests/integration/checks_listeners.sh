@@ -98,6 +98,6 @@ for inode in $inodes; do
 done
 check "the agent itself listens on nothing and binds nothing" test "$bound" -eq 0
 stop_pid "$DAEMON_PID"
+stop_pid "$DB_PID"
 check "no error was logged" eval '! grep -h "^<[0-3]>" "$dir/daemon.log" \
 	"$dir/daemon2.log" | grep -qv SYSOPS_RULE='
-stop_pid "$DB_PID"

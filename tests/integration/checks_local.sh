@@ -126,6 +126,6 @@ kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID"
 check "the daemon stops cleanly" test $? -eq 0
 check "no error was logged" eval '! grep -h "^<[0-3]>" "$dir/daemon.log" | grep -qv SYSOPS_RULE='
-check "no command is left running" eval '! pgrep -f "$dir/report.sh" >/dev/null'
 stop_pid "$listener"
 stop_pid "$SLEEPER_PID"
+check "no command is left running" eval '! pgrep -f "$dir/report.sh" >/dev/null'
