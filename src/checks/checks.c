@@ -690,7 +690,8 @@ int checks_new(const struct config *config, struct metric_registry *metrics,
 		checks_free(checks);
 		return r;
 	}
-	checks->restored = calloc(RESTORED_MAX, sizeof(*checks->restored));
+	checks->restored =
+	    zeroed_pages_alloc(RESTORED_MAX, sizeof(*checks->restored));
 	if (checks->restored == NULL) {
 		checks_free(checks);
 		return -ENOMEM;
@@ -970,7 +971,8 @@ void checks_free(struct checks *checks)
 		sd_bus_flush_close_unref(checks->bus);
 	}
 	masker_free(checks->masker);
-	free(checks->restored);
+	zeroed_pages_free(checks->restored, RESTORED_MAX,
+			  sizeof(*checks->restored));
 	if (checks->proc_fd >= 0)
 		close(checks->proc_fd);
 	sd_event_unref(checks->event);

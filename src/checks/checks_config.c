@@ -686,6 +686,10 @@ static bool validate_needs(const struct check_config *c, enum check_type type,
 			return fail(reason, size,
 				    "username and password "
 				    "go together");
+		if (c->body != NULL && strcmp(c->method, "HEAD") == 0)
+			return fail(reason, size,
+				    "a HEAD answer has no body "
+				    "to match");
 		break;
 	case CHECK_TLS:
 		if ((c->target == NULL) == (c->files.count == 0))

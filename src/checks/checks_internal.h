@@ -38,7 +38,7 @@ enum check_type {
 const char *checks_type_name(enum check_type type);
 int checks_type_from_name(const char *name);
 
-#define CHECK_SAMPLES_MAX 40
+#define CHECK_SAMPLES_MAX 24 /* redis: 15; tls files: 1 + 16 */
 #define CHECK_FILES_MAX	  16 /* certificates one tls check reads */
 #define CHECK_REASON_MAX  256
 #define CHECK_OUTPUT_MAX  1024 /* command output kept for the alert */

@@ -62,9 +62,11 @@ struct socket_row {
 	const struct owner *owner;
 };
 
+/* A listen.socket series; ref is its id + 1, 0 for a free row (the
+ * table's untouched pages are zero, so it needs no initialisation). */
 struct series_row {
 	char labels[METRIC_LABELS_MAX];
-	int id;
+	int ref;
 	uint64_t seen_scan;
 };
 
@@ -99,6 +101,7 @@ struct listeners {
 	size_t socket_count;
 	struct owner *owners;
 	struct series_row *series;
+	size_t series_limit; /* rows at or beyond it were never used */
 	struct pair *pairs;
 	size_t pair_count;
 	struct new_alert alerts[ALERTS_MAX];
@@ -865,31 +868,35 @@ static void write_series(struct listeners *l)
 			 o && o->process[0] ? o->process : "?",
 			 row->s.udp ? "udp" : "tcp",
 			 user_name(l, row->s.uid, scratch, sizeof(scratch)));
-		for (size_t k = 0; k < SERIES_MAX && slot == NULL; k++) {
-			if (l->series[k].id < 0 && free_slot == NULL)
+		for (size_t k = 0; k < l->series_limit && slot == NULL; k++) {
+			if (l->series[k].ref == 0 && free_slot == NULL)
 				free_slot = &l->series[k];
-			else if (l->series[k].id >= 0 &&
+			else if (l->series[k].ref != 0 &&
 				 strcmp(l->series[k].labels, labels) == 0)
 				slot = &l->series[k];
 		}
+		if (slot == NULL && free_slot == NULL &&
+		    l->series_limit < SERIES_MAX)
+			free_slot = &l->series[l->series_limit++];
 		if (slot == NULL && free_slot != NULL) {
 			int id = metrics_register(m, "listen.socket", labels);
 
 			if (id < 0)
 				continue;
 			slot = free_slot;
-			slot->id = id;
+			slot->ref = id + 1;
 			string_copy(slot->labels, labels, sizeof(slot->labels));
 		}
 		if (slot == NULL || slot->seen_scan == l->scan)
 			continue; /* one sample per series, however many */
 		slot->seen_scan = l->scan;
-		metrics_push(m, slot->id, now, 1);
+		metrics_push(m, slot->ref - 1, now, 1);
 	}
-	for (size_t k = 0; k < SERIES_MAX; k++)
-		if (l->series[k].id >= 0 && l->series[k].seen_scan != l->scan) {
-			metrics_retire(m, l->series[k].id);
-			l->series[k].id = -1;
+	for (size_t k = 0; k < l->series_limit; k++)
+		if (l->series[k].ref != 0 &&
+		    l->series[k].seen_scan != l->scan) {
+			metrics_retire(m, l->series[k].ref - 1);
+			l->series[k].ref = 0;
 		}
 	if (l->series_refs[0] < 0)
 		l->series_refs[0] =
@@ -1113,7 +1120,8 @@ static void read_ephemeral_range(struct listeners *l)
 
 int listeners_new(struct checks *checks, struct listeners **out)
 {
-	struct listeners *l = calloc(1, sizeof(*l));
+	/* 30 KiB, mostly alert slots: resident as far as they are used. */
+	struct listeners *l = zeroed_pages_alloc(1, sizeof(*l));
 
 	if (l == NULL)
 		return -ENOMEM;
@@ -1124,15 +1132,13 @@ int listeners_new(struct checks *checks, struct listeners **out)
 	l->owners = zeroed_pages_alloc(OWNERS_MAX, sizeof(*l->owners));
 	l->series = zeroed_pages_alloc(SERIES_MAX, sizeof(*l->series));
 	l->pairs = zeroed_pages_alloc(SOCKETS_MAX, sizeof(*l->pairs));
-	l->known = calloc(KNOWN_MAX, sizeof(char *));
-	l->chunk = malloc(READ_CHUNK);
+	l->known = zeroed_pages_alloc(KNOWN_MAX, sizeof(char *));
+	l->chunk = zeroed_pages_alloc(READ_CHUNK, 1);
 	if (!l->sockets || !l->owners || !l->series || !l->pairs || !l->known ||
 	    !l->chunk) {
 		listeners_free(l);
 		return -ENOMEM;
 	}
-	for (size_t k = 0; k < SERIES_MAX; k++)
-		l->series[k].id = -1;
 	for (size_t k = 0; k < ARRAY_SIZE(l->series_refs); k++)
 		l->series_refs[k] = -1;
 	/* The host's own sockets come from netlink; a proc_root elsewhere is
@@ -1156,11 +1162,11 @@ void listeners_reload(struct listeners *l)
 		/* Off: its alerts are over and its series go. */
 		l->scan++;
 		resolve_gone(l);
-		for (size_t k = 0; k < SERIES_MAX; k++)
-			if (l->series[k].id >= 0) {
+		for (size_t k = 0; k < l->series_limit; k++)
+			if (l->series[k].ref != 0) {
 				metrics_retire(l->checks->metrics,
-					       l->series[k].id);
-				l->series[k].id = -1;
+					       l->series[k].ref - 1);
+				l->series[k].ref = 0;
 			}
 		for (size_t k = 0; k < ARRAY_SIZE(l->series_refs); k++)
 			if (l->series_refs[k] >= 0) {
@@ -1183,13 +1189,13 @@ void listeners_free(struct listeners *l)
 		return;
 	for (size_t i = 0; i < l->known_count; i++)
 		free(l->known[i]);
-	free(l->known);
+	zeroed_pages_free(l->known, KNOWN_MAX, sizeof(char *));
 	zeroed_pages_free(l->sockets, SOCKETS_MAX, sizeof(*l->sockets));
 	zeroed_pages_free(l->owners, OWNERS_MAX, sizeof(*l->owners));
 	zeroed_pages_free(l->series, SERIES_MAX, sizeof(*l->series));
 	zeroed_pages_free(l->pairs, SOCKETS_MAX, sizeof(*l->pairs));
 	if (l->diag_fd >= 0)
 		close(l->diag_fd);
-	free(l->chunk);
-	free(l);
+	zeroed_pages_free(l->chunk, READ_CHUNK, 1);
+	zeroed_pages_free(l, 1, sizeof(*l));
 }
