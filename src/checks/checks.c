@@ -370,6 +370,7 @@ void check_up(struct check *c, bool up, const char *detail, const char *format,
 	vsnprintf(text, sizeof(text), format, args);
 	va_end(args);
 	check_sample(c, "check.up", up ? 1 : 0);
+	c->run_up = up;
 	check_condition(c, &verdict, "%s", text);
 	if (!up)
 		log_debug("check %s: %s", c->name, text);
@@ -388,8 +389,32 @@ void check_cannot_start(struct check *c, const char *what, int error,
 	check_run_done(c);
 }
 
+/*
+ * A condition a good run no longer reports is over: the certificate file
+ * is gone, the server is no longer a replica. (When the check is down its
+ * other conditions could not be judged and stay as they were.)
+ */
+static void resolve_unreported(struct check *c)
+{
+	char summary[256];
+
+	for (size_t i = 0; c->run_up && i < c->alert_capacity; i++) {
+		struct check_alert *a = &c->alerts[i];
+
+		if (!a->used || !a->firing || a->seen_tick == c->owner->tick)
+			continue;
+		snprintf(summary, sizeof(summary), "%s: %s is no longer "
+			 "reported", c->name, a->labels);
+		a->firing = a->restored = false;
+		a->bad_runs = 0;
+		checks_submit(c->owner, a, false, ALERT_STATE, NAN, NAN,
+			      summary, NULL);
+	}
+}
+
 void check_run_done(struct check *c)
 {
+	resolve_unreported(c);
 	c->running = false;
 	c->samples_ready = true;
 }
@@ -875,7 +900,10 @@ static void hand_over_alerts(struct check *from, struct check *to)
 		struct check_alert *a = &from->alerts[i];
 		struct check_alert *b;
 
-		if (!a->used || !a->firing || to->kind != from->kind)
+		/* With other labels its conditions have other identities:
+		 * the old ones are resolved with the old check. */
+		if (!a->used || !a->firing || to->kind != from->kind ||
+		    strcmp(from->labels, to->labels) != 0)
 			continue;
 		b = alert_slot(to, a->rule, a->series, a->labels);
 		if (b == NULL)

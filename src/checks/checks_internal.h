@@ -94,6 +94,7 @@ struct check {
 	uint64_t next_due_tick;
 	uint64_t started_usec; /* CLOCK_MONOTONIC, of the run */
 	bool running, waiting; /* waiting: for a command slot */
+	bool run_up;	       /* what this run said of check.up */
 	bool overrun_said;
 	unsigned runs, overruns;
 	struct check_sample samples[CHECK_SAMPLES_MAX];

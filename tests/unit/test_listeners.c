@@ -4,7 +4,8 @@
  * owners from /proc/PID/fd, the series, the baseline learnt then kept in
  * the state directory across a restart, a new listener raised and resolved
  * once, the allow list and the ephemeral range; a process check and a
- * listen check on the same tree, and a reload that keeps or drops checks.
+ * listen check on the same tree, a reload that keeps or drops checks, and
+ * a certificate file that goes away (its alert resolved).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -414,9 +415,47 @@ static void test_process_and_listen_checks(void **state)
 	teardown_fixture(&f);
 }
 
+static void test_certificate_file_gone(void **state)
+{
+	struct fixture f;
+	char extra[512], command[512];
+
+	(void)state;
+	if (system("openssl version >/dev/null 2>&1") != 0)
+		skip();
+	setup_fixture(&f, "");
+	snprintf(command, sizeof(command),
+		 "mkdir %s/certs && openssl req -x509 -nodes -newkey ec "
+		 "-pkeyopt ec_paramgen_curve:prime256v1 -days 3 -subj "
+		 "/CN=c0.test -keyout /dev/null -out %s/certs/c0.pem "
+		 ">/dev/null 2>&1 && cp %s/certs/c0.pem %s/certs/c1.pem",
+		 f.root, f.root, f.root, f.root);
+	assert_int_equal(system(command), 0);
+	snprintf(extra, sizeof(extra),
+		 "[[checks]]\nname = \"certs\"\ntype = \"tls\"\n"
+		 "files = [\"%s/certs/*.pem\"]\n",
+		 f.root);
+	load_config(&f, extra);
+	start(&f);
+	tick(&f);
+	assert_int_equal(count_events("certificate_expiry", true), 2);
+	assert_int_equal(events[0].severity, ALERT_CRITICAL);
+	assert_non_null(strstr(events[0].summary, "certificate for c0.test ("));
+	assert_non_null(strstr(events[0].summary, "expires in 3 days"));
+	snprintf(command, sizeof(command), "%s/certs/c1.pem", f.root);
+	unlink(command);
+	tick(&f);
+	assert_int_equal(count_events("certificate_expiry", true), 2);
+	assert_int_equal(count_events("certificate_expiry", false), 1);
+	assert_non_null(strstr(events[2].labels, "c1.pem"));
+	assert_non_null(strstr(events[2].summary, "is no longer reported"));
+	teardown_fixture(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_certificate_file_gone),
 	    cmocka_unit_test(test_parse_lines),
 	    cmocka_unit_test(test_learn_alert_resolve_restart),
 	    cmocka_unit_test(test_allow_list),
