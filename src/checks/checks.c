@@ -403,8 +403,10 @@ static void resolve_unreported(struct check *c)
 
 		if (!a->used || !a->firing || a->seen_tick == c->owner->tick)
 			continue;
-		snprintf(summary, sizeof(summary), "%s: %s is no longer "
-			 "reported", c->name, a->labels);
+		snprintf(summary, sizeof(summary),
+			 "%s: %s is no longer "
+			 "reported",
+			 c->name, a->labels);
 		a->firing = a->restored = false;
 		a->bad_runs = 0;
 		checks_submit(c->owner, a, false, ALERT_STATE, NAN, NAN,
@@ -856,6 +858,7 @@ static bool same_field(const struct config_key *key, const void *a,
 		return (s == NULL && t == NULL) ||
 		       (s != NULL && t != NULL && strcmp(s, t) == 0);
 	case CONFIG_STRING_LIST:
+	case CONFIG_STRING_TABLE:
 		if (x->count != y->count)
 			return false;
 		for (size_t i = 0; i < x->count; i++)

@@ -148,6 +148,20 @@ static bool compiles(const char *pattern, char *reason, size_t size)
 	return false;
 }
 
+/* Writes the reason and returns false, for validators' early exits. */
+static bool fail(char *reason, size_t size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool fail(char *reason, size_t size, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	vsnprintf(reason, size, format, args);
+	va_end(args);
+	return false;
+}
+
 static bool validate_name(const void *field, char *reason, size_t size)
 {
 	const char *name = *(const char *const *)field;
@@ -269,48 +283,43 @@ static bool validate_files(const void *field, char *reason, size_t size)
 	return true;
 }
 
-/* "key=value": a label for the series and alerts of the check. */
+/* { key = "value" }: labels for the series and alerts of the check. */
 static bool validate_labels(const void *field, char *reason, size_t size)
 {
-	const struct config_string_list *list = field;
+	const struct config_string_list *table = field;
 	size_t total = 0;
 
-	if (list->count > CHECKS_LABELS_MAX) {
-		snprintf(reason, size, "at most %d labels", CHECKS_LABELS_MAX);
-		return false;
-	}
-	for (size_t i = 0; i < list->count; i++) {
-		const char *item = list->items[i], *equals = strchr(item, '=');
-		size_t key_length = equals ? (size_t)(equals - item) : 0;
+	if (table->count > CHECKS_LABELS_MAX)
+		return fail(reason, size, "at most %d labels",
+			    CHECKS_LABELS_MAX);
+	for (size_t i = 0; i < table->count; i++) {
+		const char *item = table->items[i], *value = strchr(item, '=');
+		int key_length = (int)(value - item);
 
-		if (equals == NULL || key_length == 0 || key_length > 32 ||
+		value++;
+		if (key_length == 0 || key_length > 32 ||
 		    strspn(item, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
-			key_length ||
-		    equals[1] == '\0' || strpbrk(equals + 1, ",=\n") != NULL) {
-			snprintf(reason, size,
-				 "'%s': expected \"key=value\" "
-				 "(key of a-z, 0-9 and _; no ',' or '=' in the "
-				 "value)",
-				 item);
-			return false;
-		}
+			(size_t)key_length)
+			return fail(reason, size,
+				    "label '%.*s': a name of a-z, 0-9 and _ "
+				    "(32 at most)",
+				    key_length, item);
+		if (value[0] == '\0' || strpbrk(value, ",=\n") != NULL)
+			return fail(reason, size,
+				    "label %.*s: a value that is not empty and "
+				    "holds no ',' or '='",
+				    key_length, item);
 		if (strncmp(item, "check=", 6) == 0 ||
-		    strncmp(item, "file=", 5) == 0) {
-			snprintf(reason, size,
-				 "'%s': the label '%.*s' is set "
-				 "by the check itself",
-				 item, (int)key_length, item);
-			return false;
-		}
+		    strncmp(item, "file=", 5) == 0)
+			return fail(reason, size,
+				    "label '%.*s' is set by the check itself",
+				    key_length, item);
 		total += strlen(item) + 1;
 	}
-	if (total > 96) {
-		snprintf(reason, size,
-			 "labels too long (%zu bytes, at most "
-			 "96 in all)",
-			 total);
-		return false;
-	}
+	if (total > 96)
+		return fail(reason, size,
+			    "labels too long (%zu bytes, at most 96 in all)",
+			    total);
 	return true;
 }
 
@@ -390,12 +399,13 @@ static const struct config_key check_keys[] = {
      .description = "Severity of the alert when the check fails: info, "
 		    "warning or critical."},
     {.name = "labels",
-     .type = CONFIG_STRING_LIST,
+     .type = CONFIG_STRING_TABLE,
      .offset = CHECK_KEY(labels),
-     .default_text = "[]",
+     .default_text = "{}",
      .validate = validate_labels,
-     .description = "Extra \"key=value\" labels on the check's series "
-		    "and alerts (silences and routing can match them)."},
+     .description = "Extra labels on the check's series and alerts, as a "
+		    "table ({ team = \"web\" }); silences and routing can "
+		    "match them."},
     {.name = "failures_before_alert",
      .type = CONFIG_INTEGER,
      .offset = CHECK_KEY(failures_before_alert),
@@ -616,25 +626,12 @@ static bool key_given(const struct check_config *c, const char *name)
 
 		if (strcmp(key->name, name) != 0)
 			continue;
-		if (key->type == CONFIG_STRING_LIST)
+		if (key->type == CONFIG_STRING_LIST ||
+		    key->type == CONFIG_STRING_TABLE)
 			return ((const struct config_string_list *)field)
 				   ->count > 0;
 		return *(const char *const *)field != NULL;
 	}
-	return false;
-}
-
-/* Writes the reason and returns false, for validators' early exits. */
-static bool fail(char *reason, size_t size, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool fail(char *reason, size_t size, const char *format, ...)
-{
-	va_list args;
-
-	va_start(args, format);
-	vsnprintf(reason, size, format, args);
-	va_end(args);
 	return false;
 }
 

@@ -167,6 +167,9 @@ static void describe_expected(const struct config_key *key, char *buffer,
 	case CONFIG_STRING_LIST:
 		snprintf(buffer, size, "an array of strings");
 		break;
+	case CONFIG_STRING_TABLE:
+		snprintf(buffer, size, "a table of strings");
+		break;
 	}
 }
 
@@ -205,6 +208,7 @@ static void free_field(const struct config_key *key, void *field)
 		*(char **)field = NULL;
 		break;
 	case CONFIG_STRING_LIST:
+	case CONFIG_STRING_TABLE:
 		free_string_list(field);
 		break;
 	default:
@@ -242,6 +246,41 @@ static int convert_string_list(const struct toml_value *value,
 		}
 	}
 	result.count = value->as.array.count;
+	free_string_list(list);
+	*list = result;
+	return 0;
+}
+
+/* { k = "v", ... } -> "k=v" items; keys holding '=' cannot be told apart. */
+static int convert_string_table(const struct toml_value *value,
+				struct config_string_list *list)
+{
+	struct config_string_list result = { 0 };
+
+	if (value->type != TOML_TABLE)
+		return -EINVAL;
+	for (size_t i = 0; i < value->as.table.count; i++) {
+		const struct toml_member *m = &value->as.table.members[i];
+
+		if (m->value->type != TOML_STRING || !string_is_clean(m->value) ||
+		    strlen(m->key) != m->key_length || strchr(m->key, '='))
+			return -EINVAL;
+	}
+	result.items = calloc(value->as.table.count + 1, sizeof(char *));
+	if (result.items == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < value->as.table.count; i++) {
+		const struct toml_member *m = &value->as.table.members[i];
+
+		if (asprintf(&result.items[i], "%s=%s", m->key,
+			     m->value->as.string.bytes) < 0) {
+			result.items[i] = NULL;
+			result.count = i;
+			free_string_list(&result);
+			return -ENOMEM;
+		}
+	}
+	result.count = value->as.table.count;
 	free_string_list(list);
 	*list = result;
 	return 0;
@@ -304,7 +343,10 @@ static enum store_result store_value(const struct config_key *key, void *field,
 		*(char **)field = copy;
 		return STORE_OK;
 	case CONFIG_STRING_LIST:
-		switch (convert_string_list(value, field)) {
+	case CONFIG_STRING_TABLE:
+		switch (key->type == CONFIG_STRING_LIST
+				? convert_string_list(value, field)
+				: convert_string_table(value, field)) {
 		case 0:
 			return STORE_OK;
 		case -ENOMEM:

@@ -26,6 +26,9 @@ enum config_type {
 	CONFIG_STRING,      /* char *, NULL when unset */
 	CONFIG_SECRET,      /* char *; also KEY_file and systemd credentials */
 	CONFIG_STRING_LIST, /* struct config_string_list */
+	/* A TOML table of strings ({ team = "web" }), kept as a
+	 * struct config_string_list of "key=value" items in file order. */
+	CONFIG_STRING_TABLE,
 };
 
 struct config_string_list {

@@ -42,7 +42,7 @@ port=$(free_port)
 write_checks_config "$home/config.toml" "$home/state" \
 	'[listeners]' 'enabled = false' \
 	'[[checks]]' 'name = "sleeper"' 'type = "process"' \
-	"process = \"$name\"" 'interval_secs = 2' 'labels = ["team=ops"]' \
+	"process = \"$name\"" 'interval_secs = 2' 'labels = { team = "ops" }' \
 	'[[checks]]' 'name = "report"' 'type = "command"' \
 	"command = [\"$dir/report.sh\", \"--verbose\"]" 'interval_secs = 2' \
 	'[[checks]]' 'name = "closed-port"' 'type = "tcp"' \

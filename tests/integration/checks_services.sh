@@ -85,7 +85,7 @@ write_checks_config "$dir/agent.toml" "$dir/state" \
 	'[listeners]' 'enabled = false' \
 	'[[checks]]' 'name = "shop-tls"' 'type = "tls"' \
 	"target = \"127.0.0.1:$tls5\"" "ca_file = \"$dir/five.pem\"" \
-	'labels = ["team=web"]' \
+	'labels = { team = "web" }' \
 	'[[checks]]' 'name = "api-tls"' 'type = "tls"' \
 	"target = \"127.0.0.1:$tls15\"" 'server_name = "localhost"' \
 	"ca_file = \"$dir/fifteen.pem\"" \
@@ -150,7 +150,7 @@ write_checks_config "$dir/agent.toml" "$dir/state" \
 	"target = \"127.0.0.1:$redis\"" "password_file = \"$dir/redis-password\"" \
 	'[[checks]]' 'name = "shop-tls"' 'type = "tls"' \
 	"target = \"127.0.0.1:$tls5\"" "ca_file = \"$dir/five.pem\"" \
-	'labels = ["team=web"]' \
+	'labels = { team = "web" }' \
 	'[[checks]]' 'name = "health"' 'type = "http"' \
 	"url = \"http://127.0.0.1:$http/health\""
 start_daemon "$dir/daemon2.log" -f -c "$dir/agent.toml"

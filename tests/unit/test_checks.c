@@ -125,7 +125,7 @@ static void test_config_entries(void **state)
 	    load("[[checks]]\nname = \"web\"\ntype = \"http\"\n"
 		 "url = \"https://example.org/healthz\"\n"
 		 "status = \"200-299,301\"\nbody = \"ok|OK\"\n"
-		 "labels = [\"team=web\", \"env=prod\"]\n"
+		 "labels = { team = \"web\", env = \"prod\" }\n"
 		 "[[checks]]\nname = \"nginx\"\ntype = \"process\"\n"
 		 "process = \"/nginx: master/\"\nmax = 1\n"
 		 "[[checks]]\nname = \"ssh\"\ntype = \"listen\"\n"
@@ -160,11 +160,26 @@ static void test_config_entries(void **state)
 			      "process = \"/[/\"\n"),
 			 -EINVAL);
 	assert_int_equal(load("[[checks]]\nname = \"a\"\ntype = \"process\"\n"
-			      "process = \"x\"\nlabels = [\"check=b\"]\n"),
+			      "process = \"x\"\nlabels = { check = \"b\" }\n"),
 			 -EINVAL);
 	assert_int_equal(load("[[checks]]\nname = \"a b\"\ntype = \"unit\"\n"
 			      "unit = \"x.service\"\n"),
 			 -EINVAL);
+	/* Labels: a table of strings, also as a sub-table of the entry. */
+	assert_int_equal(load("[[checks]]\nname = \"a\"\ntype = \"unit\"\n"
+			      "unit = \"x.service\"\n[checks.labels]\n"
+			      "team = \"db\"\n"),
+			 0);
+	assert_int_equal(load("[[checks]]\nname = \"a\"\ntype = \"unit\"\n"
+			      "unit = \"x.service\"\nlabels = { team = 1 }\n"),
+			 -EINVAL);
+	assert_int_equal(load("[[checks]]\nname = \"a\"\ntype = \"unit\"\n"
+			      "unit = \"x.service\"\nlabels = [\"team=db\"]\n"),
+			 -EINVAL);
+	assert_int_equal(
+	    load("[[checks]]\nname = \"a\"\ntype = \"unit\"\n"
+		 "unit = \"x.service\"\nlabels = { Team = \"x\" }\n"),
+	    -EINVAL);
 	assert_int_equal(load("[listeners]\nallow = [\"sshd\"]\n"), -EINVAL);
 	assert_int_equal(load("[listeners]\nallow = [\"sshd:22\", \"*:*\"]\n"),
 			 0);

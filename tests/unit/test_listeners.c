@@ -372,7 +372,7 @@ static void test_process_and_listen_checks(void **state)
 
 	(void)state;
 	setup_fixture(&f, "[[checks]]\nname = \"ssh\"\ntype = \"process\"\n"
-			  "process = \"sshd\"\nlabels = [\"team=ops\"]\n"
+			  "process = \"sshd\"\nlabels = { team = \"ops\" }\n"
 			  "[[checks]]\nname = \"ssh-port\"\ntype = \"listen\"\n"
 			  "target = \"*:22\"\nprocess = \"sshd\"\n"
 			  "[[checks]]\nname = \"dns\"\ntype = \"listen\"\n"
@@ -406,7 +406,7 @@ static void test_process_and_listen_checks(void **state)
 
 	/* A reload that drops one check resolves its alert. */
 	load_config(&f, "[[checks]]\nname = \"ssh\"\ntype = \"process\"\n"
-			"process = \"sshd\"\nlabels = [\"team=ops\"]\n");
+			"process = \"sshd\"\nlabels = { team = \"ops\" }\n");
 	assert_int_equal(checks_reload(f.checks, f.config), 0);
 	assert_int_equal(count_events("check_failed", false), 2);
 	make_process(&f, 100, "sshd", 3, 1001);
