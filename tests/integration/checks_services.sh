@@ -17,7 +17,10 @@ for tool in nginx redis-server openssl; do
 done
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 dir=$TEST_TMP
-chmod o+x "$dir" # nginx's workers (nobody) look for the "down" file
+# nginx's workers (nobody) look for the "down" file; the agent reads the
+# certificates and password here also when it runs as sysops-agent (started
+# as root where that account exists).
+chmod 0755 "$dir"
 start_receiver "$dir" "checks-hmac" || { not_ok "receiver started"; exit 1; }
 
 certificate() { # certificate NAME DAYS
@@ -120,7 +123,7 @@ rm -f "$dir/down"
 check "back to 200, it is resolved" \
 	wait_for 20 resolved "a['rule'] == 'check_failed' and a['labels'].get('check') == 'health' and 'HTTP 200' in a['summary']"
 
-series() { grep -q "^sysops_$1" "$dir/metrics.prom" 2>/dev/null; }
+series() { grep -q "^sysops_$1" "$dir/state/metrics.prom" 2>/dev/null; }
 # Fill maxmemory (noeviction: writes fail once it is reached).
 python3 - "$redis" "$redis_password" <<'PY'
 import socket, sys
@@ -145,7 +148,7 @@ check "redis answered INFO after AUTH all along (never down)" \
 stop_pid "$DAEMON_PID"
 write_checks_config "$dir/agent.toml" "$dir/state" \
 	'[listeners]' 'enabled = false' \
-	'[storage.history]' "textfile = \"$dir/metrics.prom\"" \
+	'[storage.history]' "textfile = \"$dir/state/metrics.prom\"" \
 	'[[checks]]' 'name = "cache"' 'type = "redis"' \
 	"target = \"127.0.0.1:$redis\"" "password_file = \"$dir/redis-password\"" \
 	'[[checks]]' 'name = "shop-tls"' 'type = "tls"' \
