@@ -16,9 +16,12 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "log.h"
+#include "util.h"
 
 typedef void (*generic_function)(void);
 
@@ -286,4 +289,159 @@ CURLMcode curl_multi_perform(CURLM *multi, int *running)
 {
 	return api.loaded ? api.multi_perform(multi, running)
 			  : CURLM_BAD_HANDLE;
+}
+
+/* ---- the multi handle in an sd-event loop ---- */
+
+struct libcurl_loop {
+	sd_event *event;
+	CURLM *multi;
+	sd_event_source *timer;
+	libcurl_done_fn *done;
+};
+
+static void loop_finished(struct libcurl_loop *loop)
+{
+	CURLMsg *message;
+	int left;
+
+	while ((message = curl_multi_info_read(loop->multi, &left)) != NULL) {
+		CURL *easy = message->easy_handle;
+		CURLcode code = message->data.result;
+		void *private_data = NULL;
+
+		if (message->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE,
+				  (char **)&private_data);
+		curl_multi_remove_handle(loop->multi, easy);
+		loop->done(easy, code, private_data);
+	}
+}
+
+static int loop_on_socket_ready(sd_event_source *source, int fd,
+				uint32_t events, void *data)
+{
+	struct libcurl_loop *loop = data;
+	int flags = 0, running;
+
+	(void)source;
+	if (events & EPOLLIN)
+		flags |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(loop->multi, fd, flags, &running);
+	loop_finished(loop);
+	return 0;
+}
+
+static int loop_on_curl_socket(CURL *easy, curl_socket_t fd, int what,
+			       void *data, void *socket_data)
+{
+	struct libcurl_loop *loop = data;
+	sd_event_source *source = socket_data;
+	uint32_t events = 0;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (source != NULL) {
+			sd_event_source_disable_unref(source);
+			curl_multi_assign(loop->multi, fd, NULL);
+		}
+		return 0;
+	}
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		events |= EPOLLIN;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		events |= EPOLLOUT;
+	if (source != NULL)
+		return sd_event_source_set_io_events(source, events) < 0 ? -1
+									 : 0;
+	if (sd_event_add_io(loop->event, &source, fd, events,
+			    loop_on_socket_ready, loop) < 0)
+		return -1;
+	curl_multi_assign(loop->multi, fd, source);
+	return 0;
+}
+
+static int loop_on_timer(sd_event_source *source, uint64_t usec, void *data)
+{
+	struct libcurl_loop *loop = data;
+	int running;
+
+	(void)source, (void)usec;
+	curl_multi_socket_action(loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	loop_finished(loop);
+	return 0;
+}
+
+static int loop_on_curl_timer(CURLM *multi, long timeout_ms, void *data)
+{
+	struct libcurl_loop *loop = data;
+
+	(void)multi;
+	if (timeout_ms < 0)
+		return sd_event_source_set_enabled(loop->timer, SD_EVENT_OFF) <
+			       0
+			   ? -1
+			   : 0;
+	if (sd_event_source_set_time(loop->timer,
+				     now_monotonic_usec() +
+					 (uint64_t)timeout_ms * 1000) < 0 ||
+	    sd_event_source_set_enabled(loop->timer, SD_EVENT_ONESHOT) < 0)
+		return -1;
+	return 0;
+}
+
+int libcurl_loop_new(sd_event *event, libcurl_done_fn *done,
+		     struct libcurl_loop **out)
+{
+	struct libcurl_loop *loop;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -ENOENT;
+	loop = calloc(1, sizeof(*loop));
+	if (loop == NULL)
+		return -ENOMEM;
+	loop->event = sd_event_ref(event);
+	loop->done = done;
+	loop->multi = curl_multi_init();
+	if (loop->multi == NULL ||
+	    sd_event_add_time(event, &loop->timer, CLOCK_MONOTONIC, UINT64_MAX,
+			      0, loop_on_timer, loop) < 0) {
+		libcurl_loop_free(loop);
+		return -ENOMEM;
+	}
+	sd_event_source_set_enabled(loop->timer, SD_EVENT_OFF);
+	curl_multi_setopt(loop->multi, CURLMOPT_SOCKETFUNCTION,
+			  loop_on_curl_socket);
+	curl_multi_setopt(loop->multi, CURLMOPT_SOCKETDATA, loop);
+	curl_multi_setopt(loop->multi, CURLMOPT_TIMERFUNCTION,
+			  loop_on_curl_timer);
+	curl_multi_setopt(loop->multi, CURLMOPT_TIMERDATA, loop);
+	*out = loop;
+	return 0;
+}
+
+int libcurl_loop_add(struct libcurl_loop *loop, CURL *easy)
+{
+	return curl_multi_add_handle(loop->multi, easy) == CURLM_OK ? 0 : -EIO;
+}
+
+void libcurl_loop_remove(struct libcurl_loop *loop, CURL *easy)
+{
+	curl_multi_remove_handle(loop->multi, easy);
+}
+
+void libcurl_loop_free(struct libcurl_loop *loop)
+{
+	if (loop == NULL)
+		return;
+	if (loop->multi != NULL)
+		curl_multi_cleanup(loop->multi);
+	sd_event_source_disable_unref(loop->timer);
+	sd_event_unref(loop->event);
+	free(loop);
 }
