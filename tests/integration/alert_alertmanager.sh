@@ -28,7 +28,7 @@ AM_URL=http://127.0.0.1:$port
 am_ready() { curl -fsS "$AM_URL/-/ready" >/dev/null 2>&1; }
 check "alertmanager is up" wait_for 30 am_ready
 
-write_config "$dir/agent.toml" \
+write_config "$dir/agent.toml" "${NO_HOST_LOGS[@]}" \
 	'[agent]' "state_dir = \"$dir/state\"" 'hostname = "web-01"' \
 	'[alerting]' 'group_wait_secs = 0' \
 	'[alerting.alertmanager]' "url = \"$AM_URL\"" 'repost_interval_secs = 10'

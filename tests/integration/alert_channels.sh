@@ -7,7 +7,7 @@
 
 dir=$TEST_TMP
 start_receiver "$dir" "hmac-key-1234" || { not_ok "receiver started"; exit 1; }
-write_config "$dir/agent.toml" \
+write_config "$dir/agent.toml" "${NO_HOST_LOGS[@]}" \
 	'[agent]' "state_dir = \"$dir/state\"" 'hostname = "web-01"' \
 	'collect_interval_secs = 1' \
 	'[alerting]' 'group_wait_secs = 1' \

@@ -26,7 +26,7 @@ TEST_PIDS+=($!)
 check "smtp server is up" wait_for 20 test -s "$dir/port"
 port=$(cat "$dir/port")
 printf 'Pa55-w0rd-smtp\n' >"$dir/smtp-password"
-write_config "$dir/agent.toml" \
+write_config "$dir/agent.toml" "${NO_HOST_LOGS[@]}" \
 	'[agent]' "state_dir = \"$dir/state\"" 'hostname = "mail-07"' \
 	'[alerting]' 'group_wait_secs = 0' \
 	'[alerting.email]' "url = \"smtp://127.0.0.1:$port\"" \

@@ -6,7 +6,7 @@
 
 dir=$TEST_TMP
 start_receiver "$dir" "unused-secret" || { not_ok "receiver started"; exit 1; }
-write_config "$dir/agent.toml" \
+write_config "$dir/agent.toml" "${NO_HOST_LOGS[@]}" \
 	'[agent]' "state_dir = \"$dir/state\"" 'collect_interval_secs = 1' \
 	'[alerting]' 'group_wait_secs = 0' 'timeout_secs = 600' \
 	'[alerting.rate_limit]' 'min_interval_secs = 0' \

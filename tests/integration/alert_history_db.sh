@@ -8,7 +8,7 @@ if "$AGENT" --version | grep -q 'sqlite history: no'; then
 	exit 0
 fi
 dir=$TEST_TMP
-write_config "$dir/agent.toml" \
+write_config "$dir/agent.toml" "${NO_HOST_LOGS[@]}" \
 	'[agent]' "state_dir = \"$dir/state\"" 'collect_interval_secs = 1' \
 	'[alerting]' 'group_wait_secs = 0'
 start_feed "$dir/daemon.log" "$dir/agent.toml"

@@ -8,7 +8,7 @@
 dir=$TEST_TMP
 start_receiver "$dir" "k3y-for-hmac" || { not_ok "receiver started"; exit 1; }
 port=$(cat "$dir/port")
-write_config "$dir/agent.toml" \
+write_config "$dir/agent.toml" "${NO_HOST_LOGS[@]}" \
 	'[agent]' "state_dir = \"$dir/state\"" 'hostname = "db-02"' \
 	'[alerting]' 'group_wait_secs = 0' 'retry_initial_secs = 1' \
 	'retry_max_secs = 2' 'connect_timeout_secs = 2' 'timeout_secs = 5' \

@@ -6,7 +6,7 @@
 
 dir=$TEST_TMP
 start_receiver "$dir" "s" || { not_ok "receiver started"; exit 1; }
-base=( '[agent]' "state_dir = \"$dir/state\"" '[alerting]' 'group_wait_secs = 0'
+base=( "${NO_HOST_LOGS[@]}" '[agent]' "state_dir = \"$dir/state\"" '[alerting]' 'group_wait_secs = 0'
 	'[alerting.rate_limit]' 'min_interval_secs = 0' '[alerting.webhook]'
 	'hmac_secret = "s"' )
 write_config "$dir/agent.toml" "${base[@]}" "url = \"$RECEIVER_URL/webhook/a\""

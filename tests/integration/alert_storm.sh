@@ -8,7 +8,7 @@
 
 dir=$TEST_TMP
 start_receiver "$dir" "storm-secret" || { not_ok "receiver started"; exit 1; }
-write_config "$dir/agent.toml" \
+write_config "$dir/agent.toml" "${NO_HOST_LOGS[@]}" \
 	'[agent]' "state_dir = \"$dir/state\"" \
 	'[alerting]' 'group_wait_secs = 2' \
 	'[alerting.rate_limit]' 'min_interval_secs = 5' 'max_alerts_per_hour = 60' \
