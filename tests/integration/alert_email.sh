@@ -12,7 +12,7 @@ if ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
 fi
 # AUTH (AuthResult, LoginPassword) came with aiosmtpd 1.3; Debian 11 has 1.2.
 if ! /usr/bin/python3 -c 'from aiosmtpd.smtp import AuthResult' 2>/dev/null; then
-	ok "# SKIP python3-aiosmtpd $(/usr/bin/python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)' 2>/dev/null) has no AUTH support (1.3 or later needed)"
+	ok "# SKIP python3-aiosmtpd $(/usr/bin/python3 -c 'import importlib.metadata as m; print(m.version("aiosmtpd"))' 2>/dev/null || echo '< 1.3') has no AUTH support (1.3 or later needed)"
 	exit 0
 fi
 dir=$TEST_TMP
