@@ -6,6 +6,7 @@
  * masked before anyone sees them.
  */
 #include "core/http.h"
+#include "core/sd_compat.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -242,7 +243,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *data,
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
 		if (source != NULL) {
-			sd_event_source_disable_unref(source);
+			sd_compat_event_source_disable_unref(source);
 			curl_multi_assign(c->multi, fd, NULL);
 		}
 		return 0;
@@ -317,7 +318,7 @@ void http_client_free(struct http_client *c)
 	}
 	if (c->multi != NULL)
 		curl_multi_cleanup(c->multi);
-	sd_event_source_disable_unref(c->timer);
+	sd_compat_event_source_disable_unref(c->timer);
 	sd_event_unref(c->event);
 	free(c);
 }

@@ -19,6 +19,7 @@
 #include "core/health.h"
 #include "core/http.h"
 #include "core/log.h"
+#include "core/sd_compat.h"
 #include "core/util.h"
 #include "storage/metrics.h"
 
@@ -485,7 +486,7 @@ static void deactivate(void)
 	http_client_free(module.http);
 	module.http = NULL;
 	module.sending = module.waiting = false;
-	module.retry_timer = sd_event_source_disable_unref(module.retry_timer);
+	module.retry_timer = sd_compat_event_source_disable_unref(module.retry_timer);
 	export_queue_close(module.queue);
 	module.queue = NULL;
 	health_set(HEALTH_CHECK, NULL);

@@ -25,6 +25,7 @@
 #include "core/health.h"
 #include "core/http.h"
 #include "core/log.h"
+#include "core/sd_compat.h"
 #include "core/state.h"
 #include "core/util.h"
 
@@ -298,7 +299,7 @@ static int module_reload(struct daemon *d, const struct config *old_config)
 		http_client_free(hb.http);
 		hb.http = NULL;
 		hb.pinging = false;
-		hb.timer = sd_event_source_disable_unref(hb.timer);
+		hb.timer = sd_compat_event_source_disable_unref(hb.timer);
 		return 0;
 	}
 	if (d->config->heartbeat.alert && !hb.alert_firing)
@@ -344,7 +345,7 @@ static void module_free(struct daemon *d)
 {
 	(void)d;
 	http_client_free(hb.http);
-	sd_event_source_disable_unref(hb.timer);
+	sd_compat_event_source_disable_unref(hb.timer);
 	hb = (struct heartbeat_state){0};
 }
 

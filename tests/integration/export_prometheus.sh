@@ -13,6 +13,16 @@ if [ ! -x "$PROM" ]; then
 	not_ok "prometheus available"
 	exit 1
 fi
+# The receiver is a flag from Prometheus 2.33, a feature flag from 2.25;
+# older ones (Debian 11 ships 2.24) cannot receive remote writes at all.
+if "$PROM" --help 2>&1 | grep -q -- '--web.enable-remote-write-receiver'; then
+	RECEIVER_FLAG=--web.enable-remote-write-receiver
+elif "$PROM" --help 2>&1 | grep -q -- '--enable-feature'; then
+	RECEIVER_FLAG=--enable-feature=remote-write-receiver
+else
+	skip "$("$PROM" --version 2>&1 | head -n 1) has no remote-write receiver (Prometheus 2.25 or later)"
+	exit 0
+fi
 OUTAGE_SECS=${OUTAGE_SECS:-40}
 dir=$TEST_TMP
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -22,7 +32,7 @@ printf 'global:\n  scrape_interval: 1h\n' >"$dir/prom.yml"
 start_prometheus() {
 	"$PROM" --config.file="$dir/prom.yml" --storage.tsdb.path="$dir/prom-data" \
 		--web.listen-address="127.0.0.1:$port" \
-		--web.enable-remote-write-receiver >>"$dir/prom.log" 2>&1 &
+		"$RECEIVER_FLAG" >>"$dir/prom.log" 2>&1 &
 	PROM_PID=$!
 	TEST_PIDS+=("$PROM_PID")
 }

@@ -5,7 +5,6 @@
 # scriptlets. Skipped where rpmbuild is not installed (Debian: package rpm).
 . "$(dirname "$0")/lib.sh"
 
-skip() { TEST_NUMBER=$((TEST_NUMBER + 1)); echo "ok $TEST_NUMBER - # SKIP $*"; }
 
 if ! command -v rpmbuild >/dev/null; then
 	skip "rpmbuild not installed (scripts/install-deps installs it)"

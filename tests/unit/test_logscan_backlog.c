@@ -189,7 +189,7 @@ static void test_groups_beyond_the_table_stay_counted(void **state)
 static void test_summary_is_bounded(void **state)
 {
 	struct fixture f;
-	char device[16], line[32];
+	char device[32], line[32];
 	size_t length;
 
 	(void)state;

@@ -194,6 +194,20 @@ static void fixture_open(struct fixture *f)
 	event_set_sink(&fake_sink);
 }
 
+/* [logscan] files = [path], replacing the default (empty) list. */
+static void follow_one_file(struct fixture *f, const char *path)
+{
+	struct config_string_list *files = &f->config->logscan.files;
+
+	for (size_t i = 0; i < files->count; i++)
+		free(files->items[i]);
+	free(files->items);
+	files->items = calloc(2, sizeof(char *));
+	assert_non_null(files->items);
+	files->items[0] = strdup(path);
+	files->count = 1;
+}
+
 static void fixture_close(struct fixture *f)
 {
 	char command[128];
@@ -302,9 +316,7 @@ static void test_file_cursor_waits_for_sync(void **state)
 	write_text(&f, "app.log", "first line\n" OOM_LINE "\n" OOM_LINE "\n");
 	string_copy(path, at(&f, "app.log"), sizeof(path));
 	assert_int_equal(stat(path, &st), 0);
-	f.config->logscan.files.items = calloc(1, sizeof(char *));
-	f.config->logscan.files.items[0] = strdup(path);
-	f.config->logscan.files.count = 1;
+	follow_one_file(&f, path);
 	/* Saved after the first line. */
 	snprintf(cursor, sizeof(cursor), "%llu %llu 11 1 %s\n",
 		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
@@ -369,9 +381,7 @@ static void test_file_rotated_while_down(void **state)
 	write_text(&f, "app.log", "first line\n" OOM_LINE "\n");
 	string_copy(path, at(&f, "app.log"), sizeof(path));
 	string_copy(rotated, at(&f, "app.log.1"), sizeof(rotated));
-	f.config->logscan.files.items = calloc(1, sizeof(char *));
-	f.config->logscan.files.items[0] = strdup(path);
-	f.config->logscan.files.count = 1;
+	follow_one_file(&f, path);
 	cursor_line(path, 11, 1, path, cursor, sizeof(cursor));
 	assert_int_equal(state_write_atomic(f.state_fd, "logscan-files.cursor",
 					    cursor, strlen(cursor)),
@@ -413,9 +423,7 @@ static void test_max_files_bounds_the_followed_files(void **state)
 	write_text(&f, "logs/a.log", "a\n");
 	write_text(&f, "logs/b.log", "b\n");
 	write_text(&f, "logs/c.log", "c\n");
-	f.config->logscan.files.items = calloc(1, sizeof(char *));
-	f.config->logscan.files.items[0] = strdup(at(&f, "logs/*.log"));
-	f.config->logscan.files.count = 1;
+	follow_one_file(&f, at(&f, "logs/*.log"));
 	f.config->logscan.max_files = 2;
 	capture_begin();
 	assert_int_equal(file_source_start(&f.context, &files), 0);
