@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/sd_compat.h"
 #include "core/secret.h"
 #include "core/util.h"
 #include "logscan/mask.h"
@@ -162,9 +163,10 @@ static void child_main(int out_fd, char *const argv[], char *const envp[])
 
 static void child_close(struct child *child)
 {
-	child->io = sd_event_source_disable_unref(child->io);
-	child->timer = sd_event_source_disable_unref(child->timer);
-	child->exit_source = sd_event_source_disable_unref(child->exit_source);
+	child->io = sd_compat_event_source_disable_unref(child->io);
+	child->timer = sd_compat_event_source_disable_unref(child->timer);
+	child->exit_source =
+	    sd_compat_event_source_disable_unref(child->exit_source);
 	if (child->out_fd >= 0)
 		close(child->out_fd);
 	child->out_fd = -1;
@@ -186,7 +188,8 @@ static void drain(struct child *child)
 		if (n <= 0) {
 			if (n == 0 || errno != EAGAIN) {
 				child->io =
-				    sd_event_source_disable_unref(child->io);
+				    sd_compat_event_source_disable_unref(
+					child->io);
 				close(child->out_fd);
 				child->out_fd = -1;
 			}
@@ -449,8 +452,8 @@ static void command_cancel(struct check *c)
 		return;
 	kill(-child->pid, SIGKILL);
 	child->check = NULL;
-	child->io = sd_event_source_disable_unref(child->io);
-	child->timer = sd_event_source_disable_unref(child->timer);
+	child->io = sd_compat_event_source_disable_unref(child->io);
+	child->timer = sd_compat_event_source_disable_unref(child->timer);
 	if (child->out_fd >= 0)
 		close(child->out_fd);
 	child->out_fd = -1;

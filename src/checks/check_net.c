@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/sd_compat.h"
 #include "core/util.h"
 
 #define LIBANL_SONAME "libanl.so.1"
@@ -157,7 +158,7 @@ void checks_resolver_free(struct checks_resolver *r)
 		if (r->gai_cancel(&lookup->request) != EAI_NOTCANCELED)
 			lookup_free(lookup);
 	}
-	sd_event_source_disable_unref(r->timer);
+	sd_compat_event_source_disable_unref(r->timer);
 	free(r);
 }
 
@@ -201,8 +202,8 @@ static int resolve(struct conn *conn)
 
 static void conn_close(struct conn *conn)
 {
-	conn->io = sd_event_source_disable_unref(conn->io);
-	conn->timer = sd_event_source_disable_unref(conn->timer);
+	conn->io = sd_compat_event_source_disable_unref(conn->io);
+	conn->timer = sd_compat_event_source_disable_unref(conn->timer);
 	if (conn->fd >= 0)
 		close(conn->fd);
 	conn->fd = -1;
@@ -254,7 +255,7 @@ static void connect_next(struct conn *conn)
 		size_t i = conn->address_next++;
 
 		address = (const struct sockaddr *)&conn->addresses[i];
-		conn->io = sd_event_source_disable_unref(conn->io);
+		conn->io = sd_compat_event_source_disable_unref(conn->io);
 		if (conn->fd >= 0)
 			close(conn->fd);
 		conn->fd =

@@ -37,7 +37,10 @@ TEST_PIDS+=("$!")
 check "a private D-Bus daemon is listening" wait_for 5 test -S "$bus"
 export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$bus"
 units=$dir/units
-printf '%s\n' 'nginx.service active running 0' >"$units"
+# The stand-in re-reads the file on every call: replaced whole (rename), so
+# it never reads it truncated (no unit: "not loaded") between two states.
+set_units() { printf '%s\n' "$@" >"$units.new" && mv "$units.new" "$units"; }
+set_units 'nginx.service active running 0'
 "$FAKE" "$units" >"$dir/fake.log" 2>&1 &
 TEST_PIDS+=("$!")
 check "the stand-in systemd owns its name" \
@@ -57,13 +60,13 @@ web="a['rule'] == 'check_failed' and a['labels'].get('check') == 'web-unit'"
 check "a unit systemd cannot load is down, at the check's severity" \
 	wait_for 20 firing "a['labels'].get('check') == 'ghost' and a['severity'] == 'warning' and 'ghost.service is not loaded (not-found)' in a['summary']"
 check "the active unit raised nothing" test "$(webhook_alert_count "$dir" "$web")" -eq 0
-printf '%s\n' 'nginx.service failed failed 0' >"$units"
+set_units 'nginx.service failed failed 0'
 check "the unit failing fires, with its state" \
 	wait_for 20 firing "$web and 'nginx.service is failed (failed)' in a['summary']"
-printf '%s\n' 'nginx.service active running 1' >"$units"
+set_units 'nginx.service active running 1'
 check "active again: resolved" \
 	wait_for 20 resolved "$web and 'nginx.service is active (running)' in a['summary']"
 check "systemd's restart is said once" \
 	wait_for 20 firing "a['rule'] == 'unit_restarted' and 'was restarted by systemd (NRestarts 1)' in a['summary']"
-stop_pid "$DAEMON_PID"
+check "the daemon stopped with status 0" stop_pid "$DAEMON_PID"
 check "no error was logged" eval '! grep -h "^<[0-3]>" "$dir/daemon.log" | grep -qv SYSOPS_RULE='

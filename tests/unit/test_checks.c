@@ -199,10 +199,11 @@ static void test_certificates(void **state)
 	assert_int_equal(cert.not_after, 5252540757);
 	assert_string_equal(cert.subject, "only-cn.test");
 	/* A key file, an empty file, a truncated PEM. */
-	assert_int_equal(checks_certificate_from_pem("-----BEGIN PRIVATE KEY"
-						     "-----\n",
-						     34, &cert),
-			 -ENOENT);
+	static const char key_pem[] = "-----BEGIN PRIVATE KEY-----\n";
+
+	assert_int_equal(
+	    checks_certificate_from_pem(key_pem, strlen(key_pem), &cert),
+	    -ENOENT);
 	assert_int_equal(checks_certificate_from_pem("", 0, &cert), -ENOENT);
 	assert_int_equal(checks_certificate_from_pem(ec_pem, 200, &cert),
 			 -EINVAL);

@@ -158,6 +158,18 @@ static void load_config(struct fixture *f, const char *extra)
 	    config_load_text("test.toml", text, strlen(text), &f->config), 0);
 }
 
+/* As the daemon does on SIGHUP: the running configuration stays alive
+ * until checks_reload has moved every check to the new one. */
+static void reload(struct fixture *f, const char *extra)
+{
+	struct config *old = f->config;
+
+	f->config = NULL;
+	load_config(f, extra);
+	assert_int_equal(checks_reload(f->checks, f->config), 0);
+	config_free(old);
+}
+
 static void start(struct fixture *f)
 {
 	assert_int_equal(checks_new(f->config, f->metrics, f->event,
@@ -405,9 +417,8 @@ static void test_process_and_listen_checks(void **state)
 						  "on *:22/tcp"));
 
 	/* A reload that drops one check resolves its alert. */
-	load_config(&f, "[[checks]]\nname = \"ssh\"\ntype = \"process\"\n"
-			"process = \"sshd\"\nlabels = { team = \"ops\" }\n");
-	assert_int_equal(checks_reload(f.checks, f.config), 0);
+	reload(&f, "[[checks]]\nname = \"ssh\"\ntype = \"process\"\n"
+		   "process = \"sshd\"\nlabels = { team = \"ops\" }\n");
 	assert_int_equal(count_events("check_failed", false), 2);
 	make_process(&f, 100, "sshd", 3, 1001);
 	tick(&f);
