@@ -1,12 +1,12 @@
 /*
  * check_http.c - http checks and the endpoint side of tls checks, through
- * libcurl's multi interface in the daemon's loop (core/libcurl.c, loaded on
- * the first such check). TLS is verified (peer and name; ca_file replaces
- * the system's authorities, it never turns verification off) and redirects
- * are not followed unless asked. An endpoint's certificate comes from
- * CURLINFO_CERTINFO after a handshake that sends nothing (CONNECT_ONLY);
- * when it does not verify, a second handshake without verification still
- * reads its expiry, and nothing is sent either.
+ * libcurl's multi interface in the daemon's loop (core/http.h's http_loop;
+ * libcurl is loaded by the first such check). TLS is verified (peer and
+ * name; ca_file replaces the system's authorities, it never turns
+ * verification off) and redirects are not followed unless asked. An
+ * endpoint's certificate comes from CURLINFO_CERTINFO after a handshake that
+ * sends nothing (CONNECT_ONLY); when it does not verify, a second handshake
+ * without verification still reads its expiry, and nothing is sent either.
  */
 #include "checks/checks_internal.h"
 
@@ -18,14 +18,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/libcurl.h"
+#include "core/http.h"
 #include "core/log.h"
 #include "core/util.h"
 
 #define BODY_KEPT (64 * 1024)
 
 struct checks_http {
-	struct libcurl_loop *loop;
+	struct http_loop *loop;
 };
 
 struct transfer {
@@ -41,7 +41,7 @@ struct transfer {
 
 static void on_done(CURL *easy, CURLcode code, void *private_data);
 
-static int http_loop(struct checks *checks, struct libcurl_loop **out)
+static int shared_loop(struct checks *checks, struct http_loop **out)
 {
 	int r;
 
@@ -49,8 +49,7 @@ static int http_loop(struct checks *checks, struct libcurl_loop **out)
 		checks->http = calloc(1, sizeof(*checks->http));
 		if (checks->http == NULL)
 			return -ENOMEM;
-		r = libcurl_loop_new(checks->event, on_done,
-				     &checks->http->loop);
+		r = http_loop_new(checks->event, on_done, &checks->http->loop);
 		if (r < 0) {
 			free(checks->http);
 			checks->http = NULL;
@@ -65,7 +64,7 @@ void checks_http_free(struct checks_http *http)
 {
 	if (http == NULL)
 		return;
-	libcurl_loop_free(http->loop);
+	http_loop_free(http->loop);
 	free(http);
 }
 
@@ -85,7 +84,7 @@ static void transfer_cancel(struct check *c)
 	struct transfer *t = c->state;
 
 	if (t->easy != NULL && c->owner->http != NULL)
-		libcurl_loop_remove(c->owner->http->loop, t->easy);
+		http_loop_remove(c->owner->http->loop, t->easy);
 	transfer_end(t);
 }
 
@@ -109,9 +108,9 @@ static int transfer_begin(struct check *c, const char *url)
 {
 	struct transfer *t = c->state;
 	long timeout_ms = (long)(c->timeout_usec / 1000);
-	struct libcurl_loop *loop;
+	struct http_loop *loop;
 	CURL *e;
-	int r = http_loop(c->owner, &loop);
+	int r = shared_loop(c->owner, &loop);
 
 	if (r < 0)
 		return r;
@@ -156,7 +155,7 @@ static int transfer_start(struct check *c)
 {
 	struct transfer *t = c->state;
 
-	return libcurl_loop_add(c->owner->http->loop, t->easy);
+	return http_loop_add(c->owner->http->loop, t->easy);
 }
 
 /* curl's outcome in the words of the alert. */
