@@ -237,6 +237,30 @@ static void transfer_free(struct transfer *t)
 	free(t);
 }
 
+void http_easy_defaults(CURL *e, void *private_data, char *error,
+			curl_write_callback write_body, void *write_data)
+{
+	curl_easy_setopt(e, CURLOPT_PRIVATE, private_data);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, error);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "sysops-agent/" SYSOPS_VERSION);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, write_data);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Also where a caller turns redirects on: never to another scheme. */
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS,
+			 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS,
+			 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+}
+
 static char *copy_or_null(const char *text)
 {
 	return text != NULL ? strdup(text) : NULL;
@@ -255,23 +279,9 @@ static int transfer_setup(struct transfer *t, const struct http_request *r)
 	t->secrets[1] = copy_or_null(r->password);
 	t->secrets[2] = copy_or_null(r->bearer_token);
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	http_easy_defaults(e, t, t->error, on_response, t);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, r->connect_timeout_secs);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, r->timeout_secs);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "sysops-agent/" SYSOPS_VERSION);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_response);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS,
-			 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
 	if (r->ca_file != NULL)
 		curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
 	if (r->username != NULL) {

@@ -37,6 +37,15 @@ void http_loop_remove(struct http_loop *loop, CURL *easy);
 /* Transfers still added must have been removed first. NULL is fine. */
 void http_loop_free(struct http_loop *loop);
 
+/*
+ * What every transfer of the agent sets on its easy handle: private_data
+ * (CURLOPT_PRIVATE, what http_loop's done receives), curl's error text into
+ * error (CURL_ERROR_SIZE bytes), the body to write_body(write_data), no
+ * signals, TLS peer and name verified, no redirect, HTTP and HTTPS only.
+ */
+void http_easy_defaults(CURL *easy, void *private_data, char *error,
+			curl_write_callback write_body, void *write_data);
+
 enum http_outcome {
 	HTTP_OK,	/* 2xx */
 	HTTP_RETRY,	/* network error, timeout, 408, 429, 5xx */
