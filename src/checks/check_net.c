@@ -399,8 +399,8 @@ static bool literal_address(struct conn *conn)
 	return true;
 }
 
-int conn_init(struct conn *conn, struct check *c, const char *target,
-	      size_t answer_max)
+int checks_conn_init(struct conn *conn, struct check *c, const char *target,
+		     size_t answer_max)
 {
 	memset(conn, 0, sizeof(*conn));
 	conn->check = c;
@@ -414,8 +414,8 @@ int conn_init(struct conn *conn, struct check *c, const char *target,
 	return answer_max && conn->in == NULL ? -ENOMEM : 0;
 }
 
-void conn_start(struct conn *conn, const char *request, size_t length,
-		conn_complete_fn *complete, conn_done_fn *done)
+void checks_conn_start(struct conn *conn, const char *request, size_t length,
+		       conn_complete_fn *complete, conn_done_fn *done)
 {
 	struct checks *checks = conn->check->owner;
 	int r;
@@ -461,13 +461,13 @@ void conn_start(struct conn *conn, const char *request, size_t length,
 	}
 }
 
-void conn_cancel(struct conn *conn)
+void checks_conn_cancel(struct conn *conn)
 {
 	conn_close(conn);
 	conn->busy = false;
 }
 
-void conn_free(struct conn *conn)
+void checks_conn_free(struct conn *conn)
 {
 	conn_close(conn);
 	free(conn->in);
@@ -514,8 +514,8 @@ static int tcp_setup(struct check *c)
 {
 	struct tcp_state *s = c->state;
 
-	return conn_init(&s->conn, c, c->config->target,
-			 c->config->expect ? 4096 : 0);
+	return checks_conn_init(&s->conn, c, c->config->target,
+				c->config->expect ? 4096 : 0);
 }
 
 static void tcp_run(struct check *c)
@@ -523,22 +523,22 @@ static void tcp_run(struct check *c)
 	struct tcp_state *s = c->state;
 	const char *send = c->config->send;
 
-	conn_start(&s->conn, send, send ? strlen(send) : 0,
-		   c->config->expect ? tcp_complete : NULL, tcp_done);
+	checks_conn_start(&s->conn, send, send ? strlen(send) : 0,
+			  c->config->expect ? tcp_complete : NULL, tcp_done);
 }
 
 static void tcp_cancel(struct check *c)
 {
 	struct tcp_state *s = c->state;
 
-	conn_cancel(&s->conn);
+	checks_conn_cancel(&s->conn);
 }
 
 static void tcp_teardown(struct check *c)
 {
 	struct tcp_state *s = c->state;
 
-	conn_free(&s->conn);
+	checks_conn_free(&s->conn);
 }
 
 const struct check_kind check_tcp_kind = {

@@ -25,7 +25,7 @@ typedef bool conn_complete_fn(struct conn *conn, const char *data,
 /*
  * The end: error 0 (connected, sent, and complete said so), -ECONNRESET
  * (closed before complete), or another -errno with reason in words. The
- * answer stays in conn->in until the next conn_start.
+ * answer stays in conn->in until the next checks_conn_start.
  */
 typedef void conn_done_fn(struct conn *conn, int error, const char *reason);
 
@@ -51,13 +51,13 @@ struct conn {
 };
 
 /* target "host:port"; answer_max bytes kept of the answer (0: none read). */
-int conn_init(struct conn *conn, struct check *c, const char *target,
-	      size_t answer_max);
+int checks_conn_init(struct conn *conn, struct check *c, const char *target,
+		     size_t answer_max);
 /* request is copied; complete NULL: done once connected and sent. */
-void conn_start(struct conn *conn, const char *request, size_t length,
-		conn_complete_fn *complete, conn_done_fn *done);
+void checks_conn_start(struct conn *conn, const char *request, size_t length,
+		       conn_complete_fn *complete, conn_done_fn *done);
 /* Abandons the conversation: done is not called. */
-void conn_cancel(struct conn *conn);
-void conn_free(struct conn *conn);
+void checks_conn_cancel(struct conn *conn);
+void checks_conn_free(struct conn *conn);
 
 #endif

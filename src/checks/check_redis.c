@@ -269,7 +269,7 @@ static int redis_setup(struct check *c)
 {
 	struct redis_state *s = c->state;
 
-	return conn_init(&s->conn, c, c->config->target, ANSWER_MAX);
+	return checks_conn_init(&s->conn, c, c->config->target, ANSWER_MAX);
 }
 
 static void redis_run(struct check *c)
@@ -292,8 +292,8 @@ static void redis_run(struct check *c)
 		check_run_done(c);
 		return;
 	}
-	conn_start(&s->conn, request, (size_t)length, redis_complete,
-		   redis_done);
+	checks_conn_start(&s->conn, request, (size_t)length, redis_complete,
+			  redis_done);
 	explicit_bzero(request, (size_t)length);
 	free(request);
 }
@@ -302,14 +302,14 @@ static void redis_cancel(struct check *c)
 {
 	struct redis_state *s = c->state;
 
-	conn_cancel(&s->conn);
+	checks_conn_cancel(&s->conn);
 }
 
 static void redis_teardown(struct check *c)
 {
 	struct redis_state *s = c->state;
 
-	conn_free(&s->conn);
+	checks_conn_free(&s->conn);
 }
 
 static size_t redis_alerts(const struct check_config *config)

@@ -223,10 +223,13 @@ void checks_submit(struct checks *checks, const struct check_alert *a,
 	    .detail = detail,
 	    .count = 1,
 	};
+	int r = event_submit(&event);
 
-	if (event_submit(&event) < 0 && checks->submit_failures++ == 0)
-		log_warning("checks: could not hand a %s event to the alerter",
-			    a->rule);
+	if (r < 0 && checks->submit_failures++ == 0)
+		log_warning_errno(r,
+				  "checks: could not hand a %s event to the "
+				  "alerter",
+				  a->rule);
 	if (nature != ALERT_POINT)
 		checks->state_dirty = true;
 }
