@@ -107,6 +107,9 @@ int channel_telegram_format(const struct alerting_channel_config *config,
 	} else if (facts[0] != '\0') {
 		add_piece(text, "\n<i>", facts, "</i>");
 	}
+	message_labels_line(m, line, sizeof(line));
+	if (line[0] != '\0')
+		add_piece(text, "\n<i>", line, "</i>");
 	root = json_object_new_object();
 	json_object_object_add(root, "chat_id",
 			       json_object_new_string(config->chat_id));

@@ -183,6 +183,21 @@ void message_deferred_line(const struct alert_message *m, char *buffer,
 		 m->deferred_count == 1 ? "s" : "");
 }
 
+void message_labels_line(const struct alert_message *m, char *buffer,
+			 size_t size)
+{
+	char name[IDENTITY_LABEL_NAME_MAX + 1],
+	    value[IDENTITY_LABEL_VALUE_MAX + 1];
+	const char *cursor = m->agent_labels;
+	size_t used = 0;
+
+	buffer[0] = '\0';
+	while (identity_labels_next(&cursor, name, sizeof(name), value,
+				    sizeof(value)))
+		used = string_appendf(buffer, size, used, "%s%s=%s",
+				      used ? " · " : "", name, value);
+}
+
 void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 			char *buffer, size_t size)
 {

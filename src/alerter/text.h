@@ -33,6 +33,9 @@ void message_title(const struct alert_message *m, char *buffer, size_t size);
 /* "12 more alerts follow in full when the rate limit allows" or "" */
 void message_deferred_line(const struct alert_message *m, char *buffer,
 			     size_t size);
+/* The [agent] labels for people: "env=prod · team=web", or "". */
+void message_labels_line(const struct alert_message *m, char *buffer,
+			 size_t size);
 /* The whole message as plain text (email body, console, test output). */
 void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 			char *buffer, size_t size);

@@ -170,6 +170,9 @@ static void describe_expected(const struct config_key *key, char *buffer,
 	case CONFIG_STRING_LIST:
 		snprintf(buffer, size, "an array of strings");
 		break;
+	case CONFIG_STRING_TABLE:
+		snprintf(buffer, size, "a table of strings");
+		break;
 	}
 }
 
@@ -208,6 +211,7 @@ static void free_field(const struct config_key *key, void *field)
 		*(char **)field = NULL;
 		break;
 	case CONFIG_STRING_LIST:
+	case CONFIG_STRING_TABLE:
 		free_string_list(field);
 		break;
 	default:
@@ -245,6 +249,44 @@ static int convert_string_list(const struct toml_value *value,
 		}
 	}
 	result.count = value->as.array.count;
+	free_string_list(list);
+	*list = result;
+	return 0;
+}
+
+/* { env = "prod" } -> ["env=prod"]; -EINVAL when a value is not a string. */
+static int convert_string_table(const struct toml_value *value,
+				struct config_string_list *list)
+{
+	struct config_string_list result = {0};
+	size_t count;
+
+	if (value->type != TOML_TABLE)
+		return -EINVAL;
+	count = value->as.table.count;
+	for (size_t i = 0; i < count; i++) {
+		const struct toml_member *m = &value->as.table.members[i];
+
+		if (m->value->type != TOML_STRING ||
+		    !string_is_clean(m->value) ||
+		    strlen(m->key) != m->key_length)
+			return -EINVAL;
+	}
+	result.items = calloc(count + 1, sizeof(char *));
+	if (result.items == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		const struct toml_member *m = &value->as.table.members[i];
+
+		if (asprintf(&result.items[i], "%s=%s", m->key,
+			     m->value->as.string.bytes) < 0) {
+			result.items[i] = NULL;
+			result.count = i;
+			free_string_list(&result);
+			return -ENOMEM;
+		}
+	}
+	result.count = count;
 	free_string_list(list);
 	*list = result;
 	return 0;
@@ -306,6 +348,15 @@ static enum store_result store_value(const struct config_key *key, void *field,
 		free(*(char **)field);
 		*(char **)field = copy;
 		return STORE_OK;
+	case CONFIG_STRING_TABLE:
+		switch (convert_string_table(value, field)) {
+		case 0:
+			return STORE_OK;
+		case -ENOMEM:
+			return STORE_NO_MEMORY;
+		default:
+			return STORE_WRONG_TYPE;
+		}
 	case CONFIG_STRING_LIST:
 		switch (convert_string_list(value, field)) {
 		case 0:
@@ -386,6 +437,27 @@ static void record_origin(struct load_context *ctx,
 	*o = (struct config_origin){section, index, key, ctx->file, line};
 }
 
+/* A table's size (maximum) and each entry, at the entry's own line. */
+static void check_table_entries(struct load_context *ctx, const char *label,
+				const struct config_key *key,
+				const struct toml_value *value)
+{
+	char reason[256];
+
+	if (key->maximum > 0 && (double)value->as.table.count > key->maximum)
+		report(ctx, value->line, "%s %s: at most %.0f entries, got %zu",
+		       label, key->name, key->maximum, value->as.table.count);
+	for (size_t i = 0;
+	     key->validate_entry != NULL && i < value->as.table.count; i++) {
+		const struct toml_member *m = &value->as.table.members[i];
+
+		if (!key->validate_entry(m->key, m->value->as.string.bytes,
+					 reason, sizeof(reason)))
+			report(ctx, m->line, "%s %s: %s", label, key->name,
+			       reason);
+	}
+}
+
 static void apply_key(struct load_context *ctx,
 		      const struct config_section *section, size_t index,
 		      const struct config_key *key, void *field,
@@ -409,6 +481,8 @@ static void apply_key(struct load_context *ctx,
 		return;
 	}
 	reason[0] = '\0';
+	if (key->type == CONFIG_STRING_TABLE)
+		check_table_entries(ctx, label, key, value);
 	if (key->validate != NULL && !key->validate(field, reason, sizeof(reason)))
 		report(ctx, line, "%s %s: %s", label, key->name, reason);
 	if (key->type == CONFIG_SECRET && *(char **)field != NULL) {

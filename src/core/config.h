@@ -20,12 +20,13 @@
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
 enum config_type {
-	CONFIG_BOOLEAN,     /* bool */
-	CONFIG_INTEGER,     /* int64_t */
-	CONFIG_FLOAT,       /* double; integers are accepted too */
-	CONFIG_STRING,      /* char *, NULL when unset */
-	CONFIG_SECRET,      /* char *; also KEY_file and systemd credentials */
-	CONFIG_STRING_LIST, /* struct config_string_list */
+	CONFIG_BOOLEAN,	     /* bool */
+	CONFIG_INTEGER,	     /* int64_t */
+	CONFIG_FLOAT,	     /* double; integers are accepted too */
+	CONFIG_STRING,	     /* char *, NULL when unset */
+	CONFIG_SECRET,	     /* char *; also KEY_file and systemd credentials */
+	CONFIG_STRING_LIST,  /* struct config_string_list */
+	CONFIG_STRING_TABLE, /* struct config_string_list of "name=value" */
 };
 
 struct config_string_list {
@@ -49,6 +50,9 @@ struct config_key {
 	bool required;              /* strings: must be given (repeated sections) */
 	/* Extra check after type and range; writes a reason and returns false. */
 	bool (*validate)(const void *field, char *reason, size_t reason_size);
+	/* String tables: checks one entry (reported at its own line). */
+	bool (*validate_entry)(const char *name, const char *value,
+			       char *reason, size_t reason_size);
 };
 
 struct config_section {
@@ -72,6 +76,8 @@ struct config_section {
 
 struct agent_config {
 	char *hostname;
+	char *id; /* NULL: the state directory's agent-id */
+	struct config_string_list labels; /* "name=value", at most 16 */
 	int64_t collect_interval_secs;
 	char *log_level;
 	char *state_dir;

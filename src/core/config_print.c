@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/config.h"
 
@@ -67,6 +68,22 @@ static void print_key(const struct config_key *key, const void *field,
 			print_string(list->items[i], stream);
 		}
 		fputs("]\n", stream);
+		break;
+	}
+	case CONFIG_STRING_TABLE: {
+		const struct config_string_list *list = field;
+
+		fprintf(stream, "%s = {", key->name);
+		for (size_t i = 0; i < list->count; i++) {
+			const char *equals = strchr(list->items[i], '=');
+
+			if (equals == NULL)
+				continue;
+			fprintf(stream, "%s %.*s = ", i ? "," : "",
+				(int)(equals - list->items[i]), list->items[i]);
+			print_string(equals + 1, stream);
+		}
+		fputs(list->count ? " }\n" : "}\n", stream);
 		break;
 	}
 	}
