@@ -77,7 +77,7 @@ int channel_discord_format(const struct alerting_channel_config *config,
 		const struct alert_snapshot *a = &m->alerts[i];
 		size_t title_chars, room;
 
-		alert_headline(a, m->host, title, sizeof(title));
+		message_alert_headline(m, i, title, sizeof(title));
 		utf8_truncate(title, sizeof(title), DISCORD_TITLE_MAX,
 			      TRUNCATION_MARKER);
 		title_chars = utf8_length(title);

@@ -159,7 +159,7 @@ int channel_email_format(const struct alerting_channel_config *config,
 				date, from, to, subject,
 				(unsigned long long)m->created_usec,
 				(unsigned long long)m->id, domain,
-				event_severity_name(message_severity(m)));
+				event_severity_name(message_firing_severity(m)));
 	used = add_identity_headers(m, out->body, body_size, used);
 	used = string_appendf(out->body, body_size, used, "\r\n");
 	message_plain_text(m, now_usec, text, body_size);

@@ -76,7 +76,7 @@ int channel_slack_format(const struct alerting_channel_config *config,
 		const struct alert_snapshot *a = &m->alerts[i];
 		size_t used;
 
-		alert_headline(a, m->host, headline, sizeof(headline));
+		message_alert_headline(m, i, headline, sizeof(headline));
 		alert_facts(a, now_usec, facts, sizeof(facts));
 		slack_escape(headline, raw, sizeof(raw));
 		used = (size_t)snprintf(text, sizeof(text), "*%s*\n", raw);

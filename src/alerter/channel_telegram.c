@@ -85,7 +85,7 @@ int channel_telegram_format(const struct alerting_channel_config *config,
 	/* Whole alerts only, while the trailer still fits; what does not is
 	 * counted in the trailer, never cut off unsaid. */
 	for (shown = 0; shown < m->alert_count; shown++) {
-		alert_headline(&m->alerts[shown], m->host, line, sizeof(line));
+		message_alert_headline(m, shown, line, sizeof(line));
 		alert_facts(&m->alerts[shown], now_usec, facts, sizeof(facts));
 		if (shown > 0 &&
 		    text->chars + escaped_chars(line) + escaped_chars(facts) +

@@ -137,7 +137,7 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 	json_object_object_add(root, "status",
 			       json_object_new_string(message_status(m)));
 	json_object_object_add(root, "severity", json_object_new_string(
-			event_severity_name(message_severity(m))));
+			event_severity_name(message_firing_severity(m))));
 	message_title(m, text, sizeof(text));
 	json_object_object_add(root, "title", json_object_new_string(text));
 	alerts = json_object_new_array();

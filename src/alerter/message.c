@@ -72,6 +72,17 @@ enum alert_severity message_severity(const struct alert_message *message)
 	return highest;
 }
 
+enum alert_severity message_firing_severity(const struct alert_message *m)
+{
+	enum alert_severity highest = ALERT_INFO;
+
+	for (size_t i = 0; i < m->alert_count; i++)
+		if (m->alerts[i].kind != ALERT_KIND_RESOLVED &&
+		    m->alerts[i].severity > highest)
+			highest = m->alerts[i].severity;
+	return highest;
+}
+
 /* NAN has no JSON form: it is left out and read back as NAN. */
 static void add_number(json_object *object, const char *key, double value)
 {

@@ -88,6 +88,10 @@ void message_set_origin(struct alert_message *message, const char *host,
 /* Highest severity in the message (info when it only has a summary). */
 enum alert_severity message_severity(const struct alert_message *message);
 
+/* The same over what still fires: info when all resolved (what people see;
+ * the spool keeps ranking by message_severity). */
+enum alert_severity message_firing_severity(const struct alert_message *m);
+
 /* Serialised form used by the spool; NULL on allocation failure. */
 char *message_to_json(const struct alert_message *message, size_t *length);
 
