@@ -349,16 +349,10 @@ static enum store_result store_value(const struct config_key *key, void *field,
 		*(char **)field = copy;
 		return STORE_OK;
 	case CONFIG_STRING_TABLE:
-		switch (convert_string_table(value, field)) {
-		case 0:
-			return STORE_OK;
-		case -ENOMEM:
-			return STORE_NO_MEMORY;
-		default:
-			return STORE_WRONG_TYPE;
-		}
 	case CONFIG_STRING_LIST:
-		switch (convert_string_list(value, field)) {
+		switch (key->type == CONFIG_STRING_TABLE
+				? convert_string_table(value, field)
+				: convert_string_list(value, field)) {
 		case 0:
 			return STORE_OK;
 		case -ENOMEM:
