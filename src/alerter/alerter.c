@@ -432,8 +432,10 @@ static void repost_firing(struct alerter *a, uint64_t now_mono)
 	memset(m, 0, sizeof(*m));
 	m->channel = CHANNEL_ALERTMANAGER;
 	m->created_usec = now_realtime_usec();
-	string_copy(m->host, a->daemon->config->agent.hostname,
-		    sizeof(m->host));
+	message_set_origin(m, a->daemon->config->agent.hostname,
+			   a->daemon->agent_id, NULL);
+	identity_labels_text(&a->daemon->config->agent.labels, m->agent_labels,
+			     sizeof(m->agent_labels));
 	m->alert_count = pipeline_firing(
 		a->pipeline,
 		event_severity_from_name(config->min_severity, ALERT_INFO),
@@ -578,6 +580,7 @@ static void apply_settings(struct alerter *a)
 	struct pipeline_settings s;
 
 	pipeline_settings_from_config(config, config->agent.hostname, &s);
+	string_copy(s.agent_id, a->daemon->agent_id, sizeof(s.agent_id));
 	for (int i = 0; i < CHANNEL_COUNT; i++) {
 		const struct alerting_channel_config *c =
 			channel_config(&config->alerting, (enum channel_id)i);

@@ -363,8 +363,8 @@ static const struct config_key silence_keys[] = {
 	  .description = "Only alerts of these severities; empty: any." },
 	{ .name = "label", .type = CONFIG_STRING,
 	  .offset = SILENCE_KEY(label), .validate = validate_label_matcher,
-	  .description = "Only alerts whose labels contain \"key=value\"; "
-			 "unset: any." },
+	  .description = "Only alerts whose labels or [agent] labels "
+			 "contain \"key=value\"; unset: any." },
 };
 
 const struct config_section alerting_silence_section = {

@@ -51,19 +51,11 @@ static void add_number(json_object *o, const char *key, double value)
 static json_object *labels_object(const char *labels)
 {
 	json_object *o = json_object_new_object();
-	char copy[ALERT_LABELS_MAX], *save = NULL;
+	char name[ALERT_LABELS_MAX], value[IDENTITY_LABELS_TEXT_MAX];
 
-	string_copy(copy, labels, sizeof(copy));
-	for (char *pair = strtok_r(copy, ",", &save); pair != NULL;
-	     pair = strtok_r(NULL, ",", &save)) {
-		char *equals = strchr(pair, '=');
-
-		if (equals == NULL || equals == pair)
-			continue;
-		*equals = '\0';
-		json_object_object_add(o, pair,
-				       json_object_new_string(equals + 1));
-	}
+	while (identity_labels_next(&labels, name, sizeof(name), value,
+				    sizeof(value)))
+		json_object_object_add(o, name, json_object_new_string(value));
 	return o;
 }
 
@@ -135,13 +127,17 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 	format_time_rfc3339(now_usec, text, sizeof(text));
 	json_object_object_add(root, "version", json_object_new_int(1));
 	json_object_object_add(root, "host", json_object_new_string(m->host));
+	/* Who sent it: the persistent id and the [agent] labels. */
+	json_object_object_add(root, "agent_id",
+			       json_object_new_string(m->agent_id));
+	json_object_object_add(root, "labels", labels_object(m->agent_labels));
 	json_object_object_add(root, "message_id",
 			       json_object_new_int64((int64_t)m->id));
 	json_object_object_add(root, "sent_at", json_object_new_string(text));
 	json_object_object_add(root, "status",
 			       json_object_new_string(message_status(m)));
 	json_object_object_add(root, "severity", json_object_new_string(
-			event_severity_name(message_severity(m))));
+			event_severity_name(message_firing_severity(m))));
 	message_title(m, text, sizeof(text));
 	json_object_object_add(root, "title", json_object_new_string(text));
 	alerts = json_object_new_array();

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/event.h"
+#include "core/identity.h"
 
 #define ALERT_RULE_MAX 64
 #define ALERT_SERIES_MAX 96
@@ -66,6 +67,9 @@ struct alert_message {
 	enum channel_id channel;
 	uint64_t created_usec;
 	char host[MESSAGE_HOST_MAX];
+	char agent_id[IDENTITY_ID_MAX];
+	/* [agent] labels when the message was made: "env=prod,team=web". */
+	char agent_labels[IDENTITY_LABELS_TEXT_MAX];
 	size_t alert_count;
 	struct alert_snapshot alerts[MESSAGE_ALERTS_MAX];
 	/* Alerts still waiting for this channel (rate limit, message size):
@@ -77,8 +81,16 @@ const char *channel_name(enum channel_id channel);
 int channel_from_name(const char *name); /* -1 when unknown */
 const char *alert_kind_name(enum alert_kind kind);
 
+/* Who sends the message: host, agent id and [agent] labels text. */
+void message_set_origin(struct alert_message *message, const char *host,
+			const char *agent_id, const char *agent_labels);
+
 /* Highest severity in the message (info when it only has a summary). */
 enum alert_severity message_severity(const struct alert_message *message);
+
+/* The same over what still fires: info when all resolved (what people see;
+ * the spool keeps ranking by message_severity). */
+enum alert_severity message_firing_severity(const struct alert_message *m);
 
 /* Serialised form used by the spool; NULL on allocation failure. */
 char *message_to_json(const struct alert_message *message, size_t *length);

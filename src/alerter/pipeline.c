@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,8 @@ void pipeline_settings_from_config(const struct config *config,
 
 	memset(s, 0, sizeof(*s));
 	string_copy(s->host, host, sizeof(s->host));
+	identity_labels_text(&config->agent.labels, s->agent_labels,
+			     sizeof(s->agent_labels));
 	s->send_resolved = a->send_resolved;
 	s->repeat_usec = (uint64_t)a->repeat_interval_secs * USEC_PER_SEC;
 	s->group_wait_usec = (uint64_t)a->group_wait_secs * USEC_PER_SEC;
@@ -211,11 +214,17 @@ static bool is_silenced(struct pipeline *p, const struct alert_record *r,
 		*why = "maintenance";
 		return true;
 	}
+	char labels[ALERT_LABELS_MAX + IDENTITY_LABELS_TEXT_MAX + 2];
+
+	/* A silence's label matches the alert's own or the [agent] labels. */
+	snprintf(labels, sizeof(labels), "%s%s%s", r->snap.labels,
+		 r->snap.labels[0] && p->settings.agent_labels[0] ? "," : "",
+		 p->settings.agent_labels);
 	for (size_t i = 0; i < p->settings.silence_count; i++) {
 		const struct alerting_silence_config *s = &p->settings.silences[i];
 
-		if (silence_matches(s, r->snap.rule, r->snap.severity,
-				    r->snap.labels, p->now_usec)) {
+		if (silence_matches(s, r->snap.rule, r->snap.severity, labels,
+				    p->now_usec)) {
 			*why = s->name ? s->name : "silence";
 			return true;
 		}
@@ -559,7 +568,8 @@ static void start_message(struct pipeline *p, int channel)
 	m->id = 0;
 	m->channel = (enum channel_id)channel;
 	m->created_usec = p->now_usec;
-	string_copy(m->host, p->settings.host, sizeof(m->host));
+	message_set_origin(m, p->settings.host, p->settings.agent_id,
+			   p->settings.agent_labels);
 	m->alert_count = 0;
 	m->deferred_count = 0;
 }

@@ -22,6 +22,8 @@
 
 struct pipeline_settings {
 	char host[MESSAGE_HOST_MAX];
+	char agent_id[IDENTITY_ID_MAX];
+	char agent_labels[IDENTITY_LABELS_TEXT_MAX]; /* silences match these */
 	bool send_resolved;
 	uint64_t repeat_usec;
 	uint64_t group_wait_usec;

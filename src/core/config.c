@@ -428,6 +428,27 @@ static void record_origin(struct load_context *ctx,
 	*o = (struct config_origin){section, index, key, ctx->file, line};
 }
 
+/* A table's size (maximum) and each entry, at the entry's own line. */
+static void check_table_entries(struct load_context *ctx, const char *label,
+				const struct config_key *key,
+				const struct toml_value *value)
+{
+	char reason[256];
+
+	if (key->maximum > 0 && (double)value->as.table.count > key->maximum)
+		report(ctx, value->line, "%s %s: at most %.0f entries, got %zu",
+		       label, key->name, key->maximum, value->as.table.count);
+	for (size_t i = 0;
+	     key->validate_entry != NULL && i < value->as.table.count; i++) {
+		const struct toml_member *m = &value->as.table.members[i];
+
+		if (!key->validate_entry(m->key, m->value->as.string.bytes,
+					 reason, sizeof(reason)))
+			report(ctx, m->line, "%s %s: %s", label, key->name,
+			       reason);
+	}
+}
+
 static void apply_key(struct load_context *ctx,
 		      const struct config_section *section, size_t index,
 		      const struct config_key *key, void *field,
@@ -451,6 +472,8 @@ static void apply_key(struct load_context *ctx,
 		return;
 	}
 	reason[0] = '\0';
+	if (key->type == CONFIG_STRING_TABLE)
+		check_table_entries(ctx, label, key, value);
 	if (key->validate != NULL && !key->validate(field, reason, sizeof(reason)))
 		report(ctx, line, "%s %s: %s", label, key->name, reason);
 	if (key->type == CONFIG_SECRET && *(char **)field != NULL) {

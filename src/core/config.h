@@ -52,6 +52,9 @@ struct config_key {
 	bool required;              /* strings: must be given (repeated sections) */
 	/* Extra check after type and range; writes a reason and returns false. */
 	bool (*validate)(const void *field, char *reason, size_t reason_size);
+	/* String tables: checks one entry (reported at its own line). */
+	bool (*validate_entry)(const char *name, const char *value,
+			       char *reason, size_t reason_size);
 };
 
 struct config_section {
@@ -77,6 +80,8 @@ struct config_section {
 
 struct agent_config {
 	char *hostname;
+	char *id; /* NULL: the state directory's agent-id */
+	struct config_string_list labels; /* "name=value", at most 16 */
 	int64_t collect_interval_secs;
 	char *log_level;
 	char *state_dir;
