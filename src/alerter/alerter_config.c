@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "alerter/alerter.h"
+#include "alerter/channel.h"
+#include "alerter/matcher.h"
+#include "alerter/template.h"
 #include "core/util.h"
 
 #define ALERTING_KEY(field) offsetof(struct alerting_config, field)
@@ -99,6 +102,66 @@ static bool validate_smtp_url(const void *field, char *reason, size_t size)
 	return false;
 }
 
+static bool validate_webhook_name(const void *field, char *reason,
+				  size_t size)
+{
+	const char *text = *(const char *const *)field;
+	size_t length = text ? strlen(text) : 0;
+
+	if (text == NULL ||
+	    (length > 0 && length <= ALERTER_WEBHOOK_NAME_MAX &&
+	     strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789-_") == length))
+		return true;
+	snprintf(reason, size, "expected 1 to %d letters, digits, '-' or '_'",
+		 ALERTER_WEBHOOK_NAME_MAX);
+	return false;
+}
+
+static bool validate_matchers(const void *field, char *reason, size_t size)
+{
+	const struct config_string_list *list = field;
+
+	for (size_t i = 0; i < list->count; i++)
+		if (alert_matcher_check(list->items[i], reason, size) < 0)
+			return false;
+	return true;
+}
+
+static bool validate_template(const void *field, char *reason, size_t size)
+{
+	const char *text = *(const char *const *)field;
+
+	return text == NULL || template_check(text, reason, size) == 0;
+}
+
+/*
+ * Checked once every file was read (drop-ins add entries): the spool and
+ * the saved state know an instance by its name.
+ */
+static bool check_alerting(const void *entry, char *reason, size_t size)
+{
+	const struct alerting_config *a = entry;
+	char name[32], other[32];
+
+	for (size_t i = 0; i < a->webhook_count; i++) {
+		channel_webhook_display_name(&a->webhook[i], name,
+					     sizeof(name));
+		for (size_t j = 0; j < i; j++) {
+			channel_webhook_display_name(&a->webhook[j], other,
+						     sizeof(other));
+			if (strcmp(name, other) == 0) {
+				snprintf(reason, size, "[[alerting.webhook]] "
+					 "entries %zu and %zu are both \"%s\"; "
+					 "give each its own name", j + 1, i + 1,
+					 name);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
 static const struct config_key alerting_keys[] = {
 	{ .name = "send_resolved", .type = CONFIG_BOOLEAN,
 	  .offset = ALERTING_KEY(send_resolved), .default_text = "true",
@@ -166,6 +229,7 @@ const struct config_section alerting_section = {
 	.keys = alerting_keys,
 	.key_count = ARRAY_SIZE(alerting_keys),
 	.offset = offsetof(struct config, alerting),
+	.check = check_alerting,
 };
 
 static const struct config_key rate_limit_keys[] = {
@@ -218,6 +282,12 @@ static const struct config_key console_keys[] = {
 };
 
 static const struct config_key webhook_keys[] = {
+	{ .name = "name", .type = CONFIG_STRING, .offset = CHANNEL_KEY(name),
+	  .validate = validate_webhook_name,
+	  .description = "The instance's name (letters, digits, '-', '_', up "
+			 "to 20): its channel is \"webhook.NAME\" in logs, "
+			 "statistics and the spool; unset: \"webhook\". "
+			 "Every entry needs a different one." },
 	ENABLED_KEY,
 	{ .name = "url", .type = CONFIG_SECRET, .offset = CHANNEL_KEY(url),
 	  .validate = config_validate_http_url,
@@ -231,6 +301,40 @@ static const struct config_key webhook_keys[] = {
 	  .offset = CHANNEL_KEY(headers), .default_text = "[]",
 	  .description = "Extra request headers, \"Name: value\"." },
 	MIN_SEVERITY_KEY("\"info\""),
+	{ .name = "matchers", .type = CONFIG_STRING_LIST,
+	  .offset = CHANNEL_KEY(matchers), .default_text = "[]",
+	  .validate = validate_matchers,
+	  .description = "Only alerts matching every one: \"FIELD=GLOB\" or "
+			 "\"FIELD!=GLOB\", FIELD being rule, series, "
+			 "severity or a label name (a missing label is \"\"), "
+			 "GLOB a shell pattern (*, ?, [...])." },
+	{ .name = "template", .type = CONFIG_STRING,
+	  .offset = CHANNEL_KEY(template_text), .file_form = true,
+	  .validate = validate_template,
+	  .description = "Body template (see TEMPLATES in sysops-agent.toml(5) "
+			 "and etc/templates/); unset: the documented JSON "
+			 "document. Also read from the file named by "
+			 "template_file." },
+	{ .name = "dingtalk_secret", .type = CONFIG_SECRET,
+	  .offset = CHANNEL_KEY(dingtalk_secret),
+	  .description = "DingTalk robot signing secret (SEC...): adds "
+			 "&timestamp=MS&sign=BASE64(HMAC-SHA256(secret, "
+			 "MS + \"\\n\" + secret)) to the URL." },
+	{ .name = "min_interval_secs", .type = CONFIG_INTEGER,
+	  .offset = CHANNEL_KEY(min_interval_secs), .default_text = "-1",
+	  .minimum = -1, .maximum = 86400,
+	  .description = "This instance's [alerting.rate_limit] "
+			 "min_interval_secs; -1: that one." },
+	{ .name = "max_alerts_per_hour", .type = CONFIG_INTEGER,
+	  .offset = CHANNEL_KEY(max_alerts_per_hour), .default_text = "-1",
+	  .minimum = -1, .maximum = 100000,
+	  .description = "This instance's [alerting.rate_limit] "
+			 "max_alerts_per_hour; -1: that one." },
+	{ .name = "max_alerts_per_message", .type = CONFIG_INTEGER,
+	  .offset = CHANNEL_KEY(max_alerts_per_message), .default_text = "32",
+	  .minimum = 1, .maximum = 32,
+	  .description = "Alerts in one request; 1 for services that take "
+			 "one event per request (PagerDuty, Opsgenie)." },
 	CA_FILE_KEY,
 };
 
@@ -325,8 +429,19 @@ static const struct config_key alertmanager_keys[] = {
 
 CHANNEL_SECTION(alerting_console_section, console, "console",
 		"Alerts as log records (the journal under systemd).");
-CHANNEL_SECTION(alerting_webhook_section, webhook, "webhook",
-		"Generic JSON webhook, optionally HMAC-signed.");
+const struct config_section alerting_webhook_section = {
+	.name = "alerting.webhook",
+	.description = "JSON webhooks, optionally HMAC-signed, with an "
+		       "optional body template; up to 8 named instances, "
+		       "[alerting.webhook] being the one-instance form.",
+	.keys = webhook_keys,
+	.key_count = ARRAY_SIZE(webhook_keys),
+	.offset = SECTION_AT(webhook),
+	.element_size = sizeof(struct alerting_channel_config),
+	.max_count = ALERTER_WEBHOOKS_MAX,
+	.count_offset = SECTION_AT(webhook_count),
+	.single_table = true,
+};
 CHANNEL_SECTION(alerting_slack_section, slack, "slack",
 		"Slack incoming webhook (Block Kit).");
 CHANNEL_SECTION(alerting_discord_section, discord, "discord",

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "alerter/channel.h"
+#include "alerter/template.h"
 #include "alerter/text.h"
+#include "core/base64.h"
 #include "core/sha256.h"
 #include "core/util.h"
 
@@ -114,7 +116,7 @@ static json_object *alert_object(const struct alert_snapshot *a,
 	return o;
 }
 
-static const char *message_status(const struct alert_message *m)
+const char *channel_webhook_status(const struct alert_message *m)
 {
 	if (m->alert_count == 0)
 		return "summary";
@@ -124,14 +126,76 @@ static const char *message_status(const struct alert_message *m)
 	return "resolved";
 }
 
-int channel_webhook_format(const struct alerting_channel_config *config,
-			   const struct alert_message *m, uint64_t now_usec,
-			   struct outgoing *out)
+int webhook_dingtalk_sign(const char *secret, const char *timestamp_ms,
+			  char *out, size_t out_size)
 {
-	json_object *root = json_object_new_object(), *alerts;
-	char text[512], timestamp[24], signature[80];
-	int r = 0;
+	uint8_t mac[SHA256_DIGEST_SIZE];
+	struct hmac_sha256 context;
+	char encoded[64];
+	size_t used = 0;
 
+	hmac_sha256_init(&context, secret, strlen(secret));
+	hmac_sha256_update(&context, timestamp_ms, strlen(timestamp_ms));
+	hmac_sha256_update(&context, "\n", 1);
+	hmac_sha256_update(&context, secret, strlen(secret));
+	hmac_sha256_final(&context, mac);
+	if (base64_encode(mac, sizeof(mac), encoded, sizeof(encoded)) < 0)
+		return -ENOSPC;
+	/* URL-encoding of base64: only '+', '/' and '=' need it. */
+	for (const char *c = encoded; *c != '\0'; c++) {
+		bool escape = *c == '+' || *c == '/' || *c == '=';
+
+		if (used + (escape ? 3 : 1) >= out_size)
+			return -ENOSPC;
+		if (escape)
+			used += (size_t)snprintf(out + used, out_size - used,
+						 "%%%02X", (unsigned char)*c);
+		else
+			out[used++] = *c;
+	}
+	out[used] = '\0';
+	return 0;
+}
+
+/* The JSON document of docs/DESIGN.md, or the instance's template. */
+static int webhook_body(const struct alerting_channel_config *config,
+			const struct alert_message *m, uint64_t now_usec,
+			char **body);
+
+/* A DingTalk robot wants &timestamp=<ms>&sign=<signature> on its URL. */
+static int dingtalk_url(const struct alerting_channel_config *config,
+			uint64_t now_usec, char **url)
+{
+	char timestamp[24], sign[128];
+	int r;
+
+	snprintf(timestamp, sizeof(timestamp), "%llu",
+		 (unsigned long long)(now_usec / 1000));
+	r = webhook_dingtalk_sign(config->dingtalk_secret, timestamp, sign,
+				  sizeof(sign));
+	if (r < 0)
+		return r;
+	if (asprintf(url, "%s%ctimestamp=%s&sign=%s", config->url,
+		     strchr(config->url, '?') ? '&' : '?', timestamp,
+		     sign) < 0) {
+		*url = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int webhook_body(const struct alerting_channel_config *config,
+			const struct alert_message *m, uint64_t now_usec,
+			char **body)
+{
+	json_object *root, *alerts;
+	const char *json;
+	char text[512];
+
+	if (config->template_text != NULL)
+		return template_render(config->template_text, m, now_usec,
+				       body, NULL);
+	root = json_object_new_object();
 	format_time_rfc3339(now_usec, text, sizeof(text));
 	json_object_object_add(root, "version", json_object_new_int(1));
 	json_object_object_add(root, "host", json_object_new_string(m->host));
@@ -139,7 +203,7 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 			       json_object_new_int64((int64_t)m->id));
 	json_object_object_add(root, "sent_at", json_object_new_string(text));
 	json_object_object_add(root, "status",
-			       json_object_new_string(message_status(m)));
+			       json_object_new_string(channel_webhook_status(m)));
 	json_object_object_add(root, "severity", json_object_new_string(
 			event_severity_name(message_severity(m))));
 	message_title(m, text, sizeof(text));
@@ -152,10 +216,37 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 	/* Alerts still owed to this channel: they follow in full. */
 	json_object_object_add(root, "deferred",
 			       json_object_new_int64(m->deferred_count));
-	r = outgoing_set_json(out, CHANNEL_WEBHOOK, root, config->url,
-			      config->ca_file);
+	json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	*body = json ? strdup(json) : NULL;
+	json_object_put(root);
+	return *body ? 0 : -ENOMEM;
+}
+
+int channel_webhook_format(const struct alerting_channel_config *config,
+			   const struct alert_message *m, uint64_t now_usec,
+			   struct outgoing *out)
+{
+	char timestamp[24], signature[80], *body = NULL, *url = NULL;
+	bool signed_url = config->dingtalk_secret != NULL &&
+			  config->dingtalk_secret[0] != '\0';
+	int r;
+
+	r = webhook_body(config, m, now_usec, &body);
+	if (r == 0 && signed_url)
+		r = dingtalk_url(config, now_usec, &url);
+	if (r < 0) {
+		free(body);
+		return r;
+	}
+	r = outgoing_set_body(out, m->channel, body,
+			      url ? url : config->url, config->ca_file);
+	free(url);
 	if (r < 0)
 		return r;
+	if (signed_url) {
+		outgoing_add_url_secret(out, config->url);
+		outgoing_add_secret(out, config->dingtalk_secret);
+	}
 	if (config->secret != NULL && config->secret[0] != '\0') {
 		outgoing_add_secret(out, config->secret);
 		snprintf(timestamp, sizeof(timestamp), "%llu",
