@@ -118,6 +118,22 @@ static bool validate_webhook_name(const void *field, char *reason,
 	return false;
 }
 
+static bool validate_webhook_url(const void *field, char *reason,
+				 size_t size)
+{
+	const char *text = *(const char *const *)field;
+
+	if (!config_validate_http_url(field, reason, size))
+		return false;
+	/* The reason names no part of the URL: it is a secret. */
+	if (text != NULL && strstr(text, "{{") != NULL &&
+	    template_check_syntax(text, NULL, 0) < 0) {
+		snprintf(reason, size, "its template actions do not parse");
+		return false;
+	}
+	return true;
+}
+
 static bool validate_matchers(const void *field, char *reason, size_t size)
 {
 	const struct config_string_list *list = field;
@@ -290,8 +306,9 @@ static const struct config_key webhook_keys[] = {
 			 "Every entry needs a different one." },
 	ENABLED_KEY,
 	{ .name = "url", .type = CONFIG_SECRET, .offset = CHANNEL_KEY(url),
-	  .validate = config_validate_http_url,
-	  .description = "Where the JSON document is POSTed." },
+	  .validate = validate_webhook_url,
+	  .description = "Where the JSON document is POSTed; may hold "
+			 "template actions ({{ .fingerprint }}...)." },
 	{ .name = "hmac_secret", .type = CONFIG_SECRET,
 	  .offset = CHANNEL_KEY(secret),
 	  .description = "When set, X-Sysops-Signature: sha256=HMAC(secret, "
@@ -315,6 +332,10 @@ static const struct config_key webhook_keys[] = {
 			 "and etc/templates/); unset: the documented JSON "
 			 "document. Also read from the file named by "
 			 "template_file." },
+	{ .name = "token", .type = CONFIG_SECRET, .offset = CHANNEL_KEY(token),
+	  .description = "A secret the template and headers use as "
+			 "{{ .token }} (PagerDuty routing key, Opsgenie "
+			 "GenieKey, ntfy topic), masked in every log." },
 	{ .name = "dingtalk_secret", .type = CONFIG_SECRET,
 	  .offset = CHANNEL_KEY(dingtalk_secret),
 	  .description = "DingTalk robot signing secret (SEC...): adds "

@@ -36,6 +36,7 @@ struct alerting_channel_config {
 	struct config_string_list matchers; /* "field=glob", "field!=glob" */
 	char *template_text;      /* body template (or template_file) */
 	char *dingtalk_secret;    /* adds DingTalk's timestamp and sign */
+	char *token;              /* {{ .token }} in template and headers */
 	int64_t min_interval_secs;   /* -1: [alerting.rate_limit]'s */
 	int64_t max_alerts_per_hour; /* -1: [alerting.rate_limit]'s */
 	int64_t max_alerts_per_message;

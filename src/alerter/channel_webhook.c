@@ -162,26 +162,48 @@ static int webhook_body(const struct alerting_channel_config *config,
 			const struct alert_message *m, uint64_t now_usec,
 			char **body);
 
-/* A DingTalk robot wants &timestamp=<ms>&sign=<signature> on its URL. */
-static int dingtalk_url(const struct alerting_channel_config *config,
-			uint64_t now_usec, char **url)
+/*
+ * The URL: a template itself when it holds "{{" (Opsgenie closes an alert
+ * at its own path); a DingTalk robot with a secret wants
+ * &timestamp=<ms>&sign=<signature> added.
+ */
+static int webhook_url(const struct alerting_channel_config *config,
+		       const struct alert_message *m, uint64_t now_usec,
+		       char **url)
 {
-	char timestamp[24], sign[128];
-	int r;
+	char timestamp[24], sign[128], *base = NULL;
+	int r = 0;
 
+	*url = NULL;
+	if (strstr(config->url, "{{") != NULL) {
+		r = template_render(config->url, m, now_usec, config->token,
+				    &base, NULL);
+		if (r == 0 && strncmp(base, "http://", 7) != 0 &&
+		    strncmp(base, "https://", 8) != 0)
+			r = -EINVAL;
+	} else if ((base = strdup(config->url)) == NULL) {
+		r = -ENOMEM;
+	}
+	if (r < 0 || config->dingtalk_secret == NULL ||
+	    config->dingtalk_secret[0] == '\0') {
+		if (r < 0)
+			free(base);
+		else
+			*url = base;
+		return r;
+	}
 	snprintf(timestamp, sizeof(timestamp), "%llu",
 		 (unsigned long long)(now_usec / 1000));
 	r = webhook_dingtalk_sign(config->dingtalk_secret, timestamp, sign,
 				  sizeof(sign));
-	if (r < 0)
-		return r;
-	if (asprintf(url, "%s%ctimestamp=%s&sign=%s", config->url,
-		     strchr(config->url, '?') ? '&' : '?', timestamp,
-		     sign) < 0) {
+	if (r == 0 && asprintf(url, "%s%ctimestamp=%s&sign=%s", base,
+			       strchr(base, '?') ? '&' : '?', timestamp,
+			       sign) < 0) {
 		*url = NULL;
-		return -ENOMEM;
+		r = -ENOMEM;
 	}
-	return 0;
+	free(base);
+	return r;
 }
 
 static int webhook_body(const struct alerting_channel_config *config,
@@ -194,7 +216,7 @@ static int webhook_body(const struct alerting_channel_config *config,
 
 	if (config->template_text != NULL)
 		return template_render(config->template_text, m, now_usec,
-				       body, NULL);
+				       config->token, body, NULL);
 	root = json_object_new_object();
 	format_time_rfc3339(now_usec, text, sizeof(text));
 	json_object_object_add(root, "version", json_object_new_int(1));
@@ -227,26 +249,22 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 			   struct outgoing *out)
 {
 	char timestamp[24], signature[80], *body = NULL, *url = NULL;
-	bool signed_url = config->dingtalk_secret != NULL &&
-			  config->dingtalk_secret[0] != '\0';
 	int r;
 
 	r = webhook_body(config, m, now_usec, &body);
-	if (r == 0 && signed_url)
-		r = dingtalk_url(config, now_usec, &url);
+	if (r == 0)
+		r = webhook_url(config, m, now_usec, &url);
 	if (r < 0) {
 		free(body);
 		return r;
 	}
-	r = outgoing_set_body(out, m->channel, body,
-			      url ? url : config->url, config->ca_file);
+	r = outgoing_set_body(out, m->channel, body, url, config->ca_file);
 	free(url);
 	if (r < 0)
 		return r;
-	if (signed_url) {
-		outgoing_add_url_secret(out, config->url);
-		outgoing_add_secret(out, config->dingtalk_secret);
-	}
+	outgoing_add_url_secret(out, config->url);
+	outgoing_add_secret(out, config->dingtalk_secret);
+	outgoing_add_secret(out, config->token);
 	if (config->secret != NULL && config->secret[0] != '\0') {
 		outgoing_add_secret(out, config->secret);
 		snprintf(timestamp, sizeof(timestamp), "%llu",
@@ -261,11 +279,23 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 	}
 	for (size_t i = 0; i < config->headers.count; i++) {
 		const char *h = config->headers.items[i];
+		const char *token = strstr(h, "{{ .token }}");
 
 		/* A header must not smuggle a second one in. */
-		if (strchr(h, ':') == NULL || strpbrk(h, "\r\n") != NULL)
+		if (strchr(h, ':') == NULL || strpbrk(h, "\r\n") != NULL ||
+		    (token && config->token &&
+		     strpbrk(config->token, "\r\n") != NULL))
 			continue;
-		r = outgoing_add_header(out, "%s", h);
+		/* "Authorization: GenieKey {{ .token }}": the key stays a
+		 * secret (masked), not a plain header in the file. */
+		if (token != NULL)
+			r = outgoing_add_header(out, "%.*s%s%s",
+						(int)(token - h), h,
+						config->token ? config->token
+							      : "",
+						token + 12);
+		else
+			r = outgoing_add_header(out, "%s", h);
 		if (r < 0)
 			return r;
 	}

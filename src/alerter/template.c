@@ -51,7 +51,7 @@ struct output {
 /* Names of a message (message_) and of an alert (alert_). */
 static const char *const message_fields[] = {
 	"host", "title", "status", "severity", "message_id", "sent_at",
-	"deferred", "alert_count", NULL,
+	"deferred", "alert_count", "token", NULL,
 };
 static const char *const alert_fields[] = {
 	"rule", "series", "labels", "severity", "state", "firing", "resolved",
@@ -110,6 +110,7 @@ static size_t split_words(char *action, char **words, size_t max,
 		if (*at != '\0')
 			*at++ = '\0';
 	}
+	at += strspn(at, " \t\r\n");
 	return *at == '\0' ? count : max + 1;
 }
 
@@ -252,6 +253,24 @@ static int parse(const char *text, struct parsed *p, char *reason,
 		if (open == NULL)
 			break;
 		line += count_lines(at, open);
+		start = open + 2 + (open[2] == '-');
+		start += strspn(start, " \t\r\n");
+		/* A comment may quote actions: it ends at its star-slash. */
+		if (strncmp(start, "/*", 2) == 0) {
+			close = strstr(start + 2, "*/");
+			if (close == NULL)
+				return fail(reason, size, line,
+					    "comment without */", "");
+			close += 2 + strspn(close + 2, " \t-");
+			if (strncmp(close, "}}", 2) != 0)
+				return fail(reason, size, line,
+					    "comment: expected }} after */",
+					    "");
+			trim_next = close[-1] == '-';
+			line += count_lines(open, close);
+			at = close + 2;
+			continue;
+		}
 		close = strstr(open + 2, "}}");
 		if (close == NULL)
 			return fail(reason, size, line, "{{ without }}", "");
@@ -268,13 +287,6 @@ static int parse(const char *text, struct parsed *p, char *reason,
 		memset(n, 0, sizeof(*n));
 		n->line = line;
 		line += count_lines(open, at);
-		start = action + strspn(action, " \t\r\n");
-		if (strncmp(start, "/*", 2) == 0) {
-			if (strstr(start, "*/") == NULL)
-				return fail(reason, size, n->line,
-					    "comment without */", "");
-			continue;
-		}
 		if (parse_action(p, n, action, stack, &depth, &in_range,
 				 reason, size) < 0)
 			return -EINVAL;
@@ -350,6 +362,7 @@ static void put_escaped(struct output *o, const char *value)
 struct scope {
 	const struct alert_message *message;
 	uint64_t now_usec;
+	const char *token;
 	const struct alert_snapshot *alert; /* NULL: no alert at all */
 	size_t index;
 	bool in_range;
@@ -370,6 +383,8 @@ static const char *message_value(const struct scope *s, const char *name,
 
 	if (strcmp(name, "host") == 0)
 		return m->host;
+	if (strcmp(name, "token") == 0)
+		return s->token ? s->token : "";
 	if (strcmp(name, "title") == 0) {
 		message_title(m, buffer, size);
 		return buffer;
@@ -439,11 +454,14 @@ static const char *alert_value(const struct scope *s, const char *name,
 	if (strcmp(name, "key") == 0 || strcmp(name, "fingerprint") == 0) {
 		uint8_t digest[SHA256_DIGEST_SIZE];
 
-		snprintf(buffer, size, "%s|%s|%s", a->rule, a->series,
-			 a->labels);
-		if (name[0] == 'k')
+		if (name[0] == 'k') {
+			snprintf(buffer, size, "%s|%s|%s", a->rule, a->series,
+				 a->labels);
 			return buffer;
-		/* Stable across restarts and hosts' agents alike. */
+		}
+		/* Stable across restarts, and apart between hosts. */
+		snprintf(buffer, size, "%s|%s|%s|%s", s->message->host,
+			 a->rule, a->series, a->labels);
 		sha256(buffer, strlen(buffer), digest);
 		for (size_t i = 0; i < 8 && 2 * i + 2 < size; i++)
 			snprintf(buffer + 2 * i, 3, "%02x", digest[i]);
@@ -548,13 +566,15 @@ static void run(const struct parsed *p, size_t from, size_t to,
 }
 
 int template_render(const char *text, const struct alert_message *m,
-		    uint64_t now_usec, char **out, size_t *length)
+		    uint64_t now_usec, const char *token, char **out,
+		    size_t *length)
 {
 	struct parsed p = { 0 };
 	struct output o = { 0 };
 	struct scope s = {
 		.message = m,
 		.now_usec = now_usec,
+		.token = token,
 		.alert = m->alert_count > 0 ? &m->alerts[0] : NULL,
 	};
 	int r = parse(text, &p, NULL, 0);
@@ -622,6 +642,15 @@ void template_sample_message(struct alert_message *m, bool resolved)
 	a->count = 3;
 }
 
+int template_check_syntax(const char *text, char *reason, size_t size)
+{
+	struct parsed p = { 0 };
+	int r = parse(text, &p, reason, size);
+
+	free(p.nodes);
+	return r;
+}
+
 int template_check(const char *text, char *reason, size_t size)
 {
 	struct alert_message *m = malloc(sizeof(*m));
@@ -641,7 +670,8 @@ int template_check(const char *text, char *reason, size_t size)
 		char *body;
 
 		template_sample_message(m, resolved);
-		r = template_render(text, m, m->created_usec, &body, NULL);
+		r = template_render(text, m, m->created_usec, "TOKEN", &body,
+				    NULL);
 		if (r < 0) {
 			snprintf(reason, size, "template: %s for a sample "
 				 "message", strerror(-r));

@@ -8,6 +8,7 @@
  *   slash-star and closing with star-slash is a comment.
  * Outside a range a field is the message's (host, title, status,
  * severity...) or else the first alert's; inside, the alert's first.
+ * .token is the instance's token (a secret: PagerDuty's routing key...).
  */
 #ifndef SYSOPS_ALERTER_TEMPLATE_H
 #define SYSOPS_ALERTER_TEMPLATE_H
@@ -27,6 +28,8 @@
  * JSON) in reason.
  */
 int template_check(const char *text, char *reason, size_t size);
+/* Only whether it parses (a URL is a template but no JSON document). */
+int template_check_syntax(const char *text, char *reason, size_t size);
 
 /*
  * Renders text for message at now_usec into *out (malloc'd, NUL-ended):
@@ -34,7 +37,8 @@ int template_check(const char *text, char *reason, size_t size);
  * TEMPLATE_OUTPUT_MAX, -ENOMEM.
  */
 int template_render(const char *text, const struct alert_message *message,
-		    uint64_t now_usec, char **out, size_t *length);
+		    uint64_t now_usec, const char *token, char **out,
+		    size_t *length);
 
 /* A sample message (2 alerts; resolved: both cleared), for checks/tests. */
 void template_sample_message(struct alert_message *message, bool resolved);
