@@ -599,6 +599,7 @@ static void assign_webhooks(struct alerter *a)
 				   names[channel_webhook_slot(removed[i])],
 				   spooled, owed);
 		*c = (struct channel_state){ .busy = c->busy };
+		a->stats_dirty = true;
 	}
 }
 
