@@ -328,10 +328,12 @@ static const struct config_key webhook_keys[] = {
 	{ .name = "template", .type = CONFIG_STRING,
 	  .offset = CHANNEL_KEY(template_text), .file_form = true,
 	  .validate = validate_template,
-	  .description = "Body template (see TEMPLATES in sysops-agent.toml(5) "
-			 "and etc/templates/); unset: the documented JSON "
-			 "document. Also read from the file named by "
-			 "template_file." },
+	  .description = "Body template: text with {{ .field }}, {{ if }}, "
+			 "{{ range .alerts }} actions, every value JSON-escaped "
+			 "(docs/DESIGN.md; examples in "
+			 "/usr/share/doc/sysops-agent/templates); checked at "
+			 "load by rendering a sample to JSON. Unset: the "
+			 "documented JSON document." },
 	{ .name = "token", .type = CONFIG_SECRET, .offset = CHANNEL_KEY(token),
 	  .description = "A secret the template and headers use as "
 			 "{{ .token }} (PagerDuty routing key, Opsgenie "
