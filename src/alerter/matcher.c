@@ -31,8 +31,9 @@ static bool split(const char *matcher, char *key, size_t key_size,
 	memcpy(key, matcher, length);
 	key[length] = '\0';
 	*glob = equals + 1;
-	return strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			   "0123456789_.-") == length;
+	return strspn(key,
+		      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789_.-") == length;
 }
 
 int alert_matcher_check(const char *matcher, char *reason, size_t size)
@@ -43,9 +44,11 @@ int alert_matcher_check(const char *matcher, char *reason, size_t size)
 
 	if (split(matcher, key, sizeof(key), &glob, &negated))
 		return 0;
-	snprintf(reason, size, "\"%s\": expected \"FIELD=GLOB\" or "
+	snprintf(reason, size,
+		 "\"%s\": expected \"FIELD=GLOB\" or "
 		 "\"FIELD!=GLOB\" (FIELD: rule, series, severity or a label "
-		 "name)", matcher);
+		 "name)",
+		 matcher);
 	return -EINVAL;
 }
 

@@ -18,23 +18,29 @@
 #include "core/sha256.h"
 #include "core/util.h"
 
-#define FIELD_MAX 64
+#define FIELD_MAX   64
 #define LITERAL_MAX 64
 #define NESTING_MAX 16
 
-enum node_kind { NODE_TEXT, NODE_FIELD, NODE_IF, NODE_RANGE, NODE_ELSE,
-		 NODE_END };
+enum node_kind {
+	NODE_TEXT,
+	NODE_FIELD,
+	NODE_IF,
+	NODE_RANGE,
+	NODE_ELSE,
+	NODE_END
+};
 enum condition { COND_TRUE, COND_NOT, COND_EQ, COND_NE };
 
 struct node {
 	enum node_kind kind;
 	int line;
-	const char *text;        /* NODE_TEXT: into the template */
+	const char *text; /* NODE_TEXT: into the template */
 	size_t length;
-	char field[FIELD_MAX];   /* without the leading '.' */
+	char field[FIELD_MAX]; /* without the leading '.' */
 	enum condition condition;
 	char literal[LITERAL_MAX];
-	size_t else_at, end_at;  /* NODE_IF, NODE_RANGE: node indexes */
+	size_t else_at, end_at; /* NODE_IF, NODE_RANGE: node indexes */
 };
 
 struct parsed {
@@ -50,14 +56,16 @@ struct output {
 
 /* Names of a message (message_) and of an alert (alert_). */
 static const char *const message_fields[] = {
-	"host", "title", "status", "severity", "message_id", "sent_at",
-	"deferred", "alert_count", "token", NULL,
+    "host",    "title",	   "status",	  "severity", "message_id",
+    "sent_at", "deferred", "alert_count", "token",    NULL,
 };
 static const char *const alert_fields[] = {
-	"rule", "series", "labels", "severity", "state", "firing", "resolved",
-	"kind", "summary", "detail", "value", "baseline", "threshold",
-	"score", "eta_secs", "count", "starts_at", "ends_at", "duration_secs",
-	"key", "fingerprint", "index", "number", "first", "last", NULL,
+    "rule",	   "series",	"labels",    "severity",      "state",
+    "firing",	   "resolved",	"kind",	     "summary",	      "detail",
+    "value",	   "baseline",	"threshold", "score",	      "eta_secs",
+    "count",	   "starts_at", "ends_at",   "duration_secs", "key",
+    "fingerprint", "index",	"number",    "first",	      "last",
+    NULL,
 };
 
 static bool listed(const char *const *names, const char *name)
@@ -84,8 +92,7 @@ static int fail(char *reason, size_t size, int line, const char *format,
 }
 
 /* Splits an action into words; a "..." literal is one word, unquoted. */
-static size_t split_words(char *action, char **words, size_t max,
-			  bool *quoted)
+static size_t split_words(char *action, char **words, size_t max, bool *quoted)
 {
 	size_t count = 0;
 	char *at = action;
@@ -114,12 +121,11 @@ static size_t split_words(char *action, char **words, size_t max,
 	return *at == '\0' ? count : max + 1;
 }
 
-static int take_field(const char *word, bool quoted, char *field,
-		      char *reason, size_t size, int line)
+static int take_field(const char *word, bool quoted, char *field, char *reason,
+		      size_t size, int line)
 {
 	if (quoted || word[0] != '.' || strlen(word) >= FIELD_MAX)
-		return fail(reason, size, line, "expected a field, got ",
-			    word);
+		return fail(reason, size, line, "expected a field, got ", word);
 	if (!known_field(word + 1))
 		return fail(reason, size, line, "unknown field ", word);
 	string_copy(field, word + 1, FIELD_MAX);
@@ -159,7 +165,8 @@ static int parse_action(struct parsed *p, struct node *n, char *action,
 					    words[2]);
 			string_copy(n->literal, words[3], LITERAL_MAX);
 		} else {
-			return fail(reason, size, n->line, "expected if .f, if "
+			return fail(reason, size, n->line,
+				    "expected if .f, if "
 				    "not .f, if eq .f \"x\" or if ne .f \"x\"",
 				    "");
 		}
@@ -170,13 +177,15 @@ static int parse_action(struct parsed *p, struct node *n, char *action,
 	} else if (strcmp(words[0], "range") == 0 && count == 2 &&
 		   strcmp(words[1], ".alerts") == 0) {
 		if (*in_range)
-			return fail(reason, size, n->line, "a range inside a "
-				    "range", "");
+			return fail(reason, size, n->line,
+				    "a range inside a "
+				    "range",
+				    "");
 		n->kind = NODE_RANGE;
 		*in_range = true;
 	} else if (strcmp(words[0], "else") == 0 && count == 1) {
-		struct node *open = *depth ? &p->nodes[stack[*depth - 1]]
-					   : NULL;
+		struct node *open =
+		    *depth ? &p->nodes[stack[*depth - 1]] : NULL;
 
 		if (open == NULL || open->kind != NODE_IF || open->else_at)
 			return fail(reason, size, n->line,
@@ -188,8 +197,10 @@ static int parse_action(struct parsed *p, struct node *n, char *action,
 		struct node *open;
 
 		if (*depth == 0)
-			return fail(reason, size, n->line, "{{ end }} without "
-				    "{{ if }} or {{ range }}", "");
+			return fail(reason, size, n->line,
+				    "{{ end }} without "
+				    "{{ if }} or {{ range }}",
+				    "");
 		open = &p->nodes[stack[--*depth]];
 		open->end_at = index;
 		if (open->kind == NODE_RANGE)
@@ -197,8 +208,7 @@ static int parse_action(struct parsed *p, struct node *n, char *action,
 		n->kind = NODE_END;
 		return 0;
 	} else {
-		return fail(reason, size, n->line, "unknown action ",
-			    words[0]);
+		return fail(reason, size, n->line, "unknown action ", words[0]);
 	}
 	if (*depth >= NESTING_MAX)
 		return fail(reason, size, n->line, "nested too deep", "");
@@ -215,8 +225,7 @@ static int count_lines(const char *from, const char *to)
 	return lines;
 }
 
-static int parse(const char *text, struct parsed *p, char *reason,
-		 size_t size)
+static int parse(const char *text, struct parsed *p, char *reason, size_t size)
 {
 	size_t stack[NESTING_MAX], depth = 0;
 	const char *at = text;
@@ -287,8 +296,8 @@ static int parse(const char *text, struct parsed *p, char *reason,
 		memset(n, 0, sizeof(*n));
 		n->line = line;
 		line += count_lines(open, at);
-		if (parse_action(p, n, action, stack, &depth, &in_range,
-				 reason, size) < 0)
+		if (parse_action(p, n, action, stack, &depth, &in_range, reason,
+				 size) < 0)
 			return -EINVAL;
 		p->count++;
 	}
@@ -460,8 +469,8 @@ static const char *alert_value(const struct scope *s, const char *name,
 			return buffer;
 		}
 		/* Stable across restarts, and apart between hosts. */
-		snprintf(buffer, size, "%s|%s|%s|%s", s->message->host,
-			 a->rule, a->series, a->labels);
+		snprintf(buffer, size, "%s|%s|%s|%s", s->message->host, a->rule,
+			 a->series, a->labels);
 		sha256(buffer, strlen(buffer), digest);
 		for (size_t i = 0; i < 8 && 2 * i + 2 < size; i++)
 			snprintf(buffer + 2 * i, 3, "%02x", digest[i]);
@@ -485,8 +494,9 @@ static const char *alert_value(const struct scope *s, const char *name,
 		end = a->ended_usec ? a->ended_usec : s->now_usec;
 		snprintf(buffer, size, "%llu",
 			 (unsigned long long)(end > a->started_usec
-					  ? (end - a->started_usec) / USEC_PER_SEC
-					  : 0));
+						  ? (end - a->started_usec) /
+							USEC_PER_SEC
+						  : 0));
 	} else if (strcmp(name, "index") == 0) {
 		snprintf(buffer, size, "%zu", s->index);
 	} else {
@@ -500,8 +510,8 @@ static const char *value_of(const struct scope *s, const char *name,
 			    char *buffer, size_t size)
 {
 	bool in_message = listed(message_fields, name);
-	bool in_alert = listed(alert_fields, name) ||
-			strncmp(name, "labels.", 7) == 0;
+	bool in_alert =
+	    listed(alert_fields, name) || strncmp(name, "labels.", 7) == 0;
 
 	if (in_alert && (s->in_range || !in_message))
 		return alert_value(s, name, buffer, size);
@@ -514,8 +524,8 @@ static bool truthy(const char *value)
 	       strcmp(value, "0") != 0;
 }
 
-static void run(const struct parsed *p, size_t from, size_t to,
-		struct scope *s, struct output *o)
+static void run(const struct parsed *p, size_t from, size_t to, struct scope *s,
+		struct output *o)
 {
 	char buffer[ALERT_RULE_MAX + ALERT_SERIES_MAX + ALERT_LABELS_MAX + 512];
 
@@ -529,19 +539,19 @@ static void run(const struct parsed *p, size_t from, size_t to,
 			put(o, n->text, n->length);
 			break;
 		case NODE_FIELD:
-			put_escaped(o, value_of(s, n->field, buffer,
-						sizeof(buffer)));
+			put_escaped(
+			    o, value_of(s, n->field, buffer, sizeof(buffer)));
 			break;
 		case NODE_IF:
 			value = value_of(s, n->field, buffer, sizeof(buffer));
 			yes = n->condition == COND_TRUE	 ? truthy(value)
 			      : n->condition == COND_NOT ? !truthy(value)
 			      : n->condition == COND_EQ
-				      ? strcmp(value, n->literal) == 0
-				      : strcmp(value, n->literal) != 0;
+				  ? strcmp(value, n->literal) == 0
+				  : strcmp(value, n->literal) != 0;
 			if (yes)
-				run(p, i + 1, n->else_at ? n->else_at : n->end_at,
-				    s, o);
+				run(p, i + 1,
+				    n->else_at ? n->else_at : n->end_at, s, o);
 			else if (n->else_at)
 				run(p, n->else_at + 1, n->end_at, s, o);
 			i = n->end_at;
@@ -569,13 +579,13 @@ int template_render(const char *text, const struct alert_message *m,
 		    uint64_t now_usec, const char *token, char **out,
 		    size_t *length)
 {
-	struct parsed p = { 0 };
-	struct output o = { 0 };
+	struct parsed p = {0};
+	struct output o = {0};
 	struct scope s = {
-		.message = m,
-		.now_usec = now_usec,
-		.token = token,
-		.alert = m->alert_count > 0 ? &m->alerts[0] : NULL,
+	    .message = m,
+	    .now_usec = now_usec,
+	    .token = token,
+	    .alert = m->alert_count > 0 ? &m->alerts[0] : NULL,
 	};
 	int r = parse(text, &p, NULL, 0);
 
@@ -644,7 +654,7 @@ void template_sample_message(struct alert_message *m, bool resolved)
 
 int template_check_syntax(const char *text, char *reason, size_t size)
 {
-	struct parsed p = { 0 };
+	struct parsed p = {0};
 	int r = parse(text, &p, reason, size);
 
 	free(p.nodes);
@@ -654,7 +664,7 @@ int template_check_syntax(const char *text, char *reason, size_t size)
 int template_check(const char *text, char *reason, size_t size)
 {
 	struct alert_message *m = malloc(sizeof(*m));
-	struct parsed p = { 0 };
+	struct parsed p = {0};
 	int r = m ? parse(text, &p, reason, size) : -ENOMEM;
 
 	free(p.nodes);
@@ -673,14 +683,17 @@ int template_check(const char *text, char *reason, size_t size)
 		r = template_render(text, m, m->created_usec, "TOKEN", &body,
 				    NULL);
 		if (r < 0) {
-			snprintf(reason, size, "template: %s for a sample "
-				 "message", strerror(-r));
+			snprintf(reason, size,
+				 "template: %s for a sample "
+				 "message",
+				 strerror(-r));
 			break;
 		}
 		document = json_tokener_parse_verbose(body, &error);
 		free(body);
 		if (document == NULL) {
-			snprintf(reason, size, "template: a sample %s message "
+			snprintf(reason, size,
+				 "template: a sample %s message "
 				 "gives no JSON document (%s)",
 				 resolved ? "resolved" : "firing",
 				 json_tokener_error_desc(error));

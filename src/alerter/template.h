@@ -19,7 +19,7 @@
 
 #include "alerter/message.h"
 
-#define TEMPLATE_NODES_MAX 1024
+#define TEMPLATE_NODES_MAX  1024
 #define TEMPLATE_OUTPUT_MAX (256 * 1024)
 
 /*

@@ -25,9 +25,8 @@
 #include "core/log.h"
 #include "core/util.h"
 
-static const char *const shipped[] = { "teams", "pagerduty", "opsgenie",
-				       "dingtalk", "wechat", "ntfy",
-				       "gotify" };
+static const char *const shipped[] = {
+    "teams", "pagerduty", "opsgenie", "dingtalk", "wechat", "ntfy", "gotify"};
 
 static char *slurp(const char *path)
 {
@@ -55,8 +54,8 @@ static void render_shipped(const char *name, bool resolved)
 	/* One event per request for the services that dedup per alert. */
 	if (strcmp(name, "pagerduty") == 0 || strcmp(name, "opsgenie") == 0)
 		m.alert_count = 1;
-	assert_int_equal(template_render(text, &m, m.created_usec,
-					 "R0UT1NGKEY", &body, NULL),
+	assert_int_equal(template_render(text, &m, m.created_usec, "R0UT1NGKEY",
+					 &body, NULL),
 			 0);
 	document = json_tokener_parse(body);
 	if (document == NULL)
@@ -95,9 +94,8 @@ static json_object *render_json(const char *file, bool resolved)
 	assert_non_null(text);
 	template_sample_message(&m, resolved);
 	m.alert_count = 1;
-	assert_int_equal(template_render(text, &m, m.created_usec, "KEY",
-					 &body, NULL),
-			 0);
+	assert_int_equal(
+	    template_render(text, &m, m.created_usec, "KEY", &body, NULL), 0);
 	document = json_tokener_parse(body);
 	assert_non_null(document);
 	free(body);
@@ -118,10 +116,10 @@ static const char *get(json_object *o, const char *a, const char *b)
 /* Trigger and resolve share the dedup key (PagerDuty Events API v2). */
 static void test_pagerduty_trigger_and_resolve(void **state)
 {
-	json_object *firing = render_json("etc/templates/pagerduty.json.tmpl",
-					  false);
-	json_object *resolved = render_json("etc/templates/pagerduty.json.tmpl",
-					    true);
+	json_object *firing =
+	    render_json("etc/templates/pagerduty.json.tmpl", false);
+	json_object *resolved =
+	    render_json("etc/templates/pagerduty.json.tmpl", true);
 
 	(void)state;
 	assert_string_equal(get(firing, "event_action", NULL), "trigger");
@@ -160,15 +158,15 @@ static void test_escaping_and_syntax(void **state)
 					sizeof(reason)),
 			 -EINVAL);
 	assert_string_equal(reason, "template line 2: unknown field .nope");
-	assert_int_equal(template_check("{{ if .rule }}\n{}", reason,
-					sizeof(reason)),
-			 -EINVAL);
+	assert_int_equal(
+	    template_check("{{ if .rule }}\n{}", reason, sizeof(reason)),
+	    -EINVAL);
 	assert_non_null(strstr(reason, "line 1: this {{ if }}"));
 	assert_int_equal(template_check("{{ end }}", reason, sizeof(reason)),
 			 -EINVAL);
-	assert_int_equal(template_check("{\"a\": {{ .rule }}}", reason,
-					sizeof(reason)),
-			 -EINVAL);
+	assert_int_equal(
+	    template_check("{\"a\": {{ .rule }}}", reason, sizeof(reason)),
+	    -EINVAL);
 	assert_non_null(strstr(reason, "no JSON document"));
 }
 
@@ -182,28 +180,28 @@ static void test_dingtalk_signature(void **state)
 	static const char secret[] = "SECd5f0c1e2a3b4c5d6e7f8091a2b3c4d5e6f"
 				     "708192a3b4c5d6e7f8091a2b3c4d5";
 	struct alerting_channel_config config = {
-		.url = "https://oapi.dingtalk.com/robot/send?access_token=abc",
-		.dingtalk_secret = (char *)secret,
+	    .url = "https://oapi.dingtalk.com/robot/send?access_token=abc",
+	    .dingtalk_secret = (char *)secret,
 	};
-	struct outgoing out = { 0 };
+	struct outgoing out = {0};
 	struct alert_message m;
 	char sign[128];
 
 	(void)state;
-	assert_int_equal(webhook_dingtalk_sign(secret, "1700000000000", sign,
-					       sizeof(sign)),
-			 0);
+	assert_int_equal(
+	    webhook_dingtalk_sign(secret, "1700000000000", sign, sizeof(sign)),
+	    0);
 	assert_string_equal(sign,
 			    "HILI8x5nfabOmEHrT2dJ5ZltMQxwhgcvK7J3z4FBE7A%3D");
-	assert_int_equal(webhook_dingtalk_sign(secret, "1700000000001", sign,
-					       sizeof(sign)),
-			 0);
+	assert_int_equal(
+	    webhook_dingtalk_sign(secret, "1700000000001", sign, sizeof(sign)),
+	    0);
 	assert_string_equal(sign, "gqr%2BgKdrbcAqshJwy9Jms%2FI%2Fy9uix0F6y"
 				  "SgCLsvR2vQ%3D");
 	template_sample_message(&m, false);
-	assert_int_equal(channel_webhook_format(&config, &m,
-						1700000000001ULL * 1000, &out),
-			 0);
+	assert_int_equal(
+	    channel_webhook_format(&config, &m, 1700000000001ULL * 1000, &out),
+	    0);
 	assert_string_equal(out.url,
 			    "https://oapi.dingtalk.com/robot/send?access_token="
 			    "abc&timestamp=1700000000001&sign=gqr%2BgKdrbcAqsh"
@@ -213,17 +211,17 @@ static void test_dingtalk_signature(void **state)
 
 static void test_matchers(void **state)
 {
-	char *items[] = { "rule=disk_*", "severity!=info", "mount=/" };
-	struct config_string_list list = { items, 3 };
+	char *items[] = {"rule=disk_*", "severity!=info", "mount=/"};
+	struct config_string_list list = {items, 3};
 	char reason[200];
 
 	(void)state;
-	assert_true(alert_matchers_pass(&list, "disk_full", "s",
-					ALERT_WARNING, "device=sda,mount=/"));
+	assert_true(alert_matchers_pass(&list, "disk_full", "s", ALERT_WARNING,
+					"device=sda,mount=/"));
 	assert_false(alert_matchers_pass(&list, "disk_full", "s", ALERT_INFO,
 					 "mount=/"));
-	assert_false(alert_matchers_pass(&list, "cpu_high", "s",
-					 ALERT_CRITICAL, "mount=/"));
+	assert_false(alert_matchers_pass(&list, "cpu_high", "s", ALERT_CRITICAL,
+					 "mount=/"));
 	assert_false(alert_matchers_pass(&list, "disk_full", "s",
 					 ALERT_CRITICAL, "mount=/home"));
 	assert_true(alert_matchers_pass(NULL, "x", "s", ALERT_INFO, ""));
@@ -259,10 +257,11 @@ static void test_config_instances(void **state)
 	assert_ptr_equal(channel_config(&c->alerting, CHANNEL_WEBHOOK),
 			 &c->alerting.webhook[0]);
 	config_free(c);
-	c = load("[[alerting.webhook]]\nname = \"ops\"\nurl = \"https://a/x\"\n"
-		 "min_severity = \"critical\"\nmatchers = [\"rule=disk_*\"]\n"
-		 "[[alerting.webhook]]\nname = \"chat\"\nurl = \"https://b/y\"\n"
-		 "template = '{\"t\": \"{{ .title }}\"}'\n");
+	c = load(
+	    "[[alerting.webhook]]\nname = \"ops\"\nurl = \"https://a/x\"\n"
+	    "min_severity = \"critical\"\nmatchers = [\"rule=disk_*\"]\n"
+	    "[[alerting.webhook]]\nname = \"chat\"\nurl = \"https://b/y\"\n"
+	    "template = '{\"t\": \"{{ .title }}\"}'\n");
 	assert_non_null(c);
 	assert_int_equal(c->alerting.webhook_count, 2);
 	/* ops and chat take slots; the default "webhook" leaves its own. */
@@ -270,11 +269,11 @@ static void test_config_instances(void **state)
 	assert_int_equal(removed[0], CHANNEL_WEBHOOK);
 	assert_true(channel_from_name("webhook.ops") >= 0);
 	assert_true(channel_from_name("webhook.chat") >= 0);
-	assert_string_equal(channel_config(&c->alerting,
-					   (enum channel_id)channel_from_name(
-						   "webhook.chat"))
-				    ->name,
-			    "chat");
+	assert_string_equal(
+	    channel_config(&c->alerting,
+			   (enum channel_id)channel_from_name("webhook.chat"))
+		->name,
+	    "chat");
 	config_free(c);
 	/* Duplicate names, a bad matcher, a bad template, too many. */
 	assert_null(load("[[alerting.webhook]]\nurl = \"https://a/x\"\n"
@@ -290,12 +289,12 @@ static void test_config_instances(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shipped_templates_match_golden),
-		cmocka_unit_test(test_pagerduty_trigger_and_resolve),
-		cmocka_unit_test(test_escaping_and_syntax),
-		cmocka_unit_test(test_dingtalk_signature),
-		cmocka_unit_test(test_matchers),
-		cmocka_unit_test(test_config_instances),
+	    cmocka_unit_test(test_shipped_templates_match_golden),
+	    cmocka_unit_test(test_pagerduty_trigger_and_resolve),
+	    cmocka_unit_test(test_escaping_and_syntax),
+	    cmocka_unit_test(test_dingtalk_signature),
+	    cmocka_unit_test(test_matchers),
+	    cmocka_unit_test(test_config_instances),
 	};
 
 	log_open(LOG_TARGET_PLAIN);
