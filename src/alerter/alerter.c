@@ -457,8 +457,8 @@ static void write_stats(struct alerter *a)
 		json_object *o;
 
 		if (channel_webhook_slot((enum channel_id)i) >= 0 &&
-		    channel_webhook_name(channel_webhook_slot(
-			    (enum channel_id)i)) == NULL)
+		    channel_webhook_name(
+			channel_webhook_slot((enum channel_id)i)) == NULL)
 			continue; /* a free webhook slot */
 		o = json_object_new_object();
 
@@ -576,9 +576,10 @@ static void assign_webhooks(struct alerter *a)
 	size_t count;
 
 	for (int slot = 0; slot < CHANNEL_WEBHOOKS_MAX; slot++)
-		string_copy(names[slot], channel_webhook_name(slot)
-						 ? channel_webhook_name(slot)
-						 : "",
+		string_copy(names[slot],
+			    channel_webhook_name(slot)
+				? channel_webhook_name(slot)
+				: "",
 			    sizeof(names[slot]));
 	count = channel_webhooks_assign(&a->daemon->config->alerting, removed);
 	for (size_t i = 0; i < count; i++) {
@@ -598,7 +599,7 @@ static void assign_webhooks(struct alerter *a)
 				   "message(s) and %zu owed alert(s) dropped",
 				   names[channel_webhook_slot(removed[i])],
 				   spooled, owed);
-		*c = (struct channel_state){ .busy = c->busy };
+		*c = (struct channel_state){.busy = c->busy};
 		a->stats_dirty = true;
 	}
 }

@@ -102,8 +102,7 @@ static bool validate_smtp_url(const void *field, char *reason, size_t size)
 	return false;
 }
 
-static bool validate_webhook_name(const void *field, char *reason,
-				  size_t size)
+static bool validate_webhook_name(const void *field, char *reason, size_t size)
 {
 	const char *text = *(const char *const *)field;
 	size_t length = text ? strlen(text) : 0;
@@ -118,8 +117,7 @@ static bool validate_webhook_name(const void *field, char *reason,
 	return false;
 }
 
-static bool validate_webhook_url(const void *field, char *reason,
-				 size_t size)
+static bool validate_webhook_url(const void *field, char *reason, size_t size)
 {
 	const char *text = *(const char *const *)field;
 
@@ -167,10 +165,11 @@ static bool check_alerting(const void *entry, char *reason, size_t size)
 			channel_webhook_display_name(&a->webhook[j], other,
 						     sizeof(other));
 			if (strcmp(name, other) == 0) {
-				snprintf(reason, size, "[[alerting.webhook]] "
+				snprintf(reason, size,
+					 "[[alerting.webhook]] "
 					 "entries %zu and %zu are both \"%s\"; "
-					 "give each its own name", j + 1, i + 1,
-					 name);
+					 "give each its own name",
+					 j + 1, i + 1, name);
 				return false;
 			}
 		}

@@ -77,7 +77,7 @@ _Static_assert(ALERTER_WEBHOOKS_MAX == CHANNEL_WEBHOOKS_MAX,
  * The name each webhook slot holds. Slot 0 starts as "webhook" so that code
  * which never assigns (unit tests, commands) sees today's single channel.
  */
-static char webhook_slots[CHANNEL_WEBHOOKS_MAX][32] = { "webhook" };
+static char webhook_slots[CHANNEL_WEBHOOKS_MAX][32] = {"webhook"};
 
 int channel_webhook_slot(enum channel_id channel)
 {
@@ -291,8 +291,8 @@ double channel_retry_after_from_body(const char *body)
 	return seconds > 0 ? seconds : -1;
 }
 
-int outgoing_set_body(struct outgoing *out, enum channel_id channel,
-		      char *body, const char *url, const char *ca_file)
+int outgoing_set_body(struct outgoing *out, enum channel_id channel, char *body,
+		      const char *url, const char *ca_file)
 {
 	out->channel = channel;
 	out->body = body;
@@ -314,8 +314,8 @@ int outgoing_set_json(struct outgoing *out, enum channel_id channel,
 		      struct json_object *root, const char *url,
 		      const char *ca_file)
 {
-	const char *json = json_object_to_json_string_ext(root,
-							   JSON_C_TO_STRING_PLAIN);
+	const char *json =
+	    json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
 	char *body = json ? strdup(json) : NULL;
 
 	json_object_put(root);

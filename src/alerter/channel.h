@@ -77,8 +77,8 @@ int outgoing_set_json(struct outgoing *out, enum channel_id channel,
 		      struct json_object *root, const char *url,
 		      const char *ca_file);
 /* The same with a body already written (taken over, even on failure). */
-int outgoing_set_body(struct outgoing *out, enum channel_id channel,
-		      char *body, const char *url, const char *ca_file);
+int outgoing_set_body(struct outgoing *out, enum channel_id channel, char *body,
+		      const char *url, const char *ca_file);
 void outgoing_add_secret(struct outgoing *out, const char *secret);
 /* Copies a header line "Name: value"; -ENOSPC past OUTGOING_HEADERS_MAX. */
 int outgoing_add_header(struct outgoing *out, const char *format, ...)

@@ -196,9 +196,9 @@ static int webhook_url(const struct alerting_channel_config *config,
 		 (unsigned long long)(now_usec / 1000));
 	r = webhook_dingtalk_sign(config->dingtalk_secret, timestamp, sign,
 				  sizeof(sign));
-	if (r == 0 && asprintf(url, "%s%ctimestamp=%s&sign=%s", base,
-			       strchr(base, '?') ? '&' : '?', timestamp,
-			       sign) < 0) {
+	if (r == 0 &&
+	    asprintf(url, "%s%ctimestamp=%s&sign=%s", base,
+		     strchr(base, '?') ? '&' : '?', timestamp, sign) < 0) {
 		*url = NULL;
 		r = -ENOMEM;
 	}
@@ -224,8 +224,8 @@ static int webhook_body(const struct alerting_channel_config *config,
 	json_object_object_add(root, "message_id",
 			       json_object_new_int64((int64_t)m->id));
 	json_object_object_add(root, "sent_at", json_object_new_string(text));
-	json_object_object_add(root, "status",
-			       json_object_new_string(channel_webhook_status(m)));
+	json_object_object_add(
+	    root, "status", json_object_new_string(channel_webhook_status(m)));
 	json_object_object_add(root, "severity", json_object_new_string(
 			event_severity_name(message_severity(m))));
 	message_title(m, text, sizeof(text));
@@ -289,11 +289,9 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 		/* "Authorization: GenieKey {{ .token }}": the key stays a
 		 * secret (masked), not a plain header in the file. */
 		if (token != NULL)
-			r = outgoing_add_header(out, "%.*s%s%s",
-						(int)(token - h), h,
-						config->token ? config->token
-							      : "",
-						token + 12);
+			r = outgoing_add_header(
+			    out, "%.*s%s%s", (int)(token - h), h,
+			    config->token ? config->token : "", token + 12);
 		else
 			r = outgoing_add_header(out, "%s", h);
 		if (r < 0)

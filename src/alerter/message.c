@@ -49,8 +49,8 @@ int channel_from_name(const char *name)
 		const char *known = channel_name((enum channel_id)i);
 
 		if (channel_webhook_slot((enum channel_id)i) >= 0 &&
-		    channel_webhook_name(channel_webhook_slot(
-			    (enum channel_id)i)) == NULL)
+		    channel_webhook_name(
+			channel_webhook_slot((enum channel_id)i)) == NULL)
 			continue;
 		if (strcmp(known, name) == 0)
 			return i;

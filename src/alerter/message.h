@@ -27,7 +27,7 @@
 
 enum channel_id {
 	CHANNEL_CONSOLE,
-	CHANNEL_WEBHOOK,       /* the first webhook instance */
+	CHANNEL_WEBHOOK, /* the first webhook instance */
 	CHANNEL_SLACK,
 	CHANNEL_DISCORD,
 	CHANNEL_TELEGRAM,

@@ -86,29 +86,28 @@ void pipeline_settings_from_config(const struct config *config,
 	s->max_alerts_per_hour = (uint64_t)a->rate_limit.max_alerts_per_hour;
 	for (int c = 0; c < CHANNEL_COUNT; c++) {
 		const struct alerting_channel_config *channel =
-			channel_config(a, (enum channel_id)c);
+		    channel_config(a, (enum channel_id)c);
 
-		s->channel_min_severity[c] = event_severity_from_name(
-			channel->min_severity, ALERT_INFO);
+		s->channel_min_severity[c] =
+		    event_severity_from_name(channel->min_severity, ALERT_INFO);
 		s->channel_alerts_max[c] =
 			channel_alerts_per_message((enum channel_id)c);
 		if (channel_webhook_slot((enum channel_id)c) < 0)
 			continue;
 		if (channel->max_alerts_per_message > 0)
 			s->channel_alerts_max[c] =
-				(size_t)channel->max_alerts_per_message;
+			    (size_t)channel->max_alerts_per_message;
 		s->channel_matchers[c] = &channel->matchers;
 		s->channel_own_rate[c] = channel->min_interval_secs >= 0 ||
 					 channel->max_alerts_per_hour >= 0;
 		s->channel_min_interval_usec[c] =
-			channel->min_interval_secs >= 0
-				? (uint64_t)channel->min_interval_secs *
-					  USEC_PER_SEC
-				: s->min_interval_usec;
+		    channel->min_interval_secs >= 0
+			? (uint64_t)channel->min_interval_secs * USEC_PER_SEC
+			: s->min_interval_usec;
 		s->channel_max_alerts_per_hour[c] =
-			channel->max_alerts_per_hour >= 0
-				? (uint64_t)channel->max_alerts_per_hour
-				: s->max_alerts_per_hour;
+		    channel->max_alerts_per_hour >= 0
+			? (uint64_t)channel->max_alerts_per_hour
+			: s->max_alerts_per_hour;
 	}
 	s->silences = a->silence;
 	s->silence_count = a->silence_count;
@@ -490,15 +489,15 @@ static void roll_hour(struct channel_limit *l, uint64_t now)
 static uint64_t min_interval_of(const struct pipeline *p, int channel)
 {
 	return p->settings.channel_own_rate[channel]
-		       ? p->settings.channel_min_interval_usec[channel]
-		       : p->settings.min_interval_usec;
+		   ? p->settings.channel_min_interval_usec[channel]
+		   : p->settings.min_interval_usec;
 }
 
 static uint64_t max_per_hour_of(const struct pipeline *p, int channel)
 {
 	return p->settings.channel_own_rate[channel]
-		       ? p->settings.channel_max_alerts_per_hour[channel]
-		       : p->settings.max_alerts_per_hour;
+		   ? p->settings.channel_max_alerts_per_hour[channel]
+		   : p->settings.max_alerts_per_hour;
 }
 
 static bool interval_open(const struct pipeline *p, int channel,
@@ -826,9 +825,8 @@ uint64_t pipeline_next_deadline(const struct pipeline *p)
 		    pipeline_owed(p, (enum channel_id)c) == 0)
 			continue;
 		at = interval_open(p, c, p->now_usec)
-			     ? p->now_usec
-					    : p->limits[c].last_sent_usec +
-						      min_interval_of(p, c);
+			 ? p->now_usec
+			 : p->limits[c].last_sent_usec + min_interval_of(p, c);
 		if (next == 0 || at < next)
 			next = at;
 	}

@@ -134,10 +134,11 @@ int command_test_alert(int argc, char **argv)
 	}
 	/* Webhook instances are channels by their configured names. */
 	channel_webhooks_assign(&config->alerting,
-				(enum channel_id[CHANNEL_WEBHOOKS_MAX]){ 0 });
+				(enum channel_id[CHANNEL_WEBHOOKS_MAX]){0});
 	if (only != NULL && (wanted = channel_from_name(only)) < 0) {
 		config_free(config);
-		return cli_usage_error("test-alert", "unknown channel (console, "
+		return cli_usage_error("test-alert",
+				       "unknown channel (console, "
 				       "webhook, webhook.NAME, slack, discord, "
 				       "telegram, email, alertmanager)");
 	}

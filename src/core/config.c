@@ -423,8 +423,8 @@ static int open_secret_base(const struct load_context *ctx, bool secret)
 {
 	const char *credentials = getenv("CREDENTIALS_DIRECTORY");
 	const char *base = secret && credentials && *credentials
-				   ? credentials
-				   : ctx->directory;
+			       ? credentials
+			       : ctx->directory;
 
 	if (base == NULL)
 		return AT_FDCWD;
@@ -448,9 +448,9 @@ static void apply_secret_file(struct load_context *ctx,
 		       label, key->name, toml_type_name(value->type));
 		return;
 	}
-	base = value->as.string.bytes[0] == '/' ? AT_FDCWD
-						 : open_secret_base(
-							   ctx, !key->file_form);
+	base = value->as.string.bytes[0] == '/'
+		   ? AT_FDCWD
+		   : open_secret_base(ctx, !key->file_form);
 	if (base < 0 && base != AT_FDCWD) {
 		report(ctx, line, "%s %s_file: cannot open the credentials "
 		       "directory: %s", label, key->name, strerror(errno));

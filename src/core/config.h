@@ -47,9 +47,10 @@ struct config_key {
 	const char *const *choices; /* strings: allowed values, NULL-ended */
 	const char *description;    /* one sentence, for humans and man(5) */
 	bool required;              /* strings: must be given (repeated sections) */
-	bool file_form;             /* strings: KEY_file names a file holding
+	bool file_form;		    /* strings: KEY_file names a file holding
 				       the value (not a secret) */
-	/* Extra check after type and range; writes a reason and returns false. */
+	/* Extra check after type and range; writes a reason and returns false.
+	 */
 	bool (*validate)(const void *field, char *reason, size_t reason_size);
 };
 
@@ -63,7 +64,7 @@ struct config_section {
 	size_t element_size;        /* 0 for a plain [name] section */
 	size_t max_count;
 	size_t count_offset;        /* size_t holding how many were given */
-	bool single_table;          /* repeated, and a plain [name] table is
+	bool single_table;	    /* repeated, and a plain [name] table is
 				       its one-entry form */
 	/*
 	 * Checks between keys of one entry (both a token and a password set);
