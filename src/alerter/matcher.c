@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analyzer/analyzer.h"
 #include "core/config.h"
 #include "core/util.h"
 
@@ -52,30 +53,6 @@ int alert_matcher_check(const char *matcher, char *reason, size_t size)
 	return -EINVAL;
 }
 
-void alert_label_value(const char *labels, const char *key, char *out,
-		       size_t size)
-{
-	size_t length = strlen(key);
-
-	out[0] = '\0';
-	for (const char *at = labels; at != NULL && *at != '\0';) {
-		const char *end = strchr(at, ',');
-		size_t pair = end ? (size_t)(end - at) : strlen(at);
-
-		if (pair > length && strncmp(at, key, length) == 0 &&
-		    at[length] == '=') {
-			size_t value = pair - length - 1;
-
-			if (value >= size)
-				value = size - 1;
-			memcpy(out, at + length + 1, value);
-			out[value] = '\0';
-			return;
-		}
-		at = end ? end + 1 : NULL;
-	}
-}
-
 bool alert_matchers_pass(const struct config_string_list *list,
 			 const char *rule, const char *series,
 			 enum alert_severity severity, const char *labels)
@@ -93,8 +70,9 @@ bool alert_matchers_pass(const struct config_string_list *list,
 			field = series;
 		else if (strcmp(key, "severity") == 0)
 			field = event_severity_name(severity);
-		else
-			alert_label_value(labels, key, value, sizeof(value));
+		else if (!analyzer_label_value(labels, key, value,
+					       sizeof(value)))
+			value[0] = '\0';
 		matched = fnmatch(glob, field, 0) == 0;
 		if (matched == negated)
 			return false;

@@ -22,8 +22,4 @@ bool alert_matchers_pass(const struct config_string_list *list,
 			 const char *rule, const char *series,
 			 enum alert_severity severity, const char *labels);
 
-/* The value of label key in "k=v,k=v" into out ("" when absent). */
-void alert_label_value(const char *labels, const char *key, char *out,
-		       size_t size);
-
 #endif

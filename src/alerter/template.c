@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "alerter/channel.h"
-#include "alerter/matcher.h"
+#include "analyzer/analyzer.h"
 #include "alerter/text.h"
 #include "core/sha256.h"
 #include "core/util.h"
@@ -424,7 +424,8 @@ static const char *alert_value(const struct scope *s, const char *name,
 	if (a == NULL)
 		return "";
 	if (strncmp(name, "labels.", 7) == 0) {
-		alert_label_value(a->labels, name + 7, buffer, size);
+		if (!analyzer_label_value(a->labels, name + 7, buffer, size))
+			buffer[0] = '\0';
 		return buffer;
 	}
 	if (strcmp(name, "rule") == 0)
