@@ -74,12 +74,24 @@ write_alert_config() {
 		'enabled = false'
 }
 
-# start_daemon LOG args...: starts the agent in the background, sets DAEMON_PID.
+# exec_done PID: the background child PID runs its program, no longer a
+# copy of this shell (or has already ended). Until it has exec'd, a signal
+# meant for the daemon reaches that copy, which still holds this shell's
+# EXIT trap: it would run cleanup and delete TEST_TMP under the test.
+exec_done() {
+	local exe
+	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 0
+	[ "$exe" != "$(readlink "/proc/$$/exe")" ]
+}
+
+# start_daemon LOG args...: starts the agent in the background, sets
+# DAEMON_PID, and returns once the agent runs (a signal sent next reaches it).
 start_daemon() {
 	local log=$1; shift
 	"$AGENT" "$@" >"$log" 2>&1 &
 	DAEMON_PID=$!
 	TEST_PIDS+=("$DAEMON_PID")
+	wait_for 10 exec_done "$DAEMON_PID"
 }
 
 process_alive() { kill -0 "$1" 2>/dev/null; }
