@@ -150,91 +150,120 @@ static bool validate_template(const void *field, char *reason, size_t size)
 }
 
 /*
- * Checked once every file was read (drop-ins add entries): the spool and
- * the saved state know an instance by its name.
+ * An entry's name differs from every one read before it (drop-ins
+ * included): the spool and the saved state know an instance by its name.
  */
-static bool check_alerting(const void *entry, char *reason, size_t size)
+static bool check_webhook(const void *elements, size_t index, char *reason,
+			  size_t size)
 {
-	const struct alerting_config *a = entry;
+	const struct alerting_channel_config *webhooks = elements;
 	char name[32], other[32];
 
-	for (size_t i = 0; i < a->webhook_count; i++) {
-		channel_webhook_display_name(&a->webhook[i], name,
-					     sizeof(name));
-		for (size_t j = 0; j < i; j++) {
-			channel_webhook_display_name(&a->webhook[j], other,
-						     sizeof(other));
-			if (strcmp(name, other) == 0) {
-				snprintf(reason, size,
-					 "[[alerting.webhook]] "
-					 "entries %zu and %zu are both \"%s\"; "
-					 "give each its own name",
-					 j + 1, i + 1, name);
-				return false;
-			}
+	channel_webhook_display_name(&webhooks[index], name, sizeof(name));
+	for (size_t i = 0; i < index; i++) {
+		channel_webhook_display_name(&webhooks[i], other,
+					     sizeof(other));
+		if (strcmp(name, other) == 0) {
+			snprintf(reason, size,
+				 "entry %zu is \"%s\" too; give each its own "
+				 "name",
+				 i + 1, name);
+			return false;
 		}
 	}
 	return true;
 }
 
 static const struct config_key alerting_keys[] = {
-	{ .name = "send_resolved", .type = CONFIG_BOOLEAN,
-	  .offset = ALERTING_KEY(send_resolved), .default_text = "true",
-	  .description = "Send a message when a problem clears, with how long "
-			 "it lasted." },
-	{ .name = "repeat_interval_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(repeat_interval_secs),
-	  .default_text = "14400", .minimum = 60, .maximum = 30 * 86400,
-	  .description = "A problem still firing is reminded after this many "
-			 "seconds; a rise in severity is sent at once." },
-	{ .name = "group_wait_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(group_wait_secs), .default_text = "30",
-	  .minimum = 0, .maximum = 3600,
-	  .description = "Problems starting within this many seconds of the "
-			 "first one go out together, one message per channel; "
-			 "a group holding a critical goes out 3 s after the "
-			 "last problem joined it." },
-	{ .name = "flap_window_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(flap_window_secs), .default_text = "900",
-	  .minimum = 10, .maximum = 86400,
-	  .description = "Window in which state changes of one alert are "
-			 "counted to detect flapping." },
-	{ .name = "flap_max_toggles", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(flap_max_toggles), .default_text = "4",
-	  .minimum = 2, .maximum = 15,
-	  .description = "More state changes than this within flap_window_secs "
-			 "mark the alert as flapping: reported once, then held "
-			 "until it is stable for a whole window." },
-	{ .name = "spool_max_bytes", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(spool_max_bytes), .default_text = "4194304",
-	  .minimum = 65536, .maximum = 1073741824,
-	  .description = "Size bound of the on-disk queue of undelivered "
-			 "messages; when full, the oldest info messages are "
-			 "dropped first (and counted)." },
-	{ .name = "history_max_bytes", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(history_max_bytes), .default_text = "8388608",
-	  .minimum = 65536, .maximum = 1073741824,
-	  .description = "Size of the alert history file (alert-history.jsonl "
-			 "in the state dir, one line per event) before it is "
-			 "rotated to alert-history.jsonl.1." },
-	{ .name = "connect_timeout_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(connect_timeout_secs), .default_text = "10",
-	  .minimum = 1, .maximum = 300,
-	  .description = "Seconds to establish a connection to a channel." },
-	{ .name = "timeout_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(timeout_secs), .default_text = "30",
-	  .minimum = 1, .maximum = 600,
-	  .description = "Seconds a whole delivery may take before it is "
-			 "abandoned and retried." },
-	{ .name = "retry_initial_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(retry_initial_secs), .default_text = "5",
-	  .minimum = 1, .maximum = 3600,
-	  .description = "First retry delay; it doubles per failure (with "
-			 "+/-25% jitter) up to retry_max_secs." },
-	{ .name = "retry_max_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(retry_max_secs), .default_text = "600",
-	  .minimum = 1, .maximum = 86400,
-	  .description = "Longest delay between two delivery attempts." },
+    {.name = "send_resolved",
+     .type = CONFIG_BOOLEAN,
+     .offset = ALERTING_KEY(send_resolved),
+     .default_text = "true",
+     .description = "Send a message when a problem clears, with how long "
+		    "it lasted."},
+    {.name = "repeat_interval_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(repeat_interval_secs),
+     .default_text = "14400",
+     .minimum = 60,
+     .maximum = 30 * 86400,
+     .description = "A problem still firing is reminded after this many "
+		    "seconds; a rise in severity is sent at once."},
+    {.name = "group_wait_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(group_wait_secs),
+     .default_text = "30",
+     .minimum = 0,
+     .maximum = 3600,
+     .description = "Problems starting within this many seconds of the "
+		    "first one go out together, one message per channel; "
+		    "a group holding a critical goes out 3 s after the "
+		    "last problem joined it."},
+    {.name = "flap_window_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(flap_window_secs),
+     .default_text = "900",
+     .minimum = 10,
+     .maximum = 86400,
+     .description = "Window in which state changes of one alert are "
+		    "counted to detect flapping."},
+    {.name = "flap_max_toggles",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(flap_max_toggles),
+     .default_text = "4",
+     .minimum = 2,
+     .maximum = 15,
+     .description = "More state changes than this within flap_window_secs "
+		    "mark the alert as flapping: reported once, then held "
+		    "until it is stable for a whole window."},
+    {.name = "spool_max_bytes",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(spool_max_bytes),
+     .default_text = "4194304",
+     .minimum = 65536,
+     .maximum = 1073741824,
+     .description = "Size bound of the on-disk queue of undelivered "
+		    "messages; when full, the oldest info messages are "
+		    "dropped first (and counted)."},
+    {.name = "history_max_bytes",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(history_max_bytes),
+     .default_text = "8388608",
+     .minimum = 65536,
+     .maximum = 1073741824,
+     .description = "Size of the alert history file (alert-history.jsonl "
+		    "in the state dir, one line per event) before it is "
+		    "rotated to alert-history.jsonl.1."},
+    {.name = "connect_timeout_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(connect_timeout_secs),
+     .default_text = "10",
+     .minimum = 1,
+     .maximum = 300,
+     .description = "Seconds to establish a connection to a channel."},
+    {.name = "timeout_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(timeout_secs),
+     .default_text = "30",
+     .minimum = 1,
+     .maximum = 600,
+     .description = "Seconds a whole delivery may take before it is "
+		    "abandoned and retried."},
+    {.name = "retry_initial_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(retry_initial_secs),
+     .default_text = "5",
+     .minimum = 1,
+     .maximum = 3600,
+     .description = "First retry delay; it doubles per failure (with "
+		    "+/-25% jitter) up to retry_max_secs."},
+    {.name = "retry_max_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(retry_max_secs),
+     .default_text = "600",
+     .minimum = 1,
+     .maximum = 86400,
+     .description = "Longest delay between two delivery attempts."},
 };
 
 const struct config_section alerting_section = {
@@ -244,7 +273,6 @@ const struct config_section alerting_section = {
 	.keys = alerting_keys,
 	.key_count = ARRAY_SIZE(alerting_keys),
 	.offset = offsetof(struct config, alerting),
-	.check = check_alerting,
 };
 
 static const struct config_key rate_limit_keys[] = {
@@ -463,6 +491,7 @@ const struct config_section alerting_webhook_section = {
 	.max_count = ALERTER_WEBHOOKS_MAX,
 	.count_offset = SECTION_AT(webhook_count),
 	.single_table = true,
+	.check = check_webhook,
 };
 CHANNEL_SECTION(alerting_slack_section, slack, "slack",
 		"Slack incoming webhook (Block Kit).");
