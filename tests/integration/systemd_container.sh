@@ -329,5 +329,26 @@ in_ct systemctl status --no-pager -n 5 "$unit" >"$TEST_TMP/status.out" 2>&1
 check "the error is in systemctl status" grep -q 'collect_interval_secs' "$TEST_TMP/status.out"
 grep -m1 'collect_interval_secs' "$TEST_TMP/status.out" | sed 's/^ */# status: /'
 
+# --- what a sandbox hides is said once at start ---
+check "under the packaged unit no local filesystem is hidden (nothing said)" \
+	eval '! journal -u "$unit" | grep -q "cannot be seen from this mount namespace"'
+put_config "$TEST_TMP/config.toml"
+in_ct mkdir -p "/etc/systemd/system/$unit.d"
+printf '[Service]\nProtectHome=yes\n' |
+	in_ct sh -c "cat >/etc/systemd/system/$unit.d/hide-home.conf"
+in_ct systemctl daemon-reload
+in_ct systemctl reset-failed "$unit"
+in_ct rm -f /var/lib/sysops-agent/metrics.prom
+in_ct systemctl start "$unit"
+hidden_said() { journal -u "$unit" | grep -F "cannot be seen from this mount namespace" | grep -qF "/home (ext4 $loop"; }
+check "with ProtectHome=yes the daemon says at start that /home is hidden" \
+	wait_for 30 hidden_said
+journal -u "$unit" | grep -m1 -F "cannot be seen" | sed 's/^/# /'
+check "said once" test "$(journal -u "$unit" | grep -c "cannot be seen")" -eq 1
+check "and gives /home no (wrong) figures" \
+	eval 'wait_for 30 in_ct test -s /var/lib/sysops-agent/metrics.prom &&
+		! home_series'
+in_ct systemctl stop "$unit"
+
 phase "checks in the container"
 echo "# systemd_container.sh: $((SECONDS - test_start)) s in all"
