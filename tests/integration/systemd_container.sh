@@ -285,6 +285,26 @@ home_read_only() { in_ct grep -qE "^sysops_disk_read_only\{.*mount=\"/home\".* 0
 check "and reads as writable (the sandbox's read-only mount is not the filesystem's state)" \
 	wait_for 10 home_read_only
 
+# --- its own cgroup (v2, or v1/hybrid) ---
+check "the cgroup collector is active ($(journal -u "$unit" | grep -m1 -oE 'cgroup v1 controllers: [^;]*' || echo v2))" \
+	eval '! unit_log_has "collector cgroup unavailable"'
+# nspawn on a cgroup v1 host mounts the controllers read-only: the
+# container's systemd cannot give its units a memory cgroup of their own.
+own_memcg=""
+for file in /sys/fs/cgroup/system.slice/$unit/memory.current \
+	/sys/fs/cgroup/memory/system.slice/$unit/memory.usage_in_bytes; do
+	in_ct test -e "$file" && own_memcg=$file
+done
+own_cgroup() { in_ct grep -qE "^sysops_cgroup_memory_bytes\{cgroup=\"system.slice/$unit\"\}" /var/lib/sysops-agent/metrics.prom 2>/dev/null; }
+if [ -n "$own_memcg" ]; then
+	check "the cgroup collector reports the service's own memory ($own_memcg)" \
+		wait_for 30 own_cgroup
+	in_ct grep -E "^sysops_cgroup_[a-z_]+\{cgroup=\"system.slice/$unit\"" \
+		/var/lib/sysops-agent/metrics.prom | sed 's/^/# /'
+else
+	skip "the service has no memory cgroup of its own here (nspawn on a cgroup v1 host delegates no controller); tests/unit/test_cgroup.c covers v1 and hybrid trees"
+fi
+
 # --- a journal rule ---
 in_ct logger -t probe "sysops-container-probe 42"
 probe_alert() { journal SYSOPS_RULE=container_probe | grep -q "probe 42 seen"; }
