@@ -142,6 +142,7 @@ teardown() {
 	# mounted.
 	if mountpoint -q "$home" 2>/dev/null; then
 		echo "# $home is still mounted; $TEST_TMP is kept"
+		# shellcheck disable=SC2034 # read by lib.sh's cleanup
 		KEEP_TMP=1
 	fi
 	return 0

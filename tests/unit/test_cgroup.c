@@ -19,6 +19,33 @@
 #define NGINX_DIR "sys/fs/cgroup/system.slice/nginx.service/"
 #define DOCKER_SCOPE "cgroup=system.slice/docker-0123456789abcdef.scope"
 
+/* A tree started, its collector active, one tick done. */
+static void start_tree(struct fixture *f, const char *tree)
+{
+	fixture_open(f, tree, "cgroup");
+	assert_int_equal(fixture_start(f), 0);
+	assert_true(collector_set_active(f->set, "cgroup"));
+	fixture_tick(f);
+}
+
+/* nginx.service has the same figures in every tree: 100 of 200 MiB, 12 of
+ * 100 pids. */
+static void assert_nginx_figures(struct fixture *f)
+{
+	double v;
+
+	assert_true(fixture_value(f, "cgroup.memory_bytes", NGINX, &v));
+	assert_float_equal(v, 104857600, 1e-6);
+	assert_true(fixture_value(f, "cgroup.memory_max_bytes", NGINX, &v));
+	assert_float_equal(v, 209715200, 1e-6);
+	assert_true(fixture_value(f, "cgroup.memory_used_percent", NGINX, &v));
+	assert_float_equal(v, 50, 1e-9);
+	assert_true(fixture_value(f, "cgroup.pids", NGINX, &v));
+	assert_float_equal(v, 12, 1e-9);
+	assert_true(fixture_value(f, "cgroup.pids_used_percent", NGINX, &v));
+	assert_float_equal(v, 12, 1e-9);
+}
+
 static void test_services_and_containers(void **state)
 {
 	struct fixture f;
@@ -26,16 +53,8 @@ static void test_services_and_containers(void **state)
 	double v;
 
 	(void)state;
-	fixture_open(&f, "cgroup-v2", "cgroup");
-	assert_int_equal(fixture_start(&f), 0);
-	assert_true(collector_set_active(f.set, "cgroup"));
-	fixture_tick(&f);
-	assert_true(fixture_value(&f, "cgroup.memory_bytes", NGINX, &v));
-	assert_float_equal(v, 104857600, 1e-6);
-	assert_true(fixture_value(&f, "cgroup.memory_used_percent", NGINX, &v));
-	assert_float_equal(v, 50, 1e-9);
-	assert_true(fixture_value(&f, "cgroup.pids_used_percent", NGINX, &v));
-	assert_float_equal(v, 12, 1e-9);
+	start_tree(&f, "cgroup-v2");
+	assert_nginx_figures(&f);
 	assert_true(fixture_value(&f, "cgroup.memory_bytes", DOCKER_SCOPE, &v));
 	/* memory.max "max": no limit, no percentage. */
 	assert_int_equal(fixture_find(&f, "cgroup.memory_used_percent",
@@ -87,20 +106,8 @@ static void test_cgroup_v1(void **state)
 	double v;
 
 	(void)state;
-	fixture_open(&f, "cgroup-v1", "cgroup");
-	assert_int_equal(fixture_start(&f), 0);
-	assert_true(collector_set_active(f.set, "cgroup"));
-	fixture_tick(&f);
-	assert_true(fixture_value(&f, "cgroup.memory_bytes", NGINX, &v));
-	assert_float_equal(v, 104857600, 1e-6);
-	assert_true(fixture_value(&f, "cgroup.memory_max_bytes", NGINX, &v));
-	assert_float_equal(v, 209715200, 1e-6);
-	assert_true(fixture_value(&f, "cgroup.memory_used_percent", NGINX, &v));
-	assert_float_equal(v, 50, 1e-9);
-	assert_true(fixture_value(&f, "cgroup.pids", NGINX, &v));
-	assert_float_equal(v, 12, 1e-9);
-	assert_true(fixture_value(&f, "cgroup.pids_used_percent", NGINX, &v));
-	assert_float_equal(v, 12, 1e-9);
+	start_tree(&f, "cgroup-v1");
+	assert_nginx_figures(&f);
 	/* The unlimited v1 limit (2^63 - 4096) is no limit. */
 	assert_true(fixture_value(&f, "cgroup.memory_bytes", DOCKER_SCOPE, &v));
 	assert_int_equal(
@@ -152,21 +159,15 @@ static void test_cgroup_hybrid(void **state)
 	double v;
 
 	(void)state;
-	fixture_open(&f, "cgroup-hybrid", "cgroup");
-	assert_int_equal(fixture_start(&f), 0);
-	assert_true(collector_set_active(f.set, "cgroup"));
-	fixture_tick(&f);
+	start_tree(&f, "cgroup-hybrid");
 	fixture_write(&f,
 		      V1_DIR "cpuacct/system.slice/nginx.service/"
 			     "cpuacct.usage",
 		      "6000000000\n");
 	fixture_tick(&f);
-	assert_true(fixture_value(&f, "cgroup.memory_used_percent", NGINX, &v));
-	assert_float_equal(v, 50, 1e-9);
+	assert_nginx_figures(&f);
 	assert_true(fixture_value(&f, "cgroup.cpu_percent", NGINX, &v));
 	assert_float_equal(v, 10, 1e-9);
-	assert_true(fixture_value(&f, "cgroup.pids_used_percent", NGINX, &v));
-	assert_float_equal(v, 12, 1e-9);
 	/* The session scope is not watched. */
 	assert_int_equal(fixture_count(&f, "cgroup.memory_bytes"), 1);
 	assert_int_equal(collector_set_errors(f.set, "cgroup"), 0);
