@@ -332,10 +332,12 @@ static void on_emit(void *context, struct alert_message *m)
 		a->channels[CHANNEL_CONSOLE].sent++;
 		return;
 	}
-	/* While stopping, a request could only be cut off: it waits in the
-	 * spool for the next start instead. */
-	if (spool_append(a->spool, m) == 0 && !a->draining)
-		kick_channel(a, &a->channels[m->channel]);
+	/* Spooled now, attempted once the state save that covers it is on
+	 * disk (save_if_emitted, on_timer): a crash in between leaves the
+	 * entry past the saved "spool_through", forgotten at start while the
+	 * journal replay makes it again, so it goes out once. While stopping,
+	 * a request could only be cut off: it waits for the next start. */
+	spool_append(a->spool, m);
 }
 
 /*
@@ -346,9 +348,13 @@ static void on_emit(void *context, struct alert_message *m)
 static int save_state(struct alerter *a)
 {
 	json_object *state = pipeline_save(a->pipeline);
-	const char *text = json_object_to_json_string_ext(
-		state, JSON_C_TO_STRING_PLAIN);
+	const char *text;
 	int r;
+
+	json_object_object_add(
+		state, "spool_through",
+		json_object_new_int64((int64_t)spool_last_id(a->spool)));
+	text = json_object_to_json_string_ext(state, JSON_C_TO_STRING_PLAIN);
 
 	r = state_write_atomic(a->daemon->state_dir_fd, STATE_FILE, text,
 			       strlen(text));
@@ -371,11 +377,18 @@ static int save_state(struct alerter *a)
 	return alert_journal_reset(a->journal);
 }
 
-/* After the pipeline ran: what it sent must not be sent again. */
+/*
+ * After the pipeline ran: what it emitted is saved as sent, then attempted
+ * (should the save fail, it is attempted all the same: a repeat after a
+ * crash beats a message held back).
+ */
 static void save_if_emitted(struct alerter *a)
 {
-	if (a->emitted && !a->replaying)
-		save_state(a);
+	if (!a->emitted || a->replaying)
+		return;
+	save_state(a);
+	if (!a->draining)
+		kick_all(a);
 }
 
 static void on_reposted(void *userdata, const struct delivery_result *result)
@@ -681,7 +694,22 @@ static int restore(struct alerter *a)
 		       &text, &length);
 	if (r == 0) {
 		json_object *state = json_tokener_parse(text);
+		json_object *through;
 
+		/* Spooled after the save (the crash came before the next
+		 * one): the journal replay below makes those again. */
+		if (json_object_object_get_ex(state, "spool_through",
+					      &through)) {
+			size_t n = spool_forget_after(
+				a->spool,
+				(uint64_t)json_object_get_int64(through));
+
+			if (n > 0)
+				log_notice("alerter: %zu message(s) spooled "
+					   "after the last state save are "
+					   "made again from %s",
+					   n, ALERT_JOURNAL_FILE);
+		}
 		r = pipeline_restore(a->pipeline, state);
 		json_object_put(state);
 		if (r < 0)

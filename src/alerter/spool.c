@@ -439,17 +439,19 @@ int spool_retry(struct spool *s)
 	return 0;
 }
 
-int spool_complete(struct spool *s, uint64_t id)
+/*
+ * Marks the entry at index done on disk ("D id") and removes it. A failed
+ * mark is counted and said: after a restart before the next rewrite the
+ * entry would be back (sent once more, never lost).
+ */
+static int mark_done(struct spool *s, size_t index)
 {
+	uint64_t id = s->entries[index].id;
 	char line[40];
-	size_t index;
 	int n, r;
 
-	if (find(s, id, &index) == NULL)
-		return -ENOENT;
 	if (s->entries[index].memory != NULL) {
 		remove_at(s, index); /* never on disk: nothing to mark */
-		s->stats.completed++;
 		return 0;
 	}
 	n = snprintf(line, sizeof(line), "D %" PRIu64 "\n", id);
@@ -457,21 +459,51 @@ int spool_complete(struct spool *s, uint64_t id)
 	if (r == 0 && fdatasync(s->fd) < 0)
 		r = -errno;
 	if (r < 0) {
-		/* Delivered all the same; after a restart before the next
-		 * rewrite it would be sent once more, never lost. */
 		cut_back(s);
 		report_failure(s, r, "record a delivery in");
 		remove_at(s, index);
-		s->stats.completed++;
 		return r;
 	}
 	report_recovery(s);
 	s->size += (uint64_t)n;
 	remove_at(s, index);
-	s->stats.completed++;
-	if (s->count == 0 && s->size > SPOOL_EMPTY_COMPACT_BYTES)
-		compact(s);
 	return 0;
+}
+
+int spool_complete(struct spool *s, uint64_t id)
+{
+	size_t index;
+	int r;
+
+	if (find(s, id, &index) == NULL)
+		return -ENOENT;
+	r = mark_done(s, index);
+	s->stats.completed++;
+	if (r == 0 && s->count == 0 && s->size > SPOOL_EMPTY_COMPACT_BYTES)
+		compact(s);
+	return r;
+}
+
+uint64_t spool_last_id(const struct spool *s)
+{
+	return s->next_id - 1;
+}
+
+size_t spool_forget_after(struct spool *s, uint64_t through)
+{
+	size_t forgotten = 0;
+
+	for (size_t i = 0; i < s->count;) {
+		if (s->entries[i].id > through) {
+			mark_done(s, i);
+			forgotten++;
+		} else {
+			i++;
+		}
+	}
+	if (s->next_id <= through)
+		s->next_id = through + 1;
+	return forgotten;
 }
 
 struct spool_entry *spool_next(struct spool *s, enum channel_id channel)

@@ -2,7 +2,10 @@
  * spool.h - the on-disk queue of messages not yet delivered, one entry per
  * (channel, message). Append-only and fsync'd: an entry is added before any
  * attempt and marked done after the channel accepted it, so a crash can only
- * cause a repeat of the last message in flight, never a loss. When the disk
+ * cause a repeat of the last message in flight, never a loss. Entries are
+ * attempted only once the alerter's saved state covers them (its
+ * "spool_through" id): at start, entries past that id are forgotten, since
+ * the journal replay makes them again (else each would go out twice). When the disk
  * refuses a write (full, I/O error) the entry is kept in memory, delivered
  * from there, and written out as soon as spool_retry() succeeds.
  */
@@ -49,6 +52,13 @@ void spool_set_max_bytes(struct spool *spool, uint64_t max_bytes);
 
 /* Assigns message->id and appends it durably; -errno on failure. */
 int spool_append(struct spool *spool, struct alert_message *message);
+/* The id the last appended entry got (0: none since the file began). */
+uint64_t spool_last_id(const struct spool *spool);
+/*
+ * Forgets, durably, the entries appended after id `through` (the last one a
+ * saved state covers); later ids never reuse theirs. Returns how many.
+ */
+size_t spool_forget_after(struct spool *spool, uint64_t through);
 /* Marks an entry delivered (or given up), durably. */
 int spool_complete(struct spool *spool, uint64_t id);
 

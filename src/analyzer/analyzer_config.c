@@ -404,10 +404,11 @@ static const struct config_key threshold_override_keys[] = {
 };
 
 /* Levels in the right order for the direction, clear on the healthy side. */
-static bool validate_threshold_override(const void *element, char *reason,
-					size_t reason_size)
+static bool validate_threshold_override(const void *elements, size_t index,
+					char *reason, size_t reason_size)
 {
-	const struct threshold_override *o = element;
+	const struct threshold_override *o =
+		(const struct threshold_override *)elements + index;
 	bool below = o->direction != NULL && strcmp(o->direction, "below") == 0;
 	double first = o->warning >= 0 ? o->warning : o->critical;
 

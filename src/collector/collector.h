@@ -119,6 +119,22 @@ extern const struct config_section collector_cpu_section,
 	collector_cgroup_section, collector_host_section,
 	collector_systemd_section, collector_docker_section;
 
+/*
+ * One /proc/PID/stat line, as the process collector reads it; the checks
+ * read the same (process checks, listening sockets' owners).
+ */
+struct collector_pid_stat {
+	char comm[32];
+	char state;	    /* R, S, D, Z, ... */
+	uint64_t cpu_ticks; /* utime + stime, in clock ticks */
+	uint64_t threads;
+	uint64_t start_ticks; /* since boot, in clock ticks */
+	uint64_t rss_pages;
+};
+
+/* False when the line is not a stat line (comm may hold spaces and ')'). */
+bool collector_parse_pid_stat(const char *text, struct collector_pid_stat *out);
+
 /* The daemon module "storage+collectors" (first in modules[]). */
 struct daemon_module;
 extern const struct daemon_module collector_module;

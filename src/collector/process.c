@@ -226,8 +226,7 @@ static int process_init(void *data, struct collect_context *ctx,
  * starttime vsize rss ..." - comm may hold spaces and ')', so the last ')'
  * ends it.
  */
-static bool parse_pid_stat(const char *text, struct process_info *info,
-			   char *state, uint64_t *cpu_ticks)
+bool collector_parse_pid_stat(const char *text, struct collector_pid_stat *out)
 {
 	const char *open = strchr(text, '('), *close = strrchr(text, ')');
 	const char *p;
@@ -237,12 +236,12 @@ static bool parse_pid_stat(const char *text, struct process_info *info,
 	if (open == NULL || close == NULL || close < open || close[1] != ' ')
 		return false;
 	length = (size_t)(close - open - 1);
-	if (length >= COMM_MAX)
-		length = COMM_MAX - 1;
-	memcpy(info->comm, open + 1, length);
-	info->comm[length] = '\0';
+	if (length >= sizeof(out->comm))
+		length = sizeof(out->comm) - 1;
+	memcpy(out->comm, open + 1, length);
+	out->comm[length] = '\0';
 	p = close + 2;
-	*state = *p;
+	out->state = *p;
 	if (*p == '\0')
 		return false;
 	p++;
@@ -255,10 +254,26 @@ static bool parse_pid_stat(const char *text, struct process_info *info,
 		field[i] = (uint64_t)signed_value;
 	}
 	/* field[i] is stat field i + 4 */
-	*cpu_ticks = field[10] + field[11];     /* utime + stime */
-	info->threads = field[16];              /* num_threads */
-	info->start_ticks = field[18];          /* starttime */
-	info->rss_bytes = field[20];            /* rss pages */
+	out->cpu_ticks = field[10] + field[11]; /* utime + stime */
+	out->threads = field[16];		/* num_threads */
+	out->start_ticks = field[18];		/* starttime */
+	out->rss_pages = field[20];		/* rss pages */
+	return true;
+}
+
+static bool parse_pid_stat(const char *text, struct process_info *info,
+			   char *state, uint64_t *cpu_ticks)
+{
+	struct collector_pid_stat stat;
+
+	if (!collector_parse_pid_stat(text, &stat))
+		return false;
+	string_copy(info->comm, stat.comm, sizeof(info->comm));
+	*state = stat.state;
+	*cpu_ticks = stat.cpu_ticks;
+	info->threads = stat.threads;
+	info->start_ticks = stat.start_ticks;
+	info->rss_bytes = stat.rss_pages;
 	return true;
 }
 

@@ -1,6 +1,7 @@
 /*
- * base64.h - Base64 encoding (RFC 4648 section 4: standard alphabet, '='
- * padding, no line breaks), for RFC 2047 encoded words in e-mail subjects.
+ * base64.h - Base64 (RFC 4648 section 4: standard alphabet, '=' padding),
+ * encoded for RFC 2047 encoded words in e-mail subjects, decoded for the
+ * certificates of PEM files.
  */
 #ifndef SYSOPS_BASE64_H
 #define SYSOPS_BASE64_H
@@ -18,6 +19,15 @@
  * out_size > 0.
  */
 ssize_t base64_encode(const void *in, size_t length, char *out,
+		      size_t out_size);
+
+/*
+ * Decodes length characters into out, skipping white space (the line
+ * breaks of PEM). Returns the number of bytes, -EINVAL when the text is not
+ * Base64 (a foreign character, data after padding, a lone last character)
+ * or -ENOSPC when out_size is too small.
+ */
+ssize_t base64_decode(const char *in, size_t length, void *out,
 		      size_t out_size);
 
 #endif

@@ -170,6 +170,9 @@ static void describe_expected(const struct config_key *key, char *buffer,
 	case CONFIG_STRING_LIST:
 		snprintf(buffer, size, "an array of strings");
 		break;
+	case CONFIG_STRING_TABLE:
+		snprintf(buffer, size, "a table of strings");
+		break;
 	}
 }
 
@@ -208,6 +211,7 @@ static void free_field(const struct config_key *key, void *field)
 		*(char **)field = NULL;
 		break;
 	case CONFIG_STRING_LIST:
+	case CONFIG_STRING_TABLE:
 		free_string_list(field);
 		break;
 	default:
@@ -245,6 +249,41 @@ static int convert_string_list(const struct toml_value *value,
 		}
 	}
 	result.count = value->as.array.count;
+	free_string_list(list);
+	*list = result;
+	return 0;
+}
+
+/* { k = "v", ... } -> "k=v" items; keys holding '=' cannot be told apart. */
+static int convert_string_table(const struct toml_value *value,
+				struct config_string_list *list)
+{
+	struct config_string_list result = { 0 };
+
+	if (value->type != TOML_TABLE)
+		return -EINVAL;
+	for (size_t i = 0; i < value->as.table.count; i++) {
+		const struct toml_member *m = &value->as.table.members[i];
+
+		if (m->value->type != TOML_STRING || !string_is_clean(m->value) ||
+		    strlen(m->key) != m->key_length || strchr(m->key, '='))
+			return -EINVAL;
+	}
+	result.items = calloc(value->as.table.count + 1, sizeof(char *));
+	if (result.items == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < value->as.table.count; i++) {
+		const struct toml_member *m = &value->as.table.members[i];
+
+		if (asprintf(&result.items[i], "%s=%s", m->key,
+			     m->value->as.string.bytes) < 0) {
+			result.items[i] = NULL;
+			result.count = i;
+			free_string_list(&result);
+			return -ENOMEM;
+		}
+	}
+	result.count = value->as.table.count;
 	free_string_list(list);
 	*list = result;
 	return 0;
@@ -307,7 +346,10 @@ static enum store_result store_value(const struct config_key *key, void *field,
 		*(char **)field = copy;
 		return STORE_OK;
 	case CONFIG_STRING_LIST:
-		switch (convert_string_list(value, field)) {
+	case CONFIG_STRING_TABLE:
+		switch (key->type == CONFIG_STRING_LIST
+				? convert_string_list(value, field)
+				: convert_string_table(value, field)) {
 		case 0:
 			return STORE_OK;
 		case -ENOMEM:
@@ -613,12 +655,10 @@ static void apply_section(struct load_context *ctx,
 			apply_member(ctx, section, index, member);
 	}
 	if (section->element_size != 0 && section->check != NULL) {
-		char reason[256];
-		const char *element = (const char *)ctx->config +
-				      section->offset +
-				      index * section->element_size;
+		char reason[256] = "";
 
-		if (!section->check(element, reason, sizeof(reason)))
+		if (!section->check((char *)ctx->config + section->offset,
+				    index, reason, sizeof(reason)))
 			report(ctx, table->line, "[[%s]]: %s", section->name,
 			       reason);
 	}
@@ -793,9 +833,8 @@ static void check_required(struct load_context *ctx)
 			if (section->check != NULL &&
 			    section->element_size == 0 &&
 			    !section->check((char *)ctx->config +
-						section->offset +
-						index * section->element_size,
-					    reason, sizeof(reason)))
+						section->offset,
+					    0, reason, sizeof(reason)))
 				report(ctx, 0, "%s%s%s: %s",
 				       section->element_size ? "[[" : "[",
 				       section->name,

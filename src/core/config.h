@@ -26,6 +26,9 @@ enum config_type {
 	CONFIG_STRING,      /* char *, NULL when unset */
 	CONFIG_SECRET,      /* char *; also KEY_file and systemd credentials */
 	CONFIG_STRING_LIST, /* struct config_string_list */
+	/* A TOML table of strings ({ team = "web" }), kept as a
+	 * struct config_string_list of "key=value" items in file order. */
+	CONFIG_STRING_TABLE,
 };
 
 struct config_string_list {
@@ -62,12 +65,14 @@ struct config_section {
 	size_t max_count;
 	size_t count_offset;        /* size_t holding how many were given */
 	/*
-	 * Checks between keys of one entry (both a token and a password set);
-	 * writes a reason and returns false. A repeated section's element is
+	 * Checks between keys of one entry (both a token and a password set,
+	 * a duplicate name); elements is the section's array (a plain
+	 * section: its struct, index 0). A repeated section's element is
 	 * checked once it is read (reported at its line), a plain section
-	 * after every file was read.
+	 * after every file was read. Writes a reason and returns false.
 	 */
-	bool (*check)(const void *entry, char *reason, size_t reason_size);
+	bool (*check)(const void *elements, size_t index, char *reason,
+		      size_t reason_size);
 };
 
 struct agent_config {
@@ -85,6 +90,7 @@ struct agent_config {
 #include "heartbeat/heartbeat_config.h"
 #include "history/history_config.h"
 #include "logscan/logscan_config.h"
+#include "checks/checks_config.h"
 
 /* Where a key's value came from, for check-config. */
 struct config_origin {
@@ -112,6 +118,7 @@ struct config {
 	struct logscan_config logscan;
 	struct export_config export;
 	struct heartbeat_config heartbeat;
+	struct checks_config checks;
 };
 
 /* All known sections, in the order they are documented and printed. */

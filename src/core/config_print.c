@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/config.h"
 
@@ -67,6 +68,25 @@ static void print_key(const struct config_key *key, const void *field,
 			print_string(list->items[i], stream);
 		}
 		fputs("]\n", stream);
+		break;
+	}
+	case CONFIG_STRING_TABLE: {
+		const struct config_string_list *table = field;
+
+		fprintf(stream, "%s = {", key->name);
+		for (size_t i = 0; i < table->count; i++) {
+			const char *item = table->items[i];
+			const char *equals = strchr(item, '=');
+			char name[128];
+
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)(equals - item), item);
+			fputs(i ? ", " : " ", stream);
+			print_string(name, stream);
+			fputs(" = ", stream);
+			print_string(equals + 1, stream);
+		}
+		fputs(table->count ? " }\n" : "}\n", stream);
 		break;
 	}
 	}

@@ -16,6 +16,7 @@
 #include "core/util.h"
 #include "analyzer/analyzer.h"
 #include "logscan/logscan.h"
+#include "checks/checks.h"
 
 #define AGENT_KEY(field) offsetof(struct agent_config, field)
 
@@ -124,6 +125,8 @@ const struct config_section *const config_sections[] = {
 	&logscan_rules_section,
 	&export_remote_write_section,
 	&heartbeat_section,
+	&checks_section,
+	&listeners_section,
 };
 
 const size_t config_section_count = ARRAY_SIZE(config_sections);

@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "checks/checks.h"
 #include "collector/collector.h"
 #include "alerter/alerter.h"
 #include "core/log.h"
@@ -33,6 +34,7 @@
  */
 static const struct daemon_module *const modules[] = {
 	&collector_module,
+	&checks_module,
 	&analyzer_module,
 	&logscan_module,
 	&heartbeat_module,

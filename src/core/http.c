@@ -1,7 +1,7 @@
 /*
- * http.c - libcurl multi inside sd-event for the daemon's own requests (remote
- * write, heartbeat). curl says which sockets to watch and when to call it
- * back; those become sd-event io sources and one timer. Finished transfers
+ * http.c - libcurl multi inside sd-event (http_loop: for the daemon's own
+ * requests and the checks). curl says which sockets to watch and when to call
+ * it back; those become sd-event io sources and one timer. Finished requests
  * are classified (ok / retry / permanent) and their error and response are
  * masked before anyone sees them.
  */
@@ -36,11 +36,166 @@ struct transfer {
 
 struct http_client {
 	sd_event *event;
-	CURLM *multi;
-	sd_event_source *timer;
+	struct http_loop *loop; /* made by the first request */
 	struct transfer *transfers;
 	size_t in_flight;
 };
+
+/* ---- the multi handle in the loop ---- */
+
+struct http_loop {
+	sd_event *event;
+	CURLM *multi;
+	sd_event_source *timer;
+	http_loop_done_fn *done;
+};
+
+static void loop_finished(struct http_loop *loop)
+{
+	CURLMsg *message;
+	int left;
+
+	while ((message = curl_multi_info_read(loop->multi, &left)) != NULL) {
+		CURL *easy = message->easy_handle;
+		CURLcode code = message->data.result;
+		void *private_data = NULL;
+
+		if (message->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE,
+				  (char **)&private_data);
+		curl_multi_remove_handle(loop->multi, easy);
+		loop->done(easy, code, private_data);
+	}
+}
+
+static int on_socket_ready(sd_event_source *source, int fd, uint32_t events,
+			   void *data)
+{
+	struct http_loop *loop = data;
+	int flags = 0, running;
+
+	(void)source;
+	if (events & EPOLLIN)
+		flags |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(loop->multi, fd, flags, &running);
+	loop_finished(loop);
+	return 0;
+}
+
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *data,
+			  void *socket_data)
+{
+	struct http_loop *loop = data;
+	sd_event_source *source = socket_data;
+	uint32_t events = 0;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (source != NULL) {
+			sd_compat_event_source_disable_unref(source);
+			curl_multi_assign(loop->multi, fd, NULL);
+		}
+		return 0;
+	}
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		events |= EPOLLIN;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		events |= EPOLLOUT;
+	if (source != NULL)
+		return sd_event_source_set_io_events(source, events) < 0 ? -1
+									 : 0;
+	if (sd_event_add_io(loop->event, &source, fd, events, on_socket_ready,
+			    loop) < 0)
+		return -1;
+	curl_multi_assign(loop->multi, fd, source);
+	return 0;
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *data)
+{
+	struct http_loop *loop = data;
+	int running;
+
+	(void)source, (void)usec;
+	curl_multi_socket_action(loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	loop_finished(loop);
+	return 0;
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *data)
+{
+	struct http_loop *loop = data;
+
+	(void)multi;
+	if (timeout_ms < 0)
+		return sd_event_source_set_enabled(loop->timer, SD_EVENT_OFF) <
+			       0
+			   ? -1
+			   : 0;
+	if (sd_event_source_set_time(loop->timer,
+				     now_monotonic_usec() +
+					 (uint64_t)timeout_ms * 1000) < 0 ||
+	    sd_event_source_set_enabled(loop->timer, SD_EVENT_ONESHOT) < 0)
+		return -1;
+	return 0;
+}
+
+int http_loop_new(sd_event *event, http_loop_done_fn *done,
+		  struct http_loop **out)
+{
+	struct http_loop *loop;
+
+	/* libcurl (and TLS under it) is opened here, by the first user. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -ENOENT;
+	loop = calloc(1, sizeof(*loop));
+	if (loop == NULL)
+		return -ENOMEM;
+	loop->event = sd_event_ref(event);
+	loop->done = done;
+	loop->multi = curl_multi_init();
+	if (loop->multi == NULL ||
+	    sd_event_add_time(event, &loop->timer, CLOCK_MONOTONIC, UINT64_MAX,
+			      0, on_timer, loop) < 0) {
+		http_loop_free(loop);
+		return -ENOMEM;
+	}
+	sd_event_source_set_enabled(loop->timer, SD_EVENT_OFF);
+	curl_multi_setopt(loop->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+	curl_multi_setopt(loop->multi, CURLMOPT_SOCKETDATA, loop);
+	curl_multi_setopt(loop->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+	curl_multi_setopt(loop->multi, CURLMOPT_TIMERDATA, loop);
+	*out = loop;
+	return 0;
+}
+
+int http_loop_add(struct http_loop *loop, CURL *easy)
+{
+	return curl_multi_add_handle(loop->multi, easy) == CURLM_OK ? 0 : -EIO;
+}
+
+void http_loop_remove(struct http_loop *loop, CURL *easy)
+{
+	curl_multi_remove_handle(loop->multi, easy);
+}
+
+void http_loop_free(struct http_loop *loop)
+{
+	if (loop == NULL)
+		return;
+	if (loop->multi != NULL)
+		curl_multi_cleanup(loop->multi);
+	sd_compat_event_source_disable_unref(loop->timer);
+	sd_event_unref(loop->event);
+	free(loop);
+}
+
+/* ---- requests ---- */
 
 enum http_outcome http_classify(int curl_code, long status)
 {
@@ -72,14 +227,38 @@ static size_t on_response(char *data, size_t size, size_t count, void *user)
 static void transfer_free(struct transfer *t)
 {
 	if (t->easy != NULL) {
-		if (t->owner != NULL && t->owner->multi != NULL)
-			curl_multi_remove_handle(t->owner->multi, t->easy);
+		if (t->owner != NULL && t->owner->loop != NULL)
+			http_loop_remove(t->owner->loop, t->easy);
 		curl_easy_cleanup(t->easy);
 	}
 	curl_slist_free_all(t->headers);
 	for (size_t i = 0; i < OWN_SECRETS; i++)
 		free(t->secrets[i]);
 	free(t);
+}
+
+void http_easy_defaults(CURL *e, void *private_data, char *error,
+			curl_write_callback write_body, void *write_data)
+{
+	curl_easy_setopt(e, CURLOPT_PRIVATE, private_data);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, error);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "sysops-agent/" SYSOPS_VERSION);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, write_data);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Also where a caller turns redirects on: never to another scheme. */
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS,
+			 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS,
+			 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 }
 
 static char *copy_or_null(const char *text)
@@ -100,23 +279,9 @@ static int transfer_setup(struct transfer *t, const struct http_request *r)
 	t->secrets[1] = copy_or_null(r->password);
 	t->secrets[2] = copy_or_null(r->bearer_token);
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	http_easy_defaults(e, t, t->error, on_response, t);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, r->connect_timeout_secs);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, r->timeout_secs);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "sysops-agent/" SYSOPS_VERSION);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_response);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS,
-			 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
 	if (r->ca_file != NULL)
 		curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
 	if (r->username != NULL) {
@@ -187,107 +352,27 @@ static void unlink_transfer(struct http_client *c, struct transfer *t)
 		}
 }
 
-static void check_finished(struct http_client *c)
+/* A finished transfer of a client: classified, freed, then reported. */
+static void on_transfer_done(CURL *easy, CURLcode code, void *private_data)
 {
-	CURLMsg *message;
-	int left;
-
-	while ((message = curl_multi_info_read(c->multi, &left)) != NULL) {
-		struct transfer *t = NULL;
-		struct http_result result;
-		http_done_fn *done;
-		void *userdata;
-
-		if (message->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE,
-				  (char **)&t);
-		if (t == NULL)
-			continue;
-		transfer_result(t, message->data.result, &result);
-		done = t->done;
-		userdata = t->userdata;
-		unlink_transfer(c, t);
-		transfer_free(t);
-		/* After the free: the callback may start the next request. */
-		if (done != NULL)
-			done(userdata, &result);
-	}
-}
-
-static int on_socket_ready(sd_event_source *source, int fd, uint32_t events,
-			   void *data)
-{
-	struct http_client *c = data;
-	int flags = 0, running;
-
-	(void)source;
-	if (events & EPOLLIN)
-		flags |= CURL_CSELECT_IN;
-	if (events & EPOLLOUT)
-		flags |= CURL_CSELECT_OUT;
-	if (events & (EPOLLERR | EPOLLHUP))
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(c->multi, fd, flags, &running);
-	check_finished(c);
-	return 0;
-}
-
-static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *data,
-			  void *socket_data)
-{
-	struct http_client *c = data;
-	sd_event_source *source = socket_data;
-	uint32_t events = 0;
+	struct transfer *t = private_data;
+	struct http_client *c;
+	struct http_result result;
+	http_done_fn *done;
+	void *userdata;
 
 	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (source != NULL) {
-			sd_compat_event_source_disable_unref(source);
-			curl_multi_assign(c->multi, fd, NULL);
-		}
-		return 0;
-	}
-	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-		events |= EPOLLIN;
-	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-		events |= EPOLLOUT;
-	if (source != NULL)
-		return sd_event_source_set_io_events(source, events) < 0 ? -1
-									 : 0;
-	if (sd_event_add_io(c->event, &source, fd, events, on_socket_ready, c) <
-	    0)
-		return -1;
-	curl_multi_assign(c->multi, fd, source);
-	return 0;
-}
-
-static int on_timer(sd_event_source *source, uint64_t usec, void *data)
-{
-	struct http_client *c = data;
-	int running;
-
-	(void)source, (void)usec;
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_finished(c);
-	return 0;
-}
-
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *data)
-{
-	struct http_client *c = data;
-
-	(void)multi;
-	if (timeout_ms < 0)
-		return sd_event_source_set_enabled(c->timer, SD_EVENT_OFF) < 0
-			   ? -1
-			   : 0;
-	if (sd_event_source_set_time(
-		c->timer, now_monotonic_usec() + (uint64_t)timeout_ms * 1000) <
-		0 ||
-	    sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT) < 0)
-		return -1;
-	return 0;
+	if (t == NULL)
+		return;
+	c = t->owner;
+	transfer_result(t, code, &result);
+	done = t->done;
+	userdata = t->userdata;
+	unlink_transfer(c, t);
+	transfer_free(t);
+	/* After the free: the callback may start the next request. */
+	if (done != NULL)
+		done(userdata, &result);
 }
 
 struct http_client *http_client_new(sd_event *event)
@@ -297,12 +382,6 @@ struct http_client *http_client_new(sd_event *event)
 	if (c == NULL)
 		return NULL;
 	c->event = sd_event_ref(event);
-	if (sd_event_add_time(event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
-			      on_timer, c) < 0) {
-		http_client_free(c);
-		return NULL;
-	}
-	sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
 	return c;
 }
 
@@ -316,9 +395,7 @@ void http_client_free(struct http_client *c)
 		unlink_transfer(c, t);
 		transfer_free(t);
 	}
-	if (c->multi != NULL)
-		curl_multi_cleanup(c->multi);
-	sd_compat_event_source_disable_unref(c->timer);
+	http_loop_free(c->loop);
 	sd_event_unref(c->event);
 	free(c);
 }
@@ -328,28 +405,13 @@ size_t http_client_in_flight(const struct http_client *c)
 	return c->in_flight;
 }
 
-/* libcurl (and TLS under it) is opened by the first request only. */
-static int ensure_multi(struct http_client *c)
-{
-	if (c->multi != NULL)
-		return 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -EIO;
-	c->multi = curl_multi_init();
-	if (c->multi == NULL)
-		return -ENOMEM;
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-	return 0;
-}
-
 int http_client_send(struct http_client *c, const struct http_request *r,
 		     http_done_fn *done, void *userdata)
 {
 	struct transfer *t;
-	int err = ensure_multi(c);
+	/* libcurl (and TLS under it) is opened by the first request only. */
+	int err =
+	    c->loop ? 0 : http_loop_new(c->event, on_transfer_done, &c->loop);
 
 	if (err < 0)
 		return err;
@@ -359,8 +421,8 @@ int http_client_send(struct http_client *c, const struct http_request *r,
 	t->done = done;
 	t->userdata = userdata;
 	err = transfer_setup(t, r);
-	if (err == 0 && curl_multi_add_handle(c->multi, t->easy) != CURLM_OK)
-		err = -EIO;
+	if (err == 0)
+		err = http_loop_add(c->loop, t->easy);
 	if (err < 0) {
 		transfer_free(t);
 		return err;

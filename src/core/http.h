@@ -1,17 +1,50 @@
 /*
  * http.h - small HTTP requests from inside the daemon's sd-event loop (remote
- * write, heartbeat pings): libcurl's multi interface with its sockets as
- * sd-event io sources and its timeout as one sd-event timer, so a request
- * never blocks a tick. libcurl itself is opened on the first request (see
- * core/libcurl.h). TLS verification is always on; redirects are never
- * followed (a token-bearing URL must not be forwarded).
+ * write, heartbeat pings; http_loop alone for the checks): libcurl's multi
+ * interface with its sockets as sd-event io sources and its timeout as one
+ * sd-event timer, so a request never blocks a tick. libcurl itself is opened on
+ * the first request (see core/libcurl.h). TLS verification is always on;
+ * redirects are never followed (a token-bearing URL must not be forwarded).
  */
 #ifndef SYSOPS_HTTP_H
 #define SYSOPS_HTTP_H
 
+#include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <systemd/sd-event.h>
+
+/*
+ * The glue alone, for callers that set up their own easy handles (the
+ * checks: certificate info, connect-only handshakes): curl's sockets become
+ * io sources and its timeout one timer of the loop. Each finished transfer
+ * goes to done with the CURLOPT_PRIVATE pointer of its easy handle, after it
+ * was removed from the multi handle (the callee owns the easy handle again
+ * and may clean it up or add it back). http_client below is built on it.
+ */
+typedef void http_loop_done_fn(CURL *easy, CURLcode code, void *private_data);
+
+struct http_loop;
+
+/* Opens libcurl (curl_global_init) and makes the multi handle: 0, -ENOENT
+ * when libcurl cannot be loaded, or -ENOMEM. */
+int http_loop_new(sd_event *event, http_loop_done_fn *done,
+		  struct http_loop **out);
+/* 0, or -EIO when the multi handle refuses it. */
+int http_loop_add(struct http_loop *loop, CURL *easy);
+/* Abandons a transfer in flight (done is not called for it). */
+void http_loop_remove(struct http_loop *loop, CURL *easy);
+/* Transfers still added must have been removed first. NULL is fine. */
+void http_loop_free(struct http_loop *loop);
+
+/*
+ * What every transfer of the agent sets on its easy handle: private_data
+ * (CURLOPT_PRIVATE, what http_loop's done receives), curl's error text into
+ * error (CURL_ERROR_SIZE bytes), the body to write_body(write_data), no
+ * signals, TLS peer and name verified, no redirect, HTTP and HTTPS only.
+ */
+void http_easy_defaults(CURL *easy, void *private_data, char *error,
+			curl_write_callback write_body, void *write_data);
 
 enum http_outcome {
 	HTTP_OK,	/* 2xx */

@@ -39,9 +39,12 @@ static bool validate_labels(const void *field, char *reason, size_t size)
 	return true;
 }
 
-static bool check_remote_write(const void *entry, char *reason, size_t size)
+static bool check_remote_write(const void *elements, size_t index,
+			       char *reason, size_t size)
 {
-	const struct remote_write_config *c = entry;
+	const struct remote_write_config *c = elements;
+
+	(void)index; /* a plain section */
 
 	if (c->bearer_token != NULL && c->username != NULL) {
 		snprintf(reason, size,

@@ -17,11 +17,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <systemd/sd-event.h>
 
 #include "core/blobstore.h"
 #include "core/daemon.h"
 #include "core/event.h"
 #include "core/log.h"
+#include "core/sd_compat.h"
 #include "core/secret.h"
 #include "core/util.h"
 #include "history/history_internal.h"
@@ -41,6 +43,8 @@ static struct {
 	bool degraded;		/* a failure was reported, not yet healed */
 	char reported[256];	/* the last failure logged */
 	int textfile_error;	/* the last textfile errno logged, or 0 */
+	sd_event *event;
+	sd_event_source *flush; /* armed while an early flush is pending */
 } module;
 
 static bool history_wanted(const struct daemon *d)
@@ -102,6 +106,32 @@ static void close_history(void)
 	module.history = NULL;
 }
 
+static int on_flush(sd_event_source *source, void *userdata)
+{
+	(void)userdata;
+	sd_event_source_unref(source);
+	module.flush = NULL;
+	if (module.history != NULL)
+		history_flush_alerts(module.history);
+	return 0;
+}
+
+/*
+ * A burst of alerts would fill the queue before the next tick: at half full
+ * the queue is written out from the event loop's next turn (one SQLite
+ * transaction; the alerter that recorded them does not wait on it).
+ */
+static void request_flush(void)
+{
+	if (module.flush != NULL || module.history == NULL ||
+	    module.event == NULL ||
+	    history_queue_pending() < HISTORY_ALERT_QUEUE / 2)
+		return;
+	if (sd_event_add_defer(module.event, &module.flush, on_flush, NULL) <
+	    0)
+		module.flush = NULL; /* the next tick writes them */
+}
+
 /* The alerter's outcome bus: every event and decision, into the queue. */
 static void on_alert_outcome(void *context, uint64_t now_usec, const char *what,
 			     const struct alert_event *event, const char *note)
@@ -123,12 +153,21 @@ static void on_alert_outcome(void *context, uint64_t now_usec, const char *what,
 		secret_mask(detail);
 		masked.detail = detail;
 	}
+	/* A burst inside one turn of the loop (a log backlog read at once)
+	 * fills the queue before the early flush can run: then it is
+	 * written out here, one transaction of HISTORY_ALERT_QUEUE rows, a
+	 * few ms, rather than dropping records. */
+	if (history_queue_pending() == HISTORY_ALERT_QUEUE &&
+	    module.history != NULL)
+		history_flush_alerts(module.history);
 	history_record_alert(&masked, outcome);
+	request_flush();
 }
 
 static int module_start(struct daemon *d)
 {
 	event_observe(on_alert_outcome, NULL);
+	module.event = d->event;
 	module.ticks = 0;
 	module.retry_usec = 0;
 	module.store = (struct blobstore){
@@ -258,6 +297,8 @@ static void module_stop(struct daemon *d)
 				    history_last_error());
 		history_flush_alerts(module.history);
 	}
+	if (module.flush != NULL)
+		module.flush = sd_compat_event_source_disable_unref(module.flush);
 	close_history();
 	history_forget_blobs();
 	history_queue_enable(false);

@@ -27,6 +27,11 @@ void history_queue_enable(bool enabled)
 	(void)enabled;
 }
 
+size_t history_queue_pending(void)
+{
+	return 0;
+}
+
 size_t history_blobs_restored(void)
 {
 	return 0;

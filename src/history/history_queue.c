@@ -19,6 +19,7 @@
 static struct history_queued_alert queue[HISTORY_ALERT_QUEUE];
 static size_t queue_head, queue_count;
 static uint64_t queue_dropped;
+static uint64_t episode_dropped; /* since the queue was last full */
 static bool queue_enabled;
 
 void history_queue_enable(bool enabled)
@@ -65,13 +66,25 @@ int history_record_alert(const struct alert_event *event, const char *outcome)
 
 	if (!queue_enabled)
 		return -ENOTCONN;
+	/* Counted (alerts_dropped in the stats) and said once per episode,
+	 * with the episode's count once there is room again. Only
+	 * history.db's record is missing: the alerter sent them all. */
 	if (queue_count == HISTORY_ALERT_QUEUE) {
-		if (queue_dropped++ == 0)
+		queue_dropped++;
+		if (episode_dropped++ == 0)
 			log_warning("history: alert queue full (%d waiting for "
-				    "the database); further alerts are not "
-				    "recorded in history.db",
+				    "the database); alerts are not recorded "
+				    "in history.db until it has room",
 				    HISTORY_ALERT_QUEUE);
 		return -ENOBUFS;
+	}
+	if (episode_dropped > 0) {
+		log_notice("history: alert queue has room again; %llu "
+			   "alert(s) were not recorded in history.db (%llu "
+			   "since start)",
+			   (unsigned long long)episode_dropped,
+			   (unsigned long long)queue_dropped);
+		episode_dropped = 0;
 	}
 	q = &queue[(queue_head + queue_count) % HISTORY_ALERT_QUEUE];
 	memset(q, 0, sizeof(*q));

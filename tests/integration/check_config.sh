@@ -63,6 +63,29 @@ chmod 0666 "$cfg"
 check "a world-writable config is refused" test $? -eq 1
 check "the refusal says how to fix it" file_contains "$err" "chmod go-w"
 
+# Checks: each entry is validated as a whole, problems named with its line.
+write_config "$cfg" '[[checks]]' 'name = "web"' 'type = "http"' \
+	'[[checks]]' 'name = "db"' 'type = "tcp"' 'target = "db:5432"' \
+	'url = "http://db/"' \
+	'[[checks]]' 'name = "cert"' 'type = "tls"' 'target = "example.org"' \
+	'[[checks]]' 'name = "db"' 'type = "process"' 'process = "postgres"'
+"$AGENT" check-config -c "$cfg" >"$out" 2>"$err"
+check "invalid checks exit 1" test $? -eq 1
+check "a check lacking what its type needs names file:line" \
+	file_contains "$err" "$cfg:1: [[checks]]: 'web' (http): an http check needs url"
+check "a key of another type names file:line" \
+	file_contains "$err" "$cfg:4: [[checks]]: 'db' (tcp): key 'url' does not apply to a tcp check"
+check "a bad target names file:line and the form expected" \
+	file_contains "$err" "$cfg:12: [[checks]] target: expected \"host:port\""
+check "a name used twice names file:line and the first entry" \
+	file_contains "$err" "$cfg:13: [[checks]]: 'db' (process): a check of this name is already defined (entry 2)"
+write_config "$cfg" '[[checks]]' 'name = "cache"' 'type = "redis"' \
+	'target = "127.0.0.1:6379"' 'password = "s3cret-Redis"'
+"$AGENT" check-config --print -c "$cfg" >"$out" 2>"$err"
+check "a valid check is printed in the effective config, its secret masked" \
+	eval 'grep -qx "\[\[checks\]\]" "$out" && grep -qx "password = \"\*\*\*\"" "$out" &&
+		! grep -q s3cret-Redis "$out" "$err"'
+
 SYSOPS_AGENT_CONFIG=$TEST_TMP/missing.toml "$AGENT" check-config >"$out" 2>"$err"
 check "a missing config named by \$SYSOPS_AGENT_CONFIG exits 1" test $? -eq 1
 

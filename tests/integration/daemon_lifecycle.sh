@@ -69,8 +69,10 @@ wait "$DAEMON_PID"
 check "SIGINT exits 0" test $? -eq 0
 
 # -q silences info; -v shows debug.
+# A fresh state dir: its creation shows the start-up has run.
+write_config "$cfg" '[agent]' "state_dir = \"$state.q\""
 start_daemon "$log.3" -f -q -c "$cfg"
-wait_for 5 test -d "$state"
+wait_for 5 test -d "$state.q"
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
 check "-q hides info messages" test "$(grep -c '^<6>' "$log.3")" -eq 0
 

@@ -74,12 +74,24 @@ write_alert_config() {
 		'enabled = false'
 }
 
-# start_daemon LOG args...: starts the agent in the background, sets DAEMON_PID.
+# exec_done PID: the background child PID runs its program, no longer a
+# copy of this shell (or has already ended). Until it has exec'd, a signal
+# meant for the daemon reaches that copy, which still holds this shell's
+# EXIT trap: it would run cleanup and delete TEST_TMP under the test.
+exec_done() {
+	local exe
+	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 0
+	[ "$exe" != "$(readlink "/proc/$$/exe")" ]
+}
+
+# start_daemon LOG args...: starts the agent in the background, sets
+# DAEMON_PID, and returns once the agent runs (a signal sent next reaches it).
 start_daemon() {
 	local log=$1; shift
 	"$AGENT" "$@" >"$log" 2>&1 &
 	DAEMON_PID=$!
 	TEST_PIDS+=("$DAEMON_PID")
+	wait_for 10 exec_done "$DAEMON_PID"
 }
 
 process_alive() { kill -0 "$1" 2>/dev/null; }
@@ -203,3 +215,67 @@ YML
 	wait_for 30 am_ready
 }
 am_ready() { curl -fsS "$AM_URL/-/ready" >/dev/null 2>&1; }
+
+# --- checks tests (tests/integration/checks_*.sh) ---
+
+# write_checks_config PATH STATE_DIR LINES...: the daemon collecting every
+# second with its own log scanner and analyzer off (so only the checks
+# raise alerts), alerts going out at once to the receiver's webhook
+# (start_receiver first, with the secret "checks-hmac").
+write_checks_config() {
+	local path=$1 state=$2; shift 2
+	write_config "$path" '[agent]' 'collect_interval_secs = 1' \
+		"state_dir = \"$state\"" '[logscan]' 'enabled = false' \
+		'[analyzer]' 'enabled = false' '[alerting]' 'group_wait_secs = 1' \
+		'[alerting.rate_limit]' 'min_interval_secs = 0' \
+		'[alerting.webhook]' "url = \"$RECEIVER_URL/webhook/checks\"" \
+		'hmac_secret = "checks-hmac"' "$@"
+}
+
+# webhook_alert_count DIR FILTER: how many alerts in the webhook messages the receiver
+# got for which the Python expression FILTER, on one alert `a`, holds.
+webhook_alert_count() {
+	python3 - "$1/requests.jsonl" "$2" <<'PY'
+import json, sys
+n = 0
+try:
+    for line in open(sys.argv[1]):
+        r = json.loads(line)
+        if r.get("kind") != "webhook" or not isinstance(r.get("body"), dict):
+            continue
+        for a in r["body"].get("alerts", []):
+            if eval(sys.argv[2], {}, {"a": a}):
+                n += 1
+except FileNotFoundError:
+    pass
+print(n)
+PY
+}
+# webhook_alerts_at_least DIR N FILTER: for wait_for.
+webhook_alerts_at_least() { [ "$(webhook_alert_count "$1" "$3")" -ge "$2" ]; }
+
+# free_port [LOW HIGH]: a TCP port nothing listens on at 127.0.0.1 (from
+# the kernel's ephemeral range unless a range is given).
+free_port() {
+	python3 - "${1:-0}" "${2:-0}" <<'PY'
+import random, socket, sys
+low, high = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(200):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", random.randint(low, high) if high else 0))
+        print(s.getsockname()[1])
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()
+PY
+}
+
+# port_open PORT: something accepts connections on 127.0.0.1:PORT.
+port_open() {
+	python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" \
+		2>/dev/null
+}

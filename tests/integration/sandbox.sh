@@ -4,7 +4,9 @@
 # of those two, no_new_privs, and writable+executable memory refused by the
 # kernel (MemoryDenyWriteExecute). It must start, collect, reload and stop
 # there without complaint, and every system call it makes (strace) must be
-# one the unit's SystemCallFilter= allows. Needs root, setpriv and strace.
+# one the unit's SystemCallFilter= allows; its config has a check of each
+# kind that needs no server, so a command's fork, capset and exec, resolver
+# threads and libcurl are traced too. Needs root, setpriv and strace.
 . "$(dirname "$0")/lib.sh"
 
 
@@ -22,8 +24,21 @@ home=$TEST_TMP/service
 mkdir "$home"
 chown nobody "$home"
 chmod o+x "$TEST_TMP"
+# Checks of every kind that runs here without a server: a command (fork,
+# capset, exec), connects refused by address and by name (getaddrinfo_a's
+# threads), curl for http and a TLS handshake, certificate files, /proc,
+# and the listening sockets with their owners.
+checks=('[[checks]]' 'name = "cmd"' 'type = "command"' 'command = ["/bin/true"]'
+	'[[checks]]' 'name = "port"' 'type = "tcp"' 'target = "127.0.0.1:1"'
+	'[[checks]]' 'name = "named"' 'type = "tcp"' 'target = "localhost:1"'
+	'[[checks]]' 'name = "web"' 'type = "http"' 'url = "http://127.0.0.1:1/"'
+	'[[checks]]' 'name = "tls"' 'type = "tls"' 'target = "127.0.0.1:1"'
+	'[[checks]]' 'name = "certs"' 'type = "tls"' 'files = ["/etc/ssl/certs/*.pem"]'
+	'[[checks]]' 'name = "self"' 'type = "process"' 'process = "sysops-agent"'
+	'[[checks]]' 'name = "nothing"' 'type = "listen"' 'target = "*:1"')
 write_config "$home/config.toml" '[agent]' 'collect_interval_secs = 1' \
-	"state_dir = \"$home/state\""
+	"state_dir = \"$home/state\"" '[alerting.console]' 'enabled = false' \
+	"${checks[@]}"
 chmod 0644 "$home/config.toml"
 
 # The unit's identity and capabilities; nobody stands in for sysops-agent.
@@ -60,7 +75,8 @@ check "it keeps both capabilities and reports nothing degraded" eval \
 	'grep -q "capabilities kept: cap_dac_read_search, cap_syslog" "$log" &&
 	 ! grep -q degraded "$log"'
 write_config "$home/config.toml" '[agent]' 'collect_interval_secs = 2' \
-	"state_dir = \"$home/state\""
+	"state_dir = \"$home/state\"" '[alerting.console]' 'enabled = false' \
+	"${checks[@]}"
 chmod 0644 "$home/config.toml"
 # Under strace the daemon is strace's child; otherwise the exec chain
 # (mdwe_exec, setpriv, daemon) kept one pid.
@@ -80,8 +96,10 @@ grep "^<[0-4]>" "$log" | grep -v " SYSOPS_RULE=" | sed 's/^<[0-4]>/# /'
 
 [ ${#tracer[@]} -gt 0 ] || exit 0
 
-# Allowed: @system-service minus @privileged and @resources, groups expanded
-# from this machine's own systemd-analyze (so the list matches its systemd).
+# Allowed: @system-service minus @privileged and @resources, plus capset
+# (the unit's third SystemCallFilter= line, for command checks), groups
+# expanded from this machine's own systemd-analyze (so the list matches its
+# systemd).
 systemd-analyze syscall-filter 2>/dev/null | python3 -c '
 import sys
 groups, current = {}, None
@@ -102,7 +120,8 @@ def expand(name, seen=None):
     for member in groups.get(name, []):
         out |= expand(member, seen)
     return out
-for call in sorted(expand("@system-service") - expand("@privileged") - expand("@resources")):
+allowed = expand("@system-service") - expand("@privileged") - expand("@resources")
+for call in sorted(allowed | {"capset"}):
     print(call)
 ' >"$TEST_TMP/allowed"
 check "the unit's filter allows a known set of calls" \
@@ -125,9 +144,9 @@ check "every system call it makes is allowed by the unit's filter${refused:+ (re
 	test -z "$refused"
 
 # The comparison can fail: setpriv's calls before the daemon's execve (it
-# switched uid and capabilities) are ones the filter refuses.
+# switched uid and groups) are ones the filter refuses.
 awk 'match($2, /^[a-z_0-9]+\(/) { print substr($2, 1, RLENGTH - 1) }' \
 	"$TEST_TMP/trace" | sort -u >"$TEST_TMP/used-by-all"
-check "the same comparison refuses setpriv's setresuid and capset" eval \
+check "the same comparison refuses setpriv's setresuid and setgroups" eval \
 	'comm -23 "$TEST_TMP/used-by-all" "$TEST_TMP/allowed" | grep -qx setresuid &&
-	 comm -23 "$TEST_TMP/used-by-all" "$TEST_TMP/allowed" | grep -qx capset'
+	 comm -23 "$TEST_TMP/used-by-all" "$TEST_TMP/allowed" | grep -qx setgroups'

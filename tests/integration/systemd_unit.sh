@@ -82,7 +82,8 @@ for line in Type=notify WatchdogSec=60s Restart=on-failure \
 	ProtectHostname=yes RestrictNamespaces=yes RestrictRealtime=yes \
 	RestrictSUIDSGID=yes LockPersonality=yes MemoryDenyWriteExecute=yes \
 	"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK" \
-	SystemCallFilter=@system-service SystemCallArchitectures=native \
+	SystemCallFilter=@system-service SystemCallFilter=capset \
+	SystemCallArchitectures=native \
 	UMask=0077 RestartPreventExitStatus=78 StartLimitBurst=5 \
 	"ExecReload=/usr/sbin/sysops-agent check-config -c /etc/sysops-agent/config.toml"; do
 	check "the unit sets $line" has "$line"

@@ -24,6 +24,8 @@ static const char *type_name(enum config_type type)
 		return "secret string";
 	case CONFIG_STRING_LIST:
 		return "list of strings";
+	case CONFIG_STRING_TABLE:
+		return "table of strings";
 	}
 	return "value";
 }

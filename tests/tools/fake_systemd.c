@@ -1,9 +1,11 @@
 /*
  * fake_systemd.c - a stand-in for systemd's D-Bus API, for the systemd
- * collector's integration test: it owns org.freedesktop.systemd1 on the bus
- * in $DBUS_SYSTEM_BUS_ADDRESS and answers Manager.ListUnits and the
- * Service.NRestarts property from a text file re-read on every call, so the
- * test changes what "systemd" says by rewriting the file.
+ * collector's and the unit checks' integration tests: it owns
+ * org.freedesktop.systemd1 on the bus in $DBUS_SYSTEM_BUS_ADDRESS and
+ * answers Manager.ListUnits, the Unit.ActiveState/SubState/LoadState and
+ * Service.NRestarts properties from a text file re-read on every call, so
+ * the test changes what "systemd" says by rewriting the file. A unit not in
+ * the file is "not-found", as systemd says of one it cannot load.
  *
  *   fake_systemd UNITS_FILE     lines: NAME ACTIVE_STATE SUB_STATE NRESTARTS
  */
@@ -97,6 +99,42 @@ static int get_restarts(sd_bus *bus, const char *path, const char *interface,
 				"no such unit");
 }
 
+/* ActiveState, SubState, LoadState of the unit at path. */
+static int get_state(sd_bus *bus, const char *path, const char *interface,
+		     const char *property, sd_bus_message *reply,
+		     void *userdata, sd_bus_error *error)
+{
+	struct fake_unit units[MAX_UNITS];
+	size_t n = load_units(units);
+	const char *active = "inactive", *sub = "dead", *load = "not-found";
+	char *name = NULL;
+
+	(void)bus, (void)interface, (void)userdata, (void)error;
+	if (sd_bus_path_decode(path, "/org/freedesktop/systemd1/unit", &name) >
+	    0)
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(units[i].name, name) == 0) {
+				active = units[i].active;
+				sub = units[i].sub;
+				load = "loaded";
+				break;
+			}
+	free(name);
+	if (strcmp(property, "ActiveState") == 0)
+		return sd_bus_message_append(reply, "s", active);
+	if (strcmp(property, "SubState") == 0)
+		return sd_bus_message_append(reply, "s", sub);
+	return sd_bus_message_append(reply, "s", load);
+}
+
+static const sd_bus_vtable unit_vtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_PROPERTY("ActiveState", "s", get_state, 0, 0),
+    SD_BUS_PROPERTY("SubState", "s", get_state, 0, 0),
+    SD_BUS_PROPERTY("LoadState", "s", get_state, 0, 0),
+    SD_BUS_VTABLE_END,
+};
+
 static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_METHOD("ListUnits", "", "a(ssssssouso)", list_units, 0),
@@ -137,6 +175,10 @@ int main(int argc, char **argv)
 					       "/org/freedesktop/systemd1/unit",
 					       "org.freedesktop.systemd1.Service",
 					       service_vtable, NULL, NULL);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(
+		    bus, NULL, "/org/freedesktop/systemd1/unit",
+		    "org.freedesktop.systemd1.Unit", unit_vtable, NULL, NULL);
 	if (r >= 0)
 		r = sd_bus_request_name(bus, "org.freedesktop.systemd1", 0);
 	if (r < 0) {

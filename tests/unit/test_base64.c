@@ -1,7 +1,7 @@
 /*
  * test_base64.c - RFC 4648 Base64 (src/core/base64.c): the RFC's vectors,
- * every bit reaching the right character, exact buffer sizes, and random
- * input against coreutils' base64.
+ * every bit reaching the right character, exact buffer sizes, random input
+ * against coreutils' base64, and decoding (PEM line breaks, bad input).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,9 +145,64 @@ static void test_against_coreutils(void **state)
 	}
 }
 
+/* Decoding: the RFC's vectors back, PEM line breaks, and what is refused. */
+static void test_decode(void **state)
+{
+	static const char *const vectors[][2] = {
+		{ "", "" },	    { "Zg==", "f" },	  { "Zm8=", "fo" },
+		{ "Zm9v", "foo" },  { "Zm9vYg==", "foob" }, { "Zm9vYmE=", "fooba" },
+		{ "Zm9vYmFy", "foobar" },
+	};
+	uint8_t out[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+		ssize_t n = base64_decode(vectors[i][0], strlen(vectors[i][0]),
+					  out, sizeof(out));
+
+		assert_int_equal(n, strlen(vectors[i][1]));
+		assert_memory_equal(out, vectors[i][1], (size_t)n);
+	}
+	/* PEM: 64-character lines with CRLF or LF, spaces around. */
+	assert_int_equal(base64_decode(" Zm9v\r\nYmFy\n", 12, out, sizeof(out)),
+			 6);
+	assert_memory_equal(out, "foobar", 6);
+	/* Unpadded last group is accepted as the length says. */
+	assert_int_equal(base64_decode("Zm8", 3, out, sizeof(out)), 2);
+	assert_int_equal(base64_decode("Zm9v!", 5, out, sizeof(out)), -EINVAL);
+	assert_int_equal(base64_decode("Zg==Zg==", 8, out, sizeof(out)),
+			 -EINVAL);
+	assert_int_equal(base64_decode("Z", 1, out, sizeof(out)), -EINVAL);
+	assert_int_equal(base64_decode("Zg===", 5, out, sizeof(out)), -EINVAL);
+	assert_int_equal(base64_decode("Zm9vYmFy", 8, out, 5), -ENOSPC);
+	assert_int_equal(base64_decode("Zm9vYg==", 8, out, 3), -ENOSPC);
+}
+
+/* Whatever bytes encode, decode gives them back, at every length. */
+static void test_round_trip(void **state)
+{
+	uint8_t data[300], back[300];
+	char text[BASE64_ENCODED_SIZE(sizeof(data))];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 131 + 7);
+	for (size_t length = 0; length <= sizeof(data); length++) {
+		ssize_t n = base64_encode(data, length, text, sizeof(text));
+
+		assert_true(n >= 0);
+		assert_int_equal(base64_decode(text, (size_t)n, back,
+					       sizeof(back)),
+				 length);
+		assert_memory_equal(back, data, length);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_rfc4648_vectors),
 		cmocka_unit_test(test_binary_bytes),
 		cmocka_unit_test(test_buffer_too_small),

@@ -25,28 +25,7 @@
 #include "alerter/journal.h"
 #include "core/log.h"
 
-static int dir_fd = -1;
-static char directory[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	strcpy(directory, "/tmp/sysops-journal.XXXXXX");
-	if (mkdtemp(directory) == NULL)
-		return -1;
-	dir_fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return dir_fd < 0 ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	char command[128];
-
-	(void)state;
-	close(dir_fd);
-	snprintf(command, sizeof(command), "rm -rf %s", directory);
-	return system(command) == 0 ? 0 : -1;
-}
+#include "dir_fixture.h"
 
 struct seen {
 	int count;
@@ -205,5 +184,5 @@ int main(void)
 
 	log_open(LOG_TARGET_PLAIN);
 	log_set_level(LOG_CRIT);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
 }

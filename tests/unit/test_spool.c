@@ -25,28 +25,7 @@
 #include "core/log.h"
 #include "alert_fixture.h"
 
-static int dir_fd = -1;
-static char directory[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	strcpy(directory, "/tmp/sysops-spool.XXXXXX");
-	if (mkdtemp(directory) == NULL)
-		return -1;
-	dir_fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return dir_fd < 0 ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	char command[128];
-
-	(void)state;
-	close(dir_fd);
-	snprintf(command, sizeof(command), "rm -rf %s", directory);
-	return system(command) == 0 ? 0 : -1;
-}
+#include "dir_fixture.h"
 
 static void append(struct spool *s, enum channel_id channel,
 		   enum alert_severity severity, const char *rule)
@@ -203,6 +182,56 @@ static void test_refused_writes_keep_messages_in_memory(void **state)
 	spool_close(s);
 }
 
+/*
+ * A crash after spooling and before the state save that covers it: at the
+ * next start the entries past the saved id are forgotten (the journal
+ * replay makes them again), durably, and their ids are never reused.
+ */
+static void test_entries_past_the_saved_state_are_forgotten(void **state)
+{
+	struct spool *s;
+	struct spool_entry *e;
+	uint64_t through;
+
+	(void)state;
+	unlinkat(dir_fd, SPOOL_FILE, 0); /* what earlier tests left */
+	assert_int_equal(spool_open(dir_fd, 1 << 20, &s), 0);
+	append(s, CHANNEL_SLACK, ALERT_WARNING, "saved");
+	through = spool_last_id(s);
+	append(s, CHANNEL_SLACK, ALERT_WARNING, "unsaved-1");
+	append(s, CHANNEL_WEBHOOK, ALERT_CRITICAL, "unsaved-2");
+	spool_close(s); /* killed */
+
+	assert_int_equal(spool_open(dir_fd, 1 << 20, &s), 0);
+	assert_int_equal(spool_forget_after(s, through), 2);
+	assert_int_equal(spool_stats(s)->completed, 0);
+	e = spool_next(s, CHANNEL_SLACK);
+	assert_non_null(e);
+	assert_int_equal(e->id, through);
+	assert_null(spool_next(s, CHANNEL_WEBHOOK));
+	append(s, CHANNEL_WEBHOOK, ALERT_WARNING, "again");
+	assert_true(spool_last_id(s) > through + 2);
+	spool_close(s);
+
+	/* The forgetting is on disk: a second start keeps the same two. */
+	assert_int_equal(spool_open(dir_fd, 1 << 20, &s), 0);
+	assert_int_equal(spool_stats(s)->pending, 2);
+	assert_int_equal(spool_forget_after(s, UINT64_MAX), 0);
+	spool_close(s);
+
+	/* An empty spool rewritten at open still never reuses a saved id. */
+	assert_int_equal(spool_open(dir_fd, 1 << 20, &s), 0);
+	while ((e = spool_next(s, CHANNEL_SLACK)) != NULL ||
+	       (e = spool_next(s, CHANNEL_WEBHOOK)) != NULL)
+		assert_int_equal(spool_complete(s, e->id), 0);
+	spool_close(s);
+	assert_int_equal(spool_open(dir_fd, 1 << 20, &s), 0);
+	assert_int_equal(spool_forget_after(s, 500), 0);
+	append(s, CHANNEL_SLACK, ALERT_WARNING, "later");
+	assert_int_equal(spool_last_id(s), 501);
+	spool_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,9 +239,10 @@ int main(void)
 		cmocka_unit_test(test_torn_and_corrupt_lines_are_skipped),
 		cmocka_unit_test(test_bound_drops_oldest_info_first),
 		cmocka_unit_test(test_refused_writes_keep_messages_in_memory),
+		cmocka_unit_test(test_entries_past_the_saved_state_are_forgotten),
 	};
 
 	log_open(LOG_TARGET_PLAIN);
 	log_set_level(LOG_CRIT);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
 }
