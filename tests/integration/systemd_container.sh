@@ -314,6 +314,7 @@ check "a logger line reaches the journal rule (its alert is in the journal)" \
 echo "# $(journal SYSOPS_RULE=container_probe | head -n 1 | cut -c1-110)"
 
 # --- a reload with an invalid configuration ---
+# shellcheck disable=SC2034 # read in the eval below
 before=$(reloads)
 printf '[agent]\ncollect_interval_secs = "often"\n' >"$TEST_TMP/bad.toml"
 put_config "$TEST_TMP/bad.toml"
