@@ -198,10 +198,13 @@ install: $(BUILD)/sysops-agent
 	chmod 0644 $(DESTDIR)$(UNITDIR)/sysops-agent.service
 	install -m 0644 etc/sysusers.d/sysops-agent.conf $(DESTDIR)$(SYSUSERSDIR)/sysops-agent.conf
 	install -m 0644 etc/tmpfiles.d/sysops-agent.conf $(DESTDIR)$(TMPFILESDIR)/sysops-agent.conf
+	install -d $(DESTDIR)$(DOCDIR)/templates
+	install -m 0644 etc/templates/*.json.tmpl $(DESTDIR)$(DOCDIR)/templates/
 
 # Man pages, release tarball and packages (rpm/, debian/). `make man` rewrites
 # man/*.8 and man/*.5 from their templates, --help and the config schema.
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DOCDIR      ?= $(PREFIX)/share/doc/sysops-agent
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DIST        := sysops-agent-$(VERSION)
 .PHONY: man dist rpm deb

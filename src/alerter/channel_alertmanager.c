@@ -2,9 +2,10 @@
  * channel_alertmanager.c - Prometheus Alertmanager v2: POST
  * <url>/api/v2/alerts with an array of {labels, annotations, startsAt,
  * endsAt}. Labels: alertname (the rule), instance (the host), severity,
- * job="sysops-agent", series and the alert's own labels (names sanitised to
- * [a-zA-Z_][a-zA-Z0-9_]*). A firing alert's endsAt lies a few repost
- * intervals ahead, so Alertmanager resolves it by itself if the agent dies.
+ * job="sysops-agent", agent_id, series, the [agent] labels and the alert's
+ * own labels (names sanitised to [a-zA-Z_][a-zA-Z0-9_]*). A firing alert's
+ * endsAt lies a few repost intervals ahead, so Alertmanager resolves it by
+ * itself if the agent dies.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -32,8 +33,8 @@ static void label_name(const char *in, char *out, size_t size)
 
 static bool reserved(const char *name)
 {
-	static const char *const names[] = { "alertname", "instance",
-					     "severity", "job", "series" };
+	static const char *const names[] = {
+	    "alertname", "instance", "severity", "job", "series", "agent_id"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strcmp(names[i], name) == 0)
@@ -41,33 +42,42 @@ static bool reserved(const char *name)
 	return false;
 }
 
+static void add_labels(json_object *o, const char *labels)
+{
+	char name[ALERT_LABELS_MAX], value[IDENTITY_LABELS_TEXT_MAX],
+	    clean[ALERT_LABELS_MAX];
+
+	while (identity_labels_next(&labels, name, sizeof(name), value,
+				    sizeof(value))) {
+		label_name(name, clean, sizeof(clean));
+		if (!reserved(clean))
+			json_object_object_add(o, clean,
+					       json_object_new_string(value));
+	}
+}
+
+/*
+ * The alert's own labels come after the [agent] labels and win a clash:
+ * two alerts that differ by a label must stay two alerts in Alertmanager.
+ */
 static json_object *labels_of(const struct alert_snapshot *a,
-			      const char *host)
+			      const struct alert_message *m)
 {
 	json_object *o = json_object_new_object();
-	char copy[ALERT_LABELS_MAX], name[ALERT_LABELS_MAX], *save = NULL;
 
 	json_object_object_add(o, "alertname", json_object_new_string(a->rule));
-	json_object_object_add(o, "instance", json_object_new_string(host));
+	json_object_object_add(o, "instance", json_object_new_string(m->host));
 	json_object_object_add(o, "severity", json_object_new_string(
 					      event_severity_name(a->severity)));
 	json_object_object_add(o, "job", json_object_new_string("sysops-agent"));
+	if (m->agent_id[0] != '\0')
+		json_object_object_add(o, "agent_id",
+				       json_object_new_string(m->agent_id));
 	if (a->series[0] != '\0')
 		json_object_object_add(o, "series",
 				       json_object_new_string(a->series));
-	string_copy(copy, a->labels, sizeof(copy));
-	for (char *pair = strtok_r(copy, ",", &save); pair != NULL;
-	     pair = strtok_r(NULL, ",", &save)) {
-		char *equals = strchr(pair, '=');
-
-		if (equals == NULL || equals == pair)
-			continue;
-		*equals = '\0';
-		label_name(pair, name, sizeof(name));
-		if (!reserved(name))
-			json_object_object_add(o, name,
-					       json_object_new_string(equals + 1));
-	}
+	add_labels(o, m->agent_labels);
+	add_labels(o, a->labels);
 	return o;
 }
 
@@ -91,7 +101,7 @@ int channel_alertmanager_format(const struct alerting_channel_config *config,
 		json_object *alert = json_object_new_object(), *notes;
 		char when[40], headline[1024], facts[2048];
 
-		json_object_object_add(alert, "labels", labels_of(a, m->host));
+		json_object_object_add(alert, "labels", labels_of(a, m));
 		notes = json_object_new_object();
 		alert_headline(a, m->host, headline, sizeof(headline));
 		alert_facts(a, now_usec, facts, sizeof(facts));

@@ -46,7 +46,9 @@ int channel_discord_format(const struct alerting_channel_config *config,
 {
 	json_object *root = json_object_new_object(), *embeds, *mentions;
 	char content[DISCORD_CONTENT_MAX * 4 + 16], title[1024],
-		description[DISCORD_DESCRIPTION_MAX * 4 + 16], when[40];
+	    description[DISCORD_DESCRIPTION_MAX * 4 + 16],
+	    when[IDENTITY_LABELS_TEXT_MAX + 64],
+	    footer[MESSAGE_HOST_MAX + IDENTITY_LABELS_TEXT_MAX + 64];
 	size_t shown = m->alert_count, budget, footer_chars;
 	bool summary_embed;
 
@@ -63,14 +65,19 @@ int channel_discord_format(const struct alerting_channel_config *config,
 	json_object_object_add(mentions, "parse", json_object_new_array());
 	json_object_object_add(root, "allowed_mentions", mentions);
 	embeds = json_object_new_array();
-	footer_chars = utf8_length(m->host);
+	/* The host and its [agent] labels, small under every embed. */
+	message_labels_line(m, when, sizeof(when));
+	string_appendf(footer, sizeof(footer),
+		       string_copy(footer, m->host, sizeof(footer)), "%s%s",
+		       when[0] ? " · " : "", when);
+	footer_chars = utf8_length(footer);
 	/* Each embed's share of the 6000 characters all embeds may hold. */
 	budget = DISCORD_EMBEDS_TOTAL_MAX / (shown + summary_embed + 1);
 	for (size_t i = 0; i < shown; i++) {
 		const struct alert_snapshot *a = &m->alerts[i];
 		size_t title_chars, room;
 
-		alert_headline(a, m->host, title, sizeof(title));
+		message_alert_headline(m, i, title, sizeof(title));
 		utf8_truncate(title, sizeof(title), DISCORD_TITLE_MAX,
 			      TRUNCATION_MARKER);
 		title_chars = utf8_length(title);
@@ -85,10 +92,9 @@ int channel_discord_format(const struct alerting_channel_config *config,
 		format_time_rfc3339(a->ended_usec ? a->ended_usec
 						  : a->started_usec,
 				    when, sizeof(when));
-		json_object_array_add(embeds,
-				      embed(title, description, colour_of(a),
-					    m->host,
-					    a->started_usec ? when : NULL));
+		json_object_array_add(
+		    embeds, embed(title, description, colour_of(a), footer,
+				  a->started_usec ? when : NULL));
 	}
 	if (summary_embed) {
 		size_t used = 0;
@@ -105,7 +111,7 @@ int channel_discord_format(const struct alerting_channel_config *config,
 							 : 64,
 			      TRUNCATION_MARKER);
 		json_object_array_add(embeds, embed("Held back", description,
-						    0x808080, m->host, NULL));
+						    0x808080, footer, NULL));
 	}
 	json_object_object_add(root, "embeds", embeds);
 	return outgoing_set_json(out, CHANNEL_DISCORD, root, config->url,

@@ -70,6 +70,30 @@ static char *append_body(char *at, char *end, const char *text)
 	return at;
 }
 
+/* X-Sysops-Agent-Id and one X-Sysops-Label-<name> per [agent] label, so
+ * mail filters can sort by env or team. */
+static size_t add_identity_headers(const struct alert_message *m, char *body,
+				   size_t size, size_t used)
+{
+	char name[IDENTITY_LABEL_NAME_MAX + 1],
+	    value[IDENTITY_LABEL_VALUE_MAX + 1],
+	    encoded[IDENTITY_LABEL_VALUE_MAX * 2 + 32];
+	const char *cursor = m->agent_labels;
+
+	if (m->agent_id[0] != '\0')
+		used = string_appendf(body, size, used,
+				      "X-Sysops-Agent-Id: %s\r\n", m->agent_id);
+	while (identity_labels_next(&cursor, name, sizeof(name), value,
+				    sizeof(value))) {
+		strip_line_breaks(value);
+		encode_subject(value, encoded, sizeof(encoded));
+		used =
+		    string_appendf(body, size, used,
+				   "X-Sysops-Label-%s: %s\r\n", name, encoded);
+	}
+	return used;
+}
+
 int channel_email_format(const struct alerting_channel_config *config,
 			 const struct alert_message *m, uint64_t now_usec,
 			 struct outgoing *out)
@@ -131,12 +155,13 @@ int channel_email_format(const struct alerting_channel_config *config,
 				"Content-Type: text/plain; charset=utf-8\r\n"
 				"Content-Transfer-Encoding: 8bit\r\n"
 				"Auto-Submitted: auto-generated\r\n"
-				"X-Sysops-Severity: %s\r\n"
-				"\r\n",
+				"X-Sysops-Severity: %s\r\n",
 				date, from, to, subject,
 				(unsigned long long)m->created_usec,
 				(unsigned long long)m->id, domain,
-				event_severity_name(message_severity(m)));
+				event_severity_name(message_firing_severity(m)));
+	used = add_identity_headers(m, out->body, body_size, used);
+	used = string_appendf(out->body, body_size, used, "\r\n");
 	message_plain_text(m, now_usec, text, body_size);
 	at = append_body(out->body + used, out->body + body_size * 2 - 3, text);
 	memcpy(at, "\r\n", 3);

@@ -76,7 +76,7 @@ int channel_slack_format(const struct alerting_channel_config *config,
 		const struct alert_snapshot *a = &m->alerts[i];
 		size_t used;
 
-		alert_headline(a, m->host, headline, sizeof(headline));
+		message_alert_headline(m, i, headline, sizeof(headline));
 		alert_facts(a, now_usec, facts, sizeof(facts));
 		slack_escape(headline, raw, sizeof(raw));
 		used = (size_t)snprintf(text, sizeof(text), "*%s*\n", raw);
@@ -91,7 +91,8 @@ int channel_slack_format(const struct alerting_channel_config *config,
 		json_object_array_add(blocks, block);
 	}
 	message_deferred_line(m, facts, sizeof(facts));
-	if (extra > 0 || facts[0] != '\0') {
+	message_labels_line(m, headline, sizeof(headline));
+	if (extra > 0 || facts[0] != '\0' || headline[0] != '\0') {
 		json_object *elements = json_object_new_array();
 		size_t used = 0;
 
@@ -99,7 +100,11 @@ int channel_slack_format(const struct alerting_channel_config *config,
 			used = (size_t)snprintf(raw, sizeof(raw),
 						"%zu more alerts not shown. ",
 						extra);
-		snprintf(raw + used, sizeof(raw) - used, "%s", facts);
+		used = string_appendf(raw, sizeof(raw), used, "%s", facts);
+		/* Which host group this is, last and small. */
+		if (headline[0] != '\0')
+			string_appendf(raw, sizeof(raw), used, "%s%s",
+				       used ? "\n" : "", headline);
 		slack_escape(raw, text, sizeof(text));
 		utf8_truncate(text, sizeof(text), SLACK_SECTION_MAX,
 			      TRUNCATION_MARKER);

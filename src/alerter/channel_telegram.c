@@ -85,7 +85,7 @@ int channel_telegram_format(const struct alerting_channel_config *config,
 	/* Whole alerts only, while the trailer still fits; what does not is
 	 * counted in the trailer, never cut off unsaid. */
 	for (shown = 0; shown < m->alert_count; shown++) {
-		alert_headline(&m->alerts[shown], m->host, line, sizeof(line));
+		message_alert_headline(m, shown, line, sizeof(line));
 		alert_facts(&m->alerts[shown], now_usec, facts, sizeof(facts));
 		if (shown > 0 &&
 		    text->chars + escaped_chars(line) + escaped_chars(facts) +
@@ -107,6 +107,9 @@ int channel_telegram_format(const struct alerting_channel_config *config,
 	} else if (facts[0] != '\0') {
 		add_piece(text, "\n<i>", facts, "</i>");
 	}
+	message_labels_line(m, line, sizeof(line));
+	if (line[0] != '\0')
+		add_piece(text, "\n<i>", line, "</i>");
 	root = json_object_new_object();
 	json_object_object_add(root, "chat_id",
 			       json_object_new_string(config->chat_id));

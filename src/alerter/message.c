@@ -34,15 +34,27 @@ static const char *const kind_names[] = {
 
 const char *channel_name(enum channel_id channel)
 {
+	int slot = channel_webhook_slot(channel);
+	const char *name;
+
+	if (slot >= 0)
+		return (name = channel_webhook_name(slot)) ? name : "webhook.?";
 	return (unsigned)channel < CHANNEL_COUNT ? channel_names[channel]
 						 : "unknown";
 }
 
 int channel_from_name(const char *name)
 {
-	for (int i = 0; i < CHANNEL_COUNT; i++)
-		if (strcmp(channel_names[i], name) == 0)
+	for (int i = 0; i < CHANNEL_COUNT; i++) {
+		const char *known = channel_name((enum channel_id)i);
+
+		if (channel_webhook_slot((enum channel_id)i) >= 0 &&
+		    channel_webhook_name(
+			channel_webhook_slot((enum channel_id)i)) == NULL)
+			continue;
+		if (strcmp(known, name) == 0)
 			return i;
+	}
 	return -1;
 }
 
@@ -52,6 +64,16 @@ const char *alert_kind_name(enum alert_kind kind)
 						       : "unknown";
 }
 
+void message_set_origin(struct alert_message *message, const char *host,
+			const char *agent_id, const char *agent_labels)
+{
+	string_copy(message->host, host, sizeof(message->host));
+	string_copy(message->agent_id, agent_id ? agent_id : "",
+		    sizeof(message->agent_id));
+	string_copy(message->agent_labels, agent_labels ? agent_labels : "",
+		    sizeof(message->agent_labels));
+}
+
 enum alert_severity message_severity(const struct alert_message *message)
 {
 	enum alert_severity highest = ALERT_INFO;
@@ -59,6 +81,17 @@ enum alert_severity message_severity(const struct alert_message *message)
 	for (size_t i = 0; i < message->alert_count; i++)
 		if (message->alerts[i].severity > highest)
 			highest = message->alerts[i].severity;
+	return highest;
+}
+
+enum alert_severity message_firing_severity(const struct alert_message *m)
+{
+	enum alert_severity highest = ALERT_INFO;
+
+	for (size_t i = 0; i < m->alert_count; i++)
+		if (m->alerts[i].kind != ALERT_KIND_RESOLVED &&
+		    m->alerts[i].severity > highest)
+			highest = m->alerts[i].severity;
 	return highest;
 }
 
@@ -113,6 +146,10 @@ char *message_to_json(const struct alert_message *message, size_t *length)
 					   (int64_t)message->created_usec));
 	json_object_object_add(root, "host",
 			       json_object_new_string(message->host));
+	json_object_object_add(root, "agent_id",
+			       json_object_new_string(message->agent_id));
+	json_object_object_add(root, "agent_labels",
+			       json_object_new_string(message->agent_labels));
 	alerts = json_object_new_array();
 	for (size_t i = 0; i < message->alert_count; i++)
 		json_object_array_add(alerts,
@@ -227,6 +264,10 @@ int message_from_json(const char *text, size_t length,
 	message->id = (uint64_t)get_int(root, "id", 0);
 	message->created_usec = (uint64_t)get_int(root, "created", 0);
 	get_string(root, "host", message->host, sizeof(message->host));
+	get_string(root, "agent_id", message->agent_id,
+		   sizeof(message->agent_id));
+	get_string(root, "agent_labels", message->agent_labels,
+		   sizeof(message->agent_labels));
 	for (size_t i = 0; i < json_object_array_length(alerts) &&
 			   message->alert_count < MESSAGE_ALERTS_MAX; i++) {
 		json_object *a = json_object_array_get_idx(alerts, i);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/event.h"
+#include "core/identity.h"
 
 #define ALERT_RULE_MAX 64
 #define ALERT_SERIES_MAX 96
@@ -22,15 +23,19 @@
 #define MESSAGE_ALERTS_MAX 32  /* alerts per message (more: more messages) */
 #define MESSAGE_HOST_MAX 64
 
+/* [[alerting.webhook]] instances, each a channel of its own. */
+#define CHANNEL_WEBHOOKS_MAX 8
+
 enum channel_id {
 	CHANNEL_CONSOLE,
-	CHANNEL_WEBHOOK,
+	CHANNEL_WEBHOOK, /* the first webhook instance */
 	CHANNEL_SLACK,
 	CHANNEL_DISCORD,
 	CHANNEL_TELEGRAM,
 	CHANNEL_EMAIL,
 	CHANNEL_ALERTMANAGER,
-	CHANNEL_COUNT,
+	CHANNEL_WEBHOOK_EXTRA, /* the other webhook instances follow */
+	CHANNEL_COUNT = CHANNEL_WEBHOOK_EXTRA + CHANNEL_WEBHOOKS_MAX - 1,
 };
 
 /* Why this alert is in this message. */
@@ -66,6 +71,9 @@ struct alert_message {
 	enum channel_id channel;
 	uint64_t created_usec;
 	char host[MESSAGE_HOST_MAX];
+	char agent_id[IDENTITY_ID_MAX];
+	/* [agent] labels when the message was made: "env=prod,team=web". */
+	char agent_labels[IDENTITY_LABELS_TEXT_MAX];
 	size_t alert_count;
 	struct alert_snapshot alerts[MESSAGE_ALERTS_MAX];
 	/* Alerts still waiting for this channel (rate limit, message size):
@@ -75,10 +83,26 @@ struct alert_message {
 
 const char *channel_name(enum channel_id channel);
 int channel_from_name(const char *name); /* -1 when unknown */
+/*
+ * Webhook instances (channel.c): the slot of a channel id (-1: not a
+ * webhook), and the name each slot has now ("webhook" for an instance
+ * named so, else "webhook.NAME"; NULL for a free slot). Spool entries and
+ * saved state are keyed by these names, so a restart keeps instances apart.
+ */
+int channel_webhook_slot(enum channel_id channel);
+const char *channel_webhook_name(int slot);
 const char *alert_kind_name(enum alert_kind kind);
+
+/* Who sends the message: host, agent id and [agent] labels text. */
+void message_set_origin(struct alert_message *message, const char *host,
+			const char *agent_id, const char *agent_labels);
 
 /* Highest severity in the message (info when it only has a summary). */
 enum alert_severity message_severity(const struct alert_message *message);
+
+/* The same over what still fires: info when all resolved (what people see;
+ * the spool keeps ranking by message_severity). */
+enum alert_severity message_firing_severity(const struct alert_message *m);
 
 /* Serialised form used by the spool; NULL on allocation failure. */
 char *message_to_json(const struct alert_message *message, size_t *length);

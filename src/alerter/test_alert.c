@@ -37,10 +37,12 @@ static void on_done(void *userdata, const struct delivery_result *result)
 	o->result = *result;
 }
 
-static void build_test_message(struct alert_message *m, const char *host,
+static void build_test_message(struct alert_message *m,
+			       const struct config *config,
 			       enum channel_id channel,
 			       enum alert_severity severity)
 {
+	char agent_id[IDENTITY_ID_MAX];
 	static const double history[] = { 3, 4, 4, 5, 7, 6, 8, 9, 12, 15 };
 	struct alert_snapshot *a = &m->alerts[0];
 	uint64_t now = now_realtime_usec();
@@ -48,7 +50,11 @@ static void build_test_message(struct alert_message *m, const char *host,
 	memset(m, 0, sizeof(*m));
 	m->channel = channel;
 	m->created_usec = now;
-	string_copy(m->host, host, sizeof(m->host));
+	identity_read(config->agent.state_dir, config->agent.id, agent_id,
+		      sizeof(agent_id));
+	message_set_origin(m, config->agent.hostname, agent_id, NULL);
+	identity_labels_text(&config->agent.labels, m->agent_labels,
+			     sizeof(m->agent_labels));
 	m->alert_count = 1;
 	string_copy(a->rule, "test_alert", sizeof(a->rule));
 	string_copy(a->summary, "Test message from sysops-agent test-alert: "
@@ -128,13 +134,19 @@ int command_test_alert(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("test-alert", "unexpected argument");
-	if (only != NULL && (wanted = channel_from_name(only)) < 0)
-		return cli_usage_error("test-alert", "unknown channel (console, "
-				       "webhook, slack, discord, telegram, "
-				       "email, alertmanager)");
 	if (cli_load_config(path, &config) < 0) {
 		fprintf(stderr, "sysops-agent: configuration is invalid\n");
 		return 1;
+	}
+	/* Webhook instances are channels by their configured names. */
+	channel_webhooks_assign(&config->alerting,
+				(enum channel_id[CHANNEL_WEBHOOKS_MAX]){0});
+	if (only != NULL && (wanted = channel_from_name(only)) < 0) {
+		config_free(config);
+		return cli_usage_error("test-alert",
+				       "unknown channel (console, "
+				       "webhook, webhook.NAME, slack, discord, "
+				       "telegram, email, alertmanager)");
 	}
 	m = malloc(sizeof(*m));
 	if (m == NULL || sd_event_new(&event) < 0 ||
@@ -169,8 +181,7 @@ int command_test_alert(int argc, char **argv)
 			continue;
 		}
 		tried++;
-		build_test_message(m, config->agent.hostname, o->channel,
-				   severity);
+		build_test_message(m, config, o->channel, severity);
 		if (i == CHANNEL_CONSOLE) {
 			channel_console_write(m, m->created_usec);
 			printf("console: ok (logged)\n");

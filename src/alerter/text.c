@@ -59,35 +59,61 @@ const char *severity_upper(enum alert_severity severity)
 					   : "INFO";
 }
 
+static const char *kind_words(const struct alert_snapshot *a)
+{
+	return a->kind == ALERT_KIND_ESCALATED ? " (severity rose)"
+	       : a->kind == ALERT_KIND_REPEAT  ? " (still firing)"
+					       : "";
+}
+
+static const char *state_word(const struct alert_snapshot *a)
+{
+	switch (a->kind) {
+	case ALERT_KIND_RESOLVED:
+		return "RESOLVED";
+	case ALERT_KIND_FLAPPING:
+		return "FLAPPING";
+	case ALERT_KIND_TEST:
+		return "TEST";
+	default:
+		return severity_upper(a->severity);
+	}
+}
+
+/* The series name is left out: the summary names what it measures. */
 void alert_headline(const struct alert_snapshot *a, const char *host,
 		    char *buffer, size_t size)
 {
-	const char *state;
-	char what[ALERT_SERIES_MAX + ALERT_LABELS_MAX + 4] = "";
+	snprintf(buffer, size, "%s %s on %s: %s%s", state_word(a), a->rule,
+		 host, a->summary, kind_words(a));
+}
 
-	switch (a->kind) {
-	case ALERT_KIND_RESOLVED:
-		state = "RESOLVED";
-		break;
-	case ALERT_KIND_FLAPPING:
-		state = "FLAPPING";
-		break;
-	case ALERT_KIND_TEST:
-		state = "TEST";
-		break;
-	default:
-		state = severity_upper(a->severity);
-		break;
-	}
-	if (a->series[0] != '\0')
-		snprintf(what, sizeof(what), " (%s%s%s%s)", a->series,
-			 a->labels[0] ? "{" : "", a->labels,
-			 a->labels[0] ? "}" : "");
-	snprintf(buffer, size, "%s %s%s on %s: %s%s", state, a->rule, what,
-		 host, a->summary,
-		 a->kind == ALERT_KIND_ESCALATED ? " (severity rose)"
-		 : a->kind == ALERT_KIND_REPEAT	 ? " (still firing)"
-						 : "");
+void message_alert_headline(const struct alert_message *m, size_t i,
+			    char *buffer, size_t size)
+{
+	const struct alert_snapshot *a = &m->alerts[i];
+
+	/* One alert: the title already said severity, rule and host. */
+	if (m->alert_count == 1)
+		snprintf(buffer, size, "%s%s", a->summary, kind_words(a));
+	else
+		snprintf(buffer, size, "%s %s: %s%s", state_word(a), a->rule,
+			 a->summary, kind_words(a));
+}
+
+/* Numbers for people: 3 significant digits, no exponent below 1e9. */
+static void human_number(double v, char *buffer, size_t size)
+{
+	double magnitude = fabs(v);
+
+	if (magnitude >= 1e9 || (magnitude > 0 && magnitude < 0.01))
+		snprintf(buffer, size, "%.3g", v);
+	else if (magnitude >= 100 || v == floor(v))
+		snprintf(buffer, size, "%.0f", v);
+	else if (magnitude >= 10)
+		snprintf(buffer, size, "%.1f", v);
+	else
+		snprintf(buffer, size, "%.2f", v);
 }
 
 void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
@@ -99,17 +125,24 @@ void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 
 	buffer[0] = '\0';
 	if (isfinite(a->value)) {
-		used = string_appendf(buffer, size, used, "Value: %.6g", a->value);
+		char value[32], other[32], limit[32];
+
+		human_number(a->value, value, sizeof(value));
+		used = string_appendf(buffer, size, used, "Value: %s", value);
+		if (isfinite(a->threshold))
+			human_number(a->threshold, limit, sizeof(limit));
+		if (isfinite(a->baseline))
+			human_number(a->baseline, other, sizeof(other));
 		if (isfinite(a->baseline) && isfinite(a->threshold))
 			used = string_appendf(buffer, size, used,
-				      " (baseline %.6g, threshold %.6g)",
-				      a->baseline, a->threshold);
+					      " (usual %s, limit %s)", other,
+					      limit);
 		else if (isfinite(a->baseline))
-			used = string_appendf(buffer, size, used, " (baseline %.6g)",
-				      a->baseline);
+			used = string_appendf(buffer, size, used, " (usual %s)",
+					      other);
 		else if (isfinite(a->threshold))
-			used = string_appendf(buffer, size, used, " (threshold %.6g)",
-				      a->threshold);
+			used = string_appendf(buffer, size, used, " (limit %s)",
+					      limit);
 		used = string_appendf(buffer, size, used, "\n");
 	}
 	if (a->started_usec != 0) {
@@ -136,7 +169,7 @@ void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 	if (spark[0] != '\0')
 		used = string_appendf(buffer, size, used, "Recent: %s\n", spark);
 	if (a->detail[0] != '\0')
-		string_appendf(buffer, size, used, "Detail: %s\n", a->detail);
+		string_appendf(buffer, size, used, "%s\n", a->detail);
 }
 
 void message_title(const struct alert_message *m, char *buffer, size_t size)
@@ -163,11 +196,16 @@ void message_title(const struct alert_message *m, char *buffer, size_t size)
 			 "on %s", m->deferred_count,
 			 m->deferred_count == 1 ? "" : "s", m->host);
 	} else if (resolved == 0) {
-		snprintf(buffer, size, "%s: %zu problems on %s",
-			 severity_upper(message_severity(m)), firing, m->host);
+		snprintf(buffer, size, "%s: %zu problem%s on %s",
+			 severity_upper(message_firing_severity(m)), firing,
+			 firing == 1 ? "" : "s", m->host);
+	} else if (firing == 0) {
+		/* Nothing is wrong any more: no severity to alarm anyone. */
+		snprintf(buffer, size, "%zu resolved on %s", resolved, m->host);
 	} else {
-		snprintf(buffer, size, "%zu problems, %zu resolved on %s",
-			 firing, resolved, m->host);
+		snprintf(buffer, size, "%s: %zu problem%s, %zu resolved on %s",
+			 severity_upper(message_firing_severity(m)), firing,
+			 firing == 1 ? "" : "s", resolved, m->host);
 	}
 }
 
@@ -183,6 +221,21 @@ void message_deferred_line(const struct alert_message *m, char *buffer,
 		 m->deferred_count == 1 ? "s" : "");
 }
 
+void message_labels_line(const struct alert_message *m, char *buffer,
+			 size_t size)
+{
+	char name[IDENTITY_LABEL_NAME_MAX + 1],
+	    value[IDENTITY_LABEL_VALUE_MAX + 1];
+	const char *cursor = m->agent_labels;
+	size_t used = 0;
+
+	buffer[0] = '\0';
+	while (identity_labels_next(&cursor, name, sizeof(name), value,
+				    sizeof(value)))
+		used = string_appendf(buffer, size, used, "%s%s=%s",
+				      used ? " · " : "", name, value);
+}
+
 void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 			char *buffer, size_t size)
 {
@@ -193,7 +246,7 @@ void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 	message_title(m, line, sizeof(line));
 	used = string_appendf(buffer, size, used, "%s\n", line);
 	for (size_t i = 0; i < m->alert_count; i++) {
-		alert_headline(&m->alerts[i], m->host, line, sizeof(line));
+		message_alert_headline(m, i, line, sizeof(line));
 		alert_facts(&m->alerts[i], now_usec, facts, sizeof(facts));
 		used = string_appendf(buffer, size, used, "\n%s\n%s", line, facts);
 	}

@@ -25,6 +25,10 @@ void sparkline(const double *values, size_t count, char *buffer, size_t size);
 /* "CRITICAL disk_full on web-01: Disk / is 97% full" (+ kind words). */
 void alert_headline(const struct alert_snapshot *a, const char *host,
 		    char *buffer, size_t size);
+/* An alert's first body line: its sentence, after "SEVERITY rule: " only
+ * when the message holds several (the title says it for one). */
+void message_alert_headline(const struct alert_message *m, size_t i,
+			    char *buffer, size_t size);
 /* Lines of facts, each ending in '\n'; empty when there are none. */
 void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 		 char *buffer, size_t size);
@@ -33,6 +37,9 @@ void message_title(const struct alert_message *m, char *buffer, size_t size);
 /* "12 more alerts follow in full when the rate limit allows" or "" */
 void message_deferred_line(const struct alert_message *m, char *buffer,
 			     size_t size);
+/* The [agent] labels for people: "env=prod · team=web", or "". */
+void message_labels_line(const struct alert_message *m, char *buffer,
+			 size_t size);
 /* The whole message as plain text (email body, console, test output). */
 void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 			char *buffer, size_t size);

@@ -13,6 +13,7 @@
 #include "collector/collector.h"
 #include "alerter/alerter.h"
 #include "core/config.h"
+#include "core/identity.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
 #include "logscan/logscan.h"
@@ -45,11 +46,52 @@ bool config_validate_http_url(const void *field, char *reason, size_t size)
 	return false;
 }
 
+static bool validate_agent_id(const void *field, char *reason, size_t size)
+{
+	const char *id = *(const char *const *)field;
+
+	if (id == NULL || id[0] == '\0' || identity_id_valid(id))
+		return true;
+	snprintf(reason, size, "expected 1 to %d of the characters "
+		 "A-Z a-z 0-9 . _ : -", IDENTITY_ID_MAX - 1);
+	return false;
+}
+
+static bool validate_agent_label(const char *name, const char *value,
+				 char *reason, size_t size)
+{
+	char why[160];
+
+	if (!identity_label_name_valid(name, reason, size))
+		return false;
+	if (identity_label_value_valid(value, why, sizeof(why)))
+		return true;
+	snprintf(reason, size, "label '%s': value must have %s", name, why);
+	return false;
+}
+
 static const struct config_key agent_keys[] = {
 	{ .name = "hostname", .type = CONFIG_STRING,
 	  .offset = AGENT_KEY(hostname),
 	  .description = "Name of this host in every alert; unset or empty "
 			 "means the system's host name." },
+	{ .name = "id", .type = CONFIG_STRING, .offset = AGENT_KEY(id),
+	  .validate = validate_agent_id,
+	  .description = "Identity of this agent in every alert (agent_id) "
+			 "and exported series; unset means the random id made "
+			 "once in the state directory's agent-id file, which "
+			 "stays across restarts, upgrades and host renames. "
+			 "Read at start only." },
+	{ .name = "labels", .type = CONFIG_STRING_TABLE,
+	  .offset = AGENT_KEY(labels), .default_text = "{}",
+	  .maximum = IDENTITY_LABELS_MAX,
+	  .validate_entry = validate_agent_label,
+	  .description = "Labels of this host (env = \"prod\", team = "
+			 "\"web\") on every alert of every channel and every "
+			 "exported series, matched by silences' label: at most "
+			 "16; names as in Prometheus, at most 32 characters; "
+			 "values 1 to 128 bytes without control characters or "
+			 "','." },
 	{ .name = "collect_interval_secs", .type = CONFIG_INTEGER,
 	  .offset = AGENT_KEY(collect_interval_secs), .default_text = "10",
 	  .minimum = 1, .maximum = 3600,

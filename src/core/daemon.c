@@ -17,6 +17,7 @@
 #include "checks/checks.h"
 #include "collector/collector.h"
 #include "alerter/alerter.h"
+#include "core/identity.h"
 #include "core/log.h"
 #include "core/privilege.h"
 #include "core/secret.h"
@@ -182,6 +183,9 @@ static void warn_restart_only(const struct config *old_config,
 	    a->collect_interval_secs != b->collect_interval_secs)
 		log_notice("history_secs and collect_interval_secs size the "
 			   "ring buffers; new sizes apply on restart");
+	/* The id names this agent to receivers: it never changes under them. */
+	if (strcmp(a->id ? a->id : "", b->id ? b->id : "") != 0)
+		log_warning("[agent] id changed; it takes effect on restart");
 }
 
 static int on_reload_signal(sd_event_source *source,
@@ -268,6 +272,11 @@ int daemon_init(struct daemon *d, struct config *config, const char *path,
 	r = privilege_drop(d->state_dir_fd, config->agent.state_dir, created);
 	if (r < 0)
 		return r;
+	/* After the drop: the agent-id file is the daemon user's. */
+	r = identity_load(d->state_dir_fd, config->agent.id, d->agent_id,
+			  sizeof(d->agent_id));
+	if (r < 0)
+		return r;
 	r = sd_event_new(&d->event);
 	if (r < 0) {
 		log_error("cannot create the event loop: %s", strerror(-r));
@@ -309,8 +318,9 @@ int daemon_run(struct daemon *d)
 {
 	int r;
 
-	log_info("sysops-agent %s started on %s (pid %d, config %s, state %s, "
-		 "every %llds)", SYSOPS_VERSION, d->config->agent.hostname,
+	log_info("sysops-agent %s started on %s (agent id %s, pid %d, config "
+		 "%s, state %s, every %llds)",
+		 SYSOPS_VERSION, d->config->agent.hostname, d->agent_id,
 		 (int)getpid(), d->config->path ? d->config->path : "built-in",
 		 d->config->agent.state_dir,
 		 (long long)d->config->agent.collect_interval_secs);

@@ -21,6 +21,7 @@
 #include <systemd/sd-event.h>
 
 #include "core/config.h"
+#include "core/identity.h"
 
 struct metric_registry;
 
@@ -35,6 +36,7 @@ struct daemon {
 	bool config_must_exist;
 	int log_level_override; /* -1: the config's log_level decides */
 	int state_dir_fd;
+	char agent_id[IDENTITY_ID_MAX]; /* read at start, kept on reload */
 	uint64_t next_tick_usec; /* CLOCK_MONOTONIC */
 	uint64_t tick_count;
 	uint64_t ticks_late;     /* ticks skipped because one ran too long */

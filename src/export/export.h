@@ -31,7 +31,8 @@ struct export_label {
 	char value[256];
 };
 
-#define EXPORT_HOST_LABELS_MAX 16
+/* instance, agent_id, 16 [agent] labels and external labels */
+#define EXPORT_HOST_LABELS_MAX 48
 
 struct export_batch {
 	uint8_t *data; /* the WriteRequest, growing */
@@ -55,11 +56,14 @@ int export_batch_add(struct export_batch *batch, const char *name,
 		     size_t host_count, int64_t time_msec, double value);
 
 /*
- * Builds the host's label set: instance = hostname, then "name=value"
- * external labels (a later one of the same name replaces an earlier one),
- * sorted by name. Returns how many (at most EXPORT_HOST_LABELS_MAX).
+ * Builds the host's label set: instance = hostname, agent_id (when not
+ * empty), the [agent] labels (their text form, core/identity.h), then
+ * "name=value" external labels (a later one of the same name replaces an
+ * earlier one), sorted by name. Returns how many (at most
+ * EXPORT_HOST_LABELS_MAX).
  */
-size_t export_host_labels(const char *hostname,
+size_t export_host_labels(const char *hostname, const char *agent_id,
+			  const char *agent_labels,
 			  const struct config_string_list *external,
 			  struct export_label *out);
 

@@ -411,8 +411,12 @@ static void reset_filter(struct daemon *d)
 
 static void apply_settings(struct daemon *d)
 {
+	char agent_labels[IDENTITY_LABELS_TEXT_MAX];
+
+	identity_labels_text(&d->config->agent.labels, agent_labels,
+			     sizeof(agent_labels));
 	module.host_count = export_host_labels(
-	    d->config->agent.hostname,
+	    d->config->agent.hostname, d->agent_id, agent_labels,
 	    &d->config->export.remote_write.external_labels, module.host);
 	if (module.queue != NULL)
 		export_queue_set_max(

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/identity.h"
 #include "core/util.h"
 #include "storage/metrics.h"
 
@@ -219,38 +220,52 @@ static int compare_host_labels(const void *a, const void *b)
 		      ((const struct export_label *)b)->name);
 }
 
-size_t export_host_labels(const char *hostname,
+/* Adds name=value, or replaces the value of a label of that name. */
+static size_t add_host_label(struct export_label *out, size_t count,
+			     const char *name, size_t name_length,
+			     const char *value)
+{
+	struct export_label l;
+	size_t at = count;
+
+	if (metrics_prometheus_label_name(name, name_length, l.name,
+					  sizeof(l.name)) == 0)
+		return count;
+	metrics_prometheus_label_value(value, strlen(value), l.value,
+				       sizeof(l.value));
+	for (size_t j = 0; j < count; j++)
+		if (strcmp(out[j].name, l.name) == 0)
+			at = j;
+	if (at == count && count == EXPORT_HOST_LABELS_MAX)
+		return count;
+	out[at] = l;
+	return at == count ? count + 1 : count;
+}
+
+size_t export_host_labels(const char *hostname, const char *agent_id,
+			  const char *agent_labels,
 			  const struct config_string_list *external,
 			  struct export_label *out)
 {
+	char name[IDENTITY_LABEL_NAME_MAX + 1],
+	    value[IDENTITY_LABEL_VALUE_MAX + 1];
+	const char *cursor = agent_labels ? agent_labels : "";
 	size_t count = 0;
 
-	string_copy(out[0].name, "instance", sizeof(out[0].name));
-	metrics_prometheus_label_value(hostname, strlen(hostname), out[0].value,
-				       sizeof(out[0].value));
-	count = 1;
+	count = add_host_label(out, count, "instance", 8, hostname);
+	if (agent_id != NULL && agent_id[0] != '\0')
+		count = add_host_label(out, count, "agent_id", 8, agent_id);
+	while (identity_labels_next(&cursor, name, sizeof(name), value,
+				    sizeof(value)))
+		count = add_host_label(out, count, name, strlen(name), value);
 	for (size_t i = 0; external != NULL && i < external->count; i++) {
 		const char *item = external->items[i];
 		const char *equals = strchr(item, '=');
-		struct export_label l;
-		size_t at = count;
 
-		if (equals == NULL)
-			continue;
-		if (metrics_prometheus_label_name(item, (size_t)(equals - item),
-						  l.name, sizeof(l.name)) == 0)
-			continue;
-		metrics_prometheus_label_value(equals + 1, strlen(equals + 1),
-					       l.value, sizeof(l.value));
-		/* A later one of the same name (instance too) replaces it. */
-		for (size_t j = 0; j < count; j++)
-			if (strcmp(out[j].name, l.name) == 0)
-				at = j;
-		if (at == count && count == EXPORT_HOST_LABELS_MAX)
-			continue;
-		out[at] = l;
-		if (at == count)
-			count++;
+		if (equals != NULL)
+			count =
+			    add_host_label(out, count, item,
+					   (size_t)(equals - item), equals + 1);
 	}
 	qsort(out, count, sizeof(*out), compare_host_labels);
 	return count;

@@ -38,8 +38,8 @@ am_alert() { # am_alert PYTHON-CONDITION on the alert list `a`
 		python3 -c "import json,sys; a=json.load(open(sys.argv[1])); sys.exit(0 if ($1) else 1)" "$dir/alerts.json"
 }
 check "the alert is in GET /api/v2/alerts" wait_for 20 am_alert 'len(a) == 1'
-check "labels: alertname, instance, severity, job, series, mount" am_alert \
-	'a[0]["labels"] == {"alertname": "disk_full", "instance": "web-01", "severity": "critical", "job": "sysops-agent", "series": "test.metric", "mount": "/var"}'
+check "labels: alertname, instance, severity, job, agent_id, series, mount" am_alert \
+	"a[0]['labels'] == {'alertname': 'disk_full', 'instance': 'web-01', 'severity': 'critical', 'job': 'sysops-agent', 'agent_id': '$(cat "$dir/state/agent-id")', 'series': 'test.metric', 'mount': '/var'}"
 check "it is active, with the summary annotation" am_alert \
 	'a[0]["status"]["state"] == "active" and a[0]["annotations"]["summary"] == "Disk /var is 97% full"'
 ends1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["endsAt"])' "$dir/alerts.json")

@@ -232,12 +232,12 @@ static void test_host_labels(void **state)
 	size_t n;
 
 	(void)state;
-	n = export_host_labels("web-01", NULL, host);
+	n = export_host_labels("web-01", NULL, NULL, NULL, host);
 	assert_int_equal(n, 1);
 	assert_string_equal(host[0].name, "instance");
 	assert_string_equal(host[0].value, "web-01");
 	/* Sorted; a later one of the same name replaces the earlier. */
-	n = export_host_labels("web-01", &external, host);
+	n = export_host_labels("web-01", NULL, NULL, &external, host);
 	assert_int_equal(n, 3);
 	assert_string_equal(host[0].name, "dc");
 	assert_string_equal(host[1].name, "instance");
@@ -253,7 +253,8 @@ static void test_write_request_is_what_prometheus_reads(void **state)
 	struct export_label host[EXPORT_HOST_LABELS_MAX];
 	struct export_batch batch = {0};
 	struct decoded_series s[4];
-	size_t host_count = export_host_labels("web-01", &external, host);
+	size_t host_count =
+	    export_host_labels("web-01", NULL, NULL, &external, host);
 
 	(void)state;
 	assert_int_equal(export_batch_add(&batch, "cpu.usage_percent", "", host,

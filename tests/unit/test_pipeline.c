@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "alerter/pipeline.h"
+#include "core/util.h"
 
 #define SEC 1000000ULL
 #define T0 (1763769600ULL * SEC) /* 2025-11-22 00:00:00 UTC, a Saturday */
@@ -489,6 +490,37 @@ static void test_silence_and_maintenance(void **state)
 	pipeline_free(p);
 }
 
+/* A silence's label matches the [agent] labels too; messages carry them. */
+static void test_silence_on_agent_labels(void **state)
+{
+	struct alerting_silence_config staging = {.name = "staging",
+						  .label = "env=staging"};
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+
+	(void)state;
+	s.group_wait_usec = 0;
+	s.silences = &staging;
+	s.silence_count = 1;
+	string_copy(s.agent_id, "id-1", sizeof(s.agent_id));
+	string_copy(s.agent_labels, "env=prod,team=web",
+		    sizeof(s.agent_labels));
+	p = make(&s);
+	fire(p, "a", "mount=/", ALERT_WARNING, true, T0);
+	pipeline_tick(p, T0);
+	assert_int_equal(captured_count, 1);
+	assert_string_equal(captured[0].agent_id, "id-1");
+	assert_string_equal(captured[0].agent_labels, "env=prod,team=web");
+	/* The same host moved to staging (a reload): silenced. */
+	string_copy(s.agent_labels, "env=staging", sizeof(s.agent_labels));
+	pipeline_configure(p, &s);
+	fire(p, "b", "mount=/", ALERT_WARNING, true, T0 + SEC);
+	pipeline_tick(p, T0 + SEC);
+	assert_int_equal(captured_count, 1);
+	assert_int_equal(history_silenced, 1);
+	pipeline_free(p);
+}
+
 static void test_silence_matchers(void **state)
 {
 	struct alerting_silence_config by_label = { .name = "x",
@@ -645,22 +677,24 @@ static void test_saved_state_resumes_what_was_owed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_group_wait_then_one_message),
-		cmocka_unit_test(test_lone_critical_goes_out_within_seconds),
-		cmocka_unit_test(test_dedup_repeat_and_escalation),
-		cmocka_unit_test(test_resolved_with_duration),
-		cmocka_unit_test(test_blip_inside_group_wait_is_kept_in_history),
-		cmocka_unit_test(test_flapping_reported_once),
-		cmocka_unit_test(test_rate_limit_delays_never_discards),
-		cmocka_unit_test(test_fired_and_resolved_inside_a_window_both_arrive),
-		cmocka_unit_test(test_critical_after_a_storm_comes_first),
-		cmocka_unit_test(test_min_severity_per_channel),
-		cmocka_unit_test(test_channel_message_size_defers_the_rest),
-		cmocka_unit_test(test_silence_and_maintenance),
-		cmocka_unit_test(test_silence_matchers),
-		cmocka_unit_test(test_table_evicts_and_never_refuses),
-		cmocka_unit_test(test_points_and_states_are_never_blips),
-		cmocka_unit_test(test_saved_state_resumes_what_was_owed),
+	    cmocka_unit_test(test_group_wait_then_one_message),
+	    cmocka_unit_test(test_lone_critical_goes_out_within_seconds),
+	    cmocka_unit_test(test_dedup_repeat_and_escalation),
+	    cmocka_unit_test(test_resolved_with_duration),
+	    cmocka_unit_test(test_blip_inside_group_wait_is_kept_in_history),
+	    cmocka_unit_test(test_flapping_reported_once),
+	    cmocka_unit_test(test_rate_limit_delays_never_discards),
+	    cmocka_unit_test(
+		test_fired_and_resolved_inside_a_window_both_arrive),
+	    cmocka_unit_test(test_critical_after_a_storm_comes_first),
+	    cmocka_unit_test(test_min_severity_per_channel),
+	    cmocka_unit_test(test_channel_message_size_defers_the_rest),
+	    cmocka_unit_test(test_silence_and_maintenance),
+	    cmocka_unit_test(test_silence_matchers),
+	    cmocka_unit_test(test_silence_on_agent_labels),
+	    cmocka_unit_test(test_table_evicts_and_never_refuses),
+	    cmocka_unit_test(test_points_and_states_are_never_blips),
+	    cmocka_unit_test(test_saved_state_resumes_what_was_owed),
 	};
 
 	setenv("TZ", "UTC", 1);

@@ -93,11 +93,13 @@ static void test_headline_and_facts(void **state)
 	(void)state;
 	fixture_message(&m, 1);
 	alert_headline(&m.alerts[0], m.host, out, sizeof(out));
-	assert_string_equal(out, "CRITICAL disk_full_forecast "
-				 "(disk.used_percent{device=sda1,mount=/}) on "
-				 "web-01: Disk / is 97% full");
+	assert_string_equal(out, "CRITICAL disk_full_forecast on web-01: "
+				 "Disk / is 97% full");
+	/* One alert: its body line is the sentence, nothing repeated. */
+	message_alert_headline(&m, 0, out, sizeof(out));
+	assert_string_equal(out, "Disk / is 97% full");
 	alert_facts(&m.alerts[0], FIXTURE_NOW, out, sizeof(out));
-	assert_non_null(strstr(out, "Value: 97.2 (baseline 60.5, threshold 90)"));
+	assert_non_null(strstr(out, "Value: 97.2 (usual 60.5, limit 90)"));
 	assert_non_null(strstr(out, "Since: 2025-11-22 00:00:00 UTC (5m)"));
 	assert_non_null(strstr(out, "Forecast: limit reached in 2h 10m"));
 	assert_non_null(strstr(out, "Recent: ▁▂▃▄▅▆▇█"));
@@ -113,6 +115,19 @@ static void test_headline_and_facts(void **state)
 	m.deferred_count = 12;
 	message_title(&m, out, sizeof(out));
 	assert_string_equal(out, "CRITICAL: 3 problems on web-01");
+	/* Singular, and nothing critical once all are resolved. */
+	m.alert_count = 1;
+	m.alerts[0].kind = ALERT_KIND_NEW;
+	fixture_message(&m, 2);
+	m.alerts[1].kind = ALERT_KIND_RESOLVED;
+	message_title(&m, out, sizeof(out));
+	assert_string_equal(out, "CRITICAL: 1 problem, 1 resolved on web-01");
+	m.alerts[0].kind = ALERT_KIND_RESOLVED;
+	message_title(&m, out, sizeof(out));
+	assert_string_equal(out, "2 resolved on web-01");
+	assert_int_equal(message_firing_severity(&m), ALERT_INFO);
+	fixture_message(&m, 3);
+	m.deferred_count = 12;
 	message_deferred_line(&m, out, sizeof(out));
 	assert_string_equal(out, "12 more alerts follow in full when the rate "
 				 "limit allows");
