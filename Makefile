@@ -234,7 +234,8 @@ clean:
 
 # Dependency files of this flavour's build directory only (BUILD may be
 # any directory): build/deb and build/rpm hold package builds (whose
-# etc/sysusers.d and own build/ must not be read as ours), build/distro the
-# roots of scripts/distro-check.
--include $(shell find $(BUILD) \( -path build/deb -o -path build/rpm -o -path build/distro \) \
+# etc/sysusers.d and own build/ must not be read as ours), build/distro and
+# build/nspawn the roots of scripts/distro-check and the container test.
+-include $(shell find $(BUILD) \( -path build/deb -o -path build/rpm -o -path build/distro \
+	-o -path build/nspawn \) \
 	-prune -o -type f -name '*.d' -print 2>/dev/null)
