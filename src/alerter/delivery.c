@@ -1,8 +1,7 @@
 /*
- * delivery.c - libcurl multi inside sd-event. curl tells us which sockets to
- * watch (CURLMOPT_SOCKETFUNCTION) and when to call it back
- * (CURLMOPT_TIMERFUNCTION); we map those onto sd-event io sources and one
- * timer, and hand finished transfers to their callbacks. TLS verification is
+ * delivery.c - the alerter's requests (HTTP POSTs and SMTP mails) on the
+ * daemon's one libcurl-in-sd-event glue (core/http.h's http_loop), each
+ * handed back to its callback classified and masked. TLS verification is
  * never turned off; a channel may name its own CA file.
  */
 #include "alerter/delivery.h"
@@ -12,10 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 
+#include "core/http.h"
 #include "core/log.h"
-#include "core/sd_compat.h"
 #include "core/secret.h"
 #include "core/util.h"
 
@@ -38,88 +36,21 @@ struct transfer {
 
 struct delivery {
 	sd_event *event;
-	CURLM *multi;
-	sd_event_source *timer;
+	struct http_loop *loop; /* made by the first request */
 	struct transfer *transfers;
 	size_t in_flight;
 };
 
-static void check_finished(struct delivery *d);
+static void finish(struct delivery *d, struct transfer *t, CURLcode code);
 
-static int on_socket_ready(sd_event_source *source, int fd, uint32_t events,
-			   void *data)
+/* http_loop's word that a transfer ended (its handle already removed). */
+static void on_done(CURL *easy, CURLcode code, void *private_data)
 {
-	struct delivery *d = data;
-	int flags = 0, running;
-
-	(void)source;
-	if (events & EPOLLIN)
-		flags |= CURL_CSELECT_IN;
-	if (events & EPOLLOUT)
-		flags |= CURL_CSELECT_OUT;
-	if (events & (EPOLLERR | EPOLLHUP))
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(d->multi, fd, flags, &running);
-	check_finished(d);
-	return 0;
-}
-
-static int on_curl_socket(CURL *easy, curl_socket_t fd, int what,
-			  void *data, void *socket_data)
-{
-	struct delivery *d = data;
-	sd_event_source *source = socket_data;
-	uint32_t events = 0;
+	struct transfer *t = private_data;
 
 	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (source != NULL) {
-			sd_compat_event_source_disable_unref(source);
-			curl_multi_assign(d->multi, fd, NULL);
-		}
-		return 0;
-	}
-	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-		events |= EPOLLIN;
-	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-		events |= EPOLLOUT;
-	if (source != NULL) {
-		sd_event_source_set_io_events(source, events);
-		return 0;
-	}
-	if (sd_event_add_io(d->event, &source, fd, events, on_socket_ready,
-			    d) < 0)
-		return -1;
-	curl_multi_assign(d->multi, fd, source);
-	return 0;
-}
-
-static int on_timer(sd_event_source *source, uint64_t usec, void *data)
-{
-	struct delivery *d = data;
-	int running;
-
-	(void)source, (void)usec;
-	curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_finished(d);
-	return 0;
-}
-
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *data)
-{
-	struct delivery *d = data;
-	uint64_t when;
-
-	(void)multi;
-	if (timeout_ms < 0)
-		return sd_event_source_set_enabled(d->timer, SD_EVENT_OFF) < 0
-			       ? -1
-			       : 0;
-	when = now_monotonic_usec() + (uint64_t)timeout_ms * 1000;
-	if (sd_event_source_set_time(d->timer, when) < 0 ||
-	    sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT) < 0)
-		return -1;
-	return 0;
+	if (t != NULL)
+		finish(t->owner, t, code);
 }
 
 struct delivery *delivery_new(sd_event *event)
@@ -129,12 +60,6 @@ struct delivery *delivery_new(sd_event *event)
 	if (d == NULL)
 		return NULL;
 	d->event = sd_event_ref(event);
-	if (sd_event_add_time(event, &d->timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
-			      on_timer, d) < 0) {
-		delivery_free(d);
-		return NULL;
-	}
-	sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
 	return d;
 }
 
@@ -143,26 +68,17 @@ struct delivery *delivery_new(sd_event *event)
  * set up by the first request: a host whose alerts go to the journal alone
  * never pays for it.
  */
-static int ensure_multi(struct delivery *d)
+static int ensure_loop(struct delivery *d)
 {
-	if (d->multi != NULL)
+	if (d->loop != NULL)
 		return 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -EIO;
-	d->multi = curl_multi_init();
-	if (d->multi == NULL)
-		return -ENOMEM;
-	curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-	curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
-	curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
-	return 0;
+	return http_loop_new(d->event, on_done, &d->loop);
 }
 
 static void transfer_free(struct transfer *t)
 {
 	if (t->easy != NULL) {
-		curl_multi_remove_handle(t->owner->multi, t->easy);
+		http_loop_remove(t->owner->loop, t->easy);
 		curl_easy_cleanup(t->easy);
 	}
 	curl_slist_free_all(t->headers);
@@ -191,9 +107,7 @@ void delivery_free(struct delivery *d)
 		unlink_transfer(d, t);
 		transfer_free(t);
 	}
-	if (d->multi != NULL)
-		curl_multi_cleanup(d->multi);
-	sd_compat_event_source_disable_unref(d->timer);
+	http_loop_free(d->loop);
 	sd_event_unref(d->event);
 	free(d);
 }
@@ -292,33 +206,14 @@ static void finish(struct delivery *d, struct transfer *t, CURLcode code)
 	transfer_free(t);
 }
 
-static void check_finished(struct delivery *d)
-{
-	CURLMsg *message;
-	int left;
-
-	while ((message = curl_multi_info_read(d->multi, &left)) != NULL) {
-		struct transfer *t = NULL;
-
-		if (message->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE,
-				  (char **)&t);
-		if (t != NULL)
-			finish(d, t, message->data.result);
-	}
-}
-
-/* Only the schemes a channel may use: a URL can never make us read a file. */
-static void restrict_protocols(CURL *e, bool smtp)
+/* E-mail: SMTP schemes only, so a URL can never make us read a file. */
+static void smtp_only(CURL *e)
 {
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
-			 smtp ? "smtp,smtps" : "http,https");
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 #else
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS,
-			 smtp ? (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS)
-			      : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+			 (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
 #endif
 }
 
@@ -327,23 +222,16 @@ static int setup_easy(struct transfer *t, long connect_timeout,
 {
 	CURL *e = t->easy;
 
+	/* Verified TLS, no redirect (it could carry a token elsewhere),
+	 * http(s) only, no signals: what every transfer of ours sets. */
+	http_easy_defaults(e, t, t->error, on_response, t);
 	curl_easy_setopt(e, CURLOPT_URL, t->out.url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, connect_timeout);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "sysops-agent/" SYSOPS_VERSION);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_response);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-	/* Redirects could carry a token elsewhere: not followed. */
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	if (t->out.ca_file != NULL)
 		curl_easy_setopt(e, CURLOPT_CAINFO, t->out.ca_file);
 	if (t->out.mail_from != NULL) {
-		restrict_protocols(e, true);
+		smtp_only(e);
 		curl_easy_setopt(e, CURLOPT_MAIL_FROM, t->out.mail_from);
 		for (size_t i = 0; i < t->out.recipient_count; i++)
 			t->recipients = curl_slist_append(t->recipients,
@@ -364,7 +252,6 @@ static int setup_easy(struct transfer *t, long connect_timeout,
 		}
 		return 0;
 	}
-	restrict_protocols(e, false);
 	for (size_t i = 0; i < t->out.header_count; i++)
 		t->headers = curl_slist_append(t->headers, t->out.headers[i]);
 	/* No "Expect: 100-continue" round trip. */
@@ -382,7 +269,7 @@ int delivery_send(struct delivery *d, struct outgoing *out,
 		  delivery_done_fn *done, void *userdata)
 {
 	struct transfer *t;
-	int r = ensure_multi(d);
+	int r = ensure_loop(d);
 
 	if (r < 0) {
 		outgoing_free(out);
@@ -404,11 +291,12 @@ int delivery_send(struct delivery *d, struct outgoing *out,
 		return -ENOMEM;
 	}
 	setup_easy(t, connect_timeout_secs, timeout_secs);
-	if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK) {
+	r = http_loop_add(d->loop, t->easy);
+	if (r < 0) {
 		curl_easy_cleanup(t->easy);
 		t->easy = NULL;
 		transfer_free(t);
-		return -EIO;
+		return r;
 	}
 	t->next = d->transfers;
 	d->transfers = t;
