@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "alerter/channel.h"
-#include "analyzer/analyzer.h"
 #include "alerter/text.h"
 #include "core/sha256.h"
+#include "core/identity.h"
 #include "core/util.h"
 
 #define FIELD_MAX   64
@@ -424,7 +424,7 @@ static const char *alert_value(const struct scope *s, const char *name,
 	if (a == NULL)
 		return "";
 	if (strncmp(name, "labels.", 7) == 0) {
-		if (!analyzer_label_value(a->labels, name + 7, buffer, size))
+		if (!identity_label_value(a->labels, name + 7, buffer, size))
 			buffer[0] = '\0';
 		return buffer;
 	}

@@ -19,6 +19,7 @@
 
 #include "analyzer/context.h"
 #include "collector/collector.h"
+#include "core/identity.h"
 #include "core/blobstore.h"
 #include "core/daemon.h"
 #include "core/event.h"
@@ -885,9 +886,9 @@ static void leak_subject(const struct metric_series *series, char *buffer,
 		what = "threads";
 	else if (strcmp(series->name, "memory.slab_unreclaimable_bytes") == 0)
 		what = "unreclaimable kernel slab";
-	if (!analyzer_label_value(series->labels, "name", name, sizeof(name)))
-		analyzer_label_value(series->labels, "unit", name, sizeof(name));
-	analyzer_label_value(series->labels, "pid", pid, sizeof(pid));
+	if (!identity_label_value(series->labels, "name", name, sizeof(name)))
+		identity_label_value(series->labels, "unit", name, sizeof(name));
+	identity_label_value(series->labels, "pid", pid, sizeof(pid));
 	unit[0] = '\0';
 	if (pid[0])
 		snprintf(unit, sizeof(unit), " (pid %s)", pid);
