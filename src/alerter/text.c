@@ -101,21 +101,6 @@ void message_alert_headline(const struct alert_message *m, size_t i,
 			 a->summary, kind_words(a));
 }
 
-/* Numbers for people: 3 significant digits, no exponent below 1e9. */
-static void human_number(double v, char *buffer, size_t size)
-{
-	double magnitude = fabs(v);
-
-	if (magnitude >= 1e9 || (magnitude > 0 && magnitude < 0.01))
-		snprintf(buffer, size, "%.3g", v);
-	else if (magnitude >= 100 || v == floor(v))
-		snprintf(buffer, size, "%.0f", v);
-	else if (magnitude >= 10)
-		snprintf(buffer, size, "%.1f", v);
-	else
-		snprintf(buffer, size, "%.2f", v);
-}
-
 void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 		 char *buffer, size_t size)
 {
@@ -127,12 +112,12 @@ void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 	if (isfinite(a->value)) {
 		char value[32], other[32], limit[32];
 
-		human_number(a->value, value, sizeof(value));
+		format_number(a->value, value, sizeof(value));
 		used = string_appendf(buffer, size, used, "Value: %s", value);
 		if (isfinite(a->threshold))
-			human_number(a->threshold, limit, sizeof(limit));
+			format_number(a->threshold, limit, sizeof(limit));
 		if (isfinite(a->baseline))
-			human_number(a->baseline, other, sizeof(other));
+			format_number(a->baseline, other, sizeof(other));
 		if (isfinite(a->baseline) && isfinite(a->threshold))
 			used = string_appendf(buffer, size, used,
 					      " (usual %s, limit %s)", other,

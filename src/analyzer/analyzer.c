@@ -407,9 +407,9 @@ static void format_value(const char *name, double value, char *buffer,
 	if (has_suffix(name, "_percent"))
 		snprintf(buffer, size, "%.1f%%", value);
 	else if (has_suffix(name, "_bytes"))
-		context_format_bytes(value, buffer, size);
+		format_bytes(value, buffer, size);
 	else
-		snprintf(buffer, size, "%.4g", value);
+		format_number(value, buffer, size);
 }
 
 /*
@@ -575,14 +575,16 @@ static bool slot_limit(const struct analyzer *a, const struct series_slot *slot,
 	return true;
 }
 
-/* A level as the limit's summary says it: "97%", "2.5", "11.0 MiB". */
+/* A level as the limit's summary says it: "97%", "2.50", "11.0 MiB". */
 static void limit_text(const char *name, const char *unit, double value,
 		       char *buffer, size_t size)
 {
-	if (has_suffix(name, "_bytes"))
+	if (has_suffix(name, "_bytes")) {
 		format_value(name, value, buffer, size);
-	else
-		snprintf(buffer, size, "%.4g%s", value, unit);
+	} else {
+		format_number(value, buffer, size);
+		string_appendf(buffer, size, strlen(buffer), "%s", unit);
+	}
 }
 
 static void check_threshold(struct analyzer *a, struct series_slot *slot,
@@ -591,7 +593,7 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 {
 	struct limit l;
 	struct threshold_params params;
-	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], niced[64] = "";
+	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], niced[96] = "";
 	char value_text[32], level_text[32], clear_text[32];
 	enum detect_transition change;
 	enum alert_severity severity = ALERT_WARNING;
@@ -629,11 +631,12 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 	slot->severity_sent = firing ? (uint8_t)(severity + 1) : 0;
 	series_label(series, label, sizeof(label));
 	if (slot->cpu_rule != CPU_RULE_NONE &&
-	    value < raw_value - 0.05 * fabs(raw_value))
+	    value < raw_value - 0.05 * fabs(raw_value)) {
+		limit_text(series->name, l.unit, raw_value, value_text,
+			   sizeof(value_text));
 		snprintf(niced, sizeof(niced),
-			 " (%.4g%s before leaving out "
-			 "niced work)",
-			 raw_value, l.unit);
+			 " (%s before leaving out niced work)", value_text);
+	}
 	side = l.below ? "below" : "above";
 	limit_text(series->name, l.unit, value, value_text, sizeof(value_text));
 	limit_text(series->name, l.unit,
@@ -809,7 +812,7 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	struct trend_forecast f;
 	enum detect_transition change;
 	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], rule[64];
-	char eta[24], low[24], high[24], rate[32];
+	char eta[24], low[24], high[24], rate[32], horizon[24];
 
 	analyzer_trend_params(&a->config->analyzer, series->name,
 			      series->labels, &params);
@@ -822,7 +825,8 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	context_format_duration(f.eta_secs, eta, sizeof(eta));
 	context_format_duration(f.eta_low, low, sizeof(low));
 	context_format_duration(f.eta_high, high, sizeof(high));
-	snprintf(rate, sizeof(rate), "%.2g points/h", f.slope * 3600);
+	format_rate(f.slope, "points", rate, sizeof(rate));
+	context_format_duration(params.horizon_secs, horizon, sizeof(horizon));
 	if (change == DETECT_FIRE)
 		snprintf(summary, sizeof(summary),
 			 "%s is at %.1f%% and growing %s: it reaches 100%% in "
@@ -832,8 +836,8 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s at %.1f%% is no longer on course to reach 100%% "
-			 "within %.0f h.", label, value,
-			 params.horizon_secs / 3600);
+			 "within %s.",
+			 label, value, horizon);
 	submit(a, &(struct alert_event){
 		.rule = rule,
 		.series = series->name,
@@ -915,11 +919,9 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	leak_subject(series, subject, sizeof(subject));
 	context_format_duration(r.duration_secs, dur, sizeof(dur));
 	format_value(series->name, value, now, sizeof(now));
-	if (bytes)
-		snprintf(rate, sizeof(rate), "+%.3g MiB/h",
-			 r.rate_per_sec * 3600 / (1024 * 1024));
-	else
-		snprintf(rate, sizeof(rate), "+%.3g/h", r.rate_per_sec * 3600);
+	rate[0] = '+';
+	format_rate(r.rate_per_sec, bytes ? NULL : "", rate + 1,
+		    sizeof(rate) - 1);
 	if (change == DETECT_FIRE)
 		snprintf(summary, sizeof(summary),
 			 "%s %s for %s, r2=%.2f, now %s: it looks like a "

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,14 +325,82 @@ void format_duration(uint64_t seconds, char *buffer, size_t size)
 		snprintf(buffer, size, "%llus", (unsigned long long)seconds);
 	else if (seconds < 3600)
 		snprintf(buffer, size, "%llum", (unsigned long long)seconds / 60);
+	else if (seconds < 86400 && seconds % 3600 < 60)
+		snprintf(buffer, size, "%lluh",
+			 (unsigned long long)seconds / 3600);
 	else if (seconds < 86400)
 		snprintf(buffer, size, "%lluh %llum",
 			 (unsigned long long)seconds / 3600,
 			 (unsigned long long)seconds % 3600 / 60);
+	else if (seconds % 86400 < 3600)
+		snprintf(buffer, size, "%llud",
+			 (unsigned long long)seconds / 86400);
 	else
 		snprintf(buffer, size, "%llud %lluh",
 			 (unsigned long long)seconds / 86400,
 			 (unsigned long long)seconds % 86400 / 3600);
+}
+
+void format_number(double value, char *buffer, size_t size)
+{
+	double magnitude = fabs(value);
+
+	if (!isfinite(value) || magnitude >= 1e9 ||
+	    (magnitude > 0 && magnitude < 0.01))
+		snprintf(buffer, size, "%.3g", value);
+	else if (magnitude >= 99.95 || value == floor(value))
+		snprintf(buffer, size, "%.0f", value);
+	else if (magnitude >= 9.995)
+		snprintf(buffer, size, "%.1f", value);
+	else
+		snprintf(buffer, size, "%.2f", value);
+}
+
+void format_bytes(double bytes, char *buffer, size_t size)
+{
+	static const char *const units[] = {"B",   "KiB", "MiB",
+					    "GiB", "TiB", "PiB"};
+	double v = fabs(bytes);
+	size_t u = 0;
+
+	/* 1000 KiB reads better as 0.98 MiB: never four digits. */
+	while (v >= 999.5 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	if (bytes < 0)
+		v = -v;
+	if (u == 0)
+		snprintf(buffer, size, "%.0f B", v);
+	else {
+		format_number(v, buffer, size);
+		string_appendf(buffer, size, strlen(buffer), " %s", units[u]);
+	}
+}
+
+void format_rate(double per_sec, const char *unit, char *buffer, size_t size)
+{
+	/* Counts stay under 1000 per period, bytes under 100 GiB. */
+	double limit = unit ? 999.5 : 100.0 * 1024 * 1024 * 1024;
+	double amount = per_sec * 3600;
+	const char *period = "h";
+	size_t used;
+
+	if (fabs(amount) >= limit) {
+		amount = per_sec * 60;
+		period = "min";
+		if (fabs(amount) >= limit) {
+			amount = per_sec;
+			period = "s";
+		}
+	}
+	if (unit)
+		format_number(amount, buffer, size);
+	else
+		format_bytes(amount, buffer, size);
+	used = strlen(buffer);
+	string_appendf(buffer, size, used, "%s%s/%s", unit && *unit ? " " : "",
+		       unit ? unit : "", period);
 }
 
 void format_time_rfc3339(uint64_t usec, char *buffer, size_t size)

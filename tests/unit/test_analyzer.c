@@ -310,7 +310,7 @@ static void test_override_below(void **state)
 	assert_string_equal(c.e[0].rule, "threshold");
 	assert_true(c.e[0].firing);
 	assert_int_equal(c.e[0].severity, ALERT_WARNING);
-	assert_non_null(strstr(c.e[0].summary, "below the 1000 B limit"));
+	assert_non_null(strstr(c.e[0].summary, "below the 0.98 KiB limit"));
 	assert_true(c.e[1].firing);
 	assert_int_equal(c.e[1].severity, ALERT_CRITICAL);
 	/* 1200: back above critical's clear level, still short of clear

@@ -50,6 +50,11 @@ static void test_duration(void **state)
 	assert_string_equal(out, "2h 10m");
 	format_duration(90000, out, sizeof(out));
 	assert_string_equal(out, "1d 1h");
+	/* A whole hour or day carries no "0m" / "0h". */
+	format_duration(18000, out, sizeof(out));
+	assert_string_equal(out, "5h");
+	format_duration(2 * 86400 + 1800, out, sizeof(out));
+	assert_string_equal(out, "2d");
 }
 
 static void test_utf8_truncate(void **state)
