@@ -133,6 +133,20 @@ static void format_time(int64_t secs, char *buffer, size_t size)
 
 /* ---- history ---- */
 
+/* A value for people in the series' unit: "23.5 GiB", "1.43 MiB/s", "40". */
+static void value_text(const char *name, double value, char *buffer,
+		       size_t size)
+{
+	if (string_ends_with(name, "_bytes")) {
+		format_bytes(value, buffer, size);
+	} else if (string_ends_with(name, "_bytes_per_sec")) {
+		format_bytes(value, buffer, size);
+		string_appendf(buffer, size, strlen(buffer), "/s");
+	} else {
+		format_number(value, buffer, size);
+	}
+}
+
 struct summary {
 	double min, avg, max, last;
 	int64_t samples;
@@ -214,6 +228,7 @@ static void print_series(const char *name, const char *labels,
 {
 	struct history_output *out = context;
 	char full[METRIC_NAME_MAX + METRIC_LABELS_MAX + 2];
+	char min[32], avg[32], max[32];
 	struct summary s;
 
 	summarize(points, count, out->since, &s);
@@ -223,8 +238,11 @@ static void print_series(const char *name, const char *labels,
 			snprintf(full, sizeof(full), "%s{%s}", name, labels);
 		else
 			snprintf(full, sizeof(full), "%s", name);
-		printf("%-44s %10.4g %10.4g %10.4g  %s\n", full, s.min, s.avg,
-		       s.max, s.spark);
+		value_text(name, s.min, min, sizeof(min));
+		value_text(name, s.avg, avg, sizeof(avg));
+		value_text(name, s.max, max, sizeof(max));
+		printf("%-44s %10s %10s %10s  %s\n", full, min, avg, max,
+		       s.spark);
 		return;
 	}
 	json_object *o = json_object_new_object(), *list;
