@@ -594,11 +594,12 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 	struct limit l;
 	struct threshold_params params;
 	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], niced[96] = "";
-	char value_text[32], level_text[32], clear_text[32];
+	char value_text[32], level_text[32], clear_text[32], for_text[24];
 	enum detect_transition change;
 	enum alert_severity severity = ALERT_WARNING;
 	double value = cpu_rule_value(a, slot, raw_value, now_usec);
 	double level, eta = -1;
+	uint64_t since = 0;
 	bool two_levels, firing;
 	const char *side;
 
@@ -658,6 +659,10 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 		    per_sec > 0)
 			eta = free_bytes / per_sec;
 	}
+	format_duration((uint64_t)l.for_secs, for_text, sizeof(for_text));
+	/* "Since" is when the breach began, for_secs before it fired. */
+	if (firing)
+		since = (uint64_t)slot->threshold_state.breach_since_usec;
 	if (change == DETECT_RESOLVE || !firing)
 		snprintf(summary, sizeof(summary),
 			 "%s %s is back to %s%s, %s %s.", label, l.what,
@@ -666,12 +671,12 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s %s is %s%s, %s the %s%s limit for at least "
-			 "%llds; it clears %s %s.",
+			 "%s; it clears %s %s.",
 			 label, l.what, value_text, niced, side,
 			 severity == ALERT_CRITICAL && two_levels ? "critical "
 								  : "",
-			 level_text, (long long)l.for_secs,
-			 l.below ? "above" : "below", clear_text);
+			 level_text, for_text, l.below ? "above" : "below",
+			 clear_text);
 	submit(a, &(struct alert_event){
 		.rule = l.rule,
 		.series = series->name,
@@ -679,6 +684,7 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 		.severity = severity,
 		.firing = firing,
 		.time_usec = (uint64_t)now_usec,
+		.since_usec = since,
 		.value = value,
 		.baseline = NAN,
 		.threshold = severity == ALERT_CRITICAL ? l.critical : level,
@@ -910,6 +916,7 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	enum detect_transition change;
 	char summary[SUMMARY_MAX], subject[192], rate[32], dur[24], now[32];
 	bool bytes = has_suffix(series->name, "_bytes");
+	uint64_t since = 0;
 
 	analyzer_leak_params(&a->config->analyzer, series->name, &params);
 	leak_update(&slot->u.leak, &params, now_usec, value);
@@ -929,6 +936,9 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s stopped growing (now %s).", subject, now);
+	/* The leak began with its growth run. */
+	if (change == DETECT_FIRE && r.duration_secs * 1e6 < (double)now_usec)
+		since = (uint64_t)now_usec - (uint64_t)(r.duration_secs * 1e6);
 	submit(a, &(struct alert_event){
 		.rule = bytes ? "memory_leak"
 			: strcmp(series->name, "process.threads") == 0
@@ -939,6 +949,7 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 		.severity = ALERT_WARNING,
 		.firing = change == DETECT_FIRE,
 		.time_usec = (uint64_t)now_usec,
+		.since_usec = since,
 		.value = value,
 		.baseline = r.start_value,
 		.threshold = NAN,
