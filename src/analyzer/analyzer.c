@@ -400,18 +400,6 @@ static bool has_suffix(const char *name, const char *suffix)
 	return string_ends_with(name, suffix);
 }
 
-/* A value in the series' own unit: 93.1%, 1.2 GiB, 412. */
-static void format_value(const char *name, double value, char *buffer,
-			 size_t size)
-{
-	if (has_suffix(name, "_percent"))
-		snprintf(buffer, size, "%.1f%%", value);
-	else if (has_suffix(name, "_bytes"))
-		format_bytes(value, buffer, size);
-	else
-		format_number(value, buffer, size);
-}
-
 /*
  * Every metric alert carries the recent values of its series; one that
  * fires also carries the context its kind calls for (top processes, the
@@ -580,7 +568,7 @@ static void limit_text(const char *name, const char *unit, double value,
 		       char *buffer, size_t size)
 {
 	if (has_suffix(name, "_bytes")) {
-		format_value(name, value, buffer, size);
+		format_series_value(name, value, buffer, size);
 	} else {
 		format_number(value, buffer, size);
 		string_appendf(buffer, size, strlen(buffer), "%s", unit);
@@ -736,11 +724,11 @@ static void check_anomaly(struct analyzer *a, struct series_slot *slot,
 	if (change == DETECT_NONE)
 		return;
 	series_label(series, label, sizeof(label));
-	format_value(series->name, value, now_text, sizeof(now_text));
-	format_value(series->name, anomaly_baseline(s), base_text,
-		     sizeof(base_text));
-	format_value(series->name, anomaly_band(s, params), band_text,
-		     sizeof(band_text));
+	format_series_value(series->name, value, now_text, sizeof(now_text));
+	format_series_value(series->name, anomaly_baseline(s), base_text,
+			    sizeof(base_text));
+	format_series_value(series->name, anomaly_band(s, params), band_text,
+			    sizeof(band_text));
 	if (change == DETECT_RESOLVE)
 		snprintf(summary, sizeof(summary),
 			 "%s is back within its usual range at %s (normal "
@@ -895,9 +883,9 @@ static void leak_subject(const struct metric_series *series, char *buffer,
 		what = "threads";
 	else if (strcmp(series->name, "memory.slab_unreclaimable_bytes") == 0)
 		what = "unreclaimable kernel slab";
-	if (!analyzer_label_value(series->labels, "name", name, sizeof(name)))
-		analyzer_label_value(series->labels, "unit", name, sizeof(name));
-	analyzer_label_value(series->labels, "pid", pid, sizeof(pid));
+	if (!labels_value(series->labels, "name", name, sizeof(name)))
+		labels_value(series->labels, "unit", name, sizeof(name));
+	labels_value(series->labels, "pid", pid, sizeof(pid));
 	unit[0] = '\0';
 	if (pid[0])
 		snprintf(unit, sizeof(unit), " (pid %s)", pid);
@@ -925,7 +913,7 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 		return;
 	leak_subject(series, subject, sizeof(subject));
 	context_format_duration(r.duration_secs, dur, sizeof(dur));
-	format_value(series->name, value, now, sizeof(now));
+	format_series_value(series->name, value, now, sizeof(now));
 	rate[0] = '+';
 	format_rate(r.rate_per_sec, bytes ? NULL : "", rate + 1,
 		    sizeof(rate) - 1);

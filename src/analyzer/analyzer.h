@@ -25,10 +25,6 @@ struct config;
 struct daemon_module;
 extern const struct daemon_module analyzer_module;
 
-/* The value of key in canonical "k=v,k=v" labels; false when absent. */
-bool analyzer_label_value(const char *labels, const char *key, char *out,
-			  size_t size);
-
 /*
  * The [[thresholds.override]] entry in force for a series (the last that
  * matches its name and labels), or -1.

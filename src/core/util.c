@@ -341,6 +341,29 @@ void format_duration(uint64_t seconds, char *buffer, size_t size)
 			 (unsigned long long)seconds % 86400 / 3600);
 }
 
+bool labels_value(const char *labels, const char *key, char *out, size_t size)
+{
+	size_t key_length = strlen(key);
+
+	for (const char *p = labels; p != NULL && *p != '\0';) {
+		const char *comma = strchr(p, ',');
+		size_t length = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (length > key_length && strncmp(p, key, key_length) == 0 &&
+		    p[key_length] == '=') {
+			size_t n = length - key_length - 1;
+
+			if (n >= size)
+				n = size - 1;
+			memcpy(out, p + key_length + 1, n);
+			out[n] = '\0';
+			return true;
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
 void format_number(double value, char *buffer, size_t size)
 {
 	double magnitude = fabs(value);
@@ -401,6 +424,21 @@ void format_rate(double per_sec, const char *unit, char *buffer, size_t size)
 	used = strlen(buffer);
 	string_appendf(buffer, size, used, "%s%s/%s", unit && *unit ? " " : "",
 		       unit ? unit : "", period);
+}
+
+void format_series_value(const char *series, double value, char *buffer,
+			 size_t size)
+{
+	if (string_ends_with(series, "_bytes")) {
+		format_bytes(value, buffer, size);
+	} else if (string_ends_with(series, "_bytes_per_sec")) {
+		format_bytes(value, buffer, size);
+		string_appendf(buffer, size, strlen(buffer), "/s");
+	} else {
+		format_number(value, buffer, size);
+		if (string_ends_with(series, "_percent"))
+			string_appendf(buffer, size, strlen(buffer), "%%");
+	}
 }
 
 void format_time_rfc3339(uint64_t usec, char *buffer, size_t size)

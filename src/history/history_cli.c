@@ -133,20 +133,6 @@ static void format_time(int64_t secs, char *buffer, size_t size)
 
 /* ---- history ---- */
 
-/* A value for people in the series' unit: "23.5 GiB", "1.43 MiB/s", "40". */
-static void value_text(const char *name, double value, char *buffer,
-		       size_t size)
-{
-	if (string_ends_with(name, "_bytes")) {
-		format_bytes(value, buffer, size);
-	} else if (string_ends_with(name, "_bytes_per_sec")) {
-		format_bytes(value, buffer, size);
-		string_appendf(buffer, size, strlen(buffer), "/s");
-	} else {
-		format_number(value, buffer, size);
-	}
-}
-
 struct summary {
 	double min, avg, max, last;
 	int64_t samples;
@@ -238,9 +224,9 @@ static void print_series(const char *name, const char *labels,
 			snprintf(full, sizeof(full), "%s{%s}", name, labels);
 		else
 			snprintf(full, sizeof(full), "%s", name);
-		value_text(name, s.min, min, sizeof(min));
-		value_text(name, s.avg, avg, sizeof(avg));
-		value_text(name, s.max, max, sizeof(max));
+		format_series_value(name, s.min, min, sizeof(min));
+		format_series_value(name, s.avg, avg, sizeof(avg));
+		format_series_value(name, s.max, max, sizeof(max));
 		printf("%-44s %10s %10s %10s  %s\n", full, min, avg, max,
 		       s.spark);
 		return;

@@ -95,8 +95,8 @@ check "history.db is created in the state dir" test -s "$state/history.db"
 "$AGENT" history -c "$cfg" >"$TEST_TMP/history.out" 2>&1
 check "history lists every series" \
 	test "$(grep -c '^test.series{n=' "$TEST_TMP/history.out")" = 4
-check "history shows min/avg/max: the steady disk is 40 40 40" \
-	grep -Eq '^disk.used_percent\{mount=/\} +40 +40 +40 ' "$TEST_TMP/history.out"
+check "history shows min/avg/max: the steady disk is 40% 40% 40%" \
+	grep -Eq '^disk.used_percent\{mount=/\} +40% +40% +40% ' "$TEST_TMP/history.out"
 check "history draws a sparkline" grep -q '▁' "$TEST_TMP/history.out"
 check "history prints bytes for people: 2.528e10 is 23.5 GiB" \
 	grep -Eq '^disk.used_bytes\{mount=/\} +23.5 GiB +23.5 GiB +23.5 GiB ' "$TEST_TMP/history.out"
@@ -119,7 +119,7 @@ write_config "$TEST_TMP/plain.toml" '[agent]'
 check "alerts takes --state-dir over the config's state_dir" \
 	grep -qx "sysops-agent: reading $state/history.db" "$TEST_TMP/alerts-dir.out"
 check "the spike shows as the maximum" \
-	grep -Eq '^cpu.usage_percent +[0-9.]+ +[0-9.]+ +99 ' "$TEST_TMP/cpu.out"
+	grep -Eq '^cpu.usage_percent +[0-9.]+% +[0-9.]+% +99% ' "$TEST_TMP/cpu.out"
 "$AGENT" history -c "$cfg" --metric 'cpu.*' --json >"$TEST_TMP/cpu.json"
 contiguous() { # every minute from the first to the last is there
 	python3 - "$1" <<'EOF'
