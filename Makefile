@@ -198,10 +198,13 @@ install: $(BUILD)/sysops-agent
 	chmod 0644 $(DESTDIR)$(UNITDIR)/sysops-agent.service
 	install -m 0644 etc/sysusers.d/sysops-agent.conf $(DESTDIR)$(SYSUSERSDIR)/sysops-agent.conf
 	install -m 0644 etc/tmpfiles.d/sysops-agent.conf $(DESTDIR)$(TMPFILESDIR)/sysops-agent.conf
+	install -d $(DESTDIR)$(DOCDIR)/templates
+	install -m 0644 etc/templates/*.json.tmpl $(DESTDIR)$(DOCDIR)/templates/
 
 # Man pages, release tarball and packages (rpm/, debian/). `make man` rewrites
 # man/*.8 and man/*.5 from their templates, --help and the config schema.
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DOCDIR      ?= $(PREFIX)/share/doc/sysops-agent
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DIST        := sysops-agent-$(VERSION)
 .PHONY: man dist rpm deb
@@ -231,7 +234,8 @@ clean:
 
 # Dependency files of this flavour's build directory only (BUILD may be
 # any directory): build/deb and build/rpm hold package builds (whose
-# etc/sysusers.d and own build/ must not be read as ours), build/distro the
-# roots of scripts/distro-check.
--include $(shell find $(BUILD) \( -path build/deb -o -path build/rpm -o -path build/distro \) \
+# etc/sysusers.d and own build/ must not be read as ours), build/distro and
+# build/nspawn the roots of scripts/distro-check and the container test.
+-include $(shell find $(BUILD) \( -path build/deb -o -path build/rpm -o -path build/distro \
+	-o -path build/nspawn \) \
 	-prune -o -type f -name '*.d' -print 2>/dev/null)

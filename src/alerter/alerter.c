@@ -469,7 +469,13 @@ static void write_stats(struct alerter *a)
 	channels = json_object_new_object();
 	for (int i = 0; i < CHANNEL_COUNT; i++) {
 		struct channel_state *c = &a->channels[i];
-		json_object *o = json_object_new_object();
+		json_object *o;
+
+		if (channel_webhook_slot((enum channel_id)i) >= 0 &&
+		    channel_webhook_name(
+			channel_webhook_slot((enum channel_id)i)) == NULL)
+			continue; /* a free webhook slot */
+		o = json_object_new_object();
 
 		json_object_object_add(o, "active",
 				       json_object_new_boolean(c->active));
@@ -574,11 +580,51 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *data)
 	return 0;
 }
 
+/*
+ * Webhook instances by name: one the configuration no longer has loses
+ * its spooled messages and what it was owed (said once, by name).
+ */
+static void assign_webhooks(struct alerter *a)
+{
+	enum channel_id removed[CHANNEL_WEBHOOKS_MAX];
+	char names[CHANNEL_WEBHOOKS_MAX][32];
+	size_t count;
+
+	for (int slot = 0; slot < CHANNEL_WEBHOOKS_MAX; slot++)
+		string_copy(names[slot],
+			    channel_webhook_name(slot)
+				? channel_webhook_name(slot)
+				: "",
+			    sizeof(names[slot]));
+	count = channel_webhooks_assign(&a->daemon->config->alerting, removed);
+	for (size_t i = 0; i < count; i++) {
+		struct channel_state *c = &a->channels[removed[i]];
+		size_t owed = pipeline_owed(a->pipeline, removed[i]);
+		size_t spooled = 0;
+		struct spool_entry *entry;
+
+		while (a->spool != NULL &&
+		       (entry = spool_next(a->spool, removed[i])) != NULL) {
+			spool_complete(a->spool, entry->id);
+			spooled++;
+		}
+		pipeline_forget_channel(a->pipeline, removed[i]);
+		if (c->active || owed > 0 || spooled > 0)
+			log_notice("alerting: %s removed; %zu spooled "
+				   "message(s) and %zu owed alert(s) dropped",
+				   names[channel_webhook_slot(removed[i])],
+				   spooled, owed);
+		*c = (struct channel_state){.busy = c->busy};
+		a->stats_dirty = true;
+	}
+}
+
 static void apply_settings(struct alerter *a)
 {
 	const struct config *config = a->daemon->config;
 	struct pipeline_settings s;
 
+	assign_webhooks(a);
 	pipeline_settings_from_config(config, config->agent.hostname, &s);
 	string_copy(s.agent_id, a->daemon->agent_id, sizeof(s.agent_id));
 	for (int i = 0; i < CHANNEL_COUNT; i++) {
@@ -758,6 +804,8 @@ static int alerter_start(struct daemon *d)
 		alerter_free(a);
 		return r;
 	}
+	/* Spooled entries name their webhook instance. */
+	assign_webhooks(a);
 	r = spool_open(d->state_dir_fd,
 		       (uint64_t)d->config->alerting.spool_max_bytes, &a->spool);
 	if (r < 0) {

@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "alerter/alerter.h"
+#include "alerter/channel.h"
+#include "alerter/matcher.h"
+#include "alerter/template.h"
 #include "core/util.h"
 
 #define ALERTING_KEY(field) offsetof(struct alerting_config, field)
@@ -99,64 +102,168 @@ static bool validate_smtp_url(const void *field, char *reason, size_t size)
 	return false;
 }
 
+static bool validate_webhook_name(const void *field, char *reason, size_t size)
+{
+	const char *text = *(const char *const *)field;
+	size_t length = text ? strlen(text) : 0;
+
+	if (text == NULL ||
+	    (length > 0 && length <= ALERTER_WEBHOOK_NAME_MAX &&
+	     strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789-_") == length))
+		return true;
+	snprintf(reason, size, "expected 1 to %d letters, digits, '-' or '_'",
+		 ALERTER_WEBHOOK_NAME_MAX);
+	return false;
+}
+
+static bool validate_webhook_url(const void *field, char *reason, size_t size)
+{
+	const char *text = *(const char *const *)field;
+
+	if (!config_validate_http_url(field, reason, size))
+		return false;
+	/* The reason names no part of the URL: it is a secret. */
+	if (text != NULL && strstr(text, "{{") != NULL &&
+	    template_check_syntax(text, NULL, 0) < 0) {
+		snprintf(reason, size, "its template actions do not parse");
+		return false;
+	}
+	return true;
+}
+
+static bool validate_matchers(const void *field, char *reason, size_t size)
+{
+	const struct config_string_list *list = field;
+
+	for (size_t i = 0; i < list->count; i++)
+		if (alert_matcher_check(list->items[i], reason, size) < 0)
+			return false;
+	return true;
+}
+
+static bool validate_template(const void *field, char *reason, size_t size)
+{
+	const char *text = *(const char *const *)field;
+
+	return text == NULL || template_check(text, reason, size) == 0;
+}
+
+/*
+ * An entry's name differs from every one read before it (drop-ins
+ * included): the spool and the saved state know an instance by its name.
+ */
+static bool check_webhook(const void *elements, size_t index, char *reason,
+			  size_t size)
+{
+	const struct alerting_channel_config *webhooks = elements;
+	char name[32], other[32];
+
+	channel_webhook_display_name(&webhooks[index], name, sizeof(name));
+	for (size_t i = 0; i < index; i++) {
+		channel_webhook_display_name(&webhooks[i], other,
+					     sizeof(other));
+		if (strcmp(name, other) == 0) {
+			snprintf(reason, size,
+				 "entry %zu is \"%s\" too; give each its own "
+				 "name",
+				 i + 1, name);
+			return false;
+		}
+	}
+	return true;
+}
+
 static const struct config_key alerting_keys[] = {
-	{ .name = "send_resolved", .type = CONFIG_BOOLEAN,
-	  .offset = ALERTING_KEY(send_resolved), .default_text = "true",
-	  .description = "Send a message when a problem clears, with how long "
-			 "it lasted." },
-	{ .name = "repeat_interval_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(repeat_interval_secs),
-	  .default_text = "14400", .minimum = 60, .maximum = 30 * 86400,
-	  .description = "A problem still firing is reminded after this many "
-			 "seconds; a rise in severity is sent at once." },
-	{ .name = "group_wait_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(group_wait_secs), .default_text = "30",
-	  .minimum = 0, .maximum = 3600,
-	  .description = "Problems starting within this many seconds of the "
-			 "first one go out together, one message per channel; "
-			 "a group holding a critical goes out 3 s after the "
-			 "last problem joined it." },
-	{ .name = "flap_window_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(flap_window_secs), .default_text = "900",
-	  .minimum = 10, .maximum = 86400,
-	  .description = "Window in which state changes of one alert are "
-			 "counted to detect flapping." },
-	{ .name = "flap_max_toggles", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(flap_max_toggles), .default_text = "4",
-	  .minimum = 2, .maximum = 15,
-	  .description = "More state changes than this within flap_window_secs "
-			 "mark the alert as flapping: reported once, then held "
-			 "until it is stable for a whole window." },
-	{ .name = "spool_max_bytes", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(spool_max_bytes), .default_text = "4194304",
-	  .minimum = 65536, .maximum = 1073741824,
-	  .description = "Size bound of the on-disk queue of undelivered "
-			 "messages; when full, the oldest info messages are "
-			 "dropped first (and counted)." },
-	{ .name = "history_max_bytes", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(history_max_bytes), .default_text = "8388608",
-	  .minimum = 65536, .maximum = 1073741824,
-	  .description = "Size of the alert history file (alert-history.jsonl "
-			 "in the state dir, one line per event) before it is "
-			 "rotated to alert-history.jsonl.1." },
-	{ .name = "connect_timeout_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(connect_timeout_secs), .default_text = "10",
-	  .minimum = 1, .maximum = 300,
-	  .description = "Seconds to establish a connection to a channel." },
-	{ .name = "timeout_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(timeout_secs), .default_text = "30",
-	  .minimum = 1, .maximum = 600,
-	  .description = "Seconds a whole delivery may take before it is "
-			 "abandoned and retried." },
-	{ .name = "retry_initial_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(retry_initial_secs), .default_text = "5",
-	  .minimum = 1, .maximum = 3600,
-	  .description = "First retry delay; it doubles per failure (with "
-			 "+/-25% jitter) up to retry_max_secs." },
-	{ .name = "retry_max_secs", .type = CONFIG_INTEGER,
-	  .offset = ALERTING_KEY(retry_max_secs), .default_text = "600",
-	  .minimum = 1, .maximum = 86400,
-	  .description = "Longest delay between two delivery attempts." },
+    {.name = "send_resolved",
+     .type = CONFIG_BOOLEAN,
+     .offset = ALERTING_KEY(send_resolved),
+     .default_text = "true",
+     .description = "Send a message when a problem clears, with how long "
+		    "it lasted."},
+    {.name = "repeat_interval_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(repeat_interval_secs),
+     .default_text = "14400",
+     .minimum = 60,
+     .maximum = 30 * 86400,
+     .description = "A problem still firing is reminded after this many "
+		    "seconds; a rise in severity is sent at once."},
+    {.name = "group_wait_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(group_wait_secs),
+     .default_text = "30",
+     .minimum = 0,
+     .maximum = 3600,
+     .description = "Problems starting within this many seconds of the "
+		    "first one go out together, one message per channel; "
+		    "a group holding a critical goes out 3 s after the "
+		    "last problem joined it."},
+    {.name = "flap_window_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(flap_window_secs),
+     .default_text = "900",
+     .minimum = 10,
+     .maximum = 86400,
+     .description = "Window in which state changes of one alert are "
+		    "counted to detect flapping."},
+    {.name = "flap_max_toggles",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(flap_max_toggles),
+     .default_text = "4",
+     .minimum = 2,
+     .maximum = 15,
+     .description = "More state changes than this within flap_window_secs "
+		    "mark the alert as flapping: reported once, then held "
+		    "until it is stable for a whole window."},
+    {.name = "spool_max_bytes",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(spool_max_bytes),
+     .default_text = "4194304",
+     .minimum = 65536,
+     .maximum = 1073741824,
+     .description = "Size bound of the on-disk queue of undelivered "
+		    "messages; when full, the oldest info messages are "
+		    "dropped first (and counted)."},
+    {.name = "history_max_bytes",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(history_max_bytes),
+     .default_text = "8388608",
+     .minimum = 65536,
+     .maximum = 1073741824,
+     .description = "Size of the alert history file (alert-history.jsonl "
+		    "in the state dir, one line per event) before it is "
+		    "rotated to alert-history.jsonl.1."},
+    {.name = "connect_timeout_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(connect_timeout_secs),
+     .default_text = "10",
+     .minimum = 1,
+     .maximum = 300,
+     .description = "Seconds to establish a connection to a channel."},
+    {.name = "timeout_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(timeout_secs),
+     .default_text = "30",
+     .minimum = 1,
+     .maximum = 600,
+     .description = "Seconds a whole delivery may take before it is "
+		    "abandoned and retried."},
+    {.name = "retry_initial_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(retry_initial_secs),
+     .default_text = "5",
+     .minimum = 1,
+     .maximum = 3600,
+     .description = "First retry delay; it doubles per failure (with "
+		    "+/-25% jitter) up to retry_max_secs."},
+    {.name = "retry_max_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(retry_max_secs),
+     .default_text = "600",
+     .minimum = 1,
+     .maximum = 86400,
+     .description = "Longest delay between two delivery attempts."},
 };
 
 const struct config_section alerting_section = {
@@ -218,10 +325,17 @@ static const struct config_key console_keys[] = {
 };
 
 static const struct config_key webhook_keys[] = {
+	{ .name = "name", .type = CONFIG_STRING, .offset = CHANNEL_KEY(name),
+	  .validate = validate_webhook_name,
+	  .description = "The instance's name (letters, digits, '-', '_', up "
+			 "to 20): its channel is \"webhook.NAME\" in logs, "
+			 "statistics and the spool; unset: \"webhook\". "
+			 "Every entry needs a different one." },
 	ENABLED_KEY,
 	{ .name = "url", .type = CONFIG_SECRET, .offset = CHANNEL_KEY(url),
-	  .validate = config_validate_http_url,
-	  .description = "Where the JSON document is POSTed." },
+	  .validate = validate_webhook_url,
+	  .description = "Where the JSON document is POSTed; may hold "
+			 "template actions ({{ .fingerprint }}...)." },
 	{ .name = "hmac_secret", .type = CONFIG_SECRET,
 	  .offset = CHANNEL_KEY(secret),
 	  .description = "When set, X-Sysops-Signature: sha256=HMAC(secret, "
@@ -231,6 +345,46 @@ static const struct config_key webhook_keys[] = {
 	  .offset = CHANNEL_KEY(headers), .default_text = "[]",
 	  .description = "Extra request headers, \"Name: value\"." },
 	MIN_SEVERITY_KEY("\"info\""),
+	{ .name = "matchers", .type = CONFIG_STRING_LIST,
+	  .offset = CHANNEL_KEY(matchers), .default_text = "[]",
+	  .validate = validate_matchers,
+	  .description = "Only alerts matching every one: \"FIELD=GLOB\" or "
+			 "\"FIELD!=GLOB\", FIELD being rule, series, "
+			 "severity or a label name (a missing label is \"\"), "
+			 "GLOB a shell pattern (*, ?, [...])." },
+	{ .name = "template", .type = CONFIG_STRING,
+	  .offset = CHANNEL_KEY(template_text), .file_form = true,
+	  .validate = validate_template,
+	  .description = "Body template: text with {{ .field }}, {{ if }}, "
+			 "{{ range .alerts }} actions, every value JSON-escaped "
+			 "(docs/DESIGN.md; examples in "
+			 "/usr/share/doc/sysops-agent/templates); checked at "
+			 "load by rendering a sample to JSON. Unset: the "
+			 "documented JSON document." },
+	{ .name = "token", .type = CONFIG_SECRET, .offset = CHANNEL_KEY(token),
+	  .description = "A secret the template and headers use as "
+			 "{{ .token }} (PagerDuty routing key, Opsgenie "
+			 "GenieKey, ntfy topic), masked in every log." },
+	{ .name = "dingtalk_secret", .type = CONFIG_SECRET,
+	  .offset = CHANNEL_KEY(dingtalk_secret),
+	  .description = "DingTalk robot signing secret (SEC...): adds "
+			 "&timestamp=MS&sign=BASE64(HMAC-SHA256(secret, "
+			 "MS + \"\\n\" + secret)) to the URL." },
+	{ .name = "min_interval_secs", .type = CONFIG_INTEGER,
+	  .offset = CHANNEL_KEY(min_interval_secs), .default_text = "-1",
+	  .minimum = -1, .maximum = 86400,
+	  .description = "This instance's [alerting.rate_limit] "
+			 "min_interval_secs; -1: that one." },
+	{ .name = "max_alerts_per_hour", .type = CONFIG_INTEGER,
+	  .offset = CHANNEL_KEY(max_alerts_per_hour), .default_text = "-1",
+	  .minimum = -1, .maximum = 100000,
+	  .description = "This instance's [alerting.rate_limit] "
+			 "max_alerts_per_hour; -1: that one." },
+	{ .name = "max_alerts_per_message", .type = CONFIG_INTEGER,
+	  .offset = CHANNEL_KEY(max_alerts_per_message), .default_text = "32",
+	  .minimum = 1, .maximum = 32,
+	  .description = "Alerts in one request; 1 for services that take "
+			 "one event per request (PagerDuty, Opsgenie)." },
 	CA_FILE_KEY,
 };
 
@@ -325,8 +479,20 @@ static const struct config_key alertmanager_keys[] = {
 
 CHANNEL_SECTION(alerting_console_section, console, "console",
 		"Alerts as log records (the journal under systemd).");
-CHANNEL_SECTION(alerting_webhook_section, webhook, "webhook",
-		"Generic JSON webhook, optionally HMAC-signed.");
+const struct config_section alerting_webhook_section = {
+	.name = "alerting.webhook",
+	.description = "JSON webhooks, optionally HMAC-signed, with an "
+		       "optional body template; up to 8 named instances, "
+		       "[alerting.webhook] being the one-instance form.",
+	.keys = webhook_keys,
+	.key_count = ARRAY_SIZE(webhook_keys),
+	.offset = SECTION_AT(webhook),
+	.element_size = sizeof(struct alerting_channel_config),
+	.max_count = ALERTER_WEBHOOKS_MAX,
+	.count_offset = SECTION_AT(webhook_count),
+	.single_table = true,
+	.check = check_webhook,
+};
 CHANNEL_SECTION(alerting_slack_section, slack, "slack",
 		"Slack incoming webhook (Block Kit).");
 CHANNEL_SECTION(alerting_discord_section, discord, "discord",

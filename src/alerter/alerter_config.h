@@ -11,6 +11,9 @@
 #include <stdint.h>
 
 #define ALERTER_SILENCE_MAX 32
+#define ALERTER_WEBHOOKS_MAX	   8  /* = CHANNEL_WEBHOOKS_MAX */
+#define ALERTER_WEBHOOK_NAME_MAX   20 /* "webhook." + name fits 31 bytes */
+#define ALERTER_TEMPLATE_MAX_BYTES 16384
 
 /* One table per channel; a channel only uses the keys it documents. */
 struct alerting_channel_config {
@@ -28,6 +31,15 @@ struct alerting_channel_config {
 	bool starttls;            /* email on smtp://: require STARTTLS */
 	char *ca_file;            /* PEM bundle to verify the server with */
 	int64_t repost_interval_secs; /* alertmanager */
+	/* webhook instances */
+	char *name;			    /* NULL: "webhook" */
+	struct config_string_list matchers; /* "field=glob", "field!=glob" */
+	char *template_text;	     /* body template (or template_file) */
+	char *dingtalk_secret;	     /* adds DingTalk's timestamp and sign */
+	char *token;		     /* {{ .token }} in template and headers */
+	int64_t min_interval_secs;   /* -1: [alerting.rate_limit]'s */
+	int64_t max_alerts_per_hour; /* -1: [alerting.rate_limit]'s */
+	int64_t max_alerts_per_message;
 };
 
 struct alerting_rate_limit_config {
@@ -58,8 +70,11 @@ struct alerting_config {
 	int64_t retry_initial_secs;
 	int64_t retry_max_secs;
 	struct alerting_rate_limit_config rate_limit;
-	struct alerting_channel_config console, webhook, slack, discord,
-		telegram, email, alertmanager;
+	struct alerting_channel_config console, slack, discord, telegram, email,
+	    alertmanager;
+	/* [alerting.webhook] is the one-entry form of [[alerting.webhook]]. */
+	struct alerting_channel_config webhook[ALERTER_WEBHOOKS_MAX];
+	size_t webhook_count;
 	struct alerting_silence_config silence[ALERTER_SILENCE_MAX];
 	size_t silence_count;
 };

@@ -70,14 +70,121 @@ int outgoing_add_header(struct outgoing *out, const char *format, ...)
 	return 0;
 }
 
+_Static_assert(ALERTER_WEBHOOKS_MAX == CHANNEL_WEBHOOKS_MAX,
+	       "one channel slot per [[alerting.webhook]] entry");
+
+/*
+ * The name each webhook slot holds. Slot 0 starts as "webhook" so that code
+ * which never assigns (unit tests, commands) sees today's single channel.
+ */
+static char webhook_slots[CHANNEL_WEBHOOKS_MAX][32] = {"webhook"};
+
+int channel_webhook_slot(enum channel_id channel)
+{
+	if (channel == CHANNEL_WEBHOOK)
+		return 0;
+	if (channel >= CHANNEL_WEBHOOK_EXTRA && channel < CHANNEL_COUNT)
+		return (int)(channel - CHANNEL_WEBHOOK_EXTRA) + 1;
+	return -1;
+}
+
+static enum channel_id webhook_channel(size_t slot)
+{
+	return slot == 0 ? CHANNEL_WEBHOOK
+			 : (enum channel_id)(CHANNEL_WEBHOOK_EXTRA + slot - 1);
+}
+
+const char *channel_webhook_name(int slot)
+{
+	if (slot < 0 || slot >= CHANNEL_WEBHOOKS_MAX ||
+	    webhook_slots[slot][0] == '\0')
+		return NULL;
+	return webhook_slots[slot];
+}
+
+void channel_webhook_display_name(const struct alerting_channel_config *c,
+				  char *out, size_t size)
+{
+	if (c->name == NULL || strcmp(c->name, "webhook") == 0)
+		snprintf(out, size, "webhook");
+	else
+		snprintf(out, size, "webhook.%s", c->name);
+}
+
+static bool webhook_wanted(const struct alerting_config *a, const char *name)
+{
+	char wanted[32];
+
+	for (size_t i = 0; i < a->webhook_count; i++) {
+		channel_webhook_display_name(&a->webhook[i], wanted,
+					     sizeof(wanted));
+		if (strcmp(wanted, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+size_t channel_webhooks_assign(const struct alerting_config *a,
+			       enum channel_id *removed)
+{
+	size_t count = 0;
+	char name[32];
+
+	for (size_t slot = 0; slot < CHANNEL_WEBHOOKS_MAX; slot++) {
+		if (webhook_slots[slot][0] == '\0' ||
+		    webhook_wanted(a, webhook_slots[slot]))
+			continue;
+		webhook_slots[slot][0] = '\0';
+		removed[count++] = webhook_channel(slot);
+	}
+	for (size_t i = 0; i < a->webhook_count; i++) {
+		bool placed = false;
+		size_t free_slot = CHANNEL_WEBHOOKS_MAX;
+
+		channel_webhook_display_name(&a->webhook[i], name,
+					     sizeof(name));
+		for (size_t slot = CHANNEL_WEBHOOKS_MAX; slot-- > 0;) {
+			placed |= strcmp(webhook_slots[slot], name) == 0;
+			if (webhook_slots[slot][0] == '\0')
+				free_slot = slot;
+		}
+		/* The config allows no more entries than slots. */
+		if (!placed && free_slot < CHANNEL_WEBHOOKS_MAX)
+			string_copy(webhook_slots[free_slot], name,
+				    sizeof(webhook_slots[free_slot]));
+	}
+	/* Unused, slot 0 keeps today's name: statistics and old spool
+	 * entries still find "webhook" (inactive, as it always was). */
+	if (webhook_slots[0][0] == '\0')
+		string_copy(webhook_slots[0], "webhook",
+			    sizeof(webhook_slots[0]));
+	return count;
+}
+
+static const struct alerting_channel_config *
+webhook_config(const struct alerting_config *a, int slot)
+{
+	static const struct alerting_channel_config unused;
+	const char *name = channel_webhook_name(slot);
+	char each[32];
+
+	for (size_t i = 0; name != NULL && i < a->webhook_count; i++) {
+		channel_webhook_display_name(&a->webhook[i], each,
+					     sizeof(each));
+		if (strcmp(each, name) == 0)
+			return &a->webhook[i];
+	}
+	return &unused;
+}
+
 const struct alerting_channel_config *
 channel_config(const struct alerting_config *a, enum channel_id channel)
 {
+	if (channel_webhook_slot(channel) >= 0)
+		return webhook_config(a, channel_webhook_slot(channel));
 	switch (channel) {
 	case CHANNEL_CONSOLE:
 		return &a->console;
-	case CHANNEL_WEBHOOK:
-		return &a->webhook;
 	case CHANNEL_SLACK:
 		return &a->slack;
 	case CHANNEL_DISCORD:
@@ -95,6 +202,8 @@ channel_config(const struct alerting_config *a, enum channel_id channel)
 
 channel_format_fn *channel_formatter(enum channel_id channel)
 {
+	if (channel_webhook_slot(channel) >= 0)
+		return channel_webhook_format;
 	switch (channel) {
 	case CHANNEL_WEBHOOK:
 		return channel_webhook_format;
@@ -123,6 +232,8 @@ bool channel_configured(enum channel_id channel,
 			const char **missing)
 {
 	*missing = NULL;
+	if (channel_webhook_slot(channel) >= 0)
+		channel = CHANNEL_WEBHOOK;
 	switch (channel) {
 	case CHANNEL_CONSOLE:
 		break;
@@ -180,16 +291,11 @@ double channel_retry_after_from_body(const char *body)
 	return seconds > 0 ? seconds : -1;
 }
 
-int outgoing_set_json(struct outgoing *out, enum channel_id channel,
-		      struct json_object *root, const char *url,
-		      const char *ca_file)
+int outgoing_set_body(struct outgoing *out, enum channel_id channel, char *body,
+		      const char *url, const char *ca_file)
 {
-	const char *json = json_object_to_json_string_ext(root,
-							   JSON_C_TO_STRING_PLAIN);
-
 	out->channel = channel;
-	out->body = json ? strdup(json) : NULL;
-	json_object_put(root);
+	out->body = body;
 	out->url = strdup(url);
 	if (out->body == NULL || out->url == NULL)
 		return -ENOMEM;
@@ -204,8 +310,22 @@ int outgoing_set_json(struct outgoing *out, enum channel_id channel,
 	return 0;
 }
 
+int outgoing_set_json(struct outgoing *out, enum channel_id channel,
+		      struct json_object *root, const char *url,
+		      const char *ca_file)
+{
+	const char *json =
+	    json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	char *body = json ? strdup(json) : NULL;
+
+	json_object_put(root);
+	return outgoing_set_body(out, channel, body, url, ca_file);
+}
+
 size_t channel_alerts_per_message(enum channel_id channel)
 {
+	if (channel_webhook_slot(channel) >= 0)
+		return MESSAGE_ALERTS_MAX;
 	switch (channel) {
 	case CHANNEL_DISCORD:
 		return DISCORD_EMBEDS_MAX - 1;

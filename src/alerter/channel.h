@@ -76,6 +76,9 @@ struct json_object;
 int outgoing_set_json(struct outgoing *out, enum channel_id channel,
 		      struct json_object *root, const char *url,
 		      const char *ca_file);
+/* The same with a body already written (taken over, even on failure). */
+int outgoing_set_body(struct outgoing *out, enum channel_id channel, char *body,
+		      const char *url, const char *ca_file);
 void outgoing_add_secret(struct outgoing *out, const char *secret);
 /* Copies a header line "Name: value"; -ENOSPC past OUTGOING_HEADERS_MAX. */
 int outgoing_add_header(struct outgoing *out, const char *format, ...)
@@ -96,6 +99,16 @@ channel_format_fn channel_alertmanager_format;
 void channel_console_write(const struct alert_message *message,
 			   uint64_t now_usec);
 
+/* "firing" (any alert firing), "resolved", or "summary" (no alert). */
+const char *channel_webhook_status(const struct alert_message *message);
+
+/*
+ * DingTalk's robot signature: URL-encoded base64 of HMAC-SHA256 keyed with
+ * secret over timestamp_ms "\n" secret, into out (-ENOSPC when too small).
+ */
+int webhook_dingtalk_sign(const char *secret, const char *timestamp_ms,
+			  char *out, size_t out_size);
+
 /* The webhook signature: "sha256=" + hex HMAC(secret, timestamp "." body). */
 int webhook_signature(const char *secret, const char *timestamp,
 		      const char *body, size_t body_length, char *out,
@@ -106,8 +119,22 @@ bool channel_configured(enum channel_id channel,
 			const struct alerting_channel_config *config,
 			const char **missing);
 
+/* The settings of a channel; for a webhook slot, its entry by name (a
+ * disabled one while the slot is free). */
 const struct alerting_channel_config *
 channel_config(const struct alerting_config *alerting, enum channel_id channel);
+
+/* "webhook" for an entry without a name or named so, else "webhook.NAME". */
+void channel_webhook_display_name(const struct alerting_channel_config *config,
+				  char *out, size_t size);
+/*
+ * Gives each [[alerting.webhook]] entry a slot, by name: an entry keeps the
+ * slot it had (a reload never moves one), a new one takes a free slot.
+ * Slots whose name is no longer configured are freed and listed in removed
+ * (room for CHANNEL_WEBHOOKS_MAX); returns how many.
+ */
+size_t channel_webhooks_assign(const struct alerting_config *alerting,
+			       enum channel_id *removed);
 
 channel_format_fn *channel_formatter(enum channel_id channel);
 

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "alerter/channel.h"
+#include "alerter/template.h"
 #include "alerter/text.h"
+#include "core/base64.h"
 #include "core/sha256.h"
 #include "core/util.h"
 
@@ -106,7 +108,7 @@ static json_object *alert_object(const struct alert_snapshot *a,
 	return o;
 }
 
-static const char *message_status(const struct alert_message *m)
+const char *channel_webhook_status(const struct alert_message *m)
 {
 	if (m->alert_count == 0)
 		return "summary";
@@ -116,14 +118,98 @@ static const char *message_status(const struct alert_message *m)
 	return "resolved";
 }
 
-int channel_webhook_format(const struct alerting_channel_config *config,
-			   const struct alert_message *m, uint64_t now_usec,
-			   struct outgoing *out)
+int webhook_dingtalk_sign(const char *secret, const char *timestamp_ms,
+			  char *out, size_t out_size)
 {
-	json_object *root = json_object_new_object(), *alerts;
-	char text[512], timestamp[24], signature[80];
+	uint8_t mac[SHA256_DIGEST_SIZE];
+	struct hmac_sha256 context;
+	char encoded[64];
+	size_t used = 0;
+
+	hmac_sha256_init(&context, secret, strlen(secret));
+	hmac_sha256_update(&context, timestamp_ms, strlen(timestamp_ms));
+	hmac_sha256_update(&context, "\n", 1);
+	hmac_sha256_update(&context, secret, strlen(secret));
+	hmac_sha256_final(&context, mac);
+	if (base64_encode(mac, sizeof(mac), encoded, sizeof(encoded)) < 0)
+		return -ENOSPC;
+	/* URL-encoding of base64: only '+', '/' and '=' need it. */
+	for (const char *c = encoded; *c != '\0'; c++) {
+		bool escape = *c == '+' || *c == '/' || *c == '=';
+
+		if (used + (escape ? 3 : 1) >= out_size)
+			return -ENOSPC;
+		if (escape)
+			used += (size_t)snprintf(out + used, out_size - used,
+						 "%%%02X", (unsigned char)*c);
+		else
+			out[used++] = *c;
+	}
+	out[used] = '\0';
+	return 0;
+}
+
+/* The JSON document of docs/DESIGN.md, or the instance's template. */
+static int webhook_body(const struct alerting_channel_config *config,
+			const struct alert_message *m, uint64_t now_usec,
+			char **body);
+
+/*
+ * The URL: a template itself when it holds "{{" (Opsgenie closes an alert
+ * at its own path); a DingTalk robot with a secret wants
+ * &timestamp=<ms>&sign=<signature> added.
+ */
+static int webhook_url(const struct alerting_channel_config *config,
+		       const struct alert_message *m, uint64_t now_usec,
+		       char **url)
+{
+	char timestamp[24], sign[128], *base = NULL;
 	int r = 0;
 
+	*url = NULL;
+	if (strstr(config->url, "{{") != NULL) {
+		r = template_render(config->url, m, now_usec, config->token,
+				    &base, NULL);
+		if (r == 0 && strncmp(base, "http://", 7) != 0 &&
+		    strncmp(base, "https://", 8) != 0)
+			r = -EINVAL;
+	} else if ((base = strdup(config->url)) == NULL) {
+		r = -ENOMEM;
+	}
+	if (r < 0 || config->dingtalk_secret == NULL ||
+	    config->dingtalk_secret[0] == '\0') {
+		if (r < 0)
+			free(base);
+		else
+			*url = base;
+		return r;
+	}
+	snprintf(timestamp, sizeof(timestamp), "%llu",
+		 (unsigned long long)(now_usec / 1000));
+	r = webhook_dingtalk_sign(config->dingtalk_secret, timestamp, sign,
+				  sizeof(sign));
+	if (r == 0 &&
+	    asprintf(url, "%s%ctimestamp=%s&sign=%s", base,
+		     strchr(base, '?') ? '&' : '?', timestamp, sign) < 0) {
+		*url = NULL;
+		r = -ENOMEM;
+	}
+	free(base);
+	return r;
+}
+
+static int webhook_body(const struct alerting_channel_config *config,
+			const struct alert_message *m, uint64_t now_usec,
+			char **body)
+{
+	json_object *root, *alerts;
+	const char *json;
+	char text[512];
+
+	if (config->template_text != NULL)
+		return template_render(config->template_text, m, now_usec,
+				       config->token, body, NULL);
+	root = json_object_new_object();
 	format_time_rfc3339(now_usec, text, sizeof(text));
 	json_object_object_add(root, "version", json_object_new_int(1));
 	json_object_object_add(root, "host", json_object_new_string(m->host));
@@ -134,8 +220,8 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 	json_object_object_add(root, "message_id",
 			       json_object_new_int64((int64_t)m->id));
 	json_object_object_add(root, "sent_at", json_object_new_string(text));
-	json_object_object_add(root, "status",
-			       json_object_new_string(message_status(m)));
+	json_object_object_add(
+	    root, "status", json_object_new_string(channel_webhook_status(m)));
 	json_object_object_add(root, "severity", json_object_new_string(
 			event_severity_name(message_firing_severity(m))));
 	message_title(m, text, sizeof(text));
@@ -148,10 +234,33 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 	/* Alerts still owed to this channel: they follow in full. */
 	json_object_object_add(root, "deferred",
 			       json_object_new_int64(m->deferred_count));
-	r = outgoing_set_json(out, CHANNEL_WEBHOOK, root, config->url,
-			      config->ca_file);
+	json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	*body = json ? strdup(json) : NULL;
+	json_object_put(root);
+	return *body ? 0 : -ENOMEM;
+}
+
+int channel_webhook_format(const struct alerting_channel_config *config,
+			   const struct alert_message *m, uint64_t now_usec,
+			   struct outgoing *out)
+{
+	char timestamp[24], signature[80], *body = NULL, *url = NULL;
+	int r;
+
+	r = webhook_body(config, m, now_usec, &body);
+	if (r == 0)
+		r = webhook_url(config, m, now_usec, &url);
+	if (r < 0) {
+		free(body);
+		return r;
+	}
+	r = outgoing_set_body(out, m->channel, body, url, config->ca_file);
+	free(url);
 	if (r < 0)
 		return r;
+	outgoing_add_url_secret(out, config->url);
+	outgoing_add_secret(out, config->dingtalk_secret);
+	outgoing_add_secret(out, config->token);
 	if (config->secret != NULL && config->secret[0] != '\0') {
 		outgoing_add_secret(out, config->secret);
 		snprintf(timestamp, sizeof(timestamp), "%llu",
@@ -166,11 +275,21 @@ int channel_webhook_format(const struct alerting_channel_config *config,
 	}
 	for (size_t i = 0; i < config->headers.count; i++) {
 		const char *h = config->headers.items[i];
+		const char *token = strstr(h, "{{ .token }}");
 
 		/* A header must not smuggle a second one in. */
-		if (strchr(h, ':') == NULL || strpbrk(h, "\r\n") != NULL)
+		if (strchr(h, ':') == NULL || strpbrk(h, "\r\n") != NULL ||
+		    (token && config->token &&
+		     strpbrk(config->token, "\r\n") != NULL))
 			continue;
-		r = outgoing_add_header(out, "%s", h);
+		/* "Authorization: GenieKey {{ .token }}": the key stays a
+		 * secret (masked), not a plain header in the file. */
+		if (token != NULL)
+			r = outgoing_add_header(
+			    out, "%.*s%s%s", (int)(token - h), h,
+			    config->token ? config->token : "", token + 12);
+		else
+			r = outgoing_add_header(out, "%s", h);
 		if (r < 0)
 			return r;
 	}

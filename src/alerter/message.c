@@ -34,15 +34,27 @@ static const char *const kind_names[] = {
 
 const char *channel_name(enum channel_id channel)
 {
+	int slot = channel_webhook_slot(channel);
+	const char *name;
+
+	if (slot >= 0)
+		return (name = channel_webhook_name(slot)) ? name : "webhook.?";
 	return (unsigned)channel < CHANNEL_COUNT ? channel_names[channel]
 						 : "unknown";
 }
 
 int channel_from_name(const char *name)
 {
-	for (int i = 0; i < CHANNEL_COUNT; i++)
-		if (strcmp(channel_names[i], name) == 0)
+	for (int i = 0; i < CHANNEL_COUNT; i++) {
+		const char *known = channel_name((enum channel_id)i);
+
+		if (channel_webhook_slot((enum channel_id)i) >= 0 &&
+		    channel_webhook_name(
+			channel_webhook_slot((enum channel_id)i)) == NULL)
+			continue;
+		if (strcmp(known, name) == 0)
 			return i;
+	}
 	return -1;
 }
 

@@ -23,15 +23,19 @@
 #define MESSAGE_ALERTS_MAX 32  /* alerts per message (more: more messages) */
 #define MESSAGE_HOST_MAX 64
 
+/* [[alerting.webhook]] instances, each a channel of its own. */
+#define CHANNEL_WEBHOOKS_MAX 8
+
 enum channel_id {
 	CHANNEL_CONSOLE,
-	CHANNEL_WEBHOOK,
+	CHANNEL_WEBHOOK, /* the first webhook instance */
 	CHANNEL_SLACK,
 	CHANNEL_DISCORD,
 	CHANNEL_TELEGRAM,
 	CHANNEL_EMAIL,
 	CHANNEL_ALERTMANAGER,
-	CHANNEL_COUNT,
+	CHANNEL_WEBHOOK_EXTRA, /* the other webhook instances follow */
+	CHANNEL_COUNT = CHANNEL_WEBHOOK_EXTRA + CHANNEL_WEBHOOKS_MAX - 1,
 };
 
 /* Why this alert is in this message. */
@@ -79,6 +83,14 @@ struct alert_message {
 
 const char *channel_name(enum channel_id channel);
 int channel_from_name(const char *name); /* -1 when unknown */
+/*
+ * Webhook instances (channel.c): the slot of a channel id (-1: not a
+ * webhook), and the name each slot has now ("webhook" for an instance
+ * named so, else "webhook.NAME"; NULL for a free slot). Spool entries and
+ * saved state are keyed by these names, so a restart keeps instances apart.
+ */
+int channel_webhook_slot(enum channel_id channel);
+const char *channel_webhook_name(int slot);
 const char *alert_kind_name(enum alert_kind kind);
 
 /* Who sends the message: host, agent id and [agent] labels text. */

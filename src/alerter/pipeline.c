@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "alerter/channel.h"
+#include "alerter/matcher.h"
 #include "core/util.h"
 
 #define HOUR_USEC (3600 * USEC_PER_SEC)
@@ -74,11 +75,6 @@ void pipeline_settings_from_config(const struct config *config,
 				   struct pipeline_settings *s)
 {
 	const struct alerting_config *a = &config->alerting;
-	const struct alerting_channel_config *channels[CHANNEL_COUNT] = {
-		&a->console, &a->webhook, &a->slack, &a->discord, &a->telegram,
-		&a->email, &a->alertmanager,
-	};
-
 	memset(s, 0, sizeof(*s));
 	string_copy(s->host, host, sizeof(s->host));
 	identity_labels_text(&config->agent.labels, s->agent_labels,
@@ -92,10 +88,29 @@ void pipeline_settings_from_config(const struct config *config,
 		(uint64_t)a->rate_limit.min_interval_secs * USEC_PER_SEC;
 	s->max_alerts_per_hour = (uint64_t)a->rate_limit.max_alerts_per_hour;
 	for (int c = 0; c < CHANNEL_COUNT; c++) {
-		s->channel_min_severity[c] = event_severity_from_name(
-			channels[c]->min_severity, ALERT_INFO);
+		const struct alerting_channel_config *channel =
+		    channel_config(a, (enum channel_id)c);
+
+		s->channel_min_severity[c] =
+		    event_severity_from_name(channel->min_severity, ALERT_INFO);
 		s->channel_alerts_max[c] =
 			channel_alerts_per_message((enum channel_id)c);
+		if (channel_webhook_slot((enum channel_id)c) < 0)
+			continue;
+		if (channel->max_alerts_per_message > 0)
+			s->channel_alerts_max[c] =
+			    (size_t)channel->max_alerts_per_message;
+		s->channel_matchers[c] = &channel->matchers;
+		s->channel_own_rate[c] = channel->min_interval_secs >= 0 ||
+					 channel->max_alerts_per_hour >= 0;
+		s->channel_min_interval_usec[c] =
+		    channel->min_interval_secs >= 0
+			? (uint64_t)channel->min_interval_secs * USEC_PER_SEC
+			: s->min_interval_usec;
+		s->channel_max_alerts_per_hour[c] =
+		    channel->max_alerts_per_hour >= 0
+			? (uint64_t)channel->max_alerts_per_hour
+			: s->max_alerts_per_hour;
 	}
 	s->silences = a->silence;
 	s->silence_count = a->silence_count;
@@ -483,13 +498,28 @@ static void roll_hour(struct channel_limit *l, uint64_t now)
 	}
 }
 
+/* A webhook instance may have its own rate limit. */
+static uint64_t min_interval_of(const struct pipeline *p, int channel)
+{
+	return p->settings.channel_own_rate[channel]
+		   ? p->settings.channel_min_interval_usec[channel]
+		   : p->settings.min_interval_usec;
+}
+
+static uint64_t max_per_hour_of(const struct pipeline *p, int channel)
+{
+	return p->settings.channel_own_rate[channel]
+		   ? p->settings.channel_max_alerts_per_hour[channel]
+		   : p->settings.max_alerts_per_hour;
+}
+
 static bool interval_open(const struct pipeline *p, int channel,
 			  uint64_t now)
 {
 	const struct channel_limit *l = &p->limits[channel];
 
 	return !rate_limited_channel(channel) || l->last_sent_usec == 0 ||
-	       now >= l->last_sent_usec + p->settings.min_interval_usec;
+	       now >= l->last_sent_usec + min_interval_of(p, channel);
 }
 
 /*
@@ -503,6 +533,12 @@ static void owe(struct pipeline *p, struct alert_record *r, enum alert_kind kind
 	for (int c = 0; c < CHANNEL_COUNT; c++) {
 		if (!p->settings.channel_active[c] ||
 		    r->snap.severity < p->settings.channel_min_severity[c])
+			continue;
+		/* A resolved goes where the firing went, matchers or not. */
+		if (kind != ALERT_KIND_RESOLVED &&
+		    !alert_matchers_pass(p->settings.channel_matchers[c],
+					 r->snap.rule, r->snap.series,
+					 r->snap.severity, r->snap.labels))
 			continue;
 		if (kind != ALERT_KIND_RESOLVED) {
 			r->owed[c] = OWED_FIRING;
@@ -673,8 +709,8 @@ static void flush_channel(struct pipeline *p, int channel)
 		return;
 	}
 	roll_hour(l, p->now_usec);
-	if (p->settings.max_alerts_per_hour > l->hour_alerts)
-		budget = p->settings.max_alerts_per_hour - l->hour_alerts;
+	if (max_per_hour_of(p, channel) > l->hour_alerts)
+		budget = max_per_hour_of(p, channel) - l->hour_alerts;
 	else
 		budget = 0;
 	start_message(p, channel);
@@ -803,13 +839,22 @@ uint64_t pipeline_next_deadline(const struct pipeline *p)
 		    pipeline_owed(p, (enum channel_id)c) == 0)
 			continue;
 		at = interval_open(p, c, p->now_usec)
-			     ? p->now_usec
-					    : p->limits[c].last_sent_usec +
-						      p->settings.min_interval_usec;
+			 ? p->now_usec
+			 : p->limits[c].last_sent_usec + min_interval_of(p, c);
 		if (next == 0 || at < next)
 			next = at;
 	}
 	return next;
+}
+
+void pipeline_forget_channel(struct pipeline *p, enum channel_id channel)
+{
+	for (size_t i = 0; i < p->capacity; i++) {
+		p->records[i].owed[channel] = OWED_NONE;
+		p->records[i].told[channel] = false;
+	}
+	memset(&p->limits[channel], 0, sizeof(p->limits[channel]));
+	p->dirty = true;
 }
 
 size_t pipeline_owed(const struct pipeline *p, enum channel_id channel)

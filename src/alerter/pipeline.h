@@ -34,6 +34,12 @@ struct pipeline_settings {
 	bool channel_active[CHANNEL_COUNT];
 	enum alert_severity channel_min_severity[CHANNEL_COUNT];
 	size_t channel_alerts_max[CHANNEL_COUNT]; /* 0: MESSAGE_ALERTS_MAX */
+	/* Webhook instances: label matchers (NULL: all; not copied) and an
+	 * own rate limit instead of min_interval_usec/max_alerts_per_hour. */
+	const struct config_string_list *channel_matchers[CHANNEL_COUNT];
+	bool channel_own_rate[CHANNEL_COUNT];
+	uint64_t channel_min_interval_usec[CHANNEL_COUNT];
+	uint64_t channel_max_alerts_per_hour[CHANNEL_COUNT];
 	const struct alerting_silence_config *silences; /* not copied */
 	size_t silence_count;
 };
@@ -90,6 +96,10 @@ uint64_t pipeline_next_deadline(const struct pipeline *pipeline);
 size_t pipeline_firing(const struct pipeline *pipeline,
 		       enum alert_severity min_severity, size_t skip,
 		       struct alert_snapshot *out, size_t max);
+
+/* A channel instance was removed: what it was owed and told is dropped. */
+void pipeline_forget_channel(struct pipeline *pipeline,
+			     enum channel_id channel);
 
 /* Alerts a channel is still owed (tests, statistics). */
 size_t pipeline_owed(const struct pipeline *pipeline, enum channel_id channel);

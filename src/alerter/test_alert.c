@@ -134,13 +134,19 @@ int command_test_alert(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("test-alert", "unexpected argument");
-	if (only != NULL && (wanted = channel_from_name(only)) < 0)
-		return cli_usage_error("test-alert", "unknown channel (console, "
-				       "webhook, slack, discord, telegram, "
-				       "email, alertmanager)");
 	if (cli_load_config(path, &config) < 0) {
 		fprintf(stderr, "sysops-agent: configuration is invalid\n");
 		return 1;
+	}
+	/* Webhook instances are channels by their configured names. */
+	channel_webhooks_assign(&config->alerting,
+				(enum channel_id[CHANNEL_WEBHOOKS_MAX]){0});
+	if (only != NULL && (wanted = channel_from_name(only)) < 0) {
+		config_free(config);
+		return cli_usage_error("test-alert",
+				       "unknown channel (console, "
+				       "webhook, webhook.NAME, slack, discord, "
+				       "telegram, email, alertmanager)");
 	}
 	m = malloc(sizeof(*m));
 	if (m == NULL || sd_event_new(&event) < 0 ||

@@ -1,14 +1,24 @@
 /*
- * cgroup.c - services and containers through cgroup v2 under
- * sys_root/fs/cgroup: memory.current against memory.max, OOM and OOM-kill
- * events (memory.events deltas), CPU use (cpu.stat usage_usec) and pids
- * against pids.max. This is how systemd services and Docker/Podman
- * containers are watched without any container API.
+ * cgroup.c - services and containers through their cgroups under
+ * sys_root/fs/cgroup: memory use against its limit, OOM and OOM-kill events,
+ * CPU use and pids against their limit. This is how systemd services and
+ * Docker/Podman containers are watched without any container API.
+ *
+ * cgroup v2: memory.current / memory.max, memory.events (oom, oom_kill),
+ * cpu.stat usage_usec, pids.current / pids.max, all in one hierarchy.
+ * cgroup v1 and hybrid hosts (RHEL 8, Ubuntu 20.04: the controllers on v1,
+ * at most an empty v2 tree beside them): one hierarchy per controller, the
+ * same cgroup path in each: memory.usage_in_bytes / memory.limit_in_bytes
+ * (a huge number for "no limit"), memory.oom_control's oom_kill (no count of
+ * OOM events there), cpuacct.usage (ns), pids.current / pids.max. A cgroup
+ * whose unit has no accounting in a controller has no directory there, and
+ * so no series from it.
  *
  * Watched cgroups are the *.service ones and container scopes (docker-,
  * libpod-, crio-, containerd- *.scope, and 64-hex ids under docker/), found
- * by a shallow walk each tick with getdents64 into a stack buffer. A host on
- * cgroup v1 (or hybrid without the memory controller on v2) is said once.
+ * by a shallow walk each tick with getdents64 into a stack buffer: of the v2
+ * hierarchy, or on v1 of systemd's own (name=systemd, where every unit has
+ * its cgroup), else of the memory controller's.
  */
 #include "collector/collect.h"
 
@@ -21,6 +31,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/log.h"
 #include "logscan/logscan.h"
 #include "core/util.h"
 
@@ -35,10 +46,15 @@ struct cgroup {
 	struct counter cpu_usec, oom, oom_kill;
 };
 
+/* memory.limit_in_bytes of an unlimited v1 cgroup is PAGE_COUNTER_MAX pages
+ * in bytes (2^63 rounded down to a page); anything this large is none. */
+#define V1_NO_LIMIT ((uint64_t)1 << 62)
+
 struct cgroup_state {
 	struct entity_table cgroups;
-	int root_fd;               /* sys_root/fs/cgroup (v2) */
-	char root_name[32];
+	int root_fd;			/* the hierarchy walked */
+	int memory_fd, cpu_fd, pids_fd; /* per controller; root_fd on v2 */
+	bool v1;
 };
 
 static bool cgroup_enabled(const struct config *config)
@@ -62,32 +78,112 @@ static bool has_memory_controller(struct collect_context *ctx,
 	return false;
 }
 
+/* The first of the directories under sys_root that opens, or -1. */
+static int open_first(struct collect_context *ctx, const char *const *paths,
+		      size_t count, const char **opened)
+{
+	for (size_t i = 0; i < count; i++) {
+		int fd = openat(ctx->sys_fd, paths[i],
+				O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			if (opened != NULL)
+				*opened = paths[i];
+			return fd;
+		}
+	}
+	return -1;
+}
+
+/* Every descriptor opened (on v2 the controllers share root_fd). */
+static void close_hierarchies(struct cgroup_state *s)
+{
+	if (s->v1) {
+		if (s->memory_fd >= 0)
+			close(s->memory_fd);
+		if (s->cpu_fd >= 0)
+			close(s->cpu_fd);
+		if (s->pids_fd >= 0)
+			close(s->pids_fd);
+	}
+	if (s->root_fd >= 0)
+		close(s->root_fd);
+	s->root_fd = s->memory_fd = s->cpu_fd = s->pids_fd = -1;
+}
+
+/*
+ * v1 (or hybrid): the memory controller's hierarchy is required, cpuacct
+ * (mounted alone or with cpu, under either order of the names) and pids
+ * are used when mounted.
+ */
+static int init_v1(struct cgroup_state *s, struct collect_context *ctx,
+		   const char **reason)
+{
+	static const char *const memory[] = {"fs/cgroup/memory"};
+	static const char *const cpu[] = {"fs/cgroup/cpuacct",
+					  "fs/cgroup/cpu,cpuacct",
+					  "fs/cgroup/cpuacct,cpu"};
+	static const char *const pids[] = {"fs/cgroup/pids"};
+	static const char *const walked[] = {
+	    "fs/cgroup/systemd", "fs/cgroup/unified", "fs/cgroup/memory"};
+	const char *walk_root = NULL;
+
+	s->v1 = true;
+	s->memory_fd = open_first(ctx, memory, ARRAY_SIZE(memory), NULL);
+	if (s->memory_fd < 0 ||
+	    faccessat(s->memory_fd, "memory.usage_in_bytes", R_OK, 0) < 0) {
+		*reason = "no cgroup v2 hierarchy with the memory controller "
+			  "and no cgroup v1 memory controller under "
+			  "sys_root/fs/cgroup";
+		close_hierarchies(s);
+		return -ENODEV;
+	}
+	s->cpu_fd = open_first(ctx, cpu, ARRAY_SIZE(cpu), NULL);
+	s->pids_fd = open_first(ctx, pids, ARRAY_SIZE(pids), NULL);
+	s->root_fd = open_first(ctx, walked, ARRAY_SIZE(walked), &walk_root);
+	if (s->root_fd < 0) {
+		*reason = "cannot open a cgroup v1 hierarchy to walk";
+		close_hierarchies(s);
+		return -ENOENT;
+	}
+	log_info("collector cgroup: cgroup v1 controllers: memory%s%s; "
+		 "cgroups found in %s",
+		 s->cpu_fd >= 0 ? ", cpuacct" : "",
+		 s->pids_fd >= 0 ? ", pids" : "", walk_root + 3);
+	return 0;
+}
+
 static int cgroup_init(void *data, struct collect_context *ctx,
 		       const char **reason)
 {
 	struct cgroup_state *s = data;
 	const char *root = NULL;
+	int r;
 
-	s->root_fd = -1;
+	s->root_fd = s->memory_fd = s->cpu_fd = s->pids_fd = -1;
 	if (has_memory_controller(ctx, "fs/cgroup"))
 		root = "fs/cgroup";
 	else if (has_memory_controller(ctx, "fs/cgroup/unified"))
 		root = "fs/cgroup/unified";
-	if (root == NULL) {
-		*reason = "no cgroup v2 hierarchy with the memory controller "
-			  "under sys_root/fs/cgroup (a cgroup v1 host)";
-		return -ENODEV;
+	if (root != NULL) {
+		s->root_fd = openat(ctx->sys_fd, root,
+				    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (s->root_fd < 0) {
+			*reason = "cannot open the cgroup v2 hierarchy";
+			return -errno;
+		}
+		s->memory_fd = s->cpu_fd = s->pids_fd = s->root_fd;
+	} else {
+		r = init_v1(s, ctx, reason);
+		if (r < 0)
+			return r;
 	}
-	string_copy(s->root_name, root, sizeof(s->root_name));
-	s->root_fd = openat(ctx->sys_fd, root,
-			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->root_fd < 0) {
-		*reason = "cannot open the cgroup v2 hierarchy";
-		return -errno;
-	}
-	return entity_table_init(&s->cgroups, sizeof(struct cgroup),
-				 (size_t)ctx->config->collectors.cgroup
-					 .max_cgroups);
+	r = entity_table_init(
+	    &s->cgroups, sizeof(struct cgroup),
+	    (size_t)ctx->config->collectors.cgroup.max_cgroups);
+	if (r < 0)
+		close_hierarchies(s);
+	return r;
 }
 
 static bool all_hex(const char *s, size_t n)
@@ -124,14 +220,14 @@ static bool is_watched(const char *parent, const char *name)
  * "max" -> 0 (no limit), else the number. False when absent (controller not
  * enabled there, cgroup gone) or malformed (counted as an error).
  */
-static bool read_limit(struct cgroup_state *s, struct collect_context *ctx,
-		       const char *path, const char *file, uint64_t *value)
+static bool read_limit(struct collect_context *ctx, int fd, const char *path,
+		       const char *file, uint64_t *value)
 {
 	char full[PATH_MAX_CGROUP + 32], text[64];
 	const char *p = text;
 
 	snprintf(full, sizeof(full), "%s/%s", path, file);
-	if (read_small_file(s->root_fd, full, text, sizeof(text)) < 0)
+	if (read_small_file(fd, full, text, sizeof(text)) < 0)
 		return false;
 	if (strncmp(text, "max", 3) == 0) {
 		*value = 0;
@@ -143,14 +239,14 @@ static bool read_limit(struct cgroup_state *s, struct collect_context *ctx,
 	return false;
 }
 
-/* "key value" lines (memory.events, cpu.stat). */
-static bool read_keyed(struct cgroup_state *s, const char *path,
-		       const char *file, const char *key, uint64_t *value)
+/* "key value" lines (memory.events, cpu.stat, v1 memory.oom_control). */
+static bool read_keyed(int fd, const char *path, const char *file,
+		       const char *key, uint64_t *value)
 {
 	char full[PATH_MAX_CGROUP + 32], text[1024];
 
 	snprintf(full, sizeof(full), "%s/%s", path, file);
-	if (read_small_file(s->root_fd, full, text, sizeof(text)) <= 0)
+	if (read_small_file(fd, full, text, sizeof(text)) <= 0)
 		return false;
 	for (const char *p = text; *p; p = next_line(p)) {
 		const char *q = p + strlen(key);
@@ -159,6 +255,34 @@ static bool read_keyed(struct cgroup_state *s, const char *path,
 			return parse_u64(&q, value);
 	}
 	return false;
+}
+
+/* Memory in use and its limit (0: none), in either version's files. */
+static bool read_memory(struct cgroup_state *s, struct collect_context *ctx,
+			const char *path, uint64_t *current, uint64_t *max)
+{
+	if (!read_limit(ctx, s->memory_fd, path,
+			s->v1 ? "memory.usage_in_bytes" : "memory.current",
+			current))
+		return false;
+	if (!read_limit(ctx, s->memory_fd, path,
+			s->v1 ? "memory.limit_in_bytes" : "memory.max", max) ||
+	    *max >= V1_NO_LIMIT)
+		*max = 0;
+	return true;
+}
+
+/* CPU time used, in microseconds (v1 counts nanoseconds). */
+static bool read_cpu_usec(struct cgroup_state *s, struct collect_context *ctx,
+			  const char *path, uint64_t *usec)
+{
+	if (!s->v1)
+		return read_keyed(s->cpu_fd, path, "cpu.stat", "usage_usec",
+				  usec);
+	if (!read_limit(ctx, s->cpu_fd, path, "cpuacct.usage", usec))
+		return false;
+	*usec /= 1000;
+	return true;
 }
 
 static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
@@ -180,10 +304,10 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 		label_value_copy(safe, path, sizeof(safe));
 		snprintf(e->labels, sizeof(e->labels), "cgroup=%s", safe);
 	}
-	if (read_limit(s, ctx, path, "memory.current", &current)) {
+	if (read_memory(s, ctx, path, &current, &max)) {
 		emit(ctx, &e->refs[G_MEMORY], "cgroup.memory_bytes", e->labels,
 		     (double)current);
-		if (read_limit(s, ctx, path, "memory.max", &max) && max > 0) {
+		if (max > 0) {
 			emit(ctx, &e->refs[G_MEMORY_MAX],
 			     "cgroup.memory_max_bytes", e->labels,
 			     (double)max);
@@ -192,11 +316,15 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 			     percent_of((double)current, (double)max));
 		}
 	}
-	if (read_keyed(s, path, "memory.events", "oom", &events) &&
+	/* v1 counts OOM kills (Linux 4.13+) but not OOM events. */
+	if (!s->v1 &&
+	    read_keyed(s->memory_fd, path, "memory.events", "oom", &events) &&
 	    counter_delta(&cg->oom, events, ctx->now_usec, 64, &delta))
 		emit(ctx, &e->refs[G_OOM], "cgroup.oom_events_delta",
 		     e->labels, (double)delta);
-	if (read_keyed(s, path, "memory.events", "oom_kill", &events) &&
+	if (read_keyed(s->memory_fd, path,
+		       s->v1 ? "memory.oom_control" : "memory.events",
+		       "oom_kill", &events) &&
 	    counter_delta(&cg->oom_kill, events, ctx->now_usec, 64, &delta)) {
 		emit(ctx, &e->refs[G_OOM_KILL], "cgroup.oom_kills_delta",
 		     e->labels, (double)delta);
@@ -214,15 +342,15 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 				      path, (unsigned long long)delta);
 	}
 	last_time = cg->cpu_usec.time_usec;
-	if (read_keyed(s, path, "cpu.stat", "usage_usec", &usage) &&
+	if (read_cpu_usec(s, ctx, path, &usage) &&
 	    counter_delta(&cg->cpu_usec, usage, ctx->now_usec, 64, &delta))
 		emit(ctx, &e->refs[G_CPU], "cgroup.cpu_percent", e->labels,
 		     percent_of((double)delta,
 				(double)(ctx->now_usec - last_time)));
-	if (read_limit(s, ctx, path, "pids.current", &pids)) {
+	if (read_limit(ctx, s->pids_fd, path, "pids.current", &pids)) {
 		emit(ctx, &e->refs[G_PIDS], "cgroup.pids", e->labels,
 		     (double)pids);
-		if (read_limit(s, ctx, path, "pids.max", &pids_max) &&
+		if (read_limit(ctx, s->pids_fd, path, "pids.max", &pids_max) &&
 		    pids_max > 0)
 			emit(ctx, &e->refs[G_PIDS_PCT],
 			     "cgroup.pids_used_percent", e->labels,
@@ -279,8 +407,7 @@ static void cgroup_fini(void *data, struct collect_context *ctx)
 	struct cgroup_state *s = data;
 
 	(void)ctx;
-	if (s->root_fd >= 0)
-		close(s->root_fd);
+	close_hierarchies(s);
 	entity_table_free(&s->cgroups);
 }
 

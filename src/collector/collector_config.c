@@ -171,8 +171,10 @@ const struct config_section collector_process_section = {
 
 static const struct config_key cgroup_keys[] = {
 	ENABLED_KEY(struct cgroup_collector_config, "true",
-		    "Watch cgroup v2 services and containers: memory against "
-		    "memory.max, OOM kills, CPU, pids against pids.max."),
+		    "Watch services and containers through cgroup v2, or the "
+		    "v1 controllers (memory, cpuacct, pids) on v1 and hybrid "
+		    "hosts: memory against its limit, OOM kills, CPU, pids "
+		    "against their limit."),
 	{ .name = "max_cgroups", .type = CONFIG_INTEGER,
 	  .offset = offsetof(struct cgroup_collector_config, max_cgroups),
 	  .default_text = "200", .minimum = 1, .maximum = 10000,
@@ -181,7 +183,7 @@ static const struct config_key cgroup_keys[] = {
 
 const struct config_section collector_cgroup_section = {
 	.name = "collectors.cgroup",
-	.description = "Services and containers through cgroup v2.",
+	.description = "Services and containers through cgroup v2 or v1.",
 	.keys = cgroup_keys,
 	.key_count = ARRAY_SIZE(cgroup_keys),
 	.offset = SECTION_OFFSET(cgroup),

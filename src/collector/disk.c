@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -84,29 +85,6 @@ static bool list_contains(const struct config_string_list *list,
 	return false;
 }
 
-static int disk_init(void *data, struct collect_context *ctx,
-		     const char **reason)
-{
-	struct disk_state *s = data;
-	int r;
-
-	s->config = &ctx->config->collectors.disk;
-	tick_file_init(&s->mountinfo, ctx->proc_fd, "self/mountinfo");
-	tick_file_init(&s->diskstats, ctx->proc_fd, "diskstats");
-	if (faccessat(ctx->proc_fd, "self/mountinfo", R_OK, 0) < 0 &&
-	    faccessat(ctx->proc_fd, "diskstats", R_OK, 0) < 0) {
-		*reason = "neither self/mountinfo nor diskstats is readable "
-			  "under proc_root";
-		return -ENOENT;
-	}
-	r = entity_table_init(&s->filesystems, sizeof(struct filesystem),
-			      MAX_FILESYSTEMS);
-	if (r == 0)
-		r = entity_table_init(&s->devices, sizeof(struct block_device),
-				      MAX_BLOCK_DEVICES);
-	return r;
-}
-
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static void unescape_octal(char *s)
 {
@@ -152,6 +130,265 @@ static bool device_seen(struct disk_state *s, const char *device_id)
 		string_copy(s->device_ids[s->device_id_count++], device_id,
 			    sizeof(s->device_ids[0]));
 	return false;
+}
+
+/* One mountinfo line, split in place (fields point into the line). */
+struct mount_line {
+	const char *device; /* major:minor */
+	char *mount_point;  /* unescaped */
+	const char *fstype;
+	char *source;	   /* unescaped */
+	const char *super; /* superblock options, or NULL */
+};
+
+/* 0, or a reason the line is malformed (for collect_error). */
+static const char *mount_line_parse(char *line, struct mount_line *m)
+{
+	char *field[6], *dash, *save = NULL;
+	int count = 0;
+
+	dash = strstr(line, " - ");
+	if (dash == NULL)
+		return "no separator";
+	*dash = '\0';
+	for (char *t = strtok_r(line, " ", &save); t && count < 6;
+	     t = strtok_r(NULL, " ", &save))
+		field[count++] = t;
+	m->fstype = strtok_r(dash + 3, " ", &save);
+	m->source = strtok_r(NULL, " ", &save);
+	m->super = strtok_r(NULL, " ", &save);
+	if (count < 6 || m->fstype == NULL || m->source == NULL)
+		return "short line";
+	m->device = field[2];
+	m->mount_point = field[4];
+	unescape_octal(m->mount_point);
+	unescape_octal(m->source);
+	return NULL;
+}
+
+/* A local filesystem of [collectors.disk] fstypes, not excluded. */
+static bool mount_watched(const struct disk_state *s,
+			  const struct mount_line *m)
+{
+	return list_contains(&s->config->fstypes, m->fstype) &&
+	       !list_matches(&s->config->exclude_mounts, m->mount_point);
+}
+
+/*
+ * What the sandbox hides, said once at start (and on a reload, which starts
+ * the collectors again): a watched filesystem this process cannot statvfs
+ * because another filesystem's mount covers it in its own namespace
+ * (ProtectHome=yes or tmpfs, InaccessiblePaths=, TemporaryFileSystem=), or
+ * one PID 1 (the host's init, or a container's) has mounted that is not in
+ * this namespace at all. Their usage, disk-full and read-only alerts cannot
+ * be raised, and nothing per tick would say so.
+ */
+#define MAX_MOUNT_LINES	 2048
+#define MAX_HIDDEN_NAMED 8
+
+struct mount_table {
+	char *text; /* the file, split in place */
+	struct mount_line *lines;
+	bool *covered; /* per line: another mount covers it */
+	size_t count;
+};
+
+static void mount_table_free(struct mount_table *t)
+{
+	free(t->text);
+	free(t->lines);
+	free(t->covered);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * A mount listed later (mountinfo lists a namespace's mounts in the order
+ * they joined it; a cloned namespace, such as a unit's, lists the copied
+ * tree first) at the same mount point or a directory above it hides this
+ * one, unless it shows the same filesystem (PrivateTmp='s bind mounts).
+ */
+static bool mount_covers(const struct mount_line *later,
+			 const struct mount_line *m)
+{
+	size_t length = strlen(later->mount_point);
+
+	if (strcmp(later->device, m->device) == 0)
+		return false;
+	return strcmp(later->mount_point, m->mount_point) == 0 ||
+	       (length > 1 &&
+		strncmp(m->mount_point, later->mount_point, length) == 0 &&
+		m->mount_point[length] == '/');
+}
+
+static bool mount_covered(const struct mount_table *t, size_t i)
+{
+	for (size_t j = i + 1; j < t->count; j++)
+		if (mount_covers(&t->lines[j], &t->lines[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The same in a tick, over the lines after m's (only asked for watched
+ * mounts, a few): statvfs would answer for the covering filesystem.
+ */
+static bool mount_covered_in(const char *rest, const struct mount_line *m)
+{
+	char line[4096];
+
+	for (const char *p = rest; *p; p = next_line(p)) {
+		const char *end = strchr(p, '\n');
+		size_t length = end ? (size_t)(end - p) : strlen(p);
+		struct mount_line later;
+
+		if (length == 0 || length >= sizeof(line))
+			continue;
+		memcpy(line, p, length);
+		line[length] = '\0';
+		if (mount_line_parse(line, &later) == NULL &&
+		    mount_covers(&later, m))
+			return true;
+	}
+	return false;
+}
+
+static int mount_table_read(struct mount_table *t, int proc_fd,
+			    const char *path)
+{
+	char *line, *next;
+	size_t length;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	r = read_file_at(proc_fd, path, (size_t)4 << 20, &t->text, &length);
+	if (r < 0)
+		return r;
+	t->lines = calloc(MAX_MOUNT_LINES, sizeof(*t->lines));
+	t->covered = calloc(MAX_MOUNT_LINES, sizeof(*t->covered));
+	if (t->lines == NULL || t->covered == NULL) {
+		mount_table_free(t);
+		return -ENOMEM;
+	}
+	for (line = t->text; *line && t->count < MAX_MOUNT_LINES; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (*line &&
+		    mount_line_parse(line, &t->lines[t->count]) == NULL)
+			t->count++;
+	}
+	for (size_t i = 0; i < t->count; i++)
+		t->covered[i] = mount_covered(t, i);
+	return 0;
+}
+
+/* Some mount of the device is not covered: statvfs reaches it. */
+static bool device_visible(const struct mount_table *t, const char *device)
+{
+	for (size_t i = 0; i < t->count; i++)
+		if (!t->covered[i] && strcmp(t->lines[i].device, device) == 0)
+			return true;
+	return false;
+}
+
+/* Named already (a device is hidden once, whatever its mounts). */
+static bool device_named(const char (*named)[16], size_t count,
+			 const char *device)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(named[i], device) == 0)
+			return true;
+	return false;
+}
+
+static void say_hidden_filesystems(const struct disk_state *s,
+				   struct collect_context *ctx)
+{
+	struct mount_table own, host;
+	char list[1024], devices[64][16];
+	size_t used = 0, hidden = 0;
+	bool have_host;
+
+	if (mount_table_read(&own, ctx->proc_fd, "self/mountinfo") < 0)
+		return; /* disk_init or the first tick says why */
+	/* Unreadable (hidepid=, a ProcSubset=pid unit): coverings only. */
+	have_host = mount_table_read(&host, ctx->proc_fd, "1/mountinfo") == 0;
+	list[0] = '\0';
+	for (int pass = 0; pass < 2; pass++) {
+		const struct mount_table *t = pass == 0 ? &own : &host;
+
+		if (pass == 1 && !have_host)
+			break;
+		for (size_t i = 0; i < t->count; i++) {
+			const struct mount_line *m = &t->lines[i];
+			bool is_hidden;
+
+			if (!mount_watched(s, m) ||
+			    device_named(devices, hidden < 64 ? hidden : 64,
+					 m->device))
+				continue;
+			/*
+			 * Hidden when no mount of its device is reachable
+			 * here; one PID 1 cannot reach either is not ours to
+			 * report.
+			 */
+			is_hidden = !device_visible(&own, m->device) &&
+				    (pass == 0 || !t->covered[i]);
+			if (!is_hidden)
+				continue;
+			if (hidden < 64)
+				string_copy(devices[hidden], m->device,
+					    sizeof(devices[0]));
+			if (hidden++ < MAX_HIDDEN_NAMED)
+				used = string_appendf(
+				    list, sizeof(list), used,
+				    "%s%s (%s %s, %s)", used ? ", " : "",
+				    m->mount_point, m->fstype, m->source,
+				    pass == 0
+					? "covered by another mount here"
+					: "not mounted in this namespace");
+		}
+	}
+	if (hidden > MAX_HIDDEN_NAMED)
+		string_appendf(list, sizeof(list), used, " and %zu more",
+			       hidden - MAX_HIDDEN_NAMED);
+	if (hidden > 0)
+		log_warning("disk: %zu local filesystem%s cannot be seen from "
+			    "this mount namespace (a sandbox: ProtectHome=, "
+			    "InaccessiblePaths=, ...), so no usage, disk-full "
+			    "or read-only alert for %s: %s",
+			    hidden, hidden == 1 ? "" : "s",
+			    hidden == 1 ? "it" : "them", list);
+	mount_table_free(&own);
+	if (have_host)
+		mount_table_free(&host);
+}
+
+static int disk_init(void *data, struct collect_context *ctx,
+		     const char **reason)
+{
+	struct disk_state *s = data;
+	int r;
+
+	s->config = &ctx->config->collectors.disk;
+	tick_file_init(&s->mountinfo, ctx->proc_fd, "self/mountinfo");
+	tick_file_init(&s->diskstats, ctx->proc_fd, "diskstats");
+	if (faccessat(ctx->proc_fd, "self/mountinfo", R_OK, 0) < 0 &&
+	    faccessat(ctx->proc_fd, "diskstats", R_OK, 0) < 0) {
+		*reason = "neither self/mountinfo nor diskstats is readable "
+			  "under proc_root";
+		return -ENOENT;
+	}
+	r = entity_table_init(&s->filesystems, sizeof(struct filesystem),
+			      MAX_FILESYSTEMS);
+	if (r == 0)
+		r = entity_table_init(&s->devices, sizeof(struct block_device),
+				      MAX_BLOCK_DEVICES);
+	if (r == 0)
+		say_hidden_filesystems(s, ctx);
+	return r;
 }
 
 static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
@@ -254,8 +491,8 @@ static void collect_mounts(struct disk_state *s, struct collect_context *ctx)
 	for (p = ctx->buffer; *p; p = next_line(p)) {
 		const char *end = strchr(p, '\n');
 		size_t length = end ? (size_t)(end - p) : strlen(p);
-		char *field[6], *dash, *fstype, *source, *super, *save = NULL;
-		int count = 0;
+		struct mount_line m;
+		const char *bad;
 
 		if (length == 0)
 			continue;
@@ -266,32 +503,18 @@ static void collect_mounts(struct disk_state *s, struct collect_context *ctx)
 		/* The rest of the buffer is needed again: parse a copy. */
 		memcpy(line, p, length);
 		line[length] = '\0';
-		dash = strstr(line, " - ");
-		if (dash == NULL) {
-			collect_error(ctx, "mountinfo: no separator");
+		bad = mount_line_parse(line, &m);
+		if (bad != NULL) {
+			collect_error(ctx, "mountinfo: %s", bad);
 			continue;
 		}
-		*dash = '\0';
-		for (char *t = strtok_r(line, " ", &save); t && count < 6;
-		     t = strtok_r(NULL, " ", &save))
-			field[count++] = t;
-		fstype = strtok_r(dash + 3, " ", &save);
-		source = strtok_r(NULL, " ", &save);
-		super = strtok_r(NULL, " ", &save);
-		if (count < 6 || fstype == NULL || source == NULL) {
-			collect_error(ctx, "mountinfo: short line");
+		/* Said at start (say_hidden_filesystems); no wrong figures. */
+		if (!mount_watched(s, &m) ||
+		    mount_covered_in(next_line(p), &m) ||
+		    device_seen(s, m.device))
 			continue;
-		}
-		if (!list_contains(&s->config->fstypes, fstype))
-			continue;
-		unescape_octal(field[4]);
-		if (list_matches(&s->config->exclude_mounts, field[4]))
-			continue;
-		if (device_seen(s, field[2]))
-			continue;
-		unescape_octal(source);
-		emit_filesystem(s, ctx, field[4], fstype, source,
-				super != NULL && has_option(super, "ro"));
+		emit_filesystem(s, ctx, m.mount_point, m.fstype, m.source,
+				m.super != NULL && has_option(m.super, "ro"));
 	}
 	clear_unmounted(s, ctx);
 	entity_sweep(ctx, &s->filesystems);

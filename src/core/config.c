@@ -484,11 +484,12 @@ static void apply_key(struct load_context *ctx,
 }
 
 /* Where a relative *_file path points: systemd credentials, else beside us. */
-static int open_secret_base(const struct load_context *ctx)
+static int open_secret_base(const struct load_context *ctx, bool secret)
 {
 	const char *credentials = getenv("CREDENTIALS_DIRECTORY");
-	const char *base = credentials && *credentials ? credentials
-						       : ctx->directory;
+	const char *base = secret && credentials && *credentials
+			       ? credentials
+			       : ctx->directory;
 
 	if (base == NULL)
 		return AT_FDCWD;
@@ -512,8 +513,9 @@ static void apply_secret_file(struct load_context *ctx,
 		       label, key->name, toml_type_name(value->type));
 		return;
 	}
-	base = value->as.string.bytes[0] == '/' ? AT_FDCWD
-						 : open_secret_base(ctx);
+	base = value->as.string.bytes[0] == '/'
+		   ? AT_FDCWD
+		   : open_secret_base(ctx, !key->file_form);
 	if (base < 0 && base != AT_FDCWD) {
 		report(ctx, line, "%s %s_file: cannot open the credentials "
 		       "directory: %s", label, key->name, strerror(errno));
@@ -532,6 +534,13 @@ static void apply_secret_file(struct load_context *ctx,
 	string_trim_end(secret);
 	free(*(char **)field);
 	*(char **)field = secret;
+	if (key->file_form && key->validate != NULL) {
+		char reason[256] = "";
+
+		if (!key->validate(field, reason, sizeof(reason)))
+			report(ctx, line, "%s %s_file: %s", label, key->name,
+			       reason);
+	}
 	record_origin(ctx, section, index, key, line);
 }
 
@@ -548,7 +557,8 @@ static void report_unknown_key(struct load_context *ctx,
 		const struct config_key *key = &section->keys[i];
 
 		candidates[count++] = key->name;
-		if (key->type == CONFIG_SECRET && count < 127) {
+		if ((key->type == CONFIG_SECRET || key->file_form) &&
+		    count < 127) {
 			snprintf(with_file[count], sizeof(with_file[count]),
 				 "%s_file", key->name);
 			candidates[count] = with_file[count];
@@ -600,7 +610,8 @@ static void apply_member(struct load_context *ctx,
 	    strlen(member->key) - 5 < sizeof(base)) {
 		string_copy(base, member->key, strlen(member->key) - 4);
 		key = config_find_key(section, base);
-		if (key != NULL && key->type == CONFIG_SECRET) {
+		if (key != NULL &&
+		    (key->type == CONFIG_SECRET || key->file_form)) {
 			apply_secret_file(
 			    ctx, section, index, key,
 			    field_address(ctx->config, section, index, key),
@@ -724,8 +735,8 @@ static void apply_named(struct load_context *ctx, const char *name,
 	const struct config_section *section = config_find_section(name);
 	const struct toml_value *value = member->value;
 
-	if (section != NULL && section->element_size == 0 &&
-	    value->type == TOML_TABLE) {
+	if (section != NULL && value->type == TOML_TABLE &&
+	    (section->element_size == 0 || section->single_table)) {
 		apply_section(ctx, section, value);
 	} else if (section != NULL && section->element_size != 0 &&
 		   value->type == TOML_ARRAY) {
@@ -821,7 +832,14 @@ static void apply_credentials(struct load_context *ctx)
 	for (size_t s = 0; s < config_section_count; s++) {
 		const struct config_section *section = config_sections[s];
 
-		if (section->element_size != 0)
+		size_t *count = NULL;
+
+		/* A repeated section's one-entry form takes them too. */
+		if (section->element_size != 0 && !section->single_table)
+			continue;
+		if (section->single_table)
+			count = section_count(ctx->config, section);
+		if (count != NULL && *count > 1)
 			continue;
 		for (size_t k = 0; k < section->key_count; k++) {
 			const struct config_key *key = &section->keys[k];
@@ -837,6 +855,10 @@ static void apply_credentials(struct load_context *ctx)
 					 &secret, NULL) < 0)
 				continue;
 			string_trim_end(secret);
+			if (count != NULL && *count == 0) {
+				*count = 1;
+				apply_defaults(ctx, section, 0);
+			}
 			*field = secret;
 		}
 	}

@@ -50,7 +50,10 @@ struct config_key {
 	const char *const *choices; /* strings: allowed values, NULL-ended */
 	const char *description;    /* one sentence, for humans and man(5) */
 	bool required;              /* strings: must be given (repeated sections) */
-	/* Extra check after type and range; writes a reason and returns false. */
+	bool file_form;		    /* strings: KEY_file names a file holding
+				       the value (not a secret) */
+	/* Extra check after type and range; writes a reason and returns false.
+	 */
 	bool (*validate)(const void *field, char *reason, size_t reason_size);
 	/* String tables: checks one entry (reported at its own line). */
 	bool (*validate_entry)(const char *name, const char *value,
@@ -67,6 +70,8 @@ struct config_section {
 	size_t element_size;        /* 0 for a plain [name] section */
 	size_t max_count;
 	size_t count_offset;        /* size_t holding how many were given */
+	bool single_table;	    /* repeated, and a plain [name] table is
+				       its one-entry form */
 	/*
 	 * Checks between keys of one entry (both a token and a password set,
 	 * a duplicate name); elements is the section's array (a plain

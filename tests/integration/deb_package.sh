@@ -37,7 +37,10 @@ restore() {
 		dpkg --purge sysops-agent >/dev/null 2>&1
 	fi
 	if [ "$user_existed" -eq 0 ] && getent passwd sysops-agent >/dev/null; then
-		userdel sysops-agent 2>/dev/null
+		# -f: a daemon another test started as root while the user
+		# existed runs as it now, and plain userdel would refuse,
+		# leaving every later root daemon to drop to this user.
+		userdel -f sysops-agent 2>/dev/null
 		getent group sysops-agent >/dev/null && groupdel sysops-agent 2>/dev/null
 	fi
 	return 0

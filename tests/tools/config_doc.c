@@ -151,11 +151,12 @@ static void print_key_mdoc(const struct config_section *section,
 	} else if (!key->required) {
 		fputs("Unset by default.\n", stdout);
 	}
-	if (key->type == CONFIG_SECRET && section->element_size == 0)
+	if (key->type == CONFIG_SECRET &&
+	    (section->element_size == 0 || section->single_table))
 		printf("Also read from the file named by\n.Cm %s_file ,\n"
 		       "or from the systemd credential\n.Dq %s.%s .\n",
 		       key->name, section->name, key->name);
-	else if (key->type == CONFIG_SECRET)
+	else if (key->type == CONFIG_SECRET || key->file_form)
 		printf("Also read from the file named by\n.Cm %s_file .\n",
 		       key->name);
 }

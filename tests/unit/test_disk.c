@@ -3,7 +3,8 @@
  * filesystem types only, bind mounts counted once, a filesystem unmounted
  * between ticks has its series retired, read-only state (the superblock's,
  * not a sandbox's read-only mount), whole disks only in the I/O rates, exact
- * rates, a device that disappears.
+ * rates, a device that disappears, and the filesystems a sandbox hides said
+ * once at start.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "collector_fixture.h"
+#include "stderr_capture.h"
 
 #define ROOT_LINE "1 1 253:0 / / rw,relatime - ext4 /dev/mapper/root rw\n"
 #define DATA_LINE "30 1 8:17 / @FIXTURE@/mnt/data rw - xfs /dev/sdb1 rw\n"
@@ -220,6 +222,82 @@ static void test_old_kernel_and_garbage(void **state)
 	fixture_close(&f);
 }
 
+/*
+ * The unit's namespace: /mnt/boot (ext4) is covered by ProtectHome='s
+ * inaccessible mount, /mnt/data by a bind mount of its own filesystem (not
+ * hidden); PID 1's namespace also has /srv/data (xfs), not mounted here, and
+ * a tmpfs (not a watched type). One line at start names the two hidden
+ * filesystems; the covered one gets no (tmpfs) figures; ticks say nothing.
+ */
+static void test_hidden_filesystems_said_at_start(void **state)
+{
+	struct fixture f;
+	struct stderr_capture capture;
+	char said[4096], expected[1024], labels[512];
+	const char *first;
+	double v;
+
+	(void)state;
+	fixture_open(&f, "linux-6.18-kvm", "disk");
+	write_mounts(&f, PROC_LINE ROOT_LINE DATA_LINE
+		     "40 1 8:33 / @FIXTURE@/mnt/boot rw - ext4 /dev/sdc1 rw\n"
+		     "50 40 0:25 /systemd/inaccessible/dir @FIXTURE@/mnt/boot "
+		     "ro,nosuid - tmpfs tmpfs rw,mode=755\n"
+		     "51 30 8:17 /sub @FIXTURE@/mnt/data rw - xfs /dev/sdb1 "
+		     "rw\n");
+	fixture_write(&f, "proc/1/mountinfo",
+		      PROC_LINE ROOT_LINE DATA_LINE
+		      "40 1 8:33 / @FIXTURE@/mnt/boot rw - ext4 /dev/sdc1 rw\n"
+		      "41 1 8:49 / /srv/data rw - xfs /dev/sdd1 rw\n"
+		      "42 1 0:40 / /run/user/1000 rw - tmpfs tmpfs rw\n");
+	fixture_expand(&f, "proc/1/mountinfo");
+	stderr_capture_begin(&capture);
+	assert_int_equal(fixture_start(&f), 0);
+	fixture_tick(&f);
+	fixture_tick(&f);
+	stderr_capture_end(&capture, said, sizeof(said));
+	snprintf(
+	    expected, sizeof(expected),
+	    "disk: 2 local filesystems cannot be seen from this mount "
+	    "namespace (a sandbox: ProtectHome=, InaccessiblePaths=, ...), "
+	    "so no usage, disk-full or read-only alert for them: "
+	    "%s/mnt/boot (ext4 /dev/sdc1, covered by another mount here), "
+	    "/srv/data (xfs /dev/sdd1, not mounted in this namespace)",
+	    f.root);
+	first = strstr(said, expected);
+	if (first == NULL)
+		fail_msg("expected \"%s\" in:\n%s", expected, said);
+	assert_null(strstr(first + strlen(expected), "cannot be seen"));
+	/* The covered filesystem has no series; the rebound one has. */
+	snprintf(labels, sizeof(labels),
+		 "device=/dev/sdc1,fstype=ext4,mount=%s/mnt/boot", f.root);
+	assert_int_equal(fixture_find(&f, "disk.used_percent", labels), -1);
+	mount_labels(&f, labels, sizeof(labels));
+	assert_true(fixture_value(&f, "disk.used_percent", labels, &v));
+	assert_int_equal(collector_set_errors(f.set, "disk"), 0);
+	fixture_close(&f);
+}
+
+/* Nothing hidden (PID 1 sees the same mounts): nothing said. */
+static void test_nothing_hidden_nothing_said(void **state)
+{
+	struct fixture f;
+	struct stderr_capture capture;
+	char said[4096];
+
+	(void)state;
+	fixture_open(&f, "linux-6.18-kvm", "disk");
+	write_mounts(&f, PROC_LINE ROOT_LINE DATA_LINE);
+	fixture_write(&f, "proc/1/mountinfo", PROC_LINE ROOT_LINE DATA_LINE);
+	fixture_expand(&f, "proc/1/mountinfo");
+	stderr_capture_begin(&capture);
+	assert_int_equal(fixture_start(&f), 0);
+	fixture_tick(&f);
+	stderr_capture_end(&capture, said, sizeof(said));
+	assert_null(strstr(said, "cannot be seen"));
+	fixture_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +306,8 @@ int main(void)
 		cmocka_unit_test(test_sandbox_read_only_mount_is_not_read_only),
 		cmocka_unit_test(test_block_device_rates),
 		cmocka_unit_test(test_old_kernel_and_garbage),
+		cmocka_unit_test(test_hidden_filesystems_said_at_start),
+		cmocka_unit_test(test_nothing_hidden_nothing_said),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
