@@ -424,7 +424,7 @@ static const char *alert_value(const struct scope *s, const char *name,
 	if (a == NULL)
 		return "";
 	if (strncmp(name, "labels.", 7) == 0) {
-		if (!analyzer_label_value(a->labels, name + 7, buffer, size))
+		if (!labels_value(a->labels, name + 7, buffer, size))
 			buffer[0] = '\0';
 		return buffer;
 	}
