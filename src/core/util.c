@@ -368,6 +368,9 @@ void format_number(double value, char *buffer, size_t size)
 {
 	double magnitude = fabs(value);
 
+	/* A baseline learnt from zeros is 8.33e-14, not a number to read. */
+	if (magnitude < 1e-9)
+		value = magnitude = 0;
 	if (!isfinite(value) || magnitude >= 1e9 ||
 	    (magnitude > 0 && magnitude < 0.01))
 		snprintf(buffer, size, "%.3g", value);

@@ -125,6 +125,10 @@ static void test_numbers_for_people(void **state)
 	assert_string_equal(out, "740");
 	format_number(123456, out, sizeof(out));
 	assert_string_equal(out, "123456");
+	format_number(8.33e-14, out, sizeof(out)); /* a mean of zeros */
+	assert_string_equal(out, "0");
+	format_number(0.0012, out, sizeof(out));
+	assert_string_equal(out, "0.0012");
 
 	format_bytes(2.528e10, out, sizeof(out));
 	assert_string_equal(out, "23.5 GiB");
