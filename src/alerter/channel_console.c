@@ -38,7 +38,7 @@ void channel_console_write(const struct alert_message *m, uint64_t now_usec)
 			 a->firing ? "firing" : "resolved");
 		snprintf(kind, sizeof(kind), "SYSOPS_KIND=%s",
 			 alert_kind_name(a->kind));
-		alert_headline(a, m->host, headline, sizeof(headline));
+		alert_journal_line(a, m->host, headline, sizeof(headline));
 		alert_facts(a, now_usec, facts, sizeof(facts));
 		for (char *p = facts; *p; p++)
 			if (*p == '\n')

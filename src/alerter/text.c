@@ -88,6 +88,23 @@ void alert_headline(const struct alert_snapshot *a, const char *host,
 		 host, a->summary, kind_words(a));
 }
 
+/*
+ * The journal's line stands alone (journalctl, grep): it keeps the series
+ * and labels, which a chat message leaves to its title and facts.
+ */
+void alert_journal_line(const struct alert_snapshot *a, const char *host,
+			char *buffer, size_t size)
+{
+	char what[sizeof(a->series) + sizeof(a->labels) + 8] = "";
+
+	if (a->series[0] != '\0')
+		snprintf(what, sizeof(what), " (%s%s%s%s)", a->series,
+			 a->labels[0] ? "{" : "", a->labels,
+			 a->labels[0] ? "}" : "");
+	snprintf(buffer, size, "%s %s%s on %s: %s%s", state_word(a), a->rule,
+		 what, host, a->summary, kind_words(a));
+}
+
 void message_alert_headline(const struct alert_message *m, size_t i,
 			    char *buffer, size_t size)
 {

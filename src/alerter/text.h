@@ -27,6 +27,9 @@ void alert_headline(const struct alert_snapshot *a, const char *host,
 		    char *buffer, size_t size);
 /* An alert's first body line: its sentence, after "SEVERITY rule: " only
  * when the message holds several (the title says it for one). */
+/* "STATE rule (series{labels}) on host: summary": the journal's line. */
+void alert_journal_line(const struct alert_snapshot *a, const char *host,
+			char *buffer, size_t size);
 void message_alert_headline(const struct alert_message *m, size_t i,
 			    char *buffer, size_t size);
 /* Lines of facts, each ending in '\n'; empty when there are none. */

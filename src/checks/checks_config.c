@@ -255,17 +255,6 @@ static bool validate_process(const void *field, char *reason, size_t size)
 	return compiles(pattern, reason, size);
 }
 
-static bool validate_optional_absolute_path(const void *field, char *reason,
-					    size_t size)
-{
-	const char *path = *(const char *const *)field;
-
-	if (path == NULL || path[0] == '/')
-		return true;
-	snprintf(reason, size, "expected an absolute path (starting with '/')");
-	return false;
-}
-
 static bool validate_files(const void *field, char *reason, size_t size)
 {
 	const struct config_string_list *list = field;
@@ -425,7 +414,7 @@ static const struct config_key check_keys[] = {
     {.name = "pidfile",
      .type = CONFIG_STRING,
      .offset = CHECK_KEY(pidfile),
-     .validate = validate_optional_absolute_path,
+     .validate = config_validate_optional_path,
      .description = "process: the process whose pid this file holds "
 		    "(with process, its name must match too)."},
     {.name = "min",
@@ -530,7 +519,7 @@ static const struct config_key check_keys[] = {
     {.name = "ca_file",
      .type = CONFIG_STRING,
      .offset = CHECK_KEY(ca_file),
-     .validate = validate_optional_absolute_path,
+     .validate = config_validate_optional_path,
      .description = "http, tls: PEM file of the certificate authorities "
 		    "to trust instead of the system's; verification is "
 		    "never turned off."},

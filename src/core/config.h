@@ -175,6 +175,10 @@ config_origin_of(const struct config *config,
 		 const struct config_section *section, size_t index,
 		 const struct config_key *key);
 
+/* Validator for optional path keys: unset, or absolute. */
+bool config_validate_optional_path(const void *field, char *reason,
+				   size_t size);
+
 /* Validator for URL keys: http:// or https://, never echoing the value. */
 bool config_validate_http_url(const void *field, char *reason, size_t size);
 

@@ -26,9 +26,20 @@ static const char *const log_levels[] = { "error", "warning", "notice", "info",
 
 static bool validate_absolute_path(const void *field, char *reason, size_t size)
 {
+	if (*(const char *const *)field == NULL) {
+		snprintf(reason, size,
+			 "expected an absolute path (starting with '/')");
+		return false;
+	}
+	return config_validate_optional_path(field, reason, size);
+}
+
+bool config_validate_optional_path(const void *field, char *reason,
+				   size_t size)
+{
 	const char *path = *(const char *const *)field;
 
-	if (path != NULL && path[0] == '/')
+	if (path == NULL || path[0] == '/')
 		return true;
 	snprintf(reason, size, "expected an absolute path (starting with '/')");
 	return false;

@@ -20,17 +20,6 @@ static const char *const start_positions[] = { "end", "beginning", NULL };
 static const char *const severities[] = { "info", "warning", "critical",
 					   NULL };
 
-static bool validate_optional_absolute_path(const void *field, char *reason,
-					    size_t size)
-{
-	const char *path = *(const char *const *)field;
-
-	if (path == NULL || path[0] == '/')
-		return true;
-	snprintf(reason, size, "expected an absolute path (starting with '/')");
-	return false;
-}
-
 static bool validate_globs(const void *field, char *reason, size_t size)
 {
 	const struct config_string_list *list = field;
@@ -129,7 +118,7 @@ static const struct config_key logscan_keys[] = {
 	  .description = "Read the kernel ring buffer from kmsg_path." },
 	{ .name = "kmsg_path", .type = CONFIG_STRING,
 	  .offset = LOGSCAN_KEY(kmsg_path), .default_text = "\"/dev/kmsg\"",
-	  .validate = validate_optional_absolute_path,
+	  .validate = config_validate_optional_path,
 	  .description = "The kernel's record device; a FIFO carrying the same "
 			 "record format is accepted (tests)." },
 	{ .name = "journal", .type = CONFIG_BOOLEAN,
@@ -137,7 +126,7 @@ static const struct config_key logscan_keys[] = {
 	  .description = "Read the systemd journal." },
 	{ .name = "journal_directory", .type = CONFIG_STRING,
 	  .offset = LOGSCAN_KEY(journal_directory),
-	  .validate = validate_optional_absolute_path,
+	  .validate = config_validate_optional_path,
 	  .description = "Read the journal files in this directory instead of "
 			 "the local system journal." },
 	{ .name = "journal_max_priority", .type = CONFIG_INTEGER,
