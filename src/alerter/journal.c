@@ -108,6 +108,9 @@ static char *event_to_line(const struct alert_event *e, size_t *length)
 	json_object_object_add(o, "firing", json_object_new_boolean(e->firing));
 	json_object_object_add(o, "time",
 			       json_object_new_int64((int64_t)e->time_usec));
+	if (e->since_usec != 0)
+		json_object_object_add(
+		    o, "since", json_object_new_int64((int64_t)e->since_usec));
 	add_number(o, "value", e->value);
 	add_number(o, "baseline", e->baseline);
 	add_number(o, "threshold", e->threshold);
@@ -241,6 +244,9 @@ static int replay_line(const char *text, size_t length,
 	e.time_usec = (uint64_t)(json_object_object_get_ex(o, "time", &v)
 					 ? json_object_get_int64(v)
 					 : 0);
+	e.since_usec = (uint64_t)(json_object_object_get_ex(o, "since", &v)
+				      ? json_object_get_int64(v)
+				      : 0);
 	e.value = NUM("value", NAN);
 	e.baseline = NUM("baseline", NAN);
 	e.threshold = NUM("threshold", NAN);

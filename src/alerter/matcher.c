@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/identity.h"
 #include "core/config.h"
 #include "core/util.h"
 
@@ -70,8 +69,7 @@ bool alert_matchers_pass(const struct config_string_list *list,
 			field = series;
 		else if (strcmp(key, "severity") == 0)
 			field = event_severity_name(severity);
-		else if (!identity_label_value(labels, key, value,
-					       sizeof(value)))
+		else if (!labels_value(labels, key, value, sizeof(value)))
 			value[0] = '\0';
 		matched = fnmatch(glob, field, 0) == 0;
 		if (matched == negated)

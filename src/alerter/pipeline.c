@@ -431,7 +431,11 @@ int pipeline_submit(struct pipeline *p, const struct alert_event *e,
 	if (e->firing) {
 		if (!r->firing) {
 			r->firing = r->snap.firing = true;
-			r->snap.started_usec = observed;
+			/* When the condition began, not when it fired. */
+			r->snap.started_usec =
+			    e->since_usec != 0 && e->since_usec <= observed
+				? e->since_usec
+				: observed;
 			r->snap.ended_usec = 0;
 			r->repeats = 0;
 			if (!r->flapping)

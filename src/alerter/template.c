@@ -15,7 +15,6 @@
 #include "alerter/channel.h"
 #include "alerter/text.h"
 #include "core/sha256.h"
-#include "core/identity.h"
 #include "core/util.h"
 
 #define FIELD_MAX   64
@@ -424,7 +423,7 @@ static const char *alert_value(const struct scope *s, const char *name,
 	if (a == NULL)
 		return "";
 	if (strncmp(name, "labels.", 7) == 0) {
-		if (!identity_label_value(a->labels, name + 7, buffer, size))
+		if (!labels_value(a->labels, name + 7, buffer, size))
 			buffer[0] = '\0';
 		return buffer;
 	}

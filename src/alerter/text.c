@@ -118,21 +118,6 @@ void message_alert_headline(const struct alert_message *m, size_t i,
 			 a->summary, kind_words(a));
 }
 
-/* Numbers for people: 3 significant digits, no exponent below 1e9. */
-static void human_number(double v, char *buffer, size_t size)
-{
-	double magnitude = fabs(v);
-
-	if (magnitude >= 1e9 || (magnitude > 0 && magnitude < 0.01))
-		snprintf(buffer, size, "%.3g", v);
-	else if (magnitude >= 100 || v == floor(v))
-		snprintf(buffer, size, "%.0f", v);
-	else if (magnitude >= 10)
-		snprintf(buffer, size, "%.1f", v);
-	else
-		snprintf(buffer, size, "%.2f", v);
-}
-
 void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 		 char *buffer, size_t size)
 {
@@ -144,12 +129,14 @@ void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 	if (isfinite(a->value)) {
 		char value[32], other[32], limit[32];
 
-		human_number(a->value, value, sizeof(value));
+		format_series_value(a->series, a->value, value, sizeof(value));
 		used = string_appendf(buffer, size, used, "Value: %s", value);
 		if (isfinite(a->threshold))
-			human_number(a->threshold, limit, sizeof(limit));
+			format_series_value(a->series, a->threshold, limit,
+					    sizeof(limit));
 		if (isfinite(a->baseline))
-			human_number(a->baseline, other, sizeof(other));
+			format_series_value(a->series, a->baseline, other,
+					    sizeof(other));
 		if (isfinite(a->baseline) && isfinite(a->threshold))
 			used = string_appendf(buffer, size, used,
 					      " (usual %s, limit %s)", other,
@@ -189,6 +176,45 @@ void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 		string_appendf(buffer, size, used, "%s\n", a->detail);
 }
 
+bool alert_what(const struct alert_snapshot *a, char *buffer, size_t size)
+{
+	/* The words people use for the common series; others say their
+	 * rule. */
+	static const struct {
+		const char *series, *word, *after;
+	} words[] = {
+	    {"cpu.usage_percent", "CPU", ""},
+	    {"disk.used_percent", "disk", " full"},
+	    {"memory.used_percent", "memory", " used"},
+	    {"swap.used_percent", "swap", " used"},
+	};
+	/* The label that says where, most specific first. */
+	static const char *const keys[] = {"mount", "device", "interface",
+					   "unit",  "check",  "name"};
+	const char *after = "";
+	char area[64], where[64] = "", value[32], left[32] = "";
+
+	buffer[0] = '\0';
+	if (!isfinite(a->value) || a->series[0] == '\0')
+		return false;
+	string_copy(area, a->rule, sizeof(area));
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (strcmp(a->series, words[i].series) == 0) {
+			string_copy(area, words[i].word, sizeof(area));
+			after = words[i].after;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(keys) && where[0] == '\0'; i++)
+		labels_value(a->labels, keys[i], where, sizeof(where));
+	format_series_value(a->series, a->value, value, sizeof(value));
+	if (a->firing && a->eta_secs >= 0) {
+		format_duration((uint64_t)a->eta_secs, left, sizeof(left));
+		string_appendf(left, sizeof(left), strlen(left), " left");
+	}
+	snprintf(buffer, size, "%s%s%s %s%s%s%s", area, where[0] ? " " : "",
+		 where, value, after, left[0] ? ", " : "", left);
+	return true;
+}
+
 void message_title(const struct alert_message *m, char *buffer, size_t size)
 {
 	size_t firing = 0, resolved = 0;
@@ -201,13 +227,14 @@ void message_title(const struct alert_message *m, char *buffer, size_t size)
 	}
 	if (m->alert_count == 1) {
 		const struct alert_snapshot *a = &m->alerts[0];
+		char what[128];
 
-		snprintf(buffer, size, "%s %s on %s",
-			 a->kind == ALERT_KIND_RESOLVED	  ? "RESOLVED"
-			 : a->kind == ALERT_KIND_FLAPPING ? "FLAPPING"
-			 : a->kind == ALERT_KIND_TEST	  ? "TEST"
-							  : severity_upper(a->severity),
-			 a->rule, m->host);
+		/* Severity + what + where: "CRITICAL disk / 96% full on
+		 * web-01"; the rule when there is no value to say it with. */
+		if (!alert_what(a, what, sizeof(what)))
+			string_copy(what, a->rule, sizeof(what));
+		snprintf(buffer, size, "%s %s on %s", state_word(a), what,
+			 m->host);
 	} else if (m->alert_count == 0) {
 		snprintf(buffer, size, "%u alert%s waiting for the rate limit "
 			 "on %s", m->deferred_count,

@@ -35,7 +35,15 @@ void message_alert_headline(const struct alert_message *m, size_t i,
 /* Lines of facts, each ending in '\n'; empty when there are none. */
 void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 		 char *buffer, size_t size);
-/* "3 problems on web-01", "RESOLVED disk_full on web-01", ... */
+/*
+ * What and where in a few words: the rule (or the common series' own word),
+ * its key label (mount, device, interface, unit, check, name), the value
+ * and what time a forecast leaves: "disk / 96% full, 2h left", "CPU 97.9%",
+ * "redis_memory_near_limit cache 1.90 MiB"; false (and "") when the alert
+ * has no value to say it with (log events: the rule says it alone).
+ */
+bool alert_what(const struct alert_snapshot *a, char *buffer, size_t size);
+/* "CRITICAL disk / 96% full on web-01", "3 problems on web-01", ... */
 void message_title(const struct alert_message *m, char *buffer, size_t size);
 /* "12 more alerts follow in full when the rate limit allows" or "" */
 void message_deferred_line(const struct alert_message *m, char *buffer,

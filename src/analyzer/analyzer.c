@@ -19,7 +19,6 @@
 
 #include "analyzer/context.h"
 #include "collector/collector.h"
-#include "core/identity.h"
 #include "core/blobstore.h"
 #include "core/daemon.h"
 #include "core/event.h"
@@ -401,18 +400,6 @@ static bool has_suffix(const char *name, const char *suffix)
 	return string_ends_with(name, suffix);
 }
 
-/* A value in the series' own unit: 93.1%, 1.2 GiB, 412. */
-static void format_value(const char *name, double value, char *buffer,
-			 size_t size)
-{
-	if (has_suffix(name, "_percent"))
-		snprintf(buffer, size, "%.1f%%", value);
-	else if (has_suffix(name, "_bytes"))
-		context_format_bytes(value, buffer, size);
-	else
-		snprintf(buffer, size, "%.4g", value);
-}
-
 /*
  * Every metric alert carries the recent values of its series; one that
  * fires also carries the context its kind calls for (top processes, the
@@ -576,14 +563,16 @@ static bool slot_limit(const struct analyzer *a, const struct series_slot *slot,
 	return true;
 }
 
-/* A level as the limit's summary says it: "97%", "2.5", "11.0 MiB". */
+/* A level as the limit's summary says it: "97%", "2.50", "11.0 MiB". */
 static void limit_text(const char *name, const char *unit, double value,
 		       char *buffer, size_t size)
 {
-	if (has_suffix(name, "_bytes"))
-		format_value(name, value, buffer, size);
-	else
-		snprintf(buffer, size, "%.4g%s", value, unit);
+	if (has_suffix(name, "_bytes")) {
+		format_series_value(name, value, buffer, size);
+	} else {
+		format_number(value, buffer, size);
+		string_appendf(buffer, size, strlen(buffer), "%s", unit);
+	}
 }
 
 static void check_threshold(struct analyzer *a, struct series_slot *slot,
@@ -592,12 +581,13 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 {
 	struct limit l;
 	struct threshold_params params;
-	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], niced[64] = "";
-	char value_text[32], level_text[32], clear_text[32];
+	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], niced[96] = "";
+	char value_text[32], level_text[32], clear_text[32], for_text[24];
 	enum detect_transition change;
 	enum alert_severity severity = ALERT_WARNING;
 	double value = cpu_rule_value(a, slot, raw_value, now_usec);
 	double level, eta = -1;
+	uint64_t since = 0;
 	bool two_levels, firing;
 	const char *side;
 
@@ -630,11 +620,12 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 	slot->severity_sent = firing ? (uint8_t)(severity + 1) : 0;
 	series_label(series, label, sizeof(label));
 	if (slot->cpu_rule != CPU_RULE_NONE &&
-	    value < raw_value - 0.05 * fabs(raw_value))
+	    value < raw_value - 0.05 * fabs(raw_value)) {
+		limit_text(series->name, l.unit, raw_value, value_text,
+			   sizeof(value_text));
 		snprintf(niced, sizeof(niced),
-			 " (%.4g%s before leaving out "
-			 "niced work)",
-			 raw_value, l.unit);
+			 " (%s before leaving out niced work)", value_text);
+	}
 	side = l.below ? "below" : "above";
 	limit_text(series->name, l.unit, value, value_text, sizeof(value_text));
 	limit_text(series->name, l.unit,
@@ -656,6 +647,10 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 		    per_sec > 0)
 			eta = free_bytes / per_sec;
 	}
+	format_duration((uint64_t)l.for_secs, for_text, sizeof(for_text));
+	/* "Since" is when the breach began, for_secs before it fired. */
+	if (firing)
+		since = (uint64_t)slot->threshold_state.breach_since_usec;
 	if (change == DETECT_RESOLVE || !firing)
 		snprintf(summary, sizeof(summary),
 			 "%s %s is back to %s%s, %s %s.", label, l.what,
@@ -664,12 +659,12 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s %s is %s%s, %s the %s%s limit for at least "
-			 "%llds; it clears %s %s.",
+			 "%s; it clears %s %s.",
 			 label, l.what, value_text, niced, side,
 			 severity == ALERT_CRITICAL && two_levels ? "critical "
 								  : "",
-			 level_text, (long long)l.for_secs,
-			 l.below ? "above" : "below", clear_text);
+			 level_text, for_text, l.below ? "above" : "below",
+			 clear_text);
 	submit(a, &(struct alert_event){
 		.rule = l.rule,
 		.series = series->name,
@@ -677,6 +672,7 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 		.severity = severity,
 		.firing = firing,
 		.time_usec = (uint64_t)now_usec,
+		.since_usec = since,
 		.value = value,
 		.baseline = NAN,
 		.threshold = severity == ALERT_CRITICAL ? l.critical : level,
@@ -728,11 +724,11 @@ static void check_anomaly(struct analyzer *a, struct series_slot *slot,
 	if (change == DETECT_NONE)
 		return;
 	series_label(series, label, sizeof(label));
-	format_value(series->name, value, now_text, sizeof(now_text));
-	format_value(series->name, anomaly_baseline(s), base_text,
-		     sizeof(base_text));
-	format_value(series->name, anomaly_band(s, params), band_text,
-		     sizeof(band_text));
+	format_series_value(series->name, value, now_text, sizeof(now_text));
+	format_series_value(series->name, anomaly_baseline(s), base_text,
+			    sizeof(base_text));
+	format_series_value(series->name, anomaly_band(s, params), band_text,
+			    sizeof(band_text));
 	if (change == DETECT_RESOLVE)
 		snprintf(summary, sizeof(summary),
 			 "%s is back within its usual range at %s (normal "
@@ -810,7 +806,7 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	struct trend_forecast f;
 	enum detect_transition change;
 	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], rule[64];
-	char eta[24], low[24], high[24], rate[32];
+	char eta[24], low[24], high[24], rate[32], horizon[24];
 
 	analyzer_trend_params(&a->config->analyzer, series->name,
 			      series->labels, &params);
@@ -823,7 +819,8 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	context_format_duration(f.eta_secs, eta, sizeof(eta));
 	context_format_duration(f.eta_low, low, sizeof(low));
 	context_format_duration(f.eta_high, high, sizeof(high));
-	snprintf(rate, sizeof(rate), "%.2g points/h", f.slope * 3600);
+	format_rate(f.slope, "points", rate, sizeof(rate));
+	context_format_duration(params.horizon_secs, horizon, sizeof(horizon));
 	if (change == DETECT_FIRE)
 		snprintf(summary, sizeof(summary),
 			 "%s is at %.1f%% and growing %s: it reaches 100%% in "
@@ -833,8 +830,8 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s at %.1f%% is no longer on course to reach 100%% "
-			 "within %.0f h.", label, value,
-			 params.horizon_secs / 3600);
+			 "within %s.",
+			 label, value, horizon);
 	submit(a, &(struct alert_event){
 		.rule = rule,
 		.series = series->name,
@@ -886,9 +883,9 @@ static void leak_subject(const struct metric_series *series, char *buffer,
 		what = "threads";
 	else if (strcmp(series->name, "memory.slab_unreclaimable_bytes") == 0)
 		what = "unreclaimable kernel slab";
-	if (!identity_label_value(series->labels, "name", name, sizeof(name)))
-		identity_label_value(series->labels, "unit", name, sizeof(name));
-	identity_label_value(series->labels, "pid", pid, sizeof(pid));
+	if (!labels_value(series->labels, "name", name, sizeof(name)))
+		labels_value(series->labels, "unit", name, sizeof(name));
+	labels_value(series->labels, "pid", pid, sizeof(pid));
 	unit[0] = '\0';
 	if (pid[0])
 		snprintf(unit, sizeof(unit), " (pid %s)", pid);
@@ -907,6 +904,7 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	enum detect_transition change;
 	char summary[SUMMARY_MAX], subject[192], rate[32], dur[24], now[32];
 	bool bytes = has_suffix(series->name, "_bytes");
+	uint64_t since = 0;
 
 	analyzer_leak_params(&a->config->analyzer, series->name, &params);
 	leak_update(&slot->u.leak, &params, now_usec, value);
@@ -915,12 +913,10 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 		return;
 	leak_subject(series, subject, sizeof(subject));
 	context_format_duration(r.duration_secs, dur, sizeof(dur));
-	format_value(series->name, value, now, sizeof(now));
-	if (bytes)
-		snprintf(rate, sizeof(rate), "+%.3g MiB/h",
-			 r.rate_per_sec * 3600 / (1024 * 1024));
-	else
-		snprintf(rate, sizeof(rate), "+%.3g/h", r.rate_per_sec * 3600);
+	format_series_value(series->name, value, now, sizeof(now));
+	rate[0] = '+';
+	format_rate(r.rate_per_sec, bytes ? NULL : "", rate + 1,
+		    sizeof(rate) - 1);
 	if (change == DETECT_FIRE)
 		snprintf(summary, sizeof(summary),
 			 "%s %s for %s, r2=%.2f, now %s: it looks like a "
@@ -928,6 +924,9 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s stopped growing (now %s).", subject, now);
+	/* The leak began with its growth run. */
+	if (change == DETECT_FIRE && r.duration_secs * 1e6 < (double)now_usec)
+		since = (uint64_t)now_usec - (uint64_t)(r.duration_secs * 1e6);
 	submit(a, &(struct alert_event){
 		.rule = bytes ? "memory_leak"
 			: strcmp(series->name, "process.threads") == 0
@@ -938,6 +937,7 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 		.severity = ALERT_WARNING,
 		.firing = change == DETECT_FIRE,
 		.time_usec = (uint64_t)now_usec,
+		.since_usec = since,
 		.value = value,
 		.baseline = r.start_value,
 		.threshold = NAN,

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "analyzer/analyzer.h"
-#include "core/identity.h"
 #include "core/util.h"
 
 #define A_KEY(field) offsetof(struct analyzer_config, field)
@@ -462,7 +461,7 @@ static bool label_glob(const char *pattern, const char *labels, const char *key)
 
 	if (pattern == NULL)
 		return true;
-	return identity_label_value(labels, key, value, sizeof(value)) &&
+	return labels_value(labels, key, value, sizeof(value)) &&
 	       fnmatch(pattern, value, 0) == 0;
 }
 

@@ -130,21 +130,6 @@ bool context_disk_fill_rate(const struct metric_registry *registry,
 	return true;
 }
 
-void context_format_bytes(double bytes, char *buffer, size_t size)
-{
-	static const char *const units[] = {"B",   "KiB", "MiB",
-					    "GiB", "TiB", "PiB"};
-	double v = fabs(bytes);
-	size_t u = 0;
-
-	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buffer, size, "%s%.*f %s", bytes < 0 ? "-" : "",
-		 u == 0 || v >= 100 ? 0 : 1, v, units[u]);
-}
-
 void context_format_duration(double secs, char *buffer, size_t size)
 {
 	/* The one duration format of every output (core/util.h). */
@@ -152,25 +137,6 @@ void context_format_duration(double secs, char *buffer, size_t size)
 		snprintf(buffer, size, "never");
 	else
 		format_duration((uint64_t)(secs + 0.5), buffer, size);
-}
-
-/* Per second, minute or hour: whichever gives a number of at least 1. */
-void context_format_rate(double bytes_per_sec, char *buffer, size_t size)
-{
-	char amount[32];
-	double per = bytes_per_sec;
-	const char *unit = "s";
-
-	if (fabs(per) < 1024 * 1024 / 60.0 || fabs(per) < 1) {
-		per *= 60;
-		unit = "min";
-		if (fabs(per) < 1024 * 1024) {
-			per *= 60;
-			unit = "h";
-		}
-	}
-	context_format_bytes(per, amount, sizeof(amount));
-	snprintf(buffer, size, "%s%s/%s", per >= 0 ? "+" : "", amount, unit);
 }
 
 /* Appends a whole line, or nothing when it would not fit. */
@@ -284,12 +250,12 @@ static void format_memory(const struct collector_top *top, char *buffer,
 		const struct collector_process *p = &top->rss[i];
 		char rss[24], growth[24], over[24];
 
-		context_format_bytes((double)p->rss_bytes, rss, sizeof(rss));
+		format_bytes((double)p->rss_bytes, rss, sizeof(rss));
 		if (p->first_seen_usec > 0 &&
 		    top->time_usec > p->first_seen_usec &&
 		    p->rss_growth_bytes != 0) {
-			context_format_bytes((double)p->rss_growth_bytes,
-					     growth, sizeof(growth));
+			format_bytes((double)p->rss_growth_bytes, growth,
+				     sizeof(growth));
 			context_format_duration(
 			    (double)(top->time_usec - p->first_seen_usec) / 1e6,
 			    over, sizeof(over));
@@ -344,9 +310,9 @@ static void format_disk_space(const struct metric_registry *registry,
 	    !newest_of(registry, "disk.free_bytes", series->labels,
 		       &free_bytes))
 		return;
-	context_format_bytes(used_bytes, used_text, sizeof(used_text));
-	context_format_bytes(total, total_text, sizeof(total_text));
-	context_format_bytes(free_bytes, free_text, sizeof(free_text));
+	format_bytes(used_bytes, used_text, sizeof(used_text));
+	format_bytes(total, total_text, sizeof(total_text));
+	format_bytes(free_bytes, free_text, sizeof(free_text));
 	add_line(buffer, size, used, "Used %s of %s, %s free", used_text,
 		 total_text, free_text);
 	add_line(buffer, size, used, "Bytes: %.0f used, %.0f free, %.0f total",
@@ -354,7 +320,8 @@ static void format_disk_space(const struct metric_registry *registry,
 	/* Over the last 10 minutes (or what the ring holds). */
 	if (!context_disk_fill_rate(registry, series->labels, 600, &per_sec))
 		return;
-	context_format_rate(per_sec, rate, sizeof(rate));
+	rate[0] = per_sec > 0 ? '+' : '\0';
+	format_rate(per_sec, NULL, rate + (per_sec > 0), sizeof(rate) - 1);
 	if (per_sec > 0) {
 		context_format_duration(free_bytes / per_sec, eta, sizeof(eta));
 		add_line(buffer, size, used, "Filling at %s: full in ~%s", rate,

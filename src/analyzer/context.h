@@ -60,8 +60,7 @@ size_t context_format(enum context_kind kind,
 		      char *buffer, size_t size);
 
 /* Helpers shared with the analyzer's sentences. */
-void context_format_bytes(double bytes, char *buffer, size_t size);
+/* format_duration() of core/util.h, "never" when negative. */
 void context_format_duration(double secs, char *buffer, size_t size);
-void context_format_rate(double bytes_per_sec, char *buffer, size_t size);
 
 #endif

@@ -101,18 +101,6 @@ static bool number(const char *info, const char *key, double *out)
 	return end != value;
 }
 
-static void human_bytes(double bytes, char *out, size_t size)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	size_t unit = 0;
-
-	while (bytes >= 1024 && unit + 1 < ARRAY_SIZE(units)) {
-		bytes /= 1024;
-		unit++;
-	}
-	snprintf(out, size, unit ? "%.1f %s" : "%.0f %s", bytes, units[unit]);
-}
-
 static void sample_if(struct check *c, const char *info, const char *key,
 		      const char *series)
 {
@@ -142,8 +130,8 @@ static void judge_memory(struct check *c, const char *info)
 		percent = used * 100 / max;
 		check_sample(c, "redis.memory_used_percent", percent);
 	}
-	human_bytes(used, used_text, sizeof(used_text));
-	human_bytes(max, max_text, sizeof(max_text));
+	format_bytes(used, used_text, sizeof(used_text));
+	format_bytes(max, max_text, sizeof(max_text));
 	verdict.value = percent;
 	verdict.bad = max > 0 && percent >= c->config->memory_warning_percent;
 	check_condition(c, &verdict,

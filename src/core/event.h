@@ -49,6 +49,10 @@ struct alert_event {
 	bool firing;            /* false: the condition has cleared */
 	enum alert_nature nature;
 	uint64_t time_usec;     /* CLOCK_REALTIME when observed */
+	/* CLOCK_REALTIME when the condition began (a threshold's breach
+	 * before its for_secs, a leak's growth run), so "since" agrees with
+	 * "for at least 60s"; 0: time_usec. */
+	uint64_t since_usec;
 	double value;           /* NAN when not applicable */
 	double baseline;        /* NAN when not applicable */
 	double threshold;       /* NAN when not applicable */

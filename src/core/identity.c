@@ -230,27 +230,3 @@ bool identity_labels_next(const char **cursor, char *name, size_t name_size,
 	}
 	return false;
 }
-
-bool identity_label_value(const char *labels, const char *key, char *out,
-			  size_t size)
-{
-	size_t key_length = strlen(key);
-
-	for (const char *p = labels; p != NULL && *p != '\0';) {
-		const char *comma = strchr(p, ',');
-		size_t length = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (length > key_length && strncmp(p, key, key_length) == 0 &&
-		    p[key_length] == '=') {
-			size_t n = length - key_length - 1;
-
-			if (n >= size)
-				n = size - 1;
-			memcpy(out, p + key_length + 1, n);
-			out[n] = '\0';
-			return true;
-		}
-		p = comma ? comma + 1 : NULL;
-	}
-	return false;
-}

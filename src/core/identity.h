@@ -61,8 +61,4 @@ void identity_labels_text(const struct config_string_list *labels, char *out,
 bool identity_labels_next(const char **cursor, char *name, size_t name_size,
 			  char *value, size_t value_size);
 
-/* The value of key in "k=v,k=v" labels (cut to size); false when absent. */
-bool identity_label_value(const char *labels, const char *key, char *out,
-			  size_t size);
-
 #endif

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,14 +325,123 @@ void format_duration(uint64_t seconds, char *buffer, size_t size)
 		snprintf(buffer, size, "%llus", (unsigned long long)seconds);
 	else if (seconds < 3600)
 		snprintf(buffer, size, "%llum", (unsigned long long)seconds / 60);
+	else if (seconds < 86400 && seconds % 3600 < 60)
+		snprintf(buffer, size, "%lluh",
+			 (unsigned long long)seconds / 3600);
 	else if (seconds < 86400)
 		snprintf(buffer, size, "%lluh %llum",
 			 (unsigned long long)seconds / 3600,
 			 (unsigned long long)seconds % 3600 / 60);
+	else if (seconds % 86400 < 3600)
+		snprintf(buffer, size, "%llud",
+			 (unsigned long long)seconds / 86400);
 	else
 		snprintf(buffer, size, "%llud %lluh",
 			 (unsigned long long)seconds / 86400,
 			 (unsigned long long)seconds % 86400 / 3600);
+}
+
+bool labels_value(const char *labels, const char *key, char *out, size_t size)
+{
+	size_t key_length = strlen(key);
+
+	for (const char *p = labels; p != NULL && *p != '\0';) {
+		const char *comma = strchr(p, ',');
+		size_t length = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (length > key_length && strncmp(p, key, key_length) == 0 &&
+		    p[key_length] == '=') {
+			size_t n = length - key_length - 1;
+
+			if (n >= size)
+				n = size - 1;
+			memcpy(out, p + key_length + 1, n);
+			out[n] = '\0';
+			return true;
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+void format_number(double value, char *buffer, size_t size)
+{
+	double magnitude = fabs(value);
+
+	/* A baseline learnt from zeros is 8.33e-14, not a number to read. */
+	if (magnitude < 1e-9)
+		value = magnitude = 0;
+	if (!isfinite(value) || magnitude >= 1e9 ||
+	    (magnitude > 0 && magnitude < 0.01))
+		snprintf(buffer, size, "%.3g", value);
+	else if (magnitude >= 99.95 || value == floor(value))
+		snprintf(buffer, size, "%.0f", value);
+	else if (magnitude >= 9.995)
+		snprintf(buffer, size, "%.1f", value);
+	else
+		snprintf(buffer, size, "%.2f", value);
+}
+
+void format_bytes(double bytes, char *buffer, size_t size)
+{
+	static const char *const units[] = {"B",   "KiB", "MiB",
+					    "GiB", "TiB", "PiB"};
+	double v = fabs(bytes);
+	size_t u = 0;
+
+	/* 1000 KiB reads better as 0.98 MiB: never four digits. */
+	while (v >= 999.5 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	if (bytes < 0)
+		v = -v;
+	if (u == 0)
+		snprintf(buffer, size, "%.0f B", v);
+	else {
+		format_number(v, buffer, size);
+		string_appendf(buffer, size, strlen(buffer), " %s", units[u]);
+	}
+}
+
+void format_rate(double per_sec, const char *unit, char *buffer, size_t size)
+{
+	/* Counts stay under 1000 per period, bytes under 100 GiB. */
+	double limit = unit ? 999.5 : 100.0 * 1024 * 1024 * 1024;
+	double amount = per_sec * 3600;
+	const char *period = "h";
+	size_t used;
+
+	if (fabs(amount) >= limit) {
+		amount = per_sec * 60;
+		period = "min";
+		if (fabs(amount) >= limit) {
+			amount = per_sec;
+			period = "s";
+		}
+	}
+	if (unit)
+		format_number(amount, buffer, size);
+	else
+		format_bytes(amount, buffer, size);
+	used = strlen(buffer);
+	string_appendf(buffer, size, used, "%s%s/%s", unit && *unit ? " " : "",
+		       unit ? unit : "", period);
+}
+
+void format_series_value(const char *series, double value, char *buffer,
+			 size_t size)
+{
+	if (string_ends_with(series, "_bytes")) {
+		format_bytes(value, buffer, size);
+	} else if (string_ends_with(series, "_bytes_per_sec")) {
+		format_bytes(value, buffer, size);
+		string_appendf(buffer, size, strlen(buffer), "/s");
+	} else {
+		format_number(value, buffer, size);
+		if (string_ends_with(series, "_percent"))
+			string_appendf(buffer, size, strlen(buffer), "%%");
+	}
 }
 
 void format_time_rfc3339(uint64_t usec, char *buffer, size_t size)

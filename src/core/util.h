@@ -73,8 +73,32 @@ size_t utf8_length(const char *s);
 bool utf8_truncate(char *s, size_t capacity, size_t max_chars,
 		   const char *marker);
 
+/* The value of key in canonical "k=v,k=v" labels; false when absent. */
+bool labels_value(const char *labels, const char *key, char *out, size_t size);
+
 /* "45s", "12m", "3h 20m", "2d 5h": every duration the agent prints. */
 void format_duration(uint64_t seconds, char *buffer, size_t size);
+/*
+ * Numbers for people, one copy for every output (alert text, history):
+ * 3 significant digits and never an exponent below 1e9: "97.9", "0.42",
+ * "740", "12345".
+ */
+void format_number(double value, char *buffer, size_t size);
+/* Bytes in binary units, 3 significant digits: "23.5 GiB", "512 MiB". */
+void format_bytes(double bytes, char *buffer, size_t size);
+/*
+ * A rate in unit per s, min or h (unit NULL: bytes, in binary units): the
+ * longest period whose number still reads well, so a slow leak reads
+ * "+14.1 GiB/h" and a trend "740 points/h", a fast fill "3.20 GiB/min".
+ * No sign for positive rates: callers that mean growth print the "+".
+ */
+void format_rate(double per_sec, const char *unit, char *buffer, size_t size);
+/*
+ * A value in its series' unit, by the name's suffix: "96%" (_percent),
+ * "23.5 GiB" (_bytes), "1.43 MiB/s" (_bytes_per_sec), else a number.
+ */
+void format_series_value(const char *series, double value, char *buffer,
+			 size_t size);
 /* "2025-11-22T00:05:00.000Z" */
 void format_time_rfc3339(uint64_t usec, char *buffer, size_t size);
 

@@ -214,6 +214,7 @@ static void print_series(const char *name, const char *labels,
 {
 	struct history_output *out = context;
 	char full[METRIC_NAME_MAX + METRIC_LABELS_MAX + 2];
+	char min[32], avg[32], max[32];
 	struct summary s;
 
 	summarize(points, count, out->since, &s);
@@ -223,8 +224,11 @@ static void print_series(const char *name, const char *labels,
 			snprintf(full, sizeof(full), "%s{%s}", name, labels);
 		else
 			snprintf(full, sizeof(full), "%s", name);
-		printf("%-44s %10.4g %10.4g %10.4g  %s\n", full, s.min, s.avg,
-		       s.max, s.spark);
+		format_series_value(name, s.min, min, sizeof(min));
+		format_series_value(name, s.avg, avg, sizeof(avg));
+		format_series_value(name, s.max, max, sizeof(max));
+		printf("%-44s %10s %10s %10s  %s\n", full, min, avg, max,
+		       s.spark);
 		return;
 	}
 	json_object *o = json_object_new_object(), *list;

@@ -62,8 +62,7 @@ static void memory_max(const char *sys_root, const char *cgroup, char *out,
 	if (strncmp(text, "max", 3) == 0)
 		snprintf(out, size, "no limit");
 	else if (sscanf(text, "%llu", &bytes) == 1)
-		snprintf(out, size, "%.1f MiB",
-			 (double)bytes / (1024.0 * 1024.0));
+		format_bytes((double)bytes, out, size);
 }
 
 /* "NAME" of "Killed process PID (NAME)" on the matching line. */

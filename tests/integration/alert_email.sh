@@ -39,6 +39,7 @@ write_alert_config "$dir/agent.toml" \
 check "test-alert sends over STARTTLS with AUTH" grep -q "^email: ok (250)" "$dir/test.out"
 
 start_feed "$dir/daemon.log" "$dir/agent.toml"
+# The feed gives every event the value 93.5: the push line says it.
 feed "fire oom_kill critical - Out of memory: killed process 4242 (java)"
 check "the alert arrives as a mail" wait_for 20 test -s "$dir/mail/2.eml"
 check "envelope: sender, both recipients, TLS, authenticated" \
@@ -55,7 +56,7 @@ raw = open(sys.argv[1], "rb").read()
 m = email.message_from_bytes(raw, policy=email.policy.strict)
 ok = (m["From"] == "sysops-agent@example.org" and
       "oncall@example.org" in m["To"] and
-      m["Subject"] == "[sysops] CRITICAL oom_kill on mail-07" and
+      m["Subject"] == "[sysops] CRITICAL oom_kill 93.5 on mail-07" and
       email.utils.parsedate_to_datetime(m["Date"]) is not None and
       m["Message-ID"].startswith("<") and m["Message-ID"].endswith("@mail-07>") and
       m["MIME-Version"] == "1.0" and

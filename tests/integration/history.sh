@@ -95,9 +95,16 @@ check "history.db is created in the state dir" test -s "$state/history.db"
 "$AGENT" history -c "$cfg" >"$TEST_TMP/history.out" 2>&1
 check "history lists every series" \
 	test "$(grep -c '^test.series{n=' "$TEST_TMP/history.out")" = 4
-check "history shows min/avg/max: the steady disk is 40 40 40" \
-	grep -Eq '^disk.used_percent\{mount=/\} +40 +40 +40 ' "$TEST_TMP/history.out"
+check "history shows min/avg/max: the steady disk is 40% 40% 40%" \
+	grep -Eq '^disk.used_percent\{mount=/\} +40% +40% +40% ' "$TEST_TMP/history.out"
 check "history draws a sparkline" grep -q '▁' "$TEST_TMP/history.out"
+check "history prints bytes for people: 2.528e10 is 23.5 GiB" \
+	grep -Eq '^disk.used_bytes\{mount=/\} +23.5 GiB +23.5 GiB +23.5 GiB ' "$TEST_TMP/history.out"
+check "and a byte rate per second" \
+	grep -Eq '^net.rx_bytes_per_sec\{interface=eth0\} +1.[0-9]+ MiB/s ' "$TEST_TMP/history.out"
+"$AGENT" history -c "$cfg" --metric 'disk.used_bytes' --json >"$TEST_TMP/bytes.json"
+check "--json keeps the bytes a number" \
+	python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["series"][0]; assert s["max"] == 2.528e10' "$TEST_TMP/bytes.json"
 "$AGENT" history -c "$cfg" --metric 'cpu.*' --since 4h >"$TEST_TMP/cpu.out" 2>&1
 check "--metric selects by glob" \
 	test "$(grep -vc -e '^SERIES' -e '^sysops-agent: reading' "$TEST_TMP/cpu.out")" = 1
@@ -112,7 +119,7 @@ write_config "$TEST_TMP/plain.toml" '[agent]'
 check "alerts takes --state-dir over the config's state_dir" \
 	grep -qx "sysops-agent: reading $state/history.db" "$TEST_TMP/alerts-dir.out"
 check "the spike shows as the maximum" \
-	grep -Eq '^cpu.usage_percent +[0-9.]+ +[0-9.]+ +99 ' "$TEST_TMP/cpu.out"
+	grep -Eq '^cpu.usage_percent +[0-9.]+% +[0-9.]+% +99% ' "$TEST_TMP/cpu.out"
 "$AGENT" history -c "$cfg" --metric 'cpu.*' --json >"$TEST_TMP/cpu.json"
 contiguous() { # every minute from the first to the last is there
 	python3 - "$1" <<'EOF'
@@ -137,13 +144,13 @@ check "alerts --json is valid JSON" \
 check "export --prometheus writes the newest minute" \
 	grep -q '^sysops_disk_used_percent{mount="/"} 40$' "$TEST_TMP/export.prom"
 check "export says how many series it wrote" \
-	grep -q '8 series written' "$TEST_TMP/export.err"
+	grep -q '9 series written' "$TEST_TMP/export.err"
 
 # ---- restart: warm baselines, continuous history ----
 run2=$TEST_TMP/run2.log
 "$DRIVER" -c "$cfg" --epoch "$epoch" --start 540 --ticks 120 >"$run2" 2>&1
 check "after a restart every baseline is restored" \
-	grep -q 'restored the baselines of 8 of 8 series' "$run2"
+	grep -q 'restored the baselines of 9 of 9 series' "$run2"
 check "a warm analyzer raises no false alarm after the restart" \
 	test "$(grep -c 'ALERT' "$run2")" = 0
 "$AGENT" history -c "$cfg" --metric 'cpu.*' --json >"$TEST_TMP/cpu2.json"

@@ -42,7 +42,7 @@ oom_alerts() { # firing alerts about the kill (not "invoked oom-killer")
 oom_alerted() { [ "$(oom_alerts)" -ge 1 ]; }
 check "the kill is alerted" wait_for 20 oom_alerted
 check "with the victim, its cgroup and the cgroup's limit" \
-	requests_at_least "$dir" 1 "any(a['rule'] == 'cgroup_oom' and 'Victim: leaker (pid 4242)' in (a['detail'] or '') and 'Cgroup: /system.slice/app.service, memory.max 512.0 MiB' in a['detail'] for a in r['body'].get('alerts', []))"
+	requests_at_least "$dir" 1 "any(a['rule'] == 'cgroup_oom' and 'Victim: leaker (pid 4242)' in (a['detail'] or '') and 'Cgroup: /system.slice/app.service, memory.max 512 MiB' in a['detail'] for a in r['body'].get('alerts', []))"
 # The counter went up with the lines: a few ticks for a second alert to
 # show, were there one.
 until=$(( $(date +%s) + 4 ))

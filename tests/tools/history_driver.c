@@ -74,6 +74,8 @@ static double value_at(int which, long tick, long spike_at)
 		return 40.0;
 	case 3:
 		return 1.5e6 + 1e5 * sin((double)tick / 20.0) + jitter * 1e4;
+	case 4: /* disk bytes: steady, 23.5 GiB */
+		return 2.528e10;
 	default:
 		return (double)which + jitter;
 	}
@@ -100,10 +102,11 @@ int main(int argc, char **argv)
 		&analyzer_module, &history_module,
 	};
 	struct series fixed[] = {
-		{ "cpu.usage_percent", "", 0 },
-		{ "memory.used_percent", "", 0 },
-		{ "disk.used_percent", "mount=/", 0 },
-		{ "net.rx_bytes_per_sec", "interface=eth0", 0 },
+	    {"cpu.usage_percent", "", 0},
+	    {"memory.used_percent", "", 0},
+	    {"disk.used_percent", "mount=/", 0},
+	    {"net.rx_bytes_per_sec", "interface=eth0", 0},
+	    {"disk.used_bytes", "mount=/", 0},
 	};
 	const char *config_path = NULL;
 	long epoch = 0, start = 0, ticks = 60, interval_ms = 0, extra = 4;
@@ -174,7 +177,7 @@ int main(int argc, char **argv)
 				     value_at((int)i, tick, spike_at));
 		for (long i = 0; i < extra; i++)
 			metrics_push(d.metrics, extra_ids[i], (int64_t)now,
-				     value_at(4 + (int)i, tick, 0));
+				     value_at(5 + (int)i, tick, 0));
 		for (size_t m = 0; m < ARRAY_SIZE(pipeline); m++)
 			pipeline[m]->tick(&d, now);
 		if (!sink_set && analyzer_running() != NULL) {

@@ -31,6 +31,7 @@ struct captured {
 	struct {
 		char rule[48], series[64], labels[64], summary[512];
 		char detail[512];
+		uint64_t time_usec, since_usec;
 		bool firing;
 		enum alert_severity severity;
 		double value, score;
@@ -49,6 +50,8 @@ static int capture(const struct alert_event *event, void *context)
 		snprintf(c->e[c->count].labels, 64, "%s", event->labels);
 		snprintf(c->e[c->count].summary, 512, "%s", event->summary);
 		c->e[c->count].firing = event->firing;
+		c->e[c->count].time_usec = event->time_usec;
+		c->e[c->count].since_usec = event->since_usec;
 		c->e[c->count].value = event->value;
 		c->e[c->count].score = event->score;
 		c->e[c->count].severity = event->severity;
@@ -99,7 +102,10 @@ static void test_threshold_alert_fires_and_resolves(void **state)
 	assert_string_equal(c.e[0].rule, "cpu_percent");
 	assert_true(c.e[0].firing);
 	assert_non_null(strstr(c.e[0].summary, "CPU usage is 97%, above the "
-					       "90% limit for at least 60s"));
+					       "90% limit for at least 1m"));
+	/* Since the breach began (tick 12), a minute before it fired. */
+	assert_int_equal(c.e[0].since_usec, T0 + 12 * 10 * SEC);
+	assert_int_equal(c.e[0].time_usec - c.e[0].since_usec, 60 * SEC);
 	assert_false(c.e[1].firing);
 	assert_non_null(strstr(c.e[1].summary, "back to"));
 	analyzer_free(a);
@@ -310,7 +316,7 @@ static void test_override_below(void **state)
 	assert_string_equal(c.e[0].rule, "threshold");
 	assert_true(c.e[0].firing);
 	assert_int_equal(c.e[0].severity, ALERT_WARNING);
-	assert_non_null(strstr(c.e[0].summary, "below the 1000 B limit"));
+	assert_non_null(strstr(c.e[0].summary, "below the 0.98 KiB limit"));
 	assert_true(c.e[1].firing);
 	assert_int_equal(c.e[1].severity, ALERT_CRITICAL);
 	/* 1200: back above critical's clear level, still short of clear

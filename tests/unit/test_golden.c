@@ -36,7 +36,7 @@ static void cpu_message(struct alert_message *m)
 	a->labels[0] = '\0';
 	string_copy(a->summary,
 		    "CPU use is 97.9%, above the critical 95% "
-		    "limit for at least 60s; it clears below 85.5%.",
+		    "limit for at least 1m; it clears below 85.5%.",
 		    sizeof(a->summary));
 	string_copy(a->detail,
 		    "Top CPU over the last 10s:\n"

@@ -61,6 +61,7 @@ static struct alert_event event(const char *rule)
 		.labels = "mount=/\"quoted\"", .severity = ALERT_CRITICAL,
 		.firing = true, .nature = ALERT_STATE,
 		.time_usec = 1763769600000000ULL, .value = 97.5,
+		.since_usec = 1763769540000000ULL, /* the breach began */
 		.baseline = NAN, .threshold = 90, .score = 0.5,
 		.eta_secs = 3600, .summary = "disk / is 97% full\nsecond line",
 		.detail = "détail ünicode", .count = 2, .history = history,
@@ -94,6 +95,7 @@ static void test_replays_what_was_appended(void **state)
 	assert_int_equal(seen.last.nature, ALERT_STATE);
 	assert_int_equal(seen.last.severity, ALERT_CRITICAL);
 	assert_int_equal(seen.last.time_usec, 1763769600000000ULL);
+	assert_int_equal(seen.last.since_usec, 1763769540000000ULL);
 	assert_true(seen.last.value == 97.5);
 	assert_true(isnan(seen.last.baseline));
 	assert_int_equal(seen.last.eta_secs, 3600);

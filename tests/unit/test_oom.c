@@ -61,7 +61,7 @@ static void test_victim_cgroup_and_limit(void **state)
 	assert_true(oom_detail(root, &event, out, sizeof(out)) > 0);
 	assert_non_null(strstr(out, "Victim: leaker (pid 4242)\n"));
 	assert_non_null(strstr(out, "Cgroup: /system.slice/app.service, "
-				    "memory.max 512.0 MiB\n"));
+				    "memory.max 512 MiB\n"));
 	assert_non_null(strstr(out, "> Memory cgroup out of memory"));
 
 	/* A global OOM with no cgroup line: the victim alone, then context. */

@@ -229,6 +229,43 @@ static void test_resolved_with_duration(void **state)
 	pipeline_free(p);
 }
 
+/* "Since" is when the condition began: the breach before for_secs. */
+static void test_since_is_when_the_condition_began(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+	struct alert_event e = {
+	    .rule = "cpu_percent",
+	    .series = "cpu.usage_percent",
+	    .labels = "",
+	    .severity = ALERT_CRITICAL,
+	    .firing = true,
+	    .time_usec = T0 + 60 * SEC,
+	    .since_usec = T0,
+	    .value = 97,
+	    .baseline = NAN,
+	    .threshold = 95,
+	    .eta_secs = -1,
+	    .summary = "CPU use is 97%, above the 95% limit for at least 1m",
+	};
+
+	(void)state;
+	s.group_wait_usec = 0;
+	p = make(&s);
+	assert_int_equal(pipeline_submit(p, &e, T0 + 60 * SEC), 0);
+	pipeline_tick(p, T0 + 60 * SEC);
+	assert_int_equal(captured_count, 1);
+	assert_int_equal(captured[0].alerts[0].started_usec, T0);
+	/* A start in the future (a clock step) falls back to the event. */
+	e.rule = "other";
+	e.since_usec = T0 + 600 * SEC;
+	assert_int_equal(pipeline_submit(p, &e, T0 + 60 * SEC), 0);
+	pipeline_tick(p, T0 + 60 * SEC);
+	assert_int_equal(captured_count, 2);
+	assert_int_equal(captured[1].alerts[0].started_usec, T0 + 60 * SEC);
+	pipeline_free(p);
+}
+
 static void test_blip_inside_group_wait_is_kept_in_history(void **state)
 {
 	struct pipeline_settings s = base_settings();
@@ -681,6 +718,7 @@ int main(void)
 	    cmocka_unit_test(test_lone_critical_goes_out_within_seconds),
 	    cmocka_unit_test(test_dedup_repeat_and_escalation),
 	    cmocka_unit_test(test_resolved_with_duration),
+	    cmocka_unit_test(test_since_is_when_the_condition_began),
 	    cmocka_unit_test(test_blip_inside_group_wait_is_kept_in_history),
 	    cmocka_unit_test(test_flapping_reported_once),
 	    cmocka_unit_test(test_rate_limit_delays_never_discards),

@@ -50,6 +50,11 @@ static void test_duration(void **state)
 	assert_string_equal(out, "2h 10m");
 	format_duration(90000, out, sizeof(out));
 	assert_string_equal(out, "1d 1h");
+	/* A whole hour or day carries no "0m" / "0h". */
+	format_duration(18000, out, sizeof(out));
+	assert_string_equal(out, "5h");
+	format_duration(2 * 86400 + 1800, out, sizeof(out));
+	assert_string_equal(out, "2d");
 }
 
 static void test_utf8_truncate(void **state)
@@ -99,7 +104,7 @@ static void test_headline_and_facts(void **state)
 	message_alert_headline(&m, 0, out, sizeof(out));
 	assert_string_equal(out, "Disk / is 97% full");
 	alert_facts(&m.alerts[0], FIXTURE_NOW, out, sizeof(out));
-	assert_non_null(strstr(out, "Value: 97.2 (usual 60.5, limit 90)"));
+	assert_non_null(strstr(out, "Value: 97.2% (usual 60.5%, limit 90%)"));
 	assert_non_null(strstr(out, "Since: 2025-11-22 00:00:00 UTC (5m)"));
 	assert_non_null(strstr(out, "Forecast: limit reached in 2h 10m"));
 	assert_non_null(strstr(out, "Recent: ▁▂▃▄▅▆▇█"));
@@ -109,8 +114,31 @@ static void test_headline_and_facts(void **state)
 	alert_facts(&m.alerts[0], FIXTURE_NOW + 999000000ULL, out, sizeof(out));
 	assert_non_null(strstr(out, "Lasted: 2025-11-22 00:00:00 UTC (5m)"));
 	assert_null(strstr(out, "Forecast"));
+	/* The push line: severity (or state), what and where, the value. */
 	message_title(&m, out, sizeof(out));
-	assert_string_equal(out, "RESOLVED disk_full_forecast on web-01");
+	assert_string_equal(out, "RESOLVED disk / 97.2% full on web-01");
+	m.alerts[0].kind = ALERT_KIND_NEW;
+	m.alerts[0].firing = true;
+	m.alerts[0].eta_secs = 7800;
+	m.alerts[0].value = 96;
+	message_title(&m, out, sizeof(out));
+	assert_string_equal(out,
+			    "CRITICAL disk / 96% full, 2h 10m left on web-01");
+	m.alerts[0].eta_secs = -1;
+	message_title(&m, out, sizeof(out));
+	assert_string_equal(out, "CRITICAL disk / 96% full on web-01");
+	string_copy(m.alerts[0].rule, "net_rx_high", sizeof(m.alerts[0].rule));
+	string_copy(m.alerts[0].series, "net.rx_bytes_per_sec",
+		    sizeof(m.alerts[0].series));
+	string_copy(m.alerts[0].labels, "interface=eth0",
+		    sizeof(m.alerts[0].labels));
+	m.alerts[0].value = 3 * 1024 * 1024;
+	message_title(&m, out, sizeof(out));
+	assert_string_equal(out, "CRITICAL net_rx_high eth0 3 MiB/s on web-01");
+	/* A log event has no value: the rule says what. */
+	m.alerts[0].value = NAN;
+	message_title(&m, out, sizeof(out));
+	assert_string_equal(out, "CRITICAL net_rx_high on web-01");
 	fixture_message(&m, 3);
 	m.deferred_count = 12;
 	message_title(&m, out, sizeof(out));

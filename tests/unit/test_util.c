@@ -109,15 +109,63 @@ static void test_clocks_move_forward(void **state)
 	assert_true(now_realtime_usec() > 1600000000ULL * USEC_PER_SEC);
 }
 
+/* Numbers for people: the issue's own examples, each unit boundary. */
+static void test_numbers_for_people(void **state)
+{
+	char out[48];
+
+	(void)state;
+	format_number(80.9045, out, sizeof(out));
+	assert_string_equal(out, "80.9");
+	format_number(95, out, sizeof(out));
+	assert_string_equal(out, "95");
+	format_number(0.4217, out, sizeof(out));
+	assert_string_equal(out, "0.42");
+	format_number(740.16, out, sizeof(out));
+	assert_string_equal(out, "740");
+	format_number(123456, out, sizeof(out));
+	assert_string_equal(out, "123456");
+	format_number(8.33e-14, out, sizeof(out)); /* a mean of zeros */
+	assert_string_equal(out, "0");
+	format_number(0.0012, out, sizeof(out));
+	assert_string_equal(out, "0.0012");
+
+	format_bytes(2.528e10, out, sizeof(out));
+	assert_string_equal(out, "23.5 GiB");
+	format_bytes(512.0 * 1024 * 1024, out, sizeof(out));
+	assert_string_equal(out, "512 MiB");
+	format_bytes(1000 * 1024, out, sizeof(out)); /* never 4 digits */
+	assert_string_equal(out, "0.98 MiB");
+	format_bytes(999, out, sizeof(out));
+	assert_string_equal(out, "999 B");
+	format_bytes(-3.5 * 1024, out, sizeof(out));
+	assert_string_equal(out, "-3.50 KiB");
+
+	/* 1.44e+04 MiB/h and 7.4e+02 points/h as the issue saw them. */
+	format_rate(1.44e4 * 1024 * 1024 / 3600, NULL, out, sizeof(out));
+	assert_string_equal(out, "14.1 GiB/h");
+	format_rate(740.0 / 3600, "points", out, sizeof(out));
+	assert_string_equal(out, "740 points/h");
+	format_rate(5000.0 / 3600, "points", out, sizeof(out));
+	assert_string_equal(out, "83.3 points/min");
+	format_rate(200.0 * 1024 * 1024, NULL, out, sizeof(out));
+	assert_string_equal(out, "11.7 GiB/min");
+	format_rate(2.0 * 1024 * 1024 * 1024, NULL, out, sizeof(out));
+	assert_string_equal(out, "2 GiB/s");
+	format_rate(12.0 / 3600, "", out, sizeof(out));
+	assert_string_equal(out, "12/h");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_file_at_whole_and_bounded),
-		cmocka_unit_test(test_read_file_into_truncates_safely),
-		cmocka_unit_test(test_string_helpers),
-		cmocka_unit_test(test_string_appendf_stays_bounded),
-		cmocka_unit_test(test_edit_distance),
-		cmocka_unit_test(test_clocks_move_forward),
+	    cmocka_unit_test(test_read_file_at_whole_and_bounded),
+	    cmocka_unit_test(test_read_file_into_truncates_safely),
+	    cmocka_unit_test(test_string_helpers),
+	    cmocka_unit_test(test_string_appendf_stays_bounded),
+	    cmocka_unit_test(test_edit_distance),
+	    cmocka_unit_test(test_clocks_move_forward),
+	    cmocka_unit_test(test_numbers_for_people),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
