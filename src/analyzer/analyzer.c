@@ -11,6 +11,7 @@
  */
 #include "analyzer/analyzer.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -395,6 +396,37 @@ static void series_label(const struct metric_series *series, char *buffer,
 		snprintf(buffer, size, "%s", series->name);
 }
 
+/*
+ * Who a threshold sentence is about. A known rule says it for people ("CPU
+ * usage", "disk space used on /var"): the series and its labels are the
+ * alert's own fields already, shown beside the sentence. An override's
+ * unknown series keeps its name, the only words there are for it.
+ */
+static void threshold_subject(const struct metric_series *series,
+			      const char *what, char *buffer, size_t size)
+{
+	static const char *const keys[] = { "mount", "unit", "interface",
+					     "device", "cgroup" };
+	char where[METRIC_LABELS_MAX];
+
+	if (strcmp(what, "value") == 0) {
+		series_label(series, buffer, size);
+		snprintf(buffer + strlen(buffer), size - strlen(buffer),
+			 " value");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (labels_value(series->labels, keys[i], where,
+				 sizeof(where))) {
+			snprintf(buffer, size, "%c%s on %s",
+				 toupper((unsigned char)what[0]), what + 1,
+				 where);
+			return;
+		}
+	snprintf(buffer, size, "%c%s", toupper((unsigned char)what[0]),
+		 what + 1);
+}
+
 static bool has_suffix(const char *name, const char *suffix)
 {
 	return string_ends_with(name, suffix);
@@ -618,7 +650,7 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 	    (!firing || slot->severity_sent == (uint8_t)(severity + 1)))
 		return;
 	slot->severity_sent = firing ? (uint8_t)(severity + 1) : 0;
-	series_label(series, label, sizeof(label));
+	threshold_subject(series, l.what, label, sizeof(label));
 	if (slot->cpu_rule != CPU_RULE_NONE &&
 	    value < raw_value - 0.05 * fabs(raw_value)) {
 		limit_text(series->name, l.unit, raw_value, value_text,
@@ -653,14 +685,13 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 		since = (uint64_t)slot->threshold_state.breach_since_usec;
 	if (change == DETECT_RESOLVE || !firing)
 		snprintf(summary, sizeof(summary),
-			 "%s %s is back to %s%s, %s %s.", label, l.what,
-			 value_text, niced, l.below ? "above" : "below",
+			 "%s is back to %s%s, %s %s.", label, value_text, niced, l.below ? "above" : "below",
 			 clear_text);
 	else
 		snprintf(summary, sizeof(summary),
-			 "%s %s is %s%s, %s the %s%s limit for at least "
+			 "%s is %s%s, %s the %s%s limit for at least "
 			 "%s; it clears %s %s.",
-			 label, l.what, value_text, niced, side,
+			 label, value_text, niced, side,
 			 severity == ALERT_CRITICAL && two_levels ? "critical "
 								  : "",
 			 level_text, for_text, l.below ? "above" : "below",
