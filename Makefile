@@ -27,6 +27,16 @@ ifeq ($(WITH_SQLITE),1)
 PKGS        += sqlite3
 endif
 
+# Optional libseccomp (>= 2.4; Debian 11 and RHEL 8 ship 2.5): the seccomp
+# filters of src/core/sandbox.c. Without it the build warns and the delivery
+# process is confined by capabilities and no_new_privs alone.
+WITH_SECCOMP ?= $(shell $(PKG_CONFIG) --atleast-version=2.4 libseccomp 2>/dev/null && echo 1 || echo 0)
+ifeq ($(WITH_SECCOMP),1)
+PKGS        += libseccomp
+else
+$(warning libseccomp >= 2.4 not found: building without seccomp filters (apt install libseccomp-dev / dnf install libseccomp-devel))
+endif
+
 # libcap-ng >= 0.8 has the ambient set (CAPNG_SELECT_ALL, CAPNG_CLEAR_AMBIENT);
 # 0.7.9 (Debian 11, Ubuntu 20.04/22.04) has not: src/core/privilege.c then
 # clears it with prctl(). Enum constants, so the header is probed, not #ifdef.
@@ -61,7 +71,8 @@ HARDENING   := -fstack-protector-strong -fPIE -U_FORTIFY_SOURCE -D_FORTIFY_SOURC
 CFLAGS      ?= -O2 -g
 override CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP
 override CPPFLAGS += -Isrc -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=$(WITH_SQLITE) \
-		     -DHAVE_CAPNG_AMBIENT=$(HAVE_CAPNG_AMBIENT)
+		     -DHAVE_CAPNG_AMBIENT=$(HAVE_CAPNG_AMBIENT) \
+		     -DHAVE_SECCOMP=$(WITH_SECCOMP)
 override LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 ifeq ($(SAN),1)
 override CFLAGS   := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined \

@@ -817,6 +817,7 @@ static int alerter_start(struct daemon *d)
 		alerter_free(a);
 		return -ENOMEM;
 	}
+	delivery_configure(a->delivery, &d->config->alerting);
 	a->history_fd = openat(d->state_dir_fd, HISTORY_FILE,
 			       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 				       O_NOFOLLOW,
@@ -869,6 +870,7 @@ static int alerter_reload(struct daemon *d, const struct config *old)
 	if (running == NULL)
 		return 0;
 	apply_settings(running);
+	delivery_configure(running->delivery, settings(running));
 	kick_all(running);
 	return 0;
 }

@@ -249,6 +249,15 @@ static const struct config_key alerting_keys[] = {
      .maximum = 600,
      .description = "Seconds a whole delivery may take before it is "
 		    "abandoned and retried."},
+    {.name = "delivery_idle_secs",
+     .type = CONFIG_INTEGER,
+     .offset = ALERTING_KEY(delivery_idle_secs),
+     .default_text = "60",
+     .minimum = 1,
+     .maximum = 86400,
+     .description = "Seconds the delivery process (the only process that "
+		    "talks to channels over the network) stays after its "
+		    "last request; the next request starts a new one."},
     {.name = "retry_initial_secs",
      .type = CONFIG_INTEGER,
      .offset = ALERTING_KEY(retry_initial_secs),

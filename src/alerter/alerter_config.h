@@ -67,6 +67,7 @@ struct alerting_config {
 	int64_t history_max_bytes;
 	int64_t connect_timeout_secs;
 	int64_t timeout_secs;
+	int64_t delivery_idle_secs;
 	int64_t retry_initial_secs;
 	int64_t retry_max_secs;
 	struct alerting_rate_limit_config rate_limit;

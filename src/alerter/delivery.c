@@ -1,57 +1,63 @@
 /*
- * delivery.c - the alerter's requests (HTTP POSTs and SMTP mails) on the
- * daemon's one libcurl-in-sd-event glue (core/http.h's http_loop), each
- * handed back to its callback classified and masked. TLS verification is
- * never turned off; a channel may name its own CA file.
+ * delivery.c - the daemon's side of delivery: each request becomes a SEND
+ * frame to the delivery process (started on demand through the launcher,
+ * closed after an idle period) and its RESULT frame becomes the callback.
+ * A delivery process that dies or speaks out of turn fails what it had in
+ * flight as DELIVERY_RETRY: the spool still holds those messages and the
+ * alerter sends them again through a new one. test-alert sends in-process.
  */
 #include "alerter/delivery.h"
 
-#include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "core/http.h"
+#include "alerter/delivery_internal.h"
 #include "core/log.h"
-#include "core/secret.h"
+#include "core/sd_compat.h"
 #include "core/util.h"
 
-#define RESPONSE_KEPT 2048
+/* How long the daemon waits for the launcher to say it forked. */
+#define SPAWN_TIMEOUT_MSEC 5000
+/* The descriptor the launcher finds its control socket on. */
+#define LAUNCHER_FD 3
 
-struct transfer {
-	struct delivery *owner;
-	CURL *easy;
-	struct curl_slist *headers;
-	struct curl_slist *recipients;
-	struct outgoing out;
-	size_t upload_offset;
-	char response[RESPONSE_KEPT];
-	size_t response_length;
-	char error[CURL_ERROR_SIZE];
+struct pending {
+	uint32_t id;
 	delivery_done_fn *done;
 	void *userdata;
-	struct transfer *next;
+	struct pending *next;
 };
 
 struct delivery {
 	sd_event *event;
-	struct http_loop *loop; /* made by the first request */
-	struct transfer *transfers;
+	struct delivery_curl *local; /* test-alert: in this process */
+	uint64_t idle_usec;
+	/* the launcher: started once, before the daemon seals its network */
+	int launcher_fd;
+	pid_t launcher_pid;
+	sd_event_source *launcher_exit;
+	/* the delivery process, while one runs */
+	int fd;
+	pid_t pid;
+	sd_event_source *io, *idle_timer;
+	struct pending *pending;
 	size_t in_flight;
+	uint32_t next_id;
+	unsigned processes_started, processes_lost;
+	struct delivery_frame frame;
+	uint8_t *packet; /* DELIVERY_FRAME_MAX + 1, while a process runs */
 };
 
-static void finish(struct delivery *d, struct transfer *t, CURLcode code);
-
-/* http_loop's word that a transfer ended (its handle already removed). */
-static void on_done(CURL *easy, CURLcode code, void *private_data)
-{
-	struct transfer *t = private_data;
-
-	(void)easy;
-	if (t != NULL)
-		finish(t->owner, t, code);
-}
+/* Whether a launcher runs (daemon.c seals the network only then). */
+static bool launcher_running;
 
 struct delivery *delivery_new(sd_event *event)
 {
@@ -60,246 +66,410 @@ struct delivery *delivery_new(sd_event *event)
 	if (d == NULL)
 		return NULL;
 	d->event = sd_event_ref(event);
+	d->fd = d->launcher_fd = -1;
+	d->local = delivery_curl_new(event);
+	if (d->local == NULL) {
+		sd_event_unref(d->event);
+		free(d);
+		return NULL;
+	}
 	return d;
 }
 
-/*
- * libcurl (and the TLS library under it, megabytes once initialised) is only
- * set up by the first request: a host whose alerts go to the journal alone
- * never pays for it.
- */
-static int ensure_loop(struct delivery *d)
+static void pending_fail(struct delivery *d, const char *why)
 {
-	if (d->loop != NULL)
-		return 0;
-	return http_loop_new(d->event, on_done, &d->loop);
-}
+	struct delivery_result result = {.outcome = DELIVERY_RETRY,
+					 .retry_after_secs = -1};
 
-static void transfer_free(struct transfer *t)
-{
-	if (t->easy != NULL) {
-		http_loop_remove(t->owner->loop, t->easy);
-		curl_easy_cleanup(t->easy);
+	snprintf(result.error, sizeof(result.error), "%s", why);
+	while (d->pending != NULL) {
+		struct pending *p = d->pending;
+
+		d->pending = p->next;
+		d->in_flight--;
+		if (p->done != NULL)
+			p->done(p->userdata, &result);
+		free(p);
 	}
-	curl_slist_free_all(t->headers);
-	curl_slist_free_all(t->recipients);
-	outgoing_free(&t->out);
-	free(t);
 }
 
-static void unlink_transfer(struct delivery *d, struct transfer *t)
+/*
+ * Ends the conversation with the delivery process: closing its socket
+ * makes it exit; kill (malformed frames) does not wait for that.
+ */
+static void process_close(struct delivery *d, bool kill_it)
 {
-	for (struct transfer **at = &d->transfers; *at; at = &(*at)->next)
-		if (*at == t) {
-			*at = t->next;
-			d->in_flight--;
-			return;
-		}
+	if (d->fd < 0)
+		return;
+	if (kill_it && d->pid > 0)
+		kill(d->pid, SIGKILL);
+	d->io = sd_compat_event_source_disable_unref(d->io);
+	d->idle_timer = sd_compat_event_source_disable_unref(d->idle_timer);
+	close(d->fd);
+	d->fd = -1;
+	d->pid = 0;
+	free(d->packet);
+	d->packet = NULL;
+}
+
+static void process_lost(struct delivery *d, const char *why, bool kill_it)
+{
+	d->processes_lost++;
+	if (d->in_flight > 0)
+		log_warning("delivery process %d %s; %zu request%s in flight "
+			    "will be sent again",
+			    (int)d->pid, why, d->in_flight,
+			    d->in_flight == 1 ? "" : "s");
+	else
+		log_info("delivery process %d %s", (int)d->pid, why);
+	process_close(d, kill_it);
+	pending_fail(d, "the delivery process ended");
+}
+
+static int on_launcher_exit(sd_event_source *source, const siginfo_t *info,
+			    void *userdata)
+{
+	struct delivery *d = userdata;
+
+	(void)source;
+	log_error("delivery launcher %d ended (%s %d); a restart is needed "
+		  "to deliver again",
+		  (int)info->si_pid,
+		  info->si_code == CLD_EXITED ? "status" : "signal",
+		  info->si_status);
+	d->launcher_exit = sd_event_source_unref(d->launcher_exit);
+	close(d->launcher_fd);
+	d->launcher_fd = -1;
+	d->launcher_pid = 0;
+	launcher_running = false;
+	/* Sealed, the daemon cannot start another that could reach the
+	 * network: stop so that systemd restarts it (Restart=on-failure);
+	 * the spool keeps every message. */
+	return sd_event_exit(sd_event_source_get_event(source), EXIT_FAILURE);
+}
+
+/*
+ * The launcher is this binary exec'ed afresh: no heap, config or libcurl
+ * of the daemon's, and (unlike a fork made later) outside the network seal.
+ */
+static int launcher_start(struct delivery *d)
+{
+	char level[16];
+	int pair[2], r;
+	sigset_t chld, old;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return log_error_errno(-errno,
+				       "cannot make the launcher socket");
+	snprintf(level, sizeof(level), "%d", log_get_level());
+	/* sd-event reaps through a signalfd: SIGCHLD must be blocked. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = {(char *)"sysops-agent",
+				(char *)DELIVERY_LAUNCHER_COMMAND, level, NULL};
+
+		if (dup2(pair[1], LAUNCHER_FD) < 0)
+			_exit(EXIT_FAILURE);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	r = -errno;
+	close(pair[1]);
+	if (pid < 0) {
+		close(pair[0]);
+		return log_error_errno(r, "cannot start the delivery launcher");
+	}
+	d->launcher_fd = pair[0];
+	d->launcher_pid = pid;
+	r = sd_event_add_child(d->event, &d->launcher_exit, pid, WEXITED,
+			       on_launcher_exit, d);
+	if (r < 0)
+		log_warning_errno(r, "cannot watch the delivery launcher");
+	launcher_running = true;
+	log_debug("delivery launcher started (pid %d)", (int)pid);
+	return 0;
+}
+
+static void launcher_stop(struct delivery *d)
+{
+	if (d->launcher_fd < 0)
+		return;
+	d->launcher_exit =
+	    sd_compat_event_source_disable_unref(d->launcher_exit);
+	close(d->launcher_fd); /* it exits on EOF */
+	d->launcher_fd = -1;
+	if (d->launcher_pid > 0)
+		waitpid(d->launcher_pid, NULL, 0);
+	d->launcher_pid = 0;
+	launcher_running = false;
+}
+
+bool delivery_separated(void)
+{
+	return launcher_running;
+}
+
+/* Whether any channel but the console would send over the network. */
+static bool network_channels(const struct alerting_config *alerting)
+{
+	for (int id = CHANNEL_CONSOLE + 1; id < CHANNEL_COUNT; id++) {
+		const struct alerting_channel_config *config =
+		    channel_config(alerting, (enum channel_id)id);
+		const char *missing;
+
+		if (config != NULL && config->enabled &&
+		    channel_configured((enum channel_id)id, config, &missing))
+			return true;
+	}
+	return false;
+}
+
+void delivery_configure(struct delivery *d,
+			const struct alerting_config *alerting)
+{
+	d->idle_usec = (uint64_t)alerting->delivery_idle_secs * USEC_PER_SEC;
+	/* Started at once when a channel needs it, so that it exists before
+	 * the daemon seals its network; otherwise by the first request. */
+	if (d->launcher_fd < 0 && network_channels(alerting))
+		launcher_start(d);
+}
+
+static int on_idle(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct delivery *d = userdata;
+
+	(void)source;
+	(void)usec;
+	if (d->in_flight == 0) {
+		log_debug("delivery process %d idle; closing it", (int)d->pid);
+		process_close(d, false);
+	}
+	return 0;
+}
+
+static void idle_arm(struct delivery *d)
+{
+	uint64_t at = now_monotonic_usec() + d->idle_usec;
+
+	if (d->fd < 0 || d->in_flight > 0)
+		return;
+	if (d->idle_timer != NULL) {
+		sd_event_source_set_time(d->idle_timer, at);
+		sd_event_source_set_enabled(d->idle_timer, SD_EVENT_ONESHOT);
+		return;
+	}
+	if (sd_event_add_time(d->event, &d->idle_timer, CLOCK_MONOTONIC, at,
+			      USEC_PER_SEC, on_idle, d) < 0)
+		process_close(d, false); /* no timer: no idle process either */
+}
+
+static void on_result(struct delivery *d, const uint8_t *payload, size_t length)
+{
+	struct delivery_result result;
+	struct pending **at, *p;
+	uint32_t id;
+
+	if (delivery_frame_result_decode(payload, length, &id, &result) < 0) {
+		process_lost(d, "sent a malformed result; killed", true);
+		return;
+	}
+	for (at = &d->pending; *at != NULL && (*at)->id != id;
+	     at = &(*at)->next)
+		;
+	if (*at == NULL) {
+		process_lost(d, "answered a request it was not given; killed",
+			     true);
+		return;
+	}
+	p = *at;
+	*at = p->next;
+	d->in_flight--;
+	/* The callback may send again (and so must find us consistent). */
+	if (p->done != NULL)
+		p->done(p->userdata, &result);
+	free(p);
+	idle_arm(d);
+}
+
+static int on_frame(sd_event_source *source, int fd, uint32_t revents,
+		    void *userdata)
+{
+	struct delivery *d = userdata;
+	const uint8_t *payload;
+	size_t length;
+	ssize_t n;
+	int type;
+
+	(void)source;
+	(void)revents;
+	n = recv(fd, d->packet, DELIVERY_FRAME_MAX + 1, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		process_lost(d, "ended", false);
+		return 0;
+	}
+	type = delivery_frame_check(d->packet, (size_t)n, &payload, &length);
+	if (type != DELIVERY_FRAME_RESULT) {
+		process_lost(d, "sent a malformed frame; killed", true);
+		return 0;
+	}
+	on_result(d, payload, length);
+	return 0;
+}
+
+/* Asks the launcher for a delivery process on a fresh socketpair. */
+static int process_start(struct delivery *d)
+{
+	uint8_t reply[DELIVERY_FRAME_HEADER + 8];
+	union {
+		struct cmsghdr header;
+		char space[CMSG_SPACE(sizeof(int))];
+	} control = {0};
+	struct iovec iov;
+	struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cmsg;
+	struct delivery_frame spawn = {0};
+	const uint8_t *payload;
+	size_t length;
+	int pair[2], r;
+	ssize_t n;
+	pid_t pid;
+
+	if (d->launcher_fd < 0) {
+		r = launcher_start(d);
+		if (r < 0)
+			return r;
+	}
+	d->packet = malloc(DELIVERY_FRAME_MAX + 1);
+	if (d->packet == NULL)
+		return -ENOMEM;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* Not d->frame: it holds the request waiting for this process. */
+	delivery_frame_begin(&spawn, DELIVERY_FRAME_SPAWN);
+	r = delivery_frame_end(&spawn);
+	if (r < 0)
+		goto fail_pair;
+	iov = (struct iovec){spawn.data, spawn.length};
+	message.msg_control = &control;
+	message.msg_controllen = sizeof(control);
+	cmsg = CMSG_FIRSTHDR(&message);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &pair[1], sizeof(int));
+	r = sendmsg(d->launcher_fd, &message, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	delivery_frame_release(&spawn);
+	if (r < 0)
+		goto fail_pair;
+	close(pair[1]);
+	pair[1] = -1;
+	/* The launcher only forks: its answer is a matter of milliseconds. */
+	do
+		r = poll(&(struct pollfd){d->launcher_fd, POLLIN, 0}, 1,
+			 SPAWN_TIMEOUT_MSEC);
+	while (r < 0 && errno == EINTR);
+	n = r > 0 ? recv(d->launcher_fd, reply, sizeof(reply), MSG_DONTWAIT)
+		  : -1;
+	if (n <= 0 ||
+	    delivery_frame_check(reply, (size_t)n, &payload, &length) !=
+		DELIVERY_FRAME_SPAWNED ||
+	    delivery_frame_pid_decode(payload, length, &pid) < 0) {
+		r = -EPROTO;
+		goto fail_pair;
+	}
+	d->fd = pair[0];
+	d->pid = pid;
+	r = sd_event_add_io(d->event, &d->io, d->fd, EPOLLIN, on_frame, d);
+	if (r < 0) {
+		process_close(d, true);
+		return r;
+	}
+	d->processes_started++;
+	log_debug("delivery process %d started", (int)pid);
+	return 0;
+fail_pair:
+	delivery_frame_release(&spawn);
+	close(pair[0]);
+	if (pair[1] >= 0)
+		close(pair[1]);
+fail:
+	free(d->packet);
+	d->packet = NULL;
+	return log_error_errno(r, "cannot start a delivery process");
 }
 
 void delivery_free(struct delivery *d)
 {
 	if (d == NULL)
 		return;
-	while (d->transfers != NULL) {
-		struct transfer *t = d->transfers;
+	delivery_curl_free(d->local);
+	/* Callbacks are not called (delivery.h): the alerter is going. */
+	while (d->pending != NULL) {
+		struct pending *p = d->pending;
 
-		unlink_transfer(d, t);
-		transfer_free(t);
+		d->pending = p->next;
+		free(p);
 	}
-	http_loop_free(d->loop);
+	process_close(d, false);
+	launcher_stop(d);
+	delivery_frame_release(&d->frame);
 	sd_event_unref(d->event);
 	free(d);
 }
 
 size_t delivery_in_flight(const struct delivery *d)
 {
-	return d->in_flight;
-}
-
-static size_t on_response(char *data, size_t size, size_t count, void *user)
-{
-	struct transfer *t = user;
-	size_t length = size * count;
-	size_t room = sizeof(t->response) - 1 - t->response_length;
-
-	memcpy(t->response + t->response_length, data,
-	       length < room ? length : room);
-	t->response_length += length < room ? length : room;
-	t->response[t->response_length] = '\0';
-	return length;
-}
-
-static size_t on_upload(char *buffer, size_t size, size_t count, void *user)
-{
-	struct transfer *t = user;
-	size_t left = t->out.body_length - t->upload_offset;
-	size_t n = size * count < left ? size * count : left;
-
-	memcpy(buffer, t->out.body + t->upload_offset, n);
-	t->upload_offset += n;
-	return n;
-}
-
-enum delivery_outcome delivery_classify(int curl_code, long status, bool smtp)
-{
-	switch (curl_code) {
-	case CURLE_OK:
-		break;
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-		return DELIVERY_PERMANENT;
-	default:
-		/* A 4xx answer from an HTTP server after fail-on-error is
-		 * still classified by its status below. */
-		if (status == 0 || smtp)
-			return DELIVERY_RETRY;
-	}
-	if (smtp)
-		return DELIVERY_OK;
-	if (status >= 200 && status < 300)
-		return DELIVERY_OK;
-	if (status == 408 || status == 429 || status >= 500 || status < 200)
-		return DELIVERY_RETRY;
-	return DELIVERY_PERMANENT;
-}
-
-static void finish(struct delivery *d, struct transfer *t, CURLcode code)
-{
-	struct delivery_result result = { .retry_after_secs = -1 };
-	bool smtp = t->out.mail_from != NULL;
-
-	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &result.status);
-	result.outcome = delivery_classify((int)code, result.status, smtp);
-	if (code != CURLE_OK)
-		snprintf(result.error, sizeof(result.error), "%s",
-			 t->error[0] ? t->error : curl_easy_strerror(code));
-	else if (!smtp && result.outcome != DELIVERY_OK)
-		snprintf(result.error, sizeof(result.error), "HTTP %ld",
-			 result.status);
-	if (result.status == 429 || result.status == 503) {
-#if LIBCURL_VERSION_NUM >= 0x074200 /* 7.66: not in RHEL 8's libcurl */
-		curl_off_t retry_after = 0;
-
-		if (curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER,
-				      &retry_after) == CURLE_OK &&
-		    retry_after > 0)
-			result.retry_after_secs = (double)retry_after;
-		else
-#endif
-			result.retry_after_secs =
-				channel_retry_after_from_body(t->response);
-	}
-	/*
-	 * Masked whole, before it is cut to result.body: a cut can then never
-	 * leave the start of a secret. A full buffer may have cut the answer.
-	 */
-	secret_mask_values(t->response,
-			   t->response_length == sizeof(t->response) - 1,
-			   t->out.secrets, t->out.secret_count);
-	string_copy(result.body, t->response, sizeof(result.body));
-	secret_mask_values(result.error, false, t->out.secrets,
-			   t->out.secret_count);
-	unlink_transfer(d, t);
-	if (t->done != NULL)
-		t->done(t->userdata, &result);
-	transfer_free(t);
-}
-
-/* E-mail: SMTP schemes only, so a URL can never make us read a file. */
-static void smtp_only(CURL *e)
-{
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-#else
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS,
-			 (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
-#endif
-}
-
-static int setup_easy(struct transfer *t, long connect_timeout,
-		      long timeout)
-{
-	CURL *e = t->easy;
-
-	/* Verified TLS, no redirect (it could carry a token elsewhere),
-	 * http(s) only, no signals: what every transfer of ours sets. */
-	http_easy_defaults(e, t, t->error, on_response, t);
-	curl_easy_setopt(e, CURLOPT_URL, t->out.url);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, connect_timeout);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, timeout);
-	if (t->out.ca_file != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, t->out.ca_file);
-	if (t->out.mail_from != NULL) {
-		smtp_only(e);
-		curl_easy_setopt(e, CURLOPT_MAIL_FROM, t->out.mail_from);
-		for (size_t i = 0; i < t->out.recipient_count; i++)
-			t->recipients = curl_slist_append(t->recipients,
-							  t->out.recipients[i]);
-		curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->recipients);
-		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_upload);
-		curl_easy_setopt(e, CURLOPT_READDATA, t);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
-				 (curl_off_t)t->out.body_length);
-		if (t->out.require_tls)
-			curl_easy_setopt(e, CURLOPT_USE_SSL,
-					 (long)CURLUSESSL_ALL);
-		if (t->out.username != NULL) {
-			curl_easy_setopt(e, CURLOPT_USERNAME, t->out.username);
-			curl_easy_setopt(e, CURLOPT_PASSWORD,
-					 t->out.password ? t->out.password : "");
-		}
-		return 0;
-	}
-	for (size_t i = 0; i < t->out.header_count; i++)
-		t->headers = curl_slist_append(t->headers, t->out.headers[i]);
-	/* No "Expect: 100-continue" round trip. */
-	t->headers = curl_slist_append(t->headers, "Expect:");
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->out.body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-			 (curl_off_t)t->out.body_length);
-	return 0;
+	return d->in_flight + delivery_curl_in_flight(d->local);
 }
 
 int delivery_send(struct delivery *d, struct outgoing *out,
 		  long connect_timeout_secs, long timeout_secs,
 		  delivery_done_fn *done, void *userdata)
 {
-	struct transfer *t;
-	int r = ensure_loop(d);
+	struct pending *p;
+	int r;
 
-	if (r < 0) {
-		outgoing_free(out);
+	if (d->idle_usec == 0) /* not configured: test-alert */
+		return delivery_curl_send(d->local, out, connect_timeout_secs,
+					  timeout_secs, done, userdata);
+	r = delivery_frame_send_encode(&d->frame, d->next_id, out,
+				       connect_timeout_secs, timeout_secs);
+	outgoing_free(out);
+	if (r < 0)
+		return r;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	if (d->fd < 0) {
+		r = process_start(d);
+		if (r < 0) {
+			free(p);
+			return r;
+		}
+	}
+	if (send(d->fd, d->frame.data, d->frame.length,
+		 MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		r = -errno;
+		free(p);
+		/* EAGAIN: it is not reading; anything else: it is gone. */
+		process_lost(d, "stopped taking requests", r != -EPIPE);
 		return r;
 	}
-	t = calloc(1, sizeof(*t));
-	if (t == NULL) {
-		outgoing_free(out);
-		return -ENOMEM;
-	}
-	t->owner = d;
-	t->out = *out;
-	memset(out, 0, sizeof(*out));
-	t->done = done;
-	t->userdata = userdata;
-	t->easy = curl_easy_init();
-	if (t->easy == NULL) {
-		transfer_free(t);
-		return -ENOMEM;
-	}
-	setup_easy(t, connect_timeout_secs, timeout_secs);
-	r = http_loop_add(d->loop, t->easy);
-	if (r < 0) {
-		curl_easy_cleanup(t->easy);
-		t->easy = NULL;
-		transfer_free(t);
-		return r;
-	}
-	t->next = d->transfers;
-	d->transfers = t;
+	sd_event_source_set_enabled(d->idle_timer, SD_EVENT_OFF);
+	p->id = d->next_id++;
+	p->done = done;
+	p->userdata = userdata;
+	p->next = d->pending;
+	d->pending = p;
 	d->in_flight++;
 	return 0;
 }

@@ -1,7 +1,9 @@
 /*
- * delivery.h - sends formatted requests with libcurl's multi interface from
- * inside the sd-event loop: curl's sockets become sd-event io sources and
- * its timeout an sd-event timer, so no request ever blocks the loop.
+ * delivery.h - sends formatted requests without blocking the loop. In the
+ * daemon they go to a separate delivery process (no capabilities,
+ * no_new_privs, its own seccomp filter; started on demand, gone when idle)
+ * over a socketpair; that process alone loads libcurl. Without
+ * delivery_configure (test-alert) they are sent in this process.
  */
 #ifndef SYSOPS_ALERTER_DELIVERY_H
 #define SYSOPS_ALERTER_DELIVERY_H
@@ -31,7 +33,22 @@ typedef void delivery_done_fn(void *userdata,
 
 struct delivery;
 
+/* The hidden command that runs the launcher (main.c dispatches it). */
+#define DELIVERY_LAUNCHER_COMMAND "__delivery-launcher"
+
 struct delivery *delivery_new(sd_event *event);
+/*
+ * Sends through delivery processes from now on, each closed after
+ * [alerting] delivery_idle_secs without a request. Starts the launcher at
+ * once when a network channel is configured (again on reload).
+ */
+void delivery_configure(struct delivery *delivery,
+			const struct alerting_config *alerting);
+/* Whether a launcher runs: network delivery happens outside this process,
+ * which may then seal its own network (core/sandbox.h). */
+bool delivery_separated(void);
+/* Runs the launcher on descriptor 3; the process's exit status. */
+int delivery_launcher_command(int argc, char **argv);
 /* Aborts what is in flight (its callbacks are not called). */
 void delivery_free(struct delivery *delivery);
 

@@ -17,9 +17,11 @@
 #include "checks/checks.h"
 #include "collector/collector.h"
 #include "alerter/alerter.h"
+#include "alerter/delivery.h"
 #include "core/identity.h"
 #include "core/log.h"
 #include "core/privilege.h"
+#include "core/sandbox.h"
 #include "core/secret.h"
 #include "core/state.h"
 #include "core/util.h"
@@ -170,6 +172,67 @@ static void reschedule_after_reload(struct daemon *d, int64_t old_interval)
 		 (long long)d->config->agent.collect_interval_secs);
 }
 
+/*
+ * What still opens network sockets in this process besides the alerter's
+ * delivery (which has a process of its own): remote write, heartbeat pings,
+ * and the checks that connect (tcp, http, tls with a target, redis) or run
+ * commands (a seal would be inherited by them). NULL when nothing does.
+ */
+static const char *network_user(const struct config *config)
+{
+	static const char *const connecting[] = { "tcp", "http", "redis",
+						  "command" };
+
+	if (config->export.remote_write.enabled &&
+	    config->export.remote_write.url != NULL)
+		return "[export.remote_write]";
+	if (config->heartbeat.url != NULL)
+		return "[heartbeat] url";
+	for (size_t i = 0; i < config->checks.count; i++) {
+		const struct check_config *check = &config->checks.items[i];
+
+		if (check->type == NULL)
+			continue;
+		for (size_t t = 0; t < ARRAY_SIZE(connecting); t++)
+			if (strcmp(check->type, connecting[t]) == 0)
+				return "a [[checks]] entry that connects or "
+				       "runs a command";
+		if (strcmp(check->type, "tls") == 0 && check->target != NULL)
+			return "a [[checks]] tls entry with a target";
+	}
+	return NULL;
+}
+
+/*
+ * Once every module runs: with channels delivered by the delivery process
+ * and nothing else here that connects, this process can never again open
+ * an AF_INET/AF_INET6 socket (an EPERM, not a kill). The seal cannot be
+ * lifted, so a reload that adds such a user needs a restart.
+ */
+static void seal_network(struct daemon *d)
+{
+	const char *user;
+	int r;
+
+	if (!delivery_separated())
+		return;
+	user = network_user(d->config);
+	if (user != NULL) {
+		log_info("network delivery runs in its own process; the main "
+			 "process keeps its network for %s",
+			 user);
+		return;
+	}
+	r = sandbox_seal_network();
+	if (r == -EOPNOTSUPP)
+		log_warning("built without libseccomp: the main process's "
+			    "network is not sealed");
+	else if (r < 0)
+		log_warning_errno(r, "cannot seal the main process's network");
+	else
+		d->network_sealed = true;
+}
+
 static void warn_restart_only(const struct config *old_config,
 			      const struct config *new_config)
 {
@@ -211,6 +274,10 @@ static int on_reload_signal(sd_event_source *source,
 	/* Before anything logs about the new settings. */
 	secret_configure(fresh);
 	warn_restart_only(old, fresh);
+	if (d->network_sealed && network_user(fresh) != NULL)
+		log_warning("%s needs the network, which this process gave "
+			    "up at start; it takes effect on restart",
+			    network_user(fresh));
 	d->config = fresh;
 	daemon_apply_log_level(d->config, d->log_level_override);
 	reschedule_after_reload(d, old_interval);
@@ -311,6 +378,7 @@ int daemon_init(struct daemon *d, struct config *config, const char *path,
 		}
 		d->modules_started = i + 1;
 	}
+	seal_network(d);
 	return 0;
 }
 

@@ -44,6 +44,7 @@ struct daemon {
 	bool ready_sent;
 	bool stopping;
 	bool stopped;            /* every started module's stop has run */
+	bool network_sealed;     /* no AF_INET/AF_INET6 sockets (sandbox.h) */
 	/* Start order (consumers first) and how many have started. */
 	const struct daemon_module *order[DAEMON_MODULES_MAX];
 	size_t module_count, modules_started;

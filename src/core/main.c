@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "alerter/alerter.h"
+#include "alerter/delivery.h"
 #include "collector/collector.h"
 #include "core/cli.h"
 #include "core/config.h"
@@ -348,6 +349,9 @@ int main(int argc, char **argv)
 	char **args;
 	int first, n = 0, status;
 
+	/* Not a command for people: the daemon starts it (delivery.h). */
+	if (argc >= 2 && strcmp(argv[1], DELIVERY_LAUNCHER_COMMAND) == 0)
+		return delivery_launcher_command(argc - 1, argv + 1);
 	if (global_options(argc, argv, &first, &config) < 0 || first >= argc ||
 	    argv[first][0] == '-')
 		return run_daemon(argc, argv);

@@ -519,3 +519,32 @@ int privilege_drop(int state_dir_fd, const char *state_dir,
 	}
 	return restrict_root(state_dir_fd, state_dir);
 }
+
+int privilege_drop_all(void)
+{
+	/* The bounding set goes only while CAP_SETPCAP is still held (the
+	 * daemon started as root without the service account); otherwise
+	 * it already holds nothing beyond the two kept capabilities, and
+	 * no_new_privs keeps an execve from using them. */
+	bool drop_bounds = prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1 &&
+			   capng_get_caps_process() == 0 &&
+			   capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+	int r = clear_inheritable_sets(drop_bounds);
+
+	if (r < 0)
+		return r;
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOTH) < 0) {
+		log_error("cannot drop every capability");
+		return -EPERM;
+	}
+	r = set_no_new_privs();
+	if (r < 0)
+		return r;
+	if (capng_get_caps_process() != 0 ||
+	    capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
+		log_error("capabilities are still held after dropping them all");
+		return -EPERM;
+	}
+	return 0;
+}

@@ -35,6 +35,13 @@
 int privilege_drop(int state_dir_fd, const char *state_dir,
 		   bool state_dir_created);
 
+/*
+ * For a process that must hold nothing (the delivery process): empties the
+ * effective, permitted, inheritable and ambient sets, the bounding set too
+ * while CAP_SETPCAP allows it, and sets no_new_privs. 0 or -errno (logged).
+ */
+int privilege_drop_all(void);
+
 /* What the process can read, as far as the sources are concerned. */
 struct privilege_access {
 	bool dac_read_search;  /* CAP_DAC_READ_SEARCH effective */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alerter/delivery.h"
 #include "core/event.h"
 #include "core/config.h"
 #include "core/daemon.h"
@@ -96,6 +97,9 @@ int main(int argc, char **argv)
 	struct daemon daemon;
 	int status;
 
+	/* The daemon's delivery launcher is this binary exec'ed again. */
+	if (argc >= 2 && strcmp(argv[1], DELIVERY_LAUNCHER_COMMAND) == 0)
+		return delivery_launcher_command(argc - 1, argv + 1);
 	if (argc != 3 || strcmp(argv[1], "-c") != 0) {
 		fprintf(stderr, "usage: alert_feed -c CONFIG < events\n");
 		return 2;

@@ -1,0 +1,267 @@
+/*
+ * delivery_child.c - the launcher and the delivery processes it forks. The
+ * launcher is the daemon's binary exec'ed afresh (no libcurl, no config,
+ * no capabilities); each delivery process loads libcurl, confines itself
+ * with its seccomp filter and sends what the daemon's SEND frames ask,
+ * answering each with a RESULT frame, until the daemon closes its socket.
+ */
+#include "alerter/delivery_internal.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "alerter/channel.h"
+#include "core/log.h"
+#include "core/privilege.h"
+#include "core/sandbox.h"
+
+/* What ps and the tests see. */
+#define DELIVERY_PROCESS_NAME "sysops-deliver"
+
+struct child {
+	int fd;
+	sd_event *event;
+	struct delivery_curl *engine;
+	struct delivery_frame frame;
+	uint8_t *packet; /* DELIVERY_FRAME_MAX + 1 */
+};
+
+/* A request's callback context: the daemon's id for it. */
+struct request {
+	struct child *child;
+	uint32_t id;
+};
+
+static void on_result(void *userdata, const struct delivery_result *result)
+{
+	struct request *request = userdata;
+	struct child *c = request->child;
+	uint32_t id = request->id;
+
+	free(request);
+	if (delivery_frame_result_encode(&c->frame, id, result) < 0 ||
+	    send(c->fd, c->frame.data, c->frame.length, MSG_NOSIGNAL) < 0)
+		/* The daemon is gone or the frame cannot go: the daemon
+		 * retries whatever it does not hear about. */
+		sd_event_exit(c->event, EXIT_FAILURE);
+}
+
+static int on_frame(sd_event_source *source, int fd, uint32_t revents,
+		    void *userdata)
+{
+	struct child *c = userdata;
+	const uint8_t *payload;
+	size_t length;
+	struct outgoing out;
+	long connect_timeout, timeout;
+	struct request *request;
+	ssize_t n;
+	int type;
+
+	(void)source;
+	(void)revents;
+	n = recv(fd, c->packet, DELIVERY_FRAME_MAX + 1, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) /* the daemon closed it: idle, or stopping */
+		return sd_event_exit(c->event, EXIT_SUCCESS);
+	type = delivery_frame_check(c->packet, (size_t)n, &payload, &length);
+	request = calloc(1, sizeof(*request));
+	if (request == NULL)
+		return sd_event_exit(c->event, EXIT_FAILURE);
+	request->child = c;
+	if (type != DELIVERY_FRAME_SEND ||
+	    delivery_frame_send_decode(payload, length, &request->id, &out,
+				       &connect_timeout, &timeout) < 0) {
+		log_error("delivery: malformed frame from the daemon; exiting");
+		free(request);
+		return sd_event_exit(c->event, EXIT_FAILURE);
+	}
+	if (delivery_curl_send(c->engine, &out, connect_timeout, timeout,
+			       on_result, request) < 0) {
+		struct delivery_result result = {.outcome = DELIVERY_RETRY,
+						 .retry_after_secs = -1};
+
+		snprintf(result.error, sizeof(result.error),
+			 "the delivery process cannot start a request");
+		on_result(request, &result);
+	}
+	return 0;
+}
+
+/* The delivery process: confined, then serving until EOF. */
+static int child_run(int fd)
+{
+	struct child c = {.fd = fd};
+	int r;
+
+	prctl(PR_SET_NAME, DELIVERY_PROCESS_NAME, 0, 0, 0);
+	/* libcurl and its TLS library are mapped before the filter, so the
+	 * filter need not allow what loading them takes beyond reading. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return EXIT_FAILURE;
+	r = sandbox_confine_delivery(false);
+	if (r < 0 && r != -EOPNOTSUPP)
+		return EXIT_FAILURE;
+	c.packet = malloc(DELIVERY_FRAME_MAX + 1);
+	if (c.packet == NULL || sd_event_new(&c.event) < 0)
+		return EXIT_FAILURE;
+	c.engine = delivery_curl_new(c.event);
+	if (c.engine == NULL ||
+	    sd_event_add_io(c.event, NULL, fd, EPOLLIN, on_frame, &c) < 0)
+		return EXIT_FAILURE;
+	r = sd_event_loop(c.event);
+	/* Transfers still in flight are abandoned: the daemon has already
+	 * counted them as not sent. */
+	delivery_curl_free(c.engine);
+	delivery_frame_release(&c.frame);
+	sd_event_unref(c.event);
+	free(c.packet);
+	return r < 0 ? EXIT_FAILURE : r;
+}
+
+/* Reaps delivery processes; says how one that did not exit cleanly ended
+ * (SIGSYS: it made a call its seccomp filter does not allow). */
+static void reap(void)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (WIFSIGNALED(status))
+			log_warning("delivery process %d killed by signal %d "
+				    "(%s)",
+				    (int)pid, WTERMSIG(status),
+				    strsignal(WTERMSIG(status)));
+		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+			log_warning("delivery process %d exited with %d",
+				    (int)pid, WEXITSTATUS(status));
+	}
+}
+
+/* One SPAWN frame carrying one descriptor; anything else ends us. */
+static int receive_spawn(int control_fd, int *fd)
+{
+	uint8_t packet[DELIVERY_FRAME_HEADER + 1];
+	union {
+		struct cmsghdr header;
+		char space[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct iovec iov = {packet, sizeof(packet)};
+	struct msghdr message = {.msg_iov = &iov,
+				 .msg_iovlen = 1,
+				 .msg_control = &control,
+				 .msg_controllen = sizeof(control)};
+	const uint8_t *payload;
+	size_t length;
+	struct cmsghdr *cmsg;
+	ssize_t n;
+
+	*fd = -1;
+	n = recvmsg(control_fd, &message, MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return n == 0 ? 0 : -errno;
+	cmsg = CMSG_FIRSTHDR(&message);
+	if (cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET &&
+	    cmsg->cmsg_type == SCM_RIGHTS &&
+	    cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+	if (*fd < 0 || (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    delivery_frame_check(packet, (size_t)n, &payload, &length) !=
+		DELIVERY_FRAME_SPAWN ||
+	    length != 0) {
+		if (*fd >= 0)
+			close(*fd);
+		return -EBADMSG;
+	}
+	return 1;
+}
+
+static int launcher_run(int control_fd)
+{
+	struct delivery_frame frame = {0};
+	sigset_t chld;
+	int signal_fd, r;
+
+	/* The daemon gone, nothing here has a purpose. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1)
+		return EXIT_FAILURE;
+	r = privilege_drop_all();
+	if (r < 0)
+		return EXIT_FAILURE;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	signal_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (signal_fd < 0)
+		return EXIT_FAILURE;
+	r = sandbox_confine_delivery(true);
+	if (r == -EOPNOTSUPP)
+		log_warning("delivery: built without libseccomp; the delivery "
+			    "process runs without a seccomp filter");
+	else if (r < 0)
+		return EXIT_FAILURE;
+	for (;;) {
+		struct pollfd fds[2] = {{control_fd, POLLIN, 0},
+					{signal_fd, POLLIN, 0}};
+		struct signalfd_siginfo info;
+		int fd;
+		pid_t pid;
+
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return EXIT_FAILURE;
+		}
+		if (fds[1].revents != 0) {
+			while (read(signal_fd, &info, sizeof(info)) > 0)
+				;
+			reap();
+		}
+		if (fds[0].revents == 0)
+			continue;
+		r = receive_spawn(control_fd, &fd);
+		if (r == 0)
+			return EXIT_SUCCESS; /* the daemon stopped */
+		if (r < 0) {
+			log_error("delivery launcher: malformed request; "
+				  "exiting");
+			return EXIT_FAILURE;
+		}
+		pid = fork();
+		if (pid == 0) {
+			close(control_fd);
+			close(signal_fd);
+			sigprocmask(SIG_UNBLOCK, &chld, NULL);
+			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+			_exit(child_run(fd));
+		}
+		close(fd);
+		if (pid < 0)
+			pid = 0; /* the daemon sees the socket closed */
+		if (pid > 0 && delivery_frame_pid_encode(&frame, pid) == 0)
+			send(control_fd, frame.data, frame.length,
+			     MSG_NOSIGNAL);
+	}
+}
+
+int delivery_launcher_command(int argc, char **argv)
+{
+	/* argv: the command's name, then the daemon's log level. */
+	log_open(LOG_TARGET_AUTO);
+	if (argc == 2)
+		log_set_level(atoi(argv[1]));
+	return launcher_run(3);
+}

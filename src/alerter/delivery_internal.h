@@ -1,0 +1,93 @@
+/*
+ * delivery_internal.h - the parts of delivery the alerter does not see: the
+ * libcurl engine (delivery_curl.c), the framed messages between the daemon
+ * and its delivery process (delivery_frame.c) and that process's own life
+ * (delivery_child.c). docs/DESIGN.md ("Process model") draws the picture.
+ */
+#ifndef SYSOPS_ALERTER_DELIVERY_INTERNAL_H
+#define SYSOPS_ALERTER_DELIVERY_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "alerter/delivery.h"
+
+/* --- the libcurl engine, run in whichever process sends --- */
+
+struct delivery_curl;
+
+struct delivery_curl *delivery_curl_new(sd_event *event);
+void delivery_curl_free(struct delivery_curl *d);
+int delivery_curl_send(struct delivery_curl *d, struct outgoing *out,
+		       long connect_timeout_secs, long timeout_secs,
+		       delivery_done_fn *done, void *userdata);
+size_t delivery_curl_in_flight(const struct delivery_curl *d);
+
+/* --- framed messages on SOCK_SEQPACKET: one frame per packet --- */
+
+/*
+ * Header: version (1 byte), type (1 byte), flags (2 bytes, zero), payload
+ * length (4 bytes, host order: both ends are the same binary on one host).
+ * A packet is exactly header + payload; anything else is malformed.
+ */
+#define DELIVERY_FRAME_VERSION 1
+#define DELIVERY_FRAME_HEADER  8
+/*
+ * A unix SEQPACKET socket carries up to its send buffer less 32 bytes:
+ * 416 KiB with the default net.core.wmem_max (212992, doubled). 384 KiB
+ * leaves room; the largest message a channel formats is far smaller.
+ */
+#define DELIVERY_FRAME_MAX (384 * 1024)
+
+enum delivery_frame_type {
+	DELIVERY_FRAME_SEND = 1,    /* daemon -> delivery: one request */
+	DELIVERY_FRAME_RESULT = 2,  /* delivery -> daemon: its outcome */
+	DELIVERY_FRAME_SPAWN = 3,   /* daemon -> launcher: start one (+ fd) */
+	DELIVERY_FRAME_SPAWNED = 4, /* launcher -> daemon: its pid */
+};
+
+/*
+ * Checks a received packet of n bytes: header, version, flags, a known
+ * type, and a length that matches n. Returns the type with *payload and
+ * *payload_length set, or -EBADMSG (short, wrong length), -EPROTO (version,
+ * flags, type) or -EMSGSIZE (over DELIVERY_FRAME_MAX).
+ */
+int delivery_frame_check(const uint8_t *packet, size_t n,
+			 const uint8_t **payload, size_t *payload_length);
+
+/* A growing frame; its data is malloc'ed. */
+struct delivery_frame {
+	uint8_t *data;
+	size_t length, capacity;
+	int error; /* first failure of a put (-ENOMEM, -EMSGSIZE) */
+};
+
+/* Starts a frame of type; finish with delivery_frame_end. */
+void delivery_frame_begin(struct delivery_frame *f,
+			  enum delivery_frame_type type);
+/* Writes the payload length; returns 0 or the first put's error. */
+int delivery_frame_end(struct delivery_frame *f);
+void delivery_frame_release(struct delivery_frame *f);
+
+/* A request: id, timeouts and every field of out. */
+int delivery_frame_send_encode(struct delivery_frame *f, uint32_t id,
+			       const struct outgoing *out,
+			       long connect_timeout_secs, long timeout_secs);
+/* Fills *out (owned by the caller, outgoing_free) from a SEND payload;
+ * -EBADMSG when anything is out of bounds or unknown. */
+int delivery_frame_send_decode(const uint8_t *payload, size_t length,
+			       uint32_t *id, struct outgoing *out,
+			       long *connect_timeout_secs, long *timeout_secs);
+
+int delivery_frame_result_encode(struct delivery_frame *f, uint32_t id,
+				 const struct delivery_result *result);
+int delivery_frame_result_decode(const uint8_t *payload, size_t length,
+				 uint32_t *id, struct delivery_result *result);
+
+/* SPAWNED: the new delivery process's pid. */
+int delivery_frame_pid_encode(struct delivery_frame *f, pid_t pid);
+int delivery_frame_pid_decode(const uint8_t *payload, size_t length,
+			      pid_t *pid);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * sandbox.h - the daemon's seccomp filters (libseccomp): one that keeps the
+ * main process off the network, and the delivery process's allow list.
+ * Built without libseccomp (HAVE_SECCOMP=0) both return -EOPNOTSUPP and the
+ * callers say so once; capabilities and no_new_privs still apply.
+ */
+#ifndef SYSOPS_SANDBOX_H
+#define SYSOPS_SANDBOX_H
+
+#include <stdbool.h>
+
+/* Whether this binary was built with libseccomp. */
+bool sandbox_available(void);
+
+/*
+ * For the main process once started: socket() of AF_INET or AF_INET6 fails
+ * with EPERM (not a kill: a stray caller gets an error it already handles).
+ * Unix and netlink sockets (sd_notify, the journal, sock_diag) stay allowed.
+ * Inherited by every process forked afterwards. 0 or -errno.
+ */
+int sandbox_seal_network(void);
+
+/*
+ * For the delivery process, after libcurl is loaded: only the system calls
+ * that libcurl, its TLS library, the resolver and sd-event make; anything
+ * else kills the process. Files open read-only only; sockets of AF_UNIX,
+ * AF_INET, AF_INET6 and AF_NETLINK; threads but no new processes, no exec.
+ * With launcher, also fork (the launcher's own filter, which its children
+ * inherit under theirs). 0 or -errno.
+ */
+int sandbox_confine_delivery(bool launcher);
+
+#endif
