@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# delivery_privsep.sh - network delivery runs in a process of its own: an
+# operator with a webhook configured finds that process only while there is
+# something to send, holding no capabilities, with no_new_privs and a seccomp
+# filter; the daemon itself holds no INET/INET6 socket and cannot open one;
+# killing the delivery process with SIGKILL in the middle of a send loses
+# no alert.
+. tests/integration/lib.sh
+
+dir=$TEST_TMP
+start_receiver "$dir" "privsep-hmac" || { not_ok "receiver started"; exit 1; }
+write_alert_config "$dir/agent.toml" \
+	'[agent]' "state_dir = \"$dir/state\"" 'log_level = "debug"' \
+	'[alerting]' 'group_wait_secs = 0' 'retry_initial_secs = 1' \
+	'retry_max_secs = 2' 'timeout_secs = 120' 'delivery_idle_secs = 3' \
+	'[alerting.rate_limit]' 'min_interval_secs = 0' \
+	'[alerting.webhook]' "url = \"$RECEIVER_URL/webhook/privsep\"" \
+	'hmac_secret = "privsep-hmac"'
+
+# child_of PID: a child process of PID (pgrep lists, nothing is signalled
+# by name).
+child_of() { pgrep -P "$1" | head -n 1; }
+launcher_of() { LAUNCHER=$(child_of "$1"); [ -n "$LAUNCHER" ]; }
+delivery_process() { DELIVERY=$(child_of "$LAUNCHER"); [ -n "$DELIVERY" ]; }
+no_delivery_process() { [ -z "$(child_of "$LAUNCHER")" ]; }
+status_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# inet_sockets PID: how many of PID's descriptors are TCP or UDP sockets of
+# either family (their inodes in the namespace's tables).
+inet_sockets() {
+	python3 - "$1" <<'PY'
+import os, sys
+pid = sys.argv[1]
+inodes = set()
+for table in ("tcp", "tcp6", "udp", "udp6", "raw", "raw6"):
+    try:
+        for line in open("/proc/%s/net/%s" % (pid, table)).readlines()[1:]:
+            inodes.add(line.split()[9])
+    except FileNotFoundError:
+        pass
+n = 0
+for fd in os.listdir("/proc/%s/fd" % pid):
+    try:
+        target = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+    except OSError:
+        continue
+    if target.startswith("socket:[") and target[8:-1] in inodes:
+        n += 1
+print(n)
+PY
+}
+
+start_feed "$dir/daemon1.log" "$dir/agent.toml"
+check "the daemon started its delivery launcher" wait_for 10 launcher_of "$DAEMON_PID"
+check "the launcher is the binary exec'ed afresh" \
+	grep -qa -- "__delivery-launcher" "/proc/$LAUNCHER/cmdline"
+check "launcher: CapEff 0, NoNewPrivs 1" test \
+	"$(status_field "$LAUNCHER" CapEff)$(status_field "$LAUNCHER" NoNewPrivs)" = 00000000000000001
+check "nothing to send: no delivery process" no_delivery_process
+check "daemon: a seccomp filter (the network seal)" \
+	test "$(status_field "$DAEMON_PID" Seccomp)" = 2
+check "daemon: no INET/INET6 socket" test "$(inet_sockets "$DAEMON_PID")" = 0
+
+echo "hang" >"$dir/control"
+feed "fire first warning - First problem"
+check "a send is in flight (the receiver hangs)" \
+	wait_for 10 requests_at_least "$dir" 1
+check "the delivery process runs" delivery_process
+echo "# delivery process $DELIVERY: $(grep -E '^(CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$DELIVERY/status" | tr -s '\t\n' '  ')"
+check "delivery process: CapEff 0" test "$(status_field "$DELIVERY" CapEff)" = 0000000000000000
+check "delivery process: CapAmb 0" test "$(status_field "$DELIVERY" CapAmb)" = 0000000000000000
+check "delivery process: NoNewPrivs 1" test "$(status_field "$DELIVERY" NoNewPrivs)" = 1
+check "delivery process: Seccomp 2 (filter)" test "$(status_field "$DELIVERY" Seccomp)" = 2
+check "delivery process: the INET socket of the send" \
+	test "$(inet_sockets "$DELIVERY")" -ge 1
+check "daemon: still no INET/INET6 socket while it sends" \
+	test "$(inet_sockets "$DAEMON_PID")" = 0
+
+# SIGKILL mid-send, four more alerts waiting behind the one in flight.
+feed "fire second critical - Second problem" "fire third warning - Third problem" \
+	"fire fourth warning - Fourth problem" "fire fifth critical - Fifth problem"
+check "four more wait in the spool" wait_for 10 stat_is "$dir/state" spool_pending 5
+killed=$DELIVERY
+kill -KILL "$killed"
+check "the daemon noticed the delivery process died" \
+	wait_for 10 file_contains "$dir/daemon1.log" "delivery process $killed ended; 1 request in flight will be sent again"
+echo "ok" >"$dir/control"
+check "every alert arrives through a new delivery process" \
+	wait_for 30 webhook_alerts_at_least "$dir" 5 True
+check "spool drained" wait_for 10 stat_is "$dir/state" spool_pending 0
+check "nothing lost, at most the one in flight repeated" python3 - "$dir/requests.jsonl" <<'PY'
+import json, sys, collections
+rs = [json.loads(l) for l in open(sys.argv[1])]
+ok = [r for r in rs if r.get("mode") == "ok" and r.get("valid")]
+names = collections.Counter(a["rule"] for r in ok for a in r["body"]["alerts"])
+print("# requests: %d (%d answered ok), alerts delivered: %s" %
+      (len(rs), len(ok), dict(sorted(names.items()))))
+want = {"first", "second", "third", "fourth", "fifth"}
+sys.exit(0 if set(names) == want and all(c == 1 for c in names.values()) else 1)
+PY
+check "a new delivery process took over (not the killed one)" \
+	eval 'grep -o "delivery process [0-9]* started" "$dir/daemon1.log" | grep -vqw "$killed"'
+check "after delivery_idle_secs (3) the delivery process is gone" \
+	wait_for 15 no_delivery_process
+check "the launcher stays" process_alive "$LAUNCHER"
+check "and the daemon still has no INET/INET6 socket" \
+	test "$(inet_sockets "$DAEMON_PID")" = 0
+launcher=$LAUNCHER
+stop_pid "$DAEMON_PID"
+exec 3>&-
+check "the launcher ended with the daemon" wait_for 10 eval '! process_alive "$launcher"'
+
+# The real daemon (its own binary as the launcher), collecting: sealed too.
+write_config "$dir/daemon.toml" \
+	'[agent]' "state_dir = \"$dir/state2\"" 'collect_interval_secs = 1' \
+	'[alerting.webhook]' "url = \"$RECEIVER_URL/webhook/privsep\"" \
+	'hmac_secret = "privsep-hmac"'
+start_daemon "$dir/daemon2.log" -f -c "$dir/daemon.toml"
+check "sysops-agent: delivery launcher started" wait_for 10 launcher_of "$DAEMON_PID"
+check "sysops-agent: sealed (Seccomp 2)" \
+	wait_for 10 eval 'test "$(status_field "$DAEMON_PID" Seccomp)" = 2'
+check "sysops-agent: no INET/INET6 socket" test "$(inet_sockets "$DAEMON_PID")" = 0
+stop_pid "$DAEMON_PID"
+
+# Remote write still connects from the daemon: no seal, and the log says so.
+write_config "$dir/export.toml" \
+	'[agent]' "state_dir = \"$dir/state3\"" \
+	'[alerting.webhook]' "url = \"$RECEIVER_URL/webhook/privsep\"" \
+	'hmac_secret = "privsep-hmac"' \
+	'[export.remote_write]' 'enabled = true' \
+	"url = \"$RECEIVER_URL/api/v1/write\""
+start_daemon "$dir/daemon3.log" -f -c "$dir/export.toml"
+check "with remote write: the log says why the network stays" \
+	wait_for 10 file_contains "$dir/daemon3.log" "the main process keeps its network for [export.remote_write]"
+check "with remote write: no seal" test "$(status_field "$DAEMON_PID" Seccomp)" = 0
+stop_pid "$DAEMON_PID"
+stop_pid "$RECEIVER_PID"
+echo "1..$TEST_NUMBER"

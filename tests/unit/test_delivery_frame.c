@@ -1,0 +1,344 @@
+/*
+ * test_delivery_frame.c - the framed messages between the daemon and its
+ * delivery process (src/alerter/delivery_frame.c): a request and a result
+ * survive the round trip, and truncated, oversize, wrong-version,
+ * wrong-type and out-of-bounds frames are refused.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerter/channel.h"
+#include "alerter/delivery_internal.h"
+
+static void make_request(struct outgoing *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->channel = CHANNEL_EMAIL;
+	out->url = strdup("smtps://mail.example:465");
+	out->body = strdup("Subject: x\r\n\r\nbody\0with a NUL");
+	out->body_length = 27;
+	out->headers[out->header_count++] = strdup("X-A: 1");
+	out->mail_from = strdup("agent@example");
+	out->recipients[out->recipient_count++] = strdup("ops@example");
+	out->recipients[out->recipient_count++] = strdup("oncall@example");
+	out->username = strdup("agent");
+	out->password = strdup("hunter2");
+	out->require_tls = true;
+	out->ca_file = strdup("/etc/ssl/ca.pem");
+	out->secrets[out->secret_count++] = strdup("hunter2");
+}
+
+static void test_request_round_trip(void **state)
+{
+	struct delivery_frame f = {0};
+	struct outgoing in, out;
+	const uint8_t *payload;
+	size_t length;
+	long connect_timeout, timeout;
+	uint32_t id;
+
+	(void)state;
+	make_request(&in);
+	assert_int_equal(delivery_frame_send_encode(&f, 77, &in, 10, 30), 0);
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length),
+	    DELIVERY_FRAME_SEND);
+	assert_int_equal(delivery_frame_send_decode(payload, length, &id, &out,
+						    &connect_timeout, &timeout),
+			 0);
+	assert_int_equal(id, 77);
+	assert_int_equal(connect_timeout, 10);
+	assert_int_equal(timeout, 30);
+	assert_int_equal(out.channel, CHANNEL_EMAIL);
+	assert_string_equal(out.url, in.url);
+	assert_int_equal(out.body_length, 27);
+	assert_memory_equal(out.body, in.body, 27);
+	assert_int_equal(out.header_count, 1);
+	assert_string_equal(out.headers[0], "X-A: 1");
+	assert_int_equal(out.recipient_count, 2);
+	assert_string_equal(out.recipients[1], "oncall@example");
+	assert_string_equal(out.password, "hunter2");
+	assert_true(out.require_tls);
+	assert_string_equal(out.ca_file, "/etc/ssl/ca.pem");
+	assert_int_equal(out.secret_count, 1);
+	outgoing_free(&in);
+	outgoing_free(&out);
+	delivery_frame_release(&f);
+}
+
+static void test_result_round_trip(void **state)
+{
+	struct delivery_frame f = {0};
+	struct delivery_result in = {.outcome = DELIVERY_RETRY,
+				     .status = 429,
+				     .retry_after_secs = 2.5},
+			       out;
+	const uint8_t *payload;
+	size_t length;
+	uint32_t id;
+
+	(void)state;
+	strcpy(in.error, "HTTP 429");
+	strcpy(in.body, "{\"retry_after\":2.5}");
+	assert_int_equal(delivery_frame_result_encode(&f, 9, &in), 0);
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length),
+	    DELIVERY_FRAME_RESULT);
+	assert_int_equal(
+	    delivery_frame_result_decode(payload, length, &id, &out), 0);
+	assert_int_equal(id, 9);
+	assert_int_equal(out.outcome, DELIVERY_RETRY);
+	assert_int_equal(out.status, 429);
+	assert_true(out.retry_after_secs > 2.49 && out.retry_after_secs < 2.51);
+	assert_string_equal(out.error, "HTTP 429");
+	assert_string_equal(out.body, in.body);
+	delivery_frame_release(&f);
+}
+
+/* A valid SEND frame to break in the tests below. */
+static struct delivery_frame valid_send(void)
+{
+	struct delivery_frame f = {0};
+	struct outgoing in;
+
+	make_request(&in);
+	assert_int_equal(delivery_frame_send_encode(&f, 1, &in, 10, 30), 0);
+	outgoing_free(&in);
+	return f;
+}
+
+static void test_truncated(void **state)
+{
+	struct delivery_frame f = valid_send();
+	const uint8_t *payload;
+	size_t length;
+	struct outgoing out;
+	long ct, t;
+	uint32_t id;
+
+	(void)state;
+	/* Shorter than the header, and shorter than the header says. */
+	assert_int_equal(delivery_frame_check(f.data, 7, &payload, &length),
+			 -EBADMSG);
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length - 1, &payload, &length),
+	    -EBADMSG);
+	/* A payload cut inside a field, with a header that agrees. */
+	for (size_t cut = 1; cut < f.length - DELIVERY_FRAME_HEADER; cut++) {
+		uint8_t *copy = malloc(f.length);
+		uint32_t n = (uint32_t)(f.length - DELIVERY_FRAME_HEADER - cut);
+		int r;
+
+		memcpy(copy, f.data, f.length);
+		memcpy(copy + 4, &n, sizeof(n));
+		assert_int_equal(delivery_frame_check(copy, f.length - cut,
+						      &payload, &length),
+				 DELIVERY_FRAME_SEND);
+		r = delivery_frame_send_decode(payload, length, &id, &out, &ct,
+					       &t);
+		/* Only a cut exactly between two fields can still parse. */
+		if (r == 0)
+			outgoing_free(&out);
+		else
+			assert_int_equal(r, -EBADMSG);
+		free(copy);
+	}
+	delivery_frame_release(&f);
+}
+
+static void test_oversize(void **state)
+{
+	struct delivery_frame f = {0};
+	struct outgoing in = {.channel = CHANNEL_WEBHOOK};
+	const uint8_t *payload;
+	size_t length;
+	uint8_t *big = calloc(1, DELIVERY_FRAME_MAX + 1);
+
+	(void)state;
+	in.url = strdup("http://127.0.0.1/");
+	in.body = malloc(DELIVERY_FRAME_MAX);
+	memset(in.body, 'x', DELIVERY_FRAME_MAX);
+	in.body_length = DELIVERY_FRAME_MAX;
+	assert_int_equal(delivery_frame_send_encode(&f, 1, &in, 10, 30),
+			 -EMSGSIZE);
+	outgoing_free(&in);
+	/* A received packet over the limit, whatever its header says. */
+	big[0] = DELIVERY_FRAME_VERSION;
+	big[1] = DELIVERY_FRAME_SEND;
+	assert_int_equal(delivery_frame_check(big, DELIVERY_FRAME_MAX + 1,
+					      &payload, &length),
+			 -EMSGSIZE);
+	free(big);
+	delivery_frame_release(&f);
+}
+
+static void test_wrong_version_flags_type(void **state)
+{
+	struct delivery_frame f = valid_send();
+	const uint8_t *payload;
+	size_t length;
+
+	(void)state;
+	f.data[0] = DELIVERY_FRAME_VERSION + 1;
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length), -EPROTO);
+	f.data[0] = DELIVERY_FRAME_VERSION;
+	f.data[2] = 1; /* flags must be zero */
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length), -EPROTO);
+	f.data[2] = 0;
+	f.data[1] = 0;
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length), -EPROTO);
+	f.data[1] = DELIVERY_FRAME_SPAWNED + 1;
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length), -EPROTO);
+	delivery_frame_release(&f);
+}
+
+/* A SEND payload where a RESULT is expected, and the other way round: the
+ * fixed fields no longer make sense, the decoders refuse. */
+static void test_wrong_type_payload(void **state)
+{
+	struct delivery_frame f = valid_send();
+	struct delivery_result result;
+	const uint8_t *payload;
+	size_t length;
+	uint32_t id;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length),
+	    DELIVERY_FRAME_SEND);
+	assert_int_equal(
+	    delivery_frame_result_decode(payload, length, &id, &result),
+	    -EBADMSG);
+	assert_int_equal(delivery_frame_pid_decode(payload, length, &pid),
+			 -EBADMSG);
+	delivery_frame_release(&f);
+}
+
+static void test_out_of_bounds_fields(void **state)
+{
+	struct delivery_frame f = {0};
+	struct delivery_result in = {.outcome = DELIVERY_OK,
+				     .retry_after_secs = -1},
+			       out;
+	const uint8_t *payload;
+	size_t length;
+	uint32_t id, bad;
+
+	(void)state;
+	assert_int_equal(delivery_frame_result_encode(&f, 1, &in), 0);
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length),
+	    DELIVERY_FRAME_RESULT);
+	/* An outcome past the enum. */
+	bad = 7;
+	memcpy(f.data + DELIVERY_FRAME_HEADER + 4, &bad, sizeof(bad));
+	assert_int_equal(
+	    delivery_frame_result_decode(payload, length, &id, &out), -EBADMSG);
+	delivery_frame_release(&f);
+
+	/* An error text longer than the receiver's buffer (256), by hand:
+	 * id, outcome, status, retry-after, then tag 10 (error) of 256. */
+	{
+		uint8_t raw[4 + 4 + 8 + 8 + 5 + 256] = {0};
+		int64_t minus_one = -1;
+		uint32_t n = 256;
+
+		memcpy(raw + 16, &minus_one, sizeof(minus_one));
+		raw[24] = 10;
+		memcpy(raw + 25, &n, sizeof(n));
+		memset(raw + 29, 'e', 256);
+		assert_int_equal(
+		    delivery_frame_result_decode(raw, sizeof(raw), &id, &out),
+		    -EBADMSG);
+		/* 255 fits. */
+		n = 255;
+		memcpy(raw + 25, &n, sizeof(n));
+		assert_int_equal(delivery_frame_result_decode(
+				     raw, sizeof(raw) - 1, &id, &out),
+				 0);
+		/* A length that runs past the payload. */
+		n = 1000;
+		memcpy(raw + 25, &n, sizeof(n));
+		assert_int_equal(
+		    delivery_frame_result_decode(raw, sizeof(raw), &id, &out),
+		    -EBADMSG);
+	}
+
+	/* A channel past CHANNEL_COUNT and a timeout past the schema's. */
+	f = valid_send();
+	bad = CHANNEL_COUNT;
+	memcpy(f.data + DELIVERY_FRAME_HEADER + 12, &bad, sizeof(bad));
+	{
+		struct outgoing o;
+		long ct, t;
+
+		assert_int_equal(
+		    delivery_frame_check(f.data, f.length, &payload, &length),
+		    DELIVERY_FRAME_SEND);
+		assert_int_equal(delivery_frame_send_decode(payload, length,
+							    &id, &o, &ct, &t),
+				 -EBADMSG);
+		bad = CHANNEL_WEBHOOK;
+		memcpy(f.data + DELIVERY_FRAME_HEADER + 12, &bad, sizeof(bad));
+		bad = 601;
+		memcpy(f.data + DELIVERY_FRAME_HEADER + 8, &bad, sizeof(bad));
+		assert_int_equal(delivery_frame_send_decode(payload, length,
+							    &id, &o, &ct, &t),
+				 -EBADMSG);
+	}
+	delivery_frame_release(&f);
+}
+
+static void test_pid(void **state)
+{
+	struct delivery_frame f = {0};
+	const uint8_t *payload;
+	size_t length;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(delivery_frame_pid_encode(&f, 4242), 0);
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length),
+	    DELIVERY_FRAME_SPAWNED);
+	assert_int_equal(delivery_frame_pid_decode(payload, length, &pid), 0);
+	assert_int_equal(pid, 4242);
+	assert_int_equal(delivery_frame_pid_decode(payload, length - 1, &pid),
+			 -EBADMSG);
+	delivery_frame_release(&f);
+	assert_int_equal(delivery_frame_pid_encode(&f, 0), 0);
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length),
+	    DELIVERY_FRAME_SPAWNED);
+	assert_int_equal(delivery_frame_pid_decode(payload, length, &pid),
+			 -EBADMSG);
+	delivery_frame_release(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_request_round_trip),
+	    cmocka_unit_test(test_result_round_trip),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_oversize),
+	    cmocka_unit_test(test_wrong_version_flags_type),
+	    cmocka_unit_test(test_wrong_type_payload),
+	    cmocka_unit_test(test_out_of_bounds_fields),
+	    cmocka_unit_test(test_pid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
