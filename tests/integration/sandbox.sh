@@ -36,10 +36,17 @@ checks=('[[checks]]' 'name = "cmd"' 'type = "command"' 'command = ["/bin/true"]'
 	'[[checks]]' 'name = "certs"' 'type = "tls"' 'files = ["/etc/ssl/certs/*.pem"]'
 	'[[checks]]' 'name = "self"' 'type = "process"' 'process = "sysops-agent"'
 	'[[checks]]' 'name = "nothing"' 'type = "listen"' 'target = "*:1"')
+# The failing checks' alerts go to a webhook: the delivery launcher and a
+# delivery process (libcurl, its resolver and TLS) are traced as well.
+start_receiver "$TEST_TMP" "sandbox-hmac" || { not_ok "receiver started"; exit 1; }
+channel=('[alerting]' 'group_wait_secs = 0' '[alerting.rate_limit]'
+	'min_interval_secs = 0' '[alerting.console]' 'enabled = false'
+	'[alerting.webhook]' "url = \"$RECEIVER_URL/webhook/sandbox\""
+	'hmac_secret = "sandbox-hmac"')
 write_config "$home/config.toml" '[agent]' 'collect_interval_secs = 1' \
-	"state_dir = \"$home/state\"" '[alerting.console]' 'enabled = false' \
-	"${checks[@]}"
-chmod 0644 "$home/config.toml"
+	"state_dir = \"$home/state\"" "${channel[@]}" "${checks[@]}"
+# nobody reads it; no one else may (it holds the webhook's HMAC secret).
+chown nobody "$home/config.toml"
 
 # The unit's identity and capabilities; nobody stands in for sysops-agent.
 as_service=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups
@@ -74,10 +81,11 @@ check "in the sandbox the daemon starts and collects" \
 check "it keeps both capabilities and reports nothing degraded" eval \
 	'grep -q "capabilities kept: cap_dac_read_search, cap_syslog" "$log" &&
 	 ! grep -q degraded "$log"'
+check "a failing check's alert went out through the delivery process" \
+	wait_for 30 requests_at_least "$TEST_TMP" 1 'r["valid"]'
 write_config "$home/config.toml" '[agent]' 'collect_interval_secs = 2' \
-	"state_dir = \"$home/state\"" '[alerting.console]' 'enabled = false' \
-	"${checks[@]}"
-chmod 0644 "$home/config.toml"
+	"state_dir = \"$home/state\"" "${channel[@]}" "${checks[@]}"
+chown nobody "$home/config.toml"
 # Under strace the daemon is strace's child; otherwise the exec chain
 # (mdwe_exec, setpriv, daemon) kept one pid.
 daemon_pid=$pid
@@ -97,7 +105,8 @@ grep "^<[0-4]>" "$log" | grep -v " SYSOPS_RULE=" | sed 's/^<[0-4]>/# /'
 [ ${#tracer[@]} -gt 0 ] || exit 0
 
 # Allowed: @system-service minus @privileged and @resources, plus capset
-# (the unit's third SystemCallFilter= line, for command checks), groups
+# and seccomp (the unit's third and fourth SystemCallFilter= lines, for
+# command checks and the daemon's own filters), groups
 # expanded from this machine's own systemd-analyze (so the list matches its
 # systemd).
 systemd-analyze syscall-filter 2>/dev/null | python3 -c '
@@ -121,7 +130,7 @@ def expand(name, seen=None):
         out |= expand(member, seen)
     return out
 allowed = expand("@system-service") - expand("@privileged") - expand("@resources")
-for call in sorted(allowed | {"capset"}):
+for call in sorted(allowed | {"capset", "seccomp"}):
     print(call)
 ' >"$TEST_TMP/allowed"
 check "the unit's filter allows a known set of calls" \

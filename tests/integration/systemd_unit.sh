@@ -83,6 +83,7 @@ for line in Type=notify WatchdogSec=60s Restart=on-failure \
 	RestrictSUIDSGID=yes LockPersonality=yes MemoryDenyWriteExecute=yes \
 	"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK" \
 	SystemCallFilter=@system-service SystemCallFilter=capset \
+	SystemCallFilter=seccomp \
 	SystemCallArchitectures=native \
 	UMask=0077 RestartPreventExitStatus=78 StartLimitBurst=5 \
 	"ExecReload=/usr/sbin/sysops-agent check-config -c /etc/sysops-agent/config.toml"; do
