@@ -28,6 +28,7 @@
 
 /* What ps and the tests see. */
 #define DELIVERY_PROCESS_NAME "sysops-deliver"
+#define LAUNCHER_PROCESS_NAME "sysops-launch"
 
 struct child {
 	int fd;
@@ -194,6 +195,7 @@ static int launcher_run(int control_fd)
 	sigset_t chld;
 	int signal_fd, r;
 
+	prctl(PR_SET_NAME, LAUNCHER_PROCESS_NAME, 0, 0, 0);
 	/* The daemon gone, nothing here has a purpose. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (getppid() == 1)

@@ -9,12 +9,13 @@
 
 dir=$TEST_TMP
 start_receiver "$dir" "privsep-hmac" || { not_ok "receiver started"; exit 1; }
+# The receiver by name: curl's resolver threads run under the filter too.
 write_alert_config "$dir/agent.toml" \
 	'[agent]' "state_dir = \"$dir/state\"" 'log_level = "debug"' \
 	'[alerting]' 'group_wait_secs = 0' 'retry_initial_secs = 1' \
 	'retry_max_secs = 2' 'timeout_secs = 120' 'delivery_idle_secs = 3' \
 	'[alerting.rate_limit]' 'min_interval_secs = 0' \
-	'[alerting.webhook]' "url = \"$RECEIVER_URL/webhook/privsep\"" \
+	'[alerting.webhook]' "url = \"http://localhost:${RECEIVER_URL##*:}/webhook/privsep\"" \
 	'hmac_secret = "privsep-hmac"'
 
 # child_of PID: a child process of PID (pgrep lists, nothing is signalled
@@ -54,6 +55,7 @@ start_feed "$dir/daemon1.log" "$dir/agent.toml"
 check "the daemon started its delivery launcher" wait_for 10 launcher_of "$DAEMON_PID"
 check "the launcher is the binary exec'ed afresh" \
 	grep -qa -- "__delivery-launcher" "/proc/$LAUNCHER/cmdline"
+check "named sysops-launch" test "$(cat "/proc/$LAUNCHER/comm")" = sysops-launch
 check "launcher: CapEff 0, NoNewPrivs 1" test \
 	"$(status_field "$LAUNCHER" CapEff)$(status_field "$LAUNCHER" NoNewPrivs)" = 00000000000000001
 check "nothing to send: no delivery process" no_delivery_process
@@ -66,6 +68,7 @@ feed "fire first warning - First problem"
 check "a send is in flight (the receiver hangs)" \
 	wait_for 10 requests_at_least "$dir" 1
 check "the delivery process runs" delivery_process
+check "named sysops-deliver" test "$(cat "/proc/$DELIVERY/comm")" = sysops-deliver
 echo "# delivery process $DELIVERY: $(grep -E '^(CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$DELIVERY/status" | tr -s '\t\n' '  ')"
 check "delivery process: CapEff 0" test "$(status_field "$DELIVERY" CapEff)" = 0000000000000000
 check "delivery process: CapAmb 0" test "$(status_field "$DELIVERY" CapAmb)" = 0000000000000000
@@ -113,7 +116,7 @@ check "the launcher ended with the daemon" wait_for 10 eval '! process_alive "$l
 # The real daemon (its own binary as the launcher), collecting: sealed too.
 write_config "$dir/daemon.toml" \
 	'[agent]' "state_dir = \"$dir/state2\"" 'collect_interval_secs = 1' \
-	'[alerting.webhook]' "url = \"$RECEIVER_URL/webhook/privsep\"" \
+	'[alerting.webhook]' "url = \"http://localhost:${RECEIVER_URL##*:}/webhook/privsep\"" \
 	'hmac_secret = "privsep-hmac"'
 start_daemon "$dir/daemon2.log" -f -c "$dir/daemon.toml"
 check "sysops-agent: delivery launcher started" wait_for 10 launcher_of "$DAEMON_PID"
@@ -125,7 +128,7 @@ stop_pid "$DAEMON_PID"
 # Remote write still connects from the daemon: no seal, and the log says so.
 write_config "$dir/export.toml" \
 	'[agent]' "state_dir = \"$dir/state3\"" \
-	'[alerting.webhook]' "url = \"$RECEIVER_URL/webhook/privsep\"" \
+	'[alerting.webhook]' "url = \"http://localhost:${RECEIVER_URL##*:}/webhook/privsep\"" \
 	'hmac_secret = "privsep-hmac"' \
 	'[export.remote_write]' 'enabled = true' \
 	"url = \"$RECEIVER_URL/api/v1/write\""
