@@ -21,6 +21,7 @@
 
 #include "alerter/delivery_internal.h"
 #include "core/log.h"
+#include "core/sandbox.h"
 #include "core/sd_compat.h"
 #include "core/util.h"
 
@@ -28,6 +29,13 @@
 #define SPAWN_TIMEOUT_MSEC 5000
 /* The descriptor the launcher finds its control socket on. */
 #define LAUNCHER_FD 3
+
+/* A frame not yet taken by the delivery process's socket. */
+struct queued {
+	struct queued *next;
+	size_t length;
+	uint8_t data[];
+};
 
 struct pending {
 	uint32_t id;
@@ -49,6 +57,7 @@ struct delivery {
 	pid_t pid;
 	sd_event_source *io, *idle_timer;
 	struct pending *pending;
+	struct queued *queue, **queue_tail;
 	size_t in_flight;
 	uint32_t next_id;
 	unsigned processes_started, processes_lost;
@@ -67,6 +76,7 @@ struct delivery *delivery_new(sd_event *event)
 		return NULL;
 	d->event = sd_event_ref(event);
 	d->fd = d->launcher_fd = -1;
+	d->queue_tail = &d->queue;
 	d->local = delivery_curl_new(event);
 	if (d->local == NULL) {
 		sd_event_unref(d->event);
@@ -110,6 +120,13 @@ static void process_close(struct delivery *d, bool kill_it)
 	d->pid = 0;
 	free(d->packet);
 	d->packet = NULL;
+	while (d->queue != NULL) {
+		struct queued *q = d->queue;
+
+		d->queue = q->next;
+		free(q);
+	}
+	d->queue_tail = &d->queue;
 }
 
 static void process_lost(struct delivery *d, const char *why, bool kill_it)
@@ -132,9 +149,7 @@ static int on_launcher_exit(sd_event_source *source, const siginfo_t *info,
 	struct delivery *d = userdata;
 
 	(void)source;
-	log_error("delivery launcher %d ended (%s %d); a restart is needed "
-		  "to deliver again",
-		  (int)info->si_pid,
+	log_error("delivery launcher %d ended (%s %d)", (int)info->si_pid,
 		  info->si_code == CLD_EXITED ? "status" : "signal",
 		  info->si_status);
 	d->launcher_exit = sd_event_source_unref(d->launcher_exit);
@@ -142,10 +157,12 @@ static int on_launcher_exit(sd_event_source *source, const siginfo_t *info,
 	d->launcher_fd = -1;
 	d->launcher_pid = 0;
 	launcher_running = false;
+	if (!sandbox_network_sealed())
+		return 0; /* the next request starts another */
 	/* Sealed, the daemon cannot start another that could reach the
 	 * network: stop so that systemd restarts it (Restart=on-failure);
 	 * the spool keeps every message. */
-	return sd_event_exit(sd_event_source_get_event(source), EXIT_FAILURE);
+	return sd_event_exit(d->event, EXIT_FAILURE);
 }
 
 /*
@@ -268,6 +285,82 @@ static void idle_arm(struct delivery *d)
 		process_close(d, false); /* no timer: no idle process either */
 }
 
+/*
+ * Sends what is queued, never blocking: the socket takes a few frames at a
+ * time (net.unix.max_dgram_qlen); the rest waits for EPOLLOUT. Frames of
+ * one request stay in order. -errno when the process is gone (handled).
+ */
+static int queue_flush(struct delivery *d)
+{
+	while (d->queue != NULL) {
+		struct queued *q = d->queue;
+
+		if (send(d->fd, q->data, q->length,
+			 MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			int r = -errno;
+
+			if (r == -EAGAIN || r == -EINTR)
+				return sd_event_source_set_io_events(
+				    d->io, EPOLLIN | EPOLLOUT);
+			process_lost(d, "stopped taking requests", r != -EPIPE);
+			return r;
+		}
+		d->queue = q->next;
+		if (d->queue == NULL)
+			d->queue_tail = &d->queue;
+		free(q);
+	}
+	return sd_event_source_set_io_events(d->io, EPOLLIN);
+}
+
+static int queue_add(struct delivery *d, const struct delivery_frame *f)
+{
+	struct queued *q = malloc(sizeof(*q) + f->length);
+
+	if (q == NULL)
+		return -ENOMEM;
+	q->next = NULL;
+	q->length = f->length;
+	memcpy(q->data, f->data, f->length);
+	*d->queue_tail = q;
+	d->queue_tail = &q->next;
+	return 0;
+}
+
+/* A request's frames: SEND, then BODY frames for a long body. */
+static int queue_request(struct delivery *d, uint32_t id,
+			 const struct outgoing *out, long connect_timeout,
+			 long timeout)
+{
+	struct queued **tail = d->queue_tail;
+	int r = delivery_frame_send_encode(&d->frame, id, out, connect_timeout,
+					   timeout);
+
+	if (r == 0)
+		r = queue_add(d, &d->frame);
+	for (size_t at = 0; r == 0 && out->body_length > DELIVERY_BODY_INLINE &&
+			    at < out->body_length;
+	     at += DELIVERY_BODY_INLINE) {
+		size_t n = out->body_length - at;
+
+		r = delivery_frame_body_encode(
+		    &d->frame, id, out->body + at,
+		    n < DELIVERY_BODY_INLINE ? n : DELIVERY_BODY_INLINE);
+		if (r == 0)
+			r = queue_add(d, &d->frame);
+	}
+	if (r < 0) { /* none of it, or the other end would be confused */
+		while (*tail != NULL) {
+			struct queued *q = *tail;
+
+			*tail = q->next;
+			free(q);
+		}
+		d->queue_tail = tail;
+	}
+	return r;
+}
+
 static void on_result(struct delivery *d, const uint8_t *payload, size_t length)
 {
 	struct delivery_result result;
@@ -306,7 +399,10 @@ static int on_frame(sd_event_source *source, int fd, uint32_t revents,
 	int type;
 
 	(void)source;
-	(void)revents;
+	if ((revents & EPOLLOUT) && queue_flush(d) < 0)
+		return 0;
+	if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return 0;
 	n = recv(fd, d->packet, DELIVERY_FRAME_MAX + 1, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
@@ -441,35 +537,30 @@ int delivery_send(struct delivery *d, struct outgoing *out,
 	if (d->idle_usec == 0) /* not configured: test-alert */
 		return delivery_curl_send(d->local, out, connect_timeout_secs,
 					  timeout_secs, done, userdata);
-	r = delivery_frame_send_encode(&d->frame, d->next_id, out,
-				       connect_timeout_secs, timeout_secs);
-	outgoing_free(out);
-	if (r < 0)
-		return r;
 	p = calloc(1, sizeof(*p));
-	if (p == NULL)
+	if (p == NULL) {
+		outgoing_free(out);
 		return -ENOMEM;
-	if (d->fd < 0) {
-		r = process_start(d);
-		if (r < 0) {
-			free(p);
-			return r;
-		}
 	}
-	if (send(d->fd, d->frame.data, d->frame.length,
-		 MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-		r = -errno;
+	r = d->fd < 0 ? process_start(d) : 0;
+	if (r == 0)
+		r = queue_request(d, d->next_id, out, connect_timeout_secs,
+				  timeout_secs);
+	outgoing_free(out);
+	if (r < 0) {
 		free(p);
-		/* EAGAIN: it is not reading; anything else: it is gone. */
-		process_lost(d, "stopped taking requests", r != -EPIPE);
 		return r;
 	}
-	sd_event_source_set_enabled(d->idle_timer, SD_EVENT_OFF);
 	p->id = d->next_id++;
 	p->done = done;
 	p->userdata = userdata;
 	p->next = d->pending;
 	d->pending = p;
 	d->in_flight++;
+	if (d->idle_timer != NULL)
+		sd_event_source_set_enabled(d->idle_timer, SD_EVENT_OFF);
+	/* Sent from the loop (EPOLLOUT): a failure then fails p like any
+	 * other, and never calls back before this returns. */
+	sd_event_source_set_io_events(d->io, EPOLLIN | EPOLLOUT);
 	return 0;
 }

@@ -30,12 +30,21 @@
 #define DELIVERY_PROCESS_NAME "sysops-deliver"
 #define LAUNCHER_PROCESS_NAME "sysops-launch"
 
+/* A request whose long body is still coming in BODY frames. */
+struct assembly {
+	struct outgoing out;
+	struct request *request;
+	long connect_timeout, timeout;
+	size_t missing; /* 0: none in progress */
+};
+
 struct child {
 	int fd;
 	sd_event *event;
 	struct delivery_curl *engine;
 	struct delivery_frame frame;
 	uint8_t *packet; /* DELIVERY_FRAME_MAX + 1 */
+	struct assembly assembly;
 };
 
 /* A request's callback context: the daemon's id for it. */
@@ -58,15 +67,49 @@ static void on_result(void *userdata, const struct delivery_result *result)
 		sd_event_exit(c->event, EXIT_FAILURE);
 }
 
+static void start_request(struct child *c, struct request *request,
+			  struct outgoing *out, long connect_timeout,
+			  long timeout)
+{
+	if (delivery_curl_send(c->engine, out, connect_timeout, timeout,
+			       on_result, request) < 0) {
+		struct delivery_result result = {.outcome = DELIVERY_RETRY,
+						 .retry_after_secs = -1};
+
+		snprintf(result.error, sizeof(result.error),
+			 "the delivery process cannot start a request");
+		on_result(request, &result);
+	}
+}
+
+/* The next BODY frame of the request being assembled. */
+static int take_body(struct child *c, int type, const uint8_t *payload,
+		     size_t length)
+{
+	struct assembly *a = &c->assembly;
+	const uint8_t *data;
+	size_t n;
+	uint32_t id;
+
+	if (type != DELIVERY_FRAME_BODY ||
+	    delivery_frame_body_decode(payload, length, &id, &data, &n) < 0 ||
+	    id != a->request->id || n > a->missing)
+		return -EBADMSG;
+	memcpy(a->out.body + a->out.body_length - a->missing, data, n);
+	a->missing -= n;
+	if (a->missing == 0)
+		start_request(c, a->request, &a->out, a->connect_timeout,
+			      a->timeout);
+	return 0;
+}
+
 static int on_frame(sd_event_source *source, int fd, uint32_t revents,
 		    void *userdata)
 {
 	struct child *c = userdata;
+	struct assembly *a = &c->assembly;
 	const uint8_t *payload;
 	size_t length;
-	struct outgoing out;
-	long connect_timeout, timeout;
-	struct request *request;
 	ssize_t n;
 	int type;
 
@@ -78,27 +121,30 @@ static int on_frame(sd_event_source *source, int fd, uint32_t revents,
 	if (n <= 0) /* the daemon closed it: idle, or stopping */
 		return sd_event_exit(c->event, EXIT_SUCCESS);
 	type = delivery_frame_check(c->packet, (size_t)n, &payload, &length);
-	request = calloc(1, sizeof(*request));
-	if (request == NULL)
+	if (a->missing > 0) {
+		if (take_body(c, type, payload, length) < 0)
+			goto malformed;
+		return 0;
+	}
+	a->request = calloc(1, sizeof(*a->request));
+	if (a->request == NULL)
 		return sd_event_exit(c->event, EXIT_FAILURE);
-	request->child = c;
+	a->request->child = c;
 	if (type != DELIVERY_FRAME_SEND ||
-	    delivery_frame_send_decode(payload, length, &request->id, &out,
-				       &connect_timeout, &timeout) < 0) {
-		log_error("delivery: malformed frame from the daemon; exiting");
-		free(request);
-		return sd_event_exit(c->event, EXIT_FAILURE);
+	    delivery_frame_send_decode(payload, length, &a->request->id,
+				       &a->out, &a->connect_timeout,
+				       &a->timeout, &a->missing) < 0) {
+		free(a->request);
+		a->request = NULL;
+		goto malformed;
 	}
-	if (delivery_curl_send(c->engine, &out, connect_timeout, timeout,
-			       on_result, request) < 0) {
-		struct delivery_result result = {.outcome = DELIVERY_RETRY,
-						 .retry_after_secs = -1};
-
-		snprintf(result.error, sizeof(result.error),
-			 "the delivery process cannot start a request");
-		on_result(request, &result);
-	}
+	if (a->missing == 0)
+		start_request(c, a->request, &a->out, a->connect_timeout,
+			      a->timeout);
 	return 0;
+malformed:
+	log_error("delivery: malformed frame from the daemon; exiting");
+	return sd_event_exit(c->event, EXIT_FAILURE);
 }
 
 /* The delivery process: confined, then serving until EOF. */

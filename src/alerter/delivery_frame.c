@@ -25,6 +25,7 @@ enum field {
 	FIELD_SECRET,
 	FIELD_ERROR,
 	FIELD_RESPONSE,
+	FIELD_BODY_LENGTH, /* 8 bytes: the body comes in BODY frames */
 };
 
 /* A tag: field (1 byte) and length (4 bytes), then the bytes. */
@@ -44,8 +45,7 @@ int delivery_frame_check(const uint8_t *packet, size_t n,
 	memcpy(&length, packet + 4, sizeof(length));
 	if (packet[0] != DELIVERY_FRAME_VERSION || flags != 0)
 		return -EPROTO;
-	if (packet[1] < DELIVERY_FRAME_SEND ||
-	    packet[1] > DELIVERY_FRAME_SPAWNED)
+	if (packet[1] < DELIVERY_FRAME_SEND || packet[1] > DELIVERY_FRAME_BODY)
 		return -EPROTO;
 	if ((size_t)length != n - DELIVERY_FRAME_HEADER)
 		return -EBADMSG;
@@ -195,8 +195,15 @@ int delivery_frame_send_encode(struct delivery_frame *f, uint32_t id,
 	put_u32(f, (uint32_t)out->channel);
 	put(f, &require_tls, 1);
 	put_string(f, FIELD_URL, out->url);
-	if (out->body != NULL)
+	if (out->body != NULL && out->body_length > DELIVERY_BODY_INLINE) {
+		uint64_t total = out->body_length;
+
+		if (out->body_length > DELIVERY_BODY_MAX)
+			f->error = -EMSGSIZE;
+		put_field(f, FIELD_BODY_LENGTH, &total, sizeof(total));
+	} else if (out->body != NULL) {
 		put_field(f, FIELD_BODY, out->body, out->body_length);
+	}
 	for (size_t i = 0; i < out->header_count; i++)
 		put_string(f, FIELD_HEADER, out->headers[i]);
 	put_string(f, FIELD_MAIL_FROM, out->mail_from);
@@ -211,7 +218,7 @@ int delivery_frame_send_encode(struct delivery_frame *f, uint32_t id,
 }
 
 static int send_field(struct outgoing *out, enum field field,
-		      const uint8_t *data, size_t n)
+		      const uint8_t *data, size_t n, size_t *body_missing)
 {
 	switch (field) {
 	case FIELD_URL:
@@ -227,6 +234,21 @@ static int send_field(struct outgoing *out, enum field field,
 		out->body[n] = '\0';
 		out->body_length = n;
 		return 0;
+	case FIELD_BODY_LENGTH: {
+		uint64_t total;
+
+		if (out->body != NULL || n != sizeof(total))
+			return -EBADMSG;
+		memcpy(&total, data, sizeof(total));
+		if (total <= DELIVERY_BODY_INLINE || total > DELIVERY_BODY_MAX)
+			return -EBADMSG;
+		out->body = calloc(1, (size_t)total + 1);
+		if (out->body == NULL)
+			return -ENOMEM;
+		out->body_length = (size_t)total;
+		*body_missing = (size_t)total;
+		return 0;
+	}
 	case FIELD_HEADER:
 		if (out->header_count == OUTGOING_HEADERS_MAX)
 			return -EBADMSG;
@@ -256,7 +278,8 @@ static int send_field(struct outgoing *out, enum field field,
 
 int delivery_frame_send_decode(const uint8_t *payload, size_t length,
 			       uint32_t *id, struct outgoing *out,
-			       long *connect_timeout_secs, long *timeout_secs)
+			       long *connect_timeout_secs, long *timeout_secs,
+			       size_t *body_missing)
 {
 	struct reader r = {payload, length};
 	uint32_t connect_timeout, timeout, channel;
@@ -264,6 +287,7 @@ int delivery_frame_send_decode(const uint8_t *payload, size_t length,
 	int error;
 
 	memset(out, 0, sizeof(*out));
+	*body_missing = 0;
 	if (take(&r, id, sizeof(*id)) < 0 ||
 	    take(&r, &connect_timeout, sizeof(connect_timeout)) < 0 ||
 	    take(&r, &timeout, sizeof(timeout)) < 0 ||
@@ -286,7 +310,7 @@ int delivery_frame_send_decode(const uint8_t *payload, size_t length,
 
 		error = take_field(&r, &field, &data, &n);
 		if (error == 0)
-			error = send_field(out, field, data, n);
+			error = send_field(out, field, data, n, body_missing);
 		if (error < 0)
 			goto fail;
 	}
@@ -364,6 +388,29 @@ int delivery_frame_result_decode(const uint8_t *payload, size_t length,
 			return -EBADMSG;
 		}
 	}
+	return 0;
+}
+
+int delivery_frame_body_encode(struct delivery_frame *f, uint32_t id,
+			       const void *data, size_t n)
+{
+	delivery_frame_begin(f, DELIVERY_FRAME_BODY);
+	if (n == 0 || n > DELIVERY_BODY_INLINE)
+		f->error = -EMSGSIZE;
+	put_u32(f, id);
+	put(f, data, n);
+	return delivery_frame_end(f);
+}
+
+int delivery_frame_body_decode(const uint8_t *payload, size_t length,
+			       uint32_t *id, const uint8_t **data, size_t *n)
+{
+	if (length <= sizeof(*id) ||
+	    length - sizeof(*id) > DELIVERY_BODY_INLINE)
+		return -EBADMSG;
+	memcpy(id, payload, sizeof(*id));
+	*data = payload + sizeof(*id);
+	*n = length - sizeof(*id);
 	return 0;
 }
 

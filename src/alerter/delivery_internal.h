@@ -45,7 +45,17 @@ enum delivery_frame_type {
 	DELIVERY_FRAME_RESULT = 2,  /* delivery -> daemon: its outcome */
 	DELIVERY_FRAME_SPAWN = 3,   /* daemon -> launcher: start one (+ fd) */
 	DELIVERY_FRAME_SPAWNED = 4, /* launcher -> daemon: its pid */
+	DELIVERY_FRAME_BODY = 5,    /* daemon -> delivery: more of a body */
 };
+
+/*
+ * A body longer than DELIVERY_BODY_INLINE does not ride in its SEND frame:
+ * the SEND frame gives its length, and BODY frames (request id, then up to
+ * DELIVERY_BODY_INLINE bytes) follow at once, in order, until it is whole.
+ * No channel formats more than DELIVERY_BODY_MAX.
+ */
+#define DELIVERY_BODY_INLINE (256 * 1024)
+#define DELIVERY_BODY_MAX    (16 * 1024 * 1024)
 
 /*
  * Checks a received packet of n bytes: header, version, flags, a known
@@ -70,15 +80,27 @@ void delivery_frame_begin(struct delivery_frame *f,
 int delivery_frame_end(struct delivery_frame *f);
 void delivery_frame_release(struct delivery_frame *f);
 
-/* A request: id, timeouts and every field of out. */
+/* A request: id, timeouts and every field of out (a long body: its length
+ * only; delivery_frame_body_encode then makes the BODY frames). */
 int delivery_frame_send_encode(struct delivery_frame *f, uint32_t id,
 			       const struct outgoing *out,
 			       long connect_timeout_secs, long timeout_secs);
-/* Fills *out (owned by the caller, outgoing_free) from a SEND payload;
- * -EBADMSG when anything is out of bounds or unknown. */
+/*
+ * Fills *out (owned by the caller, outgoing_free) from a SEND payload;
+ * -EBADMSG when anything is out of bounds or unknown. *body_missing is how
+ * many body bytes BODY frames must still bring (out->body is allocated for
+ * all of out->body_length, and terminated).
+ */
 int delivery_frame_send_decode(const uint8_t *payload, size_t length,
 			       uint32_t *id, struct outgoing *out,
-			       long *connect_timeout_secs, long *timeout_secs);
+			       long *connect_timeout_secs, long *timeout_secs,
+			       size_t *body_missing);
+/* A BODY frame: id and n bytes (at most DELIVERY_BODY_INLINE). */
+int delivery_frame_body_encode(struct delivery_frame *f, uint32_t id,
+			       const void *data, size_t n);
+/* *data and *n point into payload. */
+int delivery_frame_body_decode(const uint8_t *payload, size_t length,
+			       uint32_t *id, const uint8_t **data, size_t *n);
 
 int delivery_frame_result_encode(struct delivery_frame *f, uint32_t id,
 				 const struct delivery_result *result);

@@ -12,6 +12,13 @@
 #define HAVE_SECCOMP 0
 #endif
 
+static bool sealed;
+
+bool sandbox_network_sealed(void)
+{
+	return sealed;
+}
+
 #if HAVE_SECCOMP
 #include <fcntl.h>
 #include <sched.h>
@@ -55,7 +62,9 @@ int sandbox_seal_network(void)
 		seccomp_release(ctx);
 		return r;
 	}
-	return load(ctx, "network seal");
+	r = load(ctx, "network seal");
+	sealed = r == 0;
+	return r;
 }
 
 /*

@@ -19,6 +19,8 @@ bool sandbox_available(void);
  * Inherited by every process forked afterwards. 0 or -errno.
  */
 int sandbox_seal_network(void);
+/* Whether sandbox_seal_network() succeeded in this process. */
+bool sandbox_network_sealed(void);
 
 /*
  * For the delivery process, after libcurl is loaded: only the system calls

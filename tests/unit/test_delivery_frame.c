@@ -42,6 +42,7 @@ static void test_request_round_trip(void **state)
 	const uint8_t *payload;
 	size_t length;
 	long connect_timeout, timeout;
+	size_t missing;
 	uint32_t id;
 
 	(void)state;
@@ -51,8 +52,10 @@ static void test_request_round_trip(void **state)
 	    delivery_frame_check(f.data, f.length, &payload, &length),
 	    DELIVERY_FRAME_SEND);
 	assert_int_equal(delivery_frame_send_decode(payload, length, &id, &out,
-						    &connect_timeout, &timeout),
+						    &connect_timeout, &timeout,
+						    &missing),
 			 0);
+	assert_int_equal(missing, 0);
 	assert_int_equal(id, 77);
 	assert_int_equal(connect_timeout, 10);
 	assert_int_equal(timeout, 30);
@@ -121,6 +124,7 @@ static void test_truncated(void **state)
 	size_t length;
 	struct outgoing out;
 	long ct, t;
+	size_t missing;
 	uint32_t id;
 
 	(void)state;
@@ -142,7 +146,7 @@ static void test_truncated(void **state)
 						      &payload, &length),
 				 DELIVERY_FRAME_SEND);
 		r = delivery_frame_send_decode(payload, length, &id, &out, &ct,
-					       &t);
+					       &t, &missing);
 		/* Only a cut exactly between two fields can still parse. */
 		if (r == 0)
 			outgoing_free(&out);
@@ -150,6 +154,62 @@ static void test_truncated(void **state)
 			assert_int_equal(r, -EBADMSG);
 		free(copy);
 	}
+	delivery_frame_release(&f);
+}
+
+/* A body past DELIVERY_BODY_INLINE: its length in SEND, then BODY frames. */
+static void test_long_body(void **state)
+{
+	struct delivery_frame f = {0};
+	struct outgoing in = {.channel = CHANNEL_WEBHOOK}, out;
+	size_t total = DELIVERY_BODY_INLINE * 2 + 10, missing, at;
+	const uint8_t *payload, *data;
+	size_t length, n;
+	long ct, t;
+	uint32_t id;
+
+	(void)state;
+	in.url = strdup("http://127.0.0.1/");
+	in.body = malloc(total);
+	for (size_t i = 0; i < total; i++)
+		in.body[i] = (char)('a' + i % 26);
+	in.body_length = total;
+	assert_int_equal(delivery_frame_send_encode(&f, 5, &in, 10, 30), 0);
+	assert_true(f.length < 1024);
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length),
+	    DELIVERY_FRAME_SEND);
+	assert_int_equal(delivery_frame_send_decode(payload, length, &id, &out,
+						    &ct, &t, &missing),
+			 0);
+	assert_int_equal(missing, total);
+	assert_int_equal(out.body_length, total);
+	for (at = 0; at < total; at += n) {
+		n = total - at < DELIVERY_BODY_INLINE ? total - at
+						      : DELIVERY_BODY_INLINE;
+		assert_int_equal(
+		    delivery_frame_body_encode(&f, 5, in.body + at, n), 0);
+		assert_true(f.length <= DELIVERY_FRAME_MAX);
+		assert_int_equal(
+		    delivery_frame_check(f.data, f.length, &payload, &length),
+		    DELIVERY_FRAME_BODY);
+		assert_int_equal(
+		    delivery_frame_body_decode(payload, length, &id, &data, &n),
+		    0);
+		assert_int_equal(id, 5);
+		memcpy(out.body + at, data, n);
+	}
+	assert_memory_equal(out.body, in.body, total);
+	/* An empty BODY frame, and one past the chunk size. */
+	assert_int_equal(delivery_frame_body_encode(&f, 5, in.body, 0),
+			 -EMSGSIZE);
+	assert_int_equal(delivery_frame_body_encode(&f, 5, in.body,
+						    DELIVERY_BODY_INLINE + 1),
+			 -EMSGSIZE);
+	assert_int_equal(delivery_frame_body_decode(payload, 4, &id, &data, &n),
+			 -EBADMSG);
+	outgoing_free(&in);
+	outgoing_free(&out);
 	delivery_frame_release(&f);
 }
 
@@ -162,12 +222,13 @@ static void test_oversize(void **state)
 	uint8_t *big = calloc(1, DELIVERY_FRAME_MAX + 1);
 
 	(void)state;
+	/* A body past DELIVERY_BODY_MAX is refused (no channel makes one). */
 	in.url = strdup("http://127.0.0.1/");
-	in.body = malloc(DELIVERY_FRAME_MAX);
-	memset(in.body, 'x', DELIVERY_FRAME_MAX);
-	in.body_length = DELIVERY_FRAME_MAX;
+	in.body = malloc(1);
+	in.body_length = DELIVERY_BODY_MAX + 1;
 	assert_int_equal(delivery_frame_send_encode(&f, 1, &in, 10, 30),
 			 -EMSGSIZE);
+	in.body_length = 1;
 	outgoing_free(&in);
 	/* A received packet over the limit, whatever its header says. */
 	big[0] = DELIVERY_FRAME_VERSION;
@@ -197,7 +258,7 @@ static void test_wrong_version_flags_type(void **state)
 	f.data[1] = 0;
 	assert_int_equal(
 	    delivery_frame_check(f.data, f.length, &payload, &length), -EPROTO);
-	f.data[1] = DELIVERY_FRAME_SPAWNED + 1;
+	f.data[1] = DELIVERY_FRAME_BODY + 1;
 	assert_int_equal(
 	    delivery_frame_check(f.data, f.length, &payload, &length), -EPROTO);
 	delivery_frame_release(&f);
@@ -283,19 +344,22 @@ static void test_out_of_bounds_fields(void **state)
 	{
 		struct outgoing o;
 		long ct, t;
+		size_t missing;
 
 		assert_int_equal(
 		    delivery_frame_check(f.data, f.length, &payload, &length),
 		    DELIVERY_FRAME_SEND);
 		assert_int_equal(delivery_frame_send_decode(payload, length,
-							    &id, &o, &ct, &t),
+							    &id, &o, &ct, &t,
+							    &missing),
 				 -EBADMSG);
 		bad = CHANNEL_WEBHOOK;
 		memcpy(f.data + DELIVERY_FRAME_HEADER + 12, &bad, sizeof(bad));
 		bad = 601;
 		memcpy(f.data + DELIVERY_FRAME_HEADER + 8, &bad, sizeof(bad));
 		assert_int_equal(delivery_frame_send_decode(payload, length,
-							    &id, &o, &ct, &t),
+							    &id, &o, &ct, &t,
+							    &missing),
 				 -EBADMSG);
 	}
 	delivery_frame_release(&f);
@@ -333,6 +397,7 @@ int main(void)
 	    cmocka_unit_test(test_request_round_trip),
 	    cmocka_unit_test(test_result_round_trip),
 	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_long_body),
 	    cmocka_unit_test(test_oversize),
 	    cmocka_unit_test(test_wrong_version_flags_type),
 	    cmocka_unit_test(test_wrong_type_payload),
