@@ -513,6 +513,7 @@ static void write_stats(struct alerter *a)
 	STAT("spool_in_memory", s->in_memory);
 	STAT("spool_dropped", s->dropped);
 	STAT("spool_corrupt", s->corrupt);
+	STAT("spool_orphaned", s->orphaned);
 	STAT("spool_bytes", s->file_bytes);
 	STAT("spool_write_errors", s->write_errors);
 	STAT("journal_appended", j->appended);
