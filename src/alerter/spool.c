@@ -353,8 +353,7 @@ int spool_open(int state_dir_fd, uint64_t max_bytes, struct spool **out)
 	if (r == 0 && compact(s) == 0 && s->size > s->max_bytes)
 		r = make_room(s, 0);
 	if (r < 0) {
-		log_error("alert spool: cannot open %s: %s", SPOOL_FILE,
-			  strerror(-r));
+		log_error_errno(r, "alert spool: cannot open %s", SPOOL_FILE);
 		spool_close(s);
 		return r;
 	}

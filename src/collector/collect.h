@@ -67,6 +67,10 @@ size_t process_top_fds(const void *state, int proc_fd,
 /* Counts a parse error against the running collector; logs the first. */
 void collect_error(struct collect_context *ctx, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same for a failed call: error (-errno or errno) as log_errno says it. */
+void collect_error_errno(struct collect_context *ctx, int error,
+			 const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * An event the collector saw (see collector_set_alerts): rule, series and

@@ -48,20 +48,27 @@ struct collector_set {
 	struct collector_instance instances[COLLECTOR_COUNT];
 };
 
-void collect_error(struct collect_context *ctx, const char *format, ...)
+/* One error counted; the first logged, the rest only at debug level. */
+static void error_counted(struct collect_context *ctx, int error,
+			  const char *format, va_list args)
+	__attribute__((format(printf, 3, 0)));
+
+static void error_counted(struct collect_context *ctx, int error,
+			  const char *format, va_list args)
 {
 	struct collector_instance *instance = ctx->current;
 	char message[256];
-	va_list args;
 
 	if (instance == NULL)
 		return;
 	instance->errors++;
 	if (instance->error_logged && !log_enabled(LOG_DEBUG))
 		return;
-	va_start(args, format);
-	vsnprintf(message, sizeof(message), format, args);
-	va_end(args);
+	if (error != 0)
+		log_format_errno(message, sizeof(message), error, format,
+				 args);
+	else
+		vsnprintf(message, sizeof(message), format, args);
 	if (!instance->error_logged)
 		log_warning("collector %s: %s (further errors are counted in "
 			    "agent.collector_errors)", instance->ops->name,
@@ -69,6 +76,25 @@ void collect_error(struct collect_context *ctx, const char *format, ...)
 	else
 		log_debug("collector %s: %s", instance->ops->name, message);
 	instance->error_logged = true;
+}
+
+void collect_error(struct collect_context *ctx, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	error_counted(ctx, 0, format, args);
+	va_end(args);
+}
+
+void collect_error_errno(struct collect_context *ctx, int error,
+			 const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	error_counted(ctx, error, format, args);
+	va_end(args);
 }
 
 void collect_alert(struct collect_context *ctx, const char *rule,
@@ -131,7 +157,7 @@ static int open_root(const char *path)
 	if (fd < 0) {
 		int saved = errno;
 
-		log_error("cannot open %s: %s", path, strerror(saved));
+		log_error_errno(saved, "cannot open %s", path);
 		return -saved;
 	}
 	return fd;
@@ -188,8 +214,12 @@ int collector_set_new(const struct config *config,
 		r = ops->init(instance->state, &set->ctx, &reason);
 		set->ctx.current = NULL;
 		if (r < 0) {
-			log_notice("collector %s unavailable: %s", ops->name,
-				   reason ? reason : strerror(-r));
+			if (reason != NULL)
+				log_notice("collector %s unavailable: %s",
+					   ops->name, reason);
+			else
+				log_notice_errno(r, "collector %s unavailable",
+						 ops->name);
 			free(instance->state);
 			instance->state = NULL;
 			continue;

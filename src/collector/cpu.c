@@ -190,7 +190,7 @@ static void cpu_collect(void *data, struct collect_context *ctx)
 	uint64_t value, cores = 0;
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read stat: %s", strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read stat");
 		if (n != -EFBIG)
 			return;
 	}

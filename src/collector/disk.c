@@ -414,7 +414,7 @@ static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
 			 fstype, label_mount);
 	}
 	if (statvfs(mount, &st) < 0) {
-		collect_error(ctx, "statvfs %s: %s", mount, strerror(errno));
+		collect_error_errno(ctx, errno, "statvfs %s", mount);
 		return;
 	}
 	if (st.f_blocks == 0)
@@ -482,8 +482,7 @@ static void collect_mounts(struct disk_state *s, struct collect_context *ctx)
 	const char *p;
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read self/mountinfo: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read self/mountinfo");
 		if (n != -EFBIG)
 			return;
 	}
@@ -595,8 +594,7 @@ static void collect_diskstats(struct disk_state *s,
 	ssize_t n = tick_file_read(&s->diskstats, ctx);
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read diskstats: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read diskstats");
 		if (n != -EFBIG)
 			return;
 	}

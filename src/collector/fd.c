@@ -47,8 +47,7 @@ static void fd_collect(void *data, struct collect_context *ctx)
 	ssize_t n = tick_file_read(&s->file_nr, ctx);
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read file-nr: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read file-nr");
 		return;
 	}
 	p = ctx->buffer;

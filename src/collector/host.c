@@ -71,8 +71,7 @@ static void check_boot_id(struct host_state *s, struct collect_context *ctx)
 	ssize_t n = tick_file_read(&s->boot_id, ctx);
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read boot_id: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read boot_id");
 		return;
 	}
 	string_copy(boot_id, ctx->buffer, sizeof(boot_id));
@@ -140,9 +139,8 @@ static void check_clock(struct host_state *s, struct collect_context *ctx)
 	double offset;
 
 	if (state < 0) {
-		collect_notice_once(ctx, 1, "adjtimex failed: %s; clock "
-				    "synchronisation is not watched",
-				    strerror(errno));
+		collect_notice_once(ctx, 1, "adjtimex failed: %m; clock "
+				    "synchronisation is not watched");
 		return;
 	}
 	synced = state != TIME_ERROR && !(tx.status & STA_UNSYNC);

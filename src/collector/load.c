@@ -114,8 +114,7 @@ static void collect_loadavg(struct load_state *s, struct collect_context *ctx)
 	ssize_t n = tick_file_read(&s->loadavg, ctx);
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read loadavg: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read loadavg");
 		return;
 	}
 	p = ctx->buffer;
@@ -188,8 +187,8 @@ static void collect_pressure(struct pressure_resource *res,
 	bool any = false;
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read pressure/%s: %s",
-			      res->labels + 9, strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read pressure/%s",
+			      res->labels + 9);
 		return;
 	}
 	for (const char *p = ctx->buffer; *p; p = next_line(p)) {

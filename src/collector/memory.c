@@ -125,8 +125,7 @@ static void collect_meminfo(struct memory_state *s,
 	ssize_t n = tick_file_read(&s->meminfo, ctx);
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read meminfo: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read meminfo");
 		if (n != -EFBIG)
 			return;
 	}
@@ -198,8 +197,7 @@ static void collect_vmstat(struct memory_state *s,
 	ssize_t n = tick_file_read(&s->vmstat, ctx);
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read vmstat: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read vmstat");
 		if (n != -EFBIG)
 			return;
 	}

@@ -158,8 +158,7 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 	const char *p;
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read net/dev: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read net/dev");
 		if (n != -EFBIG)
 			return;
 	}

@@ -225,8 +225,8 @@ static bool pump(struct systemd_state *s, struct collect_context *ctx)
 	if (r >= 0)
 		return true;
 	if (!s->connection_lost_said)
-		log_warning("systemd: lost the D-Bus connection (%s); "
-			    "reconnecting", strerror(-r));
+		log_warning_errno(r, "systemd: lost the D-Bus connection (%m); "
+			    "reconnecting");
 	s->connection_lost_said = true;
 	(void)ctx;
 	return false;

@@ -270,7 +270,7 @@ static int run_daemon(int argc, char **argv)
 	daemon_apply_log_level(config, level_override);
 	if (!foreground && !started_by_systemd()) {
 		if (detach() < 0) {
-			log_error("cannot detach: %s", strerror(errno));
+			log_error_errno(errno, "cannot detach");
 			config_free(config);
 			return 1;
 		}
