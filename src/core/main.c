@@ -39,7 +39,7 @@ static const struct command {
 	{ "check-config", command_check_config,
 	  "check-config [-c FILE] [--print]",
 	  "validate the configuration (--print: and show it in effect)" },
-	{ "once", command_once, "once [-c FILE] [--interval SECS] [--json]",
+	{ "once", collector_command_once, "once [-c FILE] [--interval SECS] [--json]",
 	  "collect twice one interval apart and print every metric" },
 	{ "replay", analyzer_command_replay, "replay [-c FILE] FILE.csv",
 	  "score a timestamp,value CSV offline" },
