@@ -382,6 +382,35 @@ void format_number(double value, char *buffer, size_t size)
 		snprintf(buffer, size, "%.2f", value);
 }
 
+void format_sparkline(const double *values, size_t count, char *buffer, size_t size)
+{
+	static const char *const bars[] = { "▁", "▂", "▃", "▄",
+					    "▅", "▆", "▇", "█" };
+	double low = INFINITY, high = -INFINITY;
+	size_t used = 0;
+
+	buffer[0] = '\0';
+	for (size_t i = 0; i < count; i++)
+		if (isfinite(values[i])) {
+			low = fmin(low, values[i]);
+			high = fmax(high, values[i]);
+		}
+	if (!isfinite(low))
+		return;
+	for (size_t i = 0; i < count && used + 4 < size; i++) {
+		const char *bar = " ";
+
+		if (isfinite(values[i])) {
+			int level = high > low ? (int)((values[i] - low) /
+						       (high - low) * 7.0 + 0.5)
+					       : 0;
+
+			bar = bars[level < 0 ? 0 : level > 7 ? 7 : level];
+		}
+		used += (size_t)snprintf(buffer + used, size - used, "%s", bar);
+	}
+}
+
 void format_bytes(double bytes, char *buffer, size_t size)
 {
 	static const char *const units[] = {"B",   "KiB", "MiB",

@@ -76,6 +76,11 @@ bool utf8_truncate(char *s, size_t capacity, size_t max_chars,
 /* The value of key in canonical "k=v,k=v" labels; false when absent. */
 bool labels_value(const char *labels, const char *key, char *out, size_t size);
 
+/* ▁▂▃▄▅▆▇█ from min to max; a gap (NAN) is a space. Needs 3 bytes per
+ * value and one more. */
+void format_sparkline(const double *values, size_t count, char *buffer,
+		      size_t size);
+
 /* "45s", "12m", "3h 20m", "2d 5h": every duration the agent prints. */
 void format_duration(uint64_t seconds, char *buffer, size_t size);
 /*
