@@ -139,6 +139,18 @@ size_t string_appendf(char *buffer, size_t size, size_t used,
 	return used + (size_t)n < size ? used + (size_t)n : size - 1;
 }
 
+size_t string_append(char *buffer, size_t size, size_t used, const char *data,
+		     size_t length)
+{
+	if (size == 0 || used >= size - 1)
+		return used;
+	if (length > size - 1 - used)
+		length = size - 1 - used;
+	memcpy(buffer + used, data, length);
+	buffer[used + length] = '\0';
+	return used + length;
+}
+
 bool string_ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);

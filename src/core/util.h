@@ -39,6 +39,9 @@ bool string_ends_with(const char *s, const char *suffix);
 size_t string_appendf(char *buffer, size_t size, size_t used,
 		      const char *format, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same for length bytes of data (not NUL-terminated themselves). */
+size_t string_append(char *buffer, size_t size, size_t used, const char *data,
+		     size_t length);
 
 /* Removes trailing whitespace (newlines from secret files) in place. */
 void string_trim_end(char *s);

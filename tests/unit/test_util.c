@@ -90,6 +90,13 @@ static void test_string_appendf_stays_bounded(void **state)
 	assert_int_equal(string_appendf(text, sizeof(text), used, "x"), used);
 	assert_string_equal(text, "3 I/O error");
 	assert_int_equal(string_appendf(text, 0, 0, "x"), 0);
+	/* Bytes of a longer text, the same way. */
+	used = string_append(text, sizeof(text), 0, "disk sda1 full", 4);
+	assert_string_equal(text, "disk");
+	used = string_append(text, sizeof(text), used, " sda1 full", 10);
+	assert_int_equal(used, sizeof(text) - 1);
+	assert_string_equal(text, "disk sda1 f");
+	assert_int_equal(string_append(text, sizeof(text), used, "x", 1), used);
 }
 
 static void test_edit_distance(void **state)
