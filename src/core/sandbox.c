@@ -70,115 +70,125 @@ int sandbox_seal_network(void)
 /*
  * Allowed without condition: memory, time, signals, polling (sd-event and
  * curl's multi interface), reading files (CA store, resolv.conf, hosts,
- * nsswitch), and socket I/O. Names the running architecture does not have
- * are skipped by libseccomp.
+ * nsswitch), and socket I/O. By name, resolved at run time: a call that
+ * this libseccomp (Debian 11 has 2.5.1) or architecture does not know is
+ * skipped, where a compile-time SCMP_SYS() would not build.
  */
-static const int plain_calls[] = {
-    SCMP_SYS(read),
-    SCMP_SYS(write),
-    SCMP_SYS(readv),
-    SCMP_SYS(writev),
-    SCMP_SYS(pread64),
-    SCMP_SYS(close),
-    SCMP_SYS(lseek),
-    SCMP_SYS(fstat),
-    SCMP_SYS(stat),
-    SCMP_SYS(lstat),
-    SCMP_SYS(newfstatat),
-    SCMP_SYS(statx),
-    SCMP_SYS(statfs),
-    SCMP_SYS(fstatfs),
-    SCMP_SYS(access),
-    SCMP_SYS(faccessat),
-    SCMP_SYS(faccessat2),
-    SCMP_SYS(readlink),
-    SCMP_SYS(readlinkat),
-    SCMP_SYS(getdents64),
-    SCMP_SYS(getcwd),
-    SCMP_SYS(fcntl),
-    SCMP_SYS(dup),
-    SCMP_SYS(dup3),
-    SCMP_SYS(pipe2),
-    SCMP_SYS(mmap),
-    SCMP_SYS(munmap),
-    SCMP_SYS(mprotect),
-    SCMP_SYS(mremap),
-    SCMP_SYS(madvise),
-    SCMP_SYS(brk),
-    SCMP_SYS(rt_sigaction),
-    SCMP_SYS(rt_sigprocmask),
-    SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(sigaltstack),
-    SCMP_SYS(getpid),
-    SCMP_SYS(gettid),
-    SCMP_SYS(getppid),
-    SCMP_SYS(getuid),
-    SCMP_SYS(geteuid),
-    SCMP_SYS(getgid),
-    SCMP_SYS(getegid),
-    SCMP_SYS(getresuid),
-    SCMP_SYS(getresgid),
-    SCMP_SYS(uname),
-    SCMP_SYS(sysinfo),
-    SCMP_SYS(getrandom),
-    SCMP_SYS(clock_gettime),
-    SCMP_SYS(clock_getres),
-    SCMP_SYS(gettimeofday),
-    SCMP_SYS(time),
-    SCMP_SYS(nanosleep),
-    SCMP_SYS(clock_nanosleep),
-    SCMP_SYS(sched_yield),
-    SCMP_SYS(sched_getaffinity),
-    SCMP_SYS(futex),
-    SCMP_SYS(set_robust_list),
-    SCMP_SYS(get_robust_list),
-    SCMP_SYS(rseq),
-    SCMP_SYS(set_tid_address),
-    SCMP_SYS(exit),
-    SCMP_SYS(exit_group),
-    SCMP_SYS(restart_syscall),
-    SCMP_SYS(membarrier),
-    SCMP_SYS(prlimit64),
-    SCMP_SYS(getrlimit),
+static const char *const plain_calls[] = {
+    "read",
+    "write",
+    "readv",
+    "writev",
+    "pread64",
+    "close",
+    "lseek",
+    "fstat",
+    "stat",
+    "lstat",
+    "newfstatat",
+    "statx",
+    "statfs",
+    "fstatfs",
+    "access",
+    "faccessat",
+    "faccessat2",
+    "readlink",
+    "readlinkat",
+    "getdents64",
+    "getcwd",
+    "fcntl",
+    "dup",
+    "dup3",
+    "pipe2",
+    "mmap",
+    "munmap",
+    "mprotect",
+    "mremap",
+    "madvise",
+    "brk",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "sigaltstack",
+    "getpid",
+    "gettid",
+    "getppid",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "getegid",
+    "getresuid",
+    "getresgid",
+    "uname",
+    "sysinfo",
+    "getrandom",
+    "clock_gettime",
+    "clock_getres",
+    "gettimeofday",
+    "time",
+    "nanosleep",
+    "clock_nanosleep",
+    "sched_yield",
+    "sched_getaffinity",
+    "futex",
+    "set_robust_list",
+    "get_robust_list",
+    "rseq",
+    "set_tid_address",
+    "exit",
+    "exit_group",
+    "restart_syscall",
+    "membarrier",
+    "prlimit64",
+    "getrlimit",
     /* sd-event and curl's multi interface */
-    SCMP_SYS(epoll_create1),
-    SCMP_SYS(epoll_ctl),
-    SCMP_SYS(epoll_wait),
-    SCMP_SYS(epoll_pwait),
-    SCMP_SYS(epoll_pwait2),
-    SCMP_SYS(poll),
-    SCMP_SYS(ppoll),
-    SCMP_SYS(select),
-    SCMP_SYS(pselect6),
-    SCMP_SYS(timerfd_create),
-    SCMP_SYS(timerfd_settime),
-    SCMP_SYS(timerfd_gettime),
-    SCMP_SYS(signalfd4),
-    SCMP_SYS(eventfd2),
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_wait",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "poll",
+    "ppoll",
+    "select",
+    "pselect6",
+    "timerfd_create",
+    "timerfd_settime",
+    "timerfd_gettime",
+    "signalfd4",
+    "eventfd2",
     /* sockets once made */
-    SCMP_SYS(connect),
-    SCMP_SYS(bind),
-    SCMP_SYS(sendto),
-    SCMP_SYS(sendmsg),
-    SCMP_SYS(sendmmsg),
-    SCMP_SYS(recvfrom),
-    SCMP_SYS(recvmsg),
-    SCMP_SYS(recvmmsg),
-    SCMP_SYS(getsockopt),
-    SCMP_SYS(setsockopt),
-    SCMP_SYS(getsockname),
-    SCMP_SYS(getpeername),
-    SCMP_SYS(shutdown),
+    "connect",
+    "bind",
+    "sendto",
+    "sendmsg",
+    "sendmmsg",
+    "recvfrom",
+    "recvmsg",
+    "recvmmsg",
+    "getsockopt",
+    "setsockopt",
+    "getsockname",
+    "getpeername",
+    "shutdown",
 };
+
+static int allow_by_name(scmp_filter_ctx ctx, const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR)
+		return 0;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+}
 
 static int add_rules(scmp_filter_ctx ctx, bool launcher)
 {
 	static const int families[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
 	static const unsigned long ioctls[] = {FIONREAD, FIONBIO, TCGETS};
-	int r = 0;
+	int r = 0, nr;
 
 	for (size_t i = 0; i < ARRAY_SIZE(plain_calls) && r == 0; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, plain_calls[i], 0);
+		r = allow_by_name(ctx, plain_calls[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(families) && r == 0; i++) {
 		r = seccomp_rule_add(
 		    ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
@@ -210,35 +220,37 @@ static int add_rules(scmp_filter_ctx ctx, bool launcher)
 		r = seccomp_rule_add(
 		    ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 		    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-				     SCMP_SYS(clone3), 0);
+	nr = seccomp_syscall_resolve_name("clone3");
+	if (r == 0 && nr != __NR_SCMP_ERROR)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
 	/* abort() on a failed assertion signals itself. */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 0);
 	if (launcher) {
 		/* fork() is clone without CLONE_THREAD; the launcher also
 		 * reaps and names its children. */
-		static const int more[] = {
-		    SCMP_SYS(fork),	  SCMP_SYS(wait4), SCMP_SYS(waitid),
-		    SCMP_SYS(prctl),	  SCMP_SYS(kill),  SCMP_SYS(seccomp),
-		    SCMP_SYS(close_range)};
+		static const char *const more[] = {
+		    "fork", "wait4",   "waitid",     "prctl",
+		    "kill", "seccomp", "close_range"};
 
 		if (r == 0)
 			r = seccomp_rule_add(
 			    ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 			    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
 		for (size_t i = 0; i < ARRAY_SIZE(more) && r == 0; i++)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, more[i], 0);
+			r = allow_by_name(ctx, more[i]);
 	}
 	return r;
 }
 
 int sandbox_confine_delivery(bool launcher)
 {
+	/* Kill the process (4.14+); the thread alone on older kernels. */
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int r;
 
+	if (ctx == NULL)
+		ctx = seccomp_init(SCMP_ACT_KILL);
 	if (ctx == NULL)
 		return -ENOMEM;
 	r = add_rules(ctx, launcher);
