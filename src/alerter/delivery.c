@@ -189,8 +189,12 @@ static int launcher_start(struct delivery *d)
 		char *argv[] = {(char *)"sysops-agent",
 				(char *)DELIVERY_LAUNCHER_COMMAND, level, NULL};
 
-		if (dup2(pair[1], LAUNCHER_FD) < 0)
+		/* dup2 onto itself would keep FD_CLOEXEC set. */
+		if (pair[1] == LAUNCHER_FD ? fcntl(LAUNCHER_FD, F_SETFD, 0) < 0
+					   : dup2(pair[1], LAUNCHER_FD) < 0)
 			_exit(EXIT_FAILURE);
+		/* What the daemon's own parent left open stays out too. */
+		util_close_from(LAUNCHER_FD + 1);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		execv("/proc/self/exe", argv);
 		_exit(127);

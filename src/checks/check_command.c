@@ -9,7 +9,6 @@
  */
 #include "checks/checks_internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -71,38 +70,6 @@ static void child_say(const char *text, int error)
 		return;
 }
 
-static void close_inherited(void)
-{
-	char buffer[1024];
-	long n;
-	int dir;
-
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
-		return;
-#endif
-	dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0) {
-		for (int fd = 3; fd < 4096; fd++)
-			close(fd);
-		return;
-	}
-	while ((n = syscall(SYS_getdents64, dir, buffer, sizeof(buffer))) > 0)
-		for (long offset = 0; offset < n;) {
-			struct dirent64 *entry =
-			    (struct dirent64 *)(buffer + offset);
-			int fd = 0;
-
-			offset += entry->d_reclen;
-			for (const char *p = entry->d_name;
-			     *p >= '0' && *p <= '9'; p++)
-				fd = fd * 10 + (*p - '0');
-			if (fd > 2 && fd != dir)
-				close(fd);
-		}
-	close(dir);
-}
-
 /*
  * Every capability set emptied before exec: the bounding set first (it
  * needs CAP_SETPCAP, which the agent lacks: then it stays as the daemon's
@@ -143,7 +110,7 @@ static void child_main(int out_fd, char *const argv[], char *const envp[])
 	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 ||
 	    dup2(out_fd, STDOUT_FILENO) < 0 || dup2(out_fd, STDERR_FILENO) < 0)
 		_exit(126);
-	close_inherited();
+	util_close_from(3);
 	if (drop_capabilities() < 0) {
 		child_say("sysops-agent: cannot drop capabilities before exec "
 			  "(capset refused: the unit's SystemCallFilter= must "

@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -496,4 +498,36 @@ void format_time_rfc3339(uint64_t usec, char *buffer, size_t size)
 		base[0] = '\0';
 	snprintf(buffer, size, "%s.%03lluZ", base,
 		 (unsigned long long)(usec % USEC_PER_SEC / 1000));
+}
+
+void util_close_from(int first)
+{
+	char buffer[1024];
+	long n;
+	int dir;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)first, ~0U, 0U) == 0)
+		return;
+#endif
+	dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		for (int fd = first; fd < 4096; fd++)
+			close(fd);
+		return;
+	}
+	while ((n = syscall(SYS_getdents64, dir, buffer, sizeof(buffer))) > 0)
+		for (long offset = 0; offset < n;) {
+			struct dirent64 *entry =
+			    (struct dirent64 *)(buffer + offset);
+			int fd = 0;
+
+			offset += entry->d_reclen;
+			for (const char *p = entry->d_name;
+			     *p >= '0' && *p <= '9'; p++)
+				fd = fd * 10 + (*p - '0');
+			if (fd >= first && fd != dir)
+				close(fd);
+		}
+	close(dir);
 }

@@ -110,4 +110,11 @@ void format_series_value(const char *series, double value, char *buffer,
 /* "2025-11-22T00:05:00.000Z" */
 void format_time_rfc3339(uint64_t usec, char *buffer, size_t size);
 
+/*
+ * Closes every descriptor from first up, between fork and exec (only
+ * async-signal-safe calls): close_range(2) where the kernel has it, else
+ * what /proc/self/fd lists, else the first 4096.
+ */
+void util_close_from(int first);
+
 #endif
