@@ -188,7 +188,7 @@ static void collect_pressure(struct pressure_resource *res,
 
 	if (n < 0) {
 		collect_error_errno(ctx, (int)n, "cannot read pressure/%s",
-			      res->labels + 9);
+				    res->labels + 9);
 		return;
 	}
 	for (const char *p = ctx->buffer; *p; p = collect_next_line(p)) {

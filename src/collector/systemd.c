@@ -226,7 +226,7 @@ static bool pump(struct systemd_state *s, struct collect_context *ctx)
 		return true;
 	if (!s->connection_lost_said)
 		log_warning_errno(r, "systemd: lost the D-Bus connection (%m); "
-			    "reconnecting");
+				     "reconnecting");
 	s->connection_lost_said = true;
 	(void)ctx;
 	return false;
