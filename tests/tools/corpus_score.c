@@ -23,15 +23,15 @@
 #include "logscan/rules.h"
 
 #define MAX_CLASSES 48
-#define LINE_BYTES 8192
+#define LINE_BYTES  8192
 
 struct class_score {
 	char name[32];
 	unsigned lines;
-	unsigned hits;          /* the expected rule fired */
-	unsigned right_severity;/* ... with the expected severity */
-	unsigned any;           /* some rule fired */
-	unsigned false_alarms;  /* benign/context: some rule fired */
+	unsigned hits;		 /* the expected rule fired */
+	unsigned right_severity; /* ... with the expected severity */
+	unsigned any;		 /* some rule fired */
+	unsigned false_alarms;	 /* benign/context: some rule fired */
 };
 
 struct line_result {
@@ -113,10 +113,10 @@ static int score_corpus(struct rule_engine *engine, const char *path,
 	syslog_clock_init(&clock, 0);
 	while (fgets(buffer, sizeof(buffer), file) != NULL) {
 		char *fields[5];
-		struct line_result result = { 0 };
+		struct line_result result = {0};
 		struct log_record record = {
-			.source = LOGSCAN_SOURCE_FILE,
-			.origin = path,
+		    .source = LOGSCAN_SOURCE_FILE,
+		    .origin = path,
 		};
 		struct class_score *score;
 
@@ -179,9 +179,9 @@ static void background_line(const char *line, size_t length, void *data)
 {
 	struct background *run = data;
 	struct log_record record = {
-		.source = LOGSCAN_SOURCE_FILE,
-		.origin = run->origin,
-		.line_number = ++run->line_number,
+	    .source = LOGSCAN_SOURCE_FILE,
+	    .origin = run->origin,
+	    .line_number = ++run->line_number,
 	};
 
 	line_subject(line, length, &run->clock, &record.text, &record.length,
@@ -192,7 +192,7 @@ static void background_line(const char *line, size_t length, void *data)
 
 static int score_background(struct rule_engine *engine, const char *path)
 {
-	struct background run = { .engine = engine, .origin = path };
+	struct background run = {.engine = engine, .origin = path};
 	struct line_reader reader;
 	char chunk[65536];
 	size_t n;
@@ -214,15 +214,16 @@ static int score_background(struct rule_engine *engine, const char *path)
 	       run.alerts);
 	for (size_t i = 0; i < rule_engine_count(engine); i++)
 		if (run.per_rule[i] > 0)
-			printf("  %-22s %u\n", rule_engine_rule(engine, i)->name,
+			printf("  %-22s %u\n",
+			       rule_engine_rule(engine, i)->name,
 			       run.per_rule[i]);
 	return 0;
 }
 
 static void print_table(void)
 {
-	struct class_score total = { .name = "all failures" };
-	struct class_score quiet = { .name = "all benign" };
+	struct class_score total = {.name = "all failures"};
+	struct class_score quiet = {.name = "all benign"};
 
 	printf("%-14s %5s %7s %7s %8s %6s\n", "class", "lines", "recall",
 	       "sev-ok", "any-rule", "false");
@@ -248,8 +249,8 @@ static void print_table(void)
 	       total.lines, 100.0 * total.hits / total.lines,
 	       100.0 * total.right_severity / total.lines,
 	       100.0 * total.any / total.lines, "-");
-	printf("%-14s %5u %7s %7s %8s %6u\n", quiet.name, quiet.lines, "-",
-	       "-", "-", quiet.false_alarms);
+	printf("%-14s %5u %7s %7s %8s %6u\n", quiet.name, quiet.lines, "-", "-",
+	       "-", quiet.false_alarms);
 }
 
 int main(int argc, char **argv)
@@ -270,7 +271,7 @@ int main(int argc, char **argv)
 			corpus = argv[i];
 	if (corpus == NULL) {
 		fprintf(stderr, "usage: corpus_score CORPUS.tsv [--misses] "
-			"[--background FILE]...\n");
+				"[--background FILE]...\n");
 		return 2;
 	}
 	if (masker_new(NULL, &masker, error, sizeof(error)) < 0 ||
