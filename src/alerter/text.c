@@ -98,27 +98,34 @@ void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 
 	buffer[0] = '\0';
 	if (isfinite(a->value)) {
-		char value[32], other[32], limit[32];
+		char value[32], other[32] = "", limit[32] = "";
 
 		format_series_value(a->series, a->value, value, sizeof(value));
-		used = string_appendf(buffer, size, used, "Value: %s", value);
 		if (isfinite(a->threshold))
 			format_series_value(a->series, a->threshold, limit,
 					    sizeof(limit));
 		if (isfinite(a->baseline))
 			format_series_value(a->series, a->baseline, other,
 					    sizeof(other));
-		if (isfinite(a->baseline) && isfinite(a->threshold))
-			used = string_appendf(buffer, size, used,
-					      " (usual %s, limit %s)", other,
-					      limit);
-		else if (isfinite(a->baseline))
-			used = string_appendf(buffer, size, used, " (usual %s)",
-					      other);
-		else if (isfinite(a->threshold))
-			used = string_appendf(buffer, size, used, " (limit %s)",
-					      limit);
-		used = string_appendf(buffer, size, used, "\n");
+		/* Not again what the sentence above already says ("CPU use
+		 * is 97.9%, above the 95% limit"). */
+		if (!(strstr(a->summary, value) != NULL &&
+		      strstr(a->summary, limit) != NULL &&
+		      strstr(a->summary, other) != NULL)) {
+			used = string_appendf(buffer, size, used, "Value: %s",
+					      value);
+			if (other[0] != '\0' && limit[0] != '\0')
+				used = string_appendf(buffer, size, used,
+						      " (usual %s, limit %s)",
+						      other, limit);
+			else if (other[0] != '\0')
+				used = string_appendf(buffer, size, used,
+						      " (usual %s)", other);
+			else if (limit[0] != '\0')
+				used = string_appendf(buffer, size, used,
+						      " (limit %s)", limit);
+			used = string_appendf(buffer, size, used, "\n");
+		}
 	}
 	if (a->started_usec != 0) {
 		text_time_utc(a->started_usec, since, sizeof(since));

@@ -172,8 +172,9 @@ static void drain(struct kmsg_source *source)
 		}
 		if (n <= 0) {
 			if (n < 0)
-				log_warning_errno(errno, "logscan: reading %s",
-					    source->context->config->kmsg_path);
+				log_warning_errno(
+				    errno, "logscan: reading %s",
+				    source->context->config->kmsg_path);
 			source_release(source->io);
 			source->io = NULL;
 			return;

@@ -87,6 +87,17 @@ static void test_headline_and_facts(void **state)
 	assert_non_null(strstr(out, "Since: 2025-11-22 00:00:00 UTC (5m)"));
 	assert_non_null(strstr(out, "Forecast: limit reached in 2h 10m"));
 	assert_non_null(strstr(out, "Recent: ▁▂▃▄▅▆▇█"));
+	/* A sentence that already gives value, usual and limit is not
+	 * followed by them again; one that gives only some is. */
+	string_copy(m.alerts[0].summary,
+		    "Disk / is 97.2% full (usually 60.5%), past the 90% limit.",
+		    sizeof(m.alerts[0].summary));
+	alert_facts(&m.alerts[0], FIXTURE_NOW, out, sizeof(out));
+	assert_null(strstr(out, "Value:"));
+	string_copy(m.alerts[0].summary, "Disk / is 97.2% full.",
+		    sizeof(m.alerts[0].summary));
+	alert_facts(&m.alerts[0], FIXTURE_NOW, out, sizeof(out));
+	assert_non_null(strstr(out, "Value: 97.2% (usual 60.5%, limit 90%)"));
 	m.alerts[0].kind = ALERT_KIND_RESOLVED;
 	m.alerts[0].firing = false;
 	m.alerts[0].ended_usec = FIXTURE_NOW;
