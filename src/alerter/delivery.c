@@ -60,7 +60,6 @@ struct delivery {
 	struct queued *queue, **queue_tail;
 	size_t in_flight;
 	uint32_t next_id;
-	unsigned processes_started, processes_lost;
 	struct delivery_frame frame;
 	uint8_t *packet; /* DELIVERY_FRAME_MAX + 1, while a process runs */
 };
@@ -131,7 +130,6 @@ static void process_close(struct delivery *d, bool kill_it)
 
 static void process_lost(struct delivery *d, const char *why, bool kill_it)
 {
-	d->processes_lost++;
 	if (d->in_flight > 0)
 		log_warning("delivery process %d %s; %zu request%s in flight "
 			    "will be sent again",
@@ -493,7 +491,6 @@ static int process_start(struct delivery *d)
 		process_close(d, true);
 		return r;
 	}
-	d->processes_started++;
 	log_debug("delivery process %d started", (int)pid);
 	return 0;
 fail_pair:
