@@ -1,7 +1,8 @@
 /*
  * network.c - per interface (/proc/net/dev): rx/tx bytes, packets, errors
  * and drops per second; link state from /sys/class/net/IF/{operstate,
- * carrier}; TCP health from /proc/net/snmp and /proc/net/netstat
+ * carrier}, read again only after the kernel announced a link change on a
+ * NETLINK_ROUTE socket (drained on each tick, never a wake-up); TCP health from /proc/net/snmp and /proc/net/netstat
  * (retransmits, resets, listen overflows per second); sockets in use and
  * TIME_WAIT from /proc/net/sockstat; conntrack table use when present.
  *
@@ -13,8 +14,11 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -36,6 +40,7 @@ struct interface {
 	struct entity head;          /* refs: I_* then the link state */
 	struct counter counters[I_COUNT];
 	bool watched;
+	int up;                      /* link_up()'s last answer */
 };
 
 #define REF_LINK_UP I_COUNT
@@ -66,7 +71,56 @@ struct network_state {
 	struct counter tcp[T_COUNT];
 	metric_ref tcp_refs[T_COUNT];
 	metric_ref socket_refs[S_COUNT];
+	int link_fd;                 /* RTMGRP_LINK listener, or -1 */
+	bool links_stale;            /* read every link state this tick */
 };
+
+/*
+ * Link changes as the kernel announces them, so that operstate and carrier
+ * are read only when they can have changed. Only for the real /sys: under
+ * another sys_root (a fixture) they are read on every tick, as they are
+ * when the socket cannot be had.
+ */
+static int open_link_listener(struct collect_context *ctx)
+{
+	struct sockaddr_nl address = { .nl_family = AF_NETLINK,
+				       .nl_groups = RTMGRP_LINK };
+	int fd;
+
+	if (strcmp(ctx->config->agent.sys_root, "/sys") != 0)
+		return -1;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    NETLINK_ROUTE);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Whether a link changed since the last tick: any announcement (or lost
+ * ones, ENOBUFS) makes every link state be read again; they are rare.
+ */
+static bool links_changed(struct network_state *s)
+{
+	char buffer[8192];
+	bool changed = false;
+	ssize_t n;
+
+	if (s->link_fd < 0)
+		return true;
+	while ((n = recv(s->link_fd, buffer, sizeof(buffer), 0)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != ENOBUFS)
+			break;  /* EAGAIN: drained */
+		changed = true;
+	}
+	return changed;
+}
 
 static bool network_enabled(const struct config *config)
 {
@@ -79,6 +133,7 @@ static int network_init(void *data, struct collect_context *ctx,
 	struct network_state *s = data;
 
 	s->config = &ctx->config->collectors.network;
+	s->link_fd = open_link_listener(ctx);
 	tick_file_init(&s->dev, ctx->proc_fd, "net/dev");
 	tick_file_init(&s->snmp, ctx->proc_fd, "net/snmp");
 	tick_file_init(&s->netstat, ctx->proc_fd, "net/netstat");
@@ -143,7 +198,9 @@ static void emit_interface(struct network_state *s,
 	for (int i = 0; i < I_COUNT; i++)
 		emit_rate(ctx, &e->refs[i], interface_names[i], e->labels,
 			  &iface->counters[i], v[i]);
-	up = link_up(ctx, name);
+	if (is_new || s->links_stale)
+		iface->up = link_up(ctx, name);
+	up = iface->up;
 	if (up >= 0)
 		emit(ctx, &e->refs[REF_LINK_UP], "net.link_up", e->labels, up);
 }
@@ -163,6 +220,7 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		if (n != -EFBIG)
 			return;
 	}
+	s->links_stale = links_changed(s);
 	for (p = ctx->buffer; *p; p = next_line(p)) {
 		const char *colon = strchr(p, ':'), *end = strchr(p, '\n');
 		const char *q, *start = p;
@@ -371,6 +429,8 @@ static void network_fini(void *data, struct collect_context *ctx)
 	struct network_state *s = data;
 
 	(void)ctx;
+	if (s->link_fd >= 0)
+		close(s->link_fd);
 	tick_file_close(&s->dev);
 	tick_file_close(&s->snmp);
 	tick_file_close(&s->netstat);
