@@ -881,7 +881,11 @@ uint64_t pipeline_next_deadline(const struct pipeline *p)
 
 void pipeline_forget_channel(struct pipeline *p, enum channel_id channel)
 {
+	/* Live records only: a free one is zeroed when taken, and writing
+	 * it would make its pages resident for nothing. */
 	for (size_t i = 0; i < p->capacity; i++) {
+		if (p->hashes[i] == 0)
+			continue;
 		p->records[i].owed[channel] = OWED_NONE;
 		p->records[i].told[channel] = false;
 	}
