@@ -259,30 +259,10 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 	entity_sweep(ctx, &s->interfaces);
 }
 
-/* The n-th space-separated word after "Section:" on a line, or NULL. */
-static const char *word_at(const char *line, size_t index, size_t *length)
-{
-	const char *p = strchr(line, ':');
-	const char *end = strchr(line, '\n');
-
-	if (p == NULL || (end && p > end))
-		return NULL;
-	p++;
-	for (size_t i = 0;; i++) {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0' || *p == '\n')
-			return NULL;
-		*length = strcspn(p, " \n");
-		if (i == index)
-			return p;
-		p += *length;
-	}
-}
-
 /*
  * snmp and netstat come as pairs of lines: "Tcp: Name Name ..." then
- * "Tcp: 1 2 ...". Each wanted field is found by name in the header line.
+ * "Tcp: 1 2 ...". Both lines are walked once, word by word in step, and a
+ * wanted field's value is taken where its name stands in the header.
  */
 static void parse_snmp_pairs(struct network_state *s,
 			     struct collect_context *ctx, const char *text,
@@ -291,37 +271,51 @@ static void parse_snmp_pairs(struct network_state *s,
 	for (const char *header = text; *header;) {
 		const char *data = next_line(header);
 		size_t section_length = strcspn(header, ":\n");
+		const char *h = header + section_length + 1;
+		const char *v = data + section_length + 1;
+		unsigned wanted = 0;
 
 		if (header[section_length] != ':' || *data == '\0' ||
 		    strncmp(header, data, section_length + 1) != 0) {
 			header = data;
 			continue;
 		}
-		for (int t = 0; t < T_COUNT; t++) {
-			size_t index, length, value_length;
-			const char *word, *value;
-
-			if (strlen(tcp_fields[t].section) != section_length ||
+		for (int t = 0; t < T_COUNT; t++)
+			if (strlen(tcp_fields[t].section) == section_length &&
 			    strncmp(tcp_fields[t].section, header,
-				    section_length) != 0)
-				continue;
-			for (index = 0; (word = word_at(header, index,
-							&length)) != NULL;
-			     index++)
-				if (length == strlen(tcp_fields[t].field) &&
-				    strncmp(word, tcp_fields[t].field,
-					    length) == 0)
-					break;
-			if (word == NULL)
-				continue;
-			value = word_at(data, index, &value_length);
-			if (value == NULL || !parse_u64(&value, &values[t])) {
-				collect_error(ctx, "%s:%s unreadable",
-					      tcp_fields[t].section,
-					      tcp_fields[t].field);
-				continue;
+				    section_length) == 0)
+				wanted |= 1u << t;
+		while (wanted != 0) {
+			size_t name_length, value_length;
+
+			while (*h == ' ')
+				h++;
+			while (*v == ' ')
+				v++;
+			if (*h == '\0' || *h == '\n')
+				break;
+			name_length = strcspn(h, " \n");
+			value_length = strcspn(v, " \n");
+			for (int t = 0; t < T_COUNT; t++) {
+				const char *value = v;
+
+				if (!(wanted & (1u << t)) ||
+				    strlen(tcp_fields[t].field) != name_length ||
+				    strncmp(h, tcp_fields[t].field,
+					    name_length) != 0)
+					continue;
+				wanted &= ~(1u << t);
+				if (value_length == 0 ||
+				    !parse_u64(&value, &values[t])) {
+					collect_error(ctx, "%s:%s unreadable",
+						      tcp_fields[t].section,
+						      tcp_fields[t].field);
+					continue;
+				}
+				*seen |= 1u << t;
 			}
-			*seen |= 1u << t;
+			h += name_length;
+			v += value_length;
 		}
 		header = next_line(data);
 	}
