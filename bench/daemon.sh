@@ -47,7 +47,7 @@ start() {
 	while [ "$1" != -- ]; do runner+=("$1"); shift; done
 	shift
 	mkdir -p "$tmp/$name"
-	printf '%s\n' '[agent]' 'collect_interval_secs = 10' \
+	printf '%s\n' '[agent]' "collect_interval_secs = ${INTERVAL:-10}" \
 		"state_dir = \"$tmp/$name/state\"" "$@" >"$tmp/$name/config.toml"
 	chmod 0640 "$tmp/$name/config.toml"
 	"${runner[@]}" "$AGENT" -f -c "$tmp/$name/config.toml" \
@@ -59,7 +59,7 @@ start() {
 # await_ready NAME: the first tick is done.
 await_ready() {
 	for _ in $(seq 600); do
-		grep -q "first collection done" "$tmp/$1/log" && return 0
+		grep -qs "first collection done" "$tmp/$1/log" && return 0
 		sleep 0.1
 	done
 	echo "$1 did not start:"; cat "$tmp/$1/log"; exit 1
@@ -140,8 +140,9 @@ EOF
 	PID_collectd=$!
 fi
 
-# Two ticks of warm-up: series created, caches warm, baselines loaded.
-sleep 20
+# Warm-up past the first minute the history closes: series created and
+# stored, caches warm, baselines loaded; what is left is the steady state.
+sleep 80
 window
 base_instr=$D_INSTR base_cpu=$D_CPU base_wake=$D_WAKE
 base_series=$(series)
@@ -220,9 +221,10 @@ start channels -- '[alerting.webhook]' "url = \"$url/hook\"" \
 	'from = "a@example.com"' 'to = ["b@example.com"]' \
 	'[alerting.alertmanager]' "url = \"$url/am\""
 await_ready channels
-# Log following: a file written line by line at a steady rate.
+# Log following: a file written line by line at a steady rate, by a daemon
+# whose collection ticks (hourly) do not blur the figure.
 : >"$tmp/follow.log"
-start follow -- '[logscan]' "files = [\"$tmp/follow.log\"]"
+INTERVAL=3600 start follow -- '[logscan]' "files = [\"$tmp/follow.log\"]"
 await_ready follow
 sleep 30
 echo "all channels configured, idle, after 30 s: RSS $(kib "$PID_channels" Rss) KiB, PSS $(kib "$PID_channels" Pss) KiB, anonymous $(kib "$PID_channels" Anonymous) KiB"
