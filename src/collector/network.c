@@ -134,20 +134,20 @@ static int network_init(void *data, struct collect_context *ctx,
 
 	s->config = &ctx->config->collectors.network;
 	s->link_fd = open_link_listener(ctx);
-	tick_file_init(&s->dev, ctx->proc_fd, "net/dev");
-	tick_file_init(&s->snmp, ctx->proc_fd, "net/snmp");
-	tick_file_init(&s->netstat, ctx->proc_fd, "net/netstat");
-	tick_file_init(&s->sockstat, ctx->proc_fd, "net/sockstat");
-	tick_file_init(&s->ct_count, ctx->proc_fd,
-		       "sys/net/netfilter/nf_conntrack_count");
-	tick_file_init(&s->ct_max, ctx->proc_fd,
-		       "sys/net/netfilter/nf_conntrack_max");
+	collect_tick_file_init(&s->dev, ctx->proc_fd, "net/dev");
+	collect_tick_file_init(&s->snmp, ctx->proc_fd, "net/snmp");
+	collect_tick_file_init(&s->netstat, ctx->proc_fd, "net/netstat");
+	collect_tick_file_init(&s->sockstat, ctx->proc_fd, "net/sockstat");
+	collect_tick_file_init(&s->ct_count, ctx->proc_fd,
+			       "sys/net/netfilter/nf_conntrack_count");
+	collect_tick_file_init(&s->ct_max, ctx->proc_fd,
+			       "sys/net/netfilter/nf_conntrack_max");
 	if (faccessat(ctx->proc_fd, "net/dev", R_OK, 0) < 0) {
 		*reason = "cannot read net/dev under proc_root";
 		return -errno;
 	}
-	return entity_table_init(&s->interfaces, sizeof(struct interface),
-				 MAX_INTERFACES);
+	return collect_entity_table_init(
+	    &s->interfaces, sizeof(struct interface), MAX_INTERFACES);
 }
 
 /* 1 when the link is usable: operstate up, or unknown with carrier. */
@@ -156,7 +156,8 @@ static int link_up(struct collect_context *ctx, const char *name)
 	char path[ENTITY_KEY_MAX + 32], state[32], carrier[8];
 
 	snprintf(path, sizeof(path), "class/net/%s/operstate", name);
-	if (read_small_file(ctx->sys_fd, path, state, sizeof(state)) <= 0)
+	if (collect_read_small_file(ctx->sys_fd, path, state, sizeof(state)) <=
+	    0)
 		return -1;
 	if (strncmp(state, "up", 2) == 0)
 		return 1;
@@ -164,7 +165,8 @@ static int link_up(struct collect_context *ctx, const char *name)
 		return 0;
 	/* Tunnels and loopback say "unknown": the carrier decides. */
 	snprintf(path, sizeof(path), "class/net/%s/carrier", name);
-	if (read_small_file(ctx->sys_fd, path, carrier, sizeof(carrier)) <= 0)
+	if (collect_read_small_file(ctx->sys_fd, path, carrier,
+				    sizeof(carrier)) <= 0)
 		return 0;
 	return carrier[0] == '1';
 }
@@ -178,7 +180,7 @@ static void emit_interface(struct network_state *s,
 	bool is_new;
 	int up;
 
-	e = entity_get(ctx, &s->interfaces, name, &is_new);
+	e = collect_entity_get(ctx, &s->interfaces, name, &is_new);
 	if (e == NULL)
 		return;
 	iface = (struct interface *)e;
@@ -190,19 +192,20 @@ static void emit_interface(struct network_state *s,
 			if (fnmatch(s->config->exclude_interfaces.items[i],
 				    name, 0) == 0)
 				iface->watched = false;
-		label_value_copy(safe, name, sizeof(safe));
+		collect_label_value_copy(safe, name, sizeof(safe));
 		snprintf(e->labels, sizeof(e->labels), "interface=%s", safe);
 	}
 	if (!iface->watched)
 		return;
 	for (int i = 0; i < I_COUNT; i++)
-		emit_rate(ctx, &e->refs[i], interface_names[i], e->labels,
-			  &iface->counters[i], v[i]);
+		collect_emit_rate(ctx, &e->refs[i], interface_names[i],
+				  e->labels, &iface->counters[i], v[i]);
 	if (is_new || s->links_stale)
 		iface->up = link_up(ctx, name);
 	up = iface->up;
 	if (up >= 0)
-		emit(ctx, &e->refs[REF_LINK_UP], "net.link_up", e->labels, up);
+		collect_emit(ctx, &e->refs[REF_LINK_UP], "net.link_up",
+			     e->labels, up);
 }
 
 /*
@@ -211,17 +214,16 @@ static void emit_interface(struct network_state *s,
  */
 static void collect_dev(struct network_state *s, struct collect_context *ctx)
 {
-	ssize_t n = tick_file_read(&s->dev, ctx);
+	ssize_t n = collect_tick_file_read(&s->dev, ctx);
 	const char *p;
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read net/dev: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read net/dev");
 		if (n != -EFBIG)
 			return;
 	}
 	s->links_stale = links_changed(s);
-	for (p = ctx->buffer; *p; p = next_line(p)) {
+	for (p = ctx->buffer; *p; p = collect_next_line(p)) {
 		const char *colon = strchr(p, ':'), *end = strchr(p, '\n');
 		const char *q, *start = p;
 		char name[64];
@@ -230,8 +232,8 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		int count = 0;
 
 		if (colon == NULL || (end != NULL && colon > end))
-			continue;       /* the two header lines */
-		skip_spaces(&start);
+			continue; /* the two header lines */
+		collect_skip_spaces(&start);
 		length = (size_t)(colon - start);
 		if (length == 0 || length >= sizeof(name)) {
 			collect_error(ctx, "net/dev: bad interface name");
@@ -240,7 +242,7 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		memcpy(name, start, length);
 		name[length] = '\0';
 		q = colon + 1;
-		while (count < 16 && parse_u64(&q, &f[count]))
+		while (count < 16 && collect_parse_u64(&q, &f[count]))
 			count++;
 		if (count < 16) {
 			collect_error(ctx, "net/dev: short line for %s", name);
@@ -256,7 +258,7 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		v[I_TX_DROPS] = f[11];
 		emit_interface(s, ctx, name, v);
 	}
-	entity_sweep(ctx, &s->interfaces);
+	collect_entity_sweep(ctx, &s->interfaces);
 }
 
 /*
@@ -269,7 +271,7 @@ static void parse_snmp_pairs(struct network_state *s,
 			     uint64_t *values, unsigned *seen)
 {
 	for (const char *header = text; *header;) {
-		const char *data = next_line(header);
+		const char *data = collect_next_line(header);
 		size_t section_length = strcspn(header, ":\n");
 		const char *h = header + section_length + 1;
 		const char *v = data + section_length + 1;
@@ -306,7 +308,7 @@ static void parse_snmp_pairs(struct network_state *s,
 					continue;
 				wanted &= ~(1u << t);
 				if (value_length == 0 ||
-				    !parse_u64(&value, &values[t])) {
+				    !collect_parse_u64(&value, &values[t])) {
 					collect_error(ctx, "%s:%s unreadable",
 						      tcp_fields[t].section,
 						      tcp_fields[t].field);
@@ -317,7 +319,7 @@ static void parse_snmp_pairs(struct network_state *s,
 			h += name_length;
 			v += value_length;
 		}
-		header = next_line(data);
+		header = collect_next_line(data);
 	}
 	(void)s;
 }
@@ -327,14 +329,15 @@ static void collect_tcp(struct network_state *s, struct collect_context *ctx)
 	uint64_t values[T_COUNT] = { 0 };
 	unsigned seen = 0;
 
-	if (tick_file_read(&s->snmp, ctx) >= 0)
+	if (collect_tick_file_read(&s->snmp, ctx) >= 0)
 		parse_snmp_pairs(s, ctx, ctx->buffer, values, &seen);
-	if (tick_file_read(&s->netstat, ctx) >= 0)
+	if (collect_tick_file_read(&s->netstat, ctx) >= 0)
 		parse_snmp_pairs(s, ctx, ctx->buffer, values, &seen);
 	for (int t = 0; t < T_COUNT; t++)
 		if (seen & (1u << t))
-			emit_rate(ctx, &s->tcp_refs[t], tcp_fields[t].metric,
-				  "", &s->tcp[t], values[t]);
+			collect_emit_rate(ctx, &s->tcp_refs[t],
+					  tcp_fields[t].metric, "", &s->tcp[t],
+					  values[t]);
 }
 
 /* "sockets: used 123" / "TCP: inuse 5 orphan 0 tw 2 alloc 8 mem 1" */
@@ -348,7 +351,7 @@ static bool find_number(const char *line, const char *key, uint64_t *value)
 		    p[n + 1] == ' ') {
 			const char *q = p + n + 1;
 
-			return parse_u64(&q, value);
+			return collect_parse_u64(&q, value);
 		}
 	}
 	return false;
@@ -361,52 +364,60 @@ static void collect_sockets(struct network_state *s,
 	uint64_t v, count, max;
 	char buffer[32];
 
-	if (tick_file_read(&s->sockstat, ctx) >= 0) {
-		for (const char *p = ctx->buffer; *p; p = next_line(p)) {
-			if (line_starts_with(p, "sockets")) {
+	if (collect_tick_file_read(&s->sockstat, ctx) >= 0) {
+		for (const char *p = ctx->buffer; *p;
+		     p = collect_next_line(p)) {
+			if (collect_line_starts_with(p, "sockets")) {
 				if (find_number(p, "used", &v))
-					emit(ctx, &m[S_SOCKETS],
-					     "net.sockets_used", "", (double)v);
-			} else if (line_starts_with(p, "TCP")) {
+					collect_emit(ctx, &m[S_SOCKETS],
+						     "net.sockets_used", "",
+						     (double)v);
+			} else if (collect_line_starts_with(p, "TCP")) {
 				if (find_number(p, "inuse", &v))
-					emit(ctx, &m[S_TCP_INUSE],
-					     "net.tcp_inuse", "", (double)v);
+					collect_emit(ctx, &m[S_TCP_INUSE],
+						     "net.tcp_inuse", "",
+						     (double)v);
 				if (find_number(p, "orphan", &v))
-					emit(ctx, &m[S_TCP_ORPHAN],
-					     "net.tcp_orphan", "", (double)v);
+					collect_emit(ctx, &m[S_TCP_ORPHAN],
+						     "net.tcp_orphan", "",
+						     (double)v);
 				if (find_number(p, "tw", &v))
-					emit(ctx, &m[S_TCP_TW],
-					     "net.tcp_time_wait", "",
-					     (double)v);
+					collect_emit(ctx, &m[S_TCP_TW],
+						     "net.tcp_time_wait", "",
+						     (double)v);
 				if (find_number(p, "alloc", &v))
-					emit(ctx, &m[S_TCP_ALLOC],
-					     "net.tcp_alloc", "", (double)v);
-			} else if (line_starts_with(p, "UDP")) {
+					collect_emit(ctx, &m[S_TCP_ALLOC],
+						     "net.tcp_alloc", "",
+						     (double)v);
+			} else if (collect_line_starts_with(p, "UDP")) {
 				if (find_number(p, "inuse", &v))
-					emit(ctx, &m[S_UDP_INUSE],
-					     "net.udp_inuse", "", (double)v);
+					collect_emit(ctx, &m[S_UDP_INUSE],
+						     "net.udp_inuse", "",
+						     (double)v);
 			}
 		}
 	}
 	/* conntrack exists only while nf_conntrack is loaded. */
-	if (tick_file_read(&s->ct_count, ctx) < 0)
+	if (collect_tick_file_read(&s->ct_count, ctx) < 0)
 		return;
 	string_copy(buffer, ctx->buffer, sizeof(buffer));
-	if (tick_file_read(&s->ct_max, ctx) < 0)
+	if (collect_tick_file_read(&s->ct_max, ctx) < 0)
 		return;
 	{
 		const char *a = buffer, *b = ctx->buffer;
 
-		if (!parse_u64(&a, &count) || !parse_u64(&b, &max)) {
+		if (!collect_parse_u64(&a, &count) ||
+		    !collect_parse_u64(&b, &max)) {
 			collect_error(ctx, "nf_conntrack_count/max unreadable");
 			return;
 		}
 	}
-	emit(ctx, &m[S_CT_ENTRIES], "net.conntrack_entries", "",
-	     (double)count);
+	collect_emit(ctx, &m[S_CT_ENTRIES], "net.conntrack_entries", "",
+		     (double)count);
 	if (max > 0)
-		emit(ctx, &m[S_CT_PCT], "net.conntrack_used_percent", "",
-		     percent_of((double)count, (double)max));
+		collect_emit(ctx, &m[S_CT_PCT], "net.conntrack_used_percent",
+			     "",
+			     collect_percent_of((double)count, (double)max));
 }
 
 static void network_collect(void *data, struct collect_context *ctx)
@@ -425,13 +436,13 @@ static void network_fini(void *data, struct collect_context *ctx)
 	(void)ctx;
 	if (s->link_fd >= 0)
 		close(s->link_fd);
-	tick_file_close(&s->dev);
-	tick_file_close(&s->snmp);
-	tick_file_close(&s->netstat);
-	tick_file_close(&s->sockstat);
-	tick_file_close(&s->ct_count);
-	tick_file_close(&s->ct_max);
-	entity_table_free(&s->interfaces);
+	collect_tick_file_close(&s->dev);
+	collect_tick_file_close(&s->snmp);
+	collect_tick_file_close(&s->netstat);
+	collect_tick_file_close(&s->sockstat);
+	collect_tick_file_close(&s->ct_count);
+	collect_tick_file_close(&s->ct_max);
+	collect_entity_table_free(&s->interfaces);
 }
 
 const struct collector_ops network_collector = {

@@ -117,27 +117,29 @@ static void start_sources(struct logscan_state *state)
 	if (config->files.count > 0) {
 		r = file_source_start(&state->context, &state->files);
 		if (r < 0)
-			log_warning("logscan: cannot follow files: %s",
-				    strerror(-r));
+			log_warning_errno(r, "logscan: cannot follow files");
 	}
 	if (config->kmsg) {
 		r = kmsg_source_start(&state->context, &state->kmsg);
 		if (r < 0)
-			log_warning("logscan: cannot read %s: %s; kernel "
-				    "messages are not scanned%s",
-				    config->kmsg_path, strerror(-r),
-				    r == -EPERM || r == -EACCES ?
-					    " (needs CAP_SYSLOG)" : "");
+			log_warning_errno(r,
+					  "logscan: cannot read %s: %m; kernel "
+					  "messages are not scanned%s",
+					  config->kmsg_path,
+					  r == -EPERM || r == -EACCES
+					      ? " (needs CAP_SYSLOG)"
+					      : "");
 	}
 	if (config->journal) {
 		r = journal_source_start(&state->context, state->kmsg != NULL,
 					 &state->journal);
 		if (r < 0)
-			log_warning("logscan: cannot open the journal%s%s: %s",
-				    config->journal_directory ? " in " : "",
-				    config->journal_directory ?
-					    config->journal_directory : "",
-				    strerror(-r));
+			log_warning_errno(
+			    r, "logscan: cannot open the journal%s%s",
+			    config->journal_directory ? " in " : "",
+			    config->journal_directory
+				? config->journal_directory
+				: "");
 	}
 }
 
@@ -206,8 +208,10 @@ static int64_t first_start(int state_dir_fd)
 	n = snprintf(line, sizeof(line), "%" PRId64 "\n", now);
 	r = state_write_atomic(state_dir_fd, FIRST_START_FILE, line, (size_t)n);
 	if (r < 0)
-		log_warning_errno(r, "logscan: cannot record the first start in "
-				  "%s", FIRST_START_FILE);
+		log_warning_errno(r,
+				  "logscan: cannot record the first start in "
+				  "%s",
+				  FIRST_START_FILE);
 	return now;
 }
 
