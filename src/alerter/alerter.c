@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,6 +68,8 @@ struct channel_state {
 struct alerter {
 	struct daemon *daemon;
 	sd_event_source *timer;
+	sd_event_source *watch;      /* the state dir, for the maintenance file */
+	int watch_fd;
 	bool draining;               /* stopping: events go straight to the spool */
 	bool emitted;                /* the pipeline sent something: save */
 	bool replaying;              /* feeding the journal back at start */
@@ -570,6 +573,58 @@ static void check_maintenance(struct alerter *a)
 		   MAINTENANCE_FILE);
 }
 
+/*
+ * The maintenance file is noticed when it is created or removed (inotify
+ * on the state directory: no polling), and looked at again on every tick
+ * and before each accepted event.
+ */
+static int on_state_dir_change(sd_event_source *source, int fd,
+			       uint32_t revents, void *data)
+{
+	struct alerter *a = data;
+	char buffer[4096]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
+	bool touched = false;
+	ssize_t n;
+
+	(void)source, (void)revents;
+	while ((n = read(fd, buffer, sizeof(buffer))) > 0)
+		for (char *p = buffer; p < buffer + n;) {
+			const struct inotify_event *event = (const void *)p;
+
+			if ((event->mask & IN_Q_OVERFLOW) ||
+			    (event->len > 0 &&
+			     strcmp(event->name, MAINTENANCE_FILE) == 0))
+				touched = true;
+			p += sizeof(*event) + event->len;
+		}
+	if (touched) {
+		check_maintenance(a);
+		arm_timer(a);
+	}
+	return 0;
+}
+
+static void watch_state_dir(struct alerter *a)
+{
+	int r;
+
+	a->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (a->watch_fd < 0 ||
+	    inotify_add_watch(a->watch_fd, a->daemon->config->agent.state_dir,
+			      IN_CREATE | IN_DELETE | IN_MOVED_TO |
+				      IN_MOVED_FROM | IN_ONLYDIR) < 0) {
+		log_debug("alerter: no inotify on the state directory (%s); "
+			  "the maintenance file is looked at on each tick",
+			  strerror(errno));
+		return;
+	}
+	r = sd_event_add_io(a->daemon->event, &a->watch, a->watch_fd, EPOLLIN,
+			    on_state_dir_change, a);
+	if (r < 0)
+		log_debug_errno(r, "alerter: cannot watch the state directory");
+}
+
 /* The earliest of two CLOCK_MONOTONIC instants, 0 standing for none. */
 static uint64_t earliest(uint64_t a, uint64_t b)
 {
@@ -766,6 +821,12 @@ static void alerter_free(struct alerter *a)
 		sd_event_source_set_enabled(a->timer, SD_EVENT_OFF);
 		sd_event_source_unref(a->timer);
 	}
+	if (a->watch != NULL) {
+		sd_event_source_set_enabled(a->watch, SD_EVENT_OFF);
+		sd_event_source_unref(a->watch);
+	}
+	if (a->watch_fd >= 0)
+		close(a->watch_fd);
 	spool_close(a->spool);
 	alert_journal_close(a->journal);
 	pipeline_free(a->pipeline);
@@ -787,6 +848,8 @@ static int alerter_accept(const struct alert_event *event, void *context)
 	uint64_t deadline;
 	int r;
 
+	/* An alert right after the file appeared is not sent either. */
+	check_maintenance(a);
 	r = pipeline_submit(a->pipeline, event, now);
 	if (r < 0)
 		return r;
@@ -892,6 +955,7 @@ static int alerter_start(struct daemon *d)
 		return -ENOMEM;
 	a->daemon = d;
 	a->history_fd = -1;
+	a->watch_fd = -1;
 	srandom((unsigned)(now_monotonic_usec() ^ (uint64_t)getpid()));
 	a->pipeline = pipeline_new(ALERT_TABLE_SIZE, on_emit, write_history, a);
 	if (a->pipeline == NULL) {
@@ -934,6 +998,7 @@ static int alerter_start(struct daemon *d)
 		return r;
 	}
 	apply_settings(a);
+	watch_state_dir(a);
 	check_maintenance(a);
 	restore(a);
 	running = a;
