@@ -27,17 +27,30 @@
 #define IFACES_MAX  1024
 
 static const char *const proc_files[] = {
-	"stat", "meminfo", "vmstat", "loadavg", "pressure/cpu",
-	"pressure/memory", "pressure/io", "diskstats", "net/dev", "net/snmp",
-	"net/netstat", "net/sockstat", "sys/net/netfilter/nf_conntrack_count",
-	"sys/net/netfilter/nf_conntrack_max", "sys/fs/file-nr", "uptime",
-	"sys/kernel/random/boot_id", "sys/kernel/tainted",
+    "stat",
+    "meminfo",
+    "vmstat",
+    "loadavg",
+    "pressure/cpu",
+    "pressure/memory",
+    "pressure/io",
+    "diskstats",
+    "net/dev",
+    "net/snmp",
+    "net/netstat",
+    "net/sockstat",
+    "sys/net/netfilter/nf_conntrack_count",
+    "sys/net/netfilter/nf_conntrack_max",
+    "sys/fs/file-nr",
+    "uptime",
+    "sys/kernel/random/boot_id",
+    "sys/kernel/tainted",
 };
 
 /* [collectors.disk] fstypes' default. */
 static const char *const fstypes[] = {
-	"ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "jfs",
-	"reiserfs", "bcachefs", "vfat", "exfat", "ntfs3",
+    "ext2", "ext3",	"ext4",	    "xfs",  "btrfs", "zfs",   "f2fs",
+    "jfs",  "reiserfs", "bcachefs", "vfat", "exfat", "ntfs3",
 };
 
 static char buffer[256 * 1024];
@@ -149,7 +162,8 @@ static void floor_mounts(void)
 		char *mount = line, *fstype = strstr(line, " - "), *end;
 		struct statfs st;
 
-		/* Field 5 is the mount point; the first after " - " the type. */
+		/* Field 5 is the mount point; the first after " - " the type.
+		 */
 		for (int field = 0; field < 4 && mount != NULL; field++)
 			if ((mount = strchr(mount, ' ')) != NULL)
 				mount++;
@@ -176,7 +190,7 @@ static void floor_processes(void)
 	while ((n = syscall(SYS_getdents64, fd, dents, sizeof(dents))) > 0) {
 		for (long offset = 0; offset < n;) {
 			struct dirent64 *entry =
-				(struct dirent64 *)(dents + offset);
+			    (struct dirent64 *)(dents + offset);
 
 			offset += entry->d_reclen;
 			if (entry->d_name[0] < '1' || entry->d_name[0] > '9')
@@ -228,7 +242,7 @@ static void floor_cgroups(const char *root, int depth)
 void floor_tick(void);
 void floor_tick(void)
 {
-	struct timex tx = { 0 };
+	struct timex tx = {0};
 
 	for (size_t i = 0; i < fixed_count; i++)
 		pread_and_parse(fixed[i]);

@@ -68,7 +68,7 @@ struct channel_state {
 struct alerter {
 	struct daemon *daemon;
 	sd_event_source *timer;
-	sd_event_source *watch;      /* the state dir, for the maintenance file */
+	sd_event_source *watch; /* the state dir, for the maintenance file */
 	int watch_fd;
 	bool draining;               /* stopping: events go straight to the spool */
 	bool emitted;                /* the pipeline sent something: save */
@@ -86,7 +86,7 @@ struct alerter {
 	uint64_t state_saves;
 	bool maintenance;
 	bool stats_dirty;
-	uint64_t last_run_usec;      /* CLOCK_MONOTONIC of the last run */
+	uint64_t last_run_usec;	     /* CLOCK_MONOTONIC of the last run */
 	uint64_t repost_usec;        /* CLOCK_MONOTONIC of the last re-post */
 	bool repost_busy;
 	size_t repost_next;          /* firing alerts already re-posted */
@@ -583,7 +583,7 @@ static int on_state_dir_change(sd_event_source *source, int fd,
 {
 	struct alerter *a = data;
 	char buffer[4096]
-		__attribute__((aligned(__alignof__(struct inotify_event))));
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool touched = false;
 	ssize_t n;
 
@@ -613,7 +613,7 @@ static void watch_state_dir(struct alerter *a)
 	if (a->watch_fd < 0 ||
 	    inotify_add_watch(a->watch_fd, a->daemon->config->agent.state_dir,
 			      IN_CREATE | IN_DELETE | IN_MOVED_TO |
-				      IN_MOVED_FROM | IN_ONLYDIR) < 0) {
+				  IN_MOVED_FROM | IN_ONLYDIR) < 0) {
 		log_debug("alerter: no inotify on the state directory (%s); "
 			  "the maintenance file is looked at on each tick",
 			  strerror(errno));
@@ -635,15 +635,15 @@ static uint64_t earliest(uint64_t a, uint64_t b)
 static bool repost_due(struct alerter *a)
 {
 	const struct alerting_channel_config *config =
-		&settings(a)->alertmanager;
+	    &settings(a)->alertmanager;
 
 	if (!a->channels[CHANNEL_ALERTMANAGER].active || a->repost_busy)
 		return false;
 	return a->repost_next != 0 ||
-	       pipeline_firing(a->pipeline,
-			       event_severity_from_name(config->min_severity,
-							ALERT_INFO),
-			       0, a->scratch.alerts, 1) > 0;
+	       pipeline_firing(
+		   a->pipeline,
+		   event_severity_from_name(config->min_severity, ALERT_INFO),
+		   0, a->scratch.alerts, 1) > 0;
 }
 
 /*
@@ -666,26 +666,26 @@ static void arm_timer(struct alerter *a)
 	if (deadline != 0) {
 		uint64_t real = now_realtime_usec();
 
-		next = earliest(next, deadline <= real ? now
-						       : now + (deadline - real));
+		next = earliest(
+		    next, deadline <= real ? now : now + (deadline - real));
 	}
 	for (int i = 1; i < CHANNEL_COUNT; i++) {
 		struct channel_state *c = &a->channels[i];
 
 		if (c->active && !c->busy && spool_next(a->spool, c->id))
 			next = earliest(next, c->next_attempt_usec > now
-						      ? c->next_attempt_usec
-						      : now);
+						  ? c->next_attempt_usec
+						  : now);
 	}
 	if (repost_due(a))
 		next = earliest(
-			next, a->repost_next != 0
-				      ? now
-				      : a->repost_usec +
-						(uint64_t)settings(a)
-							->alertmanager
-							.repost_interval_secs *
-							USEC_PER_SEC);
+		    next,
+		    a->repost_next != 0
+			? now
+			: a->repost_usec +
+			      (uint64_t)settings(a)
+				      ->alertmanager.repost_interval_secs *
+				  USEC_PER_SEC);
 	if (next == 0) {
 		sd_event_source_set_enabled(a->timer, SD_EVENT_OFF);
 		return;

@@ -857,9 +857,8 @@ uint64_t pipeline_next_deadline(const struct pipeline *p)
 	if (p->group_open_usec)
 		return group_deadline(p);
 	for (size_t i = 0; i < p->capacity; i++) {
-		uint64_t at = p->hashes[i] != 0
-				      ? record_deadline(p, &p->records[i])
-				      : 0;
+		uint64_t at =
+		    p->hashes[i] != 0 ? record_deadline(p, &p->records[i]) : 0;
 
 		if (at != 0 && (next == 0 || at < next))
 			next = at;

@@ -105,7 +105,7 @@ struct limit {
 struct series_slot {
 	uint32_t generation;
 	bool bound;
-	bool watched;          /* some detector applies: else skipped */
+	bool watched; /* some detector applies: else skipped */
 	bool anomaly_on;
 	int8_t threshold;      /* index in threshold_rules, or -1 */
 	int8_t override;       /* index in [[thresholds.override]], or -1 */

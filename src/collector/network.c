@@ -2,9 +2,10 @@
  * network.c - per interface (/proc/net/dev): rx/tx bytes, packets, errors
  * and drops per second; link state from /sys/class/net/IF/{operstate,
  * carrier}, read again only after the kernel announced a link change on a
- * NETLINK_ROUTE socket (drained on each tick, never a wake-up); TCP health from /proc/net/snmp and /proc/net/netstat
- * (retransmits, resets, listen overflows per second); sockets in use and
- * TIME_WAIT from /proc/net/sockstat; conntrack table use when present.
+ * NETLINK_ROUTE socket (drained on each tick, never a wake-up); TCP health from
+ * /proc/net/snmp and /proc/net/netstat (retransmits, resets, listen overflows
+ * per second); sockets in use and TIME_WAIT from /proc/net/sockstat; conntrack
+ * table use when present.
  *
  * Interfaces come and go (VPNs, containers): a new one starts with no rate
  * until its second reading, a vanished one has its series retired, and a
@@ -40,7 +41,7 @@ struct interface {
 	struct entity head;          /* refs: I_* then the link state */
 	struct counter counters[I_COUNT];
 	bool watched;
-	int up;                      /* link_up()'s last answer */
+	int up; /* link_up()'s last answer */
 };
 
 #define REF_LINK_UP I_COUNT
@@ -71,8 +72,8 @@ struct network_state {
 	struct counter tcp[T_COUNT];
 	metric_ref tcp_refs[T_COUNT];
 	metric_ref socket_refs[S_COUNT];
-	int link_fd;                 /* RTMGRP_LINK listener, or -1 */
-	bool links_stale;            /* read every link state this tick */
+	int link_fd;	  /* RTMGRP_LINK listener, or -1 */
+	bool links_stale; /* read every link state this tick */
 };
 
 /*
@@ -83,8 +84,8 @@ struct network_state {
  */
 static int open_link_listener(struct collect_context *ctx)
 {
-	struct sockaddr_nl address = { .nl_family = AF_NETLINK,
-				       .nl_groups = RTMGRP_LINK };
+	struct sockaddr_nl address = {.nl_family = AF_NETLINK,
+				      .nl_groups = RTMGRP_LINK};
 	int fd;
 
 	if (strcmp(ctx->config->agent.sys_root, "/sys") != 0)
@@ -116,7 +117,7 @@ static bool links_changed(struct network_state *s)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno != ENOBUFS)
-			break;  /* EAGAIN: drained */
+			break; /* EAGAIN: drained */
 		changed = true;
 	}
 	return changed;
@@ -302,7 +303,8 @@ static void parse_snmp_pairs(struct network_state *s,
 				const char *value = v;
 
 				if (!(wanted & (1u << t)) ||
-				    strlen(tcp_fields[t].field) != name_length ||
+				    strlen(tcp_fields[t].field) !=
+					name_length ||
 				    strncmp(h, tcp_fields[t].field,
 					    name_length) != 0)
 					continue;

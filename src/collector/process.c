@@ -173,8 +173,7 @@ static void pid_table_clear(struct pid_table *table)
  * "PID/file" from the directory entry's digits: once per process a tick,
  * where snprintf's formatting machinery would cost more than the parse.
  */
-static void pid_path(char *path, size_t size, const char *pid,
-		     const char *file)
+static void pid_path(char *path, size_t size, const char *pid, const char *file)
 {
 	size_t pid_length = strlen(pid), file_length = strlen(file);
 

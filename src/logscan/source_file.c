@@ -692,8 +692,7 @@ int file_source_start(struct logscan_context *context,
 				      CLOCK_MONOTONIC, 0, COALESCE_USEC / 4,
 				      on_coalesced, source);
 	if (r >= 0)
-		r = sd_event_source_set_enabled(source->coalesce,
-						SD_EVENT_OFF);
+		r = sd_event_source_set_enabled(source->coalesce, SD_EVENT_OFF);
 	if (r >= 0)
 		r = sd_event_add_defer(context->event, &source->defer, on_defer,
 				       source);
