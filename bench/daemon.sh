@@ -78,9 +78,10 @@ switches() {
 }
 kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/smaps_rollup"; }
 
-# floor_instructions: callgrind's count of floor_tick, per tick.
+# floor_instructions [FUNCTION]: callgrind's count of floor_tick (or of
+# one of its parts: floor_links, floor_processes), per tick.
 floor_instructions() {
-	valgrind --tool=callgrind --toggle-collect=floor_tick \
+	valgrind --tool=callgrind --toggle-collect="${1:-floor_tick}" \
 		--callgrind-out-file="$tmp/floor.out" "$FLOOR" 10 2>&1 |
 		awk '/Collected/ {print int($4 / 11)}'
 }
@@ -153,6 +154,7 @@ base_instr=$D_INSTR base_cpu=$D_CPU base_wake=$D_WAKE
 base_wake_quiet=$D_WAKE_QUIET
 base_series=$(series)
 floor_i=$(floor_instructions) floor_c=$(floor_cpu)
+floor_links_i=$(floor_instructions floor_links)
 echo "whole daemon per 10 s tick: $base_instr instructions, $base_cpu us CPU ($base_series series)"
 echo "floor per tick:             $floor_i instructions, $floor_c us CPU"
 echo "ratio daemon / floor:       $(ratio "$base_instr" "$floor_i") instructions, $(ratio "$base_cpu" "$floor_c") CPU (target <= 1.3 instructions)"
@@ -176,9 +178,9 @@ if [ -n "$link_type" ]; then
 	sleep 20
 	window
 	if_instr=$D_INSTR if_series=$(series)
-	if_floor=$(floor_instructions)
+	if_floor=$(floor_instructions floor_links)
 	d_slope=$(((if_instr - base_instr) / IFACES))
-	f_slope=$(((if_floor - floor_i) / IFACES))
+	f_slope=$(((if_floor - floor_links_i) / IFACES))
 	echo "per extra interface ($IFACES $link_type links): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope") (target <= 3)"
 	if [ "$if_series" -gt "$base_series" ]; then
 		echo "per extra series ($((if_series - base_series)) more): $(((if_instr - base_instr) / (if_series - base_series))) instructions a tick"
@@ -188,12 +190,12 @@ if [ -n "$link_type" ]; then
 	sleep 20
 	window
 	base_instr=$D_INSTR
-	floor_i=$(floor_instructions)
 else
 	echo "per extra interface: skipped (needs root and dummy or ifb links)"
 fi
 
 # Per process.
+floor_processes_i=$(floor_instructions floor_processes)
 sleepers=()
 for _ in $(seq "$PROCS"); do
 	sleep 100000 &
@@ -201,10 +203,10 @@ for _ in $(seq "$PROCS"); do
 done
 sleep 20
 window
-p_floor=$(floor_instructions)
+p_floor=$(floor_instructions floor_processes)
 for pid in "${sleepers[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null; done
 d_slope=$(((D_INSTR - base_instr) / PROCS))
-f_slope=$(((p_floor - floor_i) / PROCS))
+f_slope=$(((p_floor - floor_processes_i) / PROCS))
 echo "per extra process ($PROCS sleeps): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope")"
 
 # Memory while idle.
