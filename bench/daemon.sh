@@ -92,12 +92,14 @@ floor_cpu() { "$FLOOR" 300 | awk '{print $2}'; }
 # minute of the native daemon, and of one with the log scanner off, which
 # the host's own logging cannot wake).
 window() {
-	local i0 c0 s0 q0 i1 c1 s1 q1 ticks
+	local i0 c0 s0 q0 i1 c1 s1 q1 ticks p0
+	p0=$(processes)
 	i0=$(instructions "$PID_callgrind"); c0=$(cpu_ns "$PID_default")
 	s0=$(switches "$PID_default"); q0=$(switches "$PID_quiet")
 	sleep "$WINDOW"
 	i1=$(instructions "$PID_callgrind"); c1=$(cpu_ns "$PID_default")
 	s1=$(switches "$PID_default"); q1=$(switches "$PID_quiet")
+	D_PROCS=$(((p0 + $(processes)) / 2))
 	ticks=$((WINDOW / 10))
 	D_INSTR=$(((i1 - i0) / ticks))
 	D_CPU=$(((c1 - c0) / 1000 / ticks))
@@ -194,7 +196,11 @@ else
 	echo "per extra interface: skipped (needs root and dummy or ifb links)"
 fi
 
-# Per process.
+# Per process: the machine's own processes come and go meanwhile, so each
+# side is divided by the change of the process count it saw (the window's
+# average for the daemon), not by PROCS alone.
+base_procs=$D_PROCS
+floor_procs0=$(processes)
 floor_processes_i=$(floor_instructions floor_processes)
 sleepers=()
 for _ in $(seq "$PROCS"); do
@@ -203,11 +209,15 @@ for _ in $(seq "$PROCS"); do
 done
 sleep 20
 window
+floor_procs1=$(processes)
 p_floor=$(floor_instructions floor_processes)
 for pid in "${sleepers[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null; done
-d_slope=$(((D_INSTR - base_instr) / PROCS))
-f_slope=$(((p_floor - floor_processes_i) / PROCS))
-echo "per extra process ($PROCS sleeps): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope")"
+more=$((D_PROCS - base_procs)) floor_more=$((floor_procs1 - floor_procs0))
+[ "$more" -gt 0 ] || more=$PROCS
+[ "$floor_more" -gt 0 ] || floor_more=$PROCS
+d_slope=$(((D_INSTR - base_instr) / more))
+f_slope=$(((p_floor - floor_processes_i) / floor_more))
+echo "per extra process ($PROCS sleeps; $more more on average): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope")"
 
 # Memory while idle.
 echo "default config after $(($(date +%s) - $(stat -c %Y "$tmp/default/config.toml"))) s: RSS $(kib "$PID_default" Rss) KiB, PSS $(kib "$PID_default" Pss) KiB, anonymous $(kib "$PID_default" Anonymous) KiB"
