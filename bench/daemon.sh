@@ -38,7 +38,7 @@ if ! command -v valgrind >/dev/null; then
 	exit 1
 fi
 
-processes() { find /proc -maxdepth 1 -name '[0-9]*' | wc -l; }
+processes() { find /proc -maxdepth 1 -name '[0-9]*' 2>/dev/null | wc -l; }
 echo "machine: $(nproc) CPUs, $(processes) processes, $(find /sys/class/net -mindepth 1 -maxdepth 1 | wc -l) interfaces"
 
 # start NAME RUNNER... -- EXTRA-CONFIG-LINES...: a daemon of its own.
@@ -87,24 +87,40 @@ floor_instructions() {
 }
 floor_cpu() { "$FLOOR" 300 | awk '{print $2}'; }
 
+# wakeups PID: how often the daemon returned from epoll_wait over WINDOW
+# seconds (strace, traced calls only), in the background into $tmp/wakeups.
+wakeups() {
+	if command -v strace >/dev/null; then
+		timeout "$WINDOW" strace -qq -p "$1" -e trace=epoll_wait,epoll_pwait \
+			-o "$tmp/strace" 2>/dev/null
+		grep -c 'epoll_p\?wait(.*= [1-9]' "$tmp/strace" >"$tmp/wakeups"
+	else
+		echo "?" >"$tmp/wakeups"
+	fi
+}
+
 # window: sleeps WINDOW seconds; sets D_INSTR (per tick, callgrind daemon),
-# D_CPU (µs per tick, native daemon), D_WAKE and D_WAKE_QUIET (wake-ups per
-# minute of the native daemon, and of one with the log scanner off, which
-# the host's own logging cannot wake).
+# D_CPU (µs per tick, native daemon), D_WAKE (its context switches per
+# minute: wake-ups, and any sleep inside a tick) and D_WAKE_QUIET (epoll
+# wake-ups per minute of a daemon with the log scanner off, which the
+# host's own logging cannot wake).
 window() {
-	local i0 c0 s0 q0 i1 c1 s1 q1 ticks p0
+	local i0 c0 s0 i1 c1 s1 ticks p0 tracer
 	p0=$(processes)
+	wakeups "$PID_quiet" &
+	tracer=$!
 	i0=$(instructions "$PID_callgrind"); c0=$(cpu_ns "$PID_default")
-	s0=$(switches "$PID_default"); q0=$(switches "$PID_quiet")
+	s0=$(switches "$PID_default")
 	sleep "$WINDOW"
 	i1=$(instructions "$PID_callgrind"); c1=$(cpu_ns "$PID_default")
-	s1=$(switches "$PID_default"); q1=$(switches "$PID_quiet")
+	s1=$(switches "$PID_default")
+	wait "$tracer"
 	D_PROCS=$(((p0 + $(processes)) / 2))
 	ticks=$((WINDOW / 10))
 	D_INSTR=$(((i1 - i0) / ticks))
 	D_CPU=$(((c1 - c0) / 1000 / ticks))
 	D_WAKE=$(awk -v n=$((s1 - s0)) -v w="$WINDOW" 'BEGIN {printf "%.1f", n * 60 / w}')
-	D_WAKE_QUIET=$(awk -v n=$((q1 - q0)) -v w="$WINDOW" 'BEGIN {printf "%.1f", n * 60 / w}')
+	D_WAKE_QUIET=$(awk -v n="$(cat "$tmp/wakeups")" -v w="$WINDOW" 'BEGIN {printf "%.1f", n * 60 / w}')
 }
 
 # series: series the native daemon has stored so far.
@@ -160,7 +176,7 @@ floor_links_i=$(floor_instructions floor_links)
 echo "whole daemon per 10 s tick: $base_instr instructions, $base_cpu us CPU ($base_series series)"
 echo "floor per tick:             $floor_i instructions, $floor_c us CPU"
 echo "ratio daemon / floor:       $(ratio "$base_instr" "$floor_i") instructions, $(ratio "$base_cpu" "$floor_c") CPU (target <= 1.3 instructions)"
-echo "idle wake-ups:              $base_wake per minute; $base_wake_quiet with the log scanner off (target <= 12)"
+echo "idle wake-ups:              $base_wake_quiet per minute (epoll, log scanner off; target <= 12); default config: $base_wake context switches per minute"
 
 # Per interface.
 # dummy where the module exists, else ifb: links that carry no traffic.
