@@ -176,6 +176,13 @@ floor_links_i=$(floor_instructions floor_links)
 echo "whole daemon per 10 s tick: $base_instr instructions, $base_cpu us CPU ($base_series series)"
 echo "floor per tick:             $floor_i instructions, $floor_c us CPU"
 echo "ratio daemon / floor:       $(ratio "$base_instr" "$floor_i") instructions, $(ratio "$base_cpu" "$floor_c") CPU (target <= 1.3 instructions)"
+# Memory while idle, before the slopes add (and retire) series.
+echo "default config after $(($(date +%s) - $(stat -c %Y "$tmp/default/config.toml"))) s: RSS $(kib "$PID_default" Rss) KiB, PSS $(kib "$PID_default" Pss) KiB, anonymous $(kib "$PID_default" Anonymous) KiB"
+if [ -n "${PID_collectd:-}" ] && kill -0 "$PID_collectd" 2>/dev/null; then
+	echo "collectd (cpu memory load disk df interface csv): RSS $(kib "$PID_collectd" Rss) KiB, PSS $(kib "$PID_collectd" Pss) KiB, anonymous $(kib "$PID_collectd" Anonymous) KiB"
+else
+	echo "collectd: not installed (apt-get install collectd-core)"
+fi
 echo "idle wake-ups:              $base_wake_quiet per minute (epoll, log scanner off; target <= 12); default config: $base_wake context switches per minute"
 
 # Per interface.
@@ -235,13 +242,6 @@ d_slope=$(((D_INSTR - base_instr) / more))
 f_slope=$(((p_floor - floor_processes_i) / floor_more))
 echo "per extra process ($PROCS sleeps; $more more on average): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope")"
 
-# Memory while idle.
-echo "default config after $(($(date +%s) - $(stat -c %Y "$tmp/default/config.toml"))) s: RSS $(kib "$PID_default" Rss) KiB, PSS $(kib "$PID_default" Pss) KiB, anonymous $(kib "$PID_default" Anonymous) KiB"
-if [ -n "${PID_collectd:-}" ] && kill -0 "$PID_collectd" 2>/dev/null; then
-	echo "collectd (cpu memory load disk df interface csv): RSS $(kib "$PID_collectd" Rss) KiB, PSS $(kib "$PID_collectd" Pss) KiB, anonymous $(kib "$PID_collectd" Anonymous) KiB"
-else
-	echo "collectd: not installed (apt-get install collectd-core)"
-fi
 kill -TERM "$PID_callgrind" 2>/dev/null
 
 # Every channel configured (nothing listens on port 9), idle.
