@@ -32,7 +32,6 @@
 
 #include "core/config.h"
 #include "core/log.h"
-#include "logscan/logscan.h"
 #include "core/util.h"
 
 #define WALK_DEPTH 3
@@ -332,7 +331,7 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 			     (double)delta);
 		/* A point event: it happened, nothing resolves it. The
 		 * kernel log's line says it with the victim (logscan). */
-		if (logscan_kernel_log_active())
+		if (event_claimed("cgroup_oom_kill"))
 			delta = 0;
 		if (delta > 0)
 			collect_alert(ctx, "cgroup_oom_kill",

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "core/config.h"
-#include "logscan/logscan.h"
 
 enum meminfo_key {
 	K_TOTAL, K_FREE, K_AVAILABLE, K_BUFFERS, K_CACHED, K_SWAP_TOTAL,
@@ -251,7 +250,7 @@ static void collect_vmstat(struct memory_state *s,
 			/* A point event: it happened, nothing resolves it;
 			 * the kernel log line (with the victim) alerts it
 			 * when the log scanner reads the kernel log. */
-			if (logscan_kernel_log_active())
+			if (event_claimed("oom_kill"))
 				delta = 0;
 			if (delta > 0)
 				collect_alert(ctx, "oom_kill",
