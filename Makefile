@@ -4,7 +4,8 @@
 #   make check           every unit and integration test (+ toml-test suite)
 #   make check SAN=1     the same under ASan+UBSan (objects in build/san)
 #   make WITH_SQLITE=0   build without the optional SQLite history
-#   make bench | run | install | deps | fuzz
+#   make bench           the whole daemon against a floor (BENCH=all: every bench)
+#   make run | install | deps | fuzz
 
 SHELL       := /bin/bash
 PREFIX      ?= /usr/local
@@ -162,11 +163,12 @@ check: ensure-test-deps
 check-run: check-build
 	@BUILD=$(BUILD) SHARED=$(SHARED) SAN=$(SAN) tests/run-tests
 
-bench: ensure-deps
+bench:
+	@scripts/install-deps --if-root bench
 	@$(MAKE) --no-print-directory bench-run
 
 bench-run: $(BUILD)/sysops-agent $(BENCH_BIN)
-	@BUILD=$(BUILD) bench/run-bench
+	@BUILD=$(BUILD) BENCH=$(BENCH) bench/run-bench
 
 # Foreground daemon on the example config; state stays inside build/.
 run: ensure-deps

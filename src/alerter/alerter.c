@@ -7,9 +7,11 @@
  * accepted alert survives a kill -9 at any instant. Messages are written to
  * the spool (console ones are logged at once) and each channel delivers its
  * spool entries in order, one request at a time, with exponential backoff
- * and jitter between failures. A 1 s timer drives the pipeline's clocks,
+ * and jitter between failures. The alerter's work (the pipeline's clocks,
  * retries, the Alertmanager re-post, the maintenance file, the batched
- * fdatasync of the journal and the statistics file.
+ * fdatasync of the journal, the statistics file) runs on each collection
+ * tick and on a timer armed only for what is pending, at most once a
+ * second: an idle agent wakes for its collection ticks alone.
  */
 #include "alerter/alerter.h"
 
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,7 +44,12 @@
 #define ALERT_TABLE_SIZE 1024
 #define STATE_FILE "alert-state.json"
 #define STATE_MAX_BYTES (64 * 1024 * 1024)
+/* The shortest gap between two runs of the timer: saves, the journal's
+ * fdatasync and statistics are batched over it. */
 #define TIMER_PERIOD_USEC USEC_PER_SEC
+/* With nothing changing, the statistics' tick counters are refreshed on
+ * every so many collection ticks. */
+#define STATS_REFRESH_TICKS 10
 #define STATS_FILE "alerter-stats.json"
 #define HISTORY_FILE "alert-history.jsonl"
 #define HISTORY_OLD HISTORY_FILE ".1"
@@ -60,6 +68,8 @@ struct channel_state {
 struct alerter {
 	struct daemon *daemon;
 	sd_event_source *timer;
+	sd_event_source *watch; /* the state dir, for the maintenance file */
+	int watch_fd;
 	bool draining;               /* stopping: events go straight to the spool */
 	bool emitted;                /* the pipeline sent something: save */
 	bool replaying;              /* feeding the journal back at start */
@@ -76,7 +86,7 @@ struct alerter {
 	uint64_t state_saves;
 	bool maintenance;
 	bool stats_dirty;
-	uint64_t stats_written_usec;
+	uint64_t last_run_usec;	     /* CLOCK_MONOTONIC of the last run */
 	uint64_t repost_usec;        /* CLOCK_MONOTONIC of the last re-post */
 	bool repost_busy;
 	size_t repost_next;          /* firing alerts already re-posted */
@@ -224,6 +234,7 @@ static uint64_t backoff_usec(const struct alerter *a, uint32_t attempts)
 }
 
 static void kick_channel(struct alerter *a, struct channel_state *c);
+static void arm_timer(struct alerter *a);
 
 static void on_delivered(void *userdata, const struct delivery_result *result)
 {
@@ -265,9 +276,11 @@ static void on_delivered(void *userdata, const struct delivery_result *result)
 			    "%.1fs", channel_name(c->id), result->error,
 			    result->body[0] ? ": " : "", result->body,
 			    c->attempts, (double)delay / (double)USEC_PER_SEC);
+		arm_timer(a);
 		return;
 	}
 	kick_channel(a, c);
+	arm_timer(a);
 }
 
 static void kick_channel(struct alerter *a, struct channel_state *c)
@@ -407,9 +420,11 @@ static void on_reposted(void *userdata, const struct delivery_result *result)
 		 * for 4 periods, so one failed round loses nothing. */
 		log_debug("alertmanager: re-post failed: %s", result->error);
 		a->repost_next = 0;
-		return;
+	} else {
+		a->reposts++;
+		a->stats_dirty = true;
 	}
-	a->reposts++;
+	arm_timer(a);
 }
 
 /*
@@ -535,8 +550,9 @@ static void write_stats(struct alerter *a)
 	STAT("maintenance", a->maintenance);
 #undef STAT
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
-	state_write_atomic(a->daemon->state_dir_fd, STATS_FILE, text,
-			   strlen(text));
+	/* Rewritten on every change: a crash may keep the previous one. */
+	state_write_replace(a->daemon->state_dir_fd, STATS_FILE, text,
+			    strlen(text));
 	json_object_put(root);
 	a->stats_dirty = false;
 }
@@ -557,31 +573,163 @@ static void check_maintenance(struct alerter *a)
 		   MAINTENANCE_FILE);
 }
 
-static int on_timer(sd_event_source *source, uint64_t usec, void *data)
+/*
+ * The maintenance file is noticed when it is created or removed (inotify
+ * on the state directory: no polling), and looked at again on every tick
+ * and before each accepted event.
+ */
+static int on_state_dir_change(sd_event_source *source, int fd,
+			       uint32_t revents, void *data)
 {
 	struct alerter *a = data;
+	char buffer[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool touched = false;
+	ssize_t n;
+
+	(void)source, (void)revents;
+	while ((n = read(fd, buffer, sizeof(buffer))) > 0)
+		for (char *p = buffer; p < buffer + n;) {
+			const struct inotify_event *event = (const void *)p;
+
+			if ((event->mask & IN_Q_OVERFLOW) ||
+			    (event->len > 0 &&
+			     strcmp(event->name, MAINTENANCE_FILE) == 0))
+				touched = true;
+			p += sizeof(*event) + event->len;
+		}
+	if (touched) {
+		check_maintenance(a);
+		arm_timer(a);
+	}
+	return 0;
+}
+
+static void watch_state_dir(struct alerter *a)
+{
+	int r;
+
+	a->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (a->watch_fd < 0 ||
+	    inotify_add_watch(a->watch_fd, a->daemon->config->agent.state_dir,
+			      IN_CREATE | IN_DELETE | IN_MOVED_TO |
+				  IN_MOVED_FROM | IN_ONLYDIR) < 0) {
+		log_debug("alerter: no inotify on the state directory (%s); "
+			  "the maintenance file is looked at on each tick",
+			  strerror(errno));
+		return;
+	}
+	r = sd_event_add_io(a->daemon->event, &a->watch, a->watch_fd, EPOLLIN,
+			    on_state_dir_change, a);
+	if (r < 0)
+		log_debug_errno(r, "alerter: cannot watch the state directory");
+}
+
+/* The earliest of two CLOCK_MONOTONIC instants, 0 standing for none. */
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return a == 0 || (b != 0 && b < a) ? b : a;
+}
+
+/* Whether a re-post period will have something to post. */
+static bool repost_due(struct alerter *a)
+{
+	const struct alerting_channel_config *config =
+	    &settings(a)->alertmanager;
+
+	if (!a->channels[CHANNEL_ALERTMANAGER].active || a->repost_busy)
+		return false;
+	return a->repost_next != 0 ||
+	       pipeline_firing(
+		   a->pipeline,
+		   event_severity_from_name(config->min_severity, ALERT_INFO),
+		   0, a->scratch.alerts, 1) > 0;
+}
+
+/*
+ * The timer is armed for the earliest pending thing only: a save, the
+ * journal's fdatasync or the statistics after a change, the pipeline's
+ * next deadline, a channel's retry, the next Alertmanager re-post. With
+ * none, it is off and the collection ticks alone wake the daemon.
+ */
+static void arm_timer(struct alerter *a)
+{
+	uint64_t now = now_monotonic_usec(), next = 0, deadline;
+
+	if (a->timer == NULL)
+		return;
+	if (a->emitted || a->stats_dirty || pipeline_dirty(a->pipeline) ||
+	    alert_journal_stats(a->journal)->unsaved > 0 ||
+	    spool_stats(a->spool)->in_memory > 0)
+		next = now + TIMER_PERIOD_USEC;
+	deadline = pipeline_next_deadline(a->pipeline);
+	if (deadline != 0) {
+		uint64_t real = now_realtime_usec();
+
+		next = earliest(
+		    next, deadline <= real ? now : now + (deadline - real));
+	}
+	for (int i = 1; i < CHANNEL_COUNT; i++) {
+		struct channel_state *c = &a->channels[i];
+
+		if (c->active && !c->busy && spool_next(a->spool, c->id))
+			next = earliest(next, c->next_attempt_usec > now
+						  ? c->next_attempt_usec
+						  : now);
+	}
+	if (repost_due(a))
+		next = earliest(
+		    next,
+		    a->repost_next != 0
+			? now
+			: a->repost_usec +
+			      (uint64_t)settings(a)
+				      ->alertmanager.repost_interval_secs *
+				  USEC_PER_SEC);
+	if (next == 0) {
+		sd_event_source_set_enabled(a->timer, SD_EVENT_OFF);
+		return;
+	}
+	/* Never more than once a second: what is due waits for the batch. */
+	if (next < a->last_run_usec + TIMER_PERIOD_USEC)
+		next = a->last_run_usec + TIMER_PERIOD_USEC;
+	sd_event_source_set_time(a->timer, next);
+	sd_event_source_set_enabled(a->timer, SD_EVENT_ONESHOT);
+}
+
+/* Everything the alerter does on its own clock, then the next wake-up. */
+static void run(struct alerter *a)
+{
 	uint64_t now = now_monotonic_usec();
 
-	a->timer_runs++;
-	if (now > usec && now - usec > a->loop_delay_max_usec)
-		a->loop_delay_max_usec = now - usec;
+	a->last_run_usec = now;
 	check_maintenance(a);
 	pipeline_tick(a->pipeline, now_realtime_usec());
 	if (a->emitted || pipeline_dirty(a->pipeline) ||
-	    alert_journal_stats(a->journal)->unsaved > 0)
+	    alert_journal_stats(a->journal)->unsaved > 0) {
+		a->stats_dirty = true;
 		save_state(a);
+	}
 	/* The batched fdatasync: at most one a second. */
 	alert_journal_sync(a->journal);
 	spool_retry(a->spool);
 	kick_all(a);
 	repost_firing(a, now);
-	if (a->stats_dirty || now >= a->stats_written_usec + 10 * USEC_PER_SEC) {
+	if (a->stats_dirty)
 		write_stats(a);
-		a->stats_written_usec = now;
-	}
-	sd_event_source_set_time(source, usec + TIMER_PERIOD_USEC > now
-						 ? usec + TIMER_PERIOD_USEC
-						 : now + TIMER_PERIOD_USEC);
+	arm_timer(a);
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *data)
+{
+	struct alerter *a = data;
+	uint64_t now = now_monotonic_usec();
+
+	(void)source;
+	a->timer_runs++;
+	if (now > usec && now - usec > a->loop_delay_max_usec)
+		a->loop_delay_max_usec = now - usec;
+	run(a);
 	return 0;
 }
 
@@ -673,6 +821,12 @@ static void alerter_free(struct alerter *a)
 		sd_event_source_set_enabled(a->timer, SD_EVENT_OFF);
 		sd_event_source_unref(a->timer);
 	}
+	if (a->watch != NULL) {
+		sd_event_source_set_enabled(a->watch, SD_EVENT_OFF);
+		sd_event_source_unref(a->watch);
+	}
+	if (a->watch_fd >= 0)
+		close(a->watch_fd);
 	spool_close(a->spool);
 	alert_journal_close(a->journal);
 	pipeline_free(a->pipeline);
@@ -694,6 +848,8 @@ static int alerter_accept(const struct alert_event *event, void *context)
 	uint64_t deadline;
 	int r;
 
+	/* An alert right after the file appeared is not sent either. */
+	check_maintenance(a);
 	r = pipeline_submit(a->pipeline, event, now);
 	if (r < 0)
 		return r;
@@ -712,6 +868,7 @@ static int alerter_accept(const struct alert_event *event, void *context)
 		pipeline_tick(a->pipeline, now);
 		save_if_emitted(a);
 	}
+	arm_timer(a);
 	return 0;
 }
 
@@ -798,6 +955,7 @@ static int alerter_start(struct daemon *d)
 		return -ENOMEM;
 	a->daemon = d;
 	a->history_fd = -1;
+	a->watch_fd = -1;
 	srandom((unsigned)(now_monotonic_usec() ^ (uint64_t)getpid()));
 	a->pipeline = pipeline_new(ALERT_TABLE_SIZE, on_emit, write_history, a);
 	if (a->pipeline == NULL) {
@@ -840,8 +998,8 @@ static int alerter_start(struct daemon *d)
 		alerter_free(a);
 		return r;
 	}
-	sd_event_source_set_enabled(a->timer, SD_EVENT_ON);
 	apply_settings(a);
+	watch_state_dir(a);
 	check_maintenance(a);
 	restore(a);
 	running = a;
@@ -850,6 +1008,8 @@ static int alerter_start(struct daemon *d)
 					     .context = a });
 	kick_all(a);
 	write_stats(a);
+	a->last_run_usec = now_monotonic_usec();
+	arm_timer(a);
 	return 0;
 }
 
@@ -863,11 +1023,13 @@ static void alerter_tick(struct daemon *d, uint64_t now_usec)
 		return;
 	/* How late this collection runs against its grid slot (the first
 	 * one waits for start-up by design and is not counted). */
-	if (a->ticks++ == 0)
-		return;
-	if (now > d->next_tick_usec &&
+	if (a->ticks++ > 0 && now > d->next_tick_usec &&
 	    now - d->next_tick_usec > a->tick_delay_max_usec)
 		a->tick_delay_max_usec = now - d->next_tick_usec;
+	if (a->ticks % STATS_REFRESH_TICKS == 0)
+		a->stats_dirty = true;
+	/* The maintenance file, silences that ended: looked at every tick. */
+	run(a);
 }
 
 static int alerter_reload(struct daemon *d, const struct config *old)
@@ -878,6 +1040,8 @@ static int alerter_reload(struct daemon *d, const struct config *old)
 	apply_settings(running);
 	delivery_configure(running->delivery, settings(running));
 	kick_all(running);
+	running->stats_dirty = true;
+	arm_timer(running);
 	return 0;
 }
 

@@ -826,12 +826,43 @@ void pipeline_flush(struct pipeline *p, uint64_t now_usec)
 	flush_channels(p);
 }
 
+/* When pipeline_tick next changes this record (0: not by the clock). */
+static uint64_t record_deadline(const struct pipeline *p,
+				const struct alert_record *r)
+{
+	uint64_t at;
+
+	if (r->pending)
+		return 0;
+	if (r->flapping)
+		return r->changed_usec + p->settings.flap_window_usec;
+	/* A silenced one is looked at again on the next collection tick. */
+	if (!r->firing || r->silenced)
+		return 0;
+	if (!r->notified)
+		return p->now_usec;
+	if (r->nature == ALERT_POINT && owes_any(r))
+		return 0;
+	at = r->last_notified_usec + p->settings.repeat_usec;
+	if (r->nature == ALERT_POINT && r->repeats == 0 &&
+	    r->last_seen_usec + p->settings.repeat_usec > at)
+		at = r->last_seen_usec + p->settings.repeat_usec;
+	return at;
+}
+
 uint64_t pipeline_next_deadline(const struct pipeline *p)
 {
 	uint64_t next = 0;
 
 	if (p->group_open_usec)
 		return group_deadline(p);
+	for (size_t i = 0; i < p->capacity; i++) {
+		uint64_t at =
+		    p->hashes[i] != 0 ? record_deadline(p, &p->records[i]) : 0;
+
+		if (at != 0 && (next == 0 || at < next))
+			next = at;
+	}
 	for (int c = 0; c < CHANNEL_COUNT; c++) {
 		uint64_t at;
 
@@ -849,7 +880,11 @@ uint64_t pipeline_next_deadline(const struct pipeline *p)
 
 void pipeline_forget_channel(struct pipeline *p, enum channel_id channel)
 {
+	/* Live records only: a free one is zeroed when taken, and writing
+	 * it would make its pages resident for nothing. */
 	for (size_t i = 0; i < p->capacity; i++) {
+		if (p->hashes[i] == 0)
+			continue;
 		p->records[i].owed[channel] = OWED_NONE;
 		p->records[i].told[channel] = false;
 	}

@@ -86,7 +86,11 @@ void pipeline_tick(struct pipeline *pipeline, uint64_t now_usec);
 /* Sends the waiting group now (on stop, so nothing stays in memory only). */
 void pipeline_flush(struct pipeline *pipeline, uint64_t now_usec);
 
-/* When pipeline_tick next has something to do (0: nothing scheduled). */
+/*
+ * When pipeline_tick next has something to do (0: nothing scheduled): the
+ * group's deadline, a channel's rate-limit interval, a repeat, the end of a
+ * flapping episode. A silenced alert waits for the next collection tick.
+ */
 uint64_t pipeline_next_deadline(const struct pipeline *pipeline);
 
 /*

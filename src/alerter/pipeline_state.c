@@ -181,9 +181,11 @@ int pipeline_restore(struct pipeline *p, json_object *state)
 	    !json_object_object_get_ex(state, "alerts", &alerts) ||
 	    !json_object_is_type(alerts, json_type_array))
 		return -EINVAL;
-	memset(p->hashes, 0, p->capacity * sizeof(*p->hashes));
+	/* Live records only: free ones stay untouched (not resident). */
 	for (size_t i = 0; i < p->capacity; i++)
-		p->records[i].in_use = false;
+		if (p->hashes[i] != 0)
+			p->records[i].in_use = false;
+	memset(p->hashes, 0, p->capacity * sizeof(*p->hashes));
 	p->group_open_usec = (uint64_t)get_int(state, "group_open", 0);
 	p->group_last_usec = (uint64_t)get_int(state, "group_last",
 					       (int64_t)p->group_open_usec);

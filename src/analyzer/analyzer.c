@@ -105,6 +105,7 @@ struct limit {
 struct series_slot {
 	uint32_t generation;
 	bool bound;
+	bool watched; /* some detector applies: else skipped */
 	bool anomaly_on;
 	int8_t threshold;      /* index in threshold_rules, or -1 */
 	int8_t override;       /* index in [[thresholds.override]], or -1 */
@@ -383,6 +384,8 @@ static void bind_slot(struct analyzer *a, struct series_slot *slot,
 		memset(&slot->u, 0, sizeof(slot->u));
 		slot->extra = extra;
 	}
+	slot->watched = slot->threshold >= 0 || slot->override >= 0 ||
+			slot->anomaly_on || slot->extra != EXTRA_NONE;
 	slot->bound = true;
 }
 
@@ -1057,13 +1060,16 @@ void analyzer_evaluate(struct analyzer *a,
 			}
 			continue;
 		}
-		if (series->last_time_usec != now_usec ||
+		if (series->last_time_usec != now_usec)
+			continue;
+		if (!slot->bound || slot->generation != series->generation)
+			bind_slot(a, slot, series, (int)id);
+		/* No detector watches it: not even its value is read. */
+		if (!slot->watched ||
 		    !metrics_value_back(registry, (int)id, 0, &time_usec,
 					&value) ||
 		    !isfinite(value))
 			continue;
-		if (!slot->bound || slot->generation != series->generation)
-			bind_slot(a, slot, series, (int)id);
 		a->series = series;
 		a->series_id = (int)id;
 		if (slot->threshold >= 0 || slot->override >= 0)

@@ -571,10 +571,11 @@ bool collect_parse_u64(const char **p, uint64_t *value)
 	collect_skip_spaces(&s);
 	if (*s < '0' || *s > '9')
 		return false;
-	for (; *s >= '0' && *s <= '9'; s++) {
+	/* 19 digits cannot overflow: the check is for the 20th and on. */
+	for (const char *start = s; *s >= '0' && *s <= '9'; s++) {
 		unsigned digit = (unsigned)(*s - '0');
 
-		if (v > (UINT64_MAX - digit) / 10)
+		if (s - start >= 19 && v > (UINT64_MAX - digit) / 10)
 			return false;
 		v = v * 10 + digit;
 	}

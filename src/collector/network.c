@@ -1,9 +1,11 @@
 /*
  * network.c - per interface (/proc/net/dev): rx/tx bytes, packets, errors
  * and drops per second; link state from /sys/class/net/IF/{operstate,
- * carrier}; TCP health from /proc/net/snmp and /proc/net/netstat
- * (retransmits, resets, listen overflows per second); sockets in use and
- * TIME_WAIT from /proc/net/sockstat; conntrack table use when present.
+ * carrier}, read again only after the kernel announced a link change on a
+ * NETLINK_ROUTE socket (drained on each tick, never a wake-up); TCP health from
+ * /proc/net/snmp and /proc/net/netstat (retransmits, resets, listen overflows
+ * per second); sockets in use and TIME_WAIT from /proc/net/sockstat; conntrack
+ * table use when present.
  *
  * Interfaces come and go (VPNs, containers): a new one starts with no rate
  * until its second reading, a vanished one has its series retired, and a
@@ -13,8 +15,11 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -36,6 +41,7 @@ struct interface {
 	struct entity head;          /* refs: I_* then the link state */
 	struct counter counters[I_COUNT];
 	bool watched;
+	int up; /* link_up()'s last answer */
 };
 
 #define REF_LINK_UP I_COUNT
@@ -66,7 +72,56 @@ struct network_state {
 	struct counter tcp[T_COUNT];
 	metric_ref tcp_refs[T_COUNT];
 	metric_ref socket_refs[S_COUNT];
+	int link_fd;	  /* RTMGRP_LINK listener, or -1 */
+	bool links_stale; /* read every link state this tick */
 };
+
+/*
+ * Link changes as the kernel announces them, so that operstate and carrier
+ * are read only when they can have changed. Only for the real /sys: under
+ * another sys_root (a fixture) they are read on every tick, as they are
+ * when the socket cannot be had.
+ */
+static int open_link_listener(struct collect_context *ctx)
+{
+	struct sockaddr_nl address = {.nl_family = AF_NETLINK,
+				      .nl_groups = RTMGRP_LINK};
+	int fd;
+
+	if (strcmp(ctx->config->agent.sys_root, "/sys") != 0)
+		return -1;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    NETLINK_ROUTE);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Whether a link changed since the last tick: any announcement (or lost
+ * ones, ENOBUFS) makes every link state be read again; they are rare.
+ */
+static bool links_changed(struct network_state *s)
+{
+	char buffer[8192];
+	bool changed = false;
+	ssize_t n;
+
+	if (s->link_fd < 0)
+		return true;
+	while ((n = recv(s->link_fd, buffer, sizeof(buffer), 0)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != ENOBUFS)
+			break; /* EAGAIN: drained */
+		changed = true;
+	}
+	return changed;
+}
 
 static bool network_enabled(const struct config *config)
 {
@@ -79,6 +134,7 @@ static int network_init(void *data, struct collect_context *ctx,
 	struct network_state *s = data;
 
 	s->config = &ctx->config->collectors.network;
+	s->link_fd = open_link_listener(ctx);
 	collect_tick_file_init(&s->dev, ctx->proc_fd, "net/dev");
 	collect_tick_file_init(&s->snmp, ctx->proc_fd, "net/snmp");
 	collect_tick_file_init(&s->netstat, ctx->proc_fd, "net/netstat");
@@ -145,7 +201,9 @@ static void emit_interface(struct network_state *s,
 	for (int i = 0; i < I_COUNT; i++)
 		collect_emit_rate(ctx, &e->refs[i], interface_names[i],
 				  e->labels, &iface->counters[i], v[i]);
-	up = link_up(ctx, name);
+	if (is_new || s->links_stale)
+		iface->up = link_up(ctx, name);
+	up = iface->up;
 	if (up >= 0)
 		collect_emit(ctx, &e->refs[REF_LINK_UP], "net.link_up",
 			     e->labels, up);
@@ -165,6 +223,7 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		if (n != -EFBIG)
 			return;
 	}
+	s->links_stale = links_changed(s);
 	for (p = ctx->buffer; *p; p = collect_next_line(p)) {
 		const char *colon = strchr(p, ':'), *end = strchr(p, '\n');
 		const char *q, *start = p;
@@ -203,30 +262,10 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 	collect_entity_sweep(ctx, &s->interfaces);
 }
 
-/* The n-th space-separated word after "Section:" on a line, or NULL. */
-static const char *word_at(const char *line, size_t index, size_t *length)
-{
-	const char *p = strchr(line, ':');
-	const char *end = strchr(line, '\n');
-
-	if (p == NULL || (end && p > end))
-		return NULL;
-	p++;
-	for (size_t i = 0;; i++) {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0' || *p == '\n')
-			return NULL;
-		*length = strcspn(p, " \n");
-		if (i == index)
-			return p;
-		p += *length;
-	}
-}
-
 /*
  * snmp and netstat come as pairs of lines: "Tcp: Name Name ..." then
- * "Tcp: 1 2 ...". Each wanted field is found by name in the header line.
+ * "Tcp: 1 2 ...". Both lines are walked once, word by word in step, and a
+ * wanted field's value is taken where its name stands in the header.
  */
 static void parse_snmp_pairs(struct network_state *s,
 			     struct collect_context *ctx, const char *text,
@@ -235,38 +274,52 @@ static void parse_snmp_pairs(struct network_state *s,
 	for (const char *header = text; *header;) {
 		const char *data = collect_next_line(header);
 		size_t section_length = strcspn(header, ":\n");
+		const char *h = header + section_length + 1;
+		const char *v = data + section_length + 1;
+		unsigned wanted = 0;
 
 		if (header[section_length] != ':' || *data == '\0' ||
 		    strncmp(header, data, section_length + 1) != 0) {
 			header = data;
 			continue;
 		}
-		for (int t = 0; t < T_COUNT; t++) {
-			size_t index, length, value_length;
-			const char *word, *value;
-
-			if (strlen(tcp_fields[t].section) != section_length ||
+		for (int t = 0; t < T_COUNT; t++)
+			if (strlen(tcp_fields[t].section) == section_length &&
 			    strncmp(tcp_fields[t].section, header,
-				    section_length) != 0)
-				continue;
-			for (index = 0; (word = word_at(header, index,
-							&length)) != NULL;
-			     index++)
-				if (length == strlen(tcp_fields[t].field) &&
-				    strncmp(word, tcp_fields[t].field,
-					    length) == 0)
-					break;
-			if (word == NULL)
-				continue;
-			value = word_at(data, index, &value_length);
-			if (value == NULL ||
-			    !collect_parse_u64(&value, &values[t])) {
-				collect_error(ctx, "%s:%s unreadable",
-					      tcp_fields[t].section,
-					      tcp_fields[t].field);
-				continue;
+				    section_length) == 0)
+				wanted |= 1u << t;
+		while (wanted != 0) {
+			size_t name_length, value_length;
+
+			while (*h == ' ')
+				h++;
+			while (*v == ' ')
+				v++;
+			if (*h == '\0' || *h == '\n')
+				break;
+			name_length = strcspn(h, " \n");
+			value_length = strcspn(v, " \n");
+			for (int t = 0; t < T_COUNT; t++) {
+				const char *value = v;
+
+				if (!(wanted & (1u << t)) ||
+				    strlen(tcp_fields[t].field) !=
+					name_length ||
+				    strncmp(h, tcp_fields[t].field,
+					    name_length) != 0)
+					continue;
+				wanted &= ~(1u << t);
+				if (value_length == 0 ||
+				    !collect_parse_u64(&value, &values[t])) {
+					collect_error(ctx, "%s:%s unreadable",
+						      tcp_fields[t].section,
+						      tcp_fields[t].field);
+					continue;
+				}
+				*seen |= 1u << t;
 			}
-			*seen |= 1u << t;
+			h += name_length;
+			v += value_length;
 		}
 		header = collect_next_line(data);
 	}
@@ -383,6 +436,8 @@ static void network_fini(void *data, struct collect_context *ctx)
 	struct network_state *s = data;
 
 	(void)ctx;
+	if (s->link_fd >= 0)
+		close(s->link_fd);
 	collect_tick_file_close(&s->dev);
 	collect_tick_file_close(&s->snmp);
 	collect_tick_file_close(&s->netstat);

@@ -169,6 +169,22 @@ static void pid_table_clear(struct pid_table *table)
 	table->sorted = true;
 }
 
+/*
+ * "PID/file" from the directory entry's digits: once per process a tick,
+ * where snprintf's formatting machinery would cost more than the parse.
+ */
+static void pid_path(char *path, size_t size, const char *pid, const char *file)
+{
+	size_t pid_length = strlen(pid), file_length = strlen(file);
+
+	if (pid_length + file_length >= size) {
+		path[0] = '\0';
+		return;
+	}
+	memcpy(path, pid, pid_length);
+	memcpy(path + pid_length, file, file_length + 1);
+}
+
 static int process_init(void *data, struct collect_context *ctx,
 			const char **reason)
 {
@@ -685,7 +701,7 @@ size_t process_top_fds(const void *state, int proc_fd,
 		if (fds <= 0 ||
 		    (used == max && (uint64_t)fds <= out[max - 1].fd_count))
 			continue;
-		snprintf(path, sizeof(path), "%d/stat", (int)pid);
+		pid_path(path, sizeof(path), entry->d_name, "/stat");
 		memset(&info, 0, sizeof(info));
 		info.pid = (int32_t)pid;
 		if (collect_read_small_file(proc_fd, path, text,
@@ -746,7 +762,7 @@ static void process_collect(void *data, struct collect_context *ctx)
 		    !collect_parse_u64(&name, &pid) || *name != '\0' ||
 		    pid > INT32_MAX)
 			continue;
-		snprintf(path, sizeof(path), "%d/stat", (int)pid);
+		pid_path(path, sizeof(path), entry->d_name, "/stat");
 		n = collect_read_small_file(ctx->proc_fd, path, text,
 					    sizeof(text));
 		if (n == -ENOENT || n == -ESRCH)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,19 @@ static bool started_by_systemd(void)
 	return getenv("INVOCATION_ID") != NULL || getenv("NOTIFY_SOCKET") != NULL;
 }
 
+/*
+ * The daemon's heap stays small and flat: one arena (its threads, libcurl's
+ * resolver and the like, allocate little), freed memory given back above
+ * 128 KiB, and a fixed mmap threshold so that big tables freed once do not
+ * raise it and come back from the heap, where they would stay resident.
+ */
+static void tune_malloc(void)
+{
+	mallopt(M_ARENA_MAX, 1);
+	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+}
+
 static int run_daemon(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -353,8 +367,10 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], DELIVERY_LAUNCHER_COMMAND) == 0)
 		return delivery_launcher_command(argc - 1, argv + 1);
 	if (global_options(argc, argv, &first, &config) < 0 || first >= argc ||
-	    argv[first][0] == '-')
+	    argv[first][0] == '-') {
+		tune_malloc();
 		return run_daemon(argc, argv);
+	}
 	command = find_command(argv[first]);
 	if (command == NULL)
 		return unknown_command(argv[first]);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -75,8 +76,8 @@ static int write_all(int fd, const void *data, size_t length)
 	return 0;
 }
 
-int state_write_atomic(int dirfd, const char *name, const void *data,
-		       size_t length)
+static int write_renamed(int dirfd, const char *name, const void *data,
+			 size_t length, bool durable)
 {
 	char temporary[NAME_MAX + 1];
 	int fd, r;
@@ -89,7 +90,7 @@ int state_write_atomic(int dirfd, const char *name, const void *data,
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, data, length);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
@@ -100,9 +101,21 @@ int state_write_atomic(int dirfd, const char *name, const void *data,
 		return r;
 	}
 	/* The rename itself must survive a crash too. */
-	if (fsync(dirfd) < 0)
+	if (durable && fsync(dirfd) < 0)
 		return -errno;
 	return 0;
+}
+
+int state_write_atomic(int dirfd, const char *name, const void *data,
+		       size_t length)
+{
+	return write_renamed(dirfd, name, data, length, true);
+}
+
+int state_write_replace(int dirfd, const char *name, const void *data,
+			size_t length)
+{
+	return write_renamed(dirfd, name, data, length, false);
 }
 
 int state_read(int dirfd, const char *name, size_t max_bytes, char **data,

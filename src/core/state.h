@@ -16,6 +16,13 @@ int state_dir_open(const char *path);
 int state_write_atomic(int dirfd, const char *name, const void *data,
 		       size_t length);
 
+/*
+ * The same without the fsyncs: readers never see a partial file, but a
+ * crash may leave the previous version (statistics, rewritten anyway).
+ */
+int state_write_replace(int dirfd, const char *name, const void *data,
+			size_t length);
+
 /* Reads name whole (at most max_bytes); -ENOENT when it was never written. */
 int state_read(int dirfd, const char *name, size_t max_bytes, char **data,
 	       size_t *length);

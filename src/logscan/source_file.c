@@ -18,6 +18,10 @@
  * path is looked for among the directory's other files, so lines written
  * before a rotation that happened while the daemon was down are still read.
  *
+ * A writer appending line by line would cost a wake-up per line: after an
+ * inotify event the source waits COALESCE_USEC (events stay queued), then
+ * reads everything that came meanwhile in one pass.
+ *
  * Memory is reserved at start from max_files: the tables (followed files,
  * loaded cursors) and two line buffers of max_line_bytes per slot (current
  * and rotated-away file), as pages that become resident only when written
@@ -80,7 +84,7 @@ struct saved_cursor {
 struct file_source {
 	struct logscan_context *context;
 	int inotify_fd;
-	sd_event_source *io, *defer;
+	sd_event_source *io, *defer, *coalesce;
 	/* max_files slots each; two line buffers of line_bytes a slot. */
 	struct tailed_file *files;
 	struct saved_cursor *cursors;
@@ -499,16 +503,19 @@ static void scan_globs(struct file_source *source, bool at_start)
 	}
 }
 
-static int on_inotify(sd_event_source *event_source, int fd, uint32_t revents,
-		      void *data)
+/* The longest a line waits to be read once its write was announced. */
+#define COALESCE_USEC (200 * 1000)
+
+static int on_coalesced(sd_event_source *event_source, uint64_t usec,
+			void *data)
 {
 	struct file_source *source = data;
 	char buffer[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool rescan = false;
 	ssize_t n;
 
-	(void)event_source, (void)revents;
-	while ((n = read(fd, buffer, sizeof(buffer))) > 0) {
+	(void)event_source, (void)usec;
+	while ((n = read(source->inotify_fd, buffer, sizeof(buffer))) > 0) {
 		for (char *p = buffer; p < buffer + n;) {
 			const struct inotify_event *event = (const void *)p;
 
@@ -521,6 +528,21 @@ static int on_inotify(sd_event_source *event_source, int fd, uint32_t revents,
 	if (rescan)
 		scan_globs(source, false);
 	process(source);
+	sd_event_source_set_enabled(source->io, SD_EVENT_ON);
+	return 0;
+}
+
+/* The first event of a burst: the rest are read with it a moment later. */
+static int on_inotify(sd_event_source *event_source, int fd, uint32_t revents,
+		      void *data)
+{
+	struct file_source *source = data;
+
+	(void)fd, (void)revents;
+	sd_event_source_set_enabled(event_source, SD_EVENT_OFF);
+	sd_event_source_set_time(source->coalesce,
+				 now_monotonic_usec() + COALESCE_USEC);
+	sd_event_source_set_enabled(source->coalesce, SD_EVENT_ONESHOT);
 	return 0;
 }
 
@@ -666,6 +688,12 @@ int file_source_start(struct logscan_context *context,
 	r = sd_event_add_io(context->event, &source->io, source->inotify_fd,
 			    EPOLLIN, on_inotify, source);
 	if (r >= 0)
+		r = sd_event_add_time(context->event, &source->coalesce,
+				      CLOCK_MONOTONIC, 0, COALESCE_USEC / 4,
+				      on_coalesced, source);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(source->coalesce, SD_EVENT_OFF);
+	if (r >= 0)
 		r = sd_event_add_defer(context->event, &source->defer, on_defer,
 				       source);
 	if (r >= 0)
@@ -739,6 +767,7 @@ void file_source_stop(struct file_source *source, struct source_stats *stats)
 	if (stats != NULL)
 		*stats = source->stats;
 	source_release(source->io);
+	source_release(source->coalesce);
 	source_release(source->defer);
 	if (source->inotify_fd >= 0)
 		close(source->inotify_fd);

@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# daemon.sh - what the whole daemon costs on this machine, against a floor.
+#
+# The real daemon (default config, 10 s ticks, its own state dir) runs twice
+# side by side: under callgrind for instructions (noise-free: collectors,
+# analyzer, history, alerter, the event loop, everything between two ticks)
+# and natively for CPU time (/proc/PID/schedstat), wake-ups (context switches
+# in /proc/PID/status) and memory (smaps_rollup). bench/floor reads the same
+# files with the cheapest parse; the ratio daemon / floor is the overhead.
+# Then the slopes: per extra interface (dummy interfaces, removed after; run
+# as root; ifb where dummy is missing), per extra process, per extra series; log following per line at
+# 100 and 1000 lines/s; RSS/PSS of the default and the all-channels config,
+# and of collectd (cpu, memory, load, disk, df, interface, csv) if installed.
+#
+# BENCH_WINDOW_SECS (60) is each measured window; BENCH_IFACES (50) and
+# BENCH_PROCS (100) the extra interfaces and processes.
+set -u
+BUILD=${BUILD:-build}
+WINDOW=${BENCH_WINDOW_SECS:-60}
+IFACES=${BENCH_IFACES:-50}
+PROCS=${BENCH_PROCS:-100}
+AGENT=$PWD/$BUILD/sysops-agent
+FLOOR=$PWD/$BUILD/bench/floor
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sysops-bench.XXXXXX")
+pids=()
+dummies=()
+cleanup() {
+	for pid in "${pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	for link in "${dummies[@]}"; do ip link del "$link" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if ! command -v valgrind >/dev/null; then
+	echo "valgrind is missing: scripts/install-deps bench"
+	exit 1
+fi
+
+processes() { find /proc -maxdepth 1 -name '[0-9]*' 2>/dev/null | wc -l; }
+echo "machine: $(nproc) CPUs, $(processes) processes, $(find /sys/class/net -mindepth 1 -maxdepth 1 | wc -l) interfaces"
+
+# start NAME RUNNER... -- EXTRA-CONFIG-LINES...: a daemon of its own.
+start() {
+	local name=$1 runner=() ; shift
+	while [ "$1" != -- ]; do runner+=("$1"); shift; done
+	shift
+	mkdir -p "$tmp/$name"
+	printf '%s\n' '[agent]' "collect_interval_secs = ${INTERVAL:-10}" \
+		"state_dir = \"$tmp/$name/state\"" "$@" >"$tmp/$name/config.toml"
+	chmod 0640 "$tmp/$name/config.toml"
+	"${runner[@]}" "$AGENT" -f -c "$tmp/$name/config.toml" \
+		>"$tmp/$name/log" 2>&1 &
+	pids+=($!)
+	eval "PID_${name//-/_}=$!"
+}
+
+# await_ready NAME: the first tick is done.
+await_ready() {
+	for _ in $(seq 600); do
+		grep -qs "first collection done" "$tmp/$1/log" && return 0
+		sleep 0.1
+	done
+	echo "$1 did not start:"; cat "$tmp/$1/log"; exit 1
+}
+
+# Counters of a process: instructions so far (callgrind), CPU ns so far,
+# context switches so far.
+instructions() {
+	callgrind_control --vgdb-prefix="$tmp/vgdb" -e Ir "$1" 2>/dev/null |
+		awk '$1 == "Th" {gsub(",", "", $3); n += $3} END {print n + 0}'
+}
+cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
+switches() {
+	awk '/^(non)?voluntary_ctxt_switches:/ {n += $2} END {print n}' \
+		"/proc/$1/status"
+}
+kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/smaps_rollup"; }
+
+# floor_instructions [FUNCTION]: callgrind's count of floor_tick (or of
+# one of its parts: floor_links, floor_processes), per tick.
+floor_instructions() {
+	valgrind --tool=callgrind --toggle-collect="${1:-floor_tick}" \
+		--callgrind-out-file="$tmp/floor.out" "$FLOOR" 10 2>&1 |
+		awk '/Collected/ {print int($4 / 11)}'
+}
+floor_cpu() { "$FLOOR" 300 | awk '{print $2}'; }
+
+# wakeups PID: how often the daemon returned from epoll_wait over WINDOW
+# seconds (strace, traced calls only), in the background into $tmp/wakeups.
+wakeups() {
+	if command -v strace >/dev/null; then
+		timeout "$WINDOW" strace -qq -p "$1" -e trace=epoll_wait,epoll_pwait \
+			-o "$tmp/strace" 2>/dev/null
+		grep -c 'epoll_p\?wait(.*= [1-9]' "$tmp/strace" >"$tmp/wakeups"
+	else
+		echo "?" >"$tmp/wakeups"
+	fi
+}
+
+# window: sleeps WINDOW seconds; sets D_INSTR (per tick, callgrind daemon),
+# D_CPU (µs per tick, native daemon), D_WAKE (its context switches per
+# minute: wake-ups, and any sleep inside a tick) and D_WAKE_QUIET (epoll
+# wake-ups per minute of a daemon with the log scanner off, which the
+# host's own logging cannot wake).
+window() {
+	local i0 c0 s0 i1 c1 s1 ticks p0 tracer
+	p0=$(processes)
+	wakeups "$PID_quiet" &
+	tracer=$!
+	i0=$(instructions "$PID_callgrind"); c0=$(cpu_ns "$PID_default")
+	s0=$(switches "$PID_default")
+	sleep "$WINDOW"
+	i1=$(instructions "$PID_callgrind"); c1=$(cpu_ns "$PID_default")
+	s1=$(switches "$PID_default")
+	wait "$tracer"
+	D_PROCS=$(((p0 + $(processes)) / 2))
+	ticks=$((WINDOW / 10))
+	D_INSTR=$(((i1 - i0) / ticks))
+	D_CPU=$(((c1 - c0) / 1000 / ticks))
+	D_WAKE=$(awk -v n=$((s1 - s0)) -v w="$WINDOW" 'BEGIN {printf "%.1f", n * 60 / w}')
+	D_WAKE_QUIET=$(awk -v n="$(cat "$tmp/wakeups")" -v w="$WINDOW" 'BEGIN {printf "%.1f", n * 60 / w}')
+}
+
+# series: series the native daemon has stored so far.
+series() {
+	sqlite3 -readonly "$tmp/default/state/history.db" \
+		'SELECT count(*) FROM series' 2>/dev/null || echo 0
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+
+start callgrind valgrind --tool=callgrind --vgdb=yes \
+	--vgdb-prefix="$tmp/vgdb" --callgrind-out-file="$tmp/callgrind.out" --
+start default --
+start quiet -- '[logscan]' 'enabled = false'
+await_ready default
+await_ready quiet
+await_ready callgrind
+
+# collectd in the same run, for its memory.
+if command -v collectd >/dev/null && [ -d /usr/lib/collectd ]; then
+	mkdir -p "$tmp/collectd"
+	cat >"$tmp/collectd/collectd.conf" <<EOF
+Interval 10
+BaseDir "$tmp/collectd"
+PIDFile "$tmp/collectd/pid"
+PluginDir "/usr/lib/collectd"
+TypesDB "/usr/share/collectd/types.db"
+LoadPlugin cpu
+LoadPlugin memory
+LoadPlugin load
+LoadPlugin disk
+LoadPlugin df
+LoadPlugin interface
+LoadPlugin csv
+<Plugin csv>
+  DataDir "$tmp/collectd/csv"
+</Plugin>
+EOF
+	collectd -f -C "$tmp/collectd/collectd.conf" >"$tmp/collectd/log" 2>&1 &
+	pids+=($!)
+	PID_collectd=$!
+fi
+
+# Warm-up past the first minute the history closes: series created and
+# stored, caches warm, baselines loaded; what is left is the steady state.
+sleep 80
+window
+base_instr=$D_INSTR base_cpu=$D_CPU base_wake=$D_WAKE
+base_wake_quiet=$D_WAKE_QUIET
+base_series=$(series)
+floor_i=$(floor_instructions) floor_c=$(floor_cpu)
+floor_links_i=$(floor_instructions floor_links)
+echo "whole daemon per 10 s tick: $base_instr instructions, $base_cpu us CPU ($base_series series)"
+echo "floor per tick:             $floor_i instructions, $floor_c us CPU"
+echo "ratio daemon / floor:       $(ratio "$base_instr" "$floor_i") instructions, $(ratio "$base_cpu" "$floor_c") CPU (target <= 1.3 instructions)"
+# Memory while idle, before the slopes add (and retire) series.
+echo "default config after $(($(date +%s) - $(stat -c %Y "$tmp/default/config.toml"))) s: RSS $(kib "$PID_default" Rss) KiB, PSS $(kib "$PID_default" Pss) KiB, anonymous $(kib "$PID_default" Anonymous) KiB"
+if [ -n "${PID_collectd:-}" ] && kill -0 "$PID_collectd" 2>/dev/null; then
+	echo "collectd (cpu memory load disk df interface csv): RSS $(kib "$PID_collectd" Rss) KiB, PSS $(kib "$PID_collectd" Pss) KiB, anonymous $(kib "$PID_collectd" Anonymous) KiB"
+else
+	echo "collectd: not installed (apt-get install collectd-core)"
+fi
+echo "idle wake-ups:              $base_wake_quiet per minute (epoll, log scanner off; target <= 12); default config: $base_wake context switches per minute"
+
+# Per interface.
+# dummy where the module exists, else ifb: links that carry no traffic.
+link_type=
+for type in dummy ifb; do
+	if [ "$(id -u)" -eq 0 ] && ip link add sbench0 type "$type" 2>/dev/null; then
+		link_type=$type
+		break
+	fi
+done
+if [ -n "$link_type" ]; then
+	dummies+=(sbench0)
+	for i in $(seq 1 $((IFACES - 1))); do
+		ip link add "sbench$i" type "$link_type" && dummies+=("sbench$i")
+	done
+	for link in "${dummies[@]}"; do ip link set "$link" up; done
+	sleep 20
+	window
+	if_instr=$D_INSTR if_series=$(series)
+	if_floor=$(floor_instructions floor_links)
+	d_slope=$(((if_instr - base_instr) / IFACES))
+	f_slope=$(((if_floor - floor_links_i) / IFACES))
+	echo "per extra interface ($IFACES $link_type links): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope") (target <= 3)"
+	if [ "$if_series" -gt "$base_series" ]; then
+		echo "per extra series ($((if_series - base_series)) more): $(((if_instr - base_instr) / (if_series - base_series))) instructions a tick"
+	fi
+	for link in "${dummies[@]}"; do ip link del "$link"; done
+	dummies=()
+	sleep 20
+	window
+	base_instr=$D_INSTR
+else
+	echo "per extra interface: skipped (needs root and dummy or ifb links)"
+fi
+
+# Per process: the machine's own processes come and go meanwhile, so each
+# side is divided by the change of the process count it saw (the window's
+# average for the daemon), not by PROCS alone.
+base_procs=$D_PROCS
+floor_procs0=$(processes)
+floor_processes_i=$(floor_instructions floor_processes)
+sleepers=()
+for _ in $(seq "$PROCS"); do
+	sleep 100000 &
+	sleepers+=($!)
+done
+sleep 20
+window
+floor_procs1=$(processes)
+p_floor=$(floor_instructions floor_processes)
+for pid in "${sleepers[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null; done
+more=$((D_PROCS - base_procs)) floor_more=$((floor_procs1 - floor_procs0))
+[ "$more" -gt 0 ] || more=$PROCS
+[ "$floor_more" -gt 0 ] || floor_more=$PROCS
+d_slope=$(((D_INSTR - base_instr) / more))
+f_slope=$(((p_floor - floor_processes_i) / floor_more))
+echo "per extra process ($PROCS sleeps; $more more on average): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope")"
+
+kill -TERM "$PID_callgrind" 2>/dev/null
+
+# Every channel configured (nothing listens on port 9), idle.
+url=http://127.0.0.1:9
+start channels -- '[alerting.webhook]' "url = \"$url/hook\"" \
+	'[alerting.slack]' "webhook_url = \"$url/slack\"" \
+	'[alerting.discord]' "webhook_url = \"$url/discord\"" \
+	'[alerting.telegram]' 'bot_token = "1:x"' 'chat_id = "1"' \
+	"api_url = \"$url\"" \
+	'[alerting.email]' "url = \"smtp://127.0.0.1:9\"" \
+	'from = "a@example.com"' 'to = ["b@example.com"]' \
+	'[alerting.alertmanager]' "url = \"$url/am\""
+await_ready channels
+# Log following: a file written line by line at a steady rate, by a daemon
+# whose collection ticks (hourly) do not blur the figure.
+: >"$tmp/follow.log"
+INTERVAL=3600 start follow -- '[logscan]' "files = [\"$tmp/follow.log\"]"
+await_ready follow
+sleep 30
+echo "all channels configured, idle, after 30 s: RSS $(kib "$PID_channels" Rss) KiB, PSS $(kib "$PID_channels" Pss) KiB, anonymous $(kib "$PID_channels" Anonymous) KiB"
+
+# write RATE SECONDS: lines appended one write each on a steady schedule.
+write_lines() {
+	python3 - "$tmp/follow.log" "$1" "$2" <<'PY'
+import os, sys, time
+path, rate, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+start = time.monotonic()
+for i in range(int(rate * secs)):
+    delay = start + i / rate - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    os.write(fd, b"2026-12-06T12:00:00 web-01 app[42]: GET /index.html 200 0.004 request %d served\n" % i)
+PY
+}
+follow_secs=20
+c0=$(cpu_ns "$PID_follow"); sleep "$follow_secs"; c1=$(cpu_ns "$PID_follow")
+idle_ns=$((c1 - c0))
+for rate in 100 1000; do
+	c0=$(cpu_ns "$PID_follow")
+	write_lines "$rate" "$follow_secs"
+	c1=$(cpu_ns "$PID_follow")
+	lines=$((rate * follow_secs))
+	echo "log following at $rate lines/s: $(awk -v d=$((c1 - c0 - idle_ns)) -v n=$lines 'BEGIN {printf "%.2f", d / 1000 / n}') us CPU per line (target <= 1 at 100 lines/s)"
+done
+echo "machine: $(processes) processes at the end"
