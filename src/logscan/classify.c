@@ -66,14 +66,21 @@ static enum spelling spelling_of(const char *word, size_t n)
 static const struct {
 	const char *word; /* lower case */
 	enum logscan_class class;
+	bool lower_ok; /* a level in lower case too ("error:", "level=warn") */
 } level_words[] = {
-    {"err", LOGSCAN_CLASS_ERROR},	   {"error", LOGSCAN_CLASS_ERROR},
-    {"severe", LOGSCAN_CLASS_ERROR},	   {"exception", LOGSCAN_CLASS_ERROR},
-    {"traceback", LOGSCAN_CLASS_ERROR},	   {"crit", LOGSCAN_CLASS_CRITICAL},
-    {"critical", LOGSCAN_CLASS_CRITICAL},  {"fatal", LOGSCAN_CLASS_CRITICAL},
-    {"panic", LOGSCAN_CLASS_CRITICAL},	   {"emerg", LOGSCAN_CLASS_CRITICAL},
-    {"emergency", LOGSCAN_CLASS_CRITICAL}, {"warn", LOGSCAN_CLASS_WARNING},
-    {"warning", LOGSCAN_CLASS_WARNING},
+    {"err", LOGSCAN_CLASS_ERROR, true},
+    {"error", LOGSCAN_CLASS_ERROR, true},
+    {"severe", LOGSCAN_CLASS_ERROR, false},
+    {"exception", LOGSCAN_CLASS_ERROR, false},
+    {"traceback", LOGSCAN_CLASS_ERROR, false},
+    {"crit", LOGSCAN_CLASS_CRITICAL, true},
+    {"critical", LOGSCAN_CLASS_CRITICAL, true},
+    {"fatal", LOGSCAN_CLASS_CRITICAL, true},
+    {"panic", LOGSCAN_CLASS_CRITICAL, true},
+    {"emerg", LOGSCAN_CLASS_CRITICAL, true},
+    {"emergency", LOGSCAN_CLASS_CRITICAL, false},
+    {"warn", LOGSCAN_CLASS_WARNING, true},
+    {"warning", LOGSCAN_CLASS_WARNING, true},
 };
 
 /* Where a lower-case level stands: "[error]", "<err>", "level=error",
@@ -99,14 +106,18 @@ static bool level_position(const char *text, size_t length, size_t start,
 		 text[start - 3] == ':'));
 }
 
-/* Glued to a path, a file name, an option or a key: not a level. */
-static bool glued(const char *text, size_t length, size_t start, size_t end)
+/*
+ * Glued to a path, a file name, an option or a key: not a level. A class
+ * name may follow its package's '.' (java.lang.IllegalStateException).
+ */
+static bool glued(const char *text, size_t length, size_t start, size_t end,
+		  bool class_name)
 {
 	char before = start > 0 ? text[start - 1] : '\0';
 	char after = end < length ? text[end] : '\0';
 
-	if (before == '/' || before == '-' || before == '.' || before == '$' ||
-	    before == '@')
+	if (before == '/' || before == '-' || (before == '.' && !class_name) ||
+	    before == '$' || before == '@')
 		return true;
 	if (after == '/' || after == '-' || after == '=')
 		return true;
@@ -127,10 +138,10 @@ static enum logscan_class word_class(const char *text, size_t length,
 		/* TypeError, IOError, NullPointerException (Capitalised also
 		 * lands here when the word itself is "Error"/"Exception"). */
 		if (n > 5 && memcmp(word + n - 5, "Error", 5) == 0 &&
-		    !glued(text, length, start, end))
+		    !glued(text, length, start, end, true))
 			return LOGSCAN_CLASS_ERROR;
 		if (n > 9 && memcmp(word + n - 9, "Exception", 9) == 0 &&
-		    !glued(text, length, start, end))
+		    !glued(text, length, start, end, true))
 			return LOGSCAN_CLASS_ERROR;
 	}
 	if (spelling == MIXED)
@@ -144,10 +155,11 @@ static enum logscan_class word_class(const char *text, size_t length,
 		if (strlen(level_words[i].word) != n ||
 		    memcmp(level_words[i].word, lower, n) != 0)
 			continue;
-		if (glued(text, length, start, end))
+		if (glued(text, length, start, end, false))
 			return LOGSCAN_CLASS_NONE;
 		if (spelling == LOWER &&
-		    !level_position(text, length, start, end))
+		    (!level_words[i].lower_ok ||
+		     !level_position(text, length, start, end)))
 			return LOGSCAN_CLASS_NONE;
 		return level_words[i].class;
 	}
