@@ -23,24 +23,6 @@ static const unsigned char word_byte[256] = {
     ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
-/* First letters of level words, and of CamelCase ...Error/...Exception. */
-static bool worth_a_look(const char *word, size_t n)
-{
-	switch (word[0] | 0x20) {
-	case 'c':
-	case 'e':
-	case 'f':
-	case 'p':
-	case 's':
-	case 't':
-	case 'w':
-		return true;
-	default:
-		return n > 5 && word[0] >= 'A' && word[0] <= 'Z' &&
-		       (word[n - 1] == 'r' || word[n - 1] == 'n');
-	}
-}
-
 enum spelling { LOWER, CAPITALISED, UPPER, MIXED };
 
 static enum spelling spelling_of(const char *word, size_t n)
@@ -63,24 +45,40 @@ static enum spelling spelling_of(const char *word, size_t n)
 	return any_upper ? MIXED : CAPITALISED;
 }
 
+/* Sorted by length: a word is compared only with those of its length. */
 static const struct {
 	const char *word; /* lower case */
+	unsigned char length;
 	enum logscan_class class;
 	bool lower_ok; /* a level in lower case too ("error:", "level=warn") */
 } level_words[] = {
-    {"err", LOGSCAN_CLASS_ERROR, true},
-    {"error", LOGSCAN_CLASS_ERROR, true},
-    {"severe", LOGSCAN_CLASS_ERROR, false},
-    {"exception", LOGSCAN_CLASS_ERROR, false},
-    {"traceback", LOGSCAN_CLASS_ERROR, false},
-    {"crit", LOGSCAN_CLASS_CRITICAL, true},
-    {"critical", LOGSCAN_CLASS_CRITICAL, true},
-    {"fatal", LOGSCAN_CLASS_CRITICAL, true},
-    {"panic", LOGSCAN_CLASS_CRITICAL, true},
-    {"emerg", LOGSCAN_CLASS_CRITICAL, true},
-    {"emergency", LOGSCAN_CLASS_CRITICAL, false},
-    {"warn", LOGSCAN_CLASS_WARNING, true},
-    {"warning", LOGSCAN_CLASS_WARNING, true},
+    {"err", 3, LOGSCAN_CLASS_ERROR, true},
+    {"crit", 4, LOGSCAN_CLASS_CRITICAL, true},
+    {"warn", 4, LOGSCAN_CLASS_WARNING, true},
+    {"error", 5, LOGSCAN_CLASS_ERROR, true},
+    {"fatal", 5, LOGSCAN_CLASS_CRITICAL, true},
+    {"panic", 5, LOGSCAN_CLASS_CRITICAL, true},
+    {"emerg", 5, LOGSCAN_CLASS_CRITICAL, true},
+    {"severe", 6, LOGSCAN_CLASS_ERROR, false},
+    {"warning", 7, LOGSCAN_CLASS_WARNING, true},
+    {"critical", 8, LOGSCAN_CLASS_CRITICAL, true},
+    {"exception", 9, LOGSCAN_CLASS_ERROR, false},
+    {"traceback", 9, LOGSCAN_CLASS_ERROR, false},
+    {"emergency", 9, LOGSCAN_CLASS_CRITICAL, false},
+};
+#define LEVEL_WORDS    (sizeof(level_words) / sizeof(level_words[0]))
+#define LEVEL_WORD_MAX 9
+
+/* The first letters of level_words, either case. */
+static const bool level_initial[256] = {
+	['c'] = true, ['e'] = true, ['f'] = true, ['p'] = true, ['s'] = true,
+	['t'] = true, ['w'] = true, ['C'] = true, ['E'] = true, ['F'] = true,
+	['P'] = true, ['S'] = true, ['T'] = true, ['W'] = true,
+};
+
+/* Where level_words of each length start (lengths 0 to 10). */
+static const unsigned char first_of_length[LEVEL_WORD_MAX + 2] = {
+    0, 0, 0, 0, 1, 3, 7, 8, 9, 10, LEVEL_WORDS,
 };
 
 /* Where a lower-case level stands: "[error]", "<err>", "level=error",
@@ -125,37 +123,37 @@ static bool glued(const char *text, size_t length, size_t start, size_t end,
 	       word_byte[(unsigned char)text[end + 1]];
 }
 
+/* TypeError, IOError, NullPointerException: a class named for an error. */
+static bool error_class_name(const char *word, size_t n)
+{
+	if (n <= 5 || word[0] < 'A' || word[0] > 'Z')
+		return false;
+	if (word[n - 1] == 'r')
+		return memcmp(word + n - 5, "Error", 5) == 0;
+	return n > 9 && word[n - 1] == 'n' &&
+	       memcmp(word + n - 9, "Exception", 9) == 0;
+}
+
 static enum logscan_class word_class(const char *text, size_t length,
 				     size_t start, size_t end)
 {
 	const char *word = text + start;
 	size_t n = end - start;
-	enum spelling spelling = spelling_of(word, n);
-	char lower[10];
+	char lower[LEVEL_WORD_MAX];
+	enum spelling spelling;
 
-	if ((spelling == MIXED || spelling == CAPITALISED) && word[0] >= 'A' &&
-	    word[0] <= 'Z') {
-		/* TypeError, IOError, NullPointerException (Capitalised also
-		 * lands here when the word itself is "Error"/"Exception"). */
-		if (n > 5 && memcmp(word + n - 5, "Error", 5) == 0 &&
-		    !glued(text, length, start, end, true))
-			return LOGSCAN_CLASS_ERROR;
-		if (n > 9 && memcmp(word + n - 9, "Exception", 9) == 0 &&
-		    !glued(text, length, start, end, true))
-			return LOGSCAN_CLASS_ERROR;
-	}
-	if (spelling == MIXED)
-		return LOGSCAN_CLASS_NONE;
-	if (n > sizeof(lower) - 1)
+	if (error_class_name(word, n) && spelling_of(word, n) != UPPER &&
+	    !glued(text, length, start, end, true))
+		return LOGSCAN_CLASS_ERROR;
+	if (n < 3 || n > LEVEL_WORD_MAX || !level_initial[(unsigned char)*word])
 		return LOGSCAN_CLASS_NONE;
 	for (size_t i = 0; i < n; i++)
 		lower[i] = (char)(word[i] | 0x20);
-	for (size_t i = 0; i < sizeof(level_words) / sizeof(level_words[0]);
-	     i++) {
-		if (strlen(level_words[i].word) != n ||
-		    memcmp(level_words[i].word, lower, n) != 0)
+	for (size_t i = first_of_length[n]; i < first_of_length[n + 1]; i++) {
+		if (memcmp(level_words[i].word, lower, n) != 0)
 			continue;
-		if (glued(text, length, start, end, false))
+		spelling = spelling_of(word, n);
+		if (spelling == MIXED || glued(text, length, start, end, false))
 			return LOGSCAN_CLASS_NONE;
 		if (spelling == LOWER &&
 		    (!level_words[i].lower_ok ||
@@ -179,7 +177,7 @@ enum logscan_class logscan_classify_words(const char *text, size_t length)
 		start = i;
 		while (i < length && word_byte[(unsigned char)text[i]])
 			i++;
-		if (i - start < 3 || !worth_a_look(text + start, i - start))
+		if (i - start < 3)
 			continue;
 		class = word_class(text, length, start, i);
 		if (class > found) {
