@@ -159,9 +159,8 @@ static void classify_line(const char *line, size_t length, void *data)
 		classes[logscan_classify_words(line, length)]++;
 }
 
-/* The classifier alone over every whole line (reader_only: the reader
- * without it). */
-static double classify_file(const char *path, bool reader_only)
+/* CPU seconds to read path through the line reader into callback. */
+static double read_lines(const char *path, line_callback callback, void *data)
 {
 	static char chunk[1 << 16];
 	struct line_reader reader;
@@ -171,35 +170,26 @@ static double classify_file(const char *path, bool reader_only)
 
 	if (fd < 0 || line_reader_init(&reader, 8192) < 0)
 		return -1;
-	memset(classes, 0, sizeof(classes));
 	start = cpu_seconds();
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		line_reader_feed(&reader, chunk, (size_t)n, classify_line,
-				 reader_only ? &reader : NULL);
-	line_reader_finish(&reader, classify_line,
-			   reader_only ? &reader : NULL);
+		line_reader_feed(&reader, chunk, (size_t)n, callback, data);
+	line_reader_finish(&reader, callback, data);
 	close(fd);
 	line_reader_free(&reader);
 	return cpu_seconds() - start;
 }
 
+/* The classifier alone over every whole line (reader_only: the reader
+ * without it, to subtract). */
+static double classify_file(const char *path, bool reader_only)
+{
+	memset(classes, 0, sizeof(classes));
+	return read_lines(path, classify_line, reader_only ? classes : NULL);
+}
+
 static double scan_file(const char *path, struct run *run)
 {
-	static char chunk[1 << 16];
-	struct line_reader reader;
-	double start;
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0 || line_reader_init(&reader, 8192) < 0)
-		return -1;
-	start = cpu_seconds();
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		line_reader_feed(&reader, chunk, (size_t)n, scan_line, run);
-	line_reader_finish(&reader, scan_line, run);
-	close(fd);
-	line_reader_free(&reader);
-	return cpu_seconds() - start;
+	return read_lines(path, scan_line, run);
 }
 
 /* PCRE2 syntax of the pack -> POSIX ERE with the same meaning for grep

@@ -162,6 +162,8 @@ enum surge_verdict logscan_surge_step(struct surge_detector *d,
 	out->warm = now_usec - d->first_usec >= p->warmup_secs * USEC;
 	out->threshold = out->warm ? fmax(p->min_lines, p->factor * d->baseline)
 				   : fmax(p->min_lines, p->cold_lines);
+	if (d->firing)
+		out->surge_lines = d->total - d->surge_base;
 	if (!p->enabled) {
 		if (!d->firing)
 			return SURGE_QUIET;
@@ -171,6 +173,7 @@ enum surge_verdict logscan_surge_step(struct surge_detector *d,
 	if (!d->firing && (double)out->lines >= out->threshold) {
 		d->firing = true;
 		d->since_usec = now_usec;
+		d->surge_base = d->total - out->lines;
 		return SURGE_FIRE;
 	}
 	clear = out->threshold / 2;
@@ -219,6 +222,8 @@ static void submit(struct logscan_surge *surge, struct surge_source *source,
 	char detail[ALERT_EVENT_DETAIL_MAX] = "";
 	size_t used = 0;
 	struct alert_event alert;
+	/* Firing: the window's count; resolved: the whole surge's. */
+	uint64_t count = verdict == SURGE_FIRE ? r->lines : r->surge_lines;
 
 	snprintf(labels, sizeof(labels), "severity=%s,source=%s", name,
 		 source->name);
@@ -240,9 +245,11 @@ static void submit(struct logscan_surge *surge, struct surge_source *source,
 			 window, r->threshold);
 	else
 		snprintf(summary, sizeof(summary),
-			 "%s lines in %s back to normal: %llu in the last %s",
+			 "%s lines in %s back to normal: %llu in the last %s, "
+			 "%llu since the surge began",
 			 class == LOGSCAN_CLASS_ERROR ? "Error" : "Critical",
-			 source->name, (unsigned long long)r->lines, window);
+			 source->name, (unsigned long long)r->lines, window,
+			 (unsigned long long)r->surge_lines);
 	/* Samples, oldest first, masked, each on its own line. */
 	for (unsigned k =
 		 surge->samples < ring->used ? ring->used - surge->samples : 0;
@@ -277,7 +284,7 @@ static void submit(struct logscan_surge *surge, struct surge_source *source,
 	    .eta_secs = -1,
 	    .summary = summary,
 	    .detail = used > 0 ? detail : NULL,
-	    .count = r->lines > UINT32_MAX ? UINT32_MAX : (uint32_t)r->lines,
+	    .count = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count,
 	};
 	log_info("logscan: %s", summary);
 	if (event_submit(&alert) < 0)

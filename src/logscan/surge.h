@@ -47,7 +47,8 @@ struct surge_detector {
 	int64_t first_usec; /* first step: warm-up starts */
 	double baseline;    /* learnt lines per window */
 	double learnt_secs;
-	int64_t since_usec; /* when the firing surge began */
+	int64_t since_usec;  /* when the firing surge began */
+	uint64_t surge_base; /* total before the window that fired */
 	bool firing;
 };
 
@@ -58,10 +59,11 @@ enum surge_verdict {
 };
 
 struct surge_reading {
-	uint64_t lines;	  /* in the last window */
-	double rate;	  /* lines per second since the previous step */
-	double baseline;  /* learnt lines per window */
-	double threshold; /* lines per window that make a surge now */
+	uint64_t lines;	      /* in the last window */
+	uint64_t surge_lines; /* lines since the window that fired */
+	double rate;	      /* lines per second since the previous step */
+	double baseline;      /* learnt lines per window */
+	double threshold;     /* lines per window that make a surge now */
 	bool warm;
 };
 

@@ -92,5 +92,9 @@ check "a steady error a second raises nothing" [ "$(surge_alerts "$STEADY")" -eq
 check "a quiet log with 3 errors raises nothing" [ "$(surge_alerts "$QUIET")" -eq 0 ]
 check "no other surge alert was sent" \
 	[ "$(webhook_alert_count "$TEST_TMP" "a['rule'] == 'log_surge'")" -eq 2 ]
+total=$(webhook_alerts "$TEST_TMP" "a['count']" \
+	"a['rule'] == 'log_surge' and a['labels'].get('source') == '$SURGE' and a['state'] == 'resolved'" | head -n1)
+check "the resolved alert counts the whole surge ($total lines)" \
+	[ "${total:-0}" -eq 500 ]
 check "the daemon logged the surge and its end" \
 	bash -c "grep -q 'logscan: Surge of error lines in $SURGE' '$TEST_TMP/daemon.log' && grep -q 'logscan: Error lines in $SURGE back to normal' '$TEST_TMP/daemon.log'"
