@@ -241,6 +241,7 @@ static int logscan_start(struct daemon *d)
 		log_error_errno(r, "logscan: cannot count lines for surges");
 		return r;
 	}
+	logscan_surge_restore(state->context.surge, d->state_dir_fd);
 	start_sources(state);
 	state->running = true;
 	return 0;
@@ -267,7 +268,6 @@ static void logscan_stop(struct daemon *d)
 	struct logscan_state *state = &scanner;
 	struct rule_engine_stats stats;
 
-	(void)d;
 	if (!state->running)
 		return;
 	stop_sources(state);
@@ -280,6 +280,8 @@ static void logscan_stop(struct daemon *d)
 		 (unsigned long long)state->alerts_refused);
 	rule_engine_free(state->context.engine);
 	masker_free(state->masker);
+	if (d->state_dir_fd >= 0)
+		logscan_surge_save(state->context.surge, d->state_dir_fd);
 	logscan_surge_free(state->context.surge);
 	state->context.engine = NULL;
 	state->context.surge = NULL;

@@ -241,8 +241,9 @@ static const struct config_key logscan_keys[] = {
 	{ .name = "surge_warmup_secs", .type = CONFIG_INTEGER,
 	  .offset = LOGSCAN_KEY(surge_warmup_secs), .default_text = "900",
 	  .minimum = 0, .maximum = 86400,
-	  .description = "Seconds a source is watched (after each start) "
-			 "before its baseline is trusted." },
+	  .description = "Seconds a new source is watched before its "
+			 "baseline is trusted; baselines are kept across "
+			 "restarts in the state directory." },
 	{ .name = "surge_baseline_secs", .type = CONFIG_INTEGER,
 	  .offset = LOGSCAN_KEY(surge_baseline_secs), .default_text = "3600",
 	  .minimum = 60, .maximum = 604800,

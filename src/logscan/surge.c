@@ -15,6 +15,7 @@
 
 #include "core/event.h"
 #include "core/log.h"
+#include "core/state.h"
 #include "core/util.h"
 #include "logscan/mask.h"
 #include "logscan/rules.h"
@@ -136,7 +137,7 @@ enum surge_verdict logscan_surge_step(struct surge_detector *d,
 
 	memset(out, 0, sizeof(*out));
 	if (d->first_usec == 0) {
-		d->first_usec = now_usec;
+		d->first_usec = now_usec - d->warm_credit_usec;
 		d->last_usec = now_usec;
 		d->last_total = d->total;
 		ring_note(d, p, now_usec);
@@ -245,11 +246,11 @@ static void submit(struct logscan_surge *surge, struct surge_source *source,
 			 window, r->threshold);
 	else
 		snprintf(summary, sizeof(summary),
-			 "%s lines in %s back to normal: %llu in the last %s, "
-			 "%llu since the surge began",
+			 "%s lines in %s back to normal: %llu in the last %s "
+			 "(usually about %s), %llu since the surge began",
 			 class == LOGSCAN_CLASS_ERROR ? "Error" : "Critical",
 			 source->name, (unsigned long long)r->lines, window,
-			 (unsigned long long)r->surge_lines);
+			 usual, (unsigned long long)r->surge_lines);
 	/* Samples, oldest first, masked, each on its own line. */
 	for (unsigned k =
 		 surge->samples < ring->used ? ring->used - surge->samples : 0;
@@ -450,4 +451,99 @@ void logscan_surge_tick(struct logscan_surge *surge, int64_t now_usec)
 				submit(surge, source, w, v, &r, now_usec);
 		}
 	}
+}
+
+int logscan_surge_save(const struct logscan_surge *surge, int state_dir_fd)
+{
+	size_t size = 64 + surge->count * WATCHED * (SOURCE_NAME_MAX + 80);
+	char *text = malloc(size);
+	int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+	size_t used;
+	int r;
+
+	if (text == NULL)
+		return -ENOMEM;
+	/* One line a detector: class, baseline, seconds learnt, warm, name. */
+	used = (size_t)snprintf(text, size, "surge 1 %lld\n", (long long)now);
+	for (size_t i = 0; i < surge->count; i++) {
+		const struct surge_source *source = &surge->sources[i];
+
+		for (size_t w = 0; source->active && w < WATCHED; w++) {
+			const struct surge_detector *d = &source->detectors[w];
+			bool warm = d->first_usec > 0 &&
+				    d->last_usec - d->first_usec >=
+					source->params.warmup_secs * USEC;
+
+			if (d->learnt_secs <= 0)
+				continue;
+			used += (size_t)snprintf(
+			    text + used, size - used, "%zu %.6g %.0f %d %s\n",
+			    w, d->baseline, d->learnt_secs, warm, source->name);
+		}
+	}
+	r = state_write_atomic(state_dir_fd, SURGE_STATE_FILE, text, used);
+	free(text);
+	if (r < 0)
+		log_warning_errno(
+		    r,
+		    "logscan: cannot save the surge baselines "
+		    "in %s; they are learnt again after a restart",
+		    SURGE_STATE_FILE);
+	return r;
+}
+
+static void restore_line(struct logscan_surge *surge, const char *line)
+{
+	unsigned w;
+	double baseline, learnt;
+	int warm, name_at = 0;
+
+	if (sscanf(line, "%u %lf %lf %d %n", &w, &baseline, &learnt, &warm,
+		   &name_at) != 4 ||
+	    name_at == 0 || w >= WATCHED || !isfinite(baseline) ||
+	    baseline < 0 || !isfinite(learnt) || learnt <= 0)
+		return;
+	for (size_t i = 0; i < surge->count; i++) {
+		struct surge_source *source = &surge->sources[i];
+		struct surge_detector *d = &source->detectors[w];
+
+		if (!source->active ||
+		    strcmp(source->name, line + name_at) != 0)
+			continue;
+		d->baseline = baseline;
+		d->learnt_secs = learnt;
+		if (warm)
+			d->warm_credit_usec = source->params.warmup_secs * USEC;
+		return;
+	}
+}
+
+void logscan_surge_restore(struct logscan_surge *surge, int state_dir_fd)
+{
+	char *text, *line, *next;
+	size_t length;
+	long long saved;
+	int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+
+	if (state_dir_fd < 0 || state_read(state_dir_fd, SURGE_STATE_FILE,
+					   1 << 20, &text, &length) < 0)
+		return;
+	if (sscanf(text, "surge 1 %lld", &saved) != 1 ||
+	    now - saved > SURGE_STATE_MAX_AGE || saved > now + 86400) {
+		log_info("logscan: %s is stale or malformed; surge baselines "
+			 "are learnt again",
+			 SURGE_STATE_FILE);
+		free(text);
+		return;
+	}
+	line = strchr(text, '\n');
+	while (line != NULL && *++line != '\0') {
+		next = strchr(line, '\n');
+		if (next == NULL)
+			break; /* a cut last line: left out */
+		*next = '\0';
+		restore_line(surge, line);
+		line = next;
+	}
+	free(text);
 }

@@ -47,8 +47,9 @@ struct surge_detector {
 	int64_t first_usec; /* first step: warm-up starts */
 	double baseline;    /* learnt lines per window */
 	double learnt_secs;
-	int64_t since_usec;  /* when the firing surge began */
-	uint64_t surge_base; /* total before the window that fired */
+	int64_t since_usec;	  /* when the firing surge began */
+	uint64_t surge_base;	  /* total before the window that fired */
+	int64_t warm_credit_usec; /* restored: warm-up already served */
 	bool firing;
 };
 
@@ -101,6 +102,17 @@ void logscan_surge_count(struct logscan_surge *surge,
 			 const struct log_record *record);
 /* Every tick: series pushed, detectors stepped, events submitted. */
 void logscan_surge_tick(struct logscan_surge *surge, int64_t now_usec);
+/*
+ * The baselines across restarts: saved at stop in the state directory
+ * (SURGE_STATE_FILE), restored at start for the sources of the same name
+ * when at most SURGE_STATE_MAX_AGE old; a source restored warm is warm at
+ * once. Save returns 0 or -errno (logged); a missing or unreadable file
+ * restores nothing.
+ */
+#define SURGE_STATE_FILE    "logscan-surge.state"
+#define SURGE_STATE_MAX_AGE (7 * 86400)
+int logscan_surge_save(const struct logscan_surge *surge, int state_dir_fd);
+void logscan_surge_restore(struct logscan_surge *surge, int state_dir_fd);
 /* A masker of the new engine (reload). */
 void logscan_surge_set_masker(struct logscan_surge *surge,
 			      struct masker *masker);

@@ -4,7 +4,7 @@
 # files are followed at once for 60 s: one gets 500 "ERROR: payment failed
 # for order N" lines (exactly one alert, with the count and masked sample
 # lines, resolved once the burst is over), one a steady error a second and
-# one only 3 errors (no alert for either).
+# one only 3 errors (no alert for either). At stop the baselines are saved.
 . "$(dirname "$0")/lib.sh"
 
 DIR=$TEST_TMP/log
@@ -69,6 +69,9 @@ kill -TERM "$DAEMON_PID"
 check "the daemon stops cleanly" wait_for 10 file_contains "$TEST_TMP/daemon.log" "stopped after"
 wait "$DAEMON_PID"
 stop_pid "$RECEIVER_PID"
+
+check "the baselines are kept for the next start" \
+	grep -q " $STEADY\$" "$TEST_TMP/state/logscan-surge.state"
 
 firing=$(surge_alerts "$SURGE" firing)
 check "exactly one alert for the surge (got $firing)" [ "$firing" -eq 1 ]

@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/event.h"
+#include "core/state.h"
 #include "core/util.h"
 #include "logscan/classify.h"
 #include "logscan/line_format.h"
@@ -434,6 +436,65 @@ static void test_counters(void **state)
 	config_free(config);
 }
 
+/* A source that always logs 10 errors a second: after a restart with its
+ * saved baseline it stays quiet; without it, cold, it alerts once. */
+static void test_restart(void **state)
+{
+	static const char toml[] = "[logscan]\n"
+				   "kmsg = false\n"
+				   "journal = false\n"
+				   "files = [\"/var/log/busy.log\"]\n";
+	const struct event_sink sink = {accept, sync_events, NULL};
+	char dir[] = "/tmp/test_logscan_surge.XXXXXX", error[256];
+	struct config *config;
+	struct masker *masker;
+	struct logscan_surge *surge;
+	int64_t now = (int64_t)now_realtime_usec();
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	fd = state_dir_open(dir);
+	assert_true(fd >= 0);
+	assert_int_equal(config_load_text("test", toml, strlen(toml), &config),
+			 0);
+	assert_int_equal(masker_new(&config->logscan.mask_patterns, &masker,
+				    error, sizeof(error)),
+			 0);
+	event_set_sink(&sink);
+	for (int round = 0; round < 3; round++) {
+		/* 0: cold, learns; 1: restored, warm; 2: file gone, cold. */
+		int seconds = round == 0 ? 1000 : 120;
+
+		assert_int_equal(logscan_surge_new(&config->logscan, NULL,
+						   masker, NULL, &surge),
+				 0);
+		if (round == 2)
+			unlinkat(fd, SURGE_STATE_FILE, 0);
+		logscan_surge_restore(surge, fd);
+		event_count = 0;
+		logscan_surge_tick(surge, now);
+		for (int s = 1; s <= seconds; s++) {
+			for (int k = 0; k < 10; k++)
+				feed(surge, 0, now + s * SEC, "ERROR: busy");
+			logscan_surge_tick(surge, now + s * SEC);
+		}
+		now += (seconds + 10) * SEC;
+		if (round == 1)
+			assert_int_equal(event_count, 0);
+		else
+			assert_true(event_count >= 1 && events[0].firing);
+		assert_int_equal(logscan_surge_save(surge, fd), 0);
+		logscan_surge_free(surge);
+	}
+	event_set_sink(NULL);
+	unlinkat(fd, SURGE_STATE_FILE, 0);
+	close(fd);
+	rmdir(dir);
+	masker_free(masker);
+	config_free(config);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +505,7 @@ int main(void)
 	    cmocka_unit_test(test_cold_source),
 	    cmocka_unit_test(test_slow_ticks),
 	    cmocka_unit_test(test_counters),
+	    cmocka_unit_test(test_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
