@@ -43,6 +43,7 @@ struct sample_ring {
 struct surge_source {
 	bool active;
 	char name[SOURCE_NAME_MAX]; /* the source label */
+	bool glob; /* a glob of files: samples name their file */
 	struct surge_params params;
 	uint64_t counts[LOGSCAN_CLASS_COUNT];
 	uint64_t pushed[LOGSCAN_CLASS_COUNT]; /* counts at the last push */
@@ -246,11 +247,13 @@ static void submit(struct logscan_surge *surge, struct surge_source *source,
 			 window, r->threshold);
 	else
 		snprintf(summary, sizeof(summary),
-			 "%s lines in %s back to normal: %llu in the last %s "
-			 "(usually about %s), %llu since the surge began",
+			 "%s lines in %s back to normal: %llu in the last "
+			 "%s%s%s%s, %llu since the surge began",
 			 class == LOGSCAN_CLASS_ERROR ? "Error" : "Critical",
 			 source->name, (unsigned long long)r->lines, window,
-			 usual, (unsigned long long)r->surge_lines);
+			 r->warm ? " (usually about " : "",
+			 r->warm ? usual : "", r->warm ? ")" : "",
+			 (unsigned long long)r->surge_lines);
 	/* Samples, oldest first, masked, each on its own line. */
 	for (unsigned k =
 		 surge->samples < ring->used ? ring->used - surge->samples : 0;
@@ -309,6 +312,7 @@ static void add_source(struct logscan_surge *surge,
 			break;
 		}
 	source->active = true;
+	source->glob = strpbrk(name, "*?[") != NULL;
 	logscan_surge_params(config, name, &source->params);
 	register_series(surge, source);
 }
@@ -404,14 +408,24 @@ void logscan_surge_count(struct logscan_surge *surge,
 	if (class >= LOGSCAN_CLASS_ERROR) {
 		size_t w = class == LOGSCAN_CLASS_ERROR ? 0 : 1;
 		struct sample_ring *ring = &source->samples[w];
-		size_t n = record->length < SAMPLE_BYTES - 1 ? record->length
-							     : SAMPLE_BYTES - 1;
+		char *sample = ring->text[ring->next];
+		const char *file;
+		int used = 0;
 
 		source->detectors[w].total++;
 		if (surge->samples == 0)
 			return;
-		memcpy(ring->text[ring->next], record->text, n);
-		ring->text[ring->next][n] = '\0';
+		if (source->glob && record->origin != NULL) {
+			file = strrchr(record->origin, '/');
+			used =
+			    snprintf(sample, SAMPLE_BYTES,
+				     "%s: ", file ? file + 1 : record->origin);
+			used = used < SAMPLE_BYTES ? used : SAMPLE_BYTES - 1;
+		}
+		snprintf(sample + used, SAMPLE_BYTES - (size_t)used, "%.*s",
+			 (int)(record->length < SAMPLE_BYTES ? record->length
+							     : SAMPLE_BYTES),
+			 record->text);
 		ring->next = (ring->next + 1) % SAMPLES_MAX;
 		if (ring->used < SAMPLES_MAX)
 			ring->used++;

@@ -397,7 +397,8 @@ static void test_counters(void **state)
 	assert_true(events[0].count >= 300);
 	assert_non_null(strstr(summaries[0], "/var/log/app.log"));
 	/* Three samples, masked. */
-	assert_non_null(strstr(details[0], "ERROR: payment failed for order"));
+	assert_non_null(
+	    strstr(details[0], "  ERROR: payment failed for order"));
 	assert_null(strstr(details[0], "hunter2"));
 	assert_int_equal(strlen(details[0]) > 0, 1);
 	assert_true(metrics_value_back(metrics, id, 0, &t, &value));
@@ -433,6 +434,57 @@ static void test_counters(void **state)
 	logscan_surge_free(surge);
 	masker_free(masker);
 	metrics_free(metrics);
+	config_free(config);
+}
+
+/* A glob of files is one source; its samples name their file. */
+static void test_glob_samples(void **state)
+{
+	static const char toml[] = "[logscan]\n"
+				   "kmsg = false\n"
+				   "journal = false\n"
+				   "files = [\"/srv/*/app.log\"]\n"
+				   "surge_samples = 2\n";
+	const struct event_sink sink = {accept, sync_events, NULL};
+	struct config *config;
+	struct masker *masker;
+	struct logscan_surge *surge;
+	char error[256];
+	int64_t now = (int64_t)now_realtime_usec();
+
+	(void)state;
+	assert_int_equal(config_load_text("test", toml, strlen(toml), &config),
+			 0);
+	assert_int_equal(masker_new(&config->logscan.mask_patterns, &masker,
+				    error, sizeof(error)),
+			 0);
+	assert_int_equal(
+	    logscan_surge_new(&config->logscan, NULL, masker, NULL, &surge), 0);
+	event_set_sink(&sink);
+	event_count = 0;
+	logscan_surge_tick(surge, now);
+	for (int s = 1; s <= 60 && event_count == 0; s++) {
+		struct log_record record = {
+		    .source = LOGSCAN_SOURCE_FILE,
+		    .origin = "/srv/shop/app.log",
+		    .text = "FATAL: out of stock",
+		    .length = 19,
+		    .time_sec = (now + s * SEC) / SEC,
+		};
+
+		for (int k = 0; k < 20; k++)
+			logscan_surge_count(surge, &record);
+		logscan_surge_tick(surge, now + s * SEC);
+	}
+	assert_int_equal(event_count, 1);
+	assert_int_equal(events[0].severity, ALERT_CRITICAL);
+	assert_string_equal(labels[0],
+			    "severity=critical,source=/srv/*/app.log");
+	assert_string_equal(details[0], "  app.log: FATAL: out of stock\n"
+					"  app.log: FATAL: out of stock");
+	event_set_sink(NULL);
+	logscan_surge_free(surge);
+	masker_free(masker);
 	config_free(config);
 }
 
@@ -505,6 +557,7 @@ int main(void)
 	    cmocka_unit_test(test_cold_source),
 	    cmocka_unit_test(test_slow_ticks),
 	    cmocka_unit_test(test_counters),
+	    cmocka_unit_test(test_glob_samples),
 	    cmocka_unit_test(test_restart),
 	};
 
