@@ -501,7 +501,7 @@ int logscan_surge_save(const struct logscan_surge *surge, int state_dir_fd)
 		log_warning_errno(
 		    r,
 		    "logscan: cannot save the surge baselines "
-		    "in %s; they are learnt again after a restart",
+		    "in %s (%m); they are learnt again after a restart",
 		    SURGE_STATE_FILE);
 	return r;
 }
