@@ -314,6 +314,19 @@ static int sync_events(void *context)
 	return 0;
 }
 
+/* The configuration from toml, and a masker of its mask_patterns. */
+static void load(const char *toml, struct config **config,
+		 struct masker **masker)
+{
+	char error[256];
+
+	assert_int_equal(config_load_text("test", toml, strlen(toml), config),
+			 0);
+	assert_int_equal(masker_new(&(*config)->logscan.mask_patterns, masker,
+				    error, sizeof(error)),
+			 0);
+}
+
 static void feed(struct logscan_surge *surge, uint8_t pattern, int64_t usec,
 		 const char *text)
 {
@@ -344,24 +357,20 @@ static void test_counters(void **state)
 	struct masker *masker;
 	struct logscan_surge *surge, *reloaded;
 	struct surge_params params;
-	char error[256], line[128];
+	char line[128];
 	int64_t now = (int64_t)now_realtime_usec();
 	int id;
 	double value;
 	int64_t t;
 
 	(void)state;
-	assert_int_equal(config_load_text("test", toml, strlen(toml), &config),
-			 0);
+	load(toml, &config, &masker);
 	logscan_surge_params(&config->logscan, "/var/log/quiet/*.log", &params);
 	assert_false(params.enabled);
 	logscan_surge_params(&config->logscan, "journal", &params);
 	assert_true(params.enabled && params.window_secs == 60 &&
 		    params.min_lines == 30 && params.factor == 5 &&
 		    params.cold_lines == 300 && params.warmup_secs == 900);
-	assert_int_equal(masker_new(&config->logscan.mask_patterns, &masker,
-				    error, sizeof(error)),
-			 0);
 	assert_int_equal(
 	    logscan_surge_new(&config->logscan, metrics, masker, NULL, &surge),
 	    0);
@@ -449,15 +458,10 @@ static void test_glob_samples(void **state)
 	struct config *config;
 	struct masker *masker;
 	struct logscan_surge *surge;
-	char error[256];
 	int64_t now = (int64_t)now_realtime_usec();
 
 	(void)state;
-	assert_int_equal(config_load_text("test", toml, strlen(toml), &config),
-			 0);
-	assert_int_equal(masker_new(&config->logscan.mask_patterns, &masker,
-				    error, sizeof(error)),
-			 0);
+	load(toml, &config, &masker);
 	assert_int_equal(
 	    logscan_surge_new(&config->logscan, NULL, masker, NULL, &surge), 0);
 	event_set_sink(&sink);
@@ -497,7 +501,7 @@ static void test_restart(void **state)
 				   "journal = false\n"
 				   "files = [\"/var/log/busy.log\"]\n";
 	const struct event_sink sink = {accept, sync_events, NULL};
-	char dir[] = "/tmp/test_logscan_surge.XXXXXX", error[256];
+	char dir[] = "/tmp/test_logscan_surge.XXXXXX";
 	struct config *config;
 	struct masker *masker;
 	struct logscan_surge *surge;
@@ -508,11 +512,7 @@ static void test_restart(void **state)
 	assert_non_null(mkdtemp(dir));
 	fd = state_dir_open(dir);
 	assert_true(fd >= 0);
-	assert_int_equal(config_load_text("test", toml, strlen(toml), &config),
-			 0);
-	assert_int_equal(masker_new(&config->logscan.mask_patterns, &masker,
-				    error, sizeof(error)),
-			 0);
+	load(toml, &config, &masker);
 	event_set_sink(&sink);
 	for (int round = 0; round < 3; round++) {
 		/* 0: cold, learns; 1: restored, warm; 2: file gone, cold. */
