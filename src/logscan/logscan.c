@@ -340,6 +340,9 @@ static void reload_surge(struct logscan_state *state, struct daemon *d)
 						 state->masker);
 		return;
 	}
+	/* Enabled again after a reload turned it off: what was saved. */
+	if (state->context.surge == NULL)
+		logscan_surge_restore(fresh, d->state_dir_fd);
 	logscan_surge_free(state->context.surge);
 	state->context.surge = fresh;
 }
@@ -369,9 +372,12 @@ static int logscan_reload(struct daemon *d, const struct config *old_config)
 		state->masker = fresh.masker;
 	}
 	state->running = config->enabled && state->context.engine != NULL;
-	if (state->running)
+	if (state->running) {
 		reload_surge(state, d);
-	else {
+	} else if (state->context.surge != NULL) {
+		if (d->state_dir_fd >= 0)
+			logscan_surge_save(state->context.surge,
+					   d->state_dir_fd);
 		logscan_surge_free(state->context.surge);
 		state->context.surge = NULL;
 	}
