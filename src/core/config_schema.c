@@ -176,6 +176,7 @@ const struct config_section *const config_sections[] = {
 	&alerting_silence_section,
 	&logscan_section,
 	&logscan_rules_section,
+	&logscan_surge_section,
 	&export_remote_write_section,
 	&heartbeat_section,
 	&checks_section,

@@ -38,8 +38,8 @@
 static const struct daemon_module *const modules[] = {
 	&collector_module,
 	&checks_module,
-	&analyzer_module,
 	&logscan_module,
+	&analyzer_module,
 	&heartbeat_module,
 	&alerter_module,
 	&history_module,

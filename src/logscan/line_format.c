@@ -249,8 +249,9 @@ bool kmsg_parse(const char *line, size_t length, struct kmsg_record *out)
 	return true;
 }
 
-void line_subject(const char *line, size_t length, struct syslog_clock *clock,
-		  const char **text, size_t *text_length, int64_t *time_sec)
+void line_subject_level(const char *line, size_t length,
+			struct syslog_clock *clock, const char **text,
+			size_t *text_length, int64_t *time_sec, unsigned *level)
 {
 	struct kmsg_record record;
 	struct syslog_line parsed;
@@ -259,15 +260,27 @@ void line_subject(const char *line, size_t length, struct syslog_clock *clock,
 		*text = record.message;
 		*text_length = record.message_length;
 		*time_sec = (int64_t)(record.usec / 1000000);
+		*level = (unsigned)record.priority + 1;
 		return;
 	}
 	if (syslog_parse(line, length, clock, &parsed)) {
 		*text = parsed.body;
 		*text_length = parsed.body_length;
 		*time_sec = parsed.time_sec;
+		*level = parsed.priority >= 0 ? (unsigned)parsed.priority + 1 : 0;
 		return;
 	}
 	*text = line;
 	*text_length = length;
 	*time_sec = 0;
+	*level = 0;
+}
+
+void line_subject(const char *line, size_t length, struct syslog_clock *clock,
+		  const char **text, size_t *text_length, int64_t *time_sec)
+{
+	unsigned level;
+
+	line_subject_level(line, length, clock, text, text_length, time_sec,
+			   &level);
 }

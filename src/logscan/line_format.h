@@ -62,4 +62,12 @@ bool kmsg_parse(const char *line, size_t length, struct kmsg_record *out);
 void line_subject(const char *line, size_t length, struct syslog_clock *clock,
 		  const char **text, size_t *text_length, int64_t *time_sec);
 
+/*
+ * The same, and the level the line states (a kmsg record's, a syslog
+ * "<PRI>"'s): the syslog level 0-7 plus one, or 0 when it states none.
+ */
+void line_subject_level(const char *line, size_t length,
+			struct syslog_clock *clock, const char **text,
+			size_t *text_length, int64_t *time_sec, unsigned *level);
+
 #endif

@@ -26,6 +26,7 @@
 #include "logscan/oom.h"
 #include "logscan/rules.h"
 #include "logscan/sources.h"
+#include "logscan/surge.h"
 
 #define FIRST_START_FILE "logscan-first-start"
 
@@ -268,6 +269,13 @@ static int logscan_start(struct daemon *d)
 	r = build_engine(state, &d->config->logscan);
 	if (r < 0)
 		return r;
+	r = logscan_surge_new(&d->config->logscan, d->metrics, state->masker,
+			      NULL, &state->context.surge);
+	if (r < 0) {
+		log_error_errno(r, "logscan: cannot count lines for surges");
+		return r;
+	}
+	logscan_surge_restore(state->context.surge, d->state_dir_fd);
 	start_sources(state);
 	state->running = true;
 	claim_kernel_events(state);
@@ -278,7 +286,7 @@ static void logscan_tick(struct daemon *d, uint64_t now_usec)
 {
 	struct logscan_state *state = &scanner;
 
-	(void)d, (void)now_usec;
+	(void)d;
 	if (!state->running)
 		return;
 	if (state->files != NULL)
@@ -287,6 +295,7 @@ static void logscan_tick(struct daemon *d, uint64_t now_usec)
 		kmsg_source_tick(state->kmsg);
 	if (state->journal != NULL)
 		journal_source_tick(state->journal);
+	logscan_surge_tick(state->context.surge, (int64_t)now_usec);
 }
 
 static void logscan_stop(struct daemon *d)
@@ -294,7 +303,6 @@ static void logscan_stop(struct daemon *d)
 	struct logscan_state *state = &scanner;
 	struct rule_engine_stats stats;
 
-	(void)d;
 	if (!state->running)
 		return;
 	stop_sources(state);
@@ -307,10 +315,36 @@ static void logscan_stop(struct daemon *d)
 		 (unsigned long long)state->alerts_refused);
 	rule_engine_free(state->context.engine);
 	masker_free(state->masker);
+	if (d->state_dir_fd >= 0)
+		logscan_surge_save(state->context.surge, d->state_dir_fd);
+	logscan_surge_free(state->context.surge);
 	state->context.engine = NULL;
+	state->context.surge = NULL;
 	state->masker = NULL;
 	state->running = false;
 	claim_kernel_events(state);
+}
+
+/* Sources of the same name keep their counts and baselines. */
+static void reload_surge(struct logscan_state *state, struct daemon *d)
+{
+	struct logscan_surge *fresh;
+	int r = logscan_surge_new(&d->config->logscan, d->metrics,
+				  state->masker, state->context.surge, &fresh);
+
+	if (r < 0) {
+		/* The old counters stay, on the masker now in force. */
+		log_warning_errno(r, "logscan: surge settings not reloaded");
+		if (state->context.surge != NULL)
+			logscan_surge_set_masker(state->context.surge,
+						 state->masker);
+		return;
+	}
+	/* Enabled again after a reload turned it off: what was saved. */
+	if (state->context.surge == NULL)
+		logscan_surge_restore(fresh, d->state_dir_fd);
+	logscan_surge_free(state->context.surge);
+	state->context.surge = fresh;
 }
 
 /*
@@ -338,6 +372,15 @@ static int logscan_reload(struct daemon *d, const struct config *old_config)
 		state->masker = fresh.masker;
 	}
 	state->running = config->enabled && state->context.engine != NULL;
+	if (state->running) {
+		reload_surge(state, d);
+	} else if (state->context.surge != NULL) {
+		if (d->state_dir_fd >= 0)
+			logscan_surge_save(state->context.surge,
+					   d->state_dir_fd);
+		logscan_surge_free(state->context.surge);
+		state->context.surge = NULL;
+	}
 	if (!state->running) {
 		claim_kernel_events(state);
 		log_info("logscan: %s", config->enabled ? "no usable rules; "

@@ -13,6 +13,7 @@
 
 extern const struct config_section logscan_section;
 extern const struct config_section logscan_rules_section;
+extern const struct config_section logscan_surge_section;
 
 struct daemon_module;
 extern const struct daemon_module logscan_module;

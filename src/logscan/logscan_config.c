@@ -109,6 +109,17 @@ static bool validate_rule_name(const void *field, char *reason, size_t size)
 	return true;
 }
 
+/* -1 (keep) or a factor as surge_factor allows. */
+static bool validate_factor(const void *field, char *reason, size_t size)
+{
+	double factor = *(const double *)field;
+
+	if (factor == -1 || factor >= 1.5)
+		return true;
+	snprintf(reason, size, "expected -1 or at least 1.5");
+	return false;
+}
+
 static const struct config_key logscan_keys[] = {
 	{ .name = "enabled", .type = CONFIG_BOOLEAN,
 	  .offset = LOGSCAN_KEY(enabled), .default_text = "true",
@@ -195,6 +206,55 @@ static const struct config_key logscan_keys[] = {
 	  .description = "Extra PCRE2 patterns whose match (or capture "
 			 "(?<secret>...)) is replaced by *** before a line "
 			 "leaves the host." },
+	{ .name = "surge", .type = CONFIG_BOOLEAN,
+	  .offset = LOGSCAN_KEY(surge), .default_text = "true",
+	  .description = "Lines no rule claims are classified by priority "
+			 "(else by level words such as ERROR, FATAL, "
+			 "Traceback) and counted per source as "
+			 "log.lines_per_sec{severity,source}; a surge of the "
+			 "error or critical count raises one alert. false "
+			 "keeps the series, without alerts." },
+	{ .name = "surge_window_secs", .type = CONFIG_INTEGER,
+	  .offset = LOGSCAN_KEY(surge_window_secs), .default_text = "60",
+	  .minimum = 10, .maximum = 3600,
+	  .description = "Lines are counted over this window; the alert "
+			 "states the count." },
+	{ .name = "surge_min_lines", .type = CONFIG_INTEGER,
+	  .offset = LOGSCAN_KEY(surge_min_lines), .default_text = "30",
+	  .minimum = 1, .maximum = 10000000,
+	  .description = "Never a surge below this many error (or critical) "
+			 "lines in a window, whatever the baseline: a quiet "
+			 "log with 3 errors does not page." },
+	{ .name = "surge_factor", .type = CONFIG_FLOAT,
+	  .offset = LOGSCAN_KEY(surge_factor), .default_text = "5.0",
+	  .minimum = 1.5, .maximum = 1000,
+	  .description = "Once warm, a surge is this many times the learnt "
+			 "count per window (and at least surge_min_lines); it "
+			 "resolves below half of that." },
+	{ .name = "surge_cold_lines", .type = CONFIG_INTEGER,
+	  .offset = LOGSCAN_KEY(surge_cold_lines), .default_text = "300",
+	  .minimum = 1, .maximum = 10000000,
+	  .description = "Until a source is warm (surge_warmup_secs) it has "
+			 "no baseline to compare with: a surge is then this "
+			 "many lines in a window (5 a second with the default "
+			 "window)." },
+	{ .name = "surge_warmup_secs", .type = CONFIG_INTEGER,
+	  .offset = LOGSCAN_KEY(surge_warmup_secs), .default_text = "900",
+	  .minimum = 0, .maximum = 86400,
+	  .description = "Seconds a new source is watched before its "
+			 "baseline is trusted; baselines are kept across "
+			 "restarts in the state directory." },
+	{ .name = "surge_baseline_secs", .type = CONFIG_INTEGER,
+	  .offset = LOGSCAN_KEY(surge_baseline_secs), .default_text = "3600",
+	  .minimum = 60, .maximum = 604800,
+	  .description = "Time constant of the baseline (a running mean until "
+			 "this much has been seen): a new level that lasts "
+			 "becomes the norm within about half of it." },
+	{ .name = "surge_samples", .type = CONFIG_INTEGER,
+	  .offset = LOGSCAN_KEY(surge_samples), .default_text = "3",
+	  .minimum = 0, .maximum = 10,
+	  .description = "The newest lines of the surge shown in the alert "
+			 "(masked, cut at 159 bytes)." },
 };
 
 const struct config_section logscan_section = {
@@ -256,4 +316,43 @@ const struct config_section logscan_rules_section = {
 	.element_size = sizeof(struct logscan_rule_config),
 	.max_count = LOGSCAN_MAX_USER_RULES,
 	.count_offset = offsetof(struct config, logscan.rule_count),
+};
+
+#define SURGE_KEY(field) offsetof(struct logscan_surge_config, field)
+
+static const struct config_key logscan_surge_keys[] = {
+	{ .name = "source", .type = CONFIG_STRING,
+	  .offset = SURGE_KEY(source), .required = true,
+	  .description = "\"kmsg\", \"journal\" or an entry of [logscan] "
+			 "files, as written there (a glob matches them: "
+			 "\"/var/log/app/*\"); the first entry that matches "
+			 "applies." },
+	{ .name = "enabled", .type = CONFIG_BOOLEAN,
+	  .offset = SURGE_KEY(enabled), .default_text = "true",
+	  .description = "false: no surge alerts for it (its series stay)." },
+	{ .name = "min_lines", .type = CONFIG_INTEGER,
+	  .offset = SURGE_KEY(min_lines), .default_text = "-1",
+	  .minimum = -1, .maximum = 10000000,
+	  .description = "As surge_min_lines; -1 keeps it." },
+	{ .name = "factor", .type = CONFIG_FLOAT,
+	  .offset = SURGE_KEY(factor), .default_text = "-1.0",
+	  .minimum = -1, .maximum = 1000,
+	  .validate = validate_factor,
+	  .description = "As surge_factor; -1 keeps it." },
+	{ .name = "cold_lines", .type = CONFIG_INTEGER,
+	  .offset = SURGE_KEY(cold_lines), .default_text = "-1",
+	  .minimum = -1, .maximum = 10000000,
+	  .description = "As surge_cold_lines; -1 keeps it." },
+};
+
+const struct config_section logscan_surge_section = {
+	.name = "logscan.surge",
+	.description = "Surge settings of one log source (repeat the section "
+		       "for more).",
+	.keys = logscan_surge_keys,
+	.key_count = ARRAY_SIZE(logscan_surge_keys),
+	.offset = offsetof(struct config, logscan.surges),
+	.element_size = sizeof(struct logscan_surge_config),
+	.max_count = LOGSCAN_MAX_SURGE_OVERRIDES,
+	.count_offset = offsetof(struct config, logscan.surge_count),
 };

@@ -27,6 +27,16 @@ struct logscan_rule_config {
 	int64_t window_secs;
 };
 
+/* [[logscan.surge]]: the surge settings of the sources a glob names. */
+#define LOGSCAN_MAX_SURGE_OVERRIDES 16
+struct logscan_surge_config {
+	char *source;       /* glob on "kmsg", "journal" or a files entry */
+	bool enabled;
+	int64_t min_lines;  /* -1: [logscan] surge_min_lines */
+	double factor;      /* -1: [logscan] surge_factor */
+	int64_t cold_lines; /* -1: [logscan] surge_cold_lines */
+};
+
 struct logscan_config {
 	bool enabled;
 	bool kmsg;
@@ -47,6 +57,17 @@ struct logscan_config {
 	struct config_string_list mask_patterns;
 	struct logscan_rule_config rules[LOGSCAN_MAX_USER_RULES];
 	size_t rule_count;
+	/* Error-rate surges of the lines no rule claims (surge.h). */
+	bool surge;
+	int64_t surge_window_secs;
+	int64_t surge_min_lines;
+	double surge_factor;
+	int64_t surge_cold_lines;
+	int64_t surge_warmup_secs;
+	int64_t surge_baseline_secs;
+	int64_t surge_samples;
+	struct logscan_surge_config surges[LOGSCAN_MAX_SURGE_OVERRIDES];
+	size_t surge_count;
 };
 
 #endif

@@ -66,6 +66,11 @@ struct log_record {
 	const char *text;        /* what rules match: "tag[pid]: message" */
 	size_t length;
 	int64_t time_sec;        /* when it was logged (epoch seconds) */
+	/* The syslog level the record states, plus one; 0: none stated, or
+	 * only a default (the journal's info for a service's stdout). */
+	uint8_t level;
+	/* Files: the index in [logscan] files of the glob that named it. */
+	uint8_t pattern;
 };
 
 struct rule_event {

@@ -71,6 +71,7 @@ struct stream {
 struct tailed_file {
 	char *path;
 	struct stream current, previous;
+	uint8_t pattern; /* index in [logscan] files: its surge counters */
 	bool warned_unreadable;
 };
 
@@ -110,11 +111,14 @@ static void on_line(const char *line, size_t length, void *data)
 		.source = LOGSCAN_SOURCE_FILE,
 		.origin = target->file->path,
 		.line_number = ++target->stream->line_number,
+		.pattern = target->file->pattern,
 	};
 	struct logscan_context *context = target->source->context;
+	unsigned level;
 
-	line_subject(line, length, &target->stream->clock, &record.text,
-		     &record.length, &record.time_sec);
+	line_subject_level(line, length, &target->stream->clock, &record.text,
+			   &record.length, &record.time_sec, &level);
+	record.level = (uint8_t)level;
 	if (record.time_sec == 0)
 		record.time_sec = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
 	target->source->stats.lines++;
@@ -426,7 +430,7 @@ static bool compressed(const char *path)
 }
 
 static void follow(struct file_source *source, const char *path,
-		   bool at_start)
+		   bool at_start, size_t pattern)
 {
 	struct tailed_file *file;
 	struct stat st;
@@ -456,6 +460,7 @@ static void follow(struct file_source *source, const char *path,
 		log_error("logscan: out of memory following %s", path);
 		return;
 	}
+	file->pattern = (uint8_t)pattern;
 	stream_init(source, &file->current, 2 * source->count);
 	stream_init(source, &file->previous, 2 * source->count + 1);
 	source->count++;
@@ -492,13 +497,13 @@ static void scan_globs(struct file_source *source, bool at_start)
 
 		watch_directory(source, pattern);
 		if (!has_wildcard(pattern)) {
-			follow(source, pattern, at_start);
+			follow(source, pattern, at_start, i);
 			continue;
 		}
 		if (glob(pattern, GLOB_NOSORT, NULL, &found) != 0)
 			continue;
 		for (size_t k = 0; k < found.gl_pathc; k++)
-			follow(source, found.gl_pathv[k], at_start);
+			follow(source, found.gl_pathv[k], at_start, i);
 		globfree(&found);
 	}
 }

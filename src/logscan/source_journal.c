@@ -67,9 +67,10 @@ static size_t append(char *out, size_t used, size_t size, const char *text,
 
 static void handle_entry(struct journal_source *source)
 {
-	const char *message, *identifier, *pid, *transport;
+	const char *message, *identifier, *pid, *transport, *priority;
 	size_t message_length, identifier_length, pid_length, transport_length;
-	size_t used = 0;
+	size_t priority_length, used = 0;
+	uint8_t level = 0;
 	uint64_t usec;
 	struct log_record record;
 
@@ -103,6 +104,11 @@ static void handle_entry(struct journal_source *source)
 		      message_length);
 	if (sd_journal_get_realtime_usec(source->journal, &usec) < 0)
 		usec = now_realtime_usec();
+	/* Warning or worse is stated; notice, info and debug are often only
+	 * the default (a service's stdout is info), so its words decide. */
+	if (field(source->journal, "PRIORITY", &priority, &priority_length) &&
+	    priority_length == 1 && priority[0] >= '0' && priority[0] <= '4')
+		level = (uint8_t)(priority[0] - '0' + 1);
 	source->stats.lines++;
 	record = (struct log_record){
 		.source = LOGSCAN_SOURCE_JOURNAL,
@@ -111,6 +117,7 @@ static void handle_entry(struct journal_source *source)
 		.text = source->text,
 		.length = used,
 		.time_sec = (int64_t)(usec / USEC_PER_SEC),
+		.level = level,
 	};
 	source_scan(source->context, source->backlog, &record);
 }

@@ -139,6 +139,7 @@ static void on_record(const char *line, size_t length, void *data)
 		.length = parsed.message_length,
 		.time_sec = source->boot_realtime_sec +
 			    (int64_t)(parsed.usec / USEC_PER_SEC),
+		.level = (uint8_t)(parsed.priority + 1),
 	};
 	source_scan(source->context, source->backlog, &record);
 }

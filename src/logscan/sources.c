@@ -15,6 +15,7 @@
 #include "core/state.h"
 #include "core/util.h"
 #include "logscan/sources.h"
+#include "logscan/surge.h"
 
 void source_cursor_init(struct source_cursor *cursor, const char *file,
 			const char *what)
@@ -80,12 +81,25 @@ void source_cursor_stats(const struct source_cursor *cursor,
 void source_scan(const struct logscan_context *context, struct backlog *backlog,
 		 const struct log_record *record)
 {
-	if (backlog_takes(backlog, record))
+	struct rule_engine_stats before, after;
+
+	if (backlog_takes(backlog, record)) {
 		rule_engine_tally(context->engine, record, backlog_count,
 				  backlog);
-	else
+		return;
+	}
+	if (context->surge == NULL) {
 		rule_engine_scan(context->engine, record, context->sink,
 				 context->sink_data);
+		return;
+	}
+	/* A line a rule matched is that rule's, alerted or aggregated. */
+	rule_engine_get_stats(context->engine, &before);
+	rule_engine_scan(context->engine, record, context->sink,
+			 context->sink_data);
+	rule_engine_get_stats(context->engine, &after);
+	if (after.matches == before.matches)
+		logscan_surge_count(context->surge, record);
 }
 
 void source_backlog_finish(const struct logscan_context *context,

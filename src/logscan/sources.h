@@ -29,6 +29,8 @@ struct logscan_context {
 	struct rule_engine *engine;
 	rule_event_sink sink;
 	void *sink_data;
+	/* Counts the lines no rule claims (surge.h); NULL: none. */
+	struct logscan_surge *surge;
 	/* The scanner's first start on this state directory: what kmsg and
 	 * the journal read without a cursor from before it is backlog. */
 	int64_t first_start_sec;
@@ -71,7 +73,8 @@ void source_cursor_stats(const struct source_cursor *cursor,
 
 /*
  * Runs one record through the rules: counted into backlog when it is one
- * of its records (see backlog_takes), else alerted through the sink.
+ * of its records (see backlog_takes), else alerted through the sink, and
+ * when no rule matched it, classified and counted for surges.
  * backlog may be NULL.
  */
 void source_scan(const struct logscan_context *context, struct backlog *backlog,
