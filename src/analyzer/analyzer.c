@@ -714,14 +714,16 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 	});
 }
 
-enum detect_transition analyzer_generic_step(struct anomaly_state *state,
-					     const struct anomaly_params *params,
-					     int64_t time_usec, double value,
-					     double *score)
+enum detect_transition analyzer_series_step(struct anomaly_state *state,
+					    struct season_state *season,
+					    const struct anomaly_params *params,
+					    int64_t time_usec, double value,
+					    double *score)
 {
 	if (state->samples == 0)
 		state->first_usec = time_usec;
-	*score = anomaly_update(state, params, value);
+	*score = anomaly_update_seasonal(state, season, params, time_usec,
+					 value);
 	if (params->warmup_secs > 0 &&
 	    time_usec - state->first_usec <
 		    params->warmup_secs * (int64_t)1000000) {
@@ -729,6 +731,15 @@ enum detect_transition analyzer_generic_step(struct anomaly_state *state,
 		*score = 0;
 	}
 	return anomaly_gate(state, params, time_usec);
+}
+
+enum detect_transition analyzer_generic_step(struct anomaly_state *state,
+					     const struct anomaly_params *params,
+					     int64_t time_usec, double value,
+					     double *score)
+{
+	return analyzer_series_step(state, NULL, params, time_usec, value,
+				    score);
 }
 
 static void check_anomaly(struct analyzer *a, struct series_slot *slot,
