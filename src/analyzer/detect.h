@@ -122,24 +122,25 @@ enum anomaly_cause {
  * daily peak, which the profile expects, stays quiet.
  *
  * SEASON_STATE_BYTES (asserted): 288 x (4-byte float level + 2-byte count)
- * + 80 bytes of scalars = 1808 bytes per series, whatever its history.
+ * + 24 x 4-byte hourly spread + 80 bytes of scalars = 1904 bytes per series, whatever its history.
  * Floats suffice: the level of a bucket is an average, not a sum.
  */
 #define SEASON_BUCKET_SECS 300
 #define SEASON_BUCKETS (86400 / SEASON_BUCKET_SECS)
-#define SEASON_STATE_BYTES 1808
+#define SEASON_STATE_BYTES 1904
 
 struct season_state {
 	int64_t first_usec;     /* first sample: days of history */
 	int64_t last_usec;
 	double interval;        /* EWMA of the sampling interval, seconds */
 	double mean, variance;  /* EWMA of the values, over season_days */
-	double residual_var;    /* EWMA of squared one-step residuals,
+	double residual_var;    /* EWMA of the squared smoothed residual,
 				   winsorised once judging: the spread */
 	double error_var;       /* the same unclipped, as variance is */
 	double residual;        /* smoothed residual (smooth_samples) */
 	double explained;       /* 1 - error_var / variance, last sample */
 	int64_t judged;         /* samples judged by the profile */
+	float hour_var[24];     /* residual_var per hour of the day */
 	float level[SEASON_BUCKETS];    /* per-bucket average */
 	uint16_t count[SEASON_BUCKETS]; /* samples in it, saturating */
 };

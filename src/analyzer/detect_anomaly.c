@@ -399,37 +399,48 @@ static double season_update(struct season_state *season,
 		season->variance = (1.0 - alpha) *
 				   (season->variance + alpha * delta * delta);
 	}
-	floor = fmax(params->relative_floor * fabs(season->mean),
-		     params->min_stddev);
-	spread = fmax(sqrt(season->residual_var), fmax(floor, 1e-12));
+	floor = fmax(fmax(params->relative_floor * fabs(season->mean),
+			  params->min_stddev),
+		     1e-12);
 	smooth_alpha = alpha_of_span(params->smooth_samples);
 	if (season->count[bucket] > 0) {
+		int hour = bucket / (SEASON_BUCKETS / 24);
 		double residual = value - season->level[bucket];
-		double clipped = residual;
-		bool say = season_has_say(season, params, time_usec, bucket);
-
-		/* Once judging, an anomaly must not teach the spread fast. */
-		if (season->judged > 0)
-			clipped = fmax(fmin(residual, WINSOR_SPREADS * spread),
-				       -WINSOR_SPREADS * spread);
 		double rate = alpha_of_span(
 			fmin(span, (double)season->judged + 1 + per_day));
+		double off, smooth, clipped;
 
-		season->residual_var +=
-			rate * (clipped * clipped - season->residual_var);
 		season->error_var +=
 			rate * (residual * residual - season->error_var);
 		season->residual += smooth_alpha * (residual - season->residual);
-		if (say) {
-			double scale = sqrt(smooth_alpha / (2 - smooth_alpha));
-			double off = params->rise_only ? season->residual
-						       : fabs(season->residual);
-
-			if (off > 0 && (params->min_deviation <= 0 ||
-					off >= params->min_deviation))
-				score = squash(off / (spread * scale),
-					       params->z_alert);
-		}
+		smooth = season->residual;
+		/*
+		 * The spread of the smoothed residual itself, per hour of the
+		 * day: residuals of one day are correlated (a day whose peak
+		 * runs high runs high for hours), and the peak hours vary
+		 * more from day to day than the night does.
+		 */
+		spread = fmax(fmax(sqrt(season->hour_var[hour]),
+				   0.5 * sqrt(season->residual_var)),
+			      floor);
+		off = params->rise_only ? smooth : fabs(smooth);
+		if (season_has_say(season, params, time_usec, bucket) &&
+		    off > 0 &&
+		    (params->min_deviation <= 0 || off >= params->min_deviation))
+			score = squash(off / spread, params->z_alert);
+		/* Once judging, an anomaly must not teach the spread fast. */
+		clipped = smooth;
+		if (season->judged > 0)
+			clipped = fmax(fmin(smooth, WINSOR_SPREADS * spread),
+				       -WINSOR_SPREADS * spread);
+		season->residual_var +=
+			rate * (clipped * clipped - season->residual_var);
+		if (season->hour_var[hour] <= 0)
+			season->hour_var[hour] = (float)(clipped * clipped);
+		else
+			season->hour_var[hour] += (float)(
+				fmin(0.5, 24 * rate) *
+				(clipped * clipped - season->hour_var[hour]));
 		season->judged++;
 	}
 	season->explained = season->variance > 0
