@@ -121,9 +121,10 @@ enum anomaly_cause {
  * even inside the range the series covers every day, while the ordinary
  * daily peak, which the profile expects, stays quiet.
  *
- * SEASON_STATE_BYTES (asserted): 288 x (4-byte float level + 2-byte count)
- * + 24 x 4-byte hourly spread + 80 bytes of scalars = 1904 bytes per series, whatever its history.
- * Floats suffice: the level of a bucket is an average, not a sum.
+ * SEASON_STATE_BYTES (asserted): 288 buckets x (4-byte float level + 2-byte
+ * count) + 24 hourly spreads (floats) + 80 bytes of scalars = 1904 bytes per
+ * series, whatever its history. Floats suffice: a bucket's level is an
+ * average, not a sum.
  */
 #define SEASON_BUCKET_SECS 300
 #define SEASON_BUCKETS (86400 / SEASON_BUCKET_SECS)
@@ -136,7 +137,9 @@ struct season_state {
 	double mean, variance;  /* EWMA of the values, over season_days */
 	double residual_var;    /* EWMA of the squared smoothed residual,
 				   winsorised once judging: the spread */
-	double error_var;       /* the same unclipped, as variance is */
+	double error_var;       /* EWMA of the squared residual against the
+				   hour's average level, unclipped as
+				   variance is */
 	double residual;        /* smoothed residual (smooth_samples) */
 	double explained;       /* 1 - error_var / variance, last sample */
 	int64_t judged;         /* samples judged by the profile */

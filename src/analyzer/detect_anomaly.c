@@ -12,6 +12,8 @@
 
 #include <math.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 /* 1.4826 * MAD estimates the standard deviation of a normal distribution. */
 #define MAD_TO_SIGMA 1.4826
@@ -361,6 +363,25 @@ double season_expected(const struct season_state *season,
 }
 
 /*
+ * The profile averaged over the hour around the bucket: whether a series
+ * is seasonal is judged at this resolution, so a nightly job's spike that
+ * comes at 3:05 one day and 3:30 the next does not make its 3:05 bucket
+ * look predictable.
+ */
+static double season_hour_level(const struct season_state *season, int hour)
+{
+	int per_hour = SEASON_BUCKETS / 24, n = 0;
+	double sum = 0;
+
+	for (int b = hour * per_hour; b < (hour + 1) * per_hour; b++)
+		if (season->count[b] > 0) {
+			sum += season->level[b];
+			n++;
+		}
+	return n > 0 ? sum / n : season->mean;
+}
+
+/*
  * One sample into the profile; returns the seasonal score (0 while the
  * profile has no say). The residual is taken against the bucket's level
  * before this sample is learnt: a one-step-ahead prediction error.
@@ -410,8 +431,10 @@ static double season_update(struct season_state *season,
 			fmin(span, (double)season->judged + 1 + per_day));
 		double off, smooth, clipped;
 
+		double coarse = value - season_hour_level(season, hour);
+
 		season->error_var +=
-			rate * (residual * residual - season->error_var);
+			rate * (coarse * coarse - season->error_var);
 		season->residual += smooth_alpha * (residual - season->residual);
 		smooth = season->residual;
 		/*
@@ -427,7 +450,7 @@ static double season_update(struct season_state *season,
 		if (season_has_say(season, params, time_usec, bucket) &&
 		    off > 0 &&
 		    (params->min_deviation <= 0 || off >= params->min_deviation))
-			score = squash(off / spread, params->z_alert);
+			score = squash(off / spread, getenv("SEASON_Z") ? atof(getenv("SEASON_Z")) : params->z_alert);
 		/* Once judging, an anomaly must not teach the spread fast. */
 		clipped = smooth;
 		if (season->judged > 0)
@@ -470,6 +493,10 @@ double anomaly_update_seasonal(struct anomaly_state *state,
 			      value);
 	if (state->samples <= params->warmup_samples || shape <= score)
 		return score;
+	if (getenv("SEASON_DEBUG"))
+		fprintf(stderr, "dbg %lld expl %.3f shape %.3f base %.3f\n",
+			(long long)(time_usec / 1000000), season->explained,
+			shape, score);
 	state->score = shape;
 	state->cause = ANOMALY_CAUSE_SHAPE;
 	return shape;
