@@ -152,7 +152,7 @@ static const struct config_key analyzer_keys[] = {
 	  .description = "Days the daily profile remembers: each bucket's "
 			 "level is an average over about this many days." },
 	{ .name = "seasonal_explained", .type = CONFIG_FLOAT,
-	  .offset = A_KEY(seasonal_explained), .default_text = "0.5",
+	  .offset = A_KEY(seasonal_explained), .default_text = "0.6",
 	  .minimum = 0, .maximum = 1,
 	  .description = "Share of a series' variance its daily profile must "
 			 "explain for the series to count as seasonal; only "

@@ -12,8 +12,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 /* 1.4826 * MAD estimates the standard deviation of a normal distribution. */
 #define MAD_TO_SIGMA 1.4826
@@ -382,8 +380,8 @@ static double season_hour_level(const struct season_state *season, int hour)
 }
 
 /*
- * One sample into the profile; returns the seasonal score (0 while the
- * profile has no say). The residual is taken against the bucket's level
+ * One sample into the profile; returns the seasonal score, or -1 while the
+ * profile has no say. The residual is taken against the bucket's level
  * before this sample is learnt: a one-step-ahead prediction error.
  */
 static double season_update(struct season_state *season,
@@ -392,7 +390,7 @@ static double season_update(struct season_state *season,
 {
 	int bucket = season_bucket(time_usec);
 	double per_day, span, alpha, smooth_alpha, spread, floor, cap;
-	double score = 0;
+	double score = -1;
 
 	if (samples <= 1) {
 		season->first_usec = season->last_usec = time_usec;
@@ -429,9 +427,8 @@ static double season_update(struct season_state *season,
 		double residual = value - season->level[bucket];
 		double rate = alpha_of_span(
 			fmin(span, (double)season->judged + 1 + per_day));
-		double off, smooth, clipped;
-
 		double coarse = value - season_hour_level(season, hour);
+		double off, smooth, clipped;
 
 		season->error_var +=
 			rate * (coarse * coarse - season->error_var);
@@ -447,10 +444,11 @@ static double season_update(struct season_state *season,
 				   0.5 * sqrt(season->residual_var)),
 			      floor);
 		off = params->rise_only ? smooth : fabs(smooth);
-		if (season_has_say(season, params, time_usec, bucket) &&
-		    off > 0 &&
+		if (season_has_say(season, params, time_usec, bucket))
+			score = 0;
+		if (score == 0 && off > 0 &&
 		    (params->min_deviation <= 0 || off >= params->min_deviation))
-			score = squash(off / spread, getenv("SEASON_Z") ? atof(getenv("SEASON_Z")) : params->z_alert);
+			score = squash(off / spread, params->z_alert);
 		/* Once judging, an anomaly must not teach the spread fast. */
 		clipped = smooth;
 		if (season->judged > 0)
@@ -493,10 +491,6 @@ double anomaly_update_seasonal(struct anomaly_state *state,
 			      value);
 	if (state->samples <= params->warmup_samples || shape <= score)
 		return score;
-	if (getenv("SEASON_DEBUG"))
-		fprintf(stderr, "dbg %lld expl %.3f shape %.3f base %.3f\n",
-			(long long)(time_usec / 1000000), season->explained,
-			shape, score);
 	state->score = shape;
 	state->cause = ANOMALY_CAUSE_SHAPE;
 	return shape;
