@@ -441,7 +441,7 @@ static double season_update(struct season_state *season,
 		 * more from day to day than the night does.
 		 */
 		spread = fmax(fmax(sqrt(season->hour_var[hour]),
-				   0.5 * sqrt(season->residual_var)),
+				   sqrt(season->residual_var)),
 			      floor);
 		off = params->rise_only ? smooth : fabs(smooth);
 		if (season_has_say(season, params, time_usec, bucket))
