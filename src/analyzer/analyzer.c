@@ -187,8 +187,7 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 					sizeof(*a->seasons));
 	if (a->slots == NULL || a->seasons == NULL) {
 		if (a->slots != NULL)
-			zeroed_pages_free(a->slots,
-					  slot_count ? slot_count : 1,
+			zeroed_pages_free(a->slots, slot_count ? slot_count : 1,
 					  sizeof(*a->slots));
 		if (a->seasons != NULL)
 			zeroed_pages_free(a->seasons,
@@ -271,8 +270,8 @@ static uint8_t intern_params(struct analyzer *a,
  */
 struct state_blob {
 	uint32_t magic;
-	uint32_t layout;       /* SLOT_LAYOUT_V1: a build with other slot
-				  state starts cold, never wrong */
+	uint32_t layout; /* SLOT_LAYOUT_V1: a build with other slot
+			    state starts cold, never wrong */
 	uint8_t extra;
 	uint8_t severity_sent;
 	struct threshold_state threshold_state;
@@ -291,7 +290,7 @@ struct season_blob {
 };
 
 _Static_assert(sizeof(struct state_blob) + sizeof(struct season_blob) <=
-		       ANALYZER_STATE_MAX,
+		   ANALYZER_STATE_MAX,
 	       "analyzer state blob outgrew ANALYZER_STATE_MAX");
 
 int analyzer_state_export(const struct analyzer *a,
@@ -326,8 +325,8 @@ int analyzer_state_export(const struct analyzer *a,
 		return -ENOSPC;
 	{
 		struct season_blob *section =
-			(struct season_blob *)((unsigned char *)buffer +
-					       sizeof(blob));
+		    (struct season_blob *)((unsigned char *)buffer +
+					   sizeof(blob));
 
 		memset(section, 0, sizeof(*section));
 		section->magic = SEASON_BLOB_MAGIC;
@@ -367,8 +366,7 @@ int analyzer_save_states(const struct analyzer *a,
 
 /* The saved state of a series seen for the first time, if the store has
  * one this build can read; otherwise the slot starts cold. */
-static void import_state(struct series_slot *slot,
-			 struct season_state *season,
+static void import_state(struct series_slot *slot, struct season_state *season,
 			 const struct metric_series *series)
 {
 	const struct blobstore *store = blobstore_get();
@@ -794,8 +792,8 @@ enum detect_transition analyzer_series_step(struct anomaly_state *state,
 {
 	if (state->samples == 0)
 		state->first_usec = time_usec;
-	*score = anomaly_update_seasonal(state, season, params, time_usec,
-					 value);
+	*score =
+	    anomaly_update_seasonal(state, season, params, time_usec, value);
 	if (params->warmup_secs > 0 &&
 	    time_usec - state->first_usec <
 		    params->warmup_secs * (int64_t)1000000) {
@@ -805,10 +803,10 @@ enum detect_transition analyzer_series_step(struct anomaly_state *state,
 	return anomaly_gate(state, params, time_usec);
 }
 
-enum detect_transition analyzer_generic_step(struct anomaly_state *state,
-					     const struct anomaly_params *params,
-					     int64_t time_usec, double value,
-					     double *score)
+enum detect_transition
+analyzer_generic_step(struct anomaly_state *state,
+		      const struct anomaly_params *params, int64_t time_usec,
+		      double value, double *score)
 {
 	return analyzer_series_step(state, NULL, params, time_usec, value,
 				    score);
@@ -830,8 +828,8 @@ static void check_anomaly(struct analyzer *a, struct series_slot *slot,
 		season_init(season);
 		slot->season_ready = true;
 	}
-	change = analyzer_series_step(s, season, params, now_usec, value,
-				      &score);
+	change =
+	    analyzer_series_step(s, season, params, now_usec, value, &score);
 	if (!a->verdicts_logged && s->samples > params->warmup_samples &&
 	    now_usec - s->first_usec >= params->warmup_secs * 1000000) {
 		/* Operators (and tests) learn when the detector goes live. */
@@ -862,8 +860,8 @@ static void check_anomaly(struct analyzer *a, struct series_slot *slot,
 				    usual_text, sizeof(usual_text));
 		snprintf(summary, sizeof(summary),
 			 "%s is %s where it is usually %s at this time of "
-			 "day: its daily pattern has changed.", label,
-			 now_text, usual_text);
+			 "day: its daily pattern has changed.",
+			 label, now_text, usual_text);
 	} else if (s->cause == ANOMALY_CAUSE_SHIFT)
 		snprintf(summary, sizeof(summary),
 			 "%s has moved to a new level, %s now, %s its usual "

@@ -107,9 +107,9 @@ struct anomaly_state {
 
 enum anomaly_cause {
 	ANOMALY_CAUSE_NONE,
-	ANOMALY_CAUSE_SPIKE,  /* one value far outside the band */
-	ANOMALY_CAUSE_SHIFT,  /* the level moved and stayed (CUSUM) */
-	ANOMALY_CAUSE_SHAPE,  /* off the series' usual daily shape */
+	ANOMALY_CAUSE_SPIKE, /* one value far outside the band */
+	ANOMALY_CAUSE_SHIFT, /* the level moved and stayed (CUSUM) */
+	ANOMALY_CAUSE_SHAPE, /* off the series' usual daily shape */
 };
 
 /*
@@ -127,24 +127,24 @@ enum anomaly_cause {
  * average, not a sum.
  */
 #define SEASON_BUCKET_SECS 300
-#define SEASON_BUCKETS (86400 / SEASON_BUCKET_SECS)
+#define SEASON_BUCKETS	   (86400 / SEASON_BUCKET_SECS)
 #define SEASON_STATE_BYTES 1904
 
 struct season_state {
-	int64_t first_usec;     /* first sample: days of history */
+	int64_t first_usec; /* first sample: days of history */
 	int64_t last_usec;
-	double interval;        /* EWMA of the sampling interval, seconds */
-	double mean, variance;  /* EWMA of the values, over season_days */
-	double residual_var;    /* EWMA of the squared smoothed residual,
-				   winsorised once judging: the spread */
-	double error_var;       /* EWMA of the squared residual against the
-				   hour's average level, unclipped as
-				   variance is */
-	double residual;        /* smoothed residual (smooth_samples) */
-	double explained;       /* 1 - error_var / variance, last sample */
-	int64_t judged;         /* samples judged by the profile */
-	float hour_var[24];     /* residual_var per hour of the day */
-	float level[SEASON_BUCKETS];    /* per-bucket average */
+	double interval;       /* EWMA of the sampling interval, seconds */
+	double mean, variance; /* EWMA of the values, over season_days */
+	double residual_var;   /* EWMA of the squared smoothed residual,
+				  winsorised once judging: the spread */
+	double error_var;      /* EWMA of the squared residual against the
+				  hour's average level, unclipped as
+				  variance is */
+	double residual;       /* smoothed residual (smooth_samples) */
+	double explained;      /* 1 - error_var / variance, last sample */
+	int64_t judged;	       /* samples judged by the profile */
+	float hour_var[24];    /* residual_var per hour of the day */
+	float level[SEASON_BUCKETS];	/* per-bucket average */
 	uint16_t count[SEASON_BUCKETS]; /* samples in it, saturating */
 };
 

@@ -322,8 +322,8 @@ static int season_bucket(int64_t time_usec)
 /* Samples a bucket receives per day at the observed sampling interval. */
 static double season_per_day(const struct season_state *season)
 {
-	double interval = season->interval > 0 ? season->interval
-					       : SEASON_BUCKET_SECS;
+	double interval =
+	    season->interval > 0 ? season->interval : SEASON_BUCKET_SECS;
 
 	return fmax(1.0, SEASON_BUCKET_SECS / interval);
 }
@@ -345,7 +345,7 @@ static bool season_has_say(const struct season_state *season,
 {
 	return params->season_explained > 0 &&
 	       season_history_days(season, time_usec) >=
-		       params->season_min_days &&
+		   params->season_min_days &&
 	       season->explained >= params->season_explained &&
 	       season->count[bucket] >= 2 * season_per_day(season);
 }
@@ -355,7 +355,8 @@ double season_expected(const struct season_state *season,
 {
 	int bucket = season_bucket(time_usec);
 
-	if (season == NULL || !season_has_say(season, params, time_usec, bucket))
+	if (season == NULL ||
+	    !season_has_say(season, params, time_usec, bucket))
 		return NAN;
 	return season->level[bucket];
 }
@@ -398,10 +399,10 @@ static double season_update(struct season_state *season,
 	} else if (time_usec > season->last_usec) {
 		double dt = (double)(time_usec - season->last_usec) / 1e6;
 
-		season->interval = season->interval > 0
-					   ? season->interval +
-						     0.05 * (dt - season->interval)
-					   : dt;
+		season->interval =
+		    season->interval > 0
+			? season->interval + 0.05 * (dt - season->interval)
+			: dt;
 		season->last_usec = time_usec;
 	}
 	per_day = season_per_day(season);
@@ -415,8 +416,8 @@ static double season_update(struct season_state *season,
 		double delta = value - season->mean;
 
 		season->mean += alpha * delta;
-		season->variance = (1.0 - alpha) *
-				   (season->variance + alpha * delta * delta);
+		season->variance =
+		    (1.0 - alpha) * (season->variance + alpha * delta * delta);
 	}
 	floor = fmax(fmax(params->relative_floor * fabs(season->mean),
 			  params->min_stddev),
@@ -426,13 +427,14 @@ static double season_update(struct season_state *season,
 		int hour = bucket / (SEASON_BUCKETS / 24);
 		double residual = value - season->level[bucket];
 		double rate = alpha_of_span(
-			fmin(span, (double)season->judged + 1 + per_day));
+		    fmin(span, (double)season->judged + 1 + per_day));
 		double coarse = value - season_hour_level(season, hour);
 		double off, smooth, clipped;
 
 		season->error_var +=
-			rate * (coarse * coarse - season->error_var);
-		season->residual += smooth_alpha * (residual - season->residual);
+		    rate * (coarse * coarse - season->error_var);
+		season->residual +=
+		    smooth_alpha * (residual - season->residual);
 		smooth = season->residual;
 		/*
 		 * The spread of the smoothed residual itself, per hour of the
@@ -447,7 +449,8 @@ static double season_update(struct season_state *season,
 		if (season_has_say(season, params, time_usec, bucket))
 			score = 0;
 		if (score == 0 && off > 0 &&
-		    (params->min_deviation <= 0 || off >= params->min_deviation))
+		    (params->min_deviation <= 0 ||
+		     off >= params->min_deviation))
 			score = squash(off / spread, params->z_alert);
 		/* Once judging, an anomaly must not teach the spread fast. */
 		clipped = smooth;
@@ -455,25 +458,25 @@ static double season_update(struct season_state *season,
 			clipped = fmax(fmin(smooth, WINSOR_SPREADS * spread),
 				       -WINSOR_SPREADS * spread);
 		season->residual_var +=
-			rate * (clipped * clipped - season->residual_var);
+		    rate * (clipped * clipped - season->residual_var);
 		if (season->hour_var[hour] <= 0)
 			season->hour_var[hour] = (float)(clipped * clipped);
 		else
-			season->hour_var[hour] += (float)(
-				fmin(0.5, 24 * rate) *
-				(clipped * clipped - season->hour_var[hour]));
+			season->hour_var[hour] +=
+			    (float)(fmin(0.5, 24 * rate) *
+				    (clipped * clipped -
+				     season->hour_var[hour]));
 		season->judged++;
 	}
 	season->explained = season->variance > 0
-				    ? 1.0 - season->error_var /
-						    season->variance
-				    : 0;
+				? 1.0 - season->error_var / season->variance
+				: 0;
 	/* The bucket's level: an average over about season_days days. */
 	cap = fmin(65535.0, fmax(1.0, params->season_days) * per_day);
 	if (season->count[bucket] < cap)
 		season->count[bucket]++;
-	season->level[bucket] += (float)((value - season->level[bucket]) /
-					 season->count[bucket]);
+	season->level[bucket] +=
+	    (float)((value - season->level[bucket]) / season->count[bucket]);
 	return score;
 }
 
@@ -487,8 +490,7 @@ double anomaly_update_seasonal(struct anomaly_state *state,
 	score = anomaly_update(state, params, value);
 	if (season == NULL || !isfinite(value))
 		return score;
-	shape = season_update(season, params, state->samples, time_usec,
-			      value);
+	shape = season_update(season, params, state->samples, time_usec, value);
 	if (state->samples <= params->warmup_samples || shape <= score)
 		return score;
 	state->score = shape;

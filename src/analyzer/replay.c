@@ -200,8 +200,8 @@ int analyzer_replay(FILE *in, const char *name,
 			time_secs = last_time;
 		last_time = time_secs;
 		alert = analyzer_series_step(&state, &season, params,
-					     (int64_t)(time_secs * 1e6),
-					     value, &score) == DETECT_FIRE;
+					     (int64_t)(time_secs * 1e6), value,
+					     &score) == DETECT_FIRE;
 		alerts += alert;
 		rows++;
 		fprintf(out, "%.*s,%.17g,%.6f,%d\n",

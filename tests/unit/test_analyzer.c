@@ -531,8 +531,8 @@ static void test_state_without_a_profile_still_loads(void **state)
 {
 	struct config *config = load("[analyzer]\n"
 				     "anomaly_series = [\"app.latency_ms\"]\n");
-	struct memory_store m = { 0 };
-	struct blobstore store = { memory_save, memory_load, &m, 300 };
+	struct memory_store m = {0};
+	struct blobstore store = {memory_save, memory_load, &m, 300};
 	struct metric_registry *r1 = metrics_new(4, 64);
 	struct metric_registry *r2 = metrics_new(4, 64);
 	struct analyzer *before = analyzer_new(config, 4);
@@ -543,7 +543,7 @@ static void test_state_without_a_profile_still_loads(void **state)
 	/* The profile section: magic, size, the profile. */
 	size_t section = 8 + SEASON_STATE_BYTES, v1;
 	int n;
-	struct captured c = { 0 };
+	struct captured c = {0};
 
 	(void)state;
 	analyzer_set_sink(before, capture, &c);
@@ -579,9 +579,8 @@ static void test_state_without_a_profile_still_loads(void **state)
 		blobstore_set(NULL);
 		n = analyzer_state_export(cold, r3, id3, x, sizeof(x));
 		feed_wave(fresh, r3, id3, 200, 201);
-		assert_int_equal(analyzer_state_export(fresh, r3, id3, y,
-						       sizeof(y)),
-				 n);
+		assert_int_equal(
+		    analyzer_state_export(fresh, r3, id3, y, sizeof(y)), n);
 		assert_memory_equal(x, y, (size_t)n);
 		analyzer_free(cold);
 		analyzer_free(fresh);
@@ -597,17 +596,17 @@ static void test_state_without_a_profile_still_loads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_threshold_alert_fires_and_resolves),
-		cmocka_unit_test(test_override_turns_anomaly_off_by_glob),
-		cmocka_unit_test(test_stale_series_skipped_and_reused_slot_reset),
-		cmocka_unit_test(test_alert_carries_history),
-		cmocka_unit_test(test_override_per_mount),
-		cmocka_unit_test(test_override_below),
-		cmocka_unit_test(test_cpu_net_of_niced_work),
-		cmocka_unit_test(test_bad_override_is_a_config_error),
-		cmocka_unit_test(test_shipped_example_matches_defaults),
-		cmocka_unit_test(test_state_goes_through_the_blob_store),
-		cmocka_unit_test(test_state_without_a_profile_still_loads),
+	    cmocka_unit_test(test_threshold_alert_fires_and_resolves),
+	    cmocka_unit_test(test_override_turns_anomaly_off_by_glob),
+	    cmocka_unit_test(test_stale_series_skipped_and_reused_slot_reset),
+	    cmocka_unit_test(test_alert_carries_history),
+	    cmocka_unit_test(test_override_per_mount),
+	    cmocka_unit_test(test_override_below),
+	    cmocka_unit_test(test_cpu_net_of_niced_work),
+	    cmocka_unit_test(test_bad_override_is_a_config_error),
+	    cmocka_unit_test(test_shipped_example_matches_defaults),
+	    cmocka_unit_test(test_state_goes_through_the_blob_store),
+	    cmocka_unit_test(test_state_without_a_profile_still_loads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

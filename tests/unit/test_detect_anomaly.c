@@ -50,9 +50,9 @@ struct run {
 	int alerts;
 	int first_alert;     /* row of the first alert, -1 if none */
 	int alert_rows[16];
-	uint8_t causes[16];  /* enum anomaly_cause of each alert */
+	uint8_t causes[16]; /* enum anomaly_cause of each alert */
 	double max_score;
-	double explained;    /* the profile's share of the variance at the end */
+	double explained; /* the profile's share of the variance at the end */
 };
 
 /* One profile for the replays, as `replay` has (too big for the stack of
@@ -72,8 +72,7 @@ static struct run replay(series_fn f, int rows,
 	for (int i = 0; i < rows; i++) {
 		double score;
 		enum detect_transition t = analyzer_series_step(
-			&s, &season, params, (int64_t)i * STEP_USEC, f(i),
-			&score);
+		    &s, &season, params, (int64_t)i * STEP_USEC, f(i), &score);
 
 		if (i > params->warmup_samples && score > r.max_score)
 			r.max_score = score;
@@ -598,28 +597,28 @@ static void test_non_seasonal_series_keeps_the_generic_verdicts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_noisy_flat_line_is_quiet),
-		cmocka_unit_test(test_slow_ramp_is_not_an_anomaly),
-		cmocka_unit_test(test_sawtooth_with_daily_cleanup_learnt),
-		cmocka_unit_test(test_flat_series_that_twitches_is_quiet),
-		cmocka_unit_test(test_step_is_reported_once_promptly),
-		cmocka_unit_test(test_spike_is_reported_at_its_row),
-		cmocka_unit_test(test_daily_cycle_is_normal),
-		cmocka_unit_test(test_counter_reset_alerts_once_then_relearns),
-		cmocka_unit_test(test_holdoff_suppresses_repeats),
-		cmocka_unit_test(test_not_finite_values_are_ignored),
-		cmocka_unit_test(test_state_is_small),
-		cmocka_unit_test(test_clean_daily_cycle_raises_nothing),
-		cmocka_unit_test(test_flattened_middle_of_the_day_is_an_anomaly),
-		cmocka_unit_test(test_missing_daily_peak_is_an_anomaly),
-		cmocka_unit_test(
-			test_non_seasonal_series_keeps_the_generic_verdicts),
-		cmocka_unit_test(test_small_blip_under_the_floor_is_quiet),
-		cmocka_unit_test(test_sustained_retransmit_surge_alerts_once),
-		cmocka_unit_test(test_drop_of_an_error_rate_never_alerts),
-		cmocka_unit_test(test_percent_needs_several_points),
-		cmocka_unit_test(test_wall_time_warmup_holds_the_first_verdict),
-		cmocka_unit_test(test_default_series_and_units),
+	    cmocka_unit_test(test_noisy_flat_line_is_quiet),
+	    cmocka_unit_test(test_slow_ramp_is_not_an_anomaly),
+	    cmocka_unit_test(test_sawtooth_with_daily_cleanup_learnt),
+	    cmocka_unit_test(test_flat_series_that_twitches_is_quiet),
+	    cmocka_unit_test(test_step_is_reported_once_promptly),
+	    cmocka_unit_test(test_spike_is_reported_at_its_row),
+	    cmocka_unit_test(test_daily_cycle_is_normal),
+	    cmocka_unit_test(test_counter_reset_alerts_once_then_relearns),
+	    cmocka_unit_test(test_holdoff_suppresses_repeats),
+	    cmocka_unit_test(test_not_finite_values_are_ignored),
+	    cmocka_unit_test(test_state_is_small),
+	    cmocka_unit_test(test_clean_daily_cycle_raises_nothing),
+	    cmocka_unit_test(test_flattened_middle_of_the_day_is_an_anomaly),
+	    cmocka_unit_test(test_missing_daily_peak_is_an_anomaly),
+	    cmocka_unit_test(
+		test_non_seasonal_series_keeps_the_generic_verdicts),
+	    cmocka_unit_test(test_small_blip_under_the_floor_is_quiet),
+	    cmocka_unit_test(test_sustained_retransmit_surge_alerts_once),
+	    cmocka_unit_test(test_drop_of_an_error_rate_never_alerts),
+	    cmocka_unit_test(test_percent_needs_several_points),
+	    cmocka_unit_test(test_wall_time_warmup_holds_the_first_verdict),
+	    cmocka_unit_test(test_default_series_and_units),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
