@@ -117,15 +117,14 @@ static void start_sources(struct logscan_state *state)
 	if (config->files.count > 0) {
 		r = file_source_start(&state->context, &state->files);
 		if (r < 0)
-			log_warning("logscan: cannot follow files: %s",
-				    strerror(-r));
+			log_warning_errno(r, "logscan: cannot follow files");
 	}
 	if (config->kmsg) {
 		r = kmsg_source_start(&state->context, &state->kmsg);
 		if (r < 0)
-			log_warning("logscan: cannot read %s: %s; kernel "
+			log_warning_errno(r, "logscan: cannot read %s: %m; kernel "
 				    "messages are not scanned%s",
-				    config->kmsg_path, strerror(-r),
+				    config->kmsg_path,
 				    r == -EPERM || r == -EACCES ?
 					    " (needs CAP_SYSLOG)" : "");
 	}
@@ -133,11 +132,10 @@ static void start_sources(struct logscan_state *state)
 		r = journal_source_start(&state->context, state->kmsg != NULL,
 					 &state->journal);
 		if (r < 0)
-			log_warning("logscan: cannot open the journal%s%s: %s",
+			log_warning_errno(r, "logscan: cannot open the journal%s%s",
 				    config->journal_directory ? " in " : "",
 				    config->journal_directory ?
-					    config->journal_directory : "",
-				    strerror(-r));
+					    config->journal_directory : "");
 	}
 }
 
