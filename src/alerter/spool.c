@@ -83,9 +83,11 @@ static void report_failure(struct spool *s, int r, const char *what)
 	if (s->failing)
 		return;
 	s->failing = true;
-	log_error_errno(r, "alert spool: cannot %s %s; messages are kept in "
+	log_error_errno(r,
+			"alert spool: cannot %s %s; messages are kept in "
 			"memory and delivered from there, and written out as "
-			"soon as the disk allows", what, SPOOL_FILE);
+			"soon as the disk allows",
+			what, SPOOL_FILE);
 }
 
 static void report_recovery(struct spool *s)

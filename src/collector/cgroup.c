@@ -32,7 +32,6 @@
 
 #include "core/config.h"
 #include "core/log.h"
-#include "logscan/logscan.h"
 #include "core/util.h"
 
 #define WALK_DEPTH 3
@@ -305,15 +304,16 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 		snprintf(e->labels, sizeof(e->labels), "cgroup=%s", safe);
 	}
 	if (read_memory(s, ctx, path, &current, &max)) {
-		collect_emit(ctx, &e->refs[G_MEMORY], "cgroup.memory_bytes", e->labels,
-		     (double)current);
+		collect_emit(ctx, &e->refs[G_MEMORY], "cgroup.memory_bytes",
+			     e->labels, (double)current);
 		if (max > 0) {
 			collect_emit(ctx, &e->refs[G_MEMORY_MAX],
-			     "cgroup.memory_max_bytes", e->labels,
-			     (double)max);
-			collect_emit(ctx, &e->refs[G_MEMORY_PCT],
-			     "cgroup.memory_used_percent", e->labels,
-			     collect_percent_of((double)current, (double)max));
+				     "cgroup.memory_max_bytes", e->labels,
+				     (double)max);
+			collect_emit(
+			    ctx, &e->refs[G_MEMORY_PCT],
+			    "cgroup.memory_used_percent", e->labels,
+			    collect_percent_of((double)current, (double)max));
 		}
 	}
 	/* v1 counts OOM kills (Linux 4.13+) but not OOM events. */
@@ -321,16 +321,17 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 	    read_keyed(s->memory_fd, path, "memory.events", "oom", &events) &&
 	    counter_delta(&cg->oom, events, ctx->now_usec, 64, &delta))
 		collect_emit(ctx, &e->refs[G_OOM], "cgroup.oom_events_delta",
-		     e->labels, (double)delta);
+			     e->labels, (double)delta);
 	if (read_keyed(s->memory_fd, path,
 		       s->v1 ? "memory.oom_control" : "memory.events",
 		       "oom_kill", &events) &&
 	    counter_delta(&cg->oom_kill, events, ctx->now_usec, 64, &delta)) {
-		collect_emit(ctx, &e->refs[G_OOM_KILL], "cgroup.oom_kills_delta",
-		     e->labels, (double)delta);
+		collect_emit(ctx, &e->refs[G_OOM_KILL],
+			     "cgroup.oom_kills_delta", e->labels,
+			     (double)delta);
 		/* A point event: it happened, nothing resolves it. The
 		 * kernel log's line says it with the victim (logscan). */
-		if (logscan_kernel_log_active())
+		if (event_claimed("cgroup_oom_kill"))
 			delta = 0;
 		if (delta > 0)
 			collect_alert(ctx, "cgroup_oom_kill",
@@ -344,17 +345,19 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 	last_time = cg->cpu_usec.time_usec;
 	if (read_cpu_usec(s, ctx, path, &usage) &&
 	    counter_delta(&cg->cpu_usec, usage, ctx->now_usec, 64, &delta))
-		collect_emit(ctx, &e->refs[G_CPU], "cgroup.cpu_percent", e->labels,
-		     collect_percent_of((double)delta,
-				(double)(ctx->now_usec - last_time)));
+		collect_emit(
+		    ctx, &e->refs[G_CPU], "cgroup.cpu_percent", e->labels,
+		    collect_percent_of((double)delta,
+				       (double)(ctx->now_usec - last_time)));
 	if (read_limit(ctx, s->pids_fd, path, "pids.current", &pids)) {
 		collect_emit(ctx, &e->refs[G_PIDS], "cgroup.pids", e->labels,
-		     (double)pids);
+			     (double)pids);
 		if (read_limit(ctx, s->pids_fd, path, "pids.max", &pids_max) &&
 		    pids_max > 0)
-			collect_emit(ctx, &e->refs[G_PIDS_PCT],
-			     "cgroup.pids_used_percent", e->labels,
-			     collect_percent_of((double)pids, (double)pids_max));
+			collect_emit(
+			    ctx, &e->refs[G_PIDS_PCT],
+			    "cgroup.pids_used_percent", e->labels,
+			    collect_percent_of((double)pids, (double)pids_max));
 	}
 }
 

@@ -100,13 +100,16 @@ struct tick_file {
 	const char *path;           /* relative to dirfd */
 };
 
-void collect_tick_file_init(struct tick_file *file, int dirfd, const char *path);
+void collect_tick_file_init(struct tick_file *file, int dirfd,
+			    const char *path);
 /* Bytes read (NUL-terminated in ctx->buffer) or -errno; -EFBIG if cut. */
-ssize_t collect_tick_file_read(struct tick_file *file, struct collect_context *ctx);
+ssize_t collect_tick_file_read(struct tick_file *file,
+			       struct collect_context *ctx);
 void collect_tick_file_close(struct tick_file *file);
 
 /* A one-off read of a small file into buf; bytes or -errno. */
-ssize_t collect_read_small_file(int dirfd, const char *path, char *buf, size_t size);
+ssize_t collect_read_small_file(int dirfd, const char *path, char *buf,
+				size_t size);
 
 /*
  * A metric id cached by its owner: 0 = not registered yet, else id + 1. The
@@ -114,13 +117,14 @@ ssize_t collect_read_small_file(int dirfd, const char *path, char *buf, size_t s
  */
 typedef int metric_ref;
 
-void collect_emit(struct collect_context *ctx, metric_ref *ref, const char *name,
-	  const char *labels, double value);
+void collect_emit(struct collect_context *ctx, metric_ref *ref,
+		  const char *name, const char *labels, double value);
 void collect_emit_retire(struct collect_context *ctx, metric_ref *ref);
 
 /* Rate of a counter emitted as a sample, nothing on the first or a reset. */
-void collect_emit_rate(struct collect_context *ctx, metric_ref *ref, const char *name,
-	       const char *labels, struct counter *counter, uint64_t value);
+void collect_emit_rate(struct collect_context *ctx, metric_ref *ref,
+		       const char *name, const char *labels,
+		       struct counter *counter, uint64_t value);
 
 /*
  * Entities: things with a key and their own series that appear and vanish.
@@ -146,7 +150,7 @@ struct entity_table {
 };
 
 int collect_entity_table_init(struct entity_table *table, size_t item_size,
-		      size_t capacity);
+			      size_t capacity);
 void collect_entity_table_free(struct entity_table *table);
 struct entity *collect_entity_at(const struct entity_table *table, size_t i);
 /*
@@ -154,10 +158,11 @@ struct entity *collect_entity_at(const struct entity_table *table, size_t i);
  * header (*is_new set). NULL when the table is full (said once).
  */
 struct entity *collect_entity_get(struct collect_context *ctx,
-			  struct entity_table *table, const char *key,
-			  bool *is_new);
+				  struct entity_table *table, const char *key,
+				  bool *is_new);
 /* Retires the series of entities not seen this tick and frees their slots. */
-void collect_entity_sweep(struct collect_context *ctx, struct entity_table *table);
+void collect_entity_sweep(struct collect_context *ctx,
+			  struct entity_table *table);
 
 /* Label value made safe for "key=value,key=value": ',' '=' '\n' -> '_'. */
 void collect_label_value_copy(char *dst, const char *src, size_t size);

@@ -244,8 +244,9 @@ void collector_set_collect(struct collector_set *set, int64_t now_usec)
 			continue;
 		ctx->current = instance;
 		instance->ops->collect(instance->state, ctx);
-		collect_emit(ctx, &instance->errors_ref, "agent.collector_errors",
-		     instance->errors_labels, (double)instance->errors);
+		collect_emit(ctx, &instance->errors_ref,
+			     "agent.collector_errors", instance->errors_labels,
+			     (double)instance->errors);
 	}
 	ctx->current = NULL;
 }
@@ -383,7 +384,8 @@ static ssize_t pread_all(int fd, char *buffer, size_t size)
 	return (ssize_t)used;
 }
 
-ssize_t collect_tick_file_read(struct tick_file *file, struct collect_context *ctx)
+ssize_t collect_tick_file_read(struct tick_file *file,
+			       struct collect_context *ctx)
 {
 	ssize_t n;
 
@@ -411,7 +413,8 @@ void collect_tick_file_close(struct tick_file *file)
 	file->fd = -1;
 }
 
-ssize_t collect_read_small_file(int dirfd, const char *path, char *buf, size_t size)
+ssize_t collect_read_small_file(int dirfd, const char *path, char *buf,
+				size_t size)
 {
 	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	ssize_t n;
@@ -427,8 +430,8 @@ ssize_t collect_read_small_file(int dirfd, const char *path, char *buf, size_t s
 
 /* ---- metrics ---- */
 
-void collect_emit(struct collect_context *ctx, metric_ref *ref, const char *name,
-	  const char *labels, double value)
+void collect_emit(struct collect_context *ctx, metric_ref *ref,
+		  const char *name, const char *labels, double value)
 {
 	if (*ref == 0) {
 		int id = metrics_register(ctx->metrics, name, labels);
@@ -447,8 +450,9 @@ void collect_emit_retire(struct collect_context *ctx, metric_ref *ref)
 	*ref = 0;
 }
 
-void collect_emit_rate(struct collect_context *ctx, metric_ref *ref, const char *name,
-	       const char *labels, struct counter *counter, uint64_t value)
+void collect_emit_rate(struct collect_context *ctx, metric_ref *ref,
+		       const char *name, const char *labels,
+		       struct counter *counter, uint64_t value)
 {
 	double rate;
 
@@ -459,7 +463,7 @@ void collect_emit_rate(struct collect_context *ctx, metric_ref *ref, const char 
 /* ---- entities ---- */
 
 int collect_entity_table_init(struct entity_table *table, size_t item_size,
-		      size_t capacity)
+			      size_t capacity)
 {
 	table->items = zeroed_pages_alloc(capacity, item_size);
 	table->item_size = item_size;
@@ -482,8 +486,8 @@ struct entity *collect_entity_at(const struct entity_table *table, size_t i)
 }
 
 struct entity *collect_entity_get(struct collect_context *ctx,
-			  struct entity_table *table, const char *key,
-			  bool *is_new)
+				  struct entity_table *table, const char *key,
+				  bool *is_new)
 {
 	struct entity *free_slot = NULL;
 
@@ -521,7 +525,8 @@ struct entity *collect_entity_get(struct collect_context *ctx,
 	return free_slot;
 }
 
-void collect_entity_sweep(struct collect_context *ctx, struct entity_table *table)
+void collect_entity_sweep(struct collect_context *ctx,
+			  struct entity_table *table)
 {
 	for (size_t i = 0; i < table->limit; i++) {
 		struct entity *e = collect_entity_at(table, i);

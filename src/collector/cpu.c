@@ -141,10 +141,12 @@ static void emit_core(struct cpu_state *s, struct collect_context *ctx,
 	core->seen = true;
 	if (times_delta_total(now, &core->last, &total)) {
 		snprintf(labels, sizeof(labels), "cpu=%lu", index);
-		collect_emit(ctx, &core->usage, "cpu.core_usage_percent", labels,
-		     100.0 - collect_percent_of(delta(now, &core->last, CPU_IDLE) +
-					delta(now, &core->last, CPU_IOWAIT),
-					total));
+		collect_emit(
+		    ctx, &core->usage, "cpu.core_usage_percent", labels,
+		    100.0 - collect_percent_of(
+				delta(now, &core->last, CPU_IDLE) +
+				    delta(now, &core->last, CPU_IOWAIT),
+				total));
 	}
 	core->last = *now;
 }
@@ -159,25 +161,33 @@ static void emit_total(struct cpu_state *s, struct collect_context *ctx,
 	if (times_delta_total(now, then, &total)) {
 		idle = delta(now, then, CPU_IDLE) + delta(now, then, CPU_IOWAIT);
 		collect_emit(ctx, &m[M_USAGE], "cpu.usage_percent", "",
-		     100.0 - collect_percent_of(idle, total));
+			     100.0 - collect_percent_of(idle, total));
 		collect_emit(ctx, &m[M_USER], "cpu.user_percent", "",
-		     collect_percent_of(delta(now, then, CPU_USER) +
-				delta(now, then, CPU_NICE), total));
-		collect_emit(ctx, &m[M_SYSTEM], "cpu.system_percent", "",
-		     collect_percent_of(delta(now, then, CPU_SYSTEM), total));
-		collect_emit(ctx, &m[M_IOWAIT], "cpu.iowait_percent", "",
-		     collect_percent_of(delta(now, then, CPU_IOWAIT), total));
-		collect_emit(ctx, &m[M_STEAL], "cpu.steal_percent", "",
-		     collect_percent_of(delta(now, then, CPU_STEAL), total));
-		collect_emit(ctx, &m[M_IRQ], "cpu.irq_percent", "",
-		     collect_percent_of(delta(now, then, CPU_IRQ) +
-				delta(now, then, CPU_SOFTIRQ), total));
-		collect_emit(ctx, &m[M_IDLE], "cpu.idle_percent", "",
-		     collect_percent_of(delta(now, then, CPU_IDLE), total));
+			     collect_percent_of(delta(now, then, CPU_USER) +
+						    delta(now, then, CPU_NICE),
+						total));
+		collect_emit(
+		    ctx, &m[M_SYSTEM], "cpu.system_percent", "",
+		    collect_percent_of(delta(now, then, CPU_SYSTEM), total));
+		collect_emit(
+		    ctx, &m[M_IOWAIT], "cpu.iowait_percent", "",
+		    collect_percent_of(delta(now, then, CPU_IOWAIT), total));
+		collect_emit(
+		    ctx, &m[M_STEAL], "cpu.steal_percent", "",
+		    collect_percent_of(delta(now, then, CPU_STEAL), total));
+		collect_emit(
+		    ctx, &m[M_IRQ], "cpu.irq_percent", "",
+		    collect_percent_of(delta(now, then, CPU_IRQ) +
+					   delta(now, then, CPU_SOFTIRQ),
+				       total));
+		collect_emit(
+		    ctx, &m[M_IDLE], "cpu.idle_percent", "",
+		    collect_percent_of(delta(now, then, CPU_IDLE), total));
 		/* Niced (background) work, part of user: the analyzer
 		 * leaves it out of "CPU busy". */
-		collect_emit(ctx, &m[M_NICE], "cpu.nice_percent", "",
-		     collect_percent_of(delta(now, then, CPU_NICE), total));
+		collect_emit(
+		    ctx, &m[M_NICE], "cpu.nice_percent", "",
+		    collect_percent_of(delta(now, then, CPU_NICE), total));
 	}
 	s->total = *now;
 }
@@ -228,32 +238,36 @@ static void cpu_collect(void *data, struct collect_context *ctx)
 		} else if (collect_line_starts_with(p, "ctxt")) {
 			q += 4;
 			if (collect_parse_u64(&q, &value))
-				collect_emit_rate(ctx, &s->refs[M_CTXT],
-					  "cpu.context_switches_per_sec", "",
-					  &s->context_switches, value);
+				collect_emit_rate(
+				    ctx, &s->refs[M_CTXT],
+				    "cpu.context_switches_per_sec", "",
+				    &s->context_switches, value);
 		} else if (collect_line_starts_with(p, "processes")) {
 			q += 9;
 			if (collect_parse_u64(&q, &value))
 				collect_emit_rate(ctx, &s->refs[M_FORKS],
-					  "cpu.forks_per_sec", "", &s->forks,
-					  value);
+						  "cpu.forks_per_sec", "",
+						  &s->forks, value);
 		} else if (collect_line_starts_with(p, "procs_running")) {
 			q += 13;
 			if (collect_parse_u64(&q, &value))
 				collect_emit(ctx, &s->refs[M_RUNNING],
-				     "cpu.procs_running", "", (double)value);
+					     "cpu.procs_running", "",
+					     (double)value);
 		} else if (collect_line_starts_with(p, "procs_blocked")) {
 			q += 13;
 			if (collect_parse_u64(&q, &value))
 				collect_emit(ctx, &s->refs[M_BLOCKED],
-				     "cpu.procs_blocked", "", (double)value);
+					     "cpu.procs_blocked", "",
+					     (double)value);
 		}
 	}
 	if (!have_total) {
 		collect_error(ctx, "stat: no aggregate cpu line");
 		return;
 	}
-	collect_emit(ctx, &s->refs[M_CORES], "cpu.cores_online", "", (double)cores);
+	collect_emit(ctx, &s->refs[M_CORES], "cpu.cores_online", "",
+		     (double)cores);
 	/* A core gone offline loses its baseline: no bogus delta on return. */
 	for (size_t i = 0; i < s->core_capacity; i++)
 		if (!s->cores[i].seen)

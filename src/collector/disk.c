@@ -381,11 +381,12 @@ static int disk_init(void *data, struct collect_context *ctx,
 			  "under proc_root";
 		return -ENOENT;
 	}
-	r = collect_entity_table_init(&s->filesystems, sizeof(struct filesystem),
-			      MAX_FILESYSTEMS);
+	r = collect_entity_table_init(
+	    &s->filesystems, sizeof(struct filesystem), MAX_FILESYSTEMS);
 	if (r == 0)
-		r = collect_entity_table_init(&s->devices, sizeof(struct block_device),
-				      MAX_BLOCK_DEVICES);
+		r = collect_entity_table_init(&s->devices,
+					      sizeof(struct block_device),
+					      MAX_BLOCK_DEVICES);
 	if (r == 0)
 		say_hidden_filesystems(s, ctx);
 	return r;
@@ -407,8 +408,10 @@ static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
 		return;
 	fs = (struct filesystem *)e;
 	if (is_new) {
-		collect_label_value_copy(label_mount, mount, sizeof(label_mount));
-		collect_label_value_copy(label_source, source, sizeof(label_source));
+		collect_label_value_copy(label_mount, mount,
+					 sizeof(label_mount));
+		collect_label_value_copy(label_source, source,
+					 sizeof(label_source));
 		snprintf(e->labels, sizeof(e->labels),
 			 "device=%.40s,fstype=%.16s,mount=%.80s", label_source,
 			 fstype, label_mount);
@@ -423,21 +426,25 @@ static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
 	free_bytes = (double)st.f_bfree * (double)st.f_frsize;
 	available = (double)st.f_bavail * (double)st.f_frsize;
 	used = total - free_bytes;
-	collect_emit(ctx, &e->refs[F_TOTAL], "disk.total_bytes", e->labels, total);
+	collect_emit(ctx, &e->refs[F_TOTAL], "disk.total_bytes", e->labels,
+		     total);
 	collect_emit(ctx, &e->refs[F_USED], "disk.used_bytes", e->labels, used);
-	collect_emit(ctx, &e->refs[F_FREE], "disk.free_bytes", e->labels, available);
+	collect_emit(ctx, &e->refs[F_FREE], "disk.free_bytes", e->labels,
+		     available);
 	/* As df(1): the share of what non-root users could use. */
 	collect_emit(ctx, &e->refs[F_USED_PCT], "disk.used_percent", e->labels,
-	     collect_percent_of(used, used + available));
+		     collect_percent_of(used, used + available));
 	if (st.f_files > 0) {
 		inodes_used = (double)(st.f_files - st.f_ffree);
-		collect_emit(ctx, &e->refs[F_INODES_PCT], "disk.inodes_used_percent",
-		     e->labels, collect_percent_of(inodes_used, (double)st.f_files));
+		collect_emit(
+		    ctx, &e->refs[F_INODES_PCT], "disk.inodes_used_percent",
+		    e->labels,
+		    collect_percent_of(inodes_used, (double)st.f_files));
 		collect_emit(ctx, &e->refs[F_INODES_FREE], "disk.inodes_free",
-		     e->labels, (double)st.f_favail);
+			     e->labels, (double)st.f_favail);
 	}
 	collect_emit(ctx, &e->refs[F_READ_ONLY], "disk.read_only", e->labels,
-	     read_only ? 1 : 0);
+		     read_only ? 1 : 0);
 	/*
 	 * Read-only from the start is a choice; going read-only while in use
 	 * is the kernel giving up on errors (errors=remount-ro): an alert.
@@ -463,7 +470,7 @@ static void clear_unmounted(struct disk_state *s, struct collect_context *ctx)
 {
 	for (size_t i = 0; i < s->filesystems.limit; i++) {
 		struct filesystem *fs =
-			(struct filesystem *)collect_entity_at(&s->filesystems, i);
+		    (struct filesystem *)collect_entity_at(&s->filesystems, i);
 
 		if (fs->head.used && fs->head.seen_tick != ctx->tick &&
 		    fs->alert_firing)
@@ -560,28 +567,29 @@ static void emit_device(struct disk_state *s, struct collect_context *ctx,
 		if (!counter_delta(&dev->counters[c], v[c], ctx->now_usec, 64,
 				   &delta[c]))
 			have = false;
-	collect_emit(ctx, &e->refs[B_IN_FLIGHT], "disk.io_in_progress", e->labels,
-	     (double)in_flight);
+	collect_emit(ctx, &e->refs[B_IN_FLIGHT], "disk.io_in_progress",
+		     e->labels, (double)in_flight);
 	if (!have)
 		return;
 	seconds = (double)(ctx->now_usec - last_time) / 1e6;
 	/* diskstats counts 512-byte sectors whatever the device's own. */
-	collect_emit(ctx, &e->refs[B_READ_BYTES], "disk.read_bytes_per_sec", e->labels,
-	     (double)delta[C_READ_SECTORS] * 512 / seconds);
+	collect_emit(ctx, &e->refs[B_READ_BYTES], "disk.read_bytes_per_sec",
+		     e->labels, (double)delta[C_READ_SECTORS] * 512 / seconds);
 	collect_emit(ctx, &e->refs[B_WRITE_BYTES], "disk.write_bytes_per_sec",
-	     e->labels, (double)delta[C_WRITE_SECTORS] * 512 / seconds);
+		     e->labels, (double)delta[C_WRITE_SECTORS] * 512 / seconds);
 	collect_emit(ctx, &e->refs[B_READS], "disk.reads_per_sec", e->labels,
-	     (double)delta[C_READS] / seconds);
+		     (double)delta[C_READS] / seconds);
 	collect_emit(ctx, &e->refs[B_WRITES], "disk.writes_per_sec", e->labels,
-	     (double)delta[C_WRITES] / seconds);
-	collect_emit(ctx, &e->refs[B_UTIL], "disk.util_percent", e->labels,
-	     collect_percent_of((double)delta[C_IO_MS], seconds * 1000) > 100
-		     ? 100
-		     : collect_percent_of((double)delta[C_IO_MS], seconds * 1000));
+		     (double)delta[C_WRITES] / seconds);
+	collect_emit(
+	    ctx, &e->refs[B_UTIL], "disk.util_percent", e->labels,
+	    collect_percent_of((double)delta[C_IO_MS], seconds * 1000) > 100
+		? 100
+		: collect_percent_of((double)delta[C_IO_MS], seconds * 1000));
 	ios = (double)(delta[C_READS] + delta[C_WRITES]);
-	collect_emit(ctx, &e->refs[B_AWAIT], "disk.await_ms", e->labels,
-	     ios > 0 ? (double)(delta[C_READ_MS] + delta[C_WRITE_MS]) / ios
-		     : 0);
+	collect_emit(
+	    ctx, &e->refs[B_AWAIT], "disk.await_ms", e->labels,
+	    ios > 0 ? (double)(delta[C_READ_MS] + delta[C_WRITE_MS]) / ios : 0);
 }
 
 /*
@@ -606,7 +614,8 @@ static void collect_diskstats(struct disk_state *s,
 
 		if (*p == '\n')
 			continue;
-		if (!collect_parse_u64(&q, &major) || !collect_parse_u64(&q, &minor) ||
+		if (!collect_parse_u64(&q, &major) ||
+		    !collect_parse_u64(&q, &minor) ||
 		    !collect_parse_word(&q, name, sizeof(name))) {
 			collect_error(ctx, "diskstats: malformed line");
 			continue;

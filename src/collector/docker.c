@@ -84,8 +84,8 @@ static int docker_init(void *data, struct collect_context *ctx,
 	s->multi = curl_multi_init();
 	if (s->multi == NULL)
 		return -ENOMEM;
-	return collect_entity_table_init(&s->containers, sizeof(struct container),
-				 MAX_CONTAINERS);
+	return collect_entity_table_init(
+	    &s->containers, sizeof(struct container), MAX_CONTAINERS);
 }
 
 static size_t on_data(char *bytes, size_t size, size_t count, void *userdata)
@@ -156,7 +156,7 @@ static struct container *container_for(struct docker_state *s,
 
 	for (size_t i = 0; i < s->containers.limit; i++) {
 		struct container *c =
-			(struct container *)collect_entity_at(&s->containers, i);
+		    (struct container *)collect_entity_at(&s->containers, i);
 
 		if (!c->head.used) {
 			if (free_slot == NULL)
@@ -167,14 +167,14 @@ static struct container *container_for(struct docker_state *s,
 	}
 	if (free_slot == NULL && s->containers.limit < s->containers.capacity)
 		free_slot = (struct container *)collect_entity_at(
-			&s->containers, s->containers.limit++);
+		    &s->containers, s->containers.limit++);
 	if (free_slot == NULL)
 		return NULL;
 	memset(free_slot, 0, sizeof(*free_slot));
 	string_copy(free_slot->head.key, name, sizeof(free_slot->head.key));
 	memcpy(free_slot->head.labels, "container=", 10);
 	collect_label_value_copy(free_slot->head.labels + 10, name,
-			 sizeof(free_slot->head.labels) - 10);
+				 sizeof(free_slot->head.labels) - 10);
 	free_slot->head.used = true;
 	return free_slot;
 }
@@ -327,7 +327,7 @@ static void emit_containers(struct docker_state *s,
 {
 	for (size_t i = 0; i < s->containers.limit; i++) {
 		struct container *c =
-			(struct container *)collect_entity_at(&s->containers, i);
+		    (struct container *)collect_entity_at(&s->containers, i);
 		uint64_t delta;
 
 		if (!c->head.used)
@@ -338,29 +338,31 @@ static void emit_containers(struct docker_state *s,
 			c->head.used = false;
 			continue;
 		}
-		collect_emit(ctx, &c->head.refs[D_RUNNING], "docker.container_running",
-		     c->head.labels, c->running ? 1 : 0);
+		collect_emit(ctx, &c->head.refs[D_RUNNING],
+			     "docker.container_running", c->head.labels,
+			     c->running ? 1 : 0);
 		if (!c->inspected)
 			continue;
 		collect_emit(ctx, &c->head.refs[D_RESTARTS],
-		     "docker.container_restarts_total", c->head.labels,
-		     (double)c->restarts);
+			     "docker.container_restarts_total", c->head.labels,
+			     (double)c->restarts);
 		if (counter_delta(&c->restart_counter, c->restarts,
 				  ctx->now_usec, 64, &delta))
 			collect_emit(ctx, &c->head.refs[D_RESTARTS_DELTA],
-			     "docker.container_restarts_delta", c->head.labels,
-			     (double)delta);
+				     "docker.container_restarts_delta",
+				     c->head.labels, (double)delta);
 		collect_emit(ctx, &c->head.refs[D_OOM_KILLED],
-		     "docker.container_oom_killed", c->head.labels,
-		     c->oom_killed ? 1 : 0);
+			     "docker.container_oom_killed", c->head.labels,
+			     c->oom_killed ? 1 : 0);
 		if (c->has_health)
 			collect_emit(ctx, &c->head.refs[D_HEALTHY],
-			     "docker.container_healthy", c->head.labels,
-			     c->healthy ? 1 : 0);
+				     "docker.container_healthy", c->head.labels,
+				     c->healthy ? 1 : 0);
 	}
-	collect_emit(ctx, &s->count_ref, "docker.containers", "", (double)s->listed);
+	collect_emit(ctx, &s->count_ref, "docker.containers", "",
+		     (double)s->listed);
 	collect_emit(ctx, &s->running_ref, "docker.containers_running", "",
-	     (double)s->running);
+		     (double)s->running);
 }
 
 static void docker_collect(void *data, struct collect_context *ctx)

@@ -51,7 +51,8 @@ static void fd_collect(void *data, struct collect_context *ctx)
 		return;
 	}
 	p = ctx->buffer;
-	if (!collect_parse_u64(&p, &allocated) || !collect_parse_u64(&p, &unused)) {
+	if (!collect_parse_u64(&p, &allocated) ||
+	    !collect_parse_u64(&p, &unused)) {
 		collect_error(ctx, "file-nr: malformed");
 		return;
 	}
@@ -65,14 +66,15 @@ static void fd_collect(void *data, struct collect_context *ctx)
 	if (unused > allocated)
 		unused = 0;
 	collect_emit(ctx, &s->refs[M_ALLOCATED], "fd.allocated", "",
-	     (double)(allocated - unused));
+		     (double)(allocated - unused));
 	if (max == 0) {
 		collect_error(ctx, "file-nr: no maximum");
 		return;
 	}
 	collect_emit(ctx, &s->refs[M_MAX], "fd.max", "", (double)max);
-	collect_emit(ctx, &s->refs[M_PCT], "fd.used_percent", "",
-	     collect_percent_of((double)(allocated - unused), (double)max));
+	collect_emit(
+	    ctx, &s->refs[M_PCT], "fd.used_percent", "",
+	    collect_percent_of((double)(allocated - unused), (double)max));
 }
 
 static void fd_fini(void *data, struct collect_context *ctx)

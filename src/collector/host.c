@@ -48,10 +48,11 @@ static int host_init(void *data, struct collect_context *ctx,
 
 	(void)reason;
 	collect_tick_file_init(&s->uptime, ctx->proc_fd, "uptime");
-	collect_tick_file_init(&s->boot_id, ctx->proc_fd, "sys/kernel/random/boot_id");
+	collect_tick_file_init(&s->boot_id, ctx->proc_fd,
+			       "sys/kernel/random/boot_id");
 	collect_tick_file_init(&s->tainted, ctx->proc_fd, "sys/kernel/tainted");
-	if (collect_read_small_file(ctx->proc_fd, "sys/kernel/osrelease", kernel,
-			    sizeof(kernel)) > 0) {
+	if (collect_read_small_file(ctx->proc_fd, "sys/kernel/osrelease",
+				    kernel, sizeof(kernel)) > 0) {
 		string_trim_end(kernel);
 		collect_label_value_copy(safe, kernel, sizeof(safe));
 		snprintf(s->info_labels, sizeof(s->info_labels), "kernel=%s",
@@ -126,7 +127,8 @@ static void check_boot_id(struct host_state *s, struct collect_context *ctx)
 	}
 	s->compared_with_state = true;
 	string_copy(s->last_boot_id, boot_id, sizeof(s->last_boot_id));
-	collect_emit(ctx, &s->refs[H_REBOOTED], "host.rebooted", "", rebooted ? 1 : 0);
+	collect_emit(ctx, &s->refs[H_REBOOTED], "host.rebooted", "",
+		     rebooted ? 1 : 0);
 }
 
 static void check_clock(struct host_state *s, struct collect_context *ctx)
@@ -145,7 +147,7 @@ static void check_clock(struct host_state *s, struct collect_context *ctx)
 	}
 	synced = state != TIME_ERROR && !(tx.status & STA_UNSYNC);
 	collect_emit(ctx, &s->refs[H_SYNCED], "host.clock_synchronized", "",
-	     synced ? 1 : 0);
+		     synced ? 1 : 0);
 	/* Boot-time NTP needs a moment: only a lasting state is an alert. */
 	s->unsynced_ticks = synced ? 0 : s->unsynced_ticks + 1;
 	if (s->unsynced_ticks == grace_ticks && !s->clock_alert_firing) {
@@ -164,11 +166,12 @@ static void check_clock(struct host_state *s, struct collect_context *ctx)
 			      "the system clock is synchronised again");
 		s->clock_alert_firing = false;
 	}
-	collect_emit(ctx, &s->refs[H_MAX_ERROR], "host.clock_max_error_seconds", "",
-	     (double)tx.maxerror / 1e6);
+	collect_emit(ctx, &s->refs[H_MAX_ERROR], "host.clock_max_error_seconds",
+		     "", (double)tx.maxerror / 1e6);
 	offset = (tx.status & STA_NANO) ? (double)tx.offset / 1e9
 					: (double)tx.offset / 1e6;
-	collect_emit(ctx, &s->refs[H_OFFSET], "host.clock_offset_seconds", "", offset);
+	collect_emit(ctx, &s->refs[H_OFFSET], "host.clock_offset_seconds", "",
+		     offset);
 }
 
 static void host_collect(void *data, struct collect_context *ctx)
@@ -181,8 +184,8 @@ static void host_collect(void *data, struct collect_context *ctx)
 	if (collect_tick_file_read(&s->uptime, ctx) >= 0) {
 		p = ctx->buffer;
 		if (collect_parse_decimal(&p, &uptime))
-			collect_emit(ctx, &s->refs[H_UPTIME], "host.uptime_seconds", "",
-			     uptime);
+			collect_emit(ctx, &s->refs[H_UPTIME],
+				     "host.uptime_seconds", "", uptime);
 		else
 			collect_error(ctx, "uptime: malformed");
 	} else {
@@ -190,13 +193,15 @@ static void host_collect(void *data, struct collect_context *ctx)
 	}
 	check_boot_id(s, ctx);
 	if (s->info_labels[0])
-		collect_emit(ctx, &s->refs[H_INFO], "host.info", s->info_labels, 1);
+		collect_emit(ctx, &s->refs[H_INFO], "host.info", s->info_labels,
+			     1);
 	check_clock(s, ctx);
 	if (collect_tick_file_read(&s->tainted, ctx) >= 0) {
 		p = ctx->buffer;
 		if (collect_parse_u64(&p, &tainted))
-			collect_emit(ctx, &s->refs[H_TAINTED], "host.kernel_tainted",
-			     "", (double)tainted);
+			collect_emit(ctx, &s->refs[H_TAINTED],
+				     "host.kernel_tainted", "",
+				     (double)tainted);
 		else
 			collect_error(ctx, "tainted: malformed");
 	}

@@ -53,7 +53,7 @@ static int load_init(void *data, struct collect_context *ctx,
 
 	collect_tick_file_init(&s->loadavg, ctx->proc_fd, "loadavg");
 	collect_tick_file_init(&s->cpus_online, ctx->sys_fd,
-		       "devices/system/cpu/online");
+			       "devices/system/cpu/online");
 	n = collect_tick_file_read(&s->loadavg, ctx);
 	if (n < 0) {
 		*reason = "cannot read loadavg under proc_root";
@@ -129,10 +129,10 @@ static void collect_loadavg(struct load_state *s, struct collect_context *ctx)
 	if (collect_parse_u64(&p, &runnable) && *p == '/') {
 		p++;
 		if (collect_parse_u64(&p, &threads)) {
-			collect_emit(ctx, &s->refs[L_RUNNABLE], "load.runnable", "",
-			     (double)runnable);
-			collect_emit(ctx, &s->refs[L_THREADS], "load.threads", "",
-			     (double)threads);
+			collect_emit(ctx, &s->refs[L_RUNNABLE], "load.runnable",
+				     "", (double)runnable);
+			collect_emit(ctx, &s->refs[L_THREADS], "load.threads",
+				     "", (double)threads);
 		}
 	}
 	/* Read last: it reuses the buffer p points into. */
@@ -141,8 +141,8 @@ static void collect_loadavg(struct load_state *s, struct collect_context *ctx)
 		unsigned cores = count_cpu_list(ctx->buffer);
 
 		if (cores > 0)
-			collect_emit(ctx, &s->refs[L_PER_CORE], "load.per_core", "",
-			     avg[0] / cores);
+			collect_emit(ctx, &s->refs[L_PER_CORE], "load.per_core",
+				     "", avg[0] / cores);
 		else
 			collect_error(ctx, "devices/system/cpu/online: "
 				      "malformed");
@@ -188,7 +188,7 @@ static void collect_pressure(struct pressure_resource *res,
 
 	if (n < 0) {
 		collect_error_errno(ctx, (int)n, "cannot read pressure/%s",
-			      res->labels + 9);
+				    res->labels + 9);
 		return;
 	}
 	for (const char *p = ctx->buffer; *p; p = collect_next_line(p)) {
@@ -208,13 +208,13 @@ static void collect_pressure(struct pressure_resource *res,
 			continue;
 		}
 		any = true;
-		collect_emit(ctx, &res->refs[kind][PM_AVG10], names[kind][PM_AVG10],
-		     res->labels, avg10);
-		collect_emit(ctx, &res->refs[kind][PM_AVG60], names[kind][PM_AVG60],
-		     res->labels, avg60);
+		collect_emit(ctx, &res->refs[kind][PM_AVG10],
+			     names[kind][PM_AVG10], res->labels, avg10);
+		collect_emit(ctx, &res->refs[kind][PM_AVG60],
+			     names[kind][PM_AVG60], res->labels, avg60);
 		collect_emit_rate(ctx, &res->refs[kind][PM_STALL],
-			  names[kind][PM_STALL], res->labels,
-			  &res->total[kind], total);
+				  names[kind][PM_STALL], res->labels,
+				  &res->total[kind], total);
 	}
 	if (!any)
 		collect_error(ctx, "pressure/%s: no some/full line",

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "core/config.h"
-#include "logscan/logscan.h"
 
 enum meminfo_key {
 	K_TOTAL, K_FREE, K_AVAILABLE, K_BUFFERS, K_CACHED, K_SWAP_TOTAL,
@@ -144,41 +143,48 @@ static void collect_meminfo(struct memory_state *s,
 	if (available > (double)v[K_TOTAL])
 		available = (double)v[K_TOTAL];
 	used = (double)v[K_TOTAL] - available;
-	collect_emit(ctx, &m[M_TOTAL], "memory.total_bytes", "", (double)v[K_TOTAL]);
-	collect_emit(ctx, &m[M_AVAILABLE], "memory.available_bytes", "", available);
+	collect_emit(ctx, &m[M_TOTAL], "memory.total_bytes", "",
+		     (double)v[K_TOTAL]);
+	collect_emit(ctx, &m[M_AVAILABLE], "memory.available_bytes", "",
+		     available);
 	collect_emit(ctx, &m[M_USED], "memory.used_bytes", "", used);
 	collect_emit(ctx, &m[M_USED_PCT], "memory.used_percent", "",
-	     collect_percent_of(used, (double)v[K_TOTAL]));
-	collect_emit(ctx, &m[M_FREE], "memory.free_bytes", "", (double)v[K_FREE]);
+		     collect_percent_of(used, (double)v[K_TOTAL]));
+	collect_emit(ctx, &m[M_FREE], "memory.free_bytes", "",
+		     (double)v[K_FREE]);
 	collect_emit(ctx, &m[M_CACHED], "memory.cached_bytes", "",
-	     (double)(v[K_CACHED] + v[K_BUFFERS]));
+		     (double)(v[K_CACHED] + v[K_BUFFERS]));
 	swap_used = v[K_SWAP_TOTAL] >= v[K_SWAP_FREE]
 			    ? (double)(v[K_SWAP_TOTAL] - v[K_SWAP_FREE])
 			    : 0;
 	collect_emit(ctx, &m[M_SWAP_TOTAL], "memory.swap_total_bytes", "",
-	     (double)v[K_SWAP_TOTAL]);
-	collect_emit(ctx, &m[M_SWAP_USED], "memory.swap_used_bytes", "", swap_used);
+		     (double)v[K_SWAP_TOTAL]);
+	collect_emit(ctx, &m[M_SWAP_USED], "memory.swap_used_bytes", "",
+		     swap_used);
 	collect_emit(ctx, &m[M_SWAP_PCT], "memory.swap_used_percent", "",
-	     collect_percent_of(swap_used, (double)v[K_SWAP_TOTAL]));
-	collect_emit(ctx, &m[M_DIRTY], "memory.dirty_bytes", "", (double)v[K_DIRTY]);
+		     collect_percent_of(swap_used, (double)v[K_SWAP_TOTAL]));
+	collect_emit(ctx, &m[M_DIRTY], "memory.dirty_bytes", "",
+		     (double)v[K_DIRTY]);
 	collect_emit(ctx, &m[M_WRITEBACK], "memory.writeback_bytes", "",
-	     (double)v[K_WRITEBACK]);
+		     (double)v[K_WRITEBACK]);
 	if (seen & (1u << K_SUNRECLAIM))
 		collect_emit(ctx, &m[M_SUNRECLAIM],
-		     "memory.slab_unreclaimable_bytes", "",
-		     (double)v[K_SUNRECLAIM]);
-	collect_emit(ctx, &m[M_SHMEM], "memory.shmem_bytes", "", (double)v[K_SHMEM]);
+			     "memory.slab_unreclaimable_bytes", "",
+			     (double)v[K_SUNRECLAIM]);
+	collect_emit(ctx, &m[M_SHMEM], "memory.shmem_bytes", "",
+		     (double)v[K_SHMEM]);
 	if (seen & (1u << K_HUGE_TOTAL)) {
 		/* HugePages_* are page counts; Hugepagesize is in kB. */
-		collect_emit(ctx, &m[M_HUGE_TOTAL], "memory.hugepages_total", "",
-		     (double)v[K_HUGE_TOTAL]);
+		collect_emit(ctx, &m[M_HUGE_TOTAL], "memory.hugepages_total",
+			     "", (double)v[K_HUGE_TOTAL]);
 		collect_emit(ctx, &m[M_HUGE_FREE], "memory.hugepages_free", "",
-		     (double)v[K_HUGE_FREE]);
+			     (double)v[K_HUGE_FREE]);
 		if (v[K_HUGE_TOTAL] >= v[K_HUGE_FREE])
-			collect_emit(ctx, &m[M_HUGE_USED_BYTES],
-			     "memory.hugepages_used_bytes", "",
-			     (double)((v[K_HUGE_TOTAL] - v[K_HUGE_FREE]) *
-				      v[K_HUGE_SIZE]));
+			collect_emit(
+			    ctx, &m[M_HUGE_USED_BYTES],
+			    "memory.hugepages_used_bytes", "",
+			    (double)((v[K_HUGE_TOTAL] - v[K_HUGE_FREE]) *
+				     v[K_HUGE_SIZE]));
 	}
 }
 
@@ -233,16 +239,18 @@ static void collect_vmstat(struct memory_state *s,
 			value *= (uint64_t)s->page_size;
 		if (k == V_OOM_KILL) {
 			collect_emit(ctx, &s->refs[M_OOM_TOTAL],
-			     "memory.oom_kills_total", "", (double)v[k]);
+				     "memory.oom_kills_total", "",
+				     (double)v[k]);
 			if (!counter_delta(&s->vm[k], value, ctx->now_usec, 64,
 					   &delta))
 				continue;
-			collect_emit(ctx, &s->refs[M_OOM], "memory.oom_kills_delta",
-			     "", (double)delta);
+			collect_emit(ctx, &s->refs[M_OOM],
+				     "memory.oom_kills_delta", "",
+				     (double)delta);
 			/* A point event: it happened, nothing resolves it;
 			 * the kernel log line (with the victim) alerts it
 			 * when the log scanner reads the kernel log. */
-			if (logscan_kernel_log_active())
+			if (event_claimed("oom_kill"))
 				delta = 0;
 			if (delta > 0)
 				collect_alert(ctx, "oom_kill",
@@ -259,7 +267,7 @@ static void collect_vmstat(struct memory_state *s,
 			continue;
 		seconds = (double)(ctx->now_usec - last_time) / 1e6;
 		collect_emit(ctx, &s->refs[rate_refs[k]], rate_names[k], "",
-		     (double)delta / seconds);
+			     (double)delta / seconds);
 	}
 }
 

@@ -84,15 +84,15 @@ static int network_init(void *data, struct collect_context *ctx,
 	collect_tick_file_init(&s->netstat, ctx->proc_fd, "net/netstat");
 	collect_tick_file_init(&s->sockstat, ctx->proc_fd, "net/sockstat");
 	collect_tick_file_init(&s->ct_count, ctx->proc_fd,
-		       "sys/net/netfilter/nf_conntrack_count");
+			       "sys/net/netfilter/nf_conntrack_count");
 	collect_tick_file_init(&s->ct_max, ctx->proc_fd,
-		       "sys/net/netfilter/nf_conntrack_max");
+			       "sys/net/netfilter/nf_conntrack_max");
 	if (faccessat(ctx->proc_fd, "net/dev", R_OK, 0) < 0) {
 		*reason = "cannot read net/dev under proc_root";
 		return -errno;
 	}
-	return collect_entity_table_init(&s->interfaces, sizeof(struct interface),
-				 MAX_INTERFACES);
+	return collect_entity_table_init(
+	    &s->interfaces, sizeof(struct interface), MAX_INTERFACES);
 }
 
 /* 1 when the link is usable: operstate up, or unknown with carrier. */
@@ -101,7 +101,8 @@ static int link_up(struct collect_context *ctx, const char *name)
 	char path[ENTITY_KEY_MAX + 32], state[32], carrier[8];
 
 	snprintf(path, sizeof(path), "class/net/%s/operstate", name);
-	if (collect_read_small_file(ctx->sys_fd, path, state, sizeof(state)) <= 0)
+	if (collect_read_small_file(ctx->sys_fd, path, state, sizeof(state)) <=
+	    0)
 		return -1;
 	if (strncmp(state, "up", 2) == 0)
 		return 1;
@@ -109,7 +110,8 @@ static int link_up(struct collect_context *ctx, const char *name)
 		return 0;
 	/* Tunnels and loopback say "unknown": the carrier decides. */
 	snprintf(path, sizeof(path), "class/net/%s/carrier", name);
-	if (collect_read_small_file(ctx->sys_fd, path, carrier, sizeof(carrier)) <= 0)
+	if (collect_read_small_file(ctx->sys_fd, path, carrier,
+				    sizeof(carrier)) <= 0)
 		return 0;
 	return carrier[0] == '1';
 }
@@ -141,11 +143,12 @@ static void emit_interface(struct network_state *s,
 	if (!iface->watched)
 		return;
 	for (int i = 0; i < I_COUNT; i++)
-		collect_emit_rate(ctx, &e->refs[i], interface_names[i], e->labels,
-			  &iface->counters[i], v[i]);
+		collect_emit_rate(ctx, &e->refs[i], interface_names[i],
+				  e->labels, &iface->counters[i], v[i]);
 	up = link_up(ctx, name);
 	if (up >= 0)
-		collect_emit(ctx, &e->refs[REF_LINK_UP], "net.link_up", e->labels, up);
+		collect_emit(ctx, &e->refs[REF_LINK_UP], "net.link_up",
+			     e->labels, up);
 }
 
 /*
@@ -171,7 +174,7 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		int count = 0;
 
 		if (colon == NULL || (end != NULL && colon > end))
-			continue;       /* the two header lines */
+			continue; /* the two header lines */
 		collect_skip_spaces(&start);
 		length = (size_t)(colon - start);
 		if (length == 0 || length >= sizeof(name)) {
@@ -256,7 +259,8 @@ static void parse_snmp_pairs(struct network_state *s,
 			if (word == NULL)
 				continue;
 			value = word_at(data, index, &value_length);
-			if (value == NULL || !collect_parse_u64(&value, &values[t])) {
+			if (value == NULL ||
+			    !collect_parse_u64(&value, &values[t])) {
 				collect_error(ctx, "%s:%s unreadable",
 					      tcp_fields[t].section,
 					      tcp_fields[t].field);
@@ -280,8 +284,9 @@ static void collect_tcp(struct network_state *s, struct collect_context *ctx)
 		parse_snmp_pairs(s, ctx, ctx->buffer, values, &seen);
 	for (int t = 0; t < T_COUNT; t++)
 		if (seen & (1u << t))
-			collect_emit_rate(ctx, &s->tcp_refs[t], tcp_fields[t].metric,
-				  "", &s->tcp[t], values[t]);
+			collect_emit_rate(ctx, &s->tcp_refs[t],
+					  tcp_fields[t].metric, "", &s->tcp[t],
+					  values[t]);
 }
 
 /* "sockets: used 123" / "TCP: inuse 5 orphan 0 tw 2 alloc 8 mem 1" */
@@ -309,29 +314,35 @@ static void collect_sockets(struct network_state *s,
 	char buffer[32];
 
 	if (collect_tick_file_read(&s->sockstat, ctx) >= 0) {
-		for (const char *p = ctx->buffer; *p; p = collect_next_line(p)) {
+		for (const char *p = ctx->buffer; *p;
+		     p = collect_next_line(p)) {
 			if (collect_line_starts_with(p, "sockets")) {
 				if (find_number(p, "used", &v))
 					collect_emit(ctx, &m[S_SOCKETS],
-					     "net.sockets_used", "", (double)v);
+						     "net.sockets_used", "",
+						     (double)v);
 			} else if (collect_line_starts_with(p, "TCP")) {
 				if (find_number(p, "inuse", &v))
 					collect_emit(ctx, &m[S_TCP_INUSE],
-					     "net.tcp_inuse", "", (double)v);
+						     "net.tcp_inuse", "",
+						     (double)v);
 				if (find_number(p, "orphan", &v))
 					collect_emit(ctx, &m[S_TCP_ORPHAN],
-					     "net.tcp_orphan", "", (double)v);
+						     "net.tcp_orphan", "",
+						     (double)v);
 				if (find_number(p, "tw", &v))
 					collect_emit(ctx, &m[S_TCP_TW],
-					     "net.tcp_time_wait", "",
-					     (double)v);
+						     "net.tcp_time_wait", "",
+						     (double)v);
 				if (find_number(p, "alloc", &v))
 					collect_emit(ctx, &m[S_TCP_ALLOC],
-					     "net.tcp_alloc", "", (double)v);
+						     "net.tcp_alloc", "",
+						     (double)v);
 			} else if (collect_line_starts_with(p, "UDP")) {
 				if (find_number(p, "inuse", &v))
 					collect_emit(ctx, &m[S_UDP_INUSE],
-					     "net.udp_inuse", "", (double)v);
+						     "net.udp_inuse", "",
+						     (double)v);
 			}
 		}
 	}
@@ -344,16 +355,18 @@ static void collect_sockets(struct network_state *s,
 	{
 		const char *a = buffer, *b = ctx->buffer;
 
-		if (!collect_parse_u64(&a, &count) || !collect_parse_u64(&b, &max)) {
+		if (!collect_parse_u64(&a, &count) ||
+		    !collect_parse_u64(&b, &max)) {
 			collect_error(ctx, "nf_conntrack_count/max unreadable");
 			return;
 		}
 	}
 	collect_emit(ctx, &m[S_CT_ENTRIES], "net.conntrack_entries", "",
-	     (double)count);
+		     (double)count);
 	if (max > 0)
-		collect_emit(ctx, &m[S_CT_PCT], "net.conntrack_used_percent", "",
-		     collect_percent_of((double)count, (double)max));
+		collect_emit(ctx, &m[S_CT_PCT], "net.conntrack_used_percent",
+			     "",
+			     collect_percent_of((double)count, (double)max));
 }
 
 static void network_collect(void *data, struct collect_context *ctx)

@@ -208,15 +208,15 @@ static int process_init(void *data, struct collect_context *ctx,
 	if (!s->top_cpu || !s->top_rss || !s->candidates)
 		return -ENOMEM;
 	/* Room for the old and the new top while one replaces the other. */
-	r = collect_entity_table_init(&s->top_cpu_entities, sizeof(struct entity),
-			      2 * s->top_count + 1);
+	r = collect_entity_table_init(
+	    &s->top_cpu_entities, sizeof(struct entity), 2 * s->top_count + 1);
 	if (r == 0)
 		r = collect_entity_table_init(&s->top_rss_entities,
-				      sizeof(struct entity),
-				      2 * s->top_count + 1);
+					      sizeof(struct entity),
+					      2 * s->top_count + 1);
 	if (r == 0)
-		r = collect_entity_table_init(&s->watched, sizeof(struct watched),
-				      s->watch_count + 1);
+		r = collect_entity_table_init(
+		    &s->watched, sizeof(struct watched), s->watch_count + 1);
 	return r;
 }
 
@@ -312,7 +312,8 @@ static struct watched *find_watched(struct process_state *s, int32_t pid,
 				    uint64_t start_ticks)
 {
 	for (size_t i = 0; i < s->watched.capacity; i++) {
-		struct watched *w = (struct watched *)collect_entity_at(&s->watched, i);
+		struct watched *w =
+		    (struct watched *)collect_entity_at(&s->watched, i);
 
 		if (w->head.used && w->pid == pid &&
 		    w->start_ticks == start_ticks)
@@ -434,11 +435,13 @@ static void emit_top(struct collect_context *ctx, struct entity_table *table,
 		if (is_new)
 			entity_labels(ctx, e, &top[i], true);
 		if (by_cpu)
-			collect_emit(ctx, &e->refs[T_VALUE], "process.top_cpu_percent",
-			     e->labels, top[i].cpu_percent);
+			collect_emit(ctx, &e->refs[T_VALUE],
+				     "process.top_cpu_percent", e->labels,
+				     top[i].cpu_percent);
 		else
-			collect_emit(ctx, &e->refs[T_VALUE], "process.top_rss_bytes",
-			     e->labels, (double)top[i].rss_bytes);
+			collect_emit(ctx, &e->refs[T_VALUE],
+				     "process.top_rss_bytes", e->labels,
+				     (double)top[i].rss_bytes);
 	}
 	collect_entity_sweep(ctx, table);
 }
@@ -478,7 +481,8 @@ static uint64_t fd_soft_limit(struct collect_context *ctx, int32_t pid)
 	uint64_t limit;
 
 	snprintf(path, sizeof(path), "%d/limits", (int)pid);
-	if (collect_read_small_file(ctx->proc_fd, path, text, sizeof(text)) <= 0)
+	if (collect_read_small_file(ctx->proc_fd, path, text, sizeof(text)) <=
+	    0)
 		return 0;
 	p = strstr(text, "Max open files");
 	if (p == NULL)
@@ -490,20 +494,22 @@ static uint64_t fd_soft_limit(struct collect_context *ctx, int32_t pid)
 static void emit_watched(struct process_state *s, struct collect_context *ctx)
 {
 	for (size_t i = 0; i < s->watched.capacity; i++) {
-		struct watched *w = (struct watched *)collect_entity_at(&s->watched, i);
+		struct watched *w =
+		    (struct watched *)collect_entity_at(&s->watched, i);
 		struct entity *e = &w->head;
 		uint64_t limit;
 		long fds;
 
 		if (!e->used || e->seen_tick != ctx->tick)
 			continue;
-		collect_emit(ctx, &e->refs[W_RSS], "process.rss_bytes", e->labels,
-		     (double)w->info.rss_bytes);
-		collect_emit(ctx, &e->refs[W_THREADS], "process.threads", e->labels,
-		     (double)w->info.threads);
+		collect_emit(ctx, &e->refs[W_RSS], "process.rss_bytes",
+			     e->labels, (double)w->info.rss_bytes);
+		collect_emit(ctx, &e->refs[W_THREADS], "process.threads",
+			     e->labels, (double)w->info.threads);
 		if (w->info.cpu_percent >= 0)
-			collect_emit(ctx, &e->refs[W_CPU], "process.cpu_percent",
-			     e->labels, w->info.cpu_percent);
+			collect_emit(ctx, &e->refs[W_CPU],
+				     "process.cpu_percent", e->labels,
+				     w->info.cpu_percent);
 		fds = count_fds(ctx->proc_fd, w->pid);
 		if (fds == -EACCES || fds == -EPERM) {
 			collect_notice_once(ctx, NOTICE_FD_PERMISSION,
@@ -515,14 +521,15 @@ static void emit_watched(struct process_state *s, struct collect_context *ctx)
 			continue;
 		}
 		if (fds < 0)
-			continue;   /* exited since the walk */
-		collect_emit(ctx, &e->refs[W_FDS], "process.fd_count", e->labels,
-		     (double)fds);
+			continue; /* exited since the walk */
+		collect_emit(ctx, &e->refs[W_FDS], "process.fd_count",
+			     e->labels, (double)fds);
 		limit = fd_soft_limit(ctx, w->pid);
 		if (limit > 0)
-			collect_emit(ctx, &e->refs[W_FD_LIMIT_PCT],
-			     "process.fd_limit_used_percent", e->labels,
-			     collect_percent_of((double)fds, (double)limit));
+			collect_emit(
+			    ctx, &e->refs[W_FD_LIMIT_PCT],
+			    "process.fd_limit_used_percent", e->labels,
+			    collect_percent_of((double)fds, (double)limit));
 	}
 }
 
@@ -553,7 +560,7 @@ static void adopt_candidates(struct process_state *s,
 		snprintf(key, sizeof(key), "%d/%llu", (int)info->pid,
 			 (unsigned long long)info->start_ticks);
 		w = (struct watched *)collect_entity_get(ctx, &s->watched, key,
-						 &is_new);
+							 &is_new);
 		if (w == NULL)
 			break;
 		w->pid = info->pid;
@@ -670,8 +677,9 @@ size_t process_top_fds(const void *state, int proc_fd,
 		long fds;
 		size_t i;
 
-		if (name[0] < '1' || name[0] > '9' || !collect_parse_u64(&name, &pid) ||
-		    *name != '\0' || pid > INT32_MAX)
+		if (name[0] < '1' || name[0] > '9' ||
+		    !collect_parse_u64(&name, &pid) || *name != '\0' ||
+		    pid > INT32_MAX)
 			continue;
 		fds = count_fds(proc_fd, (int32_t)pid);
 		if (fds <= 0 ||
@@ -680,7 +688,8 @@ size_t process_top_fds(const void *state, int proc_fd,
 		snprintf(path, sizeof(path), "%d/stat", (int)pid);
 		memset(&info, 0, sizeof(info));
 		info.pid = (int32_t)pid;
-		if (collect_read_small_file(proc_fd, path, text, sizeof(text)) <= 0 ||
+		if (collect_read_small_file(proc_fd, path, text,
+					    sizeof(text)) <= 0 ||
 		    !parse_pid_stat(text, &info, &state_char, &cpu_ticks))
 			continue;
 		info.rss_bytes *= (uint64_t)s->page_size;
@@ -733,11 +742,13 @@ static void process_collect(void *data, struct collect_context *ctx)
 		struct watched *w;
 		ssize_t n;
 
-		if (name[0] < '1' || name[0] > '9' || !collect_parse_u64(&name, &pid) ||
-		    *name != '\0' || pid > INT32_MAX)
+		if (name[0] < '1' || name[0] > '9' ||
+		    !collect_parse_u64(&name, &pid) || *name != '\0' ||
+		    pid > INT32_MAX)
 			continue;
 		snprintf(path, sizeof(path), "%d/stat", (int)pid);
-		n = collect_read_small_file(ctx->proc_fd, path, text, sizeof(text));
+		n = collect_read_small_file(ctx->proc_fd, path, text,
+					    sizeof(text));
 		if (n == -ENOENT || n == -ESRCH)
 			continue;   /* exited during the walk */
 		memset(&info, 0, sizeof(info));
@@ -800,15 +811,16 @@ static void process_collect(void *data, struct collect_context *ctx)
 	pid_table_finish(current);
 	s->current ^= 1;
 	s->last_time_usec = ctx->now_usec;
-	collect_emit(ctx, &s->refs[P_COUNT], "process.count", "", (double)count);
+	collect_emit(ctx, &s->refs[P_COUNT], "process.count", "",
+		     (double)count);
 	collect_emit(ctx, &s->refs[P_ZOMBIES], "process.zombies", "",
-	     (double)zombies);
+		     (double)zombies);
 	collect_emit(ctx, &s->refs[P_RUNNING], "process.running", "",
-	     (double)running);
+		     (double)running);
 	collect_emit(ctx, &s->refs[P_BLOCKED], "process.blocked", "",
-	     (double)blocked);
+		     (double)blocked);
 	collect_emit(ctx, &s->refs[P_THREADS], "process.threads_total", "",
-	     (double)threads);
+		     (double)threads);
 	emit_top(ctx, &s->top_cpu_entities, s->top_cpu,
 		 top_cpu_used < s->top_count ? top_cpu_used : s->top_count,
 		 true);

@@ -77,7 +77,8 @@ static int systemd_init(void *data, struct collect_context *ctx,
 			  "running?)";
 		return r;
 	}
-	return collect_entity_table_init(&s->units, sizeof(struct unit), MAX_UNITS);
+	return collect_entity_table_init(&s->units, sizeof(struct unit),
+					 MAX_UNITS);
 }
 
 static void systemd_attach_event(void *data, struct collect_context *ctx)
@@ -106,7 +107,7 @@ static struct unit *unit_for(struct systemd_state *s, const char *name)
 	}
 	if (free_slot == NULL && s->units.limit < s->units.capacity)
 		free_slot = (struct unit *)collect_entity_at(&s->units,
-						     s->units.limit++);
+							     s->units.limit++);
 	if (free_slot == NULL)
 		return NULL;
 	memset(free_slot, 0, sizeof(*free_slot));
@@ -114,7 +115,7 @@ static struct unit *unit_for(struct systemd_state *s, const char *name)
 	snprintf(free_slot->head.labels, sizeof(free_slot->head.labels),
 		 "unit=%s", name);
 	collect_label_value_copy(free_slot->head.labels + 5, name,
-			 sizeof(free_slot->head.labels) - 5);
+				 sizeof(free_slot->head.labels) - 5);
 	free_slot->head.used = true;
 	free_slot->owner = s;
 	return free_slot;
@@ -226,7 +227,7 @@ static bool pump(struct systemd_state *s, struct collect_context *ctx)
 		return true;
 	if (!s->connection_lost_said)
 		log_warning_errno(r, "systemd: lost the D-Bus connection (%m); "
-			    "reconnecting");
+				     "reconnecting");
 	s->connection_lost_said = true;
 	(void)ctx;
 	return false;
@@ -336,20 +337,20 @@ static void emit_units(struct systemd_state *s, struct collect_context *ctx)
 		/* A failed series stays (at 0) once it exists: it resolves. */
 		if (u->failed || u->head.refs[U_FAILED] != 0)
 			collect_emit(ctx, &u->head.refs[U_FAILED],
-			     "systemd.unit_failed", u->head.labels,
-			     u->failed ? 1 : 0);
+				     "systemd.unit_failed", u->head.labels,
+				     u->failed ? 1 : 0);
 		if (!u->restarts_known)
 			continue;
 		if (counter_delta(&u->restart_counter, u->restarts,
 				  ctx->now_usec, 64, &delta) &&
 		    (delta > 0 || u->head.refs[U_RESTARTS_DELTA] != 0))
 			collect_emit(ctx, &u->head.refs[U_RESTARTS_DELTA],
-			     "systemd.service_restarts_delta", u->head.labels,
-			     (double)delta);
+				     "systemd.service_restarts_delta",
+				     u->head.labels, (double)delta);
 		if (u->restarts > 0)
 			collect_emit(ctx, &u->head.refs[U_RESTARTS],
-			     "systemd.service_restarts_total", u->head.labels,
-			     (double)u->restarts);
+				     "systemd.service_restarts_total",
+				     u->head.labels, (double)u->restarts);
 	}
 	if (s->emitted_generation != s->list_generation) {
 		s->entered_failed = entered;
@@ -358,11 +359,11 @@ static void emit_units(struct systemd_state *s, struct collect_context *ctx)
 		s->entered_failed = 0;
 	}
 	collect_emit(ctx, &s->failed_ref, "systemd.units_failed", "",
-	     (double)s->failed_count);
+		     (double)s->failed_count);
 	collect_emit(ctx, &s->entered_ref, "systemd.units_entered_failed", "",
-	     (double)s->entered_failed);
+		     (double)s->entered_failed);
 	collect_emit(ctx, &s->units_ref, "systemd.units", "",
-	     (double)s->listed_count);
+		     (double)s->listed_count);
 }
 
 static void systemd_collect(void *data, struct collect_context *ctx)

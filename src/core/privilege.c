@@ -125,9 +125,11 @@ static int clear_inheritable_sets(bool drop_bounds)
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
 			int r = -errno;
 
-			log_error_errno(errno, "cannot drop capability %u from the bounding "
-				  "set",
-				  c);
+			log_error_errno(
+			    errno,
+			    "cannot drop capability %u from the bounding "
+			    "set",
+			    c);
 			return r;
 		}
 	}
@@ -290,8 +292,9 @@ static int hand_over_state_dir(int state_dir_fd, const char *state_dir,
 	if (fchown(state_dir_fd, uid, gid) < 0) {
 		int r = -errno;
 
-		log_error_errno(errno, "state directory %s: cannot give it to %s",
-			  state_dir, PRIVILEGE_USER);
+		log_error_errno(errno,
+				"state directory %s: cannot give it to %s",
+				state_dir, PRIVILEGE_USER);
 		return r;
 	}
 	return 0;
@@ -511,7 +514,8 @@ int privilege_drop(int state_dir_fd, const char *state_dir,
 		int r = -errno;
 
 		/* Never fall back to root because a lookup failed. */
-		log_error_errno(errno, "cannot look up user %s", PRIVILEGE_USER);
+		log_error_errno(errno, "cannot look up user %s",
+				PRIVILEGE_USER);
 		return r;
 	}
 	return restrict_root(state_dir_fd, state_dir);

@@ -209,7 +209,8 @@ static bool stream_read(struct file_source *source, struct tailed_file *file,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			log_warning_errno(errno, "logscan: %s: %m; closing it", file->path);
+			log_warning_errno(errno, "logscan: %s: %m; closing it",
+					  file->path);
 			stream_close(source, file, stream, false);
 			return true;
 		}
@@ -270,7 +271,7 @@ static bool check_file(struct file_source *source, struct tailed_file *file)
 		if (r < 0) {
 			if (!file->warned_unreadable)
 				log_warning_errno(r, "logscan: cannot open %s",
-					    file->path);
+						  file->path);
 			file->warned_unreadable = true;
 			return done;
 		}
@@ -540,8 +541,11 @@ static void load_cursors(struct file_source *source)
 
 	if (r < 0) {
 		if (r != -ENOENT)
-			log_warning_errno(r, "logscan: cannot read %s: %m; files start "
-				    "at start_position", CURSOR_FILE);
+			log_warning_errno(
+			    r,
+			    "logscan: cannot read %s: %m; files start "
+			    "at start_position",
+			    CURSOR_FILE);
 		return;
 	}
 	for (line = strtok_r(text, "\n", &save);
