@@ -113,6 +113,8 @@ struct series_slot {
 	uint8_t severity_sent; /* severity + 1 of the firing alert, or 0 */
 	uint8_t params;        /* index in analyzer->params */
 	uint8_t extra;         /* enum extra_detector */
+	bool season_ready;     /* analyzer->seasons[id] belongs to this series
+				  (a recycled id's profile is reset first) */
 	struct threshold_state threshold_state;
 	struct threshold_state critical_state;
 	struct anomaly_state anomaly;
@@ -128,9 +130,22 @@ enum cpu_rule {
 	CPU_RULE_STALL, /* psi cpu, load per core */
 };
 
+/*
+ * The saved-state layout of version 1 (the slot before the daily profile):
+ * a blob that says this loads; the profile, beside the slot, never changes
+ * the slot's size.
+ */
+#define SLOT_LAYOUT_V1 312
+_Static_assert(sizeof(struct series_slot) == SLOT_LAYOUT_V1,
+	       "struct series_slot changed size: saved states would no longer "
+	       "load; bump the blob format instead");
+
 struct analyzer {
 	const struct config *config;
 	struct series_slot *slots;
+	/* The daily profile of each slot's series, beside the slots: only
+	 * the pages of series the anomaly detector watches become resident. */
+	struct season_state *seasons;
 	size_t slot_count;
 	struct anomaly_params params[PARAMS_MAX];
 	size_t params_count;
@@ -150,7 +165,7 @@ struct analyzer {
 
 size_t analyzer_slot_bytes(void)
 {
-	return sizeof(struct series_slot);
+	return sizeof(struct series_slot) + sizeof(struct season_state);
 }
 
 static int default_sink(const struct alert_event *event, void *context)
@@ -169,7 +184,16 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 	 * ever written, so only they become resident. */
 	a->slots = zeroed_pages_alloc(slot_count ? slot_count : 1,
 				      sizeof(*a->slots));
-	if (a->slots == NULL) {
+	a->seasons = zeroed_pages_alloc(slot_count ? slot_count : 1,
+					sizeof(*a->seasons));
+	if (a->slots == NULL || a->seasons == NULL) {
+		if (a->slots != NULL)
+			zeroed_pages_free(a->slots, slot_count ? slot_count : 1,
+					  sizeof(*a->slots));
+		if (a->seasons != NULL)
+			zeroed_pages_free(a->seasons,
+					  slot_count ? slot_count : 1,
+					  sizeof(*a->seasons));
 		free(a);
 		return NULL;
 	}
@@ -185,6 +209,8 @@ void analyzer_free(struct analyzer *a)
 		return;
 	zeroed_pages_free(a->slots, a->slot_count ? a->slot_count : 1,
 			  sizeof(*a->slots));
+	zeroed_pages_free(a->seasons, a->slot_count ? a->slot_count : 1,
+			  sizeof(*a->seasons));
 	free(a);
 }
 
@@ -236,11 +262,17 @@ static uint8_t intern_params(struct analyzer *a,
 /* ---- warm restarts: detector state in and out as a blob ---- */
 
 #define STATE_BLOB_MAGIC 0x31534153u /* "SAS1" */
+#define SEASON_BLOB_MAGIC 0x314e5353u /* "SSN1" */
 
+/*
+ * A blob is the version-1 part (the slot's detectors), then, for a series
+ * with a daily profile, the profile section. A version-1 blob (an older
+ * build's, or a series without a profile) loads with the profile cold.
+ */
 struct state_blob {
 	uint32_t magic;
-	uint32_t layout;       /* sizeof(struct series_slot): a new build
-				  with other state starts cold, never wrong */
+	uint32_t layout; /* SLOT_LAYOUT_V1: a build with other slot
+			    state starts cold, never wrong */
 	uint8_t extra;
 	uint8_t severity_sent;
 	struct threshold_state threshold_state;
@@ -252,7 +284,14 @@ struct state_blob {
 	} u;
 };
 
-_Static_assert(sizeof(struct state_blob) <= ANALYZER_STATE_MAX,
+struct season_blob {
+	uint32_t magic;
+	uint32_t size; /* sizeof(struct season_state) */
+	struct season_state season;
+};
+
+_Static_assert(sizeof(struct state_blob) + sizeof(struct season_blob) <=
+		   ANALYZER_STATE_MAX,
 	       "analyzer state blob outgrew ANALYZER_STATE_MAX");
 
 int analyzer_state_export(const struct analyzer *a,
@@ -273,7 +312,7 @@ int analyzer_state_export(const struct analyzer *a,
 		return -ENOSPC;
 	memset(&blob, 0, sizeof(blob));
 	blob.magic = STATE_BLOB_MAGIC;
-	blob.layout = (uint32_t)sizeof(struct series_slot);
+	blob.layout = SLOT_LAYOUT_V1;
 	blob.extra = slot->extra;
 	blob.severity_sent = slot->severity_sent;
 	blob.threshold_state = slot->threshold_state;
@@ -281,7 +320,21 @@ int analyzer_state_export(const struct analyzer *a,
 	blob.anomaly = slot->anomaly;
 	memcpy(&blob.u, &slot->u, sizeof(blob.u));
 	memcpy(buffer, &blob, sizeof(blob));
-	return (int)sizeof(blob);
+	if (!slot->season_ready)
+		return (int)sizeof(blob);
+	if (size < sizeof(blob) + sizeof(struct season_blob))
+		return -ENOSPC;
+	{
+		struct season_blob *section =
+		    (struct season_blob *)((unsigned char *)buffer +
+					   sizeof(blob));
+
+		memset(section, 0, sizeof(*section));
+		section->magic = SEASON_BLOB_MAGIC;
+		section->size = (uint32_t)sizeof(struct season_state);
+		section->season = a->seasons[id];
+	}
+	return (int)(sizeof(blob) + sizeof(struct season_blob));
 }
 
 int analyzer_save_states(const struct analyzer *a,
@@ -314,20 +367,37 @@ int analyzer_save_states(const struct analyzer *a,
 
 /* The saved state of a series seen for the first time, if the store has
  * one this build can read; otherwise the slot starts cold. */
-static void import_state(struct series_slot *slot,
+static void import_state(struct series_slot *slot, struct season_state *season,
 			 const struct metric_series *series)
 {
 	const struct blobstore *store = blobstore_get();
+	union {
+		unsigned char bytes[ANALYZER_STATE_MAX];
+		struct state_blob blob; /* aligns the buffer */
+	} in;
 	struct state_blob blob;
+	struct season_blob section;
 	int length;
 
 	if (store == NULL || store->load == NULL)
 		return;
 	length = store->load(store->context, series->name, series->labels,
-			     &blob, sizeof(blob));
-	if (length != (int)sizeof(blob) || blob.magic != STATE_BLOB_MAGIC ||
-	    blob.layout != sizeof(struct series_slot))
+			     in.bytes, sizeof(in.bytes));
+	if (length < (int)sizeof(blob))
 		return;
+	memcpy(&blob, in.bytes, sizeof(blob));
+	if (blob.magic != STATE_BLOB_MAGIC || blob.layout != SLOT_LAYOUT_V1)
+		return;
+	if (length == (int)(sizeof(blob) + sizeof(section))) {
+		memcpy(&section, in.bytes + sizeof(blob), sizeof(section));
+		if (section.magic == SEASON_BLOB_MAGIC &&
+		    section.size == sizeof(struct season_state)) {
+			*season = section.season;
+			slot->season_ready = true;
+		}
+	} else if (length != (int)sizeof(blob)) {
+		return; /* another format: start cold */
+	}
 	slot->extra = blob.extra;
 	slot->severity_sent = blob.severity_sent;
 	slot->threshold_state = blob.threshold_state;
@@ -349,7 +419,7 @@ static void bind_slot(struct analyzer *a, struct series_slot *slot,
 		memset(slot, 0, sizeof(*slot));
 		slot->generation = series->generation;
 		anomaly_init(&slot->anomaly);
-		import_state(slot, series);
+		import_state(slot, &a->seasons[id], series);
 	}
 	slot->anomaly_on = analyzer_anomaly_params(c, series->name,
 						   series->labels, &params);
@@ -768,14 +838,16 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 	});
 }
 
-enum detect_transition analyzer_generic_step(struct anomaly_state *state,
-					     const struct anomaly_params *params,
-					     int64_t time_usec, double value,
-					     double *score)
+enum detect_transition analyzer_series_step(struct anomaly_state *state,
+					    struct season_state *season,
+					    const struct anomaly_params *params,
+					    int64_t time_usec, double value,
+					    double *score)
 {
 	if (state->samples == 0)
 		state->first_usec = time_usec;
-	*score = anomaly_update(state, params, value);
+	*score =
+	    anomaly_update_seasonal(state, season, params, time_usec, value);
 	if (params->warmup_secs > 0 &&
 	    time_usec - state->first_usec <
 		    params->warmup_secs * (int64_t)1000000) {
@@ -783,6 +855,15 @@ enum detect_transition analyzer_generic_step(struct anomaly_state *state,
 		*score = 0;
 	}
 	return anomaly_gate(state, params, time_usec);
+}
+
+enum detect_transition
+analyzer_generic_step(struct anomaly_state *state,
+		      const struct anomaly_params *params, int64_t time_usec,
+		      double value, double *score)
+{
+	return analyzer_series_step(state, NULL, params, time_usec, value,
+				    score);
 }
 
 static void check_anomaly(struct analyzer *a, struct series_slot *slot,
@@ -793,10 +874,16 @@ static void check_anomaly(struct analyzer *a, struct series_slot *slot,
 	struct anomaly_state *s = &slot->anomaly;
 	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX];
 	char now_text[32], base_text[32], band_text[32];
+	struct season_state *season = &a->seasons[slot - a->slots];
 	enum detect_transition change;
 	double score;
 
-	change = analyzer_generic_step(s, params, now_usec, value, &score);
+	if (!slot->season_ready) {
+		season_init(season);
+		slot->season_ready = true;
+	}
+	change =
+	    analyzer_series_step(s, season, params, now_usec, value, &score);
 	if (!a->verdicts_logged && s->samples > params->warmup_samples &&
 	    now_usec - s->first_usec >= params->warmup_secs * 1000000) {
 		/* Operators (and tests) learn when the detector goes live. */
@@ -818,7 +905,18 @@ static void check_anomaly(struct analyzer *a, struct series_slot *slot,
 		snprintf(summary, sizeof(summary),
 			 "%s is back within its usual range at %s (normal "
 			 "%s +- %s).", label, now_text, base_text, band_text);
-	else if (s->cause == ANOMALY_CAUSE_SHIFT)
+	else if (s->cause == ANOMALY_CAUSE_SHAPE &&
+		 isfinite(season_expected(season, params, now_usec))) {
+		char usual_text[32];
+
+		format_series_value(series->name,
+				    season_expected(season, params, now_usec),
+				    usual_text, sizeof(usual_text));
+		snprintf(summary, sizeof(summary),
+			 "%s is %s where it is usually %s at this time of "
+			 "day: its daily pattern has changed.",
+			 label, now_text, usual_text);
+	} else if (s->cause == ANOMALY_CAUSE_SHIFT)
 		snprintf(summary, sizeof(summary),
 			 "%s has moved to a new level, %s now, %s its usual "
 			 "%s +- %s, and stayed there.", label, now_text,

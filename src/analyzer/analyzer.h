@@ -61,9 +61,16 @@ void analyzer_evaluate(struct analyzer *analyzer,
 size_t analyzer_slot_bytes(void);
 
 /*
- * The generic path, shared by the daemon and `replay`: score the sample,
- * then decide whether it starts (or ends) an alert.
+ * The generic path, shared by the daemon and `replay`: score the sample
+ * (with the series' daily profile when season is not NULL), then decide
+ * whether it starts (or ends) an alert.
  */
+enum detect_transition analyzer_series_step(struct anomaly_state *state,
+					    struct season_state *season,
+					    const struct anomaly_params *params,
+					    int64_t time_usec, double value,
+					    double *score);
+/* The same without a profile. */
 enum detect_transition analyzer_generic_step(struct anomaly_state *state,
 					     const struct anomaly_params *params,
 					     int64_t time_usec, double value,
@@ -82,7 +89,7 @@ void analyzer_leak_params(const struct analyzer_config *config,
  * in this process. Export returns the bytes written, -ENOENT for a slot with
  * no state, -ENOSPC if size is too small.
  */
-#define ANALYZER_STATE_MAX 512
+#define ANALYZER_STATE_MAX 2560
 int analyzer_state_export(const struct analyzer *analyzer,
 			  const struct metric_registry *registry, int id,
 			  void *buffer, size_t size);

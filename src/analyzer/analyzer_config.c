@@ -141,6 +141,23 @@ static const struct config_key analyzer_keys[] = {
 	  .minimum = 1, .maximum = 10000,
 	  .description = "EWMA span, in samples, of the level the level-shift "
 			 "detector follows." },
+	{ .name = "seasonal_min_days", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(seasonal_min_days), .default_text = "2.0",
+	  .minimum = 1, .maximum = 365,
+	  .description = "Days of history a series needs before its daily "
+			 "profile (288 five-minute buckets, UTC) may judge it." },
+	{ .name = "seasonal_days", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(seasonal_days), .default_text = "7.0",
+	  .minimum = 2, .maximum = 365,
+	  .description = "Days the daily profile remembers: each bucket's "
+			 "level is an average over about this many days." },
+	{ .name = "seasonal_explained", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(seasonal_explained), .default_text = "0.6",
+	  .minimum = 0, .maximum = 1,
+	  .description = "Share of a series' variance its daily profile must "
+			 "explain for the series to count as seasonal; only "
+			 "then is a value off its usual daily shape an anomaly "
+			 "(0: never)." },
 	{ .name = "raise_score", .type = CONFIG_FLOAT,
 	  .offset = A_KEY(raise_score), .default_text = "0.5",
 	  .minimum = 0.01, .maximum = 1,
@@ -533,6 +550,9 @@ bool analyzer_anomaly_params(const struct analyzer_config *config,
 	out->novelty_range = config->novelty_range;
 	out->envelope_samples = config->envelope_samples;
 	out->smooth_samples = config->smooth_samples;
+	out->season_min_days = config->seasonal_min_days;
+	out->season_days = config->seasonal_days;
+	out->season_explained = config->seasonal_explained;
 	out->raise_score = config->raise_score;
 	out->clear_score = config->clear_score;
 	out->clear_samples = config->clear_samples;

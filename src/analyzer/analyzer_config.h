@@ -79,6 +79,9 @@ struct analyzer_config {
 	double novelty_range;
 	double envelope_samples;
 	double smooth_samples;
+	double seasonal_min_days;
+	double seasonal_days;
+	double seasonal_explained;
 	double raise_score;
 	double clear_score;
 	int64_t clear_samples;

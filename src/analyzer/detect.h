@@ -67,6 +67,15 @@ struct anomaly_params {
 	int64_t warmup_secs;
 	double min_deviation;
 	bool rise_only;
+	/*
+	 * The daily profile (struct season_state): how many days of history
+	 * a series needs before its profile may judge it, how many days the
+	 * profile remembers, and the share of the variance the profile must
+	 * explain for the series to count as seasonal (0 never judges).
+	 */
+	double season_min_days;
+	double season_days;
+	double season_explained;
 };
 
 /*
@@ -98,9 +107,66 @@ struct anomaly_state {
 
 enum anomaly_cause {
 	ANOMALY_CAUSE_NONE,
-	ANOMALY_CAUSE_SPIKE,  /* one value far outside the band */
-	ANOMALY_CAUSE_SHIFT,  /* the level moved and stayed (CUSUM) */
+	ANOMALY_CAUSE_SPIKE, /* one value far outside the band */
+	ANOMALY_CAUSE_SHIFT, /* the level moved and stayed (CUSUM) */
+	ANOMALY_CAUSE_SHAPE, /* off the series' usual daily shape */
 };
+
+/*
+ * The daily profile beside the generic state: the level of each 5-minute
+ * bucket of the day (UTC), an average over the last season_days days, and
+ * how well it predicts the series. A series whose profile explains at least
+ * season_explained of its variance is seasonal: a value far from its
+ * bucket's usual level (a missing or flattened daily peak) is an anomaly
+ * even inside the range the series covers every day, while the ordinary
+ * daily peak, which the profile expects, stays quiet.
+ *
+ * SEASON_STATE_BYTES (asserted): 288 buckets x (4-byte float level + 2-byte
+ * count) + 24 hourly spreads (floats) + 80 bytes of scalars = 1904 bytes per
+ * series, whatever its history. Floats suffice: a bucket's level is an
+ * average, not a sum.
+ */
+#define SEASON_BUCKET_SECS 300
+#define SEASON_BUCKETS	   (86400 / SEASON_BUCKET_SECS)
+#define SEASON_STATE_BYTES 1904
+
+struct season_state {
+	int64_t first_usec; /* first sample: days of history */
+	int64_t last_usec;
+	double interval;       /* EWMA of the sampling interval, seconds */
+	double mean, variance; /* EWMA of the values, over season_days */
+	double residual_var;   /* EWMA of the squared smoothed residual,
+				  winsorised once judging: the spread */
+	double error_var;      /* EWMA of the squared residual against the
+				  hour's average level, unclipped as
+				  variance is */
+	double residual;       /* smoothed residual (smooth_samples) */
+	double explained;      /* 1 - error_var / variance, last sample */
+	int64_t judged;	       /* samples judged by the profile */
+	float hour_var[24];    /* residual_var per hour of the day */
+	float level[SEASON_BUCKETS];	/* per-bucket average */
+	uint16_t count[SEASON_BUCKETS]; /* samples in it, saturating */
+};
+
+_Static_assert(sizeof(struct season_state) == SEASON_STATE_BYTES,
+	       "struct season_state changed size: update SEASON_STATE_BYTES, "
+	       "docs/DESIGN.md and the saved-state format");
+
+void season_init(struct season_state *season);
+
+/*
+ * anomaly_update() plus the daily profile when season is not NULL: the
+ * score is the larger of the two, and state->cause says SHAPE when the
+ * profile's verdict carried it. The profile learns every sample.
+ */
+double anomaly_update_seasonal(struct anomaly_state *state,
+			       struct season_state *season,
+			       const struct anomaly_params *params,
+			       int64_t time_usec, double value);
+
+/* The profile's expected value now, or NAN while it has no say. */
+double season_expected(const struct season_state *season,
+		       const struct anomaly_params *params, int64_t time_usec);
 
 void anomaly_init(struct anomaly_state *state);
 

@@ -300,3 +300,200 @@ double anomaly_band(const struct anomaly_state *state,
 {
 	return params->z_alert * spread_of(state, params);
 }
+
+/* ---- the daily profile ---- */
+
+#define USEC_PER_DAY (86400 * (int64_t)1000000)
+
+void season_init(struct season_state *season)
+{
+	memset(season, 0, sizeof(*season));
+}
+
+static int season_bucket(int64_t time_usec)
+{
+	int64_t of_day = time_usec % USEC_PER_DAY;
+
+	if (of_day < 0)
+		of_day += USEC_PER_DAY;
+	return (int)(of_day / (SEASON_BUCKET_SECS * (int64_t)1000000));
+}
+
+/* Samples a bucket receives per day at the observed sampling interval. */
+static double season_per_day(const struct season_state *season)
+{
+	double interval =
+	    season->interval > 0 ? season->interval : SEASON_BUCKET_SECS;
+
+	return fmax(1.0, SEASON_BUCKET_SECS / interval);
+}
+
+static double season_history_days(const struct season_state *season,
+				  int64_t time_usec)
+{
+	return (double)(time_usec - season->first_usec) / (double)USEC_PER_DAY;
+}
+
+/*
+ * Whether the profile judges this bucket: the series has the history, its
+ * profile explains enough of its variance, and the bucket has been seen on
+ * more than one day.
+ */
+static bool season_has_say(const struct season_state *season,
+			   const struct anomaly_params *params,
+			   int64_t time_usec, int bucket)
+{
+	return params->season_explained > 0 &&
+	       season_history_days(season, time_usec) >=
+		   params->season_min_days &&
+	       season->explained >= params->season_explained &&
+	       season->count[bucket] >= 2 * season_per_day(season);
+}
+
+double season_expected(const struct season_state *season,
+		       const struct anomaly_params *params, int64_t time_usec)
+{
+	int bucket = season_bucket(time_usec);
+
+	if (season == NULL ||
+	    !season_has_say(season, params, time_usec, bucket))
+		return NAN;
+	return season->level[bucket];
+}
+
+/*
+ * The profile averaged over the hour around the bucket: whether a series
+ * is seasonal is judged at this resolution, so a nightly job's spike that
+ * comes at 3:05 one day and 3:30 the next does not make its 3:05 bucket
+ * look predictable.
+ */
+static double season_hour_level(const struct season_state *season, int hour)
+{
+	int per_hour = SEASON_BUCKETS / 24, n = 0;
+	double sum = 0;
+
+	for (int b = hour * per_hour; b < (hour + 1) * per_hour; b++)
+		if (season->count[b] > 0) {
+			sum += season->level[b];
+			n++;
+		}
+	return n > 0 ? sum / n : season->mean;
+}
+
+/*
+ * One sample into the profile; returns the seasonal score, or -1 while the
+ * profile has no say. The residual is taken against the bucket's level
+ * before this sample is learnt: a one-step-ahead prediction error.
+ */
+static double season_update(struct season_state *season,
+			    const struct anomaly_params *params,
+			    int64_t samples, int64_t time_usec, double value)
+{
+	int bucket = season_bucket(time_usec);
+	double per_day, span, alpha, smooth_alpha, spread, floor, cap;
+	double score = -1;
+
+	if (samples <= 1) {
+		season->first_usec = season->last_usec = time_usec;
+		season->mean = value;
+	} else if (time_usec > season->last_usec) {
+		double dt = (double)(time_usec - season->last_usec) / 1e6;
+
+		season->interval =
+		    season->interval > 0
+			? season->interval + 0.05 * (dt - season->interval)
+			: dt;
+		season->last_usec = time_usec;
+	}
+	per_day = season_per_day(season);
+	/* Both variances remember season_days days of samples. */
+	span = fmax(params->season_days, 1.0) * 86400.0 /
+	       (season->interval > 0 ? season->interval : SEASON_BUCKET_SECS);
+	if ((double)samples < span)
+		span = (double)samples + 1.0;
+	alpha = alpha_of_span(span);
+	{
+		double delta = value - season->mean;
+
+		season->mean += alpha * delta;
+		season->variance =
+		    (1.0 - alpha) * (season->variance + alpha * delta * delta);
+	}
+	floor = fmax(fmax(params->relative_floor * fabs(season->mean),
+			  params->min_stddev),
+		     1e-12);
+	smooth_alpha = alpha_of_span(params->smooth_samples);
+	if (season->count[bucket] > 0) {
+		int hour = bucket / (SEASON_BUCKETS / 24);
+		double residual = value - season->level[bucket];
+		double rate = alpha_of_span(
+		    fmin(span, (double)season->judged + 1 + per_day));
+		double coarse = value - season_hour_level(season, hour);
+		double off, smooth, clipped;
+
+		season->error_var +=
+		    rate * (coarse * coarse - season->error_var);
+		season->residual +=
+		    smooth_alpha * (residual - season->residual);
+		smooth = season->residual;
+		/*
+		 * The spread of the smoothed residual itself, per hour of the
+		 * day: residuals of one day are correlated (a day whose peak
+		 * runs high runs high for hours), and the peak hours vary
+		 * more from day to day than the night does.
+		 */
+		spread = fmax(fmax(sqrt(season->hour_var[hour]),
+				   sqrt(season->residual_var)),
+			      floor);
+		off = params->rise_only ? smooth : fabs(smooth);
+		if (season_has_say(season, params, time_usec, bucket))
+			score = 0;
+		if (score == 0 && off > 0 &&
+		    (params->min_deviation <= 0 ||
+		     off >= params->min_deviation))
+			score = squash(off / spread, params->z_alert);
+		/* Once judging, an anomaly must not teach the spread fast. */
+		clipped = smooth;
+		if (season->judged > 0)
+			clipped = fmax(fmin(smooth, WINSOR_SPREADS * spread),
+				       -WINSOR_SPREADS * spread);
+		season->residual_var +=
+		    rate * (clipped * clipped - season->residual_var);
+		if (season->hour_var[hour] <= 0)
+			season->hour_var[hour] = (float)(clipped * clipped);
+		else
+			season->hour_var[hour] +=
+			    (float)(fmin(0.5, 24 * rate) *
+				    (clipped * clipped -
+				     season->hour_var[hour]));
+		season->judged++;
+	}
+	season->explained = season->variance > 0
+				? 1.0 - season->error_var / season->variance
+				: 0;
+	/* The bucket's level: an average over about season_days days. */
+	cap = fmin(65535.0, fmax(1.0, params->season_days) * per_day);
+	if (season->count[bucket] < cap)
+		season->count[bucket]++;
+	season->level[bucket] +=
+	    (float)((value - season->level[bucket]) / season->count[bucket]);
+	return score;
+}
+
+double anomaly_update_seasonal(struct anomaly_state *state,
+			       struct season_state *season,
+			       const struct anomaly_params *params,
+			       int64_t time_usec, double value)
+{
+	double score, shape;
+
+	score = anomaly_update(state, params, value);
+	if (season == NULL || !isfinite(value))
+		return score;
+	shape = season_update(season, params, state->samples, time_usec, value);
+	if (state->samples <= params->warmup_samples || shape <= score)
+		return score;
+	state->score = shape;
+	state->cause = ANOMALY_CAUSE_SHAPE;
+	return shape;
+}

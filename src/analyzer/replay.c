@@ -158,11 +158,13 @@ int analyzer_replay(FILE *in, const char *name,
 			 const struct anomaly_params *params, FILE *out)
 {
 	struct anomaly_state state;
+	struct season_state season;
 	char line[REPLAY_LINE_MAX];
 	unsigned long line_number = 0, skipped = 0, rows = 0, alerts = 0;
 	double last_time = 0;
 
 	anomaly_init(&state);
+	season_init(&season);
 	fprintf(out, "timestamp,value,anomaly_score,alert\n");
 	while (fgets(line, sizeof(line), in) != NULL) {
 		size_t length = strlen(line);
@@ -197,9 +199,9 @@ int analyzer_replay(FILE *in, const char *name,
 		if (time_secs < last_time)
 			time_secs = last_time;
 		last_time = time_secs;
-		alert = analyzer_generic_step(&state, params,
-					      (int64_t)(time_secs * 1e6),
-					      value, &score) == DETECT_FIRE;
+		alert = analyzer_series_step(&state, &season, params,
+					     (int64_t)(time_secs * 1e6), value,
+					     &score) == DETECT_FIRE;
 		alerts += alert;
 		rows++;
 		fprintf(out, "%.*s,%.17g,%.6f,%d\n",

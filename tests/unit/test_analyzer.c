@@ -530,7 +530,8 @@ static void test_state_goes_through_the_blob_store(void **state)
 	feed_wave(before, r1, id1, 200, 201);
 	assert_int_equal(m.loads, 1);
 	n = analyzer_state_export(before, r1, id1, x, sizeof(x));
-	assert_true(n > 0);
+	/* The daily profile travels with the rest. */
+	assert_true(n > SEASON_STATE_BYTES);
 	assert_int_equal(analyzer_state_export(after, r2, id2, y, sizeof(y)),
 			 n);
 	assert_memory_equal(x, y, (size_t)n);
@@ -551,6 +552,77 @@ static void test_state_goes_through_the_blob_store(void **state)
 	config_free(config);
 }
 
+/*
+ * A blob of the format before the daily profile (the version-1 part alone,
+ * as an older build saved it) still loads: the detectors come back warm,
+ * the profile starts cold.
+ */
+static void test_state_without_a_profile_still_loads(void **state)
+{
+	struct config *config = load("[analyzer]\n"
+				     "anomaly_series = [\"app.latency_ms\"]\n");
+	struct memory_store m = { 0 };
+	struct blobstore store = { memory_save, memory_load, &m, 300 };
+	struct metric_registry *r1 = metrics_new(4, 64);
+	struct metric_registry *r2 = metrics_new(4, 64);
+	struct analyzer *before = analyzer_new(config, 4);
+	struct analyzer *after = analyzer_new(config, 4);
+	unsigned char x[ANALYZER_STATE_MAX], y[ANALYZER_STATE_MAX];
+	int id1 = metrics_register(r1, "app.latency_ms", "");
+	int id2 = metrics_register(r2, "app.latency_ms", "");
+	/* The profile section: magic, size, the profile. */
+	size_t section = 8 + SEASON_STATE_BYTES, v1;
+	int n;
+	struct captured c = { 0 };
+
+	(void)state;
+	analyzer_set_sink(before, capture, &c);
+	analyzer_set_sink(after, capture, &c);
+	feed_wave(before, r1, id1, 0, 200);
+	assert_int_equal(analyzer_save_states(before, r1, &store), 1);
+	assert_true(m.entry[0].length > section);
+	v1 = m.entry[0].length - section;
+	m.entry[0].length = v1; /* what the older build wrote */
+	blobstore_set(&store);
+	feed_wave(after, r2, id2, 200, 201);
+	blobstore_set(NULL);
+	feed_wave(before, r1, id1, 200, 201);
+	assert_int_equal(m.loads, 1);
+	n = analyzer_state_export(before, r1, id1, x, sizeof(x));
+	assert_int_equal(analyzer_state_export(after, r2, id2, y, sizeof(y)),
+			 n);
+	/* The detectors are the same; only the profile is new. */
+	assert_memory_equal(x, y, v1);
+	assert_memory_not_equal(x + v1, y + v1, section);
+	/* A blob of another length (a future format) is not misread. */
+	m.entry[0].length = v1 + 4;
+	{
+		struct metric_registry *r3 = metrics_new(4, 64);
+		struct analyzer *cold = analyzer_new(config, 4);
+		struct analyzer *fresh = analyzer_new(config, 4);
+		int id3 = metrics_register(r3, "app.latency_ms", "");
+
+		analyzer_set_sink(cold, capture, &c);
+		analyzer_set_sink(fresh, capture, &c);
+		blobstore_set(&store);
+		feed_wave(cold, r3, id3, 200, 201);
+		blobstore_set(NULL);
+		n = analyzer_state_export(cold, r3, id3, x, sizeof(x));
+		feed_wave(fresh, r3, id3, 200, 201);
+		assert_int_equal(
+		    analyzer_state_export(fresh, r3, id3, y, sizeof(y)), n);
+		assert_memory_equal(x, y, (size_t)n);
+		analyzer_free(cold);
+		analyzer_free(fresh);
+		metrics_free(r3);
+	}
+	analyzer_free(before);
+	analyzer_free(after);
+	metrics_free(r1);
+	metrics_free(r2);
+	config_free(config);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,11 +632,12 @@ int main(void)
 		cmocka_unit_test(test_alert_carries_history),
 		cmocka_unit_test(test_override_per_mount),
 		cmocka_unit_test(test_override_below),
-	    cmocka_unit_test(test_close_value_and_limit_read_apart),
+		cmocka_unit_test(test_close_value_and_limit_read_apart),
 		cmocka_unit_test(test_cpu_net_of_niced_work),
 		cmocka_unit_test(test_bad_override_is_a_config_error),
 		cmocka_unit_test(test_shipped_example_matches_defaults),
 		cmocka_unit_test(test_state_goes_through_the_blob_store),
+		cmocka_unit_test(test_state_without_a_profile_still_loads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
