@@ -29,6 +29,7 @@
 
 #define PARAMS_MAX (ANALYZER_OVERRIDE_MAX + 1)
 #define SUMMARY_MAX 512
+#define LEAKS_WATCHED 64
 
 enum extra_detector {
 	EXTRA_NONE,
@@ -145,6 +146,19 @@ struct analyzer {
 	int series_id;
 	double history[ALERT_EVENT_HISTORY_MAX];
 	char detail[ALERT_EVENT_DETAIL_MAX];
+	/* The tmpfs mounts, for the bound on the memory forecast. */
+	struct context_tmpfs_watch tmpfs;
+	bool tmpfs_bound_said;
+	/* Firing leaks, so the alert resolves when the series goes away
+	 * (the process exited): the registry forgets its name then. */
+	struct gone_watch {
+		int id;
+		uint32_t generation;
+		const char *rule;
+		char name[METRIC_NAME_MAX];
+		char labels[METRIC_LABELS_MAX];
+	} leaks[LEAKS_WATCHED];
+	size_t leak_count;
 };
 
 size_t analyzer_slot_bytes(void)
@@ -819,6 +833,9 @@ void analyzer_trend_params(const struct analyzer_config *c, const char *name,
 		.min_span_secs = c->trend_min_span_secs,
 		.limit = 100.0,
 		.horizon_secs = c->trend_horizon_secs,
+		/* A hundredth of a point: below what statvfs rounding and
+		 * a page or two of memory move a percent series. */
+		.noise_floor = 0.01,
 	};
 	for (size_t i = 0; i < c->override_count; i++) {
 		const struct analyzer_override *o = &c->overrides[i];
@@ -829,6 +846,52 @@ void analyzer_trend_params(const struct analyzer_config *c, const char *name,
 	}
 }
 
+/*
+ * Memory filled by a tmpfs stops growing when the tmpfs is full: the tmpfs
+ * that grew during the fit bound that part of the slope. False while the
+ * bound is not known yet (the first scans): no verdict this tick.
+ */
+static bool memory_bound(struct analyzer *a, struct trend_state *state,
+			 struct trend_params *params, int64_t now_usec)
+{
+	struct trend_forecast f;
+	double total, rate, room;
+	int64_t total_usec;
+	int id;
+
+	if (!trend_forecast(state, params, &f) || f.slope <= 0 ||
+	    f.eta_secs < 0 || f.eta_secs > 1.5 * params->horizon_secs)
+		return true;
+	id = context_find_series(a->registry, "memory.total_bytes", "");
+	if (id < 0 ||
+	    !metrics_value_back(a->registry, id, 0, &total_usec, &total) ||
+	    total <= 0)
+		return true;
+	if (!context_tmpfs_bound(&a->tmpfs, now_usec, fmax(f.fit_secs, 30),
+				 &rate, &room))
+		return false;
+	if (rate <= 0)
+		return true;
+	params->capped_slope = rate / total * 100;
+	params->capped_room = room / total * 100;
+	if (!state->firing && !a->tmpfs_bound_said) {
+		struct trend_forecast bounded;
+		char left[24];
+
+		trend_forecast(state, params, &bounded);
+		if (bounded.eta_secs < 0 ||
+		    bounded.eta_secs >= params->horizon_secs) {
+			format_bytes(room, left, sizeof(left));
+			log_info("analyzer: memory grows with a filling tmpfs "
+				 "(%s left in it): no memory forecast past "
+				 "what it can hold",
+				 left);
+			a->tmpfs_bound_said = true;
+		}
+	}
+	return true;
+}
+
 static void check_trend(struct analyzer *a, struct series_slot *slot,
 			const struct metric_series *series, int64_t now_usec,
 			double value)
@@ -837,11 +900,15 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	struct trend_forecast f;
 	enum detect_transition change;
 	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], rule[64];
-	char eta[24], low[24], high[24], rate[32], horizon[24];
+	char eta[24], low[24], high[24], rate[32], horizon[24], before[24];
+	double announced = slot->u.trend.announced_eta;
 
 	analyzer_trend_params(&a->config->analyzer, series->name,
 			      series->labels, &params);
 	trend_update(&slot->u.trend, &params, now_usec, value);
+	if (strcmp(series->name, "memory.used_percent") == 0 &&
+	    !memory_bound(a, &slot->u.trend, &params, now_usec))
+		return;
 	change = trend_gate(&slot->u.trend, &params, &f);
 	if (change == DETECT_NONE)
 		return;
@@ -850,6 +917,7 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	context_format_duration(f.eta_secs, eta, sizeof(eta));
 	context_format_duration(f.eta_low, low, sizeof(low));
 	context_format_duration(f.eta_high, high, sizeof(high));
+	context_format_duration(announced, before, sizeof(before));
 	format_rate(f.slope, "points", rate, sizeof(rate));
 	context_format_duration(params.horizon_secs, horizon, sizeof(horizon));
 	if (change == DETECT_FIRE)
@@ -858,6 +926,12 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 			 "~%s (between %s and %s at the current pace).",
 			 label, value, rate, eta, low,
 			 f.eta_high < 0 ? "no end" : high);
+	else if (change == DETECT_UPDATE)
+		snprintf(summary, sizeof(summary),
+			 "%s is at %.1f%% and growing %s: it now reaches 100%% "
+			 "in ~%s (between %s and %s), down from ~%s.",
+			 label, value, rate, eta, low,
+			 f.eta_high < 0 ? "no end" : high, before);
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s at %.1f%% is no longer on course to reach 100%% "
@@ -867,20 +941,22 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 		.rule = rule,
 		.series = series->name,
 		.labels = series->labels,
-		.severity = change == DETECT_FIRE &&
+		.severity = change != DETECT_RESOLVE &&
 					    f.eta_secs < params.horizon_secs / 4
 				    ? ALERT_CRITICAL
 				    : ALERT_WARNING,
-		.firing = change == DETECT_FIRE,
+		.firing = change != DETECT_RESOLVE,
+		.renotify = change == DETECT_UPDATE,
 		.time_usec = (uint64_t)now_usec,
 		.value = value,
 		.baseline = f.level,
 		.threshold = params.limit,
-		.score = change == DETECT_FIRE
+		.score = change != DETECT_RESOLVE
 				 ? fmin(1, 1 - f.eta_secs / params.horizon_secs
 						 + 0.5)
 				 : 0,
-		.eta_secs = change == DETECT_FIRE ? (int64_t)f.eta_secs : -1,
+		.eta_secs = change != DETECT_RESOLVE ? (int64_t)f.eta_secs
+						     : -1,
 		.summary = summary,
 		.count = 1,
 	});
@@ -896,27 +972,30 @@ void analyzer_leak_params(const struct analyzer_config *c, const char *name,
 				      ? c->leak_min_growth_bytes
 				      : c->leak_min_growth_count,
 		.min_relative = c->leak_min_relative,
+		.fast_horizon_secs = c->leak_fast_horizon_secs,
+		.fast_min_duration_secs = c->leak_fast_min_duration_secs,
+		.room = NAN,
 	};
 }
 
 /* "nginx (pid 812) RSS" from the labels and the series name. */
-static void leak_subject(const struct metric_series *series, char *buffer,
-			 size_t size)
+static void leak_subject(const char *series_name, const char *labels,
+			 char *buffer, size_t size)
 {
 	char name[64] = "", pid[24] = "", unit[32];
-	const char *what = series->name;
+	const char *what = series_name;
 
-	if (strcmp(series->name, "process.rss_bytes") == 0)
+	if (strcmp(series_name, "process.rss_bytes") == 0)
 		what = "RSS";
-	else if (strcmp(series->name, "process.fd_count") == 0)
+	else if (strcmp(series_name, "process.fd_count") == 0)
 		what = "open files";
-	else if (strcmp(series->name, "process.threads") == 0)
+	else if (strcmp(series_name, "process.threads") == 0)
 		what = "threads";
-	else if (strcmp(series->name, "memory.slab_unreclaimable_bytes") == 0)
+	else if (strcmp(series_name, "memory.slab_unreclaimable_bytes") == 0)
 		what = "unreclaimable kernel slab";
-	if (!labels_value(series->labels, "name", name, sizeof(name)))
-		labels_value(series->labels, "unit", name, sizeof(name));
-	labels_value(series->labels, "pid", pid, sizeof(pid));
+	if (!labels_value(labels, "name", name, sizeof(name)))
+		labels_value(labels, "unit", name, sizeof(name));
+	labels_value(labels, "pid", pid, sizeof(pid));
 	unit[0] = '\0';
 	if (pid[0])
 		snprintf(unit, sizeof(unit), " (pid %s)", pid);
@@ -924,6 +1003,92 @@ static void leak_subject(const struct metric_series *series, char *buffer,
 		snprintf(buffer, size, "%s%s %s", name, unit, what);
 	else
 		snprintf(buffer, size, "%s", what);
+}
+
+/* Firing leaks are remembered so that one whose series goes away resolves. */
+static void leak_remember(struct analyzer *a, const struct metric_series *series,
+			  int id, const char *rule, bool firing)
+{
+	size_t i;
+
+	for (i = 0; i < a->leak_count; i++)
+		if (a->leaks[i].id == id &&
+		    a->leaks[i].generation == series->generation)
+			break;
+	if (!firing) {
+		if (i < a->leak_count)
+			a->leaks[i] = a->leaks[--a->leak_count];
+		return;
+	}
+	if (i < a->leak_count || a->leak_count == LEAKS_WATCHED)
+		return;
+	a->leaks[i] = (struct gone_watch){
+		.id = id, .generation = series->generation, .rule = rule,
+	};
+	string_copy(a->leaks[i].name, series->name, sizeof(a->leaks[i].name));
+	string_copy(a->leaks[i].labels, series->labels,
+		    sizeof(a->leaks[i].labels));
+	a->leak_count++;
+}
+
+/* A firing leak whose series is gone (the process exited) resolves. */
+static void leaks_gone(struct analyzer *a,
+		       const struct metric_registry *registry, int64_t now_usec)
+{
+	for (size_t i = 0; i < a->leak_count;) {
+		struct gone_watch *w = &a->leaks[i];
+		const struct metric_series *s = metrics_get(registry, w->id);
+		char summary[SUMMARY_MAX], subject[192];
+
+		if (s != NULL && s->in_use && s->generation == w->generation) {
+			i++;
+			continue;
+		}
+		leak_subject(w->name, w->labels, subject, sizeof(subject));
+		snprintf(summary, sizeof(summary),
+			 "%s is gone: the process exited or is no longer "
+			 "watched.",
+			 subject);
+		if (a->sink(&(struct alert_event){
+				.rule = w->rule,
+				.series = w->name,
+				.labels = w->labels,
+				.severity = ALERT_WARNING,
+				.firing = false,
+				.time_usec = (uint64_t)now_usec,
+				.value = NAN,
+				.baseline = NAN,
+				.threshold = NAN,
+				.eta_secs = -1,
+				.summary = summary,
+				.count = 1,
+			    },
+			    a->sink_context) < 0)
+			a->alerts_refused++;
+		else
+			a->alerts_sent++;
+		*w = a->leaks[--a->leak_count];
+	}
+}
+
+/* The room a leak eats into, looked up at most every 15 s while it grows. */
+static void leak_room(struct analyzer *a, struct leak_state *state,
+		      const struct metric_series *series, int64_t now_usec,
+		      double value, struct leak_params *params)
+{
+	if (state->peak_value > state->start_value &&
+	    (state->room_usec == 0 || now_usec - state->room_usec >= 15000000)) {
+		const char *what;
+		double room;
+
+		state->room = context_leak_room(a->registry, series->name,
+						series->labels, value, &room,
+						&what)
+				      ? room
+				      : NAN;
+		state->room_usec = now_usec;
+	}
+	params->room = state->room_usec != 0 ? state->room : NAN;
 }
 
 static void check_leak(struct analyzer *a, struct series_slot *slot,
@@ -934,46 +1099,67 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	struct leak_report r;
 	enum detect_transition change;
 	char summary[SUMMARY_MAX], subject[192], rate[32], dur[24], now[32];
+	char left[48] = "";
 	bool bytes = has_suffix(series->name, "_bytes");
+	const char *rule = bytes ? "memory_leak"
+			   : strcmp(series->name, "process.threads") == 0
+			       ? "thread_leak"
+			       : "fd_leak";
 	uint64_t since = 0;
 
 	analyzer_leak_params(&a->config->analyzer, series->name, &params);
 	leak_update(&slot->u.leak, &params, now_usec, value);
+	leak_room(a, &slot->u.leak, series, now_usec, value, &params);
 	change = leak_gate(&slot->u.leak, &params, &r);
 	if (change == DETECT_NONE)
 		return;
-	leak_subject(series, subject, sizeof(subject));
+	leak_subject(series->name, series->labels, subject, sizeof(subject));
 	context_format_duration(r.duration_secs, dur, sizeof(dur));
 	format_series_value(series->name, value, now, sizeof(now));
 	rate[0] = '+';
 	format_rate(r.rate_per_sec, bytes ? NULL : "", rate + 1,
 		    sizeof(rate) - 1);
-	if (change == DETECT_FIRE)
+	if (r.exhaust_secs >= 0) {
+		const char *what = "memory";
+		double room;
+		char eta[24];
+
+		context_leak_room(a->registry, series->name, series->labels,
+				  value, &room, &what);
+
+		context_format_duration(r.exhaust_secs, eta, sizeof(eta));
+		snprintf(left, sizeof(left), ", %s exhausted in ~%s", what,
+			 eta);
+	}
+	if (change != DETECT_RESOLVE)
 		snprintf(summary, sizeof(summary),
-			 "%s %s for %s, r2=%.2f, now %s: it looks like a "
-			 "leak.", subject, rate, dur, r.r2, now);
+			 "%s %s for %s, r2=%.2f, now %s%s: it looks like a "
+			 "leak.", subject, rate, dur, r.r2, now, left);
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s stopped growing (now %s).", subject, now);
 	/* The leak began with its growth run. */
-	if (change == DETECT_FIRE && r.duration_secs * 1e6 < (double)now_usec)
+	if (change != DETECT_RESOLVE &&
+	    r.duration_secs * 1e6 < (double)now_usec)
 		since = (uint64_t)now_usec - (uint64_t)(r.duration_secs * 1e6);
+	leak_remember(a, series, a->series_id, rule, change != DETECT_RESOLVE);
 	submit(a, &(struct alert_event){
-		.rule = bytes ? "memory_leak"
-			: strcmp(series->name, "process.threads") == 0
-				? "thread_leak"
-				: "fd_leak",
+		.rule = rule,
 		.series = series->name,
 		.labels = series->labels,
-		.severity = ALERT_WARNING,
-		.firing = change == DETECT_FIRE,
+		.severity = change != DETECT_RESOLVE && r.fast ? ALERT_CRITICAL
+							       : ALERT_WARNING,
+		.firing = change != DETECT_RESOLVE,
+		.renotify = change == DETECT_UPDATE,
 		.time_usec = (uint64_t)now_usec,
 		.since_usec = since,
 		.value = value,
 		.baseline = r.start_value,
 		.threshold = NAN,
-		.score = change == DETECT_FIRE ? r.r2 : 0,
-		.eta_secs = -1,
+		.score = change != DETECT_RESOLVE ? r.r2 : 0,
+		.eta_secs = change != DETECT_RESOLVE && r.exhaust_secs >= 0
+				    ? (int64_t)r.exhaust_secs
+				    : -1,
 		.summary = summary,
 		.count = 1,
 	});
@@ -990,6 +1176,7 @@ void analyzer_evaluate(struct analyzer *a,
 	if (capacity > a->slot_count)
 		capacity = a->slot_count;
 	a->registry = registry;
+	leaks_gone(a, registry, now_usec);
 	for (size_t id = 0; id < capacity; id++) {
 		const struct metric_series *series = metrics_get(registry,
 								 (int)id);

@@ -59,6 +59,46 @@ size_t context_format(enum context_kind kind,
 		      const struct collector_process *fds, size_t fd_count,
 		      char *buffer, size_t size);
 
+/*
+ * The tmpfs mounts, rescanned (mountinfo + statvfs) at most every 10 s, for
+ * the bound on a memory forecast: what a filling tmpfs adds to memory stops
+ * at its size.
+ */
+#define CONTEXT_TMPFS_MAX 32
+
+struct context_tmpfs {
+	uint64_t dev;
+	double used, free;  /* bytes */
+	double rate;        /* bytes/s at its last growth */
+	int64_t grown_usec; /* when it last grew, 0: never seen growing */
+};
+
+struct context_tmpfs_watch {
+	struct context_tmpfs mounts[CONTEXT_TMPFS_MAX];
+	size_t count;
+	int64_t scan_usec;
+	unsigned scans;
+};
+
+/*
+ * The tmpfs that grew within the last window_secs: their summed growth rate
+ * and free bytes. False until two scans have been compared (the caller
+ * waits rather than forecast without the bound).
+ */
+bool context_tmpfs_bound(struct context_tmpfs_watch *watch, int64_t now_usec,
+			 double window_secs, double *rate, double *room);
+
+/*
+ * What is left before a leaking series exhausts its resource: available
+ * memory, or less when the process's memory cgroup (v2 memory.max, v1
+ * memory.limit_in_bytes, the tightest of its ancestors) leaves less; for an
+ * fd count, its fd limit. Writes the bound's name ("available memory",
+ * "cgroup limit", "fd limit") to what. False when unknown.
+ */
+bool context_leak_room(const struct metric_registry *registry,
+		       const char *name, const char *labels, double value,
+		       double *room, const char **what);
+
 /* Helpers shared with the analyzer's sentences. */
 /* format_duration() of core/util.h, "never" when negative. */
 void context_format_duration(double secs, char *buffer, size_t size);

@@ -20,7 +20,8 @@
 #define SEC 1000000LL
 
 struct captured {
-	int fires, resolves;
+	int fires, resolves, updates;
+	int64_t update_eta[32];
 	char rule[64];
 	char summary[512];
 	int64_t eta_secs;
@@ -34,7 +35,11 @@ static int capture(const struct alert_event *e, void *context)
 
 	if (strcmp(e->rule, "anomaly") == 0)
 		return 0;
-	if (e->firing) {
+	if (e->firing && e->renotify) {
+		if (c->updates < 32)
+			c->update_eta[c->updates] = e->eta_secs;
+		c->updates++;
+	} else if (e->firing) {
 		if (c->fires++ == 0) {
 			snprintf(c->rule, sizeof(c->rule), "%s", e->rule);
 			snprintf(c->summary, sizeof(c->summary), "%s",
