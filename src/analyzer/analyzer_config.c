@@ -177,7 +177,7 @@ static const struct config_key analyzer_keys[] = {
 	  .minimum = 0, .maximum = 90 * 86400,
 	  .description = "The least history a forecast stands on; past it, "
 			 "a forecast is made once the fit is good enough "
-			 "(8 points, slope at least 4 standard errors), so a "
+			 "(12 points, slope at least 4 standard errors), so a "
 			 "noisy slow fill waits longer than a clean fast "
 			 "one. The fit covers the current regime only: it "
 			 "restarts when the samples leave its line." },

@@ -13,9 +13,8 @@
 #include <string.h>
 
 /*
- * CUSUM on standardised residuals (their spread widened by their
- * autocorrelation, so a slow wiggle does not look like a change):
- * allowance K, decision level H, each sample's step clipped at CLIP so one
+ * CUSUM on standardised residuals: allowance K (a slow wiggle within a
+ * spread does not add up), decision level H, each sample's step clipped at CLIP so one
  * or two outliers (a temporary file) never restart the fit and four in a
  * row do.
  */
@@ -23,7 +22,7 @@
 #define CUSUM_H    10.0
 #define CUSUM_CLIP 4.0
 /* Points a fit needs before it forecasts or judges residuals. */
-#define MIN_POINTS 8
+#define MIN_POINTS 12
 /* A forecast fires only when the slope is this many standard errors. */
 #define MIN_T 4.0
 /*
@@ -58,7 +57,7 @@ static void restart(struct trend_state *state, int64_t time_usec,
 }
 
 struct fit {
-	double slope, level, sigma, slope_err, level_err, r2, rho, inflate;
+	double slope, level, sigma, slope_err, level_err, r2, rho;
 };
 
 /* The line through the weighted sums (t = 0 at the newest sample). */
@@ -97,7 +96,6 @@ static bool fit_line(const struct trend_state *state, struct fit *f)
 		f->rho = fmin(0.95, fmax(0, 1 - mssd / (2 * ssr / state->sw)));
 	}
 	inflate = (1 + f->rho) / (1 - f->rho);
-	f->inflate = inflate;
 	f->sigma = sqrt(sigma2);
 	f->slope_err = sqrt(sigma2 * inflate / stt);
 	f->level_err = sqrt(sigma2 * inflate * (1 / n_eff + t_mean * t_mean / stt));
@@ -121,8 +119,7 @@ void trend_update(struct trend_state *state, const struct trend_params *params,
 	dt = (double)(time_usec - state->origin_usec) / 1e6;
 	/* Does the new sample still follow the line? */
 	if (state->sw >= MIN_POINTS && fit_line(state, &f)) {
-		double sigma = fmax(f.sigma * sqrt(f.inflate),
-				    params->noise_floor);
+		double sigma = fmax(f.sigma, params->noise_floor);
 		double miss = value - (f.level + f.slope * dt);
 		double z = miss / sigma;
 
@@ -130,10 +127,11 @@ void trend_update(struct trend_state *state, const struct trend_params *params,
 		state->cusum_high = fmax(0, state->cusum_high + z - CUSUM_K);
 		state->cusum_low = fmax(0, state->cusum_low - z - CUSUM_K);
 		if (state->cusum_high > CUSUM_H || state->cusum_low > CUSUM_H) {
-			/* A drop that matters (ten noise floors): the
-			 * disk was cleaned, the forecast is void. */
+			/* Below where the line stood (by ten noise
+			 * floors), not merely slower: the disk was
+			 * cleaned, the forecast is void. */
 			bool fell = state->cusum_low > CUSUM_H &&
-				    miss < -10 * params->noise_floor;
+				    value < f.level - 10 * params->noise_floor;
 			int64_t before_usec = state->last_usec;
 			double before = state->last_value;
 
@@ -194,7 +192,7 @@ double trend_capped_eta(double gap, double slope, double capped_slope,
 bool trend_forecast(const struct trend_state *state,
 		    const struct trend_params *params, struct trend_forecast *out)
 {
-	double gap, spread, fast, slow, share;
+	double gap, spread, fast, slow, share, k;
 	struct fit f;
 
 	memset(out, 0, sizeof(*out));
@@ -220,17 +218,19 @@ bool trend_forecast(const struct trend_state *state,
 	share = params->capped_slope > 0 ? fmin(1, params->capped_slope /
 						       f.slope)
 					 : 0;
+	/* About the 97.5% point of Student's t: few points, wider range. */
+	k = 2 + 3 / fmax(1, state->sw * state->sw / state->sw2 - 2);
 	spread = sqrt(f.slope_err * f.slope_err +
 		      RATE_SPREAD * RATE_SPREAD * f.slope * f.slope);
-	fast = f.slope + 2 * spread;
-	slow = f.slope - 2 * spread;
+	fast = f.slope + k * spread;
+	slow = f.slope - k * spread;
 	out->eta_secs = trend_capped_eta(gap, f.slope, share * f.slope,
 					 params->capped_room);
 	if (out->eta_secs < 0)
 		return true;
-	out->eta_low = trend_capped_eta(fmax(0, gap - 2 * f.level_err), fast,
+	out->eta_low = trend_capped_eta(fmax(0, gap - k * f.level_err), fast,
 					share * fast, params->capped_room);
-	out->eta_high = slow > 0 ? trend_capped_eta(gap + 2 * f.level_err, slow,
+	out->eta_high = slow > 0 ? trend_capped_eta(gap + k * f.level_err, slow,
 						    share * slow,
 						    params->capped_room)
 				 : -1;
@@ -246,9 +246,10 @@ enum detect_transition trend_gate(struct trend_state *state,
 	 * Fire only on a growth that is clearly not noise; clear with margin
 	 * so an ETA near the horizon does not flap. A fit still warming up
 	 * after a restart holds what was said, unless the restart was a drop
-	 * (the disk was cleaned).
+	 * (the disk was cleaned). A series already at the limit is the
+	 * threshold's to report: it neither fires nor clears a forecast.
 	 */
-	bool soon = ok && out->eta_secs >= 0 &&
+	bool soon = ok && out->eta_secs > 0 &&
 		    out->eta_secs < params->horizon_secs && out->slope > 0 &&
 		    out->slope >= MIN_T * out->slope_err;
 	bool far = ok && (out->eta_secs < 0 ||

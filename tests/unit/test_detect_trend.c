@@ -216,6 +216,109 @@ static void test_counter_reset_restarts_nothing_false(void **state)
 	assert_true(fires <= 1);
 }
 
+
+/* Deterministic noise in [-1, 1]. */
+static double noise(uint32_t *seed)
+{
+	*seed = *seed * 1664525u + 1013904223u;
+	return (double)(*seed >> 8) / (double)(1u << 23) - 1;
+}
+
+/*
+ * A steady fill at several rates and noise levels: the
+ * first forecast (ETA from the newest sample) is within 25% of the truth and
+ * its range contains it; every update too; and one update at least comes
+ * when the ETA has halved.
+ */
+static void test_steady_fill_eta_and_range_hold_the_truth(void **state)
+{
+	/* points per second, noise amplitude in points, tick seconds */
+	static const double cases[][3] = {
+		{ 0.25, 0.0, 1 }, { 0.25, 0.3, 1 }, { 0.05, 0.1, 1 },
+		{ 0.05, 0.5, 5 }, { 0.002, 0.05, 10 }, { 0.002, 0.2, 30 },
+	};
+	(void)state;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct trend_params p = { .span_secs = 21600,
+					  .min_span_secs = 30, .limit = 100,
+					  .horizon_secs = 86400,
+					  .noise_floor = 0.01 };
+		double rate = cases[k][0], amp = cases[k][1];
+		int64_t tick = (int64_t)cases[k][2];
+		/* The fast fills begin after a flat stretch (the fit must
+		 * restart on the kink); the slow ones fill from the start. */
+		double start = 20, flat_secs = rate >= 0.05 ? 600 : 0;
+		double full_secs = flat_secs + (100 - start) / rate;
+		struct trend_state s;
+		struct trend_forecast f;
+		uint32_t seed = 7 + (uint32_t)k;
+		int fires = 0, updates = 0;
+
+		trend_init(&s);
+		for (int64_t t = 0; t < (int64_t)full_secs; t += tick) {
+			double v = start + amp * noise(&seed);
+			enum detect_transition change;
+			double truth = full_secs - (double)t;
+
+			if ((double)t > flat_secs)
+				v += rate * ((double)t - flat_secs);
+			trend_update(&s, &p, t * SEC, v);
+			change = trend_gate(&s, &p, &f);
+			if (change == DETECT_FIRE || change == DETECT_UPDATE) {
+				print_message("rate %g noise %g: %s truth %.0f "
+					      "eta %.0f [%.0f, %.0f]\n",
+					      rate, amp,
+					      change == DETECT_FIRE ? "fire"
+								    : "update",
+					      truth, f.eta_secs, f.eta_low,
+					      f.eta_high);
+				assert_true(fabs(f.eta_secs - truth) <=
+					    0.25 * truth);
+				assert_true(f.eta_low <= truth &&
+					    (f.eta_high < 0 ||
+					     truth <= f.eta_high));
+				fires += change == DETECT_FIRE;
+				updates += change == DETECT_UPDATE;
+			}
+		}
+		assert_int_equal(fires, 1);
+		assert_true(updates >= 1);
+	}
+}
+
+/*
+ * Memory growing only because a tmpfs fills: the tmpfs holds 0.5 points
+ * more, so the series never reaches 100% and no forecast fires; with the
+ * bound lifted the same series fires.
+ */
+static void test_bounded_series_is_not_forecast(void **state)
+{
+	struct trend_params p = { .span_secs = 21600, .min_span_secs = 30,
+				  .limit = 100, .horizon_secs = 86400,
+				  .noise_floor = 0.01 };
+	struct trend_state s;
+	struct trend_forecast f;
+	int fires = 0;
+
+	(void)state;
+	trend_init(&s);
+	for (int t = 0; t < 300; t++) {
+		/* 40% + 0.01 point/s, of which all is the tmpfs. */
+		trend_update(&s, &p, (int64_t)t * SEC, 40 + 0.01 * t);
+		p.capped_slope = 0.01;
+		p.capped_room = fmax(0, 0.5 - 0.01 * t);
+		fires += trend_gate(&s, &p, &f) == DETECT_FIRE;
+	}
+	assert_int_equal(fires, 0);
+	assert_true(f.eta_secs < 0 || f.eta_secs > p.horizon_secs);
+	p.capped_slope = p.capped_room = 0;
+	assert_int_equal(trend_gate(&s, &p, &f), DETECT_FIRE);
+	/* Half the growth bounded: the rest still gets there, later. */
+	assert_true(fabs(trend_capped_eta(10, 1, 0.5, 2) - 16) < 1e-9);
+	assert_true(trend_capped_eta(10, 1, 1, 2) < 0);
+	assert_true(fabs(trend_capped_eta(10, 1, 1, 20) - 10) < 1e-9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +327,8 @@ int main(void)
 		cmocka_unit_test(test_flat_disk_is_not_forecast),
 		cmocka_unit_test(test_forecast_uncertainty_brackets_eta),
 		cmocka_unit_test(test_counter_reset_restarts_nothing_false),
+		cmocka_unit_test(test_steady_fill_eta_and_range_hold_the_truth),
+		cmocka_unit_test(test_bounded_series_is_not_forecast),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
