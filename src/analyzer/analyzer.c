@@ -467,8 +467,28 @@ static void add_context(struct analyzer *a, struct alert_event *event,
 	    a->registry, id, a->history, ALERT_EVENT_HISTORY_MAX);
 	event->history = event->history_count ? a->history : NULL;
 	kind = context_kind_of(series->name, series->labels);
-	if (!event->firing || kind == CONTEXT_NONE || event->detail != NULL)
+	if (!event->firing || kind == CONTEXT_NONE)
 		return;
+	/* A detail of the detector's own (a forecast's figures) comes first,
+	 * the context after it when it fits. */
+	if (event->detail != NULL) {
+		size_t used = string_copy(a->detail, event->detail,
+					  sizeof(a->detail));
+
+		if (used >= sizeof(a->detail))
+			used = sizeof(a->detail) - 1;
+		event->detail = a->detail;
+		if (used + 2 >= sizeof(a->detail))
+			return;
+		a->detail[used++] = '\n';
+		have_top = collector_set_top_processes(collectors, &top);
+		if (context_format(kind, a->registry, series,
+				   have_top ? &top : NULL, fds, 0,
+				   a->detail + used,
+				   sizeof(a->detail) - used) == 0)
+			a->detail[used - 1] = '\0';
+		return;
+	}
 	have_top = collector_set_top_processes(collectors, &top);
 	if (kind == CONTEXT_FD)
 		fd_count =
@@ -679,7 +699,19 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 		   sizeof(level_text));
 	limit_text(series->name, l.unit, l.clear, clear_text,
 		   sizeof(clear_text));
-	if (firing && strcmp(series->name, "disk.used_percent") == 0) {
+	if (firing && strcmp(series->name, "disk.used_percent") == 0 &&
+	    slot->extra == EXTRA_TREND) {
+		/* The forecast's own fit, when it has one: one ETA per disk. */
+		struct trend_params tp;
+		struct trend_forecast f;
+
+		analyzer_trend_params(&a->config->analyzer, series->name,
+				      series->labels, &tp);
+		if (trend_forecast(&slot->u.trend, &tp, &f) &&
+		    f.eta_secs > 0 && f.slope >= 2 * f.slope_err)
+			eta = f.eta_secs;
+	}
+	if (firing && eta < 0 && strcmp(series->name, "disk.used_percent") == 0) {
 		double per_sec, free_bytes;
 		int free_id = context_find_series(
 		    a->registry, "disk.free_bytes", series->labels);
@@ -901,6 +933,7 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	enum detect_transition change;
 	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], rule[64];
 	char eta[24], low[24], high[24], rate[32], horizon[24], before[24];
+	char figures[200];
 	double announced = slot->u.trend.announced_eta;
 
 	analyzer_trend_params(&a->config->analyzer, series->name,
@@ -920,6 +953,15 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	context_format_duration(announced, before, sizeof(before));
 	format_rate(f.slope, "points", rate, sizeof(rate));
 	context_format_duration(params.horizon_secs, horizon, sizeof(horizon));
+	/* The figures behind the sentence, in seconds, for people who check
+	 * and for tests: the ETA runs from the newest sample. */
+	if (change != DETECT_RESOLVE)
+		snprintf(figures, sizeof(figures),
+			 "Forecast: 100%% in %.0f s (range %.0f to %.0f s) "
+			 "from the newest sample; fit over %.0f s, slope "
+			 "%.4g +- %.2g points/s, r2 %.3f",
+			 f.eta_secs, f.eta_low, f.eta_high, f.fit_secs,
+			 f.slope, f.slope_err, f.r2);
 	if (change == DETECT_FIRE)
 		snprintf(summary, sizeof(summary),
 			 "%s is at %.1f%% and growing %s: it reaches 100%% in "
@@ -958,6 +1000,7 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 		.eta_secs = change != DETECT_RESOLVE ? (int64_t)f.eta_secs
 						     : -1,
 		.summary = summary,
+		.detail = change != DETECT_RESOLVE ? figures : NULL,
 		.count = 1,
 	});
 }

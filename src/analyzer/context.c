@@ -106,31 +106,70 @@ int context_find_series(const struct metric_registry *registry,
 	return -1;
 }
 
+/* Least-squares slope of n samples (t in seconds); false when flat in t. */
+static bool slope_of(const double *t, const double *x, size_t n,
+		     double *slope)
+{
+	double st = 0, sx = 0, stt = 0, stx = 0, d;
+
+	if (n < 2)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		st += t[i];
+		sx += x[i];
+		stt += t[i] * t[i];
+		stx += t[i] * x[i];
+	}
+	d = (double)n * stt - st * st;
+	if (d <= 0)
+		return false;
+	*slope = ((double)n * stx - st * sx) / d;
+	return true;
+}
+
+#define FILL_SAMPLES_MAX 1024
+
 bool context_disk_fill_rate(const struct metric_registry *registry,
 			    const char *labels, double window_secs,
 			    double *bytes_per_sec)
 {
 	int id = context_find_series(registry, "disk.used_bytes", labels);
-	int64_t newest_usec, time_usec, oldest_usec = 0;
-	double newest, value, oldest = NAN;
+	double t[FILL_SAMPLES_MAX], x[FILL_SAMPLES_MAX], all, recent;
+	int64_t newest_usec, time_usec;
+	size_t n = 0, k;
+	double value;
 
 	if (id < 0 ||
-	    !metrics_value_back(registry, id, 0, &newest_usec, &newest))
+	    !metrics_value_back(registry, id, 0, &newest_usec, &value))
 		return false;
-	/* The oldest sample within the window: a rate over minutes, not one
-	 * interval's jitter. */
-	for (size_t back = 1;
+	/* Newest first, t <= 0 seconds before the newest. */
+	for (size_t back = 0;
+	     n < FILL_SAMPLES_MAX &&
 	     metrics_value_back(registry, id, back, &time_usec, &value);
 	     back++) {
-		if ((double)(newest_usec - time_usec) / 1e6 > window_secs)
+		double age = (double)(newest_usec - time_usec) / 1e6;
+
+		if (age > window_secs)
 			break;
-		oldest = value;
-		oldest_usec = time_usec;
+		t[n] = -age;
+		x[n++] = value;
 	}
-	if (isnan(oldest) || newest_usec <= oldest_usec)
+	if (!slope_of(t, x, n, &all))
 		return false;
-	*bytes_per_sec =
-	    (newest - oldest) / ((double)(newest_usec - oldest_usec) / 1e6);
+	/*
+	 * The pace now, not the window's average: when the newest quarter
+	 * of the window (4 samples at least) disagrees with the whole by more
+	 * than a quarter, the fill changed pace (it began, sped up, slowed)
+	 * and the newest part is what the ETA must follow.
+	 */
+	for (k = 0; k < n && t[k] >= 0.25 * t[n - 1]; k++)
+		;
+	if (k < 4)
+		k = n < 4 ? n : 4;
+	if (slope_of(t, x, k, &recent) && fabs(recent - all) > 0.25 *
+								  fabs(recent))
+		all = recent;
+	*bytes_per_sec = all;
 	return true;
 }
 

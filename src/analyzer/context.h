@@ -41,7 +41,8 @@ int context_find_series(const struct metric_registry *registry,
 
 /*
  * Fill rate of a filesystem, in bytes per second, from its
- * disk.used_bytes ring over at most window_secs; false when unknown.
+ * disk.used_bytes ring: a least-squares slope over at most window_secs, or
+ * over its newest quarter when the pace changed; false when unknown.
  */
 bool context_disk_fill_rate(const struct metric_registry *registry,
 			    const char *labels, double window_secs,
