@@ -24,9 +24,10 @@ if ! mount -t tmpfs -o size=160m sysops-capped "$capped" 2>/dev/null; then
 	exit 0
 fi
 cleanup_mounts() {
-	cleanup
+	stop_leftovers
 	umount "$fill" 2>/dev/null
 	umount "$capped" 2>/dev/null
+	cleanup
 }
 trap cleanup_mounts EXIT
 start_receiver "$dir" "forecast-hmac" || { not_ok "receiver started"; exit 1; }
