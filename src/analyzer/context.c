@@ -107,8 +107,7 @@ int context_find_series(const struct metric_registry *registry,
 }
 
 /* Least-squares slope of n samples (t in seconds); false when flat in t. */
-static bool slope_of(const double *t, const double *x, size_t n,
-		     double *slope)
+static bool slope_of(const double *t, const double *x, size_t n, double *slope)
 {
 	double st = 0, sx = 0, stt = 0, stx = 0, d;
 
@@ -166,8 +165,8 @@ bool context_disk_fill_rate(const struct metric_registry *registry,
 		;
 	if (k < 4)
 		k = n < 4 ? n : 4;
-	if (slope_of(t, x, k, &recent) && fabs(recent - all) > 0.25 *
-								  fabs(recent))
+	if (slope_of(t, x, k, &recent) &&
+	    fabs(recent - all) > 0.25 * fabs(recent))
 		all = recent;
 	*bytes_per_sec = all;
 	return true;
@@ -296,7 +295,7 @@ static double cgroup_number(const char *path)
 static double cgroup_room(const char *pid)
 {
 	char path[600], line[512], group[400] = "", limit_file[40],
-				       usage_file[40], base[40];
+				   usage_file[40], base[40];
 	double best = INFINITY;
 	bool found = false, v1 = false;
 	FILE *f;
@@ -324,8 +323,8 @@ static double cgroup_room(const char *pid)
 	fclose(f);
 	if (!found)
 		return NAN;
-	snprintf(base, sizeof(base), "%s", v1 ? "/sys/fs/cgroup/memory"
-					      : "/sys/fs/cgroup");
+	snprintf(base, sizeof(base), "%s",
+		 v1 ? "/sys/fs/cgroup/memory" : "/sys/fs/cgroup");
 	snprintf(limit_file, sizeof(limit_file), "%s",
 		 v1 ? "memory.limit_in_bytes" : "memory.max");
 	snprintf(usage_file, sizeof(usage_file), "%s",
@@ -350,9 +349,9 @@ static double cgroup_room(const char *pid)
 	return best;
 }
 
-bool context_leak_room(const struct metric_registry *registry,
-		       const char *name, const char *labels, double value,
-		       double *room, const char **what)
+bool context_leak_room(const struct metric_registry *registry, const char *name,
+		       const char *labels, double value, double *room,
+		       const char **what)
 {
 	size_t length = strlen(name);
 	char pid[24];

@@ -70,7 +70,7 @@ size_t context_format(enum context_kind kind,
 struct context_tmpfs {
 	uint64_t dev;
 	double used, free;  /* bytes */
-	double rate;        /* bytes/s at its last growth */
+	double rate;	    /* bytes/s at its last growth */
 	int64_t grown_usec; /* when it last grew, 0: never seen growing */
 };
 
@@ -96,9 +96,9 @@ bool context_tmpfs_bound(struct context_tmpfs_watch *watch, int64_t now_usec,
  * fd count, its fd limit. Writes the bound's name ("available memory",
  * "cgroup limit", "fd limit") to what. False when unknown.
  */
-bool context_leak_room(const struct metric_registry *registry,
-		       const char *name, const char *labels, double value,
-		       double *room, const char **what);
+bool context_leak_room(const struct metric_registry *registry, const char *name,
+		       const char *labels, double value, double *room,
+		       const char **what);
 
 /* Helpers shared with the analyzer's sentences. */
 /* format_duration() of core/util.h, "never" when negative. */

@@ -14,12 +14,12 @@
 
 /*
  * CUSUM on standardised residuals: allowance K (a slow wiggle within a
- * spread does not add up), decision level H, each sample's step clipped at CLIP so one
- * or two outliers (a temporary file) never restart the fit and four in a
+ * spread does not add up), decision level H, each sample's step clipped at CLIP
+ * so one or two outliers (a temporary file) never restart the fit and four in a
  * row do.
  */
-#define CUSUM_K    1.0
-#define CUSUM_H    10.0
+#define CUSUM_K	   1.0
+#define CUSUM_H	   10.0
 #define CUSUM_CLIP 4.0
 /* Points a fit needs before it forecasts or judges residuals. */
 #define MIN_POINTS 12
@@ -40,8 +40,7 @@ void trend_init(struct trend_state *state)
 }
 
 /* A new fit, seeded with one sample. */
-static void restart(struct trend_state *state, int64_t time_usec,
-		    double value)
+static void restart(struct trend_state *state, int64_t time_usec, double value)
 {
 	bool firing = state->firing;
 	double announced = state->announced_eta;
@@ -98,7 +97,8 @@ static bool fit_line(const struct trend_state *state, struct fit *f)
 	inflate = (1 + f->rho) / (1 - f->rho);
 	f->sigma = sqrt(sigma2);
 	f->slope_err = sqrt(sigma2 * inflate / stt);
-	f->level_err = sqrt(sigma2 * inflate * (1 / n_eff + t_mean * t_mean / stt));
+	f->level_err =
+	    sqrt(sigma2 * inflate * (1 / n_eff + t_mean * t_mean / stt));
 	return true;
 }
 
@@ -144,8 +144,8 @@ void trend_update(struct trend_state *state, const struct trend_params *params,
 	}
 	decay = exp(-dt / params->span_secs);
 	/* Shift the origin to now: t' = t - dt for every past sample. */
-	state->stt = decay * (state->stt - 2 * dt * state->st +
-			      dt * dt * state->sw);
+	state->stt =
+	    decay * (state->stt - 2 * dt * state->st + dt * dt * state->sw);
 	state->stx = decay * (state->stx - dt * state->sx);
 	state->st = decay * (state->st - dt * state->sw);
 	state->sw = decay * state->sw;
@@ -190,7 +190,8 @@ double trend_capped_eta(double gap, double slope, double capped_slope,
 }
 
 bool trend_forecast(const struct trend_state *state,
-		    const struct trend_params *params, struct trend_forecast *out)
+		    const struct trend_params *params,
+		    struct trend_forecast *out)
 {
 	double gap, spread, fast, slow, share, k;
 	struct fit f;
@@ -215,9 +216,9 @@ bool trend_forecast(const struct trend_state *state,
 	if (f.slope <= 0)
 		return true;
 	/* The bounded part keeps its share of the slope at either end. */
-	share = params->capped_slope > 0 ? fmin(1, params->capped_slope /
-						       f.slope)
-					 : 0;
+	share = params->capped_slope > 0
+		    ? fmin(1, params->capped_slope / f.slope)
+		    : 0;
 	/* About the 97.5% point of Student's t: few points, wider range. */
 	k = 2 + 3 / fmax(1, state->sw * state->sw / state->sw2 - 2);
 	spread = sqrt(f.slope_err * f.slope_err +
@@ -230,10 +231,10 @@ bool trend_forecast(const struct trend_state *state,
 		return true;
 	out->eta_low = trend_capped_eta(fmax(0, gap - k * f.level_err), fast,
 					share * fast, params->capped_room);
-	out->eta_high = slow > 0 ? trend_capped_eta(gap + k * f.level_err, slow,
-						    share * slow,
-						    params->capped_room)
-				 : -1;
+	out->eta_high =
+	    slow > 0 ? trend_capped_eta(gap + k * f.level_err, slow,
+					share * slow, params->capped_room)
+		     : -1;
 	return true;
 }
 
