@@ -197,7 +197,8 @@ static void write_history(void *context, uint64_t now_usec, const char *what,
 				log_debug("alert history: cannot cut back: %m");
 			a->history_errors++;
 			if (!a->history_failing)
-				log_error_errno(r, "alert history: cannot "
+				log_error_errno(r,
+						"alert history: cannot "
 						"write %s; alerts are still "
 						"sent, this file misses them",
 						HISTORY_FILE);
@@ -291,9 +292,10 @@ static void kick_channel(struct alerter *a, struct channel_state *c)
 		if (r < 0) {
 			/* Unreadable or meaningless here: never retried. */
 			if (r != -ENODATA)
-				log_error("%s: dropping spooled message %" PRIu64
-					  ": %s", channel_name(c->id),
-					  entry->id, strerror(-r));
+				log_error_errno(r,
+						"%s: dropping spooled message "
+						"%" PRIu64,
+						channel_name(c->id), entry->id);
 			outgoing_free(&out);
 			spool_complete(a->spool, entry->id);
 			continue;
@@ -308,8 +310,8 @@ static void kick_channel(struct alerter *a, struct channel_state *c)
 			c->busy = false;
 			c->next_attempt_usec = now_monotonic_usec() +
 					       backoff_usec(a, ++c->attempts);
-			log_error("%s: cannot start a delivery: %s",
-				  channel_name(c->id), strerror(-r));
+			log_error_errno(r, "%s: cannot start a delivery",
+					channel_name(c->id));
 		}
 		return;
 	}
@@ -362,9 +364,11 @@ static int save_state(struct alerter *a)
 	if (r < 0) {
 		a->state_errors++;
 		if (!a->state_failing)
-			log_error_errno(r, "alerter: cannot save %s; the "
+			log_error_errno(r,
+					"alerter: cannot save %s; the "
 					"journal keeps accepted alerts until "
-					"it can", STATE_FILE);
+					"it can",
+					STATE_FILE);
 		a->state_failing = true;
 		return r;
 	}
@@ -513,6 +517,7 @@ static void write_stats(struct alerter *a)
 	STAT("spool_in_memory", s->in_memory);
 	STAT("spool_dropped", s->dropped);
 	STAT("spool_corrupt", s->corrupt);
+	STAT("spool_orphaned", s->orphaned);
 	STAT("spool_bytes", s->file_bytes);
 	STAT("spool_write_errors", s->write_errors);
 	STAT("journal_appended", j->appended);
@@ -822,8 +827,9 @@ static int alerter_start(struct daemon *d)
 				       O_NOFOLLOW,
 			       0640);
 	if (a->history_fd < 0)
-		log_warning("cannot open %s: %s; alert history is off",
-			    HISTORY_FILE, strerror(errno));
+		log_warning_errno(errno,
+				  "cannot open %s: %m; alert history is off",
+				  HISTORY_FILE);
 	else if (fstat(a->history_fd, &st) == 0)
 		a->history_bytes = (uint64_t)st.st_size;
 	r = sd_event_add_time(d->event, &a->timer, CLOCK_MONOTONIC,

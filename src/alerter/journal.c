@@ -38,9 +38,11 @@ static void report_failure(struct alert_journal *j, int r, const char *what)
 	if (j->failing)
 		return;
 	j->failing = true;
-	log_error_errno(r, "alert journal: cannot %s %s; accepted alerts are "
+	log_error_errno(r,
+			"alert journal: cannot %s %s; accepted alerts are "
 			"kept in memory and saved with the alerter's state as "
-			"soon as the disk allows", what, ALERT_JOURNAL_FILE);
+			"soon as the disk allows",
+			what, ALERT_JOURNAL_FILE);
 }
 
 static void report_recovery(struct alert_journal *j)

@@ -83,9 +83,11 @@ static void report_failure(struct spool *s, int r, const char *what)
 	if (s->failing)
 		return;
 	s->failing = true;
-	log_error_errno(r, "alert spool: cannot %s %s; messages are kept in "
+	log_error_errno(r,
+			"alert spool: cannot %s %s; messages are kept in "
 			"memory and delivered from there, and written out as "
-			"soon as the disk allows", what, SPOOL_FILE);
+			"soon as the disk allows",
+			what, SPOOL_FILE);
 }
 
 static void report_recovery(struct spool *s)
@@ -250,7 +252,7 @@ static struct spool_entry *find(struct spool *s, uint64_t id, size_t *index)
 }
 
 static void replay_line(struct spool *s, const char *line, size_t length,
-			uint64_t offset)
+			uint64_t offset, char *orphan_name, size_t orphan_size)
 {
 	char channel[32];
 	unsigned long long id;
@@ -288,12 +290,23 @@ static void replay_line(struct spool *s, const char *line, size_t length,
 			s->next_id = id + 1;
 		return;
 	}
+	/* Well formed, for a channel (a webhook instance) the configuration
+	 * no longer has: nowhere to send it, and not damage either. */
+	if (length > 2 && line[0] == 'A' && consumed > 0 &&
+	    line[length - 1] == '}' && strncmp(channel, "webhook.", 8) == 0 &&
+	    channel_from_name(channel) < 0) {
+		if (s->stats.orphaned++ == 0)
+			string_copy(orphan_name, channel, orphan_size);
+		if (id >= s->next_id)
+			s->next_id = id + 1;
+		return;
+	}
 	s->stats.corrupt++;
 }
 
 static int replay(struct spool *s)
 {
-	char *data = NULL;
+	char *data = NULL, orphan[32] = "";
 	size_t length = 0, start = 0;
 	int r;
 
@@ -303,7 +316,8 @@ static int replay(struct spool *s)
 	for (size_t i = 0; i < length; i++) {
 		if (data[i] != '\n')
 			continue;
-		replay_line(s, data + start, i - start, start);
+		replay_line(s, data + start, i - start, start, orphan,
+			    sizeof(orphan));
 		start = i + 1;
 	}
 	if (start < length)
@@ -312,6 +326,11 @@ static int replay(struct spool *s)
 	if (s->stats.corrupt > 0)
 		log_warning("alert spool: skipped %" PRIu64 " unreadable "
 			    "line(s)", s->stats.corrupt);
+	if (s->stats.orphaned > 0)
+		log_notice("alert spool: %" PRIu64 " spooled message(s) for "
+			   "channels no longer configured (%s%s) dropped",
+			   s->stats.orphaned, orphan,
+			   s->stats.orphaned > 1 ? ", ..." : "");
 	return 0;
 }
 
@@ -336,8 +355,7 @@ int spool_open(int state_dir_fd, uint64_t max_bytes, struct spool **out)
 	if (r == 0 && compact(s) == 0 && s->size > s->max_bytes)
 		r = make_room(s, 0);
 	if (r < 0) {
-		log_error("alert spool: cannot open %s: %s", SPOOL_FILE,
-			  strerror(-r));
+		log_error_errno(r, "alert spool: cannot open %s", SPOOL_FILE);
 		spool_close(s);
 		return r;
 	}

@@ -38,6 +38,7 @@ struct spool_stats {
 	uint64_t completed;
 	uint64_t dropped;        /* pushed out by spool_max_bytes */
 	uint64_t corrupt;        /* unreadable lines skipped at load */
+	uint64_t orphaned;       /* for a channel no longer configured */
 	uint64_t file_bytes;
 	uint64_t in_memory;      /* pending entries not on disk */
 	uint64_t write_errors;   /* failed appends, completions, compactions */

@@ -13,7 +13,7 @@
 #include "core/secret.h"
 #include "core/util.h"
 
-void format_time_utc(uint64_t usec, char *buffer, size_t size)
+void text_time_utc(uint64_t usec, char *buffer, size_t size)
 {
 	time_t t = (time_t)(usec / USEC_PER_SEC);
 	struct tm tm;
@@ -23,36 +23,7 @@ void format_time_utc(uint64_t usec, char *buffer, size_t size)
 		snprintf(buffer, size, "?");
 }
 
-void sparkline(const double *values, size_t count, char *buffer, size_t size)
-{
-	static const char *const bars[] = { "▁", "▂", "▃", "▄",
-					    "▅", "▆", "▇", "█" };
-	double low = INFINITY, high = -INFINITY;
-	size_t used = 0;
-
-	buffer[0] = '\0';
-	for (size_t i = 0; i < count; i++)
-		if (isfinite(values[i])) {
-			low = fmin(low, values[i]);
-			high = fmax(high, values[i]);
-		}
-	if (!isfinite(low))
-		return;
-	for (size_t i = 0; i < count && used + 4 < size; i++) {
-		const char *bar = " ";
-
-		if (isfinite(values[i])) {
-			int level = high > low ? (int)((values[i] - low) /
-						       (high - low) * 7.0 + 0.5)
-					       : 0;
-
-			bar = bars[level < 0 ? 0 : level > 7 ? 7 : level];
-		}
-		used += (size_t)snprintf(buffer + used, size - used, "%s", bar);
-	}
-}
-
-const char *severity_upper(enum alert_severity severity)
+const char *text_severity_upper(enum alert_severity severity)
 {
 	return severity == ALERT_CRITICAL  ? "CRITICAL"
 	       : severity == ALERT_WARNING ? "WARNING"
@@ -76,7 +47,7 @@ static const char *state_word(const struct alert_snapshot *a)
 	case ALERT_KIND_TEST:
 		return "TEST";
 	default:
-		return severity_upper(a->severity);
+		return text_severity_upper(a->severity);
 	}
 }
 
@@ -127,30 +98,37 @@ void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 
 	buffer[0] = '\0';
 	if (isfinite(a->value)) {
-		char value[32], other[32], limit[32];
+		char value[32], other[32] = "", limit[32] = "";
 
 		format_series_value(a->series, a->value, value, sizeof(value));
-		used = string_appendf(buffer, size, used, "Value: %s", value);
 		if (isfinite(a->threshold))
 			format_series_value(a->series, a->threshold, limit,
 					    sizeof(limit));
 		if (isfinite(a->baseline))
 			format_series_value(a->series, a->baseline, other,
 					    sizeof(other));
-		if (isfinite(a->baseline) && isfinite(a->threshold))
-			used = string_appendf(buffer, size, used,
-					      " (usual %s, limit %s)", other,
-					      limit);
-		else if (isfinite(a->baseline))
-			used = string_appendf(buffer, size, used, " (usual %s)",
-					      other);
-		else if (isfinite(a->threshold))
-			used = string_appendf(buffer, size, used, " (limit %s)",
-					      limit);
-		used = string_appendf(buffer, size, used, "\n");
+		/* Not again what the sentence above already says ("CPU use
+		 * is 97.9%, above the 95% limit"). */
+		if (!(strstr(a->summary, value) != NULL &&
+		      strstr(a->summary, limit) != NULL &&
+		      strstr(a->summary, other) != NULL)) {
+			used = string_appendf(buffer, size, used, "Value: %s",
+					      value);
+			if (other[0] != '\0' && limit[0] != '\0')
+				used = string_appendf(buffer, size, used,
+						      " (usual %s, limit %s)",
+						      other, limit);
+			else if (other[0] != '\0')
+				used = string_appendf(buffer, size, used,
+						      " (usual %s)", other);
+			else if (limit[0] != '\0')
+				used = string_appendf(buffer, size, used,
+						      " (limit %s)", limit);
+			used = string_appendf(buffer, size, used, "\n");
+		}
 	}
 	if (a->started_usec != 0) {
-		format_time_utc(a->started_usec, since, sizeof(since));
+		text_time_utc(a->started_usec, since, sizeof(since));
 		format_duration(end > a->started_usec
 					? (end - a->started_usec) / USEC_PER_SEC
 					: 0,
@@ -169,7 +147,7 @@ void alert_facts(const struct alert_snapshot *a, uint64_t now_usec,
 	if (a->count > 1)
 		used = string_appendf(buffer, size, used, "Count: %u events\n",
 			      a->count);
-	sparkline(a->history, a->history_count, spark, sizeof(spark));
+	format_sparkline(a->history, a->history_count, spark, sizeof(spark));
 	if (spark[0] != '\0')
 		used = string_appendf(buffer, size, used, "Recent: %s\n", spark);
 	if (a->detail[0] != '\0')
@@ -241,14 +219,14 @@ void message_title(const struct alert_message *m, char *buffer, size_t size)
 			 m->deferred_count == 1 ? "" : "s", m->host);
 	} else if (resolved == 0) {
 		snprintf(buffer, size, "%s: %zu problem%s on %s",
-			 severity_upper(message_firing_severity(m)), firing,
+			 text_severity_upper(message_firing_severity(m)), firing,
 			 firing == 1 ? "" : "s", m->host);
 	} else if (firing == 0) {
 		/* Nothing is wrong any more: no severity to alarm anyone. */
 		snprintf(buffer, size, "%zu resolved on %s", resolved, m->host);
 	} else {
 		snprintf(buffer, size, "%s: %zu problem%s, %zu resolved on %s",
-			 severity_upper(message_firing_severity(m)), firing,
+			 text_severity_upper(message_firing_severity(m)), firing,
 			 firing == 1 ? "" : "s", resolved, m->host);
 	}
 }
@@ -299,7 +277,7 @@ void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 		string_appendf(buffer, size, used, "\n%s\n", line);
 }
 
-void mask_secrets(char *text, char *const *secrets, size_t count)
+void text_mask_secrets(char *text, char *const *secrets, size_t count)
 {
 	/* Every configured secret too, in every encoding (core/secret.h). */
 	secret_mask_values(text, false, secrets, count);

@@ -14,13 +14,11 @@
 
 #define TRUNCATION_MARKER "…[truncated]"
 
-/* utf8_length, utf8_truncate, format_duration, format_time_rfc3339: core */
+/* utf8_length, utf8_truncate, format_duration, format_time_rfc3339,
+ * format_sparkline: core */
 #include "core/util.h"
 
-void format_time_utc(uint64_t usec, char *buffer, size_t size);    /* human */
-
-/* ▁▂▃▄▅▆▇█ from min to max; a gap (NAN) is a space. */
-void sparkline(const double *values, size_t count, char *buffer, size_t size);
+void text_time_utc(uint64_t usec, char *buffer, size_t size); /* human */
 
 /* "CRITICAL disk_full on web-01: Disk / is 97% full" (+ kind words). */
 void alert_headline(const struct alert_snapshot *a, const char *host,
@@ -56,9 +54,9 @@ void message_plain_text(const struct alert_message *m, uint64_t now_usec,
 			char *buffer, size_t size);
 
 /* Replaces every occurrence of each non-empty secret by "***", in place. */
-void mask_secrets(char *text, char *const *secrets, size_t count);
+void text_mask_secrets(char *text, char *const *secrets, size_t count);
 
-const char *severity_upper(enum alert_severity severity);
+const char *text_severity_upper(enum alert_severity severity);
 
 /*
  * Escapes &, < and > as HTML entities (Telegram's HTML mode and Slack's

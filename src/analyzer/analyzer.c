@@ -641,6 +641,49 @@ static void limit_text(const char *name, const char *unit, double value,
 	}
 }
 
+/*
+ * A value and the limit it is compared with must not read the same: "11 MiB,
+ * below the 11 MiB limit" hides the difference in the third digit. Both are
+ * assumed to be in the same unit (limit_text gives them so). Both are
+ * written again with more digits, in the limit's own unit, until they differ
+ * (at most 6 significant digits).
+ */
+static void limit_texts_apart(const char *name, const char *unit,
+			      double value, double limit, char *value_text,
+			      char *limit_text_out, size_t size)
+{
+	double scale = 1;
+	const char *suffix = unit;
+	char tail[16] = "";
+	int digits;
+
+	/* "11.0" and "11" differ as text, not as numbers read. */
+	if (value == limit ||
+	    strtod(value_text, NULL) != strtod(limit_text_out, NULL))
+		return;
+	if (has_suffix(name, "_bytes")) {
+		const char *space = strrchr(limit_text_out, ' ');
+		static const char *const units[] = {"KiB", "MiB", "GiB",
+						    "TiB", "PiB"};
+
+		if (space == NULL)
+			return;
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+			if (strcmp(space + 1, units[i]) == 0)
+				scale = pow(1024, (double)(i + 1));
+		snprintf(tail, sizeof(tail), "%s", space);
+		suffix = tail;
+	}
+	for (digits = 4; digits <= 6; digits++) {
+		snprintf(value_text, size, "%.*g%s", digits, value / scale,
+			 suffix);
+		snprintf(limit_text_out, size, "%.*g%s", digits, limit / scale,
+			 suffix);
+		if (strcmp(value_text, limit_text_out) != 0)
+			return;
+	}
+}
+
 static void check_threshold(struct analyzer *a, struct series_slot *slot,
 			    const struct metric_series *series,
 			    int64_t now_usec, double raw_value)
@@ -699,6 +742,14 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 		   sizeof(level_text));
 	limit_text(series->name, l.unit, l.clear, clear_text,
 		   sizeof(clear_text));
+	if (change == DETECT_RESOLVE || !firing)
+		limit_texts_apart(series->name, l.unit, value, l.clear,
+				  value_text, clear_text, sizeof(value_text));
+	else
+		limit_texts_apart(series->name, l.unit, value,
+				  severity == ALERT_CRITICAL ? l.critical
+							     : level,
+				  value_text, level_text, sizeof(value_text));
 	if (firing && strcmp(series->name, "disk.used_percent") == 0 &&
 	    slot->extra == EXTRA_TREND) {
 		/* The forecast's own fit, when it has one: one ETA per disk. */
@@ -731,8 +782,8 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 		since = (uint64_t)slot->threshold_state.breach_since_usec;
 	if (change == DETECT_RESOLVE || !firing)
 		snprintf(summary, sizeof(summary),
-			 "%s is back to %s%s, %s %s.", label, value_text, niced, l.below ? "above" : "below",
-			 clear_text);
+			 "%s is back to %s%s, %s %s.", label, value_text,
+			 niced, l.below ? "above" : "below", clear_text);
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s is %s%s, %s the %s%s limit for at least "

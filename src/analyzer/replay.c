@@ -250,7 +250,7 @@ int analyzer_command_replay(int argc, char **argv)
 	else
 		in = fopen(argv[optind], "re");
 	if (in == NULL) {
-		log_error("%s: %s", argv[optind], strerror(errno));
+		log_error_errno(errno, "%s", argv[optind]);
 		config_free(config);
 		return 1;
 	}

@@ -32,7 +32,6 @@
 
 #include "core/config.h"
 #include "core/log.h"
-#include "logscan/logscan.h"
 #include "core/util.h"
 
 #define WALK_DEPTH 3
@@ -69,7 +68,7 @@ static bool has_memory_controller(struct collect_context *ctx,
 	char file[64], text[512];
 
 	snprintf(file, sizeof(file), "%s/cgroup.controllers", path);
-	if (read_small_file(ctx->sys_fd, file, text, sizeof(text)) < 0)
+	if (collect_read_small_file(ctx->sys_fd, file, text, sizeof(text)) < 0)
 		return false;
 	for (char *save = NULL, *word = strtok_r(text, " \n", &save); word;
 	     word = strtok_r(NULL, " \n", &save))
@@ -178,7 +177,7 @@ static int cgroup_init(void *data, struct collect_context *ctx,
 		if (r < 0)
 			return r;
 	}
-	r = entity_table_init(
+	r = collect_entity_table_init(
 	    &s->cgroups, sizeof(struct cgroup),
 	    (size_t)ctx->config->collectors.cgroup.max_cgroups);
 	if (r < 0)
@@ -227,13 +226,13 @@ static bool read_limit(struct collect_context *ctx, int fd, const char *path,
 	const char *p = text;
 
 	snprintf(full, sizeof(full), "%s/%s", path, file);
-	if (read_small_file(fd, full, text, sizeof(text)) < 0)
+	if (collect_read_small_file(fd, full, text, sizeof(text)) < 0)
 		return false;
 	if (strncmp(text, "max", 3) == 0) {
 		*value = 0;
 		return true;
 	}
-	if (parse_u64(&p, value))
+	if (collect_parse_u64(&p, value))
 		return true;
 	collect_error(ctx, "%s: malformed", full);
 	return false;
@@ -246,13 +245,13 @@ static bool read_keyed(int fd, const char *path, const char *file,
 	char full[PATH_MAX_CGROUP + 32], text[1024];
 
 	snprintf(full, sizeof(full), "%s/%s", path, file);
-	if (read_small_file(fd, full, text, sizeof(text)) <= 0)
+	if (collect_read_small_file(fd, full, text, sizeof(text)) <= 0)
 		return false;
-	for (const char *p = text; *p; p = next_line(p)) {
+	for (const char *p = text; *p; p = collect_next_line(p)) {
 		const char *q = p + strlen(key);
 
-		if (line_starts_with(p, key))
-			return parse_u64(&q, value);
+		if (collect_line_starts_with(p, key))
+			return collect_parse_u64(&q, value);
 	}
 	return false;
 }
@@ -294,43 +293,45 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 	int64_t last_time;
 	bool is_new;
 
-	e = entity_get(ctx, &s->cgroups, path, &is_new);
+	e = collect_entity_get(ctx, &s->cgroups, path, &is_new);
 	if (e == NULL)
 		return;
 	cg = (struct cgroup *)e;
 	if (is_new) {
 		char safe[PATH_MAX_CGROUP];
 
-		label_value_copy(safe, path, sizeof(safe));
+		collect_label_value_copy(safe, path, sizeof(safe));
 		snprintf(e->labels, sizeof(e->labels), "cgroup=%s", safe);
 	}
 	if (read_memory(s, ctx, path, &current, &max)) {
-		emit(ctx, &e->refs[G_MEMORY], "cgroup.memory_bytes", e->labels,
-		     (double)current);
+		collect_emit(ctx, &e->refs[G_MEMORY], "cgroup.memory_bytes",
+			     e->labels, (double)current);
 		if (max > 0) {
-			emit(ctx, &e->refs[G_MEMORY_MAX],
-			     "cgroup.memory_max_bytes", e->labels,
-			     (double)max);
-			emit(ctx, &e->refs[G_MEMORY_PCT],
-			     "cgroup.memory_used_percent", e->labels,
-			     percent_of((double)current, (double)max));
+			collect_emit(ctx, &e->refs[G_MEMORY_MAX],
+				     "cgroup.memory_max_bytes", e->labels,
+				     (double)max);
+			collect_emit(
+			    ctx, &e->refs[G_MEMORY_PCT],
+			    "cgroup.memory_used_percent", e->labels,
+			    collect_percent_of((double)current, (double)max));
 		}
 	}
 	/* v1 counts OOM kills (Linux 4.13+) but not OOM events. */
 	if (!s->v1 &&
 	    read_keyed(s->memory_fd, path, "memory.events", "oom", &events) &&
 	    counter_delta(&cg->oom, events, ctx->now_usec, 64, &delta))
-		emit(ctx, &e->refs[G_OOM], "cgroup.oom_events_delta",
-		     e->labels, (double)delta);
+		collect_emit(ctx, &e->refs[G_OOM], "cgroup.oom_events_delta",
+			     e->labels, (double)delta);
 	if (read_keyed(s->memory_fd, path,
 		       s->v1 ? "memory.oom_control" : "memory.events",
 		       "oom_kill", &events) &&
 	    counter_delta(&cg->oom_kill, events, ctx->now_usec, 64, &delta)) {
-		emit(ctx, &e->refs[G_OOM_KILL], "cgroup.oom_kills_delta",
-		     e->labels, (double)delta);
+		collect_emit(ctx, &e->refs[G_OOM_KILL],
+			     "cgroup.oom_kills_delta", e->labels,
+			     (double)delta);
 		/* A point event: it happened, nothing resolves it. The
 		 * kernel log's line says it with the victim (logscan). */
-		if (logscan_kernel_log_active())
+		if (event_claimed("cgroup_oom_kill"))
 			delta = 0;
 		if (delta > 0)
 			collect_alert(ctx, "cgroup_oom_kill",
@@ -344,17 +345,19 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 	last_time = cg->cpu_usec.time_usec;
 	if (read_cpu_usec(s, ctx, path, &usage) &&
 	    counter_delta(&cg->cpu_usec, usage, ctx->now_usec, 64, &delta))
-		emit(ctx, &e->refs[G_CPU], "cgroup.cpu_percent", e->labels,
-		     percent_of((double)delta,
-				(double)(ctx->now_usec - last_time)));
+		collect_emit(
+		    ctx, &e->refs[G_CPU], "cgroup.cpu_percent", e->labels,
+		    collect_percent_of((double)delta,
+				       (double)(ctx->now_usec - last_time)));
 	if (read_limit(ctx, s->pids_fd, path, "pids.current", &pids)) {
-		emit(ctx, &e->refs[G_PIDS], "cgroup.pids", e->labels,
-		     (double)pids);
+		collect_emit(ctx, &e->refs[G_PIDS], "cgroup.pids", e->labels,
+			     (double)pids);
 		if (read_limit(ctx, s->pids_fd, path, "pids.max", &pids_max) &&
 		    pids_max > 0)
-			emit(ctx, &e->refs[G_PIDS_PCT],
-			     "cgroup.pids_used_percent", e->labels,
-			     percent_of((double)pids, (double)pids_max));
+			collect_emit(
+			    ctx, &e->refs[G_PIDS_PCT],
+			    "cgroup.pids_used_percent", e->labels,
+			    collect_percent_of((double)pids, (double)pids_max));
 	}
 }
 
@@ -399,7 +402,7 @@ static void cgroup_collect(void *data, struct collect_context *ctx)
 	struct cgroup_state *s = data;
 
 	walk(s, ctx, ".", "", 0);
-	entity_sweep(ctx, &s->cgroups);
+	collect_entity_sweep(ctx, &s->cgroups);
 }
 
 static void cgroup_fini(void *data, struct collect_context *ctx)
@@ -408,7 +411,7 @@ static void cgroup_fini(void *data, struct collect_context *ctx)
 
 	(void)ctx;
 	close_hierarchies(s);
-	entity_table_free(&s->cgroups);
+	collect_entity_table_free(&s->cgroups);
 }
 
 const struct collector_ops cgroup_collector = {

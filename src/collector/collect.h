@@ -67,6 +67,10 @@ size_t process_top_fds(const void *state, int proc_fd,
 /* Counts a parse error against the running collector; logs the first. */
 void collect_error(struct collect_context *ctx, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same for a failed call: error (-errno or errno) as log_errno says it. */
+void collect_error_errno(struct collect_context *ctx, int error,
+			 const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * An event the collector saw (see collector_set_alerts): rule, series and
@@ -96,13 +100,16 @@ struct tick_file {
 	const char *path;           /* relative to dirfd */
 };
 
-void tick_file_init(struct tick_file *file, int dirfd, const char *path);
+void collect_tick_file_init(struct tick_file *file, int dirfd,
+			    const char *path);
 /* Bytes read (NUL-terminated in ctx->buffer) or -errno; -EFBIG if cut. */
-ssize_t tick_file_read(struct tick_file *file, struct collect_context *ctx);
-void tick_file_close(struct tick_file *file);
+ssize_t collect_tick_file_read(struct tick_file *file,
+			       struct collect_context *ctx);
+void collect_tick_file_close(struct tick_file *file);
 
 /* A one-off read of a small file into buf; bytes or -errno. */
-ssize_t read_small_file(int dirfd, const char *path, char *buf, size_t size);
+ssize_t collect_read_small_file(int dirfd, const char *path, char *buf,
+				size_t size);
 
 /*
  * A metric id cached by its owner: 0 = not registered yet, else id + 1. The
@@ -110,13 +117,14 @@ ssize_t read_small_file(int dirfd, const char *path, char *buf, size_t size);
  */
 typedef int metric_ref;
 
-void emit(struct collect_context *ctx, metric_ref *ref, const char *name,
-	  const char *labels, double value);
-void emit_retire(struct collect_context *ctx, metric_ref *ref);
+void collect_emit(struct collect_context *ctx, metric_ref *ref,
+		  const char *name, const char *labels, double value);
+void collect_emit_retire(struct collect_context *ctx, metric_ref *ref);
 
 /* Rate of a counter emitted as a sample, nothing on the first or a reset. */
-void emit_rate(struct collect_context *ctx, metric_ref *ref, const char *name,
-	       const char *labels, struct counter *counter, uint64_t value);
+void collect_emit_rate(struct collect_context *ctx, metric_ref *ref,
+		       const char *name, const char *labels,
+		       struct counter *counter, uint64_t value);
 
 /*
  * Entities: things with a key and their own series that appear and vanish.
@@ -141,35 +149,36 @@ struct entity_table {
 	bool full_warned;
 };
 
-int entity_table_init(struct entity_table *table, size_t item_size,
-		      size_t capacity);
-void entity_table_free(struct entity_table *table);
-struct entity *entity_at(const struct entity_table *table, size_t i);
+int collect_entity_table_init(struct entity_table *table, size_t item_size,
+			      size_t capacity);
+void collect_entity_table_free(struct entity_table *table);
+struct entity *collect_entity_at(const struct entity_table *table, size_t i);
 /*
  * The entity for key, marked seen this tick; a new one is zeroed beyond the
  * header (*is_new set). NULL when the table is full (said once).
  */
-struct entity *entity_get(struct collect_context *ctx,
-			  struct entity_table *table, const char *key,
-			  bool *is_new);
+struct entity *collect_entity_get(struct collect_context *ctx,
+				  struct entity_table *table, const char *key,
+				  bool *is_new);
 /* Retires the series of entities not seen this tick and frees their slots. */
-void entity_sweep(struct collect_context *ctx, struct entity_table *table);
+void collect_entity_sweep(struct collect_context *ctx,
+			  struct entity_table *table);
 
 /* Label value made safe for "key=value,key=value": ',' '=' '\n' -> '_'. */
-void label_value_copy(char *dst, const char *src, size_t size);
+void collect_label_value_copy(char *dst, const char *src, size_t size);
 
 /* Hand parsers over NUL-terminated text; each advances *p. */
-void skip_spaces(const char **p);
-bool parse_u64(const char **p, uint64_t *value);
-bool parse_i64(const char **p, int64_t *value);
+void collect_skip_spaces(const char **p);
+bool collect_parse_u64(const char **p, uint64_t *value);
+bool collect_parse_i64(const char **p, int64_t *value);
 /* A decimal like "0.52" (load, pressure), no exponent. */
-bool parse_decimal(const char **p, double *value);
+bool collect_parse_decimal(const char **p, double *value);
 /* Copies the next whitespace-delimited word; false when none. */
-bool parse_word(const char **p, char *out, size_t size);
-const char *next_line(const char *p);
+bool collect_parse_word(const char **p, char *out, size_t size);
+const char *collect_next_line(const char *p);
 /* True when the line at p starts with word followed by a space or ':'. */
-bool line_starts_with(const char *p, const char *word);
+bool collect_line_starts_with(const char *p, const char *word);
 
-double percent_of(double part, double whole);
+double collect_percent_of(double part, double whole);
 
 #endif

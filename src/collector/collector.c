@@ -48,20 +48,27 @@ struct collector_set {
 	struct collector_instance instances[COLLECTOR_COUNT];
 };
 
-void collect_error(struct collect_context *ctx, const char *format, ...)
+/* One error counted; the first logged, the rest only at debug level. */
+static void error_counted(struct collect_context *ctx, int error,
+			  const char *format, va_list args)
+	__attribute__((format(printf, 3, 0)));
+
+static void error_counted(struct collect_context *ctx, int error,
+			  const char *format, va_list args)
 {
 	struct collector_instance *instance = ctx->current;
 	char message[256];
-	va_list args;
 
 	if (instance == NULL)
 		return;
 	instance->errors++;
 	if (instance->error_logged && !log_enabled(LOG_DEBUG))
 		return;
-	va_start(args, format);
-	vsnprintf(message, sizeof(message), format, args);
-	va_end(args);
+	if (error != 0)
+		log_format_errno(message, sizeof(message), error, format,
+				 args);
+	else
+		vsnprintf(message, sizeof(message), format, args);
 	if (!instance->error_logged)
 		log_warning("collector %s: %s (further errors are counted in "
 			    "agent.collector_errors)", instance->ops->name,
@@ -69,6 +76,25 @@ void collect_error(struct collect_context *ctx, const char *format, ...)
 	else
 		log_debug("collector %s: %s", instance->ops->name, message);
 	instance->error_logged = true;
+}
+
+void collect_error(struct collect_context *ctx, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	error_counted(ctx, 0, format, args);
+	va_end(args);
+}
+
+void collect_error_errno(struct collect_context *ctx, int error,
+			 const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	error_counted(ctx, error, format, args);
+	va_end(args);
 }
 
 void collect_alert(struct collect_context *ctx, const char *rule,
@@ -131,7 +157,7 @@ static int open_root(const char *path)
 	if (fd < 0) {
 		int saved = errno;
 
-		log_error("cannot open %s: %s", path, strerror(saved));
+		log_error_errno(saved, "cannot open %s", path);
 		return -saved;
 	}
 	return fd;
@@ -188,8 +214,12 @@ int collector_set_new(const struct config *config,
 		r = ops->init(instance->state, &set->ctx, &reason);
 		set->ctx.current = NULL;
 		if (r < 0) {
-			log_notice("collector %s unavailable: %s", ops->name,
-				   reason ? reason : strerror(-r));
+			if (reason != NULL)
+				log_notice("collector %s unavailable: %s",
+					   ops->name, reason);
+			else
+				log_notice_errno(r, "collector %s unavailable",
+						 ops->name);
 			free(instance->state);
 			instance->state = NULL;
 			continue;
@@ -214,8 +244,9 @@ void collector_set_collect(struct collector_set *set, int64_t now_usec)
 			continue;
 		ctx->current = instance;
 		instance->ops->collect(instance->state, ctx);
-		emit(ctx, &instance->errors_ref, "agent.collector_errors",
-		     instance->errors_labels, (double)instance->errors);
+		collect_emit(ctx, &instance->errors_ref,
+			     "agent.collector_errors", instance->errors_labels,
+			     (double)instance->errors);
 	}
 	ctx->current = NULL;
 }
@@ -324,7 +355,7 @@ size_t collector_set_top_fds(const struct collector_set *set,
 
 /* ---- files ---- */
 
-void tick_file_init(struct tick_file *file, int dirfd, const char *path)
+void collect_tick_file_init(struct tick_file *file, int dirfd, const char *path)
 {
 	file->fd = -1;
 	file->dirfd = dirfd;
@@ -353,7 +384,8 @@ static ssize_t pread_all(int fd, char *buffer, size_t size)
 	return (ssize_t)used;
 }
 
-ssize_t tick_file_read(struct tick_file *file, struct collect_context *ctx)
+ssize_t collect_tick_file_read(struct tick_file *file,
+			       struct collect_context *ctx)
 {
 	ssize_t n;
 
@@ -374,14 +406,15 @@ ssize_t tick_file_read(struct tick_file *file, struct collect_context *ctx)
 	return n;
 }
 
-void tick_file_close(struct tick_file *file)
+void collect_tick_file_close(struct tick_file *file)
 {
 	if (file->fd >= 0)
 		close(file->fd);
 	file->fd = -1;
 }
 
-ssize_t read_small_file(int dirfd, const char *path, char *buf, size_t size)
+ssize_t collect_read_small_file(int dirfd, const char *path, char *buf,
+				size_t size)
 {
 	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	ssize_t n;
@@ -397,8 +430,8 @@ ssize_t read_small_file(int dirfd, const char *path, char *buf, size_t size)
 
 /* ---- metrics ---- */
 
-void emit(struct collect_context *ctx, metric_ref *ref, const char *name,
-	  const char *labels, double value)
+void collect_emit(struct collect_context *ctx, metric_ref *ref,
+		  const char *name, const char *labels, double value)
 {
 	if (*ref == 0) {
 		int id = metrics_register(ctx->metrics, name, labels);
@@ -410,26 +443,27 @@ void emit(struct collect_context *ctx, metric_ref *ref, const char *name,
 	metrics_push(ctx->metrics, *ref - 1, ctx->now_usec, value);
 }
 
-void emit_retire(struct collect_context *ctx, metric_ref *ref)
+void collect_emit_retire(struct collect_context *ctx, metric_ref *ref)
 {
 	if (*ref > 0)
 		metrics_retire(ctx->metrics, *ref - 1);
 	*ref = 0;
 }
 
-void emit_rate(struct collect_context *ctx, metric_ref *ref, const char *name,
-	       const char *labels, struct counter *counter, uint64_t value)
+void collect_emit_rate(struct collect_context *ctx, metric_ref *ref,
+		       const char *name, const char *labels,
+		       struct counter *counter, uint64_t value)
 {
 	double rate;
 
 	if (counter_rate(counter, value, ctx->now_usec, &rate))
-		emit(ctx, ref, name, labels, rate);
+		collect_emit(ctx, ref, name, labels, rate);
 }
 
 /* ---- entities ---- */
 
-int entity_table_init(struct entity_table *table, size_t item_size,
-		      size_t capacity)
+int collect_entity_table_init(struct entity_table *table, size_t item_size,
+			      size_t capacity)
 {
 	table->items = zeroed_pages_alloc(capacity, item_size);
 	table->item_size = item_size;
@@ -439,28 +473,28 @@ int entity_table_init(struct entity_table *table, size_t item_size,
 	return table->items ? 0 : -ENOMEM;
 }
 
-void entity_table_free(struct entity_table *table)
+void collect_entity_table_free(struct entity_table *table)
 {
 	zeroed_pages_free(table->items, table->capacity, table->item_size);
 	table->items = NULL;
 	table->capacity = 0;
 }
 
-struct entity *entity_at(const struct entity_table *table, size_t i)
+struct entity *collect_entity_at(const struct entity_table *table, size_t i)
 {
 	return (struct entity *)((char *)table->items + i * table->item_size);
 }
 
-struct entity *entity_get(struct collect_context *ctx,
-			  struct entity_table *table, const char *key,
-			  bool *is_new)
+struct entity *collect_entity_get(struct collect_context *ctx,
+				  struct entity_table *table, const char *key,
+				  bool *is_new)
 {
 	struct entity *free_slot = NULL;
 
 	*is_new = false;
 	/* Only the slots used so far are searched: tables fill from 0. */
 	for (size_t i = 0; i < table->limit; i++) {
-		struct entity *e = entity_at(table, i);
+		struct entity *e = collect_entity_at(table, i);
 
 		if (!e->used) {
 			if (free_slot == NULL)
@@ -473,7 +507,7 @@ struct entity *entity_get(struct collect_context *ctx,
 		}
 	}
 	if (free_slot == NULL && table->limit < table->capacity)
-		free_slot = entity_at(table, table->limit++);
+		free_slot = collect_entity_at(table, table->limit++);
 	if (free_slot == NULL) {
 		if (!table->full_warned)
 			log_warning("collector %s: more than %zu entities; "
@@ -491,21 +525,22 @@ struct entity *entity_get(struct collect_context *ctx,
 	return free_slot;
 }
 
-void entity_sweep(struct collect_context *ctx, struct entity_table *table)
+void collect_entity_sweep(struct collect_context *ctx,
+			  struct entity_table *table)
 {
 	for (size_t i = 0; i < table->limit; i++) {
-		struct entity *e = entity_at(table, i);
+		struct entity *e = collect_entity_at(table, i);
 
 		if (!e->used || e->seen_tick == ctx->tick)
 			continue;
 		for (size_t k = 0; k < ENTITY_METRICS_MAX; k++)
-			emit_retire(ctx, &e->refs[k]);
+			collect_emit_retire(ctx, &e->refs[k]);
 		e->used = false;
 		table->full_warned = false;
 	}
 }
 
-void label_value_copy(char *dst, const char *src, size_t size)
+void collect_label_value_copy(char *dst, const char *src, size_t size)
 {
 	size_t i = 0;
 
@@ -522,18 +557,18 @@ void label_value_copy(char *dst, const char *src, size_t size)
 
 /* ---- parsers ---- */
 
-void skip_spaces(const char **p)
+void collect_skip_spaces(const char **p)
 {
 	while (**p == ' ' || **p == '\t')
 		(*p)++;
 }
 
-bool parse_u64(const char **p, uint64_t *value)
+bool collect_parse_u64(const char **p, uint64_t *value)
 {
 	const char *s = *p;
 	uint64_t v = 0;
 
-	skip_spaces(&s);
+	collect_skip_spaces(&s);
 	if (*s < '0' || *s > '9')
 		return false;
 	for (; *s >= '0' && *s <= '9'; s++) {
@@ -548,30 +583,30 @@ bool parse_u64(const char **p, uint64_t *value)
 	return true;
 }
 
-bool parse_i64(const char **p, int64_t *value)
+bool collect_parse_i64(const char **p, int64_t *value)
 {
 	const char *s = *p;
 	bool negative = false;
 	uint64_t v;
 
-	skip_spaces(&s);
+	collect_skip_spaces(&s);
 	if (*s == '-') {
 		negative = true;
 		s++;
 	}
-	if (!parse_u64(&s, &v) || v > (uint64_t)INT64_MAX)
+	if (!collect_parse_u64(&s, &v) || v > (uint64_t)INT64_MAX)
 		return false;
 	*value = negative ? -(int64_t)v : (int64_t)v;
 	*p = s;
 	return true;
 }
 
-bool parse_decimal(const char **p, double *value)
+bool collect_parse_decimal(const char **p, double *value)
 {
 	const char *s = *p;
 	uint64_t whole, fraction = 0, scale = 1;
 
-	if (!parse_u64(&s, &whole))
+	if (!collect_parse_u64(&s, &whole))
 		return false;
 	if (*s == '.') {
 		s++;
@@ -588,12 +623,12 @@ bool parse_decimal(const char **p, double *value)
 	return true;
 }
 
-bool parse_word(const char **p, char *out, size_t size)
+bool collect_parse_word(const char **p, char *out, size_t size)
 {
 	const char *s = *p;
 	size_t n = 0;
 
-	skip_spaces(&s);
+	collect_skip_spaces(&s);
 	while (*s != '\0' && *s != ' ' && *s != '\t' && *s != '\n') {
 		if (n + 1 < size)
 			out[n++] = *s;
@@ -605,14 +640,14 @@ bool parse_word(const char **p, char *out, size_t size)
 	return n > 0;
 }
 
-const char *next_line(const char *p)
+const char *collect_next_line(const char *p)
 {
 	const char *newline = strchr(p, '\n');
 
 	return newline ? newline + 1 : p + strlen(p);
 }
 
-bool line_starts_with(const char *p, const char *word)
+bool collect_line_starts_with(const char *p, const char *word)
 {
 	size_t n = strlen(word);
 
@@ -620,7 +655,7 @@ bool line_starts_with(const char *p, const char *word)
 	       (p[n] == ' ' || p[n] == ':' || p[n] == '\t');
 }
 
-double percent_of(double part, double whole)
+double collect_percent_of(double part, double whole)
 {
 	if (whole <= 0)
 		return 0;

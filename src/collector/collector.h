@@ -140,6 +140,6 @@ struct daemon_module;
 extern const struct daemon_module collector_module;
 
 /* `sysops-agent once [-c FILE] [--json]` */
-int command_once(int argc, char **argv);
+int collector_command_once(int argc, char **argv);
 
 #endif

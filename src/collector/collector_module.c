@@ -118,9 +118,10 @@ static int collector_module_reload(struct daemon *d,
 	(void)old_config;
 	r = collector_set_new(d->config, d->metrics, &fresh);
 	if (r < 0) {
-		log_error("collectors: cannot restart on the new "
-			  "configuration: %s; collection stops until the "
-			  "next successful reload", strerror(-r));
+		log_error_errno(r,
+				"collectors: cannot restart on the new "
+				"configuration: %m; collection stops until the "
+				"next successful reload");
 		collector_set_free(collectors);
 		collectors = NULL;
 		return r;

@@ -58,7 +58,7 @@ static bool parse_times(const char **p, struct cpu_times *times)
 	size_t n = 0;
 
 	memset(times, 0, sizeof(*times));
-	while (n < CPU_FIELD_COUNT && parse_u64(p, &times->field[n]))
+	while (n < CPU_FIELD_COUNT && collect_parse_u64(p, &times->field[n]))
 		n++;
 	times->valid = n >= 4;
 	return times->valid;
@@ -100,15 +100,15 @@ static int cpu_init(void *data, struct collect_context *ctx,
 	ssize_t n;
 	size_t highest = 0;
 
-	tick_file_init(&s->stat, ctx->proc_fd, "stat");
+	collect_tick_file_init(&s->stat, ctx->proc_fd, "stat");
 	s->per_core = ctx->config->collectors.cpu.per_core;
-	n = tick_file_read(&s->stat, ctx);
+	n = collect_tick_file_read(&s->stat, ctx);
 	if (n < 0 && n != -EFBIG) {
 		*reason = "cannot read stat under proc_root";
 		return (int)n;
 	}
 	/* Cores are counted once: room for every core present at start-up. */
-	for (const char *p = ctx->buffer; *p; p = next_line(p)) {
+	for (const char *p = ctx->buffer; *p; p = collect_next_line(p)) {
 		unsigned long index;
 
 		if (strncmp(p, "cpu", 3) == 0 && p[3] >= '0' && p[3] <= '9') {
@@ -141,10 +141,12 @@ static void emit_core(struct cpu_state *s, struct collect_context *ctx,
 	core->seen = true;
 	if (times_delta_total(now, &core->last, &total)) {
 		snprintf(labels, sizeof(labels), "cpu=%lu", index);
-		emit(ctx, &core->usage, "cpu.core_usage_percent", labels,
-		     100.0 - percent_of(delta(now, &core->last, CPU_IDLE) +
-					delta(now, &core->last, CPU_IOWAIT),
-					total));
+		collect_emit(
+		    ctx, &core->usage, "cpu.core_usage_percent", labels,
+		    100.0 - collect_percent_of(
+				delta(now, &core->last, CPU_IDLE) +
+				    delta(now, &core->last, CPU_IOWAIT),
+				total));
 	}
 	core->last = *now;
 }
@@ -158,26 +160,34 @@ static void emit_total(struct cpu_state *s, struct collect_context *ctx,
 
 	if (times_delta_total(now, then, &total)) {
 		idle = delta(now, then, CPU_IDLE) + delta(now, then, CPU_IOWAIT);
-		emit(ctx, &m[M_USAGE], "cpu.usage_percent", "",
-		     100.0 - percent_of(idle, total));
-		emit(ctx, &m[M_USER], "cpu.user_percent", "",
-		     percent_of(delta(now, then, CPU_USER) +
-				delta(now, then, CPU_NICE), total));
-		emit(ctx, &m[M_SYSTEM], "cpu.system_percent", "",
-		     percent_of(delta(now, then, CPU_SYSTEM), total));
-		emit(ctx, &m[M_IOWAIT], "cpu.iowait_percent", "",
-		     percent_of(delta(now, then, CPU_IOWAIT), total));
-		emit(ctx, &m[M_STEAL], "cpu.steal_percent", "",
-		     percent_of(delta(now, then, CPU_STEAL), total));
-		emit(ctx, &m[M_IRQ], "cpu.irq_percent", "",
-		     percent_of(delta(now, then, CPU_IRQ) +
-				delta(now, then, CPU_SOFTIRQ), total));
-		emit(ctx, &m[M_IDLE], "cpu.idle_percent", "",
-		     percent_of(delta(now, then, CPU_IDLE), total));
+		collect_emit(ctx, &m[M_USAGE], "cpu.usage_percent", "",
+			     100.0 - collect_percent_of(idle, total));
+		collect_emit(ctx, &m[M_USER], "cpu.user_percent", "",
+			     collect_percent_of(delta(now, then, CPU_USER) +
+						    delta(now, then, CPU_NICE),
+						total));
+		collect_emit(
+		    ctx, &m[M_SYSTEM], "cpu.system_percent", "",
+		    collect_percent_of(delta(now, then, CPU_SYSTEM), total));
+		collect_emit(
+		    ctx, &m[M_IOWAIT], "cpu.iowait_percent", "",
+		    collect_percent_of(delta(now, then, CPU_IOWAIT), total));
+		collect_emit(
+		    ctx, &m[M_STEAL], "cpu.steal_percent", "",
+		    collect_percent_of(delta(now, then, CPU_STEAL), total));
+		collect_emit(
+		    ctx, &m[M_IRQ], "cpu.irq_percent", "",
+		    collect_percent_of(delta(now, then, CPU_IRQ) +
+					   delta(now, then, CPU_SOFTIRQ),
+				       total));
+		collect_emit(
+		    ctx, &m[M_IDLE], "cpu.idle_percent", "",
+		    collect_percent_of(delta(now, then, CPU_IDLE), total));
 		/* Niced (background) work, part of user: the analyzer
 		 * leaves it out of "CPU busy". */
-		emit(ctx, &m[M_NICE], "cpu.nice_percent", "",
-		     percent_of(delta(now, then, CPU_NICE), total));
+		collect_emit(
+		    ctx, &m[M_NICE], "cpu.nice_percent", "",
+		    collect_percent_of(delta(now, then, CPU_NICE), total));
 	}
 	s->total = *now;
 }
@@ -185,18 +195,18 @@ static void emit_total(struct cpu_state *s, struct collect_context *ctx,
 static void cpu_collect(void *data, struct collect_context *ctx)
 {
 	struct cpu_state *s = data;
-	ssize_t n = tick_file_read(&s->stat, ctx);
+	ssize_t n = collect_tick_file_read(&s->stat, ctx);
 	bool have_total = false;
 	uint64_t value, cores = 0;
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read stat: %s", strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read stat");
 		if (n != -EFBIG)
 			return;
 	}
 	for (size_t i = 0; i < s->core_capacity; i++)
 		s->cores[i].seen = false;
-	for (const char *p = ctx->buffer; *p; p = next_line(p)) {
+	for (const char *p = ctx->buffer; *p; p = collect_next_line(p)) {
 		struct cpu_times times;
 		const char *q = p;
 
@@ -207,7 +217,7 @@ static void cpu_collect(void *data, struct collect_context *ctx)
 
 			q = p + 3;
 			if (is_core) {
-				if (!parse_u64(&q, &parsed))
+				if (!collect_parse_u64(&q, &parsed))
 					continue;
 				index = (unsigned long)parsed;
 			} else if (*q != ' ') {
@@ -225,35 +235,39 @@ static void cpu_collect(void *data, struct collect_context *ctx)
 				if (s->per_core)
 					emit_core(s, ctx, index, &times);
 			}
-		} else if (line_starts_with(p, "ctxt")) {
+		} else if (collect_line_starts_with(p, "ctxt")) {
 			q += 4;
-			if (parse_u64(&q, &value))
-				emit_rate(ctx, &s->refs[M_CTXT],
-					  "cpu.context_switches_per_sec", "",
-					  &s->context_switches, value);
-		} else if (line_starts_with(p, "processes")) {
+			if (collect_parse_u64(&q, &value))
+				collect_emit_rate(
+				    ctx, &s->refs[M_CTXT],
+				    "cpu.context_switches_per_sec", "",
+				    &s->context_switches, value);
+		} else if (collect_line_starts_with(p, "processes")) {
 			q += 9;
-			if (parse_u64(&q, &value))
-				emit_rate(ctx, &s->refs[M_FORKS],
-					  "cpu.forks_per_sec", "", &s->forks,
-					  value);
-		} else if (line_starts_with(p, "procs_running")) {
+			if (collect_parse_u64(&q, &value))
+				collect_emit_rate(ctx, &s->refs[M_FORKS],
+						  "cpu.forks_per_sec", "",
+						  &s->forks, value);
+		} else if (collect_line_starts_with(p, "procs_running")) {
 			q += 13;
-			if (parse_u64(&q, &value))
-				emit(ctx, &s->refs[M_RUNNING],
-				     "cpu.procs_running", "", (double)value);
-		} else if (line_starts_with(p, "procs_blocked")) {
+			if (collect_parse_u64(&q, &value))
+				collect_emit(ctx, &s->refs[M_RUNNING],
+					     "cpu.procs_running", "",
+					     (double)value);
+		} else if (collect_line_starts_with(p, "procs_blocked")) {
 			q += 13;
-			if (parse_u64(&q, &value))
-				emit(ctx, &s->refs[M_BLOCKED],
-				     "cpu.procs_blocked", "", (double)value);
+			if (collect_parse_u64(&q, &value))
+				collect_emit(ctx, &s->refs[M_BLOCKED],
+					     "cpu.procs_blocked", "",
+					     (double)value);
 		}
 	}
 	if (!have_total) {
 		collect_error(ctx, "stat: no aggregate cpu line");
 		return;
 	}
-	emit(ctx, &s->refs[M_CORES], "cpu.cores_online", "", (double)cores);
+	collect_emit(ctx, &s->refs[M_CORES], "cpu.cores_online", "",
+		     (double)cores);
 	/* A core gone offline loses its baseline: no bogus delta on return. */
 	for (size_t i = 0; i < s->core_capacity; i++)
 		if (!s->cores[i].seen)
@@ -265,7 +279,7 @@ static void cpu_fini(void *data, struct collect_context *ctx)
 	struct cpu_state *s = data;
 
 	(void)ctx;
-	tick_file_close(&s->stat);
+	collect_tick_file_close(&s->stat);
 	free(s->cores);
 }
 

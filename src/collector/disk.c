@@ -236,7 +236,7 @@ static bool mount_covered_in(const char *rest, const struct mount_line *m)
 {
 	char line[4096];
 
-	for (const char *p = rest; *p; p = next_line(p)) {
+	for (const char *p = rest; *p; p = collect_next_line(p)) {
 		const char *end = strchr(p, '\n');
 		size_t length = end ? (size_t)(end - p) : strlen(p);
 		struct mount_line later;
@@ -373,19 +373,20 @@ static int disk_init(void *data, struct collect_context *ctx,
 	int r;
 
 	s->config = &ctx->config->collectors.disk;
-	tick_file_init(&s->mountinfo, ctx->proc_fd, "self/mountinfo");
-	tick_file_init(&s->diskstats, ctx->proc_fd, "diskstats");
+	collect_tick_file_init(&s->mountinfo, ctx->proc_fd, "self/mountinfo");
+	collect_tick_file_init(&s->diskstats, ctx->proc_fd, "diskstats");
 	if (faccessat(ctx->proc_fd, "self/mountinfo", R_OK, 0) < 0 &&
 	    faccessat(ctx->proc_fd, "diskstats", R_OK, 0) < 0) {
 		*reason = "neither self/mountinfo nor diskstats is readable "
 			  "under proc_root";
 		return -ENOENT;
 	}
-	r = entity_table_init(&s->filesystems, sizeof(struct filesystem),
-			      MAX_FILESYSTEMS);
+	r = collect_entity_table_init(
+	    &s->filesystems, sizeof(struct filesystem), MAX_FILESYSTEMS);
 	if (r == 0)
-		r = entity_table_init(&s->devices, sizeof(struct block_device),
-				      MAX_BLOCK_DEVICES);
+		r = collect_entity_table_init(&s->devices,
+					      sizeof(struct block_device),
+					      MAX_BLOCK_DEVICES);
 	if (r == 0)
 		say_hidden_filesystems(s, ctx);
 	return r;
@@ -402,19 +403,21 @@ static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
 	double total, free_bytes, available, used, inodes_used;
 	bool is_new;
 
-	e = entity_get(ctx, &s->filesystems, mount, &is_new);
+	e = collect_entity_get(ctx, &s->filesystems, mount, &is_new);
 	if (e == NULL)
 		return;
 	fs = (struct filesystem *)e;
 	if (is_new) {
-		label_value_copy(label_mount, mount, sizeof(label_mount));
-		label_value_copy(label_source, source, sizeof(label_source));
+		collect_label_value_copy(label_mount, mount,
+					 sizeof(label_mount));
+		collect_label_value_copy(label_source, source,
+					 sizeof(label_source));
 		snprintf(e->labels, sizeof(e->labels),
 			 "device=%.40s,fstype=%.16s,mount=%.80s", label_source,
 			 fstype, label_mount);
 	}
 	if (statvfs(mount, &st) < 0) {
-		collect_error(ctx, "statvfs %s: %s", mount, strerror(errno));
+		collect_error_errno(ctx, errno, "statvfs %s", mount);
 		return;
 	}
 	if (st.f_blocks == 0)
@@ -423,21 +426,25 @@ static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
 	free_bytes = (double)st.f_bfree * (double)st.f_frsize;
 	available = (double)st.f_bavail * (double)st.f_frsize;
 	used = total - free_bytes;
-	emit(ctx, &e->refs[F_TOTAL], "disk.total_bytes", e->labels, total);
-	emit(ctx, &e->refs[F_USED], "disk.used_bytes", e->labels, used);
-	emit(ctx, &e->refs[F_FREE], "disk.free_bytes", e->labels, available);
+	collect_emit(ctx, &e->refs[F_TOTAL], "disk.total_bytes", e->labels,
+		     total);
+	collect_emit(ctx, &e->refs[F_USED], "disk.used_bytes", e->labels, used);
+	collect_emit(ctx, &e->refs[F_FREE], "disk.free_bytes", e->labels,
+		     available);
 	/* As df(1): the share of what non-root users could use. */
-	emit(ctx, &e->refs[F_USED_PCT], "disk.used_percent", e->labels,
-	     percent_of(used, used + available));
+	collect_emit(ctx, &e->refs[F_USED_PCT], "disk.used_percent", e->labels,
+		     collect_percent_of(used, used + available));
 	if (st.f_files > 0) {
 		inodes_used = (double)(st.f_files - st.f_ffree);
-		emit(ctx, &e->refs[F_INODES_PCT], "disk.inodes_used_percent",
-		     e->labels, percent_of(inodes_used, (double)st.f_files));
-		emit(ctx, &e->refs[F_INODES_FREE], "disk.inodes_free",
-		     e->labels, (double)st.f_favail);
+		collect_emit(
+		    ctx, &e->refs[F_INODES_PCT], "disk.inodes_used_percent",
+		    e->labels,
+		    collect_percent_of(inodes_used, (double)st.f_files));
+		collect_emit(ctx, &e->refs[F_INODES_FREE], "disk.inodes_free",
+			     e->labels, (double)st.f_favail);
 	}
-	emit(ctx, &e->refs[F_READ_ONLY], "disk.read_only", e->labels,
-	     read_only ? 1 : 0);
+	collect_emit(ctx, &e->refs[F_READ_ONLY], "disk.read_only", e->labels,
+		     read_only ? 1 : 0);
 	/*
 	 * Read-only from the start is a choice; going read-only while in use
 	 * is the kernel giving up on errors (errors=remount-ro): an alert.
@@ -463,7 +470,7 @@ static void clear_unmounted(struct disk_state *s, struct collect_context *ctx)
 {
 	for (size_t i = 0; i < s->filesystems.limit; i++) {
 		struct filesystem *fs =
-			(struct filesystem *)entity_at(&s->filesystems, i);
+		    (struct filesystem *)collect_entity_at(&s->filesystems, i);
 
 		if (fs->head.used && fs->head.seen_tick != ctx->tick &&
 		    fs->alert_firing)
@@ -478,17 +485,16 @@ static void clear_unmounted(struct disk_state *s, struct collect_context *ctx)
 static void collect_mounts(struct disk_state *s, struct collect_context *ctx)
 {
 	char line[4096];
-	ssize_t n = tick_file_read(&s->mountinfo, ctx);
+	ssize_t n = collect_tick_file_read(&s->mountinfo, ctx);
 	const char *p;
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read self/mountinfo: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read self/mountinfo");
 		if (n != -EFBIG)
 			return;
 	}
 	s->device_id_count = 0;
-	for (p = ctx->buffer; *p; p = next_line(p)) {
+	for (p = ctx->buffer; *p; p = collect_next_line(p)) {
 		const char *end = strchr(p, '\n');
 		size_t length = end ? (size_t)(end - p) : strlen(p);
 		struct mount_line m;
@@ -510,14 +516,14 @@ static void collect_mounts(struct disk_state *s, struct collect_context *ctx)
 		}
 		/* Said at start (say_hidden_filesystems); no wrong figures. */
 		if (!mount_watched(s, &m) ||
-		    mount_covered_in(next_line(p), &m) ||
+		    mount_covered_in(collect_next_line(p), &m) ||
 		    device_seen(s, m.device))
 			continue;
 		emit_filesystem(s, ctx, m.mount_point, m.fstype, m.source,
 				m.super != NULL && has_option(m.super, "ro"));
 	}
 	clear_unmounted(s, ctx);
-	entity_sweep(ctx, &s->filesystems);
+	collect_entity_sweep(ctx, &s->filesystems);
 }
 
 /* Whole disks only: partitions would count the same I/O twice. */
@@ -544,7 +550,7 @@ static void emit_device(struct disk_state *s, struct collect_context *ctx,
 	double seconds, ios;
 	bool is_new, have = true;
 
-	e = entity_get(ctx, &s->devices, name, &is_new);
+	e = collect_entity_get(ctx, &s->devices, name, &is_new);
 	if (e == NULL)
 		return;
 	dev = (struct block_device *)e;
@@ -561,28 +567,29 @@ static void emit_device(struct disk_state *s, struct collect_context *ctx,
 		if (!counter_delta(&dev->counters[c], v[c], ctx->now_usec, 64,
 				   &delta[c]))
 			have = false;
-	emit(ctx, &e->refs[B_IN_FLIGHT], "disk.io_in_progress", e->labels,
-	     (double)in_flight);
+	collect_emit(ctx, &e->refs[B_IN_FLIGHT], "disk.io_in_progress",
+		     e->labels, (double)in_flight);
 	if (!have)
 		return;
 	seconds = (double)(ctx->now_usec - last_time) / 1e6;
 	/* diskstats counts 512-byte sectors whatever the device's own. */
-	emit(ctx, &e->refs[B_READ_BYTES], "disk.read_bytes_per_sec", e->labels,
-	     (double)delta[C_READ_SECTORS] * 512 / seconds);
-	emit(ctx, &e->refs[B_WRITE_BYTES], "disk.write_bytes_per_sec",
-	     e->labels, (double)delta[C_WRITE_SECTORS] * 512 / seconds);
-	emit(ctx, &e->refs[B_READS], "disk.reads_per_sec", e->labels,
-	     (double)delta[C_READS] / seconds);
-	emit(ctx, &e->refs[B_WRITES], "disk.writes_per_sec", e->labels,
-	     (double)delta[C_WRITES] / seconds);
-	emit(ctx, &e->refs[B_UTIL], "disk.util_percent", e->labels,
-	     percent_of((double)delta[C_IO_MS], seconds * 1000) > 100
-		     ? 100
-		     : percent_of((double)delta[C_IO_MS], seconds * 1000));
+	collect_emit(ctx, &e->refs[B_READ_BYTES], "disk.read_bytes_per_sec",
+		     e->labels, (double)delta[C_READ_SECTORS] * 512 / seconds);
+	collect_emit(ctx, &e->refs[B_WRITE_BYTES], "disk.write_bytes_per_sec",
+		     e->labels, (double)delta[C_WRITE_SECTORS] * 512 / seconds);
+	collect_emit(ctx, &e->refs[B_READS], "disk.reads_per_sec", e->labels,
+		     (double)delta[C_READS] / seconds);
+	collect_emit(ctx, &e->refs[B_WRITES], "disk.writes_per_sec", e->labels,
+		     (double)delta[C_WRITES] / seconds);
+	collect_emit(
+	    ctx, &e->refs[B_UTIL], "disk.util_percent", e->labels,
+	    collect_percent_of((double)delta[C_IO_MS], seconds * 1000) > 100
+		? 100
+		: collect_percent_of((double)delta[C_IO_MS], seconds * 1000));
 	ios = (double)(delta[C_READS] + delta[C_WRITES]);
-	emit(ctx, &e->refs[B_AWAIT], "disk.await_ms", e->labels,
-	     ios > 0 ? (double)(delta[C_READ_MS] + delta[C_WRITE_MS]) / ios
-		     : 0);
+	collect_emit(
+	    ctx, &e->refs[B_AWAIT], "disk.await_ms", e->labels,
+	    ios > 0 ? (double)(delta[C_READ_MS] + delta[C_WRITE_MS]) / ios : 0);
 }
 
 /*
@@ -592,15 +599,14 @@ static void emit_device(struct disk_state *s, struct collect_context *ctx,
 static void collect_diskstats(struct disk_state *s,
 			      struct collect_context *ctx)
 {
-	ssize_t n = tick_file_read(&s->diskstats, ctx);
+	ssize_t n = collect_tick_file_read(&s->diskstats, ctx);
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read diskstats: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read diskstats");
 		if (n != -EFBIG)
 			return;
 	}
-	for (const char *p = ctx->buffer; *p; p = next_line(p)) {
+	for (const char *p = ctx->buffer; *p; p = collect_next_line(p)) {
 		uint64_t f[11], major, minor, v[C_COUNT];
 		char name[ENTITY_KEY_MAX];
 		const char *q = p;
@@ -608,12 +614,13 @@ static void collect_diskstats(struct disk_state *s,
 
 		if (*p == '\n')
 			continue;
-		if (!parse_u64(&q, &major) || !parse_u64(&q, &minor) ||
-		    !parse_word(&q, name, sizeof(name))) {
+		if (!collect_parse_u64(&q, &major) ||
+		    !collect_parse_u64(&q, &minor) ||
+		    !collect_parse_word(&q, name, sizeof(name))) {
 			collect_error(ctx, "diskstats: malformed line");
 			continue;
 		}
-		while (count < 11 && parse_u64(&q, &f[count]))
+		while (count < 11 && collect_parse_u64(&q, &f[count]))
 			count++;
 		if (count < 11) {
 			/* Kernels before 2.6.25 list partitions with 4. */
@@ -631,7 +638,7 @@ static void collect_diskstats(struct disk_state *s,
 		v[C_IO_MS] = f[9];
 		emit_device(s, ctx, name, v, f[8]);
 	}
-	entity_sweep(ctx, &s->devices);
+	collect_entity_sweep(ctx, &s->devices);
 }
 
 static void disk_collect(void *data, struct collect_context *ctx)
@@ -647,10 +654,10 @@ static void disk_fini(void *data, struct collect_context *ctx)
 	struct disk_state *s = data;
 
 	(void)ctx;
-	tick_file_close(&s->mountinfo);
-	tick_file_close(&s->diskstats);
-	entity_table_free(&s->filesystems);
-	entity_table_free(&s->devices);
+	collect_tick_file_close(&s->mountinfo);
+	collect_tick_file_close(&s->diskstats);
+	collect_entity_table_free(&s->filesystems);
+	collect_entity_table_free(&s->devices);
 }
 
 const struct collector_ops disk_collector = {

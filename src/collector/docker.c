@@ -84,8 +84,8 @@ static int docker_init(void *data, struct collect_context *ctx,
 	s->multi = curl_multi_init();
 	if (s->multi == NULL)
 		return -ENOMEM;
-	return entity_table_init(&s->containers, sizeof(struct container),
-				 MAX_CONTAINERS);
+	return collect_entity_table_init(
+	    &s->containers, sizeof(struct container), MAX_CONTAINERS);
 }
 
 static size_t on_data(char *bytes, size_t size, size_t count, void *userdata)
@@ -156,7 +156,7 @@ static struct container *container_for(struct docker_state *s,
 
 	for (size_t i = 0; i < s->containers.limit; i++) {
 		struct container *c =
-			(struct container *)entity_at(&s->containers, i);
+		    (struct container *)collect_entity_at(&s->containers, i);
 
 		if (!c->head.used) {
 			if (free_slot == NULL)
@@ -166,15 +166,15 @@ static struct container *container_for(struct docker_state *s,
 		}
 	}
 	if (free_slot == NULL && s->containers.limit < s->containers.capacity)
-		free_slot = (struct container *)entity_at(
-			&s->containers, s->containers.limit++);
+		free_slot = (struct container *)collect_entity_at(
+		    &s->containers, s->containers.limit++);
 	if (free_slot == NULL)
 		return NULL;
 	memset(free_slot, 0, sizeof(*free_slot));
 	string_copy(free_slot->head.key, name, sizeof(free_slot->head.key));
 	memcpy(free_slot->head.labels, "container=", 10);
-	label_value_copy(free_slot->head.labels + 10, name,
-			 sizeof(free_slot->head.labels) - 10);
+	collect_label_value_copy(free_slot->head.labels + 10, name,
+				 sizeof(free_slot->head.labels) - 10);
 	free_slot->head.used = true;
 	return free_slot;
 }
@@ -327,40 +327,42 @@ static void emit_containers(struct docker_state *s,
 {
 	for (size_t i = 0; i < s->containers.limit; i++) {
 		struct container *c =
-			(struct container *)entity_at(&s->containers, i);
+		    (struct container *)collect_entity_at(&s->containers, i);
 		uint64_t delta;
 
 		if (!c->head.used)
 			continue;
 		if (c->listed != s->list_generation) {
 			for (size_t k = 0; k < ENTITY_METRICS_MAX; k++)
-				emit_retire(ctx, &c->head.refs[k]);
+				collect_emit_retire(ctx, &c->head.refs[k]);
 			c->head.used = false;
 			continue;
 		}
-		emit(ctx, &c->head.refs[D_RUNNING], "docker.container_running",
-		     c->head.labels, c->running ? 1 : 0);
+		collect_emit(ctx, &c->head.refs[D_RUNNING],
+			     "docker.container_running", c->head.labels,
+			     c->running ? 1 : 0);
 		if (!c->inspected)
 			continue;
-		emit(ctx, &c->head.refs[D_RESTARTS],
-		     "docker.container_restarts_total", c->head.labels,
-		     (double)c->restarts);
+		collect_emit(ctx, &c->head.refs[D_RESTARTS],
+			     "docker.container_restarts_total", c->head.labels,
+			     (double)c->restarts);
 		if (counter_delta(&c->restart_counter, c->restarts,
 				  ctx->now_usec, 64, &delta))
-			emit(ctx, &c->head.refs[D_RESTARTS_DELTA],
-			     "docker.container_restarts_delta", c->head.labels,
-			     (double)delta);
-		emit(ctx, &c->head.refs[D_OOM_KILLED],
-		     "docker.container_oom_killed", c->head.labels,
-		     c->oom_killed ? 1 : 0);
+			collect_emit(ctx, &c->head.refs[D_RESTARTS_DELTA],
+				     "docker.container_restarts_delta",
+				     c->head.labels, (double)delta);
+		collect_emit(ctx, &c->head.refs[D_OOM_KILLED],
+			     "docker.container_oom_killed", c->head.labels,
+			     c->oom_killed ? 1 : 0);
 		if (c->has_health)
-			emit(ctx, &c->head.refs[D_HEALTHY],
-			     "docker.container_healthy", c->head.labels,
-			     c->healthy ? 1 : 0);
+			collect_emit(ctx, &c->head.refs[D_HEALTHY],
+				     "docker.container_healthy", c->head.labels,
+				     c->healthy ? 1 : 0);
 	}
-	emit(ctx, &s->count_ref, "docker.containers", "", (double)s->listed);
-	emit(ctx, &s->running_ref, "docker.containers_running", "",
-	     (double)s->running);
+	collect_emit(ctx, &s->count_ref, "docker.containers", "",
+		     (double)s->listed);
+	collect_emit(ctx, &s->running_ref, "docker.containers_running", "",
+		     (double)s->running);
 }
 
 static void docker_collect(void *data, struct collect_context *ctx)
@@ -395,7 +397,7 @@ static void docker_fini(void *data, struct collect_context *ctx)
 		curl_multi_cleanup(s->multi);
 		curl_global_cleanup();
 	}
-	entity_table_free(&s->containers);
+	collect_entity_table_free(&s->containers);
 }
 
 const struct collector_ops docker_collector = {

@@ -28,9 +28,9 @@ static int fd_init(void *data, struct collect_context *ctx,
 	struct fd_state *s = data;
 	ssize_t n;
 
-	tick_file_init(&s->file_nr, ctx->proc_fd, "sys/fs/file-nr");
-	tick_file_init(&s->file_max, ctx->proc_fd, "sys/fs/file-max");
-	n = tick_file_read(&s->file_nr, ctx);
+	collect_tick_file_init(&s->file_nr, ctx->proc_fd, "sys/fs/file-nr");
+	collect_tick_file_init(&s->file_max, ctx->proc_fd, "sys/fs/file-max");
+	n = collect_tick_file_read(&s->file_nr, ctx);
 	if (n < 0) {
 		*reason = "cannot read sys/fs/file-nr under proc_root";
 		return (int)n;
@@ -44,36 +44,37 @@ static void fd_collect(void *data, struct collect_context *ctx)
 	struct fd_state *s = data;
 	uint64_t allocated, unused, max;
 	const char *p;
-	ssize_t n = tick_file_read(&s->file_nr, ctx);
+	ssize_t n = collect_tick_file_read(&s->file_nr, ctx);
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read file-nr: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read file-nr");
 		return;
 	}
 	p = ctx->buffer;
-	if (!parse_u64(&p, &allocated) || !parse_u64(&p, &unused)) {
+	if (!collect_parse_u64(&p, &allocated) ||
+	    !collect_parse_u64(&p, &unused)) {
 		collect_error(ctx, "file-nr: malformed");
 		return;
 	}
-	if (!parse_u64(&p, &max)) {
-		if (tick_file_read(&s->file_max, ctx) < 0)
+	if (!collect_parse_u64(&p, &max)) {
+		if (collect_tick_file_read(&s->file_max, ctx) < 0)
 			max = 0;
 		p = ctx->buffer;
-		if (!parse_u64(&p, &max))
+		if (!collect_parse_u64(&p, &max))
 			max = 0;
 	}
 	if (unused > allocated)
 		unused = 0;
-	emit(ctx, &s->refs[M_ALLOCATED], "fd.allocated", "",
-	     (double)(allocated - unused));
+	collect_emit(ctx, &s->refs[M_ALLOCATED], "fd.allocated", "",
+		     (double)(allocated - unused));
 	if (max == 0) {
 		collect_error(ctx, "file-nr: no maximum");
 		return;
 	}
-	emit(ctx, &s->refs[M_MAX], "fd.max", "", (double)max);
-	emit(ctx, &s->refs[M_PCT], "fd.used_percent", "",
-	     percent_of((double)(allocated - unused), (double)max));
+	collect_emit(ctx, &s->refs[M_MAX], "fd.max", "", (double)max);
+	collect_emit(
+	    ctx, &s->refs[M_PCT], "fd.used_percent", "",
+	    collect_percent_of((double)(allocated - unused), (double)max));
 }
 
 static void fd_fini(void *data, struct collect_context *ctx)
@@ -81,8 +82,8 @@ static void fd_fini(void *data, struct collect_context *ctx)
 	struct fd_state *s = data;
 
 	(void)ctx;
-	tick_file_close(&s->file_nr);
-	tick_file_close(&s->file_max);
+	collect_tick_file_close(&s->file_nr);
+	collect_tick_file_close(&s->file_max);
 }
 
 const struct collector_ops fd_collector = {

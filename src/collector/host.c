@@ -47,13 +47,14 @@ static int host_init(void *data, struct collect_context *ctx,
 	char kernel[64], safe[64];
 
 	(void)reason;
-	tick_file_init(&s->uptime, ctx->proc_fd, "uptime");
-	tick_file_init(&s->boot_id, ctx->proc_fd, "sys/kernel/random/boot_id");
-	tick_file_init(&s->tainted, ctx->proc_fd, "sys/kernel/tainted");
-	if (read_small_file(ctx->proc_fd, "sys/kernel/osrelease", kernel,
-			    sizeof(kernel)) > 0) {
+	collect_tick_file_init(&s->uptime, ctx->proc_fd, "uptime");
+	collect_tick_file_init(&s->boot_id, ctx->proc_fd,
+			       "sys/kernel/random/boot_id");
+	collect_tick_file_init(&s->tainted, ctx->proc_fd, "sys/kernel/tainted");
+	if (collect_read_small_file(ctx->proc_fd, "sys/kernel/osrelease",
+				    kernel, sizeof(kernel)) > 0) {
 		string_trim_end(kernel);
-		label_value_copy(safe, kernel, sizeof(safe));
+		collect_label_value_copy(safe, kernel, sizeof(safe));
 		snprintf(s->info_labels, sizeof(s->info_labels), "kernel=%s",
 			 safe);
 	}
@@ -68,11 +69,10 @@ static void check_boot_id(struct host_state *s, struct collect_context *ctx)
 {
 	char boot_id[40], previous[40];
 	bool rebooted = false;
-	ssize_t n = tick_file_read(&s->boot_id, ctx);
+	ssize_t n = collect_tick_file_read(&s->boot_id, ctx);
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read boot_id: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read boot_id");
 		return;
 	}
 	string_copy(boot_id, ctx->buffer, sizeof(boot_id));
@@ -127,7 +127,8 @@ static void check_boot_id(struct host_state *s, struct collect_context *ctx)
 	}
 	s->compared_with_state = true;
 	string_copy(s->last_boot_id, boot_id, sizeof(s->last_boot_id));
-	emit(ctx, &s->refs[H_REBOOTED], "host.rebooted", "", rebooted ? 1 : 0);
+	collect_emit(ctx, &s->refs[H_REBOOTED], "host.rebooted", "",
+		     rebooted ? 1 : 0);
 }
 
 static void check_clock(struct host_state *s, struct collect_context *ctx)
@@ -140,14 +141,13 @@ static void check_clock(struct host_state *s, struct collect_context *ctx)
 	double offset;
 
 	if (state < 0) {
-		collect_notice_once(ctx, 1, "adjtimex failed: %s; clock "
-				    "synchronisation is not watched",
-				    strerror(errno));
+		collect_notice_once(ctx, 1, "adjtimex failed: %m; clock "
+				    "synchronisation is not watched");
 		return;
 	}
 	synced = state != TIME_ERROR && !(tx.status & STA_UNSYNC);
-	emit(ctx, &s->refs[H_SYNCED], "host.clock_synchronized", "",
-	     synced ? 1 : 0);
+	collect_emit(ctx, &s->refs[H_SYNCED], "host.clock_synchronized", "",
+		     synced ? 1 : 0);
 	/* Boot-time NTP needs a moment: only a lasting state is an alert. */
 	s->unsynced_ticks = synced ? 0 : s->unsynced_ticks + 1;
 	if (s->unsynced_ticks == grace_ticks && !s->clock_alert_firing) {
@@ -166,11 +166,12 @@ static void check_clock(struct host_state *s, struct collect_context *ctx)
 			      "the system clock is synchronised again");
 		s->clock_alert_firing = false;
 	}
-	emit(ctx, &s->refs[H_MAX_ERROR], "host.clock_max_error_seconds", "",
-	     (double)tx.maxerror / 1e6);
+	collect_emit(ctx, &s->refs[H_MAX_ERROR], "host.clock_max_error_seconds",
+		     "", (double)tx.maxerror / 1e6);
 	offset = (tx.status & STA_NANO) ? (double)tx.offset / 1e9
 					: (double)tx.offset / 1e6;
-	emit(ctx, &s->refs[H_OFFSET], "host.clock_offset_seconds", "", offset);
+	collect_emit(ctx, &s->refs[H_OFFSET], "host.clock_offset_seconds", "",
+		     offset);
 }
 
 static void host_collect(void *data, struct collect_context *ctx)
@@ -180,11 +181,11 @@ static void host_collect(void *data, struct collect_context *ctx)
 	double uptime;
 	uint64_t tainted;
 
-	if (tick_file_read(&s->uptime, ctx) >= 0) {
+	if (collect_tick_file_read(&s->uptime, ctx) >= 0) {
 		p = ctx->buffer;
-		if (parse_decimal(&p, &uptime))
-			emit(ctx, &s->refs[H_UPTIME], "host.uptime_seconds", "",
-			     uptime);
+		if (collect_parse_decimal(&p, &uptime))
+			collect_emit(ctx, &s->refs[H_UPTIME],
+				     "host.uptime_seconds", "", uptime);
 		else
 			collect_error(ctx, "uptime: malformed");
 	} else {
@@ -192,13 +193,15 @@ static void host_collect(void *data, struct collect_context *ctx)
 	}
 	check_boot_id(s, ctx);
 	if (s->info_labels[0])
-		emit(ctx, &s->refs[H_INFO], "host.info", s->info_labels, 1);
+		collect_emit(ctx, &s->refs[H_INFO], "host.info", s->info_labels,
+			     1);
 	check_clock(s, ctx);
-	if (tick_file_read(&s->tainted, ctx) >= 0) {
+	if (collect_tick_file_read(&s->tainted, ctx) >= 0) {
 		p = ctx->buffer;
-		if (parse_u64(&p, &tainted))
-			emit(ctx, &s->refs[H_TAINTED], "host.kernel_tainted",
-			     "", (double)tainted);
+		if (collect_parse_u64(&p, &tainted))
+			collect_emit(ctx, &s->refs[H_TAINTED],
+				     "host.kernel_tainted", "",
+				     (double)tainted);
 		else
 			collect_error(ctx, "tainted: malformed");
 	}
@@ -209,9 +212,9 @@ static void host_fini(void *data, struct collect_context *ctx)
 	struct host_state *s = data;
 
 	(void)ctx;
-	tick_file_close(&s->uptime);
-	tick_file_close(&s->boot_id);
-	tick_file_close(&s->tainted);
+	collect_tick_file_close(&s->uptime);
+	collect_tick_file_close(&s->boot_id);
+	collect_tick_file_close(&s->tainted);
 }
 
 const struct collector_ops host_collector = {

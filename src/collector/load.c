@@ -51,10 +51,10 @@ static int load_init(void *data, struct collect_context *ctx,
 	struct load_state *s = data;
 	ssize_t n;
 
-	tick_file_init(&s->loadavg, ctx->proc_fd, "loadavg");
-	tick_file_init(&s->cpus_online, ctx->sys_fd,
-		       "devices/system/cpu/online");
-	n = tick_file_read(&s->loadavg, ctx);
+	collect_tick_file_init(&s->loadavg, ctx->proc_fd, "loadavg");
+	collect_tick_file_init(&s->cpus_online, ctx->sys_fd,
+			       "devices/system/cpu/online");
+	n = collect_tick_file_read(&s->loadavg, ctx);
 	if (n < 0) {
 		*reason = "cannot read loadavg under proc_root";
 		return (int)n;
@@ -62,15 +62,15 @@ static int load_init(void *data, struct collect_context *ctx,
 	for (int r = 0; r < R_COUNT; r++) {
 		struct pressure_resource *res = &s->pressure[r];
 
-		tick_file_init(&res->file, ctx->proc_fd, paths[r]);
+		collect_tick_file_init(&res->file, ctx->proc_fd, paths[r]);
 		snprintf(res->labels, sizeof(res->labels), "resource=%s",
 			 resource_names[r]);
-		n = tick_file_read(&res->file, ctx);
+		n = collect_tick_file_read(&res->file, ctx);
 		res->present = n > 0;
 		if (res->present)
 			s->have_pressure = true;
 		else
-			tick_file_close(&res->file);
+			collect_tick_file_close(&res->file);
 	}
 	if (!s->have_pressure)
 		collect_notice_once(ctx, 0, "no pressure stall information "
@@ -87,12 +87,12 @@ static unsigned count_cpu_list(const char *p)
 	while (*p && *p != '\n') {
 		uint64_t first, last;
 
-		if (!parse_u64(&p, &first))
+		if (!collect_parse_u64(&p, &first))
 			return 0;
 		last = first;
 		if (*p == '-') {
 			p++;
-			if (!parse_u64(&p, &last) || last < first)
+			if (!collect_parse_u64(&p, &last) || last < first)
 				return 0;
 		}
 		count += (unsigned)(last - first + 1);
@@ -111,39 +111,38 @@ static void collect_loadavg(struct load_state *s, struct collect_context *ctx)
 	const char *p = ctx->buffer;
 	double avg[3];
 	uint64_t runnable, threads;
-	ssize_t n = tick_file_read(&s->loadavg, ctx);
+	ssize_t n = collect_tick_file_read(&s->loadavg, ctx);
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read loadavg: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read loadavg");
 		return;
 	}
 	p = ctx->buffer;
 	for (int i = 0; i < 3; i++) {
-		if (!parse_decimal(&p, &avg[i])) {
+		if (!collect_parse_decimal(&p, &avg[i])) {
 			collect_error(ctx, "loadavg: malformed");
 			return;
 		}
 	}
 	for (int i = 0; i < 3; i++)
-		emit(ctx, &s->refs[L_AVG1 + i], names[i], "", avg[i]);
-	if (parse_u64(&p, &runnable) && *p == '/') {
+		collect_emit(ctx, &s->refs[L_AVG1 + i], names[i], "", avg[i]);
+	if (collect_parse_u64(&p, &runnable) && *p == '/') {
 		p++;
-		if (parse_u64(&p, &threads)) {
-			emit(ctx, &s->refs[L_RUNNABLE], "load.runnable", "",
-			     (double)runnable);
-			emit(ctx, &s->refs[L_THREADS], "load.threads", "",
-			     (double)threads);
+		if (collect_parse_u64(&p, &threads)) {
+			collect_emit(ctx, &s->refs[L_RUNNABLE], "load.runnable",
+				     "", (double)runnable);
+			collect_emit(ctx, &s->refs[L_THREADS], "load.threads",
+				     "", (double)threads);
 		}
 	}
 	/* Read last: it reuses the buffer p points into. */
 	/* The number that means something on any host: load per core. */
-	if (tick_file_read(&s->cpus_online, ctx) > 0) {
+	if (collect_tick_file_read(&s->cpus_online, ctx) > 0) {
 		unsigned cores = count_cpu_list(ctx->buffer);
 
 		if (cores > 0)
-			emit(ctx, &s->refs[L_PER_CORE], "load.per_core", "",
-			     avg[0] / cores);
+			collect_emit(ctx, &s->refs[L_PER_CORE], "load.per_core",
+				     "", avg[0] / cores);
 		else
 			collect_error(ctx, "devices/system/cpu/online: "
 				      "malformed");
@@ -160,19 +159,19 @@ static bool parse_pressure_line(const char *p, double *avg10, double *avg60,
 	if (q == NULL)
 		return false;
 	q += 6;
-	if (!parse_decimal(&q, avg10))
+	if (!collect_parse_decimal(&q, avg10))
 		return false;
 	q = strstr(q, "avg60=");
 	if (q == NULL)
 		return false;
 	q += 6;
-	if (!parse_decimal(&q, avg60))
+	if (!collect_parse_decimal(&q, avg60))
 		return false;
 	q = strstr(q, "total=");
 	if (q == NULL)
 		return false;
 	q += 6;
-	return parse_u64(&q, total);
+	return collect_parse_u64(&q, total);
 }
 
 static void collect_pressure(struct pressure_resource *res,
@@ -184,22 +183,22 @@ static void collect_pressure(struct pressure_resource *res,
 		{ "psi.full_avg10_percent", "psi.full_avg60_percent",
 		  "psi.full_stall_usec_per_sec" },
 	};
-	ssize_t n = tick_file_read(&res->file, ctx);
+	ssize_t n = collect_tick_file_read(&res->file, ctx);
 	bool any = false;
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read pressure/%s: %s",
-			      res->labels + 9, strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read pressure/%s",
+				    res->labels + 9);
 		return;
 	}
-	for (const char *p = ctx->buffer; *p; p = next_line(p)) {
+	for (const char *p = ctx->buffer; *p; p = collect_next_line(p)) {
 		int kind;
 		double avg10, avg60;
 		uint64_t total;
 
-		if (line_starts_with(p, "some"))
+		if (collect_line_starts_with(p, "some"))
 			kind = P_SOME;
-		else if (line_starts_with(p, "full"))
+		else if (collect_line_starts_with(p, "full"))
 			kind = P_FULL;
 		else
 			continue;
@@ -209,13 +208,13 @@ static void collect_pressure(struct pressure_resource *res,
 			continue;
 		}
 		any = true;
-		emit(ctx, &res->refs[kind][PM_AVG10], names[kind][PM_AVG10],
-		     res->labels, avg10);
-		emit(ctx, &res->refs[kind][PM_AVG60], names[kind][PM_AVG60],
-		     res->labels, avg60);
-		emit_rate(ctx, &res->refs[kind][PM_STALL],
-			  names[kind][PM_STALL], res->labels,
-			  &res->total[kind], total);
+		collect_emit(ctx, &res->refs[kind][PM_AVG10],
+			     names[kind][PM_AVG10], res->labels, avg10);
+		collect_emit(ctx, &res->refs[kind][PM_AVG60],
+			     names[kind][PM_AVG60], res->labels, avg60);
+		collect_emit_rate(ctx, &res->refs[kind][PM_STALL],
+				  names[kind][PM_STALL], res->labels,
+				  &res->total[kind], total);
 	}
 	if (!any)
 		collect_error(ctx, "pressure/%s: no some/full line",
@@ -237,10 +236,10 @@ static void load_fini(void *data, struct collect_context *ctx)
 	struct load_state *s = data;
 
 	(void)ctx;
-	tick_file_close(&s->loadavg);
-	tick_file_close(&s->cpus_online);
+	collect_tick_file_close(&s->loadavg);
+	collect_tick_file_close(&s->cpus_online);
 	for (int r = 0; r < R_COUNT; r++)
-		tick_file_close(&s->pressure[r].file);
+		collect_tick_file_close(&s->pressure[r].file);
 }
 
 const struct collector_ops load_collector = {

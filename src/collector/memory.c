@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "core/config.h"
-#include "logscan/logscan.h"
 
 enum meminfo_key {
 	K_TOTAL, K_FREE, K_AVAILABLE, K_BUFFERS, K_CACHED, K_SWAP_TOTAL,
@@ -65,10 +64,10 @@ static int memory_init(void *data, struct collect_context *ctx,
 	struct memory_state *s = data;
 	ssize_t n;
 
-	tick_file_init(&s->meminfo, ctx->proc_fd, "meminfo");
-	tick_file_init(&s->vmstat, ctx->proc_fd, "vmstat");
+	collect_tick_file_init(&s->meminfo, ctx->proc_fd, "meminfo");
+	collect_tick_file_init(&s->vmstat, ctx->proc_fd, "vmstat");
 	s->page_size = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
-	n = tick_file_read(&s->meminfo, ctx);
+	n = collect_tick_file_read(&s->meminfo, ctx);
 	if (n < 0) {
 		*reason = "cannot read meminfo under proc_root";
 		return (int)n;
@@ -82,7 +81,7 @@ static unsigned parse_meminfo(const char *text, uint64_t *values,
 {
 	unsigned seen = 0;
 
-	for (const char *p = text; *p; p = next_line(p)) {
+	for (const char *p = text; *p; p = collect_next_line(p)) {
 		const char *colon = strchr(p, ':');
 		const char *newline = strchr(p, '\n');
 		size_t length;
@@ -100,11 +99,11 @@ static unsigned parse_meminfo(const char *text, uint64_t *values,
 			if (strlen(meminfo_names[k]) != length ||
 			    memcmp(meminfo_names[k], p, length) != 0)
 				continue;
-			if (!parse_u64(&q, &v)) {
+			if (!collect_parse_u64(&q, &v)) {
 				(*malformed)++;
 				break;
 			}
-			skip_spaces(&q);
+			collect_skip_spaces(&q);
 			if (q[0] == 'k' && q[1] == 'B')
 				v *= 1024;
 			values[k] = v;
@@ -122,11 +121,10 @@ static void collect_meminfo(struct memory_state *s,
 	unsigned malformed = 0, seen;
 	metric_ref *m = s->refs;
 	double available, used, swap_used;
-	ssize_t n = tick_file_read(&s->meminfo, ctx);
+	ssize_t n = collect_tick_file_read(&s->meminfo, ctx);
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read meminfo: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read meminfo");
 		if (n != -EFBIG)
 			return;
 	}
@@ -145,41 +143,48 @@ static void collect_meminfo(struct memory_state *s,
 	if (available > (double)v[K_TOTAL])
 		available = (double)v[K_TOTAL];
 	used = (double)v[K_TOTAL] - available;
-	emit(ctx, &m[M_TOTAL], "memory.total_bytes", "", (double)v[K_TOTAL]);
-	emit(ctx, &m[M_AVAILABLE], "memory.available_bytes", "", available);
-	emit(ctx, &m[M_USED], "memory.used_bytes", "", used);
-	emit(ctx, &m[M_USED_PCT], "memory.used_percent", "",
-	     percent_of(used, (double)v[K_TOTAL]));
-	emit(ctx, &m[M_FREE], "memory.free_bytes", "", (double)v[K_FREE]);
-	emit(ctx, &m[M_CACHED], "memory.cached_bytes", "",
-	     (double)(v[K_CACHED] + v[K_BUFFERS]));
+	collect_emit(ctx, &m[M_TOTAL], "memory.total_bytes", "",
+		     (double)v[K_TOTAL]);
+	collect_emit(ctx, &m[M_AVAILABLE], "memory.available_bytes", "",
+		     available);
+	collect_emit(ctx, &m[M_USED], "memory.used_bytes", "", used);
+	collect_emit(ctx, &m[M_USED_PCT], "memory.used_percent", "",
+		     collect_percent_of(used, (double)v[K_TOTAL]));
+	collect_emit(ctx, &m[M_FREE], "memory.free_bytes", "",
+		     (double)v[K_FREE]);
+	collect_emit(ctx, &m[M_CACHED], "memory.cached_bytes", "",
+		     (double)(v[K_CACHED] + v[K_BUFFERS]));
 	swap_used = v[K_SWAP_TOTAL] >= v[K_SWAP_FREE]
 			    ? (double)(v[K_SWAP_TOTAL] - v[K_SWAP_FREE])
 			    : 0;
-	emit(ctx, &m[M_SWAP_TOTAL], "memory.swap_total_bytes", "",
-	     (double)v[K_SWAP_TOTAL]);
-	emit(ctx, &m[M_SWAP_USED], "memory.swap_used_bytes", "", swap_used);
-	emit(ctx, &m[M_SWAP_PCT], "memory.swap_used_percent", "",
-	     percent_of(swap_used, (double)v[K_SWAP_TOTAL]));
-	emit(ctx, &m[M_DIRTY], "memory.dirty_bytes", "", (double)v[K_DIRTY]);
-	emit(ctx, &m[M_WRITEBACK], "memory.writeback_bytes", "",
-	     (double)v[K_WRITEBACK]);
+	collect_emit(ctx, &m[M_SWAP_TOTAL], "memory.swap_total_bytes", "",
+		     (double)v[K_SWAP_TOTAL]);
+	collect_emit(ctx, &m[M_SWAP_USED], "memory.swap_used_bytes", "",
+		     swap_used);
+	collect_emit(ctx, &m[M_SWAP_PCT], "memory.swap_used_percent", "",
+		     collect_percent_of(swap_used, (double)v[K_SWAP_TOTAL]));
+	collect_emit(ctx, &m[M_DIRTY], "memory.dirty_bytes", "",
+		     (double)v[K_DIRTY]);
+	collect_emit(ctx, &m[M_WRITEBACK], "memory.writeback_bytes", "",
+		     (double)v[K_WRITEBACK]);
 	if (seen & (1u << K_SUNRECLAIM))
-		emit(ctx, &m[M_SUNRECLAIM],
-		     "memory.slab_unreclaimable_bytes", "",
-		     (double)v[K_SUNRECLAIM]);
-	emit(ctx, &m[M_SHMEM], "memory.shmem_bytes", "", (double)v[K_SHMEM]);
+		collect_emit(ctx, &m[M_SUNRECLAIM],
+			     "memory.slab_unreclaimable_bytes", "",
+			     (double)v[K_SUNRECLAIM]);
+	collect_emit(ctx, &m[M_SHMEM], "memory.shmem_bytes", "",
+		     (double)v[K_SHMEM]);
 	if (seen & (1u << K_HUGE_TOTAL)) {
 		/* HugePages_* are page counts; Hugepagesize is in kB. */
-		emit(ctx, &m[M_HUGE_TOTAL], "memory.hugepages_total", "",
-		     (double)v[K_HUGE_TOTAL]);
-		emit(ctx, &m[M_HUGE_FREE], "memory.hugepages_free", "",
-		     (double)v[K_HUGE_FREE]);
+		collect_emit(ctx, &m[M_HUGE_TOTAL], "memory.hugepages_total",
+			     "", (double)v[K_HUGE_TOTAL]);
+		collect_emit(ctx, &m[M_HUGE_FREE], "memory.hugepages_free", "",
+			     (double)v[K_HUGE_FREE]);
 		if (v[K_HUGE_TOTAL] >= v[K_HUGE_FREE])
-			emit(ctx, &m[M_HUGE_USED_BYTES],
-			     "memory.hugepages_used_bytes", "",
-			     (double)((v[K_HUGE_TOTAL] - v[K_HUGE_FREE]) *
-				      v[K_HUGE_SIZE]));
+			collect_emit(
+			    ctx, &m[M_HUGE_USED_BYTES],
+			    "memory.hugepages_used_bytes", "",
+			    (double)((v[K_HUGE_TOTAL] - v[K_HUGE_FREE]) *
+				     v[K_HUGE_SIZE]));
 	}
 }
 
@@ -195,24 +200,23 @@ static void collect_vmstat(struct memory_state *s,
 						M_SWPOUT, M_MAJFAULT, M_OOM };
 	uint64_t v[V_COUNT];
 	unsigned seen = 0;
-	ssize_t n = tick_file_read(&s->vmstat, ctx);
+	ssize_t n = collect_tick_file_read(&s->vmstat, ctx);
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read vmstat: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read vmstat");
 		if (n != -EFBIG)
 			return;
 	}
-	for (const char *p = ctx->buffer; *p; p = next_line(p)) {
+	for (const char *p = ctx->buffer; *p; p = collect_next_line(p)) {
 		/* Every key we want starts with 'p' or 'o'. */
 		if (*p != 'p' && *p != 'o')
 			continue;
 		for (unsigned k = 0; k < V_COUNT; k++) {
 			const char *q = p + strlen(vmstat_names[k]);
 
-			if (!line_starts_with(p, vmstat_names[k]))
+			if (!collect_line_starts_with(p, vmstat_names[k]))
 				continue;
-			if (parse_u64(&q, &v[k]))
+			if (collect_parse_u64(&q, &v[k]))
 				seen |= 1u << k;
 			else
 				collect_error(ctx, "vmstat: bad %s",
@@ -234,17 +238,19 @@ static void collect_vmstat(struct memory_state *s,
 		else if (k == V_PSWPIN || k == V_PSWPOUT)
 			value *= (uint64_t)s->page_size;
 		if (k == V_OOM_KILL) {
-			emit(ctx, &s->refs[M_OOM_TOTAL],
-			     "memory.oom_kills_total", "", (double)v[k]);
+			collect_emit(ctx, &s->refs[M_OOM_TOTAL],
+				     "memory.oom_kills_total", "",
+				     (double)v[k]);
 			if (!counter_delta(&s->vm[k], value, ctx->now_usec, 64,
 					   &delta))
 				continue;
-			emit(ctx, &s->refs[M_OOM], "memory.oom_kills_delta",
-			     "", (double)delta);
+			collect_emit(ctx, &s->refs[M_OOM],
+				     "memory.oom_kills_delta", "",
+				     (double)delta);
 			/* A point event: it happened, nothing resolves it;
 			 * the kernel log line (with the victim) alerts it
 			 * when the log scanner reads the kernel log. */
-			if (logscan_kernel_log_active())
+			if (event_claimed("oom_kill"))
 				delta = 0;
 			if (delta > 0)
 				collect_alert(ctx, "oom_kill",
@@ -260,8 +266,8 @@ static void collect_vmstat(struct memory_state *s,
 		if (!counter_delta(&s->vm[k], value, ctx->now_usec, 64, &delta))
 			continue;
 		seconds = (double)(ctx->now_usec - last_time) / 1e6;
-		emit(ctx, &s->refs[rate_refs[k]], rate_names[k], "",
-		     (double)delta / seconds);
+		collect_emit(ctx, &s->refs[rate_refs[k]], rate_names[k], "",
+			     (double)delta / seconds);
 	}
 }
 
@@ -278,8 +284,8 @@ static void memory_fini(void *data, struct collect_context *ctx)
 	struct memory_state *s = data;
 
 	(void)ctx;
-	tick_file_close(&s->meminfo);
-	tick_file_close(&s->vmstat);
+	collect_tick_file_close(&s->meminfo);
+	collect_tick_file_close(&s->vmstat);
 }
 
 const struct collector_ops memory_collector = {

@@ -79,20 +79,20 @@ static int network_init(void *data, struct collect_context *ctx,
 	struct network_state *s = data;
 
 	s->config = &ctx->config->collectors.network;
-	tick_file_init(&s->dev, ctx->proc_fd, "net/dev");
-	tick_file_init(&s->snmp, ctx->proc_fd, "net/snmp");
-	tick_file_init(&s->netstat, ctx->proc_fd, "net/netstat");
-	tick_file_init(&s->sockstat, ctx->proc_fd, "net/sockstat");
-	tick_file_init(&s->ct_count, ctx->proc_fd,
-		       "sys/net/netfilter/nf_conntrack_count");
-	tick_file_init(&s->ct_max, ctx->proc_fd,
-		       "sys/net/netfilter/nf_conntrack_max");
+	collect_tick_file_init(&s->dev, ctx->proc_fd, "net/dev");
+	collect_tick_file_init(&s->snmp, ctx->proc_fd, "net/snmp");
+	collect_tick_file_init(&s->netstat, ctx->proc_fd, "net/netstat");
+	collect_tick_file_init(&s->sockstat, ctx->proc_fd, "net/sockstat");
+	collect_tick_file_init(&s->ct_count, ctx->proc_fd,
+			       "sys/net/netfilter/nf_conntrack_count");
+	collect_tick_file_init(&s->ct_max, ctx->proc_fd,
+			       "sys/net/netfilter/nf_conntrack_max");
 	if (faccessat(ctx->proc_fd, "net/dev", R_OK, 0) < 0) {
 		*reason = "cannot read net/dev under proc_root";
 		return -errno;
 	}
-	return entity_table_init(&s->interfaces, sizeof(struct interface),
-				 MAX_INTERFACES);
+	return collect_entity_table_init(
+	    &s->interfaces, sizeof(struct interface), MAX_INTERFACES);
 }
 
 /* 1 when the link is usable: operstate up, or unknown with carrier. */
@@ -101,7 +101,8 @@ static int link_up(struct collect_context *ctx, const char *name)
 	char path[ENTITY_KEY_MAX + 32], state[32], carrier[8];
 
 	snprintf(path, sizeof(path), "class/net/%s/operstate", name);
-	if (read_small_file(ctx->sys_fd, path, state, sizeof(state)) <= 0)
+	if (collect_read_small_file(ctx->sys_fd, path, state, sizeof(state)) <=
+	    0)
 		return -1;
 	if (strncmp(state, "up", 2) == 0)
 		return 1;
@@ -109,7 +110,8 @@ static int link_up(struct collect_context *ctx, const char *name)
 		return 0;
 	/* Tunnels and loopback say "unknown": the carrier decides. */
 	snprintf(path, sizeof(path), "class/net/%s/carrier", name);
-	if (read_small_file(ctx->sys_fd, path, carrier, sizeof(carrier)) <= 0)
+	if (collect_read_small_file(ctx->sys_fd, path, carrier,
+				    sizeof(carrier)) <= 0)
 		return 0;
 	return carrier[0] == '1';
 }
@@ -123,7 +125,7 @@ static void emit_interface(struct network_state *s,
 	bool is_new;
 	int up;
 
-	e = entity_get(ctx, &s->interfaces, name, &is_new);
+	e = collect_entity_get(ctx, &s->interfaces, name, &is_new);
 	if (e == NULL)
 		return;
 	iface = (struct interface *)e;
@@ -135,17 +137,18 @@ static void emit_interface(struct network_state *s,
 			if (fnmatch(s->config->exclude_interfaces.items[i],
 				    name, 0) == 0)
 				iface->watched = false;
-		label_value_copy(safe, name, sizeof(safe));
+		collect_label_value_copy(safe, name, sizeof(safe));
 		snprintf(e->labels, sizeof(e->labels), "interface=%s", safe);
 	}
 	if (!iface->watched)
 		return;
 	for (int i = 0; i < I_COUNT; i++)
-		emit_rate(ctx, &e->refs[i], interface_names[i], e->labels,
-			  &iface->counters[i], v[i]);
+		collect_emit_rate(ctx, &e->refs[i], interface_names[i],
+				  e->labels, &iface->counters[i], v[i]);
 	up = link_up(ctx, name);
 	if (up >= 0)
-		emit(ctx, &e->refs[REF_LINK_UP], "net.link_up", e->labels, up);
+		collect_emit(ctx, &e->refs[REF_LINK_UP], "net.link_up",
+			     e->labels, up);
 }
 
 /*
@@ -154,16 +157,15 @@ static void emit_interface(struct network_state *s,
  */
 static void collect_dev(struct network_state *s, struct collect_context *ctx)
 {
-	ssize_t n = tick_file_read(&s->dev, ctx);
+	ssize_t n = collect_tick_file_read(&s->dev, ctx);
 	const char *p;
 
 	if (n < 0) {
-		collect_error(ctx, "cannot read net/dev: %s",
-			      strerror((int)-n));
+		collect_error_errno(ctx, (int)n, "cannot read net/dev");
 		if (n != -EFBIG)
 			return;
 	}
-	for (p = ctx->buffer; *p; p = next_line(p)) {
+	for (p = ctx->buffer; *p; p = collect_next_line(p)) {
 		const char *colon = strchr(p, ':'), *end = strchr(p, '\n');
 		const char *q, *start = p;
 		char name[64];
@@ -172,8 +174,8 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		int count = 0;
 
 		if (colon == NULL || (end != NULL && colon > end))
-			continue;       /* the two header lines */
-		skip_spaces(&start);
+			continue; /* the two header lines */
+		collect_skip_spaces(&start);
 		length = (size_t)(colon - start);
 		if (length == 0 || length >= sizeof(name)) {
 			collect_error(ctx, "net/dev: bad interface name");
@@ -182,7 +184,7 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		memcpy(name, start, length);
 		name[length] = '\0';
 		q = colon + 1;
-		while (count < 16 && parse_u64(&q, &f[count]))
+		while (count < 16 && collect_parse_u64(&q, &f[count]))
 			count++;
 		if (count < 16) {
 			collect_error(ctx, "net/dev: short line for %s", name);
@@ -198,7 +200,7 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		v[I_TX_DROPS] = f[11];
 		emit_interface(s, ctx, name, v);
 	}
-	entity_sweep(ctx, &s->interfaces);
+	collect_entity_sweep(ctx, &s->interfaces);
 }
 
 /* The n-th space-separated word after "Section:" on a line, or NULL. */
@@ -231,7 +233,7 @@ static void parse_snmp_pairs(struct network_state *s,
 			     uint64_t *values, unsigned *seen)
 {
 	for (const char *header = text; *header;) {
-		const char *data = next_line(header);
+		const char *data = collect_next_line(header);
 		size_t section_length = strcspn(header, ":\n");
 
 		if (header[section_length] != ':' || *data == '\0' ||
@@ -257,7 +259,8 @@ static void parse_snmp_pairs(struct network_state *s,
 			if (word == NULL)
 				continue;
 			value = word_at(data, index, &value_length);
-			if (value == NULL || !parse_u64(&value, &values[t])) {
+			if (value == NULL ||
+			    !collect_parse_u64(&value, &values[t])) {
 				collect_error(ctx, "%s:%s unreadable",
 					      tcp_fields[t].section,
 					      tcp_fields[t].field);
@@ -265,7 +268,7 @@ static void parse_snmp_pairs(struct network_state *s,
 			}
 			*seen |= 1u << t;
 		}
-		header = next_line(data);
+		header = collect_next_line(data);
 	}
 	(void)s;
 }
@@ -275,14 +278,15 @@ static void collect_tcp(struct network_state *s, struct collect_context *ctx)
 	uint64_t values[T_COUNT] = { 0 };
 	unsigned seen = 0;
 
-	if (tick_file_read(&s->snmp, ctx) >= 0)
+	if (collect_tick_file_read(&s->snmp, ctx) >= 0)
 		parse_snmp_pairs(s, ctx, ctx->buffer, values, &seen);
-	if (tick_file_read(&s->netstat, ctx) >= 0)
+	if (collect_tick_file_read(&s->netstat, ctx) >= 0)
 		parse_snmp_pairs(s, ctx, ctx->buffer, values, &seen);
 	for (int t = 0; t < T_COUNT; t++)
 		if (seen & (1u << t))
-			emit_rate(ctx, &s->tcp_refs[t], tcp_fields[t].metric,
-				  "", &s->tcp[t], values[t]);
+			collect_emit_rate(ctx, &s->tcp_refs[t],
+					  tcp_fields[t].metric, "", &s->tcp[t],
+					  values[t]);
 }
 
 /* "sockets: used 123" / "TCP: inuse 5 orphan 0 tw 2 alloc 8 mem 1" */
@@ -296,7 +300,7 @@ static bool find_number(const char *line, const char *key, uint64_t *value)
 		    p[n + 1] == ' ') {
 			const char *q = p + n + 1;
 
-			return parse_u64(&q, value);
+			return collect_parse_u64(&q, value);
 		}
 	}
 	return false;
@@ -309,52 +313,60 @@ static void collect_sockets(struct network_state *s,
 	uint64_t v, count, max;
 	char buffer[32];
 
-	if (tick_file_read(&s->sockstat, ctx) >= 0) {
-		for (const char *p = ctx->buffer; *p; p = next_line(p)) {
-			if (line_starts_with(p, "sockets")) {
+	if (collect_tick_file_read(&s->sockstat, ctx) >= 0) {
+		for (const char *p = ctx->buffer; *p;
+		     p = collect_next_line(p)) {
+			if (collect_line_starts_with(p, "sockets")) {
 				if (find_number(p, "used", &v))
-					emit(ctx, &m[S_SOCKETS],
-					     "net.sockets_used", "", (double)v);
-			} else if (line_starts_with(p, "TCP")) {
+					collect_emit(ctx, &m[S_SOCKETS],
+						     "net.sockets_used", "",
+						     (double)v);
+			} else if (collect_line_starts_with(p, "TCP")) {
 				if (find_number(p, "inuse", &v))
-					emit(ctx, &m[S_TCP_INUSE],
-					     "net.tcp_inuse", "", (double)v);
+					collect_emit(ctx, &m[S_TCP_INUSE],
+						     "net.tcp_inuse", "",
+						     (double)v);
 				if (find_number(p, "orphan", &v))
-					emit(ctx, &m[S_TCP_ORPHAN],
-					     "net.tcp_orphan", "", (double)v);
+					collect_emit(ctx, &m[S_TCP_ORPHAN],
+						     "net.tcp_orphan", "",
+						     (double)v);
 				if (find_number(p, "tw", &v))
-					emit(ctx, &m[S_TCP_TW],
-					     "net.tcp_time_wait", "",
-					     (double)v);
+					collect_emit(ctx, &m[S_TCP_TW],
+						     "net.tcp_time_wait", "",
+						     (double)v);
 				if (find_number(p, "alloc", &v))
-					emit(ctx, &m[S_TCP_ALLOC],
-					     "net.tcp_alloc", "", (double)v);
-			} else if (line_starts_with(p, "UDP")) {
+					collect_emit(ctx, &m[S_TCP_ALLOC],
+						     "net.tcp_alloc", "",
+						     (double)v);
+			} else if (collect_line_starts_with(p, "UDP")) {
 				if (find_number(p, "inuse", &v))
-					emit(ctx, &m[S_UDP_INUSE],
-					     "net.udp_inuse", "", (double)v);
+					collect_emit(ctx, &m[S_UDP_INUSE],
+						     "net.udp_inuse", "",
+						     (double)v);
 			}
 		}
 	}
 	/* conntrack exists only while nf_conntrack is loaded. */
-	if (tick_file_read(&s->ct_count, ctx) < 0)
+	if (collect_tick_file_read(&s->ct_count, ctx) < 0)
 		return;
 	string_copy(buffer, ctx->buffer, sizeof(buffer));
-	if (tick_file_read(&s->ct_max, ctx) < 0)
+	if (collect_tick_file_read(&s->ct_max, ctx) < 0)
 		return;
 	{
 		const char *a = buffer, *b = ctx->buffer;
 
-		if (!parse_u64(&a, &count) || !parse_u64(&b, &max)) {
+		if (!collect_parse_u64(&a, &count) ||
+		    !collect_parse_u64(&b, &max)) {
 			collect_error(ctx, "nf_conntrack_count/max unreadable");
 			return;
 		}
 	}
-	emit(ctx, &m[S_CT_ENTRIES], "net.conntrack_entries", "",
-	     (double)count);
+	collect_emit(ctx, &m[S_CT_ENTRIES], "net.conntrack_entries", "",
+		     (double)count);
 	if (max > 0)
-		emit(ctx, &m[S_CT_PCT], "net.conntrack_used_percent", "",
-		     percent_of((double)count, (double)max));
+		collect_emit(ctx, &m[S_CT_PCT], "net.conntrack_used_percent",
+			     "",
+			     collect_percent_of((double)count, (double)max));
 }
 
 static void network_collect(void *data, struct collect_context *ctx)
@@ -371,13 +383,13 @@ static void network_fini(void *data, struct collect_context *ctx)
 	struct network_state *s = data;
 
 	(void)ctx;
-	tick_file_close(&s->dev);
-	tick_file_close(&s->snmp);
-	tick_file_close(&s->netstat);
-	tick_file_close(&s->sockstat);
-	tick_file_close(&s->ct_count);
-	tick_file_close(&s->ct_max);
-	entity_table_free(&s->interfaces);
+	collect_tick_file_close(&s->dev);
+	collect_tick_file_close(&s->snmp);
+	collect_tick_file_close(&s->netstat);
+	collect_tick_file_close(&s->sockstat);
+	collect_tick_file_close(&s->ct_count);
+	collect_tick_file_close(&s->ct_max);
+	collect_entity_table_free(&s->interfaces);
 }
 
 const struct collector_ops network_collector = {

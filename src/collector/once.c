@@ -171,7 +171,7 @@ static void sleep_usec(uint64_t usec)
 		;
 }
 
-int command_once(int argc, char **argv)
+int collector_command_once(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },

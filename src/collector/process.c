@@ -182,7 +182,7 @@ static int process_init(void *data, struct collect_context *ctx,
 	s->clock_ticks = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
 	s->page_size = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE)
 						 : 4096;
-	tick_file_init(&s->uptime, ctx->proc_fd, "uptime");
+	collect_tick_file_init(&s->uptime, ctx->proc_fd, "uptime");
 	fd = openat(ctx->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		*reason = "cannot list proc_root";
@@ -208,15 +208,15 @@ static int process_init(void *data, struct collect_context *ctx,
 	if (!s->top_cpu || !s->top_rss || !s->candidates)
 		return -ENOMEM;
 	/* Room for the old and the new top while one replaces the other. */
-	r = entity_table_init(&s->top_cpu_entities, sizeof(struct entity),
-			      2 * s->top_count + 1);
+	r = collect_entity_table_init(
+	    &s->top_cpu_entities, sizeof(struct entity), 2 * s->top_count + 1);
 	if (r == 0)
-		r = entity_table_init(&s->top_rss_entities,
-				      sizeof(struct entity),
-				      2 * s->top_count + 1);
+		r = collect_entity_table_init(&s->top_rss_entities,
+					      sizeof(struct entity),
+					      2 * s->top_count + 1);
 	if (r == 0)
-		r = entity_table_init(&s->watched, sizeof(struct watched),
-				      s->watch_count + 1);
+		r = collect_entity_table_init(
+		    &s->watched, sizeof(struct watched), s->watch_count + 1);
 	return r;
 }
 
@@ -249,7 +249,7 @@ bool collector_parse_pid_stat(const char *text, struct collector_pid_stat *out)
 	for (int i = 0; i < 21; i++) {
 		int64_t signed_value;
 
-		if (!parse_i64(&p, &signed_value))
+		if (!collect_parse_i64(&p, &signed_value))
 			return false;
 		field[i] = (uint64_t)signed_value;
 	}
@@ -312,7 +312,8 @@ static struct watched *find_watched(struct process_state *s, int32_t pid,
 				    uint64_t start_ticks)
 {
 	for (size_t i = 0; i < s->watched.capacity; i++) {
-		struct watched *w = (struct watched *)entity_at(&s->watched, i);
+		struct watched *w =
+		    (struct watched *)collect_entity_at(&s->watched, i);
 
 		if (w->head.used && w->pid == pid &&
 		    w->start_ticks == start_ticks)
@@ -326,7 +327,7 @@ static size_t watched_in_use(const struct process_state *s)
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->watched.capacity; i++)
-		if (entity_at(&s->watched, i)->used)
+		if (collect_entity_at(&s->watched, i)->used)
 			n++;
 	return n;
 }
@@ -360,7 +361,7 @@ static void read_cmdline(struct collect_context *ctx, int32_t pid, char *out,
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%d/cmdline", (int)pid);
-	n = read_small_file(ctx->proc_fd, path, raw, sizeof(raw));
+	n = collect_read_small_file(ctx->proc_fd, path, raw, sizeof(raw));
 	if (n == -EFBIG)
 		n = (ssize_t)sizeof(raw) - 1;
 	if (n <= 0) {
@@ -397,7 +398,7 @@ static void read_cmdline(struct collect_context *ctx, int32_t pid, char *out,
 		}
 	}
 	joined[used] = '\0';
-	label_value_copy(out, joined, size);
+	collect_label_value_copy(out, joined, size);
 }
 
 static void entity_labels(struct collect_context *ctx, struct entity *e,
@@ -405,7 +406,7 @@ static void entity_labels(struct collect_context *ctx, struct entity *e,
 {
 	char name[COMM_MAX], cmdline[64] = "";
 
-	label_value_copy(name, info->comm, sizeof(name));
+	collect_label_value_copy(name, info->comm, sizeof(name));
 	if (with_cmdline)
 		read_cmdline(ctx, info->pid, cmdline, sizeof(cmdline));
 	if (cmdline[0])
@@ -428,19 +429,21 @@ static void emit_top(struct collect_context *ctx, struct entity_table *table,
 
 		snprintf(key, sizeof(key), "%d/%llu", (int)top[i].pid,
 			 (unsigned long long)top[i].start_ticks);
-		e = entity_get(ctx, table, key, &is_new);
+		e = collect_entity_get(ctx, table, key, &is_new);
 		if (e == NULL)
 			continue;
 		if (is_new)
 			entity_labels(ctx, e, &top[i], true);
 		if (by_cpu)
-			emit(ctx, &e->refs[T_VALUE], "process.top_cpu_percent",
-			     e->labels, top[i].cpu_percent);
+			collect_emit(ctx, &e->refs[T_VALUE],
+				     "process.top_cpu_percent", e->labels,
+				     top[i].cpu_percent);
 		else
-			emit(ctx, &e->refs[T_VALUE], "process.top_rss_bytes",
-			     e->labels, (double)top[i].rss_bytes);
+			collect_emit(ctx, &e->refs[T_VALUE],
+				     "process.top_rss_bytes", e->labels,
+				     (double)top[i].rss_bytes);
 	}
-	entity_sweep(ctx, table);
+	collect_entity_sweep(ctx, table);
 }
 
 /* Entries of /proc/PID/fd, with getdents64 on a stack buffer (no DIR). */
@@ -478,32 +481,35 @@ static uint64_t fd_soft_limit(struct collect_context *ctx, int32_t pid)
 	uint64_t limit;
 
 	snprintf(path, sizeof(path), "%d/limits", (int)pid);
-	if (read_small_file(ctx->proc_fd, path, text, sizeof(text)) <= 0)
+	if (collect_read_small_file(ctx->proc_fd, path, text, sizeof(text)) <=
+	    0)
 		return 0;
 	p = strstr(text, "Max open files");
 	if (p == NULL)
 		return 0;
 	p += strlen("Max open files");
-	return parse_u64(&p, &limit) ? limit : 0;
+	return collect_parse_u64(&p, &limit) ? limit : 0;
 }
 
 static void emit_watched(struct process_state *s, struct collect_context *ctx)
 {
 	for (size_t i = 0; i < s->watched.capacity; i++) {
-		struct watched *w = (struct watched *)entity_at(&s->watched, i);
+		struct watched *w =
+		    (struct watched *)collect_entity_at(&s->watched, i);
 		struct entity *e = &w->head;
 		uint64_t limit;
 		long fds;
 
 		if (!e->used || e->seen_tick != ctx->tick)
 			continue;
-		emit(ctx, &e->refs[W_RSS], "process.rss_bytes", e->labels,
-		     (double)w->info.rss_bytes);
-		emit(ctx, &e->refs[W_THREADS], "process.threads", e->labels,
-		     (double)w->info.threads);
+		collect_emit(ctx, &e->refs[W_RSS], "process.rss_bytes",
+			     e->labels, (double)w->info.rss_bytes);
+		collect_emit(ctx, &e->refs[W_THREADS], "process.threads",
+			     e->labels, (double)w->info.threads);
 		if (w->info.cpu_percent >= 0)
-			emit(ctx, &e->refs[W_CPU], "process.cpu_percent",
-			     e->labels, w->info.cpu_percent);
+			collect_emit(ctx, &e->refs[W_CPU],
+				     "process.cpu_percent", e->labels,
+				     w->info.cpu_percent);
 		fds = count_fds(ctx->proc_fd, w->pid);
 		if (fds == -EACCES || fds == -EPERM) {
 			collect_notice_once(ctx, NOTICE_FD_PERMISSION,
@@ -515,14 +521,15 @@ static void emit_watched(struct process_state *s, struct collect_context *ctx)
 			continue;
 		}
 		if (fds < 0)
-			continue;   /* exited since the walk */
-		emit(ctx, &e->refs[W_FDS], "process.fd_count", e->labels,
-		     (double)fds);
+			continue; /* exited since the walk */
+		collect_emit(ctx, &e->refs[W_FDS], "process.fd_count",
+			     e->labels, (double)fds);
 		limit = fd_soft_limit(ctx, w->pid);
 		if (limit > 0)
-			emit(ctx, &e->refs[W_FD_LIMIT_PCT],
-			     "process.fd_limit_used_percent", e->labels,
-			     percent_of((double)fds, (double)limit));
+			collect_emit(
+			    ctx, &e->refs[W_FD_LIMIT_PCT],
+			    "process.fd_limit_used_percent", e->labels,
+			    collect_percent_of((double)fds, (double)limit));
 	}
 }
 
@@ -532,10 +539,10 @@ static double read_uptime(struct process_state *s,
 	const char *p;
 	double uptime;
 
-	if (tick_file_read(&s->uptime, ctx) < 0)
+	if (collect_tick_file_read(&s->uptime, ctx) < 0)
 		return -1;
 	p = ctx->buffer;
-	return parse_decimal(&p, &uptime) ? uptime : -1;
+	return collect_parse_decimal(&p, &uptime) ? uptime : -1;
 }
 
 /*
@@ -555,7 +562,7 @@ static void evict_smaller(struct process_state *s,
 
 		for (size_t k = 0; k < s->watched.capacity; k++) {
 			struct watched *w =
-			    (struct watched *)entity_at(&s->watched, k);
+			    (struct watched *)collect_entity_at(&s->watched, k);
 
 			if (w->head.used && w->head.seen_tick == ctx->tick &&
 			    (smallest == NULL ||
@@ -583,8 +590,8 @@ static void adopt_candidates(struct process_state *s,
 
 		snprintf(key, sizeof(key), "%d/%llu", (int)info->pid,
 			 (unsigned long long)info->start_ticks);
-		w = (struct watched *)entity_get(ctx, &s->watched, key,
-						 &is_new);
+		w = (struct watched *)collect_entity_get(ctx, &s->watched, key,
+							 &is_new);
 		if (w == NULL)
 			break;
 		w->pid = info->pid;
@@ -701,8 +708,9 @@ size_t process_top_fds(const void *state, int proc_fd,
 		long fds;
 		size_t i;
 
-		if (name[0] < '1' || name[0] > '9' || !parse_u64(&name, &pid) ||
-		    *name != '\0' || pid > INT32_MAX)
+		if (name[0] < '1' || name[0] > '9' ||
+		    !collect_parse_u64(&name, &pid) || *name != '\0' ||
+		    pid > INT32_MAX)
 			continue;
 		fds = count_fds(proc_fd, (int32_t)pid);
 		if (fds <= 0 ||
@@ -711,7 +719,8 @@ size_t process_top_fds(const void *state, int proc_fd,
 		snprintf(path, sizeof(path), "%d/stat", (int)pid);
 		memset(&info, 0, sizeof(info));
 		info.pid = (int32_t)pid;
-		if (read_small_file(proc_fd, path, text, sizeof(text)) <= 0 ||
+		if (collect_read_small_file(proc_fd, path, text,
+					    sizeof(text)) <= 0 ||
 		    !parse_pid_stat(text, &info, &state_char, &cpu_ticks))
 			continue;
 		info.rss_bytes *= (uint64_t)s->page_size;
@@ -764,11 +773,13 @@ static void process_collect(void *data, struct collect_context *ctx)
 		struct watched *w;
 		ssize_t n;
 
-		if (name[0] < '1' || name[0] > '9' || !parse_u64(&name, &pid) ||
-		    *name != '\0' || pid > INT32_MAX)
+		if (name[0] < '1' || name[0] > '9' ||
+		    !collect_parse_u64(&name, &pid) || *name != '\0' ||
+		    pid > INT32_MAX)
 			continue;
 		snprintf(path, sizeof(path), "%d/stat", (int)pid);
-		n = read_small_file(ctx->proc_fd, path, text, sizeof(text));
+		n = collect_read_small_file(ctx->proc_fd, path, text,
+					    sizeof(text));
 		if (n == -ENOENT || n == -ESRCH)
 			continue;   /* exited during the walk */
 		memset(&info, 0, sizeof(info));
@@ -831,15 +842,16 @@ static void process_collect(void *data, struct collect_context *ctx)
 	pid_table_finish(current);
 	s->current ^= 1;
 	s->last_time_usec = ctx->now_usec;
-	emit(ctx, &s->refs[P_COUNT], "process.count", "", (double)count);
-	emit(ctx, &s->refs[P_ZOMBIES], "process.zombies", "",
-	     (double)zombies);
-	emit(ctx, &s->refs[P_RUNNING], "process.running", "",
-	     (double)running);
-	emit(ctx, &s->refs[P_BLOCKED], "process.blocked", "",
-	     (double)blocked);
-	emit(ctx, &s->refs[P_THREADS], "process.threads_total", "",
-	     (double)threads);
+	collect_emit(ctx, &s->refs[P_COUNT], "process.count", "",
+		     (double)count);
+	collect_emit(ctx, &s->refs[P_ZOMBIES], "process.zombies", "",
+		     (double)zombies);
+	collect_emit(ctx, &s->refs[P_RUNNING], "process.running", "",
+		     (double)running);
+	collect_emit(ctx, &s->refs[P_BLOCKED], "process.blocked", "",
+		     (double)blocked);
+	collect_emit(ctx, &s->refs[P_THREADS], "process.threads_total", "",
+		     (double)threads);
 	emit_top(ctx, &s->top_cpu_entities, s->top_cpu,
 		 top_cpu_used < s->top_count ? top_cpu_used : s->top_count,
 		 true);
@@ -848,7 +860,7 @@ static void process_collect(void *data, struct collect_context *ctx)
 		 false);
 	take_snapshot(s, ctx, top_cpu_used, top_rss_used, seconds);
 	evict_smaller(s, ctx, candidates_used);
-	entity_sweep(ctx, &s->watched);
+	collect_entity_sweep(ctx, &s->watched);
 	adopt_candidates(s, ctx, candidates_used);
 	emit_watched(s, ctx);
 }
@@ -860,15 +872,15 @@ static void process_fini(void *data, struct collect_context *ctx)
 	(void)ctx;
 	if (s->proc_dir)
 		closedir(s->proc_dir);
-	tick_file_close(&s->uptime);
+	collect_tick_file_close(&s->uptime);
 	pid_table_free(&s->tables[0]);
 	pid_table_free(&s->tables[1]);
 	free(s->top_cpu);
 	free(s->top_rss);
 	free(s->candidates);
-	entity_table_free(&s->top_cpu_entities);
-	entity_table_free(&s->top_rss_entities);
-	entity_table_free(&s->watched);
+	collect_entity_table_free(&s->top_cpu_entities);
+	collect_entity_table_free(&s->top_rss_entities);
+	collect_entity_table_free(&s->watched);
 }
 
 const struct collector_ops process_collector = {

@@ -77,7 +77,8 @@ static int systemd_init(void *data, struct collect_context *ctx,
 			  "running?)";
 		return r;
 	}
-	return entity_table_init(&s->units, sizeof(struct unit), MAX_UNITS);
+	return collect_entity_table_init(&s->units, sizeof(struct unit),
+					 MAX_UNITS);
 }
 
 static void systemd_attach_event(void *data, struct collect_context *ctx)
@@ -95,7 +96,7 @@ static struct unit *unit_for(struct systemd_state *s, const char *name)
 	struct unit *free_slot = NULL;
 
 	for (size_t i = 0; i < s->units.limit; i++) {
-		struct unit *u = (struct unit *)entity_at(&s->units, i);
+		struct unit *u = (struct unit *)collect_entity_at(&s->units, i);
 
 		if (!u->head.used) {
 			if (free_slot == NULL)
@@ -105,16 +106,16 @@ static struct unit *unit_for(struct systemd_state *s, const char *name)
 		}
 	}
 	if (free_slot == NULL && s->units.limit < s->units.capacity)
-		free_slot = (struct unit *)entity_at(&s->units,
-						     s->units.limit++);
+		free_slot = (struct unit *)collect_entity_at(&s->units,
+							     s->units.limit++);
 	if (free_slot == NULL)
 		return NULL;
 	memset(free_slot, 0, sizeof(*free_slot));
 	string_copy(free_slot->head.key, name, sizeof(free_slot->head.key));
 	snprintf(free_slot->head.labels, sizeof(free_slot->head.labels),
 		 "unit=%s", name);
-	label_value_copy(free_slot->head.labels + 5, name,
-			 sizeof(free_slot->head.labels) - 5);
+	collect_label_value_copy(free_slot->head.labels + 5, name,
+				 sizeof(free_slot->head.labels) - 5);
 	free_slot->head.used = true;
 	free_slot->owner = s;
 	return free_slot;
@@ -225,8 +226,8 @@ static bool pump(struct systemd_state *s, struct collect_context *ctx)
 	if (r >= 0)
 		return true;
 	if (!s->connection_lost_said)
-		log_warning("systemd: lost the D-Bus connection (%s); "
-			    "reconnecting", strerror(-r));
+		log_warning_errno(r, "systemd: lost the D-Bus connection (%m); "
+				     "reconnecting");
 	s->connection_lost_said = true;
 	(void)ctx;
 	return false;
@@ -243,14 +244,14 @@ static void drop_unit(struct systemd_state *s, struct collect_context *ctx,
 			      u->head.key);
 	u->restarts_call = sd_bus_slot_unref(u->restarts_call);
 	for (size_t k = 0; k < ENTITY_METRICS_MAX; k++)
-		emit_retire(ctx, &u->head.refs[k]);
+		collect_emit_retire(ctx, &u->head.refs[k]);
 	u->head.used = false;
 }
 
 static void reconnect(struct systemd_state *s, struct collect_context *ctx)
 {
 	for (size_t i = 0; i < s->units.limit; i++) {
-		struct unit *u = (struct unit *)entity_at(&s->units, i);
+		struct unit *u = (struct unit *)collect_entity_at(&s->units, i);
 
 		if (u->head.used)
 			u->restarts_call = sd_bus_slot_unref(u->restarts_call);
@@ -271,7 +272,7 @@ static bool calls_pending(struct systemd_state *s)
 	if (s->list_call != NULL)
 		return true;
 	for (size_t i = 0; i < s->units.limit; i++) {
-		struct unit *u = (struct unit *)entity_at(&s->units, i);
+		struct unit *u = (struct unit *)collect_entity_at(&s->units, i);
 
 		if (u->head.used && u->restarts_call != NULL)
 			return true;
@@ -300,7 +301,7 @@ static void emit_units(struct systemd_state *s, struct collect_context *ctx)
 	unsigned entered = 0;
 
 	for (size_t i = 0; i < s->units.limit; i++) {
-		struct unit *u = (struct unit *)entity_at(&s->units, i);
+		struct unit *u = (struct unit *)collect_entity_at(&s->units, i);
 		uint64_t delta;
 
 		if (!u->head.used)
@@ -335,21 +336,21 @@ static void emit_units(struct systemd_state *s, struct collect_context *ctx)
 			u->was_failed = u->failed;
 		/* A failed series stays (at 0) once it exists: it resolves. */
 		if (u->failed || u->head.refs[U_FAILED] != 0)
-			emit(ctx, &u->head.refs[U_FAILED],
-			     "systemd.unit_failed", u->head.labels,
-			     u->failed ? 1 : 0);
+			collect_emit(ctx, &u->head.refs[U_FAILED],
+				     "systemd.unit_failed", u->head.labels,
+				     u->failed ? 1 : 0);
 		if (!u->restarts_known)
 			continue;
 		if (counter_delta(&u->restart_counter, u->restarts,
 				  ctx->now_usec, 64, &delta) &&
 		    (delta > 0 || u->head.refs[U_RESTARTS_DELTA] != 0))
-			emit(ctx, &u->head.refs[U_RESTARTS_DELTA],
-			     "systemd.service_restarts_delta", u->head.labels,
-			     (double)delta);
+			collect_emit(ctx, &u->head.refs[U_RESTARTS_DELTA],
+				     "systemd.service_restarts_delta",
+				     u->head.labels, (double)delta);
 		if (u->restarts > 0)
-			emit(ctx, &u->head.refs[U_RESTARTS],
-			     "systemd.service_restarts_total", u->head.labels,
-			     (double)u->restarts);
+			collect_emit(ctx, &u->head.refs[U_RESTARTS],
+				     "systemd.service_restarts_total",
+				     u->head.labels, (double)u->restarts);
 	}
 	if (s->emitted_generation != s->list_generation) {
 		s->entered_failed = entered;
@@ -357,12 +358,12 @@ static void emit_units(struct systemd_state *s, struct collect_context *ctx)
 	} else {
 		s->entered_failed = 0;
 	}
-	emit(ctx, &s->failed_ref, "systemd.units_failed", "",
-	     (double)s->failed_count);
-	emit(ctx, &s->entered_ref, "systemd.units_entered_failed", "",
-	     (double)s->entered_failed);
-	emit(ctx, &s->units_ref, "systemd.units", "",
-	     (double)s->listed_count);
+	collect_emit(ctx, &s->failed_ref, "systemd.units_failed", "",
+		     (double)s->failed_count);
+	collect_emit(ctx, &s->entered_ref, "systemd.units_entered_failed", "",
+		     (double)s->entered_failed);
+	collect_emit(ctx, &s->units_ref, "systemd.units", "",
+		     (double)s->listed_count);
 }
 
 static void systemd_collect(void *data, struct collect_context *ctx)
@@ -390,7 +391,7 @@ static void systemd_fini(void *data, struct collect_context *ctx)
 
 	(void)ctx;
 	for (size_t i = 0; i < s->units.limit; i++) {
-		struct unit *u = (struct unit *)entity_at(&s->units, i);
+		struct unit *u = (struct unit *)collect_entity_at(&s->units, i);
 
 		if (u->head.used)
 			u->restarts_call = sd_bus_slot_unref(u->restarts_call);
@@ -400,7 +401,7 @@ static void systemd_fini(void *data, struct collect_context *ctx)
 		sd_bus_detach_event(s->bus);
 		s->bus = sd_bus_flush_close_unref(s->bus);
 	}
-	entity_table_free(&s->units);
+	collect_entity_table_free(&s->units);
 }
 
 const struct collector_ops systemd_collector = {

@@ -518,7 +518,7 @@ static void apply_secret_file(struct load_context *ctx,
 		   : open_secret_base(ctx, !key->file_form);
 	if (base < 0 && base != AT_FDCWD) {
 		report(ctx, line, "%s %s_file: cannot open the credentials "
-		       "directory: %s", label, key->name, strerror(errno));
+		       "directory: %m", label, key->name);
 		return;
 	}
 	r = read_file_at(base, value->as.string.bytes, SECRET_FILE_MAX_BYTES,
@@ -964,7 +964,7 @@ static int read_config_file(const char *path, char **text, size_t *length,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		r = -errno;
-		log_error("%s: cannot open: %s", path, strerror(errno));
+		log_error_errno(errno, "%s: cannot open", path);
 		return r;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -983,9 +983,10 @@ static int read_config_file(const char *path, char **text, size_t *length,
 	*world_readable = (st.st_mode & S_IROTH) != 0;
 	r = read_fd(fd, CONFIG_MAX_BYTES, text, length);
 	close(fd);
-	if (r < 0)
-		log_error("%s: cannot read: %s", path,
-			  r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+	if (r == -EFBIG)
+		log_error("%s: cannot read: larger than 1 MiB", path);
+	else if (r < 0)
+		log_error_errno(r, "%s: cannot read", path);
 	return r;
 }
 
@@ -1132,8 +1133,7 @@ static int list_dropins(const char *directory, char ***names, size_t *count)
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
 		r = -errno;
-		log_error("%s: cannot list drop-ins: %s", directory,
-			  strerror(errno));
+		log_error_errno(errno, "%s: cannot list drop-ins", directory);
 		return r;
 	}
 	if (fstat(dirfd(dir), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {

@@ -279,23 +279,23 @@ int daemon_init(struct daemon *d, struct config *config, const char *path,
 		return r;
 	r = sd_event_new(&d->event);
 	if (r < 0) {
-		log_error("cannot create the event loop: %s", strerror(-r));
+		log_error_errno(r, "cannot create the event loop");
 		return r;
 	}
 	r = attach_signals(d);
 	if (r < 0) {
-		log_error("cannot watch signals: %s", strerror(-r));
+		log_error_errno(r, "cannot watch signals");
 		return r;
 	}
 	/* Pings WATCHDOG=1 at half of WATCHDOG_USEC when systemd asks for it. */
 	r = sd_event_set_watchdog(d->event, 1);
 	if (r < 0)
-		log_warning("watchdog unavailable: %s", strerror(-r));
+		log_warning_errno(r, "watchdog unavailable");
 	d->next_tick_usec = now_monotonic_usec();
 	r = sd_event_add_time(d->event, &d->collect_timer, CLOCK_MONOTONIC,
 			      d->next_tick_usec, 1000, on_collect_timer, d);
 	if (r < 0) {
-		log_error("cannot arm the collect timer: %s", strerror(-r));
+		log_error_errno(r, "cannot arm the collect timer");
 		return r;
 	}
 	order_modules(d);
@@ -326,7 +326,7 @@ int daemon_run(struct daemon *d)
 		 (long long)d->config->agent.collect_interval_secs);
 	r = sd_event_loop(d->event);
 	if (r < 0) {
-		log_error("event loop failed: %s", strerror(-r));
+		log_error_errno(r, "event loop failed");
 		return EXIT_FAILURE;
 	}
 	log_info("stopped after %llu ticks",

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #include "core/log.h"
@@ -19,6 +20,37 @@ static struct {
 	event_observer_fn *fn;
 	void *context;
 } observers[EVENT_OBSERVERS_MAX];
+
+static char claims[EVENT_CLAIMS_MAX][EVENT_CLAIM_RULE_MAX];
+
+int event_claim(const char *rule, bool claimed)
+{
+	char(*free_slot)[EVENT_CLAIM_RULE_MAX] = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(claims); i++) {
+		if (strcmp(claims[i], rule) == 0) {
+			if (!claimed)
+				claims[i][0] = '\0';
+			return 0;
+		}
+		if (claims[i][0] == '\0' && free_slot == NULL)
+			free_slot = &claims[i];
+	}
+	if (!claimed)
+		return 0;
+	if (free_slot == NULL)
+		return -ENOSPC;
+	string_copy(*free_slot, rule, sizeof(*free_slot));
+	return 0;
+}
+
+bool event_claimed(const char *rule)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(claims); i++)
+		if (claims[i][0] != '\0' && strcmp(claims[i], rule) == 0)
+			return true;
+	return false;
+}
 
 void event_set_sink(const struct event_sink *new_sink)
 {

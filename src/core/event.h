@@ -120,6 +120,23 @@ void event_unobserve(event_observer_fn *fn, void *context);
 void event_publish(uint64_t now_usec, const char *what,
 		   const struct alert_event *event, const char *note);
 
+/* ---- claims: who reports an event best ---- */
+
+/*
+ * Two producers can see one event: a collector counts OOM kills in
+ * /proc/vmstat, the log scanner reads the kernel's line naming the victim.
+ * The one with more to say claims the event's rule while it can report it
+ * (its source read and its rule enabled); the other checks
+ * event_claimed() and stays quiet only then, so turning the better source
+ * off never silences the event. At most EVENT_CLAIMS_MAX rules; -ENOSPC
+ * past that (the claim is not made, so nothing is silenced).
+ */
+#define EVENT_CLAIMS_MAX     8
+#define EVENT_CLAIM_RULE_MAX 64 /* bytes of a rule name, with its NUL */
+
+int event_claim(const char *rule, bool claimed);
+bool event_claimed(const char *rule);
+
 const char *event_severity_name(enum alert_severity severity);
 /* "info", "warning", "critical" (any case); fallback for anything else. */
 enum alert_severity event_severity_from_name(const char *name,

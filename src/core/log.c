@@ -204,6 +204,23 @@ void log_message(int priority, const char *format, ...)
 	va_end(args);
 }
 
+void log_format_errno(char *buffer, size_t size, int error,
+		      const char *format, va_list args)
+{
+	int code = error < 0 ? -error : error, saved = errno;
+	size_t used;
+
+	/* glibc's printf writes strerror(errno) for %m. */
+	errno = code;
+	vsnprintf(buffer, size, format, args);
+	errno = saved;
+	if (strstr(format, "%m") != NULL)
+		return;
+	used = strlen(buffer);
+	if (used < size)
+		snprintf(buffer + used, size - used, ": %s", strerror(code));
+}
+
 int log_errno(int priority, int error, const char *format, ...)
 {
 	char message[LOG_LINE_MAX];
@@ -213,9 +230,9 @@ int log_errno(int priority, int error, const char *format, ...)
 	if (!log_enabled(priority))
 		return -code;
 	va_start(args, format);
-	vsnprintf(message, sizeof(message), format, args);
+	log_format_errno(message, sizeof(message), code, format, args);
 	va_end(args);
-	log_message(priority, "%s: %s", message, strerror(code));
+	log_message(priority, "%s", message);
 	return -code;
 }
 

@@ -9,6 +9,7 @@
 #ifndef SYSOPS_LOG_H
 #define SYSOPS_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <syslog.h>
@@ -44,15 +45,25 @@ void log_structured(int priority, const char *const *fields, size_t field_count,
 	__attribute__((format(printf, 4, 5)));
 
 /*
- * The same with ": <strerror(-error)>" appended (error is a -errno or an
- * errno value); returns -|error| so a caller can log and return at once.
+ * The same with the error's text (error is a -errno or an errno value): where
+ * the format says "%m", there ("cannot open %s: %m; history is off"),
+ * otherwise appended as ": <text>". Returns -|error| so a caller can log and
+ * return at once. Every message naming an errno goes through here (or
+ * log_format_errno): no call site formats one itself.
  */
 int log_errno(int priority, int error, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The formatting of log_errno into buffer, for callers that log elsewhere
+ * (a collector's counted errors, a status line kept for later). */
+void log_format_errno(char *buffer, size_t size, int error,
+		      const char *format, va_list args)
+	__attribute__((format(printf, 4, 0)));
+
 #define log_error_errno(error, ...)   log_errno(LOG_ERR, error, __VA_ARGS__)
 #define log_warning_errno(error, ...) log_errno(LOG_WARNING, error, __VA_ARGS__)
 #define log_notice_errno(error, ...)  log_errno(LOG_NOTICE, error, __VA_ARGS__)
+#define log_debug_errno(error, ...)   log_errno(LOG_DEBUG, error, __VA_ARGS__)
 
 #define log_error(...)   log_message(LOG_ERR, __VA_ARGS__)
 #define log_warning(...) log_message(LOG_WARNING, __VA_ARGS__)

@@ -39,7 +39,7 @@ static const struct command {
 	{ "check-config", command_check_config,
 	  "check-config [-c FILE] [--print]",
 	  "validate the configuration (--print: and show it in effect)" },
-	{ "once", command_once, "once [-c FILE] [--interval SECS] [--json]",
+	{ "once", collector_command_once, "once [-c FILE] [--interval SECS] [--json]",
 	  "collect twice one interval apart and print every metric" },
 	{ "replay", analyzer_command_replay, "replay [-c FILE] FILE.csv",
 	  "score a timestamp,value CSV offline" },
@@ -270,7 +270,7 @@ static int run_daemon(int argc, char **argv)
 	daemon_apply_log_level(config, level_override);
 	if (!foreground && !started_by_systemd()) {
 		if (detach() < 0) {
-			log_error("cannot detach: %s", strerror(errno));
+			log_error_errno(errno, "cannot detach");
 			config_free(config);
 			return 1;
 		}

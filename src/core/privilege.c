@@ -98,7 +98,7 @@ static int set_no_new_privs(void)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		int r = -errno;
 
-		log_error("cannot set no_new_privs: %s", strerror(errno));
+		log_error_errno(errno, "cannot set no_new_privs");
 		return r;
 	}
 	return 0;
@@ -116,8 +116,7 @@ static int clear_inheritable_sets(bool drop_bounds)
 	    errno != EINVAL) {
 		int r = -errno;
 
-		log_error("cannot clear the ambient capabilities: %s",
-			  strerror(errno));
+		log_error_errno(errno, "cannot clear the ambient capabilities");
 		return r;
 	}
 	for (unsigned int c = 0; drop_bounds && c <= CAPABILITY_MAX; c++) {
@@ -126,9 +125,11 @@ static int clear_inheritable_sets(bool drop_bounds)
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
 			int r = -errno;
 
-			log_error("cannot drop capability %u from the bounding "
-				  "set: %s",
-				  c, strerror(errno));
+			log_error_errno(
+			    errno,
+			    "cannot drop capability %u from the bounding "
+			    "set",
+			    c);
 			return r;
 		}
 	}
@@ -291,8 +292,9 @@ static int hand_over_state_dir(int state_dir_fd, const char *state_dir,
 	if (fchown(state_dir_fd, uid, gid) < 0) {
 		int r = -errno;
 
-		log_error("state directory %s: cannot give it to %s: %s",
-			  state_dir, PRIVILEGE_USER, strerror(errno));
+		log_error_errno(errno,
+				"state directory %s: cannot give it to %s",
+				state_dir, PRIVILEGE_USER);
 		return r;
 	}
 	return 0;
@@ -366,8 +368,7 @@ static int switch_to_service_user(const struct passwd *pw, int state_dir_fd,
 		groups[0] = journal->gr_gid;
 	if (setgroups(journal != NULL ? 1 : 0, groups) < 0) {
 		r = -errno;
-		log_error("cannot set supplementary groups: %s",
-			  strerror(errno));
+		log_error_errno(errno, "cannot set supplementary groups");
 		return r;
 	}
 	capabilities_to_keep();
@@ -513,8 +514,8 @@ int privilege_drop(int state_dir_fd, const char *state_dir,
 		int r = -errno;
 
 		/* Never fall back to root because a lookup failed. */
-		log_error("cannot look up user %s: %s", PRIVILEGE_USER,
-			  strerror(errno));
+		log_error_errno(errno, "cannot look up user %s",
+				PRIVILEGE_USER);
 		return r;
 	}
 	return restrict_root(state_dir_fd, state_dir);

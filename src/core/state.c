@@ -43,15 +43,13 @@ int state_dir_open(const char *path)
 
 	r = make_directories(path);
 	if (r < 0) {
-		log_error("state directory %s: cannot create: %s", path,
-			  strerror(-r));
+		log_error_errno(r, "state directory %s: cannot create", path);
 		return r;
 	}
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		log_error("state directory %s: cannot open: %s", path,
-			  strerror(errno));
+		log_error_errno(errno, "state directory %s: cannot open", path);
 		return r;
 	}
 	if (fstat(fd, &st) == 0 && (st.st_mode & S_IWOTH))

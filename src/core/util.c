@@ -139,6 +139,18 @@ size_t string_appendf(char *buffer, size_t size, size_t used,
 	return used + (size_t)n < size ? used + (size_t)n : size - 1;
 }
 
+size_t string_append(char *buffer, size_t size, size_t used, const char *data,
+		     size_t length)
+{
+	if (size == 0 || used >= size - 1)
+		return used;
+	if (length > size - 1 - used)
+		length = size - 1 - used;
+	memcpy(buffer + used, data, length);
+	buffer[used + length] = '\0';
+	return used + length;
+}
+
 bool string_ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
@@ -380,6 +392,35 @@ void format_number(double value, char *buffer, size_t size)
 		snprintf(buffer, size, "%.1f", value);
 	else
 		snprintf(buffer, size, "%.2f", value);
+}
+
+void format_sparkline(const double *values, size_t count, char *buffer, size_t size)
+{
+	static const char *const bars[] = { "▁", "▂", "▃", "▄",
+					    "▅", "▆", "▇", "█" };
+	double low = INFINITY, high = -INFINITY;
+	size_t used = 0;
+
+	buffer[0] = '\0';
+	for (size_t i = 0; i < count; i++)
+		if (isfinite(values[i])) {
+			low = fmin(low, values[i]);
+			high = fmax(high, values[i]);
+		}
+	if (!isfinite(low))
+		return;
+	for (size_t i = 0; i < count && used + 4 < size; i++) {
+		const char *bar = " ";
+
+		if (isfinite(values[i])) {
+			int level = high > low ? (int)((values[i] - low) /
+						       (high - low) * 7.0 + 0.5)
+					       : 0;
+
+			bar = bars[level < 0 ? 0 : level > 7 ? 7 : level];
+		}
+		used += (size_t)snprintf(buffer + used, size - used, "%s", bar);
+	}
 }
 
 void format_bytes(double bytes, char *buffer, size_t size)

@@ -39,6 +39,9 @@ bool string_ends_with(const char *s, const char *suffix);
 size_t string_appendf(char *buffer, size_t size, size_t used,
 		      const char *format, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same for length bytes of data (not NUL-terminated themselves). */
+size_t string_append(char *buffer, size_t size, size_t used, const char *data,
+		     size_t length);
 
 /* Removes trailing whitespace (newlines from secret files) in place. */
 void string_trim_end(char *s);
@@ -75,6 +78,11 @@ bool utf8_truncate(char *s, size_t capacity, size_t max_chars,
 
 /* The value of key in canonical "k=v,k=v" labels; false when absent. */
 bool labels_value(const char *labels, const char *key, char *out, size_t size);
+
+/* ▁▂▃▄▅▆▇█ from min to max; a gap (NAN) is a space. Needs 3 bytes per
+ * value and one more. */
+void format_sparkline(const double *values, size_t count, char *buffer,
+		      size_t size);
 
 /* "45s", "12m", "3h 20m", "2d 5h": every duration the agent prints. */
 void format_duration(uint64_t seconds, char *buffer, size_t size);

@@ -140,16 +140,14 @@ struct summary {
 	char spark[SPARK_WIDTH * 3 + 1];
 };
 
-/* Averages in SPARK_WIDTH time buckets, drawn with the eight block levels. */
+/* Averages in SPARK_WIDTH time buckets (an empty one is a gap), drawn by
+ * format_sparkline. */
 static void sparkline(const struct history_point *points, size_t count,
-		      int64_t from, int64_t to, char *out)
+		      int64_t from, int64_t to, char *out, size_t size)
 {
-	static const char *const levels[] = { "▁", "▂", "▃", "▄",
-					      "▅", "▆", "▇", "█" };
-	double sums[SPARK_WIDTH] = { 0 }, low = INFINITY, high = -INFINITY;
+	double sums[SPARK_WIDTH] = { 0 };
 	int64_t counts[SPARK_WIDTH] = { 0 };
 	double span = (double)(to - from) + 1;
-	size_t n = 0;
 
 	for (size_t i = 0; i < count; i++) {
 		size_t b = (size_t)((double)(points[i].time_secs - from) /
@@ -160,26 +158,9 @@ static void sparkline(const struct history_point *points, size_t count,
 		sums[b] += points[i].avg;
 		counts[b]++;
 	}
-	for (size_t b = 0; b < SPARK_WIDTH; b++) {
-		if (counts[b] == 0)
-			continue;
-		sums[b] /= (double)counts[b];
-		low = fmin(low, sums[b]);
-		high = fmax(high, sums[b]);
-	}
-	for (size_t b = 0; b < SPARK_WIDTH; b++) {
-		const char *glyph = " ";
-
-		if (counts[b] > 0) {
-			int level = high > low ? (int)((sums[b] - low) /
-						       (high - low) * 7.0 + 0.5)
-					       : 0;
-
-			glyph = levels[level < 0 ? 0 : level > 7 ? 7 : level];
-		}
-		n += (size_t)sprintf(out + n, "%s", glyph);
-	}
-	out[n] = '\0';
+	for (size_t b = 0; b < SPARK_WIDTH; b++)
+		sums[b] = counts[b] > 0 ? sums[b] / (double)counts[b] : NAN;
+	format_sparkline(sums, SPARK_WIDTH, out, size);
 }
 
 static void summarize(const struct history_point *points, size_t count,
@@ -198,7 +179,8 @@ static void summarize(const struct history_point *points, size_t count,
 	s->last = points[count - 1].avg;
 	s->first = points[0].time_secs;
 	s->latest = points[count - 1].time_secs;
-	sparkline(points, count, since, (int64_t)time(NULL), s->spark);
+	sparkline(points, count, since, (int64_t)time(NULL), s->spark,
+		  sizeof(s->spark));
 }
 
 struct history_output {

@@ -204,9 +204,10 @@ static void write_textfile(struct daemon *d, int64_t now_usec)
 		return;
 	r = history_textfile_write(path, d->metrics, now_usec, max_age);
 	if (r < 0 && -r != module.textfile_error)
-		log_error("history: cannot write the textfile %s: %s; "
-			  "node_exporter keeps the last complete one",
-			  path, strerror(-r));
+		log_error_errno(r,
+				"history: cannot write the textfile %s: %m; "
+				"node_exporter keeps the last complete one",
+				path);
 	else if (r == 0 && module.textfile_error != 0)
 		log_notice("history: textfile %s written again", path);
 	module.textfile_error = r < 0 ? -r : 0;

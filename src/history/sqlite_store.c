@@ -325,8 +325,7 @@ static struct history *open_database(int state_dir_fd,
 	/* Like every state file: not world-readable, whatever the umask
 	 * (the -wal and -shm files SQLite creates take this mode). */
 	if (!readonly && fchmodat(state_dir_fd, HISTORY_DB_NAME, 0640, 0) < 0)
-		log_debug("history: chmod %s: %s", HISTORY_DB_NAME,
-			  strerror(errno));
+		log_debug_errno(errno, "history: chmod %s", HISTORY_DB_NAME);
 	sqlite3_extended_result_codes(h->db, 0);
 	/* The agent writes one small batch a tick; its lookaside arena
 	 * (120 KiB by default) would be resident memory for no gain. */

@@ -117,27 +117,59 @@ static void start_sources(struct logscan_state *state)
 	if (config->files.count > 0) {
 		r = file_source_start(&state->context, &state->files);
 		if (r < 0)
-			log_warning("logscan: cannot follow files: %s",
-				    strerror(-r));
+			log_warning_errno(r, "logscan: cannot follow files");
 	}
 	if (config->kmsg) {
 		r = kmsg_source_start(&state->context, &state->kmsg);
 		if (r < 0)
-			log_warning("logscan: cannot read %s: %s; kernel "
-				    "messages are not scanned%s",
-				    config->kmsg_path, strerror(-r),
-				    r == -EPERM || r == -EACCES ?
-					    " (needs CAP_SYSLOG)" : "");
+			log_warning_errno(r,
+					  "logscan: cannot read %s: %m; kernel "
+					  "messages are not scanned%s",
+					  config->kmsg_path,
+					  r == -EPERM || r == -EACCES
+					      ? " (needs CAP_SYSLOG)"
+					      : "");
 	}
 	if (config->journal) {
 		r = journal_source_start(&state->context, state->kmsg != NULL,
 					 &state->journal);
 		if (r < 0)
-			log_warning("logscan: cannot open the journal%s%s: %s",
-				    config->journal_directory ? " in " : "",
-				    config->journal_directory ?
-					    config->journal_directory : "",
-				    strerror(-r));
+			log_warning_errno(
+			    r, "logscan: cannot open the journal%s%s",
+			    config->journal_directory ? " in " : "",
+			    config->journal_directory
+				? config->journal_directory
+				: "");
+	}
+}
+
+/*
+ * The kernel's own OOM lines name the victim; while they are read and their
+ * rule is on, the collectors' bare OOM counters do not alert as well.
+ */
+static void claim_kernel_events(struct logscan_state *state)
+{
+	static const struct {
+		const char *rule, *event;
+	} claims[] = {
+	    {"oom_kill", "oom_kill"},
+	    {"cgroup_oom", "cgroup_oom_kill"},
+	};
+	bool kernel = state->running &&
+		      (state->kmsg != NULL || state->journal != NULL);
+
+	for (size_t i = 0; i < ARRAY_SIZE(claims); i++) {
+		bool enabled = false;
+
+		for (size_t k = 0; kernel && !enabled &&
+				   k < rule_engine_count(state->context.engine);
+		     k++)
+			enabled = strcmp(rule_engine_rule(state->context.engine,
+							  k)->name,
+					 claims[i].rule) == 0;
+		if (event_claim(claims[i].event, enabled) < 0)
+			log_warning("logscan: cannot claim %s; the collectors "
+				    "report it as well", claims[i].event);
 	}
 }
 
@@ -206,8 +238,10 @@ static int64_t first_start(int state_dir_fd)
 	n = snprintf(line, sizeof(line), "%" PRId64 "\n", now);
 	r = state_write_atomic(state_dir_fd, FIRST_START_FILE, line, (size_t)n);
 	if (r < 0)
-		log_warning_errno(r, "logscan: cannot record the first start in "
-				  "%s", FIRST_START_FILE);
+		log_warning_errno(r,
+				  "logscan: cannot record the first start in "
+				  "%s",
+				  FIRST_START_FILE);
 	return now;
 }
 
@@ -236,6 +270,7 @@ static int logscan_start(struct daemon *d)
 		return r;
 	start_sources(state);
 	state->running = true;
+	claim_kernel_events(state);
 	return 0;
 }
 
@@ -275,6 +310,7 @@ static void logscan_stop(struct daemon *d)
 	state->context.engine = NULL;
 	state->masker = NULL;
 	state->running = false;
+	claim_kernel_events(state);
 }
 
 /*
@@ -303,6 +339,7 @@ static int logscan_reload(struct daemon *d, const struct config *old_config)
 	}
 	state->running = config->enabled && state->context.engine != NULL;
 	if (!state->running) {
+		claim_kernel_events(state);
 		log_info("logscan: %s", config->enabled ? "no usable rules; "
 			 "stopped" : "disabled");
 		return config->enabled ? -EINVAL : 0;
@@ -317,13 +354,8 @@ static int logscan_reload(struct daemon *d, const struct config *old_config)
 	if (state->context.first_start_sec == 0)
 		state->context.first_start_sec = first_start(d->state_dir_fd);
 	start_sources(state);
+	claim_kernel_events(state);
 	return rebuilt ? 0 : -EINVAL;
-}
-
-bool logscan_kernel_log_active(void)
-{
-	return scanner.running &&
-	       (scanner.kmsg != NULL || scanner.journal != NULL);
 }
 
 const struct daemon_module logscan_module = {

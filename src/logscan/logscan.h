@@ -20,12 +20,5 @@ extern const struct daemon_module logscan_module;
 /* `sysops-agent logscan [-c FILE] [--rules-only] [--json] FILE...|-` */
 int logscan_command(int argc, char **argv);
 
-/*
- * Whether the daemon's scanner reads the kernel log (kmsg, or the journal
- * with kernel messages): an OOM kill is then alerted from its kernel line,
- * with the victim and its cgroup, and the collectors that see the kill in a
- * counter only record it (one alert per kill).
- */
-bool logscan_kernel_log_active(void);
 
 #endif

@@ -97,7 +97,7 @@ static int scan_input(struct command_run *run, struct line_reader *reader,
 	ssize_t n;
 
 	if (fd < 0) {
-		log_error("%s: %s", path, strerror(errno));
+		log_error_errno(errno, "%s", path);
 		return -errno;
 	}
 	run->origin = fd == STDIN_FILENO ? "-" : path;
@@ -109,7 +109,7 @@ static int scan_input(struct command_run *run, struct line_reader *reader,
 		if (n < 0) {
 			int r = -errno;
 
-			log_error("%s: %s", path, strerror(errno));
+			log_error_errno(errno, "%s", path);
 			if (fd != STDIN_FILENO)
 				close(fd);
 			return r;

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
+
 #define MASK_MAX_PATTERNS 32
 #define MASK_REPLACEMENT "***"
 
@@ -143,17 +145,6 @@ static struct span find_secret(struct masker *masker, size_t index,
 	return none;
 }
 
-static size_t append(char *out, size_t used, size_t out_size, const char *data,
-		     size_t length)
-{
-	if (used + 1 >= out_size)
-		return used;
-	if (length > out_size - 1 - used)
-		length = out_size - 1 - used;
-	memcpy(out + used, data, length);
-	return used + length;
-}
-
 size_t masker_apply(struct masker *masker, const char *text, size_t length,
 		    char *out, size_t out_size)
 {
@@ -178,13 +169,13 @@ size_t masker_apply(struct masker *masker, const char *text, size_t length,
 		}
 		if (best == SIZE_MAX)
 			break;
-		used = append(out, used, out_size, text + position,
+		used = string_append(out, out_size, used, text + position,
 			      next[best].start - position);
-		used = append(out, used, out_size, MASK_REPLACEMENT,
+		used = string_append(out, out_size, used, MASK_REPLACEMENT,
 			      strlen(MASK_REPLACEMENT));
 		position = next[best].end;
 	}
-	used = append(out, used, out_size, text + position, length - position);
+	used = string_append(out, out_size, used, text + position, length - position);
 	out[used] = '\0';
 	return used;
 }

@@ -328,17 +328,6 @@ static uint32_t aggregate(struct compiled_rule *rule, struct group_slot *slot,
 	return count;
 }
 
-static size_t append(char *out, size_t used, size_t size, const char *text,
-		     size_t length)
-{
-	if (used + 1 >= size)
-		return used;
-	if (length > size - 1 - used)
-		length = size - 1 - used;
-	memcpy(out + used, text, length);
-	return used + length;
-}
-
 static size_t render(struct rule_engine *engine, struct compiled_rule *rule,
 		     const struct log_record *record, const char *group,
 		     uint32_t count, char *out, size_t size)
@@ -355,7 +344,7 @@ static size_t render(struct rule_engine *engine, struct compiled_rule *rule,
 		size_t name_length, value_length;
 
 		if (close == NULL || (size_t)(close - template) > sizeof(name)) {
-			used = append(out, used, size, template, 1);
+			used = string_append(out, size, used, template, 1);
 			template++;
 			continue;
 		}
@@ -364,7 +353,7 @@ static size_t render(struct rule_engine *engine, struct compiled_rule *rule,
 		name[name_length] = '\0';
 		template = close + 1;
 		if (strcmp(name, "line") == 0) {
-			used = append(out, used, size, record->text,
+			used = string_append(out, size, used, record->text,
 				      record->length);
 			continue;
 		}
@@ -382,7 +371,7 @@ static size_t render(struct rule_engine *engine, struct compiled_rule *rule,
 					       sizeof(value));
 		if (value_length >= sizeof(value))
 			value_length = sizeof(value) - 1;
-		used = append(out, used, size, value, value_length);
+		used = string_append(out, size, used, value, value_length);
 	}
 	out[used] = '\0';
 	return used;

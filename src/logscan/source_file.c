@@ -209,8 +209,8 @@ static bool stream_read(struct file_source *source, struct tailed_file *file,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			log_warning("logscan: %s: %s; closing it", file->path,
-				    strerror(errno));
+			log_warning_errno(errno, "logscan: %s: %m; closing it",
+					  file->path);
 			stream_close(source, file, stream, false);
 			return true;
 		}
@@ -270,8 +270,8 @@ static bool check_file(struct file_source *source, struct tailed_file *file)
 
 		if (r < 0) {
 			if (!file->warned_unreadable)
-				log_warning("logscan: cannot open %s: %s",
-					    file->path, strerror(-r));
+				log_warning_errno(r, "logscan: cannot open %s",
+						  file->path);
 			file->warned_unreadable = true;
 			return done;
 		}
@@ -405,8 +405,7 @@ static void open_first_time(struct file_source *source,
 		r = stream_open(&file->current, file->path, 0, 0);
 	}
 	if (r < 0) {
-		log_warning("logscan: cannot open %s: %s", file->path,
-			    strerror(-r));
+		log_warning_errno(r, "logscan: cannot open %s", file->path);
 		file->warned_unreadable = true;
 	}
 }
@@ -542,9 +541,11 @@ static void load_cursors(struct file_source *source)
 
 	if (r < 0) {
 		if (r != -ENOENT)
-			log_warning("logscan: cannot read %s: %s; files start "
-				    "at start_position", CURSOR_FILE,
-				    strerror(-r));
+			log_warning_errno(
+			    r,
+			    "logscan: cannot read %s: %m; files start "
+			    "at start_position",
+			    CURSOR_FILE);
 		return;
 	}
 	for (line = strtok_r(text, "\n", &save);

@@ -141,7 +141,7 @@ static void drain(struct journal_source *source)
 		}
 	}
 	if (r < 0)
-		log_warning("logscan: reading the journal: %s", strerror(-r));
+		log_warning_errno(r, "logscan: reading the journal");
 	if (entries > 0)
 		remember_cursor(source);
 	if (r == 0)

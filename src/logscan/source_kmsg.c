@@ -166,9 +166,9 @@ static void drain(struct kmsg_source *source)
 		}
 		if (n <= 0) {
 			if (n < 0)
-				log_warning("logscan: reading %s: %s",
-					    source->context->config->kmsg_path,
-					    strerror(errno));
+				log_warning_errno(
+				    errno, "logscan: reading %s",
+				    source->context->config->kmsg_path);
 			source_release(source->io);
 			source->io = NULL;
 			return;

@@ -2,7 +2,8 @@
 # logscan_oom.sh - an OOM kill is one alert: the kernel's lines (a FIFO as
 # kmsg_path) name the victim and its cgroup, whose memory.max comes from a
 # fixture sys_root; the /proc/vmstat oom_kill counter of a fixture
-# proc_root goes up at the same time and is recorded, not alerted again.
+# proc_root goes up at the same time and is recorded, not alerted again;
+# with the kernel's rules disabled, the counter alerts the next kill.
 . "$(dirname "$0")/lib.sh"
 
 dir=$TEST_TMP
@@ -48,6 +49,29 @@ check "with the victim, its cgroup and the cgroup's limit" \
 until=$(( $(date +%s) + 4 ))
 wait_for 10 test "$(date +%s)" -ge "$until"
 check "one alert for one kill" test "$(oom_alerts)" -eq 1
+
+# With the kernel's OOM rules turned off, nothing claims the kill any more:
+# the counter alerts it, so a kill is never silent.
+write_config "$dir/agent.toml" \
+	'[agent]' "state_dir = \"$dir/state\"" 'collect_interval_secs = 1' \
+	"proc_root = \"$proc\"" "sys_root = \"$dir/sys\"" \
+	'[logscan]' 'journal = false' "kmsg_path = \"$dir/kmsg\"" \
+	'disable_rules = ["oom_kill", "cgroup_oom"]' \
+	'[alerting]' 'group_wait_secs = 0' \
+	'[alerting.rate_limit]' 'min_interval_secs = 0' \
+	'[alerting.webhook]' "url = \"$RECEIVER_URL/webhook/oom\"" \
+	'hmac_secret = "oom-hmac"'
+kill -HUP "$DAEMON_PID"
+check "reloaded without the kernel's OOM rules" \
+	wait_for 10 file_contains "$dir/agent.log" "configuration reloaded"
+# A reload restarts the collectors: their counters need a first reading.
+until=$(( $(date +%s) + 3 ))
+wait_for 10 test "$(date +%s)" -ge "$until"
+vmstat_write 5
+counter_alerted() {
+	requests_at_least "$dir" 1 "any(a['rule'] == 'oom_kill' and a['series'] == 'memory.oom_kills_delta' for a in r['body'].get('alerts', []))"
+}
+check "the next kill is alerted from the counter" wait_for 20 counter_alerted
 kill -TERM "$DAEMON_PID"
 check "the daemon stops cleanly" \
 	wait_for 15 file_contains "$dir/agent.log" "stopped after"

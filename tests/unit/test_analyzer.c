@@ -284,6 +284,36 @@ static void test_override_per_mount(void **state)
 	config_free(config);
 }
 
+/* A value just past its limit never reads the same as the limit: "11 MiB,
+ * above the 11 MiB limit" would hide what crossed it. */
+static void test_close_value_and_limit_read_apart(void **state)
+{
+	struct config *config = load("[[thresholds.override]]\n"
+				     "metric = \"memory.used_bytes\"\n"
+				     "warning = 11534336.0\n"
+				     "for_secs = 10\n");
+	struct metric_registry *r = metrics_new(4, 16);
+	struct analyzer *a = analyzer_new(config, 4);
+	struct captured c = {0};
+	int id = metrics_register(r, "memory.used_bytes", "");
+
+	(void)state;
+	analyzer_set_sink(a, capture, &c);
+	for (int i = 0; i < 5; i++) {
+		int64_t now = T0 + i * 10 * SEC;
+
+		metrics_push(r, id, now, 11534336.0 + 20000);
+		analyzer_evaluate(a, r, now);
+	}
+	assert_int_equal(c.count, 1);
+	assert_true(c.e[0].firing);
+	assert_non_null(strstr(c.e[0].summary,
+			       "is 11.02 MiB, above the 11 MiB limit"));
+	analyzer_free(a);
+	metrics_free(r);
+	config_free(config);
+}
+
 /* A below limit: warning, then critical, then resolved past clear. */
 static void test_override_below(void **state)
 {
@@ -530,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_alert_carries_history),
 		cmocka_unit_test(test_override_per_mount),
 		cmocka_unit_test(test_override_below),
+	    cmocka_unit_test(test_close_value_and_limit_read_apart),
 		cmocka_unit_test(test_cpu_net_of_niced_work),
 		cmocka_unit_test(test_bad_override_is_a_config_error),
 		cmocka_unit_test(test_shipped_example_matches_defaults),

@@ -36,6 +36,31 @@ static void test_stderr_priority_prefix_and_levels(void **state)
 	assert_string_equal(captured, "<3>disk sda failed\n<6>started\n");
 }
 
+/* An errno is said where the format puts %m, else at the end; errno itself
+ * is left as it was, and the value comes back negative for a return. */
+static void test_errno_text_in_place_or_appended(void **state)
+{
+	struct stderr_capture capture;
+	int r1, r2;
+
+	(void)state;
+	log_open(LOG_TARGET_STDERR);
+	log_set_level(LOG_INFO);
+	errno = EINTR;
+	stderr_capture_begin(&capture);
+	r1 = log_warning_errno(-ENOENT, "cannot open %s: %m; history is off",
+			       "h.db");
+	r2 = log_error_errno(EACCES, "cannot read %s", "spool");
+	stderr_capture_end(&capture, captured, sizeof(captured));
+	assert_int_equal(errno, EINTR);
+	assert_int_equal(r1, -ENOENT);
+	assert_int_equal(r2, -EACCES);
+	assert_string_equal(captured,
+			    "<4>cannot open h.db: No such file or directory; "
+			    "history is off\n<3>cannot read spool: Permission "
+			    "denied\n");
+}
+
 static void test_plain_style_for_commands(void **state)
 {
 	struct stderr_capture capture;
@@ -175,6 +200,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stderr_priority_prefix_and_levels),
+	    cmocka_unit_test(test_errno_text_in_place_or_appended),
 	    cmocka_unit_test(test_plain_style_for_commands),
 	    cmocka_unit_test(test_structured_fields_on_stderr),
 	    cmocka_unit_test(test_level_names),

@@ -95,6 +95,31 @@ static void test_torn_and_corrupt_lines_are_skipped(void **state)
 	spool_close(s);
 }
 
+/* A webhook instance removed from the configuration while stopped: its
+ * spooled messages are dropped and counted as such, not as damage, and their
+ * ids are never reused. */
+static void test_messages_of_a_removed_instance_are_not_corrupt(void **state)
+{
+	static const char lines[] =
+	    "A 500 webhook.gone 2 {\"channel\":\"webhook.gone\"}\n"
+	    "A 501 webhook.gone 1 {\"channel\":\"webhook.gone\"}\n";
+	struct spool *s;
+	int fd;
+
+	(void)state;
+	fd = openat(dir_fd, SPOOL_FILE, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, lines, sizeof(lines) - 1),
+			 (ssize_t)sizeof(lines) - 1);
+	close(fd);
+	assert_int_equal(spool_open(dir_fd, 1 << 20, &s), 0);
+	assert_int_equal(spool_stats(s)->corrupt, 0);
+	assert_int_equal(spool_stats(s)->orphaned, 2);
+	append(s, CHANNEL_SLACK, ALERT_INFO, "next");
+	assert_true(spool_last_id(s) > 501);
+	spool_close(s);
+}
+
 static void test_bound_drops_oldest_info_first(void **state)
 {
 	struct spool *s;
@@ -237,6 +262,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_survives_reopen),
 		cmocka_unit_test(test_torn_and_corrupt_lines_are_skipped),
+		cmocka_unit_test(
+		    test_messages_of_a_removed_instance_are_not_corrupt),
 		cmocka_unit_test(test_bound_drops_oldest_info_first),
 		cmocka_unit_test(test_refused_writes_keep_messages_in_memory),
 		cmocka_unit_test(test_entries_past_the_saved_state_are_forgotten),

@@ -16,27 +16,6 @@
 #include "alerter/text.h"
 #include "alert_fixture.h"
 
-static void test_sparkline(void **state)
-{
-	double up[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
-	double gap[] = { 1, NAN, 3 };
-	double flat[] = { 5, 5, 5 };
-	char out[64];
-
-	(void)state;
-	sparkline(up, 8, out, sizeof(out));
-	assert_string_equal(out, "▁▂▃▄▅▆▇█");
-	sparkline(gap, 3, out, sizeof(out));
-	assert_string_equal(out, "▁ █");
-	sparkline(flat, 3, out, sizeof(out));
-	assert_string_equal(out, "▁▁▁");
-	sparkline(up, 0, out, sizeof(out));
-	assert_string_equal(out, "");
-	/* A small buffer is never overrun nor left with half a bar. */
-	sparkline(up, 8, out, 10);
-	assert_string_equal(out, "▁▂");
-}
-
 static void test_duration(void **state)
 {
 	char out[32];
@@ -80,12 +59,12 @@ static void test_mask_secrets(void **state)
 	char *secrets[] = { "abc123secret", NULL, "" };
 
 	(void)state;
-	mask_secrets(text, secrets, 3);
+	text_mask_secrets(text, secrets, 3);
 	assert_string_equal(text, "bad token *** in https://x/***/y");
 	/* Echoed by a server in any encoding and case (core/secret.h). */
 	strcpy(text, "{\"u\":\"https:\\/\\/x\\/ABC123SECRET\\/y\"} "
 		     "https%3A%2F%2Fx%2Fabc123secret");
-	mask_secrets(text, secrets, 3);
+	text_mask_secrets(text, secrets, 3);
 	assert_string_equal(text, "{\"u\":\"https:\\/\\/x\\/***\\/y\"} "
 				  "https%3A%2F%2Fx%2F***");
 }
@@ -108,6 +87,17 @@ static void test_headline_and_facts(void **state)
 	assert_non_null(strstr(out, "Since: 2025-11-22 00:00:00 UTC (5m)"));
 	assert_non_null(strstr(out, "Forecast: limit reached in 2h 10m"));
 	assert_non_null(strstr(out, "Recent: ▁▂▃▄▅▆▇█"));
+	/* A sentence that already gives value, usual and limit is not
+	 * followed by them again; one that gives only some is. */
+	string_copy(m.alerts[0].summary,
+		    "Disk / is 97.2% full (usually 60.5%), past the 90% limit.",
+		    sizeof(m.alerts[0].summary));
+	alert_facts(&m.alerts[0], FIXTURE_NOW, out, sizeof(out));
+	assert_null(strstr(out, "Value:"));
+	string_copy(m.alerts[0].summary, "Disk / is 97.2% full.",
+		    sizeof(m.alerts[0].summary));
+	alert_facts(&m.alerts[0], FIXTURE_NOW, out, sizeof(out));
+	assert_non_null(strstr(out, "Value: 97.2% (usual 60.5%, limit 90%)"));
 	m.alerts[0].kind = ALERT_KIND_RESOLVED;
 	m.alerts[0].firing = false;
 	m.alerts[0].ended_usec = FIXTURE_NOW;
@@ -198,7 +188,6 @@ static void test_message_json_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sparkline),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_utf8_truncate),
 		cmocka_unit_test(test_mask_secrets),

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,6 +90,13 @@ static void test_string_appendf_stays_bounded(void **state)
 	assert_int_equal(string_appendf(text, sizeof(text), used, "x"), used);
 	assert_string_equal(text, "3 I/O error");
 	assert_int_equal(string_appendf(text, 0, 0, "x"), 0);
+	/* Bytes of a longer text, the same way. */
+	used = string_append(text, sizeof(text), 0, "disk sda1 full", 4);
+	assert_string_equal(text, "disk");
+	used = string_append(text, sizeof(text), used, " sda1 full", 10);
+	assert_int_equal(used, sizeof(text) - 1);
+	assert_string_equal(text, "disk sda1 f");
+	assert_int_equal(string_append(text, sizeof(text), used, "x", 1), used);
 }
 
 static void test_edit_distance(void **state)
@@ -156,12 +164,34 @@ static void test_numbers_for_people(void **state)
 	assert_string_equal(out, "12/h");
 }
 
+static void test_sparkline(void **state)
+{
+	double up[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	double gap[] = { 1, NAN, 3 };
+	double flat[] = { 5, 5, 5 };
+	char out[64];
+
+	(void)state;
+	format_sparkline(up, 8, out, sizeof(out));
+	assert_string_equal(out, "▁▂▃▄▅▆▇█");
+	format_sparkline(gap, 3, out, sizeof(out));
+	assert_string_equal(out, "▁ █");
+	format_sparkline(flat, 3, out, sizeof(out));
+	assert_string_equal(out, "▁▁▁");
+	format_sparkline(up, 0, out, sizeof(out));
+	assert_string_equal(out, "");
+	/* A small buffer is never overrun nor left with half a bar. */
+	format_sparkline(up, 8, out, 10);
+	assert_string_equal(out, "▁▂");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_read_file_at_whole_and_bounded),
 	    cmocka_unit_test(test_read_file_into_truncates_safely),
 	    cmocka_unit_test(test_string_helpers),
+	    cmocka_unit_test(test_sparkline),
 	    cmocka_unit_test(test_string_appendf_stays_bounded),
 	    cmocka_unit_test(test_edit_distance),
 	    cmocka_unit_test(test_clocks_move_forward),
