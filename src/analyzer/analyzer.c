@@ -148,7 +148,8 @@ struct analyzer {
 	char detail[ALERT_EVENT_DETAIL_MAX];
 	/* The tmpfs mounts, for the bound on the memory forecast. */
 	struct context_tmpfs_watch tmpfs;
-	bool tmpfs_bound_said;
+	struct context_cgroup_cache cgroups;
+	bool tmpfs_bound_said, cgroup_bound_said;
 	/* Firing leaks, so the alert resolves when the series goes away
 	 * (the process exited): the registry forgets its name then. */
 	struct gone_watch {
@@ -930,16 +931,20 @@ void analyzer_trend_params(const struct analyzer_config *c, const char *name,
 }
 
 /*
- * Memory filled by a tmpfs stops growing when the tmpfs is full: the tmpfs
- * that grew during the fit bound that part of the slope. False while the
- * bound is not known yet (the first scans): no verdict this tick.
+ * Memory filled by a tmpfs stops growing when the tmpfs is full, and what a
+ * cgroup with a limit takes stops at its limit: the tmpfs and the limited
+ * cgroups that grew during the fit bound that part of the slope. False
+ * while the bound is not known yet (the first tmpfs scans): no verdict
+ * this tick.
  */
 static bool memory_bound(struct analyzer *a, struct trend_state *state,
 			 struct trend_params *params, int64_t now_usec)
 {
-	struct trend_forecast f;
-	double total, rate, room;
+	struct trend_forecast f, bounded;
+	double total, rate, room, cgroup_rate, cgroup_room, window;
 	int64_t total_usec;
+	char left[24];
+	bool *said;
 	int id;
 
 	if (!trend_forecast(state, params, &f) || f.slope <= 0 ||
@@ -950,27 +955,28 @@ static bool memory_bound(struct analyzer *a, struct trend_state *state,
 	    !metrics_value_back(a->registry, id, 0, &total_usec, &total) ||
 	    total <= 0)
 		return true;
-	if (!context_tmpfs_bound(&a->tmpfs, now_usec, fmax(f.fit_secs, 30),
-				 &rate, &room))
+	window = fmax(f.fit_secs, 30);
+	if (!context_tmpfs_bound(&a->tmpfs, now_usec, window, &rate, &room))
 		return false;
+	context_cgroup_bound(a->registry, &a->cgroups, now_usec, window,
+			     &cgroup_rate, &cgroup_room);
+	said = rate > 0 ? &a->tmpfs_bound_said : &a->cgroup_bound_said;
+	rate += cgroup_rate;
+	room += cgroup_room;
 	if (rate <= 0)
 		return true;
 	params->capped_slope = rate / total * 100;
 	params->capped_room = room / total * 100;
-	if (!state->firing && !a->tmpfs_bound_said) {
-		struct trend_forecast bounded;
-		char left[24];
-
-		trend_forecast(state, params, &bounded);
-		if (bounded.eta_secs < 0 ||
-		    bounded.eta_secs >= params->horizon_secs) {
-			format_bytes(room, left, sizeof(left));
-			log_info("analyzer: memory grows with a filling tmpfs "
-				 "(%s left in it): no memory forecast past "
-				 "what it can hold",
-				 left);
-			a->tmpfs_bound_said = true;
-		}
+	if (state->firing || *said)
+		return true;
+	trend_forecast(state, params, &bounded);
+	if (bounded.eta_secs < 0 || bounded.eta_secs >= params->horizon_secs) {
+		format_bytes(room, left, sizeof(left));
+		log_info("analyzer: memory grows with a filling tmpfs or a "
+			 "limited cgroup (%s left in them): no memory "
+			 "forecast past what they can hold",
+			 left);
+		*said = true;
 	}
 	return true;
 }

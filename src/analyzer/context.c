@@ -128,20 +128,19 @@ static bool slope_of(const double *t, const double *x, size_t n, double *slope)
 
 #define FILL_SAMPLES_MAX 1024
 
-bool context_disk_fill_rate(const struct metric_registry *registry,
-			    const char *labels, double window_secs,
-			    double *bytes_per_sec)
+/*
+ * The samples of series id within window_secs of its newest, newest first,
+ * t in seconds before the newest (t <= 0); returns how many.
+ */
+static size_t window_samples(const struct metric_registry *registry, int id,
+			     double window_secs, double *t, double *x)
 {
-	int id = context_find_series(registry, "disk.used_bytes", labels);
-	double t[FILL_SAMPLES_MAX], x[FILL_SAMPLES_MAX], all, recent;
 	int64_t newest_usec, time_usec;
-	size_t n = 0, k;
+	size_t n = 0;
 	double value;
 
-	if (id < 0 ||
-	    !metrics_value_back(registry, id, 0, &newest_usec, &value))
-		return false;
-	/* Newest first, t <= 0 seconds before the newest. */
+	if (!metrics_value_back(registry, id, 0, &newest_usec, &value))
+		return 0;
 	for (size_t back = 0;
 	     n < FILL_SAMPLES_MAX &&
 	     metrics_value_back(registry, id, back, &time_usec, &value);
@@ -153,6 +152,20 @@ bool context_disk_fill_rate(const struct metric_registry *registry,
 		t[n] = -age;
 		x[n++] = value;
 	}
+	return n;
+}
+
+bool context_disk_fill_rate(const struct metric_registry *registry,
+			    const char *labels, double window_secs,
+			    double *bytes_per_sec)
+{
+	int id = context_find_series(registry, "disk.used_bytes", labels);
+	double t[FILL_SAMPLES_MAX], x[FILL_SAMPLES_MAX], all, recent;
+	size_t n, k;
+
+	if (id < 0)
+		return false;
+	n = window_samples(registry, id, window_secs, t, x);
 	if (!slope_of(t, x, n, &all))
 		return false;
 	/*
@@ -270,6 +283,51 @@ bool context_tmpfs_bound(struct context_tmpfs_watch *watch, int64_t now_usec,
 		*room += m->free;
 	}
 	return true;
+}
+
+/* The least-squares slope of series id over the newest window_secs. */
+static bool series_slope(const struct metric_registry *registry, int id,
+			 double window_secs, double *slope)
+{
+	double t[FILL_SAMPLES_MAX], x[FILL_SAMPLES_MAX];
+	size_t n = window_samples(registry, id, window_secs, t, x);
+
+	return slope_of(t, x, n, slope);
+}
+
+void context_cgroup_bound(const struct metric_registry *registry,
+			  struct context_cgroup_cache *cache, int64_t now_usec,
+			  double window_secs, double *rate, double *room)
+{
+	size_t capacity = metrics_capacity(registry);
+
+	if (cache->usec != 0 && now_usec - cache->usec < 10000000) {
+		*rate = cache->rate;
+		*room = cache->room;
+		return;
+	}
+	*rate = *room = 0;
+	for (size_t id = 0; id < capacity; id++) {
+		const struct metric_series *s = metrics_get(registry, (int)id);
+		double slope, used, max;
+		int64_t t;
+
+		if (s == NULL || !s->in_use ||
+		    strcmp(s->name, "cgroup.memory_bytes") != 0 ||
+		    !newest_of(registry, "cgroup.memory_max_bytes", s->labels,
+			       &max) ||
+		    !metrics_value_back(registry, (int)id, 0, &t, &used) ||
+		    !series_slope(registry, (int)id, window_secs, &slope))
+			continue;
+		/* Grown by a MiB at least over the window: a real fill. */
+		if (slope * window_secs < 1048576)
+			continue;
+		*rate += slope;
+		*room += fmax(0, max - used);
+	}
+	cache->usec = now_usec;
+	cache->rate = *rate;
+	cache->room = *room;
 }
 
 /* A cgroup file holding one number; "max" (v2) or a v1 "no limit" (close

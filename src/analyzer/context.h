@@ -90,6 +90,21 @@ bool context_tmpfs_bound(struct context_tmpfs_watch *watch, int64_t now_usec,
 			 double window_secs, double *rate, double *room);
 
 /*
+ * The same for memory cgroups with a limit (cgroup.memory_max_bytes) whose
+ * usage grew over window_secs: their summed growth rate (least squares
+ * over the ring) and room to their limits, from the registry, recomputed
+ * at most every 10 s. A cgroup cannot take the host past its limit.
+ */
+struct context_cgroup_cache {
+	int64_t usec;
+	double rate, room;
+};
+
+void context_cgroup_bound(const struct metric_registry *registry,
+			  struct context_cgroup_cache *cache, int64_t now_usec,
+			  double window_secs, double *rate, double *room);
+
+/*
  * What is left before a leaking series exhausts its resource: available
  * memory, or less when the process's memory cgroup (v2 memory.max, v1
  * memory.limit_in_bytes, the tightest of its ancestors) leaves less; for an

@@ -318,6 +318,55 @@ static void test_bounded_series_is_not_forecast(void **state)
 	assert_true(trend_capped_eta(10, 1, 1, 2) < 0);
 	assert_true(fabs(trend_capped_eta(10, 1, 1, 20) - 10) < 1e-9);
 }
+/*
+ * Host memory growing because one cgroup grows, through the analyzer's tick
+ * path: with a memory.max 512 MiB above its usage the cgroup stops there,
+ * so no memory forecast; without a limit the same growth is forecast.
+ */
+static int memory_forecasts(bool limited)
+{
+	struct config *config = config_defaults();
+	struct metric_registry *registry = metrics_new(8, 512);
+	struct analyzer *a;
+	struct captured c = { 0 };
+	double total = 24.0 * 1024 * 1024 * 1024;
+	int used, total_id, cgroup, cgroup_max;
+
+	assert_non_null(config);
+	config->analyzer.trend_min_span_secs = 30;
+	a = analyzer_new(config, metrics_capacity(registry));
+	analyzer_set_sink(a, capture, &c);
+	total_id = metrics_register(registry, "memory.total_bytes", "");
+	used = metrics_register(registry, "memory.used_percent", "");
+	cgroup = metrics_register(registry, "cgroup.memory_bytes",
+				  "cgroup=/app.service");
+	cgroup_max = metrics_register(registry, "cgroup.memory_max_bytes",
+				      "cgroup=/app.service");
+	for (int64_t i = 0; i < 200; i++) {
+		int64_t now = 1700000000 * SEC + i * SEC;
+		double grown = 2.0 * 1024 * 1024 * (double)i; /* 2 MiB/s */
+
+		metrics_push(registry, total_id, now, total);
+		metrics_push(registry, cgroup, now, 1073741824.0 + grown);
+		if (limited)
+			metrics_push(registry, cgroup_max, now,
+				     1073741824.0 + 536870912.0);
+		metrics_push(registry, used, now,
+			     40 + 100 * (8e9 + grown) / total - 100 * 8e9 / total);
+		analyzer_evaluate(a, registry, now);
+	}
+	analyzer_free(a);
+	metrics_free(registry);
+	config_free(config);
+	return c.fires;
+}
+
+static void test_cgroup_limit_bounds_memory_forecast(void **state)
+{
+	(void)state;
+	assert_int_equal(memory_forecasts(true), 0);
+	assert_int_equal(memory_forecasts(false), 1);
+}
 
 int main(void)
 {
@@ -329,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_counter_reset_restarts_nothing_false),
 		cmocka_unit_test(test_steady_fill_eta_and_range_hold_the_truth),
 		cmocka_unit_test(test_bounded_series_is_not_forecast),
+		cmocka_unit_test(test_cgroup_limit_bounds_memory_forecast),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
