@@ -20,22 +20,34 @@
 #define W ALERT_WARNING
 #define I ALERT_INFO
 
+/* What systemd names a unit: name.type (unit_name_is_valid()). */
+#define UNIT "[\\w@.:\\\\-]+\\.(?:service|socket|mount|timer|path|swap|" \
+	     "scope|target|automount|slice)"
+/* Only the kernel prints it (see rules.h: .kernel). */
+#define K .kernel = true
+
 const struct rule_definition rule_pack[] = {
-	/* Memory */
-	{ .name = "oom_kill", .severity = C,
+	/* Memory: mm/oom_kill.c (4.18: "Kill process ... or sacrifice child"
+	 * then "Killed process"; 5.1+: one "Killed process" line), and the
+	 * oom_kill_allocating_task variant of the message prefix. */
+	{ .name = "oom_kill", .severity = C, K,
 	  .noun = "OOM kill",
-	  .pattern = "Out of memory: Kill(?:ed)? process (?<pid>\\d+) "
+	  .pattern = "Out of memory(?: \\(oom_kill_allocating_task\\))?: "
+		     "Kill(?:ed)? process (?<pid>\\d+) "
 		     "\\((?<process>[^)]*)\\)(?:.*?anon-rss:(?<rss>\\d+)kB)?",
 	  .message = "OOM killer killed {process} (pid {pid}, anon-rss "
 		     "{rss} kB)",
 	  .description = "the kernel OOM killer killed a process" },
-	{ .name = "oom_killer_invoked", .severity = I,
+	/* dump_header(): "%s invoked oom-killer: gfp_mask=..." where %s is
+	 * the task's comm (up to 15 bytes, may hold spaces: "CPU 2/KVM"). */
+	{ .name = "oom_killer_invoked", .severity = I, K,
 	  .noun = "OOM killer invocation",
-	  .pattern = "(?<process>\\S+) invoked oom-killer: ",
+	  .pattern = "(?:^|: |\\] )(?<process>[^\\s:][^:]{0,14}?) invoked "
+		     "oom-killer: ",
 	  .message = "{process} invoked the OOM killer",
 	  .group_by = "process", .window_secs = 60,
 	  .description = "an allocation failed and woke the OOM killer" },
-	{ .name = "cgroup_oom", .severity = W,
+	{ .name = "cgroup_oom", .severity = W, K,
 	  .noun = "cgroup OOM kill",
 	  .pattern = "Memory cgroup out of memory: Kill(?:ed)? process "
 		     "(?<pid>\\d+) \\((?<process>[^)]*)\\)"
@@ -45,7 +57,7 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "process", .window_secs = 300,
 	  .description = "a process was killed at its cgroup memory limit" },
 	/* User-space crashes */
-	{ .name = "segfault", .severity = W,
+	{ .name = "segfault", .severity = W, K,
 	  .noun = "segfault",
 	  .pattern = "(?<process>\\S+)\\[(?<pid>\\d+)\\]: segfault at "
 		     "(?<address>[0-9a-f]+) ip (?<ip>[0-9a-f]+) sp [0-9a-f]+ "
@@ -54,7 +66,7 @@ const struct rule_definition rule_pack[] = {
 		     "ip {ip}, error {error}",
 	  .group_by = "process", .window_secs = 300,
 	  .description = "a user process died of a segmentation fault" },
-	{ .name = "general_protection", .severity = W,
+	{ .name = "general_protection", .severity = W, K,
 	  .noun = "general protection fault",
 	  .pattern = "traps: (?<process>\\S+)\\[(?<pid>\\d+)\\] general "
 		     "protection(?: fault)? ip:(?<ip>[0-9a-f]+) sp:[0-9a-f]+ "
@@ -63,7 +75,7 @@ const struct rule_definition rule_pack[] = {
 		     "fault at ip {ip}",
 	  .group_by = "process", .window_secs = 300,
 	  .description = "a user process died of a general protection fault" },
-	{ .name = "user_trap", .severity = W,
+	{ .name = "user_trap", .severity = W, K,
 	  .noun = "CPU trap",
 	  .pattern = "traps: (?<process>\\S+)\\[(?<pid>\\d+)\\] trap "
 		     "(?<trap>[a-z ]+?) ip:(?<ip>[0-9a-f]+)",
@@ -71,51 +83,74 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "process", .window_secs = 300,
 	  .description = "a user process died of a CPU trap (invalid "
 			 "opcode, divide error, ...)" },
-	/* Kernel failures */
-	{ .name = "kernel_bug", .severity = C,
+	/* Kernel failures: lib/bug.c, arch/x86/mm/fault.c (x86 "BUG: ..."),
+	 * arch/arm64/mm/fault.c and arch/arm/mm/fault.c ("Unable to handle
+	 * kernel ... at virtual address"), arch/x86/kernel/dumpstack.c
+	 * __die_header() ("%s: %04lx [#%d]", "Oops: " in front since 6.10). */
+	{ .name = "kernel_bug", .severity = C, K,
 	  .noun = "kernel BUG",
 	  .pattern = "kernel BUG at (?<where>[^!\\s]+)|"
-		     "(?<![A-Za-z])BUG: (?!soft lockup)(?<where>.{1,160})",
+		     "(?<![A-Za-z])BUG: (?!soft lockup)(?<where>.{1,160})|"
+		     "Unable to handle kernel (?<where>NULL pointer "
+		     "dereference|paging request) at virtual address",
 	  .message = "kernel BUG: {where}", .window_secs = 300,
 	  .description = "kernel BUG() or BUG: report" },
-	{ .name = "kernel_oops", .severity = C,
+	{ .name = "kernel_oops", .severity = C, K,
 	  .noun = "kernel Oops|kernel Oopses",
-	  .pattern = "Oops: (?<what>.{0,160}?) ?\\[#\\d+\\]",
+	  .pattern = "Oops: (?<what>.{0,160}?) ?\\[#\\d+\\]|"
+		     "(?=(?<what>invalid opcode))invalid opcode: [0-9a-f]{4} "
+		     "\\[#\\d+\\]|"
+		     "(?=(?<what>stack segment))stack segment: [0-9a-f]{4} "
+		     "\\[#\\d+\\]|"
+		     "(?=(?<what>double fault))double fault: [0-9a-f]{4} "
+		     "\\[#\\d+\\]|"
+		     "(?=(?<what>divide error))divide error: [0-9a-f]{4} "
+		     "\\[#\\d+\\]",
 	  .message = "kernel Oops: {what}", .window_secs = 300,
 	  .description = "kernel Oops" },
-	{ .name = "kernel_gpf", .severity = C,
+	{ .name = "kernel_gpf", .severity = C, K,
 	  .noun = "kernel general protection fault",
 	  .pattern = "(?<!Oops: )general protection fault(?:, [^:]*)?: "
 		     "[0-9a-f]{4} "
 		     "\\[#\\d+\\]",
 	  .message = "kernel general protection fault", .window_secs = 300,
 	  .description = "general protection fault inside the kernel" },
-	{ .name = "kernel_panic", .severity = C,
+	{ .name = "kernel_panic", .severity = C, K,
 	  .noun = "kernel panic",
 	  .pattern = "Kernel panic - not syncing: (?<reason>.{0,160})",
 	  .message = "kernel panic: {reason}",
 	  .description = "kernel panic" },
-	{ .name = "kernel_warning", .severity = W,
+	/* The WARN()s that carry NETDEV WATCHDOG (sch_generic.c) and the
+	 * 3.x hard lockup (watchdog.c) are told by their own rules. */
+	{ .name = "kernel_warning", .severity = W, K,
 	  .noun = "kernel warning",
 	  .pattern = "WARNING: CPU: (?<cpu>\\d+) PID: (?<pid>\\d+) at "
 		     "(?<where>\\S+)",
+	  .exclude = "WARNING: CPU: \\d+ PID: \\d+ at \\S*(?:net/sched/"
+		     "sch_generic|kernel/watchdog(?:_hld)?)\\.c:\\d+ ",
 	  .message = "kernel warning with call trace at {where}",
 	  .group_by = "where", .window_secs = 3600,
 	  .description = "kernel WARN() with a call trace" },
-	{ .name = "soft_lockup", .severity = C,
+	{ .name = "soft_lockup", .severity = C, K,
 	  .noun = "soft lockup",
 	  .pattern = "BUG: soft lockup - CPU#(?<cpu>\\d+) stuck for "
 		     "(?<secs>\\d+)s!",
 	  .message = "soft lockup: CPU {cpu} stuck for {secs}s",
 	  .group_by = "cpu", .window_secs = 300,
 	  .description = "a CPU looped in kernel mode without scheduling" },
-	{ .name = "hard_lockup", .severity = C,
+	/* kernel/watchdog_hld.c (4.18-6.5), kernel/watchdog.c (6.6+),
+	 * arch/powerpc/kernel/watchdog.c (4.15: "Watchdog CPU:%d Hard
+	 * LOCKUP"; later "CPU %d self-detected hard LOCKUP @ %pS", "CPU %d
+	 * detected hard LOCKUP on other CPUs %*pbl"). */
+	{ .name = "hard_lockup", .severity = C, K,
 	  .noun = "hard lockup",
-	  .pattern = "Watchdog detected hard LOCKUP on cpu (?<cpu>\\d+)",
+	  .pattern = "Watchdog detected hard LOCKUP on cpu (?<cpu>\\d+)|"
+		     "Watchdog CPU:(?<cpu>\\d+) Hard LOCKUP|"
+		     "CPU (?<cpu>\\d+) (?:self-)?detected hard LOCKUP",
 	  .message = "hard lockup on CPU {cpu}",
 	  .group_by = "cpu", .window_secs = 300,
 	  .description = "a CPU stopped taking interrupts" },
-	{ .name = "hung_task", .severity = W,
+	{ .name = "hung_task", .severity = W, K,
 	  .noun = "hung task",
 	  .pattern = "INFO: task (?<process>.+?):(?<pid>\\d+) blocked for "
 		     "more than (?<secs>\\d+) seconds",
@@ -124,27 +159,47 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "process", .window_secs = 600,
 	  .description = "a task stuck in uninterruptible sleep (often "
 			 "storage)" },
-	{ .name = "rcu_stall", .severity = C,
+	{ .name = "rcu_stall", .severity = C, K,
 	  .noun = "RCU stall",
 	  .pattern = "INFO: (?<flavor>rcu_\\w+) (?:self-)?detected stall",
 	  .message = "RCU stall detected ({flavor})", .window_secs = 300,
 	  .description = "RCU grace period stalled" },
-	/* Hardware */
-	{ .name = "machine_check", .severity = W,
+	/* Hardware: arch/x86/kernel/cpu/mce/core.c print_mce() ("CPU %d:
+	 * Machine Check%s: ..." with " Exception" when raised as #MC, i.e.
+	 * uncorrected) and mce_panic() ("Machine check: %s"); the AMD decoder
+	 * drivers/edac/mce_amd.c decode_error_status(); APEI/GHES CPER
+	 * records (drivers/firmware/efi/cper.c "event severity: %s"). */
+	{ .name = "machine_check", .severity = W, K,
 	  .noun = "machine check",
 	  .pattern = "mce: \\[Hardware Error\\]: (?:Machine check events "
-		     "logged|CPU (?<cpu>\\d+): Machine Check)",
-	  .message = "machine check (hardware error) reported",
+		     "logged|CPU (?<cpu>\\d+): Machine Check(?! Exception))|"
+		     "\\[Hardware Error\\]: (?:Corrected|Deferred) error, no "
+		     "action required|"
+		     "\\[Hardware Error\\]: event severity: corrected",
+	  .message = "corrected machine check (hardware error) reported",
 	  .window_secs = 3600,
-	  .description = "machine check exception / hardware error" },
-	{ .name = "edac_uncorrected", .severity = C,
+	  .description = "corrected machine check / hardware error" },
+	{ .name = "machine_check_uncorrected", .severity = C, K,
+	  .noun = "uncorrected machine check",
+	  .pattern = "mce: \\[Hardware Error\\]: CPU (?<cpu>\\d+): Machine "
+		     "Check Exception|"
+		     "mce: \\[Hardware Error\\]: Machine check: "
+		     "(?<reason>.{1,120})|"
+		     "\\[Hardware Error\\]: (?:Uncorrected, software "
+		     "(?:containable|restartable)|System Fatal) error|"
+		     "\\[Hardware Error\\]: event severity: "
+		     "(?<reason>recoverable|fatal)",
+	  .message = "uncorrected machine check (hardware error) ({reason})",
+	  .window_secs = 300,
+	  .description = "uncorrected machine check / fatal hardware error" },
+	{ .name = "edac_uncorrected", .severity = C, K,
 	  .noun = "uncorrected memory error",
 	  .pattern = "EDAC (?<controller>MC\\d+): (?<count>\\d+) UE "
 		     "(?<what>.{0,160})",
 	  .message = "uncorrected memory error on {controller}: {what}",
 	  .group_by = "controller", .window_secs = 300,
 	  .description = "uncorrectable ECC memory error" },
-	{ .name = "edac_corrected", .severity = W,
+	{ .name = "edac_corrected", .severity = W, K,
 	  .noun = "corrected memory error report",
 	  .pattern = "EDAC (?<controller>MC\\d+): (?<count>\\d+) CE "
 		     "(?<what>.{0,160})",
@@ -152,7 +207,7 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "controller", .window_secs = 3600,
 	  .description = "correctable ECC memory errors (a DIMM going bad)" },
 	/* Storage */
-	{ .name = "block_io_error", .severity = C,
+	{ .name = "block_io_error", .severity = C, K,
 	  .noun = "I/O error",
 	  .pattern = "(?<kind>I/O|critical target|critical nexus|timeout|"
 		     "recoverable transport|critical space allocation|"
@@ -163,75 +218,132 @@ const struct rule_definition rule_pack[] = {
 	  .message = "I/O error on {device} (sector {sector})",
 	  .group_by = "device", .window_secs = 300,
 	  .description = "block device I/O errors" },
-	{ .name = "medium_error", .severity = C,
+	/* drivers/scsi/scsi_logging.c scsi_print_sense(): "Sense Key : %s",
+	 * "Add. Sense: %s" (ASC 0x11 "Unrecovered read error"). */
+	{ .name = "medium_error", .severity = C, K,
 	  .noun = "medium error",
 	  .pattern = "critical medium error, dev (?<device>[\\w-]+), sector "
 		     "(?<sector>\\d+)|"
 		     "(?<device>\\[\\w+\\]) (?:tag#\\d+ )?Sense Key : Medium "
 		     "Error|"
+		     "(?<device>\\[\\w+\\]) (?:tag#\\d+ )?Add\\. Sense: "
+		     "Unrecovered read error|"
 		     "(?<device>ata\\d+\\.\\d+): error: \\{ UNC \\}",
 	  .message = "medium error (unreadable sector) on {device}",
 	  .group_by = "device", .window_secs = 300,
 	  .description = "disk medium errors (bad sectors)" },
-	{ .name = "scsi_timeout_reset", .severity = W,
+	/* drivers/scsi/scsi_lib.c ("timing out command, waited %lus"),
+	 * scsi_logging.c ("FAILED Result: hostbyte=DID_TIME_OUT"),
+	 * scsi_error.c, drivers/usb/storage/uas.c uas_eh_abort_handler(),
+	 * drivers/ata/libata-eh.c. */
+	{ .name = "scsi_timeout_reset", .severity = W, K,
 	  .noun = "disk timeout or reset|disk timeouts or resets",
 	  .pattern = "(?<device>\\[\\w+\\]) (?:tag#\\d+ )?timing out "
 		     "command, waited (?<secs>\\d+)s|"
+		     "(?<device>\\[\\w+\\]) (?:tag#\\d+ )?FAILED Result: "
+		     "hostbyte=DID_TIME_OUT|"
+		     "(?<device>\\[\\w+\\]) (?:tag#\\d+ )?uas_eh_abort_handler|"
 		     "(?<device>\\d+:\\d+:\\d+:\\d+): Device offlined - not "
 		     "ready after error recovery|"
+		     "(?<device>\\d+:\\d+:\\d+:\\d+): rejecting I/O to offline "
+		     "device|"
 		     "(?<device>ata\\d+(?:\\.\\d+)?): exception Emask|"
 		     "(?<device>ata\\d+(?:\\.\\d+)?): hard resetting link",
 	  .message = "disk {device}: command timeout or reset",
 	  .group_by = "device", .window_secs = 300,
 	  .description = "SCSI/ATA command timeouts, resets, offlined "
 			 "devices" },
-	{ .name = "nvme_timeout_reset", .severity = C,
+	/* drivers/nvme/host/pci.c nvme_timeout(): 4.18 "I/O %d QID %d
+	 * timeout, aborting|reset controller|disable controller|completion
+	 * polled", 6.x "I/O tag %d (%04x) opcode %#x (%s) QID %d timeout,
+	 * ..."; nvme_should_reset() "controller is down; will reset". */
+	{ .name = "nvme_timeout_reset", .severity = C, K,
 	  .noun = "NVMe timeout or reset|NVMe timeouts or resets",
-	  .pattern = "nvme (?<device>nvme\\d+): I/O .{0,80}?QID \\d+ timeout|"
-		     "nvme (?<device>nvme\\d+): controller is down; will "
-		     "reset|"
+	  .pattern = "nvme (?<device>nvme\\d+): I/O .{0,80}?QID \\d+ "
+		     "timeout, (?!completion polled)|"
+		     "(?<device>nvme\\d+): controller is down; will reset|"
 		     "nvme (?<device>nvme\\d+): Device not ready; aborting|"
 		     "nvme (?<device>nvme\\d+): Removing after probe failure",
 	  .message = "NVMe {device}: timeout or controller reset",
 	  .group_by = "device", .window_secs = 300,
 	  .description = "NVMe command timeouts and controller resets" },
-	{ .name = "ext4_error", .severity = C,
+	{ .name = "nvme_completion_polled", .severity = W, K,
+	  .noun = "NVMe lost interrupt",
+	  .pattern = "nvme (?<device>nvme\\d+): I/O .{0,80}?QID \\d+ "
+		     "timeout, completion polled",
+	  .message = "NVMe {device}: a command completed only when polled "
+		     "(lost interrupt)",
+	  .group_by = "device", .window_secs = 3600,
+	  .description = "NVMe commands that timed out but had completed "
+			 "(interrupt lost, often power saving)" },
+	/* fs/ext4/super.c __ext4_error() ("(device %s): %s:%d: ..."),
+	 * __ext4_std_error() ("(device %s) in %s:%d: %s", e.g. "Journal has
+	 * aborted"), ext4_commit_super() ("I/O error while writing
+	 * superblock"); fs/jbd2 ("Aborting journal on device %s.",
+	 * "JBD2: Detected IO errors while flushing file data on %s",
+	 * "JBD2: Error %d detected when updating journal superblock for"). */
+	{ .name = "ext4_error", .severity = C, K,
 	  .noun = "ext4 error",
-	  .pattern = "EXT[234]-fs error \\(device (?<device>[^)]+)\\): "
-		     "(?<what>.{0,160})",
+	  .pattern = "EXT[234]-fs error \\(device (?<device>[^)]+)\\)(?::| "
+		     "in) (?<what>.{0,160})|"
+		     "EXT[234]-fs \\((?<device>[^)]+)\\): (?<what>I/O error "
+		     "while writing superblock)|"
+		     "(?<what>Aborting journal) on device (?<device>[\\w-]+)|"
+		     "JBD2: (?<what>Detected IO errors while flushing file "
+		     "data|Error -?\\d+ detected when updating journal "
+		     "superblock) (?:on|for) (?<device>[\\w-]+)",
 	  .message = "ext4 error on {device}: {what}",
 	  .group_by = "device", .window_secs = 300,
-	  .description = "ext2/3/4 file system errors" },
-	{ .name = "xfs_error", .severity = C,
+	  .description = "ext2/3/4 file system and journal errors" },
+	/* fs/xfs: xfs_error_report() "Internal error %s at line %d of file
+	 * %s", xfs_do_force_shutdown() (4.18: "... Error Detected. Shutting
+	 * down filesystem"; 5.15+: "%s (0x%x) detected at %pS ... Shutting
+	 * down filesystem."), xlog "log I/O error %d" and "Filesystem has
+	 * been shut down due to log error", xfs_log_mount() "log
+	 * mount/recovery failed: error %d", xfs_mountfs() "log mount
+	 * failed", verifiers "Metadata CRC error detected", 4.x
+	 * "xfs_log_force: error %d returned". An admin's forced unmount is
+	 * not an error. */
+	{ .name = "xfs_error", .severity = C, K,
 	  .noun = "XFS error",
 	  .pattern = "XFS \\((?<device>[^)]+)\\): (?<what>(?:Internal error|"
-		     "Corruption (?:detected|of in-memory data)|Metadata "
-		     "corruption detected|metadata I/O error|log I/O error|"
-		     "Filesystem has been shut down|xfs_do_force_shutdown)"
-		     ".{0,120})",
+		     "Corruption (?:detected|of )|Metadata (?:corruption|CRC "
+		     "error) detected|[Mm]etadata I/O [Ee]rror|[Ll]og I/O "
+		     "[Ee]rror|I/O Error Detected|Filesystem has been shut "
+		     "down|xfs_do_force_shutdown|xfs_log_force: error|log "
+		     "mount(?:/recovery)? failed).{0,120})|"
+		     "XFS: (?<what>Internal error .{0,120})",
+	  .exclude = "XFS \\([^)]+\\): Forced unmount",
 	  .message = "XFS error on {device}: {what}",
 	  .group_by = "device", .window_secs = 300,
-	  .description = "XFS corruption, I/O errors and shutdowns" },
-	{ .name = "btrfs_error", .severity = C,
+	  .description = "XFS corruption, I/O errors, shutdowns and failed "
+			 "log recovery" },
+	{ .name = "btrfs_error", .severity = C, K,
 	  .noun = "btrfs error",
 	  .pattern = "BTRFS(?: error| critical|: error) \\(device "
-		     "(?<device>[^) ]+)[^)]*\\):? (?<what>.{0,160})",
+		     "(?<device>[^): ]+)[^)]*\\):? (?<what>.{0,160})",
 	  .message = "btrfs error on {device}: {what}",
 	  .group_by = "device", .window_secs = 300,
 	  .description = "btrfs errors and corruption" },
-	{ .name = "fs_read_only", .severity = C,
+	{ .name = "fs_read_only", .severity = C, K,
 	  .noun = "read-only remount",
 	  .pattern = "EXT[234]-fs \\((?<device>[^)]+)\\): Remounting "
 		     "filesystem read-only|"
-		     "BTRFS \\w+ \\(device (?<device>[^) ]+)[^)]*\\): forced "
+		     "BTRFS \\w+ \\(device (?<device>[^): ]+)[^)]*\\): forced "
 		     "readonly",
 	  .message = "file system on {device} was remounted read-only",
 	  .group_by = "device", .window_secs = 3600,
 	  .description = "a file system went read-only after errors" },
-	/* Network */
-	{ .name = "nic_link_down", .severity = W,
+	/* Network: netif_carrier_off() wordings of the drivers: e1000e, igb,
+	 * ixgbe, i40e, ice, igc, bnx2x, vmxnet3 "NIC Link is Down", bnx2 "NIC
+	 * Copper Link is Down", r8169 and phylib "Link is Down", tg3 "Link is
+	 * down.", mlx5 "Link down", mlx4 "Link Down", r8168 "link down";
+	 * bonding "link status definitely down". */
+	{ .name = "nic_link_down", .severity = W, K,
 	  .noun = "link loss|link losses",
-	  .pattern = "(?<interface>[\\w.-]+):? (?:NIC )?Link is [Dd]own|"
+	  .pattern = "(?<interface>[\\w.@-]+):? (?:NIC )?(?:Copper |Fiber "
+		     "|SerDes )?Link is [Dd]own|"
+		     "(?<interface>[\\w.@-]+): [Ll]ink [Dd]own\\b|"
 		     "\\(slave (?<interface>[\\w.-]+)\\): link status "
 		     "definitely down|"
 		     "link status definitely down for interface "
@@ -239,28 +351,33 @@ const struct rule_definition rule_pack[] = {
 	  .message = "network link down on {interface}",
 	  .group_by = "interface", .window_secs = 300,
 	  .description = "a NIC lost its link" },
-	{ .name = "nic_tx_timeout", .severity = C,
+	/* net/sched/sch_generic.c dev_watchdog(): "NETDEV WATCHDOG: %s (%s):
+	 * transmit queue %u timed out" (6.2+ " %u ms"), 6.8+ netdev_crit()
+	 * "NETDEV WATCHDOG: CPU: %d: transmit queue %u timed out %u ms". */
+	{ .name = "nic_tx_timeout", .severity = C, K,
 	  .noun = "transmit timeout",
 	  .pattern = "NETDEV WATCHDOG: (?<interface>\\S+) \\([^)]*\\): "
+		     "transmit queue (?<queue>\\d+) timed out|"
+		     "(?<interface>[\\w.-]+): NETDEV WATCHDOG: CPU: \\d+: "
 		     "transmit queue (?<queue>\\d+) timed out|"
 		     "(?<interface>[\\w.-]+): Detected Hardware Unit Hang",
 	  .message = "transmit timeout on {interface}",
 	  .group_by = "interface", .window_secs = 300,
 	  .description = "NIC transmit queue timeouts / hangs" },
-	{ .name = "nfs_not_responding", .severity = W,
+	{ .name = "nfs_not_responding", .severity = W, K,
 	  .noun = "NFS server timeout",
 	  .pattern = "nfs: server (?<server>\\S+) not responding",
 	  .message = "NFS server {server} not responding",
 	  .group_by = "server", .window_secs = 300,
 	  .description = "an NFS server stopped answering" },
-	{ .name = "conntrack_full", .severity = C,
+	{ .name = "conntrack_full", .severity = C, K,
 	  .noun = "conntrack table overflow",
 	  .pattern = "(?:nf|ip)_conntrack: table full, dropping packet",
 	  .message = "connection tracking table full: packets dropped",
 	  .window_secs = 300,
 	  .description = "netfilter conntrack table full" },
 	/* Resources */
-	{ .name = "thermal_throttling", .severity = W,
+	{ .name = "thermal_throttling", .severity = W, K,
 	  .noun = "thermal throttling report",
 	  .pattern = "CPU(?<cpu>\\d+): (?:Core|Package) temperature above "
 		     "threshold, cpu clock throttled|"
@@ -268,27 +385,46 @@ const struct rule_definition rule_pack[] = {
 	  .message = "CPU thermal throttling or critical temperature",
 	  .window_secs = 900,
 	  .description = "CPU throttled for heat, or critical temperature" },
-	{ .name = "file_max", .severity = C,
+	{ .name = "file_max", .severity = C, K,
 	  .noun = "file-max limit report",
 	  .pattern = "VFS: file-max limit (?<limit>\\d+) reached",
 	  .message = "system-wide open file limit ({limit}) reached",
 	  .window_secs = 300,
 	  .description = "out of file descriptors (fs.file-max)" },
-	/* Services and logins */
+	/* Services: systemd src/core (job.c "Failed to start %s." with the
+	 * description, since v249 possibly "UNIT - description"; unit.c
+	 * "Failed with result '%s'."; service.c "%s operation timed out.
+	 * Terminating." and "Start request repeated too quickly."; v219-v228
+	 * "Unit %s entered failed state." / "%s failed.", v229-v232
+	 * "Unit entered failed state."). */
 	{ .name = "systemd_unit_failed", .severity = W,
 	  .noun = "unit failure",
-	  .pattern = "(?<unit>[\\w@.:\\\\-]+\\.(?:service|socket|mount|timer|"
-		     "path|swap|scope|target|automount|slice)): Failed with "
-		     "result '(?<result>[^']+)'|"
-		     "Unit (?<unit>\\S+) entered failed state",
+	  .pattern = "(?<unit>" UNIT "): Failed with result "
+		     "'(?<result>[^']+)'|"
+		     "Unit (?<unit>\\S+) entered failed state|"
+		     "(?<unit>" UNIT "): Unit entered failed state|"
+		     "systemd\\[\\d+\\]: Failed to start (?:(?<unit>" UNIT ") "
+		     "- .*?|(?<unit>.{1,160}?))\\.?$|"
+		     "(?<unit>" UNIT "):? (?=(?<result>[Ss]tart(?:-pre|-post)? "
+		     "operation timed out))\\S+ operation timed out|"
+		     "systemd\\[\\d+\\]: (?<unit>" UNIT ") failed\\.$|"
+		     "(?<unit>" UNIT "): Start request repeated too quickly|"
+		     "start request repeated too quickly for (?<unit>" UNIT ")",
 	  .message = "{unit} failed ({result})",
 	  .group_by = "unit", .window_secs = 300,
-	  .description = "a systemd unit failed" },
+	  .description = "a systemd unit failed to start, failed or timed "
+			 "out" },
+	/* OpenSSH auth.c auth_log(): "Failed %s for %s%.100s from %.200s port
+	 * %d ssh2" for every method, "none" included, and valid or invalid
+	 * ("invalid user ") accounts; auth2.c "Invalid user %.100s from
+	 * %.100s port %d". rsyslog folds repeats into "message repeated N
+	 * times: [ ... ]". */
 	{ .name = "ssh_brute_force", .severity = W,
 	  .noun = "failed SSH login",
-	  .pattern = "sshd(?:-session)?\\[\\d+\\]: Failed (?:password|"
-		     "publickey|keyboard-interactive/pam|none) for "
-		     "(?!invalid user )(?<user>\\S+) from "
+	  .pattern = "sshd(?:-session)?\\[\\d+\\]: (?:message repeated \\d+ "
+		     "times: \\[ )?Failed (?:password|publickey|"
+		     "keyboard-interactive/pam|none|hostbased|gssapi-with-mic) "
+		     "for (?:invalid user )?(?<user>.*?) from "
 		     "(?<ip>[0-9A-Fa-f.:]+) port \\d+|"
 		     "sshd(?:-session)?\\[\\d+\\]: Invalid user (?<user>.*?) "
 		     "from (?<ip>[0-9A-Fa-f.:]+)|"
@@ -299,15 +435,36 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "ip", .threshold = 10, .window_secs = 300,
 	  .description = "repeated SSH authentication failures from one "
 			 "address" },
+	/* sudo plugins/sudoers/logging.c ("%u incorrect password attempts",
+	 * "user NOT in sudoers", "command not allowed"); pam_unix
+	 * ("authentication failure; logname=%s uid=%d euid=%d tty=%s
+	 * ruser=%s rhost=%s user=%s") under the sudo service. */
 	{ .name = "sudo_auth_failure", .severity = W,
 	  .noun = "sudo failure",
 	  .pattern = "sudo(?:\\[\\d+\\])?: +(?<user>\\S+) : (?<attempts>\\d+) "
 		     "incorrect password attempts?|"
-		     "sudo(?:\\[\\d+\\])?: +(?<user>\\S+) : user NOT in "
-		     "sudoers",
+		     "sudo(?:\\[\\d+\\])?: +(?<user>\\S+) : (?:user NOT in "
+		     "sudoers|command not allowed)|"
+		     "sudo(?:\\[\\d+\\])?: pam_unix\\(sudo(?:-i)?:auth\\): "
+		     "authentication failure;.*? ruser=(?<user>\\S+)",
 	  .message = "sudo authentication failure by {user}",
 	  .group_by = "user", .window_secs = 300,
 	  .description = "sudo password failures and users not in sudoers" },
+	/* util-linux login-utils/su-common.c "FAILED SU (to %s) %s on %s",
+	 * shadow-utils src/su.c "FAILED su for %s by %s", pam_unix under the
+	 * su and su-l services. */
+	{ .name = "su_auth_failure", .severity = W,
+	  .noun = "su failure",
+	  .pattern = "su(?:\\[\\d+\\])?: FAILED SU \\(to (?<target>[^)]+)\\) "
+		     "(?<user>\\S+)|"
+		     "su(?:\\[\\d+\\])?: FAILED su for (?<target>\\S+) by "
+		     "(?<user>\\S+)|"
+		     "su(?:\\[\\d+\\])?: pam_unix\\(su(?:-l)?:auth\\): "
+		     "authentication failure;.*? ruser=(?<user>\\S*) "
+		     "rhost=\\S* +user=(?<target>\\S+)",
+	  .message = "su authentication failure by {user} (to {target})",
+	  .group_by = "user", .window_secs = 300,
+	  .description = "failed su to another account" },
 	{ .name = "root_login", .severity = I,
 	  .noun = "root SSH login",
 	  .pattern = "sshd(?:-session)?\\[\\d+\\]: Accepted (?<method>\\S+) "

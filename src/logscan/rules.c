@@ -65,6 +65,7 @@ struct rule_engine {
 	struct compiled_rule rules[LOGSCAN_MAX_RULES];
 	size_t count;
 	uint64_t source_rules[LOGSCAN_SOURCE_ALL + 1];
+	uint64_t kernel_rules;   /* .kernel: skipped for user-space records */
 	struct prefilter filter;
 	pcre2_match_data *match;
 	pcre2_match_data *exclude_match;
@@ -174,6 +175,8 @@ static int compile_rule(struct rule_engine *engine, size_t index,
 	for (unsigned kinds = 1; kinds <= LOGSCAN_SOURCE_ALL; kinds++)
 		if (kinds & d->sources)
 			engine->source_rules[kinds] |= 1ull << index;
+	if (d->kernel)
+		engine->kernel_rules |= 1ull << index;
 	return 0;
 }
 
@@ -371,6 +374,15 @@ static size_t render(struct rule_engine *engine, struct compiled_rule *rule,
 					       sizeof(value));
 		if (value_length >= sizeof(value))
 			value_length = sizeof(value) - 1;
+		/* "({result})" with nothing captured reads "", not " ()". */
+		if (value_length == 0 && used > 0 && out[used - 1] == '(' &&
+		    *template == ')') {
+			used--;
+			if (used > 0 && out[used - 1] == ' ')
+				used--;
+			template++;
+			continue;
+		}
 		used = string_append(out, size, used, value, value_length);
 	}
 	out[used] = '\0';
@@ -506,6 +518,8 @@ static unsigned scan(struct rule_engine *engine,
 	candidates = prefilter_candidates(&engine->filter, record->text,
 					  record->length) &
 		     engine->source_rules[record->source & LOGSCAN_SOURCE_ALL];
+	if (record->user_space)
+		candidates &= ~engine->kernel_rules;
 	while (candidates != 0) {
 		size_t index = (size_t)__builtin_ctzll(candidates);
 		struct compiled_rule *rule = &engine->rules[index];

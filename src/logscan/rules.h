@@ -33,6 +33,9 @@ struct rule_definition {
 	unsigned sources;        /* LOGSCAN_SOURCE_* bits; 0: all */
 	uint32_t threshold;      /* events in window_secs; 0 or 1: each */
 	uint32_t window_secs;    /* quiet period after an alert; 0: none */
+	/* Only the kernel writes this message: a record that user space put
+	 * into the kernel log (kmsg facility other than 0) never matches. */
+	bool kernel;
 	const char *description;
 	/* What one match is, for counts ("I/O error"; "singular|plural" when
 	 * adding an s is wrong); NULL: the rule name. */
@@ -56,6 +59,9 @@ int rule_set_from_config(const struct logscan_config *config,
 struct log_record {
 	enum logscan_source source;
 	const char *origin;      /* "kmsg", "journal" or a path */
+	/* Written by user space into the kernel log ("kmsg:user"): rules with
+	 * .kernel set skip it, so a forged "<3>BUG: ..." raises nothing. */
+	bool user_space;
 	uint64_t line_number;    /* line in a file, kmsg sequence, ... */
 	const char *text;        /* what rules match: "tag[pid]: message" */
 	size_t length;

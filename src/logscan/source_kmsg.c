@@ -15,6 +15,11 @@
  *
  * kmsg_path may name a FIFO carrying the same records (tests cannot write
  * /dev/kmsg); it is opened read-write so it never reports end-of-file.
+ *
+ * Anyone with write access to /dev/kmsg can add records, but the kernel
+ * gives those facility LOG_USER or whatever the writer named, never 0
+ * (devkmsg_write()): such a record is scanned as "kmsg:user" and no rule
+ * written for kernel messages matches it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -127,7 +132,8 @@ static void on_record(const char *line, size_t length, void *data)
 	source->stats.lines++;
 	record = (struct log_record){
 		.source = LOGSCAN_SOURCE_KMSG,
-		.origin = "kmsg",
+		.origin = parsed.facility == 0 ? "kmsg" : "kmsg:user",
+		.user_space = parsed.facility != 0,
 		.line_number = parsed.sequence,
 		.text = parsed.message,
 		.length = parsed.message_length,

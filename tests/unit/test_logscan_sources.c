@@ -538,6 +538,36 @@ static void test_kmsg_backlog_off_pages_each(void **state)
 	fixture_close(&f);
 }
 
+/* What user space writes to /dev/kmsg carries a facility other than the
+ * kernel's (0): "<3>BUG: ..." from a root shell is not a kernel BUG, while a
+ * daemon's own message (systemd at early boot, facility 3) still counts. */
+static void test_kmsg_user_space_record_is_not_the_kernels(void **state)
+{
+	static const char ring[] =
+		"12,1,1000,-;BUG: unable to handle kernel NULL pointer "
+		"dereference at 0000000000000000\n"
+		"11,2,2000,-;" OOM_LINE "\n"
+		"3,3,3000,-;" OOM_LINE "\n"
+		"30,4,4000,-;systemd[1]: nginx.service: Failed with result "
+		"'exit-code'.\n";
+	struct fixture f;
+	struct kmsg_source *kmsg;
+	struct source_stats stats;
+
+	(void)state;
+	fixture_open(&f);
+	f.config->logscan.backlog_summary = false;
+	assert_int_equal(write(f.writer, ring, sizeof(ring) - 1),
+			 (ssize_t)(sizeof(ring) - 1));
+	assert_int_equal(kmsg_source_start(&f.context, &kmsg), 0);
+	assert_int_equal(f.seen.n, 2);
+	assert_string_equal(f.seen.rule[0], "oom_kill");
+	assert_string_equal(f.seen.rule[1], "systemd_unit_failed");
+	kmsg_source_stop(kmsg, &stats);
+	assert_int_equal(stats.lines, 4);
+	fixture_close(&f);
+}
+
 /* Stopped before the ring was read through: no summary, no cursor. */
 static void test_kmsg_backlog_unfinished_at_stop(void **state)
 {
@@ -571,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_kmsg_first_start_summarises_the_ring),
 		cmocka_unit_test(test_kmsg_backlog_off_pages_each),
 		cmocka_unit_test(test_kmsg_backlog_unfinished_at_stop),
+		cmocka_unit_test(test_kmsg_user_space_record_is_not_the_kernels),
 	};
 
 	log_open(LOG_TARGET_STDERR);
