@@ -451,6 +451,8 @@ int pipeline_submit(struct pipeline *p, const struct alert_event *e,
 			return 0;
 		if (r->notified && r->snap.severity > r->notified_severity)
 			notify(p, r, ALERT_KIND_ESCALATED);
+		else if (r->notified && e->renotify)
+			notify(p, r, ALERT_KIND_REPEAT);
 		else if (!r->notified && !r->pending)
 			notify(p, r, ALERT_KIND_NEW);
 		return 0;

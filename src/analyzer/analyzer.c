@@ -29,6 +29,7 @@
 
 #define PARAMS_MAX (ANALYZER_OVERRIDE_MAX + 1)
 #define SUMMARY_MAX 512
+#define LEAKS_WATCHED 64
 
 enum extra_detector {
 	EXTRA_NONE,
@@ -161,6 +162,20 @@ struct analyzer {
 	int series_id;
 	double history[ALERT_EVENT_HISTORY_MAX];
 	char detail[ALERT_EVENT_DETAIL_MAX];
+	/* The tmpfs mounts, for the bound on the memory forecast. */
+	struct context_tmpfs_watch tmpfs;
+	struct context_cgroup_cache cgroups;
+	bool tmpfs_bound_said, cgroup_bound_said;
+	/* Firing leaks, so the alert resolves when the series goes away
+	 * (the process exited): the registry forgets its name then. */
+	struct gone_watch {
+		int id;
+		uint32_t generation;
+		const char *rule;
+		char name[METRIC_NAME_MAX];
+		char labels[METRIC_LABELS_MAX];
+	} leaks[LEAKS_WATCHED];
+	size_t leak_count;
 };
 
 size_t analyzer_slot_bytes(void)
@@ -526,8 +541,28 @@ static void add_context(struct analyzer *a, struct alert_event *event,
 	    a->registry, id, a->history, ALERT_EVENT_HISTORY_MAX);
 	event->history = event->history_count ? a->history : NULL;
 	kind = context_kind_of(series->name, series->labels);
-	if (!event->firing || kind == CONTEXT_NONE || event->detail != NULL)
+	if (!event->firing || kind == CONTEXT_NONE)
 		return;
+	/* A detail of the detector's own (a forecast's figures) comes first,
+	 * the context after it when it fits. */
+	if (event->detail != NULL) {
+		size_t used = string_copy(a->detail, event->detail,
+					  sizeof(a->detail));
+
+		if (used >= sizeof(a->detail))
+			used = sizeof(a->detail) - 1;
+		event->detail = a->detail;
+		if (used + 2 >= sizeof(a->detail))
+			return;
+		a->detail[used++] = '\n';
+		have_top = collector_set_top_processes(collectors, &top);
+		if (context_format(kind, a->registry, series,
+				   have_top ? &top : NULL, fds, 0,
+				   a->detail + used,
+				   sizeof(a->detail) - used) == 0)
+			a->detail[used - 1] = '\0';
+		return;
+	}
 	have_top = collector_set_top_processes(collectors, &top);
 	if (kind == CONTEXT_FD)
 		fd_count =
@@ -789,7 +824,19 @@ static void check_threshold(struct analyzer *a, struct series_slot *slot,
 				  severity == ALERT_CRITICAL ? l.critical
 							     : level,
 				  value_text, level_text, sizeof(value_text));
-	if (firing && strcmp(series->name, "disk.used_percent") == 0) {
+	if (firing && strcmp(series->name, "disk.used_percent") == 0 &&
+	    slot->extra == EXTRA_TREND) {
+		/* The forecast's own fit, when it has one: one ETA per disk. */
+		struct trend_params tp;
+		struct trend_forecast f;
+
+		analyzer_trend_params(&a->config->analyzer, series->name,
+				      series->labels, &tp);
+		if (trend_forecast(&slot->u.trend, &tp, &f) &&
+		    f.eta_secs > 0 && f.slope >= 2 * f.slope_err)
+			eta = f.eta_secs;
+	}
+	if (firing && eta < 0 && strcmp(series->name, "disk.used_percent") == 0) {
 		double per_sec, free_bytes;
 		int free_id = context_find_series(
 		    a->registry, "disk.free_bytes", series->labels);
@@ -971,6 +1018,9 @@ void analyzer_trend_params(const struct analyzer_config *c, const char *name,
 		.min_span_secs = c->trend_min_span_secs,
 		.limit = 100.0,
 		.horizon_secs = c->trend_horizon_secs,
+		/* A hundredth of a point: below what statvfs rounding and
+		 * a page or two of memory move a percent series. */
+		.noise_floor = 0.01,
 	};
 	for (size_t i = 0; i < c->override_count; i++) {
 		const struct analyzer_override *o = &c->overrides[i];
@@ -981,6 +1031,57 @@ void analyzer_trend_params(const struct analyzer_config *c, const char *name,
 	}
 }
 
+/*
+ * Memory filled by a tmpfs stops growing when the tmpfs is full, and what a
+ * cgroup with a limit takes stops at its limit: the tmpfs and the limited
+ * cgroups that grew during the fit bound that part of the slope. False
+ * while the bound is not known yet (the first tmpfs scans): no verdict
+ * this tick.
+ */
+static bool memory_bound(struct analyzer *a, struct trend_state *state,
+			 struct trend_params *params, int64_t now_usec)
+{
+	struct trend_forecast f, bounded;
+	double total, rate, room, cgroup_rate, cgroup_room, window;
+	int64_t total_usec;
+	char left[24];
+	bool *said;
+	int id;
+
+	if (!trend_forecast(state, params, &f) || f.slope <= 0 ||
+	    f.eta_secs < 0 || f.eta_secs > 1.5 * params->horizon_secs)
+		return true;
+	id = context_find_series(a->registry, "memory.total_bytes", "");
+	if (id < 0 ||
+	    !metrics_value_back(a->registry, id, 0, &total_usec, &total) ||
+	    total <= 0)
+		return true;
+	window = fmax(f.fit_secs, 30);
+	if (!context_tmpfs_bound(&a->tmpfs, now_usec, window, &rate, &room))
+		return false;
+	context_cgroup_bound(a->registry, &a->cgroups, now_usec, window,
+			     &cgroup_rate, &cgroup_room);
+	said = rate > 0 ? &a->tmpfs_bound_said : &a->cgroup_bound_said;
+	rate += cgroup_rate;
+	room += cgroup_room;
+	if (rate <= 0)
+		return true;
+	params->capped_slope = rate / total * 100;
+	params->capped_room = room / total * 100;
+	if (state->firing || *said)
+		return true;
+	trend_forecast(state, params, &bounded);
+	if (bounded.eta_secs < 0 || bounded.eta_secs >= params->horizon_secs) {
+		format_bytes(room, left, sizeof(left));
+		log_info("analyzer: memory grows with a filling tmpfs or a "
+			 "limited cgroup (%s left in them): no memory "
+			 "forecast past what they can hold",
+			 left);
+		*said = true;
+	}
+	return true;
+}
+
 static void check_trend(struct analyzer *a, struct series_slot *slot,
 			const struct metric_series *series, int64_t now_usec,
 			double value)
@@ -989,11 +1090,16 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	struct trend_forecast f;
 	enum detect_transition change;
 	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX], rule[64];
-	char eta[24], low[24], high[24], rate[32], horizon[24];
+	char eta[24], low[24], high[24], rate[32], horizon[24], before[24];
+	char figures[200];
+	double announced = slot->u.trend.announced_eta;
 
 	analyzer_trend_params(&a->config->analyzer, series->name,
 			      series->labels, &params);
 	trend_update(&slot->u.trend, &params, now_usec, value);
+	if (strcmp(series->name, "memory.used_percent") == 0 &&
+	    !memory_bound(a, &slot->u.trend, &params, now_usec))
+		return;
 	change = trend_gate(&slot->u.trend, &params, &f);
 	if (change == DETECT_NONE)
 		return;
@@ -1002,14 +1108,30 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 	context_format_duration(f.eta_secs, eta, sizeof(eta));
 	context_format_duration(f.eta_low, low, sizeof(low));
 	context_format_duration(f.eta_high, high, sizeof(high));
+	context_format_duration(announced, before, sizeof(before));
 	format_rate(f.slope, "points", rate, sizeof(rate));
 	context_format_duration(params.horizon_secs, horizon, sizeof(horizon));
+	/* The figures behind the sentence, in seconds, for people who check
+	 * and for tests: the ETA runs from the newest sample. */
+	if (change != DETECT_RESOLVE)
+		snprintf(figures, sizeof(figures),
+			 "Forecast: 100%% in %.0f s (range %.0f to %.0f s) "
+			 "from the newest sample; fit over %.0f s, slope "
+			 "%.4g +- %.2g points/s, r2 %.3f",
+			 f.eta_secs, f.eta_low, f.eta_high, f.fit_secs,
+			 f.slope, f.slope_err, f.r2);
 	if (change == DETECT_FIRE)
 		snprintf(summary, sizeof(summary),
 			 "%s is at %.1f%% and growing %s: it reaches 100%% in "
 			 "~%s (between %s and %s at the current pace).",
 			 label, value, rate, eta, low,
 			 f.eta_high < 0 ? "no end" : high);
+	else if (change == DETECT_UPDATE)
+		snprintf(summary, sizeof(summary),
+			 "%s is at %.1f%% and growing %s: it now reaches 100%% "
+			 "in ~%s (between %s and %s), down from ~%s.",
+			 label, value, rate, eta, low,
+			 f.eta_high < 0 ? "no end" : high, before);
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s at %.1f%% is no longer on course to reach 100%% "
@@ -1019,21 +1141,24 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 		.rule = rule,
 		.series = series->name,
 		.labels = series->labels,
-		.severity = change == DETECT_FIRE &&
+		.severity = change != DETECT_RESOLVE &&
 					    f.eta_secs < params.horizon_secs / 4
 				    ? ALERT_CRITICAL
 				    : ALERT_WARNING,
-		.firing = change == DETECT_FIRE,
+		.firing = change != DETECT_RESOLVE,
+		.renotify = change == DETECT_UPDATE,
 		.time_usec = (uint64_t)now_usec,
 		.value = value,
 		.baseline = f.level,
 		.threshold = params.limit,
-		.score = change == DETECT_FIRE
+		.score = change != DETECT_RESOLVE
 				 ? fmin(1, 1 - f.eta_secs / params.horizon_secs
 						 + 0.5)
 				 : 0,
-		.eta_secs = change == DETECT_FIRE ? (int64_t)f.eta_secs : -1,
+		.eta_secs = change != DETECT_RESOLVE ? (int64_t)f.eta_secs
+						     : -1,
 		.summary = summary,
+		.detail = change != DETECT_RESOLVE ? figures : NULL,
 		.count = 1,
 	});
 }
@@ -1048,27 +1173,30 @@ void analyzer_leak_params(const struct analyzer_config *c, const char *name,
 				      ? c->leak_min_growth_bytes
 				      : c->leak_min_growth_count,
 		.min_relative = c->leak_min_relative,
+		.fast_horizon_secs = c->leak_fast_horizon_secs,
+		.fast_min_duration_secs = c->leak_fast_min_duration_secs,
+		.room = NAN,
 	};
 }
 
 /* "nginx (pid 812) RSS" from the labels and the series name. */
-static void leak_subject(const struct metric_series *series, char *buffer,
-			 size_t size)
+static void leak_subject(const char *series_name, const char *labels,
+			 char *buffer, size_t size)
 {
 	char name[64] = "", pid[24] = "", unit[32];
-	const char *what = series->name;
+	const char *what = series_name;
 
-	if (strcmp(series->name, "process.rss_bytes") == 0)
+	if (strcmp(series_name, "process.rss_bytes") == 0)
 		what = "RSS";
-	else if (strcmp(series->name, "process.fd_count") == 0)
+	else if (strcmp(series_name, "process.fd_count") == 0)
 		what = "open files";
-	else if (strcmp(series->name, "process.threads") == 0)
+	else if (strcmp(series_name, "process.threads") == 0)
 		what = "threads";
-	else if (strcmp(series->name, "memory.slab_unreclaimable_bytes") == 0)
+	else if (strcmp(series_name, "memory.slab_unreclaimable_bytes") == 0)
 		what = "unreclaimable kernel slab";
-	if (!labels_value(series->labels, "name", name, sizeof(name)))
-		labels_value(series->labels, "unit", name, sizeof(name));
-	labels_value(series->labels, "pid", pid, sizeof(pid));
+	if (!labels_value(labels, "name", name, sizeof(name)))
+		labels_value(labels, "unit", name, sizeof(name));
+	labels_value(labels, "pid", pid, sizeof(pid));
 	unit[0] = '\0';
 	if (pid[0])
 		snprintf(unit, sizeof(unit), " (pid %s)", pid);
@@ -1076,6 +1204,92 @@ static void leak_subject(const struct metric_series *series, char *buffer,
 		snprintf(buffer, size, "%s%s %s", name, unit, what);
 	else
 		snprintf(buffer, size, "%s", what);
+}
+
+/* Firing leaks are remembered so that one whose series goes away resolves. */
+static void leak_remember(struct analyzer *a, const struct metric_series *series,
+			  int id, const char *rule, bool firing)
+{
+	size_t i;
+
+	for (i = 0; i < a->leak_count; i++)
+		if (a->leaks[i].id == id &&
+		    a->leaks[i].generation == series->generation)
+			break;
+	if (!firing) {
+		if (i < a->leak_count)
+			a->leaks[i] = a->leaks[--a->leak_count];
+		return;
+	}
+	if (i < a->leak_count || a->leak_count == LEAKS_WATCHED)
+		return;
+	a->leaks[i] = (struct gone_watch){
+		.id = id, .generation = series->generation, .rule = rule,
+	};
+	string_copy(a->leaks[i].name, series->name, sizeof(a->leaks[i].name));
+	string_copy(a->leaks[i].labels, series->labels,
+		    sizeof(a->leaks[i].labels));
+	a->leak_count++;
+}
+
+/* A firing leak whose series is gone (the process exited) resolves. */
+static void leaks_gone(struct analyzer *a,
+		       const struct metric_registry *registry, int64_t now_usec)
+{
+	for (size_t i = 0; i < a->leak_count;) {
+		struct gone_watch *w = &a->leaks[i];
+		const struct metric_series *s = metrics_get(registry, w->id);
+		char summary[SUMMARY_MAX], subject[192];
+
+		if (s != NULL && s->in_use && s->generation == w->generation) {
+			i++;
+			continue;
+		}
+		leak_subject(w->name, w->labels, subject, sizeof(subject));
+		snprintf(summary, sizeof(summary),
+			 "%s is gone: the process exited or is no longer "
+			 "watched.",
+			 subject);
+		if (a->sink(&(struct alert_event){
+				.rule = w->rule,
+				.series = w->name,
+				.labels = w->labels,
+				.severity = ALERT_WARNING,
+				.firing = false,
+				.time_usec = (uint64_t)now_usec,
+				.value = NAN,
+				.baseline = NAN,
+				.threshold = NAN,
+				.eta_secs = -1,
+				.summary = summary,
+				.count = 1,
+			    },
+			    a->sink_context) < 0)
+			a->alerts_refused++;
+		else
+			a->alerts_sent++;
+		*w = a->leaks[--a->leak_count];
+	}
+}
+
+/* The room a leak eats into, looked up at most every 15 s while it grows. */
+static void leak_room(struct analyzer *a, struct leak_state *state,
+		      const struct metric_series *series, int64_t now_usec,
+		      double value, struct leak_params *params)
+{
+	if (state->peak_value > state->start_value &&
+	    (state->room_usec == 0 || now_usec - state->room_usec >= 15000000)) {
+		const char *what;
+		double room;
+
+		state->room = context_leak_room(a->registry, series->name,
+						series->labels, value, &room,
+						&what)
+				      ? room
+				      : NAN;
+		state->room_usec = now_usec;
+	}
+	params->room = state->room_usec != 0 ? state->room : NAN;
 }
 
 static void check_leak(struct analyzer *a, struct series_slot *slot,
@@ -1086,46 +1300,67 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	struct leak_report r;
 	enum detect_transition change;
 	char summary[SUMMARY_MAX], subject[192], rate[32], dur[24], now[32];
+	char left[48] = "";
 	bool bytes = has_suffix(series->name, "_bytes");
+	const char *rule = bytes ? "memory_leak"
+			   : strcmp(series->name, "process.threads") == 0
+			       ? "thread_leak"
+			       : "fd_leak";
 	uint64_t since = 0;
 
 	analyzer_leak_params(&a->config->analyzer, series->name, &params);
 	leak_update(&slot->u.leak, &params, now_usec, value);
+	leak_room(a, &slot->u.leak, series, now_usec, value, &params);
 	change = leak_gate(&slot->u.leak, &params, &r);
 	if (change == DETECT_NONE)
 		return;
-	leak_subject(series, subject, sizeof(subject));
+	leak_subject(series->name, series->labels, subject, sizeof(subject));
 	context_format_duration(r.duration_secs, dur, sizeof(dur));
 	format_series_value(series->name, value, now, sizeof(now));
 	rate[0] = '+';
 	format_rate(r.rate_per_sec, bytes ? NULL : "", rate + 1,
 		    sizeof(rate) - 1);
-	if (change == DETECT_FIRE)
+	if (r.exhaust_secs >= 0) {
+		const char *what = "memory";
+		double room;
+		char eta[24];
+
+		context_leak_room(a->registry, series->name, series->labels,
+				  value, &room, &what);
+
+		context_format_duration(r.exhaust_secs, eta, sizeof(eta));
+		snprintf(left, sizeof(left), ", %s exhausted in ~%s", what,
+			 eta);
+	}
+	if (change != DETECT_RESOLVE)
 		snprintf(summary, sizeof(summary),
-			 "%s %s for %s, r2=%.2f, now %s: it looks like a "
-			 "leak.", subject, rate, dur, r.r2, now);
+			 "%s %s for %s, r2=%.2f, now %s%s: it looks like a "
+			 "leak.", subject, rate, dur, r.r2, now, left);
 	else
 		snprintf(summary, sizeof(summary),
 			 "%s stopped growing (now %s).", subject, now);
 	/* The leak began with its growth run. */
-	if (change == DETECT_FIRE && r.duration_secs * 1e6 < (double)now_usec)
+	if (change != DETECT_RESOLVE &&
+	    r.duration_secs * 1e6 < (double)now_usec)
 		since = (uint64_t)now_usec - (uint64_t)(r.duration_secs * 1e6);
+	leak_remember(a, series, a->series_id, rule, change != DETECT_RESOLVE);
 	submit(a, &(struct alert_event){
-		.rule = bytes ? "memory_leak"
-			: strcmp(series->name, "process.threads") == 0
-				? "thread_leak"
-				: "fd_leak",
+		.rule = rule,
 		.series = series->name,
 		.labels = series->labels,
-		.severity = ALERT_WARNING,
-		.firing = change == DETECT_FIRE,
+		.severity = change != DETECT_RESOLVE && r.fast ? ALERT_CRITICAL
+							       : ALERT_WARNING,
+		.firing = change != DETECT_RESOLVE,
+		.renotify = change == DETECT_UPDATE,
 		.time_usec = (uint64_t)now_usec,
 		.since_usec = since,
 		.value = value,
 		.baseline = r.start_value,
 		.threshold = NAN,
-		.score = change == DETECT_FIRE ? r.r2 : 0,
-		.eta_secs = -1,
+		.score = change != DETECT_RESOLVE ? r.r2 : 0,
+		.eta_secs = change != DETECT_RESOLVE && r.exhaust_secs >= 0
+				    ? (int64_t)r.exhaust_secs
+				    : -1,
 		.summary = summary,
 		.count = 1,
 	});
@@ -1142,6 +1377,7 @@ void analyzer_evaluate(struct analyzer *a,
 	if (capacity > a->slot_count)
 		capacity = a->slot_count;
 	a->registry = registry;
+	leaks_gone(a, registry, now_usec);
 	for (size_t id = 0; id < capacity; id++) {
 		const struct metric_series *series = metrics_get(registry,
 								 (int)id);

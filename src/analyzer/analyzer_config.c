@@ -190,9 +190,14 @@ static const struct config_key analyzer_keys[] = {
 	  .description = "Time constant of the trend regression; long so that "
 			 "a nightly clean-up does not fake a fill-up." },
 	{ .name = "trend_min_span_secs", .type = CONFIG_FLOAT,
-	  .offset = A_KEY(trend_min_span_secs), .default_text = "1800.0",
+	  .offset = A_KEY(trend_min_span_secs), .default_text = "300.0",
 	  .minimum = 0, .maximum = 90 * 86400,
-	  .description = "History needed before the first forecast." },
+	  .description = "The least history a forecast stands on; past it, "
+			 "a forecast is made once the fit is good enough "
+			 "(12 points, slope at least 4 standard errors), so a "
+			 "noisy slow fill waits longer than a clean fast "
+			 "one. The fit covers the current regime only: it "
+			 "restarts when the samples leave its line." },
 	{ .name = "trend_horizon_secs", .type = CONFIG_FLOAT,
 	  .offset = A_KEY(trend_horizon_secs), .default_text = "86400.0",
 	  .minimum = 60, .maximum = 365 * 86400,
@@ -226,6 +231,19 @@ static const struct config_key analyzer_keys[] = {
 	  .offset = A_KEY(leak_min_relative), .default_text = "0.2",
 	  .minimum = 0, .maximum = 1000,
 	  .description = "Growth as a fraction of the starting value." },
+	{ .name = "leak_fast_horizon_secs", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(leak_fast_horizon_secs), .default_text = "3600.0",
+	  .minimum = 0, .maximum = 30 * 86400,
+	  .description = "Growth that exhausts what is left (available "
+			 "memory, the process's cgroup limit, its fd limit) "
+			 "sooner than this is urgent: reported critical once "
+			 "it has lasted leak_fast_min_duration_secs, whatever "
+			 "the slow criteria say; 0 turns this off." },
+	{ .name = "leak_fast_min_duration_secs", .type = CONFIG_FLOAT,
+	  .offset = A_KEY(leak_fast_min_duration_secs),
+	  .default_text = "120.0", .minimum = 10, .maximum = 86400,
+	  .description = "How long an urgent leak must have grown (linearly, "
+			 "leak_min_r2) before it is reported." },
 };
 
 const struct config_section analyzer_section = {

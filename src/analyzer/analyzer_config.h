@@ -96,6 +96,8 @@ struct analyzer_config {
 	double leak_min_growth_bytes;
 	double leak_min_growth_count;
 	double leak_min_relative;
+	double leak_fast_horizon_secs;
+	double leak_fast_min_duration_secs;
 
 	struct analyzer_override overrides[ANALYZER_OVERRIDE_MAX];
 	size_t override_count;

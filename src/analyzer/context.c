@@ -7,12 +7,16 @@
  */
 #include "analyzer/context.h"
 
+#include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 
 #include "collector/collector.h"
 #include "core/util.h"
@@ -102,31 +106,339 @@ int context_find_series(const struct metric_registry *registry,
 	return -1;
 }
 
+/* Least-squares slope of n samples (t in seconds); false when flat in t. */
+static bool slope_of(const double *t, const double *x, size_t n, double *slope)
+{
+	double st = 0, sx = 0, stt = 0, stx = 0, d;
+
+	if (n < 2)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		st += t[i];
+		sx += x[i];
+		stt += t[i] * t[i];
+		stx += t[i] * x[i];
+	}
+	d = (double)n * stt - st * st;
+	if (d <= 0)
+		return false;
+	*slope = ((double)n * stx - st * sx) / d;
+	return true;
+}
+
+#define FILL_SAMPLES_MAX 1024
+
+/*
+ * The samples of series id within window_secs of its newest, newest first,
+ * t in seconds before the newest (t <= 0); returns how many.
+ */
+static size_t window_samples(const struct metric_registry *registry, int id,
+			     double window_secs, double *t, double *x)
+{
+	int64_t newest_usec, time_usec;
+	size_t n = 0;
+	double value;
+
+	if (!metrics_value_back(registry, id, 0, &newest_usec, &value))
+		return 0;
+	for (size_t back = 0;
+	     n < FILL_SAMPLES_MAX &&
+	     metrics_value_back(registry, id, back, &time_usec, &value);
+	     back++) {
+		double age = (double)(newest_usec - time_usec) / 1e6;
+
+		if (age > window_secs)
+			break;
+		t[n] = -age;
+		x[n++] = value;
+	}
+	return n;
+}
+
 bool context_disk_fill_rate(const struct metric_registry *registry,
 			    const char *labels, double window_secs,
 			    double *bytes_per_sec)
 {
 	int id = context_find_series(registry, "disk.used_bytes", labels);
-	int64_t newest_usec, time_usec, oldest_usec = 0;
-	double newest, value, oldest = NAN;
+	double t[FILL_SAMPLES_MAX], x[FILL_SAMPLES_MAX], all, recent;
+	size_t n, k;
 
-	if (id < 0 ||
-	    !metrics_value_back(registry, id, 0, &newest_usec, &newest))
+	if (id < 0)
 		return false;
-	/* The oldest sample within the window: a rate over minutes, not one
-	 * interval's jitter. */
-	for (size_t back = 1;
-	     metrics_value_back(registry, id, back, &time_usec, &value);
-	     back++) {
-		if ((double)(newest_usec - time_usec) / 1e6 > window_secs)
-			break;
-		oldest = value;
-		oldest_usec = time_usec;
+	n = window_samples(registry, id, window_secs, t, x);
+	if (!slope_of(t, x, n, &all))
+		return false;
+	/*
+	 * The pace now, not the window's average: when the newest quarter
+	 * of the window (4 samples at least) disagrees with the whole by more
+	 * than a quarter, the fill changed pace (it began, sped up, slowed)
+	 * and the newest part is what the ETA must follow.
+	 */
+	for (k = 0; k < n && t[k] >= 0.25 * t[n - 1]; k++)
+		;
+	if (k < 4)
+		k = n < 4 ? n : 4;
+	if (slope_of(t, x, k, &recent) &&
+	    fabs(recent - all) > 0.25 * fabs(recent))
+		all = recent;
+	*bytes_per_sec = all;
+	return true;
+}
+
+static bool newest_of(const struct metric_registry *registry, const char *name,
+		      const char *labels, double *value)
+{
+	int id = context_find_series(registry, name, labels);
+	int64_t t;
+
+	return id >= 0 && metrics_value_back(registry, id, 0, &t, value);
+}
+
+/* Mount points in mountinfo escape blanks as octal (\040). */
+static void unescape_mount(char *path)
+{
+	char *out = path;
+
+	for (char *in = path; *in != '\0'; out++) {
+		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' &&
+		    in[2] >= '0' && in[2] <= '7' && in[3] >= '0' &&
+		    in[3] <= '7') {
+			*out = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 +
+				      (in[3] - '0'));
+			in += 4;
+		} else {
+			*out = *in++;
+		}
 	}
-	if (isnan(oldest) || newest_usec <= oldest_usec)
+	*out = '\0';
+}
+
+static struct context_tmpfs *tmpfs_entry(struct context_tmpfs_watch *watch,
+					 uint64_t dev)
+{
+	for (size_t i = 0; i < watch->count; i++)
+		if (watch->mounts[i].dev == dev)
+			return &watch->mounts[i];
+	if (watch->count == CONTEXT_TMPFS_MAX)
+		return NULL;
+	memset(&watch->mounts[watch->count], 0, sizeof(watch->mounts[0]));
+	watch->mounts[watch->count].dev = dev;
+	watch->mounts[watch->count].used = -1;
+	return &watch->mounts[watch->count++];
+}
+
+/* One pass over the tmpfs mounts (each superblock once, by device). */
+static void tmpfs_scan(struct context_tmpfs_watch *watch, int64_t now_usec)
+{
+	double secs = (double)(now_usec - watch->scan_usec) / 1e6;
+	char line[1024];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned major, minor;
+		char mount[512], *dash = strstr(line, " - ");
+		struct context_tmpfs *m;
+		struct statvfs st;
+		double used;
+
+		/* "36 35 0:29 / /run rw,nosuid - tmpfs tmpfs rw,size=..." */
+		if (dash == NULL || strncmp(dash, " - tmpfs ", 9) != 0 ||
+		    sscanf(line, "%*d %*d %u:%u %*s %511s", &major, &minor,
+			   mount) != 3)
+			continue;
+		unescape_mount(mount);
+		m = tmpfs_entry(watch, makedev(major, minor));
+		if (m == NULL || statvfs(mount, &st) != 0 || st.f_blocks == 0)
+			continue;
+		used = (double)(st.f_blocks - st.f_bfree) * (double)st.f_frsize;
+		if (m->used >= 0 && used > m->used && secs > 0) {
+			m->rate = (used - m->used) / secs;
+			m->grown_usec = now_usec;
+		}
+		m->used = used;
+		m->free = (double)st.f_bavail * (double)st.f_frsize;
+	}
+	fclose(f);
+	watch->scan_usec = now_usec;
+	watch->scans++;
+}
+
+bool context_tmpfs_bound(struct context_tmpfs_watch *watch, int64_t now_usec,
+			 double window_secs, double *rate, double *room)
+{
+	if (watch->scans == 0 || now_usec - watch->scan_usec >= 10000000)
+		tmpfs_scan(watch, now_usec);
+	*rate = *room = 0;
+	if (watch->scans < 2)
 		return false;
-	*bytes_per_sec =
-	    (newest - oldest) / ((double)(newest_usec - oldest_usec) / 1e6);
+	for (size_t i = 0; i < watch->count; i++) {
+		const struct context_tmpfs *m = &watch->mounts[i];
+
+		if (m->grown_usec == 0 ||
+		    (double)(now_usec - m->grown_usec) / 1e6 > window_secs)
+			continue;
+		*rate += m->rate;
+		*room += m->free;
+	}
+	return true;
+}
+
+/* The least-squares slope of series id over the newest window_secs. */
+static bool series_slope(const struct metric_registry *registry, int id,
+			 double window_secs, double *slope)
+{
+	double t[FILL_SAMPLES_MAX], x[FILL_SAMPLES_MAX];
+	size_t n = window_samples(registry, id, window_secs, t, x);
+
+	return slope_of(t, x, n, slope);
+}
+
+void context_cgroup_bound(const struct metric_registry *registry,
+			  struct context_cgroup_cache *cache, int64_t now_usec,
+			  double window_secs, double *rate, double *room)
+{
+	size_t capacity = metrics_capacity(registry);
+
+	if (cache->usec != 0 && now_usec - cache->usec < 10000000) {
+		*rate = cache->rate;
+		*room = cache->room;
+		return;
+	}
+	*rate = *room = 0;
+	for (size_t id = 0; id < capacity; id++) {
+		const struct metric_series *s = metrics_get(registry, (int)id);
+		double slope, used, max;
+		int64_t t;
+
+		if (s == NULL || !s->in_use ||
+		    strcmp(s->name, "cgroup.memory_bytes") != 0 ||
+		    !newest_of(registry, "cgroup.memory_max_bytes", s->labels,
+			       &max) ||
+		    !metrics_value_back(registry, (int)id, 0, &t, &used) ||
+		    !series_slope(registry, (int)id, window_secs, &slope))
+			continue;
+		/* Grown by a MiB at least over the window: a real fill. */
+		if (slope * window_secs < 1048576)
+			continue;
+		*rate += slope;
+		*room += fmax(0, max - used);
+	}
+	cache->usec = now_usec;
+	cache->rate = *rate;
+	cache->room = *room;
+}
+
+/* A cgroup file holding one number; "max" (v2) or a v1 "no limit" (close
+ * to 2^63) is infinite. */
+static double cgroup_number(const char *path)
+{
+	char text[64];
+	ssize_t n = read_file_into(AT_FDCWD, path, text, sizeof(text));
+	double v;
+
+	if (n <= 0)
+		return NAN;
+	if (strncmp(text, "max", 3) == 0)
+		return INFINITY;
+	v = strtod(text, NULL);
+	return v >= 9e18 ? INFINITY : v;
+}
+
+/*
+ * The least room any memory cgroup from the process's up to the root
+ * leaves (limit - usage); INFINITY without a limit, NAN when unreadable.
+ */
+static double cgroup_room(const char *pid)
+{
+	char path[600], line[512], group[400] = "", limit_file[40],
+				   usage_file[40], base[40];
+	double best = INFINITY;
+	bool found = false, v1 = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/cgroup", pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return NAN;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *first = strchr(line, ':'), *second;
+
+		if (first == NULL || (second = strchr(first + 1, ':')) == NULL)
+			continue;
+		second[strcspn(second, "\n")] = '\0';
+		*second = '\0';
+		/* A v1 memory hierarchy wins over the v2 "0::" line. */
+		if (strstr(first + 1, "memory") != NULL) {
+			snprintf(group, sizeof(group), "%s", second + 1);
+			found = v1 = true;
+		} else if (!v1 && strcmp(line, "0") == 0 && first[1] == '\0') {
+			snprintf(group, sizeof(group), "%s", second + 1);
+			found = true;
+		}
+	}
+	fclose(f);
+	if (!found)
+		return NAN;
+	snprintf(base, sizeof(base), "%s",
+		 v1 ? "/sys/fs/cgroup/memory" : "/sys/fs/cgroup");
+	snprintf(limit_file, sizeof(limit_file), "%s",
+		 v1 ? "memory.limit_in_bytes" : "memory.max");
+	snprintf(usage_file, sizeof(usage_file), "%s",
+		 v1 ? "memory.usage_in_bytes" : "memory.current");
+	for (;;) {
+		double limit, usage;
+		char *slash;
+
+		snprintf(path, sizeof(path), "%s%s/%s", base, group,
+			 limit_file);
+		limit = cgroup_number(path);
+		snprintf(path, sizeof(path), "%s%s/%s", base, group,
+			 usage_file);
+		usage = cgroup_number(path);
+		if (isfinite(limit) && isfinite(usage))
+			best = fmin(best, fmax(0, limit - usage));
+		slash = strrchr(group, '/');
+		if (slash == NULL || group[0] == '\0')
+			break;
+		*slash = '\0';
+	}
+	return best;
+}
+
+bool context_leak_room(const struct metric_registry *registry, const char *name,
+		       const char *labels, double value, double *room,
+		       const char **what)
+{
+	size_t length = strlen(name);
+	char pid[24];
+	double available;
+
+	if (strcmp(name, "process.fd_count") == 0) {
+		double used_percent;
+
+		if (!newest_of(registry, "process.fd_limit_used_percent",
+			       labels, &used_percent) ||
+		    used_percent <= 0)
+			return false;
+		*room = value * (100 / used_percent - 1);
+		*what = "fd limit";
+		return true;
+	}
+	if (length < 6 || strcmp(name + length - 6, "_bytes") != 0 ||
+	    !newest_of(registry, "memory.available_bytes", "", &available))
+		return false;
+	*room = available;
+	*what = "available memory";
+	if (labels_value(labels, "pid", pid, sizeof(pid))) {
+		double cgroup = cgroup_room(pid);
+
+		if (cgroup < available) {
+			*room = cgroup;
+			*what = "cgroup limit";
+		}
+	}
 	return true;
 }
 
@@ -286,15 +598,6 @@ static void format_fds(const struct collector_process *fds, size_t count,
 		add_line(buffer, size, used, "%s (pid %d, %s): %llu",
 			 fds[i].comm, (int)fds[i].pid, users[i],
 			 (unsigned long long)fds[i].fd_count);
-}
-
-static bool newest_of(const struct metric_registry *registry, const char *name,
-		      const char *labels, double *value)
-{
-	int id = context_find_series(registry, name, labels);
-	int64_t t;
-
-	return id >= 0 && metrics_value_back(registry, id, 0, &t, value);
 }
 
 static void format_disk_space(const struct metric_registry *registry,

@@ -41,7 +41,8 @@ int context_find_series(const struct metric_registry *registry,
 
 /*
  * Fill rate of a filesystem, in bytes per second, from its
- * disk.used_bytes ring over at most window_secs; false when unknown.
+ * disk.used_bytes ring: a least-squares slope over at most window_secs, or
+ * over its newest quarter when the pace changed; false when unknown.
  */
 bool context_disk_fill_rate(const struct metric_registry *registry,
 			    const char *labels, double window_secs,
@@ -58,6 +59,61 @@ size_t context_format(enum context_kind kind,
 		      const struct collector_top *top,
 		      const struct collector_process *fds, size_t fd_count,
 		      char *buffer, size_t size);
+
+/*
+ * The tmpfs mounts, rescanned (mountinfo + statvfs) at most every 10 s, for
+ * the bound on a memory forecast: what a filling tmpfs adds to memory stops
+ * at its size.
+ */
+#define CONTEXT_TMPFS_MAX 32
+
+struct context_tmpfs {
+	uint64_t dev;
+	double used, free;  /* bytes */
+	double rate;	    /* bytes/s at its last growth */
+	int64_t grown_usec; /* when it last grew, 0: never seen growing */
+};
+
+struct context_tmpfs_watch {
+	struct context_tmpfs mounts[CONTEXT_TMPFS_MAX];
+	size_t count;
+	int64_t scan_usec;
+	unsigned scans;
+};
+
+/*
+ * The tmpfs that grew within the last window_secs: their summed growth rate
+ * and free bytes. False until two scans have been compared (the caller
+ * waits rather than forecast without the bound).
+ */
+bool context_tmpfs_bound(struct context_tmpfs_watch *watch, int64_t now_usec,
+			 double window_secs, double *rate, double *room);
+
+/*
+ * The same for memory cgroups with a limit (cgroup.memory_max_bytes) whose
+ * usage grew over window_secs: their summed growth rate (least squares
+ * over the ring) and room to their limits, from the registry, recomputed
+ * at most every 10 s. A cgroup cannot take the host past its limit.
+ */
+struct context_cgroup_cache {
+	int64_t usec;
+	double rate, room;
+};
+
+void context_cgroup_bound(const struct metric_registry *registry,
+			  struct context_cgroup_cache *cache, int64_t now_usec,
+			  double window_secs, double *rate, double *room);
+
+/*
+ * What is left before a leaking series exhausts its resource: available
+ * memory, or less when the process's memory cgroup (v2 memory.max, v1
+ * memory.limit_in_bytes, the tightest of its ancestors) leaves less; for an
+ * fd count, its fd limit. Writes the bound's name ("available memory",
+ * "cgroup limit", "fd limit") to what. False when unknown.
+ */
+bool context_leak_room(const struct metric_registry *registry, const char *name,
+		       const char *labels, double value, double *room,
+		       const char **what);
 
 /* Helpers shared with the analyzer's sentences. */
 /* format_duration() of core/util.h, "never" when negative. */

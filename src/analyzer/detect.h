@@ -31,6 +31,8 @@ enum detect_transition {
 	DETECT_NONE,
 	DETECT_FIRE,    /* a new alert starts */
 	DETECT_RESOLVE, /* the alert's condition has cleared */
+	DETECT_UPDATE,  /* still firing, with news worth a new message (a
+			   forecast whose ETA halved) */
 };
 
 enum detect_transition threshold_update(struct threshold_state *state,
@@ -196,49 +198,92 @@ double anomaly_baseline(const struct anomaly_state *state);
 double anomaly_band(const struct anomaly_state *state,
 		    const struct anomaly_params *params);
 
-/* ---- trend: exponentially weighted least squares -> time to a limit ---- */
+/* ---- trend: weighted least squares over the recent fit -> time to a limit ---- */
 
 struct trend_params {
 	double span_secs;      /* time constant of the regression weights */
-	double min_span_secs;  /* need this much history before forecasting */
+	double min_span_secs;  /* the fit must cover at least this long */
 	double limit;          /* value at which the resource is exhausted */
 	double horizon_secs;   /* alert when the limit is closer than this */
+	double noise_floor;    /* smallest residual spread assumed (units) */
+	/*
+	 * A bound that applies before the limit: capped_slope of the slope
+	 * (units per second, a tmpfs filling inside memory) stops once it has
+	 * grown capped_room more units. 0 / 0: no bound.
+	 */
+	double capped_slope;
+	double capped_room;
 };
 
+/*
+ * The fit covers the current regime only: when the samples leave the line
+ * (a CUSUM on the standardised residuals), it restarts from the sample
+ * before, so a flat past does not dilute a fill-up that just began.
+ */
 struct trend_state {
 	int64_t origin_usec; /* times are seconds since this, for precision */
-	int64_t first_usec, last_usec;
+	int64_t first_usec, last_usec; /* the current fit's first and newest */
 	double sw, sw2, st, sx, stt, stx, sxx; /* weighted sums, t in s */
+	double sp, sdd, sdu, suu; /* successive differences: pairs, dx², dx·dt,
+				     dt² (for the residuals' autocorrelation) */
+	double cusum_high, cusum_low;
 	double last_value;
+	double announced_eta; /* ETA last said (fire or update), s */
+	bool fell;            /* the fit restarted on a drop */
 	bool firing;
 };
 
 struct trend_forecast {
 	double slope;      /* units per second */
-	double slope_err;  /* standard error of the slope */
-	double level;      /* fitted value now */
+	double slope_err;  /* standard error of the slope, autocorrelation
+			      included */
+	double level;      /* fitted value at the newest sample */
+	double level_err;
 	double r2;
-	double eta_secs;   /* to the limit at this slope, or -1 */
-	double eta_low, eta_high; /* at slope +- 2 standard errors, or -1 */
+	double rho;        /* lag-1 autocorrelation of the residuals */
+	double fit_secs;   /* how long the fit covers */
+	double eta_secs;   /* from the newest sample to the limit, or -1 */
+	double eta_low, eta_high; /* the ETA's ~95% range (high -1: no end) */
 };
 
 void trend_init(struct trend_state *state);
 void trend_update(struct trend_state *state, const struct trend_params *params,
 		  int64_t time_usec, double value);
-/* False until min_span_secs of history with a usable fit. */
+/* False until the fit has enough points over min_span_secs. */
 bool trend_forecast(const struct trend_state *state,
 		    const struct trend_params *params, struct trend_forecast *out);
+/*
+ * Fires when the limit is closer than the horizon with a good enough fit
+ * (slope at least 4 standard errors); DETECT_UPDATE when the ETA has halved
+ * since it was last said; resolves when the series fell or the fit shows the
+ * limit out of reach.
+ */
 enum detect_transition trend_gate(struct trend_state *state,
 				  const struct trend_params *params,
 				  struct trend_forecast *out);
+/*
+ * Seconds until gap more units are covered at slope, of which capped_slope
+ * stops after capped_room units; -1 when never.
+ */
+double trend_capped_eta(double gap, double slope, double capped_slope,
+			double capped_room);
 
-/* ---- leak: sustained, linear, long and large growth ---- */
+/* ---- leak: sustained linear growth, urgent when it exhausts soon ---- */
 
 struct leak_params {
 	double min_duration_secs; /* growth observed at least this long */
 	double min_r2;            /* goodness of the linear fit */
 	double min_growth;        /* absolute growth over the fit (bytes, fds) */
 	double min_relative;      /* growth as a fraction of the start value */
+	/*
+	 * The fast path: growth that exhausts room (what is left: available
+	 * memory, the cgroup's limit, the fd limit; NAN when unknown) sooner
+	 * than fast_horizon_secs is reported once it has lasted
+	 * fast_min_duration_secs, whatever the slow criteria say.
+	 */
+	double fast_horizon_secs;
+	double fast_min_duration_secs;
+	double room;
 };
 
 /*
@@ -250,7 +295,12 @@ struct leak_state {
 	double n, st, sx, stt, stx, sxx; /* x relative to start_value */
 	double start_value, peak_value;
 	int64_t start_usec, last_usec, peak_usec;
-	bool firing;   /* must stay last: a new run keeps it */
+	/* From here on the fields survive a new run. */
+	bool firing;
+	bool fast;              /* the firing alert is an urgent one */
+	int64_t fired_run_usec; /* start of the run that fired */
+	double room;            /* the analyzer's last look at the room */
+	int64_t room_usec;
 };
 
 struct leak_report {
@@ -259,6 +309,8 @@ struct leak_report {
 	double duration_secs;
 	double growth;
 	double start_value, value;
+	double exhaust_secs;  /* room / rate, or -1 when unknown or never */
+	bool fast;            /* exhaustion within fast_horizon_secs */
 };
 
 void leak_init(struct leak_state *state);
@@ -266,6 +318,10 @@ void leak_update(struct leak_state *state, const struct leak_params *params,
 		 int64_t time_usec, double value);
 bool leak_check(const struct leak_state *state,
 		const struct leak_params *params, struct leak_report *out);
+/*
+ * Fires on a leak (fast or slow), DETECT_UPDATE when a slow one turns fast,
+ * resolves when the growth run that fired is over (memory freed, plateau).
+ */
 enum detect_transition leak_gate(struct leak_state *state,
 				 const struct leak_params *params,
 				 struct leak_report *out);

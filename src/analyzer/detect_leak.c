@@ -4,6 +4,9 @@
  * run started, or a long plateau, starts a new run, so a process that warms
  * its caches and then stays flat is never reported, while one that keeps
  * growing steadily is, once slope, r², duration and absolute growth all pass.
+ * Urgency comes from the time to exhaustion (room over rate): growth that
+ * exhausts memory within fast_horizon_secs is reported after minutes, not
+ * the hour a slow leak must last.
  */
 #include "analyzer/detect.h"
 
@@ -28,7 +31,7 @@ static void run_start(struct leak_state *state, int64_t time_usec,
 void leak_update(struct leak_state *state, const struct leak_params *params,
 		 int64_t time_usec, double value)
 {
-	double t, run_secs, flat_secs;
+	double t, run_secs, flat_secs, patience;
 
 	if (!isfinite(value))
 		return;
@@ -36,15 +39,18 @@ void leak_update(struct leak_state *state, const struct leak_params *params,
 		run_start(state, time_usec, value);
 	run_secs = (double)(time_usec - state->start_usec) / 1e6;
 	flat_secs = (double)(time_usec - state->peak_usec) / 1e6;
+	/* A fast leak that stops growing is over sooner than a slow one. */
+	patience = state->firing && state->fast
+			   ? fmax(60, 0.5 * params->fast_min_duration_secs)
+			   : 0.25 * params->min_duration_secs;
 	/*
 	 * Freed memory (back below the middle of the run) or no new peak for
-	 * a quarter of the run and of the minimum duration: this run is over.
+	 * a quarter of the run and the patience: this run is over.
 	 */
 	if (value < state->start_value ||
 	    value < state->peak_value -
 			    0.5 * (state->peak_value - state->start_value) ||
-	    (flat_secs > 0.25 * run_secs &&
-	     flat_secs > 0.25 * params->min_duration_secs))
+	    (flat_secs > 0.25 * run_secs && flat_secs > patience))
 		run_start(state, time_usec, value);
 	t = (double)(time_usec - state->origin_usec) / 1e6;
 	state->n += 1;
@@ -69,8 +75,10 @@ bool leak_check(const struct leak_state *state,
 		const struct leak_params *params, struct leak_report *out)
 {
 	double stt, stx, sxx, slope;
+	bool slow;
 
 	memset(out, 0, sizeof(*out));
+	out->exhaust_secs = -1;
 	if (state->n < 5)
 		return false;
 	stt = state->stt - state->st * state->st / state->n;
@@ -85,10 +93,22 @@ bool leak_check(const struct leak_state *state,
 	out->growth = slope * out->duration_secs;
 	out->start_value = state->start_value;
 	out->value = state->peak_value;
-	return slope > 0 && out->r2 >= params->min_r2 &&
-	       out->duration_secs >= params->min_duration_secs &&
+	if (slope <= 0 || out->r2 < params->min_r2)
+		return false;
+	if (isfinite(params->room))
+		out->exhaust_secs = fmax(0, params->room) / slope;
+	/*
+	 * Fast: it lasted the short minimum and has eaten a visible part of
+	 * the room (1%), so quantisation of a tiny series does not count.
+	 */
+	out->fast = out->exhaust_secs >= 0 &&
+		    out->exhaust_secs <= params->fast_horizon_secs &&
+		    out->duration_secs >= params->fast_min_duration_secs &&
+		    out->growth >= 0.01 * params->room;
+	slow = out->duration_secs >= params->min_duration_secs &&
 	       out->growth >= params->min_growth &&
 	       out->growth >= params->min_relative * fabs(state->start_value);
+	return out->fast || slow;
 }
 
 enum detect_transition leak_gate(struct leak_state *state,
@@ -99,13 +119,21 @@ enum detect_transition leak_gate(struct leak_state *state,
 
 	if (!state->firing && leaking) {
 		state->firing = true;
+		state->fast = out->fast;
+		state->fired_run_usec = state->start_usec;
 		return DETECT_FIRE;
 	}
+	if (!state->firing)
+		return DETECT_NONE;
 	/* Resolved when the run that fired is over (memory freed, plateau). */
-	if (state->firing && !leaking &&
-	    out->duration_secs < params->min_duration_secs) {
+	if (state->start_usec != state->fired_run_usec) {
 		state->firing = false;
+		state->fast = false;
 		return DETECT_RESOLVE;
+	}
+	if (leaking && out->fast && !state->fast) {
+		state->fast = true;
+		return DETECT_UPDATE;
 	}
 	return DETECT_NONE;
 }

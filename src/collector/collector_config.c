@@ -147,12 +147,17 @@ static const struct config_key process_keys[] = {
 	  .default_text = "20", .minimum = 0, .maximum = 200,
 	  .description = "How many long-running processes (largest RSS "
 			 "first) get their own RSS, descriptor and thread "
-			 "series for leak detection." },
+			 "series for leak detection. A process more than "
+			 "twice the size of the smallest watched one takes "
+			 "its slot." },
 	{ .name = "long_running_secs", .type = CONFIG_INTEGER,
 	  .offset = offsetof(struct process_collector_config,
 			     long_running_secs),
-	  .default_text = "600", .minimum = 0, .maximum = 30 * 86400,
-	  .description = "Age from which a process counts as long-running." },
+	  .default_text = "120", .minimum = 0, .maximum = 30 * 86400,
+	  .description = "Age from which a process counts as long-running "
+			 "(start-up is over): with the 2-minute fast leak "
+			 "fit, a leak that exhausts memory within the hour is "
+			 "reported within 5 minutes of the process's start." },
 	{ .name = "max_processes", .type = CONFIG_INTEGER,
 	  .offset = offsetof(struct process_collector_config, max_processes),
 	  .default_text = "8192", .minimum = 64, .maximum = 1048576,

@@ -561,6 +561,37 @@ static double read_uptime(struct process_state *s,
 	return collect_parse_decimal(&p, &uptime) ? uptime : -1;
 }
 
+/*
+ * The watch follows the largest processes: an unwatched candidate more than
+ * twice the size of the smallest watched process takes its slot (the sweep
+ * below retires the evicted one's series), so a process that grows fast is
+ * watched even when every slot was taken at start-up. Candidates come
+ * largest first; those that fit in free slots need no eviction.
+ */
+static void evict_smaller(struct process_state *s,
+			  struct collect_context *ctx, size_t used)
+{
+	size_t free_slots = s->watch_count - watched_in_use(s);
+
+	for (size_t i = free_slots; i < used; i++) {
+		struct watched *smallest = NULL;
+
+		for (size_t k = 0; k < s->watched.capacity; k++) {
+			struct watched *w =
+			    (struct watched *)collect_entity_at(&s->watched, k);
+
+			if (w->head.used && w->head.seen_tick == ctx->tick &&
+			    (smallest == NULL ||
+			     w->info.rss_bytes < smallest->info.rss_bytes))
+				smallest = w;
+		}
+		if (smallest == NULL ||
+		    s->candidates[i].rss_bytes <= 2 * smallest->info.rss_bytes)
+			break;
+		smallest->head.seen_tick = 0;
+	}
+}
+
 /* Fills free watch slots with the largest long-running processes. */
 static void adopt_candidates(struct process_state *s,
 			     struct collect_context *ctx, size_t used)
@@ -844,6 +875,7 @@ static void process_collect(void *data, struct collect_context *ctx)
 		 top_rss_used < s->top_count ? top_rss_used : s->top_count,
 		 false);
 	take_snapshot(s, ctx, top_cpu_used, top_rss_used, seconds);
+	evict_smaller(s, ctx, candidates_used);
 	collect_entity_sweep(ctx, &s->watched);
 	adopt_candidates(s, ctx, candidates_used);
 	emit_watched(s, ctx);

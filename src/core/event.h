@@ -47,6 +47,9 @@ struct alert_event {
 	const char *labels;     /* canonical "mount=/", or "" */
 	enum alert_severity severity;
 	bool firing;            /* false: the condition has cleared */
+	/* Still firing, with news worth a new message under the same alert
+	 * (a forecast whose ETA halved); a plain repeat stays silent. */
+	bool renotify;
 	enum alert_nature nature;
 	uint64_t time_usec;     /* CLOCK_REALTIME when observed */
 	/* CLOCK_REALTIME when the condition began (a threshold's breach

@@ -29,7 +29,7 @@
 
 static const struct leak_params synthetic = {
 	.min_duration_secs = 3600, .min_r2 = 0.9,
-	.min_growth = 64 * MIB, .min_relative = 0.2,
+	.min_growth = 64 * MIB, .min_relative = 0.2, .room = NAN,
 };
 
 static int feed(double (*f)(int minute), int minutes, struct leak_report *r)
@@ -91,6 +91,52 @@ static void test_plateau_sawtooth_reset_not_reported(void **state)
 	assert_int_equal(feed(warm_then_plateau, 12 * 60, &r), 0);
 	assert_int_equal(feed(gc_sawtooth, 12 * 60, &r), 0);
 	assert_int_equal(feed(counter_reset, 12 * 60, &r), 0);
+}
+
+
+/*
+ * Urgency from the time to exhaustion: 4 MiB/s against 2 GiB of room
+ * (~8.5 min) is reported after the 2-minute minimum, flagged fast, with
+ * the time to exhaustion; the same leak with 1 TiB of room waits for the
+ * slow criteria; a leak that stops growing resolves.
+ */
+static void test_fast_leak_reported_within_minutes(void **state)
+{
+	struct leak_params p = synthetic;
+	struct leak_state s;
+	struct leak_report r;
+	int fired_at = -1, resolved_at = -1;
+
+	(void)state;
+	p.fast_horizon_secs = 3600;
+	p.fast_min_duration_secs = 120;
+	p.room = 2048 * MIB;
+	leak_init(&s);
+	for (int t = 0; t < 900; t += 10) {
+		double v = 100 * MIB + 4 * MIB * (t < 400 ? t : 400) +
+			   MIB * sin(t * 0.1);
+		enum detect_transition change;
+
+		leak_update(&s, &p, (int64_t)t * SEC, v);
+		change = leak_gate(&s, &p, &r);
+		if (change == DETECT_FIRE) {
+			fired_at = t;
+			assert_true(r.fast);
+			assert_true(fabs(r.exhaust_secs - 512) < 0.1 * 512);
+		}
+		if (change == DETECT_RESOLVE)
+			resolved_at = t;
+	}
+	assert_true(fired_at >= 120 && fired_at <= 300);
+	assert_true(resolved_at > 400 && resolved_at <= 600);
+
+	p.room = 1024 * 1024 * MIB;
+	leak_init(&s);
+	for (int t = 0; t < 900; t += 10) {
+		leak_update(&s, &p, (int64_t)t * SEC, 100 * MIB + 4 * MIB * t);
+		assert_int_not_equal(leak_gate(&s, &p, &r), DETECT_FIRE);
+	}
+	assert_false(r.fast);
 }
 
 /* ---- a real process, watched through /proc ---- */
@@ -241,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_steady_leak_reported_with_rate),
 		cmocka_unit_test(test_plateau_sawtooth_reset_not_reported),
 		cmocka_unit_test(test_real_leaking_process_is_reported),
+		cmocka_unit_test(test_fast_leak_reported_within_minutes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -194,6 +194,48 @@ static void test_dedup_repeat_and_escalation(void **state)
 	pipeline_free(p);
 }
 
+/*
+ * A forecast whose ETA halved says so again (renotify): a new message under
+ * the same alert, with the new sentence; a plain repeat stays silent.
+ */
+static void test_renotify_sends_the_news(void **state)
+{
+	struct pipeline_settings s = base_settings();
+	struct pipeline *p;
+	struct alert_event e = {
+		.rule = "disk_full_forecast", .series = "disk.used_percent",
+		.labels = "mount=/", .severity = ALERT_WARNING, .firing = true,
+		.time_usec = T0, .value = 80, .baseline = NAN, .threshold = 100,
+		.eta_secs = 4000, .summary = "full in ~1h 6m",
+	};
+
+	(void)state;
+	s.group_wait_usec = 0;
+	s.repeat_usec = 3600 * SEC;
+	p = make(&s);
+	assert_int_equal(pipeline_submit(p, &e, T0), 0);
+	pipeline_tick(p, T0);
+	assert_int_equal(captured_count, 1);
+	e.time_usec = T0 + 60 * SEC;
+	assert_int_equal(pipeline_submit(p, &e, T0 + 60 * SEC), 0);
+	pipeline_tick(p, T0 + 60 * SEC);
+	assert_int_equal(captured_count, 1);
+	e.time_usec = T0 + 2000 * SEC;
+	e.eta_secs = 2000;
+	e.summary = "full in ~33m, down from ~1h 6m";
+	e.renotify = true;
+	assert_int_equal(pipeline_submit(p, &e, T0 + 2000 * SEC), 0);
+	pipeline_tick(p, T0 + 2000 * SEC);
+	assert_int_equal(captured_count, 2);
+	assert_int_equal(captured[1].alerts[0].kind, ALERT_KIND_REPEAT);
+	assert_string_equal(captured[1].alerts[0].summary,
+			    "full in ~33m, down from ~1h 6m");
+	assert_int_equal(captured[1].alerts[0].eta_secs, 2000);
+	assert_int_equal(captured[1].alerts[0].started_usec,
+			 captured[0].alerts[0].started_usec);
+	pipeline_free(p);
+}
+
 static void test_resolved_with_duration(void **state)
 {
 	struct pipeline_settings s = base_settings();
@@ -717,6 +759,7 @@ int main(void)
 	    cmocka_unit_test(test_group_wait_then_one_message),
 	    cmocka_unit_test(test_lone_critical_goes_out_within_seconds),
 	    cmocka_unit_test(test_dedup_repeat_and_escalation),
+	    cmocka_unit_test(test_renotify_sends_the_news),
 	    cmocka_unit_test(test_resolved_with_duration),
 	    cmocka_unit_test(test_since_is_when_the_condition_began),
 	    cmocka_unit_test(test_blip_inside_group_wait_is_kept_in_history),

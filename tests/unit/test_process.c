@@ -65,6 +65,37 @@ static void test_counts_and_watch(void **state)
 	fixture_close(&f);
 }
 
+/*
+ * The watch follows the largest processes: with one slot, taken by pid 1,
+ * the worker gets it once it is more than twice pid 1's size (a fast
+ * leak is watched even when the slots were all taken at start-up).
+ */
+static void test_watch_follows_the_largest(void **state)
+{
+	struct fixture f;
+	double v;
+
+	(void)state;
+	fixture_open(&f, "linux-6.18-kvm", "process");
+	f.config->collectors.process.long_running_secs = 0;
+	f.config->collectors.process.watch_count = 1;
+	fixture_write(&f, "proc/4242/stat", WORKER_STAT(60, 500, 1000));
+	assert_int_equal(fixture_start(&f), 0);
+	fixture_tick(&f);
+	assert_false(fixture_value(&f, "process.rss_bytes", WORKER_LABELS,
+				   &v));
+	/* 3921 pages for pid 1: 5000 is not enough, 9000 is. */
+	fixture_write(&f, "proc/4242/stat", WORKER_STAT(60, 500, 5000));
+	fixture_tick(&f);
+	assert_false(fixture_value(&f, "process.rss_bytes", WORKER_LABELS,
+				   &v));
+	fixture_write(&f, "proc/4242/stat", WORKER_STAT(60, 500, 9000));
+	fixture_tick(&f);
+	assert_true(fixture_value(&f, "process.rss_bytes", WORKER_LABELS, &v));
+	assert_float_equal(v, 9000.0 * sysconf(_SC_PAGESIZE), 1e-6);
+	fixture_close(&f);
+}
+
 static void test_cpu_percent_and_pid_reuse(void **state)
 {
 	struct fixture f;
@@ -267,6 +298,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_and_watch),
+		cmocka_unit_test(test_watch_follows_the_largest),
 		cmocka_unit_test(test_cpu_percent_and_pid_reuse),
 		cmocka_unit_test(test_top_snapshot_for_alerts),
 		cmocka_unit_test(test_all_pids_found_again),
