@@ -132,11 +132,11 @@ enum cpu_rule {
 };
 
 /*
- * The saved-state layout of version 1 (the slot before the daily profile):
- * a blob that says this loads; the profile, beside the slot, never changes
- * the slot's size.
+ * The saved-state layout (the slot's size, the daily profile beside it
+ * never changes that): a blob that says this loads. 312 was the layout
+ * before the forecast's fit state grew; such blobs start cold, once.
  */
-#define SLOT_LAYOUT_V1 312
+#define SLOT_LAYOUT_V1 360
 _Static_assert(sizeof(struct series_slot) == SLOT_LAYOUT_V1,
 	       "struct series_slot changed size: saved states would no longer "
 	       "load; bump the blob format instead");
