@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -534,10 +536,19 @@ int privilege_drop_all(void)
 
 	if (r < 0)
 		return r;
-	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_apply(CAPNG_SELECT_BOTH) < 0) {
-		log_error("cannot drop every capability");
-		return -EPERM;
+	/* Every set emptied by capset(2) itself: libcap-ng 0.8's apply
+	 * refuses here (the bounding set, handled above, cannot be applied
+	 * without CAP_SETPCAP), 0.7.9's does not; the syscall is the same on
+	 * every release. */
+	{
+		struct __user_cap_header_struct header = {
+		    .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+		struct __user_cap_data_struct data[2];
+
+		memset(data, 0, sizeof(data));
+		if (syscall(SYS_capset, &header, data) < 0)
+			return log_error_errno(errno,
+					       "cannot drop every capability");
 	}
 	r = set_no_new_privs();
 	if (r < 0)

@@ -19,10 +19,14 @@
 
 static void make_request(struct outgoing *out)
 {
+	static const char body[] = "Subject: x\r\n\r\nbody\0with a NUL";
+
 	memset(out, 0, sizeof(*out));
 	out->channel = CHANNEL_EMAIL;
 	out->url = strdup("smtps://mail.example:465");
-	out->body = strdup("Subject: x\r\n\r\nbody\0with a NUL");
+	out->body = malloc(sizeof(body)); /* strdup would stop at the NUL */
+	assert_non_null(out->body);
+	memcpy(out->body, body, sizeof(body));
 	out->body_length = 27;
 	out->headers[out->header_count++] = strdup("X-A: 1");
 	out->mail_from = strdup("agent@example");
