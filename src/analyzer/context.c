@@ -625,10 +625,15 @@ static void format_disk_space(const struct metric_registry *registry,
 		return;
 	rate[0] = per_sec > 0 ? '+' : '\0';
 	format_rate(per_sec, NULL, rate + (per_sec > 0), sizeof(rate) - 1);
-	if (per_sec > 0) {
+	/* A rate that would take over a year (rounding noise, a few bytes
+	 * an hour) gives no ETA worth reading. */
+	if (per_sec > 0 && free_bytes / per_sec < 365.0 * 86400) {
 		context_format_duration(free_bytes / per_sec, eta, sizeof(eta));
 		add_line(buffer, size, used, "Filling at %s: full in ~%s", rate,
 			 eta);
+	} else if (per_sec > 0) {
+		add_line(buffer, size, used,
+			 "Filling at %s: not full within a year", rate);
 	} else {
 		add_line(buffer, size, used, "Not filling now (%s)", rate);
 	}

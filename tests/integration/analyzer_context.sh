@@ -123,7 +123,14 @@ check "at 31% full the tmpfs is under its 90% limit: no alert" \
 # The same mount's limit lowered to 30% by a reload: re-matched at once.
 write_agent_config 30
 kill -HUP "$DAEMON_PID"
-dd if=/dev/zero of="$mnt/fill.more" bs=256K count=1 status=none
+# Still filling when it alerts (64 KiB every half second, 4 MiB at most),
+# so the alert has a fill rate and an ETA to give.
+( for i in $(seq 64); do
+	dd if=/dev/zero of="$mnt/fill.more.$i" bs=64K count=1 status=none
+	sleep 0.5
+done ) &
+refill=$!
+TEST_PIDS+=("$refill")
 check "after the reload the tmpfs alerts at its new 30% limit" \
 	wait_for 30 alert_where "a['rule'] == 'disk_percent' and a['labels'].get('mount') == '$mnt'"
 check "the disk alert gives used, free and total bytes" \
@@ -131,6 +138,8 @@ check "the disk alert gives used, free and total bytes" \
 check "and the fill rate and ETA" \
 	alert_where "a['rule'] == 'disk_percent' and 'Filling at +' in (a['detail'] or '') and 'full in ~' in a['detail'] and a['eta_secs'] is not None and a['eta_secs'] > 0"
 show_alert disk_percent
+kill "$refill" 2>/dev/null
+wait "$refill" 2>/dev/null
 
 check "the leaking process raises a leak alert naming it" \
 	wait_for 90 alert_where "a['rule'] == 'memory_leak' and 'ctxleaker' in a['summary']"
