@@ -222,8 +222,22 @@ static void launcher_stop(struct delivery *d)
 	    sd_compat_event_source_disable_unref(d->launcher_exit);
 	close(d->launcher_fd); /* it exits on EOF */
 	d->launcher_fd = -1;
-	if (d->launcher_pid > 0)
+	/* Within the stop budget: a launcher that has not gone after 1 s
+	 * (stuck, or a runtime's exit hook denied by its filter) is killed,
+	 * so the daemon's stop never hangs on it. */
+	for (int i = 0; d->launcher_pid > 0 && i < 100; i++) {
+		if (waitpid(d->launcher_pid, NULL, WNOHANG) != 0) {
+			d->launcher_pid = 0;
+			break;
+		}
+		usleep(10 * 1000);
+	}
+	if (d->launcher_pid > 0) {
+		log_warning("delivery launcher %d did not end; killed",
+			    (int)d->launcher_pid);
+		kill(d->launcher_pid, SIGKILL);
 		waitpid(d->launcher_pid, NULL, 0);
+	}
 	d->launcher_pid = 0;
 	launcher_running = false;
 }
