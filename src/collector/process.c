@@ -261,13 +261,32 @@ bool collector_parse_pid_stat(const char *text, struct collector_pid_stat *out)
 	if (*p == '\0')
 		return false;
 	p++;
-	/* Fields 4.. (ppid = field[0]); some may be negative (tty_nr). */
+	/*
+	 * Fields 4.. (ppid = field[0]); some may be negative (tty_nr). Read
+	 * inline, every pid every tick: a number of up to 18 digits cannot
+	 * overflow; a longer one goes through collect_parse_i64's checks.
+	 */
 	for (int i = 0; i < 21; i++) {
+		const char *start;
 		int64_t signed_value;
+		uint64_t v = 0;
+		bool negative;
 
-		if (!collect_parse_i64(&p, &signed_value))
-			return false;
-		field[i] = (uint64_t)signed_value;
+		while (*p == ' ')
+			p++;
+		negative = *p == '-';
+		start = p + negative;
+		for (p = start; (unsigned)(*p - '0') <= 9; p++)
+			v = v * 10 + (unsigned)(*p - '0');
+		if (p == start || p - start > 18) {
+			p = start - negative;
+			if (!collect_parse_i64(&p, &signed_value))
+				return false;
+			v = (uint64_t)signed_value;
+		} else if (negative) {
+			v = 0 - v; /* two's complement, as the cast gives */
+		}
+		field[i] = v;
 	}
 	/* field[i] is stat field i + 4 */
 	out->cpu_ticks = field[10] + field[11]; /* utime + stime */
