@@ -20,7 +20,10 @@
  *
  * A writer appending line by line would cost a wake-up per line: after an
  * inotify event the source waits COALESCE_USEC (events stay queued), then
- * reads everything that came meanwhile in one pass.
+ * reads everything that came meanwhile in one pass. While writes keep
+ * coming it stays on that timer, one wake-up a period (not two: the event's
+ * and the timer's); a period without events hands back to inotify. A read
+ * shorter than asked is the end of a regular file: no second read for 0.
  *
  * Memory is reserved at start from max_files: the tables (followed files,
  * loaded cursors) and two line buffers of max_line_bytes per slot (current
@@ -228,6 +231,9 @@ static bool stream_read(struct file_source *source, struct tailed_file *file,
 		line_reader_feed(&stream->reader, source->chunk, (size_t)n,
 				 on_line, &target);
 		source->dirty = true;
+		/* Short: the end (a later write queues another event). */
+		if (n < CHUNK_BYTES)
+			return true;
 	}
 	return true;
 }
@@ -516,11 +522,12 @@ static int on_coalesced(sd_event_source *event_source, uint64_t usec,
 {
 	struct file_source *source = data;
 	char buffer[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool rescan = false;
+	bool rescan = false, any = false;
 	ssize_t n;
 
 	(void)event_source, (void)usec;
 	while ((n = read(source->inotify_fd, buffer, sizeof(buffer))) > 0) {
+		any = true;
 		for (char *p = buffer; p < buffer + n;) {
 			const struct inotify_event *event = (const void *)p;
 
@@ -529,11 +536,26 @@ static int on_coalesced(sd_event_source *event_source, uint64_t usec,
 				rescan = true;
 			p += sizeof(*event) + event->len;
 		}
+		/* Room was left for the largest event: the queue is empty. */
+		if ((size_t)n <= sizeof(buffer) - sizeof(struct inotify_event) -
+				     NAME_MAX - 1)
+			break;
+	}
+	if (!any) {
+		/*
+		 * A quiet period: back to waiting on inotify (level-triggered,
+		 * so an event queued since the read wakes the loop at once).
+		 */
+		sd_event_source_set_enabled(source->io, SD_EVENT_ON);
+		return 0;
 	}
 	if (rescan)
 		scan_globs(source, false);
 	process(source);
-	sd_event_source_set_enabled(source->io, SD_EVENT_ON);
+	/* Writes are coming: the next look is a period from now. */
+	sd_event_source_set_time(source->coalesce,
+				 now_monotonic_usec() + COALESCE_USEC);
+	sd_event_source_set_enabled(source->coalesce, SD_EVENT_ONESHOT);
 	return 0;
 }
 
