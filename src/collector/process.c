@@ -343,17 +343,16 @@ static void top_insert(struct process_info *top, size_t n, size_t *used,
 	(*used)++;
 }
 
+/* Asked for every pid every tick: the slots ever used, read in place. */
 static struct watched *find_watched(struct process_state *s, int32_t pid,
 				    uint64_t start_ticks)
 {
-	for (size_t i = 0; i < s->watched.capacity; i++) {
-		struct watched *w =
-		    (struct watched *)collect_entity_at(&s->watched, i);
+	struct watched *w = s->watched.items;
 
-		if (w->head.used && w->pid == pid &&
+	for (size_t i = 0; i < s->watched.limit; i++, w++)
+		if (w->pid == pid && w->head.used &&
 		    w->start_ticks == start_ticks)
 			return w;
-	}
 	return NULL;
 }
 
