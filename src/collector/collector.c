@@ -588,17 +588,20 @@ void collect_skip_spaces(const char **p)
 
 bool collect_parse_u64(const char **p, uint64_t *value)
 {
-	const char *s = *p;
+	const char *s = *p, *start;
 	uint64_t v = 0;
 
-	collect_skip_spaces(&s);
-	if (*s < '0' || *s > '9')
-		return false;
+	while (*s == ' ' || *s == '\t')
+		s++;
 	/* 19 digits cannot overflow: the check is for the 20th and on. */
-	for (const char *start = s; *s >= '0' && *s <= '9'; s++) {
+	for (start = s; (unsigned)(*s - '0') <= 9 && s - start < 19; s++)
+		v = v * 10 + (unsigned)(*s - '0');
+	if (s == start)
+		return false;
+	for (; (unsigned)(*s - '0') <= 9; s++) {
 		unsigned digit = (unsigned)(*s - '0');
 
-		if (s - start >= 19 && v > (UINT64_MAX - digit) / 10)
+		if (v > (UINT64_MAX - digit) / 10)
 			return false;
 		v = v * 10 + digit;
 	}
