@@ -124,11 +124,11 @@ enum anomaly_cause {
  * daily peak, which the profile expects, stays quiet.
  *
  * It also remembers, per hour of the day, how high and low the hour
- * usually reaches on recent days (routine_high/low: each day's extremes,
- * folded in when the next UTC day begins, weigh half) and the current day's
- * so far (today_high/low): a nightly job's spike that comes at 3:05 one day
- * and 3:35 the next is routine for that hour, and stays an anomaly at any
- * other hour.
+ * usually reaches on recent days (routine_high/low: each day's extremes in
+ * the hour and the hours beside it, folded in when the next UTC day begins,
+ * weigh half) and the current day's so far (today_high/low): a nightly job's
+ * spike that comes at 3:05 one day and 3:35 the next is routine for that hour,
+ * and stays an anomaly at any other hour.
  *
  * SEASON_STATE_BYTES (asserted): 288 buckets x (4-byte float level + 2-byte
  * count) + 24 hourly spreads + 4 x 24 hourly extremes (floats) + 80 bytes of

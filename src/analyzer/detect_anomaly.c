@@ -323,20 +323,40 @@ static int64_t season_day(int64_t time_usec)
 }
 
 /*
- * A new UTC day: the hour's usual extremes move half way to the day's (a
- * job that runs every night keeps them where it reaches; one odd day is
+ * A new UTC day: each hour's usual extremes move half way to the day's in
+ * that hour and the hours beside it (a job that runs every night keeps them
+ * where it reaches, whether it started at 3:55 or 4:05; one odd day is
  * mostly forgotten two days later), an hour the day did not see drifts half
  * way to the mean, and the new day starts empty.
  */
 static void season_fold_day(struct season_state *season)
 {
 	const double keep = ROUTINE_KEEP;
+	float day_high[24], day_low[24];
 
+	/* The day's extremes of each hour and the hours beside it. */
+	for (int h = 0; h < 24; h++) {
+		day_high[h] = day_low[h] = NAN;
+		for (int d = -1; d <= 1; d++) {
+			int n = (h + d + 24) % 24;
+
+			if (isnan(season->today_high[n]))
+				continue;
+			day_high[h] =
+			    isnan(day_high[h])
+				? season->today_high[n]
+				: fmaxf(day_high[h], season->today_high[n]);
+			day_low[h] =
+			    isnan(day_low[h])
+				? season->today_low[n]
+				: fminf(day_low[h], season->today_low[n]);
+		}
+	}
 	for (int h = 0; h < 24; h++) {
 		float *high = &season->routine_high[h];
 		float *low = &season->routine_low[h];
 
-		if (isnan(season->today_high[h])) {
+		if (isnan(day_high[h])) {
 			if (!isnan(*high)) {
 				*high = (float)(season->mean +
 						(*high - season->mean) * keep);
@@ -344,16 +364,15 @@ static void season_fold_day(struct season_state *season)
 					       (*low - season->mean) * keep);
 			}
 		} else if (isnan(*high)) {
-			*high = season->today_high[h];
-			*low = season->today_low[h];
+			*high = day_high[h];
+			*low = day_low[h];
 		} else {
-			*high += (float)((1 - keep) *
-					 (season->today_high[h] - *high));
-			*low +=
-			    (float)((1 - keep) * (season->today_low[h] - *low));
+			*high += (float)((1 - keep) * (day_high[h] - *high));
+			*low += (float)((1 - keep) * (day_low[h] - *low));
 		}
-		season->today_high[h] = season->today_low[h] = NAN;
 	}
+	for (int h = 0; h < 24; h++)
+		season->today_high[h] = season->today_low[h] = NAN;
 }
 
 static void season_note_extremes(struct season_state *season, int hour,
@@ -378,9 +397,9 @@ static int season_bucket(int64_t time_usec)
 }
 
 /*
- * How far the value leaves the range the hour of the day and the hours
- * beside it reached on earlier days, scored like the envelope's novelty
- * (0.5 at the margin); 1 while no earlier day is known.
+ * How far the value leaves the range its hour of the day (with the hours
+ * beside it, see season_fold_day) reached on recent days, scored like the
+ * envelope's novelty (0.5 at the margin); 1 while no earlier day is known.
  */
 static double season_routine_score(const struct season_state *season,
 				   const struct anomaly_params *params,
@@ -388,18 +407,9 @@ static double season_routine_score(const struct season_state *season,
 				   double spread)
 {
 	int hour = season_bucket(time_usec) / (SEASON_BUCKETS / 24);
-	double high = NAN, low = NAN, margin;
+	double high = season->routine_high[hour];
+	double low = season->routine_low[hour], margin;
 
-	for (int d = -1; d <= 1; d++) {
-		int h = (hour + d + 24) % 24;
-
-		if (isnan(season->routine_high[h]))
-			continue;
-		high = isnan(high) ? season->routine_high[h]
-				   : fmax(high, season->routine_high[h]);
-		low = isnan(low) ? season->routine_low[h]
-				 : fmin(low, season->routine_low[h]);
-	}
 	if (isnan(high))
 		return 1;
 	margin = fmax(params->novelty_alert * spread,
