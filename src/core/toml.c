@@ -1309,6 +1309,21 @@ check_depth(struct parser *p, int depth, size_t pos)
 	return 0;
 }
 
+/* A new table named by one part of a key path, added to table. */
+static struct toml_value *
+add_subtable(struct parser *p, struct toml_value *table,
+    const struct key_part *part, int line, int flags)
+{
+	struct toml_value *v = new_value(p, TOML_TABLE, line);
+
+	if (v == NULL)
+		return NULL;
+	v->flags = flags;
+	if (table_add(p, table, part->bytes, part->length, line, v) == NULL)
+		return NULL;
+	return v;
+}
+
 /*
  * Follows one part of a dotted key on the left of '='. Missing tables are
  * created; existing ones may only be extended if dotted keys made them,
@@ -1324,15 +1339,8 @@ descend_dotted_key(struct parser *p, struct toml_value *table,
 	struct toml_value *v;
 
 	m = lookup_member(p, table, part->bytes, part->length);
-	if (m == NULL) {
-		if ((v = new_value(p, TOML_TABLE, line)) == NULL)
-			return NULL;
-		v->flags = FLAG_DOTTED;
-		if (table_add(p, table, part->bytes, part->length, line,
-		    v) == NULL)
-			return NULL;
-		return v;
-	}
+	if (m == NULL)
+		return add_subtable(p, table, part, line, FLAG_DOTTED);
 	v = m->value;
 	quote_path(name, sizeof(name), path, index + 1);
 	if (v->type != TOML_TABLE) {
@@ -1523,13 +1531,9 @@ descend_header(struct parser *p, struct toml_value *table,
 
 	m = lookup_member(p, table, part->bytes, part->length);
 	if (m == NULL) {
-		if ((v = new_value(p, TOML_TABLE, line)) == NULL)
-			return NULL;
-		v->flags = FLAG_IMPLICIT;
-		if (table_add(p, table, part->bytes, part->length, line,
-		    v) == NULL)
-			return NULL;
-		*depth += 1;
+		if ((v = add_subtable(p, table, part, line,
+		    FLAG_IMPLICIT)) != NULL)
+			*depth += 1;
 		return v;
 	}
 	v = m->value;

@@ -53,9 +53,10 @@ static const struct config_key history_keys[] = {
 	{ .name = "snapshot_interval_secs", .type = CONFIG_INTEGER,
 	  .offset = HISTORY_KEY(snapshot_interval_secs),
 	  .default_text = "300", .minimum = 60, .maximum = 86400,
-	  .description = "Seconds between two saves of the analyzer's "
-			 "baselines (also saved on stop), so a restart "
-			 "starts warm." },
+	  .description = "Seconds between two saves of the baselines (the "
+			 "analyzer's and the log surge detector's; also "
+			 "saved on stop), so a restart or a crash starts "
+			 "warm." },
 	{ .name = "textfile", .type = CONFIG_STRING,
 	  .offset = HISTORY_KEY(textfile), .default_text = "\"\"",
 	  .validate = validate_textfile,

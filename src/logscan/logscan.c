@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blobstore.h"
 #include "core/event.h"
 #include "core/daemon.h"
 #include "core/log.h"
@@ -37,6 +38,7 @@ struct logscan_state {
 	struct kmsg_source *kmsg;
 	struct journal_source *journal;
 	uint64_t alerts, alerts_refused;
+	uint64_t surge_saved_usec; /* last periodic save of the baselines */
 	bool running;
 	const char *sys_root; /* for a cgroup's memory.max */
 	char detail[ALERT_EVENT_DETAIL_MAX];
@@ -285,8 +287,9 @@ static int logscan_start(struct daemon *d)
 static void logscan_tick(struct daemon *d, uint64_t now_usec)
 {
 	struct logscan_state *state = &scanner;
+	const struct blobstore *store = blobstore_get();
+	uint64_t every_secs = LOGSCAN_SURGE_SAVE_SECS;
 
-	(void)d;
 	if (!state->running)
 		return;
 	if (state->files != NULL)
@@ -296,6 +299,19 @@ static void logscan_tick(struct daemon *d, uint64_t now_usec)
 	if (state->journal != NULL)
 		journal_source_tick(state->journal);
 	logscan_surge_tick(state->context.surge, (int64_t)now_usec);
+	/* Also saved while running, on the baselines' cadence (the store's,
+	 * [storage.history] snapshot_interval_secs, else LOGSCAN_SURGE_SAVE_SECS): a
+	 * crash or kill -9 loses at most that much learning. One small
+	 * atomic file a save. */
+	if (state->surge_saved_usec == 0)
+		state->surge_saved_usec = now_usec;
+	if (store != NULL && store->save_interval_secs > 0)
+		every_secs = (uint64_t)store->save_interval_secs;
+	if (d->state_dir_fd >= 0 && state->context.surge != NULL &&
+	    now_usec - state->surge_saved_usec >= every_secs * USEC_PER_SEC) {
+		logscan_surge_save(state->context.surge, d->state_dir_fd);
+		state->surge_saved_usec = now_usec;
+	}
 }
 
 static void logscan_stop(struct daemon *d)

@@ -159,9 +159,14 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "process", .window_secs = 600,
 	  .description = "a task stuck in uninterruptible sleep (often "
 			 "storage)" },
+	/* kernel/rcu/tree_stall.h (tree.c before 5.1): "INFO: %s
+	 * self-detected stall on CPU", "INFO: %s detected stalls on
+	 * CPUs/tasks:"; tree_exp.h: "INFO: %s detected expedited stalls on
+	 * CPUs/tasks: {". */
 	{ .name = "rcu_stall", .severity = C, K,
 	  .noun = "RCU stall",
-	  .pattern = "INFO: (?<flavor>rcu_\\w+) (?:self-)?detected stall",
+	  .pattern = "INFO: (?<flavor>rcu_\\w+) (?:self-)?detected "
+		     "(?:expedited )?stall",
 	  .message = "RCU stall detected ({flavor})", .window_secs = 300,
 	  .description = "RCU grace period stalled" },
 	/* Hardware: arch/x86/kernel/cpu/mce/core.c print_mce() ("CPU %d:
@@ -376,11 +381,14 @@ const struct rule_definition rule_pack[] = {
 	  .message = "connection tracking table full: packets dropped",
 	  .window_secs = 300,
 	  .description = "netfilter conntrack table full" },
-	/* Resources */
+	/* Resources: arch/x86/kernel/cpu/mce/therm_throt.c ("CPU%d: %s
+	 * temperature above threshold, cpu clock throttled (total events =
+	 * %lu)"; 5.5+ "... temperature is above threshold, cpu clock is
+	 * throttled ..."), drivers/thermal ("critical temperature reached"). */
 	{ .name = "thermal_throttling", .severity = W, K,
 	  .noun = "thermal throttling report",
-	  .pattern = "CPU(?<cpu>\\d+): (?:Core|Package) temperature above "
-		     "threshold, cpu clock throttled|"
+	  .pattern = "CPU(?<cpu>\\d+): (?:Core|Package) temperature (?:is )?"
+		     "above threshold, cpu clock (?:is )?throttled|"
 		     "critical temperature reached",
 	  .message = "CPU thermal throttling or critical temperature",
 	  .window_secs = 900,

@@ -59,8 +59,10 @@ int rule_set_from_config(const struct logscan_config *config,
 struct log_record {
 	enum logscan_source source;
 	const char *origin;      /* "kmsg", "journal" or a path */
-	/* Written by user space into the kernel log ("kmsg:user"): rules with
-	 * .kernel set skip it, so a forged "<3>BUG: ..." raises nothing. */
+	/* Not the kernel's own: written by user space into the kernel log
+	 * ("kmsg:user"), or a journal entry not read from kmsg at facility
+	 * 0. Rules with .kernel set skip it, so a forged "<3>BUG: ..." or
+	 * `logger -t kernel "BUG: ..."` raises nothing. */
 	bool user_space;
 	uint64_t line_number;    /* line in a file, kmsg sequence, ... */
 	const char *text;        /* what rules match: "tag[pid]: message" */

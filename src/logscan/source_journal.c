@@ -68,17 +68,31 @@ static size_t append(char *out, size_t used, size_t size, const char *text,
 static void handle_entry(struct journal_source *source)
 {
 	const char *message, *identifier, *pid, *transport, *priority;
+	const char *facility;
 	size_t message_length, identifier_length, pid_length, transport_length;
-	size_t priority_length, used = 0;
+	size_t priority_length, facility_length, used = 0;
 	uint8_t level = 0;
 	uint64_t usec;
 	struct log_record record;
+	bool kernel_transport, from_kernel;
 
-	if (source->skip_kernel &&
-	    field(source->journal, "_TRANSPORT", &transport,
-		  &transport_length) &&
-	    transport_length == 6 && memcmp(transport, "kernel", 6) == 0)
+	kernel_transport = field(source->journal, "_TRANSPORT", &transport,
+				 &transport_length) &&
+			   transport_length == 6 &&
+			   memcmp(transport, "kernel", 6) == 0;
+	if (source->skip_kernel && kernel_transport)
 		return;
+	/*
+	 * Only journald sets _TRANSPORT (a trusted field): "kernel" is what it
+	 * read from /dev/kmsg, and there the kernel's own records have
+	 * facility 0. Anything else (logger -t kernel, a service printing
+	 * "BUG: ...", a root write to /dev/kmsg at facility user) is user
+	 * space and never matches a kernel-only rule.
+	 */
+	from_kernel = kernel_transport &&
+		      (!field(source->journal, "SYSLOG_FACILITY", &facility,
+			      &facility_length) ||
+		       (facility_length == 1 && facility[0] == '0'));
 	if (!field(source->journal, "MESSAGE", &message, &message_length)) {
 		source->stats.malformed++;
 		return;
@@ -118,6 +132,7 @@ static void handle_entry(struct journal_source *source)
 		.length = used,
 		.time_sec = (int64_t)(usec / USEC_PER_SEC),
 		.level = level,
+		.user_space = !from_kernel,
 	};
 	source_scan(source->context, source->backlog, &record);
 }

@@ -103,14 +103,15 @@ void logscan_surge_count(struct logscan_surge *surge,
 /* Every tick: series pushed, detectors stepped, events submitted. */
 void logscan_surge_tick(struct logscan_surge *surge, int64_t now_usec);
 /*
- * The baselines across restarts: saved at stop in the state directory
- * (SURGE_STATE_FILE), restored at start for the sources of the same name
+ * The baselines across restarts: saved while running (as often as the
+ * analyzer's, else every LOGSCAN_SURGE_SAVE_SECS) and at stop in the state directory (SURGE_STATE_FILE), restored at start for the sources of the same name
  * when at most SURGE_STATE_MAX_AGE old; a source restored warm is warm at
  * once. Save returns 0 or -errno (logged); a missing or unreadable file
  * restores nothing.
  */
 #define SURGE_STATE_FILE    "logscan-surge.state"
 #define SURGE_STATE_MAX_AGE (7 * 86400)
+#define LOGSCAN_SURGE_SAVE_SECS 300
 int logscan_surge_save(const struct logscan_surge *surge, int state_dir_fd);
 void logscan_surge_restore(struct logscan_surge *surge, int state_dir_fd);
 /* A masker of the new engine (reload). */

@@ -4,8 +4,10 @@
 # SYSLOG_IDENTIFIER apply, the journal cursor survives a restart (nothing
 # repeated, nothing skipped), and an SSH brute force in the journal alerts.
 # backlog_summary is off for that part (these entries are dated before the
-# daemon starts); the last part turns it on: on a fresh state directory the
-# entries logged before the first start become one info summary.
+# daemon starts); the next part turns it on: on a fresh state directory the
+# entries logged before the first start become one info summary. The last
+# part forges kernel messages into the journal: only an entry journald read
+# from /dev/kmsg at the kernel's facility matches the kernel's rules.
 . "$(dirname "$0")/lib.sh"
 
 REMOTE=/lib/systemd/systemd-journal-remote
@@ -115,3 +117,44 @@ check "after the backlog, an entry alerts as usual" \
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
 check "the summary was sent once" \
 	[ "$(grep -c 'INFO logscan_backlog (journal)' "$TEST_TMP/first.log")" -eq 1 ]
+
+# Kernel text from user space: `logger -t kernel` (syslog transport), a
+# service's stdout, and a root write to /dev/kmsg (kernel transport, facility
+# user). None is the kernel's; a systemd message from user space still counts,
+# and so does the kernel's own record, written last.
+TRUST=$TEST_TMP/trust-journal
+mkdir -p "$TRUST" "$TEST_TMP/state3"
+write_config "$TEST_TMP/c3.toml" \
+	'[agent]' "state_dir = \"$TEST_TMP/state3\"" 'collect_interval_secs = 1' \
+	'hostname = "test-host"' '[alerting]' 'group_wait_secs = 0' \
+	'[logscan]' 'kmsg = false' "journal_directory = \"$TRUST\"" \
+	'start_position = "beginning"' 'backlog_summary = false'
+start_daemon "$TEST_TMP/trust.log" -f -v -c "$TEST_TMP/c3.toml"
+check "trust: the daemon follows an empty journal directory" \
+	wait_for 10 file_contains "$TEST_TMP/trust.log" "first collection done"
+clock=$(( $(date +%s) * 1000000 ))
+# trusted TRANSPORT FACILITY IDENTIFIER PRIORITY MESSAGE ("-": no facility)
+trusted() {
+	clock=$((clock + 1000))
+	printf '__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%s\n' \
+		"$clock" $((clock / 1000 % 100000000)) "$BOOT"
+	printf '_TRANSPORT=%s\n' "$1"
+	[ "$2" = - ] || printf 'SYSLOG_FACILITY=%s\n' "$2"
+	printf 'SYSLOG_IDENTIFIER=%s\nPRIORITY=%d\nMESSAGE=%s\n\n' "$3" "$4" "$5"
+}
+{
+	trusted syslog 1 kernel 2 "Out of memory: Killed process 4242 (java) total-vm:4194304kB, anon-rss:2097152kB, file-rss:0kB"
+	trusted stdout - app 6 "BUG: unable to handle kernel NULL pointer dereference at 0000000000000000"
+	trusted kernel 1 kernel 3 "EXT4-fs error (device sda1): ext4_find_entry:1455: inode #2: comm ls: reading directory lblock 0"
+	trusted journal 3 systemd 3 "nginx.service: Failed with result 'exit-code'."
+	trusted kernel 0 kernel 2 "kernel BUG at mm/slub.c:3901!"
+} >"$TEST_TMP/export"
+"$REMOTE" -o "$TRUST/trust.journal" - <"$TEST_TMP/export" 2>>"$TEST_TMP/remote.err"
+check "trust: the kernel's own record (transport kernel, facility 0) alerts" \
+	wait_for 10 file_contains "$TEST_TMP/trust.log" "logscan: event kernel_bug from journal"
+check "trust: a systemd failure logged by user space alerts" \
+	file_contains "$TEST_TMP/trust.log" "logscan: event systemd_unit_failed from journal"
+check "trust: kernel text from logger, stdout or a kmsg write at facility user does not" \
+	bash -c "! grep -qE 'logscan: event (oom_kill|ext4_error) from journal' '$TEST_TMP/trust.log' &&
+		[ \$(grep -c 'logscan: event kernel_bug from journal' '$TEST_TMP/trust.log') -eq 1 ]"
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"

@@ -4,7 +4,8 @@
 # files are followed at once for 60 s: one gets 500 "ERROR: payment failed
 # for order N" lines (exactly one alert, with the count and masked sample
 # lines, resolved once the burst is over), one a steady error a second and
-# one only 3 errors (no alert for either). At stop the baselines are saved.
+# one only 3 errors (no alert for either). The baselines are saved while
+# the daemon runs and at stop.
 . "$(dirname "$0")/lib.sh"
 
 DIR=$TEST_TMP/log
@@ -19,6 +20,7 @@ start_receiver "$TEST_TMP" "surge-hmac" || { not_ok "receiver started"; exit 1; 
 write_config "$TEST_TMP/c.toml" \
 	'[agent]' "state_dir = \"$TEST_TMP/state\"" 'collect_interval_secs = 1' \
 	'[analyzer]' 'enabled = false' \
+	'[storage.history]' 'snapshot_interval_secs = 60' \
 	'[alerting]' 'group_wait_secs = 0' \
 	'[alerting.rate_limit]' 'min_interval_secs = 0' \
 	'[alerting.webhook]' "url = \"$RECEIVER_URL/webhook/surge\"" \
@@ -66,6 +68,10 @@ check "the surge raises an alert" \
 	wait_for 30 surge_alerts_at_least "$SURGE" firing 1
 check "the alert resolves once the surge is over" \
 	wait_for 90 surge_alerts_at_least "$SURGE" resolved 1
+# Saved while running (every snapshot_interval_secs), not only at stop: a
+# kill -9 now would keep what was learnt.
+check "the baselines were saved while it ran" \
+	wait_for 30 grep -q " $STEADY\$" "$TEST_TMP/state/logscan-surge.state"
 # The receiver has everything the daemon sent by now: stop it cleanly.
 kill -TERM "$DAEMON_PID"
 check "the daemon stops cleanly" wait_for 10 file_contains "$TEST_TMP/daemon.log" "stopped after"
