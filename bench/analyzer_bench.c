@@ -102,7 +102,10 @@ static double bench_anomaly(void)
 
 static double bench_trend(void)
 {
-	struct trend_params p = { 21600, 1800, 100, 86400 };
+	struct trend_params p = {.span_secs = 21600,
+				 .min_span_secs = 1800,
+				 .limit = 100,
+				 .horizon_secs = 86400};
 	struct trend_state s;
 	struct trend_forecast f;
 	double start;
@@ -119,7 +122,10 @@ static double bench_trend(void)
 
 static double bench_leak(void)
 {
-	struct leak_params p = { 3600, 0.9, 64 << 20, 0.2 };
+	struct leak_params p = {.min_duration_secs = 3600,
+				.min_r2 = 0.9,
+				.min_growth = 64 << 20,
+				.min_relative = 0.2};
 	struct leak_state s;
 	struct leak_report r;
 	double start;

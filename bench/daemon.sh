@@ -13,12 +13,15 @@
 # and of collectd (cpu, memory, load, disk, df, interface, csv) if installed.
 #
 # BENCH_WINDOW_SECS (60) is each measured window; BENCH_IFACES (50) and
-# BENCH_PROCS (100) the extra interfaces and processes.
+# BENCH_PROCS (100) the extra interfaces and processes; BENCH_SETTLE_SECS
+# (70) the wait after adding the interfaces, past the first minute their new
+# series close (creating a series in the history is a one-off, not the slope).
 set -u
 BUILD=${BUILD:-build}
 WINDOW=${BENCH_WINDOW_SECS:-60}
 IFACES=${BENCH_IFACES:-50}
 PROCS=${BENCH_PROCS:-100}
+SETTLE=${BENCH_SETTLE_SECS:-70}
 AGENT=$PWD/$BUILD/sysops-agent
 FLOOR=$PWD/$BUILD/bench/floor
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sysops-bench.XXXXXX")
@@ -200,7 +203,7 @@ if [ -n "$link_type" ]; then
 		ip link add "sbench$i" type "$link_type" && dummies+=("sbench$i")
 	done
 	for link in "${dummies[@]}"; do ip link set "$link" up; done
-	sleep 20
+	sleep "$SETTLE"
 	window
 	if_instr=$D_INSTR if_series=$(series)
 	if_floor=$(floor_instructions floor_links)

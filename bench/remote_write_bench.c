@@ -103,8 +103,8 @@ int main(void)
 	}
 	widen(m, now);
 	host_count = export_host_labels(
-	    "web-01.example.com", &config->export.remote_write.external_labels,
-	    host);
+	    "web-01.example.com", "", "",
+	    &config->export.remote_write.external_labels, host);
 	packed = malloc(export_snappy_bound(1 << 20));
 	for (int r = 0; r < ROUNDS; r++) {
 		double t0 = cpu_usec(), t1;

@@ -146,6 +146,7 @@ struct entity_table {
 	void *items;
 	size_t item_size, capacity;
 	size_t limit;               /* slots at or beyond it were never used */
+	size_t hint;		    /* the slot after the last one found */
 	bool full_warned;
 };
 

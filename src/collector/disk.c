@@ -14,15 +14,25 @@
  * read-only in the daemon's namespace while the filesystems stay writable,
  * and a filesystem the kernel remounts read-only on errors shows "ro" there
  * in every namespace.
+ *
+ * mountinfo is parsed again only when it can have changed: the kernel marks
+ * a mount-table change with POLLPRI/POLLERR on the open file, and a remount
+ * read-only on errors (which it does not mark) shows as ST_RDONLY in the
+ * statvfs done anyway; a mount already ST_RDONLY at the mount level (the
+ * unit's ProtectSystem=strict) leaves that sign blind, so the file is then
+ * read every tick, and parsed only when its bytes differ from the last parse.
  */
 #include "collector/collect.h"
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -54,12 +64,41 @@ struct block_device {
 	struct counter counters[C_COUNT];
 };
 
+/* One mountinfo line, split in place (fields point into the line). */
+struct mount_line {
+	const char *device; /* major:minor */
+	char *mount_point;  /* unescaped */
+	const char *fstype;
+	char *source;	   /* unescaped */
+	const char *super; /* superblock options, or NULL */
+};
+
+/* A filesystem to statvfs each tick, from the last parse of mountinfo. */
+struct watched_mount {
+	struct mount_line m; /* points into disk_state.mount_parsed */
+	bool read_only;	     /* the superblock's "ro" */
+	bool have_st;	     /* st is this tick's */
+	struct statvfs st;
+};
+
 struct disk_state {
 	struct tick_file mountinfo, diskstats;
 	struct entity_table filesystems, devices;
 	const struct disk_collector_config *config;
 	char device_ids[MAX_DEVICE_IDS][16]; /* major:minor seen this tick */
 	size_t device_id_count;
+	/*
+	 * mountinfo as last parsed: the bytes as read (compared with the next
+	 * read) and a copy split in place that the watched mounts point into;
+	 * both grow to the file's size, at most the read buffer's.
+	 */
+	char *mount_raw, *mount_parsed;
+	size_t mount_length, mount_size;
+	bool mounts_known;    /* a parse is cached */
+	bool mounts_pollable; /* the descriptor is procfs's: POLLPRI works */
+	/* One more than the table holds: its "full" is said as before. */
+	struct watched_mount watched[MAX_FILESYSTEMS + 1];
+	size_t watched_count;
 };
 
 static bool disk_enabled(const struct config *config)
@@ -131,15 +170,6 @@ static bool device_seen(struct disk_state *s, const char *device_id)
 			    sizeof(s->device_ids[0]));
 	return false;
 }
-
-/* One mountinfo line, split in place (fields point into the line). */
-struct mount_line {
-	const char *device; /* major:minor */
-	char *mount_point;  /* unescaped */
-	const char *fstype;
-	char *source;	   /* unescaped */
-	const char *super; /* superblock options, or NULL */
-};
 
 /* 0, or a reason the line is malformed (for collect_error). */
 static const char *mount_line_parse(char *line, struct mount_line *m)
@@ -229,6 +259,38 @@ static bool mount_covered(const struct mount_table *t, size_t i)
 }
 
 /*
+ * Whether the mount point of the line at p (its fifth field) cannot cover
+ * m's, told without parsing the line: a point without escapes is compared
+ * as it stands; one with escapes is left to the parse.
+ */
+static bool mount_point_apart(const char *p, const char *end,
+			      const struct mount_line *m)
+{
+	size_t length, m_length;
+	const char *point;
+
+	for (int field = 0; field < 4; field++) {
+		p = memchr(p, ' ', (size_t)(end - p));
+		if (p == NULL)
+			return false;
+		p++;
+	}
+	point = p;
+	while (p < end && *p != ' ') {
+		if (*p == '\\')
+			return false;
+		p++;
+	}
+	length = (size_t)(p - point);
+	m_length = strlen(m->mount_point);
+	if (length == m_length)
+		return memcmp(point, m->mount_point, length) != 0;
+	return length <= 1 || length > m_length ||
+	       m->mount_point[length] != '/' ||
+	       memcmp(point, m->mount_point, length) != 0;
+}
+
+/*
  * The same in a tick, over the lines after m's (only asked for watched
  * mounts, a few): statvfs would answer for the covering filesystem.
  */
@@ -241,7 +303,8 @@ static bool mount_covered_in(const char *rest, const struct mount_line *m)
 		size_t length = end ? (size_t)(end - p) : strlen(p);
 		struct mount_line later;
 
-		if (length == 0 || length >= sizeof(line))
+		if (length == 0 || length >= sizeof(line) ||
+		    mount_point_apart(p, p + length, m))
 			continue;
 		memcpy(line, p, length);
 		line[length] = '\0';
@@ -393,16 +456,19 @@ static int disk_init(void *data, struct collect_context *ctx,
 }
 
 static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
-			    const char *mount, const char *fstype,
-			    const char *source, bool read_only)
+			    struct watched_mount *w)
 {
+	const char *mount = w->m.mount_point, *fstype = w->m.fstype,
+		   *source = w->m.source;
+	const struct statvfs *st = &w->st;
+	bool read_only = w->read_only, have_st = w->have_st;
 	struct filesystem *fs;
-	struct statvfs st;
 	struct entity *e;
 	char label_mount[96], label_source[64];
 	double total, free_bytes, available, used, inodes_used;
 	bool is_new;
 
+	w->have_st = false; /* a statvfs is good for this tick only */
 	e = collect_entity_get(ctx, &s->filesystems, mount, &is_new);
 	if (e == NULL)
 		return;
@@ -416,15 +482,15 @@ static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
 			 "device=%.40s,fstype=%.16s,mount=%.80s", label_source,
 			 fstype, label_mount);
 	}
-	if (statvfs(mount, &st) < 0) {
+	if (!have_st && statvfs(mount, &w->st) < 0) {
 		collect_error_errno(ctx, errno, "statvfs %s", mount);
 		return;
 	}
-	if (st.f_blocks == 0)
+	if (st->f_blocks == 0)
 		return;
-	total = (double)st.f_blocks * (double)st.f_frsize;
-	free_bytes = (double)st.f_bfree * (double)st.f_frsize;
-	available = (double)st.f_bavail * (double)st.f_frsize;
+	total = (double)st->f_blocks * (double)st->f_frsize;
+	free_bytes = (double)st->f_bfree * (double)st->f_frsize;
+	available = (double)st->f_bavail * (double)st->f_frsize;
 	used = total - free_bytes;
 	collect_emit(ctx, &e->refs[F_TOTAL], "disk.total_bytes", e->labels,
 		     total);
@@ -434,14 +500,14 @@ static void emit_filesystem(struct disk_state *s, struct collect_context *ctx,
 	/* As df(1): the share of what non-root users could use. */
 	collect_emit(ctx, &e->refs[F_USED_PCT], "disk.used_percent", e->labels,
 		     collect_percent_of(used, used + available));
-	if (st.f_files > 0) {
-		inodes_used = (double)(st.f_files - st.f_ffree);
+	if (st->f_files > 0) {
+		inodes_used = (double)(st->f_files - st->f_ffree);
 		collect_emit(
 		    ctx, &e->refs[F_INODES_PCT], "disk.inodes_used_percent",
 		    e->labels,
-		    collect_percent_of(inodes_used, (double)st.f_files));
+		    collect_percent_of(inodes_used, (double)st->f_files));
 		collect_emit(ctx, &e->refs[F_INODES_FREE], "disk.inodes_free",
-			     e->labels, (double)st.f_favail);
+			     e->labels, (double)st->f_favail);
 	}
 	collect_emit(ctx, &e->refs[F_READ_ONLY], "disk.read_only", e->labels,
 		     read_only ? 1 : 0);
@@ -482,46 +548,134 @@ static void clear_unmounted(struct disk_state *s, struct collect_context *ctx)
 	}
 }
 
-static void collect_mounts(struct disk_state *s, struct collect_context *ctx)
+/*
+ * Whether mountinfo can differ from the last parse. Otherwise each watched
+ * mount's statvfs is done here (and used by emit_filesystem): ST_RDONLY on a
+ * filesystem last seen writable may be the kernel's remount on errors, which
+ * changes the superblock options without POLLPRI.
+ */
+static bool mounts_may_have_changed(struct disk_state *s)
 {
-	char line[4096];
-	ssize_t n = collect_tick_file_read(&s->mountinfo, ctx);
-	const char *p;
+	struct pollfd p = {.fd = s->mountinfo.fd, .events = POLLPRI};
 
-	if (n < 0) {
-		collect_error_errno(ctx, (int)n, "cannot read self/mountinfo");
-		if (n != -EFBIG)
-			return;
+	if (!s->mounts_known || !s->mounts_pollable || s->mountinfo.fd < 0)
+		return true;
+	/* Any answer (POLLPRI, POLLERR, POLLNVAL) or a failure: read it. */
+	if (poll(&p, 1, 0) != 0)
+		return true;
+	for (size_t i = 0; i < s->watched_count; i++) {
+		struct watched_mount *w = &s->watched[i];
+
+		w->have_st = statvfs(w->m.mount_point, &w->st) == 0;
+		if (!w->have_st ||
+		    ((w->st.f_flag & ST_RDONLY) && !w->read_only))
+			return true;
 	}
+	return false;
+}
+
+/* Keeps room for a parse of length bytes; false when memory is short. */
+static bool mounts_reserve(struct disk_state *s, size_t length)
+{
+	char *raw, *parsed;
+
+	if (length + 1 <= s->mount_size)
+		return true;
+	raw = realloc(s->mount_raw, length + 1);
+	if (raw == NULL)
+		return false;
+	s->mount_raw = raw;
+	parsed = realloc(s->mount_parsed, length + 1);
+	if (parsed == NULL)
+		return false;
+	s->mount_parsed = parsed;
+	s->mount_size = length + 1;
+	return true;
+}
+
+/* The watched mounts of the text in ctx->buffer (length bytes). */
+static void mounts_parse(struct disk_state *s, struct collect_context *ctx,
+			 size_t length)
+{
+	char *line, *next;
+
+	s->mounts_known = false;
+	s->watched_count = 0;
+	if (!mounts_reserve(s, length)) {
+		collect_error_errno(ctx, ENOMEM, "mountinfo");
+		return;
+	}
+	memcpy(s->mount_raw, ctx->buffer, length + 1);
+	memcpy(s->mount_parsed, ctx->buffer, length + 1);
+	s->mount_length = length;
 	s->device_id_count = 0;
-	for (p = ctx->buffer; *p; p = collect_next_line(p)) {
-		const char *end = strchr(p, '\n');
-		size_t length = end ? (size_t)(end - p) : strlen(p);
+	for (line = s->mount_parsed; *line; line = next) {
+		struct watched_mount *w = &s->watched[s->watched_count];
 		struct mount_line m;
 		const char *bad;
 
-		if (length == 0)
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (*line == '\0')
 			continue;
-		if (length >= sizeof(line)) {
+		if (strlen(line) >= 4096) {
 			collect_error(ctx, "mountinfo: line too long");
 			continue;
 		}
-		/* The rest of the buffer is needed again: parse a copy. */
-		memcpy(line, p, length);
-		line[length] = '\0';
 		bad = mount_line_parse(line, &m);
 		if (bad != NULL) {
 			collect_error(ctx, "mountinfo: %s", bad);
 			continue;
 		}
-		/* Said at start (say_hidden_filesystems); no wrong figures. */
+		/*
+		 * Said at start (say_hidden_filesystems); no wrong figures.
+		 * The lines after this one, as read, say what covers it.
+		 */
 		if (!mount_watched(s, &m) ||
-		    mount_covered_in(collect_next_line(p), &m) ||
+		    mount_covered_in(s->mount_raw + (next - s->mount_parsed),
+				     &m) ||
 		    device_seen(s, m.device))
 			continue;
-		emit_filesystem(s, ctx, m.mount_point, m.fstype, m.source,
-				m.super != NULL && has_option(m.super, "ro"));
+		if (s->watched_count == ARRAY_SIZE(s->watched))
+			break;
+		w->m = m;
+		w->read_only = m.super != NULL && has_option(m.super, "ro");
+		w->have_st = false;
+		s->watched_count++;
 	}
+	s->mounts_known = true;
+}
+
+static void collect_mounts(struct disk_state *s, struct collect_context *ctx)
+{
+	if (mounts_may_have_changed(s)) {
+		bool was_open = s->mountinfo.fd >= 0;
+		ssize_t n = collect_tick_file_read(&s->mountinfo, ctx);
+		struct statfs fs;
+
+		if (n < 0) {
+			collect_error_errno(ctx, (int)n,
+					    "cannot read self/mountinfo");
+			if (n != -EFBIG) {
+				s->mounts_known = false;
+				return;
+			}
+			n = (ssize_t)strlen(ctx->buffer);
+		}
+		/* Opened now: its POLLPRI counts changes from here on. */
+		if (!was_open && s->mountinfo.fd >= 0)
+			s->mounts_pollable =
+			    fstatfs(s->mountinfo.fd, &fs) == 0 &&
+			    fs.f_type == PROC_SUPER_MAGIC;
+		if (!s->mounts_known || (size_t)n != s->mount_length ||
+		    memcmp(ctx->buffer, s->mount_raw, (size_t)n) != 0)
+			mounts_parse(s, ctx, (size_t)n);
+	}
+	for (size_t i = 0; i < s->watched_count; i++)
+		emit_filesystem(s, ctx, &s->watched[i]);
 	clear_unmounted(s, ctx);
 	collect_entity_sweep(ctx, &s->filesystems);
 }
@@ -656,6 +810,8 @@ static void disk_fini(void *data, struct collect_context *ctx)
 	(void)ctx;
 	collect_tick_file_close(&s->mountinfo);
 	collect_tick_file_close(&s->diskstats);
+	free(s->mount_raw);
+	free(s->mount_parsed);
 	collect_entity_table_free(&s->filesystems);
 	collect_entity_table_free(&s->devices);
 }

@@ -261,13 +261,32 @@ bool collector_parse_pid_stat(const char *text, struct collector_pid_stat *out)
 	if (*p == '\0')
 		return false;
 	p++;
-	/* Fields 4.. (ppid = field[0]); some may be negative (tty_nr). */
+	/*
+	 * Fields 4.. (ppid = field[0]); some may be negative (tty_nr). Read
+	 * inline, every pid every tick: a number of up to 18 digits cannot
+	 * overflow; a longer one goes through collect_parse_i64's checks.
+	 */
 	for (int i = 0; i < 21; i++) {
+		const char *start;
 		int64_t signed_value;
+		uint64_t v = 0;
+		bool negative;
 
-		if (!collect_parse_i64(&p, &signed_value))
-			return false;
-		field[i] = (uint64_t)signed_value;
+		while (*p == ' ')
+			p++;
+		negative = *p == '-';
+		start = p + negative;
+		for (p = start; (unsigned)(*p - '0') <= 9; p++)
+			v = v * 10 + (unsigned)(*p - '0');
+		if (p == start || p - start > 18) {
+			p = start - negative;
+			if (!collect_parse_i64(&p, &signed_value))
+				return false;
+			v = (uint64_t)signed_value;
+		} else if (negative) {
+			v = 0 - v; /* two's complement, as the cast gives */
+		}
+		field[i] = v;
 	}
 	/* field[i] is stat field i + 4 */
 	out->cpu_ticks = field[10] + field[11]; /* utime + stime */
@@ -324,17 +343,16 @@ static void top_insert(struct process_info *top, size_t n, size_t *used,
 	(*used)++;
 }
 
+/* Asked for every pid every tick: the slots ever used, read in place. */
 static struct watched *find_watched(struct process_state *s, int32_t pid,
 				    uint64_t start_ticks)
 {
-	for (size_t i = 0; i < s->watched.capacity; i++) {
-		struct watched *w =
-		    (struct watched *)collect_entity_at(&s->watched, i);
+	struct watched *w = s->watched.items;
 
-		if (w->head.used && w->pid == pid &&
+	for (size_t i = 0; i < s->watched.limit; i++, w++)
+		if (w->pid == pid && w->head.used &&
 		    w->start_ticks == start_ticks)
 			return w;
-	}
 	return NULL;
 }
 

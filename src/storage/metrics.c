@@ -310,15 +310,51 @@ bool metrics_value_back(const struct metric_registry *registry, int id,
 	return true;
 }
 
+/*
+ * fnmatch(pattern, text, 0) for a pattern of plain bytes and '*' (every
+ * default pattern): without FNM_PATHNAME or FNM_PERIOD a '*' matches any
+ * bytes, so the greedy walk that backs up to the last '*' is exact, at a
+ * fraction of fnmatch's cost (the analyzer asks for each new series).
+ */
+static bool star_match(const char *pattern, const char *text)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*text) {
+		if (*pattern == '*') {
+			star = ++pattern;
+			resume = text;
+		} else if (*pattern == *text) {
+			pattern++;
+			text++;
+		} else if (star != NULL) {
+			pattern = star;
+			text = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pattern == '*')
+		pattern++;
+	return *pattern == '\0';
+}
+
+static bool glob_match(const char *pattern, const char *text)
+{
+	if (strpbrk(pattern, "?[\\") == NULL)
+		return star_match(pattern, text);
+	return fnmatch(pattern, text, 0) == 0;
+}
+
 bool metrics_series_match(const char *pattern, const char *name,
 			  const char *labels)
 {
 	char full[METRIC_FULL_MAX];
 
 	if (strchr(pattern, '{') == NULL)
-		return fnmatch(pattern, name, 0) == 0;
+		return glob_match(pattern, name);
 	snprintf(full, sizeof(full), "%s{%s}", name, labels ? labels : "");
-	return fnmatch(pattern, full, 0) == 0;
+	return glob_match(pattern, full);
 }
 
 bool metrics_prometheus_name(const char *name, char *buffer, size_t size)

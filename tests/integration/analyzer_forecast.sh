@@ -138,7 +138,15 @@ for line in open(sys.argv[1]):
         if a["rule"] == "disk_full_forecast" and a["labels"].get("mount") == sys.argv[2]:
             keys.add(a["key"])
 print(len(keys))' "$dir/requests.jsonl" "$fill")" -eq 1
-check "no memory forecast from either tmpfs" test "$(memory_forecasts)" -eq "$before"
+# The fill too must not raise a memory forecast, where it could: only when
+# 256 KiB/s would use up the available memory within the 4 h horizon.
+# Elsewhere a forecast now would be the host's own memory growing (a second
+# suite running beside this one did it once), not the tmpfs.
+available_kib=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+if [ "$((256 * 14400))" -gt "${available_kib:-0}" ]; then
+	check "no memory forecast from either tmpfs" \
+		test "$(memory_forecasts)" -eq "$before"
+fi
 kill -TERM "$DAEMON_PID"
 check "the daemon stops cleanly" \
 	wait_for 15 file_contains "$dir/agent.log" "stopped after"

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -159,16 +160,56 @@ static void test_series_match(void **state)
 					 "name=nginx,pid=812"));
 }
 
+/* Patterns of plain bytes and '*' take a shortcut: it answers as fnmatch. */
+static void test_series_match_agrees_with_fnmatch(void **state)
+{
+	static const char *const patterns[] = {
+	    "*",     "**",   "a*",	  "*a",
+	    "*a*",   "a*b",  "a*b*c",	  "*ab*ab*",
+	    "aab",   "a**b", "*_per_sec", "net.*_errors_per_sec",
+	    "psi.*", "a?b",  "[ab]*",	  "a\\*b",
+	    "",
+	};
+	static const char *const texts[] = {
+	    "",
+	    "a",
+	    "b",
+	    "ab",
+	    "aab",
+	    "abab",
+	    "aabab",
+	    "abc",
+	    "a*b",
+	    "acb",
+	    "axbyc",
+	    "net.rx_errors_per_sec",
+	    "net.errors_per_sec",
+	    "psi.some_cpu",
+	    "x_per_sec_per_sec",
+	    ".hidden/a*b",
+	};
+
+	(void)state;
+	for (size_t p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++)
+		for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++)
+			if (metrics_series_match(patterns[p], texts[t], "") !=
+			    (fnmatch(patterns[p], texts[t], 0) == 0))
+				fail_msg("pattern \"%s\" on \"%s\"",
+					 patterns[p], texts[t]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_register_is_idempotent),
-		cmocka_unit_test(test_ring_keeps_newest_in_order),
-		cmocka_unit_test(test_compact_samples_keep_time_and_seven_digits),
-		cmocka_unit_test(test_full_registry_refuses_then_reuses_retired_slot),
-		cmocka_unit_test(test_many_series_churn),
-		cmocka_unit_test(test_long_names_are_refused),
-		cmocka_unit_test(test_series_match),
+	    cmocka_unit_test(test_register_is_idempotent),
+	    cmocka_unit_test(test_ring_keeps_newest_in_order),
+	    cmocka_unit_test(test_compact_samples_keep_time_and_seven_digits),
+	    cmocka_unit_test(
+		test_full_registry_refuses_then_reuses_retired_slot),
+	    cmocka_unit_test(test_many_series_churn),
+	    cmocka_unit_test(test_long_names_are_refused),
+	    cmocka_unit_test(test_series_match),
+	    cmocka_unit_test(test_series_match_agrees_with_fnmatch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
