@@ -277,7 +277,13 @@ static uint8_t intern_params(struct analyzer *a,
 /* ---- warm restarts: detector state in and out as a blob ---- */
 
 #define STATE_BLOB_MAGIC 0x31534153u /* "SAS1" */
-#define SEASON_BLOB_MAGIC 0x314e5353u /* "SSN1" */
+/*
+ * "SSN2": the profile with the hours' usual extremes. An "SSN1" section (a
+ * build before them) is dropped with a log line and the profile relearnt;
+ * the slot's own state still loads.
+ */
+#define SEASON_BLOB_MAGIC    0x324e5353u /* "SSN2" */
+#define SEASON_BLOB_MAGIC_V1 0x314e5353u /* "SSN1" */
 
 /*
  * A blob is the version-1 part (the slot's detectors), then, for a series
@@ -410,6 +416,15 @@ static void import_state(struct series_slot *slot, struct season_state *season,
 			*season = section.season;
 			slot->season_ready = true;
 		}
+	} else if (length > (int)(sizeof(blob) + 2 * sizeof(uint32_t))) {
+		uint32_t magic;
+
+		memcpy(&magic, in.bytes + sizeof(blob), sizeof(magic));
+		if (magic != SEASON_BLOB_MAGIC_V1)
+			return; /* another format: start cold */
+		log_info("analyzer: %s: saved daily profile has an older "
+			 "format; relearning it",
+			 series->name);
 	} else if (length != (int)sizeof(blob)) {
 		return; /* another format: start cold */
 	}

@@ -89,7 +89,7 @@ void analyzer_leak_params(const struct analyzer_config *config,
  * in this process. Export returns the bytes written, -ENOENT for a slot with
  * no state, -ENOSPC if size is too small.
  */
-#define ANALYZER_STATE_MAX 2560
+#define ANALYZER_STATE_MAX 3072 /* within HISTORY_BLOB_MAX (4096) */
 int analyzer_state_export(const struct analyzer *analyzer,
 			  const struct metric_registry *registry, int id,
 			  void *buffer, size_t size);

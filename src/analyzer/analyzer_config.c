@@ -157,7 +157,8 @@ static const struct config_key analyzer_keys[] = {
 	  .description = "Share of a series' variance its daily profile must "
 			 "explain for the series to count as seasonal; only "
 			 "then is a value off its usual daily shape an anomaly "
-			 "(0: never)." },
+			 "(0: never, and no spike is routine for its hour of "
+			 "the day either)." },
 	{ .name = "raise_score", .type = CONFIG_FLOAT,
 	  .offset = A_KEY(raise_score), .default_text = "0.5",
 	  .minimum = 0.01, .maximum = 1,

@@ -123,14 +123,21 @@ enum anomaly_cause {
  * even inside the range the series covers every day, while the ordinary
  * daily peak, which the profile expects, stays quiet.
  *
+ * It also remembers, per hour of the day, how high and low the hour
+ * usually reaches on recent days (routine_high/low: each day's extremes in
+ * the hour and the hours beside it, folded in when the next UTC day begins,
+ * weigh half) and the current day's so far (today_high/low): a nightly job's
+ * spike that comes at 3:05 one day and 3:35 the next is routine for that hour,
+ * and stays an anomaly at any other hour.
+ *
  * SEASON_STATE_BYTES (asserted): 288 buckets x (4-byte float level + 2-byte
- * count) + 24 hourly spreads (floats) + 80 bytes of scalars = 1904 bytes per
- * series, whatever its history. Floats suffice: a bucket's level is an
- * average, not a sum.
+ * count) + 24 hourly spreads + 4 x 24 hourly extremes (floats) + 80 bytes of
+ * scalars = 2288 bytes per series, whatever its history. Floats suffice: a
+ * bucket's level is an average, not a sum.
  */
 #define SEASON_BUCKET_SECS 300
 #define SEASON_BUCKETS	   (86400 / SEASON_BUCKET_SECS)
-#define SEASON_STATE_BYTES 1904
+#define SEASON_STATE_BYTES 2288
 
 struct season_state {
 	int64_t first_usec; /* first sample: days of history */
@@ -146,6 +153,9 @@ struct season_state {
 	double explained;      /* 1 - error_var / variance, last sample */
 	int64_t judged;	       /* samples judged by the profile */
 	float hour_var[24];    /* residual_var per hour of the day */
+	float routine_high[24], routine_low[24]; /* earlier days' extremes
+						    per hour (NAN: none) */
+	float today_high[24], today_low[24];	 /* this day's so far */
 	float level[SEASON_BUCKETS];	/* per-bucket average */
 	uint16_t count[SEASON_BUCKETS]; /* samples in it, saturating */
 };
@@ -159,7 +169,10 @@ void season_init(struct season_state *season);
 /*
  * anomaly_update() plus the daily profile when season is not NULL: the
  * score is the larger of the two, and state->cause says SHAPE when the
- * profile's verdict carried it. The profile learns every sample.
+ * profile's verdict carried it. A sample beyond the normal band that is no
+ * further out than what the same hour of the day (or the hours beside it)
+ * reached on earlier days is routine: its score is capped at how far it
+ * leaves that range. The profile learns every sample.
  */
 double anomaly_update_seasonal(struct anomaly_state *state,
 			       struct season_state *season,

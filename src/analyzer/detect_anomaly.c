@@ -17,6 +17,8 @@
 #define MAD_TO_SIGMA 1.4826
 /* Values beyond this many spreads are clipped before they move the EWMA. */
 #define WINSOR_SPREADS 4.0
+/* Share of an hour's usual extremes kept when a new day's are folded in. */
+#define ROUTINE_KEEP 0.5
 
 void anomaly_init(struct anomaly_state *state)
 {
@@ -308,6 +310,81 @@ double anomaly_band(const struct anomaly_state *state,
 void season_init(struct season_state *season)
 {
 	memset(season, 0, sizeof(*season));
+	for (int h = 0; h < 24; h++) {
+		season->routine_high[h] = season->routine_low[h] = NAN;
+		season->today_high[h] = season->today_low[h] = NAN;
+	}
+}
+
+static int64_t season_day(int64_t time_usec)
+{
+	return time_usec >= 0 ? time_usec / USEC_PER_DAY
+			      : -((-time_usec - 1) / USEC_PER_DAY) - 1;
+}
+
+/*
+ * A new UTC day: each hour's usual extremes move half way to the day's in
+ * that hour and the hours beside it (a job that runs every night keeps them
+ * where it reaches, whether it started at 3:55 or 4:05; one odd day is
+ * mostly forgotten two days later), an hour the day did not see drifts half
+ * way to the mean, and the new day starts empty.
+ */
+static void season_fold_day(struct season_state *season)
+{
+	const double keep = ROUTINE_KEEP;
+	float day_high[24], day_low[24];
+
+	/* The day's extremes of each hour and the hours beside it. */
+	for (int h = 0; h < 24; h++) {
+		day_high[h] = day_low[h] = NAN;
+		for (int d = -1; d <= 1; d++) {
+			int n = (h + d + 24) % 24;
+
+			if (isnan(season->today_high[n]))
+				continue;
+			day_high[h] =
+			    isnan(day_high[h])
+				? season->today_high[n]
+				: fmaxf(day_high[h], season->today_high[n]);
+			day_low[h] =
+			    isnan(day_low[h])
+				? season->today_low[n]
+				: fminf(day_low[h], season->today_low[n]);
+		}
+	}
+	for (int h = 0; h < 24; h++) {
+		float *high = &season->routine_high[h];
+		float *low = &season->routine_low[h];
+
+		if (isnan(day_high[h])) {
+			if (!isnan(*high)) {
+				*high = (float)(season->mean +
+						(*high - season->mean) * keep);
+				*low = (float)(season->mean +
+					       (*low - season->mean) * keep);
+			}
+		} else if (isnan(*high)) {
+			*high = day_high[h];
+			*low = day_low[h];
+		} else {
+			*high += (float)((1 - keep) * (day_high[h] - *high));
+			*low += (float)((1 - keep) * (day_low[h] - *low));
+		}
+	}
+	for (int h = 0; h < 24; h++)
+		season->today_high[h] = season->today_low[h] = NAN;
+}
+
+static void season_note_extremes(struct season_state *season, int hour,
+				 double value)
+{
+	float *high = &season->today_high[hour];
+	float *low = &season->today_low[hour];
+
+	if (isnan(*high) || value > *high)
+		*high = (float)value;
+	if (isnan(*low) || value < *low)
+		*low = (float)value;
 }
 
 static int season_bucket(int64_t time_usec)
@@ -317,6 +394,27 @@ static int season_bucket(int64_t time_usec)
 	if (of_day < 0)
 		of_day += USEC_PER_DAY;
 	return (int)(of_day / (SEASON_BUCKET_SECS * (int64_t)1000000));
+}
+
+/*
+ * How far the value leaves the range its hour of the day (with the hours
+ * beside it, see season_fold_day) reached on recent days, scored like the
+ * envelope's novelty (0.5 at the margin); 1 while no earlier day is known.
+ */
+static double season_routine_score(const struct season_state *season,
+				   const struct anomaly_params *params,
+				   int64_t time_usec, double value,
+				   double spread)
+{
+	int hour = season_bucket(time_usec) / (SEASON_BUCKETS / 24);
+	double high = season->routine_high[hour];
+	double low = season->routine_low[hour], margin;
+
+	if (isnan(high))
+		return 1;
+	margin = fmax(params->novelty_alert * spread,
+		      params->novelty_range * (high - low));
+	return squash(excess(value, high, low) / fmax(margin, 1e-12), 1.0);
 }
 
 /* Samples a bucket receives per day at the observed sampling interval. */
@@ -393,7 +491,17 @@ static double season_update(struct season_state *season,
 	double per_day, span, alpha, smooth_alpha, spread, floor, cap;
 	double score = -1;
 
-	if (samples <= 1) {
+	/*
+	 * A profile starts with its first sample, which need not be the
+	 * series' first: a warm detector whose saved profile was dropped.
+	 */
+	bool fresh =
+	    samples <= 1 || (season->first_usec == 0 && season->last_usec == 0);
+
+	if (!fresh && season_day(time_usec) > season_day(season->last_usec))
+		season_fold_day(season);
+	season_note_extremes(season, bucket / (SEASON_BUCKETS / 24), value);
+	if (fresh) {
 		season->first_usec = season->last_usec = time_usec;
 		season->mean = value;
 	} else if (time_usec > season->last_usec) {
@@ -485,11 +593,27 @@ double anomaly_update_seasonal(struct anomaly_state *state,
 			       const struct anomaly_params *params,
 			       int64_t time_usec, double value)
 {
-	double score, shape;
+	double score, shape, spread = spread_of(state, params);
 
 	score = anomaly_update(state, params, value);
 	if (season == NULL || !isfinite(value))
 		return score;
+	/*
+	 * Judged before this sample joins the day's extremes. Only a value
+	 * outside the normal band is capped: a level shift is judged by the
+	 * generic detector once its values are back inside the band.
+	 */
+	if (params->season_explained > 0 && score > 0 &&
+	    fabs(state->z) >= params->z_alert) {
+		double routine = season_routine_score(season, params, time_usec,
+						      value, spread);
+
+		if (routine < score) {
+			state->score = score = routine;
+			if (score < 0.01)
+				state->cause = ANOMALY_CAUSE_NONE;
+		}
+	}
 	shape = season_update(season, params, state->samples, time_usec, value);
 	if (state->samples <= params->warmup_samples || shape <= score)
 		return score;

@@ -22,6 +22,7 @@
 #include "core/event.h"
 #include "core/log.h"
 #include "storage/metrics.h"
+#include "stderr_capture.h"
 
 #define SEC 1000000LL
 #define T0 (1700000000LL * SEC)
@@ -623,6 +624,74 @@ static void test_state_without_a_profile_still_loads(void **state)
 	config_free(config);
 }
 
+/*
+ * A blob with the profile of the build before the hours' usual extremes
+ * ("SSN1", 1,904 bytes): the detectors load warm, the profile is dropped
+ * with a log line and relearnt; nothing is misread.
+ */
+static void test_older_profile_is_dropped_with_a_log_line(void **state)
+{
+	struct config *config = load("[analyzer]\n"
+				     "anomaly_series = [\"app.latency_ms\"]\n");
+	struct memory_store m = { 0 };
+	struct blobstore store = { memory_save, memory_load, &m, 300 };
+	struct metric_registry *r1 = metrics_new(4, 64);
+	struct metric_registry *r2 = metrics_new(4, 64);
+	struct analyzer *before = analyzer_new(config, 4);
+	struct analyzer *after = analyzer_new(config, 4);
+	unsigned char x[ANALYZER_STATE_MAX], y[ANALYZER_STATE_MAX];
+	int id1 = metrics_register(r1, "app.latency_ms", "");
+	int id2 = metrics_register(r2, "app.latency_ms", "");
+	size_t section = 8 + SEASON_STATE_BYTES, v1;
+	const uint32_t old_magic = 0x314e5353u; /* "SSN1" */
+	const uint32_t old_size = 1904;
+	struct stderr_capture err;
+	char logged[4096];
+	int n, level;
+	struct captured c = { 0 };
+
+	(void)state;
+	analyzer_set_sink(before, capture, &c);
+	analyzer_set_sink(after, capture, &c);
+	feed_wave(before, r1, id1, 0, 200);
+	assert_int_equal(analyzer_save_states(before, r1, &store), 1);
+	v1 = m.entry[0].length - section;
+	/* What the older build wrote: its magic, its size, 1,904 bytes. */
+	memcpy(m.entry[0].blob + v1, &old_magic, 4);
+	memcpy(m.entry[0].blob + v1 + 4, &old_size, 4);
+	m.entry[0].length = v1 + 8 + old_size;
+	blobstore_set(&store);
+	level = log_get_level();
+	log_set_level(LOG_INFO);
+	stderr_capture_begin(&err);
+	feed_wave(after, r2, id2, 200, 201);
+	stderr_capture_end(&err, logged, sizeof(logged));
+	log_set_level(level);
+	blobstore_set(NULL);
+	feed_wave(before, r1, id1, 200, 201);
+	assert_non_null(strstr(logged, "app.latency_ms: saved daily profile "
+				       "has an older format; relearning it"));
+	n = analyzer_state_export(before, r1, id1, x, sizeof(x));
+	assert_int_equal(analyzer_state_export(after, r2, id2, y, sizeof(y)),
+			 n);
+	/* The detectors came back warm ... */
+	assert_memory_equal(x, y, v1);
+	/* ... and the profile started over at the first sample after it. */
+	{
+		struct season_state relearnt;
+
+		memcpy(&relearnt, y + v1 + 8, sizeof(relearnt));
+		assert_true(relearnt.first_usec == T0 + 200 * 10 * SEC);
+		memcpy(&relearnt, x + v1 + 8, sizeof(relearnt));
+		assert_true(relearnt.first_usec < T0 + 200 * 10 * SEC);
+	}
+	analyzer_free(before);
+	analyzer_free(after);
+	metrics_free(r1);
+	metrics_free(r2);
+	config_free(config);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -638,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_example_matches_defaults),
 		cmocka_unit_test(test_state_goes_through_the_blob_store),
 		cmocka_unit_test(test_state_without_a_profile_still_loads),
+		cmocka_unit_test(test_older_profile_is_dropped_with_a_log_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
