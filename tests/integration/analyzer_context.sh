@@ -84,11 +84,18 @@ for line in open(sys.argv[1]):
 PY
 }
 
+# fill_tmpfs NAME COUNT BLOCK PAUSE: COUNT files of BLOCK in the tmpfs, one
+# each PAUSE seconds (run it in the background).
+fill_tmpfs() {
+	local i
+	for i in $(seq "$2"); do
+		dd if=/dev/zero of="$mnt/$1.$i" bs="$3" count=1 status=none
+		sleep "$4"
+	done
+}
+
 # --- a filling tmpfs, a failing payment ---
-( for i in $(seq 10); do
-	dd if=/dev/zero of="$mnt/fill.$i" bs=512K count=1 status=none
-	sleep 1
-done ) &
+fill_tmpfs fill 10 512K 1 &
 filler=$!
 TEST_PIDS+=("$filler")
 printf '%s\n' "checkout: cart 4411 opened" \
@@ -125,10 +132,7 @@ write_agent_config 30
 kill -HUP "$DAEMON_PID"
 # Still filling when it alerts (64 KiB every half second, 4 MiB at most),
 # so the alert has a fill rate and an ETA to give.
-( for i in $(seq 64); do
-	dd if=/dev/zero of="$mnt/fill.more.$i" bs=64K count=1 status=none
-	sleep 0.5
-done ) &
+fill_tmpfs fill.more 64 64K 0.5 &
 refill=$!
 TEST_PIDS+=("$refill")
 check "after the reload the tmpfs alerts at its new 30% limit" \
