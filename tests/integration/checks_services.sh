@@ -115,6 +115,9 @@ check "the same certificates as local PEM files, one alert per file" \
 		firing \"a['labels'].get('file') == '$dir/fifteen.pem' and a['severity'] == 'warning'\""
 check "the trusted endpoints themselves are not down" \
 	test "$(webhook_alert_count "$dir" "a['rule'] == 'check_failed' and a['labels'].get('check') in ('shop-tls', 'api-tls', 'cert-files', 'health')")" -eq 0
+# What failed, when it did: the check's own words.
+webhook_alerts "$dir" "'# ' + a['state'] + ': ' + a['summary']" \
+	"a['rule'] == 'check_failed'"
 
 touch "$dir/down"
 check "the location answering 503 fires, with the status and the latency" \
