@@ -17,6 +17,13 @@
 #define MAD_TO_SIGMA 1.4826
 /* Values beyond this many spreads are clipped before they move the EWMA. */
 #define WINSOR_SPREADS 4.0
+/*
+ * No sample moves a CUSUM by more than this share of its decision level: a
+ * level shift is a level that stays, so at least this many samples beyond
+ * the allowance must agree before one is declared. A burst of one or two
+ * samples is a spike, judged as one against the series' range.
+ */
+#define SHIFT_STEP_SHARE (1.0 / 3.0)
 /* Share of an hour's usual extremes kept when a new day's are folded in. */
 #define ROUTINE_KEEP 0.5
 
@@ -173,15 +180,16 @@ double anomaly_update(struct anomaly_state *state,
 	state->recent += smooth_alpha * (value - state->recent);
 
 	/*
-	 * CUSUM on the standardised deviation, clamped per sample so a lone
-	 * spike counts as one large step, not an instant level shift.
+	 * CUSUM on the standardised deviation, clamped per sample
+	 * (SHIFT_STEP_SHARE) so a short burst counts as a few large steps,
+	 * not an instant level shift.
 	 */
 	if (params->cusum_limit > 0) {
 		double sd = fmax(sqrt(state->variance),
 				 spread_floor(state, params));
 		double zc = (value - state->mean) / fmax(sd, 1e-12);
-		double step = fmax(fmin(zc, params->cusum_limit),
-				   -params->cusum_limit);
+		double clamp = params->cusum_limit * SHIFT_STEP_SHARE;
+		double step = fmax(fmin(zc, clamp), -clamp);
 
 		state->cusum_high = fmax(0, state->cusum_high + step - k);
 		state->cusum_low = fmax(0, state->cusum_low - step - k);
@@ -223,16 +231,26 @@ double anomaly_update(struct anomaly_state *state,
 	 * A CUSUM past its decision level has found a level shift: restart
 	 * it from the new level (the classic CUSUM restart), so the score
 	 * says "changed here" once instead of staying high until the slow
-	 * baseline has crawled over.
+	 * baseline has crawled over. The range of levels held lately belongs
+	 * to the old level and restarts with it: the next change is judged
+	 * against the levels held since.
 	 */
 	if (cusum >= 0.5) {
 		state->cusum_high = state->cusum_low = 0;
 		state->mean = state->median = state->recent;
+		state->recent_high = state->recent_low = state->recent;
 	}
 	envelope_update(&state->high, &state->low, value, state->median,
 			forget);
 	envelope_update(&state->recent_high, &state->recent_low,
 			state->recent, state->median, forget);
+	/*
+	 * The smoothed level starts at the first sample and needs the warm-up
+	 * to forget it: until then its range says where the series started
+	 * (a spike, a peak), not what levels it usually holds.
+	 */
+	if (state->samples < params->warmup_samples)
+		state->recent_high = state->recent_low = state->recent;
 	state->samples++;
 
 	if (state->samples <= params->warmup_samples) {
