@@ -108,7 +108,9 @@ static const struct config_key analyzer_keys[] = {
 	{ .name = "z_alert", .type = CONFIG_FLOAT, .offset = A_KEY(z_alert),
 	  .default_text = "4.0", .minimum = 0.5, .maximum = 100,
 	  .description = "Deviation from the baseline, in robust standard "
-			 "deviations, that scores 0.5 (an alert)." },
+			 "deviations, that scores 0.5 (an alert). A value "
+			 "beyond the envelope needs 1.25 times this at its "
+			 "margin, less the further beyond it is." },
 	{ .name = "cusum_drift", .type = CONFIG_FLOAT,
 	  .offset = A_KEY(cusum_drift), .default_text = "2.0",
 	  .minimum = 0, .maximum = 100,
@@ -118,7 +120,9 @@ static const struct config_key analyzer_keys[] = {
 	  .offset = A_KEY(cusum_limit), .default_text = "20.0",
 	  .minimum = 0, .maximum = 1000,
 	  .description = "CUSUM decision level in standard deviations: the "
-			 "accumulated excess that scores 0.5." },
+			 "accumulated excess that scores 0.5. No sample adds "
+			 "more than a third of it, so a shift must hold for "
+			 "several samples." },
 	{ .name = "novelty_alert", .type = CONFIG_FLOAT,
 	  .offset = A_KEY(novelty_alert), .default_text = "1.0",
 	  .minimum = 0.1, .maximum = 100,
@@ -135,7 +139,8 @@ static const struct config_key analyzer_keys[] = {
 	  .offset = A_KEY(envelope_samples), .default_text = "2000.0",
 	  .minimum = 10, .maximum = 1e8,
 	  .description = "Span, in samples, over which the envelope of past "
-			 "values shrinks back towards the median." },
+			 "values shrinks back towards the median (28 days if "
+			 "that is shorter)." },
 	{ .name = "smooth_samples", .type = CONFIG_FLOAT,
 	  .offset = A_KEY(smooth_samples), .default_text = "12.0",
 	  .minimum = 1, .maximum = 10000,

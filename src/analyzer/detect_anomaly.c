@@ -264,11 +264,11 @@ static double anomaly_update_every(struct anomaly_state *state,
 	envelope_update(&state->recent_high, &state->recent_low,
 			state->recent, state->median, forget);
 	/*
-	 * The smoothed level starts at the first sample and needs the warm-up
-	 * to forget it: until then its range says where the series started
-	 * (a spike, a peak), not what levels it usually holds.
+	 * The smoothed level starts at the first sample and needs its own
+	 * span to forget it: until then its range says where the series
+	 * started (a spike, a peak), not what levels it usually holds.
 	 */
-	if (state->samples < params->warmup_samples)
+	if ((double)state->samples < params->smooth_samples)
 		state->recent_high = state->recent_low = state->recent;
 	state->samples++;
 

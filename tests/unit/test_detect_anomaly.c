@@ -1,8 +1,9 @@
 /*
  * test_detect_anomaly.c - the generic detector on synthetic series whose
  * answer is known: a step and a spike are reported once, at the right row; a
- * noisy flat line, a daily cycle and a counter reset's aftermath are not; a
- * daily cycle whose shape changes is, and only by its daily profile.
+ * noisy flat line, a daily cycle, regular bursts and a counter reset's
+ * aftermath are not; a daily cycle whose shape changes is, and only by its
+ * daily profile.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -253,6 +254,76 @@ static void test_holdoff_suppresses_repeats(void **state)
 	}
 	/* 499 rows = 41.6 h after the first spike: at most 1 + 41.6/6. */
 	assert_in_range(alerts, 1, 8);
+}
+
+/* A pair of 20s six rows apart every 100 rows, 0 otherwise: regular bursts
+ * (NAB's art_increase_spike_density before its anomaly), from row 0. */
+static double burst_pairs(int row)
+{
+	return row % 100 == 0 || row % 100 == 6 ? 20 : 0;
+}
+
+static void test_regular_burst_pairs_are_no_level_shift(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct run r;
+
+	(void)state;
+	/* Two samples of a burst were a "level shift" every time (h / 1
+	 * per step); the first sample, a burst, set the levels' range. */
+	r = replay(burst_pairs, 4000, &p);
+	assert_int_equal(r.alerts, 0);
+}
+
+/* Uniform on [40, 54] (a bounded series), and once, at row 3000, 66. */
+static double bounded_then_far_out(int row)
+{
+	return row == 3000 ? 66 : 40 + 14 * uniform();
+}
+
+static void test_far_beyond_a_bounded_range_alerts_below_z_alert(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct run r;
+
+	(void)state;
+	seed = 11;
+	/* 66 is ~3.6 spreads from the median, under z_alert, but twice the
+	 * margin beyond anything the series ever reached. */
+	r = replay(bounded_then_far_out, 3100, &p);
+	assert_int_equal(r.alerts, 1);
+	assert_int_equal(r.first_alert, 3000);
+}
+
+static void test_hourly_envelope_forgets_within_weeks(void **state)
+{
+	struct anomaly_params p = defaults();
+	struct anomaly_state s;
+	int alerts = 0, last = -1;
+
+	(void)state;
+	seed = 12;
+	anomaly_init(&s);
+	season_init(&season);
+	/* Hourly rows: a spike to 100 on day 12, one to 80 25 days later. At
+	 * 2000 samples the envelope would still be at ~87 (83 days' memory);
+	 * at 28 days it is back near 70, and 80 is news again. */
+	for (int i = 0; i < 1000; i++) {
+		double score, v = 50 + 2 * gaussian();
+
+		if (i == 300)
+			v = 100;
+		if (i == 900)
+			v = 80;
+		if (analyzer_series_step(&s, &season, &p,
+					 (int64_t)i * 3600 * 1000000LL, v,
+					 &score) == DETECT_FIRE) {
+			alerts++;
+			last = i;
+		}
+	}
+	assert_int_equal(alerts, 2);
+	assert_int_equal(last, 900);
 }
 
 static void test_not_finite_values_are_ignored(void **state)
@@ -697,6 +768,10 @@ int main(void)
 	    cmocka_unit_test(test_daily_cycle_is_normal),
 	    cmocka_unit_test(test_counter_reset_alerts_once_then_relearns),
 	    cmocka_unit_test(test_holdoff_suppresses_repeats),
+	    cmocka_unit_test(test_regular_burst_pairs_are_no_level_shift),
+	    cmocka_unit_test(
+		test_far_beyond_a_bounded_range_alerts_below_z_alert),
+	    cmocka_unit_test(test_hourly_envelope_forgets_within_weeks),
 	    cmocka_unit_test(test_not_finite_values_are_ignored),
 	    cmocka_unit_test(test_state_is_small),
 	    cmocka_unit_test(test_clean_daily_cycle_raises_nothing),
