@@ -39,11 +39,14 @@ struct delivery;
 struct delivery *delivery_new(sd_event *event);
 /*
  * Sends through delivery processes from now on, each closed after
- * [alerting] delivery_idle_secs without a request. Starts the launcher at
- * once when a network channel is configured (again on reload).
+ * [alerting] delivery_idle_secs without a request, and carries the
+ * daemon's own http_client requests too (core/http.h's transport: the
+ * heartbeat and remote write). Starts the launcher at once when a network
+ * channel is configured or http_users (again on reload).
  */
 void delivery_configure(struct delivery *delivery,
-			const struct alerting_config *alerting);
+			const struct alerting_config *alerting,
+			bool http_users);
 /* Whether a launcher runs: network delivery happens outside this process,
  * which may then seal its own network (core/sandbox.h). */
 bool delivery_separated(void);

@@ -26,6 +26,7 @@ enum field {
 	FIELD_ERROR,
 	FIELD_RESPONSE,
 	FIELD_BODY_LENGTH, /* 8 bytes: the body comes in BODY frames */
+	FIELD_HTTP_GET,    /* no bytes: a GET, not a POST */
 };
 
 /* A tag: field (1 byte) and length (4 bytes), then the bytes. */
@@ -220,6 +221,8 @@ int delivery_frame_send_encode(struct delivery_frame *f, uint32_t id,
 	put_string(f, FIELD_CA_FILE, out->ca_file);
 	for (size_t i = 0; i < out->secret_count; i++)
 		put_string(f, FIELD_SECRET, out->secrets[i]);
+	if (out->http_get)
+		put_field(f, FIELD_HTTP_GET, "", 0);
 	return delivery_frame_end(f);
 }
 
@@ -277,6 +280,11 @@ static int send_field(struct outgoing *out, enum field field,
 		    sizeof(out->secrets) / sizeof(out->secrets[0]))
 			return -EBADMSG;
 		return copy_string(data, n, &out->secrets[out->secret_count++]);
+	case FIELD_HTTP_GET:
+		if (out->http_get || n != 0)
+			return -EBADMSG;
+		out->http_get = true;
+		return 0;
 	default:
 		return -EBADMSG;
 	}

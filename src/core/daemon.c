@@ -18,6 +18,7 @@
 #include "collector/collector.h"
 #include "alerter/alerter.h"
 #include "alerter/delivery.h"
+#include "core/http.h"
 #include "core/identity.h"
 #include "core/log.h"
 #include "core/privilege.h"
@@ -172,21 +173,29 @@ static void reschedule_after_reload(struct daemon *d, int64_t old_interval)
 		 (long long)d->config->agent.collect_interval_secs);
 }
 
+bool daemon_sends_http(const struct config *config)
+{
+	return (config->export.remote_write.enabled &&
+		config->export.remote_write.url != NULL) ||
+	       config->heartbeat.url != NULL;
+}
+
 /*
- * What still opens network sockets in this process besides the alerter's
- * delivery (which has a process of its own): remote write, heartbeat pings,
- * and the checks that connect (tcp, http, tls with a target, redis) or run
- * commands (a seal would be inherited by them). NULL when nothing does.
+ * What still opens network sockets in this process besides the delivery
+ * process (which carries the alerts, and the heartbeat's and remote write's
+ * requests once it carries http_client's: core/http.h): those two without
+ * it, and the checks that connect (tcp, http, tls with a target, redis) or
+ * run commands (a seal would be inherited by them). NULL when nothing does.
  */
 static const char *network_user(const struct config *config)
 {
 	static const char *const connecting[] = { "tcp", "http", "redis",
 						  "command" };
 
-	if (config->export.remote_write.enabled &&
+	if (!http_transported() && config->export.remote_write.enabled &&
 	    config->export.remote_write.url != NULL)
 		return "[export.remote_write]";
-	if (config->heartbeat.url != NULL)
+	if (!http_transported() && config->heartbeat.url != NULL)
 		return "[heartbeat] url";
 	for (size_t i = 0; i < config->checks.count; i++) {
 		const struct check_config *check = &config->checks.items[i];

@@ -78,6 +78,10 @@ int daemon_init(struct daemon *d, struct config *config, const char *path,
 int daemon_run(struct daemon *d);
 void daemon_free(struct daemon *d);
 
+/* Whether the heartbeat or remote write sends HTTP requests (through
+ * core/http.h's http_client). */
+bool daemon_sends_http(const struct config *config);
+
 /* Applies log_level from the config unless -v/-q overrode it. */
 void daemon_apply_log_level(const struct config *config, int override);
 
