@@ -981,7 +981,7 @@ static int alerter_start(struct daemon *d)
 		return -ENOMEM;
 	}
 	delivery_configure(a->delivery, &d->config->alerting,
-			   daemon_sends_http(d->config));
+			   daemon_uses_network(d->config));
 	a->history_fd = openat(d->state_dir_fd, HISTORY_FILE,
 			       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 				       O_NOFOLLOW,
@@ -1040,7 +1040,7 @@ static int alerter_reload(struct daemon *d, const struct config *old)
 		return 0;
 	apply_settings(running);
 	delivery_configure(running->delivery, settings(running),
-			   daemon_sends_http(d->config));
+			   daemon_uses_network(d->config));
 	kick_all(running);
 	running->stats_dirty = true;
 	arm_timer(running);

@@ -23,6 +23,7 @@
 #include "core/base64.h"
 #include "core/http.h"
 #include "core/log.h"
+#include "core/offload.h"
 #include "core/sandbox.h"
 #include "core/sd_compat.h"
 #include "core/util.h"
@@ -41,7 +42,9 @@ struct queued {
 
 struct pending {
 	uint32_t id;
-	delivery_done_fn *done;
+	bool job;		/* core/offload.h's: answered by JOB_RESULT */
+	delivery_done_fn *done; /* a request's */
+	offload_done_fn *job_done; /* a job's */
 	void *userdata;
 	struct pending *next;
 };
@@ -100,6 +103,8 @@ static void pending_fail(struct delivery *d, const char *why)
 		d->in_flight--;
 		if (p->done != NULL)
 			p->done(p->userdata, &result);
+		if (p->job_done != NULL)
+			p->job_done(p->userdata, -ECONNRESET, NULL, 0);
 		free(p);
 	}
 }
@@ -265,18 +270,20 @@ static bool network_channels(const struct alerting_config *alerting)
 }
 
 static const struct http_transport http_transport;
+static const struct offload_transport job_transport;
 
 void delivery_configure(struct delivery *d,
 			const struct alerting_config *alerting,
-			bool http_users)
+			bool network_users)
 {
 	d->idle_usec = (uint64_t)alerting->delivery_idle_secs * USEC_PER_SEC;
-	/* The daemon's own requests (heartbeat, remote write) leave through
-	 * the delivery process too. */
+	/* The daemon's own requests (heartbeat, remote write) and its
+	 * network checks' conversations happen in the delivery process too. */
 	http_set_transport(&http_transport, d);
+	offload_set_transport(&job_transport, d);
 	/* Started at once when something needs it, so that it exists before
 	 * the daemon seals its network; otherwise by the first request. */
-	if (d->launcher_fd < 0 && (http_users || network_channels(alerting)))
+	if (d->launcher_fd < 0 && (network_users || network_channels(alerting)))
 		launcher_start(d);
 }
 
@@ -385,31 +392,72 @@ static int queue_request(struct delivery *d, uint32_t id,
 	return r;
 }
 
+/*
+ * The pending entry answered by id, unlinked; NULL (and the process killed)
+ * when there is none of that kind: it answered what it was not asked.
+ */
+static struct pending *pending_take(struct delivery *d, uint32_t id, bool job)
+{
+	struct pending **at, *p;
+
+	for (at = &d->pending; *at != NULL && (*at)->id != id;
+	     at = &(*at)->next)
+		;
+	if (*at == NULL || (*at)->job != job) {
+		process_lost(d, "answered a request it was not given; killed",
+			     true);
+		return NULL;
+	}
+	p = *at;
+	*at = p->next;
+	d->in_flight--;
+	return p;
+}
+
 static void on_result(struct delivery *d, const uint8_t *payload, size_t length)
 {
 	struct delivery_result result;
-	struct pending **at, *p;
+	struct pending *p;
 	uint32_t id;
 
 	if (delivery_frame_result_decode(payload, length, &id, &result) < 0) {
 		process_lost(d, "sent a malformed result; killed", true);
 		return;
 	}
-	for (at = &d->pending; *at != NULL && (*at)->id != id;
-	     at = &(*at)->next)
-		;
-	if (*at == NULL) {
-		process_lost(d, "answered a request it was not given; killed",
-			     true);
+	p = pending_take(d, id, false);
+	if (p == NULL)
 		return;
-	}
-	p = *at;
-	*at = p->next;
-	d->in_flight--;
 	/* The callback may send again (and so must find us consistent). */
 	if (p->done != NULL)
 		p->done(p->userdata, &result);
 	free(p);
+	idle_arm(d);
+}
+
+static void on_job_result(struct delivery *d, const uint8_t *payload,
+			  size_t length)
+{
+	const uint8_t *data;
+	struct pending *p;
+	size_t n;
+	uint32_t id;
+	int r = 0;
+
+	if (delivery_frame_job_decode(payload, length, &id, &data, &n) < 0) {
+		process_lost(d, "sent a malformed answer; killed", true);
+		return;
+	}
+	p = pending_take(d, id, true);
+	if (p == NULL)
+		return;
+	if (p->job_done != NULL)
+		r = p->job_done(p->userdata, 0, data, n);
+	free(p);
+	if (r < 0) {
+		process_lost(d, "sent an answer its owner refused; killed",
+			     true);
+		return;
+	}
 	idle_arm(d);
 }
 
@@ -435,11 +483,12 @@ static int on_frame(sd_event_source *source, int fd, uint32_t revents,
 		return 0;
 	}
 	type = delivery_frame_check(d->packet, (size_t)n, &payload, &length);
-	if (type != DELIVERY_FRAME_RESULT) {
+	if (type == DELIVERY_FRAME_RESULT)
+		on_result(d, payload, length);
+	else if (type == DELIVERY_FRAME_JOB_RESULT)
+		on_job_result(d, payload, length);
+	else
 		process_lost(d, "sent a malformed frame; killed", true);
-		return 0;
-	}
-	on_result(d, payload, length);
 	return 0;
 }
 
@@ -543,8 +592,10 @@ void delivery_free(struct delivery *d)
 {
 	if (d == NULL)
 		return;
-	if (d->idle_usec > 0)
+	if (d->idle_usec > 0) {
 		http_set_transport(NULL, NULL);
+		offload_set_transport(NULL, NULL);
+	}
 	delivery_curl_free(d->local);
 	/* Callbacks are not called (delivery.h): the alerter is going. */
 	while (d->pending != NULL) {
@@ -565,6 +616,20 @@ void delivery_free(struct delivery *d)
 size_t delivery_in_flight(const struct delivery *d)
 {
 	return d->in_flight + delivery_curl_in_flight(d->local);
+}
+
+/* p, its frames queued under d->next_id, now waits for its answer. */
+static void pending_add(struct delivery *d, struct pending *p)
+{
+	p->id = d->next_id++;
+	p->next = d->pending;
+	d->pending = p;
+	d->in_flight++;
+	if (d->idle_timer != NULL)
+		sd_event_source_set_enabled(d->idle_timer, SD_EVENT_OFF);
+	/* Sent from the loop (EPOLLOUT): a failure then fails p like any
+	 * other, and never calls back before this returns. */
+	sd_event_source_set_io_events(d->io, EPOLLIN | EPOLLOUT);
 }
 
 int delivery_send(struct delivery *d, struct outgoing *out,
@@ -591,17 +656,9 @@ int delivery_send(struct delivery *d, struct outgoing *out,
 		free(p);
 		return r;
 	}
-	p->id = d->next_id++;
 	p->done = done;
 	p->userdata = userdata;
-	p->next = d->pending;
-	d->pending = p;
-	d->in_flight++;
-	if (d->idle_timer != NULL)
-		sd_event_source_set_enabled(d->idle_timer, SD_EVENT_OFF);
-	/* Sent from the loop (EPOLLOUT): a failure then fails p like any
-	 * other, and never calls back before this returns. */
-	sd_event_source_set_io_events(d->io, EPOLLIN | EPOLLOUT);
+	pending_add(d, p);
 	return 0;
 }
 
@@ -647,8 +704,7 @@ static int add_header(struct outgoing *out, const char *prefix,
 
 	if (out->header_count == OUTGOING_HEADERS_MAX)
 		return -E2BIG;
-	n = asprintf(&out->headers[out->header_count], "%s%s", prefix,
-		     value);
+	n = asprintf(&out->headers[out->header_count], "%s%s", prefix, value);
 	if (n < 0) {
 		out->headers[out->header_count] = NULL;
 		return -ENOMEM;
@@ -769,8 +825,7 @@ static void transport_forget(void *context, void *userdata)
 }
 
 /* Sends a whole frame, waiting for room until deadline. */
-static int send_until(int fd, const struct delivery_frame *f,
-		      uint64_t deadline)
+static int send_until(int fd, const struct delivery_frame *f, uint64_t deadline)
 {
 	for (;;) {
 		uint64_t now = now_monotonic_usec();
@@ -841,8 +896,8 @@ static int send_now(struct delivery *d, struct outgoing *out,
 		if (n <= 0 ||
 		    delivery_frame_check(packet, (size_t)n, &payload,
 					 &length) != DELIVERY_FRAME_RESULT ||
-		    delivery_frame_result_decode(payload, length, &id,
-						 result) < 0 ||
+		    delivery_frame_result_decode(payload, length, &id, result) <
+			0 ||
 		    id != 0)
 			r = -EPROTO;
 		break;
@@ -854,8 +909,7 @@ static int send_now(struct delivery *d, struct outgoing *out,
 	return r;
 }
 
-static int transport_send_now(void *context,
-			      const struct http_request *request,
+static int transport_send_now(void *context, const struct http_request *request,
 			      long timeout_ms, struct http_result *result)
 {
 	struct delivery_result answer = {.outcome = DELIVERY_RETRY,
@@ -887,4 +941,46 @@ static const struct http_transport http_transport = {
     .send = transport_send,
     .forget = transport_forget,
     .send_now = transport_send_now,
+};
+
+/* ---- core/offload.h's jobs: the network checks' probes ---- */
+
+static int job_submit(void *context, const void *request, size_t length,
+		      offload_done_fn *done, void *userdata)
+{
+	struct delivery *d = context;
+	struct pending *p = calloc(1, sizeof(*p));
+	int r;
+
+	if (p == NULL)
+		return -ENOMEM;
+	r = d->fd < 0 ? process_start(d) : 0;
+	if (r == 0)
+		r = delivery_frame_job_encode(&d->frame, DELIVERY_FRAME_JOB,
+					      d->next_id, request, length);
+	if (r == 0)
+		r = queue_add(d, &d->frame);
+	if (r < 0) {
+		free(p);
+		return r;
+	}
+	p->job = true;
+	p->job_done = done;
+	p->userdata = userdata;
+	pending_add(d, p);
+	return 0;
+}
+
+static void job_forget(void *context, void *userdata)
+{
+	struct delivery *d = context;
+
+	for (struct pending *p = d->pending; p != NULL; p = p->next)
+		if (p->job && p->userdata == userdata)
+			p->job_done = NULL; /* its answer is dropped */
+}
+
+static const struct offload_transport job_transport = {
+    .submit = job_submit,
+    .forget = job_forget,
 };

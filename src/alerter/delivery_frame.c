@@ -26,7 +26,7 @@ enum field {
 	FIELD_ERROR,
 	FIELD_RESPONSE,
 	FIELD_BODY_LENGTH, /* 8 bytes: the body comes in BODY frames */
-	FIELD_HTTP_GET,    /* no bytes: a GET, not a POST */
+	FIELD_HTTP_GET,	   /* no bytes: a GET, not a POST */
 };
 
 /* A tag: field (1 byte) and length (4 bytes), then the bytes. */
@@ -46,7 +46,8 @@ int delivery_frame_check(const uint8_t *packet, size_t n,
 	memcpy(&length, packet + 4, sizeof(length));
 	if (packet[0] != DELIVERY_FRAME_VERSION || flags != 0)
 		return -EPROTO;
-	if (packet[1] < DELIVERY_FRAME_SEND || packet[1] > DELIVERY_FRAME_BODY)
+	if (packet[1] < DELIVERY_FRAME_SEND ||
+	    packet[1] > DELIVERY_FRAME_JOB_RESULT)
 		return -EPROTO;
 	if ((size_t)length != n - DELIVERY_FRAME_HEADER)
 		return -EBADMSG;
@@ -421,6 +422,29 @@ int delivery_frame_body_decode(const uint8_t *payload, size_t length,
 {
 	if (length <= sizeof(*id) ||
 	    length - sizeof(*id) > DELIVERY_BODY_INLINE)
+		return -EBADMSG;
+	memcpy(id, payload, sizeof(*id));
+	*data = payload + sizeof(*id);
+	*n = length - sizeof(*id);
+	return 0;
+}
+
+int delivery_frame_job_encode(struct delivery_frame *f,
+			      enum delivery_frame_type type, uint32_t id,
+			      const void *data, size_t n)
+{
+	delivery_frame_begin(f, type);
+	if (n > DELIVERY_JOB_MAX)
+		f->error = -EMSGSIZE;
+	put_u32(f, id);
+	put(f, data, n);
+	return delivery_frame_end(f);
+}
+
+int delivery_frame_job_decode(const uint8_t *payload, size_t length,
+			      uint32_t *id, const uint8_t **data, size_t *n)
+{
+	if (length < sizeof(*id) || length - sizeof(*id) > DELIVERY_JOB_MAX)
 		return -EBADMSG;
 	memcpy(id, payload, sizeof(*id));
 	*data = payload + sizeof(*id);

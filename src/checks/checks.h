@@ -58,6 +58,19 @@ void checks_free(struct checks *checks);
 /* Runs in flight or waiting for a command slot (tests and the bench). */
 size_t checks_busy(const struct checks *checks);
 
+/*
+ * In the delivery process (alerter/delivery.h): the daemon's network checks
+ * hold their conversations here, unprivileged, and send back only what
+ * they found. serve runs the probe that request describes in event and
+ * calls answer once with its result (at once when it cannot start); 0, or
+ * -EBADMSG for a malformed request. stop abandons the probes in flight.
+ */
+typedef void checks_probe_answer_fn(void *userdata, const void *answer,
+				    size_t length);
+int checks_probe_serve(sd_event *event, const uint8_t *request, size_t length,
+		       checks_probe_answer_fn *answer, void *userdata);
+void checks_probe_stop(void);
+
 /* ---- parsers, public for their tests ---- */
 
 /* What the agent reads of an X.509 certificate. */

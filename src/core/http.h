@@ -117,8 +117,7 @@ struct http_transport {
 			long timeout_ms, struct http_result *result);
 };
 
-void http_set_transport(const struct http_transport *transport,
-			void *context);
+void http_set_transport(const struct http_transport *transport, void *context);
 /* Whether http_client requests leave through a transport. */
 bool http_transported(void);
 

@@ -262,7 +262,7 @@ static void test_wrong_version_flags_type(void **state)
 	f.data[1] = 0;
 	assert_int_equal(
 	    delivery_frame_check(f.data, f.length, &payload, &length), -EPROTO);
-	f.data[1] = DELIVERY_FRAME_BODY + 1;
+	f.data[1] = DELIVERY_FRAME_JOB_RESULT + 1;
 	assert_int_equal(
 	    delivery_frame_check(f.data, f.length, &payload, &length), -EPROTO);
 	delivery_frame_release(&f);
