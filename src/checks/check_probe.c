@@ -152,14 +152,26 @@ static int on_answer(void *userdata, int error, const uint8_t *answer,
 	int malformed;
 
 	c->probing = false;
+	if (error < 0 && ++c->probes_lost < 2) {
+		/* Killed or crashed in the middle: this run has no verdict
+		 * (the service may be fine); the next one has a new process. */
+		log_info("check %s: the delivery process ended during the run; "
+			 "no verdict this time",
+			 c->name);
+		c->run_up = false; /* resolves nothing either */
+		check_run_done(c);
+		return 0;
+	}
 	if (error < 0) {
 		checks_errno_words(error, words, sizeof(words));
 		check_up(c, false, NULL,
-			 "the delivery process ended during the check (%s)",
+			 "the delivery process ended during the check, twice "
+			 "in a row (%s)",
 			 words);
 		check_run_done(c);
 		return 0;
 	}
+	c->probes_lost = 0;
 	malformed = result_decode(answer, length, &r);
 	if (malformed < 0) {
 		check_up(c, false, NULL,

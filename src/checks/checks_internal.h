@@ -137,6 +137,7 @@ struct check {
 	void *state; /* the type's own */
 	struct check *next_waiting;
 	bool probing;		   /* its run is in the probe process */
+	unsigned probes_lost;	   /* runs in a row whose process ended */
 	struct check_probe *probe; /* in the probe process: whom to answer */
 };
 

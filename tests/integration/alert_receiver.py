@@ -12,7 +12,8 @@ URL it was called with raw, JSON-escaped ("\\/" and "\\u002f"),
 percent-encoded, upper-cased, its last path segment alone, and the HMAC
 secret upper-cased: what a careless endpoint does, for the masking tests.
 POSTs to /api/v1/write (remote write) and /ping... (heartbeat) are logged
-with their length and Authorization header and always answered 200.
+with their length and Authorization header and always answered 200. A GET
+of /health (for http checks) is answered 200 with "healthy", any other 404.
 
 usage: alert_receiver.py PORT_FILE LOG_FILE CONTROL_FILE HMAC_SECRET
 """
@@ -144,6 +145,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def do_GET(self):
+        # A health page for http checks: "healthy" at /health, else 404.
+        log({"time": time.time(), "path": self.path, "kind": "get"})
+        if self.path == "/health":
+            self.reply(200, b'{"status":"healthy"}')
+        else:
+            self.reply(404, b'{"error":"no such page"}')
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
