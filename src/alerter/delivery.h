@@ -42,10 +42,10 @@ struct delivery *delivery_new(sd_event *event);
  * [alerting] delivery_idle_secs without a request, and carries the
  * daemon's other network work too: http_client's requests (core/http.h's
  * transport: the heartbeat, remote write) and the network checks'
- * conversations (core/offload.h's jobs, answered by checks_probe_serve in
- * the delivery process). Starts the launcher at once when a network channel
- * is configured or network_users (again on reload), so that it exists
- * before the daemon seals its network.
+ * conversations (core/offload.h's jobs, answered by its server in the
+ * delivery process: checks.h's checks_probe_server). Starts the launcher
+ * at once when a network channel is configured or network_users (again on
+ * reload), so that it exists before the daemon seals its network.
  */
 void delivery_configure(struct delivery *delivery,
 			const struct alerting_config *alerting,

@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "alerter/channel.h"
-#include "checks/checks.h"
 #include "core/log.h"
+#include "core/offload.h"
 #include "core/privilege.h"
 #include "core/sandbox.h"
 
@@ -97,7 +97,8 @@ static void on_job_answer(void *userdata, const void *answer, size_t length)
 		sd_event_exit(c->event, EXIT_FAILURE);
 }
 
-/* A JOB: a network check's probe (checks.h), answered when it is over. */
+/* A JOB: a network check's probe (core/offload.h's server: checks.h),
+ * answered when it is over. */
 static int start_job(struct child *c, const uint8_t *payload, size_t length)
 {
 	struct request *request = calloc(1, sizeof(*request));
@@ -110,8 +111,7 @@ static int start_job(struct child *c, const uint8_t *payload, size_t length)
 	request->child = c;
 	r = delivery_frame_job_decode(payload, length, &request->id, &data, &n);
 	if (r == 0)
-		r = checks_probe_serve(c->event, data, n, on_job_answer,
-				       request);
+		r = offload_serve(c->event, data, n, on_job_answer, request);
 	if (r < 0)
 		free(request);
 	return r;
@@ -212,7 +212,7 @@ static int child_run(int fd)
 	/* Transfers still in flight are abandoned: the daemon has already
 	 * counted them as not sent. */
 	delivery_curl_free(c.engine);
-	checks_probe_stop();
+	offload_stop();
 	delivery_frame_release(&c.frame);
 	sd_event_unref(c.event);
 	free(c.packet);

@@ -217,7 +217,7 @@ struct check_probe {
 	char *strings; /* the request's, which config points into */
 	size_t strings_length;
 	bool running;
-	checks_probe_answer_fn *answer;
+	offload_answer_fn *answer;
 	void *userdata;
 	sd_event_source *release;
 	struct check_probe *next;
@@ -331,8 +331,8 @@ static int request_decode(struct check_probe *p, const struct probe_head *head)
 	return at == end ? 0 : -EBADMSG;
 }
 
-int checks_probe_serve(sd_event *event, const uint8_t *request, size_t length,
-		       checks_probe_answer_fn *answer, void *userdata)
+static int probe_serve(sd_event *event, const uint8_t *request, size_t length,
+		       offload_answer_fn *answer, void *userdata)
 {
 	const struct check_kind *kind;
 	struct check_probe *p;
@@ -395,7 +395,7 @@ int checks_probe_serve(sd_event *event, const uint8_t *request, size_t length,
 	return 0;
 }
 
-void checks_probe_stop(void)
+static void probe_stop(void)
 {
 	while (probes != NULL)
 		probe_free(probes);
@@ -403,3 +403,8 @@ void checks_probe_stop(void)
 	checks_resolver_free(probe_checks.resolver);
 	probe_checks = (struct checks){0};
 }
+
+const struct offload_server checks_probe_server = {
+    .serve = probe_serve,
+    .stop = probe_stop,
+};

@@ -23,6 +23,7 @@
 
 struct metric_registry;
 struct checks;
+struct offload_server;
 
 extern const struct config_section checks_section, listeners_section;
 
@@ -59,17 +60,12 @@ void checks_free(struct checks *checks);
 size_t checks_busy(const struct checks *checks);
 
 /*
- * In the delivery process (alerter/delivery.h): the daemon's network checks
- * hold their conversations here, unprivileged, and send back only what
- * they found. serve runs the probe that request describes in event and
- * calls answer once with its result (at once when it cannot start); 0, or
- * -EBADMSG for a malformed request. stop abandons the probes in flight.
+ * core/offload.h's server for the delivery process (alerter/delivery.h):
+ * the daemon's network checks hold their conversations there, unprivileged,
+ * and send back only what they found. main.c installs it before the
+ * delivery launcher runs.
  */
-typedef void checks_probe_answer_fn(void *userdata, const void *answer,
-				    size_t length);
-int checks_probe_serve(sd_event *event, const uint8_t *request, size_t length,
-		       checks_probe_answer_fn *answer, void *userdata);
-void checks_probe_stop(void);
+extern const struct offload_server checks_probe_server;
 
 /* ---- parsers, public for their tests ---- */
 

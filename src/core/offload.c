@@ -8,6 +8,7 @@
 
 static const struct offload_transport *transport;
 static void *transport_context;
+static const struct offload_server *server;
 
 void offload_set_transport(const struct offload_transport *t, void *context)
 {
@@ -33,4 +34,23 @@ void offload_forget(void *userdata)
 {
 	if (transport != NULL)
 		transport->forget(transport_context, userdata);
+}
+
+void offload_set_server(const struct offload_server *s)
+{
+	server = s;
+}
+
+int offload_serve(sd_event *event, const uint8_t *request, size_t length,
+		  offload_answer_fn *answer, void *userdata)
+{
+	if (server == NULL)
+		return -EOPNOTSUPP;
+	return server->serve(event, request, length, answer, userdata);
+}
+
+void offload_stop(void)
+{
+	if (server != NULL)
+		server->stop();
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
 /*
  * The answer to one request: error 0 with the answer's bytes, or -errno
@@ -37,5 +38,26 @@ int offload_submit(const void *request, size_t length, offload_done_fn *done,
 		   void *userdata);
 /* Its done is not called; nothing without a transport. */
 void offload_forget(void *userdata);
+
+/*
+ * The other end, in the helper process: whoever answers the requests
+ * (checks.h's probes), set by main.c before the helper runs, so that the
+ * helper's code need not know its owners. serve runs one request in event
+ * and calls answer exactly once (perhaps before it returns); 0, or -EBADMSG
+ * for a malformed request. stop abandons what is in flight.
+ */
+typedef void offload_answer_fn(void *userdata, const void *answer,
+			       size_t length);
+struct offload_server {
+	int (*serve)(sd_event *event, const uint8_t *request, size_t length,
+		     offload_answer_fn *answer, void *userdata);
+	void (*stop)(void);
+};
+
+void offload_set_server(const struct offload_server *server);
+/* -EOPNOTSUPP without a server. */
+int offload_serve(sd_event *event, const uint8_t *request, size_t length,
+		  offload_answer_fn *answer, void *userdata);
+void offload_stop(void);
 
 #endif
