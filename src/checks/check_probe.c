@@ -119,9 +119,8 @@ static int request_encode(const struct check *c, char *buffer, size_t *used)
 	return r;
 }
 
-/* Every field within its bounds, every text terminated. */
-static int result_decode(const uint8_t *answer, size_t length,
-			 struct check_probe_result *r)
+int check_probe_result_decode(const uint8_t *answer, size_t length,
+			      struct check_probe_result *r)
 {
 	if (length != sizeof(*r))
 		return -EBADMSG;
@@ -172,7 +171,7 @@ static int on_answer(void *userdata, int error, const uint8_t *answer,
 		return 0;
 	}
 	c->probes_lost = 0;
-	malformed = result_decode(answer, length, &r);
+	malformed = check_probe_result_decode(answer, length, &r);
 	if (malformed < 0) {
 		check_up(c, false, NULL,
 			 "the delivery process sent a malformed answer");

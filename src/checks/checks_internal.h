@@ -248,6 +248,10 @@ void check_probe_cancel(struct check *c);
 /* A conversation is over: judged here, or sent back from the probe
  * process to the daemon, which judges it. */
 void check_gathered(struct check *c, const struct check_probe_result *result);
+/* An answer from the probe process: every field within its bounds, every
+ * text terminated; 0 or -EBADMSG (exposed for unit tests). */
+int check_probe_result_decode(const uint8_t *answer, size_t length,
+			      struct check_probe_result *result);
 
 /* ---- certificates (check_cert.c) ---- */
 
