@@ -406,50 +406,58 @@ int delivery_frame_result_decode(const uint8_t *payload, size_t length,
 	return 0;
 }
 
-int delivery_frame_body_encode(struct delivery_frame *f, uint32_t id,
-			       const void *data, size_t n)
+/* BODY, JOB and JOB_RESULT: an id, then min..max bytes. */
+static int id_bytes_encode(struct delivery_frame *f,
+			   enum delivery_frame_type type, uint32_t id,
+			   const void *data, size_t n, size_t min, size_t max)
 {
-	delivery_frame_begin(f, DELIVERY_FRAME_BODY);
-	if (n == 0 || n > DELIVERY_BODY_INLINE)
+	delivery_frame_begin(f, type);
+	if (n < min || n > max)
 		f->error = -EMSGSIZE;
 	put_u32(f, id);
 	put(f, data, n);
 	return delivery_frame_end(f);
 }
 
-int delivery_frame_body_decode(const uint8_t *payload, size_t length,
-			       uint32_t *id, const uint8_t **data, size_t *n)
+static int id_bytes_decode(const uint8_t *payload, size_t length,
+			   uint32_t *id, const uint8_t **data, size_t *n,
+			   size_t min, size_t max)
 {
-	if (length <= sizeof(*id) ||
-	    length - sizeof(*id) > DELIVERY_BODY_INLINE)
+	if (length < sizeof(*id) || length - sizeof(*id) < min ||
+	    length - sizeof(*id) > max)
 		return -EBADMSG;
 	memcpy(id, payload, sizeof(*id));
 	*data = payload + sizeof(*id);
 	*n = length - sizeof(*id);
 	return 0;
+}
+
+int delivery_frame_body_encode(struct delivery_frame *f, uint32_t id,
+			       const void *data, size_t n)
+{
+	return id_bytes_encode(f, DELIVERY_FRAME_BODY, id, data, n, 1,
+			       DELIVERY_BODY_INLINE);
+}
+
+int delivery_frame_body_decode(const uint8_t *payload, size_t length,
+			       uint32_t *id, const uint8_t **data, size_t *n)
+{
+	return id_bytes_decode(payload, length, id, data, n, 1,
+			       DELIVERY_BODY_INLINE);
 }
 
 int delivery_frame_job_encode(struct delivery_frame *f,
 			      enum delivery_frame_type type, uint32_t id,
 			      const void *data, size_t n)
 {
-	delivery_frame_begin(f, type);
-	if (n > DELIVERY_JOB_MAX)
-		f->error = -EMSGSIZE;
-	put_u32(f, id);
-	put(f, data, n);
-	return delivery_frame_end(f);
+	return id_bytes_encode(f, type, id, data, n, 0, DELIVERY_JOB_MAX);
 }
 
 int delivery_frame_job_decode(const uint8_t *payload, size_t length,
 			      uint32_t *id, const uint8_t **data, size_t *n)
 {
-	if (length < sizeof(*id) || length - sizeof(*id) > DELIVERY_JOB_MAX)
-		return -EBADMSG;
-	memcpy(id, payload, sizeof(*id));
-	*data = payload + sizeof(*id);
-	*n = length - sizeof(*id);
-	return 0;
+	return id_bytes_decode(payload, length, id, data, n, 0,
+			       DELIVERY_JOB_MAX);
 }
 
 int delivery_frame_pid_encode(struct delivery_frame *f, pid_t pid)
