@@ -419,9 +419,9 @@ static int id_bytes_encode(struct delivery_frame *f,
 	return delivery_frame_end(f);
 }
 
-static int id_bytes_decode(const uint8_t *payload, size_t length,
-			   uint32_t *id, const uint8_t **data, size_t *n,
-			   size_t min, size_t max)
+static int id_bytes_decode(const uint8_t *payload, size_t length, uint32_t *id,
+			   const uint8_t **data, size_t *n, size_t min,
+			   size_t max)
 {
 	if (length < sizeof(*id) || length - sizeof(*id) < min ||
 	    length - sizeof(*id) > max)
