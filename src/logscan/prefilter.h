@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define PREFILTER_TABLE_BITS 12
-#define PREFILTER_MAX_LITERALS 8
+#define PREFILTER_MAX_LITERALS 12 /* top-level alternatives of one pattern */
 #define PREFILTER_LITERAL_MAX 64
 
 struct prefilter {
