@@ -3,6 +3,10 @@
  * (table minute_blob): per series its id, which of min/max differ from avg,
  * its sample count and the values, so a minute is one row to write.
  */
+#include "history/history.h"
+
+#if WITH_SQLITE
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,3 +133,5 @@ int history_minute_next(const uint8_t *data, size_t length, size_t *offset,
 		return -EBADMSG;
 	return 1;
 }
+
+#endif /* WITH_SQLITE */
