@@ -101,7 +101,7 @@ enum statement {
 };
 
 static const char *const statement_sql[ST_COUNT] = {
-    [ST_SERIES_INSERT] = "INSERT OR IGNORE INTO series (name, labels) "
+    [ST_SERIES_INSERT] = "INSERT INTO series (name, labels) "
 			 "VALUES (?1, ?2)",
     [ST_SERIES_FIND] = "SELECT id FROM series WHERE name = ?1 AND "
 		       "labels = ?2",
@@ -549,18 +549,17 @@ static int set_meta(struct history *h, const char *key, int64_t value)
 	return step_done(h, st, "meta");
 }
 
+/*
+ * series.id of name + labels, the row added when missing. Looked up first:
+ * a new series (a new top process's pid on a busy host, several a minute)
+ * costs the lookup and the insert, a known one the lookup alone.
+ */
 static int find_series_id(struct history *h, const char *name,
 			  const char *labels, int64_t *id)
 {
-	sqlite3_stmt *st = h->statements[ST_SERIES_INSERT];
+	sqlite3_stmt *st = h->statements[ST_SERIES_FIND];
 	int r, rc;
 
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
-	r = step_done(h, st, "series");
-	if (r < 0)
-		return r;
-	st = h->statements[ST_SERIES_FIND];
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -568,7 +567,17 @@ static int find_series_id(struct history *h, const char *name,
 		*id = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_ROW ? 0 : fail(h, rc, "series lookup");
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return fail(h, rc, "series lookup");
+	st = h->statements[ST_SERIES_INSERT];
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
+	r = step_done(h, st, "series");
+	if (r == 0)
+		*id = sqlite3_last_insert_rowid(h->db);
+	return r;
 }
 
 static int grow_series_map(struct history *h, size_t slots)
