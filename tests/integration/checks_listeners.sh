@@ -14,8 +14,7 @@ chmod o+x "$dir" # the web server's own user serves $dir/www
 mkdir "$dir/www"
 start_receiver "$dir" "checks-hmac" || { not_ok "receiver started"; exit 1; }
 # Below the ephemeral range, which is learnt per process, not per port.
-web_port=$(free_port 20000 30000)
-db_port=$(free_port 20000 30000)
+read -r web_port db_port <<<"$(free_ports 2 20000 30000 | tr '\n' ' ')"
 uid=$((43000 + RANDOM % 1000))
 
 listen_forever() { # listen_forever PORT: a plain TCP listener (as root)

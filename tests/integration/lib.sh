@@ -254,24 +254,32 @@ PY
 # webhook_alerts_at_least DIR N FILTER: for wait_for.
 webhook_alerts_at_least() { [ "$(webhook_alert_count "$1" "$3")" -ge "$2" ]; }
 
-# free_port [LOW HIGH]: a TCP port nothing listens on at 127.0.0.1 (from
-# the kernel's ephemeral range unless a range is given).
-free_port() {
-	python3 - "${1:-0}" "${2:-0}" <<'PY'
+# free_ports N [LOW HIGH]: N distinct TCP ports nothing listens on at
+# 127.0.0.1 (from the kernel's ephemeral range unless a range is given), one
+# a line. All N are held bound until the last is found, so two never come out
+# the same; a server started on them may still lose one to another suite
+# running beside this one, so servers check they really listen.
+free_ports() {
+	python3 - "$1" "${2:-0}" "${3:-0}" <<'PY'
 import random, socket, sys
-low, high = int(sys.argv[1]), int(sys.argv[2])
-for _ in range(200):
+count, low, high = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+held = []
+for _ in range(200 * count):
+    if len(held) == count:
+        break
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", random.randint(low, high) if high else 0))
-        print(s.getsockname()[1])
-        break
+        held.append(s)
     except OSError:
-        pass
-    finally:
         s.close()
+for s in held:
+    print(s.getsockname()[1])
+    s.close()
 PY
 }
+# free_port [LOW HIGH]: one such port.
+free_port() { free_ports 1 "$@"; }
 
 # port_open PORT: something accepts connections on 127.0.0.1:PORT.
 port_open() {
