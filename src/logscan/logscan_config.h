@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 /* Fixed limits: the scanner's memory is known at start-up. */
-#define LOGSCAN_MAX_USER_RULES 24
-#define LOGSCAN_MAX_RULES 64 /* built-in pack + user rules, one bit each */
+#define LOGSCAN_MAX_USER_RULES	  64
+#define LOGSCAN_MAX_RULES	  128 /* built-in pack + user rules */
 #define LOGSCAN_MAX_FILE_PATTERNS 64 /* entries of [logscan] files */
 
 struct logscan_rule_config {

@@ -279,7 +279,7 @@ bool prefilter_add(struct prefilter *filter, unsigned index,
 	char literals[PREFILTER_MAX_LITERALS][PREFILTER_LITERAL_MAX];
 	size_t count = pattern_literals(pattern, literals,
 					PREFILTER_MAX_LITERALS);
-	uint64_t bit = 1ull << index;
+	uint64_t bit = 1ull << (index % 64);
 
 	if (count == 0) {
 		filter->always |= bit;

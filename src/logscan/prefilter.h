@@ -4,6 +4,9 @@
  * alternative); a line is hashed four bytes at a time, case-folded, and only
  * rules whose literal's 4-gram appears are handed to PCRE2. Most lines touch
  * no rule at all, which is what makes a million lines a second possible.
+ * Rule i owns bit i % 64 of a candidate mask: past 64 rules a bit stands for
+ * every rule of that residue (still a superset), so the table stays one word
+ * a slot (32 KiB) and a line costs the same however many rules there are.
  */
 #ifndef SYSOPS_LOGSCAN_PREFILTER_H
 #define SYSOPS_LOGSCAN_PREFILTER_H
@@ -13,7 +16,7 @@
 #include <stdint.h>
 
 #define PREFILTER_TABLE_BITS 12
-#define PREFILTER_MAX_LITERALS 8
+#define PREFILTER_MAX_LITERALS 12 /* top-level alternatives of one pattern */
 #define PREFILTER_LITERAL_MAX 64
 
 struct prefilter {
@@ -24,13 +27,15 @@ struct prefilter {
 void prefilter_init(struct prefilter *filter);
 
 /*
- * Registers rule `index` (< 64). Returns true when the pattern yielded a
- * literal for every alternative; otherwise the rule runs on every line.
+ * Registers rule `index` (bit index % 64). Returns true when the pattern
+ * yielded a literal for every alternative; otherwise the rule's bit is set
+ * for every line.
  */
 bool prefilter_add(struct prefilter *filter, unsigned index,
 		   const char *pattern);
 
-/* Rules that may match text (a superset of those that do). */
+/* Bits of the rules that may match text (a superset of those that do):
+ * bit b stands for rules b, b + 64, ... */
 uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 			      size_t length);
 

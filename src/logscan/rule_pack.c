@@ -56,6 +56,21 @@ const struct rule_definition rule_pack[] = {
 		     "limit (anon-rss {rss} kB)",
 	  .group_by = "process", .window_secs = 300,
 	  .description = "a process was killed at its cgroup memory limit" },
+	/* mm/page_alloc.c warn_alloc(): "%s: page allocation failure:
+	 * order:%u, mode:%#x(%pGg), nodemask=%*pbl" (4.12+; 3.x-4.11
+	 * warn_alloc_failed() "%s: page allocation failure: order:%u,
+	 * mode:0x%x"), %s the task's comm; CPUs printing at once can split
+	 * the comm from the rest. */
+	{ .name = "page_alloc_failure", .severity = W, K,
+	  .noun = "page allocation failure",
+	  .pattern = "(?:(?:^|: |\\] )(?<process>[^\\s:][^:]{0,14}?): )?page "
+		     "allocation failure: order:(?<order>\\d+), "
+		     "mode:(?<mode>0x[0-9a-f]+(?:\\([^)]*\\))?)",
+	  .message = "kernel page allocation failed: order {order}, mode "
+		     "{mode} ({process})",
+	  .window_secs = 3600,
+	  .description = "a kernel memory allocation failed (low or "
+			 "fragmented memory)" },
 	/* User-space crashes */
 	{ .name = "segfault", .severity = W, K,
 	  .noun = "segfault",
@@ -211,6 +226,59 @@ const struct rule_definition rule_pack[] = {
 	  .message = "corrected memory errors on {controller}: {what}",
 	  .group_by = "controller", .window_secs = 3600,
 	  .description = "correctable ECC memory errors (a DIMM going bad)" },
+	/* mm/memory-failure.c, what the kernel did with a page an uncorrected
+	 * error hit: action_result() "Memory failure: %#lx: recovery action
+	 * for %s: %s" (Ignored, Failed, Delayed, Recovered), kill_proc()
+	 * "... Killing %s:%d due to hardware memory corruption" (to 5.1),
+	 * "... Sending SIGBUS to %s:%d due to ..." (5.2+);
+	 * arch/x86/kernel/cpu/mce/core.c "Uncorrected hardware memory error
+	 * in user-access at %llx" and "Memory error not recovered". Other
+	 * "Memory failure:" lines ("already hardware poisoned", "unhandlable
+	 * page") come with one of these. */
+	{ .name = "memory_failure", .severity = C, K,
+	  .noun = "hardware memory corruption report",
+	  .pattern = "Memory failure: (?<what>0x[0-9a-f]+: recovery action "
+		     "for [^:]{1,60}: (?:Ignored|Failed|Delayed|Recovered))|"
+		     "Memory failure: (?<what>0x[0-9a-f]+: (?:Killing|Sending "
+		     "SIGBUS to) \\S+:\\d+) due to hardware memory corruption|"
+		     "mce: (?<what>Uncorrected hardware memory error in "
+		     "user-access at [0-9a-f]+|Memory error not recovered)",
+	  .message = "uncorrected memory error hit a page: {what}",
+	  .window_secs = 300,
+	  .description = "an uncorrected memory error reached a page in use "
+			 "(page offlined, process signalled)" },
+	/* drivers/pci/pcie/aer.c aer_print_error(): "PCIe Bus Error:
+	 * severity=%s, type=%s, ..." printed by the erring device (5.x adds
+	 * "AER: " in front; 6.9+ says "Correctable"/"Uncorrectable"),
+	 * aer_isr_one_error() "AER: [Multiple ]%s error received: %s" (6.9+
+	 * "... error message received from %s"), pcie_do_recovery() "AER:
+	 * device recovery failed". */
+	{ .name = "pcie_aer_uncorrected", .severity = C, K,
+	  .noun = "uncorrected PCIe error",
+	  .pattern = "(?<device>(?:[0-9a-f]{4,}:)?[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]"
+		     "): (?:AER: )?PCIe Bus Error: severity=(?<what>"
+		     "Uncorrect(?:ed|able) \\((?:Non-)?Fatal\\))|"
+		     "AER: (?:Multiple )?(?<what>Uncorrect(?:ed|able) "
+		     "\\((?:Non-)?Fatal\\)) error (?:message )?received(?: "
+		     "from|:) (?:id=)?(?<device>[0-9a-f:.]+)|"
+		     "(?<device>(?:[0-9a-f]{4,}:)?[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]"
+		     "): AER: (?<what>device recovery failed)",
+	  .message = "PCIe uncorrected error on {device}: {what}",
+	  .group_by = "device", .window_secs = 300,
+	  .description = "uncorrected PCIe (AER) errors and failed device "
+			 "recovery" },
+	/* Corrected errors flood on some links (one "PCIe Bus Error" per
+	 * event): a warning once 5 arrive from one device within the hour. */
+	{ .name = "pcie_aer_corrected", .severity = W, K,
+	  .noun = "corrected PCIe error",
+	  .pattern = "(?<device>(?:[0-9a-f]{4,}:)?[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]"
+		     "): (?:AER: )?PCIe Bus Error: severity=Correct(?:ed|able), "
+		     "type=(?<type>[^,]+)",
+	  .message = "{count} corrected PCIe errors ({type}) on {device} "
+		     "within {window}s",
+	  .group_by = "device", .threshold = 5, .window_secs = 3600,
+	  .description = "repeated corrected PCIe (AER) errors from one "
+			 "device (a degrading link)" },
 	/* Storage */
 	{ .name = "block_io_error", .severity = C, K,
 	  .noun = "I/O error",
@@ -240,7 +308,9 @@ const struct rule_definition rule_pack[] = {
 	/* drivers/scsi/scsi_lib.c ("timing out command, waited %lus"),
 	 * scsi_logging.c ("FAILED Result: hostbyte=DID_TIME_OUT"),
 	 * scsi_error.c, drivers/usb/storage/uas.c uas_eh_abort_handler(),
-	 * drivers/ata/libata-eh.c. */
+	 * drivers/ata/libata-eh.c ("exception Emask", "hard resetting link",
+	 * "reset failed, giving up"), libata-core.c ata_dev_disable()
+	 * ("ata%u.%02u: disabled": the disk is gone). */
 	{ .name = "scsi_timeout_reset", .severity = W, K,
 	  .noun = "disk timeout or reset|disk timeouts or resets",
 	  .pattern = "(?<device>\\[\\w+\\]) (?:tag#\\d+ )?timing out "
@@ -253,7 +323,9 @@ const struct rule_definition rule_pack[] = {
 		     "(?<device>\\d+:\\d+:\\d+:\\d+): rejecting I/O to offline "
 		     "device|"
 		     "(?<device>ata\\d+(?:\\.\\d+)?): exception Emask|"
-		     "(?<device>ata\\d+(?:\\.\\d+)?): hard resetting link",
+		     "(?<device>ata\\d+(?:\\.\\d+)?): hard resetting link|"
+		     "(?<device>ata\\d+): reset failed, giving up|"
+		     "(?<device>ata\\d+\\.\\d+): disabled(?![ \\w])",
 	  .message = "disk {device}: command timeout or reset",
 	  .group_by = "device", .window_secs = 300,
 	  .description = "SCSI/ATA command timeouts, resets, offlined "
@@ -286,13 +358,17 @@ const struct rule_definition rule_pack[] = {
 	 * aborted"), ext4_commit_super() ("I/O error while writing
 	 * superblock"); fs/jbd2 ("Aborting journal on device %s.",
 	 * "JBD2: Detected IO errors while flushing file data on %s",
-	 * "JBD2: Error %d detected when updating journal superblock for"). */
+	 * "JBD2: Error %d detected when updating journal superblock for");
+	 * fs/ext2/super.c ext2_error() puts the device first: "EXT2-fs (%s):
+	 * error: %s: %pV". */
 	{ .name = "ext4_error", .severity = C, K,
 	  .noun = "ext4 error",
 	  .pattern = "EXT[234]-fs error \\(device (?<device>[^)]+)\\)(?::| "
 		     "in) (?<what>.{0,160})|"
 		     "EXT[234]-fs \\((?<device>[^)]+)\\): (?<what>I/O error "
 		     "while writing superblock)|"
+		     "EXT[234]-fs \\((?<device>[^)]+)\\): error: "
+		     "(?<what>.{1,160})|"
 		     "(?<what>Aborting journal) on device (?<device>[\\w-]+)|"
 		     "JBD2: (?<what>Detected IO errors while flushing file "
 		     "data|Error -?\\d+ detected when updating journal "
@@ -307,8 +383,9 @@ const struct rule_definition rule_pack[] = {
 	 * been shut down due to log error", xfs_log_mount() "log
 	 * mount/recovery failed: error %d", xfs_mountfs() "log mount
 	 * failed", verifiers "Metadata CRC error detected", 4.x
-	 * "xfs_log_force: error %d returned". An admin's forced unmount is
-	 * not an error. */
+	 * "xfs_log_force: error %d returned", xfs_dir_ino_validate()
+	 * "Invalid inode number 0x%llx" (a directory entry pointing nowhere).
+	 * An admin's forced unmount is not an error. */
 	{ .name = "xfs_error", .severity = C, K,
 	  .noun = "XFS error",
 	  .pattern = "XFS \\((?<device>[^)]+)\\): (?<what>(?:Internal error|"
@@ -316,7 +393,7 @@ const struct rule_definition rule_pack[] = {
 		     "error) detected|[Mm]etadata I/O [Ee]rror|[Ll]og I/O "
 		     "[Ee]rror|I/O Error Detected|Filesystem has been shut "
 		     "down|xfs_do_force_shutdown|xfs_log_force: error|log "
-		     "mount(?:/recovery)? failed).{0,120})|"
+		     "mount(?:/recovery)? failed|Invalid inode number).{0,120})|"
 		     "XFS: (?<what>Internal error .{0,120})",
 	  .exclude = "XFS \\([^)]+\\): Forced unmount",
 	  .message = "XFS error on {device}: {what}",
@@ -339,6 +416,46 @@ const struct rule_definition rule_pack[] = {
 	  .message = "file system on {device} was remounted read-only",
 	  .group_by = "device", .window_secs = 3600,
 	  .description = "a file system went read-only after errors" },
+	/* drivers/md: raid1.c/raid10.c/raid5.c *_error() "md/raid%s:%s: Disk
+	 * failure on %s, disabling device." with "... Operation continuing on
+	 * %d devices." (one record, two lines), raid5 "Cannot continue
+	 * operation (%d/%d failed)." and "read error not correctable (sector
+	 * %llu on %s).", raid1/raid10 "%s: unrecoverable I/O read error for
+	 * block %llu"; at assembly raid5 "not enough operational devices
+	 * (%d/%d failed)", raid10 "not enough operational mirrors.". */
+	{ .name = "md_raid_failure", .severity = C, K,
+	  .noun = "software RAID failure",
+	  .pattern = "md/raid\\d*:(?<array>[\\w-]+): (?<what>Disk failure on "
+		     "[^,\\s]+), disabling device|"
+		     "md/raid\\d*:(?<array>[\\w-]+): (?<what>Operation "
+		     "continuing on \\d+ devices|Cannot continue operation "
+		     "\\(\\d+/\\d+ failed\\)|not enough operational (?:devices "
+		     "\\(\\d+/\\d+ failed\\)|mirrors))|"
+		     "md/raid\\d*:(?<array>[\\w-]+): (?<what>read error not "
+		     "correctable \\(sector \\d+ on [^)\\s]+\\))|"
+		     "md/raid\\d*:(?<array>[\\w-]+): (?<what>\\S+: unrecoverable "
+		     "I/O read error) for block",
+	  .message = "software RAID {array}: {what}",
+	  .group_by = "array", .window_secs = 300,
+	  .description = "an md RAID member failed, or the array lost data "
+			 "or stopped" },
+	/* raid1.c "md/raid1:%s: active with %d out of %d mirrors", raid10.c
+	 * "... active with %d out of %d devices", raid5.c "md/raid:%s: raid
+	 * level %d active with %d out of %d devices, algorithm %d": fewer
+	 * than all is an array assembled degraded. md.c md_do_sync() "md:
+	 * %s: %s interrupted." for a rebuild onto a spare (recovery) or a
+	 * reshape; a check or resync stopped at shutdown is not news. */
+	{ .name = "md_raid_degraded", .severity = W, K,
+	  .noun = "degraded software RAID report",
+	  .pattern = "md/raid\\d*:(?<array>[\\w-]+): (?:raid level \\d+ )?"
+		     "(?<what>active with (?<up>\\d+) out of (?!\\k<up> )"
+		     "\\d+ (?:mirrors|devices))|"
+		     "md: (?<array>[\\w-]+): (?<what>(?:recovery|reshape) "
+		     "interrupted)",
+	  .message = "software RAID {array} degraded: {what}",
+	  .group_by = "array", .window_secs = 3600,
+	  .description = "an md RAID array started without all its members, "
+			 "or its rebuild stopped" },
 	/* Network: netif_carrier_off() wordings of the drivers: e1000e, igb,
 	 * ixgbe, i40e, ice, igc, bnx2x, vmxnet3 "NIC Link is Down", bnx2 "NIC
 	 * Copper Link is Down", r8169 and phylib "Link is Down", tg3 "Link is
@@ -381,6 +498,35 @@ const struct rule_definition rule_pack[] = {
 	  .message = "connection tracking table full: packets dropped",
 	  .window_secs = 300,
 	  .description = "netfilter conntrack table full" },
+	/* net/ipv4/tcp.c tcp_check_oom() "TCP: out of memory -- consider
+	 * tuning tcp_mem", "TCP: too many orphaned sockets"; tcp_input.c
+	 * tcp_syn_flood_action() "%s: Possible SYN flooding on port %d. %s.
+	 * Check SNMP counters." (%s "TCP" on 4.x, the request_sock slab name
+	 * "request_sock_TCP" later; 5.10+ "port %pISpc", address and port).
+	 * A listener on loopback overflows from a local client's connection
+	 * storm (test harnesses binding port 0 do it all day), not from the
+	 * network: skipped where the kernel names the address. */
+	{ .name = "tcp_memory_exhausted", .severity = W, K,
+	  .noun = "TCP memory exhaustion report",
+	  .pattern = "TCP: (?<what>out of memory) -- consider tuning tcp_mem|"
+		     "TCP: (?<what>too many orphaned sockets)",
+	  .message = "TCP {what}: connections are being dropped (see "
+		     "net.ipv4.tcp_mem, /proc/net/sockstat)",
+	  .window_secs = 900,
+	  .description = "the kernel ran out of TCP socket memory or "
+			 "orphan sockets" },
+	{ .name = "syn_flood", .severity = W, K,
+	  .noun = "SYN flood report",
+	  .pattern = "[Pp]ossible SYN flooding on port (?:(?<address>\\S+):)?"
+		     "(?<port>\\d+)\\. (?<action>Sending cookies|Dropping "
+		     "request)",
+	  .exclude = "SYN flooding on port (?:127\\.[\\d.]+|\\[::1\\]|"
+		     "\\[::ffff:127\\.[\\d.]+\\]):\\d+\\.",
+	  .message = "listen queue of port {port} overflowed (possible SYN "
+		     "flood): {action}",
+	  .group_by = "port", .window_secs = 3600,
+	  .description = "a listening port's SYN queue overflowed (flood, or "
+			 "a service accepting too slowly)" },
 	/* Resources: arch/x86/kernel/cpu/mce/therm_throt.c ("CPU%d: %s
 	 * temperature above threshold, cpu clock throttled (total events =
 	 * %lu)"; 5.5+ "... temperature is above threshold, cpu clock is

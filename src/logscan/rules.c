@@ -64,8 +64,9 @@ struct compiled_rule {
 struct rule_engine {
 	struct compiled_rule rules[LOGSCAN_MAX_RULES];
 	size_t count;
+	/* Prefilter bits (rule index % 64) of the rules reading each kind of
+	 * source: a superset, each rule's sources are checked again. */
 	uint64_t source_rules[LOGSCAN_SOURCE_ALL + 1];
-	uint64_t kernel_rules;   /* .kernel: skipped for user-space records */
 	struct prefilter filter;
 	pcre2_match_data *match;
 	pcre2_match_data *exclude_match;
@@ -174,9 +175,7 @@ static int compile_rule(struct rule_engine *engine, size_t index,
 					  d->pattern);
 	for (unsigned kinds = 1; kinds <= LOGSCAN_SOURCE_ALL; kinds++)
 		if (kinds & d->sources)
-			engine->source_rules[kinds] |= 1ull << index;
-	if (d->kernel)
-		engine->kernel_rules |= 1ull << index;
+			engine->source_rules[kinds] |= 1ull << (index % 64);
 	return 0;
 }
 
@@ -507,47 +506,59 @@ static void emit(struct rule_engine *engine, struct compiled_rule *rule,
 		sink(&event, data);
 }
 
+/* One candidate rule on one line: 1 when it raised an event. */
+static unsigned try_rule(struct rule_engine *engine, struct compiled_rule *rule,
+			 const struct log_record *record, bool tally,
+			 rule_event_sink sink, void *data)
+{
+	char group[GROUP_KEY_MAX] = "";
+	uint32_t count = 1;
+
+	if ((rule->definition.sources & record->source & LOGSCAN_SOURCE_ALL) ==
+		0 ||
+	    (record->user_space && rule->definition.kernel))
+		return 0;
+	engine->stats.candidates++;
+	if (run(rule->code, rule->jit, record, engine->match) < 0)
+		return 0;
+	if (rule->exclude != NULL && run(rule->exclude, rule->exclude_jit,
+					 record, engine->exclude_match) >= 0)
+		return 0;
+	engine->stats.matches++;
+	if (rule->definition.group_by != NULL)
+		capture(engine->match, rule->definition.group_by, group,
+			sizeof(group));
+	if (rule->aggregates && !tally) {
+		struct group_slot *slot =
+		    find_group(engine, rule, group, record->time_sec);
+
+		count = aggregate(rule, slot, record->time_sec);
+		if (count == 0)
+			return 0;
+	}
+	emit(engine, rule, record, group, count, sink, data);
+	return 1;
+}
+
 static unsigned scan(struct rule_engine *engine,
 		     const struct log_record *record, bool tally,
 		     rule_event_sink sink, void *data)
 {
+	unsigned kind = record->source & LOGSCAN_SOURCE_ALL;
 	uint64_t candidates;
 	unsigned emitted = 0;
 
 	engine->stats.lines++;
 	candidates = prefilter_candidates(&engine->filter, record->text,
 					  record->length) &
-		     engine->source_rules[record->source & LOGSCAN_SOURCE_ALL];
-	if (record->user_space)
-		candidates &= ~engine->kernel_rules;
+		     engine->source_rules[kind];
 	while (candidates != 0) {
-		size_t index = (size_t)__builtin_ctzll(candidates);
-		struct compiled_rule *rule = &engine->rules[index];
-		char group[GROUP_KEY_MAX] = "";
-		uint32_t count = 1;
+		size_t bit = (size_t)__builtin_ctzll(candidates);
 
 		candidates &= candidates - 1;
-		engine->stats.candidates++;
-		if (run(rule->code, rule->jit, record, engine->match) < 0)
-			continue;
-		if (rule->exclude != NULL &&
-		    run(rule->exclude, rule->exclude_jit, record,
-			engine->exclude_match) >= 0)
-			continue;
-		engine->stats.matches++;
-		if (rule->definition.group_by != NULL)
-			capture(engine->match, rule->definition.group_by, group,
-				sizeof(group));
-		if (rule->aggregates && !tally) {
-			struct group_slot *slot = find_group(engine, rule, group,
-							     record->time_sec);
-
-			count = aggregate(rule, slot, record->time_sec);
-			if (count == 0)
-				continue;
-		}
-		emit(engine, rule, record, group, count, sink, data);
-		emitted++;
+		for (size_t index = bit; index < engine->count; index += 64)
+			emitted += try_rule(engine, &engine->rules[index],
+					    record, tally, sink, data);
 	}
 	remember_line(engine, record);
 	return emitted;

@@ -694,6 +694,150 @@ static const struct example examples[] = {
 	  "attempts ; TTY=pts/1 ; PWD=/home/AVN/ttdung ; USER=root ; "
 	  "COMMAND=/bin/su", "sudo authentication failure by AVN\\ttdung",
 	  GH "sudo-project/sudo/issues/87" },
+	/* Issue 17, fourth round: failure classes the pack did not cover. */
+	/* drivers/md raid1.c, raid5.c *_error(), setup_conf() */
+	{ "md_raid_failure", "md/raid1:md0: Disk failure on sdc, disabling "
+	  "device.", "software RAID md0: Disk failure on sdc",
+	  LORE "d1672286-0965-70d5-dd76-8775afa6c756@huaweicloud.com/" },
+	{ "md_raid_failure", "md/raid1:md0: Operation continuing on 1 devices.",
+	  "software RAID md0: Operation continuing on 1 devices",
+	  LORE "d1672286-0965-70d5-dd76-8775afa6c756@huaweicloud.com/" },
+	{ "md_raid_failure", "md/raid:md2: Disk failure on sdb6, disabling "
+	  "device.", "software RAID md2: Disk failure on sdb6",
+	  GH "1000001101000/Debian_on_Buffalo/issues/161" },
+	{ "md_raid_failure", "md/raid:md2: Cannot continue operation (2/4 "
+	  "failed).", "md2: Cannot continue operation (2/4 failed)",
+	  GH "1000001101000/Debian_on_Buffalo/issues/161" },
+	{ "md_raid_failure", "md/raid:md2: read error not correctable (sector "
+	  "2208 on sdb6).", "read error not correctable (sector 2208 on sdb6)",
+	  GH "1000001101000/Debian_on_Buffalo/issues/161" },
+	{ "md_raid_failure", "md/raid:mdX: not enough operational devices (3/4 "
+	  "failed)", "software RAID mdX: not enough operational devices",
+	  GH "lvmteam/lvm2/issues/120" },
+	{ "md_raid_failure", "md: md0: resync done.", NULL,
+	  LORE "d1672286-0965-70d5-dd76-8775afa6c756@huaweicloud.com/" },
+	{ "md_raid_failure", "md: super_written gets error=-5", NULL,
+	  GH "1000001101000/Debian_on_Buffalo/issues/161" },
+	/* raid1.c run() "active with %d out of %d mirrors", md.c md_do_sync() */
+	{ "md_raid_degraded", "md/raid1:md125: active with 1 out of 2 mirrors",
+	  "software RAID md125 degraded: active with 1 out of 2 mirrors",
+	  LORE "1910147.LkxdtWsSYb@selene/" },
+	{ "md_raid_degraded", "md/raid1:md126: active with 1 out of 2 mirrors",
+	  "md126 degraded", LORE "20251009134542.1529148-1-omosnace@redhat.com/" },
+	{ "md_raid_degraded", "md/raid:md2: raid level 5 active with 2 out of 3 "
+	  "devices, algorithm 2", "md2 degraded: active with 2 out of 3 devices",
+	  NULL },
+	{ "md_raid_degraded", "md: md0: recovery interrupted.",
+	  "md0 degraded: recovery interrupted", NULL },
+	{ "md_raid_degraded", "md/raid1:md0: active with 2 out of 2 mirrors",
+	  NULL, LORE "d1672286-0965-70d5-dd76-8775afa6c756@huaweicloud.com/" },
+	{ "md_raid_degraded", "md/raid:md2: raid level 6 active with 12 out of "
+	  "12 devices, algorithm 2", NULL, NULL },
+	{ "md_raid_degraded", "md: md0: data-check interrupted.", NULL, NULL },
+	/* drivers/pci/pcie/aer.c, 4.x to 6.9+ wordings */
+	{ "pcie_aer_uncorrected", "pcieport 0000:00:00.0: AER: Uncorrected "
+	  "(Non-Fatal) error received: 0000:00:00.0", "PCIe uncorrected error "
+	  "on 0000:00:00.0: Uncorrected (Non-Fatal)",
+	  GH "geerlingguy/raspberry-pi-pcie-devices/issues/116" },
+	{ "pcie_aer_uncorrected", "pcieport 0000:00:00.0: PCIe Bus Error: "
+	  "severity=Uncorrected (Non-Fatal), type=Transaction Layer, "
+	  "(Requester ID)", "on 0000:00:00.0: Uncorrected (Non-Fatal)",
+	  GH "geerlingguy/raspberry-pi-pcie-devices/issues/116" },
+	{ "pcie_aer_uncorrected", "pcieport 0000:80:1b.4: PCIe Bus Error: "
+	  "severity=Uncorrectable (Non-Fatal), type=Transaction Layer, "
+	  "(Receiver ID)", "on 0000:80:1b.4: Uncorrectable (Non-Fatal)",
+	  GH "minisforum-docs/MS-02-Ultra/issues/10" },
+	{ "pcie_aer_uncorrected", "pcieport 0000:80:1b.4: AER: device recovery "
+	  "failed", "on 0000:80:1b.4: device recovery failed",
+	  GH "minisforum-docs/MS-02-Ultra/issues/10" },
+	{ "pcie_aer_uncorrected", "pcieport 0000:80:1b.4: AER: Correctable "
+	  "error message received from 0000:80:1b.4", NULL,
+	  GH "minisforum-docs/MS-02-Ultra/issues/10" },
+	{ "pcie_aer_uncorrected", "pcieport 0000:00:1c.5: PCIe Bus Error: "
+	  "severity=Corrected, type=Physical Layer, (Receiver ID)", NULL, NULL },
+	{ "pcie_aer_corrected", "pcieport 0000:00:1c.5: AER: PCIe Bus Error: "
+	  "severity=Corrected, type=Physical Layer, (Receiver ID)",
+	  "5 corrected PCIe errors (Physical Layer) on 0000:00:1c.5 within "
+	  "3600s", GH "GSConnect/gnome-shell-extension-gsconnect/issues/1052" },
+	{ "pcie_aer_corrected", "pcieport 0000:00:1c.1: PCIe Bus Error: "
+	  "severity=Corrected, type=Data Link Layer, (Transmitter ID)",
+	  "(Data Link Layer) on 0000:00:1c.1", GH "archfan/coreboot/issues/2" },
+	{ "pcie_aer_corrected", "pcieport 0000:00:1c.0: PCIe Bus Error: "
+	  "severity=Corrected, type=Physical Layer, id=00e0(Receiver ID)",
+	  "on 0000:00:1c.0", GH "endlessm/linux/pull/226" },
+	{ "pcie_aer_corrected", "pcieport 0000:00:1c.5: AER: Corrected error "
+	  "received: 0000:00:1c.5", NULL,
+	  GH "GSConnect/gnome-shell-extension-gsconnect/issues/1052" },
+	/* mm/memory-failure.c, arch/x86/kernel/cpu/mce/core.c */
+	{ "memory_failure", "Memory failure: 0x30a6a8f: recovery action for "
+	  "unknown page: Ignored", "uncorrected memory error hit a page: "
+	  "0x30a6a8f: recovery action for unknown page: Ignored",
+	  GH "enarx/enarx/issues/2263" },
+	{ "memory_failure", "Memory failure: 0x1840200: Killing cellsrv:33395 "
+	  "due to hardware memory corruption", "0x1840200: Killing "
+	  "cellsrv:33395", LORE "49fd8918-5762-9b92-d383-8fdd96cf1c38@oracle.com/" },
+	{ "memory_failure", "Memory failure: 0x1850602: Sending SIGBUS to "
+	  "fsdax_poison_v1:8457 due to hardware memory corruption",
+	  "Sending SIGBUS to fsdax_poison_v1:8457", NULL },
+	{ "memory_failure", "Memory failure: 0x30a6a90: unhandlable page.", NULL,
+	  GH "enarx/enarx/issues/2263" },
+	{ "memory_failure", "Injecting memory failure for page 0x318 at "
+	  "0x44f01d", NULL, GH "nccgroup/TriforceLinuxSyscallFuzzer/issues/2" },
+	/* mm/page_alloc.c warn_alloc() */
+	{ "page_alloc_failure", "irq/5-600c0004.: page allocation failure: "
+	  "order:0, mode:0x820(GFP_ATOMIC), nodemask=(null)", "kernel page "
+	  "allocation failed: order 0, mode 0x820(GFP_ATOMIC) "
+	  "(irq/5-600c0004.)", GH "jcmvbkbc/linux-xtensa/issues/17" },
+	{ "page_alloc_failure", "dmwb_writeback_: page allocation failure: "
+	  "order:8, mode:0x204010", "order 8, mode 0x204010 (dmwb_writeback_)",
+	  GH "writeboost/dm-writeboost/issues/72" },
+	{ "page_alloc_failure", "page allocation failure: order:0, "
+	  "mode:0x2080020(GFP_ATOMIC)", "order 0, mode 0x2080020(GFP_ATOMIC)",
+	  GH "dCache/dcache/issues/3787" },
+	{ "page_alloc_failure", "CPU: 0 PID: 29 Comm: irq/5-600c0004. Not "
+	  "tainted 6.8.0 #1", NULL, GH "jcmvbkbc/linux-xtensa/issues/17" },
+	/* net/ipv4/tcp.c tcp_check_oom(), tcp_input.c tcp_syn_flood_action() */
+	{ "tcp_memory_exhausted", "TCP: out of memory -- consider tuning "
+	  "tcp_mem", "TCP out of memory: connections are being dropped",
+	  GH "tempesta-tech/tempesta/issues/1763" },
+	{ "tcp_memory_exhausted", "TCP: out of memory -- consider tuning "
+	  "tcp_mem", "TCP out of memory", GH "minio/minio/issues/12440" },
+	{ "tcp_memory_exhausted", "TCP: too many orphaned sockets",
+	  "TCP too many orphaned sockets", NULL },
+	{ "tcp_memory_exhausted", "TCP: Hash tables configured (established "
+	  "65536 bind 65536)", NULL, NULL },
+	{ "syn_flood", "TCP: request_sock_TCP: Possible SYN flooding on port "
+	  "5000. Sending cookies.  Check SNMP counters.", "listen queue of port "
+	  "5000 overflowed (possible SYN flood): Sending cookies",
+	  GH "coolsnowwolf/lede/issues/5072" },
+	{ "syn_flood", "TCP: TCP: Possible SYN flooding on port 4646. Dropping "
+	  "request.  Check SNMP counters.", "port 4646 overflowed (possible SYN "
+	  "flood): Dropping request", GH "hanwckf/rt-n56u/issues/279" },
+	{ "syn_flood", "TCP: request_sock_TCP: Possible SYN flooding on port "
+	  "0.0.0.0:7070. Sending cookies.", "port 7070 overflowed", NULL },
+	/* Loopback: a local client's storm (this machine's tests), no flood. */
+	{ "syn_flood", "TCP: request_sock_TCP: Possible SYN flooding on port "
+	  "127.0.0.1:50765. Sending cookies.", NULL, NULL },
+	{ "syn_flood", "TCP: request_sock_subflow_v4: Possible SYN flooding on "
+	  "port [::]:20002. Sending cookies.", "port 20002 overflowed", NULL },
+	{ "syn_flood", "TCP: Hash tables configured (established 65536 bind "
+	  "65536)", NULL, NULL },
+	/* libata-eh.c, libata-core.c: the disk given up on */
+	{ "scsi_timeout_reset", "ata5: reset failed, giving up", "disk ata5: "
+	  "command timeout or reset",
+	  "https://wiki.airytail.co/?RAID5%2f%a5%c8%a5%e9%a5%d6%a5%eb20130124" },
+	{ "scsi_timeout_reset", "ata5.00: disabled", "disk ata5.00",
+	  "https://wiki.airytail.co/?RAID5%2f%a5%c8%a5%e9%a5%d6%a5%eb20130124" },
+	{ "scsi_timeout_reset", "ata5: COMRESET failed (errno=-16)", NULL,
+	  "https://wiki.airytail.co/?RAID5%2f%a5%c8%a5%e9%a5%d6%a5%eb20130124" },
+	/* The two held-out misses of the first round (heldout-lines.tsv). */
+	{ "ext4_error", "EXT2-fs (sda1): error: ext2_lookup: deleted inode "
+	  "referenced: 32905", "ext4 error on sda1: ext2_lookup: deleted inode",
+	  NULL },
+	{ "ext4_error", "EXT4-fs (dm-0): error count since last fsck: 12", NULL,
+	  NULL },
+	{ "xfs_error", "XFS (vda3): Invalid inode number 0x1200060",
+	  "XFS error on vda3: Invalid inode number 0x1200060", NULL },
 };
 
 struct collected {

@@ -271,6 +271,74 @@ static void test_context_lines(void **state)
 	destroy(&f);
 }
 
+/* Past 64 rules two rules share a prefilter bit (index % 64): each is still
+ * tried on its own, with its own sources and kernel-only flag, and a line
+ * raises exactly the rules it matches. */
+static void test_more_rules_than_bits(void **state)
+{
+	static struct rule_definition rules[LOGSCAN_MAX_RULES + 1];
+	static char names[LOGSCAN_MAX_RULES + 1][16];
+	static char patterns[LOGSCAN_MAX_RULES + 1][32];
+	struct fixture f;
+	struct seen seen = {.n = 0};
+	struct masker *masker;
+	struct rule_engine *engine;
+	char error[256] = "";
+
+	(void)state;
+	for (size_t i = 0; i <= LOGSCAN_MAX_RULES; i++) {
+		snprintf(names[i], sizeof(names[i]), "r%zu", i);
+		snprintf(patterns[i], sizeof(patterns[i]),
+			 "event%03zu happened", i);
+		rules[i] = (struct rule_definition){
+		    .name = names[i],
+		    .pattern = patterns[i],
+		    .message = names[i],
+		    .severity = ALERT_WARNING,
+		};
+	}
+	rules[70].sources = LOGSCAN_SOURCE_FILE; /* shares bit 6 with r6 */
+	rules[71].kernel = true;		 /* shares bit 7 with r7 */
+	build(&f, rules, LOGSCAN_MAX_RULES, 8);
+	assert_int_equal(
+	    scan(&f, LOGSCAN_SOURCE_FILE, "event070 happened", 1, &seen), 1);
+	assert_string_equal(seen.message[0], "r70");
+	assert_int_equal(
+	    scan(&f, LOGSCAN_SOURCE_KMSG, "event070 happened", 1, &seen), 0);
+	assert_int_equal(
+	    scan(&f, LOGSCAN_SOURCE_KMSG, "event006 happened", 1, &seen), 1);
+	assert_string_equal(seen.message[1], "r6");
+	assert_int_equal(
+	    scan(&f, LOGSCAN_SOURCE_KMSG, "event127 happened", 1, &seen), 1);
+	assert_string_equal(seen.message[2], "r127");
+	{
+		struct log_record user = {
+		    .source = LOGSCAN_SOURCE_KMSG,
+		    .origin = "t",
+		    .text = "event071 happened",
+		    .length = 17,
+		    .time_sec = 1,
+		    .user_space = true,
+		};
+		struct log_record kernel = user;
+
+		kernel.user_space = false;
+		assert_int_equal(
+		    rule_engine_scan(f.engine, &user, collect, &seen), 0);
+		assert_int_equal(
+		    rule_engine_scan(f.engine, &kernel, collect, &seen), 1);
+		assert_string_equal(seen.message[3], "r71");
+	}
+	destroy(&f);
+
+	assert_int_equal(masker_new(NULL, &masker, error, sizeof(error)), 0);
+	assert_int_equal(rule_engine_new(rules, LOGSCAN_MAX_RULES + 1, 8, 256,
+					 masker, &engine, error, sizeof(error)),
+			 -EINVAL);
+	assert_non_null(strstr(error, "at most"));
+	masker_free(masker);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +349,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_rules_are_refused),
 	    cmocka_unit_test(test_rule_set_from_config),
 	    cmocka_unit_test(test_context_lines),
+	    cmocka_unit_test(test_more_rules_than_bits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
