@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checks/checks.h"
@@ -23,6 +22,7 @@
 #include "checks/listeners.h"
 #include "core/base64.h"
 #include "core/config.h"
+#include "core/state.h"
 #include "core/util.h"
 #include "storage/metrics.h"
 
@@ -322,35 +322,27 @@ static void test_redis_info(void **state)
 	assert_string_equal(value, "7.0");
 }
 
-static void write_text(const char *dir, const char *name, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 /* A process of the made-up /proc: no fd directory, so only its user. */
 static void fake_process(const char *proc, int pid, int uid, const char *comm)
 {
 	char dir[256], text[256];
+	int fd;
 
 	snprintf(dir, sizeof(dir), "%s/%d", proc, pid);
-	assert_int_equal(mkdir(dir, 0755), 0);
+	fd = state_dir_open(dir);
+	assert_true(fd >= 0);
 	snprintf(text, sizeof(text),
 		 "Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\n"
 		 "Uid:\t%d\t%d\t%d\t%d\n",
 		 comm, uid, uid, uid, uid);
-	write_text(dir, "status", text);
+	assert_int_equal(state_write_atomic(fd, "status", text, strlen(text)),
+			 0);
 	snprintf(text, sizeof(text),
 		 "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 "
 		 "100 1000000 200 18446744073709551615\n",
 		 pid, comm, pid, pid);
-	write_text(dir, "stat", text);
+	assert_int_equal(state_write_atomic(fd, "stat", text, strlen(text)), 0);
+	close(fd);
 }
 
 /*
@@ -360,7 +352,16 @@ static void fake_process(const char *proc, int pid, int uid, const char *comm)
  */
 static void test_listener_owner_by_user(void **state)
 {
+	/* 127.0.0.1:8080 of uid 5001, *:8081 of uid 5002, both LISTEN. */
+	static const char tcp[] =
+	    "  sl  local_address rem_address   st tx_queue rx_queue tr "
+	    "tm->when retrnsmt   uid  timeout inode\n"
+	    "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 "
+	    "00:00000000 00000000  5001        0 1111 1 0 100 0 0 10 0\n"
+	    "   1: 00000000:1F91 00000000:0000 0A 00000000:00000000 "
+	    "00:00000000 00000000  5002        0 2222 1 0 100 0 0 10 0\n";
 	char proc[] = "/tmp/sysops-listeners.XXXXXX", net[300], text[512];
+	int fd;
 	struct metric_registry *metrics = metrics_new(64, 8);
 	struct listener_view view[2];
 	struct checks *checks = NULL;
@@ -369,16 +370,10 @@ static void test_listener_owner_by_user(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(proc));
 	snprintf(net, sizeof(net), "%s/net", proc);
-	assert_int_equal(mkdir(net, 0755), 0);
-	/* 127.0.0.1:8080 of uid 5001, *:8081 of uid 5002, both LISTEN. */
-	write_text(
-	    net, "tcp",
-	    "  sl  local_address rem_address   st tx_queue rx_queue tr "
-	    "tm->when retrnsmt   uid  timeout inode\n"
-	    "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 "
-	    "00:00000000 00000000  5001        0 1111 1 0 100 0 0 10 0\n"
-	    "   1: 00000000:1F91 00000000:0000 0A 00000000:00000000 "
-	    "00:00000000 00000000  5002        0 2222 1 0 100 0 0 10 0\n");
+	fd = state_dir_open(net);
+	assert_true(fd >= 0);
+	assert_int_equal(state_write_atomic(fd, "tcp", tcp, strlen(tcp)), 0);
+	close(fd);
 	fake_process(proc, 100, 5001, "redis-server");
 	fake_process(proc, 101, 5002, "alpha");
 	fake_process(proc, 102, 5002, "beta");
