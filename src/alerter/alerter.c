@@ -980,7 +980,8 @@ static int alerter_start(struct daemon *d)
 		alerter_free(a);
 		return -ENOMEM;
 	}
-	delivery_configure(a->delivery, &d->config->alerting);
+	delivery_configure(a->delivery, &d->config->alerting,
+			   daemon_uses_network(d->config));
 	a->history_fd = openat(d->state_dir_fd, HISTORY_FILE,
 			       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 				       O_NOFOLLOW,
@@ -1034,11 +1035,12 @@ static void alerter_tick(struct daemon *d, uint64_t now_usec)
 
 static int alerter_reload(struct daemon *d, const struct config *old)
 {
-	(void)d, (void)old;
+	(void)old;
 	if (running == NULL)
 		return 0;
 	apply_settings(running);
-	delivery_configure(running->delivery, settings(running));
+	delivery_configure(running->delivery, settings(running),
+			   daemon_uses_network(d->config));
 	kick_all(running);
 	running->stats_dirty = true;
 	arm_timer(running);

@@ -256,8 +256,9 @@ static const struct config_key alerting_keys[] = {
      .minimum = 1,
      .maximum = 86400,
      .description = "Seconds the delivery process (the only process that "
-		    "talks to channels over the network) stays after its "
-		    "last request; the next request starts a new one."},
+		    "talks over the network: channels, heartbeat pings, "
+		    "remote write, network checks) stays after its last "
+		    "request; the next request starts a new one."},
     {.name = "retry_initial_secs",
      .type = CONFIG_INTEGER,
      .offset = ALERTING_KEY(retry_initial_secs),

@@ -49,6 +49,9 @@ struct outgoing {
 	bool require_tls;
 	/* every channel */
 	char *ca_file;
+	/* A GET without a body (the heartbeat's pings may be GETs); POST
+	 * otherwise. */
+	bool http_get;
 	/* Strings to mask in anything logged about this request (copies:
 	 * a reload may free the configuration while a request is in flight). */
 	char *secrets[6];

@@ -20,7 +20,10 @@
 #include <unistd.h>
 
 #include "alerter/delivery_internal.h"
+#include "core/base64.h"
+#include "core/http.h"
 #include "core/log.h"
+#include "core/offload.h"
 #include "core/sandbox.h"
 #include "core/sd_compat.h"
 #include "core/util.h"
@@ -39,7 +42,9 @@ struct queued {
 
 struct pending {
 	uint32_t id;
-	delivery_done_fn *done;
+	bool job;		/* core/offload.h's: answered by JOB_RESULT */
+	delivery_done_fn *done; /* a request's */
+	offload_done_fn *job_done; /* a job's */
 	void *userdata;
 	struct pending *next;
 };
@@ -98,6 +103,8 @@ static void pending_fail(struct delivery *d, const char *why)
 		d->in_flight--;
 		if (p->done != NULL)
 			p->done(p->userdata, &result);
+		if (p->job_done != NULL)
+			p->job_done(p->userdata, -ECONNRESET, NULL, 0);
 		free(p);
 	}
 }
@@ -262,13 +269,21 @@ static bool network_channels(const struct alerting_config *alerting)
 	return false;
 }
 
+static const struct http_transport http_transport;
+static const struct offload_transport job_transport;
+
 void delivery_configure(struct delivery *d,
-			const struct alerting_config *alerting)
+			const struct alerting_config *alerting,
+			bool network_users)
 {
 	d->idle_usec = (uint64_t)alerting->delivery_idle_secs * USEC_PER_SEC;
-	/* Started at once when a channel needs it, so that it exists before
+	/* The daemon's own requests (heartbeat, remote write) and its
+	 * network checks' conversations happen in the delivery process too. */
+	http_set_transport(&http_transport, d);
+	offload_set_transport(&job_transport, d);
+	/* Started at once when something needs it, so that it exists before
 	 * the daemon seals its network; otherwise by the first request. */
-	if (d->launcher_fd < 0 && network_channels(alerting))
+	if (d->launcher_fd < 0 && (network_users || network_channels(alerting)))
 		launcher_start(d);
 }
 
@@ -377,31 +392,72 @@ static int queue_request(struct delivery *d, uint32_t id,
 	return r;
 }
 
+/*
+ * The pending entry answered by id, unlinked; NULL (and the process killed)
+ * when there is none of that kind: it answered what it was not asked.
+ */
+static struct pending *pending_take(struct delivery *d, uint32_t id, bool job)
+{
+	struct pending **at, *p;
+
+	for (at = &d->pending; *at != NULL && (*at)->id != id;
+	     at = &(*at)->next)
+		;
+	if (*at == NULL || (*at)->job != job) {
+		process_lost(d, "answered a request it was not given; killed",
+			     true);
+		return NULL;
+	}
+	p = *at;
+	*at = p->next;
+	d->in_flight--;
+	return p;
+}
+
 static void on_result(struct delivery *d, const uint8_t *payload, size_t length)
 {
 	struct delivery_result result;
-	struct pending **at, *p;
+	struct pending *p;
 	uint32_t id;
 
 	if (delivery_frame_result_decode(payload, length, &id, &result) < 0) {
 		process_lost(d, "sent a malformed result; killed", true);
 		return;
 	}
-	for (at = &d->pending; *at != NULL && (*at)->id != id;
-	     at = &(*at)->next)
-		;
-	if (*at == NULL) {
-		process_lost(d, "answered a request it was not given; killed",
-			     true);
+	p = pending_take(d, id, false);
+	if (p == NULL)
 		return;
-	}
-	p = *at;
-	*at = p->next;
-	d->in_flight--;
 	/* The callback may send again (and so must find us consistent). */
 	if (p->done != NULL)
 		p->done(p->userdata, &result);
 	free(p);
+	idle_arm(d);
+}
+
+static void on_job_result(struct delivery *d, const uint8_t *payload,
+			  size_t length)
+{
+	const uint8_t *data;
+	struct pending *p;
+	size_t n;
+	uint32_t id;
+	int r = 0;
+
+	if (delivery_frame_job_decode(payload, length, &id, &data, &n) < 0) {
+		process_lost(d, "sent a malformed answer; killed", true);
+		return;
+	}
+	p = pending_take(d, id, true);
+	if (p == NULL)
+		return;
+	if (p->job_done != NULL)
+		r = p->job_done(p->userdata, 0, data, n);
+	free(p);
+	if (r < 0) {
+		process_lost(d, "sent an answer its owner refused; killed",
+			     true);
+		return;
+	}
 	idle_arm(d);
 }
 
@@ -427,16 +483,20 @@ static int on_frame(sd_event_source *source, int fd, uint32_t revents,
 		return 0;
 	}
 	type = delivery_frame_check(d->packet, (size_t)n, &payload, &length);
-	if (type != DELIVERY_FRAME_RESULT) {
+	if (type == DELIVERY_FRAME_RESULT)
+		on_result(d, payload, length);
+	else if (type == DELIVERY_FRAME_JOB_RESULT)
+		on_job_result(d, payload, length);
+	else
 		process_lost(d, "sent a malformed frame; killed", true);
-		return 0;
-	}
-	on_result(d, payload, length);
 	return 0;
 }
 
-/* Asks the launcher for a delivery process on a fresh socketpair. */
-static int process_start(struct delivery *d)
+/*
+ * Asks the launcher for a delivery process on a fresh socketpair: *fd is
+ * the daemon's end, *pid the new process. Logs its failures.
+ */
+static int spawn_process(struct delivery *d, int *fd, pid_t *pid)
 {
 	uint8_t reply[DELIVERY_FRAME_HEADER + 8];
 	union {
@@ -451,20 +511,15 @@ static int process_start(struct delivery *d)
 	size_t length;
 	int pair[2], r;
 	ssize_t n;
-	pid_t pid;
 
 	if (d->launcher_fd < 0) {
 		r = launcher_start(d);
 		if (r < 0)
 			return r;
 	}
-	d->packet = malloc(DELIVERY_FRAME_MAX + 1);
-	if (d->packet == NULL)
-		return -ENOMEM;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
-		r = -errno;
-		goto fail;
-	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return log_error_errno(-errno,
+				       "cannot start a delivery process");
 	/* Not d->frame: it holds the request waiting for this process. */
 	delivery_frame_begin(&spawn, DELIVERY_FRAME_SPAWN);
 	r = delivery_frame_end(&spawn);
@@ -494,40 +549,61 @@ static int process_start(struct delivery *d)
 	if (n <= 0 ||
 	    delivery_frame_check(reply, (size_t)n, &payload, &length) !=
 		DELIVERY_FRAME_SPAWNED ||
-	    delivery_frame_pid_decode(payload, length, &pid) < 0) {
+	    delivery_frame_pid_decode(payload, length, pid) < 0) {
 		r = -EPROTO;
 		goto fail_pair;
 	}
-	d->fd = pair[0];
-	d->pid = pid;
-	r = sd_event_add_io(d->event, &d->io, d->fd, EPOLLIN, on_frame, d);
-	if (r < 0) {
-		process_close(d, true);
-		return r;
-	}
-	log_debug("delivery process %d started", (int)pid);
+	*fd = pair[0];
 	return 0;
 fail_pair:
 	delivery_frame_release(&spawn);
 	close(pair[0]);
 	if (pair[1] >= 0)
 		close(pair[1]);
-fail:
-	free(d->packet);
-	d->packet = NULL;
 	return log_error_errno(r, "cannot start a delivery process");
 }
+
+/* The delivery process of the loop, started on demand. */
+static int process_start(struct delivery *d)
+{
+	int r;
+
+	d->packet = malloc(DELIVERY_FRAME_MAX + 1);
+	if (d->packet == NULL)
+		return -ENOMEM;
+	r = spawn_process(d, &d->fd, &d->pid);
+	if (r < 0) {
+		free(d->packet);
+		d->packet = NULL;
+		return r;
+	}
+	r = sd_event_add_io(d->event, &d->io, d->fd, EPOLLIN, on_frame, d);
+	if (r < 0) {
+		process_close(d, true);
+		return r;
+	}
+	log_debug("delivery process %d started", (int)d->pid);
+	return 0;
+}
+
+static void on_http_done(void *userdata, const struct delivery_result *result);
 
 void delivery_free(struct delivery *d)
 {
 	if (d == NULL)
 		return;
+	if (d->idle_usec > 0) {
+		http_set_transport(NULL, NULL);
+		offload_set_transport(NULL, NULL);
+	}
 	delivery_curl_free(d->local);
 	/* Callbacks are not called (delivery.h): the alerter is going. */
 	while (d->pending != NULL) {
 		struct pending *p = d->pending;
 
 		d->pending = p->next;
+		if (p->done == on_http_done)
+			free(p->userdata);
 		free(p);
 	}
 	process_close(d, false);
@@ -540,6 +616,20 @@ void delivery_free(struct delivery *d)
 size_t delivery_in_flight(const struct delivery *d)
 {
 	return d->in_flight + delivery_curl_in_flight(d->local);
+}
+
+/* p, its frames queued under d->next_id, now waits for its answer. */
+static void pending_add(struct delivery *d, struct pending *p)
+{
+	p->id = d->next_id++;
+	p->next = d->pending;
+	d->pending = p;
+	d->in_flight++;
+	if (d->idle_timer != NULL)
+		sd_event_source_set_enabled(d->idle_timer, SD_EVENT_OFF);
+	/* Sent from the loop (EPOLLOUT): a failure then fails p like any
+	 * other, and never calls back before this returns. */
+	sd_event_source_set_io_events(d->io, EPOLLIN | EPOLLOUT);
 }
 
 int delivery_send(struct delivery *d, struct outgoing *out,
@@ -566,16 +656,331 @@ int delivery_send(struct delivery *d, struct outgoing *out,
 		free(p);
 		return r;
 	}
-	p->id = d->next_id++;
 	p->done = done;
 	p->userdata = userdata;
-	p->next = d->pending;
-	d->pending = p;
-	d->in_flight++;
-	if (d->idle_timer != NULL)
-		sd_event_source_set_enabled(d->idle_timer, SD_EVENT_OFF);
-	/* Sent from the loop (EPOLLOUT): a failure then fails p like any
-	 * other, and never calls back before this returns. */
-	sd_event_source_set_io_events(d->io, EPOLLIN | EPOLLOUT);
+	pending_add(d, p);
 	return 0;
 }
+
+/* ---- the daemon's own HTTP requests (core/http.h's transport) ---- */
+
+/* Whom to tell about an http_client request; freed with its answer. */
+struct http_waiter {
+	http_done_fn *done;
+	void *userdata;
+};
+
+static void http_result_from(const struct delivery_result *in,
+			     struct http_result *out)
+{
+	static const enum http_outcome outcomes[] = {
+	    [DELIVERY_OK] = HTTP_OK,
+	    [DELIVERY_RETRY] = HTTP_RETRY,
+	    [DELIVERY_PERMANENT] = HTTP_PERMANENT,
+	};
+
+	*out = (struct http_result){.outcome = outcomes[in->outcome],
+				    .status = in->status,
+				    .retry_after_secs = in->retry_after_secs};
+	string_copy(out->error, in->error, sizeof(out->error));
+	string_copy(out->body, in->body, sizeof(out->body));
+}
+
+static void on_http_done(void *userdata, const struct delivery_result *result)
+{
+	struct http_waiter *w = userdata;
+	struct http_result answer;
+
+	http_result_from(result, &answer);
+	if (w->done != NULL)
+		w->done(w->userdata, &answer);
+	free(w);
+}
+
+static int add_header(struct outgoing *out, const char *prefix,
+		      const char *value)
+{
+	int n;
+
+	if (out->header_count == OUTGOING_HEADERS_MAX)
+		return -E2BIG;
+	n = asprintf(&out->headers[out->header_count], "%s%s", prefix, value);
+	if (n < 0) {
+		out->headers[out->header_count] = NULL;
+		return -ENOMEM;
+	}
+	out->header_count++;
+	return 0;
+}
+
+static int add_secret(struct outgoing *out, const char *secret)
+{
+	if (secret == NULL || secret[0] == '\0')
+		return 0;
+	if (out->secret_count == ARRAY_SIZE(out->secrets))
+		return -E2BIG;
+	out->secrets[out->secret_count] = strdup(secret);
+	if (out->secrets[out->secret_count] == NULL)
+		return -ENOMEM;
+	out->secret_count++;
+	return 0;
+}
+
+/*
+ * An http_request as the delivery process takes it: credentials become
+ * Authorization headers (curl would make the same), and every secret is
+ * masked there as http.c masks it here.
+ */
+static int outgoing_from_http(const struct http_request *request,
+			      struct outgoing *out)
+{
+	char basic[1024], encoded[BASE64_ENCODED_SIZE(sizeof(basic))];
+	int r = 0, n;
+
+	*out = (struct outgoing){.channel = CHANNEL_WEBHOOK,
+				 .http_get = !request->post};
+	out->url = strdup(request->url);
+	if (out->url == NULL)
+		return -ENOMEM;
+	if (request->post) {
+		/* Never NULL: curl would read a POST's body from stdin. */
+		out->body = malloc(request->body_length + 1);
+		if (out->body == NULL)
+			return -ENOMEM;
+		if (request->body_length > 0)
+			memcpy(out->body, request->body, request->body_length);
+		out->body[request->body_length] = '\0';
+		out->body_length = request->body_length;
+	}
+	for (size_t i = 0; i < request->header_count && r == 0; i++)
+		r = add_header(out, "", request->headers[i]);
+	if (r == 0 && request->bearer_token != NULL)
+		r = add_header(out, "Authorization: Bearer ",
+			       request->bearer_token);
+	if (r == 0 && request->username != NULL) {
+		n = snprintf(basic, sizeof(basic), "%s:%s", request->username,
+			     request->password ? request->password : "");
+		if (n < 0 || (size_t)n >= sizeof(basic) ||
+		    base64_encode(basic, (size_t)n, encoded, sizeof(encoded)) <
+			0)
+			r = -E2BIG;
+		else
+			r = add_header(out, "Authorization: Basic ", encoded);
+		if (r == 0)
+			r = add_secret(out, encoded);
+		explicit_bzero(basic, sizeof(basic));
+		explicit_bzero(encoded, sizeof(encoded));
+	}
+	if (r == 0 && request->ca_file != NULL) {
+		out->ca_file = strdup(request->ca_file);
+		if (out->ca_file == NULL)
+			r = -ENOMEM;
+	}
+	if (r == 0)
+		r = add_secret(out, request->url);
+	if (r == 0)
+		r = add_secret(out, request->password);
+	if (r == 0)
+		r = add_secret(out, request->bearer_token);
+	return r;
+}
+
+static int transport_send(void *context, const struct http_request *request,
+			  http_done_fn *done, void *userdata)
+{
+	struct delivery *d = context;
+	struct http_waiter *w = malloc(sizeof(*w));
+	struct outgoing out;
+	int r;
+
+	if (w == NULL)
+		return -ENOMEM;
+	*w = (struct http_waiter){done, userdata};
+	r = outgoing_from_http(request, &out);
+	if (r < 0) {
+		outgoing_free(&out);
+		free(w);
+		return r;
+	}
+	r = delivery_send(d, &out, request->connect_timeout_secs,
+			  request->timeout_secs, on_http_done, w);
+	if (r < 0)
+		free(w);
+	return r;
+}
+
+static void transport_forget(void *context, void *userdata)
+{
+	struct delivery *d = context;
+
+	for (struct pending *p = d->pending; p != NULL; p = p->next) {
+		struct http_waiter *w = p->userdata;
+
+		if (p->done == on_http_done && w->userdata == userdata) {
+			/* Its answer still comes: freed then. */
+			w->done = NULL;
+			return;
+		}
+	}
+}
+
+/* Sends a whole frame, waiting for room until deadline. */
+static int send_until(int fd, const struct delivery_frame *f, uint64_t deadline)
+{
+	for (;;) {
+		uint64_t now = now_monotonic_usec();
+
+		if (send(fd, f->data, f->length, MSG_NOSIGNAL | MSG_DONTWAIT) >=
+		    0)
+			return 0;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		poll(&(struct pollfd){fd, POLLOUT, 0}, 1,
+		     (int)((deadline - now) / 1000 + 1));
+	}
+}
+
+/*
+ * One request in a delivery process of its own, waited for here: for a
+ * module's stop, when the loop runs no more (the heartbeat's last ping).
+ * Its own process, so no answer of the loop's process gets in between.
+ */
+static int send_now(struct delivery *d, struct outgoing *out,
+		    long connect_timeout, long timeout, long timeout_ms,
+		    struct delivery_result *result)
+{
+	uint64_t deadline = now_monotonic_usec() + (uint64_t)timeout_ms * 1000;
+	struct delivery_frame f = {0};
+	uint8_t *packet = NULL;
+	const uint8_t *payload;
+	size_t length;
+	uint32_t id;
+	int fd = -1, r;
+	pid_t pid;
+
+	r = spawn_process(d, &fd, &pid);
+	if (r == 0)
+		r = delivery_frame_send_encode(&f, 0, out, connect_timeout,
+					       timeout);
+	if (r == 0)
+		r = send_until(fd, &f, deadline);
+	for (size_t at = 0; r == 0 && out->body_length > DELIVERY_BODY_INLINE &&
+			    at < out->body_length;
+	     at += DELIVERY_BODY_INLINE) {
+		size_t n = out->body_length - at;
+
+		r = delivery_frame_body_encode(
+		    &f, 0, out->body + at,
+		    n < DELIVERY_BODY_INLINE ? n : DELIVERY_BODY_INLINE);
+		if (r == 0)
+			r = send_until(fd, &f, deadline);
+	}
+	if (r == 0 && (packet = malloc(DELIVERY_FRAME_MAX + 1)) == NULL)
+		r = -ENOMEM;
+	while (r == 0) {
+		uint64_t now = now_monotonic_usec();
+		ssize_t n;
+
+		if (now >= deadline) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		if (poll(&(struct pollfd){fd, POLLIN, 0}, 1,
+			 (int)((deadline - now) / 1000 + 1)) <= 0)
+			continue;
+		n = recv(fd, packet, DELIVERY_FRAME_MAX + 1, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0 ||
+		    delivery_frame_check(packet, (size_t)n, &payload,
+					 &length) != DELIVERY_FRAME_RESULT ||
+		    delivery_frame_result_decode(payload, length, &id, result) <
+			0 ||
+		    id != 0)
+			r = -EPROTO;
+		break;
+	}
+	free(packet);
+	delivery_frame_release(&f);
+	if (fd >= 0)
+		close(fd); /* it exits on EOF, whatever it was doing */
+	return r;
+}
+
+static int transport_send_now(void *context, const struct http_request *request,
+			      long timeout_ms, struct http_result *result)
+{
+	struct delivery_result answer = {.outcome = DELIVERY_RETRY,
+					 .retry_after_secs = -1};
+	struct http_request bounded = *request;
+	struct outgoing out;
+	int r;
+
+	bounded.timeout_secs = (timeout_ms + 999) / 1000;
+	if (bounded.connect_timeout_secs > bounded.timeout_secs)
+		bounded.connect_timeout_secs = bounded.timeout_secs;
+	r = outgoing_from_http(&bounded, &out);
+	if (r == 0)
+		r = send_now(context, &out, bounded.connect_timeout_secs,
+			     bounded.timeout_secs, timeout_ms, &answer);
+	outgoing_free(&out);
+	if (r == -ETIMEDOUT) {
+		snprintf(answer.error, sizeof(answer.error),
+			 "no answer within %ld ms", timeout_ms);
+		r = 0;
+	}
+	if (r < 0)
+		return r;
+	http_result_from(&answer, result);
+	return 0;
+}
+
+static const struct http_transport http_transport = {
+    .send = transport_send,
+    .forget = transport_forget,
+    .send_now = transport_send_now,
+};
+
+/* ---- core/offload.h's jobs: the network checks' probes ---- */
+
+static int job_submit(void *context, const void *request, size_t length,
+		      offload_done_fn *done, void *userdata)
+{
+	struct delivery *d = context;
+	struct pending *p = calloc(1, sizeof(*p));
+	int r;
+
+	if (p == NULL)
+		return -ENOMEM;
+	r = d->fd < 0 ? process_start(d) : 0;
+	if (r == 0)
+		r = delivery_frame_job_encode(&d->frame, DELIVERY_FRAME_JOB,
+					      d->next_id, request, length);
+	if (r == 0)
+		r = queue_add(d, &d->frame);
+	if (r < 0) {
+		free(p);
+		return r;
+	}
+	p->job = true;
+	p->job_done = done;
+	p->userdata = userdata;
+	pending_add(d, p);
+	return 0;
+}
+
+static void job_forget(void *context, void *userdata)
+{
+	struct delivery *d = context;
+
+	for (struct pending *p = d->pending; p != NULL; p = p->next)
+		if (p->job && p->userdata == userdata)
+			p->job_done = NULL; /* its answer is dropped */
+}
+
+static const struct offload_transport job_transport = {
+    .submit = job_submit,
+    .forget = job_forget,
+};

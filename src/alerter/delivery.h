@@ -39,11 +39,17 @@ struct delivery;
 struct delivery *delivery_new(sd_event *event);
 /*
  * Sends through delivery processes from now on, each closed after
- * [alerting] delivery_idle_secs without a request. Starts the launcher at
- * once when a network channel is configured (again on reload).
+ * [alerting] delivery_idle_secs without a request, and carries the
+ * daemon's other network work too: http_client's requests (core/http.h's
+ * transport: the heartbeat, remote write) and the network checks'
+ * conversations (core/offload.h's jobs, answered by its server in the
+ * delivery process: checks.h's checks_probe_server). Starts the launcher
+ * at once when a network channel is configured or network_users (again on
+ * reload), so that it exists before the daemon seals its network.
  */
 void delivery_configure(struct delivery *delivery,
-			const struct alerting_config *alerting);
+			const struct alerting_config *alerting,
+			bool network_users);
 /* Whether a launcher runs: network delivery happens outside this process,
  * which may then seal its own network (core/sandbox.h). */
 bool delivery_separated(void);

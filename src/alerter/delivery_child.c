@@ -23,6 +23,7 @@
 
 #include "alerter/channel.h"
 #include "core/log.h"
+#include "core/offload.h"
 #include "core/privilege.h"
 #include "core/sandbox.h"
 
@@ -82,6 +83,40 @@ static void start_request(struct child *c, struct request *request,
 	}
 }
 
+/* A probe's answer, as a JOB_RESULT frame. */
+static void on_job_answer(void *userdata, const void *answer, size_t length)
+{
+	struct request *request = userdata;
+	struct child *c = request->child;
+	uint32_t id = request->id;
+
+	free(request);
+	if (delivery_frame_job_encode(&c->frame, DELIVERY_FRAME_JOB_RESULT, id,
+				      answer, length) < 0 ||
+	    send(c->fd, c->frame.data, c->frame.length, MSG_NOSIGNAL) < 0)
+		sd_event_exit(c->event, EXIT_FAILURE);
+}
+
+/* A JOB: a network check's probe (core/offload.h's server: checks.h),
+ * answered when it is over. */
+static int start_job(struct child *c, const uint8_t *payload, size_t length)
+{
+	struct request *request = calloc(1, sizeof(*request));
+	const uint8_t *data;
+	size_t n;
+	int r;
+
+	if (request == NULL)
+		return -ENOMEM;
+	request->child = c;
+	r = delivery_frame_job_decode(payload, length, &request->id, &data, &n);
+	if (r == 0)
+		r = offload_serve(c->event, data, n, on_job_answer, request);
+	if (r < 0)
+		free(request);
+	return r;
+}
+
 /* The next BODY frame of the request being assembled. */
 static int take_body(struct child *c, int type, const uint8_t *payload,
 		     size_t length)
@@ -123,6 +158,11 @@ static int on_frame(sd_event_source *source, int fd, uint32_t revents,
 	type = delivery_frame_check(c->packet, (size_t)n, &payload, &length);
 	if (a->missing > 0) {
 		if (take_body(c, type, payload, length) < 0)
+			goto malformed;
+		return 0;
+	}
+	if (type == DELIVERY_FRAME_JOB) {
+		if (start_job(c, payload, length) < 0)
 			goto malformed;
 		return 0;
 	}
@@ -172,6 +212,7 @@ static int child_run(int fd)
 	/* Transfers still in flight are abandoned: the daemon has already
 	 * counted them as not sent. */
 	delivery_curl_free(c.engine);
+	offload_stop();
 	delivery_frame_release(&c.frame);
 	sd_event_unref(c.event);
 	free(c.packet);

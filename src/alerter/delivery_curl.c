@@ -258,6 +258,10 @@ static int setup_easy(struct transfer *t, long connect_timeout,
 	/* No "Expect: 100-continue" round trip. */
 	t->headers = curl_slist_append(t->headers, "Expect:");
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+	if (t->out.http_get) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		return 0;
+	}
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->out.body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,

@@ -26,6 +26,7 @@ enum field {
 	FIELD_ERROR,
 	FIELD_RESPONSE,
 	FIELD_BODY_LENGTH, /* 8 bytes: the body comes in BODY frames */
+	FIELD_HTTP_GET,	   /* no bytes: a GET, not a POST */
 };
 
 /* A tag: field (1 byte) and length (4 bytes), then the bytes. */
@@ -45,7 +46,8 @@ int delivery_frame_check(const uint8_t *packet, size_t n,
 	memcpy(&length, packet + 4, sizeof(length));
 	if (packet[0] != DELIVERY_FRAME_VERSION || flags != 0)
 		return -EPROTO;
-	if (packet[1] < DELIVERY_FRAME_SEND || packet[1] > DELIVERY_FRAME_BODY)
+	if (packet[1] < DELIVERY_FRAME_SEND ||
+	    packet[1] > DELIVERY_FRAME_JOB_RESULT)
 		return -EPROTO;
 	if ((size_t)length != n - DELIVERY_FRAME_HEADER)
 		return -EBADMSG;
@@ -220,6 +222,8 @@ int delivery_frame_send_encode(struct delivery_frame *f, uint32_t id,
 	put_string(f, FIELD_CA_FILE, out->ca_file);
 	for (size_t i = 0; i < out->secret_count; i++)
 		put_string(f, FIELD_SECRET, out->secrets[i]);
+	if (out->http_get)
+		put_field(f, FIELD_HTTP_GET, "", 0);
 	return delivery_frame_end(f);
 }
 
@@ -277,6 +281,11 @@ static int send_field(struct outgoing *out, enum field field,
 		    sizeof(out->secrets) / sizeof(out->secrets[0]))
 			return -EBADMSG;
 		return copy_string(data, n, &out->secrets[out->secret_count++]);
+	case FIELD_HTTP_GET:
+		if (out->http_get || n != 0)
+			return -EBADMSG;
+		out->http_get = true;
+		return 0;
 	default:
 		return -EBADMSG;
 	}
@@ -397,27 +406,58 @@ int delivery_frame_result_decode(const uint8_t *payload, size_t length,
 	return 0;
 }
 
-int delivery_frame_body_encode(struct delivery_frame *f, uint32_t id,
-			       const void *data, size_t n)
+/* BODY, JOB and JOB_RESULT: an id, then min..max bytes. */
+static int id_bytes_encode(struct delivery_frame *f,
+			   enum delivery_frame_type type, uint32_t id,
+			   const void *data, size_t n, size_t min, size_t max)
 {
-	delivery_frame_begin(f, DELIVERY_FRAME_BODY);
-	if (n == 0 || n > DELIVERY_BODY_INLINE)
+	delivery_frame_begin(f, type);
+	if (n < min || n > max)
 		f->error = -EMSGSIZE;
 	put_u32(f, id);
 	put(f, data, n);
 	return delivery_frame_end(f);
 }
 
-int delivery_frame_body_decode(const uint8_t *payload, size_t length,
-			       uint32_t *id, const uint8_t **data, size_t *n)
+static int id_bytes_decode(const uint8_t *payload, size_t length, uint32_t *id,
+			   const uint8_t **data, size_t *n, size_t min,
+			   size_t max)
 {
-	if (length <= sizeof(*id) ||
-	    length - sizeof(*id) > DELIVERY_BODY_INLINE)
+	if (length < sizeof(*id) || length - sizeof(*id) < min ||
+	    length - sizeof(*id) > max)
 		return -EBADMSG;
 	memcpy(id, payload, sizeof(*id));
 	*data = payload + sizeof(*id);
 	*n = length - sizeof(*id);
 	return 0;
+}
+
+int delivery_frame_body_encode(struct delivery_frame *f, uint32_t id,
+			       const void *data, size_t n)
+{
+	return id_bytes_encode(f, DELIVERY_FRAME_BODY, id, data, n, 1,
+			       DELIVERY_BODY_INLINE);
+}
+
+int delivery_frame_body_decode(const uint8_t *payload, size_t length,
+			       uint32_t *id, const uint8_t **data, size_t *n)
+{
+	return id_bytes_decode(payload, length, id, data, n, 1,
+			       DELIVERY_BODY_INLINE);
+}
+
+int delivery_frame_job_encode(struct delivery_frame *f,
+			      enum delivery_frame_type type, uint32_t id,
+			      const void *data, size_t n)
+{
+	return id_bytes_encode(f, type, id, data, n, 0, DELIVERY_JOB_MAX);
+}
+
+int delivery_frame_job_decode(const uint8_t *payload, size_t length,
+			      uint32_t *id, const uint8_t **data, size_t *n)
+{
+	return id_bytes_decode(payload, length, id, data, n, 0,
+			       DELIVERY_JOB_MAX);
 }
 
 int delivery_frame_pid_encode(struct delivery_frame *f, pid_t pid)

@@ -46,6 +46,8 @@ enum delivery_frame_type {
 	DELIVERY_FRAME_SPAWN = 3,   /* daemon -> launcher: start one (+ fd) */
 	DELIVERY_FRAME_SPAWNED = 4, /* launcher -> daemon: its pid */
 	DELIVERY_FRAME_BODY = 5,    /* daemon -> delivery: more of a body */
+	DELIVERY_FRAME_JOB = 6,	    /* daemon -> delivery: a check's probe */
+	DELIVERY_FRAME_JOB_RESULT = 7, /* delivery -> daemon: what it found */
 };
 
 /*
@@ -101,6 +103,18 @@ int delivery_frame_body_encode(struct delivery_frame *f, uint32_t id,
 /* *data and *n point into payload. */
 int delivery_frame_body_decode(const uint8_t *payload, size_t length,
 			       uint32_t *id, const uint8_t **data, size_t *n);
+
+/*
+ * JOB and JOB_RESULT: id, then the bytes of core/offload.h's request or
+ * answer (at most DELIVERY_JOB_MAX; their owner checks them).
+ */
+#define DELIVERY_JOB_MAX (64 * 1024)
+int delivery_frame_job_encode(struct delivery_frame *f,
+			      enum delivery_frame_type type, uint32_t id,
+			      const void *data, size_t n);
+/* *data and *n point into payload. */
+int delivery_frame_job_decode(const uint8_t *payload, size_t length,
+			      uint32_t *id, const uint8_t **data, size_t *n);
 
 int delivery_frame_result_encode(struct delivery_frame *f, uint32_t id,
 				 const struct delivery_result *result);

@@ -190,46 +190,55 @@ static bool status_passes(const struct http_state *s, long status)
 	return false;
 }
 
+/* The transfer's outcome; the body is matched here and not kept. */
 static void http_done(struct check *c, CURLcode code)
 {
 	struct http_state *s = c->state;
 	struct transfer *t = &s->transfer;
-	const struct check_config *config = c->config;
-	double latency = 0;
-	long status = 0;
-	char words[CHECK_REASON_MAX];
+	struct check_probe_result r = {.error = (int)code};
 
-	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME, &latency);
-	if (code != CURLE_OK) {
-		failure_words(t, code, words, sizeof(words));
-		check_up(c, false, NULL, "%s", words);
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
+	curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME, &r.latency);
+	if (code != CURLE_OK)
+		failure_words(t, code, r.words, sizeof(r.words));
+	r.body_matched = s->body == NULL ||
+			 pcre2_match(s->body, (PCRE2_SPTR)t->body,
+				     t->body_length, 0, 0, s->match, NULL) >= 0;
+	transfer_end(t);
+	check_gathered(c, &r);
+}
+
+static void http_judge(struct check *c, const struct check_probe_result *r)
+{
+	struct http_state *s = c->state;
+	const struct check_config *config = c->config;
+
+	if (r->error != CURLE_OK) {
+		check_up(c, false, NULL, "%s", r->words);
 	} else {
-		check_sample(c, "check.latency_seconds", latency);
-		check_sample(c, "check.http_status", (double)status);
-		if (!status_passes(s, status))
+		check_sample(c, "check.latency_seconds", r->latency);
+		check_sample(c, "check.http_status", (double)r->status);
+		if (!status_passes(s, r->status))
 			check_up(c, false, NULL,
 				 "HTTP %ld after %.2g s "
 				 "(expected %s)",
-				 status, latency, config->status);
+				 r->status, r->latency, config->status);
 		else if (config->max_latency_secs > 0 &&
-			 latency > config->max_latency_secs)
+			 r->latency > config->max_latency_secs)
 			check_up(c, false, NULL,
 				 "HTTP %ld after %.2g s, slower "
 				 "than %g s",
-				 status, latency, config->max_latency_secs);
-		else if (s->body != NULL &&
-			 pcre2_match(s->body, (PCRE2_SPTR)t->body,
-				     t->body_length, 0, 0, s->match, NULL) < 0)
+				 r->status, r->latency,
+				 config->max_latency_secs);
+		else if (!r->body_matched)
 			check_up(c, false, NULL,
 				 "HTTP %ld after %.2g s, but the "
 				 "body does not match /%s/",
-				 status, latency, config->body);
+				 r->status, r->latency, config->body);
 		else
-			check_up(c, true, NULL, "HTTP %ld after %.2g s", status,
-				 latency);
+			check_up(c, true, NULL, "HTTP %ld after %.2g s",
+				 r->status, r->latency);
 	}
-	transfer_end(t);
 	check_run_done(c);
 }
 
@@ -322,6 +331,7 @@ const struct check_kind check_http_kind = {
     .run = http_run,
     .cancel = transfer_cancel,
     .teardown = http_teardown,
+    .judge = http_judge,
 };
 
 /* ---- tls endpoints ---- */
@@ -423,13 +433,11 @@ static void tls_done(struct check *c, CURLcode code)
 {
 	struct tls_state *s = c->state;
 	struct transfer *t = &s->transfer;
-	struct checks_certificate cert;
-	double latency = 0;
+	struct check_probe_result r = {.error = (int)code};
 	char words[CHECK_REASON_MAX];
-	bool have_cert;
 
-	curl_easy_getinfo(t->easy, CURLINFO_APPCONNECT_TIME, &latency);
-	have_cert = code == CURLE_OK && peer_certificate(t, &cert) == 0;
+	curl_easy_getinfo(t->easy, CURLINFO_APPCONNECT_TIME, &r.latency);
+	r.have_cert = code == CURLE_OK && peer_certificate(t, &r.cert) == 0;
 	if (t->verified && verification_failed(code)) {
 		failure_words(t, code, words, sizeof(words));
 		snprintf(t->untrusted, sizeof(t->untrusted),
@@ -440,26 +448,33 @@ static void tls_done(struct check *c, CURLcode code)
 			return; /* for its expiry; ends here again */
 		transfer_end(t);
 	}
-	if (have_cert)
-		check_certificate_verdict(c, &cert, c->config->target, NULL,
+	if (code != CURLE_OK)
+		failure_words(t, code, r.words, sizeof(r.words));
+	string_copy(r.untrusted, t->untrusted, sizeof(r.untrusted));
+	transfer_end(t);
+	check_gathered(c, &r);
+}
+
+static void tls_judge(struct check *c, const struct check_probe_result *r)
+{
+	if (r->have_cert)
+		check_certificate_verdict(c, &r->cert, c->config->target, NULL,
 					  NULL);
-	if (t->untrusted[0] != '\0') {
-		check_up(c, false, NULL, "%s", t->untrusted);
-	} else if (code != CURLE_OK) {
-		failure_words(t, code, words, sizeof(words));
+	if (r->untrusted[0] != '\0') {
+		check_up(c, false, NULL, "%s", r->untrusted);
+	} else if (r->error != CURLE_OK) {
 		check_up(c, false, NULL, "TLS with %s: %s", c->config->target,
-			 words);
-	} else if (!have_cert) {
+			 r->words);
+	} else if (!r->have_cert) {
 		check_up(c, false, NULL,
 			 "TLS with %s: no certificate could be "
 			 "read from the handshake",
 			 c->config->target);
 	} else {
-		check_sample(c, "check.latency_seconds", latency);
+		check_sample(c, "check.latency_seconds", r->latency);
 		check_up(c, true, NULL, "TLS with %s verified in %.3f s",
-			 c->config->target, latency);
+			 c->config->target, r->latency);
 	}
-	transfer_end(t);
 	check_run_done(c);
 }
 
@@ -524,6 +539,7 @@ const struct check_kind check_tls_kind = {
     .run = tls_run,
     .cancel = transfer_cancel,
     .teardown = transfer_cancel,
+    .judge = tls_judge,
 };
 
 /* Both kinds' states start with their transfer. */

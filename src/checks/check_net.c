@@ -489,24 +489,37 @@ static bool tcp_complete(struct conn *conn, const char *data, size_t length)
 
 static void tcp_done(struct conn *conn, int error, const char *reason)
 {
-	struct check *c = conn->check;
-	const char *expect = c->config->expect;
+	struct check_probe_result r = {.error = error,
+				       .connect_secs = conn->connect_secs,
+				       .latency =
+					   check_elapsed_secs(conn->check)};
 
-	if (conn->connect_secs >= 0)
-		check_sample(c, "check.latency_seconds", conn->connect_secs);
-	if (error == 0 && expect != NULL)
+	if (reason != NULL)
+		string_copy(r.words, reason, sizeof(r.words));
+	if (error == -ECONNRESET && conn->in != NULL)
+		string_copy(r.answer, conn->in, sizeof(r.answer));
+	check_gathered(conn->check, &r);
+}
+
+static void tcp_judge(struct check *c, const struct check_probe_result *r)
+{
+	const char *expect = c->config->expect, *target = c->config->target;
+
+	if (r->connect_secs >= 0)
+		check_sample(c, "check.latency_seconds", r->connect_secs);
+	if (r->error == 0 && expect != NULL)
 		check_up(c, true, NULL, "%s answered with \"%s\" in %.3f s",
-			 conn->target, expect, check_elapsed_secs(c));
-	else if (error == 0)
+			 target, expect, r->latency);
+	else if (r->error == 0)
 		check_up(c, true, NULL, "%s accepted a connection in %.3f s",
-			 conn->target, conn->connect_secs);
-	else if (error == -ECONNRESET)
-		check_up(c, false, conn->in,
+			 target, r->connect_secs);
+	else if (r->error == -ECONNRESET)
+		check_up(c, false, r->answer,
 			 "%s closed the connection without "
 			 "\"%s\" in its answer",
-			 conn->target, expect);
+			 target, expect);
 	else
-		check_up(c, false, NULL, "%s", reason);
+		check_up(c, false, NULL, "%s", r->words);
 	check_run_done(c);
 }
 
@@ -548,4 +561,5 @@ const struct check_kind check_tcp_kind = {
     .run = tcp_run,
     .cancel = tcp_cancel,
     .teardown = tcp_teardown,
+    .judge = tcp_judge,
 };

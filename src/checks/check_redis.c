@@ -218,37 +218,98 @@ static void judge_info(struct check *c, const char *info)
 	}
 }
 
+/*
+ * The INFO fields judge_info reads, as "key:value" lines: all that leaves
+ * the conversation (and the probe process), never the whole INFO text.
+ */
+static void keep_fields(const char *info, char *out, size_t size)
+{
+	static const char *const keys[] = {
+	    "connected_clients",
+	    "blocked_clients",
+	    "instantaneous_ops_per_sec",
+	    "connected_slaves",
+	    "used_memory",
+	    "maxmemory",
+	    "rejected_connections",
+	    "evicted_keys",
+	    "role",
+	    "master_link_status",
+	    "rdb_last_bgsave_status",
+	};
+	size_t used = 0;
+	char value[64];
+
+	out[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		int n;
+
+		if (checks_redis_info_field(info, keys[i], value,
+					    sizeof(value)) < 0)
+			continue;
+		n = snprintf(out + used, size - used, "%s:%s\r\n", keys[i],
+			     value);
+		if (n < 0 || (size_t)n >= size - used) {
+			out[used] = '\0';
+			return;
+		}
+		used += (size_t)n;
+	}
+}
+
 static void redis_done(struct conn *conn, int error, const char *reason)
 {
-	struct check *c = conn->check;
 	const char *reply = conn->in ? info_reply(conn, conn->in) : "";
 	const char *payload = NULL;
 	size_t payload_length = 0;
-	char line[160];
+	struct check_probe_result r = {
+	    .error = error, .latency = check_elapsed_secs(conn->check)};
 
+	if (reason != NULL)
+		string_copy(r.words, reason, sizeof(r.words));
 	if (error == 0 && conn->in[0] == '-') {
 		/* AUTH refused, or INFO needs it. */
-		string_copy(line, conn->in + 1, sizeof(line));
-		line[strcspn(line, "\r\n")] = '\0';
-		check_up(c, false, NULL, "Redis at %s refused: %s",
-			 conn->target, line);
+		r.redis = CHECK_REDIS_REFUSED;
+		string_copy(r.answer, conn->in + 1, 160);
+		r.answer[strcspn(r.answer, "\r\n")] = '\0';
 	} else if (error == 0 &&
 		   reply_complete(reply, strlen(reply), &payload,
 				  &payload_length) &&
 		   payload != NULL) {
 		/* The payload ends before its "\r\n". */
 		((char *)payload)[payload_length] = '\0';
-		check_sample(c, "check.latency_seconds", check_elapsed_secs(c));
-		judge_info(c, payload);
-		check_up(c, true, NULL, "Redis at %s answered INFO in %.3f s",
-			 conn->target, check_elapsed_secs(c));
+		r.redis = CHECK_REDIS_INFO;
+		keep_fields(payload, r.answer, sizeof(r.answer));
 	} else if (error == 0 || error == -ECONNRESET) {
+		r.redis = CHECK_REDIS_FOREIGN;
+	}
+	check_gathered(conn->check, &r);
+}
+
+static void redis_judge(struct check *c, const struct check_probe_result *r)
+{
+	const char *target = c->config->target;
+
+	switch (r->redis) {
+	case CHECK_REDIS_REFUSED:
+		check_up(c, false, NULL, "Redis at %s refused: %s", target,
+			 r->answer);
+		break;
+	case CHECK_REDIS_INFO:
+		check_sample(c, "check.latency_seconds", r->latency);
+		judge_info(c, r->answer);
+		check_up(c, true, NULL, "Redis at %s answered INFO in %.3f s",
+			 target, r->latency);
+		break;
+	case CHECK_REDIS_FOREIGN:
 		check_up(c, false, NULL,
 			 "%s did not answer INFO as Redis "
 			 "does",
-			 conn->target);
-	} else {
-		check_up(c, false, NULL, "%s", reason);
+			 target);
+		break;
+	default:
+		check_up(c, false, NULL, "%s", r->words);
+		break;
 	}
 	check_run_done(c);
 }
@@ -276,8 +337,7 @@ static void redis_run(struct check *c)
 	else
 		length = asprintf(&request, "*1\r\n$4\r\nINFO\r\n");
 	if (length < 0) {
-		check_up(c, false, NULL, "out of memory");
-		check_run_done(c);
+		check_cannot_start(c, "the request", -ENOMEM, NULL);
 		return;
 	}
 	checks_conn_start(&s->conn, request, (size_t)length, redis_complete,
@@ -314,4 +374,5 @@ const struct check_kind check_redis_kind = {
     .run = redis_run,
     .cancel = redis_cancel,
     .teardown = redis_teardown,
+    .judge = redis_judge,
 };

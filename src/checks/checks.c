@@ -388,6 +388,15 @@ void check_cannot_start(struct check *c, const char *what, int error,
 		checks_errno_words(error, text, sizeof(text));
 		words = text;
 	}
+	if (c->probe != NULL) { /* in the probe process: said by the daemon */
+		struct check_probe_result r = {.cannot_start = true,
+					       .error = error};
+
+		snprintf(r.words, sizeof(r.words), "cannot start %s: %s", what,
+			 words);
+		check_gathered(c, &r);
+		return;
+	}
 	check_up(c, false, NULL, "cannot start %s: %s", what, words);
 	check_run_done(c);
 }
@@ -674,14 +683,23 @@ static void unqueue(struct checks *checks, struct check *c)
 	c->next_waiting = NULL;
 }
 
+/* A run in flight abandoned, here or in the probe process. */
+static void check_cancel(struct check *c)
+{
+	if (c->probing)
+		check_probe_cancel(c);
+	else if (c->kind->cancel)
+		c->kind->cancel(c);
+}
+
 static void check_free(struct check *c)
 {
 	if (c == NULL)
 		return;
 	if (c->waiting)
 		unqueue(c->owner, c);
-	if (c->running && c->kind->cancel)
-		c->kind->cancel(c);
+	if (c->running)
+		check_cancel(c);
 	c->running = false;
 	if (c->kind->teardown)
 		c->kind->teardown(c);
@@ -765,7 +783,10 @@ static void start_run(struct checks *checks, struct check *c,
 	c->started_usec = monotonic;
 	c->sample_count = 0;
 	c->samples_ready = false;
-	c->kind->run(c);
+	if (check_probe_wanted(c))
+		check_probe_start(c);
+	else
+		c->kind->run(c);
 	(void)checks;
 }
 
@@ -981,8 +1002,8 @@ void checks_stop(struct checks *checks)
 
 		if (c->waiting)
 			unqueue(checks, c);
-		if (c->running && c->kind->cancel)
-			c->kind->cancel(c);
+		if (c->running)
+			check_cancel(c);
 		c->running = false;
 	}
 	listeners_stop(checks->listeners);

@@ -23,6 +23,7 @@
 
 struct metric_registry;
 struct checks;
+struct offload_server;
 
 extern const struct config_section checks_section, listeners_section;
 
@@ -57,6 +58,14 @@ void checks_free(struct checks *checks);
 
 /* Runs in flight or waiting for a command slot (tests and the bench). */
 size_t checks_busy(const struct checks *checks);
+
+/*
+ * core/offload.h's server for the delivery process (alerter/delivery.h):
+ * the daemon's network checks hold their conversations there, unprivileged,
+ * and send back only what they found. main.c installs it before the
+ * delivery launcher runs.
+ */
+extern const struct offload_server checks_probe_server;
 
 /* ---- parsers, public for their tests ---- */
 

@@ -66,6 +66,35 @@ struct check_alert {
 struct checks;
 struct check;
 
+/*
+ * What a network check's conversation found (tcp, http, tls endpoint,
+ * redis): the judging works from this alone, so that the conversation may
+ * run in the delivery process (check_probe.c) and only this comes back.
+ */
+enum check_redis_answer {
+	CHECK_REDIS_NONE,    /* error says what went wrong */
+	CHECK_REDIS_INFO,    /* answer holds the INFO fields judged */
+	CHECK_REDIS_REFUSED, /* answer holds its error line */
+	CHECK_REDIS_FOREIGN, /* not an answer Redis gives */
+	CHECK_REDIS_ANSWER_COUNT,
+};
+
+struct check_probe_result {
+	bool cannot_start;   /* words: "cannot start ...", nothing else */
+	int error;	     /* curl's code (http, tls), -errno (tcp, redis) */
+	long status;	     /* http */
+	double latency;	     /* http total, tls handshake, tcp and redis run */
+	double connect_secs; /* tcp: -1 when it never connected */
+	bool body_matched;   /* http: the body pattern matched, or none */
+	bool have_cert;	     /* tls */
+	struct checks_certificate cert;
+	enum check_redis_answer redis;
+	char words[CHECK_REASON_MAX];	  /* the failure in words */
+	char untrusted[CHECK_REASON_MAX]; /* tls: why it does not verify */
+	char answer[CHECK_OUTPUT_MAX];	  /* tcp: what came before a close;
+					     redis: see redis */
+};
+
 struct check_kind {
 	enum check_type type;
 	size_t state_size;
@@ -81,6 +110,9 @@ struct check_kind {
 	/* Abandons a run in flight: no checks_run_done() follows. */
 	void (*cancel)(struct check *c);
 	void (*teardown)(struct check *c);
+	/* Network checks: a conversation's result judged (samples, verdicts,
+	 * check_run_done); its run ends in check_gathered(). */
+	void (*judge)(struct check *c, const struct check_probe_result *result);
 };
 
 struct check {
@@ -104,6 +136,9 @@ struct check {
 	size_t alert_capacity;
 	void *state; /* the type's own */
 	struct check *next_waiting;
+	bool probing;		   /* its run is in the probe process */
+	unsigned probes_lost;	   /* runs in a row whose process ended */
+	struct check_probe *probe; /* in the probe process: whom to answer */
 };
 
 /* Where a check run reads and reports; one per daemon (or test, bench). */
@@ -201,6 +236,22 @@ void checks_label_value(char *out, const char *value, size_t size);
 /* Canonical labels of c plus one (sorted), cut to fit; "" when too long. */
 void check_labels_with(const struct check *c, const char *key,
 		       const char *value, char *out, size_t size);
+
+/* ---- probes: network conversations elsewhere (check_probe.c) ---- */
+
+/* Whether c's runs go to the delivery process (core/offload.h) now. */
+bool check_probe_wanted(const struct check *c);
+/* Starts c's run there; it ends in c->kind->judge. */
+void check_probe_start(struct check *c);
+/* Abandons it: no judging follows. */
+void check_probe_cancel(struct check *c);
+/* A conversation is over: judged here, or sent back from the probe
+ * process to the daemon, which judges it. */
+void check_gathered(struct check *c, const struct check_probe_result *result);
+/* An answer from the probe process: every field within its bounds, every
+ * text terminated; 0 or -EBADMSG (exposed for unit tests). */
+int check_probe_result_decode(const uint8_t *answer, size_t length,
+			      struct check_probe_result *result);
 
 /* ---- certificates (check_cert.c) ---- */
 

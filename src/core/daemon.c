@@ -18,8 +18,10 @@
 #include "collector/collector.h"
 #include "alerter/alerter.h"
 #include "alerter/delivery.h"
+#include "core/http.h"
 #include "core/identity.h"
 #include "core/log.h"
+#include "core/offload.h"
 #include "core/privilege.h"
 #include "core/sandbox.h"
 #include "core/secret.h"
@@ -172,33 +174,54 @@ static void reschedule_after_reload(struct daemon *d, int64_t old_interval)
 		 (long long)d->config->agent.collect_interval_secs);
 }
 
+/* A check that holds a network conversation (check_probe.c). */
+static bool check_connects(const struct check_config *check)
+{
+	static const char *const connecting[] = {"tcp", "http", "redis"};
+
+	if (check->type == NULL)
+		return false;
+	for (size_t t = 0; t < ARRAY_SIZE(connecting); t++)
+		if (strcmp(check->type, connecting[t]) == 0)
+			return true;
+	return strcmp(check->type, "tls") == 0 && check->target != NULL &&
+	       check->files.count == 0;
+}
+
+bool daemon_uses_network(const struct config *config)
+{
+	if ((config->export.remote_write.enabled &&
+	     config->export.remote_write.url != NULL) ||
+	    config->heartbeat.url != NULL)
+		return true;
+	for (size_t i = 0; i < config->checks.count; i++)
+		if (check_connects(&config->checks.items[i]))
+			return true;
+	return false;
+}
+
 /*
- * What still opens network sockets in this process besides the alerter's
- * delivery (which has a process of its own): remote write, heartbeat pings,
- * and the checks that connect (tcp, http, tls with a target, redis) or run
- * commands (a seal would be inherited by them). NULL when nothing does.
+ * What still opens network sockets in this process besides the delivery
+ * process (which carries the alerts, the heartbeat's and remote write's
+ * requests through core/http.h's transport and the network checks'
+ * conversations through core/offload.h): those without it, and command
+ * checks (a seal would be inherited by their commands). NULL when nothing
+ * does.
  */
 static const char *network_user(const struct config *config)
 {
-	static const char *const connecting[] = { "tcp", "http", "redis",
-						  "command" };
-
-	if (config->export.remote_write.enabled &&
+	if (!http_transported() && config->export.remote_write.enabled &&
 	    config->export.remote_write.url != NULL)
 		return "[export.remote_write]";
-	if (config->heartbeat.url != NULL)
+	if (!http_transported() && config->heartbeat.url != NULL)
 		return "[heartbeat] url";
 	for (size_t i = 0; i < config->checks.count; i++) {
 		const struct check_config *check = &config->checks.items[i];
 
-		if (check->type == NULL)
-			continue;
-		for (size_t t = 0; t < ARRAY_SIZE(connecting); t++)
-			if (strcmp(check->type, connecting[t]) == 0)
-				return "a [[checks]] entry that connects or "
-				       "runs a command";
-		if (strcmp(check->type, "tls") == 0 && check->target != NULL)
-			return "a [[checks]] tls entry with a target";
+		if (check->type != NULL && strcmp(check->type, "command") == 0)
+			return "a [[checks]] entry that runs a command";
+		if (!offload_available() && check_connects(check))
+			return "a [[checks]] entry that connects";
 	}
 	return NULL;
 }

@@ -78,6 +78,11 @@ int daemon_init(struct daemon *d, struct config *config, const char *path,
 int daemon_run(struct daemon *d);
 void daemon_free(struct daemon *d);
 
+/* Whether anything but the alert channels reaches the network: the
+ * heartbeat's pings, remote write, checks that connect (tcp, http, tls
+ * with a target, redis). The delivery process carries all of it. */
+bool daemon_uses_network(const struct config *config);
+
 /* Applies log_level from the config unless -v/-q overrode it. */
 void daemon_apply_log_level(const struct config *config, int override);
 

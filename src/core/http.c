@@ -31,6 +31,7 @@ struct transfer {
 	char error[CURL_ERROR_SIZE];
 	http_done_fn *done;
 	void *userdata;
+	bool remote; /* sent through the transport */
 	struct transfer *next;
 };
 
@@ -40,6 +41,21 @@ struct http_client {
 	struct transfer *transfers;
 	size_t in_flight;
 };
+
+/* The transport that carries http_client requests, when one is set. */
+static const struct http_transport *transport;
+static void *transport_context;
+
+void http_set_transport(const struct http_transport *t, void *context)
+{
+	transport = t;
+	transport_context = context;
+}
+
+bool http_transported(void)
+{
+	return transport != NULL;
+}
 
 /* ---- the multi handle in the loop ---- */
 
@@ -393,6 +409,8 @@ void http_client_free(struct http_client *c)
 		struct transfer *t = c->transfers;
 
 		unlink_transfer(c, t);
+		if (t->remote && transport != NULL)
+			transport->forget(transport_context, t);
 		transfer_free(t);
 	}
 	http_loop_free(c->loop);
@@ -405,14 +423,52 @@ size_t http_client_in_flight(const struct http_client *c)
 	return c->in_flight;
 }
 
+/* The transport's answer to a transfer of a client. */
+static void on_remote_done(void *userdata, const struct http_result *result)
+{
+	struct transfer *t = userdata;
+	http_done_fn *done = t->done;
+	void *done_userdata = t->userdata;
+
+	unlink_transfer(t->owner, t);
+	transfer_free(t);
+	if (done != NULL)
+		done(done_userdata, result);
+}
+
+static int remote_send(struct http_client *c, const struct http_request *r,
+		       http_done_fn *done, void *userdata)
+{
+	struct transfer *t = calloc(1, sizeof(*t));
+	int err;
+
+	if (t == NULL)
+		return -ENOMEM;
+	t->done = done;
+	t->userdata = userdata;
+	t->remote = true;
+	t->owner = c;
+	err = transport->send(transport_context, r, on_remote_done, t);
+	if (err < 0) {
+		free(t);
+		return err;
+	}
+	t->next = c->transfers;
+	c->transfers = t;
+	c->in_flight++;
+	return 0;
+}
+
 int http_client_send(struct http_client *c, const struct http_request *r,
 		     http_done_fn *done, void *userdata)
 {
 	struct transfer *t;
-	/* libcurl (and TLS under it) is opened by the first request only. */
-	int err =
-	    c->loop ? 0 : http_loop_new(c->event, on_transfer_done, &c->loop);
+	int err;
 
+	if (transport != NULL)
+		return remote_send(c, r, done, userdata);
+	/* libcurl (and TLS under it) is opened by the first request only. */
+	err = c->loop ? 0 : http_loop_new(c->event, on_transfer_done, &c->loop);
 	if (err < 0)
 		return err;
 	t = calloc(1, sizeof(*t));
@@ -444,6 +500,9 @@ int http_send_now(const struct http_request *request, long timeout_ms,
 	uint64_t deadline = now_monotonic_usec() + (uint64_t)timeout_ms * 1000;
 	int running = 1, left, err;
 
+	if (transport != NULL)
+		return transport->send_now(transport_context, request,
+					   timeout_ms, result);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -EIO;
 	t = calloc(1, sizeof(*t));

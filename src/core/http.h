@@ -101,6 +101,26 @@ size_t http_client_in_flight(const struct http_client *client);
 int http_send_now(const struct http_request *request, long timeout_ms,
 		  struct http_result *result);
 
+/*
+ * Where http_client requests go instead of this process's libcurl: the
+ * delivery process (alerter/delivery.h) registers itself here while it can
+ * carry them, so that the heartbeat and remote write open no network socket
+ * in the daemon. send takes a copy of everything (the body too) and calls
+ * done exactly once from the loop unless forget(userdata) comes first;
+ * send_now waits like http_send_now. NULL transport: this process sends.
+ */
+struct http_transport {
+	int (*send)(void *context, const struct http_request *request,
+		    http_done_fn *done, void *userdata);
+	void (*forget)(void *context, void *userdata);
+	int (*send_now)(void *context, const struct http_request *request,
+			long timeout_ms, struct http_result *result);
+};
+
+void http_set_transport(const struct http_transport *transport, void *context);
+/* Whether http_client requests leave through a transport. */
+bool http_transported(void);
+
 /* The outcome of a finished transfer (exposed for unit tests). */
 enum http_outcome http_classify(int curl_code, long status);
 

@@ -18,11 +18,13 @@
 
 #include "alerter/alerter.h"
 #include "alerter/delivery.h"
+#include "checks/checks.h"
 #include "collector/collector.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/offload.h"
 #include "core/util.h"
 #include "analyzer/analyzer.h"
 #include "history/history.h"
@@ -363,9 +365,12 @@ int main(int argc, char **argv)
 	char **args;
 	int first, n = 0, status;
 
-	/* Not a command for people: the daemon starts it (delivery.h). */
-	if (argc >= 2 && strcmp(argv[1], DELIVERY_LAUNCHER_COMMAND) == 0)
+	/* Not a command for people: the daemon starts it (delivery.h); its
+	 * delivery processes also hold the network checks' conversations. */
+	if (argc >= 2 && strcmp(argv[1], DELIVERY_LAUNCHER_COMMAND) == 0) {
+		offload_set_server(&checks_probe_server);
 		return delivery_launcher_command(argc - 1, argv + 1);
+	}
 	if (global_options(argc, argv, &first, &config) < 0 || first >= argc ||
 	    argv[first][0] == '-') {
 		tune_malloc();

@@ -11,6 +11,9 @@ requests, then "ok" again. "404echo" answers 404 with a body that echoes the
 URL it was called with raw, JSON-escaped ("\\/" and "\\u002f"),
 percent-encoded, upper-cased, its last path segment alone, and the HMAC
 secret upper-cased: what a careless endpoint does, for the masking tests.
+POSTs to /api/v1/write (remote write) and /ping... (heartbeat) are logged
+with their length and Authorization header and always answered 200. A GET
+of /health (for http checks) is answered 200 with "healthy", any other 404.
 
 usage: alert_receiver.py PORT_FILE LOG_FILE CONTROL_FILE HMAC_SECRET
 """
@@ -143,11 +146,29 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_GET(self):
+        # A health page for http checks: "healthy" at /health, else 404.
+        log({"time": time.time(), "path": self.path, "kind": "get"})
+        if self.path == "/health":
+            self.reply(200, b'{"status":"healthy"}')
+        else:
+            self.reply(404, b'{"error":"no such page"}')
+
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
-        mode = take_mode()
         path = self.path
+        if path.startswith("/api/v1/write") or path.startswith("/ping"):
+            # Remote write (snappy protobuf) and heartbeat pings (text):
+            # logged with their size and answered 200, never parsed, and
+            # outside the control file's modes (those are the alerts').
+            log({"time": time.time(), "path": path,
+                 "kind": "remote_write" if path.startswith("/api") else "ping",
+                 "length": len(raw),
+                 "authorization": self.headers.get("Authorization", "")})
+            self.reply(200)
+            return
+        mode = take_mode()
         kind = ("slack" if path.startswith("/slack") else
                 "discord" if path.startswith("/discord") else
                 "telegram" if "/sendMessage" in path else

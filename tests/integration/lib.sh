@@ -287,3 +287,38 @@ port_open() {
 socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" \
 		2>/dev/null
 }
+
+# --- the delivery process (tests/integration/delivery_*.sh) ---
+
+# child_of PID: a child process of PID (pgrep lists, nothing is signalled
+# by name).
+child_of() { pgrep -P "$1" | head -n 1; }
+launcher_of() { LAUNCHER=$(child_of "$1"); [ -n "$LAUNCHER" ]; }
+delivery_process() { DELIVERY=$(child_of "$LAUNCHER"); [ -n "$DELIVERY" ]; }
+no_delivery_process() { [ -z "$(child_of "$LAUNCHER")" ]; }
+status_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# inet_sockets PID: how many of PID's descriptors are TCP or UDP sockets of
+# either family (their inodes in the namespace's tables).
+inet_sockets() {
+	python3 - "$1" <<'PY'
+import os, sys
+pid = sys.argv[1]
+inodes = set()
+for table in ("tcp", "tcp6", "udp", "udp6", "raw", "raw6"):
+    try:
+        for line in open("/proc/%s/net/%s" % (pid, table)).readlines()[1:]:
+            inodes.add(line.split()[9])
+    except FileNotFoundError:
+        pass
+n = 0
+for fd in os.listdir("/proc/%s/fd" % pid):
+    try:
+        target = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+    except OSError:
+        continue
+    if target.startswith("socket:[") and target[8:-1] in inodes:
+        n += 1
+print(n)
+PY
+}

@@ -1,7 +1,7 @@
 /*
  * test_delivery_frame.c - the framed messages between the daemon and its
  * delivery process (src/alerter/delivery_frame.c): a request and a result
- * survive the round trip, and truncated, oversize, wrong-version,
+ * survive the round trip (a GET too), JOB frames carry their bytes, and truncated, oversize, wrong-version,
  * wrong-type and out-of-bounds frames are refused.
  */
 #include <stdarg.h>
@@ -262,7 +262,7 @@ static void test_wrong_version_flags_type(void **state)
 	f.data[1] = 0;
 	assert_int_equal(
 	    delivery_frame_check(f.data, f.length, &payload, &length), -EPROTO);
-	f.data[1] = DELIVERY_FRAME_BODY + 1;
+	f.data[1] = DELIVERY_FRAME_JOB_RESULT + 1;
 	assert_int_equal(
 	    delivery_frame_check(f.data, f.length, &payload, &length), -EPROTO);
 	delivery_frame_release(&f);
@@ -395,6 +395,57 @@ static void test_pid(void **state)
 	delivery_frame_release(&f);
 }
 
+/* JOB and JOB_RESULT carry opaque bytes, bounded; a GET survives SEND. */
+static void test_job_and_get(void **state)
+{
+	static const uint8_t bytes[] = {1, 0, 2, 0, 3};
+	struct delivery_frame f = {0};
+	struct outgoing out = {0}, back;
+	const uint8_t *payload, *data;
+	size_t length, n, missing;
+	long connect_timeout, timeout;
+	uint32_t id;
+	uint8_t *big;
+
+	(void)state;
+	assert_int_equal(delivery_frame_job_encode(&f, DELIVERY_FRAME_JOB, 7,
+						   bytes, sizeof(bytes)),
+			 0);
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length),
+	    DELIVERY_FRAME_JOB);
+	assert_int_equal(
+	    delivery_frame_job_decode(payload, length, &id, &data, &n), 0);
+	assert_int_equal(id, 7);
+	assert_int_equal(n, sizeof(bytes));
+	assert_memory_equal(data, bytes, sizeof(bytes));
+	assert_int_equal(delivery_frame_job_decode(payload, 3, &id, &data, &n),
+			 -EBADMSG);
+	big = calloc(1, DELIVERY_JOB_MAX + 1);
+	assert_non_null(big);
+	assert_int_equal(delivery_frame_job_encode(&f,
+						   DELIVERY_FRAME_JOB_RESULT, 7,
+						   big, DELIVERY_JOB_MAX + 1),
+			 -EMSGSIZE);
+	free(big);
+	out.channel = CHANNEL_WEBHOOK;
+	out.url = strdup("http://127.0.0.1:9/ping/x");
+	out.http_get = true;
+	assert_int_equal(delivery_frame_send_encode(&f, 1, &out, 5, 10), 0);
+	assert_int_equal(
+	    delivery_frame_check(f.data, f.length, &payload, &length),
+	    DELIVERY_FRAME_SEND);
+	assert_int_equal(delivery_frame_send_decode(payload, length, &id, &back,
+						    &connect_timeout, &timeout,
+						    &missing),
+			 0);
+	assert_true(back.http_get);
+	assert_null(back.body);
+	outgoing_free(&back);
+	outgoing_free(&out);
+	delivery_frame_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +458,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_type_payload),
 	    cmocka_unit_test(test_out_of_bounds_fields),
 	    cmocka_unit_test(test_pid),
+	    cmocka_unit_test(test_job_and_get),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
