@@ -113,6 +113,8 @@ struct listeners {
 	struct user_name users[USERS_MAX];
 	size_t user_count;
 	char *chunk;	    /* READ_CHUNK bytes for /proc/net, netlink */
+	int32_t *pids;	    /* the processes of the last walk */
+	size_t pid_allocated;
 	int diag_fd;	    /* NETLINK_SOCK_DIAG; -1: /proc/net */
 	int series_refs[3]; /* listen.sockets{tcp,udp}, listen.new */
 };
@@ -433,15 +435,31 @@ static struct owner *owner_new(struct listeners *l, uint64_t inode)
 	return slot;
 }
 
+/*
+ * The number the decimal digits at text spell, up to end (or to stop, a
+ * character that may follow them): false for anything else. Cheaper than
+ * strtol, which the walks below would call for every process and socket.
+ */
+static bool decimal(const char *text, char stop, uint64_t max, uint64_t *value)
+{
+	uint64_t n = 0;
+
+	if (*text < '0' || *text > '9')
+		return false;
+	for (; *text >= '0' && *text <= '9'; text++) {
+		n = n * 10 + (uint64_t)(*text - '0');
+		if (n > max)
+			return false;
+	}
+	*value = n;
+	return *text == '\0' || *text == stop;
+}
+
 static bool pid_name(const char *name, int32_t *pid)
 {
-	char *end;
-	long value;
+	uint64_t value;
 
-	if (name[0] < '1' || name[0] > '9')
-		return false;
-	value = strtol(name, &end, 10);
-	if (*end != '\0' || value > INT32_MAX)
+	if (name[0] == '0' || !decimal(name, '\0', INT32_MAX, &value))
 		return false;
 	*pid = (int32_t)value;
 	return true;
@@ -490,7 +508,8 @@ static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
 			if (length < 9 || strncmp(link, "socket:[", 8) != 0)
 				continue;
 			link[length] = '\0';
-			inode = strtoull(link + 8, NULL, 10);
+			if (!decimal(link + 8, ']', UINT64_MAX / 10, &inode))
+				continue;
 			for (size_t i = 0; i < wanted_count; i++)
 				if (wanted[i]->inode == inode &&
 				    wanted[i]->pid == 0) {
@@ -531,23 +550,26 @@ static int64_t process_uid(struct listeners *l, int32_t pid)
  * socket's user has the same name (a service user: redis, postgres,
  * www-data); otherwise only the user is known.
  */
-static void guess_by_user(struct listeners *l, DIR *dir, struct owner **wanted,
+static void guess_by_user(struct listeners *l, const int32_t *pids,
+			  size_t pid_count, struct owner **wanted,
 			  size_t wanted_count)
 {
-	struct dirent *entry;
+	/* Owners still to decide: once every one has two names (root's
+	 * sockets, on any host), the other processes cannot change that. */
+	size_t open = wanted_count;
+	int32_t self = getpid();
 
 	for (size_t i = 0; i < wanted_count; i++) {
 		wanted[i]->process[0] = '\0';
 		wanted[i]->candidates = 0;
 		wanted[i]->ambiguous = false;
 	}
-	rewinddir(dir);
-	while ((entry = readdir(dir)) != NULL) {
+	for (size_t k = 0; k < pid_count && open > 0; k++) {
 		char comm[32] = "";
+		int32_t pid = pids[k];
 		int64_t uid;
-		int32_t pid;
 
-		if (!pid_name(entry->d_name, &pid) || pid == getpid())
+		if (pid == self)
 			continue;
 		uid = process_uid(l, pid);
 		if (uid < 0)
@@ -566,6 +588,7 @@ static void guess_by_user(struct listeners *l, DIR *dir, struct owner **wanted,
 			} else if (strcmp(o->process, comm) != 0) {
 				o->process[0] = '\0'; /* several names */
 				o->ambiguous = true;
+				open--;
 			}
 		}
 	}
@@ -578,7 +601,7 @@ static void guess_by_user(struct listeners *l, DIR *dir, struct owner **wanted,
 static void find_owners(struct listeners *l)
 {
 	struct owner *wanted[SOCKETS_MAX];
-	size_t wanted_count = 0, found = 0;
+	size_t wanted_count = 0, found = 0, pid_count = 0;
 	struct dirent *entry;
 	DIR *dir;
 	int fd;
@@ -607,12 +630,25 @@ static void find_owners(struct listeners *l)
 			close(fd);
 		return;
 	}
+	/* The processes are listed once, for both passes. */
 	while (found < wanted_count && (entry = readdir(dir)) != NULL) {
 		int32_t pid;
 
-		if (pid_name(entry->d_name, &pid))
-			found += match_fds(l, pid, wanted, wanted_count);
+		if (!pid_name(entry->d_name, &pid))
+			continue;
+		found += match_fds(l, pid, wanted, wanted_count);
+		if (pid_count == l->pid_allocated) {
+			size_t n = pid_count ? pid_count * 2 : 512;
+			int32_t *p = realloc(l->pids, n * sizeof(*p));
+
+			if (p == NULL)
+				continue; /* the guess sees fewer */
+			l->pids = p;
+			l->pid_allocated = n;
+		}
+		l->pids[pid_count++] = pid;
 	}
+	closedir(dir);
 	if (found < wanted_count) {
 		struct owner *left[SOCKETS_MAX];
 		size_t left_count = 0;
@@ -620,9 +656,8 @@ static void find_owners(struct listeners *l)
 		for (size_t i = 0; i < wanted_count; i++)
 			if (wanted[i]->pid == 0)
 				left[left_count++] = wanted[i];
-		guess_by_user(l, dir, left, left_count);
+		guess_by_user(l, l->pids, pid_count, left, left_count);
 	}
-	closedir(dir);
 }
 
 /* User names from /etc/passwd itself: NSS could wait on a network. */
@@ -1197,5 +1232,6 @@ void listeners_free(struct listeners *l)
 	if (l->diag_fd >= 0)
 		close(l->diag_fd);
 	zeroed_pages_free(l->chunk, READ_CHUNK, 1);
+	free(l->pids);
 	zeroed_pages_free(l, 1, sizeof(*l));
 }

@@ -1,7 +1,8 @@
 /*
  * history_internal.h - what the history files share and nobody else needs:
  * the queue of alerts waiting for the next tick's transaction, the saved
- * blobs waiting for their series after a start, and the last error text.
+ * blobs waiting for their series after a start, the encoding of a minute
+ * row, and the last error text.
  */
 #ifndef SYSOPS_HISTORY_INTERNAL_H
 #define SYSOPS_HISTORY_INTERNAL_H
@@ -43,6 +44,27 @@ void history_blobs_ready(void);
 /* The blob's length copied into out, -ENOENT, or -EMSGSIZE. */
 int history_blob_find(const char *name, const char *labels, void *out,
 		      size_t size);
+
+/* ---- one minute of every series in one blob (minute_blob.c) ---- */
+
+struct history_minute_record {
+	int64_t series_id;
+	double min, avg, max;
+	int64_t count;
+};
+
+struct history_blob_buffer {
+	uint8_t *data;
+	size_t length, allocated;
+	size_t records;
+};
+
+/* Appends one series' minute; -ENOMEM, -EINVAL (negative id or count). */
+int history_minute_append(struct history_blob_buffer *buffer,
+			  const struct history_minute_record *record);
+/* The record at *offset, which moves past it: 1, 0 at the end, -EBADMSG. */
+int history_minute_next(const uint8_t *data, size_t length, size_t *offset,
+			struct history_minute_record *out);
 
 /* The newest minute of every series (export --prometheus). */
 int history_query_latest(struct history *history, history_series_fn fn,

@@ -40,29 +40,47 @@
 #define CAP_FRACTION 0.9
 
 /*
- * Each entry takes the schema from version i to i + 1; never edit one that
- * has shipped, append a new one.
+ * Each entry takes the schema from version i to i + 1: its SQL, then its
+ * conversion of the rows, in the same transaction. Never edit one that has
+ * shipped, append a new one.
  */
-static const char *const migrations[] = {
-	/* 0 -> 1 */
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-	"CREATE TABLE series (id INTEGER PRIMARY KEY,"
-	" name TEXT NOT NULL, labels TEXT NOT NULL, UNIQUE (name, labels));"
-	/* min and max are NULL when equal to avg: steady series cost less */
-	"CREATE TABLE minute (time INTEGER NOT NULL, series INTEGER NOT NULL,"
-	" min REAL, avg REAL NOT NULL, max REAL, count INTEGER NOT NULL,"
-	" PRIMARY KEY (time, series)) WITHOUT ROWID;"
-	"CREATE TABLE hour (time INTEGER NOT NULL, series INTEGER NOT NULL,"
-	" min REAL, avg REAL NOT NULL, max REAL, count INTEGER NOT NULL,"
-	" PRIMARY KEY (time, series)) WITHOUT ROWID;"
-	"CREATE TABLE alert (id INTEGER PRIMARY KEY,"
-	" time_usec INTEGER NOT NULL, rule TEXT NOT NULL, series TEXT NOT NULL,"
-	" labels TEXT NOT NULL, severity TEXT NOT NULL, firing INTEGER NOT NULL,"
-	" value REAL, baseline REAL, threshold REAL, score REAL,"
-	" summary TEXT NOT NULL, outcome TEXT NOT NULL);"
-	"CREATE INDEX alert_time ON alert (time_usec);"
-	"CREATE TABLE analyzer_state (series INTEGER PRIMARY KEY,"
-	" time_usec INTEGER NOT NULL, state BLOB NOT NULL);",
+struct migration {
+	const char *sql;
+	int (*convert)(struct history *h);
+};
+
+static int convert_minute_rows(struct history *h);
+
+static const struct migration migrations[] = {
+    /* 0 -> 1 */
+    {"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+     "CREATE TABLE series (id INTEGER PRIMARY KEY,"
+     " name TEXT NOT NULL, labels TEXT NOT NULL, UNIQUE (name, labels));"
+     /* min and max are NULL when equal to avg: steady series cost less */
+     "CREATE TABLE minute (time INTEGER NOT NULL, series INTEGER NOT NULL,"
+     " min REAL, avg REAL NOT NULL, max REAL, count INTEGER NOT NULL,"
+     " PRIMARY KEY (time, series)) WITHOUT ROWID;"
+     "CREATE TABLE hour (time INTEGER NOT NULL, series INTEGER NOT NULL,"
+     " min REAL, avg REAL NOT NULL, max REAL, count INTEGER NOT NULL,"
+     " PRIMARY KEY (time, series)) WITHOUT ROWID;"
+     "CREATE TABLE alert (id INTEGER PRIMARY KEY,"
+     " time_usec INTEGER NOT NULL, rule TEXT NOT NULL, series TEXT NOT NULL,"
+     " labels TEXT NOT NULL, severity TEXT NOT NULL, firing INTEGER NOT NULL,"
+     " value REAL, baseline REAL, threshold REAL, score REAL,"
+     " summary TEXT NOT NULL, outcome TEXT NOT NULL);"
+     "CREATE INDEX alert_time ON alert (time_usec);"
+     "CREATE TABLE analyzer_state (series INTEGER PRIMARY KEY,"
+     " time_usec INTEGER NOT NULL, state BLOB NOT NULL);",
+     NULL},
+    /*
+     * 1 -> 2: one row per minute holding every series' min/avg/max/count
+     * (minute_blob.c), instead of a row per series: a minute costs one
+     * insert whatever the series count. The minute rows are converted,
+     * then dropped.
+     */
+    {"CREATE TABLE minute_blob (time INTEGER PRIMARY KEY,"
+     " series_count INTEGER NOT NULL, data BLOB NOT NULL);",
+     convert_minute_rows},
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -83,24 +101,28 @@ enum statement {
 };
 
 static const char *const statement_sql[ST_COUNT] = {
-	[ST_SERIES_INSERT] = "INSERT OR IGNORE INTO series (name, labels) "
-			     "VALUES (?1, ?2)",
-	[ST_SERIES_FIND] = "SELECT id FROM series WHERE name = ?1 AND "
-			   "labels = ?2",
-	[ST_MINUTE_INSERT] = "INSERT OR REPLACE INTO minute "
-			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_HOUR_INSERT] = "INSERT OR REPLACE INTO hour "
-			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_ALERT_INSERT] = "INSERT INTO alert (time_usec, rule, series, "
-			    "labels, severity, firing, value, baseline, "
-			    "threshold, score, summary, outcome) VALUES "
-			    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-			    "?12)",
-	[ST_STATE_UPSERT] = "INSERT OR REPLACE INTO analyzer_state "
-			    "VALUES (?1, ?2, ?3)",
-	[ST_META_SET] = "INSERT OR REPLACE INTO meta VALUES (?1, ?2)",
-	[ST_MINUTE_OLDEST] = "SELECT min(time) FROM minute",
-	[ST_HOUR_OLDEST] = "SELECT min(time) FROM hour",
+    [ST_SERIES_INSERT] = "INSERT INTO series (name, labels) "
+			 "VALUES (?1, ?2)",
+    [ST_SERIES_FIND] = "SELECT id FROM series WHERE name = ?1 AND "
+		       "labels = ?2",
+    /* A minute is written once (minute_done moves past it); should it
+     * come again, nothing already stored is lost. */
+    [ST_MINUTE_INSERT] = "INSERT INTO minute_blob VALUES (?1, ?2, ?3) "
+			 "ON CONFLICT (time) DO UPDATE SET series_count = "
+			 "series_count + excluded.series_count, data = "
+			 "data || excluded.data",
+    [ST_HOUR_INSERT] = "INSERT OR REPLACE INTO hour "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_ALERT_INSERT] = "INSERT INTO alert (time_usec, rule, series, "
+			"labels, severity, firing, value, baseline, "
+			"threshold, score, summary, outcome) VALUES "
+			"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+			"?12)",
+    [ST_STATE_UPSERT] = "INSERT OR REPLACE INTO analyzer_state "
+			"VALUES (?1, ?2, ?3)",
+    [ST_META_SET] = "INSERT OR REPLACE INTO meta VALUES (?1, ?2)",
+    [ST_MINUTE_OLDEST] = "SELECT min(time) FROM minute_blob",
+    [ST_HOUR_OLDEST] = "SELECT min(time) FROM hour",
 };
 
 struct bucket {
@@ -116,6 +138,14 @@ struct hour_total {
 	uint32_t generation;
 	double min, max, sum;
 	int64_t count;
+};
+
+/* The minutes one tick closes, each a blob of every series (usually one). */
+#define MINUTES_PER_TICK_MAX 64
+
+struct minute_out {
+	int64_t minute; /* usec */
+	struct history_blob_buffer blob;
 };
 
 struct history {
@@ -134,6 +164,9 @@ struct history {
 	uint32_t *series_generations;
 	struct hour_total *hours;
 	size_t slot_count;
+	/* the minutes being closed; their buffers are kept for the next tick */
+	struct minute_out minutes[MINUTES_PER_TICK_MAX];
+	size_t minute_count;
 	struct history_stats stats;
 	bool cap_reported;
 	int64_t clock_usec;   /* the last tick's time, stamps saved blobs */
@@ -203,6 +236,63 @@ static int query_int(struct history *h, const char *sql, int64_t fallback,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(h, rc, sql);
 }
 
+static int step_done(struct history *h, sqlite3_stmt *st, const char *what);
+
+/* Schema 1 -> 2: the per-series minute rows become one blob a minute. */
+static int convert_minute_rows(struct history *h)
+{
+	static const char select_sql[] =
+	    "SELECT time, series, coalesce(min, avg), avg,"
+	    " coalesce(max, avg), count FROM minute ORDER BY time, series";
+	static const char insert_sql[] = "INSERT INTO minute_blob "
+					 "VALUES (?1, ?2, ?3)";
+	struct history_blob_buffer blob = {0};
+	sqlite3_stmt *select = NULL, *insert = NULL;
+	int64_t minute = INT64_MIN;
+	int rc, r = 0;
+	bool more = true;
+
+	rc = sqlite3_prepare_v2(h->db, select_sql, -1, &select, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(h->db, insert_sql, -1, &insert, NULL);
+	if (rc != SQLITE_OK) {
+		r = fail(h, rc, "convert minutes");
+		more = false;
+	}
+	while (more) {
+		rc = sqlite3_step(select);
+		more = rc == SQLITE_ROW;
+		if (blob.records > 0 &&
+		    (!more || sqlite3_column_int64(select, 0) != minute)) {
+			sqlite3_bind_int64(insert, 1, minute);
+			sqlite3_bind_int64(insert, 2, (int64_t)blob.records);
+			sqlite3_bind_blob(insert, 3, blob.data,
+					  (int)blob.length, SQLITE_STATIC);
+			r = step_done(h, insert, "convert minutes");
+			blob.length = blob.records = 0;
+		}
+		if (!more || r < 0)
+			break;
+		minute = sqlite3_column_int64(select, 0);
+		r = history_minute_append(
+		    &blob, &(struct history_minute_record){
+			       .series_id = sqlite3_column_int64(select, 1),
+			       .min = sqlite3_column_double(select, 2),
+			       .avg = sqlite3_column_double(select, 3),
+			       .max = sqlite3_column_double(select, 4),
+			       .count = sqlite3_column_int64(select, 5),
+			   });
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = fail(h, rc, "convert minutes");
+	sqlite3_finalize(select);
+	sqlite3_finalize(insert);
+	free(blob.data);
+	return r < 0 ? r : exec(h, "DROP TABLE minute");
+}
+
 static int migrate(struct history *h)
 {
 	int64_t version;
@@ -226,8 +316,11 @@ static int migrate(struct history *h)
 		return -EPROTO;
 	}
 	r = exec(h, "BEGIN IMMEDIATE");
-	for (int64_t v = version; r == 0 && v < HISTORY_SCHEMA_VERSION; v++)
-		r = exec(h, migrations[v]);
+	for (int64_t v = version; r == 0 && v < HISTORY_SCHEMA_VERSION; v++) {
+		r = exec(h, migrations[v].sql);
+		if (r == 0 && migrations[v].convert != NULL)
+			r = migrations[v].convert(h);
+	}
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		 HISTORY_SCHEMA_VERSION);
 	if (r == 0)
@@ -424,6 +517,8 @@ void history_close(struct history *h)
 	free(h->series_ids);
 	free(h->series_generations);
 	free(h->hours);
+	for (size_t i = 0; i < MINUTES_PER_TICK_MAX; i++)
+		free(h->minutes[i].blob.data);
 	free(h);
 }
 
@@ -454,18 +549,17 @@ static int set_meta(struct history *h, const char *key, int64_t value)
 	return step_done(h, st, "meta");
 }
 
+/*
+ * series.id of name + labels, the row added when missing. Looked up first:
+ * a new series (a new top process's pid on a busy host, several a minute)
+ * costs the lookup and the insert, a known one the lookup alone.
+ */
 static int find_series_id(struct history *h, const char *name,
 			  const char *labels, int64_t *id)
 {
-	sqlite3_stmt *st = h->statements[ST_SERIES_INSERT];
+	sqlite3_stmt *st = h->statements[ST_SERIES_FIND];
 	int r, rc;
 
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
-	r = step_done(h, st, "series");
-	if (r < 0)
-		return r;
-	st = h->statements[ST_SERIES_FIND];
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -473,7 +567,17 @@ static int find_series_id(struct history *h, const char *name,
 		*id = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_ROW ? 0 : fail(h, rc, "series lookup");
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return fail(h, rc, "series lookup");
+	st = h->statements[ST_SERIES_INSERT];
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
+	r = step_done(h, st, "series");
+	if (r == 0)
+		*id = sqlite3_last_insert_rowid(h->db);
+	return r;
 }
 
 static int grow_series_map(struct history *h, size_t slots)
@@ -531,23 +635,80 @@ static int slot_series_id(struct history *h,
 	return 0;
 }
 
+/*
+ * Empties the minutes gathered; the first buffer is kept for the next tick
+ * (a tick closes one minute), those of a catch-up are released.
+ */
+static void write_minutes_drop(struct history *h)
+{
+	for (size_t i = 0; i < h->minute_count; i++) {
+		h->minutes[i].blob.length = 0;
+		h->minutes[i].blob.records = 0;
+		if (i > 0) {
+			free(h->minutes[i].blob.data);
+			h->minutes[i].blob = (struct history_blob_buffer){0};
+		}
+	}
+	h->minute_count = 0;
+}
 
+/* Flushes the minutes gathered so far: one row each. */
+static int write_minutes(struct history *h)
+{
+	sqlite3_stmt *st = h->statements[ST_MINUTE_INSERT];
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < h->minute_count; i++) {
+		struct minute_out *m = &h->minutes[i];
+
+		if (m->blob.records == 0)
+			continue;
+		sqlite3_bind_int64(st, 1, m->minute / (int64_t)USEC_PER_SEC);
+		sqlite3_bind_int64(st, 2, (int64_t)m->blob.records);
+		sqlite3_bind_blob(st, 3, m->blob.data, (int)m->blob.length,
+				  SQLITE_STATIC);
+		r = step_done(h, st, "minute");
+	}
+	write_minutes_drop(h);
+	return r;
+}
+
+/* Adds a series' minute to that minute's blob. */
 static int write_bucket(struct history *h, int64_t series_id,
 			const struct bucket *b)
 {
-	sqlite3_stmt *st = h->statements[ST_MINUTE_INSERT];
+	struct minute_out *m = NULL;
 	double avg = b->sum / (double)b->count;
+	int r;
 
-	sqlite3_bind_int64(st, 1, b->minute / (int64_t)USEC_PER_SEC);
-	sqlite3_bind_int64(st, 2, series_id);
-	if (b->min != avg)
-		sqlite3_bind_double(st, 3, b->min);
-	sqlite3_bind_double(st, 4, avg);
-	if (b->max != avg)
-		sqlite3_bind_double(st, 5, b->max);
-	sqlite3_bind_int64(st, 6, b->count);
+	for (size_t i = h->minute_count; i-- > 0;) {
+		if (h->minutes[i].minute == b->minute) {
+			m = &h->minutes[i];
+			break;
+		}
+	}
+	if (m == NULL) {
+		/* A catch-up closing more minutes than fit: write some now. */
+		if (h->minute_count == MINUTES_PER_TICK_MAX &&
+		    (r = write_minutes(h)) < 0)
+			return r;
+		m = &h->minutes[h->minute_count++];
+		m->minute = b->minute;
+	}
+	r = history_minute_append(&m->blob, &(struct history_minute_record){
+						.series_id = series_id,
+						.min = b->min,
+						.avg = avg,
+						.max = b->max,
+						.count = b->count,
+					    });
+	if (r < 0) {
+		snprintf(last_error, sizeof(last_error), "minute: %s",
+			 strerror(-r));
+		return r;
+	}
 	h->stats.rows_written++;
-	return step_done(h, st, "minute");
+	return 0;
 }
 
 static int write_hour(struct history *h, struct hour_total *total)
@@ -663,30 +824,128 @@ static int close_minutes(struct history *h,
 	return r;
 }
 
+/* ---- reading the minute blobs ---- */
+
+typedef int (*minute_record_fn)(int64_t time_secs,
+				const struct history_minute_record *record,
+				void *context);
+
+/* Every series' minute in [from_secs, to_secs), in time order. */
+static int scan_minutes(struct history *h, int64_t from_secs, int64_t to_secs,
+			minute_record_fn fn, void *context)
+{
+	static const char sql[] =
+	    "SELECT time, data FROM minute_blob"
+	    " WHERE time >= ?1 AND time < ?2 ORDER BY time";
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL), r = 0;
+
+	if (rc != SQLITE_OK)
+		return fail(h, rc, "minutes");
+	sqlite3_bind_int64(st, 1, from_secs);
+	sqlite3_bind_int64(st, 2, to_secs);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t time_secs = sqlite3_column_int64(st, 0);
+		const uint8_t *data = sqlite3_column_blob(st, 1);
+		size_t length = (size_t)sqlite3_column_bytes(st, 1), offset = 0;
+		struct history_minute_record record;
+
+		while (r == 0 && (r = history_minute_next(data, length, &offset,
+							  &record)) > 0)
+			r = fn(time_secs, &record, context);
+		if (r == -EBADMSG)
+			/* One bad row: the rest of the history still reads. */
+			log_debug("history: minute %lld is malformed",
+				  (long long)time_secs);
+		if (r == -EBADMSG || r > 0)
+			r = 0;
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0
+						     : fail(h, rc, "minutes");
+}
+
+struct record_list {
+	struct history_minute_record *records;
+	size_t count, allocated;
+};
+
+static int push_record(int64_t time_secs,
+		       const struct history_minute_record *record,
+		       void *context)
+{
+	struct record_list *list = context;
+
+	(void)time_secs;
+	if (list->count == list->allocated) {
+		size_t n = list->allocated ? list->allocated * 2 : 1024;
+		struct history_minute_record *p =
+		    realloc(list->records, n * sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		list->records = p;
+		list->allocated = n;
+	}
+	list->records[list->count++] = *record;
+	return 0;
+}
+
+static int compare_record_ids(const void *a, const void *b)
+{
+	const struct history_minute_record *x = a, *y = b;
+
+	return (x->series_id > y->series_id) - (x->series_id < y->series_id);
+}
+
+/* One hour of every series from its minutes, into the hour table. */
+static int rollup_hour_from_minutes(struct history *h, int64_t hour)
+{
+	struct record_list list = {0};
+	struct hour_total total = {0};
+	int r = scan_minutes(h, hour, hour + HOUR_SECS, push_record, &list);
+
+	if (r == 0)
+		qsort(list.records, list.count, sizeof(*list.records),
+		      compare_record_ids);
+	for (size_t i = 0; r == 0 && i < list.count; i++) {
+		const struct history_minute_record *m = &list.records[i];
+
+		if (total.count > 0 && total.series_id != m->series_id)
+			r = write_hour(h, &total);
+		if (total.count == 0)
+			total = (struct hour_total){.hour = hour,
+						    .series_id = m->series_id,
+						    .min = m->min,
+						    .max = m->max};
+		total.min = fmin(total.min, m->min);
+		total.max = fmax(total.max, m->max);
+		total.sum += m->avg * (double)m->count;
+		total.count += m->count;
+	}
+	if (r == 0 && total.count > 0)
+		r = write_hour(h, &total);
+	free(list.records);
+	return r;
+}
+
 /*
  * Hours this connection saw whole come from the running totals; older
  * ones (a restart mid-hour, a catch-up after downtime) from the minutes.
  */
 static int rollup_hours(struct history *h)
 {
-	static const char sql[] =
-		"INSERT OR REPLACE INTO hour "
-		"SELECT ?1, series, nullif(lo, a), a, nullif(hi, a), n FROM "
-		"(SELECT series, min(coalesce(min, avg)) AS lo,"
-		" sum(avg * count) / sum(count) AS a,"
-		" max(coalesce(max, avg)) AS hi, sum(count) AS n"
-		" FROM minute WHERE time >= ?1 AND time < ?1 + 3600"
-		" GROUP BY series)";
 	int64_t last_full = h->minute_done / (int64_t)USEC_PER_SEC;
-	int64_t sql_until;
-	sqlite3_stmt *st;
-	int rc, r = 0;
+	int64_t minutes_until;
+	int r = 0;
 
 	last_full -= last_full % HOUR_SECS;
 	if (h->hour_done == 0 || h->hour_done > last_full) {
 		int64_t first;
 
-		r = query_int(h, "SELECT min(time) FROM minute", last_full,
+		r = query_int(h, "SELECT min(time) FROM minute_blob", last_full,
 			      &first);
 		if (r < 0)
 			return r;
@@ -694,22 +953,13 @@ static int rollup_hours(struct history *h)
 	}
 	if (h->hour_done >= last_full)
 		return 0;
-	sql_until = last_full < h->hours_from ? last_full : h->hours_from;
-	if (h->hour_done < sql_until) {
-		rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
-		if (rc != SQLITE_OK)
-			return fail(h, rc, "rollup");
-		for (int i = 0; i < ROLLUP_HOURS_PER_TICK &&
-				h->hour_done < sql_until; i++) {
-			sqlite3_bind_int64(st, 1, h->hour_done);
-			r = step_done(h, st, "rollup");
-			if (r < 0)
-				break;
-			h->hour_done += HOUR_SECS;
-		}
-		sqlite3_finalize(st);
+	minutes_until = last_full < h->hours_from ? last_full : h->hours_from;
+	for (int i = 0;
+	     i < ROLLUP_HOURS_PER_TICK && h->hour_done < minutes_until; i++) {
+		r = rollup_hour_from_minutes(h, h->hour_done);
 		if (r < 0)
 			return r;
+		h->hour_done += HOUR_SECS;
 	}
 	if (h->hour_done >= h->hours_from) {
 		for (size_t slot = 0; r == 0 && slot < h->slot_count; slot++) {
@@ -720,7 +970,7 @@ static int rollup_hours(struct history *h)
 			if (total->hour >= h->hours_from)
 				r = write_hour(h, total);
 			else
-				total->count = 0; /* partial: SQL did it */
+				total->count = 0; /* partial: the minutes did */
 		}
 		if (r == 0)
 			h->hour_done = last_full;
@@ -792,7 +1042,7 @@ static int expire(struct history *h, int64_t now_secs)
 	char sql[160];
 	int r;
 
-	r = expire_slice(h, "minute",
+	r = expire_slice(h, "minute_blob",
 			 now_secs - h->config.retention_days * DAY_SECS,
 			 EXPIRE_MINUTE_SECS, false);
 	if (r == 0)
@@ -840,7 +1090,7 @@ static int enforce_cap(struct history *h)
 			    "retention", HISTORY_DB_NAME, (long long)used,
 			    (long long)h->config.max_db_bytes);
 	h->cap_reported = true;
-	return expire_slice(h, "minute", 0, EXPIRE_MINUTE_SECS, true);
+	return expire_slice(h, "minute_blob", 0, EXPIRE_MINUTE_SECS, true);
 }
 
 /* Deleted or replaced under us: SQLite would go on writing a ghost inode. */
@@ -966,6 +1216,10 @@ static int write_tick(struct history *h, const struct metric_registry *registry,
 			r = close_minutes(h, registry, (int)id, from,
 					  close_before_usec);
 		if (r == 0)
+			r = write_minutes(h);
+		else
+			write_minutes_drop(h);
+		if (r == 0)
 			r = set_meta(h, "minute_done", close_before_usec);
 		if (r == 0)
 			h->minute_done = close_before_usec;
@@ -992,7 +1246,7 @@ static int write_tick(struct history *h, const struct metric_registry *registry,
 			 * are written next tick from the rings.
 			 */
 			if (exec(h, "BEGIN") == 0 &&
-			    transaction_end(h, expire_slice(h, "minute", 0,
+			    transaction_end(h, expire_slice(h, "minute_blob", 0,
 							    EXPIRE_MINUTE_SECS,
 							    true)) == 0)
 				r = 0;
@@ -1137,14 +1391,14 @@ int history_stats(struct history *h, struct history_stats *out)
 		const char *sql;
 		size_t offset;
 	} counts[] = {
-		{ "SELECT count(*) FROM minute",
-		  offsetof(struct history_stats, minute_rows) },
-		{ "SELECT count(*) FROM hour",
-		  offsetof(struct history_stats, hour_rows) },
-		{ "SELECT count(*) FROM alert",
-		  offsetof(struct history_stats, alert_rows) },
-		{ "SELECT count(*) FROM analyzer_state",
-		  offsetof(struct history_stats, snapshot_rows) },
+	    {"SELECT coalesce(sum(series_count), 0) FROM minute_blob",
+	     offsetof(struct history_stats, minute_rows)},
+	    {"SELECT count(*) FROM hour",
+	     offsetof(struct history_stats, hour_rows)},
+	    {"SELECT count(*) FROM alert",
+	     offsetof(struct history_stats, alert_rows)},
+	    {"SELECT count(*) FROM analyzer_state",
+	     offsetof(struct history_stats, snapshot_rows)},
 	};
 
 	*out = h->stats;
@@ -1162,37 +1416,6 @@ int history_stats(struct history *h, struct history_stats *out)
 }
 
 /* ---- queries ---- */
-
-struct point_buffer {
-	struct history_point *points;
-	size_t count, allocated;
-};
-
-#define POINTS_MAX (1u << 22)
-
-static int push_point(struct point_buffer *buffer, sqlite3_stmt *st)
-{
-	if (buffer->count >= POINTS_MAX)
-		return 0;
-	if (buffer->count == buffer->allocated) {
-		size_t n = buffer->allocated ? buffer->allocated * 2 : 256;
-		struct history_point *p = realloc(buffer->points,
-						  n * sizeof(*p));
-
-		if (p == NULL)
-			return -ENOMEM;
-		buffer->points = p;
-		buffer->allocated = n;
-	}
-	buffer->points[buffer->count++] = (struct history_point){
-		.time_secs = sqlite3_column_int64(st, 1),
-		.min = sqlite3_column_double(st, 2),
-		.avg = sqlite3_column_double(st, 3),
-		.max = sqlite3_column_double(st, 4),
-		.count = sqlite3_column_int64(st, 5),
-	};
-	return 0;
-}
 
 struct series_name {
 	int64_t id;
@@ -1277,69 +1500,196 @@ static const struct series_name *find_name(const struct series_name *names,
 	return NULL;
 }
 
+/* Points gathered for a batch of series, sorted before they are handed out. */
+struct query_point {
+	int64_t id;
+	struct history_point point;
+};
+
+struct query_batch {
+	const struct series_name *names;
+	size_t name_count;
+	int64_t low, high; /* the batch's series ids */
+	struct query_point *points;
+	size_t count, allocated;
+};
+
+/* How many points a query holds at once: the series go in batches. */
+#define QUERY_POINTS_BATCH (1u << 20)
+
+static int batch_push(struct query_batch *batch, int64_t id,
+		      const struct history_point *point)
+{
+	const struct series_name *name;
+
+	if (id < batch->low || id > batch->high)
+		return 0;
+	name = find_name(batch->names, batch->name_count, id);
+	if (name == NULL || !name->match)
+		return 0;
+	if (batch->count == batch->allocated) {
+		size_t n = batch->allocated ? batch->allocated * 2 : 256;
+		struct query_point *p = realloc(batch->points, n * sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		batch->points = p;
+		batch->allocated = n;
+	}
+	batch->points[batch->count++] = (struct query_point){id, *point};
+	return 0;
+}
+
+static int batch_minute(int64_t time_secs,
+			const struct history_minute_record *record,
+			void *context)
+{
+	return batch_push(context, record->series_id,
+			  &(struct history_point){
+			      .time_secs = time_secs,
+			      .min = record->min,
+			      .avg = record->avg,
+			      .max = record->max,
+			      .count = record->count,
+			  });
+}
+
+static int compare_points(const void *a, const void *b)
+{
+	const struct query_point *x = a, *y = b;
+
+	if (x->id != y->id)
+		return (x->id > y->id) - (x->id < y->id);
+	return (x->point.time_secs > y->point.time_secs) -
+	       (x->point.time_secs < y->point.time_secs);
+}
+
+/* The hours of the batch's series in [since_secs, minutes_from). */
+static int batch_hours(struct history *h, struct query_batch *batch,
+		       int64_t since_secs, int64_t minutes_from)
+{
+	static const char sql[] =
+	    "SELECT series, time, coalesce(min, avg), avg,"
+	    " coalesce(max, avg), count FROM hour"
+	    " WHERE time >= ?1 AND time + 3600 <= ?2"
+	    " AND series BETWEEN ?3 AND ?4";
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL), r = 0;
+
+	if (rc != SQLITE_OK)
+		return fail(h, rc, "query");
+	sqlite3_bind_int64(st, 1, since_secs);
+	sqlite3_bind_int64(st, 2, minutes_from);
+	sqlite3_bind_int64(st, 3, batch->low);
+	sqlite3_bind_int64(st, 4, batch->high);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = batch_push(batch, sqlite3_column_int64(st, 0),
+			       &(struct history_point){
+				   .time_secs = sqlite3_column_int64(st, 1),
+				   .min = sqlite3_column_double(st, 2),
+				   .avg = sqlite3_column_double(st, 3),
+				   .max = sqlite3_column_double(st, 4),
+				   .count = sqlite3_column_int64(st, 5),
+			       });
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(h, rc, "query");
+}
+
 /*
- * One pass over the time range (the tables are keyed by time first, which
- * keeps the per-tick insert and the retention cheap), sorted by series.
  * Hours cover what the minutes no longer hold: only whole hours before the
- * oldest minute, so no sample is counted twice.
+ * oldest minute, so no sample is counted twice. The matching series go in
+ * batches (by id) of at most QUERY_POINTS_BATCH points, each a pass over
+ * the range's minute rows, so a long --since over many series stays within
+ * bounded memory.
  */
 int history_query(struct history *h, const char *glob, int64_t since_secs,
 		  history_series_fn fn, void *context)
 {
-	static const char sql[] =
-		"SELECT series, time, coalesce(min, avg), avg,"
-		" coalesce(max, avg), count FROM hour"
-		" WHERE time >= ?1 AND time + 3600 <= ?2"
-		" UNION ALL "
-		"SELECT series, time, coalesce(min, avg), avg,"
-		" coalesce(max, avg), count FROM minute WHERE time >= ?1"
-		" ORDER BY 1, 2";
-	struct point_buffer buffer = { 0 };
 	struct series_name *names = NULL;
-	const struct series_name *current = NULL;
-	size_t name_count = 0;
-	int64_t minutes_from, current_id = -1;
-	sqlite3_stmt *st;
-	int rc, r;
+	struct query_batch batch = {0};
+	struct history_point *out = NULL; /* one series' points */
+	size_t name_count = 0, per_batch, next = 0, out_allocated = 0;
+	int64_t minutes_from, minute_rows = 0, hour_rows = 0;
+	int r;
 
-	r = query_int(h, "SELECT min(time) FROM minute", INT64_MAX,
+	r = query_int(h, "SELECT min(time) FROM minute_blob", INT64_MAX,
 		      &minutes_from);
 	if (r == 0)
 		r = load_names(h, glob, &names, &name_count);
 	if (r < 0)
 		return r;
-	rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		free_names(names, name_count);
-		return fail(h, rc, "query");
-	}
-	sqlite3_bind_int64(st, 1, since_secs);
-	sqlite3_bind_int64(st, 2, minutes_from);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	if (since_secs < minutes_from) {
+		char sql[128];
 
-		if (id != current_id) {
-			if (current != NULL && buffer.count > 0)
-				fn(current->name, current->labels,
-				   buffer.points, buffer.count, context);
-			buffer.count = 0;
-			current_id = id;
-			current = find_name(names, name_count, id);
-			if (current != NULL && !current->match)
-				current = NULL;
-		}
-		if (current != NULL && (r = push_point(&buffer, st)) < 0)
-			break;
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(DISTINCT time) FROM "
+			 "hour WHERE time >= %lld",
+			 (long long)since_secs);
+		r = query_int(h, sql, 0, &hour_rows);
 	}
-	if (r == 0 && rc == SQLITE_DONE && current != NULL && buffer.count > 0)
-		fn(current->name, current->labels, buffer.points, buffer.count,
-		   context);
-	sqlite3_finalize(st);
-	free(buffer.points);
+	if (r == 0) {
+		char sql[128];
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM minute_blob "
+			 "WHERE time >= %lld",
+			 (long long)since_secs);
+		r = query_int(h, sql, 0, &minute_rows);
+	}
+	/* At most one point per series and row. */
+	per_batch = QUERY_POINTS_BATCH / (size_t)(minute_rows + hour_rows + 1);
+	if (per_batch == 0)
+		per_batch = 1;
+	batch.names = names;
+	batch.name_count = name_count;
+	while (r == 0 && next < name_count) {
+		size_t taken = 0, first = next;
+
+		while (next < name_count &&
+		       (taken < per_batch || !names[next].match))
+			taken += names[next++].match;
+		if (taken == 0)
+			break;
+		batch.low = names[first].id;
+		batch.high = names[next - 1].id;
+		batch.count = 0;
+		r = batch_hours(h, &batch, since_secs, minutes_from);
+		if (r == 0)
+			r = scan_minutes(h, since_secs, INT64_MAX, batch_minute,
+					 &batch);
+		if (r < 0)
+			break;
+		qsort(batch.points, batch.count, sizeof(*batch.points),
+		      compare_points);
+		if (batch.count > out_allocated) {
+			struct history_point *p =
+			    realloc(out, batch.count * sizeof(*p));
+
+			if (p == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			out = p;
+			out_allocated = batch.count;
+		}
+		for (size_t i = 0, end; i < batch.count; i = end) {
+			const struct series_name *name =
+			    find_name(names, name_count, batch.points[i].id);
+
+			for (end = i;
+			     end < batch.count &&
+			     batch.points[end].id == batch.points[i].id;
+			     end++)
+				out[end - i] = batch.points[end].point;
+			fn(name->name, name->labels, out, end - i, context);
+		}
+	}
+	free(out);
+	free(batch.points);
 	free_names(names, name_count);
-	if (r < 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : fail(h, rc, "query");
+	return r;
 }
 
 static const char *column_text(sqlite3_stmt *st, int column)
@@ -1393,32 +1743,78 @@ int history_query_alerts(struct history *h, int64_t since_secs,
 	return rc == SQLITE_DONE ? 0 : fail(h, rc, "alerts");
 }
 
-int history_query_latest(struct history *h, history_series_fn fn,
+struct latest {
+	const struct series_name *names;
+	size_t name_count;
+	struct latest_point {
+		const struct series_name *name;
+		struct history_point point;
+	} * points;
+	size_t count, allocated;
+};
+
+static int latest_minute(int64_t time_secs,
+			 const struct history_minute_record *record,
 			 void *context)
 {
-	static const char sql[] =
-		"SELECT s.name, s.labels, m.time, coalesce(m.min, m.avg), m.avg,"
-		" coalesce(m.max, m.avg), m.count FROM series s JOIN minute m"
-		" ON m.series = s.id WHERE m.time = (SELECT max(time) FROM"
-		" minute) ORDER BY s.name, s.labels";
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+	struct latest *l = context;
+	const struct series_name *name =
+	    find_name(l->names, l->name_count, record->series_id);
 
-	if (rc != SQLITE_OK)
-		return fail(h, rc, "latest");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct history_point p = {
-			.time_secs = sqlite3_column_int64(st, 2),
-			.min = sqlite3_column_double(st, 3),
-			.avg = sqlite3_column_double(st, 4),
-			.max = sqlite3_column_double(st, 5),
-			.count = sqlite3_column_int64(st, 6),
-		};
+	if (name == NULL)
+		return 0;
+	if (l->count == l->allocated) {
+		size_t n = l->allocated ? l->allocated * 2 : 256;
+		struct latest_point *p = realloc(l->points, n * sizeof(*p));
 
-		fn(column_text(st, 0), column_text(st, 1), &p, 1, context);
+		if (p == NULL)
+			return -ENOMEM;
+		l->points = p;
+		l->allocated = n;
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : fail(h, rc, "latest");
+	l->points[l->count++] = (struct latest_point){
+	    name,
+	    {.time_secs = time_secs,
+	     .min = record->min,
+	     .avg = record->avg,
+	     .max = record->max,
+	     .count = record->count},
+	};
+	return 0;
+}
+
+static int compare_latest(const void *a, const void *b)
+{
+	const struct latest_point *x = a, *y = b;
+	int c = strcmp(x->name->name, y->name->name);
+
+	return c ? c : strcmp(x->name->labels, y->name->labels);
+}
+
+int history_query_latest(struct history *h, history_series_fn fn, void *context)
+{
+	struct series_name *names = NULL;
+	struct latest l = {0};
+	int64_t newest;
+	int r = query_int(h, "SELECT max(time) FROM minute_blob", -1, &newest);
+
+	if (r < 0 || newest < 0)
+		return r;
+	r = load_names(h, NULL, &names, &l.name_count);
+	if (r < 0)
+		return r;
+	l.names = names;
+	r = scan_minutes(h, newest, newest + 1, latest_minute, &l);
+	if (r == 0) {
+		/* By name and labels, as the export prints them. */
+		qsort(l.points, l.count, sizeof(*l.points), compare_latest);
+		for (size_t i = 0; i < l.count; i++)
+			fn(l.points[i].name->name, l.points[i].name->labels,
+			   &l.points[i].point, 1, context);
+	}
+	free(l.points);
+	free_names(names, l.name_count);
+	return r;
 }
 
 #endif /* WITH_SQLITE */

@@ -82,6 +82,19 @@ paced_dd() {
 	done
 }
 before=$(memory_forecasts)
+# Memory in use outside every tmpfs (MiB), sampled while the tmpfs fills: a
+# second suite beside this one can grow it fast enough for a true forecast.
+outside_tmpfs() {
+	while :; do
+		awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 }
+			/^Shmem:/ { s = $2 } END { print int((t - a - s) / 1024) }' \
+			/proc/meminfo
+		sleep 0.2
+	done
+}
+outside_tmpfs >"$dir/outside.mib" &
+sampler_pid=$!
+TEST_PIDS+=("$sampler_pid")
 # 8 MiB/s until the daemon has seen it (at most 128 s, 1 GiB): on a quiet
 # host 20 s of fit do; where other processes' memory comes and goes (a
 # second suite beside this one) the fit restarts on their jumps and needs a
@@ -92,8 +105,17 @@ TEST_PIDS+=("$capped_pid")
 check "the daemon sees memory growing with a filling tmpfs" \
 	wait_for 150 file_contains "$dir/agent.log" "memory grows with a filling tmpfs"
 stop_pid "$capped_pid"
-check "no memory forecast from a tmpfs capped at 1 GiB" \
-	test "$(memory_forecasts)" -eq "$before"
+stop_pid "$sampler_pid"
+# Other processes moving 64 MiB in the window (over 1 MiB/s) can raise a
+# memory forecast of their own; on a host that held still, none may come.
+moved=$(sort -n "$dir/outside.mib" | sed -n '1p;$p' | paste -sd' ' |
+	awk '{ print $2 - $1 }')
+if [ "${moved:-0}" -le 64 ]; then
+	check "no memory forecast from a tmpfs capped at 1 GiB" \
+		test "$(memory_forecasts)" -eq "$before"
+else
+	skip "other processes moved $moved MiB of memory while the tmpfs filled ($(($(memory_forecasts) - before)) memory forecasts)"
+fi
 rm -f "$capped"/blocks*
 
 # --- a tmpfs filling at a known rate ---

@@ -2,8 +2,9 @@
  * test_checks.c - what the checks read by hand: targets and status lists,
  * the [[checks]] entries check-config refuses, X.509 certificates from PEM
  * (UTCTime and GeneralizedTime, subjectAltName and CN, against openssl's
- * own reading of certificates it makes, and every truncation of one), and
- * Redis INFO fields.
+ * own reading of certificates it makes, and every truncation of one),
+ * Redis INFO fields, and a listener's owner guessed by its user in a
+ * made-up /proc.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,8 +19,12 @@
 
 #include "checks/checks.h"
 #include "checks/checks_internal.h"
+#include "checks/listeners.h"
 #include "core/base64.h"
 #include "core/config.h"
+#include "core/state.h"
+#include "core/util.h"
+#include "storage/metrics.h"
 
 /* notAfter Sep  1 07:05:57 2029 GMT; SAN www.example.org, example.org. */
 static const char ec_pem[] =
@@ -317,6 +322,85 @@ static void test_redis_info(void **state)
 	assert_string_equal(value, "7.0");
 }
 
+/* A process of the made-up /proc: no fd directory, so only its user. */
+static void fake_process(const char *proc, int pid, int uid, const char *comm)
+{
+	char dir[256], text[256];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/%d", proc, pid);
+	fd = state_dir_open(dir);
+	assert_true(fd >= 0);
+	snprintf(text, sizeof(text),
+		 "Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\n"
+		 "Uid:\t%d\t%d\t%d\t%d\n",
+		 comm, uid, uid, uid, uid);
+	assert_int_equal(state_write_atomic(fd, "status", text, strlen(text)),
+			 0);
+	snprintf(text, sizeof(text),
+		 "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 "
+		 "100 1000000 200 18446744073709551615\n",
+		 pid, comm, pid, pid);
+	assert_int_equal(state_write_atomic(fd, "stat", text, strlen(text)), 0);
+	close(fd);
+}
+
+/*
+ * Owners no fd link names: the user's only process name is the owner (its
+ * pid too when it is the only process); a user with several names leaves
+ * the owner unknown, however many processes follow.
+ */
+static void test_listener_owner_by_user(void **state)
+{
+	/* 127.0.0.1:8080 of uid 5001, *:8081 of uid 5002, both LISTEN. */
+	static const char tcp[] =
+	    "  sl  local_address rem_address   st tx_queue rx_queue tr "
+	    "tm->when retrnsmt   uid  timeout inode\n"
+	    "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 "
+	    "00:00000000 00000000  5001        0 1111 1 0 100 0 0 10 0\n"
+	    "   1: 00000000:1F91 00000000:0000 0A 00000000:00000000 "
+	    "00:00000000 00000000  5002        0 2222 1 0 100 0 0 10 0\n";
+	char proc[] = "/tmp/sysops-listeners.XXXXXX", net[300], text[512];
+	int fd;
+	struct metric_registry *metrics = metrics_new(64, 8);
+	struct listener_view view[2];
+	struct checks *checks = NULL;
+	struct config *config = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(proc));
+	snprintf(net, sizeof(net), "%s/net", proc);
+	fd = state_dir_open(net);
+	assert_true(fd >= 0);
+	assert_int_equal(state_write_atomic(fd, "tcp", tcp, strlen(tcp)), 0);
+	close(fd);
+	fake_process(proc, 100, 5001, "redis-server");
+	fake_process(proc, 101, 5002, "alpha");
+	fake_process(proc, 102, 5002, "beta");
+	for (int pid = 103; pid < 140; pid++)
+		fake_process(proc, pid, 5002, "alpha");
+	snprintf(text, sizeof(text), "[agent]\nproc_root = \"%s\"\n", proc);
+	assert_int_equal(
+	    config_load_text("test.toml", text, strlen(text), &config), 0);
+	assert_int_equal(checks_new(config, metrics, NULL, -1, &checks), 0);
+	listeners_scan(checks->listeners, 1000 * (int64_t)USEC_PER_SEC);
+
+	assert_int_equal(
+	    listeners_find(checks->listeners, false, "", 8080, view, 2), 1);
+	assert_string_equal(view[0].process, "redis-server");
+	assert_int_equal(view[0].pid, 100);
+	assert_int_equal(
+	    listeners_find(checks->listeners, false, "", 8081, view, 2), 1);
+	assert_string_equal(view[0].process, "");
+	assert_int_equal(view[0].pid, 0);
+
+	checks_free(checks);
+	config_free(config);
+	metrics_free(metrics);
+	snprintf(text, sizeof(text), "rm -rf '%s'", proc);
+	assert_int_equal(system(text), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +411,7 @@ int main(void)
 	    cmocka_unit_test(test_certificate_damage),
 	    cmocka_unit_test(test_against_openssl),
 	    cmocka_unit_test(test_redis_info),
+	    cmocka_unit_test(test_listener_owner_by_user),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

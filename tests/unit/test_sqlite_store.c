@@ -25,6 +25,7 @@
 #include "core/state.h"
 #include "core/util.h"
 #include "history/history.h"
+#include "history/history_internal.h"
 #include "storage/metrics.h"
 
 #if WITH_SQLITE
@@ -103,9 +104,11 @@ static void test_schema_and_pragmas(void **state)
 	assert_int_equal(fstatat(f->dirfd, HISTORY_DB_NAME, &st, 0), 0);
 	assert_int_equal(sql_int(f, "PRAGMA user_version"),
 			 HISTORY_SCHEMA_VERSION);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master "
-				 "WHERE name IN ('series', 'minute', 'hour', "
-				 "'alert', 'analyzer_state', 'meta')"), 6);
+	assert_int_equal(
+	    sql_int(f, "SELECT count(*) FROM sqlite_master "
+		       "WHERE name IN ('series', 'minute_blob', 'hour', "
+		       "'alert', 'analyzer_state', 'meta')"),
+	    6);
 	history_close(h);
 	/* WAL is a property of the file: a fresh connection sees it. */
 	{
@@ -196,7 +199,11 @@ static void test_minutes_from_the_rings(void **state)
 	/* 3 minutes and one more sample that opens the fourth. */
 	run_ticks(h, r, T0, 19, ids);
 	/* The first minute after start is written from its first tick on. */
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM minute"), 9);
+	/* One row a minute holds the three series. */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM minute_blob"), 3);
+	assert_int_equal(sql_int(f, "SELECT sum(series_count) FROM "
+				    "minute_blob"),
+			 9);
 	assert_int_equal(history_query(h, "cpu.*", 0, collect, &c), 0);
 	assert_int_equal(c.series, 1);
 	assert_int_equal(c.count, 3);
@@ -207,11 +214,11 @@ static void test_minutes_from_the_rings(void **state)
 		assert_true(fabs(c.points[i].avg - 2.5) < 1e-9);
 		assert_int_equal(c.points[i].count, 6);
 	}
-	/* A steady minute stores no min and max (they equal avg). */
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM minute m JOIN series "
-				 "s ON s.id = m.series WHERE s.name = "
-				 "'disk.used_percent' AND m.min IS NULL AND "
-				 "m.max IS NULL"), 3);
+	/* A steady minute stores one value, not three (id, flags, count,
+	 * avg: 11 bytes); the other two store min, avg and max (27 bytes). */
+	assert_int_equal(sql_int(f, "SELECT min(length(data)) FROM "
+				    "minute_blob"),
+			 11 + 27 + 27);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(history_query(h, "disk.used_percent{mount=/}", 0,
 				       collect, &c), 0);
@@ -237,11 +244,18 @@ static void test_restart_fills_the_gap_from_the_rings(void **state)
 	}
 	h = history_open(f->dirfd, &f->config);
 	assert_int_equal(history_tick(h, r, T0 + 180 * SEC), 0);
-	assert_int_equal(sql_int(f, "SELECT count(DISTINCT time) FROM minute"),
-			 3);
-	assert_int_equal(sql_int(f, "SELECT sum(count) FROM minute m JOIN "
-				 "series s ON s.id = m.series WHERE s.name = "
-				 "'cpu.usage_percent'"), 18);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM minute_blob"), 3);
+	{
+		struct collected c = {0};
+		int64_t samples = 0;
+
+		assert_int_equal(
+		    history_query(h, "cpu.usage_percent", 0, collect, &c), 0);
+		assert_int_equal(c.count, 3);
+		for (size_t i = 0; i < c.count; i++)
+			samples += c.points[i].count;
+		assert_int_equal(samples, 18);
+	}
 	history_close(h);
 	metrics_free(r);
 }
@@ -276,8 +290,8 @@ static void test_hours_roll_up_and_retention_is_incremental(void **state)
 
 		metrics_push(r, id, later, 1);
 		assert_int_equal(history_tick(h, r, later), 0);
-		assert_int_equal(sql_int(f, "SELECT count(*) FROM minute "
-					 "WHERE time < 1763942400 + 86400"),
+		assert_int_equal(sql_int(f, "SELECT count(*) FROM minute_blob "
+					    "WHERE time < 1763942400 + 86400"),
 				 121 - 10);
 		for (int i = 1; i <= 12; i++) {
 			metrics_push(r, id, later + i * 60 * SEC, 1);
@@ -285,8 +299,9 @@ static void test_hours_roll_up_and_retention_is_incremental(void **state)
 							       i * 60 * SEC),
 					 0);
 		}
-		assert_int_equal(sql_int(f, "SELECT count(*) FROM minute "
-					 "WHERE time < 1763942400 + 86400"), 0);
+		assert_int_equal(sql_int(f, "SELECT count(*) FROM minute_blob "
+					    "WHERE time < 1763942400 + 86400"),
+				 0);
 	}
 	/* The hours survive (the third holds minute 120) and a long
 	 * --since reads them. */
@@ -337,6 +352,152 @@ static void test_hour_split_by_a_restart_is_whole(void **state)
 	metrics_free(r);
 }
 
+/* A minute row: what goes in comes out, steady series take 11 bytes. */
+static void test_minute_blob_round_trip(void **state)
+{
+	static const struct history_minute_record in[] = {
+	    {.series_id = 1, .min = 42, .avg = 42, .max = 42, .count = 6},
+	    {.series_id = 300,
+	     .min = -1.5,
+	     .avg = 0.25,
+	     .max = 1e300,
+	     .count = 1 << 20},
+	    {.series_id = 7, .min = 3, .avg = 3, .max = 4, .count = 2},
+	};
+	struct history_blob_buffer blob = {0};
+	struct history_minute_record out;
+	size_t offset = 0;
+
+	(void)state;
+	assert_int_equal(history_minute_append(&blob, &in[0]), 0);
+	assert_int_equal(blob.length, 11);
+	for (size_t i = 1; i < ARRAY_SIZE(in); i++)
+		assert_int_equal(history_minute_append(&blob, &in[i]), 0);
+	assert_int_equal(blob.records, 3);
+	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
+		assert_int_equal(
+		    history_minute_next(blob.data, blob.length, &offset, &out),
+		    1);
+		assert_int_equal(out.series_id, in[i].series_id);
+		assert_int_equal(out.count, in[i].count);
+		assert_true(out.min == in[i].min && out.avg == in[i].avg &&
+			    out.max == in[i].max);
+	}
+	assert_int_equal(
+	    history_minute_next(blob.data, blob.length, &offset, &out), 0);
+	/* Cut short or with unknown flags: malformed, never read past. */
+	offset = 0;
+	assert_int_equal(history_minute_next(blob.data, 5, &offset, &out),
+			 -EBADMSG);
+	blob.data[1] = 0x80;
+	offset = 0;
+	assert_int_equal(
+	    history_minute_next(blob.data, blob.length, &offset, &out),
+	    -EBADMSG);
+	assert_int_equal(
+	    history_minute_append(
+		&blob, &(struct history_minute_record){.series_id = -1}),
+	    -EINVAL);
+	free(blob.data);
+}
+
+/*
+ * A database of schema 1 (one row per series and minute, as the releases
+ * before schema 2 wrote it): migrated at open, every minute read back the
+ * same, and its hours still rolled up from the converted minutes.
+ */
+static void test_schema_1_minutes_are_converted(void **state)
+{
+	struct fixture *f = *state;
+	struct metric_registry *r = metrics_new(4, 8);
+	struct collected c = {0};
+	struct history_stats stats;
+	char path[128];
+	struct history *h;
+	sqlite3 *db;
+	int id;
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, HISTORY_DB_NAME);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(
+		db,
+		"CREATE TABLE meta (key TEXT PRIMARY KEY,"
+		" value INTEGER NOT NULL);"
+		"CREATE TABLE series (id INTEGER PRIMARY KEY,"
+		" name TEXT NOT NULL, labels TEXT NOT NULL,"
+		" UNIQUE (name, labels));"
+		"CREATE TABLE minute (time INTEGER NOT NULL,"
+		" series INTEGER NOT NULL, min REAL, avg REAL NOT NULL,"
+		" max REAL, count INTEGER NOT NULL,"
+		" PRIMARY KEY (time, series)) WITHOUT ROWID;"
+		"CREATE TABLE hour (time INTEGER NOT NULL,"
+		" series INTEGER NOT NULL, min REAL, avg REAL NOT NULL,"
+		" max REAL, count INTEGER NOT NULL,"
+		" PRIMARY KEY (time, series)) WITHOUT ROWID;"
+		"CREATE TABLE alert (id INTEGER PRIMARY KEY,"
+		" time_usec INTEGER NOT NULL, rule TEXT NOT NULL,"
+		" series TEXT NOT NULL, labels TEXT NOT NULL,"
+		" severity TEXT NOT NULL, firing INTEGER NOT NULL,"
+		" value REAL, baseline REAL, threshold REAL, score REAL,"
+		" summary TEXT NOT NULL, outcome TEXT NOT NULL);"
+		"CREATE INDEX alert_time ON alert (time_usec);"
+		"CREATE TABLE analyzer_state (series INTEGER PRIMARY KEY,"
+		" time_usec INTEGER NOT NULL, state BLOB NOT NULL);"
+		"INSERT INTO series VALUES (1, 'cpu.usage_percent', ''),"
+		" (2, 'disk.used_percent', 'mount=/');"
+		/* minutes 0 and 1 of T0's hour, minute 0 of the next */
+		"INSERT INTO minute VALUES"
+		" (1763942400, 1, 0, 2.5, 5, 6),"
+		" (1763942400, 2, NULL, 42, NULL, 6),"
+		" (1763942460, 1, 1, 2, 3, 6),"
+		" (1763946000, 1, 7, 7.5, 8, 2);"
+		"INSERT INTO meta VALUES ('minute_done', "
+		"1763946060000000), ('hour_done', 1763942400);"
+		"PRAGMA user_version = 1",
+		NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	h = history_open(f->dirfd, &f->config);
+	assert_non_null(h);
+	assert_int_equal(sql_int(f, "PRAGMA user_version"),
+			 HISTORY_SCHEMA_VERSION);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master "
+				    "WHERE name = 'minute'"),
+			 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM minute_blob"), 3);
+	assert_int_equal(history_stats(h, &stats), 0);
+	assert_int_equal(stats.minute_rows, 4);
+	assert_int_equal(history_query(h, "cpu.usage_percent", 0, collect, &c),
+			 0);
+	assert_int_equal(c.count, 3);
+	assert_int_equal(c.points[1].time_secs, 1763942460);
+	assert_true(c.points[1].min == 1 && c.points[1].avg == 2 &&
+		    c.points[1].max == 3 && c.points[1].count == 6);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(history_query(h, "disk.*", 0, collect, &c), 0);
+	assert_int_equal(c.count, 1);
+	assert_true(c.points[0].min == 42 && c.points[0].max == 42);
+	/* The first hour, not seen whole by this connection, is rolled up
+	 * from the converted minutes once a minute of the next hour closes
+	 * (the ring's one sample there). */
+	id = metrics_register(r, "cpu.usage_percent", "");
+	metrics_push(r, id, T0 + 3601 * SEC + 60 * SEC, 9);
+	assert_int_equal(history_tick(h, r, T0 + 3600 * SEC + 180 * SEC), 0);
+	assert_int_equal(sql_int(f, "SELECT count FROM hour WHERE time = "
+				    "1763942400 AND series = 1"),
+			 12);
+	assert_int_equal(sql_int(f, "SELECT max FROM hour WHERE time = "
+				    "1763942400 AND series = 1"),
+			 5);
+	assert_int_equal(sql_int(f, "SELECT count FROM hour WHERE time = "
+				    "1763942400 AND series = 2"),
+			 6);
+	history_close(h);
+	metrics_free(r);
+}
+
 static void test_size_cap_drops_oldest_minutes(void **state)
 {
 	struct fixture *f = *state;
@@ -352,21 +513,25 @@ static void test_size_cap_drops_oldest_minutes(void **state)
 		snprintf(name, sizeof(name), "series.%d", i);
 		ids[i] = metrics_register(r, name, "");
 	}
-	/* ~300 rows a minute for 3 hours: far more than 1 MiB. */
+	/* 300 series a minute, each with a min, avg and max, for 3 hours:
+	 * ~1.5 MiB, far more than 1 MiB. */
 	for (int m = 0; m < 180; m++) {
 		int64_t t = T0 + m * 60 * SEC;
 
-		for (int i = 0; i < 300; i++)
+		for (int i = 0; i < 300; i++) {
 			metrics_push(r, ids[i], t, (double)(m * 300 + i) + 0.5);
+			metrics_push(r, ids[i], t + 30 * SEC,
+				     (double)(m * 300 + i) + 0.75);
+		}
 		/* The cap is not an error: old minutes make room. */
-		assert_int_equal(history_tick(h, r, t), 0);
+		assert_int_equal(history_tick(h, r, t + 30 * SEC), 0);
 	}
 	assert_int_equal(fstatat(f->dirfd, HISTORY_DB_NAME, &st, 0), 0);
 	assert_true(st.st_size <= 1 << 20);
 	/* The newest closed minute made it; the oldest went. */
-	assert_int_equal(sql_int(f, "SELECT max(time) FROM minute"),
+	assert_int_equal(sql_int(f, "SELECT max(time) FROM minute_blob"),
 			 T0 / SEC + 178 * 60);
-	assert_true(sql_int(f, "SELECT min(time) FROM minute") > T0 / SEC);
+	assert_true(sql_int(f, "SELECT min(time) FROM minute_blob") > T0 / SEC);
 	history_close(h);
 	metrics_free(r);
 }
@@ -740,41 +905,41 @@ static void test_parse_duration(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_schema_and_pragmas, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_newer_schema_is_refused,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_minutes_from_the_rings,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_restart_fills_the_gap_from_the_rings, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_hours_roll_up_and_retention_is_incremental, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_hour_split_by_a_restart_is_whole, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_size_cap_drops_oldest_minutes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alert_history, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_alert_durations, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_warm_restart_scores_like_before, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_blob_store_keeps_opaque_blobs, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_snapshot_of_another_layout_starts_cold, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_corrupt_database_is_moved_aside, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_deleted_database_is_noticed, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_unreadable_state_dir_fails_cleanly, setup,
-			teardown),
-		cmocka_unit_test(test_parse_duration),
+	    cmocka_unit_test_setup_teardown(test_schema_and_pragmas, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup,
+					    teardown),
+	    cmocka_unit_test(test_minute_blob_round_trip),
+	    cmocka_unit_test_setup_teardown(test_schema_1_minutes_are_converted,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_minutes_from_the_rings, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_restart_fills_the_gap_from_the_rings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_hours_roll_up_and_retention_is_incremental, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_hour_split_by_a_restart_is_whole, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_size_cap_drops_oldest_minutes,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alert_history, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_alert_durations, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_warm_restart_scores_like_before, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_blob_store_keeps_opaque_blobs,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_snapshot_of_another_layout_starts_cold, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_corrupt_database_is_moved_aside, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deleted_database_is_noticed,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_unreadable_state_dir_fails_cleanly, setup, teardown),
+	    cmocka_unit_test(test_parse_duration),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
