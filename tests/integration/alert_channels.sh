@@ -78,8 +78,11 @@ check "resolved says how long it lasted" \
 check "every request was valid" test "$(requests_count "$dir" 'not r["valid"]')" -eq 0
 check "history recorded every event" \
 	test "$(grep -c '"event":"firing"' "$dir/state/alert-history.jsonl")" -eq 3
+# The webhook's resolved message can come before the other channels' (a
+# loaded host): the spool empties once every channel has had its own.
+check "spool empty after delivery" \
+	wait_for 15 stat_is "$dir/state" spool_pending 0
 stop_pid "$DAEMON_PID"
-check "spool empty after delivery" test "$(stat_of "$dir/state" spool_pending)" -eq 0
 check "no duplicate: 2 webhook deliveries (firing, resolved)" \
 	test "$(requests_count "$dir" 'r["kind"] == "webhook"')" -eq 2
 secrets_leaked=0
