@@ -72,10 +72,13 @@ for (t0, b0, a0), (t1, b1, a1) in zip(rows, rows[1:]):
 print(int(100 * busy / total) if total else 0)
 PY
 )
+# Steal is what the hypervisor's other guests take: on a VM a burst on
+# every core can raise it for real, so it is reported here, not judged.
+grep "anomaly (cpu.steal_percent)" "$log" | cut -c1-160 | sed 's/^/# /'
 if [ "$beside" -gt 25 ]; then
 	skip "the host was ${beside}% busy beside this test (a second suite): host-wide series moved for real$(grep -q "anomaly (" "$log" && echo ", and were alerted")"
-elif grep -q "anomaly (" "$log"; then
-	not_ok "ordinary activity raises no anomaly alert: $(grep "anomaly (" "$log" | cut -c1-160 | head -3)"
+elif grep "anomaly (" "$log" | grep -qv "anomaly (cpu.steal_percent)"; then
+	not_ok "ordinary activity raises no anomaly alert: $(grep "anomaly (" "$log" | grep -v "anomaly (cpu.steal_percent)" | cut -c1-160 | head -3)"
 else
 	ok "ordinary activity raises no anomaly alert (${active}s of work, host ${beside}% busy otherwise)"
 fi
