@@ -16,6 +16,9 @@
 # BENCH_PROCS (100) the extra interfaces and processes; BENCH_SETTLE_SECS
 # (70) the wait after adding the interfaces, past the first minute their new
 # series close (creating a series in the history is a one-off, not the slope).
+# BENCH_KEEP=DIR keeps callgrind's profile of the first window there
+# (window.out: callgrind_annotate it to see where a tick goes); BENCH_QUICK=1
+# stops after the per-tick figures.
 set -u
 BUILD=${BUILD:-build}
 WINDOW=${BENCH_WINDOW_SECS:-60}
@@ -74,6 +77,17 @@ instructions() {
 	callgrind_control --vgdb-prefix="$tmp/vgdb" -e Ir "$1" 2>/dev/null |
 		awk '$1 == "Th" {gsub(",", "", $3); n += $3} END {print n + 0}'
 }
+# profile zero|keep: callgrind's counters dumped (and so zeroed) at a
+# window's start; at its end the dump that holds just the window is kept.
+profile() {
+	callgrind_control --vgdb-prefix="$tmp/vgdb" -d "$1" "$PID_callgrind" \
+		>/dev/null 2>&1
+	if [ "$1" = keep ]; then
+		mkdir -p "$BENCH_KEEP"
+		cp "$(ls -t "$tmp"/callgrind.out.* | head -1)" "$BENCH_KEEP/window.out"
+		kept=1
+	fi
+}
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
 switches() {
 	awk '/^(non)?voluntary_ctxt_switches:/ {n += $2} END {print n}' \
@@ -112,11 +126,13 @@ window() {
 	p0=$(processes)
 	wakeups "$PID_quiet" &
 	tracer=$!
+	[ -n "${BENCH_KEEP:-}" ] && [ -z "${kept:-}" ] && profile zero
 	i0=$(instructions "$PID_callgrind"); c0=$(cpu_ns "$PID_default")
 	s0=$(switches "$PID_default")
 	sleep "$WINDOW"
 	i1=$(instructions "$PID_callgrind"); c1=$(cpu_ns "$PID_default")
 	s1=$(switches "$PID_default")
+	[ -n "${BENCH_KEEP:-}" ] && [ -z "${kept:-}" ] && profile keep
 	wait "$tracer"
 	D_PROCS=$(((p0 + $(processes)) / 2))
 	ticks=$((WINDOW / 10))
@@ -187,6 +203,7 @@ else
 	echo "collectd: not installed (apt-get install collectd-core)"
 fi
 echo "idle wake-ups:              $base_wake_quiet per minute (epoll, log scanner off; target <= 12); default config: $base_wake context switches per minute"
+[ -n "${BENCH_QUICK:-}" ] && exit 0
 
 # Per interface.
 # dummy where the module exists, else ifb: links that carry no traffic.

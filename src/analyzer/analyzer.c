@@ -30,6 +30,8 @@
 #define PARAMS_MAX (ANALYZER_OVERRIDE_MAX + 1)
 #define SUMMARY_MAX 512
 #define LEAKS_WATCHED 64
+/* Names whose detector binding is remembered (see bind_memo). */
+#define BIND_MEMO_SIZE 64
 
 enum extra_detector {
 	EXTRA_NONE,
@@ -150,6 +152,19 @@ struct analyzer {
 	size_t slot_count;
 	struct anomaly_params params[PARAMS_MAX];
 	size_t params_count;
+	/*
+	 * What binding a series decided, by name, while no glob of the
+	 * configuration looks at labels (labels_free): a busy host's top
+	 * processes bring new series every tick under a handful of names,
+	 * and matching ~30 globs for each cost ~9,000 instructions.
+	 */
+	bool labels_free;
+	struct bind_memo {
+		char name[METRIC_NAME_MAX]; /* "" : empty */
+		bool anomaly_on;
+		int8_t threshold, override;
+		uint8_t params, extra;
+	} memo[BIND_MEMO_SIZE];
 	bool params_full_warned;
 	bool verdicts_logged;   /* "baselines learnt" said once */
 	analyzer_sink_fn sink;
@@ -189,6 +204,8 @@ static int default_sink(const struct alert_event *event, void *context)
 	return event_submit(event);
 }
 
+static void use_config(struct analyzer *a, const struct config *config);
+
 struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 {
 	struct analyzer *a = calloc(1, sizeof(*a));
@@ -213,8 +230,8 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 		return NULL;
 	}
 	a->slot_count = slot_count;
-	a->config = config;
 	a->sink = default_sink;
+	use_config(a, config);
 	return a;
 }
 
@@ -236,10 +253,52 @@ void analyzer_set_sink(struct analyzer *a, analyzer_sink_fn sink,
 	a->sink_context = context;
 }
 
-void analyzer_set_config(struct analyzer *a, const struct config *config)
+static bool list_labels_free(const struct config_string_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (strchr(list->items[i], '{') != NULL)
+			return false;
+	return true;
+}
+
+/* True when every glob that binds a series reads its name alone. */
+static bool config_labels_free(const struct config *config)
+{
+	const struct analyzer_config *c = &config->analyzer;
+	const struct thresholds_config *t = &c->thresholds;
+
+	if (!list_labels_free(&c->anomaly_series) ||
+	    !list_labels_free(&c->anomaly_exclude) ||
+	    !list_labels_free(&c->anomaly_rise_only) ||
+	    !list_labels_free(&c->trend_series) ||
+	    !list_labels_free(&c->leak_series))
+		return false;
+	for (size_t i = 0; i < c->override_count; i++)
+		if (c->overrides[i].series != NULL &&
+		    strchr(c->overrides[i].series, '{') != NULL)
+			return false;
+	for (size_t i = 0; i < t->override_count; i++) {
+		const struct threshold_override *o = &t->overrides[i];
+
+		if (o->mount || o->device || o->interface || o->unit ||
+		    o->labels)
+			return false;
+	}
+	return true;
+}
+
+static void use_config(struct analyzer *a, const struct config *config)
 {
 	a->config = config;
 	a->params_count = 0;
+	/* The interned params it points at are gone. */
+	memset(a->memo, 0, sizeof(a->memo));
+	a->labels_free = config != NULL && config_labels_free(config);
+}
+
+void analyzer_set_config(struct analyzer *a, const struct config *config)
+{
+	use_config(a, config);
 	/* Rebind every series on its next sample; detector state is kept. */
 	for (size_t i = 0; i < a->slot_count; i++)
 		if (a->slots[i].bound) /* reading keeps unused pages free */
@@ -436,21 +495,23 @@ static void import_state(struct series_slot *slot, struct season_state *season,
 	memcpy(&slot->u, &blob.u, sizeof(slot->u));
 }
 
-static void bind_slot(struct analyzer *a, struct series_slot *slot,
-		      const struct metric_series *series, int id)
+static uint32_t name_hash(const char *name)
+{
+	uint32_t hash = 2166136261u; /* FNV-1a */
+
+	for (const char *p = name; *p; p++)
+		hash = (hash ^ (unsigned char)*p) * 16777619u;
+	return hash;
+}
+
+/* The detectors the configuration's globs give a series. */
+static void bind_globs(struct analyzer *a, struct series_slot *slot,
+		       const struct metric_series *series, uint8_t *extra)
 {
 	const struct analyzer_config *c = &a->config->analyzer;
 	struct anomaly_params params;
-	uint8_t extra = EXTRA_NONE;
-	bool fresh = slot->generation != series->generation;
 
 	memset(&params, 0, sizeof(params));
-	if (fresh) {
-		memset(slot, 0, sizeof(*slot));
-		slot->generation = series->generation;
-		anomaly_init(&slot->anomaly);
-		import_state(slot, &a->seasons[id], series);
-	}
 	slot->anomaly_on = analyzer_anomaly_params(c, series->name,
 						   series->labels, &params);
 	slot->params = intern_params(a, &params);
@@ -465,6 +526,47 @@ static void bind_slot(struct analyzer *a, struct series_slot *slot,
 	}
 	slot->override = (int8_t)analyzer_threshold_override(
 	    &c->thresholds, series->name, series->labels);
+	*extra = EXTRA_NONE;
+	if (match_list(&c->trend_series, series->name, series->labels))
+		*extra = EXTRA_TREND;
+	else if (match_list(&c->leak_series, series->name, series->labels))
+		*extra = EXTRA_LEAK;
+}
+
+static void bind_slot(struct analyzer *a, struct series_slot *slot,
+		      const struct metric_series *series, int id)
+{
+	struct bind_memo *memo;
+	uint8_t extra = EXTRA_NONE;
+	bool fresh = slot->generation != series->generation;
+
+	if (fresh) {
+		memset(slot, 0, sizeof(*slot));
+		slot->generation = series->generation;
+		anomaly_init(&slot->anomaly);
+		import_state(slot, &a->seasons[id], series);
+	}
+	memo = a->labels_free ? &a->memo[name_hash(series->name) %
+					  BIND_MEMO_SIZE]
+			      : NULL;
+	if (memo != NULL && strcmp(memo->name, series->name) == 0) {
+		slot->anomaly_on = memo->anomaly_on;
+		slot->params = memo->params;
+		slot->threshold = memo->threshold;
+		slot->override = memo->override;
+		extra = memo->extra;
+	} else {
+		bind_globs(a, slot, series, &extra);
+		if (memo != NULL) {
+			string_copy(memo->name, series->name,
+				    sizeof(memo->name));
+			memo->anomaly_on = slot->anomaly_on;
+			memo->params = slot->params;
+			memo->threshold = slot->threshold;
+			memo->override = slot->override;
+			memo->extra = extra;
+		}
+	}
 	slot->cpu_rule = CPU_RULE_NONE;
 	if (strcmp(series->name, "cpu.usage_percent") == 0)
 		slot->cpu_rule = CPU_RULE_USAGE;
@@ -476,10 +578,6 @@ static void bind_slot(struct analyzer *a, struct series_slot *slot,
 		if (strcmp(series->name, companions[k].name) == 0 &&
 		    strcmp(series->labels, companions[k].labels) == 0)
 			a->companion[k] = id + 1;
-	if (match_list(&c->trend_series, series->name, series->labels))
-		extra = EXTRA_TREND;
-	else if (match_list(&c->leak_series, series->name, series->labels))
-		extra = EXTRA_LEAK;
 	if (extra != slot->extra) {
 		memset(&slot->u, 0, sizeof(slot->u));
 		slot->extra = extra;
@@ -1385,7 +1483,7 @@ void analyzer_evaluate(struct analyzer *a,
 		       const struct metric_registry *registry,
 		       int64_t now_usec)
 {
-	size_t capacity = metrics_capacity(registry);
+	size_t capacity = metrics_id_limit(registry);
 
 	if (a->config == NULL || !a->config->analyzer.enabled)
 		return;

@@ -94,16 +94,7 @@ size_t context_history(const struct metric_registry *registry, int id,
 int context_find_series(const struct metric_registry *registry,
 			const char *name, const char *labels)
 {
-	size_t capacity = metrics_capacity(registry);
-
-	for (size_t id = 0; id < capacity; id++) {
-		const struct metric_series *s = metrics_get(registry, (int)id);
-
-		if (s != NULL && s->in_use && strcmp(s->name, name) == 0 &&
-		    strcmp(s->labels, labels ? labels : "") == 0)
-			return (int)id;
-	}
-	return -1;
+	return metrics_find(registry, name, labels);
 }
 
 /* Least-squares slope of n samples (t in seconds); false when flat in t. */
@@ -299,7 +290,7 @@ void context_cgroup_bound(const struct metric_registry *registry,
 			  struct context_cgroup_cache *cache, int64_t now_usec,
 			  double window_secs, double *rate, double *room)
 {
-	size_t capacity = metrics_capacity(registry);
+	size_t capacity = metrics_id_limit(registry);
 
 	if (cache->usec != 0 && now_usec - cache->usec < 10000000) {
 		*rate = cache->rate;
@@ -646,7 +637,7 @@ static void format_disk_io(const struct metric_registry *registry,
 {
 	int best[DEVICES_SHOWN];
 	double best_util[DEVICES_SHOWN];
-	size_t shown = 0, capacity = metrics_capacity(registry);
+	size_t shown = 0, capacity = metrics_id_limit(registry);
 
 	for (size_t id = 0; id < capacity; id++) {
 		const struct metric_series *s = metrics_get(registry, (int)id);

@@ -795,7 +795,7 @@ static void sweep_series(struct checks *checks)
 {
 	struct metric_registry *m = checks->metrics;
 
-	for (size_t id = 0; id < metrics_capacity(m); id++) {
+	for (size_t id = 0; id < metrics_id_limit(m); id++) {
 		const struct metric_series *s = metrics_get(m, (int)id);
 		const char *own;
 		bool known = false;

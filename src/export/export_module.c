@@ -312,7 +312,7 @@ static void publish_counters(struct metric_registry *m, int64_t now_usec)
 
 static int encode(struct daemon *d, int64_t now_usec)
 {
-	size_t capacity = metrics_capacity(d->metrics), bound;
+	size_t capacity = metrics_id_limit(d->metrics), bound;
 	int64_t now_msec = now_usec / 1000;
 
 	export_batch_reset(&module.batch);

@@ -1212,7 +1212,8 @@ static int write_tick(struct history *h, const struct metric_registry *registry,
 					HOUR_SECS;
 		}
 
-		for (size_t id = 0; r == 0 && id < capacity; id++)
+		for (size_t id = 0; r == 0 && id < metrics_id_limit(registry);
+		     id++)
 			r = close_minutes(h, registry, (int)id, from,
 					  close_before_usec);
 		if (r == 0)

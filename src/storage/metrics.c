@@ -51,6 +51,7 @@ struct metric_registry {
 	int *index;                     /* hash -> id, INDEX_EMPTY/TOMBSTONE */
 	size_t index_size;              /* power of two >= 2 * max_series */
 	size_t tombstones;
+	size_t id_limit;                /* ids >= this were never used */
 	bool refused_warned;
 };
 
@@ -146,6 +147,14 @@ static long index_find(const struct metric_registry *r, const char *name,
 	return -1;
 }
 
+int metrics_find(const struct metric_registry *registry, const char *name,
+		 const char *labels)
+{
+	long found = index_find(registry, name, labels ? labels : "", NULL);
+
+	return found >= 0 ? registry->index[found] : -1;
+}
+
 int metrics_register(struct metric_registry *registry, const char *name,
 		     const char *labels)
 {
@@ -182,6 +191,8 @@ int metrics_register(struct metric_registry *registry, const char *name,
 	series->last_value = 0;
 	registry->rings[id] = (struct metric_ring){ 0 };
 	registry->index[insert_at] = id;
+	if ((size_t)id >= registry->id_limit)
+		registry->id_limit = (size_t)id + 1;
 	return id;
 }
 
@@ -260,6 +271,11 @@ void metrics_retire(struct metric_registry *registry, int id)
 size_t metrics_capacity(const struct metric_registry *registry)
 {
 	return registry->max_series;
+}
+
+size_t metrics_id_limit(const struct metric_registry *registry)
+{
+	return registry->id_limit;
 }
 
 const struct metric_series *metrics_get(const struct metric_registry *registry,

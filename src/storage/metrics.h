@@ -46,6 +46,16 @@ struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity);
 void metrics_free(struct metric_registry *registry);
 
 /*
+ * One past the highest id ever handed out: ids are given lowest first, so
+ * a loop over the series stops here instead of at max_series.
+ */
+size_t metrics_id_limit(const struct metric_registry *registry);
+
+/* Id of the live series name + labels (NULL: none), or -1: a hash lookup. */
+int metrics_find(const struct metric_registry *registry, const char *name,
+		 const char *labels);
+
+/*
  * Id of the series, registering it if new. -ENOSPC when max_series are in
  * use (one warning is logged for the first refusal, not one per tick).
  */
