@@ -22,7 +22,7 @@
 #include "core/config.h" /* brings history_config.h */
 
 #define HISTORY_DB_NAME "history.db"
-#define HISTORY_SCHEMA_VERSION 2
+#define HISTORY_SCHEMA_VERSION 3
 
 struct daemon_module;
 extern const struct daemon_module history_module;

@@ -38,6 +38,15 @@
 #define ROLLUP_HOURS_PER_TICK 24
 /* Start dropping old minutes at this fraction of max_db_bytes. */
 #define CAP_FRACTION 0.9
+/*
+ * Alerts, saved analyzer states and series no longer seen are expired this
+ * often (their DELETEs walk their tables whatever they delete: every minute
+ * they cost more than the minute's row), or at the next minute again while
+ * a backlog of alerts is left.
+ */
+#define MAINTENANCE_SECS HOUR_SECS
+/* A series row outlives the newest data that names it by at least this. */
+#define SERIES_MARGIN_SECS DAY_SECS
 
 /*
  * Each entry takes the schema from version i to i + 1: its SQL, then its
@@ -81,6 +90,16 @@ static const struct migration migrations[] = {
     {"CREATE TABLE minute_blob (time INTEGER PRIMARY KEY,"
      " series_count INTEGER NOT NULL, data BLOB NOT NULL);",
      convert_minute_rows},
+    /*
+     * 2 -> 3: when each series was last seen (Unix seconds), so a series
+     * gone for longer than every retention is pruned (a busy host's top
+     * processes each left a row forever). Rows already there count as
+     * seen at the newest data in the file.
+     */
+    {"ALTER TABLE series ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE series SET last_seen = coalesce((SELECT max(time) FROM"
+     " minute_blob), (SELECT max(time) FROM hour), 0);",
+     NULL},
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -90,6 +109,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
 enum statement {
 	ST_SERIES_INSERT,
 	ST_SERIES_FIND,
+	ST_SERIES_SEEN,
 	ST_MINUTE_INSERT,
 	ST_HOUR_INSERT,
 	ST_ALERT_INSERT,
@@ -101,10 +121,14 @@ enum statement {
 };
 
 static const char *const statement_sql[ST_COUNT] = {
-    [ST_SERIES_INSERT] = "INSERT INTO series (name, labels) "
-			 "VALUES (?1, ?2)",
+    /* Most series new to the registry are new to the file too (a new
+     * top process): the insert is tried first, the lookup only if the
+     * row was there. */
+    [ST_SERIES_INSERT] = "INSERT OR IGNORE INTO series (name, labels, "
+			 "last_seen) VALUES (?1, ?2, ?3)",
     [ST_SERIES_FIND] = "SELECT id FROM series WHERE name = ?1 AND "
 		       "labels = ?2",
+    [ST_SERIES_SEEN] = "UPDATE series SET last_seen = ?2 WHERE id = ?1",
     /* A minute is written once (minute_done moves past it); should it
      * come again, nothing already stored is lost. */
     [ST_MINUTE_INSERT] = "INSERT INTO minute_blob VALUES (?1, ?2, ?3) "
@@ -172,6 +196,8 @@ struct history {
 	int64_t clock_usec;   /* the last tick's time, stamps saved blobs */
 	uint64_t blobs_saved; /* in the blob transaction open, if any */
 	bool blobs_open;      /* a blob transaction is open */
+	int64_t maintained_secs; /* the last hourly expiry, 0: not yet */
+	bool alerts_backlog;  /* it left alerts past retention */
 };
 
 static char last_error[256];
@@ -550,16 +576,30 @@ static int set_meta(struct history *h, const char *key, int64_t value)
 }
 
 /*
- * series.id of name + labels, the row added when missing. Looked up first:
+ * series.id of name + labels, the row added when missing. Inserted first:
  * a new series (a new top process's pid on a busy host, several a minute)
- * costs the lookup and the insert, a known one the lookup alone.
+ * costs the insert alone, one the file knows (after a restart) the insert
+ * that changes nothing, the lookup, and its last_seen brought up to date
+ * (the hourly pass only sees series with hour rows since the last one).
  */
 static int find_series_id(struct history *h, const char *name,
 			  const char *labels, int64_t *id)
 {
-	sqlite3_stmt *st = h->statements[ST_SERIES_FIND];
+	sqlite3_stmt *st = h->statements[ST_SERIES_INSERT];
+	int64_t now_secs = h->clock_usec / (int64_t)USEC_PER_SEC;
 	int r, rc;
 
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_secs);
+	r = step_done(h, st, "series");
+	if (r < 0)
+		return r;
+	if (sqlite3_changes(h->db) == 1) {
+		*id = sqlite3_last_insert_rowid(h->db);
+		return 0;
+	}
+	st = h->statements[ST_SERIES_FIND];
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -567,17 +607,13 @@ static int find_series_id(struct history *h, const char *name,
 		*id = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return fail(h, rc, "series lookup");
-	st = h->statements[ST_SERIES_INSERT];
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
-	r = step_done(h, st, "series");
-	if (r == 0)
-		*id = sqlite3_last_insert_rowid(h->db);
-	return r;
+	if (rc != SQLITE_ROW)
+		return fail(h, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc,
+			    "series lookup");
+	st = h->statements[ST_SERIES_SEEN];
+	sqlite3_bind_int64(st, 1, *id);
+	sqlite3_bind_int64(st, 2, now_secs);
+	return step_done(h, st, "series");
 }
 
 static int grow_series_map(struct history *h, size_t slots)
@@ -1034,12 +1070,66 @@ static int expire_slice(struct history *h, const char *table, int64_t cutoff,
 	return 0;
 }
 
-static int expire(struct history *h, int64_t now_secs)
+/*
+ * Once an hour: alerts and saved analyzer states past their retention, and
+ * the series rows no data names any more. A series is seen when its row is
+ * made or found again and, here, when it has hour rows since the last pass
+ * (every series with samples gets one an hour); a row goes a day after the
+ * longest retention has dropped everything that could name its id.
+ */
+static int maintain(struct history *h, int64_t now_secs)
 {
 	int64_t alert_cutoff = (now_secs - h->config.hourly_retention_days *
 					       DAY_SECS) *
 			       (int64_t)USEC_PER_SEC;
-	char sql[160];
+	int64_t longest = h->config.hourly_retention_days >
+				  h->config.retention_days
+			      ? h->config.hourly_retention_days
+			      : h->config.retention_days;
+	/* The hours written since the last pass (the first pass: since the
+	 * last hour; older series were seen when found again at start). */
+	int64_t last = h->maintained_secs ? h->maintained_secs : now_secs;
+	int64_t since = last - last % HOUR_SECS - HOUR_SECS;
+	char sql[192];
+	int r;
+
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM alert WHERE id IN (SELECT id FROM alert WHERE "
+		 "time_usec < %lld ORDER BY id LIMIT %d)",
+		 (long long)alert_cutoff, EXPIRE_ALERTS);
+	r = exec(h, sql);
+	if (r < 0)
+		return r;
+	h->alerts_backlog = sqlite3_changes(h->db) >= EXPIRE_ALERTS;
+	h->stats.rows_expired += (uint64_t)sqlite3_changes(h->db);
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM analyzer_state WHERE time_usec < %lld",
+		 (long long)((now_secs - h->config.retention_days * DAY_SECS) *
+			     (int64_t)USEC_PER_SEC));
+	r = exec(h, sql);
+	if (r < 0)
+		return r;
+	snprintf(sql, sizeof(sql),
+		 "UPDATE series SET last_seen = %lld WHERE id IN (SELECT "
+		 "series FROM hour WHERE time >= %lld)",
+		 (long long)now_secs, (long long)(since > 0 ? since : 0));
+	r = exec(h, sql);
+	if (r < 0)
+		return r;
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM series WHERE last_seen < %lld",
+		 (long long)(now_secs - longest * DAY_SECS -
+			     SERIES_MARGIN_SECS));
+	r = exec(h, sql);
+	if (r < 0)
+		return r;
+	h->stats.rows_expired += (uint64_t)sqlite3_changes(h->db);
+	h->maintained_secs = now_secs;
+	return 0;
+}
+
+static int expire(struct history *h, int64_t now_secs)
+{
 	int r;
 
 	r = expire_slice(h, "minute_blob",
@@ -1050,18 +1140,9 @@ static int expire(struct history *h, int64_t now_secs)
 				 now_secs - h->config.hourly_retention_days *
 						    DAY_SECS,
 				 EXPIRE_HOUR_SECS, false);
-	snprintf(sql, sizeof(sql),
-		 "DELETE FROM alert WHERE id IN (SELECT id FROM alert WHERE "
-		 "time_usec < %lld ORDER BY id LIMIT %d)",
-		 (long long)alert_cutoff, EXPIRE_ALERTS);
-	if (r == 0)
-		r = exec(h, sql);
-	snprintf(sql, sizeof(sql),
-		 "DELETE FROM analyzer_state WHERE time_usec < %lld",
-		 (long long)((now_secs - h->config.retention_days * DAY_SECS) *
-			     (int64_t)USEC_PER_SEC));
-	if (r == 0)
-		r = exec(h, sql);
+	if (r == 0 && (h->alerts_backlog || h->maintained_secs == 0 ||
+		       now_secs - h->maintained_secs >= MAINTENANCE_SECS))
+		r = maintain(h, now_secs);
 	return r;
 }
 

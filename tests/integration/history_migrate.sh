@@ -70,11 +70,13 @@ check "and leaves it alone" \
 
 "$DRIVER" -c "$cfg" --epoch "$epoch" --ticks 0 >"$TEST_TMP/open.log" 2>&1
 check "the daemon's history migrates it at open" \
-	grep -q "migrated history.db from schema 1 to 2" "$TEST_TMP/open.log"
+	grep -q "migrated history.db from schema 1 to 3" "$TEST_TMP/open.log"
 check "one row a minute now, the per-series minute table is gone" \
 	python3 -c 'import sqlite3,sys
 db = sqlite3.connect(sys.argv[1])
-assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+# schema 3: every series counts as seen at the newest minute of the file
+assert db.execute("SELECT count(*) FROM series WHERE last_seen = (SELECT max(time) FROM minute_blob)").fetchone()[0] == db.execute("SELECT count(*) FROM series").fetchone()[0]
 assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = '"'minute'"'").fetchone()[0] == 0
 assert db.execute("SELECT count(*), sum(series_count) FROM minute_blob").fetchone() == (84, 504)' \
 	"$state/history.db"

@@ -315,6 +315,62 @@ static void test_hours_roll_up_and_retention_is_incremental(void **state)
 	metrics_free(r);
 }
 
+/*
+ * The hourly pass: a series gone for longer than every retention (plus a
+ * day) loses its row, a live one keeps it; alerts past retention go too.
+ */
+static void test_series_gone_past_retention_are_pruned(void **state)
+{
+	struct fixture *f = *state;
+	struct metric_registry *r = metrics_new(4, 8);
+	struct history *h;
+	int gone = metrics_register(r, "process.rss_bytes", "pid=42");
+	int live = metrics_register(r, "cpu.usage_percent", "");
+	struct alert_event event = {
+		.rule = "cpu_percent", .series = "cpu.usage_percent",
+		.labels = "", .severity = ALERT_WARNING, .firing = true,
+		.time_usec = (uint64_t)T0, .value = 95, .baseline = NAN,
+		.threshold = 90, .score = 1, .eta_secs = -1,
+		.summary = "busy", .count = 1,
+	};
+	int64_t t = T0;
+
+	f->config.retention_days = 1;
+	f->config.hourly_retention_days = 2;
+	h = history_open(f->dirfd, &f->config);
+	assert_non_null(h);
+	assert_int_equal(history_record_alert(&event, "sent: journal"), 0);
+	for (int m = 0; m <= 90; m++) {
+		t = T0 + m * 60 * SEC;
+		metrics_push(r, gone, t, 1e6);
+		metrics_push(r, live, t, 5);
+		assert_int_equal(history_tick(h, r, t), 0);
+	}
+	metrics_retire(r, gone);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM series"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM alert"), 1);
+	/* An hour at a time past two days and a day more (the pass that
+	 * saw its last hour row, two hours after its end, counts). */
+	for (int hour = 2; hour <= 3 * 24 + 5; hour++) {
+		t = T0 + hour * 3600 * SEC;
+		metrics_push(r, live, t, 5);
+		assert_int_equal(history_tick(h, r, t), 0);
+		if (hour == 2 * 24 + 2)
+			/* Past two days: the alert is gone, the series
+			 * row not yet (a day's margin). */
+			assert_int_equal(sql_int(f, "SELECT count(*) FROM "
+						    "series"), 2);
+	}
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM alert"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM series"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM series WHERE name "
+				 "= 'cpu.usage_percent'"), 1);
+	assert_true(sql_int(f, "SELECT last_seen FROM series") >=
+		    t / SEC - 2 * 3600);
+	history_close(h);
+	metrics_free(r);
+}
+
 static void test_hour_split_by_a_restart_is_whole(void **state)
 {
 	struct fixture *f = *state;
@@ -921,6 +977,8 @@ int main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_hour_split_by_a_restart_is_whole, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_series_gone_past_retention_are_pruned, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_size_cap_drops_oldest_minutes,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alert_history, setup,
