@@ -185,6 +185,25 @@ static void pid_path(char *path, size_t size, const char *pid, const char *file)
 	memcpy(path + pid_length, file, file_length + 1);
 }
 
+/* "PID" + suffix ("/fd", "/limits", "") from a pid, without snprintf. */
+static void pid_file_path(char *path, size_t size, int32_t pid,
+			  const char *suffix)
+{
+	size_t used = string_append_u64(path, size, 0, (uint64_t)pid);
+
+	string_append_str(path, size, used, suffix);
+}
+
+/* "PID/STARTTIME": a process's entity key, a reused pid told apart. */
+static void process_key(char *key, size_t size,
+			const struct process_info *info)
+{
+	size_t used = string_append_u64(key, size, 0, (uint64_t)info->pid);
+
+	used = string_append(key, size, used, "/", 1);
+	string_append_u64(key, size, used, info->start_ticks);
+}
+
 static int process_init(void *data, struct collect_context *ctx,
 			const char **reason)
 {
@@ -394,7 +413,7 @@ static void read_cmdline(struct collect_context *ctx, int32_t pid, char *out,
 	bool mask_next = false;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%d/cmdline", (int)pid);
+	pid_file_path(path, sizeof(path), pid, "/cmdline");
 	n = collect_read_small_file(ctx->proc_fd, path, raw, sizeof(raw));
 	if (n == -EFBIG)
 		n = (ssize_t)sizeof(raw) - 1;
@@ -439,17 +458,22 @@ static void entity_labels(struct collect_context *ctx, struct entity *e,
 			  const struct process_info *info, bool with_cmdline)
 {
 	char name[COMM_MAX], cmdline[64] = "";
+	size_t used;
 
 	collect_label_value_copy(name, info->comm, sizeof(name));
 	if (with_cmdline)
 		read_cmdline(ctx, info->pid, cmdline, sizeof(cmdline));
-	if (cmdline[0])
-		snprintf(e->labels, sizeof(e->labels),
-			 "cmdline=%s,name=%s,pid=%d", cmdline, name,
-			 (int)info->pid);
-	else
-		snprintf(e->labels, sizeof(e->labels), "name=%s,pid=%d", name,
-			 (int)info->pid);
+	/* "cmdline=...,name=...,pid=N" or "name=...,pid=N" */
+	used = cmdline[0] ? string_append_str(e->labels, sizeof(e->labels), 0,
+					      "cmdline=")
+			  : 0;
+	used = string_append_str(e->labels, sizeof(e->labels), used, cmdline);
+	used = string_append_str(e->labels, sizeof(e->labels), used,
+				 cmdline[0] ? ",name=" : "name=");
+	used = string_append_str(e->labels, sizeof(e->labels), used, name);
+	used = string_append_str(e->labels, sizeof(e->labels), used, ",pid=");
+	string_append_u64(e->labels, sizeof(e->labels), used,
+			  (uint64_t)info->pid);
 }
 
 static void emit_top(struct collect_context *ctx, struct entity_table *table,
@@ -461,8 +485,7 @@ static void emit_top(struct collect_context *ctx, struct entity_table *table,
 		struct entity *e;
 		bool is_new;
 
-		snprintf(key, sizeof(key), "%d/%llu", (int)top[i].pid,
-			 (unsigned long long)top[i].start_ticks);
+		process_key(key, sizeof(key), &top[i]);
 		e = collect_entity_get(ctx, table, key, &is_new);
 		if (e == NULL)
 			continue;
@@ -487,7 +510,7 @@ static long count_fds(int proc_fd, int32_t pid)
 	long count = 0, n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%d/fd", (int)pid);
+	pid_file_path(path, sizeof(path), pid, "/fd");
 	fd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -514,7 +537,7 @@ static uint64_t fd_soft_limit(struct collect_context *ctx, int32_t pid)
 	const char *p;
 	uint64_t limit;
 
-	snprintf(path, sizeof(path), "%d/limits", (int)pid);
+	pid_file_path(path, sizeof(path), pid, "/limits");
 	if (collect_read_small_file(ctx->proc_fd, path, text, sizeof(text)) <=
 	    0)
 		return 0;
@@ -622,8 +645,7 @@ static void adopt_candidates(struct process_state *s,
 		struct watched *w;
 		bool is_new;
 
-		snprintf(key, sizeof(key), "%d/%llu", (int)info->pid,
-			 (unsigned long long)info->start_ticks);
+		process_key(key, sizeof(key), info);
 		w = (struct watched *)collect_entity_get(ctx, &s->watched, key,
 							 &is_new);
 		if (w == NULL)
@@ -642,7 +664,7 @@ static uint32_t process_uid(int proc_fd, int32_t pid)
 	char path[16];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%d", (int)pid);
+	pid_file_path(path, sizeof(path), pid, "");
 	return fstatat(proc_fd, path, &st, 0) == 0 ? (uint32_t)st.st_uid
 						   : UINT32_MAX;
 }

@@ -153,6 +153,26 @@ size_t string_append(char *buffer, size_t size, size_t used, const char *data,
 	return used + length;
 }
 
+size_t string_append_u64(char *buffer, size_t size, size_t used,
+			 uint64_t value)
+{
+	char digits[20];
+	size_t n = sizeof(digits);
+
+	do {
+		digits[--n] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value > 0);
+	return string_append(buffer, size, used, digits + n,
+			     sizeof(digits) - n);
+}
+
+size_t string_append_str(char *buffer, size_t size, size_t used,
+			 const char *text)
+{
+	return string_append(buffer, size, used, text, strlen(text));
+}
+
 bool string_ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);

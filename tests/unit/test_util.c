@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -97,6 +98,27 @@ static void test_string_appendf_stays_bounded(void **state)
 	assert_int_equal(used, sizeof(text) - 1);
 	assert_string_equal(text, "disk sda1 f");
 	assert_int_equal(string_append(text, sizeof(text), used, "x", 1), used);
+}
+
+/* The digits "%llu" would print, bounded the same way. */
+static void test_string_append_u64_is_llu(void **state)
+{
+	static const uint64_t values[] = {0, 7, 10, 4194304,
+					  18446744073709551615ULL};
+	char want[32], got[32], small[5];
+	size_t used;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(values); i++) {
+		sprintf(want, "pid %llu", (unsigned long long)values[i]);
+		used = string_append_str(got, sizeof(got), 0, "pid ");
+		used = string_append_u64(got, sizeof(got), used, values[i]);
+		assert_string_equal(got, want);
+		assert_int_equal(used, strlen(want));
+	}
+	used = string_append_u64(small, sizeof(small), 0, 123456);
+	assert_string_equal(small, "1234");
+	assert_int_equal(used, 4);
 }
 
 static void test_edit_distance(void **state)
@@ -193,6 +215,7 @@ int main(void)
 	    cmocka_unit_test(test_string_helpers),
 	    cmocka_unit_test(test_sparkline),
 	    cmocka_unit_test(test_string_appendf_stays_bounded),
+	    cmocka_unit_test(test_string_append_u64_is_llu),
 	    cmocka_unit_test(test_edit_distance),
 	    cmocka_unit_test(test_clocks_move_forward),
 	    cmocka_unit_test(test_numbers_for_people),
