@@ -96,7 +96,10 @@ static unsigned parse_meminfo(const char *text, uint64_t *values,
 			const char *q = colon + 1;
 			uint64_t v;
 
-			if (strlen(meminfo_names[k]) != length ||
+			/* The first byte rules out nearly every key before
+			 * a strlen: ~50 lines times the keys, every tick. */
+			if (meminfo_names[k][0] != p[0] ||
+			    strlen(meminfo_names[k]) != length ||
 			    memcmp(meminfo_names[k], p, length) != 0)
 				continue;
 			if (!collect_parse_u64(&q, &v)) {
@@ -212,10 +215,15 @@ static void collect_vmstat(struct memory_state *s,
 		if (*p != 'p' && *p != 'o')
 			continue;
 		for (unsigned k = 0; k < V_COUNT; k++) {
-			const char *q = p + strlen(vmstat_names[k]);
+			const char *q;
 
-			if (!collect_line_starts_with(p, vmstat_names[k]))
+			/* Bytes 1 and 2 tell the keys from the ~40 other
+			 * "pg..." lines (p[1] is not NUL when it matches). */
+			if (vmstat_names[k][1] != p[1] ||
+			    vmstat_names[k][2] != p[2] ||
+			    !collect_line_starts_with(p, vmstat_names[k]))
 				continue;
+			q = p + strlen(vmstat_names[k]);
 			if (collect_parse_u64(&q, &v[k]))
 				seen |= 1u << k;
 			else
