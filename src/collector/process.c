@@ -393,8 +393,10 @@ static bool looks_secret(const char *word, size_t length)
 	for (size_t i = 0; i < ARRAY_SIZE(hints); i++) {
 		size_t n = strlen(hints[i]);
 
+		/* The first letter (either case) before the compare. */
 		for (size_t at = 0; at + n <= length; at++)
-			if (strncasecmp(word + at, hints[i], n) == 0)
+			if ((word[at] | 0x20) == hints[i][0] &&
+			    strncasecmp(word + at, hints[i], n) == 0)
 				return true;
 	}
 	return false;
@@ -442,13 +444,15 @@ static void read_cmdline(struct collect_context *ctx, int32_t pid, char *out,
 		}
 		mask_next = !masked && equals == NULL && word[0] == '-' &&
 			    looks_secret(word, length);
-		used += (size_t)snprintf(joined + used, sizeof(joined) - used,
-					 "%s%.*s%s", used ? " " : "",
-					 (int)keep, word, masked ? "***" : "");
-		if (used >= sizeof(joined) - 1) {
-			used = sizeof(joined) - 1;
+		if (used > 0)
+			used = string_append(joined, sizeof(joined), used, " ",
+					     1);
+		used = string_append(joined, sizeof(joined), used, word, keep);
+		if (masked)
+			used = string_append(joined, sizeof(joined), used,
+					     "***", 3);
+		if (used >= sizeof(joined) - 1)
 			break;
-		}
 	}
 	joined[used] = '\0';
 	collect_label_value_copy(out, joined, size);
