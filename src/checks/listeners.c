@@ -470,7 +470,7 @@ static void read_comm(struct listeners *l, int32_t pid, char *out, size_t size)
 	struct collector_pid_stat stat;
 	char path[32], text[1024];
 
-	snprintf(path, sizeof(path), "%d/stat", (int)pid);
+	collector_pid_path(path, sizeof(path), pid, "/stat");
 	out[0] = '\0';
 	if (read_file_into(l->checks->proc_fd, path, text, sizeof(text)) > 0 &&
 	    collector_parse_pid_stat(text, &stat))
@@ -486,7 +486,7 @@ static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
 	long n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%d/fd", (int)pid);
+	collector_pid_path(path, sizeof(path), pid, "/fd");
 	fd = openat(l->checks->proc_fd, path,
 		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -532,7 +532,7 @@ static int64_t process_uid(struct listeners *l, int32_t pid)
 	const char *uid;
 	uint64_t value;
 
-	snprintf(path, sizeof(path), "%d/status", (int)pid);
+	collector_pid_path(path, sizeof(path), pid, "/status");
 	if (read_file_into(l->checks->proc_fd, path, text, sizeof(text)) <= 0)
 		return -1;
 	uid = strstr(text, "\nUid:");

@@ -135,6 +135,13 @@ struct collector_pid_stat {
 /* False when the line is not a stat line (comm may hold spaces and ')'). */
 bool collector_parse_pid_stat(const char *text, struct collector_pid_stat *out);
 
+/*
+ * "PID" + suffix ("/fd", "/stat", "") under /proc, cut to size: built per
+ * process and tick, so without snprintf's machinery.
+ */
+void collector_pid_path(char *path, size_t size, int32_t pid,
+			const char *suffix);
+
 /* The daemon module "storage+collectors" (first in modules[]). */
 struct daemon_module;
 extern const struct daemon_module collector_module;

@@ -185,9 +185,8 @@ static void pid_path(char *path, size_t size, const char *pid, const char *file)
 	memcpy(path + pid_length, file, file_length + 1);
 }
 
-/* "PID" + suffix ("/fd", "/limits", "") from a pid, without snprintf. */
-static void pid_file_path(char *path, size_t size, int32_t pid,
-			  const char *suffix)
+void collector_pid_path(char *path, size_t size, int32_t pid,
+			const char *suffix)
 {
 	size_t used = string_append_u64(path, size, 0, (uint64_t)pid);
 
@@ -415,7 +414,7 @@ static void read_cmdline(struct collect_context *ctx, int32_t pid, char *out,
 	bool mask_next = false;
 	ssize_t n;
 
-	pid_file_path(path, sizeof(path), pid, "/cmdline");
+	collector_pid_path(path, sizeof(path), pid, "/cmdline");
 	n = collect_read_small_file(ctx->proc_fd, path, raw, sizeof(raw));
 	if (n == -EFBIG)
 		n = (ssize_t)sizeof(raw) - 1;
@@ -514,7 +513,7 @@ static long count_fds(int proc_fd, int32_t pid)
 	long count = 0, n;
 	int fd;
 
-	pid_file_path(path, sizeof(path), pid, "/fd");
+	collector_pid_path(path, sizeof(path), pid, "/fd");
 	fd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -541,7 +540,7 @@ static uint64_t fd_soft_limit(struct collect_context *ctx, int32_t pid)
 	const char *p;
 	uint64_t limit;
 
-	pid_file_path(path, sizeof(path), pid, "/limits");
+	collector_pid_path(path, sizeof(path), pid, "/limits");
 	if (collect_read_small_file(ctx->proc_fd, path, text, sizeof(text)) <=
 	    0)
 		return 0;
@@ -668,7 +667,7 @@ static uint32_t process_uid(int proc_fd, int32_t pid)
 	char path[16];
 	struct stat st;
 
-	pid_file_path(path, sizeof(path), pid, "");
+	collector_pid_path(path, sizeof(path), pid, "");
 	return fstatat(proc_fd, path, &st, 0) == 0 ? (uint32_t)st.st_uid
 						   : UINT32_MAX;
 }
