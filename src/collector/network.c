@@ -302,7 +302,10 @@ static void parse_snmp_pairs(struct network_state *s,
 			for (int t = 0; t < T_COUNT; t++) {
 				const char *value = v;
 
+				/* ~120 TcpExt fields: the first byte
+				 * rules most out before a strlen. */
 				if (!(wanted & (1u << t)) ||
+				    tcp_fields[t].field[0] != h[0] ||
 				    strlen(tcp_fields[t].field) !=
 					name_length ||
 				    strncmp(h, tcp_fields[t].field,

@@ -811,6 +811,9 @@ static int emit_bucket(struct history *h, const struct metric_series *series,
 	return r;
 }
 
+/* Samples a tick's minute holds at 1-s ticks, with room to spare. */
+#define RECENT_SAMPLES 64
+
 /*
  * The samples of [from, to) are read from the ring oldest first, so the
  * minutes (and hours) are built in time order whatever the tick interval.
@@ -821,23 +824,34 @@ static int close_minutes(struct history *h,
 {
 	const struct metric_series *series = metrics_get(registry, id);
 	struct bucket b = { .minute = -1 };
-	int64_t series_id = 0, time_usec;
-	size_t first = 0;
-	double value;
+	int64_t series_id = 0, time_usec, times[RECENT_SAMPLES];
+	double value, values[RECENT_SAMPLES];
+	size_t first = 0, recent;
 	int r = 0;
 
 	if (series == NULL || !series->in_use || series->last_time_usec <
 						       from_usec)
 		return 0;
-	while (metrics_value_back(registry, id, first, &time_usec, &value) &&
-	       time_usec >= from_usec)
-		first++;
+	/* A minute's samples in one call; more (a catch-up after an
+	 * outage of the database) one at a time. */
+	recent = metrics_values_since(registry, id, from_usec, RECENT_SAMPLES,
+				      times, values);
+	first = recent;
+	if (recent == RECENT_SAMPLES)
+		while (metrics_value_back(registry, id, first, &time_usec,
+					  &value) &&
+		       time_usec >= from_usec)
+			first++;
 	for (size_t back = first; back-- > 0;) {
 		int64_t minute;
 
-		if (!metrics_value_back(registry, id, back, &time_usec,
-					&value))
+		if (back < recent) {
+			time_usec = times[back];
+			value = values[back];
+		} else if (!metrics_value_back(registry, id, back, &time_usec,
+					       &value)) {
 			break;
+		}
 		if (time_usec >= to_usec)
 			break;
 		if (!isfinite(value))

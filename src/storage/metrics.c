@@ -326,6 +326,46 @@ bool metrics_value_back(const struct metric_registry *registry, int id,
 	return true;
 }
 
+size_t metrics_values_since(const struct metric_registry *registry, int id,
+			    int64_t since_usec, size_t max, int64_t *time_usec,
+			    double *value)
+{
+	const struct metric_ring *ring;
+	const struct metric_sample *samples;
+	size_t n = 0, position;
+	int64_t newest_msec;
+
+	if (!valid_id(registry, id) || max == 0)
+		return 0;
+	ring = &registry->rings[id];
+	if (ring->count == 0 ||
+	    registry->series[id].last_time_usec < since_usec)
+		return 0;
+	/* The newest at full precision, as metrics_value_back has it. */
+	time_usec[n] = registry->series[id].last_time_usec;
+	value[n++] = registry->series[id].last_value;
+	newest_msec = registry->series[id].last_time_usec / 1000;
+	samples = &registry->samples[(size_t)id * registry->ring_capacity];
+	position = (ring->head + registry->ring_capacity - 1) %
+		   registry->ring_capacity;
+	while (n < max && n < ring->count) {
+		const struct metric_sample *sample;
+		uint32_t age_msec;
+		int64_t t;
+
+		position = position == 0 ? registry->ring_capacity - 1
+					 : position - 1;
+		sample = &samples[position];
+		age_msec = (uint32_t)(uint64_t)newest_msec - sample->time_msec;
+		t = (newest_msec - (int64_t)age_msec) * 1000;
+		if (t < since_usec)
+			break;
+		time_usec[n] = t;
+		value[n++] = sample->value;
+	}
+	return n;
+}
+
 /*
  * fnmatch(pattern, text, 0) for a pattern of plain bytes and '*' (every
  * default pattern): without FNM_PATHNAME or FNM_PERIOD a '*' matches any

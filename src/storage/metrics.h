@@ -89,6 +89,15 @@ bool metrics_value_back(const struct metric_registry *registry, int id,
 			size_t back, int64_t *time_usec, double *value);
 
 /*
+ * The newest samples at or after since_usec, newest first, as
+ * metrics_value_back gives them one by one, at most max of them: what the
+ * history reads of every series each minute in one call. Returns how many.
+ */
+size_t metrics_values_since(const struct metric_registry *registry, int id,
+			    int64_t since_usec, size_t max, int64_t *time_usec,
+			    double *value);
+
+/*
  * Glob match (fnmatch) of a series against a pattern: on the name alone, or
  * on "name{labels}" when the pattern has a '{'. The analyzer's overrides and
  * the history's --metric both select series this way.
