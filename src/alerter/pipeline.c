@@ -904,6 +904,17 @@ size_t pipeline_owed(const struct pipeline *p, enum channel_id channel)
 	return count;
 }
 
+void pipeline_owed_all(const struct pipeline *p, size_t owed[CHANNEL_COUNT])
+{
+	memset(owed, 0, CHANNEL_COUNT * sizeof(*owed));
+	for (size_t i = 0; i < p->capacity; i++) {
+		if (p->hashes[i] == 0)
+			continue;
+		for (int c = 0; c < CHANNEL_COUNT; c++)
+			owed[c] += p->records[i].owed[c] != OWED_NONE;
+	}
+}
+
 size_t pipeline_firing(const struct pipeline *p,
 		       enum alert_severity min_severity, size_t skip,
 		       struct alert_snapshot *out, size_t max)

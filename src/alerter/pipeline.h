@@ -107,6 +107,9 @@ void pipeline_forget_channel(struct pipeline *pipeline,
 
 /* Alerts a channel is still owed (tests, statistics). */
 size_t pipeline_owed(const struct pipeline *pipeline, enum channel_id channel);
+/* The same for every channel at once, in one pass over the table. */
+void pipeline_owed_all(const struct pipeline *pipeline,
+		       size_t owed[CHANNEL_COUNT]);
 
 /*
  * Persistence (pipeline_state.c): the whole table and the rate-limit clocks
