@@ -495,22 +495,26 @@ static void stats_put(struct stats_text *t, const char *text)
 /* A JSON string: quotes, backslashes, '/' and control bytes escaped. */
 static void stats_string(struct stats_text *t, const char *s)
 {
+	const char *run = s;
+
 	stats_put(t, "\"");
-	for (; *s; s++) {
+	for (;; s++) {
 		unsigned char c = (unsigned char)*s;
 		char escaped[8];
 
-		if (c == '"' || c == '\\' || c == '/') {
-			escaped[0] = '\\';
-			escaped[1] = (char)c;
-			escaped[2] = '\0';
-		} else if (c < 0x20) {
+		if (c >= 0x20 && c != '"' && c != '\\' && c != '/')
+			continue;
+		/* The plain bytes before it in one piece. */
+		t->used = string_append(t->text, sizeof(t->text), t->used,
+					run, (size_t)(s - run));
+		if (c == '\0')
+			break;
+		if (c < 0x20)
 			snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-		} else {
-			escaped[0] = (char)c;
-			escaped[1] = '\0';
-		}
+		else
+			snprintf(escaped, sizeof(escaped), "\\%c", c);
 		stats_put(t, escaped);
+		run = s + 1;
 	}
 	stats_put(t, "\"");
 }
