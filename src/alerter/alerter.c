@@ -482,7 +482,7 @@ static void repost_firing(struct alerter *a, uint64_t now_mono)
  * rewritten after every alert, where the objects cost ~200,000 instructions.
  */
 struct stats_text {
-	char text[16384]; /* CHANNEL_COUNT channels of short names, ~40 numbers */
+	char text[16384]; /* every channel and ~40 numbers: ~4 KiB */
 	size_t used;
 	bool first; /* no member yet at this level: no comma */
 };
@@ -505,8 +505,8 @@ static void stats_string(struct stats_text *t, const char *s)
 		if (c >= 0x20 && c != '"' && c != '\\' && c != '/')
 			continue;
 		/* The plain bytes before it in one piece. */
-		t->used = string_append(t->text, sizeof(t->text), t->used,
-					run, (size_t)(s - run));
+		t->used = string_append(t->text, sizeof(t->text), t->used, run,
+					(size_t)(s - run));
 		if (c == '\0')
 			break;
 		if (c < 0x20)

@@ -546,9 +546,9 @@ static void bind_slot(struct analyzer *a, struct series_slot *slot,
 		anomaly_init(&slot->anomaly);
 		import_state(slot, &a->seasons[id], series);
 	}
-	memo = a->labels_free ? &a->memo[name_hash(series->name) %
-					  BIND_MEMO_SIZE]
-			      : NULL;
+	memo = a->labels_free
+		   ? &a->memo[name_hash(series->name) % BIND_MEMO_SIZE]
+		   : NULL;
 	if (memo != NULL && strcmp(memo->name, series->name) == 0) {
 		slot->anomaly_on = memo->anomaly_on;
 		slot->params = memo->params;

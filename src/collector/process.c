@@ -194,8 +194,7 @@ void collector_pid_path(char *path, size_t size, int32_t pid,
 }
 
 /* "PID/STARTTIME": a process's entity key, a reused pid told apart. */
-static void process_key(char *key, size_t size,
-			const struct process_info *info)
+static void process_key(char *key, size_t size, const struct process_info *info)
 {
 	size_t used = string_append_u64(key, size, 0, (uint64_t)info->pid);
 
@@ -444,8 +443,8 @@ static void read_cmdline(struct collect_context *ctx, int32_t pid, char *out,
 		mask_next = !masked && equals == NULL && word[0] == '-' &&
 			    looks_secret(word, length);
 		if (used > 0)
-			used = string_append(joined, sizeof(joined), used, " ",
-					     1);
+			used =
+			    string_append(joined, sizeof(joined), used, " ", 1);
 		used = string_append(joined, sizeof(joined), used, word, keep);
 		if (masked)
 			used = string_append(joined, sizeof(joined), used,

@@ -153,8 +153,7 @@ size_t string_append(char *buffer, size_t size, size_t used, const char *data,
 	return used + length;
 }
 
-size_t string_append_u64(char *buffer, size_t size, size_t used,
-			 uint64_t value)
+size_t string_append_u64(char *buffer, size_t size, size_t used, uint64_t value)
 {
 	char digits[20];
 	size_t n = sizeof(digits);

@@ -197,7 +197,7 @@ struct history {
 	uint64_t blobs_saved; /* in the blob transaction open, if any */
 	bool blobs_open;      /* a blob transaction is open */
 	int64_t maintained_secs; /* the last hourly expiry, 0: not yet */
-	bool alerts_backlog;  /* it left alerts past retention */
+	bool alerts_backlog;	 /* it left alerts past retention */
 };
 
 static char last_error[256];
@@ -1096,10 +1096,10 @@ static int maintain(struct history *h, int64_t now_secs)
 	int64_t alert_cutoff = (now_secs - h->config.hourly_retention_days *
 					       DAY_SECS) *
 			       (int64_t)USEC_PER_SEC;
-	int64_t longest = h->config.hourly_retention_days >
-				  h->config.retention_days
-			      ? h->config.hourly_retention_days
-			      : h->config.retention_days;
+	int64_t longest =
+	    h->config.hourly_retention_days > h->config.retention_days
+		? h->config.hourly_retention_days
+		: h->config.retention_days;
 	/* The hours written since the last pass (the first pass: since the
 	 * last hour; older series were seen when found again at start). */
 	int64_t last = h->maintained_secs ? h->maintained_secs : now_secs;
@@ -1130,10 +1130,9 @@ static int maintain(struct history *h, int64_t now_secs)
 	r = exec(h, sql);
 	if (r < 0)
 		return r;
-	snprintf(sql, sizeof(sql),
-		 "DELETE FROM series WHERE last_seen < %lld",
-		 (long long)(now_secs - longest * DAY_SECS -
-			     SERIES_MARGIN_SECS));
+	snprintf(
+	    sql, sizeof(sql), "DELETE FROM series WHERE last_seen < %lld",
+	    (long long)(now_secs - longest * DAY_SECS - SERIES_MARGIN_SECS));
 	r = exec(h, sql);
 	if (r < 0)
 		return r;
@@ -1151,8 +1150,8 @@ static int expire(struct history *h, int64_t now_secs)
 			 EXPIRE_MINUTE_SECS, false);
 	if (r == 0)
 		r = expire_slice(h, "hour",
-				 now_secs - h->config.hourly_retention_days *
-						    DAY_SECS,
+				 now_secs -
+				     h->config.hourly_retention_days * DAY_SECS,
 				 EXPIRE_HOUR_SECS, false);
 	if (r == 0 && (h->alerts_backlog || h->maintained_secs == 0 ||
 		       now_secs - h->maintained_secs >= MAINTENANCE_SECS))

@@ -51,7 +51,7 @@ struct metric_registry {
 	int *index;                     /* hash -> id, INDEX_EMPTY/TOMBSTONE */
 	size_t index_size;              /* power of two >= 2 * max_series */
 	size_t tombstones;
-	size_t id_limit;                /* ids >= this were never used */
+	size_t id_limit; /* ids >= this were never used */
 	bool refused_warned;
 };
 
@@ -353,8 +353,8 @@ size_t metrics_values_since(const struct metric_registry *registry, int id,
 		uint32_t age_msec;
 		int64_t t;
 
-		position = position == 0 ? registry->ring_capacity - 1
-					 : position - 1;
+		position =
+		    position == 0 ? registry->ring_capacity - 1 : position - 1;
 		sample = &samples[position];
 		age_msec = (uint32_t)(uint64_t)newest_msec - sample->time_msec;
 		t = (newest_msec - (int64_t)age_msec) * 1000;

@@ -327,11 +327,19 @@ static void test_series_gone_past_retention_are_pruned(void **state)
 	int gone = metrics_register(r, "process.rss_bytes", "pid=42");
 	int live = metrics_register(r, "cpu.usage_percent", "");
 	struct alert_event event = {
-		.rule = "cpu_percent", .series = "cpu.usage_percent",
-		.labels = "", .severity = ALERT_WARNING, .firing = true,
-		.time_usec = (uint64_t)T0, .value = 95, .baseline = NAN,
-		.threshold = 90, .score = 1, .eta_secs = -1,
-		.summary = "busy", .count = 1,
+	    .rule = "cpu_percent",
+	    .series = "cpu.usage_percent",
+	    .labels = "",
+	    .severity = ALERT_WARNING,
+	    .firing = true,
+	    .time_usec = (uint64_t)T0,
+	    .value = 95,
+	    .baseline = NAN,
+	    .threshold = 90,
+	    .score = 1,
+	    .eta_secs = -1,
+	    .summary = "busy",
+	    .count = 1,
 	};
 	int64_t t = T0;
 
@@ -359,12 +367,14 @@ static void test_series_gone_past_retention_are_pruned(void **state)
 			/* Past two days: the alert is gone, the series
 			 * row not yet (a day's margin). */
 			assert_int_equal(sql_int(f, "SELECT count(*) FROM "
-						    "series"), 2);
+						    "series"),
+					 2);
 	}
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM alert"), 0);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM series"), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM series WHERE name "
-				 "= 'cpu.usage_percent'"), 1);
+				    "= 'cpu.usage_percent'"),
+			 1);
 	assert_true(sql_int(f, "SELECT last_seen FROM series") >=
 		    t / SEC - 2 * 3600);
 	history_close(h);
