@@ -854,10 +854,13 @@ static uint64_t record_deadline(const struct pipeline *p,
 
 uint64_t pipeline_next_deadline(const struct pipeline *p)
 {
+	size_t owed[CHANNEL_COUNT];
 	uint64_t next = 0;
 
 	if (p->group_open_usec)
 		return group_deadline(p);
+	/* One pass for every channel: asked after every run of the timer. */
+	pipeline_owed_all(p, owed);
 	for (size_t i = 0; i < p->capacity; i++) {
 		uint64_t at =
 		    p->hashes[i] != 0 ? record_deadline(p, &p->records[i]) : 0;
@@ -868,8 +871,7 @@ uint64_t pipeline_next_deadline(const struct pipeline *p)
 	for (int c = 0; c < CHANNEL_COUNT; c++) {
 		uint64_t at;
 
-		if (!p->settings.channel_active[c] ||
-		    pipeline_owed(p, (enum channel_id)c) == 0)
+		if (!p->settings.channel_active[c] || owed[c] == 0)
 			continue;
 		at = interval_open(p, c, p->now_usec)
 			 ? p->now_usec
