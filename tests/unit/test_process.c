@@ -294,6 +294,22 @@ static void test_garbage_stat(void **state)
 	fixture_close(&f);
 }
 
+/* "PID/file" as snprintf("%d%s") gives it, cut to the buffer the same way. */
+static void test_pid_path(void **state)
+{
+	char path[16], small[6];
+
+	(void)state;
+	collector_pid_path(path, sizeof(path), 4194304, "/stat");
+	assert_string_equal(path, "4194304/stat");
+	collector_pid_path(path, sizeof(path), 1, "");
+	assert_string_equal(path, "1");
+	collector_pid_path(small, sizeof(small), 4242, "/fd");
+	assert_string_equal(small, "4242/");
+	collector_pid_path(small, sizeof(small), 4194304, "/fd");
+	assert_string_equal(small, "41943");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_pid_table_full),
 		cmocka_unit_test(test_secrets_masked_in_cmdline),
 		cmocka_unit_test(test_garbage_stat),
+		cmocka_unit_test(test_pid_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
