@@ -79,7 +79,7 @@ const struct rule_definition rule_pack[] = {
 		     "error (?<error>\\d+)",
 	  .message = "{process} (pid {pid}) crashed: segfault at {address}, "
 		     "ip {ip}, error {error}",
-	  .group_by = "process", .window_secs = 300,
+	  .group_by = "process", .window_secs = 300, .family = "crash",
 	  .description = "a user process died of a segmentation fault" },
 	{ .name = "general_protection", .severity = W, K,
 	  .noun = "general protection fault",
@@ -88,16 +88,58 @@ const struct rule_definition rule_pack[] = {
 		     "error:(?<error>[0-9a-f]+)",
 	  .message = "{process} (pid {pid}) crashed: general protection "
 		     "fault at ip {ip}",
-	  .group_by = "process", .window_secs = 300,
+	  .group_by = "process", .window_secs = 300, .family = "crash",
 	  .description = "a user process died of a general protection fault" },
 	{ .name = "user_trap", .severity = W, K,
 	  .noun = "CPU trap",
 	  .pattern = "traps: (?<process>\\S+)\\[(?<pid>\\d+)\\] trap "
 		     "(?<trap>[a-z ]+?) ip:(?<ip>[0-9a-f]+)",
 	  .message = "{process} (pid {pid}) crashed: trap {trap} at ip {ip}",
-	  .group_by = "process", .window_secs = 300,
+	  .group_by = "process", .window_secs = 300, .family = "crash",
 	  .description = "a user process died of a CPU trap (invalid "
 			 "opcode, divide error, ...)" },
+	/* The crash handlers the kernel pipes a core to (core_pattern), as
+	 * they log it. systemd-coredump (src/coredump/coredump.c): "Process
+	 * %s (%s) of user %s dumped core." (every version; the stack trace
+	 * follows in the journal entry), "... terminated abnormally without
+	 * generating a coredump." (core size limit 0), since v256 first
+	 * "... terminated abnormally with signal %s/%s, processing...";
+	 * Fedora puts a link glyph before "Process". ABRT's abrt-hook-ccpp
+	 * (RHEL, Fedora): "Process %d (%s) of user %d killed by SIG%s -
+	 * dumping core" or "- ignoring (repeated crash)" and the like. The
+	 * kernel logs nothing for SIGABRT, SIGBUS, SIGQUIT or SIGSYS, so this
+	 * is the only word of such a crash; for a segfault or a trap it is
+	 * the kernel's report in other words, hence one family: whichever
+	 * line comes first alerts, the other is counted as covered. "(%s)" is
+	 * the comm: 15 bytes at most, may hold spaces or parentheses. */
+	{ .name = "process_crash", .severity = W,
+	  .noun = "crash report",
+	  .pattern = "Process (?<pid>\\d+) \\((?<process>.{1,32}?)\\)"
+		     "(?: of user (?<uid>\\d+))? (?<how>dumped core|"
+		     "terminated abnormally (?:with signal \\d+/\\w+|without "
+		     "generating a coredump)|killed by (?:SIG\\w+|signal \\d+))",
+	  .message = "{process} (pid {pid}) crashed: {how}",
+	  .group_by = "process", .window_secs = 300, .family = "crash",
+	  .description = "a user process died of a signal that dumps core "
+			 "(systemd-coredump or ABRT; the only report of "
+			 "SIGABRT, SIGBUS, ... which the kernel does not log)" },
+	/* PID 1 itself (src/core/crash-handler.c, main.c before v254):
+	 * "Caught <%s>, dumped core as pid %d.", "..., not dumping core.",
+	 * "..., cannot fork for core dump: %m", "Caught <%s> from PID %d."
+	 * and then "Freezing execution." (or a reboot when CrashReboot=yes):
+	 * the service manager is gone, no unit starts or restarts. Matched
+	 * without the "systemd[1]: " tag: a console or a trimmed report has
+	 * only the message, and no other program writes "Caught <SIG>". */
+	{ .name = "pid1_crash", .severity = C,
+	  .noun = "service manager crash",
+	  .pattern = "Caught <(?<signal>[A-Z0-9+]{2,8})>(?<what>, (?:dumped "
+		     "core|not dumping core|cannot fork|core dump failed)"
+		     "[^\\n]{0,80}?(?=\\.?$)| from PID -?\\d+)",
+	  .message = "systemd (PID 1) crashed on SIG{signal}{what}: the "
+		     "service manager has stopped (it freezes, or reboots "
+		     "the host)",
+	  .window_secs = 3600,
+	  .description = "the service manager (systemd, PID 1) crashed" },
 	/* Kernel failures: lib/bug.c, arch/x86/mm/fault.c (x86 "BUG: ..."),
 	 * arch/arm64/mm/fault.c and arch/arm/mm/fault.c ("Unable to handle
 	 * kernel ... at virtual address"), arch/x86/kernel/dumpstack.c

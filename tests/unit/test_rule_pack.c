@@ -326,6 +326,30 @@ static const struct example examples[] = {
 	  "kernel general protection fault", GH "koverstreet/bcachefs/issues/49" },
 	{ "kernel_gpf", "general protection fault: 0031 [#1] SMP PTI",
 	  "kernel general protection fault", GH "jovanbulck/sgx-step/issues/6" },
+	/* Crash handlers and PID 1 (issue 17 follow-up: SIGABRT and friends
+	 * raised nothing; a segfault's two reports are one family). */
+	{ "process_crash", "systemd-coredump[72157]: Process 499 "
+	  "(systemd-logind) of user 0 terminated abnormally with signal "
+	  "6/ABRT, processing...", "systemd-logind (pid 499) crashed: "
+	  "terminated abnormally with signal 6/ABRT",
+	  GH "systemd/systemd/issues/43168" },
+	{ "process_crash", "systemd-coredump[13405]: [\xf0\x9f\xa1\x95] Process "
+	  "13404 (systemd) of user 0 dumped core.",
+	  "systemd (pid 13404) crashed: dumped core",
+	  GH "systemd/systemd/issues/37498" },
+	{ "process_crash", "abrt-hook-ccpp: Process 3245 (beaver_master) of "
+	  "user 500 killed by SIGABRT - dumping core", "beaver_master (pid "
+	  "3245) crashed: killed by SIGABRT", GH "abrt/abrt/issues/1395" },
+	{ "process_crash", "systemd[1]: Started Process Core Dump (PID "
+	  "237789/UID 0).", NULL, NULL },
+	{ "pid1_crash", "systemd[1]: Caught <ABRT>, dumped core as pid 453.",
+	  "systemd (PID 1) crashed on SIGABRT, dumped core as pid 453: ",
+	  GH "systemd/systemd/issues/5442" },
+	{ "pid1_crash", "systemd[1]: Caught <BUS> from PID -1189953532.",
+	  "systemd (PID 1) crashed on SIGBUS from PID -1189953532: ",
+	  GH "systemd/systemd/issues/37498" },
+	{ "pid1_crash", "systemd[1]: Received SIGTERM from PID 1 "
+	  "(systemd-shutdown).", NULL, NULL },
 	{ "kernel_panic", "Kernel panic - not syncing: Hard LOCKUP",
 	  "kernel panic: Hard LOCKUP", GH "alibaba/diagnose-tools/issues/107" },
 	{ "kernel_panic", "Kernel panic - not syncing: Fatal machine check",
