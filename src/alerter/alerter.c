@@ -520,12 +520,20 @@ static void stats_string(struct stats_text *t, const char *s)
 }
 
 /* The next member's "key": at depth levels of indentation. */
+/* A comma unless first, a line break and depth levels of indentation. */
+static void stats_break(struct stats_text *t, int depth, bool comma)
+{
+	static const char breaks[] = ",\n        "; /* 4 levels at most */
+
+	t->used =
+	    string_append(t->text, sizeof(t->text), t->used, breaks + !comma,
+			  1 + (size_t)comma + 2 * (size_t)depth);
+}
+
 static void stats_key(struct stats_text *t, int depth, const char *key)
 {
-	stats_put(t, t->first ? "\n" : ",\n");
+	stats_break(t, depth, !t->first);
 	t->first = false;
-	for (int i = 0; i < depth; i++)
-		stats_put(t, "  ");
 	stats_string(t, key);
 	stats_put(t, ":");
 }
@@ -551,9 +559,7 @@ static void stats_open(struct stats_text *t, int depth, const char *key)
 
 static void stats_close(struct stats_text *t, int depth)
 {
-	stats_put(t, "\n");
-	for (int i = 0; i < depth; i++)
-		stats_put(t, "  ");
+	stats_break(t, depth, false);
 	stats_put(t, "}");
 	t->first = false;
 }
