@@ -51,6 +51,7 @@ struct metric_registry {
 	int *index;                     /* hash -> id, INDEX_EMPTY/TOMBSTONE */
 	size_t index_size;              /* power of two >= 2 * max_series */
 	size_t tombstones;
+	uint32_t generation;            /* the last one handed out */
 	bool refused_warned;
 };
 
@@ -198,7 +199,11 @@ int metrics_register(struct metric_registry *registry, const char *name,
 	series = &registry->series[id];
 	memcpy(series->name, name, strlen(name) + 1);
 	memcpy(series->labels, labels, strlen(labels) + 1);
-	series->generation++;
+	/* Unique across slots, never 0: a slot whose page went back reads 0,
+	 * and no reader can take its next series for one it knew. */
+	if (++registry->generation == 0)
+		registry->generation = 1;
+	series->generation = registry->generation;
 	series->in_use = true;
 	series->last_time_usec = 0;
 	series->last_value = 0;
@@ -274,8 +279,11 @@ void metrics_retire(struct metric_registry *registry, int id)
 	series->in_use = false;
 	registry->free_bits[id / 64] |= 1ULL << (id % 64);
 	registry->free_count++;
-	/* Its samples are dead (the ring restarts when the slot is taken
+	/* Its name and samples are dead (the slot is rewritten when taken
 	 * again): pages that only unused slots share go back. */
+	zeroed_pages_release(registry->series, registry->max_series,
+			     sizeof(*registry->series), (size_t)id, slot_unused,
+			     registry);
 	zeroed_pages_release(registry->samples, registry->max_series,
 			     registry->ring_capacity * sizeof(*registry->samples),
 			     (size_t)id, slot_unused, registry);

@@ -138,6 +138,7 @@ static void test_lowest_free_slot_is_taken_first(void **state)
 	struct metric_registry *r = metrics_new(200, 360);
 	char labels[32];
 	int ids[200], id;
+	uint32_t generation;
 
 	(void)state;
 	/* A burst of 200 series, all with samples; then all but the first
@@ -148,11 +149,17 @@ static void test_lowest_free_slot_is_taken_first(void **state)
 		assert_int_equal(ids[i], i);
 		metrics_push(r, ids[i], 1, (double)i);
 	}
+	generation = metrics_get(r, 1)->generation;
 	for (int i = 1; i < 199; i++)
 		metrics_retire(r, ids[i]);
-	/* New series fill the start, not the slots freed last. */
+	/* New series fill the start, not the slots freed last; the slot's
+	 * page went back, yet its generation is not one seen before. */
 	id = metrics_register(r, "process.rss_bytes", "pid=1000");
 	assert_int_equal(id, 1);
+	assert_int_not_equal(metrics_get(r, id)->generation, 0);
+	assert_int_not_equal(metrics_get(r, id)->generation, generation);
+	assert_string_equal(metrics_get(r, ids[0])->labels, "pid=0");
+	assert_string_equal(metrics_get(r, ids[199])->labels, "pid=199");
 	assert_int_equal(metrics_count(r, id), 0);
 	metrics_push(r, id, 2, 5.0);
 	/* The survivors' samples are intact (their pages were kept). */
