@@ -265,6 +265,9 @@ INTERVAL=3600 start follow -- '[logscan]' "files = [\"$tmp/follow.log\"]"
 await_ready follow
 sleep 30
 echo "all channels configured, idle, after 30 s: RSS $(kib "$PID_channels" Rss) KiB, PSS $(kib "$PID_channels" Pss) KiB, anonymous $(kib "$PID_channels" Anonymous) KiB"
+for launcher in $(pgrep -P "$PID_channels"); do
+	echo "  its launcher ($(cat "/proc/$launcher/comm")): RSS $(kib "$launcher" Rss) KiB, PSS $(kib "$launcher" Pss) KiB, anonymous $(kib "$launcher" Anonymous) KiB; no delivery process while idle: $([ -z "$(pgrep -P "$launcher")" ] && echo yes || echo no)"
+done
 
 # write RATE SECONDS: lines appended one write each on a steady schedule.
 write_lines() {
