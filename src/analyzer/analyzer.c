@@ -1397,8 +1397,8 @@ static void release_slot(struct analyzer *a, size_t id)
 {
 	zeroed_pages_release(a->slots, a->slot_count, sizeof(*a->slots), id,
 			     slot_unused, a);
-	zeroed_pages_release(a->seasons, a->slot_count, sizeof(*a->seasons),
-			     id, slot_unused, a);
+	zeroed_pages_release(a->seasons, a->slot_count, sizeof(*a->seasons), id,
+			     slot_unused, a);
 }
 
 void analyzer_evaluate(struct analyzer *a,

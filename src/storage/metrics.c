@@ -285,7 +285,8 @@ void metrics_retire(struct metric_registry *registry, int id)
 			     sizeof(*registry->series), (size_t)id, slot_unused,
 			     registry);
 	zeroed_pages_release(registry->samples, registry->max_series,
-			     registry->ring_capacity * sizeof(*registry->samples),
+			     registry->ring_capacity *
+				 sizeof(*registry->samples),
 			     (size_t)id, slot_unused, registry);
 	/* A slot freed makes room again: warn anew if it fills up again. */
 	registry->refused_warned = false;

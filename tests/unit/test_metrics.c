@@ -169,8 +169,8 @@ static void test_lowest_free_slot_is_taken_first(void **state)
 		int64_t time_usec;
 		double value;
 
-		assert_true(metrics_value_back(r, ids[199], 0, &time_usec,
-					       &value));
+		assert_true(
+		    metrics_value_back(r, ids[199], 0, &time_usec, &value));
 		assert_true(value == 199.0 && time_usec == 1);
 	}
 	metrics_free(r);
