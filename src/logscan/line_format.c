@@ -249,6 +249,15 @@ bool kmsg_parse(const char *line, size_t length, struct kmsg_record *out)
 	return true;
 }
 
+static bool looks_like_kmsg(const char *line, size_t length)
+{
+	size_t i = 0;
+
+	while (i < length && is_digit(line[i]))
+		i++;
+	return i < length && line[i] == ',';
+}
+
 void line_subject_level(const char *line, size_t length,
 			struct syslog_clock *clock, const char **text,
 			size_t *text_length, int64_t *time_sec, unsigned *level)
@@ -256,7 +265,9 @@ void line_subject_level(const char *line, size_t length,
 	struct kmsg_record record;
 	struct syslog_line parsed;
 
-	if (length > 0 && is_digit(line[0]) && kmsg_parse(line, length, &record)) {
+	/* A kmsg record's digits end at a ','; RFC 3339's year at a '-'. */
+	if (length > 0 && is_digit(line[0]) && looks_like_kmsg(line, length) &&
+	    kmsg_parse(line, length, &record)) {
 		*text = record.message;
 		*text_length = record.message_length;
 		*time_sec = (int64_t)(record.usec / 1000000);
