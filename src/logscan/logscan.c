@@ -324,10 +324,12 @@ static void logscan_stop(struct daemon *d)
 	stop_sources(state);
 	rule_engine_get_stats(state->context.engine, &stats);
 	log_info("logscan: %llu lines scanned, %llu matches, %llu alerts "
-		 "(%llu refused by the alerter)",
+		 "(%llu matches told by their family's alert, %llu refused by "
+		 "the alerter)",
 		 (unsigned long long)stats.lines,
 		 (unsigned long long)stats.matches,
 		 (unsigned long long)state->alerts,
+		 (unsigned long long)stats.covered,
 		 (unsigned long long)state->alerts_refused);
 	rule_engine_free(state->context.engine);
 	masker_free(state->masker);

@@ -79,7 +79,7 @@ const struct rule_definition rule_pack[] = {
 		     "error (?<error>\\d+)",
 	  .message = "{process} (pid {pid}) crashed: segfault at {address}, "
 		     "ip {ip}, error {error}",
-	  .group_by = "process", .window_secs = 300,
+	  .group_by = "process", .window_secs = 300, .family = "crash",
 	  .description = "a user process died of a segmentation fault" },
 	{ .name = "general_protection", .severity = W, K,
 	  .noun = "general protection fault",
@@ -88,16 +88,58 @@ const struct rule_definition rule_pack[] = {
 		     "error:(?<error>[0-9a-f]+)",
 	  .message = "{process} (pid {pid}) crashed: general protection "
 		     "fault at ip {ip}",
-	  .group_by = "process", .window_secs = 300,
+	  .group_by = "process", .window_secs = 300, .family = "crash",
 	  .description = "a user process died of a general protection fault" },
 	{ .name = "user_trap", .severity = W, K,
 	  .noun = "CPU trap",
 	  .pattern = "traps: (?<process>\\S+)\\[(?<pid>\\d+)\\] trap "
 		     "(?<trap>[a-z ]+?) ip:(?<ip>[0-9a-f]+)",
 	  .message = "{process} (pid {pid}) crashed: trap {trap} at ip {ip}",
-	  .group_by = "process", .window_secs = 300,
+	  .group_by = "process", .window_secs = 300, .family = "crash",
 	  .description = "a user process died of a CPU trap (invalid "
 			 "opcode, divide error, ...)" },
+	/* The crash handlers the kernel pipes a core to (core_pattern), as
+	 * they log it. systemd-coredump (src/coredump/coredump.c): "Process
+	 * %s (%s) of user %s dumped core." (every version; the stack trace
+	 * follows in the journal entry), "... terminated abnormally without
+	 * generating a coredump." (core size limit 0), since v256 first
+	 * "... terminated abnormally with signal %s/%s, processing...";
+	 * Fedora puts a link glyph before "Process". ABRT's abrt-hook-ccpp
+	 * (RHEL, Fedora): "Process %d (%s) of user %d killed by SIG%s -
+	 * dumping core" or "- ignoring (repeated crash)" and the like. The
+	 * kernel logs nothing for SIGABRT, SIGBUS, SIGQUIT or SIGSYS, so this
+	 * is the only word of such a crash; for a segfault or a trap it is
+	 * the kernel's report in other words, hence one family: whichever
+	 * line comes first alerts, the other is counted as covered. "(%s)" is
+	 * the comm: 15 bytes at most, may hold spaces or parentheses. */
+	{ .name = "process_crash", .severity = W,
+	  .noun = "crash report",
+	  .pattern = "Process (?<pid>\\d+) \\((?<process>.{1,32}?)\\)"
+		     "(?: of user (?<uid>\\d+))? (?<how>dumped core|"
+		     "terminated abnormally (?:with signal \\d+/\\w+|without "
+		     "generating a coredump)|killed by (?:SIG\\w+|signal \\d+))",
+	  .message = "{process} (pid {pid}) crashed: {how}",
+	  .group_by = "process", .window_secs = 300, .family = "crash",
+	  .description = "a user process died of a signal that dumps core "
+			 "(systemd-coredump or ABRT; the only report of "
+			 "SIGABRT, SIGBUS, ... which the kernel does not log)" },
+	/* PID 1 itself (src/core/crash-handler.c, main.c before v254):
+	 * "Caught <%s>, dumped core as pid %d.", "..., not dumping core.",
+	 * "..., cannot fork for core dump: %m", "Caught <%s> from PID %d."
+	 * and then "Freezing execution." (or a reboot when CrashReboot=yes):
+	 * the service manager is gone, no unit starts or restarts. Matched
+	 * without the "systemd[1]: " tag: a console or a trimmed report has
+	 * only the message, and no other program writes "Caught <SIG>". */
+	{ .name = "pid1_crash", .severity = C,
+	  .noun = "service manager crash",
+	  .pattern = "Caught <(?<signal>[A-Z0-9+]{2,8})>(?<what>, (?:dumped "
+		     "core|not dumping core|cannot fork|core dump failed)"
+		     "[^\\n]{0,80}?(?=\\.?$)| from PID -?\\d+)",
+	  .message = "systemd (PID 1) crashed on SIG{signal}{what}: the "
+		     "service manager has stopped (it freezes, or reboots "
+		     "the host)",
+	  .window_secs = 3600,
+	  .description = "the service manager (systemd, PID 1) crashed" },
 	/* Kernel failures: lib/bug.c, arch/x86/mm/fault.c (x86 "BUG: ..."),
 	 * arch/arm64/mm/fault.c and arch/arm/mm/fault.c ("Unable to handle
 	 * kernel ... at virtual address"), arch/x86/kernel/dumpstack.c
@@ -456,6 +498,54 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "array", .window_secs = 3600,
 	  .description = "an md RAID array started without all its members, "
 			 "or its rebuild stopped" },
+	/* drivers/md/dm-mpath.c fail_path(), DMWARN: "device-mapper:
+	 * multipath: Failing path %s." (4.18 to 5.x: the path's dev_t alone;
+	 * later kernels name the map's dev_t first, "... multipath: 253:12:
+	 * Failing path 69:64."), printed whether the kernel saw the path's I/O
+	 * fail or multipathd's checker failed it; "Reinstating path" is the
+	 * way back. The map still has other paths: a warning per map. */
+	{ .name = "multipath_path_failed", .severity = W, K,
+	  .noun = "multipath path failure",
+	  .pattern = "device-mapper: multipath: (?:(?<map>\\d+:\\d+): )?"
+		     "Failing path (?<path>\\d+:\\d+)\\.",
+	  .message = "storage path {path} of a multipath device failed "
+		     "({map})",
+	  .group_by = "map", .window_secs = 300,
+	  .description = "a path of a dm-multipath device failed (SAN link, "
+			 "HBA or array port)" },
+	/* multipath-tools libmultipath/structs_vec.c (multipathd/main.c
+	 * before 0.7) update_queue_mode_del_path(): "%s: remaining active
+	 * paths: %d" with the map's alias or WWID, after every path it fails.
+	 * 0 is the whole device gone: I/O queues (queue_if_no_path) or
+	 * fails. */
+	{ .name = "multipath_all_paths_down", .severity = C,
+	  .noun = "multipath device without paths",
+	  .pattern = "multipathd(?:\\[\\d+\\])?: (?<map>[\\w.:-]+): remaining "
+		     "active paths: 0$",
+	  .message = "multipath device {map} lost all its paths: its I/O "
+		     "queues or fails",
+	  .group_by = "map", .window_secs = 300,
+	  .description = "every path of a dm-multipath device is down "
+			 "(multipathd)" },
+	/* Hardware RAID controllers that stopped: megaraid_sas (fusion)
+	 * megasas_wait_for_outstanding_fusion() "FW in FAULT state Fault
+	 * code:0x%x subcode:0x%x func:%s" (5.x; 4.18 "Found FW in FAULT
+	 * state, will reset adapter scsi%d."), megasas_reset_fusion() "Reset
+	 * failed, killing adapter scsi%d."; hpsa controller_lockup_detected()
+	 * "Controller lockup detected: 0x%08x after %d" (the per-command
+	 * "controller lockup detected: LUN:..." lines follow it). Every disk
+	 * behind the controller is gone or about to be. */
+	{ .name = "raid_controller_fault", .severity = C, K,
+	  .noun = "RAID controller fault",
+	  .pattern = "megaraid_sas (?<controller>[0-9a-f:.]+): "
+		     "(?<what>(?:Found )?FW in FAULT state(?: Fault "
+		     "code:0x[0-9a-f]+)?|Reset failed, killing adapter)|"
+		     "hpsa (?<controller>[0-9a-f:.]+): (?<what>Controller "
+		     "lockup detected: 0x[0-9a-f]+)",
+	  .message = "RAID controller {controller} failed: {what}",
+	  .group_by = "controller", .window_secs = 300,
+	  .description = "a hardware RAID controller (megaraid_sas, hpsa) "
+			 "faulted or locked up" },
 	/* Network: netif_carrier_off() wordings of the drivers: e1000e, igb,
 	 * ixgbe, i40e, ice, igc, bnx2x, vmxnet3 "NIC Link is Down", bnx2 "NIC
 	 * Copper Link is Down", r8169 and phylib "Link is Down", tg3 "Link is
@@ -527,6 +617,19 @@ const struct rule_definition rule_pack[] = {
 	  .group_by = "port", .window_secs = 3600,
 	  .description = "a listening port's SYN queue overflowed (flood, or "
 			 "a service accepting too slowly)" },
+	/* net/core/neighbour.c neigh_alloc(): "neighbour: %s: neighbor table
+	 * overflow!" (net_info_ratelimited, %s the table: arp_cache,
+	 * ndisc_cache): past gc_thresh3 entries no new neighbour is
+	 * resolved, so traffic to new hosts on the link is dropped. Floods
+	 * while it lasts: once per table within 15 minutes. */
+	{ .name = "neighbour_table_overflow", .severity = W, K,
+	  .noun = "neighbour table overflow",
+	  .pattern = "neighbour: (?<table>\\w+): neighbor table overflow!",
+	  .message = "neighbour table {table} full: addresses of new hosts "
+		     "are not resolved (see net.ipv4/ipv6.neigh.default."
+		     "gc_thresh3)",
+	  .group_by = "table", .window_secs = 900,
+	  .description = "the ARP or IPv6 neighbour table overflowed" },
 	/* Resources: arch/x86/kernel/cpu/mce/therm_throt.c ("CPU%d: %s
 	 * temperature above threshold, cpu clock throttled (total events =
 	 * %lu)"; 5.5+ "... temperature is above threshold, cpu clock is
@@ -545,6 +648,21 @@ const struct rule_definition rule_pack[] = {
 	  .message = "system-wide open file limit ({limit}) reached",
 	  .window_secs = 300,
 	  .description = "out of file descriptors (fs.file-max)" },
+	/* kernel/cgroup/pids.c pids_can_fork() (4.18-6.1), pids_event()
+	 * (6.2+): "cgroup: fork rejected by pids controller in %s", the
+	 * cgroup's path (pr_cont_cgroup_path), once per cgroup: the fork()s
+	 * and thread creations that keep failing after it are not logged.
+	 * systemd's TasksMax sets the limit of a service. */
+	{ .name = "pids_limit", .severity = W, K,
+	  .noun = "fork rejected at a pids limit|forks rejected at a pids "
+		  "limit",
+	  .pattern = "cgroup: fork rejected by pids controller in "
+		     "(?<cgroup>/\\S*)",
+	  .message = "{cgroup} reached its pids limit (TasksMax): it cannot "
+		     "start processes or threads",
+	  .group_by = "cgroup", .window_secs = 3600,
+	  .description = "a cgroup (service, session, container) hit its "
+			 "pids.max" },
 	/* Services: systemd src/core (job.c "Failed to start %s." with the
 	 * description, since v249 possibly "UNIT - description"; unit.c
 	 * "Failed with result '%s'."; service.c "%s operation timed out.

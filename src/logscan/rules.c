@@ -52,7 +52,7 @@ struct group_slot {
 
 struct compiled_rule {
 	struct rule_definition definition; /* strings owned below */
-	char *strings[7];
+	char *strings[8];
 	pcre2_code *code;
 	pcre2_code *exclude;
 	bool jit, exclude_jit, prefiltered;
@@ -61,6 +61,8 @@ struct compiled_rule {
 	uint32_t bucket_secs;
 	struct group_slot *groups;
 	size_t group_count;
+	/* The other rules of its family (bit i: rule i). */
+	uint64_t family_rules[(LOGSCAN_MAX_RULES + 63) / 64];
 };
 
 struct rule_engine {
@@ -131,6 +133,7 @@ static int compile_rule(struct rule_engine *engine, size_t index,
 	d->group_by = copy_string(rule, 4, definition->group_by);
 	d->description = copy_string(rule, 5, definition->description);
 	d->noun = copy_string(rule, 6, definition->noun);
+	d->family = copy_string(rule, 7, definition->family);
 	if (d->name == NULL || d->pattern == NULL)
 		return -ENOMEM;
 	if (d->sources == 0)
@@ -183,6 +186,27 @@ static int compile_rule(struct rule_engine *engine, size_t index,
 	return 0;
 }
 
+/* Records, for each aggregating rule of a family, the other such rules of
+ * the same family: a few pairs among at most LOGSCAN_MAX_RULES, once. */
+static void link_families(struct rule_engine *engine)
+{
+	for (size_t i = 0; i < engine->count; i++) {
+		struct compiled_rule *rule = &engine->rules[i];
+
+		if (rule->definition.family == NULL || !rule->aggregates)
+			continue;
+		for (size_t j = 0; j < engine->count; j++) {
+			const struct compiled_rule *other = &engine->rules[j];
+
+			if (j != i && other->aggregates &&
+			    other->definition.family != NULL &&
+			    strcmp(other->definition.family,
+				   rule->definition.family) == 0)
+				rule->family_rules[j / 64] |= 1ull << (j % 64);
+		}
+	}
+}
+
 int rule_engine_new(const struct rule_definition *rules, size_t count,
 		    size_t max_groups, size_t max_line_bytes,
 		    struct masker *masker, struct rule_engine **out,
@@ -222,6 +246,7 @@ int rule_engine_new(const struct rule_definition *rules, size_t count,
 		rule_engine_free(engine);
 		return r;
 	}
+	link_families(engine);
 	*out = engine;
 	return 0;
 }
@@ -306,6 +331,42 @@ static struct group_slot *find_group(struct rule_engine *engine,
 	slot->last_seen = now;
 	string_copy(slot->key, key, sizeof(slot->key));
 	return slot;
+}
+
+/* The group of that key if the rule has one; never inserts. */
+static const struct group_slot *lookup_group(const struct compiled_rule *rule,
+					     const char *key)
+{
+	size_t start = key_hash(key) % rule->group_count;
+
+	for (size_t probe = 0; probe < GROUP_PROBES; probe++) {
+		const struct group_slot *slot =
+		    &rule->groups[(start + probe) % rule->group_count];
+
+		if (!slot->used)
+			return NULL;
+		if (strcmp(slot->key, key) == 0)
+			return slot;
+	}
+	return NULL;
+}
+
+/* True when another rule of the family alerted for this group and is still
+ * quiet at time t: the match is that problem in other words. */
+static bool family_told(const struct rule_engine *engine,
+			const struct compiled_rule *rule, const char *key,
+			int64_t t)
+{
+	for (size_t j = 0; j < engine->count; j++) {
+		const struct group_slot *slot;
+
+		if (!(rule->family_rules[j / 64] & (1ull << (j % 64))))
+			continue;
+		slot = lookup_group(&engine->rules[j], key);
+		if (slot != NULL && t < slot->quiet_until)
+			return true;
+	}
+	return false;
 }
 
 /* Adds one event at time t; returns the count in the window when an alert
@@ -552,8 +613,14 @@ static unsigned try_rule(struct rule_engine *engine, struct compiled_rule *rule,
 		capture(engine->match, rule->definition.group_by, group,
 			sizeof(group));
 	if (rule->aggregates && !tally) {
-		struct group_slot *slot =
-		    find_group(engine, rule, group, record->time_sec);
+		struct group_slot *slot;
+
+		if (rule->definition.family != NULL &&
+		    family_told(engine, rule, group, record->time_sec)) {
+			engine->stats.covered++;
+			return 0;
+		}
+		slot = find_group(engine, rule, group, record->time_sec);
 
 		count = aggregate(rule, slot, record->time_sec);
 		if (count == 0)

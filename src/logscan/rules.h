@@ -40,6 +40,13 @@ struct rule_definition {
 	/* What one match is, for counts ("I/O error"; "singular|plural" when
 	 * adding an s is wrong); NULL: the rule name. */
 	const char *noun;
+	/* Rules of one family report one problem in different words (the
+	 * kernel's segfault line and systemd-coredump's line for the same
+	 * crash): while one of them is quiet after an alert for a group, a
+	 * match of another for the same group value raises nothing (it is
+	 * counted in stats.covered). Only rules that aggregate take part.
+	 * Built-in rules only; NULL: none. */
+	const char *family;
 };
 
 /* The built-in pack (rule_pack.c). */
@@ -103,6 +110,7 @@ struct rule_engine_stats {
 	uint64_t matches;
 	uint64_t events;
 	uint64_t groups_evicted;
+	uint64_t covered;        /* matches another rule of the family told */
 };
 
 struct rule_engine;

@@ -157,4 +157,24 @@ check "trust: a systemd failure logged by user space alerts" \
 check "trust: kernel text from logger, stdout or a kmsg write at facility user does not" \
 	bash -c "! grep -qE 'logscan: event (oom_kill|ext4_error) from journal' '$TEST_TMP/trust.log' &&
 		[ \$(grep -c 'logscan: event kernel_bug from journal' '$TEST_TMP/trust.log') -eq 1 ]"
+
+# Crashes: a segfault the kernel logs and systemd-coredump then reports is
+# one crash (one alert); a SIGABRT, which the kernel does not log, is told
+# by systemd-coredump alone (its "processing..." and "dumped core." lines:
+# one alert, the second counted in its window).
+{
+	trusted kernel 0 kernel 6 "app[4321]: segfault at 0 ip 000055d1c0a1b2c3 sp 00007ffd4e5f6a70 error 4 in app[55d1c0a00000+1a000]"
+	trusted journal 3 systemd-coredump 2 "Process 4321 (app) of user 0 dumped core."
+	trusted journal 3 systemd-coredump 6 "Process 4400 (worker) of user 1000 terminated abnormally with signal 6/ABRT, processing..."
+	trusted journal 3 systemd-coredump 2 "Process 4400 (worker) of user 1000 dumped core."
+} >"$TEST_TMP/export"
+"$REMOTE" -o "$TRUST/crash.journal" - <"$TEST_TMP/export" 2>>"$TEST_TMP/remote.err"
+check "crash: a SIGABRT told only by systemd-coredump alerts" \
+	wait_for 10 file_contains "$TEST_TMP/trust.log" "worker (pid 4400) crashed: terminated abnormally with signal 6/ABRT"
+check "crash: the segfault alerts once, from whichever report came first" \
+	[ "$(grep -cE 'logscan: event (segfault|process_crash) from journal.*app \(pid 4321\)' "$TEST_TMP/trust.log")" -eq 1 ]
+check "crash: the worker's two lines are one alert" \
+	[ "$(grep -c 'logscan: event process_crash from journal.*worker' "$TEST_TMP/trust.log")" -eq 1 ]
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
+check "crash: the other report of the segfault is counted as told" \
+	file_contains "$TEST_TMP/trust.log" "(1 matches told by their family's alert"

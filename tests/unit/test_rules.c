@@ -134,6 +134,47 @@ static void test_window_and_quiet_period(void **state)
 	destroy(&f);
 }
 
+/* One crash in two words (the kernel's line and the crash handler's): the
+ * first alerts, the other is counted as covered, in either order; another
+ * process, or the same one after the quiet period, alerts again. */
+static void test_family_tells_once(void **state)
+{
+	const struct rule_definition rules[] = {
+		{ .name = "kernel", .pattern = "(?<p>\\w+)\\[\\d+\\]: segfault",
+		  .group_by = "p", .window_secs = 300, .family = "crash" },
+		{ .name = "handler", .pattern = "Process \\d+ \\((?<p>\\w+)\\) "
+		  "dumped core", .group_by = "p", .window_secs = 300,
+		  .family = "crash" },
+		{ .name = "loner", .pattern = "\\((?<p>\\w+)\\) dumped core",
+		  .group_by = "p", .window_secs = 300 },
+	};
+	struct rule_engine_stats stats;
+	struct fixture f;
+	struct seen seen = { .n = 0 };
+
+	(void)state;
+	build(&f, rules, 3, 8);
+	assert_int_equal(scan(&f, 1, "app[12]: segfault at 0", 1000, &seen), 1);
+	/* The handler's line for it, and a rule of no family, which alerts. */
+	assert_int_equal(scan(&f, 1, "Process 12 (app) dumped core", 1002,
+			      &seen), 1);
+	assert_string_equal(seen.group[1], "app");
+	rule_engine_get_stats(f.engine, &stats);
+	assert_int_equal(stats.covered, 1);
+	/* Handler first for another process: the kernel's line is covered. */
+	assert_int_equal(scan(&f, 1, "Process 40 (db) dumped", 1003, &seen), 0);
+	assert_int_equal(scan(&f, 1, "Process 40 (db) dumped core", 1003,
+			      &seen), 2);
+	assert_int_equal(scan(&f, 1, "db[40]: segfault at 8", 1004, &seen), 0);
+	rule_engine_get_stats(f.engine, &stats);
+	assert_int_equal(stats.covered, 2);
+	/* After the quiet period a new crash of app alerts again. */
+	assert_int_equal(scan(&f, 1, "Process 77 (app) dumped core", 1303,
+			      &seen), 2);
+	assert_int_equal(seen.n, 6);
+	destroy(&f);
+}
+
 static void test_groups_are_bounded(void **state)
 {
 	const struct rule_definition rules[] = {
@@ -344,6 +385,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exclude_sources_and_template),
 	    cmocka_unit_test(test_window_and_quiet_period),
+	    cmocka_unit_test(test_family_tells_once),
 	    cmocka_unit_test(test_groups_are_bounded),
 	    cmocka_unit_test(test_events_are_masked),
 	    cmocka_unit_test(test_bad_rules_are_refused),
