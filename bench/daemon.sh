@@ -152,6 +152,22 @@ for i in range(int(rate * secs)):
 PY
 }
 
+# per_line COUNTER PID FILE: "RATE PER-LINE" at 100 and 1000 lines/s, the
+# counter (cpu_ns, instructions) of PID above its idle, FILE written.
+per_line() {
+	local counter=$1 pid=$2 file=$3 secs=${BENCH_FOLLOW_SECS:-20} rate
+	local c0 c1 idle
+	c0=$("$counter" "$pid"); sleep "$secs"; c1=$("$counter" "$pid")
+	idle=$((c1 - c0))
+	for rate in 100 1000; do
+		c0=$("$counter" "$pid")
+		write_lines "$file" "$rate" "$secs"
+		sleep 2 # the last period's lines are read
+		c1=$("$counter" "$pid")
+		echo "$rate $(((c1 - c0 - idle * (secs + 2) / secs) / (rate * secs)))"
+	done
+}
+
 # follow_part: log following, a file written line by line at a steady rate
 # by a daemon whose collection ticks (hourly) do not blur the figure. CPU
 # per line above the idle daemon's (schedstat, native); system calls per
@@ -159,23 +175,15 @@ PY
 # returns); instructions per line above idle (a second daemon under
 # callgrind, after the native one is measured).
 follow_part() {
-	local secs=${BENCH_FOLLOW_SECS:-20} rate c0 c1 idle lines calls waits
+	local secs=${BENCH_FOLLOW_SECS:-20} calls waits
 	: >"$tmp/follow.log"
 	INTERVAL=3600 start follow -- '[logscan]' "files = [\"$tmp/follow.log\"]"
 	await_ready follow
 	# One-off costs of the first lines (symbol binding, the time zone,
 	# PCRE2's first runs) are not a line's.
 	write_lines "$tmp/follow.log" 100 1; sleep 3
-	c0=$(cpu_ns "$PID_follow"); sleep "$secs"; c1=$(cpu_ns "$PID_follow")
-	idle=$((c1 - c0))
-	for rate in 100 1000; do
-		c0=$(cpu_ns "$PID_follow")
-		write_lines "$tmp/follow.log" "$rate" "$secs"
-		sleep 2 # the last period's lines are read
-		c1=$(cpu_ns "$PID_follow")
-		lines=$((rate * secs))
-		echo "log following at $rate lines/s: $(awk -v d=$((c1 - c0 - idle * (secs + 2) / secs)) -v n=$lines 'BEGIN {printf "%.2f", d / 1000 / n}') us CPU per line (target <= 1 at 100 lines/s)"
-	done
+	per_line cpu_ns "$PID_follow" "$tmp/follow.log" |
+		awk '{printf "log following at %d lines/s: %.2f us CPU per line (target <= 1 at 100 lines/s)\n", $1, $2 / 1000}'
 	if command -v strace >/dev/null; then
 		strace -f -qq -c -o "$tmp/follow.strace" -p "$PID_follow" &
 		local tracer=$!
@@ -193,16 +201,8 @@ follow_part() {
 		-- '[logscan]' "files = [\"$tmp/follow-cg.log\"]"
 	await_ready follow_cg
 	write_lines "$tmp/follow-cg.log" 100 1; sleep 3
-	c0=$(instructions "$PID_follow_cg"); sleep "$secs"; c1=$(instructions "$PID_follow_cg")
-	idle=$((c1 - c0))
-	for rate in 100 1000; do
-		c0=$(instructions "$PID_follow_cg")
-		write_lines "$tmp/follow-cg.log" "$rate" "$secs"
-		sleep 2 # the last period's lines are read
-		c1=$(instructions "$PID_follow_cg")
-		lines=$((rate * secs))
-		echo "log following at $rate lines/s: $(((c1 - c0 - idle * (secs + 2) / secs) / lines)) instructions per line (callgrind)"
-	done
+	per_line instructions "$PID_follow_cg" "$tmp/follow-cg.log" |
+		awk '{printf "log following at %d lines/s: %d instructions per line (callgrind)\n", $1, $2}'
 	kill -TERM "$PID_follow_cg" "$PID_follow" 2>/dev/null
 }
 
