@@ -19,82 +19,64 @@ write_config "$TEST_TMP/c.toml" \
 	'[[logscan.rules]]' 'name = "seen"' 'pattern = "seq=(?<n>\\d+) "' \
 	'severity = "info"' 'message = "seen {n}"'
 
-next=1
-# emit FILE COUNT: appends COUNT numbered lines to FILE, one write each.
-emit() {
-	local file=$1 count=$2 i
-	for ((i = 0; i < count; i++)); do
-		printf 'Nov 22 00:%02d:00 host app[7]: event seq=%d done\n' \
-			$((next % 60)) "$next" >>"$file"
-		next=$((next + 1))
-	done
-}
-logs() { cat "$TEST_TMP"/daemon*.log 2>/dev/null; }
-seen() { logs | grep -c 'logscan: event seen from'; }
-seen_upto() { [ "$(seen)" -ge "$1" ]; }
-start() {
-	start_daemon "$TEST_TMP/daemon$1.log" -f -v -c "$TEST_TMP/c.toml"
-	wait_for 10 file_contains "$TEST_TMP/daemon$1.log" "first collection done"
-}
-
-start 1
-emit "$APP" 10
-check "appended lines are seen between ticks" wait_for 10 seen_upto 10
+seq_start 1
+seq_emit "$APP" 10
+check "appended lines are seen between ticks" wait_for 10 seq_seen_upto 10
 
 # A neighbour written steadily in the same directory: its events wake the
 # source, our file is read only when an event names it.
 ( for i in $(seq 400); do echo "noise $i" >>"$DIR/other.txt"; sleep 0.01; done ) &
 noise=$!
-emit "$APP" 5
-check "lines are seen while a neighbour is written" wait_for 10 seen_upto 15
+seq_emit "$APP" 5
+check "lines are seen while a neighbour is written" wait_for 10 seq_seen_upto 15
 wait "$noise"
 
 # Rename rotation: the writer adds to the old file once more.
 mv "$APP" "$DIR/app.log.1"
-emit "$DIR/app.log.1" 3
-emit "$APP" 4
+seq_emit "$DIR/app.log.1" 3
+seq_emit "$APP" 4
 check "rename rotation without a tick: old tail and new file seen" \
-	wait_for 10 seen_upto 22
+	wait_for 10 seq_seen_upto 22
 check "the rotation was noticed" \
 	grep -qE "app.log (was rotated \(renamed\)|was renamed or deleted)" "$TEST_TMP/daemon1.log"
 
 # copytruncate, then fewer bytes than were read: only a write event comes,
 # the empty read asks fstat.
 : >"$APP"
-emit "$APP" 1
+seq_emit "$APP" 1
 check "copytruncate noticed without a tick" \
 	wait_for 10 file_contains "$TEST_TMP/daemon1.log" "was truncated"
-check "the line after copytruncate is seen" wait_for 10 seen_upto 23
-emit "$APP" 6
-check "lines after it are seen" wait_for 10 seen_upto 29
+check "the line after copytruncate is seen" wait_for 10 seq_seen_upto 23
+seq_emit "$APP" 6
+check "lines after it are seen" wait_for 10 seq_seen_upto 29
 
 # A partial line waits for its end.
 printf 'Nov 22 00:00:00 host app[7]: event seq=%d ' "$next" >>"$APP"
 printf 'done\n' >>"$APP"
 next=$((next + 1))
-check "a line written in two parts is seen once whole" wait_for 10 seen_upto 30
+check "a line written in two parts is seen once whole" wait_for 10 seq_seen_upto 30
 
 # Deletion, then the file comes back.
 rm "$APP"
 check "deletion noticed without a tick" \
 	wait_for 10 file_contains "$TEST_TMP/daemon1.log" "renamed or deleted"
-emit "$APP" 3
-check "a re-created file is read from its start" wait_for 10 seen_upto 33
+seq_emit "$APP" 3
+check "a re-created file is read from its start" wait_for 10 seq_seen_upto 33
 
 # kill -9, lines written while down, restart: none lost (the cursor saved
 # at start may read some again; at-least-once).
 own_child "$DAEMON_PID" && kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
-emit "$APP" 4
-start 2
-emit "$APP" 2
+seq_emit "$APP" 4
+seq_start 2
+seq_emit "$APP" 2
 last=$((next - 1))
 check "after kill -9 the last line is seen" \
 	wait_for 10 file_contains "$TEST_TMP/daemon2.log" "seen $last"
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID"
 
-logs | sed -n 's/.*logscan: event seen from .*: seen \([0-9]*\)$/\1/p' | sort -n | uniq >"$TEST_TMP/seen"
+seq_logs | sed -n 's/.*logscan: event seen from .*: seen \([0-9]*\)$/\1/p' | sort -n | uniq >"$TEST_TMP/seen"
 check "every line seen ($last lines)" \
 	bash -c "[ \"\$(wc -l <'$TEST_TMP/seen')\" -eq $last ] && \
 		 [ \"\$(head -n1 '$TEST_TMP/seen')\" -eq 1 ] && \
