@@ -10,6 +10,8 @@
 SHELL       := /bin/bash
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/sbin
+# The delivery launcher helper (sysops-launch) goes in LIBEXECDIR/sysops-agent.
+LIBEXECDIR  ?= $(PREFIX)/libexec
 MANDIR      ?= $(PREFIX)/share/man
 SYSCONFDIR  ?= /etc
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
@@ -73,7 +75,8 @@ CFLAGS      ?= -O2 -g
 override CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP
 override CPPFLAGS += -Isrc -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=$(WITH_SQLITE) \
 		     -DHAVE_CAPNG_AMBIENT=$(HAVE_CAPNG_AMBIENT) \
-		     -DHAVE_SECCOMP=$(WITH_SECCOMP)
+		     -DHAVE_SECCOMP=$(WITH_SECCOMP) \
+		     -DSYSOPS_LIBEXECDIR=\"$(LIBEXECDIR)/sysops-agent\"
 override LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 ifeq ($(SAN),1)
 override CFLAGS   := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
@@ -84,10 +87,13 @@ override CFLAGS   += $(HARDENING)
 endif
 
 # Every module folder under src/ joins the daemon; main.c is the only file
-# kept out of the library the tests link against.
+# kept out of the library the tests link against, besides the main() of the
+# launcher helper, which links launcher.o and libc alone (src/launcher).
 SRC         := $(sort $(wildcard src/*/*.c))
 MAIN_SRC    := src/core/main.c
-LIB_SRC     := $(filter-out $(MAIN_SRC),$(SRC))
+LAUNCH_SRC  := src/launcher/sysops_launch.c
+LIB_SRC     := $(filter-out $(MAIN_SRC) $(LAUNCH_SRC),$(SRC))
+LAUNCH_OBJ  := $(BUILD)/src/launcher/sysops_launch.o $(BUILD)/src/launcher/launcher.o
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ    := $(MAIN_SRC:%.c=$(BUILD)/%.o)
 LIB         := $(BUILD)/libsysops.a
@@ -113,7 +119,7 @@ FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 all: ensure-deps
 	@$(MAKE) --no-print-directory build-all
 
-build-all: $(BUILD)/sysops-agent $(BUILD)/toml-decoder
+build-all: $(BUILD)/sysops-agent $(BUILD)/sysops-launch $(BUILD)/toml-decoder
 
 # Installs what is missing, a quick no-op when everything is present:
 # `make`, `make run`, `make bench`, `make man` the build group (compiler and
@@ -139,6 +145,15 @@ $(LIB): $(LIB_OBJ)
 $(BUILD)/sysops-agent: $(MAIN_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
 
+# No library but libc: it stays resident as long as the daemon runs.
+$(BUILD)/sysops-launch: $(LAUNCH_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@
+
+# Beside the test tools too: alert_feed finds it next to itself.
+$(BUILD)/tests/tools/sysops-launch: $(BUILD)/sysops-launch
+	@mkdir -p $(dir $@)
+	cp $< $@
+
 $(BUILD)/toml-decoder: $(BUILD)/tests/tools/toml_decoder
 	cp $< $@
 
@@ -155,7 +170,8 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $< $(LIB) $(LDFLAGS) $(PKG_LIBS) -lm -o $@
 
-check-build: $(BUILD)/sysops-agent $(BUILD)/toml-decoder $(UNIT_BIN) $(TOOL_BIN)
+check-build: $(BUILD)/sysops-agent $(BUILD)/sysops-launch $(BUILD)/toml-decoder $(UNIT_BIN) $(TOOL_BIN) \
+	$(BUILD)/tests/tools/sysops-launch
 
 check: ensure-test-deps
 	@$(MAKE) --no-print-directory check-run
@@ -167,7 +183,7 @@ bench:
 	@scripts/install-deps --if-root bench
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: $(BUILD)/sysops-agent $(BENCH_BIN)
+bench-run: $(BUILD)/sysops-agent $(BUILD)/sysops-launch $(BENCH_BIN)
 	@BUILD=$(BUILD) BENCH=$(BENCH) bench/run-bench
 
 # Foreground daemon on the example config; state stays inside build/.
@@ -198,11 +214,13 @@ build/fuzz/%: tests/fuzz/%.c $(filter-out src/core/main.c,$(wildcard src/*/*.c))
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) $< $(filter-out src/core/main.c,$(wildcard src/*/*.c)) \
 		$(filter-out -lsqlite3,$(PKG_LIBS)) -lm -o $@
 
-install: $(BUILD)/sysops-agent
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+install: $(BUILD)/sysops-agent $(BUILD)/sysops-launch
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/sysops-agent \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(SYSCONFDIR)/sysops-agent $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BUILD)/sysops-agent $(DESTDIR)$(BINDIR)/sysops-agent
+	install -m 0755 $(BUILD)/sysops-launch $(DESTDIR)$(LIBEXECDIR)/sysops-agent/sysops-launch
 	install -m 0644 man/sysops-agent.8 $(DESTDIR)$(MANDIR)/man8/sysops-agent.8
 	install -m 0644 man/sysops-agent.toml.5 $(DESTDIR)$(MANDIR)/man5/sysops-agent.toml.5
 	install -m 0640 etc/sysops-agent.toml $(DESTDIR)$(SYSCONFDIR)/sysops-agent/config.toml

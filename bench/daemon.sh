@@ -19,6 +19,8 @@
 # BENCH_KEEP=DIR keeps callgrind's profile of the first window there
 # (window.out: callgrind_annotate it to see where a tick goes); BENCH_QUICK=1
 # stops after the per-tick figures.
+# BENCH_PART=follow measures log following alone; BENCH_FOLLOW_SECS (20) is
+# each of its windows.
 set -u
 BUILD=${BUILD:-build}
 WINDOW=${BENCH_WINDOW_SECS:-60}
@@ -150,6 +152,82 @@ series() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 
+# write_lines FILE RATE SECONDS: lines appended one write each on a steady
+# schedule.
+write_lines() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import os, sys, time
+path, rate, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+start = time.monotonic()
+for i in range(int(rate * secs)):
+    delay = start + i / rate - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    os.write(fd, b"2026-12-06T12:00:00 web-01 app[42]: GET /index.html 200 0.004 request %d served\n" % i)
+PY
+}
+
+# per_line COUNTER PID FILE: "RATE PER-LINE" at 100 and 1000 lines/s, the
+# counter (cpu_ns, instructions) of PID above its idle, FILE written.
+per_line() {
+	local counter=$1 pid=$2 file=$3 secs=${BENCH_FOLLOW_SECS:-20} rate
+	local c0 c1 idle
+	c0=$("$counter" "$pid"); sleep "$secs"; c1=$("$counter" "$pid")
+	idle=$((c1 - c0))
+	for rate in 100 1000; do
+		c0=$("$counter" "$pid")
+		write_lines "$file" "$rate" "$secs"
+		sleep 2 # the last period's lines are read
+		c1=$("$counter" "$pid")
+		echo "$rate $(((c1 - c0 - idle * (secs + 2) / secs) / (rate * secs)))"
+	done
+}
+
+# follow_part: log following, a file written line by line at a steady rate
+# by a daemon whose collection ticks (hourly) do not blur the figure. CPU
+# per line above the idle daemon's (schedstat, native); system calls per
+# wake-up at 100 lines/s (strace -c: every call over the epoll_wait
+# returns); instructions per line above idle (a second daemon under
+# callgrind, after the native one is measured).
+follow_part() {
+	local secs=${BENCH_FOLLOW_SECS:-20} calls waits
+	: >"$tmp/follow.log"
+	INTERVAL=3600 start follow -- '[logscan]' "files = [\"$tmp/follow.log\"]"
+	await_ready follow
+	# One-off costs of the first lines (symbol binding, the time zone,
+	# PCRE2's first runs) are not a line's.
+	write_lines "$tmp/follow.log" 100 1; sleep 3
+	per_line cpu_ns "$PID_follow" "$tmp/follow.log" |
+		awk '{printf "log following at %d lines/s: %.2f us CPU per line (target <= 1 at 100 lines/s)\n", $1, $2 / 1000}'
+	if command -v strace >/dev/null; then
+		strace -f -qq -c -o "$tmp/follow.strace" -p "$PID_follow" &
+		local tracer=$!
+		sleep 1
+		write_lines "$tmp/follow.log" 100 "$secs"
+		kill -INT "$tracer"; wait "$tracer" 2>/dev/null
+		# strace -c: "% time, seconds, usecs/call, calls, [errors,] name".
+		calls=$(awk '$1 ~ /^[0-9.]+$/ && $NF != "total" {n += $4} END {print n + 0}' "$tmp/follow.strace")
+		waits=$(awk '$NF ~ /^epoll_p?wait$/ {n += $4} END {print n + 0}' "$tmp/follow.strace")
+		echo "log following at 100 lines/s: $waits wake-ups in $secs s, $(ratio "$calls" "$waits") system calls per wake-up ($(awk '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" {printf "%s%s %s", sep, $NF, $4; sep = ", "}' "$tmp/follow.strace"))"
+	fi
+	: >"$tmp/follow-cg.log"
+	INTERVAL=3600 start follow_cg valgrind --tool=callgrind --vgdb=yes \
+		--vgdb-prefix="$tmp/vgdb" --callgrind-out-file="$tmp/follow.out" \
+		-- '[logscan]' "files = [\"$tmp/follow-cg.log\"]"
+	await_ready follow_cg
+	write_lines "$tmp/follow-cg.log" 100 1; sleep 3
+	per_line instructions "$PID_follow_cg" "$tmp/follow-cg.log" |
+		awk '{printf "log following at %d lines/s: %d instructions per line (callgrind)\n", $1, $2}'
+	kill -TERM "$PID_follow_cg" "$PID_follow" 2>/dev/null
+}
+
+# BENCH_PART=follow: log following alone (a minute or three), not the rest.
+if [ "${BENCH_PART:-all}" = follow ]; then
+	follow_part
+	exit 0
+fi
+
 start callgrind valgrind --tool=callgrind --vgdb=yes \
 	--vgdb-prefix="$tmp/vgdb" --callgrind-out-file="$tmp/callgrind.out" --
 start default --
@@ -275,36 +353,11 @@ start channels -- '[alerting.webhook]' "url = \"$url/hook\"" \
 	'from = "a@example.com"' 'to = ["b@example.com"]' \
 	'[alerting.alertmanager]' "url = \"$url/am\""
 await_ready channels
-# Log following: a file written line by line at a steady rate, by a daemon
-# whose collection ticks (hourly) do not blur the figure.
-: >"$tmp/follow.log"
-INTERVAL=3600 start follow -- '[logscan]' "files = [\"$tmp/follow.log\"]"
-await_ready follow
 sleep 30
 echo "all channels configured, idle, after 30 s: RSS $(kib "$PID_channels" Rss) KiB, PSS $(kib "$PID_channels" Pss) KiB, anonymous $(kib "$PID_channels" Anonymous) KiB"
-
-# write RATE SECONDS: lines appended one write each on a steady schedule.
-write_lines() {
-	python3 - "$tmp/follow.log" "$1" "$2" <<'PY'
-import os, sys, time
-path, rate, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-start = time.monotonic()
-for i in range(int(rate * secs)):
-    delay = start + i / rate - time.monotonic()
-    if delay > 0:
-        time.sleep(delay)
-    os.write(fd, b"2026-12-06T12:00:00 web-01 app[42]: GET /index.html 200 0.004 request %d served\n" % i)
-PY
-}
-follow_secs=20
-c0=$(cpu_ns "$PID_follow"); sleep "$follow_secs"; c1=$(cpu_ns "$PID_follow")
-idle_ns=$((c1 - c0))
-for rate in 100 1000; do
-	c0=$(cpu_ns "$PID_follow")
-	write_lines "$rate" "$follow_secs"
-	c1=$(cpu_ns "$PID_follow")
-	lines=$((rate * follow_secs))
-	echo "log following at $rate lines/s: $(awk -v d=$((c1 - c0 - idle_ns)) -v n=$lines 'BEGIN {printf "%.2f", d / 1000 / n}') us CPU per line (target <= 1 at 100 lines/s)"
+for launcher in $(pgrep -P "$PID_channels"); do
+	echo "  its launcher ($(cat "/proc/$launcher/comm")): RSS $(kib "$launcher" Rss) KiB, PSS $(kib "$launcher" Pss) KiB, anonymous $(kib "$launcher" Anonymous) KiB; no delivery process while idle: $([ -z "$(pgrep -P "$launcher")" ] && echo yes || echo no)"
 done
+
+follow_part
 echo "machine: $(processes) processes at the end"

@@ -49,7 +49,7 @@ report() {
 	anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status")
 	file=$(awk '/^RssFile:/ {print $2}' "/proc/$pid/status")
 	libs=$(awk '$6 ~ /\.so/ {print $6}' "/proc/$pid/maps" | sort -u | wc -l)
-	echo "daemon ($name) after $ticks ticks: RSS $rss KiB, PSS $pss KiB (budget 8192 KiB)"
+	echo "daemon ($name) after $ticks ticks: RSS $rss KiB, PSS $pss KiB (budget 8192 KiB; issue 18: 5120)"
 	echo "  anonymous (heap, rings, tables, stacks) $anon KiB; file-backed $file KiB ($libs shared libraries)"
 	[ "$rss" -le 8192 ] || echo "  over budget"
 	RSS_OF[$name]=$rss

@@ -146,7 +146,8 @@ static void scan_line(const char *line, size_t length, void *data)
 	rule_engine_scan(run->engine, &record, count_event, run);
 	rule_engine_get_stats(run->engine, &after);
 	if (after.matches == before.matches)
-		logscan_surge_count(run->surge, &record);
+		logscan_surge_count(run->surge, &record,
+				    rule_engine_level_gram(run->engine));
 }
 
 static unsigned long classes[LOGSCAN_CLASS_COUNT];

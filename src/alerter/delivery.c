@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,11 +28,15 @@
 #include "core/sandbox.h"
 #include "core/sd_compat.h"
 #include "core/util.h"
+#include "launcher/launcher.h"
 
 /* How long the daemon waits for the launcher to say it forked. */
 #define SPAWN_TIMEOUT_MSEC 5000
-/* The descriptor the launcher finds its control socket on. */
-#define LAUNCHER_FD 3
+#ifndef SYSOPS_LIBEXECDIR
+#define SYSOPS_LIBEXECDIR "/usr/local/libexec/sysops-agent"
+#endif
+
+extern char **environ;
 
 /* A frame not yet taken by the delivery process's socket. */
 struct queued {
@@ -171,19 +176,69 @@ static int on_launcher_exit(sd_event_source *source, const siginfo_t *info,
 }
 
 /*
- * The launcher is this binary exec'ed afresh: no heap, config or libcurl
- * of the daemon's, and (unlike a fork made later) outside the network seal.
+ * The helper binary sysops-launch beside this binary (a build tree), else
+ * in LIBEXECDIR/sysops-agent (an installation); NULL if neither exists.
+ */
+static char *launcher_helper(void)
+{
+	char self[PATH_MAX], *slash, *path = NULL;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash != NULL) {
+			slash[1] = '\0';
+			if (asprintf(&path, "%s%s", self,
+				     LAUNCHER_HELPER_NAME) < 0)
+				path = NULL;
+		}
+	}
+	if (path != NULL && access(path, X_OK) == 0)
+		return path;
+	free(path);
+	if (access(SYSOPS_LIBEXECDIR "/" LAUNCHER_HELPER_NAME, X_OK) == 0)
+		return strdup(SYSOPS_LIBEXECDIR "/" LAUNCHER_HELPER_NAME);
+	return NULL;
+}
+
+/* fd onto target, FD_CLOEXEC cleared; after fork, before exec. */
+static int place_fd(int fd, int target)
+{
+	return fd == target ? fcntl(target, F_SETFD, 0) : dup2(fd, target);
+}
+
+/*
+ * The launcher: the small helper binary (libc alone: its resident memory
+ * is what it costs for the daemon's whole life), or, if it is not
+ * installed, this binary exec'ed afresh as the same launcher. Either way
+ * no heap, config or libcurl of the daemon's, and (unlike a fork made
+ * later) outside the network seal. It gets this binary, opened O_PATH,
+ * to exec each delivery process from.
  */
 static int launcher_start(struct delivery *d)
 {
-	char level[16];
-	int pair[2], r;
+	char level[16], *helper = launcher_helper();
+	int pair[2], exe, r;
 	sigset_t chld, old;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+	if (helper == NULL)
+		log_notice("delivery: %s not found beside the daemon or in "
+			   "%s; the daemon's own binary is the launcher",
+			   LAUNCHER_HELPER_NAME, SYSOPS_LIBEXECDIR);
+	exe = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+	if (exe < 0) {
+		free(helper);
 		return log_error_errno(-errno,
-				       "cannot make the launcher socket");
+				       "cannot open the daemon's binary");
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		r = -errno;
+		close(exe);
+		free(helper);
+		return log_error_errno(r, "cannot make the launcher socket");
+	}
 	snprintf(level, sizeof(level), "%d", log_get_level());
 	/* sd-event reaps through a signalfd: SIGCHLD must be blocked. */
 	sigemptyset(&chld);
@@ -193,19 +248,31 @@ static int launcher_start(struct delivery *d)
 	if (pid == 0) {
 		char *argv[] = {(char *)"sysops-agent",
 				(char *)DELIVERY_LAUNCHER_COMMAND, level, NULL};
+		/* Out of the way of 3 and 4 first, then onto them. */
+		int control = fcntl(pair[1], F_DUPFD_CLOEXEC, 10);
+		int binary = fcntl(exe, F_DUPFD_CLOEXEC, 10);
 
-		/* dup2 onto itself would keep FD_CLOEXEC set. */
-		if (pair[1] == LAUNCHER_FD ? fcntl(LAUNCHER_FD, F_SETFD, 0) < 0
-					   : dup2(pair[1], LAUNCHER_FD) < 0)
+		if (control < 0 || binary < 0 ||
+		    place_fd(control, LAUNCHER_CONTROL_FD) < 0 ||
+		    place_fd(binary, LAUNCHER_EXE_FD) < 0)
 			_exit(EXIT_FAILURE);
 		/* What the daemon's own parent left open stays out too. */
-		util_close_from(LAUNCHER_FD + 1);
+		util_close_from(LAUNCHER_EXE_FD + 1);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		execv("/proc/self/exe", argv);
+		if (helper != NULL) {
+			argv[0] = (char *)LAUNCHER_HELPER_NAME;
+			argv[1] = level;
+			argv[2] = NULL;
+			execv(helper, argv);
+		} else {
+			fexecve(LAUNCHER_EXE_FD, argv, environ);
+		}
 		_exit(127);
 	}
 	r = -errno;
 	close(pair[1]);
+	close(exe);
+	free(helper);
 	if (pid < 0) {
 		close(pair[0]);
 		return log_error_errno(r, "cannot start the delivery launcher");

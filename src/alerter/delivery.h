@@ -33,7 +33,8 @@ typedef void delivery_done_fn(void *userdata,
 
 struct delivery;
 
-/* The hidden command that runs the launcher (main.c dispatches it). */
+/* The hidden command that runs the launcher in this binary (main.c
+ * dispatches it). */
 #define DELIVERY_LAUNCHER_COMMAND "__delivery-launcher"
 
 struct delivery *delivery_new(sd_event *event);
@@ -53,8 +54,12 @@ void delivery_configure(struct delivery *delivery,
 /* Whether a launcher runs: network delivery happens outside this process,
  * which may then seal its own network (core/sandbox.h). */
 bool delivery_separated(void);
-/* Runs the launcher on descriptor 3; the process's exit status. */
+/* Runs the launcher (launcher.h) in this binary, when the helper binary
+ * sysops-launch is not installed; does not return. */
 int delivery_launcher_command(int argc, char **argv);
+/* The hidden command LAUNCHER_DELIVERY_COMMAND (launcher.h): a delivery
+ * process, its socket on descriptor 3; does not return. */
+int delivery_process_command(int argc, char **argv);
 /* Aborts what is in flight (its callbacks are not called). */
 void delivery_free(struct delivery *delivery);
 

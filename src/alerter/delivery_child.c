@@ -1,9 +1,9 @@
 /*
- * delivery_child.c - the launcher and the delivery processes it forks. The
- * launcher is the daemon's binary exec'ed afresh (no libcurl, no config,
- * no capabilities); each delivery process loads libcurl, confines itself
- * with its seccomp filter and sends what the daemon's SEND frames ask,
- * answering each with a RESULT frame, until the daemon closes its socket.
+ * delivery_child.c - the delivery process: the daemon's binary exec'ed by
+ * the launcher (src/launcher: no libcurl, no config, no capabilities). It
+ * loads libcurl, confines itself with its seccomp filter and sends what
+ * the daemon's SEND frames ask, answering each with a RESULT frame, until
+ * the daemon closes its socket.
  */
 #include "alerter/delivery_internal.h"
 
@@ -16,9 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "alerter/channel.h"
@@ -26,10 +24,10 @@
 #include "core/offload.h"
 #include "core/privilege.h"
 #include "core/sandbox.h"
+#include "launcher/launcher.h"
 
 /* What ps and the tests see. */
 #define DELIVERY_PROCESS_NAME "sysops-deliver"
-#define LAUNCHER_PROCESS_NAME "sysops-launch"
 
 /* A request whose long body is still coming in BODY frames. */
 struct assembly {
@@ -198,7 +196,10 @@ static int child_run(int fd)
 	 * filter need not allow what loading them takes beyond reading. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return EXIT_FAILURE;
-	r = sandbox_confine_delivery(false);
+	r = sandbox_confine_delivery();
+	if (r == -EOPNOTSUPP)
+		log_notice("delivery: built without libseccomp; the delivery "
+			   "process runs without a seccomp filter");
 	if (r < 0 && r != -EOPNOTSUPP)
 		return EXIT_FAILURE;
 	c.packet = malloc(DELIVERY_FRAME_MAX + 1);
@@ -219,142 +220,30 @@ static int child_run(int fd)
 	return r < 0 ? EXIT_FAILURE : r;
 }
 
-/* Reaps delivery processes; says how one that did not exit cleanly ended
- * (SIGSYS: it made a call its seccomp filter does not allow). */
-static void reap(void)
-{
-	int status;
-	pid_t pid;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (WIFSIGNALED(status))
-			log_warning("delivery process %d killed by signal %d "
-				    "(%s)",
-				    (int)pid, WTERMSIG(status),
-				    strsignal(WTERMSIG(status)));
-		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-			log_warning("delivery process %d exited with %d",
-				    (int)pid, WEXITSTATUS(status));
-	}
-}
-
-/* One SPAWN frame carrying one descriptor; anything else ends us. */
-static int receive_spawn(int control_fd, int *fd)
-{
-	uint8_t packet[DELIVERY_FRAME_HEADER + 1];
-	union {
-		struct cmsghdr header;
-		char space[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = {packet, sizeof(packet)};
-	struct msghdr message = {.msg_iov = &iov,
-				 .msg_iovlen = 1,
-				 .msg_control = &control,
-				 .msg_controllen = sizeof(control)};
-	const uint8_t *payload;
-	size_t length;
-	struct cmsghdr *cmsg;
-	ssize_t n;
-
-	*fd = -1;
-	n = recvmsg(control_fd, &message, MSG_CMSG_CLOEXEC);
-	if (n <= 0)
-		return n == 0 ? 0 : -errno;
-	cmsg = CMSG_FIRSTHDR(&message);
-	if (cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET &&
-	    cmsg->cmsg_type == SCM_RIGHTS &&
-	    cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
-	if (*fd < 0 || (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    delivery_frame_check(packet, (size_t)n, &payload, &length) !=
-		DELIVERY_FRAME_SPAWN ||
-	    length != 0) {
-		if (*fd >= 0)
-			close(*fd);
-		return -EBADMSG;
-	}
-	return 1;
-}
-
-static int launcher_run(int control_fd)
-{
-	struct delivery_frame frame = {0};
-	sigset_t chld;
-	int signal_fd, r;
-
-	prctl(PR_SET_NAME, LAUNCHER_PROCESS_NAME, 0, 0, 0);
-	/* The daemon gone, nothing here has a purpose. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (getppid() == 1)
-		return EXIT_FAILURE;
-	r = privilege_drop_all();
-	if (r < 0)
-		return EXIT_FAILURE;
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, NULL);
-	signal_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (signal_fd < 0)
-		return EXIT_FAILURE;
-	r = sandbox_confine_delivery(true);
-	if (r == -EOPNOTSUPP)
-		log_warning("delivery: built without libseccomp; the delivery "
-			    "process runs without a seccomp filter");
-	else if (r < 0)
-		return EXIT_FAILURE;
-	for (;;) {
-		struct pollfd fds[2] = {{control_fd, POLLIN, 0},
-					{signal_fd, POLLIN, 0}};
-		struct signalfd_siginfo info;
-		int fd;
-		pid_t pid;
-
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return EXIT_FAILURE;
-		}
-		if (fds[1].revents != 0) {
-			while (read(signal_fd, &info, sizeof(info)) > 0)
-				;
-			reap();
-		}
-		if (fds[0].revents == 0)
-			continue;
-		r = receive_spawn(control_fd, &fd);
-		if (r == 0)
-			return EXIT_SUCCESS; /* the daemon stopped */
-		if (r < 0) {
-			log_error("delivery launcher: malformed request; "
-				  "exiting");
-			return EXIT_FAILURE;
-		}
-		pid = fork();
-		if (pid == 0) {
-			close(control_fd);
-			close(signal_fd);
-			sigprocmask(SIG_UNBLOCK, &chld, NULL);
-			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-			_exit(child_run(fd));
-		}
-		close(fd);
-		if (pid < 0)
-			pid = 0; /* the daemon sees the socket closed */
-		if (pid > 0 && delivery_frame_pid_encode(&frame, pid) == 0)
-			send(control_fd, frame.data, frame.length,
-			     MSG_NOSIGNAL);
-	}
-}
-
 int delivery_launcher_command(int argc, char **argv)
+{
+	/* argv: the command's name, then the daemon's log level. The
+	 * helper's code (launcher.h), for when the helper is not installed.
+	 * No exit hooks: nothing here is buffered. */
+	_exit(launcher_run(argc == 2 ? atoi(argv[1]) : LOG_INFO));
+}
+
+int delivery_process_command(int argc, char **argv)
 {
 	/* argv: the command's name, then the daemon's log level. */
 	log_open(LOG_TARGET_AUTO);
 	if (argc == 2)
 		log_set_level(atoi(argv[1]));
-	/* No exit hooks: nothing here is buffered, and under its filter a
-	 * hook could hang the launcher (a sanitizer's leak check at exit
-	 * clones a tracer that the filter kills at ptrace, then waits for it
-	 * forever). */
-	_exit(launcher_run(3));
+	/* The launcher gone, nothing here has a purpose (its own parent
+	 * death signal does not survive the exec of this binary). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1)
+		_exit(EXIT_FAILURE);
+	/* The launcher dropped them already: this says so, or refuses. */
+	if (privilege_drop_all() < 0)
+		_exit(EXIT_FAILURE);
+	/* No exit hooks: under its filter a hook could hang the process (a
+	 * sanitizer's leak check at exit clones a tracer that the filter
+	 * kills at ptrace, then waits for it forever). */
+	_exit(child_run(LAUNCHER_CONTROL_FD));
 }

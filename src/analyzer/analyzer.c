@@ -1479,6 +1479,26 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	});
 }
 
+static bool slot_unused(const void *context, size_t id)
+{
+	const struct analyzer *a = context;
+
+	return !a->slots[id].bound && a->slots[id].generation == 0;
+}
+
+/*
+ * An unused slot and its profile mean nothing (bind_slot() resets both
+ * when the id is taken again), so pages holding only unused ones go back:
+ * resident memory follows the series alive now, not the most there were.
+ */
+static void release_slot(struct analyzer *a, size_t id)
+{
+	zeroed_pages_release(a->slots, a->slot_count, sizeof(*a->slots), id,
+			     slot_unused, a);
+	zeroed_pages_release(a->seasons, a->slot_count, sizeof(*a->seasons), id,
+			     slot_unused, a);
+}
+
 void analyzer_evaluate(struct analyzer *a,
 		       const struct metric_registry *registry,
 		       int64_t now_usec)
@@ -1500,10 +1520,12 @@ void analyzer_evaluate(struct analyzer *a,
 
 		if (series == NULL || !series->in_use) {
 			/* Written only when set: untouched slots stay
-			 * unmapped (see analyzer_new). */
+			 * unmapped (see analyzer_new); a series gone gives
+			 * back the pages only unused slots share. */
 			if (slot->bound || slot->generation != 0) {
 				slot->bound = false;
 				slot->generation = 0;
+				release_slot(a, id);
 			}
 			continue;
 		}

@@ -28,6 +28,7 @@
 #include "core/util.h"
 #include "analyzer/analyzer.h"
 #include "history/history.h"
+#include "launcher/launcher.h"
 #include "logscan/logscan.h"
 
 static int command_check_config(int argc, char **argv);
@@ -365,11 +366,14 @@ int main(int argc, char **argv)
 	char **args;
 	int first, n = 0, status;
 
-	/* Not a command for people: the daemon starts it (delivery.h); its
-	 * delivery processes also hold the network checks' conversations. */
-	if (argc >= 2 && strcmp(argv[1], DELIVERY_LAUNCHER_COMMAND) == 0) {
-		offload_set_server(&checks_probe_server);
+	/* Not commands for people: the daemon starts its launcher (delivery.h)
+	 * and the launcher its delivery processes, which also hold the network
+	 * checks' conversations. */
+	if (argc >= 2 && strcmp(argv[1], DELIVERY_LAUNCHER_COMMAND) == 0)
 		return delivery_launcher_command(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], LAUNCHER_DELIVERY_COMMAND) == 0) {
+		offload_set_server(&checks_probe_server);
+		return delivery_process_command(argc - 1, argv + 1);
 	}
 	if (global_options(argc, argv, &first, &config) < 0 || first >= argc ||
 	    argv[first][0] == '-') {

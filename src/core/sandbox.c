@@ -181,7 +181,7 @@ static int allow_by_name(scmp_filter_ctx ctx, const char *name)
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 }
 
-static int add_rules(scmp_filter_ctx ctx, bool launcher)
+static int add_rules(scmp_filter_ctx ctx)
 {
 	static const int families[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
 	static const unsigned long ioctls[] = {FIONREAD, FIONBIO, TCGETS};
@@ -226,24 +226,10 @@ static int add_rules(scmp_filter_ctx ctx, bool launcher)
 	/* abort() on a failed assertion signals itself. */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 0);
-	if (launcher) {
-		/* fork() is clone without CLONE_THREAD; the launcher also
-		 * reaps and names its children. */
-		static const char *const more[] = {
-		    "fork", "wait4",   "waitid",     "prctl",
-		    "kill", "seccomp", "close_range"};
-
-		if (r == 0)
-			r = seccomp_rule_add(
-			    ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-			    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
-		for (size_t i = 0; i < ARRAY_SIZE(more) && r == 0; i++)
-			r = allow_by_name(ctx, more[i]);
-	}
 	return r;
 }
 
-int sandbox_confine_delivery(bool launcher)
+int sandbox_confine_delivery(void)
 {
 	/* Kill the process (4.14+); the thread alone on older kernels. */
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
@@ -253,14 +239,14 @@ int sandbox_confine_delivery(bool launcher)
 		ctx = seccomp_init(SCMP_ACT_KILL);
 	if (ctx == NULL)
 		return -ENOMEM;
-	r = add_rules(ctx, launcher);
+	r = add_rules(ctx);
 	if (r < 0) {
 		log_error("cannot build the delivery seccomp filter: %s",
 			  strerror(-r));
 		seccomp_release(ctx);
 		return r;
 	}
-	return load(ctx, launcher ? "launcher" : "delivery");
+	return load(ctx, "delivery");
 }
 
 #else /* !HAVE_SECCOMP */
@@ -275,9 +261,8 @@ int sandbox_seal_network(void)
 	return -EOPNOTSUPP;
 }
 
-int sandbox_confine_delivery(bool launcher)
+int sandbox_confine_delivery(void)
 {
-	(void)launcher;
 	return -EOPNOTSUPP;
 }
 

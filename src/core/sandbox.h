@@ -27,9 +27,8 @@ bool sandbox_network_sealed(void);
  * that libcurl, its TLS library, the resolver and sd-event make; anything
  * else kills the process. Files open read-only only; sockets of AF_UNIX,
  * AF_INET, AF_INET6 and AF_NETLINK; threads but no new processes, no exec.
- * With launcher, also fork (the launcher's own filter, which its children
- * inherit under theirs). 0 or -errno.
+ * 0 or -errno.
  */
-int sandbox_confine_delivery(bool launcher);
+int sandbox_confine_delivery(void);
 
 #endif

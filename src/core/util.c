@@ -273,6 +273,33 @@ void zeroed_pages_free(void *pages, size_t count, size_t size)
 		munmap(pages, count * size);
 }
 
+void zeroed_pages_release(void *pages, size_t count, size_t size, size_t index,
+			  zeroed_pages_unused_fn *unused, const void *context)
+{
+	static size_t page;
+	uintptr_t base = (uintptr_t)pages, at;
+
+	if (page == 0)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	if (pages == NULL || size == 0 || index >= count)
+		return;
+	/* Every page the element touches (the table starts on a page; the
+	 * mapping runs to the end of its last page). */
+	for (at = (base + index * size) & ~(uintptr_t)(page - 1);
+	     at < base + (index + 1) * size; at += page) {
+		size_t first = (at - base) / size;
+		size_t last = (at + page - 1 - base) / size;
+		bool all = true;
+
+		if (last >= count)
+			last = count - 1;
+		for (size_t i = first; i <= last && all; i++)
+			all = unused(context, i);
+		if (all)
+			madvise((void *)at, page, MADV_DONTNEED);
+	}
+}
+
 /*
  * Strict: overlong forms, UTF-16 surrogates and values past U+10FFFF are
  * malformed (TOML requires it; Prometheus label values must be valid too).

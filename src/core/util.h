@@ -72,6 +72,19 @@ uint64_t now_realtime_usec(void);
 void *zeroed_pages_alloc(size_t count, size_t size);
 void zeroed_pages_free(void *pages, size_t count, size_t size);
 
+/* Whether element i of a zeroed_pages_alloc() table is unused. */
+typedef bool zeroed_pages_unused_fn(const void *context, size_t i);
+/*
+ * Gives back to the kernel the pages around element index of a table of
+ * count elements that hold unused elements only (unused(context, i) for
+ * every element on them): they read as zeros again, as if never written,
+ * and stop counting as resident. For a table whose unused elements mean
+ * nothing (state reset when the element is taken again), so that resident
+ * memory follows what is in use now rather than the most ever used.
+ */
+void zeroed_pages_release(void *pages, size_t count, size_t size, size_t index,
+			  zeroed_pages_unused_fn *unused, const void *context);
+
 /* Levenshtein distance, capped at limit+1 so long strings stay cheap. */
 size_t edit_distance(const char *a, const char *b, size_t limit);
 

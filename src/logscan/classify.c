@@ -8,6 +8,7 @@
 #include "logscan/classify.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Bytes of a word: letters, digits and '_' (ERROR_REPORTING is one word). */
@@ -199,6 +200,49 @@ enum logscan_class logscan_classify(const char *text, size_t length,
 	if (level == 4)
 		return LOGSCAN_CLASS_ERROR;
 	return level == 5 ? LOGSCAN_CLASS_WARNING : LOGSCAN_CLASS_NONE;
+}
+
+/* The first four letters of each level word of four or more (crit, warn,
+ * error, fatal, panic, emerg, severe, warning, critical, exception,
+ * traceback, emergency), which also cover the ...Error and ...Exception
+ * class names. */
+const char logscan_level_grams[LOGSCAN_LEVEL_GRAMS][5] = {
+    "crit", "warn", "erro", "fata", "pani", "emer", "seve", "exce", "trac",
+};
+
+/*
+ * "rr" in either case, eight bytes at a time (the "err" level word has no
+ * 4-gram of its own): a byte folded with 0x20 is 'r' only for 'r' and 'R',
+ * and the exact zero-byte test marks those bytes without false positives.
+ */
+static bool has_rr(const char *text, size_t length)
+{
+	const uint64_t ones = 0x0101010101010101ull, low7 = 0x7f * ones;
+	size_t i = 0;
+
+	/* Windows overlap by one byte, so a pair across two is seen. */
+	for (; i + 8 <= length; i += 7) {
+		uint64_t window, x, zero;
+
+		memcpy(&window, text + i, 8);
+		x = (window | 0x20 * ones) ^ ('r' * ones);
+		zero = ~(((x & low7) + low7) | x | low7);
+		if (zero & (zero >> 8))
+			return true;
+	}
+	for (; i + 1 < length; i++)
+		if ((text[i] | 0x20) == 'r' && (text[i + 1] | 0x20) == 'r')
+			return true;
+	return false;
+}
+
+enum logscan_class logscan_classify_screened(const char *text, size_t length,
+					     unsigned level, bool level_gram)
+{
+	/* Shorter than a 4-gram: the prefilter saw nothing, ask the words. */
+	if (level == 0 && !level_gram && length >= 4 && !has_rr(text, length))
+		return LOGSCAN_CLASS_NONE;
+	return logscan_classify(text, length, level);
 }
 
 const char *logscan_class_name(enum logscan_class class)

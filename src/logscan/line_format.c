@@ -103,6 +103,12 @@ static size_t parse_rfc3164_time(const char *p, size_t length,
 	/* "Jun 14 15:16:01 " or "Jun  4 15:16:01 " */
 	if (length < 16 || p[3] != ' ')
 		return 0;
+	/* The same second as the last line: the same month, so the year
+	 * inference would not move either. */
+	if (clock->stamp_length == 15 && memcmp(p, clock->stamp, 15) == 0) {
+		*out = clock->stamp_sec;
+		return 15;
+	}
 	month_at = NULL;
 	for (int m = 0; m < 12; m++)
 		if (memcmp(p, month_names + 3 * m, 3) == 0)
@@ -123,30 +129,53 @@ static size_t parse_rfc3164_time(const char *p, size_t length,
 		return 0;
 	*out = syslog_time(clock, (int)(month_at - month_names) / 3, day,
 			   hour * 3600 + minute * 60 + second);
+	memcpy(clock->stamp, p, 15);
+	clock->stamp_length = 15;
+	clock->stamp_sec = *out;
 	return at;
 }
 
-static size_t parse_rfc3339_time(const char *p, size_t length, int64_t *out)
+/* "2026-12-06T12:00:00" (or with a space) in epoch seconds, UTC; the same
+ * 19 bytes as the last line's are not parsed again. */
+static bool rfc3339_seconds(const char *p, struct syslog_clock *clock,
+			    int64_t *out)
 {
-	int year, month, day, hour, minute, second, off_h, off_m, sign;
-	size_t at = 19;
-	int64_t t;
+	int year, month, day, hour, minute, second;
 
-	if (length < 20 || !read_number(p, 4, &year) || p[4] != '-' ||
+	if (clock->stamp_length == 19 && memcmp(p, clock->stamp, 19) == 0) {
+		*out = clock->stamp_sec;
+		return true;
+	}
+	if (!read_number(p, 4, &year) || p[4] != '-' ||
 	    !read_number(p + 5, 2, &month) || p[7] != '-' ||
 	    !read_number(p + 8, 2, &day) || (p[10] != 'T' && p[10] != ' ') ||
 	    !read_number(p + 11, 2, &hour) || p[13] != ':' ||
 	    !read_number(p + 14, 2, &minute) || p[16] != ':' ||
 	    !read_number(p + 17, 2, &second))
-		return 0;
+		return false;
 	if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
 	    minute > 59 || second > 60)
+		return false;
+	*out = days_from_civil(year, month, day) * 86400 + hour * 3600 +
+	       minute * 60 + second;
+	memcpy(clock->stamp, p, 19);
+	clock->stamp_length = 19;
+	clock->stamp_sec = *out;
+	return true;
+}
+
+static size_t parse_rfc3339_time(const char *p, size_t length,
+				 struct syslog_clock *clock, int64_t *out)
+{
+	int off_h, off_m, sign;
+	size_t at = 19;
+	int64_t t;
+
+	if (length < 20 || !rfc3339_seconds(p, clock, &t))
 		return 0;
 	if (p[at] == '.' || p[at] == ',')
 		for (at++; at < length && is_digit(p[at]); at++)
 			;
-	t = days_from_civil(year, month, day) * 86400 + hour * 3600 +
-	    minute * 60 + second;
 	if (at < length && p[at] == 'Z') {
 		at++;
 	} else if (at + 6 <= length && (p[at] == '+' || p[at] == '-') &&
@@ -183,7 +212,8 @@ bool syslog_parse(const char *line, size_t length, struct syslog_clock *clock,
 	}
 	used = parse_rfc3164_time(p, (size_t)(end - p), clock, &out->time_sec);
 	if (used == 0)
-		used = parse_rfc3339_time(p, (size_t)(end - p), &out->time_sec);
+		used = parse_rfc3339_time(p, (size_t)(end - p), clock,
+					  &out->time_sec);
 	if (used == 0)
 		return false;
 	p += used;
@@ -249,6 +279,15 @@ bool kmsg_parse(const char *line, size_t length, struct kmsg_record *out)
 	return true;
 }
 
+static bool looks_like_kmsg(const char *line, size_t length)
+{
+	size_t i = 0;
+
+	while (i < length && is_digit(line[i]))
+		i++;
+	return i < length && line[i] == ',';
+}
+
 void line_subject_level(const char *line, size_t length,
 			struct syslog_clock *clock, const char **text,
 			size_t *text_length, int64_t *time_sec, unsigned *level)
@@ -256,7 +295,9 @@ void line_subject_level(const char *line, size_t length,
 	struct kmsg_record record;
 	struct syslog_line parsed;
 
-	if (length > 0 && is_digit(line[0]) && kmsg_parse(line, length, &record)) {
+	/* A kmsg record's digits end at a ','; RFC 3339's year at a '-'. */
+	if (length > 0 && is_digit(line[0]) && looks_like_kmsg(line, length) &&
+	    kmsg_parse(line, length, &record)) {
 		*text = record.message;
 		*text_length = record.message_length;
 		*time_sec = (int64_t)(record.usec / 1000000);

@@ -22,6 +22,12 @@ struct syslog_clock {
 	int cached_year, cached_month, cached_day;
 	int64_t cached_midnight;
 	time_t reference; /* "now" for the first line */
+	/* The last timestamp parsed, as written (RFC 3164's 15 bytes or RFC
+	 * 3339's 19 up to the seconds) and its value: lines of one second
+	 * share it, and a line then costs a compare, not a parse. */
+	char stamp[19];
+	uint8_t stamp_length; /* 0: none yet */
+	int64_t stamp_sec;
 };
 
 void syslog_clock_init(struct syslog_clock *clock, time_t reference);

@@ -274,13 +274,15 @@ static int rarity(unsigned char c)
 }
 
 bool prefilter_add(struct prefilter *filter, unsigned index,
-		   const char *pattern)
+		   const char *pattern, struct prefilter_grams *grams)
 {
 	char literals[PREFILTER_MAX_LITERALS][PREFILTER_LITERAL_MAX];
 	size_t count = pattern_literals(pattern, literals,
 					PREFILTER_MAX_LITERALS);
-	uint64_t bit = 1ull << (index % 64);
+	uint64_t bit = 1ull << (index % PREFILTER_RULE_BITS);
 
+	if (grams != NULL)
+		grams->count = 0;
 	if (count == 0) {
 		filter->always |= bit;
 		return false;
@@ -302,8 +304,18 @@ bool prefilter_add(struct prefilter *filter, unsigned index,
 		}
 		memcpy(&gram, literals[i] + best, 4);
 		filter->table[gram_hash(gram)] |= bit;
+		if (grams != NULL)
+			grams->gram[grams->count++] = gram | FOLD;
 	}
 	return true;
+}
+
+void prefilter_add_word_gram(struct prefilter *filter, const char *gram)
+{
+	uint32_t value;
+
+	memcpy(&value, gram, 4);
+	filter->table[gram_hash(value)] |= PREFILTER_WORD_BIT;
 }
 
 uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
@@ -334,4 +346,24 @@ uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 		found |= table[gram_hash(gram)];
 	}
 	return found;
+}
+
+bool prefilter_confirm(const struct prefilter *filter, unsigned index,
+		       const struct prefilter_grams *grams, const char *text,
+		       size_t length)
+{
+	uint64_t bit = 1ull << (index % PREFILTER_RULE_BITS);
+
+	for (size_t i = 0; i + 4 <= length; i++) {
+		uint32_t gram;
+
+		memcpy(&gram, text + i, 4);
+		gram |= FOLD;
+		if (!(filter->table[gram_hash(gram)] & bit))
+			continue;
+		for (size_t k = 0; k < grams->count; k++)
+			if (grams->gram[k] == gram)
+				return true;
+	}
+	return false;
 }

@@ -4,9 +4,11 @@
  * alternative); a line is hashed four bytes at a time, case-folded, and only
  * rules whose literal's 4-gram appears are handed to PCRE2. Most lines touch
  * no rule at all, which is what makes a million lines a second possible.
- * Rule i owns bit i % 64 of a candidate mask: past 64 rules a bit stands for
+ * Rule i owns bit i % 63 of a candidate mask: past 63 rules a bit stands for
  * every rule of that residue (still a superset), so the table stays one word
  * a slot (32 KiB) and a line costs the same however many rules there are.
+ * Bit 63 marks the 4-grams of one more word set (classify.c's level words),
+ * so the same pass tells whether a line can hold one of them.
  */
 #ifndef SYSOPS_LOGSCAN_PREFILTER_H
 #define SYSOPS_LOGSCAN_PREFILTER_H
@@ -18,26 +20,48 @@
 #define PREFILTER_TABLE_BITS 12
 #define PREFILTER_MAX_LITERALS 12 /* top-level alternatives of one pattern */
 #define PREFILTER_LITERAL_MAX 64
+#define PREFILTER_RULE_BITS   63
+#define PREFILTER_WORD_BIT    (1ull << 63)
 
 struct prefilter {
 	uint64_t table[1u << PREFILTER_TABLE_BITS]; /* 4-gram hash -> rules */
 	uint64_t always;                            /* rules without literal */
 };
 
+/* The 4-gram (case-folded) chosen from each literal of a rule. */
+struct prefilter_grams {
+	uint32_t gram[PREFILTER_MAX_LITERALS];
+	size_t count;
+};
+
 void prefilter_init(struct prefilter *filter);
 
 /*
- * Registers rule `index` (bit index % 64). Returns true when the pattern
- * yielded a literal for every alternative; otherwise the rule's bit is set
- * for every line.
+ * Registers rule `index` (bit index % 63). Returns true when the pattern
+ * yielded a literal for every alternative, its chosen 4-grams in *grams
+ * (when not NULL); otherwise the rule's bit is set for every line.
  */
 bool prefilter_add(struct prefilter *filter, unsigned index,
-		   const char *pattern);
+		   const char *pattern, struct prefilter_grams *grams);
+
+/* Sets PREFILTER_WORD_BIT for a 4-byte string (folded like the rest). */
+void prefilter_add_word_gram(struct prefilter *filter, const char *gram);
 
 /* Bits of the rules that may match text (a superset of those that do):
- * bit b stands for rules b, b + 64, ... */
+ * bit b < 63 stands for rules b, b + 63, ...; PREFILTER_WORD_BIT: a word
+ * gram may be in text. */
 uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 			      size_t length);
+
+/*
+ * Whether text holds one of a rule's grams exactly, not only a 4-gram of the
+ * same hash: the table's 4096 slots collide, and a collision would run
+ * PCRE2 (a few thousand instructions) on a line that cannot match. Looks
+ * only where the table has the rule's bit.
+ */
+bool prefilter_confirm(const struct prefilter *filter, unsigned index,
+		       const struct prefilter_grams *grams, const char *text,
+		       size_t length);
 
 /*
  * The literals every match of pattern contains, one per top-level

@@ -106,7 +106,7 @@ typedef void (*rule_event_sink)(const struct rule_event *event, void *data);
 
 struct rule_engine_stats {
 	uint64_t lines;
-	uint64_t candidates;     /* rule runs the prefilter let through */
+	uint64_t candidates;     /* PCRE2 runs the prefilter let through */
 	uint64_t matches;
 	uint64_t events;
 	uint64_t groups_evicted;
@@ -142,6 +142,13 @@ unsigned rule_engine_tally(struct rule_engine *engine,
 
 void rule_engine_get_stats(const struct rule_engine *engine,
 			   struct rule_engine_stats *stats);
+
+/*
+ * Whether the last line scanned held a 4-gram of classify.c's level words
+ * (logscan_level_grams): the prefilter's pass tells it for free, and a
+ * line without one needs no word-by-word classification.
+ */
+bool rule_engine_level_gram(const struct rule_engine *engine);
 
 size_t rule_engine_count(const struct rule_engine *engine);
 const struct rule_definition *rule_engine_rule(const struct rule_engine *engine,

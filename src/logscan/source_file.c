@@ -1,7 +1,10 @@
 /*
  * source_file.c - follows log files named by globs. inotify watches the
  * files' directories (one watch sees writes, creations, renames and
- * deletions of every file in it); each wake-up checks every followed file:
+ * deletions of every file in it). A wake-up whose events are all writes
+ * reads the files they name, no stat (nothing was renamed, created or
+ * deleted; an empty read asks fstat for a truncation); any other event, a
+ * tick and the start check every followed file:
  *
  *  - the path now names another inode (rotation by rename, or a new file
  *    after a deletion): the old file is kept open as "previous", read to its
@@ -74,9 +77,11 @@ struct stream {
 
 struct tailed_file {
 	char *path;
+	const char *name; /* the last component of path */
 	struct stream current, previous;
 	uint8_t pattern; /* index in [logscan] files: its surge counters */
 	bool warned_unreadable;
+	bool written; /* inotify named it in a write since the last look */
 };
 
 struct saved_cursor {
@@ -256,14 +261,62 @@ static void move_to_previous(struct file_source *source,
 	source->stats.rotations++;
 }
 
-/* Rotation, truncation, deletion, late creation; then reads. */
-static bool check_file(struct file_source *source, struct tailed_file *file)
+/* Truncated below what was read (copytruncate): read again from 0. */
+static void restart_truncated(struct file_source *source,
+			      struct tailed_file *file)
+{
+	log_info("logscan: %s was truncated (copytruncate); reading "
+		 "it again from the start",
+		 file->path);
+	source->stats.rotations++;
+	if (lseek(file->current.fd, 0, SEEK_SET) == 0) {
+		file->current.position = 0;
+		file->current.line_number = 0;
+		line_reader_reset(&file->current.reader, 0);
+	}
+}
+
+/*
+ * A wake-up whose inotify events were writes only: no name in the watched
+ * directories was created, renamed or deleted, so the path still names
+ * the open file and no stat is needed; a file no event named is not read.
+ * Nothing to read may be a truncation below our position: fstat tells
+ * (the size that stat of the path would have given).
+ */
+static bool read_written(struct file_source *source, struct tailed_file *file)
+{
+	uint64_t before = file->current.position;
+	struct stat st;
+	bool done;
+
+	if (!file->written)
+		return true;
+	file->written = false;
+	done = stream_read(source, file, &file->current);
+	if (done && file->current.fd >= 0 && file->current.position == before &&
+	    fstat(file->current.fd, &st) == 0 &&
+	    (uint64_t)st.st_size < file->current.position) {
+		restart_truncated(source, file);
+		done = stream_read(source, file, &file->current);
+	}
+	return done;
+}
+
+/*
+ * Rotation, truncation, deletion, late creation; then reads. names false:
+ * the wake-up's events were writes only (read_written).
+ */
+static bool check_file(struct file_source *source, struct tailed_file *file,
+		       bool names)
 {
 	struct stat st;
 	bool done = true;
 
 	if (file->previous.fd >= 0)
 		done = stream_read(source, file, &file->previous);
+	if (!names && file->current.fd >= 0)
+		return read_written(source, file) && done;
+	file->written = false;
 	if (stat(file->path, &st) < 0 || !S_ISREG(st.st_mode)) {
 		if (file->current.fd >= 0) {
 			log_info("logscan: %s was renamed or deleted; finishing "
@@ -294,25 +347,19 @@ static bool check_file(struct file_source *source, struct tailed_file *file)
 		file->warned_unreadable = false;
 		source->dirty = true;
 	} else if ((uint64_t)st.st_size < file->current.position) {
-		log_info("logscan: %s was truncated (copytruncate); reading "
-			 "it again from the start", file->path);
-		source->stats.rotations++;
-		if (lseek(file->current.fd, 0, SEEK_SET) == 0) {
-			file->current.position = 0;
-			file->current.line_number = 0;
-			line_reader_reset(&file->current.reader, 0);
-		}
+		restart_truncated(source, file);
 	}
 	return stream_read(source, file, &file->current) && done;
 }
 
-static void process(struct file_source *source)
+/* names: check every path (ticks, bursts, events other than writes). */
+static void process(struct file_source *source, bool names)
 {
 	bool done = true;
 
 	source->budget = source->context->config->max_read_bytes_per_wakeup;
 	for (size_t i = 0; i < source->count; i++)
-		done = check_file(source, &source->files[i]) && done;
+		done = check_file(source, &source->files[i], names) && done;
 	/* A burst left over: continue after the loop served others. */
 	if (!done && source->defer != NULL)
 		sd_event_source_set_enabled(source->defer, SD_EVENT_ONESHOT);
@@ -468,6 +515,8 @@ static void follow(struct file_source *source, const char *path,
 		log_error("logscan: out of memory following %s", path);
 		return;
 	}
+	file->name = strrchr(file->path, '/');
+	file->name = file->name != NULL ? file->name + 1 : file->path;
 	file->pattern = (uint8_t)pattern;
 	stream_init(source, &file->current, 2 * source->count);
 	stream_init(source, &file->previous, 2 * source->count + 1);
@@ -526,12 +575,22 @@ static void scan_globs(struct file_source *source, bool at_start)
 #define COALESCE_USEC	  (200 * 1000)
 #define COALESCE_MAX_USEC (1000 * 1000)
 
+/* A write event's name: the followed files of that name are read (a
+ * namesake in another watched directory costs one read that finds
+ * nothing). */
+static void mark_written(struct file_source *source, const char *name)
+{
+	for (size_t i = 0; i < source->count; i++)
+		if (strcmp(source->files[i].name, name) == 0)
+			source->files[i].written = true;
+}
+
 static int on_coalesced(sd_event_source *event_source, uint64_t usec,
 			void *data)
 {
 	struct file_source *source = data;
 	char buffer[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool rescan = false, any = false;
+	bool rescan = false, any = false, names = false;
 	ssize_t n;
 
 	(void)event_source, (void)usec;
@@ -543,6 +602,12 @@ static int on_coalesced(sd_event_source *event_source, uint64_t usec,
 			if (event->mask & (IN_CREATE | IN_MOVED_TO |
 					   IN_Q_OVERFLOW))
 				rescan = true;
+			if ((event->mask &
+			     ~(uint32_t)(IN_MODIFY | IN_CLOSE_WRITE)) ||
+			    event->len == 0)
+				names = true;
+			else
+				mark_written(source, event->name);
 			p += sizeof(*event) + event->len;
 		}
 		/* Room was left for the largest event: the queue is empty. */
@@ -561,7 +626,7 @@ static int on_coalesced(sd_event_source *event_source, uint64_t usec,
 	}
 	if (rescan)
 		scan_globs(source, false);
-	process(source);
+	process(source, names);
 	/* Writes are coming: the next look is a (longer) period from now. */
 	if (source->period_usec < COALESCE_MAX_USEC / 2)
 		source->period_usec *= 2;
@@ -591,7 +656,7 @@ static int on_inotify(sd_event_source *event_source, int fd, uint32_t revents,
 static int on_defer(sd_event_source *event_source, void *data)
 {
 	(void)event_source;
-	process(data);
+	process(data, true);
 	return 0;
 }
 
@@ -744,7 +809,7 @@ int file_source_start(struct logscan_context *context,
 		goto fail;
 	load_cursors(source);
 	scan_globs(source, true);
-	process(source);
+	process(source, true);
 	save_cursors(source);
 	*out = source;
 	return 0;
@@ -756,7 +821,7 @@ fail:
 void file_source_tick(struct file_source *source)
 {
 	scan_globs(source, false);
-	process(source);
+	process(source, true);
 	/* Rotated files get one quiet tick for late writes, then close. */
 	for (size_t i = 0; i < source->count; i++) {
 		struct tailed_file *f = &source->files[i];

@@ -99,7 +99,8 @@ void source_scan(const struct logscan_context *context, struct backlog *backlog,
 			 context->sink_data);
 	rule_engine_get_stats(context->engine, &after);
 	if (after.matches == before.matches)
-		logscan_surge_count(context->surge, record);
+		logscan_surge_count(context->surge, record,
+				    rule_engine_level_gram(context->engine));
 }
 
 void source_backlog_finish(const struct logscan_context *context,

@@ -380,7 +380,7 @@ void logscan_surge_set_masker(struct logscan_surge *surge,
 }
 
 void logscan_surge_count(struct logscan_surge *surge,
-			 const struct log_record *record)
+			 const struct log_record *record, bool level_gram)
 {
 	struct surge_source *source;
 	enum logscan_class class;
@@ -400,7 +400,8 @@ void logscan_surge_count(struct logscan_surge *surge,
 	if (slot >= surge->count || !surge->sources[slot].active)
 		return;
 	source = &surge->sources[slot];
-	class = logscan_classify(record->text, record->length, record->level);
+	class = logscan_classify_screened(record->text, record->length,
+					  record->level, level_gram);
 	if (class == LOGSCAN_CLASS_NONE ||
 	    record->time_sec < surge->now_sec - source->params.window_secs)
 		return;

@@ -97,9 +97,11 @@ int logscan_surge_new(const struct logscan_config *config,
 		      struct metric_registry *metrics, struct masker *masker,
 		      struct logscan_surge *old, struct logscan_surge **out);
 void logscan_surge_free(struct logscan_surge *surge);
-/* The line path: a record no rule claimed. */
+/* The line path: a record no rule claimed. level_gram: whether its text
+ * holds one of logscan_level_grams (rule_engine_level_gram; true when not
+ * known), so a line without a level word costs no word walk. */
 void logscan_surge_count(struct logscan_surge *surge,
-			 const struct log_record *record);
+			 const struct log_record *record, bool level_gram);
 /* Every tick: series pushed, detectors stepped, events submitted. */
 void logscan_surge_tick(struct logscan_surge *surge, int64_t now_usec);
 /*

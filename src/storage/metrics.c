@@ -46,12 +46,13 @@ struct metric_registry {
 	struct metric_series *series;
 	struct metric_ring *rings;
 	struct metric_sample *samples;  /* max_series * ring_capacity */
-	int *free_ids;                  /* stack of unused slots */
+	uint64_t *free_bits;            /* a set bit: that slot is unused */
 	size_t free_count;
 	int *index;                     /* hash -> id, INDEX_EMPTY/TOMBSTONE */
 	size_t index_size;              /* power of two >= 2 * max_series */
 	size_t tombstones;
-	size_t id_limit; /* ids >= this were never used */
+	uint32_t generation;            /* the last one handed out */
+	size_t id_limit; /* ids >= this are unused */
 	bool refused_warned;
 };
 
@@ -85,18 +86,17 @@ struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity)
 	r->rings = zeroed_pages_alloc(max_series, sizeof(*r->rings));
 	r->samples = zeroed_pages_alloc(max_series * ring_capacity,
 				  sizeof(*r->samples));
-	r->free_ids = calloc(max_series, sizeof(*r->free_ids));
+	r->free_bits = calloc((max_series + 63) / 64, sizeof(*r->free_bits));
 	r->index = malloc(r->index_size * sizeof(*r->index));
-	if (!r->series || !r->rings || !r->samples || !r->free_ids ||
+	if (!r->series || !r->rings || !r->samples || !r->free_bits ||
 	    !r->index) {
 		metrics_free(r);
 		return NULL;
 	}
 	for (size_t i = 0; i < r->index_size; i++)
 		r->index[i] = INDEX_EMPTY;
-	/* Lowest ids first, so a small host uses the start of the block. */
 	for (size_t i = 0; i < max_series; i++)
-		r->free_ids[i] = (int)(max_series - 1 - i);
+		r->free_bits[i / 64] |= 1ULL << (i % 64);
 	r->free_count = max_series;
 	return r;
 }
@@ -112,7 +112,7 @@ void metrics_free(struct metric_registry *registry)
 	zeroed_pages_free(registry->samples,
 		      registry->max_series * registry->ring_capacity,
 		      sizeof(*registry->samples));
-	free(registry->free_ids);
+	free(registry->free_bits);
 	free(registry->index);
 	free(registry);
 }
@@ -155,6 +155,27 @@ int metrics_find(const struct metric_registry *registry, const char *name,
 	return found >= 0 ? registry->index[found] : -1;
 }
 
+/*
+ * The lowest unused slot (free_count > 0): series keep to the start of the
+ * tables, so after a burst of short-lived series (processes, units) the
+ * survivors do not stay spread over pages the burst made resident.
+ */
+static int lowest_free(const struct metric_registry *r)
+{
+	size_t word = 0;
+
+	while (r->free_bits[word] == 0)
+		word++;
+	return (int)(word * 64 + (size_t)__builtin_ctzll(r->free_bits[word]));
+}
+
+static bool slot_unused(const void *context, size_t id)
+{
+	const struct metric_registry *r = context;
+
+	return (r->free_bits[id / 64] >> (id % 64)) & 1;
+}
+
 int metrics_register(struct metric_registry *registry, const char *name,
 		     const char *labels)
 {
@@ -181,11 +202,17 @@ int metrics_register(struct metric_registry *registry, const char *name,
 	}
 	if (registry->index[insert_at] == INDEX_TOMBSTONE)
 		registry->tombstones--;
-	id = registry->free_ids[--registry->free_count];
+	id = lowest_free(registry);
+	registry->free_bits[id / 64] &= ~(1ULL << (id % 64));
+	registry->free_count--;
 	series = &registry->series[id];
 	memcpy(series->name, name, strlen(name) + 1);
 	memcpy(series->labels, labels, strlen(labels) + 1);
-	series->generation++;
+	/* Unique across slots, never 0: a slot whose page went back reads 0,
+	 * and no reader can take its next series for one it knew. */
+	if (++registry->generation == 0)
+		registry->generation = 1;
+	series->generation = registry->generation;
 	series->in_use = true;
 	series->last_time_usec = 0;
 	series->last_value = 0;
@@ -261,7 +288,21 @@ void metrics_retire(struct metric_registry *registry, int id)
 		registry->tombstones++;
 	}
 	series->in_use = false;
-	registry->free_ids[registry->free_count++] = id;
+	registry->free_bits[id / 64] |= 1ULL << (id % 64);
+	registry->free_count++;
+	/* Its name and samples are dead (the slot is rewritten when taken
+	 * again): pages that only unused slots share go back. */
+	zeroed_pages_release(registry->series, registry->max_series,
+			     sizeof(*registry->series), (size_t)id, slot_unused,
+			     registry);
+	zeroed_pages_release(registry->samples, registry->max_series,
+			     registry->ring_capacity *
+				 sizeof(*registry->samples),
+			     (size_t)id, slot_unused, registry);
+	/* Loops over the series stop at the highest one left. */
+	while (registry->id_limit > 0 &&
+	       slot_unused(registry, registry->id_limit - 1))
+		registry->id_limit--;
 	/* A slot freed makes room again: warn anew if it fills up again. */
 	registry->refused_warned = false;
 	if (registry->tombstones > registry->index_size / 4)

@@ -32,7 +32,8 @@ extern const struct config_section storage_section;
 struct metric_series {
 	char name[METRIC_NAME_MAX];
 	char labels[METRIC_LABELS_MAX];
-	uint32_t generation;      /* bumped each time the slot is (re)used */
+	uint32_t generation;      /* new (registry-wide) each time the slot is
+				     (re)used; never 0 while in use */
 	int64_t last_time_usec;   /* time of the newest sample: collectors stamp
 				     every sample of a tick with the tick's
 				     now_usec, so "updated this tick" is

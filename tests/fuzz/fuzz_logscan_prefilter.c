@@ -1,8 +1,9 @@
 /*
  * fuzz_logscan_prefilter.c - libFuzzer target that checks the prefilter is
  * sound: input is "pattern NUL subject"; whenever PCRE2 matches the subject,
- * the prefilter must have let the rule through. A literal extracted from a
- * pattern that a match does not contain aborts.
+ * the prefilter must have let the rule through, and its confirmation (the
+ * chosen 4-grams themselves, not a hash collision) must agree. A literal
+ * extracted from a pattern that a match does not contain aborts.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -13,6 +14,7 @@
 #include "logscan/prefilter.h"
 
 static struct prefilter filter;
+static struct prefilter_grams grams;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (code == NULL)
 		return 0;
 	prefilter_init(&filter);
-	if (!prefilter_add(&filter, 3, pattern)) {
+	if (!prefilter_add(&filter, 3, pattern, &grams)) {
 		pcre2_code_free(code);
 		return 0;
 	}
@@ -48,6 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			NULL);
 	if (r >= 0 && !(prefilter_candidates(&filter, subject, subject_length) &
 			(1ull << 3)))
+		abort();
+	if (r >= 0 &&
+	    !prefilter_confirm(&filter, 3, &grams, subject, subject_length))
 		abort();
 	pcre2_match_data_free(match);
 	pcre2_code_free(code);

@@ -20,8 +20,15 @@ write_alert_config "$dir/agent.toml" \
 
 start_feed "$dir/daemon1.log" "$dir/agent.toml"
 check "the daemon started its delivery launcher" wait_for 10 launcher_of "$DAEMON_PID"
-check "the launcher is the binary exec'ed afresh" \
-	grep -qa -- "__delivery-launcher" "/proc/$LAUNCHER/cmdline"
+# launcher_is_helper PID: the helper binary beside alert_feed, not a copy
+# of the daemon: it maps no library but libc (and the loader).
+launcher_is_helper() {
+	[ "$(readlink "/proc/$1/exe")" = "$(dirname "$ALERT_FEED")/sysops-launch" ] &&
+		! awk '$6 ~ /\.so/ {print $6}' "/proc/$1/maps" | sort -u |
+			grep -qv -e '/libc\.so' -e '/ld-linux' -e '/ld64\.so' -e '/ld-musl'
+}
+check "the launcher is the small helper binary, libc its only library" \
+	wait_for 10 launcher_is_helper "$LAUNCHER"
 check "named sysops-launch" test "$(cat "/proc/$LAUNCHER/comm")" = sysops-launch
 check "launcher: CapEff 0, NoNewPrivs 1" test \
 	"$(status_field "$LAUNCHER" CapEff)$(status_field "$LAUNCHER" NoNewPrivs)" = 00000000000000001

@@ -322,3 +322,25 @@ for fd in os.listdir("/proc/%s/fd" % pid):
 print(n)
 PY
 }
+
+# --- log file tests (logscan_files.sh, logscan_follow.sh) ---
+# Lines carry a sequence number (next: the next one's); the daemons log to
+# $TEST_TMP/daemonN.log with -v, and a rule "seen" logs each number.
+next=1
+# seq_emit FILE COUNT: appends COUNT numbered syslog lines to FILE, one
+# write each.
+seq_emit() {
+	local file=$1 count=$2 i
+	for ((i = 0; i < count; i++)); do
+		printf 'Nov 22 00:%02d:00 host app[7]: event seq=%d done\n' \
+			$((next % 60)) "$next" >>"$file"
+		next=$((next + 1))
+	done
+}
+seq_logs() { cat "$TEST_TMP"/daemon*.log 2>/dev/null; }
+seq_seen_upto() { [ "$(seq_logs | grep -c 'logscan: event seen from')" -ge "$1" ]; }
+# seq_start N: the daemon of $TEST_TMP/c.toml, logging to daemonN.log.
+seq_start() {
+	start_daemon "$TEST_TMP/daemon$1.log" -f -v -c "$TEST_TMP/c.toml"
+	wait_for 10 file_contains "$TEST_TMP/daemon$1.log" "first collection done"
+}

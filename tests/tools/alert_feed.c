@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "alerter/delivery.h"
+#include "launcher/launcher.h"
 #include "core/event.h"
 #include "core/config.h"
 #include "core/daemon.h"
@@ -97,9 +98,12 @@ int main(int argc, char **argv)
 	struct daemon daemon;
 	int status;
 
-	/* The daemon's delivery launcher is this binary exec'ed again. */
+	/* The delivery processes are this binary exec'ed again (and the
+	 * launcher too, where the helper binary is not beside it). */
 	if (argc >= 2 && strcmp(argv[1], DELIVERY_LAUNCHER_COMMAND) == 0)
 		return delivery_launcher_command(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], LAUNCHER_DELIVERY_COMMAND) == 0)
+		return delivery_process_command(argc - 1, argv + 1);
 	if (argc != 3 || strcmp(argv[1], "-c") != 0) {
 		fprintf(stderr, "usage: alert_feed -c CONFIG < events\n");
 		return 2;

@@ -82,6 +82,46 @@ static void test_rfc3339(void **state)
 	assert_int_equal(parsed.time_sec, 1795302385 + 3600);
 }
 
+/* Lines of one second reuse the last stamp's value; the next second, a
+ * year boundary and a bad stamp after a good one are still parsed. */
+static void test_same_second(void **state)
+{
+	static const struct {
+		const char *line;
+		int64_t expected; /* 0: not syslog */
+	} lines[] = {
+	    {"Dec 31 23:59:59 h k: a", 1}, {"Dec 31 23:59:59 h k: b", 1},
+	    {"Jan  1 00:00:01 h k: c", 2}, {"Jan  1 00:00:01 h k: d", 2},
+	    {"Jan  1 00:00:02 h k: e", 3},
+	};
+	struct syslog_clock clock;
+	struct syslog_line parsed;
+	int64_t times[4];
+
+	(void)state;
+	times[1] = local_time(2026, 12, 31, 23, 59, 59);
+	times[2] = local_time(2027, 1, 1, 0, 0, 1);
+	times[3] = times[2] + 1;
+	syslog_clock_init(&clock, local_time(2027, 1, 2, 0, 0, 0));
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		assert_true(syslog_parse(lines[i].line, strlen(lines[i].line),
+					 &clock, &parsed));
+		assert_int_equal(parsed.time_sec, times[lines[i].expected]);
+	}
+	syslog_clock_init(&clock, 0);
+	assert_true(
+	    syslog_parse("2026-11-22T00:06:25Z h k: a", 27, &clock, &parsed));
+	assert_int_equal(parsed.time_sec, 1795302385 + 3600);
+	assert_true(syslog_parse("2026-11-22T00:06:25-01:00 h k: a", 32, &clock,
+				 &parsed));
+	assert_int_equal(parsed.time_sec, 1795302385 + 7200);
+	assert_true(
+	    syslog_parse("2026-11-22 00:06:26Z h k: a", 27, &clock, &parsed));
+	assert_int_equal(parsed.time_sec, 1795302385 + 3601);
+	assert_false(
+	    syslog_parse("2026-13-22 00:06:26Z h k: a", 27, &clock, &parsed));
+}
+
 static void test_not_syslog(void **state)
 {
 	static const char *const lines[] = {
@@ -147,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_rfc3164),
 		cmocka_unit_test(test_year_inference),
 		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_same_second),
 		cmocka_unit_test(test_not_syslog),
 		cmocka_unit_test(test_kmsg),
 		cmocka_unit_test(test_subject),

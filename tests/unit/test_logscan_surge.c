@@ -25,6 +25,7 @@
 #include "logscan/classify.h"
 #include "logscan/line_format.h"
 #include "logscan/mask.h"
+#include "logscan/prefilter.h"
 #include "logscan/rules.h"
 #include "logscan/surge.h"
 #include "storage/metrics.h"
@@ -32,9 +33,26 @@
 #define SEC ((int64_t)USEC_PER_SEC)
 #define T0  (1765000000 * SEC)
 
+/* The level words' 4-grams alone, as the rule engine's prefilter holds them. */
+static struct prefilter level_filter;
+
+/* logscan_classify, checked against the screened path the daemon takes
+ * (the prefilter's word bit, "rr"): both must agree on every line. */
+static enum logscan_class classify_both(const char *text, size_t length,
+					unsigned level)
+{
+	enum logscan_class class = logscan_classify(text, length, level);
+	bool gram = (prefilter_candidates(&level_filter, text, length) &
+		     PREFILTER_WORD_BIT) != 0;
+
+	assert_int_equal(logscan_classify_screened(text, length, level, gram),
+			 class);
+	return class;
+}
+
 static enum logscan_class words(const char *text)
 {
-	return logscan_classify(text, strlen(text), 0);
+	return classify_both(text, strlen(text), 0);
 }
 
 /* A line as a file source sees it: PRI or kmsg level when it has one. */
@@ -49,7 +67,7 @@ static enum logscan_class file_line(const char *line)
 	syslog_clock_init(&clock, 1765000000);
 	line_subject_level(line, strlen(line), &clock, &text, &length, &t,
 			   &level);
-	return logscan_classify(text, length, level);
+	return classify_both(text, length, level);
 }
 
 static void test_priorities(void **state)
@@ -202,6 +220,62 @@ static void run(struct surge_detector *d, const struct surge_params *p,
 	}
 }
 
+/*
+ * The screen never hides a level word: each word and class name, in three
+ * spellings, at the start, the end and inside lines of every length around
+ * the 8-byte windows, beside every byte that can bound a word; and lines
+ * with none of them cost no word walk.
+ */
+static void test_screen(void **state)
+{
+	static const char *const found[] = {
+	    "err",	 "crit",      "warn",	   "error",   "fatal",
+	    "panic",	 "emerg",     "severe",	   "warning", "critical",
+	    "exception", "traceback", "emergency", "IOError", "KeyException",
+	};
+	char line[64], word[16];
+
+	(void)state;
+	for (size_t w = 0; w < sizeof(found) / sizeof(found[0]); w++) {
+		for (int spelling = 0; spelling < 3; spelling++) {
+			size_t n = strlen(found[w]);
+
+			for (size_t i = 0; i < n; i++) {
+				char c = found[w][i];
+
+				if (spelling == 1 || (spelling == 2 && i == 0))
+					c = (char)(c & ~0x20);
+				word[i] = c;
+			}
+			word[n] = '\0';
+			for (int b = 1; b < 256; b++) {
+				for (size_t pad = 0; pad < 10; pad++) {
+					size_t at = 0;
+
+					memset(line, 'x', pad);
+					at = pad;
+					line[at++] = (char)b;
+					memcpy(line + at, word, n);
+					at += n;
+					line[at++] = (char)b;
+					classify_both(line, at, 0);
+					classify_both(line + pad, at - pad, 0);
+					classify_both(line + pad + 1,
+						      at - pad - 1, 0);
+					classify_both(line + pad + 1, n, 0);
+				}
+			}
+		}
+	}
+	/* The bench's line: no level word, no walk, still NONE. */
+	assert_int_equal(words("app[42]: GET /index.html 200 0.004 request 7 "
+			       "served"),
+			 LOGSCAN_CLASS_NONE);
+	assert_false(
+	    prefilter_candidates(&level_filter, "app[42]: GET / 200", 18) &
+	    PREFILTER_WORD_BIT);
+}
+
 static void test_detector(void **state)
 {
 	struct surge_detector d;
@@ -339,7 +413,7 @@ static void feed(struct logscan_surge *surge, uint8_t pattern, int64_t usec,
 	    .pattern = pattern,
 	};
 
-	logscan_surge_count(surge, &record);
+	logscan_surge_count(surge, &record, true);
 }
 
 static void test_counters(void **state)
@@ -435,7 +509,7 @@ static void test_counters(void **state)
 		    .time_sec = 1000,
 		};
 		for (int k = 0; k < 1000; k++)
-			logscan_surge_count(surge, &old);
+			logscan_surge_count(surge, &old, true);
 		logscan_surge_tick(surge, now + 201 * SEC);
 		assert_int_equal(event_count, 2);
 	}
@@ -477,7 +551,7 @@ static void test_glob_samples(void **state)
 		};
 
 		for (int k = 0; k < 20; k++)
-			logscan_surge_count(surge, &record);
+			logscan_surge_count(surge, &record, true);
 		logscan_surge_tick(surge, now + s * SEC);
 	}
 	assert_int_equal(event_count, 1);
@@ -553,6 +627,7 @@ int main(void)
 	    cmocka_unit_test(test_priorities),
 	    cmocka_unit_test(test_words),
 	    cmocka_unit_test(test_near_misses),
+	    cmocka_unit_test(test_screen),
 	    cmocka_unit_test(test_detector),
 	    cmocka_unit_test(test_cold_source),
 	    cmocka_unit_test(test_slow_ticks),
@@ -561,5 +636,8 @@ int main(void)
 	    cmocka_unit_test(test_restart),
 	};
 
+	prefilter_init(&level_filter);
+	for (size_t i = 0; i < LOGSCAN_LEVEL_GRAMS; i++)
+		prefilter_add_word_gram(&level_filter, logscan_level_grams[i]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,6 +133,49 @@ static void test_many_series_churn(void **state)
 	metrics_free(r);
 }
 
+static void test_lowest_free_slot_is_taken_first(void **state)
+{
+	struct metric_registry *r = metrics_new(200, 360);
+	char labels[32];
+	int ids[200], id;
+	uint32_t generation;
+
+	(void)state;
+	/* A burst of 200 series, all with samples; then all but the first
+	 * and the last go (short-lived processes). */
+	for (int i = 0; i < 200; i++) {
+		snprintf(labels, sizeof(labels), "pid=%d", i);
+		ids[i] = metrics_register(r, "process.rss_bytes", labels);
+		assert_int_equal(ids[i], i);
+		metrics_push(r, ids[i], 1, (double)i);
+	}
+	generation = metrics_get(r, 1)->generation;
+	for (int i = 1; i < 199; i++)
+		metrics_retire(r, ids[i]);
+	/* New series fill the start, not the slots freed last; the slot's
+	 * page went back, yet its generation is not one seen before. */
+	id = metrics_register(r, "process.rss_bytes", "pid=1000");
+	assert_int_equal(id, 1);
+	assert_int_not_equal(metrics_get(r, id)->generation, 0);
+	assert_int_not_equal(metrics_get(r, id)->generation, generation);
+	assert_string_equal(metrics_get(r, ids[0])->labels, "pid=0");
+	assert_string_equal(metrics_get(r, ids[199])->labels, "pid=199");
+	assert_int_equal(metrics_count(r, id), 0);
+	metrics_push(r, id, 2, 5.0);
+	/* The survivors' samples are intact (their pages were kept). */
+	assert_int_equal(metrics_count(r, ids[0]), 1);
+	assert_int_equal(metrics_count(r, ids[199]), 1);
+	{
+		int64_t time_usec;
+		double value;
+
+		assert_true(
+		    metrics_value_back(r, ids[199], 0, &time_usec, &value));
+		assert_true(value == 199.0 && time_usec == 1);
+	}
+	metrics_free(r);
+}
+
 static void test_long_names_are_refused(void **state)
 {
 	struct metric_registry *r = metrics_new(2, 2);
@@ -207,6 +250,7 @@ int main(void)
 	    cmocka_unit_test(
 		test_full_registry_refuses_then_reuses_retired_slot),
 	    cmocka_unit_test(test_many_series_churn),
+	    cmocka_unit_test(test_lowest_free_slot_is_taken_first),
 	    cmocka_unit_test(test_long_names_are_refused),
 	    cmocka_unit_test(test_series_match),
 	    cmocka_unit_test(test_series_match_agrees_with_fnmatch),

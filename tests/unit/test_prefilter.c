@@ -97,9 +97,9 @@ static void test_candidates(void **state)
 
 	(void)state;
 	prefilter_init(&filter);
-	assert_true(prefilter_add(&filter, 0, "Out of memory: Kill"));
-	assert_true(prefilter_add(&filter, 5, "nfs: server \\S+ not"));
-	assert_false(prefilter_add(&filter, 7, "\\d+"));
+	assert_true(prefilter_add(&filter, 0, "Out of memory: Kill", NULL));
+	assert_true(prefilter_add(&filter, 5, "nfs: server \\S+ not", NULL));
+	assert_false(prefilter_add(&filter, 7, "\\d+", NULL));
 	assert_int_equal(prefilter_candidates(&filter, line, strlen(line)) &
 				 1ull, 1ull);
 	/* Folding makes case-insensitive patterns safe to prefilter. */

@@ -312,7 +312,7 @@ static void test_context_lines(void **state)
 	destroy(&f);
 }
 
-/* Past 64 rules two rules share a prefilter bit (index % 64): each is still
+/* Past 63 rules two rules share a prefilter bit (index % 63): each is still
  * tried on its own, with its own sources and kernel-only flag, and a line
  * raises exactly the rules it matches. */
 static void test_more_rules_than_bits(void **state)
@@ -338,8 +338,8 @@ static void test_more_rules_than_bits(void **state)
 		    .severity = ALERT_WARNING,
 		};
 	}
-	rules[70].sources = LOGSCAN_SOURCE_FILE; /* shares bit 6 with r6 */
-	rules[71].kernel = true;		 /* shares bit 7 with r7 */
+	rules[70].sources = LOGSCAN_SOURCE_FILE; /* shares bit 7 with r7 */
+	rules[71].kernel = true;		 /* shares bit 8 with r8 */
 	build(&f, rules, LOGSCAN_MAX_RULES, 8);
 	assert_int_equal(
 	    scan(&f, LOGSCAN_SOURCE_FILE, "event070 happened", 1, &seen), 1);

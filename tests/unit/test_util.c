@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -28,6 +29,61 @@ static char *write_temporary(const char *text, size_t length)
 	assert_int_equal(write(fd, text, length), (ssize_t)length);
 	close(fd);
 	return path;
+}
+
+/* Elements of 3000 bytes: a page holds parts of two or three. */
+#define RELEASE_COUNT 64
+#define RELEASE_SIZE  3000
+
+static bool release_unused(const void *context, size_t i)
+{
+	const bool *used = context;
+
+	return !used[i];
+}
+
+static size_t resident_pages(void *table)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t pages = (RELEASE_COUNT * RELEASE_SIZE + page - 1) / page, n = 0;
+	unsigned char *vector = malloc(pages);
+
+	assert_non_null(vector);
+	assert_int_equal(mincore(table, pages * page, vector), 0);
+	for (size_t i = 0; i < pages; i++)
+		n += vector[i] & 1;
+	free(vector);
+	return n;
+}
+
+static void test_zeroed_pages_release_keeps_used_elements(void **state)
+{
+	unsigned char *table = zeroed_pages_alloc(RELEASE_COUNT, RELEASE_SIZE);
+	bool used[RELEASE_COUNT];
+	size_t before;
+
+	(void)state;
+	assert_non_null(table);
+	memset(table, 0xab, RELEASE_COUNT * RELEASE_SIZE);
+	for (size_t i = 0; i < RELEASE_COUNT; i++)
+		used[i] = true;
+	before = resident_pages(table);
+	/* Elements 10..49 go, one at a time, as series retire. */
+	for (size_t i = 10; i < 50; i++) {
+		used[i] = false;
+		zeroed_pages_release(table, RELEASE_COUNT, RELEASE_SIZE, i,
+				     release_unused, used);
+	}
+	/* 40 * 3000 bytes: at least 27 whole pages hold nothing in use. */
+	assert_true(resident_pages(table) <= before - 27);
+	for (size_t i = 0; i < RELEASE_COUNT; i++) {
+		const unsigned char *e = table + i * RELEASE_SIZE;
+
+		if (used[i]) /* every byte of what is used survives */
+			for (size_t b = 0; b < RELEASE_SIZE; b++)
+				assert_int_equal(e[b], 0xab);
+	}
+	zeroed_pages_free(table, RELEASE_COUNT, RELEASE_SIZE);
 }
 
 static void test_read_file_at_whole_and_bounded(void **state)
@@ -219,6 +275,7 @@ int main(void)
 	    cmocka_unit_test(test_edit_distance),
 	    cmocka_unit_test(test_clocks_move_forward),
 	    cmocka_unit_test(test_numbers_for_people),
+	    cmocka_unit_test(test_zeroed_pages_release_keeps_used_elements),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
