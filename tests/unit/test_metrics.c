@@ -241,6 +241,38 @@ static void test_series_match_agrees_with_fnmatch(void **state)
 					 patterns[p], texts[t]);
 }
 
+/* Lookups by hash, and the id past which no series lives. */
+static void test_find_and_id_limit(void **state)
+{
+	struct metric_registry *r = metrics_new(8, 4);
+	int a = metrics_register(r, "cpu.usage_percent", "");
+	int b = metrics_register(r, "disk.used_percent", "mount=/");
+	int c = metrics_register(r, "process.rss_bytes", "pid=1");
+	int64_t t[4];
+	double v[4];
+
+	(void)state;
+	assert_int_equal(metrics_find(r, "disk.used_percent", "mount=/"), b);
+	assert_int_equal(metrics_find(r, "cpu.usage_percent", NULL), a);
+	assert_int_equal(metrics_find(r, "disk.used_percent", ""), -1);
+	assert_int_equal(metrics_id_limit(r), (size_t)c + 1);
+	metrics_retire(r, b);
+	assert_int_equal(metrics_id_limit(r), (size_t)c + 1);
+	metrics_retire(r, c);
+	assert_int_equal(metrics_id_limit(r), (size_t)a + 1);
+	assert_int_equal(metrics_find(r, "process.rss_bytes", "pid=1"), -1);
+	/* The samples since a time, newest first, as value_back has them. */
+	for (int i = 0; i < 6; i++)
+		metrics_push(r, a, (int64_t)(i + 1) * 10000000, i);
+	assert_int_equal(metrics_values_since(r, a, 35000000, 4, t, v), 3);
+	assert_int_equal(t[0], 60000000);
+	assert_int_equal(t[2], 40000000);
+	assert_float_equal(v[2], 3, 1e-9);
+	assert_int_equal(metrics_values_since(r, a, 0, 4, t, v), 4);
+	assert_int_equal(metrics_values_since(r, a, 70000000, 4, t, v), 0);
+	metrics_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +286,7 @@ int main(void)
 	    cmocka_unit_test(test_long_names_are_refused),
 	    cmocka_unit_test(test_series_match),
 	    cmocka_unit_test(test_series_match_agrees_with_fnmatch),
+	    cmocka_unit_test(test_find_and_id_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
