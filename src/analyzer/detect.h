@@ -185,6 +185,13 @@ double season_expected(const struct season_state *season,
 
 void anomaly_init(struct anomaly_state *state);
 
+/*
+ * true (the default): a series settled on exactly its value (an idle
+ * interface's error rate) takes a short update with the same result.
+ * Tests set it false to compare every verdict with the full update.
+ */
+extern bool anomaly_shortcut;
+
 /* Feeds one sample; returns the score in [0,1] (0 while warming up). */
 double anomaly_update(struct anomaly_state *state,
 		      const struct anomaly_params *params, double value);

@@ -756,6 +756,65 @@ static void test_one_odd_day_does_not_make_an_hour_routine(void **state)
 	assert_int_equal(r.alert_rows[1], 8 * DAY_ROWS + 120);
 }
 
+/* ---- a series settled on one value takes a shortcut ---- */
+
+/*
+ * An idle interface's error rate: 0 for two days, a burst, 0 again, a
+ * level of errors for an hour and a half, 0 for a day; then a flat 3.
+ */
+static double idle_errors(int row)
+{
+	if (row >= 17280 && row < 17290)
+		return 400;
+	if (row >= 25920 && row < 26460)
+		return 40;
+	if (row >= 35100)
+		return 3;
+	return 0;
+}
+
+static struct season_state season_full;
+
+/* Every verdict, score and the final state equal with and without it. */
+static void test_settled_shortcut_changes_no_verdict(void **state)
+{
+	struct config *config = config_defaults();
+	struct anomaly_state fast, full;
+	struct anomaly_params p;
+	int fires = 0;
+
+	(void)state;
+	assert_non_null(config);
+	(void)analyzer_anomaly_params(
+	    &config->analyzer, "net.rx_errors_per_sec", "interface=x", &p);
+	config_free(config);
+	anomaly_init(&fast);
+	anomaly_init(&full);
+	season_init(&season);
+	season_init(&season_full);
+	for (int i = 0; i < 45000; i++) {
+		int64_t t = 1700000000 * 1000000LL + (int64_t)i * 10000000 +
+			    (i % 7) * 1000; /* a tick's jitter */
+		double a, b;
+		enum detect_transition ta, tb;
+
+		anomaly_shortcut = true;
+		ta = analyzer_series_step(&fast, &season, &p, t, idle_errors(i),
+					  &a);
+		anomaly_shortcut = false;
+		tb = analyzer_series_step(&full, &season_full, &p, t,
+					  idle_errors(i), &b);
+		assert_int_equal(ta, tb);
+		assert_true(a == b);
+		assert_int_equal(fast.cause, full.cause);
+		fires += ta == DETECT_FIRE;
+	}
+	anomaly_shortcut = true;
+	assert_true(fires >= 1); /* the burst or the level was seen */
+	assert_memory_equal(&fast, &full, sizeof(fast));
+	assert_memory_equal(&season, &season_full, sizeof(season));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -787,6 +846,7 @@ int main(void)
 	    cmocka_unit_test(test_percent_needs_several_points),
 	    cmocka_unit_test(test_wall_time_warmup_holds_the_first_verdict),
 	    cmocka_unit_test(test_default_series_and_units),
+	    cmocka_unit_test(test_settled_shortcut_changes_no_verdict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
