@@ -16,6 +16,7 @@
 # BENCH_PROCS (100) the extra interfaces and processes; BENCH_SETTLE_SECS
 # (70) the wait after adding the interfaces, past the first minute their new
 # series close (creating a series in the history is a one-off, not the slope).
+# BENCH_LINK_PREFIX (sbench) names the extra links.
 # BENCH_KEEP=DIR keeps callgrind's profile of the first window there
 # (window.out: callgrind_annotate it to see where a tick goes); BENCH_QUICK=1
 # stops after the per-tick figures.
@@ -32,6 +33,7 @@ FLOOR=$PWD/$BUILD/bench/floor
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sysops-bench.XXXXXX")
 pids=()
 dummies=()
+LINK=${BENCH_LINK_PREFIX:-sbench} # another name when two runs share a host
 cleanup() {
 	for pid in "${pids[@]}"; do
 		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
@@ -287,15 +289,15 @@ echo "idle wake-ups:              $base_wake_quiet per minute (epoll, log scanne
 # dummy where the module exists, else ifb: links that carry no traffic.
 link_type=
 for type in dummy ifb; do
-	if [ "$(id -u)" -eq 0 ] && ip link add sbench0 type "$type" 2>/dev/null; then
+	if [ "$(id -u)" -eq 0 ] && ip link add "${LINK}0" type "$type" 2>/dev/null; then
 		link_type=$type
 		break
 	fi
 done
 if [ -n "$link_type" ]; then
-	dummies+=(sbench0)
+	dummies+=("${LINK}0")
 	for i in $(seq 1 $((IFACES - 1))); do
-		ip link add "sbench$i" type "$link_type" && dummies+=("sbench$i")
+		ip link add "$LINK$i" type "$link_type" && dummies+=("$LINK$i")
 	done
 	for link in "${dummies[@]}"; do ip link set "$link" up; done
 	sleep "$SETTLE"

@@ -228,7 +228,7 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		const char *colon = strchr(p, ':'), *end = strchr(p, '\n');
 		const char *q, *start = p;
 		char name[64];
-		uint64_t f[16], v[I_COUNT];
+		uint64_t f[12], v[I_COUNT];
 		size_t length;
 		int count = 0;
 
@@ -243,9 +243,10 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		memcpy(name, start, length);
 		name[length] = '\0';
 		q = colon + 1;
-		while (count < 16 && collect_parse_u64(&q, &f[count]))
+		/* Up to tx drops: fifo, colls, carrier, compressed unread. */
+		while (count < 12 && collect_parse_u64(&q, &f[count]))
 			count++;
-		if (count < 16) {
+		if (count < 12) {
 			collect_error(ctx, "net/dev: short line for %s", name);
 			continue;
 		}
