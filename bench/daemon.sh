@@ -17,8 +17,10 @@
 # (70) the wait after adding the interfaces, past the first minute their new
 # series close (creating a series in the history is a one-off, not the slope).
 # BENCH_LINK_PREFIX (sbench) names the extra links.
-# BENCH_KEEP=DIR keeps callgrind's profile of the first window there
-# (window.out: callgrind_annotate it to see where a tick goes); BENCH_QUICK=1
+# BENCH_KEEP=DIR keeps callgrind's profile of each window there
+# (window.out the first, window-2.out with the extra links, window-3.out
+# after them, window-4.out with the extra processes: callgrind_annotate
+# them to see where a tick goes); BENCH_QUICK=1
 # stops after the per-tick figures.
 # BENCH_PART=follow measures log following alone; BENCH_FOLLOW_SECS (20) is
 # each of its windows.
@@ -82,14 +84,16 @@ instructions() {
 		awk '$1 == "Th" {gsub(",", "", $3); n += $3} END {print n + 0}'
 }
 # profile zero|keep: callgrind's counters dumped (and so zeroed) at a
-# window's start; at its end the dump that holds just the window is kept.
+# window's start; at its end the dump that holds just the window is kept
+# (window.out, then window-2.out ...).
 profile() {
 	callgrind_control --vgdb-prefix="$tmp/vgdb" -d "$1" "$PID_callgrind" \
 		>/dev/null 2>&1
 	if [ "$1" = keep ]; then
 		mkdir -p "$BENCH_KEEP"
-		cp "$(ls -t "$tmp"/callgrind.out.* | head -1)" "$BENCH_KEEP/window.out"
-		kept=1
+		kept=$((${kept:-1} + 1))
+		cp "$(ls -t "$tmp"/callgrind.out.* | head -1)" \
+			"$BENCH_KEEP/window$([ "$kept" -gt 2 ] && echo "-$((kept - 1))").out"
 	fi
 }
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
@@ -130,13 +134,15 @@ window() {
 	p0=$(processes)
 	wakeups "$PID_quiet" &
 	tracer=$!
-	[ -n "${BENCH_KEEP:-}" ] && [ -z "${kept:-}" ] && profile zero
+	[ -n "${BENCH_KEEP:-}" ] && kill -0 "$PID_callgrind" 2>/dev/null &&
+		profile zero
 	i0=$(instructions "$PID_callgrind"); c0=$(cpu_ns "$PID_default")
 	s0=$(switches "$PID_default")
 	sleep "$WINDOW"
 	i1=$(instructions "$PID_callgrind"); c1=$(cpu_ns "$PID_default")
 	s1=$(switches "$PID_default")
-	[ -n "${BENCH_KEEP:-}" ] && [ -z "${kept:-}" ] && profile keep
+	[ -n "${BENCH_KEEP:-}" ] && kill -0 "$PID_callgrind" 2>/dev/null &&
+		profile keep
 	wait "$tracer"
 	D_PROCS=$(((p0 + $(processes)) / 2))
 	ticks=$((WINDOW / 10))

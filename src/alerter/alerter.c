@@ -31,6 +31,7 @@
 #include "alerter/channel.h"
 #include "alerter/delivery.h"
 #include "alerter/journal.h"
+#include "alerter/json_text.h"
 #include "alerter/pipeline.h"
 #include "alerter/spool.h"
 #include "alerter/text.h"
@@ -97,6 +98,7 @@ struct alerter {
 	uint64_t ticks;
 	struct channel_state channels[CHANNEL_COUNT];
 	struct alert_message scratch;
+	struct json_text state_text; /* alert-state.json's, its buffer kept */
 };
 
 static struct alerter *running;
@@ -362,18 +364,12 @@ static void on_emit(void *context, struct alert_message *m)
  */
 static int save_state(struct alerter *a)
 {
-	json_object *state = pipeline_save(a->pipeline);
-	const char *text;
-	int r;
+	int r = pipeline_save_text(a->pipeline, spool_last_id(a->spool),
+				   &a->state_text);
 
-	json_object_object_add(
-		state, "spool_through",
-		json_object_new_int64((int64_t)spool_last_id(a->spool)));
-	text = json_object_to_json_string_ext(state, JSON_C_TO_STRING_PLAIN);
-
-	r = state_write_atomic(a->daemon->state_dir_fd, STATE_FILE, text,
-			       strlen(text));
-	json_object_put(state);
+	if (r == 0)
+		r = state_write_atomic(a->daemon->state_dir_fd, STATE_FILE,
+				       a->state_text.data, a->state_text.used);
 	if (r < 0) {
 		a->state_errors++;
 		if (!a->state_failing)
@@ -912,6 +908,7 @@ static void alerter_free(struct alerter *a)
 	spool_close(a->spool);
 	alert_journal_close(a->journal);
 	pipeline_free(a->pipeline);
+	json_text_free(&a->state_text);
 	if (a->history_fd >= 0)
 		close(a->history_fd);
 	free(a);

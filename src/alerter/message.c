@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alerter/json_text.h"
 #include "core/util.h"
 
 static const char *const channel_names[CHANNEL_COUNT] = {
@@ -128,6 +129,49 @@ json_object *message_snapshot_to_json(const struct alert_snapshot *a)
 	json_object_object_add(o, "count", json_object_new_int64(a->count));
 	message_add_history_json(o, a);
 	return o;
+}
+
+/* A member "key":number unless not finite (add_number's rule). */
+static void write_number(struct json_text *t, const char *key, double value)
+{
+	if (!isfinite(value))
+		return;
+	json_text_key(t, key);
+	json_text_double(t, value);
+}
+
+/* Member for member what message_snapshot_to_json builds, in its order. */
+void message_snapshot_write(struct json_text *t, const struct alert_snapshot *a)
+{
+	json_text_open(t, '{');
+	json_text_member_string(t, "rule", a->rule);
+	json_text_member_string(t, "series", a->series);
+	json_text_member_string(t, "labels", a->labels);
+	json_text_member_string(t, "summary", a->summary);
+	json_text_member_string(t, "detail", a->detail);
+	json_text_member_int(t, "severity", (int32_t)a->severity);
+	json_text_member_int(t, "kind", (int32_t)a->kind);
+	json_text_key(t, "firing");
+	json_text_bool(t, a->firing);
+	json_text_member_int(t, "started", (int64_t)a->started_usec);
+	json_text_member_int(t, "ended", (int64_t)a->ended_usec);
+	write_number(t, "value", a->value);
+	write_number(t, "baseline", a->baseline);
+	write_number(t, "threshold", a->threshold);
+	write_number(t, "score", a->score);
+	json_text_member_int(t, "eta", a->eta_secs);
+	json_text_member_int(t, "count", a->count);
+	json_text_key(t, "history");
+	json_text_open(t, '[');
+	for (uint32_t i = 0; i < a->history_count; i++) {
+		json_text_item(t);
+		if (isfinite(a->history[i]))
+			json_text_double(t, a->history[i]);
+		else
+			json_text_null(t);
+	}
+	json_text_close(t, ']');
+	json_text_close(t, '}');
 }
 
 char *message_to_json(const struct alert_message *message, size_t *length)

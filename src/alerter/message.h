@@ -119,5 +119,10 @@ int message_from_json(const char *text, size_t length,
 struct json_object *message_snapshot_to_json(const struct alert_snapshot *a);
 void message_snapshot_from_json(struct json_object *o,
 				struct alert_snapshot *a);
+/* The bytes of json-c's plain text of message_snapshot_to_json(a), written
+ * straight into t (the alerter's state file, rewritten after every alert). */
+struct json_text;
+void message_snapshot_write(struct json_text *t,
+			    const struct alert_snapshot *a);
 
 #endif

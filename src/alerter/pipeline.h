@@ -117,8 +117,12 @@ void pipeline_owed_all(const struct pipeline *pipeline,
  * whether anything changed since the last save.
  */
 struct json_object;
+struct json_text;
 bool pipeline_dirty(const struct pipeline *pipeline);
-struct json_object *pipeline_save(struct pipeline *pipeline);
+/* The state file's text into t (its buffer kept for the next save), with
+ * the spool's last id as "spool_through"; -ENOMEM (t incomplete). */
+int pipeline_save_text(struct pipeline *pipeline, uint64_t spool_through,
+		       struct json_text *t);
 /* Replaces the table; -EINVAL when the document is not a saved state. */
 int pipeline_restore(struct pipeline *pipeline, struct json_object *state);
 

@@ -62,7 +62,7 @@ struct pipeline {
 	pipeline_history_fn *history;
 	void *context;
 	bool maintenance;
-	bool dirty;                /* state changed since pipeline_save */
+	bool dirty;		   /* state changed since pipeline_save_text */
 	uint64_t group_open_usec;  /* 0: no group waiting */
 	uint64_t group_last_usec;  /* the last notification into it */
 	bool group_critical;       /* it holds a critical firing */

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 
+#include "alerter/json_text.h"
 #include "alerter/pipeline.h"
 #include "core/util.h"
 
@@ -711,11 +712,57 @@ static void test_points_and_states_are_never_blips(void **state)
 	pipeline_free(p);
 }
 
+/*
+ * A table with everything the state file holds: strings that need escapes
+ * (quotes, '/', controls, UTF-8), numbers JSON has no form for, histories
+ * with gaps, several channels owed and told, rate-limit clocks.
+ */
+static struct pipeline *rich_table(void)
+{
+	struct pipeline_settings s = base_settings();
+	static const double values[] = {0.1, NAN, -2.5e-7, 1e21, 3, 0};
+	struct alert_event e = {
+	    .rule = "disk_full",
+	    .series = "disk.used_percent",
+	    .labels = "mount=/var/\"lib\"",
+	    .severity = ALERT_CRITICAL,
+	    .firing = true,
+	    .time_usec = T0,
+	    .value = 97.123456789,
+	    .baseline = NAN,
+	    .threshold = 1.0 / 3,
+	    .eta_secs = 3600,
+	    .summary = "Disk /var is 97% full\n\ttab \x01 \x7f caf\xc3\xa9",
+	    .history = values,
+	    .history_count = 6,
+	};
+	struct pipeline *p;
+
+	s.group_wait_usec = 0;
+	s.channel_active[CHANNEL_EMAIL] = true;
+	s.channel_min_severity[CHANNEL_EMAIL] = ALERT_CRITICAL;
+	p = make(&s);
+	assert_int_equal(pipeline_submit(p, &e, T0), 0);
+	pipeline_tick(p, T0);
+	e.rule = "load_high", e.labels = "", e.severity = ALERT_WARNING;
+	e.value = -0.0, e.threshold = 100, e.history_count = 0;
+	e.summary = "", e.eta_secs = -1;
+	assert_int_equal(pipeline_submit(p, &e, T0 + 10 * SEC), 0);
+	e.firing = false, e.value = 12;
+	assert_int_equal(pipeline_submit(p, &e, T0 + 20 * SEC), 0);
+	e.rule = "storm", e.firing = true, e.value = -INFINITY;
+	e.history = values + 1, e.history_count = 1;
+	assert_int_equal(pipeline_submit(p, &e, T0 + 20 * SEC), 0);
+	pipeline_tick(p, T0 + 20 * SEC);
+	return p;
+}
+
 static void test_saved_state_resumes_what_was_owed(void **state)
 {
 	struct pipeline_settings s = base_settings();
 	struct pipeline *p, *q;
 	struct json_object *saved;
+	struct json_text text = {0};
 
 	(void)state;
 	s.group_wait_usec = 0;
@@ -728,8 +775,10 @@ static void test_saved_state_resumes_what_was_owed(void **state)
 	pipeline_tick(p, T0 + 10 * SEC);
 	assert_int_equal(captured_count, 1);
 	assert_true(pipeline_dirty(p));
-	saved = pipeline_save(p);
+	assert_int_equal(pipeline_save_text(p, 0, &text), 0);
 	assert_false(pipeline_dirty(p));
+	saved = json_tokener_parse(text.data);
+	json_text_free(&text);
 	pipeline_free(p);
 	/* A new process: the same table, the same clocks. */
 	q = pipeline_new(64, capture, record_history, NULL);
@@ -751,6 +800,74 @@ static void test_saved_state_resumes_what_was_owed(void **state)
 	assert_int_equal(captured_count, 2);
 	assert_int_equal(pipeline_restore(q, NULL), -EINVAL);
 	pipeline_free(q);
+}
+
+/*
+ * The state file json-c's objects wrote for rich_table() (before the text
+ * was written directly): the same bytes now, so files of either version
+ * load in the other; and the text restores to a table that writes it again.
+ */
+static const char rich_state[] =
+    "{\"version\":1,\"group_open\":0,\"group_last\":1763769620000000,"
+    "\"limits\":{\"slack\":{\"last_sent\":1763769620000000,\"hour_sta"
+    "rt\":1763769600000000,\"hour_alerts\":2,\"waiting_said\":0},\"em"
+    "ail\":{\"last_sent\":1763769600000000,\"hour_start\":17637696000"
+    "00000,\"hour_alerts\":1,\"waiting_said\":0}},\"alerts\":[{\"snap"
+    "\":{\"rule\":\"disk_full\",\"series\":\"disk.used_percent\",\"la"
+    "bels\":\"mount=\\/var\\/\\\"lib\\\"\",\"summary\":\"Disk \\/var "
+    "is 97% full\\n\\ttab \\u0001 \x7f caf\xc3\xa9\",\"detail\":\"\","
+    "\"severity\":2,\"kind\":0,\"firing\":true,\"started\":1763769600"
+    "000000,\"ended\":0,\"value\":97.123456789000002,\"threshold\":0."
+    "33333333333333331,\"score\":0.0,\"eta\":3600,\"count\":0,\"histo"
+    "ry\":[0.10000000000000001,null,-2.4999999999999999e-07,1e+21,3.0"
+    ",0.0]},\"nature\":0,\"firing\":true,\"notified\":true,\"incident"
+    "_sent\":true,\"pending_kind\":0,\"notified_severity\":2,\"last_n"
+    "otified\":1763769600000000,\"last_seen\":1763769600000000,\"chan"
+    "ged\":1763769600000000,\"repeats\":0,\"channels\":{\"slack\":{\""
+    "owed\":0,\"kind\":0,\"told\":true},\"email\":{\"owed\":0,\"kind"
+    "\":0,\"told\":true}},\"fired\":{\"severity\":2,\"value\":97.1234"
+    "56789000002,\"summary\":\"Disk \\/var is 97% full\\n\\ttab \\u00"
+    "01 \x7f caf\xc3\xa9\"}},{\"snap\":{\"rule\":\"load_high\",\"seri"
+    "es\":\"disk.used_percent\",\"labels\":\"\",\"summary\":\"\",\"de"
+    "tail\":\"\",\"severity\":1,\"kind\":0,\"firing\":false,\"started"
+    "\":1763769600000000,\"ended\":1763769600000000,\"value\":12.0,\""
+    "threshold\":100.0,\"score\":0.0,\"eta\":-1,\"count\":0,\"history"
+    "\":[]},\"nature\":0,\"pending_kind\":0,\"notified_severity\":0,"
+    "\"last_notified\":0,\"last_seen\":1763769620000000,\"changed\":1"
+    "763769620000000,\"repeats\":0,\"channels\":{},\"fired\":{\"sever"
+    "ity\":1,\"value\":-0.0,\"summary\":\"\"}},{\"snap\":{\"rule\":\""
+    "storm\",\"series\":\"disk.used_percent\",\"labels\":\"\",\"summa"
+    "ry\":\"\",\"detail\":\"\",\"severity\":1,\"kind\":0,\"firing\":t"
+    "rue,\"started\":1763769600000000,\"ended\":0,\"threshold\":100.0"
+    ",\"score\":0.0,\"eta\":-1,\"count\":0,\"history\":[null]},\"natu"
+    "re\":0,\"firing\":true,\"notified\":true,\"incident_sent\":true,"
+    "\"pending_kind\":0,\"notified_severity\":1,\"last_notified\":176"
+    "3769620000000,\"last_seen\":1763769620000000,\"changed\":1763769"
+    "620000000,\"repeats\":0,\"channels\":{\"slack\":{\"owed\":0,\"ki"
+    "nd\":0,\"told\":true}},\"fired\":{\"severity\":1,\"value\":-Infi"
+    "nity,\"summary\":\"\"}}],\"spool_through\":42}";
+
+static void test_state_text_is_what_json_c_wrote(void **state)
+{
+	struct pipeline *p = rich_table(), *q;
+	struct json_text t = {0};
+	json_object *parsed;
+
+	(void)state;
+	assert_int_equal(pipeline_save_text(p, 42, &t), 0);
+	assert_false(pipeline_dirty(p));
+	assert_int_equal(t.used, strlen(rich_state));
+	assert_string_equal(t.data, rich_state);
+	q = pipeline_new(64, capture, record_history, NULL);
+	parsed = json_tokener_parse(t.data);
+	assert_non_null(parsed);
+	assert_int_equal(pipeline_restore(q, parsed), 3);
+	json_object_put(parsed);
+	assert_int_equal(pipeline_save_text(q, 42, &t), 0);
+	assert_string_equal(t.data, rich_state);
+	json_text_free(&t);
+	pipeline_free(q);
+	pipeline_free(p);
 }
 
 int main(void)
@@ -776,6 +893,7 @@ int main(void)
 	    cmocka_unit_test(test_table_evicts_and_never_refuses),
 	    cmocka_unit_test(test_points_and_states_are_never_blips),
 	    cmocka_unit_test(test_saved_state_resumes_what_was_owed),
+	    cmocka_unit_test(test_state_text_is_what_json_c_wrote),
 	};
 
 	setenv("TZ", "UTC", 1);
