@@ -71,6 +71,16 @@ static void test_numbers(void **state)
 	    NAN,
 	    INFINITY,
 	    -INFINITY,
+	    999999999999999,
+	    -999999999999999,
+	    1e15,
+	    -1e15,
+	    1e17,
+	    12345,
+	    -7,
+	    4503599627370496.0,
+	    0.5,
+	    -0.5,
 	};
 	static const int64_t ints[] = {
 	    0, 1, -1, 42, INT64_MAX, INT64_MIN, 1763769600000000};
@@ -90,6 +100,13 @@ static void test_numbers(void **state)
 		memcpy(&d, &bits, sizeof(d));
 		json_text_double(&t, d);
 		same_as_json_c(&t, json_object_new_double(d));
+	}
+	/* Whole numbers of every size, where the shortcut ends. */
+	for (double d = 1; d < 1e19; d = d * 3 + 1) {
+		json_text_double(&t, d);
+		same_as_json_c(&t, json_object_new_double(d));
+		json_text_double(&t, -d);
+		same_as_json_c(&t, json_object_new_double(-d));
 	}
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 		json_text_int(&t, ints[i]);
