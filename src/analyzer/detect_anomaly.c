@@ -177,18 +177,18 @@ static unsigned significance(const struct anomaly_state *state,
 /*
  * Whether the state has settled on exactly this value (an idle interface's
  * error rate, 0 since it was first read): every estimate equals it, both
- * spreads and CUSUMs are 0 and warm-up is over. The full update would then
- * move nothing but the counters and score 0 (a zero deviation steps no
- * estimate, scales a zero spread by 1 - alpha, leaves the envelopes where
- * they are and scores 0 on every count), so anomaly_settled_step() does
- * just that, for ~1/10 of the instructions. tests/unit/test_detect.c feeds
- * flat runs both ways and compares every verdict.
+ * spreads and CUSUMs are 0 (from the second sample on, warm-up or not).
+ * The full update would then move nothing but the counters and score 0 (a
+ * zero deviation steps no estimate, scales a zero spread by 1 - alpha,
+ * leaves the envelopes where they are and scores 0 on every count), so
+ * anomaly_settled_step() does just that, for a fraction of the
+ * instructions. tests/unit/test_detect_anomaly.c feeds flat runs both ways
+ * and compares every verdict and the final state.
  */
 static bool anomaly_settled(const struct anomaly_state *state,
 			    const struct anomaly_params *params, double value)
 {
 	return anomaly_shortcut && isfinite(value) && state->samples > 0 &&
-	       state->samples >= params->warmup_samples &&
 	       value == state->median && value == state->mean &&
 	       value == state->recent && value == state->high &&
 	       value == state->low && value == state->recent_high &&
@@ -197,13 +197,17 @@ static bool anomaly_settled(const struct anomaly_state *state,
 	       state->cusum_low == 0 && params->cusum_drift >= 0;
 }
 
-static double anomaly_settled_step(struct anomaly_state *state, double value)
+static double anomaly_settled_step(struct anomaly_state *state,
+				   const struct anomaly_params *params,
+				   double value)
 {
 	/* (value - median) / spread: a zero of the same sign. */
 	state->z = value - state->median;
 	state->before = state->median;
 	state->samples++;
-	state->cause = ANOMALY_CAUSE_NONE;
+	/* Warming up, the full update leaves the last cause as it was. */
+	if (state->samples > params->warmup_samples)
+		state->cause = ANOMALY_CAUSE_NONE;
 	state->score = 0;
 	return 0;
 }
@@ -220,7 +224,7 @@ static double anomaly_update_every(struct anomaly_state *state,
 	if (!isfinite(value))
 		return state->score;
 	if (anomaly_settled(state, params, value))
-		return anomaly_settled_step(state, value);
+		return anomaly_settled_step(state, params, value);
 	smooth_alpha = alpha_of_span(params->smooth_samples);
 	forget = fmax(1.0 / params->envelope_samples,
 		      interval / (ENVELOPE_MAX_DAYS * 86400.0));
