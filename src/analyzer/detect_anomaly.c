@@ -576,12 +576,23 @@ static bool season_settled(const struct season_state *season, int bucket,
 {
 	int hour = bucket / (SEASON_BUCKETS / 24);
 
-	return value == season->mean && season->variance == 0 &&
-	       season->error_var == 0 && season->residual == 0 &&
-	       season->residual_var == 0 && season->hour_var[hour] == 0 &&
-	       season->count[bucket] > 0 &&
-	       (double)season->level[bucket] == value &&
-	       season_hour_level(season, hour) == value;
+	if (!(value == season->mean && season->variance == 0 &&
+	      season->error_var == 0 && season->residual == 0 &&
+	      season->residual_var == 0 && season->hour_var[hour] == 0 &&
+	      season->count[bucket] > 0 &&
+	      (double)season->level[bucket] == value))
+		return false;
+	/*
+	 * season_hour_level() == value: so it is when every level it averages
+	 * is the value (a float: up to 12 of them add up exactly), or when
+	 * none is and it falls back to the mean. Anything else takes the
+	 * full update, right either way.
+	 */
+	for (int b = hour * (SEASON_BUCKETS / 24);
+	     b < (hour + 1) * (SEASON_BUCKETS / 24); b++)
+		if (season->count[b] > 0 && (double)season->level[b] != value)
+			return false;
+	return true;
 }
 
 /*
@@ -711,7 +722,14 @@ double anomaly_update_seasonal(struct anomaly_state *state,
 			       const struct anomaly_params *params,
 			       int64_t time_usec, double value)
 {
-	double score, shape, spread = spread_of(state, params);
+	/* What spread_of() reads, before the update: the spread is needed
+	 * only for a score above 0 (never on a settled series). */
+	const struct anomaly_state before = {
+	    .median = state->median,
+	    .mad = state->mad,
+	    .variance = state->variance,
+	};
+	double score, shape;
 
 	score = anomaly_update_every(state, params, value,
 				     season != NULL ? season->interval : 0);
@@ -724,8 +742,9 @@ double anomaly_update_seasonal(struct anomaly_state *state,
 	 */
 	if (params->season_explained > 0 && score > 0 &&
 	    fabs(state->z) >= params->z_alert) {
-		double routine = season_routine_score(season, params, time_usec,
-						      value, spread);
+		double routine =
+		    season_routine_score(season, params, time_usec, value,
+					 spread_of(&before, params));
 
 		if (routine < score) {
 			state->score = score = routine;
