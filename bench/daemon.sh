@@ -7,23 +7,25 @@
 # and natively for CPU time (/proc/PID/schedstat), wake-ups (context switches
 # in /proc/PID/status) and memory (smaps_rollup). bench/floor reads the same
 # files with the cheapest parse; the ratio daemon / floor is the overhead.
-# Then the slopes: per extra interface (dummy interfaces, removed after; run
-# as root; ifb where dummy is missing), per extra process, per extra series; log following per line at
-# 100 and 1000 lines/s; RSS/PSS of the default and the all-channels config,
-# and of collectd (cpu, memory, load, disk, df, interface, csv) if installed.
+# Then the slopes: per extra interface (two daemons in network namespaces
+# of their own, one with dummy or ifb links: root and unshare), per extra
+# process, per extra series; log following per line at 100 and 1000
+# lines/s; RSS/PSS of the default and the all-channels config, and of
+# collectd (cpu, memory, load, disk, df, interface, csv) if installed.
 #
 # BENCH_WINDOW_SECS (60) is each measured window; BENCH_IFACES (50) and
 # BENCH_PROCS (100) the extra interfaces and processes; BENCH_SETTLE_SECS
-# (70) the wait after adding the interfaces, past the first minute their new
-# series close (creating a series in the history is a one-off, not the slope).
-# BENCH_LINK_PREFIX (sbench) names the extra links.
+# (70) the wait after the interface daemons start, past the first minute
+# their new series close (creating a series in the history is a one-off,
+# not the slope).
 # BENCH_KEEP=DIR keeps callgrind's profile of each window there
-# (window.out the first, window-2.out with the extra links, window-3.out
-# after them, window-4.out with the extra processes: callgrind_annotate
-# them to see where a tick goes); BENCH_QUICK=1
-# stops after the per-tick figures.
+# (window.out the first, window-2.out before the extra processes,
+# window-3.out with them, links-0.out and links-50.out of the two
+# interface daemons: callgrind_annotate them to see where a tick goes);
+# BENCH_QUICK=1 stops after the per-tick figures.
 # BENCH_PART=follow measures log following alone; BENCH_FOLLOW_SECS (20) is
-# each of its windows.
+# each of its windows. BENCH_PART=links measures the slope per interface
+# alone.
 set -u
 BUILD=${BUILD:-build}
 WINDOW=${BENCH_WINDOW_SECS:-60}
@@ -34,13 +36,10 @@ AGENT=$PWD/$BUILD/sysops-agent
 FLOOR=$PWD/$BUILD/bench/floor
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sysops-bench.XXXXXX")
 pids=()
-dummies=()
-LINK=${BENCH_LINK_PREFIX:-sbench} # another name when two runs share a host
 cleanup() {
 	for pid in "${pids[@]}"; do
 		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
-	for link in "${dummies[@]}"; do ip link del "$link" 2>/dev/null; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -230,9 +229,103 @@ follow_part() {
 	kill -TERM "$PID_follow_cg" "$PID_follow" 2>/dev/null
 }
 
+# netns_run LINKS COMMAND...: COMMAND (exec'd: the caller's pid is its) in
+# a network namespace of its own with lo and LINKS $link_type links, and
+# sysfs mounted again so that /sys/class/net is the namespace's (the cgroup
+# tree moved over from the host's). Its links go with it.
+netns_run() {
+	local links=$1
+	shift
+	mkdir -p "$tmp/cgroup"
+	exec unshare -n -m bash -c '
+		mount --rbind /sys/fs/cgroup "$3" &&
+			mount -t sysfs sysfs /sys &&
+			mount --move "$3" /sys/fs/cgroup &&
+			ip link set lo up || exit 1
+		for i in $(seq 1 "$1"); do
+			ip link add "l$i" type "$2" && ip link set "l$i" up || exit 1
+		done
+		shift 3
+		exec "$@"' netns "$links" "$link_type" "$tmp/cgroup" "$@"
+}
+
+# links_part: the slope per interface alone. Two daemons under callgrind
+# side by side, each in a network namespace of its own (netns_run), one
+# with lo alone and one with IFACES more links (dummy, or ifb where the
+# module is missing: links that carry no traffic): both see the same
+# processes and the same churn, which cancel out of the difference of
+# their ticks. The floor's floor_links in the same two namespaces. After
+# BENCH_SETTLE_SECS past the first minute the new series close, over
+# WINDOW. BENCH_KEEP keeps both windows' profiles (links-0.out,
+# links-N.out).
+links_part() {
+	local n a0 a1 b0 b1 fa fb d_slope f_slope series0 series1
+	link_type=
+	for type in dummy ifb; do
+		if [ "$(id -u)" -eq 0 ] &&
+			unshare -n ip link add probe0 type "$type" 2>/dev/null; then
+			link_type=$type
+			break
+		fi
+	done
+	if [ -z "$link_type" ]; then
+		echo "per extra interface: skipped (needs root, unshare and dummy or ifb links)"
+		return
+	fi
+	for n in 0 "$IFACES"; do
+		start "links$n" netns_run "$n" valgrind --tool=callgrind \
+			--vgdb=yes --vgdb-prefix="$tmp/vgdb" \
+			--callgrind-out-file="$tmp/links$n.out" --
+	done
+	await_ready links0
+	await_ready "links$IFACES"
+	sleep "$SETTLE"
+	eval "b=\$PID_links$IFACES"
+	for pid in "$PID_links0" "$b"; do
+		callgrind_control --vgdb-prefix="$tmp/vgdb" -d zero "$pid" \
+			>/dev/null 2>&1
+	done
+	a0=$(instructions "$PID_links0") b0=$(instructions "$b")
+	sleep "$WINDOW"
+	a1=$(instructions "$PID_links0") b1=$(instructions "$b")
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		mkdir -p "$BENCH_KEEP"
+		for n in 0 "$IFACES"; do
+			eval "pid=\$PID_links$n"
+			callgrind_control --vgdb-prefix="$tmp/vgdb" -d keep \
+				"$pid" >/dev/null 2>&1
+			cp "$(ls -t "$tmp/links$n.out".* | head -1)" \
+				"$BENCH_KEEP/links-$n.out"
+		done
+	fi
+	series0=$(sqlite3 -readonly "$tmp/links0/state/history.db" \
+		'SELECT count(*) FROM series' 2>/dev/null || echo 0)
+	series1=$(sqlite3 -readonly "$tmp/links$IFACES/state/history.db" \
+		'SELECT count(*) FROM series' 2>/dev/null || echo 0)
+	kill -TERM "$PID_links0" "$b" 2>/dev/null
+	fa=$( (netns_run 0 valgrind --tool=callgrind --toggle-collect=floor_links \
+		--callgrind-out-file="$tmp/floor-links0.out" "$FLOOR" 10 2>&1) |
+		awk '/Collected/ {print int($4 / 11)}')
+	fb=$( (netns_run "$IFACES" valgrind --tool=callgrind \
+		--toggle-collect=floor_links \
+		--callgrind-out-file="$tmp/floor-links1.out" "$FLOOR" 10 2>&1) |
+		awk '/Collected/ {print int($4 / 11)}')
+	d_slope=$((((b1 - b0) - (a1 - a0)) / (WINDOW / 10) / IFACES))
+	f_slope=$(((fb - fa) / IFACES))
+	echo "per extra interface ($IFACES $link_type links, network namespaces): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope") (target <= 3)"
+	if [ "$series1" -gt "$series0" ]; then
+		echo "per extra series ($((series1 - series0)) more): $((((b1 - b0) - (a1 - a0)) / (WINDOW / 10) / (series1 - series0))) instructions a tick"
+	fi
+}
+
 # BENCH_PART=follow: log following alone (a minute or three), not the rest.
 if [ "${BENCH_PART:-all}" = follow ]; then
 	follow_part
+	exit 0
+fi
+# BENCH_PART=links: the slope per interface alone (four minutes).
+if [ "${BENCH_PART:-all}" = links ]; then
+	links_part
 	exit 0
 fi
 
@@ -291,39 +384,11 @@ fi
 echo "idle wake-ups:              $base_wake_quiet per minute (epoll, log scanner off; target <= 12); default config: $base_wake context switches per minute"
 [ -n "${BENCH_QUICK:-}" ] && exit 0
 
-# Per interface.
-# dummy where the module exists, else ifb: links that carry no traffic.
-link_type=
-for type in dummy ifb; do
-	if [ "$(id -u)" -eq 0 ] && ip link add "${LINK}0" type "$type" 2>/dev/null; then
-		link_type=$type
-		break
-	fi
-done
-if [ -n "$link_type" ]; then
-	dummies+=("${LINK}0")
-	for i in $(seq 1 $((IFACES - 1))); do
-		ip link add "$LINK$i" type "$link_type" && dummies+=("$LINK$i")
-	done
-	for link in "${dummies[@]}"; do ip link set "$link" up; done
-	sleep "$SETTLE"
-	window
-	if_instr=$D_INSTR if_series=$(series)
-	if_floor=$(floor_instructions floor_links)
-	d_slope=$(((if_instr - base_instr) / IFACES))
-	f_slope=$(((if_floor - floor_links_i) / IFACES))
-	echo "per extra interface ($IFACES $link_type links): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope") (target <= 3)"
-	if [ "$if_series" -gt "$base_series" ]; then
-		echo "per extra series ($((if_series - base_series)) more): $(((if_instr - base_instr) / (if_series - base_series))) instructions a tick"
-	fi
-	for link in "${dummies[@]}"; do ip link del "$link"; done
-	dummies=()
-	sleep 20
-	window
-	base_instr=$D_INSTR
-else
-	echo "per extra interface: skipped (needs root and dummy or ifb links)"
-fi
+# Per interface: links_part (network namespaces: the host's links and
+# churn left out); then a fresh baseline for the per-process slope.
+links_part
+window
+base_instr=$D_INSTR
 
 # Per process: the machine's own processes come and go meanwhile, so each
 # side is divided by the change of the process count it saw (the window's
