@@ -99,6 +99,7 @@ struct alerter {
 	struct channel_state channels[CHANNEL_COUNT];
 	struct alert_message scratch;
 	struct json_text state_text; /* alert-state.json's, its buffer kept */
+	struct json_text stats_text; /* alerter-stats.json's */
 };
 
 static struct alerter *running;
@@ -476,93 +477,50 @@ static void repost_firing(struct alerter *a, uint64_t now_mono)
  * alerter-stats.json, written as json-c's pretty printer writes it (two
  * spaces a level, "key":value) but without building objects first: it is
  * rewritten after every alert, where the objects cost ~200,000 instructions.
+ * The strings and numbers are json_text's; the layout is added here.
  */
-struct stats_text {
-	char text[16384]; /* every channel and ~40 numbers: ~4 KiB */
-	size_t used;
-	bool first; /* no member yet at this level: no comma */
-};
 
-static void stats_put(struct stats_text *t, const char *text)
-{
-	t->used = string_append_str(t->text, sizeof(t->text), t->used, text);
-}
-
-/* A JSON string: quotes, backslashes, '/' and control bytes escaped. */
-static void stats_string(struct stats_text *t, const char *s)
-{
-	const char *run = s;
-
-	stats_put(t, "\"");
-	for (;; s++) {
-		unsigned char c = (unsigned char)*s;
-		char escaped[8];
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c != '/')
-			continue;
-		/* The plain bytes before it in one piece. */
-		t->used = string_append(t->text, sizeof(t->text), t->used, run,
-					(size_t)(s - run));
-		if (c == '\0')
-			break;
-		if (c < 0x20)
-			snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-		else
-			snprintf(escaped, sizeof(escaped), "\\%c", c);
-		stats_put(t, escaped);
-		run = s + 1;
-	}
-	stats_put(t, "\"");
-}
-
-/* The next member's "key": at depth levels of indentation. */
 /* A comma unless first, a line break and depth levels of indentation. */
-static void stats_break(struct stats_text *t, int depth, bool comma)
+static void stats_break(struct json_text *t, int depth, bool comma)
 {
 	static const char breaks[] = ",\n        "; /* 4 levels at most */
 
-	t->used =
-	    string_append(t->text, sizeof(t->text), t->used, breaks + !comma,
-			  1 + (size_t)comma + 2 * (size_t)depth);
+	json_text_raw(t, breaks + !comma,
+		      1 + (size_t)comma + 2 * (size_t)depth);
 }
 
-static void stats_key(struct stats_text *t, int depth, const char *key)
+/* The next member's "key": at depth levels of indentation. */
+static void stats_key(struct json_text *t, int depth, const char *key)
 {
 	stats_break(t, depth, !t->first);
 	t->first = false;
-	stats_string(t, key);
-	stats_put(t, ":");
+	json_text_string(t, key);
+	json_text_raw(t, ":", 1);
 }
 
-static void stats_number(struct stats_text *t, int depth, const char *key,
+static void stats_number(struct json_text *t, int depth, const char *key,
 			 uint64_t value)
 {
 	stats_key(t, depth, key);
 	/* json-c's int64: what does not fit wraps, as the cast did. */
-	if ((int64_t)value < 0) {
-		stats_put(t, "-");
-		value = (uint64_t)0 - value;
-	}
-	t->used = string_append_u64(t->text, sizeof(t->text), t->used, value);
+	json_text_int(t, (int64_t)value);
 }
 
-static void stats_open(struct stats_text *t, int depth, const char *key)
+static void stats_open(struct json_text *t, int depth, const char *key)
 {
 	stats_key(t, depth, key);
-	stats_put(t, "{");
-	t->first = true;
+	json_text_open(t, '{');
 }
 
-static void stats_close(struct stats_text *t, int depth)
+static void stats_close(struct json_text *t, int depth)
 {
 	stats_break(t, depth, false);
-	stats_put(t, "}");
-	t->first = false;
+	json_text_close(t, '}');
 }
 
 static void write_stats(struct alerter *a)
 {
-	static struct stats_text t;
+	struct json_text *t = &a->stats_text;
 	const struct pipeline_stats *p = pipeline_stats(a->pipeline);
 	const struct spool_stats *s = spool_stats(a->spool);
 	const struct alert_journal_stats *j = alert_journal_stats(a->journal);
@@ -570,10 +528,9 @@ static void write_stats(struct alerter *a)
 	uint64_t sent = 0, retries = 0, failed = 0;
 
 	pipeline_owed_all(a->pipeline, owed);
-	t.used = 0;
-	stats_put(&t, "{");
-	t.first = true;
-	stats_open(&t, 1, "channels");
+	json_text_reset(t);
+	json_text_open(t, '{');
+	stats_open(t, 1, "channels");
 	for (int i = 0; i < CHANNEL_COUNT; i++) {
 		struct channel_state *c = &a->channels[i];
 
@@ -581,22 +538,22 @@ static void write_stats(struct alerter *a)
 		    channel_webhook_name(
 			channel_webhook_slot((enum channel_id)i)) == NULL)
 			continue; /* a free webhook slot */
-		stats_open(&t, 2, channel_name(c->id));
-		stats_key(&t, 3, "active");
-		stats_put(&t, c->active ? "true" : "false");
-		stats_number(&t, 3, "sent", c->sent);
-		stats_number(&t, 3, "retries", c->retries);
-		stats_number(&t, 3, "failed", c->failed);
-		stats_number(&t, 3, "owed", owed[i]);
-		stats_close(&t, 2);
+		stats_open(t, 2, channel_name(c->id));
+		stats_key(t, 3, "active");
+		json_text_bool(t, c->active);
+		stats_number(t, 3, "sent", c->sent);
+		stats_number(t, 3, "retries", c->retries);
+		stats_number(t, 3, "failed", c->failed);
+		stats_number(t, 3, "owed", owed[i]);
+		stats_close(t, 2);
 		if (i != CHANNEL_CONSOLE) {
 			sent += c->sent;
 			retries += c->retries;
 			failed += c->failed;
 		}
 	}
-	stats_close(&t, 1);
-#define STAT(name, value) stats_number(&t, 1, name, (uint64_t)(value))
+	stats_close(t, 1);
+#define STAT(name, value) stats_number(t, 1, name, (uint64_t)(value))
 	STAT("sent", sent);
 	STAT("retries", retries);
 	STAT("failed", failed);
@@ -628,10 +585,11 @@ static void write_stats(struct alerter *a)
 	STAT("tick_delay_max_usec", a->tick_delay_max_usec);
 	STAT("maintenance", a->maintenance);
 #undef STAT
-	stats_close(&t, 0);
+	stats_close(t, 0);
 	/* Rewritten on every change: a crash may keep the previous one. */
-	state_write_replace(a->daemon->state_dir_fd, STATS_FILE, t.text,
-			    t.used);
+	if (!t->failed)
+		state_write_replace(a->daemon->state_dir_fd, STATS_FILE,
+				    t->data, t->used);
 	a->stats_dirty = false;
 }
 
@@ -909,6 +867,7 @@ static void alerter_free(struct alerter *a)
 	alert_journal_close(a->journal);
 	pipeline_free(a->pipeline);
 	json_text_free(&a->state_text);
+	json_text_free(&a->stats_text);
 	if (a->history_fd >= 0)
 		close(a->history_fd);
 	free(a);

@@ -46,7 +46,7 @@ static void reserve(struct json_text *t, size_t n)
 	t->size = size;
 }
 
-static void put(struct json_text *t, const char *s, size_t n)
+void json_text_raw(struct json_text *t, const char *s, size_t n)
 {
 	reserve(t, n);
 	if (t->failed)
@@ -58,20 +58,20 @@ static void put(struct json_text *t, const char *s, size_t n)
 
 void json_text_open(struct json_text *t, char bracket)
 {
-	put(t, &bracket, 1);
+	json_text_raw(t, &bracket, 1);
 	t->first = true;
 }
 
 void json_text_close(struct json_text *t, char bracket)
 {
-	put(t, &bracket, 1);
+	json_text_raw(t, &bracket, 1);
 	t->first = false;
 }
 
 void json_text_item(struct json_text *t)
 {
 	if (!t->first)
-		put(t, ",", 1);
+		json_text_raw(t, ",", 1);
 	t->first = false;
 }
 
@@ -79,7 +79,7 @@ void json_text_key(struct json_text *t, const char *key)
 {
 	json_text_item(t);
 	json_text_string(t, key);
-	put(t, ":", 1);
+	json_text_raw(t, ":", 1);
 }
 
 /* json-c's escapes: short ones for its seven, \u00xx for other controls;
@@ -89,7 +89,7 @@ void json_text_string(struct json_text *t, const char *s)
 	static const char hex[] = "0123456789abcdef";
 	const char *run = s;
 
-	put(t, "\"", 1);
+	json_text_raw(t, "\"", 1);
 	for (;; s++) {
 		unsigned char c = (unsigned char)*s;
 		char escaped[8] = "\\";
@@ -97,7 +97,8 @@ void json_text_string(struct json_text *t, const char *s)
 
 		if (c >= 0x20 && c != '"' && c != '\\' && c != '/')
 			continue;
-		put(t, run, (size_t)(s - run)); /* the plain bytes before */
+		json_text_raw(t, run,
+			      (size_t)(s - run)); /* the plain bytes before */
 		if (c == '\0')
 			break;
 		switch (c) {
@@ -127,10 +128,10 @@ void json_text_string(struct json_text *t, const char *s)
 			escaped[5] = hex[c & 0xf];
 			n = 6;
 		}
-		put(t, escaped, n);
+		json_text_raw(t, escaped, n);
 		run = s + 1;
 	}
-	put(t, "\"", 1);
+	json_text_raw(t, "\"", 1);
 }
 
 void json_text_int(struct json_text *t, int64_t value)
@@ -144,7 +145,7 @@ void json_text_int(struct json_text *t, int64_t value)
 		magnitude = (uint64_t)0 - magnitude;
 	}
 	n = string_append_u64(digits, sizeof(digits), n, magnitude);
-	put(t, digits, n);
+	json_text_raw(t, digits, n);
 }
 
 void json_text_double(struct json_text *t, double value)
@@ -153,23 +154,23 @@ void json_text_double(struct json_text *t, double value)
 	int n;
 
 	if (isnan(value)) {
-		put(t, "NaN", 3);
+		json_text_raw(t, "NaN", 3);
 		return;
 	}
 	if (isinf(value)) {
 		if (value > 0)
-			put(t, "Infinity", 8);
+			json_text_raw(t, "Infinity", 8);
 		else
-			put(t, "-Infinity", 9);
+			json_text_raw(t, "-Infinity", 9);
 		return;
 	}
 	/* A whole number below 1e15: "%.17g" prints its digits (then ".0"
 	 * below), without printf's ~2,000 instructions. */
 	if (value == (double)(int64_t)value && fabs(value) < 1e15) {
 		if (signbit(value))
-			put(t, "-", 1);
+			json_text_raw(t, "-", 1);
 		json_text_int(t, (int64_t)fabs(value));
-		put(t, ".0", 2);
+		json_text_raw(t, ".0", 2);
 		return;
 	}
 	n = snprintf(text, sizeof(text), "%.17g", value);
@@ -183,20 +184,20 @@ void json_text_double(struct json_text *t, double value)
 		memcpy(text + n, ".0", 3);
 		n += 2;
 	}
-	put(t, text, (size_t)n);
+	json_text_raw(t, text, (size_t)n);
 }
 
 void json_text_bool(struct json_text *t, bool value)
 {
 	if (value)
-		put(t, "true", 4);
+		json_text_raw(t, "true", 4);
 	else
-		put(t, "false", 5);
+		json_text_raw(t, "false", 5);
 }
 
 void json_text_null(struct json_text *t)
 {
-	put(t, "null", 4);
+	json_text_raw(t, "null", 4);
 }
 
 void json_text_member_int(struct json_text *t, const char *key, int64_t value)

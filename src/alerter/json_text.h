@@ -22,6 +22,8 @@ struct json_text {
 void json_text_reset(struct json_text *t);
 void json_text_free(struct json_text *t);
 
+/* Bytes as they are (a layout's line breaks and indentation). */
+void json_text_raw(struct json_text *t, const char *s, size_t n);
 void json_text_open(struct json_text *t, char bracket);	 /* '{' or '[' */
 void json_text_close(struct json_text *t, char bracket); /* '}' or ']' */
 /* ,"key": (the comma unless first); then one value below. */
