@@ -165,8 +165,9 @@ void json_text_double(struct json_text *t, double value)
 		return;
 	}
 	/* A whole number below 1e15: "%.17g" prints its digits (then ".0"
-	 * below), without printf's ~2,000 instructions. */
-	if (value == (double)(int64_t)value && fabs(value) < 1e15) {
+	 * below), without printf's ~2,000 instructions. The range first: a
+	 * cast of a double beyond int64 is undefined. */
+	if (fabs(value) < 1e15 && value == (double)(int64_t)value) {
 		if (signbit(value))
 			json_text_raw(t, "-", 1);
 		json_text_int(t, (int64_t)fabs(value));
