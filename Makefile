@@ -93,7 +93,8 @@ SRC         := $(sort $(wildcard src/*/*.c))
 MAIN_SRC    := src/core/main.c
 LAUNCH_SRC  := src/launcher/sysops_launch.c
 LIB_SRC     := $(filter-out $(MAIN_SRC) $(LAUNCH_SRC),$(SRC))
-LAUNCH_OBJ  := $(BUILD)/src/launcher/sysops_launch.o $(BUILD)/src/launcher/launcher.o
+LAUNCH_OBJ  := $(BUILD)/src/launcher/sysops_launch.o $(BUILD)/src/launcher/launcher.o \
+               $(BUILD)/src/launcher/launcher_filter.o
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ    := $(MAIN_SRC:%.c=$(BUILD)/%.o)
 LIB         := $(BUILD)/libsysops.a

@@ -203,6 +203,16 @@ int launcher_run(int log_level)
 	signal_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (signal_fd < 0)
 		return 1;
+	/* Last, once nothing but the loop is left to run. */
+	r = launcher_filter_install();
+	if (r == -EOPNOTSUPP)
+		say(5, "delivery launcher: no seccomp filter for this "
+		       "architecture; it runs without one");
+	else if (r < 0) {
+		say(3, "delivery launcher: cannot load its seccomp filter: %s",
+		    strerror(-r));
+		return 1;
+	}
 	for (;;) {
 		struct pollfd fds[2] = {{LAUNCHER_CONTROL_FD, POLLIN, 0},
 					{signal_fd, POLLIN, 0}};
