@@ -141,37 +141,43 @@ static void test_foreign_arch_and_x32_refused(void **state)
 static void test_launcher_calls_allowed(void **state)
 {
 	static const long calls[] = {
-	    __NR_ppoll,
-	    __NR_recvmsg,
-	    __NR_sendto,
-	    __NR_read,
-	    __NR_write,
-	    __NR_close,
-	    __NR_wait4,
-	    __NR_rt_sigprocmask,
-	    __NR_prctl,
-	    __NR_dup3,
-	    __NR_execve,
-	    __NR_exit_group,
-	    __NR_restart_syscall,
-	    __NR_brk,
-	    __NR_capget,
-	    __NR_capset,
+	/* the loop, in the order a SPAWN brings them */
 #ifdef __NR_poll
 	    __NR_poll,
+#else
+	    __NR_ppoll,
 #endif
+	    __NR_recvmsg,
+	    __NR_close,
+	    __NR_sendto,
+	    __NR_read,
+	    __NR_wait4,
+	    __NR_restart_syscall,
+	    __NR_write,
+	    __NR_exit_group,
+	    /* the child from fork to exec */
+	    __NR_rt_sigprocmask,
+	    __NR_prctl,
 #ifdef __NR_dup2
 	    __NR_dup2,
+#else
+	    __NR_dup3,
 #endif
 #ifdef __NR_execveat
 	    __NR_execveat,
+#else
+	    __NR_execve,
+#endif
+	/* the delivery process until its own filter */
+#ifdef __NR_arch_prctl
+	    __NR_arch_prctl,
 #endif
 #ifdef __NR_seccomp
 	    __NR_seccomp,
 #endif
-#ifdef __NR_arch_prctl
-	    __NR_arch_prctl,
-#endif
+	    __NR_capget,
+	    __NR_capset,
+	    __NR_brk,
 	};
 
 	(void)state;
