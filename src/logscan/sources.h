@@ -102,6 +102,50 @@ static inline void source_release(sd_event_source *event_source)
 	sd_event_source_unref(event_source);
 }
 
+/*
+ * Coalesced wake-ups (files, the journal). A source's readiness (inotify,
+ * the journal's descriptor) wakes the loop after a quiet spell; the source
+ * reads at once (the first line after quiet is told promptly), then calls
+ * source_pacer_start(): its readiness leaves the loop and a periodic timer
+ * takes over, each period reading everything that came meanwhile in one
+ * pass. After each period's read the source calls source_pacer_next() with
+ * whether anything came and how many lines: nothing hands back to
+ * readiness; the period then grows while a period brings fewer than
+ * SOURCE_PACER_LINES lines (up to SOURCE_PACER_MAX_USEC, the longest a
+ * line of a slow stream waits) and shrinks while it brings twice that (down
+ * to SOURCE_PACER_MIN_USEC), so a wake-up, whose bare cost is tens of us
+ * on a VM, is spread over many lines and a busy log is still read within
+ * a quarter second. The timer is a periodic timerfd of the pacer's own: a
+ * steady wake-up costs epoll_wait, the timer's read and the source's own
+ * reads, no re-arm (sd-event's time sources re-arm theirs each time).
+ */
+#define SOURCE_PACER_MIN_USEC (250 * 1000)
+#define SOURCE_PACER_MAX_USEC (1000 * 1000)
+#define SOURCE_PACER_LINES    128
+
+struct source_pacer {
+	sd_event_source *ready; /* the source's own, off while paced */
+	sd_event_source *timer; /* the timerfd's io source */
+	int timer_fd;
+	uint64_t period_usec; /* 0: waiting on readiness */
+	void (*on_period)(void *data);
+	void *data;
+};
+
+/* on_period(data) runs each period while paced; the pacer must not move
+ * once initialised (the loop holds its address). */
+int source_pacer_init(struct source_pacer *pacer, sd_event *event,
+		      sd_event_source *ready, void (*on_period)(void *data),
+		      void *data);
+void source_pacer_start(struct source_pacer *pacer);
+void source_pacer_next(struct source_pacer *pacer, bool active,
+		       uint64_t lines);
+static inline bool source_pacer_active(const struct source_pacer *pacer)
+{
+	return pacer->period_usec != 0;
+}
+void source_pacer_release(struct source_pacer *pacer);
+
 struct file_source;
 int file_source_start(struct logscan_context *context,
 		      struct file_source **out);
