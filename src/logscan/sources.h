@@ -119,9 +119,14 @@ static inline void source_release(sd_event_source *event_source)
  * steady wake-up costs epoll_wait, the timer's read and the source's own
  * reads, no re-arm (sd-event's time sources re-arm theirs each time).
  */
+/* Overridable at build time to measure other periods (make bench). */
+#ifndef SOURCE_PACER_MIN_USEC
 #define SOURCE_PACER_MIN_USEC (250 * 1000)
+#endif
+#ifndef SOURCE_PACER_MAX_USEC
 #define SOURCE_PACER_MAX_USEC (1000 * 1000)
-#define SOURCE_PACER_LINES    128
+#endif
+#define SOURCE_PACER_LINES 256
 
 struct source_pacer {
 	sd_event_source *ready; /* the source's own, off while paced */
