@@ -478,9 +478,9 @@ uint64_t rule_engine_origin_hash(const char *origin)
 
 static uint64_t record_origin_hash(const struct log_record *record)
 {
-	return record->origin_hash != 0 ?
-		       record->origin_hash :
-		       rule_engine_origin_hash(record->origin);
+	return record->origin_hash != 0
+		   ? record->origin_hash
+		   : rule_engine_origin_hash(record->origin);
 }
 
 static void remember_line(struct rule_engine *engine,

@@ -118,11 +118,11 @@ static void on_line(const char *line, size_t length, void *data)
 {
 	struct line_target *target = data;
 	struct log_record record = {
-		.source = LOGSCAN_SOURCE_FILE,
-		.origin = target->file->path,
-		.line_number = ++target->stream->line_number,
-		.pattern = target->file->pattern,
-		.origin_hash = target->file->origin_hash,
+	    .source = LOGSCAN_SOURCE_FILE,
+	    .origin = target->file->path,
+	    .line_number = ++target->stream->line_number,
+	    .pattern = target->file->pattern,
+	    .origin_hash = target->file->origin_hash,
 	};
 	struct logscan_context *context = target->source->context;
 	unsigned level;
@@ -780,8 +780,8 @@ int file_source_start(struct logscan_context *context,
 	r = sd_event_add_io(context->event, &source->io, source->inotify_fd,
 			    EPOLLIN, on_inotify, source);
 	if (r >= 0)
-		r = source_pacer_init(&source->pacer, context->event, source->io,
-				      on_period, source);
+		r = source_pacer_init(&source->pacer, context->event,
+				      source->io, on_period, source);
 	if (r >= 0)
 		r = sd_event_add_defer(context->event, &source->defer, on_defer,
 				       source);

@@ -363,8 +363,8 @@ int journal_source_start(struct logscan_context *context, bool skip_kernel,
 			    (uint32_t)sd_journal_get_events(source->journal),
 			    on_journal, source);
 	if (r >= 0)
-		r = source_pacer_init(&source->pacer, context->event, source->io,
-				      on_period, source);
+		r = source_pacer_init(&source->pacer, context->event,
+				      source->io, on_period, source);
 	if (r >= 0)
 		r = sd_event_add_defer(context->event, &source->defer, on_defer,
 				       source);

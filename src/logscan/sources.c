@@ -217,8 +217,8 @@ static void pacer_arm(struct source_pacer *pacer, uint64_t period_usec)
 {
 	struct itimerspec spec = {
 	    .it_interval = {.tv_sec = (time_t)(period_usec / USEC_PER_SEC),
-			    .tv_nsec = (long)(period_usec % USEC_PER_SEC) *
-				       1000},
+			    .tv_nsec =
+				(long)(period_usec % USEC_PER_SEC) * 1000},
 	};
 
 	spec.it_value = spec.it_interval;
@@ -235,8 +235,7 @@ void source_pacer_start(struct source_pacer *pacer)
 	pacer_arm(pacer, SOURCE_PACER_MIN_USEC);
 }
 
-void source_pacer_next(struct source_pacer *pacer, bool active,
-		       uint64_t lines)
+void source_pacer_next(struct source_pacer *pacer, bool active, uint64_t lines)
 {
 	uint64_t period = pacer->period_usec;
 

@@ -143,8 +143,7 @@ int source_pacer_init(struct source_pacer *pacer, sd_event *event,
 		      sd_event_source *ready, void (*on_period)(void *data),
 		      void *data);
 void source_pacer_start(struct source_pacer *pacer);
-void source_pacer_next(struct source_pacer *pacer, bool active,
-		       uint64_t lines);
+void source_pacer_next(struct source_pacer *pacer, bool active, uint64_t lines);
 static inline bool source_pacer_active(const struct source_pacer *pacer)
 {
 	return pacer->period_usec != 0;
