@@ -579,8 +579,9 @@ static void mark_written(struct file_source *source, const char *name)
 
 /* Reads the queued inotify events, then the files: false when none was
  * queued (nothing to read). */
-static bool read_events(struct file_source *source)
+static bool read_events(void *data)
 {
+	struct file_source *source = data;
 	char buffer[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool rescan = false, any = false, names = false;
 	ssize_t n;
@@ -612,17 +613,6 @@ static bool read_events(struct file_source *source)
 		scan_globs(source, false);
 	process(source, names);
 	return true;
-}
-
-/* A period of the pacer: what came meanwhile, in one pass. */
-static void on_period(void *data)
-{
-	struct file_source *source = data;
-	uint64_t lines = source->stats.lines;
-	bool any;
-
-	any = read_events(source);
-	source_pacer_next(&source->pacer, any, source->stats.lines - lines);
 }
 
 /* The first event after a quiet spell: read at once, then paced. */
@@ -781,7 +771,8 @@ int file_source_start(struct logscan_context *context,
 			    EPOLLIN, on_inotify, source);
 	if (r >= 0)
 		r = source_pacer_init(&source->pacer, context->event,
-				      source->io, on_period, source);
+				      source->io, read_events, source,
+				      &source->stats.lines);
 	if (r >= 0)
 		r = sd_event_add_defer(context->event, &source->defer, on_defer,
 				       source);

@@ -181,8 +181,9 @@ static void drain(struct journal_source *source)
  * Takes in what changed (sd_journal_process reads the journal's inotify
  * descriptor) and reads the new entries: false when nothing changed.
  */
-static bool read_changes(struct journal_source *source)
+static bool read_changes(void *data)
 {
+	struct journal_source *source = data;
 	uint64_t lines = source->stats.lines;
 	int r = sd_journal_process(source->journal);
 
@@ -190,17 +191,6 @@ static bool read_changes(struct journal_source *source)
 		return false;
 	drain(source);
 	return r != SD_JOURNAL_NOP || source->stats.lines != lines;
-}
-
-/* A period of the pacer: every entry written meanwhile, in one pass. */
-static void on_period(void *data)
-{
-	struct journal_source *source = data;
-	uint64_t lines = source->stats.lines;
-	bool any;
-
-	any = read_changes(source);
-	source_pacer_next(&source->pacer, any, source->stats.lines - lines);
 }
 
 /* The first change after a quiet spell: read at once, then paced (journald
@@ -364,7 +354,8 @@ int journal_source_start(struct logscan_context *context, bool skip_kernel,
 			    on_journal, source);
 	if (r >= 0)
 		r = source_pacer_init(&source->pacer, context->event,
-				      source->io, on_period, source);
+				      source->io, read_changes, source,
+				      &source->stats.lines);
 	if (r >= 0)
 		r = sd_event_add_defer(context->event, &source->defer, on_defer,
 				       source);

@@ -173,45 +173,6 @@ void source_backlog_drop(struct backlog **backlog, const char *origin)
 	*backlog = NULL;
 }
 
-/* The timer's expiry count is read (a periodic timerfd is re-armed by that
- * read) before the source reads what came meanwhile. */
-static int on_pacer_timer(sd_event_source *event_source, int fd,
-			  uint32_t revents, void *data)
-{
-	struct source_pacer *pacer = data;
-	uint64_t expiries;
-
-	(void)event_source, (void)revents;
-	if (read(fd, &expiries, sizeof(expiries)) < 0 ||
-	    !source_pacer_active(pacer))
-		return 0;
-	pacer->on_period(pacer->data);
-	return 0;
-}
-
-int source_pacer_init(struct source_pacer *pacer, sd_event *event,
-		      sd_event_source *ready, void (*on_period)(void *data),
-		      void *data)
-{
-	int r;
-
-	*pacer = (struct source_pacer){.ready = ready,
-				       .timer_fd = -1,
-				       .on_period = on_period,
-				       .data = data};
-	pacer->timer_fd =
-	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (pacer->timer_fd < 0)
-		return -errno;
-	r = sd_event_add_io(event, &pacer->timer, pacer->timer_fd, EPOLLIN,
-			    on_pacer_timer, pacer);
-	if (r < 0) {
-		close(pacer->timer_fd);
-		pacer->timer_fd = -1;
-	}
-	return r;
-}
-
 /* A period of period_usec from now on; 0 disarms (and drops the count). */
 static void pacer_arm(struct source_pacer *pacer, uint64_t period_usec)
 {
@@ -227,15 +188,8 @@ static void pacer_arm(struct source_pacer *pacer, uint64_t period_usec)
 	pacer->period_usec = period_usec;
 }
 
-void source_pacer_start(struct source_pacer *pacer)
-{
-	if (source_pacer_active(pacer) || pacer->timer == NULL)
-		return;
-	sd_event_source_set_enabled(pacer->ready, SD_EVENT_OFF);
-	pacer_arm(pacer, SOURCE_PACER_MIN_USEC);
-}
-
-void source_pacer_next(struct source_pacer *pacer, bool active, uint64_t lines)
+/* After a period's read: back to readiness, or the next period. */
+static void pacer_next(struct source_pacer *pacer, bool active, uint64_t lines)
 {
 	uint64_t period = pacer->period_usec;
 
@@ -256,6 +210,57 @@ void source_pacer_next(struct source_pacer *pacer, bool active, uint64_t lines)
 	/* Re-armed only when the period changes: steady wake-ups cost none. */
 	if (period != pacer->period_usec)
 		pacer_arm(pacer, period);
+}
+
+/* The timer's expiry count is read (a periodic timerfd is re-armed by that
+ * read) before the source reads what came meanwhile. */
+static int on_pacer_timer(sd_event_source *event_source, int fd,
+			  uint32_t revents, void *data)
+{
+	struct source_pacer *pacer = data;
+	uint64_t expiries, lines;
+	bool any;
+
+	(void)event_source, (void)revents;
+	if (read(fd, &expiries, sizeof(expiries)) < 0 ||
+	    !source_pacer_active(pacer))
+		return 0;
+	lines = *pacer->lines;
+	any = pacer->read(pacer->data);
+	pacer_next(pacer, any, *pacer->lines - lines);
+	return 0;
+}
+
+int source_pacer_init(struct source_pacer *pacer, sd_event *event,
+		      sd_event_source *ready, bool (*read)(void *data),
+		      void *data, const uint64_t *lines)
+{
+	int r;
+
+	*pacer = (struct source_pacer){.ready = ready,
+				       .timer_fd = -1,
+				       .read = read,
+				       .data = data,
+				       .lines = lines};
+	pacer->timer_fd =
+	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (pacer->timer_fd < 0)
+		return -errno;
+	r = sd_event_add_io(event, &pacer->timer, pacer->timer_fd, EPOLLIN,
+			    on_pacer_timer, pacer);
+	if (r < 0) {
+		close(pacer->timer_fd);
+		pacer->timer_fd = -1;
+	}
+	return r;
+}
+
+void source_pacer_start(struct source_pacer *pacer)
+{
+	if (source_pacer_active(pacer) || pacer->timer == NULL)
+		return;
+	sd_event_source_set_enabled(pacer->ready, SD_EVENT_OFF);
+	pacer_arm(pacer, SOURCE_PACER_MIN_USEC);
 }
 
 void source_pacer_release(struct source_pacer *pacer)

@@ -107,10 +107,10 @@ static inline void source_release(sd_event_source *event_source)
  * the journal's descriptor) wakes the loop after a quiet spell; the source
  * reads at once (the first line after quiet is told promptly), then calls
  * source_pacer_start(): its readiness leaves the loop and a periodic timer
- * takes over, each period reading everything that came meanwhile in one
- * pass. After each period's read the source calls source_pacer_next() with
- * whether anything came and how many lines: nothing hands back to
- * readiness; the period then grows while a period brings fewer than
+ * takes over, each period calling the source's read, which takes in
+ * everything that came meanwhile in one pass and says whether anything
+ * came. Nothing hands back to readiness; the period then grows while a
+ * period brings fewer than
  * SOURCE_PACER_LINES lines (up to SOURCE_PACER_MAX_USEC, the longest a
  * line of a slow stream waits) and shrinks while it brings twice that (down
  * to SOURCE_PACER_MIN_USEC), so a wake-up, whose bare cost is tens of us
@@ -133,17 +133,17 @@ struct source_pacer {
 	sd_event_source *timer; /* the timerfd's io source */
 	int timer_fd;
 	uint64_t period_usec; /* 0: waiting on readiness */
-	void (*on_period)(void *data);
+	bool (*read)(void *data);
 	void *data;
+	const uint64_t *lines; /* the source's line count */
 };
 
-/* on_period(data) runs each period while paced; the pacer must not move
- * once initialised (the loop holds its address). */
+/* read(data) runs each period while paced: false when nothing came. The
+ * pacer must not move once initialised (the loop holds its address). */
 int source_pacer_init(struct source_pacer *pacer, sd_event *event,
-		      sd_event_source *ready, void (*on_period)(void *data),
-		      void *data);
+		      sd_event_source *ready, bool (*read)(void *data),
+		      void *data, const uint64_t *lines);
 void source_pacer_start(struct source_pacer *pacer);
-void source_pacer_next(struct source_pacer *pacer, bool active, uint64_t lines);
 static inline bool source_pacer_active(const struct source_pacer *pacer)
 {
 	return pacer->period_usec != 0;
