@@ -21,11 +21,11 @@
  * path is looked for among the directory's other files, so lines written
  * before a rotation that happened while the daemon was down are still read.
  *
- * A writer appending line by line would cost a wake-up per line: the
- * first inotify event after a quiet spell is read at once, then a pacer
- * (sources.h) takes over, one wake-up a period reading everything that
- * came meanwhile (inotify's descriptor left out of the loop), until a
- * period without events hands back to inotify. A read
+ * A writer appending line by line would cost a wake-up per line: an
+ * inotify event is read at once, and a second soon after hands over to a
+ * pacer (sources.h), one wake-up a period reading everything that came
+ * meanwhile (inotify's descriptor left out of the loop), until a period
+ * without events hands back to inotify. A read
  * shorter than asked is the end of a regular file: no second read for 0.
  *
  * Memory is reserved at start from max_files: the tables (followed files,
@@ -615,15 +615,18 @@ static bool read_events(void *data)
 	return true;
 }
 
-/* The first event after a quiet spell: read at once, then paced. */
+/* Read at once; the pacer decides whether a timer takes over. */
 static int on_inotify(sd_event_source *event_source, int fd, uint32_t revents,
 		      void *data)
 {
 	struct file_source *source = data;
+	uint64_t lines = source->stats.lines;
 
 	(void)event_source, (void)fd, (void)revents;
-	if (read_events(source))
-		source_pacer_start(&source->pacer);
+	/* Lines, not events: a writer's close after its write
+	 * (IN_CLOSE_WRITE) often wakes the loop on its own. */
+	if (read_events(source) && source->stats.lines != lines)
+		source_pacer_woken(&source->pacer);
 	return 0;
 }
 

@@ -193,7 +193,7 @@ static bool read_changes(void *data)
 	return r != SD_JOURNAL_NOP || source->stats.lines != lines;
 }
 
-/* The first change after a quiet spell: read at once, then paced (journald
+/* Read at once; the pacer takes over when changes keep coming (journald
  * appending entry by entry would otherwise wake the loop per entry). */
 static int on_journal(sd_event_source *event_source, int fd, uint32_t revents,
 		      void *data)
@@ -202,7 +202,7 @@ static int on_journal(sd_event_source *event_source, int fd, uint32_t revents,
 
 	(void)event_source, (void)fd, (void)revents;
 	if (read_changes(source))
-		source_pacer_start(&source->pacer);
+		source_pacer_woken(&source->pacer);
 	return 0;
 }
 

@@ -255,9 +255,14 @@ int source_pacer_init(struct source_pacer *pacer, sd_event *event,
 	return r;
 }
 
-void source_pacer_start(struct source_pacer *pacer)
+void source_pacer_woken(struct source_pacer *pacer)
 {
-	if (source_pacer_active(pacer) || pacer->timer == NULL)
+	uint64_t now = now_monotonic_usec(), last = pacer->woken_usec;
+
+	pacer->woken_usec = now;
+	/* A lone change is not worth a timer; a second soon after is. */
+	if (last == 0 || now - last >= SOURCE_PACER_MAX_USEC ||
+	    source_pacer_active(pacer) || pacer->timer == NULL)
 		return;
 	sd_event_source_set_enabled(pacer->ready, SD_EVENT_OFF);
 	pacer_arm(pacer, SOURCE_PACER_MIN_USEC);
