@@ -173,8 +173,10 @@ void source_backlog_drop(struct backlog **backlog, const char *origin)
 	*backlog = NULL;
 }
 
-/* A period of period_usec from now on; 0 disarms (and drops the count). */
-static void pacer_arm(struct source_pacer *pacer, uint64_t period_usec)
+/* A period of period_usec from now on; 0 disarms (and drops the count).
+ * Failing (never seen: only bad arguments make it fail), it leaves the
+ * period as it was. */
+static int pacer_arm(struct source_pacer *pacer, uint64_t period_usec)
 {
 	struct itimerspec spec = {
 	    .it_interval = {.tv_sec = (time_t)(period_usec / USEC_PER_SEC),
@@ -184,8 +186,9 @@ static void pacer_arm(struct source_pacer *pacer, uint64_t period_usec)
 
 	spec.it_value = spec.it_interval;
 	if (timerfd_settime(pacer->timer_fd, 0, &spec, NULL) < 0)
-		log_warning_errno(errno, "logscan: arming a read timer");
+		return log_warning_errno(errno, "logscan: arming a read timer");
 	pacer->period_usec = period_usec;
+	return 0;
 }
 
 /* After a period's read: back to readiness, or the next period. */
@@ -198,7 +201,8 @@ static void pacer_next(struct source_pacer *pacer, bool active, uint64_t lines)
 	if (!active) {
 		/* Level-triggered: what was queued since the last read wakes
 		 * the loop at once. */
-		pacer_arm(pacer, 0);
+		if (pacer_arm(pacer, 0) < 0)
+			pacer->period_usec = 0;
 		sd_event_source_set_enabled(pacer->ready, SD_EVENT_ON);
 		return;
 	}
@@ -264,8 +268,9 @@ void source_pacer_woken(struct source_pacer *pacer)
 	if (last == 0 || now - last >= SOURCE_PACER_MAX_USEC ||
 	    source_pacer_active(pacer) || pacer->timer == NULL)
 		return;
-	sd_event_source_set_enabled(pacer->ready, SD_EVENT_OFF);
-	pacer_arm(pacer, SOURCE_PACER_MIN_USEC);
+	/* Readiness leaves the loop only once the timer runs. */
+	if (pacer_arm(pacer, SOURCE_PACER_MIN_USEC) == 0)
+		sd_event_source_set_enabled(pacer->ready, SD_EVENT_OFF);
 }
 
 void source_pacer_release(struct source_pacer *pacer)
