@@ -88,12 +88,14 @@ endif
 
 # Every module folder under src/ joins the daemon; main.c is the only file
 # kept out of the library the tests link against, besides the main() of the
-# launcher helper, which links launcher.o and libc alone (src/launcher).
+# launcher helper, which links src/launcher's objects, the frame header's
+# check (alerter/delivery_header.o) and libc alone.
 SRC         := $(sort $(wildcard src/*/*.c))
 MAIN_SRC    := src/core/main.c
 LAUNCH_SRC  := src/launcher/sysops_launch.c
 LIB_SRC     := $(filter-out $(MAIN_SRC) $(LAUNCH_SRC),$(SRC))
-LAUNCH_OBJ  := $(BUILD)/src/launcher/sysops_launch.o $(BUILD)/src/launcher/launcher.o
+LAUNCH_OBJ  := $(BUILD)/src/launcher/sysops_launch.o $(BUILD)/src/launcher/launcher.o \
+               $(BUILD)/src/launcher/launcher_filter.o $(BUILD)/src/alerter/delivery_header.o
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ    := $(MAIN_SRC:%.c=$(BUILD)/%.o)
 LIB         := $(BUILD)/libsysops.a

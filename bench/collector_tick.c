@@ -10,9 +10,11 @@
  *    processes as are watched - no registry, no rates, no labels.
  * 3. Their ratio (budget <= 1.5).
  * 4. Memory as the daemon holds it: registry of max_series x 1 h rings at
- *    the default interval, RSS and PSS (smaps_rollup) after 100 ticks and
- *    after 1000 (rings full), and the malloc heap in use at both (mallinfo2,
- *    or mallinfo before glibc 2.33): it must not grow.
+ *    the default interval, RSS and PSS (smaps_rollup) after 100 ticks,
+ *    after 1000 (rings full) and after 10,000 (issue 18's "flat from tick
+ *    100 to tick 10,000"; ~28 simulated hours, ticks back to back), and the
+ *    malloc heap in use at each (mallinfo2, or mallinfo before glibc 2.33):
+ *    it must not grow.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -277,10 +279,10 @@ int main(void)
 	struct collector_set *set;
 	int64_t now = 1700000000LL * 1000000;
 	uint64_t start, collectors_usec, floor_usec;
-	size_t heap_100 = 0, heap_1000;
-	unsigned long allocations_100 = 0;
-	long rss_100 = -1, pss_100 = -1, anon_100 = -1, rss_1000, pss_1000,
-	     anon_1000;
+	size_t heap_100 = 0, heap_1000 = 0, heap_10000;
+	unsigned long allocations_100 = 0, allocations_1000 = 0;
+	long rss_100 = -1, pss_100 = -1, anon_100 = -1, rss_1000 = -1,
+	     pss_1000 = -1, anon_1000 = -1, rss_10000, pss_10000, anon_10000;
 	size_t capacity, series;
 	int proc_fd, sys_fd, tick = 0;
 
@@ -320,24 +322,30 @@ int main(void)
 	printf("ratio collectors / floor:       %7.2f (budget <= 1.50)\n",
 	       (double)collectors_usec / (double)floor_usec);
 
-	/* Memory: the registry as the daemon sizes it, ticks 100 and 1000. */
+	/* Memory: the registry as the daemon sizes it, ticks 100, 1000 and
+	 * 10,000. */
 	collector_set_free(set);
 	metrics_free(metrics);
 	metrics = metrics_new((size_t)config->storage.max_series, capacity);
 	if (metrics == NULL || collector_set_new(config, metrics, &set) < 0)
 		return 1;
-	for (tick = 1; tick <= 1000; tick++) {
+	for (tick = 1; tick <= 10000; tick++) {
 		now += 10 * 1000000LL;
 		collector_set_collect(set, now);
 		if (tick == 100) {
 			memory_kib(&rss_100, &pss_100, &anon_100);
 			heap_100 = heap_in_use();
 			allocations_100 = allocations;
+		} else if (tick == 1000) {
+			memory_kib(&rss_1000, &pss_1000, &anon_1000);
+			heap_1000 = heap_in_use();
+			allocations_1000 = allocations;
 		}
 	}
-	allocations_100 = allocations - allocations_100;
-	memory_kib(&rss_1000, &pss_1000, &anon_1000);
-	heap_1000 = heap_in_use();
+	allocations_100 = allocations_1000 - allocations_100;
+	allocations_1000 = allocations - allocations_1000;
+	memory_kib(&rss_10000, &pss_10000, &anon_10000);
+	heap_10000 = heap_in_use();
 	series = count_series(metrics);
 	printf("series: %zu live of max_series %lld, ring %zu samples "
 	       "(%llds history at %llds)\n", series,
@@ -350,18 +358,24 @@ int main(void)
 	printf("after 1000 ticks: RSS %ld KiB (anonymous %ld), PSS %ld KiB, "
 	       "heap in use %zu bytes (rings full)\n",
 	       rss_1000, anon_1000, pss_1000, heap_1000);
-	printf("heap growth tick 100 -> 1000: %ld bytes (budget 0)\n",
-	       (long)heap_1000 - (long)heap_100);
+	printf("after 10000 ticks: RSS %ld KiB (anonymous %ld), PSS %ld KiB, "
+	       "heap in use %zu bytes\n",
+	       rss_10000, anon_10000, pss_10000, heap_10000);
+	printf("heap growth tick 100 -> 1000: %ld bytes, 1000 -> 10000: %ld "
+	       "bytes (budget 0)\n",
+	       (long)heap_1000 - (long)heap_100,
+	       (long)heap_10000 - (long)heap_1000);
 	printf("allocations (malloc/calloc/realloc) tick 100 -> 1000: %lu "
-	       "(%.2f per tick)\n", allocations_100,
-	       (double)allocations_100 / 900);
+	       "(%.2f per tick), 1000 -> 10000: %lu (%.2f per tick)\n",
+	       allocations_100, (double)allocations_100 / 900,
+	       allocations_1000, (double)allocations_1000 / 9000);
 	collector_set_free(set);
 	metrics_free(metrics);
 	config_free(config);
 	close(proc_fd);
 	close(sys_fd);
 	return (double)collectors_usec / (double)floor_usec <= 1.5 &&
-		       heap_1000 == heap_100
+		       heap_1000 == heap_100 && heap_10000 == heap_100
 		   ? 0
 		   : 1;
 }

@@ -3,7 +3,8 @@
  * over a large realistic syslog file (Loghub's Linux_2k.log repeated with
  * its numbers varied, kernel failure lines sprinkled in), in lines per
  * second of CPU time on one core, through the same path as `sysops-agent
- * logscan` (line reader, syslog parsing, prefilter, PCRE2 JIT, aggregation).
+ * logscan` (line reader, syslog parsing, prefilter, PCRE2 (JIT-compiled once
+ * a rule is hot: the first second here), aggregation).
  * The same file then goes through `grep -E -c` with the pack's patterns
  * (translated to POSIX ERE) joined by '|', and the ratio is printed.
  *

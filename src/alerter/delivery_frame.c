@@ -32,30 +32,6 @@ enum field {
 /* A tag: field (1 byte) and length (4 bytes), then the bytes. */
 #define TAG_HEADER 5
 
-int delivery_frame_check(const uint8_t *packet, size_t n,
-			 const uint8_t **payload, size_t *payload_length)
-{
-	uint32_t length;
-	uint16_t flags;
-
-	if (n > DELIVERY_FRAME_MAX)
-		return -EMSGSIZE;
-	if (n < DELIVERY_FRAME_HEADER)
-		return -EBADMSG;
-	memcpy(&flags, packet + 2, sizeof(flags));
-	memcpy(&length, packet + 4, sizeof(length));
-	if (packet[0] != DELIVERY_FRAME_VERSION || flags != 0)
-		return -EPROTO;
-	if (packet[1] < DELIVERY_FRAME_SEND ||
-	    packet[1] > DELIVERY_FRAME_JOB_RESULT)
-		return -EPROTO;
-	if ((size_t)length != n - DELIVERY_FRAME_HEADER)
-		return -EBADMSG;
-	*payload = packet + DELIVERY_FRAME_HEADER;
-	*payload_length = length;
-	return packet[1];
-}
-
 static void put(struct delivery_frame *f, const void *data, size_t n)
 {
 	if (f->error < 0)
@@ -116,9 +92,9 @@ static void put_string(struct delivery_frame *f, enum field field,
 void delivery_frame_begin(struct delivery_frame *f,
 			  enum delivery_frame_type type)
 {
-	uint8_t header[DELIVERY_FRAME_HEADER] = {DELIVERY_FRAME_VERSION,
-						 (uint8_t)type};
+	uint8_t header[DELIVERY_FRAME_HEADER];
 
+	delivery_frame_header(header, type, 0);
 	f->length = 0;
 	f->error = 0;
 	put(f, header, sizeof(header));

@@ -116,7 +116,7 @@ struct series_slot {
 	uint8_t severity_sent; /* severity + 1 of the firing alert, or 0 */
 	uint8_t params;        /* index in analyzer->params */
 	uint8_t extra;         /* enum extra_detector */
-	bool season_ready;     /* analyzer->seasons[id] belongs to this series
+	bool season_ready;     /* the slot has a daily profile (season_of)
 				  (a recycled id's profile is reset first) */
 	struct threshold_state threshold_state;
 	struct threshold_state critical_state;
@@ -146,9 +146,16 @@ _Static_assert(sizeof(struct series_slot) == SLOT_LAYOUT_V1,
 struct analyzer {
 	const struct config *config;
 	struct series_slot *slots;
-	/* The daily profile of each slot's series, beside the slots: only
-	 * the pages of series the anomaly detector watches become resident. */
+	/*
+	 * Daily profiles, only for the series the anomaly detector watches,
+	 * packed lowest index first (season_take): at 2288 bytes each and
+	 * indexed by series id, the few watched series among many unwatched
+	 * ones made ~1.5 pages resident per profile. Reserved for every slot,
+	 * resident as used.
+	 */
 	struct season_state *seasons;
+	uint32_t *season_of;   /* per slot: index in seasons + 1, 0: none */
+	uint64_t *season_used; /* a set bit: that profile is taken */
 	size_t slot_count;
 	struct anomaly_params params[PARAMS_MAX];
 	size_t params_count;
@@ -195,7 +202,8 @@ struct analyzer {
 
 size_t analyzer_slot_bytes(void)
 {
-	return sizeof(struct series_slot) + sizeof(struct season_state);
+	return sizeof(struct series_slot) + sizeof(struct season_state) +
+	       sizeof(uint32_t);
 }
 
 static int default_sink(const struct alert_event *event, void *context)
@@ -218,18 +226,16 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 				      sizeof(*a->slots));
 	a->seasons = zeroed_pages_alloc(slot_count ? slot_count : 1,
 					sizeof(*a->seasons));
-	if (a->slots == NULL || a->seasons == NULL) {
-		if (a->slots != NULL)
-			zeroed_pages_free(a->slots, slot_count ? slot_count : 1,
-					  sizeof(*a->slots));
-		if (a->seasons != NULL)
-			zeroed_pages_free(a->seasons,
-					  slot_count ? slot_count : 1,
-					  sizeof(*a->seasons));
-		free(a);
+	a->season_of =
+	    calloc(slot_count ? slot_count : 1, sizeof(*a->season_of));
+	a->season_used =
+	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->season_used));
+	a->slot_count = slot_count;
+	if (a->slots == NULL || a->seasons == NULL || a->season_of == NULL ||
+	    a->season_used == NULL) {
+		analyzer_free(a);
 		return NULL;
 	}
-	a->slot_count = slot_count;
 	a->sink = default_sink;
 	use_config(a, config);
 	return a;
@@ -243,7 +249,54 @@ void analyzer_free(struct analyzer *a)
 			  sizeof(*a->slots));
 	zeroed_pages_free(a->seasons, a->slot_count ? a->slot_count : 1,
 			  sizeof(*a->seasons));
+	free(a->season_of);
+	free(a->season_used);
 	free(a);
+}
+
+/* The daily profile of slot id; one is taken (the lowest free, contents
+ * undefined: the caller fills it) if the slot has none. */
+static struct season_state *season_take(struct analyzer *a, size_t id)
+{
+	size_t words = (a->slot_count + 63) / 64;
+
+	if (a->season_of[id] != 0)
+		return &a->seasons[a->season_of[id] - 1];
+	for (size_t w = 0; w < words; w++) {
+		size_t index;
+
+		if (a->season_used[w] == UINT64_MAX)
+			continue;
+		index = w * 64 + (size_t)__builtin_ctzll(~a->season_used[w]);
+		if (index >= a->slot_count)
+			break;
+		a->season_used[w] |= 1ULL << (index % 64);
+		a->season_of[id] = (uint32_t)index + 1;
+		return &a->seasons[index];
+	}
+	return NULL; /* not reached: there is one profile per slot */
+}
+
+static bool season_unused(const void *context, size_t index)
+{
+	const struct analyzer *a = context;
+
+	return (a->season_used[index / 64] & (1ULL << (index % 64))) == 0;
+}
+
+/* Slot id's profile (if any) is free again; pages only free profiles
+ * share go back (read as zeros until taken). */
+static void season_drop(struct analyzer *a, size_t id)
+{
+	size_t index;
+
+	if (a->season_of[id] == 0)
+		return;
+	index = a->season_of[id] - 1;
+	a->season_of[id] = 0;
+	a->season_used[index / 64] &= ~(1ULL << (index % 64));
+	zeroed_pages_release(a->seasons, a->slot_count, sizeof(*a->seasons),
+			     index, season_unused, a);
 }
 
 void analyzer_set_sink(struct analyzer *a, analyzer_sink_fn sink,
@@ -412,7 +465,7 @@ int analyzer_state_export(const struct analyzer *a,
 		memset(section, 0, sizeof(*section));
 		section->magic = SEASON_BLOB_MAGIC;
 		section->size = (uint32_t)sizeof(struct season_state);
-		section->season = a->seasons[id];
+		section->season = a->seasons[a->season_of[id] - 1];
 	}
 	return (int)(sizeof(blob) + sizeof(struct season_blob));
 }
@@ -447,9 +500,11 @@ int analyzer_save_states(const struct analyzer *a,
 
 /* The saved state of a series seen for the first time, if the store has
  * one this build can read; otherwise the slot starts cold. */
-static void import_state(struct series_slot *slot, struct season_state *season,
-			 const struct metric_series *series)
+static void import_state(struct analyzer *a, struct series_slot *slot,
+			 size_t id, const struct metric_series *series)
 {
+	struct season_state *season;
+
 	const struct blobstore *store = blobstore_get();
 	union {
 		unsigned char bytes[ANALYZER_STATE_MAX];
@@ -471,7 +526,8 @@ static void import_state(struct series_slot *slot, struct season_state *season,
 	if (length == (int)(sizeof(blob) + sizeof(section))) {
 		memcpy(&section, in.bytes + sizeof(blob), sizeof(section));
 		if (section.magic == SEASON_BLOB_MAGIC &&
-		    section.size == sizeof(struct season_state)) {
+		    section.size == sizeof(struct season_state) &&
+		    (season = season_take(a, id)) != NULL) {
 			*season = section.season;
 			slot->season_ready = true;
 		}
@@ -541,10 +597,11 @@ static void bind_slot(struct analyzer *a, struct series_slot *slot,
 	bool fresh = slot->generation != series->generation;
 
 	if (fresh) {
+		season_drop(a, (size_t)id); /* a previous series' */
 		memset(slot, 0, sizeof(*slot));
 		slot->generation = series->generation;
 		anomaly_init(&slot->anomaly);
-		import_state(slot, &a->seasons[id], series);
+		import_state(a, slot, (size_t)id, series);
 	}
 	memo = a->labels_free
 		   ? &a->memo[name_hash(series->name) % BIND_MEMO_SIZE]
@@ -1034,7 +1091,7 @@ static void check_anomaly(struct analyzer *a, struct series_slot *slot,
 	struct anomaly_state *s = &slot->anomaly;
 	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX];
 	char now_text[32], base_text[32], band_text[32];
-	struct season_state *season = &a->seasons[slot - a->slots];
+	struct season_state *season = season_take(a, (size_t)(slot - a->slots));
 	enum detect_transition change;
 	double score;
 
@@ -1495,8 +1552,7 @@ static void release_slot(struct analyzer *a, size_t id)
 {
 	zeroed_pages_release(a->slots, a->slot_count, sizeof(*a->slots), id,
 			     slot_unused, a);
-	zeroed_pages_release(a->seasons, a->slot_count, sizeof(*a->seasons), id,
-			     slot_unused, a);
+	season_drop(a, id);
 }
 
 void analyzer_evaluate(struct analyzer *a,

@@ -172,6 +172,12 @@ static const char *const plain_calls[] = {
     "shutdown",
 };
 
+const char *const *sandbox_delivery_calls(size_t *n)
+{
+	*n = ARRAY_SIZE(plain_calls);
+	return plain_calls;
+}
+
 static int allow_by_name(scmp_filter_ctx ctx, const char *name)
 {
 	int nr = seccomp_syscall_resolve_name(name);
@@ -264,6 +270,12 @@ int sandbox_seal_network(void)
 int sandbox_confine_delivery(void)
 {
 	return -EOPNOTSUPP;
+}
+
+const char *const *sandbox_delivery_calls(size_t *n)
+{
+	*n = 0;
+	return NULL;
 }
 
 #endif

@@ -8,6 +8,7 @@
 #define SYSOPS_SANDBOX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Whether this binary was built with libseccomp. */
 bool sandbox_available(void);
@@ -30,5 +31,12 @@ bool sandbox_network_sealed(void);
  * 0 or -errno.
  */
 int sandbox_confine_delivery(void);
+
+/*
+ * The calls that filter allows whatever their arguments, by name (count
+ * in *n; none without libseccomp). The launcher's own filter, inherited by
+ * every delivery process, must allow each (tests/unit/test_launcher.c).
+ */
+const char *const *sandbox_delivery_calls(size_t *n);
 
 #endif

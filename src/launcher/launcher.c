@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "alerter/delivery_internal.h"
+#include "alerter/delivery_header.h"
 
 extern char **environ;
 
@@ -108,6 +109,8 @@ static void reap(void)
 /* One SPAWN frame carrying one descriptor: 1; EOF: 0; else -errno. */
 static int receive_spawn(int *fd)
 {
+	/* One byte more than SPAWN's header: a longer frame is seen as such
+	 * (MSG_TRUNC), not cut down to a valid one. */
 	uint8_t packet[DELIVERY_FRAME_HEADER + 1];
 	union {
 		struct cmsghdr header;
@@ -119,7 +122,8 @@ static int receive_spawn(int *fd)
 				 .msg_control = &control,
 				 .msg_controllen = sizeof(control)};
 	struct cmsghdr *cmsg;
-	uint32_t length;
+	const uint8_t *payload;
+	size_t length;
 	ssize_t n;
 
 	*fd = -1;
@@ -131,13 +135,11 @@ static int receive_spawn(int *fd)
 	    cmsg->cmsg_type == SCM_RIGHTS &&
 	    cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
 		memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
-	/* delivery_frame_check()'s header: version, type, zero flags, then
-	 * the payload length in host order; SPAWN has none. */
-	memcpy(&length, packet + 4, sizeof(length));
+	/* SPAWN has no payload. */
 	if (*fd < 0 || (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    n != DELIVERY_FRAME_HEADER || packet[0] != DELIVERY_FRAME_VERSION ||
-	    packet[1] != DELIVERY_FRAME_SPAWN || packet[2] != 0 ||
-	    packet[3] != 0 || length != 0) {
+	    delivery_frame_check(packet, (size_t)n, &payload, &length) !=
+		DELIVERY_FRAME_SPAWN ||
+	    length != 0) {
 		if (*fd >= 0)
 			close(*fd);
 		return -EBADMSG;
@@ -147,11 +149,10 @@ static int receive_spawn(int *fd)
 
 static void send_spawned(pid_t pid)
 {
-	uint8_t frame[DELIVERY_FRAME_HEADER + sizeof(uint32_t)] = {
-	    DELIVERY_FRAME_VERSION, DELIVERY_FRAME_SPAWNED, 0, 0};
-	uint32_t length = sizeof(uint32_t), value = (uint32_t)pid;
+	uint8_t frame[DELIVERY_FRAME_HEADER + sizeof(uint32_t)];
+	uint32_t value = (uint32_t)pid;
 
-	memcpy(frame + 4, &length, sizeof(length));
+	delivery_frame_header(frame, DELIVERY_FRAME_SPAWNED, sizeof(value));
 	memcpy(frame + DELIVERY_FRAME_HEADER, &value, sizeof(value));
 	/* Lost, the daemon times the spawn out and kills nothing: the
 	 * delivery process it cannot name still ends on its socket's EOF. */
@@ -203,6 +204,16 @@ int launcher_run(int log_level)
 	signal_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (signal_fd < 0)
 		return 1;
+	/* Last, once nothing but the loop is left to run. */
+	r = launcher_filter_install();
+	if (r == -EOPNOTSUPP)
+		say(5, "delivery launcher: no seccomp filter for this "
+		       "architecture; it runs without one");
+	else if (r < 0) {
+		say(3, "delivery launcher: cannot load its seccomp filter: %s",
+		    strerror(-r));
+		return 1;
+	}
 	for (;;) {
 		struct pollfd fds[2] = {{LAUNCHER_CONTROL_FD, POLLIN, 0},
 					{signal_fd, POLLIN, 0}};

@@ -73,7 +73,8 @@ static int add_pattern(struct masker *masker, const char *pattern,
 			 pattern, (const char *)text, (size_t)offset);
 		return -EINVAL;
 	}
-	pcre2_jit_compile(slot->code, PCRE2_JIT_COMPLETE);
+	/* Interpreted, no JIT: only lines that become alerts are masked, and
+	 * JIT code would keep a 64 KiB executable chunk resident for them. */
 	number = pcre2_substring_number_from_name(slot->code,
 						  (PCRE2_SPTR) "secret");
 	slot->secret_group = number > 0 ? number : 0;

@@ -1,9 +1,10 @@
 /*
  * rules.c - compiles and runs the rule set. Per line: one prefilter scan,
- * then PCRE2 JIT only for the rules the prefilter let through. Aggregation
- * state is a fixed open-addressed table per rule (probe length 8, the least
- * recently seen group evicted), each group a ring of 16 time buckets that
- * covers the rule's window: memory is rules x max_groups, known at start.
+ * then PCRE2 only for the rules the prefilter let through (JIT-compiled once
+ * a rule's pattern runs often). Aggregation state is a fixed open-addressed
+ * table per rule (probe length 8, the least recently seen group evicted),
+ * each group a ring of 16 time buckets that covers the rule's window: memory
+ * is rules x max_groups, known at start.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "logscan/rules.h"
@@ -18,6 +19,17 @@
 #include "logscan/classify.h"
 #include "logscan/mask.h"
 #include "logscan/prefilter.h"
+
+/*
+ * PCRE2's JIT code lives in 64 KiB executable chunks that stay resident (the
+ * whole pack JIT-compiled took 224 KiB), and under the unit's
+ * MemoryDenyWriteExecute=yes it cannot be made at all. The interpreter is
+ * about 3x slower, ~1.6 us a line through the pack, which matters only at
+ * sustained volume: a rule is JIT-compiled (once, pattern and exclude) when
+ * its pattern ran JIT_RUNS times within JIT_WINDOW_USEC, ~400 runs a second.
+ */
+#define JIT_RUNS        4096
+#define JIT_WINDOW_USEC (10 * USEC_PER_SEC)
 
 #define GROUP_KEY_MAX 64
 #define GROUP_BUCKETS 16
@@ -55,7 +67,9 @@ struct compiled_rule {
 	char *strings[8];
 	pcre2_code *code;
 	pcre2_code *exclude;
-	bool jit, exclude_jit, prefiltered;
+	bool jit, exclude_jit, jit_tried, prefiltered;
+	uint32_t runs;	     /* pattern runs since runs_since (see JIT_RUNS) */
+	uint64_t runs_since; /* monotonic usec */
 	bool aggregates;
 	struct prefilter_grams grams; /* when prefiltered */
 	uint32_t bucket_secs;
@@ -96,8 +110,7 @@ static char *copy_string(struct compiled_rule *rule, size_t slot,
 }
 
 static pcre2_code *compile(const char *rule_name, const char *what,
-			   const char *pattern, bool *jit, char *error,
-			   size_t error_size)
+			   const char *pattern, char *error, size_t error_size)
 {
 	PCRE2_UCHAR text[128];
 	PCRE2_SIZE offset;
@@ -112,7 +125,6 @@ static pcre2_code *compile(const char *rule_name, const char *what,
 			 rule_name, what, (const char *)text, (size_t)offset);
 		return NULL;
 	}
-	*jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
 	return code;
 }
 
@@ -140,13 +152,13 @@ static int compile_rule(struct rule_engine *engine, size_t index,
 		d->sources = LOGSCAN_SOURCE_ALL;
 	if (d->threshold == 0)
 		d->threshold = 1;
-	rule->code = compile(d->name, "pattern", d->pattern, &rule->jit, error,
-			     error_size);
+	rule->code = compile(d->name, "pattern", d->pattern, error, error_size);
+	rule->runs_since = now_monotonic_usec();
 	if (rule->code == NULL)
 		return -EINVAL;
 	if (d->exclude != NULL) {
-		rule->exclude = compile(d->name, "exclude", d->exclude,
-					&rule->exclude_jit, error, error_size);
+		rule->exclude =
+		    compile(d->name, "exclude", d->exclude, error, error_size);
 		if (rule->exclude == NULL)
 			return -EINVAL;
 	}
@@ -279,6 +291,30 @@ static int run(pcre2_code *code, bool jit, const struct log_record *record,
 				       record->length, 0, 0, match, NULL);
 	return pcre2_match(code, (PCRE2_SPTR)record->text, record->length, 0,
 			   0, match, NULL);
+}
+
+/* Counts a run of the rule's pattern; JIT-compiles a hot rule (JIT_RUNS).
+ * A failed JIT compile (no W+X memory) is not retried: PCRE2 interprets. */
+static void count_run(struct rule_engine *engine, struct compiled_rule *rule)
+{
+	uint64_t now;
+
+	if (rule->jit_tried || ++rule->runs < JIT_RUNS)
+		return;
+	now = now_monotonic_usec();
+	if (now - rule->runs_since <= JIT_WINDOW_USEC) {
+		rule->jit_tried = true;
+		rule->jit =
+		    pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE) == 0;
+		if (rule->exclude != NULL)
+			rule->exclude_jit =
+			    pcre2_jit_compile(rule->exclude,
+					      PCRE2_JIT_COMPLETE) == 0;
+		if (rule->jit)
+			engine->stats.jit_rules++;
+	}
+	rule->runs = 0;
+	rule->runs_since = now;
 }
 
 static size_t capture(pcre2_match_data *match, const char *name, char *out,
@@ -610,6 +646,7 @@ static unsigned try_rule(struct rule_engine *engine, struct compiled_rule *rule,
 			       &rule->grams, record->text, record->length))
 		return 0;
 	engine->stats.candidates++;
+	count_run(engine, rule);
 	if (run(rule->code, rule->jit, record, engine->match) < 0)
 		return 0;
 	if (rule->exclude != NULL && run(rule->exclude, rule->exclude_jit,

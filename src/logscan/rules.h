@@ -1,8 +1,8 @@
 /*
- * rules.h - the rule engine: PCRE2 patterns (JIT-compiled) behind a literal
- * prefilter, optional exclude patterns, aggregation per named capture in a
- * fixed table with eviction, message templates, and masking of whatever
- * leaves. Sources hand it records; it calls a sink for every event.
+ * rules.h - the rule engine: PCRE2 patterns (JIT-compiled when hot) behind
+ * a literal prefilter, optional exclude patterns, aggregation per named
+ * capture in a fixed table with eviction, message templates, and masking of
+ * whatever leaves. Sources hand it records; it calls a sink for every event.
  */
 #ifndef SYSOPS_LOGSCAN_RULES_H
 #define SYSOPS_LOGSCAN_RULES_H
@@ -115,6 +115,7 @@ struct rule_engine_stats {
 	uint64_t events;
 	uint64_t groups_evicted;
 	uint64_t covered;        /* matches another rule of the family told */
+	uint64_t jit_rules; /* rules JIT-compiled (their pattern ran often) */
 };
 
 struct rule_engine;

@@ -1,6 +1,6 @@
 /*
  * fuzz_logscan_rules.c - libFuzzer target for the rule engine: every line
- * of the input runs through the whole built-in pack (prefilter, PCRE2 JIT,
+ * of the input runs through the whole built-in pack (prefilter, PCRE2,
  * aggregation with a tiny group table so eviction happens, templates and
  * masking) with times taken from the input.
  */

@@ -2,7 +2,8 @@
 # delivery_launcher.sh - an operator who copied the binary somewhere on its
 # own, without the sysops-launch helper beside it or installed, still gets
 # alerts through a delivery process: the daemon says so once and runs its
-# own binary as the launcher, with the same privileges dropped.
+# own binary as the launcher, with the same privileges dropped and the same
+# seccomp filter.
 . tests/integration/lib.sh
 
 dir=$TEST_TMP
@@ -23,8 +24,8 @@ check "without the helper, the launcher is the daemon's binary exec'ed afresh" \
 	wait_for 10 eval 'grep -qa -- "__delivery-launcher" "/proc/$LAUNCHER/cmdline"'
 check "and the log says why" file_contains "$dir/daemon.log" \
 	"sysops-launch not found beside the daemon"
-check "launcher: CapEff 0, NoNewPrivs 1" test \
-	"$(status_field "$LAUNCHER" CapEff)$(status_field "$LAUNCHER" NoNewPrivs)" = 00000000000000001
+check "launcher: CapEff 0, NoNewPrivs 1, Seccomp 2" test \
+	"$(status_field "$LAUNCHER" CapEff)$(status_field "$LAUNCHER" NoNewPrivs)$(status_field "$LAUNCHER" Seccomp)" = 000000000000000012
 feed "fire first warning - First problem"
 check "the alert arrives" wait_for 30 webhook_alerts_at_least "$dir" 1 True
 check "through a delivery process (it waits delivery_idle_secs)" delivery_process

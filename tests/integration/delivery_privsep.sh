@@ -2,7 +2,7 @@
 # delivery_privsep.sh - network delivery runs in a process of its own: an
 # operator with a webhook configured finds that process only while there is
 # something to send, holding no capabilities, with no_new_privs and a seccomp
-# filter; the daemon itself holds no INET/INET6 socket and cannot open one;
+# filter (under the launcher's, which has one too); the daemon itself holds no INET/INET6 socket and cannot open one;
 # killing the delivery process with SIGKILL in the middle of a send loses
 # no alert.
 . tests/integration/lib.sh
@@ -34,6 +34,17 @@ check "the launcher is the small helper binary, none of the daemon's libraries" 
 check "named sysops-launch" test "$(cat "/proc/$LAUNCHER/comm")" = sysops-launch
 check "launcher: CapEff 0, NoNewPrivs 1" test \
 	"$(status_field "$LAUNCHER" CapEff)$(status_field "$LAUNCHER" NoNewPrivs)" = 00000000000000001
+check "launcher: a seccomp filter (Seccomp 2)" \
+	test "$(status_field "$LAUNCHER" Seccomp)" = 2
+# Its own, not only what a container or this shell runs under (the count
+# is in /proc since Linux 5.9).
+if [ -n "$(status_field $$ Seccomp_filters)" ]; then
+	check "launcher: one filter more than this shell has" \
+		test "$(status_field "$LAUNCHER" Seccomp_filters)" = \
+		"$(($(status_field $$ Seccomp_filters) + 1))"
+else
+	skip "no Seccomp_filters in /proc/PID/status before Linux 5.9"
+fi
 check "nothing to send: no delivery process" no_delivery_process
 check "daemon: a seccomp filter (the network seal)" \
 	test "$(status_field "$DAEMON_PID" Seccomp)" = 2
@@ -45,11 +56,19 @@ check "a send is in flight (the receiver hangs)" \
 	wait_for 10 requests_at_least "$dir" 1
 check "the delivery process runs" delivery_process
 check "named sysops-deliver" test "$(cat "/proc/$DELIVERY/comm")" = sysops-deliver
-echo "# delivery process $DELIVERY: $(grep -E '^(CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$DELIVERY/status" | tr -s '\t\n' '  ')"
+echo "# delivery process $DELIVERY: $(grep -E '^(CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp|Seccomp_filters):' "/proc/$DELIVERY/status" | tr -s '\t\n' '  ')"
 check "delivery process: CapEff 0" test "$(status_field "$DELIVERY" CapEff)" = 0000000000000000
 check "delivery process: CapAmb 0" test "$(status_field "$DELIVERY" CapAmb)" = 0000000000000000
 check "delivery process: NoNewPrivs 1" test "$(status_field "$DELIVERY" NoNewPrivs)" = 1
 check "delivery process: Seccomp 2 (filter)" test "$(status_field "$DELIVERY" Seccomp)" = 2
+# Its own filter under the launcher's, inherited across the exec.
+if [ -n "$(status_field "$DELIVERY" Seccomp_filters)" ]; then
+	check "delivery process: the launcher's filter and its own" \
+		test "$(status_field "$DELIVERY" Seccomp_filters)" -ge \
+		"$(($(status_field "$LAUNCHER" Seccomp_filters) + 1))"
+else
+	skip "no Seccomp_filters in /proc/PID/status before Linux 5.9"
+fi
 check "delivery process: the INET socket of the send" \
 	test "$(inet_sockets "$DELIVERY")" -ge 1
 check "daemon: still no INET/INET6 socket while it sends" \

@@ -553,6 +553,85 @@ static void test_state_goes_through_the_blob_store(void **state)
 	config_free(config);
 }
 
+static double wave_b(int i)
+{
+	return 80 + 5 * cos(i / 3.0) + (i % 3);
+}
+
+/*
+ * Daily profiles are packed (taken lowest first, given back when a series
+ * goes), not indexed by series id: with watched series among unwatched
+ * ones and a retired one's profile taken by a newcomer, each series' state
+ * is still exactly what it would be alone.
+ */
+static void test_packed_profiles_stay_with_their_series(void **state)
+{
+	struct config *config = load("[analyzer]\n"
+				     "anomaly_series = [\"app.*\"]\n");
+	struct metric_registry *r = metrics_new(8, 64);
+	struct metric_registry *rb = metrics_new(2, 64);
+	struct metric_registry *rc = metrics_new(2, 64);
+	struct analyzer *a = analyzer_new(config, 8);
+	struct analyzer *alone_b = analyzer_new(config, 2);
+	struct analyzer *alone_c = analyzer_new(config, 2);
+	unsigned char x[ANALYZER_STATE_MAX], y[ANALYZER_STATE_MAX];
+	int other1 = metrics_register(r, "other.x", "");
+	int id_a = metrics_register(r, "app.a", "");
+	int other2 = metrics_register(r, "other.y", "");
+	int id_b = metrics_register(r, "app.b", "");
+	int b1 = metrics_register(rb, "app.b", ""), id_c = -1, c1 = -1, n;
+	struct captured c = {0};
+
+	(void)state;
+	analyzer_set_sink(a, capture, &c);
+	analyzer_set_sink(alone_b, capture, &c);
+	analyzer_set_sink(alone_c, capture, &c);
+	for (int i = 0; i < 200; i++) {
+		int64_t now = T0 + i * 10 * SEC;
+		double value = 50 + 10 * sin(i / 7.0) + (i % 5);
+
+		if (i == 100) {
+			/* app.a goes; app.c takes its id and its profile. */
+			metrics_retire(r, id_a);
+			analyzer_evaluate(a, r, now - SEC);
+			id_c = metrics_register(r, "app.c", "");
+			assert_int_equal(id_c, id_a);
+			c1 = metrics_register(rc, "app.c", "");
+		}
+		metrics_push(r, other1, now, i);
+		metrics_push(r, other2, now, 2 * i);
+		metrics_push(r, i < 100 ? id_a : id_c, now, value);
+		metrics_push(r, id_b, now, wave_b(i));
+		analyzer_evaluate(a, r, now);
+		metrics_push(rb, b1, now, wave_b(i));
+		analyzer_evaluate(alone_b, rb, now);
+		if (i >= 100) {
+			metrics_push(rc, c1, now, value);
+			analyzer_evaluate(alone_c, rc, now);
+		}
+	}
+	n = analyzer_state_export(a, r, id_b, x, sizeof(x));
+	assert_true(n > SEASON_STATE_BYTES);
+	assert_int_equal(analyzer_state_export(alone_b, rb, b1, y, sizeof(y)),
+			 n);
+	assert_memory_equal(x, y, (size_t)n);
+	n = analyzer_state_export(a, r, id_c, x, sizeof(x));
+	assert_true(n > SEASON_STATE_BYTES);
+	assert_int_equal(analyzer_state_export(alone_c, rc, c1, y, sizeof(y)),
+			 n);
+	assert_memory_equal(x, y, (size_t)n);
+	/* The unwatched series have no profile to export. */
+	n = analyzer_state_export(a, r, other1, x, sizeof(x));
+	assert_true(n > 0 && n < SEASON_STATE_BYTES);
+	analyzer_free(a);
+	analyzer_free(alone_b);
+	analyzer_free(alone_c);
+	metrics_free(r);
+	metrics_free(rb);
+	metrics_free(rc);
+	config_free(config);
+}
+
 /*
  * A blob of the format before the daily profile (the version-1 part alone,
  * as an older build saved it) still loads: the detectors come back warm,
@@ -695,19 +774,20 @@ static void test_older_profile_is_dropped_with_a_log_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_threshold_alert_fires_and_resolves),
-		cmocka_unit_test(test_override_turns_anomaly_off_by_glob),
-		cmocka_unit_test(test_stale_series_skipped_and_reused_slot_reset),
-		cmocka_unit_test(test_alert_carries_history),
-		cmocka_unit_test(test_override_per_mount),
-		cmocka_unit_test(test_override_below),
-		cmocka_unit_test(test_close_value_and_limit_read_apart),
-		cmocka_unit_test(test_cpu_net_of_niced_work),
-		cmocka_unit_test(test_bad_override_is_a_config_error),
-		cmocka_unit_test(test_shipped_example_matches_defaults),
-		cmocka_unit_test(test_state_goes_through_the_blob_store),
-		cmocka_unit_test(test_state_without_a_profile_still_loads),
-		cmocka_unit_test(test_older_profile_is_dropped_with_a_log_line),
+	    cmocka_unit_test(test_threshold_alert_fires_and_resolves),
+	    cmocka_unit_test(test_override_turns_anomaly_off_by_glob),
+	    cmocka_unit_test(test_stale_series_skipped_and_reused_slot_reset),
+	    cmocka_unit_test(test_alert_carries_history),
+	    cmocka_unit_test(test_override_per_mount),
+	    cmocka_unit_test(test_override_below),
+	    cmocka_unit_test(test_close_value_and_limit_read_apart),
+	    cmocka_unit_test(test_cpu_net_of_niced_work),
+	    cmocka_unit_test(test_bad_override_is_a_config_error),
+	    cmocka_unit_test(test_shipped_example_matches_defaults),
+	    cmocka_unit_test(test_state_goes_through_the_blob_store),
+	    cmocka_unit_test(test_packed_profiles_stay_with_their_series),
+	    cmocka_unit_test(test_state_without_a_profile_still_loads),
+	    cmocka_unit_test(test_older_profile_is_dropped_with_a_log_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

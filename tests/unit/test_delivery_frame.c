@@ -1,8 +1,9 @@
 /*
  * test_delivery_frame.c - the framed messages between the daemon and its
  * delivery process (src/alerter/delivery_frame.c): a request and a result
- * survive the round trip (a GET too), JOB frames carry their bytes, and truncated, oversize, wrong-version,
- * wrong-type and out-of-bounds frames are refused.
+ * survive the round trip (a GET too), JOB frames carry their bytes, the
+ * launcher's SPAWN and SPAWNED frames check, and truncated, oversize,
+ * wrong-version, wrong-type and out-of-bounds frames are refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -396,6 +397,37 @@ static void test_pid(void **state)
 }
 
 /* JOB and JOB_RESULT carry opaque bytes, bounded; a GET survives SEND. */
+/* The launcher's frames, written by delivery_header.c alone (the helper
+ * links nothing else): SPAWN is a bare header, SPAWNED a pid. */
+static void test_launcher_frames(void **state)
+{
+	uint8_t spawn[DELIVERY_FRAME_HEADER],
+	    spawned[DELIVERY_FRAME_HEADER + 4];
+	const uint8_t *payload;
+	size_t length;
+	uint32_t value = 4242;
+	pid_t pid;
+
+	(void)state;
+	delivery_frame_header(spawn, DELIVERY_FRAME_SPAWN, 0);
+	assert_int_equal(
+	    delivery_frame_check(spawn, sizeof(spawn), &payload, &length),
+	    DELIVERY_FRAME_SPAWN);
+	assert_int_equal(length, 0);
+	delivery_frame_header(spawned, DELIVERY_FRAME_SPAWNED, sizeof(value));
+	memcpy(spawned + DELIVERY_FRAME_HEADER, &value, sizeof(value));
+	assert_int_equal(
+	    delivery_frame_check(spawned, sizeof(spawned), &payload, &length),
+	    DELIVERY_FRAME_SPAWNED);
+	assert_int_equal(delivery_frame_pid_decode(payload, length, &pid), 0);
+	assert_int_equal(pid, 4242);
+	/* A SPAWN that claims a payload it does not carry. */
+	delivery_frame_header(spawn, DELIVERY_FRAME_SPAWN, 1);
+	assert_int_equal(
+	    delivery_frame_check(spawn, sizeof(spawn), &payload, &length),
+	    -EBADMSG);
+}
+
 static void test_job_and_get(void **state)
 {
 	static const uint8_t bytes[] = {1, 0, 2, 0, 3};
@@ -458,6 +490,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_type_payload),
 	    cmocka_unit_test(test_out_of_bounds_fields),
 	    cmocka_unit_test(test_pid),
+	    cmocka_unit_test(test_launcher_frames),
 	    cmocka_unit_test(test_job_and_get),
 	};
 

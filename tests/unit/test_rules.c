@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "logscan/mask.h"
 #include "logscan/rules.h"
 
@@ -172,6 +175,38 @@ static void test_family_tells_once(void **state)
 	assert_int_equal(scan(&f, 1, "Process 77 (app) dumped core", 1303,
 			      &seen), 2);
 	assert_int_equal(seen.n, 6);
+	destroy(&f);
+}
+
+/* JIT code is made only for a rule whose pattern runs often (4096 runs
+ * within 10 s): a quiet rule stays interpreted, and matches the same. */
+static void test_only_hot_rules_are_jit_compiled(void **state)
+{
+	const struct rule_definition rules[] = {
+		{ .name = "hot", .pattern = "hot (?<k>\\d+)", .group_by = "k" },
+		{ .name = "cold", .pattern = "cold (?<k>\\d+)" },
+	};
+	struct rule_engine_stats stats;
+	struct fixture f;
+	struct seen seen = { .n = 0 }, hot = { .n = 0 };
+	uint32_t jit = 0;
+
+	(void)state;
+	pcre2_config_8(PCRE2_CONFIG_JIT, &jit);
+	build(&f, rules, 2, 8);
+	assert_int_equal(scan(&f, 1, "cold 1", 100, &seen), 1);
+	for (int i = 0; i < 4095; i++)
+		assert_int_equal(scan(&f, 1, "hot 7", 100, &hot), 1);
+	rule_engine_get_stats(f.engine, &stats);
+	assert_int_equal(stats.jit_rules, 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(scan(&f, 1, "hot 7", 100, &hot), 1);
+	assert_int_equal(scan(&f, 1, "cold 2", 100, &seen), 1);
+	rule_engine_get_stats(f.engine, &stats);
+	/* Under MemoryDenyWriteExecute the compile fails: still interpreted. */
+	assert_true(stats.jit_rules <= (jit ? 1 : 0));
+	assert_int_equal(stats.matches, 4197);
+	assert_string_equal(seen.group[0], "");
 	destroy(&f);
 }
 
@@ -392,6 +427,7 @@ int main(void)
 	    cmocka_unit_test(test_rule_set_from_config),
 	    cmocka_unit_test(test_context_lines),
 	    cmocka_unit_test(test_more_rules_than_bits),
+	    cmocka_unit_test(test_only_hot_rules_are_jit_compiled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
