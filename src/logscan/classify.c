@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Bytes of a word: letters, digits and '_' (ERROR_REPORTING is one word). */
 static const unsigned char word_byte[256] = {
@@ -211,15 +214,33 @@ const char logscan_level_grams[LOGSCAN_LEVEL_GRAMS][5] = {
 };
 
 /*
- * "rr" in either case, eight bytes at a time (the "err" level word has no
- * 4-gram of its own): a byte folded with 0x20 is 'r' only for 'r' and 'R',
- * and the exact zero-byte test marks those bytes without false positives.
+ * "rr" in either case (a byte folded with 0x20 is 'r' only for 'r' and
+ * 'R'): sixteen bytes a step where SSE2 is (x86-64 always), a byte mask
+ * of the 'r's and its shift by one; then eight bytes a step, where the
+ * exact zero-byte test marks those bytes without false positives. On the
+ * follow bench's 80-byte line: ~100 instructions, not ~170.
  */
 static bool has_rr(const char *text, size_t length)
 {
 	const uint64_t ones = 0x0101010101010101ull, low7 = 0x7f * ones;
 	size_t i = 0;
 
+#ifdef __SSE2__
+	const __m128i fold = _mm_set1_epi8(0x20), r = _mm_set1_epi8('r');
+	unsigned last = 0; /* the previous block ended in an r */
+
+	for (; i + 16 <= length; i += 16) {
+		__m128i block = _mm_loadu_si128((const __m128i *)(text + i));
+		unsigned mask = (unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_or_si128(block, fold), r));
+
+		if ((mask & (mask >> 1)) != 0 || (last & mask) != 0)
+			return true;
+		last = mask >> 15;
+	}
+	if (last != 0 && i < length && (text[i] | 0x20) == 'r')
+		return true;
+#endif
 	/* Windows overlap by one byte, so a pair across two is seen. */
 	for (; i + 8 <= length; i += 7) {
 		uint64_t window, x, zero;

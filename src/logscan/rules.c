@@ -492,9 +492,9 @@ static size_t render(struct rule_engine *engine, struct compiled_rule *rule,
 	return used;
 }
 
-/* Eight bytes a step: it runs on every line (the path of a followed file),
- * and only tells the engine's own recent lines apart. */
-static uint64_t origin_hash(const char *origin)
+/* Eight bytes a step; it only tells the engine's own recent lines apart.
+ * A followed file keeps its path's, so lines cost none. */
+uint64_t rule_engine_origin_hash(const char *origin)
 {
 	const char *p = origin ? origin : "";
 	size_t length = strlen(p), i = 0;
@@ -512,12 +512,19 @@ static uint64_t origin_hash(const char *origin)
 	return hash | 1; /* 0 marks an empty slot */
 }
 
+static uint64_t record_origin_hash(const struct log_record *record)
+{
+	return record->origin_hash != 0
+		   ? record->origin_hash
+		   : rule_engine_origin_hash(record->origin);
+}
+
 static void remember_line(struct rule_engine *engine,
 			  const struct log_record *record)
 {
 	struct recent_line *r = &engine->recent[engine->recent_next];
 
-	r->origin_hash = origin_hash(record->origin);
+	r->origin_hash = record_origin_hash(record);
 	r->length = record->length;
 	if (r->length > RECENT_LINE_MAX) {
 		r->length = RECENT_LINE_MAX;
@@ -553,7 +560,7 @@ static bool context_add(struct rule_engine *engine, size_t *used,
 static void build_context(struct rule_engine *engine,
 			  const struct log_record *record)
 {
-	uint64_t hash = origin_hash(record->origin);
+	uint64_t hash = record_origin_hash(record);
 	size_t picked[RULE_CONTEXT_LINES], count = 0, used = 0, budget;
 	size_t match_length = strnlen(engine->masked_line, CONTEXT_MATCH_MAX);
 	char masked[RECENT_LINE_MAX + 1];

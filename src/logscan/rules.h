@@ -80,6 +80,10 @@ struct log_record {
 	uint8_t level;
 	/* Files: the index in [logscan] files of the glob that named it. */
 	uint8_t pattern;
+	/* rule_engine_origin_hash(origin), kept by a source that hands the
+	 * same origin line after line (a followed file's path); 0: the
+	 * engine hashes origin itself. */
+	uint64_t origin_hash;
 };
 
 struct rule_event {
@@ -127,6 +131,9 @@ int rule_engine_new(const struct rule_definition *rules, size_t count,
 void rule_engine_free(struct rule_engine *engine);
 
 /* Runs every rule on one record; returns the number of events emitted. */
+/* What tells one origin's recent lines from another's (never 0). */
+uint64_t rule_engine_origin_hash(const char *origin);
+
 unsigned rule_engine_scan(struct rule_engine *engine,
 			  const struct log_record *record, rule_event_sink sink,
 			  void *data);

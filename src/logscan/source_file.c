@@ -21,12 +21,11 @@
  * path is looked for among the directory's other files, so lines written
  * before a rotation that happened while the daemon was down are still read.
  *
- * A writer appending line by line would cost a wake-up per line: after an
- * inotify event the source waits COALESCE_USEC (events stay queued), then
- * reads everything that came meanwhile in one pass. While writes keep
- * coming it stays on that timer, one wake-up a period (not two: the event's
- * and the timer's), the period doubling up to a second; a period without
- * events hands back to inotify. A read
+ * A writer appending line by line would cost a wake-up per line: an
+ * inotify event is read at once, and a second soon after hands over to a
+ * pacer (sources.h), one wake-up a period reading everything that came
+ * meanwhile (inotify's descriptor left out of the loop), until a period
+ * without events hands back to inotify. A read
  * shorter than asked is the end of a regular file: no second read for 0.
  *
  * Memory is reserved at start from max_files: the tables (followed files,
@@ -78,6 +77,7 @@ struct stream {
 struct tailed_file {
 	char *path;
 	const char *name; /* the last component of path */
+	uint64_t origin_hash; /* of path: rule_engine_origin_hash() */
 	struct stream current, previous;
 	uint8_t pattern; /* index in [logscan] files: its surge counters */
 	bool warned_unreadable;
@@ -94,7 +94,8 @@ struct saved_cursor {
 struct file_source {
 	struct logscan_context *context;
 	int inotify_fd;
-	sd_event_source *io, *defer, *coalesce;
+	sd_event_source *io, *defer;
+	struct source_pacer pacer;
 	/* max_files slots each; two line buffers of line_bytes a slot. */
 	struct tailed_file *files;
 	struct saved_cursor *cursors;
@@ -103,7 +104,6 @@ struct file_source {
 	struct source_cursor saved;
 	char *chunk;
 	int64_t budget;
-	uint64_t period_usec; /* the coalescing timer's, while writes come */
 	bool dirty, warned_full;
 	struct source_stats stats;
 };
@@ -118,10 +118,11 @@ static void on_line(const char *line, size_t length, void *data)
 {
 	struct line_target *target = data;
 	struct log_record record = {
-		.source = LOGSCAN_SOURCE_FILE,
-		.origin = target->file->path,
-		.line_number = ++target->stream->line_number,
-		.pattern = target->file->pattern,
+	    .source = LOGSCAN_SOURCE_FILE,
+	    .origin = target->file->path,
+	    .line_number = ++target->stream->line_number,
+	    .pattern = target->file->pattern,
+	    .origin_hash = target->file->origin_hash,
 	};
 	struct logscan_context *context = target->source->context;
 	unsigned level;
@@ -518,6 +519,7 @@ static void follow(struct file_source *source, const char *path,
 	file->name = strrchr(file->path, '/');
 	file->name = file->name != NULL ? file->name + 1 : file->path;
 	file->pattern = (uint8_t)pattern;
+	file->origin_hash = rule_engine_origin_hash(file->path);
 	stream_init(source, &file->current, 2 * source->count);
 	stream_init(source, &file->previous, 2 * source->count + 1);
 	source->count++;
@@ -565,16 +567,6 @@ static void scan_globs(struct file_source *source, bool at_start)
 	}
 }
 
-/*
- * The wait after the first event of a burst; while writes keep coming the
- * period doubles up to COALESCE_MAX_USEC, the longest a line then waits to
- * be read (alerts wait group_wait_secs anyway): at 100 lines/s a wake-up
- * costs a bare timer wake-up (30-60 us on a loaded VM) spread over 100
- * lines, not 20.
- */
-#define COALESCE_USEC	  (200 * 1000)
-#define COALESCE_MAX_USEC (1000 * 1000)
-
 /* A write event's name: the followed files of that name are read (a
  * namesake in another watched directory costs one read that finds
  * nothing). */
@@ -585,15 +577,15 @@ static void mark_written(struct file_source *source, const char *name)
 			source->files[i].written = true;
 }
 
-static int on_coalesced(sd_event_source *event_source, uint64_t usec,
-			void *data)
+/* Reads the queued inotify events, then the files: false when none was
+ * queued (nothing to read). */
+static bool read_events(void *data)
 {
 	struct file_source *source = data;
 	char buffer[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool rescan = false, any = false, names = false;
 	ssize_t n;
 
-	(void)event_source, (void)usec;
 	while ((n = read(source->inotify_fd, buffer, sizeof(buffer))) > 0) {
 		any = true;
 		for (char *p = buffer; p < buffer + n;) {
@@ -615,41 +607,26 @@ static int on_coalesced(sd_event_source *event_source, uint64_t usec,
 				     NAME_MAX - 1)
 			break;
 	}
-	if (!any) {
-		/*
-		 * A quiet period: back to waiting on inotify (level-triggered,
-		 * so an event queued since the read wakes the loop at once).
-		 */
-		source->period_usec = COALESCE_USEC;
-		sd_event_source_set_enabled(source->io, SD_EVENT_ON);
-		return 0;
-	}
+	if (!any)
+		return false;
 	if (rescan)
 		scan_globs(source, false);
 	process(source, names);
-	/* Writes are coming: the next look is a (longer) period from now. */
-	if (source->period_usec < COALESCE_MAX_USEC / 2)
-		source->period_usec *= 2;
-	else
-		source->period_usec = COALESCE_MAX_USEC;
-	sd_event_source_set_time(source->coalesce,
-				 now_monotonic_usec() + source->period_usec);
-	sd_event_source_set_enabled(source->coalesce, SD_EVENT_ONESHOT);
-	return 0;
+	return true;
 }
 
-/* The first event of a burst: the rest are read with it a moment later. */
+/* Read at once; the pacer decides whether a timer takes over. */
 static int on_inotify(sd_event_source *event_source, int fd, uint32_t revents,
 		      void *data)
 {
 	struct file_source *source = data;
+	uint64_t lines = source->stats.lines;
 
-	(void)fd, (void)revents;
-	sd_event_source_set_enabled(event_source, SD_EVENT_OFF);
-	source->period_usec = COALESCE_USEC;
-	sd_event_source_set_time(source->coalesce,
-				 now_monotonic_usec() + COALESCE_USEC);
-	sd_event_source_set_enabled(source->coalesce, SD_EVENT_ONESHOT);
+	(void)event_source, (void)fd, (void)revents;
+	/* Lines, not events: a writer's close after its write
+	 * (IN_CLOSE_WRITE) often wakes the loop on its own. */
+	if (read_events(source) && source->stats.lines != lines)
+		source_pacer_woken(&source->pacer);
 	return 0;
 }
 
@@ -768,6 +745,7 @@ int file_source_start(struct logscan_context *context,
 		return -ENOMEM;
 	source->context = context;
 	source->inotify_fd = -1;
+	source->pacer.timer_fd = -1;
 	source->max_files = (size_t)context->config->max_files;
 	source_cursor_init(&source->saved, CURSOR_FILE, "the file cursors");
 	source->line_bytes = (size_t)context->config->max_line_bytes;
@@ -795,11 +773,9 @@ int file_source_start(struct logscan_context *context,
 	r = sd_event_add_io(context->event, &source->io, source->inotify_fd,
 			    EPOLLIN, on_inotify, source);
 	if (r >= 0)
-		r = sd_event_add_time(context->event, &source->coalesce,
-				      CLOCK_MONOTONIC, 0, COALESCE_USEC / 4,
-				      on_coalesced, source);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(source->coalesce, SD_EVENT_OFF);
+		r = source_pacer_init(&source->pacer, context->event,
+				      source->io, read_events, source,
+				      &source->stats.lines);
 	if (r >= 0)
 		r = sd_event_add_defer(context->event, &source->defer, on_defer,
 				       source);
@@ -874,7 +850,7 @@ void file_source_stop(struct file_source *source, struct source_stats *stats)
 	if (stats != NULL)
 		*stats = source->stats;
 	source_release(source->io);
-	source_release(source->coalesce);
+	source_pacer_release(&source->pacer);
 	source_release(source->defer);
 	if (source->inotify_fd >= 0)
 		close(source->inotify_fd);

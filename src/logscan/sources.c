@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/event.h"
 #include "core/log.h"
@@ -169,4 +171,114 @@ void source_backlog_drop(struct backlog **backlog, const char *origin)
 		 origin, (unsigned long long)backlog_records(*backlog));
 	backlog_free(*backlog);
 	*backlog = NULL;
+}
+
+/* A period of period_usec from now on; 0 disarms (and drops the count).
+ * Failing (never seen: only bad arguments make it fail), it leaves the
+ * period as it was. */
+static int pacer_arm(struct source_pacer *pacer, uint64_t period_usec)
+{
+	struct itimerspec spec = {
+	    .it_interval = {.tv_sec = (time_t)(period_usec / USEC_PER_SEC),
+			    .tv_nsec =
+				(long)(period_usec % USEC_PER_SEC) * 1000},
+	};
+
+	spec.it_value = spec.it_interval;
+	if (timerfd_settime(pacer->timer_fd, 0, &spec, NULL) < 0)
+		return log_warning_errno(errno, "logscan: arming a read timer");
+	pacer->period_usec = period_usec;
+	return 0;
+}
+
+/* After a period's read: back to readiness, or the next period. */
+static void pacer_next(struct source_pacer *pacer, bool active, uint64_t lines)
+{
+	uint64_t period = pacer->period_usec;
+
+	if (!source_pacer_active(pacer))
+		return;
+	if (!active) {
+		/* Level-triggered: what was queued since the last read wakes
+		 * the loop at once. */
+		if (pacer_arm(pacer, 0) < 0)
+			pacer->period_usec = 0;
+		sd_event_source_set_enabled(pacer->ready, SD_EVENT_ON);
+		return;
+	}
+	if (lines < SOURCE_PACER_LINES && period < SOURCE_PACER_MAX_USEC)
+		period *= 2;
+	else if (lines >= 2 * SOURCE_PACER_LINES &&
+		 period > SOURCE_PACER_MIN_USEC)
+		period /= 2;
+	/* Re-armed only when the period changes: steady wake-ups cost none. */
+	if (period != pacer->period_usec)
+		pacer_arm(pacer, period);
+}
+
+/* The timer's expiry count is read (a periodic timerfd is re-armed by that
+ * read) before the source reads what came meanwhile. */
+static int on_pacer_timer(sd_event_source *event_source, int fd,
+			  uint32_t revents, void *data)
+{
+	struct source_pacer *pacer = data;
+	uint64_t expiries, lines;
+	bool any;
+
+	(void)event_source, (void)revents;
+	if (read(fd, &expiries, sizeof(expiries)) < 0 ||
+	    !source_pacer_active(pacer))
+		return 0;
+	lines = *pacer->lines;
+	any = pacer->read(pacer->data);
+	pacer_next(pacer, any, *pacer->lines - lines);
+	return 0;
+}
+
+int source_pacer_init(struct source_pacer *pacer, sd_event *event,
+		      sd_event_source *ready, bool (*read)(void *data),
+		      void *data, const uint64_t *lines)
+{
+	int r;
+
+	*pacer = (struct source_pacer){.ready = ready,
+				       .timer_fd = -1,
+				       .read = read,
+				       .data = data,
+				       .lines = lines};
+	pacer->timer_fd =
+	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (pacer->timer_fd < 0)
+		return -errno;
+	r = sd_event_add_io(event, &pacer->timer, pacer->timer_fd, EPOLLIN,
+			    on_pacer_timer, pacer);
+	if (r < 0) {
+		close(pacer->timer_fd);
+		pacer->timer_fd = -1;
+	}
+	return r;
+}
+
+void source_pacer_woken(struct source_pacer *pacer)
+{
+	uint64_t now = now_monotonic_usec(), last = pacer->woken_usec;
+
+	pacer->woken_usec = now;
+	/* A lone change is not worth a timer; a second soon after is. */
+	if (last == 0 || now - last >= SOURCE_PACER_MAX_USEC ||
+	    source_pacer_active(pacer) || pacer->timer == NULL)
+		return;
+	/* Readiness leaves the loop only once the timer runs. */
+	if (pacer_arm(pacer, SOURCE_PACER_MIN_USEC) == 0)
+		sd_event_source_set_enabled(pacer->ready, SD_EVENT_OFF);
+}
+
+void source_pacer_release(struct source_pacer *pacer)
+{
+	source_release(pacer->timer);
+	pacer->timer = NULL;
+	if (pacer->timer_fd >= 0)
+		close(pacer->timer_fd);
+	pacer->timer_fd = -1;
+	pacer->period_usec = 0;
 }

@@ -102,6 +102,57 @@ static inline void source_release(sd_event_source *event_source)
 	sd_event_source_unref(event_source);
 }
 
+/*
+ * Coalesced wake-ups (files, the journal). A source's readiness (inotify,
+ * the journal's descriptor) wakes the loop; the source reads at once (a
+ * line after quiet is told promptly) and calls source_pacer_woken(). A
+ * lone change costs that one wake-up. A second one within
+ * SOURCE_PACER_MAX_USEC starts pacing: the readiness leaves the loop and a
+ * periodic timer takes over, each period calling the source's read, which
+ * takes in everything that came meanwhile in one pass and says whether
+ * anything came. Nothing hands back to readiness; the period then grows
+ * while a period brings fewer than SOURCE_PACER_LINES lines (up to
+ * SOURCE_PACER_MAX_USEC, the longest a line of a slow stream waits) and
+ * shrinks while it brings twice that (down to SOURCE_PACER_MIN_USEC), so a
+ * wake-up, whose bare cost is tens of us on a VM, is spread over many
+ * lines and a busy log is still read within a quarter second. The timer
+ * is a periodic timerfd of the pacer's own: a steady wake-up costs
+ * epoll_wait, the timer's read and the source's own reads, no re-arm
+ * (sd-event's time sources re-arm theirs each time).
+ */
+/* Overridable at build time to measure other periods (make bench). */
+#ifndef SOURCE_PACER_MIN_USEC
+#define SOURCE_PACER_MIN_USEC (250 * 1000)
+#endif
+#ifndef SOURCE_PACER_MAX_USEC
+#define SOURCE_PACER_MAX_USEC (1000 * 1000)
+#endif
+#define SOURCE_PACER_LINES 256
+
+struct source_pacer {
+	sd_event_source *ready; /* the source's own, off while paced */
+	sd_event_source *timer; /* the timerfd's io source */
+	int timer_fd;
+	uint64_t period_usec; /* 0: waiting on readiness */
+	uint64_t woken_usec;  /* the last readiness wake-up that read */
+	bool (*read)(void *data);
+	void *data;
+	const uint64_t *lines; /* the source's line count */
+};
+
+/* read(data) runs each period while paced: false when nothing came. The
+ * pacer must not move once initialised (the loop holds its address). */
+int source_pacer_init(struct source_pacer *pacer, sd_event *event,
+		      sd_event_source *ready, bool (*read)(void *data),
+		      void *data, const uint64_t *lines);
+/* After a readiness wake-up whose read found something. */
+void source_pacer_woken(struct source_pacer *pacer);
+static inline bool source_pacer_active(const struct source_pacer *pacer)
+{
+	return pacer->period_usec != 0;
+}
+void source_pacer_release(struct source_pacer *pacer);
+
 struct file_source;
 int file_source_start(struct logscan_context *context,
 		      struct file_source **out);

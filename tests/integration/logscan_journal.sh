@@ -178,3 +178,38 @@ check "crash: the worker's two lines are one alert" \
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
 check "crash: the other report of the segfault is counted as told" \
 	file_contains "$TEST_TMP/trust.log" "(1 matches told by their family's alert"
+
+# Coalescing, with hourly ticks so that only wake-ups read: entries written
+# one by one (systemd-journal-remote fed slowly, as journald appends) are
+# read a period at a time, not one wake-up each, and all of them arrive; the
+# first entry after a quiet spell is read at once.
+PACED=$TEST_TMP/paced-journal
+mkdir -p "$PACED" "$TEST_TMP/state4"
+write_config "$TEST_TMP/c4.toml" \
+	'[agent]' "state_dir = \"$TEST_TMP/state4\"" 'collect_interval_secs = 3600' \
+	'hostname = "test-host"' '[alerting]' 'group_wait_secs = 0' \
+	'[logscan]' 'kmsg = false' "journal_directory = \"$PACED\"" \
+	'start_position = "beginning"' 'backlog_summary = false' \
+	'journal_identifiers = ["app"]' \
+	'[[logscan.rules]]' 'name = "seen"' 'pattern = "jseq=(?<n>\\d+)"' \
+	'sources = ["journal"]' 'message = "seen {n}"'
+start_daemon "$TEST_TMP/paced.log" -f -v -c "$TEST_TMP/c4.toml"
+check "paced: the daemon follows an empty journal directory" \
+	wait_for 10 file_contains "$TEST_TMP/paced.log" "first collection done"
+clock=$(( $(date +%s) * 1000000 ))
+paced_seen() { [ "$(grep -c 'logscan: event seen from journal' "$TEST_TMP/paced.log")" -ge "$1" ]; }
+passes() { grep -c 'logscan: journal: [0-9]* entries in one pass' "$TEST_TMP/paced.log"; }
+sizes() { sed -n 's/.*logscan: journal: \([0-9]*\) entries in one pass/\1/p' "$TEST_TMP/paced.log" | tr '\n' ' '; }
+entry app 6 "work item jseq=301" >"$TEST_TMP/export"
+"$REMOTE" -o "$PACED/first.journal" - <"$TEST_TMP/export" 2>>"$TEST_TMP/remote.err"
+check "paced: an entry after a quiet spell is read by a wake-up, not a tick" \
+	wait_for 5 paced_seen 1
+# 40 entries over about two seconds, each written as it comes.
+for i in $(seq 302 341); do
+	entry app 6 "work item jseq=$i"
+	sleep 0.05 # the writer's pace, not a wait for the daemon
+done | "$REMOTE" -o "$PACED/paced.journal" - 2>>"$TEST_TMP/remote.err"
+check "paced: every entry written one by one is read" wait_for 10 paced_seen 41
+check "paced: they are read in a few passes, not one wake-up each (entries a pass: $(sizes))" \
+	[ "$(passes)" -le 15 ]
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"

@@ -233,9 +233,26 @@ static void test_screen(void **state)
 	    "panic",	 "emerg",     "severe",	   "warning", "critical",
 	    "exception", "traceback", "emergency", "IOError", "KeyException",
 	};
-	char line[64], word[16];
+	char line[96], word[16];
 
 	(void)state;
+	/* "err" where a level stands, its "rr" at every offset of the screen's
+	 * 16- and 8-byte steps, across them too. */
+	for (size_t pad = 0; pad < 48; pad++) {
+		static const char *const levels[] = {
+		    " level=err and a tail past the next block",
+		    " [err] and a tail past the next block",
+		    " err: and a tail past the next block"};
+
+		for (size_t k = 0; k < 3; k++) {
+			size_t n = strlen(levels[k]);
+
+			memset(line, 'x', pad);
+			memcpy(line + pad, levels[k], n);
+			assert_int_equal(classify_both(line, pad + n, 0),
+					 LOGSCAN_CLASS_ERROR);
+		}
+	}
 	for (size_t w = 0; w < sizeof(found) / sizeof(found[0]); w++) {
 		for (int spelling = 0; spelling < 3; spelling++) {
 			size_t n = strlen(found[w]);
@@ -249,7 +266,7 @@ static void test_screen(void **state)
 			}
 			word[n] = '\0';
 			for (int b = 1; b < 256; b++) {
-				for (size_t pad = 0; pad < 10; pad++) {
+				for (size_t pad = 0; pad < 40; pad++) {
 					size_t at = 0;
 
 					memset(line, 'x', pad);
