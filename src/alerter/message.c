@@ -97,41 +97,7 @@ enum alert_severity message_firing_severity(const struct alert_message *m)
 }
 
 /* NAN has no JSON form: it is left out and read back as NAN. */
-static void add_number(json_object *object, const char *key, double value)
-{
-	if (isfinite(value))
-		json_object_object_add(object, key,
-				       json_object_new_double(value));
-}
-
-json_object *message_snapshot_to_json(const struct alert_snapshot *a)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "rule", json_object_new_string(a->rule));
-	json_object_object_add(o, "series", json_object_new_string(a->series));
-	json_object_object_add(o, "labels", json_object_new_string(a->labels));
-	json_object_object_add(o, "summary",
-			       json_object_new_string(a->summary));
-	json_object_object_add(o, "detail", json_object_new_string(a->detail));
-	json_object_object_add(o, "severity", json_object_new_int(a->severity));
-	json_object_object_add(o, "kind", json_object_new_int(a->kind));
-	json_object_object_add(o, "firing", json_object_new_boolean(a->firing));
-	json_object_object_add(o, "started",
-			       json_object_new_int64((int64_t)a->started_usec));
-	json_object_object_add(o, "ended",
-			       json_object_new_int64((int64_t)a->ended_usec));
-	add_number(o, "value", a->value);
-	add_number(o, "baseline", a->baseline);
-	add_number(o, "threshold", a->threshold);
-	add_number(o, "score", a->score);
-	json_object_object_add(o, "eta", json_object_new_int64(a->eta_secs));
-	json_object_object_add(o, "count", json_object_new_int64(a->count));
-	message_add_history_json(o, a);
-	return o;
-}
-
-/* A member "key":number unless not finite (add_number's rule). */
+/* A member "key":number unless not finite: NAN has no JSON form. */
 static void write_number(struct json_text *t, const char *key, double value)
 {
 	if (!isfinite(value))
@@ -140,7 +106,6 @@ static void write_number(struct json_text *t, const char *key, double value)
 	json_text_double(t, value);
 }
 
-/* Member for member what message_snapshot_to_json builds, in its order. */
 void message_snapshot_write(struct json_text *t, const struct alert_snapshot *a)
 {
 	json_text_open(t, '{');
@@ -174,39 +139,36 @@ void message_snapshot_write(struct json_text *t, const struct alert_snapshot *a)
 	json_text_close(t, '}');
 }
 
+/* Written as text like the alerter's state (json_text.c, json-c's plain
+ * printer's bytes): the spool stores one for every message accepted. */
 char *message_to_json(const struct alert_message *message, size_t *length)
 {
-	json_object *root = json_object_new_object(), *alerts;
-	const char *text;
-	char *copy;
+	struct json_text t = {0};
 
-	if (root == NULL)
+	json_text_open(&t, '{');
+	json_text_member_int(&t, "id", (int64_t)message->id);
+	json_text_member_string(&t, "channel", channel_name(message->channel));
+	json_text_member_int(&t, "created", (int64_t)message->created_usec);
+	json_text_member_string(&t, "host", message->host);
+	json_text_member_string(&t, "agent_id", message->agent_id);
+	json_text_member_string(&t, "agent_labels", message->agent_labels);
+	json_text_key(&t, "alerts");
+	json_text_open(&t, '[');
+	for (size_t i = 0; i < message->alert_count; i++) {
+		json_text_item(&t);
+		message_snapshot_write(&t, &message->alerts[i]);
+	}
+	json_text_close(&t, ']');
+	json_text_member_int(&t, "deferred_count",
+			     (int64_t)message->deferred_count);
+	json_text_close(&t, '}');
+	if (t.failed) {
+		json_text_free(&t);
 		return NULL;
-	json_object_object_add(root, "id", json_object_new_int64(
-					   (int64_t)message->id));
-	json_object_object_add(root, "channel", json_object_new_string(
-					   channel_name(message->channel)));
-	json_object_object_add(root, "created", json_object_new_int64(
-					   (int64_t)message->created_usec));
-	json_object_object_add(root, "host",
-			       json_object_new_string(message->host));
-	json_object_object_add(root, "agent_id",
-			       json_object_new_string(message->agent_id));
-	json_object_object_add(root, "agent_labels",
-			       json_object_new_string(message->agent_labels));
-	alerts = json_object_new_array();
-	for (size_t i = 0; i < message->alert_count; i++)
-		json_object_array_add(alerts,
-				      message_snapshot_to_json(&message->alerts[i]));
-	json_object_object_add(root, "alerts", alerts);
-	json_object_object_add(root, "deferred_count",
-			       json_object_new_int64(message->deferred_count));
-	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	copy = text ? strdup(text) : NULL;
-	if (copy != NULL && length != NULL)
-		*length = strlen(copy);
-	json_object_put(root);
-	return copy;
+	}
+	if (length != NULL)
+		*length = t.used;
+	return t.data;
 }
 
 static void get_string(json_object *o, const char *key, char *out, size_t size)

@@ -115,12 +115,11 @@ void message_add_history_json(struct json_object *o,
 int message_from_json(const char *text, size_t length,
 		      struct alert_message *message);
 
-/* One alert snapshot as JSON and back (the spool and the alerter's state). */
-struct json_object *message_snapshot_to_json(const struct alert_snapshot *a);
+/* One alert snapshot read back (the spool and the alerter's state). */
 void message_snapshot_from_json(struct json_object *o,
 				struct alert_snapshot *a);
-/* The bytes of json-c's plain text of message_snapshot_to_json(a), written
- * straight into t (the alerter's state file, rewritten after every alert). */
+/* One alert snapshot as JSON, written straight into t in json-c's plain
+ * printer's bytes (the spool's messages, the alerter's state file). */
 struct json_text;
 void message_snapshot_write(struct json_text *t,
 			    const struct alert_snapshot *a);
