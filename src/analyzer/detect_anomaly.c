@@ -188,7 +188,13 @@ static unsigned significance(const struct anomaly_state *state,
 static bool anomaly_settled(const struct anomaly_state *state,
 			    const struct anomaly_params *params, double value)
 {
-	return anomaly_shortcut && isfinite(value) && state->samples > 0 &&
+	return anomaly_shortcut && anomaly_settled_on(state, params, value);
+}
+
+bool anomaly_settled_on(const struct anomaly_state *state,
+			const struct anomaly_params *params, double value)
+{
+	return isfinite(value) && state->samples > 0 &&
 	       value == state->median && value == state->mean &&
 	       value == state->recent && value == state->high &&
 	       value == state->low && value == state->recent_high &&
@@ -595,6 +601,19 @@ static bool season_settled(const struct season_state *season, int bucket,
 	return true;
 }
 
+/* What the full update leaves of a settled profile (see season_settled). */
+static void season_settled_count(struct season_state *season,
+				 const struct anomaly_params *params,
+				 int bucket, double per_day)
+{
+	double cap = fmin(65535.0, fmax(1.0, params->season_days) * per_day);
+
+	season->judged++;
+	season->explained = 0;
+	if (season->count[bucket] < cap)
+		season->count[bucket]++;
+}
+
 /*
  * One sample into the profile; returns the seasonal score, or -1 while the
  * profile has no say. The residual is taken against the bucket's level
@@ -633,14 +652,9 @@ static double season_update(struct season_state *season,
 	per_day = season_per_day(season);
 	if (anomaly_shortcut && !fresh &&
 	    season_settled(season, bucket, value)) {
-		/* What the full update below leaves of a settled profile. */
 		score =
 		    season_has_say(season, params, time_usec, bucket) ? 0 : -1;
-		season->judged++;
-		season->explained = 0;
-		cap = fmin(65535.0, fmax(1.0, params->season_days) * per_day);
-		if (season->count[bucket] < cap)
-			season->count[bucket]++;
+		season_settled_count(season, params, bucket, per_day);
 		return score;
 	}
 	/* Both variances remember season_days days of samples. */
@@ -758,4 +772,57 @@ double anomaly_update_seasonal(struct anomaly_state *state,
 	state->score = shape;
 	state->cause = ANOMALY_CAUSE_SHAPE;
 	return shape;
+}
+
+bool anomaly_season_settled_on(const struct season_state *season,
+			       int64_t time_usec, double value)
+{
+	return season->last_usec == time_usec &&
+	       season_settled(season, season_bucket(time_usec), value);
+}
+
+int64_t anomaly_season_bucket_start(int64_t time_usec)
+{
+	int64_t bucket_usec = SEASON_BUCKET_SECS * (int64_t)1000000;
+	int64_t start = time_usec - time_usec % bucket_usec;
+
+	return time_usec % bucket_usec < 0 ? start - bucket_usec : start;
+}
+
+/*
+ * The samples a settled series skipped, as the full path would have taken
+ * them one by one: anomaly_update_every() takes anomaly_settled_step() on a
+ * settled state and leaves it settled, anomaly_update_seasonal() adds no
+ * score to a 0, and season_update(), inside the bucket the profile settled
+ * in (no new day to fold, the same hour's extremes already hold the value),
+ * moves the clock, the interval and the counts alone.
+ */
+void anomaly_settled_replay(struct anomaly_state *state,
+			    struct season_state *season,
+			    const struct anomaly_params *params,
+			    const int64_t *times, size_t count, double value)
+{
+	for (size_t i = 0; i < count; i++) {
+		int64_t time_usec = times[i];
+		int bucket = season_bucket(time_usec);
+
+		anomaly_settled_step(state, params, value);
+		if (season == NULL)
+			continue;
+		season_note_extremes(season, bucket / (SEASON_BUCKETS / 24),
+				     value);
+		if (time_usec > season->last_usec) {
+			double dt = (double)(time_usec - season->last_usec) /
+				    1e6;
+
+			season->interval =
+			    season->interval > 0
+				? season->interval +
+				      0.05 * (dt - season->interval)
+				: dt;
+			season->last_usec = time_usec;
+		}
+		season_settled_count(season, params, bucket,
+				     season_per_day(season));
+	}
 }
