@@ -161,6 +161,13 @@ struct entity *collect_entity_at(const struct entity_table *table, size_t i);
 struct entity *collect_entity_get(struct collect_context *ctx,
 				  struct entity_table *table, const char *key,
 				  bool *is_new);
+/*
+ * The entity collect_entity_get() tries first for the next key (the one
+ * after the last found: sources list their entities in the same order
+ * every tick), or NULL. Not marked seen: a caller that recognises it by
+ * more than its key (the same line as last tick) then gets it by its key.
+ */
+struct entity *collect_entity_expected(const struct entity_table *table);
 /* Retires the series of entities not seen this tick and frees their slots. */
 void collect_entity_sweep(struct collect_context *ctx,
 			  struct entity_table *table);

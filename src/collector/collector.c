@@ -548,6 +548,16 @@ struct entity *collect_entity_get(struct collect_context *ctx,
 	return free_slot;
 }
 
+struct entity *collect_entity_expected(const struct entity_table *table)
+{
+	struct entity *e;
+
+	if (table->hint >= table->limit)
+		return NULL;
+	e = collect_entity_at(table, table->hint);
+	return e->used ? e : NULL;
+}
+
 void collect_entity_sweep(struct collect_context *ctx,
 			  struct entity_table *table)
 {
