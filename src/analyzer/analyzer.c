@@ -487,18 +487,31 @@ static bool slot_may_sleep(const struct analyzer *a,
 	const struct anomaly_params *params = &a->params[slot->params];
 	const struct anomaly_state *s = &slot->anomaly;
 
-	return anomaly_shortcut && a->verdicts_logged && slot->anomaly_on &&
-	       slot->threshold < 0 && slot->override < 0 &&
-	       slot->extra == EXTRA_NONE && slot->cpu_rule == CPU_RULE_NONE &&
-	       slot->season_ready && !s->firing && params->raise_score > 0 &&
-	       s->samples > params->warmup_samples &&
-	       (params->warmup_secs <= 0 ||
-		now_usec - s->first_usec >=
-		    params->warmup_secs * (int64_t)1000000) &&
+	return anomaly_shortcut && slot->anomaly_on && slot->threshold < 0 &&
+	       slot->override < 0 && slot->extra == EXTRA_NONE &&
+	       slot->cpu_rule == CPU_RULE_NONE && slot->season_ready &&
+	       !s->firing && params->raise_score > 0 &&
 	       memcmp(&value, &s->median, sizeof(value)) == 0 &&
 	       anomaly_settled_on(s, params, value) &&
 	       anomaly_season_settled_on(&a->seasons[a->season_of[id] - 1],
 					 now_usec, value);
+}
+
+/*
+ * Whether check_anomaly() would say "baselines learnt" for a sleeping slot
+ * this tick (its sample the one past the warm-up): then it wakes, so the
+ * line comes when it would have come.
+ */
+static bool verdicts_due(const struct analyzer *a,
+			 const struct series_slot *slot, int64_t now_usec)
+{
+	const struct anomaly_params *params = &a->params[slot->params];
+	int64_t samples = slot->anomaly.samples +
+			  (uint8_t)((uint8_t)a->tick - slot->slept) + 1;
+
+	return !a->verdicts_logged && samples > params->warmup_samples &&
+	       now_usec - slot->anomaly.first_usec >=
+		   params->warmup_secs * 1000000;
 }
 
 /* Replays into state and season the ticks a slot skipped before tick
@@ -1729,7 +1742,8 @@ void analyzer_evaluate(struct analyzer *a,
 			if (series->last_time_usec == now_usec &&
 			    slot->generation == series->generation &&
 			    memcmp(&series->last_value, &slot->anomaly.median,
-				   sizeof(double)) == 0)
+				   sizeof(double)) == 0 &&
+			    !verdicts_due(a, slot, now_usec))
 				continue;
 			if (slot->generation == series->generation)
 				slot_wake(a, slot, id, a->tick);

@@ -795,7 +795,8 @@ int64_t anomaly_season_bucket_start(int64_t time_usec)
  * settled state and leaves it settled, anomaly_update_seasonal() adds no
  * score to a 0, and season_update(), inside the bucket the profile settled
  * in (no new day to fold, the same hour's extremes already hold the value),
- * moves the clock, the interval and the counts alone.
+ * moves the clock, the interval and the counts alone; inside the
+ * wall-time warm-up the sample is held as analyzer_series_step() holds it.
  */
 void anomaly_settled_replay(struct anomaly_state *state,
 			    struct season_state *season,
@@ -807,6 +808,12 @@ void anomaly_settled_replay(struct anomaly_state *state,
 		int bucket = season_bucket(time_usec);
 
 		anomaly_settled_step(state, params, value);
+		/* Inside the wall-time warm-up, as analyzer_series_step()
+		 * holds it (the CUSUMs and the score are 0 already). */
+		if (params->warmup_secs > 0 &&
+		    time_usec - state->first_usec <
+			params->warmup_secs * (int64_t)1000000)
+			anomaly_hold(state);
 		if (season == NULL)
 			continue;
 		season_note_extremes(season, bucket / (SEASON_BUCKETS / 24),

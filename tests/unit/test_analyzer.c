@@ -794,8 +794,10 @@ static void test_sleeping_series_change_nothing(void **state)
 				 analyzer_new(config, 8)};
 	struct captured c[2] = {{0}, {0}};
 	unsigned char x[ANALYZER_STATE_MAX], y[ANALYZER_STATE_MAX];
-	int ids[2][2];
+	int ids[2][2], level = 0;
 	size_t slept = 0;
+	struct stderr_capture err;
+	char logged[4096];
 
 	(void)state;
 	for (int k = 0; k < 2; k++) {
@@ -808,12 +810,32 @@ static void test_sleeping_series_change_nothing(void **state)
 	for (int i = 0; i < 15000; i++) {
 		int64_t now = T0 + (int64_t)i * 10 * SEC + (i % 7) * 1000;
 
+		if (i == 0) {
+			level = log_get_level();
+			log_set_level(LOG_INFO);
+			stderr_capture_begin(&err);
+		}
+		if (i == 121) {
+			/* Asleep from the start, it still says when its
+			 * baseline is learnt at the same tick (samples). */
+			const char *line = "baselines learnt (121 samples";
+
+			stderr_capture_end(&err, logged, sizeof(logged));
+			log_set_level(level);
+			assert_non_null(strstr(logged, line));
+			assert_non_null(strstr(strstr(logged, line) + 1, line));
+			assert_true(slept > 50);
+		}
+
 		for (int k = 0; k < 2; k++) {
 			/* Missed ticks: the series is not updated. */
 			if (i < 3000 || i > 3005)
 				metrics_push(r[k], ids[k][0], now,
 					     idle_rate(i));
-			metrics_push(r[k], ids[k][1], now, i < 500 ? i % 3 : 0);
+			/* Later: it would say "learnt" 50 ticks later. */
+			if (i >= 50)
+				metrics_push(r[k], ids[k][1], now,
+					     i < 500 ? i % 3 : 0);
 			if (i == 5000)
 				analyzer_set_config(a[k], config);
 			anomaly_shortcut = k == 0;
@@ -829,7 +851,7 @@ static void test_sleeping_series_change_nothing(void **state)
 			assert_int_equal(analyzer_sleeping(a[0]), 0);
 		slept += analyzer_sleeping(a[0]);
 		assert_int_equal(c[0].count, c[1].count);
-		if (i % 997 != 0 && i != 5000 && i != 14999)
+		if (i % 997 != 996 && i != 5000 && i != 14999)
 			continue;
 		/* A save while asleep holds what the full path holds. */
 		for (int s = 0; s < 2; s++) {
