@@ -849,6 +849,28 @@ static int close_minutes(struct history *h,
 	if (series == NULL || !series->in_use || series->last_time_usec <
 						       from_usec)
 		return 0;
+	/*
+	 * A minute of one value (an idle link's counters, a flag): every
+	 * sample in it is the value as the ring keeps it (a float), and the
+	 * newest, at full precision, is past it. Only the samples are
+	 * counted; the bucket is what the walk below would build.
+	 */
+	if (to_usec - from_usec == MINUTE_USEC && from_usec % MINUTE_USEC == 0 &&
+	    series->same_since_usec <= from_usec &&
+	    series->last_time_usec >= to_usec &&
+	    isfinite((float)series->last_value)) {
+		size_t count = metrics_count_between(registry, id, from_usec,
+						     to_usec);
+
+		value = (float)series->last_value;
+		b = (struct bucket){.minute = from_usec, .min = value,
+				    .max = value};
+		for (size_t i = 0; i < count; i++)
+			b.sum += value;
+		b.count = (int64_t)count;
+		return count > 0 ? emit_bucket(h, series, id, &series_id, &b)
+				 : 0;
+	}
 	/* A minute's samples in one call; more (a catch-up after an
 	 * outage of the database) one at a time. */
 	recent = metrics_values_since(registry, id, from_usec, RECENT_SAMPLES,

@@ -216,6 +216,7 @@ int metrics_register(struct metric_registry *registry, const char *name,
 	series->in_use = true;
 	series->last_time_usec = 0;
 	series->last_value = 0;
+	series->same_since_usec = INT64_MAX;
 	registry->rings[id] = (struct metric_ring){ 0 };
 	registry->index[insert_at] = id;
 	if ((size_t)id >= registry->id_limit)
@@ -234,6 +235,7 @@ void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
 {
 	struct metric_ring *ring;
 	struct metric_sample *slot;
+	struct metric_series *series;
 
 	if (!valid_id(registry, id))
 		return;
@@ -243,10 +245,53 @@ void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
 	slot->time_msec = (uint32_t)(uint64_t)(time_usec / 1000);
 	slot->value = (float)value;
 	ring->head = (uint32_t)((ring->head + 1) % registry->ring_capacity);
+	series = &registry->series[id];
+	/* A run of one value goes on while time goes forward (a clock
+	 * stepped back leaves later samples behind: not known then). */
+	if (time_usec <= series->last_time_usec && ring->count > 0)
+		series->same_since_usec = INT64_MAX;
+	else if (ring->count == 0 ||
+		 memcmp(&value, &series->last_value, sizeof(value)) != 0)
+		series->same_since_usec = time_usec;
 	if (ring->count < registry->ring_capacity)
 		ring->count++;
-	registry->series[id].last_time_usec = time_usec;
-	registry->series[id].last_value = value;
+	series->last_time_usec = time_usec;
+	series->last_value = value;
+}
+
+size_t metrics_count_between(const struct metric_registry *registry, int id,
+			     int64_t since_usec, int64_t before_usec)
+{
+	const struct metric_ring *ring;
+	const struct metric_sample *samples;
+	size_t n = 0, position;
+	uint32_t newest_msec;
+
+	if (!valid_id(registry, id))
+		return 0;
+	ring = &registry->rings[id];
+	if (ring->count == 0 ||
+	    registry->series[id].last_time_usec < since_usec)
+		return 0;
+	n = registry->series[id].last_time_usec < before_usec;
+	newest_msec =
+	    (uint32_t)(uint64_t)(registry->series[id].last_time_usec / 1000);
+	samples = &registry->samples[(size_t)id * registry->ring_capacity];
+	position = (ring->head + registry->ring_capacity - 1) %
+		   registry->ring_capacity;
+	for (size_t back = 1; back < ring->count; back++) {
+		int64_t t;
+
+		position = position == 0 ? registry->ring_capacity - 1
+					 : position - 1;
+		t = (registry->series[id].last_time_usec / 1000 -
+		     (int64_t)(newest_msec - samples[position].time_msec)) *
+		    1000;
+		if (t < since_usec)
+			break;
+		n += t < before_usec;
+	}
+	return n;
 }
 
 /*
