@@ -803,33 +803,63 @@ void anomaly_settled_replay(struct anomaly_state *state,
 			    const struct anomaly_params *params,
 			    const int64_t *times, size_t count, double value)
 {
+	double days, interval;
+	int64_t last;
+	unsigned n;
+	int bucket;
+
+	if (count == 0)
+		return;
+	/*
+	 * Every settled step writes the same but for the count, and sets
+	 * the cause to none once past warmup_samples (the last step is the
+	 * furthest past) or inside the wall-time warm-up (the first step is
+	 * the deepest in), as analyzer_series_step() holds it (the CUSUMs
+	 * and the score are 0 already).
+	 */
+	state->samples += (int64_t)count - 1;
+	anomaly_settled_step(state, params, value);
+	if (params->warmup_secs > 0 &&
+	    times[0] - state->first_usec <
+		params->warmup_secs * (int64_t)1000000)
+		anomaly_hold(state);
+	if (season == NULL)
+		return;
+	/* One bucket, one hour: the day's extremes take the value once. */
+	bucket = season_bucket(times[0]);
+	season_note_extremes(season, bucket / (SEASON_BUCKETS / 24), value);
+	/*
+	 * The interval and the bucket's capped count move each step: the
+	 * arithmetic of season_update() and season_settled_count(), with
+	 * fmax/fmin as comparisons (no NaN among these operands but the
+	 * configuration's, where both give the same).
+	 */
+	days = params->season_days > 1.0 ? params->season_days : 1.0;
+	interval = season->interval;
+	last = season->last_usec;
+	n = season->count[bucket];
 	for (size_t i = 0; i < count; i++) {
-		int64_t time_usec = times[i];
-		int bucket = season_bucket(time_usec);
+		double per_day, cap;
 
-		anomaly_settled_step(state, params, value);
-		/* Inside the wall-time warm-up, as analyzer_series_step()
-		 * holds it (the CUSUMs and the score are 0 already). */
-		if (params->warmup_secs > 0 &&
-		    time_usec - state->first_usec <
-			params->warmup_secs * (int64_t)1000000)
-			anomaly_hold(state);
-		if (season == NULL)
-			continue;
-		season_note_extremes(season, bucket / (SEASON_BUCKETS / 24),
-				     value);
-		if (time_usec > season->last_usec) {
-			double dt = (double)(time_usec - season->last_usec) /
-				    1e6;
+		if (times[i] > last) {
+			double dt = (double)(times[i] - last) / 1e6;
 
-			season->interval =
-			    season->interval > 0
-				? season->interval +
-				      0.05 * (dt - season->interval)
-				: dt;
-			season->last_usec = time_usec;
+			interval = interval > 0
+				       ? interval + 0.05 * (dt - interval)
+				       : dt;
+			last = times[i];
 		}
-		season_settled_count(season, params, bucket,
-				     season_per_day(season));
+		per_day = SEASON_BUCKET_SECS /
+			  (interval > 0 ? interval : SEASON_BUCKET_SECS);
+		per_day = per_day > 1.0 ? per_day : 1.0;
+		cap = days * per_day;
+		cap = cap < 65535.0 ? cap : 65535.0;
+		if (n < cap)
+			n++;
 	}
+	season->interval = interval;
+	season->last_usec = last;
+	season->count[bucket] = (uint16_t)n;
+	season->judged += (int64_t)count;
+	season->explained = 0;
 }

@@ -180,9 +180,15 @@ static int link_up(struct collect_context *ctx, const char *name)
 	return carrier[0] == '1';
 }
 
+/*
+ * The rates of an interface; same: its line is last tick's, so every
+ * counter is where it was and its rate is 0 (what counter_rate() gives
+ * for a delta of 0 over the time since the last reading).
+ */
 static struct interface *emit_interface(struct network_state *s,
 					 struct collect_context *ctx,
-					 const char *name, const uint64_t *v)
+					 const char *name, const uint64_t *v,
+					 bool same)
 {
 	struct interface *iface;
 	struct entity *e;
@@ -206,9 +212,18 @@ static struct interface *emit_interface(struct network_state *s,
 	}
 	if (!iface->watched)
 		return iface;
-	for (int i = 0; i < I_COUNT; i++)
-		collect_emit_rate(ctx, &e->refs[i], interface_names[i],
-				  e->labels, &iface->counters[i], v[i]);
+	for (int i = 0; i < I_COUNT; i++) {
+		struct counter *c = &iface->counters[i];
+
+		if (same && c->primed && ctx->now_usec > c->time_usec) {
+			c->time_usec = ctx->now_usec;
+			collect_emit(ctx, &e->refs[i], interface_names[i],
+				     e->labels, 0.0);
+		} else {
+			collect_emit_rate(ctx, &e->refs[i], interface_names[i],
+					  e->labels, c, v[i]);
+		}
+	}
 	if (is_new || s->links_stale)
 		iface->up = link_up(ctx, name);
 	up = iface->up;
@@ -264,7 +279,8 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		line_length = (size_t)(end - p);
 		iface = same_line(s, p, line_length);
 		if (iface != NULL) {
-			emit_interface(s, ctx, iface->head.key, iface->values);
+			emit_interface(s, ctx, iface->head.key, iface->values,
+				       true);
 			continue;
 		}
 		colon = memchr(p, ':', line_length);
@@ -294,7 +310,7 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		v[I_TX_PACKETS] = f[9];
 		v[I_TX_ERRORS] = f[10];
 		v[I_TX_DROPS] = f[11];
-		iface = emit_interface(s, ctx, name, v);
+		iface = emit_interface(s, ctx, name, v, false);
 		if (iface == NULL)
 			continue;
 		memcpy(iface->values, v, sizeof(v));
