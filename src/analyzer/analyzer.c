@@ -1704,6 +1704,7 @@ void analyzer_evaluate(struct analyzer *a,
 		       int64_t now_usec)
 {
 	size_t capacity = metrics_id_limit(registry);
+	const struct metric_series *table = metrics_series_table(registry);
 
 	if (a->config == NULL || !a->config->analyzer.enabled)
 		return;
@@ -1715,13 +1716,12 @@ void analyzer_evaluate(struct analyzer *a,
 	if (capacity > a->slot_limit)
 		a->slot_limit = capacity;
 	for (size_t id = 0; id < capacity; id++) {
-		const struct metric_series *series = metrics_get(registry,
-								 (int)id);
+		const struct metric_series *series = &table[id];
 		struct series_slot *slot = &a->slots[id];
 		int64_t time_usec;
 		double value;
 
-		if (series == NULL || !series->in_use) {
+		if (!series->in_use) {
 			/* Written only when set: untouched slots stay
 			 * unmapped (see analyzer_new); a series gone gives
 			 * back the pages only unused slots share. */

@@ -259,13 +259,20 @@ void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
 	series->last_value = value;
 }
 
+/* ceil(x / 1000) for any sign (C division truncates towards 0). */
+static int64_t ceil_msec(int64_t usec)
+{
+	return usec / 1000 + (usec % 1000 > 0);
+}
+
 size_t metrics_count_between(const struct metric_registry *registry, int id,
 			     int64_t since_usec, int64_t before_usec)
 {
 	const struct metric_ring *ring;
 	const struct metric_sample *samples;
-	size_t n = 0, position;
-	uint32_t newest_msec;
+	size_t n, position, capacity = registry->ring_capacity;
+	int64_t newest_msec, since_age, before_age;
+	uint32_t newest32;
 
 	if (!valid_id(registry, id))
 		return 0;
@@ -274,22 +281,25 @@ size_t metrics_count_between(const struct metric_registry *registry, int id,
 	    registry->series[id].last_time_usec < since_usec)
 		return 0;
 	n = registry->series[id].last_time_usec < before_usec;
-	newest_msec =
-	    (uint32_t)(uint64_t)(registry->series[id].last_time_usec / 1000);
-	samples = &registry->samples[(size_t)id * registry->ring_capacity];
-	position = (ring->head + registry->ring_capacity - 1) %
-		   registry->ring_capacity;
+	/*
+	 * An older sample's time is (newest_msec - age) * 1000 with age =
+	 * newest_msec - time_msec in 32 bits (metrics_value_back): it is
+	 * before X exactly when age > newest_msec - ceil(X / 1000).
+	 */
+	newest_msec = registry->series[id].last_time_usec / 1000;
+	newest32 = (uint32_t)(uint64_t)newest_msec;
+	since_age = newest_msec - ceil_msec(since_usec);
+	before_age = newest_msec - ceil_msec(before_usec);
+	samples = &registry->samples[(size_t)id * capacity];
+	position = (ring->head + capacity - 1) % capacity;
 	for (size_t back = 1; back < ring->count; back++) {
-		int64_t t;
+		int64_t age;
 
-		position = position == 0 ? registry->ring_capacity - 1
-					 : position - 1;
-		t = (registry->series[id].last_time_usec / 1000 -
-		     (int64_t)(newest_msec - samples[position].time_msec)) *
-		    1000;
-		if (t < since_usec)
+		position = (position == 0 ? capacity : position) - 1;
+		age = (int64_t)(uint32_t)(newest32 - samples[position].time_msec);
+		if (age > since_age)
 			break;
-		n += t < before_usec;
+		n += age > before_age;
 	}
 	return n;
 }
@@ -368,6 +378,12 @@ const struct metric_series *metrics_get(const struct metric_registry *registry,
 					int id)
 {
 	return valid_id(registry, id) ? &registry->series[id] : NULL;
+}
+
+const struct metric_series *
+metrics_series_table(const struct metric_registry *registry)
+{
+	return registry->series;
 }
 
 size_t metrics_count(const struct metric_registry *registry, int id)

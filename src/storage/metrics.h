@@ -81,6 +81,14 @@ size_t metrics_capacity(const struct metric_registry *registry);
 const struct metric_series *metrics_get(const struct metric_registry *registry,
 					int id);
 
+/*
+ * Every slot below metrics_id_limit() as one array, free ones included
+ * (in_use false): what a loop over all series reads without a call per
+ * series.
+ */
+const struct metric_series *
+metrics_series_table(const struct metric_registry *registry);
+
 /* Samples held by the series (at most ring_capacity). */
 size_t metrics_count(const struct metric_registry *registry, int id);
 
