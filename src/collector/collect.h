@@ -15,6 +15,7 @@
 #include "core/event.h"
 #include "collector/collector.h"
 #include "storage/counter.h"
+#include "storage/metrics.h"
 
 struct collector_instance;
 
@@ -117,8 +118,21 @@ ssize_t collect_read_small_file(int dirfd, const char *path, char *buf,
  */
 typedef int metric_ref;
 
-void collect_emit(struct collect_context *ctx, metric_ref *ref,
-		  const char *name, const char *labels, double value);
+/* collect_emit() of a series not registered yet (or refused last time). */
+void collect_emit_first(struct collect_context *ctx, metric_ref *ref,
+			const char *name, const char *labels, double value);
+
+/* A sample of the tick; inline, as most ticks push hundreds of them. */
+static inline void collect_emit(struct collect_context *ctx, metric_ref *ref,
+				const char *name, const char *labels,
+				double value)
+{
+	if (*ref > 0)
+		metrics_push(ctx->metrics, *ref - 1, ctx->now_usec, value);
+	else
+		collect_emit_first(ctx, ref, name, labels, value);
+}
+
 void collect_emit_retire(struct collect_context *ctx, metric_ref *ref);
 
 /* Rate of a counter emitted as a sample, nothing on the first or a reset. */

@@ -430,17 +430,15 @@ ssize_t collect_read_small_file(int dirfd, const char *path, char *buf,
 
 /* ---- metrics ---- */
 
-void collect_emit(struct collect_context *ctx, metric_ref *ref,
-		  const char *name, const char *labels, double value)
+void collect_emit_first(struct collect_context *ctx, metric_ref *ref,
+			const char *name, const char *labels, double value)
 {
-	if (*ref == 0) {
-		int id = metrics_register(ctx->metrics, name, labels);
+	int id = metrics_register(ctx->metrics, name, labels);
 
-		if (id < 0)
-			return;
-		*ref = id + 1;
-	}
-	metrics_push(ctx->metrics, *ref - 1, ctx->now_usec, value);
+	if (id < 0)
+		return;
+	*ref = id + 1;
+	metrics_push(ctx->metrics, id, ctx->now_usec, value);
 }
 
 void collect_emit_retire(struct collect_context *ctx, metric_ref *ref)

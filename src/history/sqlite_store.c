@@ -865,7 +865,8 @@ static int close_minutes(struct history *h,
 		value = (float)series->last_value;
 		b = (struct bucket){.minute = from_usec, .min = value,
 				    .max = value};
-		for (size_t i = 0; i < count; i++)
+		/* Added one by one, as the walk adds them (0s add to 0). */
+		for (size_t i = 0; value != 0 && i < count; i++)
 			b.sum += value;
 		b.count = (int64_t)count;
 		return count > 0 ? emit_bucket(h, series, id, &series_id, &b)
