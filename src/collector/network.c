@@ -186,9 +186,9 @@ static int link_up(struct collect_context *ctx, const char *name)
  * for a delta of 0 over the time since the last reading).
  */
 static struct interface *emit_interface(struct network_state *s,
-					 struct collect_context *ctx,
-					 const char *name, const uint64_t *v,
-					 bool same)
+					struct collect_context *ctx,
+					const char *name, const uint64_t *v,
+					bool same)
 {
 	struct interface *iface;
 	struct entity *e;

@@ -855,16 +855,17 @@ static int close_minutes(struct history *h,
 	 * newest, at full precision, is past it. Only the samples are
 	 * counted; the bucket is what the walk below would build.
 	 */
-	if (to_usec - from_usec == MINUTE_USEC && from_usec % MINUTE_USEC == 0 &&
+	if (to_usec - from_usec == MINUTE_USEC &&
+	    from_usec % MINUTE_USEC == 0 &&
 	    series->same_since_usec <= from_usec &&
 	    series->last_time_usec >= to_usec &&
 	    isfinite((float)series->last_value)) {
-		size_t count = metrics_count_between(registry, id, from_usec,
-						     to_usec);
+		size_t count =
+		    metrics_count_between(registry, id, from_usec, to_usec);
 
 		value = (float)series->last_value;
-		b = (struct bucket){.minute = from_usec, .min = value,
-				    .max = value};
+		b = (struct bucket){
+		    .minute = from_usec, .min = value, .max = value};
 		/* Added one by one, as the walk adds them (0s add to 0). */
 		for (size_t i = 0; value != 0 && i < count; i++)
 			b.sum += value;

@@ -296,7 +296,8 @@ size_t metrics_count_between(const struct metric_registry *registry, int id,
 		int64_t age;
 
 		position = (position == 0 ? capacity : position) - 1;
-		age = (int64_t)(uint32_t)(newest32 - samples[position].time_msec);
+		age =
+		    (int64_t)(uint32_t)(newest32 - samples[position].time_msec);
 		if (age > since_age)
 			break;
 		n += age > before_age;
