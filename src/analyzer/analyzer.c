@@ -32,6 +32,8 @@
 #define LEAKS_WATCHED 64
 /* Names whose detector binding is remembered (see bind_memo). */
 #define BIND_MEMO_SIZE 64
+/* Ticks a slot can sleep before every slot is woken (a power of 2, < 256). */
+#define SLEEP_TICKS 64
 
 enum extra_detector {
 	EXTRA_NONE,
@@ -118,6 +120,14 @@ struct series_slot {
 	uint8_t extra;         /* enum extra_detector */
 	bool season_ready;     /* the slot has a daily profile (season_of)
 				  (a recycled id's profile is reset first) */
+	/*
+	 * Asleep (see slot_may_sleep): skipped while its value stays; the
+	 * ticks it skipped from tick `slept` (mod 256) on are replayed when
+	 * it wakes. In what was padding: the layout is unchanged, and the
+	 * saved state never holds them (asleep slots are replayed first).
+	 */
+	bool asleep;
+	uint8_t slept;
 	struct threshold_state threshold_state;
 	struct threshold_state critical_state;
 	struct anomaly_state anomaly;
@@ -184,6 +194,19 @@ struct analyzer {
 	int series_id;
 	double history[ALERT_EVENT_HISTORY_MAX];
 	char detail[ALERT_EVENT_DETAIL_MAX];
+	/*
+	 * The times of the last SLEEP_TICKS ticks (by tick % SLEEP_TICKS),
+	 * for replaying what sleeping slots skipped; every slot wakes
+	 * (wake_all) before the ring could wrap over a skipped tick, when a
+	 * new profile bucket begins and when time goes back.
+	 */
+	int64_t tick_times[SLEEP_TICKS];
+	uint64_t tick;		   /* evaluations done */
+	uint64_t woken_tick;	   /* tick of the last wake_all */
+	int64_t bucket_start_usec; /* the current tick's profile bucket */
+	int64_t last_tick_usec;
+	size_t sleeping;   /* slots asleep */
+	size_t slot_limit; /* no slot at or beyond it was ever evaluated */
 	/* The tmpfs mounts, for the bound on the memory forecast. */
 	struct context_tmpfs_watch tmpfs;
 	struct context_cgroup_cache cgroups;
@@ -213,6 +236,7 @@ static int default_sink(const struct alert_event *event, void *context)
 }
 
 static void use_config(struct analyzer *a, const struct config *config);
+static void wake_all(struct analyzer *a);
 
 struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 {
@@ -351,6 +375,8 @@ static void use_config(struct analyzer *a, const struct config *config)
 
 void analyzer_set_config(struct analyzer *a, const struct config *config)
 {
+	/* Sleeping slots replay with the parameters they slept under. */
+	wake_all(a);
 	use_config(a, config);
 	/* Rebind every series on its next sample; detector state is kept. */
 	for (size_t i = 0; i < a->slot_count; i++)
@@ -427,6 +453,124 @@ _Static_assert(sizeof(struct state_blob) + sizeof(struct season_blob) <=
 		   ANALYZER_STATE_MAX,
 	       "analyzer state blob outgrew ANALYZER_STATE_MAX");
 
+/* The daily profile's section after the state blob; the whole length. */
+static int export_season(void *buffer, const struct season_state *season)
+{
+	struct season_blob *section =
+	    (struct season_blob *)((unsigned char *)buffer +
+				   sizeof(struct state_blob));
+
+	memset(section, 0, sizeof(*section));
+	section->magic = SEASON_BLOB_MAGIC;
+	section->size = (uint32_t)sizeof(struct season_state);
+	section->season = *season;
+	return (int)(sizeof(struct state_blob) + sizeof(struct season_blob));
+}
+
+/* ---- sleeping slots ---- */
+
+/*
+ * A series that only the anomaly detector watches, settled on exactly its
+ * value (an idle interface's error and drop rates, 0 tick after tick):
+ * each sample would take the detector's settled shortcut and change
+ * nothing but counters (see anomaly_settled_replay), and the gate could
+ * not open (not firing, a score of 0 under raise_score). Such a slot
+ * sleeps: analyzer_evaluate() skips it while its value stays the same and
+ * replays the skipped samples the moment anything else happens (another
+ * value, a missed tick, a new profile bucket, a reload, a save), so every
+ * verdict and every saved byte are those of the full path.
+ */
+static bool slot_may_sleep(const struct analyzer *a,
+			   const struct series_slot *slot, size_t id,
+			   int64_t now_usec, double value)
+{
+	const struct anomaly_params *params = &a->params[slot->params];
+	const struct anomaly_state *s = &slot->anomaly;
+
+	return anomaly_shortcut && slot->anomaly_on && slot->threshold < 0 &&
+	       slot->override < 0 && slot->extra == EXTRA_NONE &&
+	       slot->cpu_rule == CPU_RULE_NONE && slot->season_ready &&
+	       !s->firing && params->raise_score > 0 &&
+	       memcmp(&value, &s->median, sizeof(value)) == 0 &&
+	       anomaly_settled_on(s, params, value) &&
+	       anomaly_season_settled_on(&a->seasons[a->season_of[id] - 1],
+					 now_usec, value);
+}
+
+/*
+ * Whether check_anomaly() would say "baselines learnt" for a sleeping slot
+ * this tick (its sample the one past the warm-up): then it wakes, so the
+ * line comes when it would have come.
+ */
+static bool verdicts_due(const struct analyzer *a,
+			 const struct series_slot *slot, int64_t now_usec)
+{
+	const struct anomaly_params *params = &a->params[slot->params];
+	int64_t samples = slot->anomaly.samples +
+			  (uint8_t)((uint8_t)a->tick - slot->slept) + 1;
+
+	return !a->verdicts_logged && samples > params->warmup_samples &&
+	       now_usec - slot->anomaly.first_usec >=
+		   params->warmup_secs * 1000000;
+}
+
+/* Replays into state and season the ticks a slot skipped before tick
+ * upto (the tick being evaluated, or the next one between ticks). */
+static void sleep_replay(const struct analyzer *a,
+			 const struct series_slot *slot, uint64_t upto,
+			 struct anomaly_state *state,
+			 struct season_state *season)
+{
+	size_t count = (uint8_t)((uint8_t)upto - slot->slept);
+	int64_t times[SLEEP_TICKS];
+
+	for (size_t k = 0; k < count && k < SLEEP_TICKS; k++)
+		times[k] = a->tick_times[(slot->slept + k) % SLEEP_TICKS];
+	anomaly_settled_replay(state, season, &a->params[slot->params], times,
+			       count < SLEEP_TICKS ? count : SLEEP_TICKS,
+			       slot->anomaly.median);
+}
+
+static void slot_wake(struct analyzer *a, struct series_slot *slot, size_t id,
+		      uint64_t upto)
+{
+	sleep_replay(a, slot, upto, &slot->anomaly,
+		     &a->seasons[a->season_of[id] - 1]);
+	slot->asleep = false;
+	a->sleeping--;
+}
+
+/* Between ticks: every sleeping slot replayed and awake. */
+static void wake_all(struct analyzer *a)
+{
+	for (size_t id = 0; id < a->slot_limit && a->sleeping > 0; id++)
+		if (a->slots[id].asleep)
+			slot_wake(a, &a->slots[id], id, a->tick + 1);
+	a->woken_tick = a->tick + 1;
+}
+
+size_t analyzer_sleeping(const struct analyzer *a)
+{
+	return a->sleeping;
+}
+
+/* A tick begins: when it must, every slot wakes; its time is noted. */
+static void sleep_tick(struct analyzer *a, int64_t now_usec)
+{
+	int64_t start = anomaly_season_bucket_start(now_usec);
+
+	if (a->sleeping > 0 &&
+	    (now_usec <= a->last_tick_usec || start != a->bucket_start_usec ||
+	     a->tick + 1 - a->woken_tick >= SLEEP_TICKS - 1))
+		wake_all(a);
+	if (a->sleeping == 0)
+		a->woken_tick = a->tick + 1;
+	a->tick++;
+	a->tick_times[a->tick % SLEEP_TICKS] = now_usec;
+	a->bucket_start_usec = start;
+	a->last_tick_usec = now_usec;
+}
+
 int analyzer_state_export(const struct analyzer *a,
 			  const struct metric_registry *registry, int id,
 			  void *buffer, size_t size)
@@ -452,22 +596,22 @@ int analyzer_state_export(const struct analyzer *a,
 	blob.critical_state = slot->critical_state;
 	blob.anomaly = slot->anomaly;
 	memcpy(&blob.u, &slot->u, sizeof(blob.u));
+	if (slot->asleep) {
+		/* What the slot holds once awake, without waking it. */
+		struct season_state season = a->seasons[a->season_of[id] - 1];
+
+		sleep_replay(a, slot, a->tick + 1, &blob.anomaly, &season);
+		if (size < sizeof(blob) + sizeof(struct season_blob))
+			return -ENOSPC;
+		memcpy(buffer, &blob, sizeof(blob));
+		return export_season(buffer, &season);
+	}
 	memcpy(buffer, &blob, sizeof(blob));
 	if (!slot->season_ready)
 		return (int)sizeof(blob);
 	if (size < sizeof(blob) + sizeof(struct season_blob))
 		return -ENOSPC;
-	{
-		struct season_blob *section =
-		    (struct season_blob *)((unsigned char *)buffer +
-					   sizeof(blob));
-
-		memset(section, 0, sizeof(*section));
-		section->magic = SEASON_BLOB_MAGIC;
-		section->size = (uint32_t)sizeof(struct season_state);
-		section->season = a->seasons[a->season_of[id] - 1];
-	}
-	return (int)(sizeof(blob) + sizeof(struct season_blob));
+	return export_season(buffer, &a->seasons[a->season_of[id] - 1]);
 }
 
 int analyzer_save_states(const struct analyzer *a,
@@ -1560,6 +1704,7 @@ void analyzer_evaluate(struct analyzer *a,
 		       int64_t now_usec)
 {
 	size_t capacity = metrics_id_limit(registry);
+	const struct metric_series *table = metrics_series_table(registry);
 
 	if (a->config == NULL || !a->config->analyzer.enabled)
 		return;
@@ -1567,23 +1712,45 @@ void analyzer_evaluate(struct analyzer *a,
 		capacity = a->slot_count;
 	a->registry = registry;
 	leaks_gone(a, registry, now_usec);
+	sleep_tick(a, now_usec);
+	if (capacity > a->slot_limit)
+		a->slot_limit = capacity;
 	for (size_t id = 0; id < capacity; id++) {
-		const struct metric_series *series = metrics_get(registry,
-								 (int)id);
+		const struct metric_series *series = &table[id];
 		struct series_slot *slot = &a->slots[id];
 		int64_t time_usec;
 		double value;
 
-		if (series == NULL || !series->in_use) {
+		if (!series->in_use) {
 			/* Written only when set: untouched slots stay
 			 * unmapped (see analyzer_new); a series gone gives
 			 * back the pages only unused slots share. */
 			if (slot->bound || slot->generation != 0) {
+				/* Gone: what it skipped goes with it. */
+				if (slot->asleep) {
+					slot->asleep = false;
+					a->sleeping--;
+				}
 				slot->bound = false;
 				slot->generation = 0;
 				release_slot(a, id);
 			}
 			continue;
+		}
+		if (slot->asleep) {
+			/* The same value: nothing to do (slot_may_sleep). */
+			if (series->last_time_usec == now_usec &&
+			    slot->generation == series->generation &&
+			    memcmp(&series->last_value, &slot->anomaly.median,
+				   sizeof(double)) == 0 &&
+			    !verdicts_due(a, slot, now_usec))
+				continue;
+			if (slot->generation == series->generation)
+				slot_wake(a, slot, id, a->tick);
+			else {
+				slot->asleep = false;
+				a->sleeping--;
+			}
 		}
 		if (series->last_time_usec != now_usec)
 			continue;
@@ -1606,6 +1773,11 @@ void analyzer_evaluate(struct analyzer *a,
 			check_trend(a, slot, series, now_usec, value);
 		else if (slot->extra == EXTRA_LEAK)
 			check_leak(a, slot, series, now_usec, value);
+		if (slot_may_sleep(a, slot, id, now_usec, value)) {
+			slot->asleep = true;
+			slot->slept = (uint8_t)(a->tick + 1);
+			a->sleeping++;
+		}
 	}
 }
 

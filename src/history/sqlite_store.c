@@ -28,6 +28,21 @@
 #include "storage/metrics.h"
 
 #define MINUTE_USEC (60 * (int64_t)USEC_PER_SEC)
+
+/*
+ * fmin()/fmax() as plain comparisons, inlined: a call each per sample and
+ * series was a tenth of the history's minute. NaN as fmin/fmax have it:
+ * the other operand wins.
+ */
+static inline double lower_of(double a, double b)
+{
+	return b < a || isnan(a) ? b : a;
+}
+
+static inline double higher_of(double a, double b)
+{
+	return b > a || isnan(a) ? b : a;
+}
 #define HOUR_SECS 3600
 #define DAY_SECS 86400
 /* Retention and the size cap delete at most this much per tick. */
@@ -792,8 +807,8 @@ static int add_to_hour(struct history *h, int slot, uint32_t generation,
 			.generation = generation, .min = b->min, .max = b->max,
 		};
 	}
-	total->min = fmin(total->min, b->min);
-	total->max = fmax(total->max, b->max);
+	total->min = lower_of(total->min, b->min);
+	total->max = higher_of(total->max, b->max);
 	total->sum += b->sum;
 	total->count += b->count;
 	return r;
@@ -834,6 +849,30 @@ static int close_minutes(struct history *h,
 	if (series == NULL || !series->in_use || series->last_time_usec <
 						       from_usec)
 		return 0;
+	/*
+	 * A minute of one value (an idle link's counters, a flag): every
+	 * sample in it is the value as the ring keeps it (a float), and the
+	 * newest, at full precision, is past it. Only the samples are
+	 * counted; the bucket is what the walk below would build.
+	 */
+	if (to_usec - from_usec == MINUTE_USEC &&
+	    from_usec % MINUTE_USEC == 0 &&
+	    series->same_since_usec <= from_usec &&
+	    series->last_time_usec >= to_usec &&
+	    isfinite((float)series->last_value)) {
+		size_t count =
+		    metrics_count_between(registry, id, from_usec, to_usec);
+
+		value = (float)series->last_value;
+		b = (struct bucket){
+		    .minute = from_usec, .min = value, .max = value};
+		/* Added one by one, as the walk adds them (0s add to 0). */
+		for (size_t i = 0; value != 0 && i < count; i++)
+			b.sum += value;
+		b.count = (int64_t)count;
+		return count > 0 ? emit_bucket(h, series, id, &series_id, &b)
+				 : 0;
+	}
 	/* A minute's samples in one call; more (a catch-up after an
 	 * outage of the database) one at a time. */
 	recent = metrics_values_since(registry, id, from_usec, RECENT_SAMPLES,
@@ -866,8 +905,11 @@ static int close_minutes(struct history *h,
 			b = (struct bucket){ .minute = minute, .min = value,
 					     .max = value };
 		}
-		b.min = fmin(b.min, value);
-		b.max = fmax(b.max, value);
+		/* value is finite, and so are min and max. */
+		if (value < b.min)
+			b.min = value;
+		if (value > b.max)
+			b.max = value;
 		b.sum += value;
 		b.count++;
 	}
@@ -972,8 +1014,8 @@ static int rollup_hour_from_minutes(struct history *h, int64_t hour)
 						    .series_id = m->series_id,
 						    .min = m->min,
 						    .max = m->max};
-		total.min = fmin(total.min, m->min);
-		total.max = fmax(total.max, m->max);
+		total.min = lower_of(total.min, m->min);
+		total.max = higher_of(total.max, m->max);
 		total.sum += m->avg * (double)m->count;
 		total.count += m->count;
 	}

@@ -216,6 +216,7 @@ int metrics_register(struct metric_registry *registry, const char *name,
 	series->in_use = true;
 	series->last_time_usec = 0;
 	series->last_value = 0;
+	series->same_since_usec = INT64_MAX;
 	registry->rings[id] = (struct metric_ring){ 0 };
 	registry->index[insert_at] = id;
 	if ((size_t)id >= registry->id_limit)
@@ -234,6 +235,7 @@ void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
 {
 	struct metric_ring *ring;
 	struct metric_sample *slot;
+	struct metric_series *series;
 
 	if (!valid_id(registry, id))
 		return;
@@ -243,10 +245,64 @@ void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
 	slot->time_msec = (uint32_t)(uint64_t)(time_usec / 1000);
 	slot->value = (float)value;
 	ring->head = (uint32_t)((ring->head + 1) % registry->ring_capacity);
+	series = &registry->series[id];
+	/* A run of one value goes on while time goes forward (a clock
+	 * stepped back leaves later samples behind: not known then). */
+	if (time_usec <= series->last_time_usec && ring->count > 0)
+		series->same_since_usec = INT64_MAX;
+	else if (ring->count == 0 ||
+		 memcmp(&value, &series->last_value, sizeof(value)) != 0)
+		series->same_since_usec = time_usec;
 	if (ring->count < registry->ring_capacity)
 		ring->count++;
-	registry->series[id].last_time_usec = time_usec;
-	registry->series[id].last_value = value;
+	series->last_time_usec = time_usec;
+	series->last_value = value;
+}
+
+/* ceil(x / 1000) for any sign (C division truncates towards 0). */
+static int64_t ceil_msec(int64_t usec)
+{
+	return usec / 1000 + (usec % 1000 > 0);
+}
+
+size_t metrics_count_between(const struct metric_registry *registry, int id,
+			     int64_t since_usec, int64_t before_usec)
+{
+	const struct metric_ring *ring;
+	const struct metric_sample *samples;
+	size_t n, position, capacity = registry->ring_capacity;
+	int64_t newest_msec, since_age, before_age;
+	uint32_t newest32;
+
+	if (!valid_id(registry, id))
+		return 0;
+	ring = &registry->rings[id];
+	if (ring->count == 0 ||
+	    registry->series[id].last_time_usec < since_usec)
+		return 0;
+	n = registry->series[id].last_time_usec < before_usec;
+	/*
+	 * An older sample's time is (newest_msec - age) * 1000 with age =
+	 * newest_msec - time_msec in 32 bits (metrics_value_back): it is
+	 * before X exactly when age > newest_msec - ceil(X / 1000).
+	 */
+	newest_msec = registry->series[id].last_time_usec / 1000;
+	newest32 = (uint32_t)(uint64_t)newest_msec;
+	since_age = newest_msec - ceil_msec(since_usec);
+	before_age = newest_msec - ceil_msec(before_usec);
+	samples = &registry->samples[(size_t)id * capacity];
+	position = (ring->head + capacity - 1) % capacity;
+	for (size_t back = 1; back < ring->count; back++) {
+		int64_t age;
+
+		position = (position == 0 ? capacity : position) - 1;
+		age =
+		    (int64_t)(uint32_t)(newest32 - samples[position].time_msec);
+		if (age > since_age)
+			break;
+		n += age > before_age;
+	}
+	return n;
 }
 
 /*
@@ -323,6 +379,12 @@ const struct metric_series *metrics_get(const struct metric_registry *registry,
 					int id)
 {
 	return valid_id(registry, id) ? &registry->series[id] : NULL;
+}
+
+const struct metric_series *
+metrics_series_table(const struct metric_registry *registry)
+{
+	return registry->series;
 }
 
 size_t metrics_count(const struct metric_registry *registry, int id)

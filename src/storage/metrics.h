@@ -39,6 +39,10 @@ struct metric_series {
 				     now_usec, so "updated this tick" is
 				     last_time_usec == now_usec */
 	double last_value;        /* the newest sample, at full precision */
+	int64_t same_since_usec;  /* time of the first of the latest pushes,
+				     in time order, of exactly last_value:
+				     every sample at or after it has that
+				     value (INT64_MAX: not known) */
 	bool in_use;
 };
 
@@ -77,6 +81,14 @@ size_t metrics_capacity(const struct metric_registry *registry);
 const struct metric_series *metrics_get(const struct metric_registry *registry,
 					int id);
 
+/*
+ * Every slot below metrics_id_limit() as one array, free ones included
+ * (in_use false): what a loop over all series reads without a call per
+ * series.
+ */
+const struct metric_series *
+metrics_series_table(const struct metric_registry *registry);
+
 /* Samples held by the series (at most ring_capacity). */
 size_t metrics_count(const struct metric_registry *registry, int id);
 
@@ -97,6 +109,13 @@ bool metrics_value_back(const struct metric_registry *registry, int id,
 size_t metrics_values_since(const struct metric_registry *registry, int id,
 			    int64_t since_usec, size_t max, int64_t *time_usec,
 			    double *value);
+
+/*
+ * How many samples the ring holds at or after since_usec and before
+ * before_usec, their times as metrics_value_back gives them.
+ */
+size_t metrics_count_between(const struct metric_registry *registry, int id,
+			     int64_t since_usec, int64_t before_usec);
 
 /*
  * Glob match (fnmatch) of a series against a pattern: on the name alone, or
