@@ -1,8 +1,9 @@
 /*
  * metrics.c - the metric registry and its rings.
  *
- * All memory is taken in metrics_new(): the series table, one block of
- * samples (max_series * ring_capacity), a free-slot stack and an
+ * All memory is taken in metrics_new(): the series table, the rings' plain
+ * heads, a pool of 64-byte blocks for the older samples, packed (as many
+ * bytes as plain 8-byte rings would take), a free-slot stack and an
  * open-addressing index from name + labels to id. Nothing grows afterwards,
  * so the daemon's footprint is known at start-up whatever the host looks like.
  *
@@ -26,26 +27,67 @@
 #define INDEX_TOMBSTONE -2
 
 /*
- * 8 bytes, half of a double and a 64-bit time: rings are most of the
- * agent's memory once full. The time is the low 32 bits of the Unix time in
- * milliseconds, widened again against the series' full newest time (rings
- * span at most a week, far below the 49 days 32 bits of milliseconds hold).
+ * A plain sample, 8 bytes: the value as a float and the low 32 bits of the
+ * Unix time in milliseconds, widened again against the series' full newest
+ * time (rings span at most a week, far below the 49 days 32 bits hold).
  */
 struct metric_sample {
 	uint32_t time_msec;
 	float value;
 };
 
+/*
+ * The newest PLAIN_SAMPLES of a series stay plain (a minute at 10 s ticks:
+ * what the history reads each minute, in O(1)); older ones are packed into
+ * fixed 64-byte blocks, Gorilla-style: delta-of-delta times, XOR-ed float
+ * bits. A flat series packs a sample in 2 bits, one changing every tick in
+ * about 20-30; the block's header keeps its first sample plain, so each
+ * block decodes on its own.
+ */
+#define PLAIN_SAMPLES	   8
+#define BLOCK_BYTES	   64
+#define BLOCK_PAYLOAD	   (BLOCK_BYTES - 16)
+#define BLOCK_PAYLOAD_BITS (BLOCK_PAYLOAD * 8)
+#define BLOCK_SAMPLES_MAX  256 /* 1 + 384 bits / 2 bits, rounded up */
+#define BLOCK_NONE	   UINT32_MAX
+#define WINDOW_NONE	   0xff
+
+struct metric_block {
+	uint32_t next; /* the next newer block of the series, or BLOCK_NONE */
+	uint32_t first_msec;
+	uint32_t first_bits; /* the float's bits */
+	uint16_t count;	     /* samples, the first included */
+	uint16_t bits;	     /* payload bits used */
+	uint8_t payload[BLOCK_PAYLOAD];
+};
+
 struct metric_ring {
-	uint32_t head;  /* next write position */
-	uint32_t count;
+	struct metric_sample plain[PLAIN_SAMPLES];
+	uint32_t plain_head; /* next write position in plain */
+	uint32_t plain_count;
+	uint32_t packed;	 /* samples in the blocks */
+	uint32_t oldest, newest; /* the series' block chain */
+	/* the packer's state at the end of the newest block */
+	uint32_t prev_msec, prev_bits;
+	int32_t prev_delta;
+	uint8_t lead, trail;
+};
+
+/* One block decoded, kept for readers stepping back through it. */
+struct block_cache {
+	int id;
+	uint32_t generation, block, count;
+	uint32_t msec[BLOCK_SAMPLES_MAX], bits[BLOCK_SAMPLES_MAX];
 };
 
 struct metric_registry {
-	size_t max_series, ring_capacity;
+	size_t max_series, ring_capacity, plain_size;
 	struct metric_series *series;
 	struct metric_ring *rings;
-	struct metric_sample *samples;  /* max_series * ring_capacity */
+	struct metric_block *blocks;	/* the pool: block_count blocks */
+	uint64_t *block_free;		/* a set bit: that block is unused */
+	size_t block_count, block_hint; /* no free block below word hint */
+	struct block_cache *cache;
 	uint64_t *free_bits;            /* a set bit: that slot is unused */
 	size_t free_count;
 	int *index;                     /* hash -> id, INDEX_EMPTY/TOMBSTONE */
@@ -68,37 +110,71 @@ static uint64_t series_hash(const char *name, const char *labels)
 	return hash;
 }
 
-struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity)
+/*
+ * The pool holds as many bytes as plain 8-byte rings would (never more than
+ * before packing), at least two blocks a series: packed samples take 2-4
+ * bytes on a host's usual mix, so it runs short only if most series change
+ * by wide random jumps every tick. Its pages are untouched until used and
+ * blocks are handed out lowest first, so resident memory follows what the
+ * series really take.
+ */
+static size_t default_pool_blocks(size_t max_series, size_t ring_capacity)
+{
+	size_t blocks = max_series * ring_capacity *
+			sizeof(struct metric_sample) / BLOCK_BYTES;
+
+	return blocks < 2 * max_series ? 2 * max_series : blocks;
+}
+
+struct metric_registry *
+metrics_new_pool(size_t max_series, size_t ring_capacity, size_t pool_blocks)
 {
 	struct metric_registry *r;
 
-	if (max_series == 0 || ring_capacity == 0 || max_series > INT32_MAX / 4)
+	if (max_series == 0 || ring_capacity == 0 ||
+	    max_series > INT32_MAX / 4 || ring_capacity > INT32_MAX / 4)
+		return NULL;
+	if (pool_blocks == 0)
+		pool_blocks = default_pool_blocks(max_series, ring_capacity);
+	if (pool_blocks >= BLOCK_NONE)
 		return NULL;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
 	r->max_series = max_series;
 	r->ring_capacity = ring_capacity;
+	r->plain_size =
+	    ring_capacity < PLAIN_SAMPLES ? ring_capacity : PLAIN_SAMPLES;
 	r->index_size = 16;
 	while (r->index_size < 2 * max_series)
 		r->index_size *= 2;
 	r->series = zeroed_pages_alloc(max_series, sizeof(*r->series));
 	r->rings = zeroed_pages_alloc(max_series, sizeof(*r->rings));
-	r->samples = zeroed_pages_alloc(max_series * ring_capacity,
-				  sizeof(*r->samples));
+	r->block_count = pool_blocks;
+	r->blocks = zeroed_pages_alloc(pool_blocks, sizeof(*r->blocks));
+	r->block_free = calloc((pool_blocks + 63) / 64, sizeof(*r->block_free));
+	r->cache = malloc(sizeof(*r->cache));
 	r->free_bits = calloc((max_series + 63) / 64, sizeof(*r->free_bits));
 	r->index = malloc(r->index_size * sizeof(*r->index));
-	if (!r->series || !r->rings || !r->samples || !r->free_bits ||
-	    !r->index) {
+	if (!r->series || !r->rings || !r->blocks || !r->block_free ||
+	    !r->cache || !r->free_bits || !r->index) {
 		metrics_free(r);
 		return NULL;
 	}
+	r->cache->block = BLOCK_NONE;
+	for (size_t i = 0; i < pool_blocks; i++)
+		r->block_free[i / 64] |= 1ULL << (i % 64);
 	for (size_t i = 0; i < r->index_size; i++)
 		r->index[i] = INDEX_EMPTY;
 	for (size_t i = 0; i < max_series; i++)
 		r->free_bits[i / 64] |= 1ULL << (i % 64);
 	r->free_count = max_series;
 	return r;
+}
+
+struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity)
+{
+	return metrics_new_pool(max_series, ring_capacity, 0);
 }
 
 void metrics_free(struct metric_registry *registry)
@@ -109,12 +185,22 @@ void metrics_free(struct metric_registry *registry)
 		      sizeof(*registry->series));
 	zeroed_pages_free(registry->rings, registry->max_series,
 		      sizeof(*registry->rings));
-	zeroed_pages_free(registry->samples,
-		      registry->max_series * registry->ring_capacity,
-		      sizeof(*registry->samples));
+	zeroed_pages_free(registry->blocks, registry->block_count,
+			  sizeof(*registry->blocks));
+	free(registry->block_free);
+	free(registry->cache);
 	free(registry->free_bits);
 	free(registry->index);
 	free(registry);
+}
+
+size_t metrics_pool_free(const struct metric_registry *registry)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < (registry->block_count + 63) / 64; i++)
+		n += (size_t)__builtin_popcountll(registry->block_free[i]);
+	return n;
 }
 
 /* Index position holding the series, or -1; *insert_at gets a free spot. */
@@ -216,7 +302,8 @@ int metrics_register(struct metric_registry *registry, const char *name,
 	series->in_use = true;
 	series->last_time_usec = 0;
 	series->last_value = 0;
-	registry->rings[id] = (struct metric_ring){ 0 };
+	registry->rings[id] =
+	    (struct metric_ring){.oldest = BLOCK_NONE, .newest = BLOCK_NONE};
 	registry->index[insert_at] = id;
 	if ((size_t)id >= registry->id_limit)
 		registry->id_limit = (size_t)id + 1;
@@ -229,6 +316,265 @@ static bool valid_id(const struct metric_registry *registry, int id)
 	       registry->series[id].in_use;
 }
 
+/* ---- the block pool ---- */
+
+static bool block_unused(const void *context, size_t i)
+{
+	const struct metric_registry *r = context;
+
+	return (r->block_free[i / 64] >> (i % 64)) & 1;
+}
+
+/* The lowest free block, zeroed, or BLOCK_NONE when the pool is empty. */
+static uint32_t block_take(struct metric_registry *r)
+{
+	size_t words = (r->block_count + 63) / 64, word = r->block_hint;
+	uint32_t i;
+
+	while (word < words && r->block_free[word] == 0)
+		word++;
+	r->block_hint = word;
+	if (word == words)
+		return BLOCK_NONE;
+	i = (uint32_t)(word * 64 +
+		       (size_t)__builtin_ctzll(r->block_free[word]));
+	r->block_free[word] &= ~(1ULL << (i % 64));
+	memset(&r->blocks[i], 0, sizeof(r->blocks[i]));
+	return i;
+}
+
+static void block_give(struct metric_registry *r, uint32_t i)
+{
+	r->block_free[i / 64] |= 1ULL << (i % 64);
+	if (i / 64 < r->block_hint)
+		r->block_hint = i / 64;
+	if (r->cache->block == i)
+		r->cache->block = BLOCK_NONE;
+}
+
+/* Drops the series' oldest block and the samples in it. */
+static void drop_oldest(struct metric_registry *r, struct metric_ring *ring)
+{
+	uint32_t oldest = ring->oldest;
+
+	ring->packed -= r->blocks[oldest].count;
+	ring->oldest = r->blocks[oldest].next;
+	if (ring->oldest == BLOCK_NONE)
+		ring->newest = BLOCK_NONE;
+	block_give(r, oldest);
+}
+
+/* ---- bits: most significant first ---- */
+
+static void put_bits(uint8_t *payload, uint32_t *position, uint32_t value,
+		     unsigned n)
+{
+	while (n > 0) {
+		unsigned room = 8 - (*position & 7);
+		unsigned take = n < room ? n : room;
+		uint32_t part = (value >> (n - take)) & ((1U << take) - 1);
+
+		payload[*position >> 3] |= (uint8_t)(part << (room - take));
+		*position += take;
+		n -= take;
+	}
+}
+
+static uint32_t get_bits(const uint8_t *payload, uint32_t *position, unsigned n)
+{
+	uint32_t value = 0;
+
+	while (n > 0) {
+		unsigned room = 8 - (*position & 7);
+		unsigned take = n < room ? n : room;
+
+		value = (value << take) |
+			((uint32_t)(payload[*position >> 3] >> (room - take)) &
+			 ((1U << take) - 1));
+		*position += take;
+		n -= take;
+	}
+	return value;
+}
+
+static bool fits_signed(int64_t v, unsigned bits)
+{
+	return v >= -(INT64_C(1) << (bits - 1)) &&
+	       v < (INT64_C(1) << (bits - 1));
+}
+
+/*
+ * Time: '0' same step as before; '10' + 7, '110' + 12, '1110' + 20 bits of
+ * signed change of step; '1111' + the 32-bit step itself (a gap, a clock
+ * jump). Value: '0' same float; '10' + the XOR's meaningful bits inside the
+ * previous sample's window; '11' + 5 bits of leading zeros, 5 of length - 1
+ * and the bits.
+ */
+static unsigned time_cost(int64_t dod)
+{
+	if (dod == 0)
+		return 1;
+	if (fits_signed(dod, 7))
+		return 9;
+	if (fits_signed(dod, 12))
+		return 15;
+	if (fits_signed(dod, 20))
+		return 24;
+	return 36;
+}
+
+static unsigned value_cost(const struct metric_ring *ring, uint32_t x)
+{
+	unsigned lead, trail;
+
+	if (x == 0)
+		return 1;
+	lead = (unsigned)__builtin_clz(x);
+	trail = (unsigned)__builtin_ctz(x);
+	if (ring->lead != WINDOW_NONE && lead >= ring->lead &&
+	    trail >= ring->trail)
+		return 2 + 32 - ring->lead - ring->trail;
+	return 12 + 32 - lead - trail;
+}
+
+static void put_sample(struct metric_block *b, struct metric_ring *ring,
+		       uint32_t msec, uint32_t bits)
+{
+	int32_t delta = (int32_t)(msec - ring->prev_msec);
+	int64_t dod = (int64_t)delta - ring->prev_delta;
+	uint32_t x = bits ^ ring->prev_bits, position = b->bits;
+
+	if (dod == 0)
+		put_bits(b->payload, &position, 0, 1);
+	else if (fits_signed(dod, 7))
+		put_bits(b->payload, &position,
+			 (2U << 7) | ((uint32_t)dod & 0x7f), 9);
+	else if (fits_signed(dod, 12))
+		put_bits(b->payload, &position,
+			 (6U << 12) | ((uint32_t)dod & 0xfff), 15);
+	else if (fits_signed(dod, 20))
+		put_bits(b->payload, &position,
+			 (14U << 20) | ((uint32_t)dod & 0xfffff), 24);
+	else {
+		put_bits(b->payload, &position, 15, 4);
+		put_bits(b->payload, &position, (uint32_t)delta, 32);
+	}
+	if (x == 0) {
+		put_bits(b->payload, &position, 0, 1);
+	} else {
+		unsigned lead = (unsigned)__builtin_clz(x);
+		unsigned trail = (unsigned)__builtin_ctz(x);
+
+		if (ring->lead != WINDOW_NONE && lead >= ring->lead &&
+		    trail >= ring->trail) {
+			put_bits(b->payload, &position, 2, 2);
+			put_bits(b->payload, &position, x >> ring->trail,
+				 32 - ring->lead - ring->trail);
+		} else {
+			put_bits(b->payload, &position,
+				 (3U << 10) | (lead << 5) | (31 - lead - trail),
+				 12);
+			put_bits(b->payload, &position, x >> trail,
+				 32 - lead - trail);
+			ring->lead = (uint8_t)lead;
+			ring->trail = (uint8_t)trail;
+		}
+	}
+	b->bits = (uint16_t)position;
+	b->count++;
+	ring->prev_msec = msec;
+	ring->prev_delta = delta;
+	ring->prev_bits = bits;
+}
+
+/*
+ * The block for one more packed sample: a new one when the newest is full.
+ * When the pool is empty the series gives up its own oldest block (it keeps
+ * fewer old samples); one with no block at all keeps its plain samples only.
+ */
+static struct metric_block *block_for(struct metric_registry *r,
+				      struct metric_ring *ring, uint32_t msec,
+				      uint32_t bits, bool *started)
+{
+	struct metric_block *b;
+	uint32_t i;
+
+	*started = false;
+	if (ring->newest != BLOCK_NONE) {
+		b = &r->blocks[ring->newest];
+		if (b->count < BLOCK_SAMPLES_MAX) {
+			int32_t delta = (int32_t)(msec - ring->prev_msec);
+			unsigned cost =
+			    time_cost((int64_t)delta - ring->prev_delta) +
+			    value_cost(ring, bits ^ ring->prev_bits);
+
+			if (b->bits + cost <= BLOCK_PAYLOAD_BITS)
+				return b;
+		}
+	}
+	i = block_take(r);
+	if (i == BLOCK_NONE) {
+		if (ring->oldest == BLOCK_NONE)
+			return NULL;
+		drop_oldest(r, ring);
+		i = block_take(r);
+	}
+	b = &r->blocks[i];
+	b->next = BLOCK_NONE;
+	b->first_msec = msec;
+	b->first_bits = bits;
+	b->count = 1;
+	if (ring->newest != BLOCK_NONE)
+		r->blocks[ring->newest].next = i;
+	else
+		ring->oldest = i;
+	ring->newest = i;
+	ring->prev_msec = msec;
+	ring->prev_bits = bits;
+	ring->prev_delta = 0;
+	ring->lead = ring->trail = WINDOW_NONE;
+	*started = true;
+	return b;
+}
+
+static uint32_t float_bits(float value)
+{
+	uint32_t bits;
+
+	memcpy(&bits, &value, sizeof(bits));
+	return bits;
+}
+
+static float bits_float(uint32_t bits)
+{
+	float value;
+
+	memcpy(&value, &bits, sizeof(value));
+	return value;
+}
+
+/* Moves a sample leaving the plain ring into the blocks. */
+static void pack(struct metric_registry *r, struct metric_ring *ring,
+		 const struct metric_sample *sample)
+{
+	uint32_t bits = float_bits(sample->value);
+	bool started;
+	struct metric_block *b =
+	    block_for(r, ring, sample->time_msec, bits, &started);
+
+	if (b == NULL)
+		return;
+	if (!started)
+		put_sample(b, ring, sample->time_msec, bits);
+	ring->packed++;
+	/* Blocks wholly older than the ring's depth go back to the pool. */
+	while (ring->oldest != ring->newest &&
+	       ring->packed - r->blocks[ring->oldest].count +
+		       ring->plain_count >=
+		   r->ring_capacity)
+		drop_oldest(r, ring);
+}
+
 void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
 		  double value)
 {
@@ -238,13 +584,17 @@ void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
 	if (!valid_id(registry, id))
 		return;
 	ring = &registry->rings[id];
-	slot = &registry->samples[(size_t)id * registry->ring_capacity +
-				  ring->head];
+	slot = &ring->plain[ring->plain_head];
+	if (ring->plain_count == registry->plain_size) {
+		if (registry->ring_capacity > registry->plain_size)
+			pack(registry, ring, slot);
+	} else {
+		ring->plain_count++;
+	}
 	slot->time_msec = (uint32_t)(uint64_t)(time_usec / 1000);
 	slot->value = (float)value;
-	ring->head = (uint32_t)((ring->head + 1) % registry->ring_capacity);
-	if (ring->count < registry->ring_capacity)
-		ring->count++;
+	ring->plain_head =
+	    (uint32_t)((ring->plain_head + 1) % registry->plain_size);
 	registry->series[id].last_time_usec = time_usec;
 	registry->series[id].last_value = value;
 }
@@ -295,10 +645,14 @@ void metrics_retire(struct metric_registry *registry, int id)
 	zeroed_pages_release(registry->series, registry->max_series,
 			     sizeof(*registry->series), (size_t)id, slot_unused,
 			     registry);
-	zeroed_pages_release(registry->samples, registry->max_series,
-			     registry->ring_capacity *
-				 sizeof(*registry->samples),
-			     (size_t)id, slot_unused, registry);
+	while (registry->rings[id].oldest != BLOCK_NONE) {
+		uint32_t block = registry->rings[id].oldest;
+
+		drop_oldest(registry, &registry->rings[id]);
+		zeroed_pages_release(registry->blocks, registry->block_count,
+				     sizeof(*registry->blocks), block,
+				     block_unused, registry);
+	}
 	/* Loops over the series stop at the highest one left. */
 	while (registry->id_limit > 0 &&
 	       slot_unused(registry, registry->id_limit - 1))
@@ -327,43 +681,132 @@ const struct metric_series *metrics_get(const struct metric_registry *registry,
 
 size_t metrics_count(const struct metric_registry *registry, int id)
 {
-	return valid_id(registry, id) ? registry->rings[id].count : 0;
+	const struct metric_ring *ring;
+	size_t held;
+
+	if (!valid_id(registry, id))
+		return 0;
+	ring = &registry->rings[id];
+	held = (size_t)ring->plain_count + ring->packed;
+	return held < registry->ring_capacity ? held : registry->ring_capacity;
+}
+
+static int32_t sign_extend(uint32_t value, unsigned bits)
+{
+	uint32_t sign = 1U << (bits - 1);
+
+	return (int32_t)((value ^ sign) - sign);
+}
+
+/* Decodes block i of series id into the cache, unless it holds it already. */
+static const struct block_cache *block_decode(const struct metric_registry *r,
+					      int id, uint32_t i)
+{
+	const struct metric_block *b = &r->blocks[i];
+	struct block_cache *c = r->cache;
+	uint32_t position = 0, msec = b->first_msec, bits = b->first_bits;
+	int32_t delta = 0;
+	unsigned lead = 0, trail = 0;
+
+	if (c->block == i && c->id == id &&
+	    c->generation == r->series[id].generation && c->count == b->count)
+		return c;
+	c->msec[0] = msec;
+	c->bits[0] = bits;
+	for (uint32_t n = 1; n < b->count; n++) {
+		if (get_bits(b->payload, &position, 1) == 0) {
+		} else if (get_bits(b->payload, &position, 1) == 0) {
+			delta +=
+			    sign_extend(get_bits(b->payload, &position, 7), 7);
+		} else if (get_bits(b->payload, &position, 1) == 0) {
+			delta += sign_extend(
+			    get_bits(b->payload, &position, 12), 12);
+		} else if (get_bits(b->payload, &position, 1) == 0) {
+			delta += sign_extend(
+			    get_bits(b->payload, &position, 20), 20);
+		} else {
+			delta = (int32_t)get_bits(b->payload, &position, 32);
+		}
+		msec += (uint32_t)delta;
+		if (get_bits(b->payload, &position, 1) != 0) {
+			if (get_bits(b->payload, &position, 1) != 0) {
+				lead = get_bits(b->payload, &position, 5);
+				trail = 31 - lead -
+					get_bits(b->payload, &position, 5);
+			}
+			bits ^=
+			    get_bits(b->payload, &position, 32 - lead - trail)
+			    << trail;
+		}
+		c->msec[n] = msec;
+		c->bits[n] = bits;
+	}
+	c->id = id;
+	c->generation = r->series[id].generation;
+	c->block = i;
+	c->count = b->count;
+	return c;
+}
+
+/* The sample back steps before the newest (back < metrics_count). */
+static void sample_back(const struct metric_registry *r, int id, size_t back,
+			uint32_t *msec, float *value)
+{
+	const struct metric_ring *ring = &r->rings[id];
+	const struct block_cache *c;
+	uint32_t block = ring->oldest;
+	size_t position;
+
+	if (back < ring->plain_count) {
+		const struct metric_sample *s =
+		    &ring->plain[(ring->plain_head + r->plain_size - 1 - back) %
+				 r->plain_size];
+
+		*msec = s->time_msec;
+		*value = s->value;
+		return;
+	}
+	/* Counted from the oldest packed sample: the chain runs forward. */
+	position = ring->packed - 1 - (back - ring->plain_count);
+	while (position >= r->blocks[block].count) {
+		position -= r->blocks[block].count;
+		block = r->blocks[block].next;
+	}
+	c = block_decode(r, id, block);
+	*msec = c->msec[position];
+	*value = bits_float(c->bits[position]);
+}
+
+/* A sample's low 32 bits of milliseconds, widened against the newest. */
+static int64_t widen(int64_t newest_msec, uint32_t msec)
+{
+	uint32_t age_msec = (uint32_t)(uint64_t)newest_msec - msec;
+
+	return (newest_msec - (int64_t)age_msec) * 1000;
 }
 
 bool metrics_value_back(const struct metric_registry *registry, int id,
 			size_t back, int64_t *time_usec, double *value)
 {
-	const struct metric_ring *ring;
-	const struct metric_sample *sample;
-	size_t position;
+	const struct metric_series *series;
+	uint32_t msec;
+	float v;
 
-	if (!valid_id(registry, id))
+	if (!valid_id(registry, id) || back >= metrics_count(registry, id))
 		return false;
-	ring = &registry->rings[id];
-	if (back >= ring->count)
-		return false;
-	position = (ring->head + registry->ring_capacity - 1 - back) %
-		   registry->ring_capacity;
+	series = &registry->series[id];
 	if (back == 0) {
-		const struct metric_series *series = &registry->series[id];
-
 		if (time_usec != NULL)
 			*time_usec = series->last_time_usec;
 		if (value != NULL)
 			*value = series->last_value;
 		return true;
 	}
-	sample = &registry->samples[(size_t)id * registry->ring_capacity +
-				    position];
-	if (time_usec != NULL) {
-		int64_t newest_msec = registry->series[id].last_time_usec / 1000;
-		uint32_t age_msec = (uint32_t)(uint64_t)newest_msec -
-				    sample->time_msec;
-
-		*time_usec = (newest_msec - (int64_t)age_msec) * 1000;
-	}
+	sample_back(registry, id, back, &msec, &v);
+	if (time_usec != NULL)
+		*time_usec = widen(series->last_time_usec / 1000, msec);
 	if (value != NULL)
-		*value = sample->value;
+		*value = v;
 	return true;
 }
 
@@ -371,38 +814,31 @@ size_t metrics_values_since(const struct metric_registry *registry, int id,
 			    int64_t since_usec, size_t max, int64_t *time_usec,
 			    double *value)
 {
-	const struct metric_ring *ring;
-	const struct metric_sample *samples;
-	size_t n = 0, position;
+	const struct metric_series *series;
+	size_t n = 0, count;
 	int64_t newest_msec;
 
 	if (!valid_id(registry, id) || max == 0)
 		return 0;
-	ring = &registry->rings[id];
-	if (ring->count == 0 ||
-	    registry->series[id].last_time_usec < since_usec)
+	series = &registry->series[id];
+	count = metrics_count(registry, id);
+	if (count == 0 || series->last_time_usec < since_usec)
 		return 0;
 	/* The newest at full precision, as metrics_value_back has it. */
-	time_usec[n] = registry->series[id].last_time_usec;
-	value[n++] = registry->series[id].last_value;
-	newest_msec = registry->series[id].last_time_usec / 1000;
-	samples = &registry->samples[(size_t)id * registry->ring_capacity];
-	position = (ring->head + registry->ring_capacity - 1) %
-		   registry->ring_capacity;
-	while (n < max && n < ring->count) {
-		const struct metric_sample *sample;
-		uint32_t age_msec;
+	time_usec[n] = series->last_time_usec;
+	value[n++] = series->last_value;
+	newest_msec = series->last_time_usec / 1000;
+	while (n < max && n < count) {
+		uint32_t msec;
+		float v;
 		int64_t t;
 
-		position =
-		    position == 0 ? registry->ring_capacity - 1 : position - 1;
-		sample = &samples[position];
-		age_msec = (uint32_t)(uint64_t)newest_msec - sample->time_msec;
-		t = (newest_msec - (int64_t)age_msec) * 1000;
+		sample_back(registry, id, n, &msec, &v);
+		t = widen(newest_msec, msec);
 		if (t < since_usec)
 			break;
 		time_usec[n] = t;
-		value[n++] = sample->value;
+		value[n++] = v;
 	}
 	return n;
 }
