@@ -366,21 +366,32 @@ static void drop_oldest(struct metric_registry *r, struct metric_ring *ring)
 
 /* ---- bits: most significant first ---- */
 
-static void put_bits(uint8_t *payload, uint32_t *position, uint32_t value,
+/*
+ * Writes the low n (<= 64) bits of value at *position. A block's payload is
+ * zeroed when taken, so zero bits are only skipped over: a flat sample's
+ * two zero bits cost no store.
+ */
+static void put_bits(uint8_t *payload, uint32_t *position, uint64_t value,
 		     unsigned n)
 {
-	while (n > 0) {
-		unsigned room = 8 - (*position & 7);
-		unsigned take = n < room ? n : room;
-		uint32_t part = (value >> (n - take)) & ((1U << take) - 1);
+	uint32_t at = *position;
 
-		payload[*position >> 3] |= (uint8_t)(part << (room - take));
-		*position += take;
+	*position += n;
+	if (value == 0)
+		return;
+	while (n > 0) {
+		unsigned room = 8 - (at & 7);
+		unsigned take = n < room ? n : room;
+		uint64_t part = (value >> (n - take)) & ((1U << take) - 1);
+
+		payload[at >> 3] |= (uint8_t)(part << (room - take));
+		at += take;
 		n -= take;
 	}
 }
 
-static uint32_t get_bits(const uint8_t *payload, uint32_t *position, unsigned n)
+static uint32_t get_bits(const uint8_t *payload, uint32_t *position,
+			 unsigned n)
 {
 	uint32_t value = 0;
 
@@ -403,138 +414,72 @@ static bool fits_signed(int64_t v, unsigned bits)
 	       v < (INT64_C(1) << (bits - 1));
 }
 
+/* A sample's code: the time's and the value's, each a run of bits. */
+struct sample_code {
+	uint64_t time, value;
+	unsigned time_bits, value_bits;
+	int32_t delta;
+	uint8_t lead, trail; /* the value window after this sample */
+};
+
 /*
  * Time: '0' same step as before; '10' + 7, '110' + 12, '1110' + 20 bits of
  * signed change of step; '1111' + the 32-bit step itself (a gap, a clock
  * jump). Value: '0' same float; '10' + the XOR's meaningful bits inside the
- * previous sample's window; '11' + 5 bits of leading zeros, 5 of length - 1
- * and the bits.
+ * previous window; '11' + 5 bits of leading zeros, 5 of length - 1 and the
+ * bits, which become the window.
  */
-static unsigned time_cost(int64_t dod)
-{
-	if (dod == 0)
-		return 1;
-	if (fits_signed(dod, 7))
-		return 9;
-	if (fits_signed(dod, 12))
-		return 15;
-	if (fits_signed(dod, 20))
-		return 24;
-	return 36;
-}
-
-static unsigned value_cost(const struct metric_ring *ring, uint32_t x)
-{
-	unsigned lead, trail;
-
-	if (x == 0)
-		return 1;
-	lead = (unsigned)__builtin_clz(x);
-	trail = (unsigned)__builtin_ctz(x);
-	if (ring->lead != WINDOW_NONE && lead >= ring->lead &&
-	    trail >= ring->trail)
-		return 2 + 32 - ring->lead - ring->trail;
-	return 12 + 32 - lead - trail;
-}
-
-static void put_sample(struct metric_block *b, struct metric_ring *ring,
-		       uint32_t msec, uint32_t bits)
+static void encode(const struct metric_ring *ring, uint32_t msec,
+		   uint32_t bits, struct sample_code *c)
 {
 	int32_t delta = (int32_t)(msec - ring->prev_msec);
 	int64_t dod = (int64_t)delta - ring->prev_delta;
-	uint32_t x = bits ^ ring->prev_bits, position = b->bits;
+	uint32_t x = bits ^ ring->prev_bits;
 
-	if (dod == 0)
-		put_bits(b->payload, &position, 0, 1);
-	else if (fits_signed(dod, 7))
-		put_bits(b->payload, &position,
-			 (2U << 7) | ((uint32_t)dod & 0x7f), 9);
-	else if (fits_signed(dod, 12))
-		put_bits(b->payload, &position,
-			 (6U << 12) | ((uint32_t)dod & 0xfff), 15);
-	else if (fits_signed(dod, 20))
-		put_bits(b->payload, &position,
-			 (14U << 20) | ((uint32_t)dod & 0xfffff), 24);
-	else {
-		put_bits(b->payload, &position, 15, 4);
-		put_bits(b->payload, &position, (uint32_t)delta, 32);
+	c->delta = delta;
+	c->lead = ring->lead;
+	c->trail = ring->trail;
+	if (dod == 0) {
+		c->time = 0;
+		c->time_bits = 1;
+	} else if (fits_signed(dod, 7)) {
+		c->time = (2U << 7) | ((uint64_t)dod & 0x7f);
+		c->time_bits = 9;
+	} else if (fits_signed(dod, 12)) {
+		c->time = (6U << 12) | ((uint64_t)dod & 0xfff);
+		c->time_bits = 15;
+	} else if (fits_signed(dod, 20)) {
+		c->time = (14U << 20) | ((uint64_t)dod & 0xfffff);
+		c->time_bits = 24;
+	} else {
+		c->time = (UINT64_C(15) << 32) | (uint32_t)delta;
+		c->time_bits = 36;
 	}
 	if (x == 0) {
-		put_bits(b->payload, &position, 0, 1);
+		c->value = 0;
+		c->value_bits = 1;
 	} else {
 		unsigned lead = (unsigned)__builtin_clz(x);
 		unsigned trail = (unsigned)__builtin_ctz(x);
 
 		if (ring->lead != WINDOW_NONE && lead >= ring->lead &&
 		    trail >= ring->trail) {
-			put_bits(b->payload, &position, 2, 2);
-			put_bits(b->payload, &position, x >> ring->trail,
-				 32 - ring->lead - ring->trail);
+			unsigned n = 32 - ring->lead - ring->trail;
+
+			c->value = (UINT64_C(2) << n) | (x >> ring->trail);
+			c->value_bits = 2 + n;
 		} else {
-			put_bits(b->payload, &position,
-				 (3U << 10) | (lead << 5) | (31 - lead - trail),
-				 12);
-			put_bits(b->payload, &position, x >> trail,
-				 32 - lead - trail);
-			ring->lead = (uint8_t)lead;
-			ring->trail = (uint8_t)trail;
+			unsigned n = 32 - lead - trail;
+
+			c->value =
+			    ((uint64_t)((3U << 10) | (lead << 5) | (n - 1))
+			     << n) |
+			    (x >> trail);
+			c->value_bits = 12 + n;
+			c->lead = (uint8_t)lead;
+			c->trail = (uint8_t)trail;
 		}
 	}
-	b->bits = (uint16_t)position;
-	b->count++;
-	ring->prev_msec = msec;
-	ring->prev_delta = delta;
-	ring->prev_bits = bits;
-}
-
-/*
- * The block for one more packed sample: a new one when the newest is full.
- * When the pool is empty the series gives up its own oldest block (it keeps
- * fewer old samples); one with no block at all keeps its plain samples only.
- */
-static struct metric_block *block_for(struct metric_registry *r,
-				      struct metric_ring *ring, uint32_t msec,
-				      uint32_t bits, bool *started)
-{
-	struct metric_block *b;
-	uint32_t i;
-
-	*started = false;
-	if (ring->newest != BLOCK_NONE) {
-		b = &r->blocks[ring->newest];
-		if (b->count < BLOCK_SAMPLES_MAX) {
-			int32_t delta = (int32_t)(msec - ring->prev_msec);
-			unsigned cost =
-			    time_cost((int64_t)delta - ring->prev_delta) +
-			    value_cost(ring, bits ^ ring->prev_bits);
-
-			if (b->bits + cost <= BLOCK_PAYLOAD_BITS)
-				return b;
-		}
-	}
-	i = block_take(r);
-	if (i == BLOCK_NONE) {
-		if (ring->oldest == BLOCK_NONE)
-			return NULL;
-		drop_oldest(r, ring);
-		i = block_take(r);
-	}
-	b = &r->blocks[i];
-	b->next = BLOCK_NONE;
-	b->first_msec = msec;
-	b->first_bits = bits;
-	b->count = 1;
-	if (ring->newest != BLOCK_NONE)
-		r->blocks[ring->newest].next = i;
-	else
-		ring->oldest = i;
-	ring->newest = i;
-	ring->prev_msec = msec;
-	ring->prev_bits = bits;
-	ring->prev_delta = 0;
-	ring->lead = ring->trail = WINDOW_NONE;
-	*started = true;
-	return b;
 }
 
 static uint32_t float_bits(float value)
@@ -553,19 +498,62 @@ static float bits_float(uint32_t bits)
 	return value;
 }
 
-/* Moves a sample leaving the plain ring into the blocks. */
+/*
+ * Moves a sample leaving the plain ring into the blocks: appended to the
+ * newest block if its code fits, else it starts a new block. When the pool
+ * is empty the series gives up its own oldest block (it keeps fewer old
+ * samples); one with no block at all keeps its plain samples only.
+ */
 static void pack(struct metric_registry *r, struct metric_ring *ring,
 		 const struct metric_sample *sample)
 {
-	uint32_t bits = float_bits(sample->value);
-	bool started;
-	struct metric_block *b =
-	    block_for(r, ring, sample->time_msec, bits, &started);
+	uint32_t bits = float_bits(sample->value), i;
+	struct metric_block *b;
 
-	if (b == NULL)
-		return;
-	if (!started)
-		put_sample(b, ring, sample->time_msec, bits);
+	if (ring->newest != BLOCK_NONE) {
+		struct sample_code c;
+		uint32_t position;
+
+		b = &r->blocks[ring->newest];
+		encode(ring, sample->time_msec, bits, &c);
+		position = b->bits;
+		if (b->count < BLOCK_SAMPLES_MAX &&
+		    position + c.time_bits + c.value_bits <=
+			BLOCK_PAYLOAD_BITS) {
+			put_bits(b->payload, &position, c.time, c.time_bits);
+			put_bits(b->payload, &position, c.value, c.value_bits);
+			b->bits = (uint16_t)position;
+			b->count++;
+			ring->prev_msec = sample->time_msec;
+			ring->prev_delta = c.delta;
+			ring->prev_bits = bits;
+			ring->lead = c.lead;
+			ring->trail = c.trail;
+			goto packed;
+		}
+	}
+	i = block_take(r);
+	if (i == BLOCK_NONE) {
+		if (ring->oldest == BLOCK_NONE)
+			return;
+		drop_oldest(r, ring);
+		i = block_take(r);
+	}
+	b = &r->blocks[i];
+	b->next = BLOCK_NONE;
+	b->first_msec = sample->time_msec;
+	b->first_bits = bits;
+	b->count = 1;
+	if (ring->newest != BLOCK_NONE)
+		r->blocks[ring->newest].next = i;
+	else
+		ring->oldest = i;
+	ring->newest = i;
+	ring->prev_msec = sample->time_msec;
+	ring->prev_bits = bits;
+	ring->prev_delta = 0;
+	ring->lead = ring->trail = WINDOW_NONE;
+packed:
 	ring->packed++;
 	/* Blocks wholly older than the ring's depth go back to the pool. */
 	while (ring->oldest != ring->newest &&
@@ -593,8 +581,8 @@ void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
 	}
 	slot->time_msec = (uint32_t)(uint64_t)(time_usec / 1000);
 	slot->value = (float)value;
-	ring->plain_head =
-	    (uint32_t)((ring->plain_head + 1) % registry->plain_size);
+	if (++ring->plain_head == registry->plain_size)
+		ring->plain_head = 0;
 	registry->series[id].last_time_usec = time_usec;
 	registry->series[id].last_value = value;
 }
