@@ -1616,10 +1616,19 @@ static void bind_ref(struct analyzer *a, struct series_ref *ref,
 		slot_give(a, ref, (size_t)id); /* a previous series' */
 		ref->generation = series->generation;
 	}
-	if (ref->slot == 0) {
-		struct series_slot probe;
+	if (ref->slot != 0) { /* a rebind (a reload): its slot decides */
+		slot = &a->slots[ref->slot - 1];
+		bind_slot(a, slot, series, id);
+		ref->bound = true;
+		ref->watched = slot->watched;
+		if (!slot->watched)
+			slot_give(a, ref, (size_t)id);
+		return;
+	}
+	/* New to this id: bound once, on a scratch slot. */
+	{
+		struct series_slot probe = {0};
 
-		memset(&probe, 0, sizeof(probe));
 		bind_slot(a, &probe, series, id);
 		ref->bound = true;
 		ref->watched = probe.watched;
@@ -1630,14 +1639,19 @@ static void bind_ref(struct analyzer *a, struct series_ref *ref,
 		slot->generation = series->generation;
 		anomaly_init(&slot->anomaly);
 		import_state(a, slot, (size_t)id, series);
-	} else {
-		slot = &a->slots[ref->slot - 1];
+		/* The binding, over what the saved state brought. */
+		slot->anomaly_on = probe.anomaly_on;
+		slot->threshold = probe.threshold;
+		slot->override = probe.override;
+		slot->cpu_rule = probe.cpu_rule;
+		slot->params = probe.params;
+		if (probe.extra != slot->extra) {
+			memset(&slot->u, 0, sizeof(slot->u));
+			slot->extra = probe.extra;
+		}
+		slot->watched = true;
+		slot->bound = true;
 	}
-	bind_slot(a, slot, series, id);
-	ref->bound = true;
-	ref->watched = slot->watched;
-	if (!slot->watched)
-		slot_give(a, ref, (size_t)id);
 }
 
 void analyzer_evaluate(struct analyzer *a,
