@@ -51,6 +51,8 @@ struct metric_sample {
 #define BLOCK_PAYLOAD	   (BLOCK_BYTES - 16)
 #define BLOCK_PAYLOAD_BITS (BLOCK_PAYLOAD * 8)
 #define BLOCK_SAMPLES_MAX  256 /* 1 + 384 bits / 2 bits, rounded up */
+_Static_assert(1 + BLOCK_PAYLOAD_BITS / 2 <= BLOCK_SAMPLES_MAX,
+	       "a block of 2-bit samples fits the decode cache");
 #define BLOCK_NONE	   UINT32_MAX
 #define WINDOW_NONE	   0xff
 
@@ -524,12 +526,13 @@ pack_batch(struct metric_registry *r, struct metric_ring *ring)
 	uint32_t prev_msec = ring->prev_msec, prev_bits = ring->prev_bits;
 	uint32_t at = b != NULL ? b->bits : 0, count = b != NULL ? b->count : 0;
 	uint32_t added = 0;
+	uint32_t head = ring->plain_head;
 	int32_t prev_delta = ring->prev_delta;
 	uint8_t lead = ring->lead, trail = ring->trail;
 
 	for (uint32_t k = 0; k < PACK_BATCH; k++) {
 		const struct metric_sample *s =
-		    &ring->plain[(ring->plain_head + k) % PLAIN_SAMPLES];
+		    &ring->plain[(head + k) % PLAIN_SAMPLES];
 		uint32_t msec = s->time_msec, bits = float_bits(s->value);
 
 		if (b != NULL) {
@@ -542,8 +545,9 @@ pack_batch(struct metric_registry *r, struct metric_ring *ring)
 			    bits ^ prev_bits, &new_lead, &new_trail, &value);
 			unsigned n = time_bits + value_bits;
 
-			if (count < BLOCK_SAMPLES_MAX &&
-			    at + n <= BLOCK_PAYLOAD_BITS) {
+			/* (count stays below BLOCK_SAMPLES_MAX: 2 bits a
+			 * sample at least) */
+			if (at + n <= BLOCK_PAYLOAD_BITS) {
 				if (n <= 57) {
 					put_code(b->payload, at,
 						 time << value_bits | value, n);
