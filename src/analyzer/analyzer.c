@@ -5,9 +5,11 @@
  * and each state change becomes one event_submit() with a sentence an
  * operator can act on.
  *
- * Detector state lives in one array allocated once, one slot per registry
- * slot; a slot is reset when the registry reuses it for another series
- * (generation changes), so memory is fixed from the first tick on.
+ * Detector state lives in one array allocated once: a small reference per
+ * registry slot (bound, watched) and a full slot only for a series some
+ * detector watches, taken lowest first; both are reset when the registry
+ * reuses the id for another series (generation changes), so memory is fixed
+ * from the first tick on and resident only for the watched series.
  */
 #include "analyzer/analyzer.h"
 
@@ -153,9 +155,23 @@ _Static_assert(sizeof(struct series_slot) == SLOT_LAYOUT_V1,
 	       "struct series_slot changed size: saved states would no longer "
 	       "load; bump the blob format instead");
 
+/*
+ * Per registry id: whether its series is bound and watched, and the slot
+ * holding its detector state (most series, ~60% on a default host, have
+ * none: no detector applies to them).
+ */
+struct series_ref {
+	uint32_t generation;
+	uint32_t slot; /* index in slots + 1, 0: none */
+	bool bound;
+	bool watched;
+};
+
 struct analyzer {
 	const struct config *config;
-	struct series_slot *slots;
+	struct series_ref *refs;   /* slot_count, by registry id */
+	struct series_slot *slots; /* slot_count, the watched series' */
+	uint64_t *slot_used;	   /* a set bit: that slot is taken */
 	/*
 	 * Daily profiles, only for the series the anomaly detector watches,
 	 * packed lowest index first (season_take): at 2288 bytes each and
@@ -225,8 +241,9 @@ struct analyzer {
 
 size_t analyzer_slot_bytes(void)
 {
+	/* A watched series' slot and profile, and every series' reference. */
 	return sizeof(struct series_slot) + sizeof(struct season_state) +
-	       sizeof(uint32_t);
+	       sizeof(uint32_t) + sizeof(struct series_ref);
 }
 
 static int default_sink(const struct alert_event *event, void *context)
@@ -244,10 +261,14 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 
 	if (a == NULL)
 		return NULL;
-	/* One slot per possible series; only the slots of live series are
-	 * ever written, so only they become resident. */
+	/* A slot for every possible series, handed out lowest first to the
+	 * watched ones: only the pages they use become resident. */
+	a->refs =
+	    zeroed_pages_alloc(slot_count ? slot_count : 1, sizeof(*a->refs));
 	a->slots = zeroed_pages_alloc(slot_count ? slot_count : 1,
 				      sizeof(*a->slots));
+	a->slot_used =
+	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->slot_used));
 	a->seasons = zeroed_pages_alloc(slot_count ? slot_count : 1,
 					sizeof(*a->seasons));
 	a->season_of =
@@ -255,7 +276,8 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 	a->season_used =
 	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->season_used));
 	a->slot_count = slot_count;
-	if (a->slots == NULL || a->seasons == NULL || a->season_of == NULL ||
+	if (a->refs == NULL || a->slots == NULL || a->slot_used == NULL ||
+	    a->seasons == NULL || a->season_of == NULL ||
 	    a->season_used == NULL) {
 		analyzer_free(a);
 		return NULL;
@@ -269,8 +291,11 @@ void analyzer_free(struct analyzer *a)
 {
 	if (a == NULL)
 		return;
+	zeroed_pages_free(a->refs, a->slot_count ? a->slot_count : 1,
+			  sizeof(*a->refs));
 	zeroed_pages_free(a->slots, a->slot_count ? a->slot_count : 1,
 			  sizeof(*a->slots));
+	free(a->slot_used);
 	zeroed_pages_free(a->seasons, a->slot_count ? a->slot_count : 1,
 			  sizeof(*a->seasons));
 	free(a->season_of);
@@ -380,8 +405,8 @@ void analyzer_set_config(struct analyzer *a, const struct config *config)
 	use_config(a, config);
 	/* Rebind every series on its next sample; detector state is kept. */
 	for (size_t i = 0; i < a->slot_count; i++)
-		if (a->slots[i].bound) /* reading keeps unused pages free */
-			a->slots[i].bound = false;
+		if (a->refs[i].bound) /* reading keeps unused pages free */
+			a->refs[i].bound = false;
 }
 
 static bool match_list(const struct config_string_list *list,
@@ -543,9 +568,15 @@ static void slot_wake(struct analyzer *a, struct series_slot *slot, size_t id,
 /* Between ticks: every sleeping slot replayed and awake. */
 static void wake_all(struct analyzer *a)
 {
-	for (size_t id = 0; id < a->slot_limit && a->sleeping > 0; id++)
-		if (a->slots[id].asleep)
-			slot_wake(a, &a->slots[id], id, a->tick + 1);
+	for (size_t id = 0; id < a->slot_limit && a->sleeping > 0; id++) {
+		struct series_slot *slot;
+
+		if (a->refs[id].slot == 0)
+			continue;
+		slot = &a->slots[a->refs[id].slot - 1];
+		if (slot->asleep)
+			slot_wake(a, slot, id, a->tick + 1);
+	}
 	a->woken_tick = a->tick + 1;
 }
 
@@ -582,7 +613,9 @@ int analyzer_state_export(const struct analyzer *a,
 	if (id < 0 || (size_t)id >= a->slot_count || series == NULL ||
 	    !series->in_use)
 		return -ENOENT;
-	slot = &a->slots[id];
+	if (a->refs[id].slot == 0)
+		return -ENOENT; /* not watched: no state */
+	slot = &a->slots[a->refs[id].slot - 1];
 	if (slot->generation == 0 || slot->generation != series->generation)
 		return -ENOENT;
 	if (size < sizeof(blob))
@@ -738,15 +771,7 @@ static void bind_slot(struct analyzer *a, struct series_slot *slot,
 {
 	struct bind_memo *memo;
 	uint8_t extra = EXTRA_NONE;
-	bool fresh = slot->generation != series->generation;
 
-	if (fresh) {
-		season_drop(a, (size_t)id); /* a previous series' */
-		memset(slot, 0, sizeof(*slot));
-		slot->generation = series->generation;
-		anomaly_init(&slot->anomaly);
-		import_state(a, slot, (size_t)id, series);
-	}
 	memo = a->labels_free
 		   ? &a->memo[name_hash(series->name) % BIND_MEMO_SIZE]
 		   : NULL;
@@ -1235,7 +1260,7 @@ static void check_anomaly(struct analyzer *a, struct series_slot *slot,
 	struct anomaly_state *s = &slot->anomaly;
 	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX];
 	char now_text[32], base_text[32], band_text[32];
-	struct season_state *season = season_take(a, (size_t)(slot - a->slots));
+	struct season_state *season = season_take(a, (size_t)a->series_id);
 	enum detect_transition change;
 	double score;
 
@@ -1680,23 +1705,103 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	});
 }
 
-static bool slot_unused(const void *context, size_t id)
+static bool slot_unused(const void *context, size_t index)
 {
 	const struct analyzer *a = context;
 
-	return !a->slots[id].bound && a->slots[id].generation == 0;
+	return (a->slot_used[index / 64] & (1ULL << (index % 64))) == 0;
+}
+
+static bool ref_unused(const void *context, size_t id)
+{
+	const struct analyzer *a = context;
+
+	return !a->refs[id].bound && a->refs[id].generation == 0;
 }
 
 /*
- * An unused slot and its profile mean nothing (bind_slot() resets both
- * when the id is taken again), so pages holding only unused ones go back:
+ * An unused slot and its profile mean nothing (bind_ref() resets both when
+ * they are taken again), so pages holding only unused ones go back:
  * resident memory follows the series alive now, not the most there were.
  */
-static void release_slot(struct analyzer *a, size_t id)
+static void slot_give(struct analyzer *a, struct series_ref *ref, size_t id)
 {
-	zeroed_pages_release(a->slots, a->slot_count, sizeof(*a->slots), id,
-			     slot_unused, a);
+	size_t index;
+
 	season_drop(a, id);
+	if (ref->slot == 0)
+		return;
+	index = ref->slot - 1;
+	ref->slot = 0;
+	a->slot_used[index / 64] &= ~(1ULL << (index % 64));
+	zeroed_pages_release(a->slots, a->slot_count, sizeof(*a->slots), index,
+			     slot_unused, a);
+}
+
+/* The lowest free slot (there is one per id, so one is always free). */
+static struct series_slot *slot_take(struct analyzer *a, struct series_ref *ref)
+{
+	size_t w = 0, index;
+
+	while (a->slot_used[w] == UINT64_MAX)
+		w++;
+	index = w * 64 + (size_t)__builtin_ctzll(~a->slot_used[w]);
+	a->slot_used[w] |= 1ULL << (index % 64);
+	ref->slot = (uint32_t)index + 1;
+	return &a->slots[index];
+}
+
+/*
+ * Binds series id: which detectors watch it, decided on a scratch slot
+ * first; only a watched series takes a slot, fresh (its saved state
+ * loaded) when the id is new to it. A series no longer watched after a
+ * reload gives its slot back.
+ */
+static void bind_ref(struct analyzer *a, struct series_ref *ref,
+		     const struct metric_series *series, int id)
+{
+	struct series_slot *slot;
+
+	if (ref->generation != series->generation) {
+		slot_give(a, ref, (size_t)id); /* a previous series' */
+		ref->generation = series->generation;
+	}
+	if (ref->slot != 0) { /* a rebind (a reload): its slot decides */
+		slot = &a->slots[ref->slot - 1];
+		bind_slot(a, slot, series, id);
+		ref->bound = true;
+		ref->watched = slot->watched;
+		if (!slot->watched)
+			slot_give(a, ref, (size_t)id);
+		return;
+	}
+	/* New to this id: bound once, on a scratch slot. */
+	{
+		struct series_slot probe = {0};
+
+		bind_slot(a, &probe, series, id);
+		ref->bound = true;
+		ref->watched = probe.watched;
+		if (!probe.watched)
+			return;
+		slot = slot_take(a, ref);
+		memset(slot, 0, sizeof(*slot));
+		slot->generation = series->generation;
+		anomaly_init(&slot->anomaly);
+		import_state(a, slot, (size_t)id, series);
+		/* The binding, over what the saved state brought. */
+		slot->anomaly_on = probe.anomaly_on;
+		slot->threshold = probe.threshold;
+		slot->override = probe.override;
+		slot->cpu_rule = probe.cpu_rule;
+		slot->params = probe.params;
+		if (probe.extra != slot->extra) {
+			memset(&slot->u, 0, sizeof(slot->u));
+			slot->extra = probe.extra;
+		}
+		slot->watched = true;
+		slot->bound = true;
+	}
 }
 
 void analyzer_evaluate(struct analyzer *a,
@@ -1717,35 +1822,41 @@ void analyzer_evaluate(struct analyzer *a,
 		a->slot_limit = capacity;
 	for (size_t id = 0; id < capacity; id++) {
 		const struct metric_series *series = &table[id];
-		struct series_slot *slot = &a->slots[id];
+		struct series_ref *ref = &a->refs[id];
+		struct series_slot *slot =
+		    ref->slot != 0 ? &a->slots[ref->slot - 1] : NULL;
 		int64_t time_usec;
 		double value;
 
 		if (!series->in_use) {
-			/* Written only when set: untouched slots stay
+			/* Written only when set: untouched refs stay
 			 * unmapped (see analyzer_new); a series gone gives
-			 * back the pages only unused slots share. */
-			if (slot->bound || slot->generation != 0) {
+			 * back the pages only unused ones share. */
+			if (ref->bound || ref->generation != 0) {
 				/* Gone: what it skipped goes with it. */
-				if (slot->asleep) {
+				if (slot != NULL && slot->asleep) {
 					slot->asleep = false;
 					a->sleeping--;
 				}
-				slot->bound = false;
-				slot->generation = 0;
-				release_slot(a, id);
+				slot_give(a, ref, id);
+				ref->bound = false;
+				ref->watched = false;
+				ref->generation = 0;
+				zeroed_pages_release(a->refs, a->slot_count,
+						     sizeof(*a->refs), id,
+						     ref_unused, a);
 			}
 			continue;
 		}
-		if (slot->asleep) {
+		if (slot != NULL && slot->asleep) {
 			/* The same value: nothing to do (slot_may_sleep). */
 			if (series->last_time_usec == now_usec &&
-			    slot->generation == series->generation &&
+			    ref->generation == series->generation &&
 			    memcmp(&series->last_value, &slot->anomaly.median,
 				   sizeof(double)) == 0 &&
 			    !verdicts_due(a, slot, now_usec))
 				continue;
-			if (slot->generation == series->generation)
+			if (ref->generation == series->generation)
 				slot_wake(a, slot, id, a->tick);
 			else {
 				slot->asleep = false;
@@ -1754,14 +1865,15 @@ void analyzer_evaluate(struct analyzer *a,
 		}
 		if (series->last_time_usec != now_usec)
 			continue;
-		if (!slot->bound || slot->generation != series->generation)
-			bind_slot(a, slot, series, (int)id);
+		if (!ref->bound || ref->generation != series->generation)
+			bind_ref(a, ref, series, (int)id);
 		/* No detector watches it: not even its value is read. */
-		if (!slot->watched ||
+		if (!ref->watched ||
 		    !metrics_value_back(registry, (int)id, 0, &time_usec,
 					&value) ||
 		    !isfinite(value))
 			continue;
+		slot = &a->slots[ref->slot - 1];
 		a->series = series;
 		a->series_id = (int)id;
 		if (slot->threshold >= 0 || slot->override >= 0)
@@ -1799,7 +1911,7 @@ struct analyzer *analyzer_running(void)
 static int module_start(struct daemon *d)
 {
 	(void)d;
-	log_info("analyzer: %s, %zu bytes of detector state per series",
+	log_info("analyzer: %s, %zu bytes of detector state per watched series",
 		 d->config->analyzer.enabled ? "enabled" : "disabled",
 		 analyzer_slot_bytes());
 	module.last_save_usec = 0;

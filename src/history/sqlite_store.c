@@ -179,6 +179,9 @@ struct hour_total {
 	int64_t count;
 };
 
+static void free_series_map(int64_t *ids, uint32_t *generations,
+			    struct hour_total *hours, size_t slots);
+
 /* The minutes one tick closes, each a blob of every series (usually one). */
 #define MINUTES_PER_TICK_MAX 64
 
@@ -557,9 +560,8 @@ void history_close(struct history *h)
 		sqlite3_finalize(h->statements[i]);
 	if (h->db != NULL)
 		sqlite3_close(h->db);
-	free(h->series_ids);
-	free(h->series_generations);
-	free(h->hours);
+	free_series_map(h->series_ids, h->series_generations, h->hours,
+			h->slot_count);
 	for (size_t i = 0; i < MINUTES_PER_TICK_MAX; i++)
 		free(h->minutes[i].blob.data);
 	free(h);
@@ -633,6 +635,19 @@ static int find_series_id(struct history *h, const char *name,
 	return step_done(h, st, "series");
 }
 
+static void free_series_map(int64_t *ids, uint32_t *generations,
+			    struct hour_total *hours, size_t slots)
+{
+	zeroed_pages_free(ids, slots, sizeof(*ids));
+	zeroed_pages_free(generations, slots, sizeof(*generations));
+	zeroed_pages_free(hours, slots, sizeof(*hours));
+}
+
+/*
+ * Sized to the registry (max_series, 2000 by default, ~130 KiB) but
+ * written only for the series present: untouched pages, not calloc (which
+ * clears a reused heap chunk and makes all of it resident).
+ */
 static int grow_series_map(struct history *h, size_t slots)
 {
 	int64_t *ids;
@@ -641,13 +656,11 @@ static int grow_series_map(struct history *h, size_t slots)
 
 	if (slots <= h->slot_count)
 		return 0;
-	ids = calloc(slots, sizeof(*ids));
-	generations = calloc(slots, sizeof(*generations));
-	hours = calloc(slots, sizeof(*hours));
+	ids = zeroed_pages_alloc(slots, sizeof(*ids));
+	generations = zeroed_pages_alloc(slots, sizeof(*generations));
+	hours = zeroed_pages_alloc(slots, sizeof(*hours));
 	if (ids == NULL || generations == NULL || hours == NULL) {
-		free(ids);
-		free(generations);
-		free(hours);
+		free_series_map(ids, generations, hours, slots);
 		return -ENOMEM;
 	}
 	/* Only at the first tick (the registry's size is fixed): keep what
@@ -658,9 +671,8 @@ static int grow_series_map(struct history *h, size_t slots)
 		       h->slot_count * sizeof(*generations));
 		memcpy(hours, h->hours, h->slot_count * sizeof(*hours));
 	}
-	free(h->series_ids);
-	free(h->series_generations);
-	free(h->hours);
+	free_series_map(h->series_ids, h->series_generations, h->hours,
+			h->slot_count);
 	h->series_ids = ids;
 	h->series_generations = generations;
 	h->hours = hours;
@@ -1304,10 +1316,12 @@ static void forget_caches(struct history *h)
 {
 	int64_t secs = h->minute_done / (int64_t)USEC_PER_SEC;
 
-	if (h->slot_count > 0) {
-		memset(h->series_generations, 0,
-		       h->slot_count * sizeof(*h->series_generations));
-		memset(h->hours, 0, h->slot_count * sizeof(*h->hours));
+	/* Only the entries in use are written: the others stay untouched. */
+	for (size_t slot = 0; slot < h->slot_count; slot++) {
+		if (h->series_generations[slot] != 0)
+			h->series_generations[slot] = 0;
+		if (h->hours[slot].count != 0 || h->hours[slot].hour != 0)
+			h->hours[slot] = (struct hour_total){0};
 	}
 	h->hours_from = secs - secs % HOUR_SECS + HOUR_SECS;
 }

@@ -51,6 +51,20 @@ struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity);
 void metrics_free(struct metric_registry *registry);
 
 /*
+ * Older samples are packed into a shared pool of 64-byte blocks (2 bits a
+ * sample for a flat series, about 3 bytes for one changing every tick).
+ * metrics_new sizes it as plain 8-byte rings would be; this one takes
+ * pool_blocks (0: that default), for tests. A series that needs a block when
+ * the pool is empty gives up its own oldest one: it keeps fewer old samples,
+ * never more memory.
+ */
+struct metric_registry *
+metrics_new_pool(size_t max_series, size_t ring_capacity, size_t pool_blocks);
+
+/* Blocks free in the pool. */
+size_t metrics_pool_free(const struct metric_registry *registry);
+
+/*
  * One past the highest id ever handed out: ids are given lowest first, so
  * a loop over the series stops here instead of at max_series.
  */
@@ -95,8 +109,10 @@ size_t metrics_count(const struct metric_registry *registry, int id);
 /*
  * The sample `back` steps before the newest (0 = newest), without copying;
  * false when the ring holds fewer samples. The newest is exact; older ones
- * are kept as 8-byte samples: the value as a float (7 significant digits)
- * and the time to the millisecond.
+ * keep the value as a float (7 significant digits) and the time to the
+ * millisecond. The newest 8 are read in O(1); older ones decode the block
+ * holding them (the last block decoded is kept, so a reader stepping back
+ * decodes each block once).
  */
 bool metrics_value_back(const struct metric_registry *registry, int id,
 			size_t back, int64_t *time_usec, double *value);

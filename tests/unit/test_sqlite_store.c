@@ -759,7 +759,7 @@ static void register_analyzed(struct metric_registry *r, int *ids)
 {
 	ids[0] = metrics_register(r, "cpu.usage_percent", "");
 	ids[1] = metrics_register(r, "disk.used_percent", "mount=/");
-	ids[2] = metrics_register(r, "net.rx_bytes_per_sec", "interface=eth0");
+	ids[2] = metrics_register(r, "net.rx_errors_per_sec", "interface=eth0");
 }
 
 static void assert_same_state(struct analyzer *x, struct metric_registry *rx,
@@ -803,7 +803,7 @@ static void test_warm_restart_scores_like_before(void **state)
 	analyzer_set_sink(uninterrupted, count_sink, &alerts);
 	register_analyzed(live, ids_live);
 	/* The restarted process registers in another order: keys, not ids. */
-	ids_warm[2] = metrics_register(restarted, "net.rx_bytes_per_sec",
+	ids_warm[2] = metrics_register(restarted, "net.rx_errors_per_sec",
 				       "interface=eth0");
 	ids_warm[0] = metrics_register(restarted, "cpu.usage_percent", "");
 	ids_warm[1] = metrics_register(restarted, "disk.used_percent",
