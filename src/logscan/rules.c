@@ -725,6 +725,11 @@ bool rule_engine_level_gram(const struct rule_engine *engine)
 	return engine->level_gram;
 }
 
+uint64_t rule_engine_matches(const struct rule_engine *engine)
+{
+	return engine->stats.matches;
+}
+
 size_t rule_engine_count(const struct rule_engine *engine)
 {
 	return engine->count;

@@ -157,6 +157,8 @@ void rule_engine_get_stats(const struct rule_engine *engine,
  * line without one needs no word-by-word classification.
  */
 bool rule_engine_level_gram(const struct rule_engine *engine);
+/* stats.matches alone: per line, without copying the whole stats. */
+uint64_t rule_engine_matches(const struct rule_engine *engine);
 
 size_t rule_engine_count(const struct rule_engine *engine);
 const struct rule_definition *rule_engine_rule(const struct rule_engine *engine,

@@ -110,12 +110,14 @@ static inline void source_release(sd_event_source *event_source)
  * SOURCE_PACER_MAX_USEC starts pacing: the readiness leaves the loop and a
  * periodic timer takes over, each period calling the source's read, which
  * takes in everything that came meanwhile in one pass and says whether
- * anything came. Nothing hands back to readiness; the period then grows
- * while a period brings fewer than SOURCE_PACER_LINES lines (up to
- * SOURCE_PACER_MAX_USEC, the longest a line of a slow stream waits) and
- * shrinks while it brings twice that (down to SOURCE_PACER_MIN_USEC), so a
- * wake-up, whose bare cost is tens of us on a VM, is spread over many
- * lines and a busy log is still read within a quarter second. The timer
+ * anything came. Nothing hands back to readiness; the period starts at
+ * SOURCE_PACER_MAX_USEC (the longest a line of a slow stream waits),
+ * shrinks while a period brings twice SOURCE_PACER_LINES lines (down to
+ * SOURCE_PACER_MIN_USEC) and grows back while one brings fewer than
+ * SOURCE_PACER_LINES, so a wake-up, whose bare cost is tens of us on a VM,
+ * is spread over many lines and a busy log is soon read every quarter or
+ * half second (starting short cost a slow stream two more wake-ups). The
+ * timer
  * is a periodic timerfd of the pacer's own: a steady wake-up costs
  * epoll_wait, the timer's read and the source's own reads, no re-arm
  * (sd-event's time sources re-arm theirs each time).
