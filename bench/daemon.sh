@@ -14,7 +14,8 @@
 # lines/s; RSS/PSS of the default and the all-channels config, and of
 # collectd (cpu, memory, load, disk, df, interface, csv) if installed.
 #
-# BENCH_WINDOW_SECS (60) is each measured window; BENCH_IFACES (50) and
+# BENCH_WINDOW_SECS (80: eight ticks, in which every series packs its
+# ring once, see metrics.c) is each measured window; BENCH_IFACES (50) and
 # BENCH_PROCS (100) the extra interfaces and processes; BENCH_SETTLE_SECS
 # (70) the wait after the interface (and process) daemons start, past the
 # first minute their new series close (creating a series in the history is a one-off,
@@ -28,7 +29,7 @@
 # alone, BENCH_PART=procs the slope per process alone.
 set -u
 BUILD=${BUILD:-build}
-WINDOW=${BENCH_WINDOW_SECS:-60}
+WINDOW=${BENCH_WINDOW_SECS:-80}
 IFACES=${BENCH_IFACES:-50}
 PROCS=${BENCH_PROCS:-100}
 SETTLE=${BENCH_SETTLE_SECS:-70}
@@ -450,9 +451,11 @@ EOF
 	PID_collectd=$!
 fi
 
-# Warm-up past the first minute the history closes: series created and
-# stored, caches warm, baselines loaded; what is left is the steady state.
-sleep 80
+# Warm-up past the first minute the history closes (series created and
+# stored, caches warm, baselines loaded) and past the 16th tick, when the
+# rings' plain heads are full and packing has begun (8 samples of every
+# series each 8th tick): what is left is the steady state.
+sleep 170
 window
 base_instr=$D_INSTR base_cpu=$D_CPU base_wake=$D_WAKE
 base_wake_quiet=$D_WAKE_QUIET
