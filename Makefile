@@ -8,7 +8,6 @@
 #   make run | install | deps | fuzz
 
 SHELL       := /bin/bash
-, := ,
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/sbin
 # The delivery launcher helper (sysops-launch) goes in LIBEXECDIR/sysops-agent.
@@ -94,20 +93,14 @@ endif
 ifeq ($(HAVE_RELR),1)
 override LDFLAGS  += -Wl,-z,pack-relative-relocs
 endif
-# Each function in its own section, so the daemon's link can place the
-# functions the default configuration runs (scripts/hot-functions.txt) first,
-# together: text the default daemon never runs (subcommands, channels,
-# checks, export) then stays in pages it never faults in (64 KiB fault-around
-# makes a page's neighbours resident with it). Probed: a linker without
-# INSERT in scripts (-T adding to the default script) links as before.
+# Each function in its own section, so that the functions the default
+# configuration runs (scripts/hot-functions.txt) can be renamed .text.hot.*,
+# which the linker's default script places together at the start of .text:
+# text the default daemon never runs (subcommands, channels, checks, export)
+# then stays in pages it never faults in (64 KiB fault-around makes a page's
+# neighbours resident with it). A linker without that rule links as before.
 override CFLAGS   += -ffunction-sections
-ifeq ($(origin HAVE_LD_INSERT),undefined)
-HAVE_LD_INSERT := $(shell t=$$(mktemp -d) && \
-	printf 'SECTIONS { .text.hot_default : { *(.text.main) } } INSERT BEFORE .text;\n' >$$t/t.ld && \
-	printf 'int main(void) { return 0; }\n' | \
-	$(CC) -x c - -ffunction-sections -Wl,--fatal-warnings,-T,$$t/t.ld -o $$t/t \
-	2>/dev/null && echo 1 || echo 0; rm -rf $$t)
-endif
+HOT_LIST    := scripts/hot-functions.txt
 ifeq ($(SAN),1)
 override CFLAGS   := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
                      -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -166,28 +159,17 @@ ensure-test-deps:
 deps:
 	@scripts/install-deps all
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(HOT_LIST)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	@scripts/hot-sections $@ $(HOT_LIST)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-ifeq ($(HAVE_LD_INSERT),1)
-HOT_TEXT    := $(BUILD)/hot-text.ld
-endif
-
-$(BUILD)/sysops-agent: $(MAIN_OBJ) $(LIB) $(HOT_TEXT)
-	$(CC) $(LDFLAGS) $(if $(HOT_TEXT),-Wl$(,)-T$(,)$(HOT_TEXT)) $(MAIN_OBJ) $(LIB) \
-		$(PKG_LIBS) -lm -o $@
-
-# The hot functions' sections (and main's .text.startup.main) ahead of .text.
-$(BUILD)/hot-text.ld: scripts/hot-functions.txt
-	@mkdir -p $(dir $@)
-	{ echo 'SECTIONS {'; echo '  .text.hot_default : {'; \
-	  grep -v '^#' $< | sed 's/.*/    *(.text.& .text.startup.&)/'; \
-	  echo '  }'; echo '} INSERT BEFORE .text;'; } >$@
+$(BUILD)/sysops-agent: $(MAIN_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
 
 # No library but libc: it stays resident as long as the daemon runs.
 $(BUILD)/sysops-launch: $(LAUNCH_OBJ)
