@@ -9,23 +9,23 @@
 # files with the cheapest parse; the ratio daemon / floor is the overhead.
 # Then the slopes: per extra interface (two daemons in network namespaces
 # of their own, one with dummy or ifb links: root and unshare), per extra
-# process, per extra series; log following per line at 100 and 1000
+# process (two daemons in PID namespaces of their own, one with sleeping
+# processes: root, unshare and nsenter), per extra series; log following per line at 100 and 1000
 # lines/s; RSS/PSS of the default and the all-channels config, and of
 # collectd (cpu, memory, load, disk, df, interface, csv) if installed.
 #
 # BENCH_WINDOW_SECS (60) is each measured window; BENCH_IFACES (50) and
 # BENCH_PROCS (100) the extra interfaces and processes; BENCH_SETTLE_SECS
-# (70) the wait after the interface daemons start, past the first minute
-# their new series close (creating a series in the history is a one-off,
+# (70) the wait after the interface (and process) daemons start, past the
+# first minute their new series close (creating a series in the history is a one-off,
 # not the slope).
 # BENCH_KEEP=DIR keeps callgrind's profile of each window there
-# (window.out the first, window-2.out before the extra processes,
-# window-3.out with them, links-0.out and links-50.out of the two
-# interface daemons: callgrind_annotate them to see where a tick goes);
+# (window.out the default config's, links-0.out and links-50.out of the
+# two interface daemons: callgrind_annotate them to see where a tick goes);
 # BENCH_QUICK=1 stops after the per-tick figures.
 # BENCH_PART=follow measures log following alone; BENCH_FOLLOW_SECS (20) is
 # each of its windows. BENCH_PART=links measures the slope per interface
-# alone.
+# alone, BENCH_PART=procs the slope per process alone.
 set -u
 BUILD=${BUILD:-build}
 WINDOW=${BENCH_WINDOW_SECS:-60}
@@ -37,7 +37,9 @@ FLOOR=$PWD/$BUILD/bench/floor
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sysops-bench.XXXXXX")
 pids=()
 cleanup() {
+	# A PID namespace's unshare ignores SIGTERM: its child is told too.
 	for pid in "${pids[@]}"; do
+		pkill -TERM -P "$pid" 2>/dev/null
 		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
 	rm -rf "$tmp"
@@ -242,6 +244,13 @@ netns_run() {
 			mount -t sysfs sysfs /sys &&
 			mount --move "$3" /sys/fs/cgroup &&
 			ip link set lo up || exit 1
+		# IPv6 off in the namespace, before the links exist so that
+		# they inherit it: an ifb link counts each IPv6 router
+		# solicitation and MLD report it is handed as an rx drop, so
+		# one series per link (net.rx_drops_per_sec) would never
+		# settle. An artifact of ifb: a real quiet link drops nothing.
+		sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
 		for i in $(seq 1 "$1"); do
 			ip link add "l$i" type "$2" && ip link set "l$i" up || exit 1
 		done
@@ -318,6 +327,80 @@ links_part() {
 	fi
 }
 
+# pidns_run SLEEPERS COMMAND...: COMMAND exec'd as the first process of a
+# PID namespace of its own with /proc mounted again (it sees the
+# namespace's processes alone), after SLEEPERS `sleep`s were started in it.
+# They die with it, and it with the caller (--kill-child).
+pidns_run() {
+	local sleepers=$1
+	shift
+	exec unshare -p -m --mount-proc --kill-child bash -c '
+		for _ in $(seq 1 "$1"); do sleep 100000 & done
+		shift
+		exec "$@"' pidns "$sleepers" "$@"
+}
+
+# ns_instructions NAME: instructions so far of the daemon NAME, the first
+# process of a PID namespace of its own (vgdb runs inside it: there the
+# daemon is pid 1, outside pid 1 is the host's init).
+ns_instructions() {
+	local child
+	eval "child=\$(pgrep -P \$PID_$1 | head -1)"
+	nsenter -t "$child" -p -m callgrind_control \
+		--vgdb-prefix="$tmp/vgdb-$1" -e Ir 1 2>/dev/null |
+		awk '$1 == "Th" {gsub(",", "", $3); n += $3} END {print n + 0}'
+}
+
+# ns_stop NAME: stops the daemon NAME (pidns_run's unshare ignores SIGTERM
+# while it waits: the daemon is told, unshare and the sleepers follow).
+ns_stop() {
+	local outer child
+	eval "outer=\$PID_$1"
+	child=$(pgrep -P "$outer" | head -1)
+	[ -n "$child" ] && kill -TERM "$child" 2>/dev/null
+	wait "$outer" 2>/dev/null
+}
+
+# procs_part: the slope per process alone, as links_part does it for
+# links. Two daemons under callgrind side by side, each the first process
+# of a PID namespace of its own (pidns_run): one alone, one with PROCS
+# sleeping processes. The host's own processes, which come and go by the
+# dozen while a build runs beside the bench, are in neither, so the
+# difference of their ticks is the PROCS processes' alone. The floor's
+# floor_processes in the same two namespaces.
+procs_part() {
+	local n a0 a1 b0 b1 fa fb d_slope f_slope
+	if [ "$(id -u)" -ne 0 ] || ! command -v nsenter >/dev/null ||
+		! unshare -p -f -m --mount-proc true 2>/dev/null; then
+		echo "per extra process: skipped (needs root, unshare and nsenter)"
+		return
+	fi
+	for n in 0 "$PROCS"; do
+		start "procs$n" pidns_run "$n" valgrind --tool=callgrind \
+			--vgdb=yes --vgdb-prefix="$tmp/vgdb-procs$n" \
+			--callgrind-out-file="$tmp/procs$n.out" --
+	done
+	await_ready procs0
+	await_ready "procs$PROCS"
+	sleep "$SETTLE"
+	a0=$(ns_instructions procs0) b0=$(ns_instructions "procs$PROCS")
+	sleep "$WINDOW"
+	a1=$(ns_instructions procs0) b1=$(ns_instructions "procs$PROCS")
+	ns_stop procs0
+	ns_stop "procs$PROCS"
+	fa=$( (pidns_run 0 valgrind --tool=callgrind \
+		--toggle-collect=floor_processes \
+		--callgrind-out-file="$tmp/floor-procs0.out" "$FLOOR" 10 2>&1) |
+		awk '/Collected/ {print int($4 / 11)}')
+	fb=$( (pidns_run "$PROCS" valgrind --tool=callgrind \
+		--toggle-collect=floor_processes \
+		--callgrind-out-file="$tmp/floor-procs1.out" "$FLOOR" 10 2>&1) |
+		awk '/Collected/ {print int($4 / 11)}')
+	d_slope=$((((b1 - b0) - (a1 - a0)) / (WINDOW / 10) / PROCS))
+	f_slope=$(((fb - fa) / PROCS))
+	echo "per extra process ($PROCS sleeps, PID namespaces): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope")"
+}
+
 # BENCH_PART=follow: log following alone (a minute or three), not the rest.
 if [ "${BENCH_PART:-all}" = follow ]; then
 	follow_part
@@ -326,6 +409,11 @@ fi
 # BENCH_PART=links: the slope per interface alone (four minutes).
 if [ "${BENCH_PART:-all}" = links ]; then
 	links_part
+	exit 0
+fi
+# BENCH_PART=procs: the slope per process alone (four minutes).
+if [ "${BENCH_PART:-all}" = procs ]; then
+	procs_part
 	exit 0
 fi
 
@@ -384,34 +472,11 @@ fi
 echo "idle wake-ups:              $base_wake_quiet per minute (epoll, log scanner off; target <= 12); default config: $base_wake context switches per minute"
 [ -n "${BENCH_QUICK:-}" ] && exit 0
 
-# Per interface: links_part (network namespaces: the host's links and
-# churn left out); then a fresh baseline for the per-process slope.
+# Per interface and per process: links_part and procs_part (namespaces of
+# their own: the host's links, processes and churn left out).
 links_part
-window
-base_instr=$D_INSTR
 
-# Per process: the machine's own processes come and go meanwhile, so each
-# side is divided by the change of the process count it saw (the window's
-# average for the daemon), not by PROCS alone.
-base_procs=$D_PROCS
-floor_procs0=$(processes)
-floor_processes_i=$(floor_instructions floor_processes)
-sleepers=()
-for _ in $(seq "$PROCS"); do
-	sleep 100000 &
-	sleepers+=($!)
-done
-sleep 20
-window
-floor_procs1=$(processes)
-p_floor=$(floor_instructions floor_processes)
-for pid in "${sleepers[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null; done
-more=$((D_PROCS - base_procs)) floor_more=$((floor_procs1 - floor_procs0))
-[ "$more" -gt 0 ] || more=$PROCS
-[ "$floor_more" -gt 0 ] || floor_more=$PROCS
-d_slope=$(((D_INSTR - base_instr) / more))
-f_slope=$(((p_floor - floor_processes_i) / floor_more))
-echo "per extra process ($PROCS sleeps; $more more on average): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope")"
+procs_part
 
 kill -TERM "$PID_callgrind" 2>/dev/null
 

@@ -5,9 +5,11 @@
  * and each state change becomes one event_submit() with a sentence an
  * operator can act on.
  *
- * Detector state lives in one array allocated once, one slot per registry
- * slot; a slot is reset when the registry reuses it for another series
- * (generation changes), so memory is fixed from the first tick on.
+ * Detector state lives in one array allocated once: a small reference per
+ * registry slot (bound, watched) and a full slot only for a series some
+ * detector watches, taken lowest first; both are reset when the registry
+ * reuses the id for another series (generation changes), so memory is fixed
+ * from the first tick on and resident only for the watched series.
  */
 #include "analyzer/analyzer.h"
 
@@ -32,6 +34,8 @@
 #define LEAKS_WATCHED 64
 /* Names whose detector binding is remembered (see bind_memo). */
 #define BIND_MEMO_SIZE 64
+/* Ticks a slot can sleep before every slot is woken (a power of 2, < 256). */
+#define SLEEP_TICKS 64
 
 enum extra_detector {
 	EXTRA_NONE,
@@ -118,6 +122,14 @@ struct series_slot {
 	uint8_t extra;         /* enum extra_detector */
 	bool season_ready;     /* the slot has a daily profile (season_of)
 				  (a recycled id's profile is reset first) */
+	/*
+	 * Asleep (see slot_may_sleep): skipped while its value stays; the
+	 * ticks it skipped from tick `slept` (mod 256) on are replayed when
+	 * it wakes. In what was padding: the layout is unchanged, and the
+	 * saved state never holds them (asleep slots are replayed first).
+	 */
+	bool asleep;
+	uint8_t slept;
 	struct threshold_state threshold_state;
 	struct threshold_state critical_state;
 	struct anomaly_state anomaly;
@@ -143,9 +155,23 @@ _Static_assert(sizeof(struct series_slot) == SLOT_LAYOUT_V1,
 	       "struct series_slot changed size: saved states would no longer "
 	       "load; bump the blob format instead");
 
+/*
+ * Per registry id: whether its series is bound and watched, and the slot
+ * holding its detector state (most series, ~60% on a default host, have
+ * none: no detector applies to them).
+ */
+struct series_ref {
+	uint32_t generation;
+	uint32_t slot; /* index in slots + 1, 0: none */
+	bool bound;
+	bool watched;
+};
+
 struct analyzer {
 	const struct config *config;
-	struct series_slot *slots;
+	struct series_ref *refs;   /* slot_count, by registry id */
+	struct series_slot *slots; /* slot_count, the watched series' */
+	uint64_t *slot_used;	   /* a set bit: that slot is taken */
 	/*
 	 * Daily profiles, only for the series the anomaly detector watches,
 	 * packed lowest index first (season_take): at 2288 bytes each and
@@ -184,6 +210,19 @@ struct analyzer {
 	int series_id;
 	double history[ALERT_EVENT_HISTORY_MAX];
 	char detail[ALERT_EVENT_DETAIL_MAX];
+	/*
+	 * The times of the last SLEEP_TICKS ticks (by tick % SLEEP_TICKS),
+	 * for replaying what sleeping slots skipped; every slot wakes
+	 * (wake_all) before the ring could wrap over a skipped tick, when a
+	 * new profile bucket begins and when time goes back.
+	 */
+	int64_t tick_times[SLEEP_TICKS];
+	uint64_t tick;		   /* evaluations done */
+	uint64_t woken_tick;	   /* tick of the last wake_all */
+	int64_t bucket_start_usec; /* the current tick's profile bucket */
+	int64_t last_tick_usec;
+	size_t sleeping;   /* slots asleep */
+	size_t slot_limit; /* no slot at or beyond it was ever evaluated */
 	/* The tmpfs mounts, for the bound on the memory forecast. */
 	struct context_tmpfs_watch tmpfs;
 	struct context_cgroup_cache cgroups;
@@ -202,8 +241,9 @@ struct analyzer {
 
 size_t analyzer_slot_bytes(void)
 {
+	/* A watched series' slot and profile, and every series' reference. */
 	return sizeof(struct series_slot) + sizeof(struct season_state) +
-	       sizeof(uint32_t);
+	       sizeof(uint32_t) + sizeof(struct series_ref);
 }
 
 static int default_sink(const struct alert_event *event, void *context)
@@ -213,6 +253,7 @@ static int default_sink(const struct alert_event *event, void *context)
 }
 
 static void use_config(struct analyzer *a, const struct config *config);
+static void wake_all(struct analyzer *a);
 
 struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 {
@@ -220,10 +261,14 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 
 	if (a == NULL)
 		return NULL;
-	/* One slot per possible series; only the slots of live series are
-	 * ever written, so only they become resident. */
+	/* A slot for every possible series, handed out lowest first to the
+	 * watched ones: only the pages they use become resident. */
+	a->refs =
+	    zeroed_pages_alloc(slot_count ? slot_count : 1, sizeof(*a->refs));
 	a->slots = zeroed_pages_alloc(slot_count ? slot_count : 1,
 				      sizeof(*a->slots));
+	a->slot_used =
+	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->slot_used));
 	a->seasons = zeroed_pages_alloc(slot_count ? slot_count : 1,
 					sizeof(*a->seasons));
 	a->season_of =
@@ -231,7 +276,8 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 	a->season_used =
 	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->season_used));
 	a->slot_count = slot_count;
-	if (a->slots == NULL || a->seasons == NULL || a->season_of == NULL ||
+	if (a->refs == NULL || a->slots == NULL || a->slot_used == NULL ||
+	    a->seasons == NULL || a->season_of == NULL ||
 	    a->season_used == NULL) {
 		analyzer_free(a);
 		return NULL;
@@ -245,8 +291,11 @@ void analyzer_free(struct analyzer *a)
 {
 	if (a == NULL)
 		return;
+	zeroed_pages_free(a->refs, a->slot_count ? a->slot_count : 1,
+			  sizeof(*a->refs));
 	zeroed_pages_free(a->slots, a->slot_count ? a->slot_count : 1,
 			  sizeof(*a->slots));
+	free(a->slot_used);
 	zeroed_pages_free(a->seasons, a->slot_count ? a->slot_count : 1,
 			  sizeof(*a->seasons));
 	free(a->season_of);
@@ -351,11 +400,13 @@ static void use_config(struct analyzer *a, const struct config *config)
 
 void analyzer_set_config(struct analyzer *a, const struct config *config)
 {
+	/* Sleeping slots replay with the parameters they slept under. */
+	wake_all(a);
 	use_config(a, config);
 	/* Rebind every series on its next sample; detector state is kept. */
 	for (size_t i = 0; i < a->slot_count; i++)
-		if (a->slots[i].bound) /* reading keeps unused pages free */
-			a->slots[i].bound = false;
+		if (a->refs[i].bound) /* reading keeps unused pages free */
+			a->refs[i].bound = false;
 }
 
 static bool match_list(const struct config_string_list *list,
@@ -427,6 +478,130 @@ _Static_assert(sizeof(struct state_blob) + sizeof(struct season_blob) <=
 		   ANALYZER_STATE_MAX,
 	       "analyzer state blob outgrew ANALYZER_STATE_MAX");
 
+/* The daily profile's section after the state blob; the whole length. */
+static int export_season(void *buffer, const struct season_state *season)
+{
+	struct season_blob *section =
+	    (struct season_blob *)((unsigned char *)buffer +
+				   sizeof(struct state_blob));
+
+	memset(section, 0, sizeof(*section));
+	section->magic = SEASON_BLOB_MAGIC;
+	section->size = (uint32_t)sizeof(struct season_state);
+	section->season = *season;
+	return (int)(sizeof(struct state_blob) + sizeof(struct season_blob));
+}
+
+/* ---- sleeping slots ---- */
+
+/*
+ * A series that only the anomaly detector watches, settled on exactly its
+ * value (an idle interface's error and drop rates, 0 tick after tick):
+ * each sample would take the detector's settled shortcut and change
+ * nothing but counters (see anomaly_settled_replay), and the gate could
+ * not open (not firing, a score of 0 under raise_score). Such a slot
+ * sleeps: analyzer_evaluate() skips it while its value stays the same and
+ * replays the skipped samples the moment anything else happens (another
+ * value, a missed tick, a new profile bucket, a reload, a save), so every
+ * verdict and every saved byte are those of the full path.
+ */
+static bool slot_may_sleep(const struct analyzer *a,
+			   const struct series_slot *slot, size_t id,
+			   int64_t now_usec, double value)
+{
+	const struct anomaly_params *params = &a->params[slot->params];
+	const struct anomaly_state *s = &slot->anomaly;
+
+	return anomaly_shortcut && slot->anomaly_on && slot->threshold < 0 &&
+	       slot->override < 0 && slot->extra == EXTRA_NONE &&
+	       slot->cpu_rule == CPU_RULE_NONE && slot->season_ready &&
+	       !s->firing && params->raise_score > 0 &&
+	       memcmp(&value, &s->median, sizeof(value)) == 0 &&
+	       anomaly_settled_on(s, params, value) &&
+	       anomaly_season_settled_on(&a->seasons[a->season_of[id] - 1],
+					 now_usec, value);
+}
+
+/*
+ * Whether check_anomaly() would say "baselines learnt" for a sleeping slot
+ * this tick (its sample the one past the warm-up): then it wakes, so the
+ * line comes when it would have come.
+ */
+static bool verdicts_due(const struct analyzer *a,
+			 const struct series_slot *slot, int64_t now_usec)
+{
+	const struct anomaly_params *params = &a->params[slot->params];
+	int64_t samples = slot->anomaly.samples +
+			  (uint8_t)((uint8_t)a->tick - slot->slept) + 1;
+
+	return !a->verdicts_logged && samples > params->warmup_samples &&
+	       now_usec - slot->anomaly.first_usec >=
+		   params->warmup_secs * 1000000;
+}
+
+/* Replays into state and season the ticks a slot skipped before tick
+ * upto (the tick being evaluated, or the next one between ticks). */
+static void sleep_replay(const struct analyzer *a,
+			 const struct series_slot *slot, uint64_t upto,
+			 struct anomaly_state *state,
+			 struct season_state *season)
+{
+	size_t count = (uint8_t)((uint8_t)upto - slot->slept);
+	int64_t times[SLEEP_TICKS];
+
+	for (size_t k = 0; k < count && k < SLEEP_TICKS; k++)
+		times[k] = a->tick_times[(slot->slept + k) % SLEEP_TICKS];
+	anomaly_settled_replay(state, season, &a->params[slot->params], times,
+			       count < SLEEP_TICKS ? count : SLEEP_TICKS,
+			       slot->anomaly.median);
+}
+
+static void slot_wake(struct analyzer *a, struct series_slot *slot, size_t id,
+		      uint64_t upto)
+{
+	sleep_replay(a, slot, upto, &slot->anomaly,
+		     &a->seasons[a->season_of[id] - 1]);
+	slot->asleep = false;
+	a->sleeping--;
+}
+
+/* Between ticks: every sleeping slot replayed and awake. */
+static void wake_all(struct analyzer *a)
+{
+	for (size_t id = 0; id < a->slot_limit && a->sleeping > 0; id++) {
+		struct series_slot *slot;
+
+		if (a->refs[id].slot == 0)
+			continue;
+		slot = &a->slots[a->refs[id].slot - 1];
+		if (slot->asleep)
+			slot_wake(a, slot, id, a->tick + 1);
+	}
+	a->woken_tick = a->tick + 1;
+}
+
+size_t analyzer_sleeping(const struct analyzer *a)
+{
+	return a->sleeping;
+}
+
+/* A tick begins: when it must, every slot wakes; its time is noted. */
+static void sleep_tick(struct analyzer *a, int64_t now_usec)
+{
+	int64_t start = anomaly_season_bucket_start(now_usec);
+
+	if (a->sleeping > 0 &&
+	    (now_usec <= a->last_tick_usec || start != a->bucket_start_usec ||
+	     a->tick + 1 - a->woken_tick >= SLEEP_TICKS - 1))
+		wake_all(a);
+	if (a->sleeping == 0)
+		a->woken_tick = a->tick + 1;
+	a->tick++;
+	a->tick_times[a->tick % SLEEP_TICKS] = now_usec;
+	a->bucket_start_usec = start;
+	a->last_tick_usec = now_usec;
+}
+
 int analyzer_state_export(const struct analyzer *a,
 			  const struct metric_registry *registry, int id,
 			  void *buffer, size_t size)
@@ -438,7 +613,9 @@ int analyzer_state_export(const struct analyzer *a,
 	if (id < 0 || (size_t)id >= a->slot_count || series == NULL ||
 	    !series->in_use)
 		return -ENOENT;
-	slot = &a->slots[id];
+	if (a->refs[id].slot == 0)
+		return -ENOENT; /* not watched: no state */
+	slot = &a->slots[a->refs[id].slot - 1];
 	if (slot->generation == 0 || slot->generation != series->generation)
 		return -ENOENT;
 	if (size < sizeof(blob))
@@ -452,22 +629,22 @@ int analyzer_state_export(const struct analyzer *a,
 	blob.critical_state = slot->critical_state;
 	blob.anomaly = slot->anomaly;
 	memcpy(&blob.u, &slot->u, sizeof(blob.u));
+	if (slot->asleep) {
+		/* What the slot holds once awake, without waking it. */
+		struct season_state season = a->seasons[a->season_of[id] - 1];
+
+		sleep_replay(a, slot, a->tick + 1, &blob.anomaly, &season);
+		if (size < sizeof(blob) + sizeof(struct season_blob))
+			return -ENOSPC;
+		memcpy(buffer, &blob, sizeof(blob));
+		return export_season(buffer, &season);
+	}
 	memcpy(buffer, &blob, sizeof(blob));
 	if (!slot->season_ready)
 		return (int)sizeof(blob);
 	if (size < sizeof(blob) + sizeof(struct season_blob))
 		return -ENOSPC;
-	{
-		struct season_blob *section =
-		    (struct season_blob *)((unsigned char *)buffer +
-					   sizeof(blob));
-
-		memset(section, 0, sizeof(*section));
-		section->magic = SEASON_BLOB_MAGIC;
-		section->size = (uint32_t)sizeof(struct season_state);
-		section->season = a->seasons[a->season_of[id] - 1];
-	}
-	return (int)(sizeof(blob) + sizeof(struct season_blob));
+	return export_season(buffer, &a->seasons[a->season_of[id] - 1]);
 }
 
 int analyzer_save_states(const struct analyzer *a,
@@ -594,15 +771,7 @@ static void bind_slot(struct analyzer *a, struct series_slot *slot,
 {
 	struct bind_memo *memo;
 	uint8_t extra = EXTRA_NONE;
-	bool fresh = slot->generation != series->generation;
 
-	if (fresh) {
-		season_drop(a, (size_t)id); /* a previous series' */
-		memset(slot, 0, sizeof(*slot));
-		slot->generation = series->generation;
-		anomaly_init(&slot->anomaly);
-		import_state(a, slot, (size_t)id, series);
-	}
 	memo = a->labels_free
 		   ? &a->memo[name_hash(series->name) % BIND_MEMO_SIZE]
 		   : NULL;
@@ -1091,7 +1260,7 @@ static void check_anomaly(struct analyzer *a, struct series_slot *slot,
 	struct anomaly_state *s = &slot->anomaly;
 	char summary[SUMMARY_MAX], label[METRIC_FULL_MAX];
 	char now_text[32], base_text[32], band_text[32];
-	struct season_state *season = season_take(a, (size_t)(slot - a->slots));
+	struct season_state *season = season_take(a, (size_t)a->series_id);
 	enum detect_transition change;
 	double score;
 
@@ -1536,23 +1705,103 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 	});
 }
 
-static bool slot_unused(const void *context, size_t id)
+static bool slot_unused(const void *context, size_t index)
 {
 	const struct analyzer *a = context;
 
-	return !a->slots[id].bound && a->slots[id].generation == 0;
+	return (a->slot_used[index / 64] & (1ULL << (index % 64))) == 0;
+}
+
+static bool ref_unused(const void *context, size_t id)
+{
+	const struct analyzer *a = context;
+
+	return !a->refs[id].bound && a->refs[id].generation == 0;
 }
 
 /*
- * An unused slot and its profile mean nothing (bind_slot() resets both
- * when the id is taken again), so pages holding only unused ones go back:
+ * An unused slot and its profile mean nothing (bind_ref() resets both when
+ * they are taken again), so pages holding only unused ones go back:
  * resident memory follows the series alive now, not the most there were.
  */
-static void release_slot(struct analyzer *a, size_t id)
+static void slot_give(struct analyzer *a, struct series_ref *ref, size_t id)
 {
-	zeroed_pages_release(a->slots, a->slot_count, sizeof(*a->slots), id,
-			     slot_unused, a);
+	size_t index;
+
 	season_drop(a, id);
+	if (ref->slot == 0)
+		return;
+	index = ref->slot - 1;
+	ref->slot = 0;
+	a->slot_used[index / 64] &= ~(1ULL << (index % 64));
+	zeroed_pages_release(a->slots, a->slot_count, sizeof(*a->slots), index,
+			     slot_unused, a);
+}
+
+/* The lowest free slot (there is one per id, so one is always free). */
+static struct series_slot *slot_take(struct analyzer *a, struct series_ref *ref)
+{
+	size_t w = 0, index;
+
+	while (a->slot_used[w] == UINT64_MAX)
+		w++;
+	index = w * 64 + (size_t)__builtin_ctzll(~a->slot_used[w]);
+	a->slot_used[w] |= 1ULL << (index % 64);
+	ref->slot = (uint32_t)index + 1;
+	return &a->slots[index];
+}
+
+/*
+ * Binds series id: which detectors watch it, decided on a scratch slot
+ * first; only a watched series takes a slot, fresh (its saved state
+ * loaded) when the id is new to it. A series no longer watched after a
+ * reload gives its slot back.
+ */
+static void bind_ref(struct analyzer *a, struct series_ref *ref,
+		     const struct metric_series *series, int id)
+{
+	struct series_slot *slot;
+
+	if (ref->generation != series->generation) {
+		slot_give(a, ref, (size_t)id); /* a previous series' */
+		ref->generation = series->generation;
+	}
+	if (ref->slot != 0) { /* a rebind (a reload): its slot decides */
+		slot = &a->slots[ref->slot - 1];
+		bind_slot(a, slot, series, id);
+		ref->bound = true;
+		ref->watched = slot->watched;
+		if (!slot->watched)
+			slot_give(a, ref, (size_t)id);
+		return;
+	}
+	/* New to this id: bound once, on a scratch slot. */
+	{
+		struct series_slot probe = {0};
+
+		bind_slot(a, &probe, series, id);
+		ref->bound = true;
+		ref->watched = probe.watched;
+		if (!probe.watched)
+			return;
+		slot = slot_take(a, ref);
+		memset(slot, 0, sizeof(*slot));
+		slot->generation = series->generation;
+		anomaly_init(&slot->anomaly);
+		import_state(a, slot, (size_t)id, series);
+		/* The binding, over what the saved state brought. */
+		slot->anomaly_on = probe.anomaly_on;
+		slot->threshold = probe.threshold;
+		slot->override = probe.override;
+		slot->cpu_rule = probe.cpu_rule;
+		slot->params = probe.params;
+		if (probe.extra != slot->extra) {
+			memset(&slot->u, 0, sizeof(slot->u));
+			slot->extra = probe.extra;
+		}
+		slot->watched = true;
+		slot->bound = true;
+	}
 }
 
 void analyzer_evaluate(struct analyzer *a,
@@ -1560,6 +1809,7 @@ void analyzer_evaluate(struct analyzer *a,
 		       int64_t now_usec)
 {
 	size_t capacity = metrics_id_limit(registry);
+	const struct metric_series *table = metrics_series_table(registry);
 
 	if (a->config == NULL || !a->config->analyzer.enabled)
 		return;
@@ -1567,34 +1817,63 @@ void analyzer_evaluate(struct analyzer *a,
 		capacity = a->slot_count;
 	a->registry = registry;
 	leaks_gone(a, registry, now_usec);
+	sleep_tick(a, now_usec);
+	if (capacity > a->slot_limit)
+		a->slot_limit = capacity;
 	for (size_t id = 0; id < capacity; id++) {
-		const struct metric_series *series = metrics_get(registry,
-								 (int)id);
-		struct series_slot *slot = &a->slots[id];
+		const struct metric_series *series = &table[id];
+		struct series_ref *ref = &a->refs[id];
+		struct series_slot *slot =
+		    ref->slot != 0 ? &a->slots[ref->slot - 1] : NULL;
 		int64_t time_usec;
 		double value;
 
-		if (series == NULL || !series->in_use) {
-			/* Written only when set: untouched slots stay
+		if (!series->in_use) {
+			/* Written only when set: untouched refs stay
 			 * unmapped (see analyzer_new); a series gone gives
-			 * back the pages only unused slots share. */
-			if (slot->bound || slot->generation != 0) {
-				slot->bound = false;
-				slot->generation = 0;
-				release_slot(a, id);
+			 * back the pages only unused ones share. */
+			if (ref->bound || ref->generation != 0) {
+				/* Gone: what it skipped goes with it. */
+				if (slot != NULL && slot->asleep) {
+					slot->asleep = false;
+					a->sleeping--;
+				}
+				slot_give(a, ref, id);
+				ref->bound = false;
+				ref->watched = false;
+				ref->generation = 0;
+				zeroed_pages_release(a->refs, a->slot_count,
+						     sizeof(*a->refs), id,
+						     ref_unused, a);
 			}
 			continue;
 		}
+		if (slot != NULL && slot->asleep) {
+			/* The same value: nothing to do (slot_may_sleep). */
+			if (series->last_time_usec == now_usec &&
+			    ref->generation == series->generation &&
+			    memcmp(&series->last_value, &slot->anomaly.median,
+				   sizeof(double)) == 0 &&
+			    !verdicts_due(a, slot, now_usec))
+				continue;
+			if (ref->generation == series->generation)
+				slot_wake(a, slot, id, a->tick);
+			else {
+				slot->asleep = false;
+				a->sleeping--;
+			}
+		}
 		if (series->last_time_usec != now_usec)
 			continue;
-		if (!slot->bound || slot->generation != series->generation)
-			bind_slot(a, slot, series, (int)id);
+		if (!ref->bound || ref->generation != series->generation)
+			bind_ref(a, ref, series, (int)id);
 		/* No detector watches it: not even its value is read. */
-		if (!slot->watched ||
+		if (!ref->watched ||
 		    !metrics_value_back(registry, (int)id, 0, &time_usec,
 					&value) ||
 		    !isfinite(value))
 			continue;
+		slot = &a->slots[ref->slot - 1];
 		a->series = series;
 		a->series_id = (int)id;
 		if (slot->threshold >= 0 || slot->override >= 0)
@@ -1606,6 +1885,11 @@ void analyzer_evaluate(struct analyzer *a,
 			check_trend(a, slot, series, now_usec, value);
 		else if (slot->extra == EXTRA_LEAK)
 			check_leak(a, slot, series, now_usec, value);
+		if (slot_may_sleep(a, slot, id, now_usec, value)) {
+			slot->asleep = true;
+			slot->slept = (uint8_t)(a->tick + 1);
+			a->sleeping++;
+		}
 	}
 }
 
@@ -1627,7 +1911,7 @@ struct analyzer *analyzer_running(void)
 static int module_start(struct daemon *d)
 {
 	(void)d;
-	log_info("analyzer: %s, %zu bytes of detector state per series",
+	log_info("analyzer: %s, %zu bytes of detector state per watched series",
 		 d->config->analyzer.enabled ? "enabled" : "disabled",
 		 analyzer_slot_bytes());
 	module.last_save_usec = 0;

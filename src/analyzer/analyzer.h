@@ -102,6 +102,12 @@ struct blobstore;
 int analyzer_save_states(const struct analyzer *analyzer,
 			 const struct metric_registry *registry,
 			 const struct blobstore *store);
+/*
+ * Series asleep: settled on their value under the anomaly detector alone,
+ * skipped until it changes (see analyzer.c); for tests and the bench.
+ */
+size_t analyzer_sleeping(const struct analyzer *analyzer);
+
 /* The daemon's analyzer, NULL before its first tick. */
 struct analyzer *analyzer_running(void);
 

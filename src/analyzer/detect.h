@@ -10,6 +10,7 @@
 #define SYSOPS_ANALYZER_DETECT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* ---- threshold: raise/clear hysteresis held for for_secs ---- */
@@ -191,6 +192,33 @@ void anomaly_init(struct anomaly_state *state);
  * Tests set it false to compare every verdict with the full update.
  */
 extern bool anomaly_shortcut;
+
+/*
+ * Whether a sample of value would take the settled shortcut (whatever
+ * anomaly_shortcut says): every estimate is the value, spreads and CUSUMs
+ * are 0. The analyzer lets such a series sleep (see analyzer.c).
+ */
+bool anomaly_settled_on(const struct anomaly_state *state,
+			const struct anomaly_params *params, double value);
+
+/* The same for the daily profile, which took its sample at time_usec. */
+bool anomaly_season_settled_on(const struct season_state *season,
+			       int64_t time_usec, double value);
+
+/* Start of the profile's bucket (SEASON_BUCKET_SECS) holding time_usec. */
+int64_t anomaly_season_bucket_start(int64_t time_usec);
+
+/*
+ * What anomaly_update_seasonal() does to a settled state and profile fed
+ * value at each of times (ascending, all in the bucket of the profile's
+ * last sample): the same bytes, for a fraction of the instructions. No
+ * score, no verdict: the caller knows the gate stays shut (not firing, a
+ * score of 0 under raise_score).
+ */
+void anomaly_settled_replay(struct anomaly_state *state,
+			    struct season_state *season,
+			    const struct anomaly_params *params,
+			    const int64_t *times, size_t count, double value);
 
 /* Feeds one sample; returns the score in [0,1] (0 while warming up). */
 double anomaly_update(struct anomaly_state *state,

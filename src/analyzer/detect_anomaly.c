@@ -188,7 +188,13 @@ static unsigned significance(const struct anomaly_state *state,
 static bool anomaly_settled(const struct anomaly_state *state,
 			    const struct anomaly_params *params, double value)
 {
-	return anomaly_shortcut && isfinite(value) && state->samples > 0 &&
+	return anomaly_shortcut && anomaly_settled_on(state, params, value);
+}
+
+bool anomaly_settled_on(const struct anomaly_state *state,
+			const struct anomaly_params *params, double value)
+{
+	return isfinite(value) && state->samples > 0 &&
 	       value == state->median && value == state->mean &&
 	       value == state->recent && value == state->high &&
 	       value == state->low && value == state->recent_high &&
@@ -595,6 +601,19 @@ static bool season_settled(const struct season_state *season, int bucket,
 	return true;
 }
 
+/* What the full update leaves of a settled profile (see season_settled). */
+static void season_settled_count(struct season_state *season,
+				 const struct anomaly_params *params,
+				 int bucket, double per_day)
+{
+	double cap = fmin(65535.0, fmax(1.0, params->season_days) * per_day);
+
+	season->judged++;
+	season->explained = 0;
+	if (season->count[bucket] < cap)
+		season->count[bucket]++;
+}
+
 /*
  * One sample into the profile; returns the seasonal score, or -1 while the
  * profile has no say. The residual is taken against the bucket's level
@@ -633,14 +652,9 @@ static double season_update(struct season_state *season,
 	per_day = season_per_day(season);
 	if (anomaly_shortcut && !fresh &&
 	    season_settled(season, bucket, value)) {
-		/* What the full update below leaves of a settled profile. */
 		score =
 		    season_has_say(season, params, time_usec, bucket) ? 0 : -1;
-		season->judged++;
-		season->explained = 0;
-		cap = fmin(65535.0, fmax(1.0, params->season_days) * per_day);
-		if (season->count[bucket] < cap)
-			season->count[bucket]++;
+		season_settled_count(season, params, bucket, per_day);
 		return score;
 	}
 	/* Both variances remember season_days days of samples. */
@@ -758,4 +772,94 @@ double anomaly_update_seasonal(struct anomaly_state *state,
 	state->score = shape;
 	state->cause = ANOMALY_CAUSE_SHAPE;
 	return shape;
+}
+
+bool anomaly_season_settled_on(const struct season_state *season,
+			       int64_t time_usec, double value)
+{
+	return season->last_usec == time_usec &&
+	       season_settled(season, season_bucket(time_usec), value);
+}
+
+int64_t anomaly_season_bucket_start(int64_t time_usec)
+{
+	int64_t bucket_usec = SEASON_BUCKET_SECS * (int64_t)1000000;
+	int64_t start = time_usec - time_usec % bucket_usec;
+
+	return time_usec % bucket_usec < 0 ? start - bucket_usec : start;
+}
+
+/*
+ * The samples a settled series skipped, as the full path would have taken
+ * them one by one: anomaly_update_every() takes anomaly_settled_step() on a
+ * settled state and leaves it settled, anomaly_update_seasonal() adds no
+ * score to a 0, and season_update(), inside the bucket the profile settled
+ * in (no new day to fold, the same hour's extremes already hold the value),
+ * moves the clock, the interval and the counts alone; inside the
+ * wall-time warm-up the sample is held as analyzer_series_step() holds it.
+ */
+void anomaly_settled_replay(struct anomaly_state *state,
+			    struct season_state *season,
+			    const struct anomaly_params *params,
+			    const int64_t *times, size_t count, double value)
+{
+	double days, interval;
+	int64_t last;
+	unsigned n;
+	int bucket;
+
+	if (count == 0)
+		return;
+	/*
+	 * Every settled step writes the same but for the count, and sets
+	 * the cause to none once past warmup_samples (the last step is the
+	 * furthest past) or inside the wall-time warm-up (the first step is
+	 * the deepest in), as analyzer_series_step() holds it (the CUSUMs
+	 * and the score are 0 already).
+	 */
+	state->samples += (int64_t)count - 1;
+	anomaly_settled_step(state, params, value);
+	if (params->warmup_secs > 0 &&
+	    times[0] - state->first_usec <
+		params->warmup_secs * (int64_t)1000000)
+		anomaly_hold(state);
+	if (season == NULL)
+		return;
+	/* One bucket, one hour: the day's extremes take the value once. */
+	bucket = season_bucket(times[0]);
+	season_note_extremes(season, bucket / (SEASON_BUCKETS / 24), value);
+	/*
+	 * The interval and the bucket's capped count move each step: the
+	 * arithmetic of season_update() and season_settled_count(), with
+	 * fmax/fmin as comparisons (no NaN among these operands but the
+	 * configuration's, where both give the same).
+	 */
+	days = params->season_days > 1.0 ? params->season_days : 1.0;
+	interval = season->interval;
+	last = season->last_usec;
+	n = season->count[bucket];
+	for (size_t i = 0; i < count; i++) {
+		double per_day, cap;
+
+		if (times[i] > last) {
+			double dt = (double)(times[i] - last) / 1e6;
+
+			interval = interval > 0
+				       ? interval + 0.05 * (dt - interval)
+				       : dt;
+			last = times[i];
+		}
+		per_day = SEASON_BUCKET_SECS /
+			  (interval > 0 ? interval : SEASON_BUCKET_SECS);
+		per_day = per_day > 1.0 ? per_day : 1.0;
+		cap = days * per_day;
+		cap = cap < 65535.0 ? cap : 65535.0;
+		if (n < cap)
+			n++;
+	}
+	season->interval = interval;
+	season->last_usec = last;
+	season->count[bucket] = (uint16_t)n;
+	season->judged += (int64_t)count;
+	season->explained = 0;
 }

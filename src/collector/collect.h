@@ -15,6 +15,7 @@
 #include "core/event.h"
 #include "collector/collector.h"
 #include "storage/counter.h"
+#include "storage/metrics.h"
 
 struct collector_instance;
 
@@ -117,8 +118,21 @@ ssize_t collect_read_small_file(int dirfd, const char *path, char *buf,
  */
 typedef int metric_ref;
 
-void collect_emit(struct collect_context *ctx, metric_ref *ref,
-		  const char *name, const char *labels, double value);
+/* collect_emit() of a series not registered yet (or refused last time). */
+void collect_emit_first(struct collect_context *ctx, metric_ref *ref,
+			const char *name, const char *labels, double value);
+
+/* A sample of the tick; inline, as most ticks push hundreds of them. */
+static inline void collect_emit(struct collect_context *ctx, metric_ref *ref,
+				const char *name, const char *labels,
+				double value)
+{
+	if (*ref > 0)
+		metrics_push(ctx->metrics, *ref - 1, ctx->now_usec, value);
+	else
+		collect_emit_first(ctx, ref, name, labels, value);
+}
+
 void collect_emit_retire(struct collect_context *ctx, metric_ref *ref);
 
 /* Rate of a counter emitted as a sample, nothing on the first or a reset. */
@@ -161,6 +175,13 @@ struct entity *collect_entity_at(const struct entity_table *table, size_t i);
 struct entity *collect_entity_get(struct collect_context *ctx,
 				  struct entity_table *table, const char *key,
 				  bool *is_new);
+/*
+ * The entity collect_entity_get() tries first for the next key (the one
+ * after the last found: sources list their entities in the same order
+ * every tick), or NULL. Not marked seen: a caller that recognises it by
+ * more than its key (the same line as last tick) then gets it by its key.
+ */
+struct entity *collect_entity_expected(const struct entity_table *table);
 /* Retires the series of entities not seen this tick and frees their slots. */
 void collect_entity_sweep(struct collect_context *ctx,
 			  struct entity_table *table);

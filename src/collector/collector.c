@@ -430,17 +430,15 @@ ssize_t collect_read_small_file(int dirfd, const char *path, char *buf,
 
 /* ---- metrics ---- */
 
-void collect_emit(struct collect_context *ctx, metric_ref *ref,
-		  const char *name, const char *labels, double value)
+void collect_emit_first(struct collect_context *ctx, metric_ref *ref,
+			const char *name, const char *labels, double value)
 {
-	if (*ref == 0) {
-		int id = metrics_register(ctx->metrics, name, labels);
+	int id = metrics_register(ctx->metrics, name, labels);
 
-		if (id < 0)
-			return;
-		*ref = id + 1;
-	}
-	metrics_push(ctx->metrics, *ref - 1, ctx->now_usec, value);
+	if (id < 0)
+		return;
+	*ref = id + 1;
+	metrics_push(ctx->metrics, id, ctx->now_usec, value);
 }
 
 void collect_emit_retire(struct collect_context *ctx, metric_ref *ref)
@@ -546,6 +544,16 @@ struct entity *collect_entity_get(struct collect_context *ctx,
 	table->hint = free_index + 1;
 	*is_new = true;
 	return free_slot;
+}
+
+struct entity *collect_entity_expected(const struct entity_table *table)
+{
+	struct entity *e;
+
+	if (table->hint >= table->limit)
+		return NULL;
+	e = collect_entity_at(table, table->hint);
+	return e->used ? e : NULL;
 }
 
 void collect_entity_sweep(struct collect_context *ctx,

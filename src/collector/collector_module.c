@@ -84,9 +84,10 @@ static int collector_module_start(struct daemon *d)
 	d->metrics = metrics_new(max_series, capacity);
 	if (d->metrics == NULL)
 		return -ENOMEM;
+	/* The block pool holds as many bytes as 8-byte samples would. */
 	log_info("metric history: %zu series x %zu samples (%zu KiB reserved)",
 		 max_series, capacity,
-		 max_series * capacity * 16 / 1024);
+		 max_series * capacity * 8 / 1024);
 	r = collector_set_new(d->config, d->metrics, &collectors);
 	if (r < 0)
 		return r;

@@ -37,11 +37,19 @@ static const char *const interface_names[I_COUNT] = {
 	"net.tx_errors_per_sec",  "net.tx_drops_per_sec",
 };
 
+/* Longer /proc/net/dev lines (counters in the 1e15s) are parsed afresh. */
+#define LINE_KEPT 160
+
 struct interface {
 	struct entity head;          /* refs: I_* then the link state */
 	struct counter counters[I_COUNT];
 	bool watched;
 	int up; /* link_up()'s last answer */
+	/* Last tick's line and what it said, for a line that did not change
+	 * (an idle link's): compared, not parsed again. */
+	uint64_t values[I_COUNT];
+	uint16_t line_length; /* 0: none kept */
+	char line[LINE_KEPT];
 };
 
 #define REF_LINK_UP I_COUNT
@@ -172,9 +180,15 @@ static int link_up(struct collect_context *ctx, const char *name)
 	return carrier[0] == '1';
 }
 
-static void emit_interface(struct network_state *s,
-			   struct collect_context *ctx, const char *name,
-			   const uint64_t *v)
+/*
+ * The rates of an interface; same: its line is last tick's, so every
+ * counter is where it was and its rate is 0 (what counter_rate() gives
+ * for a delta of 0 over the time since the last reading).
+ */
+static struct interface *emit_interface(struct network_state *s,
+					struct collect_context *ctx,
+					const char *name, const uint64_t *v,
+					bool same)
 {
 	struct interface *iface;
 	struct entity *e;
@@ -183,7 +197,7 @@ static void emit_interface(struct network_state *s,
 
 	e = collect_entity_get(ctx, &s->interfaces, name, &is_new);
 	if (e == NULL)
-		return;
+		return NULL;
 	iface = (struct interface *)e;
 	if (is_new) {
 		char safe[64];
@@ -197,16 +211,42 @@ static void emit_interface(struct network_state *s,
 		snprintf(e->labels, sizeof(e->labels), "interface=%s", safe);
 	}
 	if (!iface->watched)
-		return;
-	for (int i = 0; i < I_COUNT; i++)
-		collect_emit_rate(ctx, &e->refs[i], interface_names[i],
-				  e->labels, &iface->counters[i], v[i]);
+		return iface;
+	for (int i = 0; i < I_COUNT; i++) {
+		struct counter *c = &iface->counters[i];
+
+		if (same && c->primed && ctx->now_usec > c->time_usec) {
+			c->time_usec = ctx->now_usec;
+			collect_emit(ctx, &e->refs[i], interface_names[i],
+				     e->labels, 0.0);
+		} else {
+			collect_emit_rate(ctx, &e->refs[i], interface_names[i],
+					  e->labels, c, v[i]);
+		}
+	}
 	if (is_new || s->links_stale)
 		iface->up = link_up(ctx, name);
 	up = iface->up;
 	if (up >= 0)
 		collect_emit(ctx, &e->refs[REF_LINK_UP], "net.link_up",
 			     e->labels, up);
+	return iface;
+}
+
+/*
+ * The interface whose line this is when it is byte for byte last tick's
+ * (then so are its name and counters): the expected entity, compared.
+ */
+static struct interface *same_line(struct network_state *s, const char *line,
+				   size_t length)
+{
+	struct interface *iface =
+	    (struct interface *)collect_entity_expected(&s->interfaces);
+
+	if (iface == NULL || length == 0 || iface->line_length != length ||
+	    memcmp(iface->line, line, length) != 0)
+		return NULL;
+	return iface;
 }
 
 /*
@@ -216,7 +256,7 @@ static void emit_interface(struct network_state *s,
 static void collect_dev(struct network_state *s, struct collect_context *ctx)
 {
 	ssize_t n = collect_tick_file_read(&s->dev, ctx);
-	const char *p;
+	const char *p, *next;
 
 	if (n < 0) {
 		collect_error_errno(ctx, (int)n, "cannot read net/dev");
@@ -224,15 +264,27 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 			return;
 	}
 	s->links_stale = links_changed(s);
-	for (p = ctx->buffer; *p; p = collect_next_line(p)) {
-		const char *colon = strchr(p, ':'), *end = strchr(p, '\n');
+	for (p = ctx->buffer; *p; p = next) {
+		const char *end = strchr(p, '\n'), *colon;
 		const char *q, *start = p;
+		struct interface *iface;
 		char name[64];
 		uint64_t f[12], v[I_COUNT];
-		size_t length;
+		size_t length, line_length;
 		int count = 0;
 
-		if (colon == NULL || (end != NULL && colon > end))
+		if (end == NULL)
+			end = p + strlen(p);
+		next = *end ? end + 1 : end;
+		line_length = (size_t)(end - p);
+		iface = same_line(s, p, line_length);
+		if (iface != NULL) {
+			emit_interface(s, ctx, iface->head.key, iface->values,
+				       true);
+			continue;
+		}
+		colon = memchr(p, ':', line_length);
+		if (colon == NULL)
 			continue; /* the two header lines */
 		collect_skip_spaces(&start);
 		length = (size_t)(colon - start);
@@ -258,7 +310,15 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		v[I_TX_PACKETS] = f[9];
 		v[I_TX_ERRORS] = f[10];
 		v[I_TX_DROPS] = f[11];
-		emit_interface(s, ctx, name, v);
+		iface = emit_interface(s, ctx, name, v, false);
+		if (iface == NULL)
+			continue;
+		memcpy(iface->values, v, sizeof(v));
+		iface->line_length = 0;
+		if (line_length < LINE_KEPT) {
+			memcpy(iface->line, p, line_length);
+			iface->line_length = (uint16_t)line_length;
+		}
 	}
 	collect_entity_sweep(ctx, &s->interfaces);
 }

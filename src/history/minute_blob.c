@@ -34,11 +34,16 @@ static size_t put_varint(uint8_t *out, uint64_t value)
 /* Little-endian whatever the host: a state dir may move between them. */
 static size_t put_double(uint8_t *out, double value)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* The host's bytes are the file's: one store, not eight. */
+	memcpy(out, &value, 8);
+#else
 	uint64_t bits;
 
 	memcpy(&bits, &value, sizeof(bits));
 	for (size_t i = 0; i < 8; i++)
 		out[i] = (uint8_t)(bits >> (8 * i));
+#endif
 	return 8;
 }
 

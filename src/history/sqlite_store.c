@@ -28,6 +28,21 @@
 #include "storage/metrics.h"
 
 #define MINUTE_USEC (60 * (int64_t)USEC_PER_SEC)
+
+/*
+ * fmin()/fmax() as plain comparisons, inlined: a call each per sample and
+ * series was a tenth of the history's minute. NaN as fmin/fmax have it:
+ * the other operand wins.
+ */
+static inline double lower_of(double a, double b)
+{
+	return b < a || isnan(a) ? b : a;
+}
+
+static inline double higher_of(double a, double b)
+{
+	return b > a || isnan(a) ? b : a;
+}
 #define HOUR_SECS 3600
 #define DAY_SECS 86400
 /* Retention and the size cap delete at most this much per tick. */
@@ -163,6 +178,9 @@ struct hour_total {
 	double min, max, sum;
 	int64_t count;
 };
+
+static void free_series_map(int64_t *ids, uint32_t *generations,
+			    struct hour_total *hours, size_t slots);
 
 /* The minutes one tick closes, each a blob of every series (usually one). */
 #define MINUTES_PER_TICK_MAX 64
@@ -542,9 +560,8 @@ void history_close(struct history *h)
 		sqlite3_finalize(h->statements[i]);
 	if (h->db != NULL)
 		sqlite3_close(h->db);
-	free(h->series_ids);
-	free(h->series_generations);
-	free(h->hours);
+	free_series_map(h->series_ids, h->series_generations, h->hours,
+			h->slot_count);
 	for (size_t i = 0; i < MINUTES_PER_TICK_MAX; i++)
 		free(h->minutes[i].blob.data);
 	free(h);
@@ -618,6 +635,19 @@ static int find_series_id(struct history *h, const char *name,
 	return step_done(h, st, "series");
 }
 
+static void free_series_map(int64_t *ids, uint32_t *generations,
+			    struct hour_total *hours, size_t slots)
+{
+	zeroed_pages_free(ids, slots, sizeof(*ids));
+	zeroed_pages_free(generations, slots, sizeof(*generations));
+	zeroed_pages_free(hours, slots, sizeof(*hours));
+}
+
+/*
+ * Sized to the registry (max_series, 2000 by default, ~130 KiB) but
+ * written only for the series present: untouched pages, not calloc (which
+ * clears a reused heap chunk and makes all of it resident).
+ */
 static int grow_series_map(struct history *h, size_t slots)
 {
 	int64_t *ids;
@@ -626,13 +656,11 @@ static int grow_series_map(struct history *h, size_t slots)
 
 	if (slots <= h->slot_count)
 		return 0;
-	ids = calloc(slots, sizeof(*ids));
-	generations = calloc(slots, sizeof(*generations));
-	hours = calloc(slots, sizeof(*hours));
+	ids = zeroed_pages_alloc(slots, sizeof(*ids));
+	generations = zeroed_pages_alloc(slots, sizeof(*generations));
+	hours = zeroed_pages_alloc(slots, sizeof(*hours));
 	if (ids == NULL || generations == NULL || hours == NULL) {
-		free(ids);
-		free(generations);
-		free(hours);
+		free_series_map(ids, generations, hours, slots);
 		return -ENOMEM;
 	}
 	/* Only at the first tick (the registry's size is fixed): keep what
@@ -643,9 +671,8 @@ static int grow_series_map(struct history *h, size_t slots)
 		       h->slot_count * sizeof(*generations));
 		memcpy(hours, h->hours, h->slot_count * sizeof(*hours));
 	}
-	free(h->series_ids);
-	free(h->series_generations);
-	free(h->hours);
+	free_series_map(h->series_ids, h->series_generations, h->hours,
+			h->slot_count);
 	h->series_ids = ids;
 	h->series_generations = generations;
 	h->hours = hours;
@@ -792,8 +819,8 @@ static int add_to_hour(struct history *h, int slot, uint32_t generation,
 			.generation = generation, .min = b->min, .max = b->max,
 		};
 	}
-	total->min = fmin(total->min, b->min);
-	total->max = fmax(total->max, b->max);
+	total->min = lower_of(total->min, b->min);
+	total->max = higher_of(total->max, b->max);
 	total->sum += b->sum;
 	total->count += b->count;
 	return r;
@@ -834,6 +861,30 @@ static int close_minutes(struct history *h,
 	if (series == NULL || !series->in_use || series->last_time_usec <
 						       from_usec)
 		return 0;
+	/*
+	 * A minute of one value (an idle link's counters, a flag): every
+	 * sample in it is the value as the ring keeps it (a float), and the
+	 * newest, at full precision, is past it. Only the samples are
+	 * counted; the bucket is what the walk below would build.
+	 */
+	if (to_usec - from_usec == MINUTE_USEC &&
+	    from_usec % MINUTE_USEC == 0 &&
+	    series->same_since_usec <= from_usec &&
+	    series->last_time_usec >= to_usec &&
+	    isfinite((float)series->last_value)) {
+		size_t count =
+		    metrics_count_between(registry, id, from_usec, to_usec);
+
+		value = (float)series->last_value;
+		b = (struct bucket){
+		    .minute = from_usec, .min = value, .max = value};
+		/* Added one by one, as the walk adds them (0s add to 0). */
+		for (size_t i = 0; value != 0 && i < count; i++)
+			b.sum += value;
+		b.count = (int64_t)count;
+		return count > 0 ? emit_bucket(h, series, id, &series_id, &b)
+				 : 0;
+	}
 	/* A minute's samples in one call; more (a catch-up after an
 	 * outage of the database) one at a time. */
 	recent = metrics_values_since(registry, id, from_usec, RECENT_SAMPLES,
@@ -866,8 +917,11 @@ static int close_minutes(struct history *h,
 			b = (struct bucket){ .minute = minute, .min = value,
 					     .max = value };
 		}
-		b.min = fmin(b.min, value);
-		b.max = fmax(b.max, value);
+		/* value is finite, and so are min and max. */
+		if (value < b.min)
+			b.min = value;
+		if (value > b.max)
+			b.max = value;
 		b.sum += value;
 		b.count++;
 	}
@@ -972,8 +1026,8 @@ static int rollup_hour_from_minutes(struct history *h, int64_t hour)
 						    .series_id = m->series_id,
 						    .min = m->min,
 						    .max = m->max};
-		total.min = fmin(total.min, m->min);
-		total.max = fmax(total.max, m->max);
+		total.min = lower_of(total.min, m->min);
+		total.max = higher_of(total.max, m->max);
 		total.sum += m->avg * (double)m->count;
 		total.count += m->count;
 	}
@@ -1262,10 +1316,12 @@ static void forget_caches(struct history *h)
 {
 	int64_t secs = h->minute_done / (int64_t)USEC_PER_SEC;
 
-	if (h->slot_count > 0) {
-		memset(h->series_generations, 0,
-		       h->slot_count * sizeof(*h->series_generations));
-		memset(h->hours, 0, h->slot_count * sizeof(*h->hours));
+	/* Only the entries in use are written: the others stay untouched. */
+	for (size_t slot = 0; slot < h->slot_count; slot++) {
+		if (h->series_generations[slot] != 0)
+			h->series_generations[slot] = 0;
+		if (h->hours[slot].count != 0 || h->hours[slot].hour != 0)
+			h->hours[slot] = (struct hour_total){0};
 	}
 	h->hours_from = secs - secs % HOUR_SECS + HOUR_SECS;
 }

@@ -1,8 +1,9 @@
 /*
  * metrics.c - the metric registry and its rings.
  *
- * All memory is taken in metrics_new(): the series table, one block of
- * samples (max_series * ring_capacity), a free-slot stack and an
+ * All memory is taken in metrics_new(): the series table, the rings' plain
+ * heads, a pool of 64-byte blocks for the older samples, packed (as many
+ * bytes as plain 8-byte rings would take), a free-slot stack and an
  * open-addressing index from name + labels to id. Nothing grows afterwards,
  * so the daemon's footprint is known at start-up whatever the host looks like.
  *
@@ -26,26 +27,79 @@
 #define INDEX_TOMBSTONE -2
 
 /*
- * 8 bytes, half of a double and a 64-bit time: rings are most of the
- * agent's memory once full. The time is the low 32 bits of the Unix time in
- * milliseconds, widened again against the series' full newest time (rings
- * span at most a week, far below the 49 days 32 bits of milliseconds hold).
+ * A plain sample, 8 bytes: the value as a float and the low 32 bits of the
+ * Unix time in milliseconds, widened again against the series' full newest
+ * time (rings span at most a week, far below the 49 days 32 bits hold).
  */
 struct metric_sample {
 	uint32_t time_msec;
 	float value;
 };
 
+/*
+ * The newest 8 to 16 samples of a series stay plain (a minute at 10 s
+ * ticks at least: what the history reads each minute, in O(1)); older ones
+ * are packed 8 at a time (one pass with the packer's state in registers:
+ * ~40 instructions a sample) into fixed 64-byte blocks, Gorilla-style:
+ * delta-of-delta times, XOR-ed float bits. A flat series packs a sample in 2
+ * bits, one changing every tick in about 20-30; the block's header keeps its
+ * first sample plain, so each block decodes on its own.
+ */
+#define PLAIN_SAMPLES	   16
+#define PACK_BATCH	   8 /* packed at a time: the newest 8 stay plain */
+#define BLOCK_BYTES	   64
+#define BLOCK_PAYLOAD	   (BLOCK_BYTES - 16)
+#define BLOCK_PAYLOAD_BITS (BLOCK_PAYLOAD * 8)
+#define BLOCK_SAMPLES_MAX  256 /* 1 + 384 bits / 2 bits, rounded up */
+_Static_assert(1 + BLOCK_PAYLOAD_BITS / 2 <= BLOCK_SAMPLES_MAX,
+	       "a block of 2-bit samples fits the decode cache");
+#define BLOCK_NONE	   UINT32_MAX
+#define WINDOW_NONE	   0xff
+
+/*
+ * The payload first: a code is written and read as one 8-byte word at its
+ * byte, which may run into the header after it but never past the block
+ * (only the code's own bits are ORed in).
+ */
+struct metric_block {
+	uint8_t payload[BLOCK_PAYLOAD];
+	uint32_t next; /* the next newer block of the series, or BLOCK_NONE */
+	uint32_t first_msec;
+	uint32_t first_bits; /* the float's bits */
+	uint16_t count;	     /* samples, the first included */
+	uint16_t bits;	     /* payload bits used */
+};
+
+_Static_assert(sizeof(struct metric_block) == BLOCK_BYTES,
+	       "a block is 64 bytes");
+
 struct metric_ring {
-	uint32_t head;  /* next write position */
-	uint32_t count;
+	struct metric_sample plain[PLAIN_SAMPLES];
+	uint32_t plain_head; /* next write position in plain */
+	uint32_t plain_count;
+	uint32_t packed;	 /* samples in the blocks */
+	uint32_t oldest, newest; /* the series' block chain */
+	/* the packer's state at the end of the newest block */
+	uint32_t prev_msec, prev_bits;
+	int32_t prev_delta;
+	uint8_t lead, trail;
+};
+
+/* One block decoded, kept for readers stepping back through it. */
+struct block_cache {
+	int id;
+	uint32_t generation, block, count;
+	uint32_t msec[BLOCK_SAMPLES_MAX], bits[BLOCK_SAMPLES_MAX];
 };
 
 struct metric_registry {
-	size_t max_series, ring_capacity;
+	size_t max_series, ring_capacity, plain_size;
 	struct metric_series *series;
 	struct metric_ring *rings;
-	struct metric_sample *samples;  /* max_series * ring_capacity */
+	struct metric_block *blocks;	/* the pool: block_count blocks */
+	uint64_t *block_free;		/* a set bit: that block is unused */
+	size_t block_count, block_hint; /* no free block below word hint */
+	struct block_cache *cache;
 	uint64_t *free_bits;            /* a set bit: that slot is unused */
 	size_t free_count;
 	int *index;                     /* hash -> id, INDEX_EMPTY/TOMBSTONE */
@@ -68,37 +122,71 @@ static uint64_t series_hash(const char *name, const char *labels)
 	return hash;
 }
 
-struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity)
+/*
+ * The pool holds as many bytes as plain 8-byte rings would (never more than
+ * before packing), at least two blocks a series: packed samples take 2-4
+ * bytes on a host's usual mix, so it runs short only if most series change
+ * by wide random jumps every tick. Its pages are untouched until used and
+ * blocks are handed out lowest first, so resident memory follows what the
+ * series really take.
+ */
+static size_t default_pool_blocks(size_t max_series, size_t ring_capacity)
+{
+	size_t blocks = max_series * ring_capacity *
+			sizeof(struct metric_sample) / BLOCK_BYTES;
+
+	return blocks < 2 * max_series ? 2 * max_series : blocks;
+}
+
+struct metric_registry *
+metrics_new_pool(size_t max_series, size_t ring_capacity, size_t pool_blocks)
 {
 	struct metric_registry *r;
 
-	if (max_series == 0 || ring_capacity == 0 || max_series > INT32_MAX / 4)
+	if (max_series == 0 || ring_capacity == 0 ||
+	    max_series > INT32_MAX / 4 || ring_capacity > INT32_MAX / 4)
+		return NULL;
+	if (pool_blocks == 0)
+		pool_blocks = default_pool_blocks(max_series, ring_capacity);
+	if (pool_blocks >= BLOCK_NONE)
 		return NULL;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
 	r->max_series = max_series;
 	r->ring_capacity = ring_capacity;
+	r->plain_size =
+	    ring_capacity < PLAIN_SAMPLES ? ring_capacity : PLAIN_SAMPLES;
 	r->index_size = 16;
 	while (r->index_size < 2 * max_series)
 		r->index_size *= 2;
 	r->series = zeroed_pages_alloc(max_series, sizeof(*r->series));
 	r->rings = zeroed_pages_alloc(max_series, sizeof(*r->rings));
-	r->samples = zeroed_pages_alloc(max_series * ring_capacity,
-				  sizeof(*r->samples));
+	r->block_count = pool_blocks;
+	r->blocks = zeroed_pages_alloc(pool_blocks, sizeof(*r->blocks));
+	r->block_free = calloc((pool_blocks + 63) / 64, sizeof(*r->block_free));
+	r->cache = malloc(sizeof(*r->cache));
 	r->free_bits = calloc((max_series + 63) / 64, sizeof(*r->free_bits));
 	r->index = malloc(r->index_size * sizeof(*r->index));
-	if (!r->series || !r->rings || !r->samples || !r->free_bits ||
-	    !r->index) {
+	if (!r->series || !r->rings || !r->blocks || !r->block_free ||
+	    !r->cache || !r->free_bits || !r->index) {
 		metrics_free(r);
 		return NULL;
 	}
+	r->cache->block = BLOCK_NONE;
+	for (size_t i = 0; i < pool_blocks; i++)
+		r->block_free[i / 64] |= 1ULL << (i % 64);
 	for (size_t i = 0; i < r->index_size; i++)
 		r->index[i] = INDEX_EMPTY;
 	for (size_t i = 0; i < max_series; i++)
 		r->free_bits[i / 64] |= 1ULL << (i % 64);
 	r->free_count = max_series;
 	return r;
+}
+
+struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity)
+{
+	return metrics_new_pool(max_series, ring_capacity, 0);
 }
 
 void metrics_free(struct metric_registry *registry)
@@ -109,12 +197,22 @@ void metrics_free(struct metric_registry *registry)
 		      sizeof(*registry->series));
 	zeroed_pages_free(registry->rings, registry->max_series,
 		      sizeof(*registry->rings));
-	zeroed_pages_free(registry->samples,
-		      registry->max_series * registry->ring_capacity,
-		      sizeof(*registry->samples));
+	zeroed_pages_free(registry->blocks, registry->block_count,
+			  sizeof(*registry->blocks));
+	free(registry->block_free);
+	free(registry->cache);
 	free(registry->free_bits);
 	free(registry->index);
 	free(registry);
+}
+
+size_t metrics_pool_free(const struct metric_registry *registry)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < (registry->block_count + 63) / 64; i++)
+		n += (size_t)__builtin_popcountll(registry->block_free[i]);
+	return n;
 }
 
 /* Index position holding the series, or -1; *insert_at gets a free spot. */
@@ -216,7 +314,9 @@ int metrics_register(struct metric_registry *registry, const char *name,
 	series->in_use = true;
 	series->last_time_usec = 0;
 	series->last_value = 0;
-	registry->rings[id] = (struct metric_ring){ 0 };
+	series->same_since_usec = INT64_MAX;
+	registry->rings[id] =
+	    (struct metric_ring){.oldest = BLOCK_NONE, .newest = BLOCK_NONE};
 	registry->index[insert_at] = id;
 	if ((size_t)id >= registry->id_limit)
 		registry->id_limit = (size_t)id + 1;
@@ -229,24 +329,318 @@ static bool valid_id(const struct metric_registry *registry, int id)
 	       registry->series[id].in_use;
 }
 
+/* ---- the block pool ---- */
+
+static bool block_unused(const void *context, size_t i)
+{
+	const struct metric_registry *r = context;
+
+	return (r->block_free[i / 64] >> (i % 64)) & 1;
+}
+
+/* The lowest free block, zeroed, or BLOCK_NONE when the pool is empty. */
+static uint32_t block_take(struct metric_registry *r)
+{
+	size_t words = (r->block_count + 63) / 64, word = r->block_hint;
+	uint32_t i;
+
+	while (word < words && r->block_free[word] == 0)
+		word++;
+	r->block_hint = word;
+	if (word == words)
+		return BLOCK_NONE;
+	i = (uint32_t)(word * 64 +
+		       (size_t)__builtin_ctzll(r->block_free[word]));
+	r->block_free[word] &= ~(1ULL << (i % 64));
+	memset(&r->blocks[i], 0, sizeof(r->blocks[i]));
+	return i;
+}
+
+static void block_give(struct metric_registry *r, uint32_t i)
+{
+	r->block_free[i / 64] |= 1ULL << (i % 64);
+	if (i / 64 < r->block_hint)
+		r->block_hint = i / 64;
+	if (r->cache->block == i)
+		r->cache->block = BLOCK_NONE;
+}
+
+/* Drops the series' oldest block and the samples in it. */
+static void drop_oldest(struct metric_registry *r, struct metric_ring *ring)
+{
+	uint32_t oldest = ring->oldest;
+
+	ring->packed -= r->blocks[oldest].count;
+	ring->oldest = r->blocks[oldest].next;
+	if (ring->oldest == BLOCK_NONE)
+		ring->newest = BLOCK_NONE;
+	block_give(r, oldest);
+}
+
+/* ---- bits: most significant first ---- */
+
+/*
+ * ORs the low n bits of code in at bit position at, n + (at & 7) <= 64: one
+ * 8-byte big-endian word (see struct metric_block). A block's payload is
+ * zeroed when taken, so zero bits need no store: a flat sample's two bits
+ * cost nothing but the count.
+ */
+static void put_code(uint8_t *payload, uint32_t at, uint64_t code, unsigned n)
+{
+	uint64_t word;
+
+	if (code == 0)
+		return;
+	memcpy(&word, payload + (at >> 3), sizeof(word));
+	word = __builtin_bswap64(__builtin_bswap64(word) |
+				 code << (64 - n - (at & 7)));
+	memcpy(payload + (at >> 3), &word, sizeof(word));
+}
+
+/* The next n (1..32) bits at *position. */
+static uint32_t get_bits(const uint8_t *payload, uint32_t *position,
+			 unsigned n)
+{
+	uint64_t word;
+	uint32_t at = *position;
+
+	memcpy(&word, payload + (at >> 3), sizeof(word));
+	word = __builtin_bswap64(word) << (at & 7);
+	*position = at + n;
+	return (uint32_t)(word >> (64 - n));
+}
+
+/*
+ * A sample's code, Gorilla-style. Time: '0' same step as before; '10' + 7,
+ * '110' + 12, '1110' + 20 bits of signed change of step; '1111' + the 32-bit
+ * step itself (a gap, a clock jump). Value: '0' same float; '10' + the XOR's
+ * meaningful bits inside the previous window; '11' + 5 bits of leading
+ * zeros, 5 of length - 1 and the bits, which become the window. Returns the
+ * time's bits (*time) and the value's (*value, in *value_bits).
+ */
+static unsigned time_code(int32_t delta, int32_t prev_delta, uint64_t *code)
+{
+	int64_t dod = (int64_t)delta - prev_delta;
+
+	if (dod == 0) {
+		*code = 0;
+		return 1;
+	}
+	if ((uint64_t)(dod + 64) < 128) {
+		*code = (2U << 7) | ((uint64_t)dod & 0x7f);
+		return 9;
+	}
+	if ((uint64_t)(dod + 2048) < 4096) {
+		*code = (6U << 12) | ((uint64_t)dod & 0xfff);
+		return 15;
+	}
+	if ((uint64_t)(dod + 524288) < 1048576) {
+		*code = (14U << 20) | ((uint64_t)dod & 0xfffff);
+		return 24;
+	}
+	*code = (UINT64_C(15) << 32) | (uint32_t)delta;
+	return 36;
+}
+
+static unsigned value_code(uint32_t x, uint8_t *lead_io, uint8_t *trail_io,
+			   uint64_t *code)
+{
+	unsigned lead, trail, n;
+
+	if (x == 0) {
+		*code = 0;
+		return 1;
+	}
+	lead = (unsigned)__builtin_clz(x);
+	trail = (unsigned)__builtin_ctz(x);
+	/* WINDOW_NONE (a block's first change) is above any lead. */
+	if (lead >= *lead_io && trail >= *trail_io) {
+		n = 32 - *lead_io - *trail_io;
+		*code = (UINT64_C(2) << n) | (x >> *trail_io);
+		return 2 + n;
+	}
+	n = 32 - lead - trail;
+	*code = ((uint64_t)((3U << 10) | (lead << 5) | (n - 1)) << n) |
+		(x >> trail);
+	*lead_io = (uint8_t)lead;
+	*trail_io = (uint8_t)trail;
+	return 12 + n;
+}
+
+static uint32_t float_bits(float value)
+{
+	uint32_t bits;
+
+	memcpy(&bits, &value, sizeof(bits));
+	return bits;
+}
+
+static float bits_float(uint32_t bits)
+{
+	float value;
+
+	memcpy(&value, &bits, sizeof(value));
+	return value;
+}
+
+/* Starts a new block for the sample; false when the pool has none. */
+static bool block_start(struct metric_registry *r, struct metric_ring *ring,
+			uint32_t msec, uint32_t bits)
+{
+	struct metric_block *b;
+	uint32_t i = block_take(r);
+
+	if (i == BLOCK_NONE) {
+		/* The pool ran short: the series gives up its own oldest
+		 * block (fewer old samples), or keeps its plain head only. */
+		if (ring->oldest == BLOCK_NONE)
+			return false;
+		drop_oldest(r, ring);
+		i = block_take(r);
+	}
+	b = &r->blocks[i];
+	b->next = BLOCK_NONE;
+	b->first_msec = msec;
+	b->first_bits = bits;
+	b->count = 1;
+	if (ring->newest != BLOCK_NONE)
+		r->blocks[ring->newest].next = i;
+	else
+		ring->oldest = i;
+	ring->newest = i;
+	ring->prev_delta = 0;
+	ring->lead = ring->trail = WINDOW_NONE;
+	return true;
+}
+
+/*
+ * Moves the PACK_BATCH oldest plain samples (the plain ring is full) into
+ * the blocks: each appended to the newest block if its code fits, else it
+ * starts a new block. The packer's state stays in locals for the batch.
+ */
+__attribute__((noinline)) /* keeps metrics_push's own path lean */
+static void
+pack_batch(struct metric_registry *r, struct metric_ring *ring)
+{
+	struct metric_block *b =
+	    ring->newest != BLOCK_NONE ? &r->blocks[ring->newest] : NULL;
+	uint32_t prev_msec = ring->prev_msec, prev_bits = ring->prev_bits;
+	uint32_t at = b != NULL ? b->bits : 0, count = b != NULL ? b->count : 0;
+	uint32_t added = 0;
+	uint32_t head = ring->plain_head;
+	int32_t prev_delta = ring->prev_delta;
+	uint8_t lead = ring->lead, trail = ring->trail;
+
+	for (uint32_t k = 0; k < PACK_BATCH; k++) {
+		const struct metric_sample *s =
+		    &ring->plain[(head + k) % PLAIN_SAMPLES];
+		uint32_t msec = s->time_msec, bits = float_bits(s->value);
+
+		if (b != NULL) {
+			int32_t delta = (int32_t)(msec - prev_msec);
+			uint8_t new_lead = lead, new_trail = trail;
+			uint64_t time, value;
+			unsigned time_bits =
+			    time_code(delta, prev_delta, &time);
+			unsigned value_bits = value_code(
+			    bits ^ prev_bits, &new_lead, &new_trail, &value);
+			unsigned n = time_bits + value_bits;
+
+			/* (count stays below BLOCK_SAMPLES_MAX: 2 bits a
+			 * sample at least) */
+			if (at + n <= BLOCK_PAYLOAD_BITS) {
+				if (n <= 57) {
+					put_code(b->payload, at,
+						 time << value_bits | value, n);
+				} else {
+					put_code(b->payload, at, time,
+						 time_bits);
+					put_code(b->payload, at + time_bits,
+						 value, value_bits);
+				}
+				at += n;
+				count++;
+				added++;
+				prev_msec = msec;
+				prev_bits = bits;
+				prev_delta = delta;
+				lead = new_lead;
+				trail = new_trail;
+				continue;
+			}
+			b->bits = (uint16_t)at;
+			b->count = (uint16_t)count;
+		}
+		/* A new block: what is counted so far goes to the ring first
+		 * (taking a block may drop the series' oldest). */
+		ring->packed += added;
+		added = 0;
+		b = NULL;
+		if (!block_start(r, ring, msec, bits))
+			continue; /* no block at all: the sample is lost */
+		b = &r->blocks[ring->newest];
+		at = 0;
+		count = 1;
+		added = 1;
+		prev_msec = msec;
+		prev_bits = bits;
+		prev_delta = 0;
+		lead = trail = WINDOW_NONE;
+	}
+	if (b != NULL) {
+		b->bits = (uint16_t)at;
+		b->count = (uint16_t)count;
+	}
+	ring->packed += added;
+	ring->prev_msec = prev_msec;
+	ring->prev_bits = prev_bits;
+	ring->prev_delta = prev_delta;
+	ring->lead = lead;
+	ring->trail = trail;
+	ring->plain_count -= PACK_BATCH;
+	/* Blocks wholly older than the ring's depth go back to the pool. */
+	while (ring->oldest != ring->newest &&
+	       ring->packed - r->blocks[ring->oldest].count +
+		       ring->plain_count >=
+		   r->ring_capacity)
+		drop_oldest(r, ring);
+}
+
 void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
 		  double value)
 {
 	struct metric_ring *ring;
 	struct metric_sample *slot;
+	struct metric_series *series;
+	bool had_samples;
 
 	if (!valid_id(registry, id))
 		return;
 	ring = &registry->rings[id];
-	slot = &registry->samples[(size_t)id * registry->ring_capacity +
-				  ring->head];
+	had_samples = ring->plain_count + ring->packed > 0;
+	slot = &ring->plain[ring->plain_head];
+	/* A full plain ring: its oldest half is packed, or, in a ring no
+	 * deeper than it, the oldest sample overwritten. */
+	if (ring->plain_count == registry->plain_size &&
+	    registry->ring_capacity > registry->plain_size)
+		pack_batch(registry, ring);
+	if (ring->plain_count < registry->plain_size)
+		ring->plain_count++;
 	slot->time_msec = (uint32_t)(uint64_t)(time_usec / 1000);
 	slot->value = (float)value;
-	ring->head = (uint32_t)((ring->head + 1) % registry->ring_capacity);
-	if (ring->count < registry->ring_capacity)
-		ring->count++;
-	registry->series[id].last_time_usec = time_usec;
-	registry->series[id].last_value = value;
+	if (++ring->plain_head == registry->plain_size)
+		ring->plain_head = 0;
+	series = &registry->series[id];
+	/* A run of one value goes on while time goes forward (a clock
+	 * stepped back leaves later samples behind: not known then). */
+	if (!had_samples)
+		series->same_since_usec = time_usec;
+	else if (time_usec <= series->last_time_usec)
+		series->same_since_usec = INT64_MAX;
+	else if (memcmp(&value, &series->last_value, sizeof(value)) != 0)
+		series->same_since_usec = time_usec;
+	series->last_time_usec = time_usec;
+	series->last_value = value;
 }
 
 /*
@@ -295,10 +689,14 @@ void metrics_retire(struct metric_registry *registry, int id)
 	zeroed_pages_release(registry->series, registry->max_series,
 			     sizeof(*registry->series), (size_t)id, slot_unused,
 			     registry);
-	zeroed_pages_release(registry->samples, registry->max_series,
-			     registry->ring_capacity *
-				 sizeof(*registry->samples),
-			     (size_t)id, slot_unused, registry);
+	while (registry->rings[id].oldest != BLOCK_NONE) {
+		uint32_t block = registry->rings[id].oldest;
+
+		drop_oldest(registry, &registry->rings[id]);
+		zeroed_pages_release(registry->blocks, registry->block_count,
+				     sizeof(*registry->blocks), block,
+				     block_unused, registry);
+	}
 	/* Loops over the series stop at the highest one left. */
 	while (registry->id_limit > 0 &&
 	       slot_unused(registry, registry->id_limit - 1))
@@ -325,45 +723,140 @@ const struct metric_series *metrics_get(const struct metric_registry *registry,
 	return valid_id(registry, id) ? &registry->series[id] : NULL;
 }
 
+const struct metric_series *
+metrics_series_table(const struct metric_registry *registry)
+{
+	return registry->series;
+}
+
 size_t metrics_count(const struct metric_registry *registry, int id)
 {
-	return valid_id(registry, id) ? registry->rings[id].count : 0;
+	const struct metric_ring *ring;
+	size_t held;
+
+	if (!valid_id(registry, id))
+		return 0;
+	ring = &registry->rings[id];
+	held = (size_t)ring->plain_count + ring->packed;
+	return held < registry->ring_capacity ? held : registry->ring_capacity;
+}
+
+static int32_t sign_extend(uint32_t value, unsigned bits)
+{
+	uint32_t sign = 1U << (bits - 1);
+
+	return (int32_t)((value ^ sign) - sign);
+}
+
+/* Decodes block i of series id into the cache, unless it holds it already. */
+static const struct block_cache *block_decode(const struct metric_registry *r,
+					      int id, uint32_t i)
+{
+	const struct metric_block *b = &r->blocks[i];
+	struct block_cache *c = r->cache;
+	uint32_t position = 0, msec = b->first_msec, bits = b->first_bits;
+	int32_t delta = 0;
+	unsigned lead = 0, trail = 0;
+
+	if (c->block == i && c->id == id &&
+	    c->generation == r->series[id].generation && c->count == b->count)
+		return c;
+	c->msec[0] = msec;
+	c->bits[0] = bits;
+	for (uint32_t n = 1; n < b->count; n++) {
+		if (get_bits(b->payload, &position, 1) == 0) {
+		} else if (get_bits(b->payload, &position, 1) == 0) {
+			delta +=
+			    sign_extend(get_bits(b->payload, &position, 7), 7);
+		} else if (get_bits(b->payload, &position, 1) == 0) {
+			delta += sign_extend(
+			    get_bits(b->payload, &position, 12), 12);
+		} else if (get_bits(b->payload, &position, 1) == 0) {
+			delta += sign_extend(
+			    get_bits(b->payload, &position, 20), 20);
+		} else {
+			delta = (int32_t)get_bits(b->payload, &position, 32);
+		}
+		msec += (uint32_t)delta;
+		if (get_bits(b->payload, &position, 1) != 0) {
+			if (get_bits(b->payload, &position, 1) != 0) {
+				lead = get_bits(b->payload, &position, 5);
+				trail = 31 - lead -
+					get_bits(b->payload, &position, 5);
+			}
+			bits ^=
+			    get_bits(b->payload, &position, 32 - lead - trail)
+			    << trail;
+		}
+		c->msec[n] = msec;
+		c->bits[n] = bits;
+	}
+	c->id = id;
+	c->generation = r->series[id].generation;
+	c->block = i;
+	c->count = b->count;
+	return c;
+}
+
+/* The sample back steps before the newest (back < metrics_count). */
+static void sample_back(const struct metric_registry *r, int id, size_t back,
+			uint32_t *msec, float *value)
+{
+	const struct metric_ring *ring = &r->rings[id];
+	const struct block_cache *c;
+	uint32_t block = ring->oldest;
+	size_t position;
+
+	if (back < ring->plain_count) {
+		size_t at = ring->plain_head + r->plain_size - 1 - back;
+		const struct metric_sample *s =
+		    &ring->plain[at >= r->plain_size ? at - r->plain_size : at];
+
+		*msec = s->time_msec;
+		*value = s->value;
+		return;
+	}
+	/* Counted from the oldest packed sample: the chain runs forward. */
+	position = ring->packed - 1 - (back - ring->plain_count);
+	while (position >= r->blocks[block].count) {
+		position -= r->blocks[block].count;
+		block = r->blocks[block].next;
+	}
+	c = block_decode(r, id, block);
+	*msec = c->msec[position];
+	*value = bits_float(c->bits[position]);
+}
+
+/* A sample's low 32 bits of milliseconds, widened against the newest. */
+static int64_t widen(int64_t newest_msec, uint32_t msec)
+{
+	uint32_t age_msec = (uint32_t)(uint64_t)newest_msec - msec;
+
+	return (newest_msec - (int64_t)age_msec) * 1000;
 }
 
 bool metrics_value_back(const struct metric_registry *registry, int id,
 			size_t back, int64_t *time_usec, double *value)
 {
-	const struct metric_ring *ring;
-	const struct metric_sample *sample;
-	size_t position;
+	const struct metric_series *series;
+	uint32_t msec;
+	float v;
 
-	if (!valid_id(registry, id))
+	if (!valid_id(registry, id) || back >= metrics_count(registry, id))
 		return false;
-	ring = &registry->rings[id];
-	if (back >= ring->count)
-		return false;
-	position = (ring->head + registry->ring_capacity - 1 - back) %
-		   registry->ring_capacity;
+	series = &registry->series[id];
 	if (back == 0) {
-		const struct metric_series *series = &registry->series[id];
-
 		if (time_usec != NULL)
 			*time_usec = series->last_time_usec;
 		if (value != NULL)
 			*value = series->last_value;
 		return true;
 	}
-	sample = &registry->samples[(size_t)id * registry->ring_capacity +
-				    position];
-	if (time_usec != NULL) {
-		int64_t newest_msec = registry->series[id].last_time_usec / 1000;
-		uint32_t age_msec = (uint32_t)(uint64_t)newest_msec -
-				    sample->time_msec;
-
-		*time_usec = (newest_msec - (int64_t)age_msec) * 1000;
-	}
+	sample_back(registry, id, back, &msec, &v);
+	if (time_usec != NULL)
+		*time_usec = widen(series->last_time_usec / 1000, msec);
 	if (value != NULL)
-		*value = sample->value;
+		*value = v;
 	return true;
 }
 
@@ -371,38 +864,106 @@ size_t metrics_values_since(const struct metric_registry *registry, int id,
 			    int64_t since_usec, size_t max, int64_t *time_usec,
 			    double *value)
 {
+	const struct metric_series *series;
 	const struct metric_ring *ring;
-	const struct metric_sample *samples;
-	size_t n = 0, position;
+	size_t n = 1, count, at;
 	int64_t newest_msec;
 
 	if (!valid_id(registry, id) || max == 0)
 		return 0;
+	series = &registry->series[id];
 	ring = &registry->rings[id];
-	if (ring->count == 0 ||
-	    registry->series[id].last_time_usec < since_usec)
+	count = (size_t)ring->plain_count + ring->packed;
+	if (count > registry->ring_capacity)
+		count = registry->ring_capacity;
+	if (count == 0 || series->last_time_usec < since_usec)
 		return 0;
 	/* The newest at full precision, as metrics_value_back has it. */
-	time_usec[n] = registry->series[id].last_time_usec;
-	value[n++] = registry->series[id].last_value;
-	newest_msec = registry->series[id].last_time_usec / 1000;
-	samples = &registry->samples[(size_t)id * registry->ring_capacity];
-	position = (ring->head + registry->ring_capacity - 1) %
-		   registry->ring_capacity;
-	while (n < max && n < ring->count) {
-		const struct metric_sample *sample;
-		uint32_t age_msec;
+	time_usec[0] = series->last_time_usec;
+	value[0] = series->last_value;
+	newest_msec = series->last_time_usec / 1000;
+	if (max > count)
+		max = count;
+	/* The plain ring backwards without a division, then the blocks (the
+	 * last one decoded is kept). */
+	at = ring->plain_head == 0 ? registry->plain_size - 1
+				   : ring->plain_head - 1;
+	for (; n < max && n < ring->plain_count; n++) {
 		int64_t t;
 
-		position =
-		    position == 0 ? registry->ring_capacity - 1 : position - 1;
-		sample = &samples[position];
-		age_msec = (uint32_t)(uint64_t)newest_msec - sample->time_msec;
-		t = (newest_msec - (int64_t)age_msec) * 1000;
+		at = at == 0 ? registry->plain_size - 1 : at - 1;
+		t = widen(newest_msec, ring->plain[at].time_msec);
+		if (t < since_usec)
+			return n;
+		time_usec[n] = t;
+		value[n] = ring->plain[at].value;
+	}
+	for (; n < max; n++) {
+		uint32_t msec;
+		float v;
+		int64_t t;
+
+		sample_back(registry, id, n, &msec, &v);
+		t = widen(newest_msec, msec);
 		if (t < since_usec)
 			break;
 		time_usec[n] = t;
-		value[n++] = sample->value;
+		value[n] = v;
+	}
+	return n;
+}
+
+/* ceil(x / 1000) for any sign (C division truncates towards 0). */
+static int64_t ceil_msec(int64_t usec)
+{
+	return usec / 1000 + (usec % 1000 > 0);
+}
+
+size_t metrics_count_between(const struct metric_registry *registry, int id,
+			     int64_t since_usec, int64_t before_usec)
+{
+	const struct metric_series *series;
+	const struct metric_ring *ring;
+	size_t n, count, at;
+	int64_t newest_msec, since_age, before_age;
+	uint32_t newest32;
+
+	if (!valid_id(registry, id))
+		return 0;
+	series = &registry->series[id];
+	ring = &registry->rings[id];
+	count = metrics_count(registry, id);
+	if (count == 0 || series->last_time_usec < since_usec)
+		return 0;
+	n = series->last_time_usec < before_usec;
+	/*
+	 * An older sample's time is (newest_msec - age) * 1000 with age =
+	 * newest_msec - time_msec in 32 bits (widen): it is before X exactly
+	 * when age > newest_msec - ceil(X / 1000).
+	 */
+	newest_msec = series->last_time_usec / 1000;
+	newest32 = (uint32_t)(uint64_t)newest_msec;
+	since_age = newest_msec - ceil_msec(since_usec);
+	before_age = newest_msec - ceil_msec(before_usec);
+	/* The plain ring backwards without a division, then the blocks. */
+	at = ring->plain_head == 0 ? registry->plain_size - 1
+				   : ring->plain_head - 1;
+	for (size_t back = 1; back < count; back++) {
+		uint32_t msec;
+		int64_t age;
+
+		if (back < ring->plain_count) {
+			at = at == 0 ? registry->plain_size - 1 : at - 1;
+			msec = ring->plain[at].time_msec;
+		} else {
+			float v;
+
+			sample_back(registry, id, back, &msec, &v);
+		}
+		age = (int64_t)(uint32_t)(newest32 - msec);
+		if (age > since_age)
+			break;
+		n += age > before_age;
 	}
 	return n;
 }

@@ -39,12 +39,30 @@ struct metric_series {
 				     now_usec, so "updated this tick" is
 				     last_time_usec == now_usec */
 	double last_value;        /* the newest sample, at full precision */
+	int64_t same_since_usec;  /* time of the first of the latest pushes,
+				     in time order, of exactly last_value:
+				     every sample at or after it has that
+				     value (INT64_MAX: not known) */
 	bool in_use;
 };
 
 /* max_series slots, each with a ring of ring_capacity samples. */
 struct metric_registry *metrics_new(size_t max_series, size_t ring_capacity);
 void metrics_free(struct metric_registry *registry);
+
+/*
+ * Older samples are packed into a shared pool of 64-byte blocks (2 bits a
+ * sample for a flat series, about 3 bytes for one changing every tick).
+ * metrics_new sizes it as plain 8-byte rings would be; this one takes
+ * pool_blocks (0: that default), for tests. A series that needs a block when
+ * the pool is empty gives up its own oldest one: it keeps fewer old samples,
+ * never more memory.
+ */
+struct metric_registry *
+metrics_new_pool(size_t max_series, size_t ring_capacity, size_t pool_blocks);
+
+/* Blocks free in the pool. */
+size_t metrics_pool_free(const struct metric_registry *registry);
 
 /*
  * One past the highest id ever handed out: ids are given lowest first, so
@@ -77,14 +95,24 @@ size_t metrics_capacity(const struct metric_registry *registry);
 const struct metric_series *metrics_get(const struct metric_registry *registry,
 					int id);
 
+/*
+ * Every slot below metrics_id_limit() as one array, free ones included
+ * (in_use false): what a loop over all series reads without a call per
+ * series.
+ */
+const struct metric_series *
+metrics_series_table(const struct metric_registry *registry);
+
 /* Samples held by the series (at most ring_capacity). */
 size_t metrics_count(const struct metric_registry *registry, int id);
 
 /*
  * The sample `back` steps before the newest (0 = newest), without copying;
  * false when the ring holds fewer samples. The newest is exact; older ones
- * are kept as 8-byte samples: the value as a float (7 significant digits)
- * and the time to the millisecond.
+ * keep the value as a float (7 significant digits) and the time to the
+ * millisecond. The newest 8 are read in O(1); older ones decode the block
+ * holding them (the last block decoded is kept, so a reader stepping back
+ * decodes each block once).
  */
 bool metrics_value_back(const struct metric_registry *registry, int id,
 			size_t back, int64_t *time_usec, double *value);
@@ -97,6 +125,13 @@ bool metrics_value_back(const struct metric_registry *registry, int id,
 size_t metrics_values_since(const struct metric_registry *registry, int id,
 			    int64_t since_usec, size_t max, int64_t *time_usec,
 			    double *value);
+
+/*
+ * How many samples the ring holds at or after since_usec and before
+ * before_usec, their times as metrics_value_back gives them.
+ */
+size_t metrics_count_between(const struct metric_registry *registry, int id,
+			     int64_t since_usec, int64_t before_usec);
 
 /*
  * Glob match (fnmatch) of a series against a pattern: on the name alone, or

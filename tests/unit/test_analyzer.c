@@ -620,9 +620,9 @@ static void test_packed_profiles_stay_with_their_series(void **state)
 	assert_int_equal(analyzer_state_export(alone_c, rc, c1, y, sizeof(y)),
 			 n);
 	assert_memory_equal(x, y, (size_t)n);
-	/* The unwatched series have no profile to export. */
-	n = analyzer_state_export(a, r, other1, x, sizeof(x));
-	assert_true(n > 0 && n < SEASON_STATE_BYTES);
+	/* The unwatched series have no slot, so no state to export. */
+	assert_int_equal(analyzer_state_export(a, r, other1, x, sizeof(x)),
+			 -ENOENT);
 	analyzer_free(a);
 	analyzer_free(alone_b);
 	analyzer_free(alone_c);
@@ -771,6 +771,118 @@ static void test_older_profile_is_dropped_with_a_log_line(void **state)
 	config_free(config);
 }
 
+/*
+ * Idle interfaces' error rates: 0 for a day and more with ticks the
+ * collector missed and a reload, a burst, 0 again, a level. Sleeping
+ * series (skipped while their value stays) give every alert and every
+ * saved byte that the full path gives (anomaly_shortcut off: no sleep).
+ */
+static double idle_rate(int i)
+{
+	if (i >= 9000 && i < 9010)
+		return 400;
+	if (i >= 14000)
+		return 3;
+	return 0;
+}
+
+static void test_sleeping_series_change_nothing(void **state)
+{
+	struct config *config = config_defaults();
+	struct metric_registry *r[2] = {metrics_new(8, 64), metrics_new(8, 64)};
+	struct analyzer *a[2] = {analyzer_new(config, 8),
+				 analyzer_new(config, 8)};
+	struct captured c[2] = {{0}, {0}};
+	unsigned char x[ANALYZER_STATE_MAX], y[ANALYZER_STATE_MAX];
+	int ids[2][2], level = 0;
+	size_t slept = 0;
+	struct stderr_capture err;
+	char logged[4096];
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		analyzer_set_sink(a[k], capture, &c[k]);
+		ids[k][0] = metrics_register(r[k], "net.rx_errors_per_sec",
+					     "interface=a");
+		ids[k][1] = metrics_register(r[k], "net.tx_drops_per_sec",
+					     "interface=a");
+	}
+	for (int i = 0; i < 15000; i++) {
+		int64_t now = T0 + (int64_t)i * 10 * SEC + (i % 7) * 1000;
+
+		if (i == 0) {
+			level = log_get_level();
+			log_set_level(LOG_INFO);
+			stderr_capture_begin(&err);
+		}
+		if (i == 121) {
+			/* Asleep from the start, it still says when its
+			 * baseline is learnt at the same tick (samples). */
+			const char *line = "baselines learnt (121 samples";
+
+			stderr_capture_end(&err, logged, sizeof(logged));
+			log_set_level(level);
+			assert_non_null(strstr(logged, line));
+			assert_non_null(strstr(strstr(logged, line) + 1, line));
+			assert_true(slept > 50);
+		}
+
+		for (int k = 0; k < 2; k++) {
+			/* Missed ticks: the series is not updated. */
+			if (i < 3000 || i > 3005)
+				metrics_push(r[k], ids[k][0], now,
+					     idle_rate(i));
+			/* Later: it would say "learnt" 50 ticks later. */
+			if (i >= 50)
+				metrics_push(r[k], ids[k][1], now,
+					     i < 500 ? i % 3 : 0);
+			if (i == 5000)
+				analyzer_set_config(a[k], config);
+			anomaly_shortcut = k == 0;
+			analyzer_evaluate(a[k], r[k], now);
+		}
+		anomaly_shortcut = true;
+		assert_int_equal(analyzer_sleeping(a[1]), 0);
+		if (i == 2999 || i == 4999 || i == 8999)
+			assert_int_equal(analyzer_sleeping(a[0]), 1);
+		if (i == 3000 || i == 9000)
+			/* Woken the tick it missed, the tick its value
+			 * changed (a reload wakes it too, at 5000). */
+			assert_int_equal(analyzer_sleeping(a[0]), 0);
+		slept += analyzer_sleeping(a[0]);
+		assert_int_equal(c[0].count, c[1].count);
+		if (i % 997 != 996 && i != 5000 && i != 14999)
+			continue;
+		/* A save while asleep holds what the full path holds. */
+		for (int s = 0; s < 2; s++) {
+			int n = analyzer_state_export(a[0], r[0], ids[0][s], x,
+						      sizeof(x));
+
+			assert_int_equal(analyzer_state_export(a[1], r[1],
+							       ids[1][s], y,
+							       sizeof(y)),
+					 n);
+			assert_true(n > 0);
+			assert_memory_equal(x, y, (size_t)n);
+		}
+	}
+	/* The idle series slept through most of its first 9000 ticks; the
+	 * other one, noisy at first, keeps a spread that decays for days. */
+	assert_true(slept > 8000);
+	assert_true(c[0].count >= 1);
+	for (int e = 0; e < c[0].count && e < 16; e++) {
+		assert_string_equal(c[0].e[e].summary, c[1].e[e].summary);
+		assert_int_equal(c[0].e[e].time_usec, c[1].e[e].time_usec);
+		assert_int_equal(c[0].e[e].firing, c[1].e[e].firing);
+		assert_true(c[0].e[e].score == c[1].e[e].score);
+	}
+	for (int k = 0; k < 2; k++) {
+		analyzer_free(a[k]);
+		metrics_free(r[k]);
+	}
+	config_free(config);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -788,6 +900,7 @@ int main(void)
 	    cmocka_unit_test(test_packed_profiles_stay_with_their_series),
 	    cmocka_unit_test(test_state_without_a_profile_still_loads),
 	    cmocka_unit_test(test_older_profile_is_dropped_with_a_log_line),
+	    cmocka_unit_test(test_sleeping_series_change_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -815,6 +815,61 @@ static void test_settled_shortcut_changes_no_verdict(void **state)
 	assert_memory_equal(&season, &season_full, sizeof(season));
 }
 
+/*
+ * anomaly_settled_replay() (what the analyzer does for a sleeping series)
+ * leaves the bytes that one settled step per tick leaves: deep in the
+ * warm-up (counts and time held), and two days in, with the bucket's count
+ * at its cap (a profile of one day at 10-s ticks caps at 30).
+ */
+static struct season_state season_replayed;
+
+static void test_settled_replay_is_the_steps(void **state)
+{
+	struct config *config = config_defaults();
+	struct anomaly_state replayed, stepped;
+	struct anomaly_params p;
+	int64_t t = 1700000000 * 1000000LL, times[30];
+	double score;
+
+	(void)state;
+	(void)analyzer_anomaly_params(
+	    &config->analyzer, "net.rx_errors_per_sec", "interface=x", &p);
+	config_free(config);
+	p.season_days = 1;
+	anomaly_init(&stepped);
+	season_init(&season);
+	for (int round = 0; round < 2; round++) {
+		int before = round == 0 ? 3 : 17280, count = 0;
+
+		for (int i = 0; i < before; i++) {
+			t += 10000000 + (i % 5) * 1000;
+			(void)analyzer_series_step(&stepped, &season, &p, t, 0,
+						   &score);
+		}
+		/* The ticks left in the last sample's bucket (5 minutes). */
+		replayed = stepped;
+		season_replayed = season;
+		while (count < 30) {
+			int64_t next = t + 10000000 + (count % 3) * 1000;
+
+			if (anomaly_season_bucket_start(next) !=
+			    anomaly_season_bucket_start(t))
+				break;
+			t = times[count++] = next;
+			assert_int_equal(analyzer_series_step(&stepped, &season,
+							      &p, t, 0, &score),
+					 DETECT_NONE);
+		}
+		assert_true(count > 0);
+		anomaly_settled_replay(&replayed, &season_replayed, &p, times,
+				       (size_t)count, 0);
+		assert_memory_equal(&replayed, &stepped, sizeof(stepped));
+		assert_memory_equal(&season_replayed, &season, sizeof(season));
+	}
+	assert_true(season.count[anomaly_season_bucket_start(t) / 300000000 %
+				 SEASON_BUCKETS] == 30);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -847,6 +902,7 @@ int main(void)
 	    cmocka_unit_test(test_wall_time_warmup_holds_the_first_verdict),
 	    cmocka_unit_test(test_default_series_and_units),
 	    cmocka_unit_test(test_settled_shortcut_changes_no_verdict),
+	    cmocka_unit_test(test_settled_replay_is_the_steps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

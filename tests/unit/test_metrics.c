@@ -2,7 +2,9 @@
  * test_metrics.c - the metric registry: ids are stable per name + labels, the
  * ring keeps the newest samples in order, a full registry refuses new series,
  * retired slots are reused with a new generation, and series globs match
- * on the name or on "name{labels}".
+ * on the name or on "name{labels}"; packed rings read back every sample
+ * pushed (NaN, infinities, jumps, time gaps) and a short pool costs old
+ * samples, never memory.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -273,9 +275,220 @@ static void test_find_and_id_limit(void **state)
 	metrics_free(r);
 }
 
+/* ---- packed rings ---- */
+
+enum pattern { FLAT, SLOW, NOISY, SPECIAL, JUMPS, GAPS, PATTERNS };
+
+/* Deterministic pseudo-random bits (xorshift), the same each run. */
+static uint64_t next_random(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void sample_of(enum pattern p, int i, uint64_t *rng, int64_t *t,
+		      double *v)
+{
+	static int64_t clock_usec = INT64_C(1765000000000000);
+	uint64_t r = next_random(rng);
+
+	/* 10 s ticks with a few ms of jitter; GAPS skips hours now and then. */
+	clock_usec += 10000000 + (int64_t)(r % 5000) * 1000 -
+		      2000000 * (p == GAPS && r % 97 == 0);
+	if (p == GAPS && r % 31 == 0)
+		clock_usec += INT64_C(3600000000) * (int64_t)(1 + r % 48);
+	*t = clock_usec + (int64_t)(r % 1000);
+	switch (p) {
+	case FLAT:
+		*v = 42.5;
+		break;
+	case SLOW:
+		*v = 1e9 + (double)(i / 7) * 4096;
+		break;
+	case NOISY:
+		*v = (double)(r % 1000000) / 1000.0;
+		break;
+	case SPECIAL: {
+		static const double specials[] = {
+		    NAN, INFINITY, -INFINITY, 0.0, -0.0, 1e38, -1e-38, 3.0};
+		*v = specials[r % 8];
+		break;
+	}
+	case JUMPS:
+		*v = (r % 2 ? 1.0 : -1.0) *
+		     ldexp((double)(r % 1000), (int)(r % 200) - 100);
+		break;
+	default:
+		*v = (double)(i % 50);
+		break;
+	}
+}
+
+static void assert_same_sample(int64_t got_t, double got_v, int64_t want_t,
+			       double want_v)
+{
+	float f = (float)want_v;
+
+	assert_true(got_t == want_t / 1000 * 1000);
+	if (isnan(f))
+		assert_true(isnan(got_v));
+	else
+		assert_memory_equal(&(float){(float)got_v}, &f, sizeof(f));
+}
+
+/*
+ * Every pattern, past several wrap-arounds: each sample back reads what was
+ * pushed (float value, millisecond time), the newest exactly, and
+ * metrics_values_since agrees sample by sample.
+ */
+static void test_packed_ring_reads_back_every_sample(void **state)
+{
+	enum { CAPACITY = 360, PUSHES = 1700 };
+	struct metric_registry *r = metrics_new(PATTERNS, CAPACITY);
+	static int64_t times[PATTERNS][PUSHES];
+	static double values[PATTERNS][PUSHES];
+	uint64_t rng = 88172645463325252ULL;
+
+	(void)state;
+	for (int i = 0; i < PUSHES; i++) {
+		for (int p = 0; p < PATTERNS; p++) {
+			char name[16];
+			int id;
+
+			snprintf(name, sizeof(name), "p%d", p);
+			id = metrics_register(r, name, "");
+			sample_of((enum pattern)p, i, &rng, &times[p][i],
+				  &values[p][i]);
+			metrics_push(r, id, times[p][i], values[p][i]);
+			/* Read back at odd moments, not only when done. */
+			if (i % 97 == 0 || i == PUSHES - 1) {
+				size_t count = metrics_count(r, id);
+				int64_t t, since[CAPACITY];
+				double v, got[CAPACITY];
+				size_t n;
+
+				assert_int_equal(
+				    count, i + 1 < CAPACITY ? i + 1 : CAPACITY);
+				for (size_t back = 0; back < count; back++) {
+					assert_true(metrics_value_back(
+					    r, id, back, &t, &v));
+					if (back == 0) {
+						assert_true(t == times[p][i]);
+						assert_true(
+						    v == values[p][i] ||
+						    (isnan(v) &&
+						     isnan(values[p][i])));
+					} else {
+						assert_same_sample(
+						    t, v, times[p][i - back],
+						    values[p][i - back]);
+					}
+				}
+				assert_false(
+				    metrics_value_back(r, id, count, &t, &v));
+				n = metrics_values_since(r, id, INT64_MIN,
+							 CAPACITY, since, got);
+				assert_int_equal(n, count);
+				for (size_t back = 1; back < n; back++)
+					assert_same_sample(since[back],
+							   got[back],
+							   times[p][i - back],
+							   values[p][i - back]);
+			}
+		}
+	}
+	metrics_free(r);
+}
+
+/* A flat series takes two bits a sample: an hour fits in two blocks. */
+static void test_flat_series_packs_small(void **state)
+{
+	struct metric_registry *r = metrics_new(4, 360);
+	size_t before = metrics_pool_free(r);
+	int id = metrics_register(r, "memory.total_bytes", "");
+
+	(void)state;
+	for (int i = 0; i < 2000; i++)
+		metrics_push(r, id,
+			     INT64_C(1765000000000000) + i * INT64_C(10000000),
+			     8e9);
+	assert_int_equal(metrics_count(r, id), 360);
+	assert_true(before - metrics_pool_free(r) <= 3);
+	metrics_retire(r, id);
+	assert_int_equal(metrics_pool_free(r), before);
+	metrics_free(r);
+}
+
+/*
+ * A pool too small for the rings: series keep fewer old samples, what they
+ * keep still reads right, and the pool never goes below empty.
+ */
+static void test_pool_exhaustion_keeps_fewer_old_samples(void **state)
+{
+	enum { CAPACITY = 360, PUSHES = 1000 };
+	struct metric_registry *r = metrics_new_pool(2, CAPACITY, 6);
+	static int64_t times[2][PUSHES];
+	static double values[2][PUSHES];
+	uint64_t rng = 2463534242ULL;
+	int ids[2];
+
+	(void)state;
+	ids[0] = metrics_register(r, "a", "");
+	ids[1] = metrics_register(r, "b", "");
+	for (int i = 0; i < PUSHES; i++) {
+		for (int s = 0; s < 2; s++) {
+			sample_of(NOISY, i, &rng, &times[s][i], &values[s][i]);
+			metrics_push(r, ids[s], times[s][i], values[s][i]);
+		}
+	}
+	for (int s = 0; s < 2; s++) {
+		size_t count = metrics_count(r, ids[s]);
+		int64_t t;
+		double v;
+
+		/* At least the plain head and a block; fewer than an hour. */
+		assert_true(count >= 9 && count < CAPACITY);
+		for (size_t back = 1; back < count; back++) {
+			assert_true(
+			    metrics_value_back(r, ids[s], back, &t, &v));
+			assert_same_sample(t, v, times[s][PUSHES - 1 - back],
+					   values[s][PUSHES - 1 - back]);
+		}
+	}
+	assert_int_equal(metrics_pool_free(r), 0);
+	/* A retired series gives its blocks to the other. */
+	metrics_retire(r, ids[0]);
+	assert_true(metrics_pool_free(r) > 0);
+	metrics_free(r);
+}
+
+/* Rings no deeper than the plain head never need a block. */
+static void test_short_ring_stays_plain(void **state)
+{
+	struct metric_registry *r = metrics_new_pool(1, 2, 2);
+	int id = metrics_register(r, "x", "");
+	int64_t t;
+	double v;
+
+	(void)state;
+	for (int i = 1; i <= 10; i++)
+		metrics_push(r, id, i * 1000000, i);
+	assert_int_equal(metrics_count(r, id), 2);
+	assert_true(metrics_value_back(r, id, 1, &t, &v));
+	assert_true(t == 9000000 && v == 9);
+	assert_int_equal(metrics_pool_free(r), 2);
+	metrics_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_packed_ring_reads_back_every_sample),
+		cmocka_unit_test(test_flat_series_packs_small),
+		cmocka_unit_test(test_pool_exhaustion_keeps_fewer_old_samples),
+		cmocka_unit_test(test_short_ring_stays_plain),
 	    cmocka_unit_test(test_register_is_idempotent),
 	    cmocka_unit_test(test_ring_keeps_newest_in_order),
 	    cmocka_unit_test(test_compact_samples_keep_time_and_seven_digits),

@@ -227,6 +227,56 @@ static void test_minutes_from_the_rings(void **state)
 	metrics_free(r);
 }
 
+/*
+ * A minute of one value is counted, not walked (close_minutes): it gives
+ * what the walk gives. "a.flat" repeats a value (the counted minutes);
+ * "b.walked" alternates it with the next double, the same float in the
+ * ring, so it never makes a run and its minutes are walked. Ticks come
+ * with jitter, one is missed, the value changes mid-minute, the clock
+ * steps back once.
+ */
+static void test_flat_minutes_as_the_walk_builds_them(void **state)
+{
+	struct fixture *f = *state;
+	struct metric_registry *r = metrics_new(4, 360);
+	struct history *h = history_open(f->dirfd, &f->config);
+	struct collected a = {0}, b = {0};
+	int flat = metrics_register(r, "a.flat", "");
+	int walked = metrics_register(r, "b.walked", "");
+	int64_t now = T0;
+
+	for (int i = 0; i < 80; i++) {
+		double v = i < 27 ? 0.1 : i < 50 ? 7.3 : 0;
+
+		now += 10 * SEC + (i % 3) * 1000;
+		if (i == 40)
+			now -= 25 * SEC; /* the clock stepped back */
+		if (i != 12) {
+			metrics_push(r, flat, now, v);
+			metrics_push(r, walked, now,
+				     i % 2 ? nextafter(v, 1e9) : v);
+		}
+		assert_int_equal(history_tick(h, r, now), 0);
+	}
+	/* The run is seen by the registry, the other never is. */
+	assert_true(metrics_get(r, flat)->same_since_usec < now);
+	assert_true(metrics_get(r, walked)->same_since_usec == now);
+	assert_int_equal(metrics_count_between(r, flat, T0, now), 78);
+	assert_int_equal(history_query(h, "a.flat", 0, collect, &a), 0);
+	assert_int_equal(history_query(h, "b.walked", 0, collect, &b), 0);
+	assert_true(a.count >= 12);
+	assert_int_equal(a.count, b.count);
+	for (size_t i = 0; i < a.count; i++) {
+		assert_int_equal(a.points[i].time_secs, b.points[i].time_secs);
+		assert_int_equal(a.points[i].count, b.points[i].count);
+		assert_memory_equal(&a.points[i].min, &b.points[i].min, 8);
+		assert_memory_equal(&a.points[i].avg, &b.points[i].avg, 8);
+		assert_memory_equal(&a.points[i].max, &b.points[i].max, 8);
+	}
+	history_close(h);
+	metrics_free(r);
+}
+
 static void test_restart_fills_the_gap_from_the_rings(void **state)
 {
 	struct fixture *f = *state;
@@ -709,7 +759,7 @@ static void register_analyzed(struct metric_registry *r, int *ids)
 {
 	ids[0] = metrics_register(r, "cpu.usage_percent", "");
 	ids[1] = metrics_register(r, "disk.used_percent", "mount=/");
-	ids[2] = metrics_register(r, "net.rx_bytes_per_sec", "interface=eth0");
+	ids[2] = metrics_register(r, "net.rx_errors_per_sec", "interface=eth0");
 }
 
 static void assert_same_state(struct analyzer *x, struct metric_registry *rx,
@@ -753,7 +803,7 @@ static void test_warm_restart_scores_like_before(void **state)
 	analyzer_set_sink(uninterrupted, count_sink, &alerts);
 	register_analyzed(live, ids_live);
 	/* The restarted process registers in another order: keys, not ids. */
-	ids_warm[2] = metrics_register(restarted, "net.rx_bytes_per_sec",
+	ids_warm[2] = metrics_register(restarted, "net.rx_errors_per_sec",
 				       "interface=eth0");
 	ids_warm[0] = metrics_register(restarted, "cpu.usage_percent", "");
 	ids_warm[1] = metrics_register(restarted, "disk.used_percent",
@@ -978,6 +1028,8 @@ int main(void)
 	    cmocka_unit_test(test_minute_blob_round_trip),
 	    cmocka_unit_test_setup_teardown(test_schema_1_minutes_are_converted,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_flat_minutes_as_the_walk_builds_them, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_minutes_from_the_rings, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
