@@ -215,8 +215,7 @@ static struct interface *emit_interface(struct network_state *s,
 	for (int i = 0; i < I_COUNT; i++) {
 		struct counter *c = &iface->counters[i];
 
-		if (same && c->primed && ctx->now_usec > c->time_usec) {
-			c->time_usec = ctx->now_usec;
+		if (same && counter_same(c, ctx->now_usec)) {
 			collect_emit(ctx, &e->refs[i], interface_names[i],
 				     e->labels, 0.0);
 		} else {

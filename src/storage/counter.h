@@ -31,6 +31,14 @@ bool counter_delta(struct counter *counter, uint64_t value, int64_t now_usec,
 bool counter_rate(struct counter *counter, uint64_t value, int64_t now_usec,
 		  double *per_sec);
 
+/*
+ * The counter read its last value again at now_usec (its source's text did
+ * not change since): what counter_rate() of that value does, without the
+ * arithmetic. True, a rate of 0, when a previous reading exists and time
+ * moved on; otherwise nothing changes and the caller reads it as usual.
+ */
+bool counter_same(struct counter *counter, int64_t now_usec);
+
 /* Forgets the baseline (the source vanished): the next reading only primes. */
 void counter_reset(struct counter *counter);
 
