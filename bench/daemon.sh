@@ -105,11 +105,14 @@ switches() {
 }
 kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/smaps_rollup"; }
 
-# floor_instructions [FUNCTION]: callgrind's count of floor_tick (or of
-# one of its parts: floor_links, floor_processes), per tick.
+# floor_instructions [FUNCTION [RUNNER...]]: callgrind's count of
+# floor_tick (or of one of its parts: floor_links, floor_processes), per
+# tick; RUNNER (netns_run N, pidns_run N) runs it in a namespace.
 floor_instructions() {
-	valgrind --tool=callgrind --toggle-collect="${1:-floor_tick}" \
-		--callgrind-out-file="$tmp/floor.out" "$FLOOR" 10 2>&1 |
+	local fn=${1:-floor_tick}
+	[ $# -gt 0 ] && shift
+	("$@" valgrind --tool=callgrind --toggle-collect="$fn" \
+		--callgrind-out-file="$tmp/floor.out" "$FLOOR" 10 2>&1) |
 		awk '/Collected/ {print int($4 / 11)}'
 }
 floor_cpu() { "$FLOOR" 300 | awk '{print $2}'; }
@@ -313,13 +316,8 @@ links_part() {
 	series1=$(sqlite3 -readonly "$tmp/links$IFACES/state/history.db" \
 		'SELECT count(*) FROM series' 2>/dev/null || echo 0)
 	kill -TERM "$PID_links0" "$b" 2>/dev/null
-	fa=$( (netns_run 0 valgrind --tool=callgrind --toggle-collect=floor_links \
-		--callgrind-out-file="$tmp/floor-links0.out" "$FLOOR" 10 2>&1) |
-		awk '/Collected/ {print int($4 / 11)}')
-	fb=$( (netns_run "$IFACES" valgrind --tool=callgrind \
-		--toggle-collect=floor_links \
-		--callgrind-out-file="$tmp/floor-links1.out" "$FLOOR" 10 2>&1) |
-		awk '/Collected/ {print int($4 / 11)}')
+	fa=$(floor_instructions floor_links netns_run 0)
+	fb=$(floor_instructions floor_links netns_run "$IFACES")
 	d_slope=$((((b1 - b0) - (a1 - a0)) / (WINDOW / 10) / IFACES))
 	f_slope=$(((fb - fa) / IFACES))
 	echo "per extra interface ($IFACES $link_type links, network namespaces): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope") (target <= 3)"
@@ -389,14 +387,8 @@ procs_part() {
 	a1=$(ns_instructions procs0) b1=$(ns_instructions "procs$PROCS")
 	ns_stop procs0
 	ns_stop "procs$PROCS"
-	fa=$( (pidns_run 0 valgrind --tool=callgrind \
-		--toggle-collect=floor_processes \
-		--callgrind-out-file="$tmp/floor-procs0.out" "$FLOOR" 10 2>&1) |
-		awk '/Collected/ {print int($4 / 11)}')
-	fb=$( (pidns_run "$PROCS" valgrind --tool=callgrind \
-		--toggle-collect=floor_processes \
-		--callgrind-out-file="$tmp/floor-procs1.out" "$FLOOR" 10 2>&1) |
-		awk '/Collected/ {print int($4 / 11)}')
+	fa=$(floor_instructions floor_processes pidns_run 0)
+	fb=$(floor_instructions floor_processes pidns_run "$PROCS")
 	d_slope=$((((b1 - b0) - (a1 - a0)) / (WINDOW / 10) / PROCS))
 	f_slope=$(((fb - fa) / PROCS))
 	echo "per extra process ($PROCS sleeps, PID namespaces): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope")"
