@@ -32,7 +32,10 @@ endif
 
 # Optional libseccomp (>= 2.4; Debian 11 and RHEL 8 ship 2.5): the seccomp
 # filters of src/core/sandbox.c. Without it the build warns and the delivery
-# process is confined by capabilities and no_new_privs alone.
+# process is confined by capabilities and no_new_privs alone. With it (and
+# libcap-ng, always) the daemon is compiled against it but opens it with
+# dlopen() only while start-up uses it (src/core/dynlib.c): nothing refers
+# to it at link time, so --as-needed leaves it out, and the packages name it.
 WITH_SECCOMP ?= $(shell $(PKG_CONFIG) --atleast-version=2.4 libseccomp 2>/dev/null && echo 1 || echo 0)
 ifeq ($(WITH_SECCOMP),1)
 PKGS        += libseccomp
@@ -73,6 +76,10 @@ HARDENING   := -fstack-protector-strong -fPIE -U_FORTIFY_SOURCE -D_FORTIFY_SOURC
 # so a packaged build still gets C11, _GNU_SOURCE, -Werror and hardening.
 CFLAGS      ?= -O2 -g
 override CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP
+# sqrt() as the instruction alone, not a call into libm for a negative
+# argument's errno (nothing reads errno after a math function): with
+# src/core/numeric.h the daemon's own code calls nothing in libm.
+override CFLAGS   += -fno-math-errno
 override CPPFLAGS += -Isrc -DSYSOPS_VERSION=\"$(VERSION)\" -DWITH_SQLITE=$(WITH_SQLITE) \
 		     -DHAVE_CAPNG_AMBIENT=$(HAVE_CAPNG_AMBIENT) \
 		     -DHAVE_SECCOMP=$(WITH_SECCOMP) \

@@ -37,6 +37,7 @@
 #include "alerter/text.h"
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/numeric.h"
 #include "core/secret.h"
 #include "core/state.h"
 #include "core/util.h"
@@ -272,7 +273,8 @@ static void on_delivered(void *userdata, const struct delivery_result *result)
 		c->retries++;
 		delay = backoff_usec(a, c->attempts);
 		if (result->retry_after_secs > 0)
-			delay = (uint64_t)(fmin(result->retry_after_secs, 86400) *
+			delay = (uint64_t)(numeric_min(result->retry_after_secs,
+						       86400) *
 					   (double)USEC_PER_SEC);
 		c->next_attempt_usec = now_monotonic_usec() + delay;
 		log_warning("%s: delivery failed (%s%s%s); attempt %u, next in "

@@ -26,6 +26,7 @@
 #include "core/daemon.h"
 #include "core/event.h"
 #include "core/log.h"
+#include "core/numeric.h"
 #include "core/util.h"
 #include "storage/metrics.h"
 
@@ -1083,7 +1084,7 @@ static void limit_texts_apart(const char *name, const char *unit,
 			return;
 		for (size_t i = 0; i < ARRAY_SIZE(units); i++)
 			if (strcmp(space + 1, units[i]) == 0)
-				scale = pow(1024, (double)(i + 1));
+				scale = (double)(UINT64_C(1) << (10 * (i + 1)));
 		snprintf(tail, sizeof(tail), "%s", space);
 		suffix = tail;
 	}
@@ -1395,7 +1396,7 @@ static bool memory_bound(struct analyzer *a, struct trend_state *state,
 	    !metrics_value_back(a->registry, id, 0, &total_usec, &total) ||
 	    total <= 0)
 		return true;
-	window = fmax(f.fit_secs, 30);
+	window = numeric_max(f.fit_secs, 30);
 	if (!context_tmpfs_bound(&a->tmpfs, now_usec, window, &rate, &room))
 		return false;
 	context_cgroup_bound(a->registry, &a->cgroups, now_usec, window,
@@ -1491,8 +1492,9 @@ static void check_trend(struct analyzer *a, struct series_slot *slot,
 		.baseline = f.level,
 		.threshold = params.limit,
 		.score = change != DETECT_RESOLVE
-				 ? fmin(1, 1 - f.eta_secs / params.horizon_secs
-						 + 0.5)
+				 ? numeric_min(1, 1 - f.eta_secs /
+							  params.horizon_secs +
+							  0.5)
 				 : 0,
 		.eta_secs = change != DETECT_RESOLVE ? (int64_t)f.eta_secs
 						     : -1,

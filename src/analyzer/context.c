@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 
 #include "collector/collector.h"
+#include "core/numeric.h"
 #include "core/util.h"
 #include "storage/metrics.h"
 
@@ -314,7 +315,7 @@ void context_cgroup_bound(const struct metric_registry *registry,
 		if (slope * window_secs < 1048576)
 			continue;
 		*rate += slope;
-		*room += fmax(0, max - used);
+		*room += numeric_max(0, max - used);
 	}
 	cache->usec = now_usec;
 	cache->rate = *rate;
@@ -389,7 +390,7 @@ static double cgroup_room(const char *pid)
 			 usage_file);
 		usage = cgroup_number(path);
 		if (isfinite(limit) && isfinite(usage))
-			best = fmin(best, fmax(0, limit - usage));
+			best = numeric_min(best, numeric_max(0, limit - usage));
 		slash = strrchr(group, '/');
 		if (slash == NULL || group[0] == '\0')
 			break;

@@ -13,6 +13,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/numeric.h"
+
 /* 1.4826 * MAD estimates the standard deviation of a normal distribution. */
 #define MAD_TO_SIGMA 1.4826
 /* Values beyond this many spreads are clipped before they move the EWMA. */
@@ -103,9 +105,9 @@ static void learn(struct anomaly_state *state,
 	 */
 	deviation = value - state->median;
 	if (deviation > 0)
-		state->median += fmin(deviation, alpha * spread);
+		state->median += numeric_min(deviation, alpha * spread);
 	else if (deviation < 0)
-		state->median -= fmin(-deviation, alpha * spread);
+		state->median -= numeric_min(-deviation, alpha * spread);
 
 	/* Streaming MAD: multiplicative steps balance at the median |dev|. */
 	if (fabs(deviation) > state->mad)
@@ -119,8 +121,8 @@ static void learn(struct anomaly_state *state,
 	if (state->samples > params->warmup_samples) {
 		double limit = WINSOR_SPREADS * spread;
 
-		clipped = fmax(fmin(value, state->mean + limit),
-			       state->mean - limit);
+		clipped = numeric_max(numeric_min(value, state->mean + limit),
+				      state->mean - limit);
 	}
 	delta = clipped - state->mean;
 	state->mean += alpha * delta;
@@ -141,7 +143,7 @@ static void envelope_update(double *high, double *low, double value,
 
 static double excess(double value, double high, double low)
 {
-	return fmax(0, fmax(value - high, low - value));
+	return numeric_max(0, numeric_max(value - high, low - value));
 }
 
 enum {
@@ -232,8 +234,8 @@ static double anomaly_update_every(struct anomaly_state *state,
 	if (anomaly_settled(state, params, value))
 		return anomaly_settled_step(state, params, value);
 	smooth_alpha = alpha_of_span(params->smooth_samples);
-	forget = fmax(1.0 / params->envelope_samples,
-		      interval / (ENVELOPE_MAX_DAYS * 86400.0));
+	forget = numeric_max(1.0 / params->envelope_samples,
+			     interval / (ENVELOPE_MAX_DAYS * 86400.0));
 	if (state->samples == 0) {
 		state->median = state->mean = state->recent = value;
 		state->high = state->low = value;
@@ -253,15 +255,16 @@ static double anomaly_update_every(struct anomaly_state *state,
 	 * not an instant level shift.
 	 */
 	if (params->cusum_limit > 0) {
-		double sd = fmax(sqrt(state->variance),
-				 spread_floor(state, params));
-		double zc = (value - state->mean) / fmax(sd, 1e-12);
+		double sd = numeric_max(sqrt(state->variance),
+					spread_floor(state, params));
+		double zc = (value - state->mean) / numeric_max(sd, 1e-12);
 		double clamp = params->cusum_limit * SHIFT_STEP_SHARE;
-		double step = fmax(fmin(zc, clamp), -clamp);
+		double step = numeric_max(numeric_min(zc, clamp), -clamp);
 
-		state->cusum_high = fmax(0, state->cusum_high + step - k);
-		state->cusum_low = fmax(0, state->cusum_low - step - k);
-		cusum = squash(fmax(state->cusum_high, state->cusum_low),
+		state->cusum_high =
+		    numeric_max(0, state->cusum_high + step - k);
+		state->cusum_low = numeric_max(0, state->cusum_low - step - k);
+		cusum = squash(numeric_max(state->cusum_high, state->cusum_low),
 			       params->cusum_limit);
 	}
 	/*
@@ -274,22 +277,25 @@ static double anomaly_update_every(struct anomaly_state *state,
 	spike = squash(fabs(z), NOVEL_DEVIATION_SCALE * params->z_alert);
 	{
 		double scale = sqrt(smooth_alpha / (2 - smooth_alpha));
-		double margin = fmax(params->novelty_alert * spread,
-				     params->novelty_range *
-					     (state->high - state->low));
-		double margin_smooth = fmax(
-			params->novelty_alert * spread * scale,
-			params->novelty_range *
-				(state->recent_high - state->recent_low));
+		double margin = numeric_max(params->novelty_alert * spread,
+					    params->novelty_range *
+						(state->high - state->low));
+		double margin_smooth =
+		    numeric_max(params->novelty_alert * spread * scale,
+				params->novelty_range *
+				    (state->recent_high - state->recent_low));
 
 		novel = squash(excess(value, state->high, state->low) /
-				       fmax(margin, 1e-12), 1.0);
+				   numeric_max(margin, 1e-12),
+			       1.0);
 		shift = squash(excess(state->recent, state->recent_high,
 				      state->recent_low) /
-				       fmax(margin_smooth, 1e-12), 1.0);
+				   numeric_max(margin_smooth, 1e-12),
+			       1.0);
 		/* And the level itself must be far from the baseline. */
-		shift = fmin(shift, squash(fabs(state->recent - state->median) /
-						   (spread * scale),
+		shift = numeric_min(shift,
+				    squash(fabs(state->recent - state->median) /
+					       (spread * scale),
 					   params->z_alert));
 	}
 	significant = significance(state, params, value);
@@ -326,14 +332,14 @@ static double anomaly_update_every(struct anomaly_state *state,
 		state->score = 0;
 		return 0;
 	}
-	novel = fmin(novel, sqrt(novel * spike));
+	novel = numeric_min(novel, sqrt(novel * spike));
 	if (!(significant & SIGNIFICANT_SPIKE))
 		novel = 0;
 	if (!(significant & SIGNIFICANT_LEVEL))
 		shift = cusum = 0;
-	state->cause = novel >= fmax(shift, cusum) ? ANOMALY_CAUSE_SPIKE
-						   : ANOMALY_CAUSE_SHIFT;
-	state->score = fmax(novel, fmax(shift, cusum));
+	state->cause = novel >= numeric_max(shift, cusum) ? ANOMALY_CAUSE_SPIKE
+							  : ANOMALY_CAUSE_SHIFT;
+	state->score = numeric_max(novel, numeric_max(shift, cusum));
 	if (state->score < 0.01)
 		state->cause = ANOMALY_CAUSE_NONE;
 	return state->score;
@@ -434,14 +440,14 @@ static void season_fold_day(struct season_state *season)
 
 			if (isnan(season->today_high[n]))
 				continue;
-			day_high[h] =
-			    isnan(day_high[h])
-				? season->today_high[n]
-				: fmaxf(day_high[h], season->today_high[n]);
-			day_low[h] =
-			    isnan(day_low[h])
-				? season->today_low[n]
-				: fminf(day_low[h], season->today_low[n]);
+			day_high[h] = isnan(day_high[h])
+					  ? season->today_high[n]
+					  : numeric_maxf(day_high[h],
+							 season->today_high[n]);
+			day_low[h] = isnan(day_low[h])
+					 ? season->today_low[n]
+					 : numeric_minf(day_low[h],
+							season->today_low[n]);
 		}
 	}
 	for (int h = 0; h < 24; h++) {
@@ -504,9 +510,10 @@ static double season_routine_score(const struct season_state *season,
 
 	if (isnan(high))
 		return 1;
-	margin = fmax(params->novelty_alert * spread,
-		      params->novelty_range * (high - low));
-	return squash(excess(value, high, low) / fmax(margin, 1e-12), 1.0);
+	margin = numeric_max(params->novelty_alert * spread,
+			     params->novelty_range * (high - low));
+	return squash(excess(value, high, low) / numeric_max(margin, 1e-12),
+		      1.0);
 }
 
 /* Samples a bucket receives per day at the observed sampling interval. */
@@ -515,7 +522,7 @@ static double season_per_day(const struct season_state *season)
 	double interval =
 	    season->interval > 0 ? season->interval : SEASON_BUCKET_SECS;
 
-	return fmax(1.0, SEASON_BUCKET_SECS / interval);
+	return numeric_max(1.0, SEASON_BUCKET_SECS / interval);
 }
 
 static double season_history_days(const struct season_state *season,
@@ -606,7 +613,8 @@ static void season_settled_count(struct season_state *season,
 				 const struct anomaly_params *params,
 				 int bucket, double per_day)
 {
-	double cap = fmin(65535.0, fmax(1.0, params->season_days) * per_day);
+	double cap = numeric_min(
+	    65535.0, numeric_max(1.0, params->season_days) * per_day);
 
 	season->judged++;
 	season->explained = 0;
@@ -658,7 +666,7 @@ static double season_update(struct season_state *season,
 		return score;
 	}
 	/* Both variances remember season_days days of samples. */
-	span = fmax(params->season_days, 1.0) * 86400.0 /
+	span = numeric_max(params->season_days, 1.0) * 86400.0 /
 	       (season->interval > 0 ? season->interval : SEASON_BUCKET_SECS);
 	if ((double)samples < span)
 		span = (double)samples + 1.0;
@@ -670,15 +678,16 @@ static double season_update(struct season_state *season,
 		season->variance =
 		    (1.0 - alpha) * (season->variance + alpha * delta * delta);
 	}
-	floor = fmax(fmax(params->relative_floor * fabs(season->mean),
-			  params->min_stddev),
-		     1e-12);
+	floor =
+	    numeric_max(numeric_max(params->relative_floor * fabs(season->mean),
+				    params->min_stddev),
+			1e-12);
 	smooth_alpha = alpha_of_span(params->smooth_samples);
 	if (season->count[bucket] > 0) {
 		int hour = bucket / (SEASON_BUCKETS / 24);
 		double residual = value - season->level[bucket];
 		double rate = alpha_of_span(
-		    fmin(span, (double)season->judged + 1 + per_day));
+		    numeric_min(span, (double)season->judged + 1 + per_day));
 		double coarse = value - season_hour_level(season, hour);
 		double off, smooth, clipped;
 
@@ -693,9 +702,9 @@ static double season_update(struct season_state *season,
 		 * runs high runs high for hours), and the peak hours vary
 		 * more from day to day than the night does.
 		 */
-		spread = fmax(fmax(sqrt(season->hour_var[hour]),
-				   sqrt(season->residual_var)),
-			      floor);
+		spread = numeric_max(numeric_max(sqrt(season->hour_var[hour]),
+						 sqrt(season->residual_var)),
+				     floor);
 		off = params->rise_only ? smooth : fabs(smooth);
 		if (season_has_say(season, params, time_usec, bucket))
 			score = 0;
@@ -706,15 +715,16 @@ static double season_update(struct season_state *season,
 		/* Once judging, an anomaly must not teach the spread fast. */
 		clipped = smooth;
 		if (season->judged > 0)
-			clipped = fmax(fmin(smooth, WINSOR_SPREADS * spread),
-				       -WINSOR_SPREADS * spread);
+			clipped = numeric_max(
+			    numeric_min(smooth, WINSOR_SPREADS * spread),
+			    -WINSOR_SPREADS * spread);
 		season->residual_var +=
 		    rate * (clipped * clipped - season->residual_var);
 		if (season->hour_var[hour] <= 0)
 			season->hour_var[hour] = (float)(clipped * clipped);
 		else
 			season->hour_var[hour] +=
-			    (float)(fmin(0.5, 24 * rate) *
+			    (float)(numeric_min(0.5, 24 * rate) *
 				    (clipped * clipped -
 				     season->hour_var[hour]));
 		season->judged++;
@@ -723,7 +733,8 @@ static double season_update(struct season_state *season,
 				? 1.0 - season->error_var / season->variance
 				: 0;
 	/* The bucket's level: an average over about season_days days. */
-	cap = fmin(65535.0, fmax(1.0, params->season_days) * per_day);
+	cap = numeric_min(65535.0,
+			  numeric_max(1.0, params->season_days) * per_day);
 	if (season->count[bucket] < cap)
 		season->count[bucket]++;
 	season->level[bucket] +=

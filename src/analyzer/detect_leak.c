@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/numeric.h"
+
 void leak_init(struct leak_state *state)
 {
 	memset(state, 0, sizeof(*state));
@@ -41,8 +43,8 @@ void leak_update(struct leak_state *state, const struct leak_params *params,
 	flat_secs = (double)(time_usec - state->peak_usec) / 1e6;
 	/* A fast leak that stops growing is over sooner than a slow one. */
 	patience = state->firing && state->fast
-			   ? fmax(60, 0.5 * params->fast_min_duration_secs)
-			   : 0.25 * params->min_duration_secs;
+		       ? numeric_max(60, 0.5 * params->fast_min_duration_secs)
+		       : 0.25 * params->min_duration_secs;
 	/*
 	 * Freed memory (back below the middle of the run) or no new peak for
 	 * a quarter of the run and the patience: this run is over.
@@ -96,7 +98,7 @@ bool leak_check(const struct leak_state *state,
 	if (slope <= 0 || out->r2 < params->min_r2)
 		return false;
 	if (isfinite(params->room))
-		out->exhaust_secs = fmax(0, params->room) / slope;
+		out->exhaust_secs = numeric_max(0, params->room) / slope;
 	/*
 	 * Fast: it lasted the short minimum and has eaten a visible part of
 	 * the room (1%), so quantisation of a tiny series does not count.

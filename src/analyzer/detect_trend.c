@@ -12,6 +12,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/numeric.h"
+
 /*
  * CUSUM on standardised residuals: allowance K (a slow wiggle within a
  * spread does not add up), decision level H, each sample's step clipped at CLIP
@@ -76,7 +78,7 @@ static bool fit_line(const struct trend_state *state, struct fit *f)
 		return false;
 	f->slope = stx / stt;
 	f->level = x_mean - f->slope * t_mean;
-	ssr = fmax(0, sxx - f->slope * stx);
+	ssr = numeric_max(0, sxx - f->slope * stx);
 	f->r2 = sxx > 0 ? 1 - ssr / sxx : 1;
 	/* Effective sample count of the weights (Kish). */
 	n_eff = state->sw * state->sw / state->sw2;
@@ -92,7 +94,8 @@ static bool fit_line(const struct trend_state *state, struct fit *f)
 			       f->slope * f->slope * state->suu) /
 			      state->sp;
 
-		f->rho = fmin(0.95, fmax(0, 1 - mssd / (2 * ssr / state->sw)));
+		f->rho = numeric_min(
+		    0.95, numeric_max(0, 1 - mssd / (2 * ssr / state->sw)));
 	}
 	inflate = (1 + f->rho) / (1 - f->rho);
 	f->sigma = sqrt(sigma2);
@@ -119,13 +122,15 @@ void trend_update(struct trend_state *state, const struct trend_params *params,
 	dt = (double)(time_usec - state->origin_usec) / 1e6;
 	/* Does the new sample still follow the line? */
 	if (state->sw >= MIN_POINTS && fit_line(state, &f)) {
-		double sigma = fmax(f.sigma, params->noise_floor);
+		double sigma = numeric_max(f.sigma, params->noise_floor);
 		double miss = value - (f.level + f.slope * dt);
 		double z = miss / sigma;
 
-		z = fmax(-CUSUM_CLIP, fmin(CUSUM_CLIP, z));
-		state->cusum_high = fmax(0, state->cusum_high + z - CUSUM_K);
-		state->cusum_low = fmax(0, state->cusum_low - z - CUSUM_K);
+		z = numeric_max(-CUSUM_CLIP, numeric_min(CUSUM_CLIP, z));
+		state->cusum_high =
+		    numeric_max(0, state->cusum_high + z - CUSUM_K);
+		state->cusum_low =
+		    numeric_max(0, state->cusum_low - z - CUSUM_K);
 		if (state->cusum_high > CUSUM_H || state->cusum_low > CUSUM_H) {
 			/* Below where the line stood (by ten noise
 			 * floors), not merely slower: the disk was
@@ -142,7 +147,7 @@ void trend_update(struct trend_state *state, const struct trend_params *params,
 			dt = (double)(time_usec - state->origin_usec) / 1e6;
 		}
 	}
-	decay = exp(-dt / params->span_secs);
+	decay = numeric_exp(-dt / params->span_secs);
 	/* Shift the origin to now: t' = t - dt for every past sample. */
 	state->stt =
 	    decay * (state->stt - 2 * dt * state->st + dt * dt * state->sw);
@@ -175,7 +180,7 @@ double trend_capped_eta(double gap, double slope, double capped_slope,
 		return 0;
 	if (slope <= 0)
 		return -1;
-	capped_slope = fmin(fmax(capped_slope, 0), slope);
+	capped_slope = numeric_min(numeric_max(capped_slope, 0), slope);
 	if (capped_slope <= 0 || capped_room < 0)
 		return gap / slope;
 	/* Both parts grow until the capped part is full ... */
@@ -217,10 +222,10 @@ bool trend_forecast(const struct trend_state *state,
 		return true;
 	/* The bounded part keeps its share of the slope at either end. */
 	share = params->capped_slope > 0
-		    ? fmin(1, params->capped_slope / f.slope)
+		    ? numeric_min(1, params->capped_slope / f.slope)
 		    : 0;
 	/* About the 97.5% point of Student's t: few points, wider range. */
-	k = 2 + 3 / fmax(1, state->sw * state->sw / state->sw2 - 2);
+	k = 2 + 3 / numeric_max(1, state->sw * state->sw / state->sw2 - 2);
 	spread = sqrt(f.slope_err * f.slope_err +
 		      RATE_SPREAD * RATE_SPREAD * f.slope * f.slope);
 	fast = f.slope + k * spread;
@@ -229,8 +234,9 @@ bool trend_forecast(const struct trend_state *state,
 					 params->capped_room);
 	if (out->eta_secs < 0)
 		return true;
-	out->eta_low = trend_capped_eta(fmax(0, gap - k * f.level_err), fast,
-					share * fast, params->capped_room);
+	out->eta_low =
+	    trend_capped_eta(numeric_max(0, gap - k * f.level_err), fast,
+			     share * fast, params->capped_room);
 	out->eta_high =
 	    slow > 0 ? trend_capped_eta(gap + k * f.level_err, slow,
 					share * slow, params->capped_room)

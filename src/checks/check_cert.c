@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "core/base64.h"
+#include "core/numeric.h"
 #include "core/util.h"
 
 #define PEM_MAX_BYTES (1024 * 1024)
@@ -283,7 +284,7 @@ void check_certificate_verdict(struct check *c,
 	const char *subject = cert->subject[0] ? cert->subject : "?";
 	char date[32] = "";
 	struct tm tm;
-	long rounded = lround(fabs(days));
+	long rounded = numeric_lround(fabs(days));
 
 	if (gmtime_r(&expiry, &tm) != NULL)
 		strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", &tm);

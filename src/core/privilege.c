@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/dynlib.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -54,6 +55,42 @@ static const char *const journal_groups[] = {
 	PRIVILEGE_JOURNAL_GROUP, "adm", "wheel",
 };
 
+/*
+ * libcap-ng, opened for each public function below and closed when it
+ * returns: only start-up (and the delivery process's) drops capabilities,
+ * so it is not mapped after. Its state (the sets capng_clear() and
+ * capng_update() build) lives only while it is open, which is within one
+ * call. Packages name it, as they cannot see a dlopen().
+ */
+static struct {
+	__typeof__(&capng_apply) apply;
+	__typeof__(&capng_capability_to_name) capability_to_name;
+	__typeof__(&capng_change_id) change_id;
+	__typeof__(&capng_clear) clear;
+	__typeof__(&capng_get_caps_process) get_caps_process;
+	__typeof__(&capng_have_capabilities) have_capabilities;
+	__typeof__(&capng_have_capability) have_capability;
+	__typeof__(&capng_update) update;
+} capng;
+
+static const struct dynlib_symbol capng_symbols[] = {
+    DYNLIB_SYMBOL(capng, apply, "capng_"),
+    DYNLIB_SYMBOL(capng, capability_to_name, "capng_"),
+    DYNLIB_SYMBOL(capng, change_id, "capng_"),
+    DYNLIB_SYMBOL(capng, clear, "capng_"),
+    DYNLIB_SYMBOL(capng, get_caps_process, "capng_"),
+    DYNLIB_SYMBOL(capng, have_capabilities, "capng_"),
+    DYNLIB_SYMBOL(capng, have_capability, "capng_"),
+    DYNLIB_SYMBOL(capng, update, "capng_"),
+};
+
+static struct dynlib libcapng = {
+    .soname = "libcap-ng.so.0",
+    .package = "libcap-ng0 (Debian) or libcap-ng (RPM)",
+    .symbols = capng_symbols,
+    .count = ARRAY_SIZE(capng_symbols),
+};
+
 static bool is_kept(unsigned int capability)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(kept_capabilities); i++)
@@ -72,9 +109,9 @@ static void kept_names(capng_type_t type, char *buffer, size_t size)
 		const char *name;
 		int n;
 
-		if (capng_have_capability(type, kept_capabilities[i]) != 1)
+		if (capng.have_capability(type, kept_capabilities[i]) != 1)
 			continue;
-		name = capng_capability_to_name(kept_capabilities[i]);
+		name = capng.capability_to_name(kept_capabilities[i]);
 		n = snprintf(buffer + used, size - used, "%scap_%s",
 			     used ? ", " : "", name ? name : "?");
 		if (n < 0 || (size_t)n >= size - used)
@@ -88,7 +125,7 @@ static void kept_names(capng_type_t type, char *buffer, size_t size)
 static bool has_capability_beyond_kept(capng_type_t type)
 {
 	for (unsigned int c = 0; c <= CAPABILITY_MAX; c++)
-		if (!is_kept(c) && capng_have_capability(type, c) == 1)
+		if (!is_kept(c) && capng.have_capability(type, c) == 1)
 			return true;
 	return false;
 }
@@ -109,7 +146,7 @@ static int set_no_new_privs(void)
 /*
  * Empties the ambient set and, with drop_bounds, the bounding set (needs
  * CAP_SETPCAP, which root holds until its capabilities are applied): the
- * work libcap-ng >= 0.8 does in capng_change_id()/capng_apply(), done by
+ * work libcap-ng >= 0.8 does in capng.change_id()/capng.apply(), done by
  * hand for 0.7.9. Capabilities the running kernel does not know end it.
  */
 static int clear_inheritable_sets(bool drop_bounds)
@@ -152,16 +189,26 @@ static bool in_group(gid_t gid)
 	return false;
 }
 
+static void read_capabilities(struct privilege_access *access)
+{
+	if (capng.get_caps_process() == 0) {
+		access->dac_read_search =
+		    capng.have_capability(CAPNG_EFFECTIVE,
+					  CAP_DAC_READ_SEARCH) == 1;
+		access->syslog =
+		    capng.have_capability(CAPNG_EFFECTIVE, CAP_SYSLOG) == 1;
+	}
+}
+
 void privilege_access_read(struct privilege_access *access)
 {
 	char text[16];
 
 	*access = (struct privilege_access){ 0 };
-	if (capng_get_caps_process() == 0) {
-		access->dac_read_search = capng_have_capability(
-			CAPNG_EFFECTIVE, CAP_DAC_READ_SEARCH) == 1;
-		access->syslog = capng_have_capability(CAPNG_EFFECTIVE,
-						       CAP_SYSLOG) == 1;
+	/* Without libcap-ng (the log says so) no capability counts. */
+	if (dynlib_open(&libcapng) == 0) {
+		read_capabilities(access);
+		dynlib_close(&libcapng);
 	}
 	/* Stops at the first match: a lookup of a group this system lacks
 	 * ("wheel" on Debian) loads the next NSS module for nothing. */
@@ -230,7 +277,7 @@ size_t privilege_describe_degraded(const struct privilege_access *access,
  */
 static int verify_capabilities(bool clear_bounding)
 {
-	if (capng_get_caps_process() != 0) {
+	if (capng.get_caps_process() != 0) {
 		log_error("cannot read back the capabilities");
 		return -EIO;
 	}
@@ -241,7 +288,7 @@ static int verify_capabilities(bool clear_bounding)
 		return -EPERM;
 	}
 	if (clear_bounding &&
-	    capng_have_capabilities(CAPNG_SELECT_BOUNDS) != CAPNG_NONE) {
+	    capng.have_capabilities(CAPNG_SELECT_BOUNDS) != CAPNG_NONE) {
 		log_error("the capability bounding set is not empty");
 		return -EPERM;
 	}
@@ -273,9 +320,9 @@ static int verify_root_is_gone(uid_t uid, gid_t gid)
 
 static void capabilities_to_keep(void)
 {
-	capng_clear(SELECT_EVERY_SET);
+	capng.clear(SELECT_EVERY_SET);
 	for (size_t i = 0; i < ARRAY_SIZE(kept_capabilities); i++)
-		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+		capng.update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
 			     kept_capabilities[i]);
 }
 
@@ -332,7 +379,7 @@ static void log_kept(const char *who)
 	char effective[64], bounding[80];
 
 	kept_names(CAPNG_EFFECTIVE, effective, sizeof(effective));
-	if (capng_have_capabilities(CAPNG_SELECT_BOUNDS) == CAPNG_NONE) {
+	if (capng.have_capabilities(CAPNG_SELECT_BOUNDS) == CAPNG_NONE) {
 		string_copy(bounding, "cleared", sizeof(bounding));
 	} else if (!has_capability_beyond_kept(CAPNG_BOUNDING_SET)) {
 		char names[64];
@@ -375,14 +422,14 @@ static int switch_to_service_user(const struct passwd *pw, int state_dir_fd,
 	}
 	capabilities_to_keep();
 #if HAVE_CAPNG_AMBIENT
-	r = capng_change_id((int)uid, (int)gid,
+	r = capng.change_id((int)uid, (int)gid,
 			    CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT);
 #else
 	/* Still root with every capability: CAP_SETPCAP drops the bounds. */
 	r = clear_inheritable_sets(true);
 	if (r < 0)
 		return r;
-	r = capng_change_id((int)uid, (int)gid, CAPNG_NO_FLAG);
+	r = capng.change_id((int)uid, (int)gid, CAPNG_NO_FLAG);
 #endif
 	if (r < 0) {
 		log_error("cannot switch to user %s (libcap-ng step %d)",
@@ -416,7 +463,7 @@ static int restrict_root(int state_dir_fd, const char *state_dir)
 	r = HAVE_CAPNG_AMBIENT ? 0 : clear_inheritable_sets(true);
 	if (r < 0)
 		return r;
-	if (capng_apply(SELECT_EVERY_SET) < 0) {
+	if (capng.apply(SELECT_EVERY_SET) < 0) {
 		log_error("cannot drop capabilities");
 		return -EPERM;
 	}
@@ -446,32 +493,32 @@ static int restrict_unprivileged(int state_dir_fd, const char *state_dir)
 	bool needs_apply = false;
 	int r;
 
-	if (capng_get_caps_process() != 0) {
+	if (capng.get_caps_process() != 0) {
 		log_error("cannot read the process capabilities");
 		return -EIO;
 	}
 	needs_apply = has_capability_beyond_kept(CAPNG_PERMITTED) ||
 		      has_capability_beyond_kept(CAPNG_EFFECTIVE);
 	for (size_t i = 0; i < ARRAY_SIZE(kept_capabilities); i++)
-		if (capng_have_capability(CAPNG_PERMITTED,
+		if (capng.have_capability(CAPNG_PERMITTED,
 					  kept_capabilities[i]) !=
-		    capng_have_capability(CAPNG_EFFECTIVE,
+		    capng.have_capability(CAPNG_EFFECTIVE,
 					  kept_capabilities[i]))
 			needs_apply = true;
 	if (needs_apply) {
 		bool had[ARRAY_SIZE(kept_capabilities)];
 
 		for (size_t i = 0; i < ARRAY_SIZE(kept_capabilities); i++)
-			had[i] = capng_have_capability(
-					 CAPNG_PERMITTED,
-					 kept_capabilities[i]) == 1;
-		capng_clear(CAPNG_SELECT_CAPS);
+			had[i] =
+			    capng.have_capability(CAPNG_PERMITTED,
+						  kept_capabilities[i]) == 1;
+		capng.clear(CAPNG_SELECT_CAPS);
 		for (size_t i = 0; i < ARRAY_SIZE(kept_capabilities); i++)
 			if (had[i])
-				capng_update(CAPNG_ADD,
+				capng.update(CAPNG_ADD,
 					     CAPNG_EFFECTIVE | CAPNG_PERMITTED,
 					     kept_capabilities[i]);
-		if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
+		if (capng.apply(CAPNG_SELECT_CAPS) < 0) {
 			log_error("cannot drop the capabilities it does not "
 				  "need");
 			return -EPERM;
@@ -498,8 +545,8 @@ static int restrict_unprivileged(int state_dir_fd, const char *state_dir)
 	return check_state_dir_writable(state_dir_fd, state_dir);
 }
 
-int privilege_drop(int state_dir_fd, const char *state_dir,
-		   bool state_dir_created)
+static int drop_privileges(int state_dir_fd, const char *state_dir,
+			   bool state_dir_created)
 {
 	const struct passwd *pw;
 
@@ -523,15 +570,27 @@ int privilege_drop(int state_dir_fd, const char *state_dir,
 	return restrict_root(state_dir_fd, state_dir);
 }
 
-int privilege_drop_all(void)
+int privilege_drop(int state_dir_fd, const char *state_dir,
+		   bool state_dir_created)
+{
+	int r = dynlib_open(&libcapng);
+
+	if (r < 0)
+		return r;
+	r = drop_privileges(state_dir_fd, state_dir, state_dir_created);
+	dynlib_close(&libcapng);
+	return r;
+}
+
+static int drop_every_capability(void)
 {
 	/* The bounding set goes only while CAP_SETPCAP is still held (the
 	 * daemon started as root without the service account); otherwise
 	 * it already holds nothing beyond the two kept capabilities, and
 	 * no_new_privs keeps an execve from using them. */
 	bool drop_bounds = prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1 &&
-			   capng_get_caps_process() == 0 &&
-			   capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+			   capng.get_caps_process() == 0 &&
+			   capng.have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
 	int r = clear_inheritable_sets(drop_bounds);
 
 	if (r < 0)
@@ -553,10 +612,21 @@ int privilege_drop_all(void)
 	r = set_no_new_privs();
 	if (r < 0)
 		return r;
-	if (capng_get_caps_process() != 0 ||
-	    capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
+	if (capng.get_caps_process() != 0 ||
+	    capng.have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
 		log_error("capabilities are still held after dropping them all");
 		return -EPERM;
 	}
 	return 0;
+}
+
+int privilege_drop_all(void)
+{
+	int r = dynlib_open(&libcapng);
+
+	if (r < 0)
+		return r;
+	r = drop_every_capability();
+	dynlib_close(&libcapng);
+	return r;
 }

@@ -27,8 +27,37 @@ bool sandbox_network_sealed(void)
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "core/dynlib.h"
 #include "core/log.h"
 #include "core/util.h"
+
+/*
+ * libseccomp, opened for as long as a filter is built and loaded: the
+ * kernel keeps the filter, so the library is not mapped after start-up
+ * (~70 KiB resident). Packages name it, as they cannot see a dlopen().
+ */
+static struct {
+	__typeof__(&seccomp_init) init;
+	__typeof__(&seccomp_load) load;
+	__typeof__(&seccomp_release) release;
+	__typeof__(&seccomp_rule_add) rule_add;
+	__typeof__(&seccomp_syscall_resolve_name) syscall_resolve_name;
+} scmp;
+
+static const struct dynlib_symbol scmp_symbols[] = {
+    DYNLIB_SYMBOL(scmp, init, "seccomp_"),
+    DYNLIB_SYMBOL(scmp, load, "seccomp_"),
+    DYNLIB_SYMBOL(scmp, release, "seccomp_"),
+    DYNLIB_SYMBOL(scmp, rule_add, "seccomp_"),
+    DYNLIB_SYMBOL(scmp, syscall_resolve_name, "seccomp_"),
+};
+
+static struct dynlib libseccomp = {
+    .soname = "libseccomp.so.2",
+    .package = "libseccomp2 (Debian) or libseccomp (RPM)",
+    .symbols = scmp_symbols,
+    .count = ARRAY_SIZE(scmp_symbols),
+};
 
 bool sandbox_available(void)
 {
@@ -37,33 +66,44 @@ bool sandbox_available(void)
 
 static int load(scmp_filter_ctx ctx, const char *what)
 {
-	int r = seccomp_load(ctx);
+	int r = scmp.load(ctx);
 
 	if (r < 0)
 		log_error("cannot load the %s seccomp filter: %s", what,
 			  strerror(-r));
-	seccomp_release(ctx);
+	scmp.release(ctx);
 	return r;
 }
 
-int sandbox_seal_network(void)
+static int load_network_seal(void)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	scmp_filter_ctx ctx = scmp.init(SCMP_ACT_ALLOW);
 	static const int families[] = {AF_INET, AF_INET6};
 	int r = 0;
 
 	if (ctx == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < ARRAY_SIZE(families) && r == 0; i++)
-		r = seccomp_rule_add(
+		r = scmp.rule_add(
 		    ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
 		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
 	if (r < 0) {
-		seccomp_release(ctx);
+		scmp.release(ctx);
 		return r;
 	}
 	r = load(ctx, "network seal");
 	sealed = r == 0;
+	return r;
+}
+
+int sandbox_seal_network(void)
+{
+	int r = dynlib_open(&libseccomp);
+
+	if (r < 0)
+		return r;
+	r = load_network_seal();
+	dynlib_close(&libseccomp);
 	return r;
 }
 
@@ -180,11 +220,11 @@ const char *const *sandbox_delivery_calls(size_t *n)
 
 static int allow_by_name(scmp_filter_ctx ctx, const char *name)
 {
-	int nr = seccomp_syscall_resolve_name(name);
+	int nr = scmp.syscall_resolve_name(name);
 
 	if (nr == __NR_SCMP_ERROR)
 		return 0;
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	return scmp.rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 }
 
 static int add_rules(scmp_filter_ctx ctx)
@@ -196,63 +236,74 @@ static int add_rules(scmp_filter_ctx ctx)
 	for (size_t i = 0; i < ARRAY_SIZE(plain_calls) && r == 0; i++)
 		r = allow_by_name(ctx, plain_calls[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(families) && r == 0; i++) {
-		r = seccomp_rule_add(
+		r = scmp.rule_add(
 		    ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
 		if (r == 0)
-			r = seccomp_rule_add(
+			r = scmp.rule_add(
 			    ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
 			    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(ioctls) && r == 0; i++)
-		r = seccomp_rule_add(
+		r = scmp.rule_add(
 		    ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 		    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)ioctls[i]));
 	/* Files: read-only, never created or truncated. */
 	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ,
-					     O_ACCMODE | O_CREAT | O_TRUNC,
-					     O_RDONLY));
+		r = scmp.rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+				  SCMP_A2(SCMP_CMP_MASKED_EQ,
+					  O_ACCMODE | O_CREAT | O_TRUNC,
+					  O_RDONLY));
 	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
-				     SCMP_A1(SCMP_CMP_MASKED_EQ,
-					     O_ACCMODE | O_CREAT | O_TRUNC,
-					     O_RDONLY));
+		r = scmp.rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
+				  SCMP_A1(SCMP_CMP_MASKED_EQ,
+					  O_ACCMODE | O_CREAT | O_TRUNC,
+					  O_RDONLY));
 	/* Threads (curl's resolver), never a new process: clone must ask
 	 * for CLONE_THREAD. clone3's flags sit in memory a filter cannot
 	 * read, so it answers ENOSYS and glibc falls back to clone. */
 	if (r == 0)
-		r = seccomp_rule_add(
+		r = scmp.rule_add(
 		    ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 		    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-	nr = seccomp_syscall_resolve_name("clone3");
+	nr = scmp.syscall_resolve_name("clone3");
 	if (r == 0 && nr != __NR_SCMP_ERROR)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+		r = scmp.rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
 	/* abort() on a failed assertion signals itself. */
 	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 0);
+		r = scmp.rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 0);
 	return r;
 }
 
-int sandbox_confine_delivery(void)
+static int load_delivery_filter(void)
 {
 	/* Kill the process (4.14+); the thread alone on older kernels. */
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	scmp_filter_ctx ctx = scmp.init(SCMP_ACT_KILL_PROCESS);
 	int r;
 
 	if (ctx == NULL)
-		ctx = seccomp_init(SCMP_ACT_KILL);
+		ctx = scmp.init(SCMP_ACT_KILL);
 	if (ctx == NULL)
 		return -ENOMEM;
 	r = add_rules(ctx);
 	if (r < 0) {
 		log_error("cannot build the delivery seccomp filter: %s",
 			  strerror(-r));
-		seccomp_release(ctx);
+		scmp.release(ctx);
 		return r;
 	}
 	return load(ctx, "delivery");
+}
+
+int sandbox_confine_delivery(void)
+{
+	int r = dynlib_open(&libseccomp);
+
+	if (r < 0)
+		return r;
+	r = load_delivery_filter();
+	dynlib_close(&libseccomp);
+	return r;
 }
 
 #else /* !HAVE_SECCOMP */

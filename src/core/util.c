@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/numeric.h"
+
 int read_file_at(int dirfd, const char *path, size_t max_bytes, char **data,
 		 size_t *length)
 {
@@ -452,8 +454,8 @@ void format_sparkline(const double *values, size_t count, char *buffer, size_t s
 	buffer[0] = '\0';
 	for (size_t i = 0; i < count; i++)
 		if (isfinite(values[i])) {
-			low = fmin(low, values[i]);
-			high = fmax(high, values[i]);
+			low = numeric_min(low, values[i]);
+			high = numeric_max(high, values[i]);
 		}
 	if (!isfinite(low))
 		return;

@@ -15,6 +15,7 @@
 
 #include "core/event.h"
 #include "core/log.h"
+#include "core/numeric.h"
 #include "core/state.h"
 #include "core/util.h"
 #include "logscan/mask.h"
@@ -156,14 +157,15 @@ enum surge_verdict logscan_surge_step(struct surge_detector *d,
 	/* A running mean until baseline_secs have been seen, an EWMA after:
 	 * a new source has a usable baseline once it is warm. */
 	d->learnt_secs += dt;
-	alpha = dt / fmin((double)p->baseline_secs, d->learnt_secs);
+	alpha = dt / numeric_min((double)p->baseline_secs, d->learnt_secs);
 	expected = out->rate * (double)p->window_secs;
-	d->baseline += fmin(alpha, 1.0) * (expected - d->baseline);
+	d->baseline += numeric_min(alpha, 1.0) * (expected - d->baseline);
 
 	out->baseline = d->baseline;
 	out->warm = now_usec - d->first_usec >= p->warmup_secs * USEC;
-	out->threshold = out->warm ? fmax(p->min_lines, p->factor * d->baseline)
-				   : fmax(p->min_lines, p->cold_lines);
+	out->threshold =
+	    out->warm ? numeric_max(p->min_lines, p->factor * d->baseline)
+		      : numeric_max(p->min_lines, p->cold_lines);
 	if (d->firing)
 		out->surge_lines = d->total - d->surge_base;
 	if (!p->enabled) {

@@ -49,6 +49,14 @@ check "nothing to send: no delivery process" no_delivery_process
 check "daemon: a seccomp filter (the network seal)" \
 	test "$(status_field "$DAEMON_PID" Seccomp)" = 2
 check "daemon: no INET/INET6 socket" test "$(inet_sockets "$DAEMON_PID")" = 0
+# Start-up work only (src/core/dynlib.c): once the seal is loaded and the
+# privileges dropped, neither library is mapped any more.
+no_startup_library() {
+	! awk '$6 ~ /\.so/ {print $6}' "/proc/$1/maps" | grep -q \
+		-e '/libseccomp' -e '/libcap-ng'
+}
+check "daemon: libseccomp and libcap-ng no longer mapped" \
+	no_startup_library "$DAEMON_PID"
 
 echo "hang" >"$dir/control"
 feed "fire first warning - First problem"
@@ -61,6 +69,8 @@ check "delivery process: CapEff 0" test "$(status_field "$DELIVERY" CapEff)" = 0
 check "delivery process: CapAmb 0" test "$(status_field "$DELIVERY" CapAmb)" = 0000000000000000
 check "delivery process: NoNewPrivs 1" test "$(status_field "$DELIVERY" NoNewPrivs)" = 1
 check "delivery process: Seccomp 2 (filter)" test "$(status_field "$DELIVERY" Seccomp)" = 2
+check "delivery process: libseccomp and libcap-ng no longer mapped" \
+	no_startup_library "$DELIVERY"
 # Its own filter under the launcher's, inherited across the exec.
 if [ -n "$(status_field "$DELIVERY" Seccomp_filters)" ]; then
 	check "delivery process: the launcher's filter and its own" \
