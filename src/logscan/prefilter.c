@@ -10,7 +10,6 @@
 #include <ctype.h>
 #include <string.h>
 
-
 #define FOLD 0x20202020u
 
 void prefilter_init(struct prefilter *filter)

@@ -181,13 +181,12 @@ static void test_pack_literals_always_found(void **state)
 						    text[i] >= 'a' &&
 						    text[i] <= 'z')
 							text[i] ^= 0x20;
-					if (!(prefilter_candidates(&filter, text,
-								   length) &
+					if (!(prefilter_candidates(
+						  &filter, text, length) &
 					      bit) ||
-					    !prefilter_confirm(&filter,
-							       (unsigned)r,
-							       &grams[r], text,
-							       length))
+					    !prefilter_confirm(
+						&filter, (unsigned)r, &grams[r],
+						text, length))
 						fail_msg("%s: \"%s\" at %zu of "
 							 "%zu not found",
 							 rule_pack[r].name,
@@ -239,13 +238,13 @@ static void test_confirm_matches_reference(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_longest_mandatory_run),
-		cmocka_unit_test(test_alternatives),
-		cmocka_unit_test(test_syntax_it_does_not_follow),
-		cmocka_unit_test(test_escape_arguments),
-		cmocka_unit_test(test_candidates),
-		cmocka_unit_test(test_pack_literals_always_found),
-		cmocka_unit_test(test_confirm_matches_reference),
+	    cmocka_unit_test(test_longest_mandatory_run),
+	    cmocka_unit_test(test_alternatives),
+	    cmocka_unit_test(test_syntax_it_does_not_follow),
+	    cmocka_unit_test(test_escape_arguments),
+	    cmocka_unit_test(test_candidates),
+	    cmocka_unit_test(test_pack_literals_always_found),
+	    cmocka_unit_test(test_confirm_matches_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
