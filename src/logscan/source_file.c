@@ -25,7 +25,9 @@
  * inotify event is read at once, and a second soon after hands over to a
  * pacer (sources.h), one wake-up a period reading everything that came
  * meanwhile (inotify's descriptor left out of the loop), until a period
- * without events hands back to inotify. A read
+ * without events hands back to inotify. While every followed file is busy
+ * the watches leave writes out and each period reads the files without
+ * asking inotify (read_period). A read
  * shorter than asked is the end of a regular file: no second read for 0.
  *
  * Memory is reserved at start from max_files: the tables (followed files,
