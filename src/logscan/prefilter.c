@@ -22,7 +22,8 @@ static inline uint32_t gram_hash(uint32_t gram)
 	return ((gram | FOLD) * 0x9E3779B1u) >> (32 - PREFILTER_TABLE_BITS);
 }
 
-/* Escapes with an argument: \p{L}, \x{41}, \x41, \cA, \k<name>, \g{-1}. */
+/* Escapes with an argument: \p{L}, \pL, \x{41}, \x41, \cA, \k<name>,
+ * \g{-1}. */
 static const char *skip_escape(const char *p)
 {
 	char kind = p[1];
@@ -39,7 +40,11 @@ static const char *skip_escape(const char *p)
 			q = strchr(q + 1, close);
 			return q ? q + 1 : NULL;
 		}
-		if (kind == 'x')
+		if (kind == 'p' || kind == 'P') {
+			/* \pL: a one-letter property, not a literal L. */
+			if (*q != '\0')
+				q++;
+		} else if (kind == 'x')
 			for (int i = 0; i < 2 && isxdigit((unsigned char)*q); i++)
 				q++;
 		else if (kind == 'c' && *q != '\0')

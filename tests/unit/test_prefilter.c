@@ -85,6 +85,12 @@ static void test_escape_arguments(void **state)
 	assert_string_equal(out[0], "<abcd>");
 	assert_int_equal(literals("\\x41BCDE\\x{46}GHIJ", out), 1);
 	assert_string_equal(out[0], "BCDE");
+	/* \pL and \PP name a property by one letter: not literal text
+	 * (found by fuzz_logscan_prefilter, session 9). */
+	assert_int_equal(literals("\\PP\\\\PPQR", out), 1);
+	assert_string_equal(out[0], "\\PPQR");
+	assert_int_equal(literals("\\pLxyzw", out), 1);
+	assert_string_equal(out[0], "xyzw");
 	/* \k<name> is a back reference. */
 	assert_int_equal(literals("(?<n>a)\\k<n>wxyz", out), 1);
 	assert_string_equal(out[0], "wxyz");
