@@ -295,8 +295,13 @@ void line_subject_level(const char *line, size_t length,
 	struct kmsg_record record;
 	struct syslog_line parsed;
 
-	/* A kmsg record's digits end at a ','; RFC 3339's year at a '-'. */
-	if (length > 0 && is_digit(line[0]) && looks_like_kmsg(line, length) &&
+	/* A kmsg record's digits end at a ','; RFC 3339's year at a '-', so a
+	 * line that starts with the last line's RFC 3339 stamp (most lines of
+	 * such a file) is not walked for them. */
+	if (length > 0 && is_digit(line[0]) &&
+	    !(clock->stamp_length == 19 && length >= 19 &&
+	      memcmp(line, clock->stamp, 19) == 0) &&
+	    looks_like_kmsg(line, length) &&
 	    kmsg_parse(line, length, &record)) {
 		*text = record.message;
 		*text_length = record.message_length;

@@ -25,7 +25,9 @@
  * inotify event is read at once, and a second soon after hands over to a
  * pacer (sources.h), one wake-up a period reading everything that came
  * meanwhile (inotify's descriptor left out of the loop), until a period
- * without events hands back to inotify. A read
+ * without events hands back to inotify. While every followed file is busy
+ * the watches leave writes out and each period reads the files without
+ * asking inotify (read_period). A read
  * shorter than asked is the end of a regular file: no second read for 0.
  *
  * Memory is reserved at start from max_files: the tables (followed files,
@@ -59,8 +61,10 @@
 /* One cursor line: four numbers of at most 20 digits, spaces, newline. */
 #define CURSOR_LINE_BYTES(path_length) ((path_length) + 4 * 21 + 1)
 #define CHUNK_BYTES 65536
-#define WATCH_MASK (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | \
-		    IN_DELETE | IN_CLOSE_WRITE | IN_ONLYDIR)
+#define WRITE_EVENTS		       (IN_MODIFY | IN_CLOSE_WRITE)
+#define WATCH_MASK                                                             \
+	(WRITE_EVENTS | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |  \
+	 IN_ONLYDIR)
 
 struct stream {
 	int fd;
@@ -105,6 +109,10 @@ struct file_source {
 	char *chunk;
 	int64_t budget;
 	bool dirty, warned_full;
+	/* Paced with every followed file busy: the watches leave writes out
+	 * (names only, and inotify back in the loop), each period reads every
+	 * file (read_busy). */
+	bool writes_unwatched;
 	struct source_stats stats;
 };
 
@@ -547,8 +555,12 @@ static void watch_directory(struct file_source *source, const char *pattern)
 	directory = dirname(copy);
 	if (has_wildcard(directory))
 		return; /* picked up by the periodic rescan */
-	/* The same directory twice yields the same watch: harmless. */
-	inotify_add_watch(source->inotify_fd, directory, WATCH_MASK);
+	/* The same directory twice yields the same watch (the mask
+	 * replaced): harmless. */
+	inotify_add_watch(source->inotify_fd, directory,
+			  source->writes_unwatched
+			      ? WATCH_MASK & ~(uint32_t)WRITE_EVENTS
+			      : WATCH_MASK);
 }
 
 static void scan_globs(struct file_source *source, bool at_start)
@@ -573,6 +585,20 @@ static void scan_globs(struct file_source *source, bool at_start)
 	}
 }
 
+/* Every pattern's directory watched again, with or without writes. */
+static void watch_writes(struct file_source *source, bool watched)
+{
+	const struct config_string_list *patterns =
+	    &source->context->config->files;
+
+	source->writes_unwatched = !watched;
+	for (size_t i = 0; i < patterns->count; i++)
+		watch_directory(source, patterns->items[i]);
+	log_debug("logscan: every followed file %s",
+		  watched ? "quiet again: writes watched"
+			  : "busy: writes unwatched, read each period");
+}
+
 /* A write event's name: the followed files of that name are read (a
  * namesake in another watched directory costs one read that finds
  * nothing). */
@@ -583,13 +609,27 @@ static void mark_written(struct file_source *source, const char *name)
 			source->files[i].written = true;
 }
 
+/*
+ * Whether every followed file is open and was named by a write this
+ * period (so each period would read them all anyway), none in a directory
+ * that is not watched.
+ */
+static bool all_written(const struct file_source *source)
+{
+	for (size_t i = 0; i < source->count; i++)
+		if (source->files[i].current.fd < 0 ||
+		    !source->files[i].written)
+			return false;
+	return source->count > 0;
+}
+
 /* Reads the queued inotify events, then the files: false when none was
  * queued (nothing to read). */
 static bool read_events(void *data)
 {
 	struct file_source *source = data;
 	char buffer[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool rescan = false, any = false, names = false;
+	bool rescan = false, any = false, names = false, busy;
 	ssize_t n;
 
 	while ((n = read(source->inotify_fd, buffer, sizeof(buffer))) > 0) {
@@ -617,8 +657,64 @@ static bool read_events(void *data)
 		return false;
 	if (rescan)
 		scan_globs(source, false);
+	busy = !names && source_pacer_active(&source->pacer) &&
+	       all_written(source);
 	process(source, names);
+	if (busy) {
+		watch_writes(source, false);
+		sd_event_source_set_enabled(source->io, SD_EVENT_ON);
+	}
 	return true;
+}
+
+/* A period with writes unwatched: every file read; false when one of them
+ * had nothing (its fstat has looked for a truncation). */
+static bool read_busy(struct file_source *source)
+{
+	bool done = true, all_found = true;
+
+	source->budget = source->context->config->max_read_bytes_per_wakeup;
+	for (size_t i = 0; i < source->count; i++) {
+		struct tailed_file *file = &source->files[i];
+		uint64_t before = file->current.position;
+
+		file->written = true;
+		done = check_file(source, file, false) && done;
+		if (file->current.fd < 0 || file->current.position == before)
+			all_found = false;
+	}
+	if (!done && source->defer != NULL)
+		sd_event_source_set_enabled(source->defer, SD_EVENT_ONESHOT);
+	return all_found;
+}
+
+/*
+ * The pacer's period. A busy file's write events each period cost an
+ * inotify read that only says "written" (one system call in four of a
+ * steady wake-up): once a period's events are all writes and name every
+ * followed file, the watches drop writes and inotify rejoins the loop, so
+ * a rename, creation or deletion is still seen at once (sooner than a
+ * period), and each period reads every file directly. When one has
+ * nothing, writes are watched again and the files read once more (a write
+ * between the read and the new mask queued no event); then the pacer goes
+ * on as before, or hands back to inotify when that read found nothing.
+ */
+static bool read_period(void *data)
+{
+	struct file_source *source = data;
+	bool any;
+
+	if (source->writes_unwatched) {
+		if (read_busy(source))
+			return true;
+		watch_writes(source, true);
+		any = read_busy(source);
+		if (any)
+			sd_event_source_set_enabled(source->io, SD_EVENT_OFF);
+		return any;
+	}
+	any = read_events(source);
+	return any;
 }
 
 /* Read at once; the pacer decides whether a timer takes over. */
@@ -780,7 +876,7 @@ int file_source_start(struct logscan_context *context,
 			    EPOLLIN, on_inotify, source);
 	if (r >= 0)
 		r = source_pacer_init(&source->pacer, context->event,
-				      source->io, read_events, source,
+				      source->io, read_period, source,
 				      &source->stats.lines);
 	if (r >= 0)
 		r = sd_event_add_defer(context->event, &source->defer, on_defer,

@@ -5,7 +5,9 @@
 # other event (rename, creation, deletion) checks every path. So rotation by
 # rename, copytruncate (shorter and longer than what was read), deletion and
 # re-creation are all noticed without a tick; a busy neighbour in the same
-# directory does not hide our file's lines; a kill -9 loses none.
+# directory does not hide our file's lines; a kill -9 loses none. A busy
+# file (paced, its writes unwatched) still sees a rename rotation, a
+# copytruncate and a neighbour's first line.
 . "$(dirname "$0")/lib.sh"
 
 DIR=$TEST_TMP/log
@@ -83,3 +85,50 @@ check "every line seen ($last lines)" \
 		 [ \"\$(tail -n1 '$TEST_TMP/seen')\" -eq $last ]"
 check "no line seen twice before the kill" \
 	bash -c "[ \"\$(grep -c 'logscan: event seen from' '$TEST_TMP/daemon1.log')\" -eq 33 ]"
+
+# A busy file: a line every 20 ms is paced, and once every followed file
+# is busy its writes go unwatched (each period reads it). A rename rotation
+# in the stream is still seen at once by its name events and loses no
+# line; a copytruncate is found by the period's empty read (lines written
+# before it and not yet read are lost, as in any copytruncate, so only
+# those after it are counted); a file that comes into being beside it is
+# followed and its line seen while the stream goes on (and, quiet, ends the
+# unwatched writes).
+BUSY=$DIR/busy.log
+: >"$BUSY"
+write_config "$TEST_TMP/c.toml" \
+	'[agent]' "state_dir = \"$TEST_TMP/state3\"" 'collect_interval_secs = 3600' \
+	'[logscan]' 'kmsg = false' 'journal = false' \
+	"files = [\"$DIR/busy*.log\"]" \
+	'[[logscan.rules]]' 'name = "seen"' 'pattern = "seq=(?<n>\\d+) "' \
+	'severity = "info"' 'message = "seen {n}"'
+mkdir -p "$TEST_TMP/state3"
+next=1
+seq_start 3
+busy() { local k; for ((k = 0; k < $1; k++)); do seq_emit "$BUSY" 1; sleep 0.02; done; }
+busy 100
+check "a busy file's writes go unwatched" \
+	wait_for 5 file_contains "$TEST_TMP/daemon3.log" "busy: writes unwatched"
+mv "$BUSY" "$DIR/busy.log.1"
+busy 60
+check "busy: rename rotation seen, no line lost" \
+	wait_for 10 bash -c "[ \$(grep -c 'logscan: event seen from' '$TEST_TMP/daemon3.log') -ge $((next - 1)) ]"
+check "busy: the rotation was noticed" \
+	file_contains "$TEST_TMP/daemon3.log" "busy.log was r"
+busy 60
+: >"$BUSY"
+first=$next
+busy 60
+check "busy: copytruncate noticed" \
+	wait_for 10 file_contains "$TEST_TMP/daemon3.log" "busy.log was truncated"
+check "busy: every line after the truncation seen" \
+	wait_for 10 bash -c "for n in \$(seq $first $((next - 1))); do grep -q \"seen \$n\\\$\" '$TEST_TMP/daemon3.log' || exit 1; done"
+seq_emit "$DIR/busy2.log" 1
+first=$next
+busy 60
+check "busy: a new neighbour's line is seen" \
+	wait_for 10 file_contains "$TEST_TMP/daemon3.log" "seen $((first - 1))"
+check "busy: quiet again, writes watched" \
+	wait_for 10 file_contains "$TEST_TMP/daemon3.log" "quiet again: writes watched"
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID"

@@ -179,6 +179,22 @@ static void test_subject(void **state)
 	line_subject("just words", 10, &clock, &text, &length, &t);
 	assert_int_equal(length, 10);
 	assert_int_equal(t, 0);
+	/* A line that starts with the last RFC 3339 stamp skips the kmsg
+	 * check; a kmsg record after it is still one. */
+	line_subject("2026-12-06T12:00:00 web-01 app[42]: a", 37, &clock, &text,
+		     &length, &t);
+	assert_int_equal(t, 1796558400);
+	assert_memory_equal(text, "app[42]: a", 10);
+	line_subject("2026-12-06T12:00:00 web-01 app[42]: bc", 38, &clock,
+		     &text, &length, &t);
+	assert_int_equal(t, 1796558400);
+	assert_int_equal(length, 11);
+	line_subject("6,5,2000000,-;hello", 19, &clock, &text, &length, &t);
+	assert_int_equal(length, 5);
+	assert_int_equal(t, 2);
+	line_subject("2026-12-06T12:00:00", 19, &clock, &text, &length, &t);
+	assert_int_equal(t, 0); /* a stamp and nothing else: plain text */
+	assert_int_equal(length, 19);
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "logscan/prefilter.h"
+#include "logscan/rules.h"
 
 static size_t literals(const char *pattern,
 		       char out[][PREFILTER_LITERAL_MAX])
@@ -84,6 +85,12 @@ static void test_escape_arguments(void **state)
 	assert_string_equal(out[0], "<abcd>");
 	assert_int_equal(literals("\\x41BCDE\\x{46}GHIJ", out), 1);
 	assert_string_equal(out[0], "BCDE");
+	/* \pL and \PP name a property by one letter: not literal text
+	 * (found by fuzz_logscan_prefilter, session 9). */
+	assert_int_equal(literals("\\PP\\\\PPQR", out), 1);
+	assert_string_equal(out[0], "\\PPQR");
+	assert_int_equal(literals("\\pLxyzw", out), 1);
+	assert_string_equal(out[0], "xyzw");
 	/* \k<name> is a back reference. */
 	assert_int_equal(literals("(?<n>a)\\k<n>wxyz", out), 1);
 	assert_string_equal(out[0], "wxyz");
@@ -111,14 +118,139 @@ static void test_candidates(void **state)
 					      18) & 0x21ull, 0);
 }
 
+/* The check prefilter_confirm() replaced: every position hashed. */
+static bool confirm_reference(const struct prefilter_grams *grams,
+			      const char *text, size_t length)
+{
+	for (size_t i = 0; i + 4 <= length; i++) {
+		uint32_t gram;
+
+		memcpy(&gram, text + i, 4);
+		for (size_t k = 0; k < grams->count; k++)
+			if (grams->gram[k] == (gram | 0x20202020u))
+				return true;
+	}
+	return false;
+}
+
+static uint32_t next_random(uint32_t *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return *seed >> 8;
+}
+
+/* Filler that looks like log text and holds no 4-gram of the pack's by
+ * chance too often: digits, spaces, a few letters and punctuation. */
+static void fill(char *text, size_t length, uint32_t *seed)
+{
+	static const char bytes[] = "0123456789 .:-_[]()abcxyzQ\t\x80\xff";
+
+	for (size_t i = 0; i < length; i++)
+		text[i] = bytes[next_random(seed) % (sizeof(bytes) - 1)];
+}
+
+/*
+ * No false negative: every literal of every built-in rule, planted at every
+ * offset of lines of every length up to 100 (the scan's 8-byte loads and
+ * byte tail meet it at every alignment), in random case, makes its rule a
+ * candidate and passes prefilter_confirm(); and confirm agrees with the
+ * position-by-position check on the filler alone.
+ */
+static void test_pack_literals_always_found(void **state)
+{
+	static struct prefilter filter;
+	static struct prefilter_grams grams[128];
+	uint32_t seed = 18;
+	char text[128];
+
+	(void)state;
+	assert_true(rule_pack_count <= 128);
+	prefilter_init(&filter);
+	for (size_t r = 0; r < rule_pack_count; r++)
+		prefilter_add(&filter, (unsigned)r, rule_pack[r].pattern,
+			      &grams[r]);
+	for (size_t r = 0; r < rule_pack_count; r++) {
+		char lits[PREFILTER_MAX_LITERALS][PREFILTER_LITERAL_MAX];
+		size_t count = literals(rule_pack[r].pattern, lits);
+		uint64_t bit = 1ull << (r % PREFILTER_RULE_BITS);
+
+		assert_true(count > 0);
+		for (size_t l = 0; l < count; l++) {
+			size_t n = strlen(lits[l]);
+
+			for (size_t length = n; length <= 100; length++) {
+				for (size_t at = 0; at + n <= length; at++) {
+					fill(text, length, &seed);
+					memcpy(text + at, lits[l], n);
+					for (size_t i = at; i < at + n; i++)
+						if (next_random(&seed) & 1 &&
+						    text[i] >= 'a' &&
+						    text[i] <= 'z')
+							text[i] ^= 0x20;
+					if (!(prefilter_candidates(
+						  &filter, text, length) &
+					      bit) ||
+					    !prefilter_confirm(
+						&filter, (unsigned)r, &grams[r],
+						text, length))
+						fail_msg("%s: \"%s\" at %zu of "
+							 "%zu not found",
+							 rule_pack[r].name,
+							 lits[l], at, length);
+				}
+				fill(text, length, &seed);
+				assert_int_equal(
+				    prefilter_confirm(&filter, (unsigned)r,
+						      &grams[r], text, length),
+				    confirm_reference(&grams[r], text, length));
+			}
+		}
+	}
+}
+
+/* prefilter_confirm() against the reference on text made of the rule's own
+ * grams' bytes (so hits, near misses and grams split across the 8-byte
+ * loads are all common), and bytes that fold onto them (@ ` [ {). */
+static void test_confirm_matches_reference(void **state)
+{
+	static struct prefilter filter;
+	struct prefilter_grams grams;
+	uint32_t seed = 7;
+	char text[100];
+	const char *alphabet = "abAB@`[{ \x80";
+	size_t hits = 0, runs = 0;
+
+	(void)state;
+	prefilter_init(&filter);
+	assert_true(prefilter_add(&filter, 70, "abab|bA@a|ba`b", &grams));
+	assert_int_equal(grams.count, 3);
+	for (size_t length = 0; length <= sizeof(text); length++)
+		for (int round = 0; round < 200; round++) {
+			bool want;
+
+			for (size_t i = 0; i < length; i++)
+				text[i] = alphabet[next_random(&seed) % 10];
+			want = confirm_reference(&grams, text, length);
+			hits += want;
+			runs++;
+			assert_int_equal(prefilter_confirm(&filter, 70, &grams,
+							   text, length),
+					 want);
+		}
+	/* Both answers came up often. */
+	assert_true(hits > runs / 10 && hits < runs - runs / 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_longest_mandatory_run),
-		cmocka_unit_test(test_alternatives),
-		cmocka_unit_test(test_syntax_it_does_not_follow),
-		cmocka_unit_test(test_escape_arguments),
-		cmocka_unit_test(test_candidates),
+	    cmocka_unit_test(test_longest_mandatory_run),
+	    cmocka_unit_test(test_alternatives),
+	    cmocka_unit_test(test_syntax_it_does_not_follow),
+	    cmocka_unit_test(test_escape_arguments),
+	    cmocka_unit_test(test_candidates),
+	    cmocka_unit_test(test_pack_literals_always_found),
+	    cmocka_unit_test(test_confirm_matches_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
