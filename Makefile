@@ -242,9 +242,9 @@ fuzz-build: $(FUZZ_BIN)
 	@echo "run one (new inputs go to the first, scratch, directory):"
 	@echo "  mkdir -p build/fuzz/corpus-toml && build/fuzz/fuzz_toml -max_total_time=60 build/fuzz/corpus-toml tests/fuzz/corpus/toml"
 
-build/fuzz/%: tests/fuzz/%.c $(filter-out src/core/main.c,$(wildcard src/*/*.c))
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) $< $(filter-out src/core/main.c,$(wildcard src/*/*.c)) \
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) $< $(LIB_SRC) \
 		$(filter-out -lsqlite3,$(PKG_LIBS)) -lm -o $@
 
 install: $(BUILD)/sysops-agent $(BUILD)/sysops-launch
