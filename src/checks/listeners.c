@@ -78,8 +78,8 @@ struct owner {
 struct socket_row {
 	struct listener_socket s;
 	struct owner *owner;
-	uint8_t
-	    family; /* AF_INET, AF_INET6: address still to format from raw */
+	/* AF_INET, AF_INET6: the address is still to format from raw. */
+	uint8_t family;
 	uint8_t raw[16];
 };
 
@@ -759,10 +759,34 @@ static size_t list_pids(struct listeners *l)
 	return pid_count;
 }
 
+/*
+ * Where the newest process is in l->pids: pids are handed out upwards and
+ * wrap at pid_max, so the newest are those just below the last one given
+ * (ns_last_pid), then the highest ones; a fixture without the file: the
+ * highest pid.
+ */
+static size_t newest_index(struct listeners *l, size_t pid_count)
+{
+	char text[32];
+	uint64_t last;
+	size_t k = pid_count;
+
+	if (pid_count == 0)
+		return 0;
+	if (read_file_into(l->checks->proc_fd, "sys/kernel/ns_last_pid", text,
+			   sizeof(text)) <= 0 ||
+	    !decimal(text, '\n', INT32_MAX, &last))
+		return pid_count - 1;
+	while (k > 0 && l->pids[k - 1] > (int32_t)last)
+		k--;
+	/* None at or below it: the walk starts at the highest. */
+	return k > 0 ? k - 1 : pid_count - 1;
+}
+
 static void find_owners(struct listeners *l)
 {
 	struct owner *wanted[SOCKETS_MAX];
-	size_t wanted_count = 0, found = 0, pid_count;
+	size_t wanted_count = 0, found = 0, pid_count, newest;
 
 	for (size_t i = 0; i < l->socket_count; i++) {
 		struct socket_row *row = &l->sockets[i];
@@ -789,9 +813,11 @@ static void find_owners(struct listeners *l)
 	 * descriptors. The listing serves the guess by user too.
 	 */
 	pid_count = list_pids(l);
-	for (size_t k = pid_count; k-- > 0 && found < wanted_count;)
-		found += match_fds(l, l->pids[k], wanted, wanted_count,
-				   wanted_count - found);
+	newest = newest_index(l, pid_count);
+	for (size_t n = 0; n < pid_count && found < wanted_count; n++)
+		found +=
+		    match_fds(l, l->pids[(newest + pid_count - n) % pid_count],
+			      wanted, wanted_count, wanted_count - found);
 	for (size_t i = 0; i < wanted_count; i++)
 		if (wanted[i]->pid != 0) {
 			owner_ancestor(l, wanted[i]);
