@@ -359,8 +359,11 @@ static bool memory_group(char *text, char *group, size_t size, bool *v1)
 			if (strstr(first + 1, "memory") != NULL) {
 				string_copy(group, second + 1, size);
 				found = *v1 = true;
-			} else if (!*v1 && strcmp(line, "0") == 0 &&
-				   first[1] == '\0') {
+			} else if (!*v1 && first == line + 1 &&
+				   line[0] == '0' && second == first + 1) {
+				/* "0::/path": hierarchy 0, no controller
+				 * named (read before the cut above, which
+				 * leaves "0:" of the line). */
 				string_copy(group, second + 1, size);
 				found = true;
 			}

@@ -1,7 +1,7 @@
 /*
  * test_context.c - the room a leak is bounded by (context_leak_room): the
  * tightest memory cgroup of the process and its ancestors against available
- * memory, and its per-tick cache: one read per cgroup and pid a
+ * memory, v1 and v2, and its per-tick cache: one read per cgroup and pid a
  * tick, a changed limit and a reused pid seen at the next tick.
  */
 #include <stdarg.h>
@@ -150,11 +150,33 @@ static void test_cache_for_one_tick(void **state)
 	teardown_fixture(&f);
 }
 
+/* The v2 hierarchy ("0::/path", memory.max and memory.current). */
+static void test_cgroup_v2(void **state)
+{
+	struct fixture f;
+	const char *what = NULL;
+
+	(void)state;
+	setup_fixture(&f);
+	put(f.cgroup, "s/memory.max", "max\n");
+	put(f.cgroup, "s/memory.current", "900000\n");
+	put(f.cgroup, "s/t/memory.max", "1000000\n");
+	put(f.cgroup, "s/t/memory.current", "250000\n");
+	put(f.proc, "46/cgroup", "0::/s/t\n");
+	assert_float_equal(room_of(&f, T0, "46", &what), 750000, 0);
+	assert_string_equal(what, "cgroup limit");
+	/* A v1 memory line wins over it. */
+	put(f.proc, "47/cgroup", "0::/s/t\n4:memory:/a/b\n");
+	assert_float_equal(room_of(&f, T0, "47", &what), 600000, 0);
+	teardown_fixture(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tightest_cgroup_or_available),
 	    cmocka_unit_test(test_cache_for_one_tick),
+	    cmocka_unit_test(test_cgroup_v2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
