@@ -111,6 +111,18 @@ struct new_alert {
 	char what[32]; /* "8000/tcp" */
 };
 
+/*
+ * A process of the last listing of /proc. One whose descriptors could not
+ * be read (another user's, or one with capabilities the agent lacks) is
+ * not tried again while it lives: its /proc/PID inode tells it from a
+ * later process given the same pid.
+ */
+struct walked_pid {
+	int32_t pid;
+	bool denied;
+	uint64_t ino;
+};
+
 struct user_name {
 	uint32_t uid;
 	char name[32];
@@ -137,9 +149,9 @@ struct listeners {
 	uint16_t ephemeral_low, ephemeral_high;
 	struct user_name users[USERS_MAX];
 	size_t user_count;
-	char *chunk;   /* READ_CHUNK bytes for /proc/net, netlink */
-	int32_t *pids; /* the processes of the last walk */
-	size_t pid_allocated;
+	char *chunk; /* READ_CHUNK bytes for /proc/net, netlink */
+	struct walked_pid *pids, *spare; /* this listing, the one before */
+	size_t pid_count, spare_count, pid_allocated, spare_allocated;
 	int diag_fd;	    /* NETLINK_SOCK_DIAG; -1: /proc/net */
 	int series_refs[3]; /* listen.sockets{tcp,udp}, listen.new */
 };
@@ -557,7 +569,7 @@ static void read_comm(struct listeners *l, int32_t pid, char *out, size_t size)
  * when readable): their pid is set; stops once open of them are found.
  */
 static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
-			size_t wanted_count, size_t open)
+			size_t wanted_count, size_t open, bool *denied)
 {
 	char path[32], buffer[4096], link[64];
 	size_t found = 0;
@@ -567,6 +579,7 @@ static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
 	collector_pid_path(path, sizeof(path), pid, "/fd");
 	fd = openat(l->checks->proc_fd, path,
 		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*denied = fd < 0 && (errno == EACCES || errno == EPERM);
 	if (fd < 0)
 		return 0;
 	while (found < open &&
@@ -582,8 +595,10 @@ static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
 				continue;
 			length = readlinkat(fd, entry->d_name, link,
 					    sizeof(link) - 1);
-			if (length < 0 && (errno == EACCES || errno == EPERM))
-				goto done; /* another user's: none readable */
+			if (length < 0 && (errno == EACCES || errno == EPERM)) {
+				*denied = true; /* none of them readable */
+				goto done;
+			}
 			if (length < 9 || strncmp(link, "socket:[", 8) != 0)
 				continue;
 			link[length] = '\0';
@@ -631,9 +646,10 @@ static void owner_ancestor(struct listeners *l, struct owner *o)
 		struct owner probe = {.inode = o->inode};
 		struct owner *one = &probe;
 		int32_t parent = parent_of(l, o->pid);
+		bool denied;
 
 		if (parent <= 0 || parent == o->pid ||
-		    match_fds(l, parent, &one, 1, 1) == 0)
+		    match_fds(l, parent, &one, 1, 1, &denied) == 0)
 			break;
 		o->pid = parent;
 	}
@@ -664,7 +680,7 @@ static int64_t process_uid(struct listeners *l, int32_t pid)
  * socket's user has the same name (a service user: redis, postgres,
  * www-data); otherwise only the user is known.
  */
-static void guess_by_user(struct listeners *l, const int32_t *pids,
+static void guess_by_user(struct listeners *l, const struct walked_pid *pids,
 			  size_t pid_count, struct owner **wanted,
 			  size_t wanted_count)
 {
@@ -680,7 +696,7 @@ static void guess_by_user(struct listeners *l, const int32_t *pids,
 	}
 	for (size_t k = 0; k < pid_count && open > 0; k++) {
 		char comm[32] = "";
-		int32_t pid = pids[k];
+		int32_t pid = pids[k].pid;
 		int64_t uid;
 
 		if (pid == self)
@@ -714,49 +730,70 @@ static void guess_by_user(struct listeners *l, const int32_t *pids,
 
 static int compare_pids(const void *a, const void *b)
 {
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	int32_t x = ((const struct walked_pid *)a)->pid,
+		y = ((const struct walked_pid *)b)->pid;
 
 	return (x > y) - (x < y);
 }
 
-/* Every process's pid, ascending, into l->pids; how many. */
-static size_t list_pids(struct listeners *l)
+/*
+ * Every process, ascending by pid, into l->pids; those the listing before
+ * found unreadable stay so while their /proc inode is the same (both
+ * lists are sorted: one pass).
+ */
+static void list_pids(struct listeners *l)
 {
-	size_t pid_count = 0;
+	struct walked_pid *swap = l->spare;
+	size_t swap_allocated = l->spare_allocated, count = 0, k = 0;
 	bool sorted = true;
 	struct dirent *entry;
 	DIR *dir;
-	int fd =
-	    openat(l->checks->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd;
 
+	l->spare = l->pids;
+	l->spare_allocated = l->pid_allocated;
+	l->spare_count = l->pid_count;
+	l->pids = swap;
+	l->pid_allocated = swap_allocated;
+	l->pid_count = 0;
+	fd =
+	    openat(l->checks->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (dir == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return 0;
+		return;
 	}
 	while ((entry = readdir(dir)) != NULL) {
 		int32_t pid;
 
 		if (!pid_name(entry->d_name, &pid))
 			continue;
-		if (pid_count == l->pid_allocated) {
-			size_t n = pid_count ? pid_count * 2 : 512;
-			int32_t *p = realloc(l->pids, n * sizeof(*p));
+		if (count == l->pid_allocated) {
+			size_t n = count ? count * 2 : 512;
+			struct walked_pid *p = realloc(l->pids, n * sizeof(*p));
 
 			if (p == NULL)
 				break; /* the walks see fewer */
 			l->pids = p;
 			l->pid_allocated = n;
 		}
-		sorted &= pid_count == 0 || l->pids[pid_count - 1] < pid;
-		l->pids[pid_count++] = pid;
+		sorted &= count == 0 || l->pids[count - 1].pid < pid;
+		l->pids[count++] =
+		    (struct walked_pid){.pid = pid, .ino = entry->d_ino};
 	}
 	closedir(dir);
 	/* /proc lists in pid order; a fixture directory may not. */
 	if (!sorted)
-		qsort(l->pids, pid_count, sizeof(*l->pids), compare_pids);
-	return pid_count;
+		qsort(l->pids, count, sizeof(*l->pids), compare_pids);
+	for (size_t i = 0; i < count; i++) {
+		while (k < l->spare_count && l->spare[k].pid < l->pids[i].pid)
+			k++;
+		if (k < l->spare_count && l->spare[k].pid == l->pids[i].pid &&
+		    l->spare[k].ino == l->pids[i].ino)
+			l->pids[i].denied = l->spare[k].denied;
+	}
+	l->pid_count = count;
 }
 
 /*
@@ -777,7 +814,7 @@ static size_t newest_index(struct listeners *l, size_t pid_count)
 			   sizeof(text)) <= 0 ||
 	    !decimal(text, '\n', INT32_MAX, &last))
 		return pid_count - 1;
-	while (k > 0 && l->pids[k - 1] > (int32_t)last)
+	while (k > 0 && l->pids[k - 1].pid > (int32_t)last)
 		k--;
 	/* None at or below it: the walk starts at the highest. */
 	return k > 0 ? k - 1 : pid_count - 1;
@@ -810,14 +847,20 @@ static void find_owners(struct listeners *l)
 	/*
 	 * Newest processes first: a new listener is mostly a new process's,
 	 * found among the last few instead of after every older process's
-	 * descriptors. The listing serves the guess by user too.
+	 * descriptors; processes found unreadable before are passed over.
+	 * The listing serves the guess by user too.
 	 */
-	pid_count = list_pids(l);
+	list_pids(l);
+	pid_count = l->pid_count;
 	newest = newest_index(l, pid_count);
-	for (size_t n = 0; n < pid_count && found < wanted_count; n++)
-		found +=
-		    match_fds(l, l->pids[(newest + pid_count - n) % pid_count],
-			      wanted, wanted_count, wanted_count - found);
+	for (size_t n = 0; n < pid_count && found < wanted_count; n++) {
+		struct walked_pid *p =
+		    &l->pids[(newest + pid_count - n) % pid_count];
+
+		if (!p->denied)
+			found += match_fds(l, p->pid, wanted, wanted_count,
+					   wanted_count - found, &p->denied);
+	}
 	for (size_t i = 0; i < wanted_count; i++)
 		if (wanted[i]->pid != 0) {
 			owner_ancestor(l, wanted[i]);
@@ -1480,5 +1523,6 @@ void listeners_free(struct listeners *l)
 		close(l->diag_fd);
 	zeroed_pages_free(l->chunk, READ_CHUNK, 1);
 	free(l->pids);
+	free(l->spare);
 	zeroed_pages_free(l, 1, sizeof(*l));
 }

@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -566,6 +567,85 @@ static void test_owner_search(void **state)
 	teardown_fixture(&f);
 }
 
+/* 127.0.0.1:port LISTEN, uid 0, inode. */
+#define TCP_ROOT(port_hex, inode)                                              \
+	"   4: 0100007F:" port_hex " 00000000:0000 0A 00000000:00000000 "      \
+	"00:00000000 00000000     0        0 " inode " 1 0000000000000000 "    \
+	"100 0 0 10 0\n"
+
+/*
+ * Descriptors of pid that cannot be read, as another user's are to the
+ * agent: mode 000, and (as root) without the capabilities that pass by it.
+ */
+static void fds_readable(struct fixture *f, int pid, bool readable)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%d/fd", f->root, pid);
+	assert_int_equal(chmod(path, readable ? 0755 : 0), 0);
+	if (geteuid() != 0)
+		return;
+	capng_get_caps_process();
+	capng_update(readable ? CAPNG_ADD : CAPNG_DROP, CAPNG_EFFECTIVE,
+		     CAP_DAC_OVERRIDE);
+	capng_update(readable ? CAPNG_ADD : CAPNG_DROP, CAPNG_EFFECTIVE,
+		     CAP_DAC_READ_SEARCH);
+	assert_int_equal(capng_apply(CAPNG_SELECT_CAPS), 0);
+}
+
+/*
+ * A process whose descriptors could not be read is passed over by later
+ * searches while it lives; another process given its pid is read.
+ */
+static void test_unreadable_process(void **state)
+{
+	struct fixture f;
+	double v;
+
+	(void)state;
+	setup_fixture(&f, "");
+	start(&f);
+	tick(&f);
+	make_process(&f, 600, "secret", 3, 1008);
+	fds_readable(&f, 600, false);
+	write_file(&f, "net/tcp",
+		   TCP_HEADER TCP_SSH TCP_STATD("9C40")
+		       TCP_ROOT("1B58", "1008"));
+	tick(&f);
+	fds_readable(&f, 600, true);
+	assert_true(value_of_prefix(
+	    &f, "listen.socket", "address=127.0.0.1,port=7000,process=?,", &v));
+	/* Readable now, but the same process: not tried again. */
+	write_file(&f, "net/tcp",
+		   TCP_HEADER TCP_SSH TCP_STATD("9C40") TCP_ROOT("1B58", "1008")
+		       TCP_ROOT("1B59", "1009"));
+	make_process(&f, 600, "secret", 4, 1009);
+	tick(&f);
+	assert_true(value_of_prefix(
+	    &f, "listen.socket", "address=127.0.0.1,port=7001,process=?,", &v));
+	/* It exits and its pid is given to a new process: that one is
+	 * read. */
+	{
+		char from[256], to[256];
+
+		/* Made beside the old one, so its inode is another. */
+		make_process(&f, 9600, "fresh", 5, 1010);
+		remove_process(&f, 600, 4);
+		remove_process(&f, 600, 3);
+		snprintf(from, sizeof(from), "%s/9600", f.root);
+		snprintf(to, sizeof(to), "%s/600", f.root);
+		assert_int_equal(rename(from, to), 0);
+	}
+	write_file(&f, "net/tcp",
+		   TCP_HEADER TCP_SSH TCP_STATD("9C40")
+		       TCP_ROOT("1B5A", "1010"));
+	tick(&f);
+	assert_true(
+	    value_of_prefix(&f, "listen.socket",
+			    "address=127.0.0.1,port=7002,process=fresh,", &v));
+	teardown_fixture(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -574,6 +654,7 @@ int main(void)
 	    cmocka_unit_test(test_learn_alert_resolve_restart),
 	    cmocka_unit_test(test_allow_list),
 	    cmocka_unit_test(test_owner_search),
+	    cmocka_unit_test(test_unreadable_process),
 	    cmocka_unit_test(test_process_and_listen_checks),
 	};
 
