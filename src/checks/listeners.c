@@ -113,13 +113,13 @@ struct new_alert {
 
 /*
  * A process of the last listing of /proc. One whose descriptors could not
- * be read (another user's, or one with capabilities the agent lacks) is
- * not tried again while it lives: its /proc/PID inode tells it from a
- * later process given the same pid.
+ * be read (another user's, or one with capabilities the agent lacks), or
+ * a kernel thread (which has none), is not searched again while it lives:
+ * its /proc/PID inode tells it from a later process given the same pid.
  */
 struct walked_pid {
 	int32_t pid;
-	bool denied;
+	bool passed;
 	uint64_t ino;
 };
 
@@ -565,21 +565,66 @@ static void read_comm(struct listeners *l, int32_t pid, char *out, size_t size)
 }
 
 /*
+ * A number of /proc/PID/stat, counted from the state after "(comm) "
+ * (1: the parent's pid, 6: the flags); false when unreadable.
+ */
+static bool stat_number(struct listeners *l, int32_t pid, int field,
+			uint64_t *value)
+{
+	char path[32], text[1024];
+	const char *p;
+
+	collector_pid_path(path, sizeof(path), pid, "/stat");
+	if (read_file_into(l->checks->proc_fd, path, text, sizeof(text)) <= 0)
+		return false;
+	p = strrchr(text, ')');
+	if (p == NULL || p[1] != ' ')
+		return false;
+	for (p += 2; field > 0; field--) {
+		p = strchr(p, ' ');
+		if (p == NULL)
+			return false;
+		p++;
+	}
+	return decimal(p, ' ', UINT64_MAX / 10, value);
+}
+
+/* The parent's pid, or 0. */
+static int32_t parent_of(struct listeners *l, int32_t pid)
+{
+	uint64_t value;
+
+	return stat_number(l, pid, 1, &value) && value <= INT32_MAX
+		   ? (int32_t)value
+		   : 0;
+}
+
+/* PF_KTHREAD in the flags: a kernel thread, which holds no descriptor. */
+static bool kernel_thread(struct listeners *l, int32_t pid)
+{
+	uint64_t flags;
+
+	return stat_number(l, pid, 6, &flags) && (flags & 0x00200000) != 0;
+}
+
+/*
  * Sockets of pid among the wanted owners still without one (its fd links,
  * when readable): their pid is set; stops once open of them are found.
+ * passed: pid need not be searched again (unreadable, a kernel thread).
  */
 static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
-			size_t wanted_count, size_t open, bool *denied)
+			size_t wanted_count, size_t open, bool *passed)
 {
 	char path[32], buffer[4096], link[64];
 	size_t found = 0;
+	bool any = false;
 	long n;
 	int fd;
 
 	collector_pid_path(path, sizeof(path), pid, "/fd");
 	fd = openat(l->checks->proc_fd, path,
 		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	*denied = fd < 0 && (errno == EACCES || errno == EPERM);
+	*passed = fd < 0 && (errno == EACCES || errno == EPERM);
 	if (fd < 0)
 		return 0;
 	while (found < open &&
@@ -593,10 +638,11 @@ static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
 			offset += entry->d_reclen;
 			if (entry->d_name[0] == '.')
 				continue;
+			any = true;
 			length = readlinkat(fd, entry->d_name, link,
 					    sizeof(link) - 1);
 			if (length < 0 && (errno == EACCES || errno == EPERM)) {
-				*denied = true; /* none of them readable */
+				*passed = true; /* none of them readable */
 				goto done;
 			}
 			if (length < 9 || strncmp(link, "socket:[", 8) != 0)
@@ -612,26 +658,12 @@ static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
 				}
 		}
 	}
+	/* No descriptor at all: a kernel thread's is always empty. */
+	if (!any)
+		*passed = kernel_thread(l, pid);
 done:
 	close(fd);
 	return found;
-}
-
-/* The parent's pid from /proc/PID/stat (after "(comm) S "), or 0. */
-static int32_t parent_of(struct listeners *l, int32_t pid)
-{
-	char path[32], text[1024];
-	const char *p;
-	uint64_t value;
-
-	collector_pid_path(path, sizeof(path), pid, "/stat");
-	if (read_file_into(l->checks->proc_fd, path, text, sizeof(text)) <= 0)
-		return 0;
-	p = strrchr(text, ')');
-	if (p == NULL || p[1] != ' ' || p[2] == '\0' || p[3] != ' ' ||
-	    !decimal(p + 4, ' ', INT32_MAX, &value))
-		return 0;
-	return (int32_t)value;
 }
 
 /*
@@ -646,10 +678,10 @@ static void owner_ancestor(struct listeners *l, struct owner *o)
 		struct owner probe = {.inode = o->inode};
 		struct owner *one = &probe;
 		int32_t parent = parent_of(l, o->pid);
-		bool denied;
+		bool passed;
 
 		if (parent <= 0 || parent == o->pid ||
-		    match_fds(l, parent, &one, 1, 1, &denied) == 0)
+		    match_fds(l, parent, &one, 1, 1, &passed) == 0)
 			break;
 		o->pid = parent;
 	}
@@ -791,7 +823,7 @@ static void list_pids(struct listeners *l)
 			k++;
 		if (k < l->spare_count && l->spare[k].pid == l->pids[i].pid &&
 		    l->spare[k].ino == l->pids[i].ino)
-			l->pids[i].denied = l->spare[k].denied;
+			l->pids[i].passed = l->spare[k].passed;
 	}
 	l->pid_count = count;
 }
@@ -847,7 +879,8 @@ static void find_owners(struct listeners *l)
 	/*
 	 * Newest processes first: a new listener is mostly a new process's,
 	 * found among the last few instead of after every older process's
-	 * descriptors; processes found unreadable before are passed over.
+	 * descriptors; processes found unreadable before, and kernel threads,
+	 * are passed over.
 	 * The listing serves the guess by user too.
 	 */
 	list_pids(l);
@@ -857,9 +890,9 @@ static void find_owners(struct listeners *l)
 		struct walked_pid *p =
 		    &l->pids[(newest + pid_count - n) % pid_count];
 
-		if (!p->denied)
+		if (!p->passed)
 			found += match_fds(l, p->pid, wanted, wanted_count,
-					   wanted_count - found, &p->denied);
+					   wanted_count - found, &p->passed);
 	}
 	for (size_t i = 0; i < wanted_count; i++)
 		if (wanted[i]->pid != 0) {
