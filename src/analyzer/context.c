@@ -327,14 +327,24 @@ static double cgroup_number(const char *path)
 {
 	char text[64];
 	ssize_t n = read_file_into(AT_FDCWD, path, text, sizeof(text));
-	double v;
+	uint64_t v = 0;
+	const char *p = text;
 
 	if (n <= 0)
 		return NAN;
 	if (strncmp(text, "max", 3) == 0)
 		return INFINITY;
-	v = strtod(text, NULL);
-	return v >= 9e18 ? INFINITY : v;
+	/* Whole bytes: read as such (strtod was ~670 instructions). */
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p < '0' || *p > '9')
+		return strtod(text, NULL); /* not a plain number: as before */
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > UINT64_MAX / 10)
+			return INFINITY;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	return (double)v >= 9e18 ? INFINITY : (double)v;
 }
 
 /*
