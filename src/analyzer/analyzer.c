@@ -227,6 +227,7 @@ struct analyzer {
 	/* The tmpfs mounts, for the bound on the memory forecast. */
 	struct context_tmpfs_watch tmpfs;
 	struct context_cgroup_cache cgroups;
+	struct context_room_cache rooms; /* cgroup rooms of this tick */
 	bool tmpfs_bound_said, cgroup_bound_said;
 	/* Firing leaks, so the alert resolves when the series goes away
 	 * (the process exited): the registry forgets its name then. */
@@ -1623,7 +1624,8 @@ static void leak_room(struct analyzer *a, struct leak_state *state,
 		const char *what;
 		double room;
 
-		state->room = context_leak_room(a->registry, series->name,
+		state->room = context_leak_room(a->registry, &a->rooms,
+						now_usec, series->name,
 						series->labels, value, &room,
 						&what)
 				      ? room
@@ -1666,8 +1668,9 @@ static void check_leak(struct analyzer *a, struct series_slot *slot,
 		double room;
 		char eta[24];
 
-		context_leak_room(a->registry, series->name, series->labels,
-				  value, &room, &what);
+		context_leak_room(a->registry, &a->rooms, now_usec,
+				  series->name, series->labels, value, &room,
+				  &what);
 
 		context_format_duration(r.exhaust_secs, eta, sizeof(eta));
 		snprintf(left, sizeof(left), ", %s exhausted in ~%s", what,

@@ -105,15 +105,45 @@ void context_cgroup_bound(const struct metric_registry *registry,
 			  double window_secs, double *rate, double *room);
 
 /*
+ * The rooms of memory cgroups looked up within one tick (now_usec), by pid
+ * and by cgroup path: several series of a process, and the processes of a
+ * cgroup, read its files once a tick. A new tick starts afresh, so a limit
+ * changed or a pid reused is seen at the next tick. proc_root and
+ * cgroup_root are NULL on the host (/proc, /sys/fs/cgroup; a test's
+ * fixture otherwise). Zeroed, it is empty.
+ */
+#define CONTEXT_ROOM_CACHE_MAX 16
+#define CONTEXT_GROUP_MAX      256
+
+struct context_room_group {
+	bool v1;
+	char group[CONTEXT_GROUP_MAX]; /* "/system.slice/x.service" */
+	double room;
+};
+
+struct context_room_cache {
+	const char *proc_root, *cgroup_root;
+	int64_t usec;
+	size_t pid_count, group_count;
+	struct {
+		int32_t pid;
+		double room;
+	} pids[CONTEXT_ROOM_CACHE_MAX];
+	struct context_room_group groups[CONTEXT_ROOM_CACHE_MAX];
+};
+
+/*
  * What is left before a leaking series exhausts its resource: available
  * memory, or less when the process's memory cgroup (v2 memory.max, v1
  * memory.limit_in_bytes, the tightest of its ancestors) leaves less; for an
  * fd count, its fd limit. Writes the bound's name ("available memory",
- * "cgroup limit", "fd limit") to what. False when unknown.
+ * "cgroup limit", "fd limit") to what. False when unknown. cache keeps
+ * the cgroup rooms of the tick now_usec.
  */
-bool context_leak_room(const struct metric_registry *registry, const char *name,
-		       const char *labels, double value, double *room,
-		       const char **what);
+bool context_leak_room(const struct metric_registry *registry,
+		       struct context_room_cache *cache, int64_t now_usec,
+		       const char *name, const char *labels, double value,
+		       double *room, const char **what);
 
 /* Helpers shared with the analyzer's sentences. */
 /* format_duration() of core/util.h, "never" when negative. */

@@ -9,7 +9,9 @@
  * CAP_SYS_PTRACE, which the agent does not take); otherwise the socket's
  * uid is known and, when every process of that user has one name, so is the
  * process. Either way the answer is kept per inode, so /proc is walked only
- * when a listener appears.
+ * when a listener appears, newest processes first (a new listener is mostly
+ * a new process's), and so is the socket's text (address, labels, key):
+ * formatted once, not every scan.
  */
 #include "checks/listeners.h"
 
@@ -55,18 +57,39 @@ struct owner {
 	uint32_t candidates;
 	int32_t candidate_pid;
 	bool ambiguous;
+	/*
+	 * The socket's text, kept while the inode lives (a socket's local
+	 * address and port never change once it listens): the address from
+	 * the raw bytes it was formatted from, the rest ("" not yet) once
+	 * the owner above is known, which never changes either.
+	 */
+	bool udp;
+	uint8_t family; /* of raw; 0: the text came from /proc/net */
+	uint16_t port;
+	uint8_t raw[16];
+	char address[48];
+	char endpoint[64]; /* "[::1]:8000" */
+	char series_labels[METRIC_LABELS_MAX];
+	char pair_key[128], pair_labels[METRIC_LABELS_MAX];
+	uint32_t series_row; /* its listen.socket row + 1, 0: none */
+	uint32_t series_generation;
 };
 
 struct socket_row {
 	struct listener_socket s;
-	const struct owner *owner;
+	struct owner *owner;
+	/* AF_INET, AF_INET6: the address is still to format from raw. */
+	uint8_t family;
+	uint8_t raw[16];
 };
 
 /* A listen.socket series; ref is its id + 1, 0 for a free row (the
- * table's untouched pages are zero, so it needs no initialisation). */
+ * table's untouched pages are zero, so it needs no initialisation);
+ * generation tells an owner's remembered row from a reused one. */
 struct series_row {
 	char labels[METRIC_LABELS_MAX];
 	int ref;
+	uint32_t generation;
 	uint64_t seen_scan;
 };
 
@@ -88,6 +111,18 @@ struct new_alert {
 	char what[32]; /* "8000/tcp" */
 };
 
+/*
+ * A process of the last listing of /proc. One whose descriptors could not
+ * be read (another user's, or one with capabilities the agent lacks), or
+ * a kernel thread (which has none), is not searched again while it lives:
+ * its /proc/PID inode tells it from a later process given the same pid.
+ */
+struct walked_pid {
+	int32_t pid;
+	bool passed;
+	uint64_t ino;
+};
+
 struct user_name {
 	uint32_t uid;
 	char name[32];
@@ -100,7 +135,9 @@ struct listeners {
 	struct socket_row *sockets;
 	size_t socket_count;
 	struct owner *owners;
+	size_t owner_limit; /* owners at or beyond it were never used */
 	struct series_row *series;
+	uint32_t series_generation;
 	size_t series_limit; /* rows at or beyond it were never used */
 	struct pair *pairs;
 	size_t pair_count;
@@ -112,9 +149,9 @@ struct listeners {
 	uint16_t ephemeral_low, ephemeral_high;
 	struct user_name users[USERS_MAX];
 	size_t user_count;
-	char *chunk;	    /* READ_CHUNK bytes for /proc/net, netlink */
-	int32_t *pids;	    /* the processes of the last walk */
-	size_t pid_allocated;
+	char *chunk; /* READ_CHUNK bytes for /proc/net, netlink */
+	struct walked_pid *pids, *spare; /* this listing, the one before */
+	size_t pid_count, spare_count, pid_allocated, spare_allocated;
 	int diag_fd;	    /* NETLINK_SOCK_DIAG; -1: /proc/net */
 	int series_refs[3]; /* listen.sockets{tcp,udp}, listen.new */
 };
@@ -302,23 +339,28 @@ static void read_table(struct listeners *l, const char *path, bool ipv6,
 static void diag_socket(struct listeners *l, const struct inet_diag_msg *m,
 			bool udp)
 {
+	struct socket_row *row;
 	struct listener_socket *s;
 	struct in_addr a4;
 
 	if (l->socket_count >= SOCKETS_MAX || (udp && m->id.idiag_sport == 0))
 		return;
-	s = &l->sockets[l->socket_count++].s;
+	row = &l->sockets[l->socket_count++];
+	s = &row->s;
 	memset(s, 0, sizeof(*s));
 	s->inode = m->idiag_inode;
 	s->uid = m->idiag_uid;
 	s->port = ntohs(m->id.idiag_sport);
 	s->udp = udp;
+	/* The text is formatted in find_owners(), once per inode. */
+	memset(row->raw, 0, sizeof(row->raw));
 	if (m->idiag_family == AF_INET6 &&
 	    !IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)m->id.idiag_src)) {
 		const struct in6_addr *a6 =
 		    (const struct in6_addr *)m->id.idiag_src;
 
-		inet_ntop(AF_INET6, a6, s->address, sizeof(s->address));
+		row->family = AF_INET6;
+		memcpy(row->raw, a6, 16);
 		s->loopback = IN6_IS_ADDR_LOOPBACK(a6);
 		s->wildcard = IN6_IS_ADDR_UNSPECIFIED(a6);
 		return;
@@ -327,9 +369,33 @@ static void diag_socket(struct listeners *l, const struct inet_diag_msg *m,
 	       m->idiag_family == AF_INET6 ? &m->id.idiag_src[3]
 					   : &m->id.idiag_src[0],
 	       sizeof(a4));
-	inet_ntop(AF_INET, &a4, s->address, sizeof(s->address));
+	row->family = AF_INET;
+	memcpy(row->raw, &a4, sizeof(a4));
 	s->loopback = (ntohl(a4.s_addr) >> 24) == 127;
 	s->wildcard = a4.s_addr == 0;
+}
+
+/* The address text of a row from netlink (IPv4 by hand: inet_ntop's
+ * ~1,700 instructions were a new socket's largest cost after its labels). */
+static void format_address(struct socket_row *row)
+{
+	if (row->family == AF_INET) {
+		size_t used = 0;
+
+		for (int i = 0; i < 4; i++) {
+			if (i > 0)
+				used = string_append(row->s.address,
+						     sizeof(row->s.address),
+						     used, ".", 1);
+			used = string_append_u64(row->s.address,
+						 sizeof(row->s.address), used,
+						 row->raw[i]);
+		}
+	} else if (row->family != 0) {
+		inet_ntop(row->family, row->raw, row->s.address,
+			  sizeof(row->s.address));
+	}
+	row->family = 0;
 }
 
 /* One dump (family, protocol); -errno when netlink cannot answer it. */
@@ -405,13 +471,15 @@ static void read_sockets(struct listeners *l)
 	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
 		read_table(l, tables[i].path, tables[i].family == AF_INET6,
 			   tables[i].udp);
+	for (size_t i = 0; i < l->socket_count; i++)
+		l->sockets[i].family = 0; /* the text is there */
 }
 
 /* ---- owners ---- */
 
 static struct owner *owner_of(struct listeners *l, uint64_t inode)
 {
-	for (size_t i = 0; i < OWNERS_MAX; i++)
+	for (size_t i = 0; i < l->owner_limit; i++)
 		if (l->owners[i].inode == inode)
 			return &l->owners[i];
 	return NULL;
@@ -421,18 +489,51 @@ static struct owner *owner_new(struct listeners *l, uint64_t inode)
 {
 	struct owner *slot = NULL;
 
-	for (size_t i = 0; i < OWNERS_MAX; i++)
+	for (size_t i = 0; i < l->owner_limit; i++)
 		if (l->owners[i].inode == 0 ||
 		    l->owners[i].seen_scan + 1 < l->scan) {
 			slot = &l->owners[i];
 			break;
 		}
+	if (slot == NULL && l->owner_limit < OWNERS_MAX)
+		slot = &l->owners[l->owner_limit++];
 	if (slot == NULL)
 		return NULL;
 	memset(slot, 0, sizeof(*slot));
 	slot->inode = inode;
 	slot->seen_scan = l->scan;
 	return slot;
+}
+
+/*
+ * The row's address text from its owner's, formatted only when the owner
+ * has none for these bytes yet (a new inode); the owner's other text goes
+ * with a changed address.
+ */
+static void owner_address(struct owner *o, struct socket_row *row)
+{
+	bool same = o->udp == row->s.udp && o->port == row->s.port &&
+		    o->family == row->family && o->address[0] != '\0';
+
+	if (same && row->family != 0)
+		same = memcmp(o->raw, row->raw, sizeof(o->raw)) == 0;
+	else if (same)
+		same = strcmp(o->address, row->s.address) == 0;
+	if (!same) {
+		o->udp = row->s.udp;
+		o->port = row->s.port;
+		o->family = row->family;
+		memcpy(o->raw, row->raw, sizeof(o->raw));
+		format_address(row);
+		string_copy(o->address, row->s.address, sizeof(o->address));
+		o->endpoint[0] = o->series_labels[0] = '\0';
+		o->pair_key[0] = o->pair_labels[0] = '\0';
+		o->series_row = 0;
+		return;
+	}
+	if (row->family != 0)
+		memcpy(row->s.address, o->address, sizeof(row->s.address));
+	row->family = 0;
 }
 
 /*
@@ -477,22 +578,72 @@ static void read_comm(struct listeners *l, int32_t pid, char *out, size_t size)
 		checks_label_value(out, stat.comm, size);
 }
 
-/* Sockets of pid among the wanted owners (its fd links, when readable). */
+/*
+ * A number of /proc/PID/stat, counted from the state after "(comm) "
+ * (1: the parent's pid, 6: the flags); false when unreadable.
+ */
+static bool stat_number(struct listeners *l, int32_t pid, int field,
+			uint64_t *value)
+{
+	char path[32], text[1024];
+	const char *p;
+
+	collector_pid_path(path, sizeof(path), pid, "/stat");
+	if (read_file_into(l->checks->proc_fd, path, text, sizeof(text)) <= 0)
+		return false;
+	p = strrchr(text, ')');
+	if (p == NULL || p[1] != ' ')
+		return false;
+	for (p += 2; field > 0; field--) {
+		p = strchr(p, ' ');
+		if (p == NULL)
+			return false;
+		p++;
+	}
+	return decimal(p, ' ', UINT64_MAX / 10, value);
+}
+
+/* The parent's pid, or 0. */
+static int32_t parent_of(struct listeners *l, int32_t pid)
+{
+	uint64_t value;
+
+	return stat_number(l, pid, 1, &value) && value <= INT32_MAX
+		   ? (int32_t)value
+		   : 0;
+}
+
+/* PF_KTHREAD in the flags: a kernel thread, which holds no descriptor. */
+static bool kernel_thread(struct listeners *l, int32_t pid)
+{
+	uint64_t flags;
+
+	return stat_number(l, pid, 6, &flags) && (flags & 0x00200000) != 0;
+}
+
+/*
+ * Sockets of pid among the wanted owners still without one (its fd links,
+ * when readable): their pid is set; stops once open of them are found.
+ * passed: pid need not be searched again (unreadable, a kernel thread).
+ */
 static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
-			size_t wanted_count)
+			size_t wanted_count, size_t open, bool *passed)
 {
 	char path[32], buffer[4096], link[64];
 	size_t found = 0;
+	bool any = false;
 	long n;
 	int fd;
 
 	collector_pid_path(path, sizeof(path), pid, "/fd");
 	fd = openat(l->checks->proc_fd, path,
 		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*passed = fd < 0 && (errno == EACCES || errno == EPERM);
 	if (fd < 0)
 		return 0;
-	while ((n = syscall(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
-		for (long offset = 0; offset < n;) {
+	while (found < open &&
+	       (n = syscall(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
+		for (long offset = 0; offset < n && found < open;) {
 			struct dirent64 *entry =
 			    (struct dirent64 *)(buffer + offset);
 			ssize_t length;
@@ -501,10 +652,13 @@ static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
 			offset += entry->d_reclen;
 			if (entry->d_name[0] == '.')
 				continue;
+			any = true;
 			length = readlinkat(fd, entry->d_name, link,
 					    sizeof(link) - 1);
-			if (length < 0 && (errno == EACCES || errno == EPERM))
-				goto done; /* another user's: none readable */
+			if (length < 0 && (errno == EACCES || errno == EPERM)) {
+				*passed = true; /* none of them readable */
+				goto done;
+			}
 			if (length < 9 || strncmp(link, "socket:[", 8) != 0)
 				continue;
 			link[length] = '\0';
@@ -514,15 +668,37 @@ static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
 				if (wanted[i]->inode == inode &&
 				    wanted[i]->pid == 0) {
 					wanted[i]->pid = pid;
-					read_comm(l, pid, wanted[i]->process,
-						  sizeof(wanted[i]->process));
 					found++;
 				}
 		}
 	}
+	/* No descriptor at all: a kernel thread's is always empty. */
+	if (!any)
+		*passed = kernel_thread(l, pid);
 done:
 	close(fd);
 	return found;
+}
+
+/*
+ * A socket a process inherited is its parent's too (a pre-fork server's
+ * workers, a service started by its socket's holder): the owner is the
+ * furthest ancestor that still holds it, the process a walk in pid order
+ * would have met first, found without walking the older processes.
+ */
+static void owner_ancestor(struct listeners *l, struct owner *o)
+{
+	for (int depth = 0; depth < 64; depth++) {
+		struct owner probe = {.inode = o->inode};
+		struct owner *one = &probe;
+		int32_t parent = parent_of(l, o->pid);
+		bool passed;
+
+		if (parent <= 0 || parent == o->pid ||
+		    match_fds(l, parent, &one, 1, 1, &passed) == 0)
+			break;
+		o->pid = parent;
+	}
 }
 
 /* Effective uid from /proc/PID/status, or -1. */
@@ -550,7 +726,7 @@ static int64_t process_uid(struct listeners *l, int32_t pid)
  * socket's user has the same name (a service user: redis, postgres,
  * www-data); otherwise only the user is known.
  */
-static void guess_by_user(struct listeners *l, const int32_t *pids,
+static void guess_by_user(struct listeners *l, const struct walked_pid *pids,
 			  size_t pid_count, struct owner **wanted,
 			  size_t wanted_count)
 {
@@ -566,7 +742,7 @@ static void guess_by_user(struct listeners *l, const int32_t *pids,
 	}
 	for (size_t k = 0; k < pid_count && open > 0; k++) {
 		char comm[32] = "";
-		int32_t pid = pids[k];
+		int32_t pid = pids[k].pid;
 		int64_t uid;
 
 		if (pid == self)
@@ -598,13 +774,109 @@ static void guess_by_user(struct listeners *l, const int32_t *pids,
 			wanted[i]->pid = wanted[i]->candidate_pid;
 }
 
+static int compare_pids(const void *a, const void *b)
+{
+	int32_t x = ((const struct walked_pid *)a)->pid,
+		y = ((const struct walked_pid *)b)->pid;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Every process, ascending by pid, into l->pids; those the listing before
+ * found unreadable stay so while their /proc inode is the same (both
+ * lists are sorted: one pass).
+ */
+static void list_pids(struct listeners *l)
+{
+	struct walked_pid *swap = l->spare;
+	size_t swap_allocated = l->spare_allocated, count = 0, k = 0;
+	bool sorted = true, full = false;
+	char buffer[8192];
+	long n;
+	int fd;
+
+	l->spare = l->pids;
+	l->spare_allocated = l->pid_allocated;
+	l->spare_count = l->pid_count;
+	l->pids = swap;
+	l->pid_allocated = swap_allocated;
+	l->pid_count = 0;
+	/* getdents64 on a stack buffer: readdir's DIR cost ~40 instructions
+	 * an entry. */
+	fd =
+	    openat(l->checks->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (!full &&
+	       (n = syscall(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
+		for (long offset = 0; offset < n;) {
+			struct dirent64 *entry =
+			    (struct dirent64 *)(buffer + offset);
+			int32_t pid;
+
+			offset += entry->d_reclen;
+			if (!pid_name(entry->d_name, &pid))
+				continue;
+			if (count == l->pid_allocated) {
+				size_t more = count ? count * 2 : 512;
+				struct walked_pid *p =
+				    realloc(l->pids, more * sizeof(*p));
+
+				if (p == NULL) {
+					full = true; /* the walks see fewer */
+					break;
+				}
+				l->pids = p;
+				l->pid_allocated = more;
+			}
+			sorted &= count == 0 || l->pids[count - 1].pid < pid;
+			l->pids[count++] = (struct walked_pid){
+			    .pid = pid, .ino = entry->d_ino};
+		}
+	}
+	close(fd);
+	/* /proc lists in pid order; a fixture directory may not. */
+	if (!sorted)
+		qsort(l->pids, count, sizeof(*l->pids), compare_pids);
+	for (size_t i = 0; i < count; i++) {
+		while (k < l->spare_count && l->spare[k].pid < l->pids[i].pid)
+			k++;
+		if (k < l->spare_count && l->spare[k].pid == l->pids[i].pid &&
+		    l->spare[k].ino == l->pids[i].ino)
+			l->pids[i].passed = l->spare[k].passed;
+	}
+	l->pid_count = count;
+}
+
+/*
+ * Where the newest process is in l->pids: pids are handed out upwards and
+ * wrap at pid_max, so the newest are those just below the last one given
+ * (ns_last_pid), then the highest ones; a fixture without the file: the
+ * highest pid.
+ */
+static size_t newest_index(struct listeners *l, size_t pid_count)
+{
+	char text[32];
+	uint64_t last;
+	size_t k = pid_count;
+
+	if (pid_count == 0)
+		return 0;
+	if (read_file_into(l->checks->proc_fd, "sys/kernel/ns_last_pid", text,
+			   sizeof(text)) <= 0 ||
+	    !decimal(text, '\n', INT32_MAX, &last))
+		return pid_count - 1;
+	while (k > 0 && l->pids[k - 1].pid > (int32_t)last)
+		k--;
+	/* None at or below it: the walk starts at the highest. */
+	return k > 0 ? k - 1 : pid_count - 1;
+}
+
 static void find_owners(struct listeners *l)
 {
 	struct owner *wanted[SOCKETS_MAX];
-	size_t wanted_count = 0, found = 0, pid_count = 0;
-	struct dirent *entry;
-	DIR *dir;
-	int fd;
+	size_t wanted_count = 0, found = 0, pid_count, newest;
 
 	for (size_t i = 0; i < l->socket_count; i++) {
 		struct socket_row *row = &l->sockets[i];
@@ -612,43 +884,43 @@ static void find_owners(struct listeners *l)
 
 		if (o == NULL) {
 			o = owner_new(l, row->s.inode);
-			if (o == NULL)
+			if (o == NULL) {
+				format_address(row);
 				continue;
+			}
 			o->uid = row->s.uid;
 			wanted[wanted_count++] = o;
 		}
+		owner_address(o, row);
 		o->seen_scan = l->scan;
 		row->owner = o;
 	}
 	if (wanted_count == 0)
 		return;
-	fd =
-	    openat(l->checks->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	dir = fd >= 0 ? fdopendir(fd) : NULL;
-	if (dir == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
+	/*
+	 * Newest processes first: a new listener is mostly a new process's,
+	 * found among the last few instead of after every older process's
+	 * descriptors; processes found unreadable before, and kernel threads,
+	 * are passed over.
+	 * The listing serves the guess by user too.
+	 */
+	list_pids(l);
+	pid_count = l->pid_count;
+	newest = newest_index(l, pid_count);
+	for (size_t n = 0; n < pid_count && found < wanted_count; n++) {
+		struct walked_pid *p =
+		    &l->pids[(newest + pid_count - n) % pid_count];
+
+		if (!p->passed)
+			found += match_fds(l, p->pid, wanted, wanted_count,
+					   wanted_count - found, &p->passed);
 	}
-	/* The processes are listed once, for both passes. */
-	while (found < wanted_count && (entry = readdir(dir)) != NULL) {
-		int32_t pid;
-
-		if (!pid_name(entry->d_name, &pid))
-			continue;
-		found += match_fds(l, pid, wanted, wanted_count);
-		if (pid_count == l->pid_allocated) {
-			size_t n = pid_count ? pid_count * 2 : 512;
-			int32_t *p = realloc(l->pids, n * sizeof(*p));
-
-			if (p == NULL)
-				continue; /* the guess sees fewer */
-			l->pids = p;
-			l->pid_allocated = n;
+	for (size_t i = 0; i < wanted_count; i++)
+		if (wanted[i]->pid != 0) {
+			owner_ancestor(l, wanted[i]);
+			read_comm(l, wanted[i]->pid, wanted[i]->process,
+				  sizeof(wanted[i]->process));
 		}
-		l->pids[pid_count++] = pid;
-	}
-	closedir(dir);
 	if (found < wanted_count) {
 		struct owner *left[SOCKETS_MAX];
 		size_t left_count = 0;
@@ -826,20 +1098,52 @@ static bool ephemeral(const struct listeners *l, uint16_t port)
 	       port <= l->ephemeral_high;
 }
 
-static struct pair *pair_for(struct listeners *l, const struct socket_row *row)
+/* "tcp/8000/python3/nobody" and "port=8000,process=python3,..." */
+static void pair_text(struct listeners *l, const struct socket_row *row,
+		      char *key, size_t key_size, char *labels,
+		      size_t labels_size)
 {
 	const struct owner *o = row->owner;
 	char scratch[32], port[16];
 	const char *user = user_name(l, row->s.uid, scratch, sizeof(scratch));
 	const char *process = o && o->process[0] ? o->process : "?";
-	struct pair *p;
+
+	const char *protocol = row->s.udp ? "udp" : "tcp";
+	size_t used;
 
 	/* A port from the ephemeral range is picked afresh at each start
 	 * (RPC services, debuggers): the owner is what is learnt. */
 	if (ephemeral(l, row->s.port))
-		snprintf(port, sizeof(port), "ephemeral");
+		string_copy(port, "ephemeral", sizeof(port));
 	else
-		snprintf(port, sizeof(port), "%u", row->s.port);
+		string_append_u64(port, sizeof(port), 0, row->s.port);
+	/* "tcp/8000/python3/nobody", as snprintf would, without it. */
+	used = string_append_str(key, key_size, 0, protocol);
+	used = string_append_str(key, key_size, used, "/");
+	used = string_append_str(key, key_size, used, port);
+	used = string_append_str(key, key_size, used, "/");
+	used = string_append_str(key, key_size, used, process);
+	used = string_append_str(key, key_size, used, "/");
+	string_append_str(key, key_size, used, user);
+	used = string_append_str(labels, labels_size, 0, "port=");
+	used = string_append_str(labels, labels_size, used, port);
+	used = string_append_str(labels, labels_size, used, ",process=");
+	used = string_append_str(labels, labels_size, used, process);
+	used = string_append_str(labels, labels_size, used, ",protocol=");
+	used = string_append_str(labels, labels_size, used, protocol);
+	used = string_append_str(labels, labels_size, used, ",user=");
+	string_append_str(labels, labels_size, used, user);
+}
+
+static struct pair *pair_for(struct listeners *l, const struct socket_row *row)
+{
+	struct owner *o = row->owner;
+	char scratch[32], key_buffer[128], labels_buffer[METRIC_LABELS_MAX];
+	const char *user = user_name(l, row->s.uid, scratch, sizeof(scratch));
+	const char *process = o && o->process[0] ? o->process : "?";
+	const char *key = key_buffer, *labels = labels_buffer;
+	struct pair *p;
+
 	for (size_t i = 0; i < l->pair_count; i++) {
 		p = &l->pairs[i];
 		if (p->udp == row->s.udp && strcmp(p->process, process) == 0 &&
@@ -850,6 +1154,16 @@ static struct pair *pair_for(struct listeners *l, const struct socket_row *row)
 	}
 	if (l->pair_count == SOCKETS_MAX)
 		return NULL;
+	if (o == NULL) {
+		pair_text(l, row, key_buffer, sizeof(key_buffer), labels_buffer,
+			  sizeof(labels_buffer));
+	} else {
+		if (o->pair_key[0] == '\0')
+			pair_text(l, row, o->pair_key, sizeof(o->pair_key),
+				  o->pair_labels, sizeof(o->pair_labels));
+		key = o->pair_key;
+		labels = o->pair_labels;
+	}
 	p = &l->pairs[l->pair_count++];
 	memset(p, 0, sizeof(*p));
 	p->udp = row->s.udp;
@@ -858,11 +1172,8 @@ static struct pair *pair_for(struct listeners *l, const struct socket_row *row)
 	p->pid = o ? o->pid : 0;
 	string_copy(p->process, process, sizeof(p->process));
 	string_copy(p->user, user, sizeof(p->user));
-	snprintf(p->key, sizeof(p->key), "%s/%s/%s/%s",
-		 row->s.udp ? "udp" : "tcp", port, process, user);
-	snprintf(p->labels, sizeof(p->labels),
-		 "port=%s,process=%s,protocol=%s,user=%s", port, process,
-		 row->s.udp ? "udp" : "tcp", user);
+	string_copy(p->key, key, sizeof(p->key));
+	string_copy(p->labels, labels, sizeof(p->labels));
 	return p;
 }
 
@@ -870,15 +1181,81 @@ static void add_address(struct pair *p, const struct socket_row *row)
 {
 	size_t used = strlen(p->addresses);
 	bool v6 = strchr(row->s.address, ':') != NULL;
-	char one[64];
+	char buffer[64];
+	const char *one = buffer;
 
 	p->loopback_only &= row->s.loopback;
-	snprintf(one, sizeof(one), "%s%s%s:%u", v6 ? "[" : "", row->s.address,
-		 v6 ? "]" : "", row->s.port);
+	if (row->owner != NULL && row->owner->endpoint[0] != '\0') {
+		one = row->owner->endpoint;
+	} else {
+		size_t n =
+		    string_append_str(buffer, sizeof(buffer), 0, v6 ? "[" : "");
+
+		n = string_append_str(buffer, sizeof(buffer), n,
+				      row->s.address);
+		n = string_append_str(buffer, sizeof(buffer), n,
+				      v6 ? "]:" : ":");
+		string_append_u64(buffer, sizeof(buffer), n, row->s.port);
+		if (row->owner != NULL)
+			string_copy(row->owner->endpoint, buffer,
+				    sizeof(row->owner->endpoint));
+	}
 	if (strstr(p->addresses, one) != NULL)
 		return;
 	snprintf(p->addresses + used, sizeof(p->addresses) - used, "%s%s",
 		 used ? ", " : "", one);
+}
+
+/* "address=...,port=...,process=...,protocol=...,user=..." */
+static void series_text(struct listeners *l, const struct socket_row *row,
+			char *labels, size_t size)
+{
+	const struct owner *o = row->owner;
+	char scratch[32];
+	size_t used;
+
+	used = string_append_str(labels, size, 0, "address=");
+	used = string_append_str(labels, size, used, row->s.address);
+	used = string_append_str(labels, size, used, ",port=");
+	used = string_append_u64(labels, size, used, row->s.port);
+	used = string_append_str(labels, size, used, ",process=");
+	used = string_append_str(labels, size, used,
+				 o && o->process[0] ? o->process : "?");
+	used = string_append_str(labels, size, used, ",protocol=");
+	used =
+	    string_append_str(labels, size, used, row->s.udp ? "udp" : "tcp");
+	used = string_append_str(labels, size, used, ",user=");
+	string_append_str(labels, size, used,
+			  user_name(l, row->s.uid, scratch, sizeof(scratch)));
+}
+
+/* The row of listen.socket{labels}, taken (and registered) when new. */
+static struct series_row *series_row_for(struct listeners *l,
+					 const char *labels)
+{
+	struct series_row *slot = NULL, *free_slot = NULL;
+
+	for (size_t k = 0; k < l->series_limit && slot == NULL; k++) {
+		if (l->series[k].ref == 0 && free_slot == NULL)
+			free_slot = &l->series[k];
+		else if (l->series[k].ref != 0 &&
+			 strcmp(l->series[k].labels, labels) == 0)
+			slot = &l->series[k];
+	}
+	if (slot == NULL && free_slot == NULL && l->series_limit < SERIES_MAX)
+		free_slot = &l->series[l->series_limit++];
+	if (slot == NULL && free_slot != NULL) {
+		int id = metrics_register(l->checks->metrics, "listen.socket",
+					  labels);
+
+		if (id < 0)
+			return NULL;
+		slot = free_slot;
+		slot->ref = id + 1;
+		slot->generation = ++l->series_generation;
+		string_copy(slot->labels, labels, sizeof(slot->labels));
+	}
+	return slot;
 }
 
 static void write_series(struct listeners *l)
@@ -889,38 +1266,35 @@ static void write_series(struct listeners *l)
 
 	for (size_t i = 0; i < l->socket_count; i++) {
 		const struct socket_row *row = &l->sockets[i];
-		const struct owner *o = row->owner;
-		char labels[METRIC_LABELS_MAX], scratch[32];
-		struct series_row *slot = NULL, *free_slot = NULL;
+		struct owner *o = row->owner;
+		struct series_row *slot = NULL;
 
 		if (row->s.udp)
 			udp++;
 		else
 			tcp++;
-		snprintf(labels, sizeof(labels),
-			 "address=%s,port=%u,process=%s,protocol=%s,user=%s",
-			 row->s.address, row->s.port,
-			 o && o->process[0] ? o->process : "?",
-			 row->s.udp ? "udp" : "tcp",
-			 user_name(l, row->s.uid, scratch, sizeof(scratch)));
-		for (size_t k = 0; k < l->series_limit && slot == NULL; k++) {
-			if (l->series[k].ref == 0 && free_slot == NULL)
-				free_slot = &l->series[k];
-			else if (l->series[k].ref != 0 &&
-				 strcmp(l->series[k].labels, labels) == 0)
-				slot = &l->series[k];
-		}
-		if (slot == NULL && free_slot == NULL &&
-		    l->series_limit < SERIES_MAX)
-			free_slot = &l->series[l->series_limit++];
-		if (slot == NULL && free_slot != NULL) {
-			int id = metrics_register(m, "listen.socket", labels);
+		/* The row the socket's owner remembers, while it is still
+		 * that series's; else found by its labels. */
+		if (o != NULL && o->series_row != 0 &&
+		    l->series[o->series_row - 1].ref != 0 &&
+		    l->series[o->series_row - 1].generation ==
+			o->series_generation) {
+			slot = &l->series[o->series_row - 1];
+		} else if (o != NULL) {
+			if (o->series_labels[0] == '\0')
+				series_text(l, row, o->series_labels,
+					    sizeof(o->series_labels));
+			slot = series_row_for(l, o->series_labels);
+			if (slot != NULL) {
+				o->series_row =
+				    (uint32_t)(slot - l->series) + 1;
+				o->series_generation = slot->generation;
+			}
+		} else {
+			char labels[METRIC_LABELS_MAX];
 
-			if (id < 0)
-				continue;
-			slot = free_slot;
-			slot->ref = id + 1;
-			string_copy(slot->labels, labels, sizeof(slot->labels));
+			series_text(l, row, labels, sizeof(labels));
+			slot = series_row_for(l, labels);
 		}
 		if (slot == NULL || slot->seen_scan == l->scan)
 			continue; /* one sample per series, however many */
@@ -1233,5 +1607,6 @@ void listeners_free(struct listeners *l)
 		close(l->diag_fd);
 	zeroed_pages_free(l->chunk, READ_CHUNK, 1);
 	free(l->pids);
+	free(l->spare);
 	zeroed_pages_free(l, 1, sizeof(*l));
 }

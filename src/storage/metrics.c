@@ -110,16 +110,37 @@ struct metric_registry {
 	bool refused_warned;
 };
 
-static uint64_t series_hash(const char *name, const char *labels)
-{
-	uint64_t hash = 1469598103934665603ULL; /* FNV-1a */
+#define HASH_K 0x9e3779b97f4a7c15ULL
 
-	for (const char *p = name; *p; p++)
-		hash = (hash ^ (unsigned char)*p) * 1099511628211ULL;
-	hash = (hash ^ 0xff) * 1099511628211ULL;
-	for (const char *p = labels; *p; p++)
-		hash = (hash ^ (unsigned char)*p) * 1099511628211ULL;
-	return hash;
+/* n bytes into h eight at a time: a series key is 20-160 bytes, hashed
+ * at each registration, lookup and retirement. */
+static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
+{
+	uint64_t w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * HASH_K;
+		h ^= h >> 29;
+	}
+	w = (uint64_t)n << 56; /* the tail's length: "a" is not "a\0" */
+	for (size_t i = 0; i < n; i++)
+		w |= (uint64_t)(unsigned char)p[i] << (8 * i);
+	h = (h ^ w) * HASH_K;
+	return h ^ (h >> 29);
+}
+
+/* The index's hash of name{labels}; the low bits pick the slot, so the
+ * result is mixed to the end. */
+static uint64_t series_hash(const char *name, size_t name_length,
+			    const char *labels, size_t labels_length)
+{
+	uint64_t h = hash_bytes(0x243f6a8885a308d3ULL, name, name_length);
+
+	h = hash_bytes(h, labels, labels_length);
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	return h ^ (h >> 32);
 }
 
 /*
@@ -217,10 +238,13 @@ size_t metrics_pool_free(const struct metric_registry *registry)
 
 /* Index position holding the series, or -1; *insert_at gets a free spot. */
 static long index_find(const struct metric_registry *r, const char *name,
-		       const char *labels, size_t *insert_at)
+		       size_t name_length, const char *labels,
+		       size_t labels_length, size_t *insert_at)
 {
 	size_t mask = r->index_size - 1;
-	size_t position = (size_t)series_hash(name, labels) & mask;
+	size_t position =
+	    (size_t)series_hash(name, name_length, labels, labels_length) &
+	    mask;
 	bool have_insert = false;
 
 	for (size_t probe = 0; probe < r->index_size; probe++) {
@@ -248,7 +272,12 @@ static long index_find(const struct metric_registry *r, const char *name,
 int metrics_find(const struct metric_registry *registry, const char *name,
 		 const char *labels)
 {
-	long found = index_find(registry, name, labels ? labels : "", NULL);
+	long found;
+
+	if (labels == NULL)
+		labels = "";
+	found = index_find(registry, name, strlen(name), labels, strlen(labels),
+			   NULL);
 
 	return found >= 0 ? registry->index[found] : -1;
 }
@@ -278,15 +307,18 @@ int metrics_register(struct metric_registry *registry, const char *name,
 		     const char *labels)
 {
 	struct metric_series *series;
-	size_t insert_at = 0;
+	size_t insert_at = 0, name_length, labels_length;
 	long found;
 	int id;
 
 	if (labels == NULL)
 		labels = "";
-	if (strlen(name) >= METRIC_NAME_MAX || strlen(labels) >= METRIC_LABELS_MAX)
+	name_length = strlen(name);
+	labels_length = strlen(labels);
+	if (name_length >= METRIC_NAME_MAX || labels_length >= METRIC_LABELS_MAX)
 		return -ENAMETOOLONG;
-	found = index_find(registry, name, labels, &insert_at);
+	found = index_find(registry, name, name_length, labels, labels_length,
+			   &insert_at);
 	if (found >= 0)
 		return registry->index[found];
 	if (registry->free_count == 0) {
@@ -304,8 +336,8 @@ int metrics_register(struct metric_registry *registry, const char *name,
 	registry->free_bits[id / 64] &= ~(1ULL << (id % 64));
 	registry->free_count--;
 	series = &registry->series[id];
-	memcpy(series->name, name, strlen(name) + 1);
-	memcpy(series->labels, labels, strlen(labels) + 1);
+	memcpy(series->name, name, name_length + 1);
+	memcpy(series->labels, labels, labels_length + 1);
 	/* Unique across slots, never 0: a slot whose page went back reads 0,
 	 * and no reader can take its next series for one it knew. */
 	if (++registry->generation == 0)
@@ -659,8 +691,11 @@ static void index_rebuild(struct metric_registry *r)
 
 		if (!r->series[id].in_use)
 			continue;
-		position = (size_t)series_hash(r->series[id].name,
-					       r->series[id].labels) & mask;
+		position = (size_t)series_hash(
+			       r->series[id].name, strlen(r->series[id].name),
+			       r->series[id].labels,
+			       strlen(r->series[id].labels)) &
+			   mask;
 		while (r->index[position] != INDEX_EMPTY)
 			position = (position + 1) & mask;
 		r->index[position] = (int)id;
@@ -676,7 +711,8 @@ void metrics_retire(struct metric_registry *registry, int id)
 	if (!valid_id(registry, id))
 		return;
 	series = &registry->series[id];
-	position = index_find(registry, series->name, series->labels, NULL);
+	position = index_find(registry, series->name, strlen(series->name),
+			      series->labels, strlen(series->labels), NULL);
 	if (position >= 0) {
 		registry->index[position] = INDEX_TOMBSTONE;
 		registry->tombstones++;

@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -463,13 +464,197 @@ static void test_certificate_file_gone(void **state)
 	teardown_fixture(&f);
 }
 
+/* value_of() for the series whose labels begin with prefix (uid 1000's
+ * name is the host's). */
+static bool value_of_prefix(struct fixture *f, const char *name,
+			    const char *prefix, double *value)
+{
+	for (size_t id = 0; id < metrics_capacity(f->metrics); id++) {
+		const struct metric_series *s =
+		    metrics_get(f->metrics, (int)id);
+
+		if (s != NULL && strcmp(s->name, name) == 0 &&
+		    strncmp(s->labels, prefix, strlen(prefix)) == 0 &&
+		    s->last_time_usec == f->now) {
+			*value = s->last_value;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* pid's stat names ppid as its parent. */
+static void set_parent(struct fixture *f, int pid, const char *comm, int ppid)
+{
+	char path[32], text[512];
+
+	snprintf(path, sizeof(path), "%d/stat", pid);
+	snprintf(text, sizeof(text),
+		 "%d (%s) S %d %d %d 0 -1 4194304 100 0 0 0 50 40 0 0 20 0 1 "
+		 "0 %d 1000000 250 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 "
+		 "0 17 0 0 0 0 0 0\n",
+		 pid, comm, ppid, pid, pid, 1000 + pid);
+	write_file(f, path, text);
+}
+
+/*
+ * The owner search walks the newest processes first: a socket a worker
+ * inherited is still its parent's (the furthest ancestor holding it, as a
+ * walk in pid order would have found); the answer and the socket's text
+ * stay with the inode when the owner exits, and a socket whose owner is
+ * gone before it is searched for has none.
+ */
+static void test_owner_search(void **state)
+{
+	struct fixture f;
+	double v;
+
+	(void)state;
+	setup_fixture(&f, "");
+	start(&f);
+	tick(&f);
+	make_process(&f, 400, "nc", 3, 1004);
+	make_process(&f, 450, "nc-worker", 4, 1004);
+	set_parent(&f, 450, "nc-worker", 400);
+	make_process(&f, 460, "other", 3, 1090); /* the newest: not it */
+	write_file(&f, "net/tcp", TCP_HEADER TCP_SSH TCP_STATD("9C40") TCP_NC);
+	tick(&f);
+	assert_int_equal(count_events("new_listener", true), 1);
+	assert_non_null(strstr(events[0].summary, "nc (pid 400, user "));
+	assert_non_null(strstr(events[0].summary, "127.0.0.1:4444/tcp"));
+
+	/* Both exit, the socket stays (passed on): known, nothing walked
+	 * anew, its series written every tick under the same labels. */
+	remove_process(&f, 450, 4);
+	remove_process(&f, 400, 3);
+	tick(&f);
+	tick(&f);
+	assert_true(value_of_prefix(&f, "listen.socket",
+				    "address=127.0.0.1,port=4444,process=nc,"
+				    "protocol=tcp,user=",
+				    &v));
+	assert_int_equal(count_events("new_listener", true), 1);
+
+	/* Gone for a scan, then back with the same inode: its series row
+	 * was retired in between, so the one remembered is not used. */
+	write_file(&f, "net/tcp", TCP_HEADER TCP_SSH TCP_STATD("9C40"));
+	tick(&f);
+	assert_false(value_of_prefix(&f, "listen.socket",
+				     "address=127.0.0.1,port=4444,process=nc,"
+				     "protocol=tcp,user=",
+				     &v));
+	write_file(&f, "net/tcp", TCP_HEADER TCP_SSH TCP_STATD("9C40") TCP_NC);
+	tick(&f);
+	assert_true(value_of_prefix(&f, "listen.socket",
+				    "address=127.0.0.1,port=4444,process=nc,"
+				    "protocol=tcp,user=",
+				    &v));
+	assert_float_equal(v, 1, 0);
+
+	/* A new inode on the same port whose owner exited before the scan:
+	 * no process holds it, so its owner is unknown. */
+	write_file(&f, "net/tcp",
+		   TCP_HEADER TCP_SSH TCP_STATD(
+		       "9C40") "   2: 0100007F:115C 00000000:0000 0A "
+			       "00000000:00000000 "
+			       "00:00000000 00000000  1000        0 1007 1 "
+			       "0000000000000000 100 0 0 10 0\n");
+	tick(&f);
+	assert_true(value_of_prefix(&f, "listen.socket",
+				    "address=127.0.0.1,port=4444,process=?,"
+				    "protocol=tcp,user=",
+				    &v));
+	teardown_fixture(&f);
+}
+
+/* 127.0.0.1:port LISTEN, uid 0, inode. */
+#define TCP_ROOT(port_hex, inode)                                              \
+	"   4: 0100007F:" port_hex " 00000000:0000 0A 00000000:00000000 "      \
+	"00:00000000 00000000     0        0 " inode " 1 0000000000000000 "    \
+	"100 0 0 10 0\n"
+
+/*
+ * Descriptors of pid that cannot be read, as another user's are to the
+ * agent: mode 000, and (as root) without the capabilities that pass by it.
+ */
+static void fds_readable(struct fixture *f, int pid, bool readable)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%d/fd", f->root, pid);
+	assert_int_equal(chmod(path, readable ? 0755 : 0), 0);
+	if (geteuid() != 0)
+		return;
+	capng_get_caps_process();
+	capng_update(readable ? CAPNG_ADD : CAPNG_DROP, CAPNG_EFFECTIVE,
+		     CAP_DAC_OVERRIDE);
+	capng_update(readable ? CAPNG_ADD : CAPNG_DROP, CAPNG_EFFECTIVE,
+		     CAP_DAC_READ_SEARCH);
+	assert_int_equal(capng_apply(CAPNG_SELECT_CAPS), 0);
+}
+
+/*
+ * A process whose descriptors could not be read is passed over by later
+ * searches while it lives; another process given its pid is read.
+ */
+static void test_unreadable_process(void **state)
+{
+	struct fixture f;
+	double v;
+
+	(void)state;
+	setup_fixture(&f, "");
+	start(&f);
+	tick(&f);
+	make_process(&f, 600, "secret", 3, 1008);
+	fds_readable(&f, 600, false);
+	write_file(&f, "net/tcp",
+		   TCP_HEADER TCP_SSH TCP_STATD("9C40")
+		       TCP_ROOT("1B58", "1008"));
+	tick(&f);
+	fds_readable(&f, 600, true);
+	assert_true(value_of_prefix(
+	    &f, "listen.socket", "address=127.0.0.1,port=7000,process=?,", &v));
+	/* Readable now, but the same process: not tried again. */
+	write_file(&f, "net/tcp",
+		   TCP_HEADER TCP_SSH TCP_STATD("9C40") TCP_ROOT("1B58", "1008")
+		       TCP_ROOT("1B59", "1009"));
+	make_process(&f, 600, "secret", 4, 1009);
+	tick(&f);
+	assert_true(value_of_prefix(
+	    &f, "listen.socket", "address=127.0.0.1,port=7001,process=?,", &v));
+	/* It exits and its pid is given to a new process: that one is
+	 * read. */
+	{
+		char from[256], to[256];
+
+		/* Made beside the old one, so its inode is another. */
+		make_process(&f, 9600, "fresh", 5, 1010);
+		remove_process(&f, 600, 4);
+		remove_process(&f, 600, 3);
+		snprintf(from, sizeof(from), "%s/9600", f.root);
+		snprintf(to, sizeof(to), "%s/600", f.root);
+		assert_int_equal(rename(from, to), 0);
+	}
+	write_file(&f, "net/tcp",
+		   TCP_HEADER TCP_SSH TCP_STATD("9C40")
+		       TCP_ROOT("1B5A", "1010"));
+	tick(&f);
+	assert_true(
+	    value_of_prefix(&f, "listen.socket",
+			    "address=127.0.0.1,port=7002,process=fresh,", &v));
+	teardown_fixture(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_certificate_file_gone),
+	    cmocka_unit_test(test_certificate_file_gone),
 	    cmocka_unit_test(test_parse_lines),
 	    cmocka_unit_test(test_learn_alert_resolve_restart),
 	    cmocka_unit_test(test_allow_list),
+	    cmocka_unit_test(test_owner_search),
+	    cmocka_unit_test(test_unreadable_process),
 	    cmocka_unit_test(test_process_and_listen_checks),
 	};
 
