@@ -35,7 +35,9 @@ static const struct config_key history_keys[] = {
 	  .offset = HISTORY_KEY(enabled), .default_text = "true",
 	  .description = "Keep history, alert history and analyzer snapshots "
 			 "in STATE_DIR/history.db (needs a build with "
-			 "SQLite; without it the daemon runs in memory)." },
+			 "SQLite and libsqlite3.so.0 at run time, loaded "
+			 "while the database is in use; without it the "
+			 "daemon runs in memory)." },
 	{ .name = "retention_days", .type = CONFIG_INTEGER,
 	  .offset = HISTORY_KEY(retention_days), .default_text = "7",
 	  .minimum = 1, .maximum = 366,

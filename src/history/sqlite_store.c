@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "history/history_internal.h"
+#include "history/sqlite_api.h"
 #include "storage/metrics.h"
 
 #define MINUTE_USEC (60 * (int64_t)USEC_PER_SEC)
@@ -192,6 +193,7 @@ struct minute_out {
 
 struct history {
 	sqlite3 *db;
+	bool sqlite_loaded; /* holds one history_sqlite_load() */
 	bool readonly;
 	int state_dir_fd;
 	struct history_config config;
@@ -440,6 +442,7 @@ static struct history *open_database(int state_dir_fd,
 	struct stat st;
 	int flags = readonly ? SQLITE_OPEN_READONLY
 			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	const char *reason;
 	int rc, r;
 
 	*error = -ENOMEM;
@@ -451,11 +454,19 @@ static struct history *open_database(int state_dir_fd,
 		h->config = *config;
 	h->config.textfile = NULL;
 	database_path(state_dir_fd, path, sizeof(path));
+	r = history_sqlite_load(&reason);
+	if (r < 0) {
+		*error = r;
+		string_copy(last_error, reason, sizeof(last_error));
+		free(h);
+		return NULL;
+	}
+	h->sqlite_loaded = true;
 	if (readonly && fstatat(state_dir_fd, HISTORY_DB_NAME, &st, 0) < 0) {
 		*error = -errno;
 		snprintf(last_error, sizeof(last_error), "%s: %s",
 			 HISTORY_DB_NAME, strerror(errno));
-		free(h);
+		history_close(h);
 		return NULL;
 	}
 	rc = sqlite3_open_v2(path, &h->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
@@ -564,6 +575,8 @@ void history_close(struct history *h)
 			h->slot_count);
 	for (size_t i = 0; i < MINUTES_PER_TICK_MAX; i++)
 		free(h->minutes[i].blob.data);
+	if (h->sqlite_loaded)
+		history_sqlite_unload();
 	free(h);
 }
 

@@ -32,6 +32,10 @@
 
 #include <sqlite3.h>
 
+/* The test calls SQLite itself: the loader without its macros. */
+#define HISTORY_SQLITE_API_NO_MACROS 1
+#include "history/sqlite_api.h"
+
 #define SEC ((int64_t)USEC_PER_SEC)
 /* A Monday 00:00:00 UTC, so minutes and hours start on round numbers. */
 #define T0 ((int64_t)1763942400 * SEC)
@@ -129,6 +133,33 @@ static void test_schema_and_pragmas(void **state)
 	h = history_open(f->dirfd, &f->config);
 	assert_non_null(h);
 	history_close(h);
+}
+
+/*
+ * libsqlite3 is loaded while a history is open, counted, and let go by the
+ * last close (this test links SQLite itself, so only the count is seen).
+ */
+static void test_library_loaded_while_open(void **state)
+{
+	struct fixture *f = *state;
+	struct history *a, *b;
+
+	assert_false(history_sqlite_loaded());
+	a = history_open(f->dirfd, &f->config);
+	assert_non_null(a);
+	assert_true(history_sqlite_loaded());
+	b = history_open_readonly(f->dirfd);
+	assert_non_null(b);
+	history_close(a);
+	assert_true(history_sqlite_loaded());
+	history_close(b);
+	assert_false(history_sqlite_loaded());
+	/* And loaded again for the next session. */
+	a = history_open(f->dirfd, &f->config);
+	assert_non_null(a);
+	assert_true(history_sqlite_loaded());
+	history_close(a);
+	assert_false(history_sqlite_loaded());
 }
 
 static void test_newer_schema_is_refused(void **state)
@@ -1023,6 +1054,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_schema_and_pragmas, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_library_loaded_while_open,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup,
 					    teardown),
 	    cmocka_unit_test(test_minute_blob_round_trip),
