@@ -277,6 +277,14 @@ static int module_reload(struct daemon *d, const struct config *old_config)
 		if (module.history != NULL)
 			log_info("history: disabled; %s closed",
 				 HISTORY_DB_NAME);
+		/* What waits in history.pending goes in first. */
+		if (history_detached(module.history) &&
+		    history_import(module.history,
+				   (int64_t)now_realtime_usec()) < 0)
+			log_warning("history: cannot import %s: %s; the next "
+				    "start with history enabled imports it",
+				    HISTORY_PENDING_NAME,
+				    history_last_error());
 		close_history();
 		if (blobstore_get() == &module.store)
 			blobstore_set(NULL);
