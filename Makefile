@@ -62,12 +62,16 @@ endif
 
 # libcurl is compiled against but not linked: src/core/libcurl.c opens it
 # on first use, so an agent without HTTP channels never maps it (or TLS).
-LINK_PKGS    = $(filter-out libcurl,$(PKGS))
+# Nor is libsqlite3: src/history/sqlite_api.c opens it for each session of
+# the history and closes it after (the packages name it: shlibdeps and rpm's
+# find-requires cannot see a dlopen). Tests that read a database with
+# SQLite themselves link it.
+LINK_PKGS    = $(filter-out libcurl sqlite3,$(PKGS))
 # Evaluated lazily (=) so that `make deps` can run before pkg-config knows them.
 PKG_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS     = $(shell $(PKG_CONFIG) --libs $(LINK_PKGS)) -ldl
 TEST_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
-TEST_LIBS    = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+TEST_LIBS    = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) $(filter sqlite3,$(PKGS)))
 
 WARNINGS    := -Wall -Wextra -Wshadow -Wformat=2 -Werror
 HARDENING   := -fstack-protector-strong -fPIE -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2

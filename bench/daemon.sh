@@ -157,11 +157,15 @@ window() {
 	D_WAKE_QUIET=$(awk -v n="$(cat "$tmp/wakeups")" -v w="$WINDOW" 'BEGIN {printf "%.1f", n * 60 / w}')
 }
 
-# series: series the native daemon has stored so far.
-series() {
-	sqlite3 -readonly "$tmp/default/state/history.db" \
-		'SELECT count(*) FROM series' 2>/dev/null || echo 0
+# stored_series NAME: series daemon NAME has stored so far, through the
+# history command: between imports they are in history.pending, not yet in
+# history.db.
+stored_series() {
+	"$AGENT" history -c "$tmp/$1/config.toml" --json 2>/dev/null |
+		python3 -c 'import json, sys; print(len(json.load(sys.stdin)["series"]))' \
+			2>/dev/null || echo 0
 }
+series() { stored_series default; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 
@@ -311,10 +315,8 @@ links_part() {
 				"$BENCH_KEEP/links-$n.out"
 		done
 	fi
-	series0=$(sqlite3 -readonly "$tmp/links0/state/history.db" \
-		'SELECT count(*) FROM series' 2>/dev/null || echo 0)
-	series1=$(sqlite3 -readonly "$tmp/links$IFACES/state/history.db" \
-		'SELECT count(*) FROM series' 2>/dev/null || echo 0)
+	series0=$(stored_series links0)
+	series1=$(stored_series "links$IFACES")
 	kill -TERM "$PID_links0" "$b" 2>/dev/null
 	fa=$(floor_instructions floor_links netns_run 0)
 	fb=$(floor_instructions floor_links netns_run "$IFACES")

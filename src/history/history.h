@@ -49,6 +49,22 @@ const char *history_last_error(void);
 /* Read-only, for the commands; NULL with a message on stderr. */
 struct history *history_open_readonly(int state_dir_fd);
 void history_close(struct history *history);
+
+/*
+ * The daemon's steady state (history.pending, see pending.c): commits and
+ * closes the database and unloads SQLite; from then on ticks, alerts and
+ * blob saves are appended to STATE_DIR/history.pending, and each
+ * import_interval_secs (or when the file reaches its cap) a short session
+ * imports it. Returns 0 or -errno (the history stays as it was).
+ */
+int history_detach(struct history *history);
+bool history_detached(const struct history *history);
+/*
+ * Imports history.pending into the database in one transaction (a session
+ * of its own when detached: SQLite loaded for it, unloaded after), then
+ * empties it. At start, before anything reads the database; at stop.
+ */
+int history_import(struct history *history, int64_t now_usec);
 void history_set_config(struct history *history,
 			const struct history_config *config);
 

@@ -19,6 +19,7 @@
 
 #include "core/cli.h"
 #include "core/log.h"
+#include "core/numeric.h"
 #include "core/util.h"
 #include "history/history_internal.h"
 #include "storage/metrics.h"
@@ -170,8 +171,8 @@ static void summarize(const struct history_point *points, size_t count,
 
 	*s = (struct summary){ .min = INFINITY, .max = -INFINITY };
 	for (size_t i = 0; i < count; i++) {
-		s->min = fmin(s->min, points[i].min);
-		s->max = fmax(s->max, points[i].max);
+		s->min = numeric_min(s->min, points[i].min);
+		s->max = numeric_max(s->max, points[i].max);
 		weighted += points[i].avg * (double)points[i].count;
 		s->samples += points[i].count;
 	}

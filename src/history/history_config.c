@@ -35,7 +35,9 @@ static const struct config_key history_keys[] = {
 	  .offset = HISTORY_KEY(enabled), .default_text = "true",
 	  .description = "Keep history, alert history and analyzer snapshots "
 			 "in STATE_DIR/history.db (needs a build with "
-			 "SQLite; without it the daemon runs in memory)." },
+			 "SQLite and libsqlite3.so.0 at run time, loaded "
+			 "while the database is in use; without it the "
+			 "daemon runs in memory)." },
 	{ .name = "retention_days", .type = CONFIG_INTEGER,
 	  .offset = HISTORY_KEY(retention_days), .default_text = "7",
 	  .minimum = 1, .maximum = 366,
@@ -57,6 +59,15 @@ static const struct config_key history_keys[] = {
 			 "analyzer's and the log surge detector's; also "
 			 "saved on stop), so a restart or a crash starts "
 			 "warm." },
+	{ .name = "import_interval_secs", .type = CONFIG_INTEGER,
+	  .offset = HISTORY_KEY(import_interval_secs),
+	  .default_text = "3600", .minimum = 60, .maximum = 86400,
+	  .description = "Seconds between two imports of STATE_DIR/"
+			 "history.pending (where the daemon appends each "
+			 "minute) into history.db; SQLite is loaded only for "
+			 "an import. Also at start and stop, and early when "
+			 "the file reaches max_db_bytes / 8 (64 MiB at most). "
+			 "The commands read both files." },
 	{ .name = "textfile", .type = CONFIG_STRING,
 	  .offset = HISTORY_KEY(textfile), .default_text = "\"\"",
 	  .validate = validate_textfile,

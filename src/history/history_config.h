@@ -15,6 +15,7 @@ struct history_config {
 	int64_t hourly_retention_days;
 	int64_t max_db_bytes;
 	int64_t snapshot_interval_secs;
+	int64_t import_interval_secs;
 	char *textfile;
 };
 

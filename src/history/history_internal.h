@@ -66,6 +66,57 @@ int history_minute_append(struct history_blob_buffer *buffer,
 int history_minute_next(const uint8_t *data, size_t length, size_t *offset,
 			struct history_minute_record *out);
 
+/* ---- STATE_DIR/history.pending, between two imports (pending.c) ---- */
+
+#define HISTORY_PENDING_NAME "history.pending"
+/* Payload length (u32 LE), type, 3 zero bytes; after the payload a CRC-32
+ * (u32 LE) of header and payload. */
+#define HISTORY_PENDING_HEADER 8
+#define HISTORY_PENDING_OVERHEAD (HISTORY_PENDING_HEADER + 4)
+/* No one record is larger: a longer length is damage, not data. */
+#define HISTORY_PENDING_RECORD_MAX (16u << 20)
+
+enum history_pending_type {
+	HISTORY_PENDING_SERIES = 1, /* id, name, labels */
+	HISTORY_PENDING_MINUTE = 2, /* time, minute_done, count, blob data */
+	HISTORY_PENDING_ALERT = 3,  /* one queued alert */
+	HISTORY_PENDING_BLOB = 4,   /* time, name, labels, state blob */
+	HISTORY_PENDING_FILE = 5,   /* the file's id: its first record */
+};
+
+struct history_pending_record {
+	uint8_t type;
+	const uint8_t *payload;
+	size_t length;
+};
+
+/* The append side: the file, its size as written, the cap. */
+struct history_pending_file {
+	int fd;
+	int64_t size;
+	int64_t cap;
+	bool dirty; /* a failed write may have left bytes past size */
+};
+
+uint32_t history_pending_crc(uint32_t crc, const void *data, size_t length);
+/* Appends one framed record to out; -EINVAL (type 0, too long), -ENOMEM. */
+int history_pending_encode(struct history_blob_buffer *out, uint8_t type,
+			   const void *payload, size_t length);
+/*
+ * The record at *offset, which moves past it: 1; 0 at the end; -ENODATA
+ * for a torn tail (a record cut short: a crash mid-append), -EBADMSG for a
+ * damaged one. *offset stays at the record that was not read.
+ */
+int history_pending_next(const uint8_t *data, size_t length, size_t *offset,
+			 struct history_pending_record *out);
+/*
+ * Writes encoded records at the end of the file in one pwrite(2): 0, or
+ * -EFBIG past the cap (nothing written), -ENOSPC/-errno (a partial write
+ * is cut off before the next).
+ */
+int history_pending_write(struct history_pending_file *file,
+			  const struct history_blob_buffer *records);
+
 /* The newest minute of every series (export --prometheus). */
 int history_query_latest(struct history *history, history_series_fn fn,
 			 void *context);

@@ -89,6 +89,14 @@ static void open_history(struct daemon *d, int64_t now_usec)
 	module.degraded = false;
 	module.reported[0] = '\0';
 	module.store.context = module.history;
+	/* What a stop without its import (SIGKILL, a crash) left in
+	 * history.pending goes in before anything reads the database. */
+	if (history_import(module.history,
+			   now_usec < 0 ? (int64_t)now_realtime_usec()
+					: now_usec) < 0)
+		log_warning("history: cannot import %s: %s; it waits for the "
+			    "next import", HISTORY_PENDING_NAME,
+			    history_last_error());
 	if (module.ticks == 0) {
 		count = history_load_blobs(module.history);
 		module.blobs_loaded = count > 0 ? count : 0;
@@ -96,6 +104,12 @@ static void open_history(struct daemon *d, int64_t now_usec)
 			 d->config->agent.state_dir, HISTORY_DB_NAME,
 			 module.blobs_loaded);
 	}
+	/* Steady state: minutes appended to history.pending, SQLite
+	 * unloaded until the next import. */
+	if (history_detach(module.history) < 0)
+		log_warning("history: cannot keep %s (%s); writing %s each "
+			    "minute instead", HISTORY_PENDING_NAME,
+			    history_last_error(), HISTORY_DB_NAME);
 }
 
 static void close_history(void)
@@ -263,6 +277,14 @@ static int module_reload(struct daemon *d, const struct config *old_config)
 		if (module.history != NULL)
 			log_info("history: disabled; %s closed",
 				 HISTORY_DB_NAME);
+		/* What waits in history.pending goes in first. */
+		if (history_detached(module.history) &&
+		    history_import(module.history,
+				   (int64_t)now_realtime_usec()) < 0)
+			log_warning("history: cannot import %s: %s; the next "
+				    "start with history enabled imports it",
+				    HISTORY_PENDING_NAME,
+				    history_last_error());
 		close_history();
 		if (blobstore_get() == &module.store)
 			blobstore_set(NULL);
@@ -297,6 +319,15 @@ static void module_stop(struct daemon *d)
 				    "baselines: %s",
 				    history_last_error());
 		history_flush_alerts(module.history);
+		if (history_detached(module.history) &&
+		    history_import(module.history,
+				   module.last_tick_usec != 0
+				       ? module.last_tick_usec
+				       : (int64_t)now_realtime_usec()) < 0)
+			log_warning("history: cannot import %s at stop: %s; "
+				    "the next start imports it",
+				    HISTORY_PENDING_NAME,
+				    history_last_error());
 	}
 	if (module.flush != NULL)
 		module.flush = sd_compat_event_source_disable_unref(module.flush);

@@ -55,6 +55,24 @@ void history_close(struct history *history)
 	(void)history;
 }
 
+int history_detach(struct history *history)
+{
+	(void)history;
+	return -ENOTSUP;
+}
+
+bool history_detached(const struct history *history)
+{
+	(void)history;
+	return false;
+}
+
+int history_import(struct history *history, int64_t now_usec)
+{
+	(void)history, (void)now_usec;
+	return -ENOTSUP;
+}
+
 void history_set_config(struct history *history,
 			const struct history_config *config)
 {

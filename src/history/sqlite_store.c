@@ -19,30 +19,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/numeric.h"
 #include "core/util.h"
 #include "history/history_internal.h"
+#include "history/sqlite_api.h"
 #include "storage/metrics.h"
 
 #define MINUTE_USEC (60 * (int64_t)USEC_PER_SEC)
 
-/*
- * fmin()/fmax() as plain comparisons, inlined: a call each per sample and
- * series was a tenth of the history's minute. NaN as fmin/fmax have it:
- * the other operand wins.
- */
-static inline double lower_of(double a, double b)
-{
-	return b < a || isnan(a) ? b : a;
-}
-
-static inline double higher_of(double a, double b)
-{
-	return b > a || isnan(a) ? b : a;
-}
 #define HOUR_SECS 3600
 #define DAY_SECS 86400
 /* Retention and the size cap delete at most this much per tick. */
@@ -123,6 +112,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
 
 enum statement {
 	ST_SERIES_INSERT,
+	ST_SERIES_INSERT_ID,
 	ST_SERIES_FIND,
 	ST_SERIES_SEEN,
 	ST_MINUTE_INSERT,
@@ -141,6 +131,9 @@ static const char *const statement_sql[ST_COUNT] = {
      * row was there. */
     [ST_SERIES_INSERT] = "INSERT OR IGNORE INTO series (name, labels, "
 			 "last_seen) VALUES (?1, ?2, ?3)",
+    /* A series given its id between sessions (history_import). */
+    [ST_SERIES_INSERT_ID] = "INSERT OR IGNORE INTO series (id, name, "
+			    "labels, last_seen) VALUES (?1, ?2, ?3, ?4)",
     [ST_SERIES_FIND] = "SELECT id FROM series WHERE name = ?1 AND "
 		       "labels = ?2",
     [ST_SERIES_SEEN] = "UPDATE series SET last_seen = ?2 WHERE id = ?1",
@@ -192,6 +185,7 @@ struct minute_out {
 
 struct history {
 	sqlite3 *db;
+	bool sqlite_loaded; /* holds one history_sqlite_load() */
 	bool readonly;
 	int state_dir_fd;
 	struct history_config config;
@@ -216,6 +210,25 @@ struct history {
 	bool blobs_open;      /* a blob transaction is open */
 	int64_t maintained_secs; /* the last hourly expiry, 0: not yet */
 	bool alerts_backlog;	 /* it left alerts past retention */
+	/* Between sessions (history_detach): records for history.pending. */
+	bool pending_mode;
+	struct history_pending_file pending;
+	struct history_blob_buffer out;	    /* encoded, not yet appended */
+	struct history_blob_buffer scratch; /* one record's payload */
+	size_t out_minutes;		    /* MINUTE records in out */
+	int64_t next_series_id;		    /* the next id this process gives */
+	int64_t out_minute_done;	    /* usec, for the MINUTE records */
+	uint64_t append_failures, minutes_lost;
+	int append_error; /* the errno reported, 0: appends work */
+	int64_t next_import_usec;
+	unsigned import_failures;
+	struct series_remap *remap; /* the last import's id changes */
+	size_t remap_count, remap_allocated;
+};
+
+/* A series id given between sessions, and the one the file has for it. */
+struct series_remap {
+	int64_t from, to;
 };
 
 static char last_error[256];
@@ -408,6 +421,18 @@ static int apply_size_cap(struct history *h)
 	return exec(h, sql);
 }
 
+/*
+ * history.pending holds what an import interval gathers (an hour: ~250 KiB
+ * at 300 series, ~3 MiB at 2,000); past the cap an import is due early.
+ */
+#define PENDING_CAP_MAX (64 << 20)
+static int64_t pending_cap(const struct history_config *config)
+{
+	int64_t cap = config->max_db_bytes / 8;
+
+	return cap < PENDING_CAP_MAX ? cap : PENDING_CAP_MAX;
+}
+
 static int load_meta(struct history *h)
 {
 	int64_t minute_done, hour_done;
@@ -431,50 +456,50 @@ static void database_path(int state_dir_fd, char *buffer, size_t size)
 		 HISTORY_DB_NAME);
 }
 
-static struct history *open_database(int state_dir_fd,
-				     const struct history_config *config,
-				     bool readonly, int *error)
+/*
+ * Opens SQLite and the database for h: a session, until session_close().
+ * The daemon has one at start and one per import (see history_import); the
+ * commands and the tests one for the life of the struct.
+ */
+static int session_open(struct history *h)
 {
-	struct history *h = calloc(1, sizeof(*h));
 	char path[64];
 	struct stat st;
-	int flags = readonly ? SQLITE_OPEN_READONLY
-			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int flags = h->readonly ? SQLITE_OPEN_READONLY
+				: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int64_t minute_done = h->minute_done;
+	const char *reason;
 	int rc, r;
 
-	*error = -ENOMEM;
-	if (h == NULL)
-		return NULL;
-	h->readonly = readonly;
-	h->state_dir_fd = state_dir_fd;
-	if (config != NULL)
-		h->config = *config;
-	h->config.textfile = NULL;
-	database_path(state_dir_fd, path, sizeof(path));
-	if (readonly && fstatat(state_dir_fd, HISTORY_DB_NAME, &st, 0) < 0) {
-		*error = -errno;
+	database_path(h->state_dir_fd, path, sizeof(path));
+	r = history_sqlite_load(&reason);
+	if (r < 0) {
+		string_copy(last_error, reason, sizeof(last_error));
+		return r;
+	}
+	h->sqlite_loaded = true;
+	if (h->readonly && fstatat(h->state_dir_fd, HISTORY_DB_NAME, &st, 0) < 0) {
+		r = -errno;
 		snprintf(last_error, sizeof(last_error), "%s: %s",
 			 HISTORY_DB_NAME, strerror(errno));
-		free(h);
-		return NULL;
+		return r;
 	}
 	rc = sqlite3_open_v2(path, &h->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		*error = fail(h, rc, "open");
-		goto failed;
-	}
+	if (rc != SQLITE_OK)
+		return fail(h, rc, "open");
 	/* Like every state file: not world-readable, whatever the umask
 	 * (the -wal and -shm files SQLite creates take this mode). */
-	if (!readonly && fchmodat(state_dir_fd, HISTORY_DB_NAME, 0640, 0) < 0)
+	if (!h->readonly &&
+	    fchmodat(h->state_dir_fd, HISTORY_DB_NAME, 0640, 0) < 0)
 		log_debug_errno(errno, "history: chmod %s", HISTORY_DB_NAME);
 	sqlite3_extended_result_codes(h->db, 0);
 	/* The agent writes one small batch a tick; its lookaside arena
 	 * (120 KiB by default) would be resident memory for no gain. */
 	sqlite3_db_config(h->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 0, 0);
 	/* Readers never wait on the daemon for long, nor it on them. */
-	sqlite3_busy_timeout(h->db, readonly ? 2000 : 20);
+	sqlite3_busy_timeout(h->db, h->readonly ? 2000 : 20);
 	r = query_int(h, "PRAGMA user_version", 0, &(int64_t){ 0 });
-	if (r == 0 && !readonly)
+	if (r == 0 && !h->readonly)
 		r = exec(h, "PRAGMA journal_mode = WAL;"
 			 "PRAGMA synchronous = NORMAL;"
 			 "PRAGMA journal_size_limit = 4194304;"
@@ -488,23 +513,61 @@ static struct history *open_database(int state_dir_fd,
 			 "PRAGMA temp_store = MEMORY");
 	if (r == 0)
 		r = migrate(h);
-	if (r == 0 && !readonly)
+	if (r == 0 && !h->readonly)
 		r = apply_size_cap(h);
 	if (r == 0)
 		r = load_meta(h);
-	if (r == 0 && !readonly)
+	if (r == 0 && !h->readonly)
 		r = prepare_statements(h);
-	if (r < 0) {
-		*error = r;
-		goto failed;
-	}
-	if (fstatat(state_dir_fd, HISTORY_DB_NAME, &st, 0) == 0) {
+	if (r < 0)
+		return r;
+	/* Between sessions the daemon's minutes run ahead of the file's. */
+	if (h->pending_mode && minute_done > h->minute_done)
+		h->minute_done = minute_done;
+	if (fstatat(h->state_dir_fd, HISTORY_DB_NAME, &st, 0) == 0) {
 		h->dev = st.st_dev;
 		h->ino = st.st_ino;
 	}
-	*error = 0;
-	return h;
-failed:
+	return 0;
+}
+
+/* Ends a session: the database closed, SQLite unloaded. */
+static void session_close(struct history *h)
+{
+	if (h->db != NULL && history_commit_blobs(h) < 0)
+		log_warning("history: the last state blobs were not saved: %s",
+			    last_error);
+	for (size_t i = 0; i < ST_COUNT; i++) {
+		if (h->statements[i] != NULL)
+			sqlite3_finalize(h->statements[i]);
+		h->statements[i] = NULL;
+	}
+	if (h->db != NULL)
+		sqlite3_close(h->db);
+	h->db = NULL;
+	if (h->sqlite_loaded)
+		history_sqlite_unload();
+	h->sqlite_loaded = false;
+}
+
+static struct history *open_database(int state_dir_fd,
+				     const struct history_config *config,
+				     bool readonly, int *error)
+{
+	struct history *h = calloc(1, sizeof(*h));
+
+	*error = -ENOMEM;
+	if (h == NULL)
+		return NULL;
+	h->readonly = readonly;
+	h->state_dir_fd = state_dir_fd;
+	h->pending.fd = -1;
+	if (config != NULL)
+		h->config = *config;
+	h->config.textfile = NULL;
+	*error = session_open(h);
+	if (*error == 0)
+		return h;
 	history_close(h);
 	return NULL;
 }
@@ -542,24 +605,31 @@ struct history *history_open(int state_dir_fd,
 	return h;
 }
 
+static int pending_overlay(struct history *h);
+
 struct history *history_open_readonly(int state_dir_fd)
 {
+	struct history *h;
 	int r;
 
-	return open_database(state_dir_fd, NULL, true, &r);
+	h = open_database(state_dir_fd, NULL, true, &r);
+	/* Without the pending records the answer is older, not wrong. */
+	if (h != NULL && pending_overlay(h) < 0)
+		fprintf(stderr, "sysops-agent: warning: cannot read %s: %s\n",
+			HISTORY_PENDING_NAME, last_error);
+	return h;
 }
 
 void history_close(struct history *h)
 {
 	if (h == NULL)
 		return;
-	if (history_commit_blobs(h) < 0)
-		log_warning("history: the last state blobs were not saved: %s",
-			    last_error);
-	for (size_t i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(h->statements[i]);
-	if (h->db != NULL)
-		sqlite3_close(h->db);
+	session_close(h);
+	if (h->pending.fd >= 0)
+		close(h->pending.fd);
+	free(h->out.data);
+	free(h->scratch.data);
+	free(h->remap);
 	free_series_map(h->series_ids, h->series_generations, h->hours,
 			h->slot_count);
 	for (size_t i = 0; i < MINUTES_PER_TICK_MAX; i++)
@@ -571,7 +641,9 @@ void history_set_config(struct history *h, const struct history_config *config)
 {
 	h->config = *config;
 	h->config.textfile = NULL;
-	apply_size_cap(h);
+	h->pending.cap = pending_cap(&h->config);
+	if (h->db != NULL)
+		apply_size_cap(h);
 }
 
 /* ---- writing ---- */
@@ -680,6 +752,10 @@ static int grow_series_map(struct history *h, size_t slots)
 	return 0;
 }
 
+static int pending_series_id(struct history *h, const char *name,
+			     const char *labels, int64_t *id);
+static int pending_minute(struct history *h, const struct minute_out *m);
+
 /* series.id of a registry slot, cached until the slot is reused. */
 static int slot_series_id(struct history *h,
 			  const struct metric_series *series, int slot,
@@ -692,7 +768,9 @@ static int slot_series_id(struct history *h,
 		*id = h->series_ids[slot];
 		return 0;
 	}
-	r = find_series_id(h, series->name, series->labels, id);
+	r = h->pending_mode
+		? pending_series_id(h, series->name, series->labels, id)
+		: find_series_id(h, series->name, series->labels, id);
 	if (r < 0)
 		return r;
 	h->series_ids[slot] = *id;
@@ -728,6 +806,10 @@ static int write_minutes(struct history *h)
 
 		if (m->blob.records == 0)
 			continue;
+		if (h->pending_mode) {
+			r = pending_minute(h, m);
+			continue;
+		}
 		sqlite3_bind_int64(st, 1, m->minute / (int64_t)USEC_PER_SEC);
 		sqlite3_bind_int64(st, 2, (int64_t)m->blob.records);
 		sqlite3_bind_blob(st, 3, m->blob.data, (int)m->blob.length,
@@ -819,8 +901,8 @@ static int add_to_hour(struct history *h, int slot, uint32_t generation,
 			.generation = generation, .min = b->min, .max = b->max,
 		};
 	}
-	total->min = lower_of(total->min, b->min);
-	total->max = higher_of(total->max, b->max);
+	total->min = numeric_min(total->min, b->min);
+	total->max = numeric_max(total->max, b->max);
 	total->sum += b->sum;
 	total->count += b->count;
 	return r;
@@ -835,7 +917,8 @@ static int emit_bucket(struct history *h, const struct metric_series *series,
 		r = slot_series_id(h, series, slot, series_id);
 	if (r == 0)
 		r = write_bucket(h, *series_id, b);
-	if (r == 0)
+	/* Between sessions the import rolls the hours up from the minutes. */
+	if (r == 0 && !h->pending_mode)
 		r = add_to_hour(h, slot, series->generation, *series_id, b);
 	return r;
 }
@@ -1026,8 +1109,8 @@ static int rollup_hour_from_minutes(struct history *h, int64_t hour)
 						    .series_id = m->series_id,
 						    .min = m->min,
 						    .max = m->max};
-		total.min = lower_of(total.min, m->min);
-		total.max = higher_of(total.max, m->max);
+		total.min = numeric_min(total.min, m->min);
+		total.max = numeric_max(total.max, m->max);
 		total.sum += m->avg * (double)m->count;
 		total.count += m->count;
 	}
@@ -1326,6 +1409,12 @@ static void forget_caches(struct history *h)
 	h->hours_from = secs - secs % HOUR_SECS + HOUR_SECS;
 }
 
+static int pending_tick(struct history *h,
+			const struct metric_registry *registry,
+			int64_t now_usec, int64_t close_before_usec);
+static int pending_alerts(struct history *h);
+static int pending_flush(struct history *h);
+
 /* Writes the minutes before close_before_usec, in one transaction. */
 static int write_tick(struct history *h, const struct metric_registry *registry,
 		      int64_t now_usec, int64_t close_before_usec)
@@ -1335,6 +1424,8 @@ static int write_tick(struct history *h, const struct metric_registry *registry,
 	size_t queued_before;
 	int r;
 
+	if (h->pending_mode)
+		return pending_tick(h, registry, now_usec, close_before_usec);
 	h->clock_usec = now_usec;
 	r = history_commit_blobs(h);
 	if (r < 0)
@@ -1433,6 +1524,8 @@ int history_flush_alerts(struct history *h)
 
 	if (h == NULL || h->readonly)
 		return -ENOTCONN;
+	if (h->pending_mode)
+		return pending_alerts(h);
 	r = history_commit_blobs(h);
 	if (r < 0 || queued_before == 0)
 		return r < 0 ? r : 0;
@@ -1443,6 +1536,9 @@ int history_flush_alerts(struct history *h)
 		history_queue_rewind(queued_before);
 	return r;
 }
+
+static int pending_blob(struct history *h, const char *name,
+			const char *labels, const void *blob, size_t length);
 
 int history_blob_save(void *context, const char *name, const char *labels,
 		      const void *blob, size_t length)
@@ -1458,6 +1554,8 @@ int history_blob_save(void *context, const char *name, const char *labels,
 		return -EBADF;
 	if (length == 0 || length > HISTORY_BLOB_MAX)
 		return -EMSGSIZE;
+	if (h->pending_mode)
+		return pending_blob(h, name, labels, blob, length);
 	/* One transaction for a whole round of saves: the next write
 	 * commits it (the producers save before this module's tick). */
 	if (!h->blobs_open) {
@@ -1490,6 +1588,13 @@ int history_commit_blobs(struct history *h)
 {
 	int r;
 
+	if (h != NULL && h->pending_mode) {
+		uint64_t saved = h->blobs_saved;
+
+		h->blobs_saved = 0;
+		r = pending_flush(h);
+		return r < 0 ? r : (int)saved;
+	}
 	if (h == NULL || !h->blobs_open)
 		return 0;
 	h->blobs_open = false;
@@ -1538,6 +1643,865 @@ int history_load_blobs(struct history *h)
 	return count;
 }
 
+/* ---- between sessions: history.pending (pending.c) ---- */
+
+/*
+ * Records an append could not write are kept for the next one (a full
+ * disk may clear); past this they are dropped and counted.
+ */
+#define PENDING_RETRY_MAX (1 << 20)
+
+static int put(struct history_blob_buffer *b, const void *data, size_t n)
+{
+	if (b->length + n > b->allocated) {
+		size_t want = b->allocated ? b->allocated : 256;
+		uint8_t *p;
+
+		while (want < b->length + n)
+			want *= 2;
+		p = realloc(b->data, want);
+		if (p == NULL)
+			return -ENOMEM;
+		b->data = p;
+		b->allocated = want;
+	}
+	if (n > 0)
+		memcpy(b->data + b->length, data, n);
+	b->length += n;
+	return 0;
+}
+
+static int put_i64(struct history_blob_buffer *b, int64_t v)
+{
+	return put(b, &v, sizeof(v));
+}
+
+static int put_text(struct history_blob_buffer *b, const char *text)
+{
+	return put(b, text, strlen(text) + 1);
+}
+
+/* Frames what scratch holds (r: how building it went) as a record. */
+static int pending_record(struct history *h, uint8_t type, int r)
+{
+	if (r == 0)
+		r = history_pending_encode(&h->out, type, h->scratch.data,
+					   h->scratch.length);
+	h->scratch.length = 0;
+	if (r < 0)
+		snprintf(last_error, sizeof(last_error), "%s: %s",
+			 HISTORY_PENDING_NAME, strerror(-r));
+	return r;
+}
+
+/* A new series gets the next id; its record precedes every minute. */
+static int pending_series_id(struct history *h, const char *name,
+			     const char *labels, int64_t *id)
+{
+	int r = put_i64(&h->scratch, h->next_series_id);
+
+	if (r == 0)
+		r = put_text(&h->scratch, name);
+	if (r == 0)
+		r = put_text(&h->scratch, labels);
+	r = pending_record(h, HISTORY_PENDING_SERIES, r);
+	if (r == 0)
+		*id = h->next_series_id++;
+	return r;
+}
+
+static int pending_minute(struct history *h, const struct minute_out *m)
+{
+	int r = put_i64(&h->scratch, m->minute / (int64_t)USEC_PER_SEC);
+
+	if (r == 0)
+		r = put_i64(&h->scratch, h->out_minute_done);
+	if (r == 0)
+		r = put_i64(&h->scratch, (int64_t)m->blob.records);
+	if (r == 0)
+		r = put(&h->scratch, m->blob.data, m->blob.length);
+	r = pending_record(h, HISTORY_PENDING_MINUTE, r);
+	if (r == 0)
+		h->out_minutes++;
+	return r;
+}
+
+static int pending_blob(struct history *h, const char *name,
+			const char *labels, const void *blob, size_t length)
+{
+	int r = put_i64(&h->scratch, h->clock_usec
+					 ? h->clock_usec
+					 : (int64_t)now_realtime_usec());
+
+	if (r == 0)
+		r = put_text(&h->scratch, name);
+	if (r == 0)
+		r = put_text(&h->scratch, labels);
+	if (r == 0)
+		r = put(&h->scratch, blob, length);
+	r = pending_record(h, HISTORY_PENDING_BLOB, r);
+	if (r == 0)
+		h->blobs_saved++;
+	return r;
+}
+
+/* The first record of a file: an id the database remembers imports by. */
+static int pending_header(struct history *h)
+{
+	struct history_blob_buffer header = {0};
+	uint64_t id;
+	int r;
+
+	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != sizeof(id))
+		id = now_realtime_usec() ^ (uint64_t)getpid() << 40;
+	id &= INT64_MAX; /* kept in meta, an INTEGER */
+	r = history_pending_encode(&header, HISTORY_PENDING_FILE, &id,
+				   sizeof(id));
+	if (r == 0)
+		r = history_pending_write(&h->pending, &header);
+	free(header.data);
+	return r;
+}
+
+/*
+ * Appends what the tick encoded. A failure is said once (and its end), the
+ * records kept for the next minute; past PENDING_RETRY_MAX they are
+ * dropped, counted and said, with the ids they introduced.
+ */
+static int pending_flush(struct history *h)
+{
+	int r = 0;
+
+	if (h->out.length == 0)
+		return 0;
+	if (h->pending.size == 0 && !h->pending.dirty)
+		r = pending_header(h);
+	if (r == 0)
+		r = history_pending_write(&h->pending, &h->out);
+	if (r == 0) {
+		if (h->append_error != 0)
+			log_notice("history: %s written again (%llu appends "
+				   "had failed)", HISTORY_PENDING_NAME,
+				   (unsigned long long)h->append_failures);
+		h->append_error = 0;
+		h->out.length = 0;
+		h->out.records = 0;
+		h->out_minutes = 0;
+		return 0;
+	}
+	h->append_failures++;
+	if (-r != h->append_error) {
+		if (r == -EFBIG)
+			log_warning("history: %s reached its cap (%lld bytes); "
+				    "importing it into %s early",
+				    HISTORY_PENDING_NAME,
+				    (long long)h->pending.cap, HISTORY_DB_NAME);
+		else
+			log_warning("history: cannot append to %s: %s%s; "
+				    "retrying each minute",
+				    HISTORY_PENDING_NAME,
+				    r == -ENOSPC ? "the disk is full: " : "",
+				    strerror(-r));
+	}
+	h->append_error = -r;
+	if (h->out.length > PENDING_RETRY_MAX) {
+		h->minutes_lost += h->out_minutes;
+		log_warning("history: %zu minutes not recorded (%s), %llu "
+			    "since start", h->out_minutes, strerror(-r),
+			    (unsigned long long)h->minutes_lost);
+		h->out.length = 0;
+		h->out.records = 0;
+		h->out_minutes = 0;
+		/* Their series records went too: new ids next time. */
+		for (size_t slot = 0; slot < h->slot_count; slot++)
+			if (h->series_generations[slot] != 0)
+				h->series_generations[slot] = 0;
+	}
+	return r;
+}
+
+static int pending_alerts(struct history *h)
+{
+	const struct history_queued_alert *q;
+	int r = 0;
+
+	while (r == 0 && (q = history_queue_peek()) != NULL) {
+		const char *texts[] = {q->rule,	    q->series,	q->labels,
+				       q->severity, q->summary, q->outcome};
+		double numbers[] = {q->value, q->baseline, q->threshold,
+				    q->score};
+		uint8_t firing = q->firing;
+
+		r = put_i64(&h->scratch, q->time_usec);
+		if (r == 0)
+			r = put(&h->scratch, &firing, 1);
+		if (r == 0)
+			r = put(&h->scratch, numbers, sizeof(numbers));
+		for (size_t i = 0; r == 0 && i < ARRAY_SIZE(texts); i++)
+			r = put_text(&h->scratch, texts[i]);
+		r = pending_record(h, HISTORY_PENDING_ALERT, r);
+		if (r == 0)
+			history_queue_pop();
+	}
+	if (r < 0)
+		return r;
+	pending_flush(h);
+	return 0;
+}
+
+static void schedule_import(struct history *h, int64_t now_usec, bool failed)
+{
+	int64_t interval =
+	    (h->config.import_interval_secs > 0 ? h->config.import_interval_secs
+						: 3600) *
+	    (int64_t)USEC_PER_SEC;
+	int64_t retry = 60 * (int64_t)USEC_PER_SEC;
+
+	if (failed) {
+		for (unsigned i = 0; i < h->import_failures && retry < interval;
+		     i++)
+			retry *= 2;
+		h->next_import_usec = now_usec + (retry < interval ? retry
+								   : interval);
+	} else {
+		h->next_import_usec = now_usec + interval;
+	}
+}
+
+static int pending_tick(struct history *h,
+			const struct metric_registry *registry,
+			int64_t now_usec, int64_t close_before_usec)
+{
+	bool close = close_before_usec > h->minute_done;
+	int r;
+
+	h->clock_usec = now_usec;
+	if (h->next_import_usec == 0)
+		schedule_import(h, now_usec, false);
+	r = grow_series_map(h, metrics_capacity(registry));
+	if (r < 0)
+		return r;
+	r = pending_alerts(h);
+	if (r == 0 && close) {
+		int64_t from = h->minute_done ? h->minute_done
+					      : now_usec - now_usec % MINUTE_USEC;
+
+		h->out_minute_done = close_before_usec;
+		for (size_t id = 0; r == 0 && id < metrics_id_limit(registry);
+		     id++)
+			r = close_minutes(h, registry, (int)id, from,
+					  close_before_usec);
+		if (r == 0)
+			r = write_minutes(h);
+		else
+			write_minutes_drop(h);
+		/* A minute that could not be encoded (no memory) is not
+		 * tried again: the tick never waits on the history. */
+		h->minute_done = close_before_usec;
+	}
+	pending_flush(h);
+	/* At the cap, at once; after a failed import, its retry time. */
+	if (now_usec >= h->next_import_usec ||
+	    (h->append_error == EFBIG && h->import_failures == 0)) {
+		int i = history_import(h, now_usec);
+
+		if (i < 0 && h->import_failures++ == 0)
+			log_warning("history: cannot import %s into %s: %s; "
+				    "its records wait (up to %lld bytes)",
+				    HISTORY_PENDING_NAME, HISTORY_DB_NAME,
+				    last_error, (long long)h->pending.cap);
+		else if (i == 0 && h->import_failures > 0) {
+			log_notice("history: %s imported again",
+				   HISTORY_PENDING_NAME);
+			h->import_failures = 0;
+		}
+		schedule_import(h, now_usec, i < 0);
+	}
+	return r;
+}
+
+/* ---- the import ---- */
+
+struct cursor {
+	const uint8_t *p;
+	size_t left;
+	bool bad;
+};
+
+static void take(struct cursor *c, void *out, size_t n)
+{
+	if (c->bad || c->left < n) {
+		c->bad = true;
+		memset(out, 0, n);
+		return;
+	}
+	memcpy(out, c->p, n);
+	c->p += n;
+	c->left -= n;
+}
+
+static int64_t take_i64(struct cursor *c)
+{
+	int64_t v;
+
+	take(c, &v, sizeof(v));
+	return v;
+}
+
+static const char *take_text(struct cursor *c)
+{
+	const uint8_t *end = c->bad ? NULL : memchr(c->p, 0, c->left);
+	const char *text = (const char *)c->p;
+
+	if (end == NULL) {
+		c->bad = true;
+		return "";
+	}
+	c->left -= (size_t)(end - c->p) + 1;
+	c->p = end + 1;
+	return text;
+}
+
+static int64_t remap_find(const struct history *h, int64_t id)
+{
+	size_t lo = 0, hi = h->remap_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->remap[mid].from == id)
+			return h->remap[mid].to;
+		if (h->remap[mid].from < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return id;
+}
+
+/* Ids are given in increasing order: the list stays sorted. */
+static int remap_add(struct history *h, int64_t from, int64_t to)
+{
+	if (h->remap_count > 0 && h->remap[h->remap_count - 1].from >= from)
+		return 0; /* out of order: a damaged file; keep the first */
+	if (h->remap_count == h->remap_allocated) {
+		size_t n = h->remap_allocated ? 2 * h->remap_allocated : 64;
+		struct series_remap *p = realloc(h->remap, n * sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		h->remap = p;
+		h->remap_allocated = n;
+	}
+	h->remap[h->remap_count++] = (struct series_remap){from, to};
+	return 0;
+}
+
+/*
+ * A series named between sessions: its row, with the id the daemon gave
+ * it unless the file knows the series under another (then remapped).
+ */
+static int import_series(struct history *h, struct cursor *c)
+{
+	int64_t id = take_i64(c), found;
+	const char *name = take_text(c), *labels = take_text(c);
+	sqlite3_stmt *st = h->statements[ST_SERIES_INSERT_ID];
+	int r;
+
+	if (c->bad || id <= 0)
+		return -EBADMSG;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, labels, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, h->clock_usec / (int64_t)USEC_PER_SEC);
+	r = step_done(h, st, "series");
+	if (r == 0 && sqlite3_changes(h->db) == 1)
+		return 0;
+	if (r < 0)
+		return r;
+	st = h->statements[ST_SERIES_FIND];
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0)
+					       : 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	/* Its id taken by another series: the file gives it one. */
+	if (found == 0 && !h->readonly &&
+	    (r = find_series_id(h, name, labels, &found)) < 0)
+		return r;
+	if (found == 0)
+		return -EBADMSG;
+	return found != id ? remap_add(h, id, found) : 0;
+}
+
+static int import_minute(struct history *h, struct cursor *c,
+			 int64_t *minute_done)
+{
+	int64_t time_secs = take_i64(c), done = take_i64(c);
+	int64_t count = take_i64(c);
+	const uint8_t *data = c->p;
+	size_t length = c->left;
+	sqlite3_stmt *st = h->statements[ST_MINUTE_INSERT];
+
+	if (c->bad || count <= 0)
+		return -EBADMSG;
+	if (done > *minute_done)
+		*minute_done = done;
+	if (h->remap_count > 0) {
+		struct history_minute_record m;
+		size_t offset = 0;
+		int rc;
+
+		h->scratch.length = 0;
+		h->scratch.records = 0;
+		while ((rc = history_minute_next(data, length, &offset, &m)) ==
+		       1) {
+			m.series_id = remap_find(h, m.series_id);
+			rc = history_minute_append(&h->scratch, &m);
+			if (rc < 0)
+				break;
+		}
+		if (rc < 0) {
+			h->scratch.length = 0;
+			return rc;
+		}
+		data = h->scratch.data;
+		length = h->scratch.length;
+	}
+	sqlite3_bind_int64(st, 1, time_secs);
+	sqlite3_bind_int64(st, 2, count);
+	sqlite3_bind_blob(st, 3, data, (int)length, SQLITE_STATIC);
+	h->scratch.length = 0;
+	return step_done(h, st, "minute");
+}
+
+static int import_alert(struct history *h, struct cursor *c)
+{
+	struct history_queued_alert q = {.time_usec = take_i64(c)};
+	double numbers[4];
+	uint8_t firing;
+	struct {
+		char *field;
+		size_t size;
+	} texts[] = {
+	    {q.rule, sizeof(q.rule)},	      {q.series, sizeof(q.series)},
+	    {q.labels, sizeof(q.labels)},     {q.severity, sizeof(q.severity)},
+	    {q.summary, sizeof(q.summary)}, {q.outcome, sizeof(q.outcome)},
+	};
+
+	take(c, &firing, 1);
+	take(c, numbers, sizeof(numbers));
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
+		string_copy(texts[i].field, take_text(c), texts[i].size);
+	if (c->bad)
+		return -EBADMSG;
+	q.firing = firing != 0;
+	q.value = numbers[0];
+	q.baseline = numbers[1];
+	q.threshold = numbers[2];
+	q.score = numbers[3];
+	return write_alert(h, &q);
+}
+
+static int import_blob(struct history *h, struct cursor *c)
+{
+	int64_t time_usec = take_i64(c), series_id;
+	const char *name = take_text(c), *labels = take_text(c);
+	sqlite3_stmt *st = h->statements[ST_STATE_UPSERT];
+	int r;
+
+	if (c->bad || c->left == 0 || c->left > HISTORY_BLOB_MAX)
+		return -EBADMSG;
+	r = find_series_id(h, name, labels, &series_id);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, series_id);
+	sqlite3_bind_int64(st, 2, time_usec);
+	sqlite3_bind_blob(st, 3, c->p, (int)c->left, SQLITE_STATIC);
+	return step_done(h, st, "state blob");
+}
+
+static int64_t meta_value(struct history *h, const char *key)
+{
+	char sql[96];
+	int64_t value = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT value FROM meta WHERE key = '%s'",
+		 key);
+	query_int(h, sql, 0, &value);
+	return value;
+}
+
+/*
+ * Every record of data into the open transaction. The file's id and how
+ * far it was imported go into meta in the same transaction: a crash
+ * between the commit and the truncation imports nothing twice.
+ */
+static int import_records(struct history *h, const uint8_t *data,
+			  size_t length, size_t file_length)
+{
+	struct history_pending_record record;
+	int64_t file_id = 0, minute_done = h->minute_done;
+	size_t offset = 0, skipped = 0;
+	int rc, r = 0;
+
+	h->remap_count = 0;
+	rc = history_pending_next(data, length, &offset, &record);
+	if (rc == 1 && record.type == HISTORY_PENDING_FILE &&
+	    record.length == sizeof(file_id)) {
+		memcpy(&file_id, record.payload, sizeof(file_id));
+		if (file_id == meta_value(h, "pending_file")) {
+			int64_t done = meta_value(h, "pending_offset");
+
+			if (done > (int64_t)offset &&
+			    done <= (int64_t)file_length) {
+				log_info("history: %s was imported up to byte "
+					 "%lld before a stop; the rest now",
+					 HISTORY_PENDING_NAME, (long long)done);
+				offset = (size_t)done;
+			}
+		}
+	} else {
+		offset = 0; /* no header: records kept in memory only */
+	}
+	while (r == 0 &&
+	       (rc = history_pending_next(data, length, &offset, &record)) ==
+		   1) {
+		struct cursor c = {record.payload, record.length, false};
+
+		switch (record.type) {
+		case HISTORY_PENDING_SERIES:
+			r = import_series(h, &c);
+			break;
+		case HISTORY_PENDING_MINUTE:
+			r = import_minute(h, &c, &minute_done);
+			break;
+		case HISTORY_PENDING_ALERT:
+			r = import_alert(h, &c);
+			break;
+		case HISTORY_PENDING_BLOB:
+			/* The commands read no state blob. */
+			if (!h->readonly)
+				r = import_blob(h, &c);
+			break;
+		default: /* a later version's record: not ours to read */
+			break;
+		}
+		if (r == -EBADMSG) {
+			skipped++;
+			r = 0;
+		}
+	}
+	if (r < 0)
+		return r;
+	if (skipped > 0)
+		log_warning("history: %zu malformed records of %s skipped",
+			    skipped, HISTORY_PENDING_NAME);
+	if (rc == -ENODATA)
+		log_warning("history: %s ends in a torn record at byte %zu (a "
+			    "stop mid-write): its %zu bytes are ignored",
+			    HISTORY_PENDING_NAME, offset, length - offset);
+	else if (rc == -EBADMSG)
+		log_warning("history: %s has a damaged record at byte %zu: the "
+			    "%zu bytes from it are ignored",
+			    HISTORY_PENDING_NAME, offset, length - offset);
+	if (minute_done > h->minute_done)
+		h->minute_done = minute_done;
+	if (h->readonly)
+		return 0;
+	if (file_id != 0)
+		r = set_meta(h, "pending_file", file_id);
+	if (r == 0 && file_id != 0)
+		r = set_meta(h, "pending_offset", (int64_t)file_length);
+	if (r == 0)
+		r = set_meta(h, "minute_done", h->minute_done);
+	return r;
+}
+
+/* The whole file, and what the daemon holds for it, in one buffer. */
+static int pending_read(struct history *h, uint8_t **data, size_t *length,
+			size_t *file_length)
+{
+	int fd = h->pending.fd;
+	struct stat st;
+	uint8_t *buffer;
+	ssize_t n;
+
+	*data = NULL;
+	*length = *file_length = 0;
+	if (fd < 0) {
+		fd = openat(h->state_dir_fd, HISTORY_PENDING_NAME,
+			    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT)
+			return 0;
+	}
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(last_error, sizeof(last_error), "%s: %s",
+			 HISTORY_PENDING_NAME, strerror(errno));
+		if (fd >= 0 && fd != h->pending.fd)
+			close(fd);
+		return -errno;
+	}
+	if (h->pending.fd >= 0 && st.st_size > h->pending.size)
+		st.st_size = h->pending.size; /* a failed write's bytes */
+	buffer = malloc((size_t)st.st_size + h->out.length + 1);
+	if (buffer == NULL) {
+		if (fd != h->pending.fd)
+			close(fd);
+		return -ENOMEM;
+	}
+	n = st.st_size > 0 ? pread(fd, buffer, (size_t)st.st_size, 0) : 0;
+	if (fd != h->pending.fd)
+		close(fd);
+	if (n < 0) {
+		free(buffer);
+		return -errno;
+	}
+	if (h->out.length > 0)
+		memcpy(buffer + n, h->out.data, h->out.length);
+	*data = buffer;
+	*file_length = (size_t)n;
+	*length = (size_t)n + h->out.length;
+	return 0;
+}
+
+int history_import(struct history *h, int64_t now_usec)
+{
+	bool session = h->db != NULL;
+	size_t length, file_length;
+	uint8_t *data;
+	int r;
+
+	if (h->readonly)
+		return -EBADF;
+	h->clock_usec = now_usec;
+	if (h->pending_mode)
+		pending_flush(h);
+	r = pending_read(h, &data, &length, &file_length);
+	if (r < 0)
+		return r;
+	if (!session && h->ino != 0) {
+		/* Between sessions nothing notices a deleted or replaced
+		 * file: say it now, the history before it is gone. */
+		struct stat st;
+
+		if (fstatat(h->state_dir_fd, HISTORY_DB_NAME, &st, 0) < 0)
+			log_warning("history: %s was removed; starting a new "
+				    "database", HISTORY_DB_NAME);
+		else if (st.st_ino != h->ino || st.st_dev != h->dev)
+			log_warning("history: %s was replaced; importing into "
+				    "the new file", HISTORY_DB_NAME);
+	}
+	if (!session)
+		r = session_open(h);
+	if (r == 0)
+		r = history_commit_blobs(h);
+	if (r == 0)
+		r = exec(h, "BEGIN IMMEDIATE");
+	if (r == 0)
+		r = import_records(h, data, length, file_length);
+	if (r == 0 && h->pending_mode)
+		r = rollup_hours(h);
+	if (r == 0 && h->pending_mode)
+		r = expire(h, now_usec / (int64_t)USEC_PER_SEC);
+	if (r == 0 && h->pending_mode)
+		r = enforce_cap(h);
+	if (h->db != NULL)
+		r = transaction_end(h, r);
+	free(data);
+	if (r == 0 && file_length > 0) {
+		int fd = h->pending.fd >= 0
+			     ? h->pending.fd
+			     : openat(h->state_dir_fd, HISTORY_PENDING_NAME,
+				      O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		/* Imported: should this fail, meta says the file was. */
+		if (fd < 0 || ftruncate(fd, 0) < 0)
+			log_warning_errno(errno, "history: cannot empty %s: %m",
+					  HISTORY_PENDING_NAME);
+		if (fd >= 0 && fd != h->pending.fd)
+			close(fd);
+		h->pending.size = 0;
+		h->pending.dirty = false;
+	}
+	if (r == 0) {
+		int64_t max_id = 0;
+
+		h->out.length = 0;
+		h->out.records = 0;
+		h->out_minutes = 0;
+		for (size_t slot = 0; h->remap_count > 0 && slot < h->slot_count;
+		     slot++)
+			if (h->series_generations[slot] != 0)
+				h->series_ids[slot] =
+				    remap_find(h, h->series_ids[slot]);
+		if (query_int(h, "SELECT max(id) FROM series", 0, &max_id) ==
+			0 &&
+		    max_id >= h->next_series_id)
+			h->next_series_id = max_id + 1;
+		if (h->append_error == EFBIG)
+			h->append_error = 0;
+	} else if (h->db != NULL) {
+		/* Rolled back: the hours as the file has them; the minutes
+		 * appended since the last import stay where they are. */
+		int64_t minute_done = h->minute_done;
+
+		load_meta(h);
+		if (h->pending_mode && minute_done > h->minute_done)
+			h->minute_done = minute_done;
+	}
+	h->remap_count = 0;
+	if (h->pending_mode)
+		session_close(h);
+	return r;
+}
+
+/* The valid length of the file: a torn or damaged tail is cut off. */
+static int pending_open(struct history *h)
+{
+	uint8_t *data;
+	size_t length, file_length, offset = 0;
+	struct history_pending_record record;
+	int fd, rc, r;
+
+	fd = openat(h->state_dir_fd, HISTORY_PENDING_NAME,
+		    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(last_error, sizeof(last_error), "%s: %s",
+			 HISTORY_PENDING_NAME, strerror(errno));
+		return r;
+	}
+	r = pending_read(h, &data, &length, &file_length);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	while ((rc = history_pending_next(data, file_length, &offset,
+					  &record)) == 1)
+		;
+	free(data);
+	if (rc < 0) {
+		log_warning("history: %s ends in a %s record at byte %zu: "
+			    "cut off, appending after it",
+			    HISTORY_PENDING_NAME,
+			    rc == -ENODATA ? "torn" : "damaged", offset);
+		if (ftruncate(fd, (off_t)offset) < 0) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+	}
+	h->pending = (struct history_pending_file){
+	    .fd = fd, .size = (int64_t)offset,
+	    .cap = pending_cap(&h->config)};
+	return 0;
+}
+
+/*
+ * The commands read history.pending too: its records go into temporary
+ * tables of the read-only connection, behind temporary views named like the
+ * tables they join (SQLite resolves an unqualified name in temp first), so
+ * every query sees the minutes and alerts of the last import interval.
+ */
+static const char overlay_schema[] =
+    "CREATE TEMP TABLE pending_series (id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL, labels TEXT NOT NULL, last_seen INTEGER);"
+    "CREATE TEMP TABLE pending_minute (time INTEGER PRIMARY KEY,"
+    " series_count INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE TEMP TABLE pending_alert AS SELECT * FROM main.alert WHERE 0;"
+    "CREATE TEMP VIEW series AS SELECT id, name, labels, last_seen FROM"
+    " main.series UNION ALL SELECT id, name, labels, last_seen FROM"
+    " pending_series;"
+    "CREATE TEMP VIEW minute_blob AS SELECT time, series_count, data FROM"
+    " main.minute_blob UNION ALL SELECT time, series_count, data FROM"
+    " pending_minute;"
+    "CREATE TEMP VIEW alert AS SELECT * FROM main.alert UNION ALL"
+    " SELECT * FROM pending_alert;";
+
+static const char *const overlay_sql[ST_COUNT] = {
+    [ST_SERIES_INSERT_ID] = "INSERT INTO pending_series (id, name, labels, "
+			    "last_seen) SELECT ?1, ?2, ?3, ?4 WHERE NOT "
+			    "EXISTS (SELECT 1 FROM series WHERE name = ?2 "
+			    "AND labels = ?3)",
+    [ST_SERIES_FIND] = "SELECT id FROM series WHERE name = ?1 AND "
+		       "labels = ?2",
+    [ST_MINUTE_INSERT] = "INSERT INTO pending_minute VALUES (?1, ?2, ?3) "
+			 "ON CONFLICT (time) DO UPDATE SET series_count = "
+			 "series_count + excluded.series_count, data = "
+			 "data || excluded.data",
+    [ST_ALERT_INSERT] = "INSERT INTO pending_alert (id, time_usec, rule, "
+			"series, labels, severity, firing, value, baseline, "
+			"threshold, score, summary, outcome) VALUES ((SELECT "
+			"coalesce(max(id), 0) + 1 FROM alert), ?1, ?2, ?3, "
+			"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+};
+
+static int pending_overlay(struct history *h)
+{
+	size_t length, file_length;
+	uint8_t *data;
+	int r = pending_read(h, &data, &length, &file_length);
+
+	if (r < 0 || length == 0) {
+		free(data);
+		return r;
+	}
+	r = exec(h, overlay_schema);
+	for (size_t i = 0; r == 0 && i < ST_COUNT; i++) {
+		int rc;
+
+		if (overlay_sql[i] == NULL)
+			continue;
+		rc = sqlite3_prepare_v2(h->db, overlay_sql[i], -1,
+					&h->statements[i], NULL);
+		if (rc != SQLITE_OK)
+			r = fail(h, rc, overlay_sql[i]);
+	}
+	if (r == 0)
+		r = exec(h, "BEGIN");
+	if (r == 0)
+		r = transaction_end(h, import_records(h, data, length,
+						      file_length));
+	free(data);
+	return r;
+}
+
+int history_detach(struct history *h)
+{
+	int64_t max_id = 0;
+	int r;
+
+	if (h == NULL || h->readonly)
+		return -EBADF;
+	if (h->pending_mode)
+		return 0;
+	r = history_commit_blobs(h);
+	if (r >= 0)
+		r = query_int(h, "SELECT max(id) FROM series", 0, &max_id);
+	if (r == 0)
+		r = pending_open(h);
+	if (r < 0)
+		return r;
+	if (max_id >= h->next_series_id)
+		h->next_series_id = max_id + 1;
+	/* Every hour is rolled up from its minutes, at an import. */
+	h->hours_from = INT64_MAX;
+	for (size_t slot = 0; slot < h->slot_count; slot++)
+		if (h->hours[slot].count != 0)
+			h->hours[slot] = (struct hour_total){0};
+	h->pending_mode = true;
+	h->next_import_usec = 0;
+	session_close(h);
+	return 0;
+}
+
+bool history_detached(const struct history *h)
+{
+	return h != NULL && h->pending_mode;
+}
+
 int history_stats(struct history *h, struct history_stats *out)
 {
 	static const struct {
@@ -1556,6 +2520,8 @@ int history_stats(struct history *h, struct history_stats *out)
 
 	*out = h->stats;
 	out->alerts_dropped = history_queue_dropped();
+	if (h->db == NULL)
+		return -ENOTCONN; /* between sessions */
 	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
 		int64_t n;
 		int r = query_int(h, counts[i].sql, 0, &n);

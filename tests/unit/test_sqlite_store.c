@@ -32,6 +32,10 @@
 
 #include <sqlite3.h>
 
+/* The test calls SQLite itself: the loader without its macros. */
+#define HISTORY_SQLITE_API_NO_MACROS 1
+#include "history/sqlite_api.h"
+
 #define SEC ((int64_t)USEC_PER_SEC)
 /* A Monday 00:00:00 UTC, so minutes and hours start on round numbers. */
 #define T0 ((int64_t)1763942400 * SEC)
@@ -56,6 +60,7 @@ static int setup(void **state)
 		.hourly_retention_days = 90,
 		.max_db_bytes = 512 << 20,
 		.snapshot_interval_secs = 300,
+		.import_interval_secs = 3600,
 	};
 	*state = f;
 	return f->dirfd < 0 ? -1 : 0;
@@ -129,6 +134,33 @@ static void test_schema_and_pragmas(void **state)
 	h = history_open(f->dirfd, &f->config);
 	assert_non_null(h);
 	history_close(h);
+}
+
+/*
+ * libsqlite3 is loaded while a history is open, counted, and let go by the
+ * last close (this test links SQLite itself, so only the count is seen).
+ */
+static void test_library_loaded_while_open(void **state)
+{
+	struct fixture *f = *state;
+	struct history *a, *b;
+
+	assert_false(history_sqlite_loaded());
+	a = history_open(f->dirfd, &f->config);
+	assert_non_null(a);
+	assert_true(history_sqlite_loaded());
+	b = history_open_readonly(f->dirfd);
+	assert_non_null(b);
+	history_close(a);
+	assert_true(history_sqlite_loaded());
+	history_close(b);
+	assert_false(history_sqlite_loaded());
+	/* And loaded again for the next session. */
+	a = history_open(f->dirfd, &f->config);
+	assert_non_null(a);
+	assert_true(history_sqlite_loaded());
+	history_close(a);
+	assert_false(history_sqlite_loaded());
 }
 
 static void test_newer_schema_is_refused(void **state)
@@ -223,6 +255,125 @@ static void test_minutes_from_the_rings(void **state)
 	assert_int_equal(history_query(h, "disk.used_percent{mount=/}", 0,
 				       collect, &c), 0);
 	assert_true(c.points[0].min == 42.0 && c.points[0].max == 42.0);
+	history_close(h);
+	metrics_free(r);
+}
+
+static off_t pending_size(struct fixture *f)
+{
+	struct stat st;
+
+	if (fstatat(f->dirfd, "history.pending", &st, 0) < 0)
+		return -1;
+	return st.st_size;
+}
+
+static void copy_file(struct fixture *f, const char *from, const char *to)
+{
+	char command[256];
+
+	snprintf(command, sizeof(command), "cp '%s/%s' '%s/%s'", f->dir, from,
+		 f->dir, to);
+	assert_int_equal(system(command), 0);
+}
+
+/*
+ * Detached (the daemon's steady state), ticks append to history.pending
+ * and SQLite is not loaded; the commands see the minutes before any
+ * import; an import moves them into the file and empties the pending one,
+ * and replaying the same file after a crash between the commit and the
+ * truncation adds nothing.
+ */
+static void test_detached_minutes_wait_in_pending(void **state)
+{
+	struct fixture *f = *state;
+	struct metric_registry *r = metrics_new(8, 360);
+	struct history *h = history_open(f->dirfd, &f->config), *ro;
+	struct collected c = {0};
+	int ids[3];
+
+	register_three(r, ids);
+	assert_non_null(h);
+	assert_int_equal(history_import(h, T0), 0);
+	assert_int_equal(history_detach(h), 0);
+	assert_true(history_detached(h));
+	assert_false(history_sqlite_loaded());
+	run_ticks(h, r, T0, 19, ids);
+	assert_false(history_sqlite_loaded());
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM minute_blob"), 0);
+	assert_true(pending_size(f) > 0);
+	/* The commands read both files. */
+	ro = history_open_readonly(f->dirfd);
+	assert_non_null(ro);
+	assert_int_equal(history_query(ro, "cpu.*", 0, collect, &c), 0);
+	assert_int_equal(c.series, 1);
+	assert_int_equal(c.count, 3);
+	assert_true(fabs(c.points[0].avg - 2.5) < 1e-9);
+	history_close(ro);
+	/* Kept aside: the file as a crash after the commit would leave it. */
+	copy_file(f, "history.pending", "pending.copy");
+	assert_int_equal(history_import(h, T0 + 200 * SEC), 0);
+	assert_false(history_sqlite_loaded());
+	assert_int_equal(pending_size(f), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM minute_blob"), 3);
+	assert_int_equal(sql_int(f, "SELECT sum(series_count) FROM "
+				    "minute_blob"),
+			 9);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM series"), 3);
+	history_close(h);
+	/* The same records again at the next start: nothing twice. */
+	copy_file(f, "pending.copy", "history.pending");
+	h = history_open(f->dirfd, &f->config);
+	assert_non_null(h);
+	assert_int_equal(history_import(h, T0 + 300 * SEC), 0);
+	assert_int_equal(pending_size(f), 0);
+	history_close(h);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM minute_blob"), 3);
+	assert_int_equal(sql_int(f, "SELECT sum(series_count) FROM "
+				    "minute_blob"),
+			 9);
+	metrics_free(r);
+}
+
+/*
+ * After a restart the daemon gives the series new ids; the import maps
+ * them to the ones the file has, and the minutes follow. A torn record at
+ * the end (a SIGKILL mid-append) is ignored, the records before it kept.
+ */
+static void test_restart_ids_and_torn_tail(void **state)
+{
+	struct fixture *f = *state;
+	struct metric_registry *r = metrics_new(8, 360);
+	struct history *h = history_open(f->dirfd, &f->config);
+	struct collected c = {0};
+	int ids[3], fd;
+
+	register_three(r, ids);
+	assert_int_equal(history_detach(h), 0);
+	run_ticks(h, r, T0, 7, ids);
+	history_close(h); /* SIGKILL: no import */
+	metrics_free(r);
+	r = metrics_new(8, 360);
+	register_three(r, ids);
+	h = history_open(f->dirfd, &f->config);
+	assert_int_equal(history_import(h, T0 + 70 * SEC), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM minute_blob"), 1);
+	assert_int_equal(history_detach(h), 0);
+	run_ticks(h, r, T0 + 120 * SEC, 7, ids);
+	history_close(h);
+	/* Half a record at the end. */
+	fd = openat(f->dirfd, "history.pending", O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\x20\0\0\0\x02\0\0\0abc", 11), 11);
+	close(fd);
+	h = history_open(f->dirfd, &f->config);
+	assert_int_equal(history_import(h, T0 + 200 * SEC), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM minute_blob"), 2);
+	/* Still three series, each with both minutes. */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM series"), 3);
+	assert_int_equal(history_query(h, "memory.*", 0, collect, &c), 0);
+	assert_int_equal(c.series, 1);
+	assert_int_equal(c.count, 2);
 	history_close(h);
 	metrics_free(r);
 }
@@ -1023,6 +1174,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_schema_and_pragmas, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_library_loaded_while_open,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_detached_minutes_wait_in_pending, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_ids_and_torn_tail,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup,
 					    teardown),
 	    cmocka_unit_test(test_minute_blob_round_trip),

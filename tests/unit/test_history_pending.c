@@ -1,0 +1,181 @@
+/*
+ * test_history_pending.c - the record format of history.pending: a record
+ * read back as written, a torn tail (every cut of the last record) and a
+ * damaged byte noticed, a failed append cut off before the next, the cap.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "history/history_internal.h"
+
+static void encode_three(struct history_blob_buffer *b)
+{
+	assert_int_equal(
+	    history_pending_encode(b, HISTORY_PENDING_SERIES, "\1cpu\0", 5), 0);
+	assert_int_equal(history_pending_encode(b, HISTORY_PENDING_MINUTE,
+						"minute data", 11),
+			 0);
+	assert_int_equal(
+	    history_pending_encode(b, HISTORY_PENDING_ALERT, "", 0), 0);
+	assert_int_equal(b->records, 3);
+	assert_int_equal(b->length, 3 * HISTORY_PENDING_OVERHEAD + 16);
+}
+
+static void test_crc_is_crc32(void **state)
+{
+	(void)state;
+	/* The check value of CRC-32/ISO-HDLC. */
+	assert_int_equal(history_pending_crc(0, "123456789", 9), 0xcbf43926);
+}
+
+static void test_records_read_back(void **state)
+{
+	struct history_blob_buffer b = {0};
+	struct history_pending_record r;
+	size_t offset = 0;
+
+	(void)state;
+	encode_three(&b);
+	assert_int_equal(history_pending_next(b.data, b.length, &offset, &r),
+			 1);
+	assert_int_equal(r.type, HISTORY_PENDING_SERIES);
+	assert_int_equal(r.length, 5);
+	assert_memory_equal(r.payload, "\1cpu\0", 5);
+	assert_int_equal(history_pending_next(b.data, b.length, &offset, &r),
+			 1);
+	assert_int_equal(r.type, HISTORY_PENDING_MINUTE);
+	assert_memory_equal(r.payload, "minute data", 11);
+	assert_int_equal(history_pending_next(b.data, b.length, &offset, &r),
+			 1);
+	assert_int_equal(r.type, HISTORY_PENDING_ALERT);
+	assert_int_equal(r.length, 0);
+	assert_int_equal(history_pending_next(b.data, b.length, &offset, &r),
+			 0);
+	assert_int_equal(offset, b.length);
+	assert_int_equal(history_pending_encode(&b, 0, "x", 1), -EINVAL);
+	free(b.data);
+}
+
+/* Every length short of the whole last record is a torn tail: the records
+ * before it are read, the reader stops where the torn one starts. */
+static void test_torn_tail_is_every_cut(void **state)
+{
+	struct history_blob_buffer b = {0};
+	struct history_pending_record r;
+	size_t last_start, offset;
+
+	(void)state;
+	encode_three(&b);
+	last_start = b.length - HISTORY_PENDING_OVERHEAD;
+	/* The second record is the last one here: drop the third. */
+	b.length = last_start;
+	last_start -= HISTORY_PENDING_OVERHEAD + 11;
+	for (size_t cut = last_start + 1; cut < b.length; cut++) {
+		int records = 0, rc;
+
+		offset = 0;
+		while ((rc = history_pending_next(b.data, cut, &offset, &r)) ==
+		       1)
+			records++;
+		assert_int_equal(records, 1);
+		assert_int_equal(rc, -ENODATA);
+		assert_int_equal(offset, last_start);
+	}
+	free(b.data);
+}
+
+/* A damaged byte anywhere in a record (header, payload or CRC) stops the
+ * reader at that record with -EBADMSG, never with a wrong record. */
+static void test_damaged_byte_is_noticed(void **state)
+{
+	struct history_blob_buffer b = {0};
+	struct history_pending_record r;
+	size_t second = HISTORY_PENDING_OVERHEAD + 5;
+	size_t end = second + HISTORY_PENDING_OVERHEAD + 11;
+
+	(void)state;
+	encode_three(&b);
+	for (size_t i = second; i < end; i++) {
+		size_t offset = 0;
+		int rc;
+
+		b.data[i] ^= 0x10;
+		assert_int_equal(
+		    history_pending_next(b.data, b.length, &offset, &r), 1);
+		rc = history_pending_next(b.data, b.length, &offset, &r);
+		/* A length made larger can only read as torn. */
+		assert_true(rc == -EBADMSG ||
+			    (i < second + 4 && rc == -ENODATA));
+		assert_int_equal(offset, second);
+		b.data[i] ^= 0x10;
+	}
+	free(b.data);
+}
+
+static void test_write_cap_and_failure(void **state)
+{
+	char path[] = "/tmp/sysops-pending.XXXXXX";
+	struct history_blob_buffer b = {0};
+	struct history_pending_file file;
+	struct stat st;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	unlink(path);
+	encode_three(&b);
+	file = (struct history_pending_file){.fd = fd, .cap = 2 * b.length};
+	assert_int_equal(history_pending_write(&file, &b), 0);
+	assert_int_equal(history_pending_write(&file, &b), 0);
+	assert_int_equal(file.size, 2 * (int64_t)b.length);
+	/* Past the cap: refused whole, nothing written. */
+	assert_int_equal(history_pending_write(&file, &b), -EFBIG);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, file.size);
+	/* A write that failed half-way left bytes: the next cuts them off. */
+	assert_int_equal(pwrite(fd, "torn", 4, file.size), 4);
+	file.dirty = true;
+	file.cap = 3 * b.length;
+	assert_int_equal(history_pending_write(&file, &b), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, 3 * (int64_t)b.length);
+	{
+		uint8_t *all = malloc(st.st_size);
+		struct history_pending_record r;
+		size_t offset = 0;
+		int records = 0, rc;
+
+		assert_int_equal(pread(fd, all, st.st_size, 0), st.st_size);
+		while ((rc = history_pending_next(all, st.st_size, &offset,
+						  &r)) == 1)
+			records++;
+		assert_int_equal(rc, 0);
+		assert_int_equal(records, 9);
+		free(all);
+	}
+	close(fd);
+	free(b.data);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_crc_is_crc32),
+	    cmocka_unit_test(test_records_read_back),
+	    cmocka_unit_test(test_torn_tail_is_every_cut),
+	    cmocka_unit_test(test_damaged_byte_is_noticed),
+	    cmocka_unit_test(test_write_cap_and_failure),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
