@@ -64,6 +64,7 @@ start() {
 	printf '%s\n' '[agent]' "collect_interval_secs = ${INTERVAL:-10}" \
 		"state_dir = \"$tmp/$name/state\"" "$@" >"$tmp/$name/config.toml"
 	chmod 0640 "$tmp/$name/config.toml"
+	[ -n "${OWNER:-}" ] && chown -R "$OWNER" "$tmp/$name"
 	"${runner[@]}" "$AGENT" -f -c "$tmp/$name/config.toml" \
 		>"$tmp/$name/log" 2>&1 &
 	pids+=($!)
@@ -415,8 +416,14 @@ fi
 start callgrind valgrind --tool=callgrind --vgdb=yes \
 	--vgdb-prefix="$tmp/vgdb" --callgrind-out-file="$tmp/callgrind.out" --
 start default --
+# The default config again, as the shipped unit runs it (service user, two
+# capabilities): what an installed host has resident. Root without the
+# service user also loads nss-systemd (and with it libm) looking it up.
+. bench/lib/as-unit.bash
+as_unit && OWNER=$UNIT_OWNER start unit "${UNIT_RUNNER[@]}" --
 start quiet -- '[logscan]' 'enabled = false'
 await_ready default
+[ -n "${PID_unit:-}" ] && await_ready unit
 await_ready quiet
 await_ready callgrind
 
@@ -461,6 +468,8 @@ echo "floor per tick:             $floor_i instructions, $floor_c us CPU"
 echo "ratio daemon / floor:       $(ratio "$base_instr" "$floor_i") instructions, $(ratio "$base_cpu" "$floor_c") CPU (target <= 1.3 instructions)"
 # Memory while idle, before the slopes add (and retire) series.
 echo "default config after $(($(date +%s) - $(stat -c %Y "$tmp/default/config.toml"))) s: RSS $(kib "$PID_default" Rss) KiB, PSS $(kib "$PID_default" Pss) KiB, anonymous $(kib "$PID_default" Anonymous) KiB"
+[ -n "${PID_unit:-}" ] &&
+	echo "  as the unit runs it ($UNIT_USER, 2 capabilities): RSS $(kib "$PID_unit" Rss) KiB, PSS $(kib "$PID_unit" Pss) KiB, anonymous $(kib "$PID_unit" Anonymous) KiB (target <= 5120 RSS)"
 if [ -n "${PID_collectd:-}" ] && kill -0 "$PID_collectd" 2>/dev/null; then
 	echo "collectd (cpu memory load disk df interface csv): RSS $(kib "$PID_collectd" Rss) KiB, PSS $(kib "$PID_collectd" Pss) KiB, anonymous $(kib "$PID_collectd" Anonymous) KiB"
 else

@@ -57,19 +57,9 @@ report() {
 
 declare -A RSS_OF
 names=()
-if [ "$(id -u)" -eq 0 ]; then
-	user=sysops-agent
-	id -u "$user" >/dev/null 2>&1 || user=nobody
-	caps=+dac_read_search,+syslog
-	# SupplementaryGroups=systemd-journal, as in the unit.
-	groups=(--clear-groups)
-	journal=$(getent group systemd-journal | cut -d: -f3)
-	[ -n "$journal" ] && groups=(--groups="$journal")
-	OWNER="$(id -u "$user"):$(id -g "$user")" start "as-unit:$user" \
-		setpriv --reuid="$(id -u "$user")" --regid="$(id -g "$user")" \
-		"${groups[@]}" \
-		--inh-caps="$caps" --ambient-caps="$caps" \
-		--bounding-set=-all,"$caps"
+. bench/lib/as-unit.bash
+if as_unit; then
+	OWNER=$UNIT_OWNER start "as-unit:$UNIT_USER" "${UNIT_RUNNER[@]}"
 	start as-root
 else
 	start "as-$(id -un)"
