@@ -59,6 +59,8 @@ struct history_blob_buffer {
 	size_t records;
 };
 
+/* Room for more bytes past length (grown by doubling); 0 or -ENOMEM. */
+int history_blob_reserve(struct history_blob_buffer *buffer, size_t more);
 /* Appends one series' minute; -ENOMEM, -EINVAL (negative id or count). */
 int history_minute_append(struct history_blob_buffer *buffer,
 			  const struct history_minute_record *record);

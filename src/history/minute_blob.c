@@ -47,6 +47,26 @@ static size_t put_double(uint8_t *out, double value)
 	return 8;
 }
 
+int history_blob_reserve(struct history_blob_buffer *buffer, size_t more)
+{
+	size_t want = buffer->length + more;
+	uint8_t *data;
+
+	if (want <= buffer->allocated)
+		return 0;
+	/* Doubling: appends cost O(1) each, amortised. */
+	if (want < 2 * buffer->allocated)
+		want = 2 * buffer->allocated;
+	if (want < 4096)
+		want = 4096;
+	data = realloc(buffer->data, want);
+	if (data == NULL)
+		return -ENOMEM;
+	buffer->data = data;
+	buffer->allocated = want;
+	return 0;
+}
+
 int history_minute_append(struct history_blob_buffer *buffer,
 			  const struct history_minute_record *record)
 {
@@ -55,15 +75,8 @@ int history_minute_append(struct history_blob_buffer *buffer,
 
 	if (record->series_id < 0 || record->count < 0)
 		return -EINVAL;
-	if (buffer->allocated - buffer->length < RECORD_MAX) {
-		size_t n = buffer->allocated ? buffer->allocated * 2 : 4096;
-		uint8_t *data = realloc(buffer->data, n);
-
-		if (data == NULL)
-			return -ENOMEM;
-		buffer->data = data;
-		buffer->allocated = n;
-	}
+	if (history_blob_reserve(buffer, RECORD_MAX) < 0)
+		return -ENOMEM;
 	p = buffer->data + buffer->length;
 	/* Steady series (min = max = avg) store one value, not three. */
 	if (record->min != record->avg)

@@ -89,23 +89,6 @@ static uint32_t get_u32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
-static int reserve(struct history_blob_buffer *buffer, size_t more)
-{
-	size_t want = buffer->length + more;
-	uint8_t *data;
-
-	if (want <= buffer->allocated)
-		return 0;
-	if (want < 2 * buffer->allocated)
-		want = 2 * buffer->allocated;
-	data = realloc(buffer->data, want);
-	if (data == NULL)
-		return -ENOMEM;
-	buffer->data = data;
-	buffer->allocated = want;
-	return 0;
-}
-
 int history_pending_encode(struct history_blob_buffer *out, uint8_t type,
 			   const void *payload, size_t length)
 {
@@ -114,7 +97,7 @@ int history_pending_encode(struct history_blob_buffer *out, uint8_t type,
 
 	if (type == 0 || length > HISTORY_PENDING_RECORD_MAX)
 		return -EINVAL;
-	if (reserve(out, HISTORY_PENDING_OVERHEAD + length) < 0)
+	if (history_blob_reserve(out, HISTORY_PENDING_OVERHEAD + length) < 0)
 		return -ENOMEM;
 	record = out->data + start;
 	put_u32(record, (uint32_t)length);

@@ -1013,6 +1013,22 @@ static int close_minutes(struct history *h,
 	return r;
 }
 
+/* Every series' minutes of [from, to) closed and written (or, on a failure,
+ * the ones encoded so far dropped): 0 or -errno. */
+static int close_all_minutes(struct history *h,
+			     const struct metric_registry *registry,
+			     int64_t from_usec, int64_t to_usec)
+{
+	int r = 0;
+
+	for (size_t id = 0; r == 0 && id < metrics_id_limit(registry); id++)
+		r = close_minutes(h, registry, (int)id, from_usec, to_usec);
+	if (r == 0)
+		return write_minutes(h);
+	write_minutes_drop(h);
+	return r;
+}
+
 /* ---- reading the minute blobs ---- */
 
 typedef int (*minute_record_fn)(int64_t time_secs,
@@ -1455,14 +1471,7 @@ static int write_tick(struct history *h, const struct metric_registry *registry,
 					HOUR_SECS;
 		}
 
-		for (size_t id = 0; r == 0 && id < metrics_id_limit(registry);
-		     id++)
-			r = close_minutes(h, registry, (int)id, from,
-					  close_before_usec);
-		if (r == 0)
-			r = write_minutes(h);
-		else
-			write_minutes_drop(h);
+		r = close_all_minutes(h, registry, from, close_before_usec);
 		if (r == 0)
 			r = set_meta(h, "minute_done", close_before_usec);
 		if (r == 0)
@@ -1653,18 +1662,8 @@ int history_load_blobs(struct history *h)
 
 static int put(struct history_blob_buffer *b, const void *data, size_t n)
 {
-	if (b->length + n > b->allocated) {
-		size_t want = b->allocated ? b->allocated : 256;
-		uint8_t *p;
-
-		while (want < b->length + n)
-			want *= 2;
-		p = realloc(b->data, want);
-		if (p == NULL)
-			return -ENOMEM;
-		b->data = p;
-		b->allocated = want;
-	}
+	if (history_blob_reserve(b, n) < 0)
+		return -ENOMEM;
 	if (n > 0)
 		memcpy(b->data + b->length, data, n);
 	b->length += n;
@@ -1887,14 +1886,7 @@ static int pending_tick(struct history *h,
 					      : now_usec - now_usec % MINUTE_USEC;
 
 		h->out_minute_done = close_before_usec;
-		for (size_t id = 0; r == 0 && id < metrics_id_limit(registry);
-		     id++)
-			r = close_minutes(h, registry, (int)id, from,
-					  close_before_usec);
-		if (r == 0)
-			r = write_minutes(h);
-		else
-			write_minutes_drop(h);
+		r = close_all_minutes(h, registry, from, close_before_usec);
 		/* A minute that could not be encoded (no memory) is not
 		 * tried again: the tick never waits on the history. */
 		h->minute_done = close_before_usec;
