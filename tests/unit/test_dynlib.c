@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <cap-ng.h>
 #include <linux/capability.h>
@@ -42,12 +43,32 @@ static bool mapped(void)
 	return true;
 }
 
+/* A library linked with -z nodelete (libcap-ng 0.7.9 of Debian 11 and
+ * RHEL 8) stays mapped whatever dlclose() is told: then "unmapped" is not
+ * ours to see. */
+static bool stays_mapped(void)
+{
+	void *handle = dlopen(SONAME, RTLD_NOW | RTLD_LOCAL);
+	struct link_map *map;
+	bool stays = false;
+
+	assert_non_null(handle);
+	if (dlinfo(handle, RTLD_DI_LINKMAP, &map) == 0)
+		for (const ElfW(Dyn) *d = map->l_ld; d->d_tag != DT_NULL; d++)
+			if (d->d_tag == DT_FLAGS_1 &&
+			    (d->d_un.d_val & DF_1_NODELETE))
+				stays = true;
+	dlclose(handle);
+	return stays;
+}
+
 static void test_open_resolves_then_close_unmaps(void **state)
 {
 	struct dynlib lib = {.soname = SONAME,
 			     .package = "libcap-ng0",
 			     .symbols = symbols,
 			     .count = ARRAY_SIZE(symbols)};
+	bool stays;
 
 	(void)state;
 	assert_false(mapped());
@@ -61,10 +82,11 @@ static void test_open_resolves_then_close_unmaps(void **state)
 	dynlib_close(&lib);
 	assert_true(mapped());
 	dynlib_close(&lib);
-	assert_false(mapped());
+	stays = stays_mapped();
+	assert_int_equal(mapped(), stays);
 	/* A close too many changes nothing. */
 	dynlib_close(&lib);
-	assert_false(mapped());
+	assert_int_equal(mapped(), stays);
 	/* And it opens again. */
 	assert_int_equal(dynlib_open(&lib), 0);
 	assert_true(mapped());
@@ -91,7 +113,8 @@ static void test_missing_library_or_function(void **state)
 	assert_int_equal(absent.users, 0);
 	assert_int_equal(dynlib_open(&partial), -ENOSYS);
 	assert_int_equal(partial.users, 0);
-	assert_false(mapped()); /* closed again after the failure */
+	/* closed again after the failure */
+	assert_int_equal(mapped(), stays_mapped());
 }
 
 int main(void)
