@@ -585,7 +585,7 @@ static void fds_readable(struct fixture *f, int pid, bool readable)
 	assert_int_equal(chmod(path, readable ? 0755 : 0), 0);
 	if (geteuid() != 0)
 		return;
-	capng_get_caps_process();
+	assert_int_equal(capng_get_caps_process(), 0);
 	capng_update(readable ? CAPNG_ADD : CAPNG_DROP, CAPNG_EFFECTIVE,
 		     CAP_DAC_OVERRIDE);
 	capng_update(readable ? CAPNG_ADD : CAPNG_DROP, CAPNG_EFFECTIVE,
