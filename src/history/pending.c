@@ -7,6 +7,7 @@
  * reader stops at, and a damaged byte is noticed, not imported.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,9 +16,9 @@
 #include "history/history_internal.h"
 
 /*
- * CRC-32 (IEEE 802.3, reflected), a byte at a time: the table is read-only
- * data (1 KiB, shared); a nibble table took twice the instructions on the
- * ~7 KiB a minute the daemon appends.
+ * CRC-32 (IEEE 802.3, reflected): the byte table is read-only data (1 KiB,
+ * shared); a nibble table took twice the instructions on the ~7 KiB a
+ * minute the daemon appends.
  */
 static const uint32_t crc_table[256] = {
     0x00000000, 0x77073096, 0xee0e612c, 0x990951ba, 0x076dc419, 0x706af48f,
@@ -65,13 +66,55 @@ static const uint32_t crc_table[256] = {
     0xb40bbe37, 0xc30c8ea1, 0x5a05df1b, 0x2d02ef8d,
 };
 
+/*
+ * Eight bytes a step (slicing-by-8): crc_slices[k][i] is the CRC update of
+ * byte i followed by k + 1 zero bytes, so one step is eight independent
+ * lookups instead of eight dependent ones (~1.5 instructions a byte against
+ * ~8). An analyzer state blob is ~2.6 KiB and a save writes one for every
+ * watched series: byte by byte that was most of the history's work per
+ * extra interface. 7 KiB, filled at the first call (the process is single
+ * threaded: the daemon's loop, or a command).
+ */
+static uint32_t crc_slices[7][256];
+static bool crc_slices_ready;
+
+static void crc_slices_fill(void)
+{
+	for (size_t i = 0; i < 256; i++) {
+		uint32_t c = crc_table[i];
+
+		for (size_t k = 0; k < 7; k++) {
+			c = (c >> 8) ^ crc_table[c & 0xff];
+			crc_slices[k][i] = c;
+		}
+	}
+	crc_slices_ready = true;
+}
+
+/* Little-endian whatever the host: the CRC is of the bytes. */
+static uint32_t load_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
 uint32_t history_pending_crc(uint32_t crc, const void *data, size_t length)
 {
 	const uint8_t *p = data;
 
+	if (!crc_slices_ready)
+		crc_slices_fill();
 	crc = ~crc;
-	for (size_t i = 0; i < length; i++)
-		crc = (crc >> 8) ^ crc_table[(crc ^ p[i]) & 0xff];
+	for (; length >= 8; length -= 8, p += 8) {
+		uint32_t lo = load_le32(p) ^ crc, hi = load_le32(p + 4);
+
+		crc = crc_slices[6][lo & 0xff] ^ crc_slices[5][(lo >> 8) & 0xff] ^
+		      crc_slices[4][(lo >> 16) & 0xff] ^ crc_slices[3][lo >> 24] ^
+		      crc_slices[2][hi & 0xff] ^ crc_slices[1][(hi >> 8) & 0xff] ^
+		      crc_slices[0][(hi >> 16) & 0xff] ^ crc_table[hi >> 24];
+	}
+	for (; length > 0; length--, p++)
+		crc = (crc >> 8) ^ crc_table[(crc ^ *p) & 0xff];
 	return ~crc;
 }
 

@@ -38,6 +38,44 @@ static void test_crc_is_crc32(void **state)
 	assert_int_equal(history_pending_crc(0, "123456789", 9), 0xcbf43926);
 }
 
+/* The bit-at-a-time definition, for the eight-bytes-a-step one. */
+static uint32_t crc_bitwise(uint32_t crc, const uint8_t *p, size_t length)
+{
+	crc = ~crc;
+	while (length-- > 0) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0xedb88320u : crc >> 1;
+	}
+	return ~crc;
+}
+
+/* Every length 0..300 at every alignment 0..7, and in two pieces. */
+static void test_crc_matches_definition(void **state)
+{
+	uint8_t data[320];
+	uint32_t seed = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++) {
+		seed = seed * 1103515245u + 12345u;
+		data[i] = (uint8_t)(seed >> 16);
+	}
+	for (size_t align = 0; align < 8; align++)
+		for (size_t n = 0; n <= 300; n++) {
+			uint32_t want = crc_bitwise(0, data + align, n);
+			size_t cut = n / 3;
+
+			assert_int_equal(history_pending_crc(0, data + align, n),
+					 want);
+			assert_int_equal(
+			    history_pending_crc(
+				history_pending_crc(0, data + align, cut),
+				data + align + cut, n - cut),
+			    want);
+		}
+}
+
 static void test_records_read_back(void **state)
 {
 	struct history_blob_buffer b = {0};
@@ -171,6 +209,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_crc_is_crc32),
+	    cmocka_unit_test(test_crc_matches_definition),
 	    cmocka_unit_test(test_records_read_back),
 	    cmocka_unit_test(test_torn_tail_is_every_cut),
 	    cmocka_unit_test(test_damaged_byte_is_noticed),
