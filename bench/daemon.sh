@@ -14,10 +14,12 @@
 # lines/s; RSS/PSS of the default and the all-channels config, and of
 # collectd (cpu, memory, load, disk, df, interface, csv) if installed.
 #
-# BENCH_WINDOW_SECS (240: 24 ticks, in which every series packs its ring
-# three times, see metrics.c, and the history closes four minutes, whatever
-# the window's phase; an 80-s window held one minute close or two, and its
-# per-tick figures moved by a minute's share) is each measured window; BENCH_IFACES (50) and
+# BENCH_WINDOW_SECS (300: 30 ticks, holding whatever the window's phase
+# exactly one save of the baselines, snapshot_interval_secs, and five minute
+# closes of the history, with every series packing its ring three or four
+# times, see metrics.c; an 80-s window held a minute close or two and a
+# save or none, and its per-tick figures moved by their share) is each
+# measured window; BENCH_IFACES (50) and
 # BENCH_PROCS (100) the extra interfaces and processes; BENCH_SETTLE_SECS
 # (70) the wait after the interface (and process) daemons start, past the
 # first minute their new series close (creating a series in the history is a one-off,
@@ -31,7 +33,7 @@
 # alone, BENCH_PART=procs the slope per process alone.
 set -u
 BUILD=${BUILD:-build}
-WINDOW=${BENCH_WINDOW_SECS:-240}
+WINDOW=${BENCH_WINDOW_SECS:-300}
 IFACES=${BENCH_IFACES:-50}
 PROCS=${BENCH_PROCS:-100}
 SETTLE=${BENCH_SETTLE_SECS:-70}
