@@ -1659,6 +1659,26 @@ int history_load_blobs(struct history *h)
  * disk may clear); past this they are dropped and counted.
  */
 #define PENDING_RETRY_MAX (1 << 20)
+/*
+ * The tick's records are encoded into h->out; a minute is ~7 KiB, but a
+ * baseline save (every snapshot_interval_secs) is ~2.6 KiB a watched
+ * series. A buffer grown past this by a save is released once written, so
+ * the save's peak is not kept resident between saves.
+ */
+#define PENDING_OUT_KEEP (64 * 1024)
+
+/* The records written (or dropped): the buffer emptied, and let go when a
+ * save made it large. */
+static void out_reset(struct history *h)
+{
+	h->out.length = 0;
+	h->out.records = 0;
+	h->out_minutes = 0;
+	if (h->out.allocated > PENDING_OUT_KEEP) {
+		free(h->out.data);
+		h->out = (struct history_blob_buffer){0};
+	}
+}
 
 static int put(struct history_blob_buffer *b, const void *data, size_t n)
 {
@@ -1783,9 +1803,7 @@ static int pending_flush(struct history *h)
 				   "had failed)", HISTORY_PENDING_NAME,
 				   (unsigned long long)h->append_failures);
 		h->append_error = 0;
-		h->out.length = 0;
-		h->out.records = 0;
-		h->out_minutes = 0;
+		out_reset(h);
 		return 0;
 	}
 	h->append_failures++;
@@ -1808,9 +1826,7 @@ static int pending_flush(struct history *h)
 		log_warning("history: %zu minutes not recorded (%s), %llu "
 			    "since start", h->out_minutes, strerror(-r),
 			    (unsigned long long)h->minutes_lost);
-		h->out.length = 0;
-		h->out.records = 0;
-		h->out_minutes = 0;
+		out_reset(h);
 		/* Their series records went too: new ids next time. */
 		for (size_t slot = 0; slot < h->slot_count; slot++)
 			if (h->series_generations[slot] != 0)
@@ -2320,9 +2336,7 @@ int history_import(struct history *h, int64_t now_usec)
 	if (r == 0) {
 		int64_t max_id = 0;
 
-		h->out.length = 0;
-		h->out.records = 0;
-		h->out_minutes = 0;
+		out_reset(h);
 		for (size_t slot = 0; h->remap_count > 0 && slot < h->slot_count;
 		     slot++)
 			if (h->series_generations[slot] != 0)
