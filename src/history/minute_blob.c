@@ -47,26 +47,6 @@ static size_t put_double(uint8_t *out, double value)
 	return 8;
 }
 
-int history_blob_reserve(struct history_blob_buffer *buffer, size_t more)
-{
-	size_t want = buffer->length + more;
-	uint8_t *data;
-
-	if (want <= buffer->allocated)
-		return 0;
-	/* Doubling: appends cost O(1) each, amortised. */
-	if (want < 2 * buffer->allocated)
-		want = 2 * buffer->allocated;
-	if (want < 4096)
-		want = 4096;
-	data = realloc(buffer->data, want);
-	if (data == NULL)
-		return -ENOMEM;
-	buffer->data = data;
-	buffer->allocated = want;
-	return 0;
-}
-
 int history_minute_append(struct history_blob_buffer *buffer,
 			  const struct history_minute_record *record)
 {

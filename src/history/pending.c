@@ -132,6 +132,31 @@ static uint32_t get_u32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
+/*
+ * The one grower of a record buffer (the minute encoder's, this file's, the
+ * store's): here, as every build compiles pending.c and minute_blob.c only
+ * the SQLite one.
+ */
+int history_blob_reserve(struct history_blob_buffer *buffer, size_t more)
+{
+	size_t want = buffer->length + more;
+	uint8_t *data;
+
+	if (want <= buffer->allocated)
+		return 0;
+	/* Doubling: appends cost O(1) each, amortised. */
+	if (want < 2 * buffer->allocated)
+		want = 2 * buffer->allocated;
+	if (want < 4096)
+		want = 4096;
+	data = realloc(buffer->data, want);
+	if (data == NULL)
+		return -ENOMEM;
+	buffer->data = data;
+	buffer->allocated = want;
+	return 0;
+}
+
 int history_pending_encode(struct history_blob_buffer *out, uint8_t type,
 			   const void *payload, size_t length)
 {
