@@ -96,15 +96,21 @@ static int load_network_seal(void)
 	return r;
 }
 
-int sandbox_seal_network(void)
+/* One filter built and loaded with libseccomp open for just that. */
+static int with_libseccomp(int (*build_and_load)(void))
 {
 	int r = dynlib_open(&libseccomp);
 
 	if (r < 0)
 		return r;
-	r = load_network_seal();
+	r = build_and_load();
 	dynlib_close(&libseccomp);
 	return r;
+}
+
+int sandbox_seal_network(void)
+{
+	return with_libseccomp(load_network_seal);
 }
 
 /*
@@ -297,13 +303,7 @@ static int load_delivery_filter(void)
 
 int sandbox_confine_delivery(void)
 {
-	int r = dynlib_open(&libseccomp);
-
-	if (r < 0)
-		return r;
-	r = load_delivery_filter();
-	dynlib_close(&libseccomp);
-	return r;
+	return with_libseccomp(load_delivery_filter);
 }
 
 #else /* !HAVE_SECCOMP */
