@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/offload.h"
 #include "core/privilege.h"
+#include "core/residency.h"
 #include "core/sandbox.h"
 #include "core/secret.h"
 #include "core/state.h"
@@ -108,6 +109,16 @@ static void run_tick(struct daemon *d)
 		sd_notify(0, "READY=1");
 		d->ready_sent = true;
 		log_info("first collection done; ready");
+		/* Start-up's code and constants (options, config, rule
+		 * compilation, the history session) are not the ticks'. */
+		d->trim_due = true;
+	}
+	if (d->trim_due) {
+		long kib = residency_trim();
+
+		d->trim_due = false;
+		if (kib >= 0)
+			log_debug("one-off pages given back: %ld KiB", kib);
 	}
 	notify_status(d);
 }
@@ -311,6 +322,7 @@ static int on_reload_signal(sd_event_source *source,
 	config_free(old);
 	d->reloads_done++;
 	d->reloads_failed = 0;
+	d->trim_due = true; /* the parse and rule compilation's pages */
 	log_info("configuration reloaded");
 	sd_notify(0, "READY=1");
 	notify_status(d);

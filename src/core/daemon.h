@@ -42,6 +42,8 @@ struct daemon {
 	uint64_t ticks_late;     /* ticks skipped because one ran too long */
 	unsigned reloads_done, reloads_failed;
 	bool ready_sent;
+	bool trim_due; /* one-off work done: give its pages back after the
+			  next tick (core/residency.h) */
 	bool stopping;
 	bool stopped;            /* every started module's stop has run */
 	bool network_sealed;     /* no AF_INET/AF_INET6 sockets (sandbox.h) */

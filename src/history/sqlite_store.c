@@ -25,6 +25,7 @@
 
 #include "core/log.h"
 #include "core/numeric.h"
+#include "core/residency.h"
 #include "core/util.h"
 #include "history/history_internal.h"
 #include "history/sqlite_api.h"
@@ -1924,6 +1925,9 @@ static int pending_tick(struct history *h,
 			h->import_failures = 0;
 		}
 		schedule_import(h, now_usec, i < 0);
+		/* SQLite is unloaded again; what it ran of libc stays
+		 * resident until given back. */
+		residency_trim();
 	}
 	return r;
 }

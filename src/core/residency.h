@@ -1,0 +1,22 @@
+/*
+ * residency.h - gives back the pages of code and read-only data that only
+ * start-up (or another one-off: an hourly import) touched, so that the
+ * daemon's resident set is what its ticks use, not what it once ran.
+ */
+#ifndef SYSOPS_RESIDENCY_H
+#define SYSOPS_RESIDENCY_H
+
+#include <stddef.h>
+
+/*
+ * Unmaps from this process every resident page of its read-only file
+ * mappings (the program's and its libraries' code and constants) that
+ * holds no private copy; a page used again comes back at its next use, a
+ * minor fault (it is still in the page cache, shared). Returns the KiB
+ * given back (>= 0) or -errno. Costs one read of /proc/self/smaps and a
+ * madvise() a mapping: a few hundred microseconds, for the daemon once
+ * after its first tick and once after each history import.
+ */
+long residency_trim(void);
+
+#endif
