@@ -7,6 +7,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,5 +82,11 @@ long residency_trim(void)
 		given += mapping_trim(&m);
 	free(line);
 	fclose(smaps);
+#ifdef __GLIBC__
+	/* And the heap's free pages: start-up's temporaries (the parsed
+	 * configuration's tree, rule compilation, a session's buffers) leave
+	 * holes below what stays allocated, which free() does not return. */
+	malloc_trim(0);
+#endif
 	return given;
 }
