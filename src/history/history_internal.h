@@ -31,8 +31,7 @@ void history_queue_enable(bool enabled);
 size_t history_queue_pending(void);
 const struct history_queued_alert *history_queue_peek(void);
 void history_queue_pop(void);
-/* A rolled-back transaction: the last (pending_before - pending) pops undone.
- */
+/* A rolled-back transaction: the last (pending_before - pending) pops undone. */
 void history_queue_rewind(size_t pending_before);
 uint64_t history_queue_dropped(void);
 
@@ -75,7 +74,7 @@ int history_minute_next(const uint8_t *data, size_t length, size_t *offset,
 /* Payload length (u32 LE), type, the checksum's kind (enum
  * history_pending_check), 2 zero bytes; after the payload the checksum
  * (u32 LE) of header and payload. */
-#define HISTORY_PENDING_HEADER	 8
+#define HISTORY_PENDING_HEADER 8
 #define HISTORY_PENDING_OVERHEAD (HISTORY_PENDING_HEADER + 4)
 /* No one record is larger: a longer length is damage, not data. */
 #define HISTORY_PENDING_RECORD_MAX (16u << 20)

@@ -66,8 +66,8 @@ static void test_crc_matches_definition(void **state)
 			uint32_t want = crc_bitwise(0, data + align, n);
 			size_t cut = n / 3;
 
-			assert_int_equal(
-			    history_pending_crc(0, data + align, n), want);
+			assert_int_equal(history_pending_crc(0, data + align, n),
+					 want);
 			assert_int_equal(
 			    history_pending_crc(
 				history_pending_crc(0, data + align, cut),
