@@ -174,6 +174,14 @@ struct analyzer {
 	struct series_slot *slots; /* slot_count, the watched series' */
 	uint64_t *slot_used;	   /* a set bit: that slot is taken */
 	/*
+	 * A set bit: the store holds this slot's state from a save round
+	 * that succeeded, and since then the slot took only settled steps
+	 * (see analyzer_save_changed); slot_saving: the round's saves, kept
+	 * only if the round succeeds.
+	 */
+	uint64_t *slot_kept, *slot_saving;
+	uint64_t save_round; /* analyzer_save_changed rounds */
+	/*
 	 * Daily profiles, only for the series the anomaly detector watches,
 	 * packed lowest index first (season_take): at 2288 bytes each and
 	 * indexed by series id, the few watched series among many unwatched
@@ -271,6 +279,10 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 				      sizeof(*a->slots));
 	a->slot_used =
 	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->slot_used));
+	a->slot_kept =
+	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->slot_kept));
+	a->slot_saving =
+	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->slot_saving));
 	a->seasons = zeroed_pages_alloc(slot_count ? slot_count : 1,
 					sizeof(*a->seasons));
 	a->season_of =
@@ -279,6 +291,7 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->season_used));
 	a->slot_count = slot_count;
 	if (a->refs == NULL || a->slots == NULL || a->slot_used == NULL ||
+	    a->slot_kept == NULL || a->slot_saving == NULL ||
 	    a->seasons == NULL || a->season_of == NULL ||
 	    a->season_used == NULL) {
 		analyzer_free(a);
@@ -298,6 +311,8 @@ void analyzer_free(struct analyzer *a)
 	zeroed_pages_free(a->slots, a->slot_count ? a->slot_count : 1,
 			  sizeof(*a->slots));
 	free(a->slot_used);
+	free(a->slot_kept);
+	free(a->slot_saving);
 	zeroed_pages_free(a->seasons, a->slot_count ? a->slot_count : 1,
 			  sizeof(*a->seasons));
 	free(a->season_of);
@@ -405,6 +420,8 @@ void analyzer_set_config(struct analyzer *a, const struct config *config)
 	/* Sleeping slots replay with the parameters they slept under. */
 	wake_all(a);
 	use_config(a, config);
+	/* Other parameters may move what was settled: all saved again. */
+	analyzer_saves_forget(a);
 	/* Rebind every series on its next sample; detector state is kept. */
 	for (size_t i = 0; i < a->slot_count; i++)
 		if (a->refs[i].bound) /* reading keeps unused pages free */
@@ -494,6 +511,16 @@ static int export_season(void *buffer, const struct season_state *season)
 	return (int)(sizeof(struct state_blob) + sizeof(struct season_blob));
 }
 
+static bool bit_test(const uint64_t *set, size_t index)
+{
+	return (set[index / 64] >> (index % 64)) & 1;
+}
+
+static void bit_clear(uint64_t *set, size_t index)
+{
+	set[index / 64] &= ~(1ULL << (index % 64));
+}
+
 /* ---- sleeping slots ---- */
 
 /*
@@ -507,21 +534,31 @@ static int export_season(void *buffer, const struct season_state *season)
  * value, a missed tick, a new profile bucket, a reload, a save), so every
  * verdict and every saved byte are those of the full path.
  */
+static bool slot_settled(const struct analyzer *a,
+			 const struct series_slot *slot, size_t id,
+			 int64_t now_usec, double value, bool stepped)
+{
+	const struct anomaly_params *params = &a->params[slot->params];
+	const struct anomaly_state *s = &slot->anomaly;
+	const struct season_state *season;
+
+	if (!(anomaly_shortcut && slot->anomaly_on && slot->threshold < 0 &&
+	      slot->override < 0 && slot->extra == EXTRA_NONE &&
+	      slot->cpu_rule == CPU_RULE_NONE && slot->season_ready &&
+	      !s->firing && params->raise_score > 0 &&
+	      memcmp(&value, &s->median, sizeof(value)) == 0 &&
+	      anomaly_settled_on(s, params, value)))
+		return false;
+	season = &a->seasons[a->season_of[id] - 1];
+	return stepped ? anomaly_season_settled_on(season, now_usec, value)
+		       : anomaly_season_settled_in(season, now_usec, value);
+}
+
 static bool slot_may_sleep(const struct analyzer *a,
 			   const struct series_slot *slot, size_t id,
 			   int64_t now_usec, double value)
 {
-	const struct anomaly_params *params = &a->params[slot->params];
-	const struct anomaly_state *s = &slot->anomaly;
-
-	return anomaly_shortcut && slot->anomaly_on && slot->threshold < 0 &&
-	       slot->override < 0 && slot->extra == EXTRA_NONE &&
-	       slot->cpu_rule == CPU_RULE_NONE && slot->season_ready &&
-	       !s->firing && params->raise_score > 0 &&
-	       memcmp(&value, &s->median, sizeof(value)) == 0 &&
-	       anomaly_settled_on(s, params, value) &&
-	       anomaly_season_settled_on(&a->seasons[a->season_of[id] - 1],
-					 now_usec, value);
+	return slot_settled(a, slot, id, now_usec, value, true);
 }
 
 /*
@@ -675,6 +712,74 @@ int analyzer_save_states(const struct analyzer *a,
 		saved++;
 	}
 	return saved;
+}
+
+/*
+ * The periodic save: a slot whose state the store holds from a round that
+ * succeeded, and which took only settled steps since (an idle interface's
+ * error and drop rates: the same value tick after tick, asleep or awake,
+ * see slot_may_sleep), changed nothing but counters: the sample count, the
+ * profile's sample counts and interval, the time of its last sample. It is
+ * not saved again but in its turn (slot index % refresh_rounds ==
+ * round % refresh_rounds), so the store's copy is never more than
+ * refresh_rounds rounds old (the daemon: an hour). A restart after a crash
+ * or SIGKILL restores such a series with those counters up to that old
+ * (the same baselines and profile values); a clean stop saves every slot
+ * (analyzer_save_states). A round that fails marks nothing; a store that
+ * lost blobs it had taken (analyzer_saves_forget) gets everything again.
+ */
+int analyzer_save_changed(struct analyzer *a,
+			  const struct metric_registry *registry,
+			  const struct blobstore *store,
+			  unsigned refresh_rounds, size_t *unchanged)
+{
+	size_t capacity = metrics_capacity(registry);
+	size_t words = (a->slot_count + 63) / 64 + 1;
+	unsigned char blob[ANALYZER_STATE_MAX];
+	unsigned turn;
+	int saved = 0;
+
+	if (refresh_rounds == 0)
+		refresh_rounds = 1;
+	turn = (unsigned)(a->save_round++ % refresh_rounds);
+	*unchanged = 0;
+	if (capacity > a->slot_count)
+		capacity = a->slot_count;
+	memset(a->slot_saving, 0, words * sizeof(*a->slot_saving));
+	for (size_t id = 0; id < capacity; id++) {
+		const struct metric_series *series;
+		size_t index;
+		int length, r;
+
+		if (a->refs[id].slot == 0)
+			continue; /* not watched: no state */
+		index = a->refs[id].slot - 1;
+		if (bit_test(a->slot_kept, index) &&
+		    index % refresh_rounds != turn) {
+			(*unchanged)++;
+			continue;
+		}
+		length = analyzer_state_export(a, registry, (int)id, blob,
+					       sizeof(blob));
+		if (length <= 0)
+			continue;
+		series = metrics_get(registry, (int)id);
+		r = store->save(store->context, series->name, series->labels,
+				blob, (size_t)length);
+		if (r < 0)
+			return r; /* the round marks nothing */
+		a->slot_saving[index / 64] |= 1ULL << (index % 64);
+		saved++;
+	}
+	for (size_t w = 0; w < words; w++)
+		a->slot_kept[w] |= a->slot_saving[w];
+	return saved;
+}
+
+void analyzer_saves_forget(struct analyzer *a)
+{
+	memset(a->slot_kept, 0,
+	       ((a->slot_count + 63) / 64 + 1) * sizeof(*a->slot_kept));
 }
 
 /* The saved state of a series seen for the first time, if the store has
@@ -1739,6 +1844,7 @@ static void slot_give(struct analyzer *a, struct series_ref *ref, size_t id)
 	index = ref->slot - 1;
 	ref->slot = 0;
 	a->slot_used[index / 64] &= ~(1ULL << (index % 64));
+	a->slot_kept[index / 64] &= ~(1ULL << (index % 64));
 	zeroed_pages_release(a->slots, a->slot_count, sizeof(*a->slots), index,
 			     slot_unused, a);
 }
@@ -1752,6 +1858,7 @@ static struct series_slot *slot_take(struct analyzer *a, struct series_ref *ref)
 		w++;
 	index = w * 64 + (size_t)__builtin_ctzll(~a->slot_used[w]);
 	a->slot_used[w] |= 1ULL << (index % 64);
+	a->slot_kept[w] &= ~(1ULL << (index % 64)); /* a new series' */
 	ref->slot = (uint32_t)index + 1;
 	return &a->slots[index];
 }
@@ -1879,6 +1986,11 @@ void analyzer_evaluate(struct analyzer *a,
 		    !isfinite(value))
 			continue;
 		slot = &a->slots[ref->slot - 1];
+		/* Its saved state stays good only through settled steps
+		 * (before the step: the same day, hour and bucket settled). */
+		if (bit_test(a->slot_kept, ref->slot - 1) &&
+		    !slot_settled(a, slot, id, now_usec, value, false))
+			bit_clear(a->slot_kept, ref->slot - 1);
 		a->series = series;
 		a->series_id = (int)id;
 		if (slot->threshold >= 0 || slot->override >= 0)
@@ -1906,6 +2018,7 @@ static struct {
 	int64_t last_save_usec; /* tick clock of the last save, 0: none yet */
 	int save_error;         /* the errno last reported, 0 when saving */
 	bool store_checked;     /* "no blob store" said once */
+	uint64_t store_losses;  /* the store's losses at the last save */
 } module;
 
 struct analyzer *analyzer_running(void)
@@ -1922,23 +2035,45 @@ static int module_start(struct daemon *d)
 	module.last_save_usec = 0;
 	module.save_error = 0;
 	module.store_checked = false;
+	module.store_losses = 0;
 	return 0;
 }
 
-/* Every series' detector state into the blob store, failures said once per
- * episode (a store that is away, -ENOTCONN, has said so itself). */
-static void save_states(struct daemon *d, const struct blobstore *store)
+/*
+ * The detector state into the blob store: at stop every series', while
+ * running what changed since the last round (analyzer_save_changed: the
+ * settled in their turn, none older than an hour). Failures said once per
+ * episode (a store that is away, -ENOTCONN, has said so itself).
+ */
+static void save_states(struct daemon *d, const struct blobstore *store,
+			bool all)
 {
+	int64_t interval = store->save_interval_secs > 0
+			       ? store->save_interval_secs
+			       : 3600;
+	size_t unchanged = 0;
 	int r;
 
 	if (running == NULL || d->metrics == NULL)
 		return;
-	r = analyzer_save_states(running, d->metrics, store);
+	if (store->losses != module.store_losses) {
+		analyzer_saves_forget(running);
+		module.store_losses = store->losses;
+	}
+	if (all)
+		r = analyzer_save_states(running, d->metrics, store);
+	else
+		r = analyzer_save_changed(
+		    running, d->metrics, store,
+		    interval < 3600 ? (unsigned)(3600 / interval) : 1,
+		    &unchanged);
 	if (r >= 0) {
 		if (module.save_error != 0)
 			log_notice("analyzer: baselines saved again");
 		module.save_error = 0;
-		log_debug("analyzer: saved the baselines of %d series", r);
+		log_debug("analyzer: saved the baselines of %d series (%zu "
+			  "settled, saved before)",
+			  r, unchanged);
 		return;
 	}
 	if (r == -ENOTCONN)
@@ -1978,7 +2113,7 @@ static void module_tick(struct daemon *d, uint64_t now_usec)
 		module.last_save_usec = (int64_t)now_usec;
 	if ((int64_t)now_usec - module.last_save_usec >=
 	    store->save_interval_secs * (int64_t)USEC_PER_SEC) {
-		save_states(d, store);
+		save_states(d, store, false);
 		module.last_save_usec = (int64_t)now_usec;
 	}
 }
@@ -1998,7 +2133,7 @@ static void module_stop(struct daemon *d)
 	const struct blobstore *store = blobstore_get();
 
 	if (store != NULL)
-		save_states(d, store);
+		save_states(d, store, true);
 }
 
 /* Freed after every module stopped. */

@@ -103,6 +103,19 @@ int analyzer_save_states(const struct analyzer *analyzer,
 			 const struct metric_registry *registry,
 			 const struct blobstore *store);
 /*
+ * The periodic save: as analyzer_save_states, but a series whose state
+ * took only settled steps (counters) since a round that saved it is saved
+ * again only in its turn, once every refresh_rounds rounds (see
+ * analyzer.c); *unchanged: how many were left. Returns how many were saved
+ * or the store's -errno (the round then counts for nothing).
+ */
+int analyzer_save_changed(struct analyzer *analyzer,
+			  const struct metric_registry *registry,
+			  const struct blobstore *store,
+			  unsigned refresh_rounds, size_t *unchanged);
+/* The store lost blobs it had taken: the next round saves every series. */
+void analyzer_saves_forget(struct analyzer *analyzer);
+/*
  * Series asleep: settled on their value under the anomaly detector alone,
  * skipped until it changes (see analyzer.c); for tests and the bench.
  */

@@ -204,6 +204,13 @@ bool anomaly_settled_on(const struct anomaly_state *state,
 /* The same for the daily profile, which took its sample at time_usec. */
 bool anomaly_season_settled_on(const struct season_state *season,
 			       int64_t time_usec, double value);
+/*
+ * Before a sample at time_usec of value: whether the profile takes it as a
+ * settled step (counts, interval, clock alone: the same day, its hour's
+ * extremes of today already the value, the bucket settled on it).
+ */
+bool anomaly_season_settled_in(const struct season_state *season,
+			       int64_t time_usec, double value);
 
 /* Start of the profile's bucket (SEASON_BUCKET_SECS) holding time_usec. */
 int64_t anomaly_season_bucket_start(int64_t time_usec);

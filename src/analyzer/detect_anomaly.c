@@ -792,6 +792,17 @@ bool anomaly_season_settled_on(const struct season_state *season,
 	       season_settled(season, season_bucket(time_usec), value);
 }
 
+bool anomaly_season_settled_in(const struct season_state *season,
+			       int64_t time_usec, double value)
+{
+	int hour = season_bucket(time_usec) / (SEASON_BUCKETS / 24);
+
+	return season_day(time_usec) == season_day(season->last_usec) &&
+	       (double)season->today_high[hour] == value &&
+	       (double)season->today_low[hour] == value &&
+	       season_settled(season, season_bucket(time_usec), value);
+}
+
 int64_t anomaly_season_bucket_start(int64_t time_usec)
 {
 	int64_t bucket_usec = SEASON_BUCKET_SECS * (int64_t)1000000;

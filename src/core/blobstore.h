@@ -37,6 +37,13 @@ struct blobstore {
 	 * stop). Clients always save once more at their stop.
 	 */
 	int64_t save_interval_secs;
+	/*
+	 * Bumped by the provider whenever blobs it had taken (save answered
+	 * 0) may not be kept after all: a commit that failed, records
+	 * dropped, a new database. A client that saves only what changed
+	 * since its last round saves everything again when it moves.
+	 */
+	uint64_t losses;
 };
 
 /*

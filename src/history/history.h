@@ -60,6 +60,12 @@ void history_close(struct history *history);
 int history_detach(struct history *history);
 bool history_detached(const struct history *history);
 /*
+ * How many times state blobs the store had taken may have been lost since
+ * open (records dropped after failed appends, the database removed or
+ * replaced under it): for the blob store's losses (core/blobstore.h).
+ */
+uint64_t history_blobs_lost(const struct history *history);
+/*
  * Imports history.pending into the database in one transaction (a session
  * of its own when detached: SQLite loaded for it, unloaded after), then
  * empties it. At start, before anything reads the database; at stop.

@@ -71,7 +71,8 @@ int history_minute_next(const uint8_t *data, size_t length, size_t *offset,
 /* ---- STATE_DIR/history.pending, between two imports (pending.c) ---- */
 
 #define HISTORY_PENDING_NAME "history.pending"
-/* Payload length (u32 LE), type, 3 zero bytes; after the payload a CRC-32
+/* Payload length (u32 LE), type, the checksum's kind (enum
+ * history_pending_check), 2 zero bytes; after the payload the checksum
  * (u32 LE) of header and payload. */
 #define HISTORY_PENDING_HEADER 8
 #define HISTORY_PENDING_OVERHEAD (HISTORY_PENDING_HEADER + 4)
@@ -100,7 +101,21 @@ struct history_pending_file {
 	bool dirty; /* a failed write may have left bytes past size */
 };
 
+/*
+ * A record's checksum, named by its header's byte 5: CRC-32 (IEEE), what
+ * files written before the crc32 instruction was used hold and what is still
+ * read, or CRC-32C, what is written now (see pending.c).
+ */
+enum history_pending_check {
+	HISTORY_PENDING_CRC32 = 0,
+	HISTORY_PENDING_CRC32C = 1,
+};
+
 uint32_t history_pending_crc(uint32_t crc, const void *data, size_t length);
+uint32_t history_pending_crc32c(uint32_t crc, const void *data, size_t length);
+/* Tests: CRC-32C by table even where the instruction is there (true), or
+ * by the instruction again where it is (false). */
+void history_pending_crc_software(bool software);
 /* Appends one framed record to out; -EINVAL (type 0, too long), -ENOMEM. */
 int history_pending_encode(struct history_blob_buffer *out, uint8_t type,
 			   const void *payload, size_t length);

@@ -40,6 +40,7 @@ static struct {
 	uint64_t ticks;
 	int blobs_loaded;
 	struct blobstore store; /* context: the open history, or NULL */
+	uint64_t blobs_lost;    /* history_blobs_lost of the open history */
 	bool degraded;		/* a failure was reported, not yet healed */
 	char reported[256];	/* the last failure logged */
 	int textfile_error;	/* the last textfile errno logged, or 0 */
@@ -114,8 +115,11 @@ static void open_history(struct daemon *d, int64_t now_usec)
 
 static void close_history(void)
 {
-	/* Saves while it is away answer -ENOTCONN (reported here, once). */
+	/* Saves while it is away answer -ENOTCONN (reported here, once);
+	 * what it had taken and not committed goes with it. */
 	module.store.context = NULL;
+	module.store.losses++;
+	module.blobs_lost = 0;
 	history_close(module.history);
 	module.history = NULL;
 }
@@ -250,6 +254,10 @@ static void module_tick(struct daemon *d, uint64_t now)
 	if (module.history == NULL)
 		return;
 	r = history_tick(module.history, d->metrics, now_usec);
+	if (history_blobs_lost(module.history) != module.blobs_lost) {
+		module.blobs_lost = history_blobs_lost(module.history);
+		module.store.losses++;
+	}
 	if (r == -ESTALE) {
 		log_warning("history: %s; starting a new database",
 			    history_last_error());

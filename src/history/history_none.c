@@ -61,6 +61,12 @@ int history_detach(struct history *history)
 	return -ENOTSUP;
 }
 
+uint64_t history_blobs_lost(const struct history *history)
+{
+	(void)history;
+	return 0;
+}
+
 bool history_detached(const struct history *history)
 {
 	(void)history;

@@ -209,6 +209,7 @@ struct history {
 	int64_t clock_usec;   /* the last tick's time, stamps saved blobs */
 	uint64_t blobs_saved; /* in the blob transaction open, if any */
 	bool blobs_open;      /* a blob transaction is open */
+	uint64_t blobs_lost;  /* see history_blobs_lost */
 	int64_t maintained_secs; /* the last hourly expiry, 0: not yet */
 	bool alerts_backlog;	 /* it left alerts past retention */
 	/* Between sessions (history_detach): records for history.pending. */
@@ -1828,6 +1829,7 @@ static int pending_flush(struct history *h)
 			    "since start", h->out_minutes, strerror(-r),
 			    (unsigned long long)h->minutes_lost);
 		out_reset(h);
+		h->blobs_lost++; /* state blobs among them, maybe */
 		/* Their series records went too: new ids next time. */
 		for (size_t slot = 0; slot < h->slot_count; slot++)
 			if (h->series_generations[slot] != 0)
@@ -2298,12 +2300,15 @@ int history_import(struct history *h, int64_t now_usec)
 		 * file: say it now, the history before it is gone. */
 		struct stat st;
 
-		if (fstatat(h->state_dir_fd, HISTORY_DB_NAME, &st, 0) < 0)
+		if (fstatat(h->state_dir_fd, HISTORY_DB_NAME, &st, 0) < 0) {
 			log_warning("history: %s was removed; starting a new "
 				    "database", HISTORY_DB_NAME);
-		else if (st.st_ino != h->ino || st.st_dev != h->dev)
+			h->blobs_lost++;
+		} else if (st.st_ino != h->ino || st.st_dev != h->dev) {
 			log_warning("history: %s was replaced; importing into "
 				    "the new file", HISTORY_DB_NAME);
+			h->blobs_lost++;
+		}
 	}
 	if (!session)
 		r = session_open(h);
@@ -2505,6 +2510,11 @@ int history_detach(struct history *h)
 	h->next_import_usec = 0;
 	session_close(h);
 	return 0;
+}
+
+uint64_t history_blobs_lost(const struct history *h)
+{
+	return h != NULL ? h->blobs_lost : 0;
 }
 
 bool history_detached(const struct history *h)

@@ -436,6 +436,7 @@ static void test_shipped_example_matches_defaults(void **state)
 /* A store in memory: up to 4 series, by name + labels. */
 struct memory_store {
 	int saves, loads, fail_with;
+	int fail_after; /* with fail_with: the saves that still succeed */
 	size_t count;
 	struct {
 		char key[96];
@@ -452,7 +453,7 @@ static int memory_save(void *context, const char *name, const char *labels,
 	size_t i;
 
 	m->saves++;
-	if (m->fail_with)
+	if (m->fail_with && m->saves > m->fail_after)
 		return -m->fail_with;
 	snprintf(key, sizeof(key), "%s{%s}", name, labels);
 	for (i = 0; i < m->count && strcmp(m->entry[i].key, key) != 0; i++)
@@ -501,7 +502,7 @@ static void test_state_goes_through_the_blob_store(void **state)
 	struct config *config = load("[analyzer]\n"
 				     "anomaly_series = [\"app.latency_ms\"]\n");
 	struct memory_store m = { 0 };
-	struct blobstore store = { memory_save, memory_load, &m, 300 };
+	struct blobstore store = { memory_save, memory_load, &m, 300, 0 };
 	struct metric_registry *r1 = metrics_new(4, 64);
 	struct metric_registry *r2 = metrics_new(4, 64);
 	struct metric_registry *r3 = metrics_new(4, 64);
@@ -642,7 +643,7 @@ static void test_state_without_a_profile_still_loads(void **state)
 	struct config *config = load("[analyzer]\n"
 				     "anomaly_series = [\"app.latency_ms\"]\n");
 	struct memory_store m = { 0 };
-	struct blobstore store = { memory_save, memory_load, &m, 300 };
+	struct blobstore store = { memory_save, memory_load, &m, 300, 0 };
 	struct metric_registry *r1 = metrics_new(4, 64);
 	struct metric_registry *r2 = metrics_new(4, 64);
 	struct analyzer *before = analyzer_new(config, 4);
@@ -713,7 +714,7 @@ static void test_older_profile_is_dropped_with_a_log_line(void **state)
 	struct config *config = load("[analyzer]\n"
 				     "anomaly_series = [\"app.latency_ms\"]\n");
 	struct memory_store m = { 0 };
-	struct blobstore store = { memory_save, memory_load, &m, 300 };
+	struct blobstore store = { memory_save, memory_load, &m, 300, 0 };
 	struct metric_registry *r1 = metrics_new(4, 64);
 	struct metric_registry *r2 = metrics_new(4, 64);
 	struct analyzer *before = analyzer_new(config, 4);
@@ -883,6 +884,114 @@ static void test_sleeping_series_change_nothing(void **state)
 	config_free(config);
 }
 
+/*
+ * The periodic save leaves a series settled since a round that saved it
+ * (an idle interface's error rate: 0, asleep) but in its turn, once every
+ * refresh_rounds rounds; a series that moves, a round that failed, a
+ * store that lost blobs, a reload: saved again. The stop save saves all.
+ */
+static void feed_two(struct analyzer *a, struct metric_registry *r,
+		     const int *ids, int from, int to, double idle)
+{
+	for (int i = from; i < to; i++) {
+		int64_t now = T0 + (int64_t)i * 10 * SEC;
+
+		metrics_push(r, ids[0], now, idle);
+		metrics_push(r, ids[1], now, 50 + 10 * sin(i / 7.0) + (i % 5));
+		analyzer_evaluate(a, r, now);
+	}
+}
+
+static void test_settled_series_saved_in_turn(void **state)
+{
+	struct config *config = config_defaults();
+	struct metric_registry *r = metrics_new(4, 64);
+	struct analyzer *a = analyzer_new(config, 4);
+	struct memory_store m = {0};
+	struct blobstore store = {memory_save, memory_load, &m, 300, 0};
+	unsigned char kept[ANALYZER_STATE_MAX];
+	size_t unchanged, kept_length;
+	int ids[2], i = 0, idle_saves = 0;
+
+	(void)state;
+	ids[0] = metrics_register(r, "net.rx_errors_per_sec", "interface=a");
+	ids[1] = metrics_register(r, "net.rx_errors_per_sec", "interface=b");
+	/* Nearly a day and a half (midnight at ticks 640 and 9280, the hours
+	 * start at 280 mod 360): every profile bucket has its level. */
+	feed_two(a, r, ids, 0, 9100, 0);
+	i = 9100;
+	assert_int_equal(analyzer_sleeping(a), 1);
+	/* Round 0 (turn 0): both, never saved. */
+	assert_int_equal(analyzer_save_changed(a, r, &store, 12, &unchanged),
+			 2);
+	assert_int_equal(unchanged, 0);
+	assert_int_equal(m.count, 2);
+	assert_string_equal(m.entry[0].key, "net.rx_errors_per_sec{interface=a}");
+	memcpy(kept, m.entry[0].blob, m.entry[0].length);
+	kept_length = m.entry[0].length;
+	/* Round 1, five minutes on (a new profile bucket woke it, in the
+	 * same hour: still only settled steps): the moving one alone; the
+	 * store keeps the idle one's blob of round 0. */
+	feed_two(a, r, ids, i, i + 30, 0);
+	i += 30;
+	m.saves = 0;
+	assert_int_equal(analyzer_save_changed(a, r, &store, 12, &unchanged),
+			 1);
+	assert_int_equal(unchanged, 1);
+	assert_int_equal(m.saves, 1);
+	assert_int_equal(m.entry[0].length, kept_length);
+	assert_memory_equal(m.entry[0].blob, kept, kept_length);
+	/* Rounds 2 to 12: saved in its turn (12: turn 0, its slot's) and at
+	 * the first round of a new hour (7, past 9280: today's extremes of
+	 * that hour take the value, which is more than counters). */
+	for (int round = 2; round <= 12; round++) {
+		feed_two(a, r, ids, i, i + 30, 0);
+		i += 30;
+		m.saves = 0;
+		idle_saves +=
+		    analyzer_save_changed(a, r, &store, 12, &unchanged) - 1;
+		assert_int_equal(unchanged + (size_t)m.saves, 2);
+	}
+	assert_int_equal(idle_saves, 2);
+	/* Rounds 13 to 15, in the same hour: a store that lost blobs gets
+	 * both, the next round the moving one alone, after a reload both. */
+	for (int round = 13; round <= 15; round++) {
+		feed_two(a, r, ids, i, i + 30, 0);
+		i += 30;
+		if (round == 13)
+			analyzer_saves_forget(a);
+		if (round == 15)
+			analyzer_set_config(a, config);
+		assert_int_equal(
+		    analyzer_save_changed(a, r, &store, 12, &unchanged),
+		    round == 14 ? 1 : 2);
+		assert_int_equal(unchanged, round == 14 ? 1 : 0);
+	}
+	/* The stop save saves every series. */
+	m.saves = 0;
+	assert_int_equal(analyzer_save_states(a, r, &store), 2);
+	assert_int_equal(m.saves, 2);
+	/* It moves once (and stays unsettled for long: its spread decays
+	 * slowly): saved at the next round, which fails after its save (the
+	 * other one's fails): that round marks nothing, the next saves it. */
+	feed_two(a, r, ids, i, i + 1, 7);
+	feed_two(a, r, ids, i + 1, i + 30, 0);
+	i += 30;
+	m.fail_with = EIO;
+	m.fail_after = m.saves + 1;
+	assert_int_equal(analyzer_save_changed(a, r, &store, 12, &unchanged),
+			 -EIO);
+	assert_int_equal(m.saves, m.fail_after + 1);
+	m.fail_with = 0;
+	m.saves = 0;
+	assert_int_equal(analyzer_save_changed(a, r, &store, 12, &unchanged),
+			 2);
+	assert_int_equal(unchanged, 0);
+	analyzer_free(a);
+	metrics_free(r);
+	config_free(config);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -897,6 +1006,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_override_is_a_config_error),
 	    cmocka_unit_test(test_shipped_example_matches_defaults),
 	    cmocka_unit_test(test_state_goes_through_the_blob_store),
+	    cmocka_unit_test(test_settled_series_saved_in_turn),
 	    cmocka_unit_test(test_packed_profiles_stay_with_their_series),
 	    cmocka_unit_test(test_state_without_a_profile_still_loads),
 	    cmocka_unit_test(test_older_profile_is_dropped_with_a_log_line),

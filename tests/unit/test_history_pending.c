@@ -76,6 +76,94 @@ static void test_crc_matches_definition(void **state)
 		}
 }
 
+/* CRC-32C bit at a time (Castagnoli, reflected). */
+static uint32_t crc32c_bitwise(uint32_t crc, const uint8_t *p, size_t length)
+{
+	crc = ~crc;
+	while (length-- > 0) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
+	}
+	return ~crc;
+}
+
+/* By instruction (where there is one) and by table: the check value, every
+ * length 0..300 at every alignment 0..7, and in two pieces. */
+static void test_crc32c_matches_definition(void **state)
+{
+	uint8_t data[320];
+	uint32_t seed = 777;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++) {
+		seed = seed * 1103515245u + 12345u;
+		data[i] = (uint8_t)(seed >> 16);
+	}
+	for (int software = 0; software < 2; software++) {
+		history_pending_crc_software(software);
+		assert_int_equal(history_pending_crc32c(0, "123456789", 9),
+				 0xe3069283);
+		for (size_t align = 0; align < 8; align++)
+			for (size_t n = 0; n <= 300; n++) {
+				uint32_t want =
+				    crc32c_bitwise(0, data + align, n);
+				size_t cut = n / 3;
+
+				assert_int_equal(
+				    history_pending_crc32c(0, data + align, n),
+				    want);
+				assert_int_equal(
+				    history_pending_crc32c(
+					history_pending_crc32c(0, data + align,
+							       cut),
+					data + align + cut, n - cut),
+				    want);
+			}
+	}
+	history_pending_crc_software(false);
+}
+
+/*
+ * A record as versions before CRC-32C wrote it (kind 0, CRC-32) still
+ * reads; a new one says CRC-32C; an unknown kind is damage.
+ */
+static void test_old_crc32_records_read(void **state)
+{
+	uint8_t old[HISTORY_PENDING_OVERHEAD + 5] = {5, 0, 0, 0,
+						     HISTORY_PENDING_SERIES};
+	struct history_blob_buffer b = {0};
+	struct history_pending_record record;
+	size_t offset = 0;
+	uint32_t crc;
+
+	(void)state;
+	memcpy(old + HISTORY_PENDING_HEADER, "\1cpu\0", 5);
+	crc = crc_bitwise(0, old, HISTORY_PENDING_HEADER + 5);
+	for (int i = 0; i < 4; i++)
+		old[HISTORY_PENDING_HEADER + 5 + i] = (uint8_t)(crc >> 8 * i);
+	assert_int_equal(
+	    history_pending_next(old, sizeof(old), &offset, &record), 1);
+	assert_int_equal(record.type, HISTORY_PENDING_SERIES);
+	assert_int_equal(record.length, 5);
+	assert_memory_equal(record.payload, "\1cpu\0", 5);
+	assert_int_equal(offset, sizeof(old));
+
+	assert_int_equal(
+	    history_pending_encode(&b, HISTORY_PENDING_SERIES, "\1cpu\0", 5),
+	    0);
+	assert_int_equal(b.data[5], HISTORY_PENDING_CRC32C);
+	crc = crc32c_bitwise(0, b.data, HISTORY_PENDING_HEADER + 5);
+	for (int i = 0; i < 4; i++) /* little-endian */
+		assert_int_equal(b.data[HISTORY_PENDING_HEADER + 5 + i],
+				 (uint8_t)(crc >> 8 * i));
+	b.data[5] = 2; /* no such kind */
+	offset = 0;
+	assert_int_equal(
+	    history_pending_next(b.data, b.length, &offset, &record), -EBADMSG);
+	free(b.data);
+}
+
 static void test_records_read_back(void **state)
 {
 	struct history_blob_buffer b = {0};
@@ -210,6 +298,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_crc_is_crc32),
 	    cmocka_unit_test(test_crc_matches_definition),
+	    cmocka_unit_test(test_crc32c_matches_definition),
+	    cmocka_unit_test(test_old_crc32_records_read),
 	    cmocka_unit_test(test_records_read_back),
 	    cmocka_unit_test(test_torn_tail_is_every_cut),
 	    cmocka_unit_test(test_damaged_byte_is_noticed),
