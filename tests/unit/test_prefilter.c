@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <string.h>
 
 #include "logscan/prefilter.h"
@@ -241,6 +242,101 @@ static void test_confirm_matches_reference(void **state)
 	assert_true(hits > runs / 10 && hits < runs - runs / 10);
 }
 
+/* The scan without used[]: every position's table word, as the table
+ * alone would give it (same hash, same folding). */
+static uint64_t candidates_reference(const struct prefilter *filter,
+				     const char *text, size_t length)
+{
+	uint64_t found = filter->always;
+
+	for (size_t i = 0; i + 4 <= length; i++) {
+		uint32_t gram;
+
+		memcpy(&gram, text + i, 4);
+		found |= filter->table[((gram | 0x20202020u) * 0x9E3779B1u) >>
+				       (32 - PREFILTER_TABLE_BITS)];
+	}
+	return found;
+}
+
+/*
+ * used[] in front of the table never hides a slot: it marks exactly the
+ * slots in use, and the gated scan gives what the whole table gives, on
+ * random-case text at every length and alignment, for planted literals and
+ * for a 4-gram that only collides with a rule's (a superset: the collision
+ * still makes the rule a candidate, prefilter_confirm() then says no).
+ */
+static void test_used_gate(void **state)
+{
+	static struct prefilter filter;
+	static const char *patterns[] = {
+	    "Out of memory: Kill", "segfault at [0-9a-f]+ ip",
+	    "(?i)authentication failure", "nfs: server \\S+ not responding",
+	    "I/O error, dev \\S+"};
+	struct prefilter_grams grams;
+	char text[101], collider[5] = "";
+	uint32_t seed = 11, target, gram;
+	size_t slots = 0, gated = 0;
+
+	(void)state;
+	prefilter_init(&filter);
+	for (unsigned i = 0; i < sizeof(patterns) / sizeof(*patterns); i++)
+		assert_true(prefilter_add(&filter, i * 20, patterns[i],
+					  i == 0 ? &grams : NULL));
+	prefilter_add_word_gram(&filter, "warn");
+	for (size_t h = 0; h < (1u << PREFILTER_TABLE_BITS); h++) {
+		assert_int_equal(filter.used[h] != 0, filter.table[h] != 0);
+		slots += filter.used[h] != 0;
+	}
+	assert_true(slots >= 6);
+	/* A 4-gram of digits and punctuation that hashes to the slot of rule
+	 * 0's gram (folded already). */
+	target = (grams.gram[0] * 0x9E3779B1u) >> (32 - PREFILTER_TABLE_BITS);
+	for (uint32_t n = 0; n < (1u << 16) && collider[0] == '\0'; n++) {
+		char digits[5];
+
+		for (int k = 0; k < 4; k++)
+			digits[k] = "0123456789.:-_[]"[(n >> (4 * k)) & 15];
+		memcpy(&gram, digits, 4);
+		if (((gram | 0x20202020u) * 0x9E3779B1u) >>
+			    (32 - PREFILTER_TABLE_BITS) ==
+			target &&
+		    (gram | 0x20202020u) != grams.gram[0]) {
+			memcpy(collider, digits, 4);
+			collider[4] = '\0';
+		}
+	}
+	assert_true(collider[0] != '\0');
+	assert_true(prefilter_candidates(&filter, collider, 4) & 1ull);
+	for (size_t length = 0; length < sizeof(text); length++)
+		for (int round = 0; round < 100; round++) {
+			uint64_t want, got;
+
+			fill(text, length, &seed);
+			if (length >= 4 && round % 3 == 0) {
+				const char *plant =
+				    round % 2 ? collider : patterns[round % 5];
+				size_t at = next_random(&seed) % (length - 3);
+				size_t n = strlen(plant);
+
+				if (n > length - at)
+					n = length - at;
+				for (size_t k = 0; k < n; k++)
+					text[at + k] =
+					    isalpha((unsigned char)plant[k]) &&
+						    next_random(&seed) % 2
+						? (char)(plant[k] ^ 0x20)
+						: plant[k];
+			}
+			want = candidates_reference(&filter, text, length);
+			got = prefilter_candidates(&filter, text, length);
+			assert_int_equal(got, want);
+			gated += want != filter.always;
+		}
+	/* The table was reached, not only the empty case. */
+	assert_true(gated > 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +347,7 @@ int main(void)
 	    cmocka_unit_test(test_candidates),
 	    cmocka_unit_test(test_pack_literals_always_found),
 	    cmocka_unit_test(test_confirm_matches_reference),
+	    cmocka_unit_test(test_used_gate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
