@@ -58,7 +58,10 @@ static const struct config_key history_keys[] = {
 	  .description = "Seconds between two saves of the baselines (the "
 			 "analyzer's and the log surge detector's; also "
 			 "saved on stop), so a restart or a crash starts "
-			 "warm." },
+			 "warm. A series settled on one value (an idle "
+			 "interface's error rate) is saved again when it "
+			 "moves, and at least hourly: a crash restores its "
+			 "sample counts up to an hour old." },
 	{ .name = "import_interval_secs", .type = CONFIG_INTEGER,
 	  .offset = HISTORY_KEY(import_interval_secs),
 	  .default_text = "3600", .minimum = 60, .maximum = 86400,
