@@ -1031,12 +1031,18 @@ static int64_t ceil_msec(int64_t usec)
 	return usec / 1000 + (usec % 1000 > 0);
 }
 
+/*
+ * What the history asks of every series at each minute close: the plain
+ * part is walked in a loop of its own (no test for the blocks, no call
+ * for the count), from the newest back to the first sample before
+ * since_usec; only a ring holding the minute in its blocks goes on there.
+ */
 size_t metrics_count_between(const struct metric_registry *registry, int id,
 			     int64_t since_usec, int64_t before_usec)
 {
 	const struct metric_series *series;
 	const struct metric_ring *ring;
-	size_t n, count, at;
+	size_t n, count, plain, at, back;
 	int64_t newest_msec, since_age, before_age;
 	uint32_t newest32;
 
@@ -1044,7 +1050,9 @@ size_t metrics_count_between(const struct metric_registry *registry, int id,
 		return 0;
 	series = &registry->series[id];
 	ring = &registry->rings[id];
-	count = metrics_count(registry, id);
+	count = (size_t)ring->plain_count + ring->packed;
+	if (count > registry->ring_capacity)
+		count = registry->ring_capacity;
 	if (count == 0 || series->last_time_usec < since_usec)
 		return 0;
 	n = series->last_time_usec < before_usec;
@@ -1058,20 +1066,24 @@ size_t metrics_count_between(const struct metric_registry *registry, int id,
 	since_age = newest_msec - ceil_msec(since_usec);
 	before_age = newest_msec - ceil_msec(before_usec);
 	/* The plain ring backwards without a division, then the blocks. */
+	plain = count < ring->plain_count ? count : ring->plain_count;
 	at = ring->plain_head == 0 ? registry->plain_size - 1
 				   : ring->plain_head - 1;
-	for (size_t back = 1; back < count; back++) {
-		uint32_t msec;
+	for (back = 1; back < plain; back++) {
 		int64_t age;
 
-		if (back < ring->plain_count) {
-			at = at == 0 ? registry->plain_size - 1 : at - 1;
-			msec = ring->plain[at].time_msec;
-		} else {
-			float v;
+		at = at == 0 ? registry->plain_size - 1 : at - 1;
+		age = (int64_t)(uint32_t)(newest32 - ring->plain[at].time_msec);
+		if (age > since_age)
+			return n;
+		n += age > before_age;
+	}
+	for (; back < count; back++) {
+		uint32_t msec;
+		float v;
+		int64_t age;
 
-			sample_back(registry, id, back, &msec, &v);
-		}
+		sample_back(registry, id, back, &msec, &v);
 		age = (int64_t)(uint32_t)(newest32 - msec);
 		if (age > since_age)
 			break;
