@@ -108,7 +108,6 @@ struct metric_registry {
 	uint32_t generation;            /* the last one handed out */
 	size_t id_limit; /* ids >= this are unused */
 	bool refused_warned;
-	bool pack_general; /* no pack_flat: its reference, for tests */
 };
 
 #define HASH_K 0x9e3779b97f4a7c15ULL
@@ -546,62 +545,12 @@ static bool block_start(struct metric_registry *r, struct metric_ring *ring,
 	return true;
 }
 
-static void pack_samples(struct metric_registry *r, struct metric_ring *ring);
-
-/*
- * The batch when every sample in it repeats the previous value at the
- * previous step (an idle link's counters, a flag, at steady ticks) and the
- * newest block has room for all: each one's code is '0' '0', two zero bits
- * (nothing to store, the payload is zeroed), and the packer's state but
- * the time stays. True when it was packed so, exactly as the sample by
- * sample loop below packs it (ten instructions a sample instead of ~50).
- */
-static bool pack_flat(struct metric_registry *r, struct metric_ring *ring)
-{
-	struct metric_block *b;
-	uint32_t msec = ring->prev_msec, head = ring->plain_head;
-
-	if (ring->newest == BLOCK_NONE || r->pack_general)
-		return false;
-	b = &r->blocks[ring->newest];
-	if (b->bits + 2 * PACK_BATCH > BLOCK_PAYLOAD_BITS)
-		return false;
-	for (uint32_t k = 0; k < PACK_BATCH; k++) {
-		const struct metric_sample *s =
-		    &ring->plain[(head + k) % PLAIN_SAMPLES];
-
-		if ((int32_t)(s->time_msec - msec) != ring->prev_delta ||
-		    float_bits(s->value) != ring->prev_bits)
-			return false;
-		msec = s->time_msec;
-	}
-	b->bits = (uint16_t)(b->bits + 2 * PACK_BATCH);
-	b->count = (uint16_t)(b->count + PACK_BATCH);
-	ring->packed += PACK_BATCH;
-	ring->prev_msec = msec;
-	return true;
-}
-
 /*
  * Moves the PACK_BATCH oldest plain samples (the plain ring is full) into
  * the blocks: each appended to the newest block if its code fits, else it
  * starts a new block. The packer's state stays in locals for the batch.
  */
 static void pack_batch(struct metric_registry *r, struct metric_ring *ring)
-{
-	if (!pack_flat(r, ring))
-		pack_samples(r, ring);
-	ring->plain_count -= PACK_BATCH;
-	/* Blocks wholly older than the ring's depth go back to the pool. */
-	while (ring->oldest != ring->newest &&
-	       ring->packed - r->blocks[ring->oldest].count +
-		       ring->plain_count >=
-		   r->ring_capacity)
-		drop_oldest(r, ring);
-}
-
-/* The batch sample by sample (see pack_batch). */
-static void pack_samples(struct metric_registry *r, struct metric_ring *ring)
 {
 	struct metric_block *b =
 	    ring->newest != BLOCK_NONE ? &r->blocks[ring->newest] : NULL;
@@ -678,6 +627,13 @@ static void pack_samples(struct metric_registry *r, struct metric_ring *ring)
 	ring->prev_delta = prev_delta;
 	ring->lead = lead;
 	ring->trail = trail;
+	ring->plain_count -= PACK_BATCH;
+	/* Blocks wholly older than the ring's depth go back to the pool. */
+	while (ring->oldest != ring->newest &&
+	       ring->packed - r->blocks[ring->oldest].count +
+		       ring->plain_count >=
+		   r->ring_capacity)
+		drop_oldest(r, ring);
 }
 
 /* The sample written into the plain ring (with room for it) and the
@@ -806,38 +762,6 @@ void metrics_retire(struct metric_registry *registry, int id)
 	registry->refused_warned = false;
 	if (registry->tombstones > registry->index_size / 4)
 		index_rebuild(registry);
-}
-
-void metrics_set_pack_general(struct metric_registry *registry, bool general)
-{
-	registry->pack_general = general;
-}
-
-uint64_t metrics_ring_digest(const struct metric_registry *registry, int id)
-{
-	const struct metric_ring *ring;
-	uint64_t h = 0x243f6a8885a308d3ULL;
-	uint32_t state[6];
-
-	if (!valid_id(registry, id))
-		return 0;
-	ring = &registry->rings[id];
-	for (uint32_t i = ring->oldest; i != BLOCK_NONE;
-	     i = registry->blocks[i].next) {
-		const struct metric_block *b = &registry->blocks[i];
-		uint32_t header[3] = {b->first_msec, b->first_bits,
-				      (uint32_t)b->count << 16 | b->bits};
-
-		h = hash_bytes(h, (const char *)b->payload, sizeof(b->payload));
-		h = hash_bytes(h, (const char *)header, sizeof(header));
-	}
-	state[0] = ring->packed;
-	state[1] = ring->plain_count;
-	state[2] = ring->prev_msec;
-	state[3] = ring->prev_bits;
-	state[4] = (uint32_t)ring->prev_delta;
-	state[5] = (uint32_t)ring->lead << 8 | ring->trail;
-	return hash_bytes(h, (const char *)state, sizeof(state));
 }
 
 size_t metrics_capacity(const struct metric_registry *registry)

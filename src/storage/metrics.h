@@ -88,15 +88,6 @@ void metrics_push(struct metric_registry *registry, int id, int64_t time_usec,
 /* Frees the slot of a series that disappeared (unmounted disk, exited pid). */
 void metrics_retire(struct metric_registry *registry, int id);
 
-/*
- * For tests: general packs every batch sample by sample, without the fast
- * path for a flat batch (its reference), and metrics_ring_digest hashes a
- * series' packed blocks and packer state, so two registries fed the same
- * samples can be compared bit for bit.
- */
-void metrics_set_pack_general(struct metric_registry *registry, bool general);
-uint64_t metrics_ring_digest(const struct metric_registry *registry, int id);
-
 /* Slot count, for iterating ids 0..capacity-1. */
 size_t metrics_capacity(const struct metric_registry *registry);
 

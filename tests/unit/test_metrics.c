@@ -3,9 +3,8 @@
  * ring keeps the newest samples in order, a full registry refuses new series,
  * retired slots are reused with a new generation, and series globs match
  * on the name or on "name{labels}"; packed rings read back every sample
- * pushed (NaN, infinities, jumps, time gaps), a flat batch packs bit for
- * bit as the general packer would, and a short pool costs old samples,
- * never memory.
+ * pushed (NaN, infinities, jumps, time gaps) and a short pool costs old
+ * samples, never memory.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -466,107 +465,6 @@ static void test_pool_exhaustion_keeps_fewer_old_samples(void **state)
 }
 
 /*
- * The fast path for a flat batch packs exactly what the sample by sample
- * packer does: two registries fed the same samples, one with the fast
- * path, hold the same blocks bit for bit and read back the same. Runs of
- * one value at a steady step (long enough to fill blocks past their
- * boundary), broken by a millisecond of jitter, a new value, a gap or
- * random values, in every mix.
- */
-static void test_flat_batches_pack_as_general(void **state)
-{
-	enum { SERIES = 24, CAPACITY = 360, PUSHES = 3000 };
-	struct metric_registry *fast = metrics_new(SERIES, CAPACITY);
-	struct metric_registry *general = metrics_new(SERIES, CAPACITY);
-	uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-	(void)state;
-	metrics_set_pack_general(general, true);
-	for (int s = 0; s < SERIES; s++) {
-		char name[16];
-		int64_t t = INT64_C(1765000000000000) + s * INT64_C(1234567);
-		double v = 7.0;
-		/* Breaks from one sample in 4 (s = 0) to one in 4096. */
-		uint64_t odds = UINT64_C(4) << (s % 12);
-		int a, b;
-
-		snprintf(name, sizeof(name), "s%d", s);
-		a = metrics_register(fast, name, "");
-		b = metrics_register(general, name, "");
-		assert_int_equal(a, b);
-		for (int i = 0; i < PUSHES; i++) {
-			uint64_t r = next_random(&rng);
-			size_t count;
-			/* A spike: one sample off the value or the grid. */
-			double pushed_v = v;
-			int64_t pushed_t;
-
-			t += INT64_C(10000000);
-			pushed_t = t;
-			if (r % odds == 0) {
-				switch ((r >> 20) % 7) {
-				case 0: /* jitter: the step changes */
-					t += 1000;
-					break;
-				case 1:
-					v += 1.0;
-					break;
-				case 2: /* a gap */
-					t += INT64_C(3600000000);
-					break;
-				case 3:
-					v = (double)(r >> 40);
-					break;
-				case 4:
-					v = s % 2 ? NAN : -0.0;
-					break;
-				case 5:
-					pushed_v = v + 0.5;
-					break;
-				default:
-					pushed_t = t + 1000;
-					break;
-				}
-				if ((r >> 20) % 7 < 5) {
-					pushed_v = v;
-					pushed_t = t;
-				}
-			}
-			metrics_push(fast, a, pushed_t, pushed_v);
-			metrics_push(general, b, pushed_t, pushed_v);
-			if (i % 8 == 7) {
-				assert_true(metrics_ring_digest(fast, a) ==
-					    metrics_ring_digest(general, b));
-				assert_int_equal(metrics_pool_free(fast),
-						 metrics_pool_free(general));
-			}
-			count = metrics_count(fast, a);
-			assert_int_equal(count, metrics_count(general, b));
-			if (i % 61 == 0 || i == PUSHES - 1) {
-				for (size_t back = 0; back < count; back++) {
-					int64_t t1, t2;
-					double v1, v2;
-
-					assert_true(metrics_value_back(
-					    fast, a, back, &t1, &v1));
-					assert_true(metrics_value_back(
-					    general, b, back, &t2, &v2));
-					assert_true(t1 == t2);
-					assert_memory_equal(&v1, &v2,
-							    sizeof(v1));
-				}
-			}
-		}
-	}
-	/* The digest tells rings apart: one sample more differs. */
-	metrics_push(fast, 0, INT64_C(1766000000000000), 7.0);
-	assert_true(metrics_ring_digest(fast, 0) !=
-		    metrics_ring_digest(general, 0));
-	metrics_free(fast);
-	metrics_free(general);
-}
-
-/*
  * metrics_count_between is the walk metrics_value_back would do: from the
  * newest back to the first sample before since, counting those before
  * before. Checked against that walk for flat, random, stepped-back and
@@ -651,7 +549,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_packed_ring_reads_back_every_sample),
 		cmocka_unit_test(test_flat_series_packs_small),
-		cmocka_unit_test(test_flat_batches_pack_as_general),
 		cmocka_unit_test(test_count_between_matches_walk),
 		cmocka_unit_test(test_pool_exhaustion_keeps_fewer_old_samples),
 		cmocka_unit_test(test_short_ring_stays_plain),
