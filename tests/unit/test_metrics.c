@@ -3,8 +3,8 @@
  * ring keeps the newest samples in order, a full registry refuses new series,
  * retired slots are reused with a new generation, and series globs match
  * on the name or on "name{labels}"; packed rings read back every sample
- * pushed (NaN, infinities, jumps, time gaps) and a short pool costs old
- * samples, never memory.
+ * pushed (NaN, infinities, jumps, time gaps), metrics_count_between counts
+ * what a walk back finds, and a short pool costs old samples, never memory.
  */
 #include <stdarg.h>
 #include <stddef.h>
