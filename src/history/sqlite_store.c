@@ -933,18 +933,17 @@ static int emit_bucket(struct history *h, const struct metric_series *series,
  * minutes (and hours) are built in time order whatever the tick interval.
  */
 static int close_minutes(struct history *h,
-			 const struct metric_registry *registry, int id,
+			 const struct metric_registry *registry,
+			 const struct metric_series *series, int id,
 			 int64_t from_usec, int64_t to_usec)
 {
-	const struct metric_series *series = metrics_get(registry, id);
 	struct bucket b = { .minute = -1 };
 	int64_t series_id = 0, time_usec, times[RECENT_SAMPLES];
 	double value, values[RECENT_SAMPLES];
 	size_t first = 0, recent;
 	int r = 0;
 
-	if (series == NULL || !series->in_use || series->last_time_usec <
-						       from_usec)
+	if (!series->in_use || series->last_time_usec < from_usec)
 		return 0;
 	/*
 	 * A minute of one value (an idle link's counters, a flag): every
@@ -1021,10 +1020,14 @@ static int close_all_minutes(struct history *h,
 			     const struct metric_registry *registry,
 			     int64_t from_usec, int64_t to_usec)
 {
+	/* The table, not a call per series: this runs for every series. */
+	const struct metric_series *table = metrics_series_table(registry);
+	size_t limit = metrics_id_limit(registry);
 	int r = 0;
 
-	for (size_t id = 0; r == 0 && id < metrics_id_limit(registry); id++)
-		r = close_minutes(h, registry, (int)id, from_usec, to_usec);
+	for (size_t id = 0; r == 0 && id < limit; id++)
+		r = close_minutes(h, registry, &table[id], (int)id, from_usec,
+				  to_usec);
 	if (r == 0)
 		return write_minutes(h);
 	write_minutes_drop(h);

@@ -3,8 +3,8 @@
  * ring keeps the newest samples in order, a full registry refuses new series,
  * retired slots are reused with a new generation, and series globs match
  * on the name or on "name{labels}"; packed rings read back every sample
- * pushed (NaN, infinities, jumps, time gaps) and a short pool costs old
- * samples, never memory.
+ * pushed (NaN, infinities, jumps, time gaps), metrics_count_between counts
+ * what a walk back finds, and a short pool costs old samples, never memory.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -464,6 +464,68 @@ static void test_pool_exhaustion_keeps_fewer_old_samples(void **state)
 	metrics_free(r);
 }
 
+/*
+ * metrics_count_between is the walk metrics_value_back would do: from the
+ * newest back to the first sample before since, counting those before
+ * before. Checked against that walk for flat, random, stepped-back and
+ * gapped series, windows in and past the plain head and the blocks, and a
+ * ring shorter than the plain head.
+ */
+static void test_count_between_matches_walk(void **state)
+{
+	static const size_t capacities[] = {360, 12, 5};
+	uint64_t rng = 0x2545f4914f6cdd1dULL;
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(capacities) / sizeof(capacities[0]);
+	     c++) {
+		struct metric_registry *r =
+		    metrics_new(PATTERNS, capacities[c]);
+
+		for (int i = 0; i < 700; i++) {
+			for (int p = 0; p < PATTERNS; p++) {
+				char name[16];
+				int64_t t, newest, since, before;
+				double v;
+				size_t want = 0, count;
+				int id;
+
+				snprintf(name, sizeof(name), "p%d", p);
+				id = metrics_register(r, name, "");
+				sample_of((enum pattern)p, i, &rng, &t, &v);
+				/* Now and then the clock steps back. */
+				if (p == NOISY && i % 50 == 49)
+					t -= INT64_C(40000000);
+				metrics_push(r, id, t, v);
+				count = metrics_count(r, id);
+				assert_true(
+				    metrics_value_back(r, id, 0, &newest, &v));
+				/* A window ending up to 10 minutes before the
+				 * newest, up to 40 long (a series gets a
+				 * sample a minute here: past the plain head
+				 * into the blocks), edges to the usec. */
+				before = newest - (int64_t)(next_random(&rng) %
+							    INT64_C(600000000));
+				since = before - (int64_t)(next_random(&rng) %
+							   INT64_C(2400000000));
+				if (i % 7 == 0)
+					since = before - INT64_C(60000000);
+				for (size_t back = 0; back < count; back++) {
+					assert_true(metrics_value_back(
+					    r, id, back, &t, &v));
+					if (t < since)
+						break;
+					want += t < before;
+				}
+				assert_int_equal(
+				    metrics_count_between(r, id, since, before),
+				    want);
+			}
+		}
+		metrics_free(r);
+	}
+}
+
 /* Rings no deeper than the plain head never need a block. */
 static void test_short_ring_stays_plain(void **state)
 {
@@ -487,6 +549,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_packed_ring_reads_back_every_sample),
 		cmocka_unit_test(test_flat_series_packs_small),
+		cmocka_unit_test(test_count_between_matches_walk),
 		cmocka_unit_test(test_pool_exhaustion_keeps_fewer_old_samples),
 		cmocka_unit_test(test_short_ring_stays_plain),
 	    cmocka_unit_test(test_register_is_idempotent),
