@@ -265,6 +265,27 @@ static int default_sink(const struct alert_event *event, void *context)
 static void use_config(struct analyzer *a, const struct config *config);
 static void wake_all(struct analyzer *a);
 
+/* The slot and profile bitsets: a word past the last for the scans. */
+static size_t bitset_words(size_t bits)
+{
+	return (bits + 63) / 64 + 1;
+}
+
+static bool bit_test(const uint64_t *set, size_t index)
+{
+	return (set[index / 64] >> (index % 64)) & 1;
+}
+
+static void bit_set(uint64_t *set, size_t index)
+{
+	set[index / 64] |= 1ULL << (index % 64);
+}
+
+static void bit_clear(uint64_t *set, size_t index)
+{
+	set[index / 64] &= ~(1ULL << (index % 64));
+}
+
 struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 {
 	struct analyzer *a = calloc(1, sizeof(*a));
@@ -278,17 +299,17 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 	a->slots = zeroed_pages_alloc(slot_count ? slot_count : 1,
 				      sizeof(*a->slots));
 	a->slot_used =
-	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->slot_used));
+	    calloc(bitset_words(slot_count), sizeof(*a->slot_used));
 	a->slot_kept =
-	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->slot_kept));
+	    calloc(bitset_words(slot_count), sizeof(*a->slot_kept));
 	a->slot_saving =
-	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->slot_saving));
+	    calloc(bitset_words(slot_count), sizeof(*a->slot_saving));
 	a->seasons = zeroed_pages_alloc(slot_count ? slot_count : 1,
 					sizeof(*a->seasons));
 	a->season_of =
 	    calloc(slot_count ? slot_count : 1, sizeof(*a->season_of));
 	a->season_used =
-	    calloc((slot_count + 63) / 64 + 1, sizeof(*a->season_used));
+	    calloc(bitset_words(slot_count), sizeof(*a->season_used));
 	a->slot_count = slot_count;
 	if (a->refs == NULL || a->slots == NULL || a->slot_used == NULL ||
 	    a->slot_kept == NULL || a->slot_saving == NULL ||
@@ -336,7 +357,7 @@ static struct season_state *season_take(struct analyzer *a, size_t id)
 		index = w * 64 + (size_t)__builtin_ctzll(~a->season_used[w]);
 		if (index >= a->slot_count)
 			break;
-		a->season_used[w] |= 1ULL << (index % 64);
+		bit_set(a->season_used, index);
 		a->season_of[id] = (uint32_t)index + 1;
 		return &a->seasons[index];
 	}
@@ -347,7 +368,7 @@ static bool season_unused(const void *context, size_t index)
 {
 	const struct analyzer *a = context;
 
-	return (a->season_used[index / 64] & (1ULL << (index % 64))) == 0;
+	return !bit_test(a->season_used, index);
 }
 
 /* Slot id's profile (if any) is free again; pages only free profiles
@@ -360,7 +381,7 @@ static void season_drop(struct analyzer *a, size_t id)
 		return;
 	index = a->season_of[id] - 1;
 	a->season_of[id] = 0;
-	a->season_used[index / 64] &= ~(1ULL << (index % 64));
+	bit_clear(a->season_used, index);
 	zeroed_pages_release(a->seasons, a->slot_count, sizeof(*a->seasons),
 			     index, season_unused, a);
 }
@@ -509,16 +530,6 @@ static int export_season(void *buffer, const struct season_state *season)
 	section->size = (uint32_t)sizeof(struct season_state);
 	section->season = *season;
 	return (int)(sizeof(struct state_blob) + sizeof(struct season_blob));
-}
-
-static bool bit_test(const uint64_t *set, size_t index)
-{
-	return (set[index / 64] >> (index % 64)) & 1;
-}
-
-static void bit_clear(uint64_t *set, size_t index)
-{
-	set[index / 64] &= ~(1ULL << (index % 64));
 }
 
 /* ---- sleeping slots ---- */
@@ -734,7 +745,7 @@ int analyzer_save_changed(struct analyzer *a,
 			  unsigned refresh_rounds, size_t *unchanged)
 {
 	size_t capacity = metrics_capacity(registry);
-	size_t words = (a->slot_count + 63) / 64 + 1;
+	size_t words = bitset_words(a->slot_count);
 	unsigned char blob[ANALYZER_STATE_MAX];
 	unsigned turn;
 	int saved = 0;
@@ -768,7 +779,7 @@ int analyzer_save_changed(struct analyzer *a,
 				blob, (size_t)length);
 		if (r < 0)
 			return r; /* the round marks nothing */
-		a->slot_saving[index / 64] |= 1ULL << (index % 64);
+		bit_set(a->slot_saving, index);
 		saved++;
 	}
 	for (size_t w = 0; w < words; w++)
@@ -779,7 +790,7 @@ int analyzer_save_changed(struct analyzer *a,
 void analyzer_saves_forget(struct analyzer *a)
 {
 	memset(a->slot_kept, 0,
-	       ((a->slot_count + 63) / 64 + 1) * sizeof(*a->slot_kept));
+	       bitset_words(a->slot_count) * sizeof(*a->slot_kept));
 }
 
 /* The saved state of a series seen for the first time, if the store has
@@ -1819,7 +1830,7 @@ static bool slot_unused(const void *context, size_t index)
 {
 	const struct analyzer *a = context;
 
-	return (a->slot_used[index / 64] & (1ULL << (index % 64))) == 0;
+	return !bit_test(a->slot_used, index);
 }
 
 static bool ref_unused(const void *context, size_t id)
@@ -1843,8 +1854,8 @@ static void slot_give(struct analyzer *a, struct series_ref *ref, size_t id)
 		return;
 	index = ref->slot - 1;
 	ref->slot = 0;
-	a->slot_used[index / 64] &= ~(1ULL << (index % 64));
-	a->slot_kept[index / 64] &= ~(1ULL << (index % 64));
+	bit_clear(a->slot_used, index);
+	bit_clear(a->slot_kept, index);
 	zeroed_pages_release(a->slots, a->slot_count, sizeof(*a->slots), index,
 			     slot_unused, a);
 }
@@ -1857,8 +1868,8 @@ static struct series_slot *slot_take(struct analyzer *a, struct series_ref *ref)
 	while (a->slot_used[w] == UINT64_MAX)
 		w++;
 	index = w * 64 + (size_t)__builtin_ctzll(~a->slot_used[w]);
-	a->slot_used[w] |= 1ULL << (index % 64);
-	a->slot_kept[w] &= ~(1ULL << (index % 64)); /* a new series' */
+	bit_set(a->slot_used, index);
+	bit_clear(a->slot_kept, index); /* a new series' */
 	ref->slot = (uint32_t)index + 1;
 	return &a->slots[index];
 }
