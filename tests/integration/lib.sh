@@ -95,6 +95,12 @@ start_daemon() {
 }
 
 process_alive() { kill -0 "$1" 2>/dev/null; }
+# show_tail FILE [LINES]: the file's last lines as TAP comments, for the
+# log of a check that failed (the run keeps nothing else of it).
+show_tail() {
+	echo "# --- last lines of ${1##*/}:"
+	tail -n "${2:-20}" "$1" 2>/dev/null | cut -c1-300 | sed 's/^/# /'
+}
 file_contains() { grep -qF -- "$2" "$1" 2>/dev/null; }
 
 # --- alerter tests (tests/integration/alert_*.sh) ---
