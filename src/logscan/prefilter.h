@@ -30,9 +30,14 @@
  * the whole 32 KiB. A followed file is read about once a second, by which
  * time the caches have been used by everything else: touching 64 lines a
  * wake-up instead of most of 512 is what matters there, not instructions.
+ * A slot's byte is a 7-bit tag of its gram (more bits of the same hash),
+ * PREFILTER_USED_ANY when grams of different tags share it: a line's gram
+ * reads table[] only when the tag agrees, so a mere slot collision rarely
+ * makes a rule a candidate.
  */
+#define PREFILTER_USED_ANY 0xffu
 struct prefilter {
-	uint8_t used[1u << PREFILTER_TABLE_BITS];   /* table[slot] != 0 */
+	uint8_t used[1u << PREFILTER_TABLE_BITS];   /* tag; 0: table[slot] == 0 */
 	uint64_t table[1u << PREFILTER_TABLE_BITS]; /* 4-gram hash -> rules */
 	uint64_t always;                            /* rules without literal */
 };
