@@ -305,8 +305,10 @@ static bool same_stamp_subject(const char *line, size_t length,
 	const char *p, *end = line + length;
 
 	/* RFC 3164's parse wants 16 bytes, RFC 3339's 20: both n + 1. */
+	/* Constant lengths: the compares are inlined, not a memcmp call. */
 	if (n == 0 || length <= n || line[n] != ' ' ||
-	    memcmp(line, clock->stamp, n) != 0)
+	    (n == 19 ? memcmp(line, clock->stamp, 19)
+		     : memcmp(line, clock->stamp, 15)) != 0)
 		return false;
 	for (p = line + n + 1; p < end && *p == ' '; p++)
 		;
