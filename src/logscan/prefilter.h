@@ -42,6 +42,21 @@ struct prefilter {
 	uint64_t always;                            /* rules without literal */
 };
 
+/*
+ * The table slot of a 4-gram (case-folded, read little-endian where it is):
+ * its two 16-bit halves times two odd factors, summed, the sum's top 12 of
+ * 16 bits. 16-bit products are what SSE2 multiplies eight at a time, so
+ * the scan hashes sixteen positions in a few instructions.
+ */
+#define PREFILTER_HASH_LO 0x9E37u
+#define PREFILTER_HASH_HI 0x79B1u
+static inline uint32_t prefilter_slot(uint32_t gram)
+{
+	return (uint16_t)((gram & 0xffffu) * PREFILTER_HASH_LO +
+			  (gram >> 16) * PREFILTER_HASH_HI) >>
+	       (16 - PREFILTER_TABLE_BITS);
+}
+
 /* The 4-gram (case-folded) chosen from each literal of a rule. */
 struct prefilter_grams {
 	uint32_t gram[PREFILTER_MAX_LITERALS];

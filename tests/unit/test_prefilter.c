@@ -253,8 +253,7 @@ static uint64_t candidates_reference(const struct prefilter *filter,
 		uint32_t gram;
 
 		memcpy(&gram, text + i, 4);
-		found |= filter->table[((gram | 0x20202020u) * 0x9E3779B1u) >>
-				       (32 - PREFILTER_TABLE_BITS)];
+		found |= filter->table[prefilter_slot(gram | 0x20202020u)];
 	}
 	return found;
 }
@@ -274,9 +273,7 @@ static uint64_t candidates_exact(const struct prefilter *filter,
 		gram |= 0x20202020u;
 		for (size_t k = 0; k < count; k++)
 			if (grams[k] == gram)
-				found |= filter->table[(gram * 0x9E3779B1u) >>
-						       (32 -
-							PREFILTER_TABLE_BITS)];
+				found |= filter->table[prefilter_slot(gram)];
 	}
 	return found;
 }
@@ -312,8 +309,7 @@ static void test_used_gate(void **state)
 		for (size_t k = 0; k < grams.count; k++)
 			registered[count++] = grams.gram[k];
 		if (i == 0)
-			target = (grams.gram[0] * 0x9E3779B1u) >>
-				 (32 - PREFILTER_TABLE_BITS);
+			target = prefilter_slot(grams.gram[0]);
 	}
 	prefilter_add_word_gram(&filter, "warn");
 	memcpy(&gram, "warn", 4);
@@ -335,8 +331,7 @@ static void test_used_gate(void **state)
 			digits[k] = chars[(n >> (5 * k)) & 31];
 		memcpy(&gram, digits, 4);
 		gram |= 0x20202020u;
-		if ((gram * 0x9E3779B1u) >> (32 - PREFILTER_TABLE_BITS) !=
-			target ||
+		if (prefilter_slot(gram) != target ||
 		    gram == registered[0])
 			continue;
 		is_same = prefilter_candidates(&filter, digits, 4) & 1ull;
