@@ -239,7 +239,7 @@ static void test_same_stamp_path(void **state)
 		"+01:00 host app: x", "-05:30 host x", ",5 host x",
 		"\thost x",
 	};
-	char line[64];
+	char line[128];
 
 	(void)state;
 	for (size_t s = 0; s < sizeof(stamps) / sizeof(stamps[0]); s++) {
@@ -276,6 +276,26 @@ static void test_same_stamp_path(void **state)
 				check_subject_paths(&clock, line, n + len);
 			}
 		}
+		/* hosts of every length to past a 16-byte step, with or
+		 * without a body, a tab or a NUL in them */
+		for (size_t h = 1; h <= 40; h++)
+			for (int body = 0; body < 4; body++) {
+				size_t at = n + 1 + h;
+
+				memcpy(line, stamps[s], n);
+				line[n] = ' ';
+				memset(line + n + 1, 'h', h);
+				if (body == 2)
+					line[n + 1 + h / 2] = '\t';
+				if (body == 3)
+					line[n + 1 + h / 2] = '\0';
+				if (body > 0) {
+					memcpy(line + at, " app[1]: a b c d e",
+					       18);
+					at += 18;
+				}
+				check_subject_paths(&clock, line, at);
+			}
 		/* the stamp cut short, or one byte of it changed */
 		for (size_t i = 0; i < n; i++) {
 			snprintf(line, sizeof(line), "%s host app: x",
