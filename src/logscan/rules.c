@@ -707,6 +707,17 @@ unsigned rule_engine_scan(struct rule_engine *engine,
 	return scan(engine, record, false, sink, data);
 }
 
+unsigned rule_engine_scan_outcome(struct rule_engine *engine,
+				  const struct log_record *record,
+				  rule_event_sink sink, void *data)
+{
+	uint64_t matches = engine->stats.matches;
+
+	scan(engine, record, false, sink, data);
+	return (engine->stats.matches != matches ? RULE_SCAN_MATCHED : 0) |
+	       (engine->level_gram ? RULE_SCAN_LEVEL_GRAM : 0);
+}
+
 unsigned rule_engine_tally(struct rule_engine *engine,
 			   const struct log_record *record,
 			   rule_event_sink sink, void *data)
