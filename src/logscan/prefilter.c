@@ -370,8 +370,8 @@ static inline uint64_t tagged(const uint64_t *table, const uint8_t *used,
 #ifdef __SSE2__
 /* The slot of gram k (0-15) of a block: even grams in the low vector's
  * lanes, odd ones in the high one's. */
-#define SLOT(k)                                                             \
-	((uint32_t)((k) % 2 == 0 ? _mm_extract_epi16(even, ((k) / 2) & 7)    \
+#define SLOT(k)                                                                \
+	((uint32_t)((k) % 2 == 0 ? _mm_extract_epi16(even, ((k) / 2) & 7)      \
 				 : _mm_extract_epi16(odd, ((k) / 2) & 7)))
 
 /*
@@ -383,8 +383,8 @@ static inline uint64_t tagged(const uint64_t *table, const uint8_t *used,
  * array would cost the stack protector's check a call), against ~115 for
  * a 32-bit multiply a gram (five grams an 8-byte load).
  */
-static inline uint64_t block_candidates(const uint64_t *table,
-					const uint8_t *used, const char *text)
+static inline __attribute__((always_inline)) uint64_t
+block_candidates(const uint64_t *table, const uint8_t *used, const char *text)
 {
 	const __m128i fold = _mm_set1_epi8(0x20);
 	const __m128i lo = _mm_set1_epi16((short)PREFILTER_HASH_LO);
@@ -404,9 +404,9 @@ static inline uint64_t block_candidates(const uint64_t *table,
 	    16 - PREFILTER_TABLE_BITS);
 	if (!(used[SLOT(0)] | used[SLOT(1)] | used[SLOT(2)] | used[SLOT(3)] |
 	      used[SLOT(4)] | used[SLOT(5)] | used[SLOT(6)] | used[SLOT(7)] |
-	      used[SLOT(8)] | used[SLOT(9)] | used[SLOT(10)] |
-	      used[SLOT(11)] | used[SLOT(12)] | used[SLOT(13)] |
-	      used[SLOT(14)] | used[SLOT(15)]))
+	      used[SLOT(8)] | used[SLOT(9)] | used[SLOT(10)] | used[SLOT(11)] |
+	      used[SLOT(12)] | used[SLOT(13)] | used[SLOT(14)] |
+	      used[SLOT(15)]))
 		return 0;
 	/* A slot in use (rare): the tags, gram by gram. */
 	for (size_t k = 0; k < 16; k++) {
@@ -439,7 +439,7 @@ uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 	/* More than a few grams left (a byte loop's ~10 each): one more
 	 * block, ending at the line's end, overlapping the last (a gram seen
 	 * twice is harmless). */
-	if (i > 0 && length - 3 - i > 4) {
+	if (i > 0 && length - 3 - i > 2) {
 		found |= block_candidates(table, used, text + length - 19);
 		return found;
 	}

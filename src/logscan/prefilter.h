@@ -37,7 +37,7 @@
  */
 #define PREFILTER_USED_ANY 0xffu
 struct prefilter {
-	uint8_t used[1u << PREFILTER_TABLE_BITS];   /* tag; 0: table[slot] == 0 */
+	uint8_t used[1u << PREFILTER_TABLE_BITS];   /* tag; 0: slot empty */
 	uint64_t table[1u << PREFILTER_TABLE_BITS]; /* 4-gram hash -> rules */
 	uint64_t always;                            /* rules without literal */
 };
