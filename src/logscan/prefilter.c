@@ -489,10 +489,11 @@ static inline bool gram_is(const uint64_t *table, uint64_t bit,
 }
 
 /*
- * The line is hashed as in prefilter_candidates() (five grams an 8-byte load,
- * folded once) and a load's five table words are tested together: only a
- * load whose grams may hold the rule's is compared gram by gram. ~270
- * instructions on the follow bench's line, ~610 with a hash, test and
+ * The line is hashed into the slots prefilter_candidates() uses, five grams
+ * an 8-byte load (folded once; it runs only for a candidate rule, rarely
+ * since used[]'s tags), and a load's five table words are tested together:
+ * only a load whose grams may hold the rule's is compared gram by gram.
+ * ~270 instructions on the follow bench's line, ~610 with a hash, test and
  * branch at every position.
  */
 bool prefilter_confirm(const struct prefilter *filter, unsigned index,
