@@ -30,12 +30,32 @@
  * the whole 32 KiB. A followed file is read about once a second, by which
  * time the caches have been used by everything else: touching 64 lines a
  * wake-up instead of most of 512 is what matters there, not instructions.
+ * A slot's byte is a 7-bit tag of its gram (more bits of the same hash),
+ * PREFILTER_USED_ANY when grams of different tags share it: a line's gram
+ * reads table[] only when the tag agrees, so a mere slot collision rarely
+ * makes a rule a candidate.
  */
+#define PREFILTER_USED_ANY 0xffu
 struct prefilter {
-	uint8_t used[1u << PREFILTER_TABLE_BITS];   /* table[slot] != 0 */
+	uint8_t used[1u << PREFILTER_TABLE_BITS];   /* tag; 0: slot empty */
 	uint64_t table[1u << PREFILTER_TABLE_BITS]; /* 4-gram hash -> rules */
 	uint64_t always;                            /* rules without literal */
 };
+
+/*
+ * The table slot of a 4-gram (case-folded, read little-endian where it is):
+ * its two 16-bit halves times two odd factors, summed, the sum's top 12 of
+ * 16 bits. 16-bit products are what SSE2 multiplies eight at a time, so
+ * the scan hashes sixteen positions in a few instructions.
+ */
+#define PREFILTER_HASH_LO 0x9E37u
+#define PREFILTER_HASH_HI 0x79B1u
+static inline uint32_t prefilter_slot(uint32_t gram)
+{
+	return (uint16_t)((gram & 0xffffu) * PREFILTER_HASH_LO +
+			  (gram >> 16) * PREFILTER_HASH_HI) >>
+	       (16 - PREFILTER_TABLE_BITS);
+}
 
 /* The 4-gram (case-folded) chosen from each literal of a rule. */
 struct prefilter_grams {

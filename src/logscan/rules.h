@@ -139,6 +139,19 @@ unsigned rule_engine_scan(struct rule_engine *engine,
 			  void *data);
 
 /*
+ * rule_engine_scan() for a source whose lines no rule claims are counted
+ * (the surge counter): RULE_SCAN_MATCHED when a rule matched the line
+ * (alerted, aggregated or covered: the line is that rule's),
+ * RULE_SCAN_LEVEL_GRAM as rule_engine_level_gram() would then say. One
+ * call a line instead of four.
+ */
+#define RULE_SCAN_MATCHED    1u
+#define RULE_SCAN_LEVEL_GRAM 2u
+unsigned rule_engine_scan_outcome(struct rule_engine *engine,
+				  const struct log_record *record,
+				  rule_event_sink sink, void *data);
+
+/*
  * The same, but for counting rather than alerting (records summarised at
  * first start): every match reaches the sink once with count 1, and the
  * aggregation state (windows, quiet periods) is neither consulted nor

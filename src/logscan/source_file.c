@@ -116,32 +116,47 @@ struct file_source {
 	struct source_stats stats;
 };
 
+/* What a read's lines share: the record's fields of the file, filled once
+ * a read (line_target_init), not once a line. */
 struct line_target {
 	struct file_source *source;
 	struct tailed_file *file;
 	struct stream *stream;
+	struct log_record record;
+	unsigned level;
 };
+
+static void line_target_init(struct line_target *target,
+			     struct file_source *source,
+			     struct tailed_file *file, struct stream *stream)
+{
+	*target = (struct line_target){
+	    .source = source,
+	    .file = file,
+	    .stream = stream,
+	    .record = {
+		.source = LOGSCAN_SOURCE_FILE,
+		.origin = file->path,
+		.pattern = file->pattern,
+		.origin_hash = file->origin_hash,
+	    },
+	};
+}
 
 static void on_line(const char *line, size_t length, void *data)
 {
 	struct line_target *target = data;
-	struct log_record record = {
-	    .source = LOGSCAN_SOURCE_FILE,
-	    .origin = target->file->path,
-	    .line_number = ++target->stream->line_number,
-	    .pattern = target->file->pattern,
-	    .origin_hash = target->file->origin_hash,
-	};
-	struct logscan_context *context = target->source->context;
-	unsigned level;
+	struct log_record *record = &target->record;
 
-	line_subject_level(line, length, &target->stream->clock, &record.text,
-			   &record.length, &record.time_sec, &level);
-	record.level = (uint8_t)level;
-	if (record.time_sec == 0)
-		record.time_sec = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+	record->line_number = ++target->stream->line_number;
+	line_subject_level(line, length, &target->stream->clock, &record->text,
+			   &record->length, &record->time_sec, &target->level);
+	record->level = (uint8_t)target->level;
+	if (record->time_sec == 0)
+		record->time_sec =
+		    (int64_t)(now_realtime_usec() / USEC_PER_SEC);
 	target->source->stats.lines++;
-	source_scan(context, NULL, &record);
+	source_scan(target->source->context, NULL, record);
 }
 
 /* Slot i's two streams read through line buffers 2i and 2i + 1. */
@@ -213,10 +228,11 @@ static uint64_t end_of_last_line(int fd, uint64_t size)
 static void stream_close(struct file_source *source, struct tailed_file *file,
 			 struct stream *stream, bool finish)
 {
-	struct line_target target = { source, file, stream };
+	struct line_target target;
 
 	if (stream->fd < 0)
 		return;
+	line_target_init(&target, source, file, stream);
 	if (finish)
 		line_reader_finish(&stream->reader, on_line, &target);
 	close(stream->fd);
@@ -229,8 +245,9 @@ static void stream_close(struct file_source *source, struct tailed_file *file,
 static bool stream_read(struct file_source *source, struct tailed_file *file,
 			struct stream *stream)
 {
-	struct line_target target = { source, file, stream };
+	struct line_target target;
 
+	line_target_init(&target, source, file, stream);
 	while (stream->fd >= 0) {
 		ssize_t n;
 

@@ -83,9 +83,9 @@ void source_cursor_stats(const struct source_cursor *cursor,
 void source_scan(const struct logscan_context *context, struct backlog *backlog,
 		 const struct log_record *record)
 {
-	uint64_t matches;
+	unsigned outcome;
 
-	if (backlog_takes(backlog, record)) {
+	if (backlog != NULL && backlog_takes(backlog, record)) {
 		rule_engine_tally(context->engine, record, backlog_count,
 				  backlog);
 		return;
@@ -96,12 +96,11 @@ void source_scan(const struct logscan_context *context, struct backlog *backlog,
 		return;
 	}
 	/* A line a rule matched is that rule's, alerted or aggregated. */
-	matches = rule_engine_matches(context->engine);
-	rule_engine_scan(context->engine, record, context->sink,
-			 context->sink_data);
-	if (rule_engine_matches(context->engine) == matches)
+	outcome = rule_engine_scan_outcome(context->engine, record,
+					   context->sink, context->sink_data);
+	if (!(outcome & RULE_SCAN_MATCHED))
 		logscan_surge_count(context->surge, record,
-				    rule_engine_level_gram(context->engine));
+				    (outcome & RULE_SCAN_LEVEL_GRAM) != 0);
 }
 
 void source_backlog_finish(const struct logscan_context *context,

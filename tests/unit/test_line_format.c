@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -197,6 +198,115 @@ static void test_subject(void **state)
 	assert_int_equal(length, 19);
 }
 
+/*
+ * A line that starts with the last line's stamp takes a short path in
+ * line_subject_level(); it must give what the whole parse gives. Every
+ * tail of up to 4 bytes from a small alphabet (spaces, fractions, zones,
+ * NUL, a tab) and a few real ones after each stamp, and every stamp cut
+ * short or with one byte changed: the primed clock against a copy whose
+ * stamp is forgotten (so the parse runs in full, from the same year).
+ */
+static void check_subject_paths(const struct syslog_clock *primed,
+				const char *line, size_t length)
+{
+	struct syslog_clock fast = *primed, plain = *primed;
+	const char *text_fast, *text_plain;
+	size_t length_fast, length_plain;
+	int64_t t_fast, t_plain;
+	unsigned level_fast, level_plain;
+
+	plain.stamp_length = 0;
+	line_subject_level(line, length, &fast, &text_fast, &length_fast,
+			   &t_fast, &level_fast);
+	line_subject_level(line, length, &plain, &text_plain, &length_plain,
+			   &t_plain, &level_plain);
+	assert_ptr_equal(text_fast, text_plain);
+	assert_int_equal(length_fast, length_plain);
+	assert_int_equal(t_fast, t_plain);
+	assert_int_equal(level_fast, level_plain);
+}
+
+static void test_same_stamp_path(void **state)
+{
+	static const char *const stamps[] = { "2026-12-06T12:00:00",
+					      "2026-12-06 23:59:60",
+					      "Dec  6 12:00:00",
+					      "Jan 31 00:00:01" };
+	static const char alphabet[] = " a:.Z+0\t\0"; /* NUL too */
+	static const char *const tails[] = {
+		" web-01 app[42]: GET / 200", "  web-01   app: x",
+		" host", " host ", ".123 host app: x", "Z host app: x",
+		"+01:00 host app: x", "-05:30 host x", ",5 host x",
+		"\thost x",
+	};
+	char line[128];
+
+	(void)state;
+	for (size_t s = 0; s < sizeof(stamps) / sizeof(stamps[0]); s++) {
+		struct syslog_clock clock;
+		const char *text;
+		size_t length, n = strlen(stamps[s]);
+		int64_t t;
+		unsigned level;
+
+		syslog_clock_init(&clock, local_time(2026, 12, 7, 0, 0, 0));
+		snprintf(line, sizeof(line), "%s primer app: x", stamps[s]);
+		line_subject_level(line, strlen(line), &clock, &text, &length,
+				   &t, &level);
+		assert_int_equal(clock.stamp_length, n);
+		for (size_t k = 0; k < sizeof(tails) / sizeof(tails[0]); k++) {
+			size_t tail = strlen(tails[k]);
+
+			memcpy(line, stamps[s], n);
+			memcpy(line + n, tails[k], tail + 1);
+			check_subject_paths(&clock, line, n + tail);
+		}
+		/* every tail of 0-4 bytes over the alphabet */
+		for (size_t len = 0; len <= 4; len++) {
+			size_t combos = 1, a = sizeof(alphabet) - 1;
+
+			for (size_t i = 0; i < len; i++)
+				combos *= a;
+			for (size_t c = 0; c < combos; c++) {
+				size_t v = c;
+
+				memcpy(line, stamps[s], n);
+				for (size_t i = 0; i < len; i++, v /= a)
+					line[n + i] = alphabet[v % a];
+				check_subject_paths(&clock, line, n + len);
+			}
+		}
+		/* hosts of every length to past a 16-byte step, with or
+		 * without a body, a tab or a NUL in them */
+		for (size_t h = 1; h <= 40; h++)
+			for (int body = 0; body < 4; body++) {
+				size_t at = n + 1 + h;
+
+				memcpy(line, stamps[s], n);
+				line[n] = ' ';
+				memset(line + n + 1, 'h', h);
+				if (body == 2)
+					line[n + 1 + h / 2] = '\t';
+				if (body == 3)
+					line[n + 1 + h / 2] = '\0';
+				if (body > 0) {
+					memcpy(line + at, " app[1]: a b c d e",
+					       18);
+					at += 18;
+				}
+				check_subject_paths(&clock, line, at);
+			}
+		/* the stamp cut short, or one byte of it changed */
+		for (size_t i = 0; i < n; i++) {
+			snprintf(line, sizeof(line), "%s host app: x",
+				 stamps[s]);
+			check_subject_paths(&clock, line, i);
+			line[i] = line[i] == '1' ? '2' : '1';
+			check_subject_paths(&clock, line, strlen(line));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_not_syslog),
 		cmocka_unit_test(test_kmsg),
 		cmocka_unit_test(test_subject),
+		cmocka_unit_test(test_same_stamp_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

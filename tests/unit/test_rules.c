@@ -415,6 +415,66 @@ static void test_more_rules_than_bits(void **state)
 	masker_free(masker);
 }
 
+/* rule_engine_scan_outcome() says what rule_engine_scan() followed by
+ * rule_engine_matches() and rule_engine_level_gram() say, and emits the
+ * same events: two engines, one line after another, each way. */
+static void test_scan_outcome(void **state)
+{
+	const struct rule_definition rules[] = {
+		{ .name = "burst", .pattern = "fail from (?<ip>\\S+)",
+		  .group_by = "ip", .threshold = 3, .window_secs = 60,
+		  .message = "{ip} x{count}" },
+		{ .name = "disk", .pattern = "disk (?<d>\\S+) failed",
+		  .message = "{d}", .exclude = "sdz" },
+	};
+	static const char *const lines[] = {
+		"fail from a", "all quiet", "ERROR: out of paper",
+		"fail from a", "disk sdc failed", "warning: fail from a",
+		"disk sdz failed", "an err, not a word", "fail from b",
+		"Critical: fan", "fail fro", "",
+	};
+	struct fixture plain, outcome;
+	struct seen seen_plain = { .n = 0 }, seen_outcome = { .n = 0 };
+	unsigned matched = 0, grams = 0;
+
+	(void)state;
+	build(&plain, rules, 2, 8);
+	build(&outcome, rules, 2, 8);
+	for (size_t round = 0; round < 3; round++)
+		for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+			struct log_record record = {
+				.source = LOGSCAN_SOURCE_FILE, .origin = "t",
+				.text = lines[i], .length = strlen(lines[i]),
+				.time_sec = (int64_t)(1000 + round * 10 + i),
+			};
+			uint64_t before = rule_engine_matches(plain.engine);
+			unsigned want, got;
+
+			rule_engine_scan(plain.engine, &record, collect,
+					 &seen_plain);
+			want = (rule_engine_matches(plain.engine) != before
+				    ? RULE_SCAN_MATCHED
+				    : 0) |
+			       (rule_engine_level_gram(plain.engine)
+				    ? RULE_SCAN_LEVEL_GRAM
+				    : 0);
+			got = rule_engine_scan_outcome(outcome.engine, &record,
+						       collect, &seen_outcome);
+			assert_int_equal(got, want);
+			assert_int_equal(seen_outcome.n, seen_plain.n);
+			matched += (got & RULE_SCAN_MATCHED) != 0;
+			grams += (got & RULE_SCAN_LEVEL_GRAM) != 0;
+		}
+	/* Both answers came up each way. */
+	assert_true(matched > 0 && matched < 36);
+	assert_true(grams > 0 && grams < 36);
+	for (size_t k = 0; k < seen_plain.n; k++)
+		assert_string_equal(seen_outcome.message[k],
+				    seen_plain.message[k]);
+	destroy(&plain);
+	destroy(&outcome);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +488,7 @@ int main(void)
 	    cmocka_unit_test(test_context_lines),
 	    cmocka_unit_test(test_more_rules_than_bits),
 	    cmocka_unit_test(test_only_hot_rules_are_jit_compiled),
+	    cmocka_unit_test(test_scan_outcome),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
