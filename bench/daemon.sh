@@ -175,7 +175,7 @@ series() { stored_series default; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 
 # write_lines FILE RATE SECONDS: lines appended one write each on a steady
-# schedule.
+# schedule, stamped with the current second.
 write_lines() {
 	python3 - "$1" "$2" "$3" <<'PY'
 import os, sys, time
@@ -186,7 +186,10 @@ for i in range(int(rate * secs)):
     delay = start + i / rate - time.monotonic()
     if delay > 0:
         time.sleep(delay)
-    os.write(fd, b"2026-12-06T12:00:00 web-01 app[42]: GET /index.html 200 0.004 request %d served\n" % i)
+    # The stamp is the wall clock's second, as a syslog daemon's is: lines
+    # of one second share it, the next second's do not.
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S").encode()
+    os.write(fd, b"%s web-01 app[42]: GET /index.html 200 0.004 request %d served\n" % (stamp, i))
 PY
 }
 
