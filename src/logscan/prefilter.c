@@ -15,6 +15,19 @@
 void prefilter_init(struct prefilter *filter)
 {
 	memset(filter, 0, sizeof(*filter));
+	filter->mask_count = 1; /* masks[0]: the slots in use by no gram */
+}
+
+/* The mask of gram's slot, taken if the slot had none; NULL when all
+ * PREFILTER_MASKS are taken (more distinct grams than rules ever have). */
+static uint64_t *slot_mask(struct prefilter *filter, uint32_t hash)
+{
+	if (filter->used[hash] == 0) {
+		if (filter->mask_count >= PREFILTER_MASKS)
+			return NULL;
+		filter->used[hash] = (uint8_t)filter->mask_count++;
+	}
+	return &filter->masks[filter->used[hash]];
 }
 
 static inline uint32_t gram_hash(uint32_t gram)
@@ -284,7 +297,7 @@ bool prefilter_add(struct prefilter *filter, unsigned index,
 	char literals[PREFILTER_MAX_LITERALS][PREFILTER_LITERAL_MAX];
 	size_t count = pattern_literals(pattern, literals,
 					PREFILTER_MAX_LITERALS);
-	uint64_t bit = 1ull << (index % PREFILTER_RULE_BITS);
+	uint64_t bit = 1ull << (index % PREFILTER_RULE_BITS), *mask;
 
 	if (grams != NULL)
 		grams->count = 0;
@@ -308,8 +321,15 @@ bool prefilter_add(struct prefilter *filter, unsigned index,
 			}
 		}
 		memcpy(&gram, literals[i] + best, 4);
-		filter->table[gram_hash(gram)] |= bit;
-		filter->used[gram_hash(gram)] = 1;
+		mask = slot_mask(filter, gram_hash(gram));
+		if (mask == NULL) {
+			/* Scanned on every line, as a rule without literal. */
+			filter->always |= bit;
+			if (grams != NULL)
+				grams->count = 0;
+			return false;
+		}
+		*mask |= bit;
 		if (grams != NULL)
 			grams->gram[grams->count++] = gram | FOLD;
 	}
@@ -320,9 +340,14 @@ void prefilter_add_word_gram(struct prefilter *filter, const char *gram)
 {
 	uint32_t value;
 
+	uint64_t *mask;
+
 	memcpy(&value, gram, 4);
-	filter->table[gram_hash(value)] |= PREFILTER_WORD_BIT;
-	filter->used[gram_hash(value)] = 1;
+	mask = slot_mask(filter, gram_hash(value));
+	if (mask != NULL)
+		*mask |= PREFILTER_WORD_BIT;
+	else
+		filter->always |= PREFILTER_WORD_BIT; /* may hold one, always */
 }
 
 /* The table index of a gram already folded (FOLD or-ed in). */
@@ -335,7 +360,7 @@ uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 			      size_t length)
 {
 	uint64_t found = filter->always;
-	const uint64_t *table = filter->table;
+	const uint64_t *masks = filter->masks;
 	const uint8_t *used = filter->used;
 	size_t i = 0;
 
@@ -358,8 +383,9 @@ uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 		h3 = folded_hash((uint32_t)(window >> 24));
 		h4 = folded_hash((uint32_t)(window >> 32));
 		if (used[h0] | used[h1] | used[h2] | used[h3] | used[h4])
-			found |= table[h0] | table[h1] | table[h2] | table[h3] |
-				 table[h4];
+			found |= masks[used[h0]] | masks[used[h1]] |
+				 masks[used[h2]] | masks[used[h3]] |
+				 masks[used[h4]];
 	}
 #endif
 	for (; i + 4 <= length; i++) {
@@ -368,17 +394,17 @@ uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 		memcpy(&gram, text + i, 4);
 		h = gram_hash(gram);
 		if (used[h])
-			found |= table[h];
+			found |= masks[used[h]];
 	}
 	return found;
 }
 
 /* Whether gram (folded) is one of the rule's, once the table says it may be:
  * every gram of a rule has the rule's bit there (prefilter_add). */
-static inline bool gram_is(const uint64_t *table, uint64_t bit,
+static inline bool gram_is(const struct prefilter *filter, uint64_t bit,
 			   const struct prefilter_grams *grams, uint32_t gram)
 {
-	if (!(table[folded_hash(gram)] & bit))
+	if (!(filter->masks[filter->used[folded_hash(gram)]] & bit))
 		return false;
 	for (size_t k = 0; k < grams->count; k++)
 		if (grams->gram[k] == gram)
@@ -397,7 +423,7 @@ bool prefilter_confirm(const struct prefilter *filter, unsigned index,
 		       const struct prefilter_grams *grams, const char *text,
 		       size_t length)
 {
-	const uint64_t *table = filter->table;
+	const uint64_t *masks = filter->masks;
 	const uint8_t *used = filter->used;
 	uint64_t bit = 1ull << (index % PREFILTER_RULE_BITS);
 	size_t i = 0;
@@ -415,12 +441,12 @@ bool prefilter_confirm(const struct prefilter *filter, unsigned index,
 		h3 = folded_hash((uint32_t)(window >> 24));
 		h4 = folded_hash((uint32_t)(window >> 32));
 		if (!(used[h0] | used[h1] | used[h2] | used[h3] | used[h4]) ||
-		    !((table[h0] | table[h1] | table[h2] | table[h3] |
-		       table[h4]) &
+		    !((masks[used[h0]] | masks[used[h1]] | masks[used[h2]] |
+		       masks[used[h3]] | masks[used[h4]]) &
 		      bit))
 			continue;
 		for (int k = 0; k < 5; k++)
-			if (gram_is(table, bit, grams,
+			if (gram_is(filter, bit, grams,
 				    (uint32_t)(window >> (8 * k))))
 				return true;
 	}
@@ -429,7 +455,7 @@ bool prefilter_confirm(const struct prefilter *filter, unsigned index,
 		uint32_t gram;
 
 		memcpy(&gram, text + i, 4);
-		if (gram_is(table, bit, grams, gram | FOLD))
+		if (gram_is(filter, bit, grams, gram | FOLD))
 			return true;
 	}
 	return false;

@@ -23,18 +23,24 @@
 #define PREFILTER_RULE_BITS   63
 #define PREFILTER_WORD_BIT    (1ull << 63)
 
+#define PREFILTER_MASKS 256 /* distinct grams in use, +1: a uint8 each */
+
 /*
- * used[] says which slots of table[] are not 0 (a few dozen of 4096): a
- * line's pass reads those 4 KiB (64 cache lines) and reads table[] only
- * where a load's five grams hit one, instead of spreading ~90 reads over
- * the whole 32 KiB. A followed file is read about once a second, by which
- * time the caches have been used by everything else: touching 64 lines a
+ * used[] maps a 4-gram's hash slot to its rules' mask in masks[] (0: no
+ * gram there, masks[0] is 0). A few dozen of the 4096 slots are in use: a
+ * line's pass reads used[]'s 4 KiB (64 cache lines) and masks[] only where
+ * a load's five grams hit one, instead of spreading ~90 reads over a
+ * 32 KiB table. A followed file is read about once a second, by which time
+ * the caches have been used by everything else: touching 64 lines a
  * wake-up instead of most of 512 is what matters there, not instructions.
+ * And it is memory: the masks in use fill one page from the start, where
+ * a table by hash had a few dozen words written across all eight of its.
  */
 struct prefilter {
-	uint8_t used[1u << PREFILTER_TABLE_BITS];   /* table[slot] != 0 */
-	uint64_t table[1u << PREFILTER_TABLE_BITS]; /* 4-gram hash -> rules */
-	uint64_t always;                            /* rules without literal */
+	uint8_t used[1u << PREFILTER_TABLE_BITS]; /* slot -> masks[] index */
+	uint64_t masks[PREFILTER_MASKS];          /* rules of a slot's grams */
+	size_t mask_count;                        /* masks[] taken, 0 unused */
+	uint64_t always;                          /* rules without literal */
 };
 
 /* The 4-gram (case-folded) chosen from each literal of a rule. */

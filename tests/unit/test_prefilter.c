@@ -119,6 +119,38 @@ static void test_candidates(void **state)
 					      18) & 0x21ull, 0);
 }
 
+/* Past PREFILTER_MASKS distinct grams a rule is scanned on every line
+ * (always), never missed; the rules added before keep their grams. */
+static void test_masks_full(void **state)
+{
+	static struct prefilter filter;
+	struct prefilter_grams grams;
+	char pattern[16], line[64];
+	unsigned refused = 0, last = 0;
+
+	(void)state;
+	prefilter_init(&filter);
+	assert_true(prefilter_add(&filter, 1, "zqxjkv", &grams));
+	for (unsigned i = 0; i < 2 * PREFILTER_MASKS; i++) {
+		/* Four capitals (the first 4-gram, all of equal rarity). */
+		snprintf(pattern, sizeof(pattern), "%c%cQX", 'A' + i % 26,
+			 'A' + i / 26 % 26);
+		if (!prefilter_add(&filter, 2 + i % 60, pattern, &grams)) {
+			refused++;
+			last = 2 + i % 60;
+			assert_int_equal(grams.count, 0);
+		}
+	}
+	assert_true(refused > 0);
+	assert_true(filter.always & (1ull << last));
+	snprintf(line, sizeof(line), "nothing of the kind");
+	assert_true(prefilter_candidates(&filter, line, strlen(line)) &
+		    (1ull << last));
+	snprintf(line, sizeof(line), "a ZQXJKV b");
+	assert_true(prefilter_candidates(&filter, line, strlen(line)) & 2ull);
+	assert_true(filter.mask_count <= PREFILTER_MASKS);
+}
+
 /* The check prefilter_confirm() replaced: every position hashed. */
 static bool confirm_reference(const struct prefilter_grams *grams,
 			      const char *text, size_t length)
@@ -253,8 +285,9 @@ static uint64_t candidates_reference(const struct prefilter *filter,
 		uint32_t gram;
 
 		memcpy(&gram, text + i, 4);
-		found |= filter->table[((gram | 0x20202020u) * 0x9E3779B1u) >>
-				       (32 - PREFILTER_TABLE_BITS)];
+		found |= filter->masks[filter->used[((gram | 0x20202020u) *
+						     0x9E3779B1u) >>
+						    (32 - PREFILTER_TABLE_BITS)]];
 	}
 	return found;
 }
@@ -285,7 +318,8 @@ static void test_used_gate(void **state)
 					  i == 0 ? &grams : NULL));
 	prefilter_add_word_gram(&filter, "warn");
 	for (size_t h = 0; h < (1u << PREFILTER_TABLE_BITS); h++) {
-		assert_int_equal(filter.used[h] != 0, filter.table[h] != 0);
+		assert_int_equal(filter.used[h] != 0,
+				 filter.masks[filter.used[h]] != 0);
 		slots += filter.used[h] != 0;
 	}
 	assert_true(slots >= 6);
@@ -345,6 +379,7 @@ int main(void)
 	    cmocka_unit_test(test_syntax_it_does_not_follow),
 	    cmocka_unit_test(test_escape_arguments),
 	    cmocka_unit_test(test_candidates),
+	    cmocka_unit_test(test_masks_full),
 	    cmocka_unit_test(test_pack_literals_always_found),
 	    cmocka_unit_test(test_confirm_matches_reference),
 	    cmocka_unit_test(test_used_gate),
