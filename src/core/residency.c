@@ -112,11 +112,16 @@ long residency_trim(void)
 	free(line);
 	fclose(smaps);
 	stack_trim(stack_start, stack_end);
-#ifdef __GLIBC__
 	/* And the heap's free pages: start-up's temporaries (the parsed
 	 * configuration's tree, rule compilation, a session's buffers) leave
 	 * holes below what stays allocated, which free() does not return. */
+	residency_trim_heap();
+	return given;
+}
+
+void residency_trim_heap(void)
+{
+#ifdef __GLIBC__
 	malloc_trim(0);
 #endif
-	return given;
 }

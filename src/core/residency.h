@@ -21,4 +21,11 @@
  */
 long residency_trim(void);
 
+/*
+ * The heap's free pages alone (malloc_trim), without the file mappings:
+ * cheap (a walk of the free lists, a madvise() per free run of whole
+ * pages), for the daemon once a minute after periodic work.
+ */
+void residency_trim_heap(void);
+
 #endif
