@@ -288,7 +288,9 @@ static void bit_clear(uint64_t *set, size_t index)
 
 struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 {
-	struct analyzer *a = calloc(1, sizeof(*a));
+	/* Pages, not the heap: the leak watches and caches at its end are
+	 * touched only when used. */
+	struct analyzer *a = zeroed_pages_alloc(1, sizeof(*a));
 
 	if (a == NULL)
 		return NULL;
@@ -306,8 +308,8 @@ struct analyzer *analyzer_new(const struct config *config, size_t slot_count)
 	    calloc(bitset_words(slot_count), sizeof(*a->slot_saving));
 	a->seasons = zeroed_pages_alloc(slot_count ? slot_count : 1,
 					sizeof(*a->seasons));
-	a->season_of =
-	    calloc(slot_count ? slot_count : 1, sizeof(*a->season_of));
+	a->season_of = zeroed_pages_alloc(slot_count ? slot_count : 1,
+					  sizeof(*a->season_of));
 	a->season_used =
 	    calloc(bitset_words(slot_count), sizeof(*a->season_used));
 	a->slot_count = slot_count;
@@ -336,9 +338,10 @@ void analyzer_free(struct analyzer *a)
 	free(a->slot_saving);
 	zeroed_pages_free(a->seasons, a->slot_count ? a->slot_count : 1,
 			  sizeof(*a->seasons));
-	free(a->season_of);
+	zeroed_pages_free(a->season_of, a->slot_count ? a->slot_count : 1,
+			  sizeof(*a->season_of));
 	free(a->season_used);
-	free(a);
+	zeroed_pages_free(a, 1, sizeof(*a));
 }
 
 /* The daily profile of slot id; one is taken (the lowest free, contents

@@ -163,6 +163,28 @@ static int open_root(const char *path)
 	return fd;
 }
 
+/*
+ * A collector's state: a big one (the disk collector's device and mount
+ * tables, ~28 KiB sized to their limits) on zeroed pages of its own,
+ * resident only as far as it is used; a small one on the heap, where a
+ * page of its own would cost more than it saves.
+ */
+#define STATE_PAGES_MIN (8 * 1024)
+
+static void *state_alloc(size_t size)
+{
+	return size >= STATE_PAGES_MIN ? zeroed_pages_alloc(1, size)
+				       : calloc(1, size);
+}
+
+static void state_free(void *state, size_t size)
+{
+	if (size >= STATE_PAGES_MIN)
+		zeroed_pages_free(state, 1, size);
+	else
+		free(state);
+}
+
 int collector_set_new(const struct config *config,
 		      struct metric_registry *metrics,
 		      struct collector_set **out)
@@ -205,7 +227,7 @@ int collector_set_new(const struct config *config,
 			 ops->name);
 		if (!ops->enabled(config))
 			continue;
-		instance->state = calloc(1, ops->state_size);
+		instance->state = state_alloc(ops->state_size);
 		if (instance->state == NULL) {
 			collector_set_free(set);
 			return -ENOMEM;
@@ -220,7 +242,7 @@ int collector_set_new(const struct config *config,
 			else
 				log_notice_errno(r, "collector %s unavailable",
 						 ops->name);
-			free(instance->state);
+			state_free(instance->state, ops->state_size);
 			instance->state = NULL;
 			continue;
 		}
@@ -263,7 +285,7 @@ void collector_set_free(struct collector_set *set)
 		set->ctx.current = instance;
 		if (instance->active && instance->ops->fini != NULL)
 			instance->ops->fini(instance->state, &set->ctx);
-		free(instance->state);
+		state_free(instance->state, instance->ops->state_size);
 	}
 	if (set->ctx.proc_fd >= 0)
 		close(set->ctx.proc_fd);

@@ -89,7 +89,8 @@ struct rss_seen {
 
 struct process_state {
 	const struct process_collector_config *config;
-	DIR *proc_dir;
+	bool listing; /* list_fd is proc_root, open */
+	int list_fd;
 	struct pid_table tables[2];
 	int current;               /* index of this tick's table */
 	int64_t last_time_usec;
@@ -236,11 +237,8 @@ static int process_init(void *data, struct collect_context *ctx,
 		*reason = "cannot list proc_root";
 		return -errno;
 	}
-	s->proc_dir = fdopendir(fd);
-	if (s->proc_dir == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
+	s->list_fd = fd;
+	s->listing = true;
 	r = pid_table_init(&s->tables[0], (size_t)c->max_processes);
 	if (r == 0)
 		r = pid_table_init(&s->tables[1], (size_t)c->max_processes);
@@ -520,6 +518,44 @@ static void emit_top(struct collect_context *ctx, struct entity_table *table,
 	collect_entity_sweep(ctx, table);
 }
 
+/*
+ * proc_root's entries with getdents64 on the caller's (stack) buffer: a
+ * DIR would hold a 32 KiB heap buffer for the daemon's life, resident.
+ */
+struct proc_walk {
+	int fd;
+	long at, end;
+	_Alignas(struct dirent64) char buffer[4096];
+};
+
+static void proc_walk_start(struct proc_walk *w, int fd)
+{
+	w->fd = fd;
+	w->at = w->end = 0;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		w->fd = -1;
+}
+
+static const char *proc_walk_next(struct proc_walk *w)
+{
+	while (w->at >= w->end) {
+		if (w->fd < 0)
+			return NULL;
+		w->end = syscall(SYS_getdents64, w->fd, w->buffer,
+				 sizeof(w->buffer));
+		w->at = 0;
+		if (w->end <= 0) {
+			w->end = 0;
+			w->fd = -1;
+		}
+	}
+	const struct dirent64 *entry =
+		(const struct dirent64 *)(w->buffer + w->at);
+
+	w->at += entry->d_reclen;
+	return entry->d_name;
+}
+
 /* Entries of /proc/PID/fd, with getdents64 on a stack buffer (no DIR). */
 static long count_fds(int proc_fd, int32_t pid)
 {
@@ -768,13 +804,14 @@ size_t process_top_fds(const void *state, int proc_fd,
 {
 	const struct process_state *s = state;
 	size_t used = 0;
-	struct dirent *entry;
+	struct proc_walk walk;
+	const char *entry;
 
-	if (max == 0 || s->proc_dir == NULL)
+	if (max == 0 || !s->listing)
 		return 0;
-	rewinddir(s->proc_dir);
-	while ((entry = readdir(s->proc_dir)) != NULL) {
-		const char *name = entry->d_name;
+	proc_walk_start(&walk, s->list_fd);
+	while ((entry = proc_walk_next(&walk)) != NULL) {
+		const char *name = entry;
 		struct process_info info;
 		char path[32], text[2048], state_char;
 		uint64_t pid, cpu_ticks;
@@ -789,7 +826,7 @@ size_t process_top_fds(const void *state, int proc_fd,
 		if (fds <= 0 ||
 		    (used == max && (uint64_t)fds <= out[max - 1].fd_count))
 			continue;
-		pid_path(path, sizeof(path), entry->d_name, "/stat");
+		pid_path(path, sizeof(path), entry, "/stat");
 		memset(&info, 0, sizeof(info));
 		info.pid = (int32_t)pid;
 		if (collect_read_small_file(proc_fd, path, text,
@@ -829,18 +866,19 @@ static void process_collect(void *data, struct collect_context *ctx)
 			? (double)(ctx->now_usec - s->last_time_usec) / 1e6
 			: 0;
 	double uptime = read_uptime(s, ctx);
-	struct dirent *entry;
+	struct proc_walk walk;
+	const char *entry;
 	bool table_full = false;
 
 	pid_table_clear(current);
 	s->ticks++;
 	s->snapshot.blocked_count = 0;
-	rewinddir(s->proc_dir);
-	while ((entry = readdir(s->proc_dir)) != NULL) {
+	proc_walk_start(&walk, s->list_fd);
+	while ((entry = proc_walk_next(&walk)) != NULL) {
 		struct process_info info;
 		struct pid_slot slot;
 		const struct pid_slot *before;
-		const char *name = entry->d_name;
+		const char *name = entry;
 		char path[32], text[2048], state;
 		uint64_t cpu_ticks, pid;
 		struct watched *w;
@@ -850,7 +888,7 @@ static void process_collect(void *data, struct collect_context *ctx)
 		    !collect_parse_u64(&name, &pid) || *name != '\0' ||
 		    pid > INT32_MAX)
 			continue;
-		pid_path(path, sizeof(path), entry->d_name, "/stat");
+		pid_path(path, sizeof(path), entry, "/stat");
 		n = collect_read_small_file(ctx->proc_fd, path, text,
 					    sizeof(text));
 		if (n == -ENOENT || n == -ESRCH)
@@ -943,8 +981,8 @@ static void process_fini(void *data, struct collect_context *ctx)
 	struct process_state *s = data;
 
 	(void)ctx;
-	if (s->proc_dir)
-		closedir(s->proc_dir);
+	if (s->listing)
+		close(s->list_fd);
 	collect_tick_file_close(&s->uptime);
 	pid_table_free(&s->tables[0]);
 	pid_table_free(&s->tables[1]);

@@ -925,12 +925,15 @@ void config_free(struct config *config)
 	free(config->files);
 	free(config->origins);
 	free(config->path);
-	free(config);
+	zeroed_pages_free(config, 1, sizeof(*config));
 }
 
 static struct config *config_new(struct load_context *ctx)
 {
-	ctx->config = calloc(1, sizeof(*ctx->config));
+	/* Pages, not the heap: the tables sized to their limits (overrides,
+	 * silences, rules, channels) stay untouched, and cost nothing, until
+	 * the configuration fills them. */
+	ctx->config = zeroed_pages_alloc(1, sizeof(*ctx->config));
 	if (ctx->config == NULL)
 		return NULL;
 	for (size_t s = 0; s < config_section_count; s++)

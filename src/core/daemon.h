@@ -44,6 +44,7 @@ struct daemon {
 	bool ready_sent;
 	bool trim_due; /* one-off work done: give its pages back after the
 			  next tick (core/residency.h) */
+	uint64_t heap_trimmed_usec; /* last residency_trim_heap() */
 	bool stopping;
 	bool stopped;            /* every started module's stop has run */
 	bool network_sealed;     /* no AF_INET/AF_INET6 sockets (sandbox.h) */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 struct mapping {
 	uintptr_t start, end;
@@ -38,10 +39,33 @@ static long mapping_trim(const struct mapping *m)
 	return m->resident_kib;
 }
 
+/*
+ * The main thread's stack below the caller's frame: start-up went deeper
+ * (option and configuration parsing, rule compilation, the history
+ * session) than a tick does, and the stack never shrinks by itself. What
+ * lies below the stack pointer is dead; a page used again comes back
+ * zeroed at its next use. Two pages under the caller's are kept for the
+ * frames of madvise() itself. Only on the main thread: another thread's
+ * caller is not on [stack], whose pages the main thread is using.
+ */
+static void stack_trim(uintptr_t start, uintptr_t end)
+{
+	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	volatile char here = 0;
+	uintptr_t at = (uintptr_t)&here, below;
+
+	if (at < start || at >= end)
+		return;
+	below = (at & ~(page - 1)) - 2 * page;
+	if (below > start)
+		madvise((void *)start, below - start, MADV_DONTNEED);
+}
+
 long residency_trim(void)
 {
 	FILE *smaps = fopen("/proc/self/smaps", "re");
 	struct mapping m = {0};
+	uintptr_t stack_start = 0, stack_end = 0;
 	char *line = NULL;
 	size_t size = 0;
 	long given = 0;
@@ -72,6 +96,11 @@ long residency_trim(void)
 				     perms[1] == '-' && perms[3] == 'p' &&
 				     path_at > 0 && line[path_at] == '/';
 			have = true;
+			if (path_at > 0 &&
+			    strncmp(line + path_at, "[stack]", 7) == 0) {
+				stack_start = start;
+				stack_end = end;
+			}
 		} else if (strncmp(line, "Rss:", 4) == 0) {
 			m.resident_kib = strtol(line + 4, NULL, 10);
 		} else if (strncmp(line, "Anonymous:", 10) == 0) {
@@ -82,11 +111,17 @@ long residency_trim(void)
 		given += mapping_trim(&m);
 	free(line);
 	fclose(smaps);
-#ifdef __GLIBC__
+	stack_trim(stack_start, stack_end);
 	/* And the heap's free pages: start-up's temporaries (the parsed
 	 * configuration's tree, rule compilation, a session's buffers) leave
 	 * holes below what stays allocated, which free() does not return. */
+	residency_trim_heap();
+	return given;
+}
+
+void residency_trim_heap(void)
+{
+#ifdef __GLIBC__
 	malloc_trim(0);
 #endif
-	return given;
 }

@@ -19,6 +19,25 @@
 void prefilter_init(struct prefilter *filter)
 {
 	memset(filter, 0, sizeof(*filter));
+	filter->mask_count = 1; /* masks[0]: the empty slots' (no rule) */
+}
+
+/* The rules of a slot (its mask; masks[0], 0, when no gram has it). */
+static inline uint64_t slot_rules(const struct prefilter *filter, uint32_t slot)
+{
+	return filter->masks[filter->mask_of[slot]];
+}
+
+/* The mask of gram's slot, taken if the slot had none; NULL when all
+ * PREFILTER_MASKS are taken. */
+static uint64_t *slot_mask(struct prefilter *filter, uint32_t slot)
+{
+	if (filter->mask_of[slot] == 0) {
+		if (filter->mask_count >= PREFILTER_MASKS)
+			return NULL;
+		filter->mask_of[slot] = (uint8_t)filter->mask_count++;
+	}
+	return &filter->masks[filter->mask_of[slot]];
 }
 
 static inline uint32_t gram_hash(uint32_t gram)
@@ -51,10 +70,10 @@ static const char *skip_escape(const char *p)
 
 	if (strchr("pPxkgNoc", kind) != NULL) {
 		bool named = kind == 'k' || kind == 'g';
-		char close = *q == '{' && kind != 'c'      ? '}'
-			     : *q == '<' && named         ? '>'
-			     : *q == '\'' && named        ? '\''
-							   : 0;
+		char close = *q == '{' && kind != 'c' ? '}'
+			     : *q == '<' && named     ? '>'
+			     : *q == '\'' && named    ? '\''
+						      : 0;
 
 		if (close != 0) {
 			q = strchr(q + 1, close);
@@ -65,7 +84,8 @@ static const char *skip_escape(const char *p)
 			if (*q != '\0')
 				q++;
 		} else if (kind == 'x')
-			for (int i = 0; i < 2 && isxdigit((unsigned char)*q); i++)
+			for (int i = 0; i < 2 && isxdigit((unsigned char)*q);
+			     i++)
 				q++;
 		else if (kind == 'c' && *q != '\0')
 			q++;
@@ -257,7 +277,7 @@ size_t pattern_literals(const char *pattern,
 		return 0;
 	for (;;) {
 		if (*p == '|' || *p == '\0') {
-			struct run run = { .length = 0 };
+			struct run run = {.length = 0};
 
 			if (count >= max || !branch_literal(start, p, &run) ||
 			    run.best_length < 4)
@@ -302,9 +322,9 @@ bool prefilter_add(struct prefilter *filter, unsigned index,
 		   const char *pattern, struct prefilter_grams *grams)
 {
 	char literals[PREFILTER_MAX_LITERALS][PREFILTER_LITERAL_MAX];
-	size_t count = pattern_literals(pattern, literals,
-					PREFILTER_MAX_LITERALS);
-	uint64_t bit = 1ull << (index % PREFILTER_RULE_BITS);
+	size_t count =
+	    pattern_literals(pattern, literals, PREFILTER_MAX_LITERALS);
+	uint64_t bit = 1ull << (index % PREFILTER_RULE_BITS), *mask;
 
 	if (grams != NULL)
 		grams->count = 0;
@@ -321,14 +341,23 @@ bool prefilter_add(struct prefilter *filter, unsigned index,
 			int score = 0;
 
 			for (size_t k = 0; k < 4; k++)
-				score += rarity((unsigned char)literals[i][at + k]);
+				score +=
+				    rarity((unsigned char)literals[i][at + k]);
 			if (score > best_score) {
 				best_score = score;
 				best = at;
 			}
 		}
 		memcpy(&gram, literals[i] + best, 4);
-		filter->table[gram_hash(gram)] |= bit;
+		mask = slot_mask(filter, gram_hash(gram));
+		if (mask == NULL) {
+			/* Scanned on every line, as a rule without literal. */
+			filter->always |= bit;
+			if (grams != NULL)
+				grams->count = 0;
+			return false;
+		}
+		*mask |= bit;
 		mark_used(filter, gram);
 		if (grams != NULL)
 			grams->gram[grams->count++] = gram | FOLD;
@@ -340,8 +369,15 @@ void prefilter_add_word_gram(struct prefilter *filter, const char *gram)
 {
 	uint32_t value;
 
+	uint64_t *mask;
+
 	memcpy(&value, gram, 4);
-	filter->table[gram_hash(value)] |= PREFILTER_WORD_BIT;
+	mask = slot_mask(filter, gram_hash(value));
+	if (mask == NULL) {
+		filter->always |= PREFILTER_WORD_BIT; /* may hold one, always */
+		return;
+	}
+	*mask |= PREFILTER_WORD_BIT;
 	mark_used(filter, value);
 }
 
@@ -352,18 +388,18 @@ static inline uint32_t folded_hash(uint32_t gram)
 }
 
 /*
- * A gram's (folded) table word when its slot is in use and its tag is the
+ * A gram's (folded) rules when its slot is in use and its tag is the
  * slot's: a gram that only shares the slot with a rule's (the table's 4096
  * slots collide; 15 % of the follow bench's lines did) is left out 127
  * times in 128, so prefilter_confirm() and the rule's checks run far less.
  */
-static inline uint64_t tagged(const uint64_t *table, const uint8_t *used,
-			      uint32_t slot, uint32_t gram)
+static inline uint64_t tagged(const struct prefilter *filter,
+			      const uint8_t *used, uint32_t slot, uint32_t gram)
 {
 	uint8_t u = used[slot];
 
 	return u != 0 && (u == PREFILTER_USED_ANY || u == folded_tag(gram))
-		   ? table[slot]
+		   ? slot_rules(filter, slot)
 		   : 0;
 }
 
@@ -384,7 +420,8 @@ static inline uint64_t tagged(const uint64_t *table, const uint8_t *used,
  * a 32-bit multiply a gram (five grams an 8-byte load).
  */
 static inline __attribute__((always_inline)) uint64_t
-block_candidates(const uint64_t *table, const uint8_t *used, const char *text)
+block_candidates(const struct prefilter *filter, const uint8_t *used,
+		 const char *text)
 {
 	const __m128i fold = _mm_set1_epi8(0x20);
 	const __m128i lo = _mm_set1_epi16((short)PREFILTER_HASH_LO);
@@ -414,7 +451,7 @@ block_candidates(const uint64_t *table, const uint8_t *used, const char *text)
 
 		memcpy(&gram, text + k, 4);
 		gram |= FOLD;
-		found |= tagged(table, used, folded_hash(gram), gram);
+		found |= tagged(filter, used, folded_hash(gram), gram);
 	}
 	return found;
 }
@@ -425,7 +462,6 @@ uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 			      size_t length)
 {
 	uint64_t found = filter->always;
-	const uint64_t *table = filter->table;
 	const uint8_t *used = filter->used;
 	size_t i = 0;
 
@@ -433,14 +469,14 @@ uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 		return found;
 #ifdef __SSE2__
 	/* Sixteen positions a step. used[] first: most steps hit no slot in
-	 * use and never read table[] (see struct prefilter). */
+	 * use and never read masks[] (see struct prefilter). */
 	for (; i + 19 <= length; i += 16)
-		found |= block_candidates(table, used, text + i);
+		found |= block_candidates(filter, used, text + i);
 	/* More than a few grams left (a byte loop's ~10 each): one more
 	 * block, ending at the line's end, overlapping the last (a gram seen
 	 * twice is harmless). */
 	if (i > 0 && length - 3 - i > 2) {
-		found |= block_candidates(table, used, text + length - 19);
+		found |= block_candidates(filter, used, text + length - 19);
 		return found;
 	}
 #elif __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -460,7 +496,7 @@ uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 			for (int k = 0; k < 5; k++) {
 				uint32_t gram = (uint32_t)(window >> (8 * k));
 
-				found |= tagged(table, used, folded_hash(gram),
+				found |= tagged(filter, used, folded_hash(gram),
 						gram);
 			}
 	}
@@ -470,17 +506,17 @@ uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 
 		memcpy(&gram, text + i, 4);
 		gram |= FOLD;
-		found |= tagged(table, used, folded_hash(gram), gram);
+		found |= tagged(filter, used, folded_hash(gram), gram);
 	}
 	return found;
 }
 
 /* Whether gram (folded) is one of the rule's, once the table says it may be:
  * every gram of a rule has the rule's bit there (prefilter_add). */
-static inline bool gram_is(const uint64_t *table, uint64_t bit,
+static inline bool gram_is(const struct prefilter *filter, uint64_t bit,
 			   const struct prefilter_grams *grams, uint32_t gram)
 {
-	if (!(table[folded_hash(gram)] & bit))
+	if (!(slot_rules(filter, folded_hash(gram)) & bit))
 		return false;
 	for (size_t k = 0; k < grams->count; k++)
 		if (grams->gram[k] == gram)
@@ -491,7 +527,7 @@ static inline bool gram_is(const uint64_t *table, uint64_t bit,
 /*
  * The line is hashed into the slots prefilter_candidates() uses, five grams
  * an 8-byte load (folded once; it runs only for a candidate rule, rarely
- * since used[]'s tags), and a load's five table words are tested together:
+ * since used[]'s tags), and a load's five slots' rules are tested together:
  * only a load whose grams may hold the rule's is compared gram by gram.
  * ~270 instructions on the follow bench's line, ~610 with a hash, test and
  * branch at every position.
@@ -500,7 +536,6 @@ bool prefilter_confirm(const struct prefilter *filter, unsigned index,
 		       const struct prefilter_grams *grams, const char *text,
 		       size_t length)
 {
-	const uint64_t *table = filter->table;
 	const uint8_t *used = filter->used;
 	uint64_t bit = 1ull << (index % PREFILTER_RULE_BITS);
 	size_t i = 0;
@@ -518,12 +553,13 @@ bool prefilter_confirm(const struct prefilter *filter, unsigned index,
 		h3 = folded_hash((uint32_t)(window >> 24));
 		h4 = folded_hash((uint32_t)(window >> 32));
 		if (!(used[h0] | used[h1] | used[h2] | used[h3] | used[h4]) ||
-		    !((table[h0] | table[h1] | table[h2] | table[h3] |
-		       table[h4]) &
+		    !((slot_rules(filter, h0) | slot_rules(filter, h1) |
+		       slot_rules(filter, h2) | slot_rules(filter, h3) |
+		       slot_rules(filter, h4)) &
 		      bit))
 			continue;
 		for (int k = 0; k < 5; k++)
-			if (gram_is(table, bit, grams,
+			if (gram_is(filter, bit, grams,
 				    (uint32_t)(window >> (8 * k))))
 				return true;
 	}
@@ -532,7 +568,7 @@ bool prefilter_confirm(const struct prefilter *filter, unsigned index,
 		uint32_t gram;
 
 		memcpy(&gram, text + i, 4);
-		if (gram_is(table, bit, grams, gram | FOLD))
+		if (gram_is(filter, bit, grams, gram | FOLD))
 			return true;
 	}
 	return false;

@@ -17,11 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PREFILTER_TABLE_BITS 12
+#define PREFILTER_TABLE_BITS   12
 #define PREFILTER_MAX_LITERALS 12 /* top-level alternatives of one pattern */
-#define PREFILTER_LITERAL_MAX 64
-#define PREFILTER_RULE_BITS   63
-#define PREFILTER_WORD_BIT    (1ull << 63)
+#define PREFILTER_LITERAL_MAX  64
+#define PREFILTER_RULE_BITS    63
+#define PREFILTER_WORD_BIT     (1ull << 63)
 
 /*
  * used[] says which slots of table[] are not 0 (a few dozen of 4096): a
@@ -36,10 +36,22 @@
  * makes a rule a candidate.
  */
 #define PREFILTER_USED_ANY 0xffu
+/*
+ * A slot's rules are masks[mask_of[slot]]: the few dozen masks in use
+ * packed from the start of masks[] (one page), where a 32 KiB table by
+ * slot had a few dozen words written across all eight of its pages, each
+ * then resident for the daemon's life. mask_of[] is read only where used[]
+ * agrees, so the lookup's extra load is paid on candidates alone. A grams'
+ * PREFILTER_MASKS-th distinct slot (more than rule packs have) makes its
+ * rule one scanned on every line, as a rule without literal.
+ */
+#define PREFILTER_MASKS 256 /* masks[0] is no rule: the empty slots' */
 struct prefilter {
-	uint8_t used[1u << PREFILTER_TABLE_BITS];   /* tag; 0: slot empty */
-	uint64_t table[1u << PREFILTER_TABLE_BITS]; /* 4-gram hash -> rules */
-	uint64_t always;                            /* rules without literal */
+	uint8_t used[1u << PREFILTER_TABLE_BITS];    /* tag; 0: slot empty */
+	uint8_t mask_of[1u << PREFILTER_TABLE_BITS]; /* slot -> masks[] */
+	uint64_t masks[PREFILTER_MASKS];	     /* rules of a slot */
+	size_t mask_count;			     /* masks[] taken */
+	uint64_t always;			     /* rules without literal */
 };
 
 /*

@@ -119,6 +119,38 @@ static void test_candidates(void **state)
 					      18) & 0x21ull, 0);
 }
 
+/* Past PREFILTER_MASKS distinct grams a rule is scanned on every line
+ * (always), never missed; the rules added before keep their grams. */
+static void test_masks_full(void **state)
+{
+	static struct prefilter filter;
+	struct prefilter_grams grams;
+	char pattern[16], line[64];
+	unsigned refused = 0, last = 0;
+
+	(void)state;
+	prefilter_init(&filter);
+	assert_true(prefilter_add(&filter, 1, "zqxjkv", &grams));
+	for (unsigned i = 0; i < 2 * PREFILTER_MASKS; i++) {
+		/* Four capitals (the first 4-gram, all of equal rarity). */
+		snprintf(pattern, sizeof(pattern), "%c%cQX", 'A' + i % 26,
+			 'A' + i / 26 % 26);
+		if (!prefilter_add(&filter, 2 + i % 60, pattern, &grams)) {
+			refused++;
+			last = 2 + i % 60;
+			assert_int_equal(grams.count, 0);
+		}
+	}
+	assert_true(refused > 0);
+	assert_true(filter.always & (1ull << last));
+	snprintf(line, sizeof(line), "nothing of the kind");
+	assert_true(prefilter_candidates(&filter, line, strlen(line)) &
+		    (1ull << last));
+	snprintf(line, sizeof(line), "a ZQXJKV b");
+	assert_true(prefilter_candidates(&filter, line, strlen(line)) & 2ull);
+	assert_true(filter.mask_count <= PREFILTER_MASKS);
+}
+
 /* The check prefilter_confirm() replaced: every position hashed. */
 static bool confirm_reference(const struct prefilter_grams *grams,
 			      const char *text, size_t length)
@@ -242,6 +274,12 @@ static void test_confirm_matches_reference(void **state)
 	assert_true(hits > runs / 10 && hits < runs - runs / 10);
 }
 
+/* A slot's rules, as the scan reads them. */
+static uint64_t rules_of(const struct prefilter *filter, uint32_t slot)
+{
+	return filter->masks[filter->mask_of[slot]];
+}
+
 /* The scan without used[]: every position's table word, as the table
  * alone would give it (same hash, same folding). */
 static uint64_t candidates_reference(const struct prefilter *filter,
@@ -253,7 +291,7 @@ static uint64_t candidates_reference(const struct prefilter *filter,
 		uint32_t gram;
 
 		memcpy(&gram, text + i, 4);
-		found |= filter->table[prefilter_slot(gram | 0x20202020u)];
+		found |= rules_of(filter, prefilter_slot(gram | 0x20202020u));
 	}
 	return found;
 }
@@ -273,7 +311,7 @@ static uint64_t candidates_exact(const struct prefilter *filter,
 		gram |= 0x20202020u;
 		for (size_t k = 0; k < count; k++)
 			if (grams[k] == gram)
-				found |= filter->table[prefilter_slot(gram)];
+				found |= rules_of(filter, prefilter_slot(gram));
 	}
 	return found;
 }
@@ -315,7 +353,7 @@ static void test_used_gate(void **state)
 	memcpy(&gram, "warn", 4);
 	registered[count++] = gram | 0x20202020u;
 	for (size_t h = 0; h < (1u << PREFILTER_TABLE_BITS); h++) {
-		assert_int_equal(filter.used[h] != 0, filter.table[h] != 0);
+		assert_int_equal(filter.used[h] != 0, rules_of(&filter, (uint32_t)h) != 0);
 		slots += filter.used[h] != 0;
 	}
 	assert_true(slots >= 6);
@@ -384,6 +422,7 @@ int main(void)
 	    cmocka_unit_test(test_candidates),
 	    cmocka_unit_test(test_pack_literals_always_found),
 	    cmocka_unit_test(test_confirm_matches_reference),
+	    cmocka_unit_test(test_masks_full),
 	    cmocka_unit_test(test_used_gate),
 	};
 

@@ -2,7 +2,8 @@
  * test_residency.c - giving back one-off pages: a read-only file mapping's
  * resident pages leave the process and come back intact at their next use;
  * a mapping holding private copies (written, then made read-only, as the
- * loader does with relocated data) is left alone, its copies kept.
+ * loader does with relocated data) is left alone, its copies kept; the
+ * main thread's stack below the caller goes, the caller's frame stays.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -111,6 +112,69 @@ static void test_private_copies_kept(void **state)
 	close(fd);
 }
 
+/* Rss: of the [stack] mapping, in KiB. */
+static long stack_rss(void)
+{
+	FILE *smaps = fopen("/proc/self/smaps", "re");
+	char line[512];
+	bool in = false;
+	long rss = -1;
+
+	assert_non_null(smaps);
+	while (fgets(line, sizeof(line), smaps) != NULL) {
+		uintptr_t from, to;
+
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &from, &to) == 2 &&
+		    strchr(line, '/') == NULL && strstr(line, " ") != NULL &&
+		    strspn(line, "0123456789abcdef-") > 8) {
+			in = strstr(line, "[stack]") != NULL;
+			continue;
+		}
+		if (in && strncmp(line, "Rss:", 4) == 0) {
+			rss = strtol(line + 4, NULL, 10);
+			break;
+		}
+	}
+	fclose(smaps);
+	return rss;
+}
+
+/* Touches depth x 16 KiB of stack below the caller; each frame is handed
+ * down so that the recursion stays one (a loop would reuse one frame). */
+static __attribute__((noinline)) long deep(int depth, volatile char *up)
+{
+	volatile char frame[16 * 1024];
+	long below;
+
+	for (size_t i = 0; i < sizeof(frame); i += 512)
+		frame[i] = (char)(depth + 1);
+	if (up != NULL)
+		up[1] = 1;
+	below = depth == 0 ? 0 : deep(depth - 1, frame);
+	return below + frame[0] + frame[1];
+}
+
+static void test_stack_below_caller_given_back(void **state)
+{
+	char mine[8192];
+	long before, after;
+
+	(void)state;
+	memset(mine, 'x', sizeof(mine));
+	assert_true(deep(32, NULL) != 0); /* 512 KiB below this frame */
+	before = stack_rss();
+	assert_true(before >= 512);
+
+	assert_true(residency_trim() >= 0);
+	after = stack_rss();
+	assert_true(after <= before - 480);
+	/* The caller's frame is intact, and the stack grows again. */
+	for (size_t i = 0; i < sizeof(mine); i++)
+		assert_int_equal(mine[i], 'x');
+	assert_true(deep(32, NULL) != 0);
+	assert_true(stack_rss() >= 512);
+}
+
 /* This program's own code given back runs on (the test returns). */
 static void test_process_runs_on(void **state)
 {
@@ -128,6 +192,7 @@ int main(void)
 	    cmocka_unit_test(test_clean_pages_given_back_and_refault_intact),
 	    cmocka_unit_test(test_private_copies_kept),
 	    cmocka_unit_test(test_process_runs_on),
+	    cmocka_unit_test(test_stack_below_caller_given_back),
 	};
 
 	return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
