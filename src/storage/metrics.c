@@ -83,7 +83,19 @@ struct metric_ring {
 	uint32_t prev_msec, prev_bits;
 	int32_t prev_delta;
 	uint8_t lead, trail;
+	/*
+	 * The samples pushed in the minute of the newest one, [minute_end -
+	 * 60 s, minute_end), and in the minute before it, in time order since
+	 * the first push of the minute (MINUTE_COUNT_UNKNOWN once the clock
+	 * went back): the history's count of a closed minute without a walk
+	 * (see metrics_count_between).
+	 */
+	int64_t minute_end_usec;
+	uint32_t minute_count, last_minute_count;
 };
+
+#define MINUTE_USEC	     (60 * INT64_C(1000000))
+#define MINUTE_COUNT_UNKNOWN (UINT32_C(1) << 31) /* stays set through ++ */
 
 /* One block decoded, kept for readers stepping back through it. */
 struct block_cache {
@@ -636,8 +648,42 @@ static void pack_batch(struct metric_registry *r, struct metric_ring *ring)
 		drop_oldest(r, ring);
 }
 
+/*
+ * A push outside the minute being counted: the first of a series, the
+ * first of a later minute, or one back in time. Apart, as it runs once a
+ * minute. The newest sample before the push (at last_time_usec) is always
+ * before minute_end_usec, so a later minute's first push follows a sample
+ * of an earlier minute: its count starts at 1, and the minute before it
+ * had minute_count samples if it is the one counted, none if it lies in
+ * a gap. A clock that stepped back leaves both unknown.
+ */
+__attribute__((noinline)) static void minute_roll(struct metric_ring *ring,
+						  bool had_samples,
+						  int64_t time_usec,
+						  int64_t last_time_usec)
+{
+	int64_t minute = time_usec / MINUTE_USEC;
+
+	if (time_usec % MINUTE_USEC < 0)
+		minute--; /* floor */
+	if (!had_samples) {
+		ring->last_minute_count = 0;
+		ring->minute_count = 1;
+	} else if (time_usec < last_time_usec) {
+		ring->last_minute_count = MINUTE_COUNT_UNKNOWN;
+		ring->minute_count = MINUTE_COUNT_UNKNOWN;
+	} else {
+		ring->last_minute_count =
+		    minute * MINUTE_USEC == ring->minute_end_usec
+			? ring->minute_count
+			: 0;
+		ring->minute_count = 1;
+	}
+	ring->minute_end_usec = (minute + 1) * MINUTE_USEC;
+}
+
 /* The sample written into the plain ring (with room for it) and the
- * series' newest and run of one value updated. */
+ * series' newest, run of one value and minute counts updated. */
 static inline __attribute__((always_inline)) void
 push_plain(struct metric_registry *registry, int id, bool had_samples,
 	   int64_t time_usec, double value)
@@ -652,6 +698,12 @@ push_plain(struct metric_registry *registry, int id, bool had_samples,
 	slot->value = (float)value;
 	if (++ring->plain_head == registry->plain_size)
 		ring->plain_head = 0;
+	if (had_samples && time_usec >= series->last_time_usec &&
+	    time_usec < ring->minute_end_usec)
+		ring->minute_count++;
+	else
+		minute_roll(ring, had_samples, time_usec,
+			    series->last_time_usec);
 	/* A run of one value goes on while time goes forward (a clock
 	 * stepped back leaves later samples behind: not known then). */
 	if (!had_samples)
@@ -1026,6 +1078,28 @@ size_t metrics_count_between(const struct metric_registry *registry, int id,
 		count = registry->ring_capacity;
 	if (count == 0 || series->last_time_usec < since_usec)
 		return 0;
+	/*
+	 * A minute the ring counted (what the history asks at each close):
+	 * the current one or the one before, as long as the ring still holds
+	 * every sample counted since the one before began (its samples then
+	 * are exactly those the walk below would find: pushed in time order,
+	 * after a sample before the minute). since_usec > 0: a sample before
+	 * time 0 keeps its milliseconds truncated towards 0, and could read
+	 * as time 0 to the walk.
+	 */
+	if (before_usec - since_usec == MINUTE_USEC && since_usec > 0) {
+		uint32_t c = MINUTE_COUNT_UNKNOWN, need = 0;
+
+		if (before_usec == ring->minute_end_usec) {
+			c = need = ring->minute_count;
+		} else if (before_usec == ring->minute_end_usec - MINUTE_USEC) {
+			c = ring->last_minute_count;
+			need = c + ring->minute_count;
+			c |= ring->minute_count & MINUTE_COUNT_UNKNOWN;
+		}
+		if (!(c & MINUTE_COUNT_UNKNOWN) && need <= count)
+			return c;
+	}
 	n = series->last_time_usec < before_usec;
 	/*
 	 * An older sample's time is (newest_msec - age) * 1000 with age =

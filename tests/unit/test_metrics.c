@@ -526,6 +526,102 @@ static void test_count_between_matches_walk(void **state)
 	}
 }
 
+/* What metrics_count_between must say: the walk back metrics_value_back
+ * allows, from the newest to the first sample before since. */
+static size_t walk_between(const struct metric_registry *r, int id,
+			   int64_t since, int64_t before)
+{
+	size_t count = metrics_count(r, id), want = 0;
+	int64_t t;
+	double v;
+
+	for (size_t back = 0; back < count; back++) {
+		assert_true(metrics_value_back(r, id, back, &t, &v));
+		if (t < since)
+			break;
+		want += t < before;
+	}
+	return want;
+}
+
+/*
+ * The minutes the ring counts as it is pushed (the current one and the one
+ * before, what the history's minute close asks) give what the walk gives:
+ * at 10-s ticks with jitter, 1-s ticks, equal times, gaps of minutes, the
+ * clock stepping back, a series retired and registered again, rings
+ * shorter than a minute's samples and a pool too short for the blocks.
+ * Every minute-aligned window around the newest is checked after every
+ * push, with windows of other lengths for the plain walk beside them.
+ */
+static void test_minute_counts_match_walk(void **state)
+{
+	static const struct {
+		size_t capacity, pool;
+	} rings[] = {{360, 0}, {360, 3}, {40, 0}, {12, 0}, {5, 0}, {3, 0}};
+	const int64_t minute = INT64_C(60000000);
+	uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(rings) / sizeof(rings[0]); c++) {
+		struct metric_registry *r =
+		    metrics_new_pool(2, rings[c].capacity, rings[c].pool);
+		int64_t t = INT64_C(1765000000000000) + 123456;
+		int id = metrics_register(r, "m", "");
+
+		for (int i = 0; i < 3000; i++) {
+			uint64_t x = next_random(&rng);
+			int64_t m, newest;
+			double v;
+
+			switch (x % 64) {
+			case 0: /* a gap of minutes */
+				t += minute * (int64_t)(1 + x / 64 % 5);
+				break;
+			case 1: /* the clock steps back, up to 90 s */
+				t -= (int64_t)(x / 64 % 90000000);
+				break;
+			case 2: /* the same time again */
+				break;
+			case 3: /* the series goes and comes back */
+				metrics_retire(r, id);
+				id = metrics_register(r, "m", "");
+				break;
+			default:
+				/* 10-s ticks with jitter, or 1-s ticks */
+				t += (i / 500) % 2
+					 ? 1000000 + (int64_t)(x % 997)
+					 : 10000000 +
+					       (int64_t)(x % 5000) * 1000 -
+					       2500000;
+				break;
+			}
+			v = x % 3 == 0 ? (double)(x % 100) : 7.0;
+			metrics_push(r, id, t, v);
+			assert_true(metrics_value_back(r, id, 0, &newest, &v));
+			m = newest - newest % minute;
+			for (int64_t from = m - 3 * minute; from <= m + minute;
+			     from += minute) {
+				assert_int_equal(
+				    metrics_count_between(r, id, from,
+							  from + minute),
+				    walk_between(r, id, from, from + minute));
+				/* Not a minute, or not aligned: the walk. */
+				assert_int_equal(
+				    metrics_count_between(r, id, from + 1000,
+							  from + minute + 1000),
+				    walk_between(r, id, from + 1000,
+						 from + minute + 1000));
+				assert_int_equal(
+				    metrics_count_between(r, id, from,
+							  from + 2 * minute),
+				    walk_between(r, id, from,
+						 from + 2 * minute));
+			}
+		}
+		metrics_free(r);
+	}
+}
+
 /* Rings no deeper than the plain head never need a block. */
 static void test_short_ring_stays_plain(void **state)
 {
@@ -550,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_packed_ring_reads_back_every_sample),
 		cmocka_unit_test(test_flat_series_packs_small),
 		cmocka_unit_test(test_count_between_matches_walk),
+		cmocka_unit_test(test_minute_counts_match_walk),
 		cmocka_unit_test(test_pool_exhaustion_keeps_fewer_old_samples),
 		cmocka_unit_test(test_short_ring_stays_plain),
 	    cmocka_unit_test(test_register_is_idempotent),
