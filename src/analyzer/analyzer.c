@@ -518,19 +518,26 @@ _Static_assert(sizeof(struct state_blob) + sizeof(struct season_blob) <=
 		   ANALYZER_STATE_MAX,
 	       "analyzer state blob outgrew ANALYZER_STATE_MAX");
 
-/* The daily profile's section after the state blob; the whole length. */
+/*
+ * The daily profile's section after the state blob; the whole length. The
+ * section has no padding (two 4-byte words, then the profile), so each
+ * byte is written once: no memset first (a round saves ~2.3 KB a series).
+ */
 static int export_season(void *buffer, const struct season_state *season)
 {
-	struct season_blob *section =
-	    (struct season_blob *)((unsigned char *)buffer +
-				   sizeof(struct state_blob));
+	unsigned char *section =
+	    (unsigned char *)buffer + sizeof(struct state_blob);
+	const uint32_t head[2] = {SEASON_BLOB_MAGIC,
+				  (uint32_t)sizeof(struct season_state)};
 
-	memset(section, 0, sizeof(*section));
-	section->magic = SEASON_BLOB_MAGIC;
-	section->size = (uint32_t)sizeof(struct season_state);
-	section->season = *season;
+	memcpy(section, head, sizeof(head));
+	memcpy(section + offsetof(struct season_blob, season), season,
+	       sizeof(*season));
 	return (int)(sizeof(struct state_blob) + sizeof(struct season_blob));
 }
+
+_Static_assert(offsetof(struct season_blob, season) == 2 * sizeof(uint32_t),
+	       "the profile section's head is two words, without padding");
 
 /* ---- sleeping slots ---- */
 
