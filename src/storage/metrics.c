@@ -649,35 +649,45 @@ static void pack_batch(struct metric_registry *r, struct metric_ring *ring)
 }
 
 /*
- * A push outside the minute being counted: the first of a series, the
- * first of a later minute, or one back in time. Apart, as it runs once a
- * minute. The newest sample before the push (at last_time_usec) is always
- * before minute_end_usec, so a later minute's first push follows a sample
- * of an earlier minute: its count starts at 1, and the minute before it
- * had minute_count samples if it is the one counted, none if it lies in
- * a gap. A clock that stepped back leaves both unknown.
+ * A push outside the usual one (a later time, inside the minute being
+ * counted): the first of a series, the first of the next or a later
+ * minute, one at the same time again, or one back in time. Apart, as it
+ * runs about once a minute. The newest sample before the push (at
+ * last_time_usec) is always before minute_end_usec, so a later minute's
+ * first push follows a sample of an earlier minute: its count starts at
+ * 1, and the minute before it had minute_count samples if it is the one
+ * counted, none if it lies in a gap. A clock that stepped back leaves
+ * both unknown.
  */
 __attribute__((noinline)) static void minute_roll(struct metric_ring *ring,
 						  bool had_samples,
 						  int64_t time_usec,
 						  int64_t last_time_usec)
 {
-	int64_t minute = time_usec / MINUTE_USEC;
+	int64_t minute;
 
+	if (had_samples && time_usec >= last_time_usec) {
+		if (time_usec < ring->minute_end_usec) {
+			ring->minute_count++; /* the same time again */
+			return;
+		}
+		if (time_usec < ring->minute_end_usec + MINUTE_USEC) {
+			ring->last_minute_count = ring->minute_count;
+			ring->minute_count = 1;
+			ring->minute_end_usec += MINUTE_USEC;
+			return;
+		}
+	}
+	minute = time_usec / MINUTE_USEC;
 	if (time_usec % MINUTE_USEC < 0)
 		minute--; /* floor */
-	if (!had_samples) {
+	if (!had_samples || time_usec >= last_time_usec) {
+		/* A first push, or one past a gap of a minute or more. */
 		ring->last_minute_count = 0;
 		ring->minute_count = 1;
-	} else if (time_usec < last_time_usec) {
+	} else {
 		ring->last_minute_count = MINUTE_COUNT_UNKNOWN;
 		ring->minute_count = MINUTE_COUNT_UNKNOWN;
-	} else {
-		ring->last_minute_count =
-		    minute * MINUTE_USEC == ring->minute_end_usec
-			? ring->minute_count
-			: 0;
-		ring->minute_count = 1;
 	}
 	ring->minute_end_usec = (minute + 1) * MINUTE_USEC;
 }
@@ -698,20 +708,22 @@ push_plain(struct metric_registry *registry, int id, bool had_samples,
 	slot->value = (float)value;
 	if (++ring->plain_head == registry->plain_size)
 		ring->plain_head = 0;
-	if (had_samples && time_usec >= series->last_time_usec &&
-	    time_usec < ring->minute_end_usec)
-		ring->minute_count++;
-	else
+	/* A run of one value goes on while time goes forward (a clock
+	 * stepped back leaves later samples behind: not known then); the
+	 * minute's count too, in one test with it. */
+	if (had_samples && time_usec > series->last_time_usec) {
+		if (memcmp(&value, &series->last_value, sizeof(value)) != 0)
+			series->same_since_usec = time_usec;
+		if (time_usec < ring->minute_end_usec)
+			ring->minute_count++;
+		else
+			minute_roll(ring, true, time_usec,
+				    series->last_time_usec);
+	} else {
+		series->same_since_usec = had_samples ? INT64_MAX : time_usec;
 		minute_roll(ring, had_samples, time_usec,
 			    series->last_time_usec);
-	/* A run of one value goes on while time goes forward (a clock
-	 * stepped back leaves later samples behind: not known then). */
-	if (!had_samples)
-		series->same_since_usec = time_usec;
-	else if (time_usec <= series->last_time_usec)
-		series->same_since_usec = INT64_MAX;
-	else if (memcmp(&value, &series->last_value, sizeof(value)) != 0)
-		series->same_since_usec = time_usec;
+	}
 	series->last_time_usec = time_usec;
 	series->last_value = value;
 }
@@ -1029,7 +1041,7 @@ static int64_t ceil_msec(int64_t usec)
 }
 
 /*
- * metrics_count_between's walk on through the blocks, from back on: apart,
+ * count_walk's walk on through the blocks, from back on: apart,
  * so that the walk of the plain head makes no call (no registers saved, no
  * stack canary for the sample's address).
  */
@@ -1055,51 +1067,27 @@ count_blocks(const struct metric_registry *registry, int id, size_t back,
 }
 
 /*
- * What the history asks of every series at each minute close: the plain
- * part is walked in a loop of its own (no test for the blocks, no call
- * for the count), from the newest back to the first sample before
- * since_usec; only a ring holding the minute in its blocks goes on there.
+ * metrics_count_between's walk: the plain part in a loop of its own (no
+ * test for the blocks, no call for the count), from the newest back to
+ * the first sample before since_usec; only a ring holding the minute in
+ * its blocks goes on there. Apart, so that a counted minute's answer
+ * makes no call and saves no registers.
  */
-size_t metrics_count_between(const struct metric_registry *registry, int id,
-			     int64_t since_usec, int64_t before_usec)
+__attribute__((noinline)) static size_t
+count_walk(const struct metric_registry *registry, int id, int64_t since_usec,
+	   int64_t before_usec)
 {
-	const struct metric_series *series;
-	const struct metric_ring *ring;
+	const struct metric_series *series = &registry->series[id];
+	const struct metric_ring *ring = &registry->rings[id];
 	size_t n, count, plain, at, back;
 	int64_t newest_msec, since_age, before_age;
 	uint32_t newest32;
 
-	if (!valid_id(registry, id))
-		return 0;
-	series = &registry->series[id];
-	ring = &registry->rings[id];
 	count = (size_t)ring->plain_count + ring->packed;
 	if (count > registry->ring_capacity)
 		count = registry->ring_capacity;
 	if (count == 0 || series->last_time_usec < since_usec)
 		return 0;
-	/*
-	 * A minute the ring counted (what the history asks at each close):
-	 * the current one or the one before, as long as the ring still holds
-	 * every sample counted since the one before began (its samples then
-	 * are exactly those the walk below would find: pushed in time order,
-	 * after a sample before the minute). since_usec > 0: a sample before
-	 * time 0 keeps its milliseconds truncated towards 0, and could read
-	 * as time 0 to the walk.
-	 */
-	if (before_usec - since_usec == MINUTE_USEC && since_usec > 0) {
-		uint32_t c = MINUTE_COUNT_UNKNOWN, need = 0;
-
-		if (before_usec == ring->minute_end_usec) {
-			c = need = ring->minute_count;
-		} else if (before_usec == ring->minute_end_usec - MINUTE_USEC) {
-			c = ring->last_minute_count;
-			need = c + ring->minute_count;
-			c |= ring->minute_count & MINUTE_COUNT_UNKNOWN;
-		}
-		if (!(c & MINUTE_COUNT_UNKNOWN) && need <= count)
-			return c;
-	}
 	n = series->last_time_usec < before_usec;
 	/*
 	 * An older sample's time is (newest_msec - age) * 1000 with age =
@@ -1126,6 +1114,44 @@ size_t metrics_count_between(const struct metric_registry *registry, int id,
 	return back < count ? n + count_blocks(registry, id, back, count,
 					       newest32, since_age, before_age)
 			    : n;
+}
+
+/*
+ * What the history asks of every series at each minute close. A minute
+ * the ring counted (the current one or the one before) is answered from
+ * the counts, as long as the ring still holds every sample counted since
+ * the one before began: its samples then are exactly those the walk would
+ * find (pushed in time order, after a sample before the minute).
+ * since_usec > 0: a sample before time 0 keeps its milliseconds truncated
+ * towards 0, and could read as time 0 to the walk. Any other window is
+ * walked.
+ */
+size_t metrics_count_between(const struct metric_registry *registry, int id,
+			     int64_t since_usec, int64_t before_usec)
+{
+	const struct metric_ring *ring;
+
+	if (!valid_id(registry, id))
+		return 0;
+	ring = &registry->rings[id];
+	if (before_usec - since_usec == MINUTE_USEC && since_usec > 0 &&
+	    registry->series[id].last_time_usec >= since_usec) {
+		size_t count = (size_t)ring->plain_count + ring->packed;
+		uint32_t c = MINUTE_COUNT_UNKNOWN, need = 0;
+
+		if (count > registry->ring_capacity)
+			count = registry->ring_capacity;
+		if (before_usec == ring->minute_end_usec) {
+			c = need = ring->minute_count;
+		} else if (before_usec == ring->minute_end_usec - MINUTE_USEC) {
+			c = ring->last_minute_count;
+			need = c + ring->minute_count;
+			c |= ring->minute_count & MINUTE_COUNT_UNKNOWN;
+		}
+		if (!(c & MINUTE_COUNT_UNKNOWN) && need <= count)
+			return c;
+	}
+	return count_walk(registry, id, since_usec, before_usec);
 }
 
 /*
