@@ -122,6 +122,8 @@ struct metric_registry {
 	bool refused_warned;
 };
 
+bool metrics_repeat_shortcut = true;
+
 #define HASH_K 0x9e3779b97f4a7c15ULL
 
 /* n bytes into h eight at a time: a series key is 20-160 bytes, hashed
@@ -557,6 +559,19 @@ static bool block_start(struct metric_registry *r, struct metric_ring *ring,
 	return true;
 }
 
+/* Whether the PACK_BATCH samples from head all hold the float bits. */
+static bool batch_repeats(const struct metric_ring *ring, uint32_t head,
+			  uint32_t bits)
+{
+	uint32_t differ = 0;
+
+	for (uint32_t k = 0; k < PACK_BATCH; k++)
+		differ |=
+		    float_bits(ring->plain[(head + k) % PLAIN_SAMPLES].value) ^
+		    bits;
+	return differ == 0;
+}
+
 /*
  * Moves the PACK_BATCH oldest plain samples (the plain ring is full) into
  * the blocks: each appended to the newest block if its code fits, else it
@@ -573,7 +588,34 @@ static void pack_batch(struct metric_registry *r, struct metric_ring *ring)
 	int32_t prev_delta = ring->prev_delta;
 	uint8_t lead = ring->lead, trail = ring->trail;
 
-	for (uint32_t k = 0; k < PACK_BATCH; k++) {
+	uint32_t k = 0;
+
+	/*
+	 * A batch of one value, the newest packed one's (an idle link's rates,
+	 * a flag): every value code is '0' and leaves the window as it is, so
+	 * only the times are coded, exactly as the loop below would code them.
+	 * The steps may jitter (9-bit codes): only the values must repeat.
+	 */
+	if (b != NULL && metrics_repeat_shortcut &&
+	    batch_repeats(ring, head, prev_bits)) {
+		for (; k < PACK_BATCH; k++) {
+			uint32_t msec =
+			    ring->plain[(head + k) % PLAIN_SAMPLES].time_msec;
+			int32_t delta = (int32_t)(msec - prev_msec);
+			uint64_t time;
+			unsigned n = time_code(delta, prev_delta, &time) + 1;
+
+			if (at + n > BLOCK_PAYLOAD_BITS)
+				break; /* the loop below starts a block */
+			put_code(b->payload, at, time << 1, n);
+			at += n;
+			count++;
+			added++;
+			prev_msec = msec;
+			prev_delta = delta;
+		}
+	}
+	for (; k < PACK_BATCH; k++) {
 		const struct metric_sample *s =
 		    &ring->plain[(head + k) % PLAIN_SAMPLES];
 		uint32_t msec = s->time_msec, bits = float_bits(s->value);

@@ -622,6 +622,72 @@ static void test_minute_counts_match_walk(void **state)
 	}
 }
 
+/*
+ * The packer's shortcut for a batch of one repeated value gives what the
+ * general packer gives: the same samples read back, the same blocks taken,
+ * for repeated values at jittering steps, at equal steps, across gaps and
+ * clock steps, with changes that end a run mid-batch and blocks filling up.
+ */
+static void test_repeat_shortcut_matches_general_packer(void **state)
+{
+	enum { CAPACITY = 720, PUSHES = 3000 };
+	struct metric_registry *r[2];
+	uint64_t rng = 88172645463325252ULL;
+	int ids[2][3];
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		r[k] = metrics_new(3, CAPACITY);
+		for (int p = 0; p < 3; p++) {
+			char name[8];
+
+			snprintf(name, sizeof(name), "s%d", p);
+			ids[k][p] = metrics_register(r[k], name, "");
+		}
+	}
+	for (int i = 0; i < PUSHES; i++) {
+		for (int p = 0; p < 3; p++) {
+			uint64_t x = next_random(&rng);
+			int64_t t =
+			    INT64_C(1765000000000000) + (int64_t)i * 10000000;
+			double v;
+
+			if (p == 0) /* jitter of a few ms, one value */
+				t += (int64_t)(x % 6000) * 1000;
+			else if (p == 1 &&
+				 x % 200 == 0) /* a gap, a step back */
+				t += (x & 256 ? 1 : -1) * INT64_C(90000000);
+			v = p == 2 ? (double)(i / 11 % 3) : 0.0;
+			if (p == 0 && x % 97 == 0)
+				v = 1.5; /* a change mid-run */
+			for (int k = 0; k < 2; k++) {
+				metrics_repeat_shortcut = k == 0;
+				metrics_push(r[k], ids[k][p], t, v);
+			}
+		}
+	}
+	metrics_repeat_shortcut = true;
+	assert_int_equal(metrics_pool_free(r[0]), metrics_pool_free(r[1]));
+	for (int p = 0; p < 3; p++) {
+		size_t count = metrics_count(r[0], ids[0][p]);
+
+		assert_int_equal(count, metrics_count(r[1], ids[1][p]));
+		assert_true(count == CAPACITY);
+		for (size_t back = 0; back < count; back++) {
+			int64_t t[2];
+			double v[2];
+
+			for (int k = 0; k < 2; k++)
+				assert_true(metrics_value_back(
+				    r[k], ids[k][p], back, &t[k], &v[k]));
+			assert_true(t[0] == t[1]);
+			assert_memory_equal(&v[0], &v[1], sizeof(v[0]));
+		}
+	}
+	metrics_free(r[0]);
+	metrics_free(r[1]);
+}
+
 /* Rings no deeper than the plain head never need a block. */
 static void test_short_ring_stays_plain(void **state)
 {
@@ -643,12 +709,13 @@ static void test_short_ring_stays_plain(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_packed_ring_reads_back_every_sample),
-		cmocka_unit_test(test_flat_series_packs_small),
-		cmocka_unit_test(test_count_between_matches_walk),
-		cmocka_unit_test(test_minute_counts_match_walk),
-		cmocka_unit_test(test_pool_exhaustion_keeps_fewer_old_samples),
-		cmocka_unit_test(test_short_ring_stays_plain),
+	    cmocka_unit_test(test_packed_ring_reads_back_every_sample),
+	    cmocka_unit_test(test_flat_series_packs_small),
+	    cmocka_unit_test(test_count_between_matches_walk),
+	    cmocka_unit_test(test_minute_counts_match_walk),
+	    cmocka_unit_test(test_repeat_shortcut_matches_general_packer),
+	    cmocka_unit_test(test_pool_exhaustion_keeps_fewer_old_samples),
+	    cmocka_unit_test(test_short_ring_stays_plain),
 	    cmocka_unit_test(test_register_is_idempotent),
 	    cmocka_unit_test(test_ring_keeps_newest_in_order),
 	    cmocka_unit_test(test_compact_samples_keep_time_and_seven_digits),
