@@ -120,6 +120,11 @@ struct metric_registry {
 	uint32_t generation;            /* the last one handed out */
 	size_t id_limit; /* ids >= this are unused */
 	bool refused_warned;
+	/* The last push's time and its milliseconds: a tick pushes every
+	 * series at one time, so the signed division is made once a tick
+	 * (0 and 0 hold from the start). */
+	int64_t push_usec;
+	uint32_t push_msec;
 };
 
 bool metrics_repeat_shortcut = true;
@@ -746,7 +751,11 @@ push_plain(struct metric_registry *registry, int id, bool had_samples,
 
 	if (ring->plain_count < registry->plain_size)
 		ring->plain_count++;
-	slot->time_msec = (uint32_t)(uint64_t)(time_usec / 1000);
+	if (time_usec != registry->push_usec) {
+		registry->push_usec = time_usec;
+		registry->push_msec = (uint32_t)(uint64_t)(time_usec / 1000);
+	}
+	slot->time_msec = registry->push_msec;
 	slot->value = (float)value;
 	if (++ring->plain_head == registry->plain_size)
 		ring->plain_head = 0;
