@@ -120,11 +120,6 @@ struct metric_registry {
 	uint32_t generation;            /* the last one handed out */
 	size_t id_limit; /* ids >= this are unused */
 	bool refused_warned;
-	/* The last push's time and its milliseconds: a tick pushes every
-	 * series at one time, so the signed division is made once a tick
-	 * (0 and 0 hold from the start). */
-	int64_t push_usec;
-	uint32_t push_msec;
 };
 
 bool metrics_repeat_shortcut = true;
@@ -469,7 +464,9 @@ static uint32_t get_bits(const uint8_t *payload, uint32_t *position,
  * zeros, 5 of length - 1 and the bits, which become the window. Returns the
  * time's bits (*time) and the value's (*value, in *value_bits).
  */
-static unsigned time_code(int32_t delta, int32_t prev_delta, uint64_t *code)
+/* Inline: the packer's two loops call it for every sample. */
+static inline __attribute__((always_inline)) unsigned
+time_code(int32_t delta, int32_t prev_delta, uint64_t *code)
 {
 	int64_t dod = (int64_t)delta - prev_delta;
 
@@ -751,11 +748,7 @@ push_plain(struct metric_registry *registry, int id, bool had_samples,
 
 	if (ring->plain_count < registry->plain_size)
 		ring->plain_count++;
-	if (time_usec != registry->push_usec) {
-		registry->push_usec = time_usec;
-		registry->push_msec = (uint32_t)(uint64_t)(time_usec / 1000);
-	}
-	slot->time_msec = registry->push_msec;
+	slot->time_msec = (uint32_t)(uint64_t)(time_usec / 1000);
 	slot->value = (float)value;
 	if (++ring->plain_head == registry->plain_size)
 		ring->plain_head = 0;
