@@ -567,6 +567,8 @@ static bool batch_repeats(const struct metric_ring *ring, uint32_t head,
 {
 	uint32_t differ = 0;
 
+	/* Unrolled: the check is paid by every batch, repeated or not. */
+#pragma GCC unroll 8
 	for (uint32_t k = 0; k < PACK_BATCH; k++)
 		differ |=
 		    float_bits(ring->plain[(head + k) % PLAIN_SAMPLES].value) ^
