@@ -639,7 +639,7 @@ static void test_repeat_shortcut_matches_general_packer(void **state)
 	for (int k = 0; k < 2; k++) {
 		r[k] = metrics_new(3, CAPACITY);
 		for (int p = 0; p < 3; p++) {
-			char name[8];
+			char name[16];
 
 			snprintf(name, sizeof(name), "s%d", p);
 			ids[k][p] = metrics_register(r[k], name, "");
