@@ -223,9 +223,12 @@ struct analyzer {
 	 * The times of the last SLEEP_TICKS ticks (by tick % SLEEP_TICKS),
 	 * for replaying what sleeping slots skipped; every slot wakes
 	 * (wake_all) before the ring could wrap over a skipped tick, when a
-	 * new profile bucket begins and when time goes back.
+	 * new profile bucket begins and when time goes back. Each is kept
+	 * twice, at k and k + SLEEP_TICKS, so that any SLEEP_TICKS of them
+	 * in a row are one array from tick % SLEEP_TICKS on: a replay reads
+	 * them in place instead of gathering them around the wrap.
 	 */
-	int64_t tick_times[SLEEP_TICKS];
+	int64_t tick_times[2 * SLEEP_TICKS];
 	uint64_t tick;		   /* evaluations done */
 	uint64_t woken_tick;	   /* tick of the last wake_all */
 	int64_t bucket_start_usec; /* the current tick's profile bucket */
@@ -521,19 +524,26 @@ _Static_assert(sizeof(struct state_blob) + sizeof(struct season_blob) <=
 		   ANALYZER_STATE_MAX,
 	       "analyzer state blob outgrew ANALYZER_STATE_MAX");
 
-/* The daily profile's section after the state blob; the whole length. */
+/*
+ * The daily profile's section after the state blob; the whole length. The
+ * section has no padding (two 4-byte words, then the profile), so each
+ * byte is written once: no memset first (a round saves ~2.3 KB a series).
+ */
 static int export_season(void *buffer, const struct season_state *season)
 {
-	struct season_blob *section =
-	    (struct season_blob *)((unsigned char *)buffer +
-				   sizeof(struct state_blob));
+	unsigned char *section =
+	    (unsigned char *)buffer + sizeof(struct state_blob);
+	const uint32_t head[2] = {SEASON_BLOB_MAGIC,
+				  (uint32_t)sizeof(struct season_state)};
 
-	memset(section, 0, sizeof(*section));
-	section->magic = SEASON_BLOB_MAGIC;
-	section->size = (uint32_t)sizeof(struct season_state);
-	section->season = *season;
+	memcpy(section, head, sizeof(head));
+	memcpy(section + offsetof(struct season_blob, season), season,
+	       sizeof(*season));
 	return (int)(sizeof(struct state_blob) + sizeof(struct season_blob));
 }
+
+_Static_assert(offsetof(struct season_blob, season) == 2 * sizeof(uint32_t),
+	       "the profile section's head is two words, without padding");
 
 /* ---- sleeping slots ---- */
 
@@ -584,10 +594,13 @@ static bool verdicts_due(const struct analyzer *a,
 			 const struct series_slot *slot, int64_t now_usec)
 {
 	const struct anomaly_params *params = &a->params[slot->params];
-	int64_t samples = slot->anomaly.samples +
-			  (uint8_t)((uint8_t)a->tick - slot->slept) + 1;
+	int64_t samples;
 
-	return !a->verdicts_logged && samples > params->warmup_samples &&
+	if (a->verdicts_logged)
+		return false; /* said once: a warmed-up host's every tick */
+	samples = slot->anomaly.samples +
+		  (uint8_t)((uint8_t)a->tick - slot->slept) + 1;
+	return samples > params->warmup_samples &&
 	       now_usec - slot->anomaly.first_usec >=
 		   params->warmup_secs * 1000000;
 }
@@ -600,11 +613,9 @@ static void sleep_replay(const struct analyzer *a,
 			 struct season_state *season)
 {
 	size_t count = (uint8_t)((uint8_t)upto - slot->slept);
-	int64_t times[SLEEP_TICKS];
 
-	for (size_t k = 0; k < count && k < SLEEP_TICKS; k++)
-		times[k] = a->tick_times[(slot->slept + k) % SLEEP_TICKS];
-	anomaly_settled_replay(state, season, &a->params[slot->params], times,
+	anomaly_settled_replay(state, season, &a->params[slot->params],
+			       &a->tick_times[slot->slept % SLEEP_TICKS],
 			       count < SLEEP_TICKS ? count : SLEEP_TICKS,
 			       slot->anomaly.median);
 }
@@ -651,6 +662,7 @@ static void sleep_tick(struct analyzer *a, int64_t now_usec)
 		a->woken_tick = a->tick + 1;
 	a->tick++;
 	a->tick_times[a->tick % SLEEP_TICKS] = now_usec;
+	a->tick_times[a->tick % SLEEP_TICKS + SLEEP_TICKS] = now_usec;
 	a->bucket_start_usec = start;
 	a->last_tick_usec = now_usec;
 }

@@ -119,6 +119,19 @@ void history_pending_crc_software(bool software);
 /* Appends one framed record to out; -EINVAL (type 0, too long), -ENOMEM. */
 int history_pending_encode(struct history_blob_buffer *out, uint8_t type,
 			   const void *payload, size_t length);
+/* One piece of a record's payload. */
+struct history_pending_part {
+	const void *data;
+	size_t length;
+};
+/*
+ * history_pending_encode() of the concatenation of count parts, copied
+ * once, straight into out (a state blob's record is ~2.7 KB: no scratch
+ * copy of it first).
+ */
+int history_pending_encode_parts(struct history_blob_buffer *out, uint8_t type,
+				 const struct history_pending_part *parts,
+				 size_t count);
 /*
  * The record at *offset, which moves past it: 1; 0 at the end; -ENODATA
  * for a torn tail (a record cut short: a crash mid-append), -EBADMSG for a

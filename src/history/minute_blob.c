@@ -22,6 +22,17 @@ static size_t put_varint(uint8_t *out, uint64_t value)
 {
 	size_t n = 0;
 
+	/* A count, a series id below 16384: one or two bytes, no loop. */
+	if (value < 0x80) {
+		out[0] = (uint8_t)value;
+		return 1;
+	}
+	if (value < 0x4000) {
+		out[0] = (uint8_t)(value | 0x80);
+		out[1] = (uint8_t)(value >> 7);
+		return 2;
+	}
+
 	do {
 		uint8_t byte = value & 0x7f;
 

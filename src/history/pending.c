@@ -190,12 +190,15 @@ int history_blob_reserve(struct history_blob_buffer *buffer, size_t more)
 	return 0;
 }
 
-int history_pending_encode(struct history_blob_buffer *out, uint8_t type,
-			   const void *payload, size_t length)
+int history_pending_encode_parts(struct history_blob_buffer *out, uint8_t type,
+				 const struct history_pending_part *parts,
+				 size_t count)
 {
 	uint8_t *record;
-	size_t start = out->length;
+	size_t start = out->length, length = 0, at;
 
+	for (size_t i = 0; i < count; i++)
+		length += parts[i].length;
 	if (type == 0 || length > HISTORY_PENDING_RECORD_MAX)
 		return -EINVAL;
 	if (history_blob_reserve(out, HISTORY_PENDING_OVERHEAD + length) < 0)
@@ -205,14 +208,24 @@ int history_pending_encode(struct history_blob_buffer *out, uint8_t type,
 	record[4] = type;
 	record[5] = HISTORY_PENDING_CRC32C;
 	record[6] = record[7] = 0;
-	if (length > 0)
-		memcpy(record + HISTORY_PENDING_HEADER, payload, length);
-	put_u32(record + HISTORY_PENDING_HEADER + length,
-		record_crc(HISTORY_PENDING_CRC32C, record,
-			   HISTORY_PENDING_HEADER + length));
+	at = HISTORY_PENDING_HEADER;
+	for (size_t i = 0; i < count; i++) {
+		if (parts[i].length > 0)
+			memcpy(record + at, parts[i].data, parts[i].length);
+		at += parts[i].length;
+	}
+	put_u32(record + at, record_crc(HISTORY_PENDING_CRC32C, record, at));
 	out->length += HISTORY_PENDING_OVERHEAD + length;
 	out->records++;
 	return 0;
+}
+
+int history_pending_encode(struct history_blob_buffer *out, uint8_t type,
+			   const void *payload, size_t length)
+{
+	struct history_pending_part part = {payload, length};
+
+	return history_pending_encode_parts(out, type, &part, 1);
 }
 
 int history_pending_next(const uint8_t *data, size_t length, size_t *offset,

@@ -929,13 +929,39 @@ static int emit_bucket(struct history *h, const struct metric_series *series,
 #define RECENT_SAMPLES 64
 
 /*
+ * A minute of one value (an idle link's counters, a flag): every sample in
+ * it is the value as the ring keeps it (a float), and the newest, at full
+ * precision, is past it. Only the samples are counted; the bucket is what
+ * the walk would build. Apart from the walk, whose arrays would make this,
+ * the usual close of an idle series, pay for their frame.
+ */
+static int close_flat_minute(struct history *h,
+			     const struct metric_registry *registry,
+			     const struct metric_series *series, int id,
+			     int64_t from_usec, int64_t to_usec)
+{
+	size_t count = metrics_count_between(registry, id, from_usec, to_usec);
+	double value = (float)series->last_value;
+	struct bucket b = {.minute = from_usec, .min = value, .max = value};
+	int64_t series_id = 0;
+
+	if (count == 0)
+		return 0;
+	/* Added one by one, as the walk adds them (0s add to 0). */
+	for (size_t i = 0; value != 0 && i < count; i++)
+		b.sum += value;
+	b.count = (int64_t)count;
+	return emit_bucket(h, series, id, &series_id, &b);
+}
+
+/*
  * The samples of [from, to) are read from the ring oldest first, so the
  * minutes (and hours) are built in time order whatever the tick interval.
  */
-static int close_minutes(struct history *h,
-			 const struct metric_registry *registry,
-			 const struct metric_series *series, int id,
-			 int64_t from_usec, int64_t to_usec)
+__attribute__((noinline)) static int
+close_walked_minutes(struct history *h, const struct metric_registry *registry,
+		     const struct metric_series *series, int id,
+		     int64_t from_usec, int64_t to_usec)
 {
 	struct bucket b = { .minute = -1 };
 	int64_t series_id = 0, time_usec, times[RECENT_SAMPLES];
@@ -943,32 +969,6 @@ static int close_minutes(struct history *h,
 	size_t first = 0, recent;
 	int r = 0;
 
-	if (!series->in_use || series->last_time_usec < from_usec)
-		return 0;
-	/*
-	 * A minute of one value (an idle link's counters, a flag): every
-	 * sample in it is the value as the ring keeps it (a float), and the
-	 * newest, at full precision, is past it. Only the samples are
-	 * counted; the bucket is what the walk below would build.
-	 */
-	if (to_usec - from_usec == MINUTE_USEC &&
-	    from_usec % MINUTE_USEC == 0 &&
-	    series->same_since_usec <= from_usec &&
-	    series->last_time_usec >= to_usec &&
-	    isfinite((float)series->last_value)) {
-		size_t count =
-		    metrics_count_between(registry, id, from_usec, to_usec);
-
-		value = (float)series->last_value;
-		b = (struct bucket){
-		    .minute = from_usec, .min = value, .max = value};
-		/* Added one by one, as the walk adds them (0s add to 0). */
-		for (size_t i = 0; value != 0 && i < count; i++)
-			b.sum += value;
-		b.count = (int64_t)count;
-		return count > 0 ? emit_bucket(h, series, id, &series_id, &b)
-				 : 0;
-	}
 	/* A minute's samples in one call; more (a catch-up after an
 	 * outage of the database) one at a time. */
 	recent = metrics_values_since(registry, id, from_usec, RECENT_SAMPLES,
@@ -1012,6 +1012,24 @@ static int close_minutes(struct history *h,
 	if (b.count > 0)
 		r = emit_bucket(h, series, id, &series_id, &b);
 	return r;
+}
+
+static int close_minutes(struct history *h,
+			 const struct metric_registry *registry,
+			 const struct metric_series *series, int id,
+			 int64_t from_usec, int64_t to_usec)
+{
+	if (!series->in_use || series->last_time_usec < from_usec)
+		return 0;
+	if (to_usec - from_usec == MINUTE_USEC &&
+	    from_usec % MINUTE_USEC == 0 &&
+	    series->same_since_usec <= from_usec &&
+	    series->last_time_usec >= to_usec &&
+	    isfinite((float)series->last_value))
+		return close_flat_minute(h, registry, series, id, from_usec,
+					 to_usec);
+	return close_walked_minutes(h, registry, series, id, from_usec,
+				    to_usec);
 }
 
 /* Every series' minutes of [from, to) closed and written (or, on a failure,
@@ -1753,20 +1771,26 @@ static int pending_minute(struct history *h, const struct minute_out *m)
 static int pending_blob(struct history *h, const char *name,
 			const char *labels, const void *blob, size_t length)
 {
-	int r = put_i64(&h->scratch, h->clock_usec
-					 ? h->clock_usec
-					 : (int64_t)now_realtime_usec());
+	int64_t clock =
+	    h->clock_usec ? h->clock_usec : (int64_t)now_realtime_usec();
+	/* The layout of put_i64, put_text, put_text, put: without the
+	 * scratch copy (a blob is ~2.7 KB, a round saves every one). */
+	const struct history_pending_part parts[] = {
+	    {&clock, sizeof(clock)},
+	    {name, strlen(name) + 1},
+	    {labels, strlen(labels) + 1},
+	    {blob, length},
+	};
+	int r = history_pending_encode_parts(&h->out, HISTORY_PENDING_BLOB,
+					     parts, ARRAY_SIZE(parts));
 
-	if (r == 0)
-		r = put_text(&h->scratch, name);
-	if (r == 0)
-		r = put_text(&h->scratch, labels);
-	if (r == 0)
-		r = put(&h->scratch, blob, length);
-	r = pending_record(h, HISTORY_PENDING_BLOB, r);
-	if (r == 0)
-		h->blobs_saved++;
-	return r;
+	if (r < 0) {
+		snprintf(last_error, sizeof(last_error), "%s: %s",
+			 HISTORY_PENDING_NAME, strerror(-r));
+		return r;
+	}
+	h->blobs_saved++;
+	return 0;
 }
 
 /* The first record of a file: an id the database remembers imports by. */

@@ -83,7 +83,19 @@ struct metric_ring {
 	uint32_t prev_msec, prev_bits;
 	int32_t prev_delta;
 	uint8_t lead, trail;
+	/*
+	 * The samples pushed in the minute of the newest one, [minute_end -
+	 * 60 s, minute_end), and in the minute before it, in time order since
+	 * the first push of the minute (MINUTE_COUNT_UNKNOWN once the clock
+	 * went back): the history's count of a closed minute without a walk
+	 * (see metrics_count_between).
+	 */
+	int64_t minute_end_usec;
+	uint32_t minute_count, last_minute_count;
 };
+
+#define MINUTE_USEC	     (60 * INT64_C(1000000))
+#define MINUTE_COUNT_UNKNOWN (UINT32_C(1) << 31) /* stays set through ++ */
 
 /* One block decoded, kept for readers stepping back through it. */
 struct block_cache {
@@ -109,6 +121,8 @@ struct metric_registry {
 	size_t id_limit; /* ids >= this are unused */
 	bool refused_warned;
 };
+
+bool metrics_repeat_shortcut = true;
 
 #define HASH_K 0x9e3779b97f4a7c15ULL
 
@@ -450,7 +464,9 @@ static uint32_t get_bits(const uint8_t *payload, uint32_t *position,
  * zeros, 5 of length - 1 and the bits, which become the window. Returns the
  * time's bits (*time) and the value's (*value, in *value_bits).
  */
-static unsigned time_code(int32_t delta, int32_t prev_delta, uint64_t *code)
+/* Inline: the packer's two loops call it for every sample. */
+static inline __attribute__((always_inline)) unsigned
+time_code(int32_t delta, int32_t prev_delta, uint64_t *code)
 {
 	int64_t dod = (int64_t)delta - prev_delta;
 
@@ -545,6 +561,21 @@ static bool block_start(struct metric_registry *r, struct metric_ring *ring,
 	return true;
 }
 
+/* Whether the PACK_BATCH samples from head all hold the float bits. */
+static bool batch_repeats(const struct metric_ring *ring, uint32_t head,
+			  uint32_t bits)
+{
+	uint32_t differ = 0;
+
+	/* Unrolled: the check is paid by every batch, repeated or not. */
+#pragma GCC unroll 8
+	for (uint32_t k = 0; k < PACK_BATCH; k++)
+		differ |=
+		    float_bits(ring->plain[(head + k) % PLAIN_SAMPLES].value) ^
+		    bits;
+	return differ == 0;
+}
+
 /*
  * Moves the PACK_BATCH oldest plain samples (the plain ring is full) into
  * the blocks: each appended to the newest block if its code fits, else it
@@ -561,7 +592,34 @@ static void pack_batch(struct metric_registry *r, struct metric_ring *ring)
 	int32_t prev_delta = ring->prev_delta;
 	uint8_t lead = ring->lead, trail = ring->trail;
 
-	for (uint32_t k = 0; k < PACK_BATCH; k++) {
+	uint32_t k = 0;
+
+	/*
+	 * A batch of one value, the newest packed one's (an idle link's rates,
+	 * a flag): every value code is '0' and leaves the window as it is, so
+	 * only the times are coded, exactly as the loop below would code them.
+	 * The steps may jitter (9-bit codes): only the values must repeat.
+	 */
+	if (b != NULL && metrics_repeat_shortcut &&
+	    batch_repeats(ring, head, prev_bits)) {
+		for (; k < PACK_BATCH; k++) {
+			uint32_t msec =
+			    ring->plain[(head + k) % PLAIN_SAMPLES].time_msec;
+			int32_t delta = (int32_t)(msec - prev_msec);
+			uint64_t time;
+			unsigned n = time_code(delta, prev_delta, &time) + 1;
+
+			if (at + n > BLOCK_PAYLOAD_BITS)
+				break; /* the loop below starts a block */
+			put_code(b->payload, at, time << 1, n);
+			at += n;
+			count++;
+			added++;
+			prev_msec = msec;
+			prev_delta = delta;
+		}
+	}
+	for (; k < PACK_BATCH; k++) {
 		const struct metric_sample *s =
 		    &ring->plain[(head + k) % PLAIN_SAMPLES];
 		uint32_t msec = s->time_msec, bits = float_bits(s->value);
@@ -636,8 +694,52 @@ static void pack_batch(struct metric_registry *r, struct metric_ring *ring)
 		drop_oldest(r, ring);
 }
 
+/*
+ * A push outside the usual one (a later time, inside the minute being
+ * counted): the first of a series, the first of the next or a later
+ * minute, one at the same time again, or one back in time. Apart, as it
+ * runs about once a minute. The newest sample before the push (at
+ * last_time_usec) is always before minute_end_usec, so a later minute's
+ * first push follows a sample of an earlier minute: its count starts at
+ * 1, and the minute before it had minute_count samples if it is the one
+ * counted, none if it lies in a gap. A clock that stepped back leaves
+ * both unknown.
+ */
+__attribute__((noinline)) static void minute_roll(struct metric_ring *ring,
+						  bool had_samples,
+						  int64_t time_usec,
+						  int64_t last_time_usec)
+{
+	int64_t minute;
+
+	if (had_samples && time_usec >= last_time_usec) {
+		if (time_usec < ring->minute_end_usec) {
+			ring->minute_count++; /* the same time again */
+			return;
+		}
+		if (time_usec < ring->minute_end_usec + MINUTE_USEC) {
+			ring->last_minute_count = ring->minute_count;
+			ring->minute_count = 1;
+			ring->minute_end_usec += MINUTE_USEC;
+			return;
+		}
+	}
+	minute = time_usec / MINUTE_USEC;
+	if (time_usec % MINUTE_USEC < 0)
+		minute--; /* floor */
+	if (!had_samples || time_usec >= last_time_usec) {
+		/* A first push, or one past a gap of a minute or more. */
+		ring->last_minute_count = 0;
+		ring->minute_count = 1;
+	} else {
+		ring->last_minute_count = MINUTE_COUNT_UNKNOWN;
+		ring->minute_count = MINUTE_COUNT_UNKNOWN;
+	}
+	ring->minute_end_usec = (minute + 1) * MINUTE_USEC;
+}
+
 /* The sample written into the plain ring (with room for it) and the
- * series' newest and run of one value updated. */
+ * series' newest, run of one value and minute counts updated. */
 static inline __attribute__((always_inline)) void
 push_plain(struct metric_registry *registry, int id, bool had_samples,
 	   int64_t time_usec, double value)
@@ -653,13 +755,21 @@ push_plain(struct metric_registry *registry, int id, bool had_samples,
 	if (++ring->plain_head == registry->plain_size)
 		ring->plain_head = 0;
 	/* A run of one value goes on while time goes forward (a clock
-	 * stepped back leaves later samples behind: not known then). */
-	if (!had_samples)
-		series->same_since_usec = time_usec;
-	else if (time_usec <= series->last_time_usec)
-		series->same_since_usec = INT64_MAX;
-	else if (memcmp(&value, &series->last_value, sizeof(value)) != 0)
-		series->same_since_usec = time_usec;
+	 * stepped back leaves later samples behind: not known then); the
+	 * minute's count too, in one test with it. */
+	if (had_samples && time_usec > series->last_time_usec) {
+		if (memcmp(&value, &series->last_value, sizeof(value)) != 0)
+			series->same_since_usec = time_usec;
+		if (time_usec < ring->minute_end_usec)
+			ring->minute_count++;
+		else
+			minute_roll(ring, true, time_usec,
+				    series->last_time_usec);
+	} else {
+		series->same_since_usec = had_samples ? INT64_MAX : time_usec;
+		minute_roll(ring, had_samples, time_usec,
+			    series->last_time_usec);
+	}
 	series->last_time_usec = time_usec;
 	series->last_value = value;
 }
@@ -977,7 +1087,7 @@ static int64_t ceil_msec(int64_t usec)
 }
 
 /*
- * metrics_count_between's walk on through the blocks, from back on: apart,
+ * count_walk's walk on through the blocks, from back on: apart,
  * so that the walk of the plain head makes no call (no registers saved, no
  * stack canary for the sample's address).
  */
@@ -1003,24 +1113,22 @@ count_blocks(const struct metric_registry *registry, int id, size_t back,
 }
 
 /*
- * What the history asks of every series at each minute close: the plain
- * part is walked in a loop of its own (no test for the blocks, no call
- * for the count), from the newest back to the first sample before
- * since_usec; only a ring holding the minute in its blocks goes on there.
+ * metrics_count_between's walk: the plain part in a loop of its own (no
+ * test for the blocks, no call for the count), from the newest back to
+ * the first sample before since_usec; only a ring holding the minute in
+ * its blocks goes on there. Apart, so that a counted minute's answer
+ * makes no call and saves no registers.
  */
-size_t metrics_count_between(const struct metric_registry *registry, int id,
-			     int64_t since_usec, int64_t before_usec)
+__attribute__((noinline)) static size_t
+count_walk(const struct metric_registry *registry, int id, int64_t since_usec,
+	   int64_t before_usec)
 {
-	const struct metric_series *series;
-	const struct metric_ring *ring;
+	const struct metric_series *series = &registry->series[id];
+	const struct metric_ring *ring = &registry->rings[id];
 	size_t n, count, plain, at, back;
 	int64_t newest_msec, since_age, before_age;
 	uint32_t newest32;
 
-	if (!valid_id(registry, id))
-		return 0;
-	series = &registry->series[id];
-	ring = &registry->rings[id];
 	count = (size_t)ring->plain_count + ring->packed;
 	if (count > registry->ring_capacity)
 		count = registry->ring_capacity;
@@ -1052,6 +1160,44 @@ size_t metrics_count_between(const struct metric_registry *registry, int id,
 	return back < count ? n + count_blocks(registry, id, back, count,
 					       newest32, since_age, before_age)
 			    : n;
+}
+
+/*
+ * What the history asks of every series at each minute close. A minute
+ * the ring counted (the current one or the one before) is answered from
+ * the counts, as long as the ring still holds every sample counted since
+ * the one before began: its samples then are exactly those the walk would
+ * find (pushed in time order, after a sample before the minute).
+ * since_usec > 0: a sample before time 0 keeps its milliseconds truncated
+ * towards 0, and could read as time 0 to the walk. Any other window is
+ * walked.
+ */
+size_t metrics_count_between(const struct metric_registry *registry, int id,
+			     int64_t since_usec, int64_t before_usec)
+{
+	const struct metric_ring *ring;
+
+	if (!valid_id(registry, id))
+		return 0;
+	ring = &registry->rings[id];
+	if (before_usec - since_usec == MINUTE_USEC && since_usec > 0 &&
+	    registry->series[id].last_time_usec >= since_usec) {
+		size_t count = (size_t)ring->plain_count + ring->packed;
+		uint32_t c = MINUTE_COUNT_UNKNOWN, need = 0;
+
+		if (count > registry->ring_capacity)
+			count = registry->ring_capacity;
+		if (before_usec == ring->minute_end_usec) {
+			c = need = ring->minute_count;
+		} else if (before_usec == ring->minute_end_usec - MINUTE_USEC) {
+			c = ring->last_minute_count;
+			need = c + ring->minute_count;
+			c |= ring->minute_count & MINUTE_COUNT_UNKNOWN;
+		}
+		if (!(c & MINUTE_COUNT_UNKNOWN) && need <= count)
+			return c;
+	}
+	return count_walk(registry, id, since_usec, before_usec);
 }
 
 /*

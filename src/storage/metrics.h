@@ -61,6 +61,12 @@ void metrics_free(struct metric_registry *registry);
 struct metric_registry *
 metrics_new_pool(size_t max_series, size_t ring_capacity, size_t pool_blocks);
 
+/*
+ * Tests: false packs a batch of one repeated value through the general
+ * packer too (the shortcut must give the same bits).
+ */
+extern bool metrics_repeat_shortcut;
+
 /* Blocks free in the pool. */
 size_t metrics_pool_free(const struct metric_registry *registry);
 

@@ -192,6 +192,44 @@ static void test_records_read_back(void **state)
 	free(b.data);
 }
 
+/* A record from parts is the record of their concatenation, byte for
+ * byte (an empty part, an empty first part included), and reads back. */
+static void test_parts_are_one_payload(void **state)
+{
+	struct history_blob_buffer one = {0}, parts = {0};
+	struct history_pending_record r;
+	char big[3000];
+	const struct history_pending_part pieces[] = {
+	    {"", 0}, {"clock678", 8}, {"cpu\0", 4}, {"", 0}, {big, sizeof(big)},
+	};
+	char whole[8 + 4 + sizeof(big)];
+	size_t offset = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7 + 3);
+	memcpy(whole, "clock678cpu\0", 12);
+	memcpy(whole + 12, big, sizeof(big));
+	assert_int_equal(history_pending_encode(&one, HISTORY_PENDING_BLOB,
+						whole, sizeof(whole)),
+			 0);
+	assert_int_equal(history_pending_encode_parts(
+			     &parts, HISTORY_PENDING_BLOB, pieces, 5),
+			 0);
+	assert_int_equal(parts.length, one.length);
+	assert_int_equal(parts.records, 1);
+	assert_memory_equal(parts.data, one.data, one.length);
+	assert_int_equal(
+	    history_pending_next(parts.data, parts.length, &offset, &r), 1);
+	assert_int_equal(r.length, sizeof(whole));
+	assert_memory_equal(r.payload, whole, sizeof(whole));
+	assert_int_equal(history_pending_encode_parts(&parts, 0, pieces, 5),
+			 -EINVAL);
+	assert_int_equal(parts.length, one.length);
+	free(one.data);
+	free(parts.data);
+}
+
 /* Every length short of the whole last record is a torn tail: the records
  * before it are read, the reader stops where the torn one starts. */
 static void test_torn_tail_is_every_cut(void **state)
@@ -301,6 +339,7 @@ int main(void)
 	    cmocka_unit_test(test_crc32c_matches_definition),
 	    cmocka_unit_test(test_old_crc32_records_read),
 	    cmocka_unit_test(test_records_read_back),
+	    cmocka_unit_test(test_parts_are_one_payload),
 	    cmocka_unit_test(test_torn_tail_is_every_cut),
 	    cmocka_unit_test(test_damaged_byte_is_noticed),
 	    cmocka_unit_test(test_write_cap_and_failure),

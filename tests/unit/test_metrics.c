@@ -526,6 +526,168 @@ static void test_count_between_matches_walk(void **state)
 	}
 }
 
+/* What metrics_count_between must say: the walk back metrics_value_back
+ * allows, from the newest to the first sample before since. */
+static size_t walk_between(const struct metric_registry *r, int id,
+			   int64_t since, int64_t before)
+{
+	size_t count = metrics_count(r, id), want = 0;
+	int64_t t;
+	double v;
+
+	for (size_t back = 0; back < count; back++) {
+		assert_true(metrics_value_back(r, id, back, &t, &v));
+		if (t < since)
+			break;
+		want += t < before;
+	}
+	return want;
+}
+
+/*
+ * The minutes the ring counts as it is pushed (the current one and the one
+ * before, what the history's minute close asks) give what the walk gives:
+ * at 10-s ticks with jitter, 1-s ticks, equal times, gaps of minutes, the
+ * clock stepping back, a series retired and registered again, rings
+ * shorter than a minute's samples and a pool too short for the blocks.
+ * Every minute-aligned window around the newest is checked after every
+ * push, with windows of other lengths for the plain walk beside them.
+ */
+static void test_minute_counts_match_walk(void **state)
+{
+	static const struct {
+		size_t capacity, pool;
+	} rings[] = {{360, 0}, {360, 3}, {40, 0}, {12, 0}, {5, 0}, {3, 0}};
+	const int64_t minute = INT64_C(60000000);
+	uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(rings) / sizeof(rings[0]); c++) {
+		struct metric_registry *r =
+		    metrics_new_pool(2, rings[c].capacity, rings[c].pool);
+		int64_t t = INT64_C(1765000000000000) + 123456;
+		int id = metrics_register(r, "m", "");
+
+		for (int i = 0; i < 3000; i++) {
+			uint64_t x = next_random(&rng);
+			int64_t m, newest;
+			double v;
+
+			switch (x % 64) {
+			case 0: /* a gap of minutes */
+				t += minute * (int64_t)(1 + x / 64 % 5);
+				break;
+			case 1: /* the clock steps back, up to 90 s */
+				t -= (int64_t)(x / 64 % 90000000);
+				break;
+			case 2: /* the same time again */
+				break;
+			case 3: /* the series goes and comes back */
+				metrics_retire(r, id);
+				id = metrics_register(r, "m", "");
+				break;
+			default:
+				/* 10-s ticks with jitter, or 1-s ticks */
+				t += (i / 500) % 2
+					 ? 1000000 + (int64_t)(x % 997)
+					 : 10000000 +
+					       (int64_t)(x % 5000) * 1000 -
+					       2500000;
+				break;
+			}
+			v = x % 3 == 0 ? (double)(x % 100) : 7.0;
+			metrics_push(r, id, t, v);
+			assert_true(metrics_value_back(r, id, 0, &newest, &v));
+			m = newest - newest % minute;
+			for (int64_t from = m - 3 * minute; from <= m + minute;
+			     from += minute) {
+				assert_int_equal(
+				    metrics_count_between(r, id, from,
+							  from + minute),
+				    walk_between(r, id, from, from + minute));
+				/* Not a minute, or not aligned: the walk. */
+				assert_int_equal(
+				    metrics_count_between(r, id, from + 1000,
+							  from + minute + 1000),
+				    walk_between(r, id, from + 1000,
+						 from + minute + 1000));
+				assert_int_equal(
+				    metrics_count_between(r, id, from,
+							  from + 2 * minute),
+				    walk_between(r, id, from,
+						 from + 2 * minute));
+			}
+		}
+		metrics_free(r);
+	}
+}
+
+/*
+ * The packer's shortcut for a batch of one repeated value gives what the
+ * general packer gives: the same samples read back, the same blocks taken,
+ * for repeated values at jittering steps, at equal steps, across gaps and
+ * clock steps, with changes that end a run mid-batch and blocks filling up.
+ */
+static void test_repeat_shortcut_matches_general_packer(void **state)
+{
+	enum { CAPACITY = 720, PUSHES = 3000 };
+	struct metric_registry *r[2];
+	uint64_t rng = 88172645463325252ULL;
+	int ids[2][3];
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		r[k] = metrics_new(3, CAPACITY);
+		for (int p = 0; p < 3; p++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "s%d", p);
+			ids[k][p] = metrics_register(r[k], name, "");
+		}
+	}
+	for (int i = 0; i < PUSHES; i++) {
+		for (int p = 0; p < 3; p++) {
+			uint64_t x = next_random(&rng);
+			int64_t t =
+			    INT64_C(1765000000000000) + (int64_t)i * 10000000;
+			double v;
+
+			if (p == 0) /* jitter of a few ms, one value */
+				t += (int64_t)(x % 6000) * 1000;
+			else if (p == 1 &&
+				 x % 200 == 0) /* a gap, a step back */
+				t += (x & 256 ? 1 : -1) * INT64_C(90000000);
+			v = p == 2 ? (double)(i / 11 % 3) : 0.0;
+			if (p == 0 && x % 97 == 0)
+				v = 1.5; /* a change mid-run */
+			for (int k = 0; k < 2; k++) {
+				metrics_repeat_shortcut = k == 0;
+				metrics_push(r[k], ids[k][p], t, v);
+			}
+		}
+	}
+	metrics_repeat_shortcut = true;
+	assert_int_equal(metrics_pool_free(r[0]), metrics_pool_free(r[1]));
+	for (int p = 0; p < 3; p++) {
+		size_t count = metrics_count(r[0], ids[0][p]);
+
+		assert_int_equal(count, metrics_count(r[1], ids[1][p]));
+		assert_true(count == CAPACITY);
+		for (size_t back = 0; back < count; back++) {
+			int64_t t[2];
+			double v[2];
+
+			for (int k = 0; k < 2; k++)
+				assert_true(metrics_value_back(
+				    r[k], ids[k][p], back, &t[k], &v[k]));
+			assert_true(t[0] == t[1]);
+			assert_memory_equal(&v[0], &v[1], sizeof(v[0]));
+		}
+	}
+	metrics_free(r[0]);
+	metrics_free(r[1]);
+}
+
 /* Rings no deeper than the plain head never need a block. */
 static void test_short_ring_stays_plain(void **state)
 {
@@ -547,11 +709,13 @@ static void test_short_ring_stays_plain(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_packed_ring_reads_back_every_sample),
-		cmocka_unit_test(test_flat_series_packs_small),
-		cmocka_unit_test(test_count_between_matches_walk),
-		cmocka_unit_test(test_pool_exhaustion_keeps_fewer_old_samples),
-		cmocka_unit_test(test_short_ring_stays_plain),
+	    cmocka_unit_test(test_packed_ring_reads_back_every_sample),
+	    cmocka_unit_test(test_flat_series_packs_small),
+	    cmocka_unit_test(test_count_between_matches_walk),
+	    cmocka_unit_test(test_minute_counts_match_walk),
+	    cmocka_unit_test(test_repeat_shortcut_matches_general_packer),
+	    cmocka_unit_test(test_pool_exhaustion_keeps_fewer_old_samples),
+	    cmocka_unit_test(test_short_ring_stays_plain),
 	    cmocka_unit_test(test_register_is_idempotent),
 	    cmocka_unit_test(test_ring_keeps_newest_in_order),
 	    cmocka_unit_test(test_compact_samples_keep_time_and_seven_digits),

@@ -666,6 +666,41 @@ static void test_minute_blob_round_trip(void **state)
 		&blob, &(struct history_minute_record){.series_id = -1}),
 	    -EINVAL);
 	free(blob.data);
+	/* Ids and counts on each side of the one- and two-byte varints
+	 * (written without the loop) are LEB128 byte for byte. */
+	static const int64_t edges[] = {
+	    0, 127, 128, 16383, 16384, 2097151, INT64_C(1) << 40};
+	for (size_t i = 0; i < ARRAY_SIZE(edges); i++) {
+		uint8_t want[32];
+		size_t n = 0;
+
+		for (uint64_t v = (uint64_t)edges[i];; v >>= 7) {
+			want[n++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+			if (v >> 7 == 0)
+				break;
+		}
+		want[n++] = 0; /* flags: steady */
+		for (uint64_t v = (uint64_t)edges[i];; v >>= 7) {
+			want[n++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+			if (v >> 7 == 0)
+				break;
+		}
+		blob = (struct history_blob_buffer){0};
+		assert_int_equal(
+		    history_minute_append(
+			&blob,
+			&(struct history_minute_record){.series_id = edges[i],
+							.count = edges[i]}),
+		    0);
+		assert_int_equal(blob.length, n + 8);
+		assert_memory_equal(blob.data, want, n);
+		offset = 0;
+		assert_int_equal(
+		    history_minute_next(blob.data, blob.length, &offset, &out),
+		    1);
+		assert_true(out.series_id == edges[i] && out.count == edges[i]);
+		free(blob.data);
+	}
 }
 
 /*
