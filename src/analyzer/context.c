@@ -304,7 +304,10 @@ void context_cgroup_bound(const struct metric_registry *registry,
 		double slope, used, max;
 		int64_t t;
 
-		if (s == NULL || !s->in_use ||
+		/* Every series is looked at, most of them not a cgroup's:
+		 * the first byte turns those away without a call (~20
+		 * instructions a series, hundreds of series a scan). */
+		if (s == NULL || !s->in_use || s->name[0] != 'c' ||
 		    strcmp(s->name, "cgroup.memory_bytes") != 0 ||
 		    !newest_of(registry, "cgroup.memory_max_bytes", s->labels,
 			       &max) ||
