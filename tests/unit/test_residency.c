@@ -20,8 +20,9 @@
 #define PAGES 16
 #define PAGE  4096
 
-/* Rss: of the mapping starting at start, in KiB; -1 when not found. */
-static long mapping_rss(const void *start)
+/* Rss: of the mapping starting at start, or of the one named name when
+ * start is NULL, in KiB; -1 when not found. */
+static long rss_of(const void *start, const char *name)
 {
 	FILE *smaps = fopen("/proc/self/smaps", "re");
 	char line[512];
@@ -33,10 +34,13 @@ static long mapping_rss(const void *start)
 		uintptr_t from, to;
 		char perms[8];
 
+		/* A mapping's line: "from-to perms offset dev inode [path]". */
 		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s", &from, &to,
 			   perms) == 3 &&
-		    strlen(perms) == 4 && (perms[3] == 'p' || perms[3] == 's')) {
-			in = from == (uintptr_t)start;
+		    strlen(perms) == 4 &&
+		    (perms[3] == 'p' || perms[3] == 's')) {
+			in = start != NULL ? from == (uintptr_t)start
+					   : strstr(line, name) != NULL;
 			continue;
 		}
 		if (in && strncmp(line, "Rss:", 4) == 0) {
@@ -46,6 +50,11 @@ static long mapping_rss(const void *start)
 	}
 	fclose(smaps);
 	return rss;
+}
+
+static long mapping_rss(const void *start)
+{
+	return rss_of(start, NULL);
 }
 
 /* A file of PAGES pages, page i filled with byte 'a' + i; its descriptor. */
@@ -115,28 +124,7 @@ static void test_private_copies_kept(void **state)
 /* Rss: of the [stack] mapping, in KiB. */
 static long stack_rss(void)
 {
-	FILE *smaps = fopen("/proc/self/smaps", "re");
-	char line[512];
-	bool in = false;
-	long rss = -1;
-
-	assert_non_null(smaps);
-	while (fgets(line, sizeof(line), smaps) != NULL) {
-		uintptr_t from, to;
-
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &from, &to) == 2 &&
-		    strchr(line, '/') == NULL && strstr(line, " ") != NULL &&
-		    strspn(line, "0123456789abcdef-") > 8) {
-			in = strstr(line, "[stack]") != NULL;
-			continue;
-		}
-		if (in && strncmp(line, "Rss:", 4) == 0) {
-			rss = strtol(line + 4, NULL, 10);
-			break;
-		}
-	}
-	fclose(smaps);
-	return rss;
+	return rss_of(NULL, "[stack]");
 }
 
 /* Touches depth x 16 KiB of stack below the caller; each frame is handed
