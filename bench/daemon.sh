@@ -21,9 +21,12 @@
 # save or none, and its per-tick figures moved by their share) is each
 # measured window; BENCH_IFACES (50) and
 # BENCH_PROCS (100) the extra interfaces and processes; BENCH_SETTLE_SECS
-# (70) the wait after the interface (and process) daemons start, past the
+# (310) the wait after the interface (and process) daemons start, past the
 # first minute their new series close (creating a series in the history is a one-off,
-# not the slope).
+# not the slope) and past their first baseline save at 300 s, which saves
+# every analyzer slot once in a daemon's life (later rounds save a settled
+# slot in its turn, hourly): with 70 s the window held that first save and
+# read ~150-300 instructions more per interface than a steady tick costs.
 # BENCH_KEEP=DIR keeps callgrind's profile of each window there
 # (window.out the default config's, links-0.out and links-50.out of the
 # two interface daemons: callgrind_annotate them to see where a tick goes);
@@ -36,7 +39,7 @@ BUILD=${BUILD:-build}
 WINDOW=${BENCH_WINDOW_SECS:-300}
 IFACES=${BENCH_IFACES:-50}
 PROCS=${BENCH_PROCS:-100}
-SETTLE=${BENCH_SETTLE_SECS:-70}
+SETTLE=${BENCH_SETTLE_SECS:-310}
 AGENT=$PWD/$BUILD/sysops-agent
 FLOOR=$PWD/$BUILD/bench/floor
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sysops-bench.XXXXXX")
