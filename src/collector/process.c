@@ -519,21 +519,28 @@ static void emit_top(struct collect_context *ctx, struct entity_table *table,
 }
 
 /*
- * proc_root's entries with getdents64 on the caller's (stack) buffer: a
- * DIR would hold a 32 KiB heap buffer for the daemon's life, resident.
+ * A directory's entries with getdents64 on the caller's (stack) buffer:
+ * a DIR would hold a 32 KiB heap buffer, for the daemon's life in the
+ * case of proc_root. error is -errno when the listing stopped on one.
  */
 struct proc_walk {
 	int fd;
+	int error;
 	long at, end;
 	_Alignas(struct dirent64) char buffer[4096];
 };
 
-static void proc_walk_start(struct proc_walk *w, int fd)
+/* From the directory's first entry: a kept descriptor (proc_root's) is
+ * rewound, a fresh one (rewind false) is there already. */
+static void proc_walk_start(struct proc_walk *w, int fd, bool rewind)
 {
 	w->fd = fd;
+	w->error = 0;
 	w->at = w->end = 0;
-	if (lseek(fd, 0, SEEK_SET) < 0)
+	if (rewind && lseek(fd, 0, SEEK_SET) < 0) {
+		w->error = -errno;
 		w->fd = -1;
+	}
 }
 
 static const char *proc_walk_next(struct proc_walk *w)
@@ -545,6 +552,8 @@ static const char *proc_walk_next(struct proc_walk *w)
 				 sizeof(w->buffer));
 		w->at = 0;
 		if (w->end <= 0) {
+			if (w->end < 0)
+				w->error = -errno;
 			w->end = 0;
 			w->fd = -1;
 		}
@@ -559,28 +568,22 @@ static const char *proc_walk_next(struct proc_walk *w)
 /* Entries of /proc/PID/fd, with getdents64 on a stack buffer (no DIR). */
 static long count_fds(int proc_fd, int32_t pid)
 {
-	char path[32], buffer[4096];
-	long count = 0, n;
+	struct proc_walk walk;
+	const char *name;
+	char path[32];
+	long count = 0;
 	int fd;
 
 	collector_pid_path(path, sizeof(path), pid, "/fd");
 	fd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	while ((n = syscall(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
-		for (long offset = 0; offset < n;) {
-			struct dirent64 *entry =
-				(struct dirent64 *)(buffer + offset);
-
-			if (entry->d_name[0] != '.')
-				count++;
-			offset += entry->d_reclen;
-		}
-	}
-	if (n < 0)
-		count = -errno;
+	proc_walk_start(&walk, fd, false);
+	while ((name = proc_walk_next(&walk)) != NULL)
+		if (name[0] != '.')
+			count++;
 	close(fd);
-	return count;
+	return walk.error < 0 ? walk.error : count;
 }
 
 /* Soft "Max open files" from /proc/PID/limits, 0 when unknown. */
@@ -809,7 +812,7 @@ size_t process_top_fds(const void *state, int proc_fd,
 
 	if (max == 0 || !s->listing)
 		return 0;
-	proc_walk_start(&walk, s->list_fd);
+	proc_walk_start(&walk, s->list_fd, true);
 	while ((entry = proc_walk_next(&walk)) != NULL) {
 		const char *name = entry;
 		struct process_info info;
@@ -873,7 +876,7 @@ static void process_collect(void *data, struct collect_context *ctx)
 	pid_table_clear(current);
 	s->ticks++;
 	s->snapshot.blocked_count = 0;
-	proc_walk_start(&walk, s->list_fd);
+	proc_walk_start(&walk, s->list_fd, true);
 	while ((entry = proc_walk_next(&walk)) != NULL) {
 		struct process_info info;
 		struct pid_slot slot;
