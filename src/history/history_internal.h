@@ -59,8 +59,17 @@ struct history_blob_buffer {
 	size_t records;
 };
 
-/* Room for more bytes past length (grown by doubling); 0 or -ENOMEM. */
-int history_blob_reserve(struct history_blob_buffer *buffer, size_t more);
+/* The growing part of history_blob_reserve(): out of line. */
+int history_blob_grow(struct history_blob_buffer *buffer, size_t more);
+/* Room for more bytes past length (grown by doubling); 0 or -ENOMEM.
+ * Inline: a minute's records each ask, and there is nearly always room. */
+static inline int history_blob_reserve(struct history_blob_buffer *buffer,
+				       size_t more)
+{
+	if (buffer->allocated - buffer->length >= more)
+		return 0;
+	return history_blob_grow(buffer, more);
+}
 /* Appends one series' minute; -ENOMEM, -EINVAL (negative id or count). */
 int history_minute_append(struct history_blob_buffer *buffer,
 			  const struct history_minute_record *record);

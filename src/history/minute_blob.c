@@ -66,9 +66,7 @@ int history_minute_append(struct history_blob_buffer *buffer,
 
 	if (record->series_id < 0 || record->count < 0)
 		return -EINVAL;
-	/* Room is checked here first: a call per record only to grow. */
-	if (buffer->allocated - buffer->length < RECORD_MAX &&
-	    history_blob_reserve(buffer, RECORD_MAX) < 0)
+	if (history_blob_reserve(buffer, RECORD_MAX) < 0)
 		return -ENOMEM;
 	p = buffer->data + buffer->length;
 	/* Steady series (min = max = avg) store one value, not three. */

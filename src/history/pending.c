@@ -170,7 +170,7 @@ static uint32_t get_u32(const uint8_t *p)
  * store's): here, as every build compiles pending.c and minute_blob.c only
  * the SQLite one.
  */
-int history_blob_reserve(struct history_blob_buffer *buffer, size_t more)
+int history_blob_grow(struct history_blob_buffer *buffer, size_t more)
 {
 	size_t want = buffer->length + more;
 	uint8_t *data;
