@@ -1723,6 +1723,15 @@ static int put_text(struct history_blob_buffer *b, const char *text)
 	return put(b, text, strlen(text) + 1);
 }
 
+/* r, with a failure's reason kept for the history's error line. */
+static int pending_result(int r)
+{
+	if (r < 0)
+		snprintf(last_error, sizeof(last_error), "%s: %s",
+			 HISTORY_PENDING_NAME, strerror(-r));
+	return r;
+}
+
 /* Frames what scratch holds (r: how building it went) as a record. */
 static int pending_record(struct history *h, uint8_t type, int r)
 {
@@ -1730,10 +1739,7 @@ static int pending_record(struct history *h, uint8_t type, int r)
 		r = history_pending_encode(&h->out, type, h->scratch.data,
 					   h->scratch.length);
 	h->scratch.length = 0;
-	if (r < 0)
-		snprintf(last_error, sizeof(last_error), "%s: %s",
-			 HISTORY_PENDING_NAME, strerror(-r));
-	return r;
+	return pending_result(r);
 }
 
 /* A new series gets the next id; its record precedes every minute. */
@@ -1781,16 +1787,12 @@ static int pending_blob(struct history *h, const char *name,
 	    {labels, strlen(labels) + 1},
 	    {blob, length},
 	};
-	int r = history_pending_encode_parts(&h->out, HISTORY_PENDING_BLOB,
-					     parts, ARRAY_SIZE(parts));
+	int r = pending_result(history_pending_encode_parts(
+	    &h->out, HISTORY_PENDING_BLOB, parts, ARRAY_SIZE(parts)));
 
-	if (r < 0) {
-		snprintf(last_error, sizeof(last_error), "%s: %s",
-			 HISTORY_PENDING_NAME, strerror(-r));
-		return r;
-	}
-	h->blobs_saved++;
-	return 0;
+	if (r == 0)
+		h->blobs_saved++;
+	return r;
 }
 
 /* The first record of a file: an id the database remembers imports by. */
