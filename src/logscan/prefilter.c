@@ -387,6 +387,25 @@ static inline uint32_t folded_hash(uint32_t gram)
 	return prefilter_slot(gram);
 }
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Eight bytes at p, folded once, and the slots of the five whole 4-grams
+ * they hold (little-endian: gram k is window >> 8k). */
+static inline uint64_t load_window(const char *p, uint32_t *h0, uint32_t *h1,
+				   uint32_t *h2, uint32_t *h3, uint32_t *h4)
+{
+	uint64_t window;
+
+	memcpy(&window, p, 8);
+	window |= (uint64_t)FOLD << 32 | FOLD;
+	*h0 = folded_hash((uint32_t)window);
+	*h1 = folded_hash((uint32_t)(window >> 8));
+	*h2 = folded_hash((uint32_t)(window >> 16));
+	*h3 = folded_hash((uint32_t)(window >> 24));
+	*h4 = folded_hash((uint32_t)(window >> 32));
+	return window;
+}
+#endif
+
 /*
  * A gram's (folded) rules when its slot is in use and its tag is the
  * slot's: a gram that only shares the slot with a rule's (the table's 4096
@@ -482,16 +501,9 @@ uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 #elif __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	/* One 8-byte load, folded once, gives five whole 4-grams. */
 	for (; i + 8 <= length; i += 5) {
-		uint64_t window;
 		uint32_t h0, h1, h2, h3, h4;
+		uint64_t window = load_window(text + i, &h0, &h1, &h2, &h3, &h4);
 
-		memcpy(&window, text + i, 8);
-		window |= (uint64_t)FOLD << 32 | FOLD;
-		h0 = folded_hash((uint32_t)window);
-		h1 = folded_hash((uint32_t)(window >> 8));
-		h2 = folded_hash((uint32_t)(window >> 16));
-		h3 = folded_hash((uint32_t)(window >> 24));
-		h4 = folded_hash((uint32_t)(window >> 32));
 		if (used[h0] | used[h1] | used[h2] | used[h3] | used[h4])
 			for (int k = 0; k < 5; k++) {
 				uint32_t gram = (uint32_t)(window >> (8 * k));
@@ -542,16 +554,9 @@ bool prefilter_confirm(const struct prefilter *filter, unsigned index,
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	for (; i + 8 <= length; i += 5) {
-		uint64_t window;
 		uint32_t h0, h1, h2, h3, h4;
+		uint64_t window = load_window(text + i, &h0, &h1, &h2, &h3, &h4);
 
-		memcpy(&window, text + i, 8);
-		window |= (uint64_t)FOLD << 32 | FOLD;
-		h0 = folded_hash((uint32_t)window);
-		h1 = folded_hash((uint32_t)(window >> 8));
-		h2 = folded_hash((uint32_t)(window >> 16));
-		h3 = folded_hash((uint32_t)(window >> 24));
-		h4 = folded_hash((uint32_t)(window >> 32));
 		if (!(used[h0] | used[h1] | used[h2] | used[h3] | used[h4]) ||
 		    !((slot_rules(filter, h0) | slot_rules(filter, h1) |
 		       slot_rules(filter, h2) | slot_rules(filter, h3) |
