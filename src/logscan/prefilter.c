@@ -502,7 +502,8 @@ uint64_t prefilter_candidates(const struct prefilter *filter, const char *text,
 	/* One 8-byte load, folded once, gives five whole 4-grams. */
 	for (; i + 8 <= length; i += 5) {
 		uint32_t h0, h1, h2, h3, h4;
-		uint64_t window = load_window(text + i, &h0, &h1, &h2, &h3, &h4);
+		uint64_t window =
+		    load_window(text + i, &h0, &h1, &h2, &h3, &h4);
 
 		if (used[h0] | used[h1] | used[h2] | used[h3] | used[h4])
 			for (int k = 0; k < 5; k++) {
@@ -555,7 +556,8 @@ bool prefilter_confirm(const struct prefilter *filter, unsigned index,
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	for (; i + 8 <= length; i += 5) {
 		uint32_t h0, h1, h2, h3, h4;
-		uint64_t window = load_window(text + i, &h0, &h1, &h2, &h3, &h4);
+		uint64_t window =
+		    load_window(text + i, &h0, &h1, &h2, &h3, &h4);
 
 		if (!(used[h0] | used[h1] | used[h2] | used[h3] | used[h4]) ||
 		    !((slot_rules(filter, h0) | slot_rules(filter, h1) |
