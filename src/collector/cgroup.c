@@ -27,10 +27,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/dir_walk.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -365,34 +365,31 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 static void walk(struct cgroup_state *s, struct collect_context *ctx,
 		 const char *path, const char *parent_name, int depth)
 {
-	char buffer[4096], child[PATH_MAX_CGROUP];
-	long n;
+	char child[PATH_MAX_CGROUP];
+	const struct dirent64 *entry;
+	struct dir_walk listing;
 	int fd;
 
 	fd = openat(s->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	while ((n = syscall(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
-		for (long offset = 0; offset < n;) {
-			struct dirent64 *entry =
-				(struct dirent64 *)(buffer + offset);
-			const char *name = entry->d_name;
-			int length;
+	dir_walk_start(&listing, fd, false);
+	while ((entry = dir_walk_next(&listing)) != NULL) {
+		const char *name = entry->d_name;
+		int length;
 
-			offset += entry->d_reclen;
-			if ((entry->d_type != DT_DIR &&
-			     entry->d_type != DT_UNKNOWN) || name[0] == '.')
-				continue;
-			length = snprintf(child, sizeof(child), "%s%s%s",
-					  strcmp(path, ".") ? path : "",
-					  strcmp(path, ".") ? "/" : "", name);
-			if (length < 0 || (size_t)length >= sizeof(child))
-				continue;   /* too deep a path for a label */
-			if (is_watched(parent_name, name))
-				emit_cgroup(s, ctx, child);
-			else if (depth + 1 < WALK_DEPTH)
-				walk(s, ctx, child, name, depth + 1);
-		}
+		if ((entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN) ||
+		    name[0] == '.')
+			continue;
+		length = snprintf(child, sizeof(child), "%s%s%s",
+				  strcmp(path, ".") ? path : "",
+				  strcmp(path, ".") ? "/" : "", name);
+		if (length < 0 || (size_t)length >= sizeof(child))
+			continue; /* too deep a path for a label */
+		if (is_watched(parent_name, name))
+			emit_cgroup(s, ctx, child);
+		else if (depth + 1 < WALK_DEPTH)
+			walk(s, ctx, child, name, depth + 1);
 	}
 	close(fd);
 }

@@ -21,10 +21,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/dir_walk.h"
 #include "core/util.h"
 
 #define COMM_MAX	     COLLECTOR_COMM_MAX
@@ -518,58 +518,11 @@ static void emit_top(struct collect_context *ctx, struct entity_table *table,
 	collect_entity_sweep(ctx, table);
 }
 
-/*
- * A directory's entries with getdents64 on the caller's (stack) buffer:
- * a DIR would hold a 32 KiB heap buffer, for the daemon's life in the
- * case of proc_root. error is -errno when the listing stopped on one.
- */
-struct proc_walk {
-	int fd;
-	int error;
-	long at, end;
-	_Alignas(struct dirent64) char buffer[4096];
-};
-
-/* From the directory's first entry: a kept descriptor (proc_root's) is
- * rewound, a fresh one (rewind false) is there already. */
-static void proc_walk_start(struct proc_walk *w, int fd, bool rewind)
-{
-	w->fd = fd;
-	w->error = 0;
-	w->at = w->end = 0;
-	if (rewind && lseek(fd, 0, SEEK_SET) < 0) {
-		w->error = -errno;
-		w->fd = -1;
-	}
-}
-
-static const char *proc_walk_next(struct proc_walk *w)
-{
-	while (w->at >= w->end) {
-		if (w->fd < 0)
-			return NULL;
-		w->end = syscall(SYS_getdents64, w->fd, w->buffer,
-				 sizeof(w->buffer));
-		w->at = 0;
-		if (w->end <= 0) {
-			if (w->end < 0)
-				w->error = -errno;
-			w->end = 0;
-			w->fd = -1;
-		}
-	}
-	const struct dirent64 *entry =
-		(const struct dirent64 *)(w->buffer + w->at);
-
-	w->at += entry->d_reclen;
-	return entry->d_name;
-}
-
 /* Entries of /proc/PID/fd, with getdents64 on a stack buffer (no DIR). */
 static long count_fds(int proc_fd, int32_t pid)
 {
-	struct proc_walk walk;
-	const char *name;
+	struct dir_walk walk;
+	const struct dirent64 *entry;
 	char path[32];
 	long count = 0;
 	int fd;
@@ -578,9 +531,9 @@ static long count_fds(int proc_fd, int32_t pid)
 	fd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	proc_walk_start(&walk, fd, false);
-	while ((name = proc_walk_next(&walk)) != NULL)
-		if (name[0] != '.')
+	dir_walk_start(&walk, fd, false);
+	while ((entry = dir_walk_next(&walk)) != NULL)
+		if (entry->d_name[0] != '.')
 			count++;
 	close(fd);
 	return walk.error < 0 ? walk.error : count;
@@ -807,14 +760,14 @@ size_t process_top_fds(const void *state, int proc_fd,
 {
 	const struct process_state *s = state;
 	size_t used = 0;
-	struct proc_walk walk;
-	const char *entry;
+	struct dir_walk walk;
+	const struct dirent64 *entry;
 
 	if (max == 0 || !s->listing)
 		return 0;
-	proc_walk_start(&walk, s->list_fd, true);
-	while ((entry = proc_walk_next(&walk)) != NULL) {
-		const char *name = entry;
+	dir_walk_start(&walk, s->list_fd, true);
+	while ((entry = dir_walk_next(&walk)) != NULL) {
+		const char *name = entry->d_name;
 		struct process_info info;
 		char path[32], text[2048], state_char;
 		uint64_t pid, cpu_ticks;
@@ -829,7 +782,7 @@ size_t process_top_fds(const void *state, int proc_fd,
 		if (fds <= 0 ||
 		    (used == max && (uint64_t)fds <= out[max - 1].fd_count))
 			continue;
-		pid_path(path, sizeof(path), entry, "/stat");
+		pid_path(path, sizeof(path), entry->d_name, "/stat");
 		memset(&info, 0, sizeof(info));
 		info.pid = (int32_t)pid;
 		if (collect_read_small_file(proc_fd, path, text,
@@ -869,19 +822,19 @@ static void process_collect(void *data, struct collect_context *ctx)
 			? (double)(ctx->now_usec - s->last_time_usec) / 1e6
 			: 0;
 	double uptime = read_uptime(s, ctx);
-	struct proc_walk walk;
-	const char *entry;
+	struct dir_walk walk;
+	const struct dirent64 *entry;
 	bool table_full = false;
 
 	pid_table_clear(current);
 	s->ticks++;
 	s->snapshot.blocked_count = 0;
-	proc_walk_start(&walk, s->list_fd, true);
-	while ((entry = proc_walk_next(&walk)) != NULL) {
+	dir_walk_start(&walk, s->list_fd, true);
+	while ((entry = dir_walk_next(&walk)) != NULL) {
 		struct process_info info;
 		struct pid_slot slot;
 		const struct pid_slot *before;
-		const char *name = entry;
+		const char *name = entry->d_name;
 		char path[32], text[2048], state;
 		uint64_t cpu_ticks, pid;
 		struct watched *w;
@@ -891,7 +844,7 @@ static void process_collect(void *data, struct collect_context *ctx)
 		    !collect_parse_u64(&name, &pid) || *name != '\0' ||
 		    pid > INT32_MAX)
 			continue;
-		pid_path(path, sizeof(path), entry, "/stat");
+		pid_path(path, sizeof(path), entry->d_name, "/stat");
 		n = collect_read_small_file(ctx->proc_fd, path, text,
 					    sizeof(text));
 		if (n == -ENOENT || n == -ESRCH)

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/dir_walk.h"
 #include "core/numeric.h"
 
 int read_file_at(int dirfd, const char *path, size_t max_bytes, char **data,
@@ -550,8 +551,8 @@ void format_time_rfc3339(uint64_t usec, char *buffer, size_t size)
 
 void util_close_from(int first)
 {
-	char buffer[1024];
-	long n;
+	const struct dirent64 *entry;
+	struct dir_walk listing;
 	int dir;
 
 #ifdef SYS_close_range
@@ -564,18 +565,15 @@ void util_close_from(int first)
 			close(fd);
 		return;
 	}
-	while ((n = syscall(SYS_getdents64, dir, buffer, sizeof(buffer))) > 0)
-		for (long offset = 0; offset < n;) {
-			struct dirent64 *entry =
-			    (struct dirent64 *)(buffer + offset);
-			int fd = 0;
+	dir_walk_start(&listing, dir, false);
+	while ((entry = dir_walk_next(&listing)) != NULL) {
+		int fd = 0;
 
-			offset += entry->d_reclen;
-			for (const char *p = entry->d_name;
-			     *p >= '0' && *p <= '9'; p++)
-				fd = fd * 10 + (*p - '0');
-			if (fd >= first && fd != dir)
-				close(fd);
-		}
+		for (const char *p = entry->d_name; *p >= '0' && *p <= '9';
+		     p++)
+			fd = fd * 10 + (*p - '0');
+		if (fd >= first && fd != dir)
+			close(fd);
+	}
 	close(dir);
 }
