@@ -32,7 +32,8 @@
 # two interface daemons: callgrind_annotate them to see where a tick goes);
 # BENCH_QUICK=1 stops after the per-tick figures.
 # BENCH_PART=follow measures log following alone; BENCH_FOLLOW_SECS (20) is
-# each of its windows. BENCH_PART=links measures the slope per interface
+# each of its windows, BENCH_FOLLOW_RUNS (3) how many windows a rate's CPU
+# figure is the median of. BENCH_PART=links measures the slope per interface
 # alone, BENCH_PART=procs the slope per process alone.
 set -u
 BUILD=${BUILD:-build}
@@ -196,20 +197,37 @@ for i in range(int(rate * secs)):
 PY
 }
 
-# per_line COUNTER PID FILE: "RATE PER-LINE" at 100 and 1000 lines/s, the
-# counter (cpu_ns, instructions) of PID above its idle, FILE written.
+# per_line COUNTER PID FILE [RUNS]: "RATE PER-LINE MIN MAX" at 100 and 1000
+# lines/s, the counter (cpu_ns, instructions) of PID above its idle, FILE
+# written; with RUNS windows a rate (alternating, so load beside the bench
+# falls on both), PER-LINE is their median and MIN-MAX their spread. CPU
+# time on a shared VM moves by +-20 % between windows (another process's
+# burst, the host's), instructions do not: one window is enough for those.
 per_line() {
-	local counter=$1 pid=$2 file=$3 secs=${BENCH_FOLLOW_SECS:-20} rate
-	local c0 c1 idle
+	local counter=$1 pid=$2 file=$3 runs=${4:-1} secs=${BENCH_FOLLOW_SECS:-20}
+	local c0 c1 idle rate run
 	c0=$("$counter" "$pid"); sleep "$secs"; c1=$("$counter" "$pid")
 	idle=$((c1 - c0))
-	for rate in 100 1000; do
-		c0=$("$counter" "$pid")
-		write_lines "$file" "$rate" "$secs"
-		sleep 2 # the last period's lines are read
-		c1=$("$counter" "$pid")
-		echo "$rate $(((c1 - c0 - idle * (secs + 2) / secs) / (rate * secs)))"
-	done
+	for run in $(seq "$runs"); do
+		for rate in 100 1000; do
+			c0=$("$counter" "$pid")
+			write_lines "$file" "$rate" "$secs"
+			sleep 2 # the last period's lines are read
+			c1=$("$counter" "$pid")
+			echo "$rate $(((c1 - c0 - idle * (secs + 2) / secs) / (rate * secs)))"
+		done
+	done | awk '{v[$1, ++n[$1]] = $2}
+	END {
+		for (r = 100; r <= 1000; r *= 10) {
+			k = n[r]
+			for (i = 1; i <= k; i++)	# insertion sort: a few runs
+				for (j = i; j > 1 && v[r, j - 1] > v[r, j]; j--) {
+					t = v[r, j]; v[r, j] = v[r, j - 1]; v[r, j - 1] = t
+				}
+			m = k % 2 ? v[r, (k + 1) / 2] : (v[r, k / 2] + v[r, k / 2 + 1]) / 2
+			print r, m, v[r, 1], v[r, k]
+		}
+	}'
 }
 
 # follow_part: log following, a file written line by line at a steady rate
@@ -226,8 +244,8 @@ follow_part() {
 	# One-off costs of the first lines (symbol binding, the time zone,
 	# PCRE2's first runs) are not a line's.
 	write_lines "$tmp/follow.log" 100 1; sleep 3
-	per_line cpu_ns "$PID_follow" "$tmp/follow.log" |
-		awk '{printf "log following at %d lines/s: %.2f us CPU per line (target <= 1 at 100 lines/s)\n", $1, $2 / 1000}'
+	per_line cpu_ns "$PID_follow" "$tmp/follow.log" "${BENCH_FOLLOW_RUNS:-3}" |
+		awk -v runs="${BENCH_FOLLOW_RUNS:-3}" '{printf "log following at %d lines/s: %.2f us CPU per line, median of %d windows (%.2f-%.2f) (target <= 1 at 100 lines/s)\n", $1, $2 / 1000, runs, $3 / 1000, $4 / 1000}'
 	if command -v strace >/dev/null; then
 		strace -f -qq -c -o "$tmp/follow.strace" -p "$PID_follow" &
 		local tracer=$!
