@@ -46,6 +46,9 @@
 #define ALERTS_MAX    64
 #define USERS_MAX     64
 #define READ_CHUNK    65536
+/* Of the chunk, for getdents64: /proc's listing, a process's fds. */
+#define PIDS_CHUNK 8192
+#define FDS_CHUNK  4096
 
 struct owner {
 	uint64_t inode;
@@ -149,7 +152,13 @@ struct listeners {
 	uint16_t ephemeral_low, ephemeral_high;
 	struct user_name users[USERS_MAX];
 	size_t user_count;
-	char *chunk; /* READ_CHUNK bytes for /proc/net, netlink */
+	/* READ_CHUNK bytes for /proc/net and netlink, then for the
+	 * getdents64 listings of find_owners(). */
+	char *chunk;
+	/* find_owners()'s owners still to find: SOCKETS_MAX, resident as far
+	 * as used. On the stack, it and the listings' buffers made a 19 KiB
+	 * frame that set the stack's deepest page for the daemon's life. */
+	struct owner **wanted;
 	struct walked_pid *pids, *spare; /* this listing, the one before */
 	size_t pid_count, spare_count, pid_allocated, spare_allocated;
 	int diag_fd;	    /* NETLINK_SOCK_DIAG; -1: /proc/net */
@@ -629,7 +638,7 @@ static bool kernel_thread(struct listeners *l, int32_t pid)
 static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
 			size_t wanted_count, size_t open, bool *passed)
 {
-	char path[32], buffer[4096], link[64];
+	char path[32], link[64], *buffer = l->chunk;
 	size_t found = 0;
 	bool any = false;
 	long n;
@@ -642,7 +651,7 @@ static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
 	if (fd < 0)
 		return 0;
 	while (found < open &&
-	       (n = syscall(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
+	       (n = syscall(SYS_getdents64, fd, buffer, FDS_CHUNK)) > 0) {
 		for (long offset = 0; offset < n && found < open;) {
 			struct dirent64 *entry =
 			    (struct dirent64 *)(buffer + offset);
@@ -792,7 +801,7 @@ static void list_pids(struct listeners *l)
 	struct walked_pid *swap = l->spare;
 	size_t swap_allocated = l->spare_allocated, count = 0, k = 0;
 	bool sorted = true, full = false;
-	char buffer[8192];
+	char *buffer = l->chunk;
 	long n;
 	int fd;
 
@@ -809,7 +818,7 @@ static void list_pids(struct listeners *l)
 	if (fd < 0)
 		return;
 	while (!full &&
-	       (n = syscall(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
+	       (n = syscall(SYS_getdents64, fd, buffer, PIDS_CHUNK)) > 0) {
 		for (long offset = 0; offset < n;) {
 			struct dirent64 *entry =
 			    (struct dirent64 *)(buffer + offset);
@@ -875,7 +884,7 @@ static size_t newest_index(struct listeners *l, size_t pid_count)
 
 static void find_owners(struct listeners *l)
 {
-	struct owner *wanted[SOCKETS_MAX];
+	struct owner **wanted = l->wanted;
 	size_t wanted_count = 0, found = 0, pid_count, newest;
 
 	for (size_t i = 0; i < l->socket_count; i++) {
@@ -922,13 +931,13 @@ static void find_owners(struct listeners *l)
 				  sizeof(wanted[i]->process));
 		}
 	if (found < wanted_count) {
-		struct owner *left[SOCKETS_MAX];
 		size_t left_count = 0;
 
+		/* Those left, moved to the front (never past their place). */
 		for (size_t i = 0; i < wanted_count; i++)
 			if (wanted[i]->pid == 0)
-				left[left_count++] = wanted[i];
-		guess_by_user(l, l->pids, pid_count, left, left_count);
+				wanted[left_count++] = wanted[i];
+		guess_by_user(l, l->pids, pid_count, wanted, left_count);
 	}
 }
 
@@ -1543,8 +1552,9 @@ int listeners_new(struct checks *checks, struct listeners **out)
 	l->pairs = zeroed_pages_alloc(SOCKETS_MAX, sizeof(*l->pairs));
 	l->known = zeroed_pages_alloc(KNOWN_MAX, sizeof(char *));
 	l->chunk = zeroed_pages_alloc(READ_CHUNK, 1);
+	l->wanted = zeroed_pages_alloc(SOCKETS_MAX, sizeof(*l->wanted));
 	if (!l->sockets || !l->owners || !l->series || !l->pairs || !l->known ||
-	    !l->chunk) {
+	    !l->chunk || !l->wanted) {
 		listeners_free(l);
 		return -ENOMEM;
 	}
@@ -1606,6 +1616,7 @@ void listeners_free(struct listeners *l)
 	if (l->diag_fd >= 0)
 		close(l->diag_fd);
 	zeroed_pages_free(l->chunk, READ_CHUNK, 1);
+	zeroed_pages_free(l->wanted, SOCKETS_MAX, sizeof(*l->wanted));
 	free(l->pids);
 	free(l->spare);
 	zeroed_pages_free(l, 1, sizeof(*l));

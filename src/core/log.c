@@ -155,29 +155,63 @@ static void write_journal(int priority, const char *message,
 		write_stderr(priority, message, fields, field_count);
 }
 
-/* Masked copies of the fields, cut to LOG_FIELD_MAX; returns how many. */
-static size_t mask_fields(const char *const *fields, size_t count,
-			  char copies[][LOG_FIELD_MAX], const char **masked)
+/*
+ * Masked copies of the fields, cut to LOG_FIELD_MAX, one after the other in
+ * pool (pool_size bytes: what fields_size() asked for).
+ */
+static void mask_fields(const char *const *fields, size_t count, char *pool,
+			size_t pool_size, const char **masked)
 {
-	if (count > LOG_FIELDS_MAX)
-		count = LOG_FIELDS_MAX;
 	for (size_t i = 0; i < count; i++) {
-		if (string_copy(copies[i], fields[i], LOG_FIELD_MAX) <
-		    LOG_FIELD_MAX)
-			secret_mask(copies[i]);
+		size_t size = strnlen(fields[i], LOG_FIELD_MAX - 1) + 1;
+
+		if (size > pool_size)
+			size = pool_size; /* never: pool is sized for them */
+		if (string_copy(pool, fields[i], size) < LOG_FIELD_MAX)
+			secret_mask(pool);
 		else
-			secret_mask_cut(copies[i]);
-		masked[i] = copies[i];
+			secret_mask_cut(pool);
+		masked[i] = pool;
+		pool += size;
+		pool_size -= size;
 	}
-	return count;
+}
+
+/* Bytes the masked copies of fields take, each cut to LOG_FIELD_MAX. */
+static size_t fields_size(const char *const *fields, size_t count)
+{
+	size_t size = 0;
+
+	for (size_t i = 0; i < count; i++)
+		size += strnlen(fields[i], LOG_FIELD_MAX - 1) + 1;
+	return size;
+}
+
+/*
+ * The fields' copies take what they need on the stack (a variable-length
+ * array, at most LOG_FIELDS_MAX * LOG_FIELD_MAX): a frame sized for the
+ * worst case, 8 KiB of it below the message, set the main thread's deepest
+ * stack page whenever an alert was logged, and the stack keeps the deepest
+ * page ever reached resident for the process's life.
+ */
+static void dispatch_masked(int priority, const char *message,
+			    const char *const *fields, size_t field_count)
+{
+	const char *masked[LOG_FIELDS_MAX];
+	size_t pool_size = fields_size(fields, field_count);
+	char pool[pool_size > 0 ? pool_size : 1];
+
+	mask_fields(fields, field_count, pool, pool_size, masked);
+	if (current_target == LOG_TARGET_JOURNAL)
+		write_journal(priority, message, masked, field_count);
+	else
+		write_stderr(priority, message, masked, field_count);
 }
 
 static void log_dispatch(int priority, const char *const *fields,
 			 size_t field_count, const char *format, va_list args)
 {
 	char message[LOG_LINE_MAX];
-	char copies[LOG_FIELDS_MAX][LOG_FIELD_MAX];
-	const char *masked[LOG_FIELDS_MAX];
 	int saved_errno = errno, n;
 
 	if (!log_enabled(priority))
@@ -187,11 +221,9 @@ static void log_dispatch(int priority, const char *const *fields,
 		secret_mask_cut(message);
 	else
 		secret_mask(message);
-	field_count = mask_fields(fields, field_count, copies, masked);
-	if (current_target == LOG_TARGET_JOURNAL)
-		write_journal(priority, message, masked, field_count);
-	else
-		write_stderr(priority, message, masked, field_count);
+	if (field_count > LOG_FIELDS_MAX)
+		field_count = LOG_FIELDS_MAX;
+	dispatch_masked(priority, message, fields, field_count);
 	errno = saved_errno;
 }
 

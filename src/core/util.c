@@ -276,6 +276,48 @@ void zeroed_pages_free(void *pages, size_t count, size_t size)
 		munmap(pages, count * size);
 }
 
+/* Before each block: its whole size, 0 for a heap block; 16 bytes keep
+ * malloc()'s alignment. */
+struct sparse_header {
+	size_t mapped;
+	size_t pad;
+};
+
+void *sparse_alloc(size_t size, void *unused)
+{
+	struct sparse_header *h;
+
+	(void)unused;
+	if (size > SIZE_MAX - sizeof(*h))
+		return NULL;
+	if (size < SPARSE_ALLOC_MIN) {
+		h = malloc(sizeof(*h) + size);
+		if (h == NULL)
+			return NULL;
+		h->mapped = 0;
+		return h + 1;
+	}
+	h = zeroed_pages_alloc(1, sizeof(*h) + size);
+	if (h == NULL)
+		return NULL;
+	h->mapped = sizeof(*h) + size;
+	return h + 1;
+}
+
+void sparse_free(void *p, void *unused)
+{
+	struct sparse_header *h;
+
+	(void)unused;
+	if (p == NULL)
+		return;
+	h = (struct sparse_header *)p - 1;
+	if (h->mapped == 0)
+		free(h);
+	else
+		zeroed_pages_free(h, 1, h->mapped);
+}
+
 void zeroed_pages_release(void *pages, size_t count, size_t size, size_t index,
 			  zeroed_pages_unused_fn *unused, const void *context)
 {

@@ -72,6 +72,18 @@ uint64_t now_realtime_usec(void);
 void *zeroed_pages_alloc(size_t count, size_t size);
 void zeroed_pages_free(void *pages, size_t count, size_t size);
 
+/*
+ * malloc() and free() for a library's big work buffers (PCRE2's match
+ * frames: 20 KiB a match data block, of which a match writes the first
+ * frames only): from SPARSE_ALLOC_MIN bytes on, zeroed pages of their own
+ * (zeroed_pages_alloc), resident as far as written, where a heap chunk of
+ * start-up's reused memory is resident whole; smaller ones from the heap.
+ * The second argument is the library's unused context pointer.
+ */
+#define SPARSE_ALLOC_MIN 16384
+void *sparse_alloc(size_t size, void *unused);
+void sparse_free(void *p, void *unused);
+
 /* Whether element i of a zeroed_pages_alloc() table is unused. */
 typedef bool zeroed_pages_unused_fn(const void *context, size_t i);
 /*

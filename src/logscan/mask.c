@@ -82,6 +82,20 @@ static int add_pattern(struct masker *masker, const char *pattern,
 	return 0;
 }
 
+pcre2_match_data *masker_match_data_new(uint32_t pairs)
+{
+	pcre2_general_context *memory =
+	    pcre2_general_context_create(sparse_alloc, sparse_free, NULL);
+	pcre2_match_data *match;
+
+	if (memory == NULL)
+		return NULL;
+	/* The block keeps its own copy of the allocator functions. */
+	match = pcre2_match_data_create(pairs, memory);
+	pcre2_general_context_free(memory);
+	return match;
+}
+
 int masker_new(const struct config_string_list *extra, struct masker **out,
 	       char *error, size_t error_size)
 {
@@ -96,7 +110,7 @@ int masker_new(const struct config_string_list *extra, struct masker **out,
 	for (size_t i = 0; r == 0 && extra != NULL && i < extra->count; i++)
 		r = add_pattern(masker, extra->items[i], error, error_size);
 	if (r == 0) {
-		masker->match = pcre2_match_data_create(16, NULL);
+		masker->match = masker_match_data_new(16);
 		if (masker->match == NULL)
 			r = -ENOMEM;
 	}

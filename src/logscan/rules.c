@@ -243,8 +243,8 @@ int rule_engine_new(const struct rule_definition *rules, size_t count,
 	engine->masker = masker;
 	engine->max_line_bytes = max_line_bytes;
 	engine->masked_line = malloc(max_line_bytes + 1);
-	engine->match = pcre2_match_data_create(66, NULL);
-	engine->exclude_match = pcre2_match_data_create(1, NULL);
+	engine->match = masker_match_data_new(66);
+	engine->exclude_match = masker_match_data_new(1);
 	if (engine->masked_line == NULL || engine->match == NULL ||
 	    engine->exclude_match == NULL)
 		r = -ENOMEM;

@@ -91,6 +91,36 @@ static void test_structured_fields_on_stderr(void **state)
 				      "SYSOPS_SEVERITY=critical\n");
 }
 
+/* Every field kept up to LOG_FIELD_MAX (511 bytes and the NUL), masked
+ * apart, in order; more than LOG_FIELDS_MAX (16) are left off. */
+static void test_many_and_long_fields_each_cut_alone(void **state)
+{
+	char *longer = malloc(1000), *exact = malloc(600), expected[4096];
+	const char *fields[18];
+	struct stderr_capture capture;
+
+	(void)state;
+	memset(longer, 'L', 999);
+	longer[999] = '\0';
+	memset(exact, 'E', 511);
+	exact[511] = '\0';
+	for (size_t i = 0; i < 18; i++)
+		fields[i] = i == 1 ? longer : i == 2 ? exact : "K=v";
+	log_open(LOG_TARGET_STDERR);
+	log_set_level(LOG_INFO);
+	stderr_capture_begin(&capture);
+	log_structured(LOG_CRIT, fields, 18, "m");
+	stderr_capture_end(&capture, captured, sizeof(captured));
+	snprintf(expected, sizeof(expected), "<2>m K=v %.511s %s", longer,
+		 exact);
+	for (size_t i = 3; i < 16; i++)
+		strcat(expected, " K=v");
+	strcat(expected, "\n");
+	assert_string_equal(captured, expected);
+	free(longer);
+	free(exact);
+}
+
 static void test_level_names(void **state)
 {
 	(void)state;
@@ -203,6 +233,7 @@ int main(void)
 	    cmocka_unit_test(test_errno_text_in_place_or_appended),
 	    cmocka_unit_test(test_plain_style_for_commands),
 	    cmocka_unit_test(test_structured_fields_on_stderr),
+	    cmocka_unit_test(test_many_and_long_fields_each_cut_alone),
 	    cmocka_unit_test(test_level_names),
 	    cmocka_unit_test(test_auto_target_without_journal_is_stderr),
 	    cmocka_unit_test(test_long_messages_are_cut_not_overflowed),

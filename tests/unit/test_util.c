@@ -86,6 +86,63 @@ static void test_zeroed_pages_release_keeps_used_elements(void **state)
 	zeroed_pages_free(table, RELEASE_COUNT, RELEASE_SIZE);
 }
 
+/* Pages of [p, p + pages * page) that are this process's own (present and
+ * exclusively mapped: /proc/self/pagemap bits 63 and 56), not the shared
+ * zero page a read of an untouched page maps. */
+static size_t own_pages(const void *p, size_t pages)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < pages; i++) {
+		uint64_t entry = 0;
+		off_t at = (off_t)(((uintptr_t)p / page + i) * sizeof(entry));
+
+		assert_int_equal(pread(fd, &entry, sizeof(entry), at),
+				 (ssize_t)sizeof(entry));
+		n += (entry >> 63 & 1) && (entry >> 56 & 1);
+	}
+	close(fd);
+	return n;
+}
+
+/*
+ * Big blocks are pages of their own, zeroed and resident only where
+ * written, even where the heap holds a freed, written chunk of the size
+ * (start-up's garbage, which malloc would hand out resident whole); small
+ * ones come from the heap; both free through sparse_free.
+ */
+static void test_sparse_alloc_big_blocks_are_untouched_pages(void **state)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), size = 20480;
+	unsigned char *garbage = malloc(size), *big, *small;
+	volatile unsigned char sum = 0;
+	uintptr_t first;
+
+	(void)state;
+	assert_non_null(garbage);
+	memset(garbage, 0xee, size);
+	free(garbage);
+	big = sparse_alloc(size, NULL);
+	assert_non_null(big);
+	for (size_t i = 0; i < size; i++)
+		sum |= big[i];
+	assert_int_equal(sum, 0);
+	memset(big, 0x5a, 100); /* as a match writes its first frame */
+	first = (uintptr_t)big & ~(uintptr_t)(page - 1);
+	assert_int_equal(own_pages((void *)first, (size + page - 1) / page), 1);
+	big[size - 1] = 1; /* the whole size is usable */
+	sparse_free(big, NULL);
+
+	small = sparse_alloc(100, NULL);
+	assert_non_null(small);
+	memset(small, 0x5a, 100);
+	sparse_free(small, NULL);
+	sparse_free(NULL, NULL);
+	assert_null(sparse_alloc(SIZE_MAX - 8, NULL));
+}
+
 static void test_read_file_at_whole_and_bounded(void **state)
 {
 	char big[10000];
@@ -276,6 +333,7 @@ int main(void)
 	    cmocka_unit_test(test_clocks_move_forward),
 	    cmocka_unit_test(test_numbers_for_people),
 	    cmocka_unit_test(test_zeroed_pages_release_keeps_used_elements),
+	    cmocka_unit_test(test_sparse_alloc_big_blocks_are_untouched_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
