@@ -9,10 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
+
 int line_reader_init(struct line_reader *reader, size_t max_line_bytes)
 {
 	memset(reader, 0, sizeof(*reader));
-	reader->buffer = malloc(max_line_bytes);
+	/* Pages of its own: an unfinished line seldom fills more than the
+	 * first, where a heap chunk would be resident whole. */
+	reader->buffer = zeroed_pages_alloc(1, max_line_bytes);
 	if (reader->buffer == NULL)
 		return -ENOMEM;
 	reader->size = max_line_bytes;
@@ -28,7 +32,7 @@ void line_reader_attach(struct line_reader *reader, char *buffer, size_t size)
 
 void line_reader_free(struct line_reader *reader)
 {
-	free(reader->buffer);
+	zeroed_pages_free(reader->buffer, 1, reader->size);
 	reader->buffer = NULL;
 }
 

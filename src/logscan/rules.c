@@ -242,7 +242,8 @@ int rule_engine_new(const struct rule_definition *rules, size_t count,
 					logscan_level_grams[i]);
 	engine->masker = masker;
 	engine->max_line_bytes = max_line_bytes;
-	engine->masked_line = malloc(max_line_bytes + 1);
+	/* Pages of its own: written up to the length of a matched line. */
+	engine->masked_line = zeroed_pages_alloc(1, max_line_bytes + 1);
 	engine->match = masker_match_data_new(66);
 	engine->exclude_match = masker_match_data_new(1);
 	if (engine->masked_line == NULL || engine->match == NULL ||
@@ -280,7 +281,7 @@ void rule_engine_free(struct rule_engine *engine)
 	}
 	pcre2_match_data_free(engine->match);
 	pcre2_match_data_free(engine->exclude_match);
-	free(engine->masked_line);
+	zeroed_pages_free(engine->masked_line, 1, engine->max_line_bytes + 1);
 	zeroed_pages_free(engine, 1, sizeof(*engine));
 }
 

@@ -327,7 +327,8 @@ int journal_source_start(struct logscan_context *context, bool skip_kernel,
 	source->skip_kernel = skip_kernel;
 	source_cursor_init(&source->saved, CURSOR_FILE, "the journal cursor");
 	source->text_size = (size_t)context->config->max_line_bytes;
-	source->text = malloc(source->text_size);
+	/* Pages of its own: an entry's text fills the first one or two. */
+	source->text = zeroed_pages_alloc(1, source->text_size);
 	if (source->text == NULL) {
 		free(source);
 		return -ENOMEM;
@@ -410,6 +411,6 @@ void journal_source_stop(struct journal_source *source,
 	source_release(source->defer);
 	sd_journal_close(source->journal);
 	free(source->cursor);
-	free(source->text);
+	zeroed_pages_free(source->text, 1, source->text_size);
 	free(source);
 }

@@ -229,14 +229,15 @@ int kmsg_source_start(struct logscan_context *context,
 		flags = O_RDWR;
 	else if (!S_ISCHR(st.st_mode))
 		return -ENOTTY;
-	source = calloc(1, sizeof(*source));
+	/* Pages, not the heap: a record fills the start of record[] only. */
+	source = zeroed_pages_alloc(1, sizeof(*source));
 	if (source == NULL)
 		return -ENOMEM;
 	source->context = context;
 	source->fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (source->fd < 0) {
 		r = -errno;
-		free(source);
+		zeroed_pages_free(source, 1, sizeof(*source));
 		return r;
 	}
 	r = line_reader_init(&source->reader, RECORD_BYTES);
@@ -287,5 +288,5 @@ void kmsg_source_stop(struct kmsg_source *source, struct source_stats *stats)
 	line_reader_free(&source->reader);
 	if (source->fd >= 0)
 		close(source->fd);
-	free(source);
+	zeroed_pages_free(source, 1, sizeof(*source));
 }
