@@ -29,11 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "checks/checks_internal.h"
 #include "collector/collector.h"
+#include "core/dir_walk.h"
 #include "core/log.h"
 #include "core/state.h"
 #include "core/util.h"
@@ -638,10 +638,11 @@ static bool kernel_thread(struct listeners *l, int32_t pid)
 static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
 			size_t wanted_count, size_t open, bool *passed)
 {
-	char path[32], link[64], *buffer = l->chunk;
+	const struct dirent64 *entry;
+	struct dir_walk walk;
+	char path[32], link[64];
 	size_t found = 0;
 	bool any = false;
-	long n;
 	int fd;
 
 	collector_pid_path(path, sizeof(path), pid, "/fd");
@@ -650,36 +651,29 @@ static size_t match_fds(struct listeners *l, int32_t pid, struct owner **wanted,
 	*passed = fd < 0 && (errno == EACCES || errno == EPERM);
 	if (fd < 0)
 		return 0;
-	while (found < open &&
-	       (n = syscall(SYS_getdents64, fd, buffer, FDS_CHUNK)) > 0) {
-		for (long offset = 0; offset < n && found < open;) {
-			struct dirent64 *entry =
-			    (struct dirent64 *)(buffer + offset);
-			ssize_t length;
-			uint64_t inode;
+	dir_walk_start(&walk, fd, false, l->chunk, FDS_CHUNK);
+	while (found < open && (entry = dir_walk_next(&walk)) != NULL) {
+		ssize_t length;
+		uint64_t inode;
 
-			offset += entry->d_reclen;
-			if (entry->d_name[0] == '.')
-				continue;
-			any = true;
-			length = readlinkat(fd, entry->d_name, link,
-					    sizeof(link) - 1);
-			if (length < 0 && (errno == EACCES || errno == EPERM)) {
-				*passed = true; /* none of them readable */
-				goto done;
-			}
-			if (length < 9 || strncmp(link, "socket:[", 8) != 0)
-				continue;
-			link[length] = '\0';
-			if (!decimal(link + 8, ']', UINT64_MAX / 10, &inode))
-				continue;
-			for (size_t i = 0; i < wanted_count; i++)
-				if (wanted[i]->inode == inode &&
-				    wanted[i]->pid == 0) {
-					wanted[i]->pid = pid;
-					found++;
-				}
+		if (entry->d_name[0] == '.')
+			continue;
+		any = true;
+		length = readlinkat(fd, entry->d_name, link, sizeof(link) - 1);
+		if (length < 0 && (errno == EACCES || errno == EPERM)) {
+			*passed = true; /* none of them readable */
+			goto done;
 		}
+		if (length < 9 || strncmp(link, "socket:[", 8) != 0)
+			continue;
+		link[length] = '\0';
+		if (!decimal(link + 8, ']', UINT64_MAX / 10, &inode))
+			continue;
+		for (size_t i = 0; i < wanted_count; i++)
+			if (wanted[i]->inode == inode && wanted[i]->pid == 0) {
+				wanted[i]->pid = pid;
+				found++;
+			}
 	}
 	/* No descriptor at all: a kernel thread's is always empty. */
 	if (!any)
@@ -800,9 +794,9 @@ static void list_pids(struct listeners *l)
 {
 	struct walked_pid *swap = l->spare;
 	size_t swap_allocated = l->spare_allocated, count = 0, k = 0;
-	bool sorted = true, full = false;
-	char *buffer = l->chunk;
-	long n;
+	bool sorted = true;
+	const struct dirent64 *entry;
+	struct dir_walk walk;
 	int fd;
 
 	l->spare = l->pids;
@@ -811,38 +805,31 @@ static void list_pids(struct listeners *l)
 	l->pids = swap;
 	l->pid_allocated = swap_allocated;
 	l->pid_count = 0;
-	/* getdents64 on a stack buffer: readdir's DIR cost ~40 instructions
-	 * an entry. */
+	/* getdents64 into the chunk: readdir's DIR cost ~40 instructions an
+	 * entry. */
 	fd =
 	    openat(l->checks->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	while (!full &&
-	       (n = syscall(SYS_getdents64, fd, buffer, PIDS_CHUNK)) > 0) {
-		for (long offset = 0; offset < n;) {
-			struct dirent64 *entry =
-			    (struct dirent64 *)(buffer + offset);
-			int32_t pid;
+	dir_walk_start(&walk, fd, false, l->chunk, PIDS_CHUNK);
+	while ((entry = dir_walk_next(&walk)) != NULL) {
+		int32_t pid;
 
-			offset += entry->d_reclen;
-			if (!pid_name(entry->d_name, &pid))
-				continue;
-			if (count == l->pid_allocated) {
-				size_t more = count ? count * 2 : 512;
-				struct walked_pid *p =
-				    realloc(l->pids, more * sizeof(*p));
+		if (!pid_name(entry->d_name, &pid))
+			continue;
+		if (count == l->pid_allocated) {
+			size_t more = count ? count * 2 : 512;
+			struct walked_pid *p =
+			    realloc(l->pids, more * sizeof(*p));
 
-				if (p == NULL) {
-					full = true; /* the walks see fewer */
-					break;
-				}
-				l->pids = p;
-				l->pid_allocated = more;
-			}
-			sorted &= count == 0 || l->pids[count - 1].pid < pid;
-			l->pids[count++] = (struct walked_pid){
-			    .pid = pid, .ino = entry->d_ino};
+			if (p == NULL)
+				break; /* the walks see fewer */
+			l->pids = p;
+			l->pid_allocated = more;
 		}
+		sorted &= count == 0 || l->pids[count - 1].pid < pid;
+		l->pids[count++] =
+		    (struct walked_pid){.pid = pid, .ino = entry->d_ino};
 	}
 	close(fd);
 	/* /proc lists in pid order; a fixture directory may not. */

@@ -365,6 +365,7 @@ static void emit_cgroup(struct cgroup_state *s, struct collect_context *ctx,
 static void walk(struct cgroup_state *s, struct collect_context *ctx,
 		 const char *path, const char *parent_name, int depth)
 {
+	_Alignas(struct dirent64) char buffer[4096];
 	char child[PATH_MAX_CGROUP];
 	const struct dirent64 *entry;
 	struct dir_walk listing;
@@ -373,7 +374,7 @@ static void walk(struct cgroup_state *s, struct collect_context *ctx,
 	fd = openat(s->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	dir_walk_start(&listing, fd, false);
+	dir_walk_start(&listing, fd, false, buffer, sizeof(buffer));
 	while ((entry = dir_walk_next(&listing)) != NULL) {
 		const char *name = entry->d_name;
 		int length;

@@ -521,6 +521,7 @@ static void emit_top(struct collect_context *ctx, struct entity_table *table,
 /* Entries of /proc/PID/fd, with getdents64 on a stack buffer (no DIR). */
 static long count_fds(int proc_fd, int32_t pid)
 {
+	_Alignas(struct dirent64) char buffer[4096];
 	struct dir_walk walk;
 	const struct dirent64 *entry;
 	char path[32];
@@ -531,7 +532,7 @@ static long count_fds(int proc_fd, int32_t pid)
 	fd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	dir_walk_start(&walk, fd, false);
+	dir_walk_start(&walk, fd, false, buffer, sizeof(buffer));
 	while ((entry = dir_walk_next(&walk)) != NULL)
 		if (entry->d_name[0] != '.')
 			count++;
@@ -760,12 +761,13 @@ size_t process_top_fds(const void *state, int proc_fd,
 {
 	const struct process_state *s = state;
 	size_t used = 0;
+	_Alignas(struct dirent64) char buffer[4096];
 	struct dir_walk walk;
 	const struct dirent64 *entry;
 
 	if (max == 0 || !s->listing)
 		return 0;
-	dir_walk_start(&walk, s->list_fd, true);
+	dir_walk_start(&walk, s->list_fd, true, buffer, sizeof(buffer));
 	while ((entry = dir_walk_next(&walk)) != NULL) {
 		const char *name = entry->d_name;
 		struct process_info info;
@@ -822,6 +824,7 @@ static void process_collect(void *data, struct collect_context *ctx)
 			? (double)(ctx->now_usec - s->last_time_usec) / 1e6
 			: 0;
 	double uptime = read_uptime(s, ctx);
+	_Alignas(struct dirent64) char buffer[4096];
 	struct dir_walk walk;
 	const struct dirent64 *entry;
 	bool table_full = false;
@@ -829,7 +832,7 @@ static void process_collect(void *data, struct collect_context *ctx)
 	pid_table_clear(current);
 	s->ticks++;
 	s->snapshot.blocked_count = 0;
-	dir_walk_start(&walk, s->list_fd, true);
+	dir_walk_start(&walk, s->list_fd, true, buffer, sizeof(buffer));
 	while ((entry = dir_walk_next(&walk)) != NULL) {
 		struct process_info info;
 		struct pid_slot slot;

@@ -1,6 +1,7 @@
 /*
  * dir_walk.c - getdents64 into the caller's buffer, one entry at a time:
- * one system call per 4 KiB of entries (~100 of /proc's), no allocation.
+ * one system call a buffer's worth of entries (~100 of /proc's in 4 KiB),
+ * no allocation.
  */
 #include "core/dir_walk.h"
 
@@ -8,8 +9,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-void dir_walk_start(struct dir_walk *w, int fd, bool rewind)
+void dir_walk_start(struct dir_walk *w, int fd, bool rewind, void *buffer,
+		    size_t size)
 {
+	w->buffer = buffer;
+	w->size = size;
 	w->fd = fd;
 	w->error = 0;
 	w->at = w->end = 0;
@@ -26,8 +30,7 @@ const struct dirent64 *dir_walk_next(struct dir_walk *w)
 	while (w->at >= w->end) {
 		if (w->fd < 0)
 			return NULL;
-		w->end = syscall(SYS_getdents64, w->fd, w->buffer,
-				 sizeof(w->buffer));
+		w->end = syscall(SYS_getdents64, w->fd, w->buffer, w->size);
 		w->at = 0;
 		if (w->end <= 0) {
 			if (w->end < 0)

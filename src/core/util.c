@@ -593,6 +593,7 @@ void format_time_rfc3339(uint64_t usec, char *buffer, size_t size)
 
 void util_close_from(int first)
 {
+	_Alignas(struct dirent64) char buffer[1024];
 	const struct dirent64 *entry;
 	struct dir_walk listing;
 	int dir;
@@ -607,7 +608,7 @@ void util_close_from(int first)
 			close(fd);
 		return;
 	}
-	dir_walk_start(&listing, dir, false);
+	dir_walk_start(&listing, dir, false, buffer, sizeof(buffer));
 	while ((entry = dir_walk_next(&listing)) != NULL) {
 		int fd = 0;
 
