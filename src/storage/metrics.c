@@ -120,9 +120,8 @@ struct metric_registry {
 	uint32_t generation;            /* the last one handed out */
 	size_t id_limit; /* ids >= this are unused */
 	bool refused_warned;
+	bool repeat_shortcut; /* see metrics_set_repeat_shortcut */
 };
-
-bool metrics_repeat_shortcut = true;
 
 #define HASH_K 0x9e3779b97f4a7c15ULL
 
@@ -209,6 +208,7 @@ metrics_new_pool(size_t max_series, size_t ring_capacity, size_t pool_blocks)
 		return NULL;
 	}
 	r->cache->block = BLOCK_NONE;
+	r->repeat_shortcut = true;
 	for (size_t i = 0; i < pool_blocks; i++)
 		r->block_free[i / 64] |= 1ULL << (i % 64);
 	for (size_t i = 0; i < r->index_size; i++)
@@ -239,6 +239,11 @@ void metrics_free(struct metric_registry *registry)
 	free(registry->free_bits);
 	free(registry->index);
 	free(registry);
+}
+
+void metrics_set_repeat_shortcut(struct metric_registry *registry, bool on)
+{
+	registry->repeat_shortcut = on;
 }
 
 size_t metrics_pool_free(const struct metric_registry *registry)
@@ -600,7 +605,7 @@ static void pack_batch(struct metric_registry *r, struct metric_ring *ring)
 	 * only the times are coded, exactly as the loop below would code them.
 	 * The steps may jitter (9-bit codes): only the values must repeat.
 	 */
-	if (b != NULL && metrics_repeat_shortcut &&
+	if (b != NULL && r->repeat_shortcut &&
 	    batch_repeats(ring, head, prev_bits)) {
 		for (; k < PACK_BATCH; k++) {
 			uint32_t msec =

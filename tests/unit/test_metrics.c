@@ -638,6 +638,8 @@ static void test_repeat_shortcut_matches_general_packer(void **state)
 	(void)state;
 	for (int k = 0; k < 2; k++) {
 		r[k] = metrics_new(3, CAPACITY);
+		/* r[1] packs every batch through the general packer. */
+		metrics_set_repeat_shortcut(r[k], k == 0);
 		for (int p = 0; p < 3; p++) {
 			char name[16];
 
@@ -660,13 +662,10 @@ static void test_repeat_shortcut_matches_general_packer(void **state)
 			v = p == 2 ? (double)(i / 11 % 3) : 0.0;
 			if (p == 0 && x % 97 == 0)
 				v = 1.5; /* a change mid-run */
-			for (int k = 0; k < 2; k++) {
-				metrics_repeat_shortcut = k == 0;
+			for (int k = 0; k < 2; k++)
 				metrics_push(r[k], ids[k][p], t, v);
-			}
 		}
 	}
-	metrics_repeat_shortcut = true;
 	assert_int_equal(metrics_pool_free(r[0]), metrics_pool_free(r[1]));
 	for (int p = 0; p < 3; p++) {
 		size_t count = metrics_count(r[0], ids[0][p]);
