@@ -61,7 +61,8 @@ struct history_blob_buffer {
 
 /* The growing part of history_blob_reserve(): out of line. */
 int history_blob_grow(struct history_blob_buffer *buffer, size_t more);
-/* Room for more bytes past length (grown by doubling); 0 or -ENOMEM.
+/* Room for more bytes past length (grown by doubling, fourfold past
+ * 64 KiB); 0 or -ENOMEM.
  * Inline: a minute's records each ask, and there is nearly always room. */
 static inline int history_blob_reserve(struct history_blob_buffer *buffer,
 				       size_t more)
