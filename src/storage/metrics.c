@@ -142,10 +142,6 @@ struct metric_registry {
 	bool refused_warned;
 	bool repeat_shortcut; /* see metrics_set_repeat_shortcut */
 	struct time_memo time_memo;
-	/* The last push's time and its milliseconds (0 and 0 at first): a
-	 * tick's pushes share their time, so the division is made once. */
-	int64_t msec_of_usec;
-	uint32_t msec;
 };
 
 #define HASH_K 0x9e3779b97f4a7c15ULL
@@ -859,11 +855,7 @@ push_plain(struct metric_registry *registry, int id, bool had_samples,
 
 	if (ring->plain_count < registry->plain_size)
 		ring->plain_count++;
-	if (time_usec != registry->msec_of_usec) {
-		registry->msec_of_usec = time_usec;
-		registry->msec = (uint32_t)(uint64_t)(time_usec / 1000);
-	}
-	slot->time_msec = registry->msec;
+	slot->time_msec = (uint32_t)(uint64_t)(time_usec / 1000);
 	slot->value = (float)value;
 	if (++ring->plain_head == registry->plain_size)
 		ring->plain_head = 0;
