@@ -229,6 +229,8 @@ struct analyzer {
 	 * them in place instead of gathering them around the wrap.
 	 */
 	int64_t tick_times[2 * SLEEP_TICKS];
+	/* The last replay's profile walk (valid until tick_times change). */
+	struct anomaly_replay_memo replay_memo;
 	uint64_t tick;		   /* evaluations done */
 	uint64_t woken_tick;	   /* tick of the last wake_all */
 	int64_t bucket_start_usec; /* the current tick's profile bucket */
@@ -606,25 +608,27 @@ static bool verdicts_due(const struct analyzer *a,
 }
 
 /* Replays into state and season the ticks a slot skipped before tick
- * upto (the tick being evaluated, or the next one between ticks). */
+ * upto (the tick being evaluated, or the next one between ticks); memo:
+ * the analyzer's replay_memo, or NULL. */
 static void sleep_replay(const struct analyzer *a,
 			 const struct series_slot *slot, uint64_t upto,
 			 struct anomaly_state *state,
-			 struct season_state *season)
+			 struct season_state *season,
+			 struct anomaly_replay_memo *memo)
 {
 	size_t count = (uint8_t)((uint8_t)upto - slot->slept);
 
 	anomaly_settled_replay(state, season, &a->params[slot->params],
 			       &a->tick_times[slot->slept % SLEEP_TICKS],
 			       count < SLEEP_TICKS ? count : SLEEP_TICKS,
-			       slot->anomaly.median);
+			       slot->anomaly.median, memo);
 }
 
 static void slot_wake(struct analyzer *a, struct series_slot *slot, size_t id,
 		      uint64_t upto)
 {
 	sleep_replay(a, slot, upto, &slot->anomaly,
-		     &a->seasons[a->season_of[id] - 1]);
+		     &a->seasons[a->season_of[id] - 1], &a->replay_memo);
 	slot->asleep = false;
 	a->sleeping--;
 }
@@ -661,15 +665,20 @@ static void sleep_tick(struct analyzer *a, int64_t now_usec)
 	if (a->sleeping == 0)
 		a->woken_tick = a->tick + 1;
 	a->tick++;
+	/* A memo's times are read in place: they change here. */
+	a->replay_memo.valid = false;
 	a->tick_times[a->tick % SLEEP_TICKS] = now_usec;
 	a->tick_times[a->tick % SLEEP_TICKS + SLEEP_TICKS] = now_usec;
 	a->bucket_start_usec = start;
 	a->last_tick_usec = now_usec;
 }
 
-int analyzer_state_export(const struct analyzer *a,
-			  const struct metric_registry *registry, int id,
-			  void *buffer, size_t size)
+/* analyzer_state_export(); memo: for a round of them (the replays of
+ * slots asleep since the same tick share their profile walk), or NULL. */
+static int state_export(const struct analyzer *a,
+			const struct metric_registry *registry, int id,
+			void *buffer, size_t size,
+			struct anomaly_replay_memo *memo)
 {
 	const struct metric_series *series = metrics_get(registry, id);
 	const struct series_slot *slot;
@@ -698,7 +707,8 @@ int analyzer_state_export(const struct analyzer *a,
 		/* What the slot holds once awake, without waking it. */
 		struct season_state season = a->seasons[a->season_of[id] - 1];
 
-		sleep_replay(a, slot, a->tick + 1, &blob.anomaly, &season);
+		sleep_replay(a, slot, a->tick + 1, &blob.anomaly, &season,
+			     memo);
 		if (size < sizeof(blob) + sizeof(struct season_blob))
 			return -ENOSPC;
 		memcpy(buffer, &blob, sizeof(blob));
@@ -712,12 +722,20 @@ int analyzer_state_export(const struct analyzer *a,
 	return export_season(buffer, &a->seasons[a->season_of[id] - 1]);
 }
 
+int analyzer_state_export(const struct analyzer *a,
+			  const struct metric_registry *registry, int id,
+			  void *buffer, size_t size)
+{
+	return state_export(a, registry, id, buffer, size, NULL);
+}
+
 int analyzer_save_states(const struct analyzer *a,
 			 const struct metric_registry *registry,
 			 const struct blobstore *store)
 {
 	size_t capacity = metrics_capacity(registry);
 	unsigned char blob[ANALYZER_STATE_MAX];
+	struct anomaly_replay_memo memo = {0};
 	int saved = 0;
 
 	if (capacity > a->slot_count)
@@ -725,8 +743,8 @@ int analyzer_save_states(const struct analyzer *a,
 	for (size_t id = 0; id < capacity; id++) {
 		const struct metric_series *series = metrics_get(registry,
 								 (int)id);
-		int length = analyzer_state_export(a, registry, (int)id, blob,
-						   sizeof(blob));
+		int length = state_export(a, registry, (int)id, blob,
+					  sizeof(blob), &memo);
 		int r;
 
 		if (length <= 0)
@@ -762,6 +780,7 @@ int analyzer_save_changed(struct analyzer *a,
 	size_t capacity = metrics_capacity(registry);
 	size_t words = bitset_words(a->slot_count);
 	unsigned char blob[ANALYZER_STATE_MAX];
+	struct anomaly_replay_memo memo = {0};
 	unsigned turn;
 	int saved = 0;
 
@@ -785,8 +804,8 @@ int analyzer_save_changed(struct analyzer *a,
 			(*unchanged)++;
 			continue;
 		}
-		length = analyzer_state_export(a, registry, (int)id, blob,
-					       sizeof(blob));
+		length = state_export(a, registry, (int)id, blob, sizeof(blob),
+				      &memo);
 		if (length <= 0)
 			continue;
 		series = metrics_get(registry, (int)id);

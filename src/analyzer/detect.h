@@ -222,10 +222,34 @@ int64_t anomaly_season_bucket_start(int64_t time_usec);
  * score, no verdict: the caller knows the gate stays shut (not firing, a
  * score of 0 under raise_score).
  */
+/*
+ * The profile's part of a replay depends on the times, the profile's
+ * interval and clock and season_days alone, not on the series: slots that
+ * slept through the same ticks with the same interval (series created
+ * together, woken together) share it. The last one worked out is kept
+ * here (NULL: none kept), so a wake of hundreds of slots walks the times
+ * once, not once per slot.
+ */
+struct anomaly_replay_memo {
+	const int64_t *times;
+	size_t count;
+	double days, interval; /* the key: before the replay */
+	int64_t last_usec;
+	double interval_after; /* what the walk gives */
+	int64_t last_after;
+	/* min over step i of (cap_i - i): a count below it takes every step */
+	double slack;
+	/* max over the steps of cap_i: a count at or above it takes none
+	 * (a bucket full after season_days) */
+	double ceiling;
+	bool valid;
+};
+
 void anomaly_settled_replay(struct anomaly_state *state,
 			    struct season_state *season,
 			    const struct anomaly_params *params,
-			    const int64_t *times, size_t count, double value);
+			    const int64_t *times, size_t count, double value,
+			    struct anomaly_replay_memo *memo);
 
 /* Feeds one sample; returns the score in [0,1] (0 while warming up). */
 double anomaly_update(struct anomaly_state *state,

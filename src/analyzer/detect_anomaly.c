@@ -820,14 +820,81 @@ int64_t anomaly_season_bucket_start(int64_t time_usec)
  * moves the clock, the interval and the counts alone; inside the
  * wall-time warm-up the sample is held as analyzer_series_step() holds it.
  */
+/*
+ * The interval and the bucket's capped count through the steps at times:
+ * the arithmetic of season_update() and season_settled_count(), with
+ * fmax/fmin as comparisons (no NaN among these operands but the
+ * configuration's, where both give the same). The caps do not depend on
+ * the count: memo keeps the interval and clock after the walk, the least
+ * cap_i - i, under which a count takes every step (n0 + i < cap_i for
+ * each i; exact in doubles: the caps stay below 65536), and the greatest
+ * cap, at or above which it takes none (a full bucket).
+ */
+static unsigned replay_counts(struct season_state *season, double days,
+			      const int64_t *times, size_t count, unsigned n,
+			      struct anomaly_replay_memo *memo)
+{
+	double interval = season->interval, slack = INFINITY, ceiling = 0;
+	int64_t last = season->last_usec;
+
+	if (memo != NULL && memo->valid && memo->times == times &&
+	    memo->count == count && memo->days == days &&
+	    memcmp(&memo->interval, &interval, sizeof(interval)) == 0 &&
+	    memo->last_usec == last &&
+	    ((double)n < memo->slack || (double)n >= memo->ceiling)) {
+		season->interval = memo->interval_after;
+		season->last_usec = memo->last_after;
+		return (double)n < memo->slack ? n + (unsigned)count : n;
+	}
+	for (size_t i = 0; i < count; i++) {
+		double per_day, cap;
+
+		if (times[i] > last) {
+			double dt = (double)(times[i] - last) / 1e6;
+
+			interval = interval > 0
+				       ? interval + 0.05 * (dt - interval)
+				       : dt;
+			last = times[i];
+		}
+		per_day = SEASON_BUCKET_SECS /
+			  (interval > 0 ? interval : SEASON_BUCKET_SECS);
+		per_day = per_day > 1.0 ? per_day : 1.0;
+		cap = days * per_day;
+		cap = cap < 65535.0 ? cap : 65535.0;
+		if (n < cap)
+			n++;
+		if (cap - (double)i < slack)
+			slack = cap - (double)i;
+		if (cap > ceiling)
+			ceiling = cap;
+	}
+	if (memo != NULL) {
+		*memo = (struct anomaly_replay_memo){
+		    .times = times,
+		    .count = count,
+		    .days = days,
+		    .interval = season->interval,
+		    .last_usec = season->last_usec,
+		    .interval_after = interval,
+		    .last_after = last,
+		    .slack = slack,
+		    .ceiling = ceiling,
+		    .valid = true,
+		};
+	}
+	season->interval = interval;
+	season->last_usec = last;
+	return n;
+}
+
 void anomaly_settled_replay(struct anomaly_state *state,
 			    struct season_state *season,
 			    const struct anomaly_params *params,
-			    const int64_t *times, size_t count, double value)
+			    const int64_t *times, size_t count, double value,
+			    struct anomaly_replay_memo *memo)
 {
-	double days, interval;
-	int64_t last;
-	unsigned n;
+	double days;
 	int bucket;
 
 	if (count == 0)
@@ -850,38 +917,9 @@ void anomaly_settled_replay(struct anomaly_state *state,
 	/* One bucket, one hour: the day's extremes take the value once. */
 	bucket = season_bucket(times[0]);
 	season_note_extremes(season, bucket / (SEASON_BUCKETS / 24), value);
-	/*
-	 * The interval and the bucket's capped count move each step: the
-	 * arithmetic of season_update() and season_settled_count(), with
-	 * fmax/fmin as comparisons (no NaN among these operands but the
-	 * configuration's, where both give the same).
-	 */
 	days = params->season_days > 1.0 ? params->season_days : 1.0;
-	interval = season->interval;
-	last = season->last_usec;
-	n = season->count[bucket];
-	for (size_t i = 0; i < count; i++) {
-		double per_day, cap;
-
-		if (times[i] > last) {
-			double dt = (double)(times[i] - last) / 1e6;
-
-			interval = interval > 0
-				       ? interval + 0.05 * (dt - interval)
-				       : dt;
-			last = times[i];
-		}
-		per_day = SEASON_BUCKET_SECS /
-			  (interval > 0 ? interval : SEASON_BUCKET_SECS);
-		per_day = per_day > 1.0 ? per_day : 1.0;
-		cap = days * per_day;
-		cap = cap < 65535.0 ? cap : 65535.0;
-		if (n < cap)
-			n++;
-	}
-	season->interval = interval;
-	season->last_usec = last;
-	season->count[bucket] = (uint16_t)n;
+	season->count[bucket] = (uint16_t)replay_counts(
+	    season, days, times, count, season->count[bucket], memo);
 	season->judged += (int64_t)count;
 	season->explained = 0;
 }

@@ -182,6 +182,13 @@ struct entity *collect_entity_get(struct collect_context *ctx,
  * more than its key (the same line as last tick) then gets it by its key.
  */
 struct entity *collect_entity_expected(const struct entity_table *table);
+/*
+ * What collect_entity_get() does for the key of the entity
+ * collect_entity_expected() gave, without comparing the key again: marks
+ * it seen and moves on past it.
+ */
+void collect_entity_take(struct collect_context *ctx,
+			 struct entity_table *table, struct entity *entity);
 /* Retires the series of entities not seen this tick and frees their slots. */
 void collect_entity_sweep(struct collect_context *ctx,
 			  struct entity_table *table);

@@ -578,6 +578,13 @@ struct entity *collect_entity_expected(const struct entity_table *table)
 	return e->used ? e : NULL;
 }
 
+void collect_entity_take(struct collect_context *ctx,
+			 struct entity_table *table, struct entity *entity)
+{
+	entity->seen_tick = ctx->tick;
+	table->hint++;
+}
+
 void collect_entity_sweep(struct collect_context *ctx,
 			  struct entity_table *table)
 {

@@ -180,26 +180,16 @@ static int link_up(struct collect_context *ctx, const char *name)
 	return carrier[0] == '1';
 }
 
-/*
- * The rates of an interface; same: its line is last tick's, so every
- * counter is where it was and its rate is 0 (what counter_rate() gives
- * for a delta of 0 over the time since the last reading).
- */
-static struct interface *emit_interface(struct network_state *s,
-					struct collect_context *ctx,
-					const char *name, const uint64_t *v,
-					bool same)
+/* The entity of a parsed line's interface (a new one set up), or NULL. */
+static struct interface *interface_get(struct network_state *s,
+				       struct collect_context *ctx,
+				       const char *name, bool *is_new)
 {
-	struct interface *iface;
-	struct entity *e;
-	bool is_new;
-	int up;
+	struct entity *e =
+	    collect_entity_get(ctx, &s->interfaces, name, is_new);
+	struct interface *iface = (struct interface *)e;
 
-	e = collect_entity_get(ctx, &s->interfaces, name, &is_new);
-	if (e == NULL)
-		return NULL;
-	iface = (struct interface *)e;
-	if (is_new) {
+	if (e != NULL && *is_new) {
 		char safe[64];
 
 		iface->watched = true;
@@ -210,8 +200,22 @@ static struct interface *emit_interface(struct network_state *s,
 		collect_label_value_copy(safe, name, sizeof(safe));
 		snprintf(e->labels, sizeof(e->labels), "interface=%s", safe);
 	}
+	return iface;
+}
+
+/*
+ * The rates of an interface; same: its line is last tick's, so every
+ * counter is where it was and its rate is 0 (what counter_rate() gives
+ * for a delta of 0 over the time since the last reading).
+ */
+static void emit_interface(struct network_state *s, struct collect_context *ctx,
+			   struct interface *iface, const uint64_t *v,
+			   bool same, bool is_new)
+{
+	struct entity *e = &iface->head;
+
 	if (!iface->watched)
-		return iface;
+		return;
 	for (int i = 0; i < I_COUNT; i++) {
 		struct counter *c = &iface->counters[i];
 
@@ -224,12 +228,10 @@ static struct interface *emit_interface(struct network_state *s,
 		}
 	}
 	if (is_new || s->links_stale)
-		iface->up = link_up(ctx, name);
-	up = iface->up;
-	if (up >= 0)
+		iface->up = link_up(ctx, e->key);
+	if (iface->up >= 0)
 		collect_emit(ctx, &e->refs[REF_LINK_UP], "net.link_up",
-			     e->labels, up);
-	return iface;
+			     e->labels, iface->up);
 }
 
 /*
@@ -270,6 +272,7 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		char name[64];
 		uint64_t f[12], v[I_COUNT];
 		size_t length, line_length;
+		bool is_new;
 		int count = 0;
 
 		if (end == NULL)
@@ -278,8 +281,10 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		line_length = (size_t)(end - p);
 		iface = same_line(s, p, line_length);
 		if (iface != NULL) {
-			emit_interface(s, ctx, iface->head.key, iface->values,
-				       true);
+			/* The expected entity, its key not compared again. */
+			collect_entity_take(ctx, &s->interfaces, &iface->head);
+			emit_interface(s, ctx, iface, iface->values, true,
+				       false);
 			continue;
 		}
 		colon = memchr(p, ':', line_length);
@@ -309,9 +314,10 @@ static void collect_dev(struct network_state *s, struct collect_context *ctx)
 		v[I_TX_PACKETS] = f[9];
 		v[I_TX_ERRORS] = f[10];
 		v[I_TX_DROPS] = f[11];
-		iface = emit_interface(s, ctx, name, v, false);
+		iface = interface_get(s, ctx, name, &is_new);
 		if (iface == NULL)
 			continue;
+		emit_interface(s, ctx, iface, v, false, is_new);
 		memcpy(iface->values, v, sizeof(v));
 		iface->line_length = 0;
 		if (line_length < LINE_KEPT) {

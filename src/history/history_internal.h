@@ -61,7 +61,8 @@ struct history_blob_buffer {
 
 /* The growing part of history_blob_reserve(): out of line. */
 int history_blob_grow(struct history_blob_buffer *buffer, size_t more);
-/* Room for more bytes past length (grown by doubling); 0 or -ENOMEM.
+/* Room for more bytes past length (grown by doubling, fourfold past
+ * 64 KiB); 0 or -ENOMEM.
  * Inline: a minute's records each ask, and there is nearly always room. */
 static inline int history_blob_reserve(struct history_blob_buffer *buffer,
 				       size_t more)
@@ -73,6 +74,10 @@ static inline int history_blob_reserve(struct history_blob_buffer *buffer,
 /* Appends one series' minute; -ENOMEM, -EINVAL (negative id or count). */
 int history_minute_append(struct history_blob_buffer *buffer,
 			  const struct history_minute_record *record);
+/* The same from its fields: a caller with no record in memory (a minute's
+ * close, for every series) builds none on its stack. */
+int history_minute_put(struct history_blob_buffer *buffer, int64_t series_id,
+		       double min, double avg, double max, int64_t count);
 /* The record at *offset, which moves past it: 1, 0 at the end, -EBADMSG. */
 int history_minute_next(const uint8_t *data, size_t length, size_t *offset,
 			struct history_minute_record *out);

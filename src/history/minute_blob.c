@@ -58,33 +58,40 @@ static size_t put_double(uint8_t *out, double value)
 	return 8;
 }
 
-int history_minute_append(struct history_blob_buffer *buffer,
-			  const struct history_minute_record *record)
+int history_minute_put(struct history_blob_buffer *buffer, int64_t series_id,
+		       double min, double avg, double max, int64_t count)
 {
 	uint8_t *p;
 	unsigned flags = 0;
 
-	if (record->series_id < 0 || record->count < 0)
+	if (series_id < 0 || count < 0)
 		return -EINVAL;
 	if (history_blob_reserve(buffer, RECORD_MAX) < 0)
 		return -ENOMEM;
 	p = buffer->data + buffer->length;
 	/* Steady series (min = max = avg) store one value, not three. */
-	if (record->min != record->avg)
+	if (min != avg)
 		flags |= HAS_MIN;
-	if (record->max != record->avg)
+	if (max != avg)
 		flags |= HAS_MAX;
-	p += put_varint(p, (uint64_t)record->series_id);
+	p += put_varint(p, (uint64_t)series_id);
 	*p++ = (uint8_t)flags;
-	p += put_varint(p, (uint64_t)record->count);
-	p += put_double(p, record->avg);
+	p += put_varint(p, (uint64_t)count);
+	p += put_double(p, avg);
 	if (flags & HAS_MIN)
-		p += put_double(p, record->min);
+		p += put_double(p, min);
 	if (flags & HAS_MAX)
-		p += put_double(p, record->max);
+		p += put_double(p, max);
 	buffer->length = (size_t)(p - buffer->data);
 	buffer->records++;
 	return 0;
+}
+
+int history_minute_append(struct history_blob_buffer *buffer,
+			  const struct history_minute_record *record)
+{
+	return history_minute_put(buffer, record->series_id, record->min,
+				  record->avg, record->max, record->count);
 }
 
 static bool get_varint(const uint8_t *data, size_t length, size_t *offset,

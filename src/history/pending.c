@@ -100,14 +100,20 @@ crc32c_sse42(uint32_t crc, const uint8_t *p, size_t length)
 {
 	uint64_t c = crc;
 
-	for (; length >= 32; length -= 32, p += 32) {
-		uint64_t v[4];
+	/*
+	 * A word at a time, each its own 8-byte load: the crc32 instruction
+	 * takes it from memory (a copy of 32 bytes into an array first went
+	 * through the stack, 10 instructions for 32 bytes); 64 bytes a turn,
+	 * 11 instructions.
+	 */
+	for (; length >= 64; length -= 64, p += 64) {
+#pragma GCC unroll 8
+		for (size_t k = 0; k < 64; k += 8) {
+			uint64_t v;
 
-		memcpy(v, p, sizeof(v));
-		c = _mm_crc32_u64(c, v[0]);
-		c = _mm_crc32_u64(c, v[1]);
-		c = _mm_crc32_u64(c, v[2]);
-		c = _mm_crc32_u64(c, v[3]);
+			memcpy(&v, p + k, sizeof(v));
+			c = _mm_crc32_u64(c, v);
+		}
 	}
 	for (; length >= 8; length -= 8, p += 8) {
 		uint64_t v;
@@ -172,14 +178,22 @@ static uint32_t get_u32(const uint8_t *p)
  */
 int history_blob_grow(struct history_blob_buffer *buffer, size_t more)
 {
-	size_t want = buffer->length + more;
+	size_t want = buffer->length + more, factor;
 	uint8_t *data;
 
 	if (want <= buffer->allocated)
 		return 0;
-	/* Doubling: appends cost O(1) each, amortised. */
-	if (want < 2 * buffer->allocated)
-		want = 2 * buffer->allocated;
+	/*
+	 * Doubling: appends cost O(1) each, amortised. Past 64 KiB (only a
+	 * baseline save's records, ~2.6 KiB a series, grow so large, and the
+	 * store lets such a buffer go once written) fourfold: each growth
+	 * copies what the buffer holds (realloc's copy; the heap keeps blocks
+	 * this size once malloc's mmap threshold has risen past them), and
+	 * growing by 4 copies a third of what doubling copies.
+	 */
+	factor = buffer->allocated >= 64 * 1024 ? 4 : 2;
+	if (want < factor * buffer->allocated)
+		want = factor * buffer->allocated;
 	if (want < 4096)
 		want = 4096;
 	data = realloc(buffer->data, want);

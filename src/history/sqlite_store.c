@@ -844,13 +844,8 @@ static int write_bucket(struct history *h, int64_t series_id,
 		m = &h->minutes[h->minute_count++];
 		m->minute = b->minute;
 	}
-	r = history_minute_append(&m->blob, &(struct history_minute_record){
-						.series_id = series_id,
-						.min = b->min,
-						.avg = avg,
-						.max = b->max,
-						.count = b->count,
-					    });
+	r = history_minute_put(&m->blob, series_id, b->min, avg, b->max,
+			       b->count);
 	if (r < 0) {
 		snprintf(last_error, sizeof(last_error), "minute: %s",
 			 strerror(-r));

@@ -40,14 +40,6 @@ bool counter_rate(struct counter *counter, uint64_t value, int64_t now_usec,
 	return true;
 }
 
-bool counter_same(struct counter *counter, int64_t now_usec)
-{
-	if (!counter->primed || now_usec <= counter->time_usec)
-		return false;
-	counter->time_usec = now_usec;
-	return true;
-}
-
 void counter_reset(struct counter *counter)
 {
 	*counter = (struct counter){ 0 };

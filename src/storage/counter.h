@@ -37,7 +37,14 @@ bool counter_rate(struct counter *counter, uint64_t value, int64_t now_usec,
  * arithmetic. True, a rate of 0, when a previous reading exists and time
  * moved on; otherwise nothing changes and the caller reads it as usual.
  */
-bool counter_same(struct counter *counter, int64_t now_usec);
+static inline bool counter_same(struct counter *counter, int64_t now_usec)
+{
+	/* Inline: an idle link's every counter takes it each tick. */
+	if (!counter->primed || now_usec <= counter->time_usec)
+		return false;
+	counter->time_usec = now_usec;
+	return true;
+}
 
 /* Forgets the baseline (the source vanished): the next reading only primes. */
 void counter_reset(struct counter *counter);

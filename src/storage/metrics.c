@@ -104,6 +104,26 @@ struct block_cache {
 	uint32_t msec[BLOCK_SAMPLES_MAX], bits[BLOCK_SAMPLES_MAX];
 };
 
+/*
+ * The codes of a batch of one repeated value, its first sample's time
+ * code aside, depend on nine times alone: the newest packed sample's and
+ * the batch's. Series pushed at the same ticks (a collector's, with every
+ * sample of a tick at its now_usec) that pack in the same tick pack the
+ * same times: the first works the codes out, the others copy them. They
+ * are kept as the packer writes them ('0' value bits included), in chunks
+ * of at most 57 bits (put_code's most at any bit).
+ */
+#define CHUNK_BITS_MAX 57
+struct time_memo {
+	bool valid;
+	uint8_t chunks;
+	uint8_t chunk_bits[PACK_BATCH];
+	uint32_t prev_msec, msec[PACK_BATCH];
+	int32_t last_delta; /* the batch's last step */
+	uint32_t bits;	    /* the chunks' bits */
+	uint64_t chunk[PACK_BATCH];
+};
+
 struct metric_registry {
 	size_t max_series, ring_capacity, plain_size;
 	struct metric_series *series;
@@ -120,9 +140,9 @@ struct metric_registry {
 	uint32_t generation;            /* the last one handed out */
 	size_t id_limit; /* ids >= this are unused */
 	bool refused_warned;
+	bool repeat_shortcut; /* see metrics_set_repeat_shortcut */
+	struct time_memo time_memo;
 };
-
-bool metrics_repeat_shortcut = true;
 
 #define HASH_K 0x9e3779b97f4a7c15ULL
 
@@ -209,6 +229,7 @@ metrics_new_pool(size_t max_series, size_t ring_capacity, size_t pool_blocks)
 		return NULL;
 	}
 	r->cache->block = BLOCK_NONE;
+	r->repeat_shortcut = true;
 	for (size_t i = 0; i < pool_blocks; i++)
 		r->block_free[i / 64] |= 1ULL << (i % 64);
 	for (size_t i = 0; i < r->index_size; i++)
@@ -239,6 +260,11 @@ void metrics_free(struct metric_registry *registry)
 	free(registry->free_bits);
 	free(registry->index);
 	free(registry);
+}
+
+void metrics_set_repeat_shortcut(struct metric_registry *registry, bool on)
+{
+	registry->repeat_shortcut = on;
 }
 
 size_t metrics_pool_free(const struct metric_registry *registry)
@@ -576,6 +602,58 @@ static bool batch_repeats(const struct metric_ring *ring, uint32_t head,
 	return differ == 0;
 }
 
+/* Whether the memo holds the codes of the batch from head after prev_msec. */
+static bool batch_times_known(const struct time_memo *m,
+			      const struct metric_ring *ring, uint32_t head,
+			      uint32_t prev_msec)
+{
+	uint32_t differ = m->prev_msec ^ prev_msec;
+
+#pragma GCC unroll 8
+	for (uint32_t k = 0; k < PACK_BATCH; k++)
+		differ |= ring->plain[(head + k) % PLAIN_SAMPLES].time_msec ^
+			  m->msec[k];
+	return m->valid && differ == 0;
+}
+
+/* The memo worked out for the batch from head after prev_msec: the codes
+ * the repeated batch's loop writes for its samples after the first. */
+__attribute__((noinline)) static void
+time_memo_fill(struct time_memo *m, const struct metric_ring *ring,
+	       uint32_t head, uint32_t prev_msec)
+{
+	uint64_t chunk = 0;
+	unsigned chunk_bits = 0;
+	int32_t prev_delta;
+
+	m->prev_msec = prev_msec;
+	for (uint32_t k = 0; k < PACK_BATCH; k++)
+		m->msec[k] = ring->plain[(head + k) % PLAIN_SAMPLES].time_msec;
+	prev_delta = (int32_t)(m->msec[0] - prev_msec);
+	m->chunks = 0;
+	m->bits = 0;
+	for (uint32_t k = 1; k < PACK_BATCH; k++) {
+		int32_t delta = (int32_t)(m->msec[k] - m->msec[k - 1]);
+		uint64_t time;
+		unsigned n = time_code(delta, prev_delta, &time) + 1;
+
+		if (chunk_bits + n > CHUNK_BITS_MAX) {
+			m->chunk[m->chunks] = chunk;
+			m->chunk_bits[m->chunks++] = (uint8_t)chunk_bits;
+			chunk = 0;
+			chunk_bits = 0;
+		}
+		chunk = chunk << n | time << 1;
+		chunk_bits += n;
+		m->bits += n;
+		prev_delta = delta;
+	}
+	m->chunk[m->chunks] = chunk;
+	m->chunk_bits[m->chunks++] = (uint8_t)chunk_bits;
+	m->last_delta = prev_delta;
+	m->valid = true;
+}
+
 /*
  * Moves the PACK_BATCH oldest plain samples (the plain ring is full) into
  * the blocks: each appended to the newest block if its code fits, else it
@@ -600,8 +678,35 @@ static void pack_batch(struct metric_registry *r, struct metric_ring *ring)
 	 * only the times are coded, exactly as the loop below would code them.
 	 * The steps may jitter (9-bit codes): only the values must repeat.
 	 */
-	if (b != NULL && metrics_repeat_shortcut &&
+	if (b != NULL && r->repeat_shortcut &&
 	    batch_repeats(ring, head, prev_bits)) {
+		const struct time_memo *m = &r->time_memo;
+		bool known = batch_times_known(m, ring, head, prev_msec);
+
+		if (known) {
+			/* The first sample's code (its step against the
+			 * series' last), then the memo's, if all fit. */
+			int32_t delta = (int32_t)(m->msec[0] - prev_msec);
+			uint64_t time;
+			unsigned n = time_code(delta, prev_delta, &time) + 1;
+
+			if (at + n + m->bits <= BLOCK_PAYLOAD_BITS) {
+				put_code(b->payload, at, time << 1, n);
+				at += n;
+				for (unsigned c = 0; c < m->chunks; c++) {
+					put_code(b->payload, at, m->chunk[c],
+						 m->chunk_bits[c]);
+					at += m->chunk_bits[c];
+				}
+				count += PACK_BATCH;
+				added += PACK_BATCH;
+				prev_msec = m->msec[PACK_BATCH - 1];
+				prev_delta = m->last_delta;
+				k = PACK_BATCH;
+			}
+		} else {
+			time_memo_fill(&r->time_memo, ring, head, prev_msec);
+		}
 		for (; k < PACK_BATCH; k++) {
 			uint32_t msec =
 			    ring->plain[(head + k) % PLAIN_SAMPLES].time_msec;

@@ -62,10 +62,11 @@ struct metric_registry *
 metrics_new_pool(size_t max_series, size_t ring_capacity, size_t pool_blocks);
 
 /*
- * Tests: false packs a batch of one repeated value through the general
- * packer too (the shortcut must give the same bits).
+ * Tests: off (on by default) packs the registry's batches of one repeated
+ * value through the general packer too (the shortcut must give the same
+ * bits).
  */
-extern bool metrics_repeat_shortcut;
+void metrics_set_repeat_shortcut(struct metric_registry *registry, bool on);
 
 /* Blocks free in the pool. */
 size_t metrics_pool_free(const struct metric_registry *registry);

@@ -795,7 +795,13 @@ static void test_sleeping_series_change_nothing(void **state)
 				 analyzer_new(config, 8)};
 	struct captured c[2] = {{0}, {0}};
 	unsigned char x[ANALYZER_STATE_MAX], y[ANALYZER_STATE_MAX];
-	int ids[2][2], level = 0;
+	/* Saves of every slot in one round: the sleeping ones created
+	 * together share their replay's profile walk (a memo). */
+	struct memory_store m[2] = {{0}, {0}};
+	struct blobstore stores[2] = {
+	    {memory_save, memory_load, &m[0], 300, 0},
+	    {memory_save, memory_load, &m[1], 300, 0}};
+	int ids[2][4], level = 0;
 	size_t slept = 0;
 	struct stderr_capture err;
 	char logged[4096];
@@ -807,6 +813,11 @@ static void test_sleeping_series_change_nothing(void **state)
 					     "interface=a");
 		ids[k][1] = metrics_register(r[k], "net.tx_drops_per_sec",
 					     "interface=a");
+		/* Two more idle ones, asleep and woken with the first. */
+		ids[k][2] = metrics_register(r[k], "net.rx_errors_per_sec",
+					     "interface=b");
+		ids[k][3] = metrics_register(r[k], "net.rx_drops_per_sec",
+					     "interface=b");
 	}
 	for (int i = 0; i < 15000; i++) {
 		int64_t now = T0 + (int64_t)i * 10 * SEC + (i % 7) * 1000;
@@ -837,6 +848,12 @@ static void test_sleeping_series_change_nothing(void **state)
 			if (i >= 50)
 				metrics_push(r[k], ids[k][1], now,
 					     i < 500 ? i % 3 : 0);
+			if (i < 3000 || i > 3005) {
+				metrics_push(r[k], ids[k][2], now,
+					     idle_rate(i));
+				metrics_push(r[k], ids[k][3], now,
+					     i < 12000 ? 0 : idle_rate(i));
+			}
 			if (i == 5000)
 				analyzer_set_config(a[k], config);
 			anomaly_shortcut = k == 0;
@@ -845,17 +862,33 @@ static void test_sleeping_series_change_nothing(void **state)
 		anomaly_shortcut = true;
 		assert_int_equal(analyzer_sleeping(a[1]), 0);
 		if (i == 2999 || i == 4999 || i == 8999)
-			assert_int_equal(analyzer_sleeping(a[0]), 1);
+			assert_int_equal(analyzer_sleeping(a[0]), 3);
 		if (i == 3000 || i == 9000)
 			/* Woken the tick it missed, the tick its value
-			 * changed (a reload wakes it too, at 5000). */
-			assert_int_equal(analyzer_sleeping(a[0]), 0);
+			 * changed (a reload wakes it too, at 5000); at 9000
+			 * b's drops stay 0 and asleep. */
+			assert_int_equal(analyzer_sleeping(a[0]),
+					 i == 9000 ? 1 : 0);
 		slept += analyzer_sleeping(a[0]);
 		assert_int_equal(c[0].count, c[1].count);
 		if (i % 997 != 996 && i != 5000 && i != 14999)
 			continue;
 		/* A save while asleep holds what the full path holds. */
-		for (int s = 0; s < 2; s++) {
+		for (int k = 0; k < 2; k++)
+			assert_int_equal(
+			    analyzer_save_states(a[k], r[k], &stores[k]), 4);
+		assert_int_equal(m[0].count, 4);
+		assert_int_equal(m[1].count, 4);
+		for (size_t e = 0; e < 4; e++) {
+			assert_string_equal(m[0].entry[e].key,
+					    m[1].entry[e].key);
+			assert_int_equal(m[0].entry[e].length,
+					 m[1].entry[e].length);
+			assert_memory_equal(m[0].entry[e].blob,
+					    m[1].entry[e].blob,
+					    m[0].entry[e].length);
+		}
+		for (int s = 0; s < 4; s++) {
 			int n = analyzer_state_export(a[0], r[0], ids[0][s], x,
 						      sizeof(x));
 

@@ -819,14 +819,17 @@ static void test_settled_shortcut_changes_no_verdict(void **state)
  * anomaly_settled_replay() (what the analyzer does for a sleeping series)
  * leaves the bytes that one settled step per tick leaves: deep in the
  * warm-up (counts and time held), and two days in, with the bucket's count
- * at its cap (a profile of one day at 10-s ticks caps at 30).
+ * at its cap (a profile of one day at 10-s ticks caps at 30); with no
+ * memo, with one it fills and with one it takes the walk from (round 0:
+ * every step counts; round 1: the count at its cap, none does).
  */
-static struct season_state season_replayed;
+static struct season_state season_before, season_memo_before, season_walked;
 
 static void test_settled_replay_is_the_steps(void **state)
 {
 	struct config *config = config_defaults();
-	struct anomaly_state replayed, stepped;
+	struct anomaly_state replayed, stepped, stepped_before;
+	struct anomaly_replay_memo memo = {0};
 	struct anomaly_params p;
 	int64_t t = 1700000000 * 1000000LL, times[30];
 	double score;
@@ -847,8 +850,8 @@ static void test_settled_replay_is_the_steps(void **state)
 						   &score);
 		}
 		/* The ticks left in the last sample's bucket (5 minutes). */
-		replayed = stepped;
-		season_replayed = season;
+		stepped_before = stepped;
+		season_before = season;
 		while (count < 30) {
 			int64_t next = t + 10000000 + (count % 3) * 1000;
 
@@ -861,10 +864,56 @@ static void test_settled_replay_is_the_steps(void **state)
 					 DETECT_NONE);
 		}
 		assert_true(count > 0);
-		anomaly_settled_replay(&replayed, &season_replayed, &p, times,
-				       (size_t)count, 0);
-		assert_memory_equal(&replayed, &stepped, sizeof(stepped));
-		assert_memory_equal(&season_replayed, &season, sizeof(season));
+		/* Without a memo, filling one, then from it. */
+		for (int m = 0; m < 3; m++) {
+			struct season_state *profile = &season_memo_before;
+			int bucket =
+			    (int)(anomaly_season_bucket_start(times[0]) /
+				  300000000 % SEASON_BUCKETS);
+
+			replayed = stepped_before;
+			*profile = season_before;
+			if (m == 2) {
+				assert_true(memo.valid);
+				assert_true(
+				    round == 0
+					? (double)profile->count[bucket] <
+					      memo.slack
+					: (double)profile->count[bucket] >=
+					      memo.ceiling);
+			}
+			anomaly_settled_replay(&replayed, profile, &p, times,
+					       (size_t)count, 0,
+					       m == 0 ? NULL : &memo);
+			assert_memory_equal(&replayed, &stepped,
+					    sizeof(stepped));
+			assert_memory_equal(profile, &season, sizeof(season));
+		}
+		/* A count that reaches the cap on the way: walked, with the
+		 * memo as without it. */
+		{
+			struct anomaly_state walked = stepped_before;
+			int bucket =
+			    (int)(anomaly_season_bucket_start(times[0]) /
+				  300000000 % SEASON_BUCKETS);
+
+			replayed = stepped_before;
+			season_memo_before = season_before;
+			season_memo_before.count[bucket] = 29;
+			season_walked = season_memo_before;
+			assert_true(memo.valid && 29 >= memo.slack &&
+				    29 < memo.ceiling);
+			anomaly_settled_replay(&replayed, &season_memo_before,
+					       &p, times, (size_t)count, 0,
+					       &memo);
+			anomaly_settled_replay(&walked, &season_walked, &p,
+					       times, (size_t)count, 0, NULL);
+			assert_memory_equal(&replayed, &walked, sizeof(walked));
+			assert_memory_equal(&season_memo_before, &season_walked,
+					    sizeof(season_walked));
+			assert_int_equal(season_walked.count[bucket], 30);
+		}
+		memo.valid = false; /* the times change */
 	}
 	assert_true(season.count[anomaly_season_bucket_start(t) / 300000000 %
 				 SEASON_BUCKETS] == 30);

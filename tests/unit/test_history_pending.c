@@ -192,6 +192,31 @@ static void test_records_read_back(void **state)
 	free(b.data);
 }
 
+/*
+ * A record buffer grows by doubling from 4 KiB, fourfold from 64 KiB (a
+ * save's records: fewer copies), and what it held stays.
+ */
+static void test_buffer_growth(void **state)
+{
+	struct history_blob_buffer b = {0};
+	size_t sizes[] = {4096, 8192, 16384, 32768, 65536, 262144, 1048576};
+	size_t step = 0;
+
+	(void)state;
+	while (b.length < 600 * 1024) {
+		uint8_t byte = (uint8_t)(b.length * 7);
+
+		assert_int_equal(history_blob_reserve(&b, 1), 0);
+		if (b.allocated != sizes[step])
+			assert_int_equal(b.allocated, sizes[++step]);
+		b.data[b.length++] = byte;
+	}
+	assert_int_equal(step, 6);
+	for (size_t i = 0; i < b.length; i++)
+		assert_int_equal(b.data[i], (uint8_t)(i * 7));
+	free(b.data);
+}
+
 /* A record from parts is the record of their concatenation, byte for
  * byte (an empty part, an empty first part included), and reads back. */
 static void test_parts_are_one_payload(void **state)
@@ -339,6 +364,7 @@ int main(void)
 	    cmocka_unit_test(test_crc32c_matches_definition),
 	    cmocka_unit_test(test_old_crc32_records_read),
 	    cmocka_unit_test(test_records_read_back),
+	    cmocka_unit_test(test_buffer_growth),
 	    cmocka_unit_test(test_parts_are_one_payload),
 	    cmocka_unit_test(test_torn_tail_is_every_cut),
 	    cmocka_unit_test(test_damaged_byte_is_noticed),

@@ -627,18 +627,24 @@ static void test_minute_counts_match_walk(void **state)
  * general packer gives: the same samples read back, the same blocks taken,
  * for repeated values at jittering steps, at equal steps, across gaps and
  * clock steps, with changes that end a run mid-batch and blocks filling up.
+ * Series 3-6 take their samples at one time a tick, as a collector's do:
+ * their batches share the time codes worked out once (the registry's memo),
+ * also when they pack in other phases (5 starts later) or fill their blocks
+ * at other samples (6 changes now and then).
  */
 static void test_repeat_shortcut_matches_general_packer(void **state)
 {
-	enum { CAPACITY = 720, PUSHES = 3000 };
+	enum { CAPACITY = 720, PUSHES = 3000, SERIES = 7 };
 	struct metric_registry *r[2];
 	uint64_t rng = 88172645463325252ULL;
-	int ids[2][3];
+	int ids[2][SERIES];
 
 	(void)state;
 	for (int k = 0; k < 2; k++) {
-		r[k] = metrics_new(3, CAPACITY);
-		for (int p = 0; p < 3; p++) {
+		r[k] = metrics_new(SERIES, CAPACITY);
+		/* r[1] packs every batch through the general packer. */
+		metrics_set_repeat_shortcut(r[k], k == 0);
+		for (int p = 0; p < SERIES; p++) {
 			char name[16];
 
 			snprintf(name, sizeof(name), "s%d", p);
@@ -646,7 +652,14 @@ static void test_repeat_shortcut_matches_general_packer(void **state)
 		}
 	}
 	for (int i = 0; i < PUSHES; i++) {
-		for (int p = 0; p < 3; p++) {
+		uint64_t y = next_random(&rng);
+		/* the tick's time: a few ms late, now and then a gap */
+		int64_t tick = INT64_C(1765000000000000) +
+			       (int64_t)i * 10000000 +
+			       (int64_t)(y % 6000) * 1000 +
+			       (i > 1500 ? INT64_C(40000000) : 0);
+
+		for (int p = 0; p < SERIES; p++) {
 			uint64_t x = next_random(&rng);
 			int64_t t =
 			    INT64_C(1765000000000000) + (int64_t)i * 10000000;
@@ -660,15 +673,18 @@ static void test_repeat_shortcut_matches_general_packer(void **state)
 			v = p == 2 ? (double)(i / 11 % 3) : 0.0;
 			if (p == 0 && x % 97 == 0)
 				v = 1.5; /* a change mid-run */
-			for (int k = 0; k < 2; k++) {
-				metrics_repeat_shortcut = k == 0;
+			if (p >= 3)
+				t = tick;
+			if (p == 5 && i < 3)
+				continue;
+			if (p == 6 && i % 101 == 0)
+				v = 2;
+			for (int k = 0; k < 2; k++)
 				metrics_push(r[k], ids[k][p], t, v);
-			}
 		}
 	}
-	metrics_repeat_shortcut = true;
 	assert_int_equal(metrics_pool_free(r[0]), metrics_pool_free(r[1]));
-	for (int p = 0; p < 3; p++) {
+	for (int p = 0; p < SERIES; p++) {
 		size_t count = metrics_count(r[0], ids[0][p]);
 
 		assert_int_equal(count, metrics_count(r[1], ids[1][p]));
