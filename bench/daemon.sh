@@ -21,7 +21,8 @@
 # save or none, and its per-tick figures moved by their share) is each
 # measured window; BENCH_IFACES (50) and
 # BENCH_PROCS (100) the extra interfaces and processes; BENCH_SETTLE_SECS
-# (310) the wait after the interface (and process) daemons start, past the
+# (310) the wait after the process daemons start (the interface daemons'
+# windows are placed by their saves: LINKS_SETTLE below), past the
 # first minute their new series close (creating a series in the history is a one-off,
 # not the slope) and past their first baseline save at 300 s, which saves
 # every analyzer slot once in a daemon's life (later rounds save a settled
@@ -41,6 +42,17 @@ WINDOW=${BENCH_WINDOW_SECS:-300}
 IFACES=${BENCH_IFACES:-50}
 PROCS=${BENCH_PROCS:-100}
 SETTLE=${BENCH_SETTLE_SECS:-310}
+# The interface daemons' windows (links_part), placed by their baseline
+# saves (every 300 s from a daemon's first tick, snapshot_interval_secs):
+# the tick window from 340 s to 540 s after both were ready holds none (the
+# saves at 300 and 600 s stay outside while the two daemons' first ticks
+# are less than 60 s apart), the save window from 540 to 660 s the one at
+# 600 s of each. A 300-s window held one save or none or two, by where the
+# window's edges fell (the two daemons' saves are seconds apart), and
+# moved the slope by ~300 instructions an interface.
+LINKS_SETTLE=${BENCH_LINKS_SETTLE_SECS:-340}
+LINKS_WINDOW=${BENCH_LINKS_WINDOW_SECS:-200}
+SAVE_WINDOW=${BENCH_SAVE_WINDOW_SECS:-120}
 AGENT=$PWD/$BUILD/sysops-agent
 FLOOR=$PWD/$BUILD/bench/floor
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sysops-bench.XXXXXX")
@@ -305,7 +317,7 @@ netns_run() {
 # WINDOW. BENCH_KEEP keeps both windows' profiles (links-0.out,
 # links-N.out).
 links_part() {
-	local n a0 a1 b0 b1 fa fb d_slope f_slope series0 series1
+	local n a0 a1 a2 b0 b1 b2 fa fb d_slope f_slope save series0 series1
 	link_type=
 	for type in dummy ifb; do
 		if [ "$(id -u)" -eq 0 ] &&
@@ -325,14 +337,14 @@ links_part() {
 	done
 	await_ready links0
 	await_ready "links$IFACES"
-	sleep "$SETTLE"
+	sleep "$LINKS_SETTLE"
 	eval "b=\$PID_links$IFACES"
 	for pid in "$PID_links0" "$b"; do
 		callgrind_control --vgdb-prefix="$tmp/vgdb" -d zero "$pid" \
 			>/dev/null 2>&1
 	done
 	a0=$(instructions "$PID_links0") b0=$(instructions "$b")
-	sleep "$WINDOW"
+	sleep "$LINKS_WINDOW"
 	a1=$(instructions "$PID_links0") b1=$(instructions "$b")
 	if [ -n "${BENCH_KEEP:-}" ]; then
 		mkdir -p "$BENCH_KEEP"
@@ -343,17 +355,29 @@ links_part() {
 			cp "$(ls -t "$tmp/links$n.out".* | head -1)" \
 				"$BENCH_KEEP/links-$n.out"
 		done
+		# The dump zeroed the counters.
+		a1=$(instructions "$PID_links0") b1=$(instructions "$b")
+	fi
+	a2=$a1 b2=$b1
+	if [ "$SAVE_WINDOW" -gt 0 ]; then
+		sleep "$SAVE_WINDOW"
+		a2=$(instructions "$PID_links0") b2=$(instructions "$b")
 	fi
 	series0=$(stored_series links0)
 	series1=$(stored_series "links$IFACES")
 	kill -TERM "$PID_links0" "$b" 2>/dev/null
 	fa=$(floor_instructions floor_links netns_run 0)
 	fb=$(floor_instructions floor_links netns_run "$IFACES")
-	d_slope=$((((b1 - b0) - (a1 - a0)) / (WINDOW / 10) / IFACES))
+	d_slope=$((((b1 - b0) - (a1 - a0)) / (LINKS_WINDOW / 10) / IFACES))
 	f_slope=$(((fb - fa) / IFACES))
-	echo "per extra interface ($IFACES $link_type links, network namespaces): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope") (target <= 3)"
+	echo "per extra interface ($IFACES $link_type links, network namespaces; ticks between baseline saves): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope") (target <= 3)"
+	if [ "$SAVE_WINDOW" -gt 0 ]; then
+		# The save window's ticks less as many steady ones: the save.
+		save=$((((b2 - b1) - (a2 - a1)) / IFACES - d_slope * (SAVE_WINDOW / 10)))
+		echo "a baseline save per extra interface: $save instructions (every snapshot_interval_secs, 300, while the first day fills the daily profiles; hourly a settled series after): $((d_slope + save / 30)) a tick with a save every 300 s, ratio $(ratio $((d_slope + save / 30)) "$f_slope"); with one an hour $((d_slope + save / 360)), ratio $(ratio $((d_slope + save / 360)) "$f_slope")"
+	fi
 	if [ "$series1" -gt "$series0" ]; then
-		echo "per extra series ($((series1 - series0)) more): $((((b1 - b0) - (a1 - a0)) / (WINDOW / 10) / (series1 - series0))) instructions a tick"
+		echo "per extra series ($((series1 - series0)) more): $((((b1 - b0) - (a1 - a0)) / (LINKS_WINDOW / 10) / (series1 - series0))) instructions a tick"
 	fi
 }
 
@@ -430,7 +454,7 @@ if [ "${BENCH_PART:-all}" = follow ]; then
 	follow_part
 	exit 0
 fi
-# BENCH_PART=links: the slope per interface alone (four minutes).
+# BENCH_PART=links: the slope per interface alone (about twelve minutes).
 if [ "${BENCH_PART:-all}" = links ]; then
 	links_part
 	exit 0
