@@ -317,7 +317,7 @@ netns_run() {
 # WINDOW. BENCH_KEEP keeps both windows' profiles (links-0.out,
 # links-N.out).
 links_part() {
-	local n a0 a1 a2 b0 b1 b2 fa fb d_slope f_slope save series0 series1
+	local n a0 a1 a2 as b0 b1 b2 bs fa fb d_slope f_slope save series0 series1
 	link_type=
 	for type in dummy ifb; do
 		if [ "$(id -u)" -eq 0 ] &&
@@ -355,10 +355,10 @@ links_part() {
 			cp "$(ls -t "$tmp/links$n.out".* | head -1)" \
 				"$BENCH_KEEP/links-$n.out"
 		done
-		# The dump zeroed the counters.
-		a1=$(instructions "$PID_links0") b1=$(instructions "$b")
 	fi
-	a2=$a1 b2=$b1
+	# The save window from here (the dump above zeroed the counters).
+	as=$(instructions "$PID_links0") bs=$(instructions "$b")
+	a2=$as b2=$bs
 	if [ "$SAVE_WINDOW" -gt 0 ]; then
 		sleep "$SAVE_WINDOW"
 		a2=$(instructions "$PID_links0") b2=$(instructions "$b")
@@ -373,7 +373,7 @@ links_part() {
 	echo "per extra interface ($IFACES $link_type links, network namespaces; ticks between baseline saves): daemon $d_slope instructions, floor $f_slope, ratio $(ratio "$d_slope" "$f_slope") (target <= 3)"
 	if [ "$SAVE_WINDOW" -gt 0 ]; then
 		# The save window's ticks less as many steady ones: the save.
-		save=$((((b2 - b1) - (a2 - a1)) / IFACES - d_slope * (SAVE_WINDOW / 10)))
+		save=$((((b2 - bs) - (a2 - as)) / IFACES - d_slope * (SAVE_WINDOW / 10)))
 		echo "a baseline save per extra interface: $save instructions (every snapshot_interval_secs, 300, while the first day fills the daily profiles; hourly a settled series after): $((d_slope + save / 30)) a tick with a save every 300 s, ratio $(ratio $((d_slope + save / 30)) "$f_slope"); with one an hour $((d_slope + save / 360)), ratio $(ratio $((d_slope + save / 360)) "$f_slope")"
 	fi
 	if [ "$series1" -gt "$series0" ]; then
