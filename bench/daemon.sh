@@ -43,16 +43,20 @@ IFACES=${BENCH_IFACES:-50}
 PROCS=${BENCH_PROCS:-100}
 SETTLE=${BENCH_SETTLE_SECS:-310}
 # The interface daemons' windows (links_part), placed by their baseline
-# saves (every 300 s from a daemon's first tick, snapshot_interval_secs):
-# the tick window from 340 s to 540 s after both were ready holds none (the
-# saves at 300 and 600 s stay outside while the two daemons' first ticks
-# are less than 60 s apart), the save window from 540 to 660 s the one at
-# 600 s of each. A 300-s window held one save or none or two, by where the
-# window's edges fell (the two daemons' saves are seconds apart), and
-# moved the slope by ~300 instructions an interface.
-LINKS_SETTLE=${BENCH_LINKS_SETTLE_SECS:-340}
-LINKS_WINDOW=${BENCH_LINKS_WINDOW_SECS:-200}
-SAVE_WINDOW=${BENCH_SAVE_WINDOW_SECS:-120}
+# saves (every 300 s from a daemon's first tick, snapshot_interval_secs)
+# and as long as the periodic work's common period: 240 s holds exactly
+# four minute closes and three packings of every ring (eight samples a
+# packing, 80 s), whatever the phase. The tick window from 320 s to 560 s
+# after both daemons were ready holds no save (the saves at 300 and 600 s
+# stay outside while their first ticks are less than 40 s apart); the save
+# window from 560 to 800 s holds the one at 600 s of each and the same
+# closes and packings, so the difference of the two is the save. A 300-s
+# window held one save or none or two by where its edges fell, and a
+# 200-s one three or four closes and two or three packings: the slope
+# moved by ~300 instructions an interface between runs.
+LINKS_SETTLE=${BENCH_LINKS_SETTLE_SECS:-320}
+LINKS_WINDOW=${BENCH_LINKS_WINDOW_SECS:-240}
+SAVE_WINDOW=${BENCH_SAVE_WINDOW_SECS:-240}
 AGENT=$PWD/$BUILD/sysops-agent
 FLOOR=$PWD/$BUILD/bench/floor
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sysops-bench.XXXXXX")
@@ -454,7 +458,7 @@ if [ "${BENCH_PART:-all}" = follow ]; then
 	follow_part
 	exit 0
 fi
-# BENCH_PART=links: the slope per interface alone (about twelve minutes).
+# BENCH_PART=links: the slope per interface alone (about sixteen minutes).
 if [ "${BENCH_PART:-all}" = links ]; then
 	links_part
 	exit 0
