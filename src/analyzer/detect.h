@@ -216,19 +216,12 @@ bool anomaly_season_settled_in(const struct season_state *season,
 int64_t anomaly_season_bucket_start(int64_t time_usec);
 
 /*
- * What anomaly_update_seasonal() does to a settled state and profile fed
- * value at each of times (ascending, all in the bucket of the profile's
- * last sample): the same bytes, for a fraction of the instructions. No
- * score, no verdict: the caller knows the gate stays shut (not firing, a
- * score of 0 under raise_score).
- */
-/*
  * The profile's part of a replay depends on the times, the profile's
  * interval and clock and season_days alone, not on the series: slots that
  * slept through the same ticks with the same interval (series created
  * together, woken together) share it. The last one worked out is kept
- * here (NULL: none kept), so a wake of hundreds of slots walks the times
- * once, not once per slot.
+ * here (a caller that keeps none passes NULL), so a wake of hundreds of
+ * slots walks the times once, not once per slot.
  */
 struct anomaly_replay_memo {
 	const int64_t *times;
@@ -245,6 +238,13 @@ struct anomaly_replay_memo {
 	bool valid;
 };
 
+/*
+ * What anomaly_update_seasonal() does to a settled state and profile fed
+ * value at each of times (ascending, all in the bucket of the profile's
+ * last sample): the same bytes, for a fraction of the instructions. No
+ * score, no verdict: the caller knows the gate stays shut (not firing, a
+ * score of 0 under raise_score).
+ */
 void anomaly_settled_replay(struct anomaly_state *state,
 			    struct season_state *season,
 			    const struct anomaly_params *params,

@@ -812,15 +812,6 @@ int64_t anomaly_season_bucket_start(int64_t time_usec)
 }
 
 /*
- * The samples a settled series skipped, as the full path would have taken
- * them one by one: anomaly_update_every() takes anomaly_settled_step() on a
- * settled state and leaves it settled, anomaly_update_seasonal() adds no
- * score to a 0, and season_update(), inside the bucket the profile settled
- * in (no new day to fold, the same hour's extremes already hold the value),
- * moves the clock, the interval and the counts alone; inside the
- * wall-time warm-up the sample is held as analyzer_series_step() holds it.
- */
-/*
  * The interval and the bucket's capped count through the steps at times:
  * the arithmetic of season_update() and season_settled_count(), with
  * fmax/fmin as comparisons (no NaN among these operands but the
@@ -888,6 +879,15 @@ static unsigned replay_counts(struct season_state *season, double days,
 	return n;
 }
 
+/*
+ * The samples a settled series skipped, as the full path would have taken
+ * them one by one: anomaly_update_every() takes anomaly_settled_step() on a
+ * settled state and leaves it settled, anomaly_update_seasonal() adds no
+ * score to a 0, and season_update(), inside the bucket the profile settled
+ * in (no new day to fold, the same hour's extremes already hold the value),
+ * moves the clock, the interval and the counts alone; inside the
+ * wall-time warm-up the sample is held as analyzer_series_step() holds it.
+ */
 void anomaly_settled_replay(struct anomaly_state *state,
 			    struct season_state *season,
 			    const struct anomaly_params *params,

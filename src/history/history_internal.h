@@ -59,7 +59,8 @@ struct history_blob_buffer {
 	size_t records;
 };
 
-/* The growing part of history_blob_reserve(): out of line. */
+/* The growing part of history_blob_reserve(), out of line: only when
+ * the room is short. */
 int history_blob_grow(struct history_blob_buffer *buffer, size_t more);
 /* Room for more bytes past length (grown by doubling, fourfold past
  * 64 KiB); 0 or -ENOMEM.

@@ -181,8 +181,7 @@ int history_blob_grow(struct history_blob_buffer *buffer, size_t more)
 	size_t want = buffer->length + more, factor;
 	uint8_t *data;
 
-	if (want <= buffer->allocated)
-		return 0;
+	/* Called only when the room is short (history_blob_reserve). */
 	/*
 	 * Doubling: appends cost O(1) each, amortised. Past 64 KiB (only a
 	 * baseline save's records, ~2.6 KiB a series, grow so large, and the
